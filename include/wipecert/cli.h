@@ -1,0 +1,49 @@
+/* cli.h - the command-line layer: the command table, exit codes and the
+ * messages helpers.
+ *
+ * Its job: parse what the operator typed, call the layers below, print.
+ * It is the only layer that prints to the user or exits.
+ */
+#ifndef WIPECERT_CLI_H
+#define WIPECERT_CLI_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "wipecert/util.h"
+
+/* Exit codes, documented in wipecert(8). */
+enum {
+	EXIT_OK = 0,        /* everything asked for was done and checked */
+	EXIT_FAIL = 1,      /* an operation failed (a wipe, a verification, I/O) */
+	EXIT_USAGE = 2,     /* bad command line: unknown command, option, value */
+	EXIT_REFUSED = 3,   /* refused for safety or policy before anything was touched */
+};
+
+/* Command flags. */
+enum {
+	CMD_DESTRUCTIVE = 1 << 0, /* writes to disks: never matched by prefix, needs root */
+	CMD_HIDDEN = 1 << 1,
+};
+
+struct command {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+	unsigned flags;
+	const char *summary;
+};
+
+extern const char *program_name;
+
+/* Messages to stderr: "wipecert: <text>" (plus ": strerror" for _errno). */
+void log_error(const char *fmt, ...) _printf_(1, 2);
+int log_error_errno(int err, const char *fmt, ...) _printf_(2, 3);
+void log_warn(const char *fmt, ...) _printf_(1, 2);
+void log_info(const char *fmt, ...) _printf_(1, 2);
+/* "try 'wipecert CMD --help'" after a usage error; returns EXIT_USAGE. */
+int usage_error(const char *cmd, const char *fmt, ...) _printf_(2, 3);
+
+/* Commands, one per file in src/cli/. */
+int cmd_list(int argc, char **argv);
+
+#endif

@@ -1,0 +1,73 @@
+/* util.h - small helpers shared by two or more layers.
+ *
+ * Its job: cleanup attributes, safe number parsing, sysfs-style file reads,
+ * crash-safe file writes, time stamps and hex. It must never log or exit:
+ * every function returns >= 0 or -errno and leaves ret_ untouched on failure.
+ */
+#ifndef WIPECERT_UTIL_H
+#define WIPECERT_UTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+#include <unistd.h>
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#define _unused_ __attribute__((unused))
+#define _printf_(a, b) __attribute__((format(printf, a, b)))
+#define _cleanup_(f) __attribute__((cleanup(f)))
+
+static inline void freep(void *p) { free(*(void **)p); }
+static inline void closep(int *fd) { if (*fd >= 0) close(*fd); }
+static inline void fclosep(FILE **f) { if (*f) fclose(*f); }
+#define _cleanup_free_ _cleanup_(freep)
+#define _cleanup_close_ _cleanup_(closep)
+#define _cleanup_fclose_ _cleanup_(fclosep)
+
+/* Hand a pointer over to the caller, leaving NULL behind for the cleanup. */
+#define TAKE_PTR(p) ({ __typeof__(p) _t = (p); (p) = NULL; _t; })
+#define TAKE_FD(fd) ({ int _t = (fd); (fd) = -1; _t; })
+
+#define streq(a, b) (strcmp((a), (b)) == 0)
+
+/* Parse a whole decimal (or 0x hex) unsigned number; no sign, no junk. */
+int parse_u64(const char *s, uint64_t *ret);
+/* Parse a size with an optional K/M/G/T suffix (powers of 1024) or KB/MB/GB (1000). */
+int parse_size(const char *s, uint64_t *ret);
+
+/* Read a small text file (sysfs attribute) with trailing white space cut.
+ * Returns the length, -errno on failure; *ret is malloc'd. */
+int read_text_file(const char *path, char **ret);
+/* Same, relative to a directory path: read_text_at("/sys/block/sda", "size"). */
+int read_text_at(const char *dir, const char *name, char **ret);
+int read_u64_at(const char *dir, const char *name, uint64_t *ret);
+/* Read a whole file of any size (binary allowed) into memory. */
+int read_full_file(const char *path, uint8_t **ret, size_t *ret_len);
+
+/* Write data to path so that a crash leaves either the old file or the new
+ * one whole: temp file in the same directory, fsync, rename, fsync of the
+ * directory. mode e.g. 0600. With exclusive, an existing path is -EEXIST. */
+int write_file_atomic(const char *path, const void *data, size_t len, mode_t mode, bool exclusive);
+
+/* Trim leading and trailing white space in place; returns s. */
+char *strstrip(char *s);
+
+/* "2026-11-23T08:49:00Z" (UTC) into buf (>= 21 bytes). */
+int format_utc(time_t t, char *buf, size_t len);
+/* "2026-11-23T17:49:00+09:00" (local time with offset) into buf (>= 26 bytes). */
+int format_local(time_t t, char *buf, size_t len);
+/* Parse ISO 8601 "YYYY-MM-DD" or "YYYY-MM-DDThh:mm:ss(Z|±hh:mm)" to time_t. */
+int parse_time(const char *s, time_t *ret);
+
+/* Lower-case hex of len bytes into out (2*len+1 bytes). */
+void hex_encode(const uint8_t *in, size_t len, char *out);
+/* Decode exactly out_len bytes from hex; -EINVAL on bad input. */
+int hex_decode(const char *in, uint8_t *out, size_t out_len);
+
+/* Monotonic clock in nanoseconds. */
+uint64_t now_ns(void);
+
+#endif

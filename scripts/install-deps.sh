@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# install-deps.sh - install the Debian packages wipecert builds and tests with.
+# Idempotent: asks apt only for what is missing. Run as root (CI, quick start).
+set -euo pipefail
+
+# libraries (headers) the build links against
+build=(build-essential pkg-config gettext
+	libblkid-dev libsmartcols-dev libudev-dev libsodium-dev libhpdf-dev libcmocka-dev
+	libsqlite3-dev libjansson-dev libqrencode-dev libssl-dev
+	libnvme-dev libjson-c-dev libsgutils2-dev liburing-dev libharfbuzz-dev
+	fonts-ipaexfont)
+# independent tools the tests use to check what wipecert hands out
+check=(sqlite3 qpdf poppler-utils minisign zbar-tools libnss3-tools openssl
+	e2fsprogs dosfstools fdisk util-linux coreutils
+	nvme-cli sg3-utils hdparm smartmontools nwipe
+	qemu-system-x86 busybox-static cpio kmod xz-utils
+	clang libclang-rt-14-dev)
+
+want=("${build[@]}" "${check[@]}")
+missing=()
+for p in "${want[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+	echo "install-deps: all ${#want[@]} packages present" >&2
+	exit 0
+fi
+if [ "$(id -u)" -ne 0 ]; then
+	echo "install-deps: missing ${missing[*]}; run as root" >&2
+	exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+apt-get -q update >&2
+apt-get -q install -y --no-install-recommends "${missing[@]}" >&2

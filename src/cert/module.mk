@@ -1,0 +1,1 @@
+# objects of the cert layer, one a line

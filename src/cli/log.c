@@ -1,0 +1,69 @@
+/* log.c - the messages helpers of the command line layer. */
+#include <errno.h>
+#include <stdarg.h>
+#include <string.h>
+
+#include "wipecert/cli.h"
+
+const char *program_name = "wipecert";
+
+static void vlog(const char *prefix, int err, const char *fmt, va_list ap)
+{
+	fprintf(stderr, "%s: %s", program_name, prefix);
+	vfprintf(stderr, fmt, ap);
+	if (err)
+		fprintf(stderr, ": %s", strerror(err < 0 ? -err : err));
+	fputc('\n', stderr);
+}
+
+void log_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vlog("", 0, fmt, ap);
+	va_end(ap);
+}
+
+int log_error_errno(int err, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vlog("", err, fmt, ap);
+	va_end(ap);
+	return err < 0 ? err : -err;
+}
+
+void log_warn(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vlog("warning: ", 0, fmt, ap);
+	va_end(ap);
+}
+
+void log_info(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	va_end(ap);
+}
+
+int usage_error(const char *cmd, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vlog("", 0, fmt, ap);
+	va_end(ap);
+	if (cmd)
+		fprintf(stderr, "Try '%s %s --help' for more information.\n", program_name, cmd);
+	else
+		fprintf(stderr, "Try '%s --help' for more information.\n", program_name);
+	return EXIT_USAGE;
+}

@@ -1,0 +1,2 @@
+# the command-line layer: linked into the binary only, never into libwipecert.a
+CLI_OBJS += src/cli/log.o

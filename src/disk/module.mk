@@ -1,0 +1,1 @@
+# objects of the disk layer, one a line

@@ -1,0 +1,1 @@
+# objects of the drive layer, one a line

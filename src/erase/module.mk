@@ -1,0 +1,1 @@
+# objects of the erase layer, one a line

@@ -1,0 +1,1 @@
+# objects of the flow layer, one a line

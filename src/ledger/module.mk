@@ -1,0 +1,1 @@
+# objects of the ledger layer, one a line

@@ -1,0 +1,1 @@
+# objects of the trust layer, one a line

@@ -1,0 +1,2 @@
+# objects of the util layer, one a line
+LIB_OBJS += src/util/util.o

@@ -1,0 +1,19 @@
+/* helpers.h - shared by the cmocka tests: scratch directories and files. */
+#ifndef WIPECERT_TEST_HELPERS_H
+#define WIPECERT_TEST_HELPERS_H
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+/* A fresh directory under $TMPDIR (or /tmp); removed by test_rmtree. */
+char *test_mkdtemp(void);
+void test_rmtree(const char *path);
+/* Write len bytes to dir/name (creating parent directories); returns the path. */
+char *test_write_file(const char *dir, const char *name, const void *data, size_t len);
+/* Path of a file under tests/fixtures (the tests run from the top directory). */
+char *test_fixture(const char *name);
+
+#endif

@@ -1,0 +1,115 @@
+/* test_util.c - the shared helpers: number and time parsing, atomic writes. */
+#include <errno.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "helpers.h"
+#include "wipecert/util.h"
+
+static void test_parse_u64(void **state)
+{
+	uint64_t v = 7;
+
+	(void)state;
+	assert_int_equal(parse_u64("123", &v), 0);
+	assert_int_equal(v, 123);
+	assert_int_equal(parse_u64("0x10", &v), 0);
+	assert_int_equal(v, 16);
+	assert_int_equal(parse_u64("-1", &v), -EINVAL);
+	assert_int_equal(parse_u64("12a", &v), -EINVAL);
+	assert_int_equal(parse_u64("", &v), -EINVAL);
+	assert_int_equal(parse_u64("99999999999999999999999", &v), -ERANGE);
+	assert_int_equal(v, 16); /* untouched on failure */
+}
+
+static void test_parse_size(void **state)
+{
+	uint64_t v;
+
+	(void)state;
+	assert_int_equal(parse_size("4M", &v), 0);
+	assert_int_equal(v, 4u << 20);
+	assert_int_equal(parse_size("1GB", &v), 0);
+	assert_int_equal(v, 1000000000ull);
+	assert_int_equal(parse_size("2GiB", &v), 0);
+	assert_int_equal(v, 2ull << 30);
+	assert_int_equal(parse_size("512", &v), 0);
+	assert_int_equal(v, 512);
+	assert_int_equal(parse_size("3X", &v), -EINVAL);
+	assert_int_equal(parse_size("99999999999T", &v), -ERANGE);
+}
+
+static void test_time(void **state)
+{
+	char buf[32];
+	time_t t;
+
+	(void)state;
+	assert_int_equal(format_utc(0, buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "1970-01-01T00:00:00Z");
+	assert_int_equal(parse_time("2026-11-23T17:49:00+09:00", &t), 0);
+	assert_int_equal(format_utc(t, buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "2026-11-23T08:49:00Z");
+	assert_int_equal(parse_time("2026-11-23", &t), 0);
+	assert_int_equal(format_utc(t, buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "2026-11-23T00:00:00Z");
+	assert_int_equal(parse_time("2026-11-23T17:49:00", &t), -EINVAL);
+	assert_int_equal(parse_time("yesterday", &t), -EINVAL);
+	setenv("TZ", "Asia/Tokyo", 1);
+	tzset();
+	assert_int_equal(format_local(0, buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "1970-01-01T09:00:00+09:00");
+}
+
+static void test_hex(void **state)
+{
+	const uint8_t in[] = { 0x00, 0xab, 0xff };
+	uint8_t out[3];
+	char s[7];
+
+	(void)state;
+	hex_encode(in, 3, s);
+	assert_string_equal(s, "00abff");
+	assert_int_equal(hex_decode("00ABff", out, 3), 0);
+	assert_memory_equal(in, out, 3);
+	assert_int_equal(hex_decode("00abf", out, 3), -EINVAL);
+	assert_int_equal(hex_decode("00abfg", out, 3), -EINVAL);
+}
+
+static void test_write_atomic(void **state)
+{
+	char *dir = test_mkdtemp(), *p, *data;
+	struct stat st;
+	size_t len;
+
+	(void)state;
+	assert_true(asprintf(&p, "%s/key", dir) > 0);
+	assert_int_equal(write_file_atomic(p, "secret", 6, 0600, true), 0);
+	assert_int_equal(stat(p, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0600);
+	/* exclusive never overwrites */
+	assert_int_equal(write_file_atomic(p, "other", 5, 0600, true), -EEXIST);
+	assert_int_equal(read_full_file(p, (uint8_t **)&data, &len), 0);
+	assert_int_equal(len, 6);
+	assert_memory_equal(data, "secret", 6);
+	free(data);
+	assert_int_equal(write_file_atomic(p, "new", 3, 0644, false), 0);
+	assert_int_equal(read_text_file(p, &data), 3);
+	assert_string_equal(data, "new");
+	free(data);
+	free(p);
+	test_rmtree(dir);
+	free(dir);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_parse_u64),
+		cmocka_unit_test(test_parse_size),
+		cmocka_unit_test(test_time),
+		cmocka_unit_test(test_hex),
+		cmocka_unit_test(test_write_atomic),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
