@@ -53,19 +53,24 @@ UNITS    := $(patsubst tests/%.c,$(O)/tests/%,$(UNIT_SRC))
 all: $(BIN)
 	@ln -sf $(BIN) wipecert
 
+# `make V=1` shows the whole commands
+Q := $(if $(V),,@)
 $(O)/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
 $(LIB): $(addprefix $(O)/,$(LIB_OBJS))
 	@rm -f $@
 	$(AR) rcs $@ $^
 
 $(BIN): $(O)/src/main.o $(addprefix $(O)/,$(CLI_OBJS)) $(LIB)
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+	@$(if $(Q),echo "  LINK    $@")
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
 $(O)/tests/%: $(O)/tests/%.o $(O)/tests/helpers.o $(LIB)
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(shell $(PKG_CONFIG) --libs cmocka) $(PKG_LIBS)
+	@$(if $(Q),echo "  LINK    $@")
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(shell $(PKG_CONFIG) --libs cmocka) $(PKG_LIBS)
 
 # `make check`: everything rebuilt with sanitizers under build/check, then the
 # unit tests and the end-to-end tests (which use that sanitized binary).

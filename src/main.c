@@ -23,6 +23,7 @@ static int cmd_version(int argc, char **argv)
 
 static const struct command commands[] = {
 	/* { name, fn, flags, summary }: one line a command */
+	{ "list", cmd_list, 0, "list attached disks, their identity and whether they are safe to touch" },
 	{ "version", cmd_version, 0, "print the version (--json for tools)" },
 };
 
