@@ -88,10 +88,16 @@ install: $(BIN)
 deps:
 	scripts/install-deps.sh
 
+# the quick start: install what is missing, build, run the main job on an image
+demo:
+	scripts/install-deps.sh
+	$(MAKE) all
+	scripts/demo.sh
+
 clean:
 	rm -rf build wipecert
 
-.PHONY: all check check-units install deps clean
+.PHONY: all check check-units install deps demo clean
 .SECONDARY:
 
 -include $(shell find $(O) -name '*.d' 2>/dev/null)
