@@ -29,25 +29,25 @@ struct colinfo {
 };
 
 static const struct colinfo infos[] = {
-	[COL_NAME] = { "NAME", 0.1, 0, "kernel device name" },
-	[COL_PATH] = { "PATH", 0.1, 0, "device node or image file" },
-	[COL_MODEL] = { "MODEL", 0.2, SCOLS_FL_TRUNC, "device model" },
-	[COL_VENDOR] = { "VENDOR", 0.1, SCOLS_FL_TRUNC, "device vendor" },
-	[COL_SERIAL] = { "SERIAL", 0.15, 0, "serial number" },
-	[COL_WWN] = { "WWN", 0.15, 0, "world wide name (naa./eui.)" },
-	[COL_FIRMWARE] = { "FIRMWARE", 0.1, 0, "firmware revision" },
-	[COL_SIZE] = { "SIZE", 6, SCOLS_FL_RIGHT, "size (in bytes with --bytes)" },
-	[COL_LOGSEC] = { "LOG-SEC", 4, SCOLS_FL_RIGHT, "logical sector size" },
-	[COL_PHYSEC] = { "PHY-SEC", 4, SCOLS_FL_RIGHT, "physical sector size" },
-	[COL_TRAN] = { "TRAN", 6, 0, "transport: nvme, sata, sas, usb, virtio, loop, mmc, file" },
-	[COL_ROTA] = { "ROTA", 1, SCOLS_FL_RIGHT, "rotational" },
-	[COL_RM] = { "RM", 1, SCOLS_FL_RIGHT, "removable" },
-	[COL_RO] = { "RO", 1, SCOLS_FL_RIGHT, "read-only" },
-	[COL_PTTYPE] = { "PTTYPE", 4, 0, "partition table type" },
-	[COL_CONTENT] = { "CONTENT", 0.2, SCOLS_FL_WRAP, "filesystems and labels found by libblkid" },
-	[COL_STATE] = { "STATE", 7, 0, "safety: system, mounted, held, in-use, ok" },
-	[COL_REASON] = { "REASON", 0.2, SCOLS_FL_TRUNC, "why the state is not ok" },
-	[COL_BACKING] = { "BACKING", 0.2, SCOLS_FL_TRUNC, "loop device backing file" },
+	[COL_NAME] = { "NAME", 0.1, 0, N_("kernel device name") },
+	[COL_PATH] = { "PATH", 0.1, 0, N_("device node or image file") },
+	[COL_MODEL] = { "MODEL", 0.2, SCOLS_FL_TRUNC, N_("device model") },
+	[COL_VENDOR] = { "VENDOR", 0.1, SCOLS_FL_TRUNC, N_("device vendor") },
+	[COL_SERIAL] = { "SERIAL", 0.15, 0, N_("serial number") },
+	[COL_WWN] = { "WWN", 0.15, 0, N_("world wide name (naa./eui.)") },
+	[COL_FIRMWARE] = { "FIRMWARE", 0.1, 0, N_("firmware revision") },
+	[COL_SIZE] = { "SIZE", 6, SCOLS_FL_RIGHT, N_("size (in bytes with --bytes)") },
+	[COL_LOGSEC] = { "LOG-SEC", 4, SCOLS_FL_RIGHT, N_("logical sector size") },
+	[COL_PHYSEC] = { "PHY-SEC", 4, SCOLS_FL_RIGHT, N_("physical sector size") },
+	[COL_TRAN] = { "TRAN", 6, 0, N_("transport: nvme, sata, sas, usb, virtio, loop, mmc, file") },
+	[COL_ROTA] = { "ROTA", 1, SCOLS_FL_RIGHT, N_("rotational") },
+	[COL_RM] = { "RM", 1, SCOLS_FL_RIGHT, N_("removable") },
+	[COL_RO] = { "RO", 1, SCOLS_FL_RIGHT, N_("read-only") },
+	[COL_PTTYPE] = { "PTTYPE", 4, 0, N_("partition table type") },
+	[COL_CONTENT] = { "CONTENT", 0.2, SCOLS_FL_WRAP, N_("filesystems and labels found by libblkid") },
+	[COL_STATE] = { "STATE", 7, 0, N_("safety: system, mounted, held, in-use, ok") },
+	[COL_REASON] = { "REASON", 0.2, SCOLS_FL_TRUNC, N_("why the state is not ok") },
+	[COL_BACKING] = { "BACKING", 0.2, SCOLS_FL_TRUNC, N_("loop device backing file") },
 };
 
 static const int default_cols[] = { COL_PATH, COL_MODEL, COL_SERIAL, COL_SIZE, COL_TRAN, COL_CONTENT, COL_STATE };
@@ -77,14 +77,14 @@ static int parse_columns(struct list_control *ctl, const char *arg)
 		int c = column_by_name(p, len);
 
 		if (c < 0 || ctl->ncols >= ARRAY_SIZE(ctl->cols))
-			return usage_error("list", "unknown column '%.*s'", (int)len, p);
+			return usage_error("list", _("unknown column '%.*s'"), (int)len, p);
 		ctl->cols[ctl->ncols++] = c;
 		p += len;
 		if (*p == ',')
 			p++;
 	}
 	if (ctl->ncols == 0)
-		return usage_error("list", "no columns given to --output");
+		return usage_error("list", _("no columns given to --output"));
 	return 0;
 }
 
@@ -174,14 +174,14 @@ static int print_table(const struct list_control *ctl, const struct disk *v, siz
 	int r = 0;
 
 	if (!tb)
-		return log_error_errno(-ENOMEM, "failed to allocate the output table");
+		return log_error_errno(-ENOMEM, _("failed to allocate the output table"));
 	scols_table_enable_raw(tb, ctl->raw);
 	scols_table_enable_noheadings(tb, ctl->noheadings);
 	for (size_t i = 0; i < ctl->ncols; i++) {
 		const struct colinfo *ci = &infos[ctl->cols[i]];
 
 		if (!scols_table_new_column(tb, ci->name, ci->whint, ci->flags)) {
-			r = log_error_errno(-ENOMEM, "failed to allocate an output column");
+			r = log_error_errno(-ENOMEM, _("failed to allocate an output column"));
 			goto out;
 		}
 	}
@@ -189,7 +189,7 @@ static int print_table(const struct list_control *ctl, const struct disk *v, siz
 		struct libscols_line *ln = scols_table_new_line(tb, NULL);
 
 		if (!ln) {
-			r = log_error_errno(-ENOMEM, "failed to allocate an output line");
+			r = log_error_errno(-ENOMEM, _("failed to allocate an output line"));
 			goto out;
 		}
 		for (size_t i = 0; i < ctl->ncols; i++) {
@@ -265,7 +265,7 @@ static int print_json(const struct disk *v, size_t n)
 
 static void list_help(void)
 {
-	printf("Usage: %s list [options] [DEVICE|IMAGE...]\n\n"
+	printf(_("Usage: %s list [options] [DEVICE|IMAGE...]\n\n"
 	       "List attached whole disks (or the given devices and image files) with\n"
 	       "their identity, what is on them, and whether they are safe to wipe.\n\n"
 	       "Options:\n"
@@ -276,11 +276,11 @@ static void list_help(void)
 	       "  -J, --json          JSON output with every field\n"
 	       "  -a, --all           include unused loop devices\n"
 	       "  -h, --help          show this help\n\n"
-	       "Columns:\n", program_name);
+	       "Columns:\n"), program_name);
 	for (size_t i = 0; i < ARRAY_SIZE(infos); i++)
-		printf("  %9s  %s\n", infos[i].name, infos[i].help);
-	printf("\nStates: system (holds /, /boot, /usr, /var or active swap), mounted,\n"
-	       "held (dm, md, LVM on it), in-use (exclusive open fails), ok.\n");
+		printf("  %9s  %s\n", infos[i].name, _(infos[i].help));
+	printf(_("\nStates: system (holds /, /boot, /usr, /var or active swap), mounted,\n"
+		 "held (dm, md, LVM on it), in-use (exclusive open fails), ok.\n"));
 }
 
 int cmd_list(int argc, char **argv)
@@ -327,24 +327,24 @@ int cmd_list(int argc, char **argv)
 			break;
 		case OPT_MOUNTINFO: ctl.scan.mountinfo = optarg; break;
 		case OPT_SWAPS: ctl.scan.swaps = optarg; break;
-		default: return usage_error("list", "bad option");
+		default: return usage_error("list", _("bad option"));
 		}
 	}
 	if (optind < argc) {
 		v = calloc(argc - optind, sizeof(*v));
 		if (!v) {
-			log_error_errno(-ENOMEM, "out of memory");
+			log_error_errno(-ENOMEM, _("out of memory"));
 			return EXIT_FAIL;
 		}
 		for (int i = optind; i < argc; i++) {
 			r = disk_probe(&ctl.scan, argv[i], &v[n]);
 			if (r == -ENOTBLK) {
-				log_error("%s: not a whole disk or an image file", argv[i]);
+				log_error(_("%s: not a whole disk or an image file"), argv[i]);
 				rc = EXIT_FAIL;
 				continue;
 			}
 			if (r < 0) {
-				log_error_errno(r, "%s: cannot examine", argv[i]);
+				log_error_errno(r, _("%s: cannot examine"), argv[i]);
 				rc = EXIT_FAIL;
 				continue;
 			}
@@ -353,7 +353,7 @@ int cmd_list(int argc, char **argv)
 	} else {
 		r = disk_scan(&ctl.scan, &v, &n);
 		if (r < 0) {
-			log_error_errno(r, "failed to enumerate disks");
+			log_error_errno(r, _("failed to enumerate disks"));
 			return EXIT_FAIL;
 		}
 	}
