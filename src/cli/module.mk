@@ -1,3 +1,5 @@
 # the command-line layer: linked into the binary only, never into libwipecert.a
 CLI_OBJS += src/cli/log.o
 CLI_OBJS += src/cli/list.o
+CLI_OBJS += src/cli/wipe.o
+CLI_OBJS += src/cli/resume.o
