@@ -46,6 +46,7 @@ struct job_pass {
 	uint64_t bytes_written; /* all bytes written, rewrites after a resume included */
 	uint64_t bytes_read;
 	time_t started, ended;
+	uint64_t write_ms, verify_ms; /* time spent writing (with the sync) and reading back */
 	struct job_ranges errors;     /* write or read errors left after retries */
 	enum verify_result verify;
 	struct job_ranges mismatches; /* read back but not what was written */
