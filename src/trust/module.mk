@@ -1,1 +1,4 @@
 # objects of the trust layer, one a line
+# ICU (libicu-dev) for Unicode NFC in canonical JSON
+PKG_CFLAGS += $(shell $(PKG_CONFIG) --cflags icu-uc)
+PKG_LIBS += $(shell $(PKG_CONFIG) --libs icu-uc)
