@@ -2,3 +2,4 @@
 # ICU (libicu-dev) for Unicode NFC in canonical JSON
 PKG_CFLAGS += $(shell $(PKG_CONFIG) --cflags icu-uc)
 PKG_LIBS += $(shell $(PKG_CONFIG) --libs icu-uc)
+LIB_OBJS += src/trust/canon.o
