@@ -166,6 +166,7 @@ struct trust_claim {
 	enum trust_role role;
 	char org[256];
 	char name[256];
+	char keyid[TRUST_KEYID_STRLEN];
 	time_t signed_at;
 };
 

@@ -3,3 +3,6 @@
 PKG_CFLAGS += $(shell $(PKG_CONFIG) --cflags icu-uc)
 PKG_LIBS += $(shell $(PKG_CONFIG) --libs icu-uc)
 LIB_OBJS += src/trust/canon.o
+LIB_OBJS += src/trust/minisig.o
+LIB_OBJS += src/trust/seckey.o
+LIB_OBJS += src/trust/sign.o
