@@ -214,6 +214,8 @@ struct trust_store;
  * list whose signature fails is an error (-EBADMSG), never ignored; a
  * contractor directory that is not pinned is ignored. */
 int trust_store_open(const char *dir, struct trust_store **ret);
+/* The file the last failed trust_store_open() in this thread stumbled on. */
+const char *trust_store_failed_file(void);
 void trust_store_free(struct trust_store *s);
 static inline void trust_store_freep(struct trust_store **s) { trust_store_free(*s); }
 const char *trust_store_org(const struct trust_store *s);
