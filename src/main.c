@@ -24,6 +24,8 @@ static int cmd_version(int argc, char **argv)
 static const struct command commands[] = {
 	/* { name, fn, flags, summary }: one line a command */
 	{ "version", cmd_version, 0, "print the version (--json for tools)" },
+	{ "key", cmd_key, 0, "make signing keys, sign and verify documents" },
+	{ "trust", cmd_trust, 0, "the trust roster: who may sign what" },
 };
 
 static void print_usage(FILE *f)
