@@ -254,6 +254,49 @@ static int apply_revocations(struct trust_store *s, json_t *rev, const char *org
 	return 0;
 }
 
+int trust_store_parse_roster(const char *text, size_t len, const char *revoked, size_t rlen,
+			     struct trust_store **ret)
+{
+	struct trust_store *s = calloc(1, sizeof(*s));
+	json_t *roster = NULL, *rev = NULL;
+	const char *org;
+	int r;
+
+	if (!s)
+		return -ENOMEM;
+	r = canon_parse(text, len, &roster);
+	if (r < 0)
+		goto out;
+	r = -EINVAL;
+	org = json_string_value(json_object_get(roster, "org"));
+	if (!org)
+		goto out;
+	s->org = strdup(org);
+	s->dir = strdup("");
+	if (!s->org || !s->dir) {
+		r = -ENOMEM;
+		goto out;
+	}
+	r = add_members(s, roster, false);
+	if (r < 0)
+		goto out;
+	if (revoked) {
+		r = canon_parse(revoked, rlen, &rev);
+		if (r < 0)
+			goto out;
+		r = apply_revocations(s, rev, s->org, true);
+		if (r < 0)
+			goto out;
+	}
+	*ret = TAKE_PTR(s);
+	r = 0;
+out:
+	json_decref(roster);
+	json_decref(rev);
+	trust_store_free(s);
+	return r;
+}
+
 int trust_store_open(const char *dir, struct trust_store **ret)
 {
 	_cleanup_free_ char *rootp = NULL;
