@@ -27,6 +27,8 @@ static const struct command commands[] = {
 	/* { name, fn, flags, summary }: one line a command */
 	{ "list", cmd_list, 0, N_("list attached disks, their identity and whether they are safe to touch") },
 	{ "version", cmd_version, 0, N_("print the version (--json for tools)") },
+	{ "key", cmd_key, 0, N_("make signing keys, sign and verify documents") },
+	{ "trust", cmd_trust, 0, N_("the trust roster: who may sign what") },
 };
 
 static void print_usage(FILE *f)

@@ -258,9 +258,12 @@ int trust_verify(const struct trust_store *s, enum trust_doc doc,
 		 const uint8_t *msg, size_t len, const char *sig_text, size_t sig_len,
 		 struct trust_result *ret);
 
-/* Separation of duties: the approval must come from another key and
- * another person (name + organisation) than the wipe record.
- * TRUST_OK or TRUST_SAME_SIGNER. */
+/* Separation of duties, on two results of trust_verify() (the wipe
+ * record's and the approval's): the approval must come from another key
+ * and another person (name + organisation) than the wipe record, and from
+ * an approver role. TRUST_OK, TRUST_SAME_SIGNER, TRUST_WRONG_ROLE, or the
+ * failing verdict of either result. Uses only the claims and key ids, so
+ * it is safe after the store is freed. */
 enum trust_verdict trust_check_separation(const struct trust_result *wipe_record,
 					  const struct trust_result *approval);
 

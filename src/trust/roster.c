@@ -254,6 +254,49 @@ static int apply_revocations(struct trust_store *s, json_t *rev, const char *org
 	return 0;
 }
 
+int trust_store_parse_roster(const char *text, size_t len, const char *revoked, size_t rlen,
+			     struct trust_store **ret)
+{
+	struct trust_store *s = calloc(1, sizeof(*s));
+	json_t *roster = NULL, *rev = NULL;
+	const char *org;
+	int r;
+
+	if (!s)
+		return -ENOMEM;
+	r = canon_parse(text, len, &roster);
+	if (r < 0)
+		goto out;
+	r = -EINVAL;
+	org = json_string_value(json_object_get(roster, "org"));
+	if (!org)
+		goto out;
+	s->org = strdup(org);
+	s->dir = strdup("");
+	if (!s->org || !s->dir) {
+		r = -ENOMEM;
+		goto out;
+	}
+	r = add_members(s, roster, false);
+	if (r < 0)
+		goto out;
+	if (revoked) {
+		r = canon_parse(revoked, rlen, &rev);
+		if (r < 0)
+			goto out;
+		r = apply_revocations(s, rev, s->org, true);
+		if (r < 0)
+			goto out;
+	}
+	*ret = TAKE_PTR(s);
+	r = 0;
+out:
+	json_decref(roster);
+	json_decref(rev);
+	trust_store_free(s);
+	return r;
+}
+
 int trust_store_open(const char *dir, struct trust_store **ret)
 {
 	_cleanup_free_ char *rootp = NULL;
@@ -437,6 +480,25 @@ static int bump(json_t *v, time_t now)
 	return set_time(v, "issued", now);
 }
 
+static int mkdir_parents(const char *dir)
+{
+	_cleanup_free_ char *p = strdup(dir);
+
+	if (!p)
+		return -ENOMEM;
+	for (char *c = p + 1; *c; c++) {
+		if (*c != '/')
+			continue;
+		*c = '\0';
+		if (mkdir(p, 0755) < 0 && errno != EEXIST)
+			return -errno;
+		*c = '/';
+	}
+	if (mkdir(p, 0755) < 0 && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
 int roster_init(const char *dir, const struct trust_seckey *root, time_t now, int years,
 		bool contractor)
 {
@@ -457,8 +519,9 @@ int roster_init(const char *dir, const struct trust_seckey *root, time_t now, in
 		return -ENOMEM;
 	if (access(rosterp, F_OK) == 0 || access(rootp, F_OK) == 0)
 		return -EEXIST;
-	if (mkdir(dir, 0755) < 0 && errno != EEXIST)
-		return -errno;
+	r = mkdir_parents(dir);
+	if (r < 0)
+		return r;
 	r = trust_seckey_x509_key(root, &key);
 	if (r < 0)
 		return r;

@@ -21,5 +21,9 @@ int trust_sign_with(const uint8_t keyid[TRUST_KEYID_BYTES], const uint8_t *sk,
 int trust_claim_format(const struct trust_claim *c, char **ret);
 const uint8_t *trust_seckey_sk(const struct trust_seckey *k);
 const uint8_t *trust_seckey_keyid(const struct trust_seckey *k);
+/* A store from roster (and revocation) JSON without signatures: for the
+ * fuzz harness, which exercises the parsers behind trust_store_open(). */
+int trust_store_parse_roster(const char *text, size_t len, const char *revoked, size_t rlen,
+			     struct trust_store **ret);
 
 #endif

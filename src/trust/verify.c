@@ -122,13 +122,20 @@ int trust_verify(const struct trust_store *st, enum trust_doc doc,
 enum trust_verdict trust_check_separation(const struct trust_result *wipe_record,
 					  const struct trust_result *approval)
 {
+	/* both must stand on their own first */
+	if (wipe_record->verdict != TRUST_OK)
+		return wipe_record->verdict;
+	if (approval->verdict != TRUST_OK)
+		return approval->verdict;
 	if (streq(wipe_record->keyid, approval->keyid))
 		return TRUST_SAME_SIGNER;
 	/* one person with two keys is still one person */
 	if (streq(wipe_record->claim.name, approval->claim.name) &&
 	    streq(wipe_record->claim.org, approval->claim.org))
 		return TRUST_SAME_SIGNER;
-	if (approval->member && !trust_role_may_sign(approval->member->role, TRUST_DOC_APPROVAL))
+	/* a valid verdict means the claims equal the roster's */
+	if (!trust_role_may_sign(approval->claim.role, TRUST_DOC_APPROVAL) ||
+	    !trust_role_may_sign(wipe_record->claim.role, TRUST_DOC_WIPE_RECORD))
 		return TRUST_WRONG_ROLE;
 	return TRUST_OK;
 }
