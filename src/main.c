@@ -24,6 +24,7 @@ static int cmd_version(int argc, char **argv)
 static const struct command commands[] = {
 	/* { name, fn, flags, summary }: one line a command */
 	{ "version", cmd_version, 0, "print the version (--json for tools)" },
+	{ "ledger", cmd_ledger, 0, "the asset ledger and its change history" },
 };
 
 static void print_usage(FILE *f)
