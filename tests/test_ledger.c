@@ -99,6 +99,8 @@ static void test_fields(void **state)
 	assert_string_equal(a.v[LEDGER_F_CAPACITY], "500000000000");
 	assert_int_equal(ledger_asset_set(&a, LEDGER_F_CAPACITY, "lots"), -EINVAL);
 	assert_int_equal(ledger_asset_set(&a, LEDGER_F_MODEL, "a\x01" "b"), -EINVAL);
+	assert_int_equal(ledger_asset_set(&a, LEDGER_F_MODEL, "\x83\x54\x81"), -EINVAL); /* not UTF-8 */
+	assert_int_equal(ledger_asset_set(&a, LEDGER_F_MODEL, "\xc0\xaf"), -EINVAL); /* overlong */
 	assert_int_equal(ledger_asset_set(&a, LEDGER_F_NOTES, "line1\nline2"), 0);
 	assert_int_equal(ledger_asset_set(&a, LEDGER_F_NOTES, ""), 0);
 	assert_null(a.v[LEDGER_F_NOTES]);
@@ -188,8 +190,8 @@ static void test_add_get_update_history(void **state)
 	assert_int_equal(h.n, 2);
 	assert_string_equal(h.actor, "bob");
 	assert_string_equal(h.changes,
-			    "[{\"field\":\"department\",\"old\":\"市民課\",\"new\":\"税務課\"},"
-			    "{\"field\":\"status\",\"old\":\"in-service\",\"new\":\"awaiting-erasure\"}]");
+			    "{\"department\":[\"市民課\",\"税務課\"],"
+			    "\"status\":[\"in-service\",\"awaiting-erasure\"]}");
 
 	struct ledger_verify_result v;
 	assert_int_equal(ledger_verify(f->l, &v), 0);

@@ -4,6 +4,8 @@
 #include <errno.h>
 #include <string.h>
 
+#include <jansson.h>
+
 #include "helpers.h"
 #include "wipecert/ledger.h"
 #include "wipecert/util.h"
@@ -86,9 +88,29 @@ static void import_fixture(struct fx *f, const char *name, enum ledger_encoding 
 	check_contents(f->l);
 }
 
+static int notes_cb(const struct ledger_event *e, void *u)
+{
+	json_t *j = json_loads(e->changes, 0, NULL);
+
+	assert_non_null(j);
+	*(char **)u = strdup(json_string_value(json_array_get(json_object_get(j, "notes"), 1)));
+	json_decref(j);
+	return 0;
+}
+
 static void test_utf8(void **state)
 {
-	import_fixture(*state, "ledger/assets-utf8.csv", LEDGER_ENC_AUTO, LEDGER_ENC_UTF8);
+	struct fx *f = *state;
+	char *notes = NULL;
+
+	import_fixture(f, "ledger/assets-utf8.csv", LEDGER_ENC_AUTO, LEDGER_ENC_UTF8);
+	/* the hand-written JSON of the events escapes quotes and newlines */
+	assert_int_equal(ledger_history(f->l, "KS-2020-0013", notes_cb, &notes), 0);
+	assert_string_equal(notes, "\"引継ぎ\" 済み, 要確認");
+	free(notes);
+	assert_int_equal(ledger_history(f->l, "KS-2021-0104", notes_cb, &notes), 0);
+	assert_string_equal(notes, "備考:\n2行目あり");
+	free(notes);
 }
 
 static void test_utf8_bom_english(void **state)
@@ -250,11 +272,8 @@ static void test_update_and_dry_run(void **state)
 	assert_int_equal(rep.unchanged, 1);
 	assert_string_equal(rows.log,
 		"2 A1 unchanged -\n"
-		"3 A2 update [{\"field\":\"department\",\"old\":\"市民課\",\"new\":\"税務課\"},"
-		"{\"field\":\"status\",\"old\":\"in-service\",\"new\":\"awaiting-erasure\"}]\n"
-		"4 A3 add [{\"field\":\"asset_id\",\"old\":null,\"new\":\"A3\"},"
-		"{\"field\":\"department\",\"old\":null,\"new\":\"会計課\"},"
-		"{\"field\":\"status\",\"old\":null,\"new\":\"in-service\"}]\n");
+		"3 A2 update {\"department\":[\"市民課\",\"税務課\"],\"status\":[\"in-service\",\"awaiting-erasure\"]}\n"
+		"4 A3 add {\"asset_id\":[null,\"A3\"],\"department\":[null,\"会計課\"],\"status\":[null,\"in-service\"]}\n");
 	assert_int_equal(ledger_asset_get(f->l, "A3", &a), -ENOENT);
 	assert_int_equal(count_events(f->l), 2);
 

@@ -156,7 +156,7 @@ struct ledger_event {
 	uint64_t seq;
 	const char *asset_id;
 	const char *kind;        /* "create", "update" */
-	const char *changes;     /* JSON: [{"field":..,"old":..,"new":..}, ...] */
+	const char *changes;     /* JSON: {"field": [old, new], ...}, null for none */
 	const char *state_hash;  /* hash of the asset after this event */
 	const char *actor;
 	const char *reason;

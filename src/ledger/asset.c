@@ -180,6 +180,40 @@ static bool has_control(const char *s, bool allow_newline)
 	return false;
 }
 
+/* Offset of the first byte that is not well-formed UTF-8, or len. */
+size_t ledger_utf8_check(const uint8_t *s, size_t len)
+{
+	size_t i = 0;
+
+	while (i < len) {
+		uint8_t c = s[i];
+		size_t n;
+		uint32_t cp;
+
+		if (c < 0x80) {
+			i++;
+			continue;
+		} else if ((c & 0xe0) == 0xc0) {
+			n = 1; cp = c & 0x1f;
+		} else if ((c & 0xf0) == 0xe0) {
+			n = 2; cp = c & 0x0f;
+		} else if ((c & 0xf8) == 0xf0) {
+			n = 3; cp = c & 0x07;
+		} else
+			return i;
+		for (size_t k = 1; k <= n; k++) {
+			if (i + k >= len || (s[i + k] & 0xc0) != 0x80)
+				return i;
+			cp = (cp << 6) | (s[i + k] & 0x3f);
+		}
+		if ((n == 1 && cp < 0x80) || (n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) ||
+		    cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+			return i;
+		i += n + 1;
+	}
+	return len;
+}
+
 int ledger_asset_set(struct ledger_asset *a, enum ledger_field f, const char *value)
 {
 	_cleanup_free_ char *v = NULL;
@@ -200,7 +234,7 @@ int ledger_asset_set(struct ledger_asset *a, enum ledger_field f, const char *va
 		a->v[f] = NULL;
 		return 0;
 	}
-	if (has_control(s, f == LEDGER_F_NOTES))
+	if (has_control(s, f == LEDGER_F_NOTES) || ledger_utf8_check((const uint8_t *)s, strlen(s)) != strlen(s))
 		return -EINVAL;
 	switch (fields[f].kind) {
 	case KIND_ID:

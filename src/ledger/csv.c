@@ -42,40 +42,6 @@ const char *ledger_encoding_name(enum ledger_encoding e)
 	}
 }
 
-/* Offset of the first byte that is not well-formed UTF-8, or len. */
-static size_t utf8_check(const uint8_t *s, size_t len)
-{
-	size_t i = 0;
-
-	while (i < len) {
-		uint8_t c = s[i];
-		size_t n;
-		uint32_t cp;
-
-		if (c < 0x80) {
-			i++;
-			continue;
-		} else if ((c & 0xe0) == 0xc0) {
-			n = 1; cp = c & 0x1f;
-		} else if ((c & 0xf0) == 0xe0) {
-			n = 2; cp = c & 0x0f;
-		} else if ((c & 0xf8) == 0xf0) {
-			n = 3; cp = c & 0x07;
-		} else
-			return i;
-		for (size_t k = 1; k <= n; k++) {
-			if (i + k >= len || (s[i + k] & 0xc0) != 0x80)
-				return i;
-			cp = (cp << 6) | (s[i + k] & 0x3f);
-		}
-		if ((n == 1 && cp < 0x80) || (n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) ||
-		    cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-			return i;
-		i += n + 1;
-	}
-	return len;
-}
-
 static unsigned long line_of(const char *s, size_t off)
 {
 	unsigned long line = 1;
@@ -115,7 +81,7 @@ static int decode(const char *data, size_t len, enum ledger_encoding enc,
 	if (memchr(data, '\0', len))
 		return report_error(rep, line_of(data, (size_t)((const char *)memchr(data, '\0', len) - data)),
 				    "NUL byte: not a text file");
-	bad = utf8_check((const uint8_t *)data, len);
+	bad = ledger_utf8_check((const uint8_t *)data, len);
 	if (enc == LEDGER_ENC_AUTO)
 		enc = bad == len ? LEDGER_ENC_UTF8 : LEDGER_ENC_CP932;
 	rep->encoding = enc;

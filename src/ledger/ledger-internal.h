@@ -39,6 +39,9 @@ int ledger_update_tx(struct ledger *l, const struct ledger_asset *old, const str
 /* JSON diff of two assets (old may be NULL for a new one); NULL if equal. */
 char *ledger_diff_json(const struct ledger_asset *old, const struct ledger_asset *a);
 
+/* Offset of the first byte that is not well-formed UTF-8, or len. */
+size_t ledger_utf8_check(const uint8_t *s, size_t len);
+
 /* Length-prefixed string into a BLAKE2b state: the canonical serialisation. */
 void ledger_hash_str(crypto_generichash_state *st, const char *s);
 
