@@ -29,6 +29,7 @@ static const struct command commands[] = {
 	{ "version", cmd_version, 0, N_("print the version (--json for tools)") },
 	{ "key", cmd_key, 0, N_("make signing keys, sign and verify documents") },
 	{ "trust", cmd_trust, 0, N_("the trust roster: who may sign what") },
+	{ "ledger", cmd_ledger, 0, N_("the asset ledger and its change history") },
 };
 
 static void print_usage(FILE *f)

@@ -53,6 +53,7 @@ int usage_error(const char *cmd, const char *fmt, ...) _printf_(2, 3);
 int cmd_list(int argc, char **argv);
 int cmd_key(int argc, char **argv);
 int cmd_trust(int argc, char **argv);
+int cmd_ledger(int argc, char **argv);
 
 /* Passphrase for a secret key (what names it in the prompt): the first line
  * of file, else asked on the terminal without echo (confirm: twice). *ret is

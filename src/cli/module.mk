@@ -4,3 +4,4 @@ CLI_OBJS += src/cli/list.o
 CLI_OBJS += src/cli/passphrase.o
 CLI_OBJS += src/cli/key.o
 CLI_OBJS += src/cli/trust.o
+CLI_OBJS += src/cli/ledger.o
