@@ -336,6 +336,9 @@ static void test_x509(void **state)
 		free(bad);
 	}
 	assert_int_equal(trust_store_open(dir, &s), 0);
+	assert_non_null(trust_store_find_x509(s, fpr));
+	assert_string_equal(trust_store_find_x509(s, fpr)->name, "Sachiko");
+	assert_null(trust_store_find_x509(s, "00"));
 	assert_int_equal(trust_x509_signer_load(a2, s, NULL, &x), 0);
 	assert_non_null(x->key);
 	assert_non_null(x->cert);

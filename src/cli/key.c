@@ -110,6 +110,7 @@ static int key_new(struct key_control *c)
 {
 	_cleanup_(trust_seckey_freep) struct trust_seckey *k = NULL, *back = NULL;
 	_cleanup_free_ char *kp = NULL, *pp = NULL, *cp = NULL, *comment = NULL, *pub = NULL, *csr = NULL;
+	_cleanup_free_ char *org = NULL;
 	_cleanup_pass_ char *pass = NULL;
 	struct trust_pubkey pk;
 	char id[TRUST_KEYID_STRLEN];
@@ -117,8 +118,20 @@ static int key_new(struct key_control *c)
 	size_t len;
 	int r;
 
-	if (!c->name || c->role < 0 || !c->out || !c->org)
-		return usage_error("key new", "--name, --role, --org and -o are required");
+	if (!c->name || c->role < 0 || !c->out)
+		return usage_error("key new", "--name, --role and -o are required");
+	if (!c->org) {
+		/* default: the organisation of the trust directory, if there is one */
+		_cleanup_(trust_store_freep) struct trust_store *s = NULL;
+
+		if (trust_store_open(trust_dir(c->trust), &s) < 0)
+			return usage_error("key new", "--org is required (no trust directory at %s)",
+					   trust_dir(c->trust));
+		org = strdup(trust_store_org(s));
+		if (!org)
+			return EXIT_FAIL;
+		c->org = org;
+	}
 	kp = with_suffix(c->out, ".key");
 	pp = with_suffix(c->out, ".pub");
 	cp = with_suffix(c->out, ".csr");
@@ -434,7 +447,7 @@ out:
 
 static void help(void)
 {
-	printf("Usage: %s key new --name NAME --role ROLE --org ORG -o BASE [--passphrase-file F] [--force]\n"
+	printf("Usage: %s key new --name NAME --role ROLE [--org ORG] -o BASE [--passphrase-file F] [--force]\n"
 	       "       %s key show FILE [--json]\n"
 	       "       %s key sign -k KEY --type TYPE FILE [-x SIG] [--passphrase-file F] [--force]\n"
 	       "       %s key verify --type TYPE FILE [-x SIG] [--trust DIR] [--json]\n"
@@ -444,7 +457,8 @@ static void help(void)
 	       "  --name NAME            the key holder's name\n"
 	       "  --role ROLE            technician, approver, contractor-technician,\n"
 	       "                         contractor-approver or org-root\n"
-	       "  --org ORG              the key holder's organisation\n"
+	       "  --org ORG              the key holder's organisation (default: the trust\n"
+	       "                         directory's)\n"
 	       "  -o, --output BASE      writes BASE.key (secret, 0600), BASE.pub and, for\n"
 	       "                         approvers, BASE.csr (X.509 certificate request)\n"
 	       "  -k, --key KEY          the secret key file\n"

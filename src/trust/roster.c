@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 
 #include <sodium.h>
@@ -68,6 +69,16 @@ const struct trust_member *trust_store_find(const struct trust_store *s,
 {
 	for (size_t i = 0; i < s->n_members; i++)
 		if (memcmp(s->members[i].pk.keyid, keyid, TRUST_KEYID_BYTES) == 0)
+			return &s->members[i];
+	return NULL;
+}
+
+const struct trust_member *trust_store_find_x509(const struct trust_store *s, const char *sha256_hex)
+{
+	if (!sha256_hex || strlen(sha256_hex) != TRUST_FPR_STRLEN - 1)
+		return NULL;
+	for (size_t i = 0; i < s->n_members; i++)
+		if (strcasecmp(s->members[i].x509_sha256, sha256_hex) == 0)
 			return &s->members[i];
 	return NULL;
 }

@@ -47,6 +47,10 @@ expect 0 $W trust verify --trust "$T"
 expect 0 $W trust list --trust "$T" --json
 grep -q '"role": "approver"' out || fail "list lacks the approver"
 
+# --org defaults to the trust directory's organisation
+expect 0 $W key new --name "Jiro" --role technician -o jiro --trust "$T" --passphrase-file tech.pw $K --json
+grep -q '"org": "Example City"' out || fail "--org default: $(cat out)"
+
 # the roster itself is a minisign-signed file
 minisign -Vq -m "$T/roster.json" -p "$T/root.pub" || fail "minisign rejects the roster"
 minisign -Vq -m "$T/revoked.json" -p "$T/root.pub" || fail "minisign rejects the revocation list"
