@@ -127,6 +127,25 @@ expect 0 $W key import-p12 ee.p12 -k appr.key --p12-passphrase-file p12.pw --pas
 [ "$(grep -c BEGIN appr.crt)" = 2 ] || fail "imported chain not written"
 openssl verify -CAfile pki.crt appr.crt >/dev/null 2>&1 || fail "imported certificate"
 
+# a contractor: its own roster, accepted once our root pins its root
+C=$tmp/itad
+expect 0 $W key new --name "ITAD Root" --role org-root --org "ITAD Co" -o croot --passphrase-file root.pw $K
+expect 0 $W key new --name "Kenji" --role contractor-technician --org "ITAD Co" -o ctech --passphrase-file tech.pw $K
+expect 0 $W trust init --contractor --trust "$C" --root-key croot.key --passphrase-file root.pw
+expect 3 $W trust add appr.pub --org "ITAD Co" --trust "$C" --root-key croot.key --passphrase-file root.pw
+expect 0 $W trust add ctech.pub --trust "$C" --root-key croot.key --passphrase-file root.pw
+printf '{"serial":"WD-9","type":"wipe-record"}' >crec.json
+expect 0 $W key sign -k ctech.key --type wipe-record crec.json --passphrase-file tech.pw
+expect 3 $W trust import "$C" --trust "$T"
+[ -d "$T/contractors" ] && [ -n "$(ls "$T/contractors")" ] && fail "unpinned contractor files kept"
+expect 1 $W key verify --type wipe-record crec.json --trust "$T"
+grep -q "organisation is neither ours nor a pinned contractor" err || fail "unknown org not named: $(cat err)"
+expect 0 $W trust pin croot.pub --org "ITAD Co" --trust "$T" --root-key root.key --passphrase-file root.pw
+expect 0 $W trust import "$C" --trust "$T"
+expect 0 $W key verify --type wipe-record crec.json --trust "$T" --json
+grep -q '"org": "ITAD Co"' out || fail "contractor record: $(cat out)"
+expect 0 $W trust verify --trust "$T"
+
 # revocation: later signatures are refused with the reason
 expect 0 $W trust revoke tech.pub --trust "$T" --root-key root.key --passphrase-file root.pw --reason key-compromise
 expect 0 $W trust list --trust "$T"
