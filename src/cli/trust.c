@@ -156,9 +156,13 @@ static int trust_add(struct trust_control *c, const char *pubfile)
 			  pubfile, m.org, trust_store_org(s));
 		return EXIT_REFUSED;
 	}
+	trust_keyid_string(m.pk.keyid, id);
+	if (trust_store_find(s, m.pk.keyid)) {
+		log_error("%s: key %s is in the roster already", pubfile, id);
+		return EXIT_REFUSED;
+	}
 	if (load_root(c, &root) < 0)
 		return EXIT_FAIL;
-	trust_keyid_string(m.pk.keyid, id);
 	if (c->cert) {
 		/* a certificate from the organisation's own PKI (key import-p12) */
 		_cleanup_free_ char *dst = NULL, *pem = NULL;
@@ -204,6 +208,13 @@ static int trust_add(struct trust_control *c, const char *pubfile)
 		}
 	}
 	r = roster_add(c->dir, root, &m, now);
+	if (r < 0 && m.x509_sha256[0]) {
+		/* no certificate without its roster entry */
+		_cleanup_free_ char *crt = NULL;
+
+		if (asprintf(&crt, "%s/members/%s.crt", c->dir, id) >= 0)
+			unlink(crt);
+	}
 	if (r == -EINVAL) {
 		log_error("%s: a %s cannot be listed in this roster (contractor roles belong in a contractor's roster)",
 			  pubfile, trust_role_to_string(role));

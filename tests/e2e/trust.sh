@@ -40,8 +40,12 @@ expect 3 $W trust init --trust "$T" --root-key root.key --passphrase-file root.p
 expect 0 $W trust add tech.pub --trust "$T" --root-key root.key --passphrase-file root.pw
 expect 0 $W trust add appr.pub --trust "$T" --root-key root.key --passphrase-file root.pw
 grep -q "certificate sha256" out || fail "approver got no certificate"
+crt0=$(cat "$T"/members/*.crt)
+expect 3 $W trust add appr.pub --trust "$T" --root-key root.key --passphrase-file root.pw
+[ "$(cat "$T"/members/*.crt)" = "$crt0" ] || fail "second add replaced the certificate"
 # only the root may change the roster
-expect 1 $W trust add appr.pub --trust "$T" --root-key tech.key --passphrase-file tech.pw
+expect 0 $W key new --name "Other" --role technician --org "Example City" -o other --passphrase-file tech.pw $K
+expect 1 $W trust add other.pub --trust "$T" --root-key tech.key --passphrase-file tech.pw
 grep -q "not an org-root key" err || fail "non-root roster change: $(cat err)"
 expect 0 $W trust verify --trust "$T"
 expect 0 $W trust list --trust "$T" --json
