@@ -96,6 +96,16 @@ expect 1 setsid -w $W key sign -k tech.key --type wipe-record rec2.json -x n.min
 grep -q "no terminal" err || fail "missing terminal not said: $(cat err)"
 [ -e n.minisig ] && fail "signature written without a passphrase"
 
+# the passphrase from a terminal: asked twice, never echoed
+if command -v script >/dev/null; then
+	(sleep 0.5; printf 'tty-secret-pw\n'; sleep 0.5; printf 'tty-secret-pw\n'; sleep 2) |
+		script -qec "$W key new --name T --role technician --org 'Example City' -o ttykey --kdf min" /dev/null >tty.out 2>&1
+	grep -q "passphrase for ttykey.key" tty.out || fail "no prompt: $(cat tty.out)"
+	grep -q "tty-secret-pw" tty.out && fail "passphrase echoed"
+	printf 'tty-secret-pw\n' >ttykey.pw
+	expect 0 $W key sign -k ttykey.key --type wipe-record rec.json -x tty.minisig --passphrase-file ttykey.pw
+fi
+
 # truncated key file and unknown algorithm tag
 head -c 60 tech.key >trunc.key
 expect 1 $W key sign -k trunc.key --type wipe-record rec.json -x t.minisig --passphrase-file tech.pw
