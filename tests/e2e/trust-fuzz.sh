@@ -24,10 +24,10 @@ libs="$(pkg-config --libs $pkgs)"
 # header is newer, so the short run in make check does not recompile
 bin=build/fuzz
 mkdir -p "$bin" || exit 1
-newer() { # newer OUT SRC...: is any SRC (or a header) newer than OUT?
+newer() { # newer OUT SRC...: is SRC or any header newer than OUT?
 	local out=$1; shift
 	[ -e "$out" ] || return 0
-	[ -n "$(find "$@" include/wipecert src/trust -name '*.[ch]' -newer "$out" -print -quit 2>/dev/null)" ]
+	[ -n "$(find "$@" include/wipecert/*.h src/trust/*.h -newer "$out" -print -quit 2>/dev/null)" ]
 }
 objs=() relink=
 for f in src/trust/*.c src/util/util.c; do
