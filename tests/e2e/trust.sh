@@ -106,6 +106,16 @@ if command -v script >/dev/null; then
 	expect 0 $W key sign -k ttykey.key --type wipe-record rec.json -x tty.minisig --passphrase-file ttykey.pw
 fi
 
+# a new passphrase: the old one no longer opens the key
+cp tech.key techp.key
+printf 'tech pass 2\n' >tech2.pw
+expect 1 $W key passwd -k techp.key --passphrase-file wrong.pw --new-passphrase-file tech2.pw $K
+cmp -s tech.key techp.key || fail "failed passwd changed the key"
+expect 0 $W key passwd -k techp.key --passphrase-file tech.pw --new-passphrase-file tech2.pw $K
+expect 1 $W key sign -k techp.key --type wipe-record rec.json -x p.minisig --passphrase-file tech.pw
+expect 0 $W key sign -k techp.key --type wipe-record rec.json -x p.minisig --passphrase-file tech2.pw
+[ "$(stat -c %a techp.key)" = 600 ] || fail "passwd changed the mode"
+
 # truncated key file and unknown algorithm tag
 head -c 60 tech.key >trunc.key
 expect 1 $W key sign -k trunc.key --type wipe-record rec.json -x t.minisig --passphrase-file tech.pw
