@@ -288,6 +288,11 @@ static void test_contractor(void **state)
 	assert_int_equal(verify_as(s, TRUST_DOC_WIPE_RECORD, record, sig, &res), TRUST_OK);
 	assert_string_equal(res.member->org, "ITAD Co");
 	assert_int_equal(res.member->role, TRUST_ROLE_CONTRACTOR_TECHNICIAN);
+	/* the contractor's root signs nothing of ours */
+	free(sig);
+	assert_int_equal(trust_sign(TRUST_DOC_LEDGER_EVENT, (const uint8_t *)"{\"type\":\"ledger-event\"}", 23,
+				    croot, T0, &sig), 0);
+	assert_int_not_equal(verify_as(s, TRUST_DOC_LEDGER_EVENT, "{\"type\":\"ledger-event\"}", sig, NULL), TRUST_OK);
 	/* but a contractor technician cannot approve */
 	free(sig);
 	assert_int_equal(trust_sign(TRUST_DOC_APPROVAL, (const uint8_t *)approval, strlen(approval),

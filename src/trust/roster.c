@@ -205,6 +205,10 @@ static int add_members(struct trust_store *s, json_t *roster, bool pinned)
 			return -EINVAL;
 		if (strlen(fpr) != 0 && strlen(fpr) != TRUST_FPR_STRLEN - 1)
 			return -EINVAL;
+		/* a contractor's root signs its roster (checked with the pinned
+		 * key), never our documents */
+		if (pinned && x.role == TRUST_ROLE_ORG_ROOT)
+			continue;
 		r = pk_from_json(m, "key", &x.pk);
 		if (r < 0)
 			return r;
