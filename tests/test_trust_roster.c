@@ -287,6 +287,9 @@ static void test_contractor(void **state)
 	assert_int_equal(trust_store_open(dir, &s), 0);
 	assert_int_equal(verify_as(s, TRUST_DOC_WIPE_RECORD, record, sig, &res), TRUST_OK);
 	assert_string_equal(res.member->org, "ITAD Co");
+	trust_seckey_pubkey(croot, &cpk);
+	assert_string_equal(trust_store_contractor(s, cpk.keyid), "ITAD Co");
+	assert_null(trust_store_find(s, cpk.keyid));
 	assert_int_equal(res.member->role, TRUST_ROLE_CONTRACTOR_TECHNICIAN);
 	/* the contractor's root signs nothing of ours */
 	free(sig);

@@ -21,7 +21,7 @@
 
 struct key_control {
 	const char *name, *org, *out, *pass_file, *p12_pass_file, *new_pass_file, *key, *type, *sig,
-		*trust, *cert;
+		*trust, *cert, *root_key, *root_pass_file;
 	int role;
 	bool force, json;
 	struct trust_kdf kdf;
@@ -197,6 +197,14 @@ static int key_new(struct key_control *c)
 		if (r < 0) {
 			log_error("%s: cannot write the certificate request: %s", cp, trust_strerror(r));
 			return EXIT_FAIL;
+		}
+	}
+	/* enrol at once: roster entry and, for approvers, the certificate */
+	if (c->root_key) {
+		r = trust_enroll(c->trust, c->root_key, c->root_pass_file, pp);
+		if (r != EXIT_OK) {
+			log_error("%s: key made but not enrolled: run 'wipecert trust add %s'", kp, pp);
+			return r;
 		}
 	}
 	if (c->json) {
@@ -477,6 +485,7 @@ static int key_passwd(struct key_control *c)
 static void help(void)
 {
 	printf("Usage: %s key new --name NAME --role ROLE [--org ORG] -o BASE [--passphrase-file F] [--force]\n"
+	       "                 [--root-key ROOT [--root-passphrase-file F] [--trust DIR]]\n"
 	       "       %s key show FILE [--json]\n"
 	       "       %s key sign -k KEY --type TYPE FILE [-x SIG] [--passphrase-file F] [--force]\n"
 	       "       %s key verify --type TYPE FILE [-x SIG] [--trust DIR] [--json]\n"
@@ -491,6 +500,9 @@ static void help(void)
 	       "                         directory's)\n"
 	       "  -o, --output BASE      writes BASE.key (secret, 0600), BASE.pub and, for\n"
 	       "                         approvers, BASE.csr (X.509 certificate request)\n"
+	       "  --root-key ROOT        new: enrol the key at once (as 'trust add'): roster\n"
+	       "                         entry and, for approvers, the X.509 certificate\n"
+	       "  --root-passphrase-file F  the root key's passphrase\n"
 	       "  -k, --key KEY          the secret key file\n"
 	       "  --type TYPE            document type: wipe-record, approval, certificate,\n"
 	       "                         ledger-event, roster, revocation\n"
@@ -512,7 +524,7 @@ static void help(void)
 int cmd_key(int argc, char **argv)
 {
 	enum { OPT_NAME = 256, OPT_ROLE, OPT_ORG, OPT_PASS, OPT_P12PASS, OPT_NEWPASS, OPT_TYPE, OPT_TRUST,
-	       OPT_FORCE, OPT_JSON, OPT_KDF };
+	       OPT_FORCE, OPT_JSON, OPT_KDF, OPT_ROOT, OPT_ROOTPASS };
 	static const struct option opts[] = {
 		{ "name", required_argument, NULL, OPT_NAME },
 		{ "role", required_argument, NULL, OPT_ROLE },
@@ -525,6 +537,8 @@ int cmd_key(int argc, char **argv)
 		{ "passphrase-file", required_argument, NULL, OPT_PASS },
 		{ "p12-passphrase-file", required_argument, NULL, OPT_P12PASS },
 		{ "new-passphrase-file", required_argument, NULL, OPT_NEWPASS },
+		{ "root-key", required_argument, NULL, OPT_ROOT },
+		{ "root-passphrase-file", required_argument, NULL, OPT_ROOTPASS },
 		{ "kdf", required_argument, NULL, OPT_KDF },
 		{ "force", no_argument, NULL, OPT_FORCE },
 		{ "json", no_argument, NULL, OPT_JSON },
@@ -561,6 +575,8 @@ int cmd_key(int argc, char **argv)
 		case OPT_PASS: c.pass_file = optarg; break;
 		case OPT_P12PASS: c.p12_pass_file = optarg; break;
 		case OPT_NEWPASS: c.new_pass_file = optarg; break;
+		case OPT_ROOT: c.root_key = optarg; break;
+		case OPT_ROOTPASS: c.root_pass_file = optarg; break;
 		case OPT_KDF:
 			if (parse_kdf(optarg, &c.kdf) < 0)
 				return usage_error("key", "unknown --kdf cost '%s'", optarg);

@@ -227,6 +227,14 @@ static int trust_add(struct trust_control *c, const char *pubfile)
 	return EXIT_OK;
 }
 
+int trust_enroll(const char *dir, const char *root_key, const char *root_pass_file, const char *pubfile)
+{
+	struct trust_control c = { .dir = trust_dir(dir), .root_key = root_key,
+				   .pass_file = root_pass_file, .role = -1 };
+
+	return trust_add(&c, pubfile);
+}
+
 static int member_json(const struct trust_member *m, json_t **ret)
 {
 	char id[TRUST_KEYID_STRLEN], nb[32], na[32], ra[32] = "";
@@ -381,7 +389,7 @@ static int trust_import(struct trust_control *c, const char *from)
 		}
 	}
 	r = trust_store_open(c->dir, &s);
-	if (r < 0 || !trust_store_find(s, pk.keyid)) {
+	if (r < 0 || !trust_store_contractor(s, pk.keyid)) {
 		log_error("%s: not accepted (%s): is its root pinned with 'trust pin'?",
 			  r < 0 && *trust_store_failed_file() ? trust_store_failed_file() : from,
 			  r < 0 ? trust_strerror(r) : "root not pinned");
@@ -394,7 +402,7 @@ static int trust_import(struct trust_control *c, const char *from)
 		rmdir(dst);
 		return EXIT_REFUSED;
 	}
-	printf("imported the roster of %s (root %s) into %s\n", trust_store_find(s, pk.keyid)->org, id, dst);
+	printf("imported the roster of %s (root %s) into %s\n", trust_store_contractor(s, pk.keyid), id, dst);
 	return EXIT_OK;
 }
 

@@ -27,6 +27,11 @@ struct trust_store {
 	struct trust_pubkey root;
 	struct trust_member *members;
 	size_t n_members;
+	struct pinned {
+		uint8_t keyid[TRUST_KEYID_BYTES];
+		char *org;
+	} *pins;  /* contractors whose roster was loaded */
+	size_t n_pins;
 };
 
 static __thread char failed_file[PATH_MAX];
@@ -50,6 +55,9 @@ void trust_store_free(struct trust_store *s)
 	for (size_t i = 0; i < s->n_members; i++)
 		member_release(&s->members[i]);
 	free(s->members);
+	for (size_t i = 0; i < s->n_pins; i++)
+		free(s->pins[i].org);
+	free(s->pins);
 	free(s->dir);
 	free(s->org);
 	free(s);
@@ -80,6 +88,14 @@ const struct trust_member *trust_store_find_x509(const struct trust_store *s, co
 	for (size_t i = 0; i < s->n_members; i++)
 		if (strcasecmp(s->members[i].x509_sha256, sha256_hex) == 0)
 			return &s->members[i];
+	return NULL;
+}
+
+const char *trust_store_contractor(const struct trust_store *s, const uint8_t keyid[TRUST_KEYID_BYTES])
+{
+	for (size_t i = 0; i < s->n_pins; i++)
+		if (memcmp(s->pins[i].keyid, keyid, TRUST_KEYID_BYTES) == 0)
+			return s->pins[i].org;
 	return NULL;
 }
 
@@ -400,6 +416,21 @@ int trust_store_open(const char *dir, struct trust_store **ret)
 		if (r < 0)
 			goto out;
 		corg[i] = o;
+		{
+			struct pinned *n = reallocarray(s->pins, s->n_pins + 1, sizeof(*n));
+
+			if (!n) {
+				r = -ENOMEM;
+				goto out;
+			}
+			s->pins = n;
+			memcpy(n[s->n_pins].keyid, cpk.keyid, TRUST_KEYID_BYTES);
+			n[s->n_pins].org = strdup(o);
+			if (!n[s->n_pins++].org) {
+				r = -ENOMEM;
+				goto out;
+			}
+		}
 	}
 	/* revocations last, once every member is known */
 	for (i = 0; i < npins; i++)

@@ -40,7 +40,7 @@ expect 3 $W trust init --trust "$T" --root-key root.key --passphrase-file root.p
 expect 0 $W trust add tech.pub --trust "$T" --root-key root.key --passphrase-file root.pw
 expect 0 $W trust add appr.pub --trust "$T" --root-key root.key --passphrase-file root.pw
 grep -q "certificate sha256" out || fail "approver got no certificate"
-crt0=$(cat "$T"/members/*.crt)
+crt0=$(cat "$T"/members/*.crt)  # only Hanako's so far
 expect 3 $W trust add appr.pub --trust "$T" --root-key root.key --passphrase-file root.pw
 [ "$(cat "$T"/members/*.crt)" = "$crt0" ] || fail "second add replaced the certificate"
 # only the root may change the roster
@@ -50,6 +50,13 @@ grep -q "not an org-root key" err || fail "non-root roster change: $(cat err)"
 expect 0 $W trust verify --trust "$T"
 expect 0 $W trust list --trust "$T" --json
 grep -q '"role": "approver"' out || fail "list lacks the approver"
+
+# an approver enrolled at key creation: certificate from the CA at once
+expect 0 $W key new --name "Sachiko" --role approver -o sachiko --trust "$T" --passphrase-file appr.pw $K \
+	--root-key root.key --root-passphrase-file root.pw
+grep -q "certificate sha256" out || fail "key new --root-key issued no certificate: $(cat out)"
+id=$($W key show sachiko.pub --json | sed 's/.*"keyid": "\([0-9A-F]*\)".*/\1/')
+openssl verify -CAfile "$T/ca.crt" "$T/members/$id.crt" >/dev/null || fail "enrolled certificate"
 
 # --org defaults to the trust directory's organisation
 expect 0 $W key new --name "Jiro" --role technician -o jiro --trust "$T" --passphrase-file tech.pw $K --json
@@ -125,7 +132,7 @@ expect 1 $W key show alg.pub
 grep -q "unknown algorithm" err || fail "unknown algorithm not said: $(cat err)"
 
 # X.509: openssl and NSS accept the approver certificate
-crt=$(ls "$T"/members/*.crt)
+crt=$(for f in "$T"/members/*.crt; do openssl x509 -in "$f" -noout -subject | grep -q Hanako && echo "$f"; done)
 openssl verify -CAfile "$T/ca.crt" "$crt" >/dev/null || fail "openssl verify rejects the approver certificate"
 openssl x509 -in "$crt" -noout -subject | grep -q "CN = Hanako, O = Example City" || fail "subject"
 if command -v certutil >/dev/null; then
