@@ -64,5 +64,7 @@ void cli_passphrase_free(char *p);
 /* Unlock a secret key file (passphrase as above); prints why on failure. */
 struct trust_seckey;
 int key_load_secret(const char *path, const char *pass_file, struct trust_seckey **ret);
+/* `trust add PUBFILE` with the root key: roster entry (and certificate). */
+int trust_enroll(const char *dir, const char *root_key, const char *root_pass_file, const char *pubfile);
 
 #endif
