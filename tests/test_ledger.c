@@ -357,15 +357,27 @@ static void test_identity(void **state)
 				     .capacity = 500107862016ull };
 	char *why = NULL;
 
-	assert_int_equal(ledger_asset_add_detected(f->l, "D-1", &d, "tech", NULL, NULL), 0);
+	assert_int_equal(ledger_asset_set(&a, LEDGER_F_ASSET_ID, "D-1"), 0);
+	assert_int_equal(ledger_asset_set(&a, LEDGER_F_DEPARTMENT, "情報政策課"), 0);
+	assert_int_equal(ledger_asset_from_detected(&d, &a), 0);
+	assert_int_equal(ledger_asset_check_new(&a), 0);
+	assert_int_equal(ledger_asset_add_detected(f->l, &a, "tech", NULL, NULL), 0);
 	/* the same disk cannot be registered twice under another ID */
-	assert_int_equal(ledger_asset_add_detected(f->l, "D-2", &d, "tech", NULL, NULL), -EEXIST);
-	d.serial = NULL;
-	d.wwn = NULL;
-	assert_int_equal(ledger_asset_add_detected(f->l, "D-3", &d, "tech", NULL, NULL), -EINVAL);
+	assert_int_equal(ledger_asset_set(&a, LEDGER_F_ASSET_ID, "D-2"), 0);
+	assert_int_equal(ledger_asset_add_detected(f->l, &a, "tech", NULL, NULL), -EEXIST);
+	assert_int_equal(ledger_asset_set(&a, LEDGER_F_SERIAL, "OTHER"), 0);
+	assert_int_equal(ledger_asset_add_detected(f->l, &a, "tech", NULL, NULL), -EEXIST); /* same WWN */
+	ledger_asset_set(&a, LEDGER_F_SERIAL, NULL);
+	ledger_asset_set(&a, LEDGER_F_WWN, NULL);
+	assert_int_equal(ledger_asset_set(&a, LEDGER_F_ASSET_ID, "D-3"), 0);
+	assert_int_equal(ledger_asset_add_detected(f->l, &a, "tech", NULL, NULL), -EINVAL);
+	assert_int_equal(ledger_asset_get(f->l, "D-2", &b), -ENOENT);
+	ledger_asset_clear(&a);
 
 	assert_int_equal(ledger_asset_get(f->l, "D-1", &a), 0);
 	assert_string_equal(a.v[LEDGER_F_CAPACITY], "500107862016");
+	assert_string_equal(a.v[LEDGER_F_DEPARTMENT], "情報政策課");
+	assert_string_equal(a.v[LEDGER_F_MANUFACTURER], "Samsung");
 	assert_string_equal(a.v[LEDGER_F_STATUS], "in-service");
 	assert_int_equal(ledger_asset_find_identity(f->l, " s3z1nb0k123456x ", NULL, &b), 0);
 	assert_string_equal(b.v[LEDGER_F_ASSET_ID], "D-1");

@@ -127,9 +127,14 @@ int ledger_schema_version(struct ledger *l);
  * the asset ID is taken. ret_seq (may be NULL) gets the event's number. */
 int ledger_asset_add(struct ledger *l, const struct ledger_asset *a, const char *actor,
 		     const char *reason, uint64_t *ret_seq);
-/* Add an asset from a detected disk's identity in one step. -EEXIST if the
- * ID is taken or another asset already has that serial or WWN. */
-int ledger_asset_add_detected(struct ledger *l, const char *asset_id, const struct ledger_detected *d,
+/* Fill the identity fields of a (media type, manufacturer, model, serial,
+ * WWN, capacity) from a detected disk; the other fields are left alone. */
+int ledger_asset_from_detected(const struct ledger_detected *d, struct ledger_asset *a);
+/* Add an asset built from a detected disk in one step: like
+ * ledger_asset_add(), but -EINVAL if it has neither serial nor WWN (nothing
+ * would tie the entry to the disk) and -EEXIST if another asset already has
+ * its serial or WWN. */
+int ledger_asset_add_detected(struct ledger *l, const struct ledger_asset *a,
 			      const char *actor, const char *reason, uint64_t *ret_seq);
 /* -ENOENT if there is no such asset. */
 int ledger_asset_get(struct ledger *l, const char *asset_id, struct ledger_asset *ret);

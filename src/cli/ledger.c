@@ -15,6 +15,7 @@
 #include <libsmartcols.h>
 
 #include "wipecert/cli.h"
+#include "wipecert/disk.h"
 #include "wipecert/ledger.h"
 
 enum verb { V_ADD, V_EDIT, V_SHOW, V_LIST, V_HISTORY, V_IMPORT, V_EXPORT, V_VERIFY };
@@ -24,7 +25,7 @@ static const struct {
 	const char *args;
 	const char *summary;
 } verbs[] = {
-	[V_ADD] = { "add", "ID [--FIELD VALUE]...", "register a disk" },
+	[V_ADD] = { "add", "ID [--from-device DEV] [--FIELD VALUE]...", "register a disk" },
 	[V_EDIT] = { "edit", "ID --FIELD VALUE... --reason TEXT", "change an asset (recorded with who and why)" },
 	[V_SHOW] = { "show", "ID", "show one asset" },
 	[V_LIST] = { "list", "[--status S] [--department D]", "list assets" },
@@ -49,11 +50,12 @@ struct ledger_control {
 	bool dry_run, update, json, bom, japanese, events;
 	enum ledger_export_format format;
 	const char *output;
+	const char *from_device;
 };
 
 enum {
 	OPT_DB = 0x100, OPT_ACTOR, OPT_REASON, OPT_JSON, OPT_DRY_RUN, OPT_UPDATE, OPT_ENCODING,
-	OPT_FORMAT, OPT_BOM, OPT_JAPANESE, OPT_EVENTS, OPT_FILTER_DEPT,
+	OPT_FORMAT, OPT_BOM, OPT_JAPANESE, OPT_EVENTS, OPT_FILTER_DEPT, OPT_FROM_DEVICE,
 	OPT_FIELD = 0x200, /* + enum ledger_field */
 };
 
@@ -90,6 +92,7 @@ static void help(FILE *f)
 		   "        handed-to-contractor destroyed\n"
 		   "\nOptions:\n"
 		   "      --db PATH        the database (else $WIPECERT_DB, else %s)\n"
+		   "      --from-device DEV  add: identity (model, serial, WWN, size) from the disk\n"
 		   "      --actor NAME     who makes the change (default: the login name)\n"
 		   "      --reason TEXT    why (required for edit)\n"
 		   "      --json           machine-readable output\n"
@@ -135,6 +138,8 @@ static bool allowed(enum verb v, int opt)
 		return v == V_ADD || v == V_EDIT || v == V_IMPORT;
 	case OPT_JSON:
 		return v != V_EXPORT;
+	case OPT_FROM_DEVICE:
+		return v == V_ADD;
 	case OPT_DRY_RUN: case OPT_UPDATE: case OPT_ENCODING:
 		return v == V_IMPORT;
 	case OPT_FORMAT: case OPT_BOM: case OPT_JAPANESE: case OPT_EVENTS: case 'o':
@@ -162,6 +167,7 @@ static int parse_args(int argc, char **argv, struct ledger_control *c)
 	ADD("japanese", no_argument, OPT_JAPANESE);
 	ADD("events", no_argument, OPT_EVENTS);
 	ADD("output", required_argument, 'o');
+	ADD("from-device", required_argument, OPT_FROM_DEVICE);
 	ADD("help", no_argument, 'h');
 	for (unsigned f = 0; f < _LEDGER_F_MAX; f++)
 		if (field_opts[f])
@@ -190,6 +196,7 @@ static int parse_args(int argc, char **argv, struct ledger_control *c)
 		case OPT_JAPANESE: c->japanese = true; break;
 		case OPT_EVENTS: c->events = true; break;
 		case 'o': c->output = optarg; break;
+		case OPT_FROM_DEVICE: c->from_device = optarg; break;
 		case OPT_ENCODING:
 			if (ledger_encoding_from_string(optarg, &c->encoding) < 0)
 				return usage_error("ledger", "unknown encoding '%s' (auto, utf-8, cp932)", optarg), -EINVAL;
@@ -292,6 +299,38 @@ static void print_asset(const struct ledger_asset *a)
 	}
 }
 
+static const char *media_type(const struct disk *d)
+{
+	switch (d->transport) {
+	case TRANSPORT_NVME: return "nvme";
+	case TRANSPORT_USB: return d->rotational ? "usb-hdd" : "usb";
+	case TRANSPORT_MMC: return "mmc";
+	case TRANSPORT_LOOP: case TRANSPORT_FILE: return "image";
+	default: return d->rotational ? "hdd" : "ssd";
+	}
+}
+
+/* The identity of DEV as disk detection sees it, onto a. */
+static int apply_device(const char *dev, struct ledger_asset *a)
+{
+	struct disk_scan scan = {};
+	struct disk d = {};
+	int r;
+
+	r = disk_probe(&scan, dev, &d);
+	if (r < 0)
+		return log_error_errno(r, "%s: cannot read the disk's identity", dev);
+	struct ledger_detected det = {
+		.media_type = media_type(&d), .manufacturer = d.vendor, .model = d.model,
+		.serial = d.serial, .wwn = d.wwn, .capacity = d.size,
+	};
+	r = ledger_asset_from_detected(&det, a);
+	disk_release(&d);
+	if (r < 0)
+		return log_error_errno(r, "%s: unusable identity", dev);
+	return 0;
+}
+
 static int do_add_edit(const struct ledger_control *c)
 {
 	_cleanup_ledger_ struct ledger *l = NULL;
@@ -315,10 +354,36 @@ static int do_add_edit(const struct ledger_control *c)
 		}
 	} else if (ledger_asset_set(&a, LEDGER_F_ASSET_ID, c->id) < 0)
 		return usage_error("ledger", "bad asset ID '%s'", c->id);
+	if (c->from_device) {
+		r = apply_device(c->from_device, &a);
+		if (r < 0)
+			goto out;
+	}
 	r = apply_fields(c, &a);
 	if (r < 0)
 		goto out;
-	if (c->verb == V_ADD) {
+	if (c->verb == V_ADD && c->from_device) {
+		struct ledger_asset other = {};
+
+		ledger_asset_check_new(&a);
+		r = ledger_asset_add_detected(l, &a, c->actor,
+					      c->reason ? c->reason : "registered from the detected disk", &seq);
+		if (r == -EINVAL) {
+			log_error("%s: the disk reports neither serial nor wwn: nothing would tie an entry to it",
+				  c->from_device);
+			r = -EIO; /* not a usage error */
+		} else if (r == -EEXIST && ledger_asset_find_identity(l, ledger_asset_value(&a, LEDGER_F_SERIAL),
+								     ledger_asset_value(&a, LEDGER_F_WWN), &other) == 0) {
+			log_error("%s: already in the ledger as asset %s", c->from_device,
+				  ledger_asset_value(&other, LEDGER_F_ASSET_ID));
+			ledger_asset_clear(&other);
+		} else if (r == -EEXIST)
+			log_error("%s: asset %s is already in the ledger", path, c->id);
+		else if (r < 0)
+			log_error_errno(r, "%s: cannot add asset %s", path, c->id);
+		else
+			log_info("ledger: added %s from %s (event %" PRIu64 ")", c->id, c->from_device, seq);
+	} else if (c->verb == V_ADD) {
 		ledger_asset_check_new(&a);
 		r = ledger_asset_add(l, &a, c->actor, c->reason ? c->reason : "registered", &seq);
 		if (r == -EEXIST)

@@ -724,52 +724,63 @@ int ledger_asset_find_identity(struct ledger *l, const char *serial, const char 
 	return find_identity(l, serial, wwn, ret);
 }
 
-int ledger_asset_add_detected(struct ledger *l, const char *asset_id, const struct ledger_detected *d,
+int ledger_asset_from_detected(const struct ledger_detected *d, struct ledger_asset *a)
+{
+	struct ledger_asset n = {};
+	char cap[24];
+	int r;
+
+	r = ledger_asset_copy(a, &n);
+	if (r < 0)
+		return r;
+	if ((r = ledger_asset_set(&n, LEDGER_F_MEDIA_TYPE, d->media_type)) < 0 ||
+	    (r = ledger_asset_set(&n, LEDGER_F_MANUFACTURER, d->manufacturer)) < 0 ||
+	    (r = ledger_asset_set(&n, LEDGER_F_MODEL, d->model)) < 0 ||
+	    (r = ledger_asset_set(&n, LEDGER_F_SERIAL, d->serial)) < 0 ||
+	    (r = ledger_asset_set(&n, LEDGER_F_WWN, d->wwn)) < 0)
+		goto fail;
+	if (d->capacity) {
+		snprintf(cap, sizeof(cap), "%" PRIu64, d->capacity);
+		if ((r = ledger_asset_set(&n, LEDGER_F_CAPACITY, cap)) < 0)
+			goto fail;
+	}
+	ledger_asset_clear(a);
+	*a = n;
+	return 0;
+fail:
+	ledger_asset_clear(&n);
+	return r;
+}
+
+int ledger_asset_add_detected(struct ledger *l, const struct ledger_asset *a,
 			      const char *actor, const char *reason, uint64_t *ret_seq)
 {
-	struct ledger_asset a = {}, other = {};
-	char cap[24];
+	struct ledger_asset other = {};
 	uint64_t seq;
 	int r;
 
-	if (!(d->serial && *d->serial) && !(d->wwn && *d->wwn))
+	if (!a->v[LEDGER_F_SERIAL] && !a->v[LEDGER_F_WWN])
 		return -EINVAL; /* nothing would tie the entry to this disk */
-	if ((r = ledger_asset_set(&a, LEDGER_F_ASSET_ID, asset_id)) < 0 ||
-	    (r = ledger_asset_set(&a, LEDGER_F_MEDIA_TYPE, d->media_type)) < 0 ||
-	    (r = ledger_asset_set(&a, LEDGER_F_MANUFACTURER, d->manufacturer)) < 0 ||
-	    (r = ledger_asset_set(&a, LEDGER_F_MODEL, d->model)) < 0 ||
-	    (r = ledger_asset_set(&a, LEDGER_F_SERIAL, d->serial)) < 0 ||
-	    (r = ledger_asset_set(&a, LEDGER_F_WWN, d->wwn)) < 0)
-		goto out;
-	if (d->capacity) {
-		snprintf(cap, sizeof(cap), "%" PRIu64, d->capacity);
-		if ((r = ledger_asset_set(&a, LEDGER_F_CAPACITY, cap)) < 0)
-			goto out;
-	}
-	if ((r = ledger_asset_check_new(&a)) < 0)
-		goto out;
 	r = ledger_tx_begin(l);
 	if (r < 0)
-		goto out;
-	r = find_identity(l, d->serial, d->wwn, &other);
+		return r;
+	r = find_identity(l, a->v[LEDGER_F_SERIAL], a->v[LEDGER_F_WWN], &other);
+	ledger_asset_clear(&other);
 	if (r == 0) {
 		r = -EEXIST;
 		goto rollback;
 	}
 	if (r != -ENOENT)
 		goto rollback;
-	r = ledger_insert_tx(l, &a, actor, reason ?: "added from detected disk", &seq);
+	r = ledger_insert_tx(l, a, actor, reason ?: "added from detected disk", &seq);
 	if (r < 0)
 		goto rollback;
 	r = ledger_tx_commit(l);
 	if (r >= 0 && ret_seq)
 		*ret_seq = seq;
-	goto out;
+	return r;
 rollback:
 	ledger_tx_rollback(l);
-out:
-	ledger_asset_clear(&a);
-	ledger_asset_clear(&other);
 	return r;
 }
 

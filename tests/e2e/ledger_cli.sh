@@ -65,6 +65,11 @@ $W ledger show X-1 | grep -q '^Capacity *500000000000 bytes' || fail "show capac
 $W ledger history X-1 >"$tmp/h" || fail "history"
 grep -q 'bob (lease ends)' "$tmp/h" && grep -q 'status: in-service -> awaiting-erasure' "$tmp/h" || fail "history: $(cat "$tmp/h")"
 $W ledger list --status awaiting-erasure --json | grep -c '"asset_id"' | grep -qx 2 || fail "list --status"
+# a disk with nothing to tie an entry to (an image file: no serial, no WWN) is refused
+truncate -s 1M "$tmp/disk.img"
+$W ledger add IMG-1 --from-device "$tmp/disk.img" 2>"$tmp/err"; [ $? -eq 1 ] || fail "--from-device without identity"
+grep -q 'neither serial nor wwn' "$tmp/err" || fail "--from-device: $(cat "$tmp/err")"
+$W ledger show IMG-1 2>/dev/null && fail "IMG-1 added without identity"
 $W ledger verify >"$tmp/v" || fail "verify of an intact ledger"
 grep -q 'ledger intact: 7 events, 6 assets' "$tmp/v" || fail "verify: $(cat "$tmp/v")"
 
