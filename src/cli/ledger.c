@@ -348,6 +348,10 @@ static int do_add_edit(const struct ledger_control *c)
 		return EXIT_FAIL;
 	if (c->verb == V_EDIT) {
 		r = ledger_asset_get(l, c->id, &a);
+		if (r == -ENOENT) {
+			log_error("asset %s: not in the ledger", c->id);
+			return EXIT_FAIL;
+		}
 		if (r < 0) {
 			log_error_errno(r, "%s: asset %s", path, c->id);
 			return EXIT_FAIL;
