@@ -11,7 +11,6 @@
 #include <pwd.h>
 #include <string.h>
 
-#include <jansson.h>
 #include <libsmartcols.h>
 
 #include "wipecert/cli.h"
@@ -32,7 +31,7 @@ static const struct {
 	[V_HISTORY] = { "history", "[ID]", "show the change history (of one asset)" },
 	[V_IMPORT] = { "import", "FILE [--dry-run] [--update] [--encoding E]", "import a CSV file in one transaction" },
 	[V_EXPORT] = { "export", "[--format csv|json] [--bom] [--japanese] [--events] [-o FILE]", "export assets (and events)" },
-	[V_VERIFY] = { "verify", "", "check the whole hash chain and every asset against it" },
+	[V_VERIFY] = { "verify", "[--head SEQ:HASH]", "check the whole hash chain and every asset against it" },
 };
 
 /* Everything the operator asked for, in one place. */
@@ -51,11 +50,12 @@ struct ledger_control {
 	enum ledger_export_format format;
 	const char *output;
 	const char *from_device;
+	const char *head;
 };
 
 enum {
 	OPT_DB = 0x100, OPT_ACTOR, OPT_REASON, OPT_JSON, OPT_DRY_RUN, OPT_UPDATE, OPT_ENCODING,
-	OPT_FORMAT, OPT_BOM, OPT_JAPANESE, OPT_EVENTS, OPT_FILTER_DEPT, OPT_FROM_DEVICE,
+	OPT_FORMAT, OPT_BOM, OPT_JAPANESE, OPT_EVENTS, OPT_FILTER_DEPT, OPT_FROM_DEVICE, OPT_HEAD,
 	OPT_FIELD = 0x200, /* + enum ledger_field */
 };
 
@@ -104,6 +104,7 @@ static void help(FILE *f)
 		   "      --japanese       export: Japanese CSV headers\n"
 		   "      --events         export: JSON with the whole event chain (archiving)\n"
 		   "  -o, --output FILE    export: write to FILE (atomically) instead of stdout\n"
+		   "      --head SEQ:HASH  verify: a head printed by an earlier verify must still be there\n"
 		   "      --status S, --department D   list: only these\n"
 		   "  -h, --help           show this help\n\n"
 		   "Exit status: 0 ok, 1 failed (not found, bad row, broken chain), 2 usage.\n",
@@ -140,6 +141,8 @@ static bool allowed(enum verb v, int opt)
 		return v != V_EXPORT;
 	case OPT_FROM_DEVICE:
 		return v == V_ADD;
+	case OPT_HEAD:
+		return v == V_VERIFY;
 	case OPT_DRY_RUN: case OPT_UPDATE: case OPT_ENCODING:
 		return v == V_IMPORT;
 	case OPT_FORMAT: case OPT_BOM: case OPT_JAPANESE: case OPT_EVENTS: case 'o':
@@ -168,6 +171,7 @@ static int parse_args(int argc, char **argv, struct ledger_control *c)
 	ADD("events", no_argument, OPT_EVENTS);
 	ADD("output", required_argument, 'o');
 	ADD("from-device", required_argument, OPT_FROM_DEVICE);
+	ADD("head", required_argument, OPT_HEAD);
 	ADD("help", no_argument, 'h');
 	for (unsigned f = 0; f < _LEDGER_F_MAX; f++)
 		if (field_opts[f])
@@ -197,6 +201,7 @@ static int parse_args(int argc, char **argv, struct ledger_control *c)
 		case OPT_EVENTS: c->events = true; break;
 		case 'o': c->output = optarg; break;
 		case OPT_FROM_DEVICE: c->from_device = optarg; break;
+		case OPT_HEAD: c->head = optarg; break;
 		case OPT_ENCODING:
 			if (ledger_encoding_from_string(optarg, &c->encoding) < 0)
 				return usage_error("ledger", "unknown encoding '%s' (auto, utf-8, cp932)", optarg), -EINVAL;
@@ -222,26 +227,6 @@ static int parse_args(int argc, char **argv, struct ledger_control *c)
 		}
 	}
 	return 0;
-}
-
-static json_t *asset_to_json(const struct ledger_asset *a)
-{
-	json_t *o = json_object();
-
-	for (unsigned f = 0; o && f < _LEDGER_F_MAX; f++) {
-		const char *v = ledger_asset_value(a, f);
-		uint64_t n;
-		json_t *j;
-
-		if (!v)
-			j = json_null();
-		else if ((f == LEDGER_F_CAPACITY || f == LEDGER_F_IMPORTANCE) && parse_u64(v, &n) == 0)
-			j = json_integer((json_int_t)n);
-		else
-			j = json_string(v);
-		json_object_set_new(o, ledger_field_name(f), j);
-	}
-	return o;
 }
 
 static void print_json(json_t *j)
@@ -406,7 +391,7 @@ static int do_add_edit(const struct ledger_control *c)
 			log_info("ledger: changed %s (event %" PRIu64 ")", c->id, seq);
 	}
 	if (r >= 0 && c->json)
-		print_json(asset_to_json(&a));
+		print_json(ledger_asset_to_json(&a));
 out:
 	ledger_asset_clear(&a);
 	return r < 0 ? (r == -EINVAL ? EXIT_USAGE : EXIT_FAIL) : EXIT_OK;
@@ -430,7 +415,7 @@ static int do_show(const struct ledger_control *c)
 		return EXIT_FAIL;
 	}
 	if (c->json)
-		print_json(asset_to_json(&a));
+		print_json(ledger_asset_to_json(&a));
 	else
 		print_asset(&a);
 	ledger_asset_clear(&a);
@@ -439,7 +424,7 @@ static int do_show(const struct ledger_control *c)
 
 static int list_json(const struct ledger_asset *a, void *userdata)
 {
-	return json_array_append_new(userdata, asset_to_json(a)) < 0 ? -ENOMEM : 0;
+	return json_array_append_new(userdata, ledger_asset_to_json(a)) < 0 ? -ENOMEM : 0;
 }
 
 static const enum ledger_field list_cols[] = {
@@ -501,21 +486,9 @@ static int do_list(const struct ledger_control *c)
 	return r < 0 ? EXIT_FAIL : EXIT_OK;
 }
 
-static json_t *event_to_json(const struct ledger_event *e)
-{
-	json_t *changes = json_loads(e->changes ? e->changes : "null", 0, NULL);
-
-	return json_pack("{s:I, s:s, s:s, s:o?, s:s, s:s, s:s, s:s, s:s, s:s, s:s?, s:b}",
-			 "seq", (json_int_t)e->seq, "asset_id", e->asset_id ?: "", "kind", e->kind ?: "",
-			 "changes", changes, "actor", e->actor ?: "", "reason", e->reason ?: "",
-			 "time_utc", e->time_utc ?: "", "time_local", e->time_local ?: "",
-			 "prev_hash", e->prev_hash ?: "", "hash", e->hash ?: "",
-			 "key_id", e->key_id, "signed", e->signature_len > 0);
-}
-
 static int history_json(const struct ledger_event *e, void *userdata)
 {
-	return json_array_append_new(userdata, event_to_json(e)) < 0 ? -ENOMEM : 0;
+	return json_array_append_new(userdata, ledger_event_to_json(e)) < 0 ? -ENOMEM : 0;
 }
 
 static int history_text(const struct ledger_event *e, void *userdata)
@@ -674,7 +647,7 @@ static const char *break_name(enum ledger_break b)
 		[LEDGER_BREAK_NONE] = "none", [LEDGER_BREAK_EDITED] = "edited",
 		[LEDGER_BREAK_LINK] = "link", [LEDGER_BREAK_MISSING] = "missing",
 		[LEDGER_BREAK_HEAD] = "head", [LEDGER_BREAK_ASSET_STATE] = "asset-state",
-		[LEDGER_BREAK_ASSET_UNKNOWN] = "asset-unknown",
+		[LEDGER_BREAK_ASSET_UNKNOWN] = "asset-unknown", [LEDGER_BREAK_ANCHOR] = "anchor",
 	};
 	return (unsigned)b < ARRAY_SIZE(n) ? n[b] : "unknown";
 }
@@ -683,12 +656,15 @@ static int do_verify(const struct ledger_control *c)
 {
 	_cleanup_ledger_ struct ledger *l = NULL;
 	struct ledger_verify_result v = {};
+	struct ledger_anchor anchor;
 	const char *path = ledger_resolve_path(c->db);
 	int r;
 
+	if (c->head && ledger_anchor_parse(c->head, &anchor) < 0)
+		return usage_error("ledger", "--head wants SEQ:HASH as 'ledger verify' prints it, not '%s'", c->head);
 	if (open_ledger(c, false, &l) < 0)
 		return EXIT_FAIL;
-	r = ledger_verify(l, &v);
+	r = ledger_verify(l, c->head ? &anchor : NULL, &v);
 	if (r < 0 && r != -EBADMSG) {
 		log_error_errno(r, "%s: cannot verify", path);
 		return EXIT_FAIL;
@@ -710,7 +686,7 @@ static int do_verify(const struct ledger_control *c)
 		return EXIT_FAIL;
 	}
 	if (!c->json)
-		printf("ledger intact: %" PRIu64 " events, %" PRIu64 " assets; head event %" PRIu64 " %s\n",
+		printf("ledger intact: %" PRIu64 " events, %" PRIu64 " assets; head %" PRIu64 ":%s\n",
 		       v.n_events, v.n_assets, v.head_seq, v.head_hash);
 	return EXIT_OK;
 }

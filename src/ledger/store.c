@@ -907,7 +907,26 @@ static const char *nn(const char *s)
 	return s ? s : "";
 }
 
-static int verify_chain(struct ledger *l, struct ledger_verify_result *v)
+int ledger_anchor_parse(const char *s, struct ledger_anchor *ret)
+{
+	struct ledger_anchor a = {};
+	const char *colon = s ? strchr(s, ':') : NULL;
+	_cleanup_free_ char *num = NULL;
+	uint8_t raw[32];
+
+	if (!colon || strlen(colon + 1) != 64 || hex_decode(colon + 1, raw, sizeof(raw)) < 0)
+		return -EINVAL;
+	num = strndup(s, (size_t)(colon - s));
+	if (!num)
+		return -ENOMEM;
+	if (parse_u64(num, &a.seq) < 0 || a.seq == 0)
+		return -EINVAL;
+	hex_encode(raw, sizeof(raw), a.hash); /* lower case, as stored */
+	*ret = a;
+	return 0;
+}
+
+static int verify_chain(struct ledger *l, const struct ledger_anchor *anchor, struct ledger_verify_result *v)
 {
 	_cleanup_stmt_ sqlite3_stmt *s = NULL;
 	char prev[LEDGER_HASH_HEX] = ZERO_HASH, h[LEDGER_HASH_HEX];
@@ -943,11 +962,21 @@ static int verify_chain(struct ledger *l, struct ledger_verify_result *v)
 				      "event %" PRIu64 " (asset %s, %s) does not link to event %" PRIu64
 				      ": an event was deleted, inserted or reordered",
 				      e.seq, nn(e.asset_id), nn(e.time_utc), e.seq - 1);
+		if (anchor && anchor->seq == e.seq && !streq(anchor->hash, h))
+			return broken(v, LEDGER_BREAK_ANCHOR, e.seq,
+				      "event %" PRIu64 " (asset %s, %s) is not the event recorded as %" PRIu64
+				      ":%.16s...: the chain was rewritten", e.seq, nn(e.asset_id), nn(e.time_utc),
+				      anchor->seq, anchor->hash);
 		memcpy(prev, h, sizeof(prev));
 		expect++;
 	}
 	if (r != SQLITE_DONE)
 		return ledger_sql_err(r) ?: -EIO;
+	v->bad_asset[0] = '\0';
+	if (anchor && anchor->seq >= expect)
+		return broken(v, LEDGER_BREAK_ANCHOR, expect - 1,
+			      "the chain ends at event %" PRIu64 " but event %" PRIu64
+			      " was recorded: the chain was cut", expect - 1, anchor->seq);
 	v->bad_asset[0] = '\0';
 	v->n_events = expect - 1;
 	v->head_seq = expect - 1;
@@ -1042,7 +1071,7 @@ static int verify_assets(struct ledger *l, struct ledger_verify_result *v)
 	return r == SQLITE_DONE ? 0 : (ledger_sql_err(r) ?: -EIO);
 }
 
-int ledger_verify(struct ledger *l, struct ledger_verify_result *ret)
+int ledger_verify(struct ledger *l, const struct ledger_anchor *anchor, struct ledger_verify_result *ret)
 {
 	struct ledger_verify_result v = {};
 	int r;
@@ -1051,7 +1080,7 @@ int ledger_verify(struct ledger *l, struct ledger_verify_result *ret)
 	r = exec(l, "BEGIN");
 	if (r < 0)
 		return r;
-	r = verify_chain(l, &v);
+	r = verify_chain(l, anchor, &v);
 	if (r == 0)
 		r = verify_head(l, &v);
 	if (r == 0)

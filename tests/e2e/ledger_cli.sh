@@ -97,4 +97,16 @@ tamper truncated "DELETE FROM events WHERE seq = 7" "the last events were delete
 tamper asset "UPDATE assets SET serial = 'FAKE' WHERE asset_id = 'KS-2019-0002'" \
 	"asset KS-2019-0002 differs from what its history records"
 $W ledger verify >/dev/null || fail "the original was changed by the tamper tests"
+
+# a head kept elsewhere: still found after more events; a different one is a rewrite
+head=$(sed -n 's/.*; head \([0-9]*:[0-9a-f]*\)$/\1/p' "$tmp/v")
+[ -n "$head" ] || fail "no head in: $(cat "$tmp/v")"
+$W ledger add X-3 --serial SN-X3 2>/dev/null || fail "add X-3"
+$W ledger verify --head "$head" >/dev/null || fail "verify --head of an earlier head"
+$W ledger verify --head "${head%%:*}:$(printf 'ab%.0s' $(seq 32))" >/dev/null 2>"$tmp/err"
+[ $? -eq 1 ] || fail "verify --head with another hash did not fail"
+grep -q 'the chain was rewritten' "$tmp/err" || fail "--head: $(cat "$tmp/err")"
+$W ledger verify --head 99:$(printf 'ab%.0s' $(seq 32)) >/dev/null 2>"$tmp/err"
+[ $? -eq 1 ] || fail "verify --head beyond the end did not fail"
+$W ledger verify --head nonsense >/dev/null 2>&1; [ $? -eq 2 ] || fail "bad --head not a usage error"
 exit 0
