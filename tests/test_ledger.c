@@ -251,6 +251,35 @@ static void test_triggers(void **state)
 	assert_int_equal(ledger_verify(f->l, NULL, &v), 0);
 }
 
+static int sig_cb(const struct ledger_event *e, void *u)
+{
+	if (e->seq == 2) {
+		assert_int_equal(e->signature_len, 3);
+		assert_memory_equal(e->signature, "\x01\x02\x03", 3);
+		assert_string_equal(e->key_id, "ABCDEF0123456789");
+		(*(int *)u)++;
+	} else
+		assert_null(e->signature);
+	return 0;
+}
+
+static void test_signature(void **state)
+{
+	struct fx *f = *state;
+	struct ledger_verify_result v;
+	int seen = 0;
+
+	add_n(f->l, 3);
+	assert_int_equal(ledger_event_set_signature(f->l, 2, "ABCDEF0123456789", (const uint8_t *)"\x01\x02\x03", 3), 0);
+	assert_int_equal(ledger_event_set_signature(f->l, 2, "ABCDEF0123456789", (const uint8_t *)"\x09", 1), -EEXIST);
+	assert_int_equal(ledger_event_set_signature(f->l, 7, "ABCDEF0123456789", (const uint8_t *)"\x09", 1), -ENOENT);
+	assert_int_equal(ledger_event_set_signature(f->l, 1, "", (const uint8_t *)"\x09", 1), -EINVAL);
+	assert_int_equal(ledger_history(f->l, NULL, sig_cb, &seen), 0);
+	assert_int_equal(seen, 1);
+	/* a signature is not part of the hash: the chain still verifies */
+	assert_int_equal(ledger_verify(f->l, NULL, &v), 0);
+}
+
 static void test_tamper_edit(void **state)
 {
 	struct fx *f = *state;
@@ -480,6 +509,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_add_get_update_history, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_missing_db, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_triggers, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_signature, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tamper_edit, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tamper_edit_changes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tamper_delete, setup, teardown),

@@ -179,6 +179,12 @@ struct ledger_event {
 int ledger_history(struct ledger *l, const char *asset_id,
 		   int (*cb)(const struct ledger_event *e, void *userdata), void *userdata);
 
+/* For the trust layer: attach the actor's signature over an event's hash,
+ * once. -ENOENT if there is no such event, -EEXIST if it is signed already.
+ * The ledger stores it; checking it is the trust layer's business. */
+int ledger_event_set_signature(struct ledger *l, uint64_t seq, const char *key_id,
+			       const uint8_t *sig, size_t sig_len);
+
 enum ledger_break {
 	LEDGER_BREAK_NONE,
 	LEDGER_BREAK_EDITED,        /* an event's contents do not match its hash */

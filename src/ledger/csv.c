@@ -251,7 +251,6 @@ static int csv_next(const char *s, size_t *pos, unsigned long *line, struct reco
 	for (size_t f = 0; f < r->n; f++)
 		r->f[f] = r->buf + r->start[f];
 	*pos = i;
-	(void)start_line;
 	return 1;
 }
 

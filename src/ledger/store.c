@@ -987,35 +987,33 @@ static int verify_chain(struct ledger *l, const struct ledger_anchor *anchor, st
 static int verify_head(struct ledger *l, struct ledger_verify_result *v)
 {
 	_cleanup_stmt_ sqlite3_stmt *s = NULL;
-	const char *mseq = NULL, *mhash = NULL;
+	_cleanup_free_ char *seq = NULL, *hash = NULL;
 	uint64_t n;
 	int r;
 
 	r = prepare(l, "SELECT key, value FROM meta WHERE key IN ('head_seq', 'head_hash')", &s);
 	if (r < 0)
 		return r;
-	_cleanup_free_ char *seq = NULL, *hash = NULL;
 	while ((r = sqlite3_step(s)) == SQLITE_ROW) {
 		const char *k = col_text(s, 0);
+		char **to = k && streq(k, "head_seq") ? &seq : &hash;
 
-		if (k && streq(k, "head_seq"))
-			seq = strdup(nn(col_text(s, 1)));
-		else if (k && streq(k, "head_hash"))
-			hash = strdup(nn(col_text(s, 1)));
+		free(*to);
+		*to = strdup(nn(col_text(s, 1)));
+		if (!*to)
+			return -ENOMEM;
 	}
 	if (r != SQLITE_DONE)
 		return ledger_sql_err(r) ?: -EIO;
-	mseq = seq;
-	mhash = hash;
-	if (!mseq && !mhash && v->head_seq == 0)
+	if (!seq && !hash && v->head_seq == 0)
 		return 0;
-	if (!mseq || !mhash || parse_u64(mseq, &n) < 0)
+	if (!seq || !hash || parse_u64(seq, &n) < 0)
 		return broken(v, LEDGER_BREAK_HEAD, v->head_seq, "the record of the chain head is missing or damaged");
 	if (n != v->head_seq)
 		return broken(v, LEDGER_BREAK_HEAD, v->head_seq,
 			      "the chain ends at event %" PRIu64 " but its head was event %" PRIu64
 			      ": the last events were deleted", v->head_seq, n);
-	if (!streq(mhash, v->head_hash))
+	if (!streq(hash, v->head_hash))
 		return broken(v, LEDGER_BREAK_HEAD, v->head_seq,
 			      "event %" PRIu64 " is not the recorded head of the chain: the end was rewritten",
 			      v->head_seq);
@@ -1090,6 +1088,33 @@ int ledger_verify(struct ledger *l, const struct ledger_anchor *anchor, struct l
 		return r;
 	*ret = v;
 	return r;
+}
+
+int ledger_event_set_signature(struct ledger *l, uint64_t seq, const char *key_id,
+			       const uint8_t *sig, size_t sig_len)
+{
+	_cleanup_stmt_ sqlite3_stmt *s = NULL, *q = NULL;
+	int r;
+
+	if (!key_id || !*key_id || !sig || !sig_len || sig_len > 4096)
+		return -EINVAL;
+	r = prepare(l, "UPDATE events SET signature = ?1, key_id = ?2 WHERE seq = ?3 AND signature IS NULL", &s);
+	if (r < 0)
+		return r;
+	sqlite3_bind_blob(s, 1, sig, (int)sig_len, SQLITE_TRANSIENT);
+	bind_text(s, 2, key_id);
+	sqlite3_bind_int64(s, 3, (sqlite3_int64)seq);
+	r = sqlite3_step(s);
+	if (r != SQLITE_DONE)
+		return ledger_sql_err(r) ?: -EIO;
+	if (sqlite3_changes(l->db) == 1)
+		return 0;
+	/* no such event, or signed already: which? */
+	r = prepare(l, "SELECT 1 FROM events WHERE seq = ?1", &q);
+	if (r < 0)
+		return r;
+	sqlite3_bind_int64(q, 1, (sqlite3_int64)seq);
+	return sqlite3_step(q) == SQLITE_ROW ? -EEXIST : -ENOENT;
 }
 
 /* ---- wipe job checkpoints ---- */

@@ -23,4 +23,14 @@ wait $b || fail "writer B failed: $(tail -3 "$tmp/B.err")"
 [ "$(sqlite3 "$WIPECERT_DB" "SELECT count(*) FROM events")" -eq 61 ] || fail "events lost"
 [ "$(sqlite3 "$WIPECERT_DB" "SELECT count(*) FROM assets WHERE status = 'retired'")" -eq 30 ] || fail "edits lost"
 $W ledger verify >/dev/null 2>"$tmp/err" || fail "verify: $(cat "$tmp/err")"
+
+# two processes creating the same new ledger at once: one makes the schema,
+# the other waits for it
+for i in 1 2 3 4 5; do
+	db=$tmp/new$i.db
+	$W ledger --db "$db" add "N$i-a" 2>>"$tmp/new.err" & a=$!
+	$W ledger --db "$db" add "N$i-b" 2>>"$tmp/new.err" & b=$!
+	wait $a && wait $b || fail "creating a ledger side by side: $(tail -2 "$tmp/new.err")"
+	$W ledger --db "$db" verify 2>/dev/null | grep -q 'intact: 2 events' || fail "new ledger $i"
+done
 exit 0
