@@ -26,6 +26,8 @@ static int cmd_version(int argc, char **argv)
 static const struct command commands[] = {
 	/* { name, fn, flags, summary }: one line a command */
 	{ "list", cmd_list, 0, N_("list attached disks, their identity and whether they are safe to touch") },
+	{ "wipe", cmd_wipe, CMD_DESTRUCTIVE, N_("overwrite disks or image files with a method, verify, record the job") },
+	{ "resume", cmd_resume, CMD_DESTRUCTIVE, N_("continue an interrupted wipe from its checkpoint") },
 	{ "version", cmd_version, 0, N_("print the version (--json for tools)") },
 	{ "key", cmd_key, 0, N_("make signing keys, sign and verify documents") },
 	{ "trust", cmd_trust, 0, N_("the trust roster: who may sign what") },

@@ -5,3 +5,5 @@ CLI_OBJS += src/cli/passphrase.o
 CLI_OBJS += src/cli/key.o
 CLI_OBJS += src/cli/trust.o
 CLI_OBJS += src/cli/ledger.o
+CLI_OBJS += src/cli/wipe.o
+CLI_OBJS += src/cli/resume.o
