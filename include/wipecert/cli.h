@@ -7,10 +7,16 @@
 #ifndef WIPECERT_CLI_H
 #define WIPECERT_CLI_H
 
+#include <libintl.h>
 #include <stdbool.h>
 #include <stdio.h>
 
 #include "wipecert/util.h"
+
+/* Messages for people go through gettext (po/ja.po); JSON field names and
+ * values for machines never do. */
+#define _(s) gettext(s)
+#define N_(s) (s)
 
 /* Exit codes, documented in wipecert(8). */
 enum {
