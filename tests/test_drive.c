@@ -67,7 +67,6 @@ static void test_nvme_builders(void **state)
 	assert_int_equal(c.data_len, 512);
 }
 
-static void put16(uint8_t *p, uint16_t v) { p[0] = (uint8_t)v; p[1] = (uint8_t)(v >> 8); }
 static void put32(uint8_t *p, uint32_t v) { put16(p, (uint16_t)v); put16(p + 2, (uint16_t)(v >> 16)); }
 
 /* Identify Controller data as QEMU 7.2's NVMe answers (the fields we read). */
@@ -311,49 +310,6 @@ static void test_ata_sanitize_status_regs(void **state)
 	assert_int_equal(ata_submit(&m.t, &a, NULL), 0);
 	assert_true(a.out.count & ATA_SANITIZE_OUT_IN_PROGRESS);
 	assert_int_equal(a.out.lba & ATA_SANITIZE_PROGRESS_MASK, 0x4000);
-}
-
-static void set_word(uint8_t *id, unsigned w, uint16_t v) { put16(id + 2 * w, v); }
-
-static void set_string(uint8_t *id, unsigned w, unsigned words, const char *s)
-{
-	size_t n = strlen(s);
-
-	for (unsigned i = 0; i < words * 2; i++) {
-		char ch = i < n ? s[i] : ' ';
-		/* ATA strings: the first character in the high byte of a word */
-		id[2 * w + (i ^ 1)] = (uint8_t)ch;
-	}
-}
-
-static void checksum(uint8_t *id)
-{
-	uint8_t sum = 0;
-
-	id[510] = 0xa5;
-	for (int i = 0; i < 511; i++)
-		sum = (uint8_t)(sum + id[i]);
-	id[511] = (uint8_t)-sum;
-}
-
-/* An SSD with security (frozen), enhanced erase and sanitize crypto+block. */
-static void sample_identify(uint8_t *id, uint16_t security)
-{
-	memset(id, 0, 512);
-	set_word(id, 0, 0x0040);
-	set_string(id, 10, 10, "WCSATA0001");
-	set_string(id, 23, 4, "1.0");
-	set_string(id, 27, 20, "WIPECERT SATA DISK");
-	set_word(id, 59, 0xb000);             /* sanitize: supported, crypto, block */
-	set_word(id, 82, 0x0402);             /* security, HPA */
-	set_word(id, 83, 0x4c00);             /* 48-bit, DCO */
-	set_word(id, 85, 0x0400);             /* HPA enabled */
-	set_word(id, 89, 0x0005);             /* 10 minutes */
-	set_word(id, 90, 0x8010);             /* extended format: 32 minutes */
-	set_word(id, 100, 0x8000);            /* 32768 sectors */
-	set_word(id, 128, security);
-	set_word(id, 217, 1);                 /* not rotating */
-	checksum(id);
 }
 
 static void test_ata_identify(void **state)

@@ -152,6 +152,7 @@ struct drive_caps {
 	uint32_t nvme_sanicap;
 	uint8_t nvme_fna;
 	uint8_t nvme_dlfeat;         /* Identify Namespace: what deallocated blocks read */
+	uint8_t nvme_lbaf;           /* the namespace's current LBA format (Format keeps it) */
 	/* ATA IDENTIFY DEVICE */
 	bool ata_security_supported, ata_security_enabled, ata_security_locked;
 	bool ata_security_frozen, ata_security_count_expired, ata_enhanced_supported;
@@ -199,7 +200,7 @@ int drive_choose_method(const struct drive_caps *c, enum drive_level level,
 
 struct drive_erase_opts {
 	bool no_verify;              /* skip the sampled read-back (recorded) */
-	uint32_t samples;            /* 0: the sampler's default */
+	unsigned sample_percent;     /* 0: SAMPLE_DEFAULT_PERCENT */
 	bool remove_hpa;             /* ATA: SET MAX to the native max first */
 	uint32_t max_wait_s;         /* give up waiting for completion (0: 24 h) */
 	uint32_t poll_ms;            /* progress polling interval (0: 1000) */
@@ -224,6 +225,8 @@ struct drive_erase_result {
 	enum drive_verdict verdict;
 	uint64_t samples, changed, unchanged, inconclusive, pattern_mismatch;
 	uint64_t sample_bytes;
+	uint64_t sample_seed;        /* the plan is sample_plan_make(size, sector, percent, seed) */
+	unsigned sample_percent;
 	const char *expected_pattern; /* "zeros", "ones" or NULL (unknown) */
 	/* HPA/DCO */
 	bool hpa_present, dco_present, hpa_removed;
@@ -246,6 +249,11 @@ struct drive {
  * the details are in *res in every case. */
 int drive_erase(struct drive *drv, enum drive_method method, const struct drive_erase_opts *opts,
 		drive_progress_fn progress, void *userdata, struct drive_erase_result *res);
+/* ATA: lift a Host Protected Area (SET MAX ADDRESS EXT to the native max,
+ * volatile: it returns after a power cycle) so that every LBA can be
+ * erased. 0 when done or when there is no HPA. */
+int drive_remove_hpa(struct drive_transport *t, const struct drive_caps *c, struct drive_status *st);
+
 /* The library entry for the CLI and `wipe`: opens d->devpath exclusively,
  * reads the capabilities and calls drive_erase(). */
 int drive_firmware_erase(const struct disk *d, enum drive_method method,

@@ -141,6 +141,7 @@ void nvme_parse_id_ns(const uint8_t *id, struct drive_caps *caps);
 struct nvme_sanitize_status {
 	uint16_t sprog;        /* progress, numerator of 65536 */
 	enum nvme_sstat state;
+	uint32_t scdw10;       /* CDW10 of the sanitize that set this status */
 	uint32_t eto, etbe, etce;  /* estimated seconds, 0xffffffff: unknown */
 };
 void nvme_parse_sanitize_log(const uint8_t *log, struct nvme_sanitize_status *ret);

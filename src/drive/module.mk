@@ -5,3 +5,4 @@ LIB_OBJS += src/drive/scsi.o
 LIB_OBJS += src/drive/ata.o
 LIB_OBJS += src/drive/caps.o
 LIB_OBJS += src/drive/methods.o
+LIB_OBJS += src/drive/erase.o

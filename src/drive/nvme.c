@@ -117,6 +117,7 @@ void nvme_parse_id_ns(const uint8_t *id, struct drive_caps *caps)
 	uint32_t f = get_le32(id + NVME_ID_NS_LBAF + 4 * lbaf);
 	unsigned lbads = (f >> NVME_LBAF_LBADS_SHIFT) & NVME_LBAF_LBADS_MASK;
 
+	caps->nvme_lbaf = (uint8_t)lbaf;
 	caps->lba_count = get_le64(id + NVME_ID_NS_NSZE);
 	caps->lba_size = lbads >= 9 && lbads < 32 ? 1u << lbads : 0;
 	caps->nvme_dlfeat = id[NVME_ID_NS_DLFEAT];
@@ -127,6 +128,7 @@ void nvme_parse_sanitize_log(const uint8_t *log, struct nvme_sanitize_status *re
 	struct nvme_sanitize_status s = {
 		.sprog = get_le16(log + NVME_SANLOG_SPROG),
 		.state = get_le16(log + NVME_SANLOG_SSTAT) & NVME_SSTAT_STATUS_MASK,
+		.scdw10 = get_le32(log + NVME_SANLOG_SCDW10),
 		.eto = get_le32(log + NVME_SANLOG_ETO),
 		.etbe = get_le32(log + NVME_SANLOG_ETBE),
 		.etce = get_le32(log + NVME_SANLOG_ETCE),
