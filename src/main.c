@@ -26,6 +26,8 @@ static int cmd_version(int argc, char **argv)
 static const struct command commands[] = {
 	/* { name, fn, flags, summary }: one line a command */
 	{ "list", cmd_list, 0, N_("list attached disks, their identity and whether they are safe to touch") },
+	{ "caps", cmd_caps, 0, N_("show what a drive's firmware can erase and which methods are usable") },
+	{ "drive-erase", cmd_drive_erase, CMD_DESTRUCTIVE, N_("erase a drive with its firmware (NVMe, ATA, SCSI) and verify by read-back") },
 	{ "version", cmd_version, 0, N_("print the version (--json for tools)") },
 };
 

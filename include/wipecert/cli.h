@@ -51,5 +51,7 @@ int usage_error(const char *cmd, const char *fmt, ...) _printf_(2, 3);
 
 /* Commands, one per file in src/cli/. */
 int cmd_list(int argc, char **argv);
+int cmd_caps(int argc, char **argv);
+int cmd_drive_erase(int argc, char **argv);
 
 #endif
