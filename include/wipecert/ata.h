@@ -139,8 +139,8 @@ void ata_build_sec_disable_pass(struct ata_cmd *c, void *buf512, const uint8_t *
 void ata_build_sanitize(struct ata_cmd *c, uint16_t subcommand, uint32_t ow_pattern, unsigned ow_count);
 void ata_build_sanitize_status(struct ata_cmd *c);
 
-/* SAT: the ATA PASS-THROUGH(16) CDB for c, with CK_COND so that the
- * registers always come back. */
+/* SAT: the ATA PASS-THROUGH(16) CDB for c, with CK_COND (except for
+ * data-in commands) so that the registers come back. */
 #define SAT_ATA16_OPCODE   0x85
 #define SAT_ATA16_LEN      16
 #define SAT_PROTOCOL_SHIFT 1

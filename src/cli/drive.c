@@ -65,6 +65,25 @@ static void print_caps_text(const char *dev, const struct drive_caps *c)
 	}
 }
 
+/* Like drive_probe_caps(), and says what the device answered on failure. */
+static int read_caps(const char *dev, struct drive_caps *ret)
+{
+	struct drive_transport *t = NULL;
+	struct drive_status st = { 0 };
+	int r;
+
+	r = drive_open(dev, false, &t);
+	if (r < 0)
+		return log_error_errno(r, _("%s: cannot send commands to the device"), dev);
+	r = drive_read_caps(t, ret, &st);
+	drive_close(t);
+	if (r < 0 && st.text[0])
+		log_error(_("%s: failed to read the drive's capabilities: %s"), dev, st.text);
+	else if (r < 0)
+		log_error_errno(r, _("%s: failed to read the drive's capabilities"), dev);
+	return r;
+}
+
 int cmd_caps(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -86,11 +105,9 @@ int cmd_caps(int argc, char **argv)
 	}
 	if (optind != argc - 1)
 		return usage_error("caps", _("expected one DEVICE"));
-	r = drive_probe_caps(argv[optind], &c);
-	if (r < 0) {
-		log_error_errno(r, _("%s: failed to read the drive's capabilities"), argv[optind]);
+	r = read_caps(argv[optind], &c);
+	if (r < 0)
 		return EXIT_FAIL;
-	}
 	if (json) {
 		json_t *j = drive_caps_to_json(&c);
 
@@ -220,11 +237,9 @@ static int erase_no_act(const struct erase_control *ctl)
 	char why[300] = "";
 	int r;
 
-	r = drive_probe_caps(ctl->device, &c);
-	if (r < 0) {
-		log_error_errno(r, _("%s: failed to read the drive's capabilities"), ctl->device);
+	r = read_caps(ctl->device, &c);
+	if (r < 0)
 		return EXIT_FAIL;
-	}
 	if (m == DRIVE_METHOD_AUTO && drive_choose_method(&c, ctl->opts.level, &m, why, sizeof(why)) < 0) {
 		log_error(_("%s: refused: %s"), ctl->device, why);
 		return EXIT_REFUSED;

@@ -133,7 +133,10 @@ void sat_build_ata16(const struct ata_cmd *c, struct scsi_cmd *s)
 	s->cdb_len = SAT_ATA16_LEN;
 	b[0] = SAT_ATA16_OPCODE;
 	b[1] = (uint8_t)((unsigned)c->protocol << SAT_PROTOCOL_SHIFT | (c->ext ? SAT_EXTEND : 0));
-	b[2] = SAT_CK_COND;
+	/* CK_COND: the registers come back in sense data. Not for data-in:
+	 * libata (and QEMU's AHCI behind it) aborts IDENTIFY with CK_COND, and
+	 * the data a data-in command returns is checked by its caller */
+	b[2] = c->protocol == ATA_PROT_PIO_IN ? 0 : SAT_CK_COND;
 	if (c->protocol == ATA_PROT_PIO_IN || c->protocol == ATA_PROT_PIO_OUT)
 		b[2] |= SAT_BYT_BLOK | SAT_T_LENGTH_COUNT |
 			(c->protocol == ATA_PROT_PIO_IN ? SAT_T_DIR_IN : 0);
