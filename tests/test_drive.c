@@ -247,6 +247,8 @@ static void test_ata_status(void **state)
 	static const uint8_t fixed_abort[18] = { 0x70, 0, 0x0b, 0x04, 0x51, 0x40, 0x00, 10, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 };
 	/* a non-ATA device: ILLEGAL REQUEST, invalid opcode (QEMU scsi-hd, sg_sanitize on libata) */
 	static const uint8_t fixed_illegal[18] = { 0x70, 0, 0x05, 0, 0, 0, 0, 10, 0, 0, 0, 0, 0x20, 0x00, 0, 0, 0, 0 };
+	static const uint8_t libata61_drq[18] = { 0x70, 0, 0x0b, 0, 0, 0, 0, 0x0a, 0, 0x58, 0, 0x01, 0, 0, 0, 0, 0, 0 };
+	static const uint8_t libata61_abort[18] = { 0x70, 0, 0x0b, 0, 0, 0, 0, 0x0a, 0x04, 0x51, 0x40, 0, 0, 0, 0, 0, 0, 0 };
 	uint8_t pw[32] = { 1 }, buf[512];
 	struct mock m;
 	struct ata_cmd a;
@@ -274,6 +276,17 @@ static void test_ata_status(void **state)
 	/* 6: transport error (DID_ERROR), as QEMU's SCSI SANITIZE overwrite ends */
 	r = mock_add(&m);
 	r->host_status = 0x07;
+	/* 7: libata 6.1's fixed format (registers in bytes 8-11), as the guest
+	 * answered IDENTIFY with CK_COND: status 0x58 (DRQ), aborted */
+	r = mock_add(&m);
+	r->scsi_status = 2;
+	memcpy(r->sense, libata61_drq, sizeof(libata61_drq));
+	r->sense_len = sizeof(libata61_drq);
+	/* 8: the same layout, ABRT */
+	r = mock_add(&m);
+	r->scsi_status = 2;
+	memcpy(r->sense, libata61_abort, sizeof(libata61_abort));
+	r->sense_len = sizeof(libata61_abort);
 
 	ata_build_sec_set_pass(&a, buf, pw);
 	assert_int_equal(ata_submit(&m.t, &a, &st), -EIO);
@@ -296,6 +309,13 @@ static void test_ata_status(void **state)
 	assert_int_equal(ata_submit(&m.t, &a, &st), -EIO);
 	assert_int_equal(st.kind, DRIVE_STATUS_TRANSPORT);
 	assert_non_null(strstr(st.text, "host status 0x07"));
+	assert_int_equal(ata_submit(&m.t, &a, &st), -EIO);
+	assert_int_equal(st.kind, DRIVE_STATUS_ATA);
+	assert_int_equal(st.ata_status, 0x58);
+	assert_int_equal(ata_submit(&m.t, &a, &st), -EIO);
+	assert_int_equal(st.ata_status, 0x51);
+	assert_int_equal(st.ata_error, 0x04);
+	assert_non_null(strstr(st.text, "aborted"));
 }
 
 static void test_ata_sanitize_status_regs(void **state)

@@ -181,18 +181,29 @@ bool sat_parse_return(const uint8_t *sense, size_t len, struct ata_cmd *c)
 		c->out_valid = true;
 		return true;
 	}
-	if ((code == 0x70 || code == 0x71) && len >= 18) {
-		/* SAT fixed format: ERROR, STATUS, DEVICE, COUNT(7:0) in the
-		 * information field, LBA(23:0) in command-specific information.
-		 * A real ATA status is never 0 (DRDY or ERR is set); an
-		 * invalid-opcode answer from a non-ATA device has zeros here. */
-		if (!sense[4] || sense[12] != 0)
+	if ((code == 0x70 || code == 0x71) && len >= 18 && sense[12] == 0) {
+		if (sense[4]) {
+			/* SAT fixed format: ERROR, STATUS, DEVICE, COUNT(7:0) in
+			 * the information field, LBA(23:0) in command-specific
+			 * information. A real ATA status is never 0 (DRDY or ERR
+			 * is set); a non-ATA device's invalid-opcode sense has
+			 * zeros here. */
+			c->error = sense[3];
+			c->status = sense[4];
+			c->out.device = sense[5];
+			c->out.count = sense[6];
+			c->out.lba = (uint64_t)sense[11] << 16 | (uint64_t)sense[10] << 8 | sense[9];
+		} else if (sense[9]) {
+			/* libata before Linux 6.10 put them 5 bytes later:
+			 * ERROR, STATUS, DEVICE, COUNT in bytes 8-11 */
+			c->error = sense[8];
+			c->status = sense[9];
+			c->out.device = sense[10];
+			c->out.count = sense[11];
+			c->out.lba = 0;
+		} else {
 			return false;
-		c->error = sense[3];
-		c->status = sense[4];
-		c->out.device = sense[5];
-		c->out.count = sense[6];
-		c->out.lba = (uint64_t)sense[11] << 16 | (uint64_t)sense[10] << 8 | sense[9];
+		}
 		c->out_valid = true;
 		return true;
 	}
@@ -214,13 +225,16 @@ int ata_submit(struct drive_transport *t, struct ata_cmd *c, struct drive_status
 	if (sat_parse_return(dc.scsi.sense, dc.scsi.sense_len, c)) {
 		s.ata_status = c->status;
 		s.ata_error = c->error;
-		if (c->status & (ATA_STATUS_ERR | ATA_STATUS_DF | ATA_STATUS_BSY)) {
+		/* a failure when the registers say so, or when the SCSI layer
+		 * says the command failed although the registers look clean */
+		if ((c->status & (ATA_STATUS_ERR | ATA_STATUS_DF | ATA_STATUS_BSY | ATA_STATUS_DRQ)) || r < 0) {
 			s.kind = DRIVE_STATUS_ATA;
 			r = s.err = -EIO;
-			snprintf(s.text, sizeof(s.text), "ata command 0x%02x: status 0x%02x, error 0x%02x%s%s",
+			snprintf(s.text, sizeof(s.text), "ata command 0x%02x: status 0x%02x, error 0x%02x%s%s (%s, asc/ascq 0x%02x/0x%02x)",
 				 c->tf.command, c->status, c->error,
 				 c->error & ATA_ERROR_ABRT ? " (command aborted)" : "",
-				 c->status & ATA_STATUS_DF ? " (device fault)" : "");
+				 c->status & ATA_STATUS_DF ? " (device fault)" : "",
+				 scsi_sense_key_to_string(s.sense_key), s.asc, s.ascq);
 		} else {
 			s.kind = DRIVE_STATUS_OK;
 			r = s.err = 0;
