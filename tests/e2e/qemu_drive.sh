@@ -15,6 +15,9 @@ need_cmd depmod
 RUN=$PWD/tests/qemu/run-guest.sh
 CHECKS=$PWD/tests/qemu/drive-checks.sh
 W=$(realpath "$WIPECERT")
+# nvme-cli, when installed, reformats the NVMe disk to 4096-byte sectors in the guest
+NVME_CLI=()
+if command -v nvme >/dev/null; then NVME_CLI=(--copy "$(command -v nvme)"); else echo "qemu_drive: nvme-cli missing: no 4Kn check" >&2; fi
 
 # 16 MiB disks full of a marker (the SATA and SCSI ones must stay that way)
 for d in nvme sata scsi; do
@@ -24,11 +27,11 @@ cp "$T/sata.src" "$T/sata.orig"; cp "$T/scsi.src" "$T/scsi.orig"
 
 "$RUN" --timeout 150 --keep "$T/out" \
 	--nvme-image "$T/nvme.src" --sata-image "$T/sata.src" --scsi-image "$T/scsi.src" \
-	--copy "$W" --copy "$CHECKS" -- sh "$CHECKS" "$W" >"$T/guest.log" 2>&1
+	--copy "$W" --copy "$CHECKS" "${NVME_CLI[@]}" -- sh "$CHECKS" "$W" >"$T/guest.log" 2>&1
 rc=$?
-cat "$T/guest.log" | grep -E '^check |run-guest' >&2
+grep -E '^check |run-guest' "$T/guest.log" >&2
 [ "$rc" = 125 ] && fail "the guest did not run: $(tail -n 20 "$T/guest.log")"
-grep -q '^check nvme-format-unchanged ok' "$T/guest.log" || fail "the guest checks did not all run: $(tail -n 30 "$T/guest.log")"
+grep -q '^checks done' "$T/guest.log" || fail "the guest checks did not all run: $(tail -n 30 "$T/guest.log")"
 [ "$rc" = 0 ] || fail "guest checks failed (exit $rc): $(grep FAIL "$T/guest.log")"
 
 # on the host: the erased NVMe image, the untouched others
