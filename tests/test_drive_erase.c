@@ -179,6 +179,24 @@ static void test_nvme_format_verified(void **state)
 	assert_false(image_has_marker());
 }
 
+/* A 4096-byte-sector namespace (QEMU after nvme format --lbaf=4): Format
+ * keeps the current LBA format and the plan is in 4096-byte blocks. */
+static void test_nvme_format_4kn(void **state)
+{
+	struct drive_erase_result res;
+
+	(void)state;
+	qemu_nvme_caps(&F.drv.caps);
+	F.drv.caps.lba_size = 4096;
+	F.drv.caps.nvme_lbaf = 4;
+	mock_add(&F.m);
+	assert_int_equal(drive_erase(&F.drv, DRIVE_METHOD_NVME_FORMAT, &fast, NULL, NULL, &res), 0);
+	assert_int_equal(F.m.sent[0].nvme.cdw10, 0x204);  /* SES=1, LBAF 4 kept */
+	assert_int_equal(res.verdict, DRIVE_VERDICT_PASSED);
+	assert_int_equal(res.sample_bytes % 4096, 0);
+	assert_false(image_has_marker());
+}
+
 /* The lie: success from the drive, data untouched (QEMU's SCSI FORMAT UNIT). */
 static void test_success_but_unchanged_is_failed(void **state)
 {
@@ -546,6 +564,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_nvme_format_verified, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_nvme_format_4kn, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_success_but_unchanged_is_failed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pattern_mismatch_is_failed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_zero_samples_inconclusive, setup, teardown),
