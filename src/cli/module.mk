@@ -7,3 +7,4 @@ CLI_OBJS += src/cli/trust.o
 CLI_OBJS += src/cli/ledger.o
 CLI_OBJS += src/cli/wipe.o
 CLI_OBJS += src/cli/resume.o
+CLI_OBJS += src/cli/drive.o
