@@ -1,1 +1,2 @@
 # objects of the cert layer, one a line
+LIB_OBJS += src/cert/record.o
