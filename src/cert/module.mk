@@ -1,2 +1,3 @@
 # objects of the cert layer, one a line
 LIB_OBJS += src/cert/record.o
+LIB_OBJS += src/cert/render.o
