@@ -24,6 +24,8 @@ static int cmd_version(int argc, char **argv)
 static const struct command commands[] = {
 	/* { name, fn, flags, summary }: one line a command */
 	{ "version", cmd_version, 0, "print the version (--json for tools)" },
+	{ "cert", cmd_cert, 0, "issue a signed disposal certificate PDF, show its record" },
+	{ "verify", cmd_verify, 0, "check a disposal certificate PDF" },
 };
 
 static void print_usage(FILE *f)

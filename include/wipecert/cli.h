@@ -45,5 +45,7 @@ int usage_error(const char *cmd, const char *fmt, ...) _printf_(2, 3);
 
 /* Commands, one per file in src/cli/. */
 int cmd_list(int argc, char **argv);
+int cmd_cert(int argc, char **argv);
+int cmd_verify(int argc, char **argv);
 
 #endif

@@ -21,6 +21,8 @@
 
 #define CERT_DEFAULT_FONT "/usr/share/fonts/opentype/ipaexfont-gothic/ipaexg.ttf"
 #define CERT_RECORD_NAME "record.json"
+/* the approver's minisign signature file: its signature line goes into the QR */
+#define CERT_APPROVAL_NAME "record.json.approval.minisig"
 #define CERT_SIG_SPACE 8192          /* bytes of CMS the /Contents placeholder holds */
 #define CERT_PDF_MAX_SIZE (64u << 20) /* larger files are refused unread */
 
@@ -38,9 +40,6 @@ struct cert_pdf_opts {
 	 * attached as CERT_RECORD_NAME */
 	const struct cert_attachment *attachments;
 	size_t n_attachments;
-	/* the approver's minisign signature (base64 line) carried by the QR
-	 * code; NULL puts "-" there */
-	const char *approver_signature;
 };
 
 /* The QR payload: "WIPECERT1|<certificate id>|<record sha256>|<approver sig or ->". */

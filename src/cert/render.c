@@ -19,6 +19,7 @@
 
 #include "wipecert/pdf.h"
 #include "wipecert/util.h"
+#include "internal.h"
 
 #define PAGE_W 595.276f
 #define PAGE_H 841.89f
@@ -247,32 +248,69 @@ static void draw_header(struct ctx *c, const char *ja_title, const char *en_titl
 	text(c, MARGIN + 98, PAGE_H - 43, 6.5f, GREY, c->hash, 0);
 }
 
-static void draw_qr(struct ctx *c, float x, float y, float size)
+int cert_qr_pixels(const char *payload, uint8_t **ret, int *ret_n)
 {
 	QRcode *q;
-	int quiet = 2, n;
 	uint8_t *px;
-	HPDF_Image img;
+	int n;
 
-	if (c->collect)
-		return;
-	q = QRcode_encodeString(c->qr, 0, QR_ECLEVEL_M, QR_MODE_8, 1);
+	q = QRcode_encodeString(payload, 0, QR_ECLEVEL_M, QR_MODE_8, 1);
 	if (!q)
-		return;
-	n = q->width + 2 * quiet;
+		return errno ? -errno : -EINVAL;
+	n = q->width + 2 * QR_QUIET;
 	px = malloc((size_t)n * n);
-	if (px) {
-		memset(px, 0xff, (size_t)n * n);
-		for (int i = 0; i < q->width; i++)
-			for (int j = 0; j < q->width; j++)
-				if (q->data[i * q->width + j] & 1)
-					px[(i + quiet) * n + j + quiet] = 0;
-		img = HPDF_LoadRawImageFromMem(c->pdf, px, n, n, HPDF_CS_DEVICE_GRAY, 8);
-		if (img)
-			HPDF_Page_DrawImage(c->page, img, x, PAGE_H - y - size, size, size);
-		free(px);
+	if (!px) {
+		QRcode_free(q);
+		return -ENOMEM;
 	}
+	memset(px, 0xff, (size_t)n * n);
+	for (int i = 0; i < q->width; i++)
+		for (int j = 0; j < q->width; j++)
+			if (q->data[i * q->width + j] & 1)
+				px[(i + QR_QUIET) * n + j + QR_QUIET] = 0;
 	QRcode_free(q);
+	*ret = px;
+	*ret_n = n;
+	return 0;
+}
+
+int cert_minisig_line(const uint8_t *data, size_t len, char **ret)
+{
+	const uint8_t *nl = memchr(data, '\n', len), *end;
+
+	/* "untrusted comment: ...\n<base64 signature>\ntrusted comment: ..." */
+	if (!nl)
+		return -EINVAL;
+	nl++;
+	end = memchr(nl, '\n', len - (size_t)(nl - data));
+	if (!end)
+		end = data + len;
+	if (end > nl && end[-1] == '\r')
+		end--;
+	if (end == nl || end - nl > 200)
+		return -EINVAL;
+	for (const uint8_t *p = nl; p < end; p++)
+		if (!((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ||
+		      *p == '+' || *p == '/' || *p == '='))
+			return -EINVAL;
+	*ret = strndup((const char *)nl, (size_t)(end - nl));
+	return *ret ? 0 : -ENOMEM;
+}
+
+static void draw_qr(struct ctx *c, float x, float y, float size)
+{
+	_cleanup_free_ uint8_t *px = NULL;
+	HPDF_Image img;
+	int n;
+
+	if (c->collect || cert_qr_pixels(c->qr, &px, &n) < 0)
+		return;
+	img = HPDF_LoadRawImageFromMem(c->pdf, px, n, n, HPDF_CS_DEVICE_GRAY, 8);
+	if (img) {
+		/* sharp modules when a reader scales the image */
+		HPDF_Dict_Add((HPDF_Dict)img, "Interpolate", HPDF_Boolean_New(c->pdf->mmgr, HPDF_FALSE));
+		HPDF_Page_DrawImage(c->page, img, x, PAGE_H - y - size, size, size);
+	}
 }
 
 static void page_one(struct ctx *c)
@@ -629,6 +667,22 @@ static int fix_tounicode(HPDF_Font font, hb_set_t *set)
 	return 0;
 }
 
+/* The approver's signature line, from the attachment CERT_APPROVAL_NAME. */
+static const char *approver_sig(const struct cert_pdf_opts *o)
+{
+	static __thread char line[256];
+	char *l = NULL;
+
+	for (size_t i = 0; i < o->n_attachments; i++)
+		if (streq(o->attachments[i].name, CERT_APPROVAL_NAME) &&
+		    cert_minisig_line(o->attachments[i].data, o->attachments[i].len, &l) == 0) {
+			snprintf(line, sizeof(line), "%s", l);
+			free(l);
+			return line;
+		}
+	return NULL;
+}
+
 int cert_qr_payload(const struct cert_record *r, const char *approver_sig, char **ret)
 {
 	char hash[65];
@@ -797,7 +851,7 @@ int cert_pdf_render(const struct cert_record *r, const struct cert_pdf_opts *o,
 	if (k >= 0)
 		k = cert_record_hash(r, hash);
 	if (k >= 0)
-		k = cert_qr_payload(r, o->approver_signature, &qr);
+		k = cert_qr_payload(r, approver_sig(o), &qr);
 	att = calloc(o->n_attachments + 1, sizeof(*att));
 	if (k >= 0 && !att)
 		k = -ENOMEM;

@@ -1,0 +1,143 @@
+/* verify.c - `wipecert verify CERT.pdf`: check a disposal certificate and
+ * say which checks passed. Exit 0 only when every check passed.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <string.h>
+#include <jansson.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
+
+#include "wipecert/cli.h"
+#include "wipecert/pdf.h"
+
+static void usage(FILE *f)
+{
+	fprintf(f, "Usage: %s verify CERT.pdf --ca FILE [--json]\n\n"
+		   "Check a signed disposal certificate: the PDF signature covers the whole\n"
+		   "file, the CMS signature is valid and its certificate chains to a trusted\n"
+		   "CA, the attached record is canonical, and the page text and QR code show\n"
+		   "the record's key fields.\n\n"
+		   "Options:\n"
+		   "      --ca FILE   trusted CA certificate(s), PEM; repeatable\n"
+		   "      --json      print the result as JSON on stdout\n"
+		   "  -h, --help      show this help\n\n"
+		   "Exit status: 0 every check passed, 1 a check failed (each failed check is\n"
+		   "named), 2 usage error.\n", program_name);
+}
+
+static int add_pem(STACK_OF(X509) *sk, const char *path)
+{
+	BIO *b = BIO_new_file(path, "r");
+	X509 *x;
+	int n = 0;
+
+	if (!b)
+		return -ENOENT;
+	while ((x = PEM_read_bio_X509(b, NULL, NULL, NULL))) {
+		sk_X509_push(sk, x);
+		n++;
+	}
+	ERR_clear_error();
+	BIO_free(b);
+	return n ? n : -EINVAL;
+}
+
+int cmd_verify(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "ca", required_argument, NULL, 'c' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{}
+	};
+	STACK_OF(X509) *trusted = sk_X509_new_null();
+	struct cert_verify_report rep = { 0 };
+	uint8_t *pdf = NULL;
+	size_t len;
+	bool json = false;
+	const char *path;
+	int c, r, ret = EXIT_FAIL;
+
+	if (!trusted)
+		return EXIT_FAIL;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c':
+			r = add_pem(trusted, optarg);
+			if (r < 0) {
+				log_error_errno(r, "%s: cannot read CA certificates (PEM)", optarg);
+				ret = EXIT_USAGE;
+				goto out;
+			}
+			break;
+		case 'j': json = true; break;
+		case 'h': usage(stdout); ret = EXIT_OK; goto out;
+		default: ret = usage_error("verify", "bad option"); goto out;
+		}
+	}
+	if (optind + 1 != argc) {
+		ret = usage_error("verify", "give one certificate file");
+		goto out;
+	}
+	path = argv[optind];
+	r = read_full_file(path, &pdf, &len);
+	if (r < 0) {
+		log_error_errno(r, "%s: cannot read", path);
+		goto out;
+	}
+	if (sk_X509_num(trusted) == 0)
+		log_warn("no --ca given: the certificate chain cannot be trusted");
+	r = cert_pdf_verify(pdf, len, trusted, &rep);
+	if (r < 0) {
+		log_error_errno(r, "%s: cannot verify", path);
+		goto out;
+	}
+	if (json) {
+		json_t *j = json_object(), *checks = json_array();
+		char *s;
+
+		json_object_set_new(j, "file", json_string(path));
+		json_object_set_new(j, "valid", json_boolean(rep.all_ok));
+		if (rep.record) {
+			json_object_set_new(j, "certificate_id", json_string(rep.record->certificate_id));
+			json_object_set_new(j, "record_sha256", json_string(rep.record_hash));
+			json_object_set_new(j, "serial", json_string(rep.record->serial));
+			json_object_set_new(j, "asset_id", json_string(rep.record->asset_id));
+			json_object_set_new(j, "result", json_string(rep.record->result));
+		}
+		if (rep.signer_subject)
+			json_object_set_new(j, "signer", json_string(rep.signer_subject));
+		if (rep.signing_time)
+			json_object_set_new(j, "signing_time", json_string(rep.signing_time));
+		for (int i = 0; i < CHECK__MAX; i++)
+			json_array_append_new(checks, json_pack("{s:s,s:s,s:s}", "name", cert_check_name(i),
+				"status", !rep.checks[i].ran ? "not-run" : rep.checks[i].ok ? "ok" : "failed",
+				"detail", rep.checks[i].detail));
+		json_object_set_new(j, "checks", checks);
+		s = json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+		if (s)
+			puts(s);
+		free(s);
+		json_decref(j);
+	} else {
+		printf("%s: %s\n", path, rep.all_ok ? "VALID" : "INVALID");
+		if (rep.record)
+			printf("  certificate %s, serial %s, asset %s, %s\n", rep.record->certificate_id,
+			       rep.record->serial, rep.record->asset_id, rep.record->result);
+		for (int i = 0; i < CHECK__MAX; i++)
+			printf("  %-20s %-8s %s\n", cert_check_name(i),
+			       !rep.checks[i].ran ? "not run" : rep.checks[i].ok ? "ok" : "FAILED",
+			       rep.checks[i].detail);
+	}
+	if (!rep.all_ok)
+		for (int i = 0; i < CHECK__MAX; i++)
+			if (rep.checks[i].ran && !rep.checks[i].ok)
+				log_error("%s: %s: %s", path, cert_check_name(i), rep.checks[i].detail);
+	ret = rep.all_ok ? EXIT_OK : EXIT_FAIL;
+out:
+	cert_verify_report_release(&rep);
+	sk_X509_pop_free(trusted, X509_free);
+	free(pdf);
+	return ret;
+}
