@@ -26,6 +26,8 @@ static const struct command commands[] = {
 	{ "version", cmd_version, 0, "print the version (--json for tools)" },
 	{ "cert", cmd_cert, 0, "issue a signed disposal certificate PDF, show its record" },
 	{ "verify", cmd_verify, 0, "check a disposal certificate PDF" },
+	{ "key", cmd_key, 0, "make signing keys, sign and verify documents" },
+	{ "trust", cmd_trust, 0, "the trust roster: who may sign what" },
 };
 
 static void print_usage(FILE *f)

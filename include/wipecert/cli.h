@@ -47,5 +47,17 @@ int usage_error(const char *cmd, const char *fmt, ...) _printf_(2, 3);
 int cmd_list(int argc, char **argv);
 int cmd_cert(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
+int cmd_key(int argc, char **argv);
+int cmd_trust(int argc, char **argv);
+
+/* Passphrase for a secret key (what names it in the prompt): the first line
+ * of file, else asked on the terminal without echo (confirm: twice). *ret is
+ * sodium_malloc'd: release with cli_passphrase_free(). -ENOTTY if there is
+ * no terminal, -EBADE if the two differ, -ENODATA if empty. */
+int cli_read_passphrase(const char *file, const char *what, bool confirm, char **ret, size_t *ret_len);
+void cli_passphrase_free(char *p);
+/* Unlock a secret key file (passphrase as above); prints why on failure. */
+struct trust_seckey;
+int key_load_secret(const char *path, const char *pass_file, struct trust_seckey **ret);
 
 #endif
