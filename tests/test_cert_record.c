@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "helpers.h"
+#include "wipecert/canon.h"
 #include "wipecert/cert.h"
 #include "wipecert/util.h"
 
@@ -76,36 +77,47 @@ static void test_rejects(void **state)
 	(void)state;
 	expect_bad("", "JSON");
 	expect_bad("[]", "object");
-	expect_bad("{\"schema\":\"wipecert.cert/1\"}", "certificate_id");
+	expect_bad("{\"type\":\"certificate\",\"schema\":\"wipecert.cert/1\"}", "certificate_id");
 	expect_bad("{\"a\":1,\"a\":2}", "JSON");
 	/* each mutation of a valid record is rejected */
 	assert_int_equal(cert_record_to_json(r, &j), 0);
 	json_object_set_new(j, "extra", json_true());
-	assert_int_equal(cert_canon_json(j, &c, &len), 0);
+	assert_int_equal(canon_json(j, &c, &len), 0);
 	expect_bad(c, "unknown");
 	free(c);
 	json_object_del(j, "extra");
 	json_object_set_new(j, "schema", json_string("wipecert.cert/9"));
-	assert_int_equal(cert_canon_json(j, &c, &len), 0);
+	assert_int_equal(canon_json(j, &c, &len), 0);
 	expect_bad(c, "schema");
 	free(c);
 	json_object_set_new(j, "schema", json_string(CERT_SCHEMA));
+	json_object_set_new(j, "type", json_string("wipe-record"));
+	assert_int_equal(canon_json(j, &c, &len), 0);
+	expect_bad(c, "type");
+	free(c);
+	json_object_set_new(j, "type", json_string(CERT_DOC_TYPE));
+	/* decomposed kana: not NFC, so not canonical */
+	json_object_set_new(json_object_get(j, "asset"), "location", json_string("\xe3\x81\x8b\xe3\x82\x99"));
+	c = json_dumps(j, JSON_SORT_KEYS | JSON_COMPACT);
+	expect_bad(c, "NFC");
+	free(c);
+	json_object_set_new(json_object_get(j, "asset"), "location", json_string("\xe3\x81\x8c"));
 	json_object_set_new(json_object_get(j, "sanitization"), "type", json_string("shred"));
-	assert_int_equal(cert_canon_json(j, &c, &len), 0);
+	assert_int_equal(canon_json(j, &c, &len), 0);
 	expect_bad(c, "sanitization.type");
 	free(c);
 	json_object_set_new(json_object_get(j, "sanitization"), "type", json_string("purge"));
 	json_object_set_new(json_object_get(j, "asset"), "importance_class", json_integer(4));
-	assert_int_equal(cert_canon_json(j, &c, &len), 0);
+	assert_int_equal(canon_json(j, &c, &len), 0);
 	expect_bad(c, "importance_class");
 	free(c);
 	json_object_set_new(json_object_get(j, "asset"), "importance_class", json_integer(1));
 	json_object_set_new(json_object_get(j, "verification"), "result", json_string("fail"));
-	assert_int_equal(cert_canon_json(j, &c, &len), 0);
+	assert_int_equal(canon_json(j, &c, &len), 0);
 	expect_bad(c, "verification");
 	free(c);
 	json_object_set_new(j, "result", json_string("failed"));
-	assert_int_equal(cert_canon_json(j, &c, &len), 0);
+	assert_int_equal(canon_json(j, &c, &len), 0);
 	cert_record_free(r);
 	r = NULL;
 	assert_int_equal(cert_record_parse(c, len, &r, NULL), 0);

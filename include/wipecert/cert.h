@@ -7,7 +7,8 @@
  * embedded in the PDF and checked again years later. It must never print,
  * and never accept a record it cannot round-trip exactly.
  *
- * The schema is versioned ("schema": "wipecert.cert/1"); docs/certificate.md
+ * It is a signed document of type "certificate" (trust.h); the schema is
+ * versioned ("schema": "wipecert.cert/1"); docs/certificate.md
  * describes every field.
  */
 #ifndef WIPECERT_CERT_H
@@ -19,6 +20,8 @@
 #include <jansson.h>
 
 #define CERT_SCHEMA "wipecert.cert/1"
+/* the document type (trust.h, TRUST_DOC_CERTIFICATE): signed by the approver */
+#define CERT_DOC_TYPE "certificate"
 
 struct cert_person {
 	char *name;
@@ -43,6 +46,7 @@ struct cert_error_range {
 };
 
 struct cert_record {
+	char *type;              /* CERT_DOC_TYPE */
 	char *schema;            /* CERT_SCHEMA */
 	char *certificate_id;
 	char *issued_at;         /* ISO 8601 UTC */
@@ -114,10 +118,9 @@ int cert_record_from_json(const json_t *j, struct cert_record **ret, const char 
 int cert_record_parse(const char *text, size_t len, struct cert_record **ret, const char **ret_err);
 /* The record as a JSON object (new reference). */
 int cert_record_to_json(const struct cert_record *r, json_t **ret);
-/* Canonical bytes: sorted keys, no white space, UTF-8, no trailing newline. */
+/* Canonical bytes (canon.h: sorted keys, no white space, UTF-8 NFC, no
+ * trailing newline): what is signed and attached. */
 int cert_record_canonical(const struct cert_record *r, char **ret, size_t *ret_len);
-/* Canonical form of any JSON value (the local canonicaliser). */
-int cert_canon_json(const json_t *j, char **ret, size_t *ret_len);
 /* SHA-256 of the canonical bytes as 64 lower-case hex characters. */
 int cert_record_hash(const struct cert_record *r, char ret[65]);
 

@@ -6,6 +6,7 @@
 #include <unistd.h>
 #include <openssl/evp.h>
 
+#include "wipecert/canon.h"
 #include "wipecert/cert.h"
 #include "wipecert/util.h"
 
@@ -28,6 +29,7 @@ struct field {
 
 /* The schema: one line a field. Groups are nested objects. */
 static const struct field fields[] = {
+	S(NULL, "type", type, true),
 	S(NULL, "schema", schema, true),
 	S(NULL, "certificate_id", certificate_id, true),
 	S(NULL, "issued_at", issued_at, true),
@@ -131,9 +133,8 @@ static bool one_of(const char *s, const char *const *set)
 	return false;
 }
 
-static bool known_key(const json_t *obj_group_fields_dummy, const char *group, const char *key)
+static bool known_key(const char *group, const char *key)
 {
-	(void)obj_group_fields_dummy;
 	for (size_t i = 0; i < ARRAY_SIZE(fields); i++) {
 		if ((group == NULL) != (fields[i].group == NULL))
 			continue;
@@ -240,10 +241,8 @@ int cert_record_from_json(const json_t *j, struct cert_record **ret, const char 
 	if (!json_is_object(j))
 		FAIL("record: not a JSON object");
 	json_object_foreach((json_t *)j, key, v) {
-		if (!known_key(NULL, NULL, key))
+		if (!known_key(NULL, key))
 			FAIL("record: unknown top-level field");
-		if (!json_is_object(v) && strcmp(key, "drive") != 0 && !known_key(NULL, NULL, key))
-			FAIL("record: bad field");
 	}
 	for (size_t g = 0; g < ARRAY_SIZE(groups); g++) {
 		const char *k2;
@@ -254,7 +253,7 @@ int cert_record_from_json(const json_t *j, struct cert_record **ret, const char 
 		if (!json_is_object(grp))
 			FAIL("record: a group is not an object");
 		json_object_foreach((json_t *)grp, k2, v2)
-			if (!known_key(NULL, groups[g], k2))
+			if (!known_key(groups[g], k2))
 				FAIL("record: unknown field in a group");
 	}
 
@@ -280,10 +279,11 @@ int cert_record_from_json(const json_t *j, struct cert_record **ret, const char 
 		switch (f->type) {
 		case F_STR:
 			if (!json_is_string(fv) || !*json_string_value(fv) ||
-			    !valid_utf8_text(json_string_value(fv))) {
+			    !valid_utf8_text(json_string_value(fv)) ||
+			    !canon_text_ok(json_string_value(fv), json_string_length(fv))) {
 				static char msg[96];
 
-				snprintf(msg, sizeof(msg), "record: field %s%s%s must be a non-empty string",
+				snprintf(msg, sizeof(msg), "record: field %s%s%s must be a non-empty NFC string",
 					 f->group ? f->group : "", f->group ? "." : "", f->key);
 				FAIL(msg);
 			}
@@ -305,6 +305,8 @@ int cert_record_from_json(const json_t *j, struct cert_record **ret, const char 
 			break;
 		}
 	}
+	if (!streq(rec->type, CERT_DOC_TYPE))
+		FAIL("record: type must be \"" CERT_DOC_TYPE "\"");
 	if (!streq(rec->schema, CERT_SCHEMA))
 		FAIL("record: unknown schema (expected " CERT_SCHEMA ")");
 	if (!one_of(rec->sanitization_type, types))
@@ -445,21 +447,6 @@ oom:
 	return -ENOMEM;
 }
 
-int cert_canon_json(const json_t *j, char **ret, size_t *ret_len)
-{
-	char *s;
-
-	/* sorted keys, "," and ":" without spaces, UTF-8 as is; integers only
-	 * in records, so no float formatting question arises */
-	s = json_dumps(j, JSON_SORT_KEYS | JSON_COMPACT | JSON_ENCODE_ANY);
-	if (!s)
-		return -ENOMEM;
-	*ret = s;
-	if (ret_len)
-		*ret_len = strlen(s);
-	return 0;
-}
-
 int cert_record_canonical(const struct cert_record *rec, char **ret, size_t *ret_len)
 {
 	json_t *j;
@@ -468,7 +455,8 @@ int cert_record_canonical(const struct cert_record *rec, char **ret, size_t *ret
 	r = cert_record_to_json(rec, &j);
 	if (r < 0)
 		return r;
-	r = cert_canon_json(j, ret, ret_len);
+	/* trust's canonical form: sorted keys, compact, UTF-8 in NFC */
+	r = canon_json(j, ret, ret_len);
 	json_decref(j);
 	return r;
 }
