@@ -81,7 +81,7 @@ static void issue(const struct cert_record *r, struct pki *p, bool cades, uint8_
 		"untrusted comment: signature from minisign secret key\n"
 		"RWQf6LRCGA9i59SLOFxz6NxvASXDJeRtuZykwQepbDEGt87ig1BNpWaVWuNrm73YiIiJbq71Wi+dP9eKL8OC351vwIasSSbXxwA=\n"
 		"trusted comment: timestamp:1795000000\n";
-	struct cert_attachment a = { CERT_APPROVAL_NAME, (const uint8_t *)minisig, sizeof(minisig) - 1, NULL };
+	struct cert_attachment a = { CERT_SIG_NAME, (const uint8_t *)minisig, sizeof(minisig) - 1, NULL };
 	struct cert_pdf_opts o = { .attachments = &a, .n_attachments = 1 };
 	STACK_OF(X509) *chain = sk_X509_new_null();
 	struct cert_signer s = { p->key, p->cert, chain, "Hanako Sato", "test", 0, cades };
@@ -102,7 +102,7 @@ static bool verify(const uint8_t *pdf, size_t len, X509 *ca, enum cert_check *re
 	bool ok;
 
 	sk_X509_push(trusted, ca);
-	assert_int_equal(cert_pdf_verify(pdf, len, trusted, &rep), 0);
+	assert_int_equal(cert_pdf_verify(pdf, len, trusted, NULL, &rep), 0);
 	ok = rep.all_ok;
 	if (ret_failed) {
 		*ret_failed = CHECK__MAX;

@@ -19,10 +19,16 @@
 
 #include "wipecert/cert.h"
 
+struct trust_store;
+
 #define CERT_DEFAULT_FONT "/usr/share/fonts/opentype/ipaexfont-gothic/ipaexg.ttf"
 #define CERT_RECORD_NAME "record.json"
-/* the approver's minisign signature file: its signature line goes into the QR */
-#define CERT_APPROVAL_NAME "record.json.approval.minisig"
+/* the approver's minisign signature of record.json (document type
+ * "certificate"): its signature line goes into the QR code */
+#define CERT_SIG_NAME "record.json.minisig"
+/* optional: the technician's signed wipe record, for separation of duties */
+#define CERT_WIPE_RECORD_NAME "wipe-record.json"
+#define CERT_WIPE_SIG_NAME "wipe-record.json.minisig"
 #define CERT_SIG_SPACE 8192          /* bytes of CMS the /Contents placeholder holds */
 #define CERT_PDF_MAX_SIZE (64u << 20) /* larger files are refused unread */
 
@@ -78,6 +84,9 @@ enum cert_check {
 	CHECK_RECORD,        /* the embedded record parses and is canonical */
 	CHECK_VISIBLE,       /* the page text shows the record's key fields */
 	CHECK_QR,            /* the QR code carries the record's payload */
+	CHECK_ROSTER,        /* record.json.minisig is an approver's per the roster,
+	                        the PDF signer is that approver, the record names
+	                        them, and performer and approver are two people */
 	CHECK__MAX,
 };
 
@@ -93,6 +102,8 @@ struct cert_verify_report {
 	char record_hash[65];
 	char *signer_subject;           /* the signing certificate's subject */
 	char *signing_time;             /* /M of the signature dictionary */
+	char signer_sha256[65];         /* fingerprint of the signing certificate */
+	bool roster_skipped;            /* no trust store given: CHECK_ROSTER not run */
 	bool all_ok;
 };
 
@@ -100,10 +111,12 @@ const char *cert_check_name(enum cert_check c);
 void cert_verify_report_release(struct cert_verify_report *rep);
 
 /* Check a certificate PDF. trusted: CA certificates (may be NULL: then
- * CHECK_CHAIN fails). Returns 0 when the checks ran (see rep->all_ok),
- * -errno only when memory ran out. */
+ * CHECK_CHAIN fails). store: the trust roster (trust.h); NULL skips
+ * CHECK_ROSTER (rep->roster_skipped: all_ok then speaks for the X.509
+ * checks only). Returns 0 when the checks ran (see rep->all_ok), -errno
+ * only when memory ran out. */
 int cert_pdf_verify(const uint8_t *pdf, size_t len, STACK_OF(X509) *trusted,
-		    struct cert_verify_report *rep);
+		    const struct trust_store *store, struct cert_verify_report *rep);
 
 /* The embedded attachment called name (no signature check). -ENOENT when
  * absent, -EBADMSG when the file cannot be parsed. */

@@ -667,14 +667,14 @@ static int fix_tounicode(HPDF_Font font, hb_set_t *set)
 	return 0;
 }
 
-/* The approver's signature line, from the attachment CERT_APPROVAL_NAME. */
+/* The approver's signature line, from the attachment CERT_SIG_NAME. */
 static const char *approver_sig(const struct cert_pdf_opts *o)
 {
 	static __thread char line[256];
 	char *l = NULL;
 
 	for (size_t i = 0; i < o->n_attachments; i++)
-		if (streq(o->attachments[i].name, CERT_APPROVAL_NAME) &&
+		if (streq(o->attachments[i].name, CERT_SIG_NAME) &&
 		    cert_minisig_line(o->attachments[i].data, o->attachments[i].len, &l) == 0) {
 			snprintf(line, sizeof(line), "%s", l);
 			free(l);

@@ -9,12 +9,14 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <string.h>
+#include <strings.h>
 #include <openssl/cms.h>
 #include <openssl/err.h>
 #include <openssl/x509v3.h>
 
 #include "wipecert/pdf.h"
 #include "wipecert/pdfparse.h"
+#include "wipecert/trust.h"
 #include "wipecert/util.h"
 #include "internal.h"
 
@@ -28,6 +30,7 @@ static const char *const check_names[CHECK__MAX] = {
 	[CHECK_RECORD] = "embedded-record",
 	[CHECK_VISIBLE] = "visible-text",
 	[CHECK_QR] = "qr-code",
+	[CHECK_ROSTER] = "record-signature",
 };
 
 const char *cert_check_name(enum cert_check c)
@@ -240,7 +243,7 @@ static void check_qr(struct pdf_doc *d, struct cert_verify_report *rep, const st
 	size_t appr_len;
 	int n;
 
-	if (find_attachment(d, CERT_APPROVAL_NAME, &appr, &appr_len) == 0 &&
+	if (find_attachment(d, CERT_SIG_NAME, &appr, &appr_len) == 0 &&
 	    cert_minisig_line(appr, appr_len, &line) < 0) {
 		set(rep, CHECK_QR, false, "the approval signature file is malformed");
 		return;
@@ -377,6 +380,8 @@ static void check_cms(struct cert_verify_report *rep, const uint8_t *pdf, const 
 	free(rep->signer_subject);
 	rep->signer_subject = strdup(buf);
 	set(rep, CHECK_CMS, true, "signed by %s", buf);
+	if (trust_x509_fingerprint(signer, rep->signer_sha256) < 0)
+		rep->signer_sha256[0] = '\0';
 
 	if (!trusted || sk_X509_num(trusted) == 0) {
 		set(rep, CHECK_CHAIN, false, "no trusted CA given");
@@ -425,7 +430,91 @@ out:
 	CMS_ContentInfo_free(cms);
 }
 
-int cert_pdf_verify(const uint8_t *pdf, size_t len, STACK_OF(X509) *trusted, struct cert_verify_report *rep)
+static bool keyid_eq(const char *a, const char *b)
+{
+	return a && b && strcasecmp(a, b) == 0;
+}
+
+/* The record's minisign signatures against the roster (trust.h). */
+static void check_roster(struct pdf_doc *d, struct cert_verify_report *rep, const uint8_t *rec,
+			 size_t rec_len, const struct trust_store *store)
+{
+	const struct cert_record *r = rep->record;
+	struct trust_result cert_res, wipe_res;
+	const uint8_t *sig, *wrec, *wsig;
+	size_t sig_len, wrec_len, wsig_len;
+	enum trust_verdict v;
+	int k;
+
+	if (find_attachment(d, CERT_SIG_NAME, &sig, &sig_len) < 0) {
+		set(rep, CHECK_ROSTER, false, "no single " CERT_SIG_NAME " attachment");
+		return;
+	}
+	k = trust_verify(store, TRUST_DOC_CERTIFICATE, rec, rec_len, (const char *)sig, sig_len, &cert_res);
+	if (k < 0) {
+		set(rep, CHECK_ROSTER, false, "cannot check " CERT_SIG_NAME ": %s", trust_strerror(k));
+		return;
+	}
+	if (cert_res.verdict != TRUST_OK) {
+		set(rep, CHECK_ROSTER, false, CERT_SIG_NAME " (key %s): %s", cert_res.keyid,
+		    trust_verdict_string(cert_res.verdict));
+		return;
+	}
+	/* the PDF signer and the record's signer are one approver */
+	if (!cert_res.member || !cert_res.member->x509_sha256[0] ||
+	    strcmp(cert_res.member->x509_sha256, rep->signer_sha256) != 0) {
+		set(rep, CHECK_ROSTER, false, "the PDF is signed by another X.509 certificate than the one the "
+		    "roster binds to approver key %s", cert_res.keyid);
+		return;
+	}
+	if (!keyid_eq(r->approver.key_id, cert_res.keyid)) {
+		set(rep, CHECK_ROSTER, false, "the record names approver key %s but key %s signed it",
+		    r->approver.key_id ? r->approver.key_id : "(none)", cert_res.keyid);
+		return;
+	}
+	/* separation of duties: with the technician's signed wipe record, by
+	 * the roster; without it, at least two different keys in the record */
+	k = find_attachment(d, CERT_WIPE_RECORD_NAME, &wrec, &wrec_len);
+	if (k == 0) {
+		if (find_attachment(d, CERT_WIPE_SIG_NAME, &wsig, &wsig_len) < 0) {
+			set(rep, CHECK_ROSTER, false, CERT_WIPE_RECORD_NAME " attached without " CERT_WIPE_SIG_NAME);
+			return;
+		}
+		k = trust_verify(store, TRUST_DOC_WIPE_RECORD, wrec, wrec_len, (const char *)wsig, wsig_len, &wipe_res);
+		if (k < 0 || wipe_res.verdict != TRUST_OK) {
+			set(rep, CHECK_ROSTER, false, CERT_WIPE_SIG_NAME ": %s",
+			    k < 0 ? trust_strerror(k) : trust_verdict_string(wipe_res.verdict));
+			return;
+		}
+		v = trust_check_separation(&wipe_res, &cert_res);
+		if (v != TRUST_OK) {
+			set(rep, CHECK_ROSTER, false, "separation of duties: %s", trust_verdict_string(v));
+			return;
+		}
+		if (!keyid_eq(r->performer.key_id, wipe_res.keyid)) {
+			set(rep, CHECK_ROSTER, false, "the record names performer key %s but key %s signed the wipe record",
+			    r->performer.key_id ? r->performer.key_id : "(none)", wipe_res.keyid);
+			return;
+		}
+		set(rep, CHECK_ROSTER, true, "approver %s (key %s) and technician %s (key %s) per the roster",
+		    cert_res.claim.name, cert_res.keyid, wipe_res.claim.name, wipe_res.keyid);
+		return;
+	}
+	if (k != -ENOENT) {
+		set(rep, CHECK_ROSTER, false, "unreadable " CERT_WIPE_RECORD_NAME);
+		return;
+	}
+	if (!r->performer.key_id || keyid_eq(r->performer.key_id, r->approver.key_id)) {
+		set(rep, CHECK_ROSTER, false, "separation of duties: the record does not name a performer key "
+		    "other than the approver's");
+		return;
+	}
+	set(rep, CHECK_ROSTER, true, "approver %s (key %s) per the roster; performer key %s differs",
+	    cert_res.claim.name, cert_res.keyid, r->performer.key_id);
+}
+
+int cert_pdf_verify(const uint8_t *pdf, size_t len, STACK_OF(X509) *trusted,
+		    const struct trust_store *store, struct cert_verify_report *rep)
 {
 	struct pdf_doc d;
 	struct pdf_obj *sig, *brobj, *contents, *sub, *m;
@@ -559,10 +648,19 @@ int cert_pdf_verify(const uint8_t *pdf, size_t len, STACK_OF(X509) *trusted, str
 	set(rep, CHECK_RECORD, true, "record %s, sha256 %s", rep->record->certificate_id, rep->record_hash);
 	check_visible(&d, rep, rep->record);
 	check_qr(&d, rep, rep->record);
+	if (store)
+		check_roster(&d, rep, rec, rec_len, store);
+	else {
+		rep->roster_skipped = true;
+		rep->checks[CHECK_ROSTER].ran = false;
+		snprintf(rep->checks[CHECK_ROSTER].detail, sizeof(rep->checks[CHECK_ROSTER].detail),
+			 "skipped: no trust roster given");
+	}
 out:
 	rep->all_ok = true;
 	for (int i = 0; i < CHECK__MAX; i++)
-		if (!rep->checks[i].ran || !rep->checks[i].ok)
+		if ((!rep->checks[i].ran && !(i == CHECK_ROSTER && rep->roster_skipped)) ||
+		    (rep->checks[i].ran && !rep->checks[i].ok))
 			rep->all_ok = false;
 	pdf_close(&d);
 	return 0;

@@ -8,22 +8,33 @@
 #include <errno.h>
 #include <getopt.h>
 #include <string.h>
+#include <strings.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
 #include "wipecert/cli.h"
+#include "wipecert/canon.h"
 #include "wipecert/pdf.h"
+#include "wipecert/trust.h"
 
 static void usage_issue(FILE *f)
 {
-	fprintf(f, "Usage: %s cert issue --record FILE --key KEY.pem --cert CERT.pem -o OUT.pdf [options]\n\n"
+	fprintf(f, "Usage: %s cert issue --record FILE --approver-key KEY -o OUT.pdf [options]\n"
+		   "       %s cert issue --record FILE --key KEY.pem --cert CERT.pem -o OUT.pdf [options]\n\n"
 		   "Render the bilingual disposal certificate of a record and sign it\n"
-		   "(PDF signature, CMS detached, ECDSA P-256 or RSA).\n\n"
+		   "(PDF signature, CMS detached, ECDSA P-256 or RSA). With --approver-key the\n"
+		   "record is also signed (minisign, type \"certificate\") and attached as\n"
+		   CERT_SIG_NAME ", and the X.509 key and certificate come from the key file and\n"
+		   "the trust directory.\n\n"
 		   "Options:\n"
 		   "  -r, --record FILE    the certificate record (JSON, schema " CERT_SCHEMA ")\n"
-		   "  -k, --key FILE       the approver's private key (PEM)\n"
-		   "  -c, --cert FILE      the approver's X.509 certificate (PEM)\n"
+		   "  -K, --approver-key FILE  the approver's wipecert secret key\n"
+		   "      --passphrase-file FILE  its passphrase (else asked on the terminal)\n"
+		   "      --trust DIR      the trust directory (default $WIPECERT_TRUST or " TRUST_DEFAULT_DIR ")\n"
+		   "  -k, --key FILE       the approver's private key (PEM), instead of --approver-key\n"
+		   "  -c, --cert FILE      the approver's X.509 certificate (PEM; with --approver-key:\n"
+		   "                       instead of the trust directory's)\n"
 		   "      --chain FILE     intermediate and CA certificates to include (PEM)\n"
 		   "  -a, --attach FILE    attach a file (e.g. record.json.minisig); repeatable\n"
 		   "      --logo FILE      organisation logo (PNG)\n"
@@ -34,7 +45,7 @@ static void usage_issue(FILE *f)
 		   "  -f, --force          replace an existing output file\n"
 		   "  -h, --help           show this help\n\n"
 		   "Exit status: 0 written, 1 failed, 2 usage error.\n",
-		program_name, CERT_DEFAULT_FONT);
+		program_name, program_name, CERT_DEFAULT_FONT);
 }
 
 static int load_pem_certs(const char *path, STACK_OF(X509) **ret)
@@ -71,6 +82,9 @@ static int cert_issue(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "record", required_argument, NULL, 'r' },
 		{ "key", required_argument, NULL, 'k' },
+		{ "approver-key", required_argument, NULL, 'K' },
+		{ "passphrase-file", required_argument, NULL, 'P' },
+		{ "trust", required_argument, NULL, 'T' },
 		{ "cert", required_argument, NULL, 'c' },
 		{ "chain", required_argument, NULL, 'C' },
 		{ "attach", required_argument, NULL, 'a' },
@@ -84,11 +98,16 @@ static int cert_issue(int argc, char **argv)
 		{}
 	};
 	const char *record = NULL, *key = NULL, *certf = NULL, *chainf = NULL, *out = NULL;
+	const char *akey = NULL, *pass_file = NULL, *trust = NULL;
+	struct trust_seckey *sk = NULL;
+	struct trust_store *store = NULL;
+	struct trust_x509_signer *xs = NULL;
+	char *record_sig = NULL, *canon = NULL;
 	const char *err = NULL;
 	struct cert_pdf_opts po = { 0 };
 	struct cert_signer s = { 0 };
-	struct attach att[16];
-	struct cert_attachment ca[16];
+	struct attach att[16] = { 0 };
+	struct cert_attachment ca[17];
 	size_t n_att = 0;
 	bool force = false, unsig = false;
 	struct cert_record *rec = NULL;
@@ -98,9 +117,12 @@ static int cert_issue(int argc, char **argv)
 	BIO *b;
 	int c, r, ret = EXIT_FAIL;
 
-	while ((c = getopt_long(argc, argv, "r:k:c:a:o:fh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "r:k:K:c:a:o:fh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'r': record = optarg; break;
+		case 'K': akey = optarg; break;
+		case 'P': pass_file = optarg; break;
+		case 'T': trust = optarg; break;
 		case 'k': key = optarg; break;
 		case 'c': certf = optarg; break;
 		case 'C': chainf = optarg; break;
@@ -131,8 +153,9 @@ static int cert_issue(int argc, char **argv)
 		ret = usage_error("cert issue", "unexpected argument '%s'", argv[optind]);
 		goto out;
 	}
-	if (!record || !out || (!unsig && (!key || !certf))) {
-		ret = usage_error("cert issue", "--record, --output and (unless --unsigned) --key and --cert are needed");
+	if (!record || !out || (!unsig && !akey && (!key || !certf)) || (akey && key)) {
+		ret = usage_error("cert issue", "--record, --output and (unless --unsigned) either --approver-key "
+				  "or --key and --cert are needed");
 		goto out;
 	}
 	if (!force && access(out, F_OK) == 0) {
@@ -167,6 +190,63 @@ static int cert_issue(int argc, char **argv)
 		}
 		ca[i] = (struct cert_attachment){ att[i].name, att[i].data, att[i].len, NULL };
 	}
+	if (akey) {
+		struct trust_pubkey pk;
+		char id[TRUST_KEYID_STRLEN];
+		size_t canon_len;
+		const char *dir = trust_dir(trust);
+
+		r = trust_store_open(dir, &store);
+		if (r < 0) {
+			log_error("%s: cannot open the trust directory: %s", dir, trust_strerror(r));
+			goto out;
+		}
+		if (key_load_secret(akey, pass_file, &sk) < 0)
+			goto out;
+		if (!trust_role_may_sign(trust_seckey_role(sk), TRUST_DOC_CERTIFICATE)) {
+			log_error("%s: a %s key may not sign a certificate", akey,
+				  trust_role_to_string(trust_seckey_role(sk)));
+			ret = EXIT_REFUSED;
+			goto out;
+		}
+		trust_seckey_pubkey(sk, &pk);
+		trust_keyid_string(pk.keyid, id);
+		if (!rec->approver.key_id || strcasecmp(rec->approver.key_id, id) != 0) {
+			log_error("%s: the record names approver key %s, this key is %s", record,
+				  rec->approver.key_id ? rec->approver.key_id : "(none)", id);
+			ret = EXIT_REFUSED;
+			goto out;
+		}
+		r = cert_record_canonical(rec, &canon, &canon_len);
+		if (r >= 0)
+			r = trust_sign(TRUST_DOC_CERTIFICATE, (const uint8_t *)canon, canon_len, sk, 0, &record_sig);
+		if (r < 0) {
+			log_error("%s: cannot sign the record: %s", record, trust_strerror(r));
+			goto out;
+		}
+		for (size_t i = 0; i < n_att; i++)
+			if (streq(att[i].name, CERT_SIG_NAME)) {
+				log_error("%s: is made by --approver-key, do not attach it", CERT_SIG_NAME);
+				ret = EXIT_USAGE;
+				goto out;
+			}
+		/* keep the name tree sorted by name */
+		{
+			size_t pos = 0;
+
+			while (pos < n_att && strcmp(att[pos].name, CERT_SIG_NAME) < 0)
+				pos++;
+			memmove(&ca[pos + 1], &ca[pos], (n_att - pos) * sizeof(ca[0]));
+			ca[pos] = (struct cert_attachment){ CERT_SIG_NAME, (const uint8_t *)record_sig,
+							    strlen(record_sig), "approver's minisign signature of record.json" };
+			n_att++;
+		}
+		r = trust_x509_signer_load(sk, store, certf, &xs);
+		if (r < 0) {
+			log_error("%s: no X.509 signing certificate for this key: %s", akey, trust_strerror(r));
+			goto out;
+		}
+	}
 	po.attachments = ca;
 	po.n_attachments = n_att;
 	r = cert_pdf_render(rec, &po, &pdf, &pdf_len, &err);
@@ -174,7 +254,11 @@ static int cert_issue(int argc, char **argv)
 		log_error_errno(r, "%s: %s", record, err);
 		goto out;
 	}
-	if (!unsig) {
+	if (!unsig && xs) {
+		s.key = xs->key;
+		s.cert = xs->cert;
+		s.chain = xs->chain;
+	} else if (!unsig) {
 		b = BIO_new_file(key, "r");
 		s.key = b ? PEM_read_bio_PrivateKey(b, NULL, NULL, NULL) : NULL;
 		BIO_free(b);
@@ -193,6 +277,8 @@ static int cert_issue(int argc, char **argv)
 				goto out;
 			}
 		}
+	}
+	if (!unsig) {
 		s.name = rec->approver.name;
 		s.reason = "データ消去証明 / Certificate of Data Sanitization";
 		r = cert_pdf_sign(pdf, pdf_len, &s, &signed_pdf, &signed_len, &err);
@@ -210,13 +296,21 @@ static int cert_issue(int argc, char **argv)
 		 unsig ? pdf_len : signed_len, unsig ? ", unsigned" : "");
 	ret = EXIT_OK;
 out:
-	for (size_t i = 0; i < n_att; i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(att) && att[i].name; i++) {
 		free(att[i].name);
 		free(att[i].data);
 	}
-	EVP_PKEY_free(s.key);
+	if (xs)
+		trust_x509_signer_free(xs);
+	else {
+		EVP_PKEY_free(s.key);
+		sk_X509_pop_free(s.chain, X509_free);
+	}
 	sk_X509_pop_free(certs, X509_free);
-	sk_X509_pop_free(s.chain, X509_free);
+	trust_seckey_free(sk);
+	trust_store_free(store);
+	free(record_sig);
+	free(canon);
 	cert_record_free(rec);
 	free(buf);
 	free(pdf);

@@ -10,16 +10,22 @@
 
 #include "wipecert/cli.h"
 #include "wipecert/pdf.h"
+#include "wipecert/trust.h"
 
 static void usage(FILE *f)
 {
-	fprintf(f, "Usage: %s verify CERT.pdf --ca FILE [--json]\n\n"
+	fprintf(f, "Usage: %s verify CERT.pdf [--trust DIR] [--ca FILE] [--json]\n\n"
 		   "Check a signed disposal certificate: the PDF signature covers the whole\n"
 		   "file, the CMS signature is valid and its certificate chains to a trusted\n"
-		   "CA, the attached record is canonical, and the page text and QR code show\n"
-		   "the record's key fields.\n\n"
+		   "CA, the attached record is canonical, the page text and QR code show the\n"
+		   "record's key fields, and the record's minisign signature is an approver's\n"
+		   "per the trust roster, the same approver who signed the PDF, another person\n"
+		   "than the technician.\n\n"
 		   "Options:\n"
-		   "      --ca FILE   trusted CA certificate(s), PEM; repeatable\n"
+		   "      --trust DIR the trust directory (roster and ca.crt; default\n"
+		   "                  $WIPECERT_TRUST or " TRUST_DEFAULT_DIR ")\n"
+		   "      --ca FILE   trust this CA (PEM; repeatable); without --trust the\n"
+		   "                  roster check is skipped (X.509 only)\n"
 		   "      --json      print the result as JSON on stdout\n"
 		   "  -h, --help      show this help\n\n"
 		   "Exit status: 0 every check passed, 1 a check failed (each failed check is\n"
@@ -47,6 +53,7 @@ int cmd_verify(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "ca", required_argument, NULL, 'c' },
+		{ "trust", required_argument, NULL, 't' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{}
@@ -56,7 +63,9 @@ int cmd_verify(int argc, char **argv)
 	uint8_t *pdf = NULL;
 	size_t len;
 	bool json = false;
-	const char *path;
+	struct trust_store *store = NULL;
+	const char *path, *trust = NULL;
+	bool have_ca = false;
 	int c, r, ret = EXIT_FAIL;
 
 	if (!trusted)
@@ -70,7 +79,9 @@ int cmd_verify(int argc, char **argv)
 				ret = EXIT_USAGE;
 				goto out;
 			}
+			have_ca = true;
 			break;
+		case 't': trust = optarg; break;
 		case 'j': json = true; break;
 		case 'h': usage(stdout); ret = EXIT_OK; goto out;
 		default: ret = usage_error("verify", "bad option"); goto out;
@@ -86,9 +97,24 @@ int cmd_verify(int argc, char **argv)
 		log_error_errno(r, "%s: cannot read", path);
 		goto out;
 	}
-	if (sk_X509_num(trusted) == 0)
-		log_warn("no --ca given: the certificate chain cannot be trusted");
-	r = cert_pdf_verify(pdf, len, trusted, &rep);
+	if (trust || !have_ca) {
+		_cleanup_free_ char *ca = NULL;
+		const char *dir = trust_dir(trust);
+
+		r = trust_store_open(dir, &store);
+		if (r < 0) {
+			log_error("%s: cannot open the trust directory: %s%s%s", dir, trust_strerror(r),
+				  trust_store_failed_file() ? ": " : "",
+				  trust_store_failed_file() ? trust_store_failed_file() : "");
+			goto out;
+		}
+		if (asprintf(&ca, "%s/ca.crt", dir) < 0 || add_pem(trusted, ca) < 0) {
+			log_error("%s/ca.crt: cannot read the organisation's CA", dir);
+			goto out;
+		}
+	} else
+		log_warn("no trust roster: checking the X.509 signature only (give --trust DIR)");
+	r = cert_pdf_verify(pdf, len, trusted, store, &rep);
 	if (r < 0) {
 		log_error_errno(r, "%s: cannot verify", path);
 		goto out;
@@ -99,6 +125,7 @@ int cmd_verify(int argc, char **argv)
 
 		json_object_set_new(j, "file", json_string(path));
 		json_object_set_new(j, "valid", json_boolean(rep.all_ok));
+		json_object_set_new(j, "roster_checked", json_boolean(!rep.roster_skipped));
 		if (rep.record) {
 			json_object_set_new(j, "certificate_id", json_string(rep.record->certificate_id));
 			json_object_set_new(j, "record_sha256", json_string(rep.record_hash));
@@ -112,7 +139,8 @@ int cmd_verify(int argc, char **argv)
 			json_object_set_new(j, "signing_time", json_string(rep.signing_time));
 		for (int i = 0; i < CHECK__MAX; i++)
 			json_array_append_new(checks, json_pack("{s:s,s:s,s:s}", "name", cert_check_name(i),
-				"status", !rep.checks[i].ran ? "not-run" : rep.checks[i].ok ? "ok" : "failed",
+				"status", !rep.checks[i].ran ? (i == CHECK_ROSTER && rep.roster_skipped ?
+					"skipped" : "not-run") : rep.checks[i].ok ? "ok" : "failed",
 				"detail", rep.checks[i].detail));
 		json_object_set_new(j, "checks", checks);
 		s = json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
@@ -121,13 +149,15 @@ int cmd_verify(int argc, char **argv)
 		free(s);
 		json_decref(j);
 	} else {
-		printf("%s: %s\n", path, rep.all_ok ? "VALID" : "INVALID");
+		printf("%s: %s\n", path, !rep.all_ok ? "INVALID" :
+		       rep.roster_skipped ? "VALID (X.509 only, no roster)" : "VALID");
 		if (rep.record)
 			printf("  certificate %s, serial %s, asset %s, %s\n", rep.record->certificate_id,
 			       rep.record->serial, rep.record->asset_id, rep.record->result);
 		for (int i = 0; i < CHECK__MAX; i++)
 			printf("  %-20s %-8s %s\n", cert_check_name(i),
-			       !rep.checks[i].ran ? "not run" : rep.checks[i].ok ? "ok" : "FAILED",
+			       !rep.checks[i].ran ? (i == CHECK_ROSTER && rep.roster_skipped ? "skipped" : "not run") :
+			       rep.checks[i].ok ? "ok" : "FAILED",
 			       rep.checks[i].detail);
 	}
 	if (!rep.all_ok)
@@ -137,6 +167,7 @@ int cmd_verify(int argc, char **argv)
 	ret = rep.all_ok ? EXIT_OK : EXIT_FAIL;
 out:
 	cert_verify_report_release(&rep);
+	trust_store_free(store);
 	sk_X509_pop_free(trusted, X509_free);
 	free(pdf);
 	return ret;

@@ -32,7 +32,7 @@ mkpki "$T/evil" "Evil" || fail "openssl evil pki"
 mkdir "$T/nss" && certutil -N -d "sql:$T/nss" --empty-password &&
 	certutil -A -d "sql:$T/nss" -n testca -t "CT,C,C" -i "$T/pki/ca.pem" || fail "certutil"
 
-SIG="$T/record.json.approval.minisig"
+SIG="$T/record.json.minisig"
 printf 'untrusted comment: signature from minisign secret key\nRWQf6LRCGA9i59SLOFxz6NxvASXDJeRtuZykwQepbDEGt87ig1BNpWaVWuNrm73YiIiJbq71Wi+dP9eKL8OC351vwIasSSbXxwA=\ntrusted comment: timestamp:1795000000\tfile:record.json\nAAAA\n' >"$SIG"
 
 issue() { # out [extra...]
@@ -55,7 +55,7 @@ done
 qpdf --check "$C" >/dev/null 2>&1 || fail "qpdf --check"
 qpdf --show-attachment=record.json "$C" >"$T/rec.json" || fail "qpdf cannot extract record.json"
 grep -q '"serial":"ZN1ABC23"' "$T/rec.json" || fail "attached record lacks the serial"
-qpdf --show-attachment=record.json.approval.minisig "$C" | cmp -s - "$SIG" || fail "signature file not attached intact"
+qpdf --show-attachment=record.json.minisig "$C" | cmp -s - "$SIG" || fail "signature file not attached intact"
 "$W" cert show --json "$C" | head -c -1 | cmp -s - "$T/rec.json" || fail "cert show --json differs from the attachment"
 "$W" cert show "$C" | grep -q "ZN1ABC23" || fail "cert show"
 txt=$(pdftotext "$C" - 2>"$T/pdftotext.err") || fail "pdftotext"

@@ -17,7 +17,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	uint8_t *att = NULL;
 	size_t len;
 
-	if (cert_pdf_verify(data, size, NULL, &rep) == 0)
+	if (cert_pdf_verify(data, size, NULL, NULL, &rep) == 0)
 		cert_verify_report_release(&rep);
 	if (cert_pdf_attachment(data, size, CERT_RECORD_NAME, &att, &len) == 0)
 		free(att);
