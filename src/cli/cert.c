@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <strings.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
@@ -346,6 +347,14 @@ static int cert_show(int argc, char **argv)
 	}
 	if (optind + 1 != argc)
 		return usage_error("cert show", "give one certificate file");
+	{
+		struct stat st;
+
+		if (stat(argv[optind], &st) == 0 && st.st_size > (off_t)CERT_PDF_MAX_SIZE) {
+			log_error("%s: file larger than %u MiB", argv[optind], CERT_PDF_MAX_SIZE >> 20);
+			return EXIT_FAIL;
+		}
+	}
 	k = read_full_file(argv[optind], &pdf, &len);
 	if (k < 0)
 		return log_error_errno(k, "%s: cannot read", argv[optind]), EXIT_FAIL;

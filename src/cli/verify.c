@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <jansson.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
@@ -92,6 +93,15 @@ int cmd_verify(int argc, char **argv)
 		goto out;
 	}
 	path = argv[optind];
+	{
+		struct stat st;
+
+		/* refuse a huge file before reading it */
+		if (stat(path, &st) == 0 && st.st_size > (off_t)CERT_PDF_MAX_SIZE) {
+			log_error("%s: parse: file larger than %u MiB", path, CERT_PDF_MAX_SIZE >> 20);
+			goto out;
+		}
+	}
 	r = read_full_file(path, &pdf, &len);
 	if (r < 0) {
 		log_error_errno(r, "%s: cannot read", path);

@@ -7,8 +7,23 @@
 
 #include "wipecert/pdf.h"
 #include "wipecert/pdfparse.h"
+#include "wipecert/trust.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+int LLVMFuzzerInitialize(int *argc, char ***argv);
+
+/* the test-only roster, so that the record-signature check runs too */
+static struct trust_store *store;
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	const char *dir = getenv("WIPECERT_FUZZ_TRUST");
+
+	(void)argc; (void)argv;
+	if (dir && trust_store_open(dir, &store) < 0)
+		store = NULL;
+	return 0;
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -17,7 +32,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	uint8_t *att = NULL;
 	size_t len;
 
-	if (cert_pdf_verify(data, size, NULL, NULL, &rep) == 0)
+	if (cert_pdf_verify(data, size, NULL, store, &rep) == 0)
 		cert_verify_report_release(&rep);
 	if (cert_pdf_attachment(data, size, CERT_RECORD_NAME, &att, &len) == 0)
 		free(att);
