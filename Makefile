@@ -9,6 +9,7 @@ PREFIX     ?= /usr/local
 BINDIR     ?= $(PREFIX)/bin
 MANDIR     ?= $(PREFIX)/share/man
 DATADIR    ?= $(PREFIX)/share/wipecert
+LOCALEDIR  ?= $(PREFIX)/share/locale
 DESTDIR    ?=
 
 O          ?= build
@@ -31,7 +32,8 @@ WARN     := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-format-nonliteral \
 CFLAGS   ?= -O2 -g
 ALL_CFLAGS = -std=gnu11 $(WARN) $(CFLAGS) $(SAN_FLAGS) -Iinclude $(PKG_CFLAGS) \
              -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 -DWIPECERT_VERSION='"$(VERSION)"' \
-             -DWIPECERT_DATADIR='"$(DATADIR)"' -MMD -MP
+             -DWIPECERT_DATADIR='"$(DATADIR)"' \
+             -DWIPECERT_LOCALEDIR='"$(LOCALEDIR)"' -MMD -MP
 ALL_LDFLAGS = $(LDFLAGS) $(SAN_FLAGS)
 
 LIB_OBJS :=
@@ -50,43 +52,70 @@ BIN      := $(O)/wipecert
 UNIT_SRC := $(sort $(wildcard tests/test_*.c))
 UNITS    := $(patsubst tests/%.c,$(O)/tests/%,$(UNIT_SRC))
 
-all: $(BIN)
+# message catalogues: po/<lang>.po, compiled beside the binary
+LANGS    := ja
+MOS      := $(patsubst %,$(O)/locale/%/LC_MESSAGES/wipecert.mo,$(LANGS))
+
+all: $(BIN) $(MOS)
 	@ln -sf $(BIN) wipecert
 
+$(O)/locale/%/LC_MESSAGES/wipecert.mo: po/%.po
+	@mkdir -p $(dir $@)
+	$(Q)msgfmt --check -o $@ $<
+
+# refresh po/wipecert.pot and merge it into each po/<lang>.po
+pot:
+	xgettext --from-code=UTF-8 -k_ -kN_ -c/ -o po/wipecert.pot $(sort $(wildcard src/*.c src/*/*.c))
+	for l in $(LANGS); do msgmerge -q -U --backup=none po/$$l.po po/wipecert.pot; done
+
+# `make V=1` shows the whole commands
+Q := $(if $(V),,@)
 $(O)/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
 $(LIB): $(addprefix $(O)/,$(LIB_OBJS))
 	@rm -f $@
 	$(AR) rcs $@ $^
 
 $(BIN): $(O)/src/main.o $(addprefix $(O)/,$(CLI_OBJS)) $(LIB)
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+	@$(if $(Q),echo "  LINK    $@")
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
 $(O)/tests/%: $(O)/tests/%.o $(O)/tests/helpers.o $(LIB)
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(shell $(PKG_CONFIG) --libs cmocka) $(PKG_LIBS)
+	@$(if $(Q),echo "  LINK    $@")
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(shell $(PKG_CONFIG) --libs cmocka) $(PKG_LIBS)
 
 # `make check`: everything rebuilt with sanitizers under build/check, then the
 # unit tests and the end-to-end tests (which use that sanitized binary).
 SAN := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 check:
-	$(MAKE) O=build/check SAN_FLAGS="$(SAN)" build/check/wipecert check-units
+	$(MAKE) O=build/check SAN_FLAGS="$(SAN)" build/check/wipecert check-units \
+		$(patsubst %,build/check/locale/%/LC_MESSAGES/wipecert.mo,$(LANGS))
 	WIPECERT=$(CURDIR)/build/check/wipecert tests/run.sh build/check/tests
 
 check-units: $(UNITS)
 
-install: $(BIN)
+install: $(BIN) $(MOS)
 	install -D -m 0755 $(BIN) $(DESTDIR)$(BINDIR)/wipecert
 	install -D -m 0644 docs/wipecert.8 $(DESTDIR)$(MANDIR)/man8/wipecert.8
+	for l in $(LANGS); do install -D -m 0644 $(O)/locale/$$l/LC_MESSAGES/wipecert.mo \
+		$(DESTDIR)$(LOCALEDIR)/$$l/LC_MESSAGES/wipecert.mo; done
 
 deps:
 	scripts/install-deps.sh
 
+# the quick start: install what is missing, build, run the main job on an image
+demo:
+	scripts/install-deps.sh
+	$(MAKE) all
+	scripts/demo.sh
+
 clean:
 	rm -rf build wipecert
 
-.PHONY: all check check-units install deps clean
+.PHONY: all check check-units install deps demo pot clean
 .SECONDARY:
 
 -include $(shell find $(O) -name '*.d' 2>/dev/null)

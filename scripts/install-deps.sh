@@ -4,7 +4,7 @@
 set -euo pipefail
 
 # libraries (headers) the build links against
-build=(build-essential pkg-config gettext
+build=(build-essential pkg-config gettext locales
 	libblkid-dev libsmartcols-dev libudev-dev libsodium-dev libhpdf-dev libcmocka-dev
 	libsqlite3-dev libjansson-dev libqrencode-dev libssl-dev
 	libnvme-dev libjson-c-dev libsgutils2-dev liburing-dev libharfbuzz-dev
@@ -22,8 +22,15 @@ missing=()
 for p in "${want[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
 done
+# the Japanese messages need a ja_JP.UTF-8 locale to exist
+ensure_locale() {
+	locale -a 2>/dev/null | grep -qi '^ja_JP\.utf-\?8$' && return 0
+	[ "$(id -u)" -eq 0 ] || { echo "install-deps: no ja_JP.UTF-8 locale; run as root" >&2; return 1; }
+	localedef -i ja_JP -f UTF-8 ja_JP.UTF-8
+}
 if [ ${#missing[@]} -eq 0 ]; then
 	echo "install-deps: all ${#want[@]} packages present" >&2
+	ensure_locale
 	exit 0
 fi
 if [ "$(id -u)" -ne 0 ]; then
@@ -33,3 +40,4 @@ fi
 export DEBIAN_FRONTEND=noninteractive
 apt-get -q update >&2
 apt-get -q install -y --no-install-recommends "${missing[@]}" >&2
+ensure_locale

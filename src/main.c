@@ -3,8 +3,10 @@
  * Commands match exactly: a destructive verb is never reached by a prefix
  * or a typo. Help and the command listing come from the same table.
  */
+#include <limits.h>
 #include <locale.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "wipecert/cli.h"
 
@@ -13,7 +15,7 @@ static int cmd_version(int argc, char **argv)
 	bool json = argc > 1 && streq(argv[1], "--json");
 
 	if (argc > 2 || (argc == 2 && !json))
-		return usage_error("version", "unexpected argument '%s'", argv[argc - 1]);
+		return usage_error("version", _("unexpected argument '%s'"), argv[argc - 1]);
 	if (json)
 		printf("{\"name\":\"wipecert\",\"version\":\"%s\"}\n", WIPECERT_VERSION);
 	else
@@ -23,35 +25,64 @@ static int cmd_version(int argc, char **argv)
 
 static const struct command commands[] = {
 	/* { name, fn, flags, summary }: one line a command */
-	{ "version", cmd_version, 0, "print the version (--json for tools)" },
-	{ "cert", cmd_cert, 0, "issue a signed disposal certificate PDF, show its record" },
-	{ "verify", cmd_verify, 0, "check a disposal certificate PDF" },
-	{ "key", cmd_key, 0, "make signing keys, sign and verify documents" },
-	{ "trust", cmd_trust, 0, "the trust roster: who may sign what" },
+	{ "list", cmd_list, 0, N_("list attached disks, their identity and whether they are safe to touch") },
+	{ "version", cmd_version, 0, N_("print the version (--json for tools)") },
+	{ "cert", cmd_cert, 0, N_("issue a signed disposal certificate PDF, show its record") },
+	{ "verify", cmd_verify, 0, N_("check a disposal certificate PDF") },
+	{ "key", cmd_key, 0, N_("make signing keys, sign and verify documents") },
+	{ "trust", cmd_trust, 0, N_("the trust roster: who may sign what") },
+	{ "ledger", cmd_ledger, 0, N_("the asset ledger and its change history") },
 };
 
 static void print_usage(FILE *f)
 {
-	fprintf(f, "Usage: %s <command> [options]\n\n"
-		   "Secure media sanitisation with signed disposal certificates.\n\n"
-		   "Commands:\n", program_name);
+	fprintf(f, _("Usage: %s <command> [options]\n\n"
+		     "Secure media sanitisation with signed disposal certificates.\n\n"
+		     "Commands:\n"), program_name);
 	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
 		if (!(commands[i].flags & CMD_HIDDEN))
-			fprintf(f, "  %-14s %s\n", commands[i].name, commands[i].summary);
-	fprintf(f, "\nOptions:\n"
-		   "  -h, --help      show this help\n"
-		   "  -V, --version   show the version\n\n"
-		   "Run '%s <command> --help' for a command's options; see wipecert(8).\n",
+			fprintf(f, "  %-14s %s\n", commands[i].name, _(commands[i].summary));
+	fprintf(f, _("\nOptions:\n"
+		     "  -h, --help      show this help\n"
+		     "  -V, --version   show the version\n\n"
+		     "Run '%s <command> --help' for a command's options; see wipecert(8).\n"),
 		program_name);
+}
+
+/* Messages: a locale/ directory beside the binary (the build tree) wins,
+ * then $WIPECERT_LOCALEDIR, then the installed one. */
+static void setup_i18n(void)
+{
+	const char *dir = getenv("WIPECERT_LOCALEDIR");
+	char exe[PATH_MAX], local[PATH_MAX + 16];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	struct stat st;
+
+	setlocale(LC_ALL, "");
+	if (!dir && n > 0) {
+		char *slash;
+
+		exe[n] = '\0';
+		slash = strrchr(exe, '/');
+		if (slash) {
+			*slash = '\0';
+			snprintf(local, sizeof(local), "%s/locale", exe);
+			if (stat(local, &st) == 0 && S_ISDIR(st.st_mode))
+				dir = local;
+		}
+	}
+	bindtextdomain("wipecert", dir ? dir : WIPECERT_LOCALEDIR);
+	bind_textdomain_codeset("wipecert", "UTF-8");
+	textdomain("wipecert");
 }
 
 int main(int argc, char **argv)
 {
 	const char *verb;
 
-	setlocale(LC_ALL, "");
+	setup_i18n();
 	if (argc < 2)
-		return usage_error(NULL, "no command given");
+		return usage_error(NULL, _("no command given"));
 	verb = argv[1];
 	if (streq(verb, "-h") || streq(verb, "--help") || streq(verb, "help")) {
 		print_usage(stdout);
@@ -64,5 +95,5 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
 		if (streq(verb, commands[i].name))
 			return commands[i].fn(argc - 1, argv + 1);
-	return usage_error(NULL, "unknown command '%s'", verb);
+	return usage_error(NULL, _("unknown command '%s'"), verb);
 }

@@ -327,6 +327,21 @@ static void test_sign_minisign(void **state)
 		free(tc);
 		tried++;
 	}
+	/* every byte of the public key file's key id: another key for minisign too */
+	for (size_t i = 0; i < 8; i++) {
+		struct trust_pubkey other = pk;
+		char *t = NULL;
+
+		other.keyid[i] ^= 0x01;
+		assert_int_equal(trust_sig_check(&s, &other, (const uint8_t *)doc, mlen), -ENOKEY);
+		if (mini) {
+			assert_int_equal(trust_pubkey_format(&other, NULL, &t), 0);
+			write_text(ps2, t, strlen(t));
+			assert_false(minisign_ok(pm, ps2, ps));
+			free(t);
+		}
+		tried++;
+	}
 	print_message("%u single-byte changes rejected%s\n", tried, mini ? " (also by minisign)" : "");
 	/* the key id of the public key changed: another key */
 	pk.keyid[0] ^= 1;

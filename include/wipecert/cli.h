@@ -7,10 +7,16 @@
 #ifndef WIPECERT_CLI_H
 #define WIPECERT_CLI_H
 
+#include <libintl.h>
 #include <stdbool.h>
 #include <stdio.h>
 
 #include "wipecert/util.h"
+
+/* Messages for people go through gettext (po/ja.po); JSON field names and
+ * values for machines never do. */
+#define _(s) gettext(s)
+#define N_(s) (s)
 
 /* Exit codes, documented in wipecert(8). */
 enum {
@@ -49,6 +55,7 @@ int cmd_cert(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
 int cmd_key(int argc, char **argv);
 int cmd_trust(int argc, char **argv);
+int cmd_ledger(int argc, char **argv);
 
 /* Passphrase for a secret key (what names it in the prompt): the first line
  * of file, else asked on the terminal without echo (confirm: twice). *ret is

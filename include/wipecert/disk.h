@@ -92,6 +92,9 @@ int disk_check_safety(const struct disk_scan *opts, const struct disk *d, char *
 void disk_release(struct disk *d);
 void disk_list_free(struct disk *d, size_t n);
 
+/* The transport of a disk from its kernel name and resolved sysfs path. */
+enum disk_transport disk_transport_from_path(const char *name, const char *realpath);
+
 const char *disk_transport_to_string(enum disk_transport t);
 const char *disk_safety_to_string(enum disk_safety s);
 

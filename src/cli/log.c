@@ -40,7 +40,7 @@ void log_warn(const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	vlog("warning: ", 0, fmt, ap);
+	vlog(_("warning: "), 0, fmt, ap);
 	va_end(ap);
 }
 
@@ -62,8 +62,8 @@ int usage_error(const char *cmd, const char *fmt, ...)
 	vlog("", 0, fmt, ap);
 	va_end(ap);
 	if (cmd)
-		fprintf(stderr, "Try '%s %s --help' for more information.\n", program_name, cmd);
+		fprintf(stderr, _("Try '%s %s --help' for more information.\n"), program_name, cmd);
 	else
-		fprintf(stderr, "Try '%s --help' for more information.\n", program_name);
+		fprintf(stderr, _("Try '%s --help' for more information.\n"), program_name);
 	return EXIT_USAGE;
 }

@@ -2,6 +2,8 @@
 CLI_OBJS += src/cli/log.o
 CLI_OBJS += src/cli/cert.o
 CLI_OBJS += src/cli/verify.o
+CLI_OBJS += src/cli/list.o
 CLI_OBJS += src/cli/passphrase.o
 CLI_OBJS += src/cli/key.o
 CLI_OBJS += src/cli/trust.o
+CLI_OBJS += src/cli/ledger.o

@@ -1,1 +1,3 @@
 # objects of the disk layer, one a line
+LIB_OBJS += src/disk/sysfs.o
+LIB_OBJS += src/disk/disk.o

@@ -1,1 +1,2 @@
 # objects of the flow layer, one a line
+LIB_OBJS += src/flow/policy.o

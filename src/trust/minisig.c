@@ -432,6 +432,15 @@ int trust_claim_parse(const char *tc, struct trust_claim *ret)
 	r = parse_time(t, &c.signed_at);
 	if (r < 0)
 		goto out;
+	/* one spelling of a time only: what trust_sign() writes */
+	{
+		char again[32];
+
+		if (format_utc(c.signed_at, again, sizeof(again)) < 0 || !streq(again, t)) {
+			r = -EINVAL;
+			goto out;
+		}
+	}
 	*ret = c;
 	r = 0;
 out:

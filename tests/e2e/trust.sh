@@ -83,6 +83,11 @@ grep -q "wrong passphrase" err || fail "wrong passphrase not said: $(cat err)"
 [ "$(ls | grep -v -x -e out -e err)" = "$(echo "$before" | grep -v -x -e out -e err)" ] || fail "files left behind"
 
 
+# no terminal and no --passphrase-file: a clear error, nothing asked on stdin
+expect 1 setsid -w $W key sign -k tech.key --type wipe-record rec2.json -x n.minisig </dev/null
+grep -q "no terminal" err || fail "missing terminal not said: $(cat err)"
+[ -e n.minisig ] && fail "signature written without a passphrase"
+
 # truncated key file and unknown algorithm tag
 head -c 60 tech.key >trunc.key
 expect 1 $W key sign -k trunc.key --type wipe-record rec.json -x t.minisig --passphrase-file tech.pw

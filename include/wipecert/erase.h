@@ -1,0 +1,135 @@
+/* erase.h - the overwrite engine: methods as data, patterns and the seeded
+ * keystream, pipelined O_DIRECT I/O through a replaceable backend, and
+ * verification (full or NIST SP 800-88 §4.7 sampled).
+ *
+ * Its job: overwrite every byte of an already opened, already approved
+ * target, read it back as asked, and write down in the job exactly what
+ * happened. It must never decide whether a target may be written (the
+ * caller checks safety and confirmation), never print, and never end a job
+ * as succeeded unless every pass was written without error, every asked
+ * verification matched and no signature is left.
+ */
+#ifndef WIPECERT_ERASE_H
+#define WIPECERT_ERASE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct job;
+struct job_store;
+
+enum erase_pattern_kind {
+	PATTERN_BYTES,  /* bytes[0..len) repeated, phase fixed to the device offset */
+	PATTERN_RANDOM, /* AES-256-CTR keystream of the job seed and pass number */
+};
+
+struct erase_pass {
+	enum erase_pattern_kind kind;
+	uint8_t len;      /* 1..3 for PATTERN_BYTES */
+	uint8_t bytes[3];
+};
+
+enum erase_verify {
+	VERIFY_OFF,
+	VERIFY_LAST,   /* read back all of the last pass */
+	VERIFY_ALL,    /* read back all of every pass, right after it */
+	VERIFY_SAMPLE, /* read back the NIST §4.7 sample of the last pass */
+};
+
+struct erase_method {
+	const char *name;     /* "dod-short" */
+	const char *title;    /* "DoD 5220.22-M (E), 3 passes" */
+	unsigned n_passes;
+	const struct erase_pass *passes;
+};
+
+extern const struct erase_method erase_methods[];
+extern const size_t erase_n_methods;
+const struct erase_method *erase_method_find(const char *name);
+int erase_verify_from_string(const char *s, enum erase_verify *ret);
+const char *erase_verify_to_string(enum erase_verify v);
+/* "00", "ff", "924924"... or "random" into buf (>= 8 bytes) */
+const char *erase_pass_describe(const struct erase_pass *p, char *buf, size_t len);
+
+/* The keystream: AES-256-CTR, key = BLAKE2b-256(key = seed, "wipecert pass"
+ * || pass number), counter = offset / 16, so any offset can be regenerated
+ * for verification or after a resume. */
+#define ERASE_SEED_BYTES 32
+struct keystream;
+int keystream_new(const uint8_t seed[ERASE_SEED_BYTES], unsigned pass, struct keystream **ret);
+/* Fill buf with the stream at byte offset (a multiple of 16). */
+int keystream_fill(struct keystream *ks, uint64_t offset, void *buf, size_t len);
+void keystream_free(struct keystream *ks);
+
+/* Fill buf with what pass p puts at device offset off. */
+int erase_pattern_fill(const struct erase_pass *p, struct keystream *ks, uint64_t off,
+		       uint8_t *buf, size_t len);
+
+/* The I/O backend: queue transfers on slot buffers (given at open time, page
+ * aligned, buflen bytes each), collect completions. Tests wrap it to inject
+ * faults. res is the byte count or -errno, as pread/pwrite would give. */
+struct erase_io_ops {
+	const char *name;
+	int (*open)(int fd, uint8_t *const *bufs, unsigned n, size_t buflen, void **ret_ctx);
+	int (*submit)(void *ctx, bool write, unsigned slot, size_t len, uint64_t off);
+	/* Wait for one completion. */
+	int (*reap)(void *ctx, unsigned *ret_slot, int64_t *ret_res);
+	int (*sync)(void *ctx);
+	void (*close)(void *ctx);
+};
+extern const struct erase_io_ops erase_io_uring; /* io_uring, several in flight */
+extern const struct erase_io_ops erase_io_sync;  /* pread/pwrite at submit time */
+
+enum erase_phase {
+	PHASE_WRITE,
+	PHASE_REVERIFY, /* after a resume: reading back the part written before */
+	PHASE_VERIFY,
+	PHASE_SYNC,
+	PHASE_CHECK,    /* libblkid looking for signatures */
+	PHASE_DONE,
+};
+const char *erase_phase_to_string(enum erase_phase p);
+
+struct erase_progress {
+	const struct job *job;
+	unsigned pass;          /* 0-based */
+	enum erase_phase phase;
+	uint64_t phase_done, phase_total; /* bytes of this phase */
+	uint64_t done, total;   /* bytes of the whole job, all passes and reads */
+	double rate;            /* bytes per second, recent */
+	uint64_t eta_sec;
+	bool phase_start;       /* first call for this phase of this pass */
+};
+
+/* Called at each phase start and every progress_ms (~250 ms): return < 0 to stop the job
+ * at once (it stays resumable); a checkpoint is saved first. */
+typedef int (*erase_progress_fn)(const struct erase_progress *p, void *userdata);
+
+struct erase_opts {
+	size_t block_size;        /* bytes per request, default ERASE_DEFAULT_BLOCK */
+	unsigned depth;           /* requests in flight, default ERASE_DEFAULT_DEPTH */
+	uint64_t max_rate;        /* bytes per second, 0 = unlimited */
+	unsigned checkpoint_ms;   /* default 2000 */
+	unsigned progress_ms;     /* default 250 */
+	const struct erase_io_ops *io; /* NULL: io_uring, else pread/pwrite */
+	struct job_store *store;  /* checkpoints go here; NULL: none */
+	erase_progress_fn progress;
+	void *userdata;
+};
+#define ERASE_DEFAULT_BLOCK (1u << 20)
+#define ERASE_DEFAULT_DEPTH 8u
+#define ERASE_MAX_ERROR_CHUNKS 64
+
+/* Run (or continue, from the job's checkpoint) the job on fd, which must be
+ * open for reading and writing on the target the job describes, with
+ * O_DIRECT for block devices. Returns 0 when the job reached an end (look
+ * at job->state: succeeded or failed), -ECANCELED when the progress
+ * callback stopped it, other -errno when it could not run at all. */
+int erase_run(struct job *job, int fd, const struct erase_opts *opts);
+
+/* libblkid on fd: 0 and *ret_found = NULL when nothing is found, else a
+ * malloc'd "TYPE,TYPE" of what was found. */
+int erase_find_signatures(int fd, char **ret_found);
+
+#endif

@@ -1,0 +1,604 @@
+/* job.c - the wipe job record: creation, JSON (jansson) both ways, and the
+ * directory store of checkpoints. Never touches the target device. */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
+
+#include <sodium.h>
+
+#include "wipecert/job.h"
+#include "wipecert/util.h"
+
+static const char *const job_states[] = {
+	[JOB_RUNNING] = "running", [JOB_SUCCEEDED] = "succeeded", [JOB_FAILED] = "failed",
+};
+static const char *const pass_states[] = {
+	[PASS_PENDING] = "pending", [PASS_WRITING] = "writing", [PASS_WRITTEN] = "written",
+	[PASS_VERIFYING] = "verifying", [PASS_DONE] = "done",
+};
+static const char *const vresults[] = {
+	[VRESULT_NONE] = "none", [VRESULT_PASSED] = "passed", [VRESULT_FAILED] = "failed",
+};
+
+const char *job_state_to_string(enum job_state s)
+{
+	return (size_t)s < ARRAY_SIZE(job_states) ? job_states[s] : "?";
+}
+
+static int lookup(const char *const *names, size_t n, const char *s)
+{
+	for (size_t i = 0; s && i < n; i++)
+		if (names[i] && streq(names[i], s))
+			return (int)i;
+	return -EINVAL;
+}
+
+int job_set(char **p, const char *s)
+{
+	char *c = NULL;
+
+	if (s && !(c = strdup(s)))
+		return -ENOMEM;
+	free(*p);
+	*p = c;
+	return 0;
+}
+
+void job_fail(struct job *j, const char *reason)
+{
+	j->state = JOB_FAILED;
+	if (!j->failure)
+		job_set(&j->failure, reason);
+}
+
+void job_ranges_add(struct job_ranges *r, uint64_t off, uint64_t len, int err)
+{
+	r->bytes += len;
+	if (r->n > 0) {
+		struct job_range *l = &r->v[r->n - 1];
+
+		if (l->err == err && l->offset + l->length == off) {
+			l->length += len;
+			return;
+		}
+	}
+	r->count++;
+	if (r->n >= JOB_MAX_RANGES)
+		return;
+	if (!r->v && !(r->v = calloc(JOB_MAX_RANGES, sizeof(*r->v))))
+		return; /* the count and bytes still say it */
+	r->v[r->n++] = (struct job_range){ off, len, err };
+}
+
+static void commit_seed(struct job *j)
+{
+	static const uint8_t label[] = "wipecert seed commitment";
+	uint8_t h[32];
+
+	crypto_generichash(h, sizeof(h), j->seed, ERASE_SEED_BYTES, label, sizeof(label) - 1);
+	hex_encode(h, sizeof(h), j->commitment);
+}
+
+static struct job *job_alloc(void)
+{
+	struct job *j;
+
+	if (sodium_init() < 0)
+		return NULL;
+	j = calloc(1, sizeof(*j));
+	if (!j)
+		return NULL;
+	j->seed = sodium_malloc(ERASE_SEED_BYTES);
+	if (!j->seed) {
+		free(j);
+		return NULL;
+	}
+	return j;
+}
+
+int job_new(const struct erase_method *m, enum erase_verify v, unsigned sample_percent,
+	    const char *device, uint64_t size, unsigned sector, struct job **ret)
+{
+	struct job *j;
+	struct utsname u;
+	char ts[32], id[96];
+	uint8_t rnd[4];
+	char rh[9];
+	const char *base;
+
+	if (!m || !device || sector == 0 || size < sector || sample_percent < 1 || sample_percent > 100)
+		return -EINVAL;
+	j = job_alloc();
+	if (!j)
+		return -ENOMEM;
+	randombytes_buf(j->seed, ERASE_SEED_BYTES);
+	commit_seed(j);
+	j->created = time(NULL);
+	format_utc(j->created, ts, sizeof(ts));
+	/* 2026-11-23T09:00:00Z -> 20261123T090000Z */
+	{
+		char *w = ts;
+		for (char *r = ts; *r; r++)
+			if (*r != '-' && *r != ':')
+				*w++ = *r;
+		*w = '\0';
+	}
+	randombytes_buf(rnd, sizeof(rnd));
+	hex_encode(rnd, sizeof(rnd), rh);
+	base = strrchr(device, '/');
+	base = base ? base + 1 : device;
+	snprintf(id, sizeof(id), "%s-%.40s-%s", ts, base, rh);
+	for (char *c = id; *c; c++)
+		if (*c == '/' || *c == ' ')
+			*c = '_';
+	j->size = size / sector * sector;
+	j->sector = sector;
+	j->verify_mode = v;
+	j->sample_percent = sample_percent;
+	j->n_passes = m->n_passes;
+	j->passes = calloc(m->n_passes, sizeof(*j->passes));
+	if (!j->passes || job_set(&j->id, id) < 0 || job_set(&j->device, device) < 0 ||
+	    job_set(&j->method, m->name) < 0 || job_set(&j->tool_version, WIPECERT_VERSION) < 0 ||
+	    job_set(&j->host, uname(&u) == 0 ? u.nodename : NULL) < 0) {
+		job_free(j);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < m->n_passes; i++)
+		j->passes[i].pattern = m->passes[i];
+	*ret = j;
+	return 0;
+}
+
+void job_free(struct job *j)
+{
+	if (!j)
+		return;
+	free(j->id);
+	free(j->device);
+	free(j->name);
+	free(j->model);
+	free(j->serial);
+	free(j->wwn);
+	free(j->transport);
+	free(j->method);
+	sodium_free(j->seed);
+	for (size_t i = 0; i < j->n_passes; i++) {
+		free(j->passes[i].errors.v);
+		free(j->passes[i].mismatches.v);
+	}
+	free(j->passes);
+	free(j->failure);
+	free(j->signatures_found);
+	free(j->host);
+	free(j->tool_version);
+	free(j->backend);
+	free(j);
+}
+
+/* ---- JSON ---- */
+
+static json_t *str_or_null(const char *s)
+{
+	return s ? json_string(s) : json_null();
+}
+
+static json_t *time_json(time_t t)
+{
+	char buf[32];
+
+	if (t == 0 || format_utc(t, buf, sizeof(buf)) < 0)
+		return json_null();
+	return json_string(buf);
+}
+
+static json_t *ranges_json(const struct job_ranges *r, unsigned sector)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; i < r->n; i++) {
+		json_t *o = json_pack("{s:I,s:I,s:I,s:I}",
+				      "offset", (json_int_t)r->v[i].offset,
+				      "length", (json_int_t)r->v[i].length,
+				      "lba", (json_int_t)(r->v[i].offset / sector),
+				      "sectors", (json_int_t)(r->v[i].length / sector));
+		if (r->v[i].err)
+			json_object_set_new(o, "errno", json_string(strerrorname_np(r->v[i].err) ?: "?"));
+		json_array_append_new(a, o);
+	}
+	return json_pack("{s:I,s:I,s:o}", "count", (json_int_t)r->count,
+			 "bytes", (json_int_t)r->bytes, "ranges", a);
+}
+
+json_t *job_to_json(const struct job *j, bool secret)
+{
+	json_t *o, *passes = json_array();
+	char seedhex[2 * ERASE_SEED_BYTES + 1], hash[65];
+
+	for (size_t i = 0; i < j->n_passes; i++) {
+		const struct job_pass *p = &j->passes[i];
+		char pat[16];
+
+		json_array_append_new(passes, json_pack(
+			"{s:I,s:s,s:s,s:I,s:I,s:I,s:I,s:o,s:o,s:o,s:s,s:o,s:i}",
+			"pass", (json_int_t)i + 1,
+			"pattern", erase_pass_describe(&p->pattern, pat, sizeof(pat)),
+			"state", pass_states[p->state],
+			"written", (json_int_t)p->written,
+			"verified", (json_int_t)p->verified,
+			"bytes_written", (json_int_t)p->bytes_written,
+			"bytes_read", (json_int_t)p->bytes_read,
+			"started", time_json(p->started),
+			"ended", time_json(p->ended),
+			"errors", ranges_json(&p->errors, j->sector),
+			"verification", vresults[p->verify],
+			"mismatches", ranges_json(&p->mismatches, j->sector),
+			"restarts", (int)p->restarts));
+	}
+	o = json_pack("{s:i,s:s,s:s,s:{s:o,s:o,s:o,s:o,s:o,s:I,s:i},s:s,s:s,s:i,s:s,s:o}",
+		      "format", JOB_FORMAT,
+		      "id", j->id,
+		      "state", job_state_to_string(j->state),
+		      "device",
+		      "path", json_string(j->device),
+		      "name", str_or_null(j->name),
+		      "model", str_or_null(j->model),
+		      "serial", str_or_null(j->serial),
+		      "wwn", str_or_null(j->wwn),
+		      "size", (json_int_t)j->size,
+		      "logical_sector", (int)j->sector,
+		      "method", j->method,
+		      "verify", erase_verify_to_string(j->verify_mode),
+		      "sample_percent", (int)j->sample_percent,
+		      "seed_commitment", j->commitment,
+		      "passes", passes);
+	if (!o)
+		return NULL;
+	json_object_set_new(json_object_get(o, "device"), "transport", str_or_null(j->transport));
+	json_object_set_new(o, "failure", str_or_null(j->failure));
+	json_object_set_new(o, "signatures_checked", json_boolean(j->signatures_checked));
+	json_object_set_new(o, "signatures_found", str_or_null(j->signatures_found));
+	if (j->verify_mode == VERIFY_SAMPLE) {
+		hex_encode(j->sample_hash, sizeof(j->sample_hash), hash);
+		json_object_set_new(o, "sample", json_pack("{s:I,s:I,s:s,s:i}", "bytes",
+							   (json_int_t)j->sample_bytes, "seed",
+							   (json_int_t)j->sample_seed, "blake2b", hash,
+							   "percent", (int)j->sample_percent));
+	}
+	json_object_set_new(o, "created", time_json(j->created));
+	json_object_set_new(o, "started", time_json(j->started));
+	json_object_set_new(o, "ended", time_json(j->ended));
+	json_object_set_new(o, "resumes", json_integer(j->resumes));
+	json_object_set_new(o, "host", str_or_null(j->host));
+	json_object_set_new(o, "tool", json_pack("{s:s,s:s}", "name", "wipecert",
+						 "version", j->tool_version ?: WIPECERT_VERSION));
+	json_object_set_new(o, "io_backend", str_or_null(j->backend));
+	if (secret) {
+		hex_encode(j->seed, ERASE_SEED_BYTES, seedhex);
+		json_object_set_new(o, "seed", json_string(seedhex));
+		sodium_memzero(seedhex, sizeof(seedhex));
+	}
+	return o;
+}
+
+static int get_str(const json_t *o, const char *key, char **p)
+{
+	const json_t *v = json_object_get(o, key);
+
+	if (!v || json_is_null(v))
+		return 0;
+	if (!json_is_string(v))
+		return -EINVAL;
+	return job_set(p, json_string_value(v));
+}
+
+static int get_u64(const json_t *o, const char *key, uint64_t *ret)
+{
+	const json_t *v = json_object_get(o, key);
+
+	if (!json_is_integer(v) || json_integer_value(v) < 0)
+		return -EINVAL;
+	*ret = (uint64_t)json_integer_value(v);
+	return 0;
+}
+
+static int get_time(const json_t *o, const char *key, time_t *ret)
+{
+	const json_t *v = json_object_get(o, key);
+
+	if (!v || json_is_null(v)) {
+		*ret = 0;
+		return 0;
+	}
+	if (!json_is_string(v))
+		return -EINVAL;
+	return parse_time(json_string_value(v), ret);
+}
+
+static int get_enum(const json_t *o, const char *key, const char *const *names, size_t n, int *ret)
+{
+	const json_t *v = json_object_get(o, key);
+	int r;
+
+	if (!json_is_string(v))
+		return -EINVAL;
+	r = lookup(names, n, json_string_value(v));
+	if (r < 0)
+		return r;
+	*ret = r;
+	return 0;
+}
+
+static int ranges_from_json(const json_t *o, struct job_ranges *r)
+{
+	const json_t *a = json_object_get(o, "ranges"), *e;
+	uint64_t count, bytes;
+	size_t i;
+
+	if (!json_is_array(a) || get_u64(o, "count", &count) < 0 || get_u64(o, "bytes", &bytes) < 0)
+		return -EINVAL;
+	json_array_foreach(a, i, e) {
+		uint64_t off, len;
+		int err = 0;
+		const json_t *en = json_object_get(e, "errno");
+
+		if (get_u64(e, "offset", &off) < 0 || get_u64(e, "length", &len) < 0)
+			return -EINVAL;
+		if (json_is_string(en)) {
+			/* names such as "EIO" back to numbers */
+			for (int k = 1; k < 200; k++) {
+				const char *nm = strerrorname_np(k);
+				if (nm && streq(nm, json_string_value(en))) {
+					err = k;
+					break;
+				}
+			}
+			if (!err)
+				err = EIO;
+		}
+		/* kept exactly as stored, even ranges that touch */
+		if (!r->v && !(r->v = calloc(JOB_MAX_RANGES, sizeof(*r->v))))
+			return -ENOMEM;
+		if (r->n < JOB_MAX_RANGES)
+			r->v[r->n++] = (struct job_range){ off, len, err };
+	}
+	r->count = count;
+	r->bytes = bytes;
+	return 0;
+}
+
+int job_from_json(const json_t *o, struct job **ret)
+{
+	const json_t *dev = json_object_get(o, "device"), *passes = json_object_get(o, "passes"), *p;
+	const json_t *seed = json_object_get(o, "seed"), *v;
+	struct job *j;
+	uint64_t u;
+	size_t i;
+	int r = -EINVAL, e;
+
+	if (!json_is_object(o) || !json_is_object(dev) || !json_is_array(passes) ||
+	    json_array_size(passes) == 0 || json_array_size(passes) > 1000)
+		return -EINVAL;
+	v = json_object_get(o, "format");
+	if (!json_is_integer(v) || json_integer_value(v) != JOB_FORMAT)
+		return -EPROTONOSUPPORT;
+	j = job_alloc();
+	if (!j)
+		return -ENOMEM;
+	if (!json_is_string(seed) || hex_decode(json_string_value(seed), j->seed, ERASE_SEED_BYTES) < 0)
+		goto out;
+	commit_seed(j);
+	v = json_object_get(o, "seed_commitment");
+	if (!json_is_string(v) || !streq(json_string_value(v), j->commitment))
+		goto out; /* the seed is not the one the job was started with */
+	if (get_str(o, "id", &j->id) < 0 || !j->id || get_str(dev, "path", &j->device) < 0 || !j->device ||
+	    get_str(dev, "name", &j->name) < 0 || get_str(dev, "model", &j->model) < 0 ||
+	    get_str(dev, "serial", &j->serial) < 0 || get_str(dev, "wwn", &j->wwn) < 0 ||
+	    get_str(dev, "transport", &j->transport) < 0 || get_u64(dev, "size", &j->size) < 0 ||
+	    get_u64(dev, "logical_sector", &u) < 0 || u < 512 || u > 65536 ||
+	    get_str(o, "method", &j->method) < 0 || !erase_method_find(j->method) ||
+	    get_str(o, "failure", &j->failure) < 0 || get_str(o, "signatures_found", &j->signatures_found) < 0 ||
+	    get_str(o, "host", &j->host) < 0 || get_str(o, "io_backend", &j->backend) < 0 ||
+	    get_time(o, "created", &j->created) < 0 || get_time(o, "started", &j->started) < 0 ||
+	    get_time(o, "ended", &j->ended) < 0)
+		goto out;
+	j->sector = (unsigned)u;
+	if (j->size < j->sector || j->size % j->sector)
+		goto out;
+	if (get_enum(o, "state", job_states, ARRAY_SIZE(job_states), &e) < 0)
+		goto out;
+	j->state = (enum job_state)e;
+	if (!json_is_string(json_object_get(o, "verify")) ||
+	    erase_verify_from_string(json_string_value(json_object_get(o, "verify")), &j->verify_mode) < 0)
+		goto out;
+	if (get_u64(o, "sample_percent", &u) < 0 || u < 1 || u > 100)
+		goto out;
+	j->sample_percent = (unsigned)u;
+	if (get_u64(o, "resumes", &u) < 0 || u > UINT_MAX)
+		goto out;
+	j->resumes = (unsigned)u;
+	j->signatures_checked = json_is_true(json_object_get(o, "signatures_checked"));
+	v = json_object_get(o, "sample");
+	if (json_is_object(v)) {
+		const json_t *h = json_object_get(v, "blake2b");
+		if (get_u64(v, "bytes", &j->sample_bytes) < 0 || get_u64(v, "seed", &j->sample_seed) < 0 ||
+		    !json_is_string(h) ||
+		    hex_decode(json_string_value(h), j->sample_hash, sizeof(j->sample_hash)) < 0)
+			goto out;
+	}
+	v = json_object_get(json_object_get(o, "tool"), "version");
+	if (job_set(&j->tool_version, json_is_string(v) ? json_string_value(v) : WIPECERT_VERSION) < 0)
+		goto out;
+
+	{
+		const struct erase_method *m = erase_method_find(j->method);
+
+		if (json_array_size(passes) != m->n_passes)
+			goto out;
+		j->n_passes = m->n_passes;
+		j->passes = calloc(j->n_passes, sizeof(*j->passes));
+		if (!j->passes) {
+			r = -ENOMEM;
+			goto out;
+		}
+		json_array_foreach(passes, i, p) {
+			struct job_pass *jp = &j->passes[i];
+
+			jp->pattern = m->passes[i];
+			if (get_enum(p, "state", pass_states, ARRAY_SIZE(pass_states), &e) < 0)
+				goto out;
+			jp->state = (enum pass_state)e;
+			if (get_enum(p, "verification", vresults, ARRAY_SIZE(vresults), &e) < 0)
+				goto out;
+			jp->verify = (enum verify_result)e;
+			if (get_u64(p, "written", &jp->written) < 0 || jp->written > j->size ||
+			    get_u64(p, "verified", &jp->verified) < 0 || jp->verified > j->size ||
+			    get_u64(p, "bytes_written", &jp->bytes_written) < 0 ||
+			    get_u64(p, "bytes_read", &jp->bytes_read) < 0 ||
+			    get_time(p, "started", &jp->started) < 0 || get_time(p, "ended", &jp->ended) < 0 ||
+			    ranges_from_json(json_object_get(p, "errors"), &jp->errors) < 0 ||
+			    ranges_from_json(json_object_get(p, "mismatches"), &jp->mismatches) < 0 ||
+			    get_u64(p, "restarts", &u) < 0)
+				goto out;
+			jp->restarts = (unsigned)u;
+		}
+	}
+	*ret = TAKE_PTR(j);
+	r = 0;
+out:
+	job_free(j);
+	return r;
+}
+
+/* ---- the directory store ---- */
+
+struct dir_store {
+	char *dir;
+};
+
+static char *dir_path(struct dir_store *s, const char *id)
+{
+	char *p;
+
+	if (strchr(id, '/'))
+		return strdup(id);
+	if (asprintf(&p, "%s/%s.json", s->dir, id) < 0)
+		return NULL;
+	return p;
+}
+
+static int dir_save(void *ctx, const struct job *j)
+{
+	_cleanup_free_ char *path = dir_path(ctx, j->id);
+	json_t *o;
+	char *text;
+	int r;
+
+	if (!path)
+		return -ENOMEM;
+	o = job_to_json(j, true);
+	if (!o)
+		return -ENOMEM;
+	text = json_dumps(o, JSON_INDENT(2) | JSON_SORT_KEYS);
+	json_decref(o);
+	if (!text)
+		return -ENOMEM;
+	r = write_file_atomic(path, text, strlen(text), 0600, false);
+	sodium_memzero(text, strlen(text));
+	free(text);
+	return r;
+}
+
+static int dir_load(void *ctx, const char *id, struct job **ret)
+{
+	_cleanup_free_ char *path = dir_path(ctx, id);
+	json_error_t err;
+	json_t *o;
+	int r;
+
+	if (!path)
+		return -ENOMEM;
+	if (access(path, F_OK) < 0)
+		return -errno;
+	o = json_load_file(path, 0, &err);
+	if (!o)
+		return -EBADMSG;
+	r = job_from_json(o, ret);
+	json_decref(o);
+	return r;
+}
+
+static void dir_free(void *ctx)
+{
+	struct dir_store *s = ctx;
+
+	if (s)
+		free(s->dir);
+	free(s);
+}
+
+static const struct job_store_ops dir_ops = { dir_save, dir_load, dir_free };
+
+static int mkdir_p(const char *path, mode_t mode)
+{
+	_cleanup_free_ char *p = strdup(path);
+
+	if (!p)
+		return -ENOMEM;
+	for (char *c = p + 1; *c; c++)
+		if (*c == '/') {
+			*c = '\0';
+			if (mkdir(p, 0755) < 0 && errno != EEXIST)
+				return -errno;
+			*c = '/';
+		}
+	if (mkdir(p, mode) < 0 && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+int job_store_open_dir(const char *dir, struct job_store *ret)
+{
+	struct dir_store *s;
+	int r;
+
+	if (!dir || !*dir)
+		dir = getenv("WIPECERT_STATE_DIR");
+	if (!dir || !*dir)
+		dir = JOB_STATE_DIR_DEFAULT;
+	r = mkdir_p(dir, 0700);
+	if (r < 0)
+		return r;
+	s = calloc(1, sizeof(*s));
+	if (!s || !(s->dir = strdup(dir))) {
+		free(s);
+		return -ENOMEM;
+	}
+	*ret = (struct job_store){ &dir_ops, s };
+	return 0;
+}
+
+int job_store_save(struct job_store *s, const struct job *j)
+{
+	return s && s->ops ? s->ops->save(s->ctx, j) : 0;
+}
+
+int job_store_load(struct job_store *s, const char *id, struct job **ret)
+{
+	return s && s->ops ? s->ops->load(s->ctx, id, ret) : -ENOENT;
+}
+
+void job_store_close(struct job_store *s)
+{
+	if (s && s->ops && s->ops->free)
+		s->ops->free(s->ctx);
+	if (s)
+		*s = (struct job_store){ 0 };
+}
+
+char *job_store_path(struct job_store *s, const char *id)
+{
+	return s && s->ops == &dir_ops ? dir_path(s->ctx, id) : NULL;
+}

@@ -1,0 +1,47 @@
+# lib.bash - sourced by the end-to-end tests: scratch space, loop devices that
+# are always detached, and assertions that say what they expected.
+# Only loop devices over files made here are ever written to.
+set -u
+: "${WIPECERT:?WIPECERT must name the binary under test}"
+T=$(mktemp -d "${TMPDIR:-/tmp}/wipecert-e2e.XXXXXX")
+LOOPS=()
+MOUNTS=()
+cleanup() {
+	local m l
+	for m in "${MOUNTS[@]}"; do umount "$m" 2>/dev/null; done
+	for l in "${LOOPS[@]}"; do losetup -d "$l" 2>/dev/null; done
+	rm -rf "$T"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+skip() { echo "SKIP: $*" >&2; exit 77; }
+fail() { echo "FAIL: $*" >&2; exit 1; }
+need_root() { [ "$(id -u)" -eq 0 ] || skip "needs root for loop devices"; }
+need_cmd() { command -v "$1" >/dev/null || skip "$1 is not installed"; }
+
+# new_loop VAR FILE SIZE [losetup options]: make FILE of SIZE, attach it and
+# set VAR to the loop device; it is detached on exit, whatever happens.
+# (Not `L=$(new_loop ...)`: a command substitution's subshell would lose
+# the record of the device and leave it attached.)
+new_loop() {
+	local var=$1 f=$2 size=$3 l
+	shift 3
+	truncate -s "$size" "$f" || fail "truncate $f"
+	l=$(losetup -f --show "$@" "$f") || skip "losetup failed (no loop support?)"
+	LOOPS+=("$l")
+	printf -v "$var" '%s' "$l"
+}
+
+# expect_eq WHAT GOT WANT
+expect_eq() { [ "$2" = "$3" ] || fail "$1: got '$2', want '$3'"; }
+# expect_rc WANT CMD...: run CMD, check its exit code
+expect_rc() {
+	local want=$1 rc
+	shift
+	"$@" >"$T/out" 2>"$T/err"
+	rc=$?
+	[ "$rc" -eq "$want" ] || { cat "$T/err" >&2; fail "$*: exit $rc, want $want"; }
+}
+# jq-free JSON field read via python3 (present on every Debian with apt tooling)
+json_get() { python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(eval(sys.argv[2], {"d": d}))' "$@"; }

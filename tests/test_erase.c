@@ -1,0 +1,473 @@
+/* test_erase.c - the overwrite engine on image files: every method leaves
+ * exactly its last pattern, verification catches a flipped byte, injected
+ * I/O errors fail the job with their range, an interrupted job resumes. */
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "helpers.h"
+#include "wipecert/erase.h"
+#include "wipecert/job.h"
+#include "wipecert/util.h"
+
+#define IMG_SIZE (3u << 20)
+static const char marker[] = "WIPECERT-MARKER!";
+
+struct fixture {
+	char *dir, *img;
+	struct job_store store;
+};
+
+static int setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+	uint8_t *data = malloc(IMG_SIZE);
+	char *sd;
+
+	for (size_t i = 0; i < IMG_SIZE; i++)
+		data[i] = (uint8_t)marker[i % 16];
+	f->dir = test_mkdtemp();
+	f->img = test_write_file(f->dir, "disk.img", data, IMG_SIZE);
+	if (asprintf(&sd, "%s/jobs", f->dir) < 0 || job_store_open_dir(sd, &f->store) < 0)
+		abort();
+	free(sd);
+	free(data);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+
+	job_store_close(&f->store);
+	test_rmtree(f->dir);
+	free(f->dir);
+	free(f->img);
+	free(f);
+	return 0;
+}
+
+static int open_img(struct fixture *f)
+{
+	int fd = open(f->img, O_RDWR | O_CLOEXEC);
+
+	assert_true(fd >= 0);
+	return fd;
+}
+
+/* The image holds exactly what the last pass of the job writes. */
+static void assert_final_pattern(struct fixture *f, const struct job *j)
+{
+	const struct erase_pass *p = &j->passes[j->n_passes - 1].pattern;
+	size_t len;
+	uint8_t *data, *want = malloc(IMG_SIZE);
+	struct keystream *ks = NULL;
+
+	assert_int_equal(read_full_file(f->img, &data, &len), 0);
+	assert_int_equal(len, IMG_SIZE);
+	assert_null(memmem(data, len, marker, 16));
+	assert_int_equal(keystream_new(j->seed, (unsigned)j->n_passes - 1, &ks), 0);
+	assert_int_equal(erase_pattern_fill(p, ks, 0, want, IMG_SIZE), 0);
+	assert_memory_equal(data, want, IMG_SIZE);
+	keystream_free(ks);
+	free(data);
+	free(want);
+}
+
+static void test_methods_table(void **state)
+{
+	static const struct { const char *name; unsigned n; } want[] = {
+		{ "zero", 1 }, { "one", 1 }, { "random", 1 }, { "dod-short", 3 }, { "dod", 7 },
+		{ "gutmann", 35 }, { "hmg-is5", 3 }, { "rcmp-ops2", 7 }, { "schneier", 7 }, { "vsitr", 7 },
+	};
+	const struct erase_method *g = erase_method_find("gutmann");
+	enum erase_verify v;
+	char buf[16];
+
+	(void)state;
+	assert_int_equal(erase_n_methods, ARRAY_SIZE(want));
+	for (size_t i = 0; i < ARRAY_SIZE(want); i++) {
+		const struct erase_method *m = erase_method_find(want[i].name);
+		assert_non_null(m);
+		assert_int_equal(m->n_passes, want[i].n);
+	}
+	assert_null(erase_method_find("Zero"));
+	assert_null(erase_method_find("dod-"));
+	assert_string_equal(erase_pass_describe(&g->passes[6], buf, sizeof(buf)), "924924");
+	assert_string_equal(erase_pass_describe(&g->passes[0], buf, sizeof(buf)), "random");
+	assert_int_equal(erase_verify_from_string("sample", &v), 0);
+	assert_int_equal(v, VERIFY_SAMPLE);
+	assert_int_equal(erase_verify_from_string("some", &v), -EINVAL);
+}
+
+static void test_patterns(void **state)
+{
+	const struct erase_pass p3 = { PATTERN_BYTES, 3, { 0x92, 0x49, 0x24 } }, rnd = { PATTERN_RANDOM };
+	uint8_t seed[ERASE_SEED_BYTES] = { 1 }, a[65536], b[4096];
+	struct keystream *ks, *ks2;
+
+	(void)state;
+	/* 3-byte patterns keep their phase to the device offset */
+	assert_int_equal(erase_pattern_fill(&p3, NULL, 4096, b, 7), 0);
+	assert_int_equal(b[0], 0x49); /* 4096 % 3 == 1 */
+	assert_int_equal(b[1], 0x24);
+	assert_int_equal(b[2], 0x92);
+	assert_int_equal(b[6], 0x49);
+	assert_int_equal(erase_pattern_fill(&p3, NULL, 0, a, sizeof(a)), 0);
+	for (size_t i = 0; i < sizeof(a); i++)
+		assert_int_equal(a[i], p3.bytes[i % 3]);
+
+	/* the keystream can be regenerated at any offset */
+	assert_int_equal(keystream_new(seed, 3, &ks), 0);
+	assert_int_equal(erase_pattern_fill(&rnd, ks, 0, a, sizeof(a)), 0);
+	assert_int_equal(erase_pattern_fill(&rnd, ks, 8192, b, sizeof(b)), 0);
+	assert_memory_equal(a + 8192, b, sizeof(b));
+	assert_int_equal(keystream_fill(ks, 8, b, 16), -EINVAL);
+	/* another pass, another stream */
+	assert_int_equal(keystream_new(seed, 4, &ks2), 0);
+	assert_int_equal(keystream_fill(ks2, 8192, b, sizeof(b)), 0);
+	assert_memory_not_equal(a + 8192, b, sizeof(b));
+	keystream_free(ks);
+	keystream_free(ks2);
+}
+
+static void run_method(struct fixture *f, const char *name, enum erase_verify v,
+		       const struct erase_io_ops *io)
+{
+	struct erase_opts o = { .block_size = 256 << 10, .depth = 4, .io = io, .store = &f->store };
+	struct job *j = NULL;
+	int fd = open_img(f);
+
+	assert_int_equal(job_new(erase_method_find(name), v, 10, f->img, IMG_SIZE, 512, &j), 0);
+	assert_int_equal(erase_run(j, fd, &o), 0);
+	if (j->state != JOB_SUCCEEDED)
+		fail_msg("%s: %s", name, j->failure);
+	assert_null(j->failure);
+	assert_true(j->signatures_checked);
+	for (size_t i = 0; i < j->n_passes; i++) {
+		assert_int_equal(j->passes[i].state, PASS_DONE);
+		assert_int_equal(j->passes[i].written, IMG_SIZE);
+		assert_int_equal(j->passes[i].errors.count, 0);
+	}
+	assert_int_equal(j->passes[j->n_passes - 1].verify, v == VERIFY_OFF ? VRESULT_NONE : VRESULT_PASSED);
+	assert_final_pattern(f, j);
+	/* the job ended cannot run again */
+	assert_int_equal(erase_run(j, fd, &o), -EALREADY);
+	close(fd);
+	job_free(j);
+}
+
+static void test_every_method(void **state)
+{
+	struct fixture *f = *state;
+
+	for (size_t i = 0; i < erase_n_methods; i++) {
+		int fd = open_img(f);
+		/* the marker again before each method */
+		for (size_t off = 0; off < IMG_SIZE; off += 16)
+			assert_int_equal(pwrite(fd, marker, 16, (off_t)off), 16);
+		close(fd);
+		run_method(f, erase_methods[i].name, i % 2 ? VERIFY_ALL : VERIFY_LAST,
+			   i % 3 ? &erase_io_uring : &erase_io_sync);
+	}
+	run_method(f, "random", VERIFY_SAMPLE, NULL);
+}
+
+/* ---- a byte changed behind the engine's back between pass and verify ---- */
+
+struct flip {
+	const char *path;
+	uint64_t off;
+	int done;
+};
+
+static int flip_before_verify(const struct erase_progress *p, void *userdata)
+{
+	struct flip *fl = userdata;
+
+	if (p->phase == PHASE_VERIFY && p->phase_start && !fl->done) {
+		int fd = open(fl->path, O_RDWR | O_CLOEXEC);
+		uint8_t b;
+
+		assert_true(fd >= 0);
+		assert_int_equal(pread(fd, &b, 1, (off_t)fl->off), 1);
+		b ^= 0x01;
+		assert_int_equal(pwrite(fd, &b, 1, (off_t)fl->off), 1);
+		assert_int_equal(fdatasync(fd), 0);
+		close(fd);
+		fl->done = 1;
+	}
+	return 0;
+}
+
+static void flipped(struct fixture *f, enum erase_verify v, uint64_t off)
+{
+	struct flip fl = { f->img, off, 0 };
+	struct erase_opts o = { .block_size = 128 << 10, .depth = 4, .store = &f->store,
+				.progress = flip_before_verify, .userdata = &fl };
+	struct job *j;
+	const struct job_pass *p;
+	int fd = open_img(f);
+
+	assert_int_equal(job_new(erase_method_find("random"), v, 10, f->img, IMG_SIZE, 512, &j), 0);
+	assert_int_equal(erase_run(j, fd, &o), 0);
+	assert_int_equal(fl.done, 1);
+	assert_int_equal(j->state, JOB_FAILED);
+	assert_non_null(j->failure);
+	p = &j->passes[0];
+	assert_int_equal(p->verify, VRESULT_FAILED);
+	assert_int_equal(p->mismatches.count, 1);
+	assert_int_equal(p->mismatches.v[0].offset, off / 512 * 512);
+	assert_int_equal(p->mismatches.v[0].length, 512);
+	close(fd);
+	job_free(j);
+}
+
+static void test_flipped_byte(void **state)
+{
+	struct fixture *f = *state;
+
+	flipped(f, VERIFY_LAST, 1234567);
+	flipped(f, VERIFY_ALL, IMG_SIZE - 1);
+	flipped(f, VERIFY_SAMPLE, 3); /* the first block is always in the sample */
+}
+
+/* ---- fault injection through the I/O layer ---- */
+
+struct faulty {
+	void *inner;
+	uint64_t bad_off, bad_len;
+	int transient; /* fail this many times, then work */
+	int failures;
+};
+static struct faulty faults;
+
+static int faulty_open(int fd, uint8_t *const *bufs, unsigned n, size_t buflen, void **ret_ctx)
+{
+	faults.failures = 0;
+	*ret_ctx = &faults;
+	return erase_io_sync.open(fd, bufs, n, buflen, &faults.inner);
+}
+
+static int faulty_submit(void *ctx, bool write, unsigned slot, size_t len, uint64_t off)
+{
+	struct faulty *c = ctx;
+
+	if (write && off < c->bad_off + c->bad_len && c->bad_off < off + len &&
+	    (c->transient == 0 || c->failures < c->transient)) {
+		c->failures++;
+		/* a zero-length read queues a result of 0, which reap turns into -EIO */
+		return erase_io_sync.submit(c->inner, false, slot, 0, off);
+	}
+	return erase_io_sync.submit(c->inner, write, slot, len, off);
+}
+
+static int faulty_reap(void *ctx, unsigned *ret_slot, int64_t *ret_res)
+{
+	struct faulty *c = ctx;
+	int r = erase_io_sync.reap(c->inner, ret_slot, ret_res);
+
+	if (r >= 0 && *ret_res == 0)
+		*ret_res = -EIO;
+	return r;
+}
+
+static int faulty_sync(void *ctx)
+{
+	return erase_io_sync.sync(((struct faulty *)ctx)->inner);
+}
+
+static void faulty_close(void *ctx)
+{
+	erase_io_sync.close(((struct faulty *)ctx)->inner);
+}
+
+static const struct erase_io_ops faulty_io = {
+	"faulty", faulty_open, faulty_submit, faulty_reap, faulty_sync, faulty_close,
+};
+
+static void test_injected_eio(void **state)
+{
+	struct fixture *f = *state;
+	struct erase_opts o = { .block_size = 64 << 10, .depth = 4, .io = &faulty_io, .store = &f->store };
+	struct job *j, *back;
+	const struct job_pass *p;
+	int fd = open_img(f);
+
+	/* two bad sectors in the middle of a 64 KiB request: only they are recorded */
+	faults = (struct faulty){ .bad_off = 1048576 + 4096, .bad_len = 1024 };
+	assert_int_equal(job_new(erase_method_find("zero"), VERIFY_LAST, 10, f->img, IMG_SIZE, 512, &j), 0);
+	assert_int_equal(erase_run(j, fd, &o), 0);
+	assert_int_equal(j->state, JOB_FAILED);
+	assert_non_null(j->failure);
+	p = &j->passes[0];
+	assert_int_equal(p->errors.count, 1);
+	assert_int_equal(p->errors.v[0].offset, 1048576 + 4096);
+	assert_int_equal(p->errors.v[0].length, 1024);
+	assert_int_equal(p->errors.v[0].err, EIO);
+	/* the record says so on disk too */
+	assert_int_equal(job_store_load(&f->store, j->id, &back), 0);
+	assert_int_equal(back->state, JOB_FAILED);
+	assert_int_equal(back->passes[0].errors.count, 1);
+	assert_int_equal(back->passes[0].errors.v[0].offset, 1048576 + 4096);
+	assert_int_equal(back->passes[0].errors.v[0].err, EIO);
+	job_free(back);
+	job_free(j);
+
+	/* a transient error is retried and leaves no trace but success */
+	faults = (struct faulty){ .bad_off = 0, .bad_len = 512, .transient = 2 };
+	assert_int_equal(job_new(erase_method_find("one"), VERIFY_LAST, 10, f->img, IMG_SIZE, 512, &j), 0);
+	assert_int_equal(erase_run(j, fd, &o), 0);
+	assert_int_equal(faults.failures, 2);
+	assert_int_equal(j->state, JOB_SUCCEEDED);
+	job_free(j);
+
+	/* a dead device: every write fails, the job gives up and fails */
+	faults = (struct faulty){ .bad_off = 0, .bad_len = IMG_SIZE };
+	assert_int_equal(job_new(erase_method_find("zero"), VERIFY_LAST, 10, f->img, IMG_SIZE, 512, &j), 0);
+	assert_int_equal(erase_run(j, fd, &o), 0);
+	assert_int_equal(j->state, JOB_FAILED);
+	assert_int_equal(j->passes[0].errors.bytes, IMG_SIZE);
+	job_free(j);
+	close(fd);
+}
+
+/* ---- interrupted, then resumed ---- */
+
+struct stopper {
+	unsigned pass;
+	uint64_t after;
+	struct fixture *f;
+	bool corrupt; /* change a byte of the part already written */
+};
+
+static int stop_mid_pass(const struct erase_progress *p, void *userdata)
+{
+	struct stopper *s = userdata;
+
+	if (p->pass == s->pass && p->phase == PHASE_WRITE && p->phase_done >= s->after)
+		return -1;
+	return 0;
+}
+
+static void interrupted(struct fixture *f, bool corrupt)
+{
+	struct stopper s = { 1, 1u << 20, f, corrupt };
+	struct erase_opts o = { .block_size = 64 << 10, .depth = 2, .io = &erase_io_sync,
+				.checkpoint_ms = 1, .progress_ms = 1, .store = &f->store,
+				.progress = stop_mid_pass, .userdata = &s };
+	struct job *j, *r;
+	int fd = open_img(f);
+	char *id;
+
+	assert_int_equal(job_new(erase_method_find("dod-short"), VERIFY_LAST, 10, f->img, IMG_SIZE, 512, &j), 0);
+	id = strdup(j->id);
+	assert_int_equal(erase_run(j, fd, &o), -ECANCELED);
+	job_free(j); /* as if killed: only the store is left */
+
+	assert_int_equal(job_store_load(&f->store, id, &r), 0);
+	assert_int_equal(r->state, JOB_RUNNING);
+	assert_int_equal(r->passes[0].state, PASS_DONE);
+	assert_int_equal(r->passes[1].state, PASS_WRITING);
+	assert_true(r->passes[1].written >= 1u << 20);
+	assert_true(r->passes[1].written < IMG_SIZE);
+	if (corrupt) {
+		assert_int_equal(pwrite(fd, "x", 1, 100), 1);
+		assert_int_equal(fdatasync(fd), 0);
+	}
+	o.progress = NULL;
+	assert_int_equal(erase_run(r, fd, &o), 0);
+	assert_int_equal(r->state, JOB_SUCCEEDED);
+	assert_int_equal(r->resumes, 1);
+	assert_int_equal(r->passes[1].restarts, corrupt ? 1 : 0);
+	assert_final_pattern(f, r);
+	close(fd);
+	job_free(r);
+	free(id);
+}
+
+static void test_resume(void **state)
+{
+	interrupted(*state, false);
+	interrupted(*state, true);
+}
+
+static void test_json(void **state)
+{
+	struct fixture *f = *state;
+	struct job *j, *back;
+	json_t *pub, *sec;
+
+	(void)f;
+	assert_int_equal(job_new(erase_method_find("gutmann"), VERIFY_SAMPLE, 5, "/dev/loop7", 1 << 20, 4096, &j), 0);
+	job_set(&j->serial, "S3Z9NB0K");
+	job_ranges_add(&j->passes[2].errors, 4096, 4096, EIO);
+	job_ranges_add(&j->passes[2].errors, 8192, 4096, EIO); /* merges */
+	assert_int_equal(j->passes[2].errors.n, 1);
+	pub = job_to_json(j, false);
+	sec = job_to_json(j, true);
+	assert_null(json_object_get(pub, "seed"));
+	assert_non_null(json_object_get(sec, "seed"));
+	assert_int_equal(strlen(json_string_value(json_object_get(pub, "seed_commitment"))), 64);
+	/* a published record cannot be resumed: it has no seed */
+	assert_int_equal(job_from_json(pub, &back), -EINVAL);
+	assert_int_equal(job_from_json(sec, &back), 0);
+	assert_string_equal(back->serial, "S3Z9NB0K");
+	assert_int_equal(back->sector, 4096);
+	assert_int_equal(back->n_passes, 35);
+	assert_int_equal(back->verify_mode, VERIFY_SAMPLE);
+	assert_int_equal(back->sample_percent, 5);
+	assert_memory_equal(back->seed, j->seed, ERASE_SEED_BYTES);
+	assert_int_equal(back->passes[2].errors.v[0].length, 8192);
+	assert_int_equal(back->passes[2].errors.v[0].err, EIO);
+	/* a changed seed does not match its commitment */
+	json_object_set_new(sec, "seed", json_string("00000000000000000000000000000000"
+						       "00000000000000000000000000000000"));
+	job_free(back);
+	assert_int_equal(job_from_json(sec, &back), -EINVAL);
+	json_decref(pub);
+	json_decref(sec);
+	job_free(j);
+}
+
+static void test_signatures(void **state)
+{
+	struct fixture *f = *state;
+	char *cmd, *found = NULL;
+	int fd;
+
+	if (asprintf(&cmd, "mkfs.ext4 -q -F %s >/dev/null 2>&1", f->img) < 0)
+		abort();
+	if (system(cmd) != 0) {
+		free(cmd);
+		skip();
+	}
+	free(cmd);
+	fd = open_img(f);
+	assert_int_equal(erase_find_signatures(fd, &found), 0);
+	assert_non_null(found);
+	assert_non_null(strstr(found, "ext4"));
+	free(found);
+	close(fd);
+	run_method(f, "zero", VERIFY_OFF, NULL); /* asserts the check found nothing */
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_methods_table),
+		cmocka_unit_test(test_patterns),
+		cmocka_unit_test_setup_teardown(test_every_method, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_flipped_byte, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_injected_eio, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_resume, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_json, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_signatures, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
