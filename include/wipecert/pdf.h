@@ -87,6 +87,8 @@ enum cert_check {
 	CHECK_ROSTER,        /* record.json.minisig is an approver's per the roster,
 	                        the PDF signer is that approver, the record names
 	                        them, and performer and approver are two people */
+	CHECK_LEDGER,        /* the ledger has the asset, its identity and the event
+	                        (run by the caller: cert does not read the ledger) */
 	CHECK__MAX,
 };
 
@@ -104,16 +106,21 @@ struct cert_verify_report {
 	char *signing_time;             /* /M of the signature dictionary */
 	char signer_sha256[65];         /* fingerprint of the signing certificate */
 	bool roster_skipped;            /* no trust store given: CHECK_ROSTER not run */
+	bool ledger_skipped;            /* no ledger given: CHECK_LEDGER not run */
 	bool all_ok;
 };
 
 const char *cert_check_name(enum cert_check c);
+/* Set the result of a check the caller ran (CHECK_LEDGER) and judge the
+ * report again. */
+void cert_verify_report_set(struct cert_verify_report *rep, enum cert_check c, bool ok, const char *detail);
 void cert_verify_report_release(struct cert_verify_report *rep);
 
 /* Check a certificate PDF. trusted: CA certificates (may be NULL: then
  * CHECK_CHAIN fails). store: the trust roster (trust.h); NULL skips
  * CHECK_ROSTER (rep->roster_skipped: all_ok then speaks for the X.509
- * checks only). Returns 0 when the checks ran (see rep->all_ok), -errno
+ * checks only). CHECK_LEDGER starts as skipped (rep->ledger_skipped): the
+ * caller runs it with cert_verify_report_set(). Returns 0 when the checks ran (see rep->all_ok), -errno
  * only when memory ran out. */
 int cert_pdf_verify(const uint8_t *pdf, size_t len, STACK_OF(X509) *trusted,
 		    const struct trust_store *store, struct cert_verify_report *rep);

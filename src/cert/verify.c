@@ -31,6 +31,7 @@ static const char *const check_names[CHECK__MAX] = {
 	[CHECK_VISIBLE] = "visible-text",
 	[CHECK_QR] = "qr-code",
 	[CHECK_ROSTER] = "record-signature",
+	[CHECK_LEDGER] = "ledger",
 };
 
 const char *cert_check_name(enum cert_check c)
@@ -430,6 +431,31 @@ out:
 	CMS_ContentInfo_free(cms);
 }
 
+/* all_ok: every check ran and passed, but for those deliberately skipped */
+static void judge(struct cert_verify_report *rep)
+{
+	rep->all_ok = true;
+	for (int i = 0; i < CHECK__MAX; i++) {
+		bool skipped = (i == CHECK_ROSTER && rep->roster_skipped) ||
+			       (i == CHECK_LEDGER && rep->ledger_skipped);
+
+		if ((!rep->checks[i].ran && !skipped) || (rep->checks[i].ran && !rep->checks[i].ok))
+			rep->all_ok = false;
+	}
+}
+
+void cert_verify_report_set(struct cert_verify_report *rep, enum cert_check c, bool ok, const char *detail)
+{
+	if (c >= CHECK__MAX)
+		return;
+	if (c == CHECK_LEDGER)
+		rep->ledger_skipped = false;
+	if (c == CHECK_ROSTER)
+		rep->roster_skipped = false;
+	set(rep, c, ok, "%s", detail);
+	judge(rep);
+}
+
 static bool keyid_eq(const char *a, const char *b)
 {
 	return a && b && strcasecmp(a, b) == 0;
@@ -657,11 +683,10 @@ int cert_pdf_verify(const uint8_t *pdf, size_t len, STACK_OF(X509) *trusted,
 			 "skipped: no trust roster given");
 	}
 out:
-	rep->all_ok = true;
-	for (int i = 0; i < CHECK__MAX; i++)
-		if ((!rep->checks[i].ran && !(i == CHECK_ROSTER && rep->roster_skipped)) ||
-		    (rep->checks[i].ran && !rep->checks[i].ok))
-			rep->all_ok = false;
+	rep->ledger_skipped = true;
+	snprintf(rep->checks[CHECK_LEDGER].detail, sizeof(rep->checks[CHECK_LEDGER].detail),
+		 "skipped: no ledger given");
+	judge(rep);
 	pdf_close(&d);
 	return 0;
 oom:

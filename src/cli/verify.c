@@ -10,12 +10,13 @@
 #include <openssl/pem.h>
 
 #include "wipecert/cli.h"
+#include "wipecert/ledger.h"
 #include "wipecert/pdf.h"
 #include "wipecert/trust.h"
 
 static void usage(FILE *f)
 {
-	fprintf(f, "Usage: %s verify CERT.pdf [--trust DIR] [--ca FILE] [--json]\n\n"
+	fprintf(f, "Usage: %s verify CERT.pdf [--trust DIR] [--ca FILE] [--db PATH] [--asset ID] [--json]\n\n"
 		   "Check a signed disposal certificate: the PDF signature covers the whole\n"
 		   "file, the CMS signature is valid and its certificate chains to a trusted\n"
 		   "CA, the attached record is canonical, the page text and QR code show the\n"
@@ -27,10 +28,85 @@ static void usage(FILE *f)
 		   "                  $WIPECERT_TRUST or " TRUST_DEFAULT_DIR ")\n"
 		   "      --ca FILE   trust this CA (PEM; repeatable); without --trust the\n"
 		   "                  roster check is skipped (X.509 only)\n"
+		   "      --db PATH   check against the asset ledger (else $WIPECERT_DB, else\n"
+		   "                  " LEDGER_DEFAULT_PATH "): the asset, its serial/WWN, the event\n"
+		   "      --asset ID  the ledger entry the certificate must be for (implies --db)\n"
 		   "      --json      print the result as JSON on stdout\n"
 		   "  -h, --help      show this help\n\n"
 		   "Exit status: 0 every check passed, 1 a check failed (each failed check is\n"
 		   "named), 2 usage error.\n", program_name);
+}
+
+struct find_event {
+	const char *hash;
+	bool found;
+};
+
+static int find_event_cb(const struct ledger_event *e, void *userdata)
+{
+	struct find_event *f = userdata;
+
+	if (e->hash && streq(e->hash, f->hash))
+		f->found = true;
+	return 0;
+}
+
+/* The ledger check: the asset the certificate is for (or --asset) is in the
+ * ledger, the record's disk identity matches the ledger's, and the ledger
+ * holds the event the certificate closes. */
+static void check_ledger(struct cert_verify_report *rep, const char *db, const char *asset_id)
+{
+	const struct cert_record *r = rep->record;
+	_cleanup_ledger_ struct ledger *l = NULL;
+	_cleanup_free_ char *reason = NULL;
+	struct ledger_asset a = { 0 };
+	const char *want, *path = ledger_resolve_path(db);
+	char msg[200];
+	int k;
+
+	if (!r) {
+		cert_verify_report_set(rep, CHECK_LEDGER, false, "no readable record to compare");
+		return;
+	}
+	want = r->ledger_entry ? r->ledger_entry : r->asset_id;
+	if (asset_id && !streq(asset_id, want) && !streq(asset_id, r->asset_id)) {
+		snprintf(msg, sizeof(msg), "the certificate is for asset %s, not %s", want, asset_id);
+		cert_verify_report_set(rep, CHECK_LEDGER, false, msg);
+		return;
+	}
+	k = ledger_open(path, LEDGER_OPEN_READONLY, &l);
+	if (k < 0) {
+		snprintf(msg, sizeof(msg), "%s: cannot open the ledger: %s", path, strerror(-k));
+		cert_verify_report_set(rep, CHECK_LEDGER, false, msg);
+		return;
+	}
+	k = ledger_asset_get(l, want, &a);
+	if (k < 0) {
+		snprintf(msg, sizeof(msg), "the ledger has no asset %s", want);
+		cert_verify_report_set(rep, CHECK_LEDGER, false, msg);
+		return;
+	}
+	k = ledger_identity_check(&a, r->serial, r->wwn, &reason);
+	if (k != LEDGER_IDENTITY_MATCH) {
+		snprintf(msg, sizeof(msg), "asset %s: %s", want, reason ? reason : "identity does not match");
+		cert_verify_report_set(rep, CHECK_LEDGER, false, msg);
+		ledger_asset_clear(&a);
+		return;
+	}
+	ledger_asset_clear(&a);
+	if (r->ledger_event_hash) {
+		struct find_event f = { r->ledger_event_hash, false };
+
+		k = ledger_history(l, want, find_event_cb, &f);
+		if (k < 0 || !f.found) {
+			snprintf(msg, sizeof(msg), "asset %s has no ledger event %.16s...", want, r->ledger_event_hash);
+			cert_verify_report_set(rep, CHECK_LEDGER, false, msg);
+			return;
+		}
+	}
+	snprintf(msg, sizeof(msg), "asset %s in the ledger: serial%s match%s", want, r->wwn ? " and WWN" : "",
+		 r->ledger_event_hash ? ", event found" : " (the record names no event)");
+	cert_verify_report_set(rep, CHECK_LEDGER, true, msg);
 }
 
 static int add_pem(STACK_OF(X509) *sk, const char *path)
@@ -55,6 +131,8 @@ int cmd_verify(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "ca", required_argument, NULL, 'c' },
 		{ "trust", required_argument, NULL, 't' },
+		{ "db", required_argument, NULL, 'd' },
+		{ "asset", required_argument, NULL, 'A' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{}
@@ -65,7 +143,7 @@ int cmd_verify(int argc, char **argv)
 	size_t len;
 	bool json = false;
 	struct trust_store *store = NULL;
-	const char *path, *trust = NULL;
+	const char *path, *trust = NULL, *db = NULL, *asset = NULL;
 	bool have_ca = false;
 	int c, r, ret = EXIT_FAIL;
 
@@ -83,6 +161,8 @@ int cmd_verify(int argc, char **argv)
 			have_ca = true;
 			break;
 		case 't': trust = optarg; break;
+		case 'd': db = optarg; break;
+		case 'A': asset = optarg; break;
 		case 'j': json = true; break;
 		case 'h': usage(stdout); ret = EXIT_OK; goto out;
 		default: ret = usage_error("verify", "bad option"); goto out;
@@ -129,6 +209,8 @@ int cmd_verify(int argc, char **argv)
 		log_error_errno(r, "%s: cannot verify", path);
 		goto out;
 	}
+	if (db || asset)
+		check_ledger(&rep, db, asset);
 	if (json) {
 		json_t *j = json_object(), *checks = json_array();
 		char *s;
@@ -149,8 +231,9 @@ int cmd_verify(int argc, char **argv)
 			json_object_set_new(j, "signing_time", json_string(rep.signing_time));
 		for (int i = 0; i < CHECK__MAX; i++)
 			json_array_append_new(checks, json_pack("{s:s,s:s,s:s}", "name", cert_check_name(i),
-				"status", !rep.checks[i].ran ? (i == CHECK_ROSTER && rep.roster_skipped ?
-					"skipped" : "not-run") : rep.checks[i].ok ? "ok" : "failed",
+				"status", !rep.checks[i].ran ? ((i == CHECK_ROSTER && rep.roster_skipped) ||
+					(i == CHECK_LEDGER && rep.ledger_skipped) ? "skipped" : "not-run") :
+					rep.checks[i].ok ? "ok" : "failed",
 				"detail", rep.checks[i].detail));
 		json_object_set_new(j, "checks", checks);
 		s = json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
@@ -166,7 +249,8 @@ int cmd_verify(int argc, char **argv)
 			       rep.record->serial, rep.record->asset_id, rep.record->result);
 		for (int i = 0; i < CHECK__MAX; i++)
 			printf("  %-20s %-8s %s\n", cert_check_name(i),
-			       !rep.checks[i].ran ? (i == CHECK_ROSTER && rep.roster_skipped ? "skipped" : "not run") :
+			       !rep.checks[i].ran ? ((i == CHECK_ROSTER && rep.roster_skipped) ||
+						     (i == CHECK_LEDGER && rep.ledger_skipped) ? "skipped" : "not run") :
 			       rep.checks[i].ok ? "ok" : "FAILED",
 			       rep.checks[i].detail);
 	}
