@@ -20,7 +20,7 @@ sed 's/c41e07b2d9a6f315/EE9656F0FA4C7EA5/; s/3a5f9c2e71d04b88/E060C2396575B022/'
 "$W" cert issue -r "$T/rec.json" --approver-key certs/test-only/test-only-approver.key \
 	--passphrase-file certs/test-only/passphrase.txt --trust certs/test-only/trust -o "$T/roster.pdf" 2>/dev/null ||
 	{ echo "FAIL: cert issue with the test-only approver" >&2; exit 1; }
-FUZZ_DIR=$T/run tests/fuzz/fuzz_pdf.sh "${FUZZ_SECONDS:-8}" "$T/seed.pdf" "$T/roster.pdf" "$T/empty.pdf" >"$T/log" 2>&1
+FUZZ_DIR=$T/run tests/fuzz/fuzz_pdf.sh "${FUZZ_SECONDS:-5}" "$T/seed.pdf" "$T/roster.pdf" "$T/empty.pdf" >"$T/log" 2>&1
 rc=$?
 if [ ! -x "$T/run/fuzz_pdf" ]; then
 	tail -20 "$T/log" >&2
