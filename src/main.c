@@ -31,6 +31,8 @@ static const struct command commands[] = {
 	{ "caps", cmd_caps, 0, N_("show what a drive's firmware can erase and which methods are usable") },
 	{ "drive-erase", cmd_drive_erase, CMD_DESTRUCTIVE, N_("erase a drive with its firmware (NVMe, ATA, SCSI) and verify by read-back") },
 	{ "version", cmd_version, 0, N_("print the version (--json for tools)") },
+	{ "cert", cmd_cert, 0, N_("issue a signed disposal certificate PDF, show its record") },
+	{ "verify", cmd_verify, 0, N_("check a disposal certificate PDF") },
 	{ "key", cmd_key, 0, N_("make signing keys, sign and verify documents") },
 	{ "trust", cmd_trust, 0, N_("the trust roster: who may sign what") },
 	{ "ledger", cmd_ledger, 0, N_("the asset ledger and its change history") },

@@ -51,6 +51,8 @@ int usage_error(const char *cmd, const char *fmt, ...) _printf_(2, 3);
 
 /* Commands, one per file in src/cli/. */
 int cmd_list(int argc, char **argv);
+int cmd_cert(int argc, char **argv);
+int cmd_verify(int argc, char **argv);
 int cmd_key(int argc, char **argv);
 int cmd_trust(int argc, char **argv);
 int cmd_ledger(int argc, char **argv);
