@@ -468,6 +468,28 @@ static void page_one(struct ctx *c)
 	}
 }
 
+/* Bilingual labels for the keys page 2 knows; others are shown as they are. */
+static const char *label_of(const char *k)
+{
+	static const char *const labels[][2] = {
+		{ "model", "型番  Model" }, { "serial", "シリアル番号  Serial" },
+		{ "firmware", "ファームウェア  Firmware" }, { "logical_sector", "論理セクタ  Logical sector" },
+		{ "physical_sector", "物理セクタ  Physical sector" }, { "rotation_rate", "回転数  Rotation rate" },
+		{ "ata_version", "ATA 規格  ATA version" }, { "health", "健全性  Health" },
+		{ "power_on_hours", "通電時間  Power-on hours" }, { "power_cycles", "電源投入回数  Power cycles" },
+		{ "temperature_c", "温度 (℃)  Temperature" }, { "reallocated_sectors", "代替処理済セクタ  Reallocated" },
+		{ "pending_sectors", "代替保留セクタ  Pending" }, { "offline_uncorrectable", "訂正不能セクタ  Uncorrectable" },
+		{ "percentage_used", "使用率 (%)  Percentage used" }, { "available_spare", "予備領域 (%)  Available spare" },
+		{ "media_errors", "メディアエラー  Media errors" }, { "unsafe_shutdowns", "異常電源断  Unsafe shutdowns" },
+		{ "smartctl_version", "smartctl" },
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(labels); i++)
+		if (streq(labels[i][0], k))
+			return labels[i][1];
+	return k;
+}
+
 static void kv(struct ctx *c, float x, float *y, float w, const char *k, const json_t *v)
 {
 	char buf[200];
@@ -482,7 +504,7 @@ static void kv(struct ctx *c, float x, float *y, float w, const char *k, const j
 		snprintf(buf, sizeof(buf), "%g", json_real_value(v));
 	else
 		return;
-	text(c, x + 4, *y + 12, 7.5f, GREY, k, 150);
+	text(c, x + 4, *y + 12, 7.5f, GREY, label_of(k), 150);
 	text(c, x + 160, *y + 12, 8.5f, INK, buf, w - 164);
 	hline(c, x, x + w, *y + 17, RULE, 0.4f);
 	*y += 17;
