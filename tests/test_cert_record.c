@@ -2,6 +2,7 @@
  * JSON round trip, hash, era dates, station identity from a DMI tree. */
 #include <errno.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "helpers.h"
 #include "wipecert/canon.h"
@@ -164,6 +165,64 @@ static void test_station(void **state)
 	test_rmtree(d);
 }
 
+static json_t *load_json(const char *name)
+{
+	_cleanup_free_ char *p = test_fixture(name);
+	json_error_t e;
+	json_t *j = json_load_file(p, 0, &e);
+
+	assert_non_null(j);
+	return j;
+}
+
+static void test_smart(void **state)
+{
+	json_t *s = NULL, *j;
+	_cleanup_free_ char *c = NULL, *d = test_mkdtemp(), *fake = NULL, *fx = test_fixture("cert-smartctl-ata.json");
+	char script[512];
+	size_t len;
+
+	(void)state;
+	j = load_json("cert-smartctl-ata.json");
+	assert_int_equal(cert_smart_summary(j, &s), 0);
+	assert_int_equal(canon_json(s, &c, &len), 0);
+	assert_string_equal(c, "{\"health\":\"PASSED\",\"offline_uncorrectable\":0,\"pending_sectors\":0,"
+			    "\"power_cycles\":1432,\"power_on_hours\":18234,\"reallocated_sectors\":8,"
+			    "\"smartctl_version\":\"7.3\",\"temperature_c\":31}");
+	json_decref(s);
+	json_decref(j);
+	free(c);
+	c = NULL;
+	j = load_json("cert-smartctl-nvme.json");
+	assert_int_equal(cert_smart_summary(j, &s), 0);
+	assert_string_equal(json_string_value(json_object_get(s, "health")), "FAILED");
+	assert_int_equal(json_integer_value(json_object_get(s, "media_errors")), 3);
+	assert_int_equal(json_integer_value(json_object_get(s, "percentage_used")), 7);
+	assert_int_equal(json_integer_value(json_object_get(s, "power_on_hours")), 4377);
+	assert_null(json_object_get(s, "reallocated_sectors"));
+	json_decref(s);
+	json_decref(j);
+	j = load_json("cert-smartctl-nodata.json");
+	assert_int_equal(cert_smart_summary(j, &s), -ENODATA);
+	json_decref(j);
+	j = json_pack("{s:i}", "x", 1);
+	assert_int_equal(cert_smart_summary(j, &s), -EINVAL);
+	json_decref(j);
+
+	/* collect: a stand-in smartctl that checks it was asked to read only */
+	snprintf(script, sizeof(script),
+		 "#!/bin/sh\n[ \"$1 $2 $3 $4\" = \"--json -a -- /dev/sdz\" ] || exit 9\ncat '%s'\nexit 4\n", fx);
+	fake = test_write_file(d, "smartctl", script, strlen(script));
+	assert_int_equal(chmod(fake, 0755), 0);
+	s = NULL;
+	assert_int_equal(cert_smart_collect(fake, "/dev/sdz", &s), 0);
+	assert_int_equal(json_integer_value(json_object_get(s, "power_on_hours")), 18234);
+	json_decref(s);
+	assert_int_equal(cert_smart_collect(fake, "/dev/other", &s), -ENODATA);
+	assert_int_equal(cert_smart_collect("/nonexistent/smartctl", "/dev/sdz", &s), -ENOENT);
+	test_rmtree(d);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -171,6 +230,7 @@ int main(void)
 		cmocka_unit_test(test_rejects),
 		cmocka_unit_test(test_era),
 		cmocka_unit_test(test_station),
+		cmocka_unit_test(test_smart),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

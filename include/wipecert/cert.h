@@ -128,6 +128,17 @@ int cert_record_hash(const struct cert_record *r, char ret[65]);
  * and gethostname(); missing or unreadable attributes stay NULL. */
 int cert_station_probe(struct cert_record *r, const char *dmi_dir);
 
+/* The "smart" object of page 2 from `smartctl --json -a` output: health,
+ * power_on_hours, power_cycles, temperature_c, reallocated/pending/offline
+ * sector counts (ATA), percentage_used, available_spare, media_errors,
+ * unsafe_shutdowns (NVMe), smartctl_version; what is not reported is left
+ * out. -ENODATA when smartctl found no SMART data, -EINVAL when it is not
+ * smartctl's JSON. */
+int cert_smart_summary(const json_t *smartctl_json, json_t **ret);
+/* Run `smartctl --json -a -- devpath` (smartctl: NULL for the one on PATH;
+ * it only reads) and summarise. -ENOENT when smartctl is not installed. */
+int cert_smart_collect(const char *smartctl, const char *devpath, json_t **ret);
+
 /* "令和8年11月23日" for a date "YYYY-MM-DD..." (the Japanese era form;
  * 平成 before 2019-05-01, 元年 for the first year). */
 int cert_japanese_era_date(const char *iso, char *buf, size_t len);

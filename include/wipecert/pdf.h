@@ -56,6 +56,12 @@ int cert_qr_payload(const struct cert_record *r, const char *approver_sig, char 
 int cert_pdf_render(const struct cert_record *r, const struct cert_pdf_opts *o,
 		    uint8_t **ret, size_t *ret_len, const char **ret_err);
 
+/* One summary PDF for the disks of a session on a wipe station (host): a
+ * table of certificate ID, asset, model and serial, method and result.
+ * Unsigned: each certificate carries its own signature. */
+int cert_pdf_render_summary(const struct cert_record *const *recs, size_t n, const char *host,
+			    const char *font_path, uint8_t **ret, size_t *ret_len, const char **ret_err);
+
 struct cert_signer {
 	EVP_PKEY *key;             /* ECDSA P-256 (or RSA) */
 	X509 *cert;

@@ -4,3 +4,4 @@ LIB_OBJS += src/cert/render.o
 LIB_OBJS += src/cert/pdfparse.o
 LIB_OBJS += src/cert/sign.o
 LIB_OBJS += src/cert/verify.o
+LIB_OBJS += src/cert/smart.o

@@ -31,6 +31,11 @@ struct ctx {
 	HPDF_Font font;
 	hb_set_t *collect;      /* first pass: the characters used */
 	const struct cert_record *r;
+	const struct cert_record *const *recs; /* the session summary */
+	size_t n_recs;
+	const char *host;
+	int (*layout)(struct ctx *c);
+	bool sig_field;
 	const char *hash;
 	const char *qr;
 	HPDF_Image logo;
@@ -463,6 +468,28 @@ static void page_one(struct ctx *c)
 	}
 }
 
+/* Bilingual labels for the keys page 2 knows; others are shown as they are. */
+static const char *label_of(const char *k)
+{
+	static const char *const labels[][2] = {
+		{ "model", "型番  Model" }, { "serial", "シリアル番号  Serial" },
+		{ "firmware", "ファームウェア  Firmware" }, { "logical_sector", "論理セクタ  Logical sector" },
+		{ "physical_sector", "物理セクタ  Physical sector" }, { "rotation_rate", "回転数  Rotation rate" },
+		{ "ata_version", "ATA 規格  ATA version" }, { "health", "健全性  Health" },
+		{ "power_on_hours", "通電時間  Power-on hours" }, { "power_cycles", "電源投入回数  Power cycles" },
+		{ "temperature_c", "温度 (℃)  Temperature" }, { "reallocated_sectors", "代替処理済セクタ  Reallocated" },
+		{ "pending_sectors", "代替保留セクタ  Pending" }, { "offline_uncorrectable", "訂正不能セクタ  Uncorrectable" },
+		{ "percentage_used", "使用率 (%)  Percentage used" }, { "available_spare", "予備領域 (%)  Available spare" },
+		{ "media_errors", "メディアエラー  Media errors" }, { "unsafe_shutdowns", "異常電源断  Unsafe shutdowns" },
+		{ "smartctl_version", "smartctl" },
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(labels); i++)
+		if (streq(labels[i][0], k))
+			return labels[i][1];
+	return k;
+}
+
 static void kv(struct ctx *c, float x, float *y, float w, const char *k, const json_t *v)
 {
 	char buf[200];
@@ -477,7 +504,7 @@ static void kv(struct ctx *c, float x, float *y, float w, const char *k, const j
 		snprintf(buf, sizeof(buf), "%g", json_real_value(v));
 	else
 		return;
-	text(c, x + 4, *y + 12, 7.5f, GREY, k, 150);
+	text(c, x + 4, *y + 12, 7.5f, GREY, label_of(k), 150);
 	text(c, x + 160, *y + 12, 8.5f, INK, buf, w - 164);
 	hline(c, x, x + w, *y + 17, RULE, 0.4f);
 	*y += 17;
@@ -571,6 +598,77 @@ static int layout(struct ctx *c)
 		HPDF_Page_SetSize(c->page, HPDF_PAGE_SIZE_A4, HPDF_PAGE_PORTRAIT);
 	}
 	page_two(c);
+	return 0;
+}
+
+#define SUMMARY_ROWS 26
+
+static void summary_page(struct ctx *c, size_t first, int pages)
+{
+	const float W = PAGE_W - 2 * MARGIN;
+	static const float cx[] = { 0, 22, 118, 212, 372, 438 };
+	static const char *const ja[] = { "#", "証明書番号", "資産番号", "型番・シリアル番号", "消去方式", "結果" };
+	static const char *const en[] = { "", "Certificate No.", "Asset ID", "Model, serial number", "Method", "Result" };
+	size_t ok = 0;
+	char buf[200];
+	float y;
+
+	for (size_t i = 0; i < c->n_recs; i++)
+		ok += streq(c->recs[i]->result, "erased_and_verified");
+	text_bold(c, MARGIN, 48, 13, NAVY, c->recs[0]->organisation);
+	text(c, MARGIN, 62, 8, GREY, c->recs[0]->organisation_unit, 300);
+	text_right(c, PAGE_W - MARGIN, 44, 7, GREY, "作業端末  Wipe station");
+	text_right(c, PAGE_W - MARGIN, 58, 11, INK, c->host ? c->host : "—");
+	hline(c, MARGIN, PAGE_W - MARGIN, 72, NAVY, 1.6f);
+	text_center(c, PAGE_W / 2, 100, 19, NAVY, "データ消去作業報告書", true);
+	text_center(c, PAGE_W / 2, 117, 11, NAVY, "Sanitization session report", false);
+	snprintf(buf, sizeof(buf), "%zu台  %zu disks:  消去・検証済み %zu  erased and verified,  失敗 %zu  failed",
+		 c->n_recs, c->n_recs, ok, c->n_recs - ok);
+	text_center(c, PAGE_W / 2, 136, 9, ok == c->n_recs ? GREEN : RED, buf, false);
+	y = 148;
+	rect(c, MARGIN, y, W, 22, &SHADE, NULL);
+	for (size_t i = 0; i < ARRAY_SIZE(cx); i++) {
+		text(c, MARGIN + 5 + cx[i], y + 10, 7.5f, NAVY, ja[i], 0);
+		text(c, MARGIN + 5 + cx[i], y + 18.5f, 6, GREY, en[i], 0);
+	}
+	y += 22;
+	for (size_t i = first; i < c->n_recs && i < first + SUMMARY_ROWS; i++) {
+		const struct cert_record *r = c->recs[i];
+		bool good = streq(r->result, "erased_and_verified");
+
+		snprintf(buf, sizeof(buf), "%zu", i + 1);
+		text(c, MARGIN + 5 + cx[0], y + 13, 8, GREY, buf, 0);
+		text(c, MARGIN + 5 + cx[1], y + 13, 8, INK, r->certificate_id, cx[2] - cx[1] - 6);
+		text(c, MARGIN + 5 + cx[2], y + 13, 8, INK, r->asset_id, cx[3] - cx[2] - 6);
+		text(c, MARGIN + 5 + cx[3], y + 10, 7.5f, INK, r->model, cx[4] - cx[3] - 6);
+		text(c, MARGIN + 5 + cx[3], y + 19, 7, GREY, r->serial, cx[4] - cx[3] - 6);
+		text(c, MARGIN + 5 + cx[4], y + 13, 7.5f, INK, r->method, cx[5] - cx[4] - 6);
+		text(c, MARGIN + 5 + cx[5], y + 13, 8, good ? GREEN : RED, good ? "消去・検証済み OK" : "失敗 FAILED", 0);
+		hline(c, MARGIN, MARGIN + W, y + 23, RULE, 0.4f);
+		y += 23;
+	}
+	text(c, MARGIN, PAGE_H - 22, 6.5f, GREY,
+	     "各ディスクの証明書は個別に電子署名されています。Each disk's certificate is signed on its own; this report is a summary.",
+	     PAGE_W - 2 * MARGIN - 40);
+	snprintf(buf, sizeof(buf), "%d / %d", c->page_no, pages);
+	text_right(c, PAGE_W - MARGIN, PAGE_H - 22, 7, GREY, buf);
+	hline(c, MARGIN, PAGE_W - MARGIN, PAGE_H - 34, RULE, 0.6f);
+}
+
+static int summary_layout(struct ctx *c)
+{
+	int pages = (int)((c->n_recs + SUMMARY_ROWS - 1) / SUMMARY_ROWS);
+
+	for (int p = 0; p < pages; p++) {
+		c->page_no = p + 1;
+		if (!c->collect) {
+			c->page = HPDF_AddPage(c->pdf);
+			if (!c->page)
+				return -ENOMEM;
+			HPDF_Page_SetSize(c->page, HPDF_PAGE_SIZE_A4, HPDF_PAGE_PORTRAIT);
+		}
+		summary_page(c, (size_t)p * SUMMARY_ROWS, pages);
+	}
 	return 0;
 }
 
@@ -809,15 +907,17 @@ static int draw_and_save(struct ctx *c, const char *fontpath, const char *logo,
 		((HPDF_Dict)c->logo)->filter = HPDF_STREAM_FILTER_FLATE_DECODE;
 	}
 	c->step = "cannot draw the certificate";
-	HPDF_SetInfoAttr(c->pdf, HPDF_INFO_TITLE, "データ消去証明書 Certificate of Data Sanitization");
-	HPDF_SetInfoAttr(c->pdf, HPDF_INFO_SUBJECT, c->r->certificate_id);
+	HPDF_SetInfoAttr(c->pdf, HPDF_INFO_TITLE, c->sig_field ? "データ消去証明書 Certificate of Data Sanitization" :
+			 "データ消去作業報告書 Sanitization session report");
+	if (c->sig_field)
+		HPDF_SetInfoAttr(c->pdf, HPDF_INFO_SUBJECT, c->r->certificate_id);
 	HPDF_SetInfoAttr(c->pdf, HPDF_INFO_AUTHOR, c->r->organisation);
 	HPDF_SetInfoAttr(c->pdf, HPDF_INFO_CREATOR, "wipecert " WIPECERT_VERSION);
-	if (layout(c) < 0)
+	if (c->layout(c) < 0)
 		return -ENOMEM;
 	c->step = "cannot add the attachments";
-	if (add_attachments(c->pdf, att, n_att) < 0 ||
-	    add_signature_field(c->pdf, HPDF_GetPageByIndex(c->pdf, 0)) < 0)
+	if ((n_att && add_attachments(c->pdf, att, n_att) < 0) ||
+	    (c->sig_field && add_signature_field(c->pdf, HPDF_GetPageByIndex(c->pdf, 0)) < 0))
 		return -ENOMEM;
 	c->step = "cannot save the PDF";
 	HPDF_SaveToStream(c->pdf);
@@ -838,7 +938,7 @@ int cert_pdf_render(const struct cert_record *r, const struct cert_pdf_opts *o,
 		    uint8_t **ret, size_t *ret_len, const char **ret_err)
 {
 	static const struct cert_pdf_opts none = { 0 };
-	struct ctx c = { .r = r, .step = "cannot build the record" };
+	struct ctx c = { .r = r, .layout = layout, .sig_field = true, .step = "cannot build the record" };
 	_cleanup_free_ char *canon = NULL, *qr = NULL;
 	_cleanup_free_ struct cert_attachment *att = NULL;
 	char hash[65], fontpath[64];
@@ -877,6 +977,44 @@ int cert_pdf_render(const struct cert_record *r, const struct cert_pdf_opts *o,
 	snprintf(fontpath, sizeof(fontpath), "/proc/self/fd/%d", fontfd);
 	/* pass 2: draw */
 	k = draw_and_save(&c, fontpath, o->logo_png, att, o->n_attachments + 1);
+	if (k >= 0) {
+		*ret = TAKE_PTR(c.out);
+		*ret_len = c.out_len;
+	}
+out:
+	if (k < 0 && ret_err)
+		*ret_err = c.step;
+	free(c.out);
+	if (c.pdf)
+		HPDF_Free(c.pdf);
+	hb_set_destroy(c.chars);
+	if (fontfd >= 0)
+		close(fontfd);
+	return k < 0 ? k : 0;
+}
+
+int cert_pdf_render_summary(const struct cert_record *const *recs, size_t n, const char *host,
+			    const char *font_path, uint8_t **ret, size_t *ret_len, const char **ret_err)
+{
+	struct ctx c = { .r = n ? recs[0] : NULL, .recs = recs, .n_recs = n, .host = host,
+			 .layout = summary_layout, .step = "no certificates" };
+	char fontpath[64];
+	size_t font_size;
+	int fontfd = -1, k = -EINVAL;
+
+	if (n == 0 || n > 10000)
+		goto out;
+	c.chars = c.collect = hb_set_create();
+	for (uint32_t ch = 0x20; ch < 0x7f; ch++)
+		hb_set_add(c.chars, ch);
+	summary_layout(&c);
+	c.collect = NULL;
+	c.step = "cannot subset the font";
+	fontfd = k = subset_font(font_path ? font_path : CERT_DEFAULT_FONT, c.chars, &font_size);
+	if (k < 0)
+		goto out;
+	snprintf(fontpath, sizeof(fontpath), "/proc/self/fd/%d", fontfd);
+	k = draw_and_save(&c, fontpath, NULL, NULL, 0);
 	if (k >= 0) {
 		*ret = TAKE_PTR(c.out);
 		*ret_len = c.out_len;

@@ -395,12 +395,106 @@ out:
 	return ret;
 }
 
+static int cert_report(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "output", required_argument, NULL, 'o' },
+		{ "host", required_argument, NULL, 'H' },
+		{ "font", required_argument, NULL, 'F' },
+		{ "force", no_argument, NULL, 'f' },
+		{ "help", no_argument, NULL, 'h' },
+		{}
+	};
+	const char *out = NULL, *host = NULL, *font = NULL, *err = NULL;
+	struct cert_record **recs = NULL;
+	size_t n = 0, pdf_len;
+	uint8_t *pdf = NULL;
+	bool force = false;
+	char hostname[256];
+	int c, k, ret = EXIT_FAIL;
+
+	while ((c = getopt_long(argc, argv, "o:fh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'o': out = optarg; break;
+		case 'H': host = optarg; break;
+		case 'F': font = optarg; break;
+		case 'f': force = true; break;
+		case 'h':
+			printf("Usage: %s cert report -o SUMMARY.pdf [--host NAME] [--force] CERT.pdf...\n\n"
+			       "Write one summary PDF for the disks of a session on this wipe station:\n"
+			       "certificate ID, asset, model and serial, method and result of each.\n"
+			       "The certificates are read, not verified (use 'verify'); the summary is\n"
+			       "not signed: each certificate is.\n\n"
+			       "Exit status: 0 written, 1 failed, 2 usage error, 3 the output exists.\n", program_name);
+			return EXIT_OK;
+		default: return usage_error("cert report", "bad option");
+		}
+	}
+	if (!out || optind >= argc)
+		return usage_error("cert report", "give -o SUMMARY.pdf and at least one certificate");
+	if (!force && access(out, F_OK) == 0) {
+		log_error("%s: exists (use --force to replace it)", out);
+		return EXIT_REFUSED;
+	}
+	if (!host && gethostname(hostname, sizeof(hostname)) == 0) {
+		hostname[sizeof(hostname) - 1] = '\0';
+		host = hostname;
+	}
+	recs = calloc((size_t)(argc - optind), sizeof(*recs));
+	if (!recs)
+		return EXIT_FAIL;
+	for (int i = optind; i < argc; i++) {
+		uint8_t *buf = NULL, *rec = NULL;
+		size_t len, rec_len;
+		struct stat st;
+
+		if (stat(argv[i], &st) == 0 && st.st_size > (off_t)CERT_PDF_MAX_SIZE) {
+			log_error("%s: file larger than %u MiB", argv[i], CERT_PDF_MAX_SIZE >> 20);
+			goto out;
+		}
+		k = read_full_file(argv[i], &buf, &len);
+		if (k >= 0)
+			k = cert_pdf_attachment(buf, len, CERT_RECORD_NAME, &rec, &rec_len);
+		free(buf);
+		if (k < 0) {
+			log_error_errno(k, "%s: no readable certificate record", argv[i]);
+			goto out;
+		}
+		k = cert_record_parse((char *)rec, rec_len, &recs[n], &err);
+		free(rec);
+		if (k < 0) {
+			log_error("%s: %s", argv[i], err);
+			goto out;
+		}
+		n++;
+	}
+	k = cert_pdf_render_summary((const struct cert_record *const *)recs, n, host, font, &pdf, &pdf_len, &err);
+	if (k < 0) {
+		log_error_errno(k, "%s: %s", out, err);
+		goto out;
+	}
+	k = write_file_atomic(out, pdf, pdf_len, 0644, !force);
+	if (k < 0) {
+		log_error_errno(k, "%s: cannot write", out);
+		goto out;
+	}
+	log_info("%s: summary of %zu certificates written", out, n);
+	ret = EXIT_OK;
+out:
+	for (size_t i = 0; i < n; i++)
+		cert_record_free(recs[i]);
+	free(recs);
+	free(pdf);
+	return ret;
+}
+
 int cmd_cert(int argc, char **argv)
 {
 	if (argc < 2 || streq(argv[1], "--help") || streq(argv[1], "-h")) {
-		printf("Usage: %s cert <issue|show> ...\n\n"
+		printf("Usage: %s cert <issue|show|report> ...\n\n"
 		       "  issue   render and sign a certificate from a record\n"
-		       "  show    print the record a certificate carries\n\n"
+		       "  show    print the record a certificate carries\n"
+		       "  report  one summary PDF for the certificates of a session\n\n"
 		       "Run '%s cert <verb> --help' for options; 'verify' checks a certificate.\n",
 		       program_name, program_name);
 		return argc < 2 ? EXIT_USAGE : EXIT_OK;
@@ -409,5 +503,7 @@ int cmd_cert(int argc, char **argv)
 		return cert_issue(argc - 1, argv + 1);
 	if (streq(argv[1], "show"))
 		return cert_show(argc - 1, argv + 1);
+	if (streq(argv[1], "report"))
+		return cert_report(argc - 1, argv + 1);
 	return usage_error("cert", "unknown verb '%s'", argv[1]);
 }

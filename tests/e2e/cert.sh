@@ -81,4 +81,22 @@ hash=$("$W" verify --json --ca "$T/pki/ca.pem" "$C" | sed -n 's/.*"record_sha256
 issue "$T/cades.pdf" --cades || fail "issue --cades"
 pdfsig -nssdir "sql:$T/nss" "$T/cades.pdf" 2>&1 | grep -q "Signature is Valid" || fail "pdfsig cades"
 "$W" verify --ca "$T/pki/ca.pem" "$T/cades.pdf" >/dev/null || fail "verify cades"
+# a certificate of a failed wipe says so, in red, and still verifies
+sed 's/"result": "erased_and_verified"/"result": "failed"/; s/"result": "pass"/"result": "fail"/; s/WC-2026-000123/WC-2026-000200/' \
+	"$REC" >"$T/failed.json"
+"$W" cert issue --record "$T/failed.json" --key "$T/pki/ap.key" --cert "$T/pki/ap.pem" -o "$T/failed.pdf" 2>/dev/null ||
+	fail "issue failed-wipe certificate"
+pdftotext "$T/failed.pdf" - | grep -q "消去失敗 FAILED" || fail "failed certificate lacks the FAILED banner"
+"$W" verify --ca "$T/pki/ca.pem" "$T/failed.pdf" >/dev/null 2>&1 || fail "failed-wipe certificate does not verify"
+
+# the session summary of the station
+"$W" cert report -o "$T/summary.pdf" --host wipe-station-01 "$C" "$T/failed.pdf" 2>/dev/null || fail "cert report"
+qpdf --check "$T/summary.pdf" >/dev/null 2>&1 || fail "qpdf --check summary"
+sum=$(pdftotext "$T/summary.pdf" - 2>&1)
+for want in データ消去作業報告書 WC-2026-000123 WC-2026-000200 ZN1ABC23 wipe-station-01 "失敗 1 failed"; do
+	grep -qF "$want" <<<"$sum" || fail "summary lacks '$want'"
+done
+"$W" cert report -o "$T/summary.pdf" "$C" 2>/dev/null
+[ $? -eq 3 ] || fail "report overwrote its output"
+"$W" cert report -o "$T/s2.pdf" "$REC" 2>/dev/null && fail "report accepted a non-PDF"
 echo "cert e2e: ok ($size bytes)"
