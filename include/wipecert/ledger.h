@@ -149,6 +149,12 @@ int ledger_asset_find_identity(struct ledger *l, const char *serial, const char 
 int ledger_asset_update(struct ledger *l, const struct ledger_asset *a, const char *actor,
 			const char *reason, uint64_t *ret_seq);
 
+/* Append a "note" event that changes no field: something happened to the
+ * asset (a wipe that did not change its status, a rejected record) that
+ * its history must say. -ENOENT if there is no such asset. */
+int ledger_asset_note(struct ledger *l, const char *asset_id, const char *actor, const char *reason,
+		      uint64_t *ret_seq);
+
 struct ledger_filter {
 	const char *status;      /* status name, or NULL */
 	const char *department;  /* exact, or NULL */

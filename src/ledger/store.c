@@ -816,6 +816,34 @@ fail:
 	return r;
 }
 
+int ledger_asset_note(struct ledger *l, const char *asset_id, const char *actor, const char *reason,
+		      uint64_t *ret_seq)
+{
+	struct ledger_asset a = {};
+	uint64_t seq = 0;
+	int r;
+
+	if (!reason || !*reason)
+		return -EINVAL;
+	r = ledger_tx_begin(l);
+	if (r < 0)
+		return r;
+	r = get_tx(l, asset_id, &a);
+	if (r >= 0)
+		r = append_event(l, &a, "note", NULL, actor, reason, &seq);
+	ledger_asset_clear(&a);
+	if (r < 0) {
+		ledger_tx_rollback(l);
+		return r;
+	}
+	r = ledger_tx_commit(l);
+	if (r < 0)
+		return r;
+	if (ret_seq)
+		*ret_seq = seq;
+	return 0;
+}
+
 int ledger_asset_list(struct ledger *l, const struct ledger_filter *f,
 		      int (*cb)(const struct ledger_asset *a, void *userdata), void *userdata)
 {
