@@ -30,12 +30,18 @@ static const struct command commands[] = {
 	{ "resume", cmd_resume, CMD_DESTRUCTIVE, N_("continue an interrupted wipe from its checkpoint") },
 	{ "caps", cmd_caps, 0, N_("show what a drive's firmware can erase and which methods are usable") },
 	{ "drive-erase", cmd_drive_erase, CMD_DESTRUCTIVE, N_("erase a drive with its firmware (NVMe, ATA, SCSI) and verify by read-back") },
-	{ "version", cmd_version, 0, N_("print the version (--json for tools)") },
 	{ "cert", cmd_cert, 0, N_("issue a signed disposal certificate PDF, show its record") },
 	{ "verify", cmd_verify, 0, N_("check a disposal certificate PDF") },
 	{ "key", cmd_key, 0, N_("make signing keys, sign and verify documents") },
 	{ "trust", cmd_trust, 0, N_("the trust roster: who may sign what") },
 	{ "ledger", cmd_ledger, 0, N_("the asset ledger and its change history") },
+	{ "seal", cmd_seal, 0, N_("sign a finished wipe as the technician (the wipe record)") },
+	{ "pending", cmd_pending, 0, N_("list wipe records awaiting approval") },
+	{ "approve", cmd_approve, 0, N_("approve a wipe record and issue the signed certificate") },
+	{ "reject", cmd_reject, 0, N_("refuse a wipe record, with the reason") },
+	{ "export-record", cmd_export_record, 0, N_("write a wipe record for approval on another machine") },
+	{ "import-record", cmd_import_record, 0, N_("take in a wipe record exported by a wipe station") },
+	{ "version", cmd_version, 0, N_("print the version (--json for tools)") },
 };
 
 static void print_usage(FILE *f)

@@ -100,6 +100,19 @@ static json_t *local_time(const char *utc)
 	return json_string(buf);
 }
 
+/* The importance class of the asset in a wipe record: 1-3, 0 if none. */
+static uint64_t asset_class(json_t *asset)
+{
+	json_t *v = json_object_get(asset, "importance");
+	uint64_t n = 0;
+
+	if (json_is_integer(v))
+		return json_integer_value(v) >= 1 && json_integer_value(v) <= POLICY_CLASSES ? (uint64_t)json_integer_value(v) : 0;
+	if (json_is_string(v) && parse_u64(json_string_value(v), &n) == 0 && n >= 1 && n <= POLICY_CLASSES)
+		return n;
+	return 0;
+}
+
 static const char *media_type(const char *transport, const char *asset_type)
 {
 	if (asset_type && *asset_type)
@@ -188,7 +201,7 @@ static int build_certificate(const struct flow_ctx *c, const struct policy *pol,
 	snprintf(cid, sizeof(cid), "WC-%.4s%.2s%.2s-%.12s", now, now + 5, now + 8, s->rec_sha256);
 	parse_time(jstr(job, "started") ?: "", &t0);
 	parse_time(jstr(job, "ended") ?: "", &t1);
-	parse_u64(jstr(asset, "importance") ?: "", &class_n);
+	class_n = asset_class(asset);
 	trust_seckey_pubkey(approver, &pk);
 	trust_keyid_string(pk.keyid, id);
 
@@ -318,7 +331,7 @@ int flow_approve(const struct flow_ctx *c, const char *id, const struct trust_se
 		goto out;
 	}
 	/* the policy: the role that approves this class, and the method */
-	parse_u64(jstr(json_object_get(s.rec, "asset"), "importance") ?: "", &class_n);
+	class_n = asset_class(json_object_get(s.rec, "asset"));
 	if (class_n >= 1 && class_n <= POLICY_CLASSES) {
 		const struct policy_class *pc = &pol->cls[class_n - 1];
 		const char *role = trust_role_to_string(trust_seckey_role(approver));

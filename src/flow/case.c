@@ -118,8 +118,10 @@ int flow_check_before_wipe(const struct flow_ctx *c, const char *asset_id, const
 		goto out;
 	}
 	r = ledger_identity_check(&a, serial, wwn, &why);
-	if (r == LEDGER_IDENTITY_NONE_ON_RECORD && image_file && !serial && !wwn) {
-		/* an image file has no identity of its own; its asset has none either */
+	if ((r == LEDGER_IDENTITY_NONE_ON_RECORD || r == LEDGER_IDENTITY_DEVICE_UNKNOWN) && image_file &&
+	    !serial && !wwn) {
+		/* an image file reports no identity of its own: the operator's
+		 * choice of asset is all there is (the record says "file") */
 		r = 0;
 	} else if (r != LEDGER_IDENTITY_MATCH) {
 		r = flow_fail(err, -EPERM, "asset %s: %s", asset_id, why ? why : "identity does not match");
@@ -256,7 +258,8 @@ int flow_seal(const struct flow_ctx *c, const char *job_id, const char *asset_id
 		}
 		r = ledger_identity_check(&a, j->serial, j->wwn, &reason);
 		if (r != LEDGER_IDENTITY_MATCH &&
-		    !(r == LEDGER_IDENTITY_NONE_ON_RECORD && j->transport && streq(j->transport, "file"))) {
+		    !((r == LEDGER_IDENTITY_NONE_ON_RECORD || r == LEDGER_IDENTITY_DEVICE_UNKNOWN) &&
+		      j->transport && streq(j->transport, "file") && !j->serial && !j->wwn)) {
 			r = flow_fail(err, -EPERM, "job %s was not run on asset %s: %s", job_id, asset_id,
 				      reason ? reason : "identity does not match");
 			goto out;
