@@ -9,6 +9,7 @@ build=(build-essential pkg-config gettext locales
 	libsqlite3-dev libjansson-dev libqrencode-dev libssl-dev
 	libnvme-dev libjson-c-dev libsgutils2-dev liburing-dev libharfbuzz-dev
 	fonts-ipaexfont)
+build+=(libicu-dev)  # trust: Unicode NFC for canonical JSON
 # independent tools the tests use to check what wipecert hands out
 check=(sqlite3 qpdf poppler-utils minisign zbar-tools libnss3-tools openssl
 	e2fsprogs dosfstools fdisk util-linux coreutils

@@ -51,7 +51,32 @@ int usage_error(const char *cmd, const char *fmt, ...) _printf_(2, 3);
 
 /* Commands, one per file in src/cli/. */
 int cmd_list(int argc, char **argv);
+int cmd_cert(int argc, char **argv);
+int cmd_verify(int argc, char **argv);
+int cmd_key(int argc, char **argv);
+int cmd_trust(int argc, char **argv);
+int cmd_ledger(int argc, char **argv);
+int cmd_seal(int argc, char **argv);
+int cmd_pending(int argc, char **argv);
+int cmd_approve(int argc, char **argv);
+int cmd_reject(int argc, char **argv);
+int cmd_export_record(int argc, char **argv);
+int cmd_import_record(int argc, char **argv);
+
+/* Passphrase for a secret key (what names it in the prompt): the first line
+ * of file, else asked on the terminal without echo (confirm: twice). *ret is
+ * sodium_malloc'd: release with cli_passphrase_free(). -ENOTTY if there is
+ * no terminal, -EBADE if the two differ, -ENODATA if empty. */
+int cli_read_passphrase(const char *file, const char *what, bool confirm, char **ret, size_t *ret_len);
+void cli_passphrase_free(char *p);
+/* Unlock a secret key file (passphrase as above); prints why on failure. */
+struct trust_seckey;
+int key_load_secret(const char *path, const char *pass_file, struct trust_seckey **ret);
+/* `trust add PUBFILE` with the root key: roster entry (and certificate). */
+int trust_enroll(const char *dir, const char *root_key, const char *root_pass_file, const char *pubfile);
 int cmd_wipe(int argc, char **argv);
 int cmd_resume(int argc, char **argv);
+int cmd_caps(int argc, char **argv);
+int cmd_drive_erase(int argc, char **argv);
 
 #endif

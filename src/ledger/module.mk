@@ -1,1 +1,4 @@
 # objects of the ledger layer, one a line
+LIB_OBJS += src/ledger/asset.o
+LIB_OBJS += src/ledger/store.o
+LIB_OBJS += src/ledger/csv.o

@@ -1,0 +1,287 @@
+/* ledger.h - the asset ledger: the organisation's disk register (情報資産管理簿)
+ * with an append-only, hash-chained change history (変更履歴).
+ *
+ * Its job: keep assets, their history and the checkpoints of running wipes
+ * in one store, and prove on demand that the history was not rewritten.
+ * It must never expose SQL to its callers (a PostgreSQL backend comes later),
+ * never change an asset without appending the event that says so, and never
+ * print or exit: every function returns >= 0 or -errno, ret_ untouched on
+ * failure.
+ */
+#ifndef WIPECERT_LEDGER_H
+#define WIPECERT_LEDGER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <jansson.h>
+
+#define LEDGER_DEFAULT_PATH "/var/lib/wipecert/ledger.db"
+#define LEDGER_SCHEMA_VERSION 1
+#define LEDGER_HASH_HEX 65 /* BLAKE2b-256 in hex plus NUL */
+
+/* The fields of an asset, in the order of CSV export and of the state hash. */
+enum ledger_field {
+	LEDGER_F_ASSET_ID,
+	LEDGER_F_MEDIA_TYPE,
+	LEDGER_F_MANUFACTURER,
+	LEDGER_F_MODEL,
+	LEDGER_F_SERIAL,
+	LEDGER_F_WWN,
+	LEDGER_F_CAPACITY,     /* bytes, decimal */
+	LEDGER_F_DEPARTMENT,   /* owner department 所管課 */
+	LEDGER_F_LOCATION,
+	LEDGER_F_IMPORTANCE,   /* importance class 重要性分類: 1 (most sensitive) .. 3 */
+	LEDGER_F_LEASE,        /* lease / owner */
+	LEDGER_F_NOTES,
+	LEDGER_F_STATUS,
+	LEDGER_F_CERTIFICATE,  /* current certificate ID */
+	_LEDGER_F_MAX,
+};
+
+enum ledger_status {
+	LEDGER_STATUS_IN_SERVICE,
+	LEDGER_STATUS_RETIRED,
+	LEDGER_STATUS_AWAITING_ERASURE,
+	LEDGER_STATUS_ERASED,
+	LEDGER_STATUS_APPROVED,
+	LEDGER_STATUS_DISPOSED,
+	LEDGER_STATUS_HANDED_TO_CONTRACTOR,
+	LEDGER_STATUS_DESTROYED,
+	_LEDGER_STATUS_MAX,
+};
+
+/* One asset: the text form of every field, NULL where empty. Values are
+ * always normalised (trimmed; capacity in bytes; class "1".."3"; a status
+ * name) because ledger_asset_set() is the only way in. */
+struct ledger_asset {
+	char *v[_LEDGER_F_MAX];
+};
+
+/* Field names: the stable JSON / CLI / column name ("department"), and the
+ * English and Japanese CSV headers. NULL for an unknown field. */
+const char *ledger_field_name(enum ledger_field f);
+const char *ledger_field_header(enum ledger_field f, bool japanese);
+/* Map a CSV header or a field name (English or Japanese, see docs/ledger.md)
+ * to a field; -ENOENT if unknown. */
+int ledger_field_from_header(const char *header, enum ledger_field *ret);
+
+const char *ledger_status_name(enum ledger_status s);
+int ledger_status_from_string(const char *s, enum ledger_status *ret);
+
+/* Set a field from text, validating and normalising it: -EINVAL with a bad
+ * class, status, capacity or an empty asset ID. NULL or "" clears it. */
+int ledger_asset_set(struct ledger_asset *a, enum ledger_field f, const char *value);
+const char *ledger_asset_value(const struct ledger_asset *a, enum ledger_field f);
+int ledger_asset_copy(const struct ledger_asset *a, struct ledger_asset *ret);
+void ledger_asset_clear(struct ledger_asset *a);
+/* Fill defaults of a new asset (status in-service) and check it is whole. */
+int ledger_asset_check_new(struct ledger_asset *a);
+/* BLAKE2b-256 over the canonical serialisation of the asset's fields. */
+void ledger_asset_state_hash(const struct ledger_asset *a, char ret_hex[LEDGER_HASH_HEX]);
+
+/* Linking a detected disk to its ledger entry. */
+enum ledger_identity_result {
+	LEDGER_IDENTITY_MATCH = 0,
+	LEDGER_IDENTITY_NONE_ON_RECORD, /* the asset has neither serial nor WWN */
+	LEDGER_IDENTITY_SERIAL_MISMATCH,
+	LEDGER_IDENTITY_WWN_MISMATCH,
+	LEDGER_IDENTITY_DEVICE_UNKNOWN, /* the disk reports nothing to compare */
+};
+/* Compare a disk's serial and WWN (as detected, any may be NULL) with the
+ * asset. Returns LEDGER_IDENTITY_* (>= 0); *ret_reason (malloc'd) says why it
+ * is not a match, e.g. "serial mismatch: ledger has 'S1', disk reports 'S2'".
+ * Serials compare trimmed and case-insensitively; WWNs also without a
+ * "0x"/"naa." prefix. Every identity on record must be matched by the disk. */
+int ledger_identity_check(const struct ledger_asset *a, const char *serial,
+			  const char *wwn, char **ret_reason);
+
+/* What disk detection knows of a disk, as plain strings. */
+struct ledger_detected {
+	const char *media_type;   /* "hdd", "ssd", "nvme", ... */
+	const char *manufacturer;
+	const char *model;
+	const char *serial;
+	const char *wwn;
+	uint64_t capacity;        /* bytes, 0 if unknown */
+};
+
+struct ledger;
+
+enum {
+	LEDGER_OPEN_CREATE = 1 << 0,   /* create the database (and schema) if missing */
+	LEDGER_OPEN_READONLY = 1 << 1,
+};
+
+/* The database path: opt if given, else $WIPECERT_DB, else LEDGER_DEFAULT_PATH. */
+const char *ledger_resolve_path(const char *opt);
+/* Open (and migrate) the ledger. -ENOENT if missing without CREATE,
+ * -EPROTONOSUPPORT if its schema is newer than this program. */
+int ledger_open(const char *path, unsigned flags, struct ledger **ret);
+void ledger_close(struct ledger *l);
+static inline void ledger_closep(struct ledger **l) { ledger_close(*l); }
+#define _cleanup_ledger_ __attribute__((cleanup(ledger_closep)))
+int ledger_schema_version(struct ledger *l);
+
+/* Add a new asset (its "create" event records every field). -EEXIST if
+ * the asset ID is taken. ret_seq (may be NULL) gets the event's number. */
+int ledger_asset_add(struct ledger *l, const struct ledger_asset *a, const char *actor,
+		     const char *reason, uint64_t *ret_seq);
+/* Fill the identity fields of a (media type, manufacturer, model, serial,
+ * WWN, capacity) from a detected disk; the other fields are left alone. */
+int ledger_asset_from_detected(const struct ledger_detected *d, struct ledger_asset *a);
+/* Add an asset built from a detected disk in one step: like
+ * ledger_asset_add(), but -EINVAL if it has neither serial nor WWN (nothing
+ * would tie the entry to the disk) and -EEXIST if another asset already has
+ * its serial or WWN. */
+int ledger_asset_add_detected(struct ledger *l, const struct ledger_asset *a,
+			      const char *actor, const char *reason, uint64_t *ret_seq);
+/* -ENOENT if there is no such asset. */
+int ledger_asset_get(struct ledger *l, const char *asset_id, struct ledger_asset *ret);
+/* Find the asset whose serial or WWN is this disk's; -ENOENT if none. */
+int ledger_asset_find_identity(struct ledger *l, const char *serial, const char *wwn,
+			       struct ledger_asset *ret);
+/* Replace an asset's fields with a's, appending one "update" event with the
+ * difference. Returns 1 if something changed, 0 if a equals what is stored
+ * (no event); -ENOENT if there is no such asset. */
+int ledger_asset_update(struct ledger *l, const struct ledger_asset *a, const char *actor,
+			const char *reason, uint64_t *ret_seq);
+
+/* Append a "note" event that changes no field: something happened to the
+ * asset (a wipe that did not change its status, a rejected record) that
+ * its history must say. -ENOENT if there is no such asset. */
+int ledger_asset_note(struct ledger *l, const char *asset_id, const char *actor, const char *reason,
+		      uint64_t *ret_seq);
+
+struct ledger_filter {
+	const char *status;      /* status name, or NULL */
+	const char *department;  /* exact, or NULL */
+};
+/* Call cb for each asset in asset ID order; a negative cb return stops and
+ * is returned. */
+int ledger_asset_list(struct ledger *l, const struct ledger_filter *f,
+		      int (*cb)(const struct ledger_asset *a, void *userdata), void *userdata);
+
+/* One event of the history, valid during the callback only. */
+struct ledger_event {
+	uint64_t seq;
+	const char *asset_id;
+	const char *kind;        /* "create", "update" */
+	const char *changes;     /* JSON: {"field": [old, new], ...}, null for none */
+	const char *state_hash;  /* hash of the asset after this event */
+	const char *actor;
+	const char *reason;
+	const char *time_utc;    /* 2026-11-23T08:49:00Z */
+	const char *time_local;  /* 2026-11-23T17:49:00+09:00 */
+	const char *prev_hash;
+	const char *hash;
+	const char *key_id;      /* NULL until the trust layer signs events */
+	const uint8_t *signature;
+	size_t signature_len;
+};
+/* Events of one asset (or all, asset_id NULL) in order. */
+int ledger_history(struct ledger *l, const char *asset_id,
+		   int (*cb)(const struct ledger_event *e, void *userdata), void *userdata);
+
+/* For the trust layer: attach the actor's signature over an event's hash,
+ * once. -ENOENT if there is no such event, -EEXIST if it is signed already.
+ * The ledger stores it; checking it is the trust layer's business. */
+int ledger_event_set_signature(struct ledger *l, uint64_t seq, const char *key_id,
+			       const uint8_t *sig, size_t sig_len);
+
+enum ledger_break {
+	LEDGER_BREAK_NONE,
+	LEDGER_BREAK_EDITED,        /* an event's contents do not match its hash */
+	LEDGER_BREAK_LINK,          /* prev_hash does not name the event before */
+	LEDGER_BREAK_MISSING,       /* a gap in the sequence: events deleted */
+	LEDGER_BREAK_HEAD,          /* the last events were cut off */
+	LEDGER_BREAK_ASSET_STATE,   /* an asset differs from what its history says */
+	LEDGER_BREAK_ASSET_UNKNOWN, /* an asset without history, or history without asset */
+	LEDGER_BREAK_ANCHOR,        /* an event recorded elsewhere is gone or different */
+};
+/* A head hash kept outside the ledger (printed by an earlier verify, in an
+ * export, on a certificate): the chain must still hold that event with that
+ * hash, or it was rewritten from there on. */
+struct ledger_anchor {
+	uint64_t seq;
+	char hash[LEDGER_HASH_HEX];
+};
+/* Parse "SEQ:HASH"; -EINVAL if malformed. */
+int ledger_anchor_parse(const char *s, struct ledger_anchor *ret);
+struct ledger_verify_result {
+	uint64_t n_events;
+	uint64_t n_assets;
+	uint64_t head_seq;
+	char head_hash[LEDGER_HASH_HEX];
+	enum ledger_break problem;
+	uint64_t bad_seq;           /* the event named, 0 if the problem is an asset's */
+	char bad_asset[128];
+	char detail[256];           /* one line, for the operator */
+};
+/* JSON of an asset (stable field names; capacity and importance as numbers,
+ * empty fields null) and of an event (changes parsed, and verbatim as
+ * changes_text since that is what was hashed; signature in hex). NULL if out
+ * of memory. */
+json_t *ledger_asset_to_json(const struct ledger_asset *a);
+json_t *ledger_event_to_json(const struct ledger_event *e);
+
+/* Walk the whole chain (checking anchor, may be NULL, on the way), then
+ * compare every asset with its latest event. Returns 0 if intact, -EBADMSG at the first broken link (ret says where),
+ * other -errno if the walk itself failed. ret is filled in both first cases. */
+int ledger_verify(struct ledger *l, const struct ledger_anchor *anchor, struct ledger_verify_result *ret);
+
+/* CSV import. */
+enum ledger_encoding {
+	LEDGER_ENC_AUTO,   /* BOM or valid UTF-8 -> UTF-8, else CP932 */
+	LEDGER_ENC_UTF8,
+	LEDGER_ENC_CP932,  /* Shift_JIS as Windows writes it */
+};
+int ledger_encoding_from_string(const char *s, enum ledger_encoding *ret);
+const char *ledger_encoding_name(enum ledger_encoding e);
+
+struct ledger_import_opts {
+	enum ledger_encoding encoding;
+	bool dry_run;        /* report what would change, write nothing */
+	bool update;         /* rows for existing assets update them (else an error) */
+	const char *actor;
+	const char *reason;
+	/* Called for each data row: action "add", "update" or "unchanged";
+	 * changes is the JSON diff (NULL for unchanged). */
+	void (*row)(unsigned long line, const char *asset_id, const char *action,
+		    const char *changes, void *userdata);
+	void *userdata;
+};
+struct ledger_import_report {
+	enum ledger_encoding encoding;  /* the one used */
+	size_t rows, added, updated, unchanged;
+	unsigned long error_line;       /* physical line of the bad row, 0 if none */
+	char error[256];                /* why, without the line number */
+};
+/* Import a CSV file in one transaction: on any bad row nothing is written,
+ * -EINVAL (or -EEXIST for a taken asset ID) is returned and the report names
+ * the line. */
+int ledger_import_csv(struct ledger *l, const char *path, const struct ledger_import_opts *o,
+		      struct ledger_import_report *ret);
+/* The same from memory (tests, stdin). */
+int ledger_import_csv_data(struct ledger *l, const char *data, size_t len,
+			   const struct ledger_import_opts *o, struct ledger_import_report *ret);
+
+enum ledger_export_format { LEDGER_EXPORT_CSV, LEDGER_EXPORT_JSON };
+struct ledger_export_opts {
+	enum ledger_export_format format;
+	bool bom;        /* CSV: start with a UTF-8 BOM for spreadsheet software */
+	bool japanese;   /* CSV: Japanese headers */
+	bool events;     /* JSON: include the whole event chain (for archiving) */
+};
+int ledger_export(struct ledger *l, FILE *out, const struct ledger_export_opts *o);
+
+/* Checkpoints of running wipes, for the overwrite engine: an opaque JSON
+ * state per job, replaced whole by each put (one short transaction). */
+int ledger_job_put(struct ledger *l, const char *job_id, const char *asset_id, const char *state_json);
+/* -ENOENT if unknown; either ret may be NULL. */
+int ledger_job_get(struct ledger *l, const char *job_id, char **ret_asset_id, char **ret_state_json);
+int ledger_job_delete(struct ledger *l, const char *job_id);
+
+#endif

@@ -1,0 +1,139 @@
+/* pdf.h - the disposal certificate as a PDF: render, sign, read back, check.
+ *
+ * Its job: draw the bilingual certificate of a record with libharu (the
+ * font subset to the characters used, the record and its signature files
+ * attached), add an ISO 32000 signature over the whole file as an
+ * incremental update with a CMS detached signature, and read such a file
+ * back with a bounded parser that never trusts what it reads. It must never
+ * print, and never call a certificate good unless every check passed.
+ */
+#ifndef WIPECERT_PDF_H
+#define WIPECERT_PDF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+
+#include "wipecert/cert.h"
+
+struct trust_store;
+
+#define CERT_DEFAULT_FONT "/usr/share/fonts/opentype/ipaexfont-gothic/ipaexg.ttf"
+#define CERT_RECORD_NAME "record.json"
+/* the approver's minisign signature of record.json (document type
+ * "certificate"): its signature line goes into the QR code */
+#define CERT_SIG_NAME "record.json.minisig"
+/* optional: the technician's signed wipe record, for separation of duties */
+#define CERT_WIPE_RECORD_NAME "wipe-record.json"
+#define CERT_WIPE_SIG_NAME "wipe-record.json.minisig"
+#define CERT_SIG_SPACE 8192          /* bytes of CMS the /Contents placeholder holds */
+#define CERT_PDF_MAX_SIZE (64u << 20) /* larger files are refused unread */
+
+struct cert_attachment {
+	const char *name;        /* file name shown by readers and qpdf */
+	const uint8_t *data;
+	size_t len;
+	const char *description;
+};
+
+struct cert_pdf_opts {
+	const char *font_path;          /* NULL: CERT_DEFAULT_FONT */
+	const char *logo_png;           /* organisation logo, optional */
+	/* extra attachments (signature files); the canonical record is always
+	 * attached as CERT_RECORD_NAME */
+	const struct cert_attachment *attachments;
+	size_t n_attachments;
+};
+
+/* The QR payload: "WIPECERT1|<certificate id>|<record sha256>|<approver sig or ->". */
+int cert_qr_payload(const struct cert_record *r, const char *approver_sig, char **ret);
+
+/* Render the unsigned certificate (it holds an empty signature field).
+ * On failure *ret_err names the step. */
+int cert_pdf_render(const struct cert_record *r, const struct cert_pdf_opts *o,
+		    uint8_t **ret, size_t *ret_len, const char **ret_err);
+
+/* One summary PDF for the disks of a session on a wipe station (host): a
+ * table of certificate ID, asset, model and serial, method and result.
+ * Unsigned: each certificate carries its own signature. */
+int cert_pdf_render_summary(const struct cert_record *const *recs, size_t n, const char *host,
+			    const char *font_path, uint8_t **ret, size_t *ret_len, const char **ret_err);
+
+struct cert_signer {
+	EVP_PKEY *key;             /* ECDSA P-256 (or RSA) */
+	X509 *cert;
+	STACK_OF(X509) *chain;     /* intermediates and CA, may be NULL */
+	const char *name;          /* /Name of the signature, may be NULL */
+	const char *reason;        /* /Reason, may be NULL */
+	time_t when;               /* /M; 0 for now */
+	bool cades;                /* ETSI.CAdES.detached instead of adbe.pkcs7.detached */
+};
+
+/* Sign a rendered certificate: append an incremental update holding the
+ * signature dictionary, with /ByteRange covering everything but /Contents. */
+int cert_pdf_sign(const uint8_t *pdf, size_t len, const struct cert_signer *s,
+		  uint8_t **ret, size_t *ret_len, const char **ret_err);
+
+/* ---- reading back ---- */
+
+/* The checks `verify` runs, in order; each passes or fails on its own. */
+enum cert_check {
+	CHECK_PARSE,         /* the file is a PDF this parser can read */
+	CHECK_SIGNATURE,     /* a signature dictionary is present */
+	CHECK_BYTERANGE,     /* /ByteRange covers the whole file except /Contents */
+	CHECK_CONTENTS,      /* /Contents is one DER blob followed by zero padding */
+	CHECK_CMS,           /* the CMS signature matches the signed bytes */
+	CHECK_CHAIN,         /* the signer's certificate chains to a trusted CA */
+	CHECK_RECORD,        /* the embedded record parses and is canonical */
+	CHECK_VISIBLE,       /* the page text shows the record's key fields */
+	CHECK_QR,            /* the QR code carries the record's payload */
+	CHECK_ROSTER,        /* record.json.minisig is an approver's per the roster,
+	                        the PDF signer is that approver, the record names
+	                        them, and performer and approver are two people */
+	CHECK_LEDGER,        /* the ledger has the asset, its identity and the event
+	                        (run by the caller: cert does not read the ledger) */
+	CHECK__MAX,
+};
+
+struct cert_check_result {
+	bool ran;
+	bool ok;
+	char detail[200];
+};
+
+struct cert_verify_report {
+	struct cert_check_result checks[CHECK__MAX];
+	struct cert_record *record;     /* when the record could be read */
+	char record_hash[65];
+	char *signer_subject;           /* the signing certificate's subject */
+	char *signing_time;             /* /M of the signature dictionary */
+	char signer_sha256[65];         /* fingerprint of the signing certificate */
+	bool roster_skipped;            /* no trust store given: CHECK_ROSTER not run */
+	bool ledger_skipped;            /* no ledger given: CHECK_LEDGER not run */
+	bool all_ok;
+};
+
+const char *cert_check_name(enum cert_check c);
+/* Set the result of a check the caller ran (CHECK_LEDGER) and judge the
+ * report again. */
+void cert_verify_report_set(struct cert_verify_report *rep, enum cert_check c, bool ok, const char *detail);
+void cert_verify_report_release(struct cert_verify_report *rep);
+
+/* Check a certificate PDF. trusted: CA certificates (may be NULL: then
+ * CHECK_CHAIN fails). store: the trust roster (trust.h); NULL skips
+ * CHECK_ROSTER (rep->roster_skipped: all_ok then speaks for the X.509
+ * checks only). CHECK_LEDGER starts as skipped (rep->ledger_skipped): the
+ * caller runs it with cert_verify_report_set(). Returns 0 when the checks ran (see rep->all_ok), -errno
+ * only when memory ran out. */
+int cert_pdf_verify(const uint8_t *pdf, size_t len, STACK_OF(X509) *trusted,
+		    const struct trust_store *store, struct cert_verify_report *rep);
+
+/* The embedded attachment called name (no signature check). -ENOENT when
+ * absent, -EBADMSG when the file cannot be parsed. */
+int cert_pdf_attachment(const uint8_t *pdf, size_t len, const char *name,
+			uint8_t **ret, size_t *ret_len);
+
+#endif

@@ -1,0 +1,72 @@
+/* policy.h - the organisation's disposal policy: per importance class
+ * (重要性分類 1-3), which sanitisation levels and methods are acceptable,
+ * whether a second person must approve, whether physical destruction is
+ * mandatory, and the role titles printed on certificates.
+ *
+ * Its job: read and check the policy file. It must never decide by itself
+ * to allow something the file does not allow: unknown keys, classes or
+ * levels are errors, not ignored.
+ */
+#ifndef WIPECERT_POLICY_H
+#define WIPECERT_POLICY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* NIST SP 800-88 sanitisation levels, as a bit set. */
+enum {
+	LEVEL_CLEAR = 1 << 0,
+	LEVEL_PURGE = 1 << 1,
+	LEVEL_DESTROY = 1 << 2,
+};
+
+#define POLICY_CLASSES 3
+
+struct policy_class {
+	unsigned levels;          /* acceptable levels (LEVEL_*) */
+	char **methods;           /* NULL-terminated allow list; NULL: any method of an acceptable level */
+	bool approval_required;
+	bool destruction_required;
+	char *approver_role;      /* trust role that must approve: "approver" */
+	char *approver_title;     /* "情報セキュリティ管理者 / Information Security Manager" */
+};
+
+struct policy_title {
+	char *role;               /* "technician", "approver", ... */
+	char *title;              /* "作業者 / Technician" */
+};
+
+struct policy {
+	char *source;             /* file it came from, or "built-in" */
+	char *org_name;           /* 〇〇市 */
+	char *org_name_en;
+	char *logo;               /* PNG path, may be NULL */
+	struct policy_class cls[POLICY_CLASSES]; /* index 0 is class 1 */
+	struct policy_title *titles;
+	size_t n_titles;
+};
+
+/* The built-in policy used when no file is given (documented in
+ * docs/policy.md): class 1 purge or destroy, classes 2-3 any level,
+ * approval required for all. */
+int policy_default(struct policy *ret);
+/* Parse a policy file on top of the built-in defaults. On a syntax error
+ * returns -EINVAL and, if ret_error is given, a message "FILE:LINE: what". */
+int policy_load(const char *path, struct policy *ret, char **ret_error);
+void policy_release(struct policy *p);
+
+/* "clear", "purge", "destroy" <-> LEVEL_*; 0 / -EINVAL when unknown. */
+unsigned policy_level_from_string(const char *s);
+const char *policy_level_to_string(unsigned level);
+
+/* May method (of the given level) be used on an asset of this class?
+ * 0 if so; -EPERM with *ret_reason (malloc'd) naming the rule otherwise;
+ * -EINVAL for a class outside 1-3. */
+int policy_check_method(const struct policy *p, int asset_class, const char *method, unsigned level,
+			char **ret_reason);
+
+/* The title to print for a role ("approver" -> "情報資産管理責任者 / ..."),
+ * or the role name itself when the policy has none. */
+const char *policy_role_title(const struct policy *p, const char *role);
+
+#endif

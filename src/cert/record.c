@@ -1,0 +1,539 @@
+/* record.c - the certificate record and its canonical JSON (see cert.h).
+ * Never prints; rejects any record that would not round-trip exactly. */
+#include <errno.h>
+#include <stddef.h>
+#include <string.h>
+#include <unistd.h>
+#include <openssl/evp.h>
+
+#include "wipecert/canon.h"
+#include "wipecert/cert.h"
+#include "wipecert/util.h"
+
+enum ftype { F_STR, F_U64, F_UINT };
+
+struct field {
+	const char *group;  /* NULL: top level */
+	const char *key;
+	size_t off;
+	enum ftype type;
+	bool required;
+};
+
+#define S(g, k, m, req) { g, k, offsetof(struct cert_record, m), F_STR, req }
+#define N(g, k, m, req) { g, k, offsetof(struct cert_record, m), F_U64, req }
+#define P(g, m) \
+	S(g, "name", m.name, true), S(g, "role", m.role, true), \
+	S(g, "organisation", m.organisation, false), S(g, "date", m.date, false), \
+	S(g, "key_id", m.key_id, false)
+
+/* The schema: one line a field. Groups are nested objects. */
+static const struct field fields[] = {
+	S(NULL, "type", type, true),
+	S(NULL, "schema", schema, true),
+	S(NULL, "certificate_id", certificate_id, true),
+	S(NULL, "issued_at", issued_at, true),
+	S(NULL, "result", result, true),
+	S(NULL, "destination", destination, false),
+	S("organisation", "name", organisation, true),
+	S("organisation", "unit", organisation_unit, false),
+	S("media", "manufacturer", manufacturer, false),
+	S("media", "model", model, true),
+	S("media", "serial", serial, true),
+	S("media", "wwn", wwn, false),
+	S("media", "firmware", firmware, false),
+	S("media", "type", media_type, true),
+	S("media", "interface", interface, false),
+	N("media", "capacity_bytes", capacity_bytes, false),
+	S("asset", "id", asset_id, true),
+	{ "asset", "importance_class", offsetof(struct cert_record, importance_class), F_UINT, true },
+	S("asset", "owner_department", owner_department, false),
+	S("asset", "location", location, false),
+	S("sanitization", "type", sanitization_type, true),
+	S("sanitization", "method", method, true),
+	S("sanitization", "details", method_details, false),
+	S("sanitization", "tool", tool, true),
+	S("sanitization", "tool_version", tool_version, true),
+	S("sanitization", "started_at", started_at, true),
+	S("sanitization", "ended_at", ended_at, true),
+	N("sanitization", "duration_s", duration_s, false),
+	S("sanitization", "drive_sanitize_status", drive_sanitize_status, false),
+	S("verification", "method", verification_method, true),
+	S("verification", "result", verification_result, true),
+	N("verification", "bytes", verified_bytes, false),
+	P("performer", performer),
+	P("approver", approver),
+	S("wipe_record", "sha256", wipe_record_sha256, false),
+	S("wipe_record", "signature_sha256", wipe_record_sig_sha256, false),
+	S("ledger", "entry", ledger_entry, false),
+	S("ledger", "event_hash", ledger_event_hash, false),
+	S("station", "hostname", station_hostname, false),
+	S("station", "vendor", station_vendor, false),
+	S("station", "product", station_product, false),
+	S("station", "serial", station_serial, false),
+	S("station", "asset_tag", station_asset_tag, false),
+};
+
+/* Groups and the array members that the table does not cover. */
+static const char *const groups[] = {
+	"organisation", "media", "asset", "sanitization", "verification",
+	"performer", "approver", "wipe_record", "ledger", "station",
+};
+
+static char **str_at(const struct cert_record *r, const struct field *f)
+{
+	return (char **)((char *)r + f->off);
+}
+
+static void person_release(struct cert_person *p)
+{
+	(void)p; /* members are freed through the field table */
+}
+
+void cert_record_release(struct cert_record *r)
+{
+	if (!r)
+		return;
+	for (size_t i = 0; i < ARRAY_SIZE(fields); i++)
+		if (fields[i].type == F_STR)
+			free(*str_at(r, &fields[i]));
+	person_release(&r->performer);
+	person_release(&r->approver);
+	for (size_t i = 0; i < r->n_passes; i++) {
+		free(r->passes[i].pattern);
+		free(r->passes[i].result);
+	}
+	free(r->passes);
+	for (size_t i = 0; i < r->n_errors; i++)
+		free(r->errors[i].error);
+	free(r->errors);
+	json_decref(r->drive);
+	memset(r, 0, sizeof(*r));
+}
+
+void cert_record_free(struct cert_record *r)
+{
+	cert_record_release(r);
+	free(r);
+}
+
+static bool valid_utf8_text(const char *s)
+{
+	/* jansson already guarantees UTF-8; refuse control characters, which
+	 * would not show on the certificate */
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20)
+			return false;
+	return true;
+}
+
+static bool one_of(const char *s, const char *const *set)
+{
+	for (; *set; set++)
+		if (streq(s, *set))
+			return true;
+	return false;
+}
+
+static bool known_key(const char *group, const char *key)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(fields); i++) {
+		if ((group == NULL) != (fields[i].group == NULL))
+			continue;
+		if (group && !streq(group, fields[i].group))
+			continue;
+		if (streq(key, fields[i].key))
+			return true;
+	}
+	if (!group) {
+		for (size_t i = 0; i < ARRAY_SIZE(groups); i++)
+			if (streq(key, groups[i]))
+				return true;
+		return streq(key, "drive");
+	}
+	if (streq(group, "sanitization"))
+		return streq(key, "passes") || streq(key, "error_ranges");
+	return false;
+}
+
+static int get_u64(const json_t *v, uint64_t *ret)
+{
+	if (!json_is_integer(v) || json_integer_value(v) < 0)
+		return -EINVAL;
+	*ret = (uint64_t)json_integer_value(v);
+	return 0;
+}
+
+#define FAIL(msg) do { if (ret_err) *ret_err = (msg); r = -EINVAL; goto out; } while (0)
+
+static int parse_passes(struct cert_record *rec, const json_t *a, const char **ret_err)
+{
+	size_t i;
+	const json_t *p;
+	int r = 0;
+
+	if (!json_is_array(a))
+		FAIL("sanitization.passes: not an array");
+	rec->passes = calloc(json_array_size(a) + 1, sizeof(*rec->passes));
+	if (!rec->passes)
+		return -ENOMEM;
+	json_array_foreach(a, i, p) {
+		struct cert_pass *cp = &rec->passes[rec->n_passes];
+		const json_t *n = json_object_get(p, "number"), *pat = json_object_get(p, "pattern"),
+			     *res = json_object_get(p, "result"), *b = json_object_get(p, "bytes"),
+			     *ver = json_object_get(p, "verified");
+		uint64_t num;
+
+		if (!json_is_object(p) || json_object_size(p) != 5 || !json_is_string(pat) ||
+		    !json_is_string(res) || !json_is_boolean(ver) || get_u64(n, &num) < 0 ||
+		    num == 0 || num > 1000 || get_u64(b, &cp->bytes) < 0)
+			FAIL("sanitization.passes: each pass needs number, pattern, result, bytes, verified");
+		if (!streq(json_string_value(res), "ok") && !streq(json_string_value(res), "failed"))
+			FAIL("sanitization.passes: result must be \"ok\" or \"failed\"");
+		cp->number = (unsigned)num;
+		cp->verified = json_is_true(ver);
+		cp->pattern = strdup(json_string_value(pat));
+		cp->result = strdup(json_string_value(res));
+		rec->n_passes++;
+		if (!cp->pattern || !cp->result)
+			return -ENOMEM;
+	}
+out:
+	return r;
+}
+
+static int parse_errors(struct cert_record *rec, const json_t *a, const char **ret_err)
+{
+	size_t i;
+	const json_t *e;
+	int r = 0;
+
+	if (!json_is_array(a))
+		FAIL("sanitization.error_ranges: not an array");
+	rec->errors = calloc(json_array_size(a) + 1, sizeof(*rec->errors));
+	if (!rec->errors)
+		return -ENOMEM;
+	json_array_foreach(a, i, e) {
+		struct cert_error_range *ce = &rec->errors[rec->n_errors];
+		const json_t *msg = json_object_get(e, "error");
+
+		if (!json_is_object(e) || json_object_size(e) != 3 || !json_is_string(msg) ||
+		    get_u64(json_object_get(e, "offset"), &ce->offset) < 0 ||
+		    get_u64(json_object_get(e, "length"), &ce->length) < 0)
+			FAIL("sanitization.error_ranges: each range needs offset, length, error");
+		ce->error = strdup(json_string_value(msg));
+		rec->n_errors++;
+		if (!ce->error)
+			return -ENOMEM;
+	}
+out:
+	return r;
+}
+
+int cert_record_from_json(const json_t *j, struct cert_record **ret, const char **ret_err)
+{
+	static const char *const types[] = { "clear", "purge", "destroy", NULL };
+	static const char *const results[] = { "erased_and_verified", "failed", NULL };
+	static const char *const vresults[] = { "pass", "fail", NULL };
+	struct cert_record *rec = NULL;
+	const char *key;
+	const json_t *v, *san;
+	int r = 0;
+
+	if (!json_is_object(j))
+		FAIL("record: not a JSON object");
+	json_object_foreach((json_t *)j, key, v) {
+		if (!known_key(NULL, key))
+			FAIL("record: unknown top-level field");
+	}
+	for (size_t g = 0; g < ARRAY_SIZE(groups); g++) {
+		const char *k2;
+		const json_t *v2, *grp = json_object_get(j, groups[g]);
+
+		if (!grp)
+			continue;
+		if (!json_is_object(grp))
+			FAIL("record: a group is not an object");
+		json_object_foreach((json_t *)grp, k2, v2)
+			if (!known_key(groups[g], k2))
+				FAIL("record: unknown field in a group");
+	}
+
+	rec = calloc(1, sizeof(*rec));
+	if (!rec)
+		return -ENOMEM;
+	for (size_t i = 0; i < ARRAY_SIZE(fields); i++) {
+		const struct field *f = &fields[i];
+		const json_t *src = f->group ? json_object_get(j, f->group) : j;
+		const json_t *fv = src ? json_object_get(src, f->key) : NULL;
+		uint64_t u;
+
+		if (!fv) {
+			if (f->required) {
+				static char msg[96];
+
+				snprintf(msg, sizeof(msg), "record: required field %s%s%s missing",
+					 f->group ? f->group : "", f->group ? "." : "", f->key);
+				FAIL(msg);
+			}
+			continue;
+		}
+		switch (f->type) {
+		case F_STR:
+			if (!json_is_string(fv) || !*json_string_value(fv) ||
+			    !valid_utf8_text(json_string_value(fv)) ||
+			    !canon_text_ok(json_string_value(fv), json_string_length(fv))) {
+				static char msg[96];
+
+				snprintf(msg, sizeof(msg), "record: field %s%s%s must be a non-empty NFC string",
+					 f->group ? f->group : "", f->group ? "." : "", f->key);
+				FAIL(msg);
+			}
+			*str_at(rec, f) = strdup(json_string_value(fv));
+			if (!*str_at(rec, f)) {
+				r = -ENOMEM;
+				goto out;
+			}
+			break;
+		case F_U64:
+			if (get_u64(fv, &u) < 0)
+				FAIL("record: a number field is not a non-negative integer");
+			*(uint64_t *)((char *)rec + f->off) = u;
+			break;
+		case F_UINT:
+			if (get_u64(fv, &u) < 0 || u < 1 || u > 3)
+				FAIL("record: asset.importance_class must be 1, 2 or 3");
+			*(unsigned *)((char *)rec + f->off) = (unsigned)u;
+			break;
+		}
+	}
+	if (!streq(rec->type, CERT_DOC_TYPE))
+		FAIL("record: type must be \"" CERT_DOC_TYPE "\"");
+	if (!streq(rec->schema, CERT_SCHEMA))
+		FAIL("record: unknown schema (expected " CERT_SCHEMA ")");
+	if (!one_of(rec->sanitization_type, types))
+		FAIL("record: sanitization.type must be clear, purge or destroy");
+	if (!one_of(rec->result, results))
+		FAIL("record: result must be erased_and_verified or failed");
+	if (!one_of(rec->verification_result, vresults))
+		FAIL("record: verification.result must be pass or fail");
+	if (streq(rec->result, "erased_and_verified") && !streq(rec->verification_result, "pass"))
+		FAIL("record: result erased_and_verified needs verification.result pass");
+	san = json_object_get(j, "sanitization");
+	v = json_object_get(san, "passes");
+	if (v && (r = parse_passes(rec, v, ret_err)) < 0)
+		goto out;
+	v = json_object_get(san, "error_ranges");
+	if (v && (r = parse_errors(rec, v, ret_err)) < 0)
+		goto out;
+	v = json_object_get(j, "drive");
+	if (v) {
+		if (!json_is_object(v))
+			FAIL("record: drive must be an object");
+		rec->drive = json_deep_copy(v);
+		if (!rec->drive) {
+			r = -ENOMEM;
+			goto out;
+		}
+	}
+	*ret = TAKE_PTR(rec);
+out:
+	cert_record_free(rec);
+	return r;
+}
+
+int cert_record_parse(const char *text, size_t len, struct cert_record **ret, const char **ret_err)
+{
+	json_error_t jerr;
+	json_t *j;
+	int r;
+
+	/* JSON_REJECT_DUPLICATES: two values for one key must never pass */
+	j = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
+	if (!j) {
+		if (ret_err)
+			*ret_err = "record: not valid JSON";
+		return -EINVAL;
+	}
+	r = cert_record_from_json(j, ret, ret_err);
+	json_decref(j);
+	return r;
+}
+
+static json_t *group_of(json_t *root, const char *name)
+{
+	json_t *g = json_object_get(root, name);
+
+	if (!g) {
+		g = json_object();
+		if (!g || json_object_set_new(root, name, g) < 0)
+			return NULL;
+	}
+	return g;
+}
+
+int cert_record_to_json(const struct cert_record *rec, json_t **ret)
+{
+	json_t *j = json_object(), *san;
+
+	if (!j)
+		return -ENOMEM;
+	for (size_t i = 0; i < ARRAY_SIZE(fields); i++) {
+		const struct field *f = &fields[i];
+		json_t *dst = f->group ? group_of(j, f->group) : j, *v = NULL;
+
+		if (!dst)
+			goto oom;
+		switch (f->type) {
+		case F_STR:
+			if (*str_at(rec, f))
+				v = json_string(*str_at(rec, f));
+			else
+				continue;
+			break;
+		case F_U64:
+			v = json_integer((json_int_t)*(const uint64_t *)((const char *)rec + f->off));
+			break;
+		case F_UINT:
+			v = json_integer(*(const unsigned *)((const char *)rec + f->off));
+			break;
+		}
+		if (!v || json_object_set_new(dst, f->key, v) < 0)
+			goto oom;
+	}
+	san = group_of(j, "sanitization");
+	if (!san)
+		goto oom;
+	if (rec->n_passes) {
+		json_t *a = json_array();
+
+		if (!a || json_object_set_new(san, "passes", a) < 0)
+			goto oom;
+		for (size_t i = 0; i < rec->n_passes; i++) {
+			const struct cert_pass *p = &rec->passes[i];
+
+			if (json_array_append_new(a, json_pack("{s:I,s:s,s:s,s:I,s:b}",
+					"number", (json_int_t)p->number, "pattern", p->pattern,
+					"result", p->result, "bytes", (json_int_t)p->bytes,
+					"verified", p->verified)) < 0)
+				goto oom;
+		}
+	}
+	if (rec->n_errors) {
+		json_t *a = json_array();
+
+		if (!a || json_object_set_new(san, "error_ranges", a) < 0)
+			goto oom;
+		for (size_t i = 0; i < rec->n_errors; i++) {
+			const struct cert_error_range *e = &rec->errors[i];
+
+			if (json_array_append_new(a, json_pack("{s:I,s:I,s:s}",
+					"offset", (json_int_t)e->offset, "length", (json_int_t)e->length,
+					"error", e->error)) < 0)
+				goto oom;
+		}
+	}
+	/* drop groups that stayed empty (all optional members absent) */
+	for (size_t g = 0; g < ARRAY_SIZE(groups); g++) {
+		json_t *grp = json_object_get(j, groups[g]);
+
+		if (grp && json_object_size(grp) == 0)
+			json_object_del(j, groups[g]);
+	}
+	if (rec->drive && json_object_set(j, "drive", rec->drive) < 0)
+		goto oom;
+	*ret = j;
+	return 0;
+oom:
+	json_decref(j);
+	return -ENOMEM;
+}
+
+int cert_record_canonical(const struct cert_record *rec, char **ret, size_t *ret_len)
+{
+	json_t *j;
+	int r;
+
+	r = cert_record_to_json(rec, &j);
+	if (r < 0)
+		return r;
+	/* trust's canonical form: sorted keys, compact, UTF-8 in NFC */
+	r = canon_json(j, ret, ret_len);
+	json_decref(j);
+	return r;
+}
+
+int cert_record_hash(const struct cert_record *rec, char ret[65])
+{
+	_cleanup_free_ char *c = NULL;
+	unsigned char md[32];
+	unsigned mdlen = 0;
+	size_t len;
+	int r;
+
+	r = cert_record_canonical(rec, &c, &len);
+	if (r < 0)
+		return r;
+	if (!EVP_Digest(c, len, md, &mdlen, EVP_sha256(), NULL) || mdlen != 32)
+		return -EIO;
+	hex_encode(md, 32, ret);
+	return 0;
+}
+
+int cert_station_probe(struct cert_record *rec, const char *dmi_dir)
+{
+	static const struct { const char *attr; size_t off; } dmi[] = {
+		{ "sys_vendor", offsetof(struct cert_record, station_vendor) },
+		{ "product_name", offsetof(struct cert_record, station_product) },
+		{ "product_serial", offsetof(struct cert_record, station_serial) },
+		{ "chassis_asset_tag", offsetof(struct cert_record, station_asset_tag) },
+	};
+	char host[256];
+
+	if (!dmi_dir)
+		dmi_dir = "/sys/class/dmi/id";
+	for (size_t i = 0; i < ARRAY_SIZE(dmi); i++) {
+		char **dst = (char **)((char *)rec + dmi[i].off);
+		char *v = NULL;
+
+		/* product_serial is root-only; absent or empty attributes are skipped */
+		if (read_text_at(dmi_dir, dmi[i].attr, &v) <= 0 || !valid_utf8_text(v)) {
+			free(v);
+			continue;
+		}
+		free(*dst);
+		*dst = v;
+	}
+	if (gethostname(host, sizeof(host)) == 0) {
+		host[sizeof(host) - 1] = '\0';
+		free(rec->station_hostname);
+		rec->station_hostname = strdup(host);
+		if (!rec->station_hostname)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+int cert_japanese_era_date(const char *iso, char *buf, size_t len)
+{
+	unsigned y, m, d;
+	int n, ey;
+	const char *era;
+
+	if (!iso || sscanf(iso, "%4u-%2u-%2u%n", &y, &m, &d, &n) != 3 || n != 10 ||
+	    m < 1 || m > 12 || d < 1 || d > 31 || y < 1989)
+		return -EINVAL;
+	if (y > 2019 || (y == 2019 && m >= 5)) {
+		era = "令和";
+		ey = (int)y - 2018;
+	} else if (y > 1989 || (y == 1989 && (m > 1 || d >= 8))) {
+		era = "平成";
+		ey = (int)y - 1988;
+	} else
+		return -EINVAL;
+	if (ey == 1)
+		n = snprintf(buf, len, "%s元年%u月%u日", era, m, d);
+	else
+		n = snprintf(buf, len, "%s%d年%u月%u日", era, ey, m, d);
+	return n < 0 || (size_t)n >= len ? -ENOBUFS : 0;
+}

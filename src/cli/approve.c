@@ -1,0 +1,540 @@
+/* approve.c - the approval workflow on the command line: `seal`,
+ * `pending`, `approve`, `reject`, `export-record`, `import-record`.
+ *
+ * Each command opens what it needs (state directory, ledger, trust
+ * roster, policy), calls one flow step, and says what happened. The flow
+ * layer decides; this file only asks, confirms and prints.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <jansson.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "wipecert/cli.h"
+#include "wipecert/flow.h"
+#include "wipecert/ledger.h"
+#include "wipecert/policy.h"
+#include "wipecert/trust.h"
+
+/* Options shared by the workflow commands. */
+struct flow_control {
+	const char *state_dir, *db, *trust_dir, *policy_path, *key, *pass_file;
+	const char *reason, *destination, *output, *logo;
+	bool json, yes, all;
+	struct flow_ctx ctx;
+	struct ledger *ledger;
+	struct trust_store *trust;
+	struct policy policy;
+	bool have_policy;
+};
+
+enum {
+	OPT_STATE_DIR = 256, OPT_DB, OPT_TRUST, OPT_POLICY, OPT_PASS, OPT_REASON, OPT_DEST,
+	OPT_ASSET, OPT_LOGO,
+};
+
+#define COMMON_OPTIONS \
+	{ "state-dir", required_argument, NULL, OPT_STATE_DIR }, \
+	{ "db", required_argument, NULL, OPT_DB }, \
+	{ "trust", required_argument, NULL, OPT_TRUST }, \
+	{ "policy", required_argument, NULL, OPT_POLICY }, \
+	{ "json", no_argument, NULL, 'J' }, \
+	{ "help", no_argument, NULL, 'h' }
+
+static const char common_help[] =
+	"      --state-dir DIR     cases and jobs (default $WIPECERT_STATE_DIR or /var/lib/wipecert/jobs)\n"
+	"      --db FILE           the asset ledger (default $WIPECERT_DB or /var/lib/wipecert/ledger.db)\n"
+	"      --trust DIR         the trust roster (default $WIPECERT_TRUST or /etc/wipecert/trust)\n"
+	"      --policy FILE       the disposal policy (default /etc/wipecert/policy.conf if present)\n"
+	"  -J, --json              JSON output\n"
+	"  -h, --help              show this help\n";
+
+#define DEFAULT_POLICY "/etc/wipecert/policy.conf"
+
+/* Handle an option common to the workflow commands; 1 if it was one. */
+static int common_option(struct flow_control *fc, int c, const char *arg)
+{
+	switch (c) {
+	case OPT_STATE_DIR: fc->state_dir = arg; return 1;
+	case OPT_DB: fc->db = arg; return 1;
+	case OPT_TRUST: fc->trust_dir = arg; return 1;
+	case OPT_POLICY: fc->policy_path = arg; return 1;
+	case 'J': fc->json = true; return 1;
+	}
+	return 0;
+}
+
+static void flow_control_release(struct flow_control *fc)
+{
+	ledger_close(fc->ledger);
+	trust_store_free(fc->trust);
+	if (fc->have_policy)
+		policy_release(&fc->policy);
+}
+
+enum { NEED_LEDGER = 1, NEED_TRUST = 2, WANT_LEDGER = 4 };
+
+/* Open what the command needs; prints why and returns an exit code on failure. */
+static int flow_control_open(struct flow_control *fc, unsigned need)
+{
+	int r;
+
+	fc->ctx.state_dir = fc->state_dir;
+	if (need & (NEED_LEDGER | WANT_LEDGER)) {
+		const char *p = ledger_resolve_path(fc->db);
+
+		if ((need & NEED_LEDGER) || fc->db || getenv("WIPECERT_DB") || access(p, F_OK) == 0) {
+			r = ledger_open(p, 0, &fc->ledger);
+			if (r < 0) {
+				log_error_errno(r, _("%s: cannot open the ledger"), p);
+				return EXIT_FAIL;
+			}
+		}
+	}
+	if (need & NEED_TRUST) {
+		const char *dir = trust_dir(fc->trust_dir);
+
+		r = trust_store_open(dir, &fc->trust);
+		if (r < 0) {
+			log_error(_("%s: cannot open the trust roster: %s (%s)"), dir, trust_strerror(r),
+				  trust_store_failed_file() ? trust_store_failed_file() : dir);
+			return EXIT_FAIL;
+		}
+	}
+	if (fc->policy_path || access(DEFAULT_POLICY, F_OK) == 0) {
+		const char *p = fc->policy_path ? fc->policy_path : DEFAULT_POLICY;
+		_cleanup_free_ char *err = NULL;
+
+		r = policy_load(p, &fc->policy, &err);
+		if (r < 0) {
+			if (err)
+				log_error("%s", err);
+			else
+				log_error_errno(r, _("%s: cannot read the policy"), p);
+			return EXIT_FAIL;
+		}
+		fc->have_policy = true;
+		fc->ctx.policy = &fc->policy;
+	}
+	fc->ctx.ledger = fc->ledger;
+	fc->ctx.trust = fc->trust;
+	fc->ctx.logo = fc->logo;
+	return EXIT_OK;
+}
+
+static int exit_for(int r)
+{
+	return r == -EPERM || r == -EEXIST || r == -EBUSY ? EXIT_REFUSED : EXIT_FAIL;
+}
+
+/* ---- seal ---- */
+
+static void seal_help(void)
+{
+	printf(_("Usage: %s seal JOB --asset ID --key TECHNICIAN.key [options]\n\n"
+		 "Sign a finished wipe job as the technician: the wipe record names the\n"
+		 "disk, the asset, every pass and its verification. The ledger records it\n"
+		 "(status \"erased\" for a verified wipe).\n\n"
+		 "Options:\n"
+		 "      --asset ID          the asset the disk is in the ledger\n"
+		 "  -k, --key FILE          the technician's secret key\n"
+		 "      --passphrase-file F its passphrase (else asked on the terminal)\n"), program_name);
+	fputs(common_help, stdout);
+}
+
+int cmd_seal(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "asset", required_argument, NULL, OPT_ASSET },
+		{ "key", required_argument, NULL, 'k' },
+		{ "passphrase-file", required_argument, NULL, OPT_PASS },
+		COMMON_OPTIONS,
+		{}
+	};
+	struct flow_control fc = { 0 };
+	struct trust_seckey *k = NULL;
+	struct flow_error err = { "" };
+	_cleanup_free_ char *path = NULL;
+	const char *asset = NULL;
+	int c, r, ret;
+
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "k:Jh", opts, NULL)) != -1) {
+		if (common_option(&fc, c, optarg))
+			continue;
+		switch (c) {
+		case OPT_ASSET: asset = optarg; break;
+		case 'k': fc.key = optarg; break;
+		case OPT_PASS: fc.pass_file = optarg; break;
+		case 'h': seal_help(); return EXIT_OK;
+		default: return usage_error("seal", _("bad option"));
+		}
+	}
+	if (optind + 1 != argc)
+		return usage_error("seal", _("one JOB is needed"));
+	if (!asset || !fc.key)
+		return usage_error("seal", _("--asset and --key are required"));
+	ret = flow_control_open(&fc, WANT_LEDGER);
+	if (ret)
+		goto out;
+	if (key_load_secret(fc.key, fc.pass_file, &k) < 0) {
+		ret = EXIT_FAIL;
+		goto out;
+	}
+	r = flow_seal(&fc.ctx, argv[optind], asset, k, &path, &err);
+	if (r < 0) {
+		log_error("%s", err.msg);
+		ret = exit_for(r);
+		goto out;
+	}
+	if (fc.json)
+		printf("{\"job\":\"%s\",\"wipe_record\":\"%s\"}\n", argv[optind], path);
+	else
+		printf(_("%s: sealed by %s: %s\n"), argv[optind], trust_seckey_name(k), path);
+	ret = EXIT_OK;
+out:
+	trust_seckey_free(k);
+	flow_control_release(&fc);
+	return ret;
+}
+
+/* ---- pending ---- */
+
+static json_t *case_json(const struct flow_case *k)
+{
+	json_t *o = json_object();
+	const struct {
+		const char *name, *v;
+	} f[] = {
+		{ "id", k->id }, { "state", k->state }, { "asset_id", k->asset_id }, { "device", k->device },
+		{ "method", k->method }, { "job_state", k->job_state }, { "verification", k->verification },
+		{ "technician", k->technician }, { "sealed_at", k->sealed_at }, { "certificate", k->certificate },
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(f); i++)
+		json_object_set_new(o, f[i].name, f[i].v ? json_string(f[i].v) : json_null());
+	return o;
+}
+
+int cmd_pending(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "all", no_argument, NULL, 'a' },
+		COMMON_OPTIONS,
+		{}
+	};
+	struct flow_control fc = { 0 };
+	struct flow_case *v = NULL;
+	size_t n = 0, shown = 0;
+	json_t *arr;
+	int c, r;
+
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "aJh", opts, NULL)) != -1) {
+		if (common_option(&fc, c, optarg))
+			continue;
+		switch (c) {
+		case 'a': fc.all = true; break;
+		case 'h':
+			printf(_("Usage: %s pending [--all] [options]\n\n"
+				 "List sealed wipe records awaiting approval (with --all, also the\n"
+				 "approved and rejected ones).\n\n"
+				 "  -a, --all               every case, whatever its state\n"), program_name);
+			fputs(common_help, stdout);
+			return EXIT_OK;
+		default: return usage_error("pending", _("bad option"));
+		}
+	}
+	if (optind != argc)
+		return usage_error("pending", _("unexpected argument '%s'"), argv[optind]);
+	fc.ctx.state_dir = fc.state_dir;
+	r = flow_cases(&fc.ctx, &v, &n);
+	if (r < 0) {
+		log_error_errno(r, _("cannot read the cases"));
+		return EXIT_FAIL;
+	}
+	arr = json_array();
+	for (size_t i = 0; i < n; i++) {
+		if (!fc.all && !streq(v[i].state, "awaiting-approval"))
+			continue;
+		if (fc.json) {
+			json_array_append_new(arr, case_json(&v[i]));
+		} else {
+			if (!shown)
+				printf("%-40s %-18s %-16s %-18s %-10s %-9s %s\n", "CASE", "STATE", "ASSET", "METHOD",
+				       "RESULT", "VERIFY", "TECHNICIAN");
+			printf("%-40s %-18s %-16s %-18s %-10s %-9s %s\n", v[i].id, v[i].state,
+			       v[i].asset_id ? v[i].asset_id : "-", v[i].method ? v[i].method : "-",
+			       v[i].job_state ? v[i].job_state : "-", v[i].verification,
+			       v[i].technician ? v[i].technician : "-");
+		}
+		shown++;
+	}
+	if (fc.json) {
+		json_t *root = json_pack("{s:o}", "cases", arr);
+
+		json_dumpf(root, stdout, JSON_INDENT(2));
+		fputc('\n', stdout);
+		json_decref(root);
+	} else {
+		json_decref(arr);
+		if (!shown)
+			log_info(_("no case awaits approval"));
+	}
+	for (size_t i = 0; i < n; i++)
+		flow_case_release(&v[i]);
+	free(v);
+	return EXIT_OK;
+}
+
+/* ---- approve / reject ---- */
+
+static bool confirm(const char *question)
+{
+	char line[16];
+
+	if (!isatty(STDIN_FILENO))
+		return false;
+	fprintf(stderr, "%s [y/N] ", question);
+	fflush(stderr);
+	if (!fgets(line, sizeof(line), stdin))
+		return false;
+	return line[0] == 'y' || line[0] == 'Y';
+}
+
+static void print_case_summary(const struct flow_case *k)
+{
+	fprintf(stderr, _("case:          %s\n"
+			  "asset:         %s\n"
+			  "disk:          %s\n"
+			  "method:        %s\n"
+			  "wipe result:   %s\n"
+			  "verification:  %s\n"
+			  "technician:    %s (sealed %s)\n"),
+		k->id, k->asset_id ? k->asset_id : "-", k->device ? k->device : "-", k->method ? k->method : "-",
+		k->job_state ? k->job_state : "-", k->verification, k->technician ? k->technician : "-",
+		k->sealed_at ? k->sealed_at : "-");
+}
+
+static int decide(int argc, char **argv, bool approve)
+{
+	static const struct option opts[] = {
+		{ "key", required_argument, NULL, 'k' },
+		{ "passphrase-file", required_argument, NULL, OPT_PASS },
+		{ "reason", required_argument, NULL, OPT_REASON },
+		{ "destination", required_argument, NULL, OPT_DEST },
+		{ "logo", required_argument, NULL, OPT_LOGO },
+		{ "yes", no_argument, NULL, 'y' },
+		COMMON_OPTIONS,
+		{}
+	};
+	const char *verb = approve ? "approve" : "reject";
+	struct flow_control fc = { 0 };
+	struct flow_case fcase = { 0 };
+	struct flow_approval res = { 0 };
+	struct flow_error err = { "" };
+	struct trust_seckey *k = NULL;
+	const char *id;
+	int c, r, ret;
+
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "k:yJh", opts, NULL)) != -1) {
+		if (common_option(&fc, c, optarg))
+			continue;
+		switch (c) {
+		case 'k': fc.key = optarg; break;
+		case OPT_PASS: fc.pass_file = optarg; break;
+		case OPT_REASON: fc.reason = optarg; break;
+		case OPT_DEST: fc.destination = optarg; break;
+		case OPT_LOGO: fc.logo = optarg; break;
+		case 'y': fc.yes = true; break;
+		case 'h':
+			if (approve)
+				printf(_("Usage: %s approve CASE --key APPROVER.key [options]\n\n"
+					 "Review a sealed wipe record and sign the approval: the record's\n"
+					 "technician signature is checked against the roster, the approver must\n"
+					 "be another person with an approver's key, and the policy must allow the\n"
+					 "method for the asset's class. The signed certificate PDF is written to\n"
+					 "the state directory and the ledger records it.\n\n"
+					 "  -k, --key FILE          the approver's secret key\n"
+					 "      --passphrase-file F its passphrase (else asked on the terminal)\n"
+					 "      --destination TEXT  where the disk goes now (reuse, recycling, ...)\n"
+					 "      --logo PNG          organisation logo for the certificate\n"
+					 "  -y, --yes               do not ask for confirmation\n"), program_name);
+			else
+				printf(_("Usage: %s reject CASE --key APPROVER.key --reason TEXT [options]\n\n"
+					 "Refuse a sealed wipe record, signed by the approver, with the reason;\n"
+					 "the ledger records it and the asset awaits erasure again.\n\n"
+					 "  -k, --key FILE          the approver's secret key\n"
+					 "      --passphrase-file F its passphrase\n"
+					 "      --reason TEXT       why (required)\n"
+					 "  -y, --yes               do not ask for confirmation\n"), program_name);
+			fputs(common_help, stdout);
+			return EXIT_OK;
+		default: return usage_error(verb, _("bad option"));
+		}
+	}
+	if (optind + 1 != argc)
+		return usage_error(verb, _("one CASE is needed"));
+	id = argv[optind];
+	if (!fc.key)
+		return usage_error(verb, _("--key is required"));
+	if (!approve && (!fc.reason || !*fc.reason))
+		return usage_error(verb, _("--reason is required"));
+	ret = flow_control_open(&fc, NEED_TRUST | WANT_LEDGER);
+	if (ret)
+		goto out;
+	fc.ctx.state_dir = fc.state_dir;
+	r = flow_case_load(&fc.ctx, id, &fcase);
+	if (r < 0) {
+		log_error_errno(r, _("case %s: cannot read its wipe record"), id);
+		ret = EXIT_FAIL;
+		goto out;
+	}
+	print_case_summary(&fcase);
+	if (!fc.yes && !confirm(approve ? _("approve and issue the certificate?") : _("reject this wipe record?"))) {
+		log_error(_("case %s: not confirmed (on a terminal answer y; in scripts give --yes)"), id);
+		ret = EXIT_REFUSED;
+		goto out;
+	}
+	if (key_load_secret(fc.key, fc.pass_file, &k) < 0) {
+		ret = EXIT_FAIL;
+		goto out;
+	}
+	if (approve)
+		r = flow_approve(&fc.ctx, id, k, fc.destination, &res, &err);
+	else
+		r = flow_reject(&fc.ctx, id, k, fc.reason, &err);
+	if (r < 0) {
+		log_error("%s", err.msg);
+		ret = exit_for(r);
+		goto out;
+	}
+	if (!approve) {
+		printf(_("%s: rejected by %s\n"), id, trust_seckey_name(k));
+	} else if (fc.json) {
+		json_t *o = json_pack("{s:s,s:s,s:s,s:s,s:s,s:b}", "case", id, "certificate_id", res.certificate_id,
+				      "pdf", res.pdf_path, "record_sha256", res.record_sha256, "pdf_sha256",
+				      res.pdf_sha256, "erased", res.erased);
+
+		json_dumpf(o, stdout, JSON_INDENT(2));
+		fputc('\n', stdout);
+		json_decref(o);
+	} else {
+		printf(_("%s: approved by %s; certificate %s (%s): %s\n"), id, trust_seckey_name(k),
+		       res.certificate_id, res.erased ? _("erased and verified") : _("FAILED"), res.pdf_path);
+	}
+	ret = EXIT_OK;
+out:
+	flow_approval_release(&res);
+	flow_case_release(&fcase);
+	trust_seckey_free(k);
+	flow_control_release(&fc);
+	return ret;
+}
+
+int cmd_approve(int argc, char **argv)
+{
+	return decide(argc, argv, true);
+}
+
+int cmd_reject(int argc, char **argv)
+{
+	return decide(argc, argv, false);
+}
+
+/* ---- export-record / import-record ---- */
+
+int cmd_export_record(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "output", required_argument, NULL, 'o' },
+		COMMON_OPTIONS,
+		{}
+	};
+	struct flow_control fc = { 0 };
+	_cleanup_free_ char *bundle = NULL;
+	int c, r;
+
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "o:Jh", opts, NULL)) != -1) {
+		if (common_option(&fc, c, optarg))
+			continue;
+		switch (c) {
+		case 'o': fc.output = optarg; break;
+		case 'h':
+			printf(_("Usage: %s export-record CASE [-o FILE] [options]\n\n"
+				 "Write a sealed wipe record and its signature as one bundle, for approval\n"
+				 "on another machine ('import-record' there, then 'approve').\n\n"
+				 "  -o, --output FILE       the bundle (default: standard output)\n"), program_name);
+			fputs(common_help, stdout);
+			return EXIT_OK;
+		default: return usage_error("export-record", _("bad option"));
+		}
+	}
+	if (optind + 1 != argc)
+		return usage_error("export-record", _("one CASE is needed"));
+	fc.ctx.state_dir = fc.state_dir;
+	r = flow_export_record(&fc.ctx, argv[optind], &bundle);
+	if (r < 0) {
+		log_error_errno(r, _("case %s: cannot export"), argv[optind]);
+		return EXIT_FAIL;
+	}
+	if (!fc.output) {
+		puts(bundle);
+		return EXIT_OK;
+	}
+	r = write_file_atomic(fc.output, bundle, strlen(bundle), 0644, true);
+	if (r < 0) {
+		log_error_errno(r, _("%s: cannot write"), fc.output);
+		return EXIT_FAIL;
+	}
+	return EXIT_OK;
+}
+
+int cmd_import_record(int argc, char **argv)
+{
+	static const struct option opts[] = { COMMON_OPTIONS, {} };
+	struct flow_control fc = { 0 };
+	struct flow_error err = { "" };
+	_cleanup_free_ uint8_t *data = NULL;
+	_cleanup_free_ char *id = NULL;
+	size_t len;
+	int c, r, ret;
+
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "Jh", opts, NULL)) != -1) {
+		if (common_option(&fc, c, optarg))
+			continue;
+		if (c == 'h') {
+			printf(_("Usage: %s import-record BUNDLE [options]\n\n"
+				 "Take in a bundle written by 'export-record' on a wipe station: its\n"
+				 "signature is checked against the roster before it is stored.\n\n"), program_name);
+			fputs(common_help, stdout);
+			return EXIT_OK;
+		}
+		return usage_error("import-record", _("bad option"));
+	}
+	if (optind + 1 != argc)
+		return usage_error("import-record", _("one BUNDLE is needed"));
+	r = read_full_file(argv[optind], &data, &len);
+	if (r < 0) {
+		log_error_errno(r, _("%s: cannot read"), argv[optind]);
+		return EXIT_FAIL;
+	}
+	ret = flow_control_open(&fc, NEED_TRUST);
+	if (ret)
+		goto out;
+	r = flow_import_record(&fc.ctx, (const char *)data, len, &id, &err);
+	if (r < 0) {
+		log_error("%s: %s", argv[optind], err.msg);
+		ret = exit_for(r);
+		goto out;
+	}
+	printf(_("%s: imported; approve it with '%s approve %s'\n"), id, program_name, id);
+	ret = EXIT_OK;
+out:
+	flow_control_release(&fc);
+	return ret;
+}

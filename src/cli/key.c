@@ -1,0 +1,607 @@
+/* key.c - `wipecert key`: make, show, use and check signing keys.
+ *
+ * Its job: the operator's side of src/trust: new key pairs (and approvers'
+ * X.509 requests), signing a document, verifying one against the trust
+ * roster, importing an approver certificate from PKCS#12. It must never
+ * write a secret key that it has not read back with the same passphrase,
+ * and never overwrite a key without --force.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <sodium.h>
+
+#include "wipecert/canon.h"
+#include "wipecert/cli.h"
+#include "wipecert/trust.h"
+#include "wipecert/util.h"
+#include "wipecert/x509.h"
+
+struct key_control {
+	const char *name, *org, *out, *pass_file, *p12_pass_file, *new_pass_file, *key, *type, *sig,
+		*trust, *cert, *root_key, *root_pass_file;
+	int role;
+	bool force, json;
+	struct trust_kdf kdf;
+};
+
+static void passp(char **p) { cli_passphrase_free(*p); }
+#define _cleanup_pass_ _cleanup_(passp)
+
+static int parse_kdf(const char *s, struct trust_kdf *ret)
+{
+	if (streq(s, "min"))
+		*ret = (struct trust_kdf){ crypto_pwhash_OPSLIMIT_MIN, crypto_pwhash_MEMLIMIT_MIN };
+	else if (streq(s, "interactive"))
+		*ret = (struct trust_kdf){ crypto_pwhash_OPSLIMIT_INTERACTIVE, crypto_pwhash_MEMLIMIT_INTERACTIVE };
+	else if (streq(s, "moderate"))
+		*ret = (struct trust_kdf){ crypto_pwhash_OPSLIMIT_MODERATE, crypto_pwhash_MEMLIMIT_MODERATE };
+	else
+		return -EINVAL;
+	return 0;
+}
+
+/* "alice" or "alice.key" -> "alice" + suffix */
+static char *with_suffix(const char *base, const char *suffix)
+{
+	size_t n = strlen(base);
+	char *p;
+
+	if (n > 4 && streq(base + n - 4, ".key"))
+		n -= 4;
+	if (asprintf(&p, "%.*s%s", (int)n, base, suffix) < 0)
+		return NULL;
+	return p;
+}
+
+/* The public key file's comment: canonical JSON that `trust add` offers as
+ * defaults (untrusted: the roster decides). */
+static int pub_comment(const struct trust_seckey *k, char **ret)
+{
+	struct trust_pubkey pk;
+	char id[TRUST_KEYID_STRLEN];
+	json_t *v;
+	int r;
+
+	trust_seckey_pubkey(k, &pk);
+	trust_keyid_string(pk.keyid, id);
+	v = json_pack("{s:s,s:s,s:s,s:s}", "keyid", id, "name", trust_seckey_name(k),
+		      "org", trust_seckey_org(k), "role", trust_role_to_string(trust_seckey_role(k)));
+	if (!v)
+		return -ENOMEM;
+	r = canon_json(v, ret, NULL);
+	json_decref(v);
+	return r;
+}
+
+static int get_pass(const struct key_control *c, const char *what, bool confirm, char **ret, size_t *len)
+{
+	int r = cli_read_passphrase(c->pass_file, what, confirm, ret, len);
+
+	if (r == -ENOTTY)
+		log_error("%s: no terminal to ask the passphrase on: use --passphrase-file", what);
+	else if (r == -EBADE)
+		log_error("%s: the passphrases differ", what);
+	else if (r == -ENODATA)
+		log_error("%s: empty passphrase", what);
+	else if (r < 0)
+		log_error_errno(r, "%s: cannot read the passphrase", c->pass_file ? c->pass_file : what);
+	return r;
+}
+
+int key_load_secret(const char *path, const char *pass_file, struct trust_seckey **ret)
+{
+	struct key_control c = { .pass_file = pass_file };
+	_cleanup_pass_ char *pass = NULL;
+	size_t len;
+	int r;
+
+	r = get_pass(&c, path, false, &pass, &len);
+	if (r < 0)
+		return r;
+	r = trust_seckey_load(path, pass, len, ret);
+	if (r < 0)
+		log_error("%s: cannot load the secret key: %s", path, trust_strerror(r));
+	return r;
+}
+
+static int key_new(struct key_control *c)
+{
+	_cleanup_(trust_seckey_freep) struct trust_seckey *k = NULL, *back = NULL;
+	_cleanup_free_ char *kp = NULL, *pp = NULL, *cp = NULL, *comment = NULL, *pub = NULL, *csr = NULL;
+	_cleanup_free_ char *org = NULL;
+	_cleanup_pass_ char *pass = NULL;
+	struct trust_pubkey pk;
+	char id[TRUST_KEYID_STRLEN];
+	bool x509;
+	size_t len;
+	int r;
+
+	if (!c->name || c->role < 0 || !c->out)
+		return usage_error("key new", "--name, --role and -o are required");
+	if (!c->org) {
+		/* default: the organisation of the trust directory, if there is one */
+		_cleanup_(trust_store_freep) struct trust_store *s = NULL;
+
+		if (trust_store_open(trust_dir(c->trust), &s) < 0)
+			return usage_error("key new", "--org is required (no trust directory at %s)",
+					   trust_dir(c->trust));
+		org = strdup(trust_store_org(s));
+		if (!org)
+			return EXIT_FAIL;
+		c->org = org;
+	}
+	kp = with_suffix(c->out, ".key");
+	pp = with_suffix(c->out, ".pub");
+	cp = with_suffix(c->out, ".csr");
+	if (!kp || !pp || !cp)
+		return EXIT_FAIL;
+	if (!c->force) {
+		const char *exists = access(kp, F_OK) == 0 ? kp : access(pp, F_OK) == 0 ? pp : NULL;
+
+		if (exists) {
+			log_error("%s: exists, not overwritten (use --force)", exists);
+			return EXIT_REFUSED;
+		}
+	}
+	/* approvers sign PDFs with X.509; the root's P-256 key is the CA key */
+	x509 = c->role == TRUST_ROLE_APPROVER || c->role == TRUST_ROLE_CONTRACTOR_APPROVER ||
+	       c->role == TRUST_ROLE_ORG_ROOT;
+	r = trust_seckey_generate(c->name, c->role, c->org, x509, &k);
+	if (r == -EINVAL) {
+		log_error("name and organisation must be non-empty UTF-8 text in NFC, one line, under 256 bytes");
+		return EXIT_USAGE;
+	}
+	if (r < 0) {
+		log_error_errno(r, "cannot make a key pair");
+		return EXIT_FAIL;
+	}
+	r = get_pass(c, kp, true, &pass, &len);
+	if (r < 0)
+		return EXIT_FAIL;
+	r = trust_seckey_save(k, kp, pass, len, &c->kdf, c->force);
+	if (r < 0) {
+		log_error("%s: cannot write the secret key: %s", kp, trust_strerror(r));
+		return r == -EEXIST ? EXIT_REFUSED : EXIT_FAIL;
+	}
+	/* like minisign: read it back before anyone relies on it */
+	r = trust_seckey_load(kp, pass, len, &back);
+	if (r < 0) {
+		unlink(kp);
+		log_error("%s: written key does not read back: %s", kp, trust_strerror(r));
+		return EXIT_FAIL;
+	}
+	trust_seckey_pubkey(k, &pk);
+	trust_keyid_string(pk.keyid, id);
+	r = pub_comment(k, &comment);
+	if (r >= 0)
+		r = trust_pubkey_format(&pk, comment, &pub);
+	if (r >= 0)
+		r = write_file_atomic(pp, pub, strlen(pub), 0644, !c->force);
+	if (r < 0) {
+		unlink(kp);
+		log_error("%s: cannot write the public key: %s", pp, trust_strerror(r));
+		return EXIT_FAIL;
+	}
+	if (c->role == TRUST_ROLE_APPROVER || c->role == TRUST_ROLE_CONTRACTOR_APPROVER) {
+		EVP_PKEY *xk = NULL;
+
+		r = trust_seckey_x509_key(k, &xk);
+		if (r >= 0)
+			r = x509_csr_create(xk, c->name, c->org, &csr);
+		EVP_PKEY_free(xk);
+		if (r >= 0)
+			r = write_file_atomic(cp, csr, strlen(csr), 0644, !c->force);
+		if (r < 0) {
+			log_error("%s: cannot write the certificate request: %s", cp, trust_strerror(r));
+			return EXIT_FAIL;
+		}
+	}
+	/* enrol at once: roster entry and, for approvers, the certificate */
+	if (c->root_key) {
+		r = trust_enroll(c->trust, c->root_key, c->root_pass_file, pp);
+		if (r != EXIT_OK) {
+			log_error("%s: key made but not enrolled: run 'wipecert trust add %s'", kp, pp);
+			return r;
+		}
+	}
+	if (c->json) {
+		json_t *v = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s?}", "keyid", id, "name", c->name,
+				      "org", c->org, "role", trust_role_to_string(c->role),
+				      "secret_key", kp, "public_key", pp, "csr", csr ? cp : NULL);
+
+		json_dumpf(v, stdout, JSON_SORT_KEYS);
+		putchar('\n');
+		json_decref(v);
+	} else {
+		printf("key %s (%s, %s, %s)\nsecret key: %s\npublic key: %s\n", id, c->name,
+		       trust_role_to_string(c->role), c->org, kp, pp);
+		if (csr)
+			printf("certificate request: %s (for 'wipecert trust add')\n", cp);
+	}
+	return EXIT_OK;
+}
+
+static int key_show(struct key_control *c, const char *file)
+{
+	_cleanup_free_ uint8_t *data = NULL;
+	_cleanup_free_ char *name = NULL, *org = NULL;
+	struct trust_pubkey pk;
+	char id[TRUST_KEYID_STRLEN];
+	const char *kind = "public";
+	int role = -1, r;
+	size_t len;
+
+	r = read_full_file(file, &data, &len);
+	if (r < 0) {
+		log_error_errno(r, "%s: cannot read", file);
+		return EXIT_FAIL;
+	}
+	r = trust_pubkey_parse((const char *)data, len, &pk);
+	if (r < 0) {
+		r = trust_seckey_peek(data, len, &pk, &name, &role, &org);
+		kind = "secret";
+	}
+	if (r < 0) {
+		log_error("%s: not a key file: %s", file, trust_strerror(r));
+		return EXIT_FAIL;
+	}
+	trust_keyid_string(pk.keyid, id);
+	if (c->json) {
+		json_t *v = json_pack("{s:s,s:s,s:s?,s:s?,s:s?}", "keyid", id, "kind", kind, "name", name,
+				      "org", org, "role", role >= 0 ? trust_role_to_string(role) : NULL);
+
+		json_dumpf(v, stdout, JSON_SORT_KEYS);
+		putchar('\n');
+		json_decref(v);
+	} else if (name) {
+		printf("%s key %s (%s, %s, %s)\n", kind, id, name, trust_role_to_string(role), org);
+	} else {
+		printf("%s key %s\n", kind, id);
+	}
+	return EXIT_OK;
+}
+
+static int key_sign(struct key_control *c, const char *file)
+{
+	_cleanup_(trust_seckey_freep) struct trust_seckey *k = NULL;
+	_cleanup_free_ uint8_t *data = NULL;
+	_cleanup_free_ char *sig = NULL, *out = NULL;
+	size_t len;
+	int doc, r;
+
+	doc = c->type ? trust_doc_from_string(c->type) : -EINVAL;
+	if (!c->key || doc < 0)
+		return usage_error("key sign", "-k KEY and a valid --type are required");
+	r = read_full_file(file, &data, &len);
+	if (r < 0) {
+		log_error_errno(r, "%s: cannot read", file);
+		return EXIT_FAIL;
+	}
+	if (c->sig)
+		out = strdup(c->sig);
+	else if (asprintf(&out, "%s.minisig", file) < 0)
+		out = NULL;
+	if (!out)
+		return EXIT_FAIL;
+	if (!c->force && access(out, F_OK) == 0) {
+		log_error("%s: exists, not overwritten (use --force)", out);
+		return EXIT_REFUSED;
+	}
+	if (key_load_secret(c->key, c->pass_file, &k) < 0)
+		return EXIT_FAIL;
+	if (!trust_role_may_sign(trust_seckey_role(k), doc)) {
+		log_error("%s: a %s key may not sign a %s", c->key,
+			  trust_role_to_string(trust_seckey_role(k)), c->type);
+		return EXIT_REFUSED;
+	}
+	r = trust_sign(doc, data, len, k, 0, &sig);
+	if (r == -EINVAL) {
+		log_error("%s: its \"type\" field is not %s", file, c->type);
+		return EXIT_REFUSED;
+	}
+	if (r >= 0)
+		r = write_file_atomic(out, sig, strlen(sig), 0644, !c->force);
+	if (r < 0) {
+		log_error_errno(r, "%s: cannot sign", file);
+		return EXIT_FAIL;
+	}
+	if (!c->json)
+		printf("%s\n", out);
+	return EXIT_OK;
+}
+
+static int key_verify(struct key_control *c, const char *file)
+{
+	_cleanup_(trust_store_freep) struct trust_store *s = NULL;
+	_cleanup_free_ uint8_t *data = NULL, *sig = NULL;
+	_cleanup_free_ char *sp = NULL;
+	const char *dir = trust_dir(c->trust);
+	struct trust_result res;
+	size_t len, slen;
+	int doc, r;
+
+	doc = c->type ? trust_doc_from_string(c->type) : -EINVAL;
+	if (doc < 0)
+		return usage_error("key verify", "a valid --type is required");
+	if (c->sig)
+		sp = strdup(c->sig);
+	else if (asprintf(&sp, "%s.minisig", file) < 0)
+		sp = NULL;
+	if (!sp)
+		return EXIT_FAIL;
+	r = read_full_file(file, &data, &len);
+	if (r < 0) {
+		log_error_errno(r, "%s: cannot read", file);
+		return EXIT_FAIL;
+	}
+	r = read_full_file(sp, &sig, &slen);
+	if (r < 0) {
+		log_error_errno(r, "%s: cannot read", sp);
+		return EXIT_FAIL;
+	}
+	r = trust_store_open(dir, &s);
+	if (r < 0) {
+		log_error("%s: cannot load the trust store: %s", *trust_store_failed_file() ?
+			  trust_store_failed_file() : dir, trust_strerror(r));
+		return EXIT_FAIL;
+	}
+	r = trust_verify(s, doc, data, len, (const char *)sig, slen, &res);
+	if (r < 0) {
+		log_error_errno(r, "%s: cannot verify", file);
+		return EXIT_FAIL;
+	}
+	if (c->json) {
+		char t[32] = "";
+		json_t *v;
+
+		if (res.verdict != TRUST_MALFORMED)
+			format_utc(res.claim.signed_at, t, sizeof(t));
+		v = json_pack("{s:b,s:s,s:s,s:s,s:s?,s:s?,s:s?,s:s?}", "valid", res.verdict == TRUST_OK,
+			      "verdict", trust_verdict_string(res.verdict), "file", file, "keyid", res.keyid,
+			      "name", res.verdict != TRUST_MALFORMED ? res.claim.name : NULL,
+			      "org", res.verdict != TRUST_MALFORMED ? res.claim.org : NULL,
+			      "role", res.verdict != TRUST_MALFORMED ? trust_role_to_string(res.claim.role) : NULL,
+			      "signed_at", *t ? t : NULL);
+		json_dumpf(v, stdout, JSON_SORT_KEYS);
+		putchar('\n');
+		json_decref(v);
+	}
+	if (res.verdict != TRUST_OK) {
+		log_error("%s: refused: %s (key %s)", file, trust_verdict_string(res.verdict), res.keyid);
+		return EXIT_FAIL;
+	}
+	if (!c->json) {
+		char t[32];
+
+		format_utc(res.claim.signed_at, t, sizeof(t));
+		printf("%s: valid %s signed by %s (%s, %s) at %s, key %s\n", file, c->type,
+		       res.claim.name, trust_role_to_string(res.claim.role), res.claim.org, t, res.keyid);
+	}
+	return EXIT_OK;
+}
+
+static int key_import_p12(struct key_control *c, const char *file)
+{
+	_cleanup_(trust_seckey_freep) struct trust_seckey *k = NULL;
+	_cleanup_free_ uint8_t *data = NULL;
+	_cleanup_free_ char *crt = NULL, *pem = NULL;
+	_cleanup_pass_ char *pass = NULL, *p12pass = NULL;
+	STACK_OF(X509) *chain = NULL;
+	EVP_PKEY *xk = NULL;
+	X509 *cert = NULL;
+	char fpr[TRUST_FPR_STRLEN];
+	size_t len, plen, p12len;
+	int r, ret = EXIT_FAIL;
+
+	if (!c->key)
+		return usage_error("key import-p12", "-k KEY is required");
+	crt = with_suffix(c->key, ".crt");
+	if (!crt)
+		return EXIT_FAIL;
+	if (!c->force && access(crt, F_OK) == 0) {
+		log_error("%s: exists, not overwritten (use --force)", crt);
+		return EXIT_REFUSED;
+	}
+	r = read_full_file(file, &data, &len);
+	if (r < 0) {
+		log_error_errno(r, "%s: cannot read", file);
+		return EXIT_FAIL;
+	}
+	r = get_pass(&(struct key_control){ .pass_file = c->p12_pass_file }, file, false, &p12pass, &p12len);
+	if (r < 0)
+		return EXIT_FAIL;
+	r = x509_p12_parse(data, len, p12pass, &xk, &cert, &chain);
+	if (r < 0) {
+		log_error("%s: cannot open the PKCS#12 file: %s", file, trust_strerror(r));
+		return EXIT_FAIL;
+	}
+	r = get_pass(c, c->key, false, &pass, &plen);
+	if (r < 0)
+		goto out;
+	r = trust_seckey_load(c->key, pass, plen, &k);
+	if (r < 0) {
+		log_error("%s: cannot load the secret key: %s", c->key, trust_strerror(r));
+		goto out;
+	}
+	r = trust_seckey_set_x509_key(k, xk);
+	if (r >= 0)
+		r = x509_pem_append(cert, &pem);
+	for (int i = 0; r >= 0 && i < sk_X509_num(chain); i++)
+		r = x509_pem_append(sk_X509_value(chain, i), &pem);
+	if (r >= 0)
+		r = trust_x509_fingerprint(cert, fpr);
+	if (r < 0) {
+		log_error_errno(r, "%s: cannot use the key or certificate", file);
+		goto out;
+	}
+	/* the certificate first: the key file changes only if it is in place */
+	r = write_file_atomic(crt, pem, strlen(pem), 0644, !c->force);
+	if (r >= 0)
+		r = trust_seckey_save(k, c->key, pass, plen, &c->kdf, true);
+	if (r < 0) {
+		log_error("%s: cannot write: %s", c->key, trust_strerror(r));
+		goto out;
+	}
+	printf("certificate: %s\nsha256 fingerprint: %s\n", crt, fpr);
+	ret = EXIT_OK;
+out:
+	EVP_PKEY_free(xk);
+	X509_free(cert);
+	sk_X509_pop_free(chain, X509_free);
+	return ret;
+}
+
+/* A new passphrase (key escrow, a holder leaving): the file is replaced
+ * atomically and only after the old passphrase opened it. */
+static int key_passwd(struct key_control *c)
+{
+	_cleanup_(trust_seckey_freep) struct trust_seckey *k = NULL, *back = NULL;
+	_cleanup_pass_ char *pass = NULL;
+	size_t len;
+	int r;
+
+	if (!c->key)
+		return usage_error("key passwd", "-k KEY is required");
+	if (key_load_secret(c->key, c->pass_file, &k) < 0)
+		return EXIT_FAIL;
+	r = get_pass(&(struct key_control){ .pass_file = c->new_pass_file }, "the new passphrase", true,
+		     &pass, &len);
+	if (r < 0)
+		return EXIT_FAIL;
+	r = trust_seckey_save(k, c->key, pass, len, &c->kdf, true);
+	if (r >= 0)
+		r = trust_seckey_load(c->key, pass, len, &back);
+	if (r < 0) {
+		log_error("%s: cannot write: %s", c->key, trust_strerror(r));
+		return EXIT_FAIL;
+	}
+	printf("%s: passphrase changed\n", c->key);
+	return EXIT_OK;
+}
+
+static void help(void)
+{
+	printf("Usage: %s key new --name NAME --role ROLE [--org ORG] -o BASE [--passphrase-file F] [--force]\n"
+	       "                 [--root-key ROOT [--root-passphrase-file F] [--trust DIR]]\n"
+	       "       %s key show FILE [--json]\n"
+	       "       %s key sign -k KEY --type TYPE FILE [-x SIG] [--passphrase-file F] [--force]\n"
+	       "       %s key verify --type TYPE FILE [-x SIG] [--trust DIR] [--json]\n"
+	       "       %s key import-p12 FILE.p12 -k KEY [--p12-passphrase-file F] [--passphrase-file F]\n"
+	       "       %s key passwd -k KEY [--passphrase-file OLD] [--new-passphrase-file NEW]\n\n"
+	       "Signing keys (Ed25519, minisign formats) and approvers' X.509 keys.\n\n"
+	       "Options:\n"
+	       "  --name NAME            the key holder's name\n"
+	       "  --role ROLE            technician, approver, contractor-technician,\n"
+	       "                         contractor-approver or org-root\n"
+	       "  --org ORG              the key holder's organisation (default: the trust\n"
+	       "                         directory's)\n"
+	       "  -o, --output BASE      writes BASE.key (secret, 0600), BASE.pub and, for\n"
+	       "                         approvers, BASE.csr (X.509 certificate request)\n"
+	       "  --root-key ROOT        new: enrol the key at once (as 'trust add'): roster\n"
+	       "                         entry and, for approvers, the X.509 certificate\n"
+	       "  --root-passphrase-file F  the root key's passphrase\n"
+	       "  -k, --key KEY          the secret key file\n"
+	       "  --type TYPE            document type: wipe-record, approval, certificate,\n"
+	       "                         ledger-event, roster, revocation\n"
+	       "  -x, --sig SIG          signature file (default FILE.minisig)\n"
+	       "  --trust DIR            trust directory (default $WIPECERT_TRUST or %s)\n"
+	       "  --passphrase-file F    read the passphrase from F's first line (else the\n"
+	       "                         terminal); /dev/fd/N reads it from a file descriptor\n"
+	       "  --p12-passphrase-file F  the PKCS#12 file's passphrase\n"
+	       "  --new-passphrase-file F  passwd: the new passphrase (else asked twice)\n"
+	       "  --kdf COST             Argon2id cost: moderate (default), interactive, min (tests)\n"
+	       "  --force                overwrite existing files\n"
+	       "  --json                 machine-readable output\n"
+	       "  -h, --help             show this help\n\n"
+	       "Exit: 0 ok, 1 failed (also: signature refused), 2 usage, 3 refused.\n",
+	       program_name, program_name, program_name, program_name, program_name, program_name,
+	       TRUST_DEFAULT_DIR);
+}
+
+int cmd_key(int argc, char **argv)
+{
+	enum { OPT_NAME = 256, OPT_ROLE, OPT_ORG, OPT_PASS, OPT_P12PASS, OPT_NEWPASS, OPT_TYPE, OPT_TRUST,
+	       OPT_FORCE, OPT_JSON, OPT_KDF, OPT_ROOT, OPT_ROOTPASS };
+	static const struct option opts[] = {
+		{ "name", required_argument, NULL, OPT_NAME },
+		{ "role", required_argument, NULL, OPT_ROLE },
+		{ "org", required_argument, NULL, OPT_ORG },
+		{ "output", required_argument, NULL, 'o' },
+		{ "key", required_argument, NULL, 'k' },
+		{ "sig", required_argument, NULL, 'x' },
+		{ "type", required_argument, NULL, OPT_TYPE },
+		{ "trust", required_argument, NULL, OPT_TRUST },
+		{ "passphrase-file", required_argument, NULL, OPT_PASS },
+		{ "p12-passphrase-file", required_argument, NULL, OPT_P12PASS },
+		{ "new-passphrase-file", required_argument, NULL, OPT_NEWPASS },
+		{ "root-key", required_argument, NULL, OPT_ROOT },
+		{ "root-passphrase-file", required_argument, NULL, OPT_ROOTPASS },
+		{ "kdf", required_argument, NULL, OPT_KDF },
+		{ "force", no_argument, NULL, OPT_FORCE },
+		{ "json", no_argument, NULL, OPT_JSON },
+		{ "help", no_argument, NULL, 'h' },
+		{}
+	};
+	struct key_control c = { .role = -1 };
+	const char *verb;
+	int o;
+
+	parse_kdf("moderate", &c.kdf);
+	if (argc < 2)
+		return usage_error("key", "no subcommand given");
+	verb = argv[1];
+	if (streq(verb, "-h") || streq(verb, "--help")) {
+		help();
+		return EXIT_OK;
+	}
+	optind = 0;
+	while ((o = getopt_long(argc - 1, argv + 1, "o:k:x:h", opts, NULL)) != -1) {
+		switch (o) {
+		case OPT_NAME: c.name = optarg; break;
+		case OPT_ROLE:
+			c.role = trust_role_from_string(optarg);
+			if (c.role < 0)
+				return usage_error("key", "unknown role '%s'", optarg);
+			break;
+		case OPT_ORG: c.org = optarg; break;
+		case 'o': c.out = optarg; break;
+		case 'k': c.key = optarg; break;
+		case 'x': c.sig = optarg; break;
+		case OPT_TYPE: c.type = optarg; break;
+		case OPT_TRUST: c.trust = optarg; break;
+		case OPT_PASS: c.pass_file = optarg; break;
+		case OPT_P12PASS: c.p12_pass_file = optarg; break;
+		case OPT_NEWPASS: c.new_pass_file = optarg; break;
+		case OPT_ROOT: c.root_key = optarg; break;
+		case OPT_ROOTPASS: c.root_pass_file = optarg; break;
+		case OPT_KDF:
+			if (parse_kdf(optarg, &c.kdf) < 0)
+				return usage_error("key", "unknown --kdf cost '%s'", optarg);
+			break;
+		case OPT_FORCE: c.force = true; break;
+		case OPT_JSON: c.json = true; break;
+		case 'h': help(); return EXIT_OK;
+		default: return usage_error("key", "bad option");
+		}
+	}
+	/* argv + 1: the verb is argv[1] of the shifted vector, operands follow */
+	if (streq(verb, "new") || streq(verb, "passwd")) {
+		if (optind != argc - 1)
+			return usage_error("key", "'%s' takes no file argument", verb);
+		return streq(verb, "new") ? key_new(&c) : key_passwd(&c);
+	}
+	if (optind != argc - 2)
+		return usage_error("key", "'%s' takes one file", verb);
+	if (streq(verb, "show"))
+		return key_show(&c, argv[optind + 1]);
+	if (streq(verb, "sign"))
+		return key_sign(&c, argv[optind + 1]);
+	if (streq(verb, "verify"))
+		return key_verify(&c, argv[optind + 1]);
+	if (streq(verb, "import-p12"))
+		return key_import_p12(&c, argv[optind + 1]);
+	return usage_error("key", "unknown subcommand '%s'", verb);
+}

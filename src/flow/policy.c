@@ -1,0 +1,380 @@
+/* policy.c - read and apply the organisation's disposal policy file.
+ *
+ * The file is INI-like, one "key = value" a line under [organisation],
+ * [titles] and [class N] sections; '#' starts a comment. Anything not
+ * understood is an error with its line number: a policy that silently
+ * ignored a misspelt "destruction = required" would allow what the
+ * organisation forbade.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <string.h>
+
+#include "wipecert/policy.h"
+#include "wipecert/util.h"
+
+static void strv_free_(char **v)
+{
+	for (char **p = v; p && *p; p++)
+		free(*p);
+	free(v);
+}
+
+void policy_release(struct policy *p)
+{
+	if (!p)
+		return;
+	free(p->source);
+	free(p->org_name);
+	free(p->org_name_en);
+	free(p->logo);
+	for (int i = 0; i < POLICY_CLASSES; i++) {
+		strv_free_(p->cls[i].methods);
+		free(p->cls[i].approver_role);
+		free(p->cls[i].approver_title);
+	}
+	for (size_t i = 0; i < p->n_titles; i++) {
+		free(p->titles[i].role);
+		free(p->titles[i].title);
+	}
+	free(p->titles);
+	memset(p, 0, sizeof(*p));
+}
+
+unsigned policy_level_from_string(const char *s)
+{
+	if (streq(s, "clear"))
+		return LEVEL_CLEAR;
+	if (streq(s, "purge"))
+		return LEVEL_PURGE;
+	if (streq(s, "destroy"))
+		return LEVEL_DESTROY;
+	return 0;
+}
+
+const char *policy_level_to_string(unsigned level)
+{
+	switch (level) {
+	case LEVEL_CLEAR: return "clear";
+	case LEVEL_PURGE: return "purge";
+	case LEVEL_DESTROY: return "destroy";
+	}
+	return NULL;
+}
+
+static int set_str(char **field, const char *v)
+{
+	char *n = strdup(v);
+
+	if (!n)
+		return -ENOMEM;
+	free(*field);
+	*field = n;
+	return 0;
+}
+
+static int set_title(struct policy *p, const char *role, const char *title)
+{
+	struct policy_title *nt;
+
+	for (size_t i = 0; i < p->n_titles; i++)
+		if (streq(p->titles[i].role, role))
+			return set_str(&p->titles[i].title, title);
+	nt = realloc(p->titles, (p->n_titles + 1) * sizeof(*nt));
+	if (!nt)
+		return -ENOMEM;
+	p->titles = nt;
+	nt[p->n_titles].role = strdup(role);
+	nt[p->n_titles].title = strdup(title);
+	if (!nt[p->n_titles].role || !nt[p->n_titles].title)
+		return -ENOMEM;
+	p->n_titles++;
+	return 0;
+}
+
+int policy_default(struct policy *ret)
+{
+	static const struct {
+		const char *role, *title;
+	} titles[] = {
+		{ "technician", "作業者 / Technician" },
+		{ "approver", "情報資産管理責任者 / Information Asset Manager" },
+		{ "contractor-technician", "委託業者 作業者 / Contractor Technician" },
+		{ "contractor-approver", "委託業者 責任者 / Contractor Manager" },
+		{ "org-root", "組織 / Organisation" },
+	};
+	struct policy p = { 0 };
+	int r = 0;
+
+	for (int i = 0; i < POLICY_CLASSES; i++) {
+		p.cls[i].levels = LEVEL_CLEAR | LEVEL_PURGE | LEVEL_DESTROY;
+		p.cls[i].approval_required = true;
+		r |= set_str(&p.cls[i].approver_role, "approver");
+		r |= set_str(&p.cls[i].approver_title, titles[1].title);
+	}
+	/* class 1 (the most sensitive) must not be merely cleared, and its
+	 * disposal is approved by the security manager */
+	p.cls[0].levels = LEVEL_PURGE | LEVEL_DESTROY;
+	r |= set_str(&p.cls[0].approver_title, "情報セキュリティ管理者 / Information Security Manager");
+	r |= set_str(&p.source, "built-in");
+	for (size_t i = 0; i < ARRAY_SIZE(titles); i++)
+		r |= set_title(&p, titles[i].role, titles[i].title);
+	if (r) {
+		policy_release(&p);
+		return -ENOMEM;
+	}
+	*ret = p;
+	return 0;
+}
+
+static int parse_bool_word(const char *v, const char *yes, const char *no, bool *ret)
+{
+	if (streq(v, yes) || streq(v, "yes") || streq(v, "true")) {
+		*ret = true;
+		return 0;
+	}
+	if (streq(v, no) || streq(v, "no") || streq(v, "false")) {
+		*ret = false;
+		return 0;
+	}
+	return -EINVAL;
+}
+
+/* "purge, destroy" or "purge destroy" */
+static int split_words(const char *v, char ***ret)
+{
+	char **w = NULL;
+	size_t n = 0;
+	const char *p = v;
+
+	while (*p) {
+		size_t len;
+		char **nw;
+
+		p += strspn(p, ", \t");
+		len = strcspn(p, ", \t");
+		if (!len)
+			break;
+		nw = realloc(w, (n + 2) * sizeof(*nw));
+		if (!nw) {
+			strv_free_(w);
+			return -ENOMEM;
+		}
+		w = nw;
+		w[n] = strndup(p, len);
+		w[++n] = NULL;
+		p += len;
+	}
+	*ret = w;
+	return (int)n;
+}
+
+static int class_key(struct policy_class *c, const char *key, const char *val, const char **what)
+{
+	char **words = NULL;
+	int r;
+
+	if (streq(key, "levels")) {
+		unsigned levels = 0;
+
+		r = split_words(val, &words);
+		if (r <= 0) {
+			*what = "levels needs clear, purge and/or destroy";
+			return r < 0 ? r : -EINVAL;
+		}
+		for (char **w = words; *w; w++) {
+			unsigned l = policy_level_from_string(*w);
+
+			if (!l) {
+				strv_free_(words);
+				*what = "unknown level (clear, purge, destroy)";
+				return -EINVAL;
+			}
+			levels |= l;
+		}
+		strv_free_(words);
+		c->levels = levels;
+		return 0;
+	}
+	if (streq(key, "methods")) {
+		r = split_words(val, &words);
+		if (r < 0)
+			return r;
+		strv_free_(c->methods);
+		c->methods = NULL;
+		if (r == 1 && streq(words[0], "*"))
+			strv_free_(words);
+		else
+			c->methods = words;
+		return 0;
+	}
+	if (streq(key, "approval")) {
+		*what = "approval is required or optional";
+		return parse_bool_word(val, "required", "optional", &c->approval_required);
+	}
+	if (streq(key, "destruction")) {
+		*what = "destruction is required or optional";
+		return parse_bool_word(val, "required", "optional", &c->destruction_required);
+	}
+	if (streq(key, "approver_role"))
+		return set_str(&c->approver_role, val);
+	if (streq(key, "approver_title"))
+		return set_str(&c->approver_title, val);
+	*what = "unknown key in a class section";
+	return -EINVAL;
+}
+
+int policy_load(const char *path, struct policy *ret, char **ret_error)
+{
+	_cleanup_fclose_ FILE *f = NULL;
+	_cleanup_free_ char *line = NULL;
+	enum { SEC_NONE, SEC_ORG, SEC_TITLES, SEC_CLASS } sec = SEC_NONE;
+	struct policy p;
+	const char *what = NULL;
+	size_t cap = 0;
+	unsigned lineno = 0;
+	int cls = 0, r;
+
+	f = fopen(path, "re");
+	if (!f)
+		return -errno;
+	r = policy_default(&p);
+	if (r < 0)
+		return r;
+	free(p.source);
+	p.source = strdup(path);
+	while (getline(&line, &cap, f) > 0) {
+		char *s = line, *eq, *key, *val;
+
+		lineno++;
+		/* a '#' starts a comment; values never need one */
+		s[strcspn(s, "#")] = '\0';
+		s = strstrip(s);
+		if (!*s)
+			continue;
+		if (*s == '[') {
+			char *end = strchr(s, ']');
+
+			if (!end || end[1]) {
+				what = "a section header is [name]";
+				goto bad;
+			}
+			*end = '\0';
+			s = strstrip(s + 1);
+			if (streq(s, "organisation") || streq(s, "organization")) {
+				sec = SEC_ORG;
+			} else if (streq(s, "titles")) {
+				sec = SEC_TITLES;
+			} else if (sscanf(s, "class %d", &cls) == 1 && cls >= 1 && cls <= POLICY_CLASSES &&
+				   strlen(s) == 7) {
+				sec = SEC_CLASS;
+			} else {
+				what = "unknown section (organisation, titles, class 1, class 2, class 3)";
+				goto bad;
+			}
+			continue;
+		}
+		eq = strchr(s, '=');
+		if (!eq) {
+			what = "expected key = value";
+			goto bad;
+		}
+		*eq = '\0';
+		key = strstrip(s);
+		val = strstrip(eq + 1);
+		if (!*key || !*val) {
+			what = "empty key or value";
+			goto bad;
+		}
+		switch (sec) {
+		case SEC_NONE:
+			what = "key outside a section";
+			goto bad;
+		case SEC_ORG:
+			if (streq(key, "name"))
+				r = set_str(&p.org_name, val);
+			else if (streq(key, "name_en"))
+				r = set_str(&p.org_name_en, val);
+			else if (streq(key, "logo"))
+				r = set_str(&p.logo, val);
+			else {
+				what = "unknown key in [organisation] (name, name_en, logo)";
+				goto bad;
+			}
+			break;
+		case SEC_TITLES:
+			r = set_title(&p, key, val);
+			break;
+		case SEC_CLASS:
+			what = NULL;
+			r = class_key(&p.cls[cls - 1], key, val, &what);
+			if (r == -EINVAL)
+				goto bad;
+			break;
+		}
+		if (r < 0) {
+			policy_release(&p);
+			return r;
+		}
+	}
+	for (int i = 0; i < POLICY_CLASSES; i++) {
+		if (p.cls[i].destruction_required && !(p.cls[i].levels & LEVEL_DESTROY)) {
+			if (ret_error && asprintf(ret_error, "%s: class %d requires destruction but does not accept the destroy level", path, i + 1) < 0)
+				*ret_error = NULL;
+			policy_release(&p);
+			return -EINVAL;
+		}
+	}
+	*ret = p;
+	return 0;
+bad:
+	if (ret_error && asprintf(ret_error, "%s:%u: %s", path, lineno, what ? what : "bad value") < 0)
+		*ret_error = NULL;
+	policy_release(&p);
+	return -EINVAL;
+}
+
+int policy_check_method(const struct policy *p, int asset_class, const char *method, unsigned level,
+			char **ret_reason)
+{
+	const struct policy_class *c;
+	char *reason = NULL;
+
+	if (asset_class < 1 || asset_class > POLICY_CLASSES)
+		return -EINVAL;
+	c = &p->cls[asset_class - 1];
+	if (c->destruction_required && level != LEVEL_DESTROY) {
+		if (asprintf(&reason, "class %d assets must be physically destroyed (policy %s)", asset_class, p->source) < 0)
+			reason = NULL;
+	} else if (!(c->levels & level)) {
+		if (asprintf(&reason, "method %s reaches only %s, which class %d does not accept (policy %s)", method,
+			     policy_level_to_string(level) ? policy_level_to_string(level) : "an unknown level",
+			     asset_class, p->source) < 0)
+			reason = NULL;
+	} else if (c->methods) {
+		bool found = false;
+
+		for (char **m = c->methods; *m && !found; m++)
+			found = streq(*m, method);
+		if (!found && asprintf(&reason, "method %s is not on the list allowed for class %d (policy %s)", method,
+				       asset_class, p->source) < 0)
+			reason = NULL;
+		if (found)
+			return 0;
+	} else {
+		return 0;
+	}
+	if (ret_reason)
+		*ret_reason = reason;
+	else
+		free(reason);
+	return -EPERM;
+}
+
+const char *policy_role_title(const struct policy *p, const char *role)
+{
+	for (size_t i = 0; i < p->n_titles; i++)
+		if (streq(p->titles[i].role, role))
+			return p->titles[i].title;
+	return role;
+}

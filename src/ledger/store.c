@@ -1,0 +1,1214 @@
+/* store.c - the SQLite store of the ledger: schema and migrations, assets,
+ * the hash-chained events, verification, and the wipe job checkpoints.
+ *
+ * All SQL of the ledger lives here (and in import's use of the same
+ * statements). It must never change an asset without appending its event in
+ * the same transaction, and never update or delete an event.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <libgen.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "ledger-internal.h"
+#include "wipecert/util.h"
+
+#define BUSY_TIMEOUT_MS 30000
+#define ZERO_HASH "0000000000000000000000000000000000000000000000000000000000000000"
+
+/* Column list of assets in enum ledger_field order. */
+#define ASSET_COLS "asset_id, media_type, manufacturer, model, serial, wwn, capacity, " \
+	"department, location, importance, lease, notes, status, certificate_id"
+#define EVENT_COLS "seq, asset_id, kind, changes, state_hash, actor, reason, time_utc, " \
+	"time_local, prev_hash, hash, key_id, signature"
+
+/* Migration i takes user_version i to i + 1. Never edit a released one:
+ * append a new one. */
+static const char *const migrations[] = {
+	/* 0 -> 1 */
+	"CREATE TABLE assets ("
+	"  asset_id TEXT PRIMARY KEY NOT NULL,"
+	"  media_type TEXT, manufacturer TEXT, model TEXT, serial TEXT, wwn TEXT,"
+	"  capacity INTEGER CHECK (capacity IS NULL OR capacity >= 0),"
+	"  department TEXT, location TEXT,"
+	"  importance INTEGER CHECK (importance IS NULL OR importance IN (1, 2, 3)),"
+	"  lease TEXT, notes TEXT,"
+	"  status TEXT NOT NULL CHECK (status IN ('in-service', 'retired', 'awaiting-erasure',"
+	"    'erased', 'approved', 'disposed', 'handed-to-contractor', 'destroyed')),"
+	"  certificate_id TEXT"
+	");"
+	"CREATE INDEX assets_serial ON assets (serial);"
+	"CREATE INDEX assets_wwn ON assets (wwn);"
+	"CREATE TRIGGER assets_no_delete BEFORE DELETE ON assets BEGIN"
+	"  SELECT RAISE(ABORT, 'ledger assets are never deleted: change their status'); END;"
+	"CREATE TABLE events ("
+	"  seq INTEGER PRIMARY KEY,"
+	"  asset_id TEXT NOT NULL,"
+	"  kind TEXT NOT NULL,"
+	"  changes TEXT NOT NULL,"
+	"  state_hash TEXT NOT NULL,"
+	"  actor TEXT NOT NULL,"
+	"  reason TEXT NOT NULL,"
+	"  time_utc TEXT NOT NULL,"
+	"  time_local TEXT NOT NULL,"
+	"  prev_hash TEXT NOT NULL,"
+	"  hash TEXT NOT NULL,"
+	"  signature BLOB,"      /* Ed25519 over hash, by the trust layer */
+	"  key_id TEXT"
+	");"
+	"CREATE INDEX events_asset ON events (asset_id, seq);"
+	/* First line of defence only: anyone with the file can drop these.
+	 * The hash chain is what detects it. */
+	"CREATE TRIGGER events_no_delete BEFORE DELETE ON events BEGIN"
+	"  SELECT RAISE(ABORT, 'ledger events are append-only'); END;"
+	"CREATE TRIGGER events_no_update BEFORE UPDATE ON events"
+	"  WHEN OLD.signature IS NOT NULL OR NEW.seq IS NOT OLD.seq"
+	"    OR NEW.asset_id IS NOT OLD.asset_id OR NEW.kind IS NOT OLD.kind"
+	"    OR NEW.changes IS NOT OLD.changes OR NEW.state_hash IS NOT OLD.state_hash"
+	"    OR NEW.actor IS NOT OLD.actor OR NEW.reason IS NOT OLD.reason"
+	"    OR NEW.time_utc IS NOT OLD.time_utc OR NEW.time_local IS NOT OLD.time_local"
+	"    OR NEW.prev_hash IS NOT OLD.prev_hash OR NEW.hash IS NOT OLD.hash"
+	"  BEGIN SELECT RAISE(ABORT, 'ledger events are append-only'); END;"
+	"CREATE TABLE meta (key TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL);"
+	"CREATE TABLE jobs ("
+	"  job_id TEXT PRIMARY KEY NOT NULL,"
+	"  asset_id TEXT,"
+	"  state TEXT NOT NULL,"
+	"  updated_utc TEXT NOT NULL"
+	");",
+};
+
+_Static_assert(ARRAY_SIZE(migrations) == LEDGER_SCHEMA_VERSION, "one migration per schema version");
+
+static inline void stmt_finalizep(sqlite3_stmt **s) { sqlite3_finalize(*s); }
+#define _cleanup_stmt_ _cleanup_(stmt_finalizep)
+/* a cached statement is reset, not finalized, when done with */
+static inline void stmt_resetp(sqlite3_stmt **s) { if (*s) sqlite3_reset(*s); }
+#define _cleanup_reset_ _cleanup_(stmt_resetp)
+
+enum { Q_INSERT_EVENT, Q_INSERT_ASSET, Q_UPDATE_ASSET, Q_GET_ASSET };
+
+int ledger_sql_err(int rc)
+{
+	switch (rc & 0xff) {
+	case SQLITE_OK: case SQLITE_DONE: case SQLITE_ROW:
+		return 0;
+	case SQLITE_BUSY: case SQLITE_LOCKED:
+		return -EBUSY;
+	case SQLITE_NOMEM:
+		return -ENOMEM;
+	case SQLITE_READONLY:
+		return -EROFS;
+	case SQLITE_PERM: case SQLITE_AUTH:
+		return -EACCES;
+	case SQLITE_CONSTRAINT:
+		return (rc == SQLITE_CONSTRAINT_PRIMARYKEY || rc == SQLITE_CONSTRAINT_UNIQUE) ? -EEXIST : -EINVAL;
+	case SQLITE_CANTOPEN:
+		return -ENOENT;
+	case SQLITE_CORRUPT: case SQLITE_NOTADB:
+		return -EUCLEAN;
+	case SQLITE_FULL:
+		return -ENOSPC;
+	case SQLITE_TOOBIG:
+		return -E2BIG;
+	case SQLITE_INTERRUPT:
+		return -EINTR;
+	default:
+		return -EIO;
+	}
+}
+
+static int exec(struct ledger *l, const char *sql)
+{
+	return ledger_sql_err(sqlite3_exec(l->db, sql, NULL, NULL, NULL));
+}
+
+static int cached(struct ledger *l, unsigned q, const char *sql, sqlite3_stmt **ret)
+{
+	int r;
+
+	if (!l->cache[q]) {
+		r = sqlite3_prepare_v3(l->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &l->cache[q], NULL);
+		if (r != SQLITE_OK)
+			return ledger_sql_err(r);
+	} else {
+		sqlite3_reset(l->cache[q]);
+		sqlite3_clear_bindings(l->cache[q]);
+	}
+	*ret = l->cache[q];
+	return 0;
+}
+
+static int prepare(struct ledger *l, const char *sql, sqlite3_stmt **ret)
+{
+	return ledger_sql_err(sqlite3_prepare_v2(l->db, sql, -1, ret, NULL));
+}
+
+static int bind_text(sqlite3_stmt *s, int i, const char *v)
+{
+	if (!v)
+		return ledger_sql_err(sqlite3_bind_null(s, i));
+	return ledger_sql_err(sqlite3_bind_text(s, i, v, -1, SQLITE_TRANSIENT));
+}
+
+static const char *col_text(sqlite3_stmt *s, int i)
+{
+	return (const char *)sqlite3_column_text(s, i);
+}
+
+const char *ledger_resolve_path(const char *opt)
+{
+	const char *e;
+
+	if (opt && *opt)
+		return opt;
+	e = getenv("WIPECERT_DB");
+	if (e && *e)
+		return e;
+	return LEDGER_DEFAULT_PATH;
+}
+
+static int user_version(struct ledger *l, int *ret)
+{
+	_cleanup_stmt_ sqlite3_stmt *s = NULL;
+	int r = prepare(l, "PRAGMA user_version", &s);
+
+	if (r < 0)
+		return r;
+	r = sqlite3_step(s);
+	if (r != SQLITE_ROW)
+		return ledger_sql_err(r) ?: -EIO;
+	*ret = sqlite3_column_int(s, 0);
+	return 0;
+}
+
+static int migrate(struct ledger *l)
+{
+	char sql[64];
+	int v, r;
+
+	r = user_version(l, &v);
+	if (r < 0)
+		return r;
+	if (v > LEDGER_SCHEMA_VERSION)
+		return -EPROTONOSUPPORT;
+	if (v == LEDGER_SCHEMA_VERSION)
+		return 0;
+	if (l->readonly)
+		return -EROFS;
+	r = exec(l, "BEGIN IMMEDIATE");
+	if (r < 0)
+		return r;
+	/* another process may have migrated while we waited for the lock */
+	r = user_version(l, &v);
+	if (r < 0)
+		goto fail;
+	for (; v < LEDGER_SCHEMA_VERSION; v++) {
+		r = exec(l, migrations[v]);
+		if (r < 0)
+			goto fail;
+	}
+	snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", LEDGER_SCHEMA_VERSION);
+	r = exec(l, sql);
+	if (r < 0)
+		goto fail;
+	r = exec(l, "COMMIT");
+	if (r < 0)
+		goto fail;
+	return 0;
+fail:
+	exec(l, "ROLLBACK");
+	return r;
+}
+
+int ledger_open(const char *path, unsigned flags, struct ledger **ret)
+{
+	struct ledger *l;
+	struct stat st;
+	int r, oflags;
+
+	if (!path || !*path)
+		return -EINVAL;
+	if (sodium_init() < 0) /* picks the fast BLAKE2b for this CPU */
+		return -EIO;
+	if (stat(path, &st) < 0) {
+		if (errno != ENOENT || !(flags & LEDGER_OPEN_CREATE) || (flags & LEDGER_OPEN_READONLY))
+			return -errno;
+		/* the default /var/lib/wipecert may not exist yet: one level only */
+		_cleanup_free_ char *dir = strdup(path);
+		if (!dir)
+			return -ENOMEM;
+		if (mkdir(dirname(dir), 0750) < 0 && errno != EEXIST)
+			return -errno;
+	} else if (!S_ISREG(st.st_mode))
+		return -EINVAL;
+
+	l = calloc(1, sizeof(*l));
+	if (!l)
+		return -ENOMEM;
+	l->readonly = flags & LEDGER_OPEN_READONLY;
+	l->path = strdup(path);
+	if (!l->path) {
+		r = -ENOMEM;
+		goto fail;
+	}
+	oflags = l->readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE;
+	if (flags & LEDGER_OPEN_CREATE)
+		oflags |= SQLITE_OPEN_CREATE;
+	r = sqlite3_open_v2(path, &l->db, oflags | SQLITE_OPEN_FULLMUTEX, NULL);
+	if (r != SQLITE_OK) {
+		r = ledger_sql_err(r);
+		goto fail;
+	}
+	sqlite3_extended_result_codes(l->db, 1);
+	sqlite3_busy_timeout(l->db, BUSY_TIMEOUT_MS);
+	if (!l->readonly) {
+		/* WAL: readers never block the writer; FULL: an audit log must not
+		 * lose a committed event to a power cut */
+		r = exec(l, "PRAGMA journal_mode = WAL");
+		if (r < 0)
+			goto fail;
+		r = exec(l, "PRAGMA synchronous = FULL");
+		if (r < 0)
+			goto fail;
+		/* an import is one transaction: keep its pages in memory rather
+		 * than spilling them to the WAL row by row */
+		r = exec(l, "PRAGMA cache_size = -65536");
+		if (r < 0)
+			goto fail;
+	}
+	r = migrate(l);
+	if (r < 0)
+		goto fail;
+	*ret = l;
+	return 0;
+fail:
+	ledger_close(l);
+	return r;
+}
+
+void ledger_close(struct ledger *l)
+{
+	if (!l)
+		return;
+	for (size_t i = 0; i < ARRAY_SIZE(l->cache); i++)
+		sqlite3_finalize(l->cache[i]);
+	if (l->db)
+		sqlite3_close_v2(l->db);
+	free(l->path);
+	free(l);
+}
+
+int ledger_schema_version(struct ledger *l)
+{
+	int v, r = user_version(l, &v);
+
+	return r < 0 ? r : v;
+}
+
+/* ---- transactions and the chain head ---- */
+
+int ledger_tx_begin(struct ledger *l)
+{
+	_cleanup_stmt_ sqlite3_stmt *s = NULL;
+	int r;
+
+	if (l->in_tx)
+		return -EBUSY;
+	r = exec(l, "BEGIN IMMEDIATE");
+	if (r < 0)
+		return r;
+	l->in_tx = true;
+	l->head_moved = false;
+	r = prepare(l, "SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1", &s);
+	if (r < 0)
+		goto fail;
+	r = sqlite3_step(s);
+	if (r == SQLITE_ROW) {
+		l->head_seq = (uint64_t)sqlite3_column_int64(s, 0);
+		snprintf(l->head_hash, sizeof(l->head_hash), "%s", col_text(s, 1) ?: "");
+	} else if (r == SQLITE_DONE) {
+		l->head_seq = 0;
+		strcpy(l->head_hash, ZERO_HASH);
+	} else {
+		r = ledger_sql_err(r);
+		goto fail;
+	}
+	return 0;
+fail:
+	ledger_tx_rollback(l);
+	return r;
+}
+
+int ledger_tx_commit(struct ledger *l)
+{
+	_cleanup_stmt_ sqlite3_stmt *s = NULL;
+	char seq[24];
+	int r;
+
+	if (!l->in_tx)
+		return -EINVAL;
+	if (l->head_moved) {
+		/* the head lets verify notice events cut off the end */
+		r = prepare(l, "INSERT OR REPLACE INTO meta (key, value) VALUES ('head_seq', ?1), ('head_hash', ?2)", &s);
+		if (r < 0)
+			goto fail;
+		snprintf(seq, sizeof(seq), "%" PRIu64, l->head_seq);
+		if ((r = bind_text(s, 1, seq)) < 0 || (r = bind_text(s, 2, l->head_hash)) < 0)
+			goto fail;
+		r = sqlite3_step(s);
+		if (r != SQLITE_DONE) {
+			r = ledger_sql_err(r);
+			goto fail;
+		}
+	}
+	r = exec(l, "COMMIT");
+	if (r < 0)
+		goto fail;
+	l->in_tx = false;
+	return 0;
+fail:
+	ledger_tx_rollback(l);
+	return r;
+}
+
+void ledger_tx_rollback(struct ledger *l)
+{
+	if (!l->in_tx)
+		return;
+	exec(l, "ROLLBACK");
+	l->in_tx = false;
+}
+
+/* ---- events ---- */
+
+static void event_hash(uint64_t seq, const char *asset_id, const char *kind, const char *changes,
+		       const char *state_hash, const char *actor, const char *reason,
+		       const char *time_utc, const char *time_local, const char *prev_hash,
+		       char ret_hex[LEDGER_HASH_HEX])
+{
+	crypto_generichash_state st;
+	uint8_t h[32];
+	char n[24];
+
+	snprintf(n, sizeof(n), "%" PRIu64, seq);
+	crypto_generichash_init(&st, NULL, 0, sizeof(h));
+	ledger_hash_str(&st, "wipecert.ledger.event.v1");
+	ledger_hash_str(&st, n);
+	ledger_hash_str(&st, asset_id);
+	ledger_hash_str(&st, kind);
+	ledger_hash_str(&st, changes);
+	ledger_hash_str(&st, state_hash);
+	ledger_hash_str(&st, actor);
+	ledger_hash_str(&st, reason);
+	ledger_hash_str(&st, time_utc);
+	ledger_hash_str(&st, time_local);
+	ledger_hash_str(&st, prev_hash);
+	crypto_generichash_final(&st, h, sizeof(h));
+	hex_encode(h, sizeof(h), ret_hex);
+}
+
+static int append_event(struct ledger *l, const struct ledger_asset *a, const char *kind,
+			const char *changes, const char *actor, const char *reason, uint64_t *ret_seq)
+{
+	_cleanup_reset_ sqlite3_stmt *s = NULL;
+	char state[LEDGER_HASH_HEX], hash[LEDGER_HASH_HEX], utc[32], local[40];
+	uint64_t seq = l->head_seq + 1;
+	time_t now = time(NULL);
+	int r;
+
+	if (!l->in_tx)
+		return -EINVAL;
+	r = format_utc(now, utc, sizeof(utc));
+	if (r < 0)
+		return r;
+	r = format_local(now, local, sizeof(local));
+	if (r < 0)
+		return r;
+	actor = actor ?: "";
+	reason = reason ?: "";
+	ledger_asset_state_hash(a, state);
+	event_hash(seq, a->v[LEDGER_F_ASSET_ID], kind, changes, state, actor, reason, utc, local,
+		   l->head_hash, hash);
+	r = cached(l, Q_INSERT_EVENT,
+		"INSERT INTO events (seq, asset_id, kind, changes, state_hash, actor, reason,"
+		" time_utc, time_local, prev_hash, hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)", &s);
+	if (r < 0)
+		return r;
+	sqlite3_bind_int64(s, 1, (sqlite3_int64)seq);
+	bind_text(s, 2, a->v[LEDGER_F_ASSET_ID]);
+	bind_text(s, 3, kind);
+	bind_text(s, 4, changes);
+	bind_text(s, 5, state);
+	bind_text(s, 6, actor);
+	bind_text(s, 7, reason);
+	bind_text(s, 8, utc);
+	bind_text(s, 9, local);
+	bind_text(s, 10, l->head_hash);
+	bind_text(s, 11, hash);
+	r = sqlite3_step(s);
+	if (r != SQLITE_DONE)
+		return ledger_sql_err(r) ?: -EIO;
+	l->head_seq = seq;
+	memcpy(l->head_hash, hash, sizeof(hash));
+	l->head_moved = true;
+	if (ret_seq)
+		*ret_seq = seq;
+	return 0;
+}
+
+struct sbuf {
+	char *p;
+	size_t n, cap;
+	bool oom;
+};
+
+static void sb_put(struct sbuf *b, const char *s, size_t n)
+{
+	if (b->oom)
+		return;
+	if (b->n + n + 1 > b->cap) {
+		size_t cap = (b->n + n + 1) * 2;
+		char *p = realloc(b->p, cap);
+
+		if (!p) {
+			b->oom = true;
+			return;
+		}
+		b->p = p;
+		b->cap = cap;
+	}
+	memcpy(b->p + b->n, s, n);
+	b->n += n;
+	b->p[b->n] = '\0';
+}
+
+/* A JSON string; values are valid UTF-8 (ledger_asset_set checks). */
+static void sb_json_str(struct sbuf *b, const char *s)
+{
+	if (!s) {
+		sb_put(b, "null", 4);
+		return;
+	}
+	sb_put(b, "\"", 1);
+	while (*s) {
+		size_t n = strcspn(s, "\"\\\n\t\r\x01\x02\x03\x04\x05\x06\x07\x08\x0b\x0c\x0e\x0f"
+				  "\x10\x11\x12\x13\x14\x15\x16\x17\x18\x19\x1a\x1b\x1c\x1d\x1e\x1f");
+		char esc[8];
+
+		sb_put(b, s, n);
+		s += n;
+		if (!*s)
+			break;
+		switch (*s) {
+		case '"': sb_put(b, "\\\"", 2); break;
+		case '\\': sb_put(b, "\\\\", 2); break;
+		case '\n': sb_put(b, "\\n", 2); break;
+		case '\t': sb_put(b, "\\t", 2); break;
+		case '\r': sb_put(b, "\\r", 2); break;
+		default:
+			snprintf(esc, sizeof(esc), "\\u%04x", (unsigned char)*s);
+			sb_put(b, esc, 6);
+		}
+		s++;
+	}
+	sb_put(b, "\"", 1);
+}
+
+char *ledger_diff_json(const struct ledger_asset *old, const struct ledger_asset *a)
+{
+	/* {"field":[old,new],...} in field order: compact, since every create
+	 * event carries the whole record. Written by hand: an import makes one
+	 * a row and a JSON library's allocations showed in the profile. */
+	struct sbuf b = {};
+	bool any = false;
+
+	sb_put(&b, "{", 1);
+	for (unsigned f = 0; f < _LEDGER_F_MAX; f++) {
+		const char *o = old ? old->v[f] : NULL, *n = a->v[f];
+
+		if ((!o && !n) || (o && n && streq(o, n)))
+			continue;
+		if (any)
+			sb_put(&b, ",", 1);
+		any = true;
+		sb_json_str(&b, ledger_field_name(f));
+		sb_put(&b, ":[", 2);
+		sb_json_str(&b, o);
+		sb_put(&b, ",", 1);
+		sb_json_str(&b, n);
+		sb_put(&b, "]", 1);
+	}
+	sb_put(&b, "}", 1);
+	if (b.oom || !any) {
+		free(b.p);
+		return NULL;
+	}
+	return b.p;
+}
+
+static bool field_is_int(enum ledger_field f)
+{
+	return f == LEDGER_F_CAPACITY || f == LEDGER_F_IMPORTANCE;
+}
+
+static int bind_asset(sqlite3_stmt *s, const struct ledger_asset *a)
+{
+	for (unsigned f = 0; f < _LEDGER_F_MAX; f++) {
+		int r;
+
+		if (field_is_int(f) && a->v[f]) {
+			uint64_t n;
+
+			r = parse_u64(a->v[f], &n);
+			if (r < 0)
+				return r;
+			r = ledger_sql_err(sqlite3_bind_int64(s, (int)f + 1, (sqlite3_int64)n));
+		} else
+			r = bind_text(s, (int)f + 1, a->v[f]);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+static int read_asset(sqlite3_stmt *s, int first_col, struct ledger_asset *ret)
+{
+	struct ledger_asset a = {};
+
+	for (unsigned f = 0; f < _LEDGER_F_MAX; f++) {
+		const char *v = col_text(s, first_col + (int)f);
+
+		if (v && !(a.v[f] = strdup(v))) {
+			ledger_asset_clear(&a);
+			return -ENOMEM;
+		}
+	}
+	*ret = a;
+	return 0;
+}
+
+int ledger_insert_tx(struct ledger *l, const struct ledger_asset *a, const char *actor,
+		     const char *reason, uint64_t *ret_seq)
+{
+	_cleanup_reset_ sqlite3_stmt *s = NULL;
+	_cleanup_free_ char *changes = NULL;
+	int r;
+
+	if (!a->v[LEDGER_F_ASSET_ID] || !a->v[LEDGER_F_STATUS])
+		return -EINVAL;
+	r = cached(l, Q_INSERT_ASSET,
+		"INSERT INTO assets (" ASSET_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)", &s);
+	if (r < 0)
+		return r;
+	r = bind_asset(s, a);
+	if (r < 0)
+		return r;
+	r = sqlite3_step(s);
+	if (r != SQLITE_DONE)
+		return ledger_sql_err(r) ?: -EIO;
+	changes = ledger_diff_json(NULL, a);
+	if (!changes)
+		return -ENOMEM;
+	return append_event(l, a, "create", changes, actor, reason, ret_seq);
+}
+
+int ledger_update_tx(struct ledger *l, const struct ledger_asset *old, const struct ledger_asset *a,
+		     const char *actor, const char *reason, uint64_t *ret_seq)
+{
+	_cleanup_reset_ sqlite3_stmt *s = NULL;
+	_cleanup_free_ char *changes = NULL;
+	int r;
+
+	if (!a->v[LEDGER_F_ASSET_ID] || !a->v[LEDGER_F_STATUS] ||
+	    !streq(old->v[LEDGER_F_ASSET_ID], a->v[LEDGER_F_ASSET_ID]))
+		return -EINVAL;
+	changes = ledger_diff_json(old, a);
+	if (!changes)
+		return 0;
+	r = cached(l, Q_UPDATE_ASSET,
+		"UPDATE assets SET media_type = ?2, manufacturer = ?3, model = ?4, serial = ?5, wwn = ?6,"
+		" capacity = ?7, department = ?8, location = ?9, importance = ?10, lease = ?11,"
+		" notes = ?12, status = ?13, certificate_id = ?14 WHERE asset_id = ?1", &s);
+	if (r < 0)
+		return r;
+	r = bind_asset(s, a);
+	if (r < 0)
+		return r;
+	r = sqlite3_step(s);
+	if (r != SQLITE_DONE)
+		return ledger_sql_err(r) ?: -EIO;
+	if (sqlite3_changes(l->db) != 1)
+		return -ENOENT;
+	r = append_event(l, a, "update", changes, actor, reason, ret_seq);
+	return r < 0 ? r : 1;
+}
+
+/* ---- assets ---- */
+
+int ledger_asset_add(struct ledger *l, const struct ledger_asset *a, const char *actor,
+		     const char *reason, uint64_t *ret_seq)
+{
+	uint64_t seq;
+	int r;
+
+	r = ledger_tx_begin(l);
+	if (r < 0)
+		return r;
+	r = ledger_insert_tx(l, a, actor, reason, &seq);
+	if (r < 0) {
+		ledger_tx_rollback(l);
+		return r;
+	}
+	r = ledger_tx_commit(l);
+	if (r < 0)
+		return r;
+	if (ret_seq)
+		*ret_seq = seq;
+	return 0;
+}
+
+static int get_tx(struct ledger *l, const char *asset_id, struct ledger_asset *ret)
+{
+	_cleanup_reset_ sqlite3_stmt *s = NULL;
+	int r;
+
+	if (!asset_id)
+		return -EINVAL;
+	r = cached(l, Q_GET_ASSET, "SELECT " ASSET_COLS " FROM assets WHERE asset_id = ?1", &s);
+	if (r < 0)
+		return r;
+	bind_text(s, 1, asset_id);
+	r = sqlite3_step(s);
+	if (r == SQLITE_DONE)
+		return -ENOENT;
+	if (r != SQLITE_ROW)
+		return ledger_sql_err(r) ?: -EIO;
+	return read_asset(s, 0, ret);
+}
+
+int ledger_asset_get(struct ledger *l, const char *asset_id, struct ledger_asset *ret)
+{
+	return get_tx(l, asset_id, ret);
+}
+
+static int find_identity(struct ledger *l, const char *serial, const char *wwn, struct ledger_asset *ret)
+{
+	_cleanup_stmt_ sqlite3_stmt *s = NULL;
+	int r;
+
+	if (!(serial && *serial) && !(wwn && *wwn))
+		return -EINVAL;
+	/* compare as ledger_identity_check does: trimmed, case-insensitive */
+	r = prepare(l, "SELECT " ASSET_COLS " FROM assets WHERE"
+		    " (?1 IS NOT NULL AND lower(trim(serial)) = lower(trim(?1)))"
+		    " OR (?2 IS NOT NULL AND lower(replace(replace(trim(wwn), '0x', ''), 'naa.', ''))"
+		    "     = lower(replace(replace(trim(?2), '0x', ''), 'naa.', '')))"
+		    " ORDER BY asset_id LIMIT 1", &s);
+	if (r < 0)
+		return r;
+	bind_text(s, 1, serial && *serial ? serial : NULL);
+	bind_text(s, 2, wwn && *wwn ? wwn : NULL);
+	r = sqlite3_step(s);
+	if (r == SQLITE_DONE)
+		return -ENOENT;
+	if (r != SQLITE_ROW)
+		return ledger_sql_err(r) ?: -EIO;
+	return read_asset(s, 0, ret);
+}
+
+int ledger_asset_find_identity(struct ledger *l, const char *serial, const char *wwn,
+			       struct ledger_asset *ret)
+{
+	return find_identity(l, serial, wwn, ret);
+}
+
+int ledger_asset_from_detected(const struct ledger_detected *d, struct ledger_asset *a)
+{
+	struct ledger_asset n = {};
+	char cap[24];
+	int r;
+
+	r = ledger_asset_copy(a, &n);
+	if (r < 0)
+		return r;
+	if ((r = ledger_asset_set(&n, LEDGER_F_MEDIA_TYPE, d->media_type)) < 0 ||
+	    (r = ledger_asset_set(&n, LEDGER_F_MANUFACTURER, d->manufacturer)) < 0 ||
+	    (r = ledger_asset_set(&n, LEDGER_F_MODEL, d->model)) < 0 ||
+	    (r = ledger_asset_set(&n, LEDGER_F_SERIAL, d->serial)) < 0 ||
+	    (r = ledger_asset_set(&n, LEDGER_F_WWN, d->wwn)) < 0)
+		goto fail;
+	if (d->capacity) {
+		snprintf(cap, sizeof(cap), "%" PRIu64, d->capacity);
+		if ((r = ledger_asset_set(&n, LEDGER_F_CAPACITY, cap)) < 0)
+			goto fail;
+	}
+	ledger_asset_clear(a);
+	*a = n;
+	return 0;
+fail:
+	ledger_asset_clear(&n);
+	return r;
+}
+
+int ledger_asset_add_detected(struct ledger *l, const struct ledger_asset *a,
+			      const char *actor, const char *reason, uint64_t *ret_seq)
+{
+	struct ledger_asset other = {};
+	uint64_t seq;
+	int r;
+
+	if (!a->v[LEDGER_F_SERIAL] && !a->v[LEDGER_F_WWN])
+		return -EINVAL; /* nothing would tie the entry to this disk */
+	r = ledger_tx_begin(l);
+	if (r < 0)
+		return r;
+	r = find_identity(l, a->v[LEDGER_F_SERIAL], a->v[LEDGER_F_WWN], &other);
+	ledger_asset_clear(&other);
+	if (r == 0) {
+		r = -EEXIST;
+		goto rollback;
+	}
+	if (r != -ENOENT)
+		goto rollback;
+	r = ledger_insert_tx(l, a, actor, reason ?: "added from detected disk", &seq);
+	if (r < 0)
+		goto rollback;
+	r = ledger_tx_commit(l);
+	if (r >= 0 && ret_seq)
+		*ret_seq = seq;
+	return r;
+rollback:
+	ledger_tx_rollback(l);
+	return r;
+}
+
+int ledger_asset_update(struct ledger *l, const struct ledger_asset *a, const char *actor,
+			const char *reason, uint64_t *ret_seq)
+{
+	struct ledger_asset old = {};
+	uint64_t seq = 0;
+	int r;
+
+	r = ledger_tx_begin(l);
+	if (r < 0)
+		return r;
+	r = get_tx(l, a->v[LEDGER_F_ASSET_ID], &old);
+	if (r < 0)
+		goto fail;
+	r = ledger_update_tx(l, &old, a, actor, reason, &seq);
+	ledger_asset_clear(&old);
+	if (r < 0)
+		goto fail;
+	if (r == 0) {
+		ledger_tx_rollback(l);
+		return 0;
+	}
+	r = ledger_tx_commit(l);
+	if (r < 0)
+		return r;
+	if (ret_seq)
+		*ret_seq = seq;
+	return 1;
+fail:
+	ledger_tx_rollback(l);
+	return r;
+}
+
+int ledger_asset_note(struct ledger *l, const char *asset_id, const char *actor, const char *reason,
+		      uint64_t *ret_seq)
+{
+	struct ledger_asset a = {};
+	uint64_t seq = 0;
+	int r;
+
+	if (!reason || !*reason)
+		return -EINVAL;
+	r = ledger_tx_begin(l);
+	if (r < 0)
+		return r;
+	r = get_tx(l, asset_id, &a);
+	if (r >= 0)
+		r = append_event(l, &a, "note", NULL, actor, reason, &seq);
+	ledger_asset_clear(&a);
+	if (r < 0) {
+		ledger_tx_rollback(l);
+		return r;
+	}
+	r = ledger_tx_commit(l);
+	if (r < 0)
+		return r;
+	if (ret_seq)
+		*ret_seq = seq;
+	return 0;
+}
+
+int ledger_asset_list(struct ledger *l, const struct ledger_filter *f,
+		      int (*cb)(const struct ledger_asset *a, void *userdata), void *userdata)
+{
+	_cleanup_stmt_ sqlite3_stmt *s = NULL;
+	int r;
+
+	r = prepare(l, "SELECT " ASSET_COLS " FROM assets WHERE (?1 IS NULL OR status = ?1)"
+		    " AND (?2 IS NULL OR department = ?2) ORDER BY asset_id", &s);
+	if (r < 0)
+		return r;
+	bind_text(s, 1, f ? f->status : NULL);
+	bind_text(s, 2, f ? f->department : NULL);
+	while ((r = sqlite3_step(s)) == SQLITE_ROW) {
+		struct ledger_asset a;
+		int k = read_asset(s, 0, &a);
+
+		if (k < 0)
+			return k;
+		k = cb(&a, userdata);
+		ledger_asset_clear(&a);
+		if (k < 0)
+			return k;
+	}
+	return r == SQLITE_DONE ? 0 : (ledger_sql_err(r) ?: -EIO);
+}
+
+static void read_event(sqlite3_stmt *s, struct ledger_event *e)
+{
+	*e = (struct ledger_event) {
+		.seq = (uint64_t)sqlite3_column_int64(s, 0),
+		.asset_id = col_text(s, 1),
+		.kind = col_text(s, 2),
+		.changes = col_text(s, 3),
+		.state_hash = col_text(s, 4),
+		.actor = col_text(s, 5),
+		.reason = col_text(s, 6),
+		.time_utc = col_text(s, 7),
+		.time_local = col_text(s, 8),
+		.prev_hash = col_text(s, 9),
+		.hash = col_text(s, 10),
+		.key_id = col_text(s, 11),
+		.signature = sqlite3_column_blob(s, 12),
+		.signature_len = (size_t)sqlite3_column_bytes(s, 12),
+	};
+}
+
+int ledger_history(struct ledger *l, const char *asset_id,
+		   int (*cb)(const struct ledger_event *e, void *userdata), void *userdata)
+{
+	_cleanup_stmt_ sqlite3_stmt *s = NULL;
+	int r;
+
+	r = prepare(l, asset_id ? "SELECT " EVENT_COLS " FROM events WHERE asset_id = ?1 ORDER BY seq"
+				: "SELECT " EVENT_COLS " FROM events ORDER BY seq", &s);
+	if (r < 0)
+		return r;
+	if (asset_id)
+		bind_text(s, 1, asset_id);
+	while ((r = sqlite3_step(s)) == SQLITE_ROW) {
+		struct ledger_event e;
+		int k;
+
+		read_event(s, &e);
+		k = cb(&e, userdata);
+		if (k < 0)
+			return k;
+	}
+	return r == SQLITE_DONE ? 0 : (ledger_sql_err(r) ?: -EIO);
+}
+
+/* ---- verification ---- */
+
+_printf_(4, 5)
+static int broken(struct ledger_verify_result *v, enum ledger_break what, uint64_t seq,
+		  const char *fmt, ...)
+{
+	va_list ap;
+
+	v->problem = what;
+	v->bad_seq = seq;
+	va_start(ap, fmt);
+	vsnprintf(v->detail, sizeof(v->detail), fmt, ap);
+	va_end(ap);
+	return -EBADMSG;
+}
+
+static const char *nn(const char *s)
+{
+	return s ? s : "";
+}
+
+int ledger_anchor_parse(const char *s, struct ledger_anchor *ret)
+{
+	struct ledger_anchor a = {};
+	const char *colon = s ? strchr(s, ':') : NULL;
+	_cleanup_free_ char *num = NULL;
+	uint8_t raw[32];
+
+	if (!colon || strlen(colon + 1) != 64 || hex_decode(colon + 1, raw, sizeof(raw)) < 0)
+		return -EINVAL;
+	num = strndup(s, (size_t)(colon - s));
+	if (!num)
+		return -ENOMEM;
+	if (parse_u64(num, &a.seq) < 0 || a.seq == 0)
+		return -EINVAL;
+	hex_encode(raw, sizeof(raw), a.hash); /* lower case, as stored */
+	*ret = a;
+	return 0;
+}
+
+static int verify_chain(struct ledger *l, const struct ledger_anchor *anchor, struct ledger_verify_result *v)
+{
+	_cleanup_stmt_ sqlite3_stmt *s = NULL;
+	char prev[LEDGER_HASH_HEX] = ZERO_HASH, h[LEDGER_HASH_HEX];
+	uint64_t expect = 1;
+	int r;
+
+	r = prepare(l, "SELECT " EVENT_COLS " FROM events ORDER BY seq", &s);
+	if (r < 0)
+		return r;
+	while ((r = sqlite3_step(s)) == SQLITE_ROW) {
+		struct ledger_event e;
+
+		read_event(s, &e);
+		snprintf(v->bad_asset, sizeof(v->bad_asset), "%s", nn(e.asset_id));
+		if (e.seq != expect) {
+			if (e.seq > expect)
+				return broken(v, LEDGER_BREAK_MISSING, e.seq,
+					      "event %" PRIu64 " follows event %" PRIu64 ": events %" PRIu64
+					      "..%" PRIu64 " are missing (deleted)",
+					      e.seq, expect - 1, expect, e.seq - 1);
+			return broken(v, LEDGER_BREAK_LINK, e.seq, "event %" PRIu64 " out of sequence", e.seq);
+		}
+		event_hash(e.seq, nn(e.asset_id), nn(e.kind), nn(e.changes), nn(e.state_hash),
+			   nn(e.actor), nn(e.reason), nn(e.time_utc), nn(e.time_local),
+			   nn(e.prev_hash), h);
+		if (!e.hash || !streq(h, e.hash))
+			return broken(v, LEDGER_BREAK_EDITED, e.seq,
+				      "event %" PRIu64 " (asset %s, %s) does not match its hash: "
+				      "it was edited, or moved from another position",
+				      e.seq, nn(e.asset_id), nn(e.time_utc));
+		if (!streq(prev, nn(e.prev_hash)))
+			return broken(v, LEDGER_BREAK_LINK, e.seq,
+				      "event %" PRIu64 " (asset %s, %s) does not link to event %" PRIu64
+				      ": an event was deleted, inserted or reordered",
+				      e.seq, nn(e.asset_id), nn(e.time_utc), e.seq - 1);
+		if (anchor && anchor->seq == e.seq && !streq(anchor->hash, h))
+			return broken(v, LEDGER_BREAK_ANCHOR, e.seq,
+				      "event %" PRIu64 " (asset %s, %s) is not the event recorded as %" PRIu64
+				      ":%.16s...: the chain was rewritten", e.seq, nn(e.asset_id), nn(e.time_utc),
+				      anchor->seq, anchor->hash);
+		memcpy(prev, h, sizeof(prev));
+		expect++;
+	}
+	if (r != SQLITE_DONE)
+		return ledger_sql_err(r) ?: -EIO;
+	v->bad_asset[0] = '\0';
+	if (anchor && anchor->seq >= expect)
+		return broken(v, LEDGER_BREAK_ANCHOR, expect - 1,
+			      "the chain ends at event %" PRIu64 " but event %" PRIu64
+			      " was recorded: the chain was cut", expect - 1, anchor->seq);
+	v->bad_asset[0] = '\0';
+	v->n_events = expect - 1;
+	v->head_seq = expect - 1;
+	memcpy(v->head_hash, prev, sizeof(prev));
+	return 0;
+}
+
+static int verify_head(struct ledger *l, struct ledger_verify_result *v)
+{
+	_cleanup_stmt_ sqlite3_stmt *s = NULL;
+	_cleanup_free_ char *seq = NULL, *hash = NULL;
+	uint64_t n;
+	int r;
+
+	r = prepare(l, "SELECT key, value FROM meta WHERE key IN ('head_seq', 'head_hash')", &s);
+	if (r < 0)
+		return r;
+	while ((r = sqlite3_step(s)) == SQLITE_ROW) {
+		const char *k = col_text(s, 0);
+		char **to = k && streq(k, "head_seq") ? &seq : &hash;
+
+		free(*to);
+		*to = strdup(nn(col_text(s, 1)));
+		if (!*to)
+			return -ENOMEM;
+	}
+	if (r != SQLITE_DONE)
+		return ledger_sql_err(r) ?: -EIO;
+	if (!seq && !hash && v->head_seq == 0)
+		return 0;
+	if (!seq || !hash || parse_u64(seq, &n) < 0)
+		return broken(v, LEDGER_BREAK_HEAD, v->head_seq, "the record of the chain head is missing or damaged");
+	if (n != v->head_seq)
+		return broken(v, LEDGER_BREAK_HEAD, v->head_seq,
+			      "the chain ends at event %" PRIu64 " but its head was event %" PRIu64
+			      ": the last events were deleted", v->head_seq, n);
+	if (!streq(hash, v->head_hash))
+		return broken(v, LEDGER_BREAK_HEAD, v->head_seq,
+			      "event %" PRIu64 " is not the recorded head of the chain: the end was rewritten",
+			      v->head_seq);
+	return 0;
+}
+
+static int verify_assets(struct ledger *l, struct ledger_verify_result *v)
+{
+	_cleanup_stmt_ sqlite3_stmt *s = NULL, *o = NULL;
+	char h[LEDGER_HASH_HEX];
+	uint64_t n = 0;
+	int r;
+
+	/* every asset must be exactly the state its latest event describes */
+	r = prepare(l, "SELECT (SELECT state_hash FROM events e WHERE e.asset_id = a.asset_id"
+		    " ORDER BY seq DESC LIMIT 1), " ASSET_COLS " FROM assets a ORDER BY asset_id", &s);
+	if (r < 0)
+		return r;
+	while ((r = sqlite3_step(s)) == SQLITE_ROW) {
+		const char *want = col_text(s, 0);
+		struct ledger_asset a;
+		int k = read_asset(s, 1, &a);
+
+		if (k < 0)
+			return k;
+		snprintf(v->bad_asset, sizeof(v->bad_asset), "%s", nn(a.v[LEDGER_F_ASSET_ID]));
+		ledger_asset_state_hash(&a, h);
+		ledger_asset_clear(&a);
+		if (!want)
+			return broken(v, LEDGER_BREAK_ASSET_UNKNOWN, 0,
+				      "asset %s has no history: it was added outside wipecert", v->bad_asset);
+		if (!streq(want, h))
+			return broken(v, LEDGER_BREAK_ASSET_STATE, 0,
+				      "asset %s differs from what its history records: it was changed "
+				      "outside wipecert, or its last events were deleted", v->bad_asset);
+		n++;
+	}
+	if (r != SQLITE_DONE)
+		return ledger_sql_err(r) ?: -EIO;
+	v->n_assets = n;
+	r = prepare(l, "SELECT e.asset_id, e.seq FROM events e WHERE NOT EXISTS"
+		    " (SELECT 1 FROM assets a WHERE a.asset_id = e.asset_id) ORDER BY e.seq LIMIT 1", &o);
+	if (r < 0)
+		return r;
+	r = sqlite3_step(o);
+	if (r == SQLITE_ROW) {
+		snprintf(v->bad_asset, sizeof(v->bad_asset), "%s", nn(col_text(o, 0)));
+		return broken(v, LEDGER_BREAK_ASSET_UNKNOWN, (uint64_t)sqlite3_column_int64(o, 1),
+			      "asset %s has history from event %" PRIu64 " but no entry: it was deleted",
+			      v->bad_asset, (uint64_t)sqlite3_column_int64(o, 1));
+	}
+	v->bad_asset[0] = '\0';
+	return r == SQLITE_DONE ? 0 : (ledger_sql_err(r) ?: -EIO);
+}
+
+int ledger_verify(struct ledger *l, const struct ledger_anchor *anchor, struct ledger_verify_result *ret)
+{
+	struct ledger_verify_result v = {};
+	int r;
+
+	/* one read transaction: a consistent snapshot while writers go on */
+	r = exec(l, "BEGIN");
+	if (r < 0)
+		return r;
+	r = verify_chain(l, anchor, &v);
+	if (r == 0)
+		r = verify_head(l, &v);
+	if (r == 0)
+		r = verify_assets(l, &v);
+	exec(l, "COMMIT");
+	if (r < 0 && r != -EBADMSG)
+		return r;
+	*ret = v;
+	return r;
+}
+
+int ledger_event_set_signature(struct ledger *l, uint64_t seq, const char *key_id,
+			       const uint8_t *sig, size_t sig_len)
+{
+	_cleanup_stmt_ sqlite3_stmt *s = NULL, *q = NULL;
+	int r;
+
+	if (!key_id || !*key_id || !sig || !sig_len || sig_len > 4096)
+		return -EINVAL;
+	r = prepare(l, "UPDATE events SET signature = ?1, key_id = ?2 WHERE seq = ?3 AND signature IS NULL", &s);
+	if (r < 0)
+		return r;
+	sqlite3_bind_blob(s, 1, sig, (int)sig_len, SQLITE_TRANSIENT);
+	bind_text(s, 2, key_id);
+	sqlite3_bind_int64(s, 3, (sqlite3_int64)seq);
+	r = sqlite3_step(s);
+	if (r != SQLITE_DONE)
+		return ledger_sql_err(r) ?: -EIO;
+	if (sqlite3_changes(l->db) == 1)
+		return 0;
+	/* no such event, or signed already: which? */
+	r = prepare(l, "SELECT 1 FROM events WHERE seq = ?1", &q);
+	if (r < 0)
+		return r;
+	sqlite3_bind_int64(q, 1, (sqlite3_int64)seq);
+	return sqlite3_step(q) == SQLITE_ROW ? -EEXIST : -ENOENT;
+}
+
+/* ---- wipe job checkpoints ---- */
+
+int ledger_job_put(struct ledger *l, const char *job_id, const char *asset_id, const char *state_json)
+{
+	_cleanup_stmt_ sqlite3_stmt *s = NULL;
+	char utc[32];
+	int r;
+
+	if (!job_id || !*job_id || !state_json)
+		return -EINVAL;
+	r = format_utc(time(NULL), utc, sizeof(utc));
+	if (r < 0)
+		return r;
+	r = prepare(l, "INSERT OR REPLACE INTO jobs (job_id, asset_id, state, updated_utc)"
+		    " VALUES (?1, ?2, ?3, ?4)", &s);
+	if (r < 0)
+		return r;
+	bind_text(s, 1, job_id);
+	bind_text(s, 2, asset_id);
+	bind_text(s, 3, state_json);
+	bind_text(s, 4, utc);
+	r = sqlite3_step(s);
+	return r == SQLITE_DONE ? 0 : (ledger_sql_err(r) ?: -EIO);
+}
+
+int ledger_job_get(struct ledger *l, const char *job_id, char **ret_asset_id, char **ret_state_json)
+{
+	_cleanup_stmt_ sqlite3_stmt *s = NULL;
+	_cleanup_free_ char *a = NULL, *st = NULL;
+	int r;
+
+	if (!job_id)
+		return -EINVAL;
+	r = prepare(l, "SELECT asset_id, state FROM jobs WHERE job_id = ?1", &s);
+	if (r < 0)
+		return r;
+	bind_text(s, 1, job_id);
+	r = sqlite3_step(s);
+	if (r == SQLITE_DONE)
+		return -ENOENT;
+	if (r != SQLITE_ROW)
+		return ledger_sql_err(r) ?: -EIO;
+	if ((col_text(s, 0) && !(a = strdup(col_text(s, 0)))) || !(st = strdup(nn(col_text(s, 1)))))
+		return -ENOMEM;
+	if (ret_asset_id)
+		*ret_asset_id = TAKE_PTR(a);
+	if (ret_state_json)
+		*ret_state_json = TAKE_PTR(st);
+	return 0;
+}
+
+int ledger_job_delete(struct ledger *l, const char *job_id)
+{
+	_cleanup_stmt_ sqlite3_stmt *s = NULL;
+	int r;
+
+	if (!job_id)
+		return -EINVAL;
+	r = prepare(l, "DELETE FROM jobs WHERE job_id = ?1", &s);
+	if (r < 0)
+		return r;
+	bind_text(s, 1, job_id);
+	r = sqlite3_step(s);
+	if (r != SQLITE_DONE)
+		return ledger_sql_err(r) ?: -EIO;
+	return sqlite3_changes(l->db) > 0 ? 0 : -ENOENT;
+}

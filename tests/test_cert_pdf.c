@@ -1,0 +1,302 @@
+/* test_cert_pdf.c - render, sign and verify a certificate in process; every
+ * single-byte change at 600+ positions spread over the file fails verify;
+ * garbage, truncated and foreign input never crash the reader. */
+#include <errno.h>
+#include <string.h>
+#include <openssl/ec.h>
+#include <openssl/evp.h>
+#include <openssl/x509v3.h>
+
+#include "helpers.h"
+#include "wipecert/pdf.h"
+#include "wipecert/pdfparse.h"
+#include "wipecert/util.h"
+
+struct pki {
+	EVP_PKEY *ca_key, *key;
+	X509 *ca, *cert;
+};
+
+static X509 *make_cert(EVP_PKEY *key, EVP_PKEY *issuer_key, X509 *issuer, const char *cn, bool ca)
+{
+	X509 *x = X509_new();
+	X509_NAME *name = X509_NAME_new();
+	X509V3_CTX v3;
+	X509_EXTENSION *ext;
+
+	X509_set_version(x, 2);
+	ASN1_INTEGER_set(X509_get_serialNumber(x), ca ? 1 : 2);
+	X509_gmtime_adj(X509_getm_notBefore(x), -3600);
+	X509_gmtime_adj(X509_getm_notAfter(x), 3600L * 24 * 365);
+	X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8, (const unsigned char *)cn, -1, -1, 0);
+	X509_set_subject_name(x, name);
+	X509_set_issuer_name(x, issuer ? X509_get_subject_name(issuer) : name);
+	X509_set_pubkey(x, key);
+	X509V3_set_ctx(&v3, issuer ? issuer : x, x, NULL, NULL, 0);
+	ext = X509V3_EXT_conf_nid(NULL, &v3, NID_basic_constraints, ca ? "critical,CA:TRUE" : "CA:FALSE");
+	X509_add_ext(x, ext, -1);
+	X509_EXTENSION_free(ext);
+	ext = X509V3_EXT_conf_nid(NULL, &v3, NID_key_usage,
+				  ca ? "critical,keyCertSign,cRLSign" : "critical,digitalSignature,nonRepudiation");
+	X509_add_ext(x, ext, -1);
+	X509_EXTENSION_free(ext);
+	assert_true(X509_sign(x, issuer_key, EVP_sha256()) > 0);
+	X509_NAME_free(name);
+	return x;
+}
+
+static void pki_make(struct pki *p, const char *cn)
+{
+	p->ca_key = EVP_EC_gen("P-256");
+	p->key = EVP_EC_gen("P-256");
+	assert_non_null(p->ca_key);
+	assert_non_null(p->key);
+	p->ca = make_cert(p->ca_key, p->ca_key, NULL, "Test CA", true);
+	p->cert = make_cert(p->key, p->ca_key, p->ca, cn, false);
+}
+
+static void pki_free(struct pki *p)
+{
+	EVP_PKEY_free(p->ca_key);
+	EVP_PKEY_free(p->key);
+	X509_free(p->ca);
+	X509_free(p->cert);
+}
+
+static struct cert_record *fixture_record(void)
+{
+	_cleanup_free_ char *p = test_fixture("cert-record.json");
+	_cleanup_free_ uint8_t *buf = NULL;
+	struct cert_record *r = NULL;
+	size_t len;
+
+	assert_int_equal(read_full_file(p, &buf, &len), 0);
+	assert_int_equal(cert_record_parse((char *)buf, len, &r, NULL), 0);
+	return r;
+}
+
+static void issue(const struct cert_record *r, struct pki *p, bool cades, uint8_t **ret, size_t *ret_len)
+{
+	static const char minisig[] =
+		"untrusted comment: signature from minisign secret key\n"
+		"RWQf6LRCGA9i59SLOFxz6NxvASXDJeRtuZykwQepbDEGt87ig1BNpWaVWuNrm73YiIiJbq71Wi+dP9eKL8OC351vwIasSSbXxwA=\n"
+		"trusted comment: timestamp:1795000000\n";
+	struct cert_attachment a = { CERT_SIG_NAME, (const uint8_t *)minisig, sizeof(minisig) - 1, NULL };
+	struct cert_pdf_opts o = { .attachments = &a, .n_attachments = 1 };
+	STACK_OF(X509) *chain = sk_X509_new_null();
+	struct cert_signer s = { p->key, p->cert, chain, "Hanako Sato", "test", 0, cades };
+	_cleanup_free_ uint8_t *pdf = NULL;
+	const char *err = NULL;
+	size_t len;
+
+	sk_X509_push(chain, p->ca);
+	assert_int_equal(cert_pdf_render(r, &o, &pdf, &len, &err), 0);
+	assert_int_equal(cert_pdf_sign(pdf, len, &s, ret, ret_len, &err), 0);
+	sk_X509_free(chain);
+}
+
+static bool verify(const uint8_t *pdf, size_t len, X509 *ca, enum cert_check *ret_failed)
+{
+	STACK_OF(X509) *trusted = sk_X509_new_null();
+	struct cert_verify_report rep;
+	bool ok;
+
+	sk_X509_push(trusted, ca);
+	assert_int_equal(cert_pdf_verify(pdf, len, trusted, NULL, &rep), 0);
+	ok = rep.all_ok;
+	if (ret_failed) {
+		*ret_failed = CHECK__MAX;
+		for (int i = 0; i < CHECK__MAX; i++)
+			if (rep.checks[i].ran && !rep.checks[i].ok) {
+				*ret_failed = i;
+				break;
+			}
+	}
+	cert_verify_report_release(&rep);
+	sk_X509_free(trusted);
+	return ok;
+}
+
+static struct pki pki, evil;
+static struct cert_record *rec;
+static uint8_t *good;
+static size_t good_len;
+
+static int setup(void **state)
+{
+	(void)state;
+	pki_make(&pki, "Hanako Sato");
+	pki_make(&evil, "Mallory");
+	rec = fixture_record();
+	issue(rec, &pki, false, &good, &good_len);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	free(good);
+	cert_record_free(rec);
+	pki_free(&pki);
+	pki_free(&evil);
+	return 0;
+}
+
+static void test_good(void **state)
+{
+	uint8_t *c = NULL, *att = NULL;
+	size_t n, alen;
+	enum cert_check f;
+
+	(void)state;
+	assert_true(verify(good, good_len, pki.ca, &f));
+	assert_true(good_len < 200000);
+	issue(rec, &pki, true, &c, &n);
+	assert_true(verify(c, n, pki.ca, &f));
+	free(c);
+	assert_int_equal(cert_pdf_attachment(good, good_len, CERT_RECORD_NAME, &att, &alen), 0);
+	assert_non_null(strstr((char *)att, "\"serial\":\"ZN1ABC23\""));
+	free(att);
+	assert_int_equal(cert_pdf_attachment(good, good_len, "nope", &att, &alen), -ENOENT);
+	/* the wrong CA: the signature is fine, the chain is not */
+	assert_false(verify(good, good_len, evil.ca, &f));
+	assert_int_equal(f, CHECK_CHAIN);
+}
+
+static void test_untrusted_signer(void **state)
+{
+	uint8_t *c = NULL;
+	size_t n;
+	enum cert_check f;
+
+	(void)state;
+	issue(rec, &evil, false, &c, &n);
+	assert_true(verify(c, n, evil.ca, &f));
+	assert_false(verify(c, n, pki.ca, &f));
+	assert_int_equal(f, CHECK_CHAIN);
+	free(c);
+}
+
+/* Flip one byte at >= 600 positions: the start, the end, the signature
+ * dictionary and its /Contents (DER and zero padding) densely, the rest
+ * evenly. Every one must fail. */
+static void test_byte_flips(void **state)
+{
+	uint8_t *c = malloc(good_len);
+	const char *ct = memmem(good, good_len, "/Contents <", 11);
+	size_t ct_off, positions = 0, pos[800];
+	enum cert_check f;
+
+	(void)state;
+	assert_non_null(ct);
+	ct_off = (size_t)(ct - (const char *)good);
+	for (size_t i = 0; i < 100; i++)
+		pos[positions++] = i * good_len / 100;           /* evenly */
+	for (size_t i = 0; i < 60; i++)
+		pos[positions++] = i;                          /* the header */
+	for (size_t i = 1; i <= 60; i++)
+		pos[positions++] = good_len - i;               /* trailer, startxref, %%EOF */
+	for (size_t i = 0; i < 300; i++)
+		pos[positions++] = ct_off - 200 + i;           /* /ByteRange, '<', DER */
+	for (size_t i = 0; i < 200; i++)
+		pos[positions++] = ct_off + 11 + 2600 + i * 60; /* DER end and the zero padding */
+	assert_true(positions >= 500);
+	for (size_t i = 0; i < positions; i++) {
+		static const uint8_t masks[] = { 0x01, 0x20, 0xff, 0x10 };
+
+		assert_true(pos[i] < good_len);
+		memcpy(c, good, good_len);
+		c[pos[i]] ^= masks[i % ARRAY_SIZE(masks)];
+		if (verify(c, good_len, pki.ca, &f))
+			fail_msg("flip at %zu (0x%02x -> 0x%02x) still verifies", pos[i], good[pos[i]], c[pos[i]]);
+	}
+	free(c);
+}
+
+static void test_appended(void **state)
+{
+	static const char upd[] = "\n99 0 obj\n(x)\nendobj\n";
+	uint8_t *c = malloc(good_len + 64);
+	enum cert_check f;
+
+	(void)state;
+	memcpy(c, good, good_len);
+	memcpy(c + good_len, upd, sizeof(upd) - 1);
+	assert_false(verify(c, good_len + sizeof(upd) - 1, pki.ca, &f));
+	assert_int_equal(f, CHECK_BYTERANGE);
+	/* the last newline cut off: still a PDF, no longer the signed one */
+	assert_false(verify(c, good_len - 1, pki.ca, &f));
+	assert_int_equal(f, CHECK_BYTERANGE);
+	assert_false(verify(c, good_len - 10, pki.ca, &f));
+	assert_int_equal(f, CHECK_PARSE);
+	free(c);
+}
+
+static void test_garbage(void **state)
+{
+	uint8_t buf[4096];
+	enum cert_check f;
+	uint32_t x = 12345;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(buf); i++) {
+		x = x * 1103515245 + 12345;
+		buf[i] = (uint8_t)(x >> 16);
+	}
+	assert_false(verify(buf, sizeof(buf), pki.ca, &f));
+	assert_int_equal(f, CHECK_PARSE);
+	assert_false(verify((const uint8_t *)"", 0, pki.ca, &f));
+	memcpy(buf, "%PDF-1.7\n", 9);
+	assert_false(verify(buf, sizeof(buf), pki.ca, &f));
+	/* every prefix of a good file parses or fails cleanly */
+	for (size_t n = 0; n < good_len; n += 997)
+		assert_false(verify(good, n, pki.ca, &f));
+}
+
+static void test_parser_limits(void **state)
+{
+	char deep[600];
+	struct pdf_doc d = { 0 };
+	const char *txt;
+	size_t n = 0;
+
+	(void)state;
+	/* a hand-made file: deep nesting and a reference loop stay bounded */
+	n += (size_t)snprintf(deep + n, sizeof(deep) - n, "%%PDF-1.4\n1 0 obj\n");
+	for (int i = 0; i < 100; i++)
+		deep[n++] = '[';
+	n += (size_t)snprintf(deep + n, sizeof(deep) - n, "\nendobj\n2 0 obj\n3 0 R\nendobj\n3 0 obj\n2 0 R\nendobj\n");
+	txt = deep;
+	{
+		char file[2048];
+		size_t xref;
+		int len;
+
+		memcpy(file, txt, n);
+		xref = n;
+		len = snprintf(file + n, sizeof(file) - n,
+			       "xref\n0 4\n0000000000 65535 f \n%010d 00000 n \n%010zu 00000 n \n%010zu 00000 n \n"
+			       "trailer\n<< /Size 4 /Root 2 0 R >>\nstartxref\n%zu\n%%%%EOF\n",
+			       9, (size_t)(strstr(txt, "2 0 obj") - txt), (size_t)(strstr(txt, "3 0 obj") - txt), xref);
+		assert_int_equal(pdf_open(&d, (uint8_t *)file, n + (size_t)len), 0);
+		assert_null(pdf_load(&d, 1));
+		assert_non_null(d.error);
+		assert_null(pdf_resolve(&d, pdf_load(&d, 2)));
+		assert_null(pdf_get(&d, d.trailer, "Root"));
+		pdf_close(&d);
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_good),
+		cmocka_unit_test(test_untrusted_signer),
+		cmocka_unit_test(test_byte_flips),
+		cmocka_unit_test(test_appended),
+		cmocka_unit_test(test_garbage),
+		cmocka_unit_test(test_parser_limits),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}

@@ -1,0 +1,237 @@
+/* test_cert_record.c - the certificate record: parse, validate, canonical
+ * JSON round trip, hash, era dates, station identity from a DMI tree. */
+#include <errno.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "helpers.h"
+#include "wipecert/canon.h"
+#include "wipecert/cert.h"
+#include "wipecert/util.h"
+
+static struct cert_record *load_fixture(void)
+{
+	_cleanup_free_ char *p = test_fixture("cert-record.json");
+	_cleanup_free_ uint8_t *buf = NULL;
+	struct cert_record *r = NULL;
+	const char *err = NULL;
+	size_t len;
+
+	assert_int_equal(read_full_file(p, &buf, &len), 0);
+	assert_int_equal(cert_record_parse((char *)buf, len, &r, &err), 0);
+	return r;
+}
+
+static void test_parse_and_roundtrip(void **state)
+{
+	struct cert_record *r = load_fixture(), *r2 = NULL;
+	_cleanup_free_ char *c1 = NULL, *c2 = NULL;
+	char h1[65], h2[65];
+	size_t l1, l2;
+
+	(void)state;
+	assert_string_equal(r->serial, "ZN1ABC23");
+	assert_int_equal(r->importance_class, 2);
+	assert_int_equal(r->n_passes, 2);
+	assert_true(r->passes[1].verified);
+	assert_string_equal(r->approver.key_id, "c41e07b2d9a6f315");
+	assert_int_equal(cert_record_canonical(r, &c1, &l1), 0);
+	/* canonical: compact, sorted keys, UTF-8 kept as is */
+	assert_null(strchr(c1, '\n'));
+	assert_non_null(strstr(c1, "{\"approver\":{\"date\":"));
+	assert_non_null(strstr(c1, "横浜市"));
+	assert_int_equal(cert_record_parse(c1, l1, &r2, NULL), 0);
+	assert_int_equal(cert_record_canonical(r2, &c2, &l2), 0);
+	assert_int_equal(l1, l2);
+	assert_memory_equal(c1, c2, l1);
+	assert_int_equal(cert_record_hash(r, h1), 0);
+	assert_int_equal(cert_record_hash(r2, h2), 0);
+	assert_string_equal(h1, h2);
+	assert_int_equal(strlen(h1), 64);
+	free(r2->serial);
+	r2->serial = strdup("ZN1ABC24");
+	assert_int_equal(cert_record_hash(r2, h2), 0);
+	assert_string_not_equal(h1, h2);
+	cert_record_free(r);
+	cert_record_free(r2);
+}
+
+static void expect_bad(const char *json, const char *needle)
+{
+	struct cert_record *r = NULL;
+	const char *err = NULL;
+
+	assert_int_equal(cert_record_parse(json, strlen(json), &r, &err), -EINVAL);
+	assert_null(r);
+	assert_non_null(err);
+	if (needle && !strstr(err, needle))
+		fail_msg("error '%s' does not name '%s'", err, needle);
+}
+
+static void test_rejects(void **state)
+{
+	struct cert_record *r = load_fixture();
+	_cleanup_free_ char *c = NULL;
+	json_t *j;
+	size_t len;
+
+	(void)state;
+	expect_bad("", "JSON");
+	expect_bad("[]", "object");
+	expect_bad("{\"type\":\"certificate\",\"schema\":\"wipecert.cert/1\"}", "certificate_id");
+	expect_bad("{\"a\":1,\"a\":2}", "JSON");
+	/* each mutation of a valid record is rejected */
+	assert_int_equal(cert_record_to_json(r, &j), 0);
+	json_object_set_new(j, "extra", json_true());
+	assert_int_equal(canon_json(j, &c, &len), 0);
+	expect_bad(c, "unknown");
+	free(c);
+	json_object_del(j, "extra");
+	json_object_set_new(j, "schema", json_string("wipecert.cert/9"));
+	assert_int_equal(canon_json(j, &c, &len), 0);
+	expect_bad(c, "schema");
+	free(c);
+	json_object_set_new(j, "schema", json_string(CERT_SCHEMA));
+	json_object_set_new(j, "type", json_string("wipe-record"));
+	assert_int_equal(canon_json(j, &c, &len), 0);
+	expect_bad(c, "type");
+	free(c);
+	json_object_set_new(j, "type", json_string(CERT_DOC_TYPE));
+	/* decomposed kana: not NFC, so not canonical */
+	json_object_set_new(json_object_get(j, "asset"), "location", json_string("\xe3\x81\x8b\xe3\x82\x99"));
+	c = json_dumps(j, JSON_SORT_KEYS | JSON_COMPACT);
+	expect_bad(c, "NFC");
+	free(c);
+	json_object_set_new(json_object_get(j, "asset"), "location", json_string("\xe3\x81\x8c"));
+	json_object_set_new(json_object_get(j, "sanitization"), "type", json_string("shred"));
+	assert_int_equal(canon_json(j, &c, &len), 0);
+	expect_bad(c, "sanitization.type");
+	free(c);
+	json_object_set_new(json_object_get(j, "sanitization"), "type", json_string("purge"));
+	json_object_set_new(json_object_get(j, "asset"), "importance_class", json_integer(4));
+	assert_int_equal(canon_json(j, &c, &len), 0);
+	expect_bad(c, "importance_class");
+	free(c);
+	json_object_set_new(json_object_get(j, "asset"), "importance_class", json_integer(1));
+	json_object_set_new(json_object_get(j, "verification"), "result", json_string("fail"));
+	assert_int_equal(canon_json(j, &c, &len), 0);
+	expect_bad(c, "verification");
+	free(c);
+	json_object_set_new(j, "result", json_string("failed"));
+	assert_int_equal(canon_json(j, &c, &len), 0);
+	cert_record_free(r);
+	r = NULL;
+	assert_int_equal(cert_record_parse(c, len, &r, NULL), 0);
+	assert_string_equal(r->sanitization_type, "purge");
+	json_decref(j);
+	cert_record_free(r);
+}
+
+static void test_era(void **state)
+{
+	char buf[64];
+
+	(void)state;
+	assert_int_equal(cert_japanese_era_date("2026-11-23T17:49:00+09:00", buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "令和8年11月23日");
+	assert_int_equal(cert_japanese_era_date("2019-05-01", buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "令和元年5月1日");
+	assert_int_equal(cert_japanese_era_date("2019-04-30", buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "平成31年4月30日");
+	assert_int_equal(cert_japanese_era_date("1989-01-08", buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "平成元年1月8日");
+	assert_int_equal(cert_japanese_era_date("1989-01-07", buf, sizeof(buf)), -EINVAL);
+	assert_int_equal(cert_japanese_era_date("2026-13-01", buf, sizeof(buf)), -EINVAL);
+	assert_int_equal(cert_japanese_era_date("garbage", buf, sizeof(buf)), -EINVAL);
+	assert_int_equal(cert_japanese_era_date("2026-11-23", buf, 8), -ENOBUFS);
+}
+
+static void test_station(void **state)
+{
+	_cleanup_free_ char *d = test_mkdtemp();
+	struct cert_record r = { 0 };
+
+	(void)state;
+	free(test_write_file(d, "sys_vendor", "LENOVO\n", 7));
+	free(test_write_file(d, "product_name", "ThinkCentre M720q\n", 18));
+	free(test_write_file(d, "chassis_asset_tag", "\n", 1));
+	assert_int_equal(cert_station_probe(&r, d), 0);
+	assert_string_equal(r.station_vendor, "LENOVO");
+	assert_string_equal(r.station_product, "ThinkCentre M720q");
+	assert_null(r.station_serial);     /* absent */
+	assert_null(r.station_asset_tag);  /* empty */
+	assert_non_null(r.station_hostname);
+	cert_record_release(&r);
+	test_rmtree(d);
+}
+
+static json_t *load_json(const char *name)
+{
+	_cleanup_free_ char *p = test_fixture(name);
+	json_error_t e;
+	json_t *j = json_load_file(p, 0, &e);
+
+	assert_non_null(j);
+	return j;
+}
+
+static void test_smart(void **state)
+{
+	json_t *s = NULL, *j;
+	_cleanup_free_ char *c = NULL, *d = test_mkdtemp(), *fake = NULL, *fx = test_fixture("cert-smartctl-ata.json");
+	char script[512];
+	size_t len;
+
+	(void)state;
+	j = load_json("cert-smartctl-ata.json");
+	assert_int_equal(cert_smart_summary(j, &s), 0);
+	assert_int_equal(canon_json(s, &c, &len), 0);
+	assert_string_equal(c, "{\"health\":\"PASSED\",\"offline_uncorrectable\":0,\"pending_sectors\":0,"
+			    "\"power_cycles\":1432,\"power_on_hours\":18234,\"reallocated_sectors\":8,"
+			    "\"smartctl_version\":\"7.3\",\"temperature_c\":31}");
+	json_decref(s);
+	json_decref(j);
+	free(c);
+	c = NULL;
+	j = load_json("cert-smartctl-nvme.json");
+	assert_int_equal(cert_smart_summary(j, &s), 0);
+	assert_string_equal(json_string_value(json_object_get(s, "health")), "FAILED");
+	assert_int_equal(json_integer_value(json_object_get(s, "media_errors")), 3);
+	assert_int_equal(json_integer_value(json_object_get(s, "percentage_used")), 7);
+	assert_int_equal(json_integer_value(json_object_get(s, "power_on_hours")), 4377);
+	assert_null(json_object_get(s, "reallocated_sectors"));
+	json_decref(s);
+	json_decref(j);
+	j = load_json("cert-smartctl-nodata.json");
+	assert_int_equal(cert_smart_summary(j, &s), -ENODATA);
+	json_decref(j);
+	j = json_pack("{s:i}", "x", 1);
+	assert_int_equal(cert_smart_summary(j, &s), -EINVAL);
+	json_decref(j);
+
+	/* collect: a stand-in smartctl that checks it was asked to read only */
+	snprintf(script, sizeof(script),
+		 "#!/bin/sh\n[ \"$1 $2 $3 $4\" = \"--json -a -- /dev/sdz\" ] || exit 9\ncat '%s'\nexit 4\n", fx);
+	fake = test_write_file(d, "smartctl", script, strlen(script));
+	assert_int_equal(chmod(fake, 0755), 0);
+	s = NULL;
+	assert_int_equal(cert_smart_collect(fake, "/dev/sdz", &s), 0);
+	assert_int_equal(json_integer_value(json_object_get(s, "power_on_hours")), 18234);
+	json_decref(s);
+	assert_int_equal(cert_smart_collect(fake, "/dev/other", &s), -ENODATA);
+	assert_int_equal(cert_smart_collect("/nonexistent/smartctl", "/dev/sdz", &s), -ENOENT);
+	test_rmtree(d);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_parse_and_roundtrip),
+		cmocka_unit_test(test_rejects),
+		cmocka_unit_test(test_era),
+		cmocka_unit_test(test_station),
+		cmocka_unit_test(test_smart),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,528 @@
+/* test_ledger.c - the asset ledger on real SQLite files: assets, events, the
+ * chain and its verification after tampering, identity checks, jobs. */
+#include <errno.h>
+#include <string.h>
+
+#include <sqlite3.h>
+
+#include "helpers.h"
+#include "wipecert/ledger.h"
+#include "wipecert/util.h"
+
+struct fx {
+	char *dir;
+	char *db;
+	struct ledger *l;
+};
+
+static int setup(void **state)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+
+	f->dir = test_mkdtemp();
+	if (asprintf(&f->db, "%s/ledger.db", f->dir) < 0)
+		abort();
+	assert_int_equal(ledger_open(f->db, LEDGER_OPEN_CREATE, &f->l), 0);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fx *f = *state;
+
+	ledger_close(f->l);
+	test_rmtree(f->dir);
+	free(f->dir);
+	free(f->db);
+	free(f);
+	return 0;
+}
+
+static void make_asset(struct ledger_asset *a, const char *id, const char *serial, const char *dept)
+{
+	memset(a, 0, sizeof(*a));
+	assert_int_equal(ledger_asset_set(a, LEDGER_F_ASSET_ID, id), 0);
+	assert_int_equal(ledger_asset_set(a, LEDGER_F_SERIAL, serial), 0);
+	assert_int_equal(ledger_asset_set(a, LEDGER_F_DEPARTMENT, dept), 0);
+	assert_int_equal(ledger_asset_set(a, LEDGER_F_IMPORTANCE, "2"), 0);
+	assert_int_equal(ledger_asset_check_new(a), 0);
+}
+
+static void add_n_from(struct ledger *l, int first, int n)
+{
+	for (int i = first; i < first + n; i++) {
+		struct ledger_asset a;
+		char id[32], serial[32];
+
+		snprintf(id, sizeof(id), "A-%04d", i);
+		snprintf(serial, sizeof(serial), "SN%04d", i);
+		make_asset(&a, id, serial, "総務課");
+		assert_int_equal(ledger_asset_add(l, &a, "tester", "test", NULL), 0);
+		ledger_asset_clear(&a);
+	}
+}
+
+static void add_n(struct ledger *l, int n)
+{
+	add_n_from(l, 1, n);
+}
+
+/* Tamper with the file behind the ledger's back, as an attacker with the
+ * sqlite3 shell would: the triggers are dropped first. */
+static void tamper(const char *db, const char *sql)
+{
+	sqlite3 *s;
+	char *err = NULL;
+
+	assert_int_equal(sqlite3_open(db, &s), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(s, "DROP TRIGGER events_no_update; DROP TRIGGER events_no_delete;"
+				      "DROP TRIGGER assets_no_delete;", NULL, NULL, &err), SQLITE_OK);
+	if (sqlite3_exec(s, sql, NULL, NULL, &err) != SQLITE_OK)
+		fail_msg("%s: %s", sql, err);
+	sqlite3_close(s);
+}
+
+static void test_fields(void **state)
+{
+	struct ledger_asset a = {};
+	enum ledger_field f;
+	enum ledger_status st;
+
+	(void)state;
+	assert_int_equal(ledger_asset_set(&a, LEDGER_F_ASSET_ID, "  "), -EINVAL);
+	assert_int_equal(ledger_asset_set(&a, LEDGER_F_ASSET_ID, " X-1 "), 0);
+	assert_string_equal(a.v[LEDGER_F_ASSET_ID], "X-1");
+	assert_int_equal(ledger_asset_set(&a, LEDGER_F_IMPORTANCE, "4"), -EINVAL);
+	assert_int_equal(ledger_asset_set(&a, LEDGER_F_IMPORTANCE, "0"), -EINVAL);
+	assert_int_equal(ledger_asset_set(&a, LEDGER_F_IMPORTANCE, "１"), 0);
+	assert_string_equal(a.v[LEDGER_F_IMPORTANCE], "1");
+	assert_int_equal(ledger_asset_set(&a, LEDGER_F_STATUS, "scrapped"), -EINVAL);
+	assert_int_equal(ledger_asset_set(&a, LEDGER_F_STATUS, "Handed-To-Contractor"), 0);
+	assert_string_equal(a.v[LEDGER_F_STATUS], "handed-to-contractor");
+	assert_int_equal(ledger_asset_set(&a, LEDGER_F_CAPACITY, "500GB"), 0);
+	assert_string_equal(a.v[LEDGER_F_CAPACITY], "500000000000");
+	assert_int_equal(ledger_asset_set(&a, LEDGER_F_CAPACITY, "lots"), -EINVAL);
+	assert_int_equal(ledger_asset_set(&a, LEDGER_F_MODEL, "a\x01" "b"), -EINVAL);
+	assert_int_equal(ledger_asset_set(&a, LEDGER_F_MODEL, "\x83\x54\x81"), -EINVAL); /* not UTF-8 */
+	assert_int_equal(ledger_asset_set(&a, LEDGER_F_MODEL, "\xc0\xaf"), -EINVAL); /* overlong */
+	assert_int_equal(ledger_asset_set(&a, LEDGER_F_NOTES, "line1\nline2"), 0);
+	assert_int_equal(ledger_asset_set(&a, LEDGER_F_NOTES, ""), 0);
+	assert_null(a.v[LEDGER_F_NOTES]);
+	ledger_asset_clear(&a);
+
+	assert_int_equal(ledger_field_from_header("資産番号", &f), 0);
+	assert_int_equal(f, LEDGER_F_ASSET_ID);
+	assert_int_equal(ledger_field_from_header("所管課/部署", &f), 0);
+	assert_int_equal(f, LEDGER_F_DEPARTMENT);
+	assert_int_equal(ledger_field_from_header("部署", &f), 0);
+	assert_int_equal(f, LEDGER_F_DEPARTMENT);
+	assert_int_equal(ledger_field_from_header("重要性分類", &f), 0);
+	assert_int_equal(f, LEDGER_F_IMPORTANCE);
+	assert_int_equal(ledger_field_from_header("型番", &f), 0);
+	assert_int_equal(f, LEDGER_F_MODEL);
+	assert_int_equal(ledger_field_from_header("シリアル番号", &f), 0);
+	assert_int_equal(f, LEDGER_F_SERIAL);
+	assert_int_equal(ledger_field_from_header("Serial Number", &f), 0);
+	assert_int_equal(f, LEDGER_F_SERIAL);
+	assert_int_equal(ledger_field_from_header("Owner Department", &f), 0);
+	assert_int_equal(f, LEDGER_F_DEPARTMENT);
+	assert_int_equal(ledger_field_from_header("colour", &f), -ENOENT);
+	assert_int_equal(ledger_status_from_string("destroyed", &st), 0);
+	assert_int_equal(st, LEDGER_STATUS_DESTROYED);
+}
+
+struct hist {
+	int n;
+	char changes[512];
+	char actor[32];
+	char prev[LEDGER_HASH_HEX];
+};
+
+static int hist_cb(const struct ledger_event *e, void *u)
+{
+	struct hist *x = u;
+
+	x->n++;
+	snprintf(x->changes, sizeof(x->changes), "%s", e->changes);
+	snprintf(x->actor, sizeof(x->actor), "%s", e->actor);
+	if (x->n > 1)
+		assert_string_equal(e->prev_hash, x->prev);
+	snprintf(x->prev, sizeof(x->prev), "%s", e->hash);
+	assert_true(strlen(e->time_utc) == 20 && e->time_utc[19] == 'Z');
+	assert_non_null(strchr(e->time_local, 'T'));
+	assert_null(e->signature);
+	return 0;
+}
+
+static void test_add_get_update_history(void **state)
+{
+	struct fx *f = *state;
+	struct ledger_asset a, b = {}, c = {};
+	uint64_t seq = 0;
+
+	assert_int_equal(ledger_schema_version(f->l), LEDGER_SCHEMA_VERSION);
+	make_asset(&a, "KS-1", "SN1", "市民課");
+	assert_int_equal(ledger_asset_add(f->l, &a, "alice", "registered", &seq), 0);
+	assert_int_equal(seq, 1);
+	assert_int_equal(ledger_asset_add(f->l, &a, "alice", "again", &seq), -EEXIST);
+	assert_int_equal(ledger_asset_get(f->l, "KS-1", &b), 0);
+	for (unsigned i = 0; i < _LEDGER_F_MAX; i++) {
+		if (a.v[i])
+			assert_string_equal(a.v[i], b.v[i]);
+		else
+			assert_null(b.v[i]);
+	}
+	assert_string_equal(b.v[LEDGER_F_STATUS], "in-service");
+	assert_int_equal(ledger_asset_get(f->l, "nope", &c), -ENOENT);
+
+	/* no change, no event */
+	assert_int_equal(ledger_asset_update(f->l, &b, "bob", "nothing", &seq), 0);
+	assert_int_equal(ledger_asset_set(&b, LEDGER_F_STATUS, "awaiting-erasure"), 0);
+	assert_int_equal(ledger_asset_set(&b, LEDGER_F_DEPARTMENT, "税務課"), 0);
+	assert_int_equal(ledger_asset_update(f->l, &b, "bob", "to be wiped", &seq), 1);
+	assert_int_equal(seq, 2);
+	ledger_asset_clear(&b);
+	assert_int_equal(ledger_asset_get(f->l, "KS-1", &b), 0);
+	assert_string_equal(b.v[LEDGER_F_DEPARTMENT], "税務課");
+
+	/* reopen: everything persisted, schema not migrated twice */
+	ledger_close(f->l);
+	assert_int_equal(ledger_open(f->db, 0, &f->l), 0);
+	struct hist h = {};
+
+	assert_int_equal(ledger_history(f->l, "KS-1", hist_cb, &h), 0);
+	assert_int_equal(h.n, 2);
+	assert_string_equal(h.actor, "bob");
+	assert_string_equal(h.changes,
+			    "{\"department\":[\"市民課\",\"税務課\"],"
+			    "\"status\":[\"in-service\",\"awaiting-erasure\"]}");
+
+	struct ledger_verify_result v;
+	assert_int_equal(ledger_verify(f->l, NULL, &v), 0);
+	assert_int_equal(v.n_events, 2);
+	assert_int_equal(v.n_assets, 1);
+	assert_string_equal(v.head_hash, h.prev);
+	ledger_asset_clear(&a);
+	ledger_asset_clear(&b);
+}
+
+static void test_missing_db(void **state)
+{
+	struct fx *f = *state;
+	struct ledger *l = NULL;
+	char *p;
+
+	assert_int_equal(asprintf(&p, "%s/none.db", f->dir) > 0, 1);
+	assert_int_equal(ledger_open(p, 0, &l), -ENOENT);
+	assert_null(l);
+	free(p);
+	p = test_write_file(f->dir, "junk.db", "this is not a database, not at all....", 38);
+	assert_int_equal(ledger_open(p, 0, &l), -EUCLEAN);
+	free(p);
+}
+
+static void expect_break(struct fx *f, enum ledger_break what, uint64_t seq)
+{
+	struct ledger_verify_result v;
+
+	ledger_close(f->l);
+	assert_int_equal(ledger_open(f->db, 0, &f->l), 0);
+	assert_int_equal(ledger_verify(f->l, NULL, &v), -EBADMSG);
+	if (v.problem != what || v.bad_seq != seq)
+		fail_msg("want break %d at %lu, got %d at %lu: %s", what, (unsigned long)seq, v.problem,
+			 (unsigned long)v.bad_seq, v.detail);
+}
+
+static void test_triggers(void **state)
+{
+	struct fx *f = *state;
+	sqlite3 *s;
+
+	add_n(f->l, 2);
+	assert_int_equal(sqlite3_open(f->db, &s), SQLITE_OK);
+	assert_int_not_equal(sqlite3_exec(s, "UPDATE events SET actor = 'x' WHERE seq = 1", NULL, NULL, NULL), SQLITE_OK);
+	assert_int_not_equal(sqlite3_exec(s, "DELETE FROM events WHERE seq = 1", NULL, NULL, NULL), SQLITE_OK);
+	/* the signature column may be filled once, by the trust layer */
+	assert_int_equal(sqlite3_exec(s, "UPDATE events SET signature = x'00', key_id = 'k' WHERE seq = 1", NULL, NULL, NULL), SQLITE_OK);
+	assert_int_not_equal(sqlite3_exec(s, "UPDATE events SET signature = x'01' WHERE seq = 1", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(s);
+	struct ledger_verify_result v;
+	assert_int_equal(ledger_verify(f->l, NULL, &v), 0);
+}
+
+static int sig_cb(const struct ledger_event *e, void *u)
+{
+	if (e->seq == 2) {
+		assert_int_equal(e->signature_len, 3);
+		assert_memory_equal(e->signature, "\x01\x02\x03", 3);
+		assert_string_equal(e->key_id, "ABCDEF0123456789");
+		(*(int *)u)++;
+	} else
+		assert_null(e->signature);
+	return 0;
+}
+
+static void test_signature(void **state)
+{
+	struct fx *f = *state;
+	struct ledger_verify_result v;
+	int seen = 0;
+
+	add_n(f->l, 3);
+	assert_int_equal(ledger_event_set_signature(f->l, 2, "ABCDEF0123456789", (const uint8_t *)"\x01\x02\x03", 3), 0);
+	assert_int_equal(ledger_event_set_signature(f->l, 2, "ABCDEF0123456789", (const uint8_t *)"\x09", 1), -EEXIST);
+	assert_int_equal(ledger_event_set_signature(f->l, 7, "ABCDEF0123456789", (const uint8_t *)"\x09", 1), -ENOENT);
+	assert_int_equal(ledger_event_set_signature(f->l, 1, "", (const uint8_t *)"\x09", 1), -EINVAL);
+	assert_int_equal(ledger_history(f->l, NULL, sig_cb, &seen), 0);
+	assert_int_equal(seen, 1);
+	/* a signature is not part of the hash: the chain still verifies */
+	assert_int_equal(ledger_verify(f->l, NULL, &v), 0);
+}
+
+static void test_tamper_edit(void **state)
+{
+	struct fx *f = *state;
+
+	add_n(f->l, 5);
+	tamper(f->db, "UPDATE events SET actor = 'mallory' WHERE seq = 3");
+	expect_break(f, LEDGER_BREAK_EDITED, 3);
+}
+
+static void test_tamper_edit_changes(void **state)
+{
+	struct fx *f = *state;
+
+	add_n(f->l, 5);
+	tamper(f->db, "UPDATE events SET changes = replace(changes, '総務課', '税務課') WHERE seq = 4");
+	expect_break(f, LEDGER_BREAK_EDITED, 4);
+}
+
+static void test_tamper_delete(void **state)
+{
+	struct fx *f = *state;
+
+	add_n(f->l, 5);
+	tamper(f->db, "DELETE FROM events WHERE seq = 2");
+	expect_break(f, LEDGER_BREAK_MISSING, 3);
+}
+
+static void test_tamper_delete_first(void **state)
+{
+	struct fx *f = *state;
+
+	add_n(f->l, 3);
+	tamper(f->db, "DELETE FROM events WHERE seq = 1");
+	expect_break(f, LEDGER_BREAK_MISSING, 2);
+}
+
+static void test_tamper_delete_last(void **state)
+{
+	struct fx *f = *state;
+
+	add_n(f->l, 4);
+	tamper(f->db, "DELETE FROM events WHERE seq = 4");
+	expect_break(f, LEDGER_BREAK_HEAD, 3);
+}
+
+static void test_tamper_delete_renumber(void **state)
+{
+	struct fx *f = *state;
+
+	/* delete one and close the gap: the links no longer match */
+	add_n(f->l, 5);
+	tamper(f->db, "DELETE FROM events WHERE seq = 2; UPDATE events SET seq = seq - 1 WHERE seq > 2");
+	expect_break(f, LEDGER_BREAK_EDITED, 2);
+}
+
+static void test_tamper_swap(void **state)
+{
+	struct fx *f = *state;
+
+	add_n(f->l, 5);
+	tamper(f->db, "UPDATE events SET seq = -1 WHERE seq = 2; UPDATE events SET seq = 2 WHERE seq = 3;"
+		      "UPDATE events SET seq = 3 WHERE seq = -1");
+	expect_break(f, LEDGER_BREAK_EDITED, 2);
+}
+
+static void test_tamper_swap_contents(void **state)
+{
+	struct fx *f = *state;
+
+	/* swap everything but seq and the hashes' links: caught at 2 too */
+	add_n(f->l, 5);
+	tamper(f->db, "CREATE TEMP TABLE t AS SELECT * FROM events WHERE seq IN (2, 3);"
+		      "UPDATE events SET asset_id = (SELECT asset_id FROM t WHERE seq = 5 - events.seq),"
+		      " changes = (SELECT changes FROM t WHERE seq = 5 - events.seq),"
+		      " state_hash = (SELECT state_hash FROM t WHERE seq = 5 - events.seq),"
+		      " hash = (SELECT hash FROM t WHERE seq = 5 - events.seq),"
+		      " prev_hash = (SELECT prev_hash FROM t WHERE seq = 5 - events.seq)"
+		      " WHERE seq IN (2, 3)");
+	expect_break(f, LEDGER_BREAK_EDITED, 2);
+}
+
+static void test_tamper_asset(void **state)
+{
+	struct fx *f = *state;
+	struct ledger_verify_result v;
+
+	add_n(f->l, 3);
+	tamper(f->db, "UPDATE assets SET serial = 'OTHER' WHERE asset_id = 'A-0002'");
+	expect_break(f, LEDGER_BREAK_ASSET_STATE, 0);
+	ledger_verify(f->l, NULL, &v);
+	assert_string_equal(v.bad_asset, "A-0002");
+}
+
+static void test_tamper_asset_deleted(void **state)
+{
+	struct fx *f = *state;
+
+	add_n(f->l, 3);
+	tamper(f->db, "DELETE FROM assets WHERE asset_id = 'A-0002'");
+	expect_break(f, LEDGER_BREAK_ASSET_UNKNOWN, 2);
+}
+
+static void test_anchor(void **state)
+{
+	struct fx *f = *state;
+	struct ledger_verify_result v, w;
+	struct ledger_anchor a;
+	char text[128];
+
+	add_n(f->l, 3);
+	assert_int_equal(ledger_verify(f->l, NULL, &v), 0);
+	snprintf(text, sizeof(text), "%llu:%s", (unsigned long long)v.head_seq, v.head_hash);
+	assert_int_equal(ledger_anchor_parse(text, &a), 0);
+	assert_int_equal(ledger_anchor_parse("3", &a), -EINVAL);
+	assert_int_equal(ledger_anchor_parse("x:00", &a), -EINVAL);
+	assert_int_equal(ledger_anchor_parse(text, &a), 0);
+	/* later events do not disturb an old anchor */
+	add_n_from(f->l, 4, 2);
+	assert_int_equal(ledger_verify(f->l, &a, &w), 0);
+
+	/* the same history written again with one actor changed: every hash
+	 * from there on is recomputed and consistent, only the anchor tells */
+	ledger_close(f->l);
+	unlink(f->db);
+	assert_int_equal(ledger_open(f->db, LEDGER_OPEN_CREATE, &f->l), 0);
+	add_n(f->l, 1);
+	struct ledger_asset x;
+	make_asset(&x, "A-0002", "SN0002", "総務課");
+	assert_int_equal(ledger_asset_add(f->l, &x, "mallory", "test", NULL), 0);
+	ledger_asset_clear(&x);
+	make_asset(&x, "A-0003", "SN0003", "総務課");
+	assert_int_equal(ledger_asset_add(f->l, &x, "tester", "test", NULL), 0);
+	ledger_asset_clear(&x);
+	assert_int_equal(ledger_verify(f->l, NULL, &w), 0);
+	assert_int_equal(ledger_verify(f->l, &a, &w), -EBADMSG);
+	assert_int_equal(w.problem, LEDGER_BREAK_ANCHOR);
+	assert_int_equal(w.bad_seq, 3);
+
+	/* an anchor beyond the end: cut */
+	a.seq = 9;
+	assert_int_equal(ledger_verify(f->l, &a, &w), -EBADMSG);
+	assert_int_equal(w.problem, LEDGER_BREAK_ANCHOR);
+}
+
+static void test_identity(void **state)
+{
+	struct fx *f = *state;
+	struct ledger_asset a = {}, b = {};
+	struct ledger_detected d = { .media_type = "ssd", .manufacturer = "Samsung", .model = "MZ-76E500",
+				     .serial = "S3Z1NB0K123456X", .wwn = "0x5002538e40a1b2c3",
+				     .capacity = 500107862016ull };
+	char *why = NULL;
+
+	assert_int_equal(ledger_asset_set(&a, LEDGER_F_ASSET_ID, "D-1"), 0);
+	assert_int_equal(ledger_asset_set(&a, LEDGER_F_DEPARTMENT, "情報政策課"), 0);
+	assert_int_equal(ledger_asset_from_detected(&d, &a), 0);
+	assert_int_equal(ledger_asset_check_new(&a), 0);
+	assert_int_equal(ledger_asset_add_detected(f->l, &a, "tech", NULL, NULL), 0);
+	/* the same disk cannot be registered twice under another ID */
+	assert_int_equal(ledger_asset_set(&a, LEDGER_F_ASSET_ID, "D-2"), 0);
+	assert_int_equal(ledger_asset_add_detected(f->l, &a, "tech", NULL, NULL), -EEXIST);
+	assert_int_equal(ledger_asset_set(&a, LEDGER_F_SERIAL, "OTHER"), 0);
+	assert_int_equal(ledger_asset_add_detected(f->l, &a, "tech", NULL, NULL), -EEXIST); /* same WWN */
+	ledger_asset_set(&a, LEDGER_F_SERIAL, NULL);
+	ledger_asset_set(&a, LEDGER_F_WWN, NULL);
+	assert_int_equal(ledger_asset_set(&a, LEDGER_F_ASSET_ID, "D-3"), 0);
+	assert_int_equal(ledger_asset_add_detected(f->l, &a, "tech", NULL, NULL), -EINVAL);
+	assert_int_equal(ledger_asset_get(f->l, "D-2", &b), -ENOENT);
+	ledger_asset_clear(&a);
+
+	assert_int_equal(ledger_asset_get(f->l, "D-1", &a), 0);
+	assert_string_equal(a.v[LEDGER_F_CAPACITY], "500107862016");
+	assert_string_equal(a.v[LEDGER_F_DEPARTMENT], "情報政策課");
+	assert_string_equal(a.v[LEDGER_F_MANUFACTURER], "Samsung");
+	assert_string_equal(a.v[LEDGER_F_STATUS], "in-service");
+	assert_int_equal(ledger_asset_find_identity(f->l, " s3z1nb0k123456x ", NULL, &b), 0);
+	assert_string_equal(b.v[LEDGER_F_ASSET_ID], "D-1");
+	ledger_asset_clear(&b);
+	assert_int_equal(ledger_asset_find_identity(f->l, NULL, "naa.5002538E40A1B2C3", &b), 0);
+	ledger_asset_clear(&b);
+	assert_int_equal(ledger_asset_find_identity(f->l, "nope", NULL, &b), -ENOENT);
+
+	assert_int_equal(ledger_identity_check(&a, "S3Z1NB0K123456X ", "naa.5002538E40A1B2C3", &why), LEDGER_IDENTITY_MATCH);
+	assert_null(why);
+	assert_int_equal(ledger_identity_check(&a, "S3Z1NB0K999999X", "0x5002538e40a1b2c3", &why),
+			 LEDGER_IDENTITY_SERIAL_MISMATCH);
+	assert_non_null(strstr(why, "serial mismatch"));
+	assert_non_null(strstr(why, "S3Z1NB0K999999X"));
+	free(why);
+	assert_int_equal(ledger_identity_check(&a, "S3Z1NB0K123456X", "0x5000000000000001", &why),
+			 LEDGER_IDENTITY_WWN_MISMATCH);
+	free(why);
+	/* the disk hides its WWN: the one on record is not proven */
+	assert_int_equal(ledger_identity_check(&a, "S3Z1NB0K123456X", NULL, &why), LEDGER_IDENTITY_WWN_MISMATCH);
+	free(why);
+	assert_int_equal(ledger_identity_check(&a, NULL, NULL, &why), LEDGER_IDENTITY_DEVICE_UNKNOWN);
+	free(why);
+	ledger_asset_set(&a, LEDGER_F_SERIAL, NULL);
+	ledger_asset_set(&a, LEDGER_F_WWN, NULL);
+	assert_int_equal(ledger_identity_check(&a, "X", "Y", &why), LEDGER_IDENTITY_NONE_ON_RECORD);
+	free(why);
+	ledger_asset_clear(&a);
+}
+
+static void test_jobs(void **state)
+{
+	struct fx *f = *state;
+	char *asset = NULL, *js = NULL;
+
+	assert_int_equal(ledger_job_get(f->l, "job-1", &asset, &js), -ENOENT);
+	assert_int_equal(ledger_job_put(f->l, "job-1", "KS-1", "{\"pass\":1,\"offset\":0}"), 0);
+	assert_int_equal(ledger_job_put(f->l, "job-1", "KS-1", "{\"pass\":2,\"offset\":4096}"), 0);
+	assert_int_equal(ledger_job_get(f->l, "job-1", &asset, &js), 0);
+	assert_string_equal(asset, "KS-1");
+	assert_string_equal(js, "{\"pass\":2,\"offset\":4096}");
+	free(asset);
+	free(js);
+	assert_int_equal(ledger_job_delete(f->l, "job-1"), 0);
+	assert_int_equal(ledger_job_delete(f->l, "job-1"), -ENOENT);
+	assert_int_equal(ledger_job_put(f->l, "", NULL, "{}"), -EINVAL);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_fields),
+		cmocka_unit_test_setup_teardown(test_add_get_update_history, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_missing_db, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_triggers, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_signature, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_tamper_edit, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_tamper_edit_changes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_tamper_delete, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_tamper_delete_first, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_tamper_delete_last, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_tamper_delete_renumber, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_tamper_swap, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_tamper_swap_contents, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_tamper_asset, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_tamper_asset_deleted, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_anchor, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_identity, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_jobs, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,302 @@
+/* test_ledger_csv.c - CSV import and export of the ledger: UTF-8 (BOM or
+ * not) and CP932 fixtures with Japanese departments read back exactly; a bad
+ * row names its line and leaves the database unchanged. */
+#include <errno.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "helpers.h"
+#include "wipecert/ledger.h"
+#include "wipecert/util.h"
+
+struct fx {
+	char *dir;
+	char *db;
+	struct ledger *l;
+};
+
+static int setup(void **state)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+
+	f->dir = test_mkdtemp();
+	if (asprintf(&f->db, "%s/ledger.db", f->dir) < 0)
+		abort();
+	assert_int_equal(ledger_open(f->db, LEDGER_OPEN_CREATE, &f->l), 0);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fx *f = *state;
+
+	ledger_close(f->l);
+	test_rmtree(f->dir);
+	free(f->dir);
+	free(f->db);
+	free(f);
+	return 0;
+}
+
+/* What the fixtures hold, written out by hand (not read from the files). */
+static const char *const expect[][_LEDGER_F_MAX] = {
+	{ "KS-2019-0001", "hdd", "Seagate", "ST1000DM010", "Z9A1B2C3", "0x5000c500a1b2c3d4", "1000204886016",
+	  "総務部総務課", "本庁舎3階サーバ室", "1", "リース（東京センチュリー）", "住基ネット端末", "in-service", NULL },
+	{ "KS-2019-0002", "ssd", "Samsung", "MZ-76E500", "S3Z1NB0K123456X", "0x5002538e40a1b2c3", "500107862016",
+	  "市民部市民課", "本庁舎1階窓口", "1", "所有", NULL, "awaiting-erasure", NULL },
+	{ "KS-2020-0013", "hdd", "東芝", "MQ01ABD100", "X7ZQT0ABC", NULL, "1000204886016",
+	  "税務部　税務課", "別館2階", "2", "所有", "\"引継ぎ\" 済み, 要確認", "retired", NULL },
+	{ "KS-2021-0104", "nvme", "WDC", "WDS500G2B0C", "21034C801234", "eui.e8238fa6bf530001", "500107862016",
+	  "教育委員会事務局学校教育課", "○○小学校職員室", "2", "リース", "備考:\n2行目あり", "erased", "CERT-2024-0007" },
+	{ "KS-2022-0200", "usb", "BUFFALO", "RUF3-K16GA", NULL, NULL, "16008609792",
+	  "福祉部高齢福祉課", "倉庫", "3", "所有", NULL, "destroyed", NULL },
+};
+
+static void check_contents(struct ledger *l)
+{
+	struct ledger_verify_result v;
+
+	for (size_t i = 0; i < ARRAY_SIZE(expect); i++) {
+		struct ledger_asset a = {};
+
+		assert_int_equal(ledger_asset_get(l, expect[i][0], &a), 0);
+		for (unsigned f = 0; f < _LEDGER_F_MAX; f++) {
+			if (expect[i][f])
+				assert_string_equal(a.v[f], expect[i][f]);
+			else
+				assert_null(a.v[f]);
+		}
+		ledger_asset_clear(&a);
+	}
+	assert_int_equal(ledger_verify(l, NULL, &v), 0);
+	assert_int_equal(v.n_assets, ARRAY_SIZE(expect));
+	assert_int_equal(v.n_events, ARRAY_SIZE(expect));
+}
+
+static void import_fixture(struct fx *f, const char *name, enum ledger_encoding enc, enum ledger_encoding want)
+{
+	struct ledger_import_opts o = { .encoding = enc, .actor = "tester", .reason = "fixture" };
+	struct ledger_import_report rep = {};
+	_cleanup_free_ char *p = test_fixture(name);
+
+	assert_int_equal(ledger_import_csv(f->l, p, &o, &rep), 0);
+	assert_int_equal(rep.encoding, want);
+	assert_int_equal(rep.rows, ARRAY_SIZE(expect));
+	assert_int_equal(rep.added, ARRAY_SIZE(expect));
+	check_contents(f->l);
+}
+
+static int notes_cb(const struct ledger_event *e, void *u)
+{
+	json_t *j = json_loads(e->changes, 0, NULL);
+
+	assert_non_null(j);
+	*(char **)u = strdup(json_string_value(json_array_get(json_object_get(j, "notes"), 1)));
+	json_decref(j);
+	return 0;
+}
+
+static void test_utf8(void **state)
+{
+	struct fx *f = *state;
+	char *notes = NULL;
+
+	import_fixture(f, "ledger/assets-utf8.csv", LEDGER_ENC_AUTO, LEDGER_ENC_UTF8);
+	/* the hand-written JSON of the events escapes quotes and newlines */
+	assert_int_equal(ledger_history(f->l, "KS-2020-0013", notes_cb, &notes), 0);
+	assert_string_equal(notes, "\"引継ぎ\" 済み, 要確認");
+	free(notes);
+	assert_int_equal(ledger_history(f->l, "KS-2021-0104", notes_cb, &notes), 0);
+	assert_string_equal(notes, "備考:\n2行目あり");
+	free(notes);
+}
+
+static void test_utf8_bom_english(void **state)
+{
+	import_fixture(*state, "ledger/assets-utf8-bom-en.csv", LEDGER_ENC_AUTO, LEDGER_ENC_UTF8);
+}
+
+static void test_cp932_auto(void **state)
+{
+	import_fixture(*state, "ledger/assets-cp932.csv", LEDGER_ENC_AUTO, LEDGER_ENC_CP932);
+}
+
+static void test_cp932_forced(void **state)
+{
+	import_fixture(*state, "ledger/assets-cp932.csv", LEDGER_ENC_CP932, LEDGER_ENC_CP932);
+}
+
+static void test_cp932_as_utf8_refused(void **state)
+{
+	struct fx *f = *state;
+	struct ledger_import_opts o = { .encoding = LEDGER_ENC_UTF8 };
+	struct ledger_import_report rep = {};
+	_cleanup_free_ char *p = test_fixture("ledger/assets-cp932.csv");
+
+	assert_int_equal(ledger_import_csv(f->l, p, &o, &rep), -EINVAL);
+	assert_int_equal(rep.error_line, 1);
+	assert_non_null(strstr(rep.error, "UTF-8"));
+}
+
+/* Export CSV with Japanese headers: byte for byte the UTF-8 fixture. */
+static void test_export_roundtrip(void **state)
+{
+	struct fx *f = *state;
+	struct ledger_export_opts eo = { .format = LEDGER_EXPORT_CSV, .japanese = true };
+	_cleanup_free_ char *p = test_fixture("ledger/assets-utf8.csv");
+	_cleanup_free_ uint8_t *want = NULL;
+	char *buf = NULL;
+	size_t len = 0, wlen;
+	FILE *m;
+
+	import_fixture(f, "ledger/assets-cp932.csv", LEDGER_ENC_AUTO, LEDGER_ENC_CP932);
+	m = open_memstream(&buf, &len);
+	assert_int_equal(ledger_export(f->l, m, &eo), 0);
+	fclose(m);
+	assert_int_equal(read_full_file(p, &want, &wlen), 0);
+	assert_int_equal(len, wlen);
+	assert_memory_equal(buf, want, len);
+	free(buf);
+
+	eo.bom = true;
+	eo.japanese = false;
+	p = (free(p), test_fixture("ledger/assets-utf8-bom-en.csv"));
+	free(want);
+	want = NULL;
+	m = open_memstream(&buf, &len);
+	assert_int_equal(ledger_export(f->l, m, &eo), 0);
+	fclose(m);
+	assert_int_equal(read_full_file(p, &want, &wlen), 0);
+	assert_int_equal(len, wlen);
+	assert_memory_equal(buf, want, len);
+	free(buf);
+
+	/* JSON with events carries the chain */
+	struct ledger_export_opts jo = { .format = LEDGER_EXPORT_JSON, .events = true };
+	m = open_memstream(&buf, &len);
+	assert_int_equal(ledger_export(f->l, m, &jo), 0);
+	fclose(m);
+	assert_non_null(strstr(buf, "\"department\":\"教育委員会事務局学校教育課\""));
+	assert_non_null(strstr(buf, "\"importance\":2"));
+	assert_non_null(strstr(buf, "\"prev_hash\":\"0000000000000000"));
+	free(buf);
+}
+
+static uint64_t count_events(struct ledger *l)
+{
+	struct ledger_verify_result v;
+
+	assert_int_equal(ledger_verify(l, NULL, &v), 0);
+	return v.n_events;
+}
+
+static void bad(struct fx *f, const char *csv, int want_r, unsigned long want_line, const char *want_msg)
+{
+	struct ledger_import_opts o = { .actor = "t" };
+	struct ledger_import_report rep = {};
+	uint64_t before = count_events(f->l);
+
+	assert_int_equal(ledger_import_csv_data(f->l, csv, strlen(csv), &o, &rep), want_r);
+	if (rep.error_line != want_line || !strstr(rep.error, want_msg))
+		fail_msg("want line %lu '%s', got line %lu '%s'", want_line, want_msg, rep.error_line, rep.error);
+	assert_int_equal(count_events(f->l), before);
+}
+
+static void test_bad_rows(void **state)
+{
+	struct fx *f = *state;
+	struct ledger_asset a = {};
+
+	bad(f, "資産番号,所管課,重要性分類\nA1,総務課,1\nA2,市民課\n", -EINVAL, 3, "2 fields, the header has 3");
+	bad(f, "資産番号,所管課,重要性分類\nA1,総務課,1\nA2,市民課,1,x\n", -EINVAL, 3, "4 fields");
+	bad(f, "資産番号,所管課,重要性分類\r\nA1,総務課,1\r\nA2,市民課,4\r\n", -EINVAL, 3, "importance class");
+	bad(f, "資産番号,所管課,重要性分類\nA1,総務課,1\nA2,市民課,2\nA1,税務課,3\n", -EINVAL, 4,
+	    "duplicate asset ID 'A1' (first on line 2)");
+	bad(f, "asset_id,status\nA1,in-service\nA2,lost\n", -EINVAL, 3, "bad status");
+	bad(f, "asset_id,colour\nA1,red\n", -EINVAL, 1, "unknown column 'colour'");
+	bad(f, "department\n総務課\n", -EINVAL, 1, "no asset ID column");
+	bad(f, "asset_id,department,部署\nA1,x,y\n", -EINVAL, 1, "given twice");
+	/* a quoted newline moves the line count on */
+	bad(f, "asset_id,notes,importance\nA1,\"two\nlines\",1\nA2,x,9\n", -EINVAL, 4, "importance");
+	bad(f, "asset_id,notes\nA1,\"never closed\n", -EINVAL, 2, "not closed");
+	bad(f, "asset_id,notes\n,empty id\n", -EINVAL, 2, "asset ID");
+	bad(f, "", -EINVAL, 1, "empty file");
+	/* nothing from the bad files got in */
+	assert_int_equal(ledger_asset_get(f->l, "A1", &a), -ENOENT);
+
+	/* an asset already in the ledger stops the import unless --update */
+	assert_int_equal(ledger_asset_set(&a, LEDGER_F_ASSET_ID, "A1"), 0);
+	assert_int_equal(ledger_asset_check_new(&a), 0);
+	assert_int_equal(ledger_asset_add(f->l, &a, "t", NULL, NULL), 0);
+	ledger_asset_clear(&a);
+	bad(f, "asset_id,department\nA0,x\nA1,y\n", -EEXIST, 3, "already in the ledger");
+	assert_int_equal(ledger_asset_get(f->l, "A0", &a), -ENOENT);
+}
+
+struct rows {
+	int n;
+	char log[512];
+};
+
+static void row_cb(unsigned long line, const char *id, const char *action, const char *changes, void *u)
+{
+	struct rows *r = u;
+	size_t n = strlen(r->log);
+
+	r->n++;
+	snprintf(r->log + n, sizeof(r->log) - n, "%lu %s %s %s\n", line, id, action, changes ? changes : "-");
+}
+
+static void test_update_and_dry_run(void **state)
+{
+	struct fx *f = *state;
+	struct rows rows = {};
+	struct ledger_import_opts o = { .actor = "t", .row = row_cb, .userdata = &rows };
+	struct ledger_import_report rep = {};
+	struct ledger_asset a = {};
+	const char *first = "asset_id,department,importance\nA1,総務課,1\nA2,市民課,2\n";
+	const char *second = "asset_id,部署,status\nA1,総務課,\nA2,税務課,awaiting-erasure\nA3,会計課,\n";
+
+	assert_int_equal(ledger_import_csv_data(f->l, first, strlen(first), &o, &rep), 0);
+	assert_int_equal(rep.added, 2);
+
+	/* dry run: the report says what would change, nothing is written */
+	memset(&rows, 0, sizeof(rows));
+	o.update = true;
+	o.dry_run = true;
+	assert_int_equal(ledger_import_csv_data(f->l, second, strlen(second), &o, &rep), 0);
+	assert_int_equal(rep.added, 1);
+	assert_int_equal(rep.updated, 1);
+	assert_int_equal(rep.unchanged, 1);
+	assert_string_equal(rows.log,
+		"2 A1 unchanged -\n"
+		"3 A2 update {\"department\":[\"市民課\",\"税務課\"],\"status\":[\"in-service\",\"awaiting-erasure\"]}\n"
+		"4 A3 add {\"asset_id\":[null,\"A3\"],\"department\":[null,\"会計課\"],\"status\":[null,\"in-service\"]}\n");
+	assert_int_equal(ledger_asset_get(f->l, "A3", &a), -ENOENT);
+	assert_int_equal(count_events(f->l), 2);
+
+	o.dry_run = false;
+	assert_int_equal(ledger_import_csv_data(f->l, second, strlen(second), &o, &rep), 0);
+	assert_int_equal(count_events(f->l), 4);
+	assert_int_equal(ledger_asset_get(f->l, "A2", &a), 0);
+	assert_string_equal(a.v[LEDGER_F_DEPARTMENT], "税務課");
+	assert_string_equal(a.v[LEDGER_F_IMPORTANCE], "2"); /* not in the file: kept */
+	ledger_asset_clear(&a);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_utf8, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_utf8_bom_english, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_cp932_auto, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_cp932_forced, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_cp932_as_utf8_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_export_roundtrip, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bad_rows, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_update_and_dry_run, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,423 @@
+/* test_trust_roster.c - the trust store and trust_verify(): each refusal
+ * with its reason, contractors, separation of duties, X.509 material. */
+#include <errno.h>
+#include <string.h>
+#include <sys/wait.h>
+
+#include <openssl/cms.h>
+#include <openssl/err.h>
+#include <openssl/x509.h>
+
+#include "helpers.h"
+#include "wipecert/roster.h"
+#include "wipecert/trust.h"
+#include "wipecert/util.h"
+#include "wipecert/x509.h"
+
+#define DAY 86400
+#define T0 ((time_t)1795000000) /* 2026-11-19 */
+#define YEAR (365 * DAY)
+
+static char *dir, *cdir;
+static struct trust_seckey *root, *tech, *tech2, *appr, *appr_twin, *stranger, *croot, *ctech;
+
+static const char *record = "{\"serial\":\"WD-1\",\"type\":\"wipe-record\"}";
+static const char *approval = "{\"record\":\"WD-1\",\"type\":\"approval\"}";
+
+static struct trust_member member(struct trust_seckey *k, time_t nb, time_t na)
+{
+	struct trust_member m = {};
+
+	trust_seckey_pubkey(k, &m.pk);
+	m.name = (char *)trust_seckey_name(k);
+	m.org = (char *)trust_seckey_org(k);
+	m.role = trust_seckey_role(k);
+	m.not_before = nb;
+	m.not_after = na;
+	return m;
+}
+
+static int setup(void **state)
+{
+	struct trust_member m;
+	char *p;
+
+	(void)state;
+	dir = test_mkdtemp();
+	assert_true(asprintf(&p, "%s/trust", dir) > 0);
+	assert_int_equal(trust_seckey_generate("Root", TRUST_ROLE_ORG_ROOT, "Example City", true, &root), 0);
+	assert_int_equal(roster_init(p, root, T0 - YEAR, 10, false), 0);
+	assert_int_equal(roster_init(p, root, T0 - YEAR, 10, false), -EEXIST);
+	free(dir);
+	dir = p;
+	assert_int_equal(trust_seckey_generate("Taro", TRUST_ROLE_TECHNICIAN, "Example City", false, &tech), 0);
+	assert_int_equal(trust_seckey_generate("Jiro", TRUST_ROLE_TECHNICIAN, "Example City", false, &tech2), 0);
+	assert_int_equal(trust_seckey_generate("Hanako", TRUST_ROLE_APPROVER, "Example City", true, &appr), 0);
+	/* the same person as the technician, holding an approver key too */
+	assert_int_equal(trust_seckey_generate("Taro", TRUST_ROLE_APPROVER, "Example City", false, &appr_twin), 0);
+	assert_int_equal(trust_seckey_generate("Eve", TRUST_ROLE_TECHNICIAN, "Elsewhere", false, &stranger), 0);
+	m = member(tech, T0 - YEAR, T0 + YEAR);
+	assert_int_equal(roster_add(dir, root, &m, T0), 0);
+	assert_int_equal(roster_add(dir, root, &m, T0), -EEXIST);
+	m = member(tech2, T0 - YEAR, T0 + YEAR);
+	assert_int_equal(roster_add(dir, root, &m, T0), 0);
+	m = member(appr, T0 - YEAR, T0 + YEAR);
+	assert_int_equal(roster_add(dir, root, &m, T0), 0);
+	m = member(appr_twin, T0 - YEAR, T0 + YEAR);
+	assert_int_equal(roster_add(dir, root, &m, T0), 0);
+	/* another organisation's member cannot be added to ours */
+	m = member(stranger, T0 - YEAR, T0 + YEAR);
+	assert_int_equal(roster_add(dir, root, &m, T0), -EINVAL);
+	/* only our root may change the roster */
+	m = member(stranger, T0 - YEAR, T0 + YEAR);
+	m.org = "Example City";
+	assert_int_equal(roster_add(dir, tech, &m, T0), -ENOKEY);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	char *top;
+
+	(void)state;
+	top = strdup(dir);
+	*strrchr(top, '/') = '\0';
+	test_rmtree(top);
+	free(top);
+	free(dir);
+	free(cdir);
+	trust_seckey_free(root);
+	trust_seckey_free(tech);
+	trust_seckey_free(tech2);
+	trust_seckey_free(appr);
+	trust_seckey_free(appr_twin);
+	trust_seckey_free(stranger);
+	trust_seckey_free(croot);
+	trust_seckey_free(ctech);
+	return 0;
+}
+
+static enum trust_verdict verify_as(struct trust_store *s, enum trust_doc doc, const char *msg,
+				    const char *sig, struct trust_result *res)
+{
+	struct trust_result r;
+
+	assert_int_equal(trust_verify(s, doc, (const uint8_t *)msg, strlen(msg), sig,
+				      sig ? strlen(sig) : 0, &r), 0);
+	if (res)
+		*res = r;
+	return r.verdict;
+}
+
+static enum trust_verdict sign_verify(struct trust_seckey *k, enum trust_doc doc, const char *msg,
+				      time_t when, struct trust_result *res)
+{
+	struct trust_store *s = NULL;
+	char *sig = NULL;
+	enum trust_verdict v;
+
+	assert_int_equal(trust_store_open(dir, &s), 0);
+	assert_int_equal(trust_sign(doc, (const uint8_t *)msg, strlen(msg), k, when, &sig), 0);
+	v = verify_as(s, doc, msg, sig, res);
+	free(sig);
+	trust_store_free(s);
+	return v;
+}
+
+static void test_valid(void **state)
+{
+	struct trust_result r;
+
+	(void)state;
+	assert_int_equal(sign_verify(tech, TRUST_DOC_WIPE_RECORD, record, T0, &r), TRUST_OK);
+	assert_string_equal(r.claim.name, "Taro");
+	assert_string_equal(r.claim.org, "Example City");
+	assert_int_equal(r.claim.role, TRUST_ROLE_TECHNICIAN);
+	assert_int_equal(sign_verify(appr, TRUST_DOC_APPROVAL, approval, T0, NULL), TRUST_OK);
+	assert_int_equal(sign_verify(root, TRUST_DOC_LEDGER_EVENT, "{\"type\":\"ledger-event\"}", T0, NULL), TRUST_OK);
+}
+
+static void test_wrong_role(void **state)
+{
+	(void)state;
+	/* a technician cannot approve; an approver does not sign wipe records */
+	assert_int_equal(sign_verify(tech, TRUST_DOC_APPROVAL, approval, T0, NULL), TRUST_WRONG_ROLE);
+	assert_int_equal(sign_verify(appr, TRUST_DOC_WIPE_RECORD, record, T0, NULL), TRUST_WRONG_ROLE);
+	assert_int_equal(sign_verify(tech, TRUST_DOC_CERTIFICATE, "{\"type\":\"certificate\"}", T0, NULL),
+			 TRUST_WRONG_ROLE);
+}
+
+static void test_validity(void **state)
+{
+	(void)state;
+	assert_int_equal(sign_verify(tech, TRUST_DOC_WIPE_RECORD, record, T0 + 2 * YEAR, NULL), TRUST_EXPIRED);
+	assert_int_equal(sign_verify(tech, TRUST_DOC_WIPE_RECORD, record, T0 - 2 * YEAR, NULL),
+			 TRUST_NOT_YET_VALID);
+}
+
+static void test_unknown(void **state)
+{
+	struct trust_store *s = NULL;
+	char *sig = NULL;
+
+	(void)state;
+	/* a key of an organisation we know nothing of */
+	assert_int_equal(sign_verify(stranger, TRUST_DOC_WIPE_RECORD, record, T0, NULL), TRUST_UNKNOWN_ORG);
+	/* an unlisted key claiming our organisation */
+	{
+		struct trust_seckey *k = NULL;
+
+		assert_int_equal(trust_seckey_generate("Mallory", TRUST_ROLE_TECHNICIAN, "Example City", false, &k), 0);
+		assert_int_equal(sign_verify(k, TRUST_DOC_WIPE_RECORD, record, T0, NULL), TRUST_UNKNOWN_KEY);
+		trust_seckey_free(k);
+	}
+	assert_int_equal(trust_store_open(dir, &s), 0);
+	assert_int_equal(verify_as(s, TRUST_DOC_WIPE_RECORD, record, "garbage", NULL), TRUST_MALFORMED);
+	assert_int_equal(verify_as(s, TRUST_DOC_WIPE_RECORD, record, NULL, NULL), TRUST_MALFORMED);
+	/* signed as a wipe record, presented as another document */
+	assert_int_equal(trust_sign(TRUST_DOC_WIPE_RECORD, (const uint8_t *)"x", 1, tech, T0, &sig), 0);
+	assert_int_equal(verify_as(s, TRUST_DOC_LEDGER_EVENT, "x", sig, NULL), TRUST_DOC_MISMATCH);
+	assert_int_equal(verify_as(s, TRUST_DOC_WIPE_RECORD, "y", sig, NULL), TRUST_BAD_SIGNATURE);
+	free(sig);
+	trust_store_free(s);
+}
+
+static void test_separation(void **state)
+{
+	struct trust_result w, a, twin;
+
+	(void)state;
+	assert_int_equal(sign_verify(tech, TRUST_DOC_WIPE_RECORD, record, T0, &w), TRUST_OK);
+	assert_int_equal(sign_verify(appr, TRUST_DOC_APPROVAL, approval, T0, &a), TRUST_OK);
+	assert_int_equal(trust_check_separation(&w, &a), TRUST_OK);
+	/* the same key on both */
+	assert_int_equal(trust_check_separation(&w, &w), TRUST_SAME_SIGNER);
+	/* the same person with a second key */
+	assert_int_equal(sign_verify(appr_twin, TRUST_DOC_APPROVAL, approval, T0, &twin), TRUST_OK);
+	assert_int_equal(trust_check_separation(&w, &twin), TRUST_SAME_SIGNER);
+	/* a technician's signature in the approver's place */
+	assert_int_equal(sign_verify(tech2, TRUST_DOC_APPROVAL, approval, T0, &a), TRUST_WRONG_ROLE);
+	assert_int_equal(trust_check_separation(&w, &a), TRUST_WRONG_ROLE);
+}
+
+/* Revocation last among the owner tests: it changes the store. */
+static void test_revoked(void **state)
+{
+	struct trust_pubkey pk;
+
+	(void)state;
+	trust_seckey_pubkey(tech, &pk);
+	assert_int_equal(roster_revoke(dir, root, pk.keyid, T0, "left-organisation", T0), 0);
+	assert_int_equal(roster_revoke(dir, root, pk.keyid, T0, "again", T0), -EEXIST);
+	/* signed before the revocation: still good; after: refused */
+	assert_int_equal(sign_verify(tech, TRUST_DOC_WIPE_RECORD, record, T0 - DAY, NULL), TRUST_OK);
+	assert_int_equal(sign_verify(tech, TRUST_DOC_WIPE_RECORD, record, T0 + DAY, NULL), TRUST_REVOKED);
+	/* a compromised key is refused whatever time it claims */
+	trust_seckey_pubkey(tech2, &pk);
+	assert_int_equal(roster_revoke(dir, root, pk.keyid, T0, "key-compromise", T0), 0);
+	assert_int_equal(sign_verify(tech2, TRUST_DOC_WIPE_RECORD, record, T0 - DAY, NULL), TRUST_REVOKED);
+}
+
+static void test_tampered_store(void **state)
+{
+	struct trust_store *s = NULL;
+	_cleanup_free_ char *p = NULL, *saved = NULL;
+	_cleanup_free_ uint8_t *data = NULL;
+	size_t len;
+	char *hit;
+
+	(void)state;
+	assert_true(asprintf(&p, "%s/roster.json", dir) > 0);
+	assert_int_equal(read_full_file(p, &data, &len), 0);
+	saved = strndup((char *)data, len);
+	/* promote a technician to approver by editing the roster */
+	hit = strstr(saved, "\"role\":\"technician\"");
+	assert_non_null(hit);
+	memcpy(hit, "\"role\":\"approver\"  ", 19);
+	assert_int_equal(write_file_atomic(p, saved, len, 0644, false), 0);
+	assert_int_equal(trust_store_open(dir, &s), -EBADMSG);
+	assert_null(s);
+	assert_non_null(strstr(trust_store_failed_file(), "roster.json"));
+	assert_int_equal(write_file_atomic(p, data, len, 0644, false), 0);
+	/* a missing revocation list is an error, not "nothing revoked" */
+	free(p);
+	assert_true(asprintf(&p, "%s/revoked.json.minisig", dir) > 0);
+	free(data);
+	assert_int_equal(read_full_file(p, &data, &len), 0);
+	unlink(p);
+	assert_int_equal(trust_store_open(dir, &s), -ENOENT);
+	assert_int_equal(write_file_atomic(p, data, len, 0644, false), 0);
+	assert_int_equal(trust_store_open(dir, &s), 0);
+	trust_store_free(s);
+}
+
+static void test_contractor(void **state)
+{
+	struct trust_store *s = NULL;
+	struct trust_member m;
+	struct trust_pubkey cpk;
+	char id[TRUST_KEYID_STRLEN], *sig = NULL;
+	struct trust_result res;
+
+	(void)state;
+	assert_int_equal(trust_seckey_generate("ITAD Root", TRUST_ROLE_ORG_ROOT, "ITAD Co", true, &croot), 0);
+	assert_int_equal(trust_seckey_generate("Kenji", TRUST_ROLE_CONTRACTOR_TECHNICIAN, "ITAD Co", false, &ctech), 0);
+	trust_seckey_pubkey(croot, &cpk);
+	trust_keyid_string(cpk.keyid, id);
+	assert_true(asprintf(&cdir, "%s/contractors/%s", dir, id) > 0);
+	/* the contractor builds its own roster (at its own site) */
+	assert_int_equal(roster_init(cdir, croot, T0 - YEAR, 5, true), 0);
+	m = member(ctech, T0 - YEAR, T0 + YEAR);
+	assert_int_equal(roster_add(cdir, croot, &m, T0), 0);
+	/* a contractor roster cannot list owner roles */
+	m = member(appr, T0 - YEAR, T0 + YEAR);
+	m.org = "ITAD Co";
+	assert_int_equal(roster_add(cdir, croot, &m, T0), -EINVAL);
+
+	assert_int_equal(trust_sign(TRUST_DOC_WIPE_RECORD, (const uint8_t *)record, strlen(record),
+				    ctech, T0, &sig), 0);
+	/* not pinned yet: the contractor's organisation is unknown to us */
+	assert_int_equal(trust_store_open(dir, &s), 0);
+	assert_int_equal(verify_as(s, TRUST_DOC_WIPE_RECORD, record, sig, NULL), TRUST_UNKNOWN_ORG);
+	trust_store_free(s);
+	s = NULL;
+	/* our root pins the contractor's root: now accepted */
+	assert_int_equal(roster_pin_contractor(dir, root, "ITAD Co", &cpk, T0), 0);
+	assert_int_equal(roster_pin_contractor(dir, root, "ITAD Co", &cpk, T0), -EEXIST);
+	assert_int_equal(trust_store_open(dir, &s), 0);
+	assert_int_equal(verify_as(s, TRUST_DOC_WIPE_RECORD, record, sig, &res), TRUST_OK);
+	assert_string_equal(res.member->org, "ITAD Co");
+	trust_seckey_pubkey(croot, &cpk);
+	assert_string_equal(trust_store_contractor(s, cpk.keyid), "ITAD Co");
+	assert_null(trust_store_find(s, cpk.keyid));
+	assert_int_equal(res.member->role, TRUST_ROLE_CONTRACTOR_TECHNICIAN);
+	/* the contractor's root signs nothing of ours */
+	free(sig);
+	assert_int_equal(trust_sign(TRUST_DOC_LEDGER_EVENT, (const uint8_t *)"{\"type\":\"ledger-event\"}", 23,
+				    croot, T0, &sig), 0);
+	assert_int_not_equal(verify_as(s, TRUST_DOC_LEDGER_EVENT, "{\"type\":\"ledger-event\"}", sig, NULL), TRUST_OK);
+	/* but a contractor technician cannot approve */
+	free(sig);
+	assert_int_equal(trust_sign(TRUST_DOC_APPROVAL, (const uint8_t *)approval, strlen(approval),
+				    ctech, T0, &sig), 0);
+	assert_int_equal(verify_as(s, TRUST_DOC_APPROVAL, approval, sig, NULL), TRUST_WRONG_ROLE);
+	free(sig);
+	trust_store_free(s);
+	s = NULL;
+	/* the owner may revoke a contractor's key */
+	trust_seckey_pubkey(ctech, &cpk);
+	assert_int_equal(roster_revoke(dir, root, cpk.keyid, T0, "contract-ended", T0), 0);
+	assert_int_equal(sign_verify(ctech, TRUST_DOC_WIPE_RECORD, record, T0 + DAY, NULL), TRUST_REVOKED);
+}
+
+static int run(const char *cmd)
+{
+	int st = system(cmd);
+
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static void test_x509(void **state)
+{
+	struct trust_store *s = NULL;
+	struct trust_x509_signer *x = NULL;
+	struct trust_member m;
+	EVP_PKEY *key = NULL;
+	_cleanup_free_ char *csr = NULL, *cmd = NULL, *crt = NULL, *nss = NULL;
+	char fpr[TRUST_FPR_STRLEN], id[TRUST_KEYID_STRLEN];
+	struct trust_seckey *a2 = NULL;
+
+	(void)state;
+	assert_int_equal(trust_seckey_generate("Sachiko", TRUST_ROLE_APPROVER, "Example City", true, &a2), 0);
+	assert_int_equal(trust_seckey_x509_key(a2, &key), 0);
+	assert_int_equal(x509_csr_create(key, "Sachiko", "Example City", &csr), 0);
+	EVP_PKEY_free(key);
+	m = member(a2, T0 - YEAR, T0 + YEAR);
+	assert_int_equal(roster_issue_cert(dir, root, &m, csr, strlen(csr), fpr), 0);
+	memcpy(m.x509_sha256, fpr, sizeof(fpr));
+	assert_int_equal(roster_add(dir, root, &m, T0), 0);
+	/* a CSR with a broken self-signature is refused */
+	{
+		char *bad = strdup(csr);
+		char *mid = bad + strlen(bad) / 2;
+
+		*mid = *mid == 'A' ? 'B' : 'A';
+		assert_true(roster_issue_cert(dir, root, &m, bad, strlen(bad), fpr) < 0);
+		free(bad);
+	}
+	assert_int_equal(trust_store_open(dir, &s), 0);
+	assert_non_null(trust_store_find_x509(s, fpr));
+	assert_string_equal(trust_store_find_x509(s, fpr)->name, "Sachiko");
+	assert_null(trust_store_find_x509(s, "00"));
+	assert_int_equal(trust_x509_signer_load(a2, s, NULL, &x), 0);
+	assert_non_null(x->key);
+	assert_non_null(x->cert);
+	assert_int_equal(sk_X509_num(x->chain), 1);
+	assert_int_equal(X509_check_private_key(x->cert, x->key), 1);
+	/* the material makes a detached CMS signature that verifies to the CA */
+	{
+		const unsigned flags = CMS_DETACHED | CMS_BINARY | CMS_NOSMIMECAP;
+		BIO *in = BIO_new_mem_buf("pdf bytes", 9), *in2 = BIO_new_mem_buf("pdf bytes", 9);
+		BIO *bad = BIO_new_mem_buf("pdf bytez", 9);
+		X509_STORE *st = X509_STORE_new();
+		CMS_ContentInfo *cms;
+
+		cms = CMS_sign(NULL, NULL, x->chain, NULL, flags | CMS_PARTIAL);
+		assert_non_null(cms);
+		assert_non_null(CMS_add1_signer(cms, x->cert, x->key, EVP_sha256(), flags));
+		assert_int_equal(CMS_final(cms, in, NULL, flags), 1);
+		X509_STORE_add_cert(st, sk_X509_value(x->chain, 0));
+		assert_int_equal(CMS_verify(cms, NULL, st, in2, NULL, CMS_BINARY), 1);
+		assert_int_not_equal(CMS_verify(cms, NULL, st, bad, NULL, CMS_BINARY), 1);
+		ERR_clear_error();
+		CMS_ContentInfo_free(cms);
+		X509_STORE_free(st);
+		BIO_free(in);
+		BIO_free(in2);
+		BIO_free(bad);
+	}
+	trust_x509_signer_free(x);
+	x = NULL;
+	/* another approver's key does not match this certificate */
+	trust_keyid_string(m.pk.keyid, id);
+	assert_true(asprintf(&crt, "%s/members/%s.crt", dir, id) > 0);
+	assert_int_equal(trust_x509_signer_load(appr, s, crt, &x), -ENOKEY);
+	assert_null(x);
+	trust_store_free(s);
+	trust_seckey_free(a2);
+
+	/* standard tools accept it */
+	assert_true(asprintf(&cmd, "openssl verify -CAfile '%s/ca.crt' '%s' >/dev/null", dir, crt) > 0);
+	assert_int_equal(run(cmd), 0);
+	free(cmd);
+	assert_true(asprintf(&cmd, "openssl x509 -in '%s' -noout -ext extendedKeyUsage 2>/dev/null | grep -q .", crt) > 0);
+	assert_int_not_equal(run(cmd), 0); /* no extended key usage */
+	free(cmd);
+	if (run("command -v certutil >/dev/null 2>&1") == 0) {
+		assert_true(asprintf(&nss, "%s/nss", dir) > 0);
+		assert_true(asprintf(&cmd, "mkdir -p '%s' && certutil -N -d 'sql:%s' --empty-password && "
+				     "certutil -A -d 'sql:%s' -n ca -t C,C, -i '%s/ca.crt' && "
+				     "certutil -A -d 'sql:%s' -n approver -t ,, -i '%s' && "
+				     "certutil -V -d 'sql:%s' -n approver -u S >/dev/null",
+				     nss, nss, nss, dir, nss, crt, nss) > 0);
+		assert_int_equal(run(cmd), 0);
+	} else {
+		print_message("certutil not installed: NSS import not checked\n");
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_valid),
+		cmocka_unit_test(test_wrong_role),
+		cmocka_unit_test(test_validity),
+		cmocka_unit_test(test_unknown),
+		cmocka_unit_test(test_separation),
+		cmocka_unit_test(test_tampered_store),
+		cmocka_unit_test(test_x509),
+		cmocka_unit_test(test_revoked),
+		cmocka_unit_test(test_contractor),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
