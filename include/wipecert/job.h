@@ -75,7 +75,7 @@ struct job {
 	char *signatures_found; /* libblkid types left, NULL when clean */
 	uint8_t sample_hash[32];/* BLAKE2b of the sampled ranges (VERIFY_SAMPLE) */
 	uint64_t sample_bytes;
-	uint64_t sample_seed;   /* public, < 2^63: derived from the seed, names the plan */
+	uint64_t sample_seed;   /* public, < 2^53: derived from the seed, names the plan */
 	time_t created, started, ended;
 	unsigned resumes;
 	char *host, *tool_version;

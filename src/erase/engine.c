@@ -603,7 +603,7 @@ int erase_run(struct job *j, int fd, const struct erase_opts *opts)
 		j->sample_seed = 0;
 		for (int i = 0; i < 8; i++)
 			j->sample_seed |= (uint64_t)h[i] << (8 * i);
-		j->sample_seed &= INT64_MAX;
+		j->sample_seed &= (1ull << 53) - 1; /* exact in every JSON reader */
 	}
 	if (j->verify_mode == VERIFY_SAMPLE) {
 		r = sample_plan_make(j->size, j->sector, j->sample_percent, j->sample_seed, &plan);
