@@ -17,7 +17,7 @@
 #include "wipecert/disk.h"
 #include "wipecert/ledger.h"
 
-enum verb { V_ADD, V_EDIT, V_SHOW, V_LIST, V_HISTORY, V_IMPORT, V_EXPORT, V_VERIFY };
+enum verb { V_ADD, V_EDIT, V_SHOW, V_LIST, V_HISTORY, V_IMPORT, V_EXPORT, V_VERIFY, V_CHECK };
 
 static const struct {
 	const char *name;
@@ -32,6 +32,7 @@ static const struct {
 	[V_IMPORT] = { "import", "FILE [--dry-run] [--update] [--encoding E]", "import a CSV file in one transaction" },
 	[V_EXPORT] = { "export", "[--format csv|json] [--bom] [--japanese] [--events] [-o FILE]", "export assets (and events)" },
 	[V_VERIFY] = { "verify", "[--head SEQ:HASH]", "check the whole hash chain and every asset against it" },
+	[V_CHECK] = { "check", "ID DEV", "is the disk DEV the asset ID? (serial and WWN)" },
 };
 
 /* Everything the operator asked for, in one place. */
@@ -107,7 +108,8 @@ static void help(FILE *f)
 		   "      --head SEQ:HASH  verify: a head printed by an earlier verify must still be there\n"
 		   "      --status S, --department D   list: only these\n"
 		   "  -h, --help           show this help\n\n"
-		   "Exit status: 0 ok, 1 failed (not found, bad row, broken chain), 2 usage.\n",
+		   "Exit status: 0 ok, 1 failed (not found, bad row, broken chain), 2 usage,\n"
+		   "3 refused (check: the disk is not the asset).\n",
 		LEDGER_DEFAULT_PATH);
 }
 
@@ -641,6 +643,48 @@ static int do_export(const struct ledger_control *c)
 	return EXIT_OK;
 }
 
+static int do_check(const struct ledger_control *c, const char *dev)
+{
+	_cleanup_ledger_ struct ledger *l = NULL;
+	_cleanup_free_ char *why = NULL;
+	struct ledger_asset a = {};
+	struct disk_scan scan = {};
+	struct disk d = {};
+	int r;
+
+	if (open_ledger(c, false, &l) < 0)
+		return EXIT_FAIL;
+	r = ledger_asset_get(l, c->id, &a);
+	if (r < 0) {
+		if (r == -ENOENT)
+			log_error("asset %s: not in the ledger", c->id);
+		else
+			log_error_errno(r, "asset %s", c->id);
+		return EXIT_FAIL;
+	}
+	r = disk_probe(&scan, dev, &d);
+	if (r < 0) {
+		ledger_asset_clear(&a);
+		return log_error_errno(r, "%s: cannot read the disk's identity", dev), EXIT_FAIL;
+	}
+	r = ledger_identity_check(&a, d.serial, d.wwn, &why);
+	if (c->json)
+		print_json(json_pack("{s:s, s:s, s:b, s:s?, s:s?, s:s?}", "asset_id", c->id, "device", dev,
+				     "match", r == LEDGER_IDENTITY_MATCH, "serial", d.serial, "wwn", d.wwn,
+				     "reason", why));
+	disk_release(&d);
+	ledger_asset_clear(&a);
+	if (r < 0)
+		return log_error_errno(r, "%s: identity check", dev), EXIT_FAIL;
+	if (r != LEDGER_IDENTITY_MATCH) {
+		log_error("%s: refused: %s", dev, why);
+		return EXIT_REFUSED;
+	}
+	if (!c->json)
+		printf("%s is asset %s\n", dev, c->id);
+	return EXIT_OK;
+}
+
 static const char *break_name(enum ledger_break b)
 {
 	static const char *const n[] = {
@@ -717,7 +761,7 @@ int cmd_ledger(int argc, char **argv)
 			return usage_error("ledger", "unknown option '%s' before the command", argv[i]);
 	}
 	if (i >= argc)
-		return usage_error("ledger", "no command given (add, edit, show, list, history, import, export, verify)");
+		return usage_error("ledger", "no command given (add, edit, show, list, history, import, export, verify, check)");
 	for (v = 0; v < ARRAY_SIZE(verbs); v++)
 		if (streq(argv[i], verbs[v].name))
 			break;
@@ -742,6 +786,11 @@ int cmd_ledger(int argc, char **argv)
 			return usage_error("ledger", "%s: give exactly one asset ID", verbs[v].name);
 		c.id = argv[optind];
 		return c.verb == V_SHOW ? do_show(&c) : do_add_edit(&c);
+	case V_CHECK:
+		if (nargs != 2)
+			return usage_error("ledger", "check: give an asset ID and a device");
+		c.id = argv[optind];
+		return do_check(&c, argv[optind + 1]);
 	case V_HISTORY:
 		if (nargs > 1)
 			return usage_error("ledger", "history: at most one asset ID");

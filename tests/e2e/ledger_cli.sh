@@ -70,6 +70,11 @@ truncate -s 1M "$tmp/disk.img"
 $W ledger add IMG-1 --from-device "$tmp/disk.img" 2>"$tmp/err"; [ $? -eq 1 ] || fail "--from-device without identity"
 grep -q 'neither serial nor wwn' "$tmp/err" || fail "--from-device: $(cat "$tmp/err")"
 $W ledger show IMG-1 2>/dev/null && fail "IMG-1 added without identity"
+# ... and cannot stand in for an asset that has a serial: refused (3)
+$W ledger check X-1 "$tmp/disk.img" 2>"$tmp/err"; [ $? -eq 3 ] || fail "check of a disk without identity not refused"
+grep -q 'refused: the disk reports neither serial nor wwn to compare with asset X-1' "$tmp/err" ||
+	fail "check: $(cat "$tmp/err")"
+$W ledger check NOPE "$tmp/disk.img" 2>/dev/null; [ $? -eq 1 ] || fail "check of an unknown asset"
 $W ledger verify >"$tmp/v" || fail "verify of an intact ledger"
 grep -q 'ledger intact: 7 events, 6 assets' "$tmp/v" || fail "verify: $(cat "$tmp/v")"
 
