@@ -223,6 +223,7 @@ static void test_bad_rows(void **state)
 	bad(f, "asset_id,notes\nA1,\"never closed\n", -EINVAL, 2, "not closed");
 	bad(f, "asset_id,notes\n,empty id\n", -EINVAL, 2, "asset ID");
 	bad(f, "", -EINVAL, 1, "empty file");
+	bad(f, "asset_id,department,,\nA1,x,,\nA2,y,z,\n", -EINVAL, 3, "a value in column 3, which has no header");
 	/* nothing from the bad files got in */
 	assert_int_equal(ledger_asset_get(f->l, "A1", &a), -ENOENT);
 
@@ -247,6 +248,22 @@ static void row_cb(unsigned long line, const char *id, const char *action, const
 
 	r->n++;
 	snprintf(r->log + n, sizeof(r->log) - n, "%lu %s %s %s\n", line, id, action, changes ? changes : "-");
+}
+
+/* What spreadsheets write: empty trailing columns, CRLF also inside cells. */
+static void test_spreadsheet_quirks(void **state)
+{
+	struct fx *f = *state;
+	struct ledger_import_opts o = { .actor = "t" };
+	struct ledger_import_report rep = {};
+	struct ledger_asset a = {};
+	const char *csv = "資産番号,備考,,\r\nA1,\"1行目\r\n2行目\",,\r\n,,,\r\n";
+
+	assert_int_equal(ledger_import_csv_data(f->l, csv, strlen(csv), &o, &rep), 0);
+	assert_int_equal(rep.added, 1);
+	assert_int_equal(ledger_asset_get(f->l, "A1", &a), 0);
+	assert_string_equal(a.v[LEDGER_F_NOTES], "1行目\n2行目");
+	ledger_asset_clear(&a);
 }
 
 static void test_update_and_dry_run(void **state)
@@ -296,6 +313,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_cp932_as_utf8_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_export_roundtrip, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_rows, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_spreadsheet_quirks, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_update_and_dry_run, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
