@@ -26,6 +26,10 @@ static int cmd_version(int argc, char **argv)
 static const struct command commands[] = {
 	/* { name, fn, flags, summary }: one line a command */
 	{ "list", cmd_list, 0, N_("list attached disks, their identity and whether they are safe to touch") },
+	{ "wipe", cmd_wipe, CMD_DESTRUCTIVE, N_("overwrite disks or image files with a method, verify, record the job") },
+	{ "resume", cmd_resume, CMD_DESTRUCTIVE, N_("continue an interrupted wipe from its checkpoint") },
+	{ "caps", cmd_caps, 0, N_("show what a drive's firmware can erase and which methods are usable") },
+	{ "drive-erase", cmd_drive_erase, CMD_DESTRUCTIVE, N_("erase a drive with its firmware (NVMe, ATA, SCSI) and verify by read-back") },
 	{ "version", cmd_version, 0, N_("print the version (--json for tools)") },
 	{ "cert", cmd_cert, 0, N_("issue a signed disposal certificate PDF, show its record") },
 	{ "verify", cmd_verify, 0, N_("check a disposal certificate PDF") },

@@ -49,9 +49,9 @@ static void make_asset(struct ledger_asset *a, const char *id, const char *seria
 	assert_int_equal(ledger_asset_check_new(a), 0);
 }
 
-static void add_n(struct ledger *l, int n)
+static void add_n_from(struct ledger *l, int first, int n)
 {
-	for (int i = 1; i <= n; i++) {
+	for (int i = first; i < first + n; i++) {
 		struct ledger_asset a;
 		char id[32], serial[32];
 
@@ -61,6 +61,11 @@ static void add_n(struct ledger *l, int n)
 		assert_int_equal(ledger_asset_add(l, &a, "tester", "test", NULL), 0);
 		ledger_asset_clear(&a);
 	}
+}
+
+static void add_n(struct ledger *l, int n)
+{
+	add_n_from(l, 1, n);
 }
 
 /* Tamper with the file behind the ledger's back, as an attacker with the
@@ -194,7 +199,7 @@ static void test_add_get_update_history(void **state)
 			    "\"status\":[\"in-service\",\"awaiting-erasure\"]}");
 
 	struct ledger_verify_result v;
-	assert_int_equal(ledger_verify(f->l, &v), 0);
+	assert_int_equal(ledger_verify(f->l, NULL, &v), 0);
 	assert_int_equal(v.n_events, 2);
 	assert_int_equal(v.n_assets, 1);
 	assert_string_equal(v.head_hash, h.prev);
@@ -223,7 +228,7 @@ static void expect_break(struct fx *f, enum ledger_break what, uint64_t seq)
 
 	ledger_close(f->l);
 	assert_int_equal(ledger_open(f->db, 0, &f->l), 0);
-	assert_int_equal(ledger_verify(f->l, &v), -EBADMSG);
+	assert_int_equal(ledger_verify(f->l, NULL, &v), -EBADMSG);
 	if (v.problem != what || v.bad_seq != seq)
 		fail_msg("want break %d at %lu, got %d at %lu: %s", what, (unsigned long)seq, v.problem,
 			 (unsigned long)v.bad_seq, v.detail);
@@ -243,7 +248,36 @@ static void test_triggers(void **state)
 	assert_int_not_equal(sqlite3_exec(s, "UPDATE events SET signature = x'01' WHERE seq = 1", NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(s);
 	struct ledger_verify_result v;
-	assert_int_equal(ledger_verify(f->l, &v), 0);
+	assert_int_equal(ledger_verify(f->l, NULL, &v), 0);
+}
+
+static int sig_cb(const struct ledger_event *e, void *u)
+{
+	if (e->seq == 2) {
+		assert_int_equal(e->signature_len, 3);
+		assert_memory_equal(e->signature, "\x01\x02\x03", 3);
+		assert_string_equal(e->key_id, "ABCDEF0123456789");
+		(*(int *)u)++;
+	} else
+		assert_null(e->signature);
+	return 0;
+}
+
+static void test_signature(void **state)
+{
+	struct fx *f = *state;
+	struct ledger_verify_result v;
+	int seen = 0;
+
+	add_n(f->l, 3);
+	assert_int_equal(ledger_event_set_signature(f->l, 2, "ABCDEF0123456789", (const uint8_t *)"\x01\x02\x03", 3), 0);
+	assert_int_equal(ledger_event_set_signature(f->l, 2, "ABCDEF0123456789", (const uint8_t *)"\x09", 1), -EEXIST);
+	assert_int_equal(ledger_event_set_signature(f->l, 7, "ABCDEF0123456789", (const uint8_t *)"\x09", 1), -ENOENT);
+	assert_int_equal(ledger_event_set_signature(f->l, 1, "", (const uint8_t *)"\x09", 1), -EINVAL);
+	assert_int_equal(ledger_history(f->l, NULL, sig_cb, &seen), 0);
+	assert_int_equal(seen, 1);
+	/* a signature is not part of the hash: the chain still verifies */
+	assert_int_equal(ledger_verify(f->l, NULL, &v), 0);
 }
 
 static void test_tamper_edit(void **state)
@@ -335,7 +369,7 @@ static void test_tamper_asset(void **state)
 	add_n(f->l, 3);
 	tamper(f->db, "UPDATE assets SET serial = 'OTHER' WHERE asset_id = 'A-0002'");
 	expect_break(f, LEDGER_BREAK_ASSET_STATE, 0);
-	ledger_verify(f->l, &v);
+	ledger_verify(f->l, NULL, &v);
 	assert_string_equal(v.bad_asset, "A-0002");
 }
 
@@ -348,6 +382,48 @@ static void test_tamper_asset_deleted(void **state)
 	expect_break(f, LEDGER_BREAK_ASSET_UNKNOWN, 2);
 }
 
+static void test_anchor(void **state)
+{
+	struct fx *f = *state;
+	struct ledger_verify_result v, w;
+	struct ledger_anchor a;
+	char text[128];
+
+	add_n(f->l, 3);
+	assert_int_equal(ledger_verify(f->l, NULL, &v), 0);
+	snprintf(text, sizeof(text), "%llu:%s", (unsigned long long)v.head_seq, v.head_hash);
+	assert_int_equal(ledger_anchor_parse(text, &a), 0);
+	assert_int_equal(ledger_anchor_parse("3", &a), -EINVAL);
+	assert_int_equal(ledger_anchor_parse("x:00", &a), -EINVAL);
+	assert_int_equal(ledger_anchor_parse(text, &a), 0);
+	/* later events do not disturb an old anchor */
+	add_n_from(f->l, 4, 2);
+	assert_int_equal(ledger_verify(f->l, &a, &w), 0);
+
+	/* the same history written again with one actor changed: every hash
+	 * from there on is recomputed and consistent, only the anchor tells */
+	ledger_close(f->l);
+	unlink(f->db);
+	assert_int_equal(ledger_open(f->db, LEDGER_OPEN_CREATE, &f->l), 0);
+	add_n(f->l, 1);
+	struct ledger_asset x;
+	make_asset(&x, "A-0002", "SN0002", "総務課");
+	assert_int_equal(ledger_asset_add(f->l, &x, "mallory", "test", NULL), 0);
+	ledger_asset_clear(&x);
+	make_asset(&x, "A-0003", "SN0003", "総務課");
+	assert_int_equal(ledger_asset_add(f->l, &x, "tester", "test", NULL), 0);
+	ledger_asset_clear(&x);
+	assert_int_equal(ledger_verify(f->l, NULL, &w), 0);
+	assert_int_equal(ledger_verify(f->l, &a, &w), -EBADMSG);
+	assert_int_equal(w.problem, LEDGER_BREAK_ANCHOR);
+	assert_int_equal(w.bad_seq, 3);
+
+	/* an anchor beyond the end: cut */
+	a.seq = 9;
+	assert_int_equal(ledger_verify(f->l, &a, &w), -EBADMSG);
+	assert_int_equal(w.problem, LEDGER_BREAK_ANCHOR);
+}
+
 static void test_identity(void **state)
 {
 	struct fx *f = *state;
@@ -357,15 +433,27 @@ static void test_identity(void **state)
 				     .capacity = 500107862016ull };
 	char *why = NULL;
 
-	assert_int_equal(ledger_asset_add_detected(f->l, "D-1", &d, "tech", NULL, NULL), 0);
+	assert_int_equal(ledger_asset_set(&a, LEDGER_F_ASSET_ID, "D-1"), 0);
+	assert_int_equal(ledger_asset_set(&a, LEDGER_F_DEPARTMENT, "情報政策課"), 0);
+	assert_int_equal(ledger_asset_from_detected(&d, &a), 0);
+	assert_int_equal(ledger_asset_check_new(&a), 0);
+	assert_int_equal(ledger_asset_add_detected(f->l, &a, "tech", NULL, NULL), 0);
 	/* the same disk cannot be registered twice under another ID */
-	assert_int_equal(ledger_asset_add_detected(f->l, "D-2", &d, "tech", NULL, NULL), -EEXIST);
-	d.serial = NULL;
-	d.wwn = NULL;
-	assert_int_equal(ledger_asset_add_detected(f->l, "D-3", &d, "tech", NULL, NULL), -EINVAL);
+	assert_int_equal(ledger_asset_set(&a, LEDGER_F_ASSET_ID, "D-2"), 0);
+	assert_int_equal(ledger_asset_add_detected(f->l, &a, "tech", NULL, NULL), -EEXIST);
+	assert_int_equal(ledger_asset_set(&a, LEDGER_F_SERIAL, "OTHER"), 0);
+	assert_int_equal(ledger_asset_add_detected(f->l, &a, "tech", NULL, NULL), -EEXIST); /* same WWN */
+	ledger_asset_set(&a, LEDGER_F_SERIAL, NULL);
+	ledger_asset_set(&a, LEDGER_F_WWN, NULL);
+	assert_int_equal(ledger_asset_set(&a, LEDGER_F_ASSET_ID, "D-3"), 0);
+	assert_int_equal(ledger_asset_add_detected(f->l, &a, "tech", NULL, NULL), -EINVAL);
+	assert_int_equal(ledger_asset_get(f->l, "D-2", &b), -ENOENT);
+	ledger_asset_clear(&a);
 
 	assert_int_equal(ledger_asset_get(f->l, "D-1", &a), 0);
 	assert_string_equal(a.v[LEDGER_F_CAPACITY], "500107862016");
+	assert_string_equal(a.v[LEDGER_F_DEPARTMENT], "情報政策課");
+	assert_string_equal(a.v[LEDGER_F_MANUFACTURER], "Samsung");
 	assert_string_equal(a.v[LEDGER_F_STATUS], "in-service");
 	assert_int_equal(ledger_asset_find_identity(f->l, " s3z1nb0k123456x ", NULL, &b), 0);
 	assert_string_equal(b.v[LEDGER_F_ASSET_ID], "D-1");
@@ -421,6 +509,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_add_get_update_history, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_missing_db, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_triggers, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_signature, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tamper_edit, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tamper_edit_changes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tamper_delete, setup, teardown),
@@ -431,6 +520,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_tamper_swap_contents, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tamper_asset, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tamper_asset_deleted, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_anchor, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_identity, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_jobs, setup, teardown),
 	};

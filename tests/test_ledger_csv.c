@@ -70,7 +70,7 @@ static void check_contents(struct ledger *l)
 		}
 		ledger_asset_clear(&a);
 	}
-	assert_int_equal(ledger_verify(l, &v), 0);
+	assert_int_equal(ledger_verify(l, NULL, &v), 0);
 	assert_int_equal(v.n_assets, ARRAY_SIZE(expect));
 	assert_int_equal(v.n_events, ARRAY_SIZE(expect));
 }
@@ -188,7 +188,7 @@ static uint64_t count_events(struct ledger *l)
 {
 	struct ledger_verify_result v;
 
-	assert_int_equal(ledger_verify(l, &v), 0);
+	assert_int_equal(ledger_verify(l, NULL, &v), 0);
 	return v.n_events;
 }
 

@@ -4,6 +4,8 @@
 #include <string.h>
 #include <sys/wait.h>
 
+#include <openssl/cms.h>
+#include <openssl/err.h>
 #include <openssl/x509.h>
 
 #include "helpers.h"
@@ -285,7 +287,15 @@ static void test_contractor(void **state)
 	assert_int_equal(trust_store_open(dir, &s), 0);
 	assert_int_equal(verify_as(s, TRUST_DOC_WIPE_RECORD, record, sig, &res), TRUST_OK);
 	assert_string_equal(res.member->org, "ITAD Co");
+	trust_seckey_pubkey(croot, &cpk);
+	assert_string_equal(trust_store_contractor(s, cpk.keyid), "ITAD Co");
+	assert_null(trust_store_find(s, cpk.keyid));
 	assert_int_equal(res.member->role, TRUST_ROLE_CONTRACTOR_TECHNICIAN);
+	/* the contractor's root signs nothing of ours */
+	free(sig);
+	assert_int_equal(trust_sign(TRUST_DOC_LEDGER_EVENT, (const uint8_t *)"{\"type\":\"ledger-event\"}", 23,
+				    croot, T0, &sig), 0);
+	assert_int_not_equal(verify_as(s, TRUST_DOC_LEDGER_EVENT, "{\"type\":\"ledger-event\"}", sig, NULL), TRUST_OK);
 	/* but a contractor technician cannot approve */
 	free(sig);
 	assert_int_equal(trust_sign(TRUST_DOC_APPROVAL, (const uint8_t *)approval, strlen(approval),
@@ -336,11 +346,36 @@ static void test_x509(void **state)
 		free(bad);
 	}
 	assert_int_equal(trust_store_open(dir, &s), 0);
+	assert_non_null(trust_store_find_x509(s, fpr));
+	assert_string_equal(trust_store_find_x509(s, fpr)->name, "Sachiko");
+	assert_null(trust_store_find_x509(s, "00"));
 	assert_int_equal(trust_x509_signer_load(a2, s, NULL, &x), 0);
 	assert_non_null(x->key);
 	assert_non_null(x->cert);
 	assert_int_equal(sk_X509_num(x->chain), 1);
 	assert_int_equal(X509_check_private_key(x->cert, x->key), 1);
+	/* the material makes a detached CMS signature that verifies to the CA */
+	{
+		const unsigned flags = CMS_DETACHED | CMS_BINARY | CMS_NOSMIMECAP;
+		BIO *in = BIO_new_mem_buf("pdf bytes", 9), *in2 = BIO_new_mem_buf("pdf bytes", 9);
+		BIO *bad = BIO_new_mem_buf("pdf bytez", 9);
+		X509_STORE *st = X509_STORE_new();
+		CMS_ContentInfo *cms;
+
+		cms = CMS_sign(NULL, NULL, x->chain, NULL, flags | CMS_PARTIAL);
+		assert_non_null(cms);
+		assert_non_null(CMS_add1_signer(cms, x->cert, x->key, EVP_sha256(), flags));
+		assert_int_equal(CMS_final(cms, in, NULL, flags), 1);
+		X509_STORE_add_cert(st, sk_X509_value(x->chain, 0));
+		assert_int_equal(CMS_verify(cms, NULL, st, in2, NULL, CMS_BINARY), 1);
+		assert_int_not_equal(CMS_verify(cms, NULL, st, bad, NULL, CMS_BINARY), 1);
+		ERR_clear_error();
+		CMS_ContentInfo_free(cms);
+		X509_STORE_free(st);
+		BIO_free(in);
+		BIO_free(in2);
+		BIO_free(bad);
+	}
 	trust_x509_signer_free(x);
 	x = NULL;
 	/* another approver's key does not match this certificate */

@@ -92,6 +92,12 @@ struct cert_record {
 	struct cert_person performer;
 	struct cert_person approver;
 
+	/* the technician's signed wipe record this certificate approves: the
+	 * SHA-256 of its canonical bytes and of its .minisig file, so that the
+	 * approver's signature covers the technician's */
+	char *wipe_record_sha256;
+	char *wipe_record_sig_sha256;
+
 	/* ledger: the entry and the hash of the event this certificate closes */
 	char *ledger_entry;
 	char *ledger_event_hash;

@@ -66,5 +66,11 @@ void cli_passphrase_free(char *p);
 /* Unlock a secret key file (passphrase as above); prints why on failure. */
 struct trust_seckey;
 int key_load_secret(const char *path, const char *pass_file, struct trust_seckey **ret);
+/* `trust add PUBFILE` with the root key: roster entry (and certificate). */
+int trust_enroll(const char *dir, const char *root_key, const char *root_pass_file, const char *pubfile);
+int cmd_wipe(int argc, char **argv);
+int cmd_resume(int argc, char **argv);
+int cmd_caps(int argc, char **argv);
+int cmd_drive_erase(int argc, char **argv);
 
 #endif

@@ -16,6 +16,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include <jansson.h>
+
 #define LEDGER_DEFAULT_PATH "/var/lib/wipecert/ledger.db"
 #define LEDGER_SCHEMA_VERSION 1
 #define LEDGER_HASH_HEX 65 /* BLAKE2b-256 in hex plus NUL */
@@ -127,9 +129,14 @@ int ledger_schema_version(struct ledger *l);
  * the asset ID is taken. ret_seq (may be NULL) gets the event's number. */
 int ledger_asset_add(struct ledger *l, const struct ledger_asset *a, const char *actor,
 		     const char *reason, uint64_t *ret_seq);
-/* Add an asset from a detected disk's identity in one step. -EEXIST if the
- * ID is taken or another asset already has that serial or WWN. */
-int ledger_asset_add_detected(struct ledger *l, const char *asset_id, const struct ledger_detected *d,
+/* Fill the identity fields of a (media type, manufacturer, model, serial,
+ * WWN, capacity) from a detected disk; the other fields are left alone. */
+int ledger_asset_from_detected(const struct ledger_detected *d, struct ledger_asset *a);
+/* Add an asset built from a detected disk in one step: like
+ * ledger_asset_add(), but -EINVAL if it has neither serial nor WWN (nothing
+ * would tie the entry to the disk) and -EEXIST if another asset already has
+ * its serial or WWN. */
+int ledger_asset_add_detected(struct ledger *l, const struct ledger_asset *a,
 			      const char *actor, const char *reason, uint64_t *ret_seq);
 /* -ENOENT if there is no such asset. */
 int ledger_asset_get(struct ledger *l, const char *asset_id, struct ledger_asset *ret);
@@ -141,6 +148,12 @@ int ledger_asset_find_identity(struct ledger *l, const char *serial, const char 
  * (no event); -ENOENT if there is no such asset. */
 int ledger_asset_update(struct ledger *l, const struct ledger_asset *a, const char *actor,
 			const char *reason, uint64_t *ret_seq);
+
+/* Append a "note" event that changes no field: something happened to the
+ * asset (a wipe that did not change its status, a rejected record) that
+ * its history must say. -ENOENT if there is no such asset. */
+int ledger_asset_note(struct ledger *l, const char *asset_id, const char *actor, const char *reason,
+		      uint64_t *ret_seq);
 
 struct ledger_filter {
 	const char *status;      /* status name, or NULL */
@@ -172,6 +185,12 @@ struct ledger_event {
 int ledger_history(struct ledger *l, const char *asset_id,
 		   int (*cb)(const struct ledger_event *e, void *userdata), void *userdata);
 
+/* For the trust layer: attach the actor's signature over an event's hash,
+ * once. -ENOENT if there is no such event, -EEXIST if it is signed already.
+ * The ledger stores it; checking it is the trust layer's business. */
+int ledger_event_set_signature(struct ledger *l, uint64_t seq, const char *key_id,
+			       const uint8_t *sig, size_t sig_len);
+
 enum ledger_break {
 	LEDGER_BREAK_NONE,
 	LEDGER_BREAK_EDITED,        /* an event's contents do not match its hash */
@@ -180,7 +199,17 @@ enum ledger_break {
 	LEDGER_BREAK_HEAD,          /* the last events were cut off */
 	LEDGER_BREAK_ASSET_STATE,   /* an asset differs from what its history says */
 	LEDGER_BREAK_ASSET_UNKNOWN, /* an asset without history, or history without asset */
+	LEDGER_BREAK_ANCHOR,        /* an event recorded elsewhere is gone or different */
 };
+/* A head hash kept outside the ledger (printed by an earlier verify, in an
+ * export, on a certificate): the chain must still hold that event with that
+ * hash, or it was rewritten from there on. */
+struct ledger_anchor {
+	uint64_t seq;
+	char hash[LEDGER_HASH_HEX];
+};
+/* Parse "SEQ:HASH"; -EINVAL if malformed. */
+int ledger_anchor_parse(const char *s, struct ledger_anchor *ret);
 struct ledger_verify_result {
 	uint64_t n_events;
 	uint64_t n_assets;
@@ -191,10 +220,17 @@ struct ledger_verify_result {
 	char bad_asset[128];
 	char detail[256];           /* one line, for the operator */
 };
-/* Walk the whole chain, then compare every asset with its latest event.
- * Returns 0 if intact, -EBADMSG at the first broken link (ret says where),
+/* JSON of an asset (stable field names; capacity and importance as numbers,
+ * empty fields null) and of an event (changes parsed, and verbatim as
+ * changes_text since that is what was hashed; signature in hex). NULL if out
+ * of memory. */
+json_t *ledger_asset_to_json(const struct ledger_asset *a);
+json_t *ledger_event_to_json(const struct ledger_event *e);
+
+/* Walk the whole chain (checking anchor, may be NULL, on the way), then
+ * compare every asset with its latest event. Returns 0 if intact, -EBADMSG at the first broken link (ret says where),
  * other -errno if the walk itself failed. ret is filled in both first cases. */
-int ledger_verify(struct ledger *l, struct ledger_verify_result *ret);
+int ledger_verify(struct ledger *l, const struct ledger_anchor *anchor, struct ledger_verify_result *ret);
 
 /* CSV import. */
 enum ledger_encoding {

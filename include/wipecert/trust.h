@@ -225,6 +225,15 @@ const struct trust_member *trust_store_member(const struct trust_store *s, size_
 const struct trust_member *trust_store_find(const struct trust_store *s,
 					    const uint8_t keyid[TRUST_KEYID_BYTES]);
 
+/* The member whose roster entry names this certificate (SHA-256 of the DER,
+ * lower-case hex, as trust_x509_fingerprint() gives): how a PDF signature's
+ * certificate is tied back to a person and a role. NULL if none. */
+const struct trust_member *trust_store_find_x509(const struct trust_store *s, const char *sha256_hex);
+
+/* The organisation of the contractor whose root key has this id, if our
+ * roster pins it and its roster was loaded; else NULL. */
+const char *trust_store_contractor(const struct trust_store *s, const uint8_t keyid[TRUST_KEYID_BYTES]);
+
 /* Outcome of a verification: 0 valid, else why not. */
 enum trust_verdict {
 	TRUST_OK = 0,

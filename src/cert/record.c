@@ -63,6 +63,8 @@ static const struct field fields[] = {
 	N("verification", "bytes", verified_bytes, false),
 	P("performer", performer),
 	P("approver", approver),
+	S("wipe_record", "sha256", wipe_record_sha256, false),
+	S("wipe_record", "signature_sha256", wipe_record_sig_sha256, false),
 	S("ledger", "entry", ledger_entry, false),
 	S("ledger", "event_hash", ledger_event_hash, false),
 	S("station", "hostname", station_hostname, false),
@@ -75,7 +77,7 @@ static const struct field fields[] = {
 /* Groups and the array members that the table does not cover. */
 static const char *const groups[] = {
 	"organisation", "media", "asset", "sanitization", "verification",
-	"performer", "approver", "ledger", "station",
+	"performer", "approver", "wipe_record", "ledger", "station",
 };
 
 static char **str_at(const struct cert_record *r, const struct field *f)

@@ -462,6 +462,67 @@ static bool keyid_eq(const char *a, const char *b)
 }
 
 /* The record's minisign signatures against the roster (trust.h). */
+
+static void sha256_hex(const uint8_t *data, size_t len, char out[65])
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0;
+
+	if (!EVP_Digest(data, len, md, &mdlen, EVP_sha256(), NULL) || mdlen != 32) {
+		out[0] = '\0';
+		return;
+	}
+	hex_encode(md, 32, out);
+}
+
+/* The approver's record names the technician's wipe record by hash: the
+ * attached one must be that record, with that signature, about the same
+ * asset and disk (a wipe record of another disk by the same technician
+ * must not be passed off as this one's). */
+static int check_wipe_record_binding(const struct cert_record *r, const uint8_t *wrec, size_t wrec_len,
+				     const uint8_t *wsig, size_t wsig_len, char *msg, size_t msg_len)
+{
+	char h[65];
+	json_t *w, *dev;
+	const char *aid, *serial;
+	int ret = 0;
+
+	if (!r->wipe_record_sha256 || !r->wipe_record_sig_sha256) {
+		snprintf(msg, msg_len, "the record does not name the attached wipe record by hash");
+		return -EBADMSG;
+	}
+	sha256_hex(wrec, wrec_len, h);
+	if (strcmp(h, r->wipe_record_sha256) != 0) {
+		snprintf(msg, msg_len, CERT_WIPE_RECORD_NAME " is not the wipe record the approver signed (sha256 %.16s..., record names %.16s...)",
+			 h, r->wipe_record_sha256);
+		return -EBADMSG;
+	}
+	sha256_hex(wsig, wsig_len, h);
+	if (strcmp(h, r->wipe_record_sig_sha256) != 0) {
+		snprintf(msg, msg_len, CERT_WIPE_SIG_NAME " is not the signature the approver signed");
+		return -EBADMSG;
+	}
+	w = json_loadb((const char *)wrec, wrec_len, JSON_REJECT_DUPLICATES, NULL);
+	if (!w) {
+		snprintf(msg, msg_len, "unreadable " CERT_WIPE_RECORD_NAME);
+		return -EBADMSG;
+	}
+	aid = json_string_value(json_object_get(json_object_get(w, "asset"), "asset_id"));
+	dev = json_object_get(json_object_get(w, "job"), "device");
+	serial = json_string_value(json_object_get(dev, "serial"));
+	if (!aid || !r->asset_id || strcmp(aid, r->asset_id) != 0) {
+		snprintf(msg, msg_len, "the wipe record is about asset %s, the certificate about %s", aid ? aid : "(none)",
+			 r->asset_id ? r->asset_id : "(none)");
+		ret = -EBADMSG;
+	} else if (serial && (!r->serial || strcmp(serial, r->serial) != 0)) {
+		snprintf(msg, msg_len, "the wipe record is about disk serial %s, the certificate about %s", serial,
+			 r->serial ? r->serial : "(none)");
+		ret = -EBADMSG;
+	}
+	json_decref(w);
+	return ret;
+}
+
 static void check_roster(struct pdf_doc *d, struct cert_verify_report *rep, const uint8_t *rec,
 			 size_t rec_len, const struct trust_store *store)
 {
@@ -512,6 +573,13 @@ static void check_roster(struct pdf_doc *d, struct cert_verify_report *rep, cons
 			    k < 0 ? trust_strerror(k) : trust_verdict_string(wipe_res.verdict));
 			return;
 		}
+		char msg[200];
+
+		k = check_wipe_record_binding(r, wrec, wrec_len, wsig, wsig_len, msg, sizeof(msg));
+		if (k < 0) {
+			set(rep, CHECK_ROSTER, false, "%s", msg);
+			return;
+		}
 		v = trust_check_separation(&wipe_res, &cert_res);
 		if (v != TRUST_OK) {
 			set(rep, CHECK_ROSTER, false, "separation of duties: %s", trust_verdict_string(v));
@@ -528,6 +596,10 @@ static void check_roster(struct pdf_doc *d, struct cert_verify_report *rep, cons
 	}
 	if (k != -ENOENT) {
 		set(rep, CHECK_ROSTER, false, "unreadable " CERT_WIPE_RECORD_NAME);
+		return;
+	}
+	if (r->wipe_record_sha256) {
+		set(rep, CHECK_ROSTER, false, "the record names wipe record %.16s... but none is attached", r->wipe_record_sha256);
 		return;
 	}
 	if (!r->performer.key_id || keyid_eq(r->performer.key_id, r->approver.key_id)) {

@@ -20,7 +20,8 @@
 #include "wipecert/x509.h"
 
 struct key_control {
-	const char *name, *org, *out, *pass_file, *p12_pass_file, *key, *type, *sig, *trust, *cert;
+	const char *name, *org, *out, *pass_file, *p12_pass_file, *new_pass_file, *key, *type, *sig,
+		*trust, *cert, *root_key, *root_pass_file;
 	int role;
 	bool force, json;
 	struct trust_kdf kdf;
@@ -110,6 +111,7 @@ static int key_new(struct key_control *c)
 {
 	_cleanup_(trust_seckey_freep) struct trust_seckey *k = NULL, *back = NULL;
 	_cleanup_free_ char *kp = NULL, *pp = NULL, *cp = NULL, *comment = NULL, *pub = NULL, *csr = NULL;
+	_cleanup_free_ char *org = NULL;
 	_cleanup_pass_ char *pass = NULL;
 	struct trust_pubkey pk;
 	char id[TRUST_KEYID_STRLEN];
@@ -117,8 +119,20 @@ static int key_new(struct key_control *c)
 	size_t len;
 	int r;
 
-	if (!c->name || c->role < 0 || !c->out || !c->org)
-		return usage_error("key new", "--name, --role, --org and -o are required");
+	if (!c->name || c->role < 0 || !c->out)
+		return usage_error("key new", "--name, --role and -o are required");
+	if (!c->org) {
+		/* default: the organisation of the trust directory, if there is one */
+		_cleanup_(trust_store_freep) struct trust_store *s = NULL;
+
+		if (trust_store_open(trust_dir(c->trust), &s) < 0)
+			return usage_error("key new", "--org is required (no trust directory at %s)",
+					   trust_dir(c->trust));
+		org = strdup(trust_store_org(s));
+		if (!org)
+			return EXIT_FAIL;
+		c->org = org;
+	}
 	kp = with_suffix(c->out, ".key");
 	pp = with_suffix(c->out, ".pub");
 	cp = with_suffix(c->out, ".csr");
@@ -183,6 +197,14 @@ static int key_new(struct key_control *c)
 		if (r < 0) {
 			log_error("%s: cannot write the certificate request: %s", cp, trust_strerror(r));
 			return EXIT_FAIL;
+		}
+	}
+	/* enrol at once: roster entry and, for approvers, the certificate */
+	if (c->root_key) {
+		r = trust_enroll(c->trust, c->root_key, c->root_pass_file, pp);
+		if (r != EXIT_OK) {
+			log_error("%s: key made but not enrolled: run 'wipecert trust add %s'", kp, pp);
+			return r;
 		}
 	}
 	if (c->json) {
@@ -432,40 +454,77 @@ out:
 	return ret;
 }
 
+/* A new passphrase (key escrow, a holder leaving): the file is replaced
+ * atomically and only after the old passphrase opened it. */
+static int key_passwd(struct key_control *c)
+{
+	_cleanup_(trust_seckey_freep) struct trust_seckey *k = NULL, *back = NULL;
+	_cleanup_pass_ char *pass = NULL;
+	size_t len;
+	int r;
+
+	if (!c->key)
+		return usage_error("key passwd", "-k KEY is required");
+	if (key_load_secret(c->key, c->pass_file, &k) < 0)
+		return EXIT_FAIL;
+	r = get_pass(&(struct key_control){ .pass_file = c->new_pass_file }, "the new passphrase", true,
+		     &pass, &len);
+	if (r < 0)
+		return EXIT_FAIL;
+	r = trust_seckey_save(k, c->key, pass, len, &c->kdf, true);
+	if (r >= 0)
+		r = trust_seckey_load(c->key, pass, len, &back);
+	if (r < 0) {
+		log_error("%s: cannot write: %s", c->key, trust_strerror(r));
+		return EXIT_FAIL;
+	}
+	printf("%s: passphrase changed\n", c->key);
+	return EXIT_OK;
+}
+
 static void help(void)
 {
-	printf("Usage: %s key new --name NAME --role ROLE --org ORG -o BASE [--passphrase-file F] [--force]\n"
+	printf("Usage: %s key new --name NAME --role ROLE [--org ORG] -o BASE [--passphrase-file F] [--force]\n"
+	       "                 [--root-key ROOT [--root-passphrase-file F] [--trust DIR]]\n"
 	       "       %s key show FILE [--json]\n"
 	       "       %s key sign -k KEY --type TYPE FILE [-x SIG] [--passphrase-file F] [--force]\n"
 	       "       %s key verify --type TYPE FILE [-x SIG] [--trust DIR] [--json]\n"
-	       "       %s key import-p12 FILE.p12 -k KEY [--p12-passphrase-file F] [--passphrase-file F]\n\n"
+	       "       %s key import-p12 FILE.p12 -k KEY [--p12-passphrase-file F] [--passphrase-file F]\n"
+	       "       %s key passwd -k KEY [--passphrase-file OLD] [--new-passphrase-file NEW]\n\n"
 	       "Signing keys (Ed25519, minisign formats) and approvers' X.509 keys.\n\n"
 	       "Options:\n"
 	       "  --name NAME            the key holder's name\n"
 	       "  --role ROLE            technician, approver, contractor-technician,\n"
 	       "                         contractor-approver or org-root\n"
-	       "  --org ORG              the key holder's organisation\n"
+	       "  --org ORG              the key holder's organisation (default: the trust\n"
+	       "                         directory's)\n"
 	       "  -o, --output BASE      writes BASE.key (secret, 0600), BASE.pub and, for\n"
 	       "                         approvers, BASE.csr (X.509 certificate request)\n"
+	       "  --root-key ROOT        new: enrol the key at once (as 'trust add'): roster\n"
+	       "                         entry and, for approvers, the X.509 certificate\n"
+	       "  --root-passphrase-file F  the root key's passphrase\n"
 	       "  -k, --key KEY          the secret key file\n"
 	       "  --type TYPE            document type: wipe-record, approval, certificate,\n"
 	       "                         ledger-event, roster, revocation\n"
 	       "  -x, --sig SIG          signature file (default FILE.minisig)\n"
 	       "  --trust DIR            trust directory (default $WIPECERT_TRUST or %s)\n"
-	       "  --passphrase-file F    read the passphrase from F's first line (else the terminal)\n"
+	       "  --passphrase-file F    read the passphrase from F's first line (else the\n"
+	       "                         terminal); /dev/fd/N reads it from a file descriptor\n"
 	       "  --p12-passphrase-file F  the PKCS#12 file's passphrase\n"
+	       "  --new-passphrase-file F  passwd: the new passphrase (else asked twice)\n"
 	       "  --kdf COST             Argon2id cost: moderate (default), interactive, min (tests)\n"
 	       "  --force                overwrite existing files\n"
 	       "  --json                 machine-readable output\n"
 	       "  -h, --help             show this help\n\n"
 	       "Exit: 0 ok, 1 failed (also: signature refused), 2 usage, 3 refused.\n",
-	       program_name, program_name, program_name, program_name, program_name, TRUST_DEFAULT_DIR);
+	       program_name, program_name, program_name, program_name, program_name, program_name,
+	       TRUST_DEFAULT_DIR);
 }
 
 int cmd_key(int argc, char **argv)
 {
-	enum { OPT_NAME = 256, OPT_ROLE, OPT_ORG, OPT_PASS, OPT_P12PASS, OPT_TYPE, OPT_TRUST,
-	       OPT_FORCE, OPT_JSON, OPT_KDF };
+	enum { OPT_NAME = 256, OPT_ROLE, OPT_ORG, OPT_PASS, OPT_P12PASS, OPT_NEWPASS, OPT_TYPE, OPT_TRUST,
+	       OPT_FORCE, OPT_JSON, OPT_KDF, OPT_ROOT, OPT_ROOTPASS };
 	static const struct option opts[] = {
 		{ "name", required_argument, NULL, OPT_NAME },
 		{ "role", required_argument, NULL, OPT_ROLE },
@@ -477,6 +536,9 @@ int cmd_key(int argc, char **argv)
 		{ "trust", required_argument, NULL, OPT_TRUST },
 		{ "passphrase-file", required_argument, NULL, OPT_PASS },
 		{ "p12-passphrase-file", required_argument, NULL, OPT_P12PASS },
+		{ "new-passphrase-file", required_argument, NULL, OPT_NEWPASS },
+		{ "root-key", required_argument, NULL, OPT_ROOT },
+		{ "root-passphrase-file", required_argument, NULL, OPT_ROOTPASS },
 		{ "kdf", required_argument, NULL, OPT_KDF },
 		{ "force", no_argument, NULL, OPT_FORCE },
 		{ "json", no_argument, NULL, OPT_JSON },
@@ -512,6 +574,9 @@ int cmd_key(int argc, char **argv)
 		case OPT_TRUST: c.trust = optarg; break;
 		case OPT_PASS: c.pass_file = optarg; break;
 		case OPT_P12PASS: c.p12_pass_file = optarg; break;
+		case OPT_NEWPASS: c.new_pass_file = optarg; break;
+		case OPT_ROOT: c.root_key = optarg; break;
+		case OPT_ROOTPASS: c.root_pass_file = optarg; break;
 		case OPT_KDF:
 			if (parse_kdf(optarg, &c.kdf) < 0)
 				return usage_error("key", "unknown --kdf cost '%s'", optarg);
@@ -523,10 +588,10 @@ int cmd_key(int argc, char **argv)
 		}
 	}
 	/* argv + 1: the verb is argv[1] of the shifted vector, operands follow */
-	if (streq(verb, "new")) {
+	if (streq(verb, "new") || streq(verb, "passwd")) {
 		if (optind != argc - 1)
-			return usage_error("key new", "unexpected argument");
-		return key_new(&c);
+			return usage_error("key", "'%s' takes no file argument", verb);
+		return streq(verb, "new") ? key_new(&c) : key_passwd(&c);
 	}
 	if (optind != argc - 2)
 		return usage_error("key", "'%s' takes one file", verb);

@@ -11,10 +11,10 @@
 #include <pwd.h>
 #include <string.h>
 
-#include <jansson.h>
 #include <libsmartcols.h>
 
 #include "wipecert/cli.h"
+#include "wipecert/disk.h"
 #include "wipecert/ledger.h"
 
 enum verb { V_ADD, V_EDIT, V_SHOW, V_LIST, V_HISTORY, V_IMPORT, V_EXPORT, V_VERIFY };
@@ -24,14 +24,14 @@ static const struct {
 	const char *args;
 	const char *summary;
 } verbs[] = {
-	[V_ADD] = { "add", "ID [--FIELD VALUE]...", "register a disk" },
+	[V_ADD] = { "add", "ID [--from-device DEV] [--FIELD VALUE]...", "register a disk" },
 	[V_EDIT] = { "edit", "ID --FIELD VALUE... --reason TEXT", "change an asset (recorded with who and why)" },
 	[V_SHOW] = { "show", "ID", "show one asset" },
 	[V_LIST] = { "list", "[--status S] [--department D]", "list assets" },
 	[V_HISTORY] = { "history", "[ID]", "show the change history (of one asset)" },
 	[V_IMPORT] = { "import", "FILE [--dry-run] [--update] [--encoding E]", "import a CSV file in one transaction" },
 	[V_EXPORT] = { "export", "[--format csv|json] [--bom] [--japanese] [--events] [-o FILE]", "export assets (and events)" },
-	[V_VERIFY] = { "verify", "", "check the whole hash chain and every asset against it" },
+	[V_VERIFY] = { "verify", "[--head SEQ:HASH]", "check the whole hash chain and every asset against it" },
 };
 
 /* Everything the operator asked for, in one place. */
@@ -49,11 +49,13 @@ struct ledger_control {
 	bool dry_run, update, json, bom, japanese, events;
 	enum ledger_export_format format;
 	const char *output;
+	const char *from_device;
+	const char *head;
 };
 
 enum {
 	OPT_DB = 0x100, OPT_ACTOR, OPT_REASON, OPT_JSON, OPT_DRY_RUN, OPT_UPDATE, OPT_ENCODING,
-	OPT_FORMAT, OPT_BOM, OPT_JAPANESE, OPT_EVENTS, OPT_FILTER_DEPT,
+	OPT_FORMAT, OPT_BOM, OPT_JAPANESE, OPT_EVENTS, OPT_FILTER_DEPT, OPT_FROM_DEVICE, OPT_HEAD,
 	OPT_FIELD = 0x200, /* + enum ledger_field */
 };
 
@@ -90,6 +92,7 @@ static void help(FILE *f)
 		   "        handed-to-contractor destroyed\n"
 		   "\nOptions:\n"
 		   "      --db PATH        the database (else $WIPECERT_DB, else %s)\n"
+		   "      --from-device DEV  add: identity (model, serial, WWN, size) from the disk\n"
 		   "      --actor NAME     who makes the change (default: the login name)\n"
 		   "      --reason TEXT    why (required for edit)\n"
 		   "      --json           machine-readable output\n"
@@ -101,6 +104,7 @@ static void help(FILE *f)
 		   "      --japanese       export: Japanese CSV headers\n"
 		   "      --events         export: JSON with the whole event chain (archiving)\n"
 		   "  -o, --output FILE    export: write to FILE (atomically) instead of stdout\n"
+		   "      --head SEQ:HASH  verify: a head printed by an earlier verify must still be there\n"
 		   "      --status S, --department D   list: only these\n"
 		   "  -h, --help           show this help\n\n"
 		   "Exit status: 0 ok, 1 failed (not found, bad row, broken chain), 2 usage.\n",
@@ -135,6 +139,10 @@ static bool allowed(enum verb v, int opt)
 		return v == V_ADD || v == V_EDIT || v == V_IMPORT;
 	case OPT_JSON:
 		return v != V_EXPORT;
+	case OPT_FROM_DEVICE:
+		return v == V_ADD;
+	case OPT_HEAD:
+		return v == V_VERIFY;
 	case OPT_DRY_RUN: case OPT_UPDATE: case OPT_ENCODING:
 		return v == V_IMPORT;
 	case OPT_FORMAT: case OPT_BOM: case OPT_JAPANESE: case OPT_EVENTS: case 'o':
@@ -162,6 +170,8 @@ static int parse_args(int argc, char **argv, struct ledger_control *c)
 	ADD("japanese", no_argument, OPT_JAPANESE);
 	ADD("events", no_argument, OPT_EVENTS);
 	ADD("output", required_argument, 'o');
+	ADD("from-device", required_argument, OPT_FROM_DEVICE);
+	ADD("head", required_argument, OPT_HEAD);
 	ADD("help", no_argument, 'h');
 	for (unsigned f = 0; f < _LEDGER_F_MAX; f++)
 		if (field_opts[f])
@@ -190,6 +200,8 @@ static int parse_args(int argc, char **argv, struct ledger_control *c)
 		case OPT_JAPANESE: c->japanese = true; break;
 		case OPT_EVENTS: c->events = true; break;
 		case 'o': c->output = optarg; break;
+		case OPT_FROM_DEVICE: c->from_device = optarg; break;
+		case OPT_HEAD: c->head = optarg; break;
 		case OPT_ENCODING:
 			if (ledger_encoding_from_string(optarg, &c->encoding) < 0)
 				return usage_error("ledger", "unknown encoding '%s' (auto, utf-8, cp932)", optarg), -EINVAL;
@@ -215,26 +227,6 @@ static int parse_args(int argc, char **argv, struct ledger_control *c)
 		}
 	}
 	return 0;
-}
-
-static json_t *asset_to_json(const struct ledger_asset *a)
-{
-	json_t *o = json_object();
-
-	for (unsigned f = 0; o && f < _LEDGER_F_MAX; f++) {
-		const char *v = ledger_asset_value(a, f);
-		uint64_t n;
-		json_t *j;
-
-		if (!v)
-			j = json_null();
-		else if ((f == LEDGER_F_CAPACITY || f == LEDGER_F_IMPORTANCE) && parse_u64(v, &n) == 0)
-			j = json_integer((json_int_t)n);
-		else
-			j = json_string(v);
-		json_object_set_new(o, ledger_field_name(f), j);
-	}
-	return o;
 }
 
 static void print_json(json_t *j)
@@ -292,6 +284,38 @@ static void print_asset(const struct ledger_asset *a)
 	}
 }
 
+static const char *media_type(const struct disk *d)
+{
+	switch (d->transport) {
+	case TRANSPORT_NVME: return "nvme";
+	case TRANSPORT_USB: return d->rotational ? "usb-hdd" : "usb";
+	case TRANSPORT_MMC: return "mmc";
+	case TRANSPORT_LOOP: case TRANSPORT_FILE: return "image";
+	default: return d->rotational ? "hdd" : "ssd";
+	}
+}
+
+/* The identity of DEV as disk detection sees it, onto a. */
+static int apply_device(const char *dev, struct ledger_asset *a)
+{
+	struct disk_scan scan = {};
+	struct disk d = {};
+	int r;
+
+	r = disk_probe(&scan, dev, &d);
+	if (r < 0)
+		return log_error_errno(r, "%s: cannot read the disk's identity", dev);
+	struct ledger_detected det = {
+		.media_type = media_type(&d), .manufacturer = d.vendor, .model = d.model,
+		.serial = d.serial, .wwn = d.wwn, .capacity = d.size,
+	};
+	r = ledger_asset_from_detected(&det, a);
+	disk_release(&d);
+	if (r < 0)
+		return log_error_errno(r, "%s: unusable identity", dev);
+	return 0;
+}
+
 static int do_add_edit(const struct ledger_control *c)
 {
 	_cleanup_ledger_ struct ledger *l = NULL;
@@ -309,16 +333,46 @@ static int do_add_edit(const struct ledger_control *c)
 		return EXIT_FAIL;
 	if (c->verb == V_EDIT) {
 		r = ledger_asset_get(l, c->id, &a);
+		if (r == -ENOENT) {
+			log_error("asset %s: not in the ledger", c->id);
+			return EXIT_FAIL;
+		}
 		if (r < 0) {
 			log_error_errno(r, "%s: asset %s", path, c->id);
 			return EXIT_FAIL;
 		}
 	} else if (ledger_asset_set(&a, LEDGER_F_ASSET_ID, c->id) < 0)
 		return usage_error("ledger", "bad asset ID '%s'", c->id);
+	if (c->from_device) {
+		r = apply_device(c->from_device, &a);
+		if (r < 0)
+			goto out;
+	}
 	r = apply_fields(c, &a);
 	if (r < 0)
 		goto out;
-	if (c->verb == V_ADD) {
+	if (c->verb == V_ADD && c->from_device) {
+		struct ledger_asset other = {};
+
+		ledger_asset_check_new(&a);
+		r = ledger_asset_add_detected(l, &a, c->actor,
+					      c->reason ? c->reason : "registered from the detected disk", &seq);
+		if (r == -EINVAL) {
+			log_error("%s: the disk reports neither serial nor wwn: nothing would tie an entry to it",
+				  c->from_device);
+			r = -EIO; /* not a usage error */
+		} else if (r == -EEXIST && ledger_asset_find_identity(l, ledger_asset_value(&a, LEDGER_F_SERIAL),
+								     ledger_asset_value(&a, LEDGER_F_WWN), &other) == 0) {
+			log_error("%s: already in the ledger as asset %s", c->from_device,
+				  ledger_asset_value(&other, LEDGER_F_ASSET_ID));
+			ledger_asset_clear(&other);
+		} else if (r == -EEXIST)
+			log_error("%s: asset %s is already in the ledger", path, c->id);
+		else if (r < 0)
+			log_error_errno(r, "%s: cannot add asset %s", path, c->id);
+		else
+			log_info("ledger: added %s from %s (event %" PRIu64 ")", c->id, c->from_device, seq);
+	} else if (c->verb == V_ADD) {
 		ledger_asset_check_new(&a);
 		r = ledger_asset_add(l, &a, c->actor, c->reason ? c->reason : "registered", &seq);
 		if (r == -EEXIST)
@@ -337,7 +391,7 @@ static int do_add_edit(const struct ledger_control *c)
 			log_info("ledger: changed %s (event %" PRIu64 ")", c->id, seq);
 	}
 	if (r >= 0 && c->json)
-		print_json(asset_to_json(&a));
+		print_json(ledger_asset_to_json(&a));
 out:
 	ledger_asset_clear(&a);
 	return r < 0 ? (r == -EINVAL ? EXIT_USAGE : EXIT_FAIL) : EXIT_OK;
@@ -361,7 +415,7 @@ static int do_show(const struct ledger_control *c)
 		return EXIT_FAIL;
 	}
 	if (c->json)
-		print_json(asset_to_json(&a));
+		print_json(ledger_asset_to_json(&a));
 	else
 		print_asset(&a);
 	ledger_asset_clear(&a);
@@ -370,7 +424,7 @@ static int do_show(const struct ledger_control *c)
 
 static int list_json(const struct ledger_asset *a, void *userdata)
 {
-	return json_array_append_new(userdata, asset_to_json(a)) < 0 ? -ENOMEM : 0;
+	return json_array_append_new(userdata, ledger_asset_to_json(a)) < 0 ? -ENOMEM : 0;
 }
 
 static const enum ledger_field list_cols[] = {
@@ -432,21 +486,9 @@ static int do_list(const struct ledger_control *c)
 	return r < 0 ? EXIT_FAIL : EXIT_OK;
 }
 
-static json_t *event_to_json(const struct ledger_event *e)
-{
-	json_t *changes = json_loads(e->changes ? e->changes : "null", 0, NULL);
-
-	return json_pack("{s:I, s:s, s:s, s:o?, s:s, s:s, s:s, s:s, s:s, s:s, s:s?, s:b}",
-			 "seq", (json_int_t)e->seq, "asset_id", e->asset_id ?: "", "kind", e->kind ?: "",
-			 "changes", changes, "actor", e->actor ?: "", "reason", e->reason ?: "",
-			 "time_utc", e->time_utc ?: "", "time_local", e->time_local ?: "",
-			 "prev_hash", e->prev_hash ?: "", "hash", e->hash ?: "",
-			 "key_id", e->key_id, "signed", e->signature_len > 0);
-}
-
 static int history_json(const struct ledger_event *e, void *userdata)
 {
-	return json_array_append_new(userdata, event_to_json(e)) < 0 ? -ENOMEM : 0;
+	return json_array_append_new(userdata, ledger_event_to_json(e)) < 0 ? -ENOMEM : 0;
 }
 
 static int history_text(const struct ledger_event *e, void *userdata)
@@ -605,7 +647,7 @@ static const char *break_name(enum ledger_break b)
 		[LEDGER_BREAK_NONE] = "none", [LEDGER_BREAK_EDITED] = "edited",
 		[LEDGER_BREAK_LINK] = "link", [LEDGER_BREAK_MISSING] = "missing",
 		[LEDGER_BREAK_HEAD] = "head", [LEDGER_BREAK_ASSET_STATE] = "asset-state",
-		[LEDGER_BREAK_ASSET_UNKNOWN] = "asset-unknown",
+		[LEDGER_BREAK_ASSET_UNKNOWN] = "asset-unknown", [LEDGER_BREAK_ANCHOR] = "anchor",
 	};
 	return (unsigned)b < ARRAY_SIZE(n) ? n[b] : "unknown";
 }
@@ -614,12 +656,15 @@ static int do_verify(const struct ledger_control *c)
 {
 	_cleanup_ledger_ struct ledger *l = NULL;
 	struct ledger_verify_result v = {};
+	struct ledger_anchor anchor;
 	const char *path = ledger_resolve_path(c->db);
 	int r;
 
+	if (c->head && ledger_anchor_parse(c->head, &anchor) < 0)
+		return usage_error("ledger", "--head wants SEQ:HASH as 'ledger verify' prints it, not '%s'", c->head);
 	if (open_ledger(c, false, &l) < 0)
 		return EXIT_FAIL;
-	r = ledger_verify(l, &v);
+	r = ledger_verify(l, c->head ? &anchor : NULL, &v);
 	if (r < 0 && r != -EBADMSG) {
 		log_error_errno(r, "%s: cannot verify", path);
 		return EXIT_FAIL;
@@ -641,7 +686,7 @@ static int do_verify(const struct ledger_control *c)
 		return EXIT_FAIL;
 	}
 	if (!c->json)
-		printf("ledger intact: %" PRIu64 " events, %" PRIu64 " assets; head event %" PRIu64 " %s\n",
+		printf("ledger intact: %" PRIu64 " events, %" PRIu64 " assets; head %" PRIu64 ":%s\n",
 		       v.n_events, v.n_assets, v.head_seq, v.head_hash);
 	return EXIT_OK;
 }

@@ -14,6 +14,7 @@
 
 #include "wipecert/cli.h"
 #include "wipecert/disk.h"
+#include "wipecert/drive.h"
 
 enum {
 	COL_NAME, COL_PATH, COL_MODEL, COL_VENDOR, COL_SERIAL, COL_WWN, COL_FIRMWARE,
@@ -250,12 +251,28 @@ json_t *disk_to_json(const struct disk *d)
 	return o;
 }
 
+/* The drive's firmware erase capabilities (drive layer, read-only
+ * commands); null for images and loop devices or when it cannot be asked. */
+static json_t *caps_to_json(const struct disk *d)
+{
+	struct drive_caps c;
+
+	if (d->transport == TRANSPORT_FILE || d->transport == TRANSPORT_LOOP || !d->devpath ||
+	    drive_probe_caps(d->devpath, &c) < 0)
+		return json_null();
+	return drive_caps_to_json(&c);
+}
+
 static int print_json(const struct disk *v, size_t n)
 {
 	json_t *root = json_object(), *arr = json_array();
 
-	for (size_t i = 0; i < n; i++)
-		json_array_append_new(arr, disk_to_json(&v[i]));
+	for (size_t i = 0; i < n; i++) {
+		json_t *o = disk_to_json(&v[i]);
+
+		json_object_set_new(o, "capabilities", caps_to_json(&v[i]));
+		json_array_append_new(arr, o);
+	}
 	json_object_set_new(root, "disks", arr);
 	json_dumpf(root, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 	fputc('\n', stdout);

@@ -156,9 +156,13 @@ static int trust_add(struct trust_control *c, const char *pubfile)
 			  pubfile, m.org, trust_store_org(s));
 		return EXIT_REFUSED;
 	}
+	trust_keyid_string(m.pk.keyid, id);
+	if (trust_store_find(s, m.pk.keyid)) {
+		log_error("%s: key %s is in the roster already", pubfile, id);
+		return EXIT_REFUSED;
+	}
 	if (load_root(c, &root) < 0)
 		return EXIT_FAIL;
-	trust_keyid_string(m.pk.keyid, id);
 	if (c->cert) {
 		/* a certificate from the organisation's own PKI (key import-p12) */
 		_cleanup_free_ char *dst = NULL, *pem = NULL;
@@ -204,6 +208,13 @@ static int trust_add(struct trust_control *c, const char *pubfile)
 		}
 	}
 	r = roster_add(c->dir, root, &m, now);
+	if (r < 0 && m.x509_sha256[0]) {
+		/* no certificate without its roster entry */
+		_cleanup_free_ char *crt = NULL;
+
+		if (asprintf(&crt, "%s/members/%s.crt", c->dir, id) >= 0)
+			unlink(crt);
+	}
 	if (r == -EINVAL) {
 		log_error("%s: a %s cannot be listed in this roster (contractor roles belong in a contractor's roster)",
 			  pubfile, trust_role_to_string(role));
@@ -214,6 +225,14 @@ static int trust_add(struct trust_control *c, const char *pubfile)
 	printf("added %s: %s (%s, %s)%s%s\n", id, m.name, trust_role_to_string(role), m.org,
 	       m.x509_sha256[0] ? ", certificate sha256 " : "", m.x509_sha256);
 	return EXIT_OK;
+}
+
+int trust_enroll(const char *dir, const char *root_key, const char *root_pass_file, const char *pubfile)
+{
+	struct trust_control c = { .dir = trust_dir(dir), .root_key = root_key,
+				   .pass_file = root_pass_file, .role = -1 };
+
+	return trust_add(&c, pubfile);
 }
 
 static int member_json(const struct trust_member *m, json_t **ret)
@@ -319,8 +338,71 @@ static int trust_pin(struct trust_control *c, const char *pubfile)
 	if (r < 0)
 		return roster_error(c, "pin the contractor's root", r);
 	trust_keyid_string(pk.keyid, id);
-	printf("pinned %s's root %s: put its roster.json, revoked.json (+ .minisig) in %s/contractors/%s/\n",
+	printf("pinned %s's root %s: bring its roster in with 'wipecert trust import DIR' (into %s/contractors/%s/)\n",
 	       c->org, id, c->dir, id);
+	return EXIT_OK;
+}
+
+/* Hand a contractor's roster over: copy its signed files into
+ * contractors/KEYID/ and keep them only if the store then loads. */
+static int trust_import(struct trust_control *c, const char *from)
+{
+	static const char *const files[] = { "roster.json", "roster.json.minisig",
+					     "revoked.json", "revoked.json.minisig" };
+	_cleanup_(trust_store_freep) struct trust_store *s = NULL;
+	_cleanup_free_ char *rootp = NULL, *dst = NULL;
+	struct trust_pubkey pk;
+	char id[TRUST_KEYID_STRLEN];
+	int r;
+
+	if (asprintf(&rootp, "%s/root.pub", from) < 0)
+		return EXIT_FAIL;
+	r = trust_pubkey_load(rootp, &pk);
+	if (r < 0) {
+		log_error("%s: %s", rootp, trust_strerror(r));
+		return EXIT_FAIL;
+	}
+	trust_keyid_string(pk.keyid, id);
+	if (asprintf(&dst, "%s/contractors", c->dir) < 0)
+		return EXIT_FAIL;
+	mkdir(dst, 0755);
+	free(dst);
+	if (asprintf(&dst, "%s/contractors/%s", c->dir, id) < 0)
+		return EXIT_FAIL;
+	if (mkdir(dst, 0755) < 0 && errno != EEXIST) {
+		log_error_errno(-errno, "%s: cannot create", dst);
+		return EXIT_FAIL;
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(files); i++) {
+		_cleanup_free_ char *sp = NULL, *dp = NULL;
+		_cleanup_free_ uint8_t *data = NULL;
+		size_t len;
+
+		if (asprintf(&sp, "%s/%s", from, files[i]) < 0 || asprintf(&dp, "%s/%s", dst, files[i]) < 0)
+			return EXIT_FAIL;
+		r = read_full_file(sp, &data, &len);
+		if (r >= 0)
+			r = write_file_atomic(dp, data, len, 0644, false);
+		if (r < 0) {
+			log_error_errno(r, "%s: cannot copy", sp);
+			return EXIT_FAIL;
+		}
+	}
+	r = trust_store_open(c->dir, &s);
+	if (r < 0 || !trust_store_contractor(s, pk.keyid)) {
+		log_error("%s: not accepted (%s): is its root pinned with 'trust pin'?",
+			  r < 0 && *trust_store_failed_file() ? trust_store_failed_file() : from,
+			  r < 0 ? trust_strerror(r) : "root not pinned");
+		for (size_t i = 0; i < ARRAY_SIZE(files); i++) {
+			_cleanup_free_ char *dp = NULL;
+
+			if (asprintf(&dp, "%s/%s", dst, files[i]) >= 0)
+				unlink(dp);
+		}
+		rmdir(dst);
+		return EXIT_REFUSED;
+	}
+	printf("imported the roster of %s (root %s) into %s\n", trust_store_contractor(s, pk.keyid), id, dst);
 	return EXIT_OK;
 }
 
@@ -378,6 +460,7 @@ static void help(void)
 	       "       %s trust list [--json]\n"
 	       "       %s trust revoke KEYID|PUBFILE --root-key KEY [--reason R] [--at TIME]\n"
 	       "       %s trust pin CONTRACTOR-ROOT.pub --org ORG --root-key KEY\n"
+	       "       %s trust import CONTRACTOR-TRUST-DIR\n"
 	       "       %s trust verify\n\n"
 	       "The organisation's trust roster: members' keys with roles and validity,\n"
 	       "revocations and pinned contractors, each signed by the root key.\n\n"
@@ -395,7 +478,7 @@ static void help(void)
 	       "  -h, --help             show this help\n\n"
 	       "Exit: 0 ok, 1 failed, 2 usage, 3 refused.\n",
 	       program_name, program_name, program_name, program_name, program_name, program_name,
-	       TRUST_DEFAULT_DIR);
+	       program_name, TRUST_DEFAULT_DIR);
 }
 
 int cmd_trust(int argc, char **argv)
@@ -480,5 +563,7 @@ int cmd_trust(int argc, char **argv)
 		return trust_revoke(&c, argv[optind + 1]);
 	if (streq(verb, "pin"))
 		return trust_pin(&c, argv[optind + 1]);
+	if (streq(verb, "import"))
+		return trust_import(&c, argv[optind + 1]);
 	return usage_error("trust", "unknown subcommand '%s'", verb);
 }

@@ -1,2 +1,4 @@
 # objects of the flow layer, one a line
 LIB_OBJS += src/flow/policy.o
+LIB_OBJS += src/flow/case.o
+LIB_OBJS += src/flow/approve.o

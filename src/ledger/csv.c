@@ -251,7 +251,6 @@ static int csv_next(const char *s, size_t *pos, unsigned long *line, struct reco
 	for (size_t f = 0; f < r->n; f++)
 		r->f[f] = r->buf + r->start[f];
 	*pos = i;
-	(void)start_line;
 	return 1;
 }
 
@@ -558,7 +557,7 @@ static int export_csv_row(const struct ledger_asset *a, void *userdata)
 	return ferror(out) ? -EIO : 0;
 }
 
-static json_t *asset_json(const struct ledger_asset *a)
+json_t *ledger_asset_to_json(const struct ledger_asset *a)
 {
 	json_t *o = json_object();
 
@@ -583,15 +582,36 @@ static json_t *asset_json(const struct ledger_asset *a)
 	return o;
 }
 
+json_t *ledger_event_to_json(const struct ledger_event *e)
+{
+	json_t *changes = json_loads(e->changes ? e->changes : "null", 0, NULL);
+	_cleanup_free_ char *sig = NULL;
+
+	if (e->signature && e->signature_len) {
+		sig = malloc(e->signature_len * 2 + 1);
+		if (!sig) {
+			json_decref(changes);
+			return NULL;
+		}
+		hex_encode(e->signature, e->signature_len, sig);
+	}
+	return json_pack("{s:I, s:s, s:s, s:o?, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s?, s:s?}",
+			 "seq", (json_int_t)e->seq, "asset_id", e->asset_id ?: "", "kind", e->kind ?: "",
+			 "changes", changes, "changes_text", e->changes ?: "",
+			 "state_hash", e->state_hash ?: "", "actor", e->actor ?: "", "reason", e->reason ?: "",
+			 "time_utc", e->time_utc ?: "", "time_local", e->time_local ?: "",
+			 "prev_hash", e->prev_hash ?: "", "hash", e->hash ?: "",
+			 "key_id", e->key_id, "signature", sig);
+}
+
 struct json_ctx {
 	FILE *out;
 	bool first;
 };
 
-static int export_json_asset(const struct ledger_asset *a, void *userdata)
+/* One array element a line, so that a million events stream out. */
+static int put_item(struct json_ctx *c, json_t *o)
 {
-	struct json_ctx *c = userdata;
-	json_t *o = asset_json(a);
 	int r;
 
 	if (!o)
@@ -603,37 +623,14 @@ static int export_json_asset(const struct ledger_asset *a, void *userdata)
 	return r < 0 ? -EIO : 0;
 }
 
+static int export_json_asset(const struct ledger_asset *a, void *userdata)
+{
+	return put_item(userdata, ledger_asset_to_json(a));
+}
+
 static int export_json_event(const struct ledger_event *e, void *userdata)
 {
-	struct json_ctx *c = userdata;
-	json_t *changes = json_loads(e->changes ? e->changes : "null", 0, NULL);
-	_cleanup_free_ char *sig = NULL;
-	json_t *o;
-	int r;
-
-	if (e->signature && e->signature_len) {
-		sig = malloc(e->signature_len * 2 + 1);
-		if (!sig) {
-			json_decref(changes);
-			return -ENOMEM;
-		}
-		hex_encode(e->signature, e->signature_len, sig);
-	}
-	/* the changes text is what was hashed: keep it verbatim as well */
-	o = json_pack("{s:I, s:s, s:s, s:o?, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s?, s:s?}",
-		      "seq", (json_int_t)e->seq, "asset_id", e->asset_id ?: "", "kind", e->kind ?: "",
-		      "changes", changes, "changes_text", e->changes ?: "",
-		      "state_hash", e->state_hash ?: "", "actor", e->actor ?: "", "reason", e->reason ?: "",
-		      "time_utc", e->time_utc ?: "", "time_local", e->time_local ?: "",
-		      "prev_hash", e->prev_hash ?: "", "hash", e->hash ?: "",
-		      "key_id", e->key_id, "signature", sig);
-	if (!o)
-		return -ENOMEM;
-	fputs(c->first ? "\n    " : ",\n    ", c->out);
-	c->first = false;
-	r = json_dumpf(o, c->out, JSON_COMPACT | JSON_PRESERVE_ORDER);
-	json_decref(o);
-	return r < 0 ? -EIO : 0;
+	return put_item(userdata, ledger_event_to_json(e));
 }
 
 int ledger_export(struct ledger *l, FILE *out, const struct ledger_export_opts *o)

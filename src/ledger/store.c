@@ -724,52 +724,63 @@ int ledger_asset_find_identity(struct ledger *l, const char *serial, const char 
 	return find_identity(l, serial, wwn, ret);
 }
 
-int ledger_asset_add_detected(struct ledger *l, const char *asset_id, const struct ledger_detected *d,
+int ledger_asset_from_detected(const struct ledger_detected *d, struct ledger_asset *a)
+{
+	struct ledger_asset n = {};
+	char cap[24];
+	int r;
+
+	r = ledger_asset_copy(a, &n);
+	if (r < 0)
+		return r;
+	if ((r = ledger_asset_set(&n, LEDGER_F_MEDIA_TYPE, d->media_type)) < 0 ||
+	    (r = ledger_asset_set(&n, LEDGER_F_MANUFACTURER, d->manufacturer)) < 0 ||
+	    (r = ledger_asset_set(&n, LEDGER_F_MODEL, d->model)) < 0 ||
+	    (r = ledger_asset_set(&n, LEDGER_F_SERIAL, d->serial)) < 0 ||
+	    (r = ledger_asset_set(&n, LEDGER_F_WWN, d->wwn)) < 0)
+		goto fail;
+	if (d->capacity) {
+		snprintf(cap, sizeof(cap), "%" PRIu64, d->capacity);
+		if ((r = ledger_asset_set(&n, LEDGER_F_CAPACITY, cap)) < 0)
+			goto fail;
+	}
+	ledger_asset_clear(a);
+	*a = n;
+	return 0;
+fail:
+	ledger_asset_clear(&n);
+	return r;
+}
+
+int ledger_asset_add_detected(struct ledger *l, const struct ledger_asset *a,
 			      const char *actor, const char *reason, uint64_t *ret_seq)
 {
-	struct ledger_asset a = {}, other = {};
-	char cap[24];
+	struct ledger_asset other = {};
 	uint64_t seq;
 	int r;
 
-	if (!(d->serial && *d->serial) && !(d->wwn && *d->wwn))
+	if (!a->v[LEDGER_F_SERIAL] && !a->v[LEDGER_F_WWN])
 		return -EINVAL; /* nothing would tie the entry to this disk */
-	if ((r = ledger_asset_set(&a, LEDGER_F_ASSET_ID, asset_id)) < 0 ||
-	    (r = ledger_asset_set(&a, LEDGER_F_MEDIA_TYPE, d->media_type)) < 0 ||
-	    (r = ledger_asset_set(&a, LEDGER_F_MANUFACTURER, d->manufacturer)) < 0 ||
-	    (r = ledger_asset_set(&a, LEDGER_F_MODEL, d->model)) < 0 ||
-	    (r = ledger_asset_set(&a, LEDGER_F_SERIAL, d->serial)) < 0 ||
-	    (r = ledger_asset_set(&a, LEDGER_F_WWN, d->wwn)) < 0)
-		goto out;
-	if (d->capacity) {
-		snprintf(cap, sizeof(cap), "%" PRIu64, d->capacity);
-		if ((r = ledger_asset_set(&a, LEDGER_F_CAPACITY, cap)) < 0)
-			goto out;
-	}
-	if ((r = ledger_asset_check_new(&a)) < 0)
-		goto out;
 	r = ledger_tx_begin(l);
 	if (r < 0)
-		goto out;
-	r = find_identity(l, d->serial, d->wwn, &other);
+		return r;
+	r = find_identity(l, a->v[LEDGER_F_SERIAL], a->v[LEDGER_F_WWN], &other);
+	ledger_asset_clear(&other);
 	if (r == 0) {
 		r = -EEXIST;
 		goto rollback;
 	}
 	if (r != -ENOENT)
 		goto rollback;
-	r = ledger_insert_tx(l, &a, actor, reason ?: "added from detected disk", &seq);
+	r = ledger_insert_tx(l, a, actor, reason ?: "added from detected disk", &seq);
 	if (r < 0)
 		goto rollback;
 	r = ledger_tx_commit(l);
 	if (r >= 0 && ret_seq)
 		*ret_seq = seq;
-	goto out;
+	return r;
 rollback:
 	ledger_tx_rollback(l);
-out:
-	ledger_asset_clear(&a);
-	ledger_asset_clear(&other);
 	return r;
 }
 
@@ -803,6 +814,34 @@ int ledger_asset_update(struct ledger *l, const struct ledger_asset *a, const ch
 fail:
 	ledger_tx_rollback(l);
 	return r;
+}
+
+int ledger_asset_note(struct ledger *l, const char *asset_id, const char *actor, const char *reason,
+		      uint64_t *ret_seq)
+{
+	struct ledger_asset a = {};
+	uint64_t seq = 0;
+	int r;
+
+	if (!reason || !*reason)
+		return -EINVAL;
+	r = ledger_tx_begin(l);
+	if (r < 0)
+		return r;
+	r = get_tx(l, asset_id, &a);
+	if (r >= 0)
+		r = append_event(l, &a, "note", NULL, actor, reason, &seq);
+	ledger_asset_clear(&a);
+	if (r < 0) {
+		ledger_tx_rollback(l);
+		return r;
+	}
+	r = ledger_tx_commit(l);
+	if (r < 0)
+		return r;
+	if (ret_seq)
+		*ret_seq = seq;
+	return 0;
 }
 
 int ledger_asset_list(struct ledger *l, const struct ledger_filter *f,
@@ -896,7 +935,26 @@ static const char *nn(const char *s)
 	return s ? s : "";
 }
 
-static int verify_chain(struct ledger *l, struct ledger_verify_result *v)
+int ledger_anchor_parse(const char *s, struct ledger_anchor *ret)
+{
+	struct ledger_anchor a = {};
+	const char *colon = s ? strchr(s, ':') : NULL;
+	_cleanup_free_ char *num = NULL;
+	uint8_t raw[32];
+
+	if (!colon || strlen(colon + 1) != 64 || hex_decode(colon + 1, raw, sizeof(raw)) < 0)
+		return -EINVAL;
+	num = strndup(s, (size_t)(colon - s));
+	if (!num)
+		return -ENOMEM;
+	if (parse_u64(num, &a.seq) < 0 || a.seq == 0)
+		return -EINVAL;
+	hex_encode(raw, sizeof(raw), a.hash); /* lower case, as stored */
+	*ret = a;
+	return 0;
+}
+
+static int verify_chain(struct ledger *l, const struct ledger_anchor *anchor, struct ledger_verify_result *v)
 {
 	_cleanup_stmt_ sqlite3_stmt *s = NULL;
 	char prev[LEDGER_HASH_HEX] = ZERO_HASH, h[LEDGER_HASH_HEX];
@@ -932,11 +990,21 @@ static int verify_chain(struct ledger *l, struct ledger_verify_result *v)
 				      "event %" PRIu64 " (asset %s, %s) does not link to event %" PRIu64
 				      ": an event was deleted, inserted or reordered",
 				      e.seq, nn(e.asset_id), nn(e.time_utc), e.seq - 1);
+		if (anchor && anchor->seq == e.seq && !streq(anchor->hash, h))
+			return broken(v, LEDGER_BREAK_ANCHOR, e.seq,
+				      "event %" PRIu64 " (asset %s, %s) is not the event recorded as %" PRIu64
+				      ":%.16s...: the chain was rewritten", e.seq, nn(e.asset_id), nn(e.time_utc),
+				      anchor->seq, anchor->hash);
 		memcpy(prev, h, sizeof(prev));
 		expect++;
 	}
 	if (r != SQLITE_DONE)
 		return ledger_sql_err(r) ?: -EIO;
+	v->bad_asset[0] = '\0';
+	if (anchor && anchor->seq >= expect)
+		return broken(v, LEDGER_BREAK_ANCHOR, expect - 1,
+			      "the chain ends at event %" PRIu64 " but event %" PRIu64
+			      " was recorded: the chain was cut", expect - 1, anchor->seq);
 	v->bad_asset[0] = '\0';
 	v->n_events = expect - 1;
 	v->head_seq = expect - 1;
@@ -947,35 +1015,33 @@ static int verify_chain(struct ledger *l, struct ledger_verify_result *v)
 static int verify_head(struct ledger *l, struct ledger_verify_result *v)
 {
 	_cleanup_stmt_ sqlite3_stmt *s = NULL;
-	const char *mseq = NULL, *mhash = NULL;
+	_cleanup_free_ char *seq = NULL, *hash = NULL;
 	uint64_t n;
 	int r;
 
 	r = prepare(l, "SELECT key, value FROM meta WHERE key IN ('head_seq', 'head_hash')", &s);
 	if (r < 0)
 		return r;
-	_cleanup_free_ char *seq = NULL, *hash = NULL;
 	while ((r = sqlite3_step(s)) == SQLITE_ROW) {
 		const char *k = col_text(s, 0);
+		char **to = k && streq(k, "head_seq") ? &seq : &hash;
 
-		if (k && streq(k, "head_seq"))
-			seq = strdup(nn(col_text(s, 1)));
-		else if (k && streq(k, "head_hash"))
-			hash = strdup(nn(col_text(s, 1)));
+		free(*to);
+		*to = strdup(nn(col_text(s, 1)));
+		if (!*to)
+			return -ENOMEM;
 	}
 	if (r != SQLITE_DONE)
 		return ledger_sql_err(r) ?: -EIO;
-	mseq = seq;
-	mhash = hash;
-	if (!mseq && !mhash && v->head_seq == 0)
+	if (!seq && !hash && v->head_seq == 0)
 		return 0;
-	if (!mseq || !mhash || parse_u64(mseq, &n) < 0)
+	if (!seq || !hash || parse_u64(seq, &n) < 0)
 		return broken(v, LEDGER_BREAK_HEAD, v->head_seq, "the record of the chain head is missing or damaged");
 	if (n != v->head_seq)
 		return broken(v, LEDGER_BREAK_HEAD, v->head_seq,
 			      "the chain ends at event %" PRIu64 " but its head was event %" PRIu64
 			      ": the last events were deleted", v->head_seq, n);
-	if (!streq(mhash, v->head_hash))
+	if (!streq(hash, v->head_hash))
 		return broken(v, LEDGER_BREAK_HEAD, v->head_seq,
 			      "event %" PRIu64 " is not the recorded head of the chain: the end was rewritten",
 			      v->head_seq);
@@ -1031,7 +1097,7 @@ static int verify_assets(struct ledger *l, struct ledger_verify_result *v)
 	return r == SQLITE_DONE ? 0 : (ledger_sql_err(r) ?: -EIO);
 }
 
-int ledger_verify(struct ledger *l, struct ledger_verify_result *ret)
+int ledger_verify(struct ledger *l, const struct ledger_anchor *anchor, struct ledger_verify_result *ret)
 {
 	struct ledger_verify_result v = {};
 	int r;
@@ -1040,7 +1106,7 @@ int ledger_verify(struct ledger *l, struct ledger_verify_result *ret)
 	r = exec(l, "BEGIN");
 	if (r < 0)
 		return r;
-	r = verify_chain(l, &v);
+	r = verify_chain(l, anchor, &v);
 	if (r == 0)
 		r = verify_head(l, &v);
 	if (r == 0)
@@ -1050,6 +1116,33 @@ int ledger_verify(struct ledger *l, struct ledger_verify_result *ret)
 		return r;
 	*ret = v;
 	return r;
+}
+
+int ledger_event_set_signature(struct ledger *l, uint64_t seq, const char *key_id,
+			       const uint8_t *sig, size_t sig_len)
+{
+	_cleanup_stmt_ sqlite3_stmt *s = NULL, *q = NULL;
+	int r;
+
+	if (!key_id || !*key_id || !sig || !sig_len || sig_len > 4096)
+		return -EINVAL;
+	r = prepare(l, "UPDATE events SET signature = ?1, key_id = ?2 WHERE seq = ?3 AND signature IS NULL", &s);
+	if (r < 0)
+		return r;
+	sqlite3_bind_blob(s, 1, sig, (int)sig_len, SQLITE_TRANSIENT);
+	bind_text(s, 2, key_id);
+	sqlite3_bind_int64(s, 3, (sqlite3_int64)seq);
+	r = sqlite3_step(s);
+	if (r != SQLITE_DONE)
+		return ledger_sql_err(r) ?: -EIO;
+	if (sqlite3_changes(l->db) == 1)
+		return 0;
+	/* no such event, or signed already: which? */
+	r = prepare(l, "SELECT 1 FROM events WHERE seq = ?1", &q);
+	if (r < 0)
+		return r;
+	sqlite3_bind_int64(q, 1, (sqlite3_int64)seq);
+	return sqlite3_step(q) == SQLITE_ROW ? -EEXIST : -ENOENT;
 }
 
 /* ---- wipe job checkpoints ---- */

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 
 #include <sodium.h>
@@ -26,6 +27,11 @@ struct trust_store {
 	struct trust_pubkey root;
 	struct trust_member *members;
 	size_t n_members;
+	struct pinned {
+		uint8_t keyid[TRUST_KEYID_BYTES];
+		char *org;
+	} *pins;  /* contractors whose roster was loaded */
+	size_t n_pins;
 };
 
 static __thread char failed_file[PATH_MAX];
@@ -49,6 +55,9 @@ void trust_store_free(struct trust_store *s)
 	for (size_t i = 0; i < s->n_members; i++)
 		member_release(&s->members[i]);
 	free(s->members);
+	for (size_t i = 0; i < s->n_pins; i++)
+		free(s->pins[i].org);
+	free(s->pins);
 	free(s->dir);
 	free(s->org);
 	free(s);
@@ -69,6 +78,24 @@ const struct trust_member *trust_store_find(const struct trust_store *s,
 	for (size_t i = 0; i < s->n_members; i++)
 		if (memcmp(s->members[i].pk.keyid, keyid, TRUST_KEYID_BYTES) == 0)
 			return &s->members[i];
+	return NULL;
+}
+
+const struct trust_member *trust_store_find_x509(const struct trust_store *s, const char *sha256_hex)
+{
+	if (!sha256_hex || strlen(sha256_hex) != TRUST_FPR_STRLEN - 1)
+		return NULL;
+	for (size_t i = 0; i < s->n_members; i++)
+		if (strcasecmp(s->members[i].x509_sha256, sha256_hex) == 0)
+			return &s->members[i];
+	return NULL;
+}
+
+const char *trust_store_contractor(const struct trust_store *s, const uint8_t keyid[TRUST_KEYID_BYTES])
+{
+	for (size_t i = 0; i < s->n_pins; i++)
+		if (memcmp(s->pins[i].keyid, keyid, TRUST_KEYID_BYTES) == 0)
+			return s->pins[i].org;
 	return NULL;
 }
 
@@ -194,6 +221,10 @@ static int add_members(struct trust_store *s, json_t *roster, bool pinned)
 			return -EINVAL;
 		if (strlen(fpr) != 0 && strlen(fpr) != TRUST_FPR_STRLEN - 1)
 			return -EINVAL;
+		/* a contractor's root signs its roster (checked with the pinned
+		 * key), never our documents */
+		if (pinned && x.role == TRUST_ROLE_ORG_ROOT)
+			continue;
 		r = pk_from_json(m, "key", &x.pk);
 		if (r < 0)
 			return r;
@@ -385,6 +416,21 @@ int trust_store_open(const char *dir, struct trust_store **ret)
 		if (r < 0)
 			goto out;
 		corg[i] = o;
+		{
+			struct pinned *n = reallocarray(s->pins, s->n_pins + 1, sizeof(*n));
+
+			if (!n) {
+				r = -ENOMEM;
+				goto out;
+			}
+			s->pins = n;
+			memcpy(n[s->n_pins].keyid, cpk.keyid, TRUST_KEYID_BYTES);
+			n[s->n_pins].org = strdup(o);
+			if (!n[s->n_pins++].org) {
+				r = -ENOMEM;
+				goto out;
+			}
+		}
 	}
 	/* revocations last, once every member is known */
 	for (i = 0; i < npins; i++)
@@ -587,116 +633,135 @@ out:
 	return r;
 }
 
+/* One change to a signed file: load it (checked against root.pub, with
+ * root's key), let edit() change it, count it, sign and write it. */
+static int roster_edit(const char *dir, const struct trust_seckey *root, const char *name,
+		       enum trust_doc doc, time_t now, int (*edit)(json_t *v, const void *ctx),
+		       const void *ctx)
+{
+	json_t *v = NULL;
+	int r;
+
+	r = load_for_change(dir, name, doc, root, &v);
+	if (r < 0)
+		return r;
+	r = edit(v, ctx);
+	if (r >= 0)
+		r = bump(v, now);
+	if (r >= 0)
+		r = write_signed(dir, name, v, doc, root, now, false);
+	json_decref(v);
+	return r;
+}
+
+/* Does the array hold an object whose field is value? */
+static bool array_has(json_t *arr, const char *field, const char *value)
+{
+	size_t i;
+	json_t *e;
+
+	json_array_foreach(arr, i, e)
+		if (streq(json_string_value(json_object_get(e, field)) ?: "", value))
+			return true;
+	return false;
+}
+
+static int edit_add(json_t *roster, const void *ctx)
+{
+	const struct trust_member *m = ctx;
+	json_t *arr = json_object_get(roster, "members"), *e;
+	char id[TRUST_KEYID_STRLEN];
+
+	if (!json_is_array(arr) || !streq(m->org, json_string_value(json_object_get(roster, "org")) ?: "") ||
+	    role_is_contractor(m->role) != json_is_true(json_object_get(roster, "contractor")))
+		return -EINVAL;
+	trust_keyid_string(m->pk.keyid, id);
+	if (array_has(arr, "keyid", id))
+		return -EEXIST;
+	e = member_json(m);
+	if (!e || json_array_append_new(arr, e) < 0)
+		return -ENOMEM;
+	return 0;
+}
+
 int roster_add(const char *dir, const struct trust_seckey *root, const struct trust_member *m,
 	       time_t now)
 {
-	json_t *roster = NULL, *arr, *e;
-	char id[TRUST_KEYID_STRLEN];
-	size_t i;
-	int r;
-
 	if ((unsigned)m->role >= _TRUST_ROLE_MAX || !m->name || !m->org || m->not_after <= m->not_before)
 		return -EINVAL;
-	r = load_for_change(dir, "roster.json", TRUST_DOC_ROSTER, root, &roster);
-	if (r < 0)
-		return r;
-	r = -EINVAL;
-	if (!streq(m->org, json_string_value(json_object_get(roster, "org"))) ||
-	    role_is_contractor(m->role) != json_is_true(json_object_get(roster, "contractor")))
-		goto out;
-	trust_keyid_string(m->pk.keyid, id);
-	arr = json_object_get(roster, "members");
-	json_array_foreach(arr, i, e)
-		if (streq(json_string_value(json_object_get(e, "keyid")), id)) {
-			r = -EEXIST;
-			goto out;
-		}
-	e = member_json(m);
-	if (!e || json_array_append_new(arr, e) < 0) {
-		r = -ENOMEM;
-		goto out;
-	}
-	r = bump(roster, now);
-	if (r >= 0)
-		r = write_signed(dir, "roster.json", roster, TRUST_DOC_ROSTER, root, now, false);
-out:
-	json_decref(roster);
-	return r;
+	return roster_edit(dir, root, "roster.json", TRUST_DOC_ROSTER, now, edit_add, m);
+}
+
+struct revoke_ctx {
+	const uint8_t *keyid;
+	time_t at;
+	const char *reason;
+};
+
+static int edit_revoke(json_t *rev, const void *ctx)
+{
+	const struct revoke_ctx *c = ctx;
+	json_t *arr = json_object_get(rev, "revoked"), *e;
+	char id[TRUST_KEYID_STRLEN];
+
+	trust_keyid_string(c->keyid, id);
+	if (!json_is_array(arr))
+		return -EINVAL;
+	if (array_has(arr, "keyid", id))
+		return -EEXIST;
+	e = json_pack("{s:s,s:s}", "keyid", id, "reason", c->reason);
+	if (!e || set_time(e, "at", c->at) < 0 || json_array_append_new(arr, e) < 0)
+		return -ENOMEM;
+	return 0;
 }
 
 int roster_revoke(const char *dir, const struct trust_seckey *root,
 		  const uint8_t keyid[TRUST_KEYID_BYTES], time_t at, const char *reason, time_t now)
 {
-	json_t *rev = NULL, *arr, *e;
-	char id[TRUST_KEYID_STRLEN];
-	size_t i;
-	int r;
+	struct revoke_ctx c = { keyid, at, reason };
 
 	if (!reason || !*reason || !canon_text_ok(reason, strlen(reason)))
 		return -EINVAL;
-	r = load_for_change(dir, "revoked.json", TRUST_DOC_REVOCATION, root, &rev);
-	if (r < 0)
-		return r;
-	trust_keyid_string(keyid, id);
-	arr = json_object_get(rev, "revoked");
-	json_array_foreach(arr, i, e)
-		if (streq(json_string_value(json_object_get(e, "keyid")), id)) {
-			r = -EEXIST;
-			goto out;
-		}
-	r = -ENOMEM;
-	e = json_pack("{s:s,s:s}", "keyid", id, "reason", reason);
-	if (!e || set_time(e, "at", at) < 0 || json_array_append_new(arr, e) < 0)
-		goto out;
-	r = bump(rev, now);
-	if (r >= 0)
-		r = write_signed(dir, "revoked.json", rev, TRUST_DOC_REVOCATION, root, now, false);
-out:
-	json_decref(rev);
-	return r;
+	return roster_edit(dir, root, "revoked.json", TRUST_DOC_REVOCATION, now, edit_revoke, &c);
+}
+
+struct pin_ctx {
+	const char *org;
+	const struct trust_pubkey *root;
+	time_t now;
+};
+
+static int edit_pin(json_t *roster, const void *ctx)
+{
+	const struct pin_ctx *c = ctx;
+	_cleanup_free_ char *b64 = NULL;
+	json_t *arr = json_object_get(roster, "contractors"), *e;
+	char id[TRUST_KEYID_STRLEN];
+
+	if (streq(c->org, json_string_value(json_object_get(roster, "org")) ?: ""))
+		return -EINVAL;
+	if (!json_is_array(arr)) {
+		arr = json_array();
+		if (json_object_set_new(roster, "contractors", arr) < 0)
+			return -ENOMEM;
+	}
+	trust_keyid_string(c->root->keyid, id);
+	if (array_has(arr, "keyid", id) || array_has(arr, "org", c->org))
+		return -EEXIST;
+	if (trust_pubkey_base64(c->root, &b64) < 0)
+		return -ENOMEM;
+	e = json_pack("{s:s,s:s,s:s}", "org", c->org, "root", b64, "keyid", id);
+	if (!e || set_time(e, "pinned", c->now) < 0 || json_array_append_new(arr, e) < 0)
+		return -ENOMEM;
+	return 0;
 }
 
 int roster_pin_contractor(const char *dir, const struct trust_seckey *root, const char *org,
 			  const struct trust_pubkey *contractor_root, time_t now)
 {
-	_cleanup_free_ char *b64 = NULL;
-	json_t *roster = NULL, *arr, *e;
-	char id[TRUST_KEYID_STRLEN];
-	size_t i;
-	int r;
+	struct pin_ctx c = { org, contractor_root, now };
 
 	if (!org || !*org || !canon_text_ok(org, strlen(org)))
 		return -EINVAL;
-	r = load_for_change(dir, "roster.json", TRUST_DOC_ROSTER, root, &roster);
-	if (r < 0)
-		return r;
-	r = -EINVAL;
-	if (streq(org, json_string_value(json_object_get(roster, "org"))))
-		goto out;
-	trust_keyid_string(contractor_root->keyid, id);
-	arr = json_object_get(roster, "contractors");
-	if (!json_is_array(arr)) {
-		arr = json_array();
-		if (json_object_set_new(roster, "contractors", arr) < 0)
-			goto out;
-	}
-	json_array_foreach(arr, i, e)
-		if (streq(json_string_value(json_object_get(e, "keyid")), id) ||
-		    streq(json_string_value(json_object_get(e, "org")), org)) {
-			r = -EEXIST;
-			goto out;
-		}
-	r = trust_pubkey_base64(contractor_root, &b64);
-	if (r < 0)
-		goto out;
-	r = -ENOMEM;
-	e = json_pack("{s:s,s:s,s:s}", "org", org, "root", b64, "keyid", id);
-	if (!e || set_time(e, "pinned", now) < 0 || json_array_append_new(arr, e) < 0)
-		goto out;
-	r = bump(roster, now);
-	if (r >= 0)
-		r = write_signed(dir, "roster.json", roster, TRUST_DOC_ROSTER, root, now, false);
-out:
-	json_decref(roster);
-	return r;
+	return roster_edit(dir, root, "roster.json", TRUST_DOC_ROSTER, now, edit_pin, &c);
 }

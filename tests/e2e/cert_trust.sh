@@ -43,16 +43,50 @@ for want in "Signature is Valid" "Certificate is Trusted" "Total document signed
 done
 
 # with the technician's signed wipe record attached: separation by the roster
-printf '{"asset":"YKH-IT-2019-0042","serial":"ZN1ABC23","type":"wipe-record"}' >"$T/wipe-record.json"
-"$W" key sign -k "$C/test-only-technician.key" --passphrase-file "$PASS" --type wipe-record \
-	"$T/wipe-record.json" >/dev/null 2>&1 || fail "technician cannot sign the wipe record"
-issue "$T/rec.json" "$T/c2.pdf" --attach "$T/wipe-record.json" --attach "$T/wipe-record.json.minisig" ||
+# (the approver's record names the wipe record and its signature by SHA-256)
+serial=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["media"]["serial"])' "$T/rec.json")
+asset=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["asset"]["id"])' "$T/rec.json")
+wipe_record() { # FILE SERIAL: a technician-signed wipe record of that disk
+	printf '{"asset":{"asset_id":"%s"},"job":{"device":{"serial":"%s"}},"type":"wipe-record"}' "$asset" "$2" >"$1"
+	"$W" key sign -k "$C/test-only-technician.key" --passphrase-file "$PASS" --type wipe-record \
+		"$1" >/dev/null 2>&1 || fail "technician cannot sign the wipe record"
+}
+bind() { # RECORD WIPE-RECORD OUT: the record naming that wipe record
+	python3 - "$@" <<'PY'
+import hashlib, json, sys
+rec = json.load(open(sys.argv[1]))
+h = lambda p: hashlib.sha256(open(p, "rb").read()).hexdigest()
+rec["wipe_record"] = {"sha256": h(sys.argv[2]), "signature_sha256": h(sys.argv[2] + ".minisig")}
+json.dump(rec, open(sys.argv[3], "w"), ensure_ascii=False)
+PY
+}
+mkdir "$T/w" "$T/other-disk"
+wipe_record "$T/w/wipe-record.json" "$serial"
+bind "$T/rec.json" "$T/w/wipe-record.json" "$T/rec-bound.json"
+issue "$T/rec-bound.json" "$T/c2.pdf" --attach "$T/w/wipe-record.json" --attach "$T/w/wipe-record.json.minisig" ||
 	fail "issue with wipe record: $(cat "$T/issue.err")"
 out=$("$W" verify --trust "$TR" "$T/c2.pdf") || fail "verify with wipe record: $out"
 grep -q "technician TEST ONLY Technician" <<<"$out" || fail "separation not checked by the roster: $out"
 
+# a genuine wipe record of another disk, by the same technician, in its place
+wipe_record "$T/other-disk/wipe-record.json" "OTHER-DISK-999"
+issue "$T/rec-bound.json" "$T/c4.pdf" --attach "$T/other-disk/wipe-record.json" \
+	--attach "$T/other-disk/wipe-record.json.minisig" || fail "issue c4"
+"$W" verify --trust "$TR" "$T/c4.pdf" 2>&1 | grep -q "is not the wipe record the approver signed" ||
+	fail "another disk's wipe record accepted"
+# ... and bound to it, but about another disk
+bind "$T/rec.json" "$T/other-disk/wipe-record.json" "$T/rec-other.json"
+issue "$T/rec-other.json" "$T/c5.pdf" --attach "$T/other-disk/wipe-record.json" \
+	--attach "$T/other-disk/wipe-record.json.minisig" || fail "issue c5"
+"$W" verify --trust "$TR" "$T/c5.pdf" 2>&1 | grep -q "wipe record is about disk serial OTHER-DISK-999" ||
+	fail "a wipe record of another disk accepted"
+# a record naming a wipe record that is not attached
+"$W" verify --trust "$TR" "$T/c2.pdf" >/dev/null || fail "c2 should verify"
+issue "$T/rec-bound.json" "$T/c6.pdf" || fail "issue c6"
+"$W" verify --trust "$TR" "$T/c6.pdf" 2>&1 | grep -q "but none is attached" || fail "missing wipe record accepted"
+
 # the wipe record without its signature, or with the approver's as technician
-issue "$T/rec.json" "$T/c3.pdf" --attach "$T/wipe-record.json" || fail "issue c3"
+issue "$T/rec.json" "$T/c3.pdf" --attach "$T/w/wipe-record.json" || fail "issue c3"
 "$W" verify --trust "$TR" "$T/c3.pdf" 2>&1 >/dev/null | grep -q "record-signature" || fail "unsigned wipe record accepted"
 
 # performer and approver the same key: separation of duties fails

@@ -65,6 +65,11 @@ $W ledger show X-1 | grep -q '^Capacity *500000000000 bytes' || fail "show capac
 $W ledger history X-1 >"$tmp/h" || fail "history"
 grep -q 'bob (lease ends)' "$tmp/h" && grep -q 'status: in-service -> awaiting-erasure' "$tmp/h" || fail "history: $(cat "$tmp/h")"
 $W ledger list --status awaiting-erasure --json | grep -c '"asset_id"' | grep -qx 2 || fail "list --status"
+# a disk with nothing to tie an entry to (an image file: no serial, no WWN) is refused
+truncate -s 1M "$tmp/disk.img"
+$W ledger add IMG-1 --from-device "$tmp/disk.img" 2>"$tmp/err"; [ $? -eq 1 ] || fail "--from-device without identity"
+grep -q 'neither serial nor wwn' "$tmp/err" || fail "--from-device: $(cat "$tmp/err")"
+$W ledger show IMG-1 2>/dev/null && fail "IMG-1 added without identity"
 $W ledger verify >"$tmp/v" || fail "verify of an intact ledger"
 grep -q 'ledger intact: 7 events, 6 assets' "$tmp/v" || fail "verify: $(cat "$tmp/v")"
 
@@ -92,4 +97,16 @@ tamper truncated "DELETE FROM events WHERE seq = 7" "the last events were delete
 tamper asset "UPDATE assets SET serial = 'FAKE' WHERE asset_id = 'KS-2019-0002'" \
 	"asset KS-2019-0002 differs from what its history records"
 $W ledger verify >/dev/null || fail "the original was changed by the tamper tests"
+
+# a head kept elsewhere: still found after more events; a different one is a rewrite
+head=$(sed -n 's/.*; head \([0-9]*:[0-9a-f]*\)$/\1/p' "$tmp/v")
+[ -n "$head" ] || fail "no head in: $(cat "$tmp/v")"
+$W ledger add X-3 --serial SN-X3 2>/dev/null || fail "add X-3"
+$W ledger verify --head "$head" >/dev/null || fail "verify --head of an earlier head"
+$W ledger verify --head "${head%%:*}:$(printf 'ab%.0s' $(seq 32))" >/dev/null 2>"$tmp/err"
+[ $? -eq 1 ] || fail "verify --head with another hash did not fail"
+grep -q 'the chain was rewritten' "$tmp/err" || fail "--head: $(cat "$tmp/err")"
+$W ledger verify --head 99:$(printf 'ab%.0s' $(seq 32)) >/dev/null 2>"$tmp/err"
+[ $? -eq 1 ] || fail "verify --head beyond the end did not fail"
+$W ledger verify --head nonsense >/dev/null 2>&1; [ $? -eq 2 ] || fail "bad --head not a usage error"
 exit 0

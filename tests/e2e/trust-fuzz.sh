@@ -20,15 +20,27 @@ work=$(mktemp -d /tmp/wipecert-fuzz.XXXXXX)
 pkgs="libsodium jansson libcrypto icu-uc"
 flags="-g -O1 -std=gnu11 -D_GNU_SOURCE -Iinclude -fsanitize=fuzzer-no-link,address,undefined $(pkg-config --cflags $pkgs)"
 libs="$(pkg-config --libs $pkgs)"
-objs=()
+# objects and harnesses are kept in build/fuzz and rebuilt when a source or
+# header is newer, so the short run in make check does not recompile
+bin=build/fuzz
+mkdir -p "$bin" || exit 1
+newer() { # newer OUT SRC...: is SRC or any header newer than OUT?
+	local out=$1; shift
+	[ -e "$out" ] || return 0
+	[ -n "$(find "$@" include/wipecert/*.h src/trust/*.h -newer "$out" -print -quit 2>/dev/null)" ]
+}
+objs=() relink=
 for f in src/trust/*.c src/util/util.c; do
-	o=$work/$(basename "$f" .c).o
-	"$CLANG" $flags -c -o "$o" "$f" || exit 1
+	o=$bin/$(basename "$f" .c).o
+	if newer "$o" "$f"; then "$CLANG" $flags -c -o "$o" "$f" || exit 1; relink=1; fi
 	objs+=("$o")
 done
 rc=0
 for h in pubkey sig roster; do
-	"$CLANG" $flags -fsanitize=fuzzer -o "$work/fuzz_$h" "tests/fuzz/fuzz_$h.c" "${objs[@]}" $libs || exit 1
+	if [ -n "$relink" ] || newer "$bin/fuzz_$h" "tests/fuzz/fuzz_$h.c"; then
+		"$CLANG" $flags -fsanitize=fuzzer -o "$bin/fuzz_$h" "tests/fuzz/fuzz_$h.c" "${objs[@]}" $libs || exit 1
+	fi
+	cp "$bin/fuzz_$h" "$work/" || exit 1
 	mkdir -p "$work/corpus_$h"
 	cp tests/fuzz/corpus/$h/* "$work/corpus_$h/"
 	if ! (cd "$work" && ASAN_OPTIONS=detect_leaks=1 ./fuzz_$h -max_total_time="$secs" -max_len=4096 \

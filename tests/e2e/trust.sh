@@ -40,12 +40,27 @@ expect 3 $W trust init --trust "$T" --root-key root.key --passphrase-file root.p
 expect 0 $W trust add tech.pub --trust "$T" --root-key root.key --passphrase-file root.pw
 expect 0 $W trust add appr.pub --trust "$T" --root-key root.key --passphrase-file root.pw
 grep -q "certificate sha256" out || fail "approver got no certificate"
+crt0=$(cat "$T"/members/*.crt)  # only Hanako's so far
+expect 3 $W trust add appr.pub --trust "$T" --root-key root.key --passphrase-file root.pw
+[ "$(cat "$T"/members/*.crt)" = "$crt0" ] || fail "second add replaced the certificate"
 # only the root may change the roster
-expect 1 $W trust add appr.pub --trust "$T" --root-key tech.key --passphrase-file tech.pw
+expect 0 $W key new --name "Other" --role technician --org "Example City" -o other --passphrase-file tech.pw $K
+expect 1 $W trust add other.pub --trust "$T" --root-key tech.key --passphrase-file tech.pw
 grep -q "not an org-root key" err || fail "non-root roster change: $(cat err)"
 expect 0 $W trust verify --trust "$T"
 expect 0 $W trust list --trust "$T" --json
 grep -q '"role": "approver"' out || fail "list lacks the approver"
+
+# an approver enrolled at key creation: certificate from the CA at once
+expect 0 $W key new --name "Sachiko" --role approver -o sachiko --trust "$T" --passphrase-file appr.pw $K \
+	--root-key root.key --root-passphrase-file root.pw
+grep -q "certificate sha256" out || fail "key new --root-key issued no certificate: $(cat out)"
+id=$($W key show sachiko.pub --json | sed 's/.*"keyid": "\([0-9A-F]*\)".*/\1/')
+openssl verify -CAfile "$T/ca.crt" "$T/members/$id.crt" >/dev/null || fail "enrolled certificate"
+
+# --org defaults to the trust directory's organisation
+expect 0 $W key new --name "Jiro" --role technician -o jiro --trust "$T" --passphrase-file tech.pw $K --json
+grep -q '"org": "Example City"' out || fail "--org default: $(cat out)"
 
 # the roster itself is a minisign-signed file
 minisign -Vq -m "$T/roster.json" -p "$T/root.pub" || fail "minisign rejects the roster"
@@ -88,6 +103,26 @@ expect 1 setsid -w $W key sign -k tech.key --type wipe-record rec2.json -x n.min
 grep -q "no terminal" err || fail "missing terminal not said: $(cat err)"
 [ -e n.minisig ] && fail "signature written without a passphrase"
 
+# the passphrase from a terminal: asked twice, never echoed
+if command -v script >/dev/null; then
+	(sleep 0.5; printf 'tty-secret-pw\n'; sleep 0.5; printf 'tty-secret-pw\n'; sleep 2) |
+		script -qec "$W key new --name T --role technician --org 'Example City' -o ttykey --kdf min" /dev/null >tty.out 2>&1
+	grep -q "passphrase for ttykey.key" tty.out || fail "no prompt: $(cat tty.out)"
+	grep -q "tty-secret-pw" tty.out && fail "passphrase echoed"
+	printf 'tty-secret-pw\n' >ttykey.pw
+	expect 0 $W key sign -k ttykey.key --type wipe-record rec.json -x tty.minisig --passphrase-file ttykey.pw
+fi
+
+# a new passphrase: the old one no longer opens the key
+cp tech.key techp.key
+printf 'tech pass 2\n' >tech2.pw
+expect 1 $W key passwd -k techp.key --passphrase-file wrong.pw --new-passphrase-file tech2.pw $K
+cmp -s tech.key techp.key || fail "failed passwd changed the key"
+expect 0 $W key passwd -k techp.key --passphrase-file tech.pw --new-passphrase-file tech2.pw $K
+expect 1 $W key sign -k techp.key --type wipe-record rec.json -x p.minisig --passphrase-file tech.pw
+expect 0 $W key sign -k techp.key --type wipe-record rec.json -x p.minisig --passphrase-file tech2.pw
+[ "$(stat -c %a techp.key)" = 600 ] || fail "passwd changed the mode"
+
 # truncated key file and unknown algorithm tag
 head -c 60 tech.key >trunc.key
 expect 1 $W key sign -k trunc.key --type wipe-record rec.json -x t.minisig --passphrase-file tech.pw
@@ -97,7 +132,7 @@ expect 1 $W key show alg.pub
 grep -q "unknown algorithm" err || fail "unknown algorithm not said: $(cat err)"
 
 # X.509: openssl and NSS accept the approver certificate
-crt=$(ls "$T"/members/*.crt)
+crt=$(for f in "$T"/members/*.crt; do openssl x509 -in "$f" -noout -subject | grep -q Hanako && echo "$f"; done)
 openssl verify -CAfile "$T/ca.crt" "$crt" >/dev/null || fail "openssl verify rejects the approver certificate"
 openssl x509 -in "$crt" -noout -subject | grep -q "CN = Hanako, O = Example City" || fail "subject"
 if command -v certutil >/dev/null; then
@@ -122,6 +157,25 @@ cmp -s appr.key appr.key.orig || fail "failed import changed the key"
 expect 0 $W key import-p12 ee.p12 -k appr.key --p12-passphrase-file p12.pw --passphrase-file appr.pw $K
 [ "$(grep -c BEGIN appr.crt)" = 2 ] || fail "imported chain not written"
 openssl verify -CAfile pki.crt appr.crt >/dev/null 2>&1 || fail "imported certificate"
+
+# a contractor: its own roster, accepted once our root pins its root
+C=$tmp/itad
+expect 0 $W key new --name "ITAD Root" --role org-root --org "ITAD Co" -o croot --passphrase-file root.pw $K
+expect 0 $W key new --name "Kenji" --role contractor-technician --org "ITAD Co" -o ctech --passphrase-file tech.pw $K
+expect 0 $W trust init --contractor --trust "$C" --root-key croot.key --passphrase-file root.pw
+expect 3 $W trust add appr.pub --org "ITAD Co" --trust "$C" --root-key croot.key --passphrase-file root.pw
+expect 0 $W trust add ctech.pub --trust "$C" --root-key croot.key --passphrase-file root.pw
+printf '{"serial":"WD-9","type":"wipe-record"}' >crec.json
+expect 0 $W key sign -k ctech.key --type wipe-record crec.json --passphrase-file tech.pw
+expect 3 $W trust import "$C" --trust "$T"
+[ -d "$T/contractors" ] && [ -n "$(ls "$T/contractors")" ] && fail "unpinned contractor files kept"
+expect 1 $W key verify --type wipe-record crec.json --trust "$T"
+grep -q "organisation is neither ours nor a pinned contractor" err || fail "unknown org not named: $(cat err)"
+expect 0 $W trust pin croot.pub --org "ITAD Co" --trust "$T" --root-key root.key --passphrase-file root.pw
+expect 0 $W trust import "$C" --trust "$T"
+expect 0 $W key verify --type wipe-record crec.json --trust "$T" --json
+grep -q '"org": "ITAD Co"' out || fail "contractor record: $(cat out)"
+expect 0 $W trust verify --trust "$T"
 
 # revocation: later signatures are refused with the reason
 expect 0 $W trust revoke tech.pub --trust "$T" --root-key root.key --passphrase-file root.pw --reason key-compromise

@@ -1,0 +1,117 @@
+/* flow.h - the steps of a disposal, each calling the layers below: seal a
+ * finished wipe into a technician-signed wipe record, list what awaits
+ * approval, approve (and issue the certificate) or reject.
+ *
+ * Its job: order and bind the documents so that each one names, by hash,
+ * the one before it: job -> wipe record (technician) -> certificate record
+ * (approver, naming the wipe record and its signature) -> PDF (approver's
+ * X.509). It must never print or exit, never issue a certificate whose wipe
+ * record does not verify against the roster, and never let one person
+ * both perform and approve.
+ *
+ * A case lives in the state directory beside the erase layer's job file:
+ *   ID.json                         the job (holds the seed: 0600)
+ *   ID.wipe-record.json             canonical JSON, type "wipe-record"
+ *   ID.wipe-record.json.minisig     the technician's signature
+ *   ID.cert.json, ID.cert.json.minisig   the approved certificate record
+ *   ID.pdf                          the signed certificate
+ *   ID.rejected.json, ID.rejected.json.minisig   a refusal, with reason
+ */
+#ifndef WIPECERT_FLOW_H
+#define WIPECERT_FLOW_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <jansson.h>
+
+#include "wipecert/policy.h"
+
+struct ledger;
+struct trust_seckey;
+struct trust_store;
+
+#define WIPE_RECORD_SCHEMA "wipecert.wipe-record/1"
+
+struct flow_ctx {
+	const char *state_dir;          /* NULL: $WIPECERT_STATE_DIR or the default */
+	struct ledger *ledger;          /* may be NULL: no ledger checks or events */
+	const struct trust_store *trust;/* needed to approve */
+	const struct policy *policy;    /* NULL: the built-in policy */
+	const char *logo;               /* certificate logo (PNG), may be NULL */
+	const char *font;               /* NULL: IPAex Gothic */
+	const char *dmi_dir;            /* NULL: /sys/class/dmi/id (tests give a fixture) */
+};
+
+/* Why a step refused, for the operator (one line). */
+struct flow_error {
+	char msg[512];
+};
+
+/* The level a method reaches: LEVEL_CLEAR for overwrites, LEVEL_PURGE for
+ * firmware sanitize/secure erase/crypto erase, LEVEL_DESTROY for physical
+ * destruction; 0 if unknown. */
+unsigned flow_method_level(const char *method);
+
+/* Policy and ledger checks before a wipe writes anything: the asset exists,
+ * is not already disposed of, the disk's serial/WWN are the asset's, and the
+ * method meets the policy for the asset's class. -EPERM (refused) or
+ * -ENOENT (no such asset) with err filled. */
+int flow_check_before_wipe(const struct flow_ctx *c, const char *asset_id, const char *method,
+			   const char *serial, const char *wwn, bool image_file, struct flow_error *err);
+
+/* Seal a finished job: build the wipe record (the public job record, the
+ * asset as the ledger has it, the technician, the station), sign it with
+ * the technician's key, write it, and append the ledger event (status
+ * "erased" for a verified wipe; for a failed one the status stays and the
+ * event says why). ret_event_hash may be NULL. */
+int flow_seal(const struct flow_ctx *c, const char *job_id, const char *asset_id,
+	      const struct trust_seckey *tech, char **ret_record_path, struct flow_error *err);
+
+/* One case for `pending` and `approve`: what the wipe record says. */
+struct flow_case {
+	char *id;
+	char *state;            /* "awaiting-approval", "approved", "rejected" */
+	char *asset_id;
+	char *device;           /* model and serial */
+	char *method;
+	char *job_state;        /* "succeeded", "failed" */
+	char *verification;     /* "passed", "failed", "none" */
+	char *technician;
+	char *sealed_at;
+	char *certificate;      /* path of the PDF once approved */
+};
+void flow_case_release(struct flow_case *fc);
+/* Every sealed case in the state directory, oldest first. */
+int flow_cases(const struct flow_ctx *c, struct flow_case **ret, size_t *ret_n);
+int flow_case_load(const struct flow_ctx *c, const char *id, struct flow_case *ret);
+
+/* Export a sealed case for approval elsewhere: one JSON bundle holding the
+ * wipe record and its signature as text. */
+int flow_export_record(const struct flow_ctx *c, const char *id, char **ret_json);
+/* Import such a bundle into the state directory (the signature is checked
+ * against the roster first); *ret_id gets the case ID. */
+int flow_import_record(const struct flow_ctx *c, const char *bundle, size_t len, char **ret_id,
+		       struct flow_error *err);
+
+struct flow_approval {
+	char *certificate_id;
+	char *pdf_path;
+	char *record_sha256;    /* of the certificate record's canonical bytes */
+	char *pdf_sha256;
+	bool erased;            /* the banner: erased and verified, or failed */
+};
+void flow_approval_release(struct flow_approval *a);
+
+/* Approve a sealed case: verify the wipe record against the roster (a
+ * technician's, valid, not revoked), separation of duties, the policy
+ * (approver role for the asset's class), then build and sign the
+ * certificate record and the PDF. The ledger gets an event with the
+ * certificate's ID and hash (status "approved" for an erased disk). */
+int flow_approve(const struct flow_ctx *c, const char *id, const struct trust_seckey *approver,
+		 const char *destination, struct flow_approval *ret, struct flow_error *err);
+
+/* Refuse a sealed case, signed by the approver, with the reason. */
+int flow_reject(const struct flow_ctx *c, const char *id, const struct trust_seckey *approver,
+		const char *reason, struct flow_error *err);
+
+#endif

@@ -1,0 +1,576 @@
+/* case.c - seal a finished wipe into a technician-signed wipe record, list
+ * the cases, export and import them for approval elsewhere (see flow.h).
+ *
+ * Never prints; every refusal is a sentence in struct flow_error.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <openssl/evp.h>
+
+#include "wipecert/canon.h"
+#include "wipecert/cert.h"
+#include "wipecert/drive.h"
+#include "wipecert/erase.h"
+#include "wipecert/flow.h"
+#include "wipecert/job.h"
+#include "wipecert/ledger.h"
+#include "wipecert/trust.h"
+#include "wipecert/util.h"
+#include "flow-internal.h"
+
+int flow_fail(struct flow_error *err, int r, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err) {
+		va_start(ap, fmt);
+		vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+		va_end(ap);
+	}
+	return r;
+}
+
+const char *flow_state_dir(const struct flow_ctx *c)
+{
+	const char *e = getenv("WIPECERT_STATE_DIR");
+
+	if (c && c->state_dir)
+		return c->state_dir;
+	return e && *e ? e : JOB_STATE_DIR_DEFAULT;
+}
+
+char *flow_path(const struct flow_ctx *c, const char *id, const char *suffix)
+{
+	char *p;
+
+	/* an ID is a file name part: never a path */
+	if (!id || !*id || strchr(id, '/') || streq(id, ".") || streq(id, ".."))
+		return NULL;
+	if (asprintf(&p, "%s/%s%s", flow_state_dir(c), id, suffix) < 0)
+		return NULL;
+	return p;
+}
+
+int flow_sha256_hex(const void *data, size_t len, char out[65])
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0;
+
+	if (!EVP_Digest(data, len, md, &mdlen, EVP_sha256(), NULL) || mdlen != 32)
+		return -EIO;
+	hex_encode(md, 32, out);
+	return 0;
+}
+
+unsigned flow_method_level(const char *method)
+{
+	static const char *const destroy[] = { "shred", "crush", "drill", "degauss-and-shred", "disintegrate", "incinerate" };
+	enum drive_method m;
+
+	if (!method)
+		return 0;
+	for (size_t i = 0; i < ARRAY_SIZE(destroy); i++)
+		if (streq(method, destroy[i]))
+			return LEVEL_DESTROY;
+	if (erase_method_find(method))
+		return LEVEL_CLEAR;
+	m = drive_method_from_string(method);
+	if (m >= 0)
+		/* on flash, ATA SECURITY ERASE (normal) only clears: assume flash */
+		return drive_method_level(m, true) == DRIVE_LEVEL_PURGE ? LEVEL_PURGE : LEVEL_CLEAR;
+	return 0;
+}
+
+static const struct policy *ctx_policy(const struct flow_ctx *c, struct policy *fallback)
+{
+	if (c->policy)
+		return c->policy;
+	if (policy_default(fallback) < 0)
+		return NULL;
+	return fallback;
+}
+
+int flow_check_before_wipe(const struct flow_ctx *c, const char *asset_id, const char *method,
+			   const char *serial, const char *wwn, bool image_file, struct flow_error *err)
+{
+	struct policy fallback = { 0 };
+	const struct policy *pol;
+	struct ledger_asset a = { 0 };
+	_cleanup_free_ char *why = NULL;
+	const char *status, *cls;
+	uint64_t class_n = 0;
+	unsigned level;
+	int r;
+
+	if (!c->ledger)
+		return flow_fail(err, -EINVAL, "a ledger is needed to wipe for an asset (--db)");
+	r = ledger_asset_get(c->ledger, asset_id, &a);
+	if (r == -ENOENT)
+		return flow_fail(err, -ENOENT, "asset %s is not in the ledger", asset_id);
+	if (r < 0)
+		return flow_fail(err, r, "asset %s: cannot read the ledger: %s", asset_id, strerror(-r));
+	status = ledger_asset_value(&a, LEDGER_F_STATUS);
+	if (status && (streq(status, "disposed") || streq(status, "destroyed") || streq(status, "handed-to-contractor"))) {
+		r = flow_fail(err, -EPERM, "asset %s is %s: it is not here to be wiped", asset_id, status);
+		goto out;
+	}
+	r = ledger_identity_check(&a, serial, wwn, &why);
+	if (r == LEDGER_IDENTITY_NONE_ON_RECORD && image_file && !serial && !wwn) {
+		/* an image file has no identity of its own; its asset has none either */
+		r = 0;
+	} else if (r != LEDGER_IDENTITY_MATCH) {
+		r = flow_fail(err, -EPERM, "asset %s: %s", asset_id, why ? why : "identity does not match");
+		goto out;
+	}
+	pol = ctx_policy(c, &fallback);
+	if (!pol) {
+		r = flow_fail(err, -ENOMEM, "out of memory");
+		goto out;
+	}
+	level = flow_method_level(method);
+	cls = ledger_asset_value(&a, LEDGER_F_IMPORTANCE);
+	if (!cls || parse_u64(cls, &class_n) < 0) {
+		r = flow_fail(err, -EPERM, "asset %s has no importance class: the policy cannot be applied", asset_id);
+		goto out;
+	}
+	free(why);
+	why = NULL;
+	r = policy_check_method(pol, (int)class_n, method, level, &why);
+	if (r < 0) {
+		r = flow_fail(err, -EPERM, "asset %s: %s", asset_id, why ? why : "refused by the policy");
+		goto out;
+	}
+	r = 0;
+out:
+	policy_release(&fallback);
+	ledger_asset_clear(&a);
+	return r;
+}
+
+/* The hash of the asset's latest ledger event: what the record seals on. */
+struct last_event {
+	uint64_t seq;
+	char hash[LEDGER_HASH_HEX];
+};
+
+static int last_event_cb(const struct ledger_event *e, void *userdata)
+{
+	struct last_event *le = userdata;
+
+	le->seq = e->seq;
+	snprintf(le->hash, sizeof(le->hash), "%s", e->hash);
+	return 0;
+}
+
+int flow_asset_last_event(struct ledger *l, const char *asset_id, uint64_t *ret_seq, char ret_hash[LEDGER_HASH_HEX])
+{
+	struct last_event le = { 0 };
+	int r = ledger_history(l, asset_id, last_event_cb, &le);
+
+	if (r < 0)
+		return r;
+	if (!le.seq)
+		return -ENOENT;
+	if (ret_seq)
+		*ret_seq = le.seq;
+	memcpy(ret_hash, le.hash, LEDGER_HASH_HEX);
+	return 0;
+}
+
+/* The wipe station as the certificate names it: host name and DMI. */
+static json_t *station_json(const char *dmi_dir)
+{
+	struct cert_record tmp = { 0 };
+	json_t *o = json_object();
+	const struct {
+		const char *key;
+		char **v;
+	} f[] = {
+		{ "hostname", &tmp.station_hostname }, { "vendor", &tmp.station_vendor },
+		{ "product", &tmp.station_product },   { "serial", &tmp.station_serial },
+		{ "asset_tag", &tmp.station_asset_tag },
+	};
+
+	cert_station_probe(&tmp, dmi_dir);
+	for (size_t i = 0; i < ARRAY_SIZE(f); i++)
+		if (*f[i].v)
+			json_object_set_new(o, f[i].key, json_string(*f[i].v));
+	cert_record_release(&tmp);
+	return o;
+}
+
+static json_t *signer_json(const struct trust_seckey *k)
+{
+	struct trust_pubkey pk;
+	char id[TRUST_KEYID_STRLEN];
+
+	trust_seckey_pubkey(k, &pk);
+	trust_keyid_string(pk.keyid, id);
+	return json_pack("{s:s,s:s,s:s,s:s}", "name", trust_seckey_name(k), "role",
+			 trust_role_to_string(trust_seckey_role(k)), "org", trust_seckey_org(k) ?: "", "key_id", id);
+}
+
+int flow_seal(const struct flow_ctx *c, const char *job_id, const char *asset_id,
+	      const struct trust_seckey *tech, char **ret_record_path, struct flow_error *err)
+{
+	struct job_store store = { 0 };
+	struct job *j = NULL;
+	struct ledger_asset a = { 0 };
+	json_t *rec = NULL, *jj = NULL, *asset = NULL;
+	_cleanup_free_ char *canon = NULL, *sig = NULL, *rpath = NULL, *spath = NULL, *reason = NULL;
+	char now[32], rhash[65], ehash[LEDGER_HASH_HEX] = "";
+	uint64_t eseq = 0;
+	size_t canon_len;
+	bool erased;
+	int r;
+
+	if (!trust_role_may_sign(trust_seckey_role(tech), TRUST_DOC_WIPE_RECORD))
+		return flow_fail(err, -EPERM, "a %s key may not sign a wipe record",
+				 trust_role_to_string(trust_seckey_role(tech)));
+	rpath = flow_path(c, job_id, ".wipe-record.json");
+	spath = flow_path(c, job_id, ".wipe-record.json.minisig");
+	if (!rpath || !spath)
+		return flow_fail(err, -EINVAL, "%s: not a job ID", job_id);
+	if (access(rpath, F_OK) == 0)
+		return flow_fail(err, -EEXIST, "job %s is already sealed (%s)", job_id, rpath);
+	r = job_store_open_dir(flow_state_dir(c), &store);
+	if (r < 0)
+		return flow_fail(err, r, "%s: cannot open the state directory: %s", flow_state_dir(c), strerror(-r));
+	r = job_store_load(&store, job_id, &j);
+	if (r < 0) {
+		r = flow_fail(err, r, "job %s: cannot load: %s", job_id, strerror(-r));
+		goto out;
+	}
+	if (j->state == JOB_RUNNING) {
+		r = flow_fail(err, -EBUSY, "job %s has not finished (resume it first)", job_id);
+		goto out;
+	}
+	if (c->ledger) {
+		r = ledger_asset_get(c->ledger, asset_id, &a);
+		if (r < 0) {
+			r = flow_fail(err, r, "asset %s: %s", asset_id, r == -ENOENT ? "not in the ledger" : strerror(-r));
+			goto out;
+		}
+		r = ledger_identity_check(&a, j->serial, j->wwn, &reason);
+		if (r != LEDGER_IDENTITY_MATCH &&
+		    !(r == LEDGER_IDENTITY_NONE_ON_RECORD && j->transport && streq(j->transport, "file"))) {
+			r = flow_fail(err, -EPERM, "job %s was not run on asset %s: %s", job_id, asset_id,
+				      reason ? reason : "identity does not match");
+			goto out;
+		}
+		asset = ledger_asset_to_json(&a);
+		r = flow_asset_last_event(c->ledger, asset_id, &eseq, ehash);
+		if (r < 0) {
+			r = flow_fail(err, r, "asset %s: no history in the ledger", asset_id);
+			goto out;
+		}
+	} else {
+		asset = json_pack("{s:s}", "asset_id", asset_id);
+	}
+	jj = job_to_json(j, false);
+	format_utc(time(NULL), now, sizeof(now));
+	rec = json_pack("{s:s,s:s,s:O,s:o,s:o,s:o,s:s,s:s}", "type", "wipe-record", "schema", WIPE_RECORD_SCHEMA,
+			"job", jj, "asset", asset, "technician", signer_json(tech), "station", station_json(c->dmi_dir),
+			"sealed_at", now, "level", policy_level_to_string(flow_method_level(j->method)) ?: "unknown");
+	asset = NULL;
+	if (!rec) {
+		r = flow_fail(err, -ENOMEM, "cannot build the wipe record");
+		goto out;
+	}
+	if (ehash[0])
+		json_object_set_new(rec, "ledger", json_pack("{s:I,s:s}", "event_seq", (json_int_t)eseq, "event_hash", ehash));
+	r = canon_json(rec, &canon, &canon_len);
+	if (r < 0) {
+		r = flow_fail(err, r, "job %s: the record is not canonical JSON: %s", job_id, strerror(-r));
+		goto out;
+	}
+	r = trust_sign(TRUST_DOC_WIPE_RECORD, (const uint8_t *)canon, canon_len, tech, 0, &sig);
+	if (r < 0) {
+		r = flow_fail(err, r, "job %s: cannot sign the wipe record: %s", job_id, trust_strerror(r));
+		goto out;
+	}
+	/* the signature first: a record without one is not sealed, and a
+	 * crash between the two writes leaves a case that can be sealed again */
+	r = write_file_atomic(spath, sig, strlen(sig), 0644, false);
+	if (r >= 0)
+		r = write_file_atomic(rpath, canon, canon_len, 0644, true);
+	if (r < 0) {
+		r = flow_fail(err, r, "%s: cannot write: %s", rpath, strerror(-r));
+		goto out;
+	}
+	flow_sha256_hex(canon, canon_len, rhash);
+	erased = j->state == JOB_SUCCEEDED;
+	if (c->ledger) {
+		struct ledger_asset upd = { 0 };
+		_cleanup_free_ char *why = NULL;
+
+		r = ledger_asset_copy(&a, &upd);
+		if (r >= 0 && erased)
+			r = ledger_asset_set(&upd, LEDGER_F_STATUS, "erased");
+		if (r >= 0 && !erased)
+			r = ledger_asset_set(&upd, LEDGER_F_STATUS, "awaiting-erasure");
+		if (r >= 0 && asprintf(&why, "wipe %s: job %s (%s), wipe record sha256 %s", erased ? "verified" : "FAILED",
+				       job_id, j->method, rhash) < 0)
+			r = -ENOMEM;
+		if (r >= 0) {
+			r = ledger_asset_update(c->ledger, &upd, trust_seckey_name(tech), why, NULL);
+			/* unchanged status still deserves its event: the wipe happened */
+			if (r == 0)
+				r = ledger_asset_note(c->ledger, asset_id, trust_seckey_name(tech), why, NULL);
+		}
+		ledger_asset_clear(&upd);
+		if (r < 0) {
+			r = flow_fail(err, r, "asset %s: the wipe record is written, but the ledger event failed: %s",
+				      asset_id, strerror(-r));
+			goto out;
+		}
+	}
+	if (ret_record_path)
+		*ret_record_path = TAKE_PTR(rpath);
+	r = 0;
+out:
+	json_decref(rec);
+	json_decref(asset);
+	ledger_asset_clear(&a);
+	job_free(j);
+	job_store_close(&store);
+	return r;
+}
+
+/* ---- cases ---- */
+
+void flow_case_release(struct flow_case *fc)
+{
+	if (!fc)
+		return;
+	free(fc->id);
+	free(fc->state);
+	free(fc->asset_id);
+	free(fc->device);
+	free(fc->method);
+	free(fc->job_state);
+	free(fc->verification);
+	free(fc->technician);
+	free(fc->sealed_at);
+	free(fc->certificate);
+	memset(fc, 0, sizeof(*fc));
+}
+
+static char *dup_json_str(json_t *o, const char *path)
+{
+	/* path: "a.b.c" */
+	char buf[128], *save = NULL, *tok;
+	json_t *v = o;
+
+	snprintf(buf, sizeof(buf), "%s", path);
+	for (tok = strtok_r(buf, ".", &save); tok && v; tok = strtok_r(NULL, ".", &save))
+		v = json_object_get(v, tok);
+	return json_is_string(v) ? strdup(json_string_value(v)) : NULL;
+}
+
+/* The verification outcome of a job record: the verdict of the last pass
+ * that was read back, "none" if none was. */
+static const char *job_verification(json_t *job)
+{
+	json_t *passes = json_object_get(job, "passes"), *p;
+	const char *v = "none";
+	size_t i;
+
+	json_array_foreach(passes, i, p) {
+		const char *pv = json_string_value(json_object_get(p, "verification"));
+
+		if (pv && !streq(pv, "none"))
+			v = pv;
+	}
+	return v;
+}
+
+int flow_case_load(const struct flow_ctx *c, const char *id, struct flow_case *ret)
+{
+	_cleanup_free_ char *rpath = flow_path(c, id, ".wipe-record.json");
+	_cleanup_free_ char *cpath = flow_path(c, id, ".pdf");
+	_cleanup_free_ char *xpath = flow_path(c, id, ".rejected.json");
+	_cleanup_free_ uint8_t *buf = NULL;
+	struct flow_case fc = { 0 };
+	json_t *rec = NULL, *job;
+	size_t len;
+	int r;
+
+	if (!rpath || !cpath || !xpath)
+		return -EINVAL;
+	r = read_full_file(rpath, &buf, &len);
+	if (r < 0)
+		return r;
+	r = canon_parse((const char *)buf, len, &rec);
+	if (r < 0)
+		return -EBADMSG;
+	job = json_object_get(rec, "job");
+	fc.id = strdup(id);
+	fc.asset_id = dup_json_str(rec, "asset.asset_id");
+	{
+		const char *model = json_string_value(json_object_get(json_object_get(job, "device"), "model"));
+		const char *serial = json_string_value(json_object_get(json_object_get(job, "device"), "serial"));
+
+		if (asprintf(&fc.device, "%s%s%s", model ? model : "?", serial ? " " : "", serial ? serial : "") < 0)
+			fc.device = NULL;
+	}
+	fc.method = dup_json_str(job, "method");
+	fc.job_state = dup_json_str(job, "state");
+	fc.verification = strdup(job_verification(job));
+	fc.technician = dup_json_str(rec, "technician.name");
+	fc.sealed_at = dup_json_str(rec, "sealed_at");
+	if (access(cpath, F_OK) == 0) {
+		fc.state = strdup("approved");
+		fc.certificate = TAKE_PTR(cpath);
+	} else if (access(xpath, F_OK) == 0) {
+		fc.state = strdup("rejected");
+	} else {
+		fc.state = strdup("awaiting-approval");
+	}
+	json_decref(rec);
+	if (!fc.id || !fc.state || !fc.verification) {
+		flow_case_release(&fc);
+		return -ENOMEM;
+	}
+	*ret = fc;
+	return 0;
+}
+
+static int cmp_case(const void *a, const void *b)
+{
+	const struct flow_case *x = a, *y = b;
+	int r = strcmp(x->sealed_at ? x->sealed_at : "", y->sealed_at ? y->sealed_at : "");
+
+	return r ? r : strcmp(x->id, y->id);
+}
+
+int flow_cases(const struct flow_ctx *c, struct flow_case **ret, size_t *ret_n)
+{
+	static const char suffix[] = ".wipe-record.json";
+	DIR *d = opendir(flow_state_dir(c));
+	struct flow_case *v = NULL;
+	struct dirent *de;
+	size_t n = 0;
+	int r = 0;
+
+	if (!d)
+		return errno == ENOENT ? (*ret = NULL, *ret_n = 0, 0) : -errno;
+	while ((de = readdir(d))) {
+		size_t l = strlen(de->d_name);
+		_cleanup_free_ char *id = NULL;
+		struct flow_case *nv;
+
+		if (l <= sizeof(suffix) - 1 || !streq(de->d_name + l - (sizeof(suffix) - 1), suffix))
+			continue;
+		id = strndup(de->d_name, l - (sizeof(suffix) - 1));
+		nv = realloc(v, (n + 1) * sizeof(*nv));
+		if (!id || !nv) {
+			free(nv ? nv : v);
+			v = NULL;
+			r = -ENOMEM;
+			break;
+		}
+		v = nv;
+		if (flow_case_load(c, id, &v[n]) == 0)
+			n++;
+	}
+	closedir(d);
+	if (r < 0) {
+		for (size_t i = 0; i < n; i++)
+			flow_case_release(&v[i]);
+		free(v);
+		return r;
+	}
+	if (n)
+		qsort(v, n, sizeof(*v), cmp_case);
+	*ret = v;
+	*ret_n = n;
+	return 0;
+}
+
+/* ---- export / import for approval on another machine ---- */
+
+int flow_export_record(const struct flow_ctx *c, const char *id, char **ret_json)
+{
+	_cleanup_free_ char *rpath = flow_path(c, id, ".wipe-record.json");
+	_cleanup_free_ char *spath = flow_path(c, id, ".wipe-record.json.minisig");
+	_cleanup_free_ uint8_t *rec = NULL, *sig = NULL;
+	size_t rlen, slen;
+	json_t *b;
+	char *s;
+	int r;
+
+	if (!rpath || !spath)
+		return -EINVAL;
+	r = read_full_file(rpath, &rec, &rlen);
+	if (r >= 0)
+		r = read_full_file(spath, &sig, &slen);
+	if (r < 0)
+		return r;
+	b = json_pack("{s:s,s:s,s:s%,s:s%}", "format", "wipecert.record-bundle/1", "id", id,
+		      "wipe_record", (char *)rec, rlen, "signature", (char *)sig, slen);
+	if (!b)
+		return -ENOMEM;
+	s = json_dumps(b, JSON_INDENT(2) | JSON_SORT_KEYS);
+	json_decref(b);
+	if (!s)
+		return -ENOMEM;
+	*ret_json = s;
+	return 0;
+}
+
+int flow_import_record(const struct flow_ctx *c, const char *bundle, size_t len, char **ret_id,
+		       struct flow_error *err)
+{
+	json_t *b = json_loadb(bundle, len, JSON_REJECT_DUPLICATES, NULL);
+	const char *fmt, *id, *rec, *sig;
+	_cleanup_free_ char *rpath = NULL, *spath = NULL;
+	struct trust_result tr;
+	int r;
+
+	if (!b)
+		return flow_fail(err, -EBADMSG, "not a record bundle (JSON)");
+	fmt = json_string_value(json_object_get(b, "format"));
+	id = json_string_value(json_object_get(b, "id"));
+	rec = json_string_value(json_object_get(b, "wipe_record"));
+	sig = json_string_value(json_object_get(b, "signature"));
+	if (!fmt || !streq(fmt, "wipecert.record-bundle/1") || !id || !rec || !sig) {
+		r = flow_fail(err, -EBADMSG, "not a wipecert.record-bundle/1");
+		goto out;
+	}
+	rpath = flow_path(c, id, ".wipe-record.json");
+	spath = flow_path(c, id, ".wipe-record.json.minisig");
+	if (!rpath || !spath) {
+		r = flow_fail(err, -EBADMSG, "the bundle's ID is not a plain name");
+		goto out;
+	}
+	if (!c->trust) {
+		r = flow_fail(err, -EINVAL, "a trust directory is needed to import a record");
+		goto out;
+	}
+	r = trust_verify(c->trust, TRUST_DOC_WIPE_RECORD, (const uint8_t *)rec, strlen(rec), sig, strlen(sig), &tr);
+	if (r < 0 || tr.verdict != TRUST_OK) {
+		r = flow_fail(err, -EPERM, "the wipe record's signature does not verify: %s",
+			      r < 0 ? strerror(-r) : trust_verdict_string(tr.verdict));
+		goto out;
+	}
+	if (mkdir(flow_state_dir(c), 0700) < 0 && errno != EEXIST) {
+		r = flow_fail(err, -errno, "%s: cannot create: %m", flow_state_dir(c));
+		goto out;
+	}
+	r = write_file_atomic(spath, sig, strlen(sig), 0644, true);
+	if (r >= 0)
+		r = write_file_atomic(rpath, rec, strlen(rec), 0644, true);
+	if (r < 0) {
+		r = flow_fail(err, r, "case %s: cannot write: %s", id, r == -EEXIST ? "already here" : strerror(-r));
+		goto out;
+	}
+	*ret_id = strdup(id);
+	r = *ret_id ? 0 : -ENOMEM;
+out:
+	json_decref(b);
+	return r;
+}

@@ -1,0 +1,19 @@
+/* flow-internal.h - shared by the files of the flow layer only. */
+#ifndef WIPECERT_FLOW_INTERNAL_H
+#define WIPECERT_FLOW_INTERNAL_H
+
+#include <stdint.h>
+
+#include "wipecert/flow.h"
+#include "wipecert/ledger.h"
+
+/* Fill err (may be NULL) and return r. */
+int flow_fail(struct flow_error *err, int r, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+const char *flow_state_dir(const struct flow_ctx *c);
+/* STATE_DIR/ID SUFFIX, or NULL when id is not a plain name. */
+char *flow_path(const struct flow_ctx *c, const char *id, const char *suffix);
+int flow_sha256_hex(const void *data, size_t len, char out[65]);
+int flow_asset_last_event(struct ledger *l, const char *asset_id, uint64_t *ret_seq,
+			  char ret_hash[LEDGER_HASH_HEX]);
+
+#endif
