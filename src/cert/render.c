@@ -577,6 +577,8 @@ static void page_two(struct ctx *c)
 		y2 = row(c, MARGIN + half + 14, y2, 90, half, "資産タグ", "Asset tag", r->station_asset_tag);
 		y2 = row(c, MARGIN + half + 14, y2, 90, half, "台帳番号", "Ledger entry", r->ledger_entry);
 		y = row(c, MARGIN, y > y2 ? y : y2, 90, W, "台帳イベント", "Ledger event hash", r->ledger_event_hash);
+		if (r->wipe_record_sha256)
+			y = row(c, MARGIN, y, 90, W, "作業記録", "Wipe record SHA-256", r->wipe_record_sha256);
 	}
 }
 
