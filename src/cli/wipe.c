@@ -97,6 +97,12 @@ void wipe_target_release(struct wipe_target *t)
 	t->job = NULL;
 }
 
+const char wipe_tuning_help[] = N_(
+	"      --max-rate RATE      limit the writes to RATE bytes per second (e.g. 200M)\n"
+	"      --block-size SIZE    bytes per request (default 1M)\n"
+	"      --queue-depth N      requests in flight (default 8)\n"
+	"      --sync-io            pread/pwrite instead of io_uring\n");
+
 int wipe_parse_tuning(int opt, const char *arg, struct erase_opts *eo, const char *cmd, int *ret_exit)
 {
 	uint64_t v;
@@ -360,15 +366,12 @@ static void help(void)
 		 "                           image files and disks with no serial, their path\n"
 		 "      --json               job records on stdout, progress events on stderr\n"
 		 "      --state-dir DIR      job files (default $WIPECERT_STATE_DIR or %s)\n"
-		 "      --max-rate RATE      limit the writes to RATE bytes per second (e.g. 200M)\n"
-		 "      --block-size SIZE    bytes per request (default 1M)\n"
-		 "      --queue-depth N      requests in flight (default 8)\n"
-		 "      --sync-io            pread/pwrite instead of io_uring\n"
+		 "%s"
 		 "      --list-methods       list the methods and their passes\n"
 		 "  -h, --help               show this help\n\n"
 		 "Exit: 0 every target wiped and verified, 1 a wipe failed or was interrupted,\n"
 		 "2 usage, 3 refused before anything was written.\n"),
-	       program_name, JOB_STATE_DIR_DEFAULT);
+	       program_name, JOB_STATE_DIR_DEFAULT, _(wipe_tuning_help));
 }
 
 static void list_methods(void)
@@ -524,10 +527,7 @@ int cmd_wipe(int argc, char **argv)
 		{ "confirm-serial", required_argument, NULL, OPT_CONFIRM },
 		{ "json", no_argument, NULL, OPT_JSON },
 		{ "state-dir", required_argument, NULL, OPT_STATE },
-		{ "max-rate", required_argument, NULL, 'R' },
-		{ "block-size", required_argument, NULL, 'B' },
-		{ "queue-depth", required_argument, NULL, 'Q' },
-		{ "sync-io", no_argument, NULL, 'S' },
+		WIPE_TUNING_LONGOPTS,
 		{ "list-methods", no_argument, NULL, OPT_LIST },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
