@@ -163,6 +163,30 @@ static void test_good(void **state)
 	assert_int_equal(f, CHECK_CHAIN);
 }
 
+static void test_sign_refusals(void **state)
+{
+	struct cert_signer mismatched = { evil.key, pki.cert, NULL, NULL, NULL, 0, false };
+	struct cert_signer ok = { pki.key, pki.cert, NULL, NULL, NULL, 0, false };
+	uint8_t *pdf = NULL, *out = NULL;
+	size_t len, out_len = 7;
+	const char *err = NULL;
+
+	(void)state;
+	assert_int_equal(cert_pdf_render(rec, NULL, &pdf, &len, &err), 0);
+	/* a key that is not the certificate's */
+	assert_true(cert_pdf_sign(pdf, len, &mismatched, &out, &out_len, &err) < 0);
+	assert_null(out);
+	assert_int_equal(out_len, 7);
+	/* an already signed file has no empty signature field left */
+	assert_int_equal(cert_pdf_sign(good, good_len, &ok, &out, &out_len, &err), -ENOENT);
+	assert_non_null(strstr(err, "signature field"));
+	/* not a PDF */
+	assert_true(cert_pdf_sign((const uint8_t *)"hello", 5, &ok, &out, &out_len, &err) < 0);
+	/* the unsigned render does not verify */
+	assert_false(verify(pdf, len, pki.ca, NULL));
+	free(pdf);
+}
+
 static void test_untrusted_signer(void **state)
 {
 	uint8_t *c = NULL;
@@ -291,6 +315,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_good),
+		cmocka_unit_test(test_sign_refusals),
 		cmocka_unit_test(test_untrusted_signer),
 		cmocka_unit_test(test_byte_flips),
 		cmocka_unit_test(test_appended),

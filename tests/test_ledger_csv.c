@@ -7,38 +7,9 @@
 #include <jansson.h>
 
 #include "helpers.h"
+#include "test_ledger_fixture.h"
 #include "wipecert/ledger.h"
 #include "wipecert/util.h"
-
-struct fx {
-	char *dir;
-	char *db;
-	struct ledger *l;
-};
-
-static int setup(void **state)
-{
-	struct fx *f = calloc(1, sizeof(*f));
-
-	f->dir = test_mkdtemp();
-	if (asprintf(&f->db, "%s/ledger.db", f->dir) < 0)
-		abort();
-	assert_int_equal(ledger_open(f->db, LEDGER_OPEN_CREATE, &f->l), 0);
-	*state = f;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct fx *f = *state;
-
-	ledger_close(f->l);
-	test_rmtree(f->dir);
-	free(f->dir);
-	free(f->db);
-	free(f);
-	return 0;
-}
 
 /* What the fixtures hold, written out by hand (not read from the files). */
 static const char *const expect[][_LEDGER_F_MAX] = {
@@ -140,38 +111,35 @@ static void test_cp932_as_utf8_refused(void **state)
 	assert_non_null(strstr(rep.error, "UTF-8"));
 }
 
+/* ledger_export() gives exactly the bytes of the fixture file. */
+static void export_equals(struct ledger *l, const struct ledger_export_opts *eo, const char *fixture)
+{
+	_cleanup_free_ char *p = test_fixture(fixture);
+	_cleanup_free_ uint8_t *want = NULL;
+	_cleanup_free_ char *buf = NULL;
+	size_t len = 0, wlen;
+	FILE *m = open_memstream(&buf, &len);
+
+	assert_int_equal(ledger_export(l, m, eo), 0);
+	fclose(m);
+	assert_int_equal(read_full_file(p, &want, &wlen), 0);
+	assert_int_equal(len, wlen);
+	assert_memory_equal(buf, want, len);
+}
+
 /* Export CSV with Japanese headers: byte for byte the UTF-8 fixture. */
 static void test_export_roundtrip(void **state)
 {
 	struct fx *f = *state;
-	struct ledger_export_opts eo = { .format = LEDGER_EXPORT_CSV, .japanese = true };
-	_cleanup_free_ char *p = test_fixture("ledger/assets-utf8.csv");
-	_cleanup_free_ uint8_t *want = NULL;
+	struct ledger_export_opts ja = { .format = LEDGER_EXPORT_CSV, .japanese = true };
+	struct ledger_export_opts bom = { .format = LEDGER_EXPORT_CSV, .bom = true };
 	char *buf = NULL;
-	size_t len = 0, wlen;
+	size_t len = 0;
 	FILE *m;
 
 	import_fixture(f, "ledger/assets-cp932.csv", LEDGER_ENC_AUTO, LEDGER_ENC_CP932);
-	m = open_memstream(&buf, &len);
-	assert_int_equal(ledger_export(f->l, m, &eo), 0);
-	fclose(m);
-	assert_int_equal(read_full_file(p, &want, &wlen), 0);
-	assert_int_equal(len, wlen);
-	assert_memory_equal(buf, want, len);
-	free(buf);
-
-	eo.bom = true;
-	eo.japanese = false;
-	p = (free(p), test_fixture("ledger/assets-utf8-bom-en.csv"));
-	free(want);
-	want = NULL;
-	m = open_memstream(&buf, &len);
-	assert_int_equal(ledger_export(f->l, m, &eo), 0);
-	fclose(m);
-	assert_int_equal(read_full_file(p, &want, &wlen), 0);
-	assert_int_equal(len, wlen);
-	assert_memory_equal(buf, want, len);
-	free(buf);
+	export_equals(f->l, &ja, "ledger/assets-utf8.csv");
+	export_equals(f->l, &bom, "ledger/assets-utf8-bom-en.csv");
 
 	/* JSON with events carries the chain */
 	struct ledger_export_opts jo = { .format = LEDGER_EXPORT_JSON, .events = true };
@@ -223,6 +191,7 @@ static void test_bad_rows(void **state)
 	bad(f, "asset_id,notes\nA1,\"never closed\n", -EINVAL, 2, "not closed");
 	bad(f, "asset_id,notes\n,empty id\n", -EINVAL, 2, "asset ID");
 	bad(f, "", -EINVAL, 1, "empty file");
+	bad(f, "asset_id,department,,\nA1,x,,\nA2,y,z,\n", -EINVAL, 3, "a value in column 3, which has no header");
 	/* nothing from the bad files got in */
 	assert_int_equal(ledger_asset_get(f->l, "A1", &a), -ENOENT);
 
@@ -247,6 +216,22 @@ static void row_cb(unsigned long line, const char *id, const char *action, const
 
 	r->n++;
 	snprintf(r->log + n, sizeof(r->log) - n, "%lu %s %s %s\n", line, id, action, changes ? changes : "-");
+}
+
+/* What spreadsheets write: empty trailing columns, CRLF also inside cells. */
+static void test_spreadsheet_quirks(void **state)
+{
+	struct fx *f = *state;
+	struct ledger_import_opts o = { .actor = "t" };
+	struct ledger_import_report rep = {};
+	struct ledger_asset a = {};
+	const char *csv = "資産番号,備考,,\r\nA1,\"1行目\r\n2行目\",,\r\n,,,\r\n";
+
+	assert_int_equal(ledger_import_csv_data(f->l, csv, strlen(csv), &o, &rep), 0);
+	assert_int_equal(rep.added, 1);
+	assert_int_equal(ledger_asset_get(f->l, "A1", &a), 0);
+	assert_string_equal(a.v[LEDGER_F_NOTES], "1行目\n2行目");
+	ledger_asset_clear(&a);
 }
 
 static void test_update_and_dry_run(void **state)
@@ -296,6 +281,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_cp932_as_utf8_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_export_roundtrip, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_rows, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_spreadsheet_quirks, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_update_and_dry_run, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

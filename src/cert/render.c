@@ -460,7 +460,7 @@ static void page_one(struct ctx *c)
 			text(c, x + 7, y + 71, 7.5f, INK, buf, bw - 12);
 			snprintf(buf, sizeof(buf), "鍵ID Key ID: %s", p[i]->key_id ? p[i]->key_id : "—");
 			text(c, x + 7, y + 85, 7, GREY, buf, bw - 12);
-			text(c, x + 7, y + 97, 6, GREY, "minisign / Ed25519 signature attached", bw - 12);
+			text(c, x + 7, y + 97, 6, GREY, "署名鍵 Ed25519 (minisign) signing key", bw - 12);
 		}
 		draw_qr(c, MARGIN + W - 104, y - 4, 104);
 		text_center(c, MARGIN + W - 52, y + 108, 5.5f, GREY, "証明書番号・記録ハッシュ・承認署名", false);
@@ -577,6 +577,8 @@ static void page_two(struct ctx *c)
 		y2 = row(c, MARGIN + half + 14, y2, 90, half, "資産タグ", "Asset tag", r->station_asset_tag);
 		y2 = row(c, MARGIN + half + 14, y2, 90, half, "台帳番号", "Ledger entry", r->ledger_entry);
 		y = row(c, MARGIN, y > y2 ? y : y2, 90, W, "台帳イベント", "Ledger event hash", r->ledger_event_hash);
+		if (r->wipe_record_sha256)
+			y = row(c, MARGIN, y, 90, W, "作業記録", "Wipe record SHA-256", r->wipe_record_sha256);
 	}
 }
 
@@ -690,6 +692,9 @@ static int subset_font(const char *path, hb_set_t *set, size_t *ret_size)
 	if (!in)
 		goto out;
 	hb_set_union(hb_subset_input_unicode_set(in), set);
+	/* hinting is for screens at small sizes; print does not need it and
+	 * it is a third of the subset */
+	hb_subset_input_set_flags(in, HB_SUBSET_FLAGS_NO_HINTING);
 	sub = hb_subset_or_fail(face, in);
 	if (!sub)
 		goto out;

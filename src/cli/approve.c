@@ -50,8 +50,6 @@ static const char common_help[] =
 	"  -J, --json              JSON output\n"
 	"  -h, --help              show this help\n";
 
-#define DEFAULT_POLICY "/etc/wipecert/policy.conf"
-
 /* Handle an option common to the workflow commands; 1 if it was one. */
 static int common_option(struct flow_control *fc, int c, const char *arg)
 {

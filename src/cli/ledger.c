@@ -17,21 +17,22 @@
 #include "wipecert/disk.h"
 #include "wipecert/ledger.h"
 
-enum verb { V_ADD, V_EDIT, V_SHOW, V_LIST, V_HISTORY, V_IMPORT, V_EXPORT, V_VERIFY };
+enum verb { V_ADD, V_EDIT, V_SHOW, V_LIST, V_HISTORY, V_IMPORT, V_EXPORT, V_VERIFY, V_CHECK };
 
 static const struct {
 	const char *name;
 	const char *args;
 	const char *summary;
 } verbs[] = {
-	[V_ADD] = { "add", "ID [--from-device DEV] [--FIELD VALUE]...", "register a disk" },
-	[V_EDIT] = { "edit", "ID --FIELD VALUE... --reason TEXT", "change an asset (recorded with who and why)" },
-	[V_SHOW] = { "show", "ID", "show one asset" },
-	[V_LIST] = { "list", "[--status S] [--department D]", "list assets" },
-	[V_HISTORY] = { "history", "[ID]", "show the change history (of one asset)" },
-	[V_IMPORT] = { "import", "FILE [--dry-run] [--update] [--encoding E]", "import a CSV file in one transaction" },
-	[V_EXPORT] = { "export", "[--format csv|json] [--bom] [--japanese] [--events] [-o FILE]", "export assets (and events)" },
-	[V_VERIFY] = { "verify", "[--head SEQ:HASH]", "check the whole hash chain and every asset against it" },
+	[V_ADD] = { "add", "ID [--from-device DEV] [--FIELD VALUE]...", N_("register a disk") },
+	[V_EDIT] = { "edit", "ID --FIELD VALUE... --reason TEXT", N_("change an asset (recorded with who and why)") },
+	[V_SHOW] = { "show", "ID", N_("show one asset") },
+	[V_LIST] = { "list", "[--status S] [--department D]", N_("list assets") },
+	[V_HISTORY] = { "history", "[ID]", N_("show the change history (of one asset)") },
+	[V_IMPORT] = { "import", "FILE [--dry-run] [--update] [--encoding E]", N_("import a CSV file in one transaction") },
+	[V_EXPORT] = { "export", "[--format csv|json] [--bom] [--japanese] [--events] [-o FILE]", N_("export assets (and events)") },
+	[V_VERIFY] = { "verify", "[--head SEQ:HASH]", N_("check the whole hash chain and every asset against it") },
+	[V_CHECK] = { "check", "ID DEV", N_("is the disk DEV the asset ID? (serial and WWN)") },
 };
 
 /* Everything the operator asked for, in one place. */
@@ -79,12 +80,12 @@ static const char *const field_opts[_LEDGER_F_MAX] = {
 
 static void help(FILE *f)
 {
-	fprintf(f, "Usage: %s ledger [--db PATH] <command> [options]\n\n"
+	fprintf(f, _("Usage: %s ledger [--db PATH] <command> [options]\n\n"
 		   "The asset ledger (情報資産管理簿) and its tamper-evident change history.\n\n"
-		   "Commands:\n", program_name);
+		   "Commands:\n"), program_name);
 	for (size_t i = 0; i < ARRAY_SIZE(verbs); i++)
-		fprintf(f, "  %-8s %-40s %s\n", verbs[i].name, verbs[i].args, verbs[i].summary);
-	fprintf(f, "\nFields (add, edit):\n"
+		fprintf(f, "  %s %s\n      %s\n", verbs[i].name, verbs[i].args, _(verbs[i].summary));
+	fprintf(f, _("\nFields (add, edit):\n"
 		   "  --media-type T  --manufacturer M  --model M  --serial S  --wwn W\n"
 		   "  --capacity SIZE  --department D  --location L  --class 1|2|3\n"
 		   "  --lease L  --notes N  --status S  --certificate ID\n"
@@ -107,7 +108,8 @@ static void help(FILE *f)
 		   "      --head SEQ:HASH  verify: a head printed by an earlier verify must still be there\n"
 		   "      --status S, --department D   list: only these\n"
 		   "  -h, --help           show this help\n\n"
-		   "Exit status: 0 ok, 1 failed (not found, bad row, broken chain), 2 usage.\n",
+		   "Exit status: 0 ok, 1 failed (not found, bad row, broken chain), 2 usage,\n"
+		   "3 refused (check: the disk is not the asset).\n"),
 		LEDGER_DEFAULT_PATH);
 }
 
@@ -184,7 +186,7 @@ static int parse_args(int argc, char **argv, struct ledger_control *c)
 		if (o == '?')
 			return -EINVAL;
 		if (!allowed(c->verb, o))
-			return usage_error("ledger", "'%s' takes no option %s", verbs[c->verb].name, argv[optind - 1]),
+			return usage_error("ledger", _("'%s' takes no option %s"), verbs[c->verb].name, argv[optind - 1]),
 			       -EINVAL;
 		switch (o) {
 		case 'h':
@@ -204,7 +206,7 @@ static int parse_args(int argc, char **argv, struct ledger_control *c)
 		case OPT_HEAD: c->head = optarg; break;
 		case OPT_ENCODING:
 			if (ledger_encoding_from_string(optarg, &c->encoding) < 0)
-				return usage_error("ledger", "unknown encoding '%s' (auto, utf-8, cp932)", optarg), -EINVAL;
+				return usage_error("ledger", _("unknown encoding '%s' (auto, utf-8, cp932)"), optarg), -EINVAL;
 			break;
 		case OPT_FORMAT:
 			if (streq(optarg, "csv"))
@@ -212,7 +214,7 @@ static int parse_args(int argc, char **argv, struct ledger_control *c)
 			else if (streq(optarg, "json"))
 				c->format = LEDGER_EXPORT_JSON;
 			else
-				return usage_error("ledger", "unknown format '%s' (csv, json)", optarg), -EINVAL;
+				return usage_error("ledger", _("unknown format '%s' (csv, json)"), optarg), -EINVAL;
 			break;
 		default:
 			if (c->verb == V_LIST) {
@@ -242,11 +244,11 @@ static int open_ledger(const struct ledger_control *c, bool create, struct ledge
 	int r = ledger_open(path, create ? LEDGER_OPEN_CREATE : 0, ret);
 
 	if (r == -ENOENT && !create)
-		log_error("%s: no ledger there (create one with 'ledger add' or 'ledger import')", path);
+		log_error(_("%s: no ledger there (create one with 'ledger add' or 'ledger import')"), path);
 	else if (r == -EPROTONOSUPPORT)
-		log_error("%s: the ledger's schema is newer than this wipecert", path);
+		log_error(_("%s: the ledger's schema is newer than this wipecert"), path);
 	else if (r < 0)
-		log_error_errno(r, "%s: cannot open the ledger", path);
+		log_error_errno(r, _("%s: cannot open the ledger"), path);
 	return r;
 }
 
@@ -260,7 +262,7 @@ static int apply_fields(const struct ledger_control *c, struct ledger_asset *a)
 			continue;
 		r = ledger_asset_set(a, f, c->set[f]);
 		if (r < 0) {
-			usage_error("ledger", "bad value for --%s: '%s'", field_opts[f], c->set[f]);
+			usage_error("ledger", _("bad value for --%s: '%s'"), field_opts[f], c->set[f]);
 			return r;
 		}
 	}
@@ -270,16 +272,17 @@ static int apply_fields(const struct ledger_control *c, struct ledger_asset *a)
 static void print_asset(const struct ledger_asset *a)
 {
 	static const char *const labels[_LEDGER_F_MAX] = {
-		"Asset ID", "Media type", "Manufacturer", "Model", "Serial", "WWN", "Capacity",
-		"Department", "Location", "Importance", "Lease/owner", "Notes", "Status", "Certificate",
+		N_("Asset ID"), N_("Media type"), N_("Manufacturer"), N_("Model"), N_("Serial"), N_("WWN"),
+		N_("Capacity"), N_("Department"), N_("Location"), N_("Importance"), N_("Lease/owner"),
+		N_("Notes"), N_("Status"), N_("Certificate"),
 	};
 
 	for (unsigned f = 0; f < _LEDGER_F_MAX; f++) {
 		const char *v = ledger_asset_value(a, f);
 
-		printf("%-13s %s", labels[f], v ? v : "-");
+		printf("%s: %s", _(labels[f]), v ? v : "-");
 		if (f == LEDGER_F_CAPACITY && v)
-			printf(" bytes");
+			printf(_(" bytes"));
 		putchar('\n');
 	}
 }
@@ -304,7 +307,7 @@ static int apply_device(const char *dev, struct ledger_asset *a)
 
 	r = disk_probe(&scan, dev, &d);
 	if (r < 0)
-		return log_error_errno(r, "%s: cannot read the disk's identity", dev);
+		return log_error_errno(r, _("%s: cannot read the disk's identity"), dev);
 	struct ledger_detected det = {
 		.media_type = media_type(&d), .manufacturer = d.vendor, .model = d.model,
 		.serial = d.serial, .wwn = d.wwn, .capacity = d.size,
@@ -312,7 +315,7 @@ static int apply_device(const char *dev, struct ledger_asset *a)
 	r = ledger_asset_from_detected(&det, a);
 	disk_release(&d);
 	if (r < 0)
-		return log_error_errno(r, "%s: unusable identity", dev);
+		return log_error_errno(r, _("%s: unusable identity"), dev);
 	return 0;
 }
 
@@ -325,24 +328,24 @@ static int do_add_edit(const struct ledger_control *c)
 	int r;
 
 	if (c->verb == V_EDIT && !c->any_set)
-		return usage_error("ledger", "edit: nothing to change (give --FIELD VALUE)");
+		return usage_error("ledger", _("edit: nothing to change (give --FIELD VALUE)"));
 	if (c->verb == V_EDIT && !(c->reason && *c->reason))
-		return usage_error("ledger", "edit: --reason is required (the history records why)");
+		return usage_error("ledger", _("edit: --reason is required (the history records why)"));
 	r = open_ledger(c, c->verb == V_ADD, &l);
 	if (r < 0)
 		return EXIT_FAIL;
 	if (c->verb == V_EDIT) {
 		r = ledger_asset_get(l, c->id, &a);
 		if (r == -ENOENT) {
-			log_error("asset %s: not in the ledger", c->id);
+			log_error(_("asset %s: not in the ledger"), c->id);
 			return EXIT_FAIL;
 		}
 		if (r < 0) {
-			log_error_errno(r, "%s: asset %s", path, c->id);
+			log_error_errno(r, _("%s: asset %s"), path, c->id);
 			return EXIT_FAIL;
 		}
 	} else if (ledger_asset_set(&a, LEDGER_F_ASSET_ID, c->id) < 0)
-		return usage_error("ledger", "bad asset ID '%s'", c->id);
+		return usage_error("ledger", _("bad asset ID '%s'"), c->id);
 	if (c->from_device) {
 		r = apply_device(c->from_device, &a);
 		if (r < 0)
@@ -358,37 +361,37 @@ static int do_add_edit(const struct ledger_control *c)
 		r = ledger_asset_add_detected(l, &a, c->actor,
 					      c->reason ? c->reason : "registered from the detected disk", &seq);
 		if (r == -EINVAL) {
-			log_error("%s: the disk reports neither serial nor wwn: nothing would tie an entry to it",
+			log_error(_("%s: the disk reports neither serial nor wwn: nothing would tie an entry to it"),
 				  c->from_device);
 			r = -EIO; /* not a usage error */
 		} else if (r == -EEXIST && ledger_asset_find_identity(l, ledger_asset_value(&a, LEDGER_F_SERIAL),
 								     ledger_asset_value(&a, LEDGER_F_WWN), &other) == 0) {
-			log_error("%s: already in the ledger as asset %s", c->from_device,
+			log_error(_("%s: already in the ledger as asset %s"), c->from_device,
 				  ledger_asset_value(&other, LEDGER_F_ASSET_ID));
 			ledger_asset_clear(&other);
 		} else if (r == -EEXIST)
-			log_error("%s: asset %s is already in the ledger", path, c->id);
+			log_error(_("%s: asset %s is already in the ledger"), path, c->id);
 		else if (r < 0)
-			log_error_errno(r, "%s: cannot add asset %s", path, c->id);
+			log_error_errno(r, _("%s: cannot add asset %s"), path, c->id);
 		else
-			log_info("ledger: added %s from %s (event %" PRIu64 ")", c->id, c->from_device, seq);
+			log_info(_("ledger: added %s from %s (event %llu)"), c->id, c->from_device, (unsigned long long)seq);
 	} else if (c->verb == V_ADD) {
 		ledger_asset_check_new(&a);
 		r = ledger_asset_add(l, &a, c->actor, c->reason ? c->reason : "registered", &seq);
 		if (r == -EEXIST)
-			log_error("%s: asset %s is already in the ledger", path, c->id);
+			log_error(_("%s: asset %s is already in the ledger"), path, c->id);
 		else if (r < 0)
-			log_error_errno(r, "%s: cannot add asset %s", path, c->id);
+			log_error_errno(r, _("%s: cannot add asset %s"), path, c->id);
 		else
-			log_info("ledger: added %s (event %" PRIu64 ")", c->id, seq);
+			log_info(_("ledger: added %s (event %llu)"), c->id, (unsigned long long)seq);
 	} else {
 		r = ledger_asset_update(l, &a, c->actor, c->reason, &seq);
 		if (r < 0)
-			log_error_errno(r, "%s: cannot change asset %s", path, c->id);
+			log_error_errno(r, _("%s: cannot change asset %s"), path, c->id);
 		else if (r == 0)
-			log_info("ledger: %s unchanged (no event recorded)", c->id);
+			log_info(_("ledger: %s unchanged (no event recorded)"), c->id);
 		else
-			log_info("ledger: changed %s (event %" PRIu64 ")", c->id, seq);
+			log_info(_("ledger: changed %s (event %llu)"), c->id, (unsigned long long)seq);
 	}
 	if (r >= 0 && c->json)
 		print_json(ledger_asset_to_json(&a));
@@ -407,11 +410,11 @@ static int do_show(const struct ledger_control *c)
 		return EXIT_FAIL;
 	r = ledger_asset_get(l, c->id, &a);
 	if (r == -ENOENT) {
-		log_error("asset %s: not in the ledger", c->id);
+		log_error(_("asset %s: not in the ledger"), c->id);
 		return EXIT_FAIL;
 	}
 	if (r < 0) {
-		log_error_errno(r, "asset %s", c->id);
+		log_error_errno(r, _("asset %s"), c->id);
 		return EXIT_FAIL;
 	}
 	if (c->json)
@@ -455,7 +458,7 @@ static int do_list(const struct ledger_control *c)
 	int r;
 
 	if (c->status && ledger_status_from_string(c->status, &st) < 0)
-		return usage_error("ledger", "unknown status '%s'", c->status);
+		return usage_error("ledger", _("unknown status '%s'"), c->status);
 	if (c->status)
 		f.status = ledger_status_name(st);
 	if (open_ledger(c, false, &l) < 0)
@@ -466,7 +469,7 @@ static int do_list(const struct ledger_control *c)
 		r = ledger_asset_list(l, &f, list_json, arr);
 		if (r < 0) {
 			json_decref(arr);
-			log_error_errno(r, "cannot list the ledger");
+			log_error_errno(r, _("cannot list the ledger"));
 			return EXIT_FAIL;
 		}
 		print_json(arr);
@@ -479,7 +482,7 @@ static int do_list(const struct ledger_control *c)
 		scols_table_new_column(t, ledger_field_name(list_cols[i]), 0, 0);
 	r = ledger_asset_list(l, &f, list_table, t);
 	if (r < 0)
-		log_error_errno(r, "cannot list the ledger");
+		log_error_errno(r, _("cannot list the ledger"));
 	else
 		scols_print_table(t);
 	scols_unref_table(t);
@@ -525,7 +528,7 @@ static int do_history(const struct ledger_control *c)
 		r = ledger_asset_get(l, c->id, &a);
 		ledger_asset_clear(&a);
 		if (r == -ENOENT)
-			log_warn("asset %s: not in the ledger (showing any history it has)", c->id);
+			log_warn(_("asset %s: not in the ledger (showing any history it has)"), c->id);
 	}
 	if (c->json) {
 		arr = json_array();
@@ -537,7 +540,7 @@ static int do_history(const struct ledger_control *c)
 	} else
 		r = ledger_history(l, c->id, history_text, NULL);
 	if (r < 0) {
-		log_error_errno(r, "cannot read the history");
+		log_error_errno(r, _("cannot read the history"));
 		return EXIT_FAIL;
 	}
 	return EXIT_OK;
@@ -588,9 +591,9 @@ static int do_import(const struct ledger_control *c, const char *file)
 	if (r < 0) {
 		json_decref(x.rows);
 		if (rep.error_line)
-			log_error("%s:%lu: %s: nothing imported", file, rep.error_line, rep.error);
+			log_error(_("%s:%lu: %s: nothing imported"), file, rep.error_line, rep.error);
 		else
-			log_error_errno(r, "%s: import failed, nothing imported", file);
+			log_error_errno(r, _("%s: import failed, nothing imported"), file);
 		return EXIT_FAIL;
 	}
 	if (c->json)
@@ -601,8 +604,8 @@ static int do_import(const struct ledger_control *c, const char *file)
 				     "details", x.rows));
 	else
 		json_decref(x.rows);
-	log_info("%s: %s%zu rows (%s): %zu added, %zu updated, %zu unchanged", file,
-		 c->dry_run ? "dry run, nothing written: " : "", rep.rows,
+	log_info(_("%s: %s%zu rows (%s): %zu added, %zu updated, %zu unchanged"), file,
+		 c->dry_run ? _("dry run, nothing written: ") : "", rep.rows,
 		 ledger_encoding_name(rep.encoding), rep.added, rep.updated, rep.unchanged);
 	return EXIT_OK;
 }
@@ -618,14 +621,14 @@ static int do_export(const struct ledger_control *c)
 	int r;
 
 	if (c->events && c->format != LEDGER_EXPORT_JSON)
-		return usage_error("ledger", "--events needs --format json");
+		return usage_error("ledger", _("--events needs --format json"));
 	if ((c->bom || c->japanese) && c->format != LEDGER_EXPORT_CSV)
-		return usage_error("ledger", "--bom and --japanese are for --format csv");
+		return usage_error("ledger", _("--bom and --japanese are for --format csv"));
 	if (open_ledger(c, false, &l) < 0)
 		return EXIT_FAIL;
 	out = c->output ? open_memstream(&buf, &len) : stdout;
 	if (!out)
-		return log_error_errno(-errno, "cannot export"), EXIT_FAIL;
+		return log_error_errno(-errno, _("cannot export")), EXIT_FAIL;
 	r = ledger_export(l, out, &o);
 	if (c->output) {
 		if (fclose(out) != 0 && r >= 0)
@@ -635,9 +638,51 @@ static int do_export(const struct ledger_control *c)
 		free(buf);
 	}
 	if (r < 0) {
-		log_error_errno(r, "%s: export failed", c->output ? c->output : "stdout");
+		log_error_errno(r, _("%s: export failed"), c->output ? c->output : "stdout");
 		return EXIT_FAIL;
 	}
+	return EXIT_OK;
+}
+
+static int do_check(const struct ledger_control *c, const char *dev)
+{
+	_cleanup_ledger_ struct ledger *l = NULL;
+	_cleanup_free_ char *why = NULL;
+	struct ledger_asset a = {};
+	struct disk_scan scan = {};
+	struct disk d = {};
+	int r;
+
+	if (open_ledger(c, false, &l) < 0)
+		return EXIT_FAIL;
+	r = ledger_asset_get(l, c->id, &a);
+	if (r < 0) {
+		if (r == -ENOENT)
+			log_error(_("asset %s: not in the ledger"), c->id);
+		else
+			log_error_errno(r, _("asset %s"), c->id);
+		return EXIT_FAIL;
+	}
+	r = disk_probe(&scan, dev, &d);
+	if (r < 0) {
+		ledger_asset_clear(&a);
+		return log_error_errno(r, _("%s: cannot read the disk's identity"), dev), EXIT_FAIL;
+	}
+	r = ledger_identity_check(&a, d.serial, d.wwn, &why);
+	if (c->json)
+		print_json(json_pack("{s:s, s:s, s:b, s:s?, s:s?, s:s?}", "asset_id", c->id, "device", dev,
+				     "match", r == LEDGER_IDENTITY_MATCH, "serial", d.serial, "wwn", d.wwn,
+				     "reason", why));
+	disk_release(&d);
+	ledger_asset_clear(&a);
+	if (r < 0)
+		return log_error_errno(r, _("%s: identity check"), dev), EXIT_FAIL;
+	if (r != LEDGER_IDENTITY_MATCH) {
+		log_error(_("%s: refused: %s"), dev, why);
+		return EXIT_REFUSED;
+	}
+	if (!c->json)
+		printf(_("%s is asset %s\n"), dev, c->id);
 	return EXIT_OK;
 }
 
@@ -661,12 +706,12 @@ static int do_verify(const struct ledger_control *c)
 	int r;
 
 	if (c->head && ledger_anchor_parse(c->head, &anchor) < 0)
-		return usage_error("ledger", "--head wants SEQ:HASH as 'ledger verify' prints it, not '%s'", c->head);
+		return usage_error("ledger", _("--head wants SEQ:HASH as 'ledger verify' prints it, not '%s'"), c->head);
 	if (open_ledger(c, false, &l) < 0)
 		return EXIT_FAIL;
 	r = ledger_verify(l, c->head ? &anchor : NULL, &v);
 	if (r < 0 && r != -EBADMSG) {
-		log_error_errno(r, "%s: cannot verify", path);
+		log_error_errno(r, _("%s: cannot verify"), path);
 		return EXIT_FAIL;
 	}
 	if (c->json) {
@@ -682,12 +727,13 @@ static int do_verify(const struct ledger_control *c)
 		print_json(j);
 	}
 	if (r < 0) {
-		log_error("%s: ledger history broken: %s", path, v.detail);
+		log_error(_("%s: ledger history broken: %s"), path, v.detail);
 		return EXIT_FAIL;
 	}
 	if (!c->json)
-		printf("ledger intact: %" PRIu64 " events, %" PRIu64 " assets; head %" PRIu64 ":%s\n",
-		       v.n_events, v.n_assets, v.head_seq, v.head_hash);
+		printf(_("ledger intact: %llu events, %llu assets; head %llu:%s\n"),
+		       (unsigned long long)v.n_events, (unsigned long long)v.n_assets,
+		       (unsigned long long)v.head_seq, v.head_hash);
 	return EXIT_OK;
 }
 
@@ -714,15 +760,15 @@ int cmd_ledger(int argc, char **argv)
 		else if (strncmp(argv[i], "--db=", 5) == 0)
 			db = argv[i] + 5;
 		else
-			return usage_error("ledger", "unknown option '%s' before the command", argv[i]);
+			return usage_error("ledger", _("unknown option '%s' before the command"), argv[i]);
 	}
 	if (i >= argc)
-		return usage_error("ledger", "no command given (add, edit, show, list, history, import, export, verify)");
+		return usage_error("ledger", _("no command given (add, edit, show, list, history, import, export, verify, check)"));
 	for (v = 0; v < ARRAY_SIZE(verbs); v++)
 		if (streq(argv[i], verbs[v].name))
 			break;
 	if (v == ARRAY_SIZE(verbs))
-		return usage_error("ledger", "unknown command '%s'", argv[i]);
+		return usage_error("ledger", _("unknown command '%s'"), argv[i]);
 	c.verb = (enum verb)v;
 	c.db = db;
 	argc -= i;
@@ -739,21 +785,26 @@ int cmd_ledger(int argc, char **argv)
 	switch (c.verb) {
 	case V_ADD: case V_EDIT: case V_SHOW:
 		if (nargs != 1)
-			return usage_error("ledger", "%s: give exactly one asset ID", verbs[v].name);
+			return usage_error("ledger", _("%s: give exactly one asset ID"), verbs[v].name);
 		c.id = argv[optind];
 		return c.verb == V_SHOW ? do_show(&c) : do_add_edit(&c);
+	case V_CHECK:
+		if (nargs != 2)
+			return usage_error("ledger", _("check: give an asset ID and a device"));
+		c.id = argv[optind];
+		return do_check(&c, argv[optind + 1]);
 	case V_HISTORY:
 		if (nargs > 1)
-			return usage_error("ledger", "history: at most one asset ID");
+			return usage_error("ledger", _("history: at most one asset ID"));
 		c.id = nargs ? argv[optind] : NULL;
 		return do_history(&c);
 	case V_IMPORT:
 		if (nargs != 1)
-			return usage_error("ledger", "import: give exactly one CSV file");
+			return usage_error("ledger", _("import: give exactly one CSV file"));
 		return do_import(&c, argv[optind]);
 	case V_LIST: case V_EXPORT: case V_VERIFY:
 		if (nargs != 0)
-			return usage_error("ledger", "%s: unexpected argument '%s'", verbs[v].name, argv[optind]);
+			return usage_error("ledger", _("%s: unexpected argument '%s'"), verbs[v].name, argv[optind]);
 		return c.verb == V_LIST ? do_list(&c) : c.verb == V_EXPORT ? do_export(&c) : do_verify(&c);
 	}
 	return EXIT_USAGE;

@@ -23,6 +23,10 @@
 
 #include "wipecert/cli.h"
 #include "wipe.h"
+#include "wipecert/flow.h"
+#include "wipecert/ledger.h"
+#include "wipecert/policy.h"
+#include "wipecert/trust.h"
 
 /* ---- shared with resume ---- */
 
@@ -351,6 +355,15 @@ struct wipe_control {
 	const char **confirm;
 	size_t n_confirm;
 	const char *state_dir;
+	/* the disposal: which asset each target is, the ledger, the policy,
+	 * and the technician's key that seals the finished jobs */
+	const char **assets;
+	size_t n_assets;
+	const char *db, *policy_path, *key, *pass_file;
+	struct flow_ctx flow;
+	struct policy policy;
+	bool have_policy;
+	struct trust_seckey *tech;
 };
 
 static void help(void)
@@ -366,12 +379,18 @@ static void help(void)
 		 "                           image files and disks with no serial, their path\n"
 		 "      --json               job records on stdout, progress events on stderr\n"
 		 "      --state-dir DIR      job files (default $WIPECERT_STATE_DIR or %s)\n"
+		 "      --asset ID           the ledger entry of the target (repeat per target, in\n"
+		 "                           order): its serial/WWN and the policy are checked first\n"
+		 "      --db FILE            the asset ledger (default $WIPECERT_DB or %s)\n"
+		 "      --policy FILE        the disposal policy (default %s if present)\n"
+		 "  -k, --key FILE           the technician's key: seal each finished job (needs --asset)\n"
+		 "      --passphrase-file F  its passphrase (else asked before the wipe starts)\n"
 		 "%s"
 		 "      --list-methods       list the methods and their passes\n"
 		 "  -h, --help               show this help\n\n"
 		 "Exit: 0 every target wiped and verified, 1 a wipe failed or was interrupted,\n"
 		 "2 usage, 3 refused before anything was written.\n"),
-	       program_name, JOB_STATE_DIR_DEFAULT, _(wipe_tuning_help));
+	       program_name, JOB_STATE_DIR_DEFAULT, LEDGER_DEFAULT_PATH, DEFAULT_POLICY, _(wipe_tuning_help));
 }
 
 static void list_methods(void)
@@ -460,6 +479,15 @@ static int prepare(const struct wipe_control *c, struct wipe_target *t)
 	free(reason);
 	if (t->disk.size == 0)
 		return log_error(_("%s: the target is empty"), t->arg), -EINVAL;
+	if (t->asset) {
+		struct flow_error ferr = { "" };
+
+		/* the ledger and the policy before anything is written */
+		r = flow_check_before_wipe(&c->flow, t->asset, c->method->name, t->disk.serial, t->disk.wwn,
+					   t->disk.transport == TRANSPORT_FILE, &ferr);
+		if (r < 0)
+			return log_error(_("%s: refused: %s"), t->arg, ferr.msg), r;
+	}
 	if (c->dry_run)
 		return 0;
 	r = confirm(c, &t->disk, t->arg);
@@ -516,9 +544,82 @@ static void print_plan(const struct wipe_control *c, const struct wipe_target *t
 	       c->dry_run ? _(" [dry run: nothing written]") : "");
 }
 
+/* --asset: the ledger, the policy and (with --key) the technician's key,
+ * all opened before anything is written so that a wrong passphrase or a
+ * missing ledger stops the command, not the seal after hours of wiping. */
+static int open_disposal(struct wipe_control *c)
+{
+	const char *db = ledger_resolve_path(c->db);
+	struct ledger *l = NULL;
+	int r;
+
+	r = ledger_open(db, 0, &l);
+	if (r < 0) {
+		log_error_errno(r, _("%s: cannot open the ledger"), db);
+		return EXIT_FAIL;
+	}
+	c->flow.ledger = l;
+	c->flow.state_dir = c->state_dir;
+	if (c->policy_path || access(DEFAULT_POLICY, F_OK) == 0) {
+		const char *p = c->policy_path ? c->policy_path : DEFAULT_POLICY;
+		_cleanup_free_ char *err = NULL;
+
+		r = policy_load(p, &c->policy, &err);
+		if (r < 0) {
+			if (err)
+				log_error("%s", err);
+			else
+				log_error_errno(r, _("%s: cannot read the policy"), p);
+			return EXIT_FAIL;
+		}
+		c->have_policy = true;
+		c->flow.policy = &c->policy;
+	}
+	if (c->key && !c->dry_run) {
+		if (key_load_secret(c->key, c->pass_file, &c->tech) < 0)
+			return EXIT_FAIL;
+		if (!trust_role_may_sign(trust_seckey_role(c->tech), TRUST_DOC_WIPE_RECORD)) {
+			log_error(_("%s: a %s key may not sign a wipe record"), c->key,
+				  trust_role_to_string(trust_seckey_role(c->tech)));
+			return EXIT_REFUSED;
+		}
+	}
+	return EXIT_OK;
+}
+
+static void close_disposal(struct wipe_control *c)
+{
+	ledger_close(c->flow.ledger);
+	if (c->have_policy)
+		policy_release(&c->policy);
+	trust_seckey_free(c->tech);
+}
+
+/* Seal every job that ran to its end, failed ones too: a failed wipe is
+ * recorded as such, never dropped. */
+static void seal_all(struct wipe_control *c, struct wipe_run *w, int *ret)
+{
+	for (size_t i = 0; i < w->n; i++) {
+		struct wipe_target *t = &w->t[i];
+		struct flow_error ferr = { "" };
+		_cleanup_free_ char *path = NULL;
+
+		if (!t->job || t->job->state == JOB_RUNNING)
+			continue;
+		if (flow_seal(&c->flow, t->job->id, t->asset, c->tech, &path, &ferr) < 0) {
+			log_error(_("%s: job %s not sealed: %s"), t->arg, t->job->id, ferr.msg);
+			*ret = EXIT_FAIL;
+			continue;
+		}
+		log_info(_("%s: job %s sealed by %s for asset %s: %s"), t->arg, t->job->id,
+			 trust_seckey_name(c->tech), t->asset, path);
+	}
+}
+
 int cmd_wipe(int argc, char **argv)
 {
-	enum { OPT_VERIFY = 256, OPT_PERCENT, OPT_CONFIRM, OPT_JSON, OPT_STATE, OPT_LIST };
+	enum { OPT_VERIFY = 256, OPT_PERCENT, OPT_CONFIRM, OPT_JSON, OPT_STATE, OPT_LIST, OPT_ASSET, OPT_DB,
+	       OPT_POLICY, OPT_PASS };
 	static const struct option opts[] = {
 		{ "method", required_argument, NULL, 'm' },
 		{ "verify", required_argument, NULL, OPT_VERIFY },
@@ -527,6 +628,11 @@ int cmd_wipe(int argc, char **argv)
 		{ "confirm-serial", required_argument, NULL, OPT_CONFIRM },
 		{ "json", no_argument, NULL, OPT_JSON },
 		{ "state-dir", required_argument, NULL, OPT_STATE },
+		{ "asset", required_argument, NULL, OPT_ASSET },
+		{ "db", required_argument, NULL, OPT_DB },
+		{ "policy", required_argument, NULL, OPT_POLICY },
+		{ "key", required_argument, NULL, 'k' },
+		{ "passphrase-file", required_argument, NULL, OPT_PASS },
 		WIPE_TUNING_LONGOPTS,
 		{ "list-methods", no_argument, NULL, OPT_LIST },
 		{ "help", no_argument, NULL, 'h' },
@@ -540,10 +646,14 @@ int cmd_wipe(int argc, char **argv)
 	uint64_t v;
 
 	c.confirm = calloc((size_t)argc, sizeof(*c.confirm));
-	if (!c.confirm)
+	c.assets = calloc((size_t)argc, sizeof(*c.assets));
+	if (!c.confirm || !c.assets) {
+		free(c.confirm);
+		free(c.assets);
 		return EXIT_FAIL;
+	}
 	optind = 1;
-	while ((opt = getopt_long(argc, argv, "m:nh", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "m:nk:h", opts, NULL)) != -1) {
 		if (wipe_parse_tuning(opt, optarg, &w.eo, "wipe", &ret)) {
 			if (ret != EXIT_OK)
 				goto out;
@@ -582,6 +692,21 @@ int cmd_wipe(int argc, char **argv)
 		case OPT_STATE:
 			c.state_dir = optarg;
 			break;
+		case OPT_ASSET:
+			c.assets[c.n_assets++] = optarg;
+			break;
+		case OPT_DB:
+			c.db = optarg;
+			break;
+		case OPT_POLICY:
+			c.policy_path = optarg;
+			break;
+		case 'k':
+			c.key = optarg;
+			break;
+		case OPT_PASS:
+			c.pass_file = optarg;
+			break;
 		case OPT_LIST:
 			list_methods();
 			goto out;
@@ -605,6 +730,20 @@ int cmd_wipe(int argc, char **argv)
 			}
 
 	w.n = (size_t)(argc - optind);
+	if (c.n_assets && c.n_assets != w.n) {
+		ret = usage_error("wipe", _("%zu targets but %zu --asset: give one asset per target, in order"), w.n,
+				  c.n_assets);
+		goto out;
+	}
+	if (c.key && !c.n_assets) {
+		ret = usage_error("wipe", _("--key seals the jobs for their assets: give --asset too"));
+		goto out;
+	}
+	if (c.n_assets) {
+		ret = open_disposal(&c);
+		if (ret != EXIT_OK)
+			goto out;
+	}
 	w.t = calloc(w.n, sizeof(*w.t));
 	w.json = c.json;
 	if (!w.t) {
@@ -613,6 +752,7 @@ int cmd_wipe(int argc, char **argv)
 	}
 	for (size_t i = 0; i < w.n; i++) {
 		w.t[i].arg = argv[optind + (int)i];
+		w.t[i].asset = c.n_assets ? c.assets[i] : NULL;
 		w.t[i].fd = -1;
 	}
 	if (!c.dry_run) {
@@ -644,6 +784,8 @@ int cmd_wipe(int argc, char **argv)
 	}
 	fflush(stdout);
 	ret = wipe_run_all(&w);
+	if (c.tech)
+		seal_all(&c, &w, &ret);
 out:
 	for (size_t i = 0; w.t && i < w.n; i++)
 		wipe_target_release(&w.t[i]);
@@ -651,5 +793,7 @@ out:
 	job_store_close(&w.store);
 	json_decref(plans);
 	free(c.confirm);
+	free(c.assets);
+	close_disposal(&c);
 	return ret;
 }

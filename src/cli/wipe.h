@@ -9,6 +9,7 @@
 
 struct wipe_target {
 	const char *arg;   /* as typed */
+	const char *asset; /* its ledger entry (--asset), or NULL */
 	struct disk disk;
 	bool have_disk;
 	int fd;

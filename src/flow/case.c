@@ -275,7 +275,7 @@ int flow_seal(const struct flow_ctx *c, const char *job_id, const char *asset_id
 	}
 	jj = job_to_json(j, false);
 	format_utc(time(NULL), now, sizeof(now));
-	rec = json_pack("{s:s,s:s,s:O,s:o,s:o,s:o,s:s,s:s}", "type", "wipe-record", "schema", WIPE_RECORD_SCHEMA,
+	rec = json_pack("{s:s,s:s,s:o,s:o,s:o,s:o,s:s,s:s}", "type", "wipe-record", "schema", WIPE_RECORD_SCHEMA,
 			"job", jj, "asset", asset, "technician", signer_json(tech), "station", station_json(c->dmi_dir),
 			"sealed_at", now, "level", policy_level_to_string(flow_method_level(j->method)) ?: "unknown");
 	asset = NULL;

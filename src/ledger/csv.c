@@ -216,6 +216,8 @@ static int csv_next(const char *s, size_t *pos, unsigned long *line, struct reco
 					quoted = false;
 				continue;
 			}
+			if (c == '\r' && s[i + 1] == '\n')
+				continue; /* a line break inside a cell is LF, as typed */
 			if (c == '\n')
 				(*line)++;
 			if ((k = rec_putc(r, c)) < 0)
@@ -254,9 +256,13 @@ static int csv_next(const char *s, size_t *pos, unsigned long *line, struct reco
 	return 1;
 }
 
+/* An empty line, or one of only commas as spreadsheets write empty rows. */
 static bool record_blank(const struct record *r)
 {
-	return r->n == 1 && r->f[0][0] == '\0';
+	for (size_t i = 0; i < r->n; i++)
+		if (*strstrip(r->f[i]))
+			return false;
+	return true;
 }
 
 /* Asset IDs seen in this file, with their line: a small open hash table. */
@@ -366,7 +372,14 @@ static int import_rows(struct ledger *l, const char *text, const struct ledger_i
 	}
 	for (size_t c = 0; c < ncols; c++) {
 		enum ledger_field f;
+		char *h = strstrip(rec.f[c]);
 
+		/* spreadsheets write empty columns after the table: ignored, as
+		 * long as nothing is in them */
+		if (!*h) {
+			col[c] = -1;
+			continue;
+		}
 		if (ledger_field_from_header(rec.f[c], &f) < 0) {
 			r = report_error(rep, 1, "unknown column '%s' (see docs/ledger.md for the names)", rec.f[c]);
 			goto out;
@@ -436,6 +449,14 @@ static int import_rows(struct ledger *l, const char *text, const struct ledger_i
 		for (size_t c = 0; c < ncols; c++) {
 			enum ledger_field f = (enum ledger_field)col[c];
 
+			if (col[c] < 0) {
+				if (*strstrip(rec.f[c])) {
+					r = report_error(rep, rline, "asset %s: a value in column %zu, which has no header",
+							 a.v[LEDGER_F_ASSET_ID], c + 1);
+					goto row_fail;
+				}
+				continue;
+			}
 			if (f == LEDGER_F_ASSET_ID)
 				continue;
 			/* an empty status keeps the old one (or in-service) */

@@ -11,7 +11,7 @@ fail() { echo "FAIL: $*" >&2; exit 1; }
 
 $W ledger add SEED --serial SEED 2>/dev/null || fail "seed"
 writer() { # prefix
-	for i in $(seq 1 15); do
+	for i in $(seq 1 10); do
 		$W ledger add "$1-$i" --serial "$1$i" --department 総務課 2>>"$tmp/$1.err" || return 1
 		$W ledger edit "$1-$i" --status retired --reason "writer $1" 2>>"$tmp/$1.err" || return 1
 	done
@@ -20,13 +20,13 @@ writer A & a=$!
 writer B & b=$!
 wait $a || fail "writer A failed: $(tail -3 "$tmp/A.err")"
 wait $b || fail "writer B failed: $(tail -3 "$tmp/B.err")"
-[ "$(sqlite3 "$WIPECERT_DB" "SELECT count(*) FROM events")" -eq 61 ] || fail "events lost"
-[ "$(sqlite3 "$WIPECERT_DB" "SELECT count(*) FROM assets WHERE status = 'retired'")" -eq 30 ] || fail "edits lost"
+[ "$(sqlite3 "$WIPECERT_DB" "SELECT count(*) FROM events")" -eq 41 ] || fail "events lost"
+[ "$(sqlite3 "$WIPECERT_DB" "SELECT count(*) FROM assets WHERE status = 'retired'")" -eq 20 ] || fail "edits lost"
 $W ledger verify >/dev/null 2>"$tmp/err" || fail "verify: $(cat "$tmp/err")"
 
 # two processes creating the same new ledger at once: one makes the schema,
 # the other waits for it
-for i in 1 2 3 4 5; do
+for i in 1 2 3; do
 	db=$tmp/new$i.db
 	$W ledger --db "$db" add "N$i-a" 2>>"$tmp/new.err" & a=$!
 	$W ledger --db "$db" add "N$i-b" 2>>"$tmp/new.err" & b=$!

@@ -54,7 +54,7 @@ has nvme-format-pattern '"expected_pattern": "zeros"' /tmp/out
 has nvme-format-unchanged '"unchanged": 0' /tmp/out
 
 # 4096-byte sectors (nvme-cli reformats to LBA format 4): Format must keep
-# the namespace's current format. The read-back is skipped here to keep the
+# the namespace's current format, and `wipe` overwrites and verifies it. The read-back is skipped here to keep the
 # guest fast (the sanitizer build needs ~10 s for it under TCG); the host
 # checks the marker is gone, and test_drive_erase verifies 4096-byte plans.
 if command -v nvme >/dev/null; then
@@ -70,6 +70,17 @@ if command -v nvme >/dev/null; then
 	has 4kn-verdict '"verdict": "skipped"' /tmp/out
 	run 4kn-still-4096 0 "$W" caps --json "$NVME_DEV"
 	has 4kn-kept-format '"lba_size": 4096' /tmp/out
+	# the overwrite engine on the 4Kn disk: wipe writes and reads back all of it
+	if "$W" wipe --help >/dev/null 2>&1; then
+		yes WIPECERT-MARKER-4KN | head -c 4194304 >/tmp/m
+		dd if=/tmp/m of="$NVME_DEV" bs=1048576 conv=fsync 2>/dev/null
+		rm -f /tmp/m
+		run 4kn-wipe 0 "$W" wipe "$NVME_DEV" --method random --verify last \
+			--confirm-serial WCNVME0001 --state-dir /tmp/wipe-state --json
+		has 4kn-wipe-sector '"logical_sector": 4096' /tmp/out
+		has 4kn-wipe-state '"state": "succeeded"' /tmp/out
+		has 4kn-wipe-verified '"verification": "passed"' /tmp/out
+	fi
 fi
 echo "checks done"
 exit $failed

@@ -1,0 +1,155 @@
+#!/usr/bin/env bash
+# flow.sh - the approval workflow on image files with the test-only roster:
+# wipe -> seal (technician) -> approve (approver) -> certificate checked by
+# wipecert verify, pdfsig, qpdf and minisign; and the refusals: a
+# technician approving, the same person approving, a policy violation, a
+# rejected case, a record for the wrong asset, a tampered wipe record.
+. "$(dirname "$0")/lib.bash"
+need_cmd pdfsig; need_cmd qpdf; need_cmd minisign; need_cmd certutil
+C=$(cd "$(dirname "$0")/../../certs/test-only" && pwd)
+PASS=$C/passphrase.txt
+export WIPECERT_STATE_DIR=$T/state WIPECERT_DB=$T/ledger.db WIPECERT_TRUST=$C/trust
+W=$WIPECERT
+TECH=(--key "$C/test-only-technician.key" --passphrase-file "$PASS")
+APPR=(--key "$C/test-only-approver.key" --passphrase-file "$PASS")
+
+wipe_image() { # NAME METHOD: wipe a fresh image, print the job id
+	truncate -s 4M "$T/$1.img"
+	printf 'TAX-RECORDS-2019' | dd of="$T/$1.img" bs=1 seek=65536 conv=notrunc status=none
+	"$W" wipe --method "$2" --verify last --confirm-serial "$T/$1.img" --json "$T/$1.img" 2>/dev/null |
+		python3 -c 'import json,sys; print(json.load(sys.stdin)["jobs"][0]["id"])'
+}
+
+"$W" ledger add IMG-1 --media-type "disk image" --model "demo image" --serial IMG-SERIAL-1 \
+	--department 税務課 --class 2 --status awaiting-erasure >/dev/null || fail "ledger add IMG-1"
+"$W" ledger add IMG-2 --media-type "disk image" --serial IMG-SERIAL-2 --class 1 >/dev/null || fail "ledger add IMG-2"
+
+# the happy path
+J1=$(wipe_image one random) || fail "wipe one"
+[ -n "$J1" ] || fail "no job id"
+grep -c TAX-RECORDS "$T/one.img" >/dev/null && fail "marker survived the wipe"
+expect_rc 0 "$W" seal "$J1" --asset IMG-1 "${TECH[@]}"
+expect_rc 0 "$W" pending --json
+expect_eq "pending case" "$(json_get "$T/out" 'd["cases"][0]["id"]')" "$J1"
+expect_eq "pending state" "$(json_get "$T/out" 'd["cases"][0]["state"]')" awaiting-approval
+
+# a technician cannot approve; without --yes and a terminal nothing happens
+expect_rc 3 "$W" approve "$J1" "${TECH[@]}" --yes
+grep -q "a technician key may not approve" "$T/err" || fail "technician approve: $(cat "$T/err")"
+expect_rc 3 "$W" approve "$J1" "${APPR[@]}" </dev/null
+grep -q "not confirmed" "$T/err" || fail "approve without confirmation: $(cat "$T/err")"
+
+expect_rc 0 "$W" approve "$J1" "${APPR[@]}" --yes --json --destination "リサイクル / recycling"
+PDF=$(json_get "$T/out" 'd["pdf"]')
+CID=$(json_get "$T/out" 'd["certificate_id"]')
+expect_eq "erased" "$(json_get "$T/out" 'd["erased"]')" True
+[ -s "$PDF" ] || fail "no certificate at $PDF"
+# approving twice is refused
+expect_rc 3 "$W" approve "$J1" "${APPR[@]}" --yes
+
+# our own verify, with the roster and the ledger
+expect_rc 0 "$W" verify --trust "$C/trust" --db "$T/ledger.db" "$PDF"
+# tools we did not write
+qpdf --check "$PDF" >/dev/null || fail "qpdf --check"
+mkdir "$T/nss"
+certutil -N -d "sql:$T/nss" --empty-password && certutil -A -d "sql:$T/nss" -n org -t "CT,C,C" -i "$C/trust/ca.crt" ||
+	fail certutil
+p=$(pdfsig -nssdir "sql:$T/nss" "$PDF" 2>&1)
+for want in "Signature is Valid" "Certificate is Trusted" "Total document signed"; do
+	grep -q "$want" <<<"$p" || fail "pdfsig lacks '$want': $p"
+done
+for a in record.json wipe-record.json; do
+	qpdf --show-attachment=$a "$PDF" >"$T/$a" || fail "no attachment $a"
+	qpdf --show-attachment=$a.minisig "$PDF" >"$T/$a.minisig" || fail "no attachment $a.minisig"
+done
+minisign -V -q -m "$T/record.json" -p "$C/test-only-approver.pub" || fail "minisign: approver's record signature"
+minisign -V -q -m "$T/wipe-record.json" -p "$C/test-only-technician.pub" || fail "minisign: technician's wipe record"
+# the certificate record names the technician's wipe record and signature
+python3 - "$T" <<'PY' || fail "the record does not bind the wipe record"
+import hashlib, json, sys
+t = sys.argv[1]
+rec = json.load(open(t + "/record.json"))
+h = lambda p: hashlib.sha256(open(p, "rb").read()).hexdigest()
+assert rec["wipe_record"]["sha256"] == h(t + "/wipe-record.json")
+assert rec["wipe_record"]["signature_sha256"] == h(t + "/wipe-record.json.minisig")
+assert rec["media"]["serial"] == "IMG-SERIAL-1" and rec["asset"]["id"] == "IMG-1"
+PY
+# the ledger: erased by the technician, approved with the certificate, chain intact
+expect_rc 0 "$W" ledger show IMG-1 --json
+expect_eq "status" "$(json_get "$T/out" 'd["status"]')" approved
+expect_eq "certificate" "$(json_get "$T/out" 'd["certificate_id"]')" "$CID"
+expect_rc 0 "$W" ledger verify
+sqlite3 "$T/ledger.db" "SELECT actor FROM events WHERE asset_id='IMG-1' ORDER BY seq" >"$T/actors"
+grep -qx "TEST ONLY Technician" "$T/actors" && grep -qx "TEST ONLY Approver" "$T/actors" ||
+	fail "ledger events do not name technician and approver: $(cat "$T/actors")"
+
+# wipe --asset checks the policy before writing anything: the marker stays
+truncate -s 4M "$T/five.img"
+printf 'TAX-RECORDS-2019' | dd of="$T/five.img" bs=1 seek=65536 conv=notrunc status=none
+expect_rc 3 "$W" wipe --method zero --asset IMG-2 --confirm-serial "$T/five.img" "$T/five.img"
+grep -q "which class 1 does not accept" "$T/err" || fail "policy before the wipe: $(cat "$T/err")"
+grep -q TAX-RECORDS "$T/five.img" || fail "a refused wipe wrote to the image"
+# ... and refuses an asset that was already disposed of
+"$W" ledger add IMG-GONE --serial GONE --class 3 --status disposed >/dev/null
+expect_rc 3 "$W" wipe --method zero --asset IMG-GONE --confirm-serial "$T/five.img" "$T/five.img"
+grep -q "IMG-GONE is disposed" "$T/err" || fail "disposed asset: $(cat "$T/err")"
+# wipe --asset --key seals the finished job for the technician in one step
+"$W" ledger add IMG-5 --serial IMG-SERIAL-5 --class 3 >/dev/null
+expect_rc 0 "$W" wipe --method random --asset IMG-5 "${TECH[@]}" --confirm-serial "$T/five.img" --json "$T/five.img"
+J5=$(json_get "$T/out" 'd["jobs"][0]["id"]')
+grep -q "sealed by TEST ONLY Technician for asset IMG-5" "$T/err" || fail "wipe --key did not seal: $(cat "$T/err")"
+[ -s "$T/state/$J5.wipe-record.json" ] || fail "no wipe record for $J5"
+expect_rc 0 "$W" ledger show IMG-5 --json
+expect_eq "status after a sealed wipe" "$(json_get "$T/out" 'd["status"]')" erased
+# --key without --asset, or a count mismatch, is a usage error
+expect_rc 2 "$W" wipe --method zero "${TECH[@]}" --confirm-serial "$T/five.img" "$T/five.img"
+expect_rc 2 "$W" wipe --method zero --asset IMG-5 --asset IMG-4 --confirm-serial "$T/five.img" "$T/five.img"
+
+# policy: a class-1 asset must be purged or destroyed, so an overwrite is refused at approval
+J2=$(wipe_image two zero) || fail "wipe two"
+expect_rc 0 "$W" seal "$J2" --asset IMG-2 "${TECH[@]}"
+expect_rc 3 "$W" approve "$J2" "${APPR[@]}" --yes
+grep -q "which class 1 does not accept" "$T/err" || fail "policy refusal: $(cat "$T/err")"
+[ -e "$T/state/$J2.pdf" ] && fail "a refused approval wrote a certificate"
+# ... the approver rejects it instead, with a reason; the ledger says so
+expect_rc 2 "$W" reject "$J2" "${APPR[@]}" --yes
+expect_rc 0 "$W" reject "$J2" "${APPR[@]}" --yes --reason "class 1: use crypto erase"
+minisign -V -q -m "$T/state/$J2.rejected.json" -p "$C/test-only-approver.pub" || fail "rejection signature"
+expect_rc 3 "$W" approve "$J2" "${APPR[@]}" --yes
+expect_rc 0 "$W" ledger history IMG-2 --json
+grep -q "class 1: use crypto erase" "$T/out" || fail "rejection not in the ledger history"
+
+# sealing for an asset the ledger does not have, or twice, is refused
+J3=$(wipe_image three one) || fail "wipe three"
+expect_rc 1 "$W" seal "$J3" --asset NO-SUCH-ASSET "${TECH[@]}"
+grep -q "NO-SUCH-ASSET: not in the ledger" "$T/err" || fail "unknown asset: $(cat "$T/err")"
+[ -e "$T/state/$J3.wipe-record.json" ] && fail "a refused seal wrote a record"
+expect_rc 3 "$W" seal "$J1" --asset IMG-1 "${TECH[@]}"
+grep -q "already sealed" "$T/err" || fail "sealed twice: $(cat "$T/err")"
+
+# a wipe record changed after sealing is refused at approval
+"$W" ledger add IMG-3 --serial IMG-SERIAL-3 --class 3 >/dev/null
+expect_rc 0 "$W" seal "$J3" --asset IMG-3 "${TECH[@]}"
+cp "$T/state/$J3.wipe-record.json" "$T/j3.orig"
+sed -i 's/"method":"one"/"method":"zero"/' "$T/state/$J3.wipe-record.json"
+cmp -s "$T/j3.orig" "$T/state/$J3.wipe-record.json" && fail "the tamper changed nothing"
+expect_rc 3 "$W" approve "$J3" "${APPR[@]}" --yes
+grep -q "signature does not verify" "$T/err" || fail "tampered record: $(cat "$T/err")"
+# ... and one that is no longer canonical JSON cannot even be read
+sed -i 's/"state":"succeeded"/"state": "succeeded"/' "$T/state/$J3.wipe-record.json"
+expect_rc 1 "$W" approve "$J3" "${APPR[@]}" --yes
+[ -e "$T/state/$J3.pdf" ] && fail "a tampered record got a certificate"
+
+# export on the station, import and approve elsewhere
+J4=$(wipe_image four random) || fail "wipe four"
+"$W" ledger add IMG-4 --serial IMG-SERIAL-4 --class 3 >/dev/null
+expect_rc 0 "$W" seal "$J4" --asset IMG-4 "${TECH[@]}"
+expect_rc 0 "$W" export-record "$J4" -o "$T/bundle.json"
+expect_rc 0 "$W" import-record --state-dir "$T/manager" "$T/bundle.json"
+expect_rc 0 "$W" approve --state-dir "$T/manager" "$J4" "${APPR[@]}" --yes
+[ -s "$T/manager/$J4.pdf" ] || fail "no certificate on the manager's side"
+# a bundle whose record was changed does not import
+python3 -c 'import json,sys; b=json.load(open(sys.argv[1])); b["wipe_record"]=b["wipe_record"].replace("IMG-4","IMG-1"); b["id"]="x"; json.dump(b,open(sys.argv[2],"w"))' \
+	"$T/bundle.json" "$T/bad-bundle.json"
+expect_rc 3 "$W" import-record --state-dir "$T/manager2" "$T/bad-bundle.json"
+exit 0
