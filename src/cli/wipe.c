@@ -23,6 +23,8 @@
 
 #include "wipecert/cli.h"
 #include "wipe.h"
+#include <sodium.h>
+#include "wipecert/drive.h"
 #include "wipecert/flow.h"
 #include "wipecert/ledger.h"
 #include "wipecert/policy.h"
@@ -99,6 +101,8 @@ void wipe_target_release(struct wipe_target *t)
 	t->have_disk = false;
 	job_free(t->job);
 	t->job = NULL;
+	free(t->fw_id);
+	t->fw_id = NULL;
 }
 
 const char wipe_tuning_help[] = N_(
@@ -349,6 +353,11 @@ int wipe_run_all(struct wipe_run *w)
 
 struct wipe_control {
 	const struct erase_method *method;
+	/* a firmware method (nvme-format, ata-secure-erase, ..., auto) instead
+	 * of an overwrite: the drive layer erases, the record is the same */
+	enum drive_method fw;
+	enum drive_level fw_level;
+	bool remove_hpa;
 	enum erase_verify verify;
 	unsigned percent;
 	bool dry_run, json;
@@ -454,6 +463,15 @@ static int confirm(const struct wipe_control *c, const struct disk *d, const cha
 	return 0;
 }
 
+static const char *method_name(const struct wipe_control *c)
+{
+	if (c->fw == DRIVE_METHOD_AUTO)
+		return "auto";
+	if (c->fw != DRIVE_METHOD_INVALID)
+		return drive_method_to_string(c->fw);
+	return c->method->name;
+}
+
 static int prepare(const struct wipe_control *c, struct wipe_target *t)
 {
 	char *reason = NULL;
@@ -483,16 +501,21 @@ static int prepare(const struct wipe_control *c, struct wipe_target *t)
 		struct flow_error ferr = { "" };
 
 		/* the ledger and the policy before anything is written */
-		r = flow_check_before_wipe(&c->flow, t->asset, c->method->name, t->disk.serial, t->disk.wwn,
+		r = flow_check_before_wipe(&c->flow, t->asset, method_name(c), t->disk.serial, t->disk.wwn,
 					   t->disk.transport == TRANSPORT_FILE, &ferr);
 		if (r < 0)
 			return log_error(_("%s: refused: %s"), t->arg, ferr.msg), r;
 	}
+	if (c->fw != DRIVE_METHOD_INVALID && (t->disk.transport == TRANSPORT_FILE || t->disk.transport == TRANSPORT_LOOP))
+		return log_error(_("%s: refused: a firmware method needs a drive, not an image file or loop device"),
+				 t->arg), -EPERM;
 	if (c->dry_run)
 		return 0;
 	r = confirm(c, &t->disk, t->arg);
 	if (r < 0)
 		return r;
+	if (c->fw != DRIVE_METHOD_INVALID)
+		return 0; /* the drive layer opens the device itself */
 	/* safety again, right before the open: the confirmation took time */
 	r = disk_check_safety(NULL, &t->disk, &reason);
 	free(reason);
@@ -515,6 +538,7 @@ static int prepare(const struct wipe_control *c, struct wipe_target *t)
 
 /* --json: with --dry-run the plans are the output (stdout, one document);
  * otherwise each is a "plan" event on stderr next to the progress events. */
+
 static void print_plan(const struct wipe_control *c, const struct wipe_target *t, json_t *plans)
 {
 	const struct disk *d = &t->disk;
@@ -527,8 +551,10 @@ static void print_plan(const struct wipe_control *c, const struct wipe_target *t
 				      "model", d->model ? json_string(d->model) : json_null(),
 				      "serial", d->serial ? json_string(d->serial) : json_null(),
 				      "size", (json_int_t)d->size, "logical_sector", (int)d->logical_sector,
-				      "method", c->method->name, "verify", erase_verify_to_string(c->verify),
-				      "passes", (int)c->method->n_passes, "dry_run", c->dry_run ? "yes" : "no");
+				      "method", method_name(c), "verify", c->fw != DRIVE_METHOD_INVALID ? "sample" :
+				      erase_verify_to_string(c->verify),
+				      "passes", c->fw != DRIVE_METHOD_INVALID ? 1 : (int)c->method->n_passes,
+				      "dry_run", c->dry_run ? "yes" : "no");
 		if (c->dry_run) {
 			json_array_append_new(plans, o);
 			return;
@@ -536,6 +562,12 @@ static void print_plan(const struct wipe_control *c, const struct wipe_target *t
 		json_dumpf(o, stderr, JSON_COMPACT);
 		fputc('\n', stderr);
 		json_decref(o);
+		return;
+	}
+	if (c->fw != DRIVE_METHOD_INVALID) {
+		printf(_("%s: %s, serial %s, %s, %u-byte sectors: firmware erase %s, sampled read-back%s\n"), t->arg,
+		       d->model ? d->model : "?", d->serial ? d->serial : "-", size, d->logical_sector,
+		       method_name(c), c->dry_run ? _(" [dry run: nothing written]") : "");
 		return;
 	}
 	printf(_("%s: %s, serial %s, %s, %u-byte sectors: %s (%u passes), verify %s%s\n"), t->arg,
@@ -604,22 +636,145 @@ static void seal_all(struct wipe_control *c, struct wipe_run *w, int *ret)
 		struct flow_error ferr = { "" };
 		_cleanup_free_ char *path = NULL;
 
-		if (!t->job || t->job->state == JOB_RUNNING)
+		const char *id = t->job ? t->job->id : t->fw_id;
+
+		if (!id || (t->job && t->job->state == JOB_RUNNING))
 			continue;
-		if (flow_seal(&c->flow, t->job->id, t->asset, c->tech, &path, &ferr) < 0) {
-			log_error(_("%s: job %s not sealed: %s"), t->arg, t->job->id, ferr.msg);
+		if (flow_seal(&c->flow, id, t->asset, c->tech, &path, &ferr) < 0) {
+			log_error(_("%s: job %s not sealed: %s"), t->arg, id, ferr.msg);
 			*ret = EXIT_FAIL;
 			continue;
 		}
-		log_info(_("%s: job %s sealed by %s for asset %s: %s"), t->arg, t->job->id,
-			 trust_seckey_name(c->tech), t->asset, path);
+		log_info(_("%s: job %s sealed by %s for asset %s: %s"), t->arg, id, trust_seckey_name(c->tech),
+			 t->asset, path);
 	}
+}
+
+static void fw_progress(void *ud, const char *phase, double f, double eta)
+{
+	const struct wipe_target *t = ud;
+
+	if (f >= 0 && eta >= 0)
+		fprintf(stderr, _("%s: %s: %.1f%%, about %.0f s left\n"), t->arg, phase, f * 100, eta);
+	else if (f >= 0)
+		fprintf(stderr, _("%s: %s: %.1f%%\n"), t->arg, phase, f * 100);
+	else
+		fprintf(stderr, _("%s: %s...\n"), t->arg, phase);
+}
+
+/* A firmware erase as a job record: the same fields as an overwrite's
+ * (one pass, pattern "firmware", verified by the sampled read-back), plus
+ * the drive's own answer under "firmware". Written as ID.firmware.json. */
+static json_t *firmware_job_json(const struct wipe_target *t, const char *id, const struct drive_erase_result *res)
+{
+	const struct disk *d = &t->disk;
+	bool ok = !res->refused && !res->error && res->verdict == DRIVE_VERDICT_PASSED;
+	const char *verdict = drive_verdict_to_string(res->verdict);
+	char t0[32] = "", t1[32] = "", host[256] = "";
+	json_t *o;
+
+	format_utc((time_t)(res->started_ns / 1000000000ull), t0, sizeof(t0));
+	format_utc((time_t)(res->finished_ns / 1000000000ull), t1, sizeof(t1));
+	gethostname(host, sizeof(host) - 1);
+	o = json_pack("{s:i,s:s,s:s,s:{s:s,s:s?,s:s?,s:s?,s:s?,s:s,s:I,s:i},s:s,s:s,s:i,s:s,s:s?,"
+		      "s:[{s:i,s:s,s:s,s:I,s:I,s:s,s:{s:i,s:I,s:[]},s:{s:I,s:I,s:[]}}],"
+		      "s:s,s:s,s:s,s:s,s:{s:s,s:s},s:o}",
+		      "format", 1, "kind", "firmware", "id", id,
+		      "device", "path", d->devpath, "name", d->name, "model", d->model, "serial", d->serial,
+		      "wwn", d->wwn, "transport", disk_transport_to_string(d->transport),
+		      "size", (json_int_t)d->size, "logical_sector", (int)d->logical_sector,
+		      "method", drive_method_to_string(res->method), "verify", "sample",
+		      "sample_percent", (int)res->sample_percent,
+		      "state", ok ? "succeeded" : "failed", "failure", ok ? NULL : res->reason[0] ? res->reason : verdict,
+		      "passes", "pass", 1, "pattern", "firmware", "state", res->error || res->refused ? "failed" : "done",
+		      "bytes_written", (json_int_t)d->size, "verified", (json_int_t)res->sample_bytes,
+		      "verification", res->verdict == DRIVE_VERDICT_PASSED ? "passed" :
+				      res->verdict == DRIVE_VERDICT_FAILED ? "failed" : "none",
+		      "errors", "count", 0, "bytes", (json_int_t)0, "ranges",
+		      "mismatches", "count", (json_int_t)res->unchanged, "bytes", (json_int_t)0, "ranges",
+		      "created", t0, "started", t0, "ended", t1, "host", host,
+		      "tool", "name", "wipecert", "version", WIPECERT_VERSION,
+		      "firmware", drive_erase_result_to_json(res));
+	return o;
+}
+
+/* Firmware erases, one drive after the other (each drive works on its
+ * own; the host only waits), each written down as a job record. */
+static int firmware_run_all(struct wipe_control *c, struct wipe_run *w)
+{
+	int ret = EXIT_OK;
+	json_t *jobs = json_array();
+
+	for (size_t i = 0; i < w->n; i++) {
+		struct wipe_target *t = &w->t[i];
+		struct drive_erase_opts o = { .sample_percent = c->percent, .remove_hpa = c->remove_hpa,
+					      .level = c->fw_level };
+		struct drive_erase_result res;
+		_cleanup_free_ char *path = NULL, *text = NULL;
+		char stamp[32], rnd[9];
+		uint8_t rb[4];
+		json_t *j;
+		int r;
+
+		randombytes_buf(rb, sizeof(rb));
+		hex_encode(rb, sizeof(rb), rnd);
+		format_utc(time(NULL), stamp, sizeof(stamp));
+		/* 2026-11-23T08:49:00Z -> 20261123T084900Z, as overwrite jobs are named */
+		if (asprintf(&t->fw_id, "%.4s%.2s%.2sT%.2s%.2s%.2sZ-%s-%s", stamp, stamp + 5, stamp + 8, stamp + 11,
+			     stamp + 14, stamp + 17, t->disk.name ? t->disk.name : "disk", rnd) < 0) {
+			ret = EXIT_FAIL;
+			continue;
+		}
+		drive_firmware_erase(&t->disk, c->fw, &o, fw_progress, t, &res);
+		j = firmware_job_json(t, t->fw_id, &res);
+		text = j ? json_dumps(j, JSON_INDENT(2) | JSON_SORT_KEYS) : NULL;
+		path = job_store_path(&w->store, t->fw_id);
+		/* ID.json is the overwrite engine's; a firmware erase is ID.firmware.json */
+		if (path && strlen(path) > 5) {
+			char *fp = NULL;
+
+			if (asprintf(&fp, "%.*s.firmware.json", (int)(strlen(path) - 5), path) < 0)
+				fp = NULL;
+			free(path);
+			path = fp;
+		}
+		if (!path || !text || (r = write_file_atomic(path, text, strlen(text), 0600, true)) < 0) {
+			log_error(_("%s: cannot write the job record %s"), t->arg, path ? path : t->fw_id);
+			ret = EXIT_FAIL;
+		}
+		if (res.refused) {
+			log_error(_("%s: refused: %s"), t->arg, res.reason);
+			if (ret == EXIT_OK)
+				ret = EXIT_REFUSED;
+			free(t->fw_id);
+			t->fw_id = NULL; /* nothing happened: nothing to seal */
+		} else if (res.error || res.verdict != DRIVE_VERDICT_PASSED) {
+			log_error(_("%s: %s FAILED: %s (verification %s)"), t->arg, drive_method_to_string(res.method),
+				  res.reason[0] ? res.reason : "-", drive_verdict_to_string(res.verdict));
+			ret = EXIT_FAIL;
+		} else if (!c->json) {
+			printf(_("%s: %s done and verified (%" PRIu64 " of %" PRIu64 " samples changed): job %s\n"), t->arg,
+			       drive_method_to_string(res.method), res.changed, res.samples, t->fw_id);
+		}
+		if (j)
+			json_array_append(jobs, j);
+		json_decref(j);
+	}
+	if (c->json) {
+		json_t *o = json_pack("{s:O}", "jobs", jobs);
+
+		json_dumpf(o, stdout, JSON_INDENT(2) | JSON_SORT_KEYS);
+		fputc('\n', stdout);
+		json_decref(o);
+	}
+	json_decref(jobs);
+	return ret;
 }
 
 int cmd_wipe(int argc, char **argv)
 {
 	enum { OPT_VERIFY = 256, OPT_PERCENT, OPT_CONFIRM, OPT_JSON, OPT_STATE, OPT_LIST, OPT_ASSET, OPT_DB,
-	       OPT_POLICY, OPT_PASS };
+	       OPT_POLICY, OPT_PASS, OPT_LEVEL, OPT_REMOVE_HPA };
 	static const struct option opts[] = {
 		{ "method", required_argument, NULL, 'm' },
 		{ "verify", required_argument, NULL, OPT_VERIFY },
@@ -629,6 +784,8 @@ int cmd_wipe(int argc, char **argv)
 		{ "json", no_argument, NULL, OPT_JSON },
 		{ "state-dir", required_argument, NULL, OPT_STATE },
 		{ "asset", required_argument, NULL, OPT_ASSET },
+		{ "level", required_argument, NULL, OPT_LEVEL },
+		{ "remove-hpa", no_argument, NULL, OPT_REMOVE_HPA },
 		{ "db", required_argument, NULL, OPT_DB },
 		{ "policy", required_argument, NULL, OPT_POLICY },
 		{ "key", required_argument, NULL, 'k' },
@@ -639,7 +796,7 @@ int cmd_wipe(int argc, char **argv)
 		{ 0 }
 	};
 	struct wipe_control c = { .method = erase_method_find("random"), .verify = VERIFY_LAST,
-				  .percent = 10 };
+				  .percent = 10, .fw = DRIVE_METHOD_INVALID, .fw_level = DRIVE_LEVEL_PURGE };
 	struct wipe_run w = { 0 };
 	json_t *plans = json_array();
 	int opt, ret = EXIT_OK, r;
@@ -662,10 +819,24 @@ int cmd_wipe(int argc, char **argv)
 		switch (opt) {
 		case 'm':
 			c.method = erase_method_find(optarg);
+			c.fw = DRIVE_METHOD_INVALID;
 			if (!c.method) {
+				c.fw = drive_method_from_string(optarg);
+				c.method = erase_method_find("random");
+			}
+			if (c.fw == DRIVE_METHOD_INVALID && !erase_method_find(optarg)) {
 				ret = usage_error("wipe", _("unknown method '%s' (see --list-methods)"), optarg);
 				goto out;
 			}
+			break;
+		case OPT_LEVEL:
+			if (drive_level_from_string(optarg, &c.fw_level) < 0) {
+				ret = usage_error("wipe", _("unknown level '%s' (clear or purge)"), optarg);
+				goto out;
+			}
+			break;
+		case OPT_REMOVE_HPA:
+			c.remove_hpa = true;
 			break;
 		case OPT_VERIFY:
 			if (erase_verify_from_string(optarg, &c.verify) < 0) {
@@ -783,7 +954,10 @@ int cmd_wipe(int argc, char **argv)
 		goto out;
 	}
 	fflush(stdout);
-	ret = wipe_run_all(&w);
+	if (c.fw != DRIVE_METHOD_INVALID)
+		ret = firmware_run_all(&c, &w);
+	else
+		ret = wipe_run_all(&w);
 	if (c.tech)
 		seal_all(&c, &w, &ret);
 out:

@@ -10,6 +10,7 @@
 struct wipe_target {
 	const char *arg;   /* as typed */
 	const char *asset; /* its ledger entry (--asset), or NULL */
+	char *fw_id;       /* the job ID of a firmware erase */
 	struct disk disk;
 	bool have_disk;
 	int fd;

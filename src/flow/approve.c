@@ -136,8 +136,8 @@ static const char *verification_method(const char *verify, json_int_t percent, c
 		return "full read-back of the last pass / 最終パス全域の読み戻し";
 	if (streq(verify, "all"))
 		return "full read-back of every pass / 全パス全域の読み戻し";
-	snprintf(buf, len, "NIST SP 800-88 sampled read-back, %lld%% / 抽出読み戻し %lld%%", (long long)percent,
-		 (long long)percent);
+	snprintf(buf, len, "NIST SP 800-88 sampled read-back, %lld%%, compared with the samples before the erase where the "
+		 "drive erased / 抽出読み戻し %lld%%", (long long)percent, (long long)percent);
 	return buf;
 }
 
@@ -242,6 +242,22 @@ static int build_certificate(const struct flow_ctx *c, const struct policy *pol,
 		"error_ranges", errors));
 	if (em)
 		json_object_set_new(json_object_get(cert, "sanitization"), "details", json_string(em->title));
+	{
+		/* a firmware erase: what the drive answered, and how it was proven */
+		json_t *fw = json_object_get(job, "firmware");
+		const char *text = jstr(json_object_get(fw, "device_status"), "text");
+		char details[200];
+
+		if (fw) {
+			snprintf(details, sizeof(details), "drive firmware erase %s (%s); hidden areas: HPA %s, DCO %s",
+				 jstr(fw, "method") ?: "?", jstr(fw, "level") ?: "?",
+				 json_is_true(json_object_get(json_object_get(fw, "hidden_areas"), "hpa_present")) ? "found" : "none",
+				 json_is_true(json_object_get(json_object_get(fw, "hidden_areas"), "dco_present")) ? "found" : "none");
+			json_object_set_new(json_object_get(cert, "sanitization"), "details", json_string(details));
+			json_object_set_new(json_object_get(cert, "sanitization"), "drive_sanitize_status",
+					    json_string(text && *text ? text : jstr(fw, "result") ?: "-"));
+		}
+	}
 	json_object_set_new(cert, "verification", json_pack("{s:s,s:s,s:I}",
 		"method", verification_method(verify, jint(job, "sample_percent"), vbuf, sizeof(vbuf)),
 		"result", verify_ok && verify && !streq(verify, "off") ? "pass" : "fail",

@@ -16,6 +16,8 @@ need_cmd depmod
 
 RUN=$PWD/tests/qemu/run-guest.sh
 CHECKS=$PWD/tests/qemu/drive-checks.sh
+CERTS=$PWD/certs/test-only
+FONT=/usr/share/fonts/opentype/ipaexfont-gothic/ipaexg.ttf
 W=$(realpath "$WIPECERT")
 # nvme-cli, when installed, reformats the NVMe disk to 4096-byte sectors in the guest
 NVME_CLI=()
@@ -29,7 +31,7 @@ cp "$T/sata.src" "$T/sata.orig"; cp "$T/scsi.src" "$T/scsi.orig"
 
 "$RUN" --timeout 150 --keep "$T/out" \
 	--nvme-image "$T/nvme.src" --sata-image "$T/sata.src" --scsi-image "$T/scsi.src" \
-	--copy "$W" --copy "$CHECKS" "${NVME_CLI[@]}" -- sh "$CHECKS" "$W" >"$T/guest.log" 2>&1
+	--copy "$W" --copy "$CHECKS" --copy "$CERTS" --copy "$FONT" "${NVME_CLI[@]}" -- sh "$CHECKS" "$W" "$CERTS" >"$T/guest.log" 2>&1
 rc=$?
 grep -E '^check |run-guest' "$T/guest.log" >&2
 if [ "$rc" = 125 ] && grep -q 'download .* failed\|knows no linux-image' "$T/guest.log"; then
