@@ -214,7 +214,9 @@ static int build_certificate(const struct flow_ctx *c, const struct policy *pol,
 	if (jstr(asset, "department"))
 		json_object_set_new(json_object_get(cert, "organisation"), "unit", json_string(jstr(asset, "department")));
 	json_object_set_new(cert, "media", json_pack("{s:s,s:s,s:s,s:I}",
-		"model", jstr(dev, "model") ?: jstr(asset, "model") ?: "-",
+		/* an image file's "model" says only that: the ledger knows better */
+		"model", (jstr(dev, "transport") && streq(jstr(dev, "transport"), "file") && jstr(asset, "model")) ?
+			 jstr(asset, "model") : jstr(dev, "model") ?: jstr(asset, "model") ?: "-",
 		"serial", jstr(dev, "serial") ?: jstr(asset, "serial") ?: "-",
 		"type", media_type(jstr(dev, "transport"), jstr(asset, "media_type")),
 		"capacity_bytes", jint(dev, "size")));
