@@ -106,6 +106,15 @@ install: $(BIN) $(MOS)
 deps:
 	scripts/install-deps.sh
 
+# docs/wipecert.8 from its parts: the head, one part per command family
+# (docs/man/*.8.part, listed in the order people look for them), the tail
+MAN_ORDER := list wipe drive approve flow accept ledger cert trust
+MAN_PARTS := $(foreach p,$(MAN_ORDER),$(wildcard docs/man/$(p).8.part)) \
+             $(filter-out $(foreach p,$(MAN_ORDER),docs/man/$(p).8.part),$(sort $(wildcard docs/man/*.8.part)))
+man: docs/wipecert.8
+docs/wipecert.8: docs/man/head.8.in $(MAN_PARTS) docs/man/tail.8.in
+	cat $^ >$@
+
 # the quick start: install what is missing, build, run the main job on an image
 demo:
 	scripts/install-deps.sh
@@ -115,7 +124,7 @@ demo:
 clean:
 	rm -rf build wipecert
 
-.PHONY: all check check-units install deps demo pot clean
+.PHONY: all check check-units install deps demo pot man clean
 .SECONDARY:
 
 -include $(shell find $(O) -name '*.d' 2>/dev/null)
