@@ -16,8 +16,8 @@ O          ?= build
 CC         ?= cc
 PKG_CONFIG ?= pkg-config
 
-# libraries found by pkg-config; libhpdf and libsgutils2 ship no .pc file
-PKGS := blkid smartcols libudev libsodium sqlite3 jansson libqrencode libcrypto libnvme liburing harfbuzz-subset
+# libraries found by pkg-config; libhpdf ships no .pc file
+PKGS := blkid smartcols libudev libsodium sqlite3 jansson libqrencode libcrypto liburing harfbuzz-subset
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS))
 PKG_LIBS   := $(shell $(PKG_CONFIG) --libs $(PKGS))
 ifeq ($(PKG_LIBS),)
@@ -25,7 +25,7 @@ ifeq ($(filter clean deps,$(MAKECMDGOALS)),)
 $(error pkg-config found no flags for $(PKGS): run 'make deps' (scripts/install-deps.sh) first)
 endif
 endif
-PKG_LIBS   += -lhpdf -lsgutils2 -lpthread -lm
+PKG_LIBS   += -lhpdf -lpthread -lm
 
 WARN     := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-format-nonliteral \
             -Wstrict-prototypes -Wmissing-prototypes -Wno-missing-field-initializers
