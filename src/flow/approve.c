@@ -451,6 +451,7 @@ int flow_approve(const struct flow_ctx *c, const char *id, const struct trust_se
 	if (c->ledger) {
 		struct ledger_asset a = { 0 };
 		_cleanup_free_ char *why = NULL;
+		uint64_t seq = 0;
 
 		r = ledger_asset_get(c->ledger, crec->asset_id, &a);
 		if (r >= 0 && erased)
@@ -462,7 +463,9 @@ int flow_approve(const struct flow_ctx *c, const char *id, const struct trust_se
 				       trust_seckey_name(approver), rec_sha, pdf_sha) < 0)
 			r = -ENOMEM;
 		if (r >= 0)
-			r = ledger_asset_update(c->ledger, &a, trust_seckey_name(approver), why, NULL);
+			r = ledger_asset_update(c->ledger, &a, trust_seckey_name(approver), why, &seq);
+		if (r >= 0)
+			r = flow_sign_event(c->ledger, seq, approver);
 		ledger_asset_clear(&a);
 		if (r < 0) {
 			r = flow_fail(err, r, "certificate written, but the ledger event failed: %s", strerror(-r));
@@ -535,6 +538,7 @@ int flow_reject(const struct flow_ctx *c, const char *id, const struct trust_sec
 		const char *aid = jstr(json_object_get(s.rec, "asset"), "asset_id");
 		struct ledger_asset a = { 0 };
 		_cleanup_free_ char *why = NULL;
+		uint64_t seq = 0;
 
 		r = aid ? ledger_asset_get(c->ledger, aid, &a) : -ENOENT;
 		if (r >= 0)
@@ -543,10 +547,12 @@ int flow_reject(const struct flow_ctx *c, const char *id, const struct trust_sec
 				       reason) < 0)
 			r = -ENOMEM;
 		if (r >= 0) {
-			r = ledger_asset_update(c->ledger, &a, trust_seckey_name(approver), why, NULL);
+			r = ledger_asset_update(c->ledger, &a, trust_seckey_name(approver), why, &seq);
 			if (r == 0)
-				r = ledger_asset_note(c->ledger, aid, trust_seckey_name(approver), why, NULL);
+				r = ledger_asset_note(c->ledger, aid, trust_seckey_name(approver), why, &seq);
 		}
+		if (r >= 0)
+			r = flow_sign_event(c->ledger, seq, approver);
 		ledger_asset_clear(&a);
 		if (r < 0) {
 			r = flow_fail(err, r, "rejection written, but the ledger event failed: %s", strerror(-r));

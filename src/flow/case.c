@@ -17,6 +17,7 @@
 #include "wipecert/flow.h"
 #include "wipecert/job.h"
 #include "wipecert/ledger.h"
+#include "wipecert/ledger-sign.h"
 #include "wipecert/trust.h"
 #include "wipecert/util.h"
 #include "flow-internal.h"
@@ -52,6 +53,13 @@ char *flow_path(const struct flow_ctx *c, const char *id, const char *suffix)
 	if (asprintf(&p, "%s/%s%s", flow_state_dir(c), id, suffix) < 0)
 		return NULL;
 	return p;
+}
+
+int flow_sign_event(struct ledger *l, uint64_t seq, const struct trust_seckey *k)
+{
+	if (seq == 0 || !trust_role_may_sign(trust_seckey_role(k), TRUST_DOC_LEDGER_EVENT))
+		return 0;
+	return ledger_event_sign(l, seq, seq, k, NULL);
 }
 
 int flow_sha256_hex(const void *data, size_t len, char out[65])
@@ -351,6 +359,7 @@ int flow_seal(const struct flow_ctx *c, const char *job_id, const char *asset_id
 	if (c->ledger) {
 		struct ledger_asset upd = { 0 };
 		_cleanup_free_ char *why = NULL;
+		uint64_t seq = 0;
 
 		r = ledger_asset_copy(&a, &upd);
 		if (r >= 0)
@@ -359,11 +368,13 @@ int flow_seal(const struct flow_ctx *c, const char *job_id, const char *asset_id
 				       job_id, method ? method : "?", rhash) < 0)
 			r = -ENOMEM;
 		if (r >= 0) {
-			r = ledger_asset_update(c->ledger, &upd, trust_seckey_name(tech), why, NULL);
+			r = ledger_asset_update(c->ledger, &upd, trust_seckey_name(tech), why, &seq);
 			/* unchanged status still deserves its event: the wipe happened */
 			if (r == 0)
-				r = ledger_asset_note(c->ledger, asset_id, trust_seckey_name(tech), why, NULL);
+				r = ledger_asset_note(c->ledger, asset_id, trust_seckey_name(tech), why, &seq);
 		}
+		if (r >= 0)
+			r = flow_sign_event(c->ledger, seq, tech);
 		ledger_asset_clear(&upd);
 		if (r < 0) {
 			r = flow_fail(err, r, "asset %s: the wipe record is written, but the ledger event failed: %s",

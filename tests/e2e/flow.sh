@@ -118,6 +118,11 @@ minisign -V -q -m "$T/state/$J2.rejected.json" -p "$C/test-only-approver.pub" ||
 expect_rc 3 "$W" approve "$J2" "${APPR[@]}" --yes
 expect_rc 0 "$W" ledger history IMG-2 --json
 grep -q "class 1: use crypto erase" "$T/out" || fail "rejection not in the ledger history"
+# the events of seal, approve and reject are signed by the technician's and approver's keys
+expect_rc 0 "$W" ledger verify --trust "$C/trust" --json
+expect_eq "signed flow events" "$(json_get "$T/out" 'd["signatures"]["signed"]')" 4
+sqlite3 "$T/ledger.db" "SELECT key_id FROM events WHERE signature IS NOT NULL ORDER BY seq" | tr '\n' ' ' >"$T/kids"
+expect_eq "signing keys" "$(cat "$T/kids")" "E060C2396575B022 EE9656F0FA4C7EA5 E060C2396575B022 EE9656F0FA4C7EA5 "
 
 # sealing for an asset the ledger does not have, or twice, is refused
 J3=$(wipe_image three one) || fail "wipe three"
