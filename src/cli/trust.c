@@ -399,8 +399,8 @@ static int trust_import(struct trust_control *c, const char *from)
 			return EXIT_FAIL;
 		r = read_full_file(sp, &data, &len);
 		if (r >= 0)
-			r = write_file_atomic(dp, data, len, 0644, true);
-		if (r < 0 && r != -ENOENT && r != -EEXIST) {
+			r = write_file_atomic(dp, data, len, 0644, false);
+		if (r < 0 && r != -ENOENT) {
 			log_error_errno(r, "%s: cannot copy", sp);
 			return EXIT_FAIL;
 		}

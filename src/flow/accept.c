@@ -176,7 +176,7 @@ static void check_contractor(const struct flow_ctx *c, const uint8_t *pdf, size_
 	free(a->technician);
 	a->technician = strdup(wr.claim.name);
 	if (!am || !tm || am->role != TRUST_ROLE_CONTRACTOR_APPROVER || tm->role != TRUST_ROLE_CONTRACTOR_TECHNICIAN) {
-		check(a, "contractor", false, "not a contractor's certificate: approved by a %s, performed by a %s",
+		check(a, "contractor", false, "not a contractor's certificate: the approver's role is %s, the technician's %s",
 		      am ? trust_role_to_string(am->role) : "?", tm ? trust_role_to_string(tm->role) : "?");
 		return;
 	}
