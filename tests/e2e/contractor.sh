@@ -10,6 +10,9 @@
 # over, a serial mismatch, a self-approved certificate: each named, the
 # owner's ledger unchanged.
 . "$(dirname "$0")/lib.bash"
+# the checks below read the English messages
+unset LC_ALL LANGUAGE
+export LC_MESSAGES=C
 need_cmd pdfsig; need_cmd qpdf; need_cmd minisign; need_cmd certutil; need_cmd sqlite3
 C=$(cd "$(dirname "$0")/../../certs/test-only" && pwd)
 PASS=$C/passphrase.txt
@@ -189,6 +192,12 @@ expect_rc 0 "$W" cert issue --record self.json --approver-key kappr.key --passph
 refused self.pdf separation "same"
 expect_eq "HAND-3 untouched" "$(status HAND-3)" handed-to-contractor
 
+# the operator reads the refusal in Japanese
+if locale -a 2>/dev/null | grep -qi '^ja_JP\.utf-\?8$'; then
+	LC_MESSAGES=ja_JP.UTF-8 expect_rc 3 "$W" accept "${OWN[@]}" "$P1"
+	grep -q "拒否: not-reused" "$T/err" && grep -q "何も記録していない" "$T/err" ||
+		fail "Japanese refusal: $(cat "$T/err")"
+fi
 # unreadable input is exit 1, a bad command line 2
 expect_rc 1 "$W" accept "${OWN[@]}" "$T/no-such.pdf"
 expect_rc 2 "$W" accept "${OWN[@]}"
