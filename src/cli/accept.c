@@ -149,10 +149,14 @@ int cmd_accept(int argc, char **argv)
 	if (json)
 		print_json(path, &a);
 	if (r == -EPERM) {
+		size_t failed = 0;
+
 		for (size_t i = 0; i < a.n_checks; i++)
-			if (!a.checks[i].ok)
+			if (!a.checks[i].ok) {
 				log_error(_("%s: refused: %s: %s"), path, a.checks[i].name, a.checks[i].detail);
-		if (!a.n_checks)
+				failed++;
+			}
+		if (!failed)
 			log_error("%s: %s", path, err.msg);
 		log_error(_("%s: not accepted; nothing was recorded"), path);
 		ret = EXIT_REFUSED;

@@ -309,6 +309,9 @@ int flow_accept(const struct flow_ctx *c, const uint8_t *pdf, size_t len, const 
 		goto out;
 	}
 	k = ledger_asset_get(c->ledger, r->asset_id, &as);
+	/* read again: another accept may have run since the checks */
+	if (k >= 0 && !streq(ledger_asset_value(&as, LEDGER_F_STATUS) ?: "", "handed-to-contractor"))
+		k = -EBUSY;
 	if (k >= 0)
 		k = ledger_asset_set(&as, LEDGER_F_STATUS, "disposed");
 	if (k >= 0)
@@ -323,8 +326,11 @@ int flow_accept(const struct flow_ctx *c, const uint8_t *pdf, size_t len, const 
 		k = -EALREADY; /* nothing changed: cannot be, the status was checked */
 	if (k < 0) {
 		unlink(arch);
-		k = flow_fail(err, k, "asset %s: the ledger event failed, nothing recorded: %s", r->asset_id,
-			      strerror(-k));
+		if (k == -EBUSY)
+			k = flow_fail(err, -EPERM, "asset %s changed while it was checked; nothing recorded", r->asset_id);
+		else
+			k = flow_fail(err, k, "asset %s: the ledger event failed, nothing recorded: %s", r->asset_id,
+				      strerror(-k));
 		goto out;
 	}
 	ret->archive_path = TAKE_PTR(arch);
