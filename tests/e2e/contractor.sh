@@ -39,17 +39,17 @@ status() { sqlite3 "$T/owner.db" "SELECT status FROM assets WHERE asset_id='$1'"
 # refused CERT CHECK TEXT: accept exits 3, names the check and the reason,
 # writes no ledger event and no archive copy
 refused() {
-	local before after
+	local before after kept
 	before=$(events)
+	kept=$(ls "$T/owner-state/accepted" 2>/dev/null)
 	expect_rc 3 "$W" accept "${OWN[@]}" "$1"
 	after=$(events)
 	expect_eq "ledger events after a refused accept of $1" "$after" "$before"
 	grep -q "refused: $2: .*$3" "$T/err" || fail "accept $1: no '$2: ...$3' in: $(cat "$T/err")"
 	grep -q "nothing was recorded" "$T/err" || fail "accept $1: does not say nothing was recorded"
-	[ -z "$(ls -A "$T/owner-state/accepted" 2>/dev/null | grep -v "^$CID1.pdf$")" ] ||
+	[ "$(ls "$T/owner-state/accepted" 2>/dev/null)" = "$kept" ] ||
 		fail "a refused accept left an archive copy: $(ls "$T/owner-state/accepted")"
 }
-CID1=none
 
 # ---- the owner ----
 L() { "$W" ledger --db "$T/owner.db" "$@" >/dev/null 2>&1 || fail "owner ledger $*"; }
@@ -59,6 +59,8 @@ L add HAND-1 --media-type "disk image" --model "庁舎サーバ HDD" --serial HA
 L add HAND-2 --media-type "disk image" --serial HAND-SERIAL-2 --class 3 --status handed-to-contractor
 L add HAND-3 --media-type "disk image" --serial HAND-SERIAL-3 --class 3 --status handed-to-contractor
 L add KEEP-1 --media-type "disk image" --serial KEEP-SERIAL-1 --class 3 --status in-service
+L add HAND-4 --media-type "disk image" --serial HAND-SERIAL-4 --class 3 --status handed-to-contractor
+L add HAND-5 --media-type "disk image" --serial HAND-SERIAL-5 --class 3 --status handed-to-contractor
 J=$(wipe_image own "$T/owner-state") && [ -n "$J" ] || fail "owner wipe"
 expect_rc 0 "$W" seal "$J" --asset OWN-1 "${TECH[@]}" "${OWN[@]}"
 expect_rc 0 "$W" approve "$J" "${APPR[@]}" "${OWN[@]}" --yes --json
@@ -88,6 +90,8 @@ CL add HAND-1 --media-type "disk image" --model "庁舎サーバ HDD" --serial H
 CL add HAND-2 --media-type "disk image" --serial WRONG-SERIAL-2 --class 3 --status awaiting-erasure
 CL add HAND-3 --media-type "disk image" --serial HAND-SERIAL-3 --class 3 --status awaiting-erasure
 CL add KEEP-1 --media-type "disk image" --serial KEEP-SERIAL-1 --class 3 --status awaiting-erasure
+CL add HAND-4 --media-type "disk image" --serial HAND-SERIAL-4 --class 3 --status awaiting-erasure
+CL add HAND-5 --media-type "disk image" --serial HAND-SERIAL-5 --class 3 --status awaiting-erasure
 contractor_cert() { # ASSET NAME: wipe, seal, approve on the contractor's side; print the PDF
 	local j
 	j=$(wipe_image "$2" "$T/ctr-state") && [ -n "$j" ] || fail "contractor wipe $2"
@@ -198,6 +202,37 @@ if locale -a 2>/dev/null | grep -qi '^ja_JP\.utf-\?8$'; then
 	grep -q "拒否: not-reused" "$T/err" && grep -q "何も記録していない" "$T/err" ||
 		fail "Japanese refusal: $(cat "$T/err")"
 fi
+# the --json report names each check
+expect_rc 3 "$W" accept "${OWN[@]}" "$P4" --json
+python3 - "$T/out" <<'PY2' || fail "JSON report: $(cat "$T/out")"
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["accepted"] is False and d["archive"] is None and d["asset_id"] == "HAND-2"
+st = {c["name"]: c["status"] for c in d["checks"]}
+assert st["identity"] == "failed" and st["contractor"] == "ok" and st["certificate-chain"] == "ok", st
+PY2
+
+# two accepts of one certificate at the same time: exactly one records it
+P6=$(contractor_cert HAND-4 hand4) || exit 1
+before=$(events)
+"$W" accept "${OWN[@]}" "$P6" >/dev/null 2>&1 &
+pid=$!
+"$W" accept "${OWN[@]}" "$P6" >/dev/null 2>&1
+rc1=$?
+wait $pid
+rc2=$?
+[ "$rc1$rc2" = 03 ] || [ "$rc1$rc2" = 30 ] || fail "parallel accepts exited $rc1 and $rc2"
+expect_eq "events after two parallel accepts" "$(events)" $((before + 1))
+expect_eq "HAND-4" "$(status HAND-4)" disposed
+
+# the owner revokes the contractor's approver (key compromise): its
+# certificates are refused from then on, whenever they say they were signed
+P7=$(contractor_cert HAND-5 hand5) || exit 1
+expect_rc 0 "$W" trust revoke cappr.pub --reason key-compromise --trust owner-trust \
+	--root-key "$C/test-only-root.key" --passphrase-file "$PASS"
+refused "$P7" record-signature "revoked"
+expect_eq "HAND-5 untouched" "$(status HAND-5)" handed-to-contractor
+
 # unreadable input is exit 1, a bad command line 2
 expect_rc 1 "$W" accept "${OWN[@]}" "$T/no-such.pdf"
 expect_rc 2 "$W" accept "${OWN[@]}"
