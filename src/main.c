@@ -41,6 +41,7 @@ static const struct command commands[] = {
 	{ "reject", cmd_reject, 0, N_("refuse a wipe record, with the reason") },
 	{ "export-record", cmd_export_record, 0, N_("write a wipe record for approval on another machine") },
 	{ "import-record", cmd_import_record, 0, N_("take in a wipe record exported by a wipe station") },
+	{ "destroy", cmd_destroy, 0, N_("record a witnessed physical destruction, signed by the technician") },
 	{ "version", cmd_version, 0, N_("print the version (--json for tools)") },
 };
 

@@ -16,4 +16,10 @@ int flow_sha256_hex(const void *data, size_t len, char out[65]);
 int flow_asset_last_event(struct ledger *l, const char *asset_id, uint64_t *ret_seq,
 			  char ret_hash[LEDGER_HASH_HEX]);
 
+/* The wipe station (host name, DMI) and a signer ({name, role, org,
+ * key_id}) as the records name them. */
+json_t *flow_station_json(const char *dmi_dir);
+struct trust_seckey;
+json_t *flow_signer_json(const struct trust_seckey *k);
+
 #endif

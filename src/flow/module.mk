@@ -2,3 +2,4 @@
 LIB_OBJS += src/flow/policy.o
 LIB_OBJS += src/flow/case.o
 LIB_OBJS += src/flow/approve.o
+LIB_OBJS += src/flow/destroy.o
