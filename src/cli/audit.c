@@ -25,16 +25,16 @@ static const struct {
 	const char *name, *ja, *en;
 	float pdf_w;   /* 0: not in the PDF */
 } cols[_COL_MAX] = {
-	[COL_ISSUED] = { "issued_at", "発行日時", "Issued", 1.5f },
-	[COL_CERT] = { "certificate_id", "証明書番号", "Certificate No.", 2.0f },
+	[COL_ISSUED] = { "issued_at", "発行日時", "Issued", 1.3f },
+	[COL_CERT] = { "certificate_id", "証明書番号", "Certificate No.", 2.3f },
 	[COL_ASSET] = { "asset_id", "資産番号", "Asset ID", 1.2f },
-	[COL_TYPE] = { "sanitization", "処理区分", "Type", 0.8f },
-	[COL_METHOD] = { "method", "方式", "Method", 1.4f },
-	[COL_RESULT] = { "result", "結果", "Result", 1.4f },
-	[COL_TECH] = { "technician", "作業者", "Technician", 1.4f },
-	[COL_APPR] = { "approver", "承認者", "Approver", 1.4f },
+	[COL_TYPE] = { "sanitization", "処理区分", "Type", 0.7f },
+	[COL_METHOD] = { "method", "方式", "Method", 1.1f },
+	[COL_RESULT] = { "result", "結果", "Result", 0.9f },
+	[COL_TECH] = { "technician", "作業者", "Technician", 1.6f },
+	[COL_APPR] = { "approver", "承認者", "Approver", 1.6f },
 	[COL_LEDGER] = { "ledger_status", "台帳状態", "Ledger status", 1.0f },
-	[COL_STATUS] = { "certificate_status", "証明書検証", "Re-verification", 2.6f },
+	[COL_STATUS] = { "certificate_status", "証明書検証", "Re-verification", 2.0f },
 	[COL_PROBLEMS] = { "problems", "不備", "Problems", 0 },
 	[COL_FILE] = { "file", "ファイル", "File", 0 },
 };
@@ -124,7 +124,7 @@ static int write_pdf(const struct flow_audit *a, const char *path, const char *f
 	size_t nc = 0;
 	const char **cells = calloc(a->n_rows * _COL_MAX + 1, sizeof(*cells));
 	bool *row_ok = calloc(a->n_rows + 1, sizeof(*row_ok));
-	char **owned = calloc(a->n_rows + 1, sizeof(*owned));
+	char **owned = calloc(2 * a->n_rows + 1, sizeof(*owned));
 	struct cert_table t = { 0 };
 	_cleanup_free_ uint8_t *pdf = NULL;
 	const char *perr = NULL;
@@ -152,6 +152,15 @@ static int write_pdf(const struct flow_audit *a, const char *path, const char *f
 					     row->problems ? ": " : "", row->problems ? row->problems : "") < 0)
 					goto out;
 				cells[i * nc + k++] = owned[i];
+			} else if (c == COL_RESULT) {
+				cells[i * nc + k++] = !row->result ? NULL :
+					streq(row->result, "erased_and_verified") ? "完了 done" : "失敗 failed";
+			} else if (c == COL_ISSUED && row->issued_at) {
+				/* "2026-11-23T10:18:00Z" -> "2026-11-23 10:18" */
+				if (asprintf(&owned[a->n_rows + i], "%.10s %.5s", row->issued_at,
+					     strlen(row->issued_at) > 11 ? row->issued_at + 11 : "") < 0)
+					goto out;
+				cells[i * nc + k++] = owned[a->n_rows + i];
 			} else {
 				cells[i * nc + k++] = cell(row, c);
 			}
@@ -182,7 +191,7 @@ static int write_pdf(const struct flow_audit *a, const char *path, const char *f
 	}
 	r = write_file_atomic(path, pdf, len, 0644, false);
 out:
-	for (size_t i = 0; owned && i < a->n_rows; i++)
+	for (size_t i = 0; owned && i < 2 * a->n_rows; i++)
 		free(owned[i]);
 	free(owned);
 	free(cells);
