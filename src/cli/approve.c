@@ -396,7 +396,9 @@ static int decide(int argc, char **argv, bool approve)
 		json_decref(o);
 	} else {
 		printf(_("%s: approved by %s; certificate %s (%s): %s\n"), id, trust_seckey_name(k),
-		       res.certificate_id, res.erased ? _("erased and verified") : _("FAILED"), res.pdf_path);
+		       res.certificate_id,
+		       !res.erased ? _("FAILED") : fcase.job_state && streq(fcase.job_state, "destroyed") ? _("physically destroyed") : _("erased and verified"),
+		       res.pdf_path);
 	}
 	ret = EXIT_OK;
 out:
