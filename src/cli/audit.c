@@ -10,6 +10,7 @@
 #include <getopt.h>
 #include <jansson.h>
 #include <string.h>
+#include <time.h>
 
 #include "wipecert/cli.h"
 #include "wipecert/flow.h"
@@ -249,6 +250,30 @@ static bool ends_with(const char *s, const char *suffix)
 	return l >= k && strcasecmp(s + l - k, suffix) == 0;
 }
 
+/* A day is a local day (an audit of a fiscal year in Japan means JST
+ * days): YYYY-MM-DD is local midnight, and as the end of the period the
+ * midnight after it. A time with its zone is taken as it is. */
+static int parse_period_end(const char *s, bool end, time_t *ret)
+{
+	struct tm tm = { 0 };
+	const char *p;
+	time_t t;
+
+	if (strlen(s) != 10)
+		return parse_time(s, ret);
+	p = strptime(s, "%Y-%m-%d", &tm);
+	if (!p || *p)
+		return -EINVAL;
+	if (end)
+		tm.tm_mday++;
+	tm.tm_isdst = -1;
+	t = mktime(&tm);
+	if (t == (time_t)-1)
+		return -EINVAL;
+	*ret = t;
+	return 0;
+}
+
 int cmd_audit(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -288,10 +313,8 @@ int cmd_audit(int argc, char **argv)
 		return usage_error("audit", _("unexpected argument '%s'"), argv[optind]);
 	if (!from_s || !to_s)
 		return usage_error("audit", _("--from and --to are required"));
-	if (parse_time(from_s, &from) < 0 || parse_time(to_s, &to) < 0)
+	if (parse_period_end(from_s, false, &from) < 0 || parse_period_end(to_s, true, &to) < 0)
 		return usage_error("audit", _("dates are YYYY-MM-DD or YYYY-MM-DDThh:mm:ssZ"));
-	if (strlen(to_s) == 10)
-		to += 86400; /* a day given: the whole day */
 	if (to <= from)
 		return usage_error("audit", _("--to is before --from"));
 	if (fc.output && !ends_with(fc.output, ".pdf") && !ends_with(fc.output, ".csv"))

@@ -11,8 +11,8 @@ export WIPECERT_STATE_DIR=$T/state WIPECERT_DB=$T/ledger.db WIPECERT_TRUST=$C/tr
 W=$WIPECERT
 TECH=(--key "$C/test-only-technician.key" --passphrase-file "$PASS")
 APPR=(--key "$C/test-only-approver.key" --passphrase-file "$PASS")
-TODAY=$(date -u +%F)
-TOMORROW=$(date -u -d tomorrow +%F)
+TODAY=$(date +%F)
+TOMORROW=$(date -d tomorrow +%F)
 
 "$W" ledger add IMG-A1 --media-type "disk image" --serial IMG-A1-SN --class 2 >/dev/null 2>&1 || fail "ledger add"
 "$W" ledger add HDD-A2 --media-type HDD --model "ST1000" --serial ST-A2-SN --class 1 >/dev/null 2>&1 || fail "ledger add"
