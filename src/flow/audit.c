@@ -124,21 +124,45 @@ static void check_ledger(struct ledger *l, struct cert_verify_report *rep, struc
 	cert_verify_report_set(rep, CHECK_LEDGER, true, "asset, identity and event in the ledger");
 }
 
+static void add_pem(STACK_OF(X509) *sk, const char *path)
+{
+	FILE *f = fopen(path, "re");
+	X509 *x;
+
+	if (!f)
+		return;
+	while ((x = PEM_read_X509(f, NULL, NULL, NULL)))
+		if (!sk_X509_push(sk, x))
+			X509_free(x);
+	fclose(f);
+}
+
+/* The CAs a certificate may chain to: the organisation's ca.crt and that of
+ * each contractor the roster pins (contractors/KEYID/ca.crt), as `accept`
+ * trusts them: a contractor's certificate accepted then verifies now. */
 static STACK_OF(X509) *load_ca(const struct trust_store *store)
 {
 	STACK_OF(X509) *sk = sk_X509_new_null();
-	_cleanup_free_ char *path = NULL;
-	X509 *x;
-	FILE *f;
+	_cleanup_free_ char *path = NULL, *cdir = NULL;
+	struct dirent *de;
+	DIR *d;
 
-	if (!sk || !store || asprintf(&path, "%s/ca.crt", trust_store_dir(store)) < 0)
+	if (!sk || !store || asprintf(&path, "%s/ca.crt", trust_store_dir(store)) < 0 ||
+	    asprintf(&cdir, "%s/contractors", trust_store_dir(store)) < 0)
 		return sk;
-	f = fopen(path, "re");
-	if (!f)
-		return sk;
-	while ((x = PEM_read_X509(f, NULL, NULL, NULL)))
-		sk_X509_push(sk, x);
-	fclose(f);
+	add_pem(sk, path);
+	d = opendir(cdir);
+	while (d && (de = readdir(d))) {
+		uint8_t keyid[TRUST_KEYID_BYTES];
+		_cleanup_free_ char *p = NULL;
+
+		if (trust_keyid_parse(de->d_name, keyid) < 0 || !trust_store_contractor(store, keyid))
+			continue;
+		if (asprintf(&p, "%s/%s/ca.crt", cdir, de->d_name) >= 0)
+			add_pem(sk, p);
+	}
+	if (d)
+		closedir(d);
 	return sk;
 }
 
@@ -235,7 +259,17 @@ struct ledger_walk {
 	struct flow_audit *a;
 	size_t n_cert_rows;
 	int error;
+	char **certified;       /* assets that have had a certificate ID */
+	size_t n_certified;
 };
+
+static bool was_certified(const struct ledger_walk *w, const char *asset_id)
+{
+	for (size_t i = 0; i < w->n_certified; i++)
+		if (streq(w->certified[i], asset_id))
+			return true;
+	return false;
+}
 
 static bool has_certificate(const struct ledger_walk *w, const char *cid)
 {
@@ -253,14 +287,36 @@ static int event_cb(const struct ledger_event *e, void *userdata)
 	struct flow_audit_row *row;
 	time_t t;
 
-	if (!e->changes || parse_time(e->time_utc, &t) < 0 || t < w->a->from || t >= w->a->to)
+	bool certified;
+
+	if (!e->changes || !e->asset_id)
 		return 0;
 	ch = json_loads(e->changes, 0, NULL);
 	st = json_array_get(json_object_get(ch, ledger_field_name(LEDGER_F_STATUS)), 1);
 	cert = json_array_get(json_object_get(ch, ledger_field_name(LEDGER_F_CERTIFICATE)), 1);
 	status = json_string_value(st);
 	cid = json_string_value(cert);
+	/* events come in order: a later move (approved -> disposed) of an asset
+	 * certified before is no disposal without a certificate */
+	certified = was_certified(w, e->asset_id);
+	if (cid && !certified) {
+		char **v = realloc(w->certified, (w->n_certified + 1) * sizeof(*v));
+
+		if (!v || !(v[w->n_certified] = strdup(e->asset_id))) {
+			if (v)
+				w->certified = v;
+			w->error = -ENOMEM;
+			json_decref(ch);
+			return -ENOMEM;
+		}
+		w->certified = v;
+		w->n_certified++;
+	}
+	if (parse_time(e->time_utc, &t) < 0 || t < w->a->from || t >= w->a->to)
+		goto out;
 	if (!cid && !(status && (streq(status, "approved") || streq(status, "destroyed") || streq(status, "disposed"))))
+		goto out;
+	if (!cid && certified)
 		goto out;
 	if (cid && has_certificate(w, cid))
 		goto out;
@@ -294,35 +350,51 @@ static int cmp_row(const void *x, const void *y)
 int flow_audit_run(const struct flow_ctx *c, time_t from, time_t to, struct flow_audit *ret, struct flow_error *err)
 {
 	struct flow_audit a = { .from = from, .to = to };
+	/* the cases' certificates, and the contractors' ones `accept` archived */
+	static const char *const subdirs[] = { "", "/accepted" };
 	const char *dir = flow_state_dir(c);
 	STACK_OF(X509) *ca = load_ca(c->trust);
-	DIR *d;
-	struct dirent *de;
 	int r = 0;
 
 	if (!ca)
 		return flow_fail(err, -ENOMEM, "out of memory");
-	d = opendir(dir);
-	if (!d && errno != ENOENT) {
-		r = flow_fail(err, -errno, "%s: cannot read the state directory: %m", dir);
-		goto out;
-	}
-	while (d && (de = readdir(d))) {
-		size_t l = strlen(de->d_name);
+	for (size_t k = 0; k < ARRAY_SIZE(subdirs); k++) {
+		_cleanup_free_ char *path = NULL;
+		DIR *d;
+		struct dirent *de;
 
-		if (l <= 4 || !streq(de->d_name + l - 4, ".pdf") || de->d_name[0] == '.')
-			continue;
-		r = audit_pdf(c, ca, dir, de->d_name, &a);
-		if (r < 0) {
-			r = flow_fail(err, r, "%s/%s: cannot check: %s", dir, de->d_name, strerror(-r));
+		if (asprintf(&path, "%s%s", dir, subdirs[k]) < 0) {
+			r = flow_fail(err, -ENOMEM, "out of memory");
 			goto out;
 		}
+		d = opendir(path);
+		if (!d && errno != ENOENT) {
+			r = flow_fail(err, -errno, "%s: cannot read: %m", path);
+			goto out;
+		}
+		while (d && (de = readdir(d))) {
+			size_t l = strlen(de->d_name);
+
+			if (l <= 4 || !streq(de->d_name + l - 4, ".pdf") || de->d_name[0] == '.')
+				continue;
+			r = audit_pdf(c, ca, path, de->d_name, &a);
+			if (r < 0) {
+				r = flow_fail(err, r, "%s/%s: cannot check: %s", path, de->d_name, strerror(-r));
+				closedir(d);
+				goto out;
+			}
+		}
+		if (d)
+			closedir(d);
 	}
 	if (c->ledger) {
 		struct ledger_walk w = { .a = &a, .n_cert_rows = a.n_rows };
 		struct ledger_verify_result vr = { 0 };
 
 		r = ledger_history(c->ledger, NULL, event_cb, &w);
+		for (size_t i = 0; i < w.n_certified; i++)
+			free(w.certified[i]);
+		free(w.certified);
 		if (r < 0 || w.error < 0) {
 			r = flow_fail(err, r < 0 ? r : w.error, "cannot read the ledger history: %s",
 				      strerror(-(r < 0 ? r : w.error)));
@@ -348,8 +420,6 @@ int flow_audit_run(const struct flow_ctx *c, time_t from, time_t to, struct flow
 	memset(&a, 0, sizeof(a));
 	r = 0;
 out:
-	if (d)
-		closedir(d);
 	sk_X509_pop_free(ca, X509_free);
 	flow_audit_release(&a);
 	return r;

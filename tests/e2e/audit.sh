@@ -59,6 +59,11 @@ for want in IMG-A1 HDD-A2 "$CID1" "$CID2" "監査報告書" "audit report" intac
 	grep -q -- "$want" "$T/report.txt" || fail "PDF lacks '$want': $(cat "$T/report.txt")"
 done
 
+# the asset moving on (approved -> disposed) is no disposal without a certificate
+"$W" ledger edit IMG-A1 --status disposed --reason "handed to the recycler" >/dev/null 2>&1 || fail "ledger edit"
+expect_rc 0 "$W" audit --from "$TODAY" --to "$TODAY" --json
+expect_eq "disposals after a status move" "$(json_get "$T/out" 'd["disposals"]')" 2
+
 # a certificate changed in the state directory: failed, exit 1, report still written
 PDF2=$T/state/$CASE.pdf
 cp "$PDF2" "$T/orig.pdf"
