@@ -175,8 +175,11 @@ static int build_certificate(const struct flow_ctx *c, const struct policy *pol,
 	time_t t0 = 0, t1 = 0;
 	size_t i;
 
-	if (json_is_object(json_object_get(rec, "destruction")))
+	if (json_is_object(json_object_get(rec, "destruction"))) {
+		json_decref(passes);
+		json_decref(errors);
 		return build_destruction_certificate(pol, s, approver, destination, event_hash, ret, ret_erased);
+	}
 	json_array_foreach(json_object_get(job, "passes"), i, p) {
 		const char *v = jstr(p, "verification");
 		bool ok = streq(jstr(p, "state") ?: "", "done") && json_integer_value(json_object_get(json_object_get(p, "errors"), "count")) == 0;
