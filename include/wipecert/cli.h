@@ -62,6 +62,8 @@ int cmd_ledger(int argc, char **argv);
 int cmd_seal(int argc, char **argv);
 int cmd_pending(int argc, char **argv);
 int cmd_approve(int argc, char **argv);
+int cmd_destroy(int argc, char **argv);
+int cmd_audit(int argc, char **argv);
 int cmd_reject(int argc, char **argv);
 int cmd_export_record(int argc, char **argv);
 int cmd_import_record(int argc, char **argv);

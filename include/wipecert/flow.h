@@ -16,6 +16,11 @@
  *   ID.cert.json, ID.cert.json.minisig   the approved certificate record
  *   ID.pdf                          the signed certificate
  *   ID.rejected.json, ID.rejected.json.minisig   a refusal, with reason
+ *
+ * A physical destruction is a case too (ID "destroy-ASSET-YYYYMMDDThhmmssZ",
+ * no job file): its wipe record holds a "destruction" object (method,
+ * witness, photo hashes, time) instead of "job"; approval turns it into a
+ * certificate of sanitization type "destroy" (docs/workflow.md).
  */
 #ifndef WIPECERT_FLOW_H
 #define WIPECERT_FLOW_H
@@ -23,6 +28,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stddef.h>
+#include <time.h>
 #include <jansson.h>
 
 #include "wipecert/policy.h"
@@ -155,5 +161,66 @@ void flow_acceptance_release(struct flow_acceptance *a);
  * -errno when reading or writing failed (err says why). */
 int flow_accept(const struct flow_ctx *c, const uint8_t *pdf, size_t len, const char *actor,
 		struct flow_acceptance *ret, struct flow_error *err);
+
+/* ---- physical destruction ---- */
+
+struct flow_destruction {
+	const char *asset_id;
+	const char *method;     /* shred, crush, drill, degauss-and-shred, ... */
+	const char *witness;    /* the person who saw it done */
+	const char *notes;      /* may be NULL */
+	const char *const *photos; /* paths, n_photos of them */
+	size_t n_photos;
+	time_t when;            /* 0: now */
+};
+
+/* Record a physical destruction as a sealed case: check the ledger (the
+ * asset exists, is not disposed of, destroyed or handed over, no other
+ * destruction awaits approval) and the policy (the class accepts
+ * LEVEL_DESTROY and the method), hash the photos (SHA-256), build the
+ * record, sign it with the technician's key, write it and append a ledger
+ * note. -EPERM refused, -ENOENT no such asset or photo. *ret_id: the case. */
+int flow_destroy(const struct flow_ctx *c, const struct flow_destruction *d, const struct trust_seckey *tech,
+		 char **ret_id, struct flow_error *err);
+
+/* ---- audit ---- */
+
+/* One disposal in an audit: a certificate found in the state directory
+ * (re-verified) or a disposal the ledger records whose certificate was not
+ * found. Strings are NULL where unknown. */
+struct flow_audit_row {
+	char *certificate_id;
+	char *issued_at;        /* ISO 8601 */
+	char *asset_id;
+	char *sanitization;     /* clear, purge, destroy */
+	char *method;
+	char *result;           /* erased_and_verified, failed */
+	char *technician;
+	char *approver;
+	char *file;             /* the PDF, NULL when not found */
+	char *ledger_status;    /* the asset's status in the ledger now */
+	bool verified;          /* every check passed, the ledger's included */
+	char *problems;         /* "; "-separated failed checks, NULL when verified */
+};
+
+struct flow_audit {
+	time_t from, to;        /* [from, to) */
+	struct flow_audit_row *rows;
+	size_t n_rows;
+	size_t n_failed;
+	bool ledger_checked;    /* a ledger was given */
+	bool chain_ok;
+	char chain_detail[300]; /* "intact: N events, head SEQ:HASH" or the break */
+};
+void flow_audit_release(struct flow_audit *a);
+
+/* Every disposal in [from, to): the certificates (*.pdf) in the state
+ * directory issued in the period, each re-verified (cert_pdf_verify with
+ * the trust store and its CA, and the ledger: asset, identity, event), and
+ * the ledger's disposal events of the period (status approved, destroyed
+ * or disposed, or a certificate ID set) whose certificate is not among
+ * them. Then ledger_verify(). Returns 0 when the audit ran (see n_failed and
+ * chain_ok), -errno when it could not. */
+int flow_audit_run(const struct flow_ctx *c, time_t from, time_t to, struct flow_audit *ret, struct flow_error *err);
 
 #endif

@@ -62,6 +62,26 @@ int cert_pdf_render(const struct cert_record *r, const struct cert_pdf_opts *o,
 int cert_pdf_render_summary(const struct cert_record *const *recs, size_t n, const char *host,
 			    const char *font_path, uint8_t **ret, size_t *ret_len, const char **ret_err);
 
+/* A bilingual table report over as many A4 pages as it takes
+ * (the audit report): a title, summary lines, then columns with a
+ * Japanese and an English heading. Unsigned. */
+struct cert_table {
+	const char *org;                 /* top left, may be NULL */
+	const char *title_ja, *title_en;
+	const char *const *lines;        /* summary lines under the title */
+	const bool *line_ok;             /* green or red, per line */
+	size_t n_lines;
+	size_t n_cols;                   /* at most 12 */
+	const char *const *head_ja, *const *head_en;
+	const float *col_w;              /* relative widths, n_cols */
+	const char *const *cells;        /* n_rows * n_cols, NULL for empty */
+	const bool *row_ok;              /* a failed row's last column is red */
+	size_t n_rows;
+	const char *footer;
+};
+int cert_pdf_render_table(const struct cert_table *t, const char *font_path, uint8_t **ret, size_t *ret_len,
+			  const char **ret_err);
+
 struct cert_signer {
 	EVP_PKEY *key;             /* ECDSA P-256 (or RSA) */
 	X509 *cert;

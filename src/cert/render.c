@@ -34,6 +34,7 @@ struct ctx {
 	const struct cert_record *const *recs; /* the session summary */
 	size_t n_recs;
 	const char *host;
+	const struct cert_table *table; /* the audit report */
 	int (*layout)(struct ctx *c);
 	bool sig_field;
 	const char *hash;
@@ -674,6 +675,74 @@ static int summary_layout(struct ctx *c)
 	return 0;
 }
 
+#define TABLE_ROWS 34
+
+/* One page of a table report: rows first..first+TABLE_ROWS. */
+static void table_page(struct ctx *c, size_t first, int pages)
+{
+	const struct cert_table *t = c->table;
+	/* portrait: text() places from the top of a portrait page */
+	const float PW = PAGE_W, PH = PAGE_H, W = PW - 2 * MARGIN;
+	float x[13], total = 0, y;
+	char buf[64];
+
+	for (size_t i = 0; i < t->n_cols; i++)
+		total += t->col_w[i];
+	x[0] = MARGIN;
+	for (size_t i = 0; i < t->n_cols; i++)
+		x[i + 1] = x[i] + W * t->col_w[i] / total;
+	if (t->org)
+		text_bold(c, MARGIN, 40, 11, NAVY, t->org);
+	hline(c, MARGIN, PW - MARGIN, 50, NAVY, 1.4f);
+	text_center(c, PW / 2, 72, 16, NAVY, t->title_ja, true);
+	text_center(c, PW / 2, 87, 10, NAVY, t->title_en, false);
+	y = 102;
+	for (size_t i = 0; i < t->n_lines; i++, y += 11)
+		text(c, MARGIN, y, 8, t->line_ok && !t->line_ok[i] ? RED : (t->line_ok ? GREEN : INK), t->lines[i], W);
+	y += 2;
+	rect(c, MARGIN, y, W, 22, &SHADE, NULL);
+	for (size_t i = 0; i < t->n_cols; i++) {
+		text(c, x[i] + 3, y + 10, 7, NAVY, t->head_ja[i], x[i + 1] - x[i] - 5);
+		text(c, x[i] + 3, y + 18.5f, 5.5f, GREY, t->head_en[i], x[i + 1] - x[i] - 5);
+	}
+	y += 22;
+	for (size_t r = first; r < t->n_rows && r < first + TABLE_ROWS; r++) {
+		for (size_t i = 0; i < t->n_cols; i++) {
+			const char *v = t->cells[r * t->n_cols + i];
+			bool last = i + 1 == t->n_cols;
+
+			text(c, x[i] + 3, y + 12, 6.5f, last ? (t->row_ok[r] ? GREEN : RED) : INK, v ? v : "-",
+			     x[i + 1] - x[i] - 5);
+		}
+		hline(c, MARGIN, MARGIN + W, y + 18, RULE, 0.4f);
+		y += 18;
+	}
+	if (t->footer)
+		text(c, MARGIN, PH - 20, 6.5f, GREY, t->footer, W - 40);
+	snprintf(buf, sizeof(buf), "%d / %d", c->page_no, pages);
+	text_right(c, PW - MARGIN, PH - 20, 7, GREY, buf);
+	hline(c, MARGIN, PW - MARGIN, PH - 32, RULE, 0.6f);
+}
+
+static int table_layout(struct ctx *c)
+{
+	int pages = (int)((c->table->n_rows + TABLE_ROWS - 1) / TABLE_ROWS);
+
+	if (pages == 0)
+		pages = 1;
+	for (int p = 0; p < pages; p++) {
+		c->page_no = p + 1;
+		if (!c->collect) {
+			c->page = HPDF_AddPage(c->pdf);
+			if (!c->page)
+				return -ENOMEM;
+			HPDF_Page_SetSize(c->page, HPDF_PAGE_SIZE_A4, HPDF_PAGE_PORTRAIT);
+		}
+		table_page(c, (size_t)p * TABLE_ROWS, pages);
+	}
+	return 0;
+}
+
 /* Cut the font down to the characters in set; returns a memfd holding it. */
 static int subset_font(const char *path, hb_set_t *set, size_t *ret_size)
 {
@@ -912,11 +981,12 @@ static int draw_and_save(struct ctx *c, const char *fontpath, const char *logo,
 		((HPDF_Dict)c->logo)->filter = HPDF_STREAM_FILTER_FLATE_DECODE;
 	}
 	c->step = "cannot draw the certificate";
-	HPDF_SetInfoAttr(c->pdf, HPDF_INFO_TITLE, c->sig_field ? "データ消去証明書 Certificate of Data Sanitization" :
+	HPDF_SetInfoAttr(c->pdf, HPDF_INFO_TITLE, c->table ? c->table->title_en : c->sig_field ? "データ消去証明書 Certificate of Data Sanitization" :
 			 "データ消去作業報告書 Sanitization session report");
 	if (c->sig_field)
 		HPDF_SetInfoAttr(c->pdf, HPDF_INFO_SUBJECT, c->r->certificate_id);
-	HPDF_SetInfoAttr(c->pdf, HPDF_INFO_AUTHOR, c->r->organisation);
+	if (c->r && c->r->organisation)
+		HPDF_SetInfoAttr(c->pdf, HPDF_INFO_AUTHOR, c->r->organisation);
 	HPDF_SetInfoAttr(c->pdf, HPDF_INFO_CREATOR, "wipecert " WIPECERT_VERSION);
 	if (c->layout(c) < 0)
 		return -ENOMEM;
@@ -1013,6 +1083,43 @@ int cert_pdf_render_summary(const struct cert_record *const *recs, size_t n, con
 	for (uint32_t ch = 0x20; ch < 0x7f; ch++)
 		hb_set_add(c.chars, ch);
 	summary_layout(&c);
+	c.collect = NULL;
+	c.step = "cannot subset the font";
+	fontfd = k = subset_font(font_path ? font_path : CERT_DEFAULT_FONT, c.chars, &font_size);
+	if (k < 0)
+		goto out;
+	snprintf(fontpath, sizeof(fontpath), "/proc/self/fd/%d", fontfd);
+	k = draw_and_save(&c, fontpath, NULL, NULL, 0);
+	if (k >= 0) {
+		*ret = TAKE_PTR(c.out);
+		*ret_len = c.out_len;
+	}
+out:
+	if (k < 0 && ret_err)
+		*ret_err = c.step;
+	free(c.out);
+	if (c.pdf)
+		HPDF_Free(c.pdf);
+	hb_set_destroy(c.chars);
+	if (fontfd >= 0)
+		close(fontfd);
+	return k < 0 ? k : 0;
+}
+
+int cert_pdf_render_table(const struct cert_table *t, const char *font_path, uint8_t **ret, size_t *ret_len,
+			  const char **ret_err)
+{
+	struct ctx c = { .table = t, .layout = table_layout, .step = "a table needs 1 to 12 columns" };
+	char fontpath[64];
+	size_t font_size;
+	int fontfd = -1, k = -EINVAL;
+
+	if (t->n_cols == 0 || t->n_cols > 12 || t->n_rows > 100000)
+		goto out;
+	c.chars = c.collect = hb_set_create();
+	for (uint32_t ch = 0x20; ch < 0x7f; ch++)
+		hb_set_add(c.chars, ch);
+	table_layout(&c);
 	c.collect = NULL;
 	c.step = "cannot subset the font";
 	fontfd = k = subset_font(font_path ? font_path : CERT_DEFAULT_FONT, c.chars, &font_size);

@@ -16,33 +16,9 @@
 #include "wipecert/ledger.h"
 #include "wipecert/policy.h"
 #include "wipecert/trust.h"
+#include "flowcli.h"
 
-/* Options shared by the workflow commands. */
-struct flow_control {
-	const char *state_dir, *db, *trust_dir, *policy_path, *key, *pass_file;
-	const char *reason, *destination, *output, *logo;
-	bool json, yes, all;
-	struct flow_ctx ctx;
-	struct ledger *ledger;
-	struct trust_store *trust;
-	struct policy policy;
-	bool have_policy;
-};
-
-enum {
-	OPT_STATE_DIR = 256, OPT_DB, OPT_TRUST, OPT_POLICY, OPT_PASS, OPT_REASON, OPT_DEST,
-	OPT_ASSET, OPT_LOGO,
-};
-
-#define COMMON_OPTIONS \
-	{ "state-dir", required_argument, NULL, OPT_STATE_DIR }, \
-	{ "db", required_argument, NULL, OPT_DB }, \
-	{ "trust", required_argument, NULL, OPT_TRUST }, \
-	{ "policy", required_argument, NULL, OPT_POLICY }, \
-	{ "json", no_argument, NULL, 'J' }, \
-	{ "help", no_argument, NULL, 'h' }
-
-static const char common_help[] =
+const char common_help[] =
 	"      --state-dir DIR     cases and jobs (default $WIPECERT_STATE_DIR or /var/lib/wipecert/jobs)\n"
 	"      --db FILE           the asset ledger (default $WIPECERT_DB or /var/lib/wipecert/ledger.db)\n"
 	"      --trust DIR         the trust roster (default $WIPECERT_TRUST or /etc/wipecert/trust)\n"
@@ -51,7 +27,7 @@ static const char common_help[] =
 	"  -h, --help              show this help\n";
 
 /* Handle an option common to the workflow commands; 1 if it was one. */
-static int common_option(struct flow_control *fc, int c, const char *arg)
+int common_option(struct flow_control *fc, int c, const char *arg)
 {
 	switch (c) {
 	case OPT_STATE_DIR: fc->state_dir = arg; return 1;
@@ -63,7 +39,7 @@ static int common_option(struct flow_control *fc, int c, const char *arg)
 	return 0;
 }
 
-static void flow_control_release(struct flow_control *fc)
+void flow_control_release(struct flow_control *fc)
 {
 	ledger_close(fc->ledger);
 	trust_store_free(fc->trust);
@@ -71,10 +47,8 @@ static void flow_control_release(struct flow_control *fc)
 		policy_release(&fc->policy);
 }
 
-enum { NEED_LEDGER = 1, NEED_TRUST = 2, WANT_LEDGER = 4 };
-
 /* Open what the command needs; prints why and returns an exit code on failure. */
-static int flow_control_open(struct flow_control *fc, unsigned need)
+int flow_control_open(struct flow_control *fc, unsigned need)
 {
 	int r;
 
@@ -121,7 +95,7 @@ static int flow_control_open(struct flow_control *fc, unsigned need)
 	return EXIT_OK;
 }
 
-static int exit_for(int r)
+int exit_for(int r)
 {
 	return r == -EPERM || r == -EEXIST || r == -EBUSY ? EXIT_REFUSED : EXIT_FAIL;
 }
@@ -421,7 +395,9 @@ static int decide(int argc, char **argv, bool approve)
 		json_decref(o);
 	} else {
 		printf(_("%s: approved by %s; certificate %s (%s): %s\n"), id, trust_seckey_name(k),
-		       res.certificate_id, res.erased ? _("erased and verified") : _("FAILED"), res.pdf_path);
+		       res.certificate_id,
+		       !res.erased ? _("FAILED") : fcase.job_state && streq(fcase.job_state, "destroyed") ? _("physically destroyed") : _("erased and verified"),
+		       res.pdf_path);
 	}
 	ret = EXIT_OK;
 out:

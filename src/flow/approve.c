@@ -154,6 +154,10 @@ static json_t *person(const char *name, const char *title, const char *org, cons
 	return o;
 }
 
+static int build_destruction_certificate(const struct policy *pol, const struct sealed *s,
+					 const struct trust_seckey *approver, const char *destination,
+					 const char *event_hash, json_t **ret, bool *ret_erased);
+
 /* The certificate record of a verified wipe record (schema wipecert.cert/1). */
 static int build_certificate(const struct flow_ctx *c, const struct policy *pol, const struct sealed *s,
 			     const struct trust_seckey *approver, const char *destination, const char *event_hash,
@@ -171,6 +175,11 @@ static int build_certificate(const struct flow_ctx *c, const struct policy *pol,
 	time_t t0 = 0, t1 = 0;
 	size_t i;
 
+	if (json_is_object(json_object_get(rec, "destruction"))) {
+		json_decref(passes);
+		json_decref(errors);
+		return build_destruction_certificate(pol, s, approver, destination, event_hash, ret, ret_erased);
+	}
 	json_array_foreach(json_object_get(job, "passes"), i, p) {
 		const char *v = jstr(p, "verification");
 		bool ok = streq(jstr(p, "state") ?: "", "done") && json_integer_value(json_object_get(json_object_get(p, "errors"), "count")) == 0;
@@ -283,6 +292,105 @@ static int build_certificate(const struct flow_ctx *c, const struct policy *pol,
 	return 0;
 }
 
+/* The certificate of a witnessed physical destruction: the media as the
+ * ledger has it, sanitization type "destroy", the witness and every photo's
+ * SHA-256 in the details (the technician's record, attached to the PDF,
+ * holds them as data). */
+static int build_destruction_certificate(const struct policy *pol, const struct sealed *s,
+					 const struct trust_seckey *approver, const char *destination,
+					 const char *event_hash, json_t **ret, bool *ret_erased)
+{
+	json_t *rec = s->rec, *d = json_object_get(rec, "destruction"), *asset = json_object_get(rec, "asset");
+	json_t *tech = json_object_get(rec, "technician"), *cert, *p, *station, *cap;
+	const char *method = jstr(d, "method"), *witness = jstr(d, "witness");
+	_cleanup_free_ char *details = NULL;
+	char now[32], cid[64], id[TRUST_KEYID_STRLEN];
+	struct trust_pubkey pk;
+	uint64_t capacity = 0;
+	FILE *f;
+	size_t i, dlen = 0;
+
+	if (!method || !witness || !jstr(d, "destroyed_at"))
+		return -EINVAL;
+	f = open_memstream(&details, &dlen);
+	if (!f)
+		return -ENOMEM;
+	fprintf(f, "物理的破壊 physical destruction: %s; 立会人 witness: %s", method, witness);
+	json_array_foreach(json_object_get(d, "photos"), i, p)
+		fprintf(f, "; 写真 photo %s (%lld bytes) sha256 %s", jstr(p, "name") ?: "?",
+			(long long)jint(p, "size"), jstr(p, "sha256") ?: "?");
+	if (jstr(d, "notes"))
+		fprintf(f, "; %s", jstr(d, "notes"));
+	if (fclose(f) != 0 || !details)
+		return -ENOMEM;
+	cap = json_object_get(asset, "capacity");
+	if (json_is_integer(cap) && json_integer_value(cap) > 0)
+		capacity = (uint64_t)json_integer_value(cap);
+	else if (json_is_string(cap))
+		parse_u64(json_string_value(cap), &capacity);
+
+	/* what was recorded is what the approver certifies: the record holds
+	 * no outcome other than "destroyed" */
+	*ret_erased = true;
+	format_utc(time(NULL), now, sizeof(now));
+	snprintf(cid, sizeof(cid), "WC-%.4s%.2s%.2s-%.12s", now, now + 5, now + 8, s->rec_sha256);
+	trust_seckey_pubkey(approver, &pk);
+	trust_keyid_string(pk.keyid, id);
+	cert = json_pack("{s:s,s:s,s:s,s:s,s:s}", "type", "certificate", "schema", CERT_SCHEMA, "certificate_id", cid,
+			 "issued_at", now, "result", "erased_and_verified");
+	if (!cert)
+		return -ENOMEM;
+	if (destination && *destination)
+		json_object_set_new(cert, "destination", json_string(destination));
+	json_object_set_new(cert, "organisation",
+			    json_pack("{s:s}", "name", pol->org_name ? pol->org_name : trust_seckey_org(approver) ?: "-"));
+	if (jstr(asset, "department"))
+		json_object_set_new(json_object_get(cert, "organisation"), "unit", json_string(jstr(asset, "department")));
+	json_object_set_new(cert, "media", json_pack("{s:s,s:s,s:s,s:I}",
+		"model", jstr(asset, "model") ?: "-",
+		"serial", jstr(asset, "serial") ?: "-",
+		"type", jstr(asset, "media_type") ?: "disk",
+		"capacity_bytes", (json_int_t)capacity));
+	if (jstr(asset, "manufacturer"))
+		json_object_set_new(json_object_get(cert, "media"), "manufacturer", json_string(jstr(asset, "manufacturer")));
+	if (jstr(asset, "wwn"))
+		json_object_set_new(json_object_get(cert, "media"), "wwn", json_string(jstr(asset, "wwn")));
+	json_object_set_new(cert, "asset", json_pack("{s:s,s:I}", "id", jstr(asset, "asset_id") ?: "-",
+						     "importance_class", (json_int_t)asset_class(asset)));
+	if (jstr(asset, "department"))
+		json_object_set_new(json_object_get(cert, "asset"), "owner_department", json_string(jstr(asset, "department")));
+	if (jstr(asset, "location"))
+		json_object_set_new(json_object_get(cert, "asset"), "location", json_string(jstr(asset, "location")));
+	json_object_set_new(cert, "sanitization", json_pack("{s:s,s:s,s:s,s:s,s:s,s:o,s:o,s:I}",
+		"type", "destroy",
+		"method", method,
+		"details", details,
+		"tool", "wipecert",
+		"tool_version", WIPECERT_VERSION,
+		"started_at", local_time(jstr(d, "destroyed_at")),
+		"ended_at", local_time(jstr(d, "destroyed_at")),
+		"duration_s", (json_int_t)0));
+	json_object_set_new(cert, "verification", json_pack("{s:s,s:s,s:I}",
+		"method", "witnessed physical destruction / 立会人による物理的破壊の確認",
+		"result", "pass", "bytes", (json_int_t)0));
+	json_object_set_new(cert, "performer", person(jstr(tech, "name") ?: "-",
+		policy_role_title(pol, jstr(tech, "role") ?: "technician"), jstr(tech, "org"), jstr(rec, "sealed_at"),
+		jstr(tech, "key_id")));
+	json_object_set_new(cert, "approver", person(trust_seckey_name(approver),
+		policy_role_title(pol, trust_role_to_string(trust_seckey_role(approver))), trust_seckey_org(approver),
+		now, id));
+	json_object_set_new(cert, "ledger", json_pack("{s:s}", "entry", jstr(asset, "asset_id") ?: "-"));
+	if (event_hash)
+		json_object_set_new(json_object_get(cert, "ledger"), "event_hash", json_string(event_hash));
+	json_object_set_new(cert, "wipe_record", json_pack("{s:s,s:s}", "sha256", s->rec_sha256,
+							   "signature_sha256", s->sig_sha256));
+	station = json_object_get(rec, "station");
+	if (json_object_size(station))
+		json_object_set(cert, "station", station);
+	*ret = cert;
+	return 0;
+}
+
 static int write_case_file(const struct flow_ctx *c, const char *id, const char *suffix, const void *data,
 			   size_t len, struct flow_error *err)
 {
@@ -330,7 +438,7 @@ int flow_approve(const struct flow_ctx *c, const char *id, const struct trust_se
 	enum trust_verdict v;
 	size_t canon_len, pdf_len, signed_len;
 	uint64_t class_n = 0;
-	bool erased = false;
+	bool erased = false, destroyed = false;
 	int r;
 
 	r = check_not_decided(c, id, err);
@@ -353,7 +461,8 @@ int flow_approve(const struct flow_ctx *c, const char *id, const struct trust_se
 	if (class_n >= 1 && class_n <= POLICY_CLASSES) {
 		const struct policy_class *pc = &pol->cls[class_n - 1];
 		const char *role = trust_role_to_string(trust_seckey_role(approver));
-		const char *method = jstr(json_object_get(s.rec, "job"), "method");
+		const char *method = jstr(json_object_get(s.rec, "job"), "method") ?:
+				     jstr(json_object_get(s.rec, "destruction"), "method");
 		_cleanup_free_ char *why = NULL;
 
 		/* a contractor's approver approves a contractor's work */
@@ -378,6 +487,7 @@ int flow_approve(const struct flow_ctx *c, const char *id, const struct trust_se
 		if (aid && flow_asset_last_event(c->ledger, aid, NULL, ehash) == 0)
 			event_hash = ehash;
 	}
+	destroyed = json_is_object(json_object_get(s.rec, "destruction"));
 	r = build_certificate(c, pol, &s, approver, destination, event_hash, &cert, &erased);
 	if (r < 0) {
 		r = flow_fail(err, r, "case %s: cannot build the certificate record", id);
@@ -455,11 +565,11 @@ int flow_approve(const struct flow_ctx *c, const char *id, const struct trust_se
 
 		r = ledger_asset_get(c->ledger, crec->asset_id, &a);
 		if (r >= 0 && erased)
-			r = ledger_asset_set(&a, LEDGER_F_STATUS, "approved");
+			r = ledger_asset_set(&a, LEDGER_F_STATUS, destroyed ? "destroyed" : "approved");
 		if (r >= 0)
 			r = ledger_asset_set(&a, LEDGER_F_CERTIFICATE, crec->certificate_id);
 		if (r >= 0 && asprintf(&why, "certificate %s issued (%s), approved by %s; record sha256 %s, pdf sha256 %s",
-				       crec->certificate_id, erased ? "erased and verified" : "FAILED",
+				       crec->certificate_id, erased ? (destroyed ? "physically destroyed" : "erased and verified") : "FAILED",
 				       trust_seckey_name(approver), rec_sha, pdf_sha) < 0)
 			r = -ENOMEM;
 		if (r >= 0)

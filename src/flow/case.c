@@ -191,7 +191,7 @@ int flow_asset_last_event(struct ledger *l, const char *asset_id, uint64_t *ret_
 }
 
 /* The wipe station as the certificate names it: host name and DMI. */
-static json_t *station_json(const char *dmi_dir)
+json_t *flow_station_json(const char *dmi_dir)
 {
 	struct cert_record tmp = { 0 };
 	json_t *o = json_object();
@@ -212,7 +212,7 @@ static json_t *station_json(const char *dmi_dir)
 	return o;
 }
 
-static json_t *signer_json(const struct trust_seckey *k)
+json_t *flow_signer_json(const struct trust_seckey *k)
 {
 	struct trust_pubkey pk;
 	char id[TRUST_KEYID_STRLEN];
@@ -326,7 +326,7 @@ int flow_seal(const struct flow_ctx *c, const char *job_id, const char *asset_id
 	}
 	format_utc(time(NULL), now, sizeof(now));
 	rec = json_pack("{s:s,s:s,s:O,s:o,s:o,s:o,s:s,s:s}", "type", "wipe-record", "schema", WIPE_RECORD_SCHEMA,
-			"job", jj, "asset", asset, "technician", signer_json(tech), "station", station_json(c->dmi_dir),
+			"job", jj, "asset", asset, "technician", flow_signer_json(tech), "station", flow_station_json(c->dmi_dir),
 			"sealed_at", now, "level", policy_level_to_string(flow_method_level(method)) ?: "unknown");
 	asset = NULL;
 	if (!rec) {
@@ -470,9 +470,22 @@ int flow_case_load(const struct flow_ctx *c, const char *id, struct flow_case *r
 		if (asprintf(&fc.device, "%s%s%s", model ? model : "?", serial ? " " : "", serial ? serial : "") < 0)
 			fc.device = NULL;
 	}
-	fc.method = dup_json_str(job, "method");
-	fc.job_state = dup_json_str(job, "state");
-	fc.verification = strdup(job_verification(job));
+	if (json_is_object(json_object_get(rec, "destruction"))) {
+		/* a physical destruction: no job, the asset names the disk */
+		const char *model = json_string_value(json_object_get(json_object_get(rec, "asset"), "model"));
+		const char *serial = json_string_value(json_object_get(json_object_get(rec, "asset"), "serial"));
+
+		free(fc.device);
+		if (asprintf(&fc.device, "%s%s%s", model ? model : "?", serial ? " " : "", serial ? serial : "") < 0)
+			fc.device = NULL;
+		fc.method = dup_json_str(rec, "destruction.method");
+		fc.job_state = strdup("destroyed");
+		fc.verification = strdup("witnessed");
+	} else {
+		fc.method = dup_json_str(job, "method");
+		fc.job_state = dup_json_str(job, "state");
+		fc.verification = strdup(job_verification(job));
+	}
 	fc.technician = dup_json_str(rec, "technician.name");
 	fc.sealed_at = dup_json_str(rec, "sealed_at");
 	if (access(cpath, F_OK) == 0) {

@@ -21,4 +21,10 @@ int flow_asset_last_event(struct ledger *l, const char *asset_id, uint64_t *ret_
 struct trust_seckey;
 int flow_sign_event(struct ledger *l, uint64_t seq, const struct trust_seckey *k);
 
+/* The wipe station (host name, DMI) and a signer ({name, role, org,
+ * key_id}) as the records name them. */
+json_t *flow_station_json(const char *dmi_dir);
+struct trust_seckey;
+json_t *flow_signer_json(const struct trust_seckey *k);
+
 #endif

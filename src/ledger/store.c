@@ -830,7 +830,7 @@ int ledger_asset_note(struct ledger *l, const char *asset_id, const char *actor,
 		return r;
 	r = get_tx(l, asset_id, &a);
 	if (r >= 0)
-		r = append_event(l, &a, "note", NULL, actor, reason, &seq);
+		r = append_event(l, &a, "note", "{}", actor, reason, &seq); /* changes is NOT NULL: none is {} */
 	ledger_asset_clear(&a);
 	if (r < 0) {
 		ledger_tx_rollback(l);

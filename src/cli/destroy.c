@@ -1,0 +1,118 @@
+/* destroy.c - `wipecert destroy`: record a witnessed physical destruction
+ * as a technician-signed case, approved later with `approve` like a wipe.
+ *
+ * The flow layer decides (policy, ledger); this file only reads the
+ * options, loads the key and says what happened.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <jansson.h>
+#include <string.h>
+
+#include "wipecert/cli.h"
+#include "wipecert/flow.h"
+#include "wipecert/trust.h"
+#include "flowcli.h"
+
+enum { OPT_METHOD = 300, OPT_WITNESS, OPT_PHOTO, OPT_NOTES };
+
+static void destroy_help(void)
+{
+	printf(_("Usage: %s destroy --asset ID --method METHOD --witness NAME --key TECHNICIAN.key [options]\n\n"
+		 "Record the physical destruction of a disk, seen by a witness: the record\n"
+		 "names the asset, the method, the witness and the SHA-256 of every photo,\n"
+		 "and is signed with the technician's key. Approve it with 'approve CASE'\n"
+		 "like a wipe: the certificate says \"destroy\" and the ledger \"destroyed\".\n\n"
+		 "Options:\n"
+		 "      --asset ID          the asset in the ledger\n"
+		 "      --method METHOD     shred, crush, drill or degauss-and-shred\n"
+		 "      --witness NAME      the person who saw it done (not the technician)\n"
+		 "      --photo FILE        a photo of the destroyed disk (repeatable; hashed)\n"
+		 "      --notes TEXT        free text for the record\n"
+		 "  -k, --key FILE          the technician's secret key\n"
+		 "      --passphrase-file F its passphrase (else asked on the terminal)\n"), program_name);
+	fputs(common_help, stdout);
+	fputs(_("\nExit status: 0 recorded, 1 failed, 2 usage error, 3 refused (policy, asset\n"
+		"status, a destruction already awaiting approval).\n"), stdout);
+}
+
+int cmd_destroy(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "asset", required_argument, NULL, OPT_ASSET },
+		{ "method", required_argument, NULL, OPT_METHOD },
+		{ "witness", required_argument, NULL, OPT_WITNESS },
+		{ "photo", required_argument, NULL, OPT_PHOTO },
+		{ "notes", required_argument, NULL, OPT_NOTES },
+		{ "key", required_argument, NULL, 'k' },
+		{ "passphrase-file", required_argument, NULL, OPT_PASS },
+		COMMON_OPTIONS,
+		{}
+	};
+	struct flow_control fc = { 0 };
+	struct flow_destruction d = { 0 };
+	struct flow_error err = { "" };
+	struct trust_seckey *k = NULL;
+	_cleanup_free_ const char **photos = NULL;
+	_cleanup_free_ char *id = NULL;
+	int c, r, ret;
+
+	photos = calloc((size_t)argc + 1, sizeof(*photos));
+	if (!photos)
+		return EXIT_FAIL;
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "k:Jh", opts, NULL)) != -1) {
+		if (common_option(&fc, c, optarg))
+			continue;
+		switch (c) {
+		case OPT_ASSET: d.asset_id = optarg; break;
+		case OPT_METHOD: d.method = optarg; break;
+		case OPT_WITNESS: d.witness = optarg; break;
+		case OPT_PHOTO: photos[d.n_photos++] = optarg; break;
+		case OPT_NOTES: d.notes = optarg; break;
+		case 'k': fc.key = optarg; break;
+		case OPT_PASS: fc.pass_file = optarg; break;
+		case 'h': destroy_help(); return EXIT_OK;
+		default: return usage_error("destroy", _("bad option"));
+		}
+	}
+	if (optind != argc)
+		return usage_error("destroy", _("unexpected argument '%s'"), argv[optind]);
+	if (!d.asset_id || !d.method || !d.witness || !fc.key)
+		return usage_error("destroy", _("--asset, --method, --witness and --key are required"));
+	if (flow_method_level(d.method) != LEVEL_DESTROY)
+		return usage_error("destroy", _("'%s' is not a method of physical destruction (shred, crush, drill, degauss-and-shred)"),
+				   d.method);
+	if (!*d.witness)
+		return usage_error("destroy", _("--witness needs a name"));
+	d.photos = photos;
+	ret = flow_control_open(&fc, NEED_LEDGER);
+	if (ret)
+		goto out;
+	if (key_load_secret(fc.key, fc.pass_file, &k) < 0) {
+		ret = EXIT_FAIL;
+		goto out;
+	}
+	r = flow_destroy(&fc.ctx, &d, k, &id, &err);
+	if (r < 0) {
+		log_error("%s", err.msg);
+		ret = exit_for(r);
+		goto out;
+	}
+	if (fc.json) {
+		json_t *o = json_pack("{s:s,s:s,s:s,s:s,s:I}", "case", id, "asset_id", d.asset_id, "method", d.method,
+				      "witness", d.witness, "photos", (json_int_t)d.n_photos);
+
+		json_dumpf(o, stdout, JSON_INDENT(2));
+		fputc('\n', stdout);
+		json_decref(o);
+	} else {
+		printf(_("%s: destruction of %s (%s) recorded by %s, witnessed by %s; approve it with '%s approve %s'\n"),
+		       id, d.asset_id, d.method, trust_seckey_name(k), d.witness, program_name, id);
+	}
+	ret = EXIT_OK;
+out:
+	trust_seckey_free(k);
+	flow_control_release(&fc);
+	return ret;
+}

@@ -1,0 +1,102 @@
+#!/usr/bin/env bash
+# destroy.sh - physical destruction on the test-only roster: destroy
+# (technician, witness, photo hashes) -> approve -> certificate of type
+# "destroy" checked by wipecert verify, pdfsig, qpdf and minisign; ledger
+# ends "destroyed"; refusals: policy, a destroyed asset, the witness being
+# the technician, an unknown method.
+. "$(dirname "$0")/lib.bash"
+need_cmd pdfsig; need_cmd qpdf; need_cmd minisign; need_cmd certutil
+C=$(cd "$(dirname "$0")/../../certs/test-only" && pwd)
+PASS=$C/passphrase.txt
+export WIPECERT_STATE_DIR=$T/state WIPECERT_DB=$T/ledger.db WIPECERT_TRUST=$C/trust
+W=$WIPECERT
+TECH=(--key "$C/test-only-technician.key" --passphrase-file "$PASS")
+APPR=(--key "$C/test-only-approver.key" --passphrase-file "$PASS")
+
+"$W" ledger add HDD-7 --media-type HDD --model "WD10EZEX" --serial WD-WCC6Y7 --class 1 --department 総務課 \
+	--status awaiting-erasure >/dev/null || fail "ledger add HDD-7"
+printf 'JPEG-photo-one' >"$T/front.jpg"
+printf 'JPEG-photo-two' >"$T/platter.jpg"
+
+expect_rc 0 "$W" destroy --asset HDD-7 --method shred --witness "山田 花子" --photo "$T/front.jpg" \
+	--photo "$T/platter.jpg" --notes "契約業者立会い" "${TECH[@]}" --json
+CASE=$(json_get "$T/out" 'd["case"]')
+[ -s "$T/state/$CASE.wipe-record.json" ] || fail "no destruction record for $CASE"
+minisign -V -q -m "$T/state/$CASE.wipe-record.json" -p "$C/test-only-technician.pub" || fail "technician's signature"
+python3 - "$T" "$CASE" <<'PY' || fail "the record does not hold the photo hashes"
+import hashlib, json, sys
+t, case = sys.argv[1:]
+r = json.load(open(f"{t}/state/{case}.wipe-record.json"))
+d = r["destruction"]
+assert r["type"] == "wipe-record" and r["level"] == "destroy" and "job" not in r
+assert d["method"] == "shred" and d["witness"] == "山田 花子" and d["operator"] == "TEST ONLY Technician"
+want = {n: hashlib.sha256(open(f"{t}/{n}", "rb").read()).hexdigest() for n in ("front.jpg", "platter.jpg")}
+assert {p["name"]: p["sha256"] for p in d["photos"]} == want, d["photos"]
+assert all(p["size"] == 14 for p in d["photos"])
+PY
+# pending lists it; a second destruction of the same asset is refused while it waits
+expect_rc 0 "$W" pending --json
+expect_eq "pending case" "$(json_get "$T/out" 'd["cases"][0]["id"]')" "$CASE"
+expect_eq "pending result" "$(json_get "$T/out" 'd["cases"][0]["job_state"]')" destroyed
+expect_rc 3 "$W" destroy --asset HDD-7 --method crush --witness "W" "${TECH[@]}"
+grep -q "awaits approval already" "$T/err" || fail "double destruction: $(cat "$T/err")"
+
+expect_rc 0 "$W" approve "$CASE" "${APPR[@]}" --yes --json
+PDF=$(json_get "$T/out" 'd["pdf"]')
+CID=$(json_get "$T/out" 'd["certificate_id"]')
+[ -s "$PDF" ] || fail "no certificate"
+expect_rc 0 "$W" verify --trust "$C/trust" --db "$T/ledger.db" "$PDF"
+qpdf --check "$PDF" >/dev/null || fail "qpdf --check"
+mkdir "$T/nss"
+certutil -N -d "sql:$T/nss" --empty-password && certutil -A -d "sql:$T/nss" -n org -t "CT,C,C" -i "$C/trust/ca.crt" ||
+	fail certutil
+p=$(pdfsig -nssdir "sql:$T/nss" "$PDF" 2>&1)
+for want in "Signature is Valid" "Certificate is Trusted" "Total document signed"; do
+	grep -q "$want" <<<"$p" || fail "pdfsig lacks '$want': $p"
+done
+for a in record.json wipe-record.json; do
+	qpdf --show-attachment=$a "$PDF" >"$T/$a" || fail "no attachment $a"
+	qpdf --show-attachment=$a.minisig "$PDF" >"$T/$a.minisig" || fail "no attachment $a.minisig"
+done
+minisign -V -q -m "$T/record.json" -p "$C/test-only-approver.pub" || fail "minisign: approver's record"
+minisign -V -q -m "$T/wipe-record.json" -p "$C/test-only-technician.pub" || fail "minisign: destruction record"
+python3 - "$T" <<'PY' || fail "certificate record"
+import hashlib, json, sys
+t = sys.argv[1]
+rec = json.load(open(t + "/record.json"))
+s = rec["sanitization"]
+assert s["type"] == "destroy" and s["method"] == "shred", s
+assert "山田 花子" in s["details"], s["details"]
+for n in ("front.jpg", "platter.jpg"):
+    assert hashlib.sha256(open(f"{t}/{n}", "rb").read()).hexdigest() in s["details"], n
+assert rec["verification"]["method"].startswith("witnessed physical destruction")
+assert rec["result"] == "erased_and_verified"
+assert rec["media"]["serial"] == "WD-WCC6Y7" and rec["asset"]["id"] == "HDD-7"
+assert rec["wipe_record"]["sha256"] == hashlib.sha256(open(t + "/wipe-record.json", "rb").read()).hexdigest()
+PY
+expect_rc 0 "$W" ledger show HDD-7 --json
+expect_eq "status" "$(json_get "$T/out" 'd["status"]')" destroyed
+expect_eq "certificate" "$(json_get "$T/out" 'd["certificate_id"]')" "$CID"
+expect_rc 0 "$W" ledger verify
+
+# a destroyed asset cannot be destroyed (or wiped) again
+expect_rc 3 "$W" destroy --asset HDD-7 --method crush --witness "W" "${TECH[@]}"
+grep -q "is destroyed already" "$T/err" || fail "destroyed twice: $(cat "$T/err")"
+
+# the policy: class 3 here accepts only clear and purge
+cat >"$T/policy.conf" <<'POL'
+[class 3]
+levels = clear, purge
+POL
+"$W" ledger add SSD-9 --media-type SSD --serial SSD-9-SN --class 3 >/dev/null
+expect_rc 3 "$W" destroy --policy "$T/policy.conf" --asset SSD-9 --method drill --witness "W" "${TECH[@]}"
+grep -q "SSD-9" "$T/err" || fail "policy refusal: $(cat "$T/err")"
+ls "$T/state" | grep -q "destroy-SSD-9" && fail "a refused destruction wrote a case"
+# the witness is someone else; a method that destroys nothing is a usage error; unknown assets fail
+expect_rc 3 "$W" destroy --asset SSD-9 --method drill --witness "TEST ONLY Technician" "${TECH[@]}"
+expect_rc 2 "$W" destroy --asset SSD-9 --method zero --witness "W" "${TECH[@]}"
+expect_rc 1 "$W" destroy --asset NOPE --method drill --witness "W" "${TECH[@]}"
+expect_rc 1 "$W" destroy --asset SSD-9 --method drill --witness "W" --photo "$T/missing.jpg" "${TECH[@]}"
+# an approver's key does not record destructions
+expect_rc 3 "$W" destroy --asset SSD-9 --method drill --witness "W" "${APPR[@]}"
+exit 0
