@@ -550,6 +550,8 @@ static int history_text(const struct ledger_event *e, void *userdata)
 	printf("#%" PRIu64 " %s %s %s %s", e->seq, e->time_local, e->asset_id, e->kind, e->actor);
 	if (e->reason && *e->reason)
 		printf(" (%s)", e->reason);
+	if (e->signature && e->key_id)
+		printf(_(" [signature: key %s]"), e->key_id);
 	putchar('\n');
 	json_object_foreach(ch, field, v) {
 		const char *o = json_string_value(json_array_get(v, 0));

@@ -29,6 +29,10 @@ expect_eq "signed" "$(json_get "$T/out" 'd["signatures"]["signed"]')" 4
 expect_rc 0 "$W" ledger "${DB[@]}" verify --trust "$C/trust"
 grep -q "all 4 events signed" "$T/out" || fail "verify text: $(cat "$T/out")"
 
+# history shows which key signed (what verify --trust checks)
+expect_rc 0 "$W" ledger "${DB[@]}" history A-1
+grep -q "TEST ONLY Approver (確認済み) \[signature: key EE9656F0FA4C7EA5\]" "$T/out" || fail "history: $(cat "$T/out")"
+
 # an auditor's check without wipecert: the event's signed form and its signature
 expect_rc 0 "$W" ledger "${DB[@]}" export-event 2 -o "$T/ev2.json"
 minisign -V -q -m "$T/ev2.json" -p "$C/test-only-approver.pub" || fail "minisign -V on event 2"
