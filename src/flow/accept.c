@@ -235,7 +235,7 @@ reuse:
 		check(a, "not-reused", true, "certificate %s not seen before", r->certificate_id);
 }
 
-static int mkdir_p2(const char *dir)
+static int mkdir_exist_ok(const char *dir)
 {
 	if (mkdir(dir, 0755) < 0 && errno != EEXIST)
 		return -errno;
@@ -298,9 +298,9 @@ int flow_accept(const struct flow_ctx *c, const uint8_t *pdf, size_t len, const 
 		k = flow_fail(err, -ENOMEM, "out of memory");
 		goto out;
 	}
-	k = mkdir_p2(flow_state_dir(c));
+	k = mkdir_exist_ok(flow_state_dir(c));
 	if (k >= 0)
-		k = mkdir_p2(dir);
+		k = mkdir_exist_ok(dir);
 	if (k >= 0)
 		k = write_file_atomic(arch, pdf, len, 0644, true);
 	if (k < 0) {
