@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <openssl/evp.h>
 #include <sodium.h>
 
 #include "helpers.h"
@@ -151,6 +152,54 @@ static void test_patterns(void **state)
 		hex_encode(got, sizeof(got), hex);
 		assert_string_equal(hex, want);
 		keystream_free(ks);
+	}
+}
+
+/* The stream, whichever way it is computed (VAES or EVP, see keystream.c),
+ * equals AES-256-CTR by EVP at offsets and lengths that hit the 256-byte
+ * vector loop, the single blocks and a partial last block. */
+static void test_keystream_matches_evp(void **state)
+{
+	static const uint8_t label[] = "wipecert pass";
+	static const struct { uint64_t off; size_t len; } cases[] = {
+		{ 0, 65536 }, { 16, 4096 }, { 4080, 300 }, { 1u << 20, 255 }, { 48, 17 },
+		{ 0xfffffffe0ull, 1024 }, /* the low 32-bit counter word carries */
+		{ (1ull << 40) + 4096, 513 }, { 512, 0 }, { 256, 7 },
+	};
+	uint8_t seed[ERASE_SEED_BYTES], msg[sizeof(label) + 4], key[32];
+	static uint8_t got[65536 + 16], want[65536], zeros[4096];
+	const unsigned pass = 5;
+
+	(void)state;
+	for (int i = 0; i < ERASE_SEED_BYTES; i++)
+		seed[i] = (uint8_t)(0xa5 ^ i);
+	memcpy(msg, label, sizeof(label));
+	for (int i = 0; i < 4; i++)
+		msg[sizeof(label) + i] = (uint8_t)(pass >> (8 * i));
+	crypto_generichash(key, 32, msg, sizeof(msg), seed, ERASE_SEED_BYTES);
+
+	for (size_t c = 0; c < ARRAY_SIZE(cases); c++) {
+		EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
+		uint8_t iv[16] = { 0 };
+		struct keystream *ks;
+		int outl;
+
+		for (int i = 0; i < 8; i++)
+			iv[15 - i] = (uint8_t)((cases[c].off / 16) >> (8 * i));
+		assert_non_null(ctx);
+		assert_int_equal(EVP_EncryptInit_ex(ctx, EVP_aes_256_ctr(), NULL, key, iv), 1);
+		for (size_t d = 0; d < cases[c].len; d += (size_t)outl) {
+			size_t n = cases[c].len - d < sizeof(zeros) ? cases[c].len - d : sizeof(zeros);
+
+			assert_int_equal(EVP_EncryptUpdate(ctx, want + d, &outl, zeros, (int)n), 1);
+		}
+		EVP_CIPHER_CTX_free(ctx);
+		memset(got, 0x5a, sizeof(got));
+		assert_int_equal(keystream_new(seed, pass, &ks), 0);
+		assert_int_equal(keystream_fill(ks, cases[c].off, got, cases[c].len), 0);
+		keystream_free(ks);
+		assert_memory_equal(got, want, cases[c].len);
+		assert_int_equal(got[cases[c].len], 0x5a); /* nothing written past len */
 	}
 }
 
@@ -485,6 +534,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_methods_table),
 		cmocka_unit_test(test_patterns),
+		cmocka_unit_test(test_keystream_matches_evp),
 		cmocka_unit_test_setup_teardown(test_every_method, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_flipped_byte, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_injected_eio, setup, teardown),
