@@ -16,8 +16,8 @@ O          ?= build
 CC         ?= cc
 PKG_CONFIG ?= pkg-config
 
-# libraries found by pkg-config; libhpdf and libsgutils2 ship no .pc file
-PKGS := blkid smartcols libudev libsodium sqlite3 jansson libqrencode libcrypto libnvme liburing harfbuzz-subset
+# libraries found by pkg-config; libhpdf ships no .pc file
+PKGS := blkid smartcols libudev libsodium sqlite3 jansson libqrencode libcrypto liburing harfbuzz-subset
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS))
 PKG_LIBS   := $(shell $(PKG_CONFIG) --libs $(PKGS))
 ifeq ($(PKG_LIBS),)
@@ -25,7 +25,7 @@ ifeq ($(filter clean deps,$(MAKECMDGOALS)),)
 $(error pkg-config found no flags for $(PKGS): run 'make deps' (scripts/install-deps.sh) first)
 endif
 endif
-PKG_LIBS   += -lhpdf -lsgutils2 -lpthread -lm
+PKG_LIBS   += -lhpdf -lpthread -lm
 
 WARN     := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-format-nonliteral \
             -Wstrict-prototypes -Wmissing-prototypes -Wno-missing-field-initializers
@@ -106,6 +106,15 @@ install: $(BIN) $(MOS)
 deps:
 	scripts/install-deps.sh
 
+# docs/wipecert.8 from its parts: the head, one part per command family
+# (docs/man/*.8.part, listed in the order people look for them), the tail
+MAN_ORDER := list wipe drive approve flow accept ledger cert trust
+MAN_PARTS := $(foreach p,$(MAN_ORDER),$(wildcard docs/man/$(p).8.part)) \
+             $(filter-out $(foreach p,$(MAN_ORDER),docs/man/$(p).8.part),$(sort $(wildcard docs/man/*.8.part)))
+man: docs/wipecert.8
+docs/wipecert.8: docs/man/head.8.in $(MAN_PARTS) docs/man/tail.8.in
+	cat $^ >$@
+
 # the quick start: install what is missing, build, run the main job on an image
 demo:
 	scripts/install-deps.sh
@@ -115,7 +124,7 @@ demo:
 clean:
 	rm -rf build wipecert
 
-.PHONY: all check check-units install deps demo pot clean
+.PHONY: all check check-units install deps demo pot man clean
 .SECONDARY:
 
 -include $(shell find $(O) -name '*.d' 2>/dev/null)

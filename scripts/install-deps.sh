@@ -7,7 +7,7 @@ set -euo pipefail
 build=(build-essential pkg-config gettext locales
 	libblkid-dev libsmartcols-dev libudev-dev libsodium-dev libhpdf-dev libcmocka-dev
 	libsqlite3-dev libjansson-dev libqrencode-dev libssl-dev
-	libnvme-dev libjson-c-dev libsgutils2-dev liburing-dev libharfbuzz-dev
+	liburing-dev libharfbuzz-dev
 	fonts-ipaexfont)
 build+=(libicu-dev)  # trust: Unicode NFC for canonical JSON
 # independent tools the tests use to check what wipecert hands out

@@ -440,6 +440,31 @@ static void test_ata_read_caps_hpa(void **state)
 	}
 }
 
+static void test_ata_remove_hpa(void **state)
+{
+	struct drive_caps c = { .proto = DRIVE_PROTO_ATA, .ata_hpa_present = true,
+				.ata_max_lba = 32768, .ata_native_max_lba = 40960 };
+	struct drive_status st;
+	struct mock m;
+
+	(void)state;
+	mock_init(&m, DRIVE_PROTO_ATA);
+	mock_ata_regs(mock_add(&m), 0x50, 0, 0, 40959);
+	mock_ata_regs(mock_add(&m), 0x51, ATA_ERROR_IDNF, 0, 0);
+	assert_int_equal(drive_remove_hpa(&m.t, &c, &st), 0);
+	assert_int_equal(m.n_sent, 1);
+	assert_int_equal(m.sent[0].scsi.cdb[14], ATA_CMD_SET_MAX_ADDRESS_EXT);
+	assert_int_equal(m.sent[0].scsi.cdb[8], 40959 & 0xff);         /* LBA 7:0 */
+	assert_int_equal(m.sent[0].scsi.cdb[10], (40959 >> 8) & 0xff); /* LBA 15:8 */
+	assert_int_equal(m.sent[0].scsi.cdb[6], 0);                     /* volatile */
+	assert_int_equal(drive_remove_hpa(&m.t, &c, &st), -EIO);        /* the drive refuses */
+	assert_int_equal(st.kind, DRIVE_STATUS_ATA);
+	/* no HPA: nothing is sent */
+	c.ata_hpa_present = false;
+	assert_int_equal(drive_remove_hpa(&m.t, &c, &st), 0);
+	assert_int_equal(m.n_sent, 2);
+}
+
 /* ---- SCSI ---------------------------------------------------------------- */
 
 static void test_scsi_cdbs(void **state)
@@ -611,6 +636,7 @@ int main(void)
 		cmocka_unit_test(test_ata_sanitize_status_regs),
 		cmocka_unit_test(test_ata_identify),
 		cmocka_unit_test(test_ata_read_caps_hpa),
+		cmocka_unit_test(test_ata_remove_hpa),
 		cmocka_unit_test(test_scsi_cdbs),
 		cmocka_unit_test(test_scsi_sense),
 		cmocka_unit_test(test_scsi_read_caps),

@@ -519,6 +519,37 @@ static void test_ata_sanitize_progress(void **state)
 	assert_non_null(strstr(res.reason, "sanitize failed"));
 }
 
+/* --remove-hpa: SET MAX first, recorded; a refusal to lift it sends no erase */
+static void test_ata_remove_hpa_first(void **state)
+{
+	struct drive_erase_opts o = { .poll_ms = 1, .remove_hpa = true };
+	struct drive_erase_result res;
+	json_t *j;
+
+	(void)state;
+	ata_setup(ATA_ID_SEC_SUPPORTED);
+	F.drv.caps.ata_hpa_present = true;
+	F.drv.caps.ata_native_max_lba = 40960;
+	reply_ok();                                                     /* SET MAX */
+	reply_ok();                                                     /* SANITIZE */
+	mock_ata_regs(mock_add(&F.m), 0x50, 0, ATA_SANITIZE_OUT_COMPLETED, 0);
+	assert_int_equal(drive_erase(&F.drv, DRIVE_METHOD_ATA_SANITIZE_BLOCK, &o, NULL, NULL, &res), 0);
+	assert_int_equal(ata_op(0), ATA_CMD_SET_MAX_ADDRESS_EXT);
+	assert_int_equal(ata_op(1), ATA_CMD_SANITIZE);
+	assert_true(res.hpa_present);
+	assert_true(res.hpa_removed);
+	j = drive_erase_result_to_json(&res);
+	assert_true(json_is_true(json_object_get(json_object_get(j, "hidden_areas"), "hpa_removed")));
+	json_decref(j);
+
+	F.m.n_sent = F.m.n_replies = 0;
+	reply_abort();                                                  /* SET MAX refused */
+	assert_int_equal(drive_erase(&F.drv, DRIVE_METHOD_ATA_SANITIZE_BLOCK, &o, NULL, NULL, &res), -EIO);
+	assert_true(res.refused);
+	assert_int_equal(F.m.n_sent, 1);
+	assert_non_null(strstr(res.reason, "host protected area"));
+}
+
 /* ---- SCSI ----------------------------------------------------------------- */
 
 static void test_scsi_sanitize_progress(void **state)
@@ -579,6 +610,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_ata_password_not_cleared, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ata_frozen_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ata_sanitize_progress, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ata_remove_hpa_first, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_scsi_sanitize_progress, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

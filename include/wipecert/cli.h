@@ -49,6 +49,9 @@ void log_info(const char *fmt, ...) _printf_(1, 2);
 /* "try 'wipecert CMD --help'" after a usage error; returns EXIT_USAGE. */
 int usage_error(const char *cmd, const char *fmt, ...) _printf_(2, 3);
 
+/* The policy file used when --policy is not given, if it exists. */
+#define DEFAULT_POLICY "/etc/wipecert/policy.conf"
+
 /* Commands, one per file in src/cli/. */
 int cmd_list(int argc, char **argv);
 int cmd_cert(int argc, char **argv);
@@ -64,6 +67,7 @@ int cmd_audit(int argc, char **argv);
 int cmd_reject(int argc, char **argv);
 int cmd_export_record(int argc, char **argv);
 int cmd_import_record(int argc, char **argv);
+int cmd_accept(int argc, char **argv);
 
 /* Passphrase for a secret key (what names it in the prompt): the first line
  * of file, else asked on the terminal without echo (confirm: twice). *ret is

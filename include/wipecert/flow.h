@@ -26,6 +26,7 @@
 #define WIPECERT_FLOW_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stddef.h>
 #include <time.h>
 #include <jansson.h>
@@ -119,6 +120,47 @@ int flow_approve(const struct flow_ctx *c, const char *id, const struct trust_se
 /* Refuse a sealed case, signed by the approver, with the reason. */
 int flow_reject(const struct flow_ctx *c, const char *id, const struct trust_seckey *approver,
 		const char *reason, struct flow_error *err);
+
+/* ---- contractor hand-over (accept.c) ---- */
+
+/* One check of `accept`: the certificate's own checks (cert_check_name())
+ * and the owner's ("contractor", "separation", "result", "ledger-asset",
+ * "ledger-status", "identity", "not-reused"). */
+struct flow_accept_check {
+	const char *name;
+	bool ok;
+	char detail[240];
+};
+
+#define FLOW_ACCEPT_MAX_CHECKS 24
+
+struct flow_acceptance {
+	struct flow_accept_check checks[FLOW_ACCEPT_MAX_CHECKS];
+	size_t n_checks;
+	bool accepted;          /* every check passed and it was recorded */
+	char *certificate_id;   /* from the record, when readable */
+	char *asset_id;
+	char *contractor;       /* the contractor's organisation */
+	char *technician, *approver;
+	char pdf_sha256[65];
+	char *archive_path;     /* STATE_DIR/accepted/CERTID.pdf once recorded */
+};
+void flow_acceptance_release(struct flow_acceptance *a);
+
+/* Accept a contractor's certificate on the owner's side: verify the PDF
+ * with the owner's trust store (the contractor's roster pinned by the
+ * owner's root; CAs: the owner's ca.crt and each pinned contractor's
+ * contractors/KEYID/ca.crt), that a contractor-technician of the pinned
+ * contractor performed and another person, its contractor-approver,
+ * approved, and against the owner's ledger (c->ledger is required): the
+ * asset exists, is handed-to-contractor, its serial/WWN are the
+ * certificate's, and the certificate ID was not accepted before. Only then
+ * copy the PDF to STATE_DIR/accepted/CERTID.pdf and move the asset to
+ * "disposed" with the certificate ID. Returns 0 when accepted, -EPERM when
+ * a check failed (ret->checks names every one; nothing was written), other
+ * -errno when reading or writing failed (err says why). */
+int flow_accept(const struct flow_ctx *c, const uint8_t *pdf, size_t len, const char *actor,
+		struct flow_acceptance *ret, struct flow_error *err);
 
 /* ---- physical destruction ---- */
 

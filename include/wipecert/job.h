@@ -46,6 +46,7 @@ struct job_pass {
 	uint64_t bytes_written; /* all bytes written, rewrites after a resume included */
 	uint64_t bytes_read;
 	time_t started, ended;
+	uint64_t write_ms, verify_ms; /* time spent writing (with the sync) and reading back */
 	struct job_ranges errors;     /* write or read errors left after retries */
 	enum verify_result verify;
 	struct job_ranges mismatches; /* read back but not what was written */
@@ -74,7 +75,7 @@ struct job {
 	char *signatures_found; /* libblkid types left, NULL when clean */
 	uint8_t sample_hash[32];/* BLAKE2b of the sampled ranges (VERIFY_SAMPLE) */
 	uint64_t sample_bytes;
-	uint64_t sample_seed;   /* public, < 2^63: derived from the seed, names the plan */
+	uint64_t sample_seed;   /* public, < 2^53: derived from the seed, names the plan */
 	time_t created, started, ended;
 	unsigned resumes;
 	char *host, *tool_version;

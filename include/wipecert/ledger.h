@@ -185,6 +185,10 @@ struct ledger_event {
 int ledger_history(struct ledger *l, const char *asset_id,
 		   int (*cb)(const struct ledger_event *e, void *userdata), void *userdata);
 
+/* Events first..last (inclusive) in order; cb as for ledger_history(). */
+int ledger_event_range(struct ledger *l, uint64_t first, uint64_t last,
+		       int (*cb)(const struct ledger_event *e, void *userdata), void *userdata);
+
 /* For the trust layer: attach the actor's signature over an event's hash,
  * once. -ENOENT if there is no such event, -EEXIST if it is signed already.
  * The ledger stores it; checking it is the trust layer's business. */
@@ -222,7 +226,8 @@ struct ledger_verify_result {
 };
 /* JSON of an asset (stable field names; capacity and importance as numbers,
  * empty fields null) and of an event (changes parsed, and verbatim as
- * changes_text since that is what was hashed; signature in hex). NULL if out
+ * changes_text since that is what was hashed; signature as the minisign
+ * text the trust layer stores, other bytes in hex). NULL if out
  * of memory. */
 json_t *ledger_asset_to_json(const struct ledger_asset *a);
 json_t *ledger_event_to_json(const struct ledger_event *e);
@@ -256,6 +261,7 @@ struct ledger_import_opts {
 struct ledger_import_report {
 	enum ledger_encoding encoding;  /* the one used */
 	size_t rows, added, updated, unchanged;
+	uint64_t first_seq, last_seq;   /* the events appended (0, 0 if none): to sign them */
 	unsigned long error_line;       /* physical line of the bad row, 0 if none */
 	char error[256];                /* why, without the line number */
 };

@@ -377,7 +377,18 @@ static void check_cms(struct cert_verify_report *rep, const uint8_t *pdf, const 
 		set(rep, CHECK_CMS, false, "the CMS signature does not match the signed bytes (digest mismatch)");
 		goto out;
 	}
-	X509_NAME_oneline(X509_get_subject_name(signer), buf, sizeof(buf));
+	{
+		/* RFC 2253 with UTF-8 kept as it is: a Japanese name stays readable */
+		BIO *nb = BIO_new(BIO_s_mem());
+		int n = nb ? X509_NAME_print_ex(nb, X509_get_subject_name(signer), 0,
+						XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB) : -1;
+
+		if (n < 0 || (n = BIO_read(nb, buf, (int)sizeof(buf) - 1)) < 0)
+			X509_NAME_oneline(X509_get_subject_name(signer), buf, sizeof(buf));
+		else
+			buf[n] = '\0';
+		BIO_free(nb);
+	}
 	free(rep->signer_subject);
 	rep->signer_subject = strdup(buf);
 	set(rep, CHECK_CMS, true, "signed by %s", buf);

@@ -26,7 +26,6 @@ const char common_help[] =
 	"  -J, --json              JSON output\n"
 	"  -h, --help              show this help\n";
 
-
 /* Handle an option common to the workflow commands; 1 if it was one. */
 int common_option(struct flow_control *fc, int c, const char *arg)
 {

@@ -16,23 +16,28 @@
 #include "wipecert/cli.h"
 #include "wipecert/disk.h"
 #include "wipecert/ledger.h"
+#include "wipecert/ledger-sign.h"
+#include "wipecert/trust.h"
 
-enum verb { V_ADD, V_EDIT, V_SHOW, V_LIST, V_HISTORY, V_IMPORT, V_EXPORT, V_VERIFY, V_CHECK };
+enum verb { V_ADD, V_EDIT, V_SHOW, V_LIST, V_HISTORY, V_IMPORT, V_EXPORT, V_VERIFY, V_CHECK, V_EXPORT_EVENT };
 
 static const struct {
 	const char *name;
 	const char *args;
 	const char *summary;
 } verbs[] = {
-	[V_ADD] = { "add", "ID [--from-device DEV] [--FIELD VALUE]...", N_("register a disk") },
-	[V_EDIT] = { "edit", "ID --FIELD VALUE... --reason TEXT", N_("change an asset (recorded with who and why)") },
+	[V_ADD] = { "add", "ID [--from-device DEV] [--FIELD VALUE]... [--key FILE]", N_("register a disk") },
+	[V_EDIT] = { "edit", "ID --FIELD VALUE... --reason TEXT [--key FILE]", N_("change an asset (recorded with who and why)") },
 	[V_SHOW] = { "show", "ID", N_("show one asset") },
 	[V_LIST] = { "list", "[--status S] [--department D]", N_("list assets") },
 	[V_HISTORY] = { "history", "[ID]", N_("show the change history (of one asset)") },
-	[V_IMPORT] = { "import", "FILE [--dry-run] [--update] [--encoding E]", N_("import a CSV file in one transaction") },
+	[V_IMPORT] = { "import", "FILE [--dry-run] [--update] [--encoding E] [--key FILE]", N_("import a CSV file in one transaction") },
 	[V_EXPORT] = { "export", "[--format csv|json] [--bom] [--japanese] [--events] [-o FILE]", N_("export assets (and events)") },
-	[V_VERIFY] = { "verify", "[--head SEQ:HASH]", N_("check the whole hash chain and every asset against it") },
+	[V_VERIFY] = { "verify", "[--head SEQ:HASH] [--trust DIR] [--require-signed]",
+		       N_("check the whole hash chain and every asset against it (and the signatures)") },
 	[V_CHECK] = { "check", "ID DEV", N_("is the disk DEV the asset ID? (serial and WWN)") },
+	[V_EXPORT_EVENT] = { "export-event", "SEQ -o FILE",
+			     N_("write an event's signed form to FILE and its signature to FILE.minisig") },
 };
 
 /* Everything the operator asked for, in one place. */
@@ -52,11 +57,15 @@ struct ledger_control {
 	const char *output;
 	const char *from_device;
 	const char *head;
+	const char *key, *pass_file, *trust;
+	bool require_signed;
+	struct trust_seckey *sk;   /* --key, unlocked */
 };
 
 enum {
 	OPT_DB = 0x100, OPT_ACTOR, OPT_REASON, OPT_JSON, OPT_DRY_RUN, OPT_UPDATE, OPT_ENCODING,
 	OPT_FORMAT, OPT_BOM, OPT_JAPANESE, OPT_EVENTS, OPT_FILTER_DEPT, OPT_FROM_DEVICE, OPT_HEAD,
+	OPT_KEY, OPT_PASS, OPT_TRUST, OPT_REQUIRE_SIGNED,
 	OPT_FIELD = 0x200, /* + enum ledger_field */
 };
 
@@ -106,11 +115,17 @@ static void help(FILE *f)
 		   "      --events         export: JSON with the whole event chain (archiving)\n"
 		   "  -o, --output FILE    export: write to FILE (atomically) instead of stdout\n"
 		   "      --head SEQ:HASH  verify: a head printed by an earlier verify must still be there\n"
+		   "      --key FILE       add, edit, import: sign the events with this secret key\n"
+		   "                       (its holder is the actor)\n"
+		   "      --passphrase-file F  the key's passphrase (else asked on the terminal)\n"
+		   "      --trust DIR      verify: also check every event's signature against this\n"
+		   "                       trust roster (else $WIPECERT_TRUST, else %s)\n"
+		   "      --require-signed verify: an unsigned event is a failure\n"
 		   "      --status S, --department D   list: only these\n"
 		   "  -h, --help           show this help\n\n"
 		   "Exit status: 0 ok, 1 failed (not found, bad row, broken chain), 2 usage,\n"
 		   "3 refused (check: the disk is not the asset).\n"),
-		LEDGER_DEFAULT_PATH);
+		LEDGER_DEFAULT_PATH, TRUST_DEFAULT_DIR);
 }
 
 static const char *default_actor(void)
@@ -143,11 +158,15 @@ static bool allowed(enum verb v, int opt)
 		return v != V_EXPORT;
 	case OPT_FROM_DEVICE:
 		return v == V_ADD;
-	case OPT_HEAD:
+	case OPT_HEAD: case OPT_TRUST: case OPT_REQUIRE_SIGNED:
 		return v == V_VERIFY;
+	case OPT_KEY: case OPT_PASS:
+		return v == V_ADD || v == V_EDIT || v == V_IMPORT;
 	case OPT_DRY_RUN: case OPT_UPDATE: case OPT_ENCODING:
 		return v == V_IMPORT;
-	case OPT_FORMAT: case OPT_BOM: case OPT_JAPANESE: case OPT_EVENTS: case 'o':
+	case 'o':
+		return v == V_EXPORT || v == V_EXPORT_EVENT;
+	case OPT_FORMAT: case OPT_BOM: case OPT_JAPANESE: case OPT_EVENTS:
 		return v == V_EXPORT;
 	}
 	return false;
@@ -174,6 +193,10 @@ static int parse_args(int argc, char **argv, struct ledger_control *c)
 	ADD("output", required_argument, 'o');
 	ADD("from-device", required_argument, OPT_FROM_DEVICE);
 	ADD("head", required_argument, OPT_HEAD);
+	ADD("key", required_argument, OPT_KEY);
+	ADD("passphrase-file", required_argument, OPT_PASS);
+	ADD("trust", required_argument, OPT_TRUST);
+	ADD("require-signed", no_argument, OPT_REQUIRE_SIGNED);
 	ADD("help", no_argument, 'h');
 	for (unsigned f = 0; f < _LEDGER_F_MAX; f++)
 		if (field_opts[f])
@@ -204,6 +227,10 @@ static int parse_args(int argc, char **argv, struct ledger_control *c)
 		case 'o': c->output = optarg; break;
 		case OPT_FROM_DEVICE: c->from_device = optarg; break;
 		case OPT_HEAD: c->head = optarg; break;
+		case OPT_KEY: c->key = optarg; break;
+		case OPT_PASS: c->pass_file = optarg; break;
+		case OPT_TRUST: c->trust = optarg; break;
+		case OPT_REQUIRE_SIGNED: c->require_signed = true; break;
 		case OPT_ENCODING:
 			if (ledger_encoding_from_string(optarg, &c->encoding) < 0)
 				return usage_error("ledger", _("unknown encoding '%s' (auto, utf-8, cp932)"), optarg), -EINVAL;
@@ -250,6 +277,23 @@ static int open_ledger(const struct ledger_control *c, bool create, struct ledge
 	else if (r < 0)
 		log_error_errno(r, _("%s: cannot open the ledger"), path);
 	return r;
+}
+
+/* Sign the events first..last just appended with --key; prints why not.
+ * The events stay (they happened); verify will count them as unsigned. */
+static int sign_events(struct ledger *l, const struct ledger_control *c, uint64_t first, uint64_t last)
+{
+	uint64_t n = 0;
+	int r;
+
+	if (!c->sk || first == 0)
+		return 0;
+	r = ledger_event_sign(l, first, last, c->sk, &n);
+	if (r < 0)
+		return log_error_errno(r, _("events %llu..%llu are recorded but could not be signed"),
+				       (unsigned long long)first, (unsigned long long)last);
+	log_info(_("ledger: %llu events signed by %s"), (unsigned long long)n, trust_seckey_name(c->sk));
+	return 0;
 }
 
 /* Apply --FIELD options onto a; prints the error. */
@@ -393,6 +437,8 @@ static int do_add_edit(const struct ledger_control *c)
 		else
 			log_info(_("ledger: changed %s (event %llu)"), c->id, (unsigned long long)seq);
 	}
+	if (r >= 0 && sign_events(l, c, seq, seq) < 0)
+		r = -EIO;
 	if (r >= 0 && c->json)
 		print_json(ledger_asset_to_json(&a));
 out:
@@ -607,6 +653,8 @@ static int do_import(const struct ledger_control *c, const char *file)
 	log_info(_("%s: %s%zu rows (%s): %zu added, %zu updated, %zu unchanged"), file,
 		 c->dry_run ? _("dry run, nothing written: ") : "", rep.rows,
 		 ledger_encoding_name(rep.encoding), rep.added, rep.updated, rep.unchanged);
+	if (!c->dry_run && sign_events(l, c, rep.first_seq, rep.last_seq) < 0)
+		return EXIT_FAIL;
 	return EXIT_OK;
 }
 
@@ -697,16 +745,39 @@ static const char *break_name(enum ledger_break b)
 	return (unsigned)b < ARRAY_SIZE(n) ? n[b] : "unknown";
 }
 
+static const char *sig_problem_name(enum ledger_sig_problem p)
+{
+	static const char *const n[] = {
+		[LEDGER_SIG_OK] = "none", [LEDGER_SIG_UNSIGNED] = "unsigned",
+		[LEDGER_SIG_INVALID] = "invalid", [LEDGER_SIG_NOT_ACTOR] = "not-actor",
+		[LEDGER_SIG_KEY_ID] = "key-id", [LEDGER_SIG_TIME] = "time",
+	};
+	return (unsigned)p < ARRAY_SIZE(n) ? n[p] : "unknown";
+}
+
 static int do_verify(const struct ledger_control *c)
 {
 	_cleanup_ledger_ struct ledger *l = NULL;
+	_cleanup_(trust_store_freep) struct trust_store *store = NULL;
 	struct ledger_verify_result v = {};
+	struct ledger_sig_result sv = {};
 	struct ledger_anchor anchor;
 	const char *path = ledger_resolve_path(c->db);
-	int r;
+	bool sigs = c->trust || c->require_signed;
+	int r, rs = 0;
 
 	if (c->head && ledger_anchor_parse(c->head, &anchor) < 0)
 		return usage_error("ledger", _("--head wants SEQ:HASH as 'ledger verify' prints it, not '%s'"), c->head);
+	if (sigs) {
+		const char *dir = trust_dir(c->trust);
+
+		r = trust_store_open(dir, &store);
+		if (r < 0) {
+			log_error(_("%s: cannot open the trust roster: %s (%s)"), dir, trust_strerror(r),
+				  trust_store_failed_file() ? trust_store_failed_file() : dir);
+			return EXIT_FAIL;
+		}
+	}
 	if (open_ledger(c, false, &l) < 0)
 		return EXIT_FAIL;
 	r = ledger_verify(l, c->head ? &anchor : NULL, &v);
@@ -714,8 +785,16 @@ static int do_verify(const struct ledger_control *c)
 		log_error_errno(r, _("%s: cannot verify"), path);
 		return EXIT_FAIL;
 	}
+	/* signatures only on an intact chain: the hash they sign must be right */
+	if (r == 0 && sigs) {
+		rs = ledger_verify_signatures(l, store, c->require_signed, &sv);
+		if (rs < 0 && rs != -EBADMSG) {
+			log_error_errno(rs, _("%s: cannot check the signatures"), path);
+			return EXIT_FAIL;
+		}
+	}
 	if (c->json) {
-		json_t *j = json_pack("{s:b, s:I, s:I, s:I, s:s}", "ok", r == 0,
+		json_t *j = json_pack("{s:b, s:I, s:I, s:I, s:s}", "ok", r == 0 && rs == 0,
 				      "events", (json_int_t)v.n_events, "assets", (json_int_t)v.n_assets,
 				      "head_seq", (json_int_t)v.head_seq, "head_hash", v.head_hash);
 		if (r < 0) {
@@ -723,6 +802,20 @@ static int do_verify(const struct ledger_control *c)
 			json_object_set_new(j, "event", v.bad_seq ? json_integer((json_int_t)v.bad_seq) : json_null());
 			json_object_set_new(j, "asset", v.bad_asset[0] ? json_string(v.bad_asset) : json_null());
 			json_object_set_new(j, "detail", json_string(v.detail));
+		} else if (sigs) {
+			json_t *sj = json_pack("{s:b, s:I, s:I, s:o}", "ok", rs == 0,
+					       "signed", (json_int_t)sv.n_signed, "unsigned", (json_int_t)sv.n_unsigned,
+					       "first_unsigned", sv.first_unsigned ?
+					       json_integer((json_int_t)sv.first_unsigned) : json_null());
+			if (rs < 0) {
+				json_object_set_new(sj, "problem", json_string(sig_problem_name(sv.problem)));
+				if (sv.problem == LEDGER_SIG_INVALID)
+					json_object_set_new(sj, "verdict", json_string(trust_verdict_string(sv.verdict)));
+				json_object_set_new(sj, "event", json_integer((json_int_t)sv.bad_seq));
+				json_object_set_new(sj, "asset", json_string(sv.bad_asset));
+				json_object_set_new(sj, "detail", json_string(sv.detail));
+			}
+			json_object_set_new(j, "signatures", sj);
 		}
 		print_json(j);
 	}
@@ -730,12 +823,98 @@ static int do_verify(const struct ledger_control *c)
 		log_error(_("%s: ledger history broken: %s"), path, v.detail);
 		return EXIT_FAIL;
 	}
-	if (!c->json)
+	if (rs < 0) {
+		log_error(_("%s: ledger signature check failed: %s"), path, sv.detail);
+		return EXIT_FAIL;
+	}
+	if (!c->json) {
 		printf(_("ledger intact: %llu events, %llu assets; head %llu:%s\n"),
 		       (unsigned long long)v.n_events, (unsigned long long)v.n_assets,
 		       (unsigned long long)v.head_seq, v.head_hash);
+		if (sigs && sv.n_unsigned)
+			printf(_("signatures: %llu valid, %llu events unsigned (the first is event %llu)\n"),
+			       (unsigned long long)sv.n_signed, (unsigned long long)sv.n_unsigned,
+			       (unsigned long long)sv.first_unsigned);
+		else if (sigs)
+			printf(_("signatures: all %llu events signed by their actors and valid\n"),
+			       (unsigned long long)sv.n_signed);
+	}
 	return EXIT_OK;
 }
+
+struct event_export {
+	char *canon;
+	size_t len;
+	char *sig;
+	bool found;
+};
+
+static int export_event_cb(const struct ledger_event *e, void *userdata)
+{
+	struct event_export *x = userdata;
+	int r;
+
+	x->found = true;
+	r = ledger_event_canonical(e, &x->canon, &x->len);
+	if (r < 0)
+		return r;
+	if (e->signature && e->signature_len) {
+		x->sig = strndup((const char *)e->signature, e->signature_len);
+		if (!x->sig)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+static int do_export_event(const struct ledger_control *c, const char *seqs)
+{
+	_cleanup_ledger_ struct ledger *l = NULL;
+	_cleanup_free_ char *sigpath = NULL;
+	struct event_export x = {};
+	uint64_t seq;
+	int r, ret = EXIT_FAIL;
+
+	if (parse_u64(seqs, &seq) < 0 || seq == 0)
+		return usage_error("ledger", _("export-event: '%s' is not an event number"), seqs);
+	if (!c->output)
+		return usage_error("ledger", _("export-event: give -o FILE (FILE.minisig is written beside it)"));
+	if (open_ledger(c, false, &l) < 0)
+		return EXIT_FAIL;
+	r = ledger_event_range(l, seq, seq, export_event_cb, &x);
+	if (r < 0) {
+		log_error_errno(r, _("event %llu: cannot read it"), (unsigned long long)seq);
+		goto out;
+	}
+	if (!x.found) {
+		log_error(_("event %llu: not in the ledger"), (unsigned long long)seq);
+		goto out;
+	}
+	if (!x.sig) {
+		log_error(_("event %llu: not signed"), (unsigned long long)seq);
+		goto out;
+	}
+	if (asprintf(&sigpath, "%s.minisig", c->output) < 0)
+		goto out;
+	r = write_file_atomic(c->output, x.canon, x.len, 0644, false);
+	if (r < 0) {
+		log_error_errno(r, _("%s: cannot write"), c->output);
+		goto out;
+	}
+	r = write_file_atomic(sigpath, x.sig, strlen(x.sig), 0644, false);
+	if (r < 0) {
+		log_error_errno(r, _("%s: cannot write"), sigpath);
+		goto out;
+	}
+	log_info(_("event %llu: %s and %s (check with: minisign -V -m %s -p KEY.pub)"),
+		 (unsigned long long)seq, c->output, sigpath, c->output);
+	ret = EXIT_OK;
+out:
+	free(x.canon);
+	free(x.sig);
+	return ret;
+}
+
+static int dispatch(struct ledger_control *cp, int argc, char **argv, size_t v);
 
 int cmd_ledger(int argc, char **argv)
 {
@@ -763,7 +942,7 @@ int cmd_ledger(int argc, char **argv)
 			return usage_error("ledger", _("unknown option '%s' before the command"), argv[i]);
 	}
 	if (i >= argc)
-		return usage_error("ledger", _("no command given (add, edit, show, list, history, import, export, verify, check)"));
+		return usage_error("ledger", _("no command given (add, edit, show, list, history, import, export, verify, check, export-event)"));
 	for (v = 0; v < ARRAY_SIZE(verbs); v++)
 		if (streq(argv[i], verbs[v].name))
 			break;
@@ -778,9 +957,34 @@ int cmd_ledger(int argc, char **argv)
 		return EXIT_OK;
 	if (r < 0)
 		return EXIT_USAGE;
+	if (c.key) {
+		if (key_load_secret(c.key, c.pass_file, &c.sk) < 0)
+			return EXIT_FAIL;
+		if (!trust_role_may_sign(trust_seckey_role(c.sk), TRUST_DOC_LEDGER_EVENT)) {
+			log_error(_("%s: a %s key may not sign ledger events"), c.key,
+				  trust_role_to_string(trust_seckey_role(c.sk)));
+			trust_seckey_free(c.sk);
+			return EXIT_REFUSED;
+		}
+		/* an event is signed by its actor: the key's holder */
+		if (c.actor && !streq(c.actor, trust_seckey_name(c.sk))) {
+			usage_error("ledger", _("--actor '%s' is not the key's holder '%s'"), c.actor,
+				    trust_seckey_name(c.sk));
+			trust_seckey_free(c.sk);
+			return EXIT_USAGE;
+		}
+		c.actor = trust_seckey_name(c.sk);
+	}
 	if (!c.actor)
 		c.actor = default_actor();
+	r = dispatch(&c, argc, argv, v);
+	trust_seckey_free(c.sk);
+	return r;
+}
 
+static int dispatch(struct ledger_control *cp, int argc, char **argv, size_t v)
+{
+	struct ledger_control c = *cp;
 	int nargs = argc - optind;
 	switch (c.verb) {
 	case V_ADD: case V_EDIT: case V_SHOW:
@@ -802,6 +1006,10 @@ int cmd_ledger(int argc, char **argv)
 		if (nargs != 1)
 			return usage_error("ledger", _("import: give exactly one CSV file"));
 		return do_import(&c, argv[optind]);
+	case V_EXPORT_EVENT:
+		if (nargs != 1)
+			return usage_error("ledger", _("export-event: give exactly one event number"));
+		return do_export_event(&c, argv[optind]);
 	case V_LIST: case V_EXPORT: case V_VERIFY:
 		if (nargs != 0)
 			return usage_error("ledger", _("%s: unexpected argument '%s'"), verbs[v].name, argv[optind]);

@@ -11,5 +11,6 @@ CLI_OBJS += src/cli/wipe.o
 CLI_OBJS += src/cli/resume.o
 CLI_OBJS += src/cli/drive.o
 CLI_OBJS += src/cli/approve.o
+CLI_OBJS += src/cli/accept.o
 CLI_OBJS += src/cli/destroy.o
 CLI_OBJS += src/cli/audit.o

@@ -19,14 +19,11 @@ static void help(void)
 		 "Options:\n"
 		 "      --json               job records on stdout, progress events on stderr\n"
 		 "      --state-dir DIR      job files (default $WIPECERT_STATE_DIR or %s)\n"
-		 "      --max-rate RATE      limit the writes to RATE bytes per second\n"
-		 "      --block-size SIZE    bytes per request (default 1M)\n"
-		 "      --queue-depth N      requests in flight (default 8)\n"
-		 "      --sync-io            pread/pwrite instead of io_uring\n"
+		 "%s"
 		 "  -h, --help               show this help\n\n"
 		 "Exit: 0 every job ended wiped and verified, 1 failed or interrupted again,\n"
 		 "2 usage, 3 refused (not the same disk, not safe, already ended).\n"),
-	       program_name, JOB_STATE_DIR_DEFAULT);
+	       program_name, JOB_STATE_DIR_DEFAULT, _(wipe_tuning_help));
 }
 
 static bool same(const char *a, const char *b)
@@ -86,10 +83,7 @@ int cmd_resume(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "json", no_argument, NULL, OPT_JSON },
 		{ "state-dir", required_argument, NULL, OPT_STATE },
-		{ "max-rate", required_argument, NULL, 'R' },
-		{ "block-size", required_argument, NULL, 'B' },
-		{ "queue-depth", required_argument, NULL, 'Q' },
-		{ "sync-io", no_argument, NULL, 'S' },
+		WIPE_TUNING_LONGOPTS,
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};

@@ -388,6 +388,23 @@ static int trust_import(struct trust_control *c, const char *from)
 			return EXIT_FAIL;
 		}
 	}
+	{
+		/* the contractor's CA, so that its approvers' PDF signatures
+		 * chain (the roster names each approver's certificate) */
+		_cleanup_free_ char *sp = NULL, *dp = NULL;
+		_cleanup_free_ uint8_t *data = NULL;
+		size_t len;
+
+		if (asprintf(&sp, "%s/ca.crt", from) < 0 || asprintf(&dp, "%s/ca.crt", dst) < 0)
+			return EXIT_FAIL;
+		r = read_full_file(sp, &data, &len);
+		if (r >= 0)
+			r = write_file_atomic(dp, data, len, 0644, false);
+		if (r < 0 && r != -ENOENT) {
+			log_error_errno(r, "%s: cannot copy", sp);
+			return EXIT_FAIL;
+		}
+	}
 	r = trust_store_open(c->dir, &s);
 	if (r < 0 || !trust_store_contractor(s, pk.keyid)) {
 		log_error("%s: not accepted (%s): is its root pinned with 'trust pin'?",
@@ -397,6 +414,12 @@ static int trust_import(struct trust_control *c, const char *from)
 			_cleanup_free_ char *dp = NULL;
 
 			if (asprintf(&dp, "%s/%s", dst, files[i]) >= 0)
+				unlink(dp);
+		}
+		{
+			_cleanup_free_ char *dp = NULL;
+
+			if (asprintf(&dp, "%s/ca.crt", dst) >= 0)
 				unlink(dp);
 		}
 		rmdir(dst);

@@ -23,6 +23,12 @@
 
 #include "wipecert/cli.h"
 #include "wipe.h"
+#include <sodium.h>
+#include "wipecert/drive.h"
+#include "wipecert/flow.h"
+#include "wipecert/ledger.h"
+#include "wipecert/policy.h"
+#include "wipecert/trust.h"
 
 /* ---- shared with resume ---- */
 
@@ -95,7 +101,15 @@ void wipe_target_release(struct wipe_target *t)
 	t->have_disk = false;
 	job_free(t->job);
 	t->job = NULL;
+	free(t->fw_id);
+	t->fw_id = NULL;
 }
+
+const char wipe_tuning_help[] = N_(
+	"      --max-rate RATE      limit the writes to RATE bytes per second (e.g. 200M)\n"
+	"      --block-size SIZE    bytes per request (default 1M)\n"
+	"      --queue-depth N      requests in flight (default 8)\n"
+	"      --sync-io            pread/pwrite instead of io_uring\n");
 
 int wipe_parse_tuning(int opt, const char *arg, struct erase_opts *eo, const char *cmd, int *ret_exit)
 {
@@ -339,12 +353,26 @@ int wipe_run_all(struct wipe_run *w)
 
 struct wipe_control {
 	const struct erase_method *method;
+	/* a firmware method (nvme-format, ata-secure-erase, ..., auto) instead
+	 * of an overwrite: the drive layer erases, the record is the same */
+	enum drive_method fw;
+	enum drive_level fw_level;
+	bool remove_hpa;
 	enum erase_verify verify;
 	unsigned percent;
 	bool dry_run, json;
 	const char **confirm;
 	size_t n_confirm;
 	const char *state_dir;
+	/* the disposal: which asset each target is, the ledger, the policy,
+	 * and the technician's key that seals the finished jobs */
+	const char **assets;
+	size_t n_assets;
+	const char *db, *policy_path, *key, *pass_file;
+	struct flow_ctx flow;
+	struct policy policy;
+	bool have_policy;
+	struct trust_seckey *tech;
 };
 
 static void help(void)
@@ -360,15 +388,18 @@ static void help(void)
 		 "                           image files and disks with no serial, their path\n"
 		 "      --json               job records on stdout, progress events on stderr\n"
 		 "      --state-dir DIR      job files (default $WIPECERT_STATE_DIR or %s)\n"
-		 "      --max-rate RATE      limit the writes to RATE bytes per second (e.g. 200M)\n"
-		 "      --block-size SIZE    bytes per request (default 1M)\n"
-		 "      --queue-depth N      requests in flight (default 8)\n"
-		 "      --sync-io            pread/pwrite instead of io_uring\n"
+		 "      --asset ID           the ledger entry of the target (repeat per target, in\n"
+		 "                           order): its serial/WWN and the policy are checked first\n"
+		 "      --db FILE            the asset ledger (default $WIPECERT_DB or %s)\n"
+		 "      --policy FILE        the disposal policy (default %s if present)\n"
+		 "  -k, --key FILE           the technician's key: seal each finished job (needs --asset)\n"
+		 "      --passphrase-file F  its passphrase (else asked before the wipe starts)\n"
+		 "%s"
 		 "      --list-methods       list the methods and their passes\n"
 		 "  -h, --help               show this help\n\n"
 		 "Exit: 0 every target wiped and verified, 1 a wipe failed or was interrupted,\n"
 		 "2 usage, 3 refused before anything was written.\n"),
-	       program_name, JOB_STATE_DIR_DEFAULT);
+	       program_name, JOB_STATE_DIR_DEFAULT, LEDGER_DEFAULT_PATH, DEFAULT_POLICY, _(wipe_tuning_help));
 }
 
 static void list_methods(void)
@@ -432,6 +463,15 @@ static int confirm(const struct wipe_control *c, const struct disk *d, const cha
 	return 0;
 }
 
+static const char *method_name(const struct wipe_control *c)
+{
+	if (c->fw == DRIVE_METHOD_AUTO)
+		return "auto";
+	if (c->fw != DRIVE_METHOD_INVALID)
+		return drive_method_to_string(c->fw);
+	return c->method->name;
+}
+
 static int prepare(const struct wipe_control *c, struct wipe_target *t)
 {
 	char *reason = NULL;
@@ -457,11 +497,25 @@ static int prepare(const struct wipe_control *c, struct wipe_target *t)
 	free(reason);
 	if (t->disk.size == 0)
 		return log_error(_("%s: the target is empty"), t->arg), -EINVAL;
+	if (t->asset) {
+		struct flow_error ferr = { "" };
+
+		/* the ledger and the policy before anything is written */
+		r = flow_check_before_wipe(&c->flow, t->asset, method_name(c), t->disk.serial, t->disk.wwn,
+					   t->disk.transport == TRANSPORT_FILE, &ferr);
+		if (r < 0)
+			return log_error(_("%s: refused: %s"), t->arg, ferr.msg), r;
+	}
+	if (c->fw != DRIVE_METHOD_INVALID && (t->disk.transport == TRANSPORT_FILE || t->disk.transport == TRANSPORT_LOOP))
+		return log_error(_("%s: refused: a firmware method needs a drive, not an image file or loop device"),
+				 t->arg), -EPERM;
 	if (c->dry_run)
 		return 0;
 	r = confirm(c, &t->disk, t->arg);
 	if (r < 0)
 		return r;
+	if (c->fw != DRIVE_METHOD_INVALID)
+		return 0; /* the drive layer opens the device itself */
 	/* safety again, right before the open: the confirmation took time */
 	r = disk_check_safety(NULL, &t->disk, &reason);
 	free(reason);
@@ -484,6 +538,7 @@ static int prepare(const struct wipe_control *c, struct wipe_target *t)
 
 /* --json: with --dry-run the plans are the output (stdout, one document);
  * otherwise each is a "plan" event on stderr next to the progress events. */
+
 static void print_plan(const struct wipe_control *c, const struct wipe_target *t, json_t *plans)
 {
 	const struct disk *d = &t->disk;
@@ -496,8 +551,10 @@ static void print_plan(const struct wipe_control *c, const struct wipe_target *t
 				      "model", d->model ? json_string(d->model) : json_null(),
 				      "serial", d->serial ? json_string(d->serial) : json_null(),
 				      "size", (json_int_t)d->size, "logical_sector", (int)d->logical_sector,
-				      "method", c->method->name, "verify", erase_verify_to_string(c->verify),
-				      "passes", (int)c->method->n_passes, "dry_run", c->dry_run ? "yes" : "no");
+				      "method", method_name(c), "verify", c->fw != DRIVE_METHOD_INVALID ? "sample" :
+				      erase_verify_to_string(c->verify),
+				      "passes", c->fw != DRIVE_METHOD_INVALID ? 1 : (int)c->method->n_passes,
+				      "dry_run", c->dry_run ? "yes" : "no");
 		if (c->dry_run) {
 			json_array_append_new(plans, o);
 			return;
@@ -507,15 +564,217 @@ static void print_plan(const struct wipe_control *c, const struct wipe_target *t
 		json_decref(o);
 		return;
 	}
+	if (c->fw != DRIVE_METHOD_INVALID) {
+		printf(_("%s: %s, serial %s, %s, %u-byte sectors: firmware erase %s, sampled read-back%s\n"), t->arg,
+		       d->model ? d->model : "?", d->serial ? d->serial : "-", size, d->logical_sector,
+		       method_name(c), c->dry_run ? _(" [dry run: nothing written]") : "");
+		return;
+	}
 	printf(_("%s: %s, serial %s, %s, %u-byte sectors: %s (%u passes), verify %s%s\n"), t->arg,
 	       d->model ? d->model : "?", d->serial ? d->serial : "-", size, d->logical_sector,
 	       c->method->name, c->method->n_passes, erase_verify_to_string(c->verify),
 	       c->dry_run ? _(" [dry run: nothing written]") : "");
 }
 
+/* --asset: the ledger, the policy and (with --key) the technician's key,
+ * all opened before anything is written so that a wrong passphrase or a
+ * missing ledger stops the command, not the seal after hours of wiping. */
+static int open_disposal(struct wipe_control *c)
+{
+	const char *db = ledger_resolve_path(c->db);
+	struct ledger *l = NULL;
+	int r;
+
+	r = ledger_open(db, 0, &l);
+	if (r < 0) {
+		log_error_errno(r, _("%s: cannot open the ledger"), db);
+		return EXIT_FAIL;
+	}
+	c->flow.ledger = l;
+	c->flow.state_dir = c->state_dir;
+	if (c->policy_path || access(DEFAULT_POLICY, F_OK) == 0) {
+		const char *p = c->policy_path ? c->policy_path : DEFAULT_POLICY;
+		_cleanup_free_ char *err = NULL;
+
+		r = policy_load(p, &c->policy, &err);
+		if (r < 0) {
+			if (err)
+				log_error("%s", err);
+			else
+				log_error_errno(r, _("%s: cannot read the policy"), p);
+			return EXIT_FAIL;
+		}
+		c->have_policy = true;
+		c->flow.policy = &c->policy;
+	}
+	if (c->key && !c->dry_run) {
+		if (key_load_secret(c->key, c->pass_file, &c->tech) < 0)
+			return EXIT_FAIL;
+		if (!trust_role_may_sign(trust_seckey_role(c->tech), TRUST_DOC_WIPE_RECORD)) {
+			log_error(_("%s: a %s key may not sign a wipe record"), c->key,
+				  trust_role_to_string(trust_seckey_role(c->tech)));
+			return EXIT_REFUSED;
+		}
+	}
+	return EXIT_OK;
+}
+
+static void close_disposal(struct wipe_control *c)
+{
+	ledger_close(c->flow.ledger);
+	if (c->have_policy)
+		policy_release(&c->policy);
+	trust_seckey_free(c->tech);
+}
+
+/* Seal every job that ran to its end, failed ones too: a failed wipe is
+ * recorded as such, never dropped. */
+static void seal_all(struct wipe_control *c, struct wipe_run *w, int *ret)
+{
+	for (size_t i = 0; i < w->n; i++) {
+		struct wipe_target *t = &w->t[i];
+		struct flow_error ferr = { "" };
+		_cleanup_free_ char *path = NULL;
+
+		const char *id = t->job ? t->job->id : t->fw_id;
+
+		if (!id || (t->job && t->job->state == JOB_RUNNING))
+			continue;
+		if (flow_seal(&c->flow, id, t->asset, c->tech, &path, &ferr) < 0) {
+			log_error(_("%s: job %s not sealed: %s"), t->arg, id, ferr.msg);
+			*ret = EXIT_FAIL;
+			continue;
+		}
+		log_info(_("%s: job %s sealed by %s for asset %s: %s"), t->arg, id, trust_seckey_name(c->tech),
+			 t->asset, path);
+	}
+}
+
+static void fw_progress(void *ud, const char *phase, double f, double eta)
+{
+	const struct wipe_target *t = ud;
+
+	if (f >= 0 && eta >= 0)
+		fprintf(stderr, _("%s: %s: %.1f%%, about %.0f s left\n"), t->arg, phase, f * 100, eta);
+	else if (f >= 0)
+		fprintf(stderr, _("%s: %s: %.1f%%\n"), t->arg, phase, f * 100);
+	else
+		fprintf(stderr, _("%s: %s...\n"), t->arg, phase);
+}
+
+/* A firmware erase as a job record: the same fields as an overwrite's
+ * (one pass, pattern "firmware", verified by the sampled read-back), plus
+ * the drive's own answer under "firmware". Written as ID.firmware.json. */
+static json_t *firmware_job_json(const struct wipe_target *t, const char *id, const struct drive_erase_result *res)
+{
+	const struct disk *d = &t->disk;
+	bool ok = !res->refused && !res->error && res->verdict == DRIVE_VERDICT_PASSED;
+	const char *verdict = drive_verdict_to_string(res->verdict);
+	char t0[32] = "", t1[32] = "", host[256] = "";
+	json_t *o;
+
+	format_utc((time_t)(res->started_ns / 1000000000ull), t0, sizeof(t0));
+	format_utc((time_t)(res->finished_ns / 1000000000ull), t1, sizeof(t1));
+	gethostname(host, sizeof(host) - 1);
+	o = json_pack("{s:i,s:s,s:s,s:{s:s,s:s?,s:s?,s:s?,s:s?,s:s,s:I,s:i},s:s,s:s,s:i,s:s,s:s?,"
+		      "s:[{s:i,s:s,s:s,s:I,s:I,s:s,s:{s:i,s:I,s:[]},s:{s:I,s:I,s:[]}}],"
+		      "s:s,s:s,s:s,s:s,s:{s:s,s:s},s:o}",
+		      "format", 1, "kind", "firmware", "id", id,
+		      "device", "path", d->devpath, "name", d->name, "model", d->model, "serial", d->serial,
+		      "wwn", d->wwn, "transport", disk_transport_to_string(d->transport),
+		      "size", (json_int_t)d->size, "logical_sector", (int)d->logical_sector,
+		      "method", drive_method_to_string(res->method), "verify", "sample",
+		      "sample_percent", (int)res->sample_percent,
+		      "state", ok ? "succeeded" : "failed", "failure", ok ? NULL : res->reason[0] ? res->reason : verdict,
+		      "passes", "pass", 1, "pattern", "firmware", "state", res->error || res->refused ? "failed" : "done",
+		      "bytes_written", (json_int_t)d->size, "verified", (json_int_t)res->sample_bytes,
+		      "verification", res->verdict == DRIVE_VERDICT_PASSED ? "passed" :
+				      res->verdict == DRIVE_VERDICT_FAILED ? "failed" : "none",
+		      "errors", "count", 0, "bytes", (json_int_t)0, "ranges",
+		      "mismatches", "count", (json_int_t)res->unchanged, "bytes", (json_int_t)0, "ranges",
+		      "created", t0, "started", t0, "ended", t1, "host", host,
+		      "tool", "name", "wipecert", "version", WIPECERT_VERSION,
+		      "firmware", drive_erase_result_to_json(res));
+	return o;
+}
+
+/* Firmware erases, one drive after the other (each drive works on its
+ * own; the host only waits), each written down as a job record. */
+static int firmware_run_all(struct wipe_control *c, struct wipe_run *w)
+{
+	int ret = EXIT_OK;
+	json_t *jobs = json_array();
+
+	for (size_t i = 0; i < w->n; i++) {
+		struct wipe_target *t = &w->t[i];
+		struct drive_erase_opts o = { .sample_percent = c->percent, .remove_hpa = c->remove_hpa,
+					      .level = c->fw_level };
+		struct drive_erase_result res;
+		_cleanup_free_ char *path = NULL, *text = NULL;
+		char stamp[32], rnd[9];
+		uint8_t rb[4];
+		json_t *j;
+		int r;
+
+		randombytes_buf(rb, sizeof(rb));
+		hex_encode(rb, sizeof(rb), rnd);
+		format_utc(time(NULL), stamp, sizeof(stamp));
+		/* 2026-11-23T08:49:00Z -> 20261123T084900Z, as overwrite jobs are named */
+		if (asprintf(&t->fw_id, "%.4s%.2s%.2sT%.2s%.2s%.2sZ-%s-%s", stamp, stamp + 5, stamp + 8, stamp + 11,
+			     stamp + 14, stamp + 17, t->disk.name ? t->disk.name : "disk", rnd) < 0) {
+			ret = EXIT_FAIL;
+			continue;
+		}
+		drive_firmware_erase(&t->disk, c->fw, &o, fw_progress, t, &res);
+		j = firmware_job_json(t, t->fw_id, &res);
+		text = j ? json_dumps(j, JSON_INDENT(2) | JSON_SORT_KEYS) : NULL;
+		path = job_store_path(&w->store, t->fw_id);
+		/* ID.json is the overwrite engine's; a firmware erase is ID.firmware.json */
+		if (path && strlen(path) > 5) {
+			char *fp = NULL;
+
+			if (asprintf(&fp, "%.*s.firmware.json", (int)(strlen(path) - 5), path) < 0)
+				fp = NULL;
+			free(path);
+			path = fp;
+		}
+		if (!path || !text || (r = write_file_atomic(path, text, strlen(text), 0600, true)) < 0) {
+			log_error(_("%s: cannot write the job record %s"), t->arg, path ? path : t->fw_id);
+			ret = EXIT_FAIL;
+		}
+		if (res.refused) {
+			log_error(_("%s: refused: %s"), t->arg, res.reason);
+			if (ret == EXIT_OK)
+				ret = EXIT_REFUSED;
+			free(t->fw_id);
+			t->fw_id = NULL; /* nothing happened: nothing to seal */
+		} else if (res.error || res.verdict != DRIVE_VERDICT_PASSED) {
+			log_error(_("%s: %s FAILED: %s (verification %s)"), t->arg, drive_method_to_string(res.method),
+				  res.reason[0] ? res.reason : "-", drive_verdict_to_string(res.verdict));
+			ret = EXIT_FAIL;
+		} else if (!c->json) {
+			printf(_("%s: %s done and verified (%" PRIu64 " of %" PRIu64 " samples changed): job %s\n"), t->arg,
+			       drive_method_to_string(res.method), res.changed, res.samples, t->fw_id);
+		}
+		if (j)
+			json_array_append(jobs, j);
+		json_decref(j);
+	}
+	if (c->json) {
+		json_t *o = json_pack("{s:O}", "jobs", jobs);
+
+		json_dumpf(o, stdout, JSON_INDENT(2) | JSON_SORT_KEYS);
+		fputc('\n', stdout);
+		json_decref(o);
+	}
+	json_decref(jobs);
+	return ret;
+}
+
 int cmd_wipe(int argc, char **argv)
 {
-	enum { OPT_VERIFY = 256, OPT_PERCENT, OPT_CONFIRM, OPT_JSON, OPT_STATE, OPT_LIST };
+	enum { OPT_VERIFY = 256, OPT_PERCENT, OPT_CONFIRM, OPT_JSON, OPT_STATE, OPT_LIST, OPT_ASSET, OPT_DB,
+	       OPT_POLICY, OPT_PASS, OPT_LEVEL, OPT_REMOVE_HPA };
 	static const struct option opts[] = {
 		{ "method", required_argument, NULL, 'm' },
 		{ "verify", required_argument, NULL, OPT_VERIFY },
@@ -524,26 +783,34 @@ int cmd_wipe(int argc, char **argv)
 		{ "confirm-serial", required_argument, NULL, OPT_CONFIRM },
 		{ "json", no_argument, NULL, OPT_JSON },
 		{ "state-dir", required_argument, NULL, OPT_STATE },
-		{ "max-rate", required_argument, NULL, 'R' },
-		{ "block-size", required_argument, NULL, 'B' },
-		{ "queue-depth", required_argument, NULL, 'Q' },
-		{ "sync-io", no_argument, NULL, 'S' },
+		{ "asset", required_argument, NULL, OPT_ASSET },
+		{ "level", required_argument, NULL, OPT_LEVEL },
+		{ "remove-hpa", no_argument, NULL, OPT_REMOVE_HPA },
+		{ "db", required_argument, NULL, OPT_DB },
+		{ "policy", required_argument, NULL, OPT_POLICY },
+		{ "key", required_argument, NULL, 'k' },
+		{ "passphrase-file", required_argument, NULL, OPT_PASS },
+		WIPE_TUNING_LONGOPTS,
 		{ "list-methods", no_argument, NULL, OPT_LIST },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
 	struct wipe_control c = { .method = erase_method_find("random"), .verify = VERIFY_LAST,
-				  .percent = 10 };
+				  .percent = 10, .fw = DRIVE_METHOD_INVALID, .fw_level = DRIVE_LEVEL_PURGE };
 	struct wipe_run w = { 0 };
 	json_t *plans = json_array();
 	int opt, ret = EXIT_OK, r;
 	uint64_t v;
 
 	c.confirm = calloc((size_t)argc, sizeof(*c.confirm));
-	if (!c.confirm)
+	c.assets = calloc((size_t)argc, sizeof(*c.assets));
+	if (!c.confirm || !c.assets) {
+		free(c.confirm);
+		free(c.assets);
 		return EXIT_FAIL;
+	}
 	optind = 1;
-	while ((opt = getopt_long(argc, argv, "m:nh", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "m:nk:h", opts, NULL)) != -1) {
 		if (wipe_parse_tuning(opt, optarg, &w.eo, "wipe", &ret)) {
 			if (ret != EXIT_OK)
 				goto out;
@@ -552,10 +819,24 @@ int cmd_wipe(int argc, char **argv)
 		switch (opt) {
 		case 'm':
 			c.method = erase_method_find(optarg);
+			c.fw = DRIVE_METHOD_INVALID;
 			if (!c.method) {
+				c.fw = drive_method_from_string(optarg);
+				c.method = erase_method_find("random");
+			}
+			if (c.fw == DRIVE_METHOD_INVALID && !erase_method_find(optarg)) {
 				ret = usage_error("wipe", _("unknown method '%s' (see --list-methods)"), optarg);
 				goto out;
 			}
+			break;
+		case OPT_LEVEL:
+			if (drive_level_from_string(optarg, &c.fw_level) < 0) {
+				ret = usage_error("wipe", _("unknown level '%s' (clear or purge)"), optarg);
+				goto out;
+			}
+			break;
+		case OPT_REMOVE_HPA:
+			c.remove_hpa = true;
 			break;
 		case OPT_VERIFY:
 			if (erase_verify_from_string(optarg, &c.verify) < 0) {
@@ -582,6 +863,21 @@ int cmd_wipe(int argc, char **argv)
 		case OPT_STATE:
 			c.state_dir = optarg;
 			break;
+		case OPT_ASSET:
+			c.assets[c.n_assets++] = optarg;
+			break;
+		case OPT_DB:
+			c.db = optarg;
+			break;
+		case OPT_POLICY:
+			c.policy_path = optarg;
+			break;
+		case 'k':
+			c.key = optarg;
+			break;
+		case OPT_PASS:
+			c.pass_file = optarg;
+			break;
 		case OPT_LIST:
 			list_methods();
 			goto out;
@@ -605,6 +901,20 @@ int cmd_wipe(int argc, char **argv)
 			}
 
 	w.n = (size_t)(argc - optind);
+	if (c.n_assets && c.n_assets != w.n) {
+		ret = usage_error("wipe", _("%zu targets but %zu --asset: give one asset per target, in order"), w.n,
+				  c.n_assets);
+		goto out;
+	}
+	if (c.key && !c.n_assets) {
+		ret = usage_error("wipe", _("--key seals the jobs for their assets: give --asset too"));
+		goto out;
+	}
+	if (c.n_assets) {
+		ret = open_disposal(&c);
+		if (ret != EXIT_OK)
+			goto out;
+	}
 	w.t = calloc(w.n, sizeof(*w.t));
 	w.json = c.json;
 	if (!w.t) {
@@ -613,6 +923,7 @@ int cmd_wipe(int argc, char **argv)
 	}
 	for (size_t i = 0; i < w.n; i++) {
 		w.t[i].arg = argv[optind + (int)i];
+		w.t[i].asset = c.n_assets ? c.assets[i] : NULL;
 		w.t[i].fd = -1;
 	}
 	if (!c.dry_run) {
@@ -643,7 +954,12 @@ int cmd_wipe(int argc, char **argv)
 		goto out;
 	}
 	fflush(stdout);
-	ret = wipe_run_all(&w);
+	if (c.fw != DRIVE_METHOD_INVALID)
+		ret = firmware_run_all(&c, &w);
+	else
+		ret = wipe_run_all(&w);
+	if (c.tech)
+		seal_all(&c, &w, &ret);
 out:
 	for (size_t i = 0; w.t && i < w.n; i++)
 		wipe_target_release(&w.t[i]);
@@ -651,5 +967,7 @@ out:
 	job_store_close(&w.store);
 	json_decref(plans);
 	free(c.confirm);
+	free(c.assets);
+	close_disposal(&c);
 	return ret;
 }

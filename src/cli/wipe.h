@@ -9,6 +9,8 @@
 
 struct wipe_target {
 	const char *arg;   /* as typed */
+	const char *asset; /* its ledger entry (--asset), or NULL */
+	char *fw_id;       /* the job ID of a firmware erase */
 	struct disk disk;
 	bool have_disk;
 	int fd;
@@ -35,7 +37,14 @@ int wipe_open_target(const struct disk *d, uint64_t *ret_size, unsigned *ret_sec
  * result on stdout. Returns an exit code. */
 int wipe_run_all(struct wipe_run *w);
 void wipe_target_release(struct wipe_target *t);
-/* Parse the options shared by wipe and resume; returns 1 when handled. */
+/* The tuning options wipe and resume share: their getopt entries, their
+ * help lines, and their parser (returns 1 when it handled opt). */
+#define WIPE_TUNING_LONGOPTS \
+	{ "max-rate", required_argument, NULL, 'R' }, \
+	{ "block-size", required_argument, NULL, 'B' }, \
+	{ "queue-depth", required_argument, NULL, 'Q' }, \
+	{ "sync-io", no_argument, NULL, 'S' }
+extern const char wipe_tuning_help[];
 int wipe_parse_tuning(int opt, const char *arg, struct erase_opts *eo, const char *cmd, int *ret_exit);
 
 #endif

@@ -460,12 +460,17 @@ static int run_passes(struct engine *e, const struct sample_plan *plan, bool res
 		}
 		first = false;
 		if (p->state == PASS_WRITING) {
+			uint64_t t0 = now_ns();
+
 			set_phase(e, (unsigned)i, PHASE_WRITE, j->size - p->written);
 			r = stream(e, true, (unsigned)i, &whole, 1, &p->written, &p->errors, NULL, &p->bytes_written);
-			if (r < 0)
+			if (r < 0) {
+				p->write_ms += (now_ns() - t0) / 1000000u;
 				return r;
+			}
 			set_phase(e, (unsigned)i, PHASE_SYNC, 0);
 			r = e->io->sync(e->ioctx);
+			p->write_ms += (now_ns() - t0) / 1000000u;
 			if (r < 0) {
 				job_ranges_add(&p->errors, 0, j->size, -r);
 				job_fail(j, "the device could not be synced after a pass");
@@ -483,7 +488,7 @@ static int run_passes(struct engine *e, const struct sample_plan *plan, bool res
 		if (p->state == PASS_VERIFYING) {
 			const struct sample_range *rg = j->verify_mode == VERIFY_SAMPLE ? plan->ranges : &whole;
 			size_t nr = j->verify_mode == VERIFY_SAMPLE ? plan->n : 1;
-			uint64_t before = p->errors.count;
+			uint64_t before = p->errors.count, t0 = now_ns();
 
 			set_phase(e, (unsigned)i, PHASE_VERIFY,
 				  j->verify_mode == VERIFY_SAMPLE ? plan->bytes : j->size - p->verified);
@@ -491,6 +496,7 @@ static int run_passes(struct engine *e, const struct sample_plan *plan, bool res
 				posix_fadvise(e->fd, 0, 0, POSIX_FADV_DONTNEED); /* read the medium, not the cache */
 			r = stream(e, false, (unsigned)i, rg, nr, &p->verified, &p->errors, &p->mismatches,
 				   &p->bytes_read);
+			p->verify_ms += (now_ns() - t0) / 1000000u;
 			if (r < 0)
 				return r;
 			if (p->mismatches.count || p->errors.count > before) {
@@ -597,7 +603,7 @@ int erase_run(struct job *j, int fd, const struct erase_opts *opts)
 		j->sample_seed = 0;
 		for (int i = 0; i < 8; i++)
 			j->sample_seed |= (uint64_t)h[i] << (8 * i);
-		j->sample_seed &= INT64_MAX;
+		j->sample_seed &= (1ull << 53) - 1; /* exact in every JSON reader */
 	}
 	if (j->verify_mode == VERIFY_SAMPLE) {
 		r = sample_plan_make(j->size, j->sector, j->sample_percent, j->sample_seed, &plan);

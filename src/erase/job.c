@@ -236,6 +236,8 @@ json_t *job_to_json(const struct job *j, bool secret)
 			"verification", vresults[p->verify],
 			"mismatches", ranges_json(&p->mismatches, j->sector),
 			"restarts", (int)p->restarts));
+		json_object_set_new(json_array_get(passes, i), "write_ms", json_integer((json_int_t)p->write_ms));
+		json_object_set_new(json_array_get(passes, i), "verify_ms", json_integer((json_int_t)p->verify_ms));
 	}
 	o = json_pack("{s:i,s:s,s:s,s:{s:o,s:o,s:o,s:o,s:o,s:I,s:i},s:s,s:s,s:i,s:s,s:o}",
 		      "format", JOB_FORMAT,
@@ -460,7 +462,8 @@ int job_from_json(const json_t *o, struct job **ret)
 			    get_time(p, "started", &jp->started) < 0 || get_time(p, "ended", &jp->ended) < 0 ||
 			    ranges_from_json(json_object_get(p, "errors"), &jp->errors) < 0 ||
 			    ranges_from_json(json_object_get(p, "mismatches"), &jp->mismatches) < 0 ||
-			    get_u64(p, "restarts", &u) < 0)
+			    get_u64(p, "restarts", &u) < 0 || get_u64(p, "write_ms", &jp->write_ms) < 0 ||
+			    get_u64(p, "verify_ms", &jp->verify_ms) < 0)
 				goto out;
 			jp->restarts = (unsigned)u;
 		}

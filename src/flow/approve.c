@@ -136,8 +136,8 @@ static const char *verification_method(const char *verify, json_int_t percent, c
 		return "full read-back of the last pass / 最終パス全域の読み戻し";
 	if (streq(verify, "all"))
 		return "full read-back of every pass / 全パス全域の読み戻し";
-	snprintf(buf, len, "NIST SP 800-88 sampled read-back, %lld%% / 抽出読み戻し %lld%%", (long long)percent,
-		 (long long)percent);
+	snprintf(buf, len, "NIST SP 800-88 sampled read-back, %lld%%, compared with the samples before the erase where the "
+		 "drive erased / 抽出読み戻し %lld%%", (long long)percent, (long long)percent);
 	return buf;
 }
 
@@ -223,7 +223,9 @@ static int build_certificate(const struct flow_ctx *c, const struct policy *pol,
 	if (jstr(asset, "department"))
 		json_object_set_new(json_object_get(cert, "organisation"), "unit", json_string(jstr(asset, "department")));
 	json_object_set_new(cert, "media", json_pack("{s:s,s:s,s:s,s:I}",
-		"model", jstr(dev, "model") ?: jstr(asset, "model") ?: "-",
+		/* an image file's "model" says only that: the ledger knows better */
+		"model", (jstr(dev, "transport") && streq(jstr(dev, "transport"), "file") && jstr(asset, "model")) ?
+			 jstr(asset, "model") : jstr(dev, "model") ?: jstr(asset, "model") ?: "-",
 		"serial", jstr(dev, "serial") ?: jstr(asset, "serial") ?: "-",
 		"type", media_type(jstr(dev, "transport"), jstr(asset, "media_type")),
 		"capacity_bytes", jint(dev, "size")));
@@ -251,6 +253,22 @@ static int build_certificate(const struct flow_ctx *c, const struct policy *pol,
 		"error_ranges", errors));
 	if (em)
 		json_object_set_new(json_object_get(cert, "sanitization"), "details", json_string(em->title));
+	{
+		/* a firmware erase: what the drive answered, and how it was proven */
+		json_t *fw = json_object_get(job, "firmware");
+		const char *text = jstr(json_object_get(fw, "device_status"), "text");
+		char details[200];
+
+		if (fw) {
+			snprintf(details, sizeof(details), "drive firmware erase %s (%s); hidden areas: HPA %s, DCO %s",
+				 jstr(fw, "method") ?: "?", jstr(fw, "level") ?: "?",
+				 json_is_true(json_object_get(json_object_get(fw, "hidden_areas"), "hpa_present")) ? "found" : "none",
+				 json_is_true(json_object_get(json_object_get(fw, "hidden_areas"), "dco_present")) ? "found" : "none");
+			json_object_set_new(json_object_get(cert, "sanitization"), "details", json_string(details));
+			json_object_set_new(json_object_get(cert, "sanitization"), "drive_sanitize_status",
+					    json_string(text && *text ? text : jstr(fw, "result") ?: "-"));
+		}
+	}
 	json_object_set_new(cert, "verification", json_pack("{s:s,s:s,s:I}",
 		"method", verification_method(verify, jint(job, "sample_percent"), vbuf, sizeof(vbuf)),
 		"result", verify_ok && verify && !streq(verify, "off") ? "pass" : "fail",
@@ -543,6 +561,7 @@ int flow_approve(const struct flow_ctx *c, const char *id, const struct trust_se
 	if (c->ledger) {
 		struct ledger_asset a = { 0 };
 		_cleanup_free_ char *why = NULL;
+		uint64_t seq = 0;
 
 		r = ledger_asset_get(c->ledger, crec->asset_id, &a);
 		if (r >= 0 && erased)
@@ -554,7 +573,9 @@ int flow_approve(const struct flow_ctx *c, const char *id, const struct trust_se
 				       trust_seckey_name(approver), rec_sha, pdf_sha) < 0)
 			r = -ENOMEM;
 		if (r >= 0)
-			r = ledger_asset_update(c->ledger, &a, trust_seckey_name(approver), why, NULL);
+			r = ledger_asset_update(c->ledger, &a, trust_seckey_name(approver), why, &seq);
+		if (r >= 0)
+			r = flow_sign_event(c->ledger, seq, approver);
 		ledger_asset_clear(&a);
 		if (r < 0) {
 			r = flow_fail(err, r, "certificate written, but the ledger event failed: %s", strerror(-r));
@@ -627,6 +648,7 @@ int flow_reject(const struct flow_ctx *c, const char *id, const struct trust_sec
 		const char *aid = jstr(json_object_get(s.rec, "asset"), "asset_id");
 		struct ledger_asset a = { 0 };
 		_cleanup_free_ char *why = NULL;
+		uint64_t seq = 0;
 
 		r = aid ? ledger_asset_get(c->ledger, aid, &a) : -ENOENT;
 		if (r >= 0)
@@ -635,10 +657,12 @@ int flow_reject(const struct flow_ctx *c, const char *id, const struct trust_sec
 				       reason) < 0)
 			r = -ENOMEM;
 		if (r >= 0) {
-			r = ledger_asset_update(c->ledger, &a, trust_seckey_name(approver), why, NULL);
+			r = ledger_asset_update(c->ledger, &a, trust_seckey_name(approver), why, &seq);
 			if (r == 0)
-				r = ledger_asset_note(c->ledger, aid, trust_seckey_name(approver), why, NULL);
+				r = ledger_asset_note(c->ledger, aid, trust_seckey_name(approver), why, &seq);
 		}
+		if (r >= 0)
+			r = flow_sign_event(c->ledger, seq, approver);
 		ledger_asset_clear(&a);
 		if (r < 0) {
 			r = flow_fail(err, r, "rejection written, but the ledger event failed: %s", strerror(-r));

@@ -17,6 +17,7 @@
 #include "wipecert/flow.h"
 #include "wipecert/job.h"
 #include "wipecert/ledger.h"
+#include "wipecert/ledger-sign.h"
 #include "wipecert/trust.h"
 #include "wipecert/util.h"
 #include "flow-internal.h"
@@ -52,6 +53,13 @@ char *flow_path(const struct flow_ctx *c, const char *id, const char *suffix)
 	if (asprintf(&p, "%s/%s%s", flow_state_dir(c), id, suffix) < 0)
 		return NULL;
 	return p;
+}
+
+int flow_sign_event(struct ledger *l, uint64_t seq, const struct trust_seckey *k)
+{
+	if (seq == 0 || !trust_role_may_sign(trust_seckey_role(k), TRUST_DOC_LEDGER_EVENT))
+		return 0;
+	return ledger_event_sign(l, seq, seq, k, NULL);
 }
 
 int flow_sha256_hex(const void *data, size_t len, char out[65])
@@ -215,15 +223,58 @@ json_t *flow_signer_json(const struct trust_seckey *k)
 			 trust_role_to_string(trust_seckey_role(k)), "org", trust_seckey_org(k) ?: "", "key_id", id);
 }
 
-int flow_seal(const struct flow_ctx *c, const char *job_id, const char *asset_id,
-	      const struct trust_seckey *tech, char **ret_record_path, struct flow_error *err)
+/* The public record of a finished job: an overwrite's (the job file, the
+ * seed left out) or a firmware erase's (ID.firmware.json, see `wipe`). */
+static int load_public_job(const struct flow_ctx *c, const char *job_id, json_t **ret, struct flow_error *err)
 {
 	struct job_store store = { 0 };
 	struct job *j = NULL;
+	int r;
+
+	r = job_store_open_dir(flow_state_dir(c), &store);
+	if (r < 0)
+		return flow_fail(err, r, "%s: cannot open the state directory: %s", flow_state_dir(c), strerror(-r));
+	r = job_store_load(&store, job_id, &j);
+	job_store_close(&store);
+	if (r == 0) {
+		bool running = j->state == JOB_RUNNING;
+
+		*ret = running ? NULL : job_to_json(j, false);
+		job_free(j);
+		if (running)
+			return flow_fail(err, -EBUSY, "job %s has not finished (resume it first)", job_id);
+		return *ret ? 0 : flow_fail(err, -ENOMEM, "out of memory");
+	}
+	if (r == -ENOENT) {
+		_cleanup_free_ char *fp = flow_path(c, job_id, ".firmware.json");
+		json_t *o = fp ? json_load_file(fp, JSON_REJECT_DUPLICATES, NULL) : NULL;
+
+		if (o && json_is_string(json_object_get(o, "state")) && json_is_object(json_object_get(o, "device"))) {
+			*ret = o;
+			return 0;
+		}
+		json_decref(o);
+		if (fp && access(fp, F_OK) == 0)
+			return flow_fail(err, -EBADMSG, "job %s: %s is not a job record", job_id, fp);
+	}
+	return flow_fail(err, r, "job %s: cannot load: %s", job_id, strerror(-r));
+}
+
+static const char *job_str(json_t *job, const char *a, const char *b)
+{
+	json_t *v = json_object_get(job, a);
+
+	return json_string_value(b ? json_object_get(v, b) : v);
+}
+
+int flow_seal(const struct flow_ctx *c, const char *job_id, const char *asset_id,
+	      const struct trust_seckey *tech, char **ret_record_path, struct flow_error *err)
+{
 	struct ledger_asset a = { 0 };
 	json_t *rec = NULL, *jj = NULL, *asset = NULL;
 	_cleanup_free_ char *canon = NULL, *sig = NULL, *rpath = NULL, *spath = NULL, *reason = NULL;
 	char now[32], rhash[65], ehash[LEDGER_HASH_HEX] = "";
+	const char *serial, *wwn, *transport, *method, *state;
 	uint64_t eseq = 0;
 	size_t canon_len;
 	bool erased;
@@ -238,16 +289,16 @@ int flow_seal(const struct flow_ctx *c, const char *job_id, const char *asset_id
 		return flow_fail(err, -EINVAL, "%s: not a job ID", job_id);
 	if (access(rpath, F_OK) == 0)
 		return flow_fail(err, -EEXIST, "job %s is already sealed (%s)", job_id, rpath);
-	r = job_store_open_dir(flow_state_dir(c), &store);
+	r = load_public_job(c, job_id, &jj, err);
 	if (r < 0)
-		return flow_fail(err, r, "%s: cannot open the state directory: %s", flow_state_dir(c), strerror(-r));
-	r = job_store_load(&store, job_id, &j);
-	if (r < 0) {
-		r = flow_fail(err, r, "job %s: cannot load: %s", job_id, strerror(-r));
-		goto out;
-	}
-	if (j->state == JOB_RUNNING) {
-		r = flow_fail(err, -EBUSY, "job %s has not finished (resume it first)", job_id);
+		return r;
+	serial = job_str(jj, "device", "serial");
+	wwn = job_str(jj, "device", "wwn");
+	transport = job_str(jj, "device", "transport");
+	method = job_str(jj, "method", NULL);
+	state = job_str(jj, "state", NULL);
+	if (!state || streq(state, "running")) {
+		r = flow_fail(err, -EBUSY, "job %s has not finished", job_id);
 		goto out;
 	}
 	if (c->ledger) {
@@ -256,10 +307,10 @@ int flow_seal(const struct flow_ctx *c, const char *job_id, const char *asset_id
 			r = flow_fail(err, r, "asset %s: %s", asset_id, r == -ENOENT ? "not in the ledger" : strerror(-r));
 			goto out;
 		}
-		r = ledger_identity_check(&a, j->serial, j->wwn, &reason);
+		r = ledger_identity_check(&a, serial, wwn, &reason);
 		if (r != LEDGER_IDENTITY_MATCH &&
 		    !((r == LEDGER_IDENTITY_NONE_ON_RECORD || r == LEDGER_IDENTITY_DEVICE_UNKNOWN) &&
-		      j->transport && streq(j->transport, "file") && !j->serial && !j->wwn)) {
+		      transport && streq(transport, "file") && !serial && !wwn)) {
 			r = flow_fail(err, -EPERM, "job %s was not run on asset %s: %s", job_id, asset_id,
 				      reason ? reason : "identity does not match");
 			goto out;
@@ -273,11 +324,10 @@ int flow_seal(const struct flow_ctx *c, const char *job_id, const char *asset_id
 	} else {
 		asset = json_pack("{s:s}", "asset_id", asset_id);
 	}
-	jj = job_to_json(j, false);
 	format_utc(time(NULL), now, sizeof(now));
-	rec = json_pack("{s:s,s:s,s:o,s:o,s:o,s:o,s:s,s:s}", "type", "wipe-record", "schema", WIPE_RECORD_SCHEMA,
+	rec = json_pack("{s:s,s:s,s:O,s:o,s:o,s:o,s:s,s:s}", "type", "wipe-record", "schema", WIPE_RECORD_SCHEMA,
 			"job", jj, "asset", asset, "technician", flow_signer_json(tech), "station", flow_station_json(c->dmi_dir),
-			"sealed_at", now, "level", policy_level_to_string(flow_method_level(j->method)) ?: "unknown");
+			"sealed_at", now, "level", policy_level_to_string(flow_method_level(method)) ?: "unknown");
 	asset = NULL;
 	if (!rec) {
 		r = flow_fail(err, -ENOMEM, "cannot build the wipe record");
@@ -305,25 +355,26 @@ int flow_seal(const struct flow_ctx *c, const char *job_id, const char *asset_id
 		goto out;
 	}
 	flow_sha256_hex(canon, canon_len, rhash);
-	erased = j->state == JOB_SUCCEEDED;
+	erased = streq(state, "succeeded");
 	if (c->ledger) {
 		struct ledger_asset upd = { 0 };
 		_cleanup_free_ char *why = NULL;
+		uint64_t seq = 0;
 
 		r = ledger_asset_copy(&a, &upd);
-		if (r >= 0 && erased)
-			r = ledger_asset_set(&upd, LEDGER_F_STATUS, "erased");
-		if (r >= 0 && !erased)
-			r = ledger_asset_set(&upd, LEDGER_F_STATUS, "awaiting-erasure");
+		if (r >= 0)
+			r = ledger_asset_set(&upd, LEDGER_F_STATUS, erased ? "erased" : "awaiting-erasure");
 		if (r >= 0 && asprintf(&why, "wipe %s: job %s (%s), wipe record sha256 %s", erased ? "verified" : "FAILED",
-				       job_id, j->method, rhash) < 0)
+				       job_id, method ? method : "?", rhash) < 0)
 			r = -ENOMEM;
 		if (r >= 0) {
-			r = ledger_asset_update(c->ledger, &upd, trust_seckey_name(tech), why, NULL);
+			r = ledger_asset_update(c->ledger, &upd, trust_seckey_name(tech), why, &seq);
 			/* unchanged status still deserves its event: the wipe happened */
 			if (r == 0)
-				r = ledger_asset_note(c->ledger, asset_id, trust_seckey_name(tech), why, NULL);
+				r = ledger_asset_note(c->ledger, asset_id, trust_seckey_name(tech), why, &seq);
 		}
+		if (r >= 0)
+			r = flow_sign_event(c->ledger, seq, tech);
 		ledger_asset_clear(&upd);
 		if (r < 0) {
 			r = flow_fail(err, r, "asset %s: the wipe record is written, but the ledger event failed: %s",
@@ -336,10 +387,9 @@ int flow_seal(const struct flow_ctx *c, const char *job_id, const char *asset_id
 	r = 0;
 out:
 	json_decref(rec);
+	json_decref(jj);
 	json_decref(asset);
 	ledger_asset_clear(&a);
-	job_free(j);
-	job_store_close(&store);
 	return r;
 }
 

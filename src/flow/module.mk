@@ -2,5 +2,6 @@
 LIB_OBJS += src/flow/policy.o
 LIB_OBJS += src/flow/case.o
 LIB_OBJS += src/flow/approve.o
+LIB_OBJS += src/flow/accept.o
 LIB_OBJS += src/flow/destroy.o
 LIB_OBJS += src/flow/audit.o

@@ -357,6 +357,7 @@ static int import_rows(struct ledger *l, const char *text, const struct ledger_i
 	size_t ncols, pos = 0;
 	unsigned long line = 1, rline;
 	bool have[_LEDGER_F_MAX] = {};
+	uint64_t first_seq;
 	int r;
 
 	r = csv_next(text, &pos, &line, &rec, rep);
@@ -399,6 +400,7 @@ static int import_rows(struct ledger *l, const char *text, const struct ledger_i
 	r = ledger_tx_begin(l);
 	if (r < 0)
 		goto out;
+	first_seq = l->head_seq + 1;
 	for (;;) {
 		struct ledger_asset a = {}, old = {};
 		unsigned long first;
@@ -505,8 +507,16 @@ row_fail:
 	if (o->dry_run) {
 		ledger_tx_rollback(l);
 		r = 0;
-	} else
+	} else {
+		/* one transaction: its events are one run of the chain */
+		uint64_t first = first_seq, last = l->head_seq;
+
 		r = ledger_tx_commit(l);
+		if (r == 0 && last >= first) {
+			rep->first_seq = first;
+			rep->last_seq = last;
+		}
+	}
 	goto out;
 rollback:
 	ledger_tx_rollback(l);
@@ -603,12 +613,28 @@ json_t *ledger_asset_to_json(const struct ledger_asset *a)
 	return o;
 }
 
+static bool is_sig_text(const uint8_t *s, size_t len)
+{
+	static const char prefix[] = "untrusted comment: ";
+
+	return len > sizeof(prefix) && memcmp(s, prefix, sizeof(prefix) - 1) == 0 &&
+	       ledger_utf8_check(s, len) == len && !memchr(s, '\0', len);
+}
+
 json_t *ledger_event_to_json(const struct ledger_event *e)
 {
 	json_t *changes = json_loads(e->changes ? e->changes : "null", 0, NULL);
 	_cleanup_free_ char *sig = NULL;
 
-	if (e->signature && e->signature_len) {
+	/* what the trust layer stores is minisign's text: export it as such,
+	 * so an auditor can write it to a .minisig file; other bytes in hex */
+	if (e->signature && e->signature_len && is_sig_text(e->signature, e->signature_len)) {
+		sig = strndup((const char *)e->signature, e->signature_len);
+		if (!sig) {
+			json_decref(changes);
+			return NULL;
+		}
+	} else if (e->signature && e->signature_len) {
 		sig = malloc(e->signature_len * 2 + 1);
 		if (!sig) {
 			json_decref(changes);

@@ -2,3 +2,4 @@
 LIB_OBJS += src/ledger/asset.o
 LIB_OBJS += src/ledger/store.o
 LIB_OBJS += src/ledger/csv.o
+LIB_OBJS += src/ledger/sign.o

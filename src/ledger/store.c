@@ -914,6 +914,31 @@ int ledger_history(struct ledger *l, const char *asset_id,
 	return r == SQLITE_DONE ? 0 : (ledger_sql_err(r) ?: -EIO);
 }
 
+int ledger_event_range(struct ledger *l, uint64_t first, uint64_t last,
+		       int (*cb)(const struct ledger_event *e, void *userdata), void *userdata)
+{
+	_cleanup_stmt_ sqlite3_stmt *s = NULL;
+	int r;
+
+	if (first > last || last > INT64_MAX)
+		return -EINVAL;
+	r = prepare(l, "SELECT " EVENT_COLS " FROM events WHERE seq BETWEEN ?1 AND ?2 ORDER BY seq", &s);
+	if (r < 0)
+		return r;
+	sqlite3_bind_int64(s, 1, (sqlite3_int64)first);
+	sqlite3_bind_int64(s, 2, (sqlite3_int64)last);
+	while ((r = sqlite3_step(s)) == SQLITE_ROW) {
+		struct ledger_event e;
+		int k;
+
+		read_event(s, &e);
+		k = cb(&e, userdata);
+		if (k < 0)
+			return k;
+	}
+	return r == SQLITE_DONE ? 0 : (ledger_sql_err(r) ?: -EIO);
+}
+
 /* ---- verification ---- */
 
 _printf_(4, 5)

@@ -83,6 +83,28 @@ sqlite3 "$T/ledger.db" "SELECT actor FROM events WHERE asset_id='IMG-1' ORDER BY
 grep -qx "TEST ONLY Technician" "$T/actors" && grep -qx "TEST ONLY Approver" "$T/actors" ||
 	fail "ledger events do not name technician and approver: $(cat "$T/actors")"
 
+# wipe --asset checks the policy before writing anything: the marker stays
+truncate -s 4M "$T/five.img"
+printf 'TAX-RECORDS-2019' | dd of="$T/five.img" bs=1 seek=65536 conv=notrunc status=none
+expect_rc 3 "$W" wipe --method zero --asset IMG-2 --confirm-serial "$T/five.img" "$T/five.img"
+grep -q "which class 1 does not accept" "$T/err" || fail "policy before the wipe: $(cat "$T/err")"
+grep -q TAX-RECORDS "$T/five.img" || fail "a refused wipe wrote to the image"
+# ... and refuses an asset that was already disposed of
+"$W" ledger add IMG-GONE --serial GONE --class 3 --status disposed >/dev/null
+expect_rc 3 "$W" wipe --method zero --asset IMG-GONE --confirm-serial "$T/five.img" "$T/five.img"
+grep -q "IMG-GONE is disposed" "$T/err" || fail "disposed asset: $(cat "$T/err")"
+# wipe --asset --key seals the finished job for the technician in one step
+"$W" ledger add IMG-5 --serial IMG-SERIAL-5 --class 3 >/dev/null
+expect_rc 0 "$W" wipe --method random --asset IMG-5 "${TECH[@]}" --confirm-serial "$T/five.img" --json "$T/five.img"
+J5=$(json_get "$T/out" 'd["jobs"][0]["id"]')
+grep -q "sealed by TEST ONLY Technician for asset IMG-5" "$T/err" || fail "wipe --key did not seal: $(cat "$T/err")"
+[ -s "$T/state/$J5.wipe-record.json" ] || fail "no wipe record for $J5"
+expect_rc 0 "$W" ledger show IMG-5 --json
+expect_eq "status after a sealed wipe" "$(json_get "$T/out" 'd["status"]')" erased
+# --key without --asset, or a count mismatch, is a usage error
+expect_rc 2 "$W" wipe --method zero "${TECH[@]}" --confirm-serial "$T/five.img" "$T/five.img"
+expect_rc 2 "$W" wipe --method zero --asset IMG-5 --asset IMG-4 --confirm-serial "$T/five.img" "$T/five.img"
+
 # policy: a class-1 asset must be purged or destroyed, so an overwrite is refused at approval
 J2=$(wipe_image two zero) || fail "wipe two"
 expect_rc 0 "$W" seal "$J2" --asset IMG-2 "${TECH[@]}"
@@ -96,6 +118,11 @@ minisign -V -q -m "$T/state/$J2.rejected.json" -p "$C/test-only-approver.pub" ||
 expect_rc 3 "$W" approve "$J2" "${APPR[@]}" --yes
 expect_rc 0 "$W" ledger history IMG-2 --json
 grep -q "class 1: use crypto erase" "$T/out" || fail "rejection not in the ledger history"
+# the events of seal, approve and reject are signed by the technician's and approver's keys
+expect_rc 0 "$W" ledger verify --trust "$C/trust" --json
+expect_eq "signed flow events" "$(json_get "$T/out" 'd["signatures"]["signed"]')" 4
+sqlite3 "$T/ledger.db" "SELECT key_id FROM events WHERE signature IS NOT NULL ORDER BY seq" | tr '\n' ' ' >"$T/kids"
+expect_eq "signing keys" "$(cat "$T/kids")" "E060C2396575B022 EE9656F0FA4C7EA5 E060C2396575B022 EE9656F0FA4C7EA5 "
 
 # sealing for an asset the ledger does not have, or twice, is refused
 J3=$(wipe_image three one) || fail "wipe three"

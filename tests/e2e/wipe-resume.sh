@@ -47,6 +47,20 @@ blkid -p "$L" >/dev/null 2>&1 && fail "blkid finds a signature after resume"
 expect_rc 3 "$WIPECERT" resume "$id"
 grep -q "already ended" "$T/err" || fail "no 'already ended' message: $(cat "$T/err")"
 expect_rc 3 "$WIPECERT" resume no-such-job
+
+# SIGINT stops at a checkpoint: exit 1, says how to resume, and resume ends the job
+"$WIPECERT" wipe -m zero --max-rate 4M --confirm-serial "$L" "$L" >"$T/i.out" 2>"$T/i.err" &
+pid=$!
+sleep 1.5
+kill -INT "$pid"
+wait "$pid"
+rc=$?
+expect_eq "exit after SIGINT" "$rc" 1
+grep -q "interrupted; continue with 'wipecert resume " "$T/i.err" || fail "no resume hint: $(cat "$T/i.err")"
+id2=$(sed -n "s/.*wipecert resume \([^']*\)'.*/\1/p" "$T/i.err")
+expect_eq "interrupted job state" "$(jq -r .state "$T/jobs/$id2.json")" running
+expect_rc 0 "$WIPECERT" resume "$id2"
+expect_eq "resumed after SIGINT" "$(jq -r .state "$T/jobs/$id2.json")" succeeded
 expect_rc 2 "$WIPECERT" resume
 expect_rc 0 "$WIPECERT" resume --help
 exit 0

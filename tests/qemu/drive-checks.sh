@@ -53,8 +53,49 @@ has nvme-format-status '"kind": "ok"' /tmp/out
 has nvme-format-pattern '"expected_pattern": "zeros"' /tmp/out
 has nvme-format-unchanged '"unchanged": 0' /tmp/out
 
+# the same through `wipe --method`: a firmware method, its refusals, and a
+# job record sealed by the technician for the asset (certs copied in)
+CERTS=$2
+run wipe-refuse-crypto 3 "$W" wipe "$NVME_DEV" --method nvme-format-crypto --confirm-serial WCNVME0001 --state-dir /tmp/fw
+has wipe-refuse-crypto-fna 'FNA' /tmp/err
+run wipe-refuse-sanitize 3 "$W" wipe "$NVME_DEV" --method nvme-sanitize-crypto --confirm-serial WCNVME0001 --state-dir /tmp/fw
+run wipe-refuse-ata 3 "$W" wipe "$SATA_DEV" --method ata-secure-erase --confirm-serial WCSATA0001 --state-dir /tmp/fw
+if [ -n "$CERTS" ] && [ -d "$CERTS" ]; then
+	run ledger-nvme 0 "$W" ledger --db /tmp/l.db add NVME-1 --serial WCNVME0001 --class 1 --model "QEMU NVMe Ctrl"
+	run ledger-wrong 0 "$W" ledger --db /tmp/l.db add OTHER-1 --serial SOMEONE-ELSE --class 3
+	run wipe-wrong-asset 3 "$W" wipe "$NVME_DEV" --method nvme-format --asset OTHER-1 --db /tmp/l.db \
+		--confirm-serial WCNVME0001 --state-dir /tmp/fw
+	has wipe-wrong-asset-why 'serial' /tmp/err
+	run wipe-class1-overwrite 3 "$W" wipe "$NVME_DEV" --method zero --asset NVME-1 --db /tmp/l.db \
+		--confirm-serial WCNVME0001 --state-dir /tmp/fw
+	# data again on the disk (the Format above left zeros, which prove nothing)
+	yes WIPECERT-MARKER-AGAIN | head -c 4194304 >/tmp/m
+	dd if=/tmp/m of="$NVME_DEV" bs=1048576 conv=fsync 2>/dev/null
+	rm -f /tmp/m
+	run wipe-nvme-format 0 "$W" wipe "$NVME_DEV" --method nvme-format --asset NVME-1 --db /tmp/l.db \
+		--key "$CERTS/test-only-technician.key" --passphrase-file "$CERTS/passphrase.txt" \
+		--confirm-serial WCNVME0001 --state-dir /tmp/fw --json
+	has wipe-fw-kind '"kind": "firmware"' /tmp/out
+	has wipe-fw-state '"state": "succeeded"' /tmp/out
+	has wipe-fw-verified '"verification": "passed"' /tmp/out
+	has wipe-fw-sealed 'sealed by TEST ONLY Technician for asset NVME-1' /tmp/err
+	run wipe-fw-ledger 0 "$W" ledger --db /tmp/l.db show NVME-1 --json
+	has wipe-fw-erased '"status": "erased"' /tmp/out
+	# the approver signs off; the certificate names the firmware erase
+	# and what the drive answered, and verifies against roster and ledger
+	id=$(ls /tmp/fw | sed -n 's/\.wipe-record\.json$//p' | head -n 1)
+	run fw-approve 0 "$W" approve "$id" --state-dir /tmp/fw --db /tmp/l.db --trust "$CERTS/trust" \
+		--key "$CERTS/test-only-approver.key" --passphrase-file "$CERTS/passphrase.txt" --yes --json
+	has fw-approve-erased '"erased": true' /tmp/out
+	run fw-verify 0 "$W" verify --trust "$CERTS/trust" --db /tmp/l.db "/tmp/fw/$id.pdf"
+	run fw-cert-show 0 "$W" cert show --json "/tmp/fw/$id.pdf"
+	has fw-cert-method '"method":"nvme-format"' /tmp/out
+	has fw-cert-purge '"type":"purge"' /tmp/out
+	has fw-cert-drive-status 'drive_sanitize_status' /tmp/out
+fi
+
 # 4096-byte sectors (nvme-cli reformats to LBA format 4): Format must keep
-# the namespace's current format. The read-back is skipped here to keep the
+# the namespace's current format, and `wipe` overwrites and verifies it. The read-back is skipped here to keep the
 # guest fast (the sanitizer build needs ~10 s for it under TCG); the host
 # checks the marker is gone, and test_drive_erase verifies 4096-byte plans.
 if command -v nvme >/dev/null; then
@@ -70,6 +111,17 @@ if command -v nvme >/dev/null; then
 	has 4kn-verdict '"verdict": "skipped"' /tmp/out
 	run 4kn-still-4096 0 "$W" caps --json "$NVME_DEV"
 	has 4kn-kept-format '"lba_size": 4096' /tmp/out
+	# the overwrite engine on the 4Kn disk: wipe writes and reads back all of it
+	if "$W" wipe --help >/dev/null 2>&1; then
+		yes WIPECERT-MARKER-4KN | head -c 4194304 >/tmp/m
+		dd if=/tmp/m of="$NVME_DEV" bs=1048576 conv=fsync 2>/dev/null
+		rm -f /tmp/m
+		run 4kn-wipe 0 "$W" wipe "$NVME_DEV" --method random --verify last \
+			--confirm-serial WCNVME0001 --state-dir /tmp/wipe-state --json
+		has 4kn-wipe-sector '"logical_sector": 4096' /tmp/out
+		has 4kn-wipe-state '"state": "succeeded"' /tmp/out
+		has 4kn-wipe-verified '"verification": "passed"' /tmp/out
+	fi
 fi
 echo "checks done"
 exit $failed

@@ -1,0 +1,240 @@
+#!/usr/bin/env bash
+# contractor.sh - three parties on image files: the owner (org-root,
+# technician, approver: the test-only roster, copied), a contractor with
+# its own root, contractor-technician and contractor-approver, its own
+# trust directory, ledger and state directory. The owner wipes and approves
+# one disk itself, hands another over; the contractor wipes, seals and
+# approves it with the ordinary commands, and the owner accepts the PDF.
+# Refusals at accept: contractor not pinned, altered certificate (a flipped
+# byte, a qpdf rewrite), the same certificate twice, an asset not handed
+# over, a serial mismatch, a self-approved certificate: each named, the
+# owner's ledger unchanged.
+. "$(dirname "$0")/lib.bash"
+# the checks below read the English messages
+unset LC_ALL LANGUAGE
+export LC_MESSAGES=C
+need_cmd pdfsig; need_cmd qpdf; need_cmd minisign; need_cmd certutil; need_cmd sqlite3
+C=$(cd "$(dirname "$0")/../../certs/test-only" && pwd)
+PASS=$C/passphrase.txt
+W=$WIPECERT
+K=(--kdf min)
+cp -r "$C/trust" "$T/owner-trust"
+# the owner's world
+OWN=(--db "$T/owner.db" --trust "$T/owner-trust" --state-dir "$T/owner-state")
+# the contractor's world
+CTR=(--db "$T/ctr.db" --trust "$T/ctr-trust" --state-dir "$T/ctr-state")
+TECH=(--key "$C/test-only-technician.key" --passphrase-file "$PASS")
+APPR=(--key "$C/test-only-approver.key" --passphrase-file "$PASS")
+printf 'contractor pass\n' >"$T/c.pw"
+
+wipe_image() { # NAME: wipe a fresh image, print the job id
+	truncate -s 2M "$T/$1.img"
+	printf 'JUMIN-KIHON-DAICHO' | dd of="$T/$1.img" bs=1 seek=4096 conv=notrunc status=none
+	WIPECERT_STATE_DIR=$2 "$W" wipe --method random --verify last --confirm-serial "$T/$1.img" --json "$T/$1.img" \
+		2>/dev/null | python3 -c 'import json,sys; print(json.load(sys.stdin)["jobs"][0]["id"])'
+}
+events() { sqlite3 "$T/owner.db" "SELECT count(*) FROM events"; }
+status() { sqlite3 "$T/owner.db" "SELECT status FROM assets WHERE asset_id='$1'" 2>/dev/null ||
+	"$W" ledger --db "$T/owner.db" show "$1" --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["status"])'; }
+# refused CERT CHECK TEXT: accept exits 3, names the check and the reason,
+# writes no ledger event and no archive copy
+refused() {
+	local before after kept
+	before=$(events)
+	kept=$(ls "$T/owner-state/accepted" 2>/dev/null)
+	expect_rc 3 "$W" accept "${OWN[@]}" "$1"
+	after=$(events)
+	expect_eq "ledger events after a refused accept of $1" "$after" "$before"
+	grep -q "refused: $2: .*$3" "$T/err" || fail "accept $1: no '$2: ...$3' in: $(cat "$T/err")"
+	grep -q "nothing was recorded" "$T/err" || fail "accept $1: does not say nothing was recorded"
+	[ "$(ls "$T/owner-state/accepted" 2>/dev/null)" = "$kept" ] ||
+		fail "a refused accept left an archive copy: $(ls "$T/owner-state/accepted")"
+}
+
+# ---- the owner ----
+L() { "$W" ledger --db "$T/owner.db" "$@" >/dev/null 2>&1 || fail "owner ledger $*"; }
+L add OWN-1 --media-type "disk image" --serial OWN-SERIAL-1 --class 3 --status awaiting-erasure
+L add HAND-1 --media-type "disk image" --model "庁舎サーバ HDD" --serial HAND-SERIAL-1 --class 2 --department 市民課 \
+	--status handed-to-contractor
+L add HAND-2 --media-type "disk image" --serial HAND-SERIAL-2 --class 3 --status handed-to-contractor
+L add HAND-3 --media-type "disk image" --serial HAND-SERIAL-3 --class 3 --status handed-to-contractor
+L add KEEP-1 --media-type "disk image" --serial KEEP-SERIAL-1 --class 3 --status in-service
+L add HAND-4 --media-type "disk image" --serial HAND-SERIAL-4 --class 3 --status handed-to-contractor
+L add HAND-5 --media-type "disk image" --serial HAND-SERIAL-5 --class 3 --status handed-to-contractor
+J=$(wipe_image own "$T/owner-state") && [ -n "$J" ] || fail "owner wipe"
+expect_rc 0 "$W" seal "$J" --asset OWN-1 "${TECH[@]}" "${OWN[@]}"
+expect_rc 0 "$W" approve "$J" "${APPR[@]}" "${OWN[@]}" --yes --json
+expect_eq "owner's own disk" "$(status OWN-1)" approved
+expect_rc 0 "$W" verify --trust "$T/owner-trust" --db "$T/owner.db" "$T/owner-state/$J.pdf"
+# accept is for contractors' certificates only
+refused "$T/owner-state/$J.pdf" contractor "not a contractor's certificate"
+
+# ---- the contractor: its own keys, roster, CA, ledger ----
+cd "$T" || fail cd
+for k in "croot org-root ITAD Root" "ctech contractor-technician Kenji Sato" \
+	"cappr contractor-approver Akiko Ito" "kappr contractor-approver Kenji Sato"; do
+	set -- $k
+	f=$1 role=$2; shift 2
+	expect_rc 0 "$W" key new --name "$*" --role "$role" --org "ITAD Co" -o "$f" --passphrase-file c.pw "${K[@]}"
+done
+expect_rc 0 "$W" trust init --contractor --trust ctr-trust --root-key croot.key --passphrase-file c.pw
+for f in ctech cappr kappr; do
+	expect_rc 0 "$W" trust add $f.pub --trust ctr-trust --root-key croot.key --passphrase-file c.pw
+done
+CTECH=(--key ctech.key --passphrase-file c.pw)
+CAPPR=(--key cappr.key --passphrase-file c.pw)
+# the hand-over list: the owner's asset IDs and serials (HAND-2's serial
+# mistyped on the contractor's side, KEEP-1 never handed over)
+CL() { "$W" ledger --db "$T/ctr.db" "$@" >/dev/null 2>&1 || fail "contractor ledger $*"; }
+CL add HAND-1 --media-type "disk image" --model "庁舎サーバ HDD" --serial HAND-SERIAL-1 --class 2 --status awaiting-erasure
+CL add HAND-2 --media-type "disk image" --serial WRONG-SERIAL-2 --class 3 --status awaiting-erasure
+CL add HAND-3 --media-type "disk image" --serial HAND-SERIAL-3 --class 3 --status awaiting-erasure
+CL add KEEP-1 --media-type "disk image" --serial KEEP-SERIAL-1 --class 3 --status awaiting-erasure
+CL add HAND-4 --media-type "disk image" --serial HAND-SERIAL-4 --class 3 --status awaiting-erasure
+CL add HAND-5 --media-type "disk image" --serial HAND-SERIAL-5 --class 3 --status awaiting-erasure
+contractor_cert() { # ASSET NAME: wipe, seal, approve on the contractor's side; print the PDF
+	local j
+	j=$(wipe_image "$2" "$T/ctr-state") && [ -n "$j" ] || fail "contractor wipe $2"
+	grep -q JUMIN "$T/$2.img" && fail "marker survived the contractor's wipe"
+	"$W" seal "$j" --asset "$1" "${CTECH[@]}" "${CTR[@]}" >/dev/null 2>"$T/err" || fail "seal $1: $(cat "$T/err")"
+	"$W" approve "$j" "${CAPPR[@]}" "${CTR[@]}" --yes --json >"$T/out" 2>"$T/err" || fail "approve $1: $(cat "$T/err")"
+	json_get "$T/out" 'd["pdf"]'
+}
+P1=$(contractor_cert HAND-1 hand1) || exit 1
+expect_rc 0 "$W" verify --trust "$T/ctr-trust" --db "$T/ctr.db" "$P1"
+
+# independent tools: qpdf, pdfsig with the contractor's CA, minisign
+qpdf --check "$P1" >/dev/null || fail "qpdf --check"
+mkdir "$T/nss"
+certutil -N -d "sql:$T/nss" --empty-password && certutil -A -d "sql:$T/nss" -n itad -t "CT,C,C" -i ctr-trust/ca.crt ||
+	fail certutil
+p=$(pdfsig -nssdir "sql:$T/nss" "$P1" 2>&1)
+for want in "Signature is Valid" "Certificate is Trusted" "Total document signed"; do
+	grep -q "$want" <<<"$p" || fail "pdfsig lacks '$want': $p"
+done
+for a in record.json wipe-record.json; do
+	qpdf --show-attachment=$a "$P1" >"$T/$a" && qpdf --show-attachment=$a.minisig "$P1" >"$T/$a.minisig" ||
+		fail "no attachment $a"
+done
+minisign -V -q -m record.json -p cappr.pub || fail "minisign: the contractor-approver's record signature"
+minisign -V -q -m wipe-record.json -p ctech.pub || fail "minisign: the contractor-technician's wipe record"
+
+# ---- the owner accepts ----
+# not pinned yet: the contractor's signatures name an unknown organisation
+refused "$P1" record-signature "neither ours nor a pinned contractor"
+expect_rc 0 "$W" trust pin croot.pub --org "ITAD Co" --trust owner-trust --root-key "$C/test-only-root.key" \
+	--passphrase-file "$PASS"
+expect_rc 0 "$W" trust import ctr-trust --trust owner-trust
+cmp -s ctr-trust/ca.crt owner-trust/contractors/*/ca.crt || fail "trust import did not bring the contractor's CA"
+
+# an altered certificate: one byte of the page, and a qpdf rewrite
+cp "$P1" flip.pdf
+python3 - flip.pdf <<'PY' || fail "flip"
+import sys
+b = bytearray(open(sys.argv[1], "rb").read())
+i = b.index(b"stream", 2000) + 40
+b[i] ^= 0x01
+open(sys.argv[1], "wb").write(b)
+PY
+refused flip.pdf cms-signature "digest mismatch"
+qpdf "$P1" rewritten.pdf || fail "qpdf rewrite"
+refused rewritten.pdf byte-range "not four numbers within the file"
+
+expect_rc 0 "$W" accept "${OWN[@]}" "$P1" --json
+expect_eq "accepted" "$(json_get "$T/out" 'd["accepted"]')" True
+CID1=$(json_get "$T/out" 'd["certificate_id"]')
+expect_eq "contractor" "$(json_get "$T/out" 'd["contractor"]')" "ITAD Co"
+expect_eq "status" "$(status HAND-1)" disposed
+expect_eq "certificate" "$(sqlite3 owner.db "SELECT certificate_id FROM assets WHERE asset_id='HAND-1'" 2>/dev/null ||
+	"$W" ledger --db owner.db show HAND-1 --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["certificate_id"])')" "$CID1"
+cmp -s "$P1" "owner-state/accepted/$CID1.pdf" || fail "archive copy differs from the certificate"
+sha=$(sha256sum "$P1" | cut -d' ' -f1)
+"$W" ledger --db owner.db history HAND-1 >hist || fail "history"
+grep -q "$sha" hist && grep -q "ITAD Co" hist || fail "the event lacks the PDF's SHA-256 or the contractor: $(cat hist)"
+expect_rc 0 "$W" ledger --db owner.db verify
+# the owner's verify accepts it too, with the pinned roster and the contractor's CA (not
+# --db: the certificate names an event of the contractor's ledger)
+expect_rc 0 "$W" verify --trust owner-trust --ca owner-trust/ca.crt --ca owner-trust/contractors/*/ca.crt "$P1"
+
+# the same certificate twice
+refused "$P1" not-reused "already the certificate of asset HAND-1"
+# an asset the owner never handed over
+P3=$(contractor_cert KEEP-1 keep1) || exit 1
+refused "$P3" ledger-status "KEEP-1 is in-service, not handed-to-contractor"
+# the contractor's certificate names another serial than the owner's asset
+P4=$(contractor_cert HAND-2 hand2) || exit 1
+refused "$P4" identity "serial mismatch"
+
+# self-approval: the contractor's approve refuses it ...
+J5=$(wipe_image hand3 "$T/ctr-state") && [ -n "$J5" ] || fail "wipe hand3"
+expect_rc 0 "$W" seal "$J5" --asset HAND-3 "${CTECH[@]}" "${CTR[@]}"
+expect_rc 3 "$W" approve "$J5" --key kappr.key --passphrase-file c.pw "${CTR[@]}" --yes
+grep -q "separation of duties" "$T/err" || fail "contractor self-approval: $(cat "$T/err")"
+# ... and a certificate made by hand around it is refused at accept
+python3 - "$T/ctr-state/$J5" "$T/record.json" kappr.pub >self.json <<'PY' || fail "self-approved record"
+import hashlib, json, sys
+case, tmpl, pub = sys.argv[1:]
+rec = json.load(open(tmpl))
+wr = open(case + ".wipe-record.json", "rb").read()
+ws = open(case + ".wipe-record.json.minisig", "rb").read()
+w = json.loads(wr)
+rec["certificate_id"] = "WC-SELF-" + hashlib.sha256(wr).hexdigest()[:12]
+rec["wipe_record"] = {"sha256": hashlib.sha256(wr).hexdigest(), "signature_sha256": hashlib.sha256(ws).hexdigest()}
+rec["asset"]["id"] = "HAND-3"
+rec["ledger"] = {"entry": "HAND-3"}
+rec["media"]["serial"] = "HAND-SERIAL-3"
+rec["performer"]["key_id"] = w["technician"]["key_id"]
+rec["approver"]["name"] = "Kenji Sato"
+print(json.dumps(rec, ensure_ascii=False))
+PY
+kid=$("$W" key show kappr.pub --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["keyid"])')
+python3 -c 'import json,sys; r=json.load(open("self.json")); r["approver"]["key_id"]=sys.argv[1]; json.dump(r,open("self.json","w"),ensure_ascii=False)' "$kid"
+cp "$T/ctr-state/$J5.wipe-record.json" wipe-record.json
+cp "$T/ctr-state/$J5.wipe-record.json.minisig" wipe-record.json.minisig
+expect_rc 0 "$W" cert issue --record self.json --approver-key kappr.key --passphrase-file c.pw --trust ctr-trust \
+	--attach wipe-record.json --attach wipe-record.json.minisig -o self.pdf
+refused self.pdf separation "same"
+expect_eq "HAND-3 untouched" "$(status HAND-3)" handed-to-contractor
+
+# the operator reads the refusal in Japanese
+if locale -a 2>/dev/null | grep -qi '^ja_JP\.utf-\?8$'; then
+	LC_MESSAGES=ja_JP.UTF-8 expect_rc 3 "$W" accept "${OWN[@]}" "$P1"
+	grep -q "拒否: not-reused" "$T/err" && grep -q "何も記録していない" "$T/err" ||
+		fail "Japanese refusal: $(cat "$T/err")"
+fi
+# the --json report names each check
+expect_rc 3 "$W" accept "${OWN[@]}" "$P4" --json
+python3 - "$T/out" <<'PY2' || fail "JSON report: $(cat "$T/out")"
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["accepted"] is False and d["archive"] is None and d["asset_id"] == "HAND-2"
+st = {c["name"]: c["status"] for c in d["checks"]}
+assert st["identity"] == "failed" and st["contractor"] == "ok" and st["certificate-chain"] == "ok", st
+PY2
+
+# two accepts of one certificate at the same time: exactly one records it
+P6=$(contractor_cert HAND-4 hand4) || exit 1
+before=$(events)
+"$W" accept "${OWN[@]}" "$P6" >/dev/null 2>&1 &
+pid=$!
+"$W" accept "${OWN[@]}" "$P6" >/dev/null 2>&1
+rc1=$?
+wait $pid
+rc2=$?
+[ "$rc1$rc2" = 03 ] || [ "$rc1$rc2" = 30 ] || fail "parallel accepts exited $rc1 and $rc2"
+expect_eq "events after two parallel accepts" "$(events)" $((before + 1))
+expect_eq "HAND-4" "$(status HAND-4)" disposed
+
+# the owner revokes the contractor's approver (key compromise): its
+# certificates are refused from then on, whenever they say they were signed
+P7=$(contractor_cert HAND-5 hand5) || exit 1
+expect_rc 0 "$W" trust revoke cappr.pub --reason key-compromise --trust owner-trust \
+	--root-key "$C/test-only-root.key" --passphrase-file "$PASS"
+refused "$P7" record-signature "revoked"
+expect_eq "HAND-5 untouched" "$(status HAND-5)" handed-to-contractor
+
+# unreadable input is exit 1, a bad command line 2
+expect_rc 1 "$W" accept "${OWN[@]}" "$T/no-such.pdf"
+expect_rc 2 "$W" accept "${OWN[@]}"
+expect_rc 0 "$W" ledger --db owner.db verify
+exit 0
