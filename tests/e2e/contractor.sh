@@ -226,6 +226,17 @@ rc2=$?
 expect_eq "events after two parallel accepts" "$(events)" $((before + 1))
 expect_eq "HAND-4" "$(status HAND-4)" disposed
 
+# the owner's audit lists its own wipe and the contractor's certificates it
+# accepted (state/accepted), each re-verified with the pinned contractor's CA
+expect_rc 0 "$W" audit "${OWN[@]}" --from 2020-01-01 --to 2037-12-31 -o "$T/audit.csv"
+python3 - "$T/audit.csv" <<'PY' || fail "audit of the three parties: $(cat "$T/audit.csv")"
+import csv, sys
+rows = list(csv.DictReader(open(sys.argv[1], encoding="utf-8-sig", newline="")))
+assert {"OWN-1", "HAND-1"} <= {r["asset_id"] for r in rows}, rows
+assert all(r["certificate_status"] == "verified" for r in rows), rows
+assert any("/accepted/" in r["file"] for r in rows), rows
+PY
+
 # the owner revokes the contractor's approver (key compromise): its
 # certificates are refused from then on, whenever they say they were signed
 P7=$(contractor_cert HAND-5 hand5) || exit 1
