@@ -322,7 +322,7 @@ static void draw_qr(struct ctx *c, float x, float y, float size)
 static void page_one(struct ctx *c)
 {
 	const struct cert_record *r = c->r;
-	bool ok = streq(r->result, "erased_and_verified");
+	bool ok = streq(r->result, "erased_and_verified"), destroy;
 	const float W = PAGE_W - 2 * MARGIN, half = (W - 14) / 2, lw = 96;
 	char buf[200], buf2[256];
 	float y, y2;
@@ -374,7 +374,10 @@ static void page_one(struct ctx *c)
 	y = row(c, MARGIN, y, lw, half, "消去方式", "Method", r->method);
 	snprintf(buf, sizeof(buf), "%s %s", r->tool, r->tool_version);
 	y = row(c, MARGIN, y, lw, half, "ツール", "Tool and version", buf);
-	y = row(c, MARGIN, y, lw, half, "詳細", "Details", r->method_details);
+	destroy = r->sanitization_type && streq(r->sanitization_type, "destroy");
+	/* a destruction's details (witness, photo hashes) are too long for a
+	 * row: they get the lines the pass table would take */
+	y = row(c, MARGIN, y, lw, half, "詳細", "Details", destroy && r->method_details ? "下記 see below" : r->method_details);
 	{
 		float x = MARGIN + half + 14;
 
@@ -384,11 +387,37 @@ static void page_one(struct ctx *c)
 			 r->duration_s / 3600, r->duration_s / 60 % 60, r->duration_s % 60, r->duration_s);
 		y2 = row(c, x, y2, lw - 20, half, "所要時間", "Duration", buf);
 		y2 = row(c, x, y2, lw - 20, half, "ドライブ報告", "Drive sanitize status",
-			 r->drive_sanitize_status ? r->drive_sanitize_status : "— (overwrite)");
+			 r->drive_sanitize_status ? r->drive_sanitize_status : destroy ? "— (physical destruction)" : "— (overwrite)");
 	}
 	y = (y > y2 ? y : y2) + 6;
+	if (destroy) {
+		/* the destruction record: one "; "-separated part a line */
+		const char *p = r->method_details;
+
+		/* the first part repeats the method row when it is wipecert's own */
+		if (p && strncmp(p, "物理的破壊 ", strlen("物理的破壊 ")) == 0 && strstr(p, "; "))
+			p = strstr(p, "; ") + 2;
+
+		rect(c, MARGIN, y, W, 20, &SHADE, NULL);
+		text(c, MARGIN + 6, y + 9, 7.5f, NAVY, "物理的破壊の記録", 0);
+		text(c, MARGIN + 6, y + 17, 6, GREY, "Record of physical destruction", 0);
+		y += 20;
+		for (int n = 0; p && *p && n < 4; n++) {
+			const char *e = strstr(p, "; ");
+			size_t l = e ? (size_t)(e - p) : strlen(p);
+
+			if (n == 3 && e)
+				/* the page has room for four: the record holds them all */
+				snprintf(buf, sizeof(buf), "… 続きは添付の記録に / the rest: record.json, wipe-record.json");
+			else
+				snprintf(buf, sizeof(buf), "%.*s", (int)(l < sizeof(buf) - 1 ? l : sizeof(buf) - 1), p);
+			text(c, MARGIN + 6, y + 11, 7.5f, INK, buf, W - 12);
+			hline(c, MARGIN, MARGIN + W, y + 15, RULE, 0.4f);
+			y += 15;
+			p = e ? e + 2 : NULL;
+		}
+	} else {
 	/* the method table: one line a pass */
-	{
 		static const float cx[] = { 0, 50, 170, 330, 420 };
 		static const char *const ja[] = { "回", "パターン", "書込量", "読み戻し検証", "結果" };
 		static const char *const en[] = { "Pass", "Pattern", "Bytes", "Read back", "Result" };

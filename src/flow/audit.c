@@ -70,7 +70,8 @@ static void add_problem(struct flow_audit_row *r, const char *what, const char *
 }
 
 struct find_event {
-	const char *hash;
+	const char *hash;       /* the event the certificate names, or */
+	const char *cid;        /* an event that set this certificate ID */
 	bool found;
 };
 
@@ -78,14 +79,25 @@ static int find_event_cb(const struct ledger_event *e, void *userdata)
 {
 	struct find_event *f = userdata;
 
-	if (e->hash && streq(e->hash, f->hash))
+	if (f->hash && e->hash && streq(e->hash, f->hash))
 		f->found = true;
+	if (f->cid && e->changes) {
+		json_t *ch = json_loads(e->changes, 0, NULL);
+		const char *v = json_string_value(
+			json_array_get(json_object_get(ch, ledger_field_name(LEDGER_F_CERTIFICATE)), 1));
+
+		if (v && streq(v, f->cid))
+			f->found = true;
+		json_decref(ch);
+	}
 	return 0;
 }
 
 /* The ledger's part of a certificate's check: the asset, its identity and
- * the event the certificate closes. */
-static void check_ledger(struct ledger *l, struct cert_verify_report *rep, struct flow_audit_row *row)
+ * the event the certificate closes; for a contractor's certificate
+ * (accepted), whose event is in the contractor's ledger, the owner's event
+ * that recorded its certificate ID. */
+static void check_ledger(struct ledger *l, struct cert_verify_report *rep, struct flow_audit_row *row, bool accepted)
 {
 	const struct cert_record *r = rep->record;
 	_cleanup_free_ char *why = NULL;
@@ -112,8 +124,16 @@ static void check_ledger(struct ledger *l, struct cert_verify_report *rep, struc
 		cert_verify_report_set(rep, CHECK_LEDGER, false, why ? why : "identity does not match");
 		return;
 	}
-	if (r->ledger_event_hash) {
-		struct find_event f = { r->ledger_event_hash, false };
+	if (accepted) {
+		struct find_event f = { NULL, r->certificate_id, false };
+
+		if (ledger_history(l, want, find_event_cb, &f) < 0 || !f.found) {
+			snprintf(msg, sizeof(msg), "the ledger never recorded certificate %s for asset %s", r->certificate_id, want);
+			cert_verify_report_set(rep, CHECK_LEDGER, false, msg);
+			return;
+		}
+	} else if (r->ledger_event_hash) {
+		struct find_event f = { r->ledger_event_hash, NULL, false };
 
 		if (ledger_history(l, want, find_event_cb, &f) < 0 || !f.found) {
 			snprintf(msg, sizeof(msg), "asset %s has no ledger event %.16s...", want, r->ledger_event_hash);
@@ -174,7 +194,7 @@ static int issued_time(const char *s, time_t *ret)
 }
 
 static int audit_pdf(const struct flow_ctx *c, STACK_OF(X509) *ca, const char *dir, const char *name,
-		     struct flow_audit *a)
+		     bool accepted, struct flow_audit *a)
 {
 	_cleanup_free_ char *path = NULL;
 	_cleanup_free_ uint8_t *pdf = NULL;
@@ -218,7 +238,7 @@ static int audit_pdf(const struct flow_ctx *c, STACK_OF(X509) *ca, const char *d
 		goto out;
 	}
 	if (c->ledger && rep.record)
-		check_ledger(c->ledger, &rep, row);
+		check_ledger(c->ledger, &rep, row, accepted);
 	else if (!c->ledger)
 		rep.ledger_skipped = true;
 	row->file = TAKE_PTR(path);
@@ -377,7 +397,7 @@ int flow_audit_run(const struct flow_ctx *c, time_t from, time_t to, struct flow
 
 			if (l <= 4 || !streq(de->d_name + l - 4, ".pdf") || de->d_name[0] == '.')
 				continue;
-			r = audit_pdf(c, ca, path, de->d_name, &a);
+			r = audit_pdf(c, ca, path, de->d_name, k == 1, &a);
 			if (r < 0) {
 				r = flow_fail(err, r, "%s/%s: cannot check: %s", path, de->d_name, strerror(-r));
 				closedir(d);

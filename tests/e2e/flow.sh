@@ -120,7 +120,8 @@ expect_rc 0 "$W" ledger history IMG-2 --json
 grep -q "class 1: use crypto erase" "$T/out" || fail "rejection not in the ledger history"
 # the events of seal, approve and reject are signed by the technician's and approver's keys
 expect_rc 0 "$W" ledger verify --trust "$C/trust" --json
-expect_eq "signed flow events (seal J1, approve J1, wipe --key J5, seal J2, reject J2)" "$(json_get "$T/out" 'd["signatures"]["signed"]')" 5
+# (seal and approve of IMG-1, seal of IMG-5, seal and reject of IMG-2)
+expect_eq "signed flow events" "$(json_get "$T/out" 'd["signatures"]["signed"]')" 5
 sqlite3 "$T/ledger.db" "SELECT key_id FROM events WHERE signature IS NOT NULL ORDER BY seq" | tr '\n' ' ' >"$T/kids"
 expect_eq "signing keys" "$(cat "$T/kids")" "E060C2396575B022 EE9656F0FA4C7EA5 E060C2396575B022 E060C2396575B022 EE9656F0FA4C7EA5 "
 
