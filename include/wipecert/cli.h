@@ -51,6 +51,11 @@ int usage_error(const char *cmd, const char *fmt, ...) _printf_(2, 3);
 
 /* The policy file used when --policy is not given, if it exists. */
 #define DEFAULT_POLICY "/etc/wipecert/policy.conf"
+/* Load path, or DEFAULT_POLICY when path is NULL and that file exists;
+ * *ret_loaded says whether anything was loaded (else: the built-in
+ * policy). Prints why on failure and returns -errno. */
+struct policy;
+int cli_policy_load(const char *path, struct policy *ret, bool *ret_loaded);
 
 /* Commands, one per file in src/cli/. */
 int cmd_list(int argc, char **argv);

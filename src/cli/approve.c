@@ -48,6 +48,27 @@ void flow_control_release(struct flow_control *fc)
 }
 
 /* Open what the command needs; prints why and returns an exit code on failure. */
+int cli_policy_load(const char *path, struct policy *ret, bool *ret_loaded)
+{
+	const char *p = path ? path : DEFAULT_POLICY;
+	_cleanup_free_ char *err = NULL;
+	int r;
+
+	*ret_loaded = false;
+	if (!path && access(DEFAULT_POLICY, F_OK) < 0)
+		return 0; /* no file: the built-in policy */
+	r = policy_load(p, ret, &err);
+	if (r < 0) {
+		if (err)
+			log_error("%s", err);
+		else
+			log_error_errno(r, _("%s: cannot read the policy"), p);
+		return r;
+	}
+	*ret_loaded = true;
+	return 0;
+}
+
 int flow_control_open(struct flow_control *fc, unsigned need)
 {
 	int r;
@@ -74,21 +95,10 @@ int flow_control_open(struct flow_control *fc, unsigned need)
 			return EXIT_FAIL;
 		}
 	}
-	if (fc->policy_path || access(DEFAULT_POLICY, F_OK) == 0) {
-		const char *p = fc->policy_path ? fc->policy_path : DEFAULT_POLICY;
-		_cleanup_free_ char *err = NULL;
-
-		r = policy_load(p, &fc->policy, &err);
-		if (r < 0) {
-			if (err)
-				log_error("%s", err);
-			else
-				log_error_errno(r, _("%s: cannot read the policy"), p);
-			return EXIT_FAIL;
-		}
-		fc->have_policy = true;
+	if (cli_policy_load(fc->policy_path, &fc->policy, &fc->have_policy) < 0)
+		return EXIT_FAIL;
+	if (fc->have_policy)
 		fc->ctx.policy = &fc->policy;
-	}
 	fc->ctx.ledger = fc->ledger;
 	fc->ctx.trust = fc->trust;
 	fc->ctx.logo = fc->logo;

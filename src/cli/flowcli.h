@@ -36,8 +36,6 @@ enum {
 	{ "json", no_argument, NULL, 'J' }, \
 	{ "help", no_argument, NULL, 'h' }
 
-#define DEFAULT_POLICY "/etc/wipecert/policy.conf"
-
 enum { NEED_LEDGER = 1, NEED_TRUST = 2, WANT_LEDGER = 4 };
 
 extern const char common_help[];

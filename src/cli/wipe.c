@@ -592,21 +592,10 @@ static int open_disposal(struct wipe_control *c)
 	}
 	c->flow.ledger = l;
 	c->flow.state_dir = c->state_dir;
-	if (c->policy_path || access(DEFAULT_POLICY, F_OK) == 0) {
-		const char *p = c->policy_path ? c->policy_path : DEFAULT_POLICY;
-		_cleanup_free_ char *err = NULL;
-
-		r = policy_load(p, &c->policy, &err);
-		if (r < 0) {
-			if (err)
-				log_error("%s", err);
-			else
-				log_error_errno(r, _("%s: cannot read the policy"), p);
-			return EXIT_FAIL;
-		}
-		c->have_policy = true;
+	if (cli_policy_load(c->policy_path, &c->policy, &c->have_policy) < 0)
+		return EXIT_FAIL;
+	if (c->have_policy)
 		c->flow.policy = &c->policy;
-	}
 	if (c->key && !c->dry_run) {
 		if (key_load_secret(c->key, c->pass_file, &c->tech) < 0)
 			return EXIT_FAIL;

@@ -154,6 +154,31 @@ static json_t *person(const char *name, const char *title, const char *org, cons
 	return o;
 }
 
+/* What every certificate says the same way, a wipe's or a destruction's:
+ * who performed and who approved, the ledger entry and event, the wipe
+ * record it approves (by hash) and the station. */
+static void set_people_and_links(json_t *cert, const struct policy *pol, const struct sealed *s,
+				 const struct trust_seckey *approver, const char *now, const char *keyid,
+				 const char *event_hash)
+{
+	json_t *rec = s->rec, *tech = json_object_get(rec, "technician"), *asset = json_object_get(rec, "asset");
+	json_t *station = json_object_get(rec, "station");
+
+	json_object_set_new(cert, "performer", person(jstr(tech, "name") ?: "-",
+		policy_role_title(pol, jstr(tech, "role") ?: "technician"), jstr(tech, "org"), jstr(rec, "sealed_at"),
+		jstr(tech, "key_id")));
+	json_object_set_new(cert, "approver", person(trust_seckey_name(approver),
+		policy_role_title(pol, trust_role_to_string(trust_seckey_role(approver))), trust_seckey_org(approver),
+		now, keyid));
+	json_object_set_new(cert, "ledger", json_pack("{s:s}", "entry", jstr(asset, "asset_id") ?: "-"));
+	if (event_hash)
+		json_object_set_new(json_object_get(cert, "ledger"), "event_hash", json_string(event_hash));
+	json_object_set_new(cert, "wipe_record", json_pack("{s:s,s:s}", "sha256", s->rec_sha256,
+							   "signature_sha256", s->sig_sha256));
+	if (json_object_size(station))
+		json_object_set(cert, "station", station);
+}
+
 static int build_destruction_certificate(const struct policy *pol, const struct sealed *s,
 					 const struct trust_seckey *approver, const char *destination,
 					 const char *event_hash, json_t **ret, bool *ret_erased);
@@ -164,8 +189,8 @@ static int build_certificate(const struct flow_ctx *c, const struct policy *pol,
 			     json_t **ret, bool *ret_erased)
 {
 	json_t *rec = s->rec, *job = json_object_get(rec, "job"), *dev = json_object_get(job, "device");
-	json_t *asset = json_object_get(rec, "asset"), *tech = json_object_get(rec, "technician");
-	json_t *passes = json_array(), *errors = json_array(), *p, *cert, *station;
+	json_t *asset = json_object_get(rec, "asset");
+	json_t *passes = json_array(), *errors = json_array(), *p, *cert;
 	const char *verify = jstr(job, "verify"), *job_state = jstr(job, "state");
 	const struct erase_method *em = erase_method_find(jstr(job, "method") ? jstr(job, "method") : "");
 	char now[32], cid[64], vbuf[128], id[TRUST_KEYID_STRLEN];
@@ -273,20 +298,7 @@ static int build_certificate(const struct flow_ctx *c, const struct policy *pol,
 		"method", verification_method(verify, jint(job, "sample_percent"), vbuf, sizeof(vbuf)),
 		"result", verify_ok && verify && !streq(verify, "off") ? "pass" : "fail",
 		"bytes", (json_int_t)verified));
-	json_object_set_new(cert, "performer", person(jstr(tech, "name") ?: "-",
-		policy_role_title(pol, jstr(tech, "role") ?: "technician"), jstr(tech, "org"), jstr(rec, "sealed_at"),
-		jstr(tech, "key_id")));
-	json_object_set_new(cert, "approver", person(trust_seckey_name(approver),
-		policy_role_title(pol, trust_role_to_string(trust_seckey_role(approver))), trust_seckey_org(approver),
-		now, id));
-	json_object_set_new(cert, "ledger", json_pack("{s:s}", "entry", jstr(asset, "asset_id") ?: "-"));
-	if (event_hash)
-		json_object_set_new(json_object_get(cert, "ledger"), "event_hash", json_string(event_hash));
-	json_object_set_new(cert, "wipe_record", json_pack("{s:s,s:s}", "sha256", s->rec_sha256,
-							   "signature_sha256", s->sig_sha256));
-	station = json_object_get(rec, "station");
-	if (json_object_size(station))
-		json_object_set(cert, "station", station);
+	set_people_and_links(cert, pol, s, approver, now, id, event_hash);
 	(void)c;
 	*ret = cert;
 	return 0;
@@ -301,7 +313,7 @@ static int build_destruction_certificate(const struct policy *pol, const struct 
 					 const char *event_hash, json_t **ret, bool *ret_erased)
 {
 	json_t *rec = s->rec, *d = json_object_get(rec, "destruction"), *asset = json_object_get(rec, "asset");
-	json_t *tech = json_object_get(rec, "technician"), *cert, *p, *station, *cap;
+	json_t *cert, *p, *cap;
 	const char *method = jstr(d, "method"), *witness = jstr(d, "witness");
 	_cleanup_free_ char *details = NULL;
 	char now[32], cid[64], id[TRUST_KEYID_STRLEN];
@@ -373,20 +385,7 @@ static int build_destruction_certificate(const struct policy *pol, const struct 
 	json_object_set_new(cert, "verification", json_pack("{s:s,s:s,s:I}",
 		"method", "witnessed physical destruction / 立会人による物理的破壊の確認",
 		"result", "pass", "bytes", (json_int_t)0));
-	json_object_set_new(cert, "performer", person(jstr(tech, "name") ?: "-",
-		policy_role_title(pol, jstr(tech, "role") ?: "technician"), jstr(tech, "org"), jstr(rec, "sealed_at"),
-		jstr(tech, "key_id")));
-	json_object_set_new(cert, "approver", person(trust_seckey_name(approver),
-		policy_role_title(pol, trust_role_to_string(trust_seckey_role(approver))), trust_seckey_org(approver),
-		now, id));
-	json_object_set_new(cert, "ledger", json_pack("{s:s}", "entry", jstr(asset, "asset_id") ?: "-"));
-	if (event_hash)
-		json_object_set_new(json_object_get(cert, "ledger"), "event_hash", json_string(event_hash));
-	json_object_set_new(cert, "wipe_record", json_pack("{s:s,s:s}", "sha256", s->rec_sha256,
-							   "signature_sha256", s->sig_sha256));
-	station = json_object_get(rec, "station");
-	if (json_object_size(station))
-		json_object_set(cert, "station", station);
+	set_people_and_links(cert, pol, s, approver, now, id, event_hash);
 	*ret = cert;
 	return 0;
 }
