@@ -14,4 +14,8 @@ int cert_qr_pixels(const char *payload, uint8_t **ret, int *ret_n);
 /* The signature line (the second line, base64) of a minisign .minisig file. */
 int cert_minisig_line(const uint8_t *data, size_t len, char **ret);
 
+/* The result banner of page 1, shared by the renderer and the check that
+ * the page shows the record's result. */
+const char *cert_banner_text(const struct cert_record *r);
+
 #endif

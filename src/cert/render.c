@@ -49,6 +49,16 @@ struct ctx {
 };
 
 struct rgb { float r, g, b; };
+
+const char *cert_banner_text(const struct cert_record *r)
+{
+	if (!r->result || !streq(r->result, "erased_and_verified"))
+		return "消去失敗   FAILED";
+	if (r->sanitization_type && streq(r->sanitization_type, "destroy"))
+		return "物理破壊・確認済み   DESTROYED AND WITNESSED";
+	return "消去・検証済み   ERASED AND VERIFIED";
+}
+
 static const struct rgb NAVY = { 0.09f, 0.20f, 0.38f };
 static const struct rgb INK = { 0.10f, 0.10f, 0.12f };
 static const struct rgb GREY = { 0.40f, 0.42f, 0.46f };
@@ -334,7 +344,7 @@ static void page_one(struct ctx *c)
 	/* the result banner */
 	rect(c, MARGIN, 143, W, 34, ok ? &GREEN : &RED, NULL);
 	text_center(c, PAGE_W / 2, 166, 16, (struct rgb){ 1, 1, 1 },
-		    ok ? "消去・検証済み   ERASED AND VERIFIED" : "消去失敗   FAILED", true);
+		    cert_banner_text(r), true);
 	fmt_date(r->issued_at, buf, sizeof(buf));
 	snprintf(buf2, sizeof(buf2), "発行日 Issued: %s", buf);
 	text_center(c, PAGE_W / 2, 191, 8, INK, buf2, false);

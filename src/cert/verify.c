@@ -211,8 +211,7 @@ static void check_visible(struct pdf_doc *d, struct cert_verify_report *rep, con
 		{ "performer", r->performer.name },
 		{ "approver", r->approver.name },
 		{ "record hash", rep->record_hash },
-		{ "result banner", streq(r->result, "erased_and_verified") ?
-			"消去・検証済み   ERASED AND VERIFIED" : "消去失敗   FAILED" },
+		{ "result banner", cert_banner_text(r) },
 	};
 
 	cs = page ? pdf_get(d, page, "Contents") : NULL;
