@@ -1107,77 +1107,65 @@ out:
 	return k < 0 ? k : 0;
 }
 
+/* Lay out once to collect the characters, subset the font to them, then
+ * draw and save: the path every table-like document takes (the session
+ * summary, the audit report). c->layout is called twice. */
+static int render_collected(struct ctx *c, const char *font_path, uint8_t **ret, size_t *ret_len,
+			    const char **ret_err)
+{
+	char fontpath[64];
+	size_t font_size;
+	int fontfd, k;
+
+	c->chars = c->collect = hb_set_create();
+	for (uint32_t ch = 0x20; ch < 0x7f; ch++)
+		hb_set_add(c->chars, ch);
+	c->layout(c);
+	c->collect = NULL;
+	c->step = "cannot subset the font";
+	fontfd = k = subset_font(font_path ? font_path : CERT_DEFAULT_FONT, c->chars, &font_size);
+	if (k >= 0) {
+		snprintf(fontpath, sizeof(fontpath), "/proc/self/fd/%d", fontfd);
+		k = draw_and_save(c, fontpath, NULL, NULL, 0);
+	}
+	if (k >= 0) {
+		*ret = TAKE_PTR(c->out);
+		*ret_len = c->out_len;
+	}
+	if (k < 0 && ret_err)
+		*ret_err = c->step;
+	free(c->out);
+	if (c->pdf)
+		HPDF_Free(c->pdf);
+	hb_set_destroy(c->chars);
+	if (fontfd >= 0)
+		close(fontfd);
+	return k < 0 ? k : 0;
+}
+
 int cert_pdf_render_summary(const struct cert_record *const *recs, size_t n, const char *host,
 			    const char *font_path, uint8_t **ret, size_t *ret_len, const char **ret_err)
 {
 	struct ctx c = { .r = n ? recs[0] : NULL, .recs = recs, .n_recs = n, .host = host,
 			 .layout = summary_layout, .step = "no certificates" };
-	char fontpath[64];
-	size_t font_size;
-	int fontfd = -1, k = -EINVAL;
 
-	if (n == 0 || n > 10000)
-		goto out;
-	c.chars = c.collect = hb_set_create();
-	for (uint32_t ch = 0x20; ch < 0x7f; ch++)
-		hb_set_add(c.chars, ch);
-	summary_layout(&c);
-	c.collect = NULL;
-	c.step = "cannot subset the font";
-	fontfd = k = subset_font(font_path ? font_path : CERT_DEFAULT_FONT, c.chars, &font_size);
-	if (k < 0)
-		goto out;
-	snprintf(fontpath, sizeof(fontpath), "/proc/self/fd/%d", fontfd);
-	k = draw_and_save(&c, fontpath, NULL, NULL, 0);
-	if (k >= 0) {
-		*ret = TAKE_PTR(c.out);
-		*ret_len = c.out_len;
+	if (n == 0 || n > 10000) {
+		if (ret_err)
+			*ret_err = c.step;
+		return -EINVAL;
 	}
-out:
-	if (k < 0 && ret_err)
-		*ret_err = c.step;
-	free(c.out);
-	if (c.pdf)
-		HPDF_Free(c.pdf);
-	hb_set_destroy(c.chars);
-	if (fontfd >= 0)
-		close(fontfd);
-	return k < 0 ? k : 0;
+	return render_collected(&c, font_path, ret, ret_len, ret_err);
 }
 
 int cert_pdf_render_table(const struct cert_table *t, const char *font_path, uint8_t **ret, size_t *ret_len,
 			  const char **ret_err)
 {
 	struct ctx c = { .table = t, .layout = table_layout, .step = "a table needs 1 to 12 columns" };
-	char fontpath[64];
-	size_t font_size;
-	int fontfd = -1, k = -EINVAL;
 
-	if (t->n_cols == 0 || t->n_cols > 12 || t->n_rows > 100000)
-		goto out;
-	c.chars = c.collect = hb_set_create();
-	for (uint32_t ch = 0x20; ch < 0x7f; ch++)
-		hb_set_add(c.chars, ch);
-	table_layout(&c);
-	c.collect = NULL;
-	c.step = "cannot subset the font";
-	fontfd = k = subset_font(font_path ? font_path : CERT_DEFAULT_FONT, c.chars, &font_size);
-	if (k < 0)
-		goto out;
-	snprintf(fontpath, sizeof(fontpath), "/proc/self/fd/%d", fontfd);
-	k = draw_and_save(&c, fontpath, NULL, NULL, 0);
-	if (k >= 0) {
-		*ret = TAKE_PTR(c.out);
-		*ret_len = c.out_len;
+	if (t->n_cols == 0 || t->n_cols > 12 || t->n_rows > 100000) {
+		if (ret_err)
+			*ret_err = c.step;
+		return -EINVAL;
 	}
-out:
-	if (k < 0 && ret_err)
-		*ret_err = c.step;
-	free(c.out);
-	if (c.pdf)
-		HPDF_Free(c.pdf);
-	hb_set_destroy(c.chars);
-	if (fontfd >= 0)
-		close(fontfd);
-	return k < 0 ? k : 0;
+	return render_collected(&c, font_path, ret, ret_len, ret_err);
 }
