@@ -46,6 +46,8 @@ void log_error(const char *fmt, ...) _printf_(1, 2);
 int log_error_errno(int err, const char *fmt, ...) _printf_(2, 3);
 void log_warn(const char *fmt, ...) _printf_(1, 2);
 void log_info(const char *fmt, ...) _printf_(1, 2);
+/* Who is at the keyboard: $SUDO_USER under sudo, else the login name. */
+const char *cli_login_name(void);
 /* "try 'wipecert CMD --help'" after a usage error; returns EXIT_USAGE. */
 int usage_error(const char *cmd, const char *fmt, ...) _printf_(2, 3);
 

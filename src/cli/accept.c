@@ -42,21 +42,6 @@ static void accept_help(void)
 	       program_name, LEDGER_DEFAULT_PATH, TRUST_DEFAULT_DIR);
 }
 
-static const char *login_name(void)
-{
-	static char buf[64];
-	const char *s = getenv("SUDO_USER");
-	struct passwd *pw;
-
-	if (s && *s && getuid() == 0)
-		return s;
-	pw = getpwuid(getuid());
-	if (pw && pw->pw_name)
-		return pw->pw_name;
-	snprintf(buf, sizeof(buf), "uid:%u", (unsigned)getuid());
-	return buf;
-}
-
 static void print_json(const char *path, const struct flow_acceptance *a)
 {
 	json_t *j = json_object(), *checks = json_array();
@@ -145,7 +130,7 @@ int cmd_accept(int argc, char **argv)
 	}
 	ctx.ledger = l;
 	ctx.trust = s;
-	r = flow_accept(&ctx, pdf, len, actor ? actor : login_name(), &a, &err);
+	r = flow_accept(&ctx, pdf, len, actor ? actor : cli_login_name(), &a, &err);
 	if (json)
 		print_json(path, &a);
 	if (r == -EPERM) {

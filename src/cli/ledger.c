@@ -128,21 +128,6 @@ static void help(FILE *f)
 		LEDGER_DEFAULT_PATH, TRUST_DEFAULT_DIR);
 }
 
-static const char *default_actor(void)
-{
-	static char buf[64];
-	const char *s = getenv("SUDO_USER");
-	struct passwd *pw;
-
-	if (s && *s && getuid() == 0)
-		return s;
-	pw = getpwuid(getuid());
-	if (pw && pw->pw_name)
-		return pw->pw_name;
-	snprintf(buf, sizeof(buf), "uid:%u", (unsigned)getuid());
-	return buf;
-}
-
 /* Which options each verb takes. */
 static bool allowed(enum verb v, int opt)
 {
@@ -978,7 +963,7 @@ int cmd_ledger(int argc, char **argv)
 		c.actor = trust_seckey_name(c.sk);
 	}
 	if (!c.actor)
-		c.actor = default_actor();
+		c.actor = cli_login_name();
 	r = dispatch(&c, argc, argv, v);
 	trust_seckey_free(c.sk);
 	return r;

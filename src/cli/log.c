@@ -1,5 +1,7 @@
 /* log.c - the messages helpers of the command line layer. */
 #include <errno.h>
+#include <pwd.h>
+#include <unistd.h>
 #include <stdarg.h>
 #include <string.h>
 
@@ -66,4 +68,20 @@ int usage_error(const char *cmd, const char *fmt, ...)
 	else
 		fprintf(stderr, _("Try '%s --help' for more information.\n"), program_name);
 	return EXIT_USAGE;
+}
+
+const char *cli_login_name(void)
+{
+	static char buf[64];
+	const char *s = getenv("SUDO_USER");
+	struct passwd *pw;
+
+	/* under sudo, the person who typed it, not root */
+	if (s && *s && getuid() == 0)
+		return s;
+	pw = getpwuid(getuid());
+	if (pw && pw->pw_name)
+		return pw->pw_name;
+	snprintf(buf, sizeof(buf), "uid:%u", (unsigned)getuid());
+	return buf;
 }

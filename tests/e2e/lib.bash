@@ -45,3 +45,17 @@ expect_rc() {
 }
 # jq-free JSON field read via python3 (present on every Debian with apt tooling)
 json_get() { python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(eval(sys.argv[2], {"d": d}))' "$@"; }
+
+# expect_pdf_signed PDF CA.crt: poppler's pdfsig, with an NSS database
+# made here that trusts CA, says valid, trusted and whole document signed
+# (pdfsig exits 0 whatever it finds: its output is what counts)
+expect_pdf_signed() {
+	local pdf=$1 ca=$2 db p want
+	db=$(mktemp -d "$T/nss.XXXXXX")
+	certutil -N -d "sql:$db" --empty-password && certutil -A -d "sql:$db" -n ca -t "CT,C,C" -i "$ca" ||
+		fail "certutil could not trust $ca"
+	p=$(pdfsig -nssdir "sql:$db" "$pdf" 2>&1)
+	for want in "Signature is Valid" "Certificate is Trusted" "Total document signed"; do
+		grep -q "$want" <<<"$p" || fail "pdfsig lacks '$want' for $pdf: $p"
+	done
+}
