@@ -265,8 +265,16 @@ int ledger_open(const char *path, unsigned flags, struct ledger **ret)
 	sqlite3_busy_timeout(l->db, BUSY_TIMEOUT_MS);
 	if (!l->readonly) {
 		/* WAL: readers never block the writer; FULL: an audit log must not
-		 * lose a committed event to a power cut */
-		r = exec(l, "PRAGMA journal_mode = WAL");
+		 * lose a committed event to a power cut. Two processes creating
+		 * the same new file can both need the exclusive lock the switch
+		 * to WAL takes; SQLite then answers BUSY at once instead of
+		 * calling the busy handler (it would deadlock), so wait here. */
+		for (int tries = 0;; tries++) {
+			r = exec(l, "PRAGMA journal_mode = WAL");
+			if (r != -EBUSY || tries >= 200)
+				break;
+			usleep(10000 + (unsigned)(tries % 5) * 3000);
+		}
 		if (r < 0)
 			goto fail;
 		r = exec(l, "PRAGMA synchronous = FULL");
@@ -278,7 +286,13 @@ int ledger_open(const char *path, unsigned flags, struct ledger **ret)
 		if (r < 0)
 			goto fail;
 	}
-	r = migrate(l);
+	for (int tries = 0;; tries++) {
+		r = migrate(l);
+		/* as above: the lock upgrade of a first migration can be BUSY at once */
+		if (r != -EBUSY || tries >= 200)
+			break;
+		usleep(10000 + (unsigned)(tries % 5) * 3000);
+	}
 	if (r < 0)
 		goto fail;
 	*ret = l;
