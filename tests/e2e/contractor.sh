@@ -106,12 +106,7 @@ expect_rc 0 "$W" verify --trust "$T/ctr-trust" --db "$T/ctr.db" "$P1"
 # independent tools: qpdf, pdfsig with the contractor's CA, minisign
 qpdf --check "$P1" >/dev/null || fail "qpdf --check"
 expect_pdf_signed "$P1" ctr-trust/ca.crt
-for a in record.json wipe-record.json; do
-	qpdf --show-attachment=$a "$P1" >"$T/$a" && qpdf --show-attachment=$a.minisig "$P1" >"$T/$a.minisig" ||
-		fail "no attachment $a"
-done
-minisign -V -q -m record.json -p cappr.pub || fail "minisign: the contractor-approver's record signature"
-minisign -V -q -m wipe-record.json -p ctech.pub || fail "minisign: the contractor-technician's wipe record"
+expect_records_signed "$P1" cappr.pub ctech.pub
 
 # ---- the owner accepts ----
 # not pinned yet: the contractor's signatures name an unknown organisation

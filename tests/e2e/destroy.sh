@@ -54,12 +54,7 @@ CID=$(json_get "$T/out" 'd["certificate_id"]')
 expect_rc 0 "$W" verify --trust "$C/trust" --db "$T/ledger.db" "$PDF"
 qpdf --check "$PDF" >/dev/null || fail "qpdf --check"
 expect_pdf_signed "$PDF" "$C/trust/ca.crt"
-for a in record.json wipe-record.json; do
-	qpdf --show-attachment=$a "$PDF" >"$T/$a" || fail "no attachment $a"
-	qpdf --show-attachment=$a.minisig "$PDF" >"$T/$a.minisig" || fail "no attachment $a.minisig"
-done
-minisign -V -q -m "$T/record.json" -p "$C/test-only-approver.pub" || fail "minisign: approver's record"
-minisign -V -q -m "$T/wipe-record.json" -p "$C/test-only-technician.pub" || fail "minisign: destruction record"
+expect_records_signed "$PDF" "$C/test-only-approver.pub" "$C/test-only-technician.pub"
 python3 - "$T" <<'PY' || fail "certificate record"
 import hashlib, json, sys
 t = sys.argv[1]

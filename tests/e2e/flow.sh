@@ -52,12 +52,7 @@ expect_rc 0 "$W" verify --trust "$C/trust" --db "$T/ledger.db" "$PDF"
 # tools we did not write
 qpdf --check "$PDF" >/dev/null || fail "qpdf --check"
 expect_pdf_signed "$PDF" "$C/trust/ca.crt"
-for a in record.json wipe-record.json; do
-	qpdf --show-attachment=$a "$PDF" >"$T/$a" || fail "no attachment $a"
-	qpdf --show-attachment=$a.minisig "$PDF" >"$T/$a.minisig" || fail "no attachment $a.minisig"
-done
-minisign -V -q -m "$T/record.json" -p "$C/test-only-approver.pub" || fail "minisign: approver's record signature"
-minisign -V -q -m "$T/wipe-record.json" -p "$C/test-only-technician.pub" || fail "minisign: technician's wipe record"
+expect_records_signed "$PDF" "$C/test-only-approver.pub" "$C/test-only-technician.pub"
 # the certificate record names the technician's wipe record and signature
 python3 - "$T" <<'PY' || fail "the record does not bind the wipe record"
 import hashlib, json, sys

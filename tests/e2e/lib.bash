@@ -59,3 +59,17 @@ expect_pdf_signed() {
 		grep -q "$want" <<<"$p" || fail "pdfsig lacks '$want' for $pdf: $p"
 	done
 }
+
+# expect_records_signed PDF APPROVER.pub TECHNICIAN.pub: the certificate's
+# attached record.json and wipe-record.json come out with qpdf (into $T)
+# and verify with minisign alone, against the approver's and the
+# technician's public keys
+expect_records_signed() {
+	local pdf=$1 a
+	for a in record.json wipe-record.json; do
+		qpdf --show-attachment=$a "$pdf" >"$T/$a" || fail "no attachment $a in $pdf"
+		qpdf --show-attachment=$a.minisig "$pdf" >"$T/$a.minisig" || fail "no attachment $a.minisig in $pdf"
+	done
+	minisign -V -q -m "$T/record.json" -p "$2" || fail "minisign: the approver's record.json in $pdf"
+	minisign -V -q -m "$T/wipe-record.json" -p "$3" || fail "minisign: the technician's wipe-record.json in $pdf"
+}
