@@ -18,10 +18,13 @@ PKG_CONFIG ?= pkg-config
 
 # libraries found by pkg-config; libhpdf ships no .pc file
 PKGS := blkid smartcols libudev libsodium sqlite3 jansson libqrencode libcrypto liburing harfbuzz-subset
-PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS))
-PKG_LIBS   := $(shell $(PKG_CONFIG) --libs $(PKGS))
+PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
+# goals that need no library: they install the packages (deps, demo) or
+# touch no C code; `make demo` builds in a second make, after the install
+NOLIB_GOALS := clean deps demo man pot
 ifeq ($(PKG_LIBS),)
-ifeq ($(filter clean deps,$(MAKECMDGOALS)),)
+ifneq ($(filter-out $(NOLIB_GOALS),$(or $(MAKECMDGOALS),all)),)
 $(error pkg-config found no flags for $(PKGS): run 'make deps' (scripts/install-deps.sh) first)
 endif
 endif
@@ -115,11 +118,10 @@ man: docs/wipecert.8
 docs/wipecert.8: docs/man/head.8.in $(MAN_PARTS) docs/man/tail.8.in
 	cat $^ >$@
 
-# the quick start: install what is missing, build, run the main job on an image
+# the quick start (scripts/quickstart.sh): install what is missing, build,
+# run the main job on an image
 demo:
-	scripts/install-deps.sh
-	$(MAKE) all
-	scripts/demo.sh
+	scripts/quickstart.sh
 
 clean:
 	rm -rf build wipecert

@@ -54,7 +54,7 @@ fi
 "$W" pending >&2
 
 step "4. the approver reviews and approves: the certificate is issued"
-case_id=$("$W" pending --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["cases"][0]["id"])')
+case_id=$("$W" pending --json | jq -er '.cases[0].id')
 "$W" approve "$case_id" --key "$D/approver.key" "${P[@]}" --yes --destination "リサイクル業者へ / to the recycler" >&2
 pdf=$D/jobs/$case_id.pdf
 

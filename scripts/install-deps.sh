@@ -17,6 +17,8 @@ check=(sqlite3 qpdf poppler-utils minisign zbar-tools libnss3-tools openssl
 	qemu-system-x86 busybox-static cpio kmod xz-utils
 	clang libclang-rt-14-dev)
 check+=(jq) # reads JSON in the e2e tests: python3 starts in ~2 s on a loaded machine
+check+=(python3) # the e2e tests' json_get; a minimal Debian (minbase) has no python3
+check+=(mmdebstrap) # tests/fresh: the quick start on a minimal Debian 12 chroot
 
 want=("${build[@]}" "${check[@]}")
 missing=()
