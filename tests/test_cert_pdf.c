@@ -63,16 +63,35 @@ static void pki_free(struct pki *p)
 	X509_free(p->cert);
 }
 
-static struct cert_record *fixture_record(void)
+/* The fixture record, with the technician's name and the department
+ * replaced when tech and dept are given. */
+static struct cert_record *fixture_record_named(const char *tech, const char *dept)
 {
-	_cleanup_free_ char *p = test_fixture("cert-record.json");
+	_cleanup_free_ char *p = test_fixture("cert-record.json"), *text = NULL;
 	_cleanup_free_ uint8_t *buf = NULL;
 	struct cert_record *r = NULL;
+	const char *from[2] = { "山田 太郎 (Taro Yamada)", "税務課 Tax Division" }, *to[2] = { tech, dept };
 	size_t len;
 
 	assert_int_equal(read_full_file(p, &buf, &len), 0);
-	assert_int_equal(cert_record_parse((char *)buf, len, &r, NULL), 0);
+	text = strndup((char *)buf, len);
+	for (int i = 0; i < 2; i++) {
+		char *at = to[i] ? strstr(text, from[i]) : NULL, *t;
+
+		if (!to[i])
+			continue;
+		assert_non_null(at);
+		assert_true(asprintf(&t, "%.*s%s%s", (int)(at - text), text, to[i], at + strlen(from[i])) > 0);
+		free(text);
+		text = t;
+	}
+	assert_int_equal(cert_record_parse(text, strlen(text), &r, NULL), 0);
 	return r;
+}
+
+static struct cert_record *fixture_record(void)
+{
+	return fixture_record_named(NULL, NULL);
 }
 
 static void issue(const struct cert_record *r, struct pki *p, bool cades, uint8_t **ret, size_t *ret_len)
@@ -311,6 +330,53 @@ static void test_parser_limits(void **state)
 	}
 }
 
+/* 𠮷 (U+20BB7) is in no BMP font: drawn with the fallback at a Private Use
+ * code whose ToUnicode entry is a surrogate pair; verify reads it whole.
+ * A signer who maps that code to another character fails visible-text;
+ * a character no font has is refused by name before anything is drawn. */
+static void test_fallback_font(void **state)
+{
+	struct cert_record *yoshi = fixture_record_named("𠮷田 太郎", "𠮷野課");
+	struct cert_record *emoji = fixture_record_named("😀 Smiley", NULL);
+	_cleanup_free_ uint8_t *pdf = NULL, *forged = NULL, *signed_pdf = NULL;
+	STACK_OF(X509) *chain = sk_X509_new_null();
+	struct cert_signer s = { pki.key, pki.cert, chain, "Hanako Sato", "test", 0, false };
+	const char *err = NULL;
+	size_t len, slen;
+	uint8_t *at;
+	enum cert_check f;
+
+	(void)state;
+	issue(yoshi, &pki, false, &pdf, &len);
+	assert_true(verify(pdf, len, pki.ca, &f));
+	at = memmem(pdf, len, "<E000> <D842DFB7>", 17);
+	assert_non_null(at);
+	free(pdf);
+	pdf = NULL;
+
+	/* the same page, its fallback map saying U+20BB6: signed, and refused */
+	assert_int_equal(cert_pdf_render(yoshi, NULL, &pdf, &len, &err), 0);
+	at = memmem(pdf, len, "<E000> <D842DFB7>", 17);
+	assert_non_null(at);
+	forged = malloc(len);
+	memcpy(forged, pdf, len);
+	forged[at - pdf + 15] = '6';
+	sk_X509_push(chain, pki.ca);
+	assert_int_equal(cert_pdf_sign(forged, len, &s, &signed_pdf, &slen, &err), 0);
+	assert_false(verify(signed_pdf, slen, pki.ca, &f));
+	assert_int_equal(f, CHECK_VISIBLE);
+
+	/* no font has U+1F600 */
+	err = NULL;
+	assert_int_equal(cert_pdf_check_text(emoji, NULL, &err), -EILSEQ);
+	assert_non_null(strstr(err, "U+1F600"));
+	assert_int_equal(cert_pdf_render(emoji, NULL, &pdf, &len, &err), -EILSEQ);
+	assert_int_equal(cert_pdf_check_text(yoshi, NULL, &err), 0);
+	sk_X509_free(chain);
+	cert_record_free(yoshi);
+	cert_record_free(emoji);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -321,6 +387,7 @@ int main(void)
 		cmocka_unit_test(test_appended),
 		cmocka_unit_test(test_garbage),
 		cmocka_unit_test(test_parser_limits),
+		cmocka_unit_test(test_fallback_font),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -5,3 +5,5 @@ LIB_OBJS += src/cert/pdfparse.o
 LIB_OBJS += src/cert/sign.o
 LIB_OBJS += src/cert/verify.o
 LIB_OBJS += src/cert/smart.o
+LIB_OBJS += src/cert/fonts.o
+LIB_OBJS += src/cert/pagetext.o

@@ -132,51 +132,6 @@ int cert_pdf_attachment(const uint8_t *pdf, size_t len, const char *name, uint8_
 	return r;
 }
 
-/* Every <hex> Tj string of a content stream, as UTF-8 lines. The font's
- * CIDs are Unicode code points (render.c), so UTF-16BE decodes them. */
-static int page_text(const uint8_t *s, size_t len, char **ret)
-{
-	size_t cap = len + 1, n = 0;
-	char *out = malloc(cap * 2 + 1);
-
-	if (!out)
-		return -ENOMEM;
-	for (size_t i = 0; i < len; i++) {
-		size_t j;
-
-		if (s[i] != '<' || (i + 1 < len && s[i + 1] == '<'))
-			continue;
-		for (j = i + 1; j < len && s[j] != '>'; j++)
-			;
-		if (j >= len || j + 4 > len || memcmp(s + j + 1, " Tj", 3) != 0)
-			continue;
-		for (size_t p = i + 1; p + 3 < j; p += 4) {
-			char h[5] = { (char)s[p], (char)s[p + 1], (char)s[p + 2], (char)s[p + 3], 0 };
-			uint8_t cu[2];
-			unsigned c;
-
-			if (hex_decode(h, cu, 2) < 0)
-				break;
-			c = (unsigned)cu[0] << 8 | cu[1];
-			if (c < 0x80)
-				out[n++] = (char)c;
-			else if (c < 0x800) {
-				out[n++] = (char)(0xC0 | c >> 6);
-				out[n++] = (char)(0x80 | (c & 0x3F));
-			} else {
-				out[n++] = (char)(0xE0 | c >> 12);
-				out[n++] = (char)(0x80 | (c >> 6 & 0x3F));
-				out[n++] = (char)(0x80 | (c & 0x3F));
-			}
-		}
-		out[n++] = '\n';
-		i = j;
-	}
-	out[n] = '\0';
-	*ret = out;
-	return 0;
-}
-
 static struct pdf_obj *first_page(struct pdf_doc *d)
 {
 	struct pdf_obj *pages = pdf_get_type(d, root_of(d), "Pages", PDF_DICT);
@@ -199,10 +154,9 @@ static bool has_line(const char *text, const char *value)
 
 static void check_visible(struct pdf_doc *d, struct cert_verify_report *rep, const struct cert_record *r)
 {
-	struct pdf_obj *page = first_page(d), *cs;
+	struct pdf_obj *page = first_page(d);
 	_cleanup_free_ char *text = NULL;
-	const uint8_t *data;
-	size_t len;
+	int k;
 	const struct { const char *what, *value; } need[] = {
 		{ "certificate id", r->certificate_id },
 		{ "model", r->model },
@@ -214,13 +168,10 @@ static void check_visible(struct pdf_doc *d, struct cert_verify_report *rep, con
 		{ "result banner", cert_banner_text(r) },
 	};
 
-	cs = page ? pdf_get(d, page, "Contents") : NULL;
-	if (!cs || cs->type != PDF_STREAM || pdf_stream_raw(d, cs, &data, &len) < 0) {
-		set(rep, CHECK_VISIBLE, false, "page 1 has no readable (unfiltered) content stream");
-		return;
-	}
-	if (page_text(data, len, &text) < 0) {
-		set(rep, CHECK_VISIBLE, false, "out of memory");
+	k = cert_page_text(d, page, &text);
+	if (k < 0) {
+		set(rep, CHECK_VISIBLE, false, "%s", k == -EBADMSG ? "page 1 has no readable (unfiltered) content stream" :
+		    "out of memory");
 		return;
 	}
 	for (size_t i = 0; i < ARRAY_SIZE(need); i++)

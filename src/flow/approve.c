@@ -497,6 +497,13 @@ int flow_approve(const struct flow_ctx *c, const char *id, const struct trust_se
 		r = flow_fail(err, r, "case %s: the certificate record is not valid: %s", id, cerr ? cerr : "?");
 		goto out;
 	}
+	/* a name no font can draw would vanish from the page: refuse before
+	 * anything is signed */
+	r = cert_pdf_check_text(crec, c->font, &perr);
+	if (r < 0) {
+		r = flow_fail(err, r, "case %s: the certificate cannot show its text: %s", id, perr);
+		goto out;
+	}
 	r = cert_record_canonical(crec, &canon, &canon_len);
 	if (r >= 0)
 		r = trust_sign(TRUST_DOC_CERTIFICATE, (const uint8_t *)canon, canon_len, approver, 0, &csig);
