@@ -5,11 +5,17 @@
 # build/ for the product, build/check/ (ASan + UBSan) for `make check`.
 
 VERSION    := 0.1.0
+# `make install`: the binary finds its messages at run time as
+# ../share/locale from where it is, so SBINDIR and LOCALEDIR keep that
+# shape. The policy goes to /etc for the system prefixes (where the program
+# reads it), else under PREFIX.
 PREFIX     ?= /usr/local
-BINDIR     ?= $(PREFIX)/bin
+SBINDIR    ?= $(PREFIX)/sbin
 MANDIR     ?= $(PREFIX)/share/man
 DATADIR    ?= $(PREFIX)/share/wipecert
 LOCALEDIR  ?= $(PREFIX)/share/locale
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+SYSCONFDIR ?= $(if $(filter /usr /usr/local,$(PREFIX)),/etc,$(PREFIX)/etc)
 DESTDIR    ?=
 
 O          ?= build
@@ -33,10 +39,9 @@ PKG_LIBS   += -lhpdf -lpthread -lm
 WARN     := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-format-nonliteral \
             -Wstrict-prototypes -Wmissing-prototypes -Wno-missing-field-initializers
 CFLAGS   ?= -O2 -g
-ALL_CFLAGS = -std=gnu11 $(WARN) $(CFLAGS) $(SAN_FLAGS) -Iinclude $(PKG_CFLAGS) \
+ALL_CFLAGS = -std=gnu11 $(WARN) $(CPPFLAGS) $(CFLAGS) $(SAN_FLAGS) -Iinclude $(PKG_CFLAGS) \
              -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 -DWIPECERT_VERSION='"$(VERSION)"' \
-             -DWIPECERT_DATADIR='"$(DATADIR)"' \
-             -DWIPECERT_LOCALEDIR='"$(LOCALEDIR)"' -MMD -MP
+             -MMD -MP
 ALL_LDFLAGS = $(LDFLAGS) $(SAN_FLAGS)
 
 LIB_OBJS :=
@@ -100,11 +105,17 @@ check:
 
 check-units: $(UNITS)
 
+# an existing policy.conf is the organisation's: never replaced
 install: $(BIN) $(MOS)
-	install -D -m 0755 $(BIN) $(DESTDIR)$(BINDIR)/wipecert
+	install -D -m 0755 $(BIN) $(DESTDIR)$(SBINDIR)/wipecert
 	install -D -m 0644 docs/wipecert.8 $(DESTDIR)$(MANDIR)/man8/wipecert.8
 	for l in $(LANGS); do install -D -m 0644 $(O)/locale/$$l/LC_MESSAGES/wipecert.mo \
 		$(DESTDIR)$(LOCALEDIR)/$$l/LC_MESSAGES/wipecert.mo; done
+	install -D -m 0644 scripts/bash-completion/wipecert $(DESTDIR)$(BASHCOMPDIR)/wipecert
+	install -D -m 0644 docs/policy.conf.example $(DESTDIR)$(DATADIR)/policy.conf.example
+	install -d -m 0755 $(DESTDIR)$(SYSCONFDIR)/wipecert
+	test -e $(DESTDIR)$(SYSCONFDIR)/wipecert/policy.conf || \
+		install -m 0644 docs/policy.conf.example $(DESTDIR)$(SYSCONFDIR)/wipecert/policy.conf
 
 deps:
 	scripts/install-deps.sh

@@ -7,9 +7,9 @@ set -euo pipefail
 file=${1:?usage: md-block.sh FILE HEADING}
 heading=${2:?usage: md-block.sh FILE HEADING}
 awk -v h="$heading" '
-	/^#+ / { t = $0; sub(/^#+ /, "", t); under = (t == h); next }
-	under && !inblk && /^```(sh|bash)$/ { inblk = 1; found = 1; next }
 	inblk && /^```$/ { exit }
-	inblk { print }
+	inblk { print; next }
+	/^#+ / { t = $0; sub(/^#+ /, "", t); under = (t == h); next }
+	under && /^```(sh|bash)$/ { inblk = 1; found = 1; next }
 	END { exit found ? 0 : 1 }
 ' "$file"
