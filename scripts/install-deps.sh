@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # install-deps.sh - install the Debian packages wipecert builds and tests with.
 # Idempotent: asks apt only for what is missing. Run as root (CI, quick start).
+# --fresh: also what tests/fresh needs (mmdebstrap, debhelper, lintian).
 set -euo pipefail
 
 # libraries (headers) the build links against
@@ -18,9 +19,14 @@ check=(sqlite3 qpdf poppler-utils minisign zbar-tools libnss3-tools openssl
 	clang libclang-rt-14-dev)
 check+=(jq) # reads JSON in the e2e tests: python3 starts in ~2 s on a loaded machine
 check+=(python3) # the e2e tests' json_get; a minimal Debian (minbase) has no python3
-check+=(mmdebstrap) # tests/fresh: the quick start on a minimal Debian 12 chroot
+check+=(python3-pexpect) # answers the prompts of the README's and the man page's examples
+build+=(fonts-ipamj-mincho) # the certificate's fallback font (𠮷 U+20BB7, outside IPAex and the BMP)
+# tests/fresh (CI): a fresh Debian 12 chroot, the package build, lintian;
+# only with --fresh, which those scripts pass
+fresh=(mmdebstrap debhelper dpkg-dev lintian)
 
 want=("${build[@]}" "${check[@]}")
+[ "${1:-}" = --fresh ] && want+=("${fresh[@]}")
 missing=()
 for p in "${want[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

@@ -9,7 +9,7 @@ set -euo pipefail
 
 die() { echo "fresh: $*" >&2; exit 1; }
 [ "$(id -u)" -eq 0 ] || die "needs root (mmdebstrap, chroot, mounts)"
-command -v mmdebstrap >/dev/null || die "mmdebstrap is not installed (scripts/install-deps.sh installs it)"
+command -v mmdebstrap >/dev/null || die "mmdebstrap is not installed (scripts/install-deps.sh --fresh installs it)"
 
 fresh_sources() {
 	local f

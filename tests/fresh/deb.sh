@@ -11,6 +11,7 @@
 # Root only; the chroot and its mounts are removed on every path
 # (tests/fresh/chroot.bash: FRESH_SOURCES, FRESH_KEEP).
 top=$(cd "$(dirname "$0")/../.." && pwd)
+"$top/scripts/install-deps.sh" --fresh >&2
 . "$top/tests/fresh/chroot.bash"
 cd "$top"
 for t in dpkg-buildpackage lintian; do command -v "$t" >/dev/null || die "$t is not installed"; done

@@ -13,6 +13,7 @@
 # Root only; the chroot and its mounts are removed on every path
 # (tests/fresh/chroot.bash: FRESH_SOURCES, FRESH_KEEP).
 top=$(cd "$(dirname "$0")/../.." && pwd)
+"$top/scripts/install-deps.sh" --fresh >&2
 . "$top/tests/fresh/chroot.bash"
 cd "$top"
 
