@@ -331,7 +331,7 @@ static void bfchar(HPDF_Stream s, unsigned code, uint32_t cp)
 	HPDF_Stream_WriteStr(s, line);
 }
 
-int cert_fonts_write_tounicode(HPDF_Doc pdf, HPDF_Font font, const struct cert_fonts *f, bool fallback)
+static int write_tounicode(HPDF_Doc pdf, HPDF_Font font, const struct cert_fonts *f, bool fallback)
 {
 	HPDF_Dict old = HPDF_Dict_GetItem((HPDF_Dict)font, "ToUnicode", HPDF_OCLASS_DICT), tu;
 	hb_codepoint_t cp = HB_SET_VALUE_INVALID;
@@ -388,4 +388,21 @@ int cert_fonts_write_tounicode(HPDF_Doc pdf, HPDF_Font font, const struct cert_f
 	HPDF_Stream_WriteStr(tu->stream,
 		"endcmap\nCMapName currentdict /CMap defineresource pop\nend\nend\n");
 	return 0;
+}
+
+HPDF_Font cert_fonts_load(HPDF_Doc pdf, const struct cert_fonts *f, bool fallback)
+{
+	int fd = fallback ? f->fb_fd : f->main_fd;
+	const char *name;
+	HPDF_Font font;
+	char path[64];
+
+	if (fd < 0)
+		return NULL;
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	name = HPDF_LoadTTFontFromFile(pdf, path, HPDF_TRUE);
+	font = name ? HPDF_GetFont(pdf, name, "UTF-8") : NULL;
+	if (!font || write_tounicode(pdf, font, f, fallback) < 0)
+		return NULL;
+	return font;
 }

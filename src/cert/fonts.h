@@ -42,10 +42,12 @@ void cert_fonts_release(struct cert_fonts *f);
 /* The fallback's code of cp, or -1 when the main font draws it. */
 int cert_fonts_fallback_code(const struct cert_fonts *f, uint32_t cp);
 
-/* Replace the ToUnicode map libharu wrote for a font (its cidrange form
- * is one poppler rejects) by one entry a character, in a new uncompressed
- * stream so that `verify` can read it: fallback false writes the main font's (code =
- * character), true the fallback's (PUA code -> character, UTF-16). */
-int cert_fonts_write_tounicode(HPDF_Doc pdf, HPDF_Font font, const struct cert_fonts *f, bool fallback);
+/* The main font's subset (fallback false) or the fallback's, loaded into
+ * pdf, its ToUnicode map replaced by one entry a character in a stream of
+ * its own, uncompressed so that `verify` reads it (libharu's own map is
+ * one poppler rejects, and libharu compresses it again when it writes):
+ * main codes are the characters, fallback codes map to the characters
+ * (UTF-16, surrogate pairs). NULL when it cannot. */
+HPDF_Font cert_fonts_load(HPDF_Doc pdf, const struct cert_fonts *f, bool fallback);
 
 #endif

@@ -132,17 +132,6 @@ static bool op_is(const uint8_t *p, size_t n, const char *op)
 	return n == strlen(op) && memcmp(p, op, n) == 0;
 }
 
-static int hexval(uint8_t c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* <hex> to bytes (whitespace skipped, an odd last digit padded with 0, as
  * PDF says); at most out_len bytes; -1 on a bad digit. */
 static int hex_bytes(const uint8_t *h, size_t n, uint8_t *out, size_t out_len)
@@ -151,7 +140,7 @@ static int hex_bytes(const uint8_t *h, size_t n, uint8_t *out, size_t out_len)
 	int hi = -1;
 
 	for (size_t i = 0; i < n; i++) {
-		int v = hexval(h[i]);
+		int v = hex_value(h[i]);
 
 		if (is_space(h[i]))
 			continue;

@@ -1012,8 +1012,6 @@ static int add_signature_field(HPDF_Doc pdf, HPDF_Page page)
 static int draw_and_save(struct ctx *c, const char *logo, const struct cert_attachment *att, size_t n_att)
 {
 	jmp_buf jb;
-	char path[64];
-	const char *font_name;
 	HPDF_UINT32 sz, got;
 	HPDF_STATUS st;
 
@@ -1027,17 +1025,13 @@ static int draw_and_save(struct ctx *c, const char *logo, const struct cert_atta
 	HPDF_UseUTFEncodings(c->pdf);
 	HPDF_SetCurrentEncoder(c->pdf, "UTF-8");
 	c->step = "cannot load the font";
-	snprintf(path, sizeof(path), "/proc/self/fd/%d", c->fonts.main_fd);
-	font_name = HPDF_LoadTTFontFromFile(c->pdf, path, HPDF_TRUE);
-	c->font = HPDF_GetFont(c->pdf, font_name, "UTF-8");
-	if (cert_fonts_write_tounicode(c->pdf, c->font, &c->fonts, false) < 0)
+	c->font = cert_fonts_load(c->pdf, &c->fonts, false);
+	if (!c->font)
 		return -EIO;
 	if (c->fonts.fb_fd >= 0) {
 		c->step = "cannot load the fallback font";
-		snprintf(path, sizeof(path), "/proc/self/fd/%d", c->fonts.fb_fd);
-		font_name = HPDF_LoadTTFontFromFile(c->pdf, path, HPDF_TRUE);
-		c->fb_font = HPDF_GetFont(c->pdf, font_name, "UTF-8");
-		if (cert_fonts_write_tounicode(c->pdf, c->fb_font, &c->fonts, true) < 0)
+		c->fb_font = cert_fonts_load(c->pdf, &c->fonts, true);
+		if (!c->fb_font)
 			return -EIO;
 	}
 	if (logo) {
