@@ -431,6 +431,24 @@ static int add_content(struct disk *out, const char *devname, const struct disk_
 	return 0;
 }
 
+static const char *member_kind(const char *type)
+{
+	static const struct {
+		const char *type, *kind;
+	} kinds[] = {
+		{ "LVM2_member", "LVM physical volume" },
+		{ "LVM1_member", "LVM physical volume" },
+		{ "linux_raid_member", "MD RAID member" },
+		{ "bcache", "bcache backing or cache device" },
+		{ "zfs_member", "ZFS pool member" },
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(kinds); i++)
+		if (streq(type, kinds[i].type))
+			return kinds[i].kind;
+	return "member of a RAID set or volume";
+}
+
 /* libblkid on one open device (the disk or a partition): member signatures
  * decide SAFETY_MEMBER; with out, the findings are kept for listing. */
 static int probe_fd(const struct disk_scan *opts, int fd, const char *devname, bool whole, struct disk *out,
@@ -455,8 +473,8 @@ static int probe_fd(const struct disk_scan *opts, int fd, const char *devname, b
 	}
 	for (size_t i = 0; i < n; i++) {
 		if (disk_signature_is_member(&sg[i]) && !forced(opts ? opts->force_member : NULL, sg[i].type))
-			verdict_set(v, SAFETY_MEMBER, "%s carries a %s signature (pass --force-member %s to wipe it)",
-				    devname, sg[i].type, sg[i].type);
+			verdict_set(v, SAFETY_MEMBER, "%s: %s (%s signature); pass --force-member %s to wipe it",
+				    devname, member_kind(sg[i].type), sg[i].type, sg[i].type);
 		if (!out)
 			continue;
 		if (sg[i].ptable) {
