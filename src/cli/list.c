@@ -155,9 +155,11 @@ static char *dup_or_null(const char *s)
 	return s ? strdup(s) : NULL;
 }
 
+/* ": " and ", " as the rest of the document has them (scripts, and the
+ * QEMU guest's busybox checks, grep for '"sanicap": 0') */
 static char *json_text(json_t *j)
 {
-	char *s = j ? json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_ENCODE_ANY) : NULL;
+	char *s = j ? json_dumps(j, JSON_PRESERVE_ORDER | JSON_ENCODE_ANY) : NULL;
 
 	json_decref(j);
 	return s;
