@@ -24,6 +24,8 @@ static inline const char *disk_dev_root(const struct disk_scan *o)
 }
 
 int disk_from_sysfs(const struct disk_scan *opts, const char *name, struct udev *udev, struct disk *ret);
+/* "cannot WHAT: Permission denied (EACCES)", malloc'd; NULL without memory. */
+char *disk_errno_reason(const char *what, int err);
 /* The safety state now; with out, also fill out's holders, content and
  * partition table (out may be d itself). */
 int disk_assess(const struct disk_scan *opts, const struct disk *d, struct disk *out, char **ret_reason);

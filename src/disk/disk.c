@@ -77,15 +77,10 @@ void disk_list_free(struct disk *d, size_t n)
 
 static int set_unknown(struct disk *d, const char *what, int err)
 {
-	const char *name = strerrorname_np(err);
-
 	free(d->safety_reason);
 	d->safety = SAFETY_UNKNOWN;
-	if (asprintf(&d->safety_reason, "cannot %s: %s (%s)", what, strerror(err), name ? name : "?") < 0) {
-		d->safety_reason = NULL;
-		return -ENOMEM;
-	}
-	return 0;
+	d->safety_reason = disk_errno_reason(what, err);
+	return d->safety_reason ? 0 : -ENOMEM;
 }
 
 /* The safety state, holders and content. Only running out of memory is an

@@ -44,11 +44,25 @@ static void _printf_(3, 4) verdict_set(struct verdict *v, enum disk_safety state
 	v->state = state;
 }
 
-static void verdict_errno(struct verdict *v, const char *what, const char *path, int err)
+char *disk_errno_reason(const char *what, int err)
 {
 	const char *name = strerrorname_np(err);
+	char *s;
 
-	verdict_set(v, SAFETY_UNKNOWN, "cannot %s %s: %s (%s)", what, path, strerror(err), name ? name : "?");
+	if (asprintf(&s, "cannot %s: %s (%s)", what, strerror(err), name ? name : "?") < 0)
+		return NULL;
+	return s;
+}
+
+static void verdict_errno(struct verdict *v, const char *what, const char *path, int err)
+{
+	_cleanup_free_ char *w = NULL, *r = NULL;
+
+	if (asprintf(&w, "%s %s", what, path) < 0)
+		return;
+	r = disk_errno_reason(w, err);
+	if (r)
+		verdict_set(v, SAFETY_UNKNOWN, "%s", r);
 }
 
 /* ---- device numbers ---- */
