@@ -3,9 +3,9 @@
  *
  * Its job: build a plain `struct disk` from libudev (or sysfs when udevd is
  * not running), libblkid, /proc/self/mountinfo and /proc/swaps. It must never
- * open a device for writing: the only opens are O_RDONLY|O_EXCL|O_NONBLOCK
- * (the in-use check, then libblkid on the same descriptor) and O_RDONLY for
- * partitions, all closed at once.
+ * open a device for writing: the only opens are an O_RDONLY|O_EXCL probe
+ * closed at once (the in-use check) and O_RDONLY for libblkid, on the disk
+ * and its partitions.
  */
 #ifndef WIPECERT_DISK_H
 #define WIPECERT_DISK_H

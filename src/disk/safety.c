@@ -532,23 +532,28 @@ static int probe_partitions(const struct disk_scan *opts, const struct disk *d, 
 	return r;
 }
 
-/* Open the device read-only and exclusively: EBUSY means someone else has
- * it (a mount, a swap, an exclusive opener); its content is then read
- * through a plain read-only open, so that list still shows it. */
+/* Open the device read-only and exclusively, and close it at once: EBUSY
+ * means someone else has it (a mount, a swap, an exclusive opener). The
+ * content is read through a second, plain read-only open, so that list
+ * still shows it and nobody else's exclusive open meets ours while
+ * libblkid reads. */
 static int probe_device(const struct disk_scan *opts, const struct disk *d, struct disk *out, struct verdict *v)
 {
 	_cleanup_close_ int fd = -1;
 	int r;
 
-	if (d->transport == TRANSPORT_FILE) {
-		fd = open(d->devpath, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-	} else {
+	if (d->transport != TRANSPORT_FILE) {
 		fd = open(d->devpath, O_RDONLY | O_EXCL | O_CLOEXEC | O_NONBLOCK);
-		if (fd < 0 && errno == EBUSY) {
-			verdict_set(v, SAFETY_IN_USE, "open by another program (exclusive open failed)");
-			fd = open(d->devpath, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+		if (fd < 0 && errno != EBUSY) {
+			verdict_errno(v, "open", d->devpath, errno);
+			return 0;
 		}
+		if (fd < 0)
+			verdict_set(v, SAFETY_IN_USE, "open by another program (exclusive open failed)");
+		else
+			close(TAKE_FD(fd));
 	}
+	fd = open(d->devpath, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0) {
 		verdict_errno(v, "open", d->devpath, errno);
 		return 0;
