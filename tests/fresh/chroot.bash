@@ -26,14 +26,13 @@ fresh_sources() {
 ROOT=$(mktemp -d "${TMPDIR:-/var/tmp}/wipecert-fresh.XXXXXX")
 KEEP_LOG=
 ALSO_REMOVE=()   # more scratch directories, removed with the chroot
-fresh_mounted() { grep -q " $ROOT/$1 " /proc/self/mountinfo; }
 fresh_cleanup() {
-	local rc=$? m
+	local rc=$?
 	trap - EXIT INT TERM
-	for m in sys dev proc; do
-		if fresh_mounted "$m"; then umount -R "$ROOT/$m" || umount -R -l "$ROOT/$m" || true; fi
-	done
-	if grep -q " $ROOT/" /proc/self/mountinfo; then
+	if grep -q " $ROOT[ /]" /proc/self/mountinfo; then
+		umount -R "$ROOT" || umount -R -l "$ROOT" || true
+	fi
+	if grep -q " $ROOT[ /]" /proc/self/mountinfo; then
 		echo "fresh: something is still mounted under $ROOT: not removing it" >&2
 		rc=1
 	elif [ -n "${FRESH_KEEP:-}" ]; then
@@ -62,7 +61,13 @@ fresh_make() {
 	return 0
 }
 
+# The chroot's / a mount point of its own, as a machine's is (a bind mount
+# of the directory onto itself): /proc/self/mountinfo inside then shows
+# which disk holds it, and unshare(1) can make a mount namespace there.
+# Then /proc, and /dev and /sys from this machine.
 fresh_mount() {
+	mount --bind "$ROOT" "$ROOT" || die "mount --bind $ROOT"
+	mount --make-private "$ROOT" || die "mount --make-private $ROOT"
 	mount -t proc proc "$ROOT/proc" || die "mount proc"
 	mount --rbind /dev "$ROOT/dev" || die "mount /dev"
 	mount --make-rslave "$ROOT/dev" || die "mount --make-rslave /dev"
