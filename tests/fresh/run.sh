@@ -41,7 +41,8 @@ fresh_run "PS4='+fresh[\$SECONDS] '; cd /root/wipecert; set -x
 $block" >"$LOG" 2>&1 || rc=$?
 t_block=$((SECONDS - t0))
 steps=$(awk -v end="$t_block" '
-	/^\+fresh\[[0-9]+\] / { t = substr($1, 8, length($1) - 8); if (n) printf "%s %ds; ", cmd, t - last; cmd = $2; last = t; n++ }
+	/^\+fresh\[[0-9]+\] / { t = substr($1, 8, length($1) - 8); if (n) printf "%s %ds; ", cmd, t - last
+		cmd = $0; sub(/^[^ ]+ /, "", cmd); last = t; n++ }
 	END { if (n) printf "%s %ds", cmd, end - last }' "$LOG")
 if [ "$rc" -ne 0 ]; then
 	tail -n 60 "$LOG" >&2
