@@ -501,7 +501,7 @@ int flow_approve(const struct flow_ctx *c, const char *id, const struct trust_se
 	 * anything is signed */
 	r = cert_pdf_check_text(crec, c->font, &perr);
 	if (r < 0) {
-		r = flow_fail(err, r, "case %s: the certificate cannot show its text: %s", id, perr);
+		r = flow_fail(err, r, "case %s: cannot draw the certificate: %s", id, perr);
 		goto out;
 	}
 	r = cert_record_canonical(crec, &canon, &canon_len);
