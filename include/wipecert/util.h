@@ -67,6 +67,11 @@ void hex_encode(const uint8_t *in, size_t len, char *out);
 /* Decode exactly out_len bytes from hex; -EINVAL on bad input. */
 int hex_decode(const char *in, uint8_t *out, size_t out_len);
 
+/* A named point where the power-loss tests cut the power: with
+ * WIPECERT_CRASH_POINT=NAME[:N] the N-th passage kills the process with
+ * SIGKILL (src/util/crash.c). Otherwise nothing. */
+void crash_point(const char *name);
+
 /* Monotonic clock in nanoseconds. */
 uint64_t now_ns(void);
 
