@@ -528,6 +528,12 @@ static int check_wipe_record_binding(const struct cert_record *r, const uint8_t 
 		snprintf(msg, msg_len, "the wipe record is about disk serial %s, the certificate about %s", serial,
 			 r->serial ? r->serial : "(none)");
 		ret = -EBADMSG;
+	} else if (!serial && json_string_value(json_object_get(json_object_get(dev, "attested"), "serial")) &&
+		   (!r->serial_attested_by || !r->serial ||
+		    strcmp(json_string_value(json_object_get(json_object_get(dev, "attested"), "serial")), r->serial) != 0)) {
+		/* an attested serial must stay marked as attested on the certificate */
+		snprintf(msg, msg_len, "the wipe record's serial was attested by the operator, the certificate does not say so");
+		ret = -EBADMSG;
 	}
 	json_decref(w);
 	return ret;

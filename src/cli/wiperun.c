@@ -97,6 +97,29 @@ void wipe_human(uint64_t b, char *buf, size_t len)
 	snprintf(buf, len, i ? "%.1f %s" : "%.0f %s", v, u[i]);
 }
 
+int cli_attest_confirm(const char *target, const char *serial, const char *given)
+{
+	char line[256];
+
+	if (given) {
+		if (streq(given, serial))
+			return 0;
+		log_error(_("%s: not confirmed: the serial typed twice differs"), target);
+		return -EPERM;
+	}
+	if (!isatty(STDIN_FILENO) || !isatty(STDERR_FILENO)) {
+		log_error(_("%s: not confirmed: pass --confirm-serial %s"), target, serial);
+		return -EPERM;
+	}
+	fprintf(stderr, _("Type or scan the label's serial again to confirm: "));
+	fflush(stderr);
+	if (!fgets(line, sizeof(line), stdin) || !streq(strstrip(line), serial)) {
+		log_error(_("%s: not confirmed: the serial typed twice differs"), target);
+		return -EPERM;
+	}
+	return 0;
+}
+
 /* ---- progress ---- */
 
 struct printer {

@@ -251,11 +251,15 @@ static int build_certificate(const struct flow_ctx *c, const struct policy *pol,
 		/* an image file's "model" says only that: the ledger knows better */
 		"model", (jstr(dev, "transport") && streq(jstr(dev, "transport"), "file") && jstr(asset, "model")) ?
 			 jstr(asset, "model") : jstr(dev, "model") ?: jstr(asset, "model") ?: "-",
-		"serial", jstr(dev, "serial") ?: jstr(asset, "serial") ?: "-",
+		"serial", jstr(dev, "serial") ?: jstr(json_object_get(dev, "attested"), "serial") ?: jstr(asset, "serial") ?: "-",
 		"type", media_type(jstr(dev, "transport"), jstr(asset, "media_type")),
 		"capacity_bytes", jint(dev, "size")));
 	if (jstr(asset, "manufacturer"))
 		json_object_set_new(json_object_get(cert, "media"), "manufacturer", json_string(jstr(asset, "manufacturer")));
+	/* a serial the operator read off the label is never passed off as the drive's */
+	if (!jstr(dev, "serial") && jstr(json_object_get(dev, "attested"), "serial"))
+		json_object_set_new(json_object_get(cert, "media"), "serial_attested_by",
+				    json_string(jstr(json_object_get(dev, "attested"), "by") ?: "?"));
 	if (jstr(dev, "wwn") ?: jstr(asset, "wwn"))
 		json_object_set_new(json_object_get(cert, "media"), "wwn", json_string(jstr(dev, "wwn") ?: jstr(asset, "wwn")));
 	if (jstr(dev, "transport"))
