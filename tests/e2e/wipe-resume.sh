@@ -30,10 +30,12 @@ wait "$pid" 2>/dev/null
 expect_eq "state after kill" "$(jq -r .state "$job")" running
 id=$(jq -r .id "$job")
 
-# a device that is not the job's: refused, nothing written
+# a job file edited by hand (another serial): refused, nothing written
 jq '.device.serial = "NOT-THIS-ONE"' "$job" >"$T/other.json"
+cp "$T/a.img" "$T/a.before"
 expect_rc 3 "$WIPECERT" resume "$T/other.json"
-grep -q "not the disk" "$T/err" || fail "no identity message: $(cat "$T/err")"
+grep -q "changed by hand" "$T/err" || fail "no edited-job message: $(cat "$T/err")"
+cmp -s "$T/a.img" "$T/a.before" || fail "an edited job file wrote to the disk"
 
 expect_rc 0 "$WIPECERT" resume --json "$id"
 expect_eq "state" "$(jq -r '.jobs[0].state' "$T/out")" succeeded
