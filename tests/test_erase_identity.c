@@ -90,7 +90,7 @@ static void test_open_image_locks_it(void **state)
 	int other;
 
 	probe(f->img, &d);
-	assert_int_equal(erase_target_open(&d, &t, &why), 0);
+	assert_int_equal(erase_target_open(NULL, &d, &t, &why), 0);
 	assert_null(why);
 	assert_true(t.image);
 	assert_int_equal(t.size, IMG_SIZE);
@@ -105,7 +105,7 @@ static void test_open_image_locks_it(void **state)
 	assert_true(other >= 0);
 	close(other);
 	/* a second wipe of the same image: refused, and says why */
-	assert_int_equal(erase_target_open(&d, &t2, &why), -EBUSY);
+	assert_int_equal(erase_target_open(NULL, &d, &t2, &why), -EAGAIN);
 	assert_non_null(why);
 	assert_non_null(strstr(why, "locked by another wipe"));
 	assert_int_equal(t2.fd, -1); /* untouched on failure */
@@ -115,7 +115,7 @@ static void test_open_image_locks_it(void **state)
 	assert_int_equal(erase_target_close(&t), 0);
 	assert_int_equal(t.fd, -1);
 	assert_int_equal(erase_target_close(&t), 0); /* twice is harmless */
-	assert_int_equal(erase_target_open(&d, &t2, &why), 0);
+	assert_int_equal(erase_target_open(NULL, &d, &t2, &why), 0);
 	erase_target_close(&t2);
 	disk_release(&d);
 }
@@ -131,24 +131,24 @@ static void test_open_refuses_what_changed(void **state)
 	/* grown since it was described */
 	probe(f->img, &d);
 	poke(f->img, IMG_SIZE, &byte, 1);
-	assert_int_equal(erase_target_open(&d, &t, &why), -ESTALE);
+	assert_int_equal(erase_target_open(NULL, &d, &t, &why), -ESTALE);
 	assert_int_equal(truncate(f->img, IMG_SIZE), 0);
 	/* replaced by a symbolic link to another file */
 	other = test_write_file(f->dir, "other.img", &byte, 1);
 	assert_int_equal(unlink(f->img), 0);
 	assert_int_equal(symlink(other, f->img), 0);
-	assert_int_equal(erase_target_open(&d, &t, &why), -ELOOP);
+	assert_int_equal(erase_target_open(NULL, &d, &t, &why), -ELOOP);
 	/* by a directory, by a FIFO (which must not hang the open) */
 	assert_int_equal(unlink(f->img), 0);
 	assert_int_equal(mkdir(f->img, 0700), 0);
-	assert_true(erase_target_open(&d, &t, &why) < 0);
+	assert_true(erase_target_open(NULL, &d, &t, &why) < 0);
 	assert_int_equal(rmdir(f->img), 0);
 	assert_int_equal(mkfifo(f->img, 0600), 0);
-	assert_true(erase_target_open(&d, &t, &why) < 0);
+	assert_true(erase_target_open(NULL, &d, &t, &why) < 0);
 	assert_int_equal(t.fd, -1);
 	assert_int_equal(unlink(f->img), 0);
 	/* gone */
-	assert_int_equal(erase_target_open(&d, &t, &why), -ENOENT);
+	assert_int_equal(erase_target_open(NULL, &d, &t, &why), -ENOENT);
 	disk_release(&d);
 	/* detection itself: neither a disk nor a regular file */
 	assert_int_equal(disk_probe(NULL, f->dir, &d), -ENOTBLK);
@@ -162,7 +162,7 @@ static struct job *start(struct fixture *f, const char *method, struct disk *d, 
 	struct job *j = NULL;
 
 	probe(f->img, d);
-	assert_int_equal(erase_target_open(d, t, NULL), 0);
+	assert_int_equal(erase_target_open(NULL, d, t, NULL), 0);
 	assert_int_equal(erase_job_start(erase_method_find(method), VERIFY_LAST, 10, d, t, &j), 0);
 	assert_int_equal(j->fp.n, JOB_FP_SAMPLES);
 	assert_int_equal(j->fp.block, 4096);
@@ -238,7 +238,7 @@ static void test_prove_other_file_same_bytes(void **state)
 	free(data);
 	assert_int_equal(rename(copy, f->img), 0);
 	probe(f->img, &d2);
-	assert_int_equal(erase_target_open(&d2, &t2, NULL), 0);
+	assert_int_equal(erase_target_open(NULL, &d2, &t2, NULL), 0);
 	prove(j, &d2, &t2, "another file");
 	erase_target_close(&t2);
 	disk_release(&d2);

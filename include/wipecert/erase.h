@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 struct disk;
+struct disk_scan;
 struct job;
 struct job_store;
 
@@ -156,16 +157,19 @@ struct erase_target {
 };
 
 /* Open the target that detection described (d), for reading and writing,
- * as the one writer: its safety is checked again right before the open (a
- * disk mounted or held since it was described is refused), then the open
- * and the lock above, then the descriptor must still be what detection
- * described (type and size). Returns 0, or -EBUSY (not safe now, or another
- * program has it: *ret_reason says which), -ENOTBLK (neither a block
- * device nor a regular file), -ESTALE (not what detection described),
- * -ELOOP (a symbolic link where an image file was), other -errno. On
- * failure *ret is untouched and nothing was written. ret_reason may be
- * NULL; it is malloc'd. */
-int erase_target_open(const struct disk *d, struct erase_target *ret, char **ret_reason);
+ * as the one writer: its safety is checked again right before the open
+ * (disk_check_safety with scan, which may be NULL: a disk mounted or held
+ * since it was described is refused), then the open and the lock above,
+ * then the descriptor must still be what detection described (type and
+ * size). Returns 0, or -EBUSY (not safe to write now, or another program
+ * has the block device open exclusively: *ret_reason is "<state>
+ * (<why>)"), -EAGAIN (another wipe holds the image's lock), -ENOTBLK
+ * (neither a block device nor a regular file), -ESTALE (not what detection
+ * described), -ELOOP (a symbolic link where an image file was), other
+ * -errno. On failure *ret is untouched and nothing was written.
+ * ret_reason may be NULL; it is malloc'd. */
+int erase_target_open(const struct disk_scan *scan, const struct disk *d, struct erase_target *ret,
+		      char **ret_reason);
 /* Close the descriptor (which drops the lock); returns close's error,
  * which is part of the wipe. Safe on a closed target. */
 int erase_target_close(struct erase_target *t);
@@ -199,9 +203,10 @@ int erase_job_start(const struct erase_method *m, enum erase_verify v, unsigned 
  * (erase_job_prove). On success the caller owns *ret_disk and *ret_t; on
  * failure nothing is open, nothing was written, and *ret_why (malloc'd,
  * may stay NULL) says why: -ESTALE (another medium, or a path that changed
- * type), -EBUSY (not safe to write now, or another program holds it),
+ * type), -EBUSY (not safe to write now), -EAGAIN (another wipe holds it),
  * -EPROTONOSUPPORT, other -errno. */
-int erase_job_reopen(const struct job *j, struct disk *ret_disk, struct erase_target *ret_t, char **ret_why);
+int erase_job_reopen(const struct disk_scan *scan, const struct job *j, struct disk *ret_disk,
+		     struct erase_target *ret_t, char **ret_why);
 
 /* libblkid on fd: 0 and *ret_found = NULL when nothing is found, else a
  * malloc'd "TYPE,TYPE" of what was found. */

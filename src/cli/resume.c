@@ -28,6 +28,7 @@ static void help(void)
 		 "      --passphrase-file F  its passphrase (else asked before the wipe goes on)\n"
 		 "      --db FILE            the asset ledger (default: the job's, $WIPECERT_DB or %s)\n"
 		 "      --policy FILE        the disposal policy (default %s if present)\n"
+		 "      --force-member TYPE  as for wipe: a RAID/LVM member signature still there\n"
 		 "%s"
 		 "                           (default: what the job was started with)\n"
 		 "  -h, --help               show this help\n\n"
@@ -74,12 +75,14 @@ static int prepare(struct wipe_run *w, struct wipe_target *t)
 		log_error(_("%s: the job has already ended: %s"), t->arg, job_state_to_string(j->state));
 		return -EALREADY;
 	}
-	r = erase_job_reopen(j, &t->disk, &t->tgt, &why);
+	r = erase_job_reopen(&w->scan, j, &t->disk, &t->tgt, &why);
 	if (r == -ESTALE || r == -EPROTONOSUPPORT)
 		return log_error(_("%s: refused: %s is not the medium the job started on: %s"), t->arg, j->device,
 				 why ? why : "?"), r;
 	if (r == -EBUSY)
-		return log_error(_("%s: refused: %s is not safe to write (%s)"), t->arg, j->device, why ? why : "?"), r;
+		return log_error(_("%s: refused: %s is not safe to write: %s"), t->arg, j->device, why ? why : "?"), r;
+	if (r == -EAGAIN)
+		return log_error(_("%s: refused: %s"), t->arg, why ? why : "?"), r;
 	if (r < 0)
 		return log_error_errno(r, _("%s: cannot open %s for writing"), t->arg, j->device);
 	t->have_disk = true;
@@ -114,7 +117,7 @@ static bool all_seal_only(const struct wipe_run *w)
 
 int cmd_resume(int argc, char **argv)
 {
-	enum { OPT_JSON = 256, OPT_STATE, OPT_DB, OPT_POLICY, OPT_PASS };
+	enum { OPT_JSON = 256, OPT_STATE, OPT_DB, OPT_POLICY, OPT_PASS, OPT_FORCE_MEMBER };
 	static const struct option opts[] = {
 		{ "json", no_argument, NULL, OPT_JSON },
 		{ "state-dir", required_argument, NULL, OPT_STATE },
@@ -122,6 +125,7 @@ int cmd_resume(int argc, char **argv)
 		{ "passphrase-file", required_argument, NULL, OPT_PASS },
 		{ "db", required_argument, NULL, OPT_DB },
 		{ "policy", required_argument, NULL, OPT_POLICY },
+		{ "force-member", required_argument, NULL, OPT_FORCE_MEMBER },
 		WIPE_TUNING_LONGOPTS,
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
@@ -143,6 +147,7 @@ int cmd_resume(int argc, char **argv)
 		case OPT_PASS: w.pass_file = optarg; break;
 		case OPT_DB: w.db = optarg; break;
 		case OPT_POLICY: w.policy_path = optarg; break;
+		case OPT_FORCE_MEMBER: w.scan.force_member = optarg; break;
 		case 'h':
 			help();
 			return EXIT_OK;

@@ -48,6 +48,9 @@ static void help(void)
 		 "  -n, --dry-run            check and show what would be done, write nothing\n"
 		 "      --confirm-serial S   confirm a disk by its serial (repeat per disk); for\n"
 		 "                           image files and disks with no serial, their path\n"
+		 "      --force-member TYPE  also wipe a disk that carries this RAID/LVM member\n"
+		 "                           signature (LVM2_member, linux_raid_member, ...;\n"
+		 "                           comma separated): `list` names it\n"
 		 "      --attest-serial S    the serial on the label of a medium that reports none\n"
 		 "                           (repeat per target, '-' for none): recorded as attested\n"
 		 "                           by you, checked against the ledger, confirmed again\n"
@@ -157,7 +160,7 @@ static int check_target(const struct wipe_control *c, struct wipe_run *w, struct
 	char *reason = NULL;
 	int r;
 
-	r = disk_probe(NULL, t->arg, &t->disk);
+	r = disk_probe(&w->scan, t->arg, &t->disk);
 	if (r == -ENOTBLK)
 		return log_error(_("%s: refused: not a whole disk or a regular image file"), t->arg), r;
 	if (r < 0)
@@ -169,7 +172,7 @@ static int check_target(const struct wipe_control *c, struct wipe_run *w, struct
 		return log_error(_("%s: refused: it reports its own serial %s (WWN %s): an attested serial is only for "
 				   "media that report none"), t->arg, t->disk.serial ? t->disk.serial : "-",
 				 t->disk.wwn ? t->disk.wwn : "-"), -EPERM;
-	r = disk_check_safety(NULL, &t->disk, &reason);
+	r = disk_check_safety(&w->scan, &t->disk, &reason);
 	if (r < 0)
 		return log_error_errno(r, _("%s: cannot check whether it is safe to write"), t->arg);
 	if (r != SAFETY_OK) {
@@ -199,9 +202,12 @@ static int start_job(const struct wipe_control *c, struct wipe_run *w, struct wi
 	struct job *j;
 	int r;
 
-	r = erase_target_open(&t->disk, &t->tgt, &reason);
+	/* safety again, right before the open: the confirmation took time */
+	r = erase_target_open(&w->scan, &t->disk, &t->tgt, &reason);
 	if (r == -EBUSY)
-		return log_error(_("%s: refused: %s"), t->arg, reason ? reason : _("not safe to write now")), r;
+		return log_error(_("%s: refused: no longer safe to write: %s"), t->arg, reason ? reason : "?"), r;
+	if (r == -EAGAIN)
+		return log_error(_("%s: refused: %s"), t->arg, reason ? reason : "?"), r;
 	if (r == -ESTALE)
 		return log_error(_("%s: refused: it changed since it was described"), t->arg), r;
 	if (r == -ELOOP)
@@ -337,7 +343,7 @@ static int set_method(struct wipe_control *c, const char *name)
 static int parse_options(int argc, char **argv, struct wipe_control *c, struct wipe_run *w)
 {
 	enum { OPT_VERIFY = 256, OPT_PERCENT, OPT_CONFIRM, OPT_JSON, OPT_STATE, OPT_LIST, OPT_ASSET, OPT_DB,
-	       OPT_POLICY, OPT_PASS, OPT_LEVEL, OPT_REMOVE_HPA, OPT_ATTEST };
+	       OPT_POLICY, OPT_PASS, OPT_LEVEL, OPT_REMOVE_HPA, OPT_ATTEST, OPT_FORCE_MEMBER };
 	static const struct option opts[] = {
 		{ "method", required_argument, NULL, 'm' },
 		{ "verify", required_argument, NULL, OPT_VERIFY },
@@ -345,6 +351,7 @@ static int parse_options(int argc, char **argv, struct wipe_control *c, struct w
 		{ "dry-run", no_argument, NULL, 'n' },
 		{ "confirm-serial", required_argument, NULL, OPT_CONFIRM },
 		{ "attest-serial", required_argument, NULL, OPT_ATTEST },
+		{ "force-member", required_argument, NULL, OPT_FORCE_MEMBER },
 		{ "json", no_argument, NULL, OPT_JSON },
 		{ "state-dir", required_argument, NULL, OPT_STATE },
 		{ "asset", required_argument, NULL, OPT_ASSET },
@@ -396,6 +403,7 @@ static int parse_options(int argc, char **argv, struct wipe_control *c, struct w
 			break;
 		case 'n': w->dry_run = true; break;
 		case OPT_CONFIRM: c->confirm[c->n_confirm++] = optarg; break;
+		case OPT_FORCE_MEMBER: w->scan.force_member = optarg; break;
 		case OPT_JSON: w->json = true; break;
 		case OPT_STATE: w->state_dir = optarg; break;
 		case OPT_ASSET: c->assets[c->n_assets++] = optarg; break;

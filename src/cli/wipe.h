@@ -37,6 +37,7 @@ struct wipe_run {
 	struct wipe_target *t;
 	size_t n;
 	struct wipe_tuning tuning;
+	struct disk_scan scan;   /* --force-member */
 	struct job_store store;
 	bool json;
 	/* the disposal: the ledger, the policy and the technician's key that

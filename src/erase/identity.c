@@ -476,7 +476,8 @@ int erase_job_start(const struct erase_method *m, enum erase_verify v, unsigned 
 	return 0;
 }
 
-int erase_job_reopen(const struct job *j, struct disk *ret_disk, struct erase_target *ret_t, char **ret_why)
+int erase_job_reopen(const struct disk_scan *scan, const struct job *j, struct disk *ret_disk,
+		     struct erase_target *ret_t, char **ret_why)
 {
 	struct erase_target t = { .fd = -1 };
 	struct disk d = { 0 };
@@ -484,7 +485,7 @@ int erase_job_reopen(const struct job *j, struct disk *ret_disk, struct erase_ta
 
 	if (ret_why)
 		*ret_why = NULL;
-	r = disk_probe(NULL, j->device, &d);
+	r = disk_probe(scan, j->device, &d);
 	if (r < 0) {
 		if (ret_why && r == -ENOTBLK && asprintf(ret_why, "%s is no longer a disk or an image file", j->device) < 0)
 			*ret_why = NULL;
@@ -496,7 +497,7 @@ int erase_job_reopen(const struct job *j, struct disk *ret_disk, struct erase_ta
 			    disk_transport_to_string(d.transport));
 		goto fail;
 	}
-	r = erase_target_open(&d, &t, ret_why);
+	r = erase_target_open(scan, &d, &t, ret_why);
 	if (r < 0)
 		goto fail;
 	r = erase_job_prove(j, &d, &t, ret_why);

@@ -36,7 +36,7 @@ static int lock_image(int fd)
 
 	if (fcntl(fd, F_OFD_SETLK, &fl) == 0)
 		return 0;
-	return errno == EAGAIN || errno == EACCES ? -EBUSY : -errno;
+	return errno == EAGAIN || errno == EACCES ? -EAGAIN : -errno;
 }
 
 static int open_image(const struct disk *d, struct erase_target *t, char **ret_reason)
@@ -62,7 +62,7 @@ static int open_image(const struct disk *d, struct erase_target *t, char **ret_r
 	if ((r = fcntl(fd, F_GETFL)) < 0 || fcntl(fd, F_SETFL, r & ~O_NONBLOCK) < 0)
 		return -errno;
 	r = lock_image(fd);
-	if (r == -EBUSY)
+	if (r == -EAGAIN)
 		set_reason(ret_reason, "%s is locked by another wipe", d->devpath);
 	if (r < 0)
 		return r;
@@ -94,7 +94,7 @@ static int open_blockdev(const struct disk *d, struct erase_target *t, char **re
 	 * (mount, md, dm, another wipe) while we write */
 	fd = open(d->devpath, O_RDWR | O_CLOEXEC | O_EXCL | O_DIRECT);
 	if (fd < 0 && errno == EBUSY)
-		set_reason(ret_reason, "%s is open by another program (exclusive open failed)", d->devpath);
+		set_reason(ret_reason, "in-use (%s is open by another program: exclusive open failed)", d->devpath);
 	if (fd < 0)
 		return -errno;
 	if (fstat(fd, &st) < 0)
@@ -121,7 +121,8 @@ static int open_blockdev(const struct disk *d, struct erase_target *t, char **re
 	return 0;
 }
 
-int erase_target_open(const struct disk *d, struct erase_target *ret, char **ret_reason)
+int erase_target_open(const struct disk_scan *scan, const struct disk *d, struct erase_target *ret,
+		      char **ret_reason)
 {
 	struct erase_target t = { .fd = -1 };
 	char *reason = NULL;
@@ -133,16 +134,16 @@ int erase_target_open(const struct disk *d, struct erase_target *ret, char **ret
 		return -EINVAL;
 	/* safety again, right before the open: time has passed since the
 	 * disk was described (the operator's confirmation, other targets) */
-	r = disk_check_safety(NULL, d, &reason);
+	r = disk_check_safety(scan, d, &reason);
 	if (r < 0) {
 		free(reason);
 		return r;
 	}
 	if (r != SAFETY_OK) {
-		if (ret_reason)
-			*ret_reason = reason ? reason : strdup(disk_safety_to_string((enum disk_safety)r));
-		else
-			free(reason);
+		if (ret_reason && asprintf(ret_reason, "%s (%s)", disk_safety_to_string((enum disk_safety)r),
+					   reason ? reason : "?") < 0)
+			*ret_reason = NULL;
+		free(reason);
 		return -EBUSY;
 	}
 	free(reason);
