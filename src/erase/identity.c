@@ -462,6 +462,7 @@ int erase_job_start(const struct erase_method *m, enum erase_verify v, unsigned 
 	struct job *j = NULL;
 	int r;
 
+	crash_point("job-start");
 	r = job_new(m, v, sample_percent, d->devpath, t->size, t->sector, &j);
 	if (r < 0)
 		return r;
@@ -500,6 +501,7 @@ int erase_job_reopen(const struct disk_scan *scan, const struct job *j, struct d
 	r = erase_target_open(scan, &d, &t, ret_why);
 	if (r < 0)
 		goto fail;
+	crash_point("prove-start");
 	r = erase_job_prove(j, &d, &t, ret_why);
 	if (r < 0) {
 		erase_target_close(&t);
