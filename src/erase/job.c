@@ -108,14 +108,12 @@ int job_id_make(const char *device, time_t t, char **ret)
 	int r;
 
 	base = base ? base + 1 : device && *device ? device : "disk";
-	r = format_utc(t, ts, sizeof(ts));
+	r = format_utc_compact(t, ts, sizeof(ts));
 	if (r < 0)
 		return r;
 	randombytes_buf(rnd, sizeof(rnd));
 	hex_encode(rnd, sizeof(rnd), rh);
-	/* 2026-11-23T09:00:00Z -> 20261123T090000Z */
-	if (asprintf(&id, "%.4s%.2s%.2sT%.2s%.2s%.2sZ-%.40s-%s", ts, ts + 5, ts + 8, ts + 11, ts + 14, ts + 17,
-		     base, rh) < 0)
+	if (asprintf(&id, "%s-%.40s-%s", ts, base, rh) < 0)
 		return -ENOMEM;
 	for (char *c = id; *c; c++)
 		if (*c == '/' || *c == ' ')

@@ -160,8 +160,7 @@ int flow_destroy(const struct flow_ctx *c, const struct flow_destruction *d, con
 		safe[k++] = (strchr("/\\ \t\n", *p) || (unsigned char)*p < 0x20) ? '_' : *p;
 	safe[k] = 0;
 	format_utc(t, when, sizeof(when));
-	snprintf(stamp, sizeof(stamp), "%.4s%.2s%.2sT%.2s%.2s%.2sZ", when, when + 5, when + 8, when + 11, when + 14,
-		 when + 17);
+	format_utc_compact(t, stamp, sizeof(stamp));
 	if (asprintf(&id, "destroy-%s-%s", safe, stamp) < 0) {
 		r = flow_fail(err, -ENOMEM, "out of memory");
 		goto out;
