@@ -72,7 +72,11 @@ static int prepare(struct wipe_run *w, struct wipe_target *t)
 			t->seal_only = true;
 			return 0;
 		}
-		log_error(_("%s: the job has already ended: %s"), t->arg, job_state_to_string(j->state));
+		if (j->asset)
+			log_error(_("%s: the job has already ended: %s (to seal it for asset %s, give --key)"), t->arg,
+				  job_state_to_string(j->state), j->asset);
+		else
+			log_error(_("%s: the job has already ended: %s"), t->arg, job_state_to_string(j->state));
 		return -EALREADY;
 	}
 	r = erase_job_reopen(&w->scan, j, &t->disk, &t->tgt, &why);
@@ -105,14 +109,6 @@ static bool any_asset(const struct wipe_run *w)
 		if (w->t[i].job && w->t[i].job->asset)
 			return true;
 	return false;
-}
-
-static bool all_seal_only(const struct wipe_run *w)
-{
-	for (size_t i = 0; i < w->n; i++)
-		if (!w->t[i].seal_only)
-			return false;
-	return true;
 }
 
 int cmd_resume(int argc, char **argv)
@@ -182,8 +178,7 @@ int cmd_resume(int argc, char **argv)
 	if (ret != EXIT_OK)
 		goto out;
 	w.flow.state_dir = w.state_dir;
-	if (!all_seal_only(&w))
-		ret = wipe_run_all(&w);
+	ret = wipe_run_all(&w); /* a job that only needs its seal does not run */
 	if (w.tech)
 		wipe_seal_all(&w, &ret);
 out:

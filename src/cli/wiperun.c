@@ -289,6 +289,7 @@ int wipe_run_all(struct wipe_run *w)
 	struct runner *rn = calloc(w->n, sizeof(*rn));
 	pthread_t *th = calloc(w->n, sizeof(*th));
 	struct sigaction sa = { .sa_handler = on_signal };
+	bool ran = false;
 	int ret = EXIT_OK;
 
 	if (!rn || !th) {
@@ -305,6 +306,7 @@ int wipe_run_all(struct wipe_run *w)
 
 		if (w->t[i].seal_only)
 			continue;
+		ran = true;
 		tu = &w->t[i].job->tuning;
 		rn[i] = (struct runner){ &pr, &w->t[i], { .block_size = (size_t)tu->block_size, .depth = tu->depth,
 							  .max_rate = tu->max_rate, .io = tu->sync_io ? &erase_io_sync : NULL,
@@ -318,7 +320,7 @@ int wipe_run_all(struct wipe_run *w)
 	for (size_t i = 0; i < w->n; i++)
 		if (th[i])
 			pthread_join(th[i], NULL);
-	if (pr.tty)
+	if (pr.tty && ran)
 		draw_tty(&pr);
 
 	for (size_t i = 0; i < w->n; i++) {
