@@ -18,9 +18,10 @@ APPR=(--key "$C/test-only-approver.key" --passphrase-file "$C/passphrase.txt")
 new_loop L "$T/label.img" 8M --direct-io=on
 printf 'TAX-RECORDS-2019' | dd of="$L" bs=512 seek=100 conv=fsync status=none
 cp "$T/label.img" "$T/label.orig"
-nothing_written() { # WHAT: the loop's image is as it was, no job was recorded
+nothing_written() { # WHAT: the loop's image is as it was, no job and no ledger event recorded
 	cmp -s "$T/label.img" "$T/label.orig" || fail "$1: the medium was written"
 	[ -z "$(ls "$T/state"/*.json 2>/dev/null)" ] || fail "$1: a job was recorded: $(ls "$T/state")"
+	expect_eq "$1: ledger events" "$(sqlite3 "$T/ledger.db" "SELECT count(*) FROM events")" 1
 }
 
 # registering: the serial typed twice; a disk that reports nothing is refused without it
