@@ -460,7 +460,7 @@ static const struct {
 	{ CHECK_CMS, cert_check_cms, CHECK_CONTENTS, false },
 	{ CHECK_CHAIN, cert_check_chain, CHECK_CMS, false },
 	{ CHECK_BAG, cert_check_bag, CHECK_CHAIN, false },
-	{ CHECK_RECORD, check_record, CHECK_CMS, false },
+	{ CHECK_RECORD, check_record, CHECK_PARSE, false },
 	{ CHECK_VISIBLE, check_visible, CHECK_RECORD, false },
 	{ CHECK_QR, check_qr, CHECK_RECORD, false },
 	{ CHECK_ROSTER, cert_check_roster, CHECK_RECORD, true },

@@ -208,21 +208,22 @@ static int check_ledger(const struct flow_ctx *c, const struct flow_cert_options
 		return ledger_fail(res, false, "the ledger has no asset %s", want), 0;
 	res->ledger_status = strdup(ledger_asset_value(&a, LEDGER_F_STATUS) ?: "");
 	cur = ledger_asset_value(&a, LEDGER_F_CERTIFICATE);
-	/* one rule for verify, audit and accept: the ledger must hold an
-	 * identity of the asset, and it must be the certificate's disk */
-	k = ledger_identity_check(&a, r->serial, r->wwn, &why);
-	if (k != LEDGER_IDENTITY_MATCH) {
-		ledger_fail(res, false, "asset %s: %s", want, k == LEDGER_IDENTITY_NONE_ON_RECORD ?
-			    "the ledger holds no serial or WWN for it: nothing ties the certificate to a disk" :
-			    why ? why : "identity does not match");
-		goto out;
-	}
 	w.cid = r->certificate_id;
 	/* a contractor's certificate names an event of the contractor's ledger */
 	w.named_hash = rep->contractor ? NULL : r->ledger_event_hash;
 	k = ledger_history(c->ledger, want, walk_cb, &w);
 	if (k < 0) {
 		ledger_fail(res, false, "asset %s: cannot read its history: %s", want, strerror(-k));
+		goto out;
+	}
+	/* one rule for verify, audit and accept: the ledger must hold an
+	 * identity of the asset, and it must be the certificate's disk (as
+	 * the asset is registered now, unless registered again since) */
+	k = ledger_identity_check(&a, r->serial, r->wwn, &why);
+	if (k != LEDGER_IDENTITY_MATCH && !(w.issue_seq && w.superseded[0] && streq(w.issue_pdf_sha, rep->pdf_sha256))) {
+		ledger_fail(res, false, "asset %s: %s", want, k == LEDGER_IDENTITY_NONE_ON_RECORD ?
+			    "the ledger holds no serial or WWN for it: nothing ties the certificate to a disk" :
+			    why ? why : "identity does not match");
 		goto out;
 	}
 	if (!rep->contractor && (!r->ledger_event_hash || !w.named_found)) {

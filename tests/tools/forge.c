@@ -6,6 +6,11 @@
  *        FILE.minisig: a wipecert signature of FILE dated as told
  *   forge canon IN OUT
  *        OUT: IN as canonical JSON (what a signed document must be)
+ *   forge record --wipe-record W.json --template R.json OUT.json
+ *        OUT: the template with every field the wipe record fixes
+ *        (cert_evidence_derive()) set from W, and W and W.minisig named by
+ *        SHA-256: a record that states what the technician signed, for any
+ *        approver to sign
  *   forge pdf   --record R.json -o OUT.pdf [--attach NAME=FILE]...
  *               (--x509-key K.pem --x509-cert C.pem [--chain CA.pem] |
  *                --approver-key K.key --pass FILE --trust DIR)
@@ -14,6 +19,10 @@
  *        X.509 key with CMS signing time and /M = --time (default now)
  *   forge bag   --add C.pem IN.pdf OUT.pdf
  *        OUT: IN with C added to its CMS certificates bag, nothing re-signed
+ *   forge pki DIR NAME
+ *        DIR/ca.{key,pem} and DIR/ap.{key,pem}: a CA and a signing
+ *        certificate for NAME, valid 2020-01-01 to 2040-01-01 (so that a
+ *        fixture's signing time lies inside them), as `trust init` makes them
  *   forge cms-offsets IN.pdf
  *        prints "OFFSET LENGTH" of the CMS blob's hex in the file, and one
  *        line "bag OFFSET LENGTH" (in DER bytes) for the certificates bag
@@ -25,6 +34,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <openssl/cms.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
@@ -118,6 +128,64 @@ static int cmd_canon(int argc, char **argv)
 	if ((r = write_file_atomic(argv[2], c, len, 0644, false)) < 0)
 		return die(argv[2], r);
 	return 0;
+}
+
+/* Set every field of from into to (objects merged, null deletes). */
+static void overlay(json_t *to, json_t *from)
+{
+	const char *k;
+	json_t *v;
+
+	json_object_foreach(from, k, v) {
+		if (json_is_null(v))
+			json_object_del(to, k);
+		else if (json_is_object(v) && json_is_object(json_object_get(to, k)))
+			overlay(json_object_get(to, k), v);
+		else
+			json_object_set(to, k, v);
+	}
+}
+
+static int cmd_record(int argc, char **argv)
+{
+	_cleanup_free_ uint8_t *w = NULL, *ws = NULL;
+	_cleanup_free_ char *sp = NULL, *c = NULL;
+	json_t *wj = NULL, *tmpl = NULL, *ev = NULL;
+	char h1[65], h2[65];
+	size_t wl, wsl, cl;
+	int r;
+
+	if (argc != 6 || !streq(argv[1], "--wipe-record") || !streq(argv[3], "--template"))
+		return 2;
+	if (asprintf(&sp, "%s.minisig", argv[2]) < 0 || read_full_file(argv[2], &w, &wl) < 0 ||
+	    read_full_file(sp, &ws, &wsl) < 0)
+		return die(argv[2], -ENOENT);
+	wj = json_loadb((const char *)w, wl, 0, NULL);
+	tmpl = json_load_file(argv[4], 0, NULL);
+	if (!wj || !tmpl || cert_evidence_derive(wj, &ev, NULL) < 0) {
+		r = die("derive", -EINVAL);
+		goto out;
+	}
+	overlay(tmpl, ev);
+	{
+		unsigned char md[EVP_MAX_MD_SIZE];
+		unsigned n = 0;
+
+		EVP_Digest(w, wl, md, &n, EVP_sha256(), NULL);
+		hex_encode(md, 32, h1);
+		EVP_Digest(ws, wsl, md, &n, EVP_sha256(), NULL);
+		hex_encode(md, 32, h2);
+	}
+	json_object_set_new(tmpl, "wipe_record", json_pack("{s:s,s:s}", "sha256", h1, "signature_sha256", h2));
+	r = canon_json(tmpl, &c, &cl);
+	if (r >= 0)
+		r = write_file_atomic(argv[5], c, cl, 0644, false);
+	r = r < 0 ? die(argv[5], r) : 0;
+out:
+	json_decref(wj);
+	json_decref(tmpl);
+	json_decref(ev);
+	return r;
 }
 
 struct pdf_args {
@@ -375,6 +443,39 @@ static int cmd_cms_offsets(int argc, char **argv)
 	return 0;
 }
 
+static int write_pem(const char *dir, const char *name, EVP_PKEY *k, X509 *x)
+{
+	_cleanup_free_ char *p = NULL;
+	FILE *f;
+	int ok;
+
+	if (asprintf(&p, "%s/%s", dir, name) < 0 || !(f = fopen(p, "we")))
+		return -EIO;
+	ok = k ? PEM_write_PrivateKey(f, k, NULL, NULL, 0, NULL, NULL) : PEM_write_X509(f, x);
+	return fclose(f) == 0 && ok ? 0 : -EIO;
+}
+
+static int cmd_pki(int argc, char **argv)
+{
+	EVP_PKEY *ca_key = EVP_EC_gen("P-256"), *key = EVP_EC_gen("P-256");
+	X509 *ca = NULL, *x = NULL;
+	time_t from = 1577836800, until = 2208988800; /* 2020-01-01, 2040-01-01 */
+	int r = -EINVAL;
+
+	if (argc != 3)
+		return 2;
+	if (ca_key && key && x509_ca_create(ca_key, "TEST ONLY Forge PKI", from + 60, 20, &ca) == 0 &&
+	    x509_issue(ca_key, ca, key, argv[2], "TEST ONLY Forge PKI", from, until, &x) == 0 &&
+	    (mkdir(argv[1], 0700) == 0 || errno == EEXIST))
+		r = write_pem(argv[1], "ca.key", ca_key, NULL) < 0 || write_pem(argv[1], "ca.pem", NULL, ca) < 0 ||
+		    write_pem(argv[1], "ap.key", key, NULL) < 0 || write_pem(argv[1], "ap.pem", NULL, x) < 0 ? -EIO : 0;
+	EVP_PKEY_free(ca_key);
+	EVP_PKEY_free(key);
+	X509_free(ca);
+	X509_free(x);
+	return r < 0 ? die("pki", r) : 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 2)
@@ -383,10 +484,14 @@ int main(int argc, char **argv)
 		return cmd_sign(argc - 1, argv + 1);
 	if (streq(argv[1], "canon"))
 		return cmd_canon(argc - 1, argv + 1);
+	if (streq(argv[1], "record"))
+		return cmd_record(argc - 1, argv + 1);
 	if (streq(argv[1], "pdf"))
 		return cmd_pdf(argc - 1, argv + 1);
 	if (streq(argv[1], "bag"))
 		return cmd_bag(argc - 1, argv + 1);
+	if (streq(argv[1], "pki"))
+		return cmd_pki(argc - 1, argv + 1);
 	if (streq(argv[1], "cms-offsets"))
 		return cmd_cms_offsets(argc - 1, argv + 1);
 	return 2;
