@@ -137,6 +137,9 @@ expect_eq "status" "$(status HAND-1)" disposed
 expect_eq "certificate" "$(sqlite3 owner.db "SELECT certificate_id FROM assets WHERE asset_id='HAND-1'" 2>/dev/null ||
 	"$W" ledger --db owner.db show HAND-1 --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["certificate_id"])')" "$CID1"
 cmp -s "$P1" "owner-state/accepted/$CID1.pdf" || fail "archive copy differs from the certificate"
+# the owner's verify --db judges it by the event that accepted it
+expect_rc 0 "$W" verify --db owner.db --trust owner-trust "$P1"
+grep -q "ledger  *ok  *asset HAND-1: its current disposal" "$T/out" || fail "verify --db of the accepted: $(cat "$T/out")"
 sha=$(sha256sum "$P1" | cut -d' ' -f1)
 "$W" ledger --db owner.db history HAND-1 >hist || fail "history"
 grep -q "$sha" hist && grep -q "ITAD Co" hist || fail "the event lacks the PDF's SHA-256 or the contractor: $(cat hist)"
