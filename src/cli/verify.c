@@ -74,7 +74,6 @@ static void print_json(const struct verify_control *vc, const struct flow_cert_r
 {
 	const struct cert_verify_report *rep = &res->rep;
 	json_t *j = json_object(), *checks = json_array();
-	char *s;
 
 	json_object_set_new(j, "file", json_string(vc->path));
 	json_object_set_new(j, "valid", json_boolean(res->verdict == FLOW_CERT_VALID));
@@ -97,10 +96,8 @@ static void print_json(const struct verify_control *vc, const struct flow_cert_r
 		json_array_append_new(checks, json_pack("{s:s,s:s,s:s}", "name", cert_check_name(i),
 							"status", check_status(rep, i, true), "detail", rep->checks[i].detail));
 	json_object_set_new(j, "checks", checks);
-	s = json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-	if (s)
-		puts(s);
-	free(s);
+	json_dumpf(j, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	fputc('\n', stdout);
 	json_decref(j);
 }
 
