@@ -86,6 +86,19 @@ F=$(forged "pass")
 v "$F" && fail "an unrecorded certificate accepted"
 grep -q "ledger: the ledger never recorded certificate" "$T/err" || fail "unrecorded: $(cat "$T/err")"
 
+# the same certificate, signed again by its approver: another file than
+# the one recorded at issue (only the ledger can tell)
+qpdf --show-attachment=record.json.minisig "$PA" >rec.json.minisig
+"$FORGE" pdf --record rec.json --attach record.json.minisig=rec.json.minisig --attach wipe-record.json=w.json \
+	--attach wipe-record.json.minisig=w.json.minisig --approver-key "$C/test-only-approver.key" --pass "$PASS" \
+	--trust "$C/trust" --time "$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["issued_at"])' rec.json)" \
+	-o again.pdf || fail "forge again.pdf"
+cmp -s again.pdf "$PA" && fail "the re-signed file is the same"
+"$W" verify again.pdf >/dev/null 2>&1 || fail "the re-signed certificate does not verify offline"
+v again.pdf && fail "a re-signed copy accepted as the recorded certificate"
+grep -q "ledger: this file (sha256 [0-9a-f]*...) is not the PDF the ledger recorded at issue" "$T/err" ||
+	fail "re-signed: $(cat "$T/err")"
+
 # back in service: the old certificate is SUPERSEDED, exit 4, never VALID
 "$W" ledger edit A --status in-service --reason "reused after all" >/dev/null 2>&1 || fail "edit A"
 v "$PA"

@@ -77,11 +77,16 @@ python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); d["approver"]["key_
 	rec.json other-appr.json
 expect_rc 3 "$W" cert issue --wipe-record "$EV/wipe-record.json" --record other-appr.json "${CI[@]}" -o oa.pdf
 grep -q "names approver key 0123456789ABCDEF" "$T/err" || fail "other approver: $(cat "$T/err")"
+# a record dated a day ago: the certificate would not verify, so it is not issued
+python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); d["issued_at"]="2026-01-01T00:00:00Z"; json.dump(d,open(sys.argv[2],"w"),ensure_ascii=False)' \
+	rec.json old.json
+expect_rc 3 "$W" cert issue --wipe-record "$EV/wipe-record.json" --record old.json "${CI[@]}" -o old.pdf
+grep -q "the certificate would not verify: signing-time: the record's issued_at" "$T/err" || fail "old: $(cat "$T/err")"
 # the technician's key may not issue a certificate
 expect_rc 3 "$W" cert issue --wipe-record "$EV/wipe-record.json" --approver-key "$C/test-only-technician.key" \
 	--passphrase-file "$PASS" --trust "$TR" -o tech.pdf
 grep -q "a technician key may not approve" "$T/err" || fail "technician: $(cat "$T/err")"
-for f in same oa tech; do [ -e $f.pdf ] && fail "a refused cert issue wrote $f.pdf"; done
+for f in same oa old tech; do [ -e $f.pdf ] && fail "a refused cert issue wrote $f.pdf"; done
 
 # the approver's genuine record signature, but the PDF signed by another
 # X.509 key (whose CA the verifier also trusts): the binding fails
