@@ -354,6 +354,46 @@ static void test_cms_every_byte(void **state)
 	trust_store_free(store);
 }
 
+/* The same CMS with its outer length written in a longer form: every
+ * signed byte as before, the blob no longer DER. Refused. */
+static void test_cms_not_der(void **state)
+{
+	struct trust_store *store = NULL;
+	uint8_t *c = NULL, *der;
+	size_t n, hex_off, der_len;
+	char *hex;
+	enum cert_check f;
+	X509 *ca = NULL;
+
+	(void)state;
+	issue_roster(rec, &store, &ca, &c, &n);
+	hex_off = (size_t)((const char *)memmem(c, n, "/Contents <", 11) - (const char *)c) + 11;
+	der = malloc(CERT_SIG_SPACE + 1);
+	hex = malloc(2 * CERT_SIG_SPACE + 3);
+	assert_non_null(der);
+	assert_non_null(hex);
+	memcpy(hex, c + hex_off, 2 * CERT_SIG_SPACE);
+	hex[2 * CERT_SIG_SPACE] = '\0';
+	assert_int_equal(hex_decode(hex, der + 1, CERT_SIG_SPACE), 0);
+	assert_int_equal(der[1], 0x30);
+	assert_int_equal(der[2], 0x82);
+	der_len = ((size_t)der[3] << 8 | der[4]) + 4;
+	/* 30 82 HH LL -> 30 83 00 HH LL */
+	der[0] = 0x30;
+	der[1] = 0x83;
+	der[2] = 0x00;
+	hex_encode(der, der_len + 1, hex);
+	memcpy(c + hex_off, hex, 2 * (der_len + 1));
+	assert_false(verify_with(c, n, ca, store, &f));
+	print_message("a CMS with a long-form length: %s fails\n", cert_check_name(f));
+	assert_int_equal(f, CHECK_BAG);
+	free(der);
+	free(hex);
+	free(c);
+	X509_free(ca);
+	trust_store_free(store);
+}
+
 static void test_appended(void **state)
 {
 	static const char upd[] = "\n99 0 obj\n(x)\nendobj\n";
@@ -436,6 +476,7 @@ int main(void)
 		cmocka_unit_test(test_untrusted_signer),
 		cmocka_unit_test(test_byte_flips),
 		cmocka_unit_test(test_cms_every_byte),
+		cmocka_unit_test(test_cms_not_der),
 		cmocka_unit_test(test_appended),
 		cmocka_unit_test(test_garbage),
 		cmocka_unit_test(test_parser_limits),

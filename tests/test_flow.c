@@ -210,7 +210,8 @@ static void test_approve_refuses_self_approval(void **state)
 		c.trust = store;
 		assert_int_equal(flow_approve(&c, "twin", f->appr, NULL, &a, &err), -EPERM);
 	}
-	assert_non_null(strstr(err.msg, "separation of duties"));
+	/* refused by the issuing path's own step, before the self-check */
+	assert_ptr_equal(strstr(err.msg, "separation of duties"), err.msg);
 	assert_false(case_file(f, "twin", ".pdf"));
 	json_decref(rec);
 	trust_store_free(store);
@@ -271,6 +272,28 @@ static void test_approve_refuses_a_changed_record(void **state)
 	assert_false(case_file(f, "changed", ".pdf"));
 }
 
+/* A record that names another technician than the key that signed it:
+ * the technician's own words are checked against the signature. */
+static void test_approve_refuses_a_record_naming_another_technician(void **state)
+{
+	struct fx *f = *state;
+	struct flow_approval a = { 0 };
+	struct flow_error err = { "" };
+	_cleanup_free_ char *canon = NULL, *sig = NULL;
+	json_t *rec = NULL;
+	size_t len;
+
+	assert_int_equal(canon_parse((char *)f->rec, f->rec_len, &rec), 0);
+	json_object_set_new(json_object_get(rec, "technician"), "key_id", json_string("0123456789ABCDEF"));
+	assert_int_equal(canon_json(rec, &canon, &len), 0);
+	assert_int_equal(trust_sign(TRUST_DOC_WIPE_RECORD, (uint8_t *)canon, len, f->tech, 0, &sig), 0);
+	seal_case(f, "named", (uint8_t *)canon, len, sig);
+	assert_int_equal(flow_approve(&f->c, "named", f->appr, NULL, &a, &err), -EPERM);
+	assert_ptr_equal(strstr(err.msg, "the wipe record names technician key 0123456789ABCDEF"), err.msg);
+	assert_false(case_file(f, "named", ".pdf"));
+	json_decref(rec);
+}
+
 static void test_reject(void **state)
 {
 	struct fx *f = *state;
@@ -328,6 +351,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_approve_refuses_self_approval, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_approve_refuses_by_policy, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_approve_refuses_a_changed_record, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_approve_refuses_a_record_naming_another_technician, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reject, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_issue_refuses_a_record_that_lies, setup, teardown),
 	};

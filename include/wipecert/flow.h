@@ -172,6 +172,7 @@ struct flow_cert_options {
 	STACK_OF(X509) *ca;     /* CAs trusted besides the trust store's (--ca), may be NULL */
 	const char *asset_id;   /* the certificate must be this asset's (--asset), may be NULL */
 	bool ledger;            /* run the ledger check (needs c->ledger) */
+	bool chain;             /* and first ledger_verify() the whole chain */
 };
 
 struct flow_cert_result {
@@ -189,8 +190,8 @@ void flow_cert_result_release(struct flow_cert_result *r);
  * record's ledger entry) exists, holds a serial/WWN that is the record's,
  * the event the certificate names is in its history (ours), an event
  * recorded this certificate ID with this file's SHA-256, at its signing
- * time (a contractor's: after it), not before earlier events of the chain
- * nor after the approver's key was revoked; and nothing since moved the
+ * time (a contractor's: after it), not after the approver's key was
+ * revoked (o->chain: the chain verified first); and nothing since moved the
  * asset out of its disposal (another certificate, a new serial/WWN, a
  * status other than approved, disposed, destroyed, handed-to-contractor):
  * else SUPERSEDED. Returns 0 (see ret->verdict) or -ENOMEM. */

@@ -207,6 +207,7 @@ int cmd_verify(int argc, char **argv)
 	o.ca = vc.ca;
 	o.asset_id = vc.asset;
 	o.ledger = l != NULL;
+	o.chain = o.ledger;
 	r = flow_cert_check(&ctx, pdf, len, &o, &res);
 	if (r < 0) {
 		log_error_errno(r, _("%s: cannot verify"), vc.path);

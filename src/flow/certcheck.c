@@ -122,20 +122,6 @@ static int walk_cb(const struct ledger_event *e, void *userdata)
 	return 0;
 }
 
-struct latest {
-	time_t t;
-};
-
-static int latest_cb(const struct ledger_event *e, void *userdata)
-{
-	struct latest *l = userdata;
-	time_t t;
-
-	if (parse_time(e->time_utc, &t) == 0 && t > l->t)
-		l->t = t;
-	return 0;
-}
-
 static long long gap(time_t a, time_t b)
 {
 	return a > b ? (long long)(a - b) : (long long)(b - a);
@@ -153,10 +139,9 @@ _printf_(3, 4) static void ledger_fail(struct flow_cert_result *res, bool supers
 	cert_verify_report_set(&res->rep, CHECK_LEDGER, false, msg);
 }
 
-/* The ledger's order bounds the signatures' times: the event the
- * certificate names came before it; the event that recorded it came at
- * its time (ours) or after it (a contractor's, accepted later), not
- * before any event the chain holds before it, and before the approver's
+/* The ledger bounds the signatures' times: the event the certificate
+ * names came before it; the event that recorded it came at its time (ours)
+ * or after it (a contractor's, accepted later), and before the approver's
  * key was revoked. */
 static bool ledger_times_agree(const struct flow_ctx *c, struct flow_cert_result *res, const struct walk *w)
 {
@@ -164,7 +149,6 @@ static bool ledger_times_agree(const struct flow_ctx *c, struct flow_cert_result
 	time_t claim = rep->approver_signed_at;
 	uint8_t keyid[TRUST_KEYID_BYTES];
 	const struct trust_member *m = NULL;
-	struct latest before = { 0 };
 
 	if (w->named_found && claim && w->named_time > claim + CERT_TIME_TOLERANCE)
 		return ledger_fail(res, false, "the certificate claims to be signed before the ledger event it names "
@@ -173,10 +157,6 @@ static bool ledger_times_agree(const struct flow_ctx *c, struct flow_cert_result
 				      gap(w->issue_time, claim) > CERT_TIME_TOLERANCE))
 		return ledger_fail(res, false, "the ledger recorded certificate %s at a time (event %llu) that is not "
 				   "its signing time", rep->record->certificate_id, (unsigned long long)w->issue_seq), false;
-	if (w->issue_seq > 1 && ledger_event_range(c->ledger, 1, w->issue_seq - 1, latest_cb, &before) >= 0 &&
-	    w->issue_time + CERT_TIME_TOLERANCE < before.t)
-		return ledger_fail(res, false, "the ledger event %llu that recorded the certificate is dated before "
-				   "events the chain holds before it", (unsigned long long)w->issue_seq), false;
 	if (c->trust && rep->approver_keyid[0] && trust_keyid_parse(rep->approver_keyid, keyid) == 0)
 		m = trust_store_find(c->trust, keyid);
 	if (m && m->revoked && w->issue_time >= m->revoked_at)
@@ -198,6 +178,16 @@ static int check_ledger(const struct flow_ctx *c, const struct flow_cert_options
 
 	if (!r)
 		return ledger_fail(res, false, "no readable record to compare"), 0;
+	if (o->chain) {
+		struct ledger_verify_result vr = { 0 };
+
+		k = ledger_verify(c->ledger, NULL, &vr);
+		if (k == -ENOMEM)
+			return k;
+		if (k < 0)
+			return ledger_fail(res, false, "the ledger's chain is broken: %s",
+					   k == -EBADMSG ? vr.detail : strerror(-k)), 0;
+	}
 	want = r->ledger_entry ? r->ledger_entry : r->asset_id;
 	if (o->asset_id && !streq(o->asset_id, want) && !streq(o->asset_id, r->asset_id))
 		return ledger_fail(res, false, "the certificate is for asset %s, not %s", want, o->asset_id), 0;

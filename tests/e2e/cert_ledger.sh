@@ -41,7 +41,7 @@ grep -q "ledger: the certificate is for asset A, not B" "$T/err" || fail "A for 
 python3 - "$PA" one.pdf <<'PY' || fail "flip"
 import sys
 b = bytearray(open(sys.argv[1], "rb").read())
-b[len(b) // 3] ^= 0x01
+b[10] ^= 0x01  # the binary comment of the header: signed, read by nobody
 open(sys.argv[2], "wb").write(b)
 PY
 v one.pdf && fail "a changed byte verified"
@@ -98,6 +98,15 @@ cmp -s again.pdf "$PA" && fail "the re-signed file is the same"
 v again.pdf && fail "a re-signed copy accepted as the recorded certificate"
 grep -q "ledger: this file (sha256 [0-9a-f]*...) is not the PDF the ledger recorded at issue" "$T/err" ||
 	fail "re-signed: $(cat "$T/err")"
+
+# an edited ledger: the recorded hash changed in the SQLite file; the chain says so
+cp ledger.db ledger.bak
+SHA=$(sha256sum again.pdf | cut -c1-64)
+sqlite3 ledger.db "DROP TRIGGER events_no_update; UPDATE events SET reason = substr(reason, 1, instr(reason, 'pdf sha256 ') + 10) || '$SHA' WHERE reason LIKE 'certificate % issued%' AND asset_id = 'A'" ||
+	fail "sqlite3 edit"
+v again.pdf && fail "a certificate accepted by an edited ledger"
+grep -q "ledger: the ledger's chain is broken" "$T/err" || fail "edited ledger: $(cat "$T/err")"
+mv ledger.bak ledger.db
 
 # back in service: the old certificate is SUPERSEDED, exit 4, never VALID
 "$W" ledger edit A --status in-service --reason "reused after all" >/dev/null 2>&1 || fail "edit A"

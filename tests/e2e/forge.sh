@@ -21,6 +21,7 @@ key() { # BASE NAME ROLE [enrol]
 key root "TEST ONLY Root" org-root
 "$W" trust init --root-key root.key --passphrase-file pw >/dev/null 2>&1 || fail "trust init"
 key tech "TEST ONLY Tanaka" technician enrol
+key tech2 "TEST ONLY Sato" technician enrol
 key appr "TEST ONLY Suzuki" approver enrol
 key apprR "TEST ONLY Revoked" approver enrol
 key apprC "TEST ONLY Compromised" approver enrol
@@ -144,6 +145,34 @@ asset.importance_class|d['asset']['importance_class'] = 3
 performer.key_id|d['performer']['key_id'] = '0123456789ABCDEF'
 EOF
 
+# the wipe record names one technician, another (a roster technician too) signed it
+cp w1.json other-tech.json
+sign other-tech.json tech2.key wipe-record
+bind genuine.json other-tech.json
+cp genuine.json g-other-tech.json
+mkcert other-tech.pdf g-other-tech.json appr.key "" "" other-tech.json
+refused other-tech.pdf evidence "the wipe record names technician key [0-9A-F]* but key [0-9A-F]* signed it"
+bind genuine.json w1.json
+
+# a destruction the technician says they witnessed themselves
+python3 - w1.json destr-src.json <<'PY' || fail "destruction record"
+import json, sys
+d = json.load(open(sys.argv[1]))
+del d["job"]
+d["level"] = "destroy"
+d["destruction"] = {"method": "shred", "witness": d["technician"]["name"], "destroyed_at": d["sealed_at"],
+                    "photos": [], "operator": d["technician"]["name"]}
+json.dump(d, open(sys.argv[2], "w"), ensure_ascii=False)
+PY
+"$FORGE" canon destr-src.json destr.json || fail "canon destr"
+sign destr.json tech.key wipe-record
+expect_rc 3 "$W" cert issue --wipe-record destr.json --approver-key appr.key --passphrase-file pw -o destr-ci.pdf
+grep -q "would not verify: evidence: the destruction's witness is the technician" "$T/err" ||
+	fail "cert issue, self-witnessed: $(cat "$T/err")"
+"$FORGE" record --wipe-record destr.json --template genuine.json destr-rec.json || fail "forge record"
+mkcert destr.pdf destr-rec.json appr.key "" "" destr.json
+refused destr.pdf evidence "the destruction's witness is the technician"
+
 # same person, two keys: the approver's own technician key signed the wipe
 cp w1.json twin.json
 jedit twin.json twin.json "d['technician'] = {'name': 'TEST ONLY Suzuki', 'role': 'technician', 'org': '$ORG', 'key_id': '$("$W" key show twin.pub --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["keyid"])')'}"
@@ -230,6 +259,19 @@ expect_rc 1 "$W" verify --db ledger.db revoked-both.pdf
 grep -q "ledger: the ledger recorded the certificate (event [0-9]*) after the approver's key was revoked" "$T/err" ||
 	fail "revoked-both recorded: $(cat "$T/err")"
 WHY[revoked-both.pdf]=ledger
+
+# a certificate dated an hour ahead (claim, CMS, record alike: offline it
+# agrees with itself), recorded in the ledger now: not its signing time
+AHEAD=$(now_plus 3600)
+jedit genuine.json ahead.json "d['issued_at'] = '$AHEAD'; d['approver']['date'] = '$AHEAD'"
+mkcert ahead.pdf ahead.json appr.key "$AHEAD" "$AHEAD"
+expect_rc 0 "$W" verify ahead.pdf
+SHA=$(sha256sum ahead.pdf | cut -c1-64)
+CIDA=$(qpdf --show-attachment=record.json ahead.pdf | python3 -c 'import json,sys; print(json.load(sys.stdin)["certificate_id"])')
+expect_rc 0 "$W" ledger edit F-1 --certificate "$CIDA" --reason "pre-dated; pdf sha256 $SHA"
+expect_rc 1 "$W" verify --db ledger.db ahead.pdf
+grep -q "ledger: the ledger recorded certificate $CIDA at a time (event [0-9]*) that is not its signing time" "$T/err" ||
+	fail "ahead --db: $(cat "$T/err")"
 
 # ---- the genuine one, superseded by that edit and by reuse ----
 expect_rc 4 "$W" verify --db ledger.db "$G"
