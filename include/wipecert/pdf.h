@@ -170,12 +170,14 @@ const char *cert_check_name(enum cert_check c);
 void cert_verify_report_set(struct cert_verify_report *rep, enum cert_check c, bool ok, const char *detail);
 void cert_verify_report_release(struct cert_verify_report *rep);
 
-/* Check a certificate PDF. trusted: CA certificates (may be NULL: then
- * CHECK_CHAIN fails). store: the trust roster (trust.h); NULL skips
- * CHECK_ROSTER (rep->roster_skipped: all_ok then speaks for the X.509
- * checks only). CHECK_LEDGER starts as skipped (rep->ledger_skipped): the
- * caller runs it with cert_verify_report_set(). Returns 0 when the checks ran (see rep->all_ok), -errno
- * only when memory ran out. */
+/* Check a certificate PDF: every check but the ledger's, in order.
+ * trusted: CA certificates (may be NULL: then CHECK_CHAIN fails). store:
+ * the trust roster (trust.h); NULL skips CHECK_ROSTER and the roster part
+ * of CHECK_EVIDENCE (rep->roster_skipped: all_ok then speaks for the X.509
+ * checks and the evidence's content only). CHECK_LEDGER starts as skipped
+ * (rep->ledger_skipped): flow_cert_check() runs it. Callers outside tests
+ * want flow_cert_check(), the one certificate check. Returns 0 when the
+ * checks ran (see rep->all_ok), -errno only when memory ran out. */
 int cert_pdf_verify(const uint8_t *pdf, size_t len, STACK_OF(X509) *trusted,
 		    const struct trust_store *store, struct cert_verify_report *rep);
 
