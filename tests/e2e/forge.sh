@@ -91,7 +91,7 @@ refused() {
 jedit genuine.json lone.json "del d['wipe_record']"
 mkcert lone.pdf lone.json appr.key "" "" -
 refused lone.pdf evidence "no technician's record"
-# ... and X.509 only still needs the evidence
+# X.509 only still needs the evidence
 expect_rc 1 "$W" verify --ca trust/ca.crt lone.pdf
 grep -q "lone.pdf: evidence: .*no technician's record" "$T/err" || fail "X.509 only: $(cat "$T/err")"
 
@@ -103,7 +103,7 @@ cp genuine.json g-stray.json
 mkcert stray.pdf g-stray.json appr.key "" "" stray.json
 refused stray.pdf evidence "signing key is in no roster"
 
-# approver signs the wipe record with their own roster key
+# approver signs the wipe record (with their own roster key)
 cp w1.json byappr.json
 sign byappr.json appr.key wipe-record
 bind genuine.json byappr.json
@@ -122,7 +122,7 @@ mkcert failed.pdf g-failed.json appr.key "" "" failed.json
 refused failed.pdf evidence 'result: the certificate says "erased_and_verified", the technician.s record "failed"'
 bind genuine.json w1.json
 
-# mismatch: each field the technician's record fixes
+# mismatch: FIELD, each field the technician's record fixes
 i=0
 while IFS='|' read -r field edit; do
 	i=$((i + 1))
@@ -145,7 +145,7 @@ asset.importance_class|d['asset']['importance_class'] = 3
 performer.key_id|d['performer']['key_id'] = '0123456789ABCDEF'
 EOF
 
-# the wipe record names one technician, another (a roster technician too) signed it
+# the wipe record names another technician: one roster technician signed a record naming another
 cp w1.json other-tech.json
 sign other-tech.json tech2.key wipe-record
 bind genuine.json other-tech.json
@@ -182,7 +182,7 @@ bind g-twin.json twin.json
 mkcert twin.pdf g-twin.json appr.key "" "" twin.json
 refused twin.pdf evidence "separation of duties"
 
-# technician signs the certificate record (the PDF by the approver's X.509 key)
+# technician signs the certificate (the record; the PDF by the approver's X.509 key)
 X509_KEY=appr.key mkcert bytech.pdf genuine.json tech.key
 refused bytech.pdf record-signature "role may not sign"
 
@@ -204,7 +204,7 @@ refused outsider.pdf certificate-chain "does not chain"
 expect_rc 1 "$W" verify --ca out-ca.pem --trust trust outsider.pdf
 grep -q "record-signature: .*signing key is in no roster" "$T/err" || fail "outsider, trusted CA: $(cat "$T/err")"
 
-# CMS bag: a stranger added next to the genuine chain, nothing re-signed
+# CMS bag: stranger added next to the genuine chain, nothing re-signed
 "$FORGE" bag --add out-ca.pem "$G" bag.pdf || fail "forge bag"
 refused bag.pdf cms-certificates "not one of the verified chain"
 
@@ -213,7 +213,7 @@ mkcert backdated.pdf genuine.json appr.key "" "$(now_plus 3600)"
 refused backdated.pdf signing-time "the PDF's CMS signature was made at"
 
 # ---- revocation ----
-# a compromised key: every signature it made fails, whatever its date
+# compromised approver: every signature of a key-compromise revocation fails, whatever its date
 "$W" trust revoke apprC.pub --reason key-compromise --at "$(now_plus 86400)" --root-key root.key \
 	--passphrase-file pw >/dev/null 2>&1 || fail "revoke apprC"
 jedit genuine.json gC.json "d['approver']['name'] = 'TEST ONLY Compromised'; d['approver']['key_id'] = '$("$W" key show apprC.pub --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["keyid"])')'"
@@ -244,8 +244,9 @@ jedit gR.json gR-late.json "pass"
 bind gR-late.json late.json
 mkcert revoked-late.pdf gR-late.json apprR.key "$BEFORE" "$BEFORE" late.json
 refused revoked-late.pdf signing-time "before the technician signed"
-# revoked approver, both backdated, evidence before: offline this is the
-# residual risk the threat model states (VALID without the ledger) ...
+# revoked approver, both backdated, --db: with evidence sealed before the
+# revocation, offline this is the residual risk the threat model states
+# (VALID without the ledger) ...
 mkcert revoked-both.pdf gR.json apprR.key "$BEFORE" "$BEFORE"
 expect_rc 0 "$W" verify revoked-both.pdf
 # ... the ledger never recorded it
@@ -260,7 +261,7 @@ grep -q "ledger: the ledger recorded the certificate (event [0-9]*) after the ap
 	fail "revoked-both recorded: $(cat "$T/err")"
 WHY[revoked-both.pdf]=ledger
 
-# a certificate dated an hour ahead (claim, CMS, record alike: offline it
+# dated an hour ahead, recorded now: claim, CMS and record alike (offline it
 # agrees with itself), recorded in the ledger now: not its signing time
 AHEAD=$(now_plus 3600)
 jedit genuine.json ahead.json "d['issued_at'] = '$AHEAD'; d['approver']['date'] = '$AHEAD'"
@@ -273,7 +274,7 @@ expect_rc 1 "$W" verify --db ledger.db ahead.pdf
 grep -q "ledger: the ledger recorded certificate $CIDA at a time (event [0-9]*) that is not its signing time" "$T/err" ||
 	fail "ahead --db: $(cat "$T/err")"
 
-# ---- the genuine one, superseded by that edit and by reuse ----
+# ---- the genuine one, superseded by the certificate recorded after it ----
 expect_rc 4 "$W" verify --db ledger.db "$G"
 grep -q "ledger: superseded: certificate $CIDB replaced it" "$T/err" || fail "superseded: $(cat "$T/err")"
 
