@@ -46,6 +46,8 @@ int read_text_at(const char *dir, const char *name, char **ret);
 int read_u64_at(const char *dir, const char *name, uint64_t *ret);
 /* Read a whole file of any size (binary allowed) into memory. */
 int read_full_file(const char *path, uint8_t **ret, size_t *ret_len);
+/* The same from an open file descriptor, to its end. */
+int read_full_fd(int fd, uint8_t **ret, size_t *ret_len);
 
 /* Write data to path so that a crash leaves either the old file or the new
  * one whole: temp file in the same directory, fsync, rename, fsync of the
@@ -66,6 +68,14 @@ int parse_time(const char *s, time_t *ret);
 void hex_encode(const uint8_t *in, size_t len, char *out);
 /* Decode exactly out_len bytes from hex; -EINVAL on bad input. */
 int hex_decode(const char *in, uint8_t *out, size_t out_len);
+
+/* One CSV cell (util/csv.c): quoted as RFC 4180 needs, and, by OWASP's rule
+ * against formula injection, a text that begins with = + - @ TAB or CR
+ * (after any apostrophes) gets one more apostrophe in front, so that a
+ * spreadsheet shows it as text. csv_unguard() takes exactly that apostrophe
+ * off a cell read back: every text survives export and import unchanged. */
+void csv_put_cell(FILE *f, const char *s);
+const char *csv_unguard(const char *s);
 
 /* Monotonic clock in nanoseconds. */
 uint64_t now_ns(void);

@@ -160,8 +160,9 @@ int cmd_seal(int argc, char **argv)
 	ret = flow_control_open(&fc, WANT_LEDGER);
 	if (ret)
 		goto out;
-	if (key_load_secret(fc.key, fc.pass_file, &k) < 0) {
-		ret = EXIT_FAIL;
+	r = key_load_secret(fc.key, fc.pass_file, &k);
+	if (r < 0) {
+		ret = key_exit_code(r);
 		goto out;
 	}
 	r = flow_seal(&fc.ctx, argv[optind], asset, k, &path, &err);
@@ -380,8 +381,9 @@ static int decide(int argc, char **argv, bool approve)
 		ret = EXIT_REFUSED;
 		goto out;
 	}
-	if (key_load_secret(fc.key, fc.pass_file, &k) < 0) {
-		ret = EXIT_FAIL;
+	r = key_load_secret(fc.key, fc.pass_file, &k);
+	if (r < 0) {
+		ret = key_exit_code(r);
 		goto out;
 	}
 	if (approve)

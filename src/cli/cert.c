@@ -202,8 +202,11 @@ static int cert_issue(int argc, char **argv)
 			log_error("%s: cannot open the trust directory: %s", dir, trust_strerror(r));
 			goto out;
 		}
-		if (key_load_secret(akey, pass_file, &sk) < 0)
+		r = key_load_secret(akey, pass_file, &sk);
+		if (r < 0) {
+			ret = key_exit_code(r);
 			goto out;
+		}
 		if (!trust_role_may_sign(trust_seckey_role(sk), TRUST_DOC_CERTIFICATE)) {
 			log_error("%s: a %s key may not sign a certificate", akey,
 				  trust_role_to_string(trust_seckey_role(sk)));

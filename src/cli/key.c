@@ -95,14 +95,29 @@ int key_load_secret(const char *path, const char *pass_file, struct trust_seckey
 {
 	struct key_control c = { .pass_file = pass_file };
 	_cleanup_pass_ char *pass = NULL;
+	mode_t mode = 0;
 	size_t len;
 	int r;
 
+	/* before the passphrase is asked: as ssh, a key others can read is refused */
+	r = trust_seckey_check_file(path, &mode);
+	if (r == -EPERM) {
+		log_error(_("%s: permissions %04o are too open: a secret key must be readable by its owner only "
+			    "(chmod 600 %s)"), path, (unsigned)mode, path);
+		return r;
+	}
+	if (r < 0) {
+		log_error_errno(r, _("%s: cannot read the secret key"), path);
+		return r;
+	}
 	r = get_pass(&c, path, false, &pass, &len);
 	if (r < 0)
 		return r;
 	r = trust_seckey_load(path, pass, len, ret);
-	if (r < 0)
+	if (r == -EPERM)
+		log_error(_("%s: permissions changed while it was read: a secret key must be readable by its "
+			    "owner only (chmod 600 %s)"), path, path);
+	else if (r < 0)
 		log_error("%s: cannot load the secret key: %s", path, trust_strerror(r));
 	return r;
 }
@@ -290,8 +305,9 @@ static int key_sign(struct key_control *c, const char *file)
 		log_error("%s: exists, not overwritten (use --force)", out);
 		return EXIT_REFUSED;
 	}
-	if (key_load_secret(c->key, c->pass_file, &k) < 0)
-		return EXIT_FAIL;
+	r = key_load_secret(c->key, c->pass_file, &k);
+	if (r < 0)
+		return key_exit_code(r);
 	if (!trust_role_may_sign(trust_seckey_role(k), doc)) {
 		log_error("%s: a %s key may not sign a %s", c->key,
 			  trust_role_to_string(trust_seckey_role(k)), c->type);
@@ -465,8 +481,9 @@ static int key_passwd(struct key_control *c)
 
 	if (!c->key)
 		return usage_error("key passwd", "-k KEY is required");
-	if (key_load_secret(c->key, c->pass_file, &k) < 0)
-		return EXIT_FAIL;
+	r = key_load_secret(c->key, c->pass_file, &k);
+	if (r < 0)
+		return key_exit_code(r);
 	r = get_pass(&(struct key_control){ .pass_file = c->new_pass_file }, "the new passphrase", true,
 		     &pass, &len);
 	if (r < 0)

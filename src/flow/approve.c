@@ -480,6 +480,9 @@ int flow_approve(const struct flow_ctx *c, const char *id, const struct trust_se
 		r = flow_fail(err, -EPERM, "case %s: the asset has no importance class: the policy cannot be applied", id);
 		goto out;
 	}
+	r = flow_ledger_signer(c, approver, err);
+	if (r < 0)
+		goto out;
 	if (c->ledger) {
 		const char *aid = jstr(json_object_get(s.rec, "asset"), "asset_id");
 
@@ -573,8 +576,6 @@ int flow_approve(const struct flow_ctx *c, const char *id, const struct trust_se
 			r = -ENOMEM;
 		if (r >= 0)
 			r = ledger_asset_update(c->ledger, &a, trust_seckey_name(approver), why, &seq);
-		if (r >= 0)
-			r = flow_sign_event(c->ledger, seq, approver);
 		ledger_asset_clear(&a);
 		if (r < 0) {
 			r = flow_fail(err, r, "certificate written, but the ledger event failed: %s", strerror(-r));
@@ -622,6 +623,9 @@ int flow_reject(const struct flow_ctx *c, const char *id, const struct trust_sec
 			      trust_role_to_string(trust_seckey_role(approver)));
 		goto out;
 	}
+	r = flow_ledger_signer(c, approver, err);
+	if (r < 0)
+		goto out;
 	trust_seckey_pubkey(approver, &pk);
 	trust_keyid_string(pk.keyid, kid);
 	format_utc(time(NULL), now, sizeof(now));
@@ -660,8 +664,6 @@ int flow_reject(const struct flow_ctx *c, const char *id, const struct trust_sec
 			if (r == 0)
 				r = ledger_asset_note(c->ledger, aid, trust_seckey_name(approver), why, &seq);
 		}
-		if (r >= 0)
-			r = flow_sign_event(c->ledger, seq, approver);
 		ledger_asset_clear(&a);
 		if (r < 0) {
 			r = flow_fail(err, r, "rejection written, but the ledger event failed: %s", strerror(-r));

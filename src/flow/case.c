@@ -55,11 +55,30 @@ char *flow_path(const struct flow_ctx *c, const char *id, const char *suffix)
 	return p;
 }
 
-int flow_sign_event(struct ledger *l, uint64_t seq, const struct trust_seckey *k)
+int flow_ledger_signer(const struct flow_ctx *c, const struct trust_seckey *k, struct flow_error *err)
 {
-	if (seq == 0 || !trust_role_may_sign(trust_seckey_role(k), TRUST_DOC_LEDGER_EVENT))
+	struct ledger_trust_report rep = { 0 };
+	int r;
+
+	if (!c->ledger)
 		return 0;
-	return ledger_event_sign(l, seq, seq, k, NULL);
+	r = ledger_set_signer(c->ledger, k);
+	if (r < 0)
+		return flow_fail(err, r, "%s: a %s key may not sign ledger events", trust_seckey_name(k),
+				 trust_role_to_string(trust_seckey_role(k)));
+	if (!c->trust)
+		return 0;
+	/* the ledger remembers the trust lists' serials: an older list put
+	 * back into the trust directory is a rollback */
+	r = ledger_trust_record(c->ledger, c->trust, &rep, NULL);
+	if (r == -ESTALE)
+		return flow_fail(err, r, "refused: the trust directory's %s has serial %llu, but the ledger recorded "
+				 "serial %llu (event %llu): an older signed list was put back", rep.list,
+				 (unsigned long long)rep.store_serial, (unsigned long long)rep.ledger_serial,
+				 (unsigned long long)rep.event);
+	if (r < 0)
+		return flow_fail(err, r, "cannot record the trust lists' serials in the ledger: %s", strerror(-r));
+	return 0;
 }
 
 int flow_sha256_hex(const void *data, size_t len, char out[65])
@@ -120,6 +139,14 @@ int flow_check_before_wipe(const struct flow_ctx *c, const char *asset_id, const
 		return flow_fail(err, -ENOENT, "asset %s is not in the ledger", asset_id);
 	if (r < 0)
 		return flow_fail(err, r, "asset %s: cannot read the ledger: %s", asset_id, strerror(-r));
+	/* the class and status below are what the signed history says, not
+	 * what someone wrote into the file beside it */
+	r = ledger_asset_check_state(c->ledger, asset_id);
+	if (r < 0) {
+		r = flow_fail(err, -EPERM, "asset %s differs from what its ledger history records (changed outside "
+			      "wipecert): run 'wipecert ledger verify'", asset_id);
+		goto out;
+	}
 	status = ledger_asset_value(&a, LEDGER_F_STATUS);
 	if (status && (streq(status, "disposed") || streq(status, "destroyed") || streq(status, "handed-to-contractor"))) {
 		r = flow_fail(err, -EPERM, "asset %s is %s: it is not here to be wiped", asset_id, status);
@@ -367,14 +394,14 @@ int flow_seal(const struct flow_ctx *c, const char *job_id, const char *asset_id
 		if (r >= 0 && asprintf(&why, "wipe %s: job %s (%s), wipe record sha256 %s", erased ? "verified" : "FAILED",
 				       job_id, method ? method : "?", rhash) < 0)
 			r = -ENOMEM;
+		if (r >= 0)
+			r = flow_ledger_signer(c, tech, err);
 		if (r >= 0) {
 			r = ledger_asset_update(c->ledger, &upd, trust_seckey_name(tech), why, &seq);
 			/* unchanged status still deserves its event: the wipe happened */
 			if (r == 0)
 				r = ledger_asset_note(c->ledger, asset_id, trust_seckey_name(tech), why, &seq);
 		}
-		if (r >= 0)
-			r = flow_sign_event(c->ledger, seq, tech);
 		ledger_asset_clear(&upd);
 		if (r < 0) {
 			r = flow_fail(err, r, "asset %s: the wipe record is written, but the ledger event failed: %s",

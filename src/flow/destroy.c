@@ -222,7 +222,9 @@ int flow_destroy(const struct flow_ctx *c, const struct flow_destruction *d, con
 		r = flow_fail(err, -ENOMEM, "out of memory");
 		goto out;
 	}
-	r = ledger_asset_note(c->ledger, d->asset_id, trust_seckey_name(tech), why, NULL);
+	r = flow_ledger_signer(c, tech, err);
+	if (r >= 0)
+		r = ledger_asset_note(c->ledger, d->asset_id, trust_seckey_name(tech), why, NULL);
 	if (r < 0) {
 		r = flow_fail(err, r, "asset %s: the record is written, but the ledger event failed: %s", d->asset_id,
 			      strerror(-r));
