@@ -358,12 +358,9 @@ static int key_verify(struct key_control *c, const char *file)
 		log_error_errno(r, "%s: cannot read", sp);
 		return EXIT_FAIL;
 	}
-	r = trust_store_open(dir, &s);
-	if (r < 0) {
-		log_error("%s: cannot load the trust store: %s", *trust_store_failed_file() ?
-			  trust_store_failed_file() : dir, trust_strerror(r));
-		return EXIT_FAIL;
-	}
+	r = cli_trust_open(dir, &s);
+	if (r)
+		return r;
 	r = trust_verify(s, doc, data, len, (const char *)sig, slen, &res);
 	if (r < 0) {
 		log_error_errno(r, "%s: cannot verify", file);

@@ -323,8 +323,8 @@ static int rollback_refused(const struct ledger_control *c, const struct ledger_
 }
 
 /* Open the ledger; for a verb that writes, every event appended is signed
- * by --key, and with a trust roster its lists' serials are checked against
- * (and recorded in) the ledger first. Returns an exit code, 0 when open. */
+ * by --key, and with a trust roster its lists must not be older than the
+ * ledger recorded. Returns an exit code, 0 when open. */
 static int open_ledger(const struct ledger_control *c, bool create, struct ledger **ret)
 {
 	const char *path = ledger_resolve_path(c->db);
@@ -342,14 +342,18 @@ static int open_ledger(const struct ledger_control *c, bool create, struct ledge
 	if (!c->sk)
 		return EXIT_OK;
 	r = ledger_set_signer(*ret, c->sk);
-	if (r >= 0 && c->store)
-		r = ledger_trust_record(*ret, c->store, &rep, NULL);
+	if (r >= 0 && c->store) {
+		/* the roster's serials are recorded with what this command writes */
+		ledger_set_trust(*ret, c->store);
+		r = ledger_trust_check(*ret, c->store, &rep);
+	}
 	if (r == -ESTALE)
 		return rollback_refused(c, &rep);
 	if (r < 0)
-		return log_error_errno(r, _("%s: cannot record the trust lists' serials"), path), EXIT_FAIL;
+		return log_error_errno(r, _("%s: cannot read the trust lists' serials"), path), EXIT_FAIL;
 	return EXIT_OK;
 }
+
 
 /* Apply --FIELD options onto a; prints the error. */
 static int apply_fields(const struct ledger_control *c, struct ledger_asset *a)
@@ -617,7 +621,8 @@ static int history_text(const struct ledger_event *e, void *userdata)
 	json_t *v;
 
 	(void)userdata;
-	printf("#%" PRIu64 " %s %s %s %s", e->seq, e->time_local, e->asset_id, e->kind, e->actor);
+	printf("#%" PRIu64 " %s %s %s %s", e->seq, e->time_local, e->asset_id && *e->asset_id ? e->asset_id :
+	       _("(whole ledger)"), e->kind, e->actor);
 	if (e->reason && *e->reason)
 		printf(" (%s)", e->reason);
 	if (e->signature && e->key_id)
@@ -877,7 +882,7 @@ static int do_verify(struct ledger_control *c, char **args)
 	if (r == 0 && sigs) {
 		rt = ledger_trust_check(l, c->store, &tr);
 		if (rt < 0 && rt != -ESTALE)
-			return log_error_errno(rt, _("%s: cannot read the trust serials"), path), EXIT_FAIL;
+			return log_error_errno(rt, _("%s: cannot read the trust lists' serials"), path), EXIT_FAIL;
 		rs = ledger_verify_signatures(l, c->store, &sv);
 		if (rs < 0 && rs != -EBADMSG) {
 			log_error_errno(rs, _("%s: cannot check the signatures"), path);

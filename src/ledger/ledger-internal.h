@@ -36,6 +36,10 @@ struct ledger {
 	/* statements kept prepared: an import runs them once a row */
 	sqlite3_stmt *cache[8];
 	struct ledger_signer signer;      /* .sign NULL: nothing can be appended */
+	/* run inside each write transaction that appended events, just before
+	 * it commits (sign.c: the trust lists' serials ride along) */
+	int (*before_commit)(struct ledger *l);
+	const struct trust_store *trust;
 };
 
 /* ---- store.c: transactions ---- */

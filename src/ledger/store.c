@@ -261,6 +261,12 @@ static int tx_run(struct ledger *l, const char *begin, bool chain,
 	r = chain ? load_head(l) : 0;
 	if (r >= 0)
 		r = fn(l, ctx);
+	if (r >= 0 && chain && l->head_moved && !l->discard && l->before_commit) {
+		int k2 = l->before_commit(l);
+
+		if (k2 < 0)
+			r = k2;
+	}
 	if (r >= 0 && !l->discard) {
 		k = chain ? save_head(l) : 0;
 		if (k >= 0)
