@@ -412,16 +412,6 @@ static void test_x509(void **state)
 	}
 }
 
-static void copy_file(const char *from, const char *to)
-{
-	uint8_t *d = NULL;
-	size_t n;
-
-	assert_int_equal(read_full_file(from, &d, &n), 0);
-	assert_int_equal(write_file_atomic(to, d, n, 0644, false), 0);
-	free(d);
-}
-
 /* dir/name (and its .minisig) saved as, or restored from, dir/name.SUFFIX */
 static void keep(const char *d, const char *name, const char *suffix, bool restore)
 {
@@ -429,8 +419,8 @@ static void keep(const char *d, const char *name, const char *suffix, bool resto
 
 	assert_true(asprintf(&a, "%s/%s", d, name) > 0 && asprintf(&b, "%s/%s.%s", d, name, suffix) > 0);
 	assert_true(asprintf(&as, "%s.minisig", a) > 0 && asprintf(&bs, "%s.minisig", b) > 0);
-	copy_file(restore ? b : a, restore ? a : b);
-	copy_file(restore ? bs : as, restore ? as : bs);
+	test_copy_file(restore ? b : a, restore ? a : b);
+	test_copy_file(restore ? bs : as, restore ? as : bs);
 	free(a);
 	free(b);
 	free(as);

@@ -1180,14 +1180,9 @@ static int load_needs(struct ledger_control *c)
 		return usage_error("ledger", _("%s: --key FILE is required: every ledger event is signed by the "
 					       "person who makes it"), v->name);
 	if (c->key) {
-		r = key_load_secret(c->key, c->pass_file, &c->sk);
-		if (r < 0)
-			return key_exit_code(r);
-		if (!trust_role_may_sign(trust_seckey_role(c->sk), TRUST_DOC_LEDGER_EVENT)) {
-			log_error(_("%s: a %s key may not sign ledger events"), c->key,
-				  trust_role_to_string(trust_seckey_role(c->sk)));
-			return EXIT_REFUSED;
-		}
+		r = key_load_signer(c->key, c->pass_file, TRUST_DOC_LEDGER_EVENT, &c->sk);
+		if (r)
+			return r;
 		/* an event is signed by its actor: the key's holder */
 		if (c->actor && !streq(c->actor, trust_seckey_name(c->sk)))
 			return usage_error("ledger", _("--actor '%s' is not the key's holder '%s'"), c->actor,
