@@ -107,7 +107,7 @@ int flow_control_open(struct flow_control *fc, unsigned need)
 
 int exit_for(int r)
 {
-	return r == -EPERM || r == -EEXIST || r == -EBUSY ? EXIT_REFUSED : EXIT_FAIL;
+	return r == -EPERM || r == -EEXIST || r == -EBUSY || r == -ESTALE ? EXIT_REFUSED : EXIT_FAIL;
 }
 
 /* ---- seal ---- */
