@@ -104,7 +104,7 @@ static inline void stmt_finalizep(sqlite3_stmt **s) { sqlite3_finalize(*s); }
 static inline void stmt_resetp(sqlite3_stmt **s) { if (*s) sqlite3_reset(*s); }
 #define _cleanup_reset_ _cleanup_(stmt_resetp)
 
-enum { Q_INSERT_EVENT, Q_INSERT_ASSET, Q_UPDATE_ASSET, Q_GET_ASSET, Q_IDENTITY_TAKEN, Q_LAST_STATE };
+enum { Q_INSERT_EVENT, Q_INSERT_ASSET, Q_UPDATE_ASSET, Q_GET_ASSET, Q_IDENTITY_TAKEN, Q_LAST_STATE, Q_SIGN_EVENT };
 
 int ledger_sql_err(int rc)
 {
@@ -267,6 +267,13 @@ static int tx_run(struct ledger *l, const char *begin, bool chain,
 		if (k2 < 0)
 			r = k2;
 	}
+	/* every event of the transaction signed before it commits */
+	if (r >= 0 && chain && l->head_moved && !l->discard && l->signer.finish) {
+		int k3 = l->signer.finish(l);
+
+		if (k3 < 0)
+			r = k3;
+	}
 	if (r >= 0 && !l->discard) {
 		k = chain ? save_head(l) : 0;
 		if (k >= 0)
@@ -279,6 +286,8 @@ static int tx_run(struct ledger *l, const char *begin, bool chain,
 	}
 	exec(l, "ROLLBACK");
 	l->in_tx = false;
+	if (l->signer.discard)
+		l->signer.discard(&l->signer);
 	return r;
 }
 
@@ -418,6 +427,8 @@ void ledger_close(struct ledger *l)
 {
 	if (!l)
 		return;
+	if (l->signer.release)
+		l->signer.release(&l->signer);
 	for (size_t i = 0; i < ARRAY_SIZE(l->cache); i++)
 		sqlite3_finalize(l->cache[i]);
 	if (l->db)
@@ -460,13 +471,13 @@ static void event_hash(uint64_t seq, const char *asset_id, const char *kind, con
 	crypto_generichash_final(&st, h, sizeof(h));
 	hex_encode(h, sizeof(h), ret_hex);
 }
-/* Append one event, signed by the handle's signer (its actor). Events of
- * the whole ledger have asset ID "" and a zero state hash. */
+/* Append one event, queued for the handle's signer (its actor), who signs
+ * it before the transaction commits. Events of the whole ledger have asset
+ * ID "" and a zero state hash. */
 static int append_event(struct ledger *l, const char *asset_id, const char *state, const char *kind,
 			const char *changes, const char *actor, const char *reason, uint64_t *ret_seq)
 {
 	_cleanup_reset_ sqlite3_stmt *s = NULL;
-	_cleanup_free_ char *sig = NULL;
 	char hash[LEDGER_HASH_HEX], utc[32], local[40];
 	uint64_t seq = l->head_seq + 1;
 	time_t now = time(NULL);
@@ -475,7 +486,7 @@ static int append_event(struct ledger *l, const char *asset_id, const char *stat
 	if (!l->in_tx)
 		return -EINVAL;
 	/* every event is signed by the person who causes it */
-	if (!l->signer.sign)
+	if (!l->signer.add)
 		return -ENOKEY;
 	if (actor && !streq(actor, l->signer.name))
 		return -EPERM;
@@ -493,13 +504,13 @@ static int append_event(struct ledger *l, const char *asset_id, const char *stat
 		.actor = actor, .reason = reason, .time_utc = utc, .time_local = local,
 		.prev_hash = l->head_hash, .hash = hash, .key_id = l->signer.keyid,
 	};
-	r = l->signer.sign(&l->signer, &e, &sig);
+	r = l->signer.add(&l->signer, &e);
 	if (r < 0)
 		return r;
 	r = cached(l, Q_INSERT_EVENT,
 		"INSERT INTO events (seq, asset_id, kind, changes, state_hash, actor, reason, time_utc,"
-		" time_local, prev_hash, hash, signature, key_id)"
-		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)", &s);
+		" time_local, prev_hash, hash, key_id)"
+		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)", &s);
 	if (r < 0)
 		return r;
 	sqlite3_bind_int64(s, 1, (sqlite3_int64)seq);
@@ -513,8 +524,7 @@ static int append_event(struct ledger *l, const char *asset_id, const char *stat
 	bind_text(s, 9, local);
 	bind_text(s, 10, l->head_hash);
 	bind_text(s, 11, hash);
-	sqlite3_bind_blob(s, 12, sig, (int)strlen(sig), SQLITE_TRANSIENT);
-	bind_text(s, 13, l->signer.keyid);
+	bind_text(s, 12, l->signer.keyid);
 	r = sqlite3_step(s);
 	if (r != SQLITE_DONE)
 		return ledger_sql_err(r) ?: -EIO;
@@ -524,6 +534,24 @@ static int append_event(struct ledger *l, const char *asset_id, const char *stat
 	if (ret_seq)
 		*ret_seq = seq;
 	return 0;
+}
+
+int ledger_event_sign_tx(struct ledger *l, uint64_t seq, const char *sig)
+{
+	_cleanup_reset_ sqlite3_stmt *s = NULL;
+	int r;
+
+	if (!l->in_tx || !sig || !*sig)
+		return -EINVAL;
+	r = cached(l, Q_SIGN_EVENT, "UPDATE events SET signature = ?1 WHERE seq = ?2 AND signature IS NULL", &s);
+	if (r < 0)
+		return r;
+	sqlite3_bind_blob(s, 1, sig, (int)strlen(sig), SQLITE_TRANSIENT);
+	sqlite3_bind_int64(s, 2, (sqlite3_int64)seq);
+	r = sqlite3_step(s);
+	if (r != SQLITE_DONE)
+		return ledger_sql_err(r) ?: -EIO;
+	return sqlite3_changes(l->db) == 1 ? 0 : -ENOENT;
 }
 
 static int append_asset_event(struct ledger *l, const struct ledger_asset *a, const char *kind,
