@@ -8,7 +8,6 @@
 #ifndef WIPECERT_LEDGER_INTERNAL_H
 #define WIPECERT_LEDGER_INTERNAL_H
 
-#include <sqlite3.h>
 #include <sodium.h>
 
 #include "wipecert/ledger.h"
@@ -34,8 +33,12 @@ struct ledger_signer {
 	struct ledger_pending_sigs *pending;
 };
 
+/* The backend's own part of a handle (store.c: the SQLite connection and
+ * its prepared statements); nothing outside the backend looks inside. */
+struct ledger_store;
+
 struct ledger {
-	sqlite3 *db;
+	struct ledger_store *store;
 	char *path;
 	bool readonly;
 	bool in_tx;
@@ -44,8 +47,6 @@ struct ledger {
 	uint64_t head_seq;
 	char head_hash[LEDGER_HASH_HEX];
 	bool head_moved;
-	/* statements kept prepared: an import runs them once a row */
-	sqlite3_stmt *cache[8];
 	struct ledger_signer signer;      /* .add NULL: nothing can be appended */
 	/* run inside each write transaction that appended events, just before
 	 * it commits (sign.c: the trust lists' serials ride along) */
@@ -89,9 +90,6 @@ int ledger_append_tx(struct ledger *l, const struct ledger_asset *state, const c
 /* Store the asset approved by an "approve" event with these changes. */
 int ledger_approve_tx(struct ledger *l, const struct ledger_asset *old, const struct ledger_asset *a,
 		      const char *changes, const char *reason, uint64_t *ret_seq);
-
-/* SQLite result code to -errno. */
-int ledger_sql_err(int rc);
 
 /* ---- change.c ---- */
 

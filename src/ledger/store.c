@@ -13,6 +13,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include <sqlite3.h>
+
 #include "ledger-internal.h"
 #include "wipecert/util.h"
 
@@ -98,6 +100,12 @@ static const char *const migrations[] = {
 _Static_assert(ARRAY_SIZE(migrations) == LEDGER_SCHEMA_VERSION, "one migration per schema version");
 
 
+struct ledger_store {
+	sqlite3 *db;
+	/* statements kept prepared: an import runs them once a row */
+	sqlite3_stmt *cache[8];
+};
+
 static inline void stmt_finalizep(sqlite3_stmt **s) { sqlite3_finalize(*s); }
 #define _cleanup_stmt_ _cleanup_(stmt_finalizep)
 /* a cached statement is reset, not finalized, when done with */
@@ -106,7 +114,7 @@ static inline void stmt_resetp(sqlite3_stmt **s) { if (*s) sqlite3_reset(*s); }
 
 enum { Q_INSERT_EVENT, Q_INSERT_ASSET, Q_UPDATE_ASSET, Q_GET_ASSET, Q_IDENTITY_TAKEN, Q_LAST_STATE, Q_SIGN_EVENT };
 
-int ledger_sql_err(int rc)
+static int ledger_sql_err(int rc)
 {
 	switch (rc & 0xff) {
 	case SQLITE_OK: case SQLITE_DONE: case SQLITE_ROW:
@@ -138,28 +146,28 @@ int ledger_sql_err(int rc)
 
 static int exec(struct ledger *l, const char *sql)
 {
-	return ledger_sql_err(sqlite3_exec(l->db, sql, NULL, NULL, NULL));
+	return ledger_sql_err(sqlite3_exec(l->store->db, sql, NULL, NULL, NULL));
 }
 
 static int cached(struct ledger *l, unsigned q, const char *sql, sqlite3_stmt **ret)
 {
 	int r;
 
-	if (!l->cache[q]) {
-		r = sqlite3_prepare_v3(l->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &l->cache[q], NULL);
+	if (!l->store->cache[q]) {
+		r = sqlite3_prepare_v3(l->store->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &l->store->cache[q], NULL);
 		if (r != SQLITE_OK)
 			return ledger_sql_err(r);
 	} else {
-		sqlite3_reset(l->cache[q]);
-		sqlite3_clear_bindings(l->cache[q]);
+		sqlite3_reset(l->store->cache[q]);
+		sqlite3_clear_bindings(l->store->cache[q]);
 	}
-	*ret = l->cache[q];
+	*ret = l->store->cache[q];
 	return 0;
 }
 
 static int prepare(struct ledger *l, const char *sql, sqlite3_stmt **ret)
 {
-	return ledger_sql_err(sqlite3_prepare_v2(l->db, sql, -1, ret, NULL));
+	return ledger_sql_err(sqlite3_prepare_v2(l->store->db, sql, -1, ret, NULL));
 }
 
 static int bind_text(sqlite3_stmt *s, int i, const char *v)
@@ -368,6 +376,11 @@ int ledger_open(const char *path, unsigned flags, struct ledger **ret)
 	l = calloc(1, sizeof(*l));
 	if (!l)
 		return -ENOMEM;
+	l->store = calloc(1, sizeof(*l->store));
+	if (!l->store) {
+		free(l);
+		return -ENOMEM;
+	}
 	l->readonly = flags & LEDGER_OPEN_READONLY;
 	l->path = strdup(path);
 	if (!l->path) {
@@ -377,13 +390,13 @@ int ledger_open(const char *path, unsigned flags, struct ledger **ret)
 	oflags = l->readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE;
 	if (flags & LEDGER_OPEN_CREATE)
 		oflags |= SQLITE_OPEN_CREATE;
-	r = sqlite3_open_v2(path, &l->db, oflags | SQLITE_OPEN_FULLMUTEX, NULL);
+	r = sqlite3_open_v2(path, &l->store->db, oflags | SQLITE_OPEN_FULLMUTEX, NULL);
 	if (r != SQLITE_OK) {
 		r = ledger_sql_err(r);
 		goto fail;
 	}
-	sqlite3_extended_result_codes(l->db, 1);
-	sqlite3_busy_timeout(l->db, BUSY_TIMEOUT_MS);
+	sqlite3_extended_result_codes(l->store->db, 1);
+	sqlite3_busy_timeout(l->store->db, BUSY_TIMEOUT_MS);
 	if (!l->readonly) {
 		/* WAL: readers never block the writer; FULL: an audit log must not
 		 * lose a committed event to a power cut. Two processes creating
@@ -429,10 +442,11 @@ void ledger_close(struct ledger *l)
 		return;
 	if (l->signer.release)
 		l->signer.release(&l->signer);
-	for (size_t i = 0; i < ARRAY_SIZE(l->cache); i++)
-		sqlite3_finalize(l->cache[i]);
-	if (l->db)
-		sqlite3_close_v2(l->db);
+	for (size_t i = 0; i < ARRAY_SIZE(l->store->cache); i++)
+		sqlite3_finalize(l->store->cache[i]);
+	if (l->store->db)
+		sqlite3_close_v2(l->store->db);
+	free(l->store);
 	free(l->path);
 	free(l);
 }
@@ -551,7 +565,7 @@ int ledger_event_sign_tx(struct ledger *l, uint64_t seq, const char *sig)
 	r = sqlite3_step(s);
 	if (r != SQLITE_DONE)
 		return ledger_sql_err(r) ?: -EIO;
-	return sqlite3_changes(l->db) == 1 ? 0 : -ENOENT;
+	return sqlite3_changes(l->store->db) == 1 ? 0 : -ENOENT;
 }
 
 static int append_asset_event(struct ledger *l, const struct ledger_asset *a, const char *kind,
@@ -666,7 +680,7 @@ static int store_asset(struct ledger *l, const struct ledger_asset *a, bool inse
 	r = sqlite3_step(s);
 	if (r != SQLITE_DONE)
 		return ledger_sql_err(r) ?: -EIO;
-	return !insert && sqlite3_changes(l->db) != 1 ? -ENOENT : 0;
+	return !insert && sqlite3_changes(l->store->db) != 1 ? -ENOENT : 0;
 }
 
 int ledger_insert_tx(struct ledger *l, const struct ledger_asset *a, const char *actor,
