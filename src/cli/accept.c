@@ -126,12 +126,9 @@ int cmd_accept(int argc, char **argv)
 		return EXIT_FAIL;
 	}
 	dir = trust_dir(tdir);
-	r = trust_store_open(dir, &s);
-	if (r < 0) {
-		log_error(_("%s: cannot open the trust roster: %s (%s)"), dir, trust_strerror(r),
-			  trust_store_failed_file() ? trust_store_failed_file() : dir);
-		return EXIT_FAIL;
-	}
+	r = cli_trust_open(dir, &s);
+	if (r)
+		return r;
 	lpath = ledger_resolve_path(db);
 	r = ledger_open(lpath, 0, &l);
 	if (r < 0) {

@@ -88,12 +88,10 @@ int flow_control_open(struct flow_control *fc, unsigned need)
 	if (need & NEED_TRUST) {
 		const char *dir = trust_dir(fc->trust_dir);
 
-		r = trust_store_open(dir, &fc->trust);
-		if (r < 0) {
-			log_error(_("%s: cannot open the trust roster: %s (%s)"), dir, trust_strerror(r),
-				  trust_store_failed_file() ? trust_store_failed_file() : dir);
-			return EXIT_FAIL;
-		}
+		/* one loader: a list older than one seen before is refused (exit 3) */
+		r = cli_trust_open(dir, &fc->trust);
+		if (r)
+			return r;
 	}
 	if (cli_policy_load(fc->policy_path, &fc->policy, &fc->have_policy) < 0)
 		return EXIT_FAIL;

@@ -56,6 +56,8 @@ grep -q "revoked.json: refused: revocation list .*/trust/revoked.json of Example
 expect_rc 3 "$W" key verify --type wipe-record rec.json --trust "$D"
 grep -q "rollback refused" "$T/err" || fail "key verify: $(cat "$T/err")"
 expect_rc 3 "$W" trust list --trust "$D"
+expect_rc 3 "$W" approve "$job" --key appr.key --passphrase-file pw --trust "$D" --yes
+grep -q "rollback refused" "$T/err" || fail "approve: $(cat "$T/err")"
 expect_rc 3 "$W" ledger --db "$T/ledger.db" verify --trust "$D"
 events=$(sqlite3 "$T/ledger.db" "SELECT count(*) FROM events")
 expect_rc 3 "$W" ledger --db "$T/ledger.db" add A-1 --serial S1 --key appr.key --passphrase-file pw --trust "$D"
