@@ -9,6 +9,11 @@ cd "$(dirname "$0")/.." || exit 2
 export WIPECERT=${WIPECERT:-$PWD/build/wipecert}
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+# the verifier's memory of trust-list serials: this run's own, never the
+# machine's /var/lib/wipecert (tests that source lib.bash take their own)
+state_dir=$(mktemp -d "${TMPDIR:-/tmp}/wipecert-run.XXXXXX")
+trap 'rm -rf "$state_dir"' EXIT
+export WIPECERT_TRUST_STATE=$state_dir/trust-state.json
 pass=0 fail=0 skip=0 failed=()
 
 run_one() {

@@ -25,6 +25,7 @@ enum {
 	EXIT_FAIL = 1,      /* an operation failed (a wipe, a verification, I/O) */
 	EXIT_USAGE = 2,     /* bad command line: unknown command, option, value */
 	EXIT_REFUSED = 3,   /* refused for safety or policy before anything was touched */
+	EXIT_SUPERSEDED = 4,/* verify: a genuine certificate the ledger no longer stands by */
 };
 
 /* Command flags. */
