@@ -102,6 +102,10 @@ struct trust_store;
 int cli_trust_open(const char *dir, struct trust_store **ret);
 /* `trust add PUBFILE` with the root key: roster entry (and certificate). */
 int trust_enroll(const char *dir, const char *root_key, const char *root_pass_file, const char *pubfile);
+/* An attested serial typed twice: given (--confirm-serial) must equal
+ * serial, or on a terminal the operator types or scans it again. Prints
+ * why not; returns 0 or -EPERM. */
+int cli_attest_confirm(const char *target, const char *serial, const char *given);
 int cmd_wipe(int argc, char **argv);
 int cmd_resume(int argc, char **argv);
 int cmd_caps(int argc, char **argv);
