@@ -54,7 +54,8 @@ mkdir "$D"
 DEMO_DIR=$D WIPECERT=$WIPECERT bash "$top/scripts/demo.sh" >/dev/null 2>"$T/demo.log" || fail "demo: $(tail -n 5 "$T/demo.log")"
 export WIPECERT_TRUST=$D/trust WIPECERT_DB=$D/ledger.db WIPECERT_STATE_DIR=$D/jobs
 truncate -s 4M "$T/two.img"
-expect_rc 0 "$WIPECERT" ledger add DEMO-HDD-0002 --serial S2 --class 3 --department "総務課"
+expect_rc 0 "$WIPECERT" ledger add DEMO-HDD-0002 --serial S2 --class 3 --department "総務課" \
+	--key "$D/technician.key" --passphrase-file "$D/passphrase"
 expect_rc 0 "$WIPECERT" wipe "$T/two.img" --method zero --asset DEMO-HDD-0002 --confirm-serial "$T/two.img" \
 	--key "$D/technician.key" --passphrase-file "$D/passphrase"
 case_id=$("$WIPECERT" pending --json | jq -r '.cases[0].id')

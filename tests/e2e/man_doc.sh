@@ -25,7 +25,7 @@ section EXAMPLES >"$T/examples"
 vars=$(grep -rhoE 'getenv\("[A-Za-z_][A-Za-z0-9_]*"\)' "$top/src" | sed 's/getenv("//; s/")//' | sort -u)
 [ -n "$vars" ] || fail "no getenv() found in src/: the check reads nothing"
 for v in $vars; do
-	grep -Eq "^\.B(R)? $v( |$)" "$T/env" || fail "ENVIRONMENT does not name $v (read in $(grep -rl "getenv(\"$v\")" "$top/src" | head -n 1))"
+	grep -E '^\.BR? ' "$T/env" | grep -qw -- "$v" || fail "ENVIRONMENT does not name $v (read in $(grep -rl "getenv(\"$v\")" "$top/src" | head -n 1))"
 done
 paths=$(grep -rhoE '"/(etc|var|usr/share)/[^"%]+"' "$top/src" "$top/include" | tr -d '"' | sort -u)
 [ -n "$paths" ] || fail "no default paths found in the code: the check reads nothing"
