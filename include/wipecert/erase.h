@@ -116,6 +116,12 @@ struct erase_opts {
 	struct job_store *store;  /* checkpoints go here; NULL: none */
 	erase_progress_fn progress;
 	void *userdata;
+	/* Asked when a request fails: has the target gone away (a disk pulled
+	 * out of its bay)? Then the job stops where its last checkpoint is,
+	 * the failed part is not recorded as errors, and erase_run returns
+	 * -ENODEV: the job stays resumable, never failed, never verified.
+	 * NULL: erase_target_gone(fd). */
+	bool (*gone)(int fd, void *userdata);
 };
 #define ERASE_DEFAULT_BLOCK (1u << 20)
 #define ERASE_DEFAULT_DEPTH 8u
@@ -125,11 +131,28 @@ struct erase_opts {
  * open for reading and writing on the target the job describes, with
  * O_DIRECT for block devices. Returns 0 when the job reached an end (look
  * at job->state: succeeded or failed), -ECANCELED when the progress
- * callback stopped it, other -errno when it could not run at all. */
+ * callback stopped it, -ENODEV when the target went away (see gone), other
+ * -errno when it could not run at all. Reentrant: one thread per job. */
 int erase_run(struct job *job, int fd, const struct erase_opts *opts);
 
 /* libblkid on fd: 0 and *ret_found = NULL when nothing is found, else a
  * malloc'd "TYPE,TYPE" of what was found. */
 int erase_find_signatures(int fd, char **ret_found);
+
+/* ---- the target (target.c) ---- */
+
+struct disk;
+/* Open a described target for writing: O_EXCL (block devices), O_DIRECT
+ * where it works, its size and sector checked against the description
+ * (-ESTALE: not the disk that was described). Returns the fd or -errno.
+ * The caller has checked safety and confirmation right before. */
+int erase_target_open(const struct disk *d, uint64_t *ret_size, unsigned *ret_sector);
+/* A new job for a described target: job_new() plus the disk's identity
+ * (kernel name, model, serial, WWN, transport). */
+int erase_job_for_disk(const struct erase_method *m, enum erase_verify v, unsigned sample_percent,
+		       const struct disk *d, uint64_t size, unsigned sector, struct job **ret);
+/* The block device behind fd was deleted by the kernel (hot removal): its
+ * /sys/dev/block entry is gone. Never true for a regular file. */
+bool erase_target_gone(int fd);
 
 #endif

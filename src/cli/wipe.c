@@ -42,53 +42,7 @@ static void on_signal(int sig)
 
 int wipe_open_target(const struct disk *d, uint64_t *ret_size, unsigned *ret_sector)
 {
-	int flags = O_RDWR | O_CLOEXEC, fd;
-	uint64_t size;
-	unsigned sector = 512;
-	struct stat st;
-
-	if (d->transport == TRANSPORT_FILE) {
-		/* O_DIRECT where the file system has it (not tmpfs), else the
-		 * page cache, which is synced and dropped before reading back */
-		fd = open(d->devpath, flags | O_DIRECT | O_NOFOLLOW);
-		if (fd < 0 && errno == EINVAL)
-			fd = open(d->devpath, flags | O_NOFOLLOW);
-		if (fd < 0)
-			return -errno;
-		if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-			close(fd);
-			return -ENOTBLK;
-		}
-		size = (uint64_t)st.st_size;
-		if (size % 4096 != 0) {
-			/* O_DIRECT needs whole blocks: the tail goes through the cache */
-			int fl = fcntl(fd, F_GETFL);
-			if (fl >= 0)
-				fcntl(fd, F_SETFL, fl & ~O_DIRECT);
-		}
-	} else {
-		/* O_EXCL on a block device: nobody else may open it exclusively
-		 * (mount, md, dm, another wipe) while we write */
-		fd = open(d->devpath, flags | O_EXCL | O_DIRECT);
-		if (fd < 0)
-			return -errno;
-		if (ioctl(fd, BLKGETSIZE64, &size) < 0 || ioctl(fd, BLKSSZGET, &sector) < 0) {
-			int r = -errno;
-			close(fd);
-			return r;
-		}
-		if (size != d->size) {
-			close(fd);
-			return -ESTALE; /* not the disk detection described */
-		}
-	}
-	if (sector < 512 || size < sector || size % sector != 0) {
-		close(fd);
-		return -EINVAL;
-	}
-	*ret_size = size;
-	*ret_sector = sector;
-	return fd;
+	return erase_target_open(d, ret_size, ret_sector);
 }
 
 void wipe_target_release(struct wipe_target *t)
@@ -273,7 +227,7 @@ static json_t *result_json(struct wipe_run *w)
 		_cleanup_free_ char *path = job_store_path(&w->store, w->t[i].job->id);
 
 		json_object_set_new(o, "job_file", path ? json_string(path) : json_null());
-		if (w->t[i].result == -ECANCELED)
+		if (w->t[i].result == -ECANCELED || w->t[i].result == -ENODEV)
 			json_object_set_new(o, "state", json_string("interrupted"));
 		json_array_append_new(a, o);
 	}
@@ -323,7 +277,11 @@ int wipe_run_all(struct wipe_run *w)
 			job_store_save(&w->store, j);
 		}
 		t->fd = -1;
-		if (t->result == -ECANCELED) {
+		if (t->result == -ENODEV) {
+			log_error(_("%s: the disk went away: interrupted; continue with 'wipecert resume %s' once it is back"),
+				  j->device, j->id);
+			ret = EXIT_FAIL;
+		} else if (t->result == -ECANCELED) {
 			log_error(_("%s: interrupted; continue with 'wipecert resume %s'"), j->device, j->id);
 			ret = EXIT_FAIL;
 		} else if (t->result < 0) {
@@ -525,14 +483,9 @@ static int prepare(const struct wipe_control *c, struct wipe_target *t)
 	if (r < 0)
 		return log_error_errno(r, _("%s: cannot open for writing"), t->arg);
 	t->fd = r;
-	r = job_new(c->method, c->verify, c->percent, t->disk.devpath ? t->disk.devpath : t->arg, size,
-		    sector, &t->job);
+	r = erase_job_for_disk(c->method, c->verify, c->percent, &t->disk, size, sector, &t->job);
 	if (r < 0)
 		return log_error_errno(r, _("%s: cannot create the job"), t->arg);
-	if (job_set(&t->job->name, t->disk.name) < 0 || job_set(&t->job->model, t->disk.model) < 0 ||
-	    job_set(&t->job->serial, t->disk.serial) < 0 || job_set(&t->job->wwn, t->disk.wwn) < 0 ||
-	    job_set(&t->job->transport, disk_transport_to_string(t->disk.transport)) < 0)
-		return log_error_errno(-ENOMEM, "%s", t->arg);
 	return 0;
 }
 
