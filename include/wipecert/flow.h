@@ -66,6 +66,18 @@ unsigned flow_method_level(const char *method);
 int flow_check_before_wipe(const struct flow_ctx *c, const char *asset_id, const char *method,
 			   const char *serial, const char *wwn, bool image_file, struct flow_error *err);
 
+/* The method the policy asks for an asset of this class on this drive,
+ * for a front end that picks it without the operator (the station): the
+ * first method of the class's allow list that the drive can run now; with
+ * no list, an overwrite (overwrite, NULL: "random") when the class accepts
+ * clear, else the fastest firmware method that reaches purge. caps NULL:
+ * the device has no firmware erase (loop device, image file). p NULL: the
+ * built-in policy. 0 and *ret (a static name), or -EPERM with err saying
+ * why none fits (-EINVAL: not a class). */
+struct drive_caps;
+int flow_policy_method(const struct policy *p, int asset_class, const struct drive_caps *caps,
+		       const char *overwrite, const char **ret, struct flow_error *err);
+
 /* Seal a finished job: build the wipe record (the public job record, the
  * asset as the ledger has it, the technician, the station), sign it with
  * the technician's key, write it, and append the ledger event (status
