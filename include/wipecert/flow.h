@@ -32,6 +32,7 @@
 #include <jansson.h>
 
 #include "wipecert/policy.h"
+#include "wipecert/trust.h"
 
 struct ledger;
 struct trust_seckey;
@@ -77,6 +78,15 @@ int flow_check_before_wipe(const struct flow_ctx *c, const char *asset_id, const
 struct drive_caps;
 int flow_policy_method(const struct policy *p, int asset_class, const struct drive_caps *caps,
 		       const char *overwrite, const char **ret, struct flow_error *err);
+
+/* May k sign documents of type doc now, by the roster in s: a role that
+ * may sign it, a member known to the roster, valid today, not revoked.
+ * Checked when a key is unlocked for a whole session (the station), so
+ * that hours of wiping do not end in seals no one can accept. 0, or
+ * -EPERM (role), -ENOKEY (unknown), -EKEYEXPIRED (expired or not yet
+ * valid), -EKEYREVOKED, with err saying so. */
+int flow_check_signer(const struct trust_store *s, const struct trust_seckey *k, enum trust_doc doc,
+		      struct flow_error *err);
 
 /* Seal a finished job: build the wipe record (the public job record, the
  * asset as the ledger has it, the technician, the station), sign it with

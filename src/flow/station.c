@@ -1,7 +1,8 @@
-/* method.c - which method the policy asks for an asset on a given drive,
- * for a front end that picks it without the operator naming one (the
- * station). The pick is checked again by flow_check_before_wipe() before
- * anything is written.
+/* station.c - the steps a wipe station takes that the commands leave to
+ * the operator: which method the policy asks for an asset on a given drive
+ * (the pick is checked again by flow_check_before_wipe() before anything
+ * is written), and whether a key unlocked for a whole session may sign
+ * now, by the roster.
  *
  * Never prints; a refusal is a sentence in struct flow_error.
  */
@@ -12,6 +13,7 @@
 #include "wipecert/erase.h"
 #include "wipecert/flow.h"
 #include "wipecert/policy.h"
+#include "wipecert/trust.h"
 #include "wipecert/util.h"
 #include "flow-internal.h"
 
@@ -80,4 +82,47 @@ int flow_policy_method(const struct policy *p, int asset_class, const struct dri
 out:
 	policy_release(&fallback);
 	return r;
+}
+
+int flow_check_signer(const struct trust_store *s, const struct trust_seckey *k, enum trust_doc doc,
+		      struct flow_error *err)
+{
+	static const char probe[] = "wipecert: may this key sign now?";
+	_cleanup_free_ char *sig = NULL;
+	struct trust_result res;
+	char when[32] = "?";
+	int r;
+
+	if (!trust_role_may_sign(trust_seckey_role(k), doc))
+		return flow_fail(err, -EPERM, "a %s key may not sign a %s", trust_role_to_string(trust_seckey_role(k)),
+				 trust_doc_to_string(doc));
+	/* the one verification every signature meets later, on a signature
+	 * made now: what the roster says about this key at this time */
+	r = trust_sign(doc, (const uint8_t *)probe, sizeof(probe) - 1, k, 0, &sig);
+	if (r < 0)
+		return flow_fail(err, r, "the key cannot sign: %s", trust_strerror(r));
+	r = trust_verify(s, doc, (const uint8_t *)probe, sizeof(probe) - 1, sig, strlen(sig), &res);
+	if (r < 0)
+		return flow_fail(err, r, "the roster cannot be checked: %s", strerror(-r));
+	if (res.verdict == TRUST_OK)
+		return 0;
+	switch (res.verdict) {
+	case TRUST_EXPIRED:
+		format_utc(res.member ? res.member->not_after : 0, when, sizeof(when));
+		return flow_fail(err, -EKEYEXPIRED, "the roster entry of %s (key %s) expired on %s",
+				 trust_seckey_name(k), res.keyid, when);
+	case TRUST_NOT_YET_VALID:
+		format_utc(res.member ? res.member->not_before : 0, when, sizeof(when));
+		return flow_fail(err, -EKEYEXPIRED, "the roster entry of %s (key %s) is valid only from %s",
+				 trust_seckey_name(k), res.keyid, when);
+	case TRUST_REVOKED:
+		return flow_fail(err, -EKEYREVOKED, "the key of %s (%s) is revoked", trust_seckey_name(k), res.keyid);
+	case TRUST_UNKNOWN_KEY:
+	case TRUST_UNKNOWN_ORG:
+		return flow_fail(err, -ENOKEY, "the roster does not know the key of %s (%s)", trust_seckey_name(k),
+				 res.keyid);
+	default:
+		return flow_fail(err, -EPERM, "the roster refuses the key of %s (%s): %s", trust_seckey_name(k),
+				 res.keyid, trust_verdict_string(res.verdict));
+	}
 }

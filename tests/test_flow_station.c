@@ -1,7 +1,8 @@
-/* test_flow_method.c - the method the policy picks for an asset on a drive
- * (the station's choice): the class's list in order, an overwrite where
- * clear is enough, the drive's own purge where it is not, and a refusal
- * naming the rule when nothing fits. */
+/* test_flow_station.c - what the station asks of the flow layer: the
+ * method the policy picks for an asset on a drive (the class's list in
+ * order, an overwrite where clear is enough, the drive's own purge where
+ * it is not, a refusal naming the rule when nothing fits), and whether a
+ * key unlocked for a session may sign now by the roster. */
 #include <errno.h>
 #include <string.h>
 
@@ -9,6 +10,8 @@
 #include "wipecert/drive.h"
 #include "wipecert/flow.h"
 #include "wipecert/policy.h"
+#include "wipecert/roster.h"
+#include "wipecert/trust.h"
 
 static struct drive_caps nvme(uint32_t methods)
 {
@@ -79,11 +82,77 @@ static void test_policy_file(void **state)
 	free(path);
 }
 
+static struct trust_member member(struct trust_seckey *k, time_t nb, time_t na)
+{
+	struct trust_member m = { 0 };
+
+	trust_seckey_pubkey(k, &m.pk);
+	m.name = (char *)trust_seckey_name(k);
+	m.org = (char *)trust_seckey_org(k);
+	m.role = trust_seckey_role(k);
+	m.not_before = nb;
+	m.not_after = na;
+	return m;
+}
+
+static void test_signer(void **state)
+{
+	const time_t now = time(NULL), year = 365 * 86400;
+	struct trust_seckey *root, *tech, *old, *gone, *appr, *stranger;
+	struct trust_store *s = NULL;
+	struct flow_error err = { "" };
+	struct trust_member m;
+	struct trust_pubkey pk;
+	char *top = test_mkdtemp(), *dir;
+
+	(void)state;
+	assert_true(asprintf(&dir, "%s/trust", top) > 0);
+	assert_int_equal(trust_seckey_generate("Root", TRUST_ROLE_ORG_ROOT, "Example City", true, &root), 0);
+	assert_int_equal(roster_init(dir, root, now - 3 * year, 10, false), 0);
+	assert_int_equal(trust_seckey_generate("Taro", TRUST_ROLE_TECHNICIAN, "Example City", false, &tech), 0);
+	assert_int_equal(trust_seckey_generate("Saburo", TRUST_ROLE_TECHNICIAN, "Example City", false, &old), 0);
+	assert_int_equal(trust_seckey_generate("Shiro", TRUST_ROLE_TECHNICIAN, "Example City", false, &gone), 0);
+	assert_int_equal(trust_seckey_generate("Hanako", TRUST_ROLE_APPROVER, "Example City", true, &appr), 0);
+	assert_int_equal(trust_seckey_generate("Eve", TRUST_ROLE_TECHNICIAN, "Example City", false, &stranger), 0);
+	m = member(tech, now - year, now + year);
+	assert_int_equal(roster_add(dir, root, &m, now - year), 0);
+	m = member(old, now - 2 * year, now - 86400); /* expired yesterday */
+	assert_int_equal(roster_add(dir, root, &m, now - 2 * year), 0);
+	m = member(gone, now - year, now + year);
+	assert_int_equal(roster_add(dir, root, &m, now - year), 0);
+	trust_seckey_pubkey(gone, &pk);
+	assert_int_equal(roster_revoke(dir, root, pk.keyid, now - 60, "left-organisation", now - 60), 0);
+	m = member(appr, now - year, now + year);
+	assert_int_equal(roster_add(dir, root, &m, now - year), 0);
+	assert_int_equal(trust_store_open(dir, &s), 0);
+
+	assert_int_equal(flow_check_signer(s, tech, TRUST_DOC_WIPE_RECORD, &err), 0);
+	assert_int_equal(flow_check_signer(s, old, TRUST_DOC_WIPE_RECORD, &err), -EKEYEXPIRED);
+	assert_non_null(strstr(err.msg, "Saburo"));
+	assert_non_null(strstr(err.msg, "expired on"));
+	assert_int_equal(flow_check_signer(s, gone, TRUST_DOC_WIPE_RECORD, &err), -EKEYREVOKED);
+	assert_int_equal(flow_check_signer(s, stranger, TRUST_DOC_WIPE_RECORD, &err), -ENOKEY);
+	assert_non_null(strstr(err.msg, "does not know"));
+	/* an approver may not seal a wipe */
+	assert_int_equal(flow_check_signer(s, appr, TRUST_DOC_WIPE_RECORD, &err), -EPERM);
+	trust_store_free(s);
+	trust_seckey_free(root);
+	trust_seckey_free(tech);
+	trust_seckey_free(old);
+	trust_seckey_free(gone);
+	trust_seckey_free(appr);
+	trust_seckey_free(stranger);
+	test_rmtree(top);
+	free(top);
+	free(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_builtin),
 		cmocka_unit_test(test_policy_file),
+		cmocka_unit_test(test_signer),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
