@@ -46,6 +46,7 @@ include src/trust/module.mk
 include src/cert/module.mk
 include src/flow/module.mk
 include src/cli/module.mk
+include src/station/module.mk
 
 LIB      := $(O)/libwipecert.a
 BIN      := $(O)/wipecert
@@ -79,9 +80,11 @@ $(LIB): $(addprefix $(O)/,$(LIB_OBJS))
 	@rm -f $@
 	$(AR) rcs $@ $^
 
-$(BIN): $(O)/src/main.o $(addprefix $(O)/,$(CLI_OBJS)) $(LIB)
+$(addprefix $(O)/,$(STATION_OBJS)): ALL_CFLAGS += $(STATION_CFLAGS) -DNCURSES_WIDECHAR=1
+
+$(BIN): $(O)/src/main.o $(addprefix $(O)/,$(CLI_OBJS) $(STATION_OBJS)) $(LIB)
 	@$(if $(Q),echo "  LINK    $@")
-	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(STATION_LIBS)
 
 $(O)/tests/%: $(O)/tests/%.o $(O)/tests/helpers.o $(LIB)
 	@$(if $(Q),echo "  LINK    $@")

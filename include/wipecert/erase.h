@@ -99,6 +99,7 @@ struct erase_progress {
 	uint64_t done, total;   /* bytes of the whole job, all passes and reads */
 	double rate;            /* bytes per second, recent */
 	uint64_t eta_sec;
+	uint64_t errors;        /* error and mismatch ranges recorded so far */
 	bool phase_start;       /* first call for this phase of this pass */
 };
 

@@ -62,8 +62,10 @@ unsigned flow_method_level(const char *method);
 
 /* Policy and ledger checks before a wipe writes anything: the asset exists,
  * is not already disposed of, the disk's serial/WWN are the asset's, and the
- * method meets the policy for the asset's class. -EPERM (refused) or
- * -ENOENT (no such asset) with err filled. */
+ * method meets the policy for the asset's class. image_file: the target
+ * reports no identity of its own (an image file, a loop device): the
+ * operator's choice of asset is all there is. -EPERM (refused) or -ENOENT
+ * (no such asset) with err filled. */
 int flow_check_before_wipe(const struct flow_ctx *c, const char *asset_id, const char *method,
 			   const char *serial, const char *wwn, bool image_file, struct flow_error *err);
 

@@ -81,6 +81,9 @@ static int report(struct engine *e, bool start)
 
 	if (e->rate > 1 && e->total > e->done)
 		p.eta_sec = (uint64_t)((double)(e->total - e->done) / e->rate);
+	p.errors = e->n_bad;
+	for (size_t i = 0; i < e->job->n_passes; i++)
+		p.errors += e->job->passes[i].errors.count + e->job->passes[i].mismatches.count;
 	if (e->o->progress && e->o->progress(&p, e->o->userdata) < 0)
 		e->stopped = true;
 	return 0;

@@ -1,0 +1,116 @@
+/* words.c - what a bay's row says, shared by the screen and the JSON
+ * stream: sizes, the short state word (translated) and the stable code. */
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "station.h"
+
+void station_human_size(uint64_t b, char *buf, size_t len)
+{
+	static const char *const u[] = { "B", "KiB", "MiB", "GiB", "TiB", "PiB" };
+	double v = (double)b;
+	size_t i = 0;
+
+	while (v >= 1024 && i + 1 < ARRAY_SIZE(u)) {
+		v /= 1024;
+		i++;
+	}
+	snprintf(buf, len, i ? "%.1f %s" : "%.0f %s", v, u[i]);
+}
+
+/* The short word for why a bay cannot start, by its code. */
+static const char *why_word(const char *code)
+{
+	static const struct {
+		const char *code, *word;
+	} words[] = {
+		{ "system", N_("system disk") },
+		{ "mounted", N_("mounted") },
+		{ "held", N_("held") },
+		{ "in-use", N_("in use") },
+		{ "read-only", N_("read-only") },
+		{ "empty", N_("no medium") },
+		{ "not-in-ledger", N_("not in ledger") },
+		{ "mismatch", N_("identity mismatch") },
+		{ "no-identity", N_("no identity") },
+		{ "ledger-error", N_("ledger error") },
+		{ "policy", N_("policy refuses") },
+		{ "refused", N_("refused") },
+		{ "firmware", N_("firmware method") },
+		{ "not-awaiting", N_("not awaiting erasure") },
+	};
+
+	for (size_t i = 0; code && i < ARRAY_SIZE(words); i++)
+		if (streq(code, words[i].code))
+			return _(words[i].word);
+	return _("not startable");
+}
+
+const char *station_bay_word(const struct bay *b, char *buf, size_t len)
+{
+	struct station *s = b->st;
+	struct erase_progress p;
+	bool have;
+	char rate[32], eta[32] = "";
+
+	switch (b->state) {
+	case BAY_RUNNING:
+		if (atomic_load(&b->stop)) {
+			snprintf(buf, len, "%s", atomic_load(&b->pulled) ? _("pulled: stopping") : _("stopping"));
+			return buf;
+		}
+		pthread_mutex_lock(&s->lock);
+		p = b->last;
+		have = b->have_progress;
+		pthread_mutex_unlock(&s->lock);
+		if (!have) {
+			snprintf(buf, len, "%s", _("starting"));
+			return buf;
+		}
+		station_human_size((uint64_t)p.rate, rate, sizeof(rate));
+		if (p.eta_sec)
+			snprintf(eta, sizeof(eta), " %" PRIu64 ":%02" PRIu64 ":%02" PRIu64, p.eta_sec / 3600,
+				 p.eta_sec / 60 % 60, p.eta_sec % 60);
+		snprintf(buf, len, "%u/%zu %s %3.0f%% %s/s%s", p.pass + 1, b->job->n_passes,
+			 erase_phase_to_string(p.phase), p.total ? 100.0 * (double)p.done / (double)p.total : 0.0,
+			 rate, eta);
+		return buf;
+	case BAY_FINISHED:
+		snprintf(buf, len, "%s %s", b->passed ? "PASS" : "FAIL",
+			 b->sealed ? (b->present ? _("sealed, safe to remove") : _("sealed"))
+			 : b->seal_pending ? _("unlock the key to seal") : _("NOT sealed"));
+		return buf;
+	case BAY_INTERRUPTED:
+		snprintf(buf, len, "%s", b->present ? _("interrupted: r resumes") : _("pulled out: resumable"));
+		return buf;
+	case BAY_IDLE:
+	default:
+		if (!b->eligible)
+			snprintf(buf, len, "%s", why_word(b->code));
+		else if (b->resume_id)
+			snprintf(buf, len, "%s", _("interrupted: r resumes"));
+		else if (b->needs_bind)
+			snprintf(buf, len, "%s", _("scan asset label"));
+		else if (b->auto_waiting)
+			snprintf(buf, len, "%s", _("waits for the key"));
+		else
+			snprintf(buf, len, "%s", _("ready"));
+		return buf;
+	}
+}
+
+const char *station_bay_state_code(const struct bay *b)
+{
+	switch (b->state) {
+	case BAY_RUNNING:
+		return "running";
+	case BAY_FINISHED:
+		return b->passed ? "passed" : "failed";
+	case BAY_INTERRUPTED:
+		return "interrupted";
+	case BAY_IDLE:
+	default:
+		return b->eligible ? "ready" : "ineligible";
+	}
+}
