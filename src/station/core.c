@@ -45,7 +45,7 @@ void station_emit(struct station *s, enum station_event_kind kind, struct bay *b
 
 static const char *bay_label(const struct bay *b)
 {
-	return b->disk.name ? b->disk.name : b->disk.devpath ? b->disk.devpath : "?";
+	return station_bay_name(b);
 }
 
 /* ---- bays ---- */
@@ -646,8 +646,8 @@ int station_start(struct station *s, struct bay *b, bool resume)
 		return refuse(s, b, "no-job", _("it has no interrupted job"));
 	r = ledger_writable(s->ledger);
 	if (r < 0)
-		return refuse(s, b, "ledger-locked", _("the ledger cannot record the outcome: %s"),
-			      r == -EBUSY ? _("it is locked by another program") : strerror(-r));
+		return r == -EBUSY ? refuse(s, b, "ledger-locked", _("the ledger is locked by another program"))
+				   : refuse(s, b, "ledger-error", _("the ledger cannot record the outcome: %s"), strerror(-r));
 	if (resume) {
 		r = job_store_load(&s->store, b->resume_id, &j);
 		if (r < 0)

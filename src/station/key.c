@@ -39,14 +39,16 @@ int station_unlock(struct station *s, const char *pass, size_t len, char *msg, s
 	struct flow_error ferr = { "" };
 	int r;
 
+	const char *base = strrchr(s->o.key_path, '/') ? strrchr(s->o.key_path, '/') + 1 : s->o.key_path;
+
 	r = trust_seckey_load(s->o.key_path, pass, len, &k);
 	if (r < 0) {
-		snprintf(msg, msglen, _("%s: the key is not unlocked: %s"), s->o.key_path, trust_strerror(r));
+		snprintf(msg, msglen, _("%s: the key is not unlocked: %s"), base, trust_strerror(r));
 		return r;
 	}
 	r = flow_check_signer(s->trust, k, TRUST_DOC_WIPE_RECORD, &ferr);
 	if (r < 0) {
-		snprintf(msg, msglen, _("%s: refused: %s"), s->o.key_path, ferr.msg);
+		snprintf(msg, msglen, _("%s: refused: %s"), base, ferr.msg);
 		trust_seckey_free(k);
 		return r;
 	}

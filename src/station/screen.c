@@ -9,12 +9,15 @@
  * starts the selection (each disk confirmed by typing or scanning its
  * asset ID or serial), x stops the disk under the cursor (resumable), r
  * resumes an interrupted one, u unlocks the key, l locks it, d forgets a
- * pulled disk's row, ? helps, q quits (running jobs stop, resumable).
+ * pulled disk's row, / finds a disk by name, serial or asset (a scan at
+ * the table jumps to the disk), ? helps, q quits (running jobs stop,
+ * resumable).
  */
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/signalfd.h>
 #include <time.h>
 
@@ -27,7 +30,7 @@
 #define PASS_MAX 1024
 #define INPUT_MAX 256
 
-enum mode { MODE_TABLE, MODE_CONFIRM, MODE_PASS, MODE_QUIT, MODE_HELP };
+enum mode { MODE_TABLE, MODE_CONFIRM, MODE_PASS, MODE_QUIT, MODE_HELP, MODE_FIND };
 
 struct screen {
 	struct station *s;
@@ -41,9 +44,11 @@ struct screen {
 	size_t pass_len;
 	/* the disks to confirm and start, in turn */
 	unsigned queue[64];
+	char qname[64][40];      /* their names, for when one went away */
 	size_t nq, qi;
 	bool queue_resume;
 	bool quit;
+	bool ask_pending;        /* the key locked itself: ask anew when free */
 	bool colors;
 };
 
@@ -78,32 +83,29 @@ struct col {
 };
 
 /* The columns that fit: device, serial, size, asset, class and the state
- * always; model, status and method when the terminal is wide enough. */
-static size_t layout(struct col *c, int width, bool *wide)
+ * always (80 columns leave the state 30); the ledger status and the method
+ * from 108 columns on, the model from 125. */
+static size_t layout(struct col *c, int width, int *level)
 {
-	static const int base = 4 + 9 + 13 + 10 + 11 + 3;  /* sel dev serial size asset cl + gaps */
 	size_t n = 0;
+	int used = 0;
 
-	*wide = width >= base + 17 + 17 + 11 + 34;
+	*level = width >= 125 ? 2 : width >= 108 ? 1 : 0;
 	c[n++] = (struct col){ "", 3, false };
 	c[n++] = (struct col){ _("Device"), 8, false };
-	if (*wide)
+	if (*level >= 2)
 		c[n++] = (struct col){ _("Model"), 16, false };
 	c[n++] = (struct col){ _("Serial"), 12, false };
 	c[n++] = (struct col){ _("Size"), 9, true };
 	c[n++] = (struct col){ _("Asset"), 10, false };
 	c[n++] = (struct col){ _("Cl"), 2, false };
-	if (*wide) {
+	if (*level >= 1) {
 		c[n++] = (struct col){ _("Status"), 16, false };
 		c[n++] = (struct col){ _("Method"), 10, false };
 	}
-	{
-		int used = 0;
-
-		for (size_t i = 0; i < n; i++)
-			used += c[i].w + 1;
-		c[n++] = (struct col){ _("State"), width - used > 8 ? width - used : 8, false };
-	}
+	for (size_t i = 0; i < n; i++)
+		used += c[i].w + 1;
+	c[n++] = (struct col){ _("State"), width - used > 8 ? width - used : 8, false };
 	return n;
 }
 
@@ -124,8 +126,8 @@ static attr_t row_attr(const struct screen *sc, const struct bay *b)
 static void draw_row(struct screen *sc, int y, const struct bay *b, bool cursor)
 {
 	struct col c[12];
-	bool wide;
-	size_t n = layout(c, COLS, &wide), k = 0;
+	int level;
+	size_t n = layout(c, COLS, &level), k = 0;
 	char size[32], word[160];
 	const char *cls = b->matched ? ledger_asset_value(&b->asset, LEDGER_F_IMPORTANCE) : NULL;
 	const char *cells[12];
@@ -135,15 +137,14 @@ static void draw_row(struct screen *sc, int y, const struct bay *b, bool cursor)
 	station_human_size(b->disk.size, size, sizeof(size));
 	cells[k++] = b->selected ? "[x]" : b->present ? "[ ]" : " - ";
 	/* an image file by its name; the details show the path */
-	cells[k++] = b->disk.transport == TRANSPORT_FILE && strrchr(b->disk.name, '/') ? strrchr(b->disk.name, '/') + 1
-											: b->disk.name;
-	if (wide)
+	cells[k++] = station_bay_name(b);
+	if (level >= 2)
 		cells[k++] = b->disk.model;
 	cells[k++] = b->disk.serial ? b->disk.serial : "-";
 	cells[k++] = size;
 	cells[k++] = b->matched ? ledger_asset_value(&b->asset, LEDGER_F_ASSET_ID) : "-";
 	cells[k++] = cls ? cls : "-";
-	if (wide) {
+	if (level >= 1) {
 		cells[k++] = b->matched ? ledger_asset_value(&b->asset, LEDGER_F_STATUS) : "-";
 		cells[k++] = b->state == BAY_IDLE ? (b->method ? b->method : "-") : b->job ? b->job->method : "-";
 	}
@@ -238,11 +239,12 @@ static const char *help_line(const struct screen *sc)
 	switch (sc->mode) {
 	case MODE_CONFIRM:
 	case MODE_PASS:
+	case MODE_FIND:
 		return NULL;
 	case MODE_QUIT:
 		return _("jobs are running: stop them all (resumable) and quit? y/n");
 	default:
-		return _("space select  a all  s start  x stop  r resume  u unlock  l lock  d dismiss  ? help  q quit");
+		return _("space select  a all  s start  x stop  r resume  u unlock  / find  ? help  q quit");
 	}
 }
 
@@ -251,12 +253,17 @@ static void draw_prompt(struct screen *sc, int y)
 	char line[INPUT_MAX + 400];
 	struct bay *b = NULL;
 
-	if (sc->mode == MODE_CONFIRM) {
+	if (sc->mode == MODE_FIND) {
+		snprintf(line, sizeof(line), _("find a disk by name, serial or asset, Enter (Esc returns): %s"), sc->input);
+		put(y, 0, COLS, line, false, A_BOLD);
+		curs_set(1);
+		move(y, text_width(line) < COLS ? text_width(line) : COLS - 1);
+	} else if (sc->mode == MODE_CONFIRM) {
 		for (size_t i = 0; i < sc->s->n_bays; i++)
 			if (sc->s->bays[i]->no == sc->queue[sc->qi])
 				b = sc->s->bays[i];
 		snprintf(line, sizeof(line), _("confirm %s (%zu/%zu): scan or type its asset ID or serial, Enter (Esc skips): %s"),
-			 b ? b->disk.name : "?", sc->qi + 1, sc->nq, sc->input);
+			 b ? station_bay_name(b) : sc->qname[sc->qi], sc->qi + 1, sc->nq, sc->input);
 		put(y, 0, COLS, line, false, A_BOLD);
 		curs_set(1);
 		move(y, text_width(line) < COLS ? text_width(line) : COLS - 1);
@@ -288,6 +295,7 @@ static void draw_help(void)
 		N_("  r              resume the disk's interrupted job"),
 		N_("  u / l          unlock / lock the technician's key"),
 		N_("  d              forget the row of a disk that was pulled out"),
+		N_("  /              find a disk by name, serial or asset (scan its label)"),
 		N_("  q              quit (running jobs stop, resumable)"),
 		"",
 		N_("PASS: wiped and verified. Sealed: the wipe record is signed and the"),
@@ -305,7 +313,7 @@ static void draw(struct screen *sc)
 {
 	struct station *s = sc->s;
 	struct col c[12];
-	bool wide;
+	int level;
 	size_t n;
 	int rows, x = 0;
 
@@ -321,12 +329,12 @@ static void draw(struct screen *sc)
 		return;
 	}
 	draw_title(sc);
-	n = layout(c, COLS, &wide);
+	n = layout(c, COLS, &level);
 	for (size_t i = 0; i < n; i++) {
 		put(1, x, c[i].w, c[i].head, c[i].right, A_BOLD | A_UNDERLINE);
 		x += c[i].w + 1;
 	}
-	rows = LINES - 8;
+	rows = LINES - 9;
 	if (sc->cur >= s->n_bays)
 		sc->cur = s->n_bays ? s->n_bays - 1 : 0;
 	if (sc->cur < sc->top)
@@ -337,10 +345,23 @@ static void draw(struct screen *sc)
 		draw_row(sc, 2 + i, s->bays[sc->top + (size_t)i], sc->top + (size_t)i == sc->cur);
 	if (!s->n_bays)
 		put(2, 0, COLS, _("no disks: attach one"), false, color(sc, C_DIM));
-	mvhline(LINES - 6, 0, ACS_HLINE, COLS);
+	mvhline(LINES - 7, 0, ACS_HLINE, COLS);
 	if (s->n_bays)
-		draw_details(sc, LINES - 5, s->bays[sc->cur]);
-	put(LINES - 2, 0, COLS, sc->msg, false, sc->msg_bad ? color(sc, C_BAD) | A_BOLD : A_NORMAL);
+		draw_details(sc, LINES - 6, s->bays[sc->cur]);
+	{
+		/* the message on two lines: a refusal says why in full */
+		size_t cut = text_break(sc->msg, COLS);
+		char first[sizeof(sc->msg)];
+		const char *rest = sc->msg + cut;
+		attr_t a = sc->msg_bad ? color(sc, C_BAD) | A_BOLD : A_NORMAL;
+
+		memcpy(first, sc->msg, cut);
+		first[cut] = '\0';
+		while (*rest == ' ')
+			rest++;
+		put(LINES - 3, 0, COLS, first, false, a);
+		put(LINES - 2, 0, COLS, rest, false, a);
+	}
 	draw_prompt(sc, LINES - 1);
 	refresh();
 }
@@ -369,7 +390,7 @@ static void on_event(struct station *s, const struct station_event *ev)
 	case STATION_EV_ADDED:
 		/* a disk the ledger knows; strangers only get their row */
 		if (s->ready && ev->bay->matched)
-			say(sc, false, _("%s arrived: %s"), ev->bay->disk.name ? ev->bay->disk.name : "?",
+			say(sc, false, _("%s arrived: %s"), station_bay_name(ev->bay),
 			    ev->msg && *ev->msg ? ev->msg : _("ready"));
 		return;
 	case STATION_EV_REMOVED:
@@ -386,6 +407,11 @@ static void on_event(struct station *s, const struct station_event *ev)
 		return;
 	case STATION_EV_FINISHED:
 		say(sc, ev->bay->state != BAY_FINISHED || !ev->bay->passed, "%s", ev->msg);
+		return;
+	case STATION_EV_KEY:
+		if (ev->code && streq(ev->code, "locked"))
+			sc->ask_pending = true;
+		say(sc, false, "%s", ev->msg);
 		return;
 	default:
 		if (ev->msg)
@@ -421,11 +447,13 @@ static void next_confirm(struct screen *sc)
 {
 	sc->input_len = 0;
 	sc->input[0] = '\0';
-	for (; sc->qi < sc->nq; sc->qi++)
+	for (; sc->qi < sc->nq; sc->qi++) {
 		if (bay_no(sc, sc->queue[sc->qi])) {
 			sc->mode = MODE_CONFIRM;
 			return;
 		}
+		say(sc, true, _("%s went away: not started, nothing written"), sc->qname[sc->qi]);
+	}
 	sc->mode = MODE_TABLE;
 }
 
@@ -442,24 +470,29 @@ static void start_queue(struct screen *sc, bool resume)
 	}
 	if (!resume)
 		for (size_t i = 0; i < s->n_bays && sc->nq < ARRAY_SIZE(sc->queue); i++)
-			if (s->bays[i]->selected)
+			if (s->bays[i]->selected) {
+				snprintf(sc->qname[sc->nq], sizeof(sc->qname[0]), "%s", station_bay_name(s->bays[i]));
 				sc->queue[sc->nq++] = s->bays[i]->no;
+			}
 	if (sc->nq == 0 && b) {
 		if (resume && !b->resume_id) {
-			say(sc, true, _("%s has no interrupted job to resume"), b->disk.name);
+			say(sc, true, _("%s has no interrupted job to resume"), station_bay_name(b));
 			return;
 		}
 		if (!startable(b)) {
-			say(sc, true, _("%s cannot be started: %s"), b->disk.name,
+			say(sc, true, _("%s cannot be started: %s"), station_bay_name(b),
 			    b->note[0] ? b->note : b->state == BAY_RUNNING ? _("it is running") : _("not eligible"));
 			return;
 		}
+		snprintf(sc->qname[sc->nq], sizeof(sc->qname[0]), "%s", station_bay_name(b));
 		sc->queue[sc->nq++] = b->no;
 	}
 	if (sc->nq == 0) {
 		say(sc, true, _("no disk selected"));
 		return;
 	}
+	for (size_t i = 0; i < s->n_bays; i++)
+		s->bays[i]->selected = false;
 	next_confirm(sc);
 }
 
@@ -490,34 +523,19 @@ static size_t utf8_put(wchar_t wc, char *buf)
 	return 0;
 }
 
-static void key_confirm(struct screen *sc, wint_t c, bool fkey)
+/* Edit the typed line: 1 when c was taken, 0 when it ends the line
+ * (Enter), -1 for Esc. */
+static int edit_input(struct screen *sc, wint_t c, bool fkey)
 {
-	struct bay *b = bay_no(sc, sc->queue[sc->qi]);
-	char msg[600];
-
-	if (!fkey && c == 27) {
-		say(sc, false, _("%s: not confirmed: skipped"), b ? b->disk.name : "?");
-		sc->qi++;
-		next_confirm(sc);
-		return;
-	}
-	if ((fkey && c == KEY_ENTER) || (!fkey && (c == '\n' || c == '\r'))) {
-		if (!b) {
-			say(sc, true, _("the disk went away: not started, nothing written"));
-		} else if (station_confirm(sc->s, b, sc->input, msg, sizeof(msg)) < 0) {
-			say(sc, true, "%s", msg);
-		} else {
-			station_start(sc->s, b, sc->queue_resume);
-		}
-		sc->qi++;
-		next_confirm(sc);
-		return;
-	}
+	if (!fkey && c == 27)
+		return -1;
+	if ((fkey && c == KEY_ENTER) || (!fkey && (c == '\n' || c == '\r')))
+		return 0;
 	if ((fkey && c == KEY_BACKSPACE) || (!fkey && (c == 127 || c == 8))) {
 		while (sc->input_len > 0 && ((unsigned char)sc->input[--sc->input_len] & 0xc0) == 0x80)
 			;
 		sc->input[sc->input_len] = '\0';
-		return;
+		return 1;
 	}
 	if (!fkey && c >= 0x20 && c != 0x7f) {
 		char u[5];
@@ -528,6 +546,64 @@ static void key_confirm(struct screen *sc, wint_t c, bool fkey)
 			sc->input_len += n;
 			sc->input[sc->input_len] = '\0';
 		}
+	}
+	return 1;
+}
+
+static bool matches(const char *a, const char *typed)
+{
+	return a && strcasecmp(a, typed) == 0;
+}
+
+static void key_find(struct screen *sc, wint_t c, bool fkey)
+{
+	struct station *s = sc->s;
+	int r = edit_input(sc, c, fkey);
+	char *t = sc->input;
+
+	if (r > 0)
+		return;
+	sc->mode = MODE_TABLE;
+	if (r < 0)
+		return;
+	strstrip(t);
+	for (size_t i = 0; i < s->n_bays; i++) {
+		const struct bay *b = s->bays[i];
+		const char *base = b->disk.devpath ? strrchr(b->disk.devpath, '/') : NULL;
+
+		if (matches(station_bay_name(b), t) || matches(b->disk.serial, t) || matches(b->disk.devpath, t) ||
+		    (base && matches(base + 1, t)) ||
+		    (b->matched && matches(ledger_asset_value(&b->asset, LEDGER_F_ASSET_ID), t))) {
+			sc->cur = i;
+			say(sc, false, _("%s found"), station_bay_name(b));
+			return;
+		}
+	}
+	say(sc, true, _("no disk here is '%s'"), t);
+}
+
+static void key_confirm(struct screen *sc, wint_t c, bool fkey)
+{
+	struct bay *b = bay_no(sc, sc->queue[sc->qi]);
+	char msg[600];
+	int r = edit_input(sc, c, fkey);
+
+	if (r < 0) {
+		say(sc, false, _("%s: not confirmed: skipped"), sc->qname[sc->qi]);
+		sc->qi++;
+		next_confirm(sc);
+		return;
+	}
+	if (r == 0) {
+		if (!b) {
+			say(sc, true, _("%s went away: not started, nothing written"), sc->qname[sc->qi]);
+		} else if (station_confirm(sc->s, b, sc->input, msg, sizeof(msg)) < 0) {
+			say(sc, true, "%s", msg);
+		} else {
+			station_start(sc->s, b, sc->queue_resume);
+		}
+		sc->qi++;
+		next_confirm(sc);
 	}
 }
 
@@ -618,7 +694,7 @@ static void key_table(struct screen *sc, wint_t c, bool fkey)
 		if (!b)
 			return;
 		if (!b->selected && !startable(b)) {
-			say(sc, true, _("%s cannot be started: %s"), b->disk.name,
+			say(sc, true, _("%s cannot be started: %s"), station_bay_name(b),
 			    b->state == BAY_RUNNING ? _("it is running") : b->note[0] ? b->note : _("not eligible"));
 			return;
 		}
@@ -649,7 +725,7 @@ static void key_table(struct screen *sc, wint_t c, bool fkey)
 		if (b && b->state == BAY_RUNNING)
 			station_stop(s, b);
 		else
-			say(sc, true, _("%s is not running"), b ? b->disk.name : "?");
+			say(sc, true, _("%s is not running"), b ? station_bay_name(b) : "?");
 		return;
 	case 'u':
 		if (station_unlocked(s))
@@ -668,6 +744,11 @@ static void key_table(struct screen *sc, wint_t c, bool fkey)
 		return;
 	case '?':
 		sc->mode = MODE_HELP;
+		return;
+	case '/':
+		sc->mode = MODE_FIND;
+		sc->input_len = 0;
+		sc->input[0] = '\0';
 		return;
 	case 'q':
 		if (station_running(s))
@@ -702,6 +783,9 @@ static void on_key(struct screen *sc, wint_t c, bool fkey)
 	case MODE_PASS:
 		key_pass(sc, c, fkey);
 		return;
+	case MODE_FIND:
+		key_find(sc, c, fkey);
+		return;
 	case MODE_HELP:
 		sc->mode = MODE_TABLE;
 		return;
@@ -724,7 +808,6 @@ int station_screen_run(struct station *s, const char *pass, size_t pass_len)
 	sigset_t mask;
 	int sfd;
 	uint64_t last_tick = 0;
-	bool was_locked;
 
 	sc.pass = sodium_malloc(PASS_MAX);
 	if (!sc.pass)
@@ -771,7 +854,6 @@ int station_screen_run(struct station *s, const char *pass, size_t pass_len)
 	} else {
 		ask_pass(&sc);
 	}
-	was_locked = !station_unlocked(s);
 	while (!sc.quit) {
 		struct pollfd p[4] = {
 			{ STDIN_FILENO, POLLIN, 0 }, { station_monitor_fd(s), POLLIN, 0 },
@@ -802,10 +884,12 @@ int station_screen_run(struct station *s, const char *pass, size_t pass_len)
 			last_tick = now_ns();
 			station_tick(s);
 		}
-		/* the idle lock: ask anew */
-		if (!station_unlocked(s) && !was_locked && sc.mode == MODE_TABLE)
-			ask_pass(&sc);
-		was_locked = !station_unlocked(s);
+		/* the idle lock: ask anew, once the technician is free to answer */
+		if (sc.ask_pending && sc.mode == MODE_TABLE) {
+			sc.ask_pending = false;
+			if (!station_unlocked(s))
+				ask_pass(&sc);
+		}
 	}
 	if (station_running(s)) {
 		say(&sc, true, _("stopping every job at its next checkpoint (resumable)..."));

@@ -240,12 +240,18 @@ int text_width(const char *s);
  * with the final L'\0'): a cut is marked with '~' in the last column;
  * characters the locale cannot show become '?'. Returns the length. */
 size_t text_fitw(const char *s, int cols, bool right, wchar_t *buf, size_t n);
+/* Where to break s so that the first part fits cols columns: at the last
+ * space when there is one in the second half, else where it overflows.
+ * Returns the byte length of the first part (all of s when it fits). */
+size_t text_break(const char *s, int cols);
 /* Whether the terminal's locale is UTF-8 (else only ASCII is shown). */
 void text_init(void);
 bool text_utf8(void);
 
 /* ---- what the front ends share ---- */
 
+/* The name a bay goes by: the kernel name, an image file's base name. */
+const char *station_bay_name(const struct bay *b);
 /* "4.0 MiB" */
 void station_human_size(uint64_t b, char *buf, size_t len);
 /* The short state of a bay for its row, translated: "ready", "mounted",

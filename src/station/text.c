@@ -100,6 +100,26 @@ int text_width(const char *s)
 	return cols;
 }
 
+size_t text_break(const char *s, int cols)
+{
+	size_t at = 0, space = 0;
+	int used = 0, w;
+	wchar_t wc;
+
+	while (s[at]) {
+		size_t n = next((const unsigned char *)s + at, &wc);
+
+		shown(wc, &w);
+		if (used + w > cols)
+			return space > at / 2 ? space : at;
+		if (wc == L' ')
+			space = at;
+		used += w;
+		at += n;
+	}
+	return at;
+}
+
 size_t text_fitw(const char *s, int cols, bool right, wchar_t *buf, size_t n)
 {
 	int width = text_width(s), used = 0, w;

@@ -19,6 +19,14 @@ void station_human_size(uint64_t b, char *buf, size_t len)
 	snprintf(buf, len, i ? "%.1f %s" : "%.0f %s", v, u[i]);
 }
 
+const char *station_bay_name(const struct bay *b)
+{
+	const char *n = b->disk.name ? b->disk.name : b->disk.devpath;
+	const char *slash = n && b->disk.transport == TRANSPORT_FILE ? strrchr(n, '/') : NULL;
+
+	return slash ? slash + 1 : n ? n : "?";
+}
+
 /* The short word for why a bay cannot start, by its code. */
 static const char *why_word(const char *code)
 {

@@ -1,0 +1,59 @@
+# station-lib.bash - sourced by the station's tests after lib.bash: the
+# station in a real pseudo-terminal of its own tmux server (a private
+# socket: other tests' tmux sessions are never touched), its screen read
+# back as text, keys sent, the raw output stream logged.
+TMUX_SOCK=wipecert-$$
+unset TMUX
+STATION_SESSION=station
+tm() { tmux -L "$TMUX_SOCK" -f /dev/null "$@"; }
+trap 'tm kill-server 2>/dev/null; cleanup' EXIT
+
+# station_start COLS ROWS CMD...: run CMD in a COLSxROWS terminal; its
+# exit status lands in $T/station.rc, its raw output in $T/raw
+station_start() {
+	local cols=$1 rows=$2 q
+	shift 2
+	printf -v q '%q ' "$@"
+	tm kill-session -t "$STATION_SESSION" 2>/dev/null
+	rm -f "$T/station.rc" "$T/raw"
+	tm new-session -d -s "$STATION_SESSION" -x "$cols" -y "$rows" \
+		"env TERM=screen ${STATION_ENV:-} $q 2>$T/station.err; echo \$? >$T/station.rc; sleep 3600" ||
+		fail "tmux cannot start"
+	tm pipe-pane -o -t "$STATION_SESSION" "cat >>$T/raw"
+}
+screen() { tm capture-pane -p -t "$STATION_SESSION"; }
+keys() { tm send-keys -t "$STATION_SESSION" "$@"; }
+tmux_resize() { tm resize-window -t "$STATION_SESSION" -x "$1" -y "$2"; }
+# wait_for REGEX [SECONDS]: until the screen shows it (grep -E)
+wait_for() {
+	local i
+	for ((i = 0; i < ${2:-30} * 10; i++)); do
+		screen | grep -Eq -- "$1" && return 0
+		[ -s "$T/station.rc" ] && break
+		sleep 0.1
+	done
+	screen >&2
+	cat "$T/station.err" >&2 2>/dev/null
+	fail "the screen never showed '$1'"
+}
+# find_disk NAME: the cursor onto the disk, as a scan of its label would
+find_disk() {
+	keys /
+	wait_for "find a disk by"
+	keys -l "$1"
+	keys Enter
+	wait_for "$1 found"
+}
+# how often the passphrase was asked, in the terminal's raw stream
+prompts() { grep -ao "passphrase for the key of" "$T/raw" | wc -l; }
+# station_wait_exit [RC]: it ends, with RC (default 0) and no sanitizer report
+station_wait_exit() {
+	local i
+	for ((i = 0; i < 600; i++)); do
+		[ -s "$T/station.rc" ] && break
+		sleep 0.1
+	done
+	[ -s "$T/station.rc" ] || { screen >&2; fail "the station did not exit"; }
+	grep -q Sanitizer "$T/station.err" && fail "sanitizer: $(cat "$T/station.err")"
+	expect_eq "the station's exit status" "$(cat "$T/station.rc")" "${1:-0}"
+}
