@@ -135,6 +135,27 @@ static void read_caps(struct bay *b)
 					       drive_method_to_string(m));
 }
 
+static bool job_busy(const struct station *s, const char *id)
+{
+	for (size_t i = 0; i < s->n_bays; i++)
+		if (s->bays[i]->thread_live && s->bays[i]->job && streq(s->bays[i]->job->id, id))
+			return true;
+	return false;
+}
+
+/* The bay of this disk whose job still runs while the disk is out (pulled,
+ * stopping), if any. */
+static struct bay *still_stopping(const struct station *s, const struct bay *nb)
+{
+	for (size_t i = 0; i < s->n_bays; i++) {
+		struct bay *b = s->bays[i];
+
+		if (b != nb && !b->present && b->thread_live && same_disk(&b->disk, &nb->disk))
+			return b;
+	}
+	return NULL;
+}
+
 /* The newest interrupted job of this disk in the state directory. */
 static char *find_interrupted(struct station *s, const struct disk *d)
 {
@@ -161,7 +182,7 @@ static char *find_interrupted(struct station *s, const struct disk *d)
 			continue;
 		if (read_text_file(path, &text) < 0 || !strstr(text, "\"running\""))
 			continue;
-		if (job_store_load(&s->store, id, &j) < 0)
+		if (job_busy(s, id) || job_store_load(&s->store, id, &j) < 0)
 			continue;
 		if (j->state == JOB_RUNNING && same_str(j->serial, d->serial) && same_str(j->wwn, d->wwn) &&
 		    d->size / j->sector * j->sector == j->size &&
@@ -237,6 +258,12 @@ static void evaluate(struct station *s, struct bay *b)
 	b->resume_id = find_interrupted(s, d);
 
 	/* then what forbids a start, the worst first */
+	if (still_stopping(s, b)) {
+		/* pulled and put back before its job had stopped: wait for it */
+		snprintf(b->note, sizeof(b->note), _("its interrupted job is still stopping"));
+		b->code = "stopping";
+		return;
+	}
 	if (d->safety != SAFETY_OK) {
 		snprintf(b->note, sizeof(b->note), "%s: %s", disk_safety_to_string(d->safety),
 			 d->safety_reason ? d->safety_reason : "?");
@@ -599,6 +626,29 @@ static void *job_thread(void *arg)
 	return NULL;
 }
 
+/* The jobs interrupted in this session and not resumed since: the exit
+ * status says whether any is left. */
+static void remember_interrupted(struct station *s, const char *id)
+{
+	char **nv = realloc(s->interrupted, (s->n_interrupted + 1) * sizeof(*nv));
+
+	if (!nv)
+		return;
+	s->interrupted = nv;
+	if ((nv[s->n_interrupted] = strdup(id)))
+		s->n_interrupted++;
+}
+
+static void forget_interrupted(struct station *s, const char *id)
+{
+	for (size_t i = 0; i < s->n_interrupted; i++)
+		if (streq(s->interrupted[i], id)) {
+			free(s->interrupted[i]);
+			s->interrupted[i] = s->interrupted[--s->n_interrupted];
+			return;
+		}
+}
+
 static int refuse(struct station *s, struct bay *b, const char *code, const char *fmt, ...) _printf_(4, 5);
 static int refuse(struct station *s, struct bay *b, const char *code, const char *fmt, ...)
 {
@@ -687,8 +737,8 @@ int station_start(struct station *s, struct bay *b, bool resume)
 	b->fd = fd;
 	free(b->job_asset);
 	b->job_asset = strdup(asset_id(b));
-	if (b->state == BAY_INTERRUPTED && s->n_interrupted)
-		s->n_interrupted--;
+	if (resume)
+		forget_interrupted(s, j->id);
 	b->resumed = resume;
 	b->done = false;
 	b->result = 0;
@@ -795,6 +845,25 @@ void station_seal(struct station *s, struct bay *b)
 		     b->job->id, trust_seckey_name(s->key), b->job_asset);
 }
 
+/* A pulled disk put back before its job had stopped waited in a new bay:
+ * now that the job has stopped, that bay offers (or, --auto, runs) the
+ * resume, and the old row goes. */
+static void back_already(struct station *s, struct bay *old)
+{
+	for (size_t i = 0; i < s->n_bays; i++) {
+		struct bay *b = s->bays[i];
+
+		if (b == old || !b->present || b->state != BAY_IDLE || !same_disk(&b->disk, &old->disk))
+			continue;
+		evaluate(s, b);
+		station_emit(s, STATION_EV_CHANGED, b, b->code, "%s", b->note);
+		replace_pulled(s, b);
+		if (b->arrived_live)
+			auto_start(s, b);
+		return;
+	}
+}
+
 static void finish(struct station *s, struct bay *b)
 {
 	struct job *j = b->job;
@@ -819,9 +888,11 @@ static void finish(struct station *s, struct bay *b)
 		else
 			snprintf(b->outcome, sizeof(b->outcome), _("could not go on (%s): interrupted, resumable"),
 				 strerror(-r));
-		s->n_interrupted++;
+		remember_interrupted(s, j->id);
 		station_emit(s, STATION_EV_FINISHED, b, "interrupted", _("%s: job %s %s"), bay_label(b), j->id,
 			     b->outcome);
+		if (!b->present)
+			back_already(s, b);
 		return;
 	}
 	b->state = BAY_FINISHED;
@@ -846,6 +917,7 @@ void station_reap(struct station *s)
 	if (read(s->wake_fd, &v, sizeof(v)) < 0) {
 		/* nothing to drain */
 	}
+	/* finish() may drop rows: look again from the top after each */
 	for (size_t i = 0; i < s->n_bays; i++) {
 		struct bay *b = s->bays[i];
 		bool done;
@@ -855,8 +927,10 @@ void station_reap(struct station *s)
 		pthread_mutex_lock(&s->lock);
 		done = b->done;
 		pthread_mutex_unlock(&s->lock);
-		if (done)
+		if (done) {
 			finish(s, b);
+			i = (size_t)-1;
+		}
 	}
 	/* a pulled disk's bay stays until its disk comes back; a finished
 	 * one whose disk left goes */
@@ -965,6 +1039,9 @@ void station_release(struct station *s)
 	s->n_bays = 0;
 	station_lock_quiet(s);
 	free(s->key_name);
+	for (size_t i = 0; i < s->n_interrupted; i++)
+		free(s->interrupted[i]);
+	free(s->interrupted);
 	if (s->mon)
 		udev_monitor_unref(s->mon);
 	if (s->udev)

@@ -204,7 +204,7 @@ int station_ndjson_run(struct station *s, const char *pass, size_t pass_len)
 
 		format_utc(time(NULL), now, sizeof(now));
 		o = json_pack("{s:s,s:s,s:s?,s:i,s:i,s:i,s:i}", "event", "stopped", "time", now, "signal", signame,
-			      "passed", s->n_passed, "failed", s->n_failed, "interrupted", s->n_interrupted,
+			      "passed", s->n_passed, "failed", s->n_failed, "interrupted", (int)s->n_interrupted,
 			      "unsealed", s->n_unsealed);
 		line = o ? json_dumps(o, JSON_COMPACT) : NULL;
 		if (line)

@@ -148,7 +148,9 @@ struct station {
 	struct udev_monitor *mon;
 	bool ready;
 	/* what the exit code tells */
-	unsigned n_passed, n_failed, n_interrupted, n_unsealed;
+	unsigned n_passed, n_failed, n_unsealed;
+	char **interrupted;      /* jobs interrupted and not resumed since */
+	size_t n_interrupted;
 	/* the front end */
 	void (*emit)(struct station *s, const struct station_event *ev);
 	void *front;
