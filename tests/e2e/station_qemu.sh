@@ -6,7 +6,9 @@
 # with an unknown serial is left untouched (its image byte-identical on
 # the host); one is pulled out mid-wipe (device_del): its job ends
 # interrupted and resumable, and when the same disk is put back the
-# station recognises it and resumes the job to a verified, sealed end.
+# station recognises it and resumes the job to a verified, sealed end; a
+# fourth is running when SIGTERM comes: its job stops resumable, and
+# `wipecert resume` takes it to a verified end.
 . "$(dirname "$0")/lib.bash"
 command -v qemu-system-x86_64 >/dev/null || skip "qemu-system-x86_64 is not installed (Debian: qemu-system-x86)"
 [ -x /bin/busybox ] || skip "/bin/busybox is not installed (Debian: busybox-static)"
@@ -24,9 +26,11 @@ export WIPECERT_DB=$T/ledger.db
 	fail "ledger add HP-1"
 "$W" ledger add HP-3 --media-type nvme --serial HOTPLUG03 --class 3 --status awaiting-erasure >/dev/null 2>&1 ||
 	fail "ledger add HP-3"
+"$W" ledger add HP-4 --media-type nvme --serial HOTPLUG04 --class 3 --status awaiting-erasure >/dev/null 2>&1 ||
+	fail "ledger add HP-4"
 # the policy: class 3 is cleared with zeros (the quickest under TCG)
 printf '[class 3]\nlevels = clear, purge, destroy\nmethods = zero\n' >"$T/policy.conf"
-for d in hp1:4M hp2:4M hp3:16M; do
+for d in hp1:4M hp2:4M hp3:16M hp4:16M; do
 	yes "WIPECERT-MARKER-${d%%:*}" | head -c "${d#*:}" >"$T/${d%%:*}.img" || fail "image ${d%%:*}"
 done
 cp "$T/hp2.img" "$T/hp2.orig"
@@ -75,6 +79,8 @@ await "HP-3 interrupted, resumable" 'e["event"] == "finished" and e["asset"] == 
 qmp add-nvme hp3b HOTPLUG03 "$T/hp3.img"
 await "HP-3 resumed" 'e["event"] == "started" and e["asset"] == "HP-3" and e["resumed"]'
 await "HP-3 sealed" 'e["event"] == "sealed" and e["asset"] == "HP-3"'
+# a fourth: SIGTERM stops its job, resumable (the guest sends it)
+qmp add-nvme hp4 HOTPLUG04 "$T/hp4.img"
 wait $GUEST_PID
 rc=$?
 grep -E '^(station-exit|ledger-verify|run-guest)' "$T/guest.log" >&2
@@ -85,7 +91,7 @@ python3 - "$T/guest.log" "$T/files" <<'PY' || fail "the guest's account does not
 import base64, json, os, sys
 log, out = sys.argv[1], sys.argv[2]
 os.makedirs(out, exist_ok=True)
-ev, exit_rc, ledger, verify = [], None, {}, None
+ev, exit_rc, ledger, verify, resume_rc, interrupted = [], None, {}, None, None, None
 for line in open(log, errors="replace"):
     line = line.rstrip("\n")
     if line.startswith("final {"):
@@ -100,9 +106,21 @@ for line in open(log, errors="replace"):
         ledger[a] = json.loads(js)
     elif line.startswith("ledger-verify "):
         verify = int(line.split()[1])
-assert exit_rc == 0, f"station exit {exit_rc}"
+    elif line.startswith("resume-exit "):
+        resume_rc = int(line.split()[1])
+    elif line.startswith("interrupted "):
+        interrupted = json.loads(base64.b64decode(line.split(" ", 1)[1]))
+# SIGTERM: the running job stopped, resumable; the exit status says so
+assert exit_rc == 1, f"station exit {exit_rc}, want 1 (a job interrupted)"
 stopped = [e for e in ev if e["event"] == "stopped"]
-assert stopped and stopped[0]["passed"] == 2 and stopped[0]["failed"] == 0 and stopped[0]["interrupted"] == 0, stopped
+assert stopped and stopped[0]["signal"] == "SIGTERM" and stopped[0]["passed"] == 2 and stopped[0]["failed"] == 0 \
+    and stopped[0]["interrupted"] == 1, stopped
+hp4 = [e for e in ev if e["event"] == "finished" and e.get("asset") == "HP-4"]
+assert hp4 and hp4[0]["result"] == "INTERRUPTED" and hp4[0]["resumable"], hp4
+assert interrupted and interrupted["state"] == "running" and interrupted["id"] == hp4[0]["job"], interrupted
+assert all(p["errors"]["count"] == 0 for p in interrupted["passes"]), interrupted["passes"]
+assert 0 < interrupted["passes"][0]["written"] < 16 << 20, interrupted["passes"][0]["written"]
+assert resume_rc == 0, f"wipecert resume exit {resume_rc}"
 # the unknown disk: shown, never started
 unknown = [e for e in ev if e.get("device") and e["event"] == "disk-added" and e.get("serial") == "UNKNOWN02"]
 assert unknown and not unknown[0]["eligible"] and unknown[0]["asset"] is None, unknown
@@ -130,4 +148,5 @@ grep -q WIPECERT-MARKER "$T/hp1.img" && fail "HP-1's image still holds the marke
 cmp -s "$T/hp1.img" <(head -c 4M /dev/zero) || fail "HP-1's image is not all zeros"
 cmp -s "$T/hp2.img" "$T/hp2.orig" || fail "the unknown disk's image changed"
 grep -q WIPECERT-MARKER "$T/hp3.img" && fail "HP-3's image still holds the marker after the resume"
+grep -q WIPECERT-MARKER "$T/hp4.img" && fail "HP-4's image still holds the marker after wipecert resume"
 exit 0

@@ -1,8 +1,9 @@
 # station-guest.sh - run by busybox sh INSIDE the QEMU guest
 # (tests/e2e/station_qemu.sh): `sh station-guest.sh WIPECERT CERTS DB POLICY`.
 # Starts `wipecert station --auto --json` and leaves it running while the
-# host hot-plugs NVMe disks through QMP; once two jobs are sealed (or after
-# a time limit) it sends SIGTERM. The events reach the host as they come
+# host hot-plugs NVMe disks through QMP; once two jobs are sealed and a
+# third one runs (or after a time limit) it sends SIGTERM, then resumes
+# the job that stopped with `wipecert resume`. The events reach the host as they come
 # ("ev " lines); at the end it prints the exit status, the whole stream
 # again ("final " lines), the case files (base64) and the ledger's word on
 # the assets.
@@ -16,10 +17,16 @@ pid=$!
 # the events reach the host as they come, for it to act on
 tail -f /tmp/ev | awk '{ print "ev " $0; fflush() }' &
 tailpid=$!
-i=0
+# SIGTERM once two jobs are sealed and the third (HP-4) is 2 MiB in: it
+# must stop resumably
+i=0 job=
 while [ $i -lt 1500 ]; do
-	[ "$(grep -c '"event":"sealed"' /tmp/ev)" -ge 2 ] && break
 	kill -0 $pid 2>/dev/null || break
+	if [ "$(grep -c '"event":"sealed"' /tmp/ev)" -ge 2 ]; then
+		job=$(grep '"event":"started".*"asset":"HP-4"' /tmp/ev | sed 's/.*"job":"\([^"]*\)".*/\1/' | head -n 1)
+		done=$(grep '"event":"progress"' /tmp/ev | grep "\"job\":\"$job\"" | tail -n 1 | sed 's/.*"done":\([0-9]*\).*/\1/')
+		[ -n "$job" ] && [ "${done:-0}" -ge 2097152 ] && break
+	fi
 	sleep 0.2
 	i=$((i + 1))
 done
@@ -30,6 +37,14 @@ kill $tailpid
 # the whole stream once more, to the last line
 sed 's/^/final /' /tmp/ev
 sed 's/^/err /' /tmp/err
+# the interrupted job goes on with `wipecert resume`, to a verified end
+if [ -n "$job" ]; then
+	cp "/tmp/state/$job.json" /tmp/interrupted.json
+	"$W" resume "$job" --json >/tmp/resume.out 2>/tmp/resume.err
+	echo "resume-exit $?"
+	sed 's/^/resume-err /' /tmp/resume.err
+	echo "interrupted $(base64 -w 0 </tmp/interrupted.json)"
+fi
 for f in /tmp/state/*; do
 	echo "file ${f##*/} $(base64 -w 0 <"$f")"
 done
