@@ -36,13 +36,14 @@ wait_for() {
 	cat "$T/station.err" >&2 2>/dev/null
 	fail "the screen never showed '$1'"
 }
-# find_disk NAME: the cursor onto the disk, as a scan of its label would
+# find_disk NAME [FOUND-REGEX]: the cursor onto the disk, as a scan of its
+# label would (FOUND-REGEX: what the screen says then, "NAME found")
 find_disk() {
 	keys /
-	wait_for "find a disk by"
+	sleep 0.2
 	keys -l "$1"
 	keys Enter
-	wait_for "$1 found"
+	wait_for "${2:-$1 found}"
 }
 # how often the passphrase was asked, in the terminal's raw stream
 prompts() { grep -ao "passphrase for the key of" "$T/raw" | wc -l; }
