@@ -37,6 +37,8 @@ static const char *why_word(const char *code)
 		{ "mounted", N_("mounted") },
 		{ "held", N_("held") },
 		{ "in-use", N_("in use") },
+		{ "member", N_("RAID/LVM member") },
+		{ "unknown", N_("unreadable") },
 		{ "read-only", N_("read-only") },
 		{ "empty", N_("no medium") },
 		{ "not-in-ledger", N_("not in ledger") },

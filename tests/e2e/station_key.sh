@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # station_key.sh - the technician's key at the station, in a real
-# pseudo-terminal: unlocked once it sits in locked memory (VmLck grows);
+# pseudo-terminal: unlocked once it sits in locked memory (VmLck grows,
+# with a binary built without AddressSanitizer, which makes mlock a no-op);
 # after the idle time it is wiped (VmLck shrinks) and the screen asks
 # anew; a key whose roster entry has expired is refused with a message
 # on the screen, stays locked, and nothing can be started or written.
@@ -30,10 +31,18 @@ unlocked=$(vmlck)
 wait_for "key LOCKED" 20
 wait_for "passphrase for the key of TEST ONLY Technician"
 locked=$(vmlck)
-[ "$unlocked" -gt "$locked" ] || fail "the key's memory is not locked while unlocked, or not freed after (VmLck $unlocked kB, then $locked kB)"
+# AddressSanitizer makes mlock() a no-op: VmLck says something only without it
+if ldd "$W" | grep -q libasan; then
+	echo "station_key: $W is built with AddressSanitizer, which makes mlock a no-op: VmLck not checked (run with build/wipecert)" >&2
+	mlocked=false
+else
+	mlocked=true
+	[ "$unlocked" -gt "$locked" ] ||
+		fail "the key's memory is not locked while unlocked, or not freed after (VmLck $unlocked kB, then $locked kB)"
+fi
 keys -l "$(cat "$C/passphrase.txt")"; keys Enter
 wait_for "key unlocked" 60
-[ "$(vmlck)" -gt "$locked" ] || fail "unlocked again, VmLck $(vmlck) kB"
+! $mlocked || [ "$(vmlck)" -gt "$locked" ] || fail "unlocked again, VmLck $(vmlck) kB"
 expect_eq "prompts (the file served the first unlock)" "$(prompts)" 1
 keys q
 station_wait_exit

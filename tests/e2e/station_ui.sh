@@ -86,8 +86,7 @@ new_loop LG "$T/gone.img" 4M
 wait_for "^\[ \] ${LG#/dev/} "
 find_disk "${LG#/dev/}"; keys Space s
 wait_for "confirm ${LG#/dev/} \(1/1\)"
-losetup -d "$LG" || fail "detach $LG"
-LOOPS=("${LOOPS[@]/$LG/}") # ours no more: the number may soon be another test's
+detach_loop "$LG"
 sleep 1
 keys -l ST-GONE; keys Enter
 wait_for "${LG#/dev/} went away: not started, nothing written"
