@@ -737,12 +737,12 @@ static void table_page(struct ctx *c, size_t first, int pages)
 	text_center(c, PW / 2, 87, 10, NAVY, t->title_en, false);
 	y = 102;
 	if (t->qr && c->page_no == 1)
-		draw_qr(c, PW - MARGIN - 84, 56, 84);
+		draw_qr(c, PW - MARGIN - 124, 56, 124);
 	for (size_t i = 0; i < t->n_lines; i++, y += 11)
 		text(c, MARGIN, y, 8, t->line_ok && !t->line_ok[i] ? RED : (t->line_ok ? GREEN : INK), t->lines[i],
-		     t->qr && c->page_no == 1 ? W - 92 : W);
-	if (t->qr && c->page_no == 1 && y < 146)
-		y = 146;
+		     t->qr && c->page_no == 1 ? W - 132 : W);
+	if (t->qr && c->page_no == 1 && y < 186)
+		y = 186;
 	y += 2;
 	rect(c, MARGIN, y, W, 22, &SHADE, NULL);
 	for (size_t i = 0; i < t->n_cols; i++) {

@@ -812,6 +812,7 @@ void station_seal(struct station *s, struct bay *b)
 {
 	struct flow_error ferr = { "" };
 	char *path = NULL;
+	uint64_t t0;
 	int r;
 
 	if (!s->key) {
@@ -821,7 +822,9 @@ void station_seal(struct station *s, struct bay *b)
 		return;
 	}
 	b->seal_pending = false;
+	t0 = now_ns();
 	r = flow_seal(&s->flow, b->job->id, b->job_asset, s->key, &path, &ferr);
+	s->last_seal_ns = now_ns() - t0;
 	if (r < 0) {
 		s->n_unsealed++;
 		station_emit(s, STATION_EV_ERROR, b, "seal-failed", _("%s: job %s not sealed: %s"), bay_label(b),
@@ -829,6 +832,8 @@ void station_seal(struct station *s, struct bay *b)
 		return;
 	}
 	b->sealed = true;
+	s->n_sealed++;
+	s->seal_ns += s->last_seal_ns;
 	free(b->case_path);
 	b->case_path = path;
 	/* the row shows what the ledger says now: erased */
@@ -981,6 +986,13 @@ void station_tick(struct station *s)
 				on_change(s, b->disk.name);
 		}
 	}
+}
+
+void station_summary(const struct station *s, char *buf, size_t len)
+{
+	snprintf(buf, len, _("station: %u passed, %u failed, %zu interrupted (resumable), %u not sealed; "
+			     "%u sealed, %.1f ms a seal"), s->n_passed, s->n_failed, s->n_interrupted, s->n_unsealed,
+		 s->n_sealed, s->n_sealed ? (double)s->seal_ns / s->n_sealed / 1e6 : 0.0);
 }
 
 /* ---- setup ---- */

@@ -127,6 +127,7 @@ static void emit(struct station *s, const struct station_event *ev)
 		json_object_set_new(o, "wipe_record", str_or_null(b->case_path));
 		json_object_set_new(o, "technician", json_string(trust_seckey_name(s->key)));
 		json_object_set_new(o, "label", str_or_null(b->label_path));
+		json_object_set_new(o, "seal_ms", json_real((double)s->last_seal_ns / 1e6));
 		break;
 	case STATION_EV_READY: {
 		json_object_set_new(o, "disks", json_integer((json_int_t)s->n_bays));
@@ -203,9 +204,10 @@ int station_ndjson_run(struct station *s, const char *pass, size_t pass_len)
 		char *line;
 
 		format_utc(time(NULL), now, sizeof(now));
-		o = json_pack("{s:s,s:s,s:s?,s:i,s:i,s:i,s:i}", "event", "stopped", "time", now, "signal", signame,
-			      "passed", s->n_passed, "failed", s->n_failed, "interrupted", (int)s->n_interrupted,
-			      "unsealed", s->n_unsealed);
+		o = json_pack("{s:s,s:s,s:s?,s:i,s:i,s:i,s:i,s:i,s:f}", "event", "stopped", "time", now,
+			      "signal", signame, "passed", s->n_passed, "failed", s->n_failed,
+			      "interrupted", (int)s->n_interrupted, "unsealed", s->n_unsealed, "sealed", s->n_sealed,
+			      "seal_ms_mean", s->n_sealed ? (double)s->seal_ns / s->n_sealed / 1e6 : 0.0);
 		line = o ? json_dumps(o, JSON_COMPACT) : NULL;
 		if (line)
 			printf("%s\n", line);
@@ -214,5 +216,7 @@ int station_ndjson_run(struct station *s, const char *pass, size_t pass_len)
 		json_decref(o);
 	}
 	close(sfd);
+	station_summary(s, msg, sizeof(msg));
+	fprintf(stderr, "%s\n", msg);
 	return s->n_failed || s->n_interrupted || s->n_unsealed ? EXIT_FAIL : EXIT_OK;
 }

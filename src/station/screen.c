@@ -897,6 +897,8 @@ int station_screen_run(struct station *s, const char *pass, size_t pass_len)
 		station_stop_all(s);
 	}
 	endwin();
+	station_summary(s, msg, sizeof(msg));
+	fprintf(stderr, "%s\n", msg);
 	close(sfd);
 	sodium_free(sc.pass);
 	return s->n_failed || s->n_interrupted || s->n_unsealed ? EXIT_FAIL : EXIT_OK;

@@ -148,7 +148,9 @@ struct station {
 	struct udev_monitor *mon;
 	bool ready;
 	/* what the exit code tells */
-	unsigned n_passed, n_failed, n_unsealed;
+	unsigned n_passed, n_failed, n_unsealed, n_sealed;
+	uint64_t seal_ns;        /* time the seals took, all together */
+	uint64_t last_seal_ns;   /* the last one */
 	char **interrupted;      /* jobs interrupted and not resumed since */
 	size_t n_interrupted;
 	/* the front end */
@@ -262,6 +264,9 @@ const char *station_bay_word(const struct bay *b, char *buf, size_t len);
 /* The state as a stable word for JSON: "ready", "ineligible", "running",
  * "passed", "failed", "interrupted". */
 const char *station_bay_state_code(const struct bay *b);
+
+/* One line for the end of a session: counts and the time a seal took. */
+void station_summary(const struct station *s, char *buf, size_t len);
 
 /* The front ends: each runs until quit or SIGTERM; returns an exit code. */
 int station_screen_run(struct station *s, const char *pass, size_t pass_len);

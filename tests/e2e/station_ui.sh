@@ -4,7 +4,8 @@
 # registered in a ledger: the key unlocked once, two disks found, selected,
 # confirmed by typing their asset IDs and wiped side by side; both PASS and
 # sealed with no second passphrase prompt (the prompts are counted); the
-# records check out with minisign and the ledger says erased. Then the bad
+# records check out with minisign and the ledger says erased; each disk's
+# summary PDF holds its case ID and a QR code zbarimg reads. Then the bad
 # input: an unknown key, a disk that vanishes between selection and start,
 # a ledger locked by another program: a message on the screen, nothing
 # written. Resize to 132x30 and back.
@@ -13,6 +14,7 @@ need_root
 need_cmd tmux
 need_cmd minisign
 need_cmd python3
+need_cmd qpdf; need_cmd pdftotext; need_cmd pdftoppm; need_cmd zbarimg
 C=$(cd "$(dirname "$0")/../../certs/test-only" && pwd)
 . "$(dirname "$0")/station-lib.bash"
 export WIPECERT_STATE_DIR=$T/state WIPECERT_DB=$T/ledger.db WIPECERT_TRUST=$C/trust
@@ -31,7 +33,9 @@ new_loop LA "$T/a.img" 8M   # (truncate keeps the marker: same size)
 new_loop LB "$T/b.img" 8M
 cp "$T/gone.img" "$T/gone.orig"; cp "$T/file.img" "$T/file.orig"
 
-station_start 80 24 "$W" station --key "$C/test-only-technician.key" --state-dir "$T/state" "$T/file.img"
+mkdir "$T/labels"
+station_start 80 24 "$W" station --key "$C/test-only-technician.key" --state-dir "$T/state" --labels "$T/labels" \
+	"$T/file.img"
 wait_for "passphrase for the key of TEST ONLY Technician"
 keys -l "$(cat "$C/passphrase.txt")"; keys Enter
 wait_for "key unlocked" 60
@@ -77,6 +81,21 @@ for a in ST-A ST-B; do
 	minisign -V -q -m "$rec" -p "$C/test-only-technician.pub" || fail "minisign: $rec"
 	expect_rc 0 "$W" ledger show $a --json
 	expect_eq "$a status" "$(json_get "$T/out" 'd["status"]')" erased
+done
+# the per-disk summary for the bag: a PDF qpdf accepts, its case ID in the
+# text, and a QR code zbarimg reads back: case, asset, serial, the sha256
+# of the signed wipe record
+for a in ST-A ST-B; do
+	rec=$(grep -l "\"asset_id\":\"$a\"" "$T"/state/*.wipe-record.json)
+	case=$(basename "$rec" .wipe-record.json)
+	pdf=$T/labels/$case.label.pdf
+	[ -s "$pdf" ] || fail "no summary PDF for $a: $(ls "$T/labels")"
+	qpdf --check "$pdf" >/dev/null || fail "qpdf --check $pdf"
+	pdftotext "$pdf" - | tr -d '\n' | grep -q "$case" || fail "the case ID is not in $pdf"
+	pdftoppm -r 150 -png -f 1 -l 1 "$pdf" "$T/label" || fail "pdftoppm $pdf"
+	qr=$(zbarimg -q --raw "$T"/label*.png) || fail "zbarimg found no QR code in $pdf"
+	rm -f "$T"/label*.png
+	expect_eq "QR of $a" "$qr" "WIPECERT-CASE1|$case|$a|-|$(sha256sum "$rec" | cut -d' ' -f1)"
 done
 grep -q WIPECERT-MARKER "$T/a.img" && fail "marker left on A"
 grep -q WIPECERT-MARKER "$T/b.img" && fail "marker left on B"
@@ -130,4 +149,6 @@ wait_for "Device +Serial +Size Asset +Cl State"
 keys q
 station_wait_exit
 expect_eq "passphrase prompts at the end" "$(prompts)" 1
+grep -q "station: 2 passed, 0 failed, 0 interrupted (resumable), 0 not sealed; 2 sealed" "$T/station.err" ||
+	fail "the session summary: $(cat "$T/station.err")"
 exit 0
