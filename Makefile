@@ -111,7 +111,7 @@ deps:
 
 # docs/wipecert.8 from its parts: the head, one part per command family
 # (docs/man/*.8.part, listed in the order people look for them), the tail
-MAN_ORDER := list wipe drive approve flow accept ledger cert trust
+MAN_ORDER := list wipe drive station approve flow accept ledger cert trust
 MAN_PARTS := $(foreach p,$(MAN_ORDER),$(wildcard docs/man/$(p).8.part)) \
              $(filter-out $(foreach p,$(MAN_ORDER),docs/man/$(p).8.part),$(sort $(wildcard docs/man/*.8.part)))
 man: docs/wipecert.8
