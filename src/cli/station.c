@@ -151,6 +151,10 @@ int cmd_station(int argc, char **argv)
 	}
 	if (!o.key_path)
 		return usage_error("station", _("the technician's key is needed: --key FILE"));
+	/* many disks at once: 4 requests of 1 MiB in flight a disk (5 MiB with
+	 * the compare buffer; 80 MiB for 16) rather than wipe's 8 */
+	if (!o.tuning.depth)
+		o.tuning.depth = STATION_DEFAULT_DEPTH;
 	o.images = (const char *const *)argv + optind;
 	o.n_images = (size_t)(argc - optind);
 	if (fc.json)

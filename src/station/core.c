@@ -156,45 +156,124 @@ static struct bay *still_stopping(const struct station *s, const struct bay *nb)
 	return NULL;
 }
 
-/* The newest interrupted job of this disk in the state directory. */
-static char *find_interrupted(struct station *s, const struct disk *d)
+struct rjob {
+	char *id, *serial, *wwn, *device;
+	uint64_t size;
+	unsigned sector;
+	time_t created;
+};
+
+static void rjobs_clear(struct station *s)
 {
-	_cleanup_free_ char *probe = job_store_path(&s->store, "x");
+	for (size_t i = 0; i < s->n_rjobs; i++) {
+		free(s->rjobs[i].id);
+		free(s->rjobs[i].serial);
+		free(s->rjobs[i].wwn);
+		free(s->rjobs[i].device);
+	}
+	free(s->rjobs);
+	s->rjobs = NULL;
+	s->n_rjobs = 0;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The jobs in the state directory still marked running (interrupted, or
+ * running here), read again at most every few seconds or when a job of
+ * ours started or ended. A job that ended never runs again: its file is
+ * not read twice. */
+static void rjobs_refresh(struct station *s)
+{
+	_cleanup_free_ char *dirpath = job_store_path(&s->store, "x");
+	char **ended = NULL;
+	size_t n_ended = 0;
 	DIR *dir;
 	struct dirent *de;
-	char *best = NULL;
-	time_t best_t = 0;
 
-	if (!probe)
-		return NULL;
-	probe[strlen(probe) - strlen("/x.json")] = '\0';
-	dir = opendir(probe);
+	if (!s->rjobs_dirty && now_ns() - s->rjobs_ns < 3000000000ull)
+		return;
+	if (!dirpath)
+		return;
+	dirpath[strlen(dirpath) - strlen("/x.json")] = '\0';
+	dir = opendir(dirpath);
 	if (!dir)
-		return NULL;
+		return;
+	rjobs_clear(s);
 	while ((de = readdir(dir))) {
 		size_t n = strlen(de->d_name);
 		_cleanup_free_ char *id = NULL, *path = NULL, *text = NULL;
 		struct job *j = NULL;
+		struct rjob *nv;
 
 		/* job files are ID.json; the case files have more dots */
 		if (n < 6 || strcmp(de->d_name + n - 5, ".json") || memchr(de->d_name, '.', n - 5) ||
-		    !(id = strndup(de->d_name, n - 5)) || asprintf(&path, "%s/%s", probe, de->d_name) < 0)
+		    !(id = strndup(de->d_name, n - 5)))
 			continue;
-		if (read_text_file(path, &text) < 0 || !strstr(text, "\"running\""))
+		if (s->n_ended && bsearch(&id, s->ended, s->n_ended, sizeof(*s->ended), cmp_str))
 			continue;
-		if (job_busy(s, id) || job_store_load(&s->store, id, &j) < 0)
+		if (asprintf(&path, "%s/%s", dirpath, de->d_name) < 0 || read_text_file(path, &text) < 0)
 			continue;
-		if (j->state == JOB_RUNNING && same_str(j->serial, d->serial) && same_str(j->wwn, d->wwn) &&
-		    d->size / j->sector * j->sector == j->size &&
-		    (has_identity(d) || same_str(j->device, d->devpath)) && j->created >= best_t) {
-			free(best);
-			best = strdup(id);
-			best_t = j->created;
+		if (strstr(text, "\"running\"") && job_store_load(&s->store, id, &j) < 0)
+			continue; /* unreadable: not a job to offer, look again next time */
+		if (!j || j->state != JOB_RUNNING) {
+			/* ended: it never runs again */
+			char **ne = realloc(ended, (n_ended + 1) * sizeof(*ne));
+
+			job_free(j);
+			if (ne) {
+				ended = ne;
+				ended[n_ended++] = TAKE_PTR(id);
+			}
+			continue;
+		}
+		nv = realloc(s->rjobs, (s->n_rjobs + 1) * sizeof(*nv));
+		if (nv) {
+			s->rjobs = nv;
+			s->rjobs[s->n_rjobs++] = (struct rjob){ TAKE_PTR(id), j->serial ? strdup(j->serial) : NULL,
+								 j->wwn ? strdup(j->wwn) : NULL,
+								 j->device ? strdup(j->device) : NULL, j->size, j->sector,
+								 j->created };
 		}
 		job_free(j);
 	}
 	closedir(dir);
-	return best;
+	if (n_ended) {
+		char **all = realloc(s->ended, (s->n_ended + n_ended) * sizeof(*all));
+
+		if (all) {
+			memcpy(all + s->n_ended, ended, n_ended * sizeof(*all));
+			s->ended = all;
+			s->n_ended += n_ended;
+			qsort(s->ended, s->n_ended, sizeof(*s->ended), cmp_str);
+		} else {
+			for (size_t i = 0; i < n_ended; i++)
+				free(ended[i]);
+		}
+	}
+	free(ended);
+	s->rjobs_ns = now_ns();
+	s->rjobs_dirty = false;
+}
+
+/* The newest interrupted job of this disk: same serial/WWN and size (and
+ * path, for a disk with no identity of its own), not running here. */
+static char *find_interrupted(struct station *s, const struct disk *d)
+{
+	const struct rjob *best = NULL;
+
+	rjobs_refresh(s);
+	for (size_t i = 0; i < s->n_rjobs; i++) {
+		const struct rjob *j = &s->rjobs[i];
+
+		if (!job_busy(s, j->id) && same_str(j->serial, d->serial) && same_str(j->wwn, d->wwn) &&
+		    j->sector && d->size / j->sector * j->sector == j->size &&
+		    (has_identity(d) || same_str(j->device, d->devpath)) && (!best || j->created >= best->created))
+			best = j;
+	}
+	return best ? strdup(best->id) : NULL;
 }
 
 static const char *asset_id(const struct bay *b)
@@ -756,6 +835,7 @@ int station_start(struct station *s, struct bay *b, bool resume)
 		return refuse(s, b, "thread", _("no thread for it"));
 	}
 	b->thread_live = true;
+	s->rjobs_dirty = true;
 	station_emit(s, STATION_EV_STARTED, b, resume ? "resumed" : "started",
 		     resume ? _("%s: job %s resumed (%s, asset %s)") : _("%s: job %s started (%s, asset %s)"),
 		     bay_label(b), j->id, j->method, b->job_asset ? b->job_asset : "?");
@@ -876,6 +956,7 @@ static void finish(struct station *s, struct bay *b)
 
 	pthread_join(b->thread, NULL);
 	b->thread_live = false;
+	s->rjobs_dirty = true;
 	/* the descriptor's close is part of the wipe: its error counts */
 	if (b->fd >= 0 && close(b->fd) < 0 && r == 0 && j->state == JOB_SUCCEEDED) {
 		job_fail(j, "closing the device failed");
@@ -1039,6 +1120,7 @@ int station_init(struct station *s, const struct station_opts *o, const struct f
 	}
 	s->last_activity_ns = now_ns();
 	s->last_review_ns = now_ns();
+	s->rjobs_dirty = true;
 	return 0;
 }
 
@@ -1054,6 +1136,10 @@ void station_release(struct station *s)
 	for (size_t i = 0; i < s->n_interrupted; i++)
 		free(s->interrupted[i]);
 	free(s->interrupted);
+	rjobs_clear(s);
+	for (size_t i = 0; i < s->n_ended; i++)
+		free(s->ended[i]);
+	free(s->ended);
 	if (s->mon)
 		udev_monitor_unref(s->mon);
 	if (s->udev)

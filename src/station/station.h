@@ -38,6 +38,7 @@ enum bay_state {
 };
 
 struct station;
+struct rjob;
 struct udev;
 struct udev_monitor;
 
@@ -111,6 +112,9 @@ struct station_event {
 	const char *code;        /* a stable word for machines: "not-in-ledger", ... */
 };
 
+/* requests in flight a disk, unless --queue-depth says otherwise */
+#define STATION_DEFAULT_DEPTH 4u
+
 struct station_opts {
 	const char *key_path;
 	const char *overwrite;   /* the overwrite where the policy accepts clear (default random) */
@@ -153,6 +157,13 @@ struct station {
 	uint64_t last_seal_ns;   /* the last one */
 	char **interrupted;      /* jobs interrupted and not resumed since */
 	size_t n_interrupted;
+	/* the state directory's jobs still marked running (core.c) */
+	struct rjob *rjobs;
+	size_t n_rjobs;
+	char **ended;            /* job IDs seen ended, sorted: never read again */
+	size_t n_ended;
+	uint64_t rjobs_ns;
+	bool rjobs_dirty;
 	/* the front end */
 	void (*emit)(struct station *s, const struct station_event *ev);
 	void *front;
