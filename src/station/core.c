@@ -208,18 +208,19 @@ static void rjobs_refresh(struct station *s)
 		struct job *j = NULL;
 		struct rjob *nv;
 
-		/* job files are ID.json; the case files have more dots */
-		if (n < 6 || strcmp(de->d_name + n - 5, ".json") || memchr(de->d_name, '.', n - 5) ||
-		    !(id = strndup(de->d_name, n - 5)))
+		/* job files are ID.json (an ID may hold dots: an image file's
+		 * name); the case files beside them do not load as jobs */
+		if (n < 6 || strcmp(de->d_name + n - 5, ".json") || !(id = strndup(de->d_name, n - 5)))
 			continue;
 		if (s->n_ended && bsearch(&id, s->ended, s->n_ended, sizeof(*s->ended), cmp_str))
 			continue;
 		if (asprintf(&path, "%s/%s", dirpath, de->d_name) < 0 || read_text_file(path, &text) < 0)
 			continue;
 		if (strstr(text, "\"running\"") && job_store_load(&s->store, id, &j) < 0)
-			continue; /* unreadable: not a job to offer, look again next time */
+			j = NULL; /* not a job: a case file */
 		if (!j || j->state != JOB_RUNNING) {
-			/* ended: it never runs again */
+			/* ended, or no job: never read again (job files are
+			 * written whole, by rename) */
 			char **ne = realloc(ended, (n_ended + 1) * sizeof(*ne));
 
 			job_free(j);
