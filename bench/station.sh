@@ -94,7 +94,7 @@ station_run() {
 		WIPECERT_DB=$WORK/ledger.db "$WIPECERT" ledger add "B-$i" --class 3 --status awaiting-erasure \
 			>/dev/null 2>&1 || exit 1
 	done
-	tm kill-session -t bench 2>/dev/null
+	tm kill-server 2>/dev/null; sleep 0.2
 	tm new-session -d -s bench -x 160 -y 60 "env TERM=screen WIPECERT_DB=$WORK/ledger.db WIPECERT_STATE_DIR=$st \
 		$WIPECERT station --key $C/test-only-technician.key --passphrase-file $C/passphrase.txt \
 		--method $METHOD 2>$WORK/station.err; sleep 3600" || exit 1
