@@ -89,6 +89,7 @@ int cmd_station(int argc, char **argv)
 		{ 0 }
 	};
 	struct flow_control fc = { 0 };
+	struct wipe_tuning tuning = { 0 };
 	struct station_opts o = { .verify = VERIFY_LAST, .sample_percent = 10, .lock_after_s = 15 * 60,
 				  .overwrite = "random" };
 	struct station s;
@@ -100,7 +101,7 @@ int cmd_station(int argc, char **argv)
 
 	optind = 1;
 	while ((opt = getopt_long(argc, argv, "k:hJ", opts, NULL)) != -1) {
-		if (wipe_parse_tuning(opt, optarg, &o.tuning, "station", &ret)) {
+		if (wipe_parse_tuning(opt, optarg, &tuning, "station", &ret)) {
 			if (ret != EXIT_OK)
 				return ret;
 			continue;
@@ -153,7 +154,8 @@ int cmd_station(int argc, char **argv)
 		return usage_error("station", _("the technician's key is needed: --key FILE"));
 	/* many disks at once: 4 requests of 1 MiB in flight a disk (5 MiB with
 	 * the compare buffer; 80 MiB for 16) rather than wipe's 8 */
-	if (!o.tuning.depth)
+	o.tuning = tuning.v;
+	if (!tuning.depth_set)
 		o.tuning.depth = STATION_DEFAULT_DEPTH;
 	o.images = (const char *const *)argv + optind;
 	o.n_images = (size_t)(argc - optind);
@@ -170,6 +172,7 @@ int cmd_station(int argc, char **argv)
 		ret = EXIT_REFUSED;
 		goto out;
 	}
+	o.db_path = ledger_resolve_path(fc.db);
 	r = station_init(&s, &o, &fc.ctx, err, sizeof(err));
 	init = true;
 	if (r < 0) {

@@ -54,8 +54,8 @@ static void bay_free(struct bay *b)
 {
 	if (!b)
 		return;
-	if (b->fd >= 0)
-		close(b->fd);
+	erase_target_close(&b->tgt);
+	flow_firmware_release(&b->fw);
 	disk_release(&b->disk);
 	ledger_asset_clear(&b->asset);
 	job_free(b->job);
@@ -382,13 +382,6 @@ static void evaluate(struct station *s, struct bay *b)
 		b->code = "refused";
 		return;
 	}
-	if (!erase_method_find(b->method)) {
-		/* a firmware method: `wipecert wipe --method M` runs it */
-		snprintf(b->note, sizeof(b->note), _("the policy asks for %s: run it with 'wipecert wipe --method %s'"),
-			 b->method, b->method);
-		b->code = "firmware";
-		return;
-	}
 	b->eligible = true;
 	status = ledger_asset_value(&b->asset, LEDGER_F_STATUS);
 	b->auto_ok = b->by_identity && status && streq(status, "awaiting-erasure");
@@ -417,7 +410,7 @@ static int bay_add(struct station *s, struct disk *d, struct bay **ret)
 	memset(d, 0, sizeof(*d));
 	b->present = true;
 	b->arrived_live = s->ready;
-	b->fd = -1;
+	b->tgt.fd = -1;
 	s->bays[s->n_bays++] = b;
 	*ret = b;
 	return 0;
@@ -515,7 +508,9 @@ static void on_remove(struct station *s, const char *name)
 		atomic_store(&b->pulled, true);
 		atomic_store(&b->stop, true);
 		station_emit(s, STATION_EV_REMOVED, b, "pulled",
-			     _("%s was pulled out mid-wipe: its job %s stops, resumable"), bay_label(b), b->job->id);
+			     b->firmware ? _("%s was pulled out during a firmware erase") :
+			     _("%s was pulled out mid-wipe: its job %s stops, resumable"), bay_label(b),
+			     b->job ? b->job->id : "-");
 		return;
 	}
 	station_emit(s, STATION_EV_REMOVED, b, "removed", _("%s was removed"), bay_label(b));
@@ -683,19 +678,41 @@ static bool bay_gone(int fd, void *userdata)
 	return atomic_load(&b->pulled) || erase_target_gone(fd);
 }
 
+static void on_fw_progress(void *userdata, const char *phase, double fraction, double eta_s)
+{
+	struct bay *b = userdata;
+
+	pthread_mutex_lock(&b->st->lock);
+	b->fw_phase = phase;
+	b->fw_fraction = fraction;
+	b->fw_eta = eta_s;
+	b->have_progress = true;
+	pthread_mutex_unlock(&b->st->lock);
+}
+
 static void *job_thread(void *arg)
 {
 	struct bay *b = arg;
 	struct station *s = b->st;
-	struct erase_opts eo = s->o.tuning;
 	uint64_t one = 1;
 	int r;
 
-	eo.store = &s->store;
-	eo.progress = on_progress;
-	eo.gone = bay_gone;
-	eo.userdata = b;
-	r = erase_run(b->job, b->fd, &eo);
+	if (b->firmware) {
+		/* the drive erases itself: one command, then the sampled read-back */
+		struct drive_erase_opts o = { .sample_percent = s->o.sample_percent, .level = DRIVE_LEVEL_PURGE };
+		struct flow_error ferr = { "" };
+
+		r = flow_firmware_wipe(&s->flow, &b->disk, b->fw_method, &o, on_fw_progress, b, &b->fw, &ferr);
+	} else {
+		const struct job_tuning *tu = &b->job->tuning;
+		struct erase_opts eo = {
+			.block_size = (size_t)tu->block_size, .depth = tu->depth, .max_rate = tu->max_rate,
+			.io = tu->sync_io ? &erase_io_sync : NULL, .store = &s->store, .progress = on_progress,
+			.gone = bay_gone, .userdata = b,
+		};
+
+		r = erase_run(b->job, b->tgt.fd, &eo);
+	}
 	pthread_mutex_lock(&s->lock);
 	b->result = r;
 	b->done = true;
@@ -742,14 +759,63 @@ static int refuse(struct station *s, struct bay *b, const char *code, const char
 	return -EPERM;
 }
 
+/* The overwrite's job and its target: a new job on the opened disk, or
+ * the interrupted one proved to be on this medium (erase_job_prove: the
+ * identity and the content fingerprint) before anything is written. */
+static int open_job(struct station *s, struct bay *b, bool resume, struct job **ret_job)
+{
+	_cleanup_free_ char *why = NULL;
+	struct job *j = NULL;
+	int r;
+
+	if (resume) {
+		r = job_store_load(&s->store, b->resume_id, &j);
+		if (r < 0)
+			return refuse(s, b, "no-job", _("job %s cannot be loaded: %s"), b->resume_id, strerror(-r));
+		if (j->state != JOB_RUNNING) {
+			job_free(j);
+			return refuse(s, b, "no-job", _("job %s has already ended"), b->resume_id);
+		}
+	}
+	/* safety again and the one open (O_EXCL, or the image's lock) */
+	r = erase_target_open(NULL, &b->disk, &b->tgt, &why);
+	if (r < 0) {
+		job_free(j);
+		if (r == -EBUSY || r == -EAGAIN)
+			return refuse(s, b, "unsafe", _("no longer safe to write (%s)"), why ? why : strerror(-r));
+		return refuse(s, b, "open", _("it cannot be opened for writing: %s"), strerror(-r));
+	}
+	if (resume) {
+		r = erase_job_prove(j, &b->disk, &b->tgt, &why);
+		if (r < 0) {
+			erase_target_close(&b->tgt);
+			job_free(j);
+			return refuse(s, b, "not-the-medium", _("it is not the medium job %s started on: %s"),
+				      b->resume_id, why ? why : strerror(-r));
+		}
+	} else {
+		r = erase_job_start(erase_method_find(b->method), s->o.verify, s->o.sample_percent, &b->disk, &b->tgt,
+				    &j);
+		if (r < 0) {
+			erase_target_close(&b->tgt);
+			return refuse(s, b, "job", _("the job cannot be made: %s"), strerror(-r));
+		}
+		j->tuning = s->o.tuning;
+		if (job_set(&j->asset, asset_id(b)) < 0 || job_set(&j->ledger, s->o.db_path) < 0) {
+			erase_target_close(&b->tgt);
+			job_free(j);
+			return refuse(s, b, "job", "%s", strerror(ENOMEM));
+		}
+	}
+	*ret_job = j;
+	return 0;
+}
+
 int station_start(struct station *s, struct bay *b, bool resume)
 {
-	_cleanup_free_ char *reason = NULL;
 	struct disk now;
 	struct job *j = NULL;
-	uint64_t size;
-	unsigned sector;
-	int r, fd;
+	int r;
 
 	if (b->state == BAY_RUNNING)
 		return refuse(s, b, "running", _("it is running already"));
@@ -778,43 +844,25 @@ int station_start(struct station *s, struct bay *b, bool resume)
 	if (r < 0)
 		return r == -EBUSY ? refuse(s, b, "ledger-locked", _("the ledger is locked by another program"))
 				   : refuse(s, b, "ledger-error", _("the ledger cannot record the outcome: %s"), strerror(-r));
-	if (resume) {
-		r = job_store_load(&s->store, b->resume_id, &j);
+	flow_firmware_release(&b->fw);
+	b->firmware = !resume && !erase_method_find(b->method);
+	if (b->firmware) {
+		_cleanup_free_ char *reason = NULL;
+
+		/* the drive layer opens the drive itself, exclusively */
+		r = disk_check_safety(NULL, &b->disk, &reason);
+		if (r != SAFETY_OK)
+			return refuse(s, b, "unsafe", _("no longer safe to write (%s)"),
+				      reason ? reason : r < 0 ? strerror(-r) : disk_safety_to_string(r));
+		b->fw_method = drive_method_from_string(b->method);
+		b->fw_phase = NULL;
+	} else {
+		r = open_job(s, b, resume, &j);
 		if (r < 0)
-			return refuse(s, b, "no-job", _("job %s cannot be loaded: %s"), b->resume_id, strerror(-r));
-		if (j->state != JOB_RUNNING) {
-			job_free(j);
-			return refuse(s, b, "no-job", _("job %s has already ended"), b->resume_id);
-		}
-	}
-	/* safety once more, right before the open */
-	r = disk_check_safety(NULL, &b->disk, &reason);
-	if (r != SAFETY_OK) {
-		job_free(j);
-		return refuse(s, b, "unsafe", _("no longer safe to write (%s)"),
-			      reason ? reason : r < 0 ? strerror(-r) : disk_safety_to_string(r));
-	}
-	fd = erase_target_open(&b->disk, &size, &sector);
-	if (fd < 0) {
-		job_free(j);
-		return refuse(s, b, "open", _("it cannot be opened for writing: %s"), strerror(-fd));
-	}
-	if (j && (size / sector * sector != j->size || sector != j->sector)) {
-		close(fd);
-		job_free(j);
-		return refuse(s, b, "changed", _("its size or sector size is not the job's"));
-	}
-	if (!j) {
-		r = erase_job_for_disk(erase_method_find(b->method), s->o.verify, s->o.sample_percent, &b->disk, size,
-				       sector, &j);
-		if (r < 0) {
-			close(fd);
-			return refuse(s, b, "job", _("the job cannot be made: %s"), strerror(-r));
-		}
+			return r;
 	}
 	job_free(b->job);
 	b->job = j;
-	b->fd = fd;
 	free(b->job_asset);
 	b->job_asset = strdup(asset_id(b));
 	if (resume)
@@ -830,16 +878,19 @@ int station_start(struct station *s, struct bay *b, bool resume)
 	atomic_store(&b->pulled, false);
 	b->state = BAY_RUNNING;
 	if (pthread_create(&b->thread, NULL, job_thread, b) != 0) {
-		close(b->fd);
-		b->fd = -1;
+		erase_target_close(&b->tgt);
 		b->state = BAY_IDLE;
 		return refuse(s, b, "thread", _("no thread for it"));
 	}
 	b->thread_live = true;
 	s->rjobs_dirty = true;
-	station_emit(s, STATION_EV_STARTED, b, resume ? "resumed" : "started",
-		     resume ? _("%s: job %s resumed (%s, asset %s)") : _("%s: job %s started (%s, asset %s)"),
-		     bay_label(b), j->id, j->method, b->job_asset ? b->job_asset : "?");
+	if (b->firmware)
+		station_emit(s, STATION_EV_STARTED, b, "started", _("%s: firmware erase %s started (asset %s)"),
+			     bay_label(b), b->method, b->job_asset ? b->job_asset : "?");
+	else
+		station_emit(s, STATION_EV_STARTED, b, resume ? "resumed" : "started",
+			     resume ? _("%s: job %s resumed (%s, asset %s)") : _("%s: job %s started (%s, asset %s)"),
+			     bay_label(b), j->id, j->method, b->job_asset ? b->job_asset : "?");
 	return 0;
 }
 
@@ -874,6 +925,11 @@ void station_stop(struct station *s, struct bay *b)
 {
 	if (b->state != BAY_RUNNING)
 		return;
+	if (b->firmware) {
+		station_emit(s, STATION_EV_REFUSED, b, "firmware",
+			     _("%s: a firmware erase runs in the drive and cannot be stopped"), bay_label(b));
+		return;
+	}
 	atomic_store(&b->stop, true);
 	station_emit(s, STATION_EV_CHANGED, b, "stopping", _("%s: stopping at the next checkpoint"), bay_label(b));
 }
@@ -904,12 +960,12 @@ void station_seal(struct station *s, struct bay *b)
 	}
 	b->seal_pending = false;
 	t0 = now_ns();
-	r = flow_seal(&s->flow, b->job->id, b->job_asset, s->key, &path, &ferr);
+	r = flow_seal(&s->flow, station_job_id(b), b->job_asset, s->key, &path, &ferr);
 	s->last_seal_ns = now_ns() - t0;
 	if (r < 0) {
 		s->n_unsealed++;
 		station_emit(s, STATION_EV_ERROR, b, "seal-failed", _("%s: job %s not sealed: %s"), bay_label(b),
-			     b->job->id, ferr.msg);
+			     station_job_id(b), ferr.msg);
 		return;
 	}
 	b->sealed = true;
@@ -928,7 +984,7 @@ void station_seal(struct station *s, struct bay *b)
 	}
 	station_label(s, b);
 	station_emit(s, STATION_EV_SEALED, b, "sealed", _("%s: job %s sealed by %s for asset %s"), bay_label(b),
-		     b->job->id, trust_seckey_name(s->key), b->job_asset);
+		     station_job_id(b), trust_seckey_name(s->key), b->job_asset);
 }
 
 /* A pulled disk put back before its job had stopped waited in a new bay:
@@ -950,6 +1006,44 @@ static void back_already(struct station *s, struct bay *old)
 	}
 }
 
+/* A firmware erase ended: refused (nothing touched: no record, the bay is
+ * as before), cut off by a pulled drive (not sealed: start it again), or
+ * ran to an answer, PASS or FAIL, which is sealed. */
+static void finish_firmware(struct station *s, struct bay *b)
+{
+	const struct drive_erase_result *res = &b->fw.res;
+
+	if (res->refused || (b->result < 0 && !b->fw.record_path)) {
+		b->state = BAY_IDLE;
+		station_emit(s, STATION_EV_REFUSED, b, "firmware-refused", _("%s: %s refused: %s"), bay_label(b),
+			     b->method, res->reason[0] ? res->reason : strerror(b->result < 0 ? -b->result : EIO));
+		flow_firmware_release(&b->fw);
+		return;
+	}
+	if (atomic_load(&b->pulled) && (res->error || res->verdict != DRIVE_VERDICT_PASSED)) {
+		/* not the drive's failure: it was taken away; not sealed */
+		b->state = BAY_INTERRUPTED;
+		snprintf(b->outcome, sizeof(b->outcome), _("pulled out during a firmware erase: start it again"));
+		remember_interrupted(s, b->fw.job_id);
+		station_emit(s, STATION_EV_FINISHED, b, "interrupted", _("%s: %s %s"), bay_label(b), b->method,
+			     b->outcome);
+		return;
+	}
+	b->state = BAY_FINISHED;
+	b->passed = !res->error && res->verdict == DRIVE_VERDICT_PASSED;
+	if (b->passed) {
+		s->n_passed++;
+		snprintf(b->outcome, sizeof(b->outcome), "PASS");
+	} else {
+		s->n_failed++;
+		snprintf(b->outcome, sizeof(b->outcome), "FAIL: %.200s (verification %s)",
+			 res->reason[0] ? res->reason : "-", drive_verdict_to_string(res->verdict));
+	}
+	station_emit(s, STATION_EV_FINISHED, b, b->passed ? "passed" : "failed", _("%s: job %s: %s"), bay_label(b),
+		     b->fw.job_id, b->outcome);
+	station_seal(s, b);
+}
+
 static void finish(struct station *s, struct bay *b)
 {
 	struct job *j = b->job;
@@ -958,12 +1052,15 @@ static void finish(struct station *s, struct bay *b)
 	pthread_join(b->thread, NULL);
 	b->thread_live = false;
 	s->rjobs_dirty = true;
+	if (b->firmware) {
+		finish_firmware(s, b);
+		return;
+	}
 	/* the descriptor's close is part of the wipe: its error counts */
-	if (b->fd >= 0 && close(b->fd) < 0 && r == 0 && j->state == JOB_SUCCEEDED) {
+	if (erase_target_close(&b->tgt) < 0 && r == 0 && j->state == JOB_SUCCEEDED) {
 		job_fail(j, "closing the device failed");
 		job_store_save(&s->store, j);
 	}
-	b->fd = -1;
 	if (r < 0) {
 		b->state = BAY_INTERRUPTED;
 		free(b->resume_id);
@@ -988,8 +1085,10 @@ static void finish(struct station *s, struct bay *b)
 		s->n_passed++;
 	else
 		s->n_failed++;
-	if (b->passed)
+	if (job_result(j) == JOB_RESULT_VERIFIED)
 		snprintf(b->outcome, sizeof(b->outcome), "PASS");
+	else if (b->passed)
+		snprintf(b->outcome, sizeof(b->outcome), _("PASS, not verified (--verify off)"));
 	else
 		snprintf(b->outcome, sizeof(b->outcome), "FAIL: %s", j->failure ? j->failure : "?");
 	station_emit(s, STATION_EV_FINISHED, b, b->passed ? "passed" : "failed", _("%s: job %s: %s"), bay_label(b),

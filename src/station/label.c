@@ -17,7 +17,8 @@
 void station_label(struct station *s, struct bay *b)
 {
 	const char *asset = b->job_asset ? b->job_asset : "-";
-	const struct job *j = b->job;
+	const struct disk *d = &b->disk;
+	const char *id = station_job_id(b);
 	_cleanup_free_ uint8_t *rec = NULL, *pdf = NULL;
 	_cleanup_free_ char *path = NULL, *qr = NULL;
 	char lines[8][320], size[32], now[32], hex[65];
@@ -32,28 +33,31 @@ void station_label(struct station *s, struct bay *b)
 	bool row_ok;
 	int r;
 
-	if (!s->o.label_dir || !b->case_path)
+	if (!s->o.label_dir || !b->case_path || !id)
 		return;
 	r = read_full_file(b->case_path, &rec, &rec_len);
 	if (r < 0)
 		goto fail;
 	crypto_hash_sha256(h, rec, rec_len);
 	hex_encode(h, sizeof(h), hex);
-	if (asprintf(&qr, "WIPECERT-CASE1|%s|%s|%s|%s", j->id, asset, j->serial ? j->serial : "-", hex) < 0 ||
-	    asprintf(&path, "%s/%s.label.pdf", s->o.label_dir, j->id) < 0) {
+	if (asprintf(&qr, "WIPECERT-CASE1|%s|%s|%s|%s", id, asset, d->serial ? d->serial : "-", hex) < 0 ||
+	    asprintf(&path, "%s/%s.label.pdf", s->o.label_dir, id) < 0) {
 		r = -ENOMEM;
 		goto fail;
 	}
-	station_human_size(j->size, size, sizeof(size));
+	station_human_size(d->size, size, sizeof(size));
 	format_utc(time(NULL), now, sizeof(now));
-	snprintf(lines[n++], sizeof(lines[0]), "案件 Case: %s", j->id);
+	snprintf(lines[n++], sizeof(lines[0]), "案件 Case: %s", id);
 	snprintf(lines[n++], sizeof(lines[0]), "資産 Asset: %s", asset);
-	snprintf(lines[n++], sizeof(lines[0]), "媒体 Media: %s, serial %s, %s", j->model ? j->model : "-",
-		 j->serial ? j->serial : "-", size);
+	snprintf(lines[n++], sizeof(lines[0]), "媒体 Media: %s, serial %s, %s", d->model ? d->model : "-",
+		 d->serial ? d->serial : "-", size);
 	snprintf(lines[n++], sizeof(lines[0]), "結果 Result: %s", b->passed ? "消去・検証済み  PASS (erased and verified)"
 										: "消去失敗  FAIL");
-	snprintf(lines[n++], sizeof(lines[0]), "方式 Method: %s, %zu pass(es), verify %s", j->method, j->n_passes,
-		 erase_verify_to_string(j->verify_mode));
+	if (b->job)
+		snprintf(lines[n++], sizeof(lines[0]), "方式 Method: %s, %zu pass(es), verify %s", b->job->method,
+			 b->job->n_passes, erase_verify_to_string(b->job->verify_mode));
+	else
+		snprintf(lines[n++], sizeof(lines[0]), "方式 Method: %s (firmware), sampled read-back", b->method);
 	snprintf(lines[n++], sizeof(lines[0]), "作業者 Technician: %s   封印 Sealed: %s",
 		 s->key ? trust_seckey_name(s->key) : "-", now);
 	snprintf(lines[n++], sizeof(lines[0]), "記録 Wipe record SHA-256: %s", hex);
@@ -61,9 +65,9 @@ void station_label(struct station *s, struct bay *b)
 		line_p[i] = lines[i];
 		ok[i] = i != 3 || b->passed;
 	}
-	cells[0] = j->id;
+	cells[0] = id;
 	cells[1] = asset;
-	cells[2] = j->serial ? j->serial : "-";
+	cells[2] = d->serial ? d->serial : "-";
 	cells[3] = b->passed ? "PASS" : "FAIL";
 	row_ok = b->passed;
 	{
@@ -87,5 +91,5 @@ void station_label(struct station *s, struct bay *b)
 	return;
 fail:
 	station_emit(s, STATION_EV_ERROR, b, "label", _("%s: the summary PDF could not be written: %s"),
-		     j->id, err ? err : strerror(-r));
+		     id, err ? err : strerror(-r));
 }

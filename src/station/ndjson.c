@@ -66,6 +66,20 @@ static void put_progress(json_t *o, struct bay *b)
 {
 	struct erase_progress p;
 
+	if (b->firmware) {
+		const char *phase;
+		double f, eta;
+
+		pthread_mutex_lock(&b->st->lock);
+		phase = b->fw_phase;
+		f = b->fw_fraction;
+		eta = b->fw_eta;
+		pthread_mutex_unlock(&b->st->lock);
+		json_object_set_new(o, "phase", str_or_null(phase));
+		json_object_set_new(o, "fraction", f >= 0 ? json_real(f) : json_null());
+		json_object_set_new(o, "eta", eta >= 0 ? json_integer((json_int_t)eta) : json_null());
+		return;
+	}
 	pthread_mutex_lock(&b->st->lock);
 	p = b->last;
 	pthread_mutex_unlock(&b->st->lock);
@@ -96,8 +110,8 @@ static void emit(struct station *s, const struct station_event *ev)
 		json_object_set_new(o, "bay", json_integer(b->no));
 		json_object_set_new(o, "device", str_or_null(b->disk.devpath));
 		json_object_set_new(o, "state", json_string(station_bay_state_code(b)));
-		if (b->job)
-			json_object_set_new(o, "job", json_string(b->job->id));
+		if (station_job_id(b))
+			json_object_set_new(o, "job", json_string(station_job_id(b)));
 	}
 	switch (ev->kind) {
 	case STATION_EV_ADDED:
@@ -106,8 +120,9 @@ static void emit(struct station *s, const struct station_event *ev)
 		break;
 	case STATION_EV_STARTED:
 		json_object_set_new(o, "asset", str_or_null(b->job_asset));
-		json_object_set_new(o, "method", json_string(b->job->method));
-		json_object_set_new(o, "passes", json_integer((json_int_t)b->job->n_passes));
+		json_object_set_new(o, "method", json_string(b->job ? b->job->method : b->method));
+		json_object_set_new(o, "passes", json_integer(b->job ? (json_int_t)b->job->n_passes : 1));
+		json_object_set_new(o, "firmware", json_boolean(b->firmware));
 		json_object_set_new(o, "resumed", json_boolean(b->resumed));
 		break;
 	case STATION_EV_PROGRESS:
@@ -117,13 +132,13 @@ static void emit(struct station *s, const struct station_event *ev)
 		json_object_set_new(o, "asset", str_or_null(b->job_asset));
 		json_object_set_new(o, "result", json_string(b->state == BAY_INTERRUPTED ? "INTERRUPTED"
 							     : b->passed ? "PASS" : "FAIL"));
-		json_object_set_new(o, "failure", b->state == BAY_FINISHED && !b->passed ? str_or_null(b->job->failure)
-											 : json_null());
+		json_object_set_new(o, "failure", b->state == BAY_FINISHED && !b->passed
+							  ? str_or_null(b->job ? b->job->failure : b->outcome) : json_null());
 		json_object_set_new(o, "resumable", json_boolean(b->state == BAY_INTERRUPTED));
 		break;
 	case STATION_EV_SEALED:
 		json_object_set_new(o, "asset", str_or_null(b->job_asset));
-		json_object_set_new(o, "case", json_string(b->job->id));
+		json_object_set_new(o, "case", json_string(station_job_id(b)));
 		json_object_set_new(o, "wipe_record", str_or_null(b->case_path));
 		json_object_set_new(o, "technician", json_string(trust_seckey_name(s->key)));
 		json_object_set_new(o, "label", str_or_null(b->label_path));

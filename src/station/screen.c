@@ -35,6 +35,7 @@ enum mode { MODE_TABLE, MODE_CONFIRM, MODE_PASS, MODE_QUIT, MODE_HELP, MODE_FIND
 struct screen {
 	struct station *s;
 	size_t cur, top;
+	unsigned cur_no;         /* the bay under the cursor: rows come and go around it */
 	char msg[600];
 	bool msg_bad;
 	enum mode mode;
@@ -146,7 +147,7 @@ static void draw_row(struct screen *sc, int y, const struct bay *b, bool cursor)
 	cells[k++] = cls ? cls : "-";
 	if (level >= 1) {
 		cells[k++] = b->matched ? ledger_asset_value(&b->asset, LEDGER_F_STATUS) : "-";
-		cells[k++] = b->state == BAY_IDLE ? (b->method ? b->method : "-") : b->job ? b->job->method : "-";
+		cells[k++] = b->state == BAY_IDLE || !b->job ? (b->method ? b->method : "-") : b->job->method;
 	}
 	cells[k++] = station_bay_word(b, word, sizeof(word));
 	attron(attr);
@@ -180,7 +181,12 @@ static void draw_details(struct screen *sc, int y, const struct bay *b)
 	else
 		snprintf(line, sizeof(line), _("no ledger entry  firmware: %s"), b->caps_text[0] ? b->caps_text : "-");
 	put(y + 1, 0, COLS, line, false, A_NORMAL);
-	if (b->state == BAY_RUNNING) {
+	if (b->state == BAY_RUNNING && b->firmware) {
+		char word[160];
+
+		snprintf(line, sizeof(line), _("firmware erase %s (the drive erases itself; it cannot be stopped): %s"),
+			 b->method, station_bay_word(b, word, sizeof(word)));
+	} else if (b->state == BAY_RUNNING) {
 		struct erase_progress p;
 
 		pthread_mutex_lock(&s->lock);
@@ -195,10 +201,10 @@ static void draw_details(struct screen *sc, int y, const struct bay *b)
 			 (unsigned)(p.eta_sec / 3600), (unsigned)(p.eta_sec / 60 % 60), (unsigned)(p.eta_sec % 60),
 			 (unsigned long long)p.errors);
 	} else if (b->state == BAY_FINISHED) {
-		snprintf(line, sizeof(line), _("%s  case %s  %s"), b->outcome, b->job->id,
+		snprintf(line, sizeof(line), _("%s  case %s  %s"), b->outcome, station_job_id(b),
 			 b->sealed ? b->case_path : b->seal_pending ? _("sealed once the key is unlocked") : _("not sealed"));
 	} else if (b->state == BAY_INTERRUPTED) {
-		snprintf(line, sizeof(line), _("job %s %s"), b->job->id, b->outcome);
+		snprintf(line, sizeof(line), _("job %s %s"), station_job_id(b) ? station_job_id(b) : "-", b->outcome);
 	} else if (b->resume_id) {
 		snprintf(line, sizeof(line), _("interrupted job %s: press r to resume it"), b->resume_id);
 	} else {
@@ -309,6 +315,24 @@ static void draw_help(void)
 		put((int)i, 0, COLS, *lines[i] ? _(lines[i]) : "", false, i == 0 ? A_BOLD : A_NORMAL);
 }
 
+/* The cursor stays on its disk while other disks arrive and leave. */
+static void cursor_follow(struct screen *sc)
+{
+	for (size_t i = 0; i < sc->s->n_bays; i++)
+		if (sc->s->bays[i]->no == sc->cur_no) {
+			sc->cur = i;
+			return;
+		}
+	if (sc->cur >= sc->s->n_bays)
+		sc->cur = sc->s->n_bays ? sc->s->n_bays - 1 : 0;
+}
+
+static void cursor_mark(struct screen *sc)
+{
+	if (sc->cur < sc->s->n_bays)
+		sc->cur_no = sc->s->bays[sc->cur]->no;
+}
+
 static void draw(struct screen *sc)
 {
 	struct station *s = sc->s;
@@ -335,8 +359,8 @@ static void draw(struct screen *sc)
 		x += c[i].w + 1;
 	}
 	rows = LINES - 9;
-	if (sc->cur >= s->n_bays)
-		sc->cur = s->n_bays ? s->n_bays - 1 : 0;
+	cursor_follow(sc);
+	cursor_mark(sc);
 	if (sc->cur < sc->top)
 		sc->top = sc->cur;
 	if (sc->cur >= sc->top + (size_t)rows)
@@ -769,7 +793,16 @@ static void key_table(struct screen *sc, wint_t c, bool fkey)
 	}
 }
 
+static void on_key_mode(struct screen *sc, wint_t c, bool fkey);
+
 static void on_key(struct screen *sc, wint_t c, bool fkey)
+{
+	cursor_follow(sc);
+	on_key_mode(sc, c, fkey);
+	cursor_mark(sc);
+}
+
+static void on_key_mode(struct screen *sc, wint_t c, bool fkey)
 {
 	station_activity(sc->s);
 	if (fkey && c == KEY_RESIZE) {

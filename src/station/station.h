@@ -64,9 +64,15 @@ struct bay {
 	char note[256];          /* why it cannot be started, or what it awaits */
 	const char *code;        /* the same as a stable word: "not-in-ledger", "mounted", ... */
 	char *resume_id;         /* an interrupted job of this disk, offered for resume */
-	/* the job: fields below `lock` are shared with the job thread */
+	/* the job: an overwrite (job, tgt) or a firmware erase (fw); the
+	 * progress fields are shared with the job thread under `lock` */
 	struct job *job;
-	int fd;
+	struct erase_target tgt;
+	bool firmware;
+	enum drive_method fw_method;
+	struct flow_firmware fw;
+	const char *fw_phase;    /* "pre-sample", "erase", "verify" */
+	double fw_fraction, fw_eta;
 	pthread_t thread;
 	bool thread_live;
 	bool resumed;
@@ -120,10 +126,11 @@ struct station_opts {
 	const char *overwrite;   /* the overwrite where the policy accepts clear (default random) */
 	enum erase_verify verify;
 	unsigned sample_percent;
-	struct erase_opts tuning; /* block size, depth, max rate, backend */
+	struct job_tuning tuning; /* block size, depth, max rate, backend of new jobs (0: defaults) */
 	bool auto_mode;
 	unsigned lock_after_s;   /* the key locks after this long without a key press; 0 never */
 	const char *label_dir;   /* write a per-disk summary PDF here on finish */
+	const char *db_path;     /* the ledger's path, written into each job */
 	const char *font;
 	const char *const *images; /* image files shown as bays too */
 	size_t n_images;
@@ -267,6 +274,9 @@ bool text_utf8(void);
 
 /* The name a bay goes by: the kernel name, an image file's base name. */
 const char *station_bay_name(const struct bay *b);
+/* The ID of the bay's job (an overwrite's, or a firmware erase's once it
+ * has one), or NULL. */
+const char *station_job_id(const struct bay *b);
 /* "4.0 MiB" */
 void station_human_size(uint64_t b, char *buf, size_t len);
 /* The short state of a bay for its row, translated: "ready", "mounted",

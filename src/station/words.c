@@ -19,6 +19,11 @@ void station_human_size(uint64_t b, char *buf, size_t len)
 	snprintf(buf, len, i ? "%.1f %s" : "%.0f %s", v, u[i]);
 }
 
+const char *station_job_id(const struct bay *b)
+{
+	return b->job ? b->job->id : b->fw.job_id;
+}
+
 const char *station_bay_name(const struct bay *b)
 {
 	const char *n = b->disk.name ? b->disk.name : b->disk.devpath;
@@ -68,6 +73,26 @@ const char *station_bay_word(const struct bay *b, char *buf, size_t len)
 	case BAY_RUNNING:
 		if (atomic_load(&b->stop)) {
 			snprintf(buf, len, "%s", atomic_load(&b->pulled) ? _("pulled: stopping") : _("stopping"));
+			return buf;
+		}
+		if (b->firmware) {
+			const char *phase;
+			double f, left;
+
+			pthread_mutex_lock(&s->lock);
+			phase = b->fw_phase;
+			f = b->fw_fraction;
+			left = b->fw_eta;
+			pthread_mutex_unlock(&s->lock);
+			if (!phase)
+				snprintf(buf, len, "%s", drive_method_to_string(b->fw_method));
+			else if (f >= 0 && left >= 0)
+				snprintf(buf, len, "%s %3.0f%% %u:%02u", phase, f * 100, (unsigned)left / 60,
+					 (unsigned)left % 60);
+			else if (f >= 0)
+				snprintf(buf, len, "%s %3.0f%%", phase, f * 100);
+			else
+				snprintf(buf, len, "%s...", phase);
 			return buf;
 		}
 		pthread_mutex_lock(&s->lock);

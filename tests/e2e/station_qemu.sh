@@ -8,7 +8,8 @@
 # interrupted and resumable, and when the same disk is put back the
 # station recognises it and resumes the job to a verified, sealed end; a
 # fourth is running when SIGTERM comes: its job stops resumable, and
-# `wipecert resume` takes it to a verified end.
+# `wipecert resume` takes it to a verified end. A class-1 asset is purged
+# by the drive's own erase (NVMe Format), as the policy asks.
 . "$(dirname "$0")/lib.bash"
 command -v qemu-system-x86_64 >/dev/null || skip "qemu-system-x86_64 is not installed (Debian: qemu-system-x86)"
 [ -x /bin/busybox ] || skip "/bin/busybox is not installed (Debian: busybox-static)"
@@ -28,9 +29,12 @@ export WIPECERT_DB=$T/ledger.db
 	fail "ledger add HP-3"
 "$W" ledger add HP-4 --media-type nvme --serial HOTPLUG04 --class 3 --status awaiting-erasure >/dev/null 2>&1 ||
 	fail "ledger add HP-4"
+# class 1 must be purged: the drive's own erase (NVMe Format, the one QEMU has)
+"$W" ledger add HP-5 --media-type nvme --serial HOTPLUG05 --class 1 --status awaiting-erasure >/dev/null 2>&1 ||
+	fail "ledger add HP-5"
 # the policy: class 3 is cleared with zeros (the quickest under TCG)
 printf '[class 3]\nlevels = clear, purge, destroy\nmethods = zero\n' >"$T/policy.conf"
-for d in hp1:4M hp2:4M hp3:16M hp4:16M; do
+for d in hp1:4M hp2:4M hp3:16M hp4:16M hp5:4M; do
 	yes "WIPECERT-MARKER-${d%%:*}" | head -c "${d#*:}" >"$T/${d%%:*}.img" || fail "image ${d%%:*}"
 done
 cp "$T/hp2.img" "$T/hp2.orig"
@@ -70,6 +74,8 @@ qmp add-nvme hp1 HOTPLUG01 "$T/hp1.img"
 qmp add-nvme hp2 UNKNOWN02 "$T/hp2.img"
 await "HP-1 sealed" 'e["event"] == "sealed" and e["asset"] == "HP-1"'
 await "the unknown disk left untouched" 'e["event"] == "refused" and e["reason"] == "untouched" and "UNKNOWN02" in e["message"]'
+qmp add-nvme hp5 HOTPLUG05 "$T/hp5.img"
+await "HP-5 sealed after a firmware erase" 'e["event"] == "sealed" and e["asset"] == "HP-5"'
 qmp add-nvme hp3 HOTPLUG03 "$T/hp3.img"
 await "HP-3 started" 'e["event"] == "started" and e["asset"] == "HP-3" and not e["resumed"]'
 await "HP-3 4 MiB in" 'e["event"] == "progress" and e.get("job", "").find("nvme") >= 0 and e["done"] >= 4 << 20 and e["total"] == 32 << 20'
@@ -83,6 +89,7 @@ await "HP-3 sealed" 'e["event"] == "sealed" and e["asset"] == "HP-3"'
 qmp add-nvme hp4 HOTPLUG04 "$T/hp4.img"
 wait $GUEST_PID
 rc=$?
+[ -n "${STATION_QEMU_LOG:-}" ] && cp "$T/guest.log" "$STATION_QEMU_LOG"
 grep -E '^(station-exit|ledger-verify|run-guest)' "$T/guest.log" >&2
 [ "$rc" = 0 ] || fail "the guest failed (exit $rc): $(tail -n 20 "$T/guest.log")"
 
@@ -113,7 +120,7 @@ for line in open(log, errors="replace"):
 # SIGTERM: the running job stopped, resumable; the exit status says so
 assert exit_rc == 1, f"station exit {exit_rc}, want 1 (a job interrupted)"
 stopped = [e for e in ev if e["event"] == "stopped"]
-assert stopped and stopped[0]["signal"] == "SIGTERM" and stopped[0]["passed"] == 2 and stopped[0]["failed"] == 0 \
+assert stopped and stopped[0]["signal"] == "SIGTERM" and stopped[0]["passed"] == 3 and stopped[0]["failed"] == 0 \
     and stopped[0]["interrupted"] == 1, stopped
 hp4 = [e for e in ev if e["event"] == "finished" and e.get("asset") == "HP-4"]
 assert hp4 and hp4[0]["result"] == "INTERRUPTED" and hp4[0]["resumable"], hp4
@@ -129,7 +136,13 @@ assert not [e for e in ev if e["event"] == "started" and e["device"] == dev], "t
 # the pulled disk: removed mid-wipe, then resumed to the end
 assert [e for e in ev if e["event"] == "removed" and e.get("reason") == "pulled"], "no pulled event"
 sealed = {e["asset"]: e for e in ev if e["event"] == "sealed"}
-assert set(sealed) == {"HP-1", "HP-3"}, sealed
+assert set(sealed) == {"HP-1", "HP-3", "HP-5"}, sealed
+# class 1: the policy's purge, the drive's own erase, its job record
+hp5 = [e for e in ev if e["event"] == "started" and e.get("asset") == "HP-5"]
+assert hp5 and hp5[0]["firmware"] and hp5[0]["method"] == "nvme-format", hp5
+fw = json.load(open(os.path.join(out, sealed["HP-5"]["job"] + ".firmware.json")))
+assert fw["state"] == "succeeded" and fw["method"] == "nvme-format", (fw["state"], fw["method"])
+assert ledger["HP-5"]["status"] == "erased", ledger["HP-5"]["status"]
 for a in ("HP-1", "HP-3"):
     assert ledger[a]["status"] == "erased", (a, ledger[a]["status"])
     job = json.load(open(os.path.join(out, sealed[a]["job"] + ".json")))
@@ -142,11 +155,12 @@ PY
 for f in "$T"/files/*.wipe-record.json; do
 	minisign -V -q -m "$f" -p "$CERTS/test-only-technician.pub" || fail "minisign: $f"
 done
-[ "$(ls "$T"/files/*.wipe-record.json | wc -l)" = 2 ] || fail "two wipe records wanted: $(ls "$T/files")"
+[ "$(ls "$T"/files/*.wipe-record.json | wc -l)" = 3 ] || fail "three wipe records wanted: $(ls "$T/files")"
 # the images on the host: wiped, untouched, wiped after the resume
 grep -q WIPECERT-MARKER "$T/hp1.img" && fail "HP-1's image still holds the marker"
 cmp -s "$T/hp1.img" <(head -c 4M /dev/zero) || fail "HP-1's image is not all zeros"
 cmp -s "$T/hp2.img" "$T/hp2.orig" || fail "the unknown disk's image changed"
 grep -q WIPECERT-MARKER "$T/hp3.img" && fail "HP-3's image still holds the marker after the resume"
 grep -q WIPECERT-MARKER "$T/hp4.img" && fail "HP-4's image still holds the marker after wipecert resume"
+grep -q WIPECERT-MARKER "$T/hp5.img" && fail "HP-5's image still holds the marker after NVMe Format"
 exit 0

@@ -1,8 +1,8 @@
 # station-guest.sh - run by busybox sh INSIDE the QEMU guest
 # (tests/e2e/station_qemu.sh): `sh station-guest.sh WIPECERT CERTS DB POLICY`.
 # Starts `wipecert station --auto --json` and leaves it running while the
-# host hot-plugs NVMe disks through QMP; once two jobs are sealed and a
-# third one runs (or after a time limit) it sends SIGTERM, then resumes
+# host hot-plugs NVMe disks through QMP; once three jobs are sealed and a
+# fourth one runs (or after a time limit) it sends SIGTERM, then resumes
 # the job that stopped with `wipecert resume`. The events reach the host as they come
 # ("ev " lines); at the end it prints the exit status, the whole stream
 # again ("final " lines), the case files (base64) and the ledger's word on
@@ -17,12 +17,12 @@ pid=$!
 # the events reach the host as they come, for it to act on
 tail -f /tmp/ev | awk '{ print "ev " $0; fflush() }' &
 tailpid=$!
-# SIGTERM once two jobs are sealed and the third (HP-4) is 2 MiB in: it
+# SIGTERM once three jobs are sealed and the fourth (HP-4) is 2 MiB in: it
 # must stop resumably
 i=0 job=
 while [ $i -lt 1500 ]; do
 	kill -0 $pid 2>/dev/null || break
-	if [ "$(grep -c '"event":"sealed"' /tmp/ev)" -ge 2 ]; then
+	if [ "$(grep -c '"event":"sealed"' /tmp/ev)" -ge 3 ]; then
 		job=$(grep '"event":"started".*"asset":"HP-4"' /tmp/ev | sed 's/.*"job":"\([^"]*\)".*/\1/' | head -n 1)
 		done=$(grep '"event":"progress"' /tmp/ev | grep "\"job\":\"$job\"" | tail -n 1 | sed 's/.*"done":\([0-9]*\).*/\1/')
 		[ -n "$job" ] && [ "${done:-0}" -ge 2097152 ] && break
@@ -48,7 +48,7 @@ fi
 for f in /tmp/state/*; do
 	echo "file ${f##*/} $(base64 -w 0 <"$f")"
 done
-for a in HP-1 HP-3; do
+for a in HP-1 HP-3 HP-5; do
 	echo "ledger $a $("$W" ledger show $a --json | tr -d '\n ')"
 done
 "$W" ledger verify >/dev/null 2>&1
