@@ -52,7 +52,6 @@ static const char *why_word(const char *code)
 		{ "ledger-error", N_("ledger error") },
 		{ "policy", N_("policy refuses") },
 		{ "refused", N_("refused") },
-		{ "firmware", N_("firmware method") },
 		{ "not-awaiting", N_("not awaiting erasure") },
 	};
 
