@@ -40,7 +40,7 @@ sed 's/^/err /' /tmp/err
 # the interrupted job goes on with `wipecert resume`, to a verified end
 if [ -n "$job" ]; then
 	cp "/tmp/state/$job.json" /tmp/interrupted.json
-	"$W" resume "$job" --json >/tmp/resume.out 2>/tmp/resume.err
+	"$W" resume "$job" --max-rate 0 --json >/tmp/resume.out 2>/tmp/resume.err
 	echo "resume-exit $?"
 	sed 's/^/resume-err /' /tmp/resume.err
 	echo "interrupted $(base64 -w 0 </tmp/interrupted.json)"
