@@ -82,19 +82,6 @@ static void test_policy_file(void **state)
 	free(path);
 }
 
-static struct trust_member member(struct trust_seckey *k, time_t nb, time_t na)
-{
-	struct trust_member m = { 0 };
-
-	trust_seckey_pubkey(k, &m.pk);
-	m.name = (char *)trust_seckey_name(k);
-	m.org = (char *)trust_seckey_org(k);
-	m.role = trust_seckey_role(k);
-	m.not_before = nb;
-	m.not_after = na;
-	return m;
-}
-
 static void test_signer(void **state)
 {
 	const time_t now = time(NULL), year = 365 * 86400;
@@ -114,15 +101,15 @@ static void test_signer(void **state)
 	assert_int_equal(trust_seckey_generate("Shiro", TRUST_ROLE_TECHNICIAN, "Example City", false, &gone), 0);
 	assert_int_equal(trust_seckey_generate("Hanako", TRUST_ROLE_APPROVER, "Example City", true, &appr), 0);
 	assert_int_equal(trust_seckey_generate("Eve", TRUST_ROLE_TECHNICIAN, "Example City", false, &stranger), 0);
-	m = member(tech, now - year, now + year);
+	m = test_member(tech, now - year, now + year);
 	assert_int_equal(roster_add(dir, root, &m, now - year), 0);
-	m = member(old, now - 2 * year, now - 86400); /* expired yesterday */
+	m = test_member(old, now - 2 * year, now - 86400); /* expired yesterday */
 	assert_int_equal(roster_add(dir, root, &m, now - 2 * year), 0);
-	m = member(gone, now - year, now + year);
+	m = test_member(gone, now - year, now + year);
 	assert_int_equal(roster_add(dir, root, &m, now - year), 0);
 	trust_seckey_pubkey(gone, &pk);
 	assert_int_equal(roster_revoke(dir, root, pk.keyid, now - 60, "left-organisation", now - 60), 0);
-	m = member(appr, now - year, now + year);
+	m = test_member(appr, now - year, now + year);
 	assert_int_equal(roster_add(dir, root, &m, now - year), 0);
 	assert_int_equal(trust_store_open(dir, &s), 0);
 

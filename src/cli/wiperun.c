@@ -86,15 +86,7 @@ void wipe_tuning_apply(const struct wipe_tuning *t, struct job_tuning *ret)
 
 void wipe_human(uint64_t b, char *buf, size_t len)
 {
-	static const char *const u[] = { "B", "KiB", "MiB", "GiB", "TiB", "PiB" };
-	double v = (double)b;
-	size_t i = 0;
-
-	while (v >= 1024 && i + 1 < ARRAY_SIZE(u)) {
-		v /= 1024;
-		i++;
-	}
-	snprintf(buf, len, i ? "%.1f %s" : "%.0f %s", v, u[i]);
+	format_size_iec(b, buf, len);
 }
 
 int cli_attest_confirm(const char *target, const char *serial, const char *given)

@@ -14,7 +14,9 @@
 #include <stdarg.h>
 #include <string.h>
 #include <strings.h>
+#include <signal.h>
 #include <sys/eventfd.h>
+#include <sys/signalfd.h>
 #include <unistd.h>
 
 #include <libudev.h>
@@ -1174,6 +1176,19 @@ void station_summary(const struct station *s, char *buf, size_t len)
 	snprintf(buf, len, _("station: %u passed, %u failed, %zu interrupted (resumable), %u not sealed; "
 			     "%u sealed, %.1f ms a seal"), s->n_passed, s->n_failed, s->n_interrupted, s->n_unsealed,
 		 s->n_sealed, s->n_sealed ? (double)s->seal_ns / s->n_sealed / 1e6 : 0.0);
+}
+
+int station_signalfd(void)
+{
+	sigset_t mask;
+
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGHUP);
+	/* before any job thread exists: they inherit the mask */
+	pthread_sigmask(SIG_BLOCK, &mask, NULL);
+	return signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
 }
 
 /* ---- setup ---- */

@@ -45,7 +45,7 @@ void station_label(struct station *s, struct bay *b)
 		r = -ENOMEM;
 		goto fail;
 	}
-	station_human_size(d->size, size, sizeof(size));
+	format_size_iec(d->size, size, sizeof(size));
 	format_utc(time(NULL), now, sizeof(now));
 	snprintf(lines[n++], sizeof(lines[0]), "案件 Case: %s", id);
 	snprintf(lines[n++], sizeof(lines[0]), "資産 Asset: %s", asset);

@@ -171,20 +171,13 @@ static void emit(struct station *s, const struct station_event *ev)
 int station_ndjson_run(struct station *s, const char *pass, size_t pass_len)
 {
 	char msg[600];
-	sigset_t mask;
 	int sfd;
 	const char *signame = NULL;
 
 	/* machines read this: the same words whatever the language */
 	setlocale(LC_MESSAGES, "C");
 	signal(SIGPIPE, SIG_IGN);
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGTERM);
-	sigaddset(&mask, SIGINT);
-	sigaddset(&mask, SIGHUP);
-	/* before any job thread exists: they inherit the mask */
-	pthread_sigmask(SIG_BLOCK, &mask, NULL);
-	sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+	sfd = station_signalfd();
 	if (sfd < 0)
 		return EXIT_FAIL;
 	s->emit = emit;

@@ -135,7 +135,7 @@ static void draw_row(struct screen *sc, int y, const struct bay *b, bool cursor)
 	attr_t attr = row_attr(sc, b) | (cursor ? A_REVERSE : 0);
 	int x = 0;
 
-	station_human_size(b->disk.size, size, sizeof(size));
+	format_size_iec(b->disk.size, size, sizeof(size));
 	cells[k++] = b->selected ? "[x]" : b->present ? "[ ]" : " - ";
 	/* an image file by its name; the details show the path */
 	cells[k++] = station_bay_name(b);
@@ -165,7 +165,7 @@ static void draw_details(struct screen *sc, int y, const struct bay *b)
 	const struct disk *d = &b->disk;
 	char line[1024], size[32], done[32], total[32], rate[32];
 
-	station_human_size(d->size, size, sizeof(size));
+	format_size_iec(d->size, size, sizeof(size));
 	snprintf(line, sizeof(line), _("%s  %s  serial %s  WWN %s  %s  %u-byte sectors  %s  safety: %s%s%s"),
 		 d->devpath ? d->devpath : "?", d->model ? d->model : "?", d->serial ? d->serial : "-",
 		 d->wwn ? d->wwn : "-", size, d->logical_sector, disk_transport_to_string(d->transport),
@@ -192,9 +192,9 @@ static void draw_details(struct screen *sc, int y, const struct bay *b)
 		pthread_mutex_lock(&s->lock);
 		p = b->last;
 		pthread_mutex_unlock(&s->lock);
-		station_human_size(p.done, done, sizeof(done));
-		station_human_size(p.total, total, sizeof(total));
-		station_human_size((uint64_t)p.rate, rate, sizeof(rate));
+		format_size_iec(p.done, done, sizeof(done));
+		format_size_iec(p.total, total, sizeof(total));
+		format_size_iec((uint64_t)p.rate, rate, sizeof(rate));
 		snprintf(line, sizeof(line),
 			 _("job %s  pass %u/%zu %s  %s of %s  %s/s  ETA %u:%02u:%02u  errors %llu"), b->job->id,
 			 p.pass + 1, b->job->n_passes, erase_phase_to_string(p.phase), done, total, rate,
@@ -838,20 +838,13 @@ int station_screen_run(struct station *s, const char *pass, size_t pass_len)
 {
 	struct screen sc = { .s = s };
 	char msg[600];
-	sigset_t mask;
 	int sfd;
 	uint64_t last_tick = 0;
 
 	sc.pass = sodium_malloc(PASS_MAX);
 	if (!sc.pass)
 		return EXIT_FAIL;
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGTERM);
-	sigaddset(&mask, SIGINT);
-	sigaddset(&mask, SIGHUP);
-	/* before any job thread exists: they inherit the mask */
-	pthread_sigmask(SIG_BLOCK, &mask, NULL);
-	sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+	sfd = station_signalfd();
 	if (sfd < 0) {
 		sodium_free(sc.pass);
 		return EXIT_FAIL;

@@ -277,8 +277,6 @@ const char *station_bay_name(const struct bay *b);
 /* The ID of the bay's job (an overwrite's, or a firmware erase's once it
  * has one), or NULL. */
 const char *station_job_id(const struct bay *b);
-/* "4.0 MiB" */
-void station_human_size(uint64_t b, char *buf, size_t len);
 /* The short state of a bay for its row, translated: "ready", "mounted",
  * "1/3 write 43%", "PASS", ... */
 const char *station_bay_word(const struct bay *b, char *buf, size_t len);
@@ -286,6 +284,9 @@ const char *station_bay_word(const struct bay *b, char *buf, size_t len);
  * "passed", "failed", "interrupted". */
 const char *station_bay_state_code(const struct bay *b);
 
+/* SIGTERM, SIGINT and SIGHUP blocked (in every thread started after) and
+ * read from the descriptor returned (-1 on failure). */
+int station_signalfd(void);
 /* One line for the end of a session: counts and the time a seal took. */
 void station_summary(const struct station *s, char *buf, size_t len);
 

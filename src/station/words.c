@@ -1,23 +1,11 @@
 /* words.c - what a bay's row says, shared by the screen and the JSON
- * stream: sizes, the short state word (translated) and the stable code. */
+ * stream: its name and job, the short state word (translated) and the
+ * stable code. */
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "station.h"
-
-void station_human_size(uint64_t b, char *buf, size_t len)
-{
-	static const char *const u[] = { "B", "KiB", "MiB", "GiB", "TiB", "PiB" };
-	double v = (double)b;
-	size_t i = 0;
-
-	while (v >= 1024 && i + 1 < ARRAY_SIZE(u)) {
-		v /= 1024;
-		i++;
-	}
-	snprintf(buf, len, i ? "%.1f %s" : "%.0f %s", v, u[i]);
-}
 
 const char *station_job_id(const struct bay *b)
 {
@@ -102,7 +90,7 @@ const char *station_bay_word(const struct bay *b, char *buf, size_t len)
 			snprintf(buf, len, "%s", _("starting"));
 			return buf;
 		}
-		station_human_size((uint64_t)p.rate, rate, sizeof(rate));
+		format_size_iec((uint64_t)p.rate, rate, sizeof(rate));
 		if (p.eta_sec)
 			snprintf(eta, sizeof(eta), " %" PRIu64 ":%02" PRIu64 ":%02" PRIu64, p.eta_sec / 3600,
 				 p.eta_sec / 60 % 60, p.eta_sec % 60);
