@@ -89,7 +89,8 @@ static void bay_remove(struct station *s, struct bay *b)
 
 void station_drop(struct station *s, struct bay *b)
 {
-	if (b->state == BAY_RUNNING || b->thread_live)
+	/* a job to seal is never forgotten */
+	if (b->state == BAY_RUNNING || b->thread_live || b->seal_pending)
 		return;
 	bay_remove(s, b);
 }
@@ -516,7 +517,9 @@ static void on_remove(struct station *s, const char *name)
 		return;
 	}
 	station_emit(s, STATION_EV_REMOVED, b, "removed", _("%s was removed"), bay_label(b));
-	bay_remove(s, b);
+	/* its seal waits for the key, not for the disk */
+	if (!b->seal_pending)
+		bay_remove(s, b);
 }
 
 static void on_change(struct station *s, const char *name)

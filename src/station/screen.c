@@ -761,7 +761,9 @@ static void key_table(struct screen *sc, wint_t c, bool fkey)
 		station_lock(s);
 		return;
 	case 'd':
-		if (b && !b->present && b->state != BAY_RUNNING)
+		if (b && b->seal_pending)
+			say(sc, true, _("%s: its job waits to be sealed: unlock the key first"), station_bay_name(b));
+		else if (b && !b->present && b->state != BAY_RUNNING)
 			station_drop(s, b);
 		else
 			say(sc, true, _("only the row of a disk that was pulled out can be dismissed"));
