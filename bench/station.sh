@@ -47,7 +47,8 @@ trap 'exit 130' INT TERM
 unset TMUX
 # a technician key with the default Argon2id cost, in a copy of the test roster
 cp -r "$C/trust" "$WORK/trust"
-export WIPECERT_TRUST=$WORK/trust
+export WIPECERT_TRUST=$WORK/trust WIPECERT_TRUST_STATE=$WORK/trust-state.json
+chmod 600 "$C"/*.key
 "$WIPECERT" key new --name "Bench Technician" --role technician --org "TEST ONLY Example City" -o "$WORK/tech" \
 	--passphrase-file "$C/passphrase.txt" >/dev/null 2>&1 &&
 	"$WIPECERT" trust add "$WORK/tech.pub" --root-key "$C/test-only-root.key" --passphrase-file "$C/passphrase.txt" \
@@ -92,7 +93,7 @@ station_run() {
 	rm -f "$WORK/ledger.db"*
 	for ((i = 1; i <= n; i++)); do
 		WIPECERT_DB=$WORK/ledger.db "$WIPECERT" ledger add "B-$i" --class 3 --status awaiting-erasure \
-			>/dev/null 2>&1 || exit 1
+			--key "$C/test-only-technician.key" --passphrase-file "$C/passphrase.txt" >/dev/null 2>&1 || exit 1
 	done
 	tm kill-server 2>/dev/null; sleep 0.2
 	tm new-session -d -s bench -x 160 -y 60 "env TERM=screen WIPECERT_DB=$WORK/ledger.db WIPECERT_STATE_DIR=$st \
@@ -141,7 +142,8 @@ seal_cli() {
 	local job s e
 	job=$(ls "$WORK"/wipe/*.json | grep -v wipe-record | head -n 1)
 	job=$(basename "$job" .json)
-	WIPECERT_DB=$WORK/ledger.db "$WIPECERT" ledger add SEAL-1 --class 3 >/dev/null 2>&1
+	WIPECERT_DB=$WORK/ledger.db "$WIPECERT" ledger add SEAL-1 --class 3 \
+		--key "$C/test-only-technician.key" --passphrase-file "$C/passphrase.txt" >/dev/null 2>&1
 	s=$(now)
 	WIPECERT_STATE_DIR=$WORK/wipe WIPECERT_DB=$WORK/ledger.db "$WIPECERT" seal "$job" --asset SEAL-1 \
 		--key "$KEY" --passphrase-file "$C/passphrase.txt" >/dev/null 2>&1

@@ -57,6 +57,14 @@ struct flow_error {
 	char msg[512];
 };
 
+/* The person whose key signs the ledger events a step appends (every
+ * event is signed by the person who causes it): k becomes the ledger's
+ * signer. With a trust store, the store's signed lists must not be older
+ * than those the ledger recorded (-ESTALE: a rollback, refused), and newer
+ * serials are recorded, signed by k, with the step's own event
+ * (ledger_set_trust()). No ledger: 0. */
+int flow_ledger_signer(const struct flow_ctx *c, const struct trust_seckey *k, struct flow_error *err);
+
 /* The level a method reaches: LEVEL_CLEAR for overwrites, LEVEL_PURGE for
  * firmware sanitize/secure erase/crypto erase, LEVEL_DESTROY for physical
  * destruction; 0 if unknown. */

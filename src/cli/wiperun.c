@@ -369,13 +369,10 @@ int wipe_open_disposal(struct wipe_run *w, const char *ledger_fallback)
 	if (w->have_policy)
 		w->flow.policy = &w->policy;
 	if (w->key && !w->dry_run) {
-		if (key_load_secret(w->key, w->pass_file, &w->tech) < 0)
-			return EXIT_FAIL;
-		if (!trust_role_may_sign(trust_seckey_role(w->tech), TRUST_DOC_WIPE_RECORD)) {
-			log_error(_("%s: a %s key may not sign a wipe record"), w->key,
-				  trust_role_to_string(trust_seckey_role(w->tech)));
-			return EXIT_REFUSED;
-		}
+		int k = key_load_signer(w->key, w->pass_file, TRUST_DOC_WIPE_RECORD, &w->tech);
+
+		if (k)
+			return k;
 	}
 	return EXIT_OK;
 }

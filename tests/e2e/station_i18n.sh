@@ -13,8 +13,9 @@ C=$(cd "$(dirname "$0")/../../certs/test-only" && pwd)
 . "$(dirname "$0")/station-lib.bash"
 export WIPECERT_STATE_DIR=$T/state WIPECERT_DB=$T/ledger.db WIPECERT_TRUST=$C/trust
 W=$WIPECERT
-"$W" ledger add 資産-壱 --class 3 --status awaiting-erasure --department 税務課 >/dev/null 2>&1 || fail "ledger add"
-"$W" ledger add C-IMG --class 3 --status awaiting-erasure --department 税務課 >/dev/null 2>&1 || fail "ledger add"
+TECH=(--key "$C/test-only-technician.key" --passphrase-file "$C/passphrase.txt")
+"$W" ledger add 資産-壱 --class 3 --status awaiting-erasure --department 税務課 "${TECH[@]}" >/dev/null 2>&1 || fail "ledger add"
+"$W" ledger add C-IMG --class 3 --status awaiting-erasure --department 税務課 "${TECH[@]}" >/dev/null 2>&1 || fail "ledger add"
 truncate -s 4M "$T/ja.img" "$T/c.img"
 
 # column of the first match of REGEX in the screen line holding ANCHOR,

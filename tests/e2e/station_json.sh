@@ -12,7 +12,8 @@ need_cmd python3
 C=$(cd "$(dirname "$0")/../../certs/test-only" && pwd)
 export WIPECERT_STATE_DIR=$T/state WIPECERT_DB=$T/ledger.db WIPECERT_TRUST=$C/trust
 W=$WIPECERT
-"$W" ledger add J-1 --class 3 --status awaiting-erasure >/dev/null 2>&1 || fail "ledger add"
+TECH=(--key "$C/test-only-technician.key" --passphrase-file "$C/passphrase.txt")
+"$W" ledger add J-1 --class 3 --status awaiting-erasure "${TECH[@]}" >/dev/null 2>&1 || fail "ledger add"
 yes WIPECERT-MARKER | head -c 4M >"$T/j.img"
 cp "$T/j.img" "$T/j.orig"
 KEY=(--key "$C/test-only-technician.key" --passphrase-file "$C/passphrase.txt")

@@ -12,7 +12,8 @@ C=$(cd "$(dirname "$0")/../../certs/test-only" && pwd)
 . "$(dirname "$0")/station-lib.bash"
 export WIPECERT_STATE_DIR=$T/state WIPECERT_DB=$T/ledger.db WIPECERT_TRUST=$C/trust
 W=$WIPECERT
-"$W" ledger add KEY-IMG --media-type "disk image" --class 3 --status awaiting-erasure >/dev/null 2>&1 || fail "ledger add"
+TECH=(--key "$C/test-only-technician.key" --passphrase-file "$C/passphrase.txt")
+"$W" ledger add KEY-IMG --media-type "disk image" --class 3 --status awaiting-erasure "${TECH[@]}" >/dev/null 2>&1 || fail "ledger add"
 yes WIPECERT-MARKER | head -c 4M >"$T/k.img"
 cp "$T/k.img" "$T/k.orig"
 

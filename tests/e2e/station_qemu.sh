@@ -23,14 +23,15 @@ GUEST=$PWD/tests/qemu/station-guest.sh
 CERTS=$PWD/certs/test-only
 W=$(realpath "$WIPECERT")
 export WIPECERT_DB=$T/ledger.db
-"$W" ledger add HP-1 --media-type nvme --serial HOTPLUG01 --class 3 --status awaiting-erasure >/dev/null 2>&1 ||
+TECH=(--key "$CERTS/test-only-technician.key" --passphrase-file "$CERTS/passphrase.txt")
+"$W" ledger add HP-1 --media-type nvme --serial HOTPLUG01 --class 3 --status awaiting-erasure "${TECH[@]}" >/dev/null 2>&1 ||
 	fail "ledger add HP-1"
-"$W" ledger add HP-3 --media-type nvme --serial HOTPLUG03 --class 3 --status awaiting-erasure >/dev/null 2>&1 ||
+"$W" ledger add HP-3 --media-type nvme --serial HOTPLUG03 --class 3 --status awaiting-erasure "${TECH[@]}" >/dev/null 2>&1 ||
 	fail "ledger add HP-3"
-"$W" ledger add HP-4 --media-type nvme --serial HOTPLUG04 --class 3 --status awaiting-erasure >/dev/null 2>&1 ||
+"$W" ledger add HP-4 --media-type nvme --serial HOTPLUG04 --class 3 --status awaiting-erasure "${TECH[@]}" >/dev/null 2>&1 ||
 	fail "ledger add HP-4"
 # class 1 must be purged: the drive's own erase (NVMe Format, the one QEMU has)
-"$W" ledger add HP-5 --media-type nvme --serial HOTPLUG05 --class 1 --status awaiting-erasure >/dev/null 2>&1 ||
+"$W" ledger add HP-5 --media-type nvme --serial HOTPLUG05 --class 1 --status awaiting-erasure "${TECH[@]}" >/dev/null 2>&1 ||
 	fail "ledger add HP-5"
 # the policy: class 3 is cleared with zeros (the quickest under TCG)
 printf '[class 3]\nlevels = clear, purge, destroy\nmethods = zero\n' >"$T/policy.conf"

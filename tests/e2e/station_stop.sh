@@ -13,8 +13,9 @@ C=$(cd "$(dirname "$0")/../../certs/test-only" && pwd)
 . "$(dirname "$0")/station-lib.bash"
 export WIPECERT_STATE_DIR=$T/state WIPECERT_DB=$T/ledger.db WIPECERT_TRUST=$C/trust
 W=$WIPECERT
+TECH=(--key "$C/test-only-technician.key" --passphrase-file "$C/passphrase.txt")
 for a in SR-1 SR-2; do
-	"$W" ledger add $a --class 3 --status awaiting-erasure >/dev/null 2>&1 || fail "ledger add $a"
+	"$W" ledger add $a --class 3 --status awaiting-erasure "${TECH[@]}" >/dev/null 2>&1 || fail "ledger add $a"
 done
 yes WIPECERT-MARKER | head -c 16M >"$T/s.img"
 yes WIPECERT-MARKER | head -c 16M >"$T/q.img"

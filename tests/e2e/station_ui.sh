@@ -19,15 +19,16 @@ C=$(cd "$(dirname "$0")/../../certs/test-only" && pwd)
 . "$(dirname "$0")/station-lib.bash"
 export WIPECERT_STATE_DIR=$T/state WIPECERT_DB=$T/ledger.db WIPECERT_TRUST=$C/trust
 W=$WIPECERT
+TECH=(--key "$C/test-only-technician.key" --passphrase-file "$C/passphrase.txt")
 
 marked() { # FILE SIZE: an image full of a marker
 	yes "WIPECERT-MARKER-$(basename "$1")" | head -c "$2" >"$1" || fail "marker $1"
 }
 for a in ST-A ST-B ST-GONE ST-IMG; do
-	"$W" ledger add $a --media-type "disk image" --class 3 --status awaiting-erasure --department 税務課 >/dev/null 2>&1 ||
+	"$W" ledger add $a --media-type "disk image" --class 3 --status awaiting-erasure --department 税務課 "${TECH[@]}" >/dev/null 2>&1 ||
 		fail "ledger add $a"
 done
-"$W" ledger add ST-1 --media-type "disk image" --class 1 --status awaiting-erasure >/dev/null 2>&1 || fail "ledger add ST-1"
+"$W" ledger add ST-1 --media-type "disk image" --class 1 --status awaiting-erasure "${TECH[@]}" >/dev/null 2>&1 || fail "ledger add ST-1"
 marked "$T/a.img" 8M; marked "$T/b.img" 8M; marked "$T/gone.img" 4M; marked "$T/file.img" 4M
 new_loop LA "$T/a.img" 8M   # (truncate keeps the marker: same size)
 new_loop LB "$T/b.img" 8M
