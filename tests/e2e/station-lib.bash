@@ -1,7 +1,15 @@
-# station-lib.bash - sourced by the station's tests after lib.bash: the
-# station in a real pseudo-terminal of its own tmux server (a private
-# socket: other tests' tmux sessions are never touched), its screen read
-# back as text, keys sent, the raw output stream logged.
+# station-lib.bash - sourced by the station's screen tests after lib.bash:
+# root and tmux, a scratch ledger, state directory and the test roster,
+# the technician's key (TECH); the station in a real pseudo-terminal of its
+# own tmux server (a private socket: other tests' tmux sessions are never
+# touched), its screen read back as text, keys sent, the raw output logged.
+need_root
+need_cmd tmux
+need_cmd python3
+C=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../certs/test-only" && pwd)
+export WIPECERT_STATE_DIR=$T/state WIPECERT_DB=$T/ledger.db WIPECERT_TRUST=$C/trust
+W=$WIPECERT
+TECH=(--key "$C/test-only-technician.key" --passphrase-file "$C/passphrase.txt")
 TMUX_SOCK=wipecert-$$
 unset TMUX
 STATION_SESSION=station

@@ -5,15 +5,8 @@
 # although a Japanese character takes two columns (East Asian Wide);
 # LANG=C (not UTF-8) shows what it cannot as '?', aligned the same.
 . "$(dirname "$0")/lib.bash"
-need_root
-need_cmd tmux
-need_cmd python3
 locale -a 2>/dev/null | grep -qi '^ja_JP\.utf-\?8$' || skip "no ja_JP.UTF-8 locale (scripts/install-deps.sh makes it)"
-C=$(cd "$(dirname "$0")/../../certs/test-only" && pwd)
 . "$(dirname "$0")/station-lib.bash"
-export WIPECERT_STATE_DIR=$T/state WIPECERT_DB=$T/ledger.db WIPECERT_TRUST=$C/trust
-W=$WIPECERT
-TECH=(--key "$C/test-only-technician.key" --passphrase-file "$C/passphrase.txt")
 "$W" ledger add 資産-壱 --class 3 --status awaiting-erasure --department 税務課 "${TECH[@]}" >/dev/null 2>&1 || fail "ledger add"
 "$W" ledger add C-IMG --class 3 --status awaiting-erasure --department 税務課 "${TECH[@]}" >/dev/null 2>&1 || fail "ledger add"
 truncate -s 4M "$T/ja.img" "$T/c.img"

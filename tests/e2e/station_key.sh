@@ -6,13 +6,7 @@
 # anew; a key whose roster entry has expired is refused with a message
 # on the screen, stays locked, and nothing can be started or written.
 . "$(dirname "$0")/lib.bash"
-need_root
-need_cmd tmux
-C=$(cd "$(dirname "$0")/../../certs/test-only" && pwd)
 . "$(dirname "$0")/station-lib.bash"
-export WIPECERT_STATE_DIR=$T/state WIPECERT_DB=$T/ledger.db WIPECERT_TRUST=$C/trust
-W=$WIPECERT
-TECH=(--key "$C/test-only-technician.key" --passphrase-file "$C/passphrase.txt")
 "$W" ledger add KEY-IMG --media-type "disk image" --class 3 --status awaiting-erasure "${TECH[@]}" >/dev/null 2>&1 || fail "ledger add"
 yes WIPECERT-MARKER | head -c 4M >"$T/k.img"
 cp "$T/k.img" "$T/k.orig"

@@ -6,14 +6,7 @@
 # resume. Quitting with a job running asks first, then stops it resumably
 # (exit 1).
 . "$(dirname "$0")/lib.bash"
-need_root
-need_cmd tmux
-need_cmd python3
-C=$(cd "$(dirname "$0")/../../certs/test-only" && pwd)
 . "$(dirname "$0")/station-lib.bash"
-export WIPECERT_STATE_DIR=$T/state WIPECERT_DB=$T/ledger.db WIPECERT_TRUST=$C/trust
-W=$WIPECERT
-TECH=(--key "$C/test-only-technician.key" --passphrase-file "$C/passphrase.txt")
 for a in SR-1 SR-2; do
 	"$W" ledger add $a --class 3 --status awaiting-erasure "${TECH[@]}" >/dev/null 2>&1 || fail "ledger add $a"
 done

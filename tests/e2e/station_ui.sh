@@ -10,16 +10,9 @@
 # a ledger locked by another program: a message on the screen, nothing
 # written. Resize to 132x30 and back.
 . "$(dirname "$0")/lib.bash"
-need_root
-need_cmd tmux
 need_cmd minisign
-need_cmd python3
 need_cmd qpdf; need_cmd pdftotext; need_cmd pdftoppm; need_cmd zbarimg
-C=$(cd "$(dirname "$0")/../../certs/test-only" && pwd)
 . "$(dirname "$0")/station-lib.bash"
-export WIPECERT_STATE_DIR=$T/state WIPECERT_DB=$T/ledger.db WIPECERT_TRUST=$C/trust
-W=$WIPECERT
-TECH=(--key "$C/test-only-technician.key" --passphrase-file "$C/passphrase.txt")
 
 marked() { # FILE SIZE: an image full of a marker
 	yes "WIPECERT-MARKER-$(basename "$1")" | head -c "$2" >"$1" || fail "marker $1"
