@@ -840,7 +840,7 @@ static void table_page(struct ctx *c, size_t first, int pages)
 	const struct cert_table *t = c->table;
 	/* portrait: text() places from the top of a portrait page */
 	const float PW = PAGE_W, PH = PAGE_H, W = PW - 2 * MARGIN;
-	float x[13], total = 0, y;
+	float x[13], total = 0, y, qs = 0;
 	char buf[64];
 
 	for (size_t i = 0; i < t->n_cols; i++)
@@ -854,8 +854,14 @@ static void table_page(struct ctx *c, size_t first, int pages)
 	text_center(c, PW / 2, 72, 16, NAVY, t->title_ja, true);
 	text_center(c, PW / 2, 87, 10, NAVY, t->title_en, false);
 	y = 102;
+	/* the QR code top right, its modules as big as the certificate's */
+	if (t->qr && c->page_no == 1)
+		qs = draw_qr(c, PW - MARGIN, 56);
 	for (size_t i = 0; i < t->n_lines; i++, y += 11)
-		text(c, MARGIN, y, 8, t->line_ok && !t->line_ok[i] ? RED : (t->line_ok ? GREEN : INK), t->lines[i], W);
+		text(c, MARGIN, y, 8, t->line_ok && !t->line_ok[i] ? RED : (t->line_ok ? GREEN : INK), t->lines[i],
+		     qs > 0 ? W - qs - 8 : W);
+	if (qs > 0 && y < 56 + qs + 6)
+		y = 56 + qs + 6;
 	y += 2;
 	rect(c, MARGIN, y, W, 22, &SHADE, NULL);
 	for (size_t i = 0; i < t->n_cols; i++) {
@@ -1185,7 +1191,7 @@ int cert_pdf_render_summary(const struct cert_record *const *recs, size_t n, con
 int cert_pdf_render_table(const struct cert_table *t, const char *font_path, uint8_t **ret, size_t *ret_len,
 			  const char **ret_err)
 {
-	struct ctx c = { .table = t, .layout = table_layout, .step = "a table needs 1 to 12 columns",
+	struct ctx c = { .table = t, .layout = table_layout, .step = "a table needs 1 to 12 columns", .qr = t->qr,
 			 .fonts = { .main_fd = -1, .fb_fd = -1 } };
 
 	if (t->n_cols == 0 || t->n_cols > 12 || t->n_rows > 100000) {
