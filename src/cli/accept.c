@@ -160,7 +160,7 @@ int cmd_accept(int argc, char **argv)
 			}
 		if (!failed)
 			log_error("%s: %s", path, err.msg);
-		log_error(_("%s: not accepted; nothing was recorded"), path);
+		log_error(_("%s: not accepted: the asset and the archive are unchanged"), path);
 		ret = EXIT_REFUSED;
 	} else if (r < 0) {
 		log_error("%s: %s", path, err.msg);

@@ -66,7 +66,6 @@ static int prepare(struct wipe_run *w, struct wipe_target *t)
 	if (r < 0)
 		return r;
 	j = t->job;
-	cli_op_subject(j->asset);
 	cli_op_field("job", j->id);
 	if (j->state != JOB_RUNNING) {
 		/* a crash between the end of the wipe and its seal: seal it now */

@@ -317,12 +317,14 @@ PY
 expect_rc 0 "$W" ledger edit F-1 --status handed-to-contractor --reason "hand-over" "${TECH[@]}"
 expect_rc 0 "$W" ledger approve-change "$(sqlite3 ledger.db "SELECT max(seq) FROM events WHERE kind = 'request'")" \
 	"${APPR[@]}"
-before=$(sqlite3 ledger.db "SELECT count(*) FROM events")
+# (each refusal is noted in F-1's history by the operation log: not counted)
+changes() { sqlite3 ledger.db "SELECT count(*) FROM events WHERE NOT (kind = 'note' AND reason LIKE 'refused: accept: %')"; }
+before=$(changes)
 for f in "${!WHY[@]}"; do
 	[ "${WHY[$f]}" = ledger ] && continue   # accept is before the ledger: its own checks
 	expect_rc 3 "$W" accept "$f" "${APPR[@]}"
 	grep -q "refused: ${WHY[$f]}: " "$T/err" || fail "accept $f: no '${WHY[$f]}' in: $(cat "$T/err")"
 done
-expect_eq "events after the refused accepts" "$(sqlite3 ledger.db "SELECT count(*) FROM events")" "$before"
+expect_eq "events after the refused accepts" "$(changes)" "$before"
 [ -d state/accepted ] && [ -n "$(ls state/accepted)" ] && fail "a refused accept archived a certificate"
 exit 0
