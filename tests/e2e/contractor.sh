@@ -195,7 +195,7 @@ expect_eq "HAND-3 untouched" "$(status HAND-3)" handed-to-contractor
 if locale -a 2>/dev/null | grep -qi '^ja_JP\.utf-\?8$'; then
 	LC_MESSAGES=ja_JP.UTF-8 expect_rc 3 "$W" accept "${OWN[@]}" "${APPR[@]}" "$P1"
 	# "%s: refused: %s: %s" is shared with wipe, whose translation says 拒否しました
-	grep -Eq "拒否(しました)?: not-reused" "$T/err" && grep -q "何も記録していない" "$T/err" ||
+	grep -Eq "拒否(しました)?: not-reused" "$T/err" && grep -q "資産と保管庫は変更していない" "$T/err" ||
 		fail "Japanese refusal: $(cat "$T/err")"
 fi
 # the --json report names each check
