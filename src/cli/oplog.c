@@ -44,8 +44,11 @@ static struct {
 void cli_op_begin(const struct command *cmd, int argc, char **argv)
 {
 	op.cmd = cmd;
-	op.argc = argc;
-	op.argv = argv;
+	/* as typed: getopt_long() permutes the command's argv */
+	op.argv = calloc((size_t)argc + 1, sizeof(*op.argv));
+	if (op.argv)
+		memcpy(op.argv, argv, (size_t)argc * sizeof(*argv));
+	op.argc = op.argv ? argc : 0;
 	op.started = time(NULL);
 }
 
@@ -212,6 +215,7 @@ static size_t make_notes(int exit_code, const char *verb, struct flow_oplog_note
 
 static void release(void)
 {
+	free(op.argv);
 	free(op.reason);
 	for (size_t i = 0; i < op.n_fields; i++)
 		free((char *)op.fields[i].value);
@@ -253,7 +257,7 @@ int cli_op_end(int exit_code)
 		.op = op.cmd->name, .verb = verb, .outcome = outcome_of(exit_code), .exit_code = exit_code,
 		.user = cli_login_name(), .uid = (unsigned)getuid(), .started = op.started, .ended = time(NULL),
 		.fields = op.fields, .n_fields = op.n_fields, .reason = op.reason,
-		.argc = op.argc - 1, .argv = op.argv + 1, .db = op.db, .signer = op.signer,
+		.argc = op.argc > 0 ? op.argc - 1 : 0, .argv = op.argc > 0 ? op.argv + 1 : NULL, .db = op.db, .signer = op.signer,
 		.notes = notes,
 	};
 	o.n_notes = make_notes(exit_code, verb, notes, texts, ARRAY_SIZE(notes));
