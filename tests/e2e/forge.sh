@@ -122,6 +122,30 @@ mkcert failed.pdf g-failed.json appr.key "" "" failed.json
 refused failed.pdf evidence 'result: the certificate says "erased_and_verified", the technician.s record "failed"'
 bind genuine.json w1.json
 
+# verify-only re-issued as erased: the technician truly signed a job that
+# read the whole medium and wrote nothing (verify-zero)
+"$W" ledger add F-V --media-type "disk image" --model "forge disk" --serial F-SERIAL-V --class 3 \
+	--status awaiting-erasure "${TECH[@]}" >/dev/null 2>&1 || fail "ledger add F-V"
+truncate -s 2M fv.img
+JV=$("$W" wipe --method verify-zero --confirm-serial fv.img --json fv.img 2>/dev/null |
+	python3 -c 'import json,sys; print(json.load(sys.stdin)["jobs"][0]["id"])') || fail "verify-zero"
+expect_rc 0 "$W" seal "$JV" --asset F-V "${TECH[@]}"
+cp "state/$JV.wipe-record.json" vo.json
+cp "state/$JV.wipe-record.json.minisig" vo.json.minisig
+bind genuine.json vo.json
+cp genuine.json g-vo.json
+mkcert vo.pdf g-vo.json appr.key "" "" vo.json
+refused vo.pdf evidence 'result: the certificate says "erased_and_verified", the technician.s record "verified_only"'
+# ... and with the record's verify_only flag dropped (the technician signs
+# that too): a pass that wrote nothing still erased nothing
+jedit vo.json vo-noflag.json "d['job']['verify_only'] = False"
+sign vo-noflag.json tech.key wipe-record
+bind genuine.json vo-noflag.json
+cp genuine.json g-vo-noflag.json
+mkcert vo-noflag.pdf g-vo-noflag.json appr.key "" "" vo-noflag.json
+refused vo-noflag.pdf evidence 'result: the certificate says "erased_and_verified", the technician.s record "failed"'
+bind genuine.json w1.json
+
 # mismatch: FIELD, each field the technician's record fixes
 i=0
 while IFS='|' read -r field edit; do
