@@ -350,5 +350,10 @@ for f in "${!WHY[@]}"; do
 	grep -q "refused: ${WHY[$f]}: " "$T/err" || fail "accept $f: no '${WHY[$f]}' in: $(cat "$T/err")"
 done
 expect_eq "events after the refused accepts" "$(changes)" "$before"
+# ... each refusal of a certificate of F-1 is in its history, signed by the approver who refused it
+[ "$(sqlite3 ledger.db "SELECT count(*) FROM events WHERE asset_id = 'F-1' AND kind = 'note' AND reason LIKE 'refused: accept: %'")" -ge 10 ] ||
+	fail "the refused accepts are not noted in F-1's history"
+expect_eq "who noted the refusals" "$(sqlite3 ledger.db "SELECT DISTINCT actor FROM events WHERE reason LIKE 'refused: accept: %'")" \
+	"TEST ONLY Suzuki"
 [ -d state/accepted ] && [ -n "$(ls state/accepted)" ] && fail "a refused accept archived a certificate"
 exit 0
