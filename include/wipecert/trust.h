@@ -341,6 +341,14 @@ static inline void trust_x509_signer_freep(struct trust_x509_signer **x) { trust
  * or -ENOMEM. */
 int trust_store_ca_certs(const struct trust_store *s, STACK_OF(X509) *sk);
 
+/* The trust directory's certificates, beyond the signatures that
+ * trust_store_open() checked: ca.crt reads, and every member of ours whose
+ * roster entry names a certificate has members/KEYID.crt with that
+ * fingerprint, signed by ca.crt. fn(file, problem, userdata) is called for
+ * each problem; returns how many, or -ENOMEM. */
+typedef void (*trust_problem_fn)(const char *file, const char *problem, void *userdata);
+int trust_store_check_certs(const struct trust_store *s, trust_problem_fn fn, void *userdata);
+
 /* SHA-256 over the DER certificate, lower-case hex. */
 int trust_x509_fingerprint(X509 *cert, char out[TRUST_FPR_STRLEN]);
 

@@ -96,11 +96,11 @@ int cmd_caps(int argc, char **argv)
 	int o, r;
 
 	optind = 1;
-	while ((o = getopt_long(argc, argv, "Jh", opts, NULL)) != -1) {
+	while ((o = cli_getopt(argc, argv, "Jh", opts, "caps")) != -1) {
 		switch (o) {
 		case 'J': json = true; break;
 		case 'h': caps_help(); return EXIT_OK;
-		default: return usage_error("caps", _("unknown option"));
+		default: return EXIT_USAGE;
 		}
 	}
 	if (optind != argc - 1)
@@ -114,9 +114,7 @@ int cmd_caps(int argc, char **argv)
 		if (!j)
 			return log_error_errno(-ENOMEM, _("failed to build JSON")), EXIT_FAIL;
 		json_object_set_new(j, "device", json_string(argv[optind]));
-		json_dumpf(j, stdout, JSON_INDENT(2) | JSON_SORT_KEYS);
-		putchar('\n');
-		json_decref(j);
+		cli_print_json(j, JSON_INDENT(2) | JSON_SORT_KEYS);
 	} else {
 		print_caps_text(argv[optind], &c);
 	}
@@ -143,7 +141,7 @@ static void erase_help(void)
 		 "      --no-verify           skip the read-back (recorded as skipped)\n"
 		 "      --sample-percent N    share of the drive read back (default 10)\n"
 		 "      --max-wait SECONDS    give up waiting for the drive (default 86400)\n"
-		 "  -n, --no-act              check and explain, send nothing\n"
+		 "  -n, --dry-run, --no-act   check and explain, send nothing\n"
 		 "  -y, --yes                 do not ask for confirmation\n"
 		 "  -J, --json                print the result record as JSON\n"
 		 "  -h, --help                show this help\n\n"
@@ -179,7 +177,7 @@ static int parse_erase(struct erase_control *ctl, int argc, char **argv)
 		{ "no-verify", no_argument, NULL, OPT_NO_VERIFY },
 		{ "sample-percent", required_argument, NULL, OPT_PERCENT },
 		{ "max-wait", required_argument, NULL, OPT_MAX_WAIT },
-		{ "no-act", no_argument, NULL, 'n' },
+		CLI_OPT_DRY_RUN,
 		{ "yes", no_argument, NULL, 'y' },
 		{ "json", no_argument, NULL, 'J' },
 		{ "help", no_argument, NULL, 'h' },
@@ -191,7 +189,7 @@ static int parse_erase(struct erase_control *ctl, int argc, char **argv)
 	ctl->method = DRIVE_METHOD_INVALID;
 	ctl->opts.level = DRIVE_LEVEL_PURGE;
 	optind = 1;
-	while ((o = getopt_long(argc, argv, "m:l:nyJh", opts, NULL)) != -1) {
+	while ((o = cli_getopt(argc, argv, "m:l:nyJh", opts, "drive-erase")) != -1) {
 		switch (o) {
 		case 'm':
 			ctl->method = drive_method_from_string(optarg);
@@ -218,7 +216,7 @@ static int parse_erase(struct erase_control *ctl, int argc, char **argv)
 		case 'y': ctl->yes = true; break;
 		case 'J': ctl->json = true; break;
 		case 'h': erase_help(); return -1;
-		default: return usage_error("drive-erase", _("unknown option"));
+		default: return EXIT_USAGE;
 		}
 	}
 	if (optind != argc - 1)
@@ -313,9 +311,7 @@ int cmd_drive_erase(int argc, char **argv)
 			json_object_set_new(j, "device", json_string(d.devpath));
 			json_object_set_new(j, "serial", d.serial ? json_string(d.serial) : json_null());
 			json_object_set_new(j, "model", d.model ? json_string(d.model) : json_null());
-			json_dumpf(j, stdout, JSON_INDENT(2) | JSON_SORT_KEYS);
-			putchar('\n');
-			json_decref(j);
+			cli_print_json(j, JSON_INDENT(2) | JSON_SORT_KEYS);
 		}
 	}
 	if (res.refused) {

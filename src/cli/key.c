@@ -243,9 +243,7 @@ static int key_new(struct key_control *c)
 				      "org", c->org, "role", trust_role_to_string(c->role),
 				      "secret_key", kp, "public_key", pp, "csr", csr ? cp : NULL);
 
-		json_dumpf(v, stdout, JSON_SORT_KEYS);
-		putchar('\n');
-		json_decref(v);
+		cli_print_json(v, JSON_SORT_KEYS);
 	} else {
 		printf("key %s (%s, %s, %s)\nsecret key: %s\npublic key: %s\n", id, c->name,
 		       trust_role_to_string(c->role), c->org, kp, pp);
@@ -284,9 +282,7 @@ static int key_show(struct key_control *c, const char *file)
 		json_t *v = json_pack("{s:s,s:s,s:s?,s:s?,s:s?}", "keyid", id, "kind", kind, "name", name,
 				      "org", org, "role", role >= 0 ? trust_role_to_string(role) : NULL);
 
-		json_dumpf(v, stdout, JSON_SORT_KEYS);
-		putchar('\n');
-		json_decref(v);
+		cli_print_json(v, JSON_SORT_KEYS);
 	} else if (name) {
 		printf("%s key %s (%s, %s, %s)\n", kind, id, name, trust_role_to_string(role), org);
 	} else {
@@ -389,9 +385,7 @@ static int key_verify(struct key_control *c, const char *file)
 			      "org", res.verdict != TRUST_MALFORMED ? res.claim.org : NULL,
 			      "role", res.verdict != TRUST_MALFORMED ? trust_role_to_string(res.claim.role) : NULL,
 			      "signed_at", *t ? t : NULL);
-		json_dumpf(v, stdout, JSON_SORT_KEYS);
-		putchar('\n');
-		json_decref(v);
+		cli_print_json(v, JSON_SORT_KEYS);
 	}
 	if (res.verdict != TRUST_OK) {
 		log_error("%s: refused: %s (key %s)", file, trust_verdict_string(res.verdict), res.keyid);
@@ -507,17 +501,36 @@ static int key_passwd(struct key_control *c)
 	return EXIT_OK;
 }
 
-static void help(void)
+static const struct {
+	const char *verb, *synopsis;
+} synopses[] = {
+	{ "new", "new --name NAME --role ROLE [--org ORG] -o BASE [--passphrase-file F] [--force] [--json]\n"
+		 "                 [--root-key ROOT [--root-passphrase-file F] [--trust DIR]]" },
+	{ "show", "show FILE [--json]" },
+	{ "sign", "sign -k KEY --type TYPE FILE [-x SIG] [--passphrase-file F] [--force]" },
+	{ "verify", "verify --type TYPE FILE [-x SIG] [--trust DIR] [--json]" },
+	{ "import-p12", "import-p12 FILE.p12 -k KEY [--p12-passphrase-file F] [--passphrase-file F] [--force]" },
+	{ "passwd", "passwd -k KEY [--passphrase-file OLD] [--new-passphrase-file NEW]" },
+};
+
+/* The usage of verb (of every verb when NULL), then the options. */
+static void help(FILE *f, const char *verb)
 {
-	printf("Usage: %s key new --name NAME --role ROLE [--org ORG] -o BASE [--passphrase-file F] [--force]\n"
-	       "                 [--root-key ROOT [--root-passphrase-file F] [--trust DIR]]\n"
-	       "       %s key show FILE [--json]\n"
-	       "       %s key sign -k KEY --type TYPE FILE [-x SIG] [--passphrase-file F] [--force]\n"
-	       "       %s key verify --type TYPE FILE [-x SIG] [--trust DIR] [--json]\n"
-	       "       %s key import-p12 FILE.p12 -k KEY [--p12-passphrase-file F] [--passphrase-file F]\n"
-	       "       %s key passwd -k KEY [--passphrase-file OLD] [--new-passphrase-file NEW]\n\n"
-	       "Signing keys (Ed25519, minisign formats) and approvers' X.509 keys.\n\n"
-	       "Options:\n"
+	bool first = true;
+
+	for (size_t i = 0; i < ARRAY_SIZE(synopses); i++)
+		if (!verb || streq(verb, synopses[i].verb)) {
+			fprintf(f, first ? _("Usage: %s key %s\n") : "       %s key %s\n", program_name,
+				synopses[i].synopsis);
+			first = false;
+		}
+	fprintf(f, _("\nSigning keys (Ed25519, minisign formats) and approvers' X.509 keys.\n\n"));
+	if (!verb) {
+		fprintf(f, _("Commands:\n"));
+		cli_print_commands(f, &key_table);
+		fputc('\n', f);
+	}
+	fprintf(f, _("Options:\n"
 	       "  --name NAME            the key holder's name\n"
 	       "  --role ROLE            technician, approver, contractor-technician,\n"
 	       "                         contractor-approver or org-root\n"
@@ -539,94 +552,154 @@ static void help(void)
 	       "  --new-passphrase-file F  passwd: the new passphrase (else asked twice)\n"
 	       "  --kdf COST             Argon2id cost: moderate (default), interactive, min (tests)\n"
 	       "  --force                overwrite existing files\n"
-	       "  --json                 machine-readable output\n"
+	       "  -J, --json             machine-readable output (new, show, verify)\n"
 	       "  -h, --help             show this help\n\n"
-	       "Exit: 0 ok, 1 failed (also: signature refused), 2 usage, 3 refused.\n",
-	       program_name, program_name, program_name, program_name, program_name, program_name,
-	       TRUST_DEFAULT_DIR);
+	       "Exit: 0 ok, 1 failed (also: signature refused), 2 usage, 3 refused.\n"),
+		TRUST_DEFAULT_DIR);
 }
 
-int cmd_key(int argc, char **argv)
+static void family_help(FILE *f, const struct command_table *t)
 {
-	enum { OPT_NAME = 256, OPT_ROLE, OPT_ORG, OPT_PASS, OPT_P12PASS, OPT_NEWPASS, OPT_TYPE, OPT_TRUST,
-	       OPT_FORCE, OPT_JSON, OPT_KDF, OPT_ROOT, OPT_ROOTPASS };
-	static const struct option opts[] = {
-		{ "name", required_argument, NULL, OPT_NAME },
-		{ "role", required_argument, NULL, OPT_ROLE },
-		{ "org", required_argument, NULL, OPT_ORG },
-		{ "output", required_argument, NULL, 'o' },
-		{ "key", required_argument, NULL, 'k' },
-		{ "sig", required_argument, NULL, 'x' },
-		{ "type", required_argument, NULL, OPT_TYPE },
-		{ "trust", required_argument, NULL, OPT_TRUST },
-		{ "passphrase-file", required_argument, NULL, OPT_PASS },
-		{ "p12-passphrase-file", required_argument, NULL, OPT_P12PASS },
-		{ "new-passphrase-file", required_argument, NULL, OPT_NEWPASS },
-		{ "root-key", required_argument, NULL, OPT_ROOT },
-		{ "root-passphrase-file", required_argument, NULL, OPT_ROOTPASS },
-		{ "kdf", required_argument, NULL, OPT_KDF },
-		{ "force", no_argument, NULL, OPT_FORCE },
-		{ "json", no_argument, NULL, OPT_JSON },
-		{ "help", no_argument, NULL, 'h' },
-		{}
-	};
-	struct key_control c = { .role = -1 };
-	const char *verb;
+	(void)t;
+	help(f, NULL);
+}
+
+enum { OPT_NAME = 256, OPT_ROLE, OPT_ORG, OPT_PASS, OPT_P12PASS, OPT_NEWPASS, OPT_TYPE, OPT_TRUST,
+       OPT_FORCE, OPT_KDF, OPT_ROOT, OPT_ROOTPASS };
+
+#define O_NAME { "name", required_argument, NULL, OPT_NAME }
+#define O_ROLE { "role", required_argument, NULL, OPT_ROLE }
+#define O_ORG { "org", required_argument, NULL, OPT_ORG }
+#define O_OUTPUT { "output", required_argument, NULL, 'o' }
+#define O_KEY { "key", required_argument, NULL, 'k' }
+#define O_SIG { "sig", required_argument, NULL, 'x' }
+#define O_TYPE { "type", required_argument, NULL, OPT_TYPE }
+#define O_TRUST { "trust", required_argument, NULL, OPT_TRUST }
+#define O_PASS { "passphrase-file", required_argument, NULL, OPT_PASS }
+#define O_KDF { "kdf", required_argument, NULL, OPT_KDF }
+#define O_FORCE { "force", no_argument, NULL, OPT_FORCE }
+
+/* The options of one verb (opts says which it takes) into c; then exactly
+ * nargs operands. Returns -1 to go on, else the exit code. */
+static int parse(int argc, char **argv, const struct option *opts, int nargs, struct key_control *c)
+{
+	_cleanup_free_ char *cmd = NULL;
 	int o;
 
-	parse_kdf("moderate", &c.kdf);
-	if (argc < 2)
-		return usage_error("key", "no subcommand given");
-	verb = argv[1];
-	if (streq(verb, "-h") || streq(verb, "--help")) {
-		help();
-		return EXIT_OK;
-	}
-	optind = 0;
-	while ((o = getopt_long(argc - 1, argv + 1, "o:k:x:h", opts, NULL)) != -1) {
+	parse_kdf("moderate", &c->kdf);
+	c->role = -1;
+	if (asprintf(&cmd, "key %s", argv[0]) < 0)
+		return EXIT_FAIL;
+	while ((o = cli_getopt(argc, argv, "o:k:x:Jh", opts, cmd)) != -1) {
 		switch (o) {
-		case OPT_NAME: c.name = optarg; break;
+		case OPT_NAME: c->name = optarg; break;
 		case OPT_ROLE:
-			c.role = trust_role_from_string(optarg);
-			if (c.role < 0)
-				return usage_error("key", "unknown role '%s'", optarg);
+			c->role = trust_role_from_string(optarg);
+			if (c->role < 0)
+				return usage_error(cmd, _("unknown role '%s'"), optarg);
 			break;
-		case OPT_ORG: c.org = optarg; break;
-		case 'o': c.out = optarg; break;
-		case 'k': c.key = optarg; break;
-		case 'x': c.sig = optarg; break;
-		case OPT_TYPE: c.type = optarg; break;
-		case OPT_TRUST: c.trust = optarg; break;
-		case OPT_PASS: c.pass_file = optarg; break;
-		case OPT_P12PASS: c.p12_pass_file = optarg; break;
-		case OPT_NEWPASS: c.new_pass_file = optarg; break;
-		case OPT_ROOT: c.root_key = optarg; break;
-		case OPT_ROOTPASS: c.root_pass_file = optarg; break;
+		case OPT_ORG: c->org = optarg; break;
+		case 'o': c->out = optarg; break;
+		case 'k': c->key = optarg; break;
+		case 'x': c->sig = optarg; break;
+		case OPT_TYPE: c->type = optarg; break;
+		case OPT_TRUST: c->trust = optarg; break;
+		case OPT_PASS: c->pass_file = optarg; break;
+		case OPT_P12PASS: c->p12_pass_file = optarg; break;
+		case OPT_NEWPASS: c->new_pass_file = optarg; break;
+		case OPT_ROOT: c->root_key = optarg; break;
+		case OPT_ROOTPASS: c->root_pass_file = optarg; break;
 		case OPT_KDF:
-			if (parse_kdf(optarg, &c.kdf) < 0)
-				return usage_error("key", "unknown --kdf cost '%s'", optarg);
+			if (parse_kdf(optarg, &c->kdf) < 0)
+				return usage_error(cmd, _("unknown --kdf cost '%s'"), optarg);
 			break;
-		case OPT_FORCE: c.force = true; break;
-		case OPT_JSON: c.json = true; break;
-		case 'h': help(); return EXIT_OK;
-		default: return usage_error("key", "bad option");
+		case OPT_FORCE: c->force = true; break;
+		case 'J': c->json = true; break;
+		case 'h': help(stdout, argv[0]); return EXIT_OK;
+		default: return EXIT_USAGE;
 		}
 	}
-	/* argv + 1: the verb is argv[1] of the shifted vector, operands follow */
-	if (streq(verb, "new") || streq(verb, "passwd")) {
-		if (optind != argc - 1)
-			return usage_error("key", "'%s' takes no file argument", verb);
-		return streq(verb, "new") ? key_new(&c) : key_passwd(&c);
-	}
-	if (optind != argc - 2)
-		return usage_error("key", "'%s' takes one file", verb);
-	if (streq(verb, "show"))
-		return key_show(&c, argv[optind + 1]);
-	if (streq(verb, "sign"))
-		return key_sign(&c, argv[optind + 1]);
-	if (streq(verb, "verify"))
-		return key_verify(&c, argv[optind + 1]);
-	if (streq(verb, "import-p12"))
-		return key_import_p12(&c, argv[optind + 1]);
-	return usage_error("key", "unknown subcommand '%s'", verb);
+	if (argc - optind != nargs)
+		return nargs ? usage_error(cmd, _("give one file")) :
+			       usage_error(cmd, _("unexpected argument '%s'"), argv[optind]);
+	return -1;
 }
+
+static int key_cmd_new(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		O_NAME, O_ROLE, O_ORG, O_OUTPUT, O_TRUST, O_PASS, O_KDF, O_FORCE, CLI_OPT_JSON, CLI_OPT_HELP,
+		{ "root-key", required_argument, NULL, OPT_ROOT },
+		{ "root-passphrase-file", required_argument, NULL, OPT_ROOTPASS },
+		{}
+	};
+	struct key_control c = {};
+	int r = parse(argc, argv, opts, 0, &c);
+
+	return r >= 0 ? r : key_new(&c);
+}
+
+static int key_cmd_show(int argc, char **argv)
+{
+	static const struct option opts[] = { CLI_OPT_JSON, CLI_OPT_HELP, {} };
+	struct key_control c = {};
+	int r = parse(argc, argv, opts, 1, &c);
+
+	return r >= 0 ? r : key_show(&c, argv[optind]);
+}
+
+static int key_cmd_sign(int argc, char **argv)
+{
+	static const struct option opts[] = { O_KEY, O_TYPE, O_SIG, O_PASS, O_FORCE, CLI_OPT_HELP, {} };
+	struct key_control c = {};
+	int r = parse(argc, argv, opts, 1, &c);
+
+	return r >= 0 ? r : key_sign(&c, argv[optind]);
+}
+
+static int key_cmd_verify(int argc, char **argv)
+{
+	static const struct option opts[] = { O_TYPE, O_SIG, O_TRUST, CLI_OPT_JSON, CLI_OPT_HELP, {} };
+	struct key_control c = {};
+	int r = parse(argc, argv, opts, 1, &c);
+
+	return r >= 0 ? r : key_verify(&c, argv[optind]);
+}
+
+static int key_cmd_import_p12(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		O_KEY, O_PASS, O_KDF, O_FORCE, CLI_OPT_HELP,
+		{ "p12-passphrase-file", required_argument, NULL, OPT_P12PASS },
+		{}
+	};
+	struct key_control c = {};
+	int r = parse(argc, argv, opts, 1, &c);
+
+	return r >= 0 ? r : key_import_p12(&c, argv[optind]);
+}
+
+static int key_cmd_passwd(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		O_KEY, O_PASS, O_KDF, CLI_OPT_HELP,
+		{ "new-passphrase-file", required_argument, NULL, OPT_NEWPASS },
+		{}
+	};
+	struct key_control c = {};
+	int r = parse(argc, argv, opts, 0, &c);
+
+	return r >= 0 ? r : key_passwd(&c);
+}
+
+static const struct command key_cmds[] = {
+	{ "new", key_cmd_new, CMD_JSON, N_("make a key pair (an approver's with an X.509 request); --root-key enrols it") },
+	{ "show", key_cmd_show, CMD_JSON, N_("show a key file's ID, holder, role and organisation") },
+	{ "sign", key_cmd_sign, 0, N_("sign a document of a type (minisign format)") },
+	{ "verify", key_cmd_verify, CMD_JSON, N_("check a document's signature against the trust roster") },
+	{ "import-p12", key_cmd_import_p12, 0, N_("take an approver's X.509 key and certificate from a PKCS#12 file") },
+	{ "passwd", key_cmd_passwd, 0, N_("give a secret key a new passphrase") },
+	{}
+};
+
+const struct command_table key_table = { "key", key_cmds, family_help, NULL };

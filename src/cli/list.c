@@ -376,7 +376,7 @@ int cmd_list(int argc, char **argv)
 	ctl.ncols = ARRAY_SIZE(default_cols);
 	optind = 0;
 	/* options may follow the devices: `list /dev/sdb --json` */
-	while ((c = getopt_long(argc, argv, "o:bnrJah", longopts, NULL)) != -1) {
+	while ((c = cli_getopt(argc, argv, "o:bnrJah", longopts, "list")) != -1) {
 		switch (c) {
 		case 'o':
 			r = parse_columns(&ctl, optarg);
@@ -395,7 +395,7 @@ int cmd_list(int argc, char **argv)
 			break;
 		case OPT_MOUNTINFO: ctl.scan.mountinfo = optarg; break;
 		case OPT_SWAPS: ctl.scan.swaps = optarg; break;
-		default: return usage_error("list", _("bad option"));
+		default: return EXIT_USAGE;
 		}
 	}
 	if (optind < argc) {

@@ -45,7 +45,7 @@ static void help(void)
 		 "  -m, --method M           overwrite method (default random; --list-methods)\n"
 		 "      --verify MODE        off, last (default), all, or sample (NIST SP 800-88 §4.7)\n"
 		 "      --sample-percent N   how much sample verification reads (default 10)\n"
-		 "  -n, --dry-run            check and show what would be done, write nothing\n"
+		 "  -n, --dry-run, --no-act  check and show what would be done, write nothing\n"
 		 "      --confirm-serial S   confirm a disk by its serial (repeat per disk); for\n"
 		 "                           image files and disks with no serial, their path\n"
 		 "      --force-member TYPE  also wipe a disk that carries this RAID/LVM member\n"
@@ -54,7 +54,7 @@ static void help(void)
 		 "      --attest-serial S    the serial on the label of a medium that reports none\n"
 		 "                           (repeat per target, '-' for none): recorded as attested\n"
 		 "                           by you, checked against the ledger, confirmed again\n"
-		 "      --json               job records on stdout, progress events on stderr\n"
+		 "  -J, --json               job records on stdout, progress events on stderr\n"
 		 "      --state-dir DIR      job files (default $WIPECERT_STATE_DIR or %s)\n"
 		 "      --asset ID           the ledger entry of the target (repeat per target, in\n"
 		 "                           order): its serial/WWN and the policy are checked first\n"
@@ -63,24 +63,57 @@ static void help(void)
 		 "  -k, --key FILE           the technician's key: seal each finished job (needs --asset)\n"
 		 "      --passphrase-file F  its passphrase (else asked before the wipe starts)\n"
 		 "%s"
-		 "      --list-methods       list the methods and their passes\n"
+		 "      --list-methods       list the methods and their passes (--json: as JSON)\n"
 		 "  -h, --help               show this help\n\n"
 		 "Exit: 0 every target wiped (and verified, unless --verify off), 1 a wipe failed\n"
 		 "or was interrupted, 2 usage, 3 refused before anything was written.\n"),
 	       program_name, JOB_STATE_DIR_DEFAULT, LEDGER_DEFAULT_PATH, DEFAULT_POLICY, _(wipe_tuning_help));
 }
 
-static void list_methods(void)
+/* The methods table: name, title, passes; a table for people or JSON. */
+static int list_methods(bool json)
 {
+	static const char *const head[] = { "METHOD", "PASSES", "TITLE", "PATTERNS" };
+	struct libscols_table *t = json ? NULL : cli_table_new(head, ARRAY_SIZE(head));
+	json_t *arr = json ? json_array() : NULL;
+
+	if (!t && !arr)
+		return EXIT_FAIL;
 	for (size_t i = 0; i < erase_n_methods; i++) {
 		const struct erase_method *m = &erase_methods[i];
+		_cleanup_free_ char *pats = NULL, *n = NULL;
+		json_t *passes = json_array();
 		char buf[16];
+		size_t len = 0;
+		FILE *f = open_memstream(&pats, &len);
 
-		printf("%-10s %-50s", m->name, m->title);
-		for (unsigned k = 0; k < m->n_passes && k < 8; k++)
-			printf(" %s", erase_pass_describe(&m->passes[k], buf, sizeof(buf)));
-		printf("%s\n", m->n_passes > 8 ? " ..." : "");
+		for (unsigned k = 0; f && k < m->n_passes; k++) {
+			erase_pass_describe(&m->passes[k], buf, sizeof(buf));
+			if (k < 8)
+				fprintf(f, "%s%s", k ? " " : "", buf);
+			json_array_append_new(passes, json_string(buf));
+		}
+		if (f && m->n_passes > 8)
+			fputs(" ...", f);
+		if (f)
+			fclose(f);
+		if (arr) {
+			json_array_append_new(arr, json_pack("{s:s,s:s,s:i,s:o}", "name", m->name, "title", m->title,
+							     "n_passes", (int)m->n_passes, "passes", passes));
+			continue;
+		}
+		json_decref(passes);
+		if (asprintf(&n, "%u", m->n_passes) < 0 ||
+		    cli_table_row(t, (const char *const[]){ m->name, n, m->title, pats ? pats : "" }) < 0) {
+			cli_table_free(t);
+			return EXIT_FAIL;
+		}
 	}
+	if (arr) {
+		cli_print_json(json_pack("{s:o}", "methods", arr), JSON_INDENT(2));
+		return EXIT_OK;
+	}
+	return cli_table_print(t) < 0 ? EXIT_FAIL : EXIT_OK;
 }
 
 /* The serial a target is known by: the drive's, else the attested one. */
@@ -319,9 +352,7 @@ static int firmware_run_all(const struct wipe_control *c, struct wipe_run *w)
 	if (w->json) {
 		json_t *doc = json_pack("{s:O}", "jobs", jobs);
 
-		json_dumpf(doc, stdout, JSON_INDENT(2) | JSON_SORT_KEYS);
-		fputc('\n', stdout);
-		json_decref(doc);
+		cli_print_json(doc, JSON_INDENT(2) | JSON_SORT_KEYS);
 	}
 	json_decref(jobs);
 	return ret;
@@ -342,17 +373,17 @@ static int set_method(struct wipe_control *c, const char *name)
 /* Returns -1 to go on, else the exit code (--help and --list-methods too). */
 static int parse_options(int argc, char **argv, struct wipe_control *c, struct wipe_run *w)
 {
-	enum { OPT_VERIFY = 256, OPT_PERCENT, OPT_CONFIRM, OPT_JSON, OPT_STATE, OPT_LIST, OPT_ASSET, OPT_DB,
+	enum { OPT_VERIFY = 256, OPT_PERCENT, OPT_CONFIRM, OPT_STATE, OPT_LIST, OPT_ASSET, OPT_DB,
 	       OPT_POLICY, OPT_PASS, OPT_LEVEL, OPT_REMOVE_HPA, OPT_ATTEST, OPT_FORCE_MEMBER };
 	static const struct option opts[] = {
 		{ "method", required_argument, NULL, 'm' },
 		{ "verify", required_argument, NULL, OPT_VERIFY },
 		{ "sample-percent", required_argument, NULL, OPT_PERCENT },
-		{ "dry-run", no_argument, NULL, 'n' },
+		CLI_OPT_DRY_RUN,
 		{ "confirm-serial", required_argument, NULL, OPT_CONFIRM },
 		{ "attest-serial", required_argument, NULL, OPT_ATTEST },
 		{ "force-member", required_argument, NULL, OPT_FORCE_MEMBER },
-		{ "json", no_argument, NULL, OPT_JSON },
+		CLI_OPT_JSON,
 		{ "state-dir", required_argument, NULL, OPT_STATE },
 		{ "asset", required_argument, NULL, OPT_ASSET },
 		{ "level", required_argument, NULL, OPT_LEVEL },
@@ -366,11 +397,11 @@ static int parse_options(int argc, char **argv, struct wipe_control *c, struct w
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
+	bool list_only = false;
 	int opt, ret = -1;
 	uint64_t v;
 
-	optind = 1;
-	while ((opt = getopt_long(argc, argv, "m:nk:h", opts, NULL)) != -1) {
+	while ((opt = cli_getopt(argc, argv, "m:nk:Jh", opts, "wipe")) != -1) {
 		if (wipe_parse_tuning(opt, optarg, &w->tuning, "wipe", &ret)) {
 			if (ret != -1)
 				return ret;
@@ -404,7 +435,7 @@ static int parse_options(int argc, char **argv, struct wipe_control *c, struct w
 		case 'n': w->dry_run = true; break;
 		case OPT_CONFIRM: c->confirm[c->n_confirm++] = optarg; break;
 		case OPT_FORCE_MEMBER: w->scan.force_member = optarg; break;
-		case OPT_JSON: w->json = true; break;
+		case 'J': w->json = true; break;
 		case OPT_STATE: w->state_dir = optarg; break;
 		case OPT_ASSET: c->assets[c->n_assets++] = optarg; break;
 		case OPT_DB: w->db = optarg; break;
@@ -412,15 +443,18 @@ static int parse_options(int argc, char **argv, struct wipe_control *c, struct w
 		case 'k': w->key = optarg; break;
 		case OPT_PASS: w->pass_file = optarg; break;
 		case OPT_LIST:
-			list_methods();
-			return EXIT_OK;
+			list_only = true;
+			break;
 		case 'h':
 			help();
 			return EXIT_OK;
 		default:
-			return usage_error("wipe", _("bad option"));
+			return EXIT_USAGE;
 		}
 	}
+	/* after every option: --list-methods --json */
+	if (list_only)
+		return list_methods(w->json);
 	return -1;
 }
 
@@ -478,9 +512,7 @@ static int prepare_all(const struct wipe_control *c, struct wipe_run *w, json_t 
 	if (w->json) {
 		json_t *o = json_pack("{s:O}", "plan", plans);
 
-		json_dumpf(o, stdout, JSON_INDENT(2) | JSON_SORT_KEYS);
-		fputc('\n', stdout);
-		json_decref(o);
+		cli_print_json(o, JSON_INDENT(2) | JSON_SORT_KEYS);
 	}
 	return EXIT_OK;
 }

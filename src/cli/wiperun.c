@@ -340,9 +340,7 @@ int wipe_run_all(struct wipe_run *w)
 	}
 	if (w->json) {
 		json_t *o = result_json(w);
-		json_dumpf(o, stdout, JSON_INDENT(2) | JSON_SORT_KEYS);
-		fputc('\n', stdout);
-		json_decref(o);
+		cli_print_json(o, JSON_INDENT(2) | JSON_SORT_KEYS);
 	}
 	pthread_mutex_destroy(&pr.lock);
 	free(rn);
