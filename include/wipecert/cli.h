@@ -117,7 +117,7 @@ int cli_policy_load(const char *path, struct policy *ret, bool *ret_loaded);
 
 /* Commands, one per file in src/cli/; the families are tables of
  * sub-commands. */
-extern const struct command_table cert_table, key_table, trust_table, ledger_table;
+extern const struct command_table cert_cmd_table, key_cmd_table, trust_cmd_table, ledger_cmd_table;
 int cmd_list(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
 int cmd_seal(int argc, char **argv);
@@ -162,5 +162,6 @@ int cmd_wipe(int argc, char **argv);
 int cmd_resume(int argc, char **argv);
 int cmd_caps(int argc, char **argv);
 int cmd_drive_erase(int argc, char **argv);
+int cmd_station(int argc, char **argv);
 
 #endif

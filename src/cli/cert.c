@@ -378,4 +378,4 @@ static void help(FILE *f, const struct command_table *t)
 		program_name);
 }
 
-const struct command_table cert_table = { "cert", cert_cmds, help, NULL };
+const struct command_table cert_cmd_table = { "cert", cert_cmds, help, NULL };

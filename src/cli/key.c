@@ -527,7 +527,7 @@ static void help(FILE *f, const char *verb)
 	fprintf(f, _("\nSigning keys (Ed25519, minisign formats) and approvers' X.509 keys.\n\n"));
 	if (!verb) {
 		fprintf(f, _("Commands:\n"));
-		cli_print_commands(f, &key_table);
+		cli_print_commands(f, &key_cmd_table);
 		fputc('\n', f);
 	}
 	fprintf(f, _("Options:\n"
@@ -702,4 +702,4 @@ static const struct command key_cmds[] = {
 	{}
 };
 
-const struct command_table key_table = { "key", key_cmds, family_help, NULL };
+const struct command_table key_cmd_table = { "key", key_cmds, family_help, NULL };

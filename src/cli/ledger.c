@@ -1253,7 +1253,7 @@ static int load_needs(struct ledger_control *c)
 
 static const char *const lead_opts[] = { "db", NULL };
 
-const struct command_table ledger_table = { "ledger", ledger_cmds, family_help, lead_opts };
+const struct command_table ledger_cmd_table = { "ledger", ledger_cmds, family_help, lead_opts };
 
 /* Every ledger verb: parse its options, load the key and roster it needs,
  * run it. */

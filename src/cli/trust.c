@@ -591,7 +591,7 @@ static void help(FILE *f, const char *verb)
 		     "revocations and pinned contractors, each signed by the root key.\n\n"));
 	if (!verb) {
 		fprintf(f, _("Commands:\n"));
-		cli_print_commands(f, &trust_table);
+		cli_print_commands(f, &trust_cmd_table);
 		fputc('\n', f);
 	}
 	fprintf(f, _("Options:\n"
@@ -772,4 +772,4 @@ static const struct command trust_cmds[] = {
 	{}
 };
 
-const struct command_table trust_table = { "trust", trust_cmds, family_help, NULL };
+const struct command_table trust_cmd_table = { "trust", trust_cmds, family_help, NULL };
