@@ -16,7 +16,7 @@ static int cmd_version(int argc, char **argv)
 	bool json = false;
 	int c;
 
-	while ((c = cli_getopt(argc, argv, "Jh", opts, "version")) != -1) {
+	while ((c = cli_getopt(argc, argv, opts, "version")) != -1) {
 		switch (c) {
 		case 'J': json = true; break;
 		case 'h':

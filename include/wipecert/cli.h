@@ -75,9 +75,11 @@ void cli_print_commands(FILE *f, const struct command_table *t);
 int cli_list_commands(const struct command_table *t, int argc, char **argv);
 
 /* getopt_long() for a command: options may come before and after the
- * operands (GNU permutation); an unknown option, or one missing its value,
- * is said in one line naming cmd, and returned as '?'. */
-int cli_getopt(int argc, char **argv, const char *shortopts, const struct option *longopts, const char *cmd);
+ * operands (GNU permutation); an option whose val is a letter is also that
+ * short option (so a short option exists exactly where its long one does);
+ * an unknown option, or one missing its value, is said in one line naming
+ * cmd, and returned as '?'. */
+int cli_getopt(int argc, char **argv, const struct option *longopts, const char *cmd);
 /* The options every command spells the same way. */
 #define CLI_OPT_HELP { "help", no_argument, NULL, 'h' }
 #define CLI_OPT_JSON { "json", no_argument, NULL, 'J' }

@@ -69,6 +69,9 @@ int format_utc(time_t t, char *buf, size_t len);
 int format_utc_compact(time_t t, char *buf, size_t len);
 /* "2026-11-23T17:49:00+09:00" (local time with offset) into buf (>= 26 bytes). */
 int format_local(time_t t, char *buf, size_t len);
+/* t plus whole calendar years in UTC (2026-12-01 + 10 = 2036-12-01; a
+ * 29 February lands on 1 March). */
+time_t time_add_years(time_t t, int years);
 /* Parse ISO 8601 "YYYY-MM-DD" or "YYYY-MM-DDThh:mm:ss(Z|±hh:mm)" to time_t. */
 int parse_time(const char *s, time_t *ret);
 

@@ -92,7 +92,7 @@ int cmd_accept(int argc, char **argv)
 	int c, r, ret;
 
 	optind = 0;
-	while ((c = cli_getopt(argc, argv, "k:Jh", opts, "accept")) != -1) {
+	while ((c = cli_getopt(argc, argv, opts, "accept")) != -1) {
 		switch (c) {
 		case 'k': key = optarg; break;
 		case OPT_PASS: pass_file = optarg; break;

@@ -142,7 +142,7 @@ int cmd_seal(int argc, char **argv)
 	int c, r, ret;
 
 	optind = 0;
-	while ((c = cli_getopt(argc, argv, "k:Jh", opts, "seal")) != -1) {
+	while ((c = cli_getopt(argc, argv, opts, "seal")) != -1) {
 		if (common_option(&fc, c, optarg))
 			continue;
 		switch (c) {
@@ -264,7 +264,7 @@ int cmd_pending(int argc, char **argv)
 	int c, r;
 
 	optind = 0;
-	while ((c = cli_getopt(argc, argv, "aJh", opts, "pending")) != -1) {
+	while ((c = cli_getopt(argc, argv, opts, "pending")) != -1) {
 		if (common_option(&fc, c, optarg))
 			continue;
 		switch (c) {
@@ -401,7 +401,7 @@ static int decide(int argc, char **argv, bool approve)
 	int c, r, ret;
 
 	optind = 0;
-	while ((c = cli_getopt(argc, argv, "k:yJh", opts, verb)) != -1) {
+	while ((c = cli_getopt(argc, argv, opts, verb)) != -1) {
 		if (common_option(&fc, c, optarg))
 			continue;
 		switch (c) {
@@ -486,7 +486,7 @@ int cmd_export_record(int argc, char **argv)
 	int c, r;
 
 	optind = 0;
-	while ((c = cli_getopt(argc, argv, "o:h", opts, "export-record")) != -1) {
+	while ((c = cli_getopt(argc, argv, opts, "export-record")) != -1) {
 		if (common_option(&fc, c, optarg))
 			continue;
 		switch (c) {
@@ -532,7 +532,7 @@ int cmd_import_record(int argc, char **argv)
 	int c, r, ret;
 
 	optind = 0;
-	while ((c = cli_getopt(argc, argv, "Jh", opts, "import-record")) != -1) {
+	while ((c = cli_getopt(argc, argv, opts, "import-record")) != -1) {
 		if (common_option(&fc, c, optarg))
 			continue;
 		if (c == 'h') {

@@ -288,7 +288,7 @@ int cmd_audit(int argc, char **argv)
 	int c, r, ret;
 
 	optind = 0;
-	while ((c = cli_getopt(argc, argv, "o:Jh", opts, "audit")) != -1) {
+	while ((c = cli_getopt(argc, argv, opts, "audit")) != -1) {
 		if (common_option(&fc, c, optarg))
 			continue;
 		switch (c) {

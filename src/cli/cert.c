@@ -75,7 +75,7 @@ static int issue_options(int argc, char **argv, struct issue_control *ic)
 	};
 	int c;
 
-	while ((c = cli_getopt(argc, argv, "w:K:r:o:fh", opts, "cert issue")) != -1) {
+	while ((c = cli_getopt(argc, argv, opts, "cert issue")) != -1) {
 		switch (c) {
 		case 'w': ic->wrec = optarg; break;
 		case 'K': ic->akey = optarg; break;
@@ -208,7 +208,7 @@ static int cert_show(int argc, char **argv)
 	const char *err = NULL;
 	int c, k, ret = EXIT_FAIL;
 
-	while ((c = cli_getopt(argc, argv, "Jh", opts, "cert show")) != -1) {
+	while ((c = cli_getopt(argc, argv, opts, "cert show")) != -1) {
 		switch (c) {
 		case 'J': json = true; break;
 		case 'h':
@@ -272,10 +272,11 @@ out:
 
 static int cert_report(int argc, char **argv)
 {
+	enum { OPT_HOST = 256, OPT_FONT };
 	static const struct option opts[] = {
 		{ "output", required_argument, NULL, 'o' },
-		{ "host", required_argument, NULL, 'H' },
-		{ "font", required_argument, NULL, 'F' },
+		{ "host", required_argument, NULL, OPT_HOST },
+		{ "font", required_argument, NULL, OPT_FONT },
 		{ "force", no_argument, NULL, 'f' },
 		{ "help", no_argument, NULL, 'h' },
 		{}
@@ -288,11 +289,11 @@ static int cert_report(int argc, char **argv)
 	char hostname[256];
 	int c, k, ret = EXIT_FAIL;
 
-	while ((c = cli_getopt(argc, argv, "o:fh", opts, "cert report")) != -1) {
+	while ((c = cli_getopt(argc, argv, opts, "cert report")) != -1) {
 		switch (c) {
 		case 'o': out = optarg; break;
-		case 'H': host = optarg; break;
-		case 'F': font = optarg; break;
+		case OPT_HOST: host = optarg; break;
+		case OPT_FONT: font = optarg; break;
 		case 'f': force = true; break;
 		case 'h':
 			printf("Usage: %s cert report -o SUMMARY.pdf [--host NAME] [--force] CERT.pdf...\n\n"

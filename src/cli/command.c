@@ -181,7 +181,7 @@ int cli_list_commands(const struct command_table *t, int argc, char **argv)
 	bool json = false;
 	int c;
 
-	while ((c = cli_getopt(argc, argv, "Jh", opts, "commands")) != -1) {
+	while ((c = cli_getopt(argc, argv, opts, "commands")) != -1) {
 		switch (c) {
 		case 'J': json = true; break;
 		case 'h':
@@ -228,14 +228,21 @@ static void option_text(char **argv, const struct option *longopts, char *buf, s
 		snprintf(buf, len, "%s", a);
 }
 
-int cli_getopt(int argc, char **argv, const char *shortopts, const struct option *longopts, const char *cmd)
+int cli_getopt(int argc, char **argv, const struct option *longopts, const char *cmd)
 {
-	char so[64], opt[128];
+	char so[128] = ":", opt[128];
+	size_t n = 1;
 	bool is_long;
 	int c;
 
 	/* ':' first: a missing value is told apart from an unknown option */
-	snprintf(so, sizeof(so), ":%s", shortopts);
+	for (const struct option *o = longopts; o->name && n + 3 < sizeof(so); o++)
+		if (o->val > ' ' && o->val < 127 && !strchr(so, o->val)) {
+			so[n++] = (char)o->val;
+			if (o->has_arg == required_argument)
+				so[n++] = ':';
+			so[n] = '\0';
+		}
 	opterr = 0;
 	c = getopt_long(argc, argv, so, longopts, NULL);
 	if (c != '?' && c != ':')

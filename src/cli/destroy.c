@@ -63,7 +63,7 @@ int cmd_destroy(int argc, char **argv)
 	if (!photos)
 		return EXIT_FAIL;
 	optind = 0;
-	while ((c = cli_getopt(argc, argv, "k:Jh", opts, "destroy")) != -1) {
+	while ((c = cli_getopt(argc, argv, opts, "destroy")) != -1) {
 		if (common_option(&fc, c, optarg))
 			continue;
 		switch (c) {

@@ -96,7 +96,7 @@ int cmd_caps(int argc, char **argv)
 	int o, r;
 
 	optind = 1;
-	while ((o = cli_getopt(argc, argv, "Jh", opts, "caps")) != -1) {
+	while ((o = cli_getopt(argc, argv, opts, "caps")) != -1) {
 		switch (o) {
 		case 'J': json = true; break;
 		case 'h': caps_help(); return EXIT_OK;
@@ -189,7 +189,7 @@ static int parse_erase(struct erase_control *ctl, int argc, char **argv)
 	ctl->method = DRIVE_METHOD_INVALID;
 	ctl->opts.level = DRIVE_LEVEL_PURGE;
 	optind = 1;
-	while ((o = cli_getopt(argc, argv, "m:l:nyJh", opts, "drive-erase")) != -1) {
+	while ((o = cli_getopt(argc, argv, opts, "drive-erase")) != -1) {
 		switch (o) {
 		case 'm':
 			ctl->method = drive_method_from_string(optarg);
@@ -227,7 +227,8 @@ static int parse_erase(struct erase_control *ctl, int argc, char **argv)
 	return 0;
 }
 
-/* --no-act: what would happen, from the capabilities alone. */
+/* --no-act: what would happen, from the capabilities alone. A drive that
+ * cannot be asked is refused as one without the method: nothing is sent. */
 static int erase_no_act(const struct erase_control *ctl)
 {
 	enum drive_method m = ctl->method;
@@ -236,20 +237,28 @@ static int erase_no_act(const struct erase_control *ctl)
 	int r;
 
 	r = read_caps(ctl->device, &c);
-	if (r < 0)
-		return EXIT_FAIL;
+	if (r < 0) {
+		log_error(_("%s: refused: no firmware erase can be sent to it"), ctl->device);
+		return EXIT_REFUSED;
+	}
 	if (m == DRIVE_METHOD_AUTO && drive_choose_method(&c, ctl->opts.level, &m, why, sizeof(why)) < 0) {
 		log_error(_("%s: refused: %s"), ctl->device, why);
 		return EXIT_REFUSED;
 	}
-	if (m != ctl->method)
+	if (m != ctl->method && !ctl->json)
 		printf(_("auto chose %s: %s\n"), drive_method_to_string(m), why);
 	if (drive_check_method(&c, m, why, sizeof(why)) < 0) {
 		log_error(_("%s: refused: %s: %s"), ctl->device, drive_method_to_string(m), why);
 		return EXIT_REFUSED;
 	}
-	printf(_("%s: %s would be sent (%s); nothing was sent\n"), ctl->device, drive_method_to_string(m),
-	       drive_level_to_string(drive_method_level(m, c.solid_state)));
+	if (ctl->json)
+		cli_print_json(json_pack("{s:s,s:s,s:s,s:b,s:s}", "device", ctl->device, "method",
+					 drive_method_to_string(m), "level",
+					 drive_level_to_string(drive_method_level(m, c.solid_state)), "dry_run", true,
+					 "reason", why), JSON_INDENT(2) | JSON_SORT_KEYS);
+	else
+		printf(_("%s: %s would be sent (%s); nothing was sent\n"), ctl->device, drive_method_to_string(m),
+		       drive_level_to_string(drive_method_level(m, c.solid_state)));
 	return EXIT_OK;
 }
 

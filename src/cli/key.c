@@ -91,7 +91,10 @@ static int get_pass(const struct key_control *c, const char *what, bool confirm,
 	return r;
 }
 
-int key_load_secret(const char *path, const char *pass_file, struct trust_seckey **ret)
+/* key_load_secret(), and the passphrase that opened it when ret_pass is
+ * not NULL (for a key that is written again with it). */
+static int load_secret(const char *path, const char *pass_file, struct trust_seckey **ret, char **ret_pass,
+		       size_t *ret_len)
 {
 	struct key_control c = { .pass_file = pass_file };
 	_cleanup_pass_ char *pass = NULL;
@@ -99,7 +102,8 @@ int key_load_secret(const char *path, const char *pass_file, struct trust_seckey
 	size_t len;
 	int r;
 
-	/* before the passphrase is asked: as ssh, a key others can read is refused */
+	/* before the passphrase is asked: as ssh, a key others can read is
+	 * refused, and a missing file is named as such */
 	r = trust_seckey_check_file(path, &mode);
 	if (r == -EPERM) {
 		log_error(_("%s: permissions %04o are too open: a secret key must be readable by its owner only "
@@ -119,7 +123,16 @@ int key_load_secret(const char *path, const char *pass_file, struct trust_seckey
 			    "owner only (chmod 600 %s)"), path, path);
 	else if (r < 0)
 		log_error("%s: cannot load the secret key: %s", path, trust_strerror(r));
+	if (r >= 0 && ret_pass) {
+		*ret_pass = TAKE_PTR(pass);
+		*ret_len = len;
+	}
 	return r;
+}
+
+int key_load_secret(const char *path, const char *pass_file, struct trust_seckey **ret)
+{
+	return load_secret(path, pass_file, ret, NULL, NULL);
 }
 
 int key_load_signer(const char *path, const char *pass_file, int doc, struct trust_seckey **ret)
@@ -163,6 +176,20 @@ static int key_new(struct key_control *c)
 		if (!org)
 			return EXIT_FAIL;
 		c->org = org;
+	}
+	/* --root-key: a root key file that cannot be read is said before a
+	 * key is made that could not be enrolled */
+	if (c->root_key) {
+		mode_t mode = 0;
+
+		r = trust_seckey_check_file(c->root_key, &mode);
+		if (r == -EPERM)
+			log_error(_("%s: permissions %04o are too open: a secret key must be readable by its owner "
+				    "only (chmod 600 %s)"), c->root_key, (unsigned)mode, c->root_key);
+		else if (r < 0)
+			log_error_errno(r, _("%s: cannot read the secret key"), c->root_key);
+		if (r < 0)
+			return key_exit_code(r);
 	}
 	kp = with_suffix(c->out, ".key");
 	pp = with_suffix(c->out, ".pub");
@@ -239,16 +266,22 @@ static int key_new(struct key_control *c)
 		}
 	}
 	if (c->json) {
-		json_t *v = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s?}", "keyid", id, "name", c->name,
+		json_t *v = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s?,s:b}", "keyid", id, "name", c->name,
 				      "org", c->org, "role", trust_role_to_string(c->role),
-				      "secret_key", kp, "public_key", pp, "csr", csr ? cp : NULL);
+				      "secret_key", kp, "public_key", pp, "csr", csr ? cp : NULL,
+				      "enrolled", c->root_key != NULL);
 
 		cli_print_json(v, JSON_SORT_KEYS);
 	} else {
 		printf("key %s (%s, %s, %s)\nsecret key: %s\npublic key: %s\n", id, c->name,
 		       trust_role_to_string(c->role), c->org, kp, pp);
-		if (csr)
+		if (csr && c->root_key)
+			printf(_("certificate request: %s (the certificate is issued: enrolled in %s)\n"), cp,
+			       trust_dir(c->trust));
+		else if (csr)
 			printf("certificate request: %s (for 'wipecert trust add')\n", cp);
+		if (c->root_key && !csr)
+			printf(_("enrolled in %s\n"), trust_dir(c->trust));
 	}
 	return EXIT_OK;
 }
@@ -423,6 +456,11 @@ static int key_import_p12(struct key_control *c, const char *file)
 		log_error("%s: exists, not overwritten (use --force)", crt);
 		return EXIT_REFUSED;
 	}
+	/* the key first: a missing or unreadable key file is said before any
+	 * passphrase is asked */
+	r = load_secret(c->key, c->pass_file, &k, &pass, &plen);
+	if (r < 0)
+		return key_exit_code(r);
 	r = read_full_file(file, &data, &len);
 	if (r < 0) {
 		log_error_errno(r, "%s: cannot read", file);
@@ -435,14 +473,6 @@ static int key_import_p12(struct key_control *c, const char *file)
 	if (r < 0) {
 		log_error("%s: cannot open the PKCS#12 file: %s", file, trust_strerror(r));
 		return EXIT_FAIL;
-	}
-	r = get_pass(c, c->key, false, &pass, &plen);
-	if (r < 0)
-		goto out;
-	r = trust_seckey_load(c->key, pass, plen, &k);
-	if (r < 0) {
-		log_error("%s: cannot load the secret key: %s", c->key, trust_strerror(r));
-		goto out;
 	}
 	r = trust_seckey_set_x509_key(k, xk);
 	if (r >= 0)
@@ -590,7 +620,7 @@ static int parse(int argc, char **argv, const struct option *opts, int nargs, st
 	c->role = -1;
 	if (asprintf(&cmd, "key %s", argv[0]) < 0)
 		return EXIT_FAIL;
-	while ((o = cli_getopt(argc, argv, "o:k:x:Jh", opts, cmd)) != -1) {
+	while ((o = cli_getopt(argc, argv, opts, cmd)) != -1) {
 		switch (o) {
 		case OPT_NAME: c->name = optarg; break;
 		case OPT_ROLE:

@@ -255,9 +255,9 @@ static int parse_args(int argc, char **argv, struct ledger_control *c)
 	ADD("db", required_argument, OPT_DB);
 	ADD("actor", required_argument, OPT_ACTOR);
 	ADD("reason", required_argument, OPT_REASON);
-	ADD("json", no_argument, OPT_JSON);
-	ADD("dry-run", no_argument, OPT_DRY_RUN);
-	ADD("no-act", no_argument, OPT_DRY_RUN);
+	ADD("json", no_argument, 'J');
+	ADD("dry-run", no_argument, 'n');
+	ADD("no-act", no_argument, 'n');
 	ADD("update", no_argument, OPT_UPDATE);
 	ADD("encoding", required_argument, OPT_ENCODING);
 	ADD("format", required_argument, OPT_FORMAT);
@@ -282,7 +282,7 @@ static int parse_args(int argc, char **argv, struct ledger_control *c)
 
 	if (asprintf(&cmd, "ledger %s", argv[0]) < 0)
 		return -ENOMEM;
-	while ((o = cli_getopt(argc, argv, "ho:Jn", opts, cmd)) >= 0) {
+	while ((o = cli_getopt(argc, argv, opts, cmd)) >= 0) {
 		if (o == '?')
 			return -EINVAL;
 		if (o == 'J')

@@ -376,7 +376,7 @@ int cmd_list(int argc, char **argv)
 	ctl.ncols = ARRAY_SIZE(default_cols);
 	optind = 0;
 	/* options may follow the devices: `list /dev/sdb --json` */
-	while ((c = cli_getopt(argc, argv, "o:bnrJah", longopts, "list")) != -1) {
+	while ((c = cli_getopt(argc, argv, longopts, "list")) != -1) {
 		switch (c) {
 		case 'o':
 			r = parse_columns(&ctl, optarg);

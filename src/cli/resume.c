@@ -130,7 +130,7 @@ int cmd_resume(int argc, char **argv)
 	int opt, ret = -1, r;
 
 	optind = 1;
-	while ((opt = cli_getopt(argc, argv, "k:Jh", opts, "resume")) != -1) {
+	while ((opt = cli_getopt(argc, argv, opts, "resume")) != -1) {
 		if (wipe_parse_tuning(opt, optarg, &w.tuning, "resume", &ret)) {
 			if (ret != -1)
 				return ret;

@@ -101,7 +101,7 @@ int cmd_station(int argc, char **argv)
 	uint64_t v;
 
 	optind = 1;
-	while ((opt = cli_getopt(argc, argv, "k:hJ", opts, "station")) != -1) {
+	while ((opt = cli_getopt(argc, argv, opts, "station")) != -1) {
 		if (wipe_parse_tuning(opt, optarg, &tuning, "station", &ret)) {
 			if (ret != EXIT_OK)
 				return ret;

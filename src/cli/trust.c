@@ -22,8 +22,6 @@
 #include "wipecert/util.h"
 #include "wipecert/x509.h"
 
-#define YEAR_SECS ((time_t)365 * 86400)
-
 struct trust_control {
 	const char *db;
 	const char *dir, *root_key, *pass_file, *name, *org, *csr, *cert, *reason, *from, *until, *at;
@@ -199,7 +197,7 @@ static int trust_add(struct trust_control *c, const char *pubfile)
 		return usage_error("trust add", "--name and --role are required (the key file does not say)");
 	m.role = role;
 	if (get_time_opt(c->from, now, &m.not_before) < 0 ||
-	    get_time_opt(c->until, m.not_before + 3 * YEAR_SECS, &m.not_after) < 0 ||
+	    get_time_opt(c->until, time_add_years(m.not_before, 3), &m.not_after) < 0 ||
 	    m.not_after <= m.not_before)
 		return usage_error("trust add", "bad --from/--until");
 	if (!streq(m.org, trust_store_org(s))) {
@@ -642,7 +640,7 @@ static int parse(int argc, char **argv, const struct option *opts, int nargs, st
 	*c = (struct trust_control){ .role = -1, .years = 10 };
 	if (asprintf(&cmd, "trust %s", argv[0]) < 0)
 		return EXIT_FAIL;
-	while ((o = cli_getopt(argc, argv, "Jh", opts, cmd)) != -1) {
+	while ((o = cli_getopt(argc, argv, opts, cmd)) != -1) {
 		switch (o) {
 		case OPT_TRUST: c->dir = optarg; break;
 		case OPT_DB: c->db = optarg; break;

@@ -121,20 +121,21 @@ static void print_text(const struct verify_control *vc, const struct flow_cert_r
 
 static int parse_options(int argc, char **argv, struct verify_control *vc)
 {
+	enum { OPT_CA = 256, OPT_TRUST, OPT_DB, OPT_ASSET };
 	static const struct option opts[] = {
-		{ "ca", required_argument, NULL, 'c' },
-		{ "trust", required_argument, NULL, 't' },
-		{ "db", required_argument, NULL, 'd' },
-		{ "asset", required_argument, NULL, 'A' },
+		{ "ca", required_argument, NULL, OPT_CA },
+		{ "trust", required_argument, NULL, OPT_TRUST },
+		{ "db", required_argument, NULL, OPT_DB },
+		{ "asset", required_argument, NULL, OPT_ASSET },
 		CLI_OPT_JSON,
 		CLI_OPT_HELP,
 		{}
 	};
 	int c, r;
 
-	while ((c = cli_getopt(argc, argv, "Jh", opts, "verify")) != -1) {
+	while ((c = cli_getopt(argc, argv, opts, "verify")) != -1) {
 		switch (c) {
-		case 'c':
+		case OPT_CA:
 			r = x509_pem_load_all(optarg, vc->ca);
 			if (r < 0) {
 				log_error_errno(r, _("%s: cannot read CA certificates (PEM)"), optarg);
@@ -142,9 +143,9 @@ static int parse_options(int argc, char **argv, struct verify_control *vc)
 			}
 			vc->have_ca = true;
 			break;
-		case 't': vc->trust = optarg; break;
-		case 'd': vc->db = optarg; break;
-		case 'A': vc->asset = optarg; break;
+		case OPT_TRUST: vc->trust = optarg; break;
+		case OPT_DB: vc->db = optarg; break;
+		case OPT_ASSET: vc->asset = optarg; break;
 		case 'J': vc->json = true; break;
 		case 'h': usage(stdout); return -1;
 		default: return EXIT_USAGE;

@@ -401,7 +401,7 @@ static int parse_options(int argc, char **argv, struct wipe_control *c, struct w
 	int opt, ret = -1;
 	uint64_t v;
 
-	while ((opt = cli_getopt(argc, argv, "m:nk:Jh", opts, "wipe")) != -1) {
+	while ((opt = cli_getopt(argc, argv, opts, "wipe")) != -1) {
 		if (wipe_parse_tuning(opt, optarg, &w->tuning, "wipe", &ret)) {
 			if (ret != -1)
 				return ret;

@@ -630,7 +630,7 @@ int roster_init(const char *dir, const struct trust_seckey *root, time_t now, in
 	m.org = (char *)trust_seckey_org(root);
 	m.role = TRUST_ROLE_ORG_ROOT;
 	m.not_before = now;
-	m.not_after = now + (time_t)years * 366 * 86400;
+	m.not_after = time_add_years(now, years);
 	r = trust_pubkey_base64(&m.pk, &b64);
 	if (r < 0)
 		goto out;

@@ -83,7 +83,7 @@ int x509_ca_create(EVP_PKEY *key, const char *org, time_t now, int years, X509 *
 
 	if (asprintf(&cn, "%s wipecert CA", org) < 0)
 		return -ENOMEM;
-	r = new_cert(key, now - 60, now + (time_t)years * 366 * 86400, &c);
+	r = new_cert(key, now - 60, time_add_years(now, years), &c);
 	if (r < 0)
 		return r;
 	r = set_name(X509_get_subject_name(c), cn, org);

@@ -256,6 +256,16 @@ int format_local(time_t t, char *buf, size_t len)
 	return 0;
 }
 
+time_t time_add_years(time_t t, int years)
+{
+	struct tm tm;
+
+	if (!gmtime_r(&t, &tm))
+		return t + (time_t)years * 365 * 86400;
+	tm.tm_year += years;
+	return timegm(&tm);
+}
+
 int parse_time(const char *s, time_t *ret)
 {
 	struct tm tm = { 0 };
