@@ -79,6 +79,10 @@ int trust_doc_from_string(const char *s);
 /* May a key of this role sign this document type? */
 bool trust_role_may_sign(enum trust_role r, enum trust_doc d);
 
+/* Does a key of this role carry an X.509 key? Approvers sign PDFs with
+ * X.509; the root's is the CA key. */
+bool trust_role_has_x509(enum trust_role r);
+
 /* Words for the -errno codes above ("wrong passphrase", ...), else strerror. */
 const char *trust_strerror(int err);
 
@@ -140,6 +144,14 @@ static inline void trust_seckey_freep(struct trust_seckey **k) { trust_seckey_fr
 void trust_seckey_pubkey(const struct trust_seckey *k, struct trust_pubkey *ret);
 const char *trust_seckey_name(const struct trust_seckey *k);
 enum trust_role trust_seckey_role(const struct trust_seckey *k);
+
+/* A public key file's comment (`key new` writes it): canonical JSON with
+ * the key ID, name, organisation and role, offered as defaults to `trust
+ * add` (untrusted: the roster decides). */
+int trust_pubkey_comment(const struct trust_seckey *k, char **ret);
+/* The defaults a public key file's comment offers: name and org (NULL if
+ * none; free them), role (-1 if none). */
+int trust_pubkey_defaults(const uint8_t *data, size_t len, char **ret_name, char **ret_org, int *ret_role);
 const char *trust_seckey_org(const struct trust_seckey *k);
 /* The P-256 (or imported) X.509 private key; -ENOENT if the key has none.
  * *ret is a new reference (EVP_PKEY_free). */

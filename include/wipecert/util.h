@@ -58,6 +58,8 @@ int write_file_atomic(const char *path, const void *data, size_t len, mode_t mod
 /* Make dir and the directories above it (0755; dir itself with mode); an
  * existing one is fine. */
 int mkdir_parents(const char *dir, mode_t mode);
+/* "dir/name", malloc'd; NULL when out of memory. */
+char *path_join(const char *dir, const char *name);
 
 /* Trim leading and trailing white space in place; returns s. */
 char *strstrip(char *s);

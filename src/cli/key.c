@@ -9,11 +9,9 @@
 #include <errno.h>
 #include <getopt.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include <sodium.h>
 
-#include "wipecert/canon.h"
 #include "wipecert/cli.h"
 #include "wipecert/trust.h"
 #include "wipecert/util.h"
@@ -54,26 +52,6 @@ static char *with_suffix(const char *base, const char *suffix)
 	if (asprintf(&p, "%.*s%s", (int)n, base, suffix) < 0)
 		return NULL;
 	return p;
-}
-
-/* The public key file's comment: canonical JSON that `trust add` offers as
- * defaults (untrusted: the roster decides). */
-static int pub_comment(const struct trust_seckey *k, char **ret)
-{
-	struct trust_pubkey pk;
-	char id[TRUST_KEYID_STRLEN];
-	json_t *v;
-	int r;
-
-	trust_seckey_pubkey(k, &pk);
-	trust_keyid_string(pk.keyid, id);
-	v = json_pack("{s:s,s:s,s:s,s:s}", "keyid", id, "name", trust_seckey_name(k),
-		      "org", trust_seckey_org(k), "role", trust_role_to_string(trust_seckey_role(k)));
-	if (!v)
-		return -ENOMEM;
-	r = canon_json(v, ret, NULL);
-	json_decref(v);
-	return r;
 }
 
 static int get_pass(const struct key_control *c, const char *what, bool confirm, char **ret, size_t *len)
@@ -159,7 +137,6 @@ static int key_new(struct key_control *c)
 	_cleanup_pass_ char *pass = NULL;
 	struct trust_pubkey pk;
 	char id[TRUST_KEYID_STRLEN];
-	bool x509;
 	size_t len;
 	int r;
 
@@ -204,10 +181,7 @@ static int key_new(struct key_control *c)
 			return EXIT_REFUSED;
 		}
 	}
-	/* approvers sign PDFs with X.509; the root's P-256 key is the CA key */
-	x509 = c->role == TRUST_ROLE_APPROVER || c->role == TRUST_ROLE_CONTRACTOR_APPROVER ||
-	       c->role == TRUST_ROLE_ORG_ROOT;
-	r = trust_seckey_generate(c->name, c->role, c->org, x509, &k);
+	r = trust_seckey_generate(c->name, c->role, c->org, trust_role_has_x509(c->role), &k);
 	if (r == -EINVAL) {
 		log_error("name and organisation must be non-empty UTF-8 text in NFC, one line, under 256 bytes");
 		return EXIT_USAGE;
@@ -233,7 +207,7 @@ static int key_new(struct key_control *c)
 	}
 	trust_seckey_pubkey(k, &pk);
 	trust_keyid_string(pk.keyid, id);
-	r = pub_comment(k, &comment);
+	r = trust_pubkey_comment(k, &comment);
 	if (r >= 0)
 		r = trust_pubkey_format(&pk, comment, &pub);
 	if (r >= 0)
@@ -243,7 +217,7 @@ static int key_new(struct key_control *c)
 		log_error("%s: cannot write the public key: %s", pp, trust_strerror(r));
 		return EXIT_FAIL;
 	}
-	if (c->role == TRUST_ROLE_APPROVER || c->role == TRUST_ROLE_CONTRACTOR_APPROVER) {
+	if (trust_role_may_sign(c->role, TRUST_DOC_CERTIFICATE)) {
 		EVP_PKEY *xk = NULL;
 
 		r = trust_seckey_x509_key(k, &xk);

@@ -8,12 +8,8 @@
 #include <errno.h>
 #include <getopt.h>
 #include <string.h>
-#include <sys/stat.h>
 
-#include <openssl/x509.h>
-#include <openssl/x509v3.h>
 
-#include "wipecert/canon.h"
 #include "wipecert/cli.h"
 #include "wipecert/ledger.h"
 #include "wipecert/ledger-sign.h"
@@ -147,132 +143,79 @@ static char *sibling(const char *path, const char *suffix)
 	return asprintf(&p, "%.*s%s", (int)n, path, suffix) < 0 ? NULL : p;
 }
 
+/* The member to add: the key, what its file's comment offers and the
+ * options say (options win), the validity. Returns -1 to go on, else the
+ * exit code. */
+static int new_member(const struct trust_control *c, const char *pubfile, const struct trust_store *s,
+		      struct trust_member *m, char **name, char **org)
+{
+	_cleanup_free_ uint8_t *data = NULL;
+	time_t now = time(NULL);
+	size_t len;
+	int r, role;
+
+	r = read_full_file(pubfile, &data, &len);
+	if (r < 0)
+		return log_error_errno(r, "%s: cannot read", pubfile), EXIT_FAIL;
+	r = trust_pubkey_parse((const char *)data, len, &m->pk);
+	if (r < 0)
+		return log_error("%s: not a public key: %s", pubfile, trust_strerror(r)), EXIT_FAIL;
+	trust_pubkey_defaults(data, len, name, org, &role);
+	m->name = (char *)(c->name ? c->name : *name);
+	m->org = (char *)(c->org ? c->org : *org ? *org : trust_store_org(s));
+	m->role = c->role >= 0 ? c->role : role;
+	if (!m->name || (int)m->role < 0)
+		return usage_error("trust add", "--name and --role are required (the key file does not say)");
+	if (get_time_opt(c->from, now, &m->not_before) < 0 ||
+	    get_time_opt(c->until, time_add_years(m->not_before, 3), &m->not_after) < 0 ||
+	    m->not_after <= m->not_before)
+		return usage_error("trust add", "bad --from/--until");
+	return -1;
+}
+
 static int trust_add(struct trust_control *c, const char *pubfile)
 {
 	_cleanup_(trust_seckey_freep) struct trust_seckey *root = NULL;
 	_cleanup_(trust_store_freep) struct trust_store *s = NULL;
-	_cleanup_free_ uint8_t *data = NULL;
 	_cleanup_free_ char *csrp = NULL, *name = NULL, *org = NULL;
-	struct trust_member m = {};
+	_cleanup_free_ uint8_t *csr = NULL;
+	struct trust_member m = { .role = -1 };
 	char id[TRUST_KEYID_STRLEN];
-	json_t *meta = NULL;
-	time_t now = time(NULL);
-	size_t len;
-	int r, role = c->role;
+	size_t clen = 0;
+	int r;
 
-	r = read_full_file(pubfile, &data, &len);
-	if (r < 0) {
-		log_error_errno(r, "%s: cannot read", pubfile);
-		return EXIT_FAIL;
-	}
-	r = trust_pubkey_parse((const char *)data, len, &m.pk);
-	if (r < 0) {
-		log_error("%s: not a public key: %s", pubfile, trust_strerror(r));
-		return EXIT_FAIL;
-	}
-	/* the comment `key new` wrote offers defaults; options win */
-	{
-		const char *nl = memchr(data, '\n', len), *pre = "untrusted comment: ";
-
-		if (nl && len > strlen(pre) && memcmp(data, pre, strlen(pre)) == 0)
-			canon_parse((const char *)data + strlen(pre), (size_t)(nl - (const char *)data) - strlen(pre), &meta);
-		if (meta) {
-			const char *v;
-
-			if (!c->name && (v = json_string_value(json_object_get(meta, "name"))))
-				name = strdup(v);
-			if (!c->org && (v = json_string_value(json_object_get(meta, "org"))))
-				org = strdup(v);
-			if (role < 0)
-				role = trust_role_from_string(json_string_value(json_object_get(meta, "role")));
-			json_decref(meta);
-		}
-	}
 	r = cli_trust_open(c->dir, &s);
 	if (r)
 		return r;
-	m.name = (char *)(c->name ? c->name : name);
-	m.org = (char *)(c->org ? c->org : org ? org : trust_store_org(s));
-	if (!m.name || role < 0)
-		return usage_error("trust add", "--name and --role are required (the key file does not say)");
-	m.role = role;
-	if (get_time_opt(c->from, now, &m.not_before) < 0 ||
-	    get_time_opt(c->until, time_add_years(m.not_before, 3), &m.not_after) < 0 ||
-	    m.not_after <= m.not_before)
-		return usage_error("trust add", "bad --from/--until");
-	if (!streq(m.org, trust_store_org(s))) {
-		log_error("%s: organisation '%s' is not this roster's ('%s'); pin a contractor's root with 'trust pin'",
-			  pubfile, m.org, trust_store_org(s));
-		return EXIT_REFUSED;
-	}
+	r = new_member(c, pubfile, s, &m, &name, &org);
+	if (r >= 0)
+		return r;
 	trust_keyid_string(m.pk.keyid, id);
-	if (trust_store_find(s, m.pk.keyid)) {
-		log_error("%s: key %s is in the roster already", pubfile, id);
-		return EXIT_REFUSED;
+	r = roster_check_new_member(s, &m);
+	if (r == -EXDEV)
+		return log_error("%s: organisation '%s' is not this roster's ('%s'); pin a contractor's root with "
+				 "'trust pin'", pubfile, m.org, trust_store_org(s)), EXIT_REFUSED;
+	if (r == -EEXIST)
+		return log_error("%s: key %s is in the roster already", pubfile, id), EXIT_REFUSED;
+	if (!c->cert && trust_role_may_sign(m.role, TRUST_DOC_CERTIFICATE)) {
+		csrp = c->csr ? strdup(c->csr) : sibling(pubfile, ".csr");
+		r = csrp ? read_full_file(csrp, &csr, &clen) : -ENOMEM;
+		if (r < 0)
+			return log_error_errno(r, "%s: cannot read the approver's certificate request (--csr)", csrp),
+			       EXIT_FAIL;
 	}
 	r = load_root(c, &root);
 	if (r < 0)
 		return key_exit_code(r);
-	if (c->cert) {
-		/* a certificate from the organisation's own PKI (key import-p12) */
-		_cleanup_free_ char *dst = NULL, *pem = NULL;
-		X509 *x = NULL;
-
-		r = x509_load_pem(c->cert, &x, NULL);
-		if (r >= 0)
-			r = trust_x509_fingerprint(x, m.x509_sha256);
-		if (r >= 0)
-			r = x509_pem_append(x, &pem);
-		X509_free(x);
-		if (r < 0) {
-			log_error("%s: not a PEM certificate", c->cert);
-			return EXIT_FAIL;
-		}
-		if (asprintf(&dst, "%s/members", c->dir) < 0)
-			return EXIT_FAIL;
-		mkdir(dst, 0755);
-		free(dst);
-		if (asprintf(&dst, "%s/members/%s.crt", c->dir, id) < 0)
-			return EXIT_FAIL;
-		r = write_file_atomic(dst, pem, strlen(pem), 0644, false);
-		if (r < 0) {
-			log_error_errno(r, "%s: cannot write", dst);
-			return EXIT_FAIL;
-		}
-	} else if (role == TRUST_ROLE_APPROVER || role == TRUST_ROLE_CONTRACTOR_APPROVER) {
-		_cleanup_free_ uint8_t *csr = NULL;
-		size_t clen;
-
-		csrp = c->csr ? strdup(c->csr) : sibling(pubfile, ".csr");
-		if (!csrp)
-			return EXIT_FAIL;
-		r = read_full_file(csrp, &csr, &clen);
-		if (r < 0) {
-			log_error_errno(r, "%s: cannot read the approver's certificate request (--csr)", csrp);
-			return EXIT_FAIL;
-		}
-		r = roster_issue_cert(c->dir, root, &m, (const char *)csr, clen, m.x509_sha256);
-		if (r < 0) {
-			log_error("%s: cannot issue the certificate: %s", csrp, trust_strerror(r));
-			return EXIT_FAIL;
-		}
-	}
-	r = roster_add(c->dir, root, &m, now);
-	if (r < 0 && m.x509_sha256[0]) {
-		/* no certificate without its roster entry */
-		_cleanup_free_ char *crt = NULL;
-
-		if (asprintf(&crt, "%s/members/%s.crt", c->dir, id) >= 0)
-			unlink(crt);
-	}
-	if (r == -EINVAL) {
-		log_error("%s: a %s cannot be listed in this roster (contractor roles belong in a contractor's roster)",
-			  pubfile, trust_role_to_string(role));
-		return EXIT_REFUSED;
-	}
+	r = roster_enroll(c->dir, root, &m, c->cert, (const char *)csr, clen, time(NULL));
+	if (r == -EBADMSG && c->cert)
+		return log_error("%s: not a PEM certificate", c->cert), EXIT_FAIL;
+	if (r == -EINVAL)
+		return log_error("%s: a %s cannot be listed in this roster (contractor roles belong in a contractor's "
+				 "roster)", pubfile, trust_role_to_string(m.role)), EXIT_REFUSED;
 	if (r < 0)
 		return roster_error(c, "add the key", r);
-	printf("added %s: %s (%s, %s)%s%s\n", id, m.name, trust_role_to_string(role), m.org,
+	printf("added %s: %s (%s, %s)%s%s\n", id, m.name, trust_role_to_string(m.role), m.org,
 	       m.x509_sha256[0] ? ", certificate sha256 " : "", m.x509_sha256);
 	return record_serials(c, root);
 }
@@ -421,88 +364,29 @@ static int trust_pin(struct trust_control *c, const char *pubfile)
 	return record_serials(c, root);
 }
 
-/* Hand a contractor's roster over: copy its signed files into
- * contractors/KEYID/ and keep them only if the store then loads. */
+/* Hand a contractor's roster over (roster_import_contractor()). */
 static int trust_import(struct trust_control *c, const char *from)
 {
-	static const char *const files[] = { "roster.json", "roster.json.minisig",
-					     "revoked.json", "revoked.json.minisig" };
+	_cleanup_free_ char *dst = NULL;
 	_cleanup_(trust_store_freep) struct trust_store *s = NULL;
-	_cleanup_free_ char *rootp = NULL, *dst = NULL;
 	struct trust_pubkey pk;
+	const char *failed = NULL;
 	char id[TRUST_KEYID_STRLEN];
 	int r;
 
-	if (asprintf(&rootp, "%s/root.pub", from) < 0)
-		return EXIT_FAIL;
-	r = trust_pubkey_load(rootp, &pk);
+	r = roster_import_contractor(c->dir, from, &pk, &dst, &failed);
+	if (r < 0 && failed)
+		return log_error("%s/%s: cannot copy: %s", from, failed, trust_strerror(r)), EXIT_FAIL;
 	if (r < 0) {
-		log_error("%s: %s", rootp, trust_strerror(r));
-		return EXIT_FAIL;
-	}
-	trust_keyid_string(pk.keyid, id);
-	if (asprintf(&dst, "%s/contractors", c->dir) < 0)
-		return EXIT_FAIL;
-	mkdir(dst, 0755);
-	free(dst);
-	if (asprintf(&dst, "%s/contractors/%s", c->dir, id) < 0)
-		return EXIT_FAIL;
-	if (mkdir(dst, 0755) < 0 && errno != EEXIST) {
-		log_error_errno(-errno, "%s: cannot create", dst);
-		return EXIT_FAIL;
-	}
-	for (size_t i = 0; i < ARRAY_SIZE(files); i++) {
-		_cleanup_free_ char *sp = NULL, *dp = NULL;
-		_cleanup_free_ uint8_t *data = NULL;
-		size_t len;
-
-		if (asprintf(&sp, "%s/%s", from, files[i]) < 0 || asprintf(&dp, "%s/%s", dst, files[i]) < 0)
-			return EXIT_FAIL;
-		r = read_full_file(sp, &data, &len);
-		if (r >= 0)
-			r = write_file_atomic(dp, data, len, 0644, false);
-		if (r < 0) {
-			log_error_errno(r, "%s: cannot copy", sp);
-			return EXIT_FAIL;
-		}
-	}
-	{
-		/* the contractor's CA, so that its approvers' PDF signatures
-		 * chain (the roster names each approver's certificate) */
-		_cleanup_free_ char *sp = NULL, *dp = NULL;
-		_cleanup_free_ uint8_t *data = NULL;
-		size_t len;
-
-		if (asprintf(&sp, "%s/ca.crt", from) < 0 || asprintf(&dp, "%s/ca.crt", dst) < 0)
-			return EXIT_FAIL;
-		r = read_full_file(sp, &data, &len);
-		if (r >= 0)
-			r = write_file_atomic(dp, data, len, 0644, false);
-		if (r < 0 && r != -ENOENT) {
-			log_error_errno(r, "%s: cannot copy", sp);
-			return EXIT_FAIL;
-		}
-	}
-	r = trust_store_open(c->dir, &s);
-	if (r < 0 || !trust_store_contractor(s, pk.keyid)) {
 		log_error("%s: not accepted (%s): is its root pinned with 'trust pin'?",
-			  r < 0 && *trust_store_failed_file() ? trust_store_failed_file() : from,
-			  r < 0 ? trust_strerror(r) : "root not pinned");
-		for (size_t i = 0; i < ARRAY_SIZE(files); i++) {
-			_cleanup_free_ char *dp = NULL;
-
-			if (asprintf(&dp, "%s/%s", dst, files[i]) >= 0)
-				unlink(dp);
-		}
-		{
-			_cleanup_free_ char *dp = NULL;
-
-			if (asprintf(&dp, "%s/ca.crt", dst) >= 0)
-				unlink(dp);
-		}
-		rmdir(dst);
+			  r != -ENOKEY && *trust_store_failed_file() ? trust_store_failed_file() : from,
+			  r != -ENOKEY ? trust_strerror(r) : "root not pinned");
 		return EXIT_REFUSED;
 	}
+	r = cli_trust_open(c->dir, &s);
+	if (r)
+		return r;
+	trust_keyid_string(pk.keyid, id);
 	printf("imported the roster of %s (root %s) into %s\n", trust_store_contractor(s, pk.keyid), id, dst);
 	return EXIT_OK;
 }

@@ -120,13 +120,6 @@ const char *trust_store_contractor(const struct trust_store *s, const uint8_t ke
 	return NULL;
 }
 
-static char *path_join(const char *dir, const char *name)
-{
-	char *p;
-
-	return asprintf(&p, "%s/%s", dir, name) < 0 ? NULL : p;
-}
-
 static int get_time(json_t *o, const char *key, time_t *ret)
 {
 	const char *s = json_string_value(json_object_get(o, key));

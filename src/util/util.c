@@ -354,6 +354,13 @@ void format_size_iec(uint64_t bytes, char *buf, size_t len)
 	snprintf(buf, len, i ? "%.1f %s" : "%.0f %s", v, u[i]);
 }
 
+char *path_join(const char *dir, const char *name)
+{
+	char *p;
+
+	return asprintf(&p, "%s/%s", dir, name) < 0 ? NULL : p;
+}
+
 int mkdir_parents(const char *dir, mode_t mode)
 {
 	_cleanup_free_ char *p = strdup(dir);
