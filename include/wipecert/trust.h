@@ -124,7 +124,9 @@ struct trust_kdf {
 /* A new key pair. With_p256 also makes a P-256 key (approvers, org root). */
 int trust_seckey_generate(const char *name, enum trust_role role, const char *org,
 			  bool with_p256, struct trust_seckey **ret);
-/* Encrypt and write 0600 via write_file_atomic(); exclusive unless force. */
+/* Encrypt and write 0600 via write_file_atomic(); exclusive unless force.
+ * What would be written is first opened again with pass (as minisign
+ * does): -EIO, and nothing written, unless it gives this key back. */
 int trust_seckey_save(const struct trust_seckey *k, const char *path,
 		      const char *pass, size_t pass_len, const struct trust_kdf *kdf, bool force);
 int trust_seckey_parse(const uint8_t *data, size_t len, const char *pass, size_t pass_len,

@@ -294,7 +294,7 @@ int cmd_drive_erase(int argc, char **argv)
 		log_error_errno(r, _("%s: failed to identify the device"), ctl.device);
 		return EXIT_FAIL;
 	}
-	if (d.transport == TRANSPORT_FILE || d.transport == TRANSPORT_LOOP) {
+	if (disk_is_image(&d)) {
 		log_error(_("%s: refused: firmware erase needs a drive, not an image file or loop device"), ctl.device);
 		rc = EXIT_REFUSED;
 		goto out;

@@ -131,7 +131,7 @@ int key_load_signer(const char *path, const char *pass_file, int doc, struct tru
 
 static int key_new(struct key_control *c)
 {
-	_cleanup_(trust_seckey_freep) struct trust_seckey *k = NULL, *back = NULL;
+	_cleanup_(trust_seckey_freep) struct trust_seckey *k = NULL;
 	_cleanup_free_ char *kp = NULL, *pp = NULL, *cp = NULL, *comment = NULL, *pub = NULL, *csr = NULL;
 	_cleanup_free_ char *org = NULL;
 	_cleanup_pass_ char *pass = NULL;
@@ -193,17 +193,11 @@ static int key_new(struct key_control *c)
 	r = get_pass(c, kp, true, &pass, &len);
 	if (r < 0)
 		return EXIT_FAIL;
+	/* read back before it is written (trust_seckey_save()) */
 	r = trust_seckey_save(k, kp, pass, len, &c->kdf, c->force);
 	if (r < 0) {
 		log_error("%s: cannot write the secret key: %s", kp, trust_strerror(r));
 		return r == -EEXIST ? EXIT_REFUSED : EXIT_FAIL;
-	}
-	/* like minisign: read it back before anyone relies on it */
-	r = trust_seckey_load(kp, pass, len, &back);
-	if (r < 0) {
-		unlink(kp);
-		log_error("%s: written key does not read back: %s", kp, trust_strerror(r));
-		return EXIT_FAIL;
 	}
 	trust_seckey_pubkey(k, &pk);
 	trust_keyid_string(pk.keyid, id);
@@ -480,7 +474,7 @@ out:
  * atomically and only after the old passphrase opened it. */
 static int key_passwd(struct key_control *c)
 {
-	_cleanup_(trust_seckey_freep) struct trust_seckey *k = NULL, *back = NULL;
+	_cleanup_(trust_seckey_freep) struct trust_seckey *k = NULL;
 	_cleanup_pass_ char *pass = NULL;
 	size_t len;
 	int r;
@@ -495,8 +489,6 @@ static int key_passwd(struct key_control *c)
 	if (r < 0)
 		return EXIT_FAIL;
 	r = trust_seckey_save(k, c->key, pass, len, &c->kdf, true);
-	if (r >= 0)
-		r = trust_seckey_load(c->key, pass, len, &back);
 	if (r < 0) {
 		log_error("%s: cannot write: %s", c->key, trust_strerror(r));
 		return EXIT_FAIL;

@@ -445,7 +445,7 @@ static int apply_device(const struct ledger_control *c, const char *dev, struct 
 	r = disk_probe(&scan, dev, &d);
 	if (r < 0)
 		return log_error_errno(r, _("%s: cannot read the disk's identity"), dev);
-	if (c->attest && ((d.serial && *d.serial) || (d.wwn && *d.wwn))) {
+	if (c->attest && disk_has_identity(&d)) {
 		log_error(_("%s: refused: it reports its own serial %s (WWN %s): an attested serial is only for media "
 			    "that report none"), dev, d.serial ? d.serial : "-", d.wwn ? d.wwn : "-");
 		disk_release(&d);

@@ -199,8 +199,7 @@ static json_t *caps_json(const struct disk *d)
 {
 	struct drive_caps c;
 
-	if (d->transport == TRANSPORT_FILE || d->transport == TRANSPORT_LOOP || !d->devpath ||
-	    drive_probe_caps(d->devpath, &c) < 0)
+	if (disk_is_image(d) || !d->devpath || drive_probe_caps(d->devpath, &c) < 0)
 		return json_null();
 	return drive_caps_to_json(&c);
 }

@@ -201,7 +201,7 @@ static int check_target(const struct wipe_control *c, struct wipe_run *w, struct
 	t->have_disk = true;
 	if (t->disk.readonly)
 		return log_error(_("%s: the device is read-only"), t->arg), -EROFS;
-	if (t->attest && ((t->disk.serial && *t->disk.serial) || (t->disk.wwn && *t->disk.wwn)))
+	if (t->attest && disk_has_identity(&t->disk))
 		return log_error(_("%s: refused: it reports its own serial %s (WWN %s): an attested serial is only for "
 				   "media that report none"), t->arg, t->disk.serial ? t->disk.serial : "-",
 				 t->disk.wwn ? t->disk.wwn : "-"), -EPERM;
@@ -221,7 +221,7 @@ static int check_target(const struct wipe_control *c, struct wipe_run *w, struct
 	if (t->asset && (r = flow_check_before_wipe(&w->flow, t->asset, method_name(c), serial_of(t), t->disk.wwn,
 						    t->disk.transport == TRANSPORT_FILE, &ferr)) < 0)
 		return log_error(_("%s: refused: %s"), t->arg, ferr.msg), r;
-	if (c->fw != DRIVE_METHOD_INVALID && (t->disk.transport == TRANSPORT_FILE || t->disk.transport == TRANSPORT_LOOP))
+	if (c->fw != DRIVE_METHOD_INVALID && disk_is_image(&t->disk))
 		return log_error(_("%s: refused: a firmware method needs a drive, not an image file or loop device"),
 				 t->arg), -EPERM;
 	return 0;
