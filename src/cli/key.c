@@ -69,6 +69,21 @@ static int get_pass(const struct key_control *c, const char *what, bool confirm,
 	return r;
 }
 
+/* A secret key file is there and private (as ssh refuses a key others
+ * can read), said before any passphrase is asked. */
+static int check_key_file(const char *path)
+{
+	mode_t mode = 0;
+	int r = trust_seckey_check_file(path, &mode);
+
+	if (r == -EPERM)
+		log_error(_("%s: permissions %04o are too open: a secret key must be readable by its owner only "
+			    "(chmod 600 %s)"), path, (unsigned)mode, path);
+	else if (r < 0)
+		log_error_errno(r, _("%s: cannot read the secret key"), path);
+	return r;
+}
+
 /* key_load_secret(), and the passphrase that opened it when ret_pass is
  * not NULL (for a key that is written again with it). */
 static int load_secret(const char *path, const char *pass_file, struct trust_seckey **ret, char **ret_pass,
@@ -76,22 +91,12 @@ static int load_secret(const char *path, const char *pass_file, struct trust_sec
 {
 	struct key_control c = { .pass_file = pass_file };
 	_cleanup_pass_ char *pass = NULL;
-	mode_t mode = 0;
 	size_t len;
 	int r;
 
-	/* before the passphrase is asked: as ssh, a key others can read is
-	 * refused, and a missing file is named as such */
-	r = trust_seckey_check_file(path, &mode);
-	if (r == -EPERM) {
-		log_error(_("%s: permissions %04o are too open: a secret key must be readable by its owner only "
-			    "(chmod 600 %s)"), path, (unsigned)mode, path);
+	r = check_key_file(path);
+	if (r < 0)
 		return r;
-	}
-	if (r < 0) {
-		log_error_errno(r, _("%s: cannot read the secret key"), path);
-		return r;
-	}
 	r = get_pass(&c, path, false, &pass, &len);
 	if (r < 0)
 		return r;
@@ -129,88 +134,72 @@ int key_load_signer(const char *path, const char *pass_file, int doc, struct tru
 	return EXIT_OK;
 }
 
-static int key_new(struct key_control *c)
+/* The files `key new` writes: BASE.key, BASE.pub and BASE.csr. */
+struct new_files {
+	char *key, *pub, *csr;
+	bool wrote_csr;
+};
+
+static void new_files_release(struct new_files *f)
 {
-	_cleanup_(trust_seckey_freep) struct trust_seckey *k = NULL;
-	_cleanup_free_ char *kp = NULL, *pp = NULL, *cp = NULL, *comment = NULL, *pub = NULL, *csr = NULL;
-	_cleanup_free_ char *org = NULL;
-	_cleanup_pass_ char *pass = NULL;
-	struct trust_pubkey pk;
-	char id[TRUST_KEYID_STRLEN];
-	size_t len;
+	free(f->key);
+	free(f->pub);
+	free(f->csr);
+}
+
+/* Everything that can refuse before a key is made: the options, the
+ * organisation (default: the trust directory's), the root key file that
+ * will enrol it, files that would be overwritten. Returns -1 to go on. */
+static int new_check(struct key_control *c, char **org, struct new_files *f)
+{
 	int r;
 
 	if (!c->name || c->role < 0 || !c->out)
 		return usage_error("key new", "--name, --role and -o are required");
 	if (!c->org) {
-		/* default: the organisation of the trust directory, if there is one */
 		_cleanup_(trust_store_freep) struct trust_store *s = NULL;
 
 		if (trust_store_open(trust_dir(c->trust), &s) < 0)
 			return usage_error("key new", "--org is required (no trust directory at %s)",
 					   trust_dir(c->trust));
-		org = strdup(trust_store_org(s));
-		if (!org)
+		*org = strdup(trust_store_org(s));
+		if (!*org)
 			return EXIT_FAIL;
-		c->org = org;
+		c->org = *org;
 	}
-	/* --root-key: a root key file that cannot be read is said before a
-	 * key is made that could not be enrolled */
-	if (c->root_key) {
-		mode_t mode = 0;
-
-		r = trust_seckey_check_file(c->root_key, &mode);
-		if (r == -EPERM)
-			log_error(_("%s: permissions %04o are too open: a secret key must be readable by its owner "
-				    "only (chmod 600 %s)"), c->root_key, (unsigned)mode, c->root_key);
-		else if (r < 0)
-			log_error_errno(r, _("%s: cannot read the secret key"), c->root_key);
-		if (r < 0)
-			return key_exit_code(r);
-	}
-	kp = with_suffix(c->out, ".key");
-	pp = with_suffix(c->out, ".pub");
-	cp = with_suffix(c->out, ".csr");
-	if (!kp || !pp || !cp)
+	/* a root key file that cannot be read is said before a key is made
+	 * that could not be enrolled */
+	if (c->root_key && (r = check_key_file(c->root_key)) < 0)
+		return key_exit_code(r);
+	f->key = with_suffix(c->out, ".key");
+	f->pub = with_suffix(c->out, ".pub");
+	f->csr = with_suffix(c->out, ".csr");
+	if (!f->key || !f->pub || !f->csr)
 		return EXIT_FAIL;
 	if (!c->force) {
-		const char *exists = access(kp, F_OK) == 0 ? kp : access(pp, F_OK) == 0 ? pp : NULL;
+		const char *exists = access(f->key, F_OK) == 0 ? f->key : access(f->pub, F_OK) == 0 ? f->pub : NULL;
 
-		if (exists) {
-			log_error("%s: exists, not overwritten (use --force)", exists);
-			return EXIT_REFUSED;
-		}
+		if (exists)
+			return log_error("%s: exists, not overwritten (use --force)", exists), EXIT_REFUSED;
 	}
-	r = trust_seckey_generate(c->name, c->role, c->org, trust_role_has_x509(c->role), &k);
-	if (r == -EINVAL) {
-		log_error("name and organisation must be non-empty UTF-8 text in NFC, one line, under 256 bytes");
-		return EXIT_USAGE;
-	}
-	if (r < 0) {
-		log_error_errno(r, "cannot make a key pair");
-		return EXIT_FAIL;
-	}
-	r = get_pass(c, kp, true, &pass, &len);
-	if (r < 0)
-		return EXIT_FAIL;
-	/* read back before it is written (trust_seckey_save()) */
-	r = trust_seckey_save(k, kp, pass, len, &c->kdf, c->force);
-	if (r < 0) {
-		log_error("%s: cannot write the secret key: %s", kp, trust_strerror(r));
-		return r == -EEXIST ? EXIT_REFUSED : EXIT_FAIL;
-	}
+	return -1;
+}
+
+/* The public key file, and an approver's certificate request. */
+static int new_write_public(const struct key_control *c, const struct trust_seckey *k, struct new_files *f)
+{
+	_cleanup_free_ char *comment = NULL, *pub = NULL, *csr = NULL;
+	struct trust_pubkey pk;
+	int r;
+
 	trust_seckey_pubkey(k, &pk);
-	trust_keyid_string(pk.keyid, id);
 	r = trust_pubkey_comment(k, &comment);
 	if (r >= 0)
 		r = trust_pubkey_format(&pk, comment, &pub);
 	if (r >= 0)
-		r = write_file_atomic(pp, pub, strlen(pub), 0644, !c->force);
-	if (r < 0) {
-		unlink(kp);
-		log_error("%s: cannot write the public key: %s", pp, trust_strerror(r));
-		return EXIT_FAIL;
-	}
+		r = write_file_atomic(f->pub, pub, strlen(pub), 0644, !c->force);
+	if (r < 0)
+		return log_error("%s: cannot write the public key: %s", f->pub, trust_strerror(r)), EXIT_FAIL;
 	if (trust_role_may_sign(c->role, TRUST_DOC_CERTIFICATE)) {
 		EVP_PKEY *xk = NULL;
 
@@ -219,38 +208,80 @@ static int key_new(struct key_control *c)
 			r = x509_csr_create(xk, c->name, c->org, &csr);
 		EVP_PKEY_free(xk);
 		if (r >= 0)
-			r = write_file_atomic(cp, csr, strlen(csr), 0644, !c->force);
-		if (r < 0) {
-			log_error("%s: cannot write the certificate request: %s", cp, trust_strerror(r));
-			return EXIT_FAIL;
-		}
+			r = write_file_atomic(f->csr, csr, strlen(csr), 0644, !c->force);
+		if (r < 0)
+			return log_error("%s: cannot write the certificate request: %s", f->csr, trust_strerror(r)),
+			       EXIT_FAIL;
+		f->wrote_csr = true;
+	}
+	return EXIT_OK;
+}
+
+static void new_print(const struct key_control *c, const struct trust_seckey *k, const struct new_files *f)
+{
+	struct trust_pubkey pk;
+	char id[TRUST_KEYID_STRLEN];
+
+	trust_seckey_pubkey(k, &pk);
+	trust_keyid_string(pk.keyid, id);
+	if (c->json) {
+		cli_print_json(json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s?,s:b}", "keyid", id, "name", c->name,
+					 "org", c->org, "role", trust_role_to_string(c->role), "secret_key", f->key,
+					 "public_key", f->pub, "csr", f->wrote_csr ? f->csr : NULL,
+					 "enrolled", c->root_key != NULL), JSON_SORT_KEYS);
+		return;
+	}
+	printf("key %s (%s, %s, %s)\nsecret key: %s\npublic key: %s\n", id, c->name,
+	       trust_role_to_string(c->role), c->org, f->key, f->pub);
+	if (f->wrote_csr && c->root_key)
+		printf(_("certificate request: %s (the certificate is issued: enrolled in %s)\n"), f->csr,
+		       trust_dir(c->trust));
+	else if (f->wrote_csr)
+		printf("certificate request: %s (for 'wipecert trust add')\n", f->csr);
+	if (c->root_key && !f->wrote_csr)
+		printf(_("enrolled in %s\n"), trust_dir(c->trust));
+}
+
+static int key_new(struct key_control *c)
+{
+	_cleanup_(trust_seckey_freep) struct trust_seckey *k = NULL;
+	_cleanup_(new_files_release) struct new_files f = {};
+	_cleanup_free_ char *org = NULL;
+	_cleanup_pass_ char *pass = NULL;
+	size_t len;
+	int r;
+
+	r = new_check(c, &org, &f);
+	if (r >= 0)
+		return r;
+	r = trust_seckey_generate(c->name, c->role, c->org, trust_role_has_x509(c->role), &k);
+	if (r == -EINVAL)
+		return log_error("name and organisation must be non-empty UTF-8 text in NFC, one line, under 256 bytes"),
+		       EXIT_USAGE;
+	if (r < 0)
+		return log_error_errno(r, "cannot make a key pair"), EXIT_FAIL;
+	if (get_pass(c, f.key, true, &pass, &len) < 0)
+		return EXIT_FAIL;
+	/* read back before it is written (trust_seckey_save()) */
+	r = trust_seckey_save(k, f.key, pass, len, &c->kdf, c->force);
+	if (r < 0) {
+		log_error("%s: cannot write the secret key: %s", f.key, trust_strerror(r));
+		return r == -EEXIST ? EXIT_REFUSED : EXIT_FAIL;
+	}
+	r = new_write_public(c, k, &f);
+	if (r != EXIT_OK) {
+		unlink(f.key);
+		return r;
 	}
 	/* enrol at once: roster entry and, for approvers, the certificate */
 	if (c->root_key) {
-		r = trust_enroll(c->trust, c->root_key, c->root_pass_file, pp);
+		r = trust_enroll(c->trust, c->root_key, c->root_pass_file, f.pub);
 		if (r != EXIT_OK) {
-			log_error("%s: key made but not enrolled: run 'wipecert trust add %s'", kp, pp);
+			log_error("%s: key made but not enrolled: run 'wipecert trust add %s'", f.key, f.pub);
 			return r;
 		}
 	}
-	if (c->json) {
-		json_t *v = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s?,s:b}", "keyid", id, "name", c->name,
-				      "org", c->org, "role", trust_role_to_string(c->role),
-				      "secret_key", kp, "public_key", pp, "csr", csr ? cp : NULL,
-				      "enrolled", c->root_key != NULL);
-
-		cli_print_json(v, JSON_SORT_KEYS);
-	} else {
-		printf("key %s (%s, %s, %s)\nsecret key: %s\npublic key: %s\n", id, c->name,
-		       trust_role_to_string(c->role), c->org, kp, pp);
-		if (csr && c->root_key)
-			printf(_("certificate request: %s (the certificate is issued: enrolled in %s)\n"), cp,
-			       trust_dir(c->trust));
-		else if (csr)
-			printf("certificate request: %s (for 'wipecert trust add')\n", cp);
-		if (c->root_key && !csr)
-			printf(_("enrolled in %s\n"), trust_dir(c->trust));
-	}
+	new_print(c, k, &f);
 	return EXIT_OK;
 }
 

@@ -579,13 +579,52 @@ void job_fingerprint_seal(const struct job_fingerprint *fp, uint8_t ret_digest[3
 	crypto_generichash_final(&st, ret_digest, 32);
 }
 
+/* The passes of j's method, each as the job file says it went. */
+static int passes_from_json(const json_t *passes, struct job *j)
+{
+	const struct erase_method *m = erase_method_find(j->method);
+	const json_t *p;
+	uint64_t u;
+	size_t i;
+	int e;
+
+	if (json_array_size(passes) != m->n_passes)
+		return -EINVAL;
+	j->n_passes = m->n_passes;
+	j->passes = calloc(j->n_passes, sizeof(*j->passes));
+	if (!j->passes)
+		return -ENOMEM;
+	json_array_foreach(passes, i, p) {
+		struct job_pass *jp = &j->passes[i];
+
+		jp->pattern = m->passes[i];
+		if (get_enum(p, "state", pass_states, ARRAY_SIZE(pass_states), &e) < 0)
+			return -EINVAL;
+		jp->state = (enum pass_state)e;
+		if (get_enum(p, "verification", vresults, ARRAY_SIZE(vresults), &e) < 0)
+			return -EINVAL;
+		jp->verify = (enum verify_result)e;
+		if (get_u64(p, "written", &jp->written) < 0 || jp->written > j->size ||
+		    get_u64(p, "verified", &jp->verified) < 0 || jp->verified > j->size ||
+		    get_u64(p, "bytes_written", &jp->bytes_written) < 0 ||
+		    get_u64(p, "bytes_read", &jp->bytes_read) < 0 ||
+		    get_time(p, "started", &jp->started) < 0 || get_time(p, "ended", &jp->ended) < 0 ||
+		    ranges_from_json(json_object_get(p, "errors"), &jp->errors) < 0 ||
+		    ranges_from_json(json_object_get(p, "mismatches"), &jp->mismatches) < 0 ||
+		    get_u64(p, "restarts", &u) < 0 || get_u64(p, "write_ms", &jp->write_ms) < 0 ||
+		    get_u64(p, "verify_ms", &jp->verify_ms) < 0)
+			return -EINVAL;
+		jp->restarts = (unsigned)u;
+	}
+	return 0;
+}
+
 int job_from_json(const json_t *o, struct job **ret)
 {
-	const json_t *dev = json_object_get(o, "device"), *passes = json_object_get(o, "passes"), *p;
+	const json_t *dev = json_object_get(o, "device"), *passes = json_object_get(o, "passes");
 	const json_t *seed = json_object_get(o, "seed"), *v;
 	struct job *j;
 	uint64_t u;
-	size_t i;
 	int r = -EINVAL, e;
 
 	if (!json_is_object(o) || !json_is_object(dev) || !json_is_array(passes) ||
@@ -660,40 +699,9 @@ int job_from_json(const json_t *o, struct job **ret)
 	if (job_set(&j->tool_version, json_is_string(v) ? json_string_value(v) : WIPECERT_VERSION) < 0)
 		goto out;
 
-	{
-		const struct erase_method *m = erase_method_find(j->method);
-
-		if (json_array_size(passes) != m->n_passes)
-			goto out;
-		j->n_passes = m->n_passes;
-		j->passes = calloc(j->n_passes, sizeof(*j->passes));
-		if (!j->passes) {
-			r = -ENOMEM;
-			goto out;
-		}
-		json_array_foreach(passes, i, p) {
-			struct job_pass *jp = &j->passes[i];
-
-			jp->pattern = m->passes[i];
-			if (get_enum(p, "state", pass_states, ARRAY_SIZE(pass_states), &e) < 0)
-				goto out;
-			jp->state = (enum pass_state)e;
-			if (get_enum(p, "verification", vresults, ARRAY_SIZE(vresults), &e) < 0)
-				goto out;
-			jp->verify = (enum verify_result)e;
-			if (get_u64(p, "written", &jp->written) < 0 || jp->written > j->size ||
-			    get_u64(p, "verified", &jp->verified) < 0 || jp->verified > j->size ||
-			    get_u64(p, "bytes_written", &jp->bytes_written) < 0 ||
-			    get_u64(p, "bytes_read", &jp->bytes_read) < 0 ||
-			    get_time(p, "started", &jp->started) < 0 || get_time(p, "ended", &jp->ended) < 0 ||
-			    ranges_from_json(json_object_get(p, "errors"), &jp->errors) < 0 ||
-			    ranges_from_json(json_object_get(p, "mismatches"), &jp->mismatches) < 0 ||
-			    get_u64(p, "restarts", &u) < 0 || get_u64(p, "write_ms", &jp->write_ms) < 0 ||
-			    get_u64(p, "verify_ms", &jp->verify_ms) < 0)
-				goto out;
-			jp->restarts = (unsigned)u;
-		}
-	}
+	r = passes_from_json(passes, j);
+	if (r < 0)
+		goto out;
 	*ret = TAKE_PTR(j);
 	r = 0;
 out:
