@@ -80,6 +80,14 @@ int cli_list_commands(const struct command_table *t, int argc, char **argv);
  * an unknown option, or one missing its value, is said in one line naming
  * cmd, and returned as '?'. */
 int cli_getopt(int argc, char **argv, const struct option *longopts, const char *cmd);
+/* Exactly n operands after the options, or a usage error (said; what
+ * names them: "one file"). Returns -1 to go on, else EXIT_USAGE. */
+int cli_operands(int argc, char **argv, int n, const char *cmd, const char *what);
+/* A family's usage lines: every verb's synopsis, or verb's only. */
+struct cli_synopsis {
+	const char *verb, *synopsis;
+};
+void cli_print_synopses(FILE *f, const char *family, const struct cli_synopsis *v, size_t n, const char *verb);
 /* The options every command spells the same way. */
 #define CLI_OPT_HELP { "help", no_argument, NULL, 'h' }
 #define CLI_OPT_JSON { "json", no_argument, NULL, 'J' }

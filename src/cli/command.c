@@ -205,6 +205,27 @@ int cli_list_commands(const struct command_table *t, int argc, char **argv)
 	return EXIT_OK;
 }
 
+int cli_operands(int argc, char **argv, int n, const char *cmd, const char *what)
+{
+	if (argc - optind == n)
+		return -1;
+	if (argc - optind > n && n == 0)
+		return usage_error(cmd, _("unexpected argument '%s'"), argv[optind]);
+	return usage_error(cmd, _("give %s"), what);
+}
+
+void cli_print_synopses(FILE *f, const char *family, const struct cli_synopsis *v, size_t n, const char *verb)
+{
+	bool first = true;
+
+	for (size_t i = 0; i < n; i++)
+		if (!verb || streq(verb, v[i].verb)) {
+			fprintf(f, first ? _("Usage: %s %s %s\n") : "       %s %s %s\n", program_name, family,
+				v[i].synopsis);
+			first = false;
+		}
+}
+
 /* The option as typed, without "=value": "--db", or "-k" of "-xk"; *is_long
  * when it was a long one. */
 static void option_text(char **argv, const struct option *longopts, char *buf, size_t len, bool *is_long)

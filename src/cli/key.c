@@ -528,9 +528,7 @@ static int key_passwd(struct key_control *c)
 	return EXIT_OK;
 }
 
-static const struct {
-	const char *verb, *synopsis;
-} synopses[] = {
+static const struct cli_synopsis synopses[] = {
 	{ "new", "new --name NAME --role ROLE [--org ORG] -o BASE [--passphrase-file F] [--force] [--json]\n"
 		 "                 [--root-key ROOT [--root-passphrase-file F] [--trust DIR]]" },
 	{ "show", "show FILE [--json]" },
@@ -543,14 +541,7 @@ static const struct {
 /* The usage of verb (of every verb when NULL), then the options. */
 static void help(FILE *f, const char *verb)
 {
-	bool first = true;
-
-	for (size_t i = 0; i < ARRAY_SIZE(synopses); i++)
-		if (!verb || streq(verb, synopses[i].verb)) {
-			fprintf(f, first ? _("Usage: %s key %s\n") : "       %s key %s\n", program_name,
-				synopses[i].synopsis);
-			first = false;
-		}
+	cli_print_synopses(f, "key", synopses, ARRAY_SIZE(synopses), verb);
 	fprintf(f, _("\nSigning keys (Ed25519, minisign formats) and approvers' X.509 keys.\n\n"));
 	if (!verb) {
 		fprintf(f, _("Commands:\n"));
@@ -646,10 +637,7 @@ static int parse(int argc, char **argv, const struct option *opts, int nargs, st
 		default: return EXIT_USAGE;
 		}
 	}
-	if (argc - optind != nargs)
-		return nargs ? usage_error(cmd, _("give one file")) :
-			       usage_error(cmd, _("unexpected argument '%s'"), argv[optind]);
-	return -1;
+	return cli_operands(argc, argv, nargs, cmd, _("one file"));
 }
 
 static int key_cmd_new(int argc, char **argv)

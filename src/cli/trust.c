@@ -445,9 +445,7 @@ static int trust_verify_dir(struct trust_control *c)
 	return EXIT_OK;
 }
 
-static const struct {
-	const char *verb, *synopsis;
-} synopses[] = {
+static const struct cli_synopsis synopses[] = {
 	{ "init", "init --root-key KEY [--contractor] [--years N]" },
 	{ "add", "add PUBFILE --root-key KEY [--name N] [--role R] [--org O]\n"
 		 "                 [--from DATE] [--until DATE] [--csr FILE | --cert FILE]" },
@@ -461,14 +459,7 @@ static const struct {
 /* The usage of verb (of every verb when NULL), then the options. */
 static void help(FILE *f, const char *verb)
 {
-	bool first = true;
-
-	for (size_t i = 0; i < ARRAY_SIZE(synopses); i++)
-		if (!verb || streq(verb, synopses[i].verb)) {
-			fprintf(f, first ? _("Usage: %s trust %s\n") : "       %s trust %s\n", program_name,
-				synopses[i].synopsis);
-			first = false;
-		}
+	cli_print_synopses(f, "trust", synopses, ARRAY_SIZE(synopses), verb);
 	fprintf(f, _("\nThe organisation's trust roster: members' keys with roles and validity,\n"
 		     "revocations and pinned contractors, each signed by the root key.\n\n"));
 	if (!verb) {
@@ -554,11 +545,8 @@ static int parse(int argc, char **argv, const struct option *opts, int nargs, st
 		default: return EXIT_USAGE;
 		}
 	}
-	if (argc - optind != nargs)
-		return nargs ? usage_error(cmd, _("'%s' takes one argument"), argv[0]) :
-			       usage_error(cmd, _("unexpected argument '%s'"), argv[optind]);
 	c->dir = trust_dir(c->dir);
-	return -1;
+	return cli_operands(argc, argv, nargs, cmd, _("one argument"));
 }
 
 static int trust_cmd_init(int argc, char **argv)
