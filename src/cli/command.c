@@ -104,6 +104,7 @@ static char **sub_argv(int argc, char **argv, int lead_end, int verb, int *ret_n
 int cli_run(const struct command_table *t, int argc, char **argv)
 {
 	const struct command *c;
+	bool top = !hint(t);
 	char **v;
 	int i = 1, n, k, r;
 
@@ -129,6 +130,10 @@ int cli_run(const struct command_table *t, int argc, char **argv)
 	v = sub_argv(argc, argv, i, i, &n);
 	if (!v)
 		return log_error_errno(-ENOMEM, _("out of memory")), EXIT_FAIL;
+	/* every command leaves through the operation log, as typed (getopt
+	 * permutes argv): once, for the command of the top table */
+	if (top)
+		cli_op_begin(c, argc - i, argv + i);
 	if (c->sub) {
 		r = cli_run(c->sub, n, v);
 	} else if ((c->flags & CMD_DESTRUCTIVE) && geteuid() != 0 && !asks_help(n, v)) {
@@ -139,7 +144,7 @@ int cli_run(const struct command_table *t, int argc, char **argv)
 		r = c->fn(n, v);
 	}
 	free(v);
-	return r;
+	return top ? cli_op_end(r) : r;
 }
 
 static json_t *flags_json(unsigned flags)

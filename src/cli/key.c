@@ -106,6 +106,8 @@ static int load_secret(const char *path, const char *pass_file, struct trust_sec
 			    "owner only (chmod 600 %s)"), path, path);
 	else if (r < 0)
 		log_error("%s: cannot load the secret key: %s", path, trust_strerror(r));
+	else
+		cli_op_signer(*ret); /* who answers for what the command does */
 	if (r >= 0 && ret_pass) {
 		*ret_pass = TAKE_PTR(pass);
 		*ret_len = len;
@@ -262,6 +264,8 @@ static int key_new(struct key_control *c)
 		return log_error_errno(r, "cannot make a key pair"), EXIT_FAIL;
 	if (get_pass(c, f.key, true, &pass, &len) < 0)
 		return EXIT_FAIL;
+	cli_op_acted(); /* a new key: who made it, for whom, is in the log */
+	cli_op_field("key", f.key);
 	/* read back before it is written (trust_seckey_save()) */
 	r = trust_seckey_save(k, f.key, pass, len, &c->kdf, c->force);
 	if (r < 0) {

@@ -2,6 +2,7 @@
 CLI_OBJS += src/cli/log.o
 CLI_OBJS += src/cli/command.o
 CLI_OBJS += src/cli/table.o
+CLI_OBJS += src/cli/oplog.o
 CLI_OBJS += src/cli/cert.o
 CLI_OBJS += src/cli/verify.o
 CLI_OBJS += src/cli/list.o
