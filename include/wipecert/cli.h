@@ -88,6 +88,11 @@ struct cli_synopsis {
 	const char *verb, *synopsis;
 };
 void cli_print_synopses(FILE *f, const char *family, const struct cli_synopsis *v, size_t n, const char *verb);
+/* A family's help up to its options: the usage lines (verb's, or every
+ * verb's when NULL), what the family is (about, translated), and with no
+ * verb the list of its commands. */
+void cli_family_usage(FILE *f, const struct command_table *t, const struct cli_synopsis *v, size_t n,
+		      const char *verb, const char *about);
 /* The options every command spells the same way. */
 #define CLI_OPT_HELP { "help", no_argument, NULL, 'h' }
 #define CLI_OPT_JSON { "json", no_argument, NULL, 'J' }

@@ -231,6 +231,18 @@ void cli_print_synopses(FILE *f, const char *family, const struct cli_synopsis *
 		}
 }
 
+void cli_family_usage(FILE *f, const struct command_table *t, const struct cli_synopsis *v, size_t n,
+		      const char *verb, const char *about)
+{
+	cli_print_synopses(f, t->name, v, n, verb);
+	fprintf(f, "\n%s\n", about);
+	if (!verb) {
+		fprintf(f, _("Commands:\n"));
+		cli_print_commands(f, t);
+		fputc('\n', f);
+	}
+}
+
 /* The option as typed, without "=value": "--db", or "-k" of "-xk"; *is_long
  * when it was a long one. */
 static void option_text(char **argv, const struct option *longopts, char *buf, size_t len, bool *is_long)

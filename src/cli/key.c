@@ -545,13 +545,8 @@ static const struct cli_synopsis synopses[] = {
 /* The usage of verb (of every verb when NULL), then the options. */
 static void help(FILE *f, const char *verb)
 {
-	cli_print_synopses(f, "key", synopses, ARRAY_SIZE(synopses), verb);
-	fprintf(f, _("\nSigning keys (Ed25519, minisign formats) and approvers' X.509 keys.\n\n"));
-	if (!verb) {
-		fprintf(f, _("Commands:\n"));
-		cli_print_commands(f, &key_cmd_table);
-		fputc('\n', f);
-	}
+	cli_family_usage(f, &key_cmd_table, synopses, ARRAY_SIZE(synopses), verb,
+			 _("Signing keys (Ed25519, minisign formats) and approvers' X.509 keys.\n"));
 	fprintf(f, _("Options:\n"
 	       "  --name NAME            the key holder's name\n"
 	       "  --role ROLE            technician, approver, contractor-technician,\n"

@@ -459,14 +459,9 @@ static const struct cli_synopsis synopses[] = {
 /* The usage of verb (of every verb when NULL), then the options. */
 static void help(FILE *f, const char *verb)
 {
-	cli_print_synopses(f, "trust", synopses, ARRAY_SIZE(synopses), verb);
-	fprintf(f, _("\nThe organisation's trust roster: members' keys with roles and validity,\n"
-		     "revocations and pinned contractors, each signed by the root key.\n\n"));
-	if (!verb) {
-		fprintf(f, _("Commands:\n"));
-		cli_print_commands(f, &trust_cmd_table);
-		fputc('\n', f);
-	}
+	cli_family_usage(f, &trust_cmd_table, synopses, ARRAY_SIZE(synopses), verb,
+			 _("The organisation's trust roster: members' keys with roles and validity,\n"
+			   "revocations and pinned contractors, each signed by the root key.\n"));
 	fprintf(f, _("Options:\n"
 	       "  --trust DIR            trust directory (default $WIPECERT_TRUST or %s)\n"
 	       "  --db PATH              init, add, revoke, pin: record the new serials of the\n"
