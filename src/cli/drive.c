@@ -29,6 +29,31 @@ static void caps_help(void)
 		 "Exit status: 0 shown, 1 the drive could not be asked, 2 usage.\n"), program_name);
 }
 
+/* The firmware methods of the drive's protocol: usable now (and the level
+ * it reaches) or why not. */
+static void print_methods(const struct drive_caps *c)
+{
+	static const char *const head[] = { "METHOD", "USABLE", "LEVEL-OR-WHY-NOT" };
+	struct libscols_table *t = cli_table_new(head, ARRAY_SIZE(head));
+
+	for (int m = 0; t && m < _DRIVE_METHOD_MAX; m++) {
+		char why[300];
+		bool ok;
+
+		if (drive_method_proto((enum drive_method)m) != c->proto)
+			continue;
+		ok = drive_check_method(c, (enum drive_method)m, why, sizeof(why)) == 0;
+		if (cli_table_row(t, (const char *const[]){ drive_method_to_string((enum drive_method)m),
+				  ok ? _("usable") : _("no"), ok ? drive_level_to_string(drive_method_level(
+				  (enum drive_method)m, c->solid_state)) : why }) < 0) {
+			cli_table_free(t);
+			t = NULL;
+		}
+	}
+	if (!t || cli_table_print(t) < 0)
+		log_error_errno(-ENOMEM, _("cannot print the methods"));
+}
+
 static void print_caps_text(const char *dev, const struct drive_caps *c)
 {
 	printf(_("device:     %s\n"), dev);
@@ -52,17 +77,7 @@ static void print_caps_text(const char *dev, const struct drive_caps *c)
 		printf(_("dco:        %s\n"), c->ata_dco_present ? _("PRESENT") : _("none found"));
 	}
 	printf(_("methods:\n"));
-	for (int m = 0; m < _DRIVE_METHOD_MAX; m++) {
-		char why[300];
-
-		if (drive_method_proto((enum drive_method)m) != c->proto)
-			continue;
-		if (drive_check_method(c, (enum drive_method)m, why, sizeof(why)) == 0)
-			printf("  %-26s %s (%s)\n", drive_method_to_string((enum drive_method)m), _("usable"),
-			       drive_level_to_string(drive_method_level((enum drive_method)m, c->solid_state)));
-		else
-			printf("  %-26s %s: %s\n", drive_method_to_string((enum drive_method)m), _("no"), why);
-	}
+	print_methods(c);
 }
 
 /* Like drive_probe_caps(), and says what the device answered on failure. */
