@@ -14,15 +14,23 @@
 /* What the fixtures hold, written out by hand (not read from the files). */
 static const char *const expect[][_LEDGER_F_MAX] = {
 	{ "KS-2019-0001", "hdd", "Seagate", "ST1000DM010", "Z9A1B2C3", "0x5000c500a1b2c3d4", "1000204886016",
-	  "総務部総務課", "本庁舎3階サーバ室", "1", "リース（東京センチュリー）", "住基ネット端末", "in-service", NULL },
+	  "総務部総務課", "本庁舎3階サーバ室", "1", "リース（東京センチュリー）", "住基ネット端末", "in-service", NULL,
+	  "住基ネット端末 HDD", "総務課長 山田太郎", "JUKI-SV01", "本人確認情報", "2019-04-01", "2019-04-01",
+	  "2024-03-31", "2031-03-31", "3", "2", "2", NULL, NULL, NULL, NULL, NULL, NULL },
 	{ "KS-2019-0002", "ssd", "Samsung", "MZ-76E500", "S3Z1NB0K123456X", "0x5002538e40a1b2c3", "500107862016",
-	  "市民部市民課", "本庁舎1階窓口", "1", "所有", NULL, "awaiting-erasure", NULL },
+	  "市民部市民課", "本庁舎1階窓口", "1", "所有", NULL, "awaiting-erasure", NULL,
+	  "窓口端末 SSD", "市民課長 佐藤花子", "MADO-PC07", "住民票情報", "2019-06-10", NULL, NULL, "2030-03-31",
+	  "3", "1", "1", NULL, NULL, NULL, NULL, NULL, "{\"資産区分\":\"備品\",\"購入価格\":\"120000\"}" },
 	{ "KS-2020-0013", "hdd", "東芝", "MQ01ABD100", "X7ZQT0ABC", NULL, "1000204886016",
-	  "税務部　税務課", "別館2階", "2", "所有", "\"引継ぎ\" 済み, 要確認", "retired", NULL },
+	  "税務部　税務課", "別館2階", "2", "所有", "\"引継ぎ\" 済み, 要確認", "retired", NULL,
+	  NULL, NULL, NULL, NULL, "2020-10-01", NULL, NULL, NULL, "2", "1", "1", NULL, NULL, NULL, NULL, NULL, NULL },
 	{ "KS-2021-0104", "nvme", "WDC", "WDS500G2B0C", "21034C801234", "eui.e8238fa6bf530001", "500107862016",
-	  "教育委員会事務局学校教育課", "○○小学校職員室", "2", "リース", "備考:\n2行目あり", "erased", "CERT-2024-0007" },
+	  "教育委員会事務局学校教育課", "○○小学校職員室", "2", "リース", "備考:\n2行目あり", "erased", "CERT-2024-0007",
+	  "校務用 NVMe", NULL, "KOUMU-12", "児童生徒情報", "2021-04-01", "2021-04-01", "2026-03-31", NULL,
+	  NULL, NULL, NULL, NULL, NULL, NULL, NULL, "保守-2021-33", NULL },
 	{ "KS-2022-0200", "usb", "BUFFALO", "RUF3-K16GA", NULL, NULL, "16008609792",
-	  "福祉部高齢福祉課", "倉庫", "3", "所有", NULL, "destroyed", NULL },
+	  "福祉部高齢福祉課", "倉庫", "3", "所有", NULL, "destroyed", NULL,
+	  NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, "1", NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL },
 };
 
 static void check_contents(struct ledger *l)
@@ -182,7 +190,7 @@ static void test_bad_rows(void **state)
 	bad(f, "資産番号,所管課,重要性分類\r\nA1,総務課,1\r\nA2,市民課,4\r\n", -EINVAL, 3, "importance class");
 	bad(f, "資産番号,所管課,重要性分類\nA1,総務課,1\nA2,市民課,2\nA1,税務課,3\n", -EINVAL, 4,
 	    "duplicate asset ID 'A1' (first on line 2)");
-	bad(f, "asset_id,status\nA1,in-service\nA2,lost\n", -EINVAL, 3, "bad status");
+	bad(f, "asset_id,status\nA1,in-service\nA2,scrapped\n", -EINVAL, 3, "bad status");
 	bad(f, "asset_id,colour\nA1,red\n", -EINVAL, 1, "unknown column 'colour'");
 	bad(f, "department\n総務課\n", -EINVAL, 1, "no asset ID column");
 	bad(f, "asset_id,department,部署\nA1,x,y\n", -EINVAL, 1, "given twice");

@@ -285,7 +285,7 @@ static void test_round_trip(void **state)
 	struct got g;
 
 	s1 = add(f->l, "A-1", tech);
-	assert_int_equal(set_field(f->l, "A-1", LEDGER_F_STATUS, "approved", appr, &s2), LEDGER_UPDATED);
+	assert_int_equal(set_field(f->l, "A-1", LEDGER_F_STATUS, "retired", appr, &s2), LEDGER_UPDATED);
 	expect_ok(f->l, 2);
 
 	/* the signed form: canonical JSON naming its type and hash, and the

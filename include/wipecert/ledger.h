@@ -21,7 +21,7 @@
 #include <jansson.h>
 
 #define LEDGER_DEFAULT_PATH "/var/lib/wipecert/ledger.db"
-#define LEDGER_SCHEMA_VERSION 2
+#define LEDGER_SCHEMA_VERSION 3
 #define LEDGER_HASH_HEX 65 /* BLAKE2b-256 in hex plus NUL */
 
 /* The fields of an asset, in the order of CSV export and of the state hash. */
@@ -40,8 +40,30 @@ enum ledger_field {
 	LEDGER_F_NOTES,
 	LEDGER_F_STATUS,
 	LEDGER_F_CERTIFICATE,  /* current certificate ID */
+	/* The fields below came with schema 3 (docs/ledger.md, "An asset");
+	 * the state hash takes each by name only when it is set, so the hash
+	 * of an asset that has none of them is what it always was. */
+	LEDGER_F_NAME,         /* asset name 資産名称 */
+	LEDGER_F_MANAGER,      /* responsible manager 管理責任者 */
+	LEDGER_F_HOST,         /* the host the disk came from 搭載機器 */
+	LEDGER_F_DATA,         /* what data it held 保存情報 (本人確認情報, ...) */
+	LEDGER_F_ACQUIRED,     /* acquisition date 取得日, YYYY-MM-DD */
+	LEDGER_F_LEASE_START,  /* リース開始日 */
+	LEDGER_F_LEASE_END,    /* リース満了日 */
+	LEDGER_F_RETENTION,    /* keep its records until 保存期限 */
+	LEDGER_F_CONFIDENTIALITY, /* 機密性 3/2/1 of the national guideline (3: secret) */
+	LEDGER_F_INTEGRITY,    /* 完全性 2/1 */
+	LEDGER_F_AVAILABILITY, /* 可用性 2/1 */
+	LEDGER_F_PERMITTED_BY, /* who permitted it to be taken out 持出し許可者 */
+	LEDGER_F_RETURN_DUE,   /* when a medium taken out is due back 返却予定日 */
+	LEDGER_F_INCIDENT,     /* the incident a loss, theft or evidence hold is 事案番号 */
+	LEDGER_F_THREAT,       /* the incident's threat level 1 (low) .. 3 (high) */
+	LEDGER_F_AGREEMENT,    /* the contract that covers the data on a repair 契約番号 */
+	LEDGER_F_EXTRA,        /* other attributes: a JSON object {"their column": "value"} */
 	_LEDGER_F_MAX,
 };
+/* Fields of schema 1 and 2: hashed by position (docs/ledger.md). */
+#define LEDGER_F_V1_MAX (LEDGER_F_CERTIFICATE + 1)
 
 enum ledger_status {
 	LEDGER_STATUS_IN_SERVICE,
@@ -52,6 +74,14 @@ enum ledger_status {
 	LEDGER_STATUS_DISPOSED,
 	LEDGER_STATUS_HANDED_TO_CONTRACTOR,
 	LEDGER_STATUS_DESTROYED,
+	/* schema 3: the rest of a medium's life (lifecycle.h) */
+	LEDGER_STATUS_TAKEN_OUT,      /* 持出し中: out with permission, due back */
+	LEDGER_STATUS_LOST,           /* 紛失: an incident */
+	LEDGER_STATUS_STOLEN,         /* 盗難: an incident */
+	LEDGER_STATUS_WRITTEN_OFF,    /* 除却: a lost or stolen medium closed, never "disposed" */
+	LEDGER_STATUS_IN_REPAIR,      /* 修理・保守中: sent out, wiped first or under contract */
+	LEDGER_STATUS_LEASE_RETURNED, /* リース返却済: back to the lease company, erased first */
+	LEDGER_STATUS_EVIDENCE_HOLD,  /* 証拠保全: nothing may erase it until an approver lifts it */
 	_LEDGER_STATUS_MAX,
 };
 
@@ -119,6 +149,9 @@ enum {
 
 /* The database path: opt if given, else $WIPECERT_DB, else LEDGER_DEFAULT_PATH. */
 const char *ledger_resolve_path(const char *opt);
+/* The store's own words for the last failure on this thread (a refusal of
+ * the lifecycle table: "asset A is taken-out: ..."), "" if it has none. */
+const char *ledger_last_error(void);
 /* Open (and migrate) the ledger. -ENOENT if missing without CREATE,
  * -EPROTONOSUPPORT if its schema is newer than this program. */
 int ledger_open(const char *path, unsigned flags, struct ledger **ret);

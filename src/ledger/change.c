@@ -12,6 +12,7 @@
 #include <jansson.h>
 
 #include "ledger-internal.h"
+#include "wipecert/lifecycle.h"
 #include "wipecert/util.h"
 
 /* ---- the JSON diff {"field":[old,new],...} ---- */
@@ -147,8 +148,10 @@ bool ledger_change_needs_approval(enum ledger_field f, const char *o, const char
 		 * stricter one is safe and takes effect at once */
 		return o && (!n || strcmp(n, o) > 0);
 	case LEDGER_F_STATUS:
-		/* back into use with its data, or out of the house (the destination) */
-		return n && (streq(n, "in-service") || streq(n, "handed-to-contractor"));
+		/* the lifecycle table says which moves wait for an approver: back
+		 * into use with its data, out of the house, a hold lifted, a lost
+		 * medium found or written off */
+		return lifecycle_needs_approval(o, n);
 	case LEDGER_F_SERIAL:
 	case LEDGER_F_WWN:
 		/* the identity on record ties the entry to one disk */

@@ -543,8 +543,12 @@ json_t *ledger_asset_to_json(const struct ledger_asset *a)
 
 		if (!v)
 			j = json_null();
-		else if ((f == LEDGER_F_CAPACITY || f == LEDGER_F_IMPORTANCE) && parse_u64(v, &n) == 0)
+		else if ((f == LEDGER_F_CAPACITY || f == LEDGER_F_IMPORTANCE || f == LEDGER_F_CONFIDENTIALITY ||
+			  f == LEDGER_F_INTEGRITY || f == LEDGER_F_AVAILABILITY || f == LEDGER_F_THREAT) &&
+			 parse_u64(v, &n) == 0)
 			j = json_integer((json_int_t)n);
+		else if (f == LEDGER_F_EXTRA)
+			j = json_loads(v, 0, NULL) ?: json_string(v);
 		else
 			j = json_string(v);
 		if (json_object_set_new(o, ledger_field_name(f), j) < 0) {

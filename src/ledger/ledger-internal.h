@@ -11,7 +11,9 @@
 #include <sodium.h>
 
 #include "wipecert/ledger.h"
+#include "wipecert/lifecycle.h"
 #include "wipecert/trust.h"
+#include "wipecert/util.h"
 
 /* Who signs the events appended through a handle (sign.c fills it). An
  * event is queued as it is appended (its row holds no signature yet) and
@@ -54,6 +56,9 @@ struct ledger {
 	const struct trust_store *trust;
 };
 
+/* Set this thread's ledger_last_error() text (printf); "" clears it. */
+_printf_(1, 2) void ledger_set_error(const char *fmt, ...);
+
 /* ---- store.c: transactions ---- */
 
 /* Run fn inside one write transaction (BEGIN IMMEDIATE, waiting for the
@@ -79,6 +84,10 @@ int ledger_insert_tx(struct ledger *l, const struct ledger_asset *a, const char 
  * request is pending already); ret_seq gets the last event appended. */
 int ledger_update_tx(struct ledger *l, const struct ledger_asset *old, const struct ledger_asset *a,
 		     const char *actor, const char *reason, uint64_t *ret_seq);
+/* The same, made as by (lifecycle.h LC_BY_*: ledger_update_tx() is any;
+ * an edit by hand is LC_BY_EDIT, which may not make a step's moves). */
+int ledger_update_by_tx(struct ledger *l, const struct ledger_asset *old, const struct ledger_asset *a,
+			unsigned by, const char *actor, const char *reason, uint64_t *ret_seq);
 int ledger_get_tx(struct ledger *l, const char *asset_id, struct ledger_asset *ret);
 /* Store the signature of event seq appended in this transaction (once). */
 int ledger_event_sign_tx(struct ledger *l, uint64_t seq, const char *sig);
@@ -90,6 +99,16 @@ int ledger_append_tx(struct ledger *l, const struct ledger_asset *state, const c
 /* Store the asset approved by an "approve" event with these changes. */
 int ledger_approve_tx(struct ledger *l, const struct ledger_asset *old, const struct ledger_asset *a,
 		      const char *changes, const char *reason, uint64_t *ret_seq);
+
+/* ---- lifecycle.c ---- */
+
+/* The lifecycle table on a change of an asset (old NULL: a new one) made as
+ * by, inside a write transaction: the signer's role, the status the asset
+ * returns to (from its history). 0 or 1 (the status waits for an
+ * approver) as lifecycle_check(); -EPERM with ledger_last_error() saying
+ * why. */
+int ledger_lifecycle_tx(struct ledger *l, const struct ledger_asset *old, const struct ledger_asset *a,
+			unsigned by, const char *actor);
 
 /* ---- change.c ---- */
 

@@ -5,3 +5,4 @@ LIB_OBJS += src/ledger/store.o
 LIB_OBJS += src/ledger/csv.o
 LIB_OBJS += src/ledger/sign.o
 LIB_OBJS += src/ledger/approval.o
+LIB_OBJS += src/ledger/lifecycle.o

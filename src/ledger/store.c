@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <libgen.h>
+#include <stdarg.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -19,10 +20,33 @@
 #include "wipecert/util.h"
 
 #define BUSY_TIMEOUT_MS 30000
+
+static __thread char last_error[512];
+
+void ledger_set_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(last_error, sizeof(last_error), fmt, ap);
+	va_end(ap);
+}
+
+const char *ledger_last_error(void)
+{
+	return last_error;
+}
 #define ZERO_HASH "0000000000000000000000000000000000000000000000000000000000000000"
 
 /* Column list of assets in enum ledger_field order. */
 #define ASSET_COLS "asset_id, media_type, manufacturer, model, serial, wwn, capacity, " \
+	"department, location, importance, lease, notes, status, certificate_id, " \
+	"asset_name, manager, host, data_held, acquired, lease_start, lease_end, retention, " \
+	"confidentiality, integrity, availability, permitted_by, return_due, incident, threat_level, " \
+	"agreement, extra"
+_Static_assert(_LEDGER_F_MAX == 31, "ASSET_COLS and the statements below name every field");
+/* the columns of schema 1 and 2 (a migration copies them) */
+#define ASSET_COLS_V2 "asset_id, media_type, manufacturer, model, serial, wwn, capacity, " \
 	"department, location, importance, lease, notes, status, certificate_id"
 #define EVENT_COLS "seq, asset_id, kind, changes, state_hash, actor, reason, time_utc, " \
 	"time_local, prev_hash, hash, key_id, signature"
@@ -95,6 +119,60 @@ static const char *const migrations[] = {
 	"CREATE INDEX assets_serial_norm ON assets (" SERIAL_NORM("serial") ");"
 	"CREATE INDEX assets_wwn_norm ON assets (" WWN_NORM("wwn") ");"
 	"DROP TABLE IF EXISTS jobs;",
+	/* 2 -> 3 (docs/ledger.md, "Schema 3"): the rest of a medium's life,
+	 * statuses and fields (the status CHECK cannot be altered in SQLite:
+	 * the table is rebuilt, its indexes and trigger made again); the batch
+	 * signature's first event; the serials stations saw; what an archive
+	 * took away (the live chain starts after it) */
+	"CREATE TABLE assets_v3 ("
+	"  asset_id TEXT PRIMARY KEY NOT NULL,"
+	"  media_type TEXT, manufacturer TEXT, model TEXT, serial TEXT, wwn TEXT,"
+	"  capacity INTEGER CHECK (capacity IS NULL OR capacity >= 0),"
+	"  department TEXT, location TEXT,"
+	"  importance INTEGER CHECK (importance IS NULL OR importance IN (1, 2, 3)),"
+	"  lease TEXT, notes TEXT,"
+	"  status TEXT NOT NULL CHECK (status IN ('in-service', 'retired', 'awaiting-erasure',"
+	"    'erased', 'approved', 'disposed', 'handed-to-contractor', 'destroyed', 'taken-out', 'lost',"
+	"    'stolen', 'written-off', 'in-repair', 'lease-returned', 'evidence-hold')),"
+	"  certificate_id TEXT,"
+	"  asset_name TEXT, manager TEXT, host TEXT, data_held TEXT,"
+	"  acquired TEXT, lease_start TEXT, lease_end TEXT, retention TEXT,"
+	"  confidentiality INTEGER CHECK (confidentiality IS NULL OR confidentiality IN (1, 2, 3)),"
+	"  integrity INTEGER CHECK (integrity IS NULL OR integrity IN (1, 2)),"
+	"  availability INTEGER CHECK (availability IS NULL OR availability IN (1, 2)),"
+	"  permitted_by TEXT, return_due TEXT, incident TEXT,"
+	"  threat_level INTEGER CHECK (threat_level IS NULL OR threat_level IN (1, 2, 3)),"
+	"  agreement TEXT, extra TEXT"
+	");"
+	"INSERT INTO assets_v3 (" ASSET_COLS_V2 ") SELECT " ASSET_COLS_V2 " FROM assets;"
+	"DROP TABLE assets;"
+	"ALTER TABLE assets_v3 RENAME TO assets;"
+	"CREATE INDEX assets_serial ON assets (serial);"
+	"CREATE INDEX assets_wwn ON assets (wwn);"
+	"CREATE INDEX assets_serial_norm ON assets (" SERIAL_NORM("serial") ");"
+	"CREATE INDEX assets_wwn_norm ON assets (" WWN_NORM("wwn") ");"
+	"CREATE INDEX assets_status ON assets (status);"
+	"CREATE TRIGGER assets_no_delete BEFORE DELETE ON assets BEGIN"
+	"  SELECT RAISE(ABORT, 'ledger assets are never deleted: change their status'); END;"
+	"ALTER TABLE events ADD COLUMN covers_from INTEGER;"
+	"CREATE TABLE seen ("
+	"  station TEXT NOT NULL, serial TEXT NOT NULL, wwn TEXT NOT NULL,"
+	"  model TEXT, size INTEGER, first_seen TEXT NOT NULL, last_seen TEXT NOT NULL,"
+	"  times INTEGER NOT NULL DEFAULT 1,"
+	"  PRIMARY KEY (station, serial, wwn)"
+	");"
+	"CREATE TABLE archived ("
+	"  asset_id TEXT PRIMARY KEY NOT NULL,"
+	"  seq INTEGER NOT NULL,"
+	"  state_hash TEXT NOT NULL,"
+	"  gated TEXT NOT NULL"
+	");"
+	/* an archive removes the events it took (up to meta 'archived_seq',
+	 * set in the same transaction); any other removal is refused */
+	"DROP TRIGGER events_no_delete;"
+	"CREATE TRIGGER events_no_delete BEFORE DELETE ON events"
+	"  WHEN OLD.seq > COALESCE((SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'archived_seq'), 0)"
+	"  BEGIN SELECT RAISE(ABORT, 'ledger events are append-only'); END;",
 };
 
 _Static_assert(ARRAY_SIZE(migrations) == LEDGER_SCHEMA_VERSION, "one migration per schema version");
@@ -579,7 +657,8 @@ static int append_asset_event(struct ledger *l, const struct ledger_asset *a, co
 
 static bool field_is_int(enum ledger_field f)
 {
-	return f == LEDGER_F_CAPACITY || f == LEDGER_F_IMPORTANCE;
+	return f == LEDGER_F_CAPACITY || f == LEDGER_F_IMPORTANCE || f == LEDGER_F_CONFIDENTIALITY ||
+	       f == LEDGER_F_INTEGRITY || f == LEDGER_F_AVAILABILITY || f == LEDGER_F_THREAT;
 }
 
 static int bind_asset(sqlite3_stmt *s, const struct ledger_asset *a)
@@ -666,12 +745,17 @@ static int store_asset(struct ledger *l, const struct ledger_asset *a, bool inse
 
 	if (insert)
 		r = cached(l, Q_INSERT_ASSET, "INSERT INTO assets (" ASSET_COLS ") VALUES"
-			   " (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)", &s);
+			   " (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18,"
+			   " ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31)", &s);
 	else
 		r = cached(l, Q_UPDATE_ASSET,
 			   "UPDATE assets SET media_type = ?2, manufacturer = ?3, model = ?4, serial = ?5, wwn = ?6,"
 			   " capacity = ?7, department = ?8, location = ?9, importance = ?10, lease = ?11,"
-			   " notes = ?12, status = ?13, certificate_id = ?14 WHERE asset_id = ?1", &s);
+			   " notes = ?12, status = ?13, certificate_id = ?14, asset_name = ?15, manager = ?16,"
+			   " host = ?17, data_held = ?18, acquired = ?19, lease_start = ?20, lease_end = ?21,"
+			   " retention = ?22, confidentiality = ?23, integrity = ?24, availability = ?25,"
+			   " permitted_by = ?26, return_due = ?27, incident = ?28, threat_level = ?29,"
+			   " agreement = ?30, extra = ?31 WHERE asset_id = ?1", &s);
 	if (r < 0)
 		return r;
 	r = bind_asset(s, a);
@@ -691,6 +775,9 @@ int ledger_insert_tx(struct ledger *l, const struct ledger_asset *a, const char 
 
 	if (!a->v[LEDGER_F_ASSET_ID] || !a->v[LEDGER_F_STATUS])
 		return -EINVAL;
+	r = ledger_lifecycle_tx(l, NULL, a, LC_BY_ANY, actor);
+	if (r < 0)
+		return r;
 	r = check_identity_free(l, NULL, a);
 	if (r < 0)
 		return r;
@@ -725,6 +812,12 @@ static int same_request_pending(struct ledger *l, const char *asset_id, const ch
 int ledger_update_tx(struct ledger *l, const struct ledger_asset *old, const struct ledger_asset *a,
 		     const char *actor, const char *reason, uint64_t *ret_seq)
 {
+	return ledger_update_by_tx(l, old, a, LC_BY_ANY, actor, reason, ret_seq);
+}
+
+int ledger_update_by_tx(struct ledger *l, const struct ledger_asset *old, const struct ledger_asset *a,
+			unsigned by, const char *actor, const char *reason, uint64_t *ret_seq)
+{
 	struct ledger_asset now = {};
 	_cleanup_free_ char *changes = NULL, *request = NULL;
 	int r, done = 0;
@@ -732,6 +825,10 @@ int ledger_update_tx(struct ledger *l, const struct ledger_asset *old, const str
 	if (!a->v[LEDGER_F_ASSET_ID] || !a->v[LEDGER_F_STATUS] ||
 	    !streq(old->v[LEDGER_F_ASSET_ID], a->v[LEDGER_F_ASSET_ID]))
 		return -EINVAL;
+	/* a move the lifecycle table has no row for is refused before anything */
+	r = ledger_lifecycle_tx(l, old, a, by, actor);
+	if (r < 0)
+		return r;
 	r = ledger_change_split(old, a, &now, &request);
 	if (r < 0)
 		return r;
