@@ -197,6 +197,13 @@ enum {
 };
 int ledger_asset_update(struct ledger *l, const struct ledger_asset *a, const char *actor,
 			const char *reason, uint64_t *ret_seq);
+/* The same for a change made by hand (ledger edit, ledger status): the
+ * status moves only as the lifecycle table lets a person move it
+ * (lifecycle.h: erased, approved, destroyed and disposed-on-acceptance are
+ * the results of steps, not edits). A move the table refuses is -EPERM,
+ * ledger_last_error() says why (ledger_asset_update() and the import too). */
+int ledger_asset_edit(struct ledger *l, const struct ledger_asset *a, const char *actor,
+		      const char *reason, uint64_t *ret_seq);
 
 /* Does this change of field f need an approver's signature before it takes
  * effect? A less sensitive importance class (or none), the status back to

@@ -126,4 +126,9 @@ int lifecycle_history_previous(const struct lc_history *h, enum ledger_status *r
 int lifecycle_check(const struct ledger_asset *old, const struct ledger_asset *a, unsigned by, int role,
 		    const char *actor, int previous, char *why, size_t len);
 
+/* The status asset_id goes back to from the status it is in now (taken-out,
+ * in-repair, lost, stolen, evidence-hold): -ENOMSG if it is in no such
+ * status, -ENOENT if its history does not say (created in it). */
+int ledger_asset_status_before(struct ledger *l, const char *asset_id, enum ledger_status *ret);
+
 #endif

@@ -20,11 +20,13 @@
 #include "wipecert/disk.h"
 #include "wipecert/ledger.h"
 #include "wipecert/ledger-sign.h"
+#include "wipecert/lifecycle.h"
 #include "wipecert/trust.h"
 
 enum verb {
 	V_ADD, V_EDIT, V_SHOW, V_LIST, V_HISTORY, V_IMPORT, V_EXPORT, V_VERIFY, V_CHECK, V_EXPORT_EVENT,
 	V_REQUESTS, V_APPROVE_CHANGE, V_DENY_CHANGE, V_ADOPT_LEGACY,
+	V_STATUS,
 };
 
 /* What a verb needs before it runs: a signing key (it appends events), the
@@ -52,6 +54,7 @@ static int run_export_event(struct ledger_control *c, char **args);
 static int do_requests(struct ledger_control *c, char **args);
 static int do_answer(struct ledger_control *c, char **args);
 static int do_adopt(struct ledger_control *c, char **args);
+static int do_status(struct ledger_control *c, char **args);
 
 static const struct verb_info verbs[] = {
 	[V_ADD] = { "add", "ID [--from-device DEV] [--FIELD VALUE]... --key FILE", N_("register a disk"),
@@ -83,6 +86,11 @@ static const struct verb_info verbs[] = {
 	[V_ADOPT_LEGACY] = { "adopt-legacy", "--key ROOT_OR_APPROVER.key --reason TEXT [--trust DIR]",
 			     N_("vouch, signed, for the unsigned events of an older ledger"), 0, 0,
 			     NEEDS_KEY | NEEDS_TRUST, do_adopt },
+	[V_STATUS] = { "status", "ID STATUS|back --reason TEXT [--permitted-by P] [--incident I --threat-level N] "
+		       "[--agreement A] --key FILE",
+		       N_("move an asset in its life (taken out, returned, lost, stolen, repair, lease return, "
+			  "evidence hold; back: to its status before), as the lifecycle table allows"),
+		       2, 2, NEEDS_KEY, do_status },
 	{}
 };
 
@@ -136,6 +144,23 @@ static const char *const field_opts[_LEDGER_F_MAX] = {
 	[LEDGER_F_NOTES] = "notes",
 	[LEDGER_F_STATUS] = "status",
 	[LEDGER_F_CERTIFICATE] = "certificate",
+	[LEDGER_F_NAME] = "asset-name",
+	[LEDGER_F_MANAGER] = "manager",
+	[LEDGER_F_HOST] = "host",
+	[LEDGER_F_DATA] = "data-held",
+	[LEDGER_F_ACQUIRED] = "acquired",
+	[LEDGER_F_LEASE_START] = "lease-start",
+	[LEDGER_F_LEASE_END] = "lease-end",
+	[LEDGER_F_RETENTION] = "retention",
+	[LEDGER_F_CONFIDENTIALITY] = "confidentiality",
+	[LEDGER_F_INTEGRITY] = "integrity",
+	[LEDGER_F_AVAILABILITY] = "availability",
+	[LEDGER_F_PERMITTED_BY] = "permitted-by",
+	[LEDGER_F_RETURN_DUE] = "return-due",
+	[LEDGER_F_INCIDENT] = "incident",
+	[LEDGER_F_THREAT] = "threat-level",
+	[LEDGER_F_AGREEMENT] = "agreement",
+	[LEDGER_F_EXTRA] = "extra",
 };
 
 static void help(FILE *f)
@@ -150,8 +175,15 @@ static void help(FILE *f)
 		   "  --media-type T  --manufacturer M  --model M  --serial S  --wwn W\n"
 		   "  --capacity SIZE  --department D  --location L  --class 1|2|3\n"
 		   "  --lease L  --notes N  --status S  --certificate ID\n"
+		   "  --asset-name N  --manager M  --host H  --data-held D  --acquired DATE\n"
+		   "  --lease-start DATE  --lease-end DATE  --retention DATE\n"
+		   "  --confidentiality 1|2|3  --integrity 1|2  --availability 1|2\n"
+		   "  --permitted-by P  --return-due DATE  --incident REF  --threat-level 1|2|3\n"
+		   "  --agreement REF  --extra JSON\n"
+		   "  (dates: 2024-04-01, 2024/4/1, 令和6年4月1日, R6.4.1)\n"
 		   "Status: in-service retired awaiting-erasure erased approved disposed\n"
-		   "        handed-to-contractor destroyed\n"
+		   "        handed-to-contractor destroyed taken-out lost stolen written-off\n"
+		   "        in-repair lease-returned evidence-hold (docs/ledger.md draws the moves)\n"
 		   "\nOptions:\n"
 		   "      --db PATH        the database (else $WIPECERT_DB, else %s)\n"
 		   "      --from-device DEV  add: identity (model, serial, WWN, size) from the disk\n"
@@ -197,7 +229,7 @@ static bool allowed(enum verb v, int opt)
 	if (opt == OPT_DB || opt == 'h')
 		return true;
 	if (opt >= OPT_FIELD)
-		return v == V_ADD || v == V_EDIT || (v == V_LIST && opt == OPT_FIELD + LEDGER_F_STATUS) ||
+		return v == V_ADD || v == V_EDIT || (v == V_STATUS && opt != OPT_FIELD + LEDGER_F_STATUS) || (v == V_LIST && opt == OPT_FIELD + LEDGER_F_STATUS) ||
 		       (v == V_LIST && opt == OPT_FIELD + LEDGER_F_DEPARTMENT);
 	switch (opt) {
 	case OPT_ACTOR:
@@ -385,12 +417,18 @@ static void print_asset(const struct ledger_asset *a)
 	static const char *const labels[_LEDGER_F_MAX] = {
 		N_("Asset ID"), N_("Media type"), N_("Manufacturer"), N_("Model"), N_("Serial"), N_("WWN"),
 		N_("Capacity"), N_("Department"), N_("Location"), N_("Importance"), N_("Lease/owner"),
-		N_("Notes"), N_("Status"), N_("Certificate"),
+		N_("Notes"), N_("Status"), N_("Certificate"), N_("Asset name"), N_("Manager"), N_("Host"),
+		N_("Data held"), N_("Acquired"), N_("Lease start"), N_("Lease end"), N_("Retention until"),
+		N_("Confidentiality"), N_("Integrity"), N_("Availability"), N_("Permitted by"), N_("Return due"),
+		N_("Incident"), N_("Threat level"), N_("Agreement"), N_("Other attributes"),
 	};
 
 	for (unsigned f = 0; f < _LEDGER_F_MAX; f++) {
 		const char *v = ledger_asset_value(a, f);
 
+		/* the fields of schema 3 only when set: most media have none */
+		if (f >= LEDGER_F_V1_MAX && !v)
+			continue;
 		printf("%s: %s", _(labels[f]), v ? v : "-");
 		if (f == LEDGER_F_CAPACITY && v)
 			printf(_(" bytes"));
@@ -510,7 +548,7 @@ static int do_add_edit(const struct ledger_control *c)
 		else
 			r = ledger_asset_add(l, &a, c->actor, c->reason ? c->reason : "registered", &seq);
 	} else
-		r = ledger_asset_update(l, &a, c->actor, c->reason, &seq);
+		r = ledger_asset_edit(l, &a, c->actor, c->reason, &seq);
 	if (r == -EINVAL && c->from_device) {
 		log_error(_("%s: the disk reports neither serial nor wwn: nothing would tie an entry to it"),
 			  c->from_device);
@@ -523,6 +561,11 @@ static int do_add_edit(const struct ledger_control *c)
 		log_error(_("%s: refused: its serial or WWN is already asset %s's (one ledger entry per disk)"),
 			  c->from_device ? c->from_device : c->id, ledger_asset_value(&other, LEDGER_F_ASSET_ID) ?: "?");
 		ledger_asset_clear(&other);
+		ret = EXIT_REFUSED;
+		goto out;
+	} else if (r == -EPERM && *ledger_last_error()) {
+		/* the lifecycle table: which move, and what it needs */
+		log_error(_("refused: %s"), ledger_last_error());
 		ret = EXIT_REFUSED;
 		goto out;
 	} else if (r == -EEXIST)
@@ -1149,6 +1192,83 @@ static int do_adopt(struct ledger_control *c, char **args)
 		   "contents are what the signature vouches for"), (unsigned long long)upto,
 		 trust_seckey_name(c->sk), (unsigned long long)seq);
 	return EXIT_OK;
+}
+
+/* ---- moving an asset in its life ---- */
+
+static int do_status(struct ledger_control *c, char **args)
+{
+	_cleanup_ledger_ struct ledger *l = NULL;
+	struct ledger_asset a = {};
+	enum ledger_status st;
+	const char *want = args[1];
+	uint64_t seq = 0;
+	int r, ret = EXIT_FAIL;
+
+	c->id = args[0];
+	if (!(c->reason && *c->reason))
+		return usage_error("ledger", _("status: --reason is required (the history records why)"));
+	if (!streq(want, "back") && ledger_status_from_string(want, &st) < 0)
+		return usage_error("ledger", _("unknown status '%s'"), want);
+	r = open_ledger(c, false, &l);
+	if (r)
+		return r;
+	r = ledger_asset_get(l, c->id, &a);
+	if (r < 0) {
+		if (r == -ENOENT)
+			log_error(_("asset %s: not in the ledger"), c->id);
+		else
+			log_error_errno(r, _("asset %s"), c->id);
+		return EXIT_FAIL;
+	}
+	if (streq(want, "back")) {
+		r = ledger_asset_status_before(l, c->id, &st);
+		if (r == -ENOMSG) {
+			log_error(_("asset %s is %s: there is nothing to go back from"), c->id,
+				  ledger_asset_value(&a, LEDGER_F_STATUS));
+			ret = EXIT_REFUSED;
+			goto out;
+		}
+		if (r == -ENOENT) {
+			log_error(_("asset %s: its history does not say what it was before %s: name the status"), c->id,
+				  ledger_asset_value(&a, LEDGER_F_STATUS));
+			ret = EXIT_REFUSED;
+			goto out;
+		}
+		if (r < 0) {
+			log_error_errno(r, _("asset %s: cannot read its history"), c->id);
+			goto out;
+		}
+	}
+	r = apply_fields(c, &a);
+	if (r < 0) {
+		ret = EXIT_USAGE;
+		goto out;
+	}
+	r = ledger_asset_set(&a, LEDGER_F_STATUS, ledger_status_name(st));
+	if (r >= 0)
+		r = ledger_asset_edit(l, &a, c->actor, c->reason, &seq);
+	if (r == -EPERM && *ledger_last_error()) {
+		log_error(_("refused: %s"), ledger_last_error());
+		ret = EXIT_REFUSED;
+		goto out;
+	}
+	if (r < 0) {
+		log_error_errno(r, _("%s: cannot change asset %s"), ledger_resolve_path(c->db), c->id);
+		goto out;
+	}
+	report_change(c, r, seq);
+	if (c->json) {
+		json_t *j = ledger_asset_to_json(&a);
+
+		json_object_set_new(j, "requested", json_boolean(r & LEDGER_REQUESTED));
+		json_object_set_new(j, "event", json_integer((json_int_t)seq));
+		print_json(j);
+	}
+	ret = EXIT_OK;
+out:
+	ledger_asset_clear(&a);
+	return ret;
 }
 
 /* ---- the verbs ---- */

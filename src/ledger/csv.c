@@ -385,7 +385,7 @@ static int row_store(struct ledger *l, struct import *im, unsigned long rline, c
 		if (o->row)
 			changes = ledger_diff_json(NULL, a);
 	} else {
-		r = ledger_update_tx(l, old, a, o->actor, o->reason, NULL);
+		r = ledger_update_by_tx(l, old, a, LC_BY_EDIT, o->actor, o->reason, NULL);
 		action = r & LEDGER_REQUESTED ? "request" : r > 0 ? "update" : "unchanged";
 		if (r > 0 && (r & LEDGER_UPDATED))
 			im->rep->updated++;
@@ -403,6 +403,11 @@ static int row_store(struct ledger *l, struct import *im, unsigned long rline, c
 		report_error(im->rep, rline, "asset %s: its serial or WWN is already asset %s's (one entry per disk)",
 			     a->v[LEDGER_F_ASSET_ID], other.v[LEDGER_F_ASSET_ID] ?: "?");
 		ledger_asset_clear(&other);
+		return -EINVAL;
+	}
+	if (r == -EPERM && *ledger_last_error()) {
+		/* the lifecycle table's refusal names the asset and the rule */
+		report_error(im->rep, rline, "%s", ledger_last_error());
 		return -EINVAL;
 	}
 	if (r < 0) {

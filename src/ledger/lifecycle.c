@@ -447,3 +447,25 @@ int ledger_lifecycle_tx(struct ledger *l, const struct ledger_asset *old, const 
 		ledger_set_error("%s", why);
 	return r;
 }
+
+int ledger_asset_status_before(struct ledger *l, const char *asset_id, enum ledger_status *ret)
+{
+	struct prev_ctx p = {};
+	struct ledger_asset a = {};
+	enum ledger_status s;
+	int r;
+
+	r = ledger_asset_get(l, asset_id, &a);
+	if (r < 0)
+		return r;
+	r = ledger_status_from_string(ledger_asset_value(&a, LEDGER_F_STATUS) ?: "in-service", &s);
+	ledger_asset_clear(&a);
+	if (r < 0)
+		return r;
+	if (!lifecycle_status(s)->returns)
+		return -ENOMSG;
+	r = ledger_history(l, asset_id, prev_cb, &p);
+	if (r < 0)
+		return r;
+	return lifecycle_history_previous(&p.h, ret);
+}

@@ -338,6 +338,7 @@ static int tx_run(struct ledger *l, const char *begin, bool chain,
 
 	if (l->in_tx)
 		return -EBUSY;
+	ledger_set_error("%s", "");
 	r = exec(l, begin);
 	if (r < 0)
 		return r;
@@ -1007,6 +1008,7 @@ int ledger_asset_add_detected(struct ledger *l, const struct ledger_asset *a,
 struct update_ctx {
 	const struct ledger_asset *a;
 	const char *asset_id, *actor, *reason;
+	unsigned by;
 	uint64_t seq;
 };
 
@@ -1018,20 +1020,33 @@ static int update_tx(struct ledger *l, void *ctx)
 
 	r = ledger_get_tx(l, c->a->v[LEDGER_F_ASSET_ID], &old);
 	if (r >= 0)
-		r = ledger_update_tx(l, &old, c->a, c->actor, c->reason, &c->seq);
+		r = ledger_update_by_tx(l, &old, c->a, c->by, c->actor, c->reason, &c->seq);
 	ledger_asset_clear(&old);
+	return r;
+}
+
+static int update_by(struct ledger *l, const struct ledger_asset *a, unsigned by, const char *actor,
+		     const char *reason, uint64_t *ret_seq)
+{
+	struct update_ctx c = { .a = a, .actor = actor, .reason = reason, .by = by };
+	int r;
+
+	r = ledger_tx_write(l, update_tx, &c);
+	if (r > 0 && ret_seq)
+		*ret_seq = c.seq;
 	return r;
 }
 
 int ledger_asset_update(struct ledger *l, const struct ledger_asset *a, const char *actor,
 			const char *reason, uint64_t *ret_seq)
 {
-	struct update_ctx c = { .a = a, .actor = actor, .reason = reason };
-	int r = ledger_tx_write(l, update_tx, &c);
+	return update_by(l, a, LC_BY_ANY, actor, reason, ret_seq);
+}
 
-	if (r > 0 && ret_seq)
-		*ret_seq = c.seq;
-	return r;
+int ledger_asset_edit(struct ledger *l, const struct ledger_asset *a, const char *actor,
+		      const char *reason, uint64_t *ret_seq)
+{
+	return update_by(l, a, LC_BY_EDIT, actor, reason, ret_seq);
 }
 
 static int note_tx(struct ledger *l, void *ctx)
