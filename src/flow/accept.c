@@ -132,8 +132,9 @@ static void check_ledger(const struct flow_ctx *c, const struct cert_record *r, 
 		 * accepted as disposed (a lost one never is) */
 		struct flow_error lc = { "" };
 
-		check(a, "ledger-status", flow_lifecycle_allows(&as, LC_OP_ACCEPT, &lc) == 0, "%s",
-		      lc.msg[0] ? lc.msg : "asset is handed-to-contractor");
+		bool ok = flow_lifecycle_allows(&as, LC_OP_ACCEPT, &lc) == 0;
+
+		check(a, "ledger-status", ok, "%s", ok ? "the asset is handed-to-contractor" : lc.msg);
 	}
 	k = ledger_identity_check(&as, r->serial, r->wwn, &why);
 	check(a, "identity", k == LEDGER_IDENTITY_MATCH, "%s",

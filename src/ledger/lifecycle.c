@@ -233,6 +233,9 @@ int lifecycle_allows(const char *status, enum lc_op op, char *why, size_t len)
 	st = &statuses[s];
 	if (st->allows & op)
 		return 0;
+	/* only a medium handed to a contractor comes back as a certificate */
+	if (op == LC_OP_ACCEPT && !st->why_blocked)
+		return refuse(why, len, "%s, not handed-to-contractor", st->name);
 	if (st->why_blocked)
 		return refuse(why, len, "%s: %s", st->name, st->why_blocked);
 	return refuse(why, len, "%s: it cannot be %s in this status", st->name, op_name(op));
