@@ -310,6 +310,33 @@ enum ledger_encoding {
 int ledger_encoding_from_string(const char *s, enum ledger_encoding *ret);
 const char *ledger_encoding_name(enum ledger_encoding e);
 
+/* A real spreadsheet's columns and values mapped onto the ledger's fields
+ * (csvmap.c; docs/ledger.md, "Real spreadsheets"). */
+struct ledger_csv_map;
+enum {
+	LEDGER_MAP_IGNORE = -1,   /* the column is read and dropped */
+	LEDGER_MAP_EXTRA = -2,    /* kept as an extra attribute named by its header */
+};
+int ledger_csv_map_new(struct ledger_csv_map **ret);
+void ledger_csv_map_free(struct ledger_csv_map *m);
+static inline void ledger_csv_map_freep(struct ledger_csv_map **m) { ledger_csv_map_free(*m); }
+/* Their header to target: a field's name or header (as ledger_field_from_
+ * header() knows it), "ignore" or "extra". -ENOENT: no such field. */
+int ledger_csv_map_column(struct ledger_csv_map *m, const char *header, const char *target);
+/* A cell of field f that reads from is read as to (使用中 -> in-service). */
+int ledger_csv_map_value(struct ledger_csv_map *m, enum ledger_field f, const char *from, const char *to);
+/* A row's 機密性 level (1..3) gives it importance class (0: none). */
+int ledger_csv_map_class(struct ledger_csv_map *m, int confidentiality, int importance);
+/* Read [csv] (their header = field | ignore | extra) and [csv values FIELD]
+ * (their word = our value) from a map file, or from a policy file
+ * (policy_file: its other sections are skipped). -EINVAL with
+ * *ret_error "FILE:LINE: what". */
+int ledger_csv_map_load(struct ledger_csv_map *m, const char *path, bool policy_file, char **ret_error);
+/* What the map says of a header (-ENOENT: nothing), of a value. */
+int ledger_csv_map_lookup(const struct ledger_csv_map *m, const char *header, int *ret);
+const char *ledger_csv_map_translate(const struct ledger_csv_map *m, enum ledger_field f, const char *v);
+int ledger_csv_map_class_of(const struct ledger_csv_map *m, int confidentiality);
+
 struct ledger_import_opts {
 	enum ledger_encoding encoding;
 	bool dry_run;        /* report what would change, write nothing */
@@ -322,6 +349,17 @@ struct ledger_import_opts {
 	void (*row)(unsigned long line, const char *asset_id, const char *action,
 		    const char *changes, void *userdata);
 	void *userdata;
+	/* the spreadsheet's columns and values (may be NULL: headers must be
+	 * the ledger's own, in English or Japanese) */
+	const struct ledger_csv_map *map;
+	/* a column neither the ledger's nor mapped: kept as an extra
+	 * attribute named by its header (else the import stops and names it) */
+	bool keep_unknown;
+	/* Called once per column after the header is read: its header, what
+	 * it became (a field's name, "ignored", "extra"), and how ("header":
+	 * the ledger's own name, "map", "keep-unknown", "empty") (dry runs
+	 * show the mapping). */
+	void (*column)(size_t col, const char *header, const char *target, const char *how, void *userdata);
 };
 struct ledger_import_report {
 	enum ledger_encoding encoding;  /* the one used */

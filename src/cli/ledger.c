@@ -21,6 +21,7 @@
 #include "wipecert/ledger.h"
 #include "wipecert/ledger-sign.h"
 #include "wipecert/lifecycle.h"
+#include "wipecert/policy.h"
 #include "wipecert/trust.h"
 
 enum verb {
@@ -65,7 +66,7 @@ static const struct verb_info verbs[] = {
 	[V_SHOW] = { "show", "ID", N_("show one asset"), 1, 1, 0, run_show },
 	[V_LIST] = { "list", "[--status S] [--department D]", N_("list assets"), 0, 0, 0, run_list },
 	[V_HISTORY] = { "history", "[ID]", N_("show the change history (of one asset)"), 0, 1, 0, run_history },
-	[V_IMPORT] = { "import", "FILE [--dry-run] [--update] [--encoding E] --key FILE",
+	[V_IMPORT] = { "import", "FILE [--dry-run] [--update] [--encoding E] [--map MAP] [--keep-unknown] --key FILE",
 		       N_("import a CSV file in one transaction"), 1, 1, NEEDS_KEY, run_import },
 	[V_EXPORT] = { "export", "[--format csv|json] [--bom] [--japanese] [--events] [-o FILE]",
 		       N_("export assets (and events)"), 0, 0, 0, run_export },
@@ -115,6 +116,8 @@ struct ledger_control {
 	const char *attest, *confirm; /* --attest-serial, --confirm-serial (add --from-device) */
 	const char *head;
 	const char *key, *pass_file, *trust;
+	const char *map, *policy;  /* import: the column map, the policy ([csv], [classification]) */
+	bool keep_unknown;
 	bool trust_given;          /* --trust or $WIPECERT_TRUST: record serials on writes */
 	bool require_signed;       /* verify: as --trust with the default directory */
 	struct trust_seckey *sk;   /* --key, unlocked */
@@ -125,6 +128,7 @@ enum {
 	OPT_DB = 0x100, OPT_ACTOR, OPT_REASON, OPT_JSON, OPT_DRY_RUN, OPT_UPDATE, OPT_ENCODING,
 	OPT_FORMAT, OPT_BOM, OPT_JAPANESE, OPT_EVENTS, OPT_FILTER_DEPT, OPT_FROM_DEVICE, OPT_HEAD,
 	OPT_KEY, OPT_PASS, OPT_TRUST, OPT_REQUIRE_SIGNED, OPT_ATTEST, OPT_CONFIRM,
+	OPT_MAP, OPT_KEEP_UNKNOWN, OPT_POLICY,
 	OPT_FIELD = 0x200, /* + enum ledger_field */
 };
 
@@ -196,6 +200,12 @@ static void help(FILE *f)
 		   "      --encoding E     import: auto (default), utf-8 or cp932\n"
 		   "      --dry-run        import: report what would change, write nothing\n"
 		   "      --update         import: rows for existing assets change them\n"
+		   "      --map FILE       import: their columns and values onto ours ([csv] THEIR\n"
+		   "                       HEADER = FIELD | ignore | extra; [csv values FIELD] THEIRS =\n"
+		   "                       OURS); the policy's [csv] sections are read first\n"
+		   "      --keep-unknown   import: keep columns nobody mapped as extra attributes\n"
+		   "      --policy FILE    import: the policy ([csv], and [classification]: which\n"
+		   "                       importance class each 機密性 level is held to)\n"
 		   "      --format F       export: csv (default) or json\n"
 		   "      --bom            export: start the CSV with a UTF-8 BOM (spreadsheets)\n"
 		   "      --japanese       export: Japanese CSV headers\n"
@@ -246,7 +256,7 @@ static bool allowed(enum verb v, int opt)
 		return v == V_VERIFY || (verbs[v].needs & NEEDS_KEY);
 	case OPT_KEY: case OPT_PASS:
 		return (verbs[v].needs & NEEDS_KEY) != 0;
-	case OPT_DRY_RUN: case OPT_UPDATE: case OPT_ENCODING:
+	case OPT_DRY_RUN: case OPT_UPDATE: case OPT_ENCODING: case OPT_MAP: case OPT_KEEP_UNKNOWN: case OPT_POLICY:
 		return v == V_IMPORT;
 	case 'o':
 		return v == V_EXPORT || v == V_EXPORT_EVENT;
@@ -283,6 +293,9 @@ static int parse_args(int argc, char **argv, struct ledger_control *c)
 	ADD("passphrase-file", required_argument, OPT_PASS);
 	ADD("trust", required_argument, OPT_TRUST);
 	ADD("require-signed", no_argument, OPT_REQUIRE_SIGNED);
+	ADD("map", required_argument, OPT_MAP);
+	ADD("keep-unknown", no_argument, OPT_KEEP_UNKNOWN);
+	ADD("policy", required_argument, OPT_POLICY);
 	ADD("help", no_argument, 'h');
 	for (unsigned f = 0; f < _LEDGER_F_MAX; f++)
 		if (field_opts[f])
@@ -319,6 +332,9 @@ static int parse_args(int argc, char **argv, struct ledger_control *c)
 		case OPT_PASS: c->pass_file = optarg; break;
 		case OPT_TRUST: c->trust = optarg; break;
 		case OPT_REQUIRE_SIGNED: c->require_signed = true; break; /* always so now */
+		case OPT_MAP: c->map = optarg; break;
+		case OPT_KEEP_UNKNOWN: c->keep_unknown = true; break;
+		case OPT_POLICY: c->policy = optarg; break;
 		case OPT_ENCODING:
 			if (ledger_encoding_from_string(optarg, &c->encoding) < 0)
 				return usage_error("ledger", _("unknown encoding '%s' (auto, utf-8, cp932)"), optarg), -EINVAL;
@@ -746,6 +762,7 @@ static int do_history(const struct ledger_control *c)
 struct import_ctx {
 	bool json;
 	json_t *rows;
+	json_t *columns;
 };
 
 static void import_row(unsigned long line, const char *asset_id, const char *action,
@@ -766,28 +783,87 @@ static void import_row(unsigned long line, const char *asset_id, const char *act
 	putchar('\n');
 }
 
+static void import_column(size_t col, const char *header, const char *target, const char *how, void *userdata)
+{
+	struct import_ctx *x = userdata;
+
+	if (x->json) {
+		json_array_append_new(x->columns, json_pack("{s:I, s:s, s:s, s:s}", "column", (json_int_t)col + 1,
+							    "header", header, "field", target, "how", how));
+		return;
+	}
+	printf(_("column %zu '%s': %s (%s)\n"), col + 1, header, target, how);
+}
+
+/* The column map: the policy's [csv] sections, then --map over them; the
+ * policy's [classification] for 機密性. Prints why and returns -errno. */
+static int load_map(const struct ledger_control *c, struct ledger_csv_map **ret)
+{
+	_cleanup_(ledger_csv_map_freep) struct ledger_csv_map *m = NULL;
+	_cleanup_free_ char *err = NULL;
+	struct policy pol = {};
+	bool have_pol = false;
+	int r;
+
+	r = ledger_csv_map_new(&m);
+	if (r < 0)
+		return log_error_errno(r, _("out of memory"));
+	r = cli_policy_load(c->policy, &pol, &have_pol);
+	if (r < 0)
+		return r;
+	if (!have_pol && (r = policy_default(&pol)) < 0)
+		return log_error_errno(r, _("out of memory"));
+	for (int lvl = 1; lvl <= 3; lvl++)
+		ledger_csv_map_class(m, lvl, policy_class_of_confidentiality(&pol, lvl));
+	if (have_pol)
+		r = ledger_csv_map_load(m, pol.source, true, &err);
+	policy_release(&pol);
+	if (r >= 0 && c->map)
+		r = ledger_csv_map_load(m, c->map, false, &err);
+	if (r < 0) {
+		if (err)
+			log_error("%s", err);
+		else
+			log_error_errno(r, _("%s: cannot read the column map"), c->map);
+		return r;
+	}
+	*ret = TAKE_PTR(m);
+	return 0;
+}
+
 static int do_import(const struct ledger_control *c, const char *file)
 {
 	_cleanup_ledger_ struct ledger *l = NULL;
-	struct import_ctx x = { .json = c->json, .rows = json_array() };
+	_cleanup_(ledger_csv_map_freep) struct ledger_csv_map *map = NULL;
+	struct import_ctx x = { .json = c->json, .rows = json_array(), .columns = json_array() };
 	struct ledger_import_opts o = {
 		.encoding = c->encoding, .dry_run = c->dry_run, .update = c->update,
 		.actor = c->actor, .reason = c->reason ? c->reason : "imported",
-		.userdata = &x,
+		.userdata = &x, .keep_unknown = c->keep_unknown,
 	};
 	struct ledger_import_report rep = {};
 	int r;
 
+	if (load_map(c, &map) < 0) {
+		json_decref(x.rows);
+		json_decref(x.columns);
+		return EXIT_FAIL;
+	}
+	o.map = map;
 	if (c->dry_run || c->json)
 		o.row = import_row;
+	if (c->dry_run || c->json)
+		o.column = import_column;
 	r = open_ledger(c, true, &l);
 	if (r) {
 		json_decref(x.rows);
+		json_decref(x.columns);
 		return r;
 	}
 	r = ledger_import_csv(l, file, &o, &rep);
 	if (r < 0) {
 		json_decref(x.rows);
+		json_decref(x.columns);
 		if (rep.error_line)
 			log_error(_("%s:%lu: %s: nothing imported"), file, rep.error_line, rep.error);
 		else
@@ -795,13 +871,15 @@ static int do_import(const struct ledger_control *c, const char *file)
 		return EXIT_FAIL;
 	}
 	if (c->json)
-		print_json(json_pack("{s:s, s:b, s:s, s:I, s:I, s:I, s:I, s:I, s:o}", "file", file,
+		print_json(json_pack("{s:s, s:b, s:s, s:I, s:I, s:I, s:I, s:I, s:o, s:o}", "file", file,
 				     "dry_run", c->dry_run, "encoding", ledger_encoding_name(rep.encoding),
 				     "rows", (json_int_t)rep.rows, "added", (json_int_t)rep.added,
 				     "updated", (json_int_t)rep.updated, "requested", (json_int_t)rep.requested,
-				     "unchanged", (json_int_t)rep.unchanged, "details", x.rows));
-	else
+				     "unchanged", (json_int_t)rep.unchanged, "columns", x.columns, "details", x.rows));
+	else {
 		json_decref(x.rows);
+		json_decref(x.columns);
+	}
 	log_info(_("%s: %s%zu rows (%s): %zu added, %zu updated, %zu unchanged; events signed by %s"), file,
 		 c->dry_run ? _("dry run, nothing written: ") : "", rep.rows,
 		 ledger_encoding_name(rep.encoding), rep.added, rep.updated, rep.unchanged, trust_seckey_name(c->sk));

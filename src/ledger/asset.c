@@ -109,7 +109,7 @@ const char *ledger_field_header(enum ledger_field f, bool japanese)
 }
 
 /* Lower-case ASCII, drop white space (ASCII and U+3000), '-' and '_'. */
-static void normalise_header(const char *in, char *out, size_t len)
+void ledger_header_normalise(const char *in, char *out, size_t len)
 {
 	size_t o = 0;
 
@@ -133,7 +133,7 @@ int ledger_field_from_header(const char *header, enum ledger_field *ret)
 
 	if (!header)
 		return -EINVAL;
-	normalise_header(header, want, sizeof(want));
+	ledger_header_normalise(header, want, sizeof(want));
 	if (!*want)
 		return -ENOENT;
 	for (unsigned f = 0; f < _LEDGER_F_MAX; f++) {
@@ -141,7 +141,7 @@ int ledger_field_from_header(const char *header, enum ledger_field *ret)
 		const char *p;
 
 		for (size_t i = 0; i < ARRAY_SIZE(names); i++) {
-			normalise_header(names[i], cand, sizeof(cand));
+			ledger_header_normalise(names[i], cand, sizeof(cand));
 			if (streq(cand, want))
 				goto found;
 		}
@@ -152,7 +152,7 @@ int ledger_field_from_header(const char *header, enum ledger_field *ret)
 			if (n < sizeof(one)) {
 				memcpy(one, p, n);
 				one[n] = '\0';
-				normalise_header(one, cand, sizeof(cand));
+				ledger_header_normalise(one, cand, sizeof(cand));
 				if (streq(cand, want))
 					goto found;
 			}
@@ -268,6 +268,10 @@ int ledger_asset_set(struct ledger_asset *a, enum ledger_field f, const char *va
 		if (!v)
 			return -ENOMEM;
 	}
+	/* a serial or WWN typed full-width in a spreadsheet (ＳＮ１２３) is
+	 * the ASCII the disk reports */
+	if (v && (f == LEDGER_F_SERIAL || f == LEDGER_F_WWN))
+		fullwidth_to_ascii(v);
 	s = v ? strstrip(v) : NULL;
 	if (!s || !*s) {
 		if (fields[f].kind == KIND_ID)

@@ -174,6 +174,10 @@ void ledger_idmap_free(struct ledger_idmap *t, void (*release)(void *val));
 /* Offset of the first byte that is not well-formed UTF-8, or len. */
 size_t ledger_utf8_check(const uint8_t *s, size_t len);
 
+/* A CSV header as headers are compared: lower-case ASCII, without white
+ * space (ASCII and U+3000), '-' and '_'. */
+void ledger_header_normalise(const char *in, char *out, size_t len);
+
 /* Length-prefixed string into a BLAKE2b state: the canonical serialisation. */
 void ledger_hash_str(crypto_generichash_state *st, const char *s);
 

@@ -6,3 +6,4 @@ LIB_OBJS += src/ledger/csv.o
 LIB_OBJS += src/ledger/sign.o
 LIB_OBJS += src/ledger/approval.o
 LIB_OBJS += src/ledger/lifecycle.o
+LIB_OBJS += src/ledger/csvmap.o
