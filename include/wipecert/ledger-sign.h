@@ -50,6 +50,7 @@ enum ledger_sig_problem {
 struct ledger_sig_result {
 	uint64_t n_events, n_signed;
 	uint64_t n_legacy;               /* unsigned events an adoption covers */
+	uint64_t n_covered;              /* unsigned events a batch signature covers */
 	uint64_t legacy_upto;            /* the last event adopted as legacy, 0 if none */
 	enum ledger_sig_problem problem;
 	enum trust_verdict verdict;      /* for LEDGER_SIG_INVALID */

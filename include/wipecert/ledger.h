@@ -249,6 +249,9 @@ struct ledger_event {
 	const char *key_id;      /* the signer's key id; NULL for legacy events */
 	const uint8_t *signature;
 	size_t signature_len;
+	/* a batch signature (ledger-sign.h): this event's signature covers the
+	 * unsigned events covers_from..seq-1 of its transaction; 0: itself only */
+	uint64_t covers_from;
 };
 /* Events of one asset (or all, asset_id NULL; those of the whole ledger,
  * asset_id "") in order. */

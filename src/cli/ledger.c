@@ -992,8 +992,8 @@ static const char *sig_problem_name(enum ledger_sig_problem p)
 
 static json_t *sig_json(const struct ledger_sig_result *sv, int rs)
 {
-	json_t *sj = json_pack("{s:b, s:I, s:I, s:o}", "ok", rs == 0, "signed", (json_int_t)sv->n_signed,
-			       "legacy", (json_int_t)sv->n_legacy, "legacy_upto",
+	json_t *sj = json_pack("{s:b, s:I, s:I, s:I, s:o}", "ok", rs == 0, "signed", (json_int_t)sv->n_signed,
+			       "covered", (json_int_t)sv->n_covered, "legacy", (json_int_t)sv->n_legacy, "legacy_upto",
 			       sv->legacy_upto ? json_integer((json_int_t)sv->legacy_upto) : json_null());
 
 	if (rs < 0) {
@@ -1076,6 +1076,10 @@ static int do_verify(struct ledger_control *c, char **args)
 			printf(_("signatures: %llu valid, every change approved; events 1..%llu adopted as legacy "
 				 "(%llu of them unsigned)\n"), (unsigned long long)sv.n_signed,
 			       (unsigned long long)sv.legacy_upto, (unsigned long long)sv.n_legacy);
+		else if (sigs && sv.n_covered)
+			printf(_("signatures: all %llu events signed by their actors and valid (%llu of them by the batch "
+				 "signature of their transaction); every change approved\n"),
+			       (unsigned long long)(sv.n_signed + sv.n_covered), (unsigned long long)sv.n_covered);
 		else if (sigs)
 			printf(_("signatures: all %llu events signed by their actors and valid; every change approved\n"),
 			       (unsigned long long)sv.n_signed);

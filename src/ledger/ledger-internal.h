@@ -89,8 +89,13 @@ int ledger_update_tx(struct ledger *l, const struct ledger_asset *old, const str
 int ledger_update_by_tx(struct ledger *l, const struct ledger_asset *old, const struct ledger_asset *a,
 			unsigned by, const char *actor, const char *reason, uint64_t *ret_seq);
 int ledger_get_tx(struct ledger *l, const char *asset_id, struct ledger_asset *ret);
-/* Store the signature of event seq appended in this transaction (once). */
+/* Store the signature of event seq appended in this transaction (once);
+ * the batch form: its signature covers covers_from..seq-1 too (0: none). */
 int ledger_event_sign_tx(struct ledger *l, uint64_t seq, const char *sig);
+int ledger_event_sign_batch_tx(struct ledger *l, uint64_t seq, uint64_t covers_from, const char *sig);
+/* The hash that links an event into the chain (its own fields and
+ * prev_hash), in hex. */
+void ledger_event_hash(const struct ledger_event *e, char ret_hex[LEDGER_HASH_HEX]);
 /* Append an event that records changes without storing an asset: a note,
  * a request or a denial (state: the asset as stored), or, asset NULL, an
  * event of the whole ledger (asset ID ""). */

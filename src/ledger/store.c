@@ -49,7 +49,7 @@ _Static_assert(_LEDGER_F_MAX == 31, "ASSET_COLS and the statements below name ev
 #define ASSET_COLS_V2 "asset_id, media_type, manufacturer, model, serial, wwn, capacity, " \
 	"department, location, importance, lease, notes, status, certificate_id"
 #define EVENT_COLS "seq, asset_id, kind, changes, state_hash, actor, reason, time_utc, " \
-	"time_local, prev_hash, hash, key_id, signature"
+	"time_local, prev_hash, hash, key_id, signature, covers_from"
 
 /* The serial and WWN as ledger_identity_check() compares them (trimmed,
  * case-insensitive, WWN without 0x / naa.): the expression of an index, so
@@ -564,6 +564,12 @@ static void event_hash(uint64_t seq, const char *asset_id, const char *kind, con
 	crypto_generichash_final(&st, h, sizeof(h));
 	hex_encode(h, sizeof(h), ret_hex);
 }
+void ledger_event_hash(const struct ledger_event *e, char ret_hex[LEDGER_HASH_HEX])
+{
+	event_hash(e->seq, e->asset_id ?: "", e->kind ?: "", e->changes ?: "", e->state_hash ?: "", e->actor ?: "",
+		   e->reason ?: "", e->time_utc ?: "", e->time_local ?: "", e->prev_hash ?: "", ret_hex);
+}
+
 /* Append one event, queued for the handle's signer (its actor), who signs
  * it before the transaction commits. Events of the whole ledger have asset
  * ID "" and a zero state hash. */
@@ -631,16 +637,26 @@ static int append_event(struct ledger *l, const char *asset_id, const char *stat
 
 int ledger_event_sign_tx(struct ledger *l, uint64_t seq, const char *sig)
 {
+	return ledger_event_sign_batch_tx(l, seq, 0, sig);
+}
+
+int ledger_event_sign_batch_tx(struct ledger *l, uint64_t seq, uint64_t covers_from, const char *sig)
+{
 	_cleanup_reset_ sqlite3_stmt *s = NULL;
 	int r;
 
-	if (!l->in_tx || !sig || !*sig)
+	if (!l->in_tx || !sig || !*sig || covers_from >= seq)
 		return -EINVAL;
-	r = cached(l, Q_SIGN_EVENT, "UPDATE events SET signature = ?1 WHERE seq = ?2 AND signature IS NULL", &s);
+	r = cached(l, Q_SIGN_EVENT, "UPDATE events SET signature = ?1, covers_from = ?3"
+		   " WHERE seq = ?2 AND signature IS NULL", &s);
 	if (r < 0)
 		return r;
 	sqlite3_bind_blob(s, 1, sig, (int)strlen(sig), SQLITE_TRANSIENT);
 	sqlite3_bind_int64(s, 2, (sqlite3_int64)seq);
+	if (covers_from)
+		sqlite3_bind_int64(s, 3, (sqlite3_int64)covers_from);
+	else
+		sqlite3_bind_null(s, 3);
 	r = sqlite3_step(s);
 	if (r != SQLITE_DONE)
 		return ledger_sql_err(r) ?: -EIO;
@@ -1144,6 +1160,7 @@ static void read_event(sqlite3_stmt *s, struct ledger_event *e)
 		.key_id = col_text(s, 11),
 		.signature = sqlite3_column_blob(s, 12),
 		.signature_len = (size_t)sqlite3_column_bytes(s, 12),
+		.covers_from = (uint64_t)sqlite3_column_int64(s, 13),
 	};
 }
 
