@@ -304,6 +304,32 @@ json_t *ledger_event_to_json(const struct ledger_event *e);
  * other -errno if the walk itself failed. ret is filled in both first cases. */
 int ledger_verify(struct ledger *l, const struct ledger_anchor *anchor, struct ledger_verify_result *ret);
 
+/* ---- what the inspection (点検) reads besides the assets ---- */
+
+/* When each asset entered its present status: the time of the last event
+ * that changed its status (its create if none did). cb per asset, in no
+ * particular order; a negative return stops the walk. */
+int ledger_status_since(struct ledger *l, int (*cb)(const char *asset_id, const char *time_utc, void *userdata),
+			void *userdata);
+
+/* A disk a station saw (`list`, the station's scans): not part of the
+ * chain, a list for the inspection to compare with the ledger. */
+struct ledger_seen {
+	const char *station;     /* the host name of the station */
+	const char *serial, *wwn;  /* as the disk reported them, "" for none */
+	const char *model;
+	uint64_t size;
+	const char *first_seen, *last_seen;  /* UTC */
+	uint64_t times;
+};
+/* Record that station saw disk d now (a disk with neither serial nor WWN
+ * is not recorded: -EINVAL). */
+int ledger_seen_record(struct ledger *l, const char *station, const struct ledger_detected *d);
+/* The disks seen (unknown_only: those whose serial and WWN no asset of the
+ * ledger has, compared as the identity check compares them). */
+int ledger_seen_list(struct ledger *l, bool unknown_only, int (*cb)(const struct ledger_seen *s, void *userdata),
+		     void *userdata);
+
 /* CSV import. */
 enum ledger_encoding {
 	LEDGER_ENC_AUTO,   /* BOM or valid UTF-8 -> UTF-8, else CP932 */

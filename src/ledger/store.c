@@ -1426,3 +1426,96 @@ int ledger_verify(struct ledger *l, const struct ledger_anchor *anchor, struct l
 	*ret = c.v;
 	return r;
 }
+
+/* ---- what the inspection reads besides the assets ---- */
+
+int ledger_status_since(struct ledger *l, int (*cb)(const char *asset_id, const char *time_utc, void *userdata),
+			void *userdata)
+{
+	_cleanup_stmt_ sqlite3_stmt *s = NULL;
+	int r;
+
+	/* the last event that set a status (every create does); the changes
+	 * text is compact JSON in field order, so the key reads "status":[ */
+	r = prepare(l, "SELECT asset_id, max(time_utc) FROM events WHERE asset_id <> '' AND"
+		    " (kind = 'create' OR (kind IN ('update', 'approve') AND instr(changes, '\"status\":[') > 0))"
+		    " GROUP BY asset_id", &s);
+	if (r < 0)
+		return r;
+	while ((r = sqlite3_step(s)) == SQLITE_ROW) {
+		int k = cb(col_text(s, 0), col_text(s, 1), userdata);
+
+		if (k < 0)
+			return k;
+	}
+	return r == SQLITE_DONE ? 0 : (ledger_sql_err(r) ?: -EIO);
+}
+
+struct seen_ctx {
+	const char *station;
+	const struct ledger_detected *d;
+};
+
+static int seen_tx(struct ledger *l, void *ctx)
+{
+	struct seen_ctx *c = ctx;
+	_cleanup_stmt_ sqlite3_stmt *s = NULL;
+	char now[32];
+	int r;
+
+	r = format_utc(time(NULL), now, sizeof(now));
+	if (r < 0)
+		return r;
+	r = prepare(l, "INSERT INTO seen (station, serial, wwn, model, size, first_seen, last_seen)"
+		    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6) ON CONFLICT (station, serial, wwn) DO UPDATE SET"
+		    " model = excluded.model, size = excluded.size, last_seen = excluded.last_seen, times = times + 1", &s);
+	if (r < 0)
+		return r;
+	bind_text(s, 1, c->station);
+	bind_text(s, 2, c->d->serial ?: "");
+	bind_text(s, 3, c->d->wwn ?: "");
+	bind_text(s, 4, c->d->model);
+	if (c->d->capacity)
+		sqlite3_bind_int64(s, 5, (sqlite3_int64)c->d->capacity);
+	bind_text(s, 6, now);
+	r = sqlite3_step(s);
+	return r == SQLITE_DONE ? 0 : (ledger_sql_err(r) ?: -EIO);
+}
+
+int ledger_seen_record(struct ledger *l, const char *station, const struct ledger_detected *d)
+{
+	struct seen_ctx c = { station, d };
+
+	if (!station || !*station || (!(d->serial && *d->serial) && !(d->wwn && *d->wwn)))
+		return -EINVAL;
+	return ledger_tx_write(l, seen_tx, &c);
+}
+
+int ledger_seen_list(struct ledger *l, bool unknown_only, int (*cb)(const struct ledger_seen *s, void *userdata),
+		     void *userdata)
+{
+	_cleanup_stmt_ sqlite3_stmt *s = NULL;
+	int r;
+
+	r = prepare(l, "SELECT station, serial, wwn, model, size, first_seen, last_seen, times FROM seen z"
+		    " WHERE ?1 = 0 OR NOT EXISTS (SELECT 1 FROM assets a WHERE"
+		    "  (z.serial <> '' AND " SERIAL_NORM("a.serial") " = " SERIAL_NORM("z.serial") ") OR"
+		    "  (z.wwn <> '' AND " WWN_NORM("a.wwn") " = " WWN_NORM("z.wwn") "))"
+		    " ORDER BY station, serial, wwn", &s);
+	if (r < 0)
+		return r;
+	sqlite3_bind_int(s, 1, unknown_only);
+	while ((r = sqlite3_step(s)) == SQLITE_ROW) {
+		struct ledger_seen z = {
+			.station = col_text(s, 0), .serial = col_text(s, 1), .wwn = col_text(s, 2),
+			.model = col_text(s, 3), .size = (uint64_t)sqlite3_column_int64(s, 4),
+			.first_seen = col_text(s, 5), .last_seen = col_text(s, 6),
+			.times = (uint64_t)sqlite3_column_int64(s, 7),
+		};
+		int k = cb(&z, userdata);
+
+		if (k < 0)
+			return k;
+	}
+	return r == SQLITE_DONE ? 0 : (ledger_sql_err(r) ?: -EIO);
+}
