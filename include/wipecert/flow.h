@@ -32,6 +32,7 @@
 #include <jansson.h>
 
 #include "wipecert/drive.h"
+#include "wipecert/ledger-sign.h"
 #include "wipecert/pdf.h"
 #include "wipecert/policy.h"
 
@@ -388,5 +389,41 @@ int flow_inspect_csv(const struct flow_inspection *in, bool bom, bool japanese, 
 int flow_inspect_record(const struct flow_ctx *c, const struct flow_inspection *in, const char *csv, size_t csv_len,
 			const struct trust_seckey *inspector, char **ret_json, size_t *ret_len, char **ret_sig,
 			char ret_sha256[65], struct flow_error *err);
+
+/* ---- retention: archiving the ledger's oldest events (archive.c) ---- */
+
+struct flow_archive_result {
+	uint64_t first, last, n_events, n_checkpoints, n_certificates, n_pdfs;
+	uint64_t event;          /* the ledger's "archive" event */
+	char head[100];          /* LAST:HASH, where the live chain now starts from */
+	char sha256[65];         /* of the archive file */
+	char ends_because[300];
+	char *path;
+};
+void flow_archive_result_release(struct flow_archive_result *a);
+
+/* Archive the ledger's events before before_day (YYYY-MM-DD, UTC) to path
+ * (and path.minisig): refused (-EPERM) when that reaches into the events'
+ * retention (the policy's [retention] events), and the range stops before
+ * an event recording a certificate within the certificates' retention. The
+ * file holds the events, the checkpoints the live ledger carries on, the
+ * certificates they record (their PDFs from the state directory where
+ * found), and is signed by k (an approver or the org-root), written
+ * without overwriting anything, read back and verified; only then are the
+ * events taken out of the ledger, in one transaction with the signed
+ * "archive" event. -ENODATA: nothing to archive. */
+int flow_archive(const struct flow_ctx *c, const char *before_day, const struct trust_seckey *k, const char *path,
+		 const char *reason, struct flow_archive_result *ret, struct flow_error *err);
+
+struct flow_archive_check {
+	struct ledger_archive_report ledger;
+	uint64_t n_certificates, n_pdfs;
+};
+/* Check an archive file (and FILE.minisig) offline with c->trust: its
+ * signature, chain, events' signatures and checkpoints
+ * (ledger_archive_verify()), and each PDF it carries against the SHA-256
+ * its event recorded. */
+int flow_archive_verify(const struct flow_ctx *c, const char *path, struct flow_archive_check *ret,
+			struct flow_error *err);
 
 #endif

@@ -271,6 +271,7 @@ enum ledger_break {
 	LEDGER_BREAK_ASSET_STATE,   /* an asset differs from what its history says */
 	LEDGER_BREAK_ASSET_UNKNOWN, /* an asset without history, or history without asset */
 	LEDGER_BREAK_ANCHOR,        /* an event recorded elsewhere is gone or different */
+	LEDGER_BREAK_ARCHIVE,       /* events gone without the archive that says so, or its checkpoints changed */
 };
 /* A head hash kept outside the ledger (printed by an earlier verify, in an
  * export, on a certificate): the chain must still hold that event with that
@@ -329,6 +330,39 @@ int ledger_seen_record(struct ledger *l, const char *station, const struct ledge
  * ledger has, compared as the identity check compares them). */
 int ledger_seen_list(struct ledger *l, bool unknown_only, int (*cb)(const struct ledger_seen *s, void *userdata),
 		     void *userdata);
+
+/* ---- retention: archiving the oldest events (archive.c) ---- */
+
+/* What an archive takes: events first..last (the live chain's oldest,
+ * every one older than the cut, ending with a transaction), the states its
+ * assets were left in (the checkpoints the live ledger carries on). */
+struct ledger_archive_plan {
+	uint64_t first, last, n_events;
+	char prev_hash[LEDGER_HASH_HEX];   /* of event first-1 (zeros: the start) */
+	char head_hash[LEDGER_HASH_HEX];   /* of event last */
+	char ends_because[300];            /* why the range ends there */
+	json_t *checkpoints;               /* [{asset_id, seq, state_hash, state}] */
+};
+void ledger_archive_plan_release(struct ledger_archive_plan *p);
+/* Plan an archive of the events older than before_utc ("YYYY-MM-DDThh:mm:ssZ"),
+ * never reaching an event that records a certificate at or after
+ * keep_certificates_from (NULL: no such bound). *ret_doc: the archive's
+ * document so far (type "ledger-archive", the events as
+ * ledger_event_to_json() gives them, the checkpoints, first, last,
+ * prev_hash, head_hash); the caller adds what it knows (certificates, the
+ * signer), signs, writes and checks it, then commits. -ENODATA: nothing to
+ * archive (ret->ends_because says why); -EBADMSG: the chain does not check
+ * out there. */
+int ledger_archive_plan(struct ledger *l, const char *before_utc, const char *keep_certificates_from,
+			json_t **ret_doc, struct ledger_archive_plan *ret);
+/* Take the planned events out of the live ledger, in one transaction: the
+ * checkpoints stored, one "archive" event signed by the handle's signer
+ * (an approver or the org-root, -EPERM otherwise) naming the range, its
+ * head, the archive file's SHA-256, the checkpoints' digest and the trust
+ * lists' serials recorded so far; then events first..last removed.
+ * -ESTALE if the ledger moved since the plan. */
+int ledger_archive_commit(struct ledger *l, const struct ledger_archive_plan *p, const char *file_sha256,
+			  const char *reason, uint64_t *ret_seq);
 
 /* CSV import. */
 enum ledger_encoding {

@@ -20,6 +20,7 @@
 #include "wipecert/disk.h"
 #include "wipecert/ledger.h"
 #include "wipecert/ledger-sign.h"
+#include "wipecert/flow.h"
 #include "wipecert/lifecycle.h"
 #include "wipecert/policy.h"
 #include "wipecert/trust.h"
@@ -27,7 +28,7 @@
 enum verb {
 	V_ADD, V_EDIT, V_SHOW, V_LIST, V_HISTORY, V_IMPORT, V_EXPORT, V_VERIFY, V_CHECK, V_EXPORT_EVENT,
 	V_REQUESTS, V_APPROVE_CHANGE, V_DENY_CHANGE, V_ADOPT_LEGACY,
-	V_STATUS,
+	V_STATUS, V_ARCHIVE,
 };
 
 /* What a verb needs before it runs: a signing key (it appends events), the
@@ -56,6 +57,7 @@ static int do_requests(struct ledger_control *c, char **args);
 static int do_answer(struct ledger_control *c, char **args);
 static int do_adopt(struct ledger_control *c, char **args);
 static int do_status(struct ledger_control *c, char **args);
+static int do_archive(struct ledger_control *c, char **args);
 
 static const struct verb_info verbs[] = {
 	[V_ADD] = { "add", "ID [--from-device DEV] [--FIELD VALUE]... --key FILE", N_("register a disk"),
@@ -70,7 +72,7 @@ static const struct verb_info verbs[] = {
 		       N_("import a CSV file in one transaction"), 1, 1, NEEDS_KEY, run_import },
 	[V_EXPORT] = { "export", "[--format csv|json] [--bom] [--japanese] [--events] [-o FILE]",
 		       N_("export assets (and events)"), 0, 0, 0, run_export },
-	[V_VERIFY] = { "verify", "[--head SEQ:HASH] [--trust DIR]",
+	[V_VERIFY] = { "verify", "[--head SEQ:HASH] [--trust DIR] [--archive FILE]",
 		       N_("check the whole hash chain and every asset against it (and the signatures)"), 0, 0, 0,
 		       do_verify },
 	[V_CHECK] = { "check", "ID DEV", N_("is the disk DEV the asset ID? (serial and WWN)"), 2, 2, 0, run_check },
@@ -92,6 +94,11 @@ static const struct verb_info verbs[] = {
 		       N_("move an asset in its life (taken out, returned, lost, stolen, repair, lease return, "
 			  "evidence hold; back: to its status before), as the lifecycle table allows"),
 		       2, 2, NEEDS_KEY, do_status },
+	[V_ARCHIVE] = { "archive", "--before DATE -o FILE --key APPROVER_OR_ROOT.key [--reason TEXT] [--policy P] "
+			"[--state-dir D] [--trust DIR]",
+			N_("move the events before DATE (past their retention) into a signed archive that verifies "
+			   "alone; the ledger keeps its head"),
+			0, 0, NEEDS_KEY | NEEDS_TRUST, do_archive },
 	{}
 };
 
@@ -118,6 +125,7 @@ struct ledger_control {
 	const char *key, *pass_file, *trust;
 	const char *map, *policy;  /* import: the column map, the policy ([csv], [classification]) */
 	bool keep_unknown;
+	const char *before, *state_dir, *archive;  /* archive; verify --archive */
 	bool trust_given;          /* --trust or $WIPECERT_TRUST: record serials on writes */
 	bool require_signed;       /* verify: as --trust with the default directory */
 	struct trust_seckey *sk;   /* --key, unlocked */
@@ -128,7 +136,7 @@ enum {
 	OPT_DB = 0x100, OPT_ACTOR, OPT_REASON, OPT_JSON, OPT_DRY_RUN, OPT_UPDATE, OPT_ENCODING,
 	OPT_FORMAT, OPT_BOM, OPT_JAPANESE, OPT_EVENTS, OPT_FILTER_DEPT, OPT_FROM_DEVICE, OPT_HEAD,
 	OPT_KEY, OPT_PASS, OPT_TRUST, OPT_REQUIRE_SIGNED, OPT_ATTEST, OPT_CONFIRM,
-	OPT_MAP, OPT_KEEP_UNKNOWN, OPT_POLICY,
+	OPT_MAP, OPT_KEEP_UNKNOWN, OPT_POLICY, OPT_BEFORE, OPT_STATE_DIR, OPT_ARCHIVE,
 	OPT_FIELD = 0x200, /* + enum ledger_field */
 };
 
@@ -212,6 +220,9 @@ static void help(FILE *f)
 		   "      --events         export: JSON with the whole event chain (archiving)\n"
 		   "  -o, --output FILE    export: write to FILE (atomically) instead of stdout\n"
 		   "      --head SEQ:HASH  verify: a head printed by an earlier verify must still be there\n"
+		   "      --archive FILE   verify: check an archive file (and FILE.minisig) alone\n"
+		   "      --before DATE    archive: the events before this day (YYYY-MM-DD, 令和 too)\n"
+		   "      --state-dir D    archive: where the certificates are (else $WIPECERT_STATE_DIR)\n"
 		   "      --key FILE       the secret key that signs the events (required to change\n"
 		   "                       the ledger; its holder is the actor)\n"
 		   "      --passphrase-file F  the key's passphrase (else asked on the terminal)\n"
@@ -256,10 +267,16 @@ static bool allowed(enum verb v, int opt)
 		return v == V_VERIFY || (verbs[v].needs & NEEDS_KEY);
 	case OPT_KEY: case OPT_PASS:
 		return (verbs[v].needs & NEEDS_KEY) != 0;
-	case OPT_DRY_RUN: case OPT_UPDATE: case OPT_ENCODING: case OPT_MAP: case OPT_KEEP_UNKNOWN: case OPT_POLICY:
+	case OPT_DRY_RUN: case OPT_UPDATE: case OPT_ENCODING: case OPT_MAP: case OPT_KEEP_UNKNOWN:
 		return v == V_IMPORT;
+	case OPT_POLICY:
+		return v == V_IMPORT || v == V_ARCHIVE;
+	case OPT_BEFORE: case OPT_STATE_DIR:
+		return v == V_ARCHIVE;
+	case OPT_ARCHIVE:
+		return v == V_VERIFY;
 	case 'o':
-		return v == V_EXPORT || v == V_EXPORT_EVENT;
+		return v == V_EXPORT || v == V_EXPORT_EVENT || v == V_ARCHIVE;
 	case OPT_FORMAT: case OPT_BOM: case OPT_JAPANESE: case OPT_EVENTS:
 		return v == V_EXPORT;
 	}
@@ -296,6 +313,9 @@ static int parse_args(int argc, char **argv, struct ledger_control *c)
 	ADD("map", required_argument, OPT_MAP);
 	ADD("keep-unknown", no_argument, OPT_KEEP_UNKNOWN);
 	ADD("policy", required_argument, OPT_POLICY);
+	ADD("before", required_argument, OPT_BEFORE);
+	ADD("state-dir", required_argument, OPT_STATE_DIR);
+	ADD("archive", required_argument, OPT_ARCHIVE);
 	ADD("help", no_argument, 'h');
 	for (unsigned f = 0; f < _LEDGER_F_MAX; f++)
 		if (field_opts[f])
@@ -335,6 +355,9 @@ static int parse_args(int argc, char **argv, struct ledger_control *c)
 		case OPT_MAP: c->map = optarg; break;
 		case OPT_KEEP_UNKNOWN: c->keep_unknown = true; break;
 		case OPT_POLICY: c->policy = optarg; break;
+		case OPT_BEFORE: c->before = optarg; break;
+		case OPT_STATE_DIR: c->state_dir = optarg; break;
+		case OPT_ARCHIVE: c->archive = optarg; break;
 		case OPT_ENCODING:
 			if (ledger_encoding_from_string(optarg, &c->encoding) < 0)
 				return usage_error("ledger", _("unknown encoding '%s' (auto, utf-8, cp932)"), optarg), -EINVAL;
@@ -974,6 +997,7 @@ static const char *break_name(enum ledger_break b)
 		[LEDGER_BREAK_LINK] = "link", [LEDGER_BREAK_MISSING] = "missing",
 		[LEDGER_BREAK_HEAD] = "head", [LEDGER_BREAK_ASSET_STATE] = "asset-state",
 		[LEDGER_BREAK_ASSET_UNKNOWN] = "asset-unknown", [LEDGER_BREAK_ANCHOR] = "anchor",
+		[LEDGER_BREAK_ARCHIVE] = "archive",
 	};
 	return (unsigned)b < ARRAY_SIZE(n) ? n[b] : "unknown";
 }
@@ -1007,6 +1031,41 @@ static json_t *sig_json(const struct ledger_sig_result *sv, int rs)
 	return sj;
 }
 
+/* An archive file checked alone, years later: no ledger needed. */
+static int verify_archive(const struct ledger_control *c)
+{
+	struct flow_ctx ctx = { .trust = c->store };
+	struct flow_archive_check res = {};
+	struct flow_error err = { "" };
+	int r;
+
+	r = flow_archive_verify(&ctx, c->archive, &res, &err);
+	if (c->json) {
+		json_t *j = json_pack("{s:b, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:s, s:s, s:s}", "ok", r == 0,
+				      "archive", c->archive, "first", (json_int_t)res.ledger.first, "last",
+				      (json_int_t)res.ledger.last, "events", (json_int_t)res.ledger.n_events, "signed",
+				      (json_int_t)res.ledger.n_signed, "covered", (json_int_t)res.ledger.n_covered,
+				      "checkpoints", (json_int_t)res.ledger.n_checkpoints, "certificates",
+				      (json_int_t)res.n_certificates, "head_hash", res.ledger.head_hash, "signer",
+				      res.ledger.signer, "detail", r < 0 ? err.msg : "");
+		print_json(j);
+	}
+	if (r < 0) {
+		log_error(_("archive broken: %s"), err.msg);
+		return EXIT_FAIL;
+	}
+	if (!c->json)
+		printf(_("archive intact: events %llu..%llu (%llu signed, %llu by batch signatures), head %llu:%s; "
+			 "%llu checkpoints, %llu certificates (%llu PDFs carried, each the file the ledger recorded); "
+			 "archived by %s\n"),
+		       (unsigned long long)res.ledger.first, (unsigned long long)res.ledger.last,
+		       (unsigned long long)res.ledger.n_signed, (unsigned long long)res.ledger.n_covered,
+		       (unsigned long long)res.ledger.last, res.ledger.head_hash,
+		       (unsigned long long)res.ledger.n_checkpoints, (unsigned long long)res.n_certificates,
+		       (unsigned long long)res.n_pdfs, res.ledger.signer);
+	return EXIT_OK;
+}
+
 static int do_verify(struct ledger_control *c, char **args)
 {
 	_cleanup_ledger_ struct ledger *l = NULL;
@@ -1019,6 +1078,8 @@ static int do_verify(struct ledger_control *c, char **args)
 	int r, rs = 0, rt = 0;
 
 	(void)args;
+	if (c->archive)
+		return verify_archive(c);
 	if (c->head && ledger_anchor_parse(c->head, &anchor) < 0)
 		return usage_error("ledger", _("--head wants SEQ:HASH as 'ledger verify' prints it, not '%s'"), c->head);
 	r = open_ledger(c, false, &l);
@@ -1353,6 +1414,66 @@ out:
 	return ret;
 }
 
+/* ---- retention: archiving the oldest events ---- */
+
+static int do_archive(struct ledger_control *c, char **args)
+{
+	_cleanup_ledger_ struct ledger *l = NULL;
+	struct flow_archive_result res = {};
+	struct flow_error err = { "" };
+	struct policy pol = {};
+	bool have_pol = false;
+	char day[11];
+	int r, ret = EXIT_FAIL;
+
+	(void)args;
+	if (!c->before || parse_date_ja(c->before, day) < 0)
+		return usage_error("ledger", _("archive: --before DATE is required (YYYY-MM-DD, 令和6年4月1日)"));
+	if (!c->output)
+		return usage_error("ledger", _("archive: give -o FILE (FILE.minisig is written beside it)"));
+	if (cli_policy_load(c->policy, &pol, &have_pol) < 0)
+		return EXIT_FAIL;
+	r = open_ledger(c, false, &l);
+	if (r) {
+		if (have_pol)
+			policy_release(&pol);
+		return r;
+	}
+	{
+		struct flow_ctx ctx = { .ledger = l, .trust = c->store, .policy = have_pol ? &pol : NULL,
+					.state_dir = c->state_dir };
+
+		r = flow_archive(&ctx, day, c->sk, c->output, c->reason ? c->reason : "events past their retention archived",
+				 &res, &err);
+	}
+	if (r == -ENODATA) {
+		log_info("%s", err.msg);
+		ret = EXIT_OK;
+	} else if (r == -EPERM) {
+		log_error(_("refused: %s"), err.msg);
+		ret = EXIT_REFUSED;
+	} else if (r < 0) {
+		log_error("%s", err.msg);
+	} else {
+		if (c->json)
+			print_json(json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:s}", "archive", res.path,
+					     "sha256", res.sha256, "first", (json_int_t)res.first, "last",
+					     (json_int_t)res.last, "events", (json_int_t)res.n_events, "checkpoints",
+					     (json_int_t)res.n_checkpoints, "certificates", (json_int_t)res.n_certificates,
+					     "pdfs", (json_int_t)res.n_pdfs, "event", (json_int_t)res.event, "head", res.head));
+		log_info(_("ledger: events %llu..%llu archived to %s (sha256 %s; %llu certificates, %llu PDFs) by %s "
+			   "(event %llu); the ledger goes on from %s; the range ends because %s"),
+			 (unsigned long long)res.first, (unsigned long long)res.last, res.path, res.sha256,
+			 (unsigned long long)res.n_certificates, (unsigned long long)res.n_pdfs, trust_seckey_name(c->sk),
+			 (unsigned long long)res.event, res.head, res.ends_because);
+		ret = EXIT_OK;
+	}
+	flow_archive_result_release(&res);
+	if (have_pol)
+		policy_release(&pol);
+	return ret;
+}
+
 /* ---- the verbs ---- */
 
 static int run_add_edit(struct ledger_control *c, char **args)
@@ -1422,7 +1543,7 @@ static int load_needs(struct ledger_control *c)
 		c->actor = trust_seckey_name(c->sk);
 	}
 	c->trust_given = c->trust || (env && *env);
-	if ((v->needs & NEEDS_TRUST) || (c->verb == V_VERIFY && (c->trust || c->require_signed)) ||
+	if ((v->needs & NEEDS_TRUST) || (c->verb == V_VERIFY && (c->trust || c->require_signed || c->archive)) ||
 	    ((v->needs & NEEDS_KEY) && c->trust_given))
 		return cli_trust_open(trust_dir(c->trust), &c->store);
 	return EXIT_OK;

@@ -10,3 +10,4 @@ LIB_OBJS += src/flow/audit.o
 LIB_OBJS += src/flow/firmware.o
 LIB_OBJS += src/flow/lifecycle.o
 LIB_OBJS += src/flow/inspect.o
+LIB_OBJS += src/flow/archive.o

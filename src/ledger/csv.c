@@ -716,13 +716,20 @@ json_t *ledger_event_to_json(const struct ledger_event *e)
 		}
 		hex_encode(e->signature, e->signature_len, sig);
 	}
-	return json_pack("{s:I, s:s, s:s, s:o?, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s?, s:s?}",
-			 "seq", (json_int_t)e->seq, "asset_id", e->asset_id ?: "", "kind", e->kind ?: "",
-			 "changes", changes, "changes_text", e->changes ?: "",
-			 "state_hash", e->state_hash ?: "", "actor", e->actor ?: "", "reason", e->reason ?: "",
-			 "time_utc", e->time_utc ?: "", "time_local", e->time_local ?: "",
-			 "prev_hash", e->prev_hash ?: "", "hash", e->hash ?: "",
-			 "key_id", e->key_id, "signature", sig);
+	json_t *o = json_pack("{s:I, s:s, s:s, s:o?, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s?, s:s?}",
+			      "seq", (json_int_t)e->seq, "asset_id", e->asset_id ?: "", "kind", e->kind ?: "",
+			      "changes", changes, "changes_text", e->changes ?: "",
+			      "state_hash", e->state_hash ?: "", "actor", e->actor ?: "", "reason", e->reason ?: "",
+			      "time_utc", e->time_utc ?: "", "time_local", e->time_local ?: "",
+			      "prev_hash", e->prev_hash ?: "", "hash", e->hash ?: "",
+			      "key_id", e->key_id, "signature", sig);
+
+	/* a batch signature names the first event it covers */
+	if (o && e->covers_from && json_object_set_new(o, "covers_from", json_integer((json_int_t)e->covers_from)) < 0) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
 }
 
 struct json_ctx {

@@ -105,6 +105,54 @@ int ledger_append_tx(struct ledger *l, const struct ledger_asset *state, const c
 int ledger_approve_tx(struct ledger *l, const struct ledger_asset *old, const struct ledger_asset *a,
 		      const char *changes, const char *reason, uint64_t *ret_seq);
 
+/* ---- store.c: archives (archive.c) ---- */
+
+/* An asset's state where its events were archived: what the live ledger
+ * carries on in their place (docs/ledger.md, "Retention and archives"). */
+struct ledger_checkpoint {
+	const char *asset_id;
+	uint64_t seq;              /* its last archived event */
+	const char *state_hash;    /* the asset after it */
+	const char *state;         /* JSON: the approved gated values, the pending request,
+				    * the statuses it returns to, when its status began */
+};
+/* The last event archived (0: none) and its hash. */
+int ledger_archived_head(struct ledger *l, uint64_t *ret_seq, char ret_hash[LEDGER_HASH_HEX]);
+/* Every checkpoint, in asset ID order (byte order). */
+int ledger_checkpoints(struct ledger *l, int (*cb)(const struct ledger_checkpoint *k, void *userdata), void *userdata);
+int ledger_checkpoint_put_tx(struct ledger *l, const struct ledger_checkpoint *k);
+/* Record seq:hash as the archived head and take events 1..seq out. */
+int ledger_events_drop_tx(struct ledger *l, uint64_t seq, const char *hash);
+
+/* ---- sign.c ---- */
+
+/* The trust lists' serials the ledger recorded (trust-serial and archive
+ * events): "roster:KEYID" and its serial, up to max. */
+int ledger_trust_recorded_tx(struct ledger *l, size_t max, char keys[][64], char serials[][24], size_t *ret_n);
+
+/* ---- archive.c ---- */
+
+#define LEDGER_ZERO_HASH "0000000000000000000000000000000000000000000000000000000000000000"
+
+struct ledger_idmap;
+/* The checkpoints (of one asset, or all: asset_id NULL) into assets, an
+ * idmap of struct cp as archive.c follows them; for verify: the gated
+ * values an archive carried on. */
+int ledger_checkpoints_load(struct ledger *l, const char *asset_id, struct ledger_idmap *assets);
+/* SHA-256 of the checkpoints as canonical JSON, in asset ID order. */
+int ledger_checkpoints_digest(struct ledger *l, char ret_hex[65]);
+/* Verify's check of an archived ledger: the last archive event names the
+ * archived head and the checkpoints as they are. 0, or -EBADMSG with
+ * detail and *ret_seq the archive event. */
+int ledger_archive_check_tx(struct ledger *l, char *detail, size_t len, uint64_t *ret_seq);
+
+struct ledger_sig_result;
+/* Check the signatures of events outside a store (an archive's), in
+ * order: each signed by its actor, unsigned ones covered by an adoption
+ * or a batch; the approval rules are not judged again. */
+int ledger_verify_event_list(const struct trust_store *s, const struct ledger_event *ev, size_t n,
+			     struct ledger_sig_result *ret);
+
 /* ---- lifecycle.c ---- */
 
 /* The lifecycle table on a change of an asset (old NULL: a new one) made as
@@ -114,6 +162,9 @@ int ledger_approve_tx(struct ledger *l, const struct ledger_asset *old, const st
  * why. */
 int ledger_lifecycle_tx(struct ledger *l, const struct ledger_asset *old, const struct ledger_asset *a,
 			unsigned by, const char *actor);
+/* The statuses an asset returns to, as a checkpoint keeps them. */
+json_t *lifecycle_history_to_json(const struct lc_history *h);
+void lifecycle_history_from_json(struct lc_history *h, const json_t *a);
 
 /* ---- change.c ---- */
 
@@ -162,6 +213,10 @@ int ledger_gated_event(struct ledger_gated *g, const struct ledger_event *e, boo
  * (another one replaced it), -ESTALE (its starting values changed). */
 int ledger_gated_pending(const struct ledger_gated *g, uint64_t seq);
 void ledger_gated_release(struct ledger_gated *g);
+/* The gated values and pending request as an archive's checkpoint keeps
+ * them, and back. */
+json_t *ledger_gated_to_json(const struct ledger_gated *g);
+int ledger_gated_from_json(struct ledger_gated *g, const json_t *j);
 
 /* Asset ID -> a value of vsize bytes (zeroed when created). */
 struct ledger_idmap {

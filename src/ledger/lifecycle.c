@@ -409,7 +409,23 @@ int lifecycle_check(const struct ledger_asset *old, const struct ledger_asset *a
 
 struct prev_ctx {
 	struct lc_history h;
+	const char *asset_id;
 };
+
+/* Where an archive took the asset's older events: the statuses it carried on. */
+static int prev_checkpoint_cb(const struct ledger_checkpoint *k, void *userdata)
+{
+	struct prev_ctx *p = userdata;
+	json_t *j;
+
+	if (!streq(k->asset_id, p->asset_id))
+		return 0;
+	j = json_loads(k->state ? k->state : "", 0, NULL);
+	lifecycle_history_from_json(&p->h, json_object_get(j, "returns"));
+	json_decref(j);
+	return 0;
+}
+
 
 static int prev_cb(const struct ledger_event *e, void *userdata)
 {
@@ -420,6 +436,15 @@ static int prev_cb(const struct ledger_event *e, void *userdata)
 	if (streq(k, "create") || streq(k, "update") || streq(k, "approve"))
 		lifecycle_history_add(&p->h, e->changes);
 	return 0;
+}
+
+static int status_history(struct ledger *l, const char *asset_id, struct prev_ctx *p)
+{
+	int r;
+
+	p->asset_id = asset_id;
+	r = ledger_checkpoints(l, prev_checkpoint_cb, p);
+	return r < 0 ? r : ledger_history(l, asset_id, prev_cb, p);
 }
 
 int ledger_lifecycle_tx(struct ledger *l, const struct ledger_asset *old, const struct ledger_asset *a,
@@ -437,7 +462,7 @@ int ledger_lifecycle_tx(struct ledger *l, const struct ledger_asset *old, const 
 					ledger_asset_value(a, LEDGER_F_STATUS) ?: "in-service")) {
 		struct prev_ctx p = {};
 
-		r = ledger_history(l, ledger_asset_value(old, LEDGER_F_ASSET_ID), prev_cb, &p);
+		r = status_history(l, ledger_asset_value(old, LEDGER_F_ASSET_ID), &p);
 		if (r < 0)
 			return r;
 		if (lifecycle_history_previous(&p.h, &prev) == 0)
@@ -467,8 +492,31 @@ int ledger_asset_status_before(struct ledger *l, const char *asset_id, enum ledg
 		return r;
 	if (!lifecycle_status(s)->returns)
 		return -ENOMSG;
-	r = ledger_history(l, asset_id, prev_cb, &p);
+	r = status_history(l, asset_id, &p);
 	if (r < 0)
 		return r;
 	return lifecycle_history_previous(&p.h, ret);
+}
+
+json_t *lifecycle_history_to_json(const struct lc_history *h)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; a && i < h->n; i++)
+		json_array_append_new(a, json_string(ledger_status_name(h->stack[i])));
+	return a;
+}
+
+void lifecycle_history_from_json(struct lc_history *h, const json_t *a)
+{
+	size_t i;
+	json_t *v;
+
+	h->n = 0;
+	json_array_foreach(a, i, v) {
+		enum ledger_status s;
+
+		if (h->n < ARRAY_SIZE(h->stack) && ledger_status_from_string(json_string_value(v), &s) == 0)
+			h->stack[h->n++] = s;
+	}
 }

@@ -248,6 +248,9 @@ struct verify_ctx {
 	struct ledger *l;
 	uint64_t batch_first, batch_last;
 	const struct trust_member *batch_member;
+	/* an archive's events: signatures and coverage only, the approvals
+	 * were judged while they were live */
+	bool no_rules;
 };
 
 _printf_(4, 5)
@@ -370,6 +373,12 @@ static int check_ledger_event(struct verify_ctx *c, const struct ledger_event *e
 {
 	if (streq(nn(e->kind), "trust-serial"))
 		return 0;
+	if (streq(nn(e->kind), "archive")) {
+		if (m && !role_adopts(m->role))
+			return bad(c, e, LEDGER_SIG_ROLE, "events archived by %s, a %s: only the org-root or an approver may",
+				   m->name, trust_role_to_string(m->role));
+		return 0;
+	}
 	if (streq(nn(e->kind), "adopt-legacy")) {
 		if (m && !role_adopts(m->role))
 			return bad(c, e, LEDGER_SIG_ROLE, "legacy events adopted by %s, a %s: only the org-root or an approver may",
@@ -382,6 +391,8 @@ static int check_ledger_event(struct verify_ctx *c, const struct ledger_event *e
 /* What an event does, judged as signed by m (NULL: legacy, followed only). */
 static int judge(struct verify_ctx *c, const struct ledger_event *e, const struct trust_member *m, bool legacy)
 {
+	if (c->no_rules)
+		return 0;
 	if (!*nn(e->asset_id))
 		return check_ledger_event(c, e, m);
 	/* a legacy event happened before these rules: followed, not judged */
@@ -604,6 +615,31 @@ static int adopt_cb(const struct ledger_event *e, void *userdata)
 	return 0;
 }
 
+/* The gated values and pending requests an archive carried on: the walk
+ * starts from them where the asset's older events were taken out. */
+struct gated_load {
+	struct verify_ctx *c;
+	const char *only;
+};
+
+static int gated_load_cb(const struct ledger_checkpoint *k, void *userdata)
+{
+	struct gated_load *x = userdata;
+	struct ledger_gated *g;
+	json_t *j;
+	int r;
+
+	if (x->only && !streq(x->only, k->asset_id))
+		return 0;
+	r = ledger_idmap_get(&x->c->assets, k->asset_id, true, (void **)&g);
+	if (r < 0)
+		return r;
+	j = json_loads(nn(k->state), 0, NULL);
+	r = ledger_gated_from_json(g, json_object_get(j, "approved"));
+	json_decref(j);
+	return r == -EINVAL ? 0 : r;
+}
+
 /* The events of one asset (or all: asset_id NULL), after the adoptions. */
 static int verify_events(struct ledger *l, const struct trust_store *s, const char *asset_id,
 			 struct ledger_sig_result *ret)
@@ -618,6 +654,13 @@ static int verify_events(struct ledger *l, const struct trust_store *s, const ch
 	if (r < 0)
 		goto out;
 	c.res.legacy_upto = a.upto;
+	{
+		struct gated_load gl = { &c, asset_id };
+
+		r = ledger_checkpoints(l, gated_load_cb, &gl);
+		if (r < 0)
+			goto out;
+	}
 	if (asset_id)
 		c.l = l;
 	r = ledger_history(l, asset_id, verify_one, &c);
@@ -626,6 +669,31 @@ static int verify_events(struct ledger *l, const struct trust_store *s, const ch
 		r = bad(&c, &c.pending[0].e, LEDGER_SIG_UNSIGNED, "not signed (actor %s), and no signed adoption of "
 			"legacy events or batch signature covers it", nn(c.pending[0].e.actor));
 out:
+	for (size_t i = 0; i < c.n_pending; i++)
+		owned_release(&c.pending[i]);
+	free(c.pending);
+	ledger_idmap_free(&c.assets, gated_free);
+	if (r < 0 && r != -EBADMSG)
+		return r;
+	*ret = c.res;
+	return r;
+}
+
+int ledger_verify_event_list(const struct trust_store *s, const struct ledger_event *ev, size_t n,
+			     struct ledger_sig_result *ret)
+{
+	struct verify_ctx c = { .store = s, .assets = { .vsize = sizeof(struct ledger_gated) }, .no_rules = true };
+	struct adopt_scan a = { .c = &c };
+	int r = 0;
+
+	for (size_t i = 0; i < n && r >= 0; i++)
+		r = adopt_cb(&ev[i], &a);
+	c.res.legacy_upto = a.upto;
+	for (size_t i = 0; i < n && r >= 0; i++)
+		r = verify_one(&ev[i], &c);
+	if (r >= 0 && c.n_pending)
+		r = bad(&c, &c.pending[0].e, LEDGER_SIG_UNSIGNED, "not signed (actor %s), and no signed adoption of "
+			"legacy events or batch signature covers it", nn(c.pending[0].e.actor));
 	for (size_t i = 0; i < c.n_pending; i++)
 		owned_release(&c.pending[i]);
 	free(c.pending);
@@ -755,7 +823,8 @@ static int recorded_cb(const struct ledger_event *e, void *userdata)
 	json_t *j, *v;
 	const char *key;
 
-	if (!streq(nn(e->kind), "trust-serial"))
+	/* an archive carries on the serials of the events it took away */
+	if (!streq(nn(e->kind), "trust-serial") && !streq(nn(e->kind), "archive"))
 		return 0;
 	j = json_loads(nn(e->changes), 0, NULL);
 	json_object_foreach(j, key, v) {
@@ -763,6 +832,8 @@ static int recorded_cb(const struct ledger_event *e, void *userdata)
 		uint64_t n;
 		size_t i;
 
+		if (strncmp(key, "roster:", 7) != 0 && strncmp(key, "revocation:", 11) != 0)
+			continue;
 		if (!s || parse_u64(s, &n) < 0 || strlen(key) >= sizeof(rec->v[0].key))
 			continue;
 		for (i = 0; i < rec->n && !streq(rec->v[i].key, key); i++)
@@ -779,6 +850,24 @@ static int recorded_cb(const struct ledger_event *e, void *userdata)
 		}
 	}
 	json_decref(j);
+	return 0;
+}
+
+int ledger_trust_recorded_tx(struct ledger *l, size_t max, char keys[][64], char serials[][24], size_t *ret_n)
+{
+	struct recorded rec = {};
+	int r;
+
+	r = ledger_history(l, "", recorded_cb, &rec);
+	if (r < 0)
+		return r;
+	if (rec.n > max)
+		return -E2BIG;
+	for (size_t i = 0; i < rec.n; i++) {
+		snprintf(keys[i], 64, "%s", rec.v[i].key);
+		snprintf(serials[i], 24, "%" PRIu64, rec.v[i].serial);
+	}
+	*ret_n = rec.n;
 	return 0;
 }
 

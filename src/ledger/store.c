@@ -1106,7 +1106,8 @@ int ledger_asset_check_state(struct ledger *l, const char *asset_id)
 		return r;
 	ledger_asset_state_hash(&a, h);
 	ledger_asset_clear(&a);
-	r = cached(l, Q_LAST_STATE, "SELECT state_hash FROM events WHERE asset_id = ?1 ORDER BY seq DESC LIMIT 1", &s);
+	r = cached(l, Q_LAST_STATE, "SELECT COALESCE((SELECT state_hash FROM events WHERE asset_id = ?1 ORDER BY seq DESC"
+		   " LIMIT 1), (SELECT state_hash FROM archived WHERE asset_id = ?1))", &s);
 	if (r < 0)
 		return r;
 	bind_text(s, 1, asset_id);
@@ -1256,10 +1257,22 @@ int ledger_anchor_parse(const char *s, struct ledger_anchor *ret)
 static int verify_chain(struct ledger *l, const struct ledger_anchor *anchor, struct ledger_verify_result *v)
 {
 	_cleanup_stmt_ sqlite3_stmt *s = NULL;
-	char prev[LEDGER_HASH_HEX] = ZERO_HASH, h[LEDGER_HASH_HEX];
-	uint64_t expect = 1;
+	char prev[LEDGER_HASH_HEX] = ZERO_HASH, h[LEDGER_HASH_HEX], ahash[LEDGER_HASH_HEX];
+	uint64_t expect = 1, aseq;
 	int r;
 
+	/* an archive took the oldest events: the chain goes on from its head */
+	r = ledger_archived_head(l, &aseq, ahash);
+	if (r < 0)
+		return r;
+	if (aseq) {
+		if (strlen(ahash) != 64)
+			return broken(v, LEDGER_BREAK_ARCHIVE, aseq, "the record of the archived head is damaged");
+		expect = aseq + 1;
+		memcpy(prev, ahash, sizeof(prev));
+		if (anchor && anchor->seq <= aseq)
+			anchor = NULL; /* an event archived: `verify --archive FILE` checks it there */
+	}
 	r = prepare(l, "SELECT " EVENT_COLS " FROM events ORDER BY seq", &s);
 	if (r < 0)
 		return r;
@@ -1305,7 +1318,7 @@ static int verify_chain(struct ledger *l, const struct ledger_anchor *anchor, st
 			      "the chain ends at event %" PRIu64 " but event %" PRIu64
 			      " was recorded: the chain was cut", expect - 1, anchor->seq);
 	v->bad_asset[0] = '\0';
-	v->n_events = expect - 1;
+	v->n_events = expect - 1 - aseq;
 	v->head_seq = expect - 1;
 	memcpy(v->head_hash, prev, sizeof(prev));
 	return 0;
@@ -1355,8 +1368,10 @@ static int verify_assets(struct ledger *l, struct ledger_verify_result *v)
 	int r;
 
 	/* every asset must be exactly the state its latest event describes */
-	r = prepare(l, "SELECT (SELECT state_hash FROM events e WHERE e.asset_id = a.asset_id"
-		    " ORDER BY seq DESC LIMIT 1), " ASSET_COLS " FROM assets a ORDER BY asset_id", &s);
+	/* an asset whose events were all archived: the state its archive carried on */
+	r = prepare(l, "SELECT COALESCE((SELECT state_hash FROM events e WHERE e.asset_id = a.asset_id"
+		    " ORDER BY seq DESC LIMIT 1), (SELECT state_hash FROM archived c WHERE c.asset_id = a.asset_id)), "
+		    ASSET_COLS " FROM assets a ORDER BY asset_id", &s);
 	if (r < 0)
 		return r;
 	while ((r = sqlite3_step(s)) == SQLITE_ROW) {
@@ -1409,6 +1424,15 @@ static int verify_tx(struct ledger *l, void *ctx)
 	r = verify_chain(l, c->anchor, &c->v);
 	if (r == 0)
 		r = verify_head(l, &c->v);
+	if (r == 0) {
+		uint64_t seq = 0;
+
+		r = ledger_archive_check_tx(l, c->v.detail, sizeof(c->v.detail), &seq);
+		if (r == -EBADMSG) {
+			c->v.problem = LEDGER_BREAK_ARCHIVE;
+			c->v.bad_seq = seq;
+		}
+	}
 	if (r == 0)
 		r = verify_assets(l, &c->v);
 	return r;
@@ -1437,9 +1461,9 @@ int ledger_status_since(struct ledger *l, int (*cb)(const char *asset_id, const 
 
 	/* the last event that set a status (every create does); the changes
 	 * text is compact JSON in field order, so the key reads "status":[ */
-	r = prepare(l, "SELECT asset_id, max(time_utc) FROM events WHERE asset_id <> '' AND"
+	r = prepare(l, "SELECT asset_id, max(t) FROM (SELECT asset_id, time_utc AS t FROM events WHERE asset_id <> '' AND"
 		    " (kind = 'create' OR (kind IN ('update', 'approve') AND instr(changes, '\"status\":[') > 0))"
-		    " GROUP BY asset_id", &s);
+		    " UNION ALL SELECT asset_id, json_extract(gated, '$.since') FROM archived) GROUP BY asset_id", &s);
 	if (r < 0)
 		return r;
 	while ((r = sqlite3_step(s)) == SQLITE_ROW) {
@@ -1517,5 +1541,94 @@ int ledger_seen_list(struct ledger *l, bool unknown_only, int (*cb)(const struct
 		if (k < 0)
 			return k;
 	}
+	return r == SQLITE_DONE ? 0 : (ledger_sql_err(r) ?: -EIO);
+}
+
+/* ---- archives: the events taken out, the states carried on ---- */
+
+int ledger_archived_head(struct ledger *l, uint64_t *ret_seq, char ret_hash[LEDGER_HASH_HEX])
+{
+	_cleanup_stmt_ sqlite3_stmt *s = NULL;
+	uint64_t seq = 0;
+	int r;
+
+	r = prepare(l, "SELECT key, value FROM meta WHERE key IN ('archived_seq', 'archived_hash')", &s);
+	if (r < 0)
+		return r;
+	ret_hash[0] = '\0';
+	while ((r = sqlite3_step(s)) == SQLITE_ROW) {
+		const char *k = col_text(s, 0), *v = col_text(s, 1);
+
+		if (k && streq(k, "archived_seq") && (!v || parse_u64(v, &seq) < 0))
+			return -EUCLEAN;
+		if (k && streq(k, "archived_hash"))
+			snprintf(ret_hash, LEDGER_HASH_HEX, "%s", v ?: "");
+	}
+	if (r != SQLITE_DONE)
+		return ledger_sql_err(r) ?: -EIO;
+	*ret_seq = seq;
+	return 0;
+}
+
+int ledger_checkpoints(struct ledger *l, int (*cb)(const struct ledger_checkpoint *k, void *userdata), void *userdata)
+{
+	_cleanup_stmt_ sqlite3_stmt *s = NULL;
+	int r;
+
+	r = prepare(l, "SELECT asset_id, seq, state_hash, gated FROM archived ORDER BY asset_id", &s);
+	if (r < 0)
+		return r;
+	while ((r = sqlite3_step(s)) == SQLITE_ROW) {
+		struct ledger_checkpoint k = { col_text(s, 0), (uint64_t)sqlite3_column_int64(s, 1), col_text(s, 2),
+					       col_text(s, 3) };
+		int x = cb(&k, userdata);
+
+		if (x < 0)
+			return x;
+	}
+	return r == SQLITE_DONE ? 0 : (ledger_sql_err(r) ?: -EIO);
+}
+
+int ledger_checkpoint_put_tx(struct ledger *l, const struct ledger_checkpoint *k)
+{
+	_cleanup_stmt_ sqlite3_stmt *s = NULL;
+	int r;
+
+	if (!l->in_tx)
+		return -EINVAL;
+	r = prepare(l, "INSERT OR REPLACE INTO archived (asset_id, seq, state_hash, gated) VALUES (?1, ?2, ?3, ?4)", &s);
+	if (r < 0)
+		return r;
+	bind_text(s, 1, k->asset_id);
+	sqlite3_bind_int64(s, 2, (sqlite3_int64)k->seq);
+	bind_text(s, 3, k->state_hash);
+	bind_text(s, 4, k->state);
+	r = sqlite3_step(s);
+	return r == SQLITE_DONE ? 0 : (ledger_sql_err(r) ?: -EIO);
+}
+
+int ledger_events_drop_tx(struct ledger *l, uint64_t seq, const char *hash)
+{
+	_cleanup_stmt_ sqlite3_stmt *m = NULL, *d = NULL;
+	char n[24];
+	int r;
+
+	if (!l->in_tx || seq > INT64_MAX)
+		return -EINVAL;
+	/* the trigger lets events go only up to the archived head recorded */
+	snprintf(n, sizeof(n), "%" PRIu64, seq);
+	r = prepare(l, "INSERT OR REPLACE INTO meta (key, value) VALUES ('archived_seq', ?1), ('archived_hash', ?2)", &m);
+	if (r < 0)
+		return r;
+	bind_text(m, 1, n);
+	bind_text(m, 2, hash);
+	r = sqlite3_step(m);
+	if (r != SQLITE_DONE)
+		return ledger_sql_err(r) ?: -EIO;
+	r = prepare(l, "DELETE FROM events WHERE seq <= ?1", &d);
+	if (r < 0)
+		return r;
+	sqlite3_bind_int64(d, 1, (sqlite3_int64)seq);
+	r = sqlite3_step(d);
 	return r == SQLITE_DONE ? 0 : (ledger_sql_err(r) ?: -EIO);
 }
