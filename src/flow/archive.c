@@ -220,8 +220,12 @@ int flow_archive(const struct flow_ctx *c, const char *before_day, const struct 
 	/* read back and checked as `ledger verify --archive` will, before any
 	 * event leaves the ledger */
 	r = flow_archive_verify(c, path, &check, err);
-	if (r < 0)
+	if (r < 0) {
+		/* what did not check out is not left to be taken for an archive */
+		unlink(path);
+		unlink(sigpath);
 		goto out;
+	}
 	flow_sha256_hex(canon, len, file_sha);
 	r = ledger_archive_commit(c->ledger, &plan, file_sha, reason, &seq);
 	if (r < 0) {

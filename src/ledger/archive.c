@@ -117,6 +117,39 @@ int ledger_checkpoints_load(struct ledger *l, const char *asset_id, struct ledge
 	return ledger_checkpoints(l, cp_load_cb, &x);
 }
 
+/* The gated values and pending requests an archive carried on, into an
+ * idmap of struct ledger_gated: where older events were taken out, every
+ * walk of the approvals starts from them. */
+struct gated_load {
+	struct ledger_idmap *assets;
+	const char *only;
+};
+
+static int gated_load_cb(const struct ledger_checkpoint *k, void *userdata)
+{
+	struct gated_load *x = userdata;
+	struct ledger_gated *g;
+	json_t *j;
+	int r;
+
+	if (x->only && !streq(x->only, k->asset_id))
+		return 0;
+	r = ledger_idmap_get(x->assets, k->asset_id, true, (void **)&g);
+	if (r < 0)
+		return r;
+	j = json_loads(nn(k->state), 0, NULL);
+	r = ledger_gated_from_json(g, json_object_get(j, "approved"));
+	json_decref(j);
+	return r == -EINVAL ? 0 : r;
+}
+
+int ledger_gated_checkpoints(struct ledger *l, const char *asset_id, struct ledger_idmap *assets)
+{
+	struct gated_load x = { assets, asset_id };
+
+	return ledger_checkpoints(l, gated_load_cb, &x);
+}
+
 /* ---- the checkpoints' digest, which the archive event names ---- */
 
 static int digest_cb(const struct ledger_checkpoint *k, void *userdata)
@@ -327,11 +360,17 @@ struct commit_ctx {
 	uint64_t seq;
 };
 
+struct head_check {
+	const char *want;
+	bool same;
+};
+
 static int head_cb(const struct ledger_event *e, void *userdata)
 {
-	const char *want = userdata;
+	struct head_check *h = userdata;
 
-	return e->hash && streq(e->hash, want) ? 1 : -ESTALE;
+	h->same = e->hash && streq(e->hash, h->want);
+	return 0;
 }
 
 #define MAX_LISTS 64
@@ -356,8 +395,11 @@ static int commit_tx(struct ledger *l, void *ctx)
 	if (r >= 0 && aseq + 1 != p->first)
 		r = -ESTALE;
 	if (r >= 0) {
-		r = ledger_event_range(l, p->last, p->last, head_cb, (void *)p->head_hash);
-		r = r == 1 ? 0 : r < 0 ? r : -ESTALE;
+		struct head_check h = { p->head_hash, false };
+
+		r = ledger_event_range(l, p->last, p->last, head_cb, &h);
+		if (r >= 0 && !h.same)
+			r = -ESTALE;
 	}
 	json_array_foreach(p->checkpoints, i, c) {
 		struct ledger_checkpoint cp = {

@@ -139,6 +139,8 @@ struct ledger_idmap;
  * idmap of struct cp as archive.c follows them; for verify: the gated
  * values an archive carried on. */
 int ledger_checkpoints_load(struct ledger *l, const char *asset_id, struct ledger_idmap *assets);
+/* The same, the gated values only, into an idmap of struct ledger_gated. */
+int ledger_gated_checkpoints(struct ledger *l, const char *asset_id, struct ledger_idmap *assets);
 /* SHA-256 of the checkpoints as canonical JSON, in asset ID order. */
 int ledger_checkpoints_digest(struct ledger *l, char ret_hex[65]);
 /* Verify's check of an archived ledger: the last archive event names the

@@ -615,31 +615,6 @@ static int adopt_cb(const struct ledger_event *e, void *userdata)
 	return 0;
 }
 
-/* The gated values and pending requests an archive carried on: the walk
- * starts from them where the asset's older events were taken out. */
-struct gated_load {
-	struct verify_ctx *c;
-	const char *only;
-};
-
-static int gated_load_cb(const struct ledger_checkpoint *k, void *userdata)
-{
-	struct gated_load *x = userdata;
-	struct ledger_gated *g;
-	json_t *j;
-	int r;
-
-	if (x->only && !streq(x->only, k->asset_id))
-		return 0;
-	r = ledger_idmap_get(&x->c->assets, k->asset_id, true, (void **)&g);
-	if (r < 0)
-		return r;
-	j = json_loads(nn(k->state), 0, NULL);
-	r = ledger_gated_from_json(g, json_object_get(j, "approved"));
-	json_decref(j);
-	return r == -EINVAL ? 0 : r;
-}
-
 /* The events of one asset (or all: asset_id NULL), after the adoptions. */
 static int verify_events(struct ledger *l, const struct trust_store *s, const char *asset_id,
 			 struct ledger_sig_result *ret)
@@ -654,13 +629,10 @@ static int verify_events(struct ledger *l, const struct trust_store *s, const ch
 	if (r < 0)
 		goto out;
 	c.res.legacy_upto = a.upto;
-	{
-		struct gated_load gl = { &c, asset_id };
-
-		r = ledger_checkpoints(l, gated_load_cb, &gl);
-		if (r < 0)
-			goto out;
-	}
+	/* where an archive took older events: the values it carried on */
+	r = ledger_gated_checkpoints(l, asset_id, &c.assets);
+	if (r < 0)
+		goto out;
 	if (asset_id)
 		c.l = l;
 	r = ledger_history(l, asset_id, verify_one, &c);
