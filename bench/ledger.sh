@@ -67,7 +67,7 @@ awk -v n="$n" 'BEGIN {
 	print "管理番号,資産名,部署コード,製造番号,容量,機密性,完全性,可用性,取得日,保存期限,購入価格\r";
 	for (i = 1; i <= n; i++)
 		printf "R-%07d,庁内サーバ%d,%04d,Y%09d,５００ＧＢ,%d,%d,1,令和%d年4月1日,R%d.3.31,%d\r\n",
-			i, i % 100, i % 1000, i, i % 3 + 1, i % 2 + 1, i % 6 + 1, i % 6 + 12, 100000 + i }' |
+			i, i % 100, i % 1000, i, i % 3 + 1, i % 2 + 1, i % 6 + 2, i % 6 + 12, 100000 + i }' |
 	iconv -f UTF-8 -t CP932 >"$tmp/real.csv"
 printf '[csv]\n資産名 = asset_name\n部署コード = ignore\n購入価格 = extra\n' >"$tmp/map.conf"
 mapped=$(t "$W" ledger --db "$tmp/real.db" import "$tmp/real.csv" --map "$tmp/map.conf" "${K[@]}")
