@@ -48,7 +48,7 @@ static const struct field_info fields[_LEDGER_F_MAX] = {
 	[LEDGER_F_DEPARTMENT] = { "department", "department", "所管課", KIND_TEXT, 0,
 		"ownerdepartment|dept|owner_department|部署|所管課/部署|所属|管理部署|所管部署|担当課" },
 	[LEDGER_F_LOCATION] = { "location", "location", "設置場所", KIND_TEXT, 0,
-		"place|場所|保管場所|所在" },
+		"place|場所|保管場所|保存場所|所在|設置場所・保管場所" },
 	[LEDGER_F_IMPORTANCE] = { "importance", "importance", "重要性分類", KIND_LEVEL, 3,
 		"class|importanceclass|classification|重要度|重要性|機密性分類" },
 	[LEDGER_F_LEASE] = { "lease", "lease", "リース/所有", KIND_TEXT, 0,

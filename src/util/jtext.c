@@ -167,10 +167,27 @@ int parse_size_loose(const char *in, uint64_t *ret)
 	snprintf(buf, sizeof(buf), "%s", in);
 	fullwidth_to_ascii(buf);
 	p = strstrip(buf);
-	/* digits, with thousands separators as spreadsheets format them */
-	for (; isdigit((unsigned char)*p) || (*p == ',' && n && isdigit((unsigned char)p[1])); p++)
-		if (*p != ',')
+	/* digits, with thousands separators as spreadsheets format them:
+	 * 1-3 digits, then groups of exactly 3 */
+	{
+		size_t group = 0, groups = 0;
+
+		for (; isdigit((unsigned char)*p) || *p == ','; p++) {
+			if (*p == ',') {
+				if (!group || group > 3 || (groups && group != 3))
+					return -EINVAL;
+				groups++;
+				group = 0;
+				continue;
+			}
+			if (n + 1 >= sizeof(num))
+				return -EINVAL;
 			num[n++] = *p;
+			group++;
+		}
+		if (groups && group != 3)
+			return -EINVAL;
+	}
 	num[n] = '\0';
 	if (!n)
 		return -EINVAL;
