@@ -159,6 +159,9 @@ int flow_archive(const struct flow_ctx *c, const char *before_day, const struct 
 
 	if (!c->ledger)
 		return flow_fail(err, -EINVAL, "archiving needs the ledger (--db)");
+	if (!trust_role_may_sign(trust_seckey_role(k), TRUST_DOC_LEDGER_ARCHIVE))
+		return flow_fail(err, -EPERM, "a %s may not archive the ledger's events (an approver or the org-root may)",
+				 trust_role_to_string(trust_seckey_role(k)));
 	if (!pol) {
 		if (policy_default(&fallback) < 0)
 			return flow_fail(err, -ENOMEM, "out of memory");

@@ -335,6 +335,25 @@ static int check_needs(const struct ledger_asset *old, const struct ledger_asset
 	return 0;
 }
 
+/* Where an asset in status o may go: "taken-out (back, returned), lost, ..." */
+static void targets(enum ledger_status o, int previous, char *out, size_t len)
+{
+	size_t k = 0;
+
+	out[0] = '\0';
+	for (size_t i = 0; i < ARRAY_SIZE(transitions) && k < len; i++) {
+		const struct lc_transition *x = &transitions[i];
+
+		if (!(x->from & LC_S(o)))
+			continue;
+		if (x->needs & LC_NEED_PREVIOUS)
+			k += (size_t)snprintf(out + k, len - k, "%s%s (back: %s)", k ? ", " : "",
+					      previous >= 0 ? statuses[previous].name : "its status before", x->what);
+		else
+			k += (size_t)snprintf(out + k, len - k, "%s%s", k ? ", " : "", statuses[x->to].name);
+	}
+}
+
 int lifecycle_check(const struct ledger_asset *old, const struct ledger_asset *a, unsigned by, int role,
 		    const char *actor, int previous, char *why, size_t len)
 {
@@ -356,22 +375,12 @@ int lifecycle_check(const struct ledger_asset *old, const struct ledger_asset *a
 		return r;
 	t = lifecycle_find(o, n, LC_BY_ANY);
 	if (!t) {
-		char to[256] = "";
-		size_t k = 0;
+		char to[256];
 
-		for (size_t i = 0; i < ARRAY_SIZE(transitions); i++) {
-			const struct lc_transition *x = &transitions[i];
-
-			if (!(x->from & LC_S(o)))
-				continue;
-			k += (size_t)snprintf(to + k, sizeof(to) - k, "%s%s", k ? ", " : "",
-					      x->needs & LC_NEED_PREVIOUS ? "its status before" : statuses[x->to].name);
-			if (k >= sizeof(to))
-				break;
-		}
 		if (statuses[o].final)
 			return refuse(why, len, "asset %s is %s: that is final, it cannot become %s", id,
 				      statuses[o].name, statuses[n].name);
+		targets(o, previous, to, sizeof(to));
 		return refuse(why, len, "asset %s cannot go from %s to %s (from %s: %s)", id, statuses[o].name,
 			      statuses[n].name, statuses[o].name, to);
 	}
@@ -387,9 +396,12 @@ int lifecycle_check(const struct ledger_asset *old, const struct ledger_asset *a
 		return refuse(why, len, "asset %s: %s -> %s (%s) may not be recorded by a %s", id, statuses[o].name,
 			      statuses[n].name, t->what, trust_role_to_string((enum trust_role)role));
 	if (t->needs & LC_NEED_PREVIOUS) {
+		char to[256];
+
+		targets(o, previous, to, sizeof(to));
 		if (previous >= 0 && (enum ledger_status)previous != n)
-			return refuse(why, len, "asset %s goes back to %s, its status before it was %s (%s)", id,
-				      statuses[previous].name, statuses[o].name, t->what);
+			return refuse(why, len, "asset %s cannot go from %s to %s (from %s: %s)", id, statuses[o].name,
+				      statuses[n].name, statuses[o].name, to);
 		if (previous < 0 && n != LEDGER_STATUS_IN_SERVICE && n != LEDGER_STATUS_RETIRED &&
 		    n != LEDGER_STATUS_AWAITING_ERASURE)
 			return refuse(why, len, "asset %s: its history does not say what it was before %s: it goes back "
