@@ -1155,7 +1155,32 @@ struct event_export {
 	size_t len;
 	char *sig;
 	bool found;
+	uint64_t seq, covered_by, covers_from;  /* a batch signature that covers it */
 };
+
+/* The next signed event after an unsigned one: its batch signature, if it
+ * covers it, is what vouches for it. */
+static int covering_cb(const struct ledger_event *e, void *userdata)
+{
+	struct event_export *x = userdata;
+	int r;
+
+	if (!e->signature || !e->signature_len)
+		return 0;
+	if (e->covers_from && e->covers_from <= x->seq) {
+		free(x->canon);
+		x->canon = NULL;
+		r = ledger_event_canonical(e, &x->canon, &x->len);
+		if (r < 0)
+			return r;
+		x->sig = strndup((const char *)e->signature, e->signature_len);
+		if (!x->sig)
+			return -ENOMEM;
+		x->covered_by = e->seq;
+		x->covers_from = e->covers_from;
+	}
+	return -ECANCELED;
+}
 
 static int export_event_cb(const struct ledger_event *e, void *userdata)
 {
@@ -1199,9 +1224,24 @@ static int do_export_event(const struct ledger_control *c, const char *seqs)
 		goto out;
 	}
 	if (!x.sig) {
+		/* covered by its transaction's batch signature: that one's signed form */
+		x.seq = seq;
+		r = ledger_event_range(l, seq + 1, INT64_MAX, covering_cb, &x);
+		if (r < 0 && r != -ECANCELED) {
+			log_error_errno(r, _("event %llu: cannot read the events after it"), (unsigned long long)seq);
+			goto out;
+		}
+	}
+	if (!x.sig) {
 		log_error(_("event %llu: not signed"), (unsigned long long)seq);
 		goto out;
 	}
+	if (x.covered_by)
+		log_info(_("event %llu has no signature of its own: the batch signature of event %llu covers events "
+			   "%llu..%llu through the hash chain; %s is event %llu's signed form (ledger verify checks the "
+			   "chain)"), (unsigned long long)seq, (unsigned long long)x.covered_by,
+			 (unsigned long long)x.covers_from, (unsigned long long)x.covered_by, c->output,
+			 (unsigned long long)x.covered_by);
 	if (asprintf(&sigpath, "%s.minisig", c->output) < 0)
 		goto out;
 	r = write_file_atomic(c->output, x.canon, x.len, 0644, false);
