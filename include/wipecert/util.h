@@ -73,6 +73,13 @@ int write_file_atomic(const char *path, const void *data, size_t len, mode_t mod
  * existing one is fine. */
 int mkdir_parents(const char *dir, mode_t mode);
 
+/* One line of an INI-like file (the policy, a column map), in place: a
+ * '#' starts a comment, white space is trimmed. INI_BLANK; INI_SECTION
+ * with *ret_a the name inside [ ]; INI_PAIR with *ret_a the key and *ret_b
+ * the value (split at the first '='); -EINVAL with *ret_a what is wrong. */
+enum { INI_BLANK, INI_SECTION, INI_PAIR };
+int ini_line(char *line, char **ret_a, char **ret_b);
+
 /* Trim leading and trailing white space in place; returns s. */
 char *strstrip(char *s);
 

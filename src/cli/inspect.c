@@ -55,11 +55,15 @@ static void inspect_help(void)
 		"error, 3 the key may not sign an inspection.\n"), stdout);
 }
 
-static bool ends_with(const char *s, const char *suffix)
+/* The report a file name asks for: "pdf", "csv", "json", or "". */
+static const char *kind_of(const char *path)
 {
-	size_t l = strlen(s), k = strlen(suffix);
+	const char *dot = strrchr(path, '.');
 
-	return l >= k && strcasecmp(s + l - k, suffix) == 0;
+	if (!dot || strchr(dot, '/'))
+		return "";
+	return strcasecmp(dot, ".pdf") == 0 ? "pdf" : strcasecmp(dot, ".csv") == 0 ? "csv" :
+	       strcasecmp(dot, ".json") == 0 ? "json" : "";
 }
 
 /* FILE, and with a key FILE.minisig: the inspector's signature of exactly
@@ -139,22 +143,16 @@ static int render_pdf(const struct inspect_control *ic, const struct flow_inspec
 			 record_sha256 ? " ・ 記録 record sha256 " : "", record_sha256 ? record_sha256 : "");
 	else
 		snprintf(lines[4], sizeof(lines[4]), "点検者 Inspector: 署名なし not signed");
-	t.org = ic->fc.have_policy ? ic->fc.policy.org_name : NULL;
-	t.title_ja = "情報資産管理簿 点検報告書";
-	t.title_en = "Asset ledger inspection report";
-	t.lines = lp;
-	t.line_ok = ok;
-	t.n_lines = 5;
-	t.n_cols = nc;
-	t.head_ja = head_ja;
-	t.head_en = head_en;
-	t.col_w = w;
-	t.cells = cells;
-	t.row_ok = row_ok;
-	t.n_rows = in->n_rows;
-	t.footer = ic->inspector ? "本報告書は点検者が電子署名しています（report.pdf.minisig）。The inspector signed this "
-				   "report (report.pdf.minisig: minisign -V)." :
-				   "本報告書は署名されていません。This report is not signed.";
+	t = (struct cert_table) {
+		.org = ic->fc.have_policy ? ic->fc.policy.org_name : NULL,
+		.title_ja = "情報資産管理簿 点検報告書", .title_en = "Asset ledger inspection report",
+		.lines = lp, .line_ok = ok, .n_lines = ARRAY_SIZE(lp),
+		.n_cols = nc, .head_ja = head_ja, .head_en = head_en, .col_w = w,
+		.cells = cells, .row_ok = row_ok, .n_rows = in->n_rows,
+		.footer = ic->inspector ? "本報告書は点検者が電子署名しています（report.pdf.minisig）。The inspector signed "
+					  "this report (report.pdf.minisig: minisign -V)." :
+					  "本報告書は署名されていません。This report is not signed.",
+	};
 	r = cert_pdf_render_table(&t, ic->font, &pdf, &len, &perr);
 	if (r < 0) {
 		log_error(_("%s: cannot render the report: %s"), path, perr ? perr : strerror(-r));
@@ -193,9 +191,9 @@ static int write_reports(struct inspect_control *ic, const struct flow_inspectio
 	for (size_t i = 0; i < ic->n_outputs; i++) {
 		const char *o = ic->outputs[i];
 
-		if (ends_with(o, ".csv"))
+		if (streq(kind_of(o), "csv"))
 			r = write_signed(ic, o, csv, csv_len);
-		else if (ends_with(o, ".pdf"))
+		else if (streq(kind_of(o), "pdf"))
 			r = render_pdf(ic, in, o, rec ? rec_sha : NULL);
 		else if (!rec)
 			r = log_error_errno(-EINVAL, _("%s: the JSON record is the signed one: give --key"), o);
@@ -255,7 +253,7 @@ int cmd_inspect(int argc, char **argv)
 		case 'o':
 			if (ic.n_outputs == MAX_OUTPUTS)
 				return usage_error("inspect", _("at most %d reports (.pdf, .csv, .json)"), MAX_OUTPUTS);
-			if (!ends_with(optarg, ".pdf") && !ends_with(optarg, ".csv") && !ends_with(optarg, ".json"))
+			if (!*kind_of(optarg))
 				return usage_error("inspect", _("the report is .pdf, .csv or .json: %s"), optarg);
 			ic.outputs[ic.n_outputs++] = optarg;
 			break;

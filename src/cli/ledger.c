@@ -630,6 +630,18 @@ out:
 	return ret;
 }
 
+/* The asset, or why not said: not in the ledger, or the ledger's error. */
+static int get_asset(struct ledger *l, const char *id, struct ledger_asset *ret)
+{
+	int r = ledger_asset_get(l, id, ret);
+
+	if (r == -ENOENT)
+		log_error(_("asset %s: not in the ledger"), id);
+	else if (r < 0)
+		log_error_errno(r, _("asset %s"), id);
+	return r;
+}
+
 static int do_show(const struct ledger_control *c)
 {
 	_cleanup_ledger_ struct ledger *l = NULL;
@@ -639,15 +651,8 @@ static int do_show(const struct ledger_control *c)
 	r = open_ledger(c, false, &l);
 	if (r)
 		return r;
-	r = ledger_asset_get(l, c->id, &a);
-	if (r == -ENOENT) {
-		log_error(_("asset %s: not in the ledger"), c->id);
+	if (get_asset(l, c->id, &a) < 0)
 		return EXIT_FAIL;
-	}
-	if (r < 0) {
-		log_error_errno(r, _("asset %s"), c->id);
-		return EXIT_FAIL;
-	}
 	if (c->json)
 		print_json(ledger_asset_to_json(&a));
 	else
@@ -959,14 +964,8 @@ static int do_check(const struct ledger_control *c, const char *dev)
 	r = open_ledger(c, false, &l);
 	if (r)
 		return r;
-	r = ledger_asset_get(l, c->id, &a);
-	if (r < 0) {
-		if (r == -ENOENT)
-			log_error(_("asset %s: not in the ledger"), c->id);
-		else
-			log_error_errno(r, _("asset %s"), c->id);
+	if (get_asset(l, c->id, &a) < 0)
 		return EXIT_FAIL;
-	}
 	r = disk_probe(&scan, dev, &d);
 	if (r < 0) {
 		ledger_asset_clear(&a);
@@ -1396,14 +1395,8 @@ static int do_status(struct ledger_control *c, char **args)
 	r = open_ledger(c, false, &l);
 	if (r)
 		return r;
-	r = ledger_asset_get(l, c->id, &a);
-	if (r < 0) {
-		if (r == -ENOENT)
-			log_error(_("asset %s: not in the ledger"), c->id);
-		else
-			log_error_errno(r, _("asset %s"), c->id);
+	if (get_asset(l, c->id, &a) < 0)
 		return EXIT_FAIL;
-	}
 	if (streq(want, "back")) {
 		r = ledger_asset_status_before(l, c->id, &st);
 		if (r == -ENOMSG) {

@@ -325,23 +325,19 @@ int policy_load(const char *path, struct policy *ret, char **ret_error)
 	free(p.source);
 	p.source = strdup(path);
 	while (getline(&line, &cap, f) > 0) {
-		char *s = line, *eq, *key, *val;
+		char *s = NULL, *key, *val = NULL;
+		int kind;
 
 		lineno++;
-		/* a '#' starts a comment; values never need one */
-		s[strcspn(s, "#")] = '\0';
-		s = strstrip(s);
-		if (!*s)
+		kind = ini_line(line, &s, &val);
+		if (kind == INI_BLANK)
 			continue;
-		if (*s == '[') {
-			char *end = strchr(s, ']');
-
-			if (!end || end[1]) {
-				what = "a section header is [name]";
-				goto bad;
-			}
-			*end = '\0';
-			s = strstrip(s + 1);
+		if (kind < 0) {
+			what = s;
+			goto bad;
+		}
+		key = s;
+		if (kind == INI_SECTION) {
 			if (streq(s, "organisation") || streq(s, "organization")) {
 				sec = SEC_ORG;
 			} else if (streq(s, "titles")) {
@@ -364,18 +360,6 @@ int policy_load(const char *path, struct policy *ret, char **ret_error)
 				goto bad;
 			}
 			continue;
-		}
-		eq = strchr(s, '=');
-		if (!eq) {
-			what = "expected key = value";
-			goto bad;
-		}
-		*eq = '\0';
-		key = strstrip(s);
-		val = strstrip(eq + 1);
-		if (!*key || !*val) {
-			what = "empty key or value";
-			goto bad;
 		}
 		switch (sec) {
 		case SEC_NONE:

@@ -215,24 +215,23 @@ int ledger_csv_map_load(struct ledger_csv_map *m, const char *path, bool policy_
 	if (!f)
 		return -errno;
 	while ((n = getline(&line, &cap, f)) > 0) {
-		char *s = line, *eq, *key, *val;
+		char *s = line, *key = NULL, *val = NULL;
+		int kind;
 
 		lineno++;
 		if (lineno == 1 && n >= 3 && memcmp(s, "\xef\xbb\xbf", 3) == 0)
 			s += 3; /* written with a Windows editor */
 		if (ledger_utf8_check((const uint8_t *)s, strlen(s)) != strlen(s))
 			return map_error(ret_error, path, lineno, "not UTF-8 (save the map file as UTF-8)");
-		s[strcspn(s, "#")] = '\0';
-		s = strstrip(s);
-		if (!*s)
+		kind = ini_line(s, &key, &val);
+		if (kind == INI_BLANK)
 			continue;
-		if (*s == '[') {
-			char *end = strchr(s, ']');
-
-			if (!end || end[1])
-				return map_error(ret_error, path, lineno, "a section header is [name]");
-			*end = '\0';
-			s = strstrip(s + 1);
+		if (kind < 0 && sec == SEC_OTHER && (policy_file || any_section))
+			continue; /* the policy's own lines: policy_load() judges them */
+		if (kind < 0)
+			return map_error(ret_error, path, lineno, "%s", key);
+		if (kind == INI_SECTION) {
+			s = key;
 			any_section = true;
 			if (streq(s, "csv") || streq(s, "columns")) {
 				sec = SEC_COLUMNS;
@@ -250,14 +249,6 @@ int ledger_csv_map_load(struct ledger_csv_map *m, const char *path, bool policy_
 		}
 		if (sec == SEC_OTHER && (policy_file || any_section))
 			continue;
-		eq = strrchr(s, '=');
-		if (!eq)
-			return map_error(ret_error, path, lineno, "expected THEIR HEADER = FIELD | ignore | extra");
-		*eq = '\0';
-		key = strstrip(s);
-		val = strstrip(eq + 1);
-		if (!*key || !*val)
-			return map_error(ret_error, path, lineno, "empty header or target");
 		if (sec == SEC_VALUES) {
 			r = ledger_csv_map_value(m, vfield, key, val);
 		} else {

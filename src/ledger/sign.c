@@ -555,6 +555,13 @@ out:
 	return r;
 }
 
+/* The first unsigned event that nothing covered. */
+static int uncovered(struct verify_ctx *c)
+{
+	return bad(c, &c->pending[0].e, LEDGER_SIG_UNSIGNED, "not signed (actor %s), and no signed adoption of "
+		   "legacy events or batch signature covers it", nn(c->pending[0].e.actor));
+}
+
 static int verify_one(const struct ledger_event *e, void *userdata)
 {
 	struct verify_ctx *c = userdata;
@@ -580,8 +587,7 @@ static int verify_one(const struct ledger_event *e, void *userdata)
 	/* the first problem in the chain's order: unsigned events that this
 	 * one does not even claim */
 	if (c->n_pending && !e->covers_from)
-		return bad(c, &c->pending[0].e, LEDGER_SIG_UNSIGNED, "not signed (actor %s), and no signed adoption of "
-			   "legacy events or batch signature covers it", nn(c->pending[0].e.actor));
+		return uncovered(c);
 	r = check_signature(c, e, &m);
 	if (r < 0)
 		return r;
@@ -592,6 +598,22 @@ static int verify_one(const struct ledger_event *e, void *userdata)
 			return r;
 	}
 	return judge(c, e, m, false);
+}
+
+/* The end of a walk: unsigned events left at the end that no batch
+ * signature came for fail it; the result out, the walk's memory freed. */
+static int walk_end(struct verify_ctx *c, int r, struct ledger_sig_result *ret)
+{
+	if (r >= 0 && c->n_pending)
+		r = uncovered(c);
+	for (size_t i = 0; i < c->n_pending; i++)
+		owned_release(&c->pending[i]);
+	free(c->pending);
+	ledger_idmap_free(&c->assets, gated_free);
+	if (r < 0 && r != -EBADMSG)
+		return r;
+	*ret = c->res;
+	return r;
 }
 
 /* The last event the valid adoptions cover (ledger-wide events only). */
@@ -636,19 +658,8 @@ static int verify_events(struct ledger *l, const struct trust_store *s, const ch
 	if (asset_id)
 		c.l = l;
 	r = ledger_history(l, asset_id, verify_one, &c);
-	/* unsigned events at the end that no batch signature came for */
-	if (r >= 0 && c.n_pending)
-		r = bad(&c, &c.pending[0].e, LEDGER_SIG_UNSIGNED, "not signed (actor %s), and no signed adoption of "
-			"legacy events or batch signature covers it", nn(c.pending[0].e.actor));
 out:
-	for (size_t i = 0; i < c.n_pending; i++)
-		owned_release(&c.pending[i]);
-	free(c.pending);
-	ledger_idmap_free(&c.assets, gated_free);
-	if (r < 0 && r != -EBADMSG)
-		return r;
-	*ret = c.res;
-	return r;
+	return walk_end(&c, r, ret);
 }
 
 int ledger_verify_event_list(const struct trust_store *s, const struct ledger_event *ev, size_t n,
@@ -663,17 +674,7 @@ int ledger_verify_event_list(const struct trust_store *s, const struct ledger_ev
 	c.res.legacy_upto = a.upto;
 	for (size_t i = 0; i < n && r >= 0; i++)
 		r = verify_one(&ev[i], &c);
-	if (r >= 0 && c.n_pending)
-		r = bad(&c, &c.pending[0].e, LEDGER_SIG_UNSIGNED, "not signed (actor %s), and no signed adoption of "
-			"legacy events or batch signature covers it", nn(c.pending[0].e.actor));
-	for (size_t i = 0; i < c.n_pending; i++)
-		owned_release(&c.pending[i]);
-	free(c.pending);
-	ledger_idmap_free(&c.assets, gated_free);
-	if (r < 0 && r != -EBADMSG)
-		return r;
-	*ret = c.res;
-	return r;
+	return walk_end(&c, r, ret);
 }
 
 int ledger_verify_signatures(struct ledger *l, const struct trust_store *s, struct ledger_sig_result *ret)
