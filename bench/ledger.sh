@@ -73,8 +73,8 @@ printf '[csv]\n資産名 = asset_name\n部署コード = ignore\n購入価格 = 
 mapped=$(t "$W" ledger --db "$tmp/real.db" import "$tmp/real.csv" --map "$tmp/map.conf" "${K[@]}")
 echo "import $n rows of a CP932 spreadsheet with a column map: ${mapped} s  (ratio $(ratio "$mapped" "$ref"))  target < 10 s"
 insp=$(t "$W" inspect --db "$tmp/real.db" -o "$tmp/inspect.csv")
-cnt=$(t sqlite3 "$tmp/real.db" "SELECT count(*), sum(length(status) + length(asset_id)) FROM assets")
-echo "inspect $n assets: ${insp} s  (a scan of the assets: ${cnt} s, ratio $(ratio "$insp" "$cnt"))  target < 5 s"
+cnt=$(t sqlite3 "$tmp/real.db" "SELECT * FROM assets")
+echo "inspect $n assets: ${insp} s  (sqlite3 reading every asset: ${cnt} s, ratio $(ratio "$insp" "$cnt"))  target < 5 s"
 cp "$WIPECERT_DB" "$tmp/round1.db"
 sig=$(t "$W" ledger --db "$tmp/round1.db" verify --trust "$tmp/trust")
 echo "verify --trust $n events:  ${sig} s  (every signature and approval)"
