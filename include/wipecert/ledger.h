@@ -109,6 +109,10 @@ int ledger_asset_set(struct ledger_asset *a, enum ledger_field f, const char *va
 const char *ledger_asset_value(const struct ledger_asset *a, enum ledger_field f);
 int ledger_asset_copy(const struct ledger_asset *a, struct ledger_asset *ret);
 void ledger_asset_clear(struct ledger_asset *a);
+/* The importance class its 機密性 level is held to (want, from the policy's
+ * [classification]; 0: not mapped): set when the asset has no class; a
+ * class less strict than want is -EPERM with why. */
+int ledger_asset_hold_class(struct ledger_asset *a, int want, char *why, size_t len);
 /* Fill defaults of a new asset (status in-service) and check it is whole. */
 int ledger_asset_check_new(struct ledger_asset *a);
 /* BLAKE2b-256 over the canonical serialisation of the asset's fields. */

@@ -270,7 +270,7 @@ static bool allowed(enum verb v, int opt)
 	case OPT_DRY_RUN: case OPT_UPDATE: case OPT_ENCODING: case OPT_MAP: case OPT_KEEP_UNKNOWN:
 		return v == V_IMPORT;
 	case OPT_POLICY:
-		return v == V_IMPORT || v == V_ARCHIVE;
+		return v == V_IMPORT || v == V_ARCHIVE || v == V_ADD || v == V_EDIT;
 	case OPT_BEFORE: case OPT_STATE_DIR:
 		return v == V_ARCHIVE;
 	case OPT_ARCHIVE:
@@ -531,6 +531,31 @@ static void report_change(const struct ledger_control *c, int r, uint64_t seq)
 			 trust_seckey_name(c->sk));
 }
 
+/* The policy's [classification] on an asset given a 機密性 level; prints
+ * why and returns an exit code, 0 when it holds. */
+static int hold_class(const struct ledger_control *c, struct ledger_asset *a)
+{
+	const char *cv = ledger_asset_value(a, LEDGER_F_CONFIDENTIALITY);
+	struct policy pol = {};
+	bool have = false;
+	char why[200];
+	int r;
+
+	if (!cv)
+		return EXIT_OK;
+	if (cli_policy_load(c->policy, &pol, &have) < 0)
+		return EXIT_FAIL;
+	if (!have && policy_default(&pol) < 0)
+		return EXIT_FAIL;
+	r = ledger_asset_hold_class(a, policy_class_of_confidentiality(&pol, cv[0] - '0'), why, sizeof(why));
+	policy_release(&pol);
+	if (r == -EPERM) {
+		log_error(_("refused: %s"), why);
+		return EXIT_REFUSED;
+	}
+	return r < 0 ? EXIT_FAIL : EXIT_OK;
+}
+
 static int do_add_edit(const struct ledger_control *c)
 {
 	_cleanup_ledger_ struct ledger *l = NULL;
@@ -571,6 +596,14 @@ static int do_add_edit(const struct ledger_control *c)
 	if (r < 0) {
 		ret = EXIT_USAGE;
 		goto out;
+	}
+	/* a 機密性 level given: the class the policy holds it to */
+	if (c->set[LEDGER_F_CONFIDENTIALITY] || c->set[LEDGER_F_IMPORTANCE]) {
+		r = hold_class(c, &a);
+		if (r) {
+			ret = r;
+			goto out;
+		}
 	}
 	if (c->verb == V_ADD) {
 		_cleanup_free_ char *why = NULL;

@@ -375,6 +375,26 @@ int ledger_asset_copy(const struct ledger_asset *a, struct ledger_asset *ret)
 	return 0;
 }
 
+int ledger_asset_hold_class(struct ledger_asset *a, int want, char *why, size_t len)
+{
+	const char *cv = a->v[LEDGER_F_CONFIDENTIALITY], *iv = a->v[LEDGER_F_IMPORTANCE];
+	char cls[2];
+
+	if (!cv || want < 1 || want > 3)
+		return 0;
+	if (!iv) {
+		cls[0] = (char)('0' + want);
+		cls[1] = '\0';
+		return ledger_asset_set(a, LEDGER_F_IMPORTANCE, cls);
+	}
+	if (iv[0] - '0' > want) {
+		snprintf(why, len, "asset %s: 機密性 (confidentiality) %s is held to importance class %d by the policy, "
+			 "but its class is %s", a->v[LEDGER_F_ASSET_ID] ?: "?", cv, want, iv);
+		return -EPERM;
+	}
+	return 0;
+}
+
 int ledger_asset_check_new(struct ledger_asset *a)
 {
 	if (!a->v[LEDGER_F_ASSET_ID])

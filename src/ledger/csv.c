@@ -441,21 +441,16 @@ static int row_extras(struct import *im, unsigned long rline, struct ledger_asse
  * to say). */
 static int row_class(struct import *im, unsigned long rline, struct ledger_asset *a)
 {
-	const char *cv = a->v[LEDGER_F_CONFIDENTIALITY], *iv = a->v[LEDGER_F_IMPORTANCE];
-	int want;
-	char cls[2];
+	const char *cv = a->v[LEDGER_F_CONFIDENTIALITY];
+	char why[200];
+	int r;
 
-	if (!cv || !(want = ledger_csv_map_class_of(im->o->map, cv[0] - '0')))
+	if (!cv)
 		return 0;
-	if (!iv) {
-		cls[0] = (char)('0' + want);
-		cls[1] = '\0';
-		return ledger_asset_set(a, LEDGER_F_IMPORTANCE, cls);
-	}
-	if (iv[0] - '0' > want)
-		return report_error(im->rep, rline, "asset %s: 機密性 (confidentiality) %s is held to importance class %d "
-				    "by the policy, but its class is %s", a->v[LEDGER_F_ASSET_ID], cv, want, iv);
-	return 0;
+	r = ledger_asset_hold_class(a, ledger_csv_map_class_of(im->o->map, cv[0] - '0'), why, sizeof(why));
+	if (r == -EPERM)
+		return report_error(im->rep, rline, "%s", why);
+	return r;
 }
 
 /* The row's cells onto a (the stored asset, or a new one). */

@@ -81,3 +81,9 @@ q="SELECT asset_id, media_type, serial, capacity, importance, asset_name, manage
 expect_rc 0 "$W" ledger export --format json
 expect_eq "JSON extra" "$(json_get "$T/out" 'd["assets"][0]["extra"]["購入価格"]')" "120,000"
 expect_eq "JSON level" "$(json_get "$T/out" 'd["assets"][0]["confidentiality"]')" 3
+# by hand too: a level without a class gets the policy's, a weaker class is refused
+expect_rc 0 "$W" ledger --db "$T/p.db" add H-1 --confidentiality 2 --policy "$T/policy.conf" "${K[@]}"
+expect_eq "機密性2 by hand, this policy" "$(field "$T/p.db" H-1 importance)" 1
+expect_rc 3 "$W" ledger --db "$T/p.db" add H-2 --confidentiality 3 --class 3 "${K[@]}"
+grep -q "機密性 (confidentiality) 3 is held to importance class 1 by the policy, but its class is 3" "$T/err" ||
+	fail "a weaker class by hand: $(cat "$T/err")"
