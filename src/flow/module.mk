@@ -12,3 +12,4 @@ LIB_OBJS += src/flow/firmware.o
 LIB_OBJS += src/flow/lifecycle.o
 LIB_OBJS += src/flow/inspect.o
 LIB_OBJS += src/flow/archive.o
+LIB_OBJS += src/flow/oplog.o
