@@ -401,9 +401,11 @@ int flow_inspect_record(const struct flow_ctx *c, const struct flow_inspection *
 			"taken_out_days", (json_int_t)in->thresholds.taken_out_days,
 			"assets", (json_int_t)in->n_assets, "counts", counts, "sections", secs,
 			"csv_sha256", csv_sha256, "inspector", flow_signer_json(inspector));
-	(void)c;
 	if (!rec)
 		return flow_fail(err, -ENOMEM, "out of memory");
+	/* whose ledger: the organisation the policy names */
+	if (c->policy && c->policy->org_name)
+		json_object_set_new(rec, "organisation", json_string(c->policy->org_name));
 	/* the rows' strings could be ill-formed only from a damaged ledger */
 	r = canon_json(rec, &canon, &len);
 	json_decref(rec);
