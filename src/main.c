@@ -58,6 +58,7 @@ static const struct command commands[] = {
 	{ "destroy", cmd_destroy, CMD_JSON, N_("record a witnessed physical destruction, signed by the technician") },
 	{ "station", cmd_station, CMD_DESTRUCTIVE | CMD_JSON, N_("the wipe station: every disk live, wipes side by side, one unlock, seals as disks finish") },
 	{ "audit", cmd_audit, CMD_JSON, N_("every disposal of a period, certificates re-verified, as a PDF or CSV report") },
+	{ "inspect", cmd_inspect, CMD_JSON, N_("the ledger's periodic inspection (点検): what is overdue, held, lost, away, unknown") },
 	{ "version", cmd_version, CMD_JSON, N_("print the version (--json for tools)") },
 	{ "commands", cmd_commands, CMD_HIDDEN | CMD_JSON, N_("every command and sub-command with its flags") },
 	{}

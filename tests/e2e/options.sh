@@ -113,6 +113,7 @@ JSON[import-record]="$T/bundle.json --state-dir $T/other --json"
 JSON[accept]="@PDF ${APPR[*]} --json"
 JSON[destroy]="--asset OPT-3 --method shred --witness Witness ${TECH[*]} --json"
 JSON[audit]="--from 2000-01-01 --to 2100-01-01 --json"
+JSON[inspect]="--json"
 JSON[version]="--json"
 JSON[commands]="--json"
 JSON[cert show]="@PDF --json"
@@ -130,6 +131,8 @@ JSON[ledger import]="$T/import.csv ${TECH[*]} --dry-run --json"
 JSON[ledger verify]="--json"
 JSON[ledger check]="OPT-1 $T/a.img --json"
 JSON[ledger requests]="--json"
+JSON[ledger status]="OPT-4 lost --reason not-found-in-inventory ${TECH[*]} --json"
+JSON[ledger archive]="--before 2000-01-01 -o $T/archive.json ${APPR[*]} --json"
 # they need a drive (NVMe, ATA, SCSI) or a screen's worth of time: their JSON
 # is read by tests/qemu/drive-checks.sh and station_json.sh
 EXEMPT_JSON=(caps drive-erase station)
