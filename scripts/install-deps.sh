@@ -19,9 +19,9 @@ check=(sqlite3 qpdf poppler-utils minisign zbar-tools libnss3-tools openssl
 	qemu-system-x86 busybox-static cpio kmod xz-utils
 	clang libclang-rt-14-dev)
 check+=(jq) # reads JSON in the e2e tests: python3 starts in ~2 s on a loaded machine
-check+=(tmux python3) # the station's screen driven in a real pseudo-terminal; its event stream read
+check+=(tmux python3) # the station's screen driven in a real pseudo-terminal; its event stream read; json_get (minbase has no python3)
 check+=(lvm2 mdadm bcache-tools) # member signatures made by their own tools (holders.sh)
-check+=(python3) # the e2e tests' json_get; a minimal Debian (minbase) has no python3
+check+=(faketime) # ledger events of years ago, for retention and archives (ledger_archive.sh)
 check+=(python3-pexpect) # answers the prompts of the README's and the man page's examples
 build+=(fonts-ipamj-mincho) # the certificate's fallback font (𠮷 U+20BB7, outside IPAex and the BMP)
 # tests/fresh (CI): a fresh Debian 12 chroot, the package build, lintian;
