@@ -26,19 +26,31 @@ fresh_sources() {
 ROOT=$(mktemp -d "${TMPDIR:-/var/tmp}/wipecert-fresh.XXXXXX")
 KEEP_LOG=
 ALSO_REMOVE=()   # more scratch directories, removed with the chroot
-fresh_cleanup() {
-	local rc=$?
-	trap - EXIT INT TERM
+# fresh_remove: unmount everything under ROOT and remove it; fails (and
+# leaves it) when something stays mounted there
+fresh_remove() {
 	if grep -q " $ROOT[ /]" /proc/self/mountinfo; then
 		umount -R "$ROOT" || umount -R -l "$ROOT" || true
 	fi
 	if grep -q " $ROOT[ /]" /proc/self/mountinfo; then
 		echo "fresh: something is still mounted under $ROOT: not removing it" >&2
-		rc=1
-	elif [ -n "${FRESH_KEEP:-}" ]; then
+		return 1
+	fi
+	rm -rf --one-file-system "$ROOT"
+}
+# fresh_again: ROOT emptied for a second fresh_make (a clean machine anew)
+fresh_again() {
+	fresh_remove || die "cannot remove the first chroot"
+	mkdir -m 0700 "$ROOT"
+}
+fresh_cleanup() {
+	local rc=$?
+	trap - EXIT INT TERM
+	if [ -n "${FRESH_KEEP:-}" ]; then
+		grep -q " $ROOT[ /]" /proc/self/mountinfo && umount -R "$ROOT"
 		echo "fresh: kept $ROOT (remove with rm -rf --one-file-system)" >&2
 	else
-		rm -rf --one-file-system "$ROOT"
+		fresh_remove || rc=1
 	fi
 	[ ${#ALSO_REMOVE[@]} -eq 0 ] || rm -rf "${ALSO_REMOVE[@]}"
 	if [ -n "$KEEP_LOG" ] && [ -f "$KEEP_LOG" ]; then
