@@ -55,6 +55,8 @@ enum trust_role {
 	TRUST_ROLE_CONTRACTOR_TECHNICIAN,
 	TRUST_ROLE_CONTRACTOR_APPROVER,
 	TRUST_ROLE_ORG_ROOT,
+	TRUST_ROLE_WITNESS,     /* 立会者: signs what they saw done, nothing else */
+	TRUST_ROLE_AUDITOR,     /* signs the audit report (an X.509 key, like approvers) */
 	_TRUST_ROLE_MAX,
 };
 
@@ -67,6 +69,10 @@ enum trust_doc {
 	TRUST_DOC_LEDGER_EVENT, /* "ledger-event": technician, approver, org-root */
 	TRUST_DOC_ROSTER,       /* "roster":       org-root */
 	TRUST_DOC_REVOCATION,   /* "revocation":   org-root */
+	TRUST_DOC_WITNESS,      /* "witness":      witness (a statement naming a record by hash) */
+	TRUST_DOC_HANDOVER,     /* "handover":     approver, contractor-approver (引渡書) */
+	TRUST_DOC_RECEIPT,      /* "receipt":      contractor-approver, contractor-technician (受領書) */
+	TRUST_DOC_AUDIT_REPORT, /* "audit-report": auditor */
 	_TRUST_DOC_MAX,
 };
 
@@ -77,6 +83,9 @@ const char *trust_doc_to_string(enum trust_doc d);
 int trust_doc_from_string(const char *s);
 /* May a key of this role sign this document type? */
 bool trust_role_may_sign(enum trust_role r, enum trust_doc d);
+/* Does this role sign PDFs (an X.509 key beside the Ed25519 one): approvers,
+ * contractor approvers, auditors and the org root (the CA key)? */
+bool trust_role_signs_pdf(enum trust_role r);
 
 /* Words for the -errno codes above ("wrong passphrase", ...), else strerror. */
 const char *trust_strerror(int err);

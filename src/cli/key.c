@@ -147,8 +147,7 @@ static int key_new(struct key_control *c)
 		}
 	}
 	/* approvers sign PDFs with X.509; the root's P-256 key is the CA key */
-	x509 = c->role == TRUST_ROLE_APPROVER || c->role == TRUST_ROLE_CONTRACTOR_APPROVER ||
-	       c->role == TRUST_ROLE_ORG_ROOT;
+	x509 = trust_role_signs_pdf(c->role);
 	r = trust_seckey_generate(c->name, c->role, c->org, x509, &k);
 	if (r == -EINVAL) {
 		log_error("name and organisation must be non-empty UTF-8 text in NFC, one line, under 256 bytes");
@@ -185,7 +184,7 @@ static int key_new(struct key_control *c)
 		log_error("%s: cannot write the public key: %s", pp, trust_strerror(r));
 		return EXIT_FAIL;
 	}
-	if (c->role == TRUST_ROLE_APPROVER || c->role == TRUST_ROLE_CONTRACTOR_APPROVER) {
+	if (trust_role_signs_pdf(c->role) && c->role != TRUST_ROLE_ORG_ROOT) {
 		EVP_PKEY *xk = NULL;
 
 		r = trust_seckey_x509_key(k, &xk);
@@ -495,7 +494,7 @@ static void help(void)
 	       "Options:\n"
 	       "  --name NAME            the key holder's name\n"
 	       "  --role ROLE            technician, approver, contractor-technician,\n"
-	       "                         contractor-approver or org-root\n"
+	       "                         contractor-approver, witness, auditor or org-root\n"
 	       "  --org ORG              the key holder's organisation (default: the trust\n"
 	       "                         directory's)\n"
 	       "  -o, --output BASE      writes BASE.key (secret, 0600), BASE.pub and, for\n"

@@ -189,7 +189,7 @@ static int trust_add(struct trust_control *c, const char *pubfile)
 			log_error_errno(r, "%s: cannot write", dst);
 			return EXIT_FAIL;
 		}
-	} else if (role == TRUST_ROLE_APPROVER || role == TRUST_ROLE_CONTRACTOR_APPROVER) {
+	} else if (trust_role_signs_pdf(role) && role != TRUST_ROLE_ORG_ROOT) {
 		_cleanup_free_ uint8_t *csr = NULL;
 		size_t clen;
 
