@@ -27,7 +27,8 @@ static X509 *make_cert(EVP_PKEY *key, EVP_PKEY *issuer_key, X509 *issuer, const 
 
 	X509_set_version(x, 2);
 	ASN1_INTEGER_set(X509_get_serialNumber(x), ca ? 1 : 2);
-	X509_gmtime_adj(X509_getm_notBefore(x), -3600);
+	/* before any fixture was signed (tests/fixtures/evidence: years ago, one day) */
+	X509_gmtime_adj(X509_getm_notBefore(x), -3600L * 24 * 365 * 10);
 	X509_gmtime_adj(X509_getm_notAfter(x), 3600L * 24 * 365);
 	X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8, (const unsigned char *)cn, -1, -1, 0);
 	X509_set_subject_name(x, name);

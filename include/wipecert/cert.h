@@ -148,8 +148,27 @@ struct cert_record {
 	size_t n_items;
 };
 
+/* The other signed documents of a disposal (docs/certificate.md):
+ *   witness  {type "witness", schema, kind (erasure, destruction,
+ *            handover), record {type, id, sha256}, witnessed_at,
+ *            witness {name, org, role, key_id}, statement}: a witness's
+ *            own word that they saw the work one record states
+ *   handover {type "handover", schema, id, issued_at, tier, from {org,
+ *            root_key_id}, to {org, root_key_id}, parent {id, sha256},
+ *            assets [{asset_id, serial, wwn, model, ...}], approver}: the
+ *            list of assets handed to a contractor (引渡書)
+ *   receipt  {type "receipt", schema, handover {id, sha256}, received_at,
+ *            count, receiver {name, org, role, key_id}}: the contractor's
+ *            countersignature (受領書) */
+#define CERT_WITNESS_SCHEMA "wipecert.witness/1"
+#define CERT_HANDOVER_SCHEMA "wipecert.handover/1"
+#define CERT_RECEIPT_SCHEMA "wipecert.receipt/1"
+
 /* A list certificate? (schema CERT_LIST_SCHEMA) */
 bool cert_record_is_list(const struct cert_record *r);
+/* The disks a certificate covers: 1 (itself), or a list's items. */
+size_t cert_record_n_disks(const struct cert_record *r);
+const struct cert_record *cert_record_disk(const struct cert_record *r, size_t i);
 
 void cert_record_release(struct cert_record *r);
 void cert_record_free(struct cert_record *r);

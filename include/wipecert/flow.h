@@ -120,8 +120,35 @@ int flow_approve(const struct flow_ctx *c, const char *id, const struct trust_se
 
 /* ---- the one issuing path (issue.c) ---- */
 
+/* A signed document (canonical JSON) and its minisign signature text. */
+struct flow_doc {
+	const uint8_t *data, *sig;
+	size_t len, sig_len;
+};
+
+/* One disk of a list certificate: the technician's signed record, a
+ * witness's signed statement about it (data NULL: none), the asset's last
+ * ledger event (may be NULL), and a label for refusals (the case ID). */
+struct flow_evidence {
+	struct flow_doc record;
+	struct flow_doc witness;
+	const char *event_hash;
+	const char *label;
+};
+
+/* What a certificate names besides the disks (schema /2): each NULL
+ * field takes the policy's [certificate] default. */
+struct flow_parties {
+	const char *client, *client_unit;   /* 依頼者 */
+	const char *site, *room;            /* 作業場所 */
+	const char *approval_ref;           /* 起案・決裁番号 */
+	const char *document_number;        /* 文書番号 */
+	const char *layout;                 /* "standard" or "municipal" */
+};
+
 /* What a certificate is issued for: the technician's signed record (a
- * wipe record or a destruction record, canonical JSON) and its .minisig. */
+ * wipe record or a destruction record, canonical JSON) and its .minisig;
+ * or, for the list form, n_items of them. */
 struct flow_issue_request {
 	const uint8_t *evidence, *evidence_sig;
 	size_t evidence_len, evidence_sig_len;
@@ -133,6 +160,15 @@ struct flow_issue_request {
 	 * it and its signature by SHA-256 and names this approver. */
 	const struct cert_record *record;
 	bool cades;                     /* SubFilter ETSI.CAdES.detached */
+	struct flow_doc witness;        /* a witness's statement about the evidence */
+	/* the list form (CERT_LIST_SCHEMA): one certificate for these disks,
+	 * each checked as a single one is (the evidence fields above unused) */
+	const struct flow_evidence *items;
+	size_t n_items;
+	const struct flow_parties *parties;  /* may be NULL */
+	/* custody: the hand-over list (引渡書) the contractor holds the assets
+	 * under, and its receipt (受領書); data NULL for the owner's own work */
+	struct flow_doc handover, receipt;
 };
 
 struct flow_issued {
@@ -143,8 +179,9 @@ struct flow_issued {
 	uint8_t *pdf;                   /* the signed certificate */
 	size_t pdf_len;
 	char record_sha256[65], pdf_sha256[65];
-	bool erased;                    /* result erased_and_verified */
+	bool erased;                    /* result erased_and_verified (a list: every row) */
 	bool destroyed;                 /* sanitization type destroy */
+	size_t n_failed;                /* a list's rows that failed */
 };
 void flow_issued_release(struct flow_issued *i);
 

@@ -229,6 +229,9 @@ void trust_store_free(struct trust_store *s);
 static inline void trust_store_freep(struct trust_store **s) { trust_store_free(*s); }
 const char *trust_store_org(const struct trust_store *s);
 const char *trust_store_dir(const struct trust_store *s);
+/* The organisation's root key (root.pub): the key ID certificates name
+ * their organisation by. */
+const struct trust_pubkey *trust_store_root(const struct trust_store *s);
 size_t trust_store_n_members(const struct trust_store *s);
 const struct trust_member *trust_store_member(const struct trust_store *s, size_t i);
 const struct trust_member *trust_store_find(const struct trust_store *s,

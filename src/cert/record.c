@@ -121,6 +121,16 @@ bool cert_record_is_list(const struct cert_record *r)
 	return r && r->schema && streq(r->schema, CERT_LIST_SCHEMA);
 }
 
+size_t cert_record_n_disks(const struct cert_record *r)
+{
+	return cert_record_is_list(r) ? r->n_items : 1;
+}
+
+const struct cert_record *cert_record_disk(const struct cert_record *r, size_t i)
+{
+	return cert_record_is_list(r) ? &r->items[i] : r;
+}
+
 /* The fields a record holds: by its schema; an item has none. */
 static unsigned scope_of(const struct cert_record *r)
 {
