@@ -43,6 +43,8 @@ static const struct command commands[] = {
 	{ "import-record", cmd_import_record, 0, N_("take in a wipe record exported by a wipe station") },
 	{ "accept", cmd_accept, 0, N_("accept a contractor's certificate for an asset handed over") },
 	{ "destroy", cmd_destroy, 0, N_("record a witnessed physical destruction, signed by the technician") },
+	{ "witness", cmd_witness, 0, N_("sign a case as its witness, with the witness's own key") },
+	{ "custody", cmd_custody, 0, N_("hand-over lists, receipts, sub-contracting, and what is still out") },
 	{ "audit", cmd_audit, 0, N_("every disposal of a period, certificates re-verified, as a PDF or CSV report") },
 	{ "version", cmd_version, 0, N_("print the version (--json for tools)") },
 };

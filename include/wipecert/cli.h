@@ -76,6 +76,8 @@ int cmd_reject(int argc, char **argv);
 int cmd_export_record(int argc, char **argv);
 int cmd_import_record(int argc, char **argv);
 int cmd_accept(int argc, char **argv);
+int cmd_custody(int argc, char **argv);
+int cmd_witness(int argc, char **argv);
 
 /* Passphrase for a secret key (what names it in the prompt): the first line
  * of file, else asked on the terminal without echo (confirm: twice). *ret is

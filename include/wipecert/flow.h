@@ -37,6 +37,7 @@
 struct ledger;
 struct trust_seckey;
 struct trust_store;
+struct flow_parties;
 
 #define WIPE_RECORD_SCHEMA "wipecert.wipe-record/1"
 
@@ -48,6 +49,7 @@ struct flow_ctx {
 	const char *logo;               /* certificate logo (PNG), may be NULL */
 	const char *font;               /* NULL: IPAex Gothic */
 	const char *dmi_dir;            /* NULL: /sys/class/dmi/id (tests give a fixture) */
+	const struct flow_parties *parties; /* what certificates name besides the disks (may be NULL) */
 };
 
 /* Why a step refused, for the operator (one line). */
@@ -106,7 +108,8 @@ struct flow_approval {
 	char *pdf_path;
 	char *record_sha256;    /* of the certificate record's canonical bytes */
 	char *pdf_sha256;
-	bool erased;            /* the banner: erased and verified, or failed */
+	bool erased;            /* the banner: erased and verified, or failed (a list: every row) */
+	size_t n_rows, n_failed; /* a list certificate's rows, and those that failed */
 };
 void flow_approval_release(struct flow_approval *a);
 
@@ -117,6 +120,16 @@ void flow_approval_release(struct flow_approval *a);
  * certificate's ID and hash (status "approved" for an erased disk). */
 int flow_approve(const struct flow_ctx *c, const char *id, const struct trust_seckey *approver,
 		 const char *destination, struct flow_approval *ret, struct flow_error *err);
+
+/* Approve many sealed cases with one list certificate (the list form,
+ * CERT_LIST_SCHEMA): each case is checked as flow_approve() checks one (a
+ * case listed twice, decided already, or whose asset is not in this ledger
+ * is refused, naming it), failed wipes are listed as failed rows, never
+ * left out. The certificate is STATE_DIR/CERTID.pdf (with .cert.json and
+ * its .minisig); each case gets ID.listed naming it; each asset's ledger
+ * event names the list. Nothing is written unless every case passed. */
+int flow_approve_list(const struct flow_ctx *c, const char *const *ids, size_t n, const struct trust_seckey *approver,
+		      const char *destination, struct flow_approval *ret, struct flow_error *err);
 
 /* ---- the one issuing path (issue.c) ---- */
 
@@ -250,14 +263,15 @@ struct flow_accept_check {
 	char detail[240];
 };
 
-#define FLOW_ACCEPT_MAX_CHECKS 24
+#define FLOW_ACCEPT_MAX_CHECKS 32
 
 struct flow_acceptance {
 	struct flow_accept_check checks[FLOW_ACCEPT_MAX_CHECKS];
 	size_t n_checks;
 	bool accepted;          /* every check passed and it was recorded */
 	char *certificate_id;   /* from the record, when readable */
-	char *asset_id;
+	char *asset_id;         /* the (first) asset */
+	size_t n_assets;        /* a list certificate's rows */
 	char *contractor;       /* the contractor's organisation */
 	char *technician, *approver;
 	char pdf_sha256[65];
@@ -279,6 +293,115 @@ void flow_acceptance_release(struct flow_acceptance *a);
  * -errno when reading or writing failed (err says why). */
 int flow_accept(const struct flow_ctx *c, const uint8_t *pdf, size_t len, const char *actor,
 		struct flow_acceptance *ret, struct flow_error *err);
+
+/* ---- witnesses (witness.c) ---- */
+
+/* A witness's signed statement (CERT_WITNESS_SCHEMA) that they saw the
+ * work doc states (kind "erasure", "destruction" or "handover"; id names
+ * it, subject the asset): canonical JSON and its .minisig text, signed at
+ * when (0: now). -EPERM when the key is not a witness's or is the
+ * technician's who signed doc. */
+int flow_witness_sign(const uint8_t *doc, size_t len, const char *kind, const char *id, const char *subject,
+		      const struct trust_seckey *witness, time_t when, char **ret_json, char **ret_sig,
+		      struct flow_error *err);
+/* Witness a sealed case: STATE_DIR/ID.witness.json and .minisig beside
+ * its record (approve attaches them to the certificate), and a ledger
+ * note. -EEXIST when witnessed already. */
+int flow_witness(const struct flow_ctx *c, const char *id, const struct trust_seckey *witness, char **ret_path,
+		 struct flow_error *err);
+
+/* ---- custody: hand-over lists and receipts (custody.c) ---- */
+
+/* A hand-over list (引渡書) of assets to a contractor: the owner's
+ * approver signs it for assets of the ledger (tier 1); a contractor's
+ * approver signs one that hands on assets of the list it received
+ * (parent: tier 2 and on, with the owner's approval of the sub-contractor
+ * made beforehand). to_root: the receiving contractor's root key, which
+ * the signer's roster must pin. */
+struct flow_handover_request {
+	const char *const *assets;
+	size_t n_assets;
+	const struct trust_pubkey *to_root;
+	const char *approval_ref;       /* 起案・決裁番号, may be NULL */
+	struct flow_doc parent;         /* a later tier: the list received */
+	struct flow_doc sub_approval;   /* a later tier: the owner's approval of the sub-contractor */
+};
+
+struct flow_handover {
+	char *id;               /* HO-YYYYMMDD-... */
+	char *path;             /* STATE_DIR/custody/ID.json (its .minisig beside) */
+	char *receipt_path;     /* flow_receive(): the receipt */
+	char *to;               /* the contractor (or, for a receipt, who handed over) */
+	size_t n_assets;
+	int tier;
+};
+void flow_handover_release(struct flow_handover *h);
+
+/* Sign a hand-over list: every asset in the ledger, tied to a disk by its
+ * serial/WWN, here (not disposed, destroyed or handed over), listed once;
+ * the contractor pinned. The ledger notes it on each asset; the status
+ * moves only when flow_custody_record() has both signatures. */
+int flow_handover(const struct flow_ctx *c, const struct flow_handover_request *q, const struct trust_seckey *approver,
+		  struct flow_handover *ret, struct flow_error *err);
+/* The contractor's side: a hand-over list for our organisation (to:
+ * our root key), countersigned by our key (受領書), kept in
+ * STATE_DIR/custody/; with a ledger, each asset is added to ours as the
+ * owner described it (or must be the same disk when there). */
+int flow_receive(const struct flow_ctx *c, const struct flow_doc *handover, const struct trust_seckey *receiver,
+		 struct flow_handover *ret, struct flow_error *err);
+/* The owner records a hand-over list with its receipt: the list's
+ * signature is our approver's (tier 1) or, for a later tier, an approver of
+ * the contractor the parent list (recorded here) went to, with our
+ * approval of the sub-contractor made before; the receipt is signed by a
+ * key of the contractor the list names, whose root we pin; each asset is
+ * still ours and the disk the list describes. Tier 1 moves each asset to
+ * handed-to-contractor (an event naming both documents by SHA-256); a later
+ * tier notes who holds it now. actor (may be NULL) signs the events.
+ * -EPERM refused, nothing written. */
+int flow_custody_record(const struct flow_ctx *c, const struct flow_doc *handover, const struct flow_doc *receipt,
+			const struct trust_seckey *actor, struct flow_handover *ret, struct flow_error *err);
+/* A witness of the hand-over (搬出) signs the list: its statement is kept
+ * beside it (STATE_DIR/custody/ID.witness.json). */
+int flow_custody_witness(const struct flow_ctx *c, const char *ho_id, const struct trust_seckey *witness,
+			 struct flow_error *err);
+/* The owner's approver approves, beforehand, that the contractor of the
+ * recorded list ho_id hands it on to the sub-contractor sub_root (pinned
+ * by us): STATE_DIR/custody/SA-HOID-KEYID.json, to give the contractor. */
+int flow_approve_subcontract(const struct flow_ctx *c, const char *ho_id, const struct trust_pubkey *sub_root,
+			     const struct trust_seckey *approver, char **ret_path, struct flow_error *err);
+
+/* The documents a contractor's certificate carries of its custody. */
+struct flow_custody_docs {
+	uint8_t *ho, *ho_sig, *rc, *rc_sig;
+	size_t ho_len, ho_sig_len, rc_len, rc_sig_len;
+};
+void flow_custody_docs_release(struct flow_custody_docs *d);
+/* For a contractor's approver: the received hand-over list (and receipt)
+ * that holds the asset. -ENOENT: none (an owner's own work). */
+int flow_custody_find(const struct flow_ctx *c, const char *asset_id, const struct trust_seckey *approver,
+		      struct flow_custody_docs *ret);
+/* The same, put into the issuing request (nothing when none). */
+int flow_custody_for(const struct flow_ctx *c, const char *asset_id, const struct trust_seckey *approver,
+		     struct flow_issue_request *q, struct flow_custody_docs *docs);
+/* 0 when hand-over list id was recorded here (with its receipt) and is
+ * these bytes (sha256); else -errno and why. */
+int flow_custody_recorded(const struct flow_ctx *c, const char *id, const char *sha256, char *why, size_t len);
+
+/* What is out: every asset of a recorded hand-over list still
+ * handed-to-contractor (not yet certified), with the tier that holds it
+ * now, and lists still awaiting their receipt. */
+struct flow_custody_item {
+	char *asset_id, *serial;
+	char *handover_id;
+	char *holder;           /* the contractor holding it */
+	int tier;
+	char *state;            /* "handed-over", "awaiting-receipt" */
+	char *since;            /* received_at (or issued_at while awaiting) */
+	double age_days;
+	bool passed_on;         /* internal: a later tier holds it */
+};
+int flow_custody_list(const struct flow_ctx *c, struct flow_custody_item **ret, size_t *ret_n, struct flow_error *err);
+void flow_custody_list_release(struct flow_custody_item *v, size_t n);
 
 /* ---- physical destruction ---- */
 
@@ -342,5 +465,23 @@ void flow_audit_release(struct flow_audit *a);
  * them. Then ledger_verify(). Returns 0 when the audit ran (see n_failed and
  * chain_ok), -errno when it could not. */
 int flow_audit_run(const struct flow_ctx *c, time_t from, time_t to, struct flow_audit *ret, struct flow_error *err);
+
+/* The audit report signed by whoever ran it (an auditor's key): its
+ * record (type "audit-report", CERT_AUDIT_SCHEMA: period, counts, the
+ * ledger's state, every row's verdict) and the auditor's .minisig, to
+ * attach as record.json and record.json.minisig to the report's PDF. */
+struct flow_audit_report {
+	char *id;               /* AR-YYYYMMDD-... */
+	char *canon, *sig;
+	size_t canon_len;
+	char sha256[65];
+};
+void flow_audit_report_release(struct flow_audit_report *r);
+int flow_audit_report(const struct flow_ctx *c, const struct flow_audit *a, const struct trust_seckey *auditor,
+		      struct flow_audit_report *ret, struct flow_error *err);
+/* Sign the rendered report with the auditor's X.509 key (as an approver
+ * signs a certificate) and check it as `verify` will. */
+int flow_audit_sign_pdf(const struct flow_ctx *c, const struct trust_seckey *auditor, const uint8_t *pdf, size_t len,
+			uint8_t **ret, size_t *ret_len, struct flow_error *err);
 
 #endif

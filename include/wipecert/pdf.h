@@ -95,6 +95,12 @@ struct cert_table {
 	const bool *row_ok;              /* a failed row's last column is red */
 	size_t n_rows;
 	const char *footer;
+	/* a signed report (the audit report): attachments (sorted by name;
+	 * record.json and its .minisig) and an empty signature field for
+	 * cert_pdf_sign() */
+	const struct cert_attachment *attachments;
+	size_t n_attachments;
+	bool signature_field;
 };
 int cert_pdf_render_table(const struct cert_table *t, const char *font_path, uint8_t **ret, size_t *ret_len,
 			  const char **ret_err);
@@ -169,9 +175,15 @@ struct cert_check_result {
 	char detail[240];
 };
 
+/* What an audit report's record.json is: type "audit-report", signed by
+ * an auditor (the same PDF signature and checks as a certificate; its own
+ * record; no evidence, witness, custody or QR code). */
+#define CERT_AUDIT_SCHEMA "wipecert.audit/1"
+
 struct cert_verify_report {
 	struct cert_check_result checks[CHECK__MAX];
 	struct cert_record *record;     /* when the record could be read */
+	json_t *audit;                  /* an audit report's record instead (record NULL) */
 	char record_hash[65];
 	char pdf_sha256[65];            /* of the whole file */
 	char *signer_subject;           /* the signing certificate's subject */

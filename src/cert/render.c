@@ -833,7 +833,7 @@ static void list_summary_page(struct ctx *c)
 	size_t n_m = 0, n_t = 0, n_w = 0;
 	const char *first = NULL, *last = NULL;
 	time_t t0 = 0, t1 = 0, t;
-	char buf[300], a[40], b[40];
+	char buf[300], a[100], b[40];
 	bool all_ok;
 	float y;
 
@@ -1402,7 +1402,7 @@ static int draw_and_save(struct ctx *c, const char *fontpath, const char *logo,
 	c->step = "cannot draw the certificate";
 	HPDF_SetInfoAttr(c->pdf, HPDF_INFO_TITLE, c->table ? c->table->title_en : c->sig_field ? "データ消去証明書 Certificate of Data Sanitization" :
 			 "データ消去作業報告書 Sanitization session report");
-	if (c->sig_field)
+	if (c->sig_field && c->r)
 		HPDF_SetInfoAttr(c->pdf, HPDF_INFO_SUBJECT, c->r->certificate_id);
 	if (c->r && c->r->organisation)
 		HPDF_SetInfoAttr(c->pdf, HPDF_INFO_AUTHOR, c->r->organisation);
@@ -1491,8 +1491,8 @@ out:
 /* Lay out once to collect the characters, subset the font to them, then
  * draw and save: the path every table-like document takes (the session
  * summary, the audit report). c->layout is called twice. */
-static int render_collected(struct ctx *c, const char *font_path, uint8_t **ret, size_t *ret_len,
-			    const char **ret_err)
+static int render_collected(struct ctx *c, const char *font_path, const struct cert_attachment *att, size_t n_att,
+			    uint8_t **ret, size_t *ret_len, const char **ret_err)
 {
 	char fontpath[64];
 	size_t font_size;
@@ -1507,7 +1507,7 @@ static int render_collected(struct ctx *c, const char *font_path, uint8_t **ret,
 	fontfd = k = subset_font(font_path ? font_path : CERT_DEFAULT_FONT, c->chars, &font_size);
 	if (k >= 0) {
 		snprintf(fontpath, sizeof(fontpath), "/proc/self/fd/%d", fontfd);
-		k = draw_and_save(c, fontpath, NULL, NULL, 0);
+		k = draw_and_save(c, fontpath, NULL, att, n_att);
 	}
 	if (k >= 0) {
 		*ret = TAKE_PTR(c->out);
@@ -1535,18 +1535,19 @@ int cert_pdf_render_summary(const struct cert_record *const *recs, size_t n, con
 			*ret_err = c.step;
 		return -EINVAL;
 	}
-	return render_collected(&c, font_path, ret, ret_len, ret_err);
+	return render_collected(&c, font_path, NULL, 0, ret, ret_len, ret_err);
 }
 
 int cert_pdf_render_table(const struct cert_table *t, const char *font_path, uint8_t **ret, size_t *ret_len,
 			  const char **ret_err)
 {
-	struct ctx c = { .table = t, .layout = table_layout, .step = "a table needs 1 to 12 columns" };
+	struct ctx c = { .table = t, .layout = table_layout, .step = "a table needs 1 to 12 columns",
+			 .sig_field = t->signature_field };
 
 	if (t->n_cols == 0 || t->n_cols > 12 || t->n_rows > 100000) {
 		if (ret_err)
 			*ret_err = c.step;
 		return -EINVAL;
 	}
-	return render_collected(&c, font_path, ret, ret_len, ret_err);
+	return render_collected(&c, font_path, t->attachments, t->n_attachments, ret, ret_len, ret_err);
 }

@@ -244,6 +244,7 @@ int cert_check_custody(struct cert_vctx *v)
 	const char *bad = NULL, *to;
 	struct trust_claim c = { 0 };
 	char why[240], where[160];
+	const char *issuer = v->appr_ok ? v->appr.claim.org : r->approver.organisation;
 	bool judged = true, rjudged = true;
 	const uint8_t *p;
 	size_t l;
@@ -264,9 +265,9 @@ int cert_check_custody(struct cert_vctx *v)
 				CERT_HANDOVER_SCHEMA), why);
 		goto out;
 	}
-	if (!same_text(to, r->organisation)) {
-		bad = (snprintf(why, sizeof(why), "hand-over list %s hands the assets to %s, not to %s who certifies them",
-				r->handover_id, to ?: "-", r->organisation), why);
+	if (!same_text(to, issuer)) {
+		bad = (snprintf(why, sizeof(why), "hand-over list %.40s hands the assets to %.60s, not to %.60s who certifies them",
+				r->handover_id, to ?: "-", issuer ?: "-"), why);
 		goto out;
 	}
 	for (size_t i = 0; i < cert_record_n_disks(r); i++)

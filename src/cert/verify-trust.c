@@ -40,13 +40,18 @@ int cert_check_roster(struct cert_vctx *v)
 {
 	const struct cert_record *r = v->rep->record;
 	struct trust_result *res = &v->appr;
+	/* an audit report is signed by its auditor */
+	const char *named = r ? r->approver.key_id :
+			    json_string_value(json_object_get(json_object_get(v->rep->audit, "auditor"), "key_id"));
+	const char *who = r ? "approver" : "auditor";
 	const uint8_t *sig;
 	size_t sig_len;
 	int k;
 
 	if (cert_find_attachment(&v->d, CERT_SIG_NAME, &sig, &sig_len) < 0)
 		return cert_vset(v, CHECK_ROSTER, false, "no single " CERT_SIG_NAME " attachment"), 0;
-	k = trust_verify(v->store, TRUST_DOC_CERTIFICATE, v->rec, v->rec_len, (const char *)sig, sig_len, res);
+	k = trust_verify(v->store, r ? TRUST_DOC_CERTIFICATE : TRUST_DOC_AUDIT_REPORT, v->rec, v->rec_len,
+			 (const char *)sig, sig_len, res);
 	if (k == -ENOMEM)
 		return k;
 	if (k < 0)
@@ -58,13 +63,13 @@ int cert_check_roster(struct cert_vctx *v)
 	if (!res->member || !res->member->x509_sha256[0] ||
 	    strcmp(res->member->x509_sha256, v->rep->signer_sha256) != 0)
 		return cert_vset(v, CHECK_ROSTER, false, "the PDF is signed by another X.509 certificate than the one "
-				 "the roster binds to approver key %s", res->keyid), 0;
-	if (!keyid_eq(r->approver.key_id, res->keyid))
-		return cert_vset(v, CHECK_ROSTER, false, "the record names approver key %s but key %s signed it",
-				 r->approver.key_id ? r->approver.key_id : "(none)", res->keyid), 0;
+				 "the roster binds to %s key %s", who, res->keyid), 0;
+	if (!keyid_eq(named, res->keyid))
+		return cert_vset(v, CHECK_ROSTER, false, "the record names %s key %s but key %s signed it", who,
+				 named ? named : "(none)", res->keyid), 0;
 	v->appr_ok = true;
 	v->rep->contractor = res->member->role == TRUST_ROLE_CONTRACTOR_APPROVER;
-	cert_vset(v, CHECK_ROSTER, true, "approver %s (key %s) per the roster, the PDF's signer", res->claim.name,
+	cert_vset(v, CHECK_ROSTER, true, "%s %s (key %s) per the roster, the PDF's signer", who, res->claim.name,
 		  res->keyid);
 	return 0;
 }
@@ -326,7 +331,10 @@ int cert_check_time(struct cert_vctx *v)
 	char a[32], b[32];
 	const struct {
 		const char *what, *value;
-	} dates[] = { { "issued_at", r->issued_at }, { "approver.date", r->approver.date } };
+	} dates[] = {
+		{ "issued_at", r ? r->issued_at : json_string_value(json_object_get(rep->audit, "issued_at")) },
+		{ "approver.date", r ? r->approver.date : NULL },
+	};
 
 	if (v->appr_ok)
 		claim = v->appr.claim.signed_at;

@@ -370,10 +370,11 @@ struct wipe_control {
 	const char **assets;
 	size_t n_assets;
 	const char *db, *policy_path, *key, *pass_file;
+	const char *witness_key, *witness_pass;  /* a witness signs each sealed record */
 	struct flow_ctx flow;
 	struct policy policy;
 	bool have_policy;
-	struct trust_seckey *tech;
+	struct trust_seckey *tech, *witness;
 };
 
 static void help(void)
@@ -398,6 +399,8 @@ static void help(void)
 		 "      --policy FILE        the disposal policy (default %s if present)\n"
 		 "  -k, --key FILE           the technician's key: seal each finished job (needs --asset)\n"
 		 "      --passphrase-file F  its passphrase (else asked before the wipe starts)\n"
+		 "      --witness-key FILE   a witness (立会者, role witness) signs each sealed record\n"
+		 "      --witness-passphrase-file F  the witness's passphrase\n"
 		 "%s"
 		 "      --list-methods       list the methods and their passes\n"
 		 "  -h, --help               show this help\n\n"
@@ -612,6 +615,8 @@ static int open_disposal(struct wipe_control *c)
 				  trust_role_to_string(trust_seckey_role(c->tech)));
 			return EXIT_REFUSED;
 		}
+		if (c->witness_key && key_load_secret(c->witness_key, c->witness_pass, &c->witness) < 0)
+			return EXIT_FAIL;
 	}
 	return EXIT_OK;
 }
@@ -622,6 +627,7 @@ static void close_disposal(struct wipe_control *c)
 	if (c->have_policy)
 		policy_release(&c->policy);
 	trust_seckey_free(c->tech);
+	trust_seckey_free(c->witness);
 }
 
 /* Seal every job that ran to its end, failed ones too: a failed wipe is
@@ -644,6 +650,10 @@ static void seal_all(struct wipe_control *c, struct wipe_run *w, int *ret)
 		}
 		log_info(_("%s: job %s sealed by %s for asset %s: %s"), t->arg, id, trust_seckey_name(c->tech),
 			 t->asset, path);
+		if (c->witness && flow_witness(&c->flow, id, c->witness, NULL, &ferr) < 0) {
+			log_error(_("%s: job %s not witnessed: %s"), t->arg, id, ferr.msg);
+			*ret = EXIT_FAIL;
+		}
 	}
 }
 
@@ -771,7 +781,7 @@ static int firmware_run_all(struct wipe_control *c, struct wipe_run *w)
 int cmd_wipe(int argc, char **argv)
 {
 	enum { OPT_VERIFY = 256, OPT_PERCENT, OPT_CONFIRM, OPT_JSON, OPT_STATE, OPT_LIST, OPT_ASSET, OPT_DB,
-	       OPT_POLICY, OPT_PASS, OPT_LEVEL, OPT_REMOVE_HPA, OPT_FORCE_MEMBER };
+	       OPT_POLICY, OPT_PASS, OPT_LEVEL, OPT_REMOVE_HPA, OPT_FORCE_MEMBER, OPT_WKEY, OPT_WPASS };
 	static const struct option opts[] = {
 		{ "method", required_argument, NULL, 'm' },
 		{ "verify", required_argument, NULL, OPT_VERIFY },
@@ -788,6 +798,8 @@ int cmd_wipe(int argc, char **argv)
 		{ "policy", required_argument, NULL, OPT_POLICY },
 		{ "key", required_argument, NULL, 'k' },
 		{ "passphrase-file", required_argument, NULL, OPT_PASS },
+		{ "witness-key", required_argument, NULL, OPT_WKEY },
+		{ "witness-passphrase-file", required_argument, NULL, OPT_WPASS },
 		WIPE_TUNING_LONGOPTS,
 		{ "list-methods", no_argument, NULL, OPT_LIST },
 		{ "help", no_argument, NULL, 'h' },
@@ -879,6 +891,12 @@ int cmd_wipe(int argc, char **argv)
 		case OPT_PASS:
 			c.pass_file = optarg;
 			break;
+		case OPT_WKEY:
+			c.witness_key = optarg;
+			break;
+		case OPT_WPASS:
+			c.witness_pass = optarg;
+			break;
 		case OPT_LIST:
 			list_methods();
 			goto out;
@@ -909,6 +927,10 @@ int cmd_wipe(int argc, char **argv)
 	}
 	if (c.key && !c.n_assets) {
 		ret = usage_error("wipe", _("--key seals the jobs for their assets: give --asset too"));
+		goto out;
+	}
+	if (c.witness_key && !c.key) {
+		ret = usage_error("wipe", _("--witness-key signs the sealed records: give --key too"));
 		goto out;
 	}
 	if (c.n_assets) {
