@@ -502,7 +502,7 @@ static int check_visible_audit(struct cert_vctx *v)
 	return 0;
 }
 
-static int check_visible(struct cert_vctx *v)
+static int check_visible_one(struct cert_vctx *v)
 {
 	const struct cert_record *r = v->rep->record;
 	struct pdf_obj *page = first_page(&v->d), *cs;
@@ -520,10 +520,6 @@ static int check_visible(struct cert_vctx *v)
 		{ "result banner", cert_banner_text(r) },
 	};
 
-	if (v->rep->audit)
-		return check_visible_audit(v);
-	if (cert_record_is_list(r))
-		return check_visible_list(v);
 	cs = page ? pdf_get(&v->d, page, "Contents") : NULL;
 	if (!cs || cs->type != PDF_STREAM || pdf_stream_raw(&v->d, cs, &data, &len) < 0)
 		return cert_vset(v, CHECK_VISIBLE, false, "page 1 has no readable (unfiltered) content stream"), 0;
@@ -535,6 +531,15 @@ static int check_visible(struct cert_vctx *v)
 					 need[i].what, need[i].value), 0;
 	cert_vset(v, CHECK_VISIBLE, true, "page 1 shows the record's id, model, serial, asset, people, hash and result");
 	return 0;
+}
+
+static int check_visible(struct cert_vctx *v)
+{
+	if (v->rep->audit)
+		return check_visible_audit(v);
+	if (cert_record_is_list(v->rep->record))
+		return check_visible_list(v);
+	return check_visible_one(v);
 }
 
 static int check_qr(struct cert_vctx *v)

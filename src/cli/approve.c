@@ -105,7 +105,7 @@ int flow_control_open(struct flow_control *fc, unsigned need)
 		const char *p = ledger_resolve_path(fc->db);
 
 		if ((need & NEED_LEDGER) || fc->db || getenv("WIPECERT_DB") || access(p, F_OK) == 0) {
-			r = ledger_open(p, 0, &fc->ledger);
+			r = ledger_open(p, (need & CREATE_LEDGER) && fc->db ? LEDGER_OPEN_CREATE : 0, &fc->ledger);
 			if (r < 0) {
 				log_error_errno(r, _("%s: cannot open the ledger"), p);
 				return EXIT_FAIL;

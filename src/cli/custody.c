@@ -232,7 +232,8 @@ int cmd_custody(int argc, char **argv)
 		return usage_error("custody", _("%s: missing arguments (see --help)"), verb);
 	if (!!parent != !!subap)
 		return usage_error("custody", _("--parent and --subcontract-approval go together"));
-	ret = flow_control_open(&fc, NEED_TRUST | (streq(verb, "record") ? NEED_LEDGER : WANT_LEDGER));
+	ret = flow_control_open(&fc, NEED_TRUST | (streq(verb, "record") ? NEED_LEDGER :
+						   streq(verb, "receive") ? WANT_LEDGER | CREATE_LEDGER : WANT_LEDGER));
 	if (ret)
 		goto out;
 	if ((fc.key && key_load_secret(fc.key, fc.pass_file, &k) < 0) ||

@@ -60,7 +60,7 @@ int party_option(struct flow_control *fc, int c, const char *arg);
 	{ "json", no_argument, NULL, 'J' }, \
 	{ "help", no_argument, NULL, 'h' }
 
-enum { NEED_LEDGER = 1, NEED_TRUST = 2, WANT_LEDGER = 4 };
+enum { NEED_LEDGER = 1, NEED_TRUST = 2, WANT_LEDGER = 4, CREATE_LEDGER = 8 /* with --db: make it if missing */ };
 
 extern const char common_help[];
 /* Handle an option common to the workflow commands; 1 if it was one. */
