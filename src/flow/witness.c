@@ -91,8 +91,9 @@ int flow_witness(const struct flow_ctx *c, const char *id, const struct trust_se
 	_cleanup_free_ char *rpath = flow_path(c, id, ".wipe-record.json"), *wpath = flow_path(c, id, ".witness.json");
 	_cleanup_free_ char *spath = flow_path(c, id, ".witness.json.minisig"), *st = NULL, *sig = NULL;
 	_cleanup_free_ uint8_t *rec = NULL;
+	_cleanup_free_ char *asset = NULL;
 	json_t *j = NULL;
-	const char *kind, *asset;
+	const char *kind;
 	size_t len;
 	int r;
 
@@ -106,7 +107,8 @@ int flow_witness(const struct flow_ctx *c, const char *id, const struct trust_se
 	if (canon_parse((const char *)rec, len, &j) < 0)
 		return flow_fail(err, -EBADMSG, "case %s: the record is not canonical JSON", id);
 	kind = json_is_object(json_object_get(j, "destruction")) ? "destruction" : "erasure";
-	asset = jstr(json_object_get(j, "asset"), "asset_id");
+	if (jstr(json_object_get(j, "asset"), "asset_id"))
+		asset = strdup(jstr(json_object_get(j, "asset"), "asset_id"));
 	r = flow_witness_sign(rec, len, kind, id, asset, witness, 0, &st, &sig, err);
 	json_decref(j);
 	if (r < 0)
