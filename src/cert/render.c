@@ -1274,6 +1274,11 @@ static const char *approver_sig(const struct cert_pdf_opts *o)
 	return NULL;
 }
 
+static int cmp_attachment(const void *x, const void *y)
+{
+	return strcmp(((const struct cert_attachment *)x)->name, ((const struct cert_attachment *)y)->name);
+}
+
 int cert_qr_payload(const struct cert_record *r, const char *approver_sig, char **ret)
 {
 	char hash[65];
@@ -1458,6 +1463,8 @@ int cert_pdf_render(const struct cert_record *r, const struct cert_pdf_opts *o,
 					   "wipecert certificate record (canonical JSON)" };
 	for (size_t i = 0; i < o->n_attachments; i++)
 		att[i + 1] = o->attachments[i];
+	/* a name tree's keys are sorted: handover.json comes before record.json */
+	qsort(att, o->n_attachments + 1, sizeof(*att), cmp_attachment);
 
 	/* pass 1: which characters are drawn */
 	c.chars = c.collect = hb_set_create();

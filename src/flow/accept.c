@@ -85,22 +85,23 @@ static void check_contractor(const struct flow_ctx *c, const struct cert_verify_
 {
 	const struct cert_record *r = rep->record;
 	uint8_t ak[TRUST_KEYID_BYTES], tk[TRUST_KEYID_BYTES];
-	const struct trust_member *am = NULL, *tm = NULL;
+	const struct trust_member *am = NULL, *tm = NULL, *bad = NULL;
 
 	if (trust_keyid_parse(rep->approver_keyid, ak) == 0)
 		am = trust_store_find(c->trust, ak);
 	for (size_t i = 0; am && i < cert_record_n_disks(r); i++) {
 		/* each row's performer key is its signer's (the evidence check) */
 		const char *tkid = cert_record_is_list(r) ? r->items[i].performer.key_id : rep->technician_keyid;
+		const struct trust_member *m = tkid && trust_keyid_parse(tkid, tk) == 0 ? trust_store_find(c->trust, tk) : NULL;
 
-		tm = tkid && trust_keyid_parse(tkid, tk) == 0 ? trust_store_find(c->trust, tk) : NULL;
-		if (!tm)
+		if (!m) {
+			tm = NULL;
 			break;
-		if (tm->role != TRUST_ROLE_CONTRACTOR_TECHNICIAN || !streq(am->org ?: "", tm->org ?: "")) {
-			check(a, "contractor", false, "%snot a contractor's work: the technician %s is %s of %s",
-			      cert_record_is_list(r) ? "a row is " : "", tm->name, trust_role_to_string(tm->role), tm->org);
-			return;
 		}
+		if (!tm)
+			tm = m;
+		if (!bad && (m->role != TRUST_ROLE_CONTRACTOR_TECHNICIAN || !streq(am->org ?: "", m->org ?: "")))
+			bad = m;
 	}
 	if (!am || !tm) {
 		check(a, "contractor", false, "the approver's and the technician's signatures did not verify");
@@ -110,9 +111,14 @@ static void check_contractor(const struct flow_ctx *c, const struct cert_verify_
 	a->approver = strdup(am->name);
 	free(a->technician);
 	a->technician = strdup(tm->name);
-	if (am->role != TRUST_ROLE_CONTRACTOR_APPROVER) {
+	if (am->role != TRUST_ROLE_CONTRACTOR_APPROVER || (bad && bad->role != TRUST_ROLE_CONTRACTOR_TECHNICIAN)) {
 		check(a, "contractor", false, "not a contractor's certificate: the approver's role is %s, the technician's %s",
-		      trust_role_to_string(am->role), trust_role_to_string(tm->role));
+		      trust_role_to_string(am->role), trust_role_to_string((bad ? bad : tm)->role));
+		return;
+	}
+	if (bad) {
+		check(a, "contractor", false, "the approver (%s) and the technician (%s) are of two organisations",
+		      am->org, bad->org);
 		return;
 	}
 	free(a->contractor);
