@@ -926,17 +926,17 @@ static const struct {
 	float w;
 	const char *ja, *en;
 } list_cols[] = {
-	{ 0.45f, "No.", "" },
-	{ 1.2f, "資産番号", "Asset" },
-	{ 0.9f, "媒体種別", "Media type" },
-	{ 1.6f, "製造元・型番", "Maker / model" },
+	{ 0.35f, "No.", "" },
+	{ 1.25f, "資産番号", "Asset" },
+	{ 0.7f, "媒体種別", "Media type" },
+	{ 1.45f, "製造元・型番", "Maker / model" },
 	{ 1.4f, "シリアル番号", "Serial" },
-	{ 0.75f, "容量", "Capacity" },
-	{ 1.2f, "方式・区分", "Method, level" },
-	{ 0.6f, "検証", "Verified" },
+	{ 0.6f, "容量", "Capacity" },
+	{ 0.9f, "方式・区分", "Method, level" },
+	{ 0.55f, "検証", "Verified" },
 	{ 1.05f, "結果", "Result" },
-	{ 1.15f, "開始・終了", "Start / end" },
-	{ 1.25f, "作業者", "Technician" },
+	{ 1.25f, "開始・終了", "Start / end" },
+	{ 1.5f, "作業者", "Technician" },
 };
 
 static void short_bytes(uint64_t b, char *buf, size_t len)
