@@ -64,6 +64,7 @@ struct cert_record {
 	char *manufacturer;
 	char *model;
 	char *serial;
+	char *serial_attested_by; /* the serial is from the label, attested by this person: the drive reports none */
 	char *wwn;
 	char *firmware;
 	char *media_type;        /* "HDD", "SSD", "NVMe SSD", "USB flash", ... */

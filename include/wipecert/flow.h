@@ -31,6 +31,7 @@
 #include <time.h>
 #include <jansson.h>
 
+#include "wipecert/drive.h"
 #include "wipecert/pdf.h"
 #include "wipecert/policy.h"
 
@@ -57,6 +58,14 @@ struct flow_error {
 	char msg[512];
 };
 
+/* The person whose key signs the ledger events a step appends (every
+ * event is signed by the person who causes it): k becomes the ledger's
+ * signer. With a trust store, the store's signed lists must not be older
+ * than those the ledger recorded (-ESTALE: a rollback, refused), and newer
+ * serials are recorded, signed by k, with the step's own event
+ * (ledger_set_trust()). No ledger: 0. */
+int flow_ledger_signer(const struct flow_ctx *c, const struct trust_seckey *k, struct flow_error *err);
+
 /* The level a method reaches: LEVEL_CLEAR for overwrites, LEVEL_PURGE for
  * firmware sanitize/secure erase/crypto erase, LEVEL_DESTROY for physical
  * destruction; 0 if unknown. */
@@ -76,6 +85,24 @@ int flow_check_before_wipe(const struct flow_ctx *c, const char *asset_id, const
  * event says why). ret_event_hash may be NULL. */
 int flow_seal(const struct flow_ctx *c, const char *job_id, const char *asset_id,
 	      const struct trust_seckey *tech, char **ret_record_path, struct flow_error *err);
+
+/* A firmware erase run and written down (firmware.c): the job ID, what
+ * the drive layer answered, and the job record <state dir>/ID.firmware.json
+ * (one pass "firmware", verified by the sampled read-back, the drive's
+ * answer under "firmware"). When res.refused nothing touched the data and
+ * no record is written. */
+struct flow_firmware {
+	char *job_id;
+	char *record_path;      /* NULL when refused */
+	json_t *record;
+	struct drive_erase_result res;
+};
+/* Returns 0 when the erase ran to an answer (look at res), -errno when its
+ * record could not be written (the erase did happen: ret is filled). */
+int flow_firmware_wipe(const struct flow_ctx *c, const struct disk *d, enum drive_method method,
+		       const struct drive_erase_opts *o, drive_progress_fn progress, void *userdata,
+		       struct flow_firmware *ret, struct flow_error *err);
+void flow_firmware_release(struct flow_firmware *f);
 
 /* One case for `pending` and `approve`: what the wipe record says. */
 struct flow_case {

@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/types.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -46,17 +47,26 @@ int read_text_at(const char *dir, const char *name, char **ret);
 int read_u64_at(const char *dir, const char *name, uint64_t *ret);
 /* Read a whole file of any size (binary allowed) into memory. */
 int read_full_file(const char *path, uint8_t **ret, size_t *ret_len);
+/* The same from an open file descriptor, to its end. */
+int read_full_fd(int fd, uint8_t **ret, size_t *ret_len);
 
 /* Write data to path so that a crash leaves either the old file or the new
  * one whole: temp file in the same directory, fsync, rename, fsync of the
  * directory. mode e.g. 0600. With exclusive, an existing path is -EEXIST. */
 int write_file_atomic(const char *path, const void *data, size_t len, mode_t mode, bool exclusive);
 
+/* Make dir and the directories above it (0755; dir itself with mode); an
+ * existing one is fine. */
+int mkdir_parents(const char *dir, mode_t mode);
+
 /* Trim leading and trailing white space in place; returns s. */
 char *strstrip(char *s);
 
 /* "2026-11-23T08:49:00Z" (UTC) into buf (>= 21 bytes). */
 int format_utc(time_t t, char *buf, size_t len);
+/* "20261123T084900Z" (UTC, no separators: a file name part, the time in
+ * job and case IDs) into buf (>= 17 bytes). */
+int format_utc_compact(time_t t, char *buf, size_t len);
 /* "2026-11-23T17:49:00+09:00" (local time with offset) into buf (>= 26 bytes). */
 int format_local(time_t t, char *buf, size_t len);
 /* Parse ISO 8601 "YYYY-MM-DD" or "YYYY-MM-DDThh:mm:ss(Z|±hh:mm)" to time_t. */
@@ -66,6 +76,19 @@ int parse_time(const char *s, time_t *ret);
 void hex_encode(const uint8_t *in, size_t len, char *out);
 /* Decode exactly out_len bytes from hex; -EINVAL on bad input. */
 int hex_decode(const char *in, uint8_t *out, size_t out_len);
+
+/* One CSV cell (util/csv.c): quoted as RFC 4180 needs, and, by OWASP's rule
+ * against formula injection, a text that begins with = + - @ TAB or CR
+ * (after any apostrophes) gets one more apostrophe in front, so that a
+ * spreadsheet shows it as text. csv_unguard() takes exactly that apostrophe
+ * off a cell read back: every text survives export and import unchanged. */
+void csv_put_cell(FILE *f, const char *s);
+const char *csv_unguard(const char *s);
+
+/* A named point where the power-loss tests cut the power: with
+ * WIPECERT_CRASH_POINT=NAME[:N] the N-th passage kills the process with
+ * SIGKILL (src/util/crash.c). Otherwise nothing. */
+void crash_point(const char *name);
 
 /* Monotonic clock in nanoseconds. */
 uint64_t now_ns(void);

@@ -129,6 +129,16 @@ static const char *media_model(const json_t *dev, const json_t *asset)
 	return jstr(dev, "model") ?: jstr(asset, "model") ?: "-";
 }
 
+/* A serial the operator read off the label (the job's device.attested)
+ * for a medium that reports none: the certificate carries it, marked as
+ * attested by that person, never as the drive's own. */
+static const char *attested_by(const json_t *dev)
+{
+	const json_t *a = json_object_get(dev, "attested");
+
+	return !jstr(dev, "serial") && jstr(a, "serial") ? jstr(a, "by") ?: "?" : NULL;
+}
+
 static int derive_wipe(const json_t *rec, json_t **ret, const char **ret_err)
 {
 	const json_t *job = json_object_get(rec, "job"), *dev = json_object_get(job, "device");
@@ -163,7 +173,8 @@ static int derive_wipe(const json_t *rec, json_t **ret, const char **ret_err)
 		"asset", asset_part(asset),
 		"media",
 			"model", media_model(dev, asset),
-			"serial", jstr(dev, "serial") ?: jstr(asset, "serial") ?: "-",
+			"serial", jstr(dev, "serial") ?: jstr(json_object_get(dev, "attested"), "serial") ?:
+				  jstr(asset, "serial") ?: "-",
 			"wwn", str_or_null(jstr(dev, "wwn") ?: jstr(asset, "wwn")),
 			"capacity_bytes", jint(dev, "size"),
 		"sanitization",
@@ -180,6 +191,9 @@ static int derive_wipe(const json_t *rec, json_t **ret, const char **ret_err)
 		"performer", performer(rec));
 	if (!e)
 		return -ENOMEM;
+	/* null when the drive gave its serial: a certificate that claims an
+	 * attestation the record does not hold differs too */
+	json_object_set_new(json_object_get(e, "media"), "serial_attested_by", str_or_null(attested_by(dev)));
 	if (fw) {
 		const char *text = jstr(json_object_get(fw, "device_status"), "text");
 

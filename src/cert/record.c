@@ -56,6 +56,7 @@ static const struct field fields[] = {
 	S("media", "manufacturer", manufacturer, OPT, DISK),
 	S("media", "model", model, REQ, DISK),
 	S("media", "serial", serial, REQ, DISK),
+	S("media", "serial_attested_by", serial_attested_by, OPT, DISK),
 	S("media", "wwn", wwn, OPT, DISK),
 	S("media", "firmware", firmware, OPT, DISK),
 	S("media", "type", media_type, REQ, DISK),

@@ -227,7 +227,7 @@ int cmd_custody(int argc, char **argv)
 				   verb);
 	if ((streq(verb, "handover") && (optind == argc || !to_root || !fc.key)) ||
 	    (streq(verb, "receive") && (optind + 1 != argc || !fc.key)) ||
-	    (streq(verb, "record") && (optind + 1 != argc || !receipt)) ||
+	    (streq(verb, "record") && (optind + 1 != argc || !receipt || !fc.key)) ||
 	    (streq(verb, "approve-subcontract") && (optind + 1 != argc || !to_root || !fc.key)))
 		return usage_error("custody", _("%s: missing arguments (see --help)"), verb);
 	if (!!parent != !!subap)

@@ -95,9 +95,11 @@ int cmd_destroy(int argc, char **argv)
 	ret = flow_control_open(&fc, NEED_LEDGER);
 	if (ret)
 		goto out;
-	if (key_load_secret(fc.key, fc.pass_file, &k) < 0 ||
-	    (fc.witness_key && key_load_secret(fc.witness_key, fc.witness_pass, &w) < 0)) {
-		ret = EXIT_FAIL;
+	r = key_load_secret(fc.key, fc.pass_file, &k);
+	if (r >= 0 && fc.witness_key)
+		r = key_load_secret(fc.witness_key, fc.witness_pass, &w);
+	if (r < 0) {
+		ret = key_exit_code(r);
 		goto out;
 	}
 	/* the witness who signs is the one the record names */

@@ -184,8 +184,6 @@ static int record_certificate(const struct flow_ctx *c, const struct flow_issued
 			r = -ENOMEM;
 		if (r >= 0)
 			r = ledger_asset_update(c->ledger, &a, trust_seckey_name(approver), why, &seq);
-		if (r >= 0)
-			r = flow_sign_event(c->ledger, seq, approver);
 		ledger_asset_clear(&a);
 	}
 	if (r < 0)
@@ -206,6 +204,9 @@ int flow_approve(const struct flow_ctx *c, const char *id, const struct trust_se
 	r = check_not_decided(c, id, err);
 	if (r >= 0)
 		r = load_sealed(c, id, &s, err);
+	/* the approver signs the ledger event; an older trust list is refused first */
+	if (r >= 0)
+		r = flow_ledger_signer(c, approver, err);
 	if (r < 0)
 		goto out;
 	aid = jstr(json_object_get(s.rec, "asset"), "asset_id");
@@ -308,6 +309,10 @@ int flow_approve_list(const struct flow_ctx *c, const char *const *ids, size_t n
 			.label = ids[i],
 		};
 	}
+	/* the approver signs the ledger events; an older trust list is refused first */
+	r = flow_ledger_signer(c, approver, err);
+	if (r < 0)
+		goto out;
 	{
 		struct flow_issue_request q = {
 			.approver = approver, .destination = destination, .items = items, .n_items = n,
@@ -372,6 +377,9 @@ int flow_reject(const struct flow_ctx *c, const char *id, const struct trust_sec
 			      trust_role_to_string(trust_seckey_role(approver)));
 		goto out;
 	}
+	r = flow_ledger_signer(c, approver, err);
+	if (r < 0)
+		goto out;
 	trust_seckey_pubkey(approver, &pk);
 	trust_keyid_string(pk.keyid, kid);
 	format_utc(time(NULL), now, sizeof(now));
@@ -410,8 +418,6 @@ int flow_reject(const struct flow_ctx *c, const char *id, const struct trust_sec
 			if (r == 0)
 				r = ledger_asset_note(c->ledger, aid, trust_seckey_name(approver), why, &seq);
 		}
-		if (r >= 0)
-			r = flow_sign_event(c->ledger, seq, approver);
 		ledger_asset_clear(&a);
 		if (r < 0) {
 			r = flow_fail(err, r, "rejection written, but the ledger event failed: %s", strerror(-r));

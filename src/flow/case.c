@@ -55,11 +55,31 @@ char *flow_path(const struct flow_ctx *c, const char *id, const char *suffix)
 	return p;
 }
 
-int flow_sign_event(struct ledger *l, uint64_t seq, const struct trust_seckey *k)
+int flow_ledger_signer(const struct flow_ctx *c, const struct trust_seckey *k, struct flow_error *err)
 {
-	if (seq == 0 || !trust_role_may_sign(trust_seckey_role(k), TRUST_DOC_LEDGER_EVENT))
+	struct ledger_trust_report rep = { 0 };
+	int r;
+
+	if (!c->ledger)
 		return 0;
-	return ledger_event_sign(l, seq, seq, k, NULL);
+	r = ledger_set_signer(c->ledger, k);
+	if (r < 0)
+		return flow_fail(err, r, "%s: a %s key may not sign ledger events", trust_seckey_name(k),
+				 trust_role_to_string(trust_seckey_role(k)));
+	if (!c->trust)
+		return 0;
+	/* the ledger remembers the trust lists' serials (recorded with the
+	 * step's own event): an older list put back is a rollback */
+	ledger_set_trust(c->ledger, c->trust);
+	r = ledger_trust_check(c->ledger, c->trust, &rep);
+	if (r == -ESTALE)
+		return flow_fail(err, r, "refused: the trust directory's %s has serial %llu, but the ledger recorded "
+				 "serial %llu (event %llu): an older signed list was put back", rep.list,
+				 (unsigned long long)rep.store_serial, (unsigned long long)rep.ledger_serial,
+				 (unsigned long long)rep.event);
+	if (r < 0)
+		return flow_fail(err, r, "cannot read the trust lists' serials from the ledger: %s", strerror(-r));
+	return 0;
 }
 
 int flow_sha256_hex(const void *data, size_t len, char out[65])
@@ -120,19 +140,17 @@ int flow_check_before_wipe(const struct flow_ctx *c, const char *asset_id, const
 		return flow_fail(err, -ENOENT, "asset %s is not in the ledger", asset_id);
 	if (r < 0)
 		return flow_fail(err, r, "asset %s: cannot read the ledger: %s", asset_id, strerror(-r));
+	/* the class and status below are what the signed history says, not
+	 * what someone wrote into the file beside it */
+	r = ledger_asset_check_state(c->ledger, asset_id);
+	if (r < 0) {
+		r = flow_fail(err, -EPERM, "asset %s differs from what its ledger history records (changed outside "
+			      "wipecert): run 'wipecert ledger verify'", asset_id);
+		goto out;
+	}
 	status = ledger_asset_value(&a, LEDGER_F_STATUS);
 	if (status && (streq(status, "disposed") || streq(status, "destroyed") || streq(status, "handed-to-contractor"))) {
 		r = flow_fail(err, -EPERM, "asset %s is %s: it is not here to be wiped", asset_id, status);
-		goto out;
-	}
-	r = ledger_identity_check(&a, serial, wwn, &why);
-	if ((r == LEDGER_IDENTITY_NONE_ON_RECORD || r == LEDGER_IDENTITY_DEVICE_UNKNOWN) && image_file &&
-	    !serial && !wwn) {
-		/* an image file reports no identity of its own: the operator's
-		 * choice of asset is all there is (the record says "file") */
-		r = 0;
-	} else if (r != LEDGER_IDENTITY_MATCH) {
-		r = flow_fail(err, -EPERM, "asset %s: %s", asset_id, why ? why : "identity does not match");
 		goto out;
 	}
 	pol = ctx_policy(c, &fallback);
@@ -151,6 +169,20 @@ int flow_check_before_wipe(const struct flow_ctx *c, const char *asset_id, const
 	r = policy_check_method(pol, (int)class_n, method, level, &why);
 	if (r < 0) {
 		r = flow_fail(err, -EPERM, "asset %s: %s", asset_id, why ? why : "refused by the policy");
+		goto out;
+	}
+	/* the identity last: the asset's own rules are named even for a disk
+	 * that could never pass as it */
+	free(why);
+	why = NULL;
+	r = ledger_identity_check(&a, serial, wwn, &why);
+	if ((r == LEDGER_IDENTITY_NONE_ON_RECORD || r == LEDGER_IDENTITY_DEVICE_UNKNOWN) && image_file &&
+	    !serial && !wwn) {
+		/* an image file reports no identity of its own: the operator's
+		 * choice of asset is all there is (the record says "file") */
+		r = 0;
+	} else if (r != LEDGER_IDENTITY_MATCH) {
+		r = flow_fail(err, -EPERM, "asset %s: %s", asset_id, why ? why : "identity does not match");
 		goto out;
 	}
 	r = 0;
@@ -267,6 +299,139 @@ static const char *job_str(json_t *job, const char *a, const char *b)
 	return json_string_value(b ? json_object_get(v, b) : v);
 }
 
+/* The serial a job knows its medium by: the drive's, else the one the
+ * operator attested (device.attested.serial). */
+static const char *job_serial_of(json_t *job)
+{
+	json_t *dev = json_object_get(job, "device");
+
+	return json_string_value(json_object_get(dev, "serial")) ?:
+	       json_string_value(json_object_get(json_object_get(dev, "attested"), "serial"));
+}
+
+/* "verified", "not verified" or "FAILED": the job's own result when it
+ * says one (format 2), else from its state. */
+static const char *seal_word(json_t *job)
+{
+	const char *res = job_str(job, "result", NULL), *state = job_str(job, "state", NULL);
+
+	if (res && streq(res, "wiped-not-verified"))
+		return "not verified";
+	if (res && streq(res, "failed"))
+		return "FAILED";
+	return state && streq(state, "succeeded") ? "verified" : "FAILED";
+}
+
+/* The ledger event of a seal: status "erased" for a wipe that succeeded,
+ * a note for one that did not; its reason names the job and the sha256 of
+ * the wipe record, which is how an interrupted seal finds it again. */
+static int seal_event(const struct flow_ctx *c, const struct ledger_asset *a, const char *job_id, json_t *job,
+		      const char *rhash, const struct trust_seckey *tech, struct flow_error *err)
+{
+	const char *asset_id = ledger_asset_value(a, LEDGER_F_ASSET_ID), *method = job_str(job, "method", NULL);
+	const char *state = job_str(job, "state", NULL);
+	bool erased = state && streq(state, "succeeded");
+	struct ledger_asset upd = { 0 };
+	_cleanup_free_ char *why = NULL;
+	uint64_t seq = 0;
+	int r;
+
+	r = ledger_asset_copy(a, &upd);
+	if (r >= 0)
+		r = ledger_asset_set(&upd, LEDGER_F_STATUS, erased ? "erased" : "awaiting-erasure");
+	if (r >= 0 && asprintf(&why, "wipe %s: job %s (%s), wipe record sha256 %s", seal_word(job), job_id,
+			       method ? method : "?", rhash) < 0)
+		r = -ENOMEM;
+	/* the technician signs the event, in the transaction that appends it */
+	if (r >= 0)
+		r = flow_ledger_signer(c, tech, err);
+	if (r >= 0) {
+		r = ledger_asset_update(c->ledger, &upd, trust_seckey_name(tech), why, &seq);
+		/* unchanged status still deserves its event: the wipe happened */
+		if (r == 0)
+			r = ledger_asset_note(c->ledger, asset_id, trust_seckey_name(tech), why, &seq);
+	}
+	crash_point("seal-ledger");
+	ledger_asset_clear(&upd);
+	if (r < 0)
+		return flow_fail(err, r, "asset %s: the wipe record is written, but the ledger event failed: %s",
+				 asset_id, strerror(-r));
+	return 0;
+}
+
+struct seal_find {
+	const char *job_id, *rhash;
+	uint64_t seq;
+};
+
+static int seal_find_cb(const struct ledger_event *e, void *userdata)
+{
+	struct seal_find *f = userdata;
+	_cleanup_free_ char *a = NULL, *b = NULL;
+
+	if (asprintf(&a, "job %s (", f->job_id) < 0 || asprintf(&b, "wipe record sha256 %s", f->rhash) < 0)
+		return -ENOMEM;
+	if (e->reason && strstr(e->reason, a) && strstr(e->reason, b)) {
+		f->seq = e->seq;
+	}
+	return 0;
+}
+
+/* A seal that a crash cut short after its record was written: the ledger
+ * event (signed as it is appended) is added if it is missing. Returns 0
+ * when something was completed, -EEXIST when the seal was whole already. */
+static int complete_seal(const struct flow_ctx *c, const char *job_id, const char *asset_id,
+			 const struct trust_seckey *tech, const char *rpath, struct flow_error *err)
+{
+	_cleanup_free_ uint8_t *data = NULL;
+	struct ledger_asset a = { 0 };
+	struct seal_find f = { .job_id = job_id };
+	char rhash[65];
+	const char *rec_asset;
+	json_t *rec = NULL;
+	size_t len;
+	int r;
+
+	if (!c->ledger)
+		return flow_fail(err, -EEXIST, "job %s is already sealed (%s)", job_id, rpath);
+	r = read_full_file(rpath, &data, &len);
+	if (r < 0)
+		return flow_fail(err, r, "%s: cannot read: %s", rpath, strerror(-r));
+	rec = json_loadb((const char *)data, len, JSON_REJECT_DUPLICATES, NULL);
+	rec_asset = json_string_value(json_object_get(json_object_get(rec, "asset"), "asset_id"));
+	if (!rec || !rec_asset) {
+		r = flow_fail(err, -EBADMSG, "%s: not a wipe record", rpath);
+		goto out;
+	}
+	if (!streq(rec_asset, asset_id)) {
+		r = flow_fail(err, -EEXIST, "job %s is already sealed for asset %s (%s)", job_id, rec_asset, rpath);
+		goto out;
+	}
+	flow_sha256_hex(data, len, rhash);
+	f.rhash = rhash;
+	r = ledger_history(c->ledger, asset_id, seal_find_cb, &f);
+	if (r < 0) {
+		r = flow_fail(err, r, "asset %s: cannot read its history: %s", asset_id, strerror(-r));
+		goto out;
+	}
+	/* an event is signed in the transaction that appends it: found, the
+	 * seal is whole */
+	if (f.seq) {
+		r = flow_fail(err, -EEXIST, "job %s is already sealed (%s)", job_id, rpath);
+		goto out;
+	}
+	r = ledger_asset_get(c->ledger, asset_id, &a);
+	if (r < 0) {
+		r = flow_fail(err, r, "asset %s: %s", asset_id, r == -ENOENT ? "not in the ledger" : strerror(-r));
+		goto out;
+	}
+	r = seal_event(c, &a, job_id, json_object_get(rec, "job"), rhash, tech, err);
+out:
+	ledger_asset_clear(&a);
+	json_decref(rec);
+	return r;
+}
+
 int flow_seal(const struct flow_ctx *c, const char *job_id, const char *asset_id,
 	      const struct trust_seckey *tech, char **ret_record_path, struct flow_error *err)
 {
@@ -277,7 +442,6 @@ int flow_seal(const struct flow_ctx *c, const char *job_id, const char *asset_id
 	const char *serial, *wwn, *transport, *method, *state;
 	uint64_t eseq = 0;
 	size_t canon_len;
-	bool erased;
 	int r;
 
 	if (!trust_role_may_sign(trust_seckey_role(tech), TRUST_DOC_WIPE_RECORD))
@@ -287,12 +451,17 @@ int flow_seal(const struct flow_ctx *c, const char *job_id, const char *asset_id
 	spath = flow_path(c, job_id, ".wipe-record.json.minisig");
 	if (!rpath || !spath)
 		return flow_fail(err, -EINVAL, "%s: not a job ID", job_id);
-	if (access(rpath, F_OK) == 0)
-		return flow_fail(err, -EEXIST, "job %s is already sealed (%s)", job_id, rpath);
+	crash_point("seal-start");
+	if (access(rpath, F_OK) == 0) {
+		r = complete_seal(c, job_id, asset_id, tech, rpath, err);
+		if (r >= 0 && ret_record_path)
+			*ret_record_path = TAKE_PTR(rpath);
+		return r;
+	}
 	r = load_public_job(c, job_id, &jj, err);
 	if (r < 0)
 		return r;
-	serial = job_str(jj, "device", "serial");
+	serial = job_serial_of(jj);
 	wwn = job_str(jj, "device", "wwn");
 	transport = job_str(jj, "device", "transport");
 	method = job_str(jj, "method", NULL);
@@ -346,42 +515,21 @@ int flow_seal(const struct flow_ctx *c, const char *job_id, const char *asset_id
 		goto out;
 	}
 	/* the signature first: a record without one is not sealed, and a
-	 * crash between the two writes leaves a case that can be sealed again */
+	 * crash between the two writes leaves a case that can be sealed again;
+	 * a crash after the record leaves the ledger event to complete_seal */
 	r = write_file_atomic(spath, sig, strlen(sig), 0644, false);
+	crash_point("seal-signature");
 	if (r >= 0)
 		r = write_file_atomic(rpath, canon, canon_len, 0644, true);
 	if (r < 0) {
 		r = flow_fail(err, r, "%s: cannot write: %s", rpath, strerror(-r));
 		goto out;
 	}
+	crash_point("seal-record");
 	flow_sha256_hex(canon, canon_len, rhash);
-	erased = streq(state, "succeeded");
-	if (c->ledger) {
-		struct ledger_asset upd = { 0 };
-		_cleanup_free_ char *why = NULL;
-		uint64_t seq = 0;
-
-		r = ledger_asset_copy(&a, &upd);
-		if (r >= 0)
-			r = ledger_asset_set(&upd, LEDGER_F_STATUS, erased ? "erased" : "awaiting-erasure");
-		if (r >= 0 && asprintf(&why, "wipe %s: job %s (%s), wipe record sha256 %s", erased ? "verified" : "FAILED",
-				       job_id, method ? method : "?", rhash) < 0)
-			r = -ENOMEM;
-		if (r >= 0) {
-			r = ledger_asset_update(c->ledger, &upd, trust_seckey_name(tech), why, &seq);
-			/* unchanged status still deserves its event: the wipe happened */
-			if (r == 0)
-				r = ledger_asset_note(c->ledger, asset_id, trust_seckey_name(tech), why, &seq);
-		}
-		if (r >= 0)
-			r = flow_sign_event(c->ledger, seq, tech);
-		ledger_asset_clear(&upd);
-		if (r < 0) {
-			r = flow_fail(err, r, "asset %s: the wipe record is written, but the ledger event failed: %s",
-				      asset_id, strerror(-r));
-			goto out;
-		}
-	}
+	if (c->ledger && (r = seal_event(c, &a, job_id, jj, rhash, tech, err)) < 0)
+		goto out;
+	crash_point("seal-done");
 	if (ret_record_path)
 		*ret_record_path = TAKE_PTR(rpath);
 	r = 0;

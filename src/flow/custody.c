@@ -295,16 +295,21 @@ int flow_handover(const struct flow_ctx *c, const struct flow_handover_request *
 		char sha[65];
 
 		flow_sha256_hex(canon, clen, sha);
-		for (size_t i = 0; i < q->n_assets; i++) {
+		r = flow_ledger_signer(c, approver, err);
+		for (size_t i = 0; r >= 0 && i < q->n_assets; i++) {
 			_cleanup_free_ char *why = NULL;
-			uint64_t seq = 0;
 
 			if (asprintf(&why, "hand-over list %s to %s signed by %s (sha256 %s): awaiting the contractor's receipt",
-				     id, to_org, trust_seckey_name(approver), sha) < 0)
-				continue;
-			if (ledger_asset_note(c->ledger, q->assets[i], trust_seckey_name(approver), why, &seq) >= 0)
-				flow_sign_event(c->ledger, seq, approver);
+				     id, to_org, trust_seckey_name(approver), sha) < 0) {
+				r = flow_fail(err, -ENOMEM, "out of memory");
+				break;
+			}
+			r = ledger_asset_note(c->ledger, q->assets[i], trust_seckey_name(approver), why, NULL);
+			if (r < 0)
+				r = flow_fail(err, r, "asset %s: the ledger note failed: %s", q->assets[i], strerror(-r));
 		}
+		if (r < 0)
+			goto out;
 	}
 	ret->id = TAKE_PTR(id);
 	ret->path = custody_path(c, ret->id, ".json");
@@ -339,9 +344,8 @@ static int take_in(const struct flow_ctx *c, const json_t *entry, const char *ho
 	const char *id = jstr(entry, "asset_id"), *key;
 	struct ledger_asset a = { 0 }, have = { 0 };
 	_cleanup_free_ char *why = NULL, *reason = NULL;
-	uint64_t seq = 0;
 	json_t *v;
-	int r;
+	int r = 0;
 
 	if (!id)
 		return flow_fail(err, -EBADMSG, "hand-over list %s: an asset without an ID", ho_id);
@@ -364,9 +368,7 @@ static int take_in(const struct flow_ctx *c, const json_t *entry, const char *ho
 	if (r >= 0 && asprintf(&reason, "received from %s under hand-over list %s", from, ho_id) < 0)
 		r = -ENOMEM;
 	if (r >= 0)
-		r = ledger_asset_add(c->ledger, &a, trust_seckey_name(k), reason, &seq);
-	if (r >= 0)
-		r = flow_sign_event(c->ledger, seq, k);
+		r = ledger_asset_add(c->ledger, &a, trust_seckey_name(k), reason, NULL);
 	ledger_asset_clear(&a);
 	return r < 0 ? flow_fail(err, r, "asset %s: cannot add it to our ledger: %s", id, strerror(-r)) : 0;
 }
@@ -413,6 +415,8 @@ int flow_receive(const struct flow_ctx *c, const struct flow_doc *ho_doc, const 
 		r = flow_fail(err, -ENOMEM, "out of memory");
 		goto out;
 	}
+	if (c->ledger)
+		r = flow_ledger_signer(c, receiver, err);
 	for (i = 0; c->ledger && r >= 0 && i < json_array_size(json_object_get(ho, "assets")); i++)
 		r = take_in(c, json_array_get(json_object_get(ho, "assets"), i), id, from, receiver, err);
 	if (r >= 0)
@@ -581,7 +585,6 @@ static int record_in_ledger(const struct flow_ctx *c, const struct signed_json *
 		const char *id = jstr(e, "asset_id");
 		struct ledger_asset a = { 0 };
 		_cleanup_free_ char *why = NULL;
-		uint64_t seq = 0;
 		int r;
 
 		if (asprintf(&why, "%s %s under hand-over list %s (sha256 %s), tier %lld, signed by %s; receipt sha256 %s "
@@ -593,11 +596,9 @@ static int record_in_ledger(const struct flow_ctx *c, const struct signed_json *
 		if (r >= 0 && tier1)
 			r = ledger_asset_set(&a, LEDGER_F_STATUS, "handed-to-contractor");
 		if (r >= 0 && tier1)
-			r = ledger_asset_update(c->ledger, &a, actor ? trust_seckey_name(actor) : ho->tr.claim.name, why, &seq);
+			r = ledger_asset_update(c->ledger, &a, trust_seckey_name(actor), why, NULL);
 		else if (r >= 0)
-			r = ledger_asset_note(c->ledger, id, actor ? trust_seckey_name(actor) : ho->tr.claim.name, why, &seq);
-		if (r >= 0 && actor)
-			r = flow_sign_event(c->ledger, seq, actor);
+			r = ledger_asset_note(c->ledger, id, trust_seckey_name(actor), why, NULL);
 		ledger_asset_clear(&a);
 		if (r < 0)
 			return flow_fail(err, r, "asset %s: the ledger event failed: %s", id, strerror(-r));
@@ -615,8 +616,9 @@ int flow_custody_record(const struct flow_ctx *c, const struct flow_doc *ho_doc,
 	const char *id = NULL;
 	int r;
 
-	if (!c->trust || !c->ledger)
-		return flow_fail(err, -EINVAL, "the trust directory and the ledger are needed (--trust, --db)");
+	if (!c->trust || !c->ledger || !actor)
+		return flow_fail(err, -EINVAL, "the trust directory, the ledger and the key of who records are needed "
+				 "(--trust, --db, --key)");
 	r = verify_doc(c, TRUST_DOC_HANDOVER, ho_doc, "hand-over list", &ho, err);
 	if (r >= 0 && (!streq(jstr(ho.j, "type") ?: "", "handover") || !(id = jstr(ho.j, "id")) ||
 		       !(recpath = custody_path(c, id, ".recorded"))))
@@ -653,6 +655,8 @@ int flow_custody_record(const struct flow_ctx *c, const struct flow_doc *ho_doc,
 	if (r >= 0)
 		r = write_signed(c, id, ".receipt.json", (const char *)rc_doc->data, rc_doc->len, (const char *)rc_doc->sig,
 				 err);
+	if (r >= 0)
+		r = flow_ledger_signer(c, actor, err);
 	if (r >= 0)
 		r = record_in_ledger(c, &ho, &rc, actor, err);
 	if (r >= 0) {

@@ -19,6 +19,7 @@
 #include "wipecert/cert.h"
 #include "wipecert/erase.h"
 #include "wipecert/flow.h"
+#include "wipecert/ledger-sign.h"
 #include "wipecert/pdf.h"
 #include "wipecert/trust.h"
 #include "wipecert/util.h"
@@ -101,6 +102,25 @@ static int check_approver(const struct flow_ctx *c, const struct trust_seckey *k
 	m = trust_store_find(c->trust, pk.keyid);
 	if (!m || m->role != trust_seckey_role(k))
 		return flow_fail(err, -EPERM, "the approver's key %s is not an approver of the roster", id);
+	return 0;
+}
+
+/* The class and status the policy check takes from the wipe record are
+ * what the asset's signed ledger history says: every event signed by its
+ * actor, every change the policy depends on approved. */
+static int check_asset_history(const struct flow_ctx *c, const struct evidence *ev, struct flow_error *err)
+{
+	struct ledger_sig_result res = { 0 };
+	const char *aid = jstr(json_object_get(ev->rec, "asset"), "asset_id");
+	int r;
+
+	if (!c->ledger || !c->trust || !aid)
+		return 0;
+	r = ledger_verify_asset(c->ledger, c->trust, aid, &res);
+	if (r == -EBADMSG)
+		return flow_fail(err, -EPERM, "asset %s: its ledger history does not check out: %s", aid, res.detail);
+	if (r < 0)
+		return flow_fail(err, r, "asset %s: cannot check its ledger history: %s", aid, strerror(-r));
 	return 0;
 }
 
@@ -838,7 +858,9 @@ static int check_disks(const struct flow_ctx *c, const struct policy *pol, const
 	if (r >= 0)
 		r = check_approver(c, q->approver, err);
 	for (size_t i = 0; r >= 0 && i < n; i++) {
-		r = check_witness(c, &ev[i], q->approver, err);
+		r = check_asset_history(c, &ev[i], err);
+		if (r >= 0)
+			r = check_witness(c, &ev[i], q->approver, err);
 		if (r >= 0)
 			r = check_policy(pol, &ev[i], q->approver, err);
 	}

@@ -117,14 +117,10 @@ int flow_witness(const struct flow_ctx *c, const char *id, const struct trust_se
 	r = write_file_atomic(spath, sig, strlen(sig), 0644, false);
 	if (r >= 0)
 		r = write_file_atomic(wpath, st, strlen(st), 0644, false);
+	/* no ledger event: a witness signs no ledger events; the statement
+	 * lives beside the case and in its certificate */
 	if (r < 0)
 		return flow_fail(err, r, "%s: cannot write: %s", wpath, strerror(-r));
-	if (c->ledger && asset) {
-		_cleanup_free_ char *why = NULL;
-
-		if (asprintf(&why, "%s of case %s witnessed by %s", kind, id, trust_seckey_name(witness)) >= 0)
-			ledger_asset_note(c->ledger, asset, trust_seckey_name(witness), why, NULL);
-	}
 	if (ret_path)
 		*ret_path = TAKE_PTR(wpath);
 	return 0;

@@ -74,12 +74,18 @@ char *strstrip(char *s)
 int read_full_file(const char *path, uint8_t **ret, size_t *ret_len)
 {
 	_cleanup_close_ int fd = -1;
-	_cleanup_free_ uint8_t *buf = NULL;
-	size_t len = 0, cap = 0;
 
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
+	return read_full_fd(fd, ret, ret_len);
+}
+
+int read_full_fd(int fd, uint8_t **ret, size_t *ret_len)
+{
+	_cleanup_free_ uint8_t *buf = NULL;
+	size_t len = 0, cap = 0;
+
 	for (;;) {
 		ssize_t n;
 
@@ -225,6 +231,15 @@ int format_utc(time_t t, char *buf, size_t len)
 	return 0;
 }
 
+int format_utc_compact(time_t t, char *buf, size_t len)
+{
+	struct tm tm;
+
+	if (!gmtime_r(&t, &tm) || strftime(buf, len, "%Y%m%dT%H%M%SZ", &tm) == 0)
+		return -EINVAL;
+	return 0;
+}
+
 int format_local(time_t t, char *buf, size_t len)
 {
 	struct tm tm;
@@ -314,4 +329,23 @@ uint64_t now_ns(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+int mkdir_parents(const char *dir, mode_t mode)
+{
+	_cleanup_free_ char *p = strdup(dir);
+
+	if (!p)
+		return -ENOMEM;
+	for (char *c = p + 1; *c; c++) {
+		if (*c != '/')
+			continue;
+		*c = '\0';
+		if (mkdir(p, 0755) < 0 && errno != EEXIST)
+			return -errno;
+		*c = '/';
+	}
+	if (mkdir(p, mode) < 0 && errno != EEXIST)
+		return -errno;
+	return 0;
 }
