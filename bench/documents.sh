@@ -37,7 +37,7 @@ echo "documents bench: a list of $n disks, an audit of $m certificates ($(nproc)
 	echo "asset_id,media_type,model,serial,importance,status"
 	for i in $(seq -w 1 "$total"); do echo "B-$i,disk image,bench image,BS-$i,3,awaiting-erasure"; done
 } >"$tmp/assets.csv"
-"$W" ledger import "$tmp/assets.csv" >/dev/null 2>&1
+"$W" ledger import "$tmp/assets.csv" "${TECH[@]}" >/dev/null 2>&1
 # wiped and sealed, 100 images (64 KiB, touched once) a wipe command
 mkdir -p "$tmp/img"
 for i in $(seq -w 1 "$total"); do head -c 65536 /dev/zero >"$tmp/img/$i.img"; done

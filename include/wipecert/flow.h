@@ -381,12 +381,14 @@ int flow_receive(const struct flow_ctx *c, const struct flow_doc *handover, cons
  * the contractor the parent list (recorded here) went to, with our
  * approval of the sub-contractor made before; the receipt is signed by a
  * key of the contractor the list names, whose root we pin; each asset is
- * still ours and the disk the list describes. Tier 1 moves each asset to
- * handed-to-contractor (an event naming both documents by SHA-256); a later
- * tier notes who holds it now. actor (may be NULL) signs the events.
- * -EPERM refused, nothing written. */
+ * still ours and the disk the list describes. Tier 1 asks the ledger to move
+ * each asset to handed-to-contractor (a request naming both documents by
+ * SHA-256, signed by actor, who records), which approver (another person,
+ * may be NULL: later, `ledger approve-change`) approves; a later tier notes
+ * who holds it now. -EPERM refused, nothing written. */
 int flow_custody_record(const struct flow_ctx *c, const struct flow_doc *handover, const struct flow_doc *receipt,
-			const struct trust_seckey *actor, struct flow_handover *ret, struct flow_error *err);
+			const struct trust_seckey *actor, const struct trust_seckey *approver, struct flow_handover *ret,
+			struct flow_error *err);
 /* A witness of the hand-over (搬出) signs the list: its statement is kept
  * beside it (STATE_DIR/custody/ID.witness.json). */
 int flow_custody_witness(const struct flow_ctx *c, const char *ho_id, const struct trust_seckey *witness,
@@ -422,7 +424,7 @@ struct flow_custody_item {
 	char *handover_id;
 	char *holder;           /* the contractor holding it */
 	int tier;
-	char *state;            /* "handed-over", "awaiting-receipt" */
+	char *state;            /* "handed-over", "awaiting-receipt", "awaiting-approval" */
 	char *since;            /* received_at (or issued_at while awaiting) */
 	double age_days;
 	bool passed_on;         /* internal: a later tier holds it */

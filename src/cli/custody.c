@@ -14,20 +14,22 @@
 #include "wipecert/trust.h"
 #include "flowcli.h"
 
-enum { OPT_TO_ROOT = 300, OPT_RECEIPT, OPT_PARENT, OPT_SUBAPPROVAL };
+enum { OPT_TO_ROOT = 300, OPT_RECEIPT, OPT_PARENT, OPT_SUBAPPROVAL, OPT_APPROVER_KEY, OPT_APPROVER_PASS };
 
 static void custody_help(void)
 {
 	printf(_("Usage: %s custody [list] [--json] [options]\n"
 		 "       %s custody handover ASSET... --to-root CONTRACTOR.pub --key APPROVER.key [-o FILE]\n"
 		 "       %s custody receive HANDOVER.json --key CONTRACTOR.key [-o RECEIPT.json]\n"
-		 "       %s custody record HANDOVER.json --receipt RECEIPT.json [--key KEY]\n"
+		 "       %s custody record HANDOVER.json --receipt RECEIPT.json --key KEY [--approver-key APPROVER.key]\n"
 		 "       %s custody approve-subcontract HANDOVER-ID --to-root SUB.pub --key APPROVER.key [-o FILE]\n\n"
 		 "The chain of custody when assets leave for a contractor. The owner's\n"
 		 "approver signs a hand-over list (引渡書) of ledger assets for a pinned\n"
 		 "contractor; the contractor countersigns it on receipt (受領書) and takes\n"
 		 "the assets into its own ledger; the owner records both signatures, and\n"
-		 "only then does the ledger say handed-to-contractor. A contractor hands\n"
+		 "only then does the ledger say handed-to-contractor (a change an approver\n"
+		 "approves, another person than who records: --approver-key, or later\n"
+		 "'ledger approve-change'). A contractor hands\n"
 		 "assets on to a sub-contractor (再委託) with --parent, once the owner has\n"
 		 "approved that sub-contractor (approve-subcontract). 'list' shows what is\n"
 		 "still out: handed over and not yet certified, with its age.\n\n"
@@ -39,6 +41,8 @@ static void custody_help(void)
 		 "      --parent FILE       hand on assets of this received hand-over list\n"
 		 "      --subcontract-approval FILE  the owner's approval of the sub-contractor\n"
 		 "      --receipt FILE      record: the contractor's receipt\n"
+		 "      --approver-key FILE record: an approver approves the status at once\n"
+		 "      --approver-passphrase-file F  its passphrase\n"
 		 "      --witness-key FILE  handover: a witness signs the list (搬出)\n"
 		 "      --witness-passphrase-file F  the witness's passphrase\n"
 		 "  -o, --output FILE       a copy of the document signed (and FILE.minisig)\n"),
@@ -178,16 +182,19 @@ int cmd_custody(int argc, char **argv)
 		{ "parent", required_argument, NULL, OPT_PARENT },
 		{ "subcontract-approval", required_argument, NULL, OPT_SUBAPPROVAL },
 		{ "receipt", required_argument, NULL, OPT_RECEIPT },
+		{ "approver-key", required_argument, NULL, OPT_APPROVER_KEY },
+		{ "approver-passphrase-file", required_argument, NULL, OPT_APPROVER_PASS },
 		{ "output", required_argument, NULL, 'o' },
 		WITNESS_OPTIONS,
 		COMMON_OPTIONS,
 		{}
 	};
 	const char *to_root = NULL, *receipt = NULL, *parent = NULL, *subap = NULL, *approval_ref = NULL, *verb;
+	const char *akey = NULL, *apass = NULL;
 	struct flow_control fc = { 0 };
 	struct flow_handover h = { 0 };
 	struct flow_error err = { "" };
-	struct trust_seckey *k = NULL, *w = NULL;
+	struct trust_seckey *k = NULL, *w = NULL, *ak = NULL;
 	struct loaded_doc d1 = { 0 }, d2 = { 0 }, d3 = { 0 };
 	struct trust_pubkey pk;
 	int c, r = 0, ret;
@@ -204,6 +211,8 @@ int cmd_custody(int argc, char **argv)
 		case OPT_PARENT: parent = optarg; break;
 		case OPT_SUBAPPROVAL: subap = optarg; break;
 		case OPT_RECEIPT: receipt = optarg; break;
+		case OPT_APPROVER_KEY: akey = optarg; break;
+		case OPT_APPROVER_PASS: apass = optarg; break;
 		case 'o': fc.output = optarg; break;
 		case OPT_WITNESS_KEY: fc.witness_key = optarg; break;
 		case OPT_WITNESS_PASS: fc.witness_pass = optarg; break;
@@ -237,7 +246,8 @@ int cmd_custody(int argc, char **argv)
 	if (ret)
 		goto out;
 	if ((fc.key && key_load_secret(fc.key, fc.pass_file, &k) < 0) ||
-	    (fc.witness_key && key_load_secret(fc.witness_key, fc.witness_pass, &w) < 0)) {
+	    (fc.witness_key && key_load_secret(fc.witness_key, fc.witness_pass, &w) < 0) ||
+	    (akey && key_load_secret(akey, apass, &ak) < 0)) {
 		ret = EXIT_FAIL;
 		goto out;
 	}
@@ -264,7 +274,7 @@ int cmd_custody(int argc, char **argv)
 		if (load_doc(argv[optind], &d1, false) < 0 || load_doc(receipt, &d3, false) < 0)
 			goto out;
 		r = flow_custody_record(&fc.ctx, &(struct flow_doc){ d1.data, d1.sig, d1.len, d1.sig_len },
-					&(struct flow_doc){ d3.data, d3.sig, d3.len, d3.sig_len }, k, &h, &err);
+					&(struct flow_doc){ d3.data, d3.sig, d3.len, d3.sig_len }, k, ak, &h, &err);
 	} else {
 		_cleanup_free_ char *path = NULL;
 
@@ -298,6 +308,7 @@ out:
 	flow_handover_release(&h);
 	trust_seckey_free(k);
 	trust_seckey_free(w);
+	trust_seckey_free(ak);
 	flow_control_release(&fc);
 	return ret;
 }

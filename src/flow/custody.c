@@ -27,6 +27,7 @@
 #include "wipecert/cert.h"
 #include "wipecert/flow.h"
 #include "wipecert/ledger.h"
+#include "wipecert/ledger-sign.h"
 #include "wipecert/trust.h"
 #include "wipecert/util.h"
 #include "flow-internal.h"
@@ -574,18 +575,30 @@ static int check_assets(const struct flow_ctx *c, const struct signed_json *ho, 
 	return 0;
 }
 
+/* Tier 1: the status handed-to-contractor is a change the policy depends
+ * on (the disk leaves the house): the ledger records it as a request by
+ * who records, and an approver (another person) approves it, now when
+ * approver is given, else later (`ledger approve-change`). A later tier
+ * notes who holds the disk now. */
 static int record_in_ledger(const struct flow_ctx *c, const struct signed_json *ho, const struct signed_json *rc,
-			    const struct trust_seckey *actor, struct flow_error *err)
+			    const struct trust_seckey *actor, const struct trust_seckey *approver, const char *recpath,
+			    struct flow_error *err)
 {
 	const bool tier1 = !json_object_get(ho->j, "parent");
-	const json_t *e;
+	const json_t *e, *assets = json_object_get(ho->j, "assets");
+	_cleanup_free_ uint64_t *req = calloc(json_array_size(assets) + 1, sizeof(*req));
 	size_t i;
+	int r;
 
-	json_array_foreach(json_object_get(ho->j, "assets"), i, e) {
+	if (!req)
+		return flow_fail(err, -ENOMEM, "out of memory");
+	r = flow_ledger_signer(c, actor, err);
+	if (r < 0)
+		return r;
+	json_array_foreach(assets, i, e) {
 		const char *id = jstr(e, "asset_id");
 		struct ledger_asset a = { 0 };
 		_cleanup_free_ char *why = NULL;
-		int r;
 
 		if (asprintf(&why, "%s %s under hand-over list %s (sha256 %s), tier %lld, signed by %s; receipt sha256 %s "
 			     "signed by %s", tier1 ? "handed to" : "handed on to", jstr(json_object_get(ho->j, "to"), "org"),
@@ -596,18 +609,42 @@ static int record_in_ledger(const struct flow_ctx *c, const struct signed_json *
 		if (r >= 0 && tier1)
 			r = ledger_asset_set(&a, LEDGER_F_STATUS, "handed-to-contractor");
 		if (r >= 0 && tier1)
-			r = ledger_asset_update(c->ledger, &a, trust_seckey_name(actor), why, NULL);
+			r = ledger_asset_update(c->ledger, &a, trust_seckey_name(actor), why, &req[i]);
 		else if (r >= 0)
 			r = ledger_asset_note(c->ledger, id, trust_seckey_name(actor), why, NULL);
 		ledger_asset_clear(&a);
 		if (r < 0)
 			return flow_fail(err, r, "asset %s: the ledger event failed: %s", id, strerror(-r));
 	}
-	return 0;
+	/* recorded: the approval of the status may follow here or later */
+	{
+		char now[32];
+
+		format_utc(time(NULL), now, sizeof(now));
+		r = write_file_atomic(recpath, now, strlen(now), 0644, false);
+		if (r < 0)
+			return flow_fail(err, r, "%s: cannot write: %s", recpath, strerror(-r));
+	}
+	if (!tier1 || !approver)
+		return 0;
+	r = flow_ledger_signer(c, approver, err);
+	for (i = 0; r >= 0 && i < json_array_size(assets); i++) {
+		struct ledger_change_result res = { 0 };
+		_cleanup_free_ char *why = NULL;
+
+		if (asprintf(&why, "hand-over list %s recorded with its receipt", jstr(ho->j, "id")) < 0)
+			return flow_fail(err, -ENOMEM, "out of memory");
+		r = ledger_change_approve(c->ledger, c->trust, req[i], why, &res, NULL);
+		if (r < 0)
+			r = flow_fail(err, r == -ENOMEM ? r : -EPERM, "asset %s: the hand-over is recorded, but its approval "
+				      "failed: %s", jstr(json_array_get(assets, i), "asset_id"), res.detail);
+	}
+	return r;
 }
 
 int flow_custody_record(const struct flow_ctx *c, const struct flow_doc *ho_doc, const struct flow_doc *rc_doc,
-			const struct trust_seckey *actor, struct flow_handover *ret, struct flow_error *err)
+			const struct trust_seckey *actor, const struct trust_seckey *approver, struct flow_handover *ret,
+			struct flow_error *err)
 {
 	struct signed_json ho = { 0 }, rc = { 0 };
 	struct policy fallback = { 0 };
@@ -656,17 +693,7 @@ int flow_custody_record(const struct flow_ctx *c, const struct flow_doc *ho_doc,
 		r = write_signed(c, id, ".receipt.json", (const char *)rc_doc->data, rc_doc->len, (const char *)rc_doc->sig,
 				 err);
 	if (r >= 0)
-		r = flow_ledger_signer(c, actor, err);
-	if (r >= 0)
-		r = record_in_ledger(c, &ho, &rc, actor, err);
-	if (r >= 0) {
-		char now[32];
-
-		format_utc(time(NULL), now, sizeof(now));
-		r = write_file_atomic(recpath, now, strlen(now), 0644, false);
-		if (r < 0)
-			r = flow_fail(err, r, "%s: cannot write: %s", recpath, strerror(-r));
-	}
+		r = record_in_ledger(c, &ho, &rc, actor, approver, recpath, err);
 	if (r >= 0) {
 		ret->id = strdup(id);
 		ret->path = custody_path(c, id, ".json");
@@ -919,7 +946,9 @@ int flow_custody_list(const struct flow_ctx *c, struct flow_custody_item **ret, 
 				else if (recorded && st && streq(st, "handed-to-contractor")) {
 					supersede(v, n, ho, a);
 					r = add_item(&v, &n, ho, a, "handed-over", jstr(rc, "received_at"));
-				}
+				} else if (recorded && pass == 1 && st && !streq(st, "disposed") && !streq(st, "destroyed"))
+					/* the status change waits for an approver */
+					r = add_item(&v, &n, ho, a, "awaiting-approval", jstr(rc, "received_at"));
 				ledger_asset_clear(&la);
 				if (r < 0)
 					break;

@@ -36,12 +36,14 @@ OWN=(--db "$T/own.db" --trust "$T/own/trust" --state-dir "$T/own/state")
 CTR=(--db "$T/ctr.db" --trust "$T/ctr/trust" --state-dir "$T/ctr/state")
 SUB=(--db "$T/sub.db" --trust "$T/sub/trust" --state-dir "$T/sub/state")
 
-# the owner pins both contractors (it must check their certificates); the
-# contractor pins its sub-contractor (the tier above pins the next)
-"$W" trust pin ctr/root.pub --org "ITAD Co" --trust own/trust --root-key own/root.key "${P[@]}" >/dev/null 2>&1 &&
+# the contractor pins its sub-contractor (the tier above pins the next);
+# the owner pins both contractors (it must check their certificates) and
+# takes in their rosters as they are then (one verifier state serves all
+# three here: a roster taken in before a later change would be an older
+# list put back)
+"$W" trust pin sub/root.pub --org "Shred Co" --trust ctr/trust --root-key ctr/root.key "${P[@]}" >/dev/null 2>&1 &&
+	"$W" trust import sub/trust --trust ctr/trust >/dev/null 2>&1 &&
+	"$W" trust pin ctr/root.pub --org "ITAD Co" --trust own/trust --root-key own/root.key "${P[@]}" >/dev/null 2>&1 &&
 	"$W" trust import ctr/trust --trust own/trust >/dev/null 2>&1 &&
 	"$W" trust pin sub/root.pub --org "Shred Co" --trust own/trust --root-key own/root.key "${P[@]}" >/dev/null 2>&1 &&
-	"$W" trust import sub/trust --trust own/trust >/dev/null 2>&1 &&
-	"$W" trust pin sub/root.pub --org "Shred Co" --trust ctr/trust --root-key ctr/root.key "${P[@]}" >/dev/null 2>&1 &&
-	"$W" trust import sub/trust --trust ctr/trust >/dev/null 2>&1 || fail "pinning the contractors"
-
+	"$W" trust import sub/trust --trust own/trust >/dev/null 2>&1 || fail "pinning the contractors"

@@ -35,22 +35,25 @@ refused_nothing() {
 # ---- a few sealed cases of the owner, one failed ----
 for i in 1 2 3 4; do
 	"$W" ledger --db own.db add "F-$i" --media-type "disk image" --serial "FS-$i" --class 3 \
-		--status awaiting-erasure >/dev/null 2>&1 || fail "ledger add F-$i"
+		--status awaiting-erasure --key own/tech1.key "${P[@]}" >/dev/null 2>&1 || fail "ledger add F-$i"
 	truncate -s 1M "f$i.img"
 done
 "$W" wipe --method zero --asset F-1 --asset F-2 --asset F-3 --asset F-4 --confirm-serial f1.img --confirm-serial f2.img \
 	--confirm-serial f3.img --confirm-serial f4.img --key own/tech1.key "${P[@]}" --db own.db --state-dir own/state \
 	--json f1.img f2.img f3.img f4.img >wipe.json 2>"$T/err" || fail "wipe: $(cat "$T/err")"
 mapfile -t CASES < <(jq -r '.jobs[].id' wipe.json)
-# case 2 failed: the technician signed that
-python3 - "own/state/${CASES[1]}.json" <<'PY' || fail "a failed job"
+# case 2 failed: the technician signed that (the forger stands for a wipe
+# whose read-back did not match)
+python3 - "own/state/${CASES[1]}.wipe-record.json" failed.src.json <<'PY' || fail "a failed record"
 import json, sys
-j = json.load(open(sys.argv[1]))
-j["state"] = "failed"; j["passes"][-1]["verification"] = "failed"
-json.dump(j, open(sys.argv[1], "w"))
+d = json.load(open(sys.argv[1]))
+d["job"]["state"] = "failed"; d["job"]["passes"][-1]["verification"] = "failed"
+json.dump(d, open(sys.argv[2], "w"), ensure_ascii=False)
 PY
 rm -f "own/state/${CASES[1]}.wipe-record.json" "own/state/${CASES[1]}.wipe-record.json.minisig"
-expect_rc 0 "$W" seal "${CASES[1]}" --asset F-2 --key own/tech1.key "${P[@]}" "${OWN[@]}"
+"$FORGE" canon failed.src.json "own/state/${CASES[1]}.wipe-record.json" &&
+	"$FORGE" sign --key own/tech1.key --pass pw --type wipe-record "own/state/${CASES[1]}.wipe-record.json" ||
+	fail "the technician signs the failed wipe"
 APPR=(--key own/appr.key "${P[@]}" "${OWN[@]}" --yes)
 
 # a list that names a case twice
@@ -58,9 +61,10 @@ refused_nothing own "case ${CASES[0]} is listed twice" "$W" approve "${CASES[0]}
 
 # a case of another organisation: a contractor's sealed wipe of an asset
 # that is in our ledger, imported for approval
-"$W" ledger --db ctr.db add F-9 --media-type "disk image" --serial FS-9 --class 3 --status awaiting-erasure >/dev/null 2>&1 &&
+"$W" ledger --db ctr.db add F-9 --media-type "disk image" --serial FS-9 --class 3 --status awaiting-erasure \
+	--key ctr/tech.key "${P[@]}" >/dev/null 2>&1 &&
 	"$W" ledger --db own.db add F-9 --media-type "disk image" --serial FS-9 --class 3 --status awaiting-erasure \
-	>/dev/null 2>&1 || fail "ledger add F-9"
+	--key own/tech1.key "${P[@]}" >/dev/null 2>&1 || fail "ledger add F-9"
 truncate -s 1M f9.img
 "$W" wipe --method zero --asset F-9 --confirm-serial f9.img --key ctr/tech.key "${P[@]}" --db ctr.db --state-dir ctr/state \
 	--json f9.img >w9.json 2>"$T/err" || fail "contractor wipe: $(cat "$T/err")"
@@ -152,18 +156,19 @@ refused_pdf selfwit.pdf witness "row 1 (asset F-1): the witness TEST ONLY Tanaka
 # ---- custody ----
 for i in 1 2 3; do
 	"$W" ledger --db own.db add "H-$i" --media-type "disk image" --serial "HS-$i" --class 3 --status awaiting-erasure \
-		>/dev/null 2>&1 || fail "ledger add H-$i"
+		--key own/tech1.key "${P[@]}" >/dev/null 2>&1 || fail "ledger add H-$i"
 done
 expect_rc 0 "$W" custody handover H-1 H-2 H-3 --to-root ctr/root.pub --key own/appr.key "${P[@]}" "${OWN[@]}" -o ho.json --json
 HO=$(jq -r .id "$T/out")
 expect_rc 0 "$W" custody receive ho.json --key ctr/appr.key "${P[@]}" "${CTR[@]}" -o rc.json
 # an unsigned hand-over: the list without its signature
 mkdir -p unsigned && cp ho.json unsigned/ho.json
-refused_nothing own "the hand-over list is not signed" "$W" custody record unsigned/ho.json --receipt rc.json "${OWN[@]}"
+REC=(--key own/tech1.key "${P[@]}" "${OWN[@]}")
+refused_nothing own "the hand-over list is not signed" "$W" custody record unsigned/ho.json --receipt rc.json "${REC[@]}"
 # a hand-over list signed by a technician's key (no approver's)
 cp ho.json tech-ho.json && "$FORGE" sign --key own/tech1.key --pass pw --type handover tech-ho.json
 refused_nothing own "hand-over list's signature (key .*) does not verify: signer's role may not sign" "$W" custody record tech-ho.json \
-	--receipt rc.json "${OWN[@]}"
+	--receipt rc.json "${REC[@]}"
 # a receipt by a key not pinned: another contractor's, never pinned by us
 org rogue "Rogue Co" --contractor
 key rogue appr "TEST ONLY Nakamura" contractor-approver "Rogue Co" enrol
@@ -176,13 +181,14 @@ PY
 "$FORGE" canon rogue-rc.src.json rogue-rc.json && "$FORGE" sign --key rogue/appr.key --pass pw --type receipt rogue-rc.json ||
 	fail "forge the rogue receipt"
 refused_nothing own "receipt's signature (key .*) does not verify: organisation is neither ours nor a pinned contractor" \
-	"$W" custody record ho.json --receipt rogue-rc.json "${OWN[@]}"
+	"$W" custody record ho.json --receipt rogue-rc.json "${REC[@]}"
 # a receipt by the other pinned contractor, not the one the list names
 cp rc.json sub-rc.json && rm -f sub-rc.json.minisig && "$FORGE" sign --key sub/appr.key --pass pw --type receipt sub-rc.json ||
 	fail "forge the sub-contractor's receipt"
-refused_nothing own "not by a key of ITAD Co" "$W" custody record ho.json --receipt sub-rc.json "${OWN[@]}"
+refused_nothing own "not by a key of ITAD Co" "$W" custody record ho.json --receipt sub-rc.json "${REC[@]}"
 expect_eq "H-1 not handed over" "$("$W" ledger --db own.db show H-1 --json | jq -r .status)" awaiting-erasure
-expect_rc 0 "$W" custody record ho.json --receipt rc.json "${OWN[@]}"
+expect_rc 0 "$W" custody record ho.json --receipt rc.json "${REC[@]}" --approver-key own/appr.key \
+	--approver-passphrase-file pw
 
 # a sub-contractor tier the owner never approved: the contractor's own
 # "approval" (signed by its approver, not ours)
@@ -197,20 +203,24 @@ expect_rc 0 "$W" custody handover H-3 --to-root sub/root.pub --parent ho.json --
 	--key ctr/appr.key "${P[@]}" "${CTR[@]}" -o ho2.json
 expect_rc 0 "$W" custody receive ho2.json --key sub/appr.key "${P[@]}" "${SUB[@]}" -o rc2.json
 refused_nothing own "sub-contracting to Shred Co (tier 2) was not approved by us beforehand" \
-	"$W" custody record ho2.json --receipt rc2.json "${OWN[@]}"
+	"$W" custody record ho2.json --receipt rc2.json "${REC[@]}"
 # approved only after the tier-2 list was signed: refused too
 sleep 1
 expect_rc 0 "$W" custody approve-subcontract "$HO" --to-root sub/root.pub --key own/appr.key "${P[@]}" "${OWN[@]}"
-refused_nothing own "came after the hand-over list" "$W" custody record ho2.json --receipt rc2.json "${OWN[@]}"
+refused_nothing own "came after the hand-over list" "$W" custody record ho2.json --receipt rc2.json "${REC[@]}"
 
 # a contractor's list under a hand-over list the owner never recorded
 # (signed by our approver, received, but its receipt never came back): the
 # asset set handed-to-contractor by hand in the ledger, as before custody
 "$W" ledger --db own.db add X-1 --media-type "disk image" --serial XS-1 --class 3 --status awaiting-erasure \
-	>/dev/null 2>&1 || fail "ledger add X-1"
+	--key own/tech1.key "${P[@]}" >/dev/null 2>&1 || fail "ledger add X-1"
 expect_rc 0 "$W" custody handover X-1 --to-root ctr/root.pub --key own/appr.key "${P[@]}" "${OWN[@]}" -o hox.json
 expect_rc 0 "$W" custody receive hox.json --key ctr/appr.key "${P[@]}" "${CTR[@]}"
-"$W" ledger --db own.db edit X-1 --status handed-to-contractor --reason "by hand" >/dev/null 2>&1 || fail "ledger edit X-1"
+"$W" ledger --db own.db edit X-1 --status handed-to-contractor --reason "by hand" --key own/tech1.key "${P[@]}" \
+	>/dev/null 2>&1 || fail "ledger edit X-1"
+XR=$("$W" ledger --db own.db requests X-1 --json | jq -r '.[0].seq')
+"$W" ledger --db own.db approve-change "$XR" --key own/appr.key "${P[@]}" --trust own/trust >/dev/null 2>&1 ||
+	fail "approve X-1's change"
 contractor_list() { # ASSET...: wipe, seal, approve one list at the contractor's; print the PDF
 	local a args=() imgs=()
 	for a in "$@"; do
@@ -227,13 +237,14 @@ contractor_list() { # ASSET...: wipe, seal, approve one list at the contractor's
 }
 XL=$(contractor_list X-1) || exit 1
 expect_rc 0 "$W" verify --trust ctr/trust "$XL"
-refused_nothing own "custody: hand-over list HO-.* was never recorded here" "$W" accept "${OWN[@]}" "$XL"
+ACC=(--key own/appr.key "${P[@]}" "${OWN[@]}")
+refused_nothing own "custody: hand-over list HO-.* was never recorded here" "$W" accept "${ACC[@]}" "$XL"
 expect_eq "X-1 not closed" "$("$W" ledger --db own.db show X-1 --json | jq -r .status)" handed-to-contractor
 # the genuine one, under the recorded list, is accepted
 HL=$(contractor_list H-1 H-2) || exit 1
-expect_rc 0 "$W" accept "${OWN[@]}" "$HL" --json
+expect_rc 0 "$W" accept "${ACC[@]}" "$HL" --json
 expect_eq "H-1" "$("$W" ledger --db own.db show H-1 --json | jq -r .status)" disposed
 expect_eq "H-2" "$("$W" ledger --db own.db show H-2 --json | jq -r .status)" disposed
 # accepting it twice: not-reused
-refused_nothing own "not-reused: certificate .* is already the certificate of asset H-" "$W" accept "${OWN[@]}" "$HL"
+refused_nothing own "not-reused: certificate .* is already the certificate of asset H-" "$W" accept "${ACC[@]}" "$HL"
 exit 0
