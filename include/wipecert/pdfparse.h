@@ -39,6 +39,9 @@ struct pdf_doc {
 	size_t len;
 	size_t *xref;            /* offset of object n; 0 none */
 	uint32_t n_xref;
+	struct pdf_obj **cache;  /* object n once parsed: a list certificate's
+	                            name tree is read once, not once a row */
+	uint32_t n_cache;
 	struct pdf_obj *trailer; /* the newest trailer */
 	size_t startxref;        /* the last startxref value */
 	unsigned revisions;      /* xref sections followed */

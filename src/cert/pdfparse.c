@@ -545,6 +545,8 @@ struct pdf_obj *pdf_load(struct pdf_doc *d, uint32_t num)
 
 	if (num >= d->n_xref || d->xref[num] == 0 || d->xref[num] == SIZE_MAX)
 		return NULL;
+	if (num < d->n_cache && d->cache[num])
+		return d->cache[num];
 	if (d->depth >= MAX_DEPTH) {
 		d->error = "references nested too deep";
 		return NULL;
@@ -552,6 +554,17 @@ struct pdf_obj *pdf_load(struct pdf_doc *d, uint32_t num)
 	d->depth++;
 	o = pdf_parse_at(d, d->xref[num]);
 	d->depth--;
+	if (o && d->n_cache < d->n_xref) {
+		struct pdf_obj **n = realloc(d->cache, d->n_xref * sizeof(*n));
+
+		if (n) {
+			memset(n + d->n_cache, 0, (d->n_xref - d->n_cache) * sizeof(*n));
+			d->cache = n;
+			d->n_cache = d->n_xref;
+		}
+	}
+	if (o && num < d->n_cache)
+		d->cache[num] = o;
 	return o;
 }
 
@@ -823,8 +836,11 @@ void pdf_close(struct pdf_doc *d)
 		free(d->allocs[i]);
 	free(d->allocs);
 	free(d->xref);
+	free(d->cache);
 	d->allocs = NULL;
 	d->xref = NULL;
+	d->cache = NULL;
+	d->n_cache = 0;
 	d->n_allocs = d->cap_allocs = 0;
 	d->n_xref = 0;
 }
