@@ -198,20 +198,31 @@ static float row(struct ctx *c, float x, float y, float label_w, float w, const 
 	return y + 22;
 }
 
-static void fmt_bytes(uint64_t b, char *buf, size_t len)
+static const char *const byte_units[] = { "B", "KB", "MB", "GB", "TB", "PB" };
+
+/* b in decimal units: the unit's index, *ret the value in it */
+static unsigned scale_bytes(uint64_t b, double *ret)
 {
-	static const char *const unit[] = { "B", "KB", "MB", "GB", "TB", "PB" };
 	double v = (double)b;
 	unsigned i = 0;
 
-	while (v >= 1000 && i + 1 < ARRAY_SIZE(unit)) {
+	while (v >= 1000 && i + 1 < ARRAY_SIZE(byte_units)) {
 		v /= 1000;
 		i++;
 	}
+	*ret = v;
+	return i;
+}
+
+static void fmt_bytes(uint64_t b, char *buf, size_t len)
+{
+	double v;
+	unsigned i = scale_bytes(b, &v);
+
 	if (i == 0)
 		snprintf(buf, len, "%" PRIu64 " B", b);
 	else
-		snprintf(buf, len, "%.2f %s (%" PRIu64 " bytes)", v, unit[i], b);
+		snprintf(buf, len, "%.2f %s (%" PRIu64 " bytes)", v, byte_units[i], b);
 }
 
 static void fmt_date(const char *iso, char *buf, size_t len)
@@ -944,17 +955,13 @@ static const struct {
 	{ 1.5f, "作業者", "Technician" },
 };
 
+/* "1.0 MB": a table cell's capacity */
 static void short_bytes(uint64_t b, char *buf, size_t len)
 {
-	static const char *const unit[] = { "B", "KB", "MB", "GB", "TB", "PB" };
-	double v = (double)b;
-	unsigned i = 0;
+	double v;
+	unsigned i = scale_bytes(b, &v);
 
-	while (v >= 1000 && i + 1 < ARRAY_SIZE(unit)) {
-		v /= 1000;
-		i++;
-	}
-	snprintf(buf, len, i ? "%.1f %s" : "%.0f %s", v, unit[i]);
+	snprintf(buf, len, i ? "%.1f %s" : "%.0f %s", v, byte_units[i]);
 }
 
 static void list_table_page(struct ctx *c, size_t first)
