@@ -7,8 +7,10 @@
  * for the asset's class.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "wipecert/canon.h"
 #include "wipecert/cert.h"
@@ -246,20 +248,32 @@ out:
 
 /* ---- the list form: one certificate for many cases ---- */
 
-/* Each case marked decided: ID.listed names the list certificate. */
+/* Each case marked decided: ID.listed names the list certificate. A
+ * thousand files synced one by one cost seconds; written, then the file
+ * system synced once (syncfs), they are as durable. */
 static int mark_listed(const struct flow_ctx *c, const char *const *ids, size_t n, const char *pdf_path,
 		       struct flow_error *err)
 {
-	for (size_t i = 0; i < n; i++) {
-		_cleanup_free_ char *p = flow_path(c, ids[i], ".listed"), *text = NULL;
-		int r;
+	_cleanup_close_ int dfd = -1;
+	_cleanup_free_ char *text = NULL;
+	size_t len;
 
-		if (!p || asprintf(&text, "%s\n", pdf_path) < 0)
+	if (asprintf(&text, "%s\n", pdf_path) < 0)
+		return flow_fail(err, -ENOMEM, "out of memory");
+	len = strlen(text);
+	for (size_t i = 0; i < n; i++) {
+		_cleanup_free_ char *p = flow_path(c, ids[i], ".listed");
+		_cleanup_close_ int fd = -1;
+
+		if (!p)
 			return flow_fail(err, -ENOMEM, "out of memory");
-		r = write_file_atomic(p, text, strlen(text), 0644, false);
-		if (r < 0)
-			return flow_fail(err, r, "%s: cannot write: %s", p, strerror(-r));
+		fd = open(p, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+		if (fd < 0 || write(fd, text, len) != (ssize_t)len)
+			return flow_fail(err, -errno, "%s: cannot write: %m", p);
 	}
+	dfd = open(flow_state_dir(c), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0 || syncfs(dfd) < 0)
+		return flow_fail(err, -errno, "%s: cannot sync: %m", flow_state_dir(c));
 	return 0;
 }
 
