@@ -45,6 +45,7 @@ static const struct command commands[] = {
 	{ "destroy", cmd_destroy, 0, N_("record a witnessed physical destruction, signed by the technician") },
 	{ "witness", cmd_witness, 0, N_("sign a case as its witness, with the witness's own key") },
 	{ "custody", cmd_custody, 0, N_("hand-over lists, receipts, sub-contracting, and what is still out") },
+	{ "station", cmd_station, CMD_DESTRUCTIVE, N_("the wipe station: every disk live, wipes side by side, one unlock, seals as disks finish") },
 	{ "audit", cmd_audit, 0, N_("every disposal of a period, certificates re-verified, as a PDF or CSV report") },
 	{ "version", cmd_version, 0, N_("print the version (--json for tools)") },
 };

@@ -451,6 +451,28 @@ void ledger_close(struct ledger *l)
 	free(l);
 }
 
+int ledger_set_busy_timeout(struct ledger *l, unsigned ms)
+{
+	if (!l)
+		return -EINVAL;
+	return sqlite3_busy_timeout(l->store->db, (int)(ms > INT32_MAX ? INT32_MAX : ms)) == SQLITE_OK ? 0 : -EINVAL;
+}
+
+int ledger_writable(struct ledger *l)
+{
+	int r;
+
+	if (!l)
+		return -EINVAL;
+	if (l->readonly)
+		return -EROFS;
+	/* take the write lock (waiting the busy timeout) and give it back */
+	r = exec(l, "BEGIN IMMEDIATE");
+	if (r < 0)
+		return r;
+	return exec(l, "ROLLBACK");
+}
+
 int ledger_schema_version(struct ledger *l)
 {
 	int v, r = user_version(l, &v);
