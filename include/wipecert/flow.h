@@ -160,6 +160,7 @@ struct flow_approval {
 	char *record_sha256;    /* of the certificate record's canonical bytes */
 	char *pdf_sha256;
 	bool erased;            /* the banner: erased and verified, or failed (a list: every row) */
+	bool verified_only;     /* or verified only (a verify-only method) */
 	size_t n_rows, n_failed; /* a list certificate's rows, and those that failed */
 };
 void flow_approval_release(struct flow_approval *a);
@@ -244,6 +245,7 @@ struct flow_issued {
 	size_t pdf_len;
 	char record_sha256[65], pdf_sha256[65];
 	bool erased;                    /* result erased_and_verified (a list: every row) */
+	bool verified_only;             /* result verified_only: read, nothing written */
 	bool destroyed;                 /* sanitization type destroy */
 	size_t n_failed;                /* a list's rows that failed */
 };
@@ -488,7 +490,7 @@ struct flow_audit_row {
 	char *asset_id;
 	char *sanitization;     /* clear, purge, destroy */
 	char *method;
-	char *result;           /* erased_and_verified, failed */
+	char *result;           /* erased_and_verified, verified_only, failed */
 	char *technician;
 	char *approver;
 	char *file;             /* the PDF, NULL when not found */

@@ -54,6 +54,8 @@ struct rgb { float r, g, b; };
 
 const char *cert_banner_text(const struct cert_record *r)
 {
+	if (r->result && streq(r->result, "verified_only"))
+		return "検証のみ・消去なし   VERIFIED ONLY, NOT ERASED";
 	if (!r->result || !streq(r->result, "erased_and_verified"))
 		return "消去失敗   FAILED";
 	if (r->sanitization_type && streq(r->sanitization_type, "destroy"))
@@ -245,6 +247,8 @@ static const char *sanitization_label(const char *t)
 		return "クリア Clear";
 	if (streq(t, "purge"))
 		return "パージ Purge";
+	if (streq(t, "none"))
+		return "なし（検証のみ） None (verified only)";
 	return "破壊 Destroy";
 }
 
@@ -401,7 +405,7 @@ static void page_one(struct ctx *c)
 			    "NIST SP 800-88 Certificate of Sanitization ・ 情報資産の廃棄に伴うデータ消去の証明", false);
 
 	/* the result banner */
-	rect(c, MARGIN, 143, W, 34, ok ? &GREEN : &RED, NULL);
+	rect(c, MARGIN, 143, W, 34, ok ? &GREEN : streq(r->result, "verified_only") ? &NAVY : &RED, NULL);
 	text_center(c, PAGE_W / 2, 166, 16, (struct rgb){ 1, 1, 1 },
 		    cert_banner_text(r), true);
 	fmt_date(r->issued_at, buf, sizeof(buf));
@@ -778,6 +782,8 @@ static int layout(struct ctx *c)
 
 const char *cert_list_result_text(const struct cert_record *item)
 {
+	if (item->result && streq(item->result, "verified_only"))
+		return "検証のみ VERIFIED ONLY";
 	if (!item->result || !streq(item->result, "erased_and_verified"))
 		return "失敗 FAILED";
 	if (item->sanitization_type && streq(item->sanitization_type, "destroy"))
@@ -787,19 +793,24 @@ const char *cert_list_result_text(const struct cert_record *item)
 
 int cert_list_banner(const struct cert_record *r, char *buf, size_t len)
 {
-	size_t ok = 0, failed = 0;
+	size_t ok = 0, failed = 0, checked = 0;
 
 	for (size_t i = 0; i < r->n_items; i++)
 		if (r->items[i].result && streq(r->items[i].result, "erased_and_verified"))
 			ok++;
+		else if (r->items[i].result && streq(r->items[i].result, "verified_only"))
+			checked++;
 		else
 			failed++;
-	if (failed)
+	if (checked)
+		snprintf(buf, len, "%zu台  済 %zu ・ 検証のみ %zu ・ 失敗 %zu   %zu DISKS: %zu DONE, %zu VERIFIED ONLY, %zu FAILED",
+			 r->n_items, ok, checked, failed, r->n_items, ok, checked, failed);
+	else if (failed)
 		snprintf(buf, len, "%zu台  済 %zu ・ 失敗 %zu   %zu DISKS: %zu DONE, %zu FAILED", r->n_items, ok, failed,
 			 r->n_items, ok, failed);
 	else
 		snprintf(buf, len, "%zu台  全数 消去・確認済み   ALL %zu DISKS SANITIZED", r->n_items, r->n_items);
-	return failed ? 0 : 1;
+	return failed || checked ? 0 : 1;
 }
 
 static const char *level_label(const char *t)
@@ -1003,7 +1014,8 @@ static void list_table_page(struct ctx *c, size_t first)
 		text(c, x[6] + 2, y + 14, 5.2f, GREY, level_label(it->sanitization_type), x[7] - x[6] - 3);
 		text(c, x[7] + 2, y + 7, 6, streq(it->verification_result, "pass") ? GREEN : RED,
 		     streq(it->verification_result, "pass") ? "合格 pass" : "不合格 fail", x[8] - x[7] - 3);
-		text(c, x[8] + 2, y + 7, 6.5f, ok ? GREEN : RED, cert_list_result_text(it), x[9] - x[8] - 3);
+		text(c, x[8] + 2, y + 7, 6.5f, ok ? GREEN : streq(it->result, "verified_only") ? NAVY : RED,
+		     cert_list_result_text(it), x[9] - x[8] - 3);
 		short_time(it->started_at, a, sizeof(a));
 		short_time(it->ended_at, b, sizeof(b));
 		text(c, x[9] + 2, y + 7, 5.5f, INK, a, x[10] - x[9] - 3);

@@ -110,6 +110,7 @@ int flow_control_open(struct flow_control *fc, unsigned need)
 				log_error_errno(r, _("%s: cannot open the ledger"), p);
 				return EXIT_FAIL;
 			}
+			cli_op_ledger(p);
 		}
 	}
 	if (need & NEED_TRUST) {
@@ -208,6 +209,8 @@ int cmd_seal(int argc, char **argv)
 		return usage_error("seal", _("one JOB is needed"));
 	if (!asset || !fc.key)
 		return usage_error("seal", _("--asset and --key are required"));
+	cli_op_subject(asset);
+	cli_op_field("job", argv[optind]);
 	ret = flow_control_open(&fc, WANT_LEDGER);
 	if (ret)
 		goto out;
@@ -393,9 +396,9 @@ static void print_decision(const struct flow_control *fc, const char *id, const 
 	if (!res) {
 		printf(_("%s: rejected by %s\n"), id, trust_seckey_name(k));
 	} else if (fc->json) {
-		json_t *o = json_pack("{s:s,s:s,s:s,s:s,s:s,s:b}", "case", id, "certificate_id", res->certificate_id,
+		json_t *o = json_pack("{s:s,s:s,s:s,s:s,s:s,s:b,s:b}", "case", id, "certificate_id", res->certificate_id,
 				      "pdf", res->pdf_path, "record_sha256", res->record_sha256, "pdf_sha256",
-				      res->pdf_sha256, "erased", res->erased);
+				      res->pdf_sha256, "erased", res->erased, "verified_only", res->verified_only);
 
 		if (n_cases) {
 			json_object_del(o, "case");
@@ -412,6 +415,7 @@ static void print_decision(const struct flow_control *fc, const char *id, const 
 	} else {
 		printf(_("%s: approved by %s; certificate %s (%s): %s\n"), id, trust_seckey_name(k),
 		       res->certificate_id,
+		       res->verified_only ? _("verified only, nothing erased") :
 		       !res->erased ? _("FAILED") : fcase->job_state && streq(fcase->job_state, "destroyed") ? _("physically destroyed") : _("erased and verified"),
 		       res->pdf_path);
 	}
@@ -555,9 +559,11 @@ static int decide(int argc, char **argv, bool approve)
 	if (ret)
 		goto out;
 	fc.ctx.state_dir = fc.state_dir;
+	cli_op_field("case", ids[0]);
 	ret = review(&fc, ids, n, list, &fcase);
 	if (ret)
 		goto out;
+	cli_op_subject(fcase.asset_id);
 	if (!fc.yes && !confirm(!approve ? _("reject this wipe record?") : list ?
 				_("approve these cases and issue one list certificate?") :
 				_("approve and issue the certificate?"))) {
@@ -581,6 +587,8 @@ static int decide(int argc, char **argv, bool approve)
 		ret = exit_for(r);
 		goto out;
 	}
+	if (approve)
+		cli_op_field("certificate", res.certificate_id);
 	print_decision(&fc, ids[0], k, approve ? &res : NULL, &fcase, list ? n : 0);
 	ret = EXIT_OK;
 out:
@@ -686,7 +694,9 @@ int cmd_import_record(int argc, char **argv)
 	ret = flow_control_open(&fc, NEED_TRUST);
 	if (ret)
 		goto out;
+	cli_op_acted();
 	r = flow_import_record(&fc.ctx, (const char *)data, len, &id, &err);
+	cli_op_field("case", id);
 	if (r < 0) {
 		log_error("%s: %s", argv[optind], err.msg);
 		ret = exit_for(r);

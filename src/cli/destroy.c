@@ -92,6 +92,7 @@ int cmd_destroy(int argc, char **argv)
 	if (d.witness && !*d.witness)
 		return usage_error("destroy", _("--witness needs a name"));
 	d.photos = photos;
+	cli_op_subject(d.asset_id);
 	ret = flow_control_open(&fc, NEED_LEDGER);
 	if (ret)
 		goto out;
@@ -111,6 +112,7 @@ int cmd_destroy(int argc, char **argv)
 	if (w)
 		d.witness = trust_seckey_name(w);
 	r = flow_destroy(&fc.ctx, &d, k, &id, &err);
+	cli_op_field("case", id);
 	if (r < 0) {
 		log_error("%s", err.msg);
 		ret = exit_for(r);

@@ -167,6 +167,8 @@ static int record_certificate(const struct flow_ctx *c, const struct flow_issued
 	for (size_t i = 0; r >= 0 && i < cert_record_n_disks(cr); i++) {
 		const struct cert_record *d = cert_record_disk(cr, i);
 		bool erased = streq(d->result, "erased_and_verified"), destroyed = streq(d->sanitization_type, "destroy");
+		const char *what = erased ? (destroyed ? "physically destroyed" : "erased and verified") :
+				   streq(d->result, "verified_only") ? "verified only, nothing erased" : "FAILED";
 		struct ledger_asset a = { 0 };
 		_cleanup_free_ char *why = NULL, *row = NULL;
 		uint64_t seq = 0;
@@ -180,9 +182,8 @@ static int record_certificate(const struct flow_ctx *c, const struct flow_issued
 		if (r >= 0)
 			r = ledger_asset_set(&a, LEDGER_F_CERTIFICATE, cr->certificate_id);
 		if (r >= 0 && asprintf(&why, "%scertificate %s issued (%s), approved by %s; record sha256 %s, " FLOW_PDF_SHA_TAG
-				       "%s", row ? row : "", cr->certificate_id, erased ? (destroyed ? "physically destroyed" :
-				       "erased and verified") : "FAILED", trust_seckey_name(approver), is->record_sha256,
-				       is->pdf_sha256) < 0)
+				       "%s", row ? row : "", cr->certificate_id, what, trust_seckey_name(approver),
+				       is->record_sha256, is->pdf_sha256) < 0)
 			r = -ENOMEM;
 		if (r >= 0)
 			r = ledger_asset_update(c->ledger, &a, trust_seckey_name(approver), why, &seq);
@@ -238,6 +239,7 @@ int flow_approve(const struct flow_ctx *c, const char *id, const struct trust_se
 	ret->record_sha256 = strdup(is.record_sha256);
 	ret->pdf_sha256 = strdup(is.pdf_sha256);
 	ret->erased = is.erased;
+	ret->verified_only = is.verified_only;
 	r = 0;
 out:
 	flow_issued_release(&is);
@@ -353,6 +355,7 @@ int flow_approve_list(const struct flow_ctx *c, const char *const *ids, size_t n
 	ret->record_sha256 = strdup(is.record_sha256);
 	ret->pdf_sha256 = strdup(is.pdf_sha256);
 	ret->erased = is.erased;
+	ret->verified_only = is.verified_only;
 	ret->n_failed = is.n_failed;
 	ret->n_rows = n;
 	r = 0;

@@ -124,14 +124,18 @@ static int check_asset_history(const struct flow_ctx *c, const struct evidence *
 	return 0;
 }
 
-/* The importance class the evidence states (1-3, 0 if none). */
-static json_int_t evidence_class(const struct evidence *ev)
+/* The importance class the evidence states (1-3, 0 if none), and whether
+ * its result is verified only (a verify-only method: nothing written). */
+static json_int_t evidence_class(const struct evidence *ev, bool *verified_only)
 {
 	json_t *derived = NULL;
 	json_int_t n = 0;
 
-	if (cert_evidence_derive(ev->rec, &derived, NULL) >= 0)
+	*verified_only = false;
+	if (cert_evidence_derive(ev->rec, &derived, NULL) >= 0) {
 		n = json_integer_value(json_object_get(json_object_get(derived, "asset"), "importance_class"));
+		*verified_only = streq(json_string_value(json_object_get(derived, "result")) ?: "", "verified_only");
+	}
 	json_decref(derived);
 	return n;
 }
@@ -151,10 +155,11 @@ static int check_policy(const struct policy *pol, const struct evidence *ev, con
 	const char *wwhy = NULL;
 	bool contractor = ev->tech.member && ev->tech.member->role == TRUST_ROLE_CONTRACTOR_TECHNICIAN;
 	unsigned kind;
+	bool verified_only;
 
 	if (!json_is_object(json_object_get(ev->rec, "job")) && !json_is_object(json_object_get(ev->rec, "destruction")))
 		return flow_fail(err, -EPERM, "%sthe wipe record states no disposal", ev->where);
-	class_n = evidence_class(ev);
+	class_n = evidence_class(ev, &verified_only);
 	if (class_n < 1 || class_n > POLICY_CLASSES)
 		return flow_fail(err, -EPERM, "%sasset %s has no importance class: the policy cannot be applied", ev->where,
 				 jstr(asset, "asset_id") ?: "?");
@@ -164,7 +169,9 @@ static int check_policy(const struct policy *pol, const struct evidence *ev, con
 	    !(streq(pc->approver_role, "approver") && streq(role, "contractor-approver") && contractor))
 		return flow_fail(err, -EPERM, "%sclass %lld disposals are approved by a %s key, not a %s key", ev->where,
 				 (long long)class_n, pc->approver_role, role);
-	if (policy_check_method(pol, (int)class_n, method ?: "", flow_method_level(method), &why) < 0)
+	/* a certificate that says "verified only" claims no sanitisation: the
+	 * policy's methods do not apply to it (who approves still does) */
+	if (!verified_only && policy_check_method(pol, (int)class_n, method ?: "", flow_method_level(method), &why) < 0)
 		return flow_fail(err, -EPERM, "%s%s", ev->where, why ? why : "refused by the policy");
 	kind = json_is_object(json_object_get(ev->rec, "destruction")) ? WITNESS_DESTRUCTION : WITNESS_ERASURE;
 	if (contractor)
@@ -675,13 +682,18 @@ static int make_record(const struct flow_ctx *c, const struct policy *pol, const
 	if (k < 0)
 		return flow_fail(err, k, "out of memory");
 	out->erased = true;
+	out->verified_only = true;
 	for (size_t i = 0; i < n; i++) {
 		const struct cert_record *d = cert_record_disk(r, i);
+		bool vo = streq(d->result, "verified_only");
 
 		out->destroyed = streq(d->sanitization_type, "destroy");
+		if (!vo)
+			out->verified_only = false;
 		if (!streq(d->result, "erased_and_verified")) {
 			out->erased = false;
-			out->n_failed++;
+			if (!vo)
+				out->n_failed++;
 		}
 	}
 	flow_sha256_hex(out->canon, out->canon_len, out->record_sha256);

@@ -11,3 +11,4 @@ LIB_OBJS += src/flow/station.o
 LIB_OBJS += src/flow/firmware.o
 LIB_OBJS += src/flow/witness.o
 LIB_OBJS += src/flow/custody.o
+LIB_OBJS += src/flow/oplog.o

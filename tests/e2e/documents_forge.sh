@@ -17,10 +17,15 @@ FORGE=${FORGE:-$(dirname "$WIPECERT")/tests/tools/forge}
 W=$WIPECERT
 . "$(dirname "$0")/documents.bash"
 
-events() { "$W" ledger --db "$T/$1.db" history --json 2>/dev/null | jq length; }
+# the ledger's events but the operation log's notes of a refusal (a
+# refused command notes itself on the asset it concerned: docs/ledger.md)
+events() {
+	"$W" ledger --db "$T/$1.db" history --json 2>/dev/null |
+		jq '[.[] | select((.reason // "") | startswith("refused: ") | not)] | length'
+}
 pdfs() { find "$T/$1/state" -maxdepth 1 -name '*.pdf' 2>/dev/null | wc -l; }
 # refused_nothing WORLD CHECK-TEXT CMD...: exit 3, the text named, no new
-# certificate and no new ledger event in WORLD
+# certificate and no new ledger event in WORLD (but the refusal's note)
 refused_nothing() {
 	local world=$1 want=$2 e p
 	shift 2
