@@ -269,6 +269,7 @@ static void audit_help(void)
 		 "  -k, --key FILE          PDF: sign the report with this auditor's key (role\n"
 		 "                          auditor, with an X.509 certificate); verify checks it\n"
 		 "      --passphrase-file F its passphrase\n"), program_name);
+	fputs(common_json_help, stdout);
 	fputs(common_help, stdout);
 	fputs(_("\nExit status: 0 every certificate verified and the chain intact, 1 a\n"
 		"certificate failed or the chain is broken (the report is still written),\n"
@@ -318,6 +319,7 @@ int cmd_audit(int argc, char **argv)
 		{ "key", required_argument, NULL, 'k' },
 		{ "passphrase-file", required_argument, NULL, OPT_PASS },
 		COMMON_OPTIONS,
+		CLI_OPT_JSON,
 		{}
 	};
 	struct flow_control fc = { 0 };
@@ -330,7 +332,7 @@ int cmd_audit(int argc, char **argv)
 	int c, r, ret;
 
 	optind = 0;
-	while ((c = getopt_long(argc, argv, "o:k:Jh", opts, NULL)) != -1) {
+	while ((c = cli_getopt(argc, argv, opts, "audit")) != -1) {
 		if (common_option(&fc, c, optarg))
 			continue;
 		switch (c) {
@@ -343,7 +345,7 @@ int cmd_audit(int argc, char **argv)
 		case OPT_JAPANESE: japanese = true; break;
 		case OPT_FONT: font = optarg; break;
 		case 'h': audit_help(); return EXIT_OK;
-		default: return usage_error("audit", _("bad option"));
+		default: return EXIT_USAGE;
 		}
 	}
 	if (optind != argc)
@@ -387,9 +389,7 @@ int cmd_audit(int argc, char **argv)
 	if (fc.json) {
 		json_t *o = audit_json(&a);
 
-		json_dumpf(o, stdout, JSON_INDENT(2));
-		fputc('\n', stdout);
-		json_decref(o);
+		cli_print_json(o, JSON_INDENT(2));
 	}
 	for (size_t i = 0; i < a.n_rows; i++)
 		if (!a.rows[i].verified && !a.rows[i].superseded)

@@ -18,6 +18,7 @@
 #include "wipecert/pdf.h"
 #include "wipecert/trust.h"
 #include "wipecert/util.h"
+#include "wipecert/lifecycle.h"
 #include "flow-internal.h"
 
 void flow_acceptance_release(struct flow_acceptance *a)
@@ -177,8 +178,7 @@ static void check_ledger(const struct flow_ctx *c, const struct cert_record *r, 
 		const struct cert_record *d = cert_record_disk(r, i);
 		struct ledger_asset as = { 0 };
 		_cleanup_free_ char *why = NULL;
-		struct cert_use use = { r->certificate_id, "" };
-		const char *status;
+		struct flow_error lc = { "" };
 
 		k = ledger_asset_get(c->ledger, d->asset_id, &as);
 		if (k < 0) {
@@ -188,10 +188,10 @@ static void check_ledger(const struct flow_ctx *c, const struct cert_record *r, 
 			ok[0] = false;
 			continue;
 		}
-		status = ledger_asset_value(&as, LEDGER_F_STATUS);
-		if (!(status && streq(status, "handed-to-contractor")) && ok[1]) {
-			snprintf(msg[1], sizeof(msg[1]), "asset %s is %s, not handed-to-contractor", d->asset_id,
-				 status ? status : "(no status)");
+		/* the lifecycle table: only a medium handed to a contractor is
+		 * accepted as disposed (a lost one never is) */
+		if (flow_lifecycle_allows(&as, LC_OP_ACCEPT, &lc) < 0 && ok[1]) {
+			snprintf(msg[1], sizeof(msg[1]), "%s", lc.msg);
 			ok[1] = false;
 		}
 		k = ledger_identity_check(&as, d->serial, d->wwn, &why);
@@ -200,7 +200,6 @@ static void check_ledger(const struct flow_ctx *c, const struct cert_record *r, 
 			ok[2] = false;
 		}
 		ledger_asset_clear(&as);
-		(void)use;
 	}
 	check(a, "ledger-asset", ok[0], "%s", ok[0] ? "every asset in the ledger" : msg[0]);
 	if (ok[0]) {

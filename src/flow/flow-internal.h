@@ -38,4 +38,12 @@ json_t *flow_station_json(const char *dmi_dir);
 struct trust_seckey;
 json_t *flow_signer_json(const struct trust_seckey *k);
 
+/* The lifecycle table (lifecycle.h) on a step: may op be done to the asset
+ * in its status? 0, or -EPERM with err naming the status and why. The
+ * second reads the asset from c->ledger (no ledger, or no such asset: 0,
+ * the step's own checks speak). */
+enum lc_op;
+int flow_lifecycle_allows(const struct ledger_asset *a, enum lc_op op, struct flow_error *err);
+int flow_lifecycle_check(const struct flow_ctx *c, const char *asset_id, enum lc_op op, struct flow_error *err);
+
 #endif

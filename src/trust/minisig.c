@@ -38,6 +38,8 @@ static const char *const doc_names[_TRUST_DOC_MAX] = {
 	[TRUST_DOC_HANDOVER] = "handover",
 	[TRUST_DOC_RECEIPT] = "receipt",
 	[TRUST_DOC_AUDIT_REPORT] = "audit-report",
+	[TRUST_DOC_INSPECTION] = "inspection",
+	[TRUST_DOC_LEDGER_ARCHIVE] = "ledger-archive",
 };
 
 #define R(x) (1u << TRUST_ROLE_##x)
@@ -56,6 +58,10 @@ static const unsigned doc_roles[_TRUST_DOC_MAX] = {
 	[TRUST_DOC_HANDOVER] = R(APPROVER) | R(CONTRACTOR_APPROVER),
 	[TRUST_DOC_RECEIPT] = R(CONTRACTOR_APPROVER) | R(CONTRACTOR_TECHNICIAN),
 	[TRUST_DOC_AUDIT_REPORT] = R(AUDITOR),
+	/* the asset manager inspects; the root may too */
+	[TRUST_DOC_INSPECTION] = R(APPROVER) | R(ORG_ROOT),
+	/* an archive takes events out of the ledger: who may adopt may archive */
+	[TRUST_DOC_LEDGER_ARCHIVE] = R(APPROVER) | R(ORG_ROOT),
 };
 #undef R
 
@@ -90,12 +96,6 @@ bool trust_role_may_sign(enum trust_role r, enum trust_doc d)
 	if ((unsigned)r >= _TRUST_ROLE_MAX || (unsigned)d >= _TRUST_DOC_MAX)
 		return false;
 	return doc_roles[d] & (1u << r);
-}
-
-bool trust_role_signs_pdf(enum trust_role r)
-{
-	return r == TRUST_ROLE_APPROVER || r == TRUST_ROLE_CONTRACTOR_APPROVER || r == TRUST_ROLE_AUDITOR ||
-	       r == TRUST_ROLE_ORG_ROOT;
 }
 
 const char *trust_strerror(int err)
