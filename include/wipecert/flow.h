@@ -480,6 +480,31 @@ struct flow_destruction {
 int flow_destroy(const struct flow_ctx *c, const struct flow_destruction *d, const struct trust_seckey *tech,
 		 char **ret_id, struct flow_error *err);
 
+/* ---- signed reports (report.c): the audit report, the inspection ---- */
+
+/* A report its signer signs as theirs: its record, canonical JSON of the
+ * report's document type, and the signer's minisign signature of it (as
+ * record.json and record.json.minisig in the PDF, or FILE and
+ * FILE.minisig beside it: `minisign -V` checks either). */
+struct flow_signed_report {
+	char *id;               /* the record's report_id: AR-..., INS-... */
+	char *canon, *sig;
+	size_t canon_len;
+	char sha256[65];        /* of canon */
+};
+void flow_signed_report_release(struct flow_signed_report *r);
+/* Sign rec (taken; its "report_id" is kept) as a document of type doc
+ * with k: -EPERM when k's role may not sign that type. */
+int flow_report_sign(enum trust_doc doc, json_t *rec, const struct trust_seckey *k, struct flow_signed_report *ret,
+		     struct flow_error *err);
+/* The report's PDF, one mechanism for every signed report: the table t
+ * rendered with rep attached (record.json, record.json.minisig) and a
+ * signature field, signed with k's X.509 key (the roster's certificate:
+ * pdfsig checks it against the CA), then checked as `verify` will check
+ * it. A signer without an X.509 certificate is refused (-EPERM). */
+int flow_report_pdf(const struct flow_ctx *c, const struct trust_seckey *k, const struct flow_signed_report *rep,
+		    struct cert_table *t, const char *font, uint8_t **ret, size_t *ret_len, struct flow_error *err);
+
 /* ---- audit ---- */
 
 /* One disposal in an audit: a certificate found in the state directory
@@ -524,21 +549,10 @@ int flow_audit_run(const struct flow_ctx *c, time_t from, time_t to, struct flow
 
 /* The audit report signed by whoever ran it (an auditor's key): its
  * record (type "audit-report", CERT_AUDIT_SCHEMA: period, counts, the
- * ledger's state, every row's verdict) and the auditor's .minisig, to
- * attach as record.json and record.json.minisig to the report's PDF. */
-struct flow_audit_report {
-	char *id;               /* AR-YYYYMMDD-... */
-	char *canon, *sig;
-	size_t canon_len;
-	char sha256[65];
-};
-void flow_audit_report_release(struct flow_audit_report *r);
+ * ledger's state, every row's verdict), signed as every report is
+ * (flow_report_sign(); its PDF by flow_report_pdf()). */
 int flow_audit_report(const struct flow_ctx *c, const struct flow_audit *a, const struct trust_seckey *auditor,
-		      struct flow_audit_report *ret, struct flow_error *err);
-/* Sign the rendered report with the auditor's X.509 key (as an approver
- * signs a certificate) and check it as `verify` will. */
-int flow_audit_sign_pdf(const struct flow_ctx *c, const struct trust_seckey *auditor, const uint8_t *pdf, size_t len,
-			uint8_t **ret, size_t *ret_len, struct flow_error *err);
+		      struct flow_signed_report *ret, struct flow_error *err);
 /* ---- inspection (点検, inspect.c) ---- */
 
 /* The sections of an inspection report, in the order it prints them. */
@@ -589,11 +603,11 @@ int flow_inspect(const struct flow_ctx *c, time_t at, struct flow_inspection *re
 /* The report as CSV (csv_put_cell: formula-guarded): one row a finding,
  * with the section; and its signed record: canonical JSON of type
  * "inspection" naming the CSV by SHA-256, signed by the inspector (an
- * approver, or the org-root). Both malloc'd. */
+ * approver, or the org-root) as every report is (flow_report_sign()). The
+ * CSV malloc'd. */
 int flow_inspect_csv(const struct flow_inspection *in, bool bom, bool japanese, char **ret, size_t *ret_len);
 int flow_inspect_record(const struct flow_ctx *c, const struct flow_inspection *in, const char *csv, size_t csv_len,
-			const struct trust_seckey *inspector, char **ret_json, size_t *ret_len, char **ret_sig,
-			char ret_sha256[65], struct flow_error *err);
+			const struct trust_seckey *inspector, struct flow_signed_report *ret, struct flow_error *err);
 
 /* ---- retention: archiving the ledger's oldest events (archive.c) ---- */
 

@@ -176,15 +176,29 @@ struct cert_check_result {
 	char detail[240];
 };
 
-/* What an audit report's record.json is: type "audit-report", signed by
- * an auditor (the same PDF signature and checks as a certificate; its own
- * record; no evidence, witness, custody or QR code). */
+/* The signed reports: PDFs that state no disposal of their own but carry
+ * their signer's record as record.json (and its .minisig), the PDF signed
+ * by the same person's X.509 key, checked as a certificate is (PDF
+ * signature, chain, bag, roster, time, page 1) but for evidence, witness,
+ * custody and the QR code. The audit report (type "audit-report", an
+ * auditor's) and the inspection (点検, type "inspection", an approver's). */
 #define CERT_AUDIT_SCHEMA "wipecert.audit/1"
+#define CERT_INSPECTION_SCHEMA "wipecert.inspection/1"
+struct cert_report_kind {
+	const char *type;      /* the record's "type", its trust document type's name */
+	const char *schema;
+	const char *signer;    /* the record's field naming its signer: "auditor" */
+	const char *what;      /* "audit report" */
+	const char *rows;      /* the record's array of what it lists: "rows" */
+};
+/* The kind of a record of that type, or NULL for a certificate's. */
+const struct cert_report_kind *cert_report_kind_of(const char *type);
 
 struct cert_verify_report {
 	struct cert_check_result checks[CHECK__MAX];
 	struct cert_record *record;     /* when the record could be read */
-	json_t *audit;                  /* an audit report's record instead (record NULL) */
+	json_t *report;                 /* a signed report's record instead (record NULL) */
+	const struct cert_report_kind *report_kind;
 	char record_hash[65];
 	char pdf_sha256[65];            /* of the whole file */
 	char *signer_subject;           /* the signing certificate's subject */

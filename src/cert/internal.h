@@ -91,9 +91,10 @@ int cert_check_bag(struct cert_vctx *v);
 int cert_check_roster(struct cert_vctx *v);       /* verify-trust.c */
 int cert_check_evidence(struct cert_vctx *v);
 int cert_check_witness(struct cert_vctx *v);      /* verify-custody.c */
-/* record.json is an auditor's report, and its check (verify-audit.c) */
-bool cert_is_audit_report(const uint8_t *rec, size_t len);
-int cert_check_audit_record(struct cert_vctx *v);
+/* record.json is a signed report's (its kind, NULL for a certificate's),
+ * and its check (verify-report.c) */
+const struct cert_report_kind *cert_record_report_kind(const uint8_t *rec, size_t len);
+int cert_check_report_record(struct cert_vctx *v, const struct cert_report_kind *k);
 int cert_check_custody(struct cert_vctx *v);
 int cert_check_time(struct cert_vctx *v);
 

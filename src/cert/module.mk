@@ -9,4 +9,4 @@ LIB_OBJS += src/cert/verify-cms.o
 LIB_OBJS += src/cert/verify-trust.o
 LIB_OBJS += src/cert/smart.o
 LIB_OBJS += src/cert/verify-custody.o
-LIB_OBJS += src/cert/verify-audit.o
+LIB_OBJS += src/cert/verify-report.o

@@ -40,18 +40,21 @@ int cert_check_roster(struct cert_vctx *v)
 {
 	const struct cert_record *r = v->rep->record;
 	struct trust_result *res = &v->appr;
-	/* an audit report is signed by its auditor */
+	/* a signed report by the signer its kind names (the auditor) */
+	const struct cert_report_kind *kind = v->rep->report_kind;
 	const char *named = r ? r->approver.key_id :
-			    json_string_value(json_object_get(json_object_get(v->rep->audit, "auditor"), "key_id"));
-	const char *who = r ? "approver" : "auditor";
+			    json_string_value(json_object_get(json_object_get(v->rep->report, kind->signer), "key_id"));
+	const char *who = r ? "approver" : kind->signer;
+	int doc = r ? (int)TRUST_DOC_CERTIFICATE : trust_doc_from_string(kind->type);
 	const uint8_t *sig;
 	size_t sig_len;
 	int k;
 
 	if (cert_find_attachment(&v->d, CERT_SIG_NAME, &sig, &sig_len) < 0)
 		return cert_vset(v, CHECK_ROSTER, false, "no single " CERT_SIG_NAME " attachment"), 0;
-	k = trust_verify(v->store, r ? TRUST_DOC_CERTIFICATE : TRUST_DOC_AUDIT_REPORT, v->rec, v->rec_len,
-			 (const char *)sig, sig_len, res);
+	if (doc < 0)
+		return cert_vset(v, CHECK_ROSTER, false, "no document type '%s'", kind->type), 0;
+	k = trust_verify(v->store, (enum trust_doc)doc, v->rec, v->rec_len, (const char *)sig, sig_len, res);
 	if (k == -ENOMEM)
 		return k;
 	if (k < 0)
@@ -332,7 +335,7 @@ int cert_check_time(struct cert_vctx *v)
 	const struct {
 		const char *what, *value;
 	} dates[] = {
-		{ "issued_at", r ? r->issued_at : json_string_value(json_object_get(rep->audit, "issued_at")) },
+		{ "issued_at", r ? r->issued_at : json_string_value(json_object_get(rep->report, "issued_at")) },
 		{ "approver.date", r ? r->approver.date : NULL },
 	};
 

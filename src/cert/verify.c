@@ -46,7 +46,7 @@ const char *cert_check_name(enum cert_check c)
 void cert_verify_report_release(struct cert_verify_report *rep)
 {
 	cert_record_free(rep->record);
-	json_decref(rep->audit);
+	json_decref(rep->report);
 	free(rep->signer_subject);
 	free(rep->signing_time);
 	memset(rep, 0, sizeof(*rep));
@@ -332,6 +332,7 @@ static int check_record(struct cert_vctx *v)
 {
 	struct cert_verify_report *rep = v->rep;
 	_cleanup_free_ char *canon = NULL;
+	const struct cert_report_kind *kind;
 	const char *err = NULL;
 	int r;
 
@@ -339,8 +340,9 @@ static int check_record(struct cert_vctx *v)
 	if (r < 0)
 		return cert_vset(v, CHECK_RECORD, false, "%s", r == -ENOENT ? "no " CERT_RECORD_NAME " attachment" :
 				 r == -ENOTUNIQ ? "two " CERT_RECORD_NAME " attachments" : "unreadable " CERT_RECORD_NAME), 0;
-	if (cert_is_audit_report(v->rec, v->rec_len))
-		return cert_check_audit_record(v);
+	kind = cert_record_report_kind(v->rec, v->rec_len);
+	if (kind)
+		return cert_check_report_record(v, kind);
 	r = cert_record_parse((const char *)v->rec, v->rec_len, &rep->record, &err);
 	if (r == -ENOMEM)
 		return r;
@@ -488,10 +490,10 @@ static int check_visible_list(struct cert_vctx *v)
 	return 0;
 }
 
-/* An audit report's page 1 shows its number and its record's hash. */
-static int check_visible_audit(struct cert_vctx *v)
+/* A signed report's page 1 shows its number and its record's hash. */
+static int check_visible_report(struct cert_vctx *v)
 {
-	const char *id = json_string_value(json_object_get(v->rep->audit, "report_id"));
+	const char *id = json_string_value(json_object_get(v->rep->report, "report_id"));
 	_cleanup_free_ char *text = NULL;
 
 	if (page_lines(v, first_page(&v->d), &text) < 0)
@@ -535,8 +537,8 @@ static int check_visible_one(struct cert_vctx *v)
 
 static int check_visible(struct cert_vctx *v)
 {
-	if (v->rep->audit)
-		return check_visible_audit(v);
+	if (v->rep->report)
+		return check_visible_report(v);
 	if (cert_record_is_list(v->rep->record))
 		return check_visible_list(v);
 	return check_visible_one(v);
@@ -663,9 +665,9 @@ int cert_pdf_verify(const uint8_t *pdf, size_t len, STACK_OF(X509) *trusted,
 				 cert_check_name(checks[i].after));
 			continue;
 		}
-		/* an audit report has no disks: nothing to show of them */
-		if (rep->audit && (c == CHECK_QR || c == CHECK_EVIDENCE || c == CHECK_WITNESS || c == CHECK_CUSTODY)) {
-			cert_vset(&v, c, true, "not applicable: an audit report");
+		/* a signed report has no disks: nothing to show of them */
+		if (rep->report && (c == CHECK_QR || c == CHECK_EVIDENCE || c == CHECK_WITNESS || c == CHECK_CUSTODY)) {
+			cert_vset(&v, c, true, "not applicable: an %s", rep->report_kind->what);
 			continue;
 		}
 		r = checks[i].run(&v);

@@ -510,6 +510,52 @@ static int review(struct flow_control *fc, char **ids, size_t n, bool list, stru
 	return EXIT_OK;
 }
 
+/* The operands: one CASE, or with --list several, or --batch's file; a
+ * usage error or EXIT_FAIL, else -1 with the case IDs (NULL-ended). */
+static int decide_cases(int argc, char **argv, const struct flow_control *fc, bool approve, bool list,
+			const char *batch, char ***ret, size_t *ret_n)
+{
+	const char *verb = approve ? "approve" : "reject";
+	char **ids;
+	size_t n;
+	int r;
+
+	if (!approve && (list || optind + 1 != argc))
+		return usage_error(verb, _("one CASE is needed"));
+	if (batch && optind != argc)
+		return usage_error(verb, _("--batch reads the cases from its file: give no CASE"));
+	if (!batch && optind == argc)
+		return usage_error(verb, _("one CASE is needed"));
+	if (!list && optind + 1 != argc)
+		return usage_error(verb, _("several cases: --list issues one list certificate for them"));
+	if (!fc->key)
+		return usage_error(verb, _("--key is required"));
+	if (!approve && (!fc->reason || !*fc->reason))
+		return usage_error(verb, _("--reason is required"));
+	if (batch) {
+		r = read_batch(batch, ret, ret_n);
+		if (r >= 0 && *ret_n == 0)
+			free(*ret);
+		if (r < 0 || *ret_n == 0)
+			return log_error_errno(r < 0 ? r : -ENODATA, _("%s: cannot read the cases"), batch), EXIT_FAIL;
+		return -1;
+	}
+	n = (size_t)(argc - optind);
+	ids = calloc(n + 1, sizeof(*ids));
+	if (!ids)
+		return EXIT_FAIL;
+	for (size_t i = 0; i < n; i++)
+		if (!(ids[i] = strdup(argv[optind + i]))) {
+			while (i--)
+				free(ids[i]);
+			free(ids);
+			return EXIT_FAIL;
+		}
+	*ret = ids;
+	*ret_n = n;
+	return -1;
+}
+
 static int decide(int argc, char **argv, bool approve)
 {
 	enum { OPT_LIST = 400, OPT_BATCH };
@@ -560,35 +606,9 @@ static int decide(int argc, char **argv, bool approve)
 		default: return EXIT_USAGE;
 		}
 	}
-	if (!approve && (list || optind + 1 != argc))
-		return usage_error(verb, _("one CASE is needed"));
-	if (batch && optind != argc)
-		return usage_error(verb, _("--batch reads the cases from its file: give no CASE"));
-	if (!batch && optind == argc)
-		return usage_error(verb, _("one CASE is needed"));
-	if (!list && optind + 1 != argc)
-		return usage_error(verb, _("several cases: --list issues one list certificate for them"));
-	if (!fc.key)
-		return usage_error(verb, _("--key is required"));
-	if (!approve && (!fc.reason || !*fc.reason))
-		return usage_error(verb, _("--reason is required"));
-	if (batch) {
-		r = read_batch(batch, &ids, &n);
-		if (r < 0 || n == 0) {
-			log_error_errno(r < 0 ? r : -ENODATA, _("%s: cannot read the cases"), batch);
-			ret = EXIT_FAIL;
-			goto out;
-		}
-	} else {
-		n = (size_t)(argc - optind);
-		ids = calloc(n + 1, sizeof(*ids));
-		for (size_t i = 0; ids && i < n; i++)
-			ids[i] = strdup(argv[optind + i]);
-		if (!ids) {
-			ret = EXIT_FAIL;
-			goto out;
-		}
-	}
+	ret = decide_cases(argc, argv, &fc, approve, list, batch, &ids, &n);
+	if (ret >= 0)
+		return ret;
 	ret = flow_control_open(&fc, NEED_TRUST | WANT_LEDGER);
 	if (ret)
 		goto out;

@@ -108,12 +108,9 @@ static void period_lines(const struct flow_audit *a, char lines[3][400], bool ok
 static int write_pdf(struct flow_control *fc, const struct flow_audit *a, const char *path, const char *font,
 		     const char *org, const struct trust_seckey *auditor)
 {
-	struct flow_audit_report rep = { 0 };
+	struct flow_signed_report rep = { 0 };
 	struct flow_error err = { "" };
-	struct cert_attachment att[2];
 	char idline[200], hashline[200];
-	_cleanup_free_ uint8_t *signed_pdf = NULL;
-	size_t signed_len = 0;
 	const char *head_ja[_COL_MAX], *head_en[_COL_MAX];
 	float w[_COL_MAX];
 	char lines[3][400];
@@ -179,13 +176,6 @@ static int write_pdf(struct flow_control *fc, const struct flow_audit *a, const 
 		snprintf(idline, sizeof(idline), "報告書番号 Report No. %s ・ 監査人 Auditor %s", rep.id,
 			 trust_seckey_name(auditor));
 		snprintf(hashline, sizeof(hashline), "記録ハッシュ Record SHA-256 %s", rep.sha256);
-		att[0] = (struct cert_attachment){ CERT_RECORD_NAME, (const uint8_t *)rep.canon, rep.canon_len,
-						   "the auditor's signed audit report (canonical JSON)" };
-		att[1] = (struct cert_attachment){ CERT_SIG_NAME, (const uint8_t *)rep.sig, strlen(rep.sig),
-						   "the auditor's minisign signature of record.json" };
-		t.attachments = att;
-		t.n_attachments = 2;
-		t.signature_field = true;
 	}
 	t.org = org;
 	t.title_ja = "データ消去・廃棄 監査報告書";
@@ -204,22 +194,19 @@ static int write_pdf(struct flow_control *fc, const struct flow_audit *a, const 
 			     "Each certificate was re-verified (PDF signature, roster, ledger); the auditor signed this report." :
 		   "各証明書は監査時に電子署名・台帳と照合して再検証しました。Each certificate was re-verified "
 		   "(PDF signature, roster, ledger) when this report was made; this report itself is not signed.";
-	r = cert_pdf_render_table(&t, font, &pdf, &len, &perr);
-	if (r < 0) {
+	/* signed as every report is: the record attached, the PDF signed */
+	if (auditor && (r = flow_report_pdf(&fc->ctx, auditor, &rep, &t, font, &pdf, &len, &err)) < 0) {
+		log_error("%s", err.msg);
+		goto out;
+	}
+	if (!auditor && (r = cert_pdf_render_table(&t, font, &pdf, &len, &perr)) < 0) {
 		log_error(_("%s: cannot render the report: %s"), path, perr ? perr : strerror(-r));
 		r = -EIO;
 		goto out;
 	}
-	if (auditor) {
-		r = flow_audit_sign_pdf(&fc->ctx, auditor, pdf, len, &signed_pdf, &signed_len, &err);
-		if (r < 0) {
-			log_error("%s", err.msg);
-			goto out;
-		}
-	}
-	r = write_file_atomic(path, auditor ? signed_pdf : pdf, auditor ? signed_len : len, 0644, false);
+	r = write_file_atomic(path, pdf, len, 0644, false);
 out:
-	flow_audit_report_release(&rep);
+	flow_signed_report_release(&rep);
 	for (size_t i = 0; owned && i < 2 * a->n_rows; i++)
 		free(owned[i]);
 	free(owned);

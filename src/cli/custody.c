@@ -16,39 +16,51 @@
 
 enum { OPT_TO_ROOT = 300, OPT_RECEIPT, OPT_PARENT, OPT_SUBAPPROVAL, OPT_APPROVER_KEY, OPT_APPROVER_PASS };
 
-static void custody_help(void)
+static const struct cli_synopsis synopses[] = {
+	{ "list", "list [--json]" },
+	{ "handover", "handover ASSET... --to-root CONTRACTOR.pub --key APPROVER.key [-o FILE]\n"
+		      "                 [--parent HANDOVER.json --subcontract-approval FILE] [--witness-key W.key]" },
+	{ "receive", "receive HANDOVER.json --key CONTRACTOR.key [-o RECEIPT.json]" },
+	{ "record", "record HANDOVER.json --receipt RECEIPT.json --key KEY [--approver-key APPROVER.key]" },
+	{ "approve-subcontract", "approve-subcontract HANDOVER-ID --to-root SUB.pub --key APPROVER.key [-o FILE]" },
+};
+
+static void help(FILE *f, const char *verb)
 {
-	printf(_("Usage: %s custody [list] [--json] [options]\n"
-		 "       %s custody handover ASSET... --to-root CONTRACTOR.pub --key APPROVER.key [-o FILE]\n"
-		 "       %s custody receive HANDOVER.json --key CONTRACTOR.key [-o RECEIPT.json]\n"
-		 "       %s custody record HANDOVER.json --receipt RECEIPT.json --key KEY [--approver-key APPROVER.key]\n"
-		 "       %s custody approve-subcontract HANDOVER-ID --to-root SUB.pub --key APPROVER.key [-o FILE]\n\n"
-		 "The chain of custody when assets leave for a contractor. The owner's\n"
-		 "approver signs a hand-over list (引渡書) of ledger assets for a pinned\n"
-		 "contractor; the contractor countersigns it on receipt (受領書) and takes\n"
-		 "the assets into its own ledger; the owner records both signatures, and\n"
-		 "only then does the ledger say handed-to-contractor (a change an approver\n"
-		 "approves, another person than who records: --approver-key, or later\n"
-		 "'ledger approve-change'). A contractor hands\n"
-		 "assets on to a sub-contractor (再委託) with --parent, once the owner has\n"
-		 "approved that sub-contractor (approve-subcontract). 'list' shows what is\n"
-		 "still out: handed over and not yet certified, with its age.\n\n"
-		 "Options:\n"
-		 "  -k, --key FILE          the signer's secret key\n"
-		 "      --passphrase-file F its passphrase\n"
-		 "      --to-root FILE      the receiving contractor's root public key (pinned)\n"
-		 "      --approval-ref REF  起案・決裁番号 of the hand-over\n"
-		 "      --parent FILE       hand on assets of this received hand-over list\n"
-		 "      --subcontract-approval FILE  the owner's approval of the sub-contractor\n"
-		 "      --receipt FILE      record: the contractor's receipt\n"
-		 "      --approver-key FILE record: an approver approves the status at once\n"
-		 "      --approver-passphrase-file F  its passphrase\n"
-		 "      --witness-key FILE  handover: a witness signs the list (搬出)\n"
-		 "      --witness-passphrase-file F  the witness's passphrase\n"
-		 "  -o, --output FILE       a copy of the document signed (and FILE.minisig)\n"),
-	       program_name, program_name, program_name, program_name, program_name);
-	fputs(common_help, stdout);
-	fputs(_("\nExit status: 0 done, 1 failed, 2 usage error, 3 refused (nothing recorded).\n"), stdout);
+	cli_family_usage(f, &custody_cmd_table, synopses, ARRAY_SIZE(synopses), verb,
+			 _("The chain of custody when assets leave for a contractor. The owner's\n"
+			   "approver signs a hand-over list (引渡書) of ledger assets for a pinned\n"
+			   "contractor; the contractor countersigns it on receipt (受領書) and takes\n"
+			   "the assets into its own ledger; the owner records both signatures, and\n"
+			   "only then does the ledger say handed-to-contractor (a change an approver\n"
+			   "approves, another person than who records: --approver-key, or later\n"
+			   "'ledger approve-change'). An asset the lifecycle keeps (evidence hold,\n"
+			   "lost or stolen, ...) is never handed over. A contractor hands assets on\n"
+			   "to a sub-contractor (再委託) with --parent, once the owner has approved\n"
+			   "that sub-contractor (approve-subcontract). 'list' shows what is still\n"
+			   "out: handed over and not yet certified, with its age.\n"));
+	fputs(_("Options:\n"
+		"  -k, --key FILE          the signer's secret key\n"
+		"      --passphrase-file F its passphrase\n"
+		"      --to-root FILE      the receiving contractor's root public key (pinned)\n"
+		"      --approval-ref REF  起案・決裁番号 of the hand-over\n"
+		"      --parent FILE       hand on assets of this received hand-over list\n"
+		"      --subcontract-approval FILE  the owner's approval of the sub-contractor\n"
+		"      --receipt FILE      record: the contractor's receipt\n"
+		"      --approver-key FILE record: an approver approves the status at once\n"
+		"      --approver-passphrase-file F  its passphrase\n"
+		"      --witness-key FILE  handover: a witness signs the list (搬出)\n"
+		"      --witness-passphrase-file F  the witness's passphrase\n"
+		"  -o, --output FILE       a copy of the document signed (and FILE.minisig)\n"), f);
+	fputs(common_json_help, f);
+	fputs(common_help, f);
+	fputs(_("\nExit status: 0 done, 1 failed, 2 usage error, 3 refused (nothing recorded).\n"), f);
+}
+
+static void family_help(FILE *f, const struct command_table *t)
+{
+	(void)t;
+	help(f, NULL);
 }
 
 /* FILE and FILE.minisig */
@@ -120,9 +132,7 @@ static void print_handover(const struct flow_control *fc, const char *what, cons
 
 		if (h->receipt_path)
 			json_object_set_new(o, "receipt", json_string(h->receipt_path));
-		json_dumpf(o, stdout, JSON_INDENT(2));
-		fputc('\n', stdout);
-		json_decref(o);
+		cli_print_json(o, JSON_INDENT(2));
 	} else if (streq(what, "handover")) {
 		printf(_("%s: hand-over list of %zu assets to %s, signed: %s\n"), h->id, h->n_assets, h->to, h->path);
 	} else if (streq(what, "receive")) {
@@ -156,9 +166,7 @@ static int custody_list(struct flow_control *fc)
 							     "state", v[i].state, "since", v[i].since, "age_days",
 							     v[i].age_days));
 		root = json_pack("{s:o,s:I}", "open", arr, "count", (json_int_t)n);
-		json_dumpf(root, stdout, JSON_INDENT(2));
-		fputc('\n', stdout);
-		json_decref(root);
+		cli_print_json(root, JSON_INDENT(2));
 	} else if (n == 0) {
 		log_info(_("nothing is out: every asset handed over has been certified"));
 	} else {
@@ -172,160 +180,267 @@ static int custody_list(struct flow_control *fc)
 	return EXIT_OK;
 }
 
-int cmd_custody(int argc, char **argv)
-{
-	static const struct option opts[] = {
-		{ "key", required_argument, NULL, 'k' },
-		{ "passphrase-file", required_argument, NULL, OPT_PASS },
-		{ "to-root", required_argument, NULL, OPT_TO_ROOT },
-		{ "approval-ref", required_argument, NULL, OPT_APPROVAL_REF },
-		{ "parent", required_argument, NULL, OPT_PARENT },
-		{ "subcontract-approval", required_argument, NULL, OPT_SUBAPPROVAL },
-		{ "receipt", required_argument, NULL, OPT_RECEIPT },
-		{ "approver-key", required_argument, NULL, OPT_APPROVER_KEY },
-		{ "approver-passphrase-file", required_argument, NULL, OPT_APPROVER_PASS },
-		{ "output", required_argument, NULL, 'o' },
-		WITNESS_OPTIONS,
-		COMMON_OPTIONS,
-		{}
-	};
-	const char *to_root = NULL, *receipt = NULL, *parent = NULL, *subap = NULL, *approval_ref = NULL, *verb;
-	const char *akey = NULL, *apass = NULL;
-	struct flow_control fc = { 0 };
-	struct flow_handover h = { 0 };
-	struct flow_error err = { "" };
-	struct trust_seckey *k = NULL, *w = NULL, *ak = NULL;
-	struct loaded_doc d1 = { 0 }, d2 = { 0 }, d3 = { 0 };
-	struct trust_pubkey pk;
-	int c, r = 0, ret;
+/* What the verbs take: the options of each (opts) into one struct. */
+struct custody_args {
+	struct flow_control fc;
+	const char *to_root, *receipt, *parent, *subap, *approval_ref, *akey, *apass;
+};
 
+#define O_KEY { "key", required_argument, NULL, 'k' }, { "passphrase-file", required_argument, NULL, OPT_PASS }
+#define O_TO_ROOT { "to-root", required_argument, NULL, OPT_TO_ROOT }
+#define O_OUTPUT { "output", required_argument, NULL, 'o' }
+
+/* The options of one verb, then at least min operands (exactly min when
+ * !more). Returns -1 to go on, else the exit code. */
+static int parse(int argc, char **argv, const struct option *opts, int min, bool more, struct custody_args *a)
+{
+	_cleanup_free_ char *cmd = NULL;
+	int c;
+
+	if (asprintf(&cmd, "custody %s", argv[0]) < 0)
+		return EXIT_FAIL;
 	optind = 0;
-	while ((c = getopt_long(argc, argv, "k:o:Jh", opts, NULL)) != -1) {
-		if (common_option(&fc, c, optarg))
+	while ((c = cli_getopt(argc, argv, opts, cmd)) != -1) {
+		if (common_option(&a->fc, c, optarg))
 			continue;
 		switch (c) {
-		case 'k': fc.key = optarg; break;
-		case OPT_PASS: fc.pass_file = optarg; break;
-		case OPT_TO_ROOT: to_root = optarg; break;
-		case OPT_APPROVAL_REF: approval_ref = optarg; break;
-		case OPT_PARENT: parent = optarg; break;
-		case OPT_SUBAPPROVAL: subap = optarg; break;
-		case OPT_RECEIPT: receipt = optarg; break;
-		case OPT_APPROVER_KEY: akey = optarg; break;
-		case OPT_APPROVER_PASS: apass = optarg; break;
-		case 'o': fc.output = optarg; break;
-		case OPT_WITNESS_KEY: fc.witness_key = optarg; break;
-		case OPT_WITNESS_PASS: fc.witness_pass = optarg; break;
-		case 'h': custody_help(); return EXIT_OK;
-		default: return usage_error("custody", _("bad option"));
+		case 'k': a->fc.key = optarg; break;
+		case OPT_PASS: a->fc.pass_file = optarg; break;
+		case OPT_TO_ROOT: a->to_root = optarg; break;
+		case OPT_APPROVAL_REF: a->approval_ref = optarg; break;
+		case OPT_PARENT: a->parent = optarg; break;
+		case OPT_SUBAPPROVAL: a->subap = optarg; break;
+		case OPT_RECEIPT: a->receipt = optarg; break;
+		case OPT_APPROVER_KEY: a->akey = optarg; break;
+		case OPT_APPROVER_PASS: a->apass = optarg; break;
+		case 'o': a->fc.output = optarg; break;
+		case OPT_WITNESS_KEY: a->fc.witness_key = optarg; break;
+		case OPT_WITNESS_PASS: a->fc.witness_pass = optarg; break;
+		case 'h': help(stdout, argv[0]); return EXIT_OK;
+		default: return EXIT_USAGE;
 		}
 	}
-	verb = optind < argc ? argv[optind++] : "list";
-	if (streq(verb, "list")) {
-		if (optind != argc)
-			return usage_error("custody", _("unexpected argument '%s'"), argv[optind]);
-		ret = flow_control_open(&fc, NEED_LEDGER);
-		if (!ret)
-			ret = custody_list(&fc);
-		flow_control_release(&fc);
-		return ret;
-	}
-	if (!streq(verb, "handover") && !streq(verb, "receive") && !streq(verb, "record") &&
-	    !streq(verb, "approve-subcontract"))
-		return usage_error("custody", _("unknown action '%s' (list, handover, receive, record, approve-subcontract)"),
-				   verb);
-	if ((streq(verb, "handover") && (optind == argc || !to_root || !fc.key)) ||
-	    (streq(verb, "receive") && (optind + 1 != argc || !fc.key)) ||
-	    (streq(verb, "record") && (optind + 1 != argc || !receipt || !fc.key)) ||
-	    (streq(verb, "approve-subcontract") && (optind + 1 != argc || !to_root || !fc.key)))
-		return usage_error("custody", _("%s: missing arguments (see --help)"), verb);
-	if (!!parent != !!subap)
-		return usage_error("custody", _("--parent and --subcontract-approval go together"));
-	ret = flow_control_open(&fc, NEED_TRUST | (streq(verb, "record") ? NEED_LEDGER :
-						   streq(verb, "receive") ? WANT_LEDGER | CREATE_LEDGER : WANT_LEDGER));
+	if (more && argc - optind >= min)
+		return -1;
+	return cli_operands(argc, argv, min, cmd, min ? _("one document") : _("nothing"));
+}
+
+/* Open the roster (and the ledger as need says) and load the keys given:
+ * an exit code, 0 to go on. */
+static int custody_open(struct custody_args *a, unsigned need, struct trust_seckey **k, struct trust_seckey **w,
+			struct trust_seckey **ak)
+{
+	int ret = flow_control_open(&a->fc, NEED_TRUST | need);
+
 	if (ret)
-		goto out;
-	if ((fc.key && key_load_secret(fc.key, fc.pass_file, &k) < 0) ||
-	    (fc.witness_key && key_load_secret(fc.witness_key, fc.witness_pass, &w) < 0) ||
-	    (akey && key_load_secret(akey, apass, &ak) < 0)) {
-		ret = EXIT_FAIL;
-		goto out;
-	}
-	ret = EXIT_FAIL;
-	if (streq(verb, "handover")) {
-		struct flow_handover_request q = { .assets = (const char *const *)argv + optind,
-						   .n_assets = (size_t)(argc - optind), .to_root = &pk,
-						   .approval_ref = approval_ref };
+		return ret;
+	if ((a->fc.key && key_load_secret(a->fc.key, a->fc.pass_file, k) < 0) ||
+	    (a->fc.witness_key && key_load_secret(a->fc.witness_key, a->fc.witness_pass, w) < 0) ||
+	    (a->akey && key_load_secret(a->akey, a->apass, ak) < 0))
+		return EXIT_FAIL;
+	return 0;
+}
 
-		if (load_root_pub(to_root, &pk) < 0 || (parent && (load_doc(parent, &d1, true) < 0 ||
-								   load_doc(subap, &d2, true) < 0)))
-			goto out;
-		q.parent = (struct flow_doc){ d1.data, d1.sig, d1.len, d1.sig_len };
-		q.sub_approval = (struct flow_doc){ d2.data, d2.sig, d2.len, d2.sig_len };
-		r = flow_handover(&fc.ctx, &q, k, &h, &err);
-		if (r >= 0 && w)
-			r = flow_custody_witness(&fc.ctx, h.id, w, &err);
-	} else if (streq(verb, "receive")) {
-		if (load_doc(argv[optind], &d1, true) < 0)
-			goto out;
-		r = flow_receive(&fc.ctx, &(struct flow_doc){ d1.data, d1.sig, d1.len, d1.sig_len }, k, &h, &err);
-	} else if (streq(verb, "record")) {
-		/* a list without its .minisig is refused by the flow, by name */
-		if (load_doc(argv[optind], &d1, false) < 0 || load_doc(receipt, &d3, false) < 0)
-			goto out;
-		r = flow_custody_record(&fc.ctx, &(struct flow_doc){ d1.data, d1.sig, d1.len, d1.sig_len },
-					&(struct flow_doc){ d3.data, d3.sig, d3.len, d3.sig_len }, k, ak, &h, &err);
-	} else {
-		_cleanup_free_ char *path = NULL;
-
-		if (load_root_pub(to_root, &pk) < 0)
-			goto out;
-		r = flow_approve_subcontract(&fc.ctx, argv[optind], &pk, k, &path, &err);
-		if (r >= 0) {
-			if (copy_out(path, fc.output) < 0)
-				goto out;
-			if (fc.json)
-				printf("{\"action\":\"approve-subcontract\",\"path\":\"%s\"}\n", path);
-			else
-				printf(_("%s: sub-contracting approved, signed: %s\n"), argv[optind], path);
-			ret = EXIT_OK;
-			goto out;
-		}
-	}
+/* The flow's answer: refused (said, nothing recorded) or the document
+ * signed, copied to -o and reported. */
+static int custody_done(struct custody_args *a, const char *verb, int r, const struct flow_error *err,
+			const struct flow_handover *h)
+{
 	if (r < 0) {
-		log_error(_("custody %s: refused: %s; nothing was recorded"), verb, err.msg);
-		ret = exit_for(r);
-		goto out;
+		log_error(_("custody %s: refused: %s; nothing was recorded"), verb, err->msg);
+		return exit_for(r);
 	}
-	if (copy_out(streq(verb, "receive") ? h.receipt_path : h.path, fc.output) < 0)
-		goto out;
-	print_handover(&fc, verb, &h);
-	ret = EXIT_OK;
-out:
-	doc_release(&d1);
-	doc_release(&d2);
-	doc_release(&d3);
-	flow_handover_release(&h);
-	trust_seckey_free(k);
-	trust_seckey_free(w);
-	trust_seckey_free(ak);
-	flow_control_release(&fc);
+	if (copy_out(streq(verb, "receive") ? h->receipt_path : h->path, a->fc.output) < 0)
+		return EXIT_FAIL;
+	print_handover(&a->fc, verb, h);
+	return EXIT_OK;
+}
+
+static int custody_cmd_list(int argc, char **argv)
+{
+	static const struct option opts[] = { COMMON_OPTIONS, CLI_OPT_JSON, {} };
+	struct custody_args a = { 0 };
+	int ret = parse(argc, argv, opts, 0, false, &a);
+
+	if (ret >= 0)
+		return ret;
+	ret = flow_control_open(&a.fc, NEED_LEDGER);
+	if (!ret)
+		ret = custody_list(&a.fc);
+	flow_control_release(&a.fc);
 	return ret;
 }
 
-int cmd_witness(int argc, char **argv)
+static int custody_cmd_handover(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "key", required_argument, NULL, 'k' },
-		{ "passphrase-file", required_argument, NULL, OPT_PASS },
-		COMMON_OPTIONS,
-		{}
+		O_KEY, O_TO_ROOT, O_OUTPUT, WITNESS_OPTIONS,
+		{ "approval-ref", required_argument, NULL, OPT_APPROVAL_REF },
+		{ "parent", required_argument, NULL, OPT_PARENT },
+		{ "subcontract-approval", required_argument, NULL, OPT_SUBAPPROVAL },
+		COMMON_OPTIONS, CLI_OPT_JSON, {}
 	};
+	struct custody_args a = { 0 };
+	struct trust_seckey *k = NULL, *w = NULL, *ak = NULL;
+	struct loaded_doc d1 = { 0 }, d2 = { 0 };
+	struct flow_handover h = { 0 };
+	struct flow_error err = { "" };
+	struct trust_pubkey pk;
+	int r = -EINVAL, ret = parse(argc, argv, opts, 1, true, &a);
+
+	if (ret >= 0)
+		return ret;
+	if (!a.to_root || !a.fc.key)
+		return usage_error("custody handover", _("--to-root and --key are required"));
+	if (!!a.parent != !!a.subap)
+		return usage_error("custody handover", _("--parent and --subcontract-approval go together"));
+	ret = custody_open(&a, WANT_LEDGER, &k, &w, &ak);
+	if (!ret && (load_root_pub(a.to_root, &pk) < 0 ||
+		     (a.parent && (load_doc(a.parent, &d1, true) < 0 || load_doc(a.subap, &d2, true) < 0))))
+		ret = EXIT_FAIL;
+	if (!ret) {
+		struct flow_handover_request q = { .assets = (const char *const *)argv + optind,
+						   .n_assets = (size_t)(argc - optind), .to_root = &pk,
+						   .approval_ref = a.approval_ref };
+
+		q.parent = (struct flow_doc){ d1.data, d1.sig, d1.len, d1.sig_len };
+		q.sub_approval = (struct flow_doc){ d2.data, d2.sig, d2.len, d2.sig_len };
+		r = flow_handover(&a.fc.ctx, &q, k, &h, &err);
+		if (r >= 0 && w)
+			r = flow_custody_witness(&a.fc.ctx, h.id, w, &err);
+		ret = custody_done(&a, "handover", r, &err, &h);
+	}
+	doc_release(&d1);
+	doc_release(&d2);
+	flow_handover_release(&h);
+	trust_seckey_free(k);
+	trust_seckey_free(w);
+	flow_control_release(&a.fc);
+	return ret;
+}
+
+static int custody_cmd_receive(int argc, char **argv)
+{
+	static const struct option opts[] = { O_KEY, O_OUTPUT, COMMON_OPTIONS, CLI_OPT_JSON, {} };
+	struct custody_args a = { 0 };
+	struct trust_seckey *k = NULL, *w = NULL, *ak = NULL;
+	struct loaded_doc d = { 0 };
+	struct flow_handover h = { 0 };
+	struct flow_error err = { "" };
+	int ret = parse(argc, argv, opts, 1, false, &a);
+
+	if (ret >= 0)
+		return ret;
+	if (!a.fc.key)
+		return usage_error("custody receive", _("--key is required"));
+	ret = custody_open(&a, WANT_LEDGER | CREATE_LEDGER, &k, &w, &ak);
+	if (!ret && load_doc(argv[optind], &d, true) < 0)
+		ret = EXIT_FAIL;
+	if (!ret)
+		ret = custody_done(&a, "receive",
+				   flow_receive(&a.fc.ctx, &(struct flow_doc){ d.data, d.sig, d.len, d.sig_len }, k, &h,
+						&err), &err, &h);
+	doc_release(&d);
+	flow_handover_release(&h);
+	trust_seckey_free(k);
+	flow_control_release(&a.fc);
+	return ret;
+}
+
+static int custody_cmd_record(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		O_KEY,
+		{ "receipt", required_argument, NULL, OPT_RECEIPT },
+		{ "approver-key", required_argument, NULL, OPT_APPROVER_KEY },
+		{ "approver-passphrase-file", required_argument, NULL, OPT_APPROVER_PASS },
+		COMMON_OPTIONS, CLI_OPT_JSON, {}
+	};
+	struct custody_args a = { 0 };
+	struct trust_seckey *k = NULL, *w = NULL, *ak = NULL;
+	struct loaded_doc d1 = { 0 }, d2 = { 0 };
+	struct flow_handover h = { 0 };
+	struct flow_error err = { "" };
+	int ret = parse(argc, argv, opts, 1, false, &a);
+
+	if (ret >= 0)
+		return ret;
+	if (!a.receipt || !a.fc.key)
+		return usage_error("custody record", _("--receipt and --key are required"));
+	ret = custody_open(&a, NEED_LEDGER, &k, &w, &ak);
+	/* a list without its .minisig is refused by the flow, by name */
+	if (!ret && (load_doc(argv[optind], &d1, false) < 0 || load_doc(a.receipt, &d2, false) < 0))
+		ret = EXIT_FAIL;
+	if (!ret)
+		ret = custody_done(&a, "record",
+				   flow_custody_record(&a.fc.ctx, &(struct flow_doc){ d1.data, d1.sig, d1.len, d1.sig_len },
+						       &(struct flow_doc){ d2.data, d2.sig, d2.len, d2.sig_len }, k, ak,
+						       &h, &err), &err, &h);
+	doc_release(&d1);
+	doc_release(&d2);
+	flow_handover_release(&h);
+	trust_seckey_free(k);
+	trust_seckey_free(ak);
+	flow_control_release(&a.fc);
+	return ret;
+}
+
+static int custody_cmd_approve_subcontract(int argc, char **argv)
+{
+	static const struct option opts[] = { O_KEY, O_TO_ROOT, O_OUTPUT, COMMON_OPTIONS, CLI_OPT_JSON, {} };
+	struct custody_args a = { 0 };
+	struct trust_seckey *k = NULL, *w = NULL, *ak = NULL;
+	struct flow_error err = { "" };
+	_cleanup_free_ char *path = NULL;
+	struct trust_pubkey pk;
+	int r, ret = parse(argc, argv, opts, 1, false, &a);
+
+	if (ret >= 0)
+		return ret;
+	if (!a.to_root || !a.fc.key)
+		return usage_error("custody approve-subcontract", _("--to-root and --key are required"));
+	ret = custody_open(&a, WANT_LEDGER, &k, &w, &ak);
+	if (!ret && load_root_pub(a.to_root, &pk) < 0)
+		ret = EXIT_FAIL;
+	if (!ret) {
+		r = flow_approve_subcontract(&a.fc.ctx, argv[optind], &pk, k, &path, &err);
+		if (r < 0) {
+			log_error(_("custody %s: refused: %s; nothing was recorded"), "approve-subcontract", err.msg);
+			ret = exit_for(r);
+		} else if (copy_out(path, a.fc.output) < 0) {
+			ret = EXIT_FAIL;
+		} else if (a.fc.json) {
+			cli_print_json(json_pack("{s:s,s:s,s:s}", "action", "approve-subcontract", "handover",
+						 argv[optind], "path", path), JSON_INDENT(2));
+		} else {
+			printf(_("%s: sub-contracting approved, signed: %s\n"), argv[optind], path);
+		}
+	}
+	trust_seckey_free(k);
+	flow_control_release(&a.fc);
+	return ret;
+}
+
+static const struct command custody_cmds[] = {
+	{ "list", custody_cmd_list, CMD_JSON, N_("what is still out: handed over, not yet certified, with its age") },
+	{ "handover", custody_cmd_handover, CMD_JSON, N_("sign a hand-over list (引渡書) of assets for a pinned contractor") },
+	{ "receive", custody_cmd_receive, CMD_JSON, N_("countersign a hand-over list on receipt (受領書), as the contractor") },
+	{ "record", custody_cmd_record, CMD_JSON, N_("record a hand-over and its receipt: the assets are handed-to-contractor") },
+	{ "approve-subcontract", custody_cmd_approve_subcontract, CMD_JSON,
+	  N_("approve a sub-contractor (再委託) for a hand-over, as the owner") },
+	{}
+};
+
+const struct command_table custody_cmd_table = { "custody", custody_cmds, family_help, NULL };
+
+int cmd_witness(int argc, char **argv)
+{
+	static const struct option opts[] = { O_KEY, COMMON_OPTIONS, CLI_OPT_JSON, {} };
 	struct flow_control fc = { 0 };
 	int c, ret;
 
 	optind = 0;
-	while ((c = getopt_long(argc, argv, "k:Jh", opts, NULL)) != -1) {
+	while ((c = cli_getopt(argc, argv, opts, "witness")) != -1) {
 		if (common_option(&fc, c, optarg))
 			continue;
 		switch (c) {
@@ -340,20 +455,25 @@ int cmd_witness(int argc, char **argv)
 				 "and the approver.\n\n"
 				 "  -k, --key FILE          the witness's secret key\n"
 				 "      --passphrase-file F its passphrase\n"), program_name);
+			fputs(common_json_help, stdout);
 			fputs(common_help, stdout);
 			return EXIT_OK;
-		default: return usage_error("witness", _("bad option"));
+		default: return EXIT_USAGE;
 		}
 	}
-	if (optind + 1 != argc || !fc.key)
-		return usage_error("witness", _("one CASE and --key are needed"));
+	ret = cli_operands(argc, argv, 1, "witness", _("one CASE"));
+	if (ret >= 0)
+		return ret;
+	if (!fc.key)
+		return usage_error("witness", _("--key is required"));
 	ret = flow_control_open(&fc, WANT_LEDGER);
 	if (!ret) {
 		fc.witness_key = fc.key;
 		fc.witness_pass = fc.pass_file;
+		cli_op_field("case", argv[optind]);
 		ret = witness_after(&fc, argv[optind], NULL);
 		if (!ret && fc.json)
-			printf("{\"case\":\"%s\",\"witnessed\":true}\n", argv[optind]);
+			cli_print_json(json_pack("{s:s,s:b}", "case", argv[optind], "witnessed", true), JSON_INDENT(2));
 	}
 	flow_control_release(&fc);
 	return ret;

@@ -87,9 +87,9 @@ static void print_json(const struct verify_control *vc, const struct flow_cert_r
 		json_object_set_new(j, "asset_id", json_string(rep->record->asset_id));
 		json_object_set_new(j, "result", json_string(rep->record->result));
 	}
-	if (rep->audit) {
-		json_object_set_new(j, "kind", json_string("audit-report"));
-		json_object_set_new(j, "report_id", json_copy(json_object_get(rep->audit, "report_id")));
+	if (rep->report) {
+		json_object_set_new(j, "kind", json_string(rep->report_kind->type));
+		json_object_set_new(j, "report_id", json_copy(json_object_get(rep->report, "report_id")));
 		json_object_set_new(j, "record_sha256", json_string(rep->record_hash));
 	}
 	if (rep->record && cert_record_is_list(rep->record)) {
@@ -122,11 +122,16 @@ static void print_text(const struct verify_control *vc, const struct flow_cert_r
 	struct libscols_table *t = cli_table_new(head, ARRAY_SIZE(head));
 
 	printf("%s: %s\n", vc->path, verdict_text(res));
-	if (rep->audit)
+	if (rep->report && streq(rep->report_kind->type, "audit-report"))
 		printf(_("  audit report %s, %zu disposals, signed by the auditor %s\n"),
-		       json_string_value(json_object_get(rep->audit, "report_id")),
-		       json_array_size(json_object_get(rep->audit, "rows")),
-		       json_string_value(json_object_get(json_object_get(rep->audit, "auditor"), "name")) ?: "?");
+		       json_string_value(json_object_get(rep->report, "report_id")),
+		       json_array_size(json_object_get(rep->report, "rows")),
+		       json_string_value(json_object_get(json_object_get(rep->report, "auditor"), "name")) ?: "?");
+	else if (rep->report)
+		printf(_("  inspection report %s of %s, signed by the inspector %s\n"),
+		       json_string_value(json_object_get(rep->report, "report_id")),
+		       json_string_value(json_object_get(rep->report, "inspected_at")) ?: "?",
+		       json_string_value(json_object_get(json_object_get(rep->report, "inspector"), "name")) ?: "?");
 	else if (rep->record && cert_record_is_list(rep->record))
 		printf(_("  list certificate %s, %zu disks\n"), rep->record->certificate_id, rep->record->n_items);
 	else if (rep->record)

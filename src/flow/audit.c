@@ -159,7 +159,7 @@ static int audit_row(const struct flow_ctx *c, const char *dir, const char *name
 	if (r < 0)
 		return r;
 	/* an earlier audit's signed report in the state directory: no disposal */
-	if (res->rep.audit)
+	if (res->rep.report)
 		return 0;
 	rec = res->rep.record ? res->rep.record : (side = side_record(dir, name));
 	/* a certificate that cannot be dated is listed: it might be the period's */
@@ -468,30 +468,16 @@ out:
 
 /* ---- the signed report ---- */
 
-void flow_audit_report_release(struct flow_audit_report *r)
-{
-	if (!r)
-		return;
-	free(r->id);
-	free(r->canon);
-	free(r->sig);
-	memset(r, 0, sizeof(*r));
-}
-
 /* What the auditor signs: the period, the counts, the ledger's state and
  * every row's verdict (docs/certificate.md, "The audit report"). */
 int flow_audit_report(const struct flow_ctx *c, const struct flow_audit *a, const struct trust_seckey *auditor,
-		      struct flow_audit_report *ret, struct flow_error *err)
+		      struct flow_signed_report *ret, struct flow_error *err)
 {
-	char from[32], to[32], now[32], h[65];
+	char from[32], to[32], now[32], h[65], id[40];
 	_cleanup_free_ char *rows_text = NULL;
-	json_t *rows = json_array(), *doc = NULL;
+	json_t *rows = json_array();
 	size_t verified = 0, superseded = 0;
-	int r;
 
-	if (trust_seckey_role(auditor) != TRUST_ROLE_AUDITOR)
-		return json_decref(rows), flow_fail(err, -EPERM, "a %s key may not sign the audit report (an auditor's)",
-						    trust_role_to_string(trust_seckey_role(auditor)));
 	if (!rows)
 		return flow_fail(err, -ENOMEM, "out of memory");
 	for (size_t i = 0; i < a->n_rows; i++) {
@@ -517,64 +503,15 @@ int flow_audit_report(const struct flow_ctx *c, const struct flow_audit *a, cons
 	format_utc(time(NULL), now, sizeof(now));
 	rows_text = json_dumps(rows, JSON_COMPACT | JSON_SORT_KEYS);
 	flow_sha256_hex(rows_text ? rows_text : "", rows_text ? strlen(rows_text) : 0, h);
-	if (asprintf(&ret->id, "AR-%.4s%.2s%.2s-%.12s", now, now + 5, now + 8, h) < 0)
-		return json_decref(rows), flow_fail(err, -ENOMEM, "out of memory");
-	doc = json_pack("{s:s,s:s,s:s,s:s,s:{s:s,s:s},s:s,s:{s:I,s:I,s:I,s:I},s:{s:b,s:b,s:s},s:o,s:o}", "type",
-			"audit-report", "schema", CERT_AUDIT_SCHEMA, "report_id", ret->id, "issued_at", now, "period", "from",
-			from, "to", to, "organisation", c->trust ? trust_store_org(c->trust) : trust_seckey_org(auditor),
-			"summary", "disposals", (json_int_t)a->n_rows, "verified", (json_int_t)verified, "superseded",
-			(json_int_t)superseded, "failed", (json_int_t)a->n_failed, "ledger", "checked", a->ledger_checked,
-			"intact", a->chain_ok, "detail", a->chain_detail, "rows", rows, "auditor",
-			flow_signer_json(auditor));
-	if (!doc)
-		return flow_fail(err, -ENOMEM, "out of memory");
-	r = canon_json(doc, &ret->canon, &ret->canon_len);
-	json_decref(doc);
-	if (r < 0)
-		return flow_fail(err, r, "the audit report is not canonical JSON: %s", strerror(-r));
-	r = trust_sign(TRUST_DOC_AUDIT_REPORT, (const uint8_t *)ret->canon, ret->canon_len, auditor, 0, &ret->sig);
-	if (r < 0)
-		return flow_fail(err, r, "cannot sign the audit report: %s", trust_strerror(r));
-	flow_sha256_hex(ret->canon, ret->canon_len, ret->sha256);
-	return 0;
-}
-
-int flow_audit_sign_pdf(const struct flow_ctx *c, const struct trust_seckey *auditor, const uint8_t *pdf, size_t len,
-			uint8_t **ret, size_t *ret_len, struct flow_error *err)
-{
-	_cleanup_(trust_x509_signer_freep) struct trust_x509_signer *xs = NULL;
-	struct cert_signer s = { 0 };
-	struct flow_cert_result res = { 0 };
-	const char *perr = NULL;
-	int r;
-
-	r = trust_x509_signer_load(auditor, c->trust, NULL, &xs);
-	if (r < 0)
-		return flow_fail(err, r, "no X.509 certificate for the auditor's key: %s", trust_strerror(r));
-	s.key = xs->key;
-	s.cert = xs->cert;
-	s.chain = xs->chain;
-	s.name = trust_seckey_name(auditor);
-	s.reason = "監査報告 / Disposal audit report";
-	r = cert_pdf_sign(pdf, len, &s, ret, ret_len, &perr);
-	if (r < 0)
-		return flow_fail(err, r, "cannot sign the report: %s", perr ? perr : strerror(-r));
-	/* as verify will see it */
-	r = flow_cert_check(c, *ret, *ret_len, NULL, &res);
-	if (r >= 0 && !res.rep.all_ok) {
-		for (int i = 0; i < CHECK__MAX; i++)
-			if (res.rep.checks[i].ran && !res.rep.checks[i].ok) {
-				r = flow_fail(err, -EPERM, "the signed report would not verify: %s: %s", cert_check_name(i),
-					      res.rep.checks[i].detail);
-				break;
-			}
-		if (r >= 0)
-			r = flow_fail(err, -EPERM, "the signed report would not verify");
-	}
-	flow_cert_result_release(&res);
-	if (r < 0) {
-		free(*ret);
-		*ret = NULL;
-	}
-	return r < 0 ? r : 0;
+	snprintf(id, sizeof(id), "AR-%.4s%.2s%.2s-%.12s", now, now + 5, now + 8, h);
+	return flow_report_sign(TRUST_DOC_AUDIT_REPORT,
+				json_pack("{s:s,s:s,s:s,s:s,s:{s:s,s:s},s:s,s:{s:I,s:I,s:I,s:I},s:{s:b,s:b,s:s},s:o,s:o}",
+					  "type", "audit-report", "schema", CERT_AUDIT_SCHEMA, "report_id", id, "issued_at",
+					  now, "period", "from", from, "to", to, "organisation",
+					  c->trust ? trust_store_org(c->trust) : trust_seckey_org(auditor), "summary",
+					  "disposals", (json_int_t)a->n_rows, "verified", (json_int_t)verified, "superseded",
+					  (json_int_t)superseded, "failed", (json_int_t)a->n_failed, "ledger", "checked",
+					  a->ledger_checked, "intact", a->chain_ok, "detail", a->chain_detail, "rows", rows,
+					  "auditor", flow_signer_json(auditor)),
+				auditor, ret, err);
 }

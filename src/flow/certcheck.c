@@ -356,8 +356,8 @@ int flow_cert_check_finish(const struct flow_ctx *c, const struct flow_cert_opti
 
 	if (!o)
 		o = &none;
-	/* an audit report is no disposal: the ledger has nothing to say of it */
-	if (o->ledger && c->ledger && !res->rep.audit)
+	/* a signed report is no disposal: the ledger has nothing to say of it */
+	if (o->ledger && c->ledger && !res->rep.report)
 		r = check_ledger(c, o, res);
 	if (r < 0)
 		return r;
@@ -392,4 +392,26 @@ int flow_cert_check(const struct flow_ctx *c, const uint8_t *pdf, size_t len, co
 	}
 	*ret = res;
 	return 0;
+}
+
+int flow_check_as_verify(const struct flow_ctx *c, const uint8_t *pdf, size_t len, const char *what,
+			 struct flow_error *err)
+{
+	struct flow_cert_result res = { 0 };
+	int r = flow_cert_check(c, pdf, len, NULL, &res);
+
+	if (r < 0)
+		return flow_fail(err, r, "cannot check the %s: %s", what, strerror(-r));
+	if (!res.rep.all_ok) {
+		for (int i = 0; i < CHECK__MAX; i++)
+			if (res.rep.checks[i].ran && !res.rep.checks[i].ok) {
+				r = flow_fail(err, -EPERM, "the %s would not verify: %s: %s", what, cert_check_name(i),
+					      res.rep.checks[i].detail);
+				break;
+			}
+		if (r >= 0)
+			r = flow_fail(err, -EPERM, "the %s would not verify", what);
+	}
+	flow_cert_result_release(&res);
+	return r;
 }

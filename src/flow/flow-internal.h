@@ -31,6 +31,11 @@ int flow_reason_pdf_sha256(const char *reason, char out[65]);
 int flow_cert_check_pdf(const struct flow_ctx *c, const uint8_t *pdf, size_t len, const struct flow_cert_options *o,
 			struct flow_cert_result *ret);
 int flow_cert_check_finish(const struct flow_ctx *c, const struct flow_cert_options *o, struct flow_cert_result *res);
+/* A PDF about to be handed out (a certificate, a signed report) checked
+ * as `verify` will check it (all but the ledger): -EPERM with the first
+ * failed check named ("the certificate would not verify: ..."). */
+int flow_check_as_verify(const struct flow_ctx *c, const uint8_t *pdf, size_t len, const char *what,
+			 struct flow_error *err);
 
 /* The wipe station (host name, DMI) and a signer ({name, role, org,
  * key_id}) as the records name them. */

@@ -836,30 +836,6 @@ out:
 	return r;
 }
 
-/* Step 7: the certificate as `verify` sees it, before anyone else does:
- * what does not verify is not issued. */
-static int self_check(const struct flow_ctx *c, const struct flow_issued *out, struct flow_error *err)
-{
-	struct flow_cert_result res = { 0 };
-	int r;
-
-	r = flow_cert_check(c, out->pdf, out->pdf_len, NULL, &res);
-	if (r < 0)
-		return flow_fail(err, r, "cannot check the certificate: %s", strerror(-r));
-	if (!res.rep.all_ok) {
-		for (int i = 0; i < CHECK__MAX; i++)
-			if (res.rep.checks[i].ran && !res.rep.checks[i].ok) {
-				r = flow_fail(err, -EPERM, "the certificate would not verify: %s: %s", cert_check_name(i),
-					      res.rep.checks[i].detail);
-				break;
-			}
-		if (r >= 0)
-			r = flow_fail(err, -EPERM, "the certificate would not verify");
-	}
-	flow_cert_result_release(&res);
-	return r;
-}
-
 /* Steps 1-3 for every disk, and for a list the list's own rule. */
 static int check_disks(const struct flow_ctx *c, const struct policy *pol, const struct flow_issue_request *q,
 		       struct evidence *ev, size_t n, struct flow_error *err)
@@ -926,7 +902,9 @@ int flow_issue(const struct flow_ctx *c, const struct flow_issue_request *q, str
 	if (r >= 0)
 		r = make_pdf(c, pol, q, ev, n, now, &out, err);
 	if (r >= 0)
-		r = self_check(c, &out, err);
+		/* step 7: the certificate as `verify` sees it, before anyone else
+		 * does: what does not verify is not issued */
+		r = flow_check_as_verify(c, out.pdf, out.pdf_len, "certificate", err);
 	for (size_t i = 0; i < n; i++)
 		evidence_release(&ev[i]);
 	free(ev);

@@ -11,6 +11,7 @@ LIB_OBJS += src/flow/station.o
 LIB_OBJS += src/flow/firmware.o
 LIB_OBJS += src/flow/witness.o
 LIB_OBJS += src/flow/custody.o
+LIB_OBJS += src/flow/report.o
 LIB_OBJS += src/flow/lifecycle.o
 LIB_OBJS += src/flow/inspect.o
 LIB_OBJS += src/flow/archive.o

@@ -59,7 +59,8 @@ rm -f "own/state/$FAILED.wipe-record.json" "own/state/$FAILED.wipe-record.json.m
 
 # a witness signs two of the erasures (later, with `wipecert witness`)
 W1=$(sed -n 3p cases)
-expect_rc 0 "$W" witness "$W1" --key own/wit.key "${P[@]}" "${OWN[@]}"
+expect_rc 0 "$W" witness "$W1" --key own/wit.key "${P[@]}" "${OWN[@]}" --json
+jq -e --arg c "$W1" '.case == $c and .witnessed' "$T/out" >/dev/null || fail "witness --json: $(cat "$T/out")"
 expect_rc 3 "$W" witness "$W1" --key own/wit.key "${P[@]}" "${OWN[@]}"
 grep -q "witnessed already" "$T/err" || fail "witnessing twice: $(cat "$T/err")"
 # a technician's key is no witness's
@@ -194,44 +195,49 @@ for i in $(seq -w 1 25); do
 	"$W" ledger --db "$T/own.db" add "C-$i" --media-type "disk image" --model "返却 PC" --serial "CS-$i-Y" --class 3 \
 		--status awaiting-erasure --key own/tech1.key "${P[@]}" >/dev/null 2>&1 || fail "ledger add C-$i"
 done
-expect_rc 0 "$W" custody handover $(seq -f 'C-%02g' 1 25) --to-root ctr/root.pub --key own/appr.key "${P[@]}" \
-	"${OWN[@]}" --approval-ref "総第2026-200号" -o ho1.json --json
+expect_rc 0 "$W" custody handover $(seq -f "C-%02g" 1 25) --json --to-root ctr/root.pub --key own/appr.key "${P[@]}" \
+	"${OWN[@]}" --approval-ref "総第2026-200号" -o ho1.json
 HO1=$(jq -r .id "$T/out")
 [ -s ho1.json ] && [ -s ho1.json.minisig ] || fail "no hand-over list written"
 minisign -V -q -m ho1.json -p own/appr.pub || fail "minisign: the hand-over list"
 # not handed over until the contractor's receipt is recorded
 expect_eq "C-01 before the receipt" "$("$W" ledger --db "$T/own.db" show C-01 --json | jq -r .status)" awaiting-erasure
-expect_rc 0 "$W" custody "${OWN[@]}" --json
+expect_rc 0 "$W" custody list "${OWN[@]}" --json
 [ "$(jq '[.open[] | select(.state == "awaiting-receipt")] | length' "$T/out")" = 25 ] || fail "custody: $(cat "$T/out")"
 # the contractor countersigns and takes the assets into its own ledger
-expect_rc 0 "$W" custody receive ho1.json --key ctr/appr.key "${P[@]}" "${CTR[@]}" -o rc1.json
+expect_rc 0 "$W" custody receive ho1.json --key ctr/appr.key "${P[@]}" "${CTR[@]}" -o rc1.json --json
+jq -e --arg h "$HO1" '.action == "receive" and .id == $h and .assets == 25' "$T/out" >/dev/null ||
+	fail "custody receive --json: $(cat "$T/out")"
 minisign -V -q -m rc1.json -p ctr/appr.pub || fail "minisign: the receipt"
 expect_eq "C-05 in the contractor's ledger" "$("$W" ledger --db "$T/ctr.db" show C-05 --json | jq -r .serial)" CS-05-Y
 # recorded by the clerk (a technician here); the status is a change an
 # approver approves: not yet
-expect_rc 0 "$W" custody record ho1.json --receipt rc1.json --key own/tech2.key "${P[@]}" "${OWN[@]}"
+expect_rc 0 "$W" custody record ho1.json --receipt rc1.json --key own/tech2.key "${P[@]}" "${OWN[@]}" --json
+jq -e '.action == "record" and .tier == 1 and .assets == 25' "$T/out" >/dev/null || fail "custody record --json: $(cat "$T/out")"
 expect_eq "C-01 awaiting the approval" "$("$W" ledger --db "$T/own.db" show C-01 --json | jq -r .status)" awaiting-erasure
-expect_rc 0 "$W" custody "${OWN[@]}" --json
+expect_rc 0 "$W" custody list "${OWN[@]}" --json
 [ "$(jq '[.open[] | select(.state == "awaiting-approval")] | length' "$T/out")" = 25 ] || fail "custody: $(cat "$T/out")"
 for s in $("$W" ledger --db "$T/own.db" requests --json | jq -r '.[].seq'); do
 	"$W" ledger --db "$T/own.db" approve-change "$s" --key own/appr.key "${P[@]}" --trust own/trust >/dev/null 2>&1 ||
 		fail "approve-change $s"
 done
 expect_eq "C-01 handed over" "$("$W" ledger --db "$T/own.db" show C-01 --json | jq -r .status)" handed-to-contractor
-expect_rc 0 "$W" custody "${OWN[@]}" --json
+expect_rc 0 "$W" custody list "${OWN[@]}" --json
 [ "$(jq '[.open[] | select(.state == "handed-over" and .holder == "ITAD Co")] | length' "$T/out")" = 25 ] ||
 	fail "custody after the receipt: $(cat "$T/out")"
 jq -e '.open[0].age_days >= 0' "$T/out" >/dev/null || fail "custody: no age"
 
 # sub-contracting 13 of them: approved by the owner beforehand
-expect_rc 0 "$W" custody approve-subcontract "$HO1" --to-root sub/root.pub --key own/appr.key "${P[@]}" "${OWN[@]}" \
+expect_rc 0 "$W" custody approve-subcontract "$HO1" --json --to-root sub/root.pub --key own/appr.key "${P[@]}" "${OWN[@]}" \
 	-o sa.json
+jq -e --arg h "$HO1" '.action == "approve-subcontract" and .handover == $h' "$T/out" >/dev/null ||
+	fail "custody approve-subcontract --json: $(cat "$T/out")"
 expect_rc 0 "$W" custody handover $(seq -f 'C-%02g' 13 25) --to-root sub/root.pub --parent ho1.json \
 	--subcontract-approval sa.json --key ctr/appr.key "${P[@]}" "${CTR[@]}" -o ho2.json --json
 expect_eq "tier" "$(jq -r .tier ho2.json)" 2
 expect_rc 0 "$W" custody receive ho2.json --key sub/appr.key "${P[@]}" "${SUB[@]}" -o rc2.json
 expect_rc 0 "$W" custody record ho2.json --receipt rc2.json --key own/tech2.key "${P[@]}" "${OWN[@]}"
-expect_rc 0 "$W" custody "${OWN[@]}" --json
+expect_rc 0 "$W" custody list "${OWN[@]}" --json
 [ "$(jq '[.open[] | select(.holder == "Shred Co" and .tier == 2)] | length' "$T/out")" = 13 ] &&
 	[ "$(jq '[.open[] | select(.holder == "ITAD Co")] | length' "$T/out")" = 12 ] || fail "custody, two tiers: $(cat "$T/out")"
 
@@ -266,7 +272,7 @@ for i in $(seq -w 1 25); do
 done
 expect_rc 0 "$W" verify --trust own/trust --db own.db "$SL"
 grep -q "ledger  *ok  *13 rows" "$T/out" || fail "the sub-contractor's list with the owner's ledger: $(cat "$T/out")"
-expect_rc 0 "$W" custody "${OWN[@]}" --json
+expect_rc 0 "$W" custody list "${OWN[@]}" --json
 [ "$(jq .count "$T/out")" = 0 ] || fail "custody after accept: $(cat "$T/out")"
 expect_rc 0 "$W" ledger --db own.db verify
 
