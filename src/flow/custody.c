@@ -30,6 +30,7 @@
 #include "wipecert/ledger-sign.h"
 #include "wipecert/trust.h"
 #include "wipecert/util.h"
+#include "wipecert/lifecycle.h"
 #include "flow-internal.h"
 
 static const char *jstr(const json_t *o, const char *k)
@@ -144,11 +145,11 @@ static const json_t *find_asset(const json_t *ho, const char *asset_id)
 
 /* ---- the owner signs a hand-over list ---- */
 
-/* The asset may leave: in the ledger, tied to a disk, here, on no other
- * open hand-over list. */
+/* The asset may leave: in the ledger, tied to a disk, and its status lets
+ * it be handed over (the lifecycle table: not disposed of, with a
+ * contractor already, under evidence hold, lost or stolen, away). */
 static int check_leaving(const struct flow_ctx *c, const char *id, struct ledger_asset *a, struct flow_error *err)
 {
-	const char *st;
 	int r;
 
 	r = ledger_asset_get(c->ledger, id, a);
@@ -158,10 +159,7 @@ static int check_leaving(const struct flow_ctx *c, const char *id, struct ledger
 	if (!ledger_asset_value(a, LEDGER_F_SERIAL) && !ledger_asset_value(a, LEDGER_F_WWN))
 		return flow_fail(err, -EPERM, "asset %s: the ledger holds no serial or WWN: nothing would tie the "
 				 "contractor's certificate to the disk", id);
-	st = ledger_asset_value(a, LEDGER_F_STATUS);
-	if (st && (streq(st, "disposed") || streq(st, "destroyed") || streq(st, "handed-to-contractor")))
-		return flow_fail(err, -EPERM, "asset %s is %s: it is not here to hand over", id, st);
-	return 0;
+	return flow_lifecycle_allows(a, LC_OP_HANDOVER, err);
 }
 
 static int new_id(const char *prefix, const char *seed, size_t len, char **ret)

@@ -6,8 +6,10 @@
 # a list that names a case twice, a case of another organisation, a
 # failed case presented as passed, a row's record swapped, a row dropped,
 # an unsigned hand-over, a receipt by a key not pinned, a witness who is
-# the technician, a sub-contractor tier not approved, a contractor's list
-# under a hand-over never recorded. docs/threat-model.md names these cases.
+# the technician, a witness statement signed by a key that is no
+# witness's, a sub-contractor tier not approved, a contractor's list under
+# a hand-over never recorded, an asset under evidence hold or lost handed
+# over or listed. docs/threat-model.md names these cases.
 . "$(dirname "$0")/lib.bash"
 unset LC_ALL LANGUAGE
 export LC_MESSAGES=C
@@ -158,6 +160,23 @@ d['items'][0]['witness'] = {'name': 'TEST ONLY Tanaka', 'role': 'witness', 'orga
     'signature_sha256': h('twin.json.minisig')}" "cp ../twin.json witness-0001.json && cp ../twin.json.minisig witness-0001.json.minisig"
 refused_pdf selfwit.pdf witness "row 1 (asset F-1): the witness TEST ONLY Tanaka is the technician"
 
+# ---- a witness signature from a key that is no witness's ----
+# another technician (not this case's) signs a witness statement; the
+# forger names it in the list as if a witness had signed it
+sed -e "s/TEST ONLY Tanaka/TEST ONLY Sato/; s/\"role\": \"witness\"/\"role\": \"technician\"/" \
+	-e "s/$TWIN/$("$W" key show own/tech2.pub --json | jq -r .keyid)/" twin-statement.src.json >nw-statement.src.json
+"$FORGE" canon nw-statement.src.json nw.json && "$FORGE" sign --key own/tech2.key --pass pw --type witness nw.json ||
+	fail "forge the technician's witness statement"
+forge_list notwit "import hashlib
+h = lambda p: hashlib.sha256(open(p, 'rb').read()).hexdigest()
+st = json.load(open('nw.json'))
+d['items'][0]['witness'] = {'name': 'TEST ONLY Sato', 'role': 'witness', 'organisation': 'TEST ONLY Documents City',
+    'date': st['witnessed_at'], 'key_id': st['witness']['key_id'], 'statement_sha256': h('nw.json'),
+    'signature_sha256': h('nw.json.minisig')}" "cp ../nw.json witness-0001.json && cp ../nw.json.minisig witness-0001.json.minisig"
+refused_pdf notwit.pdf witness "row 1 (asset F-1): .*role may not sign"
+# and through the command: a technician's key is no witness's
+refused_nothing own "a technician key may not sign as a witness" "$W" witness "${CASES[3]}" --key own/tech2.key "${P[@]}" "${OWN[@]}"
+
 # ---- custody ----
 for i in 1 2 3; do
 	"$W" ledger --db own.db add "H-$i" --media-type "disk image" --serial "HS-$i" --class 3 --status awaiting-erasure \
@@ -252,4 +271,36 @@ expect_eq "H-1" "$("$W" ledger --db own.db show H-1 --json | jq -r .status)" dis
 expect_eq "H-2" "$("$W" ledger --db own.db show H-2 --json | jq -r .status)" disposed
 # accepting it twice: not-reused
 refused_nothing own "not-reused: certificate .* is already the certificate of asset H-" "$W" accept "${ACC[@]}" "$HL"
+
+# ---- the lifecycle table: an asset under evidence hold, or lost, never
+# leaves (no hand-over) and gets no certificate (no list row) ----
+for i in 1 2 3; do
+	"$W" ledger --db own.db add "L-$i" --media-type "disk image" --serial "LS-$i" --class 3 --status awaiting-erasure \
+		--key own/tech1.key "${P[@]}" >/dev/null 2>&1 || fail "ledger add L-$i"
+	truncate -s 1M "l$i.img"
+done
+"$W" wipe --method zero --asset L-1 --asset L-2 --asset L-3 --confirm-serial l1.img --confirm-serial l2.img \
+	--confirm-serial l3.img --key own/tech1.key "${P[@]}" --db own.db --state-dir own/state --json l1.img l2.img l3.img \
+	>wl.json 2>"$T/err" || fail "wipe L: $(cat "$T/err")"
+mapfile -t LC < <(jq -r '.jobs[].id' wl.json)
+expect_rc 0 "$W" ledger --db own.db status L-2 evidence-hold --incident INC-2026-31 --reason "investigation" \
+	--key own/tech1.key "${P[@]}"
+expect_rc 0 "$W" ledger --db own.db status L-3 lost --incident INC-2026-32 --threat-level 2 --reason "not found" \
+	--key own/tech1.key "${P[@]}"
+refused_nothing own "asset L-2 is evidence-hold: it is under evidence hold" \
+	"$W" approve "${LC[0]}" "${LC[1]}" --list "${APPR[@]}"
+refused_nothing own "asset L-3 is lost" "$W" approve "${LC[0]}" "${LC[2]}" --list "${APPR[@]}"
+refused_nothing own "asset L-2 is evidence-hold" \
+	"$W" custody handover L-1 L-2 --to-root ctr/root.pub --key own/appr.key "${P[@]}" "${OWN[@]}" -o hol.json
+[ -e hol.json ] && fail "a hand-over list was written for an asset under evidence hold"
+refused_nothing own "asset L-3 is lost" \
+	"$W" custody handover L-3 --to-root ctr/root.pub --key own/appr.key "${P[@]}" "${OWN[@]}" -o hol.json
+# a hold placed after the list was signed and received, before it is
+# recorded: the record is refused, the asset stays
+expect_rc 0 "$W" custody handover L-1 --to-root ctr/root.pub --key own/appr.key "${P[@]}" "${OWN[@]}" -o hol.json
+expect_rc 0 "$W" custody receive hol.json --key ctr/appr.key "${P[@]}" "${CTR[@]}" -o rcl.json
+expect_rc 0 "$W" ledger --db own.db status L-1 evidence-hold --incident INC-2026-31 --reason "investigation" \
+	--key own/tech1.key "${P[@]}"
+refused_nothing own "asset L-1 is evidence-hold" "$W" custody record hol.json --receipt rcl.json "${REC[@]}"
+expect_eq "L-1 held" "$("$W" ledger --db own.db show L-1 --json | jq -r .status)" evidence-hold
 exit 0
