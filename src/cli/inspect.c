@@ -45,9 +45,12 @@ static void inspect_help(void)
 		 "      --bom               CSV: start with a UTF-8 BOM (for spreadsheets)\n"
 		 "      --japanese          CSV: Japanese column headers and section names\n"
 		 "      --font FILE         PDF: the font (default IPAex Gothic)\n"
-		 "  -k, --key FILE          sign each file with this key (an approver or the\n"
-		 "                          org-root): FILE.minisig beside it, checked with\n"
-		 "                          'minisign -V -m FILE -p KEY.pub'\n"
+		 "  -k, --key FILE          sign the report with this key (an approver; the\n"
+		 "                          org-root for .csv and .json only): FILE.minisig\n"
+		 "                          beside each file ('minisign -V -m FILE -p KEY.pub');\n"
+		 "                          the PDF carries the signed record and is signed with\n"
+		 "                          the approver's X.509 certificate, as the audit report\n"
+		 "                          is (pdfsig, 'wipecert verify')\n"
 		 "      --passphrase-file F its passphrase\n"), program_name);
 	fputs(common_json_help, stdout);
 	fputs(common_help, stdout);
