@@ -235,12 +235,51 @@ static int mkdir_exist_ok(const char *dir)
 	return 0;
 }
 
+/* The ledger, every row: read again (another accept may have run since
+ * the checks: -EBUSY), then each asset disposed with the certificate
+ * named; a failed row names the certificate too (verify --db finds it),
+ * its asset stays with the contractor. */
+static int record_rows(const struct flow_ctx *c, const struct cert_record *r, const struct flow_acceptance *ret,
+		       const char *actor)
+{
+	struct ledger_asset as = { 0 };
+	int k = 0;
+
+	for (size_t i = 0; k >= 0 && i < cert_record_n_disks(r); i++) {
+		k = ledger_asset_get(c->ledger, cert_record_disk(r, i)->asset_id, &as);
+		if (k >= 0 && flow_lifecycle_allows(&as, LC_OP_ACCEPT, NULL) < 0)
+			k = -EBUSY;
+		ledger_asset_clear(&as);
+	}
+	for (size_t i = 0; k >= 0 && i < cert_record_n_disks(r); i++) {
+		const struct cert_record *d = cert_record_disk(r, i);
+		bool erased = streq(d->result, "erased_and_verified");
+		_cleanup_free_ char *why = NULL;
+
+		if (asprintf(&why, "%s%scontractor certificate %s of %s accepted (performed by %s, approved by %s); "
+			     FLOW_PDF_SHA_TAG "%s", cert_record_is_list(r) ? "row of list " : "",
+			     erased ? "" : "FAILED in ", r->certificate_id, ret->contractor, ret->technician, ret->approver,
+			     ret->pdf_sha256) < 0)
+			return -ENOMEM;
+		k = ledger_asset_get(c->ledger, d->asset_id, &as);
+		if (k >= 0 && erased)
+			k = ledger_asset_set(&as, LEDGER_F_STATUS, "disposed");
+		if (k >= 0)
+			k = ledger_asset_set(&as, LEDGER_F_CERTIFICATE, r->certificate_id);
+		if (k >= 0)
+			k = ledger_asset_update(c->ledger, &as, actor, why, NULL);
+		if (k == 0)
+			k = -EALREADY; /* nothing changed: cannot be, the status was checked */
+		ledger_asset_clear(&as);
+	}
+	return k;
+}
+
 int flow_accept(const struct flow_ctx *c, const uint8_t *pdf, size_t len, const char *actor,
 		struct flow_acceptance *ret, struct flow_error *err)
 {
 	struct flow_cert_result res = { 0 };
-	struct ledger_asset as = { 0 };
-	_cleanup_free_ char *dir = NULL, *arch = NULL, *why = NULL;
+	_cleanup_free_ char *dir = NULL, *arch = NULL;
 	const struct cert_record *r;
 	bool all = true;
 	int k;
@@ -307,39 +346,7 @@ int flow_accept(const struct flow_ctx *c, const uint8_t *pdf, size_t len, const 
 			      k == -EEXIST ? "accepted before" : strerror(-k));
 		goto out;
 	}
-	/* read again: another accept may have run since the checks */
-	for (size_t i = 0; k >= 0 && i < cert_record_n_disks(r); i++) {
-		k = ledger_asset_get(c->ledger, cert_record_disk(r, i)->asset_id, &as);
-		if (k >= 0 && !streq(ledger_asset_value(&as, LEDGER_F_STATUS) ?: "", "handed-to-contractor"))
-			k = -EBUSY;
-		ledger_asset_clear(&as);
-	}
-	for (size_t i = 0; k >= 0 && i < cert_record_n_disks(r); i++) {
-		const struct cert_record *d = cert_record_disk(r, i);
-		bool erased = streq(d->result, "erased_and_verified");
-
-		free(why);
-		why = NULL;
-		if (asprintf(&why, "%s%scontractor certificate %s of %s accepted (performed by %s, approved by %s); "
-			     FLOW_PDF_SHA_TAG "%s", cert_record_is_list(r) ? "row of list " : "",
-			     erased ? "" : "FAILED in ", r->certificate_id, ret->contractor, ret->technician, ret->approver,
-			     ret->pdf_sha256) < 0) {
-			k = -ENOMEM;
-			break;
-		}
-		/* a failed row names the certificate too (verify --db finds it),
-		 * its asset stays with the contractor */
-		k = ledger_asset_get(c->ledger, d->asset_id, &as);
-		if (k >= 0 && erased)
-			k = ledger_asset_set(&as, LEDGER_F_STATUS, "disposed");
-		if (k >= 0)
-			k = ledger_asset_set(&as, LEDGER_F_CERTIFICATE, r->certificate_id);
-		if (k >= 0)
-			k = ledger_asset_update(c->ledger, &as, actor, why, NULL);
-		if (k == 0)
-			k = -EALREADY; /* nothing changed: cannot be, the status was checked */
-		ledger_asset_clear(&as);
-	}
+	k = record_rows(c, r, ret, actor);
 	if (k < 0) {
 		unlink(arch);
 		if (k == -EBUSY)
@@ -352,7 +359,6 @@ int flow_accept(const struct flow_ctx *c, const uint8_t *pdf, size_t len, const 
 	ret->accepted = true;
 	k = 0;
 out:
-	ledger_asset_clear(&as);
 	flow_cert_result_release(&res);
 	return k;
 }
