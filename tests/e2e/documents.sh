@@ -263,6 +263,9 @@ expect_rc 0 "$W" verify --trust ctr/trust "$CL"
 grep -q "custody  *ok  *hand-over list $HO1 to ITAD Co holds every asset" "$T/out" || fail "contractor's custody: $(cat "$T/out")"
 expect_pdf_signed "$CL" ctr/trust/ca.crt
 expect_pdf_signed "$SL" sub/trust/ca.crt
+qpdf --check "$CL" >/dev/null && qpdf --check "$SL" >/dev/null || fail "qpdf --check: the contractors' lists"
+expect_rc 0 "$W" verify --trust sub/trust "$SL" --json
+[ "$(jq '.rows | length' "$T/out")" = 13 ] || fail "verify: the sub-contractor's list's rows: $(cat "$T/out")"
 # the owner accepts both lists: all 25 assets closed
 expect_rc 0 "$W" accept "${OWN[@]}" --key own/appr.key "${P[@]}" "$CL" --json
 expect_eq "accepted" "$(jq -r .accepted "$T/out")" true
