@@ -170,7 +170,6 @@ static int write_pdf(struct flow_control *fc, const struct flow_audit *a, const 
 		r = flow_audit_report(&fc->ctx, a, auditor, &rep, &err);
 		if (r < 0) {
 			log_error("%s", err.msg);
-			r = -EPERM;
 			goto out;
 		}
 		snprintf(idline, sizeof(idline), "報告書番号 Report No. %s ・ 監査人 Auditor %s", rep.id,
@@ -197,6 +196,7 @@ static int write_pdf(struct flow_control *fc, const struct flow_audit *a, const 
 	/* signed as every report is: the record attached, the PDF signed */
 	if (auditor && (r = flow_report_pdf(&fc->ctx, auditor, &rep, &t, font, &pdf, &len, &err)) < 0) {
 		log_error("%s", err.msg);
+		r = r == -EPERM ? r : -EIO;
 		goto out;
 	}
 	if (!auditor && (r = cert_pdf_render_table(&t, font, &pdf, &len, &perr)) < 0) {
@@ -260,7 +260,7 @@ static void audit_help(void)
 	fputs(common_help, stdout);
 	fputs(_("\nExit status: 0 every certificate verified and the chain intact, 1 a\n"
 		"certificate failed or the chain is broken (the report is still written),\n"
-		"2 usage error.\n"), stdout);
+		"2 usage error, 3 the key may not sign the report (nothing written).\n"), stdout);
 }
 
 static bool ends_with(const char *s, const char *suffix)
@@ -368,8 +368,9 @@ int cmd_audit(int argc, char **argv)
 		else
 			r = write_pdf(&fc, &a, fc.output, font, fc.have_policy ? fc.policy.org_name : NULL, auditor);
 		if (r < 0) {
+			/* a key that may not sign the report: refused (3), nothing written */
 			log_error_errno(r, _("%s: cannot write the report"), fc.output);
-			ret = EXIT_FAIL;
+			ret = r == -EPERM ? EXIT_REFUSED : EXIT_FAIL;
 			goto out;
 		}
 	}

@@ -292,6 +292,7 @@ qpdf --show-attachment=record.json audit.pdf >ar.json && qpdf --show-attachment=
 	>ar.json.minisig && minisign -V -q -m ar.json -p own/aud.pub || fail "minisign: the audit report's record"
 jq -e '.type == "audit-report" and (.rows | length) == 5 and .summary.verified == 5' ar.json >/dev/null || fail "the audit record: $(cat ar.json)"
 # an approver's key does not sign audit reports
-expect_rc 1 "$W" audit "${OWN[@]}" --from 2020-01-01 --to 2037-12-31 -o audit2.pdf --key own/appr.key "${P[@]}"
+expect_rc 3 "$W" audit "${OWN[@]}" --from 2020-01-01 --to 2037-12-31 -o audit2.pdf --key own/appr.key "${P[@]}"
 grep -q "may not sign the audit report" "$T/err" || fail "audit by an approver: $(cat "$T/err")"
+[ -e audit2.pdf ] && fail "an audit report was written with an approver's key"
 exit 0
