@@ -493,8 +493,13 @@ struct flow_signed_report {
 	char sha256[65];        /* of canon */
 };
 void flow_signed_report_release(struct flow_signed_report *r);
+/* A file of a report as it is (its CSV, its PDF), signed with k as a
+ * document of type doc (to write as FILE.minisig): -EPERM when k's role
+ * may not sign that type. */
+int flow_report_sign_bytes(enum trust_doc doc, const void *data, size_t len, const struct trust_seckey *k,
+			   char **ret_sig, struct flow_error *err);
 /* Sign rec (taken; its "report_id" is kept) as a document of type doc
- * with k: -EPERM when k's role may not sign that type. */
+ * with k, as flow_report_sign_bytes() does. */
 int flow_report_sign(enum trust_doc doc, json_t *rec, const struct trust_seckey *k, struct flow_signed_report *ret,
 		     struct flow_error *err);
 /* The report's PDF, one mechanism for every signed report: the table t

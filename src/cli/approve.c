@@ -132,6 +132,29 @@ int flow_control_open(struct flow_control *fc, unsigned need)
 	return EXIT_OK;
 }
 
+int write_report_file(const char *path, const void *data, size_t len, enum trust_doc doc,
+		      const struct trust_seckey *k, const char *sig)
+{
+	_cleanup_free_ char *own = NULL, *sigpath = NULL;
+	struct flow_error err = { "" };
+	int r;
+
+	if (k && !sig) {
+		r = flow_report_sign_bytes(doc, data, len, k, &own, &err);
+		if (r < 0)
+			return log_error("%s: %s", path, err.msg), r;
+		sig = own;
+	}
+	if (k && asprintf(&sigpath, "%s.minisig", path) < 0)
+		return log_error_errno(-ENOMEM, _("out of memory"));
+	r = write_file_atomic(path, data, len, 0644, false);
+	if (r >= 0 && k)
+		r = write_file_atomic(sigpath, sig, strlen(sig), 0644, false);
+	if (r < 0)
+		return log_error_errno(r, _("%s: cannot write the report"), path);
+	return 0;
+}
+
 int exit_for(int r)
 {
 	return r == -EPERM || r == -EEXIST || r == -EBUSY || r == -ESTALE ? EXIT_REFUSED : EXIT_FAIL;

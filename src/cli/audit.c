@@ -67,14 +67,16 @@ static void csv_field(FILE *f, const char *s, bool last)
 	fputs(last ? "\r\n" : ",", f);
 }
 
-static int write_csv(const struct flow_audit *a, const char *path, bool bom, bool japanese)
+/* With the auditor's key, FILE.minisig beside it (as the inspection's CSV). */
+static int write_csv(const struct flow_audit *a, const char *path, bool bom, bool japanese,
+		     const struct trust_seckey *auditor)
 {
 	_cleanup_free_ char *buf = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&buf, &len);
 
 	if (!f)
-		return -ENOMEM;
+		return log_error_errno(-ENOMEM, _("out of memory"));
 	if (bom)
 		fputs("\xEF\xBB\xBF", f);
 	for (int c = 0; c < _COL_MAX; c++)
@@ -83,8 +85,8 @@ static int write_csv(const struct flow_audit *a, const char *path, bool bom, boo
 		for (int c = 0; c < _COL_MAX; c++)
 			csv_field(f, cell(&a->rows[i], c), c + 1 == _COL_MAX);
 	if (fclose(f) != 0)
-		return -ENOMEM;
-	return write_file_atomic(path, buf, len, 0644, false);
+		return log_error_errno(-ENOMEM, _("out of memory"));
+	return write_report_file(path, buf, len, TRUST_DOC_AUDIT_REPORT, auditor, NULL);
 }
 
 static void period_lines(const struct flow_audit *a, char lines[3][400], bool ok[3])
@@ -204,8 +206,11 @@ static int write_pdf(struct flow_control *fc, const struct flow_audit *a, const 
 		r = -EIO;
 		goto out;
 	}
-	r = write_file_atomic(path, pdf, len, 0644, false);
+	/* signed inside: the PDF itself, no .minisig beside it */
+	r = write_report_file(path, pdf, len, TRUST_DOC_AUDIT_REPORT, NULL, NULL);
 out:
+	if (r == -ENOMEM)
+		log_error_errno(r, _("out of memory"));
 	flow_signed_report_release(&rep);
 	for (size_t i = 0; owned && i < 2 * a->n_rows; i++)
 		free(owned[i]);
@@ -253,8 +258,10 @@ static void audit_help(void)
 		 "      --bom               CSV: start with a UTF-8 BOM (for spreadsheets)\n"
 		 "      --japanese          CSV: Japanese column headers\n"
 		 "      --font FILE         PDF: the font (default IPAex Gothic)\n"
-		 "  -k, --key FILE          PDF: sign the report with this auditor's key (role\n"
-		 "                          auditor, with an X.509 certificate); verify checks it\n"
+		 "  -k, --key FILE          sign the report with this auditor's key (role\n"
+		 "                          auditor): a PDF as a certificate is (X.509, its record\n"
+		 "                          attached; verify, pdfsig), a CSV as FILE.minisig\n"
+		 "                          ('minisign -V -m FILE -p AUDITOR.pub')\n"
 		 "      --passphrase-file F its passphrase\n"), program_name);
 	fputs(common_json_help, stdout);
 	fputs(common_help, stdout);
@@ -347,8 +354,8 @@ int cmd_audit(int argc, char **argv)
 		return usage_error("audit", _("the report is .pdf or .csv: %s"), fc.output);
 	if (!fc.output && !fc.json)
 		return usage_error("audit", _("give -o report.pdf|report.csv or --json"));
-	if (fc.key && (!fc.output || !ends_with(fc.output, ".pdf")))
-		return usage_error("audit", _("--key signs the PDF report: give -o report.pdf"));
+	if (fc.key && !fc.output)
+		return usage_error("audit", _("--key signs the report: give -o report.pdf|report.csv"));
 	ret = flow_control_open(&fc, NEED_TRUST | WANT_LEDGER);
 	if (ret)
 		goto out;
@@ -364,12 +371,12 @@ int cmd_audit(int argc, char **argv)
 	}
 	if (fc.output) {
 		if (ends_with(fc.output, ".csv"))
-			r = write_csv(&a, fc.output, bom, japanese);
+			r = write_csv(&a, fc.output, bom, japanese, auditor);
 		else
 			r = write_pdf(&fc, &a, fc.output, font, fc.have_policy ? fc.policy.org_name : NULL, auditor);
 		if (r < 0) {
-			/* a key that may not sign the report: refused (3), nothing written */
-			log_error_errno(r, _("%s: cannot write the report"), fc.output);
+			/* said already; a key that may not sign the report:
+			 * refused (3), nothing written */
 			ret = r == -EPERM ? EXIT_REFUSED : EXIT_FAIL;
 			goto out;
 		}

@@ -72,6 +72,12 @@ void flow_control_release(struct flow_control *fc);
  * with w when loaded already (else loaded here). An exit code. */
 struct trust_seckey;
 int witness_after(struct flow_control *fc, const char *id, struct trust_seckey *w);
+/* A report's file: FILE, and with a key FILE.minisig, its signature of
+ * exactly those bytes as document type doc (sig: made already, else made
+ * here by flow_report_sign_bytes()). Signed first: nothing is written
+ * unsigned; said on failure; -EPERM for a key that may not sign it. */
+int write_report_file(const char *path, const void *data, size_t len, enum trust_doc doc,
+		      const struct trust_seckey *k, const char *sig);
 /* EXIT_REFUSED for -EPERM, -EEXIST, -EBUSY; EXIT_FAIL otherwise. */
 int exit_for(int r);
 

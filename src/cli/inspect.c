@@ -71,29 +71,11 @@ static const char *kind_of(const char *path)
 }
 
 /* FILE, and with a key FILE.minisig: the inspector's signature of exactly
- * those bytes (signed, the record's own). The signature is made first:
- * nothing is written unsigned. */
+ * those bytes (sig: the record's own), as every report's file is. */
 static int write_signed(const struct inspect_control *ic, const char *path, const void *data, size_t len,
-			const char *signed_)
+			const char *sig)
 {
-	_cleanup_free_ char *sig = signed_ ? strdup(signed_) : NULL, *sigpath = NULL;
-	int r;
-
-	if (signed_ && !sig)
-		return log_error_errno(-ENOMEM, _("out of memory"));
-	if (ic->inspector) {
-		r = sig ? 0 : trust_sign(TRUST_DOC_INSPECTION, data, len, ic->inspector, 0, &sig);
-		if (r < 0)
-			return log_error_errno(r, _("%s: cannot sign the report"), path);
-		if (asprintf(&sigpath, "%s.minisig", path) < 0)
-			return log_error_errno(-ENOMEM, _("out of memory"));
-	}
-	r = write_file_atomic(path, data, len, 0644, false);
-	if (r >= 0 && sig)
-		r = write_file_atomic(sigpath, sig, strlen(sig), 0644, false);
-	if (r < 0)
-		return log_error_errno(r, _("%s: cannot write the report"), path);
-	return 0;
+	return write_report_file(path, data, len, TRUST_DOC_INSPECTION, ic->inspector, sig);
 }
 
 static int render_pdf(const struct inspect_control *ic, const struct flow_inspection *in, const char *path,

@@ -26,32 +26,48 @@ void flow_signed_report_release(struct flow_signed_report *r)
 	memset(r, 0, sizeof(*r));
 }
 
+/* "audit report" for TRUST_DOC_AUDIT_REPORT: the words of a refusal */
+static const char *report_what(enum trust_doc doc)
+{
+	const struct cert_report_kind *kind = cert_report_kind_of(trust_doc_to_string(doc));
+
+	return kind ? kind->what : trust_doc_to_string(doc);
+}
+
+int flow_report_sign_bytes(enum trust_doc doc, const void *data, size_t len, const struct trust_seckey *k,
+			   char **ret_sig, struct flow_error *err)
+{
+	enum trust_role role = trust_seckey_role(k);
+	int r;
+
+	if (!trust_role_may_sign(role, doc))
+		return flow_fail(err, -EPERM, "a %s key may not sign the %s", trust_role_to_string(role),
+				 report_what(doc));
+	r = trust_sign(doc, data, len, k, 0, ret_sig);
+	if (r < 0)
+		return flow_fail(err, r, "cannot sign the %s: %s", report_what(doc), trust_strerror(r));
+	return 0;
+}
+
 int flow_report_sign(enum trust_doc doc, json_t *rec, const struct trust_seckey *k, struct flow_signed_report *ret,
 		     struct flow_error *err)
 {
-	enum trust_role role = trust_seckey_role(k);
-	const struct cert_report_kind *kind = cert_report_kind_of(trust_doc_to_string(doc));
-	const char *what = kind ? kind->what : trust_doc_to_string(doc), *id;
+	const char *id;
 	int r;
 
 	if (!rec)
 		return flow_fail(err, -ENOMEM, "out of memory");
-	if (!trust_role_may_sign(role, doc)) {
-		json_decref(rec);
-		return flow_fail(err, -EPERM, "a %s key may not sign the %s", trust_role_to_string(role), what);
-	}
 	id = json_string_value(json_object_get(rec, "report_id"));
 	ret->id = id ? strdup(id) : NULL;
 	r = ret->id ? canon_json(rec, &ret->canon, &ret->canon_len) : -EINVAL;
 	json_decref(rec);
+	if (r >= 0)
+		r = flow_report_sign_bytes(doc, ret->canon, ret->canon_len, k, &ret->sig, err);
+	else
+		flow_fail(err, r, "the %s is not canonical JSON with a report_id: %s", report_what(doc), strerror(-r));
 	if (r < 0) {
 		flow_signed_report_release(ret);
-		return flow_fail(err, r, "the %s is not canonical JSON with a report_id: %s", what, strerror(-r));
-	}
-	r = trust_sign(doc, (const uint8_t *)ret->canon, ret->canon_len, k, 0, &ret->sig);
-	if (r < 0) {
-		flow_signed_report_release(ret);
-		return flow_fail(err, r, "cannot sign the %s: %s", what, trust_strerror(r));
+		return r;
 	}
 	flow_sha256_hex(ret->canon, ret->canon_len, ret->sha256);
 	return 0;

@@ -291,6 +291,13 @@ expect_pdf_signed audit.pdf own/trust/ca.crt
 qpdf --show-attachment=record.json audit.pdf >ar.json && qpdf --show-attachment=record.json.minisig audit.pdf \
 	>ar.json.minisig && minisign -V -q -m ar.json -p own/aud.pub || fail "minisign: the audit report's record"
 jq -e '.type == "audit-report" and (.rows | length) == 5 and .summary.verified == 5' ar.json >/dev/null || fail "the audit record: $(cat ar.json)"
+# the CSV form: signed beside it as the inspection's CSV is
+expect_rc 0 "$W" audit "${OWN[@]}" --from 2020-01-01 --to 2037-12-31 -o audit.csv --key own/aud.key "${P[@]}"
+minisign -V -q -m audit.csv -p own/aud.pub || fail "minisign: the audit CSV"
+grep -q '"doc":"audit-report"' audit.csv.minisig || fail "audit.csv.minisig is not an audit report's"
+[ "$(grep -c . audit.csv)" = 6 ] || fail "the audit CSV: $(cat audit.csv)"
+expect_rc 3 "$W" audit "${OWN[@]}" --from 2020-01-01 --to 2037-12-31 -o audit2.csv --key own/tech1.key "${P[@]}"
+[ -e audit2.csv ] && fail "an audit CSV was written with a technician's key"
 # an approver's key does not sign audit reports
 expect_rc 3 "$W" audit "${OWN[@]}" --from 2020-01-01 --to 2037-12-31 -o audit2.pdf --key own/appr.key "${P[@]}"
 grep -q "may not sign the audit report" "$T/err" || fail "audit by an approver: $(cat "$T/err")"
