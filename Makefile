@@ -23,7 +23,7 @@ CC         ?= cc
 PKG_CONFIG ?= pkg-config
 
 # libraries found by pkg-config; libhpdf ships no .pc file
-PKGS := blkid smartcols libudev libsodium sqlite3 jansson libqrencode libcrypto liburing harfbuzz-subset
+PKGS := blkid smartcols libudev libsodium sqlite3 jansson libqrencode libcrypto liburing harfbuzz-subset zlib
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
 # goals that need no library: they install the packages (deps, demo) or

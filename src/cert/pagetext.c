@@ -359,7 +359,7 @@ static int flush(struct line *ln, char **out, size_t *len, size_t *cap)
 	return 0;
 }
 
-int cert_page_text(struct pdf_doc *d, struct pdf_obj *page, char **ret)
+int cert_page_text(struct pdf_doc *d, struct pdf_obj *page, bool decode, char **ret)
 {
 	struct pdf_obj *cs = page ? pdf_get(d, page, "Contents") : NULL;
 	struct font fonts[MAX_FONTS];
@@ -373,7 +373,8 @@ int cert_page_text(struct pdf_doc *d, struct pdf_obj *page, char **ret)
 	enum tok t;
 	int r = 0;
 
-	if (!cs || cs->type != PDF_STREAM || pdf_stream_raw(d, cs, &data, &len) < 0)
+	if (!cs || cs->type != PDF_STREAM ||
+	    (decode ? pdf_stream_data(d, cs, 16u << 20, &data, &len) : pdf_stream_raw(d, cs, &data, &len)) < 0)
 		return -EBADMSG;
 	if (!ln)
 		return -ENOMEM;
