@@ -52,6 +52,11 @@ struct flow_ctx {
 	const char *dmi_dir;            /* NULL: /sys/class/dmi/id (tests give a fixture) */
 };
 
+/* The machine this runs on, as a wipe record names it: host name and the
+ * DMI system identity (vendor, product, serial, asset tag), from dmi_dir
+ * (NULL: /sys/class/dmi/id). A JSON object; absent fields are left out. */
+json_t *flow_station_json(const char *dmi_dir);
+
 /* Why a step refused, for the operator (one line). */
 struct flow_error {
 	char msg[512];

@@ -24,7 +24,6 @@ int flow_reason_pdf_sha256(const char *reason, char out[65]);
 
 /* The wipe station (host name, DMI) and a signer ({name, role, org,
  * key_id}) as the records name them. */
-json_t *flow_station_json(const char *dmi_dir);
 struct trust_seckey;
 json_t *flow_signer_json(const struct trust_seckey *k);
 
