@@ -55,7 +55,7 @@ pkgs=linux-image-amd64,live-boot,systemd-sysv,udev,kmod,e2fsprogs,locales,system
 if [ -n "$deb" ]; then
 	pkgs+=",$deb"
 else
-	bin=$(ls "$destdir"/usr/sbin/wipecert "$destdir"/usr/bin/wipecert 2>/dev/null | head -n1)
+	bin=$( (ls "$destdir"/usr/sbin/wipecert "$destdir"/usr/bin/wipecert 2>/dev/null || true) | head -n1)
 	[ -n "$bin" ] || { echo "build.sh: no usr/sbin/wipecert in $destdir" >&2; exit 2; }
 	# the package of each library the binary loads (usrmerge: a library may be
 	# listed under /lib or /usr/lib, by its link name or its file name)

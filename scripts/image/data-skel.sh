@@ -17,4 +17,4 @@ find "$dir/skel" -exec touch -h -d "@$SOURCE_DATE_EPOCH" {} +
 rm -f "$dir/data.img"
 E2FSPROGS_FAKE_TIME=$SOURCE_DATE_EPOCH mkfs.ext4 -q -F -L WIPECERT-DATA \
 	-U 57495045-4345-5254-2d44-415441000000 -E root_owner=0:0,hash_seed=57495045-4345-5254-2d44-415441000001,nodiscard \
-	-d "$dir/skel" "$dir/data.img" "$size"
+	-d "$dir/skel" "$dir/data.img" "$size" >/dev/null

@@ -9,3 +9,4 @@ LIB_OBJS += src/flow/destroy.o
 LIB_OBJS += src/flow/audit.o
 LIB_OBJS += src/flow/station.o
 LIB_OBJS += src/flow/firmware.o
+LIB_OBJS += src/flow/stick.o
