@@ -149,4 +149,5 @@ clean:
 .PHONY: all check check-units install deps demo pot man clean image image-check
 .SECONDARY:
 
--include $(shell find $(O) -name '*.d' 2>/dev/null)
+# (not into the stick's build: its root file system has *.d directories)
+-include $(shell find $(O) -path $(O)/image -prune -o -name '*.d' -type f -print 2>/dev/null)

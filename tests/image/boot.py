@@ -1,0 +1,49 @@
+#!/usr/bin/env python3
+"""boot.py - boot the wipecert stick in QEMU (TCG) and play the technician
+on its serial console: answer the passphrase prompt once, then wait for
+the stick to power off by itself (stick.conf: auto, when_done=poweroff).
+
+    boot.py LOG PASSPHRASE TIMEOUT -- qemu-system-x86_64 ARGS...
+
+Prints one JSON line: the seconds from QEMU's start to GRUB's menu, to the
+passphrase prompt (the station's first screen), to the power-off, and
+QEMU's exit status. Exit 0 when QEMU ended by the guest's power-off
+after the prompt was answered; 1 otherwise (the log says where it stopped).
+"""
+import json
+import sys
+import time
+
+import pexpect
+
+
+def main():
+    log, passphrase, timeout = sys.argv[1], sys.argv[2], float(sys.argv[3])
+    cmd = sys.argv[sys.argv.index("--") + 1:]
+    t0 = time.monotonic()
+    out = {"grub": None, "prompt": None, "poweroff": None, "exit": None}
+    with open(log, "wb") as f:
+        child = pexpect.spawn(cmd[0], cmd[1:], timeout=timeout, logfile=f)
+        try:
+            # GRUB's menu on the serial port (its default entry boots after 3 s)
+            child.expect([b"wipecert stick", pexpect.TIMEOUT], timeout=min(timeout, 300))
+            out["grub"] = round(time.monotonic() - t0, 1)
+            child.expect(b"passphrase for [^\r\n]*: ")
+            out["prompt"] = round(time.monotonic() - t0, 1)
+            child.sendline(passphrase)
+            child.expect(pexpect.EOF, timeout=max(1.0, timeout - (time.monotonic() - t0)))
+            out["poweroff"] = round(time.monotonic() - t0, 1)
+        except pexpect.TIMEOUT:
+            out["error"] = "timeout"
+        except pexpect.EOF:
+            out["error"] = "qemu ended before the passphrase prompt"
+        finally:
+            child.close(force=True)
+            out["exit"] = child.exitstatus if child.exitstatus is not None else child.signalstatus
+    print(json.dumps(out))
+    ok = out["prompt"] is not None and out["poweroff"] is not None and out["exit"] == 0
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
