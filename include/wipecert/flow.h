@@ -50,6 +50,9 @@ struct flow_ctx {
 	const char *logo;               /* certificate logo (PNG), may be NULL */
 	const char *font;               /* NULL: IPAex Gothic */
 	const char *dmi_dir;            /* NULL: /sys/class/dmi/id (tests give a fixture) */
+	bool keep_outbox;               /* the ledger stands in for the central one (the
+					   wipecert stick's copy): every sealed record also
+					   waits in STATE_DIR/outbox for `wipecert sync` */
 };
 
 /* The machine this runs on, as a wipe record names it: host name and the

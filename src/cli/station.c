@@ -33,6 +33,9 @@ static void help(void)
 		 "                           machine booted from the wipecert stick: its own disks)\n"
 		 "      --until-done         with --auto: end once no job runs or waits (then the\n"
 		 "                           stick powers off)\n"
+		 "      --keep-outbox        the ledger stands in for the central one (the stick's\n"
+		 "                           copy): every record also waits in STATE_DIR/outbox for\n"
+		 "                           'wipecert sync'\n"
 		 "      --method M           the overwrite where the policy accepts clear (default random)\n"
 		 "      --verify MODE        off, last (default), all or sample\n"
 		 "      --sample-percent N   how much sample verification reads (default 10)\n"
@@ -78,13 +81,14 @@ static int parse_duration(const char *s, unsigned *ret)
 int cmd_station(int argc, char **argv)
 {
 	enum { OPT_AUTO = 512, OPT_METHOD, OPT_VERIFY, OPT_PERCENT, OPT_LOCK, OPT_LABELS, OPT_FONT, OPT_AUTO_PRESENT,
-	       OPT_UNTIL_DONE };
+	       OPT_UNTIL_DONE, OPT_KEEP };
 	static const struct option opts[] = {
 		{ "key", required_argument, NULL, 'k' },
 		{ "passphrase-file", required_argument, NULL, OPT_PASS },
 		{ "auto", no_argument, NULL, OPT_AUTO },
 		{ "auto-present", no_argument, NULL, OPT_AUTO_PRESENT },
 		{ "until-done", no_argument, NULL, OPT_UNTIL_DONE },
+		{ "keep-outbox", no_argument, NULL, OPT_KEEP },
 		{ "method", required_argument, NULL, OPT_METHOD },
 		{ "verify", required_argument, NULL, OPT_VERIFY },
 		{ "sample-percent", required_argument, NULL, OPT_PERCENT },
@@ -130,6 +134,9 @@ int cmd_station(int argc, char **argv)
 			break;
 		case OPT_UNTIL_DONE:
 			o.until_done = true;
+			break;
+		case OPT_KEEP:
+			fc.ctx.keep_outbox = true;
 			break;
 		case OPT_METHOD:
 			if (!erase_method_find(optarg))

@@ -322,25 +322,68 @@ static const char *seal_word(json_t *job)
 	return state && streq(state, "succeeded") ? "verified" : "FAILED";
 }
 
+/* Why the ledger records a seal: the job and the sha256 of its wipe
+ * record, which is how an interrupted seal finds it again. */
+static char *seal_reason(json_t *job, const char *job_id, const char *rhash)
+{
+	const char *method = job_str(job, "method", NULL);
+	char *why;
+
+	if (asprintf(&why, "wipe %s: job %s (%s), wipe record sha256 %s", seal_word(job), job_id, method ? method : "?",
+		     rhash) < 0)
+		return NULL;
+	return why;
+}
+
+/* The record's entry for the central ledger (STATE_DIR/outbox/ID.json,
+ * the shape `wipecert sync` reads: the case, the asset, its new status,
+ * the event's reason, the record's sha256), for a seal into a ledger that
+ * only stands in for it (flow_ctx.keep_outbox: the wipecert stick's copy).
+ * Written before the record: a crash in between leaves an entry whose
+ * record is missing, which sync drops, never a record with no entry. */
+static int seal_outbox(const struct flow_ctx *c, const char *job_id, const char *asset_id, json_t *job,
+		       const char *rhash, struct flow_error *err)
+{
+	_cleanup_free_ char *dir = NULL, *path = NULL, *why = seal_reason(job, job_id, rhash), *text = NULL;
+	const char *state = job_str(job, "state", NULL);
+	json_t *o;
+	int r;
+
+	if (!why || asprintf(&dir, "%s/outbox", flow_state_dir(c)) < 0 || asprintf(&path, "%s/%s.json", dir, job_id) < 0)
+		return flow_fail(err, -ENOMEM, "out of memory");
+	o = json_pack("{s:s,s:s,s:s,s:s,s:s}", "case", job_id, "asset_id", asset_id, "status",
+		      state && streq(state, "succeeded") ? "erased" : "awaiting-erasure", "reason", why,
+		      "record_sha256", rhash);
+	text = o ? json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+	json_decref(o);
+	if (!text)
+		return flow_fail(err, -ENOMEM, "out of memory");
+	r = mkdir(dir, 0700) < 0 && errno != EEXIST ? -errno : 0;
+	if (r >= 0)
+		r = write_file_atomic(path, text, strlen(text), 0600, false);
+	if (r < 0)
+		return flow_fail(err, r, "job %s: cannot write its outbox entry %s: %s", job_id, path, strerror(-r));
+	return 0;
+}
+
 /* The ledger event of a seal: status "erased" for a wipe that succeeded,
  * a note for one that did not; its reason names the job and the sha256 of
  * the wipe record, which is how an interrupted seal finds it again. */
 static int seal_event(const struct flow_ctx *c, const struct ledger_asset *a, const char *job_id, json_t *job,
 		      const char *rhash, const struct trust_seckey *tech, struct flow_error *err)
 {
-	const char *asset_id = ledger_asset_value(a, LEDGER_F_ASSET_ID), *method = job_str(job, "method", NULL);
+	const char *asset_id = ledger_asset_value(a, LEDGER_F_ASSET_ID);
 	const char *state = job_str(job, "state", NULL);
 	bool erased = state && streq(state, "succeeded");
 	struct ledger_asset upd = { 0 };
-	_cleanup_free_ char *why = NULL;
+	_cleanup_free_ char *why = seal_reason(job, job_id, rhash);
 	uint64_t seq = 0;
 	int r;
 
 	r = ledger_asset_copy(a, &upd);
 	if (r >= 0)
 		r = ledger_asset_set(&upd, LEDGER_F_STATUS, erased ? "erased" : "awaiting-erasure");
-	if (r >= 0 && asprintf(&why, "wipe %s: job %s (%s), wipe record sha256 %s", seal_word(job), job_id,
-			       method ? method : "?", rhash) < 0)
+	if (r >= 0 && !why)
 		r = -ENOMEM;
 	/* the technician signs the event, in the transaction that appends it */
 	if (r >= 0)
@@ -515,6 +558,9 @@ int flow_seal(const struct flow_ctx *c, const char *job_id, const char *asset_id
 		r = flow_fail(err, r, "job %s: cannot sign the wipe record: %s", job_id, trust_strerror(r));
 		goto out;
 	}
+	flow_sha256_hex(canon, canon_len, rhash);
+	if (c->keep_outbox && (r = seal_outbox(c, job_id, asset_id, jj, rhash, err)) < 0)
+		goto out;
 	/* the signature first: a record without one is not sealed, and a
 	 * crash between the two writes leaves a case that can be sealed again;
 	 * a crash after the record leaves the ledger event to complete_seal */
@@ -527,7 +573,6 @@ int flow_seal(const struct flow_ctx *c, const char *job_id, const char *asset_id
 		goto out;
 	}
 	crash_point("seal-record");
-	flow_sha256_hex(canon, canon_len, rhash);
 	if (c->ledger && (r = seal_event(c, &a, job_id, jj, rhash, tech, err)) < 0)
 		goto out;
 	crash_point("seal-done");
