@@ -51,7 +51,8 @@ step() { echo "image: $(( $(date +%s) - t0 )) s: $*" >&2; }
 
 # the packages: the live system, the network for the central ledger, the
 # Japanese locale, and wipecert (its .deb, or its libraries' packages)
-pkgs=linux-image-amd64,live-boot,systemd-sysv,udev,kmod,e2fsprogs,locales,systemd-resolved,iproute2
+# (fbterm: Japanese on the screen, which the Linux text console cannot draw)
+pkgs=linux-image-amd64,live-boot,systemd-sysv,udev,kmod,e2fsprogs,locales,systemd-resolved,iproute2,fbterm
 if [ -n "$deb" ]; then
 	pkgs+=",$deb"
 else
