@@ -20,6 +20,7 @@ check=(sqlite3 qpdf poppler-utils minisign zbar-tools libnss3-tools openssl
 check+=(jq) # reads JSON in the e2e tests: python3 starts in ~2 s on a loaded machine
 check+=(tmux python3) # the station's screen driven in a real pseudo-terminal; its event stream read
 check+=(lvm2 mdadm bcache-tools) # member signatures made by their own tools (holders.sh)
+check+=(faketime) # ledger events of years ago, for retention and archives (ledger_archive.sh)
 
 want=("${build[@]}" "${check[@]}")
 missing=()
