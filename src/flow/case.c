@@ -357,13 +357,15 @@ static int seal_outbox(const struct flow_ctx *c, const char *job_id, const char 
 {
 	_cleanup_free_ char *dir = NULL, *path = NULL, *why = seal_reason(job, job_id, rhash), *text = NULL;
 	const char *state = job_str(job, "state", NULL);
+	/* a verify-only job wrote nothing: no new status, a note */
+	const char *status = flow_method_verify_only(job_str(job, "method", NULL)) ? NULL :
+			     state && streq(state, "succeeded") ? "erased" : "awaiting-erasure";
 	json_t *o;
 	int r;
 
 	if (!why || asprintf(&dir, "%s/outbox", flow_state_dir(c)) < 0 || asprintf(&path, "%s/%s.json", dir, job_id) < 0)
 		return flow_fail(err, -ENOMEM, "out of memory");
-	o = json_pack("{s:s,s:s,s:s,s:s,s:s}", "case", job_id, "asset_id", asset_id, "status",
-		      state && streq(state, "succeeded") ? "erased" : "awaiting-erasure", "reason", why,
+	o = json_pack("{s:s,s:s,s:s?,s:s,s:s}", "case", job_id, "asset_id", asset_id, "status", status, "reason", why,
 		      "record_sha256", rhash);
 	text = o ? json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
 	json_decref(o);
@@ -383,7 +385,7 @@ static int seal_outbox(const struct flow_ctx *c, const char *job_id, const char 
 static int seal_event(const struct flow_ctx *c, const struct ledger_asset *a, const char *job_id, json_t *job,
 		      const char *rhash, const struct trust_seckey *tech, struct flow_error *err)
 {
-	const char *asset_id = ledger_asset_value(a, LEDGER_F_ASSET_ID);
+	const char *asset_id = ledger_asset_value(a, LEDGER_F_ASSET_ID), *method = job_str(job, "method", NULL);
 	const char *state = job_str(job, "state", NULL);
 	bool verify_only = flow_method_verify_only(method);
 	bool erased = state && streq(state, "succeeded") && !verify_only;
