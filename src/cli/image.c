@@ -396,14 +396,13 @@ static int image_prepare(int argc, char **argv)
 		{ "method", required_argument, NULL, O_METHOD }, { "verify", required_argument, NULL, O_VERIFY },
 		{ "image", required_argument, NULL, O_IMAGE }, { "data-size", required_argument, NULL, O_SIZE },
 		{ "confirm-serial", required_argument, NULL, O_CONFIRM }, { "force", no_argument, NULL, O_FORCE },
-		{ "json", no_argument, NULL, 'J' }, { "help", no_argument, NULL, 'h' },
+		CLI_OPT_JSON, CLI_OPT_HELP,
 		{}
 	};
 	struct prepare p = { 0 };
 	int c, rc;
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "k:Jh", opts, NULL)) != -1) {
+	while ((c = cli_getopt(argc, argv, opts, "image prepare")) != -1) {
 		switch (c) {
 		case O_TRUST: p.cfg.trust_dir = optarg; break;
 		case O_POLICY: p.cfg.policy = optarg; break;
@@ -428,7 +427,7 @@ static int image_prepare(int argc, char **argv)
 		case O_FORCE: p.force = true; break;
 		case 'J': p.json = true; break;
 		case 'h': prepare_help(); return EXIT_OK;
-		default: return usage_error("image prepare", _("bad option"));
+		default: return EXIT_USAGE;
 		}
 	}
 	if (optind + 1 != argc)
@@ -455,13 +454,19 @@ static int image_prepare(int argc, char **argv)
 	return rc;
 }
 
-int cmd_image(int argc, char **argv)
+static const struct command image_cmds[] = {
+	{ "prepare", image_prepare, CMD_DESTRUCTIVE | CMD_JSON,
+	  N_("write a wipecert stick's data partition: trust, policy, key, ledger, stick.conf") },
+	{}
+};
+
+static void help(FILE *f, const struct command_table *t)
 {
-	if (argc >= 2 && streq(argv[1], "prepare"))
-		return image_prepare(argc - 1, argv + 1);
-	if (argc >= 2 && (streq(argv[1], "-h") || streq(argv[1], "--help"))) {
-		prepare_help();
-		return EXIT_OK;
-	}
-	return usage_error("image", _("the subcommand is 'prepare'"));
+	fprintf(f, _("Usage: %s image <command> [options]\n\n"
+		     "The wipecert stick (docs/stick.md): 'make image' builds it, these commands\n"
+		     "make it ready for an organisation.\n\nCommands:\n"), program_name);
+	cli_print_commands(f, t);
+	fprintf(f, _("\nRun '%s image <command> --help' for its options.\n"), program_name);
 }
+
+const struct command_table image_cmd_table = { "image", image_cmds, help, NULL };
