@@ -9,10 +9,21 @@ root=$1
 cp -a "$WIPECERT_IMAGE_OVERLAY"/. "$root"/
 chmod 0755 "$root/usr/lib/wipecert/stick-boot"
 
-# boot straight into the station: our service owns the consoles it uses
-chroot "$root" systemctl enable -q wipecert-stick.service systemd-networkd.service systemd-resolved.service
-chroot "$root" systemctl mask -q getty@tty1.service serial-getty@ttyS0.service \
+# boot straight into the station: our service owns the consoles it uses;
+# the network only when stick.conf names a central ledger (stick-boot
+# starts it); no logins
+chroot "$root" systemctl enable -q wipecert-stick.service
+chroot "$root" systemctl disable -q systemd-networkd.service systemd-resolved.service 2>/dev/null || true
+chroot "$root" systemctl mask -q getty@tty1.service serial-getty@ttyS0.service systemd-logind.service \
 	apt-daily.timer apt-daily-upgrade.timer e2scrub_all.timer e2scrub_reap.service fstrim.timer
+
+# the initramfs: zstd, trimmed by our hook (wipecert-trim), or the build fails
+initrd=$(ls "$root"/boot/initrd.img-*)
+[ "$(od -An -tx1 -N4 "$initrd" | tr -d ' ')" = 28b52ffd ] || { echo "customize.sh: $initrd is not zstd" >&2; exit 1; }
+if chroot "$root" sh -c 'lsinitramfs /boot/initrd.img-*' | grep -q '/kernel/drivers/net/'; then
+	echo "customize.sh: the initramfs was not trimmed (wipecert-trim)" >&2
+	exit 1
+fi
 
 printf 'ja_JP.UTF-8 UTF-8\nen_US.UTF-8 UTF-8\n' >"$root/etc/locale.gen"
 chroot "$root" locale-gen >/dev/null

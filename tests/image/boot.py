@@ -17,13 +17,32 @@ import time
 import pexpect
 
 
+class TimedLog:
+    """The console as it came (less its carriage returns), each line headed by the seconds since QEMU
+    started ("[  12.3] "), so that a slow boot shows where it spent them."""
+
+    def __init__(self, f, t0):
+        self.f, self.t0, self.bol = f, t0, True
+
+    def write(self, data):
+        data = data.replace(b"\r", b"")
+        for line in data.splitlines(keepends=True):
+            if self.bol:
+                self.f.write(b"[%6.1f] " % (time.monotonic() - self.t0))
+            self.f.write(line)
+            self.bol = line.endswith(b"\n")
+
+    def flush(self):
+        self.f.flush()
+
+
 def main():
     log, passphrase, timeout = sys.argv[1], sys.argv[2], float(sys.argv[3])
     cmd = sys.argv[sys.argv.index("--") + 1:]
     t0 = time.monotonic()
     out = {"grub": None, "prompt": None, "poweroff": None, "exit": None}
     with open(log, "wb") as f:
-        child = pexpect.spawn(cmd[0], cmd[1:], timeout=timeout, logfile=f)
+        child = pexpect.spawn(cmd[0], cmd[1:], timeout=timeout, logfile=TimedLog(f, t0))
         try:
             # GRUB's menu on the serial port (its default entry boots after 3 s)
             child.expect([b"wipecert stick", pexpect.TIMEOUT], timeout=min(timeout, 300))

@@ -26,7 +26,8 @@ W=${WIPECERT:-wipecert}
 command -v "$W" >/dev/null || W=$TOP/build/wipecert
 C=$TOP/certs/test-only
 T=$(mktemp -d /var/tmp/wipecert-image-check.XXXXXX)
-cleanup() { rm -rf --one-file-system "$T"; }
+# WIPECERT_KEEP=1 keeps the directory (the consoles, the disks, the stick)
+cleanup() { [ -n "${WIPECERT_KEEP:-}" ] && echo "kept: $T" >&2 || rm -rf --one-file-system "$T"; }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 pass=0 failed=0
