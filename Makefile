@@ -140,8 +140,8 @@ image:
 	scripts/image/make-image.sh $(IMAGE_DIR) --sources $(IMAGE_SOURCES)
 
 # boot it in QEMU (BIOS and UEFI) against target disks: tests/image/run.sh
-image-check:
-	tests/image/run.sh $(IMAGE_DIR)/wipecert-stick.img
+image-check: all
+	WIPECERT=$(CURDIR)/$(O)/wipecert tests/image/run.sh $(IMAGE_DIR)/wipecert-stick.img
 
 clean:
 	rm -rf build wipecert

@@ -22,22 +22,21 @@ IMG=${1:-$TOP/build/image/wipecert-stick.img}
 shift || true
 FIRMWARES=("$@")
 [ ${#FIRMWARES[@]} -gt 0 ] || FIRMWARES=(bios uefi)
-W=${WIPECERT:-wipecert}
-command -v "$W" >/dev/null || W=$TOP/build/wipecert
+# the host's wipecert: this tree's build unless WIPECERT names another
+W=${WIPECERT:-$TOP/build/wipecert}
+export WIPECERT=$W
 C=$TOP/certs/test-only
-T=$(mktemp -d /var/tmp/wipecert-image-check.XXXXXX)
+# scratch space, fail, and the PDF and record checks the e2e tests use;
+# on /var/tmp: three copies of the stick and the disks
+TMPDIR=/var/tmp . "$TOP/tests/e2e/lib.bash"
 # WIPECERT_KEEP=1 keeps the directory (the consoles, the disks, the stick)
-cleanup() { [ -n "${WIPECERT_KEEP:-}" ] && echo "kept: $T" >&2 || rm -rf --one-file-system "$T"; }
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+[ -n "${WIPECERT_KEEP:-}" ] && trap 'echo "kept: $T" >&2' EXIT
 pass=0 failed=0
-fail() { echo "FAIL: $*" >&2; exit 1; }
 [ "$(id -u)" -eq 0 ] || fail "run as root"
 [ -r "$IMG" ] || fail "$IMG: no image (make image)"
-for c in qemu-system-x86_64 debugfs minisign sqlite3 python3; do command -v $c >/dev/null || fail "$c is not installed"; done
+for c in qemu-system-x86_64 debugfs minisign sqlite3 python3 pdfsig certutil qpdf; do command -v $c >/dev/null || fail "$c is not installed"; done
 python3 -c 'import pexpect' 2>/dev/null || fail "python3-pexpect is not installed"
 . "$TOP/tests/image/fake-stick.bash"
-chmod 600 "$C"/*.key
 
 # the ledger the stick carries: two of the three serials, awaiting erasure
 export WIPECERT_TRUST=$C/trust WIPECERT_STATE_DIR=$T/host-state
@@ -116,7 +115,23 @@ PY
 		[ "$(sqlite3 "file:$d/data/ledger.db?mode=ro" "select status from assets where asset_id='$a'")" = erased ] ||
 			fail "$fw: the stick's ledger: $a not erased"
 	done
-	echo "$fw: PASS (disks wiped, unknown untouched, 2 records signed with the PC's DMI, stick unchanged outside its data)"
+	# back at the office: the stick's ledger chain verifies, and an approver
+	# issues the certificate of one record straight from the stick's copy;
+	# wipecert verify and pdfsig check it
+	"$W" ledger --db "$d/data/ledger.db" verify --trust "$C/trust" >"$d/lverify.out" 2>&1 ||
+		{ cat "$d/lverify.out" >&2; fail "$fw: the stick's ledger does not verify"; }
+	local job
+	job=$(basename "${recs[0]}" .wipe-record.json)
+	"$W" approve "$job" --db "$d/data/ledger.db" --state-dir "$d/data/state" --trust "$C/trust" \
+		--key "$C/test-only-approver.key" --passphrase-file "$C/passphrase.txt" --yes --json \
+		>"$d/approve.json" 2>"$d/approve.err" || { cat "$d/approve.err" >&2; fail "$fw: approve $job"; }
+	local pdf
+	pdf=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["pdf"])' "$d/approve.json")
+	"$W" verify --trust "$C/trust" --db "$d/data/ledger.db" "$pdf" >"$d/verify.out" 2>&1 ||
+		{ cat "$d/verify.out" >&2; fail "$fw: wipecert verify of the certificate"; }
+	expect_pdf_signed "$pdf" "$C/trust/ca.crt"
+	expect_records_signed "$pdf" "$C/test-only-approver.pub" "$C/test-only-technician.pub"
+	echo "$fw: PASS (disks wiped, unknown untouched, 2 records signed with the PC's DMI, stick unchanged outside its data, a certificate issued from them verifies)"
 }
 
 for fw in "${FIRMWARES[@]}"; do
