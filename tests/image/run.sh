@@ -16,7 +16,7 @@
 # wipe records (minisign) naming the PC's serial and asset tag, their
 # summary PDFs, the station's log, the ledger saying erased; everything
 # before the data partition is byte-identical to before the boot.
-# powercut (BIOS): the same stick, the SATA disk 2 GiB; the power is cut
+# powercut (BIOS): the same stick, the SATA disk 1 GiB; the power is cut
 # (QEMU killed) as soon as the NVMe disk's record is sealed, the SATA wipe
 # still running. On the host, after the journal replay the next mount does
 # (e2fsck): the NVMe record is there and verifies, the ledger says erased,
@@ -185,7 +185,7 @@ powercut_one() {
 	mkdir -p "$d"
 	prepare_stick "$d"
 	marker NV1 "$d/nv1.img"; marker NV9 "$d/nv9.img"; marker SA2 "$d/sa2.img"
-	truncate -s 2G "$d/sa2.img"
+	truncate -s 1G "$d/sa2.img"
 	# the power goes as the NVMe disk's record is sealed
 	boot cut "$d" bios --cut-after '"event":"sealed"[^\n]*LEASE-NV1'
 	[ "$(res_is 'd["cut"] is not None')" = True ] ||
@@ -204,7 +204,7 @@ powercut_one() {
 	boot again "$d" bios
 	[ "$(res_is 'd["exit"] == 0 and d["poweroff"] is not None')" = True ] ||
 		{ console_tail "$d/console-again.log"; fail "powercut: the second boot did not finish and power off"; }
-	cmp -s -n $((2 << 30)) "$d/sa2.img" /dev/zero || fail "powercut: SATA WCIMG0002 not wiped after the resume"
+	cmp -s -n $((1 << 30)) "$d/sa2.img" /dev/zero || fail "powercut: SATA WCIMG0002 not wiped after the resume"
 	cmp -s -n $((16 << 20)) "$d/nv1.img" /dev/zero || fail "powercut: NVMe WCIMG0001 not zeros"
 	read_data "$d"
 	recs=("$d"/data/state/*.wipe-record.json)
