@@ -55,13 +55,17 @@ for c in "${ALL[@]}"; do
 		expect_rc 0 "$W" "${cw[@]}" some-operand -h
 		grep -q "Usage" "$T/out" || fail "$c OPERAND -h prints no usage"
 	fi
-	if has "$c" json; then
+	# a family with a default command (`custody` is `custody list`) hands
+	# its options to that command: they are held to its flags
+	def=$(jq -r --arg c "$c" '.[] | select(.command == $c) | .default // empty' "$T/commands.json")
+	eff=$c${def:+ $def}
+	if has "$eff" json; then
 		expect_rc 0 "$W" "${cw[@]}" -J --help
 	else
 		expect_rc 2 "$W" "${cw[@]}" --json
 		expect_rc 2 "$W" "${cw[@]}" -J --help
 	fi
-	if ! has "$c" dry-run; then
+	if ! has "$eff" dry-run; then
 		expect_rc 2 "$W" "${cw[@]}" --dry-run
 		expect_rc 2 "$W" "${cw[@]}" --no-act --help
 	fi
