@@ -235,6 +235,9 @@ static void test_sign_minisign(void **state)
 	size_t mlen = strlen(doc);
 	struct trust_claim c;
 	bool mini = have_minisign();
+
+	if (!mini)
+		fail_msg("minisign is not installed (scripts/install-deps.sh): our signatures must check with it");
 	unsigned tried = 0;
 
 	(void)state;

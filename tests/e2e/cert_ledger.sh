@@ -4,7 +4,7 @@
 # presented for the ledger entry of disk B fails.
 set -u
 W=${WIPECERT:?}
-command -v openssl >/dev/null || { echo "skip: openssl not installed" >&2; exit 77; }
+command -v openssl >/dev/null || { echo "FAIL: openssl is not installed (scripts/install-deps.sh)" >&2; exit 1; }
 T=$(mktemp -d /tmp/wipecert-certledger.XXXXXX)
 trap 'rm -rf "$T"' EXIT
 cd "$(dirname "$0")/../.." || exit 1

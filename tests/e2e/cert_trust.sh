@@ -6,7 +6,7 @@
 set -u
 W=${WIPECERT:?}
 for t in openssl certutil pdfsig qpdf minisign; do
-	command -v "$t" >/dev/null || { echo "skip: $t not installed" >&2; exit 77; }
+	command -v "$t" >/dev/null || { echo "FAIL: $t is not installed (scripts/install-deps.sh)" >&2; exit 1; }
 done
 T=$(mktemp -d /tmp/wipecert-certtrust.XXXXXX)
 trap 'rm -rf "$T"' EXIT
@@ -17,7 +17,7 @@ PASS=$C/passphrase.txt
 APPR=EE9656F0FA4C7EA5
 TECH=E060C2396575B022
 fail() { echo "FAIL: $*" >&2; exit 1; }
-[ -f "$TR/roster.json" ] || { echo "skip: no test-only trust directory" >&2; exit 77; }
+[ -f "$TR/roster.json" ] || { echo "FAIL: no test-only trust directory" >&2; exit 1; }
 
 sed "s/c41e07b2d9a6f315/$APPR/; s/3a5f9c2e71d04b88/$TECH/" tests/fixtures/cert-record.json >"$T/rec.json"
 issue() { # record out [extra]

@@ -186,12 +186,11 @@ refused self.pdf separation "same"
 expect_eq "HAND-3 untouched" "$(status HAND-3)" handed-to-contractor
 
 # the operator reads the refusal in Japanese
-if locale -a 2>/dev/null | grep -qi '^ja_JP\.utf-\?8$'; then
-	LC_MESSAGES=ja_JP.UTF-8 expect_rc 3 "$W" accept "${OWN[@]}" "$P1"
-	# "%s: refused: %s: %s" is shared with wipe, whose translation says 拒否しました
-	grep -Eq "拒否(しました)?: not-reused" "$T/err" && grep -q "何も記録していない" "$T/err" ||
-		fail "Japanese refusal: $(cat "$T/err")"
-fi
+locale -a 2>/dev/null | grep -qi '^ja_JP\.utf-\?8$' || fail "no ja_JP.UTF-8 locale (scripts/install-deps.sh makes it)"
+LC_MESSAGES=ja_JP.UTF-8 expect_rc 3 "$W" accept "${OWN[@]}" "$P1"
+# "%s: refused: %s: %s" is shared with wipe, whose translation says 拒否しました
+grep -Eq "拒否(しました)?: not-reused" "$T/err" && grep -q "何も記録していない" "$T/err" ||
+	fail_message "Japanese refusal: $(cat "$T/err")"
 # the --json report names each check
 expect_rc 3 "$W" accept "${OWN[@]}" "$P4" --json
 python3 - "$T/out" <<'PY2' || fail "JSON report: $(cat "$T/out")"

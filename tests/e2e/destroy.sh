@@ -44,11 +44,10 @@ grep -q "awaits approval already" "$T/err" || fail "double destruction: $(cat "$
 expect_rc 0 "$W" approve "$CASE" "${APPR[@]}" --yes --json
 PDF=$(json_get "$T/out" 'd["pdf"]')
 # the banner says what happened: destroyed and witnessed, not "erased"
-if command -v pdftotext >/dev/null; then
-	pdftotext -l 1 "$PDF" "$T/page1.txt" || fail "pdftotext"
-	grep -q "DESTROYED AND WITNESSED" "$T/page1.txt" || fail "no destruction banner on page 1"
-	grep -q "ERASED AND VERIFIED" "$T/page1.txt" && fail "a destruction certificate says erased"
-fi
+need_cmd pdftotext
+pdftotext -l 1 "$PDF" "$T/page1.txt" || fail "pdftotext"
+grep -q "DESTROYED AND WITNESSED" "$T/page1.txt" || fail "no destruction banner on page 1"
+grep -q "ERASED AND VERIFIED" "$T/page1.txt" && fail "a destruction certificate says erased"
 CID=$(json_get "$T/out" 'd["certificate_id"]')
 [ -s "$PDF" ] || fail "no certificate"
 expect_rc 0 "$W" verify --trust "$C/trust" --db "$T/ledger.db" "$PDF"

@@ -5,7 +5,7 @@
 # sqlite3 shell (edit, delete, swap) makes `ledger verify` fail naming the event.
 set -u
 W=${WIPECERT:?WIPECERT names the binary under test}
-command -v sqlite3 >/dev/null || { echo "sqlite3 shell not installed" >&2; exit 77; }
+command -v sqlite3 >/dev/null || { echo "FAIL: sqlite3 is not installed (scripts/install-deps.sh)" >&2; exit 1; }
 fx=tests/fixtures/ledger
 tmp=$(mktemp -d /tmp/wipecert-ledger.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT

@@ -9,7 +9,7 @@ C=certs/test-only
 T=$C/trust
 F=tests/fixtures/trust
 fail() { echo "FAIL: $*" >&2; exit 1; }
-command -v minisign >/dev/null || { echo "minisign not installed" >&2; exit 77; }
+command -v minisign >/dev/null || { echo "FAIL: minisign is not installed (scripts/install-deps.sh)" >&2; exit 1; }
 tmp=$(mktemp -d /tmp/wipecert-certs.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
 
