@@ -36,19 +36,12 @@ wipe_image() { # NAME: wipe a fresh image, print the job id
 events() { sqlite3 "$T/owner.db" "SELECT count(*) FROM events"; }
 status() { sqlite3 "$T/owner.db" "SELECT status FROM assets WHERE asset_id='$1'" 2>/dev/null ||
 	"$W" ledger --db "$T/owner.db" show "$1" --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["status"])'; }
-# refused CERT CHECK TEXT: accept exits 3, names the check and the reason,
-# writes no ledger event and no archive copy
+# refused CERT CHECK TEXT: accept exits 3 without a crash, the owner's
+# ledger (every row) and state directory (every file) are unchanged, and
+# it names the check and the reason
 refused() {
-	local before after kept
-	before=$(events)
-	kept=$(ls "$T/owner-state/accepted" 2>/dev/null)
-	expect_rc 3 "$W" accept "${OWN[@]}" "$1"
-	after=$(events)
-	expect_eq "ledger events after a refused accept of $1" "$after" "$before"
-	grep -q "refused: $2: .*$3" "$T/err" || fail "accept $1: no '$2: ...$3' in: $(cat "$T/err")"
-	grep -q "nothing was recorded" "$T/err" || fail "accept $1: does not say nothing was recorded"
-	[ "$(ls "$T/owner-state/accepted" 2>/dev/null)" = "$kept" ] ||
-		fail "a refused accept left an archive copy: $(ls "$T/owner-state/accepted")"
+	expect_refused 3 "refused: $2: .*$3" "db:$T/owner.db" "dir:$T/owner-state" -- "$W" accept "${OWN[@]}" "$1"
+	expect_msg "nothing was recorded"
 }
 
 # ---- the owner ----
@@ -201,18 +194,36 @@ st = {c["name"]: c["status"] for c in d["checks"]}
 assert st["identity"] == "failed" and st["contractor"] == "ok" and st["certificate-chain"] == "ok", st
 PY2
 
-# two accepts of one certificate at the same time: exactly one records it
+# two accepts of one certificate at the same time: exactly one records it,
+# the other is refused because of it. RACE_ROUNDS times (default 50), each
+# on the owner's ledger and archive as they were before: a rare race shows
+# here with both programs' messages, not once in a while in CI.
 P6=$(contractor_cert HAND-4 hand4) || exit 1
 before=$(events)
-"$W" accept "${OWN[@]}" "$P6" >/dev/null 2>&1 &
-pid=$!
-"$W" accept "${OWN[@]}" "$P6" >/dev/null 2>&1
-rc1=$?
-wait $pid
-rc2=$?
-[ "$rc1$rc2" = 03 ] || [ "$rc1$rc2" = 30 ] || fail "parallel accepts exited $rc1 and $rc2"
-expect_eq "events after two parallel accepts" "$(events)" $((before + 1))
-expect_eq "HAND-4" "$(status HAND-4)" disposed
+kept=$(ls owner-state/accepted)
+for f in owner.db owner.db-wal owner.db-shm; do [ ! -e $f ] || cp $f "$T/race.$f"; done
+rounds=${RACE_ROUNDS:-50}
+for round in $(seq "$rounds"); do
+	if [ "$round" -gt 1 ]; then # back to the ledger and archive before the accepts
+		for f in owner.db owner.db-wal owner.db-shm; do rm -f $f; [ ! -e "$T/race.$f" ] || cp "$T/race.$f" $f; done
+		for f in owner-state/accepted/*; do grep -qxF "${f##*/}" <<<"$kept" || rm -f "$f"; done
+	fi
+	"$W" accept "${OWN[@]}" "$P6" >"$T/race.out1" 2>"$T/race.err1" &
+	pid=$!
+	"$W" accept "${OWN[@]}" "$P6" >"$T/race.out2" 2>"$T/race.err2"
+	rc1=$?
+	wait $pid
+	rc2=$?
+	why="round $round: $(cat "$T/race.err1" "$T/race.err2")"
+	no_crash "parallel accept, $why" "$rc1" "$T/race.err1"
+	no_crash "parallel accept, $why" "$rc2" "$T/race.err2"
+	[ "$rc1$rc2" = 03 ] || [ "$rc1$rc2" = 30 ] || fail_outcome "parallel accepts exited $rc1 and $rc2 ($why)"
+	expect_eq "events after two parallel accepts ($why)" "$(events)" $((before + 1))
+	expect_eq "HAND-4 after two parallel accepts ($why)" "$(status HAND-4)" disposed
+	# the one refused was refused for the other's accept, nothing else
+	grep -q "not-reused: \|accepted before" "$T/race.err1" "$T/race.err2" ||
+		fail_message "the refused accept gives another reason ($why)"
+done
 
 # the owner's audit lists its own wipe and the contractor's certificates it
 # accepted (state/accepted), each re-verified with the pinned contractor's CA
