@@ -12,8 +12,10 @@
 # of a test that exited 0 fails it.
 #
 # WIPECERT names the binary under test. ONLY="pat1 pat2" runs the tests
-# whose file names contain one of the patterns. RUN_LOGDIR=DIR keeps each
-# test's output in DIR/NAME.log (the mutation harness reads them).
+# whose file names contain one of the patterns ("name$": whose names end
+# so). RUN_LOGDIR=DIR keeps each test's output in DIR/NAME.log, and
+# RUN_TIMEOUT=SECONDS stops a test that runs longer (exit 124): the
+# mutation harness uses both.
 # SKIPS_ALLOWED and RUN_E2E_DIR replace tests/skips.allowed and tests/e2e
 # (for the runner's own test, tests/e2e/runner.sh).
 set -u
@@ -63,7 +65,11 @@ run_one() {
 	local name=$1 t0=$SECONDS rc log reason s skipped=() bad=()
 	shift
 	log=$work/$name.log
-	"$@" 2>&1 | tee "$log"
+	if [ -n "${RUN_TIMEOUT:-}" ]; then
+		timeout -k 10 "$RUN_TIMEOUT" "$@" 2>&1 | tee "$log"
+	else
+		"$@" 2>&1 | tee "$log"
+	fi
 	rc=${PIPESTATUS[0]}
 	[ -n "$logdir" ] && cp "$log" "$logdir/$name.log"
 	# cmocka's skipped tests, each "binary:test"
@@ -105,7 +111,12 @@ run_one() {
 selected() { # FILE: wanted by ONLY?
 	local p
 	[ -n "${ONLY:-}" ] || return 0
-	for p in $ONLY; do [[ $1 == *"$p"* ]] && return 0; done
+	for p in $ONLY; do
+		case $p in
+		*\$) [[ $1 == *"${p%\$}" ]] && return 0 ;;
+		*) [[ $1 == *"$p"* ]] && return 0 ;;
+		esac
+	done
 	return 1
 }
 

@@ -140,6 +140,10 @@ expect_rc 0 "$W" verify --trust owner-trust --ca owner-trust/ca.crt --ca owner-t
 
 # the same certificate twice
 refused "$P1" not-reused "already the certificate of asset HAND-1"
+# ... also when the archive copy is gone: the ledger alone remembers it
+mv "owner-state/accepted/$CID1.pdf" "$T/archived-elsewhere.pdf"
+refused "$P1" not-reused "already the certificate of asset HAND-1"
+mv "$T/archived-elsewhere.pdf" "owner-state/accepted/$CID1.pdf"
 # an asset the owner never handed over
 P3=$(contractor_cert KEEP-1 keep1) || exit 1
 refused "$P3" ledger-status "KEEP-1 is in-service, not handed-to-contractor"
@@ -220,6 +224,10 @@ for round in $(seq "$rounds"); do
 	[ "$rc1$rc2" = 03 ] || [ "$rc1$rc2" = 30 ] || fail_outcome "parallel accepts exited $rc1 and $rc2 ($why)"
 	expect_eq "events after two parallel accepts ($why)" "$(events)" $((before + 1))
 	expect_eq "HAND-4 after two parallel accepts ($why)" "$(status HAND-4)" disposed
+	# the winner's archive copy is there, the loser left none of its own
+	added=$(for f in owner-state/accepted/*; do grep -qxF "${f##*/}" <<<"$kept" || echo "$f"; done)
+	expect_eq "archive copies after two parallel accepts ($why)" "$(grep -c . <<<"$added")" 1
+	cmp -s "$added" "$P6" || fail_outcome "the archive copy is not the certificate ($why)"
 	# the one refused was refused for the other's accept, nothing else
 	grep -q "not-reused: \|accepted before" "$T/race.err1" "$T/race.err2" ||
 		fail_message "the refused accept gives another reason ($why)"
