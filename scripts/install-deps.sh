@@ -18,6 +18,7 @@ check=(sqlite3 qpdf poppler-utils minisign zbar-tools libnss3-tools openssl
 	clang libclang-rt-14-dev)
 check+=(python3 groff-base bsdutils) # tests/run.sh requires every tool the tests use
 check+=(jq) # reads JSON in the e2e tests: python3 starts in ~2 s on a loaded machine
+check+=(lvm2 mdadm bcache-tools) # member signatures made by their own tools (holders.sh)
 
 want=("${build[@]}" "${check[@]}")
 missing=()
