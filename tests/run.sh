@@ -43,6 +43,8 @@ required=(
 	"blkid util-linux" "losetup util-linux" "blockdev util-linux"
 	"msgfmt gettext" "xgettext gettext" "msgcmp gettext" "groff groff-base" "script bsdutils"
 	"clang clang" "cc build-essential" "pkg-config pkg-config"
+	"mkswap util-linux" "swapon util-linux" "unshare util-linux" "pvcreate lvm2" "mdadm mdadm"
+	"make-bcache bcache-tools"
 )
 
 # allowed_skip NAME REASON: does tests/skips.allowed list NAME with a
@@ -125,6 +127,7 @@ for r in "${required[@]}"; do
 	set -- $r
 	command -v "$1" >/dev/null || missing+=("$1 (Debian: $2)")
 done
+python3 -c 'import pexpect' 2>/dev/null || missing+=("python3's pexpect (Debian: python3-pexpect)")
 if [ ${#missing[@]} -gt 0 ]; then
 	fail=$((fail + 1))
 	failed+=("required-tools")
