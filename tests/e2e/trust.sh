@@ -10,12 +10,15 @@ trap 'rm -rf "$tmp"' EXIT
 cd "$tmp" || exit 1
 T=$tmp/trust
 fail() { echo "FAIL: $*" >&2; exit 1; }
-# expect CODE CMD...: run, check the exit code, keep stderr in err
+# expect CODE CMD...: run, check the exit code and that nothing crashed
+# (a sanitizer report is never a pass), keep stderr in err
 expect() {
 	local want=$1; shift
 	"$@" >out 2>err
 	local rc=$?
-	[ "$rc" -eq "$want" ] || { cat out err >&2; fail "'$*' exited $rc, wanted $want"; }
+	[ "$rc" -lt 128 ] || { cat err >&2; echo "OUTCOME-FAIL: '$*' killed by signal $((rc - 128))" >&2; exit 1; }
+	grep -qE '==[0-9]+==ERROR: [A-Za-z]+Sanitizer|runtime error: ' err && { cat err >&2; echo "OUTCOME-FAIL: '$*' crashed" >&2; exit 1; }
+	[ "$rc" -eq "$want" ] || { cat out err >&2; echo "OUTCOME-FAIL: '$*' exited $rc, wanted $want" >&2; exit 1; }
 }
 printf 'root pass\n' >root.pw
 printf 'tech pass\n' >tech.pw
