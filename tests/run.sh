@@ -13,7 +13,8 @@
 #
 # WIPECERT names the binary under test. ONLY="pat1 pat2" runs the tests
 # whose file names contain one of the patterns ("name$": whose names end
-# so). RUN_LOGDIR=DIR keeps each test's output in DIR/NAME.log, and
+# so). RUN_LOGDIR=DIR keeps each test's output in DIR/NAME.log and a line
+# "PASS|FAIL|SKIP NAME EXIT" in DIR/results, and
 # RUN_TIMEOUT=SECONDS stops a test that runs longer (exit 124): the
 # mutation harness uses both.
 # SKIPS_ALLOWED and RUN_E2E_DIR replace tests/skips.allowed and tests/e2e
@@ -94,6 +95,7 @@ run_one() {
 		if [ -n "$reason" ] && allowed_skip "$name" "$reason"; then
 			skip=$((skip + 1))
 			echo "SKIP: $name ($reason; allowed)"
+			[ -z "$logdir" ] || echo "SKIP $name $rc" >>"$logdir/results"
 			return
 		fi
 		bad+=("skipped (${reason:-no reason given}) and tests/skips.allowed does not allow it")
@@ -104,9 +106,11 @@ run_one() {
 		fail=$((fail + 1))
 		failed+=("$name")
 		echo "FAIL: $name ($(IFS=';'; echo "${bad[*]}"))"
+		[ -z "$logdir" ] || echo "FAIL $name $rc" >>"$logdir/results"
 	else
 		pass=$((pass + 1))
 		echo "PASS: $name ($((SECONDS - t0))s)"
+		[ -z "$logdir" ] || echo "PASS $name $rc" >>"$logdir/results"
 	fi
 }
 

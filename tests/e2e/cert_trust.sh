@@ -3,20 +3,15 @@
 # (certs/test-only): the record's minisign signature verifies with minisign,
 # pdfsig trusts the organisation's CA, `verify --trust` checks the roster,
 # the binding of the PDF signer to the approver, and separation of duties.
-set -u
-W=${WIPECERT:?}
-for t in openssl certutil pdfsig qpdf minisign; do
-	command -v "$t" >/dev/null || { echo "FAIL: $t is not installed (scripts/install-deps.sh)" >&2; exit 1; }
-done
-T=$(mktemp -d /tmp/wipecert-certtrust.XXXXXX)
-trap 'rm -rf "$T"' EXIT
+. "$(dirname "$0")/lib.bash"
+W=$WIPECERT
+for t in openssl certutil pdfsig qpdf minisign jq; do need_cmd $t; done
 cd "$(dirname "$0")/../.." || exit 1
 C=certs/test-only
 TR=$C/trust
 PASS=$C/passphrase.txt
 APPR=EE9656F0FA4C7EA5
 TECH=E060C2396575B022
-fail() { echo "FAIL: $*" >&2; exit 1; }
 [ -f "$TR/roster.json" ] || { echo "FAIL: no test-only trust directory" >&2; exit 1; }
 
 sed "s/c41e07b2d9a6f315/$APPR/; s/3a5f9c2e71d04b88/$TECH/" tests/fixtures/cert-record.json >"$T/rec.json"
@@ -25,9 +20,19 @@ issue() { # record out [extra]
 	"$W" cert issue -r "$rec" --approver-key "$C/test-only-approver.key" --passphrase-file "$PASS" \
 		--trust "$TR" -o "$out" "$@" 2>"$T/issue.err"
 }
+# forged PDF CHECK PATTERN [verify options]: verify exits 1 without a crash,
+# its --json report says invalid with CHECK failed, and stderr says PATTERN
+forged() {
+	local pdf=$1 check=$2 pat=$3
+	shift 3
+	expect_rc 1 "$W" verify --json --trust "$TR" "$@" "$pdf"
+	expect_eq "$pdf: valid" "$(jq -r .valid "$T/out")" false
+	expect_eq "$pdf: $check" "$(jq -r --arg c "$check" '.checks[] | select(.name == $c) | .status' "$T/out")" failed
+	expect_msg "$pat"
+}
 issue "$T/rec.json" "$T/c.pdf" || fail "issue: $(cat "$T/issue.err")"
-out=$("$W" verify --trust "$TR" "$T/c.pdf") || fail "verify --trust: $out"
-grep -q "record-signature *ok" <<<"$out" || fail "record-signature not checked: $out"
+expect_rc 0 "$W" verify --trust "$TR" "$T/c.pdf"
+grep -q "record-signature *ok" "$T/out" || fail_outcome "record-signature not checked: $(cat "$T/out")"
 
 # the attached record and signature verify with minisign alone
 qpdf --show-attachment=record.json "$T/c.pdf" >"$T/record.json"
@@ -65,46 +70,40 @@ wipe_record "$T/w/wipe-record.json" "$serial"
 bind "$T/rec.json" "$T/w/wipe-record.json" "$T/rec-bound.json"
 issue "$T/rec-bound.json" "$T/c2.pdf" --attach "$T/w/wipe-record.json" --attach "$T/w/wipe-record.json.minisig" ||
 	fail "issue with wipe record: $(cat "$T/issue.err")"
-out=$("$W" verify --trust "$TR" "$T/c2.pdf") || fail "verify with wipe record: $out"
-grep -q "technician TEST ONLY Technician" <<<"$out" || fail "separation not checked by the roster: $out"
+expect_rc 0 "$W" verify --trust "$TR" "$T/c2.pdf"
+grep -q "technician TEST ONLY Technician" "$T/out" || fail_outcome "separation not checked by the roster: $(cat "$T/out")"
 
 # a genuine wipe record of another disk, by the same technician, in its place
 wipe_record "$T/other-disk/wipe-record.json" "OTHER-DISK-999"
 issue "$T/rec-bound.json" "$T/c4.pdf" --attach "$T/other-disk/wipe-record.json" \
 	--attach "$T/other-disk/wipe-record.json.minisig" || fail "issue c4"
-"$W" verify --trust "$TR" "$T/c4.pdf" 2>&1 | grep -q "is not the wipe record the approver signed" ||
-	fail "another disk's wipe record accepted"
+forged "$T/c4.pdf" record-signature "is not the wipe record the approver signed"
 # ... and bound to it, but about another disk
 bind "$T/rec.json" "$T/other-disk/wipe-record.json" "$T/rec-other.json"
 issue "$T/rec-other.json" "$T/c5.pdf" --attach "$T/other-disk/wipe-record.json" \
 	--attach "$T/other-disk/wipe-record.json.minisig" || fail "issue c5"
-"$W" verify --trust "$TR" "$T/c5.pdf" 2>&1 | grep -q "wipe record is about disk serial OTHER-DISK-999" ||
-	fail "a wipe record of another disk accepted"
+forged "$T/c5.pdf" record-signature "wipe record is about disk serial OTHER-DISK-999"
 # a record naming a wipe record that is not attached
-"$W" verify --trust "$TR" "$T/c2.pdf" >/dev/null || fail "c2 should verify"
+expect_rc 0 "$W" verify --trust "$TR" "$T/c2.pdf"
 issue "$T/rec-bound.json" "$T/c6.pdf" || fail "issue c6"
-"$W" verify --trust "$TR" "$T/c6.pdf" 2>&1 | grep -q "but none is attached" || fail "missing wipe record accepted"
+forged "$T/c6.pdf" record-signature "but none is attached"
 
 # the wipe record without its signature, or with the approver's as technician
 issue "$T/rec.json" "$T/c3.pdf" --attach "$T/w/wipe-record.json" || fail "issue c3"
-"$W" verify --trust "$TR" "$T/c3.pdf" 2>&1 >/dev/null | grep -q "record-signature" || fail "unsigned wipe record accepted"
+forged "$T/c3.pdf" record-signature "wipe-record.json attached without"
 
 # performer and approver the same key: separation of duties fails
 sed "s/$TECH/$APPR/" "$T/rec.json" >"$T/same.json"
 issue "$T/same.json" "$T/same.pdf" || fail "issue same"
-"$W" verify --trust "$TR" "$T/same.pdf" 2>&1 >/dev/null | grep -q "separation of duties" ||
-	fail "same performer and approver accepted"
+forged "$T/same.pdf" record-signature "separation of duties"
 
 # a record naming another approver key: refused at issue (exit 3)
 sed "s/$APPR/0123456789ABCDEF/" "$T/rec.json" >"$T/other.json"
-issue "$T/other.json" "$T/other.pdf"
-[ $? -eq 3 ] || fail "issue for a record naming another approver did not refuse"
-[ -e "$T/other.pdf" ] && fail "refused issue left a file"
+expect_refused 3 "" "$T/other.pdf" -- issue "$T/other.json" "$T/other.pdf"
 
 # the technician's key may not issue a certificate
-"$W" cert issue -r "$T/rec.json" --approver-key "$C/test-only-technician.key" --passphrase-file "$PASS" \
-	--trust "$TR" -o "$T/tech.pdf" 2>/dev/null
-[ $? -eq 3 ] || fail "a technician key issued a certificate"
+expect_refused 3 "" "$T/tech.pdf" -- "$W" cert issue -r "$T/rec.json" --approver-key "$C/test-only-technician.key" \
+	--passphrase-file "$PASS" --trust "$TR" -o "$T/tech.pdf"
 
 # the genuine approver signature of the record, but the PDF signed by another
 # X.509 key (whose CA the verifier also trusts): the binding fails
@@ -118,8 +117,6 @@ openssl x509 -req -in "$T/o.csr" -CA "$T/ca.pem" -CAkey "$T/ca.key" -CAcreateser
 	-extfile "$T/ext" -out "$T/o.pem" 2>/dev/null
 "$W" cert issue -r "$T/rec.json" --key "$T/o.key" --cert "$T/o.pem" --chain "$T/ca.pem" \
 	--attach "$T/record.json.minisig" -o "$T/rebound.pdf" 2>/dev/null || fail "issue rebound"
-out=$("$W" verify --trust "$TR" --ca "$T/ca.pem" "$T/rebound.pdf" 2>&1 >/dev/null)
-grep -q "record-signature: the PDF is signed by another X.509 certificate" <<<"$out" || fail "rebound: $out"
-"$W" verify --trust "$TR" "$T/rebound.pdf" 2>&1 >/dev/null | grep -q "certificate-chain" ||
-	fail "rebound without its CA: chain not refused"
+forged "$T/rebound.pdf" record-signature "record-signature: the PDF is signed by another X.509 certificate" --ca "$T/ca.pem"
+forged "$T/rebound.pdf" certificate-chain "certificate-chain"
 echo "cert trust e2e: ok"

@@ -142,7 +142,7 @@ run_tests() {
 verdict() {
 	local d=$1 f name line rc
 	local -a failed
-	mapfile -t failed < <(sed -n 's/^FAIL: \([^ ]*\) .*/\1/p' "$d/run.out")
+	mapfile -t failed < <(awk '$1 == "FAIL" { print $2 }' "$d/results" 2>/dev/null)
 	[ ${#failed[@]} -gt 0 ] || { echo "none"; return; }
 	for name in "${failed[@]}"; do
 		f=$d/$name.log
@@ -150,7 +150,7 @@ verdict() {
 		line=$(grep -a -m1 -E '^OUTCOME-FAIL: |^\[  (ERROR   |FAILED  )\] |==[0-9]+==ERROR: [A-Za-z]+Sanitizer|runtime error: ' "$f")
 		[ -n "$line" ] && { echo "killed $name: ${line:0:200}"; return; }
 		# killed by a signal (a crash) or by the time-out
-		rc=$(sed -n "s/^FAIL: $name (.*exit \([0-9]*\).*/\1/p" "$d/run.out" | head -n 1)
+		rc=$(awk -v n="$name" '$1 == "FAIL" && $2 == n { print $3; exit }' "$d/results")
 		if [ "${rc:-0}" = 124 ] || [ "${rc:-0}" -ge 128 ]; then
 			echo "killed $name: exit $rc (a time-out or a signal)"
 			return
@@ -162,7 +162,7 @@ verdict() {
 	done
 	name=${failed[0]}
 	line=$(grep -a -m1 '^FAIL: ' "$d/$name.log" 2>/dev/null)
-	echo "untagged $name: ${line:-$(grep -m1 "^FAIL: $name" "$d/run.out")}"
+	echo "untagged $name: ${line:-exit $(awk -v n="$name" '$1 == "FAIL" && $2 == n { print $3; exit }' "$d/results")}"
 }
 
 # ---- the baseline: every named test passes on the unchanged copy ----------------
