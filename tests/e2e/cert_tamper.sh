@@ -108,6 +108,18 @@ expect_rc 0 "$W" verify --ca "$T/evil/ca.pem" "$T/evil.pdf"
 expect_fail "$T/evil.pdf" certificate-chain
 pdfsig_says "$T/evil.pdf" | grep -q "Certificate is Trusted" && fail_outcome "pdfsig trusts the evil signer"
 
+# 4b. signed under the trusted CA, with a certificate that is not for
+# signatures (key usage keyAgreement only)
+mkdir "$T/nosig" && cp "$T/good/ca.pem" "$T/nosig/ca.pem" || fail "mkdir"
+openssl ecparam -name prime256v1 -genkey -noout -out "$T/nosig/ap.key" 2>/dev/null &&
+	openssl req -new -key "$T/nosig/ap.key" -subj "/CN=Hanako Sato" -out "$T/nosig/ap.csr" 2>/dev/null &&
+	printf 'basicConstraints=CA:FALSE\nkeyUsage=critical,keyAgreement\n' >"$T/nosig/ext.cnf" &&
+	openssl x509 -req -in "$T/nosig/ap.csr" -CA "$T/good/ca.pem" -CAkey "$T/good/ca.key" -CAcreateserial \
+		-days 825 -extfile "$T/nosig/ext.cnf" -out "$T/nosig/ap.pem" 2>/dev/null || fail "openssl nosig"
+issue "$T/nosig" "$REC" "$T/nosig.pdf" || fail "issue nosig"
+expect_fail "$T/nosig.pdf" certificate-chain
+expect_msg "not for signatures (key usage)"
+
 # 5. malformed input: one-line error, exit 1, no crash
 head -c 50000 "$T/a.pdf" >"$T/trunc.pdf"
 head -c 100000 /dev/urandom >"$T/random.pdf"

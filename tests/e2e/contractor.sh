@@ -180,6 +180,11 @@ cp "$T/ctr-state/$J5.wipe-record.json.minisig" wipe-record.json.minisig
 expect_rc 0 "$W" cert issue --record self.json --approver-key kappr.key --passphrase-file c.pw --trust ctr-trust \
 	--attach wipe-record.json --attach wipe-record.json.minisig -o self.pdf
 refused self.pdf separation "same"
+# ... and by verify alone, with the contractor's own roster
+expect_rc 1 "$W" verify --json --trust ctr-trust self.pdf
+expect_eq "self-approved certificate: record-signature" \
+	"$(json_get "$T/out" '[c["status"] for c in d["checks"] if c["name"] == "record-signature"][0]')" failed
+expect_msg "separation of duties"
 expect_eq "HAND-3 untouched" "$(status HAND-3)" handed-to-contractor
 
 # the operator reads the refusal in Japanese
