@@ -182,6 +182,23 @@ static void test_unknown(void **state)
 	trust_store_free(s);
 }
 
+/* A key holder's claims are its own words: the roster knows this key as
+ * Saburo, its signatures say they are Hanako's (the approver's name). */
+static void test_claimed_name(void **state)
+{
+	struct trust_seckey *k;
+	struct trust_member m;
+	struct trust_result r;
+
+	(void)state;
+	assert_int_equal(trust_seckey_generate("Hanako", TRUST_ROLE_TECHNICIAN, "Example City", false, &k), 0);
+	m = member(k, T0 - YEAR, T0 + YEAR);
+	m.name = "Saburo";
+	assert_int_equal(roster_add(dir, root, &m, T0), 0);
+	assert_int_equal(sign_verify(k, TRUST_DOC_WIPE_RECORD, record, T0, &r), TRUST_DOC_MISMATCH);
+	trust_seckey_free(k);
+}
+
 static void test_separation(void **state)
 {
 	struct trust_result w, a, twin;
@@ -413,6 +430,7 @@ int main(void)
 		cmocka_unit_test(test_wrong_role),
 		cmocka_unit_test(test_validity),
 		cmocka_unit_test(test_unknown),
+		cmocka_unit_test(test_claimed_name),
 		cmocka_unit_test(test_separation),
 		cmocka_unit_test(test_tampered_store),
 		cmocka_unit_test(test_x509),
