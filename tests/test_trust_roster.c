@@ -199,6 +199,27 @@ static void test_claimed_name(void **state)
 	trust_seckey_free(k);
 }
 
+/* trust_check_separation() on its own: one key can never both wipe and
+ * approve, whatever names its claims carry (the roles keep that from
+ * happening through trust_verify; the rule must hold without them too) */
+static void test_separation_same_key(void **state)
+{
+	struct trust_result w = { .verdict = TRUST_OK }, a = { .verdict = TRUST_OK };
+
+	(void)state;
+	snprintf(w.keyid, sizeof(w.keyid), "%s", "0123456789ABCDEF");
+	snprintf(a.keyid, sizeof(a.keyid), "%s", "0123456789ABCDEF");
+	w.claim.role = TRUST_ROLE_TECHNICIAN;
+	a.claim.role = TRUST_ROLE_APPROVER;
+	snprintf(w.claim.name, sizeof(w.claim.name), "Taro");
+	snprintf(a.claim.name, sizeof(a.claim.name), "Hanako");
+	snprintf(w.claim.org, sizeof(w.claim.org), "Example City");
+	snprintf(a.claim.org, sizeof(a.claim.org), "Example City");
+	assert_int_equal(trust_check_separation(&w, &a), TRUST_SAME_SIGNER);
+	snprintf(a.keyid, sizeof(a.keyid), "%s", "FEDCBA9876543210");
+	assert_int_equal(trust_check_separation(&w, &a), TRUST_OK);
+}
+
 static void test_separation(void **state)
 {
 	struct trust_result w, a, twin;
@@ -431,6 +452,7 @@ int main(void)
 		cmocka_unit_test(test_validity),
 		cmocka_unit_test(test_unknown),
 		cmocka_unit_test(test_claimed_name),
+		cmocka_unit_test(test_separation_same_key),
 		cmocka_unit_test(test_separation),
 		cmocka_unit_test(test_tampered_store),
 		cmocka_unit_test(test_x509),
