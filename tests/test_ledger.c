@@ -336,6 +336,17 @@ static void test_tamper_splice(void **state)
 	expect_break(f, LEDGER_BREAK_LINK, 3);
 }
 
+/* The chain itself intact, but its recorded head is another event's hash
+ * (what a rewritten last event with a recomputed hash leaves behind) */
+static void test_tamper_head_hash(void **state)
+{
+	struct fx *f = *state;
+
+	add_n(f->l, 5);
+	tamper(f->db, "UPDATE meta SET value = (SELECT hash FROM events WHERE seq = 4) WHERE key = 'head_hash'");
+	expect_break(f, LEDGER_BREAK_HEAD, 5);
+}
+
 static void test_tamper_swap(void **state)
 {
 	struct fx *f = *state;
@@ -518,6 +529,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_tamper_delete_last, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tamper_delete_renumber, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tamper_splice, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_tamper_head_hash, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tamper_swap, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tamper_swap_contents, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tamper_asset, setup, teardown),
