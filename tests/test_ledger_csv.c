@@ -152,6 +152,41 @@ static void test_export_roundtrip(void **state)
 	free(buf);
 }
 
+/* A value with a comma (and nothing else that needs quoting) comes back
+ * whole through export and import: its row's columns do not shift. */
+static void test_export_comma(void **state)
+{
+	struct fx *f = *state;
+	struct ledger_export_opts eo = { .format = LEDGER_EXPORT_CSV };
+	struct ledger_import_opts io = { .actor = "t" };
+	struct ledger_import_report rep = {};
+	struct ledger_asset a = {};
+	struct ledger *l2 = NULL;
+	_cleanup_free_ char *buf = NULL, *db2 = NULL;
+	size_t len = 0;
+	FILE *m;
+
+	assert_int_equal(ledger_asset_set(&a, LEDGER_F_ASSET_ID, "C-1"), 0);
+	assert_int_equal(ledger_asset_set(&a, LEDGER_F_SERIAL, "SN-C1"), 0);
+	assert_int_equal(ledger_asset_set(&a, LEDGER_F_LOCATION, "本庁舎, 3F"), 0);
+	assert_int_equal(ledger_asset_set(&a, LEDGER_F_NOTES, "a,b,c"), 0);
+	assert_int_equal(ledger_asset_check_new(&a), 0);
+	assert_int_equal(ledger_asset_add(f->l, &a, "t", "test", NULL), 0);
+	ledger_asset_clear(&a);
+	m = open_memstream(&buf, &len);
+	assert_int_equal(ledger_export(f->l, m, &eo), 0);
+	fclose(m);
+	assert_true(asprintf(&db2, "%s/again.db", f->dir) > 0);
+	assert_int_equal(ledger_open(db2, LEDGER_OPEN_CREATE, &l2), 0);
+	assert_int_equal(ledger_import_csv_data(l2, buf, len, &io, &rep), 0);
+	assert_int_equal(ledger_asset_get(l2, "C-1", &a), 0);
+	assert_string_equal(a.v[LEDGER_F_LOCATION], "本庁舎, 3F");
+	assert_string_equal(a.v[LEDGER_F_NOTES], "a,b,c");
+	assert_string_equal(a.v[LEDGER_F_SERIAL], "SN-C1");
+	ledger_asset_clear(&a);
+	ledger_close(l2);
+}
+
 static uint64_t count_events(struct ledger *l)
 {
 	struct ledger_verify_result v;
@@ -280,6 +315,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_cp932_forced, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cp932_as_utf8_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_export_roundtrip, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_export_comma, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_rows, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_spreadsheet_quirks, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_update_and_dry_run, setup, teardown),

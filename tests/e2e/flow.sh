@@ -120,6 +120,8 @@ expect_refused 3 "already sealed" "${KEEP[@]}" -- "$W" seal "$J1" --asset IMG-1 
 
 # a wipe record changed after sealing is refused at approval
 "$W" ledger add IMG-3 --serial IMG-SERIAL-3 --class 3 >/dev/null
+# an approver's key does not seal a wipe (it may only approve one)
+expect_refused 3 "may not sign a wipe record" "${KEEP[@]}" -- "$W" seal "$J3" --asset IMG-3 "${APPR[@]}"
 expect_rc 0 "$W" seal "$J3" --asset IMG-3 "${TECH[@]}"
 cp "$T/state/$J3.wipe-record.json" "$T/j3.orig"
 sed -i 's/"method":"one"/"method":"zero"/' "$T/state/$J3.wipe-record.json"
