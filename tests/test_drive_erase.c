@@ -249,6 +249,28 @@ static void test_some_unchanged_is_failed(void **state)
 	assert_true(image_has_marker());
 }
 
+/* A disk that held only zeros before: nothing can show the erase worked,
+ * so it does not pass. */
+static void test_all_zero_before_not_passed(void **state)
+{
+	struct drive_erase_result res;
+	int fd;
+
+	(void)state;
+	fd = open(F.img, O_WRONLY | O_TRUNC | O_CLOEXEC);
+	assert_true(fd >= 0);
+	assert_int_equal(ftruncate(fd, (off_t)IMG_SIZE), 0);
+	close(fd);
+	qemu_nvme_caps(&F.drv.caps);
+	mock_add(&F.m);
+	assert_int_equal(drive_erase(&F.drv, DRIVE_METHOD_NVME_FORMAT, &fast, NULL, NULL, &res), -EIO);
+	assert_int_equal(F.erase_calls, 1);
+	assert_int_equal(res.verdict, DRIVE_VERDICT_FAILED);
+	assert_int_equal(res.changed, 0);
+	assert_int_equal(res.inconclusive, res.samples);
+	assert_non_null(strstr(res.reason, "cannot be shown"));
+}
+
 /* Changed, but not to the zeros DLFEAT promises. */
 static void test_pattern_mismatch_is_failed(void **state)
 {
@@ -625,6 +647,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_nvme_format_4kn, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_success_but_unchanged_is_failed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_some_unchanged_is_failed, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_all_zero_before_not_passed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pattern_mismatch_is_failed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_zero_samples_inconclusive, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_nvme_format_crypto_refused, setup, teardown),

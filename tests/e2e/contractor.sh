@@ -54,6 +54,7 @@ L add HAND-3 --media-type "disk image" --serial HAND-SERIAL-3 --class 3 --status
 L add KEEP-1 --media-type "disk image" --serial KEEP-SERIAL-1 --class 3 --status in-service
 L add HAND-4 --media-type "disk image" --serial HAND-SERIAL-4 --class 3 --status handed-to-contractor
 L add HAND-5 --media-type "disk image" --serial HAND-SERIAL-5 --class 3 --status handed-to-contractor
+L add HAND-6 --media-type "disk image" --serial HAND-SERIAL-6 --class 3 --status handed-to-contractor
 J=$(wipe_image own "$T/owner-state") && [ -n "$J" ] || fail "owner wipe"
 expect_rc 0 "$W" seal "$J" --asset OWN-1 "${TECH[@]}" "${OWN[@]}"
 expect_rc 0 "$W" approve "$J" "${APPR[@]}" "${OWN[@]}" --yes --json
@@ -61,6 +62,17 @@ expect_eq "owner's own disk" "$(status OWN-1)" approved
 expect_rc 0 "$W" verify --trust "$T/owner-trust" --db "$T/owner.db" "$T/owner-state/$J.pdf"
 # accept is for contractors' certificates only
 refused "$T/owner-state/$J.pdf" contractor "not a contractor's certificate"
+# ... also one the owner's own people made for a handed-over asset, against
+# a scratch ledger, to close it as if a contractor had (nothing else about
+# it is wrong: the right serial, never recorded, two people)
+"$W" ledger --db "$T/scratch.db" add HAND-6 --media-type "disk image" --serial HAND-SERIAL-6 --class 3 \
+	--status awaiting-erasure >/dev/null 2>&1 || fail "scratch ledger"
+SCR=(--db "$T/scratch.db" --trust "$T/owner-trust" --state-dir "$T/scratch-state")
+J6=$(wipe_image own6 "$T/scratch-state") && [ -n "$J6" ] || fail "owner wipe for the scratch ledger"
+expect_rc 0 "$W" seal "$J6" --asset HAND-6 "${TECH[@]}" "${SCR[@]}"
+expect_rc 0 "$W" approve "$J6" "${APPR[@]}" "${SCR[@]}" --yes
+refused "$T/scratch-state/$J6.pdf" contractor "not a contractor's certificate"
+expect_eq "HAND-6 untouched" "$(status HAND-6)" handed-to-contractor
 
 # ---- the contractor: its own keys, roster, CA, ledger ----
 cd "$T" || fail cd

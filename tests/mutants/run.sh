@@ -31,7 +31,14 @@
 #   --no-full  do not run the whole suite for survivors
 # Environment: MUTANT_TIMEOUT seconds per test (default 600), TMPDIR.
 set -u
-here=$(cd "$(dirname "$0")" && pwd)
+# bash reads a script while it runs it: run from a copy, so that editing
+# this file during a run (an hour) cannot change the run
+if [ -z "${MUTANTS_SELF:-}" ]; then
+	self=$(mktemp "${TMPDIR:-/tmp}/wipecert-mutants-run.XXXXXX") && cp "$0" "$self" || exit 2
+	MUTANTS_SELF=$self MUTANTS_HERE=$(cd "$(dirname "$0")" && pwd) exec bash "$self" "$@"
+fi
+here=$MUTANTS_HERE
+trap 'rm -f "$MUTANTS_SELF"' EXIT
 src=$(cd "$here/../.." && pwd)
 list=$here/mutants.list
 keep=0 full=1 check_only=0 only=()
@@ -41,7 +48,7 @@ while [ $# -gt 0 ]; do
 	--no-full) full=0 ;;
 	--check) check_only=1 ;;
 	--list) list=$(realpath "$2"); shift ;;
-	-h | --help) sed -n '2,/^set -u/{/^#/s/^# \{0,1\}//p}' "$0"; exit 0 ;;
+	-h | --help) sed -n '2,/^set -u/{/^#/s/^# \{0,1\}//p}' "$here/run.sh"; exit 0 ;;
 	-*) echo "mutants: unknown option $1" >&2; exit 2 ;;
 	*) only+=("$1") ;;
 	esac
@@ -52,7 +59,7 @@ done
 SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined"
 work=$(mktemp -d "${TMPDIR:-/tmp}/wipecert-mutants.XXXXXX") || exit 2
 tree=$work/tree
-[ $keep = 1 ] || trap 'rm -rf "$work"' EXIT
+trap 'rm -f "$MUTANTS_SELF"; [ $keep = 1 ] || rm -rf "$work"' EXIT
 echo "mutants: work directory $work" >&2
 
 # ---- the list -------------------------------------------------------------
