@@ -59,6 +59,36 @@ char *test_write_file(const char *dir, const char *name, const void *data, size_
 	return p;
 }
 
+struct test_image *test_image_new(size_t len, void (*fill)(uint8_t *data, size_t len))
+{
+	struct test_image *f = calloc(1, sizeof(*f));
+	uint8_t *data = calloc(1, len);
+	char *sd;
+
+	if (!f || !data)
+		abort();
+	if (fill)
+		fill(data, len);
+	f->dir = test_mkdtemp();
+	f->img = test_write_file(f->dir, "disk.img", data, len);
+	if (asprintf(&sd, "%s/jobs", f->dir) < 0 || job_store_open_dir(sd, &f->store) < 0)
+		abort();
+	free(sd);
+	free(data);
+	return f;
+}
+
+void test_image_free(struct test_image *f)
+{
+	if (!f)
+		return;
+	job_store_close(&f->store);
+	test_rmtree(f->dir);
+	free(f->dir);
+	free(f->img);
+	free(f);
+}
+
 char *test_fixture(const char *name)
 {
 	char *p;

@@ -293,6 +293,13 @@ int trust_x509_signer_load(const struct trust_seckey *k, const struct trust_stor
 void trust_x509_signer_free(struct trust_x509_signer *x);
 static inline void trust_x509_signer_freep(struct trust_x509_signer **x) { trust_x509_signer_free(*x); }
 
+/* The CAs a certificate of ours or of a pinned contractor may chain to:
+ * the trust directory's ca.crt and contractors/KEYID/ca.crt of each
+ * contractor our roster pins (a directory whose root is not pinned is
+ * ignored). Appended to sk; returns how many (missing files count none),
+ * or -ENOMEM. */
+int trust_store_ca_certs(const struct trust_store *s, STACK_OF(X509) *sk);
+
 /* SHA-256 over the DER certificate, lower-case hex. */
 int trust_x509_fingerprint(X509 *cert, char out[TRUST_FPR_STRLEN]);
 

@@ -299,6 +299,53 @@ static void print_case_summary(const struct flow_case *k)
 		k->sealed_at ? k->sealed_at : "-");
 }
 
+static void decide_help(bool approve)
+{
+	if (approve)
+		printf(_("Usage: %s approve CASE --key APPROVER.key [options]\n\n"
+			 "Review a sealed wipe record and sign the approval: the record's\n"
+			 "technician signature is checked against the roster, the approver must\n"
+			 "be another person with an approver's key, and the policy must allow the\n"
+			 "method for the asset's class. The signed certificate PDF is written to\n"
+			 "the state directory and the ledger records it.\n\n"
+			 "  -k, --key FILE          the approver's secret key\n"
+			 "      --passphrase-file F its passphrase (else asked on the terminal)\n"
+			 "      --destination TEXT  where the disk goes now (reuse, recycling, ...)\n"
+			 "      --logo PNG          organisation logo for the certificate\n"
+			 "  -y, --yes               do not ask for confirmation\n"), program_name);
+	else
+		printf(_("Usage: %s reject CASE --key APPROVER.key --reason TEXT [options]\n\n"
+			 "Refuse a sealed wipe record, signed by the approver, with the reason;\n"
+			 "the ledger records it and the asset awaits erasure again.\n\n"
+			 "  -k, --key FILE          the approver's secret key\n"
+			 "      --passphrase-file F its passphrase\n"
+			 "      --reason TEXT       why (required)\n"
+			 "  -y, --yes               do not ask for confirmation\n"), program_name);
+	fputs(common_help, stdout);
+}
+
+/* What was decided: the rejection, or the certificate (JSON or a line). */
+static void print_decision(const struct flow_control *fc, const char *id, const struct trust_seckey *k,
+			   const struct flow_approval *res, const struct flow_case *fcase)
+{
+	if (!res) {
+		printf(_("%s: rejected by %s\n"), id, trust_seckey_name(k));
+	} else if (fc->json) {
+		json_t *o = json_pack("{s:s,s:s,s:s,s:s,s:s,s:b}", "case", id, "certificate_id", res->certificate_id,
+				      "pdf", res->pdf_path, "record_sha256", res->record_sha256, "pdf_sha256",
+				      res->pdf_sha256, "erased", res->erased);
+
+		json_dumpf(o, stdout, JSON_INDENT(2));
+		fputc('\n', stdout);
+		json_decref(o);
+	} else {
+		printf(_("%s: approved by %s; certificate %s (%s): %s\n"), id, trust_seckey_name(k),
+		       res->certificate_id,
+		       !res->erased ? _("FAILED") : fcase->job_state && streq(fcase->job_state, "destroyed") ? _("physically destroyed") : _("erased and verified"),
+		       res->pdf_path);
+	}
+}
+
 static int decide(int argc, char **argv, bool approve)
 {
 	static const struct option opts[] = {
@@ -331,29 +378,7 @@ static int decide(int argc, char **argv, bool approve)
 		case OPT_DEST: fc.destination = optarg; break;
 		case OPT_LOGO: fc.logo = optarg; break;
 		case 'y': fc.yes = true; break;
-		case 'h':
-			if (approve)
-				printf(_("Usage: %s approve CASE --key APPROVER.key [options]\n\n"
-					 "Review a sealed wipe record and sign the approval: the record's\n"
-					 "technician signature is checked against the roster, the approver must\n"
-					 "be another person with an approver's key, and the policy must allow the\n"
-					 "method for the asset's class. The signed certificate PDF is written to\n"
-					 "the state directory and the ledger records it.\n\n"
-					 "  -k, --key FILE          the approver's secret key\n"
-					 "      --passphrase-file F its passphrase (else asked on the terminal)\n"
-					 "      --destination TEXT  where the disk goes now (reuse, recycling, ...)\n"
-					 "      --logo PNG          organisation logo for the certificate\n"
-					 "  -y, --yes               do not ask for confirmation\n"), program_name);
-			else
-				printf(_("Usage: %s reject CASE --key APPROVER.key --reason TEXT [options]\n\n"
-					 "Refuse a sealed wipe record, signed by the approver, with the reason;\n"
-					 "the ledger records it and the asset awaits erasure again.\n\n"
-					 "  -k, --key FILE          the approver's secret key\n"
-					 "      --passphrase-file F its passphrase\n"
-					 "      --reason TEXT       why (required)\n"
-					 "  -y, --yes               do not ask for confirmation\n"), program_name);
-			fputs(common_help, stdout);
-			return EXIT_OK;
+		case 'h': decide_help(approve); return EXIT_OK;
 		default: return usage_error(verb, _("bad option"));
 		}
 	}
@@ -393,22 +418,7 @@ static int decide(int argc, char **argv, bool approve)
 		ret = exit_for(r);
 		goto out;
 	}
-	if (!approve) {
-		printf(_("%s: rejected by %s\n"), id, trust_seckey_name(k));
-	} else if (fc.json) {
-		json_t *o = json_pack("{s:s,s:s,s:s,s:s,s:s,s:b}", "case", id, "certificate_id", res.certificate_id,
-				      "pdf", res.pdf_path, "record_sha256", res.record_sha256, "pdf_sha256",
-				      res.pdf_sha256, "erased", res.erased);
-
-		json_dumpf(o, stdout, JSON_INDENT(2));
-		fputc('\n', stdout);
-		json_decref(o);
-	} else {
-		printf(_("%s: approved by %s; certificate %s (%s): %s\n"), id, trust_seckey_name(k),
-		       res.certificate_id,
-		       !res.erased ? _("FAILED") : fcase.job_state && streq(fcase.job_state, "destroyed") ? _("physically destroyed") : _("erased and verified"),
-		       res.pdf_path);
-	}
+	print_decision(&fc, id, k, approve ? &res : NULL, &fcase);
 	ret = EXIT_OK;
 out:
 	flow_approval_release(&res);

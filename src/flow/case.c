@@ -267,6 +267,145 @@ static const char *job_str(json_t *job, const char *a, const char *b)
 	return json_string_value(b ? json_object_get(v, b) : v);
 }
 
+/* The serial a job knows its medium by: the drive's, else the one the
+ * operator attested (device.attested.serial). */
+static const char *job_serial_of(json_t *job)
+{
+	json_t *dev = json_object_get(job, "device");
+
+	return json_string_value(json_object_get(dev, "serial")) ?:
+	       json_string_value(json_object_get(json_object_get(dev, "attested"), "serial"));
+}
+
+/* "verified", "not verified" or "FAILED": the job's own result when it
+ * says one (format 2), else from its state. */
+static const char *seal_word(json_t *job)
+{
+	const char *res = job_str(job, "result", NULL), *state = job_str(job, "state", NULL);
+
+	if (res && streq(res, "wiped-not-verified"))
+		return "not verified";
+	if (res && streq(res, "failed"))
+		return "FAILED";
+	return state && streq(state, "succeeded") ? "verified" : "FAILED";
+}
+
+/* The ledger event of a seal: status "erased" for a wipe that succeeded,
+ * a note for one that did not; its reason names the job and the sha256 of
+ * the wipe record, which is how an interrupted seal finds it again. */
+static int seal_event(const struct flow_ctx *c, const struct ledger_asset *a, const char *job_id, json_t *job,
+		      const char *rhash, const struct trust_seckey *tech, struct flow_error *err)
+{
+	const char *asset_id = ledger_asset_value(a, LEDGER_F_ASSET_ID), *method = job_str(job, "method", NULL);
+	const char *state = job_str(job, "state", NULL);
+	bool erased = state && streq(state, "succeeded");
+	struct ledger_asset upd = { 0 };
+	_cleanup_free_ char *why = NULL;
+	uint64_t seq = 0;
+	int r;
+
+	r = ledger_asset_copy(a, &upd);
+	if (r >= 0)
+		r = ledger_asset_set(&upd, LEDGER_F_STATUS, erased ? "erased" : "awaiting-erasure");
+	if (r >= 0 && asprintf(&why, "wipe %s: job %s (%s), wipe record sha256 %s", seal_word(job), job_id,
+			       method ? method : "?", rhash) < 0)
+		r = -ENOMEM;
+	if (r >= 0) {
+		r = ledger_asset_update(c->ledger, &upd, trust_seckey_name(tech), why, &seq);
+		/* unchanged status still deserves its event: the wipe happened */
+		if (r == 0)
+			r = ledger_asset_note(c->ledger, asset_id, trust_seckey_name(tech), why, &seq);
+	}
+	crash_point("seal-ledger");
+	if (r >= 0)
+		r = flow_sign_event(c->ledger, seq, tech);
+	ledger_asset_clear(&upd);
+	if (r < 0)
+		return flow_fail(err, r, "asset %s: the wipe record is written, but the ledger event failed: %s",
+				 asset_id, strerror(-r));
+	return 0;
+}
+
+struct seal_find {
+	const char *job_id, *rhash;
+	uint64_t seq;
+	bool signed_;
+};
+
+static int seal_find_cb(const struct ledger_event *e, void *userdata)
+{
+	struct seal_find *f = userdata;
+	_cleanup_free_ char *a = NULL, *b = NULL;
+
+	if (asprintf(&a, "job %s (", f->job_id) < 0 || asprintf(&b, "wipe record sha256 %s", f->rhash) < 0)
+		return -ENOMEM;
+	if (e->reason && strstr(e->reason, a) && strstr(e->reason, b)) {
+		f->seq = e->seq;
+		f->signed_ = e->signature_len > 0;
+	}
+	return 0;
+}
+
+/* A seal that a crash cut short after its record was written: the ledger
+ * event is added if it is missing and signed if it is not. Returns 0 when
+ * something was completed, -EEXIST when the seal was whole already. */
+static int complete_seal(const struct flow_ctx *c, const char *job_id, const char *asset_id,
+			 const struct trust_seckey *tech, const char *rpath, struct flow_error *err)
+{
+	_cleanup_free_ uint8_t *data = NULL;
+	struct ledger_asset a = { 0 };
+	struct seal_find f = { .job_id = job_id };
+	char rhash[65];
+	const char *rec_asset;
+	json_t *rec = NULL;
+	size_t len;
+	int r;
+
+	if (!c->ledger)
+		return flow_fail(err, -EEXIST, "job %s is already sealed (%s)", job_id, rpath);
+	r = read_full_file(rpath, &data, &len);
+	if (r < 0)
+		return flow_fail(err, r, "%s: cannot read: %s", rpath, strerror(-r));
+	rec = json_loadb((const char *)data, len, JSON_REJECT_DUPLICATES, NULL);
+	rec_asset = json_string_value(json_object_get(json_object_get(rec, "asset"), "asset_id"));
+	if (!rec || !rec_asset) {
+		r = flow_fail(err, -EBADMSG, "%s: not a wipe record", rpath);
+		goto out;
+	}
+	if (!streq(rec_asset, asset_id)) {
+		r = flow_fail(err, -EEXIST, "job %s is already sealed for asset %s (%s)", job_id, rec_asset, rpath);
+		goto out;
+	}
+	flow_sha256_hex(data, len, rhash);
+	f.rhash = rhash;
+	r = ledger_history(c->ledger, asset_id, seal_find_cb, &f);
+	if (r < 0) {
+		r = flow_fail(err, r, "asset %s: cannot read its history: %s", asset_id, strerror(-r));
+		goto out;
+	}
+	if (f.seq && f.signed_) {
+		r = flow_fail(err, -EEXIST, "job %s is already sealed (%s)", job_id, rpath);
+		goto out;
+	}
+	if (f.seq) {
+		r = flow_sign_event(c->ledger, f.seq, tech);
+		if (r < 0)
+			r = flow_fail(err, r, "asset %s: cannot sign event %llu: %s", asset_id,
+				      (unsigned long long)f.seq, strerror(-r));
+		goto out;
+	}
+	r = ledger_asset_get(c->ledger, asset_id, &a);
+	if (r < 0) {
+		r = flow_fail(err, r, "asset %s: %s", asset_id, r == -ENOENT ? "not in the ledger" : strerror(-r));
+		goto out;
+	}
+	r = seal_event(c, &a, job_id, json_object_get(rec, "job"), rhash, tech, err);
+out:
+	ledger_asset_clear(&a);
+	json_decref(rec);
+	return r;
+}
+
 int flow_seal(const struct flow_ctx *c, const char *job_id, const char *asset_id,
 	      const struct trust_seckey *tech, char **ret_record_path, struct flow_error *err)
 {
@@ -277,7 +416,6 @@ int flow_seal(const struct flow_ctx *c, const char *job_id, const char *asset_id
 	const char *serial, *wwn, *transport, *method, *state;
 	uint64_t eseq = 0;
 	size_t canon_len;
-	bool erased;
 	int r;
 
 	if (!trust_role_may_sign(trust_seckey_role(tech), TRUST_DOC_WIPE_RECORD))
@@ -287,12 +425,17 @@ int flow_seal(const struct flow_ctx *c, const char *job_id, const char *asset_id
 	spath = flow_path(c, job_id, ".wipe-record.json.minisig");
 	if (!rpath || !spath)
 		return flow_fail(err, -EINVAL, "%s: not a job ID", job_id);
-	if (access(rpath, F_OK) == 0)
-		return flow_fail(err, -EEXIST, "job %s is already sealed (%s)", job_id, rpath);
+	crash_point("seal-start");
+	if (access(rpath, F_OK) == 0) {
+		r = complete_seal(c, job_id, asset_id, tech, rpath, err);
+		if (r >= 0 && ret_record_path)
+			*ret_record_path = TAKE_PTR(rpath);
+		return r;
+	}
 	r = load_public_job(c, job_id, &jj, err);
 	if (r < 0)
 		return r;
-	serial = job_str(jj, "device", "serial");
+	serial = job_serial_of(jj);
 	wwn = job_str(jj, "device", "wwn");
 	transport = job_str(jj, "device", "transport");
 	method = job_str(jj, "method", NULL);
@@ -346,42 +489,21 @@ int flow_seal(const struct flow_ctx *c, const char *job_id, const char *asset_id
 		goto out;
 	}
 	/* the signature first: a record without one is not sealed, and a
-	 * crash between the two writes leaves a case that can be sealed again */
+	 * crash between the two writes leaves a case that can be sealed again;
+	 * a crash after the record leaves the ledger event to complete_seal */
 	r = write_file_atomic(spath, sig, strlen(sig), 0644, false);
+	crash_point("seal-signature");
 	if (r >= 0)
 		r = write_file_atomic(rpath, canon, canon_len, 0644, true);
 	if (r < 0) {
 		r = flow_fail(err, r, "%s: cannot write: %s", rpath, strerror(-r));
 		goto out;
 	}
+	crash_point("seal-record");
 	flow_sha256_hex(canon, canon_len, rhash);
-	erased = streq(state, "succeeded");
-	if (c->ledger) {
-		struct ledger_asset upd = { 0 };
-		_cleanup_free_ char *why = NULL;
-		uint64_t seq = 0;
-
-		r = ledger_asset_copy(&a, &upd);
-		if (r >= 0)
-			r = ledger_asset_set(&upd, LEDGER_F_STATUS, erased ? "erased" : "awaiting-erasure");
-		if (r >= 0 && asprintf(&why, "wipe %s: job %s (%s), wipe record sha256 %s", erased ? "verified" : "FAILED",
-				       job_id, method ? method : "?", rhash) < 0)
-			r = -ENOMEM;
-		if (r >= 0) {
-			r = ledger_asset_update(c->ledger, &upd, trust_seckey_name(tech), why, &seq);
-			/* unchanged status still deserves its event: the wipe happened */
-			if (r == 0)
-				r = ledger_asset_note(c->ledger, asset_id, trust_seckey_name(tech), why, &seq);
-		}
-		if (r >= 0)
-			r = flow_sign_event(c->ledger, seq, tech);
-		ledger_asset_clear(&upd);
-		if (r < 0) {
-			r = flow_fail(err, r, "asset %s: the wipe record is written, but the ledger event failed: %s",
-				      asset_id, strerror(-r));
-			goto out;
-		}
-	}
+	if (c->ledger && (r = seal_event(c, &a, job_id, jj, rhash, tech, err)) < 0)
+		goto out;
+	crash_point("seal-done");
 	if (ret_record_path)
 		*ret_record_path = TAKE_PTR(rpath);
 	r = 0;

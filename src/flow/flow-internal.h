@@ -21,6 +21,12 @@ int flow_asset_last_event(struct ledger *l, const char *asset_id, uint64_t *ret_
 struct trust_seckey;
 int flow_sign_event(struct ledger *l, uint64_t seq, const struct trust_seckey *k);
 
+/* How an event that records a certificate names the PDF's SHA-256 in its
+ * reason ("...; pdf sha256 HEX"): approve and accept write it, the
+ * certificate check reads it back (flow_reason_pdf_sha256()). */
+#define FLOW_PDF_SHA_TAG "pdf sha256 "
+int flow_reason_pdf_sha256(const char *reason, char out[65]);
+
 /* The wipe station (host name, DMI) and a signer ({name, role, org,
  * key_id}) as the records name them. */
 json_t *flow_station_json(const char *dmi_dir);

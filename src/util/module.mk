@@ -1,2 +1,3 @@
 # objects of the util layer, one a line
 LIB_OBJS += src/util/util.o
+LIB_OBJS += src/util/crash.o

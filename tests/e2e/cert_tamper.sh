@@ -6,27 +6,23 @@
 W=$WIPECERT
 for t in openssl certutil pdfsig qpdf fix-qdf python3 jq; do need_cmd $t; done
 cd "$(dirname "$0")/../.." || exit 1
-REC=$PWD/tests/fixtures/cert-record.json
+# a record as the issuing path builds it, with the technician's signed
+# evidence (tests/fixtures/evidence); the test-only forger signs it with
+# the PKI made here, at the record's time
+EV=$PWD/tests/fixtures/evidence
+REC=$EV/record.json
+FORGE=${FORGE:-$(dirname "$W")/tests/tools/forge}
+[ -x "$FORGE" ] || fail "no test-only forger at $FORGE (make check builds it)"
+read -r CID WHEN < <(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(d["certificate_id"], d["issued_at"])' "$REC")
 
-mkpki() { # dir
-	local d=$1
-	mkdir -p "$d"
-	openssl ecparam -name prime256v1 -genkey -noout -out "$d/ca.key" 2>/dev/null
-	openssl req -x509 -new -key "$d/ca.key" -subj "/CN=CA $(basename "$d")" -days 3650 \
-		-addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign" \
-		-out "$d/ca.pem" 2>/dev/null
-	openssl ecparam -name prime256v1 -genkey -noout -out "$d/ap.key" 2>/dev/null
-	openssl req -new -key "$d/ap.key" -subj "/CN=Hanako Sato" -out "$d/ap.csr" 2>/dev/null
-	printf 'basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,nonRepudiation\n' >"$d/ext.cnf"
-	openssl x509 -req -in "$d/ap.csr" -CA "$d/ca.pem" -CAkey "$d/ca.key" -CAcreateserial \
-		-days 825 -extfile "$d/ext.cnf" -out "$d/ap.pem" 2>/dev/null
-}
-mkpki "$T/good" && mkpki "$T/evil" || fail "openssl"
+"$FORGE" pki "$T/good" "Hanako Sato" && "$FORGE" pki "$T/evil" "Hanako Sato" || fail "forge pki"
 mkdir "$T/nss" && certutil -N -d "sql:$T/nss" --empty-password &&
 	certutil -A -d "sql:$T/nss" -n ca -t "CT,C,C" -i "$T/good/ca.pem" || fail "certutil"
 
 issue() { # pki record out
-	"$W" cert issue --record "$2" --key "$1/ap.key" --cert "$1/ap.pem" --chain "$1/ca.pem" -o "$3" 2>/dev/null
+	"$FORGE" pdf --record "$2" --attach "record.json.minisig=$EV/record.json.minisig" \
+		--attach "wipe-record.json=$EV/wipe-record.json" --attach "wipe-record.json.minisig=$EV/wipe-record.json.minisig" \
+		--x509-key "$1/ap.key" --x509-cert "$1/ap.pem" --chain "$1/ca.pem" --time "$WHEN" -o "$3"
 }
 # expect_fail FILE CHECK: verify exits 1 without a crash, its --json report
 # says invalid and that CHECK is the first check that failed (the one that
@@ -41,7 +37,7 @@ expect_fail() {
 pdfsig_says() { pdfsig -nssdir "sql:$T/nss" "$1" 2>&1; }
 
 issue "$T/good" "$REC" "$T/a.pdf" || fail "issue A"
-sed 's/ZN1ABC23/ZN9XYZ77/g; s/WC-2026-000123/WC-2026-000124/' "$REC" >"$T/b.json"
+sed "s/ZN1ABC23/ZN9XYZ77/g; s/$CID/${CID%????}0124/" "$REC" >"$T/b.json"
 issue "$T/good" "$T/b.json" "$T/b.pdf" || fail "issue B"
 expect_rc 0 "$W" verify --ca "$T/good/ca.pem" "$T/a.pdf"
 
@@ -116,7 +112,11 @@ openssl ecparam -name prime256v1 -genkey -noout -out "$T/nosig/ap.key" 2>/dev/nu
 	printf 'basicConstraints=CA:FALSE\nkeyUsage=critical,keyAgreement\n' >"$T/nosig/ext.cnf" &&
 	openssl x509 -req -in "$T/nosig/ap.csr" -CA "$T/good/ca.pem" -CAkey "$T/good/ca.key" -CAcreateserial \
 		-days 825 -extfile "$T/nosig/ext.cnf" -out "$T/nosig/ap.pem" 2>/dev/null || fail "openssl nosig"
-issue "$T/nosig" "$REC" "$T/nosig.pdf" || fail "issue nosig"
+# (signed now, inside the certificate's validity: only its key usage is wrong)
+"$FORGE" pdf --record "$REC" --attach "record.json.minisig=$EV/record.json.minisig" \
+	--attach "wipe-record.json=$EV/wipe-record.json" --attach "wipe-record.json.minisig=$EV/wipe-record.json.minisig" \
+	--x509-key "$T/nosig/ap.key" --x509-cert "$T/nosig/ap.pem" --chain "$T/nosig/ca.pem" -o "$T/nosig.pdf" ||
+	fail "forge nosig"
 expect_fail "$T/nosig.pdf" certificate-chain
 expect_msg "not for signatures (key usage)"
 

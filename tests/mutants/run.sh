@@ -130,7 +130,7 @@ PY
 }
 
 build() { # [UNIT...]: the sanitized binary, its messages, and these unit tests
-	local targets=(build/check/wipecert build/check/locale/ja/LC_MESSAGES/wipecert.mo) u
+	local targets=(build/check/wipecert build/check/locale/ja/LC_MESSAGES/wipecert.mo build/check/tests/tools/forge) u
 	for u in "$@"; do targets+=("build/check/tests/$u"); done
 	make -s -C "$tree" -j2 O=build/check SAN_FLAGS="$SAN" "${targets[@]}" >"$work/build.log" 2>&1
 }
