@@ -20,8 +20,12 @@
 #              reported, never silently dropped; update the entry
 #   ambiguous  the text occurs more than once: make it longer
 #   invalid    the mutant does not build
+#   equivalent not killed, and the entry says why no outcome can differ
+#              ("equivalent: ..."): a second guard refuses the same thing.
+#              Left out of the score, listed with its reason
 #
-# Score: killed (including elsewhere) / (all - stale - ambiguous - invalid).
+# Score: killed (including elsewhere) / (all - stale - ambiguous - invalid
+# - equivalent); printed with the equivalent ones counted too.
 # docs/testing.md has the last score and every survivor.
 #
 # Usage: tests/mutants/run.sh [--keep] [--no-full] [--check] [--list FILE] [ID...]
@@ -65,7 +69,7 @@ echo "mutants: work directory $work" >&2
 # ---- the list -------------------------------------------------------------
 # Blocks of "key: value" lines, each starting with "[id]"; "#" comments.
 ids=()
-declare -A F_FILE F_FIND F_REPLACE F_BREAKS F_TESTS
+declare -A F_FILE F_FIND F_REPLACE F_BREAKS F_TESTS F_EQUIV
 parse() {
 	local line id="" key val n=0
 	while IFS= read -r line || [ -n "$line" ]; do
@@ -75,7 +79,7 @@ parse() {
 			id=${BASH_REMATCH[1]}
 			[ -z "${F_FILE[$id]+x}" ] || { echo "mutants: $list:$n: $id twice" >&2; exit 2; }
 			ids+=("$id")
-			F_FILE[$id]="" F_FIND[$id]="" F_REPLACE[$id]="" F_BREAKS[$id]="" F_TESTS[$id]=""
+			F_FILE[$id]="" F_FIND[$id]="" F_REPLACE[$id]="" F_BREAKS[$id]="" F_TESTS[$id]="" F_EQUIV[$id]=""
 			continue
 		fi
 		[[ $line =~ ^([a-z]+):[[:space:]]?(.*)$ ]] || { echo "mutants: $list:$n: not 'key: value'" >&2; exit 2; }
@@ -86,6 +90,7 @@ parse() {
 		find) F_FIND[$id]=$val ;;
 		replace) F_REPLACE[$id]=$val ;;
 		breaks) F_BREAKS[$id]=$val ;;
+		equivalent) F_EQUIV[$id]=$val ;;
 		tests) F_TESTS[$id]=$val ;;
 		*) echo "mutants: $list:$n: unknown key '$key'" >&2; exit 2 ;;
 		esac
@@ -191,7 +196,7 @@ fi
 
 # ---- each mutant --------------------------------------------------------------------
 declare -A result why
-n_killed=0 n_counted=0
+n_killed=0 n_counted=0 n_equiv=0
 for id in "${ids[@]}"; do
 	file=${F_FILE[$id]} find=${F_FIND[$id]} repl=${F_REPLACE[$id]}
 	t0=$SECONDS
@@ -236,7 +241,14 @@ for id in "${ids[@]}"; do
 		elif [ "${result[$id]}" = none ]; then
 			result[$id]=survived why[$id]="the named tests pass"
 		fi
-		case ${result[$id]} in killed | elsewhere) n_killed=$((n_killed + 1)) ;; esac
+		case ${result[$id]} in
+		killed | elsewhere) n_killed=$((n_killed + 1)) ;;
+		*) if [ -n "${F_EQUIV[$id]}" ]; then
+			why[$id]="declared equivalent (${F_EQUIV[$id]}); the tests: ${result[$id]}: ${why[$id]}"
+			result[$id]=equivalent
+			n_equiv=$((n_equiv + 1))
+		fi ;;
+		esac
 	fi
 	# back to the original, newer than its objects, so the next build redoes them
 	cp "$work/orig" "$tree/$file"
@@ -255,13 +267,15 @@ echo "survivors and mutants not counted as killed:"
 for id in "${ids[@]}"; do
 	case ${result[$id]} in
 	killed) ;;
-	*) printf '  %-9s %-28s breaks: %s\n' "${result[$id]}" "$id" "${F_BREAKS[$id]}" ;;
+	equivalent) printf '  %-10s %-28s %s\n' "${result[$id]}" "$id" "${F_EQUIV[$id]}" ;;
+	*) printf '  %-10s %-28s breaks: %s\n' "${result[$id]}" "$id" "${F_BREAKS[$id]}" ;;
 	esac
 done
 stale=0
 for id in "${ids[@]}"; do case ${result[$id]} in stale | ambiguous | invalid) stale=$((stale + 1)) ;; esac; done
-pct=0
-[ $n_counted -gt 0 ] && pct=$((100 * n_killed / n_counted))
-echo "mutation score: $n_killed of $n_counted killed by an outcome assertion ($pct%); $stale stale, ambiguous or invalid of ${#ids[@]}"
+pct() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", b ? 100 * a / b : 0 }'; }
+echo "mutation score: $n_killed of $((n_counted - n_equiv)) killed by an outcome assertion ($(pct $n_killed $((n_counted - n_equiv)))%)," \
+	"not counting $n_equiv declared equivalent; $n_killed of $n_counted counting them ($(pct $n_killed $n_counted)%);" \
+	"$stale stale, ambiguous or invalid of ${#ids[@]}"
 [ $keep = 1 ] && echo "logs: $work" >&2
 exit 0
