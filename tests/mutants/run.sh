@@ -147,7 +147,16 @@ run_tests() {
 	mkdir -p "$logdir"
 	for t in $names; do pats+="$t\$ "; done
 	(cd "$tree" && ONLY="$pats" RUN_LOGDIR="$logdir" RUN_TIMEOUT=${MUTANT_TIMEOUT:-600} \
-		WIPECERT="$tree/build/check/wipecert" tests/run.sh build/check/tests) >"$logdir/run.out" 2>&1
+		WIPECERT="$tree/build/check/wipecert" tests/run.sh build/check/tests) >>"$logdir/run.out" 2>&1
+}
+# run_until_killed LOGDIR NAMES: the named tests one by one, in the order
+# given, until one kills the mutant (the rest would only take time)
+run_until_killed() {
+	local t
+	for t in $2; do
+		run_tests "$1" "$t"
+		case $(verdict "$1") in killed*) return ;; esac
+	done
 }
 
 # verdict LOGDIR: how the tests in LOGDIR failed; prints "killed|message|untagged|none WHY"
@@ -226,7 +235,7 @@ for id in "${ids[@]}"; do
 		result[$id]=invalid why[$id]="does not build: $(grep -m1 'error' "$work/build.log")"
 	else
 		n_counted=$((n_counted + 1))
-		run_tests "$work/m-$id" "${F_TESTS[$id]}"
+		run_until_killed "$work/m-$id" "${F_TESTS[$id]}"
 		v=$(verdict "$work/m-$id")
 		result[$id]=${v%% *} why[$id]=${v#* }
 		if [ "${result[$id]}" = none ] && [ $full = 1 ]; then
