@@ -266,6 +266,14 @@ assert all(r["certificate_status"] == "verified" for r in rows), rows
 assert any("/accepted/" in r["file"] for r in rows), rows
 PY
 
+# a certificate accepted before, presented again once its asset came back
+# and was handed over a second time (and the archive copy is gone): the
+# ledger alone still knows it closed that asset
+L edit HAND-1 --status handed-to-contractor --reason "reused, handed over again"
+mv "owner-state/accepted/$CID1.pdf" "$T/archived-elsewhere.pdf"
+refused "$P1" not-reused "already the certificate of asset HAND-1"
+mv "$T/archived-elsewhere.pdf" "owner-state/accepted/$CID1.pdf"
+
 # the owner revokes the contractor's approver (key compromise): its
 # certificates are refused from then on, whenever they say they were signed
 P7=$(contractor_cert HAND-5 hand5) || exit 1
