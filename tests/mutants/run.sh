@@ -147,7 +147,7 @@ run_tests() {
 	local logdir=$1 names=$2 pats="" t
 	mkdir -p "$logdir"
 	for t in $names; do pats+="$t\$ "; done
-	(cd "$tree" && ONLY="$pats" RUN_LOGDIR="$logdir" RUN_TIMEOUT=${MUTANT_TIMEOUT:-600} \
+	(cd "$tree" && ONLY="$pats" RUN_LOGDIR="$logdir" RUN_TIMEOUT=${MUTANT_TIMEOUT:-600} TESTS_MESSAGES_GO_ON=1 \
 		WIPECERT="$tree/build/check/wipecert" tests/run.sh build/check/tests) >>"$logdir/run.out" 2>&1
 }
 # run_until_killed LOGDIR NAMES: the named tests one by one, in the order
