@@ -9,9 +9,10 @@
 #   killed     a named test failed on an OUTCOME: a tagged "OUTCOME-FAIL:"
 #              line (tests/e2e/lib.bash), a cmocka assertion, a crash
 #              (sanitizer report, signal) or a time-out
-#   message    the tests failed only on wording ("MESSAGE-FAIL:", or a
-#              cmocka assertion on strstr() of a message): the unsafe
-#              outcome itself passed - not counted as killed
+#   message    the tests failed only on wording ("MESSAGE-FAIL:", a cmocka
+#              assertion on strstr() of a message, or a cmocka fail_msg()
+#              that starts "MESSAGE-FAIL:"): the unsafe outcome itself
+#              passed - not counted as killed
 #   untagged   the tests failed only on untagged checks ("FAIL:", an exit
 #              status): not counted as killed until the check is tagged
 #   survived   no named test failed. The whole suite then runs on it; if
@@ -172,7 +173,7 @@ verdict() {
 		line=$(grep -a -m1 -E '^OUTCOME-FAIL: |==[0-9]+==ERROR: [A-Za-z]+Sanitizer|runtime error: ' "$f")
 		[ -n "$line" ] && { echo "killed $name: ${line:0:200}"; return; }
 		# a cmocka assertion, unless it only looked for words in a message
-		line=$(grep -a -E '^\[  ERROR   \] --- ' "$f" | grep -v -e '--- strstr(' | head -n 1)
+		line=$(grep -a -E '^\[  ERROR   \] --- ' "$f" | grep -v -e '--- strstr(' -e '--- MESSAGE-FAIL: ' | head -n 1)
 		[ -n "$line" ] && { echo "killed $name: ${line:0:200}"; return; }
 		if ! grep -q -a '^\[  ERROR   \] --- ' "$f" && grep -q -a '^\[  FAILED  \] ' "$f"; then
 			echo "killed $name: $(grep -a -m1 '^\[  FAILED  \] ' "$f")"
@@ -186,7 +187,7 @@ verdict() {
 		fi
 	done
 	for name in "${failed[@]}"; do
-		line=$(grep -a -m1 -e '^MESSAGE-FAIL: ' -e '^\[  ERROR   \] --- strstr(' "$d/$name.log" 2>/dev/null)
+		line=$(grep -a -m1 -e '^MESSAGE-FAIL: ' -e '^\[  ERROR   \] --- strstr(' -e '^\[  ERROR   \] --- MESSAGE-FAIL: ' "$d/$name.log" 2>/dev/null)
 		[ -n "$line" ] && { echo "message $name: ${line:0:200}"; return; }
 	done
 	name=${failed[0]}
