@@ -43,6 +43,7 @@ static const struct command commands[] = {
 	{ "import-record", cmd_import_record, 0, N_("take in a wipe record exported by a wipe station") },
 	{ "accept", cmd_accept, 0, N_("accept a contractor's certificate for an asset handed over") },
 	{ "destroy", cmd_destroy, 0, N_("record a witnessed physical destruction, signed by the technician") },
+	{ "station", cmd_station, CMD_DESTRUCTIVE, N_("the wipe station: every disk live, wipes side by side, one unlock, seals as disks finish") },
 	{ "audit", cmd_audit, 0, N_("every disposal of a period, certificates re-verified, as a PDF or CSV report") },
 	{ "version", cmd_version, 0, N_("print the version (--json for tools)") },
 };

@@ -1,6 +1,7 @@
 /* helpers.c - scratch directories and files for the cmocka tests. */
 #include <errno.h>
 #include <fcntl.h>
+#include <glob.h>
 #include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,6 +10,8 @@
 #include <unistd.h>
 
 #include "helpers.h"
+#include "wipecert/trust.h"
+#include "wipecert/util.h"
 
 char *test_mkdtemp(void)
 {
@@ -96,4 +99,60 @@ char *test_fixture(const char *name)
 	if (asprintf(&p, "tests/fixtures/%s", name) < 0)
 		abort();
 	return p;
+}
+
+struct trust_member test_member(struct trust_seckey *k, time_t nb, time_t na)
+{
+	struct trust_member m = { 0 };
+
+	trust_seckey_pubkey(k, &m.pk);
+	m.name = (char *)trust_seckey_name(k);
+	m.org = (char *)trust_seckey_org(k);
+	m.role = trust_seckey_role(k);
+	m.not_before = nb;
+	m.not_after = na;
+	return m;
+}
+
+void test_copy_file(const char *from, const char *to)
+{
+	uint8_t *d = NULL;
+	size_t n;
+
+	assert_int_equal(read_full_file(from, &d, &n), 0);
+	assert_int_equal(write_file_atomic(to, d, n, 0644, false), 0);
+	free(d);
+}
+
+/* Before every test program: the test keys in the repository are private
+ * (a checkout makes them 0644, and a secret key others can read is
+ * refused), and the verifier's memory of trust-list serials is this
+ * process's own file, never the machine's /var/lib/wipecert (other test
+ * runs share the machine). */
+static char test_state_path[64];
+
+static void remove_test_state(void)
+{
+	char lock[80];
+
+	unlink(test_state_path);
+	snprintf(lock, sizeof(lock), "%s.lock", test_state_path);
+	unlink(lock);
+}
+
+__attribute__((constructor)) static void test_environment(void)
+{
+	glob_t g;
+
+	if (glob("certs/test-only/*.key", 0, NULL, &g) == 0) {
+		for (size_t i = 0; i < g.gl_pathc; i++)
+			chmod(g.gl_pathv[i], 0600);
+		globfree(&g);
+	}
+	if (!getenv("WIPECERT_TRUST_STATE")) {
+		snprintf(test_state_path, sizeof(test_state_path), "/tmp/wipecert-test-trust-state.%ld.json",
+			 (long)getpid());
+		setenv("WIPECERT_TRUST_STATE", test_state_path, 1);
+		atexit(remove_test_state);
+	}
 }

@@ -15,8 +15,17 @@ char *test_mkdtemp(void);
 void test_rmtree(const char *path);
 /* Write len bytes to dir/name (creating parent directories); returns the path. */
 char *test_write_file(const char *dir, const char *name, const void *data, size_t len);
+/* Copy a file (asserting it worked). */
+void test_copy_file(const char *from, const char *to);
 /* Path of a file under tests/fixtures (the tests run from the top directory). */
 char *test_fixture(const char *name);
+
+/* A roster entry for key k (its name, role, organisation and public key),
+ * valid from nb to na: what roster_add() takes. The strings are k's. */
+#include <time.h>
+struct trust_seckey;
+struct trust_member;
+struct trust_member test_member(struct trust_seckey *k, time_t nb, time_t na);
 
 /* The erase tests' fixture: a scratch directory holding an image file of
  * len bytes, filled by fill (zeros when NULL), and a job store in

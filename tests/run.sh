@@ -68,11 +68,16 @@ run_one() {
 	local name=$1 t0=$SECONDS rc log reason s skipped=() bad=()
 	shift
 	log=$work/$name.log
+	# the verifier's memory of trust-list serials: each test's own (tests
+	# copy the test-only trust directory and change it), never the
+	# machine's /var/lib/wipecert
+	export WIPECERT_TRUST_STATE=$work/$name.trust-state.json
 	if [ -n "${RUN_TIMEOUT:-}" ]; then
 		timeout -k 10 "$RUN_TIMEOUT" "$@" 2>&1 | tee "$log"
 	else
 		"$@" 2>&1 | tee "$log"
 	fi
+	unset WIPECERT_TRUST_STATE
 	rc=${PIPESTATUS[0]}
 	[ -n "$logdir" ] && cp "$log" "$logdir/$name.log"
 	# cmocka's skipped tests, each "binary:test"

@@ -11,6 +11,7 @@
 #include "wipecert/canon.h"
 #include "wipecert/flow.h"
 #include "wipecert/ledger.h"
+#include "wipecert/ledger-sign.h"
 #include "wipecert/roster.h"
 #include "wipecert/trust.h"
 #include "wipecert/util.h"
@@ -51,7 +52,7 @@ static void add_asset(struct ledger *l, const char *id, const char *cls)
 	if (cls)
 		assert_int_equal(ledger_asset_set(&a, LEDGER_F_IMPORTANCE, cls), 0);
 	assert_int_equal(ledger_asset_check_new(&a), 0);
-	assert_int_equal(ledger_asset_add(l, &a, "test", "registered", NULL), 0);
+	assert_int_equal(ledger_asset_add(l, &a, NULL, "registered", NULL), 0);
 	ledger_asset_clear(&a);
 }
 
@@ -73,13 +74,23 @@ static int setup(void **state)
 
 	f->dir = test_mkdtemp();
 	assert_true(asprintf(&f->state, "%s/state", f->dir) > 0);
+	/* each test its own memory of the roster's serials: a test that adds
+	 * to a copy of the test-only roster must not make the original older */
+	{
+		_cleanup_free_ char *st = NULL;
+
+		assert_true(asprintf(&st, "%s/trust-state.json", f->dir) > 0);
+		setenv("WIPECERT_TRUST_STATE", st, 1);
+	}
 	assert_int_equal(mkdir(f->state, 0700), 0);
 	assert_true(asprintf(&db, "%s/ledger.db", f->dir) > 0);
 	assert_int_equal(ledger_open(db, LEDGER_OPEN_CREATE, &f->l), 0);
-	add_asset(f->l, "YKH-IT-2019-0042", "2");
 	assert_int_equal(trust_store_open("certs/test-only/trust", &f->store), 0);
 	f->tech = load_key("certs/test-only/test-only-technician.key");
 	f->appr = load_key("certs/test-only/test-only-approver.key");
+	/* the technician registers the asset: every ledger event is signed */
+	assert_int_equal(ledger_set_signer(f->l, f->tech), 0);
+	add_asset(f->l, "YKH-IT-2019-0042", "2");
 	r = test_fixture("evidence/wipe-record.json");
 	s = test_fixture("evidence/wipe-record.json.minisig");
 	assert_int_equal(read_full_file(r, &f->rec, &f->rec_len), 0);

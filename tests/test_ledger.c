@@ -1,5 +1,7 @@
 /* test_ledger.c - the asset ledger on real SQLite files: assets, events, the
- * chain and its verification after tampering, identity checks, jobs. */
+ * chain and its verification after tampering, identity checks, one entry
+ * per disk, the changes that wait for an approver, and writing only with a
+ * signer. */
 #include <errno.h>
 #include <string.h>
 
@@ -29,7 +31,7 @@ static void add_n_from(struct ledger *l, int first, int n)
 		snprintf(id, sizeof(id), "A-%04d", i);
 		snprintf(serial, sizeof(serial), "SN%04d", i);
 		make_asset(&a, id, serial, "総務課");
-		assert_int_equal(ledger_asset_add(l, &a, "tester", "test", NULL), 0);
+		assert_int_equal(ledger_asset_add(l, &a, NULL, "test", NULL), 0);
 		ledger_asset_clear(&a);
 	}
 }
@@ -122,7 +124,9 @@ static int hist_cb(const struct ledger_event *e, void *u)
 	snprintf(x->prev, sizeof(x->prev), "%s", e->hash);
 	assert_true(strlen(e->time_utc) == 20 && e->time_utc[19] == 'Z');
 	assert_non_null(strchr(e->time_local, 'T'));
-	assert_null(e->signature);
+	/* signed as it was appended, by the handle's signer */
+	assert_non_null(e->signature);
+	assert_non_null(e->key_id);
 	return 0;
 }
 
@@ -134,6 +138,7 @@ static void test_add_get_update_history(void **state)
 
 	assert_int_equal(ledger_schema_version(f->l), LEDGER_SCHEMA_VERSION);
 	make_asset(&a, "KS-1", "SN1", "市民課");
+	fx_sign_as(f, "alice", TRUST_ROLE_TECHNICIAN);
 	assert_int_equal(ledger_asset_add(f->l, &a, "alice", "registered", &seq), 0);
 	assert_int_equal(seq, 1);
 	assert_int_equal(ledger_asset_add(f->l, &a, "alice", "again", &seq), -EEXIST);
@@ -148,6 +153,7 @@ static void test_add_get_update_history(void **state)
 	assert_int_equal(ledger_asset_get(f->l, "nope", &c), -ENOENT);
 
 	/* no change, no event */
+	fx_sign_as(f, "bob", TRUST_ROLE_TECHNICIAN);
 	assert_int_equal(ledger_asset_update(f->l, &b, "bob", "nothing", &seq), 0);
 	assert_int_equal(ledger_asset_set(&b, LEDGER_F_STATUS, "awaiting-erasure"), 0);
 	assert_int_equal(ledger_asset_set(&b, LEDGER_F_DEPARTMENT, "税務課"), 0);
@@ -158,8 +164,7 @@ static void test_add_get_update_history(void **state)
 	assert_string_equal(b.v[LEDGER_F_DEPARTMENT], "税務課");
 
 	/* reopen: everything persisted, schema not migrated twice */
-	ledger_close(f->l);
-	assert_int_equal(ledger_open(f->db, 0, &f->l), 0);
+	fx_reopen(f);
 	struct hist h = {};
 
 	assert_int_equal(ledger_history(f->l, "KS-1", hist_cb, &h), 0);
@@ -197,8 +202,7 @@ static void expect_break(struct fx *f, enum ledger_break what, uint64_t seq)
 {
 	struct ledger_verify_result v;
 
-	ledger_close(f->l);
-	assert_int_equal(ledger_open(f->db, 0, &f->l), 0);
+	fx_reopen(f);
 	assert_int_equal(ledger_verify(f->l, NULL, &v), -EBADMSG);
 	if (v.problem != what || v.bad_seq != seq)
 		fail_msg("want break %d at %lu, got %d at %lu: %s", what, (unsigned long)seq, v.problem,
@@ -214,41 +218,33 @@ static void test_triggers(void **state)
 	assert_int_equal(sqlite3_open(f->db, &s), SQLITE_OK);
 	assert_int_not_equal(sqlite3_exec(s, "UPDATE events SET actor = 'x' WHERE seq = 1", NULL, NULL, NULL), SQLITE_OK);
 	assert_int_not_equal(sqlite3_exec(s, "DELETE FROM events WHERE seq = 1", NULL, NULL, NULL), SQLITE_OK);
-	/* the signature column may be filled once, by the trust layer */
-	assert_int_equal(sqlite3_exec(s, "UPDATE events SET signature = x'00', key_id = 'k' WHERE seq = 1", NULL, NULL, NULL), SQLITE_OK);
+	/* an event is signed when it is appended: its signature stays */
 	assert_int_not_equal(sqlite3_exec(s, "UPDATE events SET signature = x'01' WHERE seq = 1", NULL, NULL, NULL), SQLITE_OK);
+	assert_int_not_equal(sqlite3_exec(s, "UPDATE events SET signature = NULL WHERE seq = 1", NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(s);
 	struct ledger_verify_result v;
 	assert_int_equal(ledger_verify(f->l, NULL, &v), 0);
 }
 
-static int sig_cb(const struct ledger_event *e, void *u)
-{
-	if (e->seq == 2) {
-		assert_int_equal(e->signature_len, 3);
-		assert_memory_equal(e->signature, "\x01\x02\x03", 3);
-		assert_string_equal(e->key_id, "ABCDEF0123456789");
-		(*(int *)u)++;
-	} else
-		assert_null(e->signature);
-	return 0;
-}
-
-static void test_signature(void **state)
+/* Nothing is appended without a signer, nor for an actor who is not it. */
+static void test_needs_signer(void **state)
 {
 	struct fx *f = *state;
-	struct ledger_verify_result v;
-	int seen = 0;
+	struct ledger_asset a;
+	struct hist h = {};
 
-	add_n(f->l, 3);
-	assert_int_equal(ledger_event_set_signature(f->l, 2, "ABCDEF0123456789", (const uint8_t *)"\x01\x02\x03", 3), 0);
-	assert_int_equal(ledger_event_set_signature(f->l, 2, "ABCDEF0123456789", (const uint8_t *)"\x09", 1), -EEXIST);
-	assert_int_equal(ledger_event_set_signature(f->l, 7, "ABCDEF0123456789", (const uint8_t *)"\x09", 1), -ENOENT);
-	assert_int_equal(ledger_event_set_signature(f->l, 1, "", (const uint8_t *)"\x09", 1), -EINVAL);
-	assert_int_equal(ledger_history(f->l, NULL, sig_cb, &seen), 0);
-	assert_int_equal(seen, 1);
-	/* a signature is not part of the hash: the chain still verifies */
-	assert_int_equal(ledger_verify(f->l, NULL, &v), 0);
+	make_asset(&a, "KS-1", "SN1", "市民課");
+	assert_int_equal(ledger_asset_add(f->l, &a, "someone else", "registered", NULL), -EPERM);
+	assert_int_equal(ledger_set_signer(f->l, NULL), 0);
+	assert_int_equal(ledger_asset_add(f->l, &a, NULL, "registered", NULL), -ENOKEY);
+	assert_int_equal(ledger_asset_note(f->l, "KS-1", NULL, "note", NULL), -ENOENT);
+	assert_int_equal(ledger_history(f->l, NULL, hist_cb, &h), 0);
+	assert_int_equal(h.n, 0);
+	assert_int_equal(ledger_set_signer(f->l, f->signer), 0);
+	assert_int_equal(ledger_asset_add(f->l, &a, NULL, "registered", NULL), 0);
+	assert_int_equal(ledger_history(f->l, NULL, hist_cb, &h), 0);
+	assert_string_equal(h.actor, "tester");
+	ledger_asset_clear(&a);
 }
 
 static void test_tamper_edit(void **state)
@@ -417,12 +413,15 @@ static void test_anchor(void **state)
 	ledger_close(f->l);
 	unlink(f->db);
 	assert_int_equal(ledger_open(f->db, LEDGER_OPEN_CREATE, &f->l), 0);
+	assert_int_equal(ledger_set_signer(f->l, f->signer), 0);
 	add_n(f->l, 1);
 	struct ledger_asset x;
 	make_asset(&x, "A-0002", "SN0002", "総務課");
+	fx_sign_as(f, "mallory", TRUST_ROLE_TECHNICIAN);
 	assert_int_equal(ledger_asset_add(f->l, &x, "mallory", "test", NULL), 0);
 	ledger_asset_clear(&x);
 	make_asset(&x, "A-0003", "SN0003", "総務課");
+	assert_int_equal(ledger_set_signer(f->l, f->keys[0]), 0);
 	assert_int_equal(ledger_asset_add(f->l, &x, "tester", "test", NULL), 0);
 	ledger_asset_clear(&x);
 	assert_int_equal(ledger_verify(f->l, NULL, &w), 0);
@@ -449,16 +448,16 @@ static void test_identity(void **state)
 	assert_int_equal(ledger_asset_set(&a, LEDGER_F_DEPARTMENT, "情報政策課"), 0);
 	assert_int_equal(ledger_asset_from_detected(&d, &a), 0);
 	assert_int_equal(ledger_asset_check_new(&a), 0);
-	assert_int_equal(ledger_asset_add_detected(f->l, &a, "tech", NULL, NULL), 0);
+	assert_int_equal(ledger_asset_add_detected(f->l, &a, NULL, NULL, NULL), 0);
 	/* the same disk cannot be registered twice under another ID */
 	assert_int_equal(ledger_asset_set(&a, LEDGER_F_ASSET_ID, "D-2"), 0);
-	assert_int_equal(ledger_asset_add_detected(f->l, &a, "tech", NULL, NULL), -EEXIST);
+	assert_int_equal(ledger_asset_add_detected(f->l, &a, NULL, NULL, NULL), -ENOTUNIQ);
 	assert_int_equal(ledger_asset_set(&a, LEDGER_F_SERIAL, "OTHER"), 0);
-	assert_int_equal(ledger_asset_add_detected(f->l, &a, "tech", NULL, NULL), -EEXIST); /* same WWN */
+	assert_int_equal(ledger_asset_add_detected(f->l, &a, NULL, NULL, NULL), -ENOTUNIQ); /* same WWN */
 	ledger_asset_set(&a, LEDGER_F_SERIAL, NULL);
 	ledger_asset_set(&a, LEDGER_F_WWN, NULL);
 	assert_int_equal(ledger_asset_set(&a, LEDGER_F_ASSET_ID, "D-3"), 0);
-	assert_int_equal(ledger_asset_add_detected(f->l, &a, "tech", NULL, NULL), -EINVAL);
+	assert_int_equal(ledger_asset_add_detected(f->l, &a, NULL, NULL, NULL), -EINVAL);
 	assert_int_equal(ledger_asset_get(f->l, "D-2", &b), -ENOENT);
 	ledger_asset_clear(&a);
 
@@ -496,22 +495,151 @@ static void test_identity(void **state)
 	ledger_asset_clear(&a);
 }
 
-static void test_jobs(void **state)
+/* One entry per disk: a serial or WWN that another asset has is refused on
+ * add (a new class-3 entry for a class-1 disk) and on edit, compared as the
+ * identity check compares them; an entry keeps its own. */
+static void test_one_entry_per_disk(void **state)
 {
 	struct fx *f = *state;
-	char *asset = NULL, *js = NULL;
+	struct ledger_asset a, b = {};
 
-	assert_int_equal(ledger_job_get(f->l, "job-1", &asset, &js), -ENOENT);
-	assert_int_equal(ledger_job_put(f->l, "job-1", "KS-1", "{\"pass\":1,\"offset\":0}"), 0);
-	assert_int_equal(ledger_job_put(f->l, "job-1", "KS-1", "{\"pass\":2,\"offset\":4096}"), 0);
-	assert_int_equal(ledger_job_get(f->l, "job-1", &asset, &js), 0);
-	assert_string_equal(asset, "KS-1");
-	assert_string_equal(js, "{\"pass\":2,\"offset\":4096}");
-	free(asset);
-	free(js);
-	assert_int_equal(ledger_job_delete(f->l, "job-1"), 0);
-	assert_int_equal(ledger_job_delete(f->l, "job-1"), -ENOENT);
-	assert_int_equal(ledger_job_put(f->l, "", NULL, "{}"), -EINVAL);
+	make_asset(&a, "C1", "SN-ONE", "総務課");
+	assert_int_equal(ledger_asset_set(&a, LEDGER_F_WWN, "naa.5000c500a1b2c3d4"), 0);
+	assert_int_equal(ledger_asset_add(f->l, &a, NULL, "test", NULL), 0);
+	ledger_asset_clear(&a);
+	make_asset(&a, "FAKE", " sn-one ", "総務課");
+	assert_int_equal(ledger_asset_add(f->l, &a, NULL, "test", NULL), -ENOTUNIQ);
+	assert_int_equal(ledger_asset_set(&a, LEDGER_F_SERIAL, "SN-TWO"), 0);
+	assert_int_equal(ledger_asset_set(&a, LEDGER_F_WWN, "0x5000C500A1B2C3D4"), 0);
+	assert_int_equal(ledger_asset_add(f->l, &a, NULL, "test", NULL), -ENOTUNIQ);
+	assert_int_equal(ledger_asset_set(&a, LEDGER_F_WWN, NULL), 0);
+	assert_int_equal(ledger_asset_add(f->l, &a, NULL, "test", NULL), 0);
+	assert_int_equal(ledger_asset_get(f->l, "FAKE", &b), 0);
+	/* an empty WWN set to another asset's: refused too */
+	assert_int_equal(ledger_asset_set(&b, LEDGER_F_WWN, "naa.5000C500A1B2C3D4"), 0);
+	assert_int_equal(ledger_asset_update(f->l, &b, NULL, "test", NULL), -ENOTUNIQ);
+	/* and its own serial is no conflict */
+	assert_int_equal(ledger_asset_set(&b, LEDGER_F_WWN, NULL), 0);
+	assert_int_equal(ledger_asset_set(&b, LEDGER_F_NOTES, "still SN-TWO"), 0);
+	assert_int_equal(ledger_asset_update(f->l, &b, NULL, "test", NULL), LEDGER_UPDATED);
+	ledger_asset_clear(&a);
+	ledger_asset_clear(&b);
+}
+
+/* Which changes wait for an approver: a less sensitive class, the status
+ * back in service or out to a contractor, an identity on record replaced. */
+static void test_needs_approval_rule(void **state)
+{
+	(void)state;
+	assert_true(ledger_change_needs_approval(LEDGER_F_IMPORTANCE, "1", "3"));
+	assert_true(ledger_change_needs_approval(LEDGER_F_IMPORTANCE, "2", "3"));
+	assert_true(ledger_change_needs_approval(LEDGER_F_IMPORTANCE, "1", NULL));
+	assert_false(ledger_change_needs_approval(LEDGER_F_IMPORTANCE, "3", "1"));
+	assert_false(ledger_change_needs_approval(LEDGER_F_IMPORTANCE, NULL, "3"));
+	assert_false(ledger_change_needs_approval(LEDGER_F_IMPORTANCE, "2", "2"));
+	assert_true(ledger_change_needs_approval(LEDGER_F_STATUS, "retired", "in-service"));
+	assert_true(ledger_change_needs_approval(LEDGER_F_STATUS, "awaiting-erasure", "handed-to-contractor"));
+	assert_false(ledger_change_needs_approval(LEDGER_F_STATUS, "in-service", "awaiting-erasure"));
+	assert_false(ledger_change_needs_approval(LEDGER_F_STATUS, "erased", "approved"));
+	assert_true(ledger_change_needs_approval(LEDGER_F_SERIAL, "S1", "S2"));
+	assert_true(ledger_change_needs_approval(LEDGER_F_WWN, "0x50", NULL));
+	assert_false(ledger_change_needs_approval(LEDGER_F_SERIAL, NULL, "S2"));
+	assert_false(ledger_change_needs_approval(LEDGER_F_DEPARTMENT, "a", "b"));
+	assert_false(ledger_change_needs_approval(LEDGER_F_LOCATION, "a", NULL));
+}
+
+struct kinds {
+	char kind[16][16];
+	int n;
+	char last_changes[256];
+};
+
+static int kinds_cb(const struct ledger_event *e, void *u)
+{
+	struct kinds *k = u;
+
+	if (k->n < 16)
+		snprintf(k->kind[k->n++], sizeof(k->kind[0]), "%s", e->kind);
+	snprintf(k->last_changes, sizeof(k->last_changes), "%s", e->changes);
+	return 0;
+}
+
+/* A technician lowers the class and changes the department in one edit:
+ * the department changes, the class stays 1 and a request records 1 -> 3;
+ * the same request again records nothing; the chain and the asset agree. */
+static void test_gated_update_is_requested(void **state)
+{
+	struct fx *f = *state;
+	struct ledger_asset a, b = {};
+	struct ledger_verify_result v;
+	struct kinds k = {};
+	uint64_t seq = 0;
+
+	make_asset(&a, "C1", "SN-ONE", "総務課");
+	assert_int_equal(ledger_asset_set(&a, LEDGER_F_IMPORTANCE, "1"), 0);
+	assert_int_equal(ledger_asset_add(f->l, &a, NULL, "test", NULL), 0);
+	assert_int_equal(ledger_asset_set(&a, LEDGER_F_IMPORTANCE, "3"), 0);
+	assert_int_equal(ledger_asset_set(&a, LEDGER_F_DEPARTMENT, "税務課"), 0);
+	assert_int_equal(ledger_asset_update(f->l, &a, NULL, "lower it", &seq), LEDGER_UPDATED | LEDGER_REQUESTED);
+	assert_int_equal(seq, 3);
+	assert_int_equal(ledger_asset_get(f->l, "C1", &b), 0);
+	assert_string_equal(b.v[LEDGER_F_IMPORTANCE], "1");
+	assert_string_equal(b.v[LEDGER_F_DEPARTMENT], "税務課");
+	ledger_asset_clear(&b);
+	assert_int_equal(ledger_asset_update(f->l, &a, NULL, "lower it again", &seq), 0);
+	assert_int_equal(ledger_history(f->l, "C1", kinds_cb, &k), 0);
+	assert_int_equal(k.n, 3);
+	assert_string_equal(k.kind[1], "update");
+	assert_string_equal(k.kind[2], "request");
+	assert_string_equal(k.last_changes, "{\"importance\":[\"1\",\"3\"]}");
+	assert_int_equal(ledger_verify(f->l, NULL, &v), 0);
+	assert_int_equal(ledger_asset_check_state(f->l, "C1"), 0);
+	ledger_asset_clear(&a);
+}
+
+/* The wipe path's check: an asset row edited in the file (the class set to
+ * 3 with the sqlite3 shell) no longer matches its latest event. */
+static void test_check_state(void **state)
+{
+	struct fx *f = *state;
+
+	add_n(f->l, 2);
+	assert_int_equal(ledger_asset_check_state(f->l, "A-0002"), 0);
+	assert_int_equal(ledger_asset_check_state(f->l, "A-0009"), -ENOENT);
+	tamper(f->db, "UPDATE assets SET importance = 3 WHERE asset_id = 'A-0002'");
+	fx_reopen(f);
+	assert_int_equal(ledger_asset_check_state(f->l, "A-0002"), -EBADMSG);
+	assert_int_equal(ledger_asset_check_state(f->l, "A-0001"), 0);
+}
+
+/* Another program holds the ledger's write lock: ledger_writable() says
+ * -EBUSY after the busy timeout set (not the 30 s default), a change
+ * waits as long and fails, reading goes on; once the lock is gone both
+ * work again. */
+static void test_busy(void **state)
+{
+	struct fx *f = *state;
+	struct ledger_asset a = { 0 };
+	char *err = NULL;
+	sqlite3 *s;
+	uint64_t t0;
+
+	add_n(f->l, 1);
+	assert_int_equal(ledger_writable(f->l), 0);
+	assert_int_equal(ledger_set_busy_timeout(f->l, 200), 0);
+	assert_int_equal(sqlite3_open(f->db, &s), SQLITE_OK);
+	if (sqlite3_exec(s, "BEGIN IMMEDIATE", NULL, NULL, &err) != SQLITE_OK)
+		fail_msg("lock: %s", err);
+	t0 = now_ns();
+	assert_int_equal(ledger_writable(f->l), -EBUSY);
+	assert_true(now_ns() - t0 < 5000000000ull);
+	assert_int_equal(ledger_asset_note(f->l, "A-0001", "tester", "blocked", NULL), -EBUSY);
+	assert_int_equal(ledger_asset_get(f->l, "A-0001", &a), 0);
+	ledger_asset_clear(&a);
+	assert_int_equal(sqlite3_exec(s, "ROLLBACK", NULL, NULL, &err), SQLITE_OK);
+	sqlite3_close(s);
+	assert_int_equal(ledger_writable(f->l), 0);
+	assert_int_equal(ledger_asset_note(f->l, "A-0001", "tester", "free again", NULL), 0);
 }
 
 int main(void)
@@ -521,7 +649,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_add_get_update_history, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_missing_db, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_triggers, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_signature, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_needs_signer, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tamper_edit, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tamper_edit_changes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tamper_delete, setup, teardown),
@@ -536,7 +664,11 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_tamper_asset_deleted, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_anchor, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_identity, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_jobs, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_one_entry_per_disk, setup, teardown),
+		cmocka_unit_test(test_needs_approval_rule),
+		cmocka_unit_test_setup_teardown(test_gated_update_is_requested, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_check_state, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_busy, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -197,7 +197,7 @@ static uint64_t count_events(struct ledger *l)
 
 static void bad(struct fx *f, const char *csv, int want_r, unsigned long want_line, const char *want_msg)
 {
-	struct ledger_import_opts o = { .actor = "t" };
+	struct ledger_import_opts o = { .actor = NULL };
 	struct ledger_import_report rep = {};
 	uint64_t before = count_events(f->l);
 
@@ -233,7 +233,7 @@ static void test_bad_rows(void **state)
 	/* an asset already in the ledger stops the import unless --update */
 	assert_int_equal(ledger_asset_set(&a, LEDGER_F_ASSET_ID, "A1"), 0);
 	assert_int_equal(ledger_asset_check_new(&a), 0);
-	assert_int_equal(ledger_asset_add(f->l, &a, "t", NULL, NULL), 0);
+	assert_int_equal(ledger_asset_add(f->l, &a, NULL, NULL, NULL), 0);
 	ledger_asset_clear(&a);
 	bad(f, "asset_id,department\nA0,x\nA1,y\n", -EEXIST, 3, "already in the ledger");
 	assert_int_equal(ledger_asset_get(f->l, "A0", &a), -ENOENT);
@@ -257,7 +257,7 @@ static void row_cb(unsigned long line, const char *id, const char *action, const
 static void test_spreadsheet_quirks(void **state)
 {
 	struct fx *f = *state;
-	struct ledger_import_opts o = { .actor = "t" };
+	struct ledger_import_opts o = { .actor = NULL };
 	struct ledger_import_report rep = {};
 	struct ledger_asset a = {};
 	const char *csv = "資産番号,備考,,\r\nA1,\"1行目\r\n2行目\",,\r\n,,,\r\n";
@@ -273,7 +273,7 @@ static void test_update_and_dry_run(void **state)
 {
 	struct fx *f = *state;
 	struct rows rows = {};
-	struct ledger_import_opts o = { .actor = "t", .row = row_cb, .userdata = &rows };
+	struct ledger_import_opts o = { .actor = NULL, .row = row_cb, .userdata = &rows };
 	struct ledger_import_report rep = {};
 	struct ledger_asset a = {};
 	const char *first = "asset_id,department,importance\nA1,総務課,1\nA2,市民課,2\n";
@@ -306,6 +306,98 @@ static void test_update_and_dry_run(void **state)
 	ledger_asset_clear(&a);
 }
 
+/* Formula injection: cells a spreadsheet would run (= + - @ TAB CR first)
+ * are exported with a guarding apostrophe, also in quoted cells and after
+ * apostrophes the text had; importing the export gives every text back as
+ * it was, a leading apostrophe of the text itself included. */
+static void test_csv_formula_guard_round_trip(void **state)
+{
+	struct fx *f = *state;
+	static const char *const notes[] = {
+		"=HYPERLINK(\"http://evil.example/\",\"click\")", "+81-3-1234", "-5", "@SUM(A1)",
+		"'=already guarded by hand", "''=two apostrophes", "'plain apostrophe", "it's fine",
+		"=1+2, with a comma", "a\tb", "plain",
+	};
+	struct ledger_export_opts eo = { .format = LEDGER_EXPORT_CSV };
+	struct ledger_import_opts io = { .update = true };
+	struct ledger_import_report rep = {};
+	_cleanup_free_ char *buf = NULL;
+	size_t len = 0;
+	FILE *m;
+
+	for (size_t i = 0; i < ARRAY_SIZE(notes); i++) {
+		struct ledger_asset a = {};
+		char id[16];
+
+		snprintf(id, sizeof(id), "F-%02zu", i);
+		assert_int_equal(ledger_asset_set(&a, LEDGER_F_ASSET_ID, id), 0);
+		assert_int_equal(ledger_asset_set(&a, LEDGER_F_NOTES, notes[i]), 0);
+		assert_int_equal(ledger_asset_set(&a, LEDGER_F_LOCATION, i == 0 ? "-B1 倉庫" : "本庁舎"), 0);
+		assert_int_equal(ledger_asset_check_new(&a), 0);
+		assert_int_equal(ledger_asset_add(f->l, &a, NULL, "test", NULL), 0);
+		ledger_asset_clear(&a);
+	}
+	m = open_memstream(&buf, &len);
+	assert_int_equal(ledger_export(f->l, m, &eo), 0);
+	fclose(m);
+	/* no cell of the file starts a formula: after each separator, the
+	 * first character of a cell (inside its quotes) is never = + - @ TAB */
+	for (const char *p = buf; *p; p++) {
+		const char *c = p;
+
+		if (p != buf && p[-1] != ',' && p[-1] != '\n')
+			continue;
+		if (*c == '"')
+			c++;
+		if (*c && strchr("=+-@\t", *c))
+			fail_msg("a cell starts with '%c': %.40s", *c, p);
+	}
+	assert_non_null(strstr(buf, "\"'=HYPERLINK(\"\"http://evil.example/\"\",\"\"click\"\")\""));
+	assert_non_null(strstr(buf, ",'+81-3-1234,"));
+	assert_non_null(strstr(buf, ",''=already guarded by hand,"));
+	assert_non_null(strstr(buf, ",'''=two apostrophes,"));
+	assert_non_null(strstr(buf, ",'plain apostrophe,"));
+	assert_non_null(strstr(buf, ",'-B1 倉庫,"));
+
+	/* import the export over the same assets: nothing differs */
+	assert_int_equal(ledger_import_csv_data(f->l, buf, len, &io, &rep), 0);
+	assert_int_equal(rep.rows, ARRAY_SIZE(notes));
+	assert_int_equal(rep.unchanged, ARRAY_SIZE(notes));
+	assert_int_equal(rep.updated, 0);
+	for (size_t i = 0; i < ARRAY_SIZE(notes); i++) {
+		struct ledger_asset a = {};
+		char id[16];
+
+		snprintf(id, sizeof(id), "F-%02zu", i);
+		assert_int_equal(ledger_asset_get(f->l, id, &a), 0);
+		assert_string_equal(a.v[LEDGER_F_NOTES], notes[i]);
+		ledger_asset_clear(&a);
+	}
+}
+
+/* An import that lowers a class: a request, the class kept. */
+static void test_import_requests(void **state)
+{
+	struct fx *f = *state;
+	struct rows rows = {};
+	struct ledger_import_opts o = { .update = true, .row = row_cb, .userdata = &rows };
+	struct ledger_import_report rep = {};
+	struct ledger_asset a = {};
+	const char *first = "asset_id,importance\nA1,1\nA2,2\n";
+	const char *second = "asset_id,importance\nA1,3\nA2,1\n";
+
+	assert_int_equal(ledger_import_csv_data(f->l, first, strlen(first), &o, &rep), 0);
+	memset(&rows, 0, sizeof(rows));
+	assert_int_equal(ledger_import_csv_data(f->l, second, strlen(second), &o, &rep), 0);
+	assert_int_equal(rep.requested, 1);
+	assert_int_equal(rep.updated, 1);
+	assert_string_equal(rows.log, "2 A1 request {\"importance\":[\"1\",\"3\"]}\n"
+				      "3 A2 update {\"importance\":[\"2\",\"1\"]}\n");
+	assert_int_equal(ledger_asset_get(f->l, "A1", &a), 0);
+	assert_string_equal(a.v[LEDGER_F_IMPORTANCE], "1");
+	ledger_asset_clear(&a);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -319,6 +411,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_bad_rows, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_spreadsheet_quirks, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_update_and_dry_run, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_csv_formula_guard_round_trip, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_import_requests, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -102,6 +102,42 @@ static void test_write_atomic(void **state)
 	free(dir);
 }
 
+static char *cell(const char *text)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *m = open_memstream(&buf, &len);
+
+	csv_put_cell(m, text);
+	fclose(m);
+	return buf;
+}
+
+/* OWASP's rule: a guarding apostrophe before = + - @ TAB CR, also after
+ * apostrophes; RFC 4180 quotes outside it; csv_unguard() undoes exactly it. */
+static void test_csv_cell(void **state)
+{
+	static const struct { const char *in, *out; } t[] = {
+		{ "plain", "plain" }, { "=1+2", "'=1+2" }, { "+1", "'+1" }, { "-1", "'-1" }, { "@x", "'@x" },
+		{ "\tx", "\"'\tx\"" }, { "\rx", "\"'\rx\"" }, { "'=x", "''=x" }, { "'x", "'x" },
+		{ "a=b", "a=b" }, { "=a,b", "\"'=a,b\"" }, { "say \"hi\"", "\"say \"\"hi\"\"\"" },
+		{ " lead", "\" lead\"" }, { "", "" }, { "ー長音", "ー長音" },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(t); i++) {
+		char *c = cell(t[i].in);
+
+		assert_string_equal(c, t[i].out);
+		free(c);
+	}
+	assert_string_equal(csv_unguard("'=1+2"), "=1+2");
+	assert_string_equal(csv_unguard("''=x"), "'=x");
+	assert_string_equal(csv_unguard("'x"), "'x");
+	assert_string_equal(csv_unguard("'"), "'");
+	assert_string_equal(csv_unguard("=x"), "=x");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -110,6 +146,7 @@ int main(void)
 		cmocka_unit_test(test_time),
 		cmocka_unit_test(test_hex),
 		cmocka_unit_test(test_write_atomic),
+		cmocka_unit_test(test_csv_cell),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

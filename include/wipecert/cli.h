@@ -7,6 +7,7 @@
 #ifndef WIPECERT_CLI_H
 #define WIPECERT_CLI_H
 
+#include <errno.h>
 #include <libintl.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -83,9 +84,22 @@ int cmd_accept(int argc, char **argv);
  * no terminal, -EBADE if the two differ, -ENODATA if empty. */
 int cli_read_passphrase(const char *file, const char *what, bool confirm, char **ret, size_t *ret_len);
 void cli_passphrase_free(char *p);
-/* Unlock a secret key file (passphrase as above); prints why on failure. */
+/* Unlock a secret key file (passphrase as above); prints why on failure.
+ * A key file readable by group or others is refused before the passphrase
+ * is asked (-EPERM, with the chmod 600 hint): key_exit_code() makes that
+ * EXIT_REFUSED, anything else EXIT_FAIL. */
 struct trust_seckey;
 int key_load_secret(const char *path, const char *pass_file, struct trust_seckey **ret);
+static inline int key_exit_code(int r) { return r == -EPERM ? EXIT_REFUSED : EXIT_FAIL; }
+/* key_load_secret() for a key that signs documents of type doc (enum
+ * trust_doc): a role that may not is refused. Returns an exit code,
+ * EXIT_OK with *ret set. */
+int key_load_signer(const char *path, const char *pass_file, int doc, struct trust_seckey **ret);
+/* Load the trust store of dir, printing why not: EXIT_OK, EXIT_REFUSED for
+ * a list older than one seen before (a rollback), else EXIT_FAIL; warns
+ * when the serials could not be remembered. */
+struct trust_store;
+int cli_trust_open(const char *dir, struct trust_store **ret);
 /* `trust add PUBFILE` with the root key: roster entry (and certificate). */
 int trust_enroll(const char *dir, const char *root_key, const char *root_pass_file, const char *pubfile);
 /* An attested serial typed twice: given (--confirm-serial) must equal
@@ -96,5 +110,6 @@ int cmd_wipe(int argc, char **argv);
 int cmd_resume(int argc, char **argv);
 int cmd_caps(int argc, char **argv);
 int cmd_drive_erase(int argc, char **argv);
+int cmd_station(int argc, char **argv);
 
 #endif

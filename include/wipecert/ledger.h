@@ -1,12 +1,14 @@
 /* ledger.h - the asset ledger: the organisation's disk register (情報資産管理簿)
  * with an append-only, hash-chained change history (変更履歴).
  *
- * Its job: keep assets, their history and the checkpoints of running wipes
- * in one store, and prove on demand that the history was not rewritten.
- * It must never expose SQL to its callers (a PostgreSQL backend comes later),
- * never change an asset without appending the event that says so, and never
- * print or exit: every function returns >= 0 or -errno, ret_ untouched on
- * failure.
+ * Its job: keep assets and their history in one store, and prove on
+ * demand that the history was not rewritten. It must never expose SQL to
+ * its callers (a PostgreSQL backend comes later), never change an asset
+ * without appending the event that says so, never append an event that its
+ * actor did not sign (ledger-sign.h: ledger_set_signer()), never apply a
+ * change the disposal policy depends on before an approver signed it, and
+ * never print or exit: every function returns >= 0 or -errno, ret_
+ * untouched on failure.
  */
 #ifndef WIPECERT_LEDGER_H
 #define WIPECERT_LEDGER_H
@@ -19,7 +21,7 @@
 #include <jansson.h>
 
 #define LEDGER_DEFAULT_PATH "/var/lib/wipecert/ledger.db"
-#define LEDGER_SCHEMA_VERSION 1
+#define LEDGER_SCHEMA_VERSION 2
 #define LEDGER_HASH_HEX 65 /* BLAKE2b-256 in hex plus NUL */
 
 /* The fields of an asset, in the order of CSV export and of the state hash. */
@@ -124,9 +126,22 @@ void ledger_close(struct ledger *l);
 static inline void ledger_closep(struct ledger **l) { ledger_close(*l); }
 #define _cleanup_ledger_ __attribute__((cleanup(ledger_closep)))
 int ledger_schema_version(struct ledger *l);
+/* How long a call waits for another program's lock before it gives up
+ * with -EBUSY (default 30 s). An interactive front end waits less, so
+ * that a locked ledger is a message on the screen, not a frozen one. */
+int ledger_set_busy_timeout(struct ledger *l, unsigned ms);
+/* 0 when a change could be written now: no other program holds the
+ * ledger's write lock beyond the busy timeout. -EBUSY when one does,
+ * -EROFS when opened read-only. Writes nothing. */
+int ledger_writable(struct ledger *l);
+
+/* Writing needs a signer on the handle (ledger_set_signer()): every event is
+ * signed by its actor, the signer; without one -ENOKEY, and an actor that
+ * is not the signer's name is -EPERM (NULL: the signer's name). */
 
 /* Add a new asset (its "create" event records every field). -EEXIST if
- * the asset ID is taken. ret_seq (may be NULL) gets the event's number. */
+ * the asset ID is taken, -ENOTUNIQ if another asset has its serial or WWN
+ * (one entry per disk). ret_seq (may be NULL) gets the event's number. */
 int ledger_asset_add(struct ledger *l, const struct ledger_asset *a, const char *actor,
 		     const char *reason, uint64_t *ret_seq);
 /* Fill the identity fields of a (media type, manufacturer, model, serial,
@@ -143,11 +158,31 @@ int ledger_asset_get(struct ledger *l, const char *asset_id, struct ledger_asset
 /* Find the asset whose serial or WWN is this disk's; -ENOENT if none. */
 int ledger_asset_find_identity(struct ledger *l, const char *serial, const char *wwn,
 			       struct ledger_asset *ret);
-/* Replace an asset's fields with a's, appending one "update" event with the
- * difference. Returns 1 if something changed, 0 if a equals what is stored
- * (no event); -ENOENT if there is no such asset. */
+/* Replace an asset's fields with a's. The changes the disposal policy
+ * depends on (ledger_change_needs_approval()) are not applied: they are
+ * recorded as a "request" event and wait for an approver
+ * (ledger_change_approve()); the others take effect in an "update" event.
+ * Returns LEDGER_UPDATED and/or LEDGER_REQUESTED, 0 if a equals what is
+ * stored (or that same request is pending already): no event; -ENOENT if
+ * there is no such asset, -ENOTUNIQ for another asset's serial or WWN.
+ * ret_seq gets the last event appended. */
+enum {
+	LEDGER_UPDATED = 1 << 0,
+	LEDGER_REQUESTED = 1 << 1,
+};
 int ledger_asset_update(struct ledger *l, const struct ledger_asset *a, const char *actor,
 			const char *reason, uint64_t *ret_seq);
+
+/* Does this change of field f need an approver's signature before it takes
+ * effect? A less sensitive importance class (or none), the status back to
+ * in-service or to handed-to-contractor (the disk leaves the house), and a
+ * serial or WWN on record replaced or removed. */
+bool ledger_change_needs_approval(enum ledger_field f, const char *old_value, const char *new_value);
+
+/* Is the asset row what its latest event says it is? 0, or -EBADMSG if it
+ * was changed outside wipecert (the SQLite file edited); -ENOENT. The wipe
+ * path asks this before it trusts the class and status it reads. */
+int ledger_asset_check_state(struct ledger *l, const char *asset_id);
 
 /* Append a "note" event that changes no field: something happened to the
  * asset (a wipe that did not change its status, a rejected record) that
@@ -168,7 +203,9 @@ int ledger_asset_list(struct ledger *l, const struct ledger_filter *f,
 struct ledger_event {
 	uint64_t seq;
 	const char *asset_id;
-	const char *kind;        /* "create", "update" */
+	const char *kind;        /* "create", "update", "note", "request", "approve",
+				  * "deny"; of the whole ledger (asset_id ""):
+				  * "trust-serial", "adopt-legacy" */
 	const char *changes;     /* JSON: {"field": [old, new], ...}, null for none */
 	const char *state_hash;  /* hash of the asset after this event */
 	const char *actor;
@@ -177,23 +214,18 @@ struct ledger_event {
 	const char *time_local;  /* 2026-11-23T17:49:00+09:00 */
 	const char *prev_hash;
 	const char *hash;
-	const char *key_id;      /* NULL until the trust layer signs events */
+	const char *key_id;      /* the signer's key id; NULL for legacy events */
 	const uint8_t *signature;
 	size_t signature_len;
 };
-/* Events of one asset (or all, asset_id NULL) in order. */
+/* Events of one asset (or all, asset_id NULL; those of the whole ledger,
+ * asset_id "") in order. */
 int ledger_history(struct ledger *l, const char *asset_id,
 		   int (*cb)(const struct ledger_event *e, void *userdata), void *userdata);
 
 /* Events first..last (inclusive) in order; cb as for ledger_history(). */
 int ledger_event_range(struct ledger *l, uint64_t first, uint64_t last,
 		       int (*cb)(const struct ledger_event *e, void *userdata), void *userdata);
-
-/* For the trust layer: attach the actor's signature over an event's hash,
- * once. -ENOENT if there is no such event, -EEXIST if it is signed already.
- * The ledger stores it; checking it is the trust layer's business. */
-int ledger_event_set_signature(struct ledger *l, uint64_t seq, const char *key_id,
-			       const uint8_t *sig, size_t sig_len);
 
 enum ledger_break {
 	LEDGER_BREAK_NONE,
@@ -252,28 +284,32 @@ struct ledger_import_opts {
 	bool update;         /* rows for existing assets update them (else an error) */
 	const char *actor;
 	const char *reason;
-	/* Called for each data row: action "add", "update" or "unchanged";
-	 * changes is the JSON diff (NULL for unchanged). */
+	/* Called for each data row: action "add", "update", "request" (a
+	 * change that waits for an approver, ledger_asset_update()) or
+	 * "unchanged"; changes is the JSON diff (NULL for unchanged). */
 	void (*row)(unsigned long line, const char *asset_id, const char *action,
 		    const char *changes, void *userdata);
 	void *userdata;
 };
 struct ledger_import_report {
 	enum ledger_encoding encoding;  /* the one used */
-	size_t rows, added, updated, unchanged;
-	uint64_t first_seq, last_seq;   /* the events appended (0, 0 if none): to sign them */
+	size_t rows, added, updated, requested, unchanged;
 	unsigned long error_line;       /* physical line of the bad row, 0 if none */
 	char error[256];                /* why, without the line number */
 };
-/* Import a CSV file in one transaction: on any bad row nothing is written,
- * -EINVAL (or -EEXIST for a taken asset ID) is returned and the report names
- * the line. */
+/* Import a CSV file in one transaction, every event signed by the handle's
+ * signer: on any bad row nothing is written, -EINVAL (or -EEXIST for a taken
+ * asset ID) is returned and the report names the line. A cell that begins
+ * with an apostrophe guarding a formula character loses that apostrophe
+ * (csv_unguard(): what the export added). */
 int ledger_import_csv(struct ledger *l, const char *path, const struct ledger_import_opts *o,
 		      struct ledger_import_report *ret);
 /* The same from memory (tests, stdin). */
 int ledger_import_csv_data(struct ledger *l, const char *data, size_t len,
 			   const struct ledger_import_opts *o, struct ledger_import_report *ret);
 
+/* CSV cells are written with csv_put_cell() (util.h): a text a spreadsheet
+ * would take for a formula gets a guarding apostrophe. */
 enum ledger_export_format { LEDGER_EXPORT_CSV, LEDGER_EXPORT_JSON };
 struct ledger_export_opts {
 	enum ledger_export_format format;
@@ -282,12 +318,5 @@ struct ledger_export_opts {
 	bool events;     /* JSON: include the whole event chain (for archiving) */
 };
 int ledger_export(struct ledger *l, FILE *out, const struct ledger_export_opts *o);
-
-/* Checkpoints of running wipes, for the overwrite engine: an opaque JSON
- * state per job, replaced whole by each put (one short transaction). */
-int ledger_job_put(struct ledger *l, const char *job_id, const char *asset_id, const char *state_json);
-/* -ENOENT if unknown; either ret may be NULL. */
-int ledger_job_get(struct ledger *l, const char *job_id, char **ret_asset_id, char **ret_state_json);
-int ledger_job_delete(struct ledger *l, const char *job_id);
 
 #endif

@@ -31,6 +31,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 #include <time.h>
 
 #include <openssl/evp.h>
@@ -124,7 +125,12 @@ int trust_seckey_save(const struct trust_seckey *k, const char *path,
 		      const char *pass, size_t pass_len, const struct trust_kdf *kdf, bool force);
 int trust_seckey_parse(const uint8_t *data, size_t len, const char *pass, size_t pass_len,
 		       struct trust_seckey **ret);
+/* Load and unlock a secret key file. A file readable or writable by group
+ * or others is refused (-EPERM), as ssh refuses such a private key:
+ * trust_seckey_check_file() says so (and the mode) before asking for the
+ * passphrase. */
 int trust_seckey_load(const char *path, const char *pass, size_t pass_len, struct trust_seckey **ret);
+int trust_seckey_check_file(const char *path, mode_t *ret_mode);
 /* Read the public part of a secret key file without the passphrase. */
 int trust_seckey_peek(const uint8_t *data, size_t len, struct trust_pubkey *ret_pk,
 		      char **ret_name, int *ret_role, char **ret_org);
@@ -177,6 +183,13 @@ struct trust_claim {
  * The signature is verified before it is returned. *ret: malloc'd text. */
 int trust_sign(enum trust_doc doc, const uint8_t *msg, size_t len,
 	       const struct trust_seckey *k, time_t when, char **ret);
+/* The same for the many documents signed with one key in a row (a ledger
+ * import's events), once trust_sign() verified one made with that key: the
+ * signature is computed twice and must come out the same (Ed25519 is
+ * deterministic: a fault shows as a difference, -EIO) instead of being
+ * verified, at a third of the cost. */
+int trust_sign_again(enum trust_doc doc, const uint8_t *msg, size_t len,
+		     const struct trust_seckey *k, time_t when, char **ret);
 /* Sign with a bare key and a free trusted comment (roster files). */
 int trust_sign_raw(const uint8_t *msg, size_t len, const struct trust_seckey *k,
 		   const char *trusted_comment, const char *untrusted_comment, char **ret);
@@ -212,10 +225,16 @@ struct trust_store;
 
 /* Load and check every signature in the directory. A roster or revocation
  * list whose signature fails is an error (-EBADMSG), never ignored; a
- * contractor directory that is not pinned is ignored. */
+ * contractor directory that is not pinned is ignored. Then the serials of
+ * the signed lists are compared with the verifier's state
+ * (trust_state_path()): a list older than one seen before, or another list
+ * with a serial seen before, is refused (-ESTALE: a copy put back, a
+ * rollback); newer serials are remembered. */
 int trust_store_open(const char *dir, struct trust_store **ret);
-/* The file the last failed trust_store_open() in this thread stumbled on. */
+/* The file the last failed trust_store_open() in this thread stumbled on,
+ * and for -ESTALE why, in one line. */
 const char *trust_store_failed_file(void);
+const char *trust_store_failed_reason(void);
 void trust_store_free(struct trust_store *s);
 static inline void trust_store_freep(struct trust_store **s) { trust_store_free(*s); }
 const char *trust_store_org(const struct trust_store *s);
@@ -229,6 +248,28 @@ const struct trust_member *trust_store_find(const struct trust_store *s,
  * lower-case hex, as trust_x509_fingerprint() gives): how a PDF signature's
  * certificate is tied back to a person and a role. NULL if none. */
 const struct trust_member *trust_store_find_x509(const struct trust_store *s, const char *sha256_hex);
+
+/* The signed lists the store loaded: our roster and revocation list, and
+ * each loaded contractor's; their serials are what the verifier's state and
+ * the ledger remember. */
+struct trust_list {
+	enum trust_doc doc;                    /* TRUST_DOC_ROSTER or TRUST_DOC_REVOCATION */
+	char root_keyid[TRUST_KEYID_STRLEN];   /* the root key that signs it */
+	char *org;
+	char *path;
+	uint64_t serial;                       /* 0: the file has none (docs/formats.md) */
+	char sha256[65];                       /* of the file's bytes */
+};
+size_t trust_store_n_lists(const struct trust_store *s);
+const struct trust_list *trust_store_list(const struct trust_store *s, size_t i);
+/* 0 if trust_store_open() saved the serials it saw, else why not (-errno):
+ * a rollback is still refused against what was saved before. */
+int trust_store_state_error(const struct trust_store *s);
+
+/* The verifier's state file (outside the trust directory): $WIPECERT_TRUST_STATE,
+ * else for root /var/lib/wipecert/trust-state.json, else
+ * $XDG_STATE_HOME/wipecert/trust-state.json (~/.local/state/...). */
+const char *trust_state_path(void);
 
 /* The organisation of the contractor whose root key has this id, if our
  * roster pins it and its roster was loaded; else NULL. */

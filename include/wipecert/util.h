@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/types.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -46,11 +47,17 @@ int read_text_at(const char *dir, const char *name, char **ret);
 int read_u64_at(const char *dir, const char *name, uint64_t *ret);
 /* Read a whole file of any size (binary allowed) into memory. */
 int read_full_file(const char *path, uint8_t **ret, size_t *ret_len);
+/* The same from an open file descriptor, to its end. */
+int read_full_fd(int fd, uint8_t **ret, size_t *ret_len);
 
 /* Write data to path so that a crash leaves either the old file or the new
  * one whole: temp file in the same directory, fsync, rename, fsync of the
  * directory. mode e.g. 0600. With exclusive, an existing path is -EEXIST. */
 int write_file_atomic(const char *path, const void *data, size_t len, mode_t mode, bool exclusive);
+
+/* Make dir and the directories above it (0755; dir itself with mode); an
+ * existing one is fine. */
+int mkdir_parents(const char *dir, mode_t mode);
 
 /* Trim leading and trailing white space in place; returns s. */
 char *strstrip(char *s);
@@ -70,10 +77,21 @@ void hex_encode(const uint8_t *in, size_t len, char *out);
 /* Decode exactly out_len bytes from hex; -EINVAL on bad input. */
 int hex_decode(const char *in, uint8_t *out, size_t out_len);
 
+/* One CSV cell (util/csv.c): quoted as RFC 4180 needs, and, by OWASP's rule
+ * against formula injection, a text that begins with = + - @ TAB or CR
+ * (after any apostrophes) gets one more apostrophe in front, so that a
+ * spreadsheet shows it as text. csv_unguard() takes exactly that apostrophe
+ * off a cell read back: every text survives export and import unchanged. */
+void csv_put_cell(FILE *f, const char *s);
+const char *csv_unguard(const char *s);
+
 /* A named point where the power-loss tests cut the power: with
  * WIPECERT_CRASH_POINT=NAME[:N] the N-th passage kills the process with
  * SIGKILL (src/util/crash.c). Otherwise nothing. */
 void crash_point(const char *name);
+
+/* A size for people in powers of 1024: "512 B", "1.5 GiB". */
+void format_size_iec(uint64_t bytes, char *buf, size_t len);
 
 /* Monotonic clock in nanoseconds. */
 uint64_t now_ns(void);

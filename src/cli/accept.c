@@ -21,7 +21,7 @@
 
 static void accept_help(void)
 {
-	printf(_("Usage: %s accept CERT.pdf [--db LEDGER] [--trust DIR] [--json]\n\n"
+	printf(_("Usage: %s accept CERT.pdf --key KEY [--db LEDGER] [--trust DIR] [--json]\n\n"
 		 "Accept a contractor's disposal certificate on the owner's side. The PDF\n"
 		 "must verify with the owner's trust store (the contractor's roster pinned\n"
 		 "by the owner's root, its CA handed over with the roster), be performed\n"
@@ -34,7 +34,9 @@ static void accept_help(void)
 		 "      --db FILE           the owner's ledger (default $WIPECERT_DB or %s)\n"
 		 "      --trust DIR         the owner's trust directory (default $WIPECERT_TRUST or %s)\n"
 		 "      --state-dir DIR     where accepted/ is (default $WIPECERT_STATE_DIR or /var/lib/wipecert/jobs)\n"
-		 "      --actor NAME        who accepts, for the ledger (default: the login name)\n"
+		 "  -k, --key FILE          the secret key of who accepts: the ledger event is signed\n"
+		 "      --passphrase-file F the key's passphrase (else asked on the terminal)\n"
+		 "      --actor NAME        who accepts (must be the key's holder)\n"
 		 "  -J, --json              JSON output\n"
 		 "  -h, --help              show this help\n\n"
 		 "Exit status: 0 accepted and recorded, 1 unreadable input or a failure,\n"
@@ -66,31 +68,36 @@ static void print_json(const char *path, const struct flow_acceptance *a)
 
 int cmd_accept(int argc, char **argv)
 {
-	enum { OPT_DB = 256, OPT_TRUST, OPT_STATE_DIR, OPT_ACTOR };
+	enum { OPT_DB = 256, OPT_TRUST, OPT_STATE_DIR, OPT_ACTOR, OPT_PASS };
 	static const struct option opts[] = {
 		{ "db", required_argument, NULL, OPT_DB },
 		{ "trust", required_argument, NULL, OPT_TRUST },
 		{ "state-dir", required_argument, NULL, OPT_STATE_DIR },
 		{ "actor", required_argument, NULL, OPT_ACTOR },
+		{ "key", required_argument, NULL, 'k' },
+		{ "passphrase-file", required_argument, NULL, OPT_PASS },
 		{ "json", no_argument, NULL, 'J' },
 		{ "help", no_argument, NULL, 'h' },
 		{}
 	};
 	_cleanup_ledger_ struct ledger *l = NULL;
 	_cleanup_(trust_store_freep) struct trust_store *s = NULL;
+	_cleanup_(trust_seckey_freep) struct trust_seckey *k = NULL;
 	_cleanup_free_ uint8_t *pdf = NULL;
 	struct flow_acceptance a = { 0 };
 	struct flow_error err = { "" };
 	struct flow_ctx ctx = { 0 };
-	const char *db = NULL, *tdir = NULL, *actor = NULL, *path, *lpath, *dir;
+	const char *db = NULL, *tdir = NULL, *actor = NULL, *key = NULL, *pass_file = NULL, *path, *lpath, *dir;
 	bool json = false;
 	struct stat st;
 	size_t len;
 	int c, r, ret;
 
 	optind = 0;
-	while ((c = getopt_long(argc, argv, "Jh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "k:Jh", opts, NULL)) != -1) {
 		switch (c) {
+		case 'k': key = optarg; break;
+		case OPT_PASS: pass_file = optarg; break;
 		case OPT_DB: db = optarg; break;
 		case OPT_TRUST: tdir = optarg; break;
 		case OPT_STATE_DIR: ctx.state_dir = optarg; break;
@@ -102,6 +109,9 @@ int cmd_accept(int argc, char **argv)
 	}
 	if (optind + 1 != argc)
 		return usage_error("accept", _("give one certificate file"));
+	/* the ledger event that closes the entry is signed by who accepts */
+	if (!key)
+		return usage_error("accept", _("--key FILE is required: the ledger event is signed by who accepts"));
 	path = argv[optind];
 	if (stat(path, &st) == 0 && st.st_size > (off_t)CERT_PDF_MAX_SIZE) {
 		log_error(_("%s: file larger than %u MiB"), path, CERT_PDF_MAX_SIZE >> 20);
@@ -113,12 +123,9 @@ int cmd_accept(int argc, char **argv)
 		return EXIT_FAIL;
 	}
 	dir = trust_dir(tdir);
-	r = trust_store_open(dir, &s);
-	if (r < 0) {
-		log_error(_("%s: cannot open the trust roster: %s (%s)"), dir, trust_strerror(r),
-			  trust_store_failed_file() ? trust_store_failed_file() : dir);
-		return EXIT_FAIL;
-	}
+	r = cli_trust_open(dir, &s);
+	if (r)
+		return r;
 	lpath = ledger_resolve_path(db);
 	r = ledger_open(lpath, 0, &l);
 	if (r < 0) {
@@ -127,7 +134,17 @@ int cmd_accept(int argc, char **argv)
 	}
 	ctx.ledger = l;
 	ctx.trust = s;
-	r = flow_accept(&ctx, pdf, len, actor ? actor : cli_login_name(), &a, &err);
+	r = key_load_secret(key, pass_file, &k);
+	if (r < 0)
+		return key_exit_code(r);
+	if (actor && !streq(actor, trust_seckey_name(k)))
+		return usage_error("accept", _("--actor '%s' is not the key's holder '%s'"), actor, trust_seckey_name(k));
+	r = flow_ledger_signer(&ctx, k, &err);
+	if (r < 0) {
+		log_error("%s: %s", path, err.msg);
+		return r == -ESTALE ? EXIT_REFUSED : EXIT_FAIL;
+	}
+	r = flow_accept(&ctx, pdf, len, trust_seckey_name(k), &a, &err);
 	if (json)
 		print_json(path, &a);
 	if (r == -EPERM) {

@@ -88,12 +88,10 @@ int flow_control_open(struct flow_control *fc, unsigned need)
 	if (need & NEED_TRUST) {
 		const char *dir = trust_dir(fc->trust_dir);
 
-		r = trust_store_open(dir, &fc->trust);
-		if (r < 0) {
-			log_error(_("%s: cannot open the trust roster: %s (%s)"), dir, trust_strerror(r),
-				  trust_store_failed_file() ? trust_store_failed_file() : dir);
-			return EXIT_FAIL;
-		}
+		/* one loader: a list older than one seen before is refused (exit 3) */
+		r = cli_trust_open(dir, &fc->trust);
+		if (r)
+			return r;
 	}
 	if (cli_policy_load(fc->policy_path, &fc->policy, &fc->have_policy) < 0)
 		return EXIT_FAIL;
@@ -107,7 +105,7 @@ int flow_control_open(struct flow_control *fc, unsigned need)
 
 int exit_for(int r)
 {
-	return r == -EPERM || r == -EEXIST || r == -EBUSY ? EXIT_REFUSED : EXIT_FAIL;
+	return r == -EPERM || r == -EEXIST || r == -EBUSY || r == -ESTALE ? EXIT_REFUSED : EXIT_FAIL;
 }
 
 /* ---- seal ---- */
@@ -160,8 +158,9 @@ int cmd_seal(int argc, char **argv)
 	ret = flow_control_open(&fc, WANT_LEDGER);
 	if (ret)
 		goto out;
-	if (key_load_secret(fc.key, fc.pass_file, &k) < 0) {
-		ret = EXIT_FAIL;
+	r = key_load_secret(fc.key, fc.pass_file, &k);
+	if (r < 0) {
+		ret = key_exit_code(r);
 		goto out;
 	}
 	r = flow_seal(&fc.ctx, argv[optind], asset, k, &path, &err);
@@ -405,8 +404,9 @@ static int decide(int argc, char **argv, bool approve)
 		ret = EXIT_REFUSED;
 		goto out;
 	}
-	if (key_load_secret(fc.key, fc.pass_file, &k) < 0) {
-		ret = EXIT_FAIL;
+	r = key_load_secret(fc.key, fc.pass_file, &k);
+	if (r < 0) {
+		ret = key_exit_code(r);
 		goto out;
 	}
 	if (approve)

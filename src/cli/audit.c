@@ -59,21 +59,10 @@ static const char *cell(const struct flow_audit_row *r, int c)
 	return NULL;
 }
 
-/* RFC 4180: quote every field that needs it, double the quotes. */
+/* One cell: RFC 4180 and the guard against formula injection (util/csv.c). */
 static void csv_field(FILE *f, const char *s, bool last)
 {
-	s = s ? s : "";
-	if (strpbrk(s, ",\"\r\n")) {
-		fputc('"', f);
-		for (; *s; s++) {
-			if (*s == '"')
-				fputc('"', f);
-			fputc(*s, f);
-		}
-		fputc('"', f);
-	} else {
-		fputs(s, f);
-	}
+	csv_put_cell(f, s);
 	fputs(last ? "\r\n" : ",", f);
 }
 

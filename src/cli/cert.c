@@ -158,13 +158,17 @@ static int cert_issue(int argc, char **argv)
 		goto out;
 	ret = EXIT_FAIL;
 	dir = trust_dir(ic.trust);
-	r = trust_store_open(dir, &store);
+	ret = cli_trust_open(dir, &store);
+	if (ret != EXIT_OK)
+		goto out;
+	ret = EXIT_FAIL;
+	if (cli_policy_load(ic.policy, &pol, &have_pol) < 0)
+		goto out;
+	r = key_load_secret(ic.akey, ic.pass_file, &k);
 	if (r < 0) {
-		log_error(_("%s: cannot open the trust directory: %s"), dir, trust_strerror(r));
+		ret = key_exit_code(r);
 		goto out;
 	}
-	if (cli_policy_load(ic.policy, &pol, &have_pol) < 0 || key_load_secret(ic.akey, ic.pass_file, &k) < 0)
-		goto out;
 	ic.ctx.trust = store;
 	ic.ctx.policy = have_pol ? &pol : NULL;
 	ic.q.approver = k;

@@ -89,8 +89,9 @@ int cmd_destroy(int argc, char **argv)
 	ret = flow_control_open(&fc, NEED_LEDGER);
 	if (ret)
 		goto out;
-	if (key_load_secret(fc.key, fc.pass_file, &k) < 0) {
-		ret = EXIT_FAIL;
+	r = key_load_secret(fc.key, fc.pass_file, &k);
+	if (r < 0) {
+		ret = key_exit_code(r);
 		goto out;
 	}
 	r = flow_destroy(&fc.ctx, &d, k, &id, &err);

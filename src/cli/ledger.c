@@ -1,8 +1,11 @@
 /* ledger.c - `wipecert ledger`: the asset register and its history from the
- * command line (add, edit, show, list, history, import, export, verify).
+ * command line (add, edit, show, list, history, import, export, verify,
+ * check, export-event; requests, approve-change, deny-change,
+ * adopt-legacy).
  *
- * It parses and prints only; every change goes through the ledger API, which
- * records the event. It must never print a partial import as done.
+ * It parses and prints only; every change goes through the ledger API,
+ * which records the event signed by the --key holder. It must never print a
+ * partial import as done, nor a requested change as made.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -19,26 +22,71 @@
 #include "wipecert/ledger-sign.h"
 #include "wipecert/trust.h"
 
-enum verb { V_ADD, V_EDIT, V_SHOW, V_LIST, V_HISTORY, V_IMPORT, V_EXPORT, V_VERIFY, V_CHECK, V_EXPORT_EVENT };
+enum verb {
+	V_ADD, V_EDIT, V_SHOW, V_LIST, V_HISTORY, V_IMPORT, V_EXPORT, V_VERIFY, V_CHECK, V_EXPORT_EVENT,
+	V_REQUESTS, V_APPROVE_CHANGE, V_DENY_CHANGE, V_ADOPT_LEGACY,
+};
 
-static const struct {
+/* What a verb needs before it runs: a signing key (it appends events), the
+ * trust roster (it judges who signed). */
+enum { NEEDS_KEY = 1 << 0, NEEDS_TRUST = 1 << 1 };
+
+struct ledger_control;
+struct verb_info {
 	const char *name;
 	const char *args;
 	const char *summary;
-} verbs[] = {
-	[V_ADD] = { "add", "ID [--from-device DEV] [--FIELD VALUE]... [--key FILE]", N_("register a disk") },
-	[V_EDIT] = { "edit", "ID --FIELD VALUE... --reason TEXT [--key FILE]", N_("change an asset (recorded with who and why)") },
-	[V_SHOW] = { "show", "ID", N_("show one asset") },
-	[V_LIST] = { "list", "[--status S] [--department D]", N_("list assets") },
-	[V_HISTORY] = { "history", "[ID]", N_("show the change history (of one asset)") },
-	[V_IMPORT] = { "import", "FILE [--dry-run] [--update] [--encoding E] [--key FILE]", N_("import a CSV file in one transaction") },
-	[V_EXPORT] = { "export", "[--format csv|json] [--bom] [--japanese] [--events] [-o FILE]", N_("export assets (and events)") },
-	[V_VERIFY] = { "verify", "[--head SEQ:HASH] [--trust DIR] [--require-signed]",
-		       N_("check the whole hash chain and every asset against it (and the signatures)") },
-	[V_CHECK] = { "check", "ID DEV", N_("is the disk DEV the asset ID? (serial and WWN)") },
-	[V_EXPORT_EVENT] = { "export-event", "SEQ -o FILE",
-			     N_("write an event's signed form to FILE and its signature to FILE.minisig") },
+	int min_args, max_args;
+	unsigned needs;
+	int (*fn)(struct ledger_control *c, char **args);
 };
+static int run_add_edit(struct ledger_control *c, char **args);
+static int run_show(struct ledger_control *c, char **args);
+static int run_list(struct ledger_control *c, char **args);
+static int run_history(struct ledger_control *c, char **args);
+static int run_import(struct ledger_control *c, char **args);
+static int run_export(struct ledger_control *c, char **args);
+static int do_verify(struct ledger_control *c, char **args);
+static int run_check(struct ledger_control *c, char **args);
+static int run_export_event(struct ledger_control *c, char **args);
+static int do_requests(struct ledger_control *c, char **args);
+static int do_answer(struct ledger_control *c, char **args);
+static int do_adopt(struct ledger_control *c, char **args);
+
+static const struct verb_info verbs[] = {
+	[V_ADD] = { "add", "ID [--from-device DEV] [--FIELD VALUE]... --key FILE", N_("register a disk"),
+		    1, 1, NEEDS_KEY, run_add_edit },
+	[V_EDIT] = { "edit", "ID --FIELD VALUE... --reason TEXT --key FILE",
+		     N_("change an asset (recorded with who and why; a change the policy depends on waits for an approver)"),
+		     1, 1, NEEDS_KEY, run_add_edit },
+	[V_SHOW] = { "show", "ID", N_("show one asset"), 1, 1, 0, run_show },
+	[V_LIST] = { "list", "[--status S] [--department D]", N_("list assets"), 0, 0, 0, run_list },
+	[V_HISTORY] = { "history", "[ID]", N_("show the change history (of one asset)"), 0, 1, 0, run_history },
+	[V_IMPORT] = { "import", "FILE [--dry-run] [--update] [--encoding E] --key FILE",
+		       N_("import a CSV file in one transaction"), 1, 1, NEEDS_KEY, run_import },
+	[V_EXPORT] = { "export", "[--format csv|json] [--bom] [--japanese] [--events] [-o FILE]",
+		       N_("export assets (and events)"), 0, 0, 0, run_export },
+	[V_VERIFY] = { "verify", "[--head SEQ:HASH] [--trust DIR]",
+		       N_("check the whole hash chain and every asset against it (and the signatures)"), 0, 0, 0,
+		       do_verify },
+	[V_CHECK] = { "check", "ID DEV", N_("is the disk DEV the asset ID? (serial and WWN)"), 2, 2, 0, run_check },
+	[V_EXPORT_EVENT] = { "export-event", "SEQ -o FILE",
+			     N_("write an event's signed form to FILE and its signature to FILE.minisig"), 1, 1, 0,
+			     run_export_event },
+	[V_REQUESTS] = { "requests", "[ID]", N_("list the changes that wait for an approver"), 0, 1, 0, do_requests },
+	[V_APPROVE_CHANGE] = { "approve-change", "SEQ --key APPROVER.key [--trust DIR] [--reason TEXT]",
+			       N_("approve a requested change (an approver, not the requester)"), 1, 1,
+			       NEEDS_KEY | NEEDS_TRUST, do_answer },
+	[V_DENY_CHANGE] = { "deny-change", "SEQ --key FILE [--trust DIR] [--reason TEXT]",
+			    N_("drop a requested change (an approver, or the requester)"), 1, 1,
+			    NEEDS_KEY | NEEDS_TRUST, do_answer },
+	[V_ADOPT_LEGACY] = { "adopt-legacy", "--key ROOT_OR_APPROVER.key --reason TEXT [--trust DIR]",
+			     N_("vouch, signed, for the unsigned events of an older ledger"), 0, 0,
+			     NEEDS_KEY | NEEDS_TRUST, do_adopt },
+	{}
+};
+
+
 
 /* Everything the operator asked for, in one place. */
 struct ledger_control {
@@ -59,8 +107,10 @@ struct ledger_control {
 	const char *attest, *confirm; /* --attest-serial, --confirm-serial (add --from-device) */
 	const char *head;
 	const char *key, *pass_file, *trust;
-	bool require_signed;
+	bool trust_given;          /* --trust or $WIPECERT_TRUST: record serials on writes */
+	bool require_signed;       /* verify: as --trust with the default directory */
 	struct trust_seckey *sk;   /* --key, unlocked */
+	struct trust_store *store; /* --trust, loaded (NEEDS_TRUST, or given) */
 };
 
 enum {
@@ -91,9 +141,10 @@ static const char *const field_opts[_LEDGER_F_MAX] = {
 static void help(FILE *f)
 {
 	fprintf(f, _("Usage: %s ledger [--db PATH] <command> [options]\n\n"
-		   "The asset ledger (情報資産管理簿) and its tamper-evident change history.\n\n"
+		   "The asset ledger (情報資産管理簿) and its tamper-evident change history.\n"
+		   "Every change is an event signed by the person who makes it (--key).\n\n"
 		   "Commands:\n"), program_name);
-	for (size_t i = 0; i < ARRAY_SIZE(verbs); i++)
+	for (size_t i = 0; verbs[i].name; i++)
 		fprintf(f, "  %s %s\n      %s\n", verbs[i].name, verbs[i].args, _(verbs[i].summary));
 	fprintf(f, _("\nFields (add, edit):\n"
 		   "  --media-type T  --manufacturer M  --model M  --serial S  --wwn W\n"
@@ -119,16 +170,24 @@ static void help(FILE *f)
 		   "      --events         export: JSON with the whole event chain (archiving)\n"
 		   "  -o, --output FILE    export: write to FILE (atomically) instead of stdout\n"
 		   "      --head SEQ:HASH  verify: a head printed by an earlier verify must still be there\n"
-		   "      --key FILE       add, edit, import: sign the events with this secret key\n"
-		   "                       (its holder is the actor)\n"
+		   "      --key FILE       the secret key that signs the events (required to change\n"
+		   "                       the ledger; its holder is the actor)\n"
 		   "      --passphrase-file F  the key's passphrase (else asked on the terminal)\n"
-		   "      --trust DIR      verify: also check every event's signature against this\n"
-		   "                       trust roster (else $WIPECERT_TRUST, else %s)\n"
-		   "      --require-signed verify: an unsigned event is a failure\n"
+		   "      --trust DIR      the trust roster (else $WIPECERT_TRUST, else %s):\n"
+		   "                       verify: check every event's signature and approval;\n"
+		   "                       approve-change, deny-change, adopt-legacy: who may;\n"
+		   "                       add, edit, import: record the roster's serials\n"
+		   "      --require-signed verify: accepted for compatibility (always so now)\n"
 		   "      --status S, --department D   list: only these\n"
 		   "  -h, --help           show this help\n\n"
-		   "Exit status: 0 ok, 1 failed (not found, bad row, broken chain), 2 usage,\n"
-		   "3 refused (check: the disk is not the asset).\n"),
+		   "\nChanges the disposal policy depends on (a less sensitive class, the status\n"
+		   "back to in-service or to handed-to-contractor, a serial or WWN on record\n"
+		   "replaced) are recorded as requests: they take effect when an approver,\n"
+		   "another person, runs 'ledger approve-change SEQ'.\n"
+		   "\nExit status: 0 ok, 1 failed (not found, bad row, broken chain, bad\n"
+		   "signature), 2 usage, 3 refused (check: the disk is not the asset; a key\n"
+		   "file others can read; an older trust list put back; approving one's own\n"
+		   "request or without an approver's key).\n"),
 		LEDGER_DEFAULT_PATH, TRUST_DEFAULT_DIR);
 }
 
@@ -141,16 +200,20 @@ static bool allowed(enum verb v, int opt)
 		return v == V_ADD || v == V_EDIT || (v == V_LIST && opt == OPT_FIELD + LEDGER_F_STATUS) ||
 		       (v == V_LIST && opt == OPT_FIELD + LEDGER_F_DEPARTMENT);
 	switch (opt) {
-	case OPT_ACTOR: case OPT_REASON:
+	case OPT_ACTOR:
 		return v == V_ADD || v == V_EDIT || v == V_IMPORT;
+	case OPT_REASON:
+		return (verbs[v].needs & NEEDS_KEY) != 0;
 	case OPT_JSON:
 		return v != V_EXPORT;
 	case OPT_FROM_DEVICE: case OPT_ATTEST: case OPT_CONFIRM:
 		return v == V_ADD;
-	case OPT_HEAD: case OPT_TRUST: case OPT_REQUIRE_SIGNED:
+	case OPT_HEAD: case OPT_REQUIRE_SIGNED:
 		return v == V_VERIFY;
+	case OPT_TRUST:
+		return v == V_VERIFY || (verbs[v].needs & NEEDS_KEY);
 	case OPT_KEY: case OPT_PASS:
-		return v == V_ADD || v == V_EDIT || v == V_IMPORT;
+		return (verbs[v].needs & NEEDS_KEY) != 0;
 	case OPT_DRY_RUN: case OPT_UPDATE: case OPT_ENCODING:
 		return v == V_IMPORT;
 	case 'o':
@@ -223,7 +286,7 @@ static int parse_args(int argc, char **argv, struct ledger_control *c)
 		case OPT_KEY: c->key = optarg; break;
 		case OPT_PASS: c->pass_file = optarg; break;
 		case OPT_TRUST: c->trust = optarg; break;
-		case OPT_REQUIRE_SIGNED: c->require_signed = true; break;
+		case OPT_REQUIRE_SIGNED: c->require_signed = true; break; /* always so now */
 		case OPT_ENCODING:
 			if (ledger_encoding_from_string(optarg, &c->encoding) < 0)
 				return usage_error("ledger", _("unknown encoding '%s' (auto, utf-8, cp932)"), optarg), -EINVAL;
@@ -258,9 +321,22 @@ static void print_json(json_t *j)
 	json_decref(j);
 }
 
+static int rollback_refused(const struct ledger_control *c, const struct ledger_trust_report *rep)
+{
+	log_error(_("%s: refused: the trust directory's %s has serial %llu, but the ledger recorded serial %llu "
+		    "(event %llu): an older signed list was put back"), ledger_resolve_path(c->db), rep->list,
+		  (unsigned long long)rep->store_serial, (unsigned long long)rep->ledger_serial,
+		  (unsigned long long)rep->event);
+	return EXIT_REFUSED;
+}
+
+/* Open the ledger; for a verb that writes, every event appended is signed
+ * by --key, and with a trust roster its lists must not be older than the
+ * ledger recorded. Returns an exit code, 0 when open. */
 static int open_ledger(const struct ledger_control *c, bool create, struct ledger **ret)
 {
 	const char *path = ledger_resolve_path(c->db);
+	struct ledger_trust_report rep = {};
 	int r = ledger_open(path, create ? LEDGER_OPEN_CREATE : 0, ret);
 
 	if (r == -ENOENT && !create)
@@ -269,25 +345,23 @@ static int open_ledger(const struct ledger_control *c, bool create, struct ledge
 		log_error(_("%s: the ledger's schema is newer than this wipecert"), path);
 	else if (r < 0)
 		log_error_errno(r, _("%s: cannot open the ledger"), path);
-	return r;
-}
-
-/* Sign the events first..last just appended with --key; prints why not.
- * The events stay (they happened); verify will count them as unsigned. */
-static int sign_events(struct ledger *l, const struct ledger_control *c, uint64_t first, uint64_t last)
-{
-	uint64_t n = 0;
-	int r;
-
-	if (!c->sk || first == 0)
-		return 0;
-	r = ledger_event_sign(l, first, last, c->sk, &n);
 	if (r < 0)
-		return log_error_errno(r, _("events %llu..%llu are recorded but could not be signed"),
-				       (unsigned long long)first, (unsigned long long)last);
-	log_info(_("ledger: %llu events signed by %s"), (unsigned long long)n, trust_seckey_name(c->sk));
-	return 0;
+		return EXIT_FAIL;
+	if (!c->sk)
+		return EXIT_OK;
+	r = ledger_set_signer(*ret, c->sk);
+	if (r >= 0 && c->store) {
+		/* the roster's serials are recorded with what this command writes */
+		ledger_set_trust(*ret, c->store);
+		r = ledger_trust_check(*ret, c->store, &rep);
+	}
+	if (r == -ESTALE)
+		return rollback_refused(c, &rep);
+	if (r < 0)
+		return log_error_errno(r, _("%s: cannot read the trust lists' serials"), path), EXIT_FAIL;
+	return EXIT_OK;
 }
+
 
 /* Apply --FIELD options onto a; prints the error. */
 static int apply_fields(const struct ledger_control *c, struct ledger_asset *a)
@@ -367,13 +441,26 @@ static int apply_device(const struct ledger_control *c, const char *dev, struct 
 	return 0;
 }
 
+static void report_change(const struct ledger_control *c, int r, uint64_t seq)
+{
+	if (r & LEDGER_REQUESTED)
+		log_info(_("ledger: the change of %s that the policy depends on is recorded as request %llu: "
+			   "it takes effect when an approver, another person, runs 'wipecert ledger approve-change %llu'"),
+			 c->id, (unsigned long long)seq, (unsigned long long)seq);
+	else if (r == 0)
+		log_info(_("ledger: %s unchanged (no event recorded)"), c->id);
+	else
+		log_info(_("ledger: changed %s (event %llu, signed by %s)"), c->id, (unsigned long long)seq,
+			 trust_seckey_name(c->sk));
+}
+
 static int do_add_edit(const struct ledger_control *c)
 {
 	_cleanup_ledger_ struct ledger *l = NULL;
 	struct ledger_asset a = {};
 	const char *path = ledger_resolve_path(c->db);
 	uint64_t seq = 0;
-	int r;
+	int r, ret = EXIT_FAIL;
 
 	if (c->attest && !c->from_device)
 		return usage_error("ledger", _("--attest-serial attests the serial of --from-device DEV"));
@@ -382,8 +469,8 @@ static int do_add_edit(const struct ledger_control *c)
 	if (c->verb == V_EDIT && !(c->reason && *c->reason))
 		return usage_error("ledger", _("edit: --reason is required (the history records why)"));
 	r = open_ledger(c, c->verb == V_ADD, &l);
-	if (r < 0)
-		return EXIT_FAIL;
+	if (r)
+		return r;
 	if (c->verb == V_EDIT) {
 		r = ledger_asset_get(l, c->id, &a);
 		if (r == -ENOENT) {
@@ -398,65 +485,67 @@ static int do_add_edit(const struct ledger_control *c)
 		return usage_error("ledger", _("bad asset ID '%s'"), c->id);
 	if (c->from_device) {
 		r = apply_device(c, c->from_device, &a);
-		if (r < 0)
+		if (r < 0) {
+			ret = r == -EPERM ? EXIT_REFUSED : EXIT_FAIL;
 			goto out;
+		}
 	}
 	r = apply_fields(c, &a);
-	if (r < 0)
+	if (r < 0) {
+		ret = EXIT_USAGE;
 		goto out;
-	if (c->verb == V_ADD && c->from_device) {
-		struct ledger_asset other = {};
-
-		ledger_asset_check_new(&a);
+	}
+	if (c->verb == V_ADD) {
 		_cleanup_free_ char *why = NULL;
 
+		ledger_asset_check_new(&a);
 		/* the history says whose word the serial is */
 		if (c->attest && asprintf(&why, "%s; serial %s attested by %s (the device reports none)",
 					  c->reason ? c->reason : "registered from the detected disk", c->attest,
 					  c->actor) < 0)
 			why = NULL;
-		r = ledger_asset_add_detected(l, &a, c->actor, why ? why :
-					      c->reason ? c->reason : "registered from the detected disk", &seq);
-		if (r == -EINVAL) {
-			log_error(_("%s: the disk reports neither serial nor wwn: nothing would tie an entry to it"),
-				  c->from_device);
-			r = -EIO; /* not a usage error */
-		} else if (r == -EEXIST && ledger_asset_find_identity(l, ledger_asset_value(&a, LEDGER_F_SERIAL),
-								     ledger_asset_value(&a, LEDGER_F_WWN), &other) == 0) {
-			log_error(_("%s: already in the ledger as asset %s"), c->from_device,
-				  ledger_asset_value(&other, LEDGER_F_ASSET_ID));
-			ledger_asset_clear(&other);
-		} else if (r == -EEXIST)
-			log_error(_("%s: asset %s is already in the ledger"), path, c->id);
-		else if (r < 0)
-			log_error_errno(r, _("%s: cannot add asset %s"), path, c->id);
+		if (c->from_device)
+			r = ledger_asset_add_detected(l, &a, c->actor, why ? why :
+						      c->reason ? c->reason : "registered from the detected disk", &seq);
 		else
-			log_info(_("ledger: added %s from %s (event %llu)"), c->id, c->from_device, (unsigned long long)seq);
-	} else if (c->verb == V_ADD) {
-		ledger_asset_check_new(&a);
-		r = ledger_asset_add(l, &a, c->actor, c->reason ? c->reason : "registered", &seq);
-		if (r == -EEXIST)
-			log_error(_("%s: asset %s is already in the ledger"), path, c->id);
-		else if (r < 0)
-			log_error_errno(r, _("%s: cannot add asset %s"), path, c->id);
-		else
-			log_info(_("ledger: added %s (event %llu)"), c->id, (unsigned long long)seq);
-	} else {
+			r = ledger_asset_add(l, &a, c->actor, c->reason ? c->reason : "registered", &seq);
+	} else
 		r = ledger_asset_update(l, &a, c->actor, c->reason, &seq);
-		if (r < 0)
-			log_error_errno(r, _("%s: cannot change asset %s"), path, c->id);
-		else if (r == 0)
-			log_info(_("ledger: %s unchanged (no event recorded)"), c->id);
-		else
-			log_info(_("ledger: changed %s (event %llu)"), c->id, (unsigned long long)seq);
+	if (r == -EINVAL && c->from_device) {
+		log_error(_("%s: the disk reports neither serial nor wwn: nothing would tie an entry to it"),
+			  c->from_device);
+		r = -EIO; /* not a usage error */
+	} else if (r == -ENOTUNIQ) {
+		struct ledger_asset other = {};
+
+		ledger_asset_find_identity(l, ledger_asset_value(&a, LEDGER_F_SERIAL), ledger_asset_value(&a, LEDGER_F_WWN),
+					   &other);
+		log_error(_("%s: refused: its serial or WWN is already asset %s's (one ledger entry per disk)"),
+			  c->from_device ? c->from_device : c->id, ledger_asset_value(&other, LEDGER_F_ASSET_ID) ?: "?");
+		ledger_asset_clear(&other);
+		ret = EXIT_REFUSED;
+		goto out;
+	} else if (r == -EEXIST)
+		log_error(_("%s: asset %s is already in the ledger"), path, c->id);
+	else if (r < 0)
+		log_error_errno(r, c->verb == V_ADD ? _("%s: cannot add asset %s") : _("%s: cannot change asset %s"),
+				path, c->id);
+	else if (c->verb == V_ADD)
+		log_info(_("ledger: added %s (event %llu, signed by %s)"), c->id, (unsigned long long)seq,
+			 trust_seckey_name(c->sk));
+	else
+		report_change(c, r, seq);
+	if (r >= 0 && c->json) {
+		json_t *j = ledger_asset_to_json(&a);
+
+		if (c->verb == V_EDIT)
+			json_object_set_new(j, "requested", json_boolean(r & LEDGER_REQUESTED));
+		print_json(j);
 	}
-	if (r >= 0 && sign_events(l, c, seq, seq) < 0)
-		r = -EIO;
-	if (r >= 0 && c->json)
-		print_json(ledger_asset_to_json(&a));
+	ret = r < 0 ? (r == -EINVAL ? EXIT_USAGE : EXIT_FAIL) : EXIT_OK;
 out:
 	ledger_asset_clear(&a);
-	return r < 0 ? (r == -EINVAL ? EXIT_USAGE : r == -EPERM ? EXIT_REFUSED : EXIT_FAIL) : EXIT_OK;
+	return ret;
 }
 
 static int do_show(const struct ledger_control *c)
@@ -465,8 +554,9 @@ static int do_show(const struct ledger_control *c)
 	struct ledger_asset a = {};
 	int r;
 
-	if (open_ledger(c, false, &l) < 0)
-		return EXIT_FAIL;
+	r = open_ledger(c, false, &l);
+	if (r)
+		return r;
 	r = ledger_asset_get(l, c->id, &a);
 	if (r == -ENOENT) {
 		log_error(_("asset %s: not in the ledger"), c->id);
@@ -520,8 +610,9 @@ static int do_list(const struct ledger_control *c)
 		return usage_error("ledger", _("unknown status '%s'"), c->status);
 	if (c->status)
 		f.status = ledger_status_name(st);
-	if (open_ledger(c, false, &l) < 0)
-		return EXIT_FAIL;
+	r = open_ledger(c, false, &l);
+	if (r)
+		return r;
 	if (c->json) {
 		json_t *arr = json_array();
 
@@ -560,7 +651,8 @@ static int history_text(const struct ledger_event *e, void *userdata)
 	json_t *v;
 
 	(void)userdata;
-	printf("#%" PRIu64 " %s %s %s %s", e->seq, e->time_local, e->asset_id, e->kind, e->actor);
+	printf("#%" PRIu64 " %s %s %s %s", e->seq, e->time_local, e->asset_id && *e->asset_id ? e->asset_id :
+	       _("(whole ledger)"), e->kind, e->actor);
 	if (e->reason && *e->reason)
 		printf(" (%s)", e->reason);
 	if (e->signature && e->key_id)
@@ -583,8 +675,9 @@ static int do_history(const struct ledger_control *c)
 	json_t *arr = NULL;
 	int r;
 
-	if (open_ledger(c, false, &l) < 0)
-		return EXIT_FAIL;
+	r = open_ledger(c, false, &l);
+	if (r)
+		return r;
 	if (c->id) {
 		r = ledger_asset_get(l, c->id, &a);
 		ledger_asset_clear(&a);
@@ -644,9 +737,10 @@ static int do_import(const struct ledger_control *c, const char *file)
 
 	if (c->dry_run || c->json)
 		o.row = import_row;
-	if (open_ledger(c, true, &l) < 0) {
+	r = open_ledger(c, true, &l);
+	if (r) {
 		json_decref(x.rows);
-		return EXIT_FAIL;
+		return r;
 	}
 	r = ledger_import_csv(l, file, &o, &rep);
 	if (r < 0) {
@@ -658,18 +752,19 @@ static int do_import(const struct ledger_control *c, const char *file)
 		return EXIT_FAIL;
 	}
 	if (c->json)
-		print_json(json_pack("{s:s, s:b, s:s, s:I, s:I, s:I, s:I, s:o}", "file", file,
+		print_json(json_pack("{s:s, s:b, s:s, s:I, s:I, s:I, s:I, s:I, s:o}", "file", file,
 				     "dry_run", c->dry_run, "encoding", ledger_encoding_name(rep.encoding),
 				     "rows", (json_int_t)rep.rows, "added", (json_int_t)rep.added,
-				     "updated", (json_int_t)rep.updated, "unchanged", (json_int_t)rep.unchanged,
-				     "details", x.rows));
+				     "updated", (json_int_t)rep.updated, "requested", (json_int_t)rep.requested,
+				     "unchanged", (json_int_t)rep.unchanged, "details", x.rows));
 	else
 		json_decref(x.rows);
-	log_info(_("%s: %s%zu rows (%s): %zu added, %zu updated, %zu unchanged"), file,
+	log_info(_("%s: %s%zu rows (%s): %zu added, %zu updated, %zu unchanged; events signed by %s"), file,
 		 c->dry_run ? _("dry run, nothing written: ") : "", rep.rows,
-		 ledger_encoding_name(rep.encoding), rep.added, rep.updated, rep.unchanged);
-	if (!c->dry_run && sign_events(l, c, rep.first_seq, rep.last_seq) < 0)
-		return EXIT_FAIL;
+		 ledger_encoding_name(rep.encoding), rep.added, rep.updated, rep.unchanged, trust_seckey_name(c->sk));
+	if (rep.requested)
+		log_info(_("%s: %zu changes the policy depends on are recorded as requests: they take effect when an "
+			   "approver approves them (wipecert ledger requests)"), file, rep.requested);
 	return EXIT_OK;
 }
 
@@ -687,8 +782,9 @@ static int do_export(const struct ledger_control *c)
 		return usage_error("ledger", _("--events needs --format json"));
 	if ((c->bom || c->japanese) && c->format != LEDGER_EXPORT_CSV)
 		return usage_error("ledger", _("--bom and --japanese are for --format csv"));
-	if (open_ledger(c, false, &l) < 0)
-		return EXIT_FAIL;
+	r = open_ledger(c, false, &l);
+	if (r)
+		return r;
 	out = c->output ? open_memstream(&buf, &len) : stdout;
 	if (!out)
 		return log_error_errno(-errno, _("cannot export")), EXIT_FAIL;
@@ -716,8 +812,9 @@ static int do_check(const struct ledger_control *c, const char *dev)
 	struct disk d = {};
 	int r;
 
-	if (open_ledger(c, false, &l) < 0)
-		return EXIT_FAIL;
+	r = open_ledger(c, false, &l);
+	if (r)
+		return r;
 	r = ledger_asset_get(l, c->id, &a);
 	if (r < 0) {
 		if (r == -ENOENT)
@@ -766,35 +863,46 @@ static const char *sig_problem_name(enum ledger_sig_problem p)
 		[LEDGER_SIG_OK] = "none", [LEDGER_SIG_UNSIGNED] = "unsigned",
 		[LEDGER_SIG_INVALID] = "invalid", [LEDGER_SIG_NOT_ACTOR] = "not-actor",
 		[LEDGER_SIG_KEY_ID] = "key-id", [LEDGER_SIG_TIME] = "time",
+		[LEDGER_SIG_FOREIGN] = "foreign", [LEDGER_SIG_ROLE] = "role",
+		[LEDGER_SIG_UNAPPROVED] = "unapproved",
 	};
 	return (unsigned)p < ARRAY_SIZE(n) ? n[p] : "unknown";
 }
 
-static int do_verify(const struct ledger_control *c)
+static json_t *sig_json(const struct ledger_sig_result *sv, int rs)
+{
+	json_t *sj = json_pack("{s:b, s:I, s:I, s:o}", "ok", rs == 0, "signed", (json_int_t)sv->n_signed,
+			       "legacy", (json_int_t)sv->n_legacy, "legacy_upto",
+			       sv->legacy_upto ? json_integer((json_int_t)sv->legacy_upto) : json_null());
+
+	if (rs < 0) {
+		json_object_set_new(sj, "problem", json_string(sig_problem_name(sv->problem)));
+		if (sv->problem == LEDGER_SIG_INVALID)
+			json_object_set_new(sj, "verdict", json_string(trust_verdict_string(sv->verdict)));
+		json_object_set_new(sj, "event", json_integer((json_int_t)sv->bad_seq));
+		json_object_set_new(sj, "asset", json_string(sv->bad_asset));
+		json_object_set_new(sj, "detail", json_string(sv->detail));
+	}
+	return sj;
+}
+
+static int do_verify(struct ledger_control *c, char **args)
 {
 	_cleanup_ledger_ struct ledger *l = NULL;
-	_cleanup_(trust_store_freep) struct trust_store *store = NULL;
 	struct ledger_verify_result v = {};
 	struct ledger_sig_result sv = {};
+	struct ledger_trust_report tr = {};
 	struct ledger_anchor anchor;
 	const char *path = ledger_resolve_path(c->db);
-	bool sigs = c->trust || c->require_signed;
-	int r, rs = 0;
+	bool sigs = c->store != NULL;
+	int r, rs = 0, rt = 0;
 
+	(void)args;
 	if (c->head && ledger_anchor_parse(c->head, &anchor) < 0)
 		return usage_error("ledger", _("--head wants SEQ:HASH as 'ledger verify' prints it, not '%s'"), c->head);
-	if (sigs) {
-		const char *dir = trust_dir(c->trust);
-
-		r = trust_store_open(dir, &store);
-		if (r < 0) {
-			log_error(_("%s: cannot open the trust roster: %s (%s)"), dir, trust_strerror(r),
-				  trust_store_failed_file() ? trust_store_failed_file() : dir);
-			return EXIT_FAIL;
-		}
-	}
-	if (open_ledger(c, false, &l) < 0)
-		return EXIT_FAIL;
+	r = open_ledger(c, false, &l);
+	if (r)
+		return r;
 	r = ledger_verify(l, c->head ? &anchor : NULL, &v);
 	if (r < 0 && r != -EBADMSG) {
 		log_error_errno(r, _("%s: cannot verify"), path);
@@ -802,14 +910,17 @@ static int do_verify(const struct ledger_control *c)
 	}
 	/* signatures only on an intact chain: the hash they sign must be right */
 	if (r == 0 && sigs) {
-		rs = ledger_verify_signatures(l, store, c->require_signed, &sv);
+		rt = ledger_trust_check(l, c->store, &tr);
+		if (rt < 0 && rt != -ESTALE)
+			return log_error_errno(rt, _("%s: cannot read the trust lists' serials"), path), EXIT_FAIL;
+		rs = ledger_verify_signatures(l, c->store, &sv);
 		if (rs < 0 && rs != -EBADMSG) {
 			log_error_errno(rs, _("%s: cannot check the signatures"), path);
 			return EXIT_FAIL;
 		}
 	}
 	if (c->json) {
-		json_t *j = json_pack("{s:b, s:I, s:I, s:I, s:s}", "ok", r == 0 && rs == 0,
+		json_t *j = json_pack("{s:b, s:I, s:I, s:I, s:s}", "ok", r == 0 && rs == 0 && rt == 0,
 				      "events", (json_int_t)v.n_events, "assets", (json_int_t)v.n_assets,
 				      "head_seq", (json_int_t)v.head_seq, "head_hash", v.head_hash);
 		if (r < 0) {
@@ -818,19 +929,11 @@ static int do_verify(const struct ledger_control *c)
 			json_object_set_new(j, "asset", v.bad_asset[0] ? json_string(v.bad_asset) : json_null());
 			json_object_set_new(j, "detail", json_string(v.detail));
 		} else if (sigs) {
-			json_t *sj = json_pack("{s:b, s:I, s:I, s:o}", "ok", rs == 0,
-					       "signed", (json_int_t)sv.n_signed, "unsigned", (json_int_t)sv.n_unsigned,
-					       "first_unsigned", sv.first_unsigned ?
-					       json_integer((json_int_t)sv.first_unsigned) : json_null());
-			if (rs < 0) {
-				json_object_set_new(sj, "problem", json_string(sig_problem_name(sv.problem)));
-				if (sv.problem == LEDGER_SIG_INVALID)
-					json_object_set_new(sj, "verdict", json_string(trust_verdict_string(sv.verdict)));
-				json_object_set_new(sj, "event", json_integer((json_int_t)sv.bad_seq));
-				json_object_set_new(sj, "asset", json_string(sv.bad_asset));
-				json_object_set_new(sj, "detail", json_string(sv.detail));
-			}
-			json_object_set_new(j, "signatures", sj);
+			json_object_set_new(j, "signatures", sig_json(&sv, rs));
+			json_object_set_new(j, "trust_lists", rt == 0 ? json_pack("{s:b}", "ok", true) :
+					    json_pack("{s:b, s:s, s:s, s:I, s:I, s:I}", "ok", false, "problem", "rollback",
+						      "list", tr.list, "serial", (json_int_t)tr.store_serial,
+						      "recorded", (json_int_t)tr.ledger_serial, "event", (json_int_t)tr.event));
 		}
 		print_json(j);
 	}
@@ -838,6 +941,8 @@ static int do_verify(const struct ledger_control *c)
 		log_error(_("%s: ledger history broken: %s"), path, v.detail);
 		return EXIT_FAIL;
 	}
+	if (rt == -ESTALE)
+		return rollback_refused(c, &tr);
 	if (rs < 0) {
 		log_error(_("%s: ledger signature check failed: %s"), path, sv.detail);
 		return EXIT_FAIL;
@@ -846,13 +951,15 @@ static int do_verify(const struct ledger_control *c)
 		printf(_("ledger intact: %llu events, %llu assets; head %llu:%s\n"),
 		       (unsigned long long)v.n_events, (unsigned long long)v.n_assets,
 		       (unsigned long long)v.head_seq, v.head_hash);
-		if (sigs && sv.n_unsigned)
-			printf(_("signatures: %llu valid, %llu events unsigned (the first is event %llu)\n"),
-			       (unsigned long long)sv.n_signed, (unsigned long long)sv.n_unsigned,
-			       (unsigned long long)sv.first_unsigned);
+		if (sigs && sv.legacy_upto)
+			printf(_("signatures: %llu valid, every change approved; events 1..%llu adopted as legacy "
+				 "(%llu of them unsigned)\n"), (unsigned long long)sv.n_signed,
+			       (unsigned long long)sv.legacy_upto, (unsigned long long)sv.n_legacy);
 		else if (sigs)
-			printf(_("signatures: all %llu events signed by their actors and valid\n"),
+			printf(_("signatures: all %llu events signed by their actors and valid; every change approved\n"),
 			       (unsigned long long)sv.n_signed);
+		else
+			printf(_("signatures: not checked (give --trust DIR)\n"));
 	}
 	return EXIT_OK;
 }
@@ -893,8 +1000,9 @@ static int do_export_event(const struct ledger_control *c, const char *seqs)
 		return usage_error("ledger", _("export-event: '%s' is not an event number"), seqs);
 	if (!c->output)
 		return usage_error("ledger", _("export-event: give -o FILE (FILE.minisig is written beside it)"));
-	if (open_ledger(c, false, &l) < 0)
-		return EXIT_FAIL;
+	r = open_ledger(c, false, &l);
+	if (r)
+		return r;
 	r = ledger_event_range(l, seq, seq, export_event_cb, &x);
 	if (r < 0) {
 		log_error_errno(r, _("event %llu: cannot read it"), (unsigned long long)seq);
@@ -929,14 +1037,202 @@ out:
 	return ret;
 }
 
-static int dispatch(struct ledger_control *cp, int argc, char **argv, size_t v);
+/* ---- change requests, their approval, legacy events ---- */
+
+static int request_text(const struct ledger_request *q, void *userdata)
+{
+	json_t *ch = json_loads(q->changes ? q->changes : "{}", 0, NULL), *v;
+	const char *field;
+
+	(void)userdata;
+	printf(_("request %llu  %s  %s by %s%s%s%s\n"), (unsigned long long)q->seq, q->time_utc, q->asset_id,
+	       q->actor, q->reason && *q->reason ? " (" : "", q->reason ? q->reason : "",
+	       q->reason && *q->reason ? ")" : "");
+	json_object_foreach(ch, field, v) {
+		const char *o = json_string_value(json_array_get(v, 0));
+		const char *n = json_string_value(json_array_get(v, 1));
+
+		printf("    %s: %s -> %s\n", field, o ? o : "-", n ? n : "-");
+	}
+	if (!q->current)
+		printf(_("    (the asset changed since: it cannot be approved; ask again)\n"));
+	json_decref(ch);
+	return ferror(stdout) ? -EIO : 0;
+}
+
+static int request_json(const struct ledger_request *q, void *userdata)
+{
+	return json_array_append_new(userdata, json_pack("{s:I, s:s, s:o, s:s, s:s, s:s, s:b}", "seq",
+			(json_int_t)q->seq, "asset_id", q->asset_id, "changes", json_loads(q->changes, 0, NULL) ?: json_null(),
+			"actor", q->actor, "reason", q->reason ? q->reason : "", "time_utc", q->time_utc,
+			"current", q->current)) < 0 ? -ENOMEM : 0;
+}
+
+static int do_requests(struct ledger_control *c, char **args)
+{
+	_cleanup_ledger_ struct ledger *l = NULL;
+	json_t *arr = c->json ? json_array() : NULL;
+	int r;
+
+	r = open_ledger(c, false, &l);
+	if (r) {
+		json_decref(arr);
+		return r;
+	}
+	r = ledger_requests(l, args[0], c->json ? request_json : request_text, arr);
+	if (r < 0) {
+		json_decref(arr);
+		return log_error_errno(r, _("cannot read the requests")), EXIT_FAIL;
+	}
+	if (arr)
+		print_json(arr);
+	return EXIT_OK;
+}
+
+static int do_answer(struct ledger_control *c, char **args)
+{
+	_cleanup_ledger_ struct ledger *l = NULL;
+	struct ledger_change_result res = {};
+	bool approve = c->verb == V_APPROVE_CHANGE;
+	uint64_t seq, out = 0;
+	int r;
+
+	if (parse_u64(args[0], &seq) < 0 || seq == 0)
+		return usage_error("ledger", _("%s: '%s' is not a request number"), verbs[c->verb].name, args[0]);
+	r = open_ledger(c, false, &l);
+	if (r)
+		return r;
+	r = approve ? ledger_change_approve(l, c->store, seq, c->reason, &res, &out)
+		    : ledger_change_deny(l, c->store, seq, c->reason, &res, &out);
+	if (r == -EACCES || r == -EPERM) {
+		log_error(_("request %llu: refused: %s"), (unsigned long long)seq, res.detail);
+		return EXIT_REFUSED;
+	}
+	if (r < 0 && res.detail[0]) {
+		log_error(_("request %llu: %s"), (unsigned long long)seq, res.detail);
+		return EXIT_FAIL;
+	}
+	if (r < 0)
+		return log_error_errno(r, _("request %llu"), (unsigned long long)seq), EXIT_FAIL;
+	log_info(approve ? _("ledger: request %llu approved by %s: %s %s (event %llu)")
+			 : _("ledger: request %llu denied by %s: %s %s (event %llu)"),
+		 (unsigned long long)seq, trust_seckey_name(c->sk), res.asset_id, res.changes,
+		 (unsigned long long)out);
+	return EXIT_OK;
+}
+
+static int do_adopt(struct ledger_control *c, char **args)
+{
+	_cleanup_ledger_ struct ledger *l = NULL;
+	uint64_t upto = 0, seq = 0;
+	int r;
+
+	(void)args;
+	if (!c->reason || !*c->reason)
+		return usage_error("ledger", _("adopt-legacy: --reason is required (why these events are vouched for)"));
+	r = open_ledger(c, false, &l);
+	if (r)
+		return r;
+	r = ledger_adopt_legacy(l, c->reason, &upto, &seq);
+	if (r == -EPERM) {
+		log_error(_("%s: refused: a %s may not adopt legacy events (the org-root or an approver may)"), c->key,
+			  trust_role_to_string(trust_seckey_role(c->sk)));
+		return EXIT_REFUSED;
+	}
+	if (r == -EALREADY) {
+		log_info(_("ledger: no unsigned event since the last adoption: nothing to adopt"));
+		return EXIT_OK;
+	}
+	if (r < 0)
+		return log_error_errno(r, _("%s: cannot adopt the legacy events"), ledger_resolve_path(c->db)), EXIT_FAIL;
+	log_info(_("ledger: events 1..%llu adopted as legacy by %s (event %llu): check them now, their "
+		   "contents are what the signature vouches for"), (unsigned long long)upto,
+		 trust_seckey_name(c->sk), (unsigned long long)seq);
+	return EXIT_OK;
+}
+
+/* ---- the verbs ---- */
+
+static int run_add_edit(struct ledger_control *c, char **args)
+{
+	c->id = args[0];
+	return do_add_edit(c);
+}
+
+static int run_show(struct ledger_control *c, char **args)
+{
+	c->id = args[0];
+	return do_show(c);
+}
+
+static int run_list(struct ledger_control *c, char **args)
+{
+	(void)args;
+	return do_list(c);
+}
+
+static int run_history(struct ledger_control *c, char **args)
+{
+	c->id = args[0];
+	return do_history(c);
+}
+
+static int run_import(struct ledger_control *c, char **args)
+{
+	return do_import(c, args[0]);
+}
+
+static int run_export(struct ledger_control *c, char **args)
+{
+	(void)args;
+	return do_export(c);
+}
+
+static int run_check(struct ledger_control *c, char **args)
+{
+	c->id = args[0];
+	return do_check(c, args[1]);
+}
+
+static int run_export_event(struct ledger_control *c, char **args)
+{
+	return do_export_event(c, args[0]);
+}
+
+/* The key that signs (its holder is the actor) and the roster, as the verb needs them. */
+static int load_needs(struct ledger_control *c)
+{
+	const struct verb_info *v = &verbs[c->verb];
+	const char *env = getenv("WIPECERT_TRUST");
+	int r;
+
+	if ((v->needs & NEEDS_KEY) && !c->key)
+		return usage_error("ledger", _("%s: --key FILE is required: every ledger event is signed by the "
+					       "person who makes it"), v->name);
+	if (c->key) {
+		r = key_load_signer(c->key, c->pass_file, TRUST_DOC_LEDGER_EVENT, &c->sk);
+		if (r)
+			return r;
+		/* an event is signed by its actor: the key's holder */
+		if (c->actor && !streq(c->actor, trust_seckey_name(c->sk)))
+			return usage_error("ledger", _("--actor '%s' is not the key's holder '%s'"), c->actor,
+					   trust_seckey_name(c->sk));
+		c->actor = trust_seckey_name(c->sk);
+	}
+	c->trust_given = c->trust || (env && *env);
+	if ((v->needs & NEEDS_TRUST) || (c->verb == V_VERIFY && (c->trust || c->require_signed)) ||
+	    ((v->needs & NEEDS_KEY) && c->trust_given))
+		return cli_trust_open(trust_dir(c->trust), &c->store);
+	return EXIT_OK;
+}
 
 int cmd_ledger(int argc, char **argv)
 {
 	struct ledger_control c = { .actor = NULL };
+	const struct verb_info *v;
 	const char *db = NULL;
-	int i = 1, r;
-	size_t v;
+	int i = 1, r, nargs;
+	size_t k;
 
 	/* SQLite's page cache mallocs page by page; glibc's default trimming
 	 * then gives the heap top back and takes it again thousands of times
@@ -957,13 +1253,14 @@ int cmd_ledger(int argc, char **argv)
 			return usage_error("ledger", _("unknown option '%s' before the command"), argv[i]);
 	}
 	if (i >= argc)
-		return usage_error("ledger", _("no command given (add, edit, show, list, history, import, export, verify, check, export-event)"));
-	for (v = 0; v < ARRAY_SIZE(verbs); v++)
-		if (streq(argv[i], verbs[v].name))
-			break;
-	if (v == ARRAY_SIZE(verbs))
+		return usage_error("ledger", _("no command given (see 'wipecert ledger --help')"));
+	/* exact names only: no prefix of a verb that changes the ledger */
+	for (k = 0; verbs[k].name && !streq(argv[i], verbs[k].name); k++)
+		;
+	if (!verbs[k].name)
 		return usage_error("ledger", _("unknown command '%s'"), argv[i]);
-	c.verb = (enum verb)v;
+	v = &verbs[k];
+	c.verb = (enum verb)k;
 	c.db = db;
 	argc -= i;
 	argv += i;
@@ -972,63 +1269,20 @@ int cmd_ledger(int argc, char **argv)
 		return EXIT_OK;
 	if (r < 0)
 		return EXIT_USAGE;
-	if (c.key) {
-		if (key_load_secret(c.key, c.pass_file, &c.sk) < 0)
-			return EXIT_FAIL;
-		if (!trust_role_may_sign(trust_seckey_role(c.sk), TRUST_DOC_LEDGER_EVENT)) {
-			log_error(_("%s: a %s key may not sign ledger events"), c.key,
-				  trust_role_to_string(trust_seckey_role(c.sk)));
-			trust_seckey_free(c.sk);
-			return EXIT_REFUSED;
-		}
-		/* an event is signed by its actor: the key's holder */
-		if (c.actor && !streq(c.actor, trust_seckey_name(c.sk))) {
-			usage_error("ledger", _("--actor '%s' is not the key's holder '%s'"), c.actor,
-				    trust_seckey_name(c.sk));
-			trust_seckey_free(c.sk);
-			return EXIT_USAGE;
-		}
-		c.actor = trust_seckey_name(c.sk);
-	}
-	if (!c.actor)
-		c.actor = cli_login_name();
-	r = dispatch(&c, argc, argv, v);
-	trust_seckey_free(c.sk);
-	return r;
-}
+	nargs = argc - optind;
+	if (nargs < v->min_args || nargs > v->max_args)
+		return usage_error("ledger", _("%s: wrong number of arguments (%s %s)"), v->name, v->name, v->args);
+	r = load_needs(&c);
+	if (r == EXIT_OK) {
+		char *args[3] = { NULL, NULL, NULL };
 
-static int dispatch(struct ledger_control *cp, int argc, char **argv, size_t v)
-{
-	struct ledger_control c = *cp;
-	int nargs = argc - optind;
-	switch (c.verb) {
-	case V_ADD: case V_EDIT: case V_SHOW:
-		if (nargs != 1)
-			return usage_error("ledger", _("%s: give exactly one asset ID"), verbs[v].name);
-		c.id = argv[optind];
-		return c.verb == V_SHOW ? do_show(&c) : do_add_edit(&c);
-	case V_CHECK:
-		if (nargs != 2)
-			return usage_error("ledger", _("check: give an asset ID and a device"));
-		c.id = argv[optind];
-		return do_check(&c, argv[optind + 1]);
-	case V_HISTORY:
-		if (nargs > 1)
-			return usage_error("ledger", _("history: at most one asset ID"));
-		c.id = nargs ? argv[optind] : NULL;
-		return do_history(&c);
-	case V_IMPORT:
-		if (nargs != 1)
-			return usage_error("ledger", _("import: give exactly one CSV file"));
-		return do_import(&c, argv[optind]);
-	case V_EXPORT_EVENT:
-		if (nargs != 1)
-			return usage_error("ledger", _("export-event: give exactly one event number"));
-		return do_export_event(&c, argv[optind]);
-	case V_LIST: case V_EXPORT: case V_VERIFY:
-		if (nargs != 0)
-			return usage_error("ledger", _("%s: unexpected argument '%s'"), verbs[v].name, argv[optind]);
-		return c.verb == V_LIST ? do_list(&c) : c.verb == V_EXPORT ? do_export(&c) : do_verify(&c);
+		for (int a = 0; a < nargs; a++)
+			args[a] = argv[optind + a];
+		if (!c.actor)
+			c.actor = cli_login_name();
+		r = v->fn(&c, args);
 	}
-	return EXIT_USAGE;
+	trust_seckey_free(c.sk);
+	trust_store_free(c.store);
+	return r;
 }

@@ -15,6 +15,8 @@
 
 #include "wipecert/canon.h"
 #include "wipecert/cli.h"
+#include "wipecert/ledger.h"
+#include "wipecert/ledger-sign.h"
 #include "wipecert/roster.h"
 #include "wipecert/trust.h"
 #include "wipecert/util.h"
@@ -23,29 +25,76 @@
 #define YEAR_SECS ((time_t)365 * 86400)
 
 struct trust_control {
+	const char *db;
 	const char *dir, *root_key, *pass_file, *name, *org, *csr, *cert, *reason, *from, *until, *at;
 	int role, years;
 	bool contractor, json;
 };
 
-static int open_store(const char *dir, struct trust_store **ret)
+int cli_trust_open(const char *dir, struct trust_store **ret)
 {
 	int r = trust_store_open(dir, ret);
 
-	if (r < 0)
-		log_error("%s: cannot load the trust store: %s",
+	if (r == -ESTALE) {
+		log_error(_("%s: refused: %s"), *trust_store_failed_file() ? trust_store_failed_file() : dir,
+			  trust_store_failed_reason());
+		return EXIT_REFUSED;
+	}
+	if (r < 0) {
+		log_error(_("%s: cannot load the trust store: %s"),
 			  *trust_store_failed_file() ? trust_store_failed_file() : dir, trust_strerror(r));
-	return r;
+		return EXIT_FAIL;
+	}
+	if (trust_store_state_error(*ret))
+		log_warn(_("%s: the trust lists' serials were not remembered (%s): a rollback of %s would not be "
+			   "noticed by this account"), trust_state_path(), strerror(-trust_store_state_error(*ret)), dir);
+	return EXIT_OK;
+}
+
+/* After a change by the root: the ledger (--db) records the new serials,
+ * signed by the root, so that the old list is refused there too. */
+static int record_serials(const struct trust_control *c, const struct trust_seckey *root)
+{
+	_cleanup_(trust_store_freep) struct trust_store *s = NULL;
+	_cleanup_ledger_ struct ledger *l = NULL;
+	struct ledger_trust_report rep = {};
+	uint64_t seq = 0;
+	int r;
+
+	if (!c->db)
+		return EXIT_OK;
+	r = cli_trust_open(c->dir, &s);
+	if (r)
+		return r;
+	r = ledger_open(c->db, LEDGER_OPEN_CREATE, &l);
+	if (r >= 0)
+		r = ledger_set_signer(l, root);
+	if (r >= 0)
+		r = ledger_trust_record(l, s, &rep, &seq);
+	if (r == -ESTALE) {
+		log_error(_("%s: refused: the ledger recorded serial %llu of the %s, this directory has %llu"), c->db,
+			  (unsigned long long)rep.ledger_serial, rep.list, (unsigned long long)rep.store_serial);
+		return EXIT_REFUSED;
+	}
+	if (r < 0)
+		return log_error_errno(r, _("%s: cannot record the serials in the ledger"), c->db), EXIT_FAIL;
+	if (r > 0)
+		log_info(_("%s: the new serials are recorded (event %llu, signed by %s)"), c->db,
+			 (unsigned long long)seq, trust_seckey_name(root));
+	return EXIT_OK;
 }
 
 static int load_root(const struct trust_control *c, struct trust_seckey **ret)
 {
+	int r;
+
 	if (!c->root_key) {
 		log_error("--root-key is required: only the organisation's root changes the roster");
 		return -EINVAL;
 	}
-	if (key_load_secret(c->root_key, c->pass_file, ret) < 0)
-		return -EINVAL;
+	r = key_load_secret(c->root_key, c->pass_file, ret);
+	if (r < 0)
+		return r == -EPERM ? r : -EINVAL;
 	if (trust_seckey_role(*ret) != TRUST_ROLE_ORG_ROOT) {
 		log_error("%s: not an org-root key", c->root_key);
 		trust_seckey_free(*ret);
@@ -69,14 +118,15 @@ static int trust_init(struct trust_control *c)
 	_cleanup_(trust_seckey_freep) struct trust_seckey *root = NULL;
 	int r;
 
-	if (load_root(c, &root) < 0)
-		return EXIT_FAIL;
+	r = load_root(c, &root);
+	if (r < 0)
+		return key_exit_code(r);
 	r = roster_init(c->dir, root, time(NULL), c->years, c->contractor);
 	if (r < 0)
 		return roster_error(c, "create the roster", r);
 	printf("trust directory %s for %s: root.pub, roster.json, revoked.json, ca.crt\n",
 	       c->dir, trust_seckey_org(root));
-	return EXIT_OK;
+	return record_serials(c, root);
 }
 
 static int get_time_opt(const char *s, time_t def, time_t *ret)
@@ -140,8 +190,9 @@ static int trust_add(struct trust_control *c, const char *pubfile)
 			json_decref(meta);
 		}
 	}
-	if (open_store(c->dir, &s) < 0)
-		return EXIT_FAIL;
+	r = cli_trust_open(c->dir, &s);
+	if (r)
+		return r;
 	m.name = (char *)(c->name ? c->name : name);
 	m.org = (char *)(c->org ? c->org : org ? org : trust_store_org(s));
 	if (!m.name || role < 0)
@@ -161,8 +212,9 @@ static int trust_add(struct trust_control *c, const char *pubfile)
 		log_error("%s: key %s is in the roster already", pubfile, id);
 		return EXIT_REFUSED;
 	}
-	if (load_root(c, &root) < 0)
-		return EXIT_FAIL;
+	r = load_root(c, &root);
+	if (r < 0)
+		return key_exit_code(r);
 	if (c->cert) {
 		/* a certificate from the organisation's own PKI (key import-p12) */
 		_cleanup_free_ char *dst = NULL, *pem = NULL;
@@ -224,7 +276,7 @@ static int trust_add(struct trust_control *c, const char *pubfile)
 		return roster_error(c, "add the key", r);
 	printf("added %s: %s (%s, %s)%s%s\n", id, m.name, trust_role_to_string(role), m.org,
 	       m.x509_sha256[0] ? ", certificate sha256 " : "", m.x509_sha256);
-	return EXIT_OK;
+	return record_serials(c, root);
 }
 
 int trust_enroll(const char *dir, const char *root_key, const char *root_pass_file, const char *pubfile)
@@ -256,16 +308,27 @@ static int trust_list(struct trust_control *c)
 {
 	_cleanup_(trust_store_freep) struct trust_store *s = NULL;
 	time_t now = time(NULL);
+	int r;
 
-	if (open_store(c->dir, &s) < 0)
-		return EXIT_FAIL;
+	r = cli_trust_open(c->dir, &s);
+	if (r)
+		return r;
 	if (c->json) {
 		json_t *arr = json_array(), *m;
 
 		for (size_t i = 0; i < trust_store_n_members(s); i++)
 			if (member_json(trust_store_member(s, i), &m) == 0)
 				json_array_append_new(arr, m);
-		m = json_pack("{s:s,s:o}", "org", trust_store_org(s), "members", arr);
+		json_t *lists = json_array();
+
+		for (size_t i = 0; i < trust_store_n_lists(s); i++) {
+			const struct trust_list *t = trust_store_list(s, i);
+
+			json_array_append_new(lists, json_pack("{s:s,s:s,s:s,s:I,s:s}", "list",
+				t->doc == TRUST_DOC_ROSTER ? "roster" : "revocation", "org", t->org, "root", t->root_keyid,
+				"serial", (json_int_t)t->serial, "sha256", t->sha256));
+		}
+		m = json_pack("{s:s,s:o,s:o}", "org", trust_store_org(s), "members", arr, "lists", lists);
 		json_dumpf(m, stdout, JSON_SORT_KEYS | JSON_INDENT(2));
 		putchar('\n');
 		json_decref(m);
@@ -303,19 +366,21 @@ static int trust_revoke(struct trust_control *c, const char *what)
 	}
 	if (get_time_opt(c->at, now, &at) < 0)
 		return usage_error("trust revoke", "bad --at time");
-	if (open_store(c->dir, &s) < 0)
-		return EXIT_FAIL;
+	r = cli_trust_open(c->dir, &s);
+	if (r)
+		return r;
 	if (!trust_store_find(s, keyid)) {
 		log_error("%s: key %s is in no roster here", c->dir, what);
 		return EXIT_FAIL;
 	}
-	if (load_root(c, &root) < 0)
-		return EXIT_FAIL;
+	r = load_root(c, &root);
+	if (r < 0)
+		return key_exit_code(r);
 	r = roster_revoke(c->dir, root, keyid, at, c->reason ? c->reason : "unspecified", now);
 	if (r < 0)
 		return roster_error(c, "revoke the key", r);
 	printf("revoked %s\n", what);
-	return EXIT_OK;
+	return record_serials(c, root);
 }
 
 static int trust_pin(struct trust_control *c, const char *pubfile)
@@ -332,15 +397,16 @@ static int trust_pin(struct trust_control *c, const char *pubfile)
 		log_error("%s: not a public key: %s", pubfile, trust_strerror(r));
 		return EXIT_FAIL;
 	}
-	if (load_root(c, &root) < 0)
-		return EXIT_FAIL;
+	r = load_root(c, &root);
+	if (r < 0)
+		return key_exit_code(r);
 	r = roster_pin_contractor(c->dir, root, c->org, &pk, time(NULL));
 	if (r < 0)
 		return roster_error(c, "pin the contractor's root", r);
 	trust_keyid_string(pk.keyid, id);
 	printf("pinned %s's root %s: bring its roster in with 'wipecert trust import DIR' (into %s/contractors/%s/)\n",
 	       c->org, id, c->dir, id);
-	return EXIT_OK;
+	return record_serials(c, root);
 }
 
 /* Hand a contractor's roster over: copy its signed files into
@@ -435,10 +501,11 @@ static int trust_verify_dir(struct trust_control *c)
 	_cleanup_(trust_store_freep) struct trust_store *s = NULL;
 	_cleanup_free_ char *cap = NULL;
 	X509 *ca = NULL;
-	int bad = 0;
+	int bad = 0, r;
 
-	if (open_store(c->dir, &s) < 0)
-		return EXIT_FAIL;
+	r = cli_trust_open(c->dir, &s);
+	if (r)
+		return r;
 	if (asprintf(&cap, "%s/ca.crt", c->dir) < 0)
 		return EXIT_FAIL;
 	if (x509_load_pem(cap, &ca, NULL) < 0) {
@@ -472,6 +539,13 @@ static int trust_verify_dir(struct trust_control *c)
 		return EXIT_FAIL;
 	printf("%s: roster of %s with %zu keys, all signatures valid\n", c->dir, trust_store_org(s),
 	       trust_store_n_members(s));
+	for (size_t i = 0; i < trust_store_n_lists(s); i++) {
+		const struct trust_list *t = trust_store_list(s, i);
+
+		printf("  %s of %s (root %s): serial %llu, not older than any seen (%s)\n",
+		       t->doc == TRUST_DOC_ROSTER ? "roster" : "revocation list", t->org, t->root_keyid,
+		       (unsigned long long)t->serial, trust_state_path());
+	}
 	return EXIT_OK;
 }
 
@@ -489,6 +563,9 @@ static void help(void)
 	       "revocations and pinned contractors, each signed by the root key.\n\n"
 	       "Options:\n"
 	       "  --trust DIR            trust directory (default $WIPECERT_TRUST or %s)\n"
+	       "  --db PATH              init, add, revoke, pin: record the new serials of the\n"
+	       "                         signed lists in this ledger, signed by the root (an\n"
+	       "                         older list put back is then refused there too)\n"
 	       "  --root-key KEY         the organisation's org-root secret key\n"
 	       "  --passphrase-file F    read the root key's passphrase from F (else the terminal)\n"
 	       "  --contractor           init: a contractor's roster (contractor roles only)\n"
@@ -499,17 +576,21 @@ static void help(void)
 	       "                         other reasons refuse signatures from --at on\n"
 	       "  --json                 machine-readable output\n"
 	       "  -h, --help             show this help\n\n"
-	       "Exit: 0 ok, 1 failed, 2 usage, 3 refused.\n",
+	       "Every command that loads the directory refuses a roster or revocation list\n"
+	       "older than one seen before (serials remembered in %s).\n\n"
+	       "Exit: 0 ok, 1 failed, 2 usage, 3 refused (also: a key file others can read,\n"
+	       "an older signed list put back).\n",
 	       program_name, program_name, program_name, program_name, program_name, program_name,
-	       program_name, TRUST_DEFAULT_DIR);
+	       program_name, TRUST_DEFAULT_DIR, trust_state_path());
 }
 
 int cmd_trust(int argc, char **argv)
 {
-	enum { OPT_TRUST = 256, OPT_ROOT, OPT_PASS, OPT_NAME, OPT_ROLE, OPT_ORG, OPT_CSR, OPT_CERT,
+	enum { OPT_DB = 255, OPT_TRUST = 256, OPT_ROOT, OPT_PASS, OPT_NAME, OPT_ROLE, OPT_ORG, OPT_CSR, OPT_CERT,
 	       OPT_REASON, OPT_FROM, OPT_UNTIL, OPT_AT, OPT_YEARS, OPT_CONTRACTOR, OPT_JSON };
 	static const struct option opts[] = {
 		{ "trust", required_argument, NULL, OPT_TRUST },
+		{ "db", required_argument, NULL, OPT_DB },
 		{ "root-key", required_argument, NULL, OPT_ROOT },
 		{ "passphrase-file", required_argument, NULL, OPT_PASS },
 		{ "name", required_argument, NULL, OPT_NAME },
@@ -543,6 +624,7 @@ int cmd_trust(int argc, char **argv)
 	while ((o = getopt_long(argc - 1, argv + 1, "h", opts, NULL)) != -1) {
 		switch (o) {
 		case OPT_TRUST: c.dir = optarg; break;
+		case OPT_DB: c.db = optarg; break;
 		case OPT_ROOT: c.root_key = optarg; break;
 		case OPT_PASS: c.pass_file = optarg; break;
 		case OPT_NAME: c.name = optarg; break;

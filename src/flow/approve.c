@@ -149,8 +149,6 @@ static int record_certificate(const struct flow_ctx *c, const struct flow_issued
 		r = -ENOMEM;
 	if (r >= 0)
 		r = ledger_asset_update(c->ledger, &a, trust_seckey_name(approver), why, &seq);
-	if (r >= 0)
-		r = flow_sign_event(c->ledger, seq, approver);
 	ledger_asset_clear(&a);
 	if (r < 0)
 		return flow_fail(err, r, "certificate written, but the ledger event failed: %s", strerror(-r));
@@ -169,6 +167,9 @@ int flow_approve(const struct flow_ctx *c, const char *id, const struct trust_se
 	r = check_not_decided(c, id, err);
 	if (r >= 0)
 		r = load_sealed(c, id, &s, err);
+	/* the approver signs the ledger event; an older trust list is refused first */
+	if (r >= 0)
+		r = flow_ledger_signer(c, approver, err);
 	if (r < 0)
 		goto out;
 	aid = jstr(json_object_get(s.rec, "asset"), "asset_id");
@@ -226,6 +227,9 @@ int flow_reject(const struct flow_ctx *c, const char *id, const struct trust_sec
 			      trust_role_to_string(trust_seckey_role(approver)));
 		goto out;
 	}
+	r = flow_ledger_signer(c, approver, err);
+	if (r < 0)
+		goto out;
 	trust_seckey_pubkey(approver, &pk);
 	trust_keyid_string(pk.keyid, kid);
 	format_utc(time(NULL), now, sizeof(now));
@@ -264,8 +268,6 @@ int flow_reject(const struct flow_ctx *c, const char *id, const struct trust_sec
 			if (r == 0)
 				r = ledger_asset_note(c->ledger, aid, trust_seckey_name(approver), why, &seq);
 		}
-		if (r >= 0)
-			r = flow_sign_event(c->ledger, seq, approver);
 		ledger_asset_clear(&a);
 		if (r < 0) {
 			r = flow_fail(err, r, "rejection written, but the ledger event failed: %s", strerror(-r));

@@ -55,11 +55,31 @@ char *flow_path(const struct flow_ctx *c, const char *id, const char *suffix)
 	return p;
 }
 
-int flow_sign_event(struct ledger *l, uint64_t seq, const struct trust_seckey *k)
+int flow_ledger_signer(const struct flow_ctx *c, const struct trust_seckey *k, struct flow_error *err)
 {
-	if (seq == 0 || !trust_role_may_sign(trust_seckey_role(k), TRUST_DOC_LEDGER_EVENT))
+	struct ledger_trust_report rep = { 0 };
+	int r;
+
+	if (!c->ledger)
 		return 0;
-	return ledger_event_sign(l, seq, seq, k, NULL);
+	r = ledger_set_signer(c->ledger, k);
+	if (r < 0)
+		return flow_fail(err, r, "%s: a %s key may not sign ledger events", trust_seckey_name(k),
+				 trust_role_to_string(trust_seckey_role(k)));
+	if (!c->trust)
+		return 0;
+	/* the ledger remembers the trust lists' serials (recorded with the
+	 * step's own event): an older list put back is a rollback */
+	ledger_set_trust(c->ledger, c->trust);
+	r = ledger_trust_check(c->ledger, c->trust, &rep);
+	if (r == -ESTALE)
+		return flow_fail(err, r, "refused: the trust directory's %s has serial %llu, but the ledger recorded "
+				 "serial %llu (event %llu): an older signed list was put back", rep.list,
+				 (unsigned long long)rep.store_serial, (unsigned long long)rep.ledger_serial,
+				 (unsigned long long)rep.event);
+	if (r < 0)
+		return flow_fail(err, r, "cannot read the trust lists' serials from the ledger: %s", strerror(-r));
+	return 0;
 }
 
 int flow_sha256_hex(const void *data, size_t len, char out[65])
@@ -120,19 +140,17 @@ int flow_check_before_wipe(const struct flow_ctx *c, const char *asset_id, const
 		return flow_fail(err, -ENOENT, "asset %s is not in the ledger", asset_id);
 	if (r < 0)
 		return flow_fail(err, r, "asset %s: cannot read the ledger: %s", asset_id, strerror(-r));
+	/* the class and status below are what the signed history says, not
+	 * what someone wrote into the file beside it */
+	r = ledger_asset_check_state(c->ledger, asset_id);
+	if (r < 0) {
+		r = flow_fail(err, -EPERM, "asset %s differs from what its ledger history records (changed outside "
+			      "wipecert): run 'wipecert ledger verify'", asset_id);
+		goto out;
+	}
 	status = ledger_asset_value(&a, LEDGER_F_STATUS);
 	if (status && (streq(status, "disposed") || streq(status, "destroyed") || streq(status, "handed-to-contractor"))) {
 		r = flow_fail(err, -EPERM, "asset %s is %s: it is not here to be wiped", asset_id, status);
-		goto out;
-	}
-	r = ledger_identity_check(&a, serial, wwn, &why);
-	if ((r == LEDGER_IDENTITY_NONE_ON_RECORD || r == LEDGER_IDENTITY_DEVICE_UNKNOWN) && image_file &&
-	    !serial && !wwn) {
-		/* an image file reports no identity of its own: the operator's
-		 * choice of asset is all there is (the record says "file") */
-		r = 0;
-	} else if (r != LEDGER_IDENTITY_MATCH) {
-		r = flow_fail(err, -EPERM, "asset %s: %s", asset_id, why ? why : "identity does not match");
 		goto out;
 	}
 	pol = ctx_policy(c, &fallback);
@@ -151,6 +169,20 @@ int flow_check_before_wipe(const struct flow_ctx *c, const char *asset_id, const
 	r = policy_check_method(pol, (int)class_n, method, level, &why);
 	if (r < 0) {
 		r = flow_fail(err, -EPERM, "asset %s: %s", asset_id, why ? why : "refused by the policy");
+		goto out;
+	}
+	/* the identity last: the asset's own rules are named even for a disk
+	 * that could never pass as it */
+	free(why);
+	why = NULL;
+	r = ledger_identity_check(&a, serial, wwn, &why);
+	if ((r == LEDGER_IDENTITY_NONE_ON_RECORD || r == LEDGER_IDENTITY_DEVICE_UNKNOWN) && image_file &&
+	    !serial && !wwn) {
+		/* an image file reports no identity of its own: the operator's
+		 * choice of asset is all there is (the record says "file") */
+		r = 0;
+	} else if (r != LEDGER_IDENTITY_MATCH) {
+		r = flow_fail(err, -EPERM, "asset %s: %s", asset_id, why ? why : "identity does not match");
 		goto out;
 	}
 	r = 0;
@@ -310,6 +342,9 @@ static int seal_event(const struct flow_ctx *c, const struct ledger_asset *a, co
 	if (r >= 0 && asprintf(&why, "wipe %s: job %s (%s), wipe record sha256 %s", seal_word(job), job_id,
 			       method ? method : "?", rhash) < 0)
 		r = -ENOMEM;
+	/* the technician signs the event, in the transaction that appends it */
+	if (r >= 0)
+		r = flow_ledger_signer(c, tech, err);
 	if (r >= 0) {
 		r = ledger_asset_update(c->ledger, &upd, trust_seckey_name(tech), why, &seq);
 		/* unchanged status still deserves its event: the wipe happened */
@@ -317,8 +352,6 @@ static int seal_event(const struct flow_ctx *c, const struct ledger_asset *a, co
 			r = ledger_asset_note(c->ledger, asset_id, trust_seckey_name(tech), why, &seq);
 	}
 	crash_point("seal-ledger");
-	if (r >= 0)
-		r = flow_sign_event(c->ledger, seq, tech);
 	ledger_asset_clear(&upd);
 	if (r < 0)
 		return flow_fail(err, r, "asset %s: the wipe record is written, but the ledger event failed: %s",
@@ -329,7 +362,6 @@ static int seal_event(const struct flow_ctx *c, const struct ledger_asset *a, co
 struct seal_find {
 	const char *job_id, *rhash;
 	uint64_t seq;
-	bool signed_;
 };
 
 static int seal_find_cb(const struct ledger_event *e, void *userdata)
@@ -341,14 +373,13 @@ static int seal_find_cb(const struct ledger_event *e, void *userdata)
 		return -ENOMEM;
 	if (e->reason && strstr(e->reason, a) && strstr(e->reason, b)) {
 		f->seq = e->seq;
-		f->signed_ = e->signature_len > 0;
 	}
 	return 0;
 }
 
 /* A seal that a crash cut short after its record was written: the ledger
- * event is added if it is missing and signed if it is not. Returns 0 when
- * something was completed, -EEXIST when the seal was whole already. */
+ * event (signed as it is appended) is added if it is missing. Returns 0
+ * when something was completed, -EEXIST when the seal was whole already. */
 static int complete_seal(const struct flow_ctx *c, const char *job_id, const char *asset_id,
 			 const struct trust_seckey *tech, const char *rpath, struct flow_error *err)
 {
@@ -383,15 +414,10 @@ static int complete_seal(const struct flow_ctx *c, const char *job_id, const cha
 		r = flow_fail(err, r, "asset %s: cannot read its history: %s", asset_id, strerror(-r));
 		goto out;
 	}
-	if (f.seq && f.signed_) {
-		r = flow_fail(err, -EEXIST, "job %s is already sealed (%s)", job_id, rpath);
-		goto out;
-	}
+	/* an event is signed in the transaction that appends it: found, the
+	 * seal is whole */
 	if (f.seq) {
-		r = flow_sign_event(c->ledger, f.seq, tech);
-		if (r < 0)
-			r = flow_fail(err, r, "asset %s: cannot sign event %llu: %s", asset_id,
-				      (unsigned long long)f.seq, strerror(-r));
+		r = flow_fail(err, -EEXIST, "job %s is already sealed (%s)", job_id, rpath);
 		goto out;
 	}
 	r = ledger_asset_get(c->ledger, asset_id, &a);
@@ -453,7 +479,8 @@ int flow_seal(const struct flow_ctx *c, const char *job_id, const char *asset_id
 		r = ledger_identity_check(&a, serial, wwn, &reason);
 		if (r != LEDGER_IDENTITY_MATCH &&
 		    !((r == LEDGER_IDENTITY_NONE_ON_RECORD || r == LEDGER_IDENTITY_DEVICE_UNKNOWN) &&
-		      transport && streq(transport, "file") && !serial && !wwn)) {
+		      /* image files and loop devices report no identity of their own */
+		      transport && (streq(transport, "file") || streq(transport, "loop")) && !serial && !wwn)) {
 			r = flow_fail(err, -EPERM, "job %s was not run on asset %s: %s", job_id, asset_id,
 				      reason ? reason : "identity does not match");
 			goto out;

@@ -238,6 +238,9 @@ static int note_in_ledger(const struct flow_ctx *c, const struct flow_destructio
 	if (asprintf(&why, "physical destruction (%s) witnessed by %s recorded as case %s, record sha256 %s; awaiting approval",
 		     d->method, d->witness, id, rhash) < 0)
 		return flow_fail(err, -ENOMEM, "out of memory");
+	r = flow_ledger_signer(c, tech, err);
+	if (r < 0)
+		return r;
 	r = ledger_asset_note(c->ledger, d->asset_id, trust_seckey_name(tech), why, NULL);
 	if (r < 0)
 		return flow_fail(err, r, "asset %s: the record is written, but the ledger event failed: %s", d->asset_id,

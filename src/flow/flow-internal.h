@@ -15,11 +15,6 @@ char *flow_path(const struct flow_ctx *c, const char *id, const char *suffix);
 int flow_sha256_hex(const void *data, size_t len, char out[65]);
 int flow_asset_last_event(struct ledger *l, const char *asset_id, uint64_t *ret_seq,
 			  char ret_hash[LEDGER_HASH_HEX]);
-/* Sign ledger event seq (0: none was appended) with the key of the person
- * who made it. A key whose role may not sign ledger events (a contractor's)
- * leaves it unsigned: `ledger verify` counts it. */
-struct trust_seckey;
-int flow_sign_event(struct ledger *l, uint64_t seq, const struct trust_seckey *k);
 
 /* How an event that records a certificate names the PDF's SHA-256 in its
  * reason ("...; pdf sha256 HEX"): approve and accept write it, the

@@ -17,6 +17,7 @@
 #include "wipecert/cert.h"
 #include "wipecert/erase.h"
 #include "wipecert/flow.h"
+#include "wipecert/ledger-sign.h"
 #include "wipecert/pdf.h"
 #include "wipecert/trust.h"
 #include "wipecert/util.h"
@@ -92,6 +93,25 @@ static int check_approver(const struct flow_ctx *c, const struct trust_seckey *k
 }
 
 /* Step 3: the policy for the asset's class: who approves, which methods. */
+/* The class and status the policy check takes from the wipe record are
+ * what the asset's signed ledger history says: every event signed by its
+ * actor, every change the policy depends on approved. */
+static int check_asset_history(const struct flow_ctx *c, const struct evidence *ev, struct flow_error *err)
+{
+	struct ledger_sig_result res = { 0 };
+	const char *aid = jstr(json_object_get(ev->rec, "asset"), "asset_id");
+	int r;
+
+	if (!c->ledger || !c->trust || !aid)
+		return 0;
+	r = ledger_verify_asset(c->ledger, c->trust, aid, &res);
+	if (r == -EBADMSG)
+		return flow_fail(err, -EPERM, "asset %s: its ledger history does not check out: %s", aid, res.detail);
+	if (r < 0)
+		return flow_fail(err, r, "asset %s: cannot check its ledger history: %s", aid, strerror(-r));
+	return 0;
+}
+
 static int check_policy(const struct policy *pol, const struct evidence *ev, const struct trust_seckey *approver,
 			struct flow_error *err)
 {
@@ -483,6 +503,8 @@ int flow_issue(const struct flow_ctx *c, const struct flow_issue_request *q, str
 	r = check_evidence(c, q, &ev, err);
 	if (r >= 0)
 		r = check_approver(c, q->approver, err);
+	if (r >= 0)
+		r = check_asset_history(c, &ev, err);
 	if (r >= 0)
 		r = check_policy(pol, &ev, q->approver, err);
 	if (r >= 0)

@@ -265,78 +265,6 @@ static bool record_blank(const struct record *r)
 	return true;
 }
 
-/* Asset IDs seen in this file, with their line: a small open hash table. */
-struct seen {
-	char **id;
-	unsigned long *line;
-	size_t cap, n;
-};
-
-static size_t seen_slot(const struct seen *t, const char *id)
-{
-	size_t h = 5381;
-
-	for (const char *p = id; *p; p++)
-		h = h * 33 + (unsigned char)*p;
-	h &= t->cap - 1;
-	while (t->id[h] && !streq(t->id[h], id))
-		h = (h + 1) & (t->cap - 1);
-	return h;
-}
-
-static int seen_grow(struct seen *t)
-{
-	struct seen n = { .cap = t->cap ? t->cap * 2 : 1024 };
-
-	n.id = calloc(n.cap, sizeof(*n.id));
-	n.line = calloc(n.cap, sizeof(*n.line));
-	if (!n.id || !n.line) {
-		free(n.id);
-		free(n.line);
-		return -ENOMEM;
-	}
-	for (size_t i = 0; i < t->cap; i++)
-		if (t->id[i]) {
-			size_t s = seen_slot(&n, t->id[i]);
-
-			n.id[s] = t->id[i];
-			n.line[s] = t->line[i];
-			n.n++;
-		}
-	free(t->id);
-	free(t->line);
-	*t = n;
-	return 0;
-}
-
-/* 0 and adds it if new; else the line it was first seen on. */
-static int seen_add(struct seen *t, const char *id, unsigned long line, unsigned long *ret_first)
-{
-	size_t s;
-
-	if ((t->n + 1) * 2 > t->cap && seen_grow(t) < 0)
-		return -ENOMEM;
-	s = seen_slot(t, id);
-	if (t->id[s]) {
-		*ret_first = t->line[s];
-		return 1;
-	}
-	t->id[s] = strdup(id);
-	if (!t->id[s])
-		return -ENOMEM;
-	t->line[s] = line;
-	t->n++;
-	return 0;
-}
-
-static void seen_free(struct seen *t)
-{
-	for (size_t i = 0; i < t->cap; i++)
-		free(t->id[i]);
-	free(t->id);
-	free(t->line);
-}
-
 static const char *why_bad(enum ledger_field f)
 {
 	switch (f) {
@@ -348,181 +276,214 @@ static const char *why_bad(enum ledger_field f)
 	}
 }
 
-static int import_rows(struct ledger *l, const char *text, const struct ledger_import_opts *o,
-		       struct ledger_import_report *rep)
+/* One import: the file, its columns, and the asset IDs met so far. */
+struct import {
+	const char *text;
+	const struct ledger_import_opts *o;
+	struct ledger_import_report *rep;
+	struct record rec;
+	size_t pos;
+	unsigned long line;
+	int col[128];              /* field of each column, -1 for an ignored one */
+	size_t ncols;
+	struct ledger_idmap seen;  /* asset ID -> the line it was first on */
+};
+
+/* The header line: every column a known field, none twice, an asset ID. */
+static int read_header(struct import *im)
 {
-	struct record rec = {};
-	struct seen seen = {};
-	int col[128];
-	size_t ncols, pos = 0;
-	unsigned long line = 1, rline;
 	bool have[_LEDGER_F_MAX] = {};
-	uint64_t first_seq;
 	int r;
 
-	r = csv_next(text, &pos, &line, &rec, rep);
-	if (r <= 0) {
-		if (r == 0)
-			r = report_error(rep, 1, "empty file: no header line");
-		goto out;
-	}
-	ncols = rec.n;
-	if (ncols > ARRAY_SIZE(col)) {
-		r = report_error(rep, 1, "too many columns (%zu)", ncols);
-		goto out;
-	}
-	for (size_t c = 0; c < ncols; c++) {
+	r = csv_next(im->text, &im->pos, &im->line, &im->rec, im->rep);
+	if (r <= 0)
+		return r == 0 ? report_error(im->rep, 1, "empty file: no header line") : r;
+	im->ncols = im->rec.n;
+	if (im->ncols > ARRAY_SIZE(im->col))
+		return report_error(im->rep, 1, "too many columns (%zu)", im->ncols);
+	for (size_t c = 0; c < im->ncols; c++) {
 		enum ledger_field f;
-		char *h = strstrip(rec.f[c]);
+		char *h = strstrip(im->rec.f[c]);
 
 		/* spreadsheets write empty columns after the table: ignored, as
 		 * long as nothing is in them */
 		if (!*h) {
-			col[c] = -1;
+			im->col[c] = -1;
 			continue;
 		}
-		if (ledger_field_from_header(rec.f[c], &f) < 0) {
-			r = report_error(rep, 1, "unknown column '%s' (see docs/ledger.md for the names)", rec.f[c]);
-			goto out;
-		}
-		if (have[f]) {
-			r = report_error(rep, 1, "column '%s' given twice (as %s)", rec.f[c], ledger_field_name(f));
-			goto out;
-		}
+		if (ledger_field_from_header(h, &f) < 0)
+			return report_error(im->rep, 1, "unknown column '%s' (see docs/ledger.md for the names)", h);
+		if (have[f])
+			return report_error(im->rep, 1, "column '%s' given twice (as %s)", h, ledger_field_name(f));
 		have[f] = true;
-		col[c] = (int)f;
+		im->col[c] = (int)f;
 	}
-	if (!have[LEDGER_F_ASSET_ID]) {
-		r = report_error(rep, 1, "no asset ID column (asset_id / 資産番号)");
-		goto out;
-	}
+	if (!have[LEDGER_F_ASSET_ID])
+		return report_error(im->rep, 1, "no asset ID column (asset_id / 資産番号)");
+	return 0;
+}
 
-	r = ledger_tx_begin(l);
+/* The row's asset ID, new in this file: the first thing every message names. */
+static int row_asset_id(struct import *im, unsigned long rline, struct ledger_asset *a)
+{
+	unsigned long *first;
+	int r;
+
+	for (size_t c = 0; c < im->ncols; c++)
+		if (im->col[c] == LEDGER_F_ASSET_ID &&
+		    ledger_asset_set(a, LEDGER_F_ASSET_ID, csv_unguard(im->rec.f[c])) < 0)
+			return report_error(im->rep, rline, "empty or too long asset ID");
+	r = ledger_idmap_get(&im->seen, a->v[LEDGER_F_ASSET_ID], true, (void **)&first);
+	if (r < 0)
+		return r;
+	if (r > 0)
+		return report_error(im->rep, rline, "duplicate asset ID '%s' (first on line %lu)",
+				    a->v[LEDGER_F_ASSET_ID], *first);
+	*first = rline;
+	return 0;
+}
+
+/* The row's cells onto a (the stored asset, or a new one). */
+static int row_fields(struct import *im, unsigned long rline, struct ledger_asset *a)
+{
+	for (size_t c = 0; c < im->ncols; c++) {
+		enum ledger_field f = (enum ledger_field)im->col[c];
+		const char *v = csv_unguard(im->rec.f[c]);
+
+		if (im->col[c] < 0) {
+			if (*strstrip(im->rec.f[c]))
+				return report_error(im->rep, rline, "asset %s: a value in column %zu, which has no header",
+						    a->v[LEDGER_F_ASSET_ID], c + 1);
+			continue;
+		}
+		/* the ID is set; an empty status keeps the old one (or in-service) */
+		if (f == LEDGER_F_ASSET_ID || (f == LEDGER_F_STATUS && !*v))
+			continue;
+		if (ledger_asset_set(a, f, v) < 0)
+			return report_error(im->rep, rline, "asset %s: %s %s '%s'", a->v[LEDGER_F_ASSET_ID],
+					    why_bad(f), ledger_field_name(f), v);
+	}
+	return 0;
+}
+
+/* Insert or update the row's asset; report what was done. */
+static int row_store(struct ledger *l, struct import *im, unsigned long rline, const struct ledger_asset *old,
+		     struct ledger_asset *a)
+{
+	const struct ledger_import_opts *o = im->o;
+	_cleanup_free_ char *changes = NULL;
+	const char *action;
+	int r;
+
+	if (!old->v[LEDGER_F_ASSET_ID]) {
+		r = ledger_asset_check_new(a);
+		if (r == 0)
+			r = ledger_insert_tx(l, a, o->actor, o->reason, NULL);
+		action = "add";
+		if (r == 0)
+			im->rep->added++;
+		if (o->row)
+			changes = ledger_diff_json(NULL, a);
+	} else {
+		r = ledger_update_tx(l, old, a, o->actor, o->reason, NULL);
+		action = r & LEDGER_REQUESTED ? "request" : r > 0 ? "update" : "unchanged";
+		if (r > 0 && (r & LEDGER_UPDATED))
+			im->rep->updated++;
+		if (r > 0 && (r & LEDGER_REQUESTED))
+			im->rep->requested++;
+		if (r == 0)
+			im->rep->unchanged++;
+		if (o->row && r > 0)
+			changes = ledger_diff_json(old, a);
+	}
+	if (r == -ENOTUNIQ) {
+		struct ledger_asset other = {};
+
+		ledger_asset_find_identity(l, a->v[LEDGER_F_SERIAL], a->v[LEDGER_F_WWN], &other);
+		report_error(im->rep, rline, "asset %s: its serial or WWN is already asset %s's (one entry per disk)",
+			     a->v[LEDGER_F_ASSET_ID], other.v[LEDGER_F_ASSET_ID] ?: "?");
+		ledger_asset_clear(&other);
+		return -EINVAL;
+	}
+	if (r < 0) {
+		if (!im->rep->error_line)
+			report_error(im->rep, rline, "asset %s: %s", a->v[LEDGER_F_ASSET_ID], strerror(-r));
+		return r;
+	}
+	if (o->row)
+		o->row(rline, a->v[LEDGER_F_ASSET_ID], action, changes, o->userdata);
+	return 0;
+}
+
+static int import_row(struct ledger *l, struct import *im, unsigned long rline)
+{
+	struct ledger_asset a = {}, old = {};
+	int r;
+
+	im->rep->rows++;
+	if (im->rec.n != im->ncols)
+		return report_error(im->rep, rline, "%zu fields, the header has %zu", im->rec.n, im->ncols);
+	r = row_asset_id(im, rline, &a);
 	if (r < 0)
 		goto out;
-	first_seq = l->head_seq + 1;
-	for (;;) {
-		struct ledger_asset a = {}, old = {};
-		unsigned long first;
-		const char *action;
-		_cleanup_free_ char *changes = NULL;
-
-		rline = line;
-		r = csv_next(text, &pos, &line, &rec, rep);
-		if (r < 0)
-			goto rollback;
-		if (r == 0)
-			break;
-		if (record_blank(&rec))
-			continue;
-		rep->rows++;
-		if (rec.n != ncols) {
-			r = report_error(rep, rline, "%zu fields, the header has %zu", rec.n, ncols);
-			goto rollback;
-		}
-		/* the ID first: every other message names it */
-		for (size_t c = 0; c < ncols; c++)
-			if (col[c] == LEDGER_F_ASSET_ID && ledger_asset_set(&a, LEDGER_F_ASSET_ID, rec.f[c]) < 0) {
-				r = report_error(rep, rline, "empty or too long asset ID");
-				goto rollback;
-			}
-		r = seen_add(&seen, a.v[LEDGER_F_ASSET_ID], rline, &first);
-		if (r != 0) {
-			if (r > 0)
-				r = report_error(rep, rline, "duplicate asset ID '%s' (first on line %lu)",
-						 a.v[LEDGER_F_ASSET_ID], first);
-			ledger_asset_clear(&a);
-			goto rollback;
-		}
-		r = ledger_asset_get(l, a.v[LEDGER_F_ASSET_ID], &old);
-		if (r == 0 && !o->update) {
-			report_error(rep, rline, "asset ID '%s' is already in the ledger (--update changes it)",
-				     a.v[LEDGER_F_ASSET_ID]);
-			r = -EEXIST;
-			goto row_fail;
-		}
-		if (r == 0) {
-			ledger_asset_clear(&a);
-			r = ledger_asset_copy(&old, &a);
-			if (r < 0)
-				goto row_fail;
-		} else if (r != -ENOENT)
-			goto row_fail;
-		for (size_t c = 0; c < ncols; c++) {
-			enum ledger_field f = (enum ledger_field)col[c];
-
-			if (col[c] < 0) {
-				if (*strstrip(rec.f[c])) {
-					r = report_error(rep, rline, "asset %s: a value in column %zu, which has no header",
-							 a.v[LEDGER_F_ASSET_ID], c + 1);
-					goto row_fail;
-				}
-				continue;
-			}
-			if (f == LEDGER_F_ASSET_ID)
-				continue;
-			/* an empty status keeps the old one (or in-service) */
-			if (f == LEDGER_F_STATUS && !*rec.f[c])
-				continue;
-			if (ledger_asset_set(&a, f, rec.f[c]) < 0) {
-				r = report_error(rep, rline, "asset %s: %s %s '%s'", a.v[LEDGER_F_ASSET_ID],
-						 why_bad(f), ledger_field_name(f), rec.f[c]);
-				goto row_fail;
-			}
-		}
-		if (!old.v[LEDGER_F_ASSET_ID]) {
-			r = ledger_asset_check_new(&a);
-			if (r == 0)
-				r = ledger_insert_tx(l, &a, o->actor, o->reason, NULL);
-			action = "add";
-			if (r == 0)
-				rep->added++;
-			if (o->row)
-				changes = ledger_diff_json(NULL, &a);
-		} else {
-			r = ledger_update_tx(l, &old, &a, o->actor, o->reason, NULL);
-			action = r > 0 ? "update" : "unchanged";
-			if (r > 0)
-				rep->updated++;
-			else if (r == 0)
-				rep->unchanged++;
-			if (o->row && r > 0)
-				changes = ledger_diff_json(&old, &a);
-		}
-		if (r < 0) {
-			if (!rep->error_line)
-				report_error(rep, rline, "asset %s: %s", a.v[LEDGER_F_ASSET_ID], strerror(-r));
-			goto row_fail;
-		}
-		if (o->row)
-			o->row(rline, a.v[LEDGER_F_ASSET_ID], action, changes, o->userdata);
-		ledger_asset_clear(&a);
-		ledger_asset_clear(&old);
-		continue;
-row_fail:
-		ledger_asset_clear(&a);
-		ledger_asset_clear(&old);
-		goto rollback;
+	r = ledger_get_tx(l, a.v[LEDGER_F_ASSET_ID], &old);
+	if (r == 0 && !im->o->update) {
+		report_error(im->rep, rline, "asset ID '%s' is already in the ledger (--update changes it)",
+			     a.v[LEDGER_F_ASSET_ID]);
+		r = -EEXIST;
+		goto out;
 	}
-	if (o->dry_run) {
-		ledger_tx_rollback(l);
+	if (r == 0) {
+		ledger_asset_clear(&a);
+		r = ledger_asset_copy(&old, &a);
+	} else if (r == -ENOENT)
 		r = 0;
-	} else {
-		/* one transaction: its events are one run of the chain */
-		uint64_t first = first_seq, last = l->head_seq;
-
-		r = ledger_tx_commit(l);
-		if (r == 0 && last >= first) {
-			rep->first_seq = first;
-			rep->last_seq = last;
-		}
-	}
-	goto out;
-rollback:
-	ledger_tx_rollback(l);
+	if (r >= 0)
+		r = row_fields(im, rline, &a);
+	if (r >= 0)
+		r = row_store(l, im, rline, &old, &a);
 out:
-	record_free(&rec);
-	seen_free(&seen);
+	ledger_asset_clear(&a);
+	ledger_asset_clear(&old);
+	return r;
+}
+
+/* The rows, in one write transaction: its events are one run of the chain,
+ * and the first bad row rolls everything back. */
+static int import_tx(struct ledger *l, void *ctx)
+{
+	struct import *im = ctx;
+	unsigned long rline;
+	int r;
+
+	for (;;) {
+		rline = im->line;
+		r = csv_next(im->text, &im->pos, &im->line, &im->rec, im->rep);
+		if (r <= 0)
+			break;
+		if (record_blank(&im->rec))
+			continue;
+		r = import_row(l, im, rline);
+		if (r < 0)
+			break;
+	}
+	if (r >= 0 && im->o->dry_run)
+		ledger_tx_discard(l);
+	return r;
+}
+
+static int import_rows(struct ledger *l, const char *text, const struct ledger_import_opts *o,
+		       struct ledger_import_report *rep)
+{
+	struct import im = { .text = text, .o = o, .rep = rep, .line = 1,
+			     .seen = { .vsize = sizeof(unsigned long) } };
+	int r;
+
+	r = read_header(&im);
+	if (r >= 0)
+		r = ledger_tx_write(l, import_tx, &im);
+	record_free(&im.rec);
+	ledger_idmap_free(&im.seen, NULL);
 	return r;
 }
 
@@ -556,25 +517,6 @@ int ledger_import_csv(struct ledger *l, const char *path, const struct ledger_im
 
 /* ---- export ---- */
 
-static void csv_put(FILE *out, const char *v)
-{
-	size_t n;
-
-	if (!v)
-		return;
-	n = strlen(v);
-	if (strpbrk(v, ",\"\r\n") || (n && (v[0] == ' ' || v[n - 1] == ' '))) {
-		fputc('"', out);
-		for (const char *p = v; *p; p++) {
-			if (*p == '"')
-				fputc('"', out);
-			fputc(*p, out);
-		}
-		fputc('"', out);
-	} else
-		fputs(v, out);
-}
-
 static int export_csv_row(const struct ledger_asset *a, void *userdata)
 {
 	FILE *out = userdata;
@@ -582,7 +524,7 @@ static int export_csv_row(const struct ledger_asset *a, void *userdata)
 	for (unsigned f = 0; f < _LEDGER_F_MAX; f++) {
 		if (f)
 			fputc(',', out);
-		csv_put(out, a->v[f]);
+		csv_put_cell(out, a->v[f]);
 	}
 	fputs("\r\n", out);
 	return ferror(out) ? -EIO : 0;
@@ -680,46 +622,64 @@ static int export_json_event(const struct ledger_event *e, void *userdata)
 	return put_item(userdata, ledger_event_to_json(e));
 }
 
-int ledger_export(struct ledger *l, FILE *out, const struct ledger_export_opts *o)
+struct export_ctx {
+	FILE *out;
+	const struct ledger_export_opts *o;
+};
+
+static int export_csv(struct ledger *l, struct export_ctx *x)
 {
-	struct json_ctx c = { .out = out, .first = true };
+	FILE *out = x->out;
 	int r;
 
-	if (o->format == LEDGER_EXPORT_CSV) {
-		if (o->bom)
-			fputs("\xef\xbb\xbf", out);
-		for (unsigned f = 0; f < _LEDGER_F_MAX; f++) {
-			if (f)
-				fputc(',', out);
-			csv_put(out, ledger_field_header(f, o->japanese));
-		}
-		fputs("\r\n", out);
-		r = ledger_asset_list(l, NULL, export_csv_row, out);
-		if (r < 0)
-			return r;
-		return fflush(out) == 0 && !ferror(out) ? 0 : -EIO;
+	if (x->o->bom)
+		fputs("\xef\xbb\xbf", out);
+	for (unsigned f = 0; f < _LEDGER_F_MAX; f++) {
+		if (f)
+			fputc(',', out);
+		csv_put_cell(out, ledger_field_header(f, x->o->japanese));
 	}
-
-	/* one read snapshot, so assets and events agree */
-	r = ledger_sql_err(sqlite3_exec(l->db, "BEGIN", NULL, NULL, NULL));
+	fputs("\r\n", out);
+	r = ledger_asset_list(l, NULL, export_csv_row, out);
 	if (r < 0)
 		return r;
+	return fflush(out) == 0 && !ferror(out) ? 0 : -EIO;
+}
+
+static int export_json(struct ledger *l, struct export_ctx *x)
+{
+	struct json_ctx c = { .out = x->out, .first = true };
+	FILE *out = x->out;
+	int r;
+
 	fprintf(out, "{\n  \"schema_version\": %d,\n  \"assets\": [", LEDGER_SCHEMA_VERSION);
 	r = ledger_asset_list(l, NULL, export_json_asset, &c);
 	if (r < 0)
-		goto out;
+		return r;
 	fputs(c.first ? "]" : "\n  ]", out);
-	if (o->events) {
+	if (x->o->events) {
 		c.first = true;
 		fputs(",\n  \"events\": [", out);
 		r = ledger_history(l, NULL, export_json_event, &c);
 		if (r < 0)
-			goto out;
+			return r;
 		fputs(c.first ? "]" : "\n  ]", out);
 	}
 	fputs("\n}\n", out);
-	r = fflush(out) == 0 && !ferror(out) ? 0 : -EIO;
-out:
-	sqlite3_exec(l->db, "COMMIT", NULL, NULL, NULL);
-	return r;
+	return fflush(out) == 0 && !ferror(out) ? 0 : -EIO;
+}
+
+static int export_tx(struct ledger *l, void *ctx)
+{
+	struct export_ctx *x = ctx;
+
+	return x->o->format == LEDGER_EXPORT_CSV ? export_csv(l, x) : export_json(l, x);
+}
+
+int ledger_export(struct ledger *l, FILE *out, const struct ledger_export_opts *o)
+{
+	struct export_ctx x = { out, o };
+
+	/* one read snapshot, so assets and events agree */
+	return ledger_tx_read(l, export_tx, &x);
 }

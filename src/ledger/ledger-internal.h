@@ -1,43 +1,156 @@
 /* ledger-internal.h - what the ledger's own files share: the connection,
- * transactions and the event append. Never included outside src/ledger/. */
+ * transactions, the event append, the signer, and the pure helpers of
+ * change.c. Never included outside src/ledger/.
+ *
+ * Only store.c speaks SQL; csv.c, sign.c and change.c use the functions
+ * declared here, so a second backend (PostgreSQL) replaces store.c alone.
+ */
 #ifndef WIPECERT_LEDGER_INTERNAL_H
 #define WIPECERT_LEDGER_INTERNAL_H
 
-#include <sqlite3.h>
 #include <sodium.h>
 
 #include "wipecert/ledger.h"
+#include "wipecert/trust.h"
+
+/* Who signs the events appended through a handle (sign.c fills it). An
+ * event is queued as it is appended (its row holds no signature yet) and
+ * every queued event is signed, and the signature stored, before its
+ * transaction commits: in parallel for a big import, never after it. */
+struct ledger_pending_sigs;
+struct ledger_signer {
+	/* queue e (all fields but the signature; valid during the call only) */
+	int (*add)(struct ledger_signer *s, const struct ledger_event *e);
+	/* sign what is queued and store it with ledger_event_sign_tx() */
+	int (*finish)(struct ledger *l);
+	/* forget what is queued: the transaction rolls back */
+	void (*discard)(struct ledger_signer *s);
+	/* the handle closes */
+	void (*release)(struct ledger_signer *s);
+	const struct trust_seckey *key;
+	const char *name;                 /* the actor of every event it signs */
+	char keyid[TRUST_KEYID_STRLEN];
+	struct ledger_pending_sigs *pending;
+};
+
+/* The backend's own part of a handle (store.c: the SQLite connection and
+ * its prepared statements); nothing outside the backend looks inside. */
+struct ledger_store;
 
 struct ledger {
-	sqlite3 *db;
+	struct ledger_store *store;
 	char *path;
 	bool readonly;
 	bool in_tx;
+	bool discard;     /* roll the running transaction back, without error */
 	/* head of the chain, valid inside a write transaction */
 	uint64_t head_seq;
 	char head_hash[LEDGER_HASH_HEX];
 	bool head_moved;
-	/* statements kept prepared: an import runs them once a row */
-	sqlite3_stmt *cache[8];
+	struct ledger_signer signer;      /* .add NULL: nothing can be appended */
+	/* run inside each write transaction that appended events, just before
+	 * it commits (sign.c: the trust lists' serials ride along) */
+	int (*before_commit)(struct ledger *l);
+	const struct trust_store *trust;
 };
 
-/* SQLite result code to -errno. */
-int ledger_sql_err(int rc);
-/* BEGIN IMMEDIATE (waits for the write lock up to the busy timeout) and
- * load the chain head; commit writes the head to meta first. */
-int ledger_tx_begin(struct ledger *l);
-int ledger_tx_commit(struct ledger *l);
-void ledger_tx_rollback(struct ledger *l);
+/* ---- store.c: transactions ---- */
 
-/* Inside a write transaction: insert a new asset / store a changed one and
- * append its event. Both validate nothing beyond the schema: callers pass
- * assets built through ledger_asset_set(). update returns 0 if unchanged. */
+/* Run fn inside one write transaction (BEGIN IMMEDIATE, waiting for the
+ * lock up to the busy timeout; the chain head loaded; written to meta at
+ * commit): everything fn appends is one run of the chain, and a negative
+ * return from fn, a failed commit or ledger_tx_discard() rolls all of it
+ * back. Returns fn's result. -EBUSY if a transaction is already open. */
+int ledger_tx_write(struct ledger *l, int (*fn)(struct ledger *l, void *ctx), void *ctx);
+/* The same for reading: one consistent snapshot while writers go on. */
+int ledger_tx_read(struct ledger *l, int (*fn)(struct ledger *l, void *ctx), void *ctx);
+/* Inside ledger_tx_write(): roll back at the end although fn succeeds (dry runs). */
+void ledger_tx_discard(struct ledger *l);
+
+/* ---- store.c: inside a write transaction ---- */
+
+/* Insert a new asset and append its "create" event. -EEXIST if the ID is
+ * taken, -ENOTUNIQ if another asset has its serial or WWN. */
 int ledger_insert_tx(struct ledger *l, const struct ledger_asset *a, const char *actor,
 		     const char *reason, uint64_t *ret_seq);
+/* Store a changed asset: the changes the policy does not depend on at once
+ * (an "update" event), the others as a "request" event that waits for an
+ * approver. LEDGER_UPDATED | LEDGER_REQUESTED, 0 if unchanged (or the same
+ * request is pending already); ret_seq gets the last event appended. */
 int ledger_update_tx(struct ledger *l, const struct ledger_asset *old, const struct ledger_asset *a,
 		     const char *actor, const char *reason, uint64_t *ret_seq);
-/* JSON diff of two assets (old may be NULL for a new one); NULL if equal. */
+int ledger_get_tx(struct ledger *l, const char *asset_id, struct ledger_asset *ret);
+/* Store the signature of event seq appended in this transaction (once). */
+int ledger_event_sign_tx(struct ledger *l, uint64_t seq, const char *sig);
+/* Append an event that records changes without storing an asset: a note,
+ * a request or a denial (state: the asset as stored), or, asset NULL, an
+ * event of the whole ledger (asset ID ""). */
+int ledger_append_tx(struct ledger *l, const struct ledger_asset *state, const char *kind,
+		     const char *changes, const char *reason, uint64_t *ret_seq);
+/* Store the asset approved by an "approve" event with these changes. */
+int ledger_approve_tx(struct ledger *l, const struct ledger_asset *old, const struct ledger_asset *a,
+		      const char *changes, const char *reason, uint64_t *ret_seq);
+
+/* ---- change.c ---- */
+
+/* JSON diff {"field":[old,new],...} of two assets (old may be NULL for a
+ * new one), of all fields or of those that need no approval; NULL if none. */
 char *ledger_diff_json(const struct ledger_asset *old, const struct ledger_asset *a);
+char *ledger_diff_free_json(const struct ledger_asset *old, const struct ledger_asset *a);
+/* The same shape from parallel arrays (ledger-wide events). */
+char *ledger_changes_json(size_t n, const char *const keys[], const char *const olds[],
+			  const char *const news[]);
+/* old -> a split: *ret_now the asset with the changes that need no approval
+ * applied, *ret_request the JSON diff of the others (NULL if none). */
+int ledger_change_split(const struct ledger_asset *old, const struct ledger_asset *a,
+			struct ledger_asset *ret_now, char **ret_request);
+/* Apply a JSON diff to old: -ESTALE if a field no longer holds the value
+ * the diff starts from, -EINVAL if it is not a diff of asset fields. */
+int ledger_change_apply(const struct ledger_asset *old, const char *changes, struct ledger_asset *ret);
+
+/* One asset's approved values of the gated fields (importance, status,
+ * serial, WWN) and its pending change request, followed event by event. */
+#define LEDGER_GATED_FIELDS 4
+struct ledger_gated {
+	char *v[LEDGER_GATED_FIELDS];
+	uint64_t req_seq;                /* 0: no request pending */
+	char *req_changes, *req_actor, *req_key_id;
+};
+enum ledger_gated_problem {
+	LEDGER_GATED_OK,
+	LEDGER_GATED_UNAPPROVED,     /* an "update" made a change that needs approval */
+	LEDGER_GATED_NO_REQUEST,     /* an approval or denial of no pending request */
+	LEDGER_GATED_STALE,          /* approved after the values it started from changed */
+	LEDGER_GATED_SAME_PERSON,    /* approved by the person (or key) who asked */
+	LEDGER_GATED_UNKNOWN_KIND,
+};
+struct ledger_gated_verdict {
+	enum ledger_gated_problem problem;
+	enum ledger_field field;     /* for UNAPPROVED */
+	uint64_t request;            /* the request an approve/deny answered */
+	uint64_t superseded;         /* a request replaced by this one */
+};
+/* Follow one event of the asset; checked: judge it (else only apply, as for
+ * legacy events). Returns -errno only for a malformed event or memory. */
+int ledger_gated_event(struct ledger_gated *g, const struct ledger_event *e, bool checked,
+		       struct ledger_gated_verdict *ret);
+/* Is request seq the asset's pending one? 0, -ENOENT (none pending), -ESRCH
+ * (another one replaced it), -ESTALE (its starting values changed). */
+int ledger_gated_pending(const struct ledger_gated *g, uint64_t seq);
+void ledger_gated_release(struct ledger_gated *g);
+
+/* Asset ID -> a value of vsize bytes (zeroed when created). */
+struct ledger_idmap {
+	char **key;
+	void *val;
+	size_t cap, n, vsize;
+};
+/* 1 if found, 0 if created (create), -ENOENT, -ENOMEM; *ret points into the table
+ * (valid until the next create). */
+int ledger_idmap_get(struct ledger_idmap *t, const char *id, bool create, void **ret);
+void ledger_idmap_free(struct ledger_idmap *t, void (*release)(void *val));
+
+/* ---- asset.c ---- */
 
 /* Offset of the first byte that is not well-formed UTF-8, or len. */
 size_t ledger_utf8_check(const uint8_t *s, size_t len);

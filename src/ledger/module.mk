@@ -1,5 +1,7 @@
 # objects of the ledger layer, one a line
 LIB_OBJS += src/ledger/asset.o
+LIB_OBJS += src/ledger/change.o
 LIB_OBJS += src/ledger/store.o
 LIB_OBJS += src/ledger/csv.o
 LIB_OBJS += src/ledger/sign.o
+LIB_OBJS += src/ledger/approval.o

@@ -1,15 +1,19 @@
-/* store.c - the SQLite store of the ledger: schema and migrations, assets,
- * the hash-chained events, verification, and the wipe job checkpoints.
+/* store.c - the SQLite store of the ledger: schema and migrations,
+ * transactions, assets, the hash-chained signed events, and verification.
  *
- * All SQL of the ledger lives here (and in import's use of the same
- * statements). It must never change an asset without appending its event in
- * the same transaction, and never update or delete an event.
+ * All SQL of the ledger lives here: csv.c, sign.c, approval.c and change.c
+ * call the functions of ledger-internal.h, so a PostgreSQL backend replaces
+ * this file alone. It must never change an asset without appending its
+ * event in the same transaction, never append an event its signer did not
+ * sign, and never update or delete an event.
  */
 #include <errno.h>
 #include <inttypes.h>
 #include <libgen.h>
 #include <string.h>
 #include <sys/stat.h>
+
+#include <sqlite3.h>
 
 #include "ledger-internal.h"
 #include "wipecert/util.h"
@@ -22,6 +26,12 @@
 	"department, location, importance, lease, notes, status, certificate_id"
 #define EVENT_COLS "seq, asset_id, kind, changes, state_hash, actor, reason, time_utc, " \
 	"time_local, prev_hash, hash, key_id, signature"
+
+/* The serial and WWN as ledger_identity_check() compares them (trimmed,
+ * case-insensitive, WWN without 0x / naa.): the expression of an index, so
+ * a query must spell it the same way to use it. */
+#define SERIAL_NORM(x) "lower(trim(" x "))"
+#define WWN_NORM(x) "lower(replace(replace(trim(" x "), '0x', ''), 'naa.', ''))"
 
 /* Migration i takes user_version i to i + 1. Never edit a released one:
  * append a new one. */
@@ -77,9 +87,24 @@ static const char *const migrations[] = {
 	"  state TEXT NOT NULL,"
 	"  updated_utc TEXT NOT NULL"
 	");",
+	/* 1 -> 2: events of the whole ledger (asset ID ""): trust serials, the
+	 * adoption of unsigned legacy events; the serial and WWN looked up as
+	 * the identity check compares them (one asset per disk); the unused
+	 * job checkpoints dropped (the erase layer keeps its own job files) */
+	"CREATE INDEX events_ledger ON events (kind, seq) WHERE asset_id = '';"
+	"CREATE INDEX assets_serial_norm ON assets (" SERIAL_NORM("serial") ");"
+	"CREATE INDEX assets_wwn_norm ON assets (" WWN_NORM("wwn") ");"
+	"DROP TABLE IF EXISTS jobs;",
 };
 
 _Static_assert(ARRAY_SIZE(migrations) == LEDGER_SCHEMA_VERSION, "one migration per schema version");
+
+
+struct ledger_store {
+	sqlite3 *db;
+	/* statements kept prepared: an import runs them once a row */
+	sqlite3_stmt *cache[8];
+};
 
 static inline void stmt_finalizep(sqlite3_stmt **s) { sqlite3_finalize(*s); }
 #define _cleanup_stmt_ _cleanup_(stmt_finalizep)
@@ -87,9 +112,9 @@ static inline void stmt_finalizep(sqlite3_stmt **s) { sqlite3_finalize(*s); }
 static inline void stmt_resetp(sqlite3_stmt **s) { if (*s) sqlite3_reset(*s); }
 #define _cleanup_reset_ _cleanup_(stmt_resetp)
 
-enum { Q_INSERT_EVENT, Q_INSERT_ASSET, Q_UPDATE_ASSET, Q_GET_ASSET };
+enum { Q_INSERT_EVENT, Q_INSERT_ASSET, Q_UPDATE_ASSET, Q_GET_ASSET, Q_IDENTITY_TAKEN, Q_LAST_STATE, Q_SIGN_EVENT };
 
-int ledger_sql_err(int rc)
+static int ledger_sql_err(int rc)
 {
 	switch (rc & 0xff) {
 	case SQLITE_OK: case SQLITE_DONE: case SQLITE_ROW:
@@ -121,28 +146,28 @@ int ledger_sql_err(int rc)
 
 static int exec(struct ledger *l, const char *sql)
 {
-	return ledger_sql_err(sqlite3_exec(l->db, sql, NULL, NULL, NULL));
+	return ledger_sql_err(sqlite3_exec(l->store->db, sql, NULL, NULL, NULL));
 }
 
 static int cached(struct ledger *l, unsigned q, const char *sql, sqlite3_stmt **ret)
 {
 	int r;
 
-	if (!l->cache[q]) {
-		r = sqlite3_prepare_v3(l->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &l->cache[q], NULL);
+	if (!l->store->cache[q]) {
+		r = sqlite3_prepare_v3(l->store->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &l->store->cache[q], NULL);
 		if (r != SQLITE_OK)
 			return ledger_sql_err(r);
 	} else {
-		sqlite3_reset(l->cache[q]);
-		sqlite3_clear_bindings(l->cache[q]);
+		sqlite3_reset(l->store->cache[q]);
+		sqlite3_clear_bindings(l->store->cache[q]);
 	}
-	*ret = l->cache[q];
+	*ret = l->store->cache[q];
 	return 0;
 }
 
 static int prepare(struct ledger *l, const char *sql, sqlite3_stmt **ret)
 {
-	return ledger_sql_err(sqlite3_prepare_v2(l->db, sql, -1, ret, NULL));
+	return ledger_sql_err(sqlite3_prepare_v2(l->store->db, sql, -1, ret, NULL));
 }
 
 static int bind_text(sqlite3_stmt *s, int i, const char *v)
@@ -183,9 +208,135 @@ static int user_version(struct ledger *l, int *ret)
 	return 0;
 }
 
-static int migrate(struct ledger *l)
+
+/* ---- transactions and the chain head ---- */
+
+static int load_head(struct ledger *l)
+{
+	_cleanup_stmt_ sqlite3_stmt *s = NULL;
+	int r;
+
+	r = prepare(l, "SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1", &s);
+	if (r < 0)
+		return r;
+	r = sqlite3_step(s);
+	if (r == SQLITE_ROW) {
+		l->head_seq = (uint64_t)sqlite3_column_int64(s, 0);
+		snprintf(l->head_hash, sizeof(l->head_hash), "%s", col_text(s, 1) ?: "");
+		return 0;
+	}
+	if (r != SQLITE_DONE)
+		return ledger_sql_err(r) ?: -EIO;
+	l->head_seq = 0;
+	strcpy(l->head_hash, ZERO_HASH);
+	return 0;
+}
+
+/* the head lets verify notice events cut off the end */
+static int save_head(struct ledger *l)
+{
+	_cleanup_stmt_ sqlite3_stmt *s = NULL;
+	char seq[24];
+	int r;
+
+	if (!l->head_moved)
+		return 0;
+	r = prepare(l, "INSERT OR REPLACE INTO meta (key, value) VALUES ('head_seq', ?1), ('head_hash', ?2)", &s);
+	if (r < 0)
+		return r;
+	snprintf(seq, sizeof(seq), "%" PRIu64, l->head_seq);
+	if ((r = bind_text(s, 1, seq)) < 0 || (r = bind_text(s, 2, l->head_hash)) < 0)
+		return r;
+	r = sqlite3_step(s);
+	return r == SQLITE_DONE ? 0 : (ledger_sql_err(r) ?: -EIO);
+}
+
+/* The one transaction block: begin, fn, commit, or roll back on any
+ * failure (and on a discard). chain: a write that may append events. */
+static int tx_run(struct ledger *l, const char *begin, bool chain,
+		  int (*fn)(struct ledger *l, void *ctx), void *ctx)
+{
+	int r, k;
+
+	if (l->in_tx)
+		return -EBUSY;
+	r = exec(l, begin);
+	if (r < 0)
+		return r;
+	l->in_tx = true;
+	l->discard = false;
+	l->head_moved = false;
+	r = chain ? load_head(l) : 0;
+	if (r >= 0)
+		r = fn(l, ctx);
+	if (r >= 0 && chain && l->head_moved && !l->discard && l->before_commit) {
+		int k2 = l->before_commit(l);
+
+		if (k2 < 0)
+			r = k2;
+	}
+	/* every event of the transaction signed before it commits */
+	if (r >= 0 && chain && l->head_moved && !l->discard && l->signer.finish) {
+		int k3 = l->signer.finish(l);
+
+		if (k3 < 0)
+			r = k3;
+	}
+	if (r >= 0 && !l->discard) {
+		k = chain ? save_head(l) : 0;
+		if (k >= 0)
+			k = exec(l, "COMMIT");
+		if (k >= 0) {
+			l->in_tx = false;
+			return r;
+		}
+		r = k;
+	}
+	exec(l, "ROLLBACK");
+	l->in_tx = false;
+	if (l->signer.discard)
+		l->signer.discard(&l->signer);
+	return r;
+}
+
+int ledger_tx_write(struct ledger *l, int (*fn)(struct ledger *l, void *ctx), void *ctx)
+{
+	if (l->readonly)
+		return -EROFS;
+	return tx_run(l, "BEGIN IMMEDIATE", true, fn, ctx);
+}
+
+int ledger_tx_read(struct ledger *l, int (*fn)(struct ledger *l, void *ctx), void *ctx)
+{
+	return tx_run(l, "BEGIN", false, fn, ctx);
+}
+
+void ledger_tx_discard(struct ledger *l)
+{
+	l->discard = true;
+}
+
+static int migrate_tx(struct ledger *l, void *ctx)
 {
 	char sql[64];
+	int v, r;
+
+	(void)ctx;
+	/* another process may have migrated while we waited for the lock */
+	r = user_version(l, &v);
+	if (r < 0)
+		return r;
+	for (; v < LEDGER_SCHEMA_VERSION; v++) {
+		r = exec(l, migrations[v]);
+		if (r < 0)
+			return r;
+	}
+	snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", LEDGER_SCHEMA_VERSION);
+	return exec(l, sql);
+}
+
+static int migrate(struct ledger *l)
+{
 	int v, r;
 
 	r = user_version(l, &v);
@@ -197,29 +348,7 @@ static int migrate(struct ledger *l)
 		return 0;
 	if (l->readonly)
 		return -EROFS;
-	r = exec(l, "BEGIN IMMEDIATE");
-	if (r < 0)
-		return r;
-	/* another process may have migrated while we waited for the lock */
-	r = user_version(l, &v);
-	if (r < 0)
-		goto fail;
-	for (; v < LEDGER_SCHEMA_VERSION; v++) {
-		r = exec(l, migrations[v]);
-		if (r < 0)
-			goto fail;
-	}
-	snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", LEDGER_SCHEMA_VERSION);
-	r = exec(l, sql);
-	if (r < 0)
-		goto fail;
-	r = exec(l, "COMMIT");
-	if (r < 0)
-		goto fail;
-	return 0;
-fail:
-	exec(l, "ROLLBACK");
-	return r;
+	return tx_run(l, "BEGIN IMMEDIATE", false, migrate_tx, NULL);
 }
 
 int ledger_open(const char *path, unsigned flags, struct ledger **ret)
@@ -247,6 +376,11 @@ int ledger_open(const char *path, unsigned flags, struct ledger **ret)
 	l = calloc(1, sizeof(*l));
 	if (!l)
 		return -ENOMEM;
+	l->store = calloc(1, sizeof(*l->store));
+	if (!l->store) {
+		free(l);
+		return -ENOMEM;
+	}
 	l->readonly = flags & LEDGER_OPEN_READONLY;
 	l->path = strdup(path);
 	if (!l->path) {
@@ -256,13 +390,13 @@ int ledger_open(const char *path, unsigned flags, struct ledger **ret)
 	oflags = l->readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE;
 	if (flags & LEDGER_OPEN_CREATE)
 		oflags |= SQLITE_OPEN_CREATE;
-	r = sqlite3_open_v2(path, &l->db, oflags | SQLITE_OPEN_FULLMUTEX, NULL);
+	r = sqlite3_open_v2(path, &l->store->db, oflags | SQLITE_OPEN_FULLMUTEX, NULL);
 	if (r != SQLITE_OK) {
 		r = ledger_sql_err(r);
 		goto fail;
 	}
-	sqlite3_extended_result_codes(l->db, 1);
-	sqlite3_busy_timeout(l->db, BUSY_TIMEOUT_MS);
+	sqlite3_extended_result_codes(l->store->db, 1);
+	sqlite3_busy_timeout(l->store->db, BUSY_TIMEOUT_MS);
 	if (!l->readonly) {
 		/* WAL: readers never block the writer; FULL: an audit log must not
 		 * lose a committed event to a power cut. Two processes creating
@@ -306,12 +440,37 @@ void ledger_close(struct ledger *l)
 {
 	if (!l)
 		return;
-	for (size_t i = 0; i < ARRAY_SIZE(l->cache); i++)
-		sqlite3_finalize(l->cache[i]);
-	if (l->db)
-		sqlite3_close_v2(l->db);
+	if (l->signer.release)
+		l->signer.release(&l->signer);
+	for (size_t i = 0; i < ARRAY_SIZE(l->store->cache); i++)
+		sqlite3_finalize(l->store->cache[i]);
+	if (l->store->db)
+		sqlite3_close_v2(l->store->db);
+	free(l->store);
 	free(l->path);
 	free(l);
+}
+
+int ledger_set_busy_timeout(struct ledger *l, unsigned ms)
+{
+	if (!l)
+		return -EINVAL;
+	return sqlite3_busy_timeout(l->store->db, (int)(ms > INT32_MAX ? INT32_MAX : ms)) == SQLITE_OK ? 0 : -EINVAL;
+}
+
+int ledger_writable(struct ledger *l)
+{
+	int r;
+
+	if (!l)
+		return -EINVAL;
+	if (l->readonly)
+		return -EROFS;
+	/* take the write lock (waiting the busy timeout) and give it back */
+	r = exec(l, "BEGIN IMMEDIATE");
+	if (r < 0)
+		return r;
+	return exec(l, "ROLLBACK");
 }
 
 int ledger_schema_version(struct ledger *l)
@@ -319,80 +478,6 @@ int ledger_schema_version(struct ledger *l)
 	int v, r = user_version(l, &v);
 
 	return r < 0 ? r : v;
-}
-
-/* ---- transactions and the chain head ---- */
-
-int ledger_tx_begin(struct ledger *l)
-{
-	_cleanup_stmt_ sqlite3_stmt *s = NULL;
-	int r;
-
-	if (l->in_tx)
-		return -EBUSY;
-	r = exec(l, "BEGIN IMMEDIATE");
-	if (r < 0)
-		return r;
-	l->in_tx = true;
-	l->head_moved = false;
-	r = prepare(l, "SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1", &s);
-	if (r < 0)
-		goto fail;
-	r = sqlite3_step(s);
-	if (r == SQLITE_ROW) {
-		l->head_seq = (uint64_t)sqlite3_column_int64(s, 0);
-		snprintf(l->head_hash, sizeof(l->head_hash), "%s", col_text(s, 1) ?: "");
-	} else if (r == SQLITE_DONE) {
-		l->head_seq = 0;
-		strcpy(l->head_hash, ZERO_HASH);
-	} else {
-		r = ledger_sql_err(r);
-		goto fail;
-	}
-	return 0;
-fail:
-	ledger_tx_rollback(l);
-	return r;
-}
-
-int ledger_tx_commit(struct ledger *l)
-{
-	_cleanup_stmt_ sqlite3_stmt *s = NULL;
-	char seq[24];
-	int r;
-
-	if (!l->in_tx)
-		return -EINVAL;
-	if (l->head_moved) {
-		/* the head lets verify notice events cut off the end */
-		r = prepare(l, "INSERT OR REPLACE INTO meta (key, value) VALUES ('head_seq', ?1), ('head_hash', ?2)", &s);
-		if (r < 0)
-			goto fail;
-		snprintf(seq, sizeof(seq), "%" PRIu64, l->head_seq);
-		if ((r = bind_text(s, 1, seq)) < 0 || (r = bind_text(s, 2, l->head_hash)) < 0)
-			goto fail;
-		r = sqlite3_step(s);
-		if (r != SQLITE_DONE) {
-			r = ledger_sql_err(r);
-			goto fail;
-		}
-	}
-	r = exec(l, "COMMIT");
-	if (r < 0)
-		goto fail;
-	l->in_tx = false;
-	return 0;
-fail:
-	ledger_tx_rollback(l);
-	return r;
-}
-
-void ledger_tx_rollback(struct ledger *l)
-{
-	if (!l->in_tx)
-		return;
-	exec(l, "ROLLBACK");
-	l->in_tx = false;
 }
 
 /* ---- events ---- */
@@ -422,36 +507,50 @@ static void event_hash(uint64_t seq, const char *asset_id, const char *kind, con
 	crypto_generichash_final(&st, h, sizeof(h));
 	hex_encode(h, sizeof(h), ret_hex);
 }
-
-static int append_event(struct ledger *l, const struct ledger_asset *a, const char *kind,
+/* Append one event, queued for the handle's signer (its actor), who signs
+ * it before the transaction commits. Events of the whole ledger have asset
+ * ID "" and a zero state hash. */
+static int append_event(struct ledger *l, const char *asset_id, const char *state, const char *kind,
 			const char *changes, const char *actor, const char *reason, uint64_t *ret_seq)
 {
 	_cleanup_reset_ sqlite3_stmt *s = NULL;
-	char state[LEDGER_HASH_HEX], hash[LEDGER_HASH_HEX], utc[32], local[40];
+	char hash[LEDGER_HASH_HEX], utc[32], local[40];
 	uint64_t seq = l->head_seq + 1;
 	time_t now = time(NULL);
 	int r;
 
 	if (!l->in_tx)
 		return -EINVAL;
+	/* every event is signed by the person who causes it */
+	if (!l->signer.add)
+		return -ENOKEY;
+	if (actor && !streq(actor, l->signer.name))
+		return -EPERM;
+	actor = l->signer.name;
 	r = format_utc(now, utc, sizeof(utc));
 	if (r < 0)
 		return r;
 	r = format_local(now, local, sizeof(local));
 	if (r < 0)
 		return r;
-	actor = actor ?: "";
 	reason = reason ?: "";
-	ledger_asset_state_hash(a, state);
-	event_hash(seq, a->v[LEDGER_F_ASSET_ID], kind, changes, state, actor, reason, utc, local,
-		   l->head_hash, hash);
+	event_hash(seq, asset_id, kind, changes, state, actor, reason, utc, local, l->head_hash, hash);
+	struct ledger_event e = {
+		.seq = seq, .asset_id = asset_id, .kind = kind, .changes = changes, .state_hash = state,
+		.actor = actor, .reason = reason, .time_utc = utc, .time_local = local,
+		.prev_hash = l->head_hash, .hash = hash, .key_id = l->signer.keyid,
+	};
+	r = l->signer.add(&l->signer, &e);
+	if (r < 0)
+		return r;
 	r = cached(l, Q_INSERT_EVENT,
-		"INSERT INTO events (seq, asset_id, kind, changes, state_hash, actor, reason,"
-		" time_utc, time_local, prev_hash, hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)", &s);
+		"INSERT INTO events (seq, asset_id, kind, changes, state_hash, actor, reason, time_utc,"
+		" time_local, prev_hash, hash, key_id)"
+		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)", &s);
 	if (r < 0)
 		return r;
 	sqlite3_bind_int64(s, 1, (sqlite3_int64)seq);
-	bind_text(s, 2, a->v[LEDGER_F_ASSET_ID]);
+	bind_text(s, 2, asset_id);
 	bind_text(s, 3, kind);
 	bind_text(s, 4, changes);
 	bind_text(s, 5, state);
@@ -461,6 +560,7 @@ static int append_event(struct ledger *l, const struct ledger_asset *a, const ch
 	bind_text(s, 9, local);
 	bind_text(s, 10, l->head_hash);
 	bind_text(s, 11, hash);
+	bind_text(s, 12, l->signer.keyid);
 	r = sqlite3_step(s);
 	if (r != SQLITE_DONE)
 		return ledger_sql_err(r) ?: -EIO;
@@ -472,94 +572,31 @@ static int append_event(struct ledger *l, const struct ledger_asset *a, const ch
 	return 0;
 }
 
-struct sbuf {
-	char *p;
-	size_t n, cap;
-	bool oom;
-};
-
-static void sb_put(struct sbuf *b, const char *s, size_t n)
+int ledger_event_sign_tx(struct ledger *l, uint64_t seq, const char *sig)
 {
-	if (b->oom)
-		return;
-	if (b->n + n + 1 > b->cap) {
-		size_t cap = (b->n + n + 1) * 2;
-		char *p = realloc(b->p, cap);
+	_cleanup_reset_ sqlite3_stmt *s = NULL;
+	int r;
 
-		if (!p) {
-			b->oom = true;
-			return;
-		}
-		b->p = p;
-		b->cap = cap;
-	}
-	memcpy(b->p + b->n, s, n);
-	b->n += n;
-	b->p[b->n] = '\0';
+	if (!l->in_tx || !sig || !*sig)
+		return -EINVAL;
+	r = cached(l, Q_SIGN_EVENT, "UPDATE events SET signature = ?1 WHERE seq = ?2 AND signature IS NULL", &s);
+	if (r < 0)
+		return r;
+	sqlite3_bind_blob(s, 1, sig, (int)strlen(sig), SQLITE_TRANSIENT);
+	sqlite3_bind_int64(s, 2, (sqlite3_int64)seq);
+	r = sqlite3_step(s);
+	if (r != SQLITE_DONE)
+		return ledger_sql_err(r) ?: -EIO;
+	return sqlite3_changes(l->store->db) == 1 ? 0 : -ENOENT;
 }
 
-/* A JSON string; values are valid UTF-8 (ledger_asset_set checks). */
-static void sb_json_str(struct sbuf *b, const char *s)
+static int append_asset_event(struct ledger *l, const struct ledger_asset *a, const char *kind,
+			      const char *changes, const char *actor, const char *reason, uint64_t *ret_seq)
 {
-	if (!s) {
-		sb_put(b, "null", 4);
-		return;
-	}
-	sb_put(b, "\"", 1);
-	while (*s) {
-		size_t n = strcspn(s, "\"\\\n\t\r\x01\x02\x03\x04\x05\x06\x07\x08\x0b\x0c\x0e\x0f"
-				  "\x10\x11\x12\x13\x14\x15\x16\x17\x18\x19\x1a\x1b\x1c\x1d\x1e\x1f");
-		char esc[8];
+	char state[LEDGER_HASH_HEX];
 
-		sb_put(b, s, n);
-		s += n;
-		if (!*s)
-			break;
-		switch (*s) {
-		case '"': sb_put(b, "\\\"", 2); break;
-		case '\\': sb_put(b, "\\\\", 2); break;
-		case '\n': sb_put(b, "\\n", 2); break;
-		case '\t': sb_put(b, "\\t", 2); break;
-		case '\r': sb_put(b, "\\r", 2); break;
-		default:
-			snprintf(esc, sizeof(esc), "\\u%04x", (unsigned char)*s);
-			sb_put(b, esc, 6);
-		}
-		s++;
-	}
-	sb_put(b, "\"", 1);
-}
-
-char *ledger_diff_json(const struct ledger_asset *old, const struct ledger_asset *a)
-{
-	/* {"field":[old,new],...} in field order: compact, since every create
-	 * event carries the whole record. Written by hand: an import makes one
-	 * a row and a JSON library's allocations showed in the profile. */
-	struct sbuf b = {};
-	bool any = false;
-
-	sb_put(&b, "{", 1);
-	for (unsigned f = 0; f < _LEDGER_F_MAX; f++) {
-		const char *o = old ? old->v[f] : NULL, *n = a->v[f];
-
-		if ((!o && !n) || (o && n && streq(o, n)))
-			continue;
-		if (any)
-			sb_put(&b, ",", 1);
-		any = true;
-		sb_json_str(&b, ledger_field_name(f));
-		sb_put(&b, ":[", 2);
-		sb_json_str(&b, o);
-		sb_put(&b, ",", 1);
-		sb_json_str(&b, n);
-		sb_put(&b, "]", 1);
-	}
-	sb_put(&b, "}", 1);
-	if (b.oom || !any) {
-		free(b.p);
-		return NULL;
-	}
-	return b.p;
+	ledger_asset_state_hash(a, state);
+	return append_event(l, a->v[LEDGER_F_ASSET_ID], state, kind, changes, actor, reason, ret_seq);
 }
 
 static bool field_is_int(enum ledger_field f)
@@ -602,88 +639,175 @@ static int read_asset(sqlite3_stmt *s, int first_col, struct ledger_asset *ret)
 	*ret = a;
 	return 0;
 }
+/* Another asset than a with a's serial or WWN, as the identity check
+ * compares them: its ID into ret (may be NULL); -ENOENT if none. */
+static int identity_taken(struct ledger *l, const struct ledger_asset *a, char **ret)
+{
+	_cleanup_reset_ sqlite3_stmt *s = NULL;
+	const char *serial = a->v[LEDGER_F_SERIAL], *wwn = a->v[LEDGER_F_WWN];
+	int r;
+
+	if (!serial && !wwn)
+		return -ENOENT;
+	r = cached(l, Q_IDENTITY_TAKEN, "SELECT asset_id FROM assets WHERE asset_id <> ?3 AND ("
+		   "(?1 IS NOT NULL AND " SERIAL_NORM("serial") " = " SERIAL_NORM("?1") ") OR "
+		   "(?2 IS NOT NULL AND " WWN_NORM("wwn") " = " WWN_NORM("?2") ")) LIMIT 1", &s);
+	if (r < 0)
+		return r;
+	bind_text(s, 1, serial);
+	bind_text(s, 2, wwn);
+	bind_text(s, 3, a->v[LEDGER_F_ASSET_ID]);
+	r = sqlite3_step(s);
+	if (r == SQLITE_DONE)
+		return -ENOENT;
+	if (r != SQLITE_ROW)
+		return ledger_sql_err(r) ?: -EIO;
+	if (ret && !(*ret = strdup(col_text(s, 0) ?: "")))
+		return -ENOMEM;
+	return 0;
+}
+
+/* One asset per disk: a serial or WWN already on another asset is refused. */
+static int check_identity_free(struct ledger *l, const struct ledger_asset *old, const struct ledger_asset *a)
+{
+	int r;
+
+	if (old && (!a->v[LEDGER_F_SERIAL] || (old->v[LEDGER_F_SERIAL] && streq(old->v[LEDGER_F_SERIAL], a->v[LEDGER_F_SERIAL]))) &&
+	    (!a->v[LEDGER_F_WWN] || (old->v[LEDGER_F_WWN] && streq(old->v[LEDGER_F_WWN], a->v[LEDGER_F_WWN]))))
+		return 0; /* no new identity: a ledger from before this rule keeps working */
+	r = identity_taken(l, a, NULL);
+	if (r == 0)
+		return -ENOTUNIQ;
+	return r == -ENOENT ? 0 : r;
+}
+
+static int store_asset(struct ledger *l, const struct ledger_asset *a, bool insert)
+{
+	_cleanup_reset_ sqlite3_stmt *s = NULL;
+	int r;
+
+	if (insert)
+		r = cached(l, Q_INSERT_ASSET, "INSERT INTO assets (" ASSET_COLS ") VALUES"
+			   " (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)", &s);
+	else
+		r = cached(l, Q_UPDATE_ASSET,
+			   "UPDATE assets SET media_type = ?2, manufacturer = ?3, model = ?4, serial = ?5, wwn = ?6,"
+			   " capacity = ?7, department = ?8, location = ?9, importance = ?10, lease = ?11,"
+			   " notes = ?12, status = ?13, certificate_id = ?14 WHERE asset_id = ?1", &s);
+	if (r < 0)
+		return r;
+	r = bind_asset(s, a);
+	if (r < 0)
+		return r;
+	r = sqlite3_step(s);
+	if (r != SQLITE_DONE)
+		return ledger_sql_err(r) ?: -EIO;
+	return !insert && sqlite3_changes(l->store->db) != 1 ? -ENOENT : 0;
+}
 
 int ledger_insert_tx(struct ledger *l, const struct ledger_asset *a, const char *actor,
 		     const char *reason, uint64_t *ret_seq)
 {
-	_cleanup_reset_ sqlite3_stmt *s = NULL;
 	_cleanup_free_ char *changes = NULL;
 	int r;
 
 	if (!a->v[LEDGER_F_ASSET_ID] || !a->v[LEDGER_F_STATUS])
 		return -EINVAL;
-	r = cached(l, Q_INSERT_ASSET,
-		"INSERT INTO assets (" ASSET_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)", &s);
+	r = check_identity_free(l, NULL, a);
 	if (r < 0)
 		return r;
-	r = bind_asset(s, a);
+	r = store_asset(l, a, true);
 	if (r < 0)
 		return r;
-	r = sqlite3_step(s);
-	if (r != SQLITE_DONE)
-		return ledger_sql_err(r) ?: -EIO;
 	changes = ledger_diff_json(NULL, a);
 	if (!changes)
 		return -ENOMEM;
-	return append_event(l, a, "create", changes, actor, reason, ret_seq);
+	return append_asset_event(l, a, "create", changes, actor, reason, ret_seq);
+}
+
+/* The asset's pending request, if its changes are these. */
+static int same_request_pending(struct ledger *l, const char *asset_id, const char *changes)
+{
+	_cleanup_stmt_ sqlite3_stmt *s = NULL;
+	int r;
+
+	r = prepare(l, "SELECT kind, changes FROM events WHERE asset_id = ?1 AND kind IN"
+		    " ('request', 'approve', 'deny') ORDER BY seq DESC LIMIT 1", &s);
+	if (r < 0)
+		return r;
+	bind_text(s, 1, asset_id);
+	r = sqlite3_step(s);
+	if (r == SQLITE_DONE)
+		return 0;
+	if (r != SQLITE_ROW)
+		return ledger_sql_err(r) ?: -EIO;
+	return streq(col_text(s, 0) ?: "", "request") && streq(col_text(s, 1) ?: "", changes);
 }
 
 int ledger_update_tx(struct ledger *l, const struct ledger_asset *old, const struct ledger_asset *a,
 		     const char *actor, const char *reason, uint64_t *ret_seq)
 {
-	_cleanup_reset_ sqlite3_stmt *s = NULL;
-	_cleanup_free_ char *changes = NULL;
-	int r;
+	struct ledger_asset now = {};
+	_cleanup_free_ char *changes = NULL, *request = NULL;
+	int r, done = 0;
 
 	if (!a->v[LEDGER_F_ASSET_ID] || !a->v[LEDGER_F_STATUS] ||
 	    !streq(old->v[LEDGER_F_ASSET_ID], a->v[LEDGER_F_ASSET_ID]))
 		return -EINVAL;
-	changes = ledger_diff_json(old, a);
-	if (!changes)
-		return 0;
-	r = cached(l, Q_UPDATE_ASSET,
-		"UPDATE assets SET media_type = ?2, manufacturer = ?3, model = ?4, serial = ?5, wwn = ?6,"
-		" capacity = ?7, department = ?8, location = ?9, importance = ?10, lease = ?11,"
-		" notes = ?12, status = ?13, certificate_id = ?14 WHERE asset_id = ?1", &s);
+	r = ledger_change_split(old, a, &now, &request);
 	if (r < 0)
 		return r;
-	r = bind_asset(s, a);
-	if (r < 0)
-		return r;
-	r = sqlite3_step(s);
-	if (r != SQLITE_DONE)
-		return ledger_sql_err(r) ?: -EIO;
-	if (sqlite3_changes(l->db) != 1)
-		return -ENOENT;
-	r = append_event(l, a, "update", changes, actor, reason, ret_seq);
-	return r < 0 ? r : 1;
+	changes = ledger_diff_json(old, &now);
+	if (changes) {
+		r = check_identity_free(l, old, &now);
+		if (r >= 0)
+			r = store_asset(l, &now, false);
+		if (r >= 0)
+			r = append_asset_event(l, &now, "update", changes, actor, reason, ret_seq);
+		if (r < 0)
+			goto out;
+		done |= LEDGER_UPDATED;
+	}
+	if (request) {
+		/* the rest waits for an approver: the asset keeps its approved values */
+		r = same_request_pending(l, a->v[LEDGER_F_ASSET_ID], request);
+		if (r == 0)
+			r = append_asset_event(l, &now, "request", request, actor, reason, ret_seq);
+		if (r < 0)
+			goto out;
+		if (r == 0)
+			done |= LEDGER_REQUESTED;
+	}
+	r = done;
+out:
+	ledger_asset_clear(&now);
+	return r;
 }
 
-/* ---- assets ---- */
-
-int ledger_asset_add(struct ledger *l, const struct ledger_asset *a, const char *actor,
-		     const char *reason, uint64_t *ret_seq)
+int ledger_approve_tx(struct ledger *l, const struct ledger_asset *old, const struct ledger_asset *a,
+		      const char *changes, const char *reason, uint64_t *ret_seq)
 {
-	uint64_t seq;
 	int r;
 
-	r = ledger_tx_begin(l);
-	if (r < 0)
-		return r;
-	r = ledger_insert_tx(l, a, actor, reason, &seq);
-	if (r < 0) {
-		ledger_tx_rollback(l);
-		return r;
-	}
-	r = ledger_tx_commit(l);
-	if (r < 0)
-		return r;
-	if (ret_seq)
-		*ret_seq = seq;
-	return 0;
+	if (!streq(old->v[LEDGER_F_ASSET_ID], a->v[LEDGER_F_ASSET_ID]))
+		return -EINVAL;
+	r = check_identity_free(l, old, a);
+	if (r >= 0)
+		r = store_asset(l, a, false);
+	if (r >= 0)
+		r = append_asset_event(l, a, "approve", changes, NULL, reason, ret_seq);
+	return r;
 }
 
-static int get_tx(struct ledger *l, const char *asset_id, struct ledger_asset *ret)
+int ledger_append_tx(struct ledger *l, const struct ledger_asset *state, const char *kind,
+		     const char *changes, const char *reason, uint64_t *ret_seq)
+{
+	if (!state)
+		return append_event(l, "", ZERO_HASH, kind, changes, NULL, reason, ret_seq);
+	return append_asset_event(l, state, kind, changes, NULL, reason, ret_seq);
+}
+
+int ledger_get_tx(struct ledger *l, const char *asset_id, struct ledger_asset *ret)
 {
 	_cleanup_reset_ sqlite3_stmt *s = NULL;
 	int r;
@@ -702,9 +826,39 @@ static int get_tx(struct ledger *l, const char *asset_id, struct ledger_asset *r
 	return read_asset(s, 0, ret);
 }
 
+/* ---- assets ---- */
+
+struct add_ctx {
+	const struct ledger_asset *a;
+	const char *actor, *reason;
+	bool detected;
+	uint64_t seq;
+};
+
+static int add_tx(struct ledger *l, void *ctx)
+{
+	struct add_ctx *c = ctx;
+
+	/* nothing would tie an entry to this disk */
+	if (c->detected && !c->a->v[LEDGER_F_SERIAL] && !c->a->v[LEDGER_F_WWN])
+		return -EINVAL;
+	return ledger_insert_tx(l, c->a, c->actor, c->reason, &c->seq);
+}
+
+int ledger_asset_add(struct ledger *l, const struct ledger_asset *a, const char *actor,
+		     const char *reason, uint64_t *ret_seq)
+{
+	struct add_ctx c = { a, actor, reason, false, 0 };
+	int r = ledger_tx_write(l, add_tx, &c);
+
+	if (r >= 0 && ret_seq)
+		*ret_seq = c.seq;
+	return r < 0 ? r : 0;
+}
+
 int ledger_asset_get(struct ledger *l, const char *asset_id, struct ledger_asset *ret)
 {
-	return get_tx(l, asset_id, ret);
+	return ledger_get_tx(l, asset_id, ret);
 }
 
 static int find_identity(struct ledger *l, const char *serial, const char *wwn, struct ledger_asset *ret)
@@ -714,11 +868,9 @@ static int find_identity(struct ledger *l, const char *serial, const char *wwn, 
 
 	if (!(serial && *serial) && !(wwn && *wwn))
 		return -EINVAL;
-	/* compare as ledger_identity_check does: trimmed, case-insensitive */
 	r = prepare(l, "SELECT " ASSET_COLS " FROM assets WHERE"
-		    " (?1 IS NOT NULL AND lower(trim(serial)) = lower(trim(?1)))"
-		    " OR (?2 IS NOT NULL AND lower(replace(replace(trim(wwn), '0x', ''), 'naa.', ''))"
-		    "     = lower(replace(replace(trim(?2), '0x', ''), 'naa.', '')))"
+		    " (?1 IS NOT NULL AND " SERIAL_NORM("serial") " = " SERIAL_NORM("?1") ")"
+		    " OR (?2 IS NOT NULL AND " WWN_NORM("wwn") " = " WWN_NORM("?2") ")"
 		    " ORDER BY asset_id LIMIT 1", &s);
 	if (r < 0)
 		return r;
@@ -769,93 +921,94 @@ fail:
 int ledger_asset_add_detected(struct ledger *l, const struct ledger_asset *a,
 			      const char *actor, const char *reason, uint64_t *ret_seq)
 {
-	struct ledger_asset other = {};
+	struct add_ctx c = { a, actor, reason ?: "added from detected disk", true, 0 };
+	int r = ledger_tx_write(l, add_tx, &c);
+
+	if (r >= 0 && ret_seq)
+		*ret_seq = c.seq;
+	return r < 0 ? r : 0;
+}
+
+struct update_ctx {
+	const struct ledger_asset *a;
+	const char *asset_id, *actor, *reason;
 	uint64_t seq;
+};
+
+static int update_tx(struct ledger *l, void *ctx)
+{
+	struct update_ctx *c = ctx;
+	struct ledger_asset old = {};
 	int r;
 
-	if (!a->v[LEDGER_F_SERIAL] && !a->v[LEDGER_F_WWN])
-		return -EINVAL; /* nothing would tie the entry to this disk */
-	r = ledger_tx_begin(l);
-	if (r < 0)
-		return r;
-	r = find_identity(l, a->v[LEDGER_F_SERIAL], a->v[LEDGER_F_WWN], &other);
-	ledger_asset_clear(&other);
-	if (r == 0) {
-		r = -EEXIST;
-		goto rollback;
-	}
-	if (r != -ENOENT)
-		goto rollback;
-	r = ledger_insert_tx(l, a, actor, reason ?: "added from detected disk", &seq);
-	if (r < 0)
-		goto rollback;
-	r = ledger_tx_commit(l);
-	if (r >= 0 && ret_seq)
-		*ret_seq = seq;
-	return r;
-rollback:
-	ledger_tx_rollback(l);
+	r = ledger_get_tx(l, c->a->v[LEDGER_F_ASSET_ID], &old);
+	if (r >= 0)
+		r = ledger_update_tx(l, &old, c->a, c->actor, c->reason, &c->seq);
+	ledger_asset_clear(&old);
 	return r;
 }
 
 int ledger_asset_update(struct ledger *l, const struct ledger_asset *a, const char *actor,
 			const char *reason, uint64_t *ret_seq)
 {
-	struct ledger_asset old = {};
-	uint64_t seq = 0;
+	struct update_ctx c = { .a = a, .actor = actor, .reason = reason };
+	int r = ledger_tx_write(l, update_tx, &c);
+
+	if (r > 0 && ret_seq)
+		*ret_seq = c.seq;
+	return r;
+}
+
+static int note_tx(struct ledger *l, void *ctx)
+{
+	struct update_ctx *c = ctx;
+	struct ledger_asset a = {};
 	int r;
 
-	r = ledger_tx_begin(l);
-	if (r < 0)
-		return r;
-	r = get_tx(l, a->v[LEDGER_F_ASSET_ID], &old);
-	if (r < 0)
-		goto fail;
-	r = ledger_update_tx(l, &old, a, actor, reason, &seq);
-	ledger_asset_clear(&old);
-	if (r < 0)
-		goto fail;
-	if (r == 0) {
-		ledger_tx_rollback(l);
-		return 0;
-	}
-	r = ledger_tx_commit(l);
-	if (r < 0)
-		return r;
-	if (ret_seq)
-		*ret_seq = seq;
-	return 1;
-fail:
-	ledger_tx_rollback(l);
+	r = ledger_get_tx(l, c->asset_id, &a);
+	/* changes is NOT NULL: none is {} */
+	if (r >= 0)
+		r = append_asset_event(l, &a, "note", "{}", c->actor, c->reason, &c->seq);
+	ledger_asset_clear(&a);
 	return r;
 }
 
 int ledger_asset_note(struct ledger *l, const char *asset_id, const char *actor, const char *reason,
 		      uint64_t *ret_seq)
 {
-	struct ledger_asset a = {};
-	uint64_t seq = 0;
+	struct update_ctx c = { .asset_id = asset_id, .actor = actor, .reason = reason };
 	int r;
 
 	if (!reason || !*reason)
 		return -EINVAL;
-	r = ledger_tx_begin(l);
+	r = ledger_tx_write(l, note_tx, &c);
+	if (r >= 0 && ret_seq)
+		*ret_seq = c.seq;
+	return r < 0 ? r : 0;
+}
+
+int ledger_asset_check_state(struct ledger *l, const char *asset_id)
+{
+	_cleanup_reset_ sqlite3_stmt *s = NULL;
+	struct ledger_asset a = {};
+	char h[LEDGER_HASH_HEX];
+	bool same;
+	int r;
+
+	r = ledger_get_tx(l, asset_id, &a);
 	if (r < 0)
 		return r;
-	r = get_tx(l, asset_id, &a);
-	if (r >= 0)
-		r = append_event(l, &a, "note", "{}", actor, reason, &seq); /* changes is NOT NULL: none is {} */
+	ledger_asset_state_hash(&a, h);
 	ledger_asset_clear(&a);
-	if (r < 0) {
-		ledger_tx_rollback(l);
-		return r;
-	}
-	r = ledger_tx_commit(l);
+	r = cached(l, Q_LAST_STATE, "SELECT state_hash FROM events WHERE asset_id = ?1 ORDER BY seq DESC LIMIT 1", &s);
 	if (r < 0)
 		return r;
-	if (ret_seq)
-		*ret_seq = seq;
-	return 0;
+	bind_text(s, 1, asset_id);
+	r = sqlite3_step(s);
+	if (r != SQLITE_ROW && r != SQLITE_DONE)
+		return ledger_sql_err(r) ?: -EIO;
+	same = r == SQLITE_ROW && col_text(s, 0) && streq(col_text(s, 0), h);
+	return same ? 0 : -EBADMSG;
 }
 
 int ledger_asset_list(struct ledger *l, const struct ledger_filter *f,
@@ -1121,7 +1274,7 @@ static int verify_assets(struct ledger *l, struct ledger_verify_result *v)
 	if (r != SQLITE_DONE)
 		return ledger_sql_err(r) ?: -EIO;
 	v->n_assets = n;
-	r = prepare(l, "SELECT e.asset_id, e.seq FROM events e WHERE NOT EXISTS"
+	r = prepare(l, "SELECT e.asset_id, e.seq FROM events e WHERE e.asset_id <> '' AND NOT EXISTS"
 		    " (SELECT 1 FROM assets a WHERE a.asset_id = e.asset_id) ORDER BY e.seq LIMIT 1", &o);
 	if (r < 0)
 		return r;
@@ -1136,118 +1289,33 @@ static int verify_assets(struct ledger *l, struct ledger_verify_result *v)
 	return r == SQLITE_DONE ? 0 : (ledger_sql_err(r) ?: -EIO);
 }
 
-int ledger_verify(struct ledger *l, const struct ledger_anchor *anchor, struct ledger_verify_result *ret)
+struct verify_ctx {
+	const struct ledger_anchor *anchor;
+	struct ledger_verify_result v;
+};
+
+static int verify_tx(struct ledger *l, void *ctx)
 {
-	struct ledger_verify_result v = {};
+	struct verify_ctx *c = ctx;
 	int r;
 
-	/* one read transaction: a consistent snapshot while writers go on */
-	r = exec(l, "BEGIN");
-	if (r < 0)
-		return r;
-	r = verify_chain(l, anchor, &v);
+	r = verify_chain(l, c->anchor, &c->v);
 	if (r == 0)
-		r = verify_head(l, &v);
+		r = verify_head(l, &c->v);
 	if (r == 0)
-		r = verify_assets(l, &v);
-	exec(l, "COMMIT");
-	if (r < 0 && r != -EBADMSG)
-		return r;
-	*ret = v;
+		r = verify_assets(l, &c->v);
 	return r;
 }
 
-int ledger_event_set_signature(struct ledger *l, uint64_t seq, const char *key_id,
-			       const uint8_t *sig, size_t sig_len)
+int ledger_verify(struct ledger *l, const struct ledger_anchor *anchor, struct ledger_verify_result *ret)
 {
-	_cleanup_stmt_ sqlite3_stmt *s = NULL, *q = NULL;
+	struct verify_ctx c = { .anchor = anchor };
 	int r;
 
-	if (!key_id || !*key_id || !sig || !sig_len || sig_len > 4096)
-		return -EINVAL;
-	r = prepare(l, "UPDATE events SET signature = ?1, key_id = ?2 WHERE seq = ?3 AND signature IS NULL", &s);
-	if (r < 0)
+	/* one read transaction: a consistent snapshot while writers go on */
+	r = ledger_tx_read(l, verify_tx, &c);
+	if (r < 0 && r != -EBADMSG)
 		return r;
-	sqlite3_bind_blob(s, 1, sig, (int)sig_len, SQLITE_TRANSIENT);
-	bind_text(s, 2, key_id);
-	sqlite3_bind_int64(s, 3, (sqlite3_int64)seq);
-	r = sqlite3_step(s);
-	if (r != SQLITE_DONE)
-		return ledger_sql_err(r) ?: -EIO;
-	if (sqlite3_changes(l->db) == 1)
-		return 0;
-	/* no such event, or signed already: which? */
-	r = prepare(l, "SELECT 1 FROM events WHERE seq = ?1", &q);
-	if (r < 0)
-		return r;
-	sqlite3_bind_int64(q, 1, (sqlite3_int64)seq);
-	return sqlite3_step(q) == SQLITE_ROW ? -EEXIST : -ENOENT;
-}
-
-/* ---- wipe job checkpoints ---- */
-
-int ledger_job_put(struct ledger *l, const char *job_id, const char *asset_id, const char *state_json)
-{
-	_cleanup_stmt_ sqlite3_stmt *s = NULL;
-	char utc[32];
-	int r;
-
-	if (!job_id || !*job_id || !state_json)
-		return -EINVAL;
-	r = format_utc(time(NULL), utc, sizeof(utc));
-	if (r < 0)
-		return r;
-	r = prepare(l, "INSERT OR REPLACE INTO jobs (job_id, asset_id, state, updated_utc)"
-		    " VALUES (?1, ?2, ?3, ?4)", &s);
-	if (r < 0)
-		return r;
-	bind_text(s, 1, job_id);
-	bind_text(s, 2, asset_id);
-	bind_text(s, 3, state_json);
-	bind_text(s, 4, utc);
-	r = sqlite3_step(s);
-	return r == SQLITE_DONE ? 0 : (ledger_sql_err(r) ?: -EIO);
-}
-
-int ledger_job_get(struct ledger *l, const char *job_id, char **ret_asset_id, char **ret_state_json)
-{
-	_cleanup_stmt_ sqlite3_stmt *s = NULL;
-	_cleanup_free_ char *a = NULL, *st = NULL;
-	int r;
-
-	if (!job_id)
-		return -EINVAL;
-	r = prepare(l, "SELECT asset_id, state FROM jobs WHERE job_id = ?1", &s);
-	if (r < 0)
-		return r;
-	bind_text(s, 1, job_id);
-	r = sqlite3_step(s);
-	if (r == SQLITE_DONE)
-		return -ENOENT;
-	if (r != SQLITE_ROW)
-		return ledger_sql_err(r) ?: -EIO;
-	if ((col_text(s, 0) && !(a = strdup(col_text(s, 0)))) || !(st = strdup(nn(col_text(s, 1)))))
-		return -ENOMEM;
-	if (ret_asset_id)
-		*ret_asset_id = TAKE_PTR(a);
-	if (ret_state_json)
-		*ret_state_json = TAKE_PTR(st);
-	return 0;
-}
-
-int ledger_job_delete(struct ledger *l, const char *job_id)
-{
-	_cleanup_stmt_ sqlite3_stmt *s = NULL;
-	int r;
-
-	if (!job_id)
-		return -EINVAL;
-	r = prepare(l, "DELETE FROM jobs WHERE job_id = ?1", &s);
-	if (r < 0)
-		return r;
-	bind_text(s, 1, job_id);
-	r = sqlite3_step(s);
-	if (r != SQLITE_DONE)
-		return ledger_sql_err(r) ?: -EIO;
-	return sqlite3_changes(l->db) > 0 ? 0 : -ENOENT;
+	*ret = c.v;
+	return r;
 }

@@ -40,7 +40,10 @@ static const unsigned doc_roles[_TRUST_DOC_MAX] = {
 	[TRUST_DOC_WIPE_RECORD] = R(TECHNICIAN) | R(CONTRACTOR_TECHNICIAN),
 	[TRUST_DOC_APPROVAL] = R(APPROVER) | R(CONTRACTOR_APPROVER),
 	[TRUST_DOC_CERTIFICATE] = R(APPROVER) | R(CONTRACTOR_APPROVER),
-	[TRUST_DOC_LEDGER_EVENT] = R(TECHNICIAN) | R(APPROVER) | R(ORG_ROOT),
+	/* a contractor signs the events of its own ledger; verify refuses a
+	 * signer of another organisation than the ledger's trust store */
+	[TRUST_DOC_LEDGER_EVENT] = R(TECHNICIAN) | R(APPROVER) | R(ORG_ROOT) | R(CONTRACTOR_TECHNICIAN) |
+				   R(CONTRACTOR_APPROVER),
 	[TRUST_DOC_ROSTER] = R(ORG_ROOT),
 	[TRUST_DOC_REVOCATION] = R(ORG_ROOT),
 };
@@ -89,6 +92,8 @@ const char *trust_strerror(int err)
 	case EBADMSG: return "checksum or signature mismatch (file altered or damaged)";
 	case EEXIST: return "file exists (use --force to overwrite)";
 	case ENOKEY: return "signed by another key";
+	case ESTALE: return "older than a signed list seen before (rollback refused)";
+	case EPERM: return "readable by group or others: a secret key must be private (chmod 600)";
 	default: return strerror(err < 0 ? -err : err);
 	}
 }

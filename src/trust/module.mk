@@ -7,5 +7,6 @@ LIB_OBJS += src/trust/minisig.o
 LIB_OBJS += src/trust/seckey.o
 LIB_OBJS += src/trust/sign.o
 LIB_OBJS += src/trust/roster.o
+LIB_OBJS += src/trust/state.o
 LIB_OBJS += src/trust/verify.o
 LIB_OBJS += src/trust/x509.o

@@ -32,13 +32,30 @@ struct trust_store {
 		char *org;
 	} *pins;  /* contractors whose roster was loaded */
 	size_t n_pins;
+	struct trust_list lists[2 + 2 * TRUST_MAX_CONTRACTORS];
+	size_t n_lists;
+	int state_error;
 };
 
 static __thread char failed_file[PATH_MAX];
+static __thread char failed_reason[PATH_MAX + 256];
 
 const char *trust_store_failed_file(void)
 {
 	return failed_file;
+}
+
+const char *trust_store_failed_reason(void)
+{
+	return failed_reason;
+}
+
+size_t trust_store_n_lists(const struct trust_store *s) { return s->n_lists; }
+int trust_store_state_error(const struct trust_store *s) { return s->state_error; }
+
+const struct trust_list *trust_store_list(const struct trust_store *s, size_t i)
+{
+	return i < s->n_lists ? &s->lists[i] : NULL;
 }
 
 static void member_release(struct trust_member *m)
@@ -58,6 +75,10 @@ void trust_store_free(struct trust_store *s)
 	for (size_t i = 0; i < s->n_pins; i++)
 		free(s->pins[i].org);
 	free(s->pins);
+	for (size_t i = 0; i < s->n_lists; i++) {
+		free(s->lists[i].org);
+		free(s->lists[i].path);
+	}
 	free(s->dir);
 	free(s->org);
 	free(s);
@@ -134,10 +155,35 @@ static int pk_from_json(json_t *o, const char *key, struct trust_pubkey *ret)
 	return s ? trust_pubkey_parse(s, strlen(s), ret) : -EINVAL;
 }
 
+/* What a loaded list says about itself: its serial (none: 0; anything but
+ * a whole number >= 0 is malformed) and the hash of its bytes. */
+static int list_info(const char *path, enum trust_doc doc, const struct trust_pubkey *pk, json_t *v,
+		     const uint8_t *data, size_t len, struct trust_list *ret)
+{
+	json_t *serial = json_object_get(v, "serial");
+	uint8_t h[crypto_hash_sha256_BYTES];
+
+	if (serial && (!json_is_integer(serial) || json_integer_value(serial) < 0))
+		return -EINVAL;
+	*ret = (struct trust_list) { .doc = doc, .serial = (uint64_t)json_integer_value(serial) };
+	trust_keyid_string(pk->keyid, ret->root_keyid);
+	crypto_hash_sha256(h, data, len);
+	hex_encode(h, sizeof(h), ret->sha256);
+	ret->path = strdup(path);
+	ret->org = strdup(json_string_value(json_object_get(v, "org")) ?: "");
+	if (!ret->path || !ret->org) {
+		free(ret->path);
+		free(ret->org);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
 /* Read file + file.minisig, check the signature by pk and that it is a
- * `doc` document of org signed by an org-root. *ret: the canonical JSON. */
+ * `doc` document of org signed by an org-root. *ret: the canonical JSON;
+ * ret_list (may be NULL): its serial and hash. */
 static int load_signed(const char *dir, const char *name, enum trust_doc doc,
-		       const struct trust_pubkey *pk, json_t **ret)
+		       const struct trust_pubkey *pk, json_t **ret, struct trust_list *ret_list)
 {
 	_cleanup_free_ char *p = path_join(dir, name), *ps = NULL;
 	_cleanup_free_ uint8_t *data = NULL, *sig = NULL;
@@ -176,6 +222,8 @@ static int load_signed(const char *dir, const char *name, enum trust_doc doc,
 	org = json_string_value(json_object_get(v, "org"));
 	if (!type || !org || !streq(type, trust_doc_to_string(doc)) || c.doc != doc ||
 	    c.role != TRUST_ROLE_ORG_ROOT || !streq(c.org, org))
+		goto out;
+	if (ret_list && (r = list_info(p, doc, pk, v, data, len, ret_list)) < 0)
 		goto out;
 	*ret = TAKE_PTR(v);
 	failed_file[0] = '\0';
@@ -340,6 +388,7 @@ int trust_store_open(const char *dir, struct trust_store **ret)
 	int r;
 
 	failed_file[0] = '\0';
+	failed_reason[0] = '\0';
 	rootp = path_join(dir, "root.pub");
 	s = calloc(1, sizeof(*s));
 	if (!rootp || !s) {
@@ -350,9 +399,10 @@ int trust_store_open(const char *dir, struct trust_store **ret)
 	r = trust_pubkey_load(rootp, &s->root);
 	if (r < 0)
 		goto out;
-	r = load_signed(dir, "roster.json", TRUST_DOC_ROSTER, &s->root, &roster);
+	r = load_signed(dir, "roster.json", TRUST_DOC_ROSTER, &s->root, &roster, &s->lists[s->n_lists]);
 	if (r < 0)
 		goto out;
+	s->n_lists++;
 	r = -EINVAL;
 	if (pk_from_json(roster, "root", &rpk) < 0 || memcmp(&rpk, &s->root, sizeof(rpk)) != 0)
 		goto out;
@@ -365,9 +415,10 @@ int trust_store_open(const char *dir, struct trust_store **ret)
 	r = add_members(s, roster, false);
 	if (r < 0)
 		goto out;
-	r = load_signed(dir, "revoked.json", TRUST_DOC_REVOCATION, &s->root, &rev);
+	r = load_signed(dir, "revoked.json", TRUST_DOC_REVOCATION, &s->root, &rev, &s->lists[s->n_lists]);
 	if (r < 0)
 		goto out;
+	s->n_lists++;
 	r = -EINVAL;
 	if (!streq(json_string_value(json_object_get(rev, "org")), s->org))
 		goto out;
@@ -377,6 +428,8 @@ int trust_store_open(const char *dir, struct trust_store **ret)
 	if (pins && !json_is_array(pins))
 		goto out;
 	npins = json_array_size(pins);
+	if (npins > TRUST_MAX_CONTRACTORS)
+		goto out;
 	crev = calloc(npins + 1, sizeof(*crev));
 	corg = calloc(npins + 1, sizeof(*corg));
 	if (!crev || !corg) {
@@ -400,9 +453,10 @@ int trust_store_open(const char *dir, struct trust_store **ret)
 		}
 		if (access(cdir, F_OK) < 0)
 			continue; /* pinned, nothing handed over yet */
-		r = load_signed(cdir, "roster.json", TRUST_DOC_ROSTER, &cpk, &croster);
+		r = load_signed(cdir, "roster.json", TRUST_DOC_ROSTER, &cpk, &croster, &s->lists[s->n_lists]);
 		if (r < 0)
 			goto out;
+		s->n_lists++;
 		r = -EINVAL;
 		if (streq(json_string_value(json_object_get(croster, "org")), o) &&
 		    pk_from_json(croster, "root", &rpk) == 0 && memcmp(&rpk, &cpk, sizeof(rpk)) == 0)
@@ -412,9 +466,10 @@ int trust_store_open(const char *dir, struct trust_store **ret)
 			snprintf(failed_file, sizeof(failed_file), "%s/roster.json", cdir);
 			goto out;
 		}
-		r = load_signed(cdir, "revoked.json", TRUST_DOC_REVOCATION, &cpk, &crev[i]);
+		r = load_signed(cdir, "revoked.json", TRUST_DOC_REVOCATION, &cpk, &crev[i], &s->lists[s->n_lists]);
 		if (r < 0)
 			goto out;
+		s->n_lists++;
 		corg[i] = o;
 		{
 			struct pinned *n = reallocarray(s->pins, s->n_pins + 1, sizeof(*n));
@@ -439,6 +494,17 @@ int trust_store_open(const char *dir, struct trust_store **ret)
 	r = apply_revocations(s, rev, s->org, true);
 	if (r < 0)
 		goto out;
+	/* last: every list is whole and signed; is any older than one seen? */
+	{
+		const char *bad = NULL;
+
+		r = trust_state_check(s->lists, s->n_lists, failed_reason, sizeof(failed_reason), &bad,
+				      &s->state_error);
+		if (r < 0) {
+			snprintf(failed_file, sizeof(failed_file), "%s", bad ?: dir);
+			goto out;
+		}
+	}
 	failed_file[0] = '\0';
 	*ret = TAKE_PTR(s);
 	r = 0;
@@ -514,7 +580,7 @@ static int load_for_change(const char *dir, const char *name, enum trust_doc doc
 	trust_seckey_pubkey(root, &mine);
 	if (memcmp(&pk, &mine, sizeof(pk)) != 0 || trust_seckey_role(root) != TRUST_ROLE_ORG_ROOT)
 		return -ENOKEY;
-	return load_signed(dir, name, doc, &pk, ret);
+	return load_signed(dir, name, doc, &pk, ret, NULL);
 }
 
 static int bump(json_t *v, time_t now)
@@ -524,25 +590,6 @@ static int bump(json_t *v, time_t now)
 	if (json_object_set_new(v, "serial", json_integer(serial + 1)) < 0)
 		return -ENOMEM;
 	return set_time(v, "issued", now);
-}
-
-static int mkdir_parents(const char *dir)
-{
-	_cleanup_free_ char *p = strdup(dir);
-
-	if (!p)
-		return -ENOMEM;
-	for (char *c = p + 1; *c; c++) {
-		if (*c != '/')
-			continue;
-		*c = '\0';
-		if (mkdir(p, 0755) < 0 && errno != EEXIST)
-			return -errno;
-		*c = '/';
-	}
-	if (mkdir(p, 0755) < 0 && errno != EEXIST)
-		return -errno;
-	return 0;
 }
 
 int roster_init(const char *dir, const struct trust_seckey *root, time_t now, int years,
@@ -565,7 +612,7 @@ int roster_init(const char *dir, const struct trust_seckey *root, time_t now, in
 		return -ENOMEM;
 	if (access(rosterp, F_OK) == 0 || access(rootp, F_OK) == 0)
 		return -EEXIST;
-	r = mkdir_parents(dir);
+	r = mkdir_parents(dir, 0755);
 	if (r < 0)
 		return r;
 	r = trust_seckey_x509_key(root, &key);

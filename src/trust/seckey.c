@@ -19,7 +19,9 @@
  * catches damage before decryption, so a failing tag means the passphrase.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <openssl/x509.h>
 #include <sodium.h>
@@ -465,13 +467,45 @@ out:
 	return r;
 }
 
+/* Readable or writable by anyone but its owner: refused, as ssh refuses a
+ * private key others can read (the file, not its directory, is judged). */
+static int check_private(int fd, mode_t *ret_mode)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	if (ret_mode)
+		*ret_mode = st.st_mode & 07777;
+	if (!S_ISREG(st.st_mode))
+		return -EINVAL;
+	return st.st_mode & (S_IRWXG | S_IRWXO) ? -EPERM : 0;
+}
+
+int trust_seckey_check_file(const char *path, mode_t *ret_mode)
+{
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return -errno;
+	return check_private(fd, ret_mode);
+}
+
 int trust_seckey_load(const char *path, const char *pass, size_t pass_len, struct trust_seckey **ret)
 {
 	_cleanup_free_ uint8_t *data = NULL;
+	_cleanup_close_ int fd = -1;
 	size_t len;
 	int r;
 
-	r = read_full_file(path, &data, &len);
+	/* judged on the descriptor that is read: no swap in between */
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	r = check_private(fd, NULL);
+	if (r < 0)
+		return r;
+	r = read_full_fd(fd, &data, &len);
 	if (r < 0)
 		return r;
 	if (len > BLOB_MAX * 2)

@@ -21,6 +21,15 @@ int trust_sign_with(const uint8_t keyid[TRUST_KEYID_BYTES], const uint8_t *sk,
 int trust_claim_format(const struct trust_claim *c, char **ret);
 const uint8_t *trust_seckey_sk(const struct trust_seckey *k);
 const uint8_t *trust_seckey_keyid(const struct trust_seckey *k);
+/* Pinned contractors a store loads at most (each brings two signed lists). */
+#define TRUST_MAX_CONTRACTORS 32
+
+/* state.c: compare the lists with the verifier's state and remember newer
+ * serials. -ESTALE with reason and *ret_path naming the refused list (or
+ * the damaged state file); *ret_save_error: why the state was not saved. */
+int trust_state_check(const struct trust_list *lists, size_t n, char *reason, size_t rlen,
+		      const char **ret_path, int *ret_save_error);
+
 /* A store from roster (and revocation) JSON without signatures: for the
  * fuzz harness, which exercises the parsers behind trust_store_open(). */
 int trust_store_parse_roster(const char *text, size_t len, const char *revoked, size_t rlen,

@@ -21,20 +21,21 @@ cp "$T/label.img" "$T/label.orig"
 nothing_written() { # WHAT: the loop's image is as it was, no job and no ledger event recorded
 	cmp -s "$T/label.img" "$T/label.orig" || fail "$1: the medium was written"
 	[ -z "$(ls "$T/state"/*.json 2>/dev/null)" ] || fail "$1: a job was recorded: $(ls "$T/state")"
-	expect_eq "$1: ledger events" "$(sqlite3 "$T/ledger.db" "SELECT count(*) FROM events")" 1
+	expect_eq "$1: ledger events" "$(sqlite3 "$T/ledger.db" "SELECT count(*) FROM events WHERE asset_id = 'LBL-1'")" 1
 }
 
 # registering: the serial typed twice; a disk that reports nothing is refused without it
-expect_rc 1 "$W" ledger add LBL-1 --from-device "$L" --class 3
+expect_rc 1 "$W" ledger add LBL-1 --from-device "$L" --class 3 "${TECH[@]}"
 grep -q "reports neither serial nor wwn" "$T/err" || fail "no identity, no attestation: $(cat "$T/err")"
-expect_rc 3 "$W" ledger add LBL-1 --from-device "$L" --attest-serial WD-LABEL-0042 --confirm-serial WD-LABEL-0043 --class 3
+expect_rc 3 "$W" ledger add LBL-1 --from-device "$L" --attest-serial WD-LABEL-0042 --confirm-serial WD-LABEL-0043 --class 3 \
+	"${TECH[@]}"
 grep -q "typed twice differs" "$T/err" || fail "a mistyped second entry: $(cat "$T/err")"
-expect_rc 3 "$W" ledger add LBL-1 --from-device "$L" --attest-serial WD-LABEL-0042 --class 3 </dev/null
+expect_rc 3 "$W" ledger add LBL-1 --from-device "$L" --attest-serial WD-LABEL-0042 --class 3 "${TECH[@]}" </dev/null
 grep -q "not confirmed" "$T/err" || fail "an attestation typed once: $(cat "$T/err")"
 expect_rc 0 "$W" ledger add LBL-1 --from-device "$L" --attest-serial WD-LABEL-0042 --confirm-serial WD-LABEL-0042 \
-	--class 3 --actor "Sato Hanako"
+	--class 3 "${TECH[@]}"
 expect_eq "ledger serial" "$(sqlite3 "$T/ledger.db" "SELECT serial FROM assets WHERE asset_id='LBL-1'")" WD-LABEL-0042
-sqlite3 "$T/ledger.db" "SELECT reason FROM events WHERE asset_id='LBL-1'" | grep -q "serial WD-LABEL-0042 attested by Sato Hanako" ||
+sqlite3 "$T/ledger.db" "SELECT reason FROM events WHERE asset_id='LBL-1'" | grep -q "serial WD-LABEL-0042 attested by TEST ONLY Technician" ||
 	fail "the ledger event does not say whose word the serial is"
 
 # without the attestation the loop cannot be tied to the asset: refused, nothing written

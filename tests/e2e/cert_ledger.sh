@@ -28,9 +28,15 @@ v() { "$W" verify --db ledger.db "$@" >"$T/out" 2>"$T/err"; }
 # refused PATTERN ARG...: verify says invalid (exit 1, no crash), the ledger
 # is not changed by looking at it, and stderr gives the ledger's reason
 refused() { local pat=$1; shift; expect_refused 1 "$pat" db:ledger.db -- "$W" verify --db ledger.db "$@"; }
-"$W" ledger add A --media-type "disk image" --serial A-SERIAL --wwn 0x5000c500a1b2c3d4 --class 2 >/dev/null 2>&1 &&
-	"$W" ledger add B --media-type "disk image" --serial B-SERIAL --class 2 >/dev/null 2>&1 &&
-	"$W" ledger add R --media-type "disk image" --serial R-SERIAL --class 3 >/dev/null 2>&1 || fail "ledger add"
+"$W" ledger add A --media-type "disk image" --serial A-SERIAL --wwn 0x5000c500a1b2c3d4 --class 2 "${TECH[@]}" >/dev/null 2>&1 &&
+	"$W" ledger add B --media-type "disk image" --serial B-SERIAL --class 2 "${TECH[@]}" >/dev/null 2>&1 &&
+	"$W" ledger add R --media-type "disk image" --serial R-SERIAL --class 3 "${TECH[@]}" >/dev/null 2>&1 || fail "ledger add"
+# a change the policy depends on: requested by the technician, approved by the approver
+approved_edit() {
+	"$W" ledger edit "$@" "${TECH[@]}" >/dev/null 2>&1 || return 1
+	"$W" ledger approve-change "$(sqlite3 "$T/ledger.db" "SELECT max(seq) FROM events WHERE kind = 'request'")" \
+		"${APPR[@]}" >/dev/null 2>&1
+}
 PA=$(certify A a.img) && [ -s "$PA" ] || fail "certify A"
 v "$PA" || fail "A's certificate: $(cat "$T/err")"
 grep -q "ledger  *ok  *asset A: its current disposal (event [0-9]*, this PDF's sha256)" "$T/out" ||
@@ -102,7 +108,7 @@ refused "ledger: the ledger's chain is broken" again.pdf
 mv ledger.bak ledger.db
 
 # back in service: the old certificate is SUPERSEDED, exit 4, never VALID
-"$W" ledger edit A --status in-service --reason "reused after all" >/dev/null 2>&1 || fail "edit A"
+approved_edit A --status in-service --reason "reused after all" || fail "edit A"
 v "$PA"
 rc=$?
 [ $rc -eq 4 ] || fail "back in service: exit $rc, want 4: $(cat "$T/err")"
@@ -118,7 +124,7 @@ import json, sys
 r = [r for r in json.load(open(sys.argv[1]))["rows"] if r["file"] == sys.argv[2]][0]
 assert r["certificate_status"] == "verified" and r["verified"], r
 PY
-"$W" ledger edit R --serial R-SERIAL-NEW --reason "registered again" >/dev/null 2>&1 || fail "edit R"
+approved_edit R --serial R-SERIAL-NEW --reason "registered again" || fail "edit R"
 v "$PR"
 rc=$?
 [ $rc -eq 4 ] || fail "re-registered: exit $rc, want 4: $(cat "$T/err")"
@@ -136,7 +142,7 @@ PY
 
 # no identity on record: nothing ties a certificate to a disk; verify
 # and audit decide alike (one rule, flow_cert_check)
-"$W" ledger add N --media-type "disk image" --class 3 >/dev/null 2>&1 || fail "ledger add N"
+"$W" ledger add N --media-type "disk image" --class 3 "${TECH[@]}" >/dev/null 2>&1 || fail "ledger add N"
 PN=$(certify N n.img) && [ -s "$PN" ] || fail "certify N (an image file without identity)"
 refused "ledger: asset N: the ledger holds no serial or WWN for it" "$PN"
 mkdir aud && cp "$PN" aud/

@@ -3,7 +3,7 @@
 # wipecert is killed with SIGKILL (no handler, nothing flushed) at a random
 # time, or at a named crash point (a job checkpoint, the sync after a
 # pass, the start of the seal, after its signature, after its record,
-# after its ledger event, after the event's signature). After each crash
+# after its ledger event, signed in the transaction that appends it). After each crash
 # the job is either resumable or ended, never both; `resume` then ends it
 # wiped, verified and sealed exactly once: one job record, one wipe record
 # that minisign verifies, one signed ledger event, `ledger verify` intact,
@@ -23,7 +23,7 @@ export WIPECERT_TRUST=$C/trust
 
 # one ledger with the asset, copied for each run
 WIPECERT_DB=$T/template.db "$W" ledger add CR-1 --media-type "disk image" --serial CRASH-LABEL-1 --class 3 \
-	--status awaiting-erasure >/dev/null || fail "ledger add"
+	--status awaiting-erasure "${TECH[@]}" >/dev/null || fail "ledger add"
 yes CRASH-MARKER | head -c $((4 << 20)) >"$T/orig.img"
 
 kinds=(time job-save pass-synced seal-start seal-signature seal-record seal-ledger seal-done)

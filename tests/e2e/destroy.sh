@@ -16,7 +16,7 @@ TECH=(--key "$C/test-only-technician.key" --passphrase-file "$PASS")
 APPR=(--key "$C/test-only-approver.key" --passphrase-file "$PASS")
 
 "$W" ledger add HDD-7 --media-type HDD --model "WD10EZEX" --serial WD-WCC6Y7 --class 1 --department 総務課 \
-	--status awaiting-erasure >/dev/null || fail "ledger add HDD-7"
+	--status awaiting-erasure "${TECH[@]}" >/dev/null || fail "ledger add HDD-7"
 printf 'JPEG-photo-one' >"$T/front.jpg"
 printf 'JPEG-photo-two' >"$T/platter.jpg"
 
@@ -82,7 +82,7 @@ cat >"$T/policy.conf" <<'POL'
 [class 3]
 levels = clear, purge
 POL
-"$W" ledger add SSD-9 --media-type SSD --serial SSD-9-SN --class 3 >/dev/null
+"$W" ledger add SSD-9 --media-type SSD --serial SSD-9-SN --class 3 "${TECH[@]}" >/dev/null
 expect_refused 3 "SSD-9" "${KEEP[@]}" -- "$W" destroy --policy "$T/policy.conf" --asset SSD-9 --method drill --witness "W" "${TECH[@]}"
 # the witness is someone else; a method that destroys nothing is a usage error; unknown assets fail
 expect_refused 3 "" "${KEEP[@]}" -- "$W" destroy --asset SSD-9 --method drill --witness "TEST ONLY Technician" "${TECH[@]}"

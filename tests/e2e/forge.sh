@@ -32,7 +32,7 @@ APPR=(--key appr.key --passphrase-file pw)
 
 # one genuine disposal: wiped, sealed, approved, current in the ledger
 "$W" ledger add F-1 --media-type "disk image" --model "forge disk" --serial F-SERIAL-1 --class 2 \
-	--status awaiting-erasure >/dev/null 2>&1 || fail "ledger add"
+	--status awaiting-erasure "${TECH[@]}" >/dev/null 2>&1 || fail "ledger add"
 truncate -s 2M f1.img
 J=$("$W" wipe --method random --verify last --confirm-serial f1.img --json f1.img 2>/dev/null |
 	python3 -c 'import json,sys; print(json.load(sys.stdin)["jobs"][0]["id"])') || fail "wipe"
@@ -255,7 +255,8 @@ grep -q "ledger: the ledger never recorded certificate" "$T/err" || fail "revoke
 # ... and an event recording it now, with its hash, comes after the revocation
 SHA=$(sha256sum revoked-both.pdf | cut -c1-64)
 CIDB=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["certificate_id"])' <(qpdf --show-attachment=record.json revoked-both.pdf))
-expect_rc 0 "$W" ledger edit F-1 --certificate "$CIDB" --reason "backdated; pdf sha256 $SHA"
+expect_rc 0 "$W" ledger edit F-1 --certificate "$CIDB" --reason "backdated; pdf sha256 $SHA" --key apprR.key \
+	--passphrase-file pw
 expect_rc 1 "$W" verify --db ledger.db revoked-both.pdf
 grep -q "ledger: the ledger recorded the certificate (event [0-9]*) after the approver's key was revoked" "$T/err" ||
 	fail "revoked-both recorded: $(cat "$T/err")"
@@ -269,7 +270,7 @@ mkcert ahead.pdf ahead.json appr.key "$AHEAD" "$AHEAD"
 expect_rc 0 "$W" verify ahead.pdf
 SHA=$(sha256sum ahead.pdf | cut -c1-64)
 CIDA=$(qpdf --show-attachment=record.json ahead.pdf | python3 -c 'import json,sys; print(json.load(sys.stdin)["certificate_id"])')
-expect_rc 0 "$W" ledger edit F-1 --certificate "$CIDA" --reason "pre-dated; pdf sha256 $SHA"
+expect_rc 0 "$W" ledger edit F-1 --certificate "$CIDA" --reason "pre-dated; pdf sha256 $SHA" "${APPR[@]}"
 expect_rc 1 "$W" verify --db ledger.db ahead.pdf
 grep -q "ledger: the ledger recorded certificate $CIDA at a time (event [0-9]*) that is not its signing time" "$T/err" ||
 	fail "ahead --db: $(cat "$T/err")"
@@ -312,11 +313,14 @@ for f, check in want.items():
     assert (check + ":") in (r["problems"] or ""), (f, check, r["problems"])
 PY
 # accept (the owner's side): F-1 handed over, as a contractor's would be
-expect_rc 0 "$W" ledger edit F-1 --status handed-to-contractor --reason "hand-over"
+# (a change that waits for an approver: requested, then approved by another person)
+expect_rc 0 "$W" ledger edit F-1 --status handed-to-contractor --reason "hand-over" "${TECH[@]}"
+expect_rc 0 "$W" ledger approve-change "$(sqlite3 ledger.db "SELECT max(seq) FROM events WHERE kind = 'request'")" \
+	"${APPR[@]}"
 before=$(sqlite3 ledger.db "SELECT count(*) FROM events")
 for f in "${!WHY[@]}"; do
 	[ "${WHY[$f]}" = ledger ] && continue   # accept is before the ledger: its own checks
-	expect_rc 3 "$W" accept "$f"
+	expect_rc 3 "$W" accept "$f" "${APPR[@]}"
 	grep -q "refused: ${WHY[$f]}: " "$T/err" || fail "accept $f: no '${WHY[$f]}' in: $(cat "$T/err")"
 done
 expect_eq "events after the refused accepts" "$(sqlite3 ledger.db "SELECT count(*) FROM events")" "$before"

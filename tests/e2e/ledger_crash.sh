@@ -11,7 +11,7 @@ command -v sqlite3 >/dev/null || { echo "FAIL: sqlite3 is not installed (scripts
 tmp=$(mktemp -d /tmp/wipecert-ledger.XXXXXX)
 pid=
 trap '[ -n "$pid" ] && kill -9 "$pid" 2>/dev/null; rm -rf "$tmp"' EXIT
-export WIPECERT_DB=$tmp/ledger.db
+export WIPECERT_DB=$tmp/ledger.db WIPECERT_TRUST_STATE=$tmp/trust-state.json
 fail() { echo "FAIL: $*" >&2; exit 1; }
 fail_outcome() { echo "OUTCOME-FAIL: $*" >&2; exit 1; }
 # write_locked: a transaction holds the ledger's write lock right now
@@ -19,9 +19,13 @@ write_locked() {
 	! sqlite3 -cmd ".timeout 0" "$WIPECERT_DB" "BEGIN IMMEDIATE; ROLLBACK;" 2>"$tmp/probe" >/dev/null &&
 		grep -q "locked" "$tmp/probe"
 }
+# every event is signed: the technician's test key
+C=certs/test-only
+chmod 600 $C/*.key
+K=(--key $C/test-only-technician.key --passphrase-file $C/passphrase.txt)
 count() { sqlite3 "$WIPECERT_DB" "SELECT count(*) FROM assets"; }
 
-$W ledger import tests/fixtures/ledger/assets-utf8.csv 2>/dev/null || fail "fixture import"
+$W ledger import tests/fixtures/ledger/assets-utf8.csv "${K[@]}" 2>/dev/null || fail "fixture import"
 n=150000
 awk -v n=$n 'BEGIN { print "資産番号,所管課,重要性分類,シリアル番号,状態";
 	for (i = 1; i <= n; i++) printf "BIG-%06d,総務部総務課,%d,SN%08d,in-service\n", i, i % 3 + 1, i }' >"$tmp/big.csv"
@@ -30,7 +34,7 @@ awk -v n=$n 'BEGIN { print "資産番号,所管課,重要性分類,シリアル�
 # later into it; a kill that came after the commit teaches nothing more
 inside=0
 for delay in 0 0.3 0.8; do
-	$W ledger import "$tmp/big.csv" >/dev/null 2>&1 &
+	$W ledger import "$tmp/big.csv" "${K[@]}" >/dev/null 2>&1 &
 	pid=$!
 	for _ in $(seq 600); do
 		write_locked && break
@@ -57,7 +61,7 @@ echo "ledger_crash: $inside kill(s) inside the import's transaction, rolled back
 # many short transactions killed at a random moment: the loop runs in its
 # own process group (set -m) so one kill reaches the add running right then
 set -m
-(for i in $(seq 1 400); do $W ledger add "S-$i" --serial "S$i" 2>/dev/null || exit 1; done) &
+(for i in $(seq 1 400); do $W ledger add "S-$i" --serial "S$i" "${K[@]}" 2>/dev/null || exit 1; done) &
 pid=$!
 sleep 1
 kill -9 -- "-$pid" 2>/dev/null || fail "the 400 adds ended within a second: no kill landed among them"

@@ -13,6 +13,10 @@
 set -u
 : "${WIPECERT:?WIPECERT must name the binary under test}"
 T=$(mktemp -d "${TMPDIR:-/tmp}/wipecert-e2e.XXXXXX")
+# the verifier's memory of trust-list serials: this test's own, never the machine's
+export WIPECERT_TRUST_STATE=$T/trust-state.json
+# secret keys others can read are refused (as ssh does); a checkout gives 0644
+chmod 600 "$(dirname "${BASH_SOURCE[0]}")"/../../certs/test-only/*.key
 LOOPS=()
 MOUNTS=()
 cleanup() {

@@ -87,8 +87,14 @@ run wipe-refuse-wrong-serial 3 "$W" wipe "$NVME2_DEV" --method zero --confirm-se
 run wipe-refuse-any-serial 3 "$W" wipe "$NVME2_DEV" --method zero --confirm-serial ANYTHING --state-dir /tmp/fw
 run wipe-refuse-path-for-serial 3 "$W" wipe "$NVME2_DEV" --method zero --confirm-serial "$NVME2_DEV" --state-dir /tmp/fw
 grep -q WIPECERT-MARKER-NVME2 "$NVME2_DEV" && ok wipe-refused-kept-data || bad wipe-refused-kept-data "a refused wipe wrote to $NVME2_DEV"
-run ledger-nvme 0 "$W" ledger --db /tmp/l.db add NVME-2 --serial WCNVME0002 --class 1 --model "QEMU NVMe Ctrl"
-run ledger-wrong 0 "$W" ledger --db /tmp/l.db add OTHER-1 --serial SOMEONE-ELSE --class 3
+# secret keys are private (a key others can read is refused); the
+# verifier's memory of the roster's serials lives in /tmp here
+chmod 600 "$CERTS"/*.key
+export WIPECERT_TRUST_STATE=/tmp/trust-state.json
+# every ledger event is signed by the person who makes it
+TECHKEY="--key $CERTS/test-only-technician.key --passphrase-file $CERTS/passphrase.txt"
+run ledger-nvme 0 "$W" ledger --db /tmp/l.db add NVME-2 --serial WCNVME0002 --class 1 --model "QEMU NVMe Ctrl" $TECHKEY
+run ledger-wrong 0 "$W" ledger --db /tmp/l.db add OTHER-1 --serial SOMEONE-ELSE --class 3 $TECHKEY
 run wipe-wrong-asset 3 "$W" wipe "$NVME2_DEV" --method nvme-format --asset OTHER-1 --db /tmp/l.db \
 	--confirm-serial WCNVME0002 --state-dir /tmp/fw
 has wipe-wrong-asset-why 'serial' /tmp/err
