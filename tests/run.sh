@@ -77,8 +77,8 @@ run_one() {
 	else
 		"$@" 2>&1 | tee "$log"
 	fi
+	rc=${PIPESTATUS[0]} # first: any command after the pipeline replaces PIPESTATUS
 	unset WIPECERT_TRUST_STATE
-	rc=${PIPESTATUS[0]}
 	[ -n "$logdir" ] && cp "$log" "$logdir/$name.log"
 	# cmocka's skipped tests, each "binary:test"
 	while read -r s; do

@@ -315,11 +315,12 @@ static void test_tamper_splice(void **state)
 	add_n(f->l, 5);
 	assert_true(asprintf(&other, "%s/other.db", f->dir) > 0);
 	assert_int_equal(ledger_open(other, LEDGER_OPEN_CREATE, &o), 0);
+	assert_int_equal(ledger_set_signer(o, f->signer), 0);
 	make_asset(&a, "B-0001", "SNB1", "税務課");
-	assert_int_equal(ledger_asset_add(o, &a, "someone else", "elsewhere", NULL), 0);
+	assert_int_equal(ledger_asset_add(o, &a, NULL, "elsewhere", NULL), 0);
 	ledger_asset_clear(&a);
 	make_asset(&a, "B-0002", "SNB2", "税務課");
-	assert_int_equal(ledger_asset_add(o, &a, "someone else", "elsewhere", NULL), 0);
+	assert_int_equal(ledger_asset_add(o, &a, NULL, "elsewhere", NULL), 0);
 	ledger_asset_clear(&a);
 	add_n_from(o, 3, 1);
 	ledger_close(o);

@@ -158,7 +158,7 @@ static void test_export_comma(void **state)
 {
 	struct fx *f = *state;
 	struct ledger_export_opts eo = { .format = LEDGER_EXPORT_CSV };
-	struct ledger_import_opts io = { .actor = "t" };
+	struct ledger_import_opts io = { .actor = NULL };
 	struct ledger_import_report rep = {};
 	struct ledger_asset a = {};
 	struct ledger *l2 = NULL;
@@ -171,13 +171,14 @@ static void test_export_comma(void **state)
 	assert_int_equal(ledger_asset_set(&a, LEDGER_F_LOCATION, "本庁舎, 3F"), 0);
 	assert_int_equal(ledger_asset_set(&a, LEDGER_F_NOTES, "a,b,c"), 0);
 	assert_int_equal(ledger_asset_check_new(&a), 0);
-	assert_int_equal(ledger_asset_add(f->l, &a, "t", "test", NULL), 0);
+	assert_int_equal(ledger_asset_add(f->l, &a, NULL, "test", NULL), 0);
 	ledger_asset_clear(&a);
 	m = open_memstream(&buf, &len);
 	assert_int_equal(ledger_export(f->l, m, &eo), 0);
 	fclose(m);
 	assert_true(asprintf(&db2, "%s/again.db", f->dir) > 0);
 	assert_int_equal(ledger_open(db2, LEDGER_OPEN_CREATE, &l2), 0);
+	assert_int_equal(ledger_set_signer(l2, f->signer), 0);
 	assert_int_equal(ledger_import_csv_data(l2, buf, len, &io, &rep), 0);
 	assert_int_equal(ledger_asset_get(l2, "C-1", &a), 0);
 	assert_string_equal(a.v[LEDGER_F_LOCATION], "本庁舎, 3F");

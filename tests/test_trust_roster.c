@@ -185,7 +185,7 @@ static void test_claimed_name(void **state)
 
 	(void)state;
 	assert_int_equal(trust_seckey_generate("Hanako", TRUST_ROLE_TECHNICIAN, "Example City", false, &k), 0);
-	m = member(k, T0 - YEAR, T0 + YEAR);
+	m = test_member(k, T0 - YEAR, T0 + YEAR);
 	m.name = "Saburo";
 	assert_int_equal(roster_add(dir, root, &m, T0), 0);
 	assert_int_equal(sign_verify(k, TRUST_DOC_WIPE_RECORD, record, T0, &r), TRUST_DOC_MISMATCH);

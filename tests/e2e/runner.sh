@@ -10,6 +10,7 @@ cc -o "$T/bin/test_skipper" tests/fixtures/runner/skipper.c $(pkg-config --cflag
 	fail "cannot build the cmocka fixture"
 printf '#!/bin/sh\necho "SKIP: no frobnicator here" >&2\nexit 77\n' >"$T/e2e/skips.sh"
 printf '#!/bin/sh\necho ok\nexit 0\n' >"$T/e2e/passes.sh"
+printf '#!/bin/sh\necho "FAIL: it broke" >&2\nexit 1\n' >"$T/e2e/fails.sh"
 # a program that crashed under ASan while the script went on and exited 0
 printf '#!/bin/sh\necho "==4242==ERROR: AddressSanitizer: heap-use-after-free on address 0x1" >&2\nexit 0\n' >"$T/e2e/crash.sh"
 
@@ -22,6 +23,10 @@ closing() { tail -n 1 "$T/run"; }
 
 runner "passes" "$T/none" || fail_outcome "a passing test failed the run: $(cat "$T/run")"
 expect_eq "closing line" "$(closing)" "1 passed, 0 failed, 0 skipped"
+runner "fails" "$T/none" && fail_outcome "a failing test passed the run: $(cat "$T/run")"
+expect_eq "a failing test" "$(closing)" "0 passed, 1 failed, 0 skipped"
+runner "passes fails" "$T/none" && fail_outcome "one failing test of two passed the run"
+expect_eq "one failing of two" "$(closing)" "1 passed, 1 failed, 0 skipped"
 
 # an e2e skip: a failure unless listed with its reason
 runner "skips" "$T/none" && fail_outcome "an unlisted skip passed the run: $(cat "$T/run")"
