@@ -21,6 +21,7 @@ check+=(python3 python3-pexpect groff-base bsdutils) # tests/run.sh requires eve
 check+=(jq) # reads JSON in the e2e tests: python3 starts in ~2 s on a loaded machine
 check+=(tmux python3) # the station's screen driven in a real pseudo-terminal; its event stream read
 check+=(lvm2 mdadm bcache-tools) # member signatures made by their own tools (holders.sh)
+check+=(faketime) # ledger events of years ago, for retention and archives (ledger_archive.sh)
 
 want=("${build[@]}" "${check[@]}")
 missing=()

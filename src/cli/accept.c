@@ -61,9 +61,7 @@ static void print_json(const char *path, const struct flow_acceptance *a)
 		json_array_append_new(checks, json_pack("{s:s,s:s,s:s}", "name", a->checks[i].name, "status",
 							a->checks[i].ok ? "ok" : "failed", "detail", a->checks[i].detail));
 	json_object_set_new(j, "checks", checks);
-	json_dumpf(j, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-	fputc('\n', stdout);
-	json_decref(j);
+	cli_print_json(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 }
 
 int cmd_accept(int argc, char **argv)
@@ -94,7 +92,7 @@ int cmd_accept(int argc, char **argv)
 	int c, r, ret;
 
 	optind = 0;
-	while ((c = getopt_long(argc, argv, "k:Jh", opts, NULL)) != -1) {
+	while ((c = cli_getopt(argc, argv, opts, "accept")) != -1) {
 		switch (c) {
 		case 'k': key = optarg; break;
 		case OPT_PASS: pass_file = optarg; break;
@@ -104,7 +102,7 @@ int cmd_accept(int argc, char **argv)
 		case OPT_ACTOR: actor = optarg; break;
 		case 'J': json = true; break;
 		case 'h': accept_help(); return EXIT_OK;
-		default: return usage_error("accept", _("bad option"));
+		default: return EXIT_USAGE;
 		}
 	}
 	if (optind + 1 != argc)
@@ -132,6 +130,7 @@ int cmd_accept(int argc, char **argv)
 		log_error_errno(r, _("%s: cannot open the ledger"), lpath);
 		return EXIT_FAIL;
 	}
+	cli_op_ledger(lpath);
 	ctx.ledger = l;
 	ctx.trust = s;
 	r = key_load_secret(key, pass_file, &k);
@@ -145,6 +144,8 @@ int cmd_accept(int argc, char **argv)
 		return r == -ESTALE ? EXIT_REFUSED : EXIT_FAIL;
 	}
 	r = flow_accept(&ctx, pdf, len, trust_seckey_name(k), &a, &err);
+	cli_op_field("certificate", a.certificate_id);
+	cli_op_subject(a.asset_id);
 	if (json)
 		print_json(path, &a);
 	if (r == -EPERM) {
@@ -157,7 +158,7 @@ int cmd_accept(int argc, char **argv)
 			}
 		if (!failed)
 			log_error("%s: %s", path, err.msg);
-		log_error(_("%s: not accepted; nothing was recorded"), path);
+		log_error(_("%s: not accepted: the asset and the archive are unchanged"), path);
 		ret = EXIT_REFUSED;
 	} else if (r < 0) {
 		log_error("%s: %s", path, err.msg);

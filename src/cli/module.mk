@@ -1,5 +1,8 @@
 # the command-line layer: linked into the binary only, never into libwipecert.a
 CLI_OBJS += src/cli/log.o
+CLI_OBJS += src/cli/command.o
+CLI_OBJS += src/cli/table.o
+CLI_OBJS += src/cli/oplog.o
 CLI_OBJS += src/cli/cert.o
 CLI_OBJS += src/cli/verify.o
 CLI_OBJS += src/cli/list.o
@@ -15,4 +18,5 @@ CLI_OBJS += src/cli/approve.o
 CLI_OBJS += src/cli/accept.o
 CLI_OBJS += src/cli/destroy.o
 CLI_OBJS += src/cli/audit.o
+CLI_OBJS += src/cli/inspect.o
 CLI_OBJS += src/cli/station.o

@@ -22,7 +22,7 @@ static void help(void)
 		 "The medium is proven to be the job's before anything is written; a job\n"
 		 "that ended but was not sealed for its asset is sealed (with --key).\n\n"
 		 "Options:\n"
-		 "      --json               job records on stdout, progress events on stderr\n"
+		 "  -J, --json               job records on stdout, progress events on stderr\n"
 		 "      --state-dir DIR      job files (default $WIPECERT_STATE_DIR or %s)\n"
 		 "  -k, --key FILE           the technician's key: seal the jobs run for an asset\n"
 		 "      --passphrase-file F  its passphrase (else asked before the wipe goes on)\n"
@@ -56,9 +56,9 @@ static int load(struct wipe_run *w, struct wipe_target *t)
 	return 0;
 }
 
+/* The job, and whether it runs or only needs its seal. */
 static int prepare(struct wipe_run *w, struct wipe_target *t)
 {
-	_cleanup_free_ char *why = NULL;
 	struct job *j;
 	int r;
 
@@ -66,6 +66,7 @@ static int prepare(struct wipe_run *w, struct wipe_target *t)
 	if (r < 0)
 		return r;
 	j = t->job;
+	cli_op_field("job", j->id);
 	if (j->state != JOB_RUNNING) {
 		/* a crash between the end of the wipe and its seal: seal it now */
 		if (j->asset && w->key) {
@@ -79,6 +80,19 @@ static int prepare(struct wipe_run *w, struct wipe_target *t)
 			log_error(_("%s: the job has already ended: %s"), t->arg, job_state_to_string(j->state));
 		return -EALREADY;
 	}
+	return 0;
+}
+
+/* Its medium proven and opened as the one writer. */
+static int reopen(struct wipe_run *w, struct wipe_target *t)
+{
+	_cleanup_free_ char *why = NULL;
+	struct job *j = t->job;
+	int r;
+
+	if (t->seal_only)
+		return 0;
+	cli_op_subject(j->asset);
 	r = erase_job_reopen(&w->scan, j, &t->disk, &t->tgt, &why);
 	if (r == -ESTALE || r == -EPROTONOSUPPORT)
 		return log_error(_("%s: refused: %s is not the medium the job started on: %s"), t->arg, j->device,
@@ -113,9 +127,9 @@ static bool any_asset(const struct wipe_run *w)
 
 int cmd_resume(int argc, char **argv)
 {
-	enum { OPT_JSON = 256, OPT_STATE, OPT_DB, OPT_POLICY, OPT_PASS, OPT_FORCE_MEMBER };
+	enum { OPT_STATE = 256, OPT_DB, OPT_POLICY, OPT_PASS, OPT_FORCE_MEMBER };
 	static const struct option opts[] = {
-		{ "json", no_argument, NULL, OPT_JSON },
+		CLI_OPT_JSON,
 		{ "state-dir", required_argument, NULL, OPT_STATE },
 		{ "key", required_argument, NULL, 'k' },
 		{ "passphrase-file", required_argument, NULL, OPT_PASS },
@@ -130,14 +144,14 @@ int cmd_resume(int argc, char **argv)
 	int opt, ret = -1, r;
 
 	optind = 1;
-	while ((opt = getopt_long(argc, argv, "k:h", opts, NULL)) != -1) {
+	while ((opt = cli_getopt(argc, argv, opts, "resume")) != -1) {
 		if (wipe_parse_tuning(opt, optarg, &w.tuning, "resume", &ret)) {
 			if (ret != -1)
 				return ret;
 			continue;
 		}
 		switch (opt) {
-		case OPT_JSON: w.json = true; break;
+		case 'J': w.json = true; break;
 		case OPT_STATE: w.state_dir = optarg; break;
 		case 'k': w.key = optarg; break;
 		case OPT_PASS: w.pass_file = optarg; break;
@@ -148,7 +162,7 @@ int cmd_resume(int argc, char **argv)
 			help();
 			return EXIT_OK;
 		default:
-			return usage_error("resume", _("bad option"));
+			return EXIT_USAGE;
 		}
 	}
 	if (optind >= argc)
@@ -172,9 +186,13 @@ int cmd_resume(int argc, char **argv)
 	for (size_t i = 0; i < w.n && ret == EXIT_OK; i++)
 		if (prepare(&w, &w.t[i]) < 0)
 			ret = EXIT_REFUSED;
-	/* the key (and its passphrase) before the wipe goes on, not after */
+	/* the key (and its passphrase) before the wipe goes on, not after;
+	 * and before the media are proven, so a refusal is signed too */
 	if (ret == EXIT_OK && w.key && any_asset(&w))
 		ret = wipe_open_disposal(&w, first_ledger(&w));
+	for (size_t i = 0; i < w.n && ret == EXIT_OK; i++)
+		if (reopen(&w, &w.t[i]) < 0)
+			ret = EXIT_REFUSED;
 	if (ret != EXIT_OK)
 		goto out;
 	w.flow.state_dir = w.state_dir;

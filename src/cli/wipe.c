@@ -31,7 +31,9 @@ struct wipe_control {
 	enum drive_level fw_level;
 	bool remove_hpa;
 	enum erase_verify verify;
+	bool verify_set;
 	unsigned percent;
+	unsigned rounds;          /* --rounds: the method's passes this many times */
 	/* repeated options: one per target, in order */
 	const char **confirm, **assets, **attest;
 	size_t n_confirm, n_assets, n_attest;
@@ -42,10 +44,12 @@ static void help(void)
 	printf(_("Usage: %s wipe [options] DEVICE|IMAGE...\n\n"
 		 "Overwrite whole disks or image files, verify, and record a job.\n\n"
 		 "Options:\n"
-		 "  -m, --method M           overwrite method (default random; --list-methods)\n"
+		 "  -m, --method M           overwrite method (default random; --list-methods);\n"
+		 "                           nwipe's names too; verify-zero, verify-one only read\n"
+		 "      --rounds N           the method's passes N times over (default 1)\n"
 		 "      --verify MODE        off, last (default), all, or sample (NIST SP 800-88 §4.7)\n"
 		 "      --sample-percent N   how much sample verification reads (default 10)\n"
-		 "  -n, --dry-run            check and show what would be done, write nothing\n"
+		 "  -n, --dry-run, --no-act  check and show what would be done, write nothing\n"
 		 "      --confirm-serial S   confirm a disk by its serial (repeat per disk); for\n"
 		 "                           image files and disks with no serial, their path\n"
 		 "      --force-member TYPE  also wipe a disk that carries this RAID/LVM member\n"
@@ -54,7 +58,7 @@ static void help(void)
 		 "      --attest-serial S    the serial on the label of a medium that reports none\n"
 		 "                           (repeat per target, '-' for none): recorded as attested\n"
 		 "                           by you, checked against the ledger, confirmed again\n"
-		 "      --json               job records on stdout, progress events on stderr\n"
+		 "  -J, --json               job records on stdout, progress events on stderr\n"
 		 "      --state-dir DIR      job files (default $WIPECERT_STATE_DIR or %s)\n"
 		 "      --asset ID           the ledger entry of the target (repeat per target, in\n"
 		 "                           order): its serial/WWN and the policy are checked first\n"
@@ -63,24 +67,67 @@ static void help(void)
 		 "  -k, --key FILE           the technician's key: seal each finished job (needs --asset)\n"
 		 "      --passphrase-file F  its passphrase (else asked before the wipe starts)\n"
 		 "%s"
-		 "      --list-methods       list the methods and their passes\n"
+		 "      --list-methods       list the methods and their passes (--json: as JSON)\n"
 		 "  -h, --help               show this help\n\n"
 		 "Exit: 0 every target wiped (and verified, unless --verify off), 1 a wipe failed\n"
 		 "or was interrupted, 2 usage, 3 refused before anything was written.\n"),
 	       program_name, JOB_STATE_DIR_DEFAULT, LEDGER_DEFAULT_PATH, DEFAULT_POLICY, _(wipe_tuning_help));
 }
 
-static void list_methods(void)
+/* The methods table: name, title, passes; a table for people or JSON. */
+static int list_methods(bool json)
 {
+	static const char *const head[] = { "METHOD", "PASSES", "TITLE", "PATTERNS", "NWIPE" };
+	struct libscols_table *t = json ? NULL : cli_table_new(head, ARRAY_SIZE(head));
+	json_t *arr = json ? json_array() : NULL;
+
+	if (!t && !arr)
+		return EXIT_FAIL;
 	for (size_t i = 0; i < erase_n_methods; i++) {
 		const struct erase_method *m = &erase_methods[i];
+		_cleanup_free_ char *pats = NULL, *n = NULL, *nw = NULL;
+		json_t *passes = json_array(), *aliases = json_array();
 		char buf[16];
+		size_t len = 0, alen = 0;
+		FILE *f = open_memstream(&pats, &len), *fa = open_memstream(&nw, &alen);
 
-		printf("%-10s %-50s", m->name, m->title);
-		for (unsigned k = 0; k < m->n_passes && k < 8; k++)
-			printf(" %s", erase_pass_describe(&m->passes[k], buf, sizeof(buf)));
-		printf("%s\n", m->n_passes > 8 ? " ..." : "");
+		for (unsigned k = 0; f && k < m->n_passes; k++) {
+			erase_pass_describe(&m->passes[k], buf, sizeof(buf));
+			if (k < 8)
+				fprintf(f, "%s%s%s", k ? " " : "", m->verify_only ? "read " : "", buf);
+			json_array_append_new(passes, json_string(buf));
+		}
+		if (f && m->n_passes > 8)
+			fputs(" ...", f);
+		for (size_t a = 0; a < erase_n_method_aliases; a++)
+			if (streq(erase_method_aliases[a].name, m->name)) {
+				if (fa)
+					fprintf(fa, "%s%s", json_array_size(aliases) ? "," : "", erase_method_aliases[a].alias);
+				json_array_append_new(aliases, json_string(erase_method_aliases[a].alias));
+			}
+		if (f)
+			fclose(f);
+		if (fa)
+			fclose(fa);
+		if (arr) {
+			json_array_append_new(arr, json_pack("{s:s,s:s,s:i,s:o,s:b,s:o}", "name", m->name, "title", m->title,
+							     "n_passes", (int)m->n_passes, "passes", passes,
+							     "verify_only", m->verify_only, "nwipe", aliases));
+			continue;
+		}
+		json_decref(passes);
+		json_decref(aliases);
+		if (asprintf(&n, "%u", m->n_passes) < 0 ||
+		    cli_table_row(t, (const char *const[]){ m->name, n, m->title, pats ? pats : "", nw }) < 0) {
+			cli_table_free(t);
+			return EXIT_FAIL;
+		}
 	}
+	if (arr) {
+		cli_print_json(json_pack("{s:o}", "methods", arr), JSON_INDENT(2));
+		return EXIT_OK;
+	}
+	return cli_table_print(t) < 0 ? EXIT_FAIL : EXIT_OK;
 }
 
 /* The serial a target is known by: the drive's, else the attested one. */
@@ -168,7 +215,7 @@ static int check_target(const struct wipe_control *c, struct wipe_run *w, struct
 	t->have_disk = true;
 	if (t->disk.readonly)
 		return log_error(_("%s: the device is read-only"), t->arg), -EROFS;
-	if (t->attest && ((t->disk.serial && *t->disk.serial) || (t->disk.wwn && *t->disk.wwn)))
+	if (t->attest && disk_has_identity(&t->disk))
 		return log_error(_("%s: refused: it reports its own serial %s (WWN %s): an attested serial is only for "
 				   "media that report none"), t->arg, t->disk.serial ? t->disk.serial : "-",
 				 t->disk.wwn ? t->disk.wwn : "-"), -EPERM;
@@ -188,7 +235,7 @@ static int check_target(const struct wipe_control *c, struct wipe_run *w, struct
 	if (t->asset && (r = flow_check_before_wipe(&w->flow, t->asset, method_name(c), serial_of(t), t->disk.wwn,
 						    t->disk.transport == TRANSPORT_FILE, &ferr)) < 0)
 		return log_error(_("%s: refused: %s"), t->arg, ferr.msg), r;
-	if (c->fw != DRIVE_METHOD_INVALID && (t->disk.transport == TRANSPORT_FILE || t->disk.transport == TRANSPORT_LOOP))
+	if (c->fw != DRIVE_METHOD_INVALID && disk_is_image(&t->disk))
 		return log_error(_("%s: refused: a firmware method needs a drive, not an image file or loop device"),
 				 t->arg), -EPERM;
 	return 0;
@@ -220,6 +267,9 @@ static int start_job(const struct wipe_control *c, struct wipe_run *w, struct wi
 	if (r < 0)
 		return log_error_errno(r, _("%s: cannot read the fingerprint before the wipe"), t->arg);
 	j = t->job;
+	r = job_set_rounds(j, c->rounds);
+	if (r < 0)
+		return log_error_errno(r, _("%s: cannot repeat the method %u times"), t->arg, c->rounds);
 	j->tuning = w->tuning.v;
 	if (job_set(&j->asset, t->asset) < 0 || job_set(&j->ledger, t->asset ? w->db : NULL) < 0 ||
 	    job_set(&j->attested_serial, t->attest) < 0 ||
@@ -239,7 +289,7 @@ static void print_plan(const struct wipe_control *c, const struct wipe_run *w, c
 
 	wipe_human(d->size, size, sizeof(size));
 	if (w->json) {
-		json_t *o = json_pack("{s:s,s:s,s:o,s:o,s:o,s:I,s:i,s:s,s:s,s:i,s:s}",
+		json_t *o = json_pack("{s:s,s:s,s:o,s:o,s:o,s:I,s:i,s:s,s:s,s:i,s:i,s:s}",
 				      "event", "plan", "device", t->arg,
 				      "model", d->model ? json_string(d->model) : json_null(),
 				      "serial", d->serial ? json_string(d->serial) : json_null(),
@@ -247,8 +297,8 @@ static void print_plan(const struct wipe_control *c, const struct wipe_run *w, c
 				      "size", (json_int_t)d->size, "logical_sector", (int)d->logical_sector,
 				      "method", method_name(c), "verify", c->fw != DRIVE_METHOD_INVALID ? "sample" :
 				      erase_verify_to_string(c->verify),
-				      "passes", c->fw != DRIVE_METHOD_INVALID ? 1 : (int)c->method->n_passes,
-				      "dry_run", w->dry_run ? "yes" : "no");
+				      "passes", c->fw != DRIVE_METHOD_INVALID ? 1 : (int)(c->method->n_passes * c->rounds),
+				      "rounds", (int)c->rounds, "dry_run", w->dry_run ? "yes" : "no");
 		if (w->dry_run) {
 			json_array_append_new(plans, o);
 			return;
@@ -265,9 +315,15 @@ static void print_plan(const struct wipe_control *c, const struct wipe_run *w, c
 		       method_name(c), w->dry_run ? _(" [dry run: nothing written]") : "");
 		return;
 	}
+	if (c->method->verify_only) {
+		printf(_("%s: %s, serial %s, %s, %u-byte sectors: %s, read all of it, write nothing%s\n"), t->arg,
+		       d->model ? d->model : "?", ser, size, d->logical_sector, c->method->name,
+		       w->dry_run ? _(" [dry run: nothing written]") : "");
+		return;
+	}
 	printf(_("%s: %s, serial %s, %s, %u-byte sectors: %s (%u passes), verify %s%s\n"), t->arg,
 	       d->model ? d->model : "?", ser, size, d->logical_sector,
-	       c->method->name, c->method->n_passes, erase_verify_to_string(c->verify),
+	       c->method->name, c->method->n_passes * c->rounds, erase_verify_to_string(c->verify),
 	       w->dry_run ? _(" [dry run: nothing written]") : "");
 }
 
@@ -313,15 +369,17 @@ static int firmware_run_all(const struct wipe_control *c, struct wipe_run *w)
 			printf(_("%s: %s done and verified (%" PRIu64 " of %" PRIu64 " samples changed): job %s\n"), t->arg,
 			       drive_method_to_string(res->method), res->changed, res->samples, t->fw.job_id);
 		}
+		if (t->fw.job_id)
+			cli_op_job(t->fw.job_id, t->asset, drive_method_to_string(res->method),
+				   res->refused ? "refused" : res->error || res->verdict != DRIVE_VERDICT_PASSED ? "failed" :
+				   "wiped-and-verified", res->reason[0] ? res->reason : NULL);
 		if (t->fw.record)
 			json_array_append(jobs, t->fw.record);
 	}
 	if (w->json) {
 		json_t *doc = json_pack("{s:O}", "jobs", jobs);
 
-		json_dumpf(doc, stdout, JSON_INDENT(2) | JSON_SORT_KEYS);
-		fputc('\n', stdout);
-		json_decref(doc);
+		cli_print_json(doc, JSON_INDENT(2) | JSON_SORT_KEYS);
 	}
 	json_decref(jobs);
 	return ret;
@@ -339,20 +397,44 @@ static int set_method(struct wipe_control *c, const char *name)
 					     : 0;
 }
 
+/* What --rounds and --verify mean for the method chosen; -1 to go on. */
+static int check_method_options(struct wipe_control *c)
+{
+	if (c->fw != DRIVE_METHOD_INVALID) {
+		if (c->rounds > 1)
+			return usage_error("wipe", _("--rounds repeats an overwrite, not a firmware erase"));
+		return -1;
+	}
+	if (c->method->verify_only) {
+		/* the method is its read-back: all of the target, once */
+		if (c->verify_set && c->verify != VERIFY_LAST && c->verify != VERIFY_ALL)
+			return usage_error("wipe", _("%s reads all of the target: --verify %s does not apply"),
+					   c->method->name, erase_verify_to_string(c->verify));
+		if (c->rounds > 1)
+			return usage_error("wipe", _("%s writes nothing: --rounds does not apply"), c->method->name);
+		return -1;
+	}
+	if ((uint64_t)c->method->n_passes * c->rounds > ERASE_MAX_PASSES)
+		return usage_error("wipe", _("--rounds %u: %u passes, more than %u"), c->rounds,
+				   c->method->n_passes * c->rounds, ERASE_MAX_PASSES);
+	return -1;
+}
+
 /* Returns -1 to go on, else the exit code (--help and --list-methods too). */
 static int parse_options(int argc, char **argv, struct wipe_control *c, struct wipe_run *w)
 {
-	enum { OPT_VERIFY = 256, OPT_PERCENT, OPT_CONFIRM, OPT_JSON, OPT_STATE, OPT_LIST, OPT_ASSET, OPT_DB,
-	       OPT_POLICY, OPT_PASS, OPT_LEVEL, OPT_REMOVE_HPA, OPT_ATTEST, OPT_FORCE_MEMBER };
+	enum { OPT_VERIFY = 256, OPT_PERCENT, OPT_CONFIRM, OPT_STATE, OPT_LIST, OPT_ASSET, OPT_DB,
+	       OPT_POLICY, OPT_PASS, OPT_LEVEL, OPT_REMOVE_HPA, OPT_ATTEST, OPT_FORCE_MEMBER, OPT_ROUNDS };
 	static const struct option opts[] = {
 		{ "method", required_argument, NULL, 'm' },
 		{ "verify", required_argument, NULL, OPT_VERIFY },
 		{ "sample-percent", required_argument, NULL, OPT_PERCENT },
-		{ "dry-run", no_argument, NULL, 'n' },
+		{ "rounds", required_argument, NULL, OPT_ROUNDS },
+		CLI_OPT_DRY_RUN,
 		{ "confirm-serial", required_argument, NULL, OPT_CONFIRM },
 		{ "attest-serial", required_argument, NULL, OPT_ATTEST },
 		{ "force-member", required_argument, NULL, OPT_FORCE_MEMBER },
-		{ "json", no_argument, NULL, OPT_JSON },
+		CLI_OPT_JSON,
 		{ "state-dir", required_argument, NULL, OPT_STATE },
 		{ "asset", required_argument, NULL, OPT_ASSET },
 		{ "level", required_argument, NULL, OPT_LEVEL },
@@ -366,11 +448,11 @@ static int parse_options(int argc, char **argv, struct wipe_control *c, struct w
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
+	bool list_only = false;
 	int opt, ret = -1;
 	uint64_t v;
 
-	optind = 1;
-	while ((opt = getopt_long(argc, argv, "m:nk:h", opts, NULL)) != -1) {
+	while ((opt = cli_getopt(argc, argv, opts, "wipe")) != -1) {
 		if (wipe_parse_tuning(opt, optarg, &w->tuning, "wipe", &ret)) {
 			if (ret != -1)
 				return ret;
@@ -390,6 +472,12 @@ static int parse_options(int argc, char **argv, struct wipe_control *c, struct w
 		case OPT_VERIFY:
 			if (erase_verify_from_string(optarg, &c->verify) < 0)
 				return usage_error("wipe", _("bad --verify '%s': off, last, all or sample"), optarg);
+			c->verify_set = true;
+			break;
+		case OPT_ROUNDS:
+			if (parse_u64(optarg, &v) < 0 || v < 1 || v > ERASE_MAX_PASSES)
+				return usage_error("wipe", _("bad --rounds '%s': 1..%u"), optarg, ERASE_MAX_PASSES);
+			c->rounds = (unsigned)v;
 			break;
 		case OPT_PERCENT:
 			if (parse_u64(optarg, &v) < 0 || v < 1 || v > 100)
@@ -404,7 +492,7 @@ static int parse_options(int argc, char **argv, struct wipe_control *c, struct w
 		case 'n': w->dry_run = true; break;
 		case OPT_CONFIRM: c->confirm[c->n_confirm++] = optarg; break;
 		case OPT_FORCE_MEMBER: w->scan.force_member = optarg; break;
-		case OPT_JSON: w->json = true; break;
+		case 'J': w->json = true; break;
 		case OPT_STATE: w->state_dir = optarg; break;
 		case OPT_ASSET: c->assets[c->n_assets++] = optarg; break;
 		case OPT_DB: w->db = optarg; break;
@@ -412,16 +500,19 @@ static int parse_options(int argc, char **argv, struct wipe_control *c, struct w
 		case 'k': w->key = optarg; break;
 		case OPT_PASS: w->pass_file = optarg; break;
 		case OPT_LIST:
-			list_methods();
-			return EXIT_OK;
+			list_only = true;
+			break;
 		case 'h':
 			help();
 			return EXIT_OK;
 		default:
-			return usage_error("wipe", _("bad option"));
+			return EXIT_USAGE;
 		}
 	}
-	return -1;
+	/* after every option: --list-methods --json */
+	if (list_only)
+		return list_methods(w->json);
+	return check_method_options(c);
 }
 
 /* The targets as typed, each once, with their assets and attested serials. */
@@ -465,6 +556,8 @@ static int prepare_all(const struct wipe_control *c, struct wipe_run *w, json_t 
 	for (size_t i = 0; i < w->n; i++) {
 		struct wipe_target *t = &w->t[i];
 
+		/* a refusal from here on concerns this target's asset */
+		cli_op_subject(t->asset);
 		if (check_target(c, w, t) < 0)
 			return EXIT_REFUSED;
 		if (!w->dry_run && confirm(c, t, w->json) < 0)
@@ -478,9 +571,7 @@ static int prepare_all(const struct wipe_control *c, struct wipe_run *w, json_t 
 	if (w->json) {
 		json_t *o = json_pack("{s:O}", "plan", plans);
 
-		json_dumpf(o, stdout, JSON_INDENT(2) | JSON_SORT_KEYS);
-		fputc('\n', stdout);
-		json_decref(o);
+		cli_print_json(o, JSON_INDENT(2) | JSON_SORT_KEYS);
 	}
 	return EXIT_OK;
 }
@@ -488,7 +579,7 @@ static int prepare_all(const struct wipe_control *c, struct wipe_run *w, json_t 
 int cmd_wipe(int argc, char **argv)
 {
 	struct wipe_control c = { .method = erase_method_find("random"), .verify = VERIFY_LAST,
-				  .percent = 10, .fw = DRIVE_METHOD_INVALID, .fw_level = DRIVE_LEVEL_PURGE };
+				  .percent = 10, .rounds = 1, .fw = DRIVE_METHOD_INVALID, .fw_level = DRIVE_LEVEL_PURGE };
 	struct wipe_run w = { 0 };
 	json_t *plans = json_array();
 	int ret, r;

@@ -39,7 +39,7 @@ int wipe_parse_tuning(int opt, const char *arg, struct wipe_tuning *t, const cha
 	uint64_t v;
 
 	switch (opt) {
-	case 'B':
+	case OPT_BLOCK_SIZE:
 		if (parse_size(arg, &v) < 0 || v < 4096 || v > (64u << 20) || v % 4096) {
 			*ret_exit = usage_error(cmd, _("bad --block-size '%s': 4K..64M in whole 4K"), arg);
 			return 1;
@@ -47,7 +47,7 @@ int wipe_parse_tuning(int opt, const char *arg, struct wipe_tuning *t, const cha
 		t->v.block_size = v;
 		t->block_set = true;
 		return 1;
-	case 'Q':
+	case OPT_QUEUE_DEPTH:
 		if (parse_u64(arg, &v) < 0 || v < 1 || v > 256) {
 			*ret_exit = usage_error(cmd, _("bad --queue-depth '%s': 1..256"), arg);
 			return 1;
@@ -55,7 +55,7 @@ int wipe_parse_tuning(int opt, const char *arg, struct wipe_tuning *t, const cha
 		t->v.depth = (unsigned)v;
 		t->depth_set = true;
 		return 1;
-	case 'R':
+	case OPT_MAX_RATE:
 		if (parse_size(arg, &v) < 0 || (v != 0 && v < 4096)) {
 			*ret_exit = usage_error(cmd, _("bad --max-rate '%s': bytes per second, at least 4K (0: no limit)"), arg);
 			return 1;
@@ -63,7 +63,7 @@ int wipe_parse_tuning(int opt, const char *arg, struct wipe_tuning *t, const cha
 		t->v.max_rate = v;
 		t->rate_set = true;
 		return 1;
-	case 'S':
+	case OPT_SYNC_IO:
 		t->v.sync_io = true;
 		t->sync_set = true;
 		return 1;
@@ -247,11 +247,35 @@ static json_t *result_json(struct wipe_run *w)
 	return json_pack("{s:o}", "jobs", a);
 }
 
+/* What the operation log keeps of a target's job: its result, and for an
+ * interruption or a failure what to say of it. */
+static void log_job(const struct wipe_target *t)
+{
+	const struct job *j = t->job;
+	_cleanup_free_ char *detail = NULL;
+	size_t pass = 0;
+
+	while (pass < j->n_passes && j->passes[pass].state == PASS_DONE)
+		pass++;
+	if (t->result == -ECANCELED || t->result == -ENODEV) {
+		if (asprintf(&detail, "%spass %zu of %zu", t->result == -ENODEV ? "the disk went away at " : "",
+			     pass + 1 > j->n_passes ? j->n_passes : pass + 1, j->n_passes) < 0)
+			detail = NULL;
+		cli_op_job(j->id, j->asset, j->method, "interrupted", detail);
+	} else if (t->result < 0) {
+		cli_op_job(j->id, j->asset, j->method, "could-not-run", strerror(-t->result));
+	} else {
+		cli_op_job(j->id, j->asset, j->method, job_result_to_string(job_result(j)), j->failure);
+	}
+}
+
 /* One line per target that says exactly what happened. */
 static int report(const struct wipe_run *w, const struct wipe_target *t)
 {
 	const struct job *j = t->job;
+	char pat[16];
 
+	log_job(t);
 	if (t->result == -ECANCELED) {
 		log_error(_("%s: interrupted; continue with 'wipecert resume %s'"), j->device, j->id);
 		return EXIT_FAIL;
@@ -270,6 +294,12 @@ static int report(const struct wipe_run *w, const struct wipe_target *t)
 		if (!w->json)
 			printf(_("%s: wiped and verified (%s, verify %s), job %s\n"), j->device, j->method,
 			       erase_verify_to_string(j->verify_mode), j->id);
+		return EXIT_OK;
+	case JOB_RESULT_VERIFIED_ONLY:
+		if (!w->json)
+			printf(_("%s: verified only, nothing written: it reads back as %s everywhere (%s), job %s\n"),
+			       j->device, j->n_passes ? erase_pass_describe(&j->passes[0].pattern, pat, sizeof(pat)) : "?",
+			       j->method, j->id);
 		return EXIT_OK;
 	case JOB_RESULT_NOT_VERIFIED:
 		if (!w->json)
@@ -338,9 +368,7 @@ int wipe_run_all(struct wipe_run *w)
 	}
 	if (w->json) {
 		json_t *o = result_json(w);
-		json_dumpf(o, stdout, JSON_INDENT(2) | JSON_SORT_KEYS);
-		fputc('\n', stdout);
-		json_decref(o);
+		cli_print_json(o, JSON_INDENT(2) | JSON_SORT_KEYS);
 	}
 	pthread_mutex_destroy(&pr.lock);
 	free(rn);
@@ -362,6 +390,7 @@ int wipe_open_disposal(struct wipe_run *w, const char *ledger_fallback)
 		return EXIT_FAIL;
 	}
 	w->db = db;
+	cli_op_ledger(db);
 	w->flow.ledger = l;
 	w->flow.state_dir = w->state_dir;
 	if (cli_policy_load(w->policy_path, &w->policy, &w->have_policy) < 0)
@@ -401,6 +430,7 @@ void wipe_seal_all(struct wipe_run *w, int *ret)
 			*ret = EXIT_FAIL;
 			continue;
 		}
+		cli_op_sealed(id);
 		log_info(_("%s: job %s sealed by %s for asset %s: %s"), t->arg, id, trust_seckey_name(w->tech),
 			 asset, path);
 	}

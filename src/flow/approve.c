@@ -145,7 +145,8 @@ static int record_certificate(const struct flow_ctx *c, const struct flow_issued
 		r = ledger_asset_set(&a, LEDGER_F_CERTIFICATE, cr->certificate_id);
 	if (r >= 0 && asprintf(&why, "certificate %s issued (%s), approved by %s; record sha256 %s, " FLOW_PDF_SHA_TAG "%s",
 			       cr->certificate_id, is->erased ? (is->destroyed ? "physically destroyed" : "erased and verified") :
-			       "FAILED", trust_seckey_name(approver), is->record_sha256, is->pdf_sha256) < 0)
+			       is->verified_only ? "verified only, nothing erased" : "FAILED", trust_seckey_name(approver),
+			       is->record_sha256, is->pdf_sha256) < 0)
 		r = -ENOMEM;
 	if (r >= 0)
 		r = ledger_asset_update(c->ledger, &a, trust_seckey_name(approver), why, &seq);
@@ -196,6 +197,7 @@ int flow_approve(const struct flow_ctx *c, const char *id, const struct trust_se
 	ret->record_sha256 = strdup(is.record_sha256);
 	ret->pdf_sha256 = strdup(is.pdf_sha256);
 	ret->erased = is.erased;
+	ret->verified_only = is.verified_only;
 	r = 0;
 out:
 	flow_issued_release(&is);

@@ -20,6 +20,7 @@
 #include "wipecert/ledger-sign.h"
 #include "wipecert/trust.h"
 #include "wipecert/util.h"
+#include "wipecert/lifecycle.h"
 #include "flow-internal.h"
 
 int flow_fail(struct flow_error *err, int r, const char *fmt, ...)
@@ -93,12 +94,19 @@ int flow_sha256_hex(const void *data, size_t len, char out[65])
 	return 0;
 }
 
+bool flow_method_verify_only(const char *method)
+{
+	const struct erase_method *m = erase_method_find(method);
+
+	return m && m->verify_only;
+}
+
 unsigned flow_method_level(const char *method)
 {
 	static const char *const destroy[] = { "shred", "crush", "drill", "degauss-and-shred", "disintegrate", "incinerate" };
 	enum drive_method m;
 
-	if (!method)
+	if (!method || flow_method_verify_only(method))
 		return 0;
 	for (size_t i = 0; i < ARRAY_SIZE(destroy); i++)
 		if (streq(method, destroy[i]))
@@ -128,7 +136,7 @@ int flow_check_before_wipe(const struct flow_ctx *c, const char *asset_id, const
 	const struct policy *pol;
 	struct ledger_asset a = { 0 };
 	_cleanup_free_ char *why = NULL;
-	const char *status, *cls;
+	const char *cls;
 	uint64_t class_n = 0;
 	unsigned level;
 	int r;
@@ -148,11 +156,10 @@ int flow_check_before_wipe(const struct flow_ctx *c, const char *asset_id, const
 			      "wipecert): run 'wipecert ledger verify'", asset_id);
 		goto out;
 	}
-	status = ledger_asset_value(&a, LEDGER_F_STATUS);
-	if (status && (streq(status, "disposed") || streq(status, "destroyed") || streq(status, "handed-to-contractor"))) {
-		r = flow_fail(err, -EPERM, "asset %s is %s: it is not here to be wiped", asset_id, status);
+	/* the lifecycle table: disposed of, away, lost, under evidence hold */
+	r = flow_lifecycle_allows(&a, LC_OP_WIPE, err);
+	if (r < 0)
 		goto out;
-	}
 	pol = ctx_policy(c, &fallback);
 	if (!pol) {
 		r = flow_fail(err, -ENOMEM, "out of memory");
@@ -166,7 +173,9 @@ int flow_check_before_wipe(const struct flow_ctx *c, const char *asset_id, const
 	}
 	free(why);
 	why = NULL;
-	r = policy_check_method(pol, (int)class_n, method, level, &why);
+	/* reading writes nothing and the record will never say "erased":
+	 * the policy's methods are about what sanitises */
+	r = flow_method_verify_only(method) ? 0 : policy_check_method(pol, (int)class_n, method, level, &why);
 	if (r < 0) {
 		r = flow_fail(err, -EPERM, "asset %s: %s", asset_id, why ? why : "refused by the policy");
 		goto out;
@@ -319,6 +328,8 @@ static const char *seal_word(json_t *job)
 		return "not verified";
 	if (res && streq(res, "failed"))
 		return "FAILED";
+	if (res && streq(res, "verified-only"))
+		return "verified only, nothing written";
 	return state && streq(state, "succeeded") ? "verified" : "FAILED";
 }
 
@@ -330,14 +341,16 @@ static int seal_event(const struct flow_ctx *c, const struct ledger_asset *a, co
 {
 	const char *asset_id = ledger_asset_value(a, LEDGER_F_ASSET_ID), *method = job_str(job, "method", NULL);
 	const char *state = job_str(job, "state", NULL);
-	bool erased = state && streq(state, "succeeded");
+	bool verify_only = flow_method_verify_only(method);
+	bool erased = state && streq(state, "succeeded") && !verify_only;
 	struct ledger_asset upd = { 0 };
 	_cleanup_free_ char *why = NULL;
 	uint64_t seq = 0;
 	int r;
 
 	r = ledger_asset_copy(a, &upd);
-	if (r >= 0)
+	/* a verify-only job wrote nothing: the status is what it was */
+	if (r >= 0 && !verify_only)
 		r = ledger_asset_set(&upd, LEDGER_F_STATUS, erased ? "erased" : "awaiting-erasure");
 	if (r >= 0 && asprintf(&why, "wipe %s: job %s (%s), wipe record sha256 %s", seal_word(job), job_id,
 			       method ? method : "?", rhash) < 0)
@@ -497,7 +510,8 @@ int flow_seal(const struct flow_ctx *c, const char *job_id, const char *asset_id
 	format_utc(time(NULL), now, sizeof(now));
 	rec = json_pack("{s:s,s:s,s:O,s:o,s:o,s:o,s:s,s:s}", "type", "wipe-record", "schema", WIPE_RECORD_SCHEMA,
 			"job", jj, "asset", asset, "technician", flow_signer_json(tech), "station", flow_station_json(c->dmi_dir),
-			"sealed_at", now, "level", policy_level_to_string(flow_method_level(method)) ?: "unknown");
+			"sealed_at", now, "level", flow_method_verify_only(method) ? "none" :
+			policy_level_to_string(flow_method_level(method)) ?: "unknown");
 	asset = NULL;
 	if (!rec) {
 		r = flow_fail(err, -ENOMEM, "cannot build the wipe record");

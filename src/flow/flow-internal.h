@@ -13,6 +13,9 @@ const char *flow_state_dir(const struct flow_ctx *c);
 /* STATE_DIR/ID SUFFIX, or NULL when id is not a plain name. */
 char *flow_path(const struct flow_ctx *c, const char *id, const char *suffix);
 int flow_sha256_hex(const void *data, size_t len, char out[65]);
+/* A method that reads and writes nothing (verify-zero, verify-one): it
+ * reaches no sanitisation level and never makes a disk "erased". */
+bool flow_method_verify_only(const char *method);
 int flow_asset_last_event(struct ledger *l, const char *asset_id, uint64_t *ret_seq,
 			  char ret_hash[LEDGER_HASH_HEX]);
 
@@ -27,5 +30,13 @@ int flow_reason_pdf_sha256(const char *reason, char out[65]);
 json_t *flow_station_json(const char *dmi_dir);
 struct trust_seckey;
 json_t *flow_signer_json(const struct trust_seckey *k);
+
+/* The lifecycle table (lifecycle.h) on a step: may op be done to the asset
+ * in its status? 0, or -EPERM with err naming the status and why. The
+ * second reads the asset from c->ledger (no ledger, or no such asset: 0,
+ * the step's own checks speak). */
+enum lc_op;
+int flow_lifecycle_allows(const struct ledger_asset *a, enum lc_op op, struct flow_error *err);
+int flow_lifecycle_check(const struct flow_ctx *c, const char *asset_id, enum lc_op op, struct flow_error *err);
 
 #endif

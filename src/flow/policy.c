@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "wipecert/erase.h"
 #include "wipecert/policy.h"
 #include "wipecert/util.h"
 
@@ -117,6 +118,13 @@ int policy_default(struct policy *ret)
 	p.cls[0].levels = LEVEL_PURGE | LEVEL_DESTROY;
 	r |= set_str(&p.cls[0].approver_title, "情報セキュリティ管理者 / Information Security Manager");
 	r |= set_str(&p.source, "built-in");
+	/* the guideline's 機密性3 (secret) is held to the strictest class */
+	p.class_of_confidentiality[3] = 1;
+	p.class_of_confidentiality[2] = 2;
+	p.class_of_confidentiality[1] = 3;
+	p.inspect = (struct policy_inspect) { .awaiting_erasure_days = 30, .contractor_days = 60, .taken_out_days = 14 };
+	/* one municipal rule keeps operation logs 7 years; certificates 10 */
+	p.retention = (struct policy_retention) { .events_months = 84, .certificates_months = 120, .oplog_months = 84 };
 	for (size_t i = 0; i < ARRAY_SIZE(titles); i++)
 		r |= set_title(&p, titles[i].role, titles[i].title);
 	if (r) {
@@ -224,11 +232,141 @@ static int class_key(struct policy_class *c, const char *key, const char *val, c
 	return -EINVAL;
 }
 
+/* [classification]: "confidentiality N = CLASS" */
+static int classification_key(struct policy *p, const char *key, const char *val, const char **what)
+{
+	int level, cls, n = 0;
+
+	*what = "in [classification]: confidentiality 1|2|3 = class 1|2|3";
+	if (sscanf(key, "confidentiality %d%n", &level, &n) != 1 || key[n] || level < 1 || level > 3)
+		return -EINVAL;
+	if (sscanf(val, "%d%n", &cls, &n) != 1 || val[n] || cls < 1 || cls > POLICY_CLASSES)
+		return -EINVAL;
+	p->class_of_confidentiality[level] = cls;
+	return 0;
+}
+
+int policy_class_of_confidentiality(const struct policy *p, int c)
+{
+	return c >= 1 && c <= 3 ? p->class_of_confidentiality[c] : 0;
+}
+
+/* A whole number of days, or of months ("7y", "84m", "10 years"). */
+static int parse_count(const char *v, bool months, unsigned *ret)
+{
+	char *end;
+	unsigned long n;
+
+	if (!isdigit((unsigned char)*v))
+		return -EINVAL;
+	n = strtoul(v, &end, 10);
+	while (*end == ' ')
+		end++;
+	if (months) {
+		if (streq(end, "y") || streq(end, "years") || streq(end, "year") || streq(end, "年"))
+			n *= 12;
+		else if (!(streq(end, "m") || streq(end, "months") || streq(end, "month") || streq(end, "か月")))
+			return -EINVAL;
+	} else if (*end && !streq(end, "d") && !streq(end, "days") && !streq(end, "日"))
+		return -EINVAL;
+	if (n == 0 || n > 100000)
+		return -EINVAL;
+	*ret = (unsigned)n;
+	return 0;
+}
+
+/* [inspect]: the thresholds of the inspection (点検), in days */
+static int inspect_key(struct policy *p, const char *key, const char *val, const char **what)
+{
+	unsigned *to = streq(key, "awaiting_erasure_days") ? &p->inspect.awaiting_erasure_days :
+		       streq(key, "contractor_days") ? &p->inspect.contractor_days :
+		       streq(key, "taken_out_days") ? &p->inspect.taken_out_days : NULL;
+
+	if (!to) {
+		*what = "unknown key in [inspect] (awaiting_erasure_days, contractor_days, taken_out_days)";
+		return -EINVAL;
+	}
+	*what = "a number of days";
+	return parse_count(val, false, to);
+}
+
+/* [retention]: events, certificates, oplog = 7y | 84m */
+static int retention_key(struct policy *p, const char *key, const char *val, const char **what)
+{
+	unsigned *to = streq(key, "events") ? &p->retention.events_months :
+		       streq(key, "certificates") ? &p->retention.certificates_months :
+		       streq(key, "oplog") ? &p->retention.oplog_months : NULL;
+
+	if (!to) {
+		*what = "unknown key in [retention] (events, certificates, oplog)";
+		return -EINVAL;
+	}
+	*what = "a retention is years or months: 7y, 84m";
+	return parse_count(val, true, to);
+}
+
+enum section { SEC_NONE, SEC_ORG, SEC_TITLES, SEC_CLASS, SEC_CLASSIFICATION, SEC_INSPECT, SEC_RETENTION, SEC_CSV };
+
+/* "[class 2]" and the others; -1 for a name no section has. */
+static int section_of(const char *s, int *ret_cls)
+{
+	if (streq(s, "organisation") || streq(s, "organization"))
+		return SEC_ORG;
+	if (streq(s, "titles"))
+		return SEC_TITLES;
+	if (sscanf(s, "class %d", ret_cls) == 1 && *ret_cls >= 1 && *ret_cls <= POLICY_CLASSES && strlen(s) == 7)
+		return SEC_CLASS;
+	if (streq(s, "classification"))
+		return SEC_CLASSIFICATION;
+	if (streq(s, "inspect"))
+		return SEC_INSPECT;
+	if (streq(s, "retention"))
+		return SEC_RETENTION;
+	if (streq(s, "csv") || strncmp(s, "csv values ", 11) == 0)
+		return SEC_CSV; /* the spreadsheet import's column map: ledger import reads it */
+	return -1;
+}
+
+/* One key = value of a section into p; -EINVAL with *what for a line the
+ * policy does not know. */
+static int section_key(struct policy *p, enum section sec, int cls, const char *key, const char *val,
+		       const char **what)
+{
+	switch (sec) {
+	case SEC_NONE:
+		*what = "key outside a section";
+		return -EINVAL;
+	case SEC_ORG:
+		if (streq(key, "name"))
+			return set_str(&p->org_name, val);
+		if (streq(key, "name_en"))
+			return set_str(&p->org_name_en, val);
+		if (streq(key, "logo"))
+			return set_str(&p->logo, val);
+		*what = "unknown key in [organisation] (name, name_en, logo)";
+		return -EINVAL;
+	case SEC_TITLES:
+		return set_title(p, key, val);
+	case SEC_CLASS:
+		*what = NULL;
+		return class_key(&p->cls[cls - 1], key, val, what);
+	case SEC_CLASSIFICATION:
+		return classification_key(p, key, val, what);
+	case SEC_INSPECT:
+		return inspect_key(p, key, val, what);
+	case SEC_RETENTION:
+		return retention_key(p, key, val, what);
+	case SEC_CSV:
+		return 0;
+	}
+	return 0;
+}
+
 int policy_load(const char *path, struct policy *ret, char **ret_error)
 {
 	_cleanup_fclose_ FILE *f = NULL;
 	_cleanup_free_ char *line = NULL;
-	enum { SEC_NONE, SEC_ORG, SEC_TITLES, SEC_CLASS } sec = SEC_NONE;
+	int sec = SEC_NONE;
 	struct policy p;
 	const char *what = NULL;
 	size_t cap = 0;
@@ -244,74 +382,29 @@ int policy_load(const char *path, struct policy *ret, char **ret_error)
 	free(p.source);
 	p.source = strdup(path);
 	while (getline(&line, &cap, f) > 0) {
-		char *s = line, *eq, *key, *val;
+		char *s = NULL, *val = NULL;
+		int kind;
 
 		lineno++;
-		/* a '#' starts a comment; values never need one */
-		s[strcspn(s, "#")] = '\0';
-		s = strstrip(s);
-		if (!*s)
+		kind = ini_line(line, &s, &val);
+		if (kind == INI_BLANK)
 			continue;
-		if (*s == '[') {
-			char *end = strchr(s, ']');
-
-			if (!end || end[1]) {
-				what = "a section header is [name]";
-				goto bad;
-			}
-			*end = '\0';
-			s = strstrip(s + 1);
-			if (streq(s, "organisation") || streq(s, "organization")) {
-				sec = SEC_ORG;
-			} else if (streq(s, "titles")) {
-				sec = SEC_TITLES;
-			} else if (sscanf(s, "class %d", &cls) == 1 && cls >= 1 && cls <= POLICY_CLASSES &&
-				   strlen(s) == 7) {
-				sec = SEC_CLASS;
-			} else {
-				what = "unknown section (organisation, titles, class 1, class 2, class 3)";
+		if (kind < 0) {
+			what = s;
+			goto bad;
+		}
+		if (kind == INI_SECTION) {
+			sec = section_of(s, &cls);
+			if (sec < 0) {
+				what = "unknown section (organisation, titles, class 1, class 2, class 3, classification, "
+				       "inspect, retention, csv)";
 				goto bad;
 			}
 			continue;
 		}
-		eq = strchr(s, '=');
-		if (!eq) {
-			what = "expected key = value";
+		r = section_key(&p, (enum section)sec, cls, s, val, &what);
+		if (r == -EINVAL)
 			goto bad;
-		}
-		*eq = '\0';
-		key = strstrip(s);
-		val = strstrip(eq + 1);
-		if (!*key || !*val) {
-			what = "empty key or value";
-			goto bad;
-		}
-		switch (sec) {
-		case SEC_NONE:
-			what = "key outside a section";
-			goto bad;
-		case SEC_ORG:
-			if (streq(key, "name"))
-				r = set_str(&p.org_name, val);
-			else if (streq(key, "name_en"))
-				r = set_str(&p.org_name_en, val);
-			else if (streq(key, "logo"))
-				r = set_str(&p.logo, val);
-			else {
-				what = "unknown key in [organisation] (name, name_en, logo)";
-				goto bad;
-			}
-			break;
-		case SEC_TITLES:
-			r = set_title(&p, key, val);
-			break;
-		case SEC_CLASS:
-			what = NULL;
-			r = class_key(&p.cls[cls - 1], key, val, &what);
-			if (r == -EINVAL)
-				goto bad;
-			break;
-		}
 		if (r < 0) {
 			policy_release(&p);
 			return r;
@@ -354,8 +447,10 @@ int policy_check_method(const struct policy *p, int asset_class, const char *met
 	} else if (c->methods) {
 		bool found = false;
 
+		/* a name in the file may be nwipe's for the same method */
 		for (char **m = c->methods; *m && !found; m++)
-			found = streq(*m, method);
+			found = streq(*m, method) ||
+				(erase_method_find(*m) && erase_method_find(*m) == erase_method_find(method));
 		if (!found && asprintf(&reason, "method %s is not on the list allowed for class %d (policy %s)", method,
 				       asset_class, p->source) < 0)
 			reason = NULL;

@@ -5,3 +5,6 @@ LIB_OBJS += src/ledger/store.o
 LIB_OBJS += src/ledger/csv.o
 LIB_OBJS += src/ledger/sign.o
 LIB_OBJS += src/ledger/approval.o
+LIB_OBJS += src/ledger/lifecycle.o
+LIB_OBJS += src/ledger/csvmap.o
+LIB_OBJS += src/ledger/archive.o

@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <libgen.h>
+#include <stdarg.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -19,13 +20,36 @@
 #include "wipecert/util.h"
 
 #define BUSY_TIMEOUT_MS 30000
+
+static __thread char last_error[512];
+
+void ledger_set_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(last_error, sizeof(last_error), fmt, ap);
+	va_end(ap);
+}
+
+const char *ledger_last_error(void)
+{
+	return last_error;
+}
 #define ZERO_HASH "0000000000000000000000000000000000000000000000000000000000000000"
 
 /* Column list of assets in enum ledger_field order. */
 #define ASSET_COLS "asset_id, media_type, manufacturer, model, serial, wwn, capacity, " \
+	"department, location, importance, lease, notes, status, certificate_id, " \
+	"asset_name, manager, host, data_held, acquired, lease_start, lease_end, retention, " \
+	"confidentiality, integrity, availability, permitted_by, return_due, incident, threat_level, " \
+	"agreement, extra"
+_Static_assert(_LEDGER_F_MAX == 31, "ASSET_COLS and the statements below name every field");
+/* the columns of schema 1 and 2 (a migration copies them) */
+#define ASSET_COLS_V2 "asset_id, media_type, manufacturer, model, serial, wwn, capacity, " \
 	"department, location, importance, lease, notes, status, certificate_id"
 #define EVENT_COLS "seq, asset_id, kind, changes, state_hash, actor, reason, time_utc, " \
-	"time_local, prev_hash, hash, key_id, signature"
+	"time_local, prev_hash, hash, key_id, signature, covers_from"
 
 /* The serial and WWN as ledger_identity_check() compares them (trimmed,
  * case-insensitive, WWN without 0x / naa.): the expression of an index, so
@@ -95,6 +119,60 @@ static const char *const migrations[] = {
 	"CREATE INDEX assets_serial_norm ON assets (" SERIAL_NORM("serial") ");"
 	"CREATE INDEX assets_wwn_norm ON assets (" WWN_NORM("wwn") ");"
 	"DROP TABLE IF EXISTS jobs;",
+	/* 2 -> 3 (docs/ledger.md, "Schema 3"): the rest of a medium's life,
+	 * statuses and fields (the status CHECK cannot be altered in SQLite:
+	 * the table is rebuilt, its indexes and trigger made again); the batch
+	 * signature's first event; the serials stations saw; what an archive
+	 * took away (the live chain starts after it) */
+	"CREATE TABLE assets_v3 ("
+	"  asset_id TEXT PRIMARY KEY NOT NULL,"
+	"  media_type TEXT, manufacturer TEXT, model TEXT, serial TEXT, wwn TEXT,"
+	"  capacity INTEGER CHECK (capacity IS NULL OR capacity >= 0),"
+	"  department TEXT, location TEXT,"
+	"  importance INTEGER CHECK (importance IS NULL OR importance IN (1, 2, 3)),"
+	"  lease TEXT, notes TEXT,"
+	"  status TEXT NOT NULL CHECK (status IN ('in-service', 'retired', 'awaiting-erasure',"
+	"    'erased', 'approved', 'disposed', 'handed-to-contractor', 'destroyed', 'taken-out', 'lost',"
+	"    'stolen', 'written-off', 'in-repair', 'lease-returned', 'evidence-hold')),"
+	"  certificate_id TEXT,"
+	"  asset_name TEXT, manager TEXT, host TEXT, data_held TEXT,"
+	"  acquired TEXT, lease_start TEXT, lease_end TEXT, retention TEXT,"
+	"  confidentiality INTEGER CHECK (confidentiality IS NULL OR confidentiality IN (1, 2, 3)),"
+	"  integrity INTEGER CHECK (integrity IS NULL OR integrity IN (1, 2)),"
+	"  availability INTEGER CHECK (availability IS NULL OR availability IN (1, 2)),"
+	"  permitted_by TEXT, return_due TEXT, incident TEXT,"
+	"  threat_level INTEGER CHECK (threat_level IS NULL OR threat_level IN (1, 2, 3)),"
+	"  agreement TEXT, extra TEXT"
+	");"
+	"INSERT INTO assets_v3 (" ASSET_COLS_V2 ") SELECT " ASSET_COLS_V2 " FROM assets;"
+	"DROP TABLE assets;"
+	"ALTER TABLE assets_v3 RENAME TO assets;"
+	"CREATE INDEX assets_serial ON assets (serial);"
+	"CREATE INDEX assets_wwn ON assets (wwn);"
+	"CREATE INDEX assets_serial_norm ON assets (" SERIAL_NORM("serial") ");"
+	"CREATE INDEX assets_wwn_norm ON assets (" WWN_NORM("wwn") ");"
+	"CREATE INDEX assets_status ON assets (status);"
+	"CREATE TRIGGER assets_no_delete BEFORE DELETE ON assets BEGIN"
+	"  SELECT RAISE(ABORT, 'ledger assets are never deleted: change their status'); END;"
+	"ALTER TABLE events ADD COLUMN covers_from INTEGER;"
+	"CREATE TABLE seen ("
+	"  station TEXT NOT NULL, serial TEXT NOT NULL, wwn TEXT NOT NULL,"
+	"  model TEXT, size INTEGER, first_seen TEXT NOT NULL, last_seen TEXT NOT NULL,"
+	"  times INTEGER NOT NULL DEFAULT 1,"
+	"  PRIMARY KEY (station, serial, wwn)"
+	");"
+	"CREATE TABLE archived ("
+	"  asset_id TEXT PRIMARY KEY NOT NULL,"
+	"  seq INTEGER NOT NULL,"
+	"  state_hash TEXT NOT NULL,"
+	"  gated TEXT NOT NULL"
+	");"
+	/* an archive removes the events it took (up to meta 'archived_seq',
+	 * set in the same transaction); any other removal is refused */
+	"DROP TRIGGER events_no_delete;"
+	"CREATE TRIGGER events_no_delete BEFORE DELETE ON events"
+	"  WHEN OLD.seq > COALESCE((SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'archived_seq'), 0)"
+	"  BEGIN SELECT RAISE(ABORT, 'ledger events are append-only'); END;",
 };
 
 _Static_assert(ARRAY_SIZE(migrations) == LEDGER_SCHEMA_VERSION, "one migration per schema version");
@@ -260,6 +338,7 @@ static int tx_run(struct ledger *l, const char *begin, bool chain,
 
 	if (l->in_tx)
 		return -EBUSY;
+	ledger_set_error("%s", "");
 	r = exec(l, begin);
 	if (r < 0)
 		return r;
@@ -507,6 +586,12 @@ static void event_hash(uint64_t seq, const char *asset_id, const char *kind, con
 	crypto_generichash_final(&st, h, sizeof(h));
 	hex_encode(h, sizeof(h), ret_hex);
 }
+void ledger_event_hash(const struct ledger_event *e, char ret_hex[LEDGER_HASH_HEX])
+{
+	event_hash(e->seq, e->asset_id ?: "", e->kind ?: "", e->changes ?: "", e->state_hash ?: "", e->actor ?: "",
+		   e->reason ?: "", e->time_utc ?: "", e->time_local ?: "", e->prev_hash ?: "", ret_hex);
+}
+
 /* Append one event, queued for the handle's signer (its actor), who signs
  * it before the transaction commits. Events of the whole ledger have asset
  * ID "" and a zero state hash. */
@@ -574,16 +659,26 @@ static int append_event(struct ledger *l, const char *asset_id, const char *stat
 
 int ledger_event_sign_tx(struct ledger *l, uint64_t seq, const char *sig)
 {
+	return ledger_event_sign_batch_tx(l, seq, 0, sig);
+}
+
+int ledger_event_sign_batch_tx(struct ledger *l, uint64_t seq, uint64_t covers_from, const char *sig)
+{
 	_cleanup_reset_ sqlite3_stmt *s = NULL;
 	int r;
 
-	if (!l->in_tx || !sig || !*sig)
+	if (!l->in_tx || !sig || !*sig || covers_from >= seq)
 		return -EINVAL;
-	r = cached(l, Q_SIGN_EVENT, "UPDATE events SET signature = ?1 WHERE seq = ?2 AND signature IS NULL", &s);
+	r = cached(l, Q_SIGN_EVENT, "UPDATE events SET signature = ?1, covers_from = ?3"
+		   " WHERE seq = ?2 AND signature IS NULL", &s);
 	if (r < 0)
 		return r;
 	sqlite3_bind_blob(s, 1, sig, (int)strlen(sig), SQLITE_TRANSIENT);
 	sqlite3_bind_int64(s, 2, (sqlite3_int64)seq);
+	if (covers_from)
+		sqlite3_bind_int64(s, 3, (sqlite3_int64)covers_from);
+	else
+		sqlite3_bind_null(s, 3);
 	r = sqlite3_step(s);
 	if (r != SQLITE_DONE)
 		return ledger_sql_err(r) ?: -EIO;
@@ -601,7 +696,8 @@ static int append_asset_event(struct ledger *l, const struct ledger_asset *a, co
 
 static bool field_is_int(enum ledger_field f)
 {
-	return f == LEDGER_F_CAPACITY || f == LEDGER_F_IMPORTANCE;
+	return f == LEDGER_F_CAPACITY || f == LEDGER_F_IMPORTANCE || f == LEDGER_F_CONFIDENTIALITY ||
+	       f == LEDGER_F_INTEGRITY || f == LEDGER_F_AVAILABILITY || f == LEDGER_F_THREAT;
 }
 
 static int bind_asset(sqlite3_stmt *s, const struct ledger_asset *a)
@@ -688,12 +784,17 @@ static int store_asset(struct ledger *l, const struct ledger_asset *a, bool inse
 
 	if (insert)
 		r = cached(l, Q_INSERT_ASSET, "INSERT INTO assets (" ASSET_COLS ") VALUES"
-			   " (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)", &s);
+			   " (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18,"
+			   " ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31)", &s);
 	else
 		r = cached(l, Q_UPDATE_ASSET,
 			   "UPDATE assets SET media_type = ?2, manufacturer = ?3, model = ?4, serial = ?5, wwn = ?6,"
 			   " capacity = ?7, department = ?8, location = ?9, importance = ?10, lease = ?11,"
-			   " notes = ?12, status = ?13, certificate_id = ?14 WHERE asset_id = ?1", &s);
+			   " notes = ?12, status = ?13, certificate_id = ?14, asset_name = ?15, manager = ?16,"
+			   " host = ?17, data_held = ?18, acquired = ?19, lease_start = ?20, lease_end = ?21,"
+			   " retention = ?22, confidentiality = ?23, integrity = ?24, availability = ?25,"
+			   " permitted_by = ?26, return_due = ?27, incident = ?28, threat_level = ?29,"
+			   " agreement = ?30, extra = ?31 WHERE asset_id = ?1", &s);
 	if (r < 0)
 		return r;
 	r = bind_asset(s, a);
@@ -713,6 +814,9 @@ int ledger_insert_tx(struct ledger *l, const struct ledger_asset *a, const char 
 
 	if (!a->v[LEDGER_F_ASSET_ID] || !a->v[LEDGER_F_STATUS])
 		return -EINVAL;
+	r = ledger_lifecycle_tx(l, NULL, a, LC_BY_ANY, actor);
+	if (r < 0)
+		return r;
 	r = check_identity_free(l, NULL, a);
 	if (r < 0)
 		return r;
@@ -747,6 +851,12 @@ static int same_request_pending(struct ledger *l, const char *asset_id, const ch
 int ledger_update_tx(struct ledger *l, const struct ledger_asset *old, const struct ledger_asset *a,
 		     const char *actor, const char *reason, uint64_t *ret_seq)
 {
+	return ledger_update_by_tx(l, old, a, LC_BY_ANY, actor, reason, ret_seq);
+}
+
+int ledger_update_by_tx(struct ledger *l, const struct ledger_asset *old, const struct ledger_asset *a,
+			unsigned by, const char *actor, const char *reason, uint64_t *ret_seq)
+{
 	struct ledger_asset now = {};
 	_cleanup_free_ char *changes = NULL, *request = NULL;
 	int r, done = 0;
@@ -754,6 +864,10 @@ int ledger_update_tx(struct ledger *l, const struct ledger_asset *old, const str
 	if (!a->v[LEDGER_F_ASSET_ID] || !a->v[LEDGER_F_STATUS] ||
 	    !streq(old->v[LEDGER_F_ASSET_ID], a->v[LEDGER_F_ASSET_ID]))
 		return -EINVAL;
+	/* a move the lifecycle table has no row for is refused before anything */
+	r = ledger_lifecycle_tx(l, old, a, by, actor);
+	if (r < 0)
+		return r;
 	r = ledger_change_split(old, a, &now, &request);
 	if (r < 0)
 		return r;
@@ -932,6 +1046,7 @@ int ledger_asset_add_detected(struct ledger *l, const struct ledger_asset *a,
 struct update_ctx {
 	const struct ledger_asset *a;
 	const char *asset_id, *actor, *reason;
+	unsigned by;
 	uint64_t seq;
 };
 
@@ -943,20 +1058,33 @@ static int update_tx(struct ledger *l, void *ctx)
 
 	r = ledger_get_tx(l, c->a->v[LEDGER_F_ASSET_ID], &old);
 	if (r >= 0)
-		r = ledger_update_tx(l, &old, c->a, c->actor, c->reason, &c->seq);
+		r = ledger_update_by_tx(l, &old, c->a, c->by, c->actor, c->reason, &c->seq);
 	ledger_asset_clear(&old);
+	return r;
+}
+
+static int update_by(struct ledger *l, const struct ledger_asset *a, unsigned by, const char *actor,
+		     const char *reason, uint64_t *ret_seq)
+{
+	struct update_ctx c = { .a = a, .actor = actor, .reason = reason, .by = by };
+	int r;
+
+	r = ledger_tx_write(l, update_tx, &c);
+	if (r > 0 && ret_seq)
+		*ret_seq = c.seq;
 	return r;
 }
 
 int ledger_asset_update(struct ledger *l, const struct ledger_asset *a, const char *actor,
 			const char *reason, uint64_t *ret_seq)
 {
-	struct update_ctx c = { .a = a, .actor = actor, .reason = reason };
-	int r = ledger_tx_write(l, update_tx, &c);
+	return update_by(l, a, LC_BY_ANY, actor, reason, ret_seq);
+}
 
-	if (r > 0 && ret_seq)
-		*ret_seq = c.seq;
-	return r;
+int ledger_asset_edit(struct ledger *l, const struct ledger_asset *a, const char *actor,
+		      const char *reason, uint64_t *ret_seq)
+{
+	return update_by(l, a, LC_BY_EDIT, actor, reason, ret_seq);
 }
 
 static int note_tx(struct ledger *l, void *ctx)
@@ -1000,7 +1128,8 @@ int ledger_asset_check_state(struct ledger *l, const char *asset_id)
 		return r;
 	ledger_asset_state_hash(&a, h);
 	ledger_asset_clear(&a);
-	r = cached(l, Q_LAST_STATE, "SELECT state_hash FROM events WHERE asset_id = ?1 ORDER BY seq DESC LIMIT 1", &s);
+	r = cached(l, Q_LAST_STATE, "SELECT COALESCE((SELECT state_hash FROM events WHERE asset_id = ?1 ORDER BY seq DESC"
+		   " LIMIT 1), (SELECT state_hash FROM archived WHERE asset_id = ?1))", &s);
 	if (r < 0)
 		return r;
 	bind_text(s, 1, asset_id);
@@ -1054,6 +1183,7 @@ static void read_event(sqlite3_stmt *s, struct ledger_event *e)
 		.key_id = col_text(s, 11),
 		.signature = sqlite3_column_blob(s, 12),
 		.signature_len = (size_t)sqlite3_column_bytes(s, 12),
+		.covers_from = (uint64_t)sqlite3_column_int64(s, 13),
 	};
 }
 
@@ -1149,10 +1279,22 @@ int ledger_anchor_parse(const char *s, struct ledger_anchor *ret)
 static int verify_chain(struct ledger *l, const struct ledger_anchor *anchor, struct ledger_verify_result *v)
 {
 	_cleanup_stmt_ sqlite3_stmt *s = NULL;
-	char prev[LEDGER_HASH_HEX] = ZERO_HASH, h[LEDGER_HASH_HEX];
-	uint64_t expect = 1;
+	char prev[LEDGER_HASH_HEX] = ZERO_HASH, h[LEDGER_HASH_HEX], ahash[LEDGER_HASH_HEX];
+	uint64_t expect = 1, aseq;
 	int r;
 
+	/* an archive took the oldest events: the chain goes on from its head */
+	r = ledger_archived_head(l, &aseq, ahash);
+	if (r < 0)
+		return r;
+	if (aseq) {
+		if (strlen(ahash) != 64)
+			return broken(v, LEDGER_BREAK_ARCHIVE, aseq, "the record of the archived head is damaged");
+		expect = aseq + 1;
+		memcpy(prev, ahash, sizeof(prev));
+		if (anchor && anchor->seq <= aseq)
+			anchor = NULL; /* an event archived: `verify --archive FILE` checks it there */
+	}
 	r = prepare(l, "SELECT " EVENT_COLS " FROM events ORDER BY seq", &s);
 	if (r < 0)
 		return r;
@@ -1198,7 +1340,7 @@ static int verify_chain(struct ledger *l, const struct ledger_anchor *anchor, st
 			      "the chain ends at event %" PRIu64 " but event %" PRIu64
 			      " was recorded: the chain was cut", expect - 1, anchor->seq);
 	v->bad_asset[0] = '\0';
-	v->n_events = expect - 1;
+	v->n_events = expect - 1 - aseq;
 	v->head_seq = expect - 1;
 	memcpy(v->head_hash, prev, sizeof(prev));
 	return 0;
@@ -1248,8 +1390,10 @@ static int verify_assets(struct ledger *l, struct ledger_verify_result *v)
 	int r;
 
 	/* every asset must be exactly the state its latest event describes */
-	r = prepare(l, "SELECT (SELECT state_hash FROM events e WHERE e.asset_id = a.asset_id"
-		    " ORDER BY seq DESC LIMIT 1), " ASSET_COLS " FROM assets a ORDER BY asset_id", &s);
+	/* an asset whose events were all archived: the state its archive carried on */
+	r = prepare(l, "SELECT COALESCE((SELECT state_hash FROM events e WHERE e.asset_id = a.asset_id"
+		    " ORDER BY seq DESC LIMIT 1), (SELECT state_hash FROM archived c WHERE c.asset_id = a.asset_id)), "
+		    ASSET_COLS " FROM assets a ORDER BY asset_id", &s);
 	if (r < 0)
 		return r;
 	while ((r = sqlite3_step(s)) == SQLITE_ROW) {
@@ -1302,6 +1446,15 @@ static int verify_tx(struct ledger *l, void *ctx)
 	r = verify_chain(l, c->anchor, &c->v);
 	if (r == 0)
 		r = verify_head(l, &c->v);
+	if (r == 0) {
+		uint64_t seq = 0;
+
+		r = ledger_archive_check_tx(l, c->v.detail, sizeof(c->v.detail), &seq);
+		if (r == -EBADMSG) {
+			c->v.problem = LEDGER_BREAK_ARCHIVE;
+			c->v.bad_seq = seq;
+		}
+	}
 	if (r == 0)
 		r = verify_assets(l, &c->v);
 	return r;
@@ -1318,4 +1471,186 @@ int ledger_verify(struct ledger *l, const struct ledger_anchor *anchor, struct l
 		return r;
 	*ret = c.v;
 	return r;
+}
+
+/* ---- what the inspection reads besides the assets ---- */
+
+int ledger_status_since(struct ledger *l, int (*cb)(const char *asset_id, const char *time_utc, void *userdata),
+			void *userdata)
+{
+	_cleanup_stmt_ sqlite3_stmt *s = NULL;
+	int r;
+
+	/* the last event that set a status (every create does); the changes
+	 * text is compact JSON in field order, so the key reads "status":[ */
+	r = prepare(l, "SELECT asset_id, max(t) FROM (SELECT asset_id, time_utc AS t FROM events WHERE asset_id <> '' AND"
+		    " (kind = 'create' OR (kind IN ('update', 'approve') AND instr(changes, '\"status\":[') > 0))"
+		    " UNION ALL SELECT asset_id, json_extract(gated, '$.since') FROM archived) GROUP BY asset_id", &s);
+	if (r < 0)
+		return r;
+	while ((r = sqlite3_step(s)) == SQLITE_ROW) {
+		int k = cb(col_text(s, 0), col_text(s, 1), userdata);
+
+		if (k < 0)
+			return k;
+	}
+	return r == SQLITE_DONE ? 0 : (ledger_sql_err(r) ?: -EIO);
+}
+
+struct seen_ctx {
+	const char *station;
+	const struct ledger_detected *d;
+};
+
+static int seen_tx(struct ledger *l, void *ctx)
+{
+	struct seen_ctx *c = ctx;
+	_cleanup_stmt_ sqlite3_stmt *s = NULL;
+	char now[32];
+	int r;
+
+	r = format_utc(time(NULL), now, sizeof(now));
+	if (r < 0)
+		return r;
+	r = prepare(l, "INSERT INTO seen (station, serial, wwn, model, size, first_seen, last_seen)"
+		    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6) ON CONFLICT (station, serial, wwn) DO UPDATE SET"
+		    " model = excluded.model, size = excluded.size, last_seen = excluded.last_seen, times = times + 1", &s);
+	if (r < 0)
+		return r;
+	bind_text(s, 1, c->station);
+	bind_text(s, 2, c->d->serial ?: "");
+	bind_text(s, 3, c->d->wwn ?: "");
+	bind_text(s, 4, c->d->model);
+	if (c->d->capacity)
+		sqlite3_bind_int64(s, 5, (sqlite3_int64)c->d->capacity);
+	bind_text(s, 6, now);
+	r = sqlite3_step(s);
+	return r == SQLITE_DONE ? 0 : (ledger_sql_err(r) ?: -EIO);
+}
+
+int ledger_seen_record(struct ledger *l, const char *station, const struct ledger_detected *d)
+{
+	struct seen_ctx c = { station, d };
+
+	if (!station || !*station || (!(d->serial && *d->serial) && !(d->wwn && *d->wwn)))
+		return -EINVAL;
+	return ledger_tx_write(l, seen_tx, &c);
+}
+
+int ledger_seen_list(struct ledger *l, bool unknown_only, int (*cb)(const struct ledger_seen *s, void *userdata),
+		     void *userdata)
+{
+	_cleanup_stmt_ sqlite3_stmt *s = NULL;
+	int r;
+
+	r = prepare(l, "SELECT station, serial, wwn, model, size, first_seen, last_seen, times FROM seen z"
+		    " WHERE ?1 = 0 OR NOT EXISTS (SELECT 1 FROM assets a WHERE"
+		    "  (z.serial <> '' AND " SERIAL_NORM("a.serial") " = " SERIAL_NORM("z.serial") ") OR"
+		    "  (z.wwn <> '' AND " WWN_NORM("a.wwn") " = " WWN_NORM("z.wwn") "))"
+		    " ORDER BY station, serial, wwn", &s);
+	if (r < 0)
+		return r;
+	sqlite3_bind_int(s, 1, unknown_only);
+	while ((r = sqlite3_step(s)) == SQLITE_ROW) {
+		struct ledger_seen z = {
+			.station = col_text(s, 0), .serial = col_text(s, 1), .wwn = col_text(s, 2),
+			.model = col_text(s, 3), .size = (uint64_t)sqlite3_column_int64(s, 4),
+			.first_seen = col_text(s, 5), .last_seen = col_text(s, 6),
+			.times = (uint64_t)sqlite3_column_int64(s, 7),
+		};
+		int k = cb(&z, userdata);
+
+		if (k < 0)
+			return k;
+	}
+	return r == SQLITE_DONE ? 0 : (ledger_sql_err(r) ?: -EIO);
+}
+
+/* ---- archives: the events taken out, the states carried on ---- */
+
+int ledger_archived_head(struct ledger *l, uint64_t *ret_seq, char ret_hash[LEDGER_HASH_HEX])
+{
+	_cleanup_stmt_ sqlite3_stmt *s = NULL;
+	uint64_t seq = 0;
+	int r;
+
+	r = prepare(l, "SELECT key, value FROM meta WHERE key IN ('archived_seq', 'archived_hash')", &s);
+	if (r < 0)
+		return r;
+	ret_hash[0] = '\0';
+	while ((r = sqlite3_step(s)) == SQLITE_ROW) {
+		const char *k = col_text(s, 0), *v = col_text(s, 1);
+
+		if (k && streq(k, "archived_seq") && (!v || parse_u64(v, &seq) < 0))
+			return -EUCLEAN;
+		if (k && streq(k, "archived_hash"))
+			snprintf(ret_hash, LEDGER_HASH_HEX, "%s", v ?: "");
+	}
+	if (r != SQLITE_DONE)
+		return ledger_sql_err(r) ?: -EIO;
+	*ret_seq = seq;
+	return 0;
+}
+
+int ledger_checkpoints(struct ledger *l, int (*cb)(const struct ledger_checkpoint *k, void *userdata), void *userdata)
+{
+	_cleanup_stmt_ sqlite3_stmt *s = NULL;
+	int r;
+
+	r = prepare(l, "SELECT asset_id, seq, state_hash, gated FROM archived ORDER BY asset_id", &s);
+	if (r < 0)
+		return r;
+	while ((r = sqlite3_step(s)) == SQLITE_ROW) {
+		struct ledger_checkpoint k = { col_text(s, 0), (uint64_t)sqlite3_column_int64(s, 1), col_text(s, 2),
+					       col_text(s, 3) };
+		int x = cb(&k, userdata);
+
+		if (x < 0)
+			return x;
+	}
+	return r == SQLITE_DONE ? 0 : (ledger_sql_err(r) ?: -EIO);
+}
+
+int ledger_checkpoint_put_tx(struct ledger *l, const struct ledger_checkpoint *k)
+{
+	_cleanup_stmt_ sqlite3_stmt *s = NULL;
+	int r;
+
+	if (!l->in_tx)
+		return -EINVAL;
+	r = prepare(l, "INSERT OR REPLACE INTO archived (asset_id, seq, state_hash, gated) VALUES (?1, ?2, ?3, ?4)", &s);
+	if (r < 0)
+		return r;
+	bind_text(s, 1, k->asset_id);
+	sqlite3_bind_int64(s, 2, (sqlite3_int64)k->seq);
+	bind_text(s, 3, k->state_hash);
+	bind_text(s, 4, k->state);
+	r = sqlite3_step(s);
+	return r == SQLITE_DONE ? 0 : (ledger_sql_err(r) ?: -EIO);
+}
+
+int ledger_events_drop_tx(struct ledger *l, uint64_t seq, const char *hash)
+{
+	_cleanup_stmt_ sqlite3_stmt *m = NULL, *d = NULL;
+	char n[24];
+	int r;
+
+	if (!l->in_tx || seq > INT64_MAX)
+		return -EINVAL;
+	/* the trigger lets events go only up to the archived head recorded */
+	snprintf(n, sizeof(n), "%" PRIu64, seq);
+	r = prepare(l, "INSERT OR REPLACE INTO meta (key, value) VALUES ('archived_seq', ?1), ('archived_hash', ?2)", &m);
+	if (r < 0)
+		return r;
+	bind_text(m, 1, n);
+	bind_text(m, 2, hash);
+	r = sqlite3_step(m);
+	if (r != SQLITE_DONE)
+		return ledger_sql_err(r) ?: -EIO;
+	r = prepare(l, "DELETE FROM events WHERE seq <= ?1", &d);
+	if (r < 0)
+		return r;
+	sqlite3_bind_int64(d, 1, (sqlite3_int64)seq);
+	r = sqlite3_step(d);
+	return r == SQLITE_DONE ? 0 : (ledger_sql_err(r) ?: -EIO);
 }

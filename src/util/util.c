@@ -256,6 +256,16 @@ int format_local(time_t t, char *buf, size_t len)
 	return 0;
 }
 
+time_t time_add_years(time_t t, int years)
+{
+	struct tm tm;
+
+	if (!gmtime_r(&t, &tm))
+		return t + (time_t)years * 365 * 86400;
+	tm.tm_year += years;
+	return timegm(&tm);
+}
+
 int parse_time(const char *s, time_t *ret)
 {
 	struct tm tm = { 0 };
@@ -344,6 +354,13 @@ void format_size_iec(uint64_t bytes, char *buf, size_t len)
 	snprintf(buf, len, i ? "%.1f %s" : "%.0f %s", v, u[i]);
 }
 
+char *path_join(const char *dir, const char *name)
+{
+	char *p;
+
+	return asprintf(&p, "%s/%s", dir, name) < 0 ? NULL : p;
+}
+
 int mkdir_parents(const char *dir, mode_t mode)
 {
 	_cleanup_free_ char *p = strdup(dir);
@@ -361,4 +378,38 @@ int mkdir_parents(const char *dir, mode_t mode)
 	if (mkdir(p, mode) < 0 && errno != EEXIST)
 		return -errno;
 	return 0;
+}
+
+int ini_line(char *line, char **ret_a, char **ret_b)
+{
+	char *s = line, *end, *eq;
+
+	/* a '#' starts a comment; values never need one */
+	s[strcspn(s, "#")] = '\0';
+	s = strstrip(s);
+	if (!*s)
+		return INI_BLANK;
+	if (*s == '[') {
+		end = strchr(s, ']');
+		if (!end || end[1]) {
+			*ret_a = (char *)"a section header is [name]";
+			return -EINVAL;
+		}
+		*end = '\0';
+		*ret_a = strstrip(s + 1);
+		return INI_SECTION;
+	}
+	eq = strchr(s, '=');
+	if (!eq) {
+		*ret_a = (char *)"expected key = value";
+		return -EINVAL;
+	}
+	*eq = '\0';
+	*ret_a = strstrip(s);
+	*ret_b = strstrip(eq + 1);
+	if (!**ret_a || !**ret_b) {
+		*ret_a = (char *)"empty key or value";
+		return -EINVAL;
+	}
+	return INI_PAIR;
 }

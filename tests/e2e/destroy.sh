@@ -10,7 +10,7 @@ C=$(cd "$(dirname "$0")/../../certs/test-only" && pwd)
 PASS=$C/passphrase.txt
 export WIPECERT_STATE_DIR=$T/state WIPECERT_DB=$T/ledger.db WIPECERT_TRUST=$C/trust
 # what a refused destruction must leave as it was: every ledger row, every case file
-KEEP=("db:$T/ledger.db" "dir:$T/state")
+KEEP=("ledger:$T/ledger.db" "dir:$T/state")
 W=$WIPECERT
 TECH=(--key "$C/test-only-technician.key" --passphrase-file "$PASS")
 APPR=(--key "$C/test-only-approver.key" --passphrase-file "$PASS")

@@ -32,7 +32,7 @@ cmp "$tmp/bom.csv" "$fx/assets-utf8-bom-en.csv" || fail "--bom export differs"
 [ "$(sqlite3 "$WIPECERT_DB" "SELECT department FROM assets WHERE asset_id = 'KS-2021-0104'")" = "教育委員会事務局学校教育課" ] ||
 	fail "department not stored as UTF-8"
 [ "$(sqlite3 "$WIPECERT_DB" "PRAGMA journal_mode")" = wal ] || fail "not in WAL mode"
-[ "$(sqlite3 "$WIPECERT_DB" "PRAGMA user_version")" = 2 ] || fail "schema version"
+[ "$(sqlite3 "$WIPECERT_DB" "PRAGMA user_version")" = 3 ] || fail "schema version"
 
 # malformed rows: error with the line number, database byte-for-byte unchanged
 before=$(dump "$WIPECERT_DB")
@@ -51,7 +51,7 @@ printf '資産番号,所管課,重要性分類\nB1,総務課,1\nB2,市民課,2\n
 check_bad "$tmp/dup.csv" "dup.csv:4: duplicate asset ID 'B1' (first on line 2)"
 printf 'asset_id,status\nB1,in-service\nKS-2019-0001,retired\n' >"$tmp/exists.csv"
 check_bad "$tmp/exists.csv" "exists.csv:3: asset ID 'KS-2019-0001' is already in the ledger"
-printf 'asset_id,status\nB1,in-service\nB2,lost\n' >"$tmp/status.csv"
+printf 'asset_id,status\nB1,in-service\nB2,scrapped\n' >"$tmp/status.csv"
 check_bad "$tmp/status.csv" "status.csv:3: asset B2: bad status"
 # the dry run reports and writes nothing
 $W ledger import --dry-run --update "$tmp/exists.csv" "${K[@]}" >"$tmp/out" 2>&1 || fail "dry run: $(cat "$tmp/out")"

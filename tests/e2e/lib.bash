@@ -104,14 +104,28 @@ expect_msg() {
 }
 
 # snapshot OBJ: what "unchanged" compares. A file or block device: its
-# bytes; db:FILE: a ledger's rows (sqlite3 .dump, read-only); dir:DIR: the
-# names and bytes of every file under DIR. A missing one is "absent".
+# bytes; db:FILE: a ledger's rows (sqlite3 .dump, read-only); ledger:FILE:
+# the same but for the notes the operation log appends to an asset's
+# history for a refusal (kind 'note', reason 'refused: ...', and the chain
+# head they move): what the refused command itself did not do; dir:DIR:
+# the names and bytes of every file under DIR. A missing one is "absent".
 snapshot() {
-	local p=${1#*:}
-	case $1 in db:* | dir:*) ;; *) p=$1 ;; esac
+	local p=${1#*:} c
+	case $1 in db:* | ledger:* | dir:*) ;; *) p=$1 ;; esac
 	[ -e "$p" ] || { echo absent; return; }
 	case $1 in
 	db:*) sqlite3 -readonly "$p" .dump || echo "unreadable ledger" ;;
+	ledger:*)
+		c=$(mktemp "$T/snap-ledger.XXXXXX")
+		sqlite3 -readonly "$p" ".backup '$c'" || { echo "unreadable ledger"; return; }
+		# a copy: its triggers (which keep events from being deleted) go first
+		sqlite3 "$c" "SELECT 'DROP TRIGGER \"' || name || '\";' FROM sqlite_master WHERE type = 'trigger'" |
+			sqlite3 "$c" &&
+			sqlite3 "$c" "DELETE FROM events WHERE kind = 'note' AND reason LIKE 'refused: %';
+				DELETE FROM meta WHERE key IN ('head_seq', 'head_hash');" &&
+			sqlite3 "$c" .dump || echo "unreadable ledger"
+		rm -f "$c"
+		;;
 	dir:*) (cd "$p" && find . \( -type f -o -type l \) -print0 | sort -z | xargs -0r sha256sum) ;;
 	*) sha256sum <"$p" ;;
 	esac
