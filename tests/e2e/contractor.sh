@@ -26,6 +26,8 @@ CTR=(--db "$T/ctr.db" --trust "$T/ctr-trust" --state-dir "$T/ctr-state")
 TECH=(--key "$C/test-only-technician.key" --passphrase-file "$PASS")
 APPR=(--key "$C/test-only-approver.key" --passphrase-file "$PASS")
 printf 'contractor pass\n' >"$T/c.pw"
+FORGE=${FORGE:-$(dirname "$W")/tests/tools/forge}
+[ -x "$FORGE" ] || fail "no test-only forger at $FORGE (make check builds it)"
 
 wipe_image() { # NAME: wipe a fresh image, print the job id
 	truncate -s 2M "$T/$1.img"
@@ -180,8 +182,6 @@ expect_rc 3 "$W" cert issue --wipe-record wipe-record.json --approver-key kappr.
 expect_msg "separation of duties"
 expect_absent self.pdf "a refused cert issue wrote self.pdf"
 # ... and a certificate forged around it (tests/tools/forge.c) is refused at accept
-FORGE=${FORGE:-$(dirname "$W")/tests/tools/forge}
-[ -x "$FORGE" ] || fail "no test-only forger at $FORGE (make check builds it)"
 kid=$("$W" key show kappr.pub --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["keyid"])')
 python3 - "$T/record.json" "$kid" >tmpl.json <<'PY' || fail "self-approved record"
 import json, sys
@@ -267,13 +267,29 @@ assert all(r["certificate_status"] == "verified" for r in rows), rows
 assert any("/accepted/" in r["file"] for r in rows), rows
 PY
 
-# a certificate accepted before, presented again once its asset came back
-# and was handed over a second time (and the archive copy is gone): the
-# ledger alone still knows it closed that asset
-L edit HAND-1 --status handed-to-contractor --reason "reused, handed over again"
+# the contractor re-uses an accepted certificate's ID for another asset it
+# holds (a genuine wipe of HAND-5, its record given HAND-1's certificate ID
+# and signed again by the contractor's approver), the archive copy of the
+# first gone: the ledger alone still knows that ID closed HAND-1 (a
+# disposed asset can never be handed over again: the lifecycle refuses it)
+PR=$(contractor_cert HAND-5 hand5r) || exit 1
+for a in record.json wipe-record.json wipe-record.json.minisig; do
+	qpdf --show-attachment=$a "$PR" >"reuse.$a" || fail "attachment $a of $PR"
+done
+python3 - reuse.record.json "$CID1" >reuse-src.json <<'PY' || fail "re-used ID record"
+import json, sys
+rec = json.load(open(sys.argv[1]))
+rec["certificate_id"] = sys.argv[2]
+print(json.dumps(rec, ensure_ascii=False))
+PY
+"$FORGE" canon reuse-src.json reuse.json && "$FORGE" sign --key cappr.key --pass c.pw --type certificate reuse.json &&
+	"$FORGE" pdf --record reuse.json --attach record.json.minisig=reuse.json.minisig \
+		--attach wipe-record.json=reuse.wipe-record.json --attach wipe-record.json.minisig=reuse.wipe-record.json.minisig \
+		--approver-key cappr.key --pass c.pw --trust ctr-trust -o reuse.pdf || fail "forge reuse.pdf"
 mv "owner-state/accepted/$CID1.pdf" "$T/archived-elsewhere.pdf"
-refused "$P1" not-reused "already the certificate of asset HAND-1"
+refused reuse.pdf not-reused "already the certificate of asset HAND-1"
 mv "$T/archived-elsewhere.pdf" "owner-state/accepted/$CID1.pdf"
+expect_eq "HAND-5 after a re-used certificate ID" "$(status HAND-5)" handed-to-contractor
 
 # the owner revokes the contractor's approver (key compromise): its
 # certificates are refused from then on, whenever they say they were signed
