@@ -149,7 +149,8 @@ run_tests() {
 	mkdir -p "$logdir"
 	for t in $names; do pats+="$t\$ "; done
 	(cd "$tree" && ONLY="$pats" RUN_LOGDIR="$logdir" RUN_TIMEOUT=${MUTANT_TIMEOUT:-600} TESTS_MESSAGES_GO_ON=1 \
-		WIPECERT="$tree/build/check/wipecert" tests/run.sh build/check/tests) >>"$logdir/run.out" 2>&1
+		WIPECERT="$tree/build/check/wipecert" WIPECERT_PLAIN="$tree/build/wipecert" \
+		tests/run.sh build/check/tests) >>"$logdir/run.out" 2>&1
 }
 # run_until_killed LOGDIR NAMES: the named tests one by one, in the order
 # given, until one kills the mutant (the rest would only take time)
@@ -248,7 +249,10 @@ for id in "${ids[@]}"; do
 		v=$(verdict "$work/m-$id")
 		result[$id]=${v%% *} why[$id]=${v#* }
 		if [ "${result[$id]}" = none ] && [ $full = 1 ]; then
+			# the whole suite: every unit test, and the binary without the
+			# sanitizers (station_key.sh's locked memory) mutated too
 			make -s -C "$tree" -j2 O=build/check SAN_FLAGS="$SAN" check-units >"$work/build.log" 2>&1
+			make -s -C "$tree" -j2 O=build SAN_FLAGS= build/wipecert >>"$work/build.log" 2>&1
 			run_tests "$work/f-$id" ""
 			v=$(verdict "$work/f-$id")
 			case $v in
