@@ -8,7 +8,8 @@
 #
 #   killed     a named test failed on an OUTCOME: a tagged "OUTCOME-FAIL:"
 #              line (tests/e2e/lib.bash), a cmocka assertion, a crash
-#              (sanitizer report, signal) or a time-out
+#              (AddressSanitizer or UBSan report, signal) or a time-out
+#   leak       only a LeakSanitizer report, no check failed: not counted
 #   message    the tests failed only on wording ("MESSAGE-FAIL:", a cmocka
 #              assertion on strstr() of a message, or a cmocka fail_msg()
 #              that starts "MESSAGE-FAIL:"): the unsafe outcome itself
@@ -171,10 +172,14 @@ verdict() {
 	for name in "${failed[@]}"; do
 		f=$d/$name.log
 		[ -f "$f" ] || continue
-		line=$(grep -a -m1 -E '^OUTCOME-FAIL: |==[0-9]+==ERROR: [A-Za-z]+Sanitizer|runtime error: ' "$f")
+		line=$(grep -a -m1 -E '^OUTCOME-FAIL: ' "$f")
 		[ -n "$line" ] && { echo "killed $name: ${line:0:200}"; return; }
 		# a cmocka assertion, unless it only looked for words in a message
 		line=$(grep -a -E '^\[  ERROR   \] --- ' "$f" | grep -v -e '--- strstr(' -e '--- MESSAGE-FAIL: ' | head -n 1)
+		[ -n "$line" ] && { echo "killed $name: ${line:0:200}"; return; }
+		# a crash: a memory error or undefined behaviour (a leak alone is
+		# no outcome: see below)
+		line=$(grep -a -m1 -E '==[0-9]+==ERROR: (Address|Memory|Thread)Sanitizer|runtime error: ' "$f")
 		[ -n "$line" ] && { echo "killed $name: ${line:0:200}"; return; }
 		if ! grep -q -a '^\[  ERROR   \] --- ' "$f" && grep -q -a '^\[  FAILED  \] ' "$f"; then
 			echo "killed $name: $(grep -a -m1 '^\[  FAILED  \] ' "$f")"
@@ -186,6 +191,12 @@ verdict() {
 			echo "killed $name: exit $rc (a time-out or a signal)"
 			return
 		fi
+	done
+	# only a leak: the mutant changed what is freed, no test saw what it did
+	for name in "${failed[@]}"; do
+		line=$(grep -a -m1 -E '==[0-9]+==ERROR: LeakSanitizer' "$d/$name.log" 2>/dev/null)
+		[ -n "$line" ] && ! grep -q -a -E '^(MESSAGE-)?FAIL: |^\[  ERROR   \] --- ' "$d/$name.log" &&
+			{ echo "leak $name: ${line:0:200}"; return; }
 	done
 	for name in "${failed[@]}"; do
 		line=$(grep -a -m1 -e '^MESSAGE-FAIL: ' -e '^\[  ERROR   \] --- strstr(' -e '^\[  ERROR   \] --- MESSAGE-FAIL: ' "$d/$name.log" 2>/dev/null)
