@@ -107,6 +107,14 @@ run wipe-wrong-asset 3 "$W" wipe "$NVME2_DEV" --method nvme-format --asset OTHER
 has wipe-wrong-asset-why 'serial' /tmp/err
 run wipe-class1-overwrite 3 "$W" wipe "$NVME2_DEV" --method zero --asset NVME-2 --db /tmp/l.db \
 	--confirm-serial WCNVME0002 --state-dir /tmp/fw
+# an attested serial is only for media that report none: a technician may
+# not put a label's serial (another asset's) over the one the drive reports
+run wipe-refuse-attest-over-serial 3 "$W" wipe "$NVME2_DEV" --method zero --attest-serial SOMEONE-ELSE \
+	--confirm-serial WCNVME0002 --state-dir /tmp/fw
+has wipe-refuse-attest-why 'reports its own serial WCNVME0002' /tmp/err
+run ledger-refuse-attest-over-serial 3 "$W" ledger --db /tmp/l.db add FAKE-1 --from-device "$NVME2_DEV" \
+	--attest-serial LABEL-FAKE-1 --confirm-serial LABEL-FAKE-1 --class 3 $TECHKEY
+run ledger-refused-attest-not-added 1 "$W" ledger --db /tmp/l.db show FAKE-1
 grep -q WIPECERT-MARKER-NVME2 "$NVME2_DEV" && ok wipe-refused-kept-data-2 || bad wipe-refused-kept-data-2 "a refused wipe wrote to $NVME2_DEV"
 run wipe-nvme-format 0 "$W" wipe "$NVME2_DEV" --method nvme-format --asset NVME-2 --db /tmp/l.db \
 	--key "$CERTS/test-only-technician.key" --passphrase-file "$CERTS/passphrase.txt" \
