@@ -116,7 +116,7 @@ fi
 # ---- the copy ---------------------------------------------------------------
 mkdir -p "$tree"
 # what git tracks or would track (not build/), as it is on disk now
-(cd "$src" && git ls-files -z --cached --others --exclude-standard |
+(cd "$src" && git ls-files -z --cached --others --exclude-standard | sort -zu |
 	while IFS= read -r -d '' f; do [ -e "$f" ] && printf '%s\0' "$f"; done |
 	cpio -0 -pdm --quiet "$tree") || { echo "mutants: cannot copy the tree" >&2; exit 2; }
 
