@@ -281,11 +281,12 @@ PY
 
 # the contractor re-uses an accepted certificate's ID for another asset it
 # holds (a genuine wipe of HAND-5, its record given HAND-1's certificate ID
-# and signed again by the contractor's approver), the archive copy of the
+# and signed again by the contractor's approver, the hand-over list
+# attached as the genuine one has it), the archive copy of the
 # first gone: the ledger alone still knows that ID closed HAND-1 (a
 # disposed asset can never be handed over again: the lifecycle refuses it)
 PR=$(contractor_cert HAND-5 hand5r) || exit 1
-for a in record.json wipe-record.json wipe-record.json.minisig; do
+for a in record.json wipe-record.json wipe-record.json.minisig handover.json handover.json.minisig; do
 	qpdf --show-attachment=$a "$PR" >"reuse.$a" || fail "attachment $a of $PR"
 done
 python3 - reuse.record.json "$CID1" >reuse-src.json <<'PY' || fail "re-used ID record"
@@ -297,6 +298,7 @@ PY
 "$FORGE" canon reuse-src.json reuse.json && "$FORGE" sign --key cappr.key --pass c.pw --type certificate reuse.json &&
 	"$FORGE" pdf --record reuse.json --attach record.json.minisig=reuse.json.minisig \
 		--attach wipe-record.json=reuse.wipe-record.json --attach wipe-record.json.minisig=reuse.wipe-record.json.minisig \
+		--attach handover.json=reuse.handover.json --attach handover.json.minisig=reuse.handover.json.minisig \
 		--approver-key cappr.key --pass c.pw --trust ctr-trust -o reuse.pdf || fail "forge reuse.pdf"
 mv "owner-state/accepted/$CID1.pdf" "$T/archived-elsewhere.pdf"
 refused reuse.pdf not-reused "already the certificate of asset HAND-1"
