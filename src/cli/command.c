@@ -185,11 +185,9 @@ static void list_table(const struct command_table *t, const char *prefix, bool j
 		if (asprintf(&path, "%s%s%s", prefix, *prefix ? " " : "", c->name) < 0)
 			continue;
 		if (json) {
-			/* a family's default command takes the family's options */
-			json_array_append_new(arr, json_pack("{s:s,s:o,s:b,s:s,s:s?}", "command", path, "flags",
+			json_array_append_new(arr, json_pack("{s:s,s:o,s:b,s:s}", "command", path, "flags",
 							     flags_json(c->flags), "family", c->sub != NULL,
-							     "summary", c->summary, "default",
-							     c->sub ? c->sub->default_cmd : NULL));
+							     "summary", c->summary));
 		} else {
 			printf("%s", path);
 			for (size_t i = 0; i < ARRAY_SIZE(flag_names); i++)
