@@ -2,9 +2,10 @@
  * on them, and whether it is safe to write to them.
  *
  * Its job: build a plain `struct disk` from libudev (or sysfs when udevd is
- * not running), libblkid and /proc/self/mountinfo. It must never open a
- * device for writing: the only open is O_RDONLY (for blkid) and an
- * O_RDONLY|O_EXCL probe that is closed at once.
+ * not running), libblkid, /proc/self/mountinfo and /proc/swaps. It must never
+ * open a device for writing: the only opens are an O_RDONLY|O_EXCL probe
+ * closed at once (the in-use check) and O_RDONLY for libblkid, on the disk
+ * and its partitions.
  */
 #ifndef WIPECERT_DISK_H
 #define WIPECERT_DISK_H
@@ -25,12 +26,18 @@ enum disk_transport {
 	TRANSPORT_FILE,  /* a regular image file, not a block device */
 };
 
-/* Ordered from the worst: a disk's state is the worst that applies. */
+/* Ordered from the worst: a disk's state is the worst that applies. Only
+ * SAFETY_OK is ever written to (SAFETY_MEMBER when the operator names the
+ * member type with --force-member, see disk_scan.force_member). */
 enum disk_safety {
-	SAFETY_SYSTEM,   /* holds /, /boot, /usr or active swap */
+	SAFETY_SYSTEM,   /* holds /, /boot, /usr, /var or active swap */
 	SAFETY_MOUNTED,  /* the disk or one of its partitions is mounted */
-	SAFETY_HELD,     /* has holders: dm, md, LVM, ... */
+	SAFETY_HELD,     /* something sits on it: dm, md, bcache, a loop device
+			    mapping it, a zram writeback device */
+	SAFETY_MEMBER,   /* nothing here holds it, but libblkid finds an MD,
+			    LVM, fake-RAID, bcache or ZFS member signature */
 	SAFETY_IN_USE,   /* an O_EXCL open fails: someone else has it open */
+	SAFETY_UNKNOWN,  /* it cannot be opened or read: nothing is known */
 	SAFETY_OK,
 };
 
@@ -38,8 +45,19 @@ enum disk_safety {
 struct disk_content {
 	char *devname;   /* /dev/sda1, or the disk itself */
 	char *fstype;    /* "ext4", "vfat", "swap", "LVM2_member", ... or NULL */
+	char *usage;     /* libblkid's "filesystem", "raid", "crypto", "other" */
 	char *label;
 	char *uuid;
+};
+
+/* One signature libblkid finds on a device (disk_signatures_read). */
+struct disk_signature {
+	char *type;      /* "ext4", "LVM2_member", "gpt", ... ("unknown" if unnamed) */
+	char *usage;     /* "filesystem", "raid", "crypto", "other", "partition table" */
+	char *label;
+	char *uuid;      /* the file system's UUID, or the partition table's */
+	uint64_t offset; /* where its magic is, in bytes */
+	bool ptable;     /* a partition table, not a superblock */
 };
 
 struct disk {
@@ -65,29 +83,55 @@ struct disk {
 	size_t n_content;
 	enum disk_safety safety;
 	char *safety_reason; /* "/dev/sda2 mounted on /", "held by dm-0", ... */
-	char **holders;      /* NULL-terminated, may be NULL */
+	char **holders;      /* what sits on the disk or its partitions: sysfs
+				holders, loop and zram devices mapping them;
+				NULL-terminated, may be NULL */
 };
 
 /* Options for enumeration; a zeroed struct means "this machine". */
 struct disk_scan {
 	const char *sysfs_root;     /* default "/sys"; tests pass a fixture tree */
+	const char *dev_root;       /* default "/dev": where device nodes are opened */
 	const char *mountinfo;      /* default "/proc/self/mountinfo" */
 	const char *swaps;          /* default "/proc/swaps" */
+	const char *force_member;   /* comma-separated member types (LVM2_member,
+				       linux_raid_member, ...) the operator named:
+				       a disk carrying only those is not SAFETY_MEMBER */
 	bool no_udev;               /* read sysfs only */
 	bool no_probe;              /* no blkid, no O_EXCL check (fixtures) */
 	bool include_empty;         /* also loop devices with no backing file */
 };
 
 /* Enumerate every whole disk; partitions, ram, zram and empty loops are
- * skipped. ret is an array of n disks owned by the caller (disk_list_free). */
+ * skipped. ret is an array of n disks owned by the caller (disk_list_free).
+ * One disk that cannot be read never fails the scan: it is listed with
+ * SAFETY_UNKNOWN and the reason. Fails only when there is no list at all
+ * (no sysfs) or memory runs out. */
 int disk_scan(const struct disk_scan *opts, struct disk **ret, size_t *ret_n);
-/* Describe one device path (a block device node or a regular image file). */
+/* Describe one device path (a block device node or a regular image file).
+ * A disk that exists but cannot be opened or read is SAFETY_UNKNOWN. */
 int disk_probe(const struct disk_scan *opts, const char *path, struct disk *ret);
 
-/* Recompute the safety state of a disk right now. Called by the wipe path
- * immediately before it opens the device for writing: returns SAFETY_* and
- * sets *ret_reason (malloc'd, may be NULL) to why it is not SAFETY_OK. */
+/* Recompute the safety state of a disk right now, from sysfs, mountinfo,
+ * /proc/swaps and the device itself (nothing cached in d is trusted). Called
+ * by the wipe path again immediately before it opens the device for
+ * writing: returns SAFETY_* and sets *ret_reason (malloc'd, may be NULL) to
+ * why it is not SAFETY_OK. A device that cannot be opened or read is
+ * SAFETY_UNKNOWN with the errno in the reason; -errno only when the check
+ * itself cannot run (out of memory, an image file that vanished). */
 int disk_check_safety(const struct disk_scan *opts, const struct disk *d, char **ret_reason);
+
+/* Every signature libblkid finds on fd (file systems, RAID/LVM members,
+ * partition tables), probed the way util-linux wipefs probes: superblocks
+ * and partitions, bad checksums accepted, GPT forced. fd is only read; an
+ * O_DIRECT descriptor is reopened without O_DIRECT. *ret (n entries, maybe
+ * none) is freed with disk_signatures_free. The listing and the erase
+ * layer's after-wipe check both use it. */
+int disk_signatures_read(int fd, struct disk_signature **ret, size_t *ret_n);
+void disk_signature_release(struct disk_signature *s);
+void disk_signatures_free(struct disk_signature *v, size_t n);
+/* A member of something larger (MD, LVM, fake RAID, bcache, ZFS, ...). */
+bool disk_signature_is_member(const struct disk_signature *s);
 
 void disk_release(struct disk *d);
 void disk_list_free(struct disk *d, size_t n);

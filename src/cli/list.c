@@ -16,39 +16,59 @@
 #include "wipecert/disk.h"
 #include "wipecert/drive.h"
 
+/* In --json order: the JSON document lists every column but -o's. */
 enum {
 	COL_NAME, COL_PATH, COL_MODEL, COL_VENDOR, COL_SERIAL, COL_WWN, COL_FIRMWARE,
 	COL_SIZE, COL_LOGSEC, COL_PHYSEC, COL_TRAN, COL_ROTA, COL_RM, COL_RO,
-	COL_PTTYPE, COL_CONTENT, COL_STATE, COL_REASON, COL_BACKING,
+	COL_PTTYPE, COL_PTUUID, COL_CONTENT, COL_HOLDERS, COL_BACKING, COL_STATE, COL_REASON, COL_CAPS,
 };
+
+/* How a column's value is written in --json. libsmartcols writes a
+ * NUMBER cell verbatim (every version does): J_RAW cells are JSON that
+ * jansson made (arrays, objects), so the document keeps its nested fields. */
+enum { J_STRING, J_NUMBER, J_BOOLEAN, J_RAW };
 
 struct colinfo {
 	const char *name;
+	const char *json;   /* its field name in --json */
 	double whint;
 	int flags;
+	int jtype;
+	bool json_only;     /* not a table column (no -o) */
 	const char *help;
 };
 
 static const struct colinfo infos[] = {
-	[COL_NAME] = { "NAME", 0.1, 0, N_("kernel device name") },
-	[COL_PATH] = { "PATH", 0.1, 0, N_("device node or image file") },
-	[COL_MODEL] = { "MODEL", 0.2, SCOLS_FL_TRUNC, N_("device model") },
-	[COL_VENDOR] = { "VENDOR", 0.1, SCOLS_FL_TRUNC, N_("device vendor") },
-	[COL_SERIAL] = { "SERIAL", 0.15, 0, N_("serial number") },
-	[COL_WWN] = { "WWN", 0.15, 0, N_("world wide name (naa./eui.)") },
-	[COL_FIRMWARE] = { "FIRMWARE", 0.1, 0, N_("firmware revision") },
-	[COL_SIZE] = { "SIZE", 6, SCOLS_FL_RIGHT, N_("size (in bytes with --bytes)") },
-	[COL_LOGSEC] = { "LOG-SEC", 4, SCOLS_FL_RIGHT, N_("logical sector size") },
-	[COL_PHYSEC] = { "PHY-SEC", 4, SCOLS_FL_RIGHT, N_("physical sector size") },
-	[COL_TRAN] = { "TRAN", 6, 0, N_("transport: nvme, sata, sas, usb, virtio, loop, mmc, file") },
-	[COL_ROTA] = { "ROTA", 1, SCOLS_FL_RIGHT, N_("rotational") },
-	[COL_RM] = { "RM", 1, SCOLS_FL_RIGHT, N_("removable") },
-	[COL_RO] = { "RO", 1, SCOLS_FL_RIGHT, N_("read-only") },
-	[COL_PTTYPE] = { "PTTYPE", 4, 0, N_("partition table type") },
-	[COL_CONTENT] = { "CONTENT", 0.2, SCOLS_FL_WRAP, N_("filesystems and labels found by libblkid") },
-	[COL_STATE] = { "STATE", 7, 0, N_("safety: system, mounted, held, in-use, ok") },
-	[COL_REASON] = { "REASON", 0.2, SCOLS_FL_TRUNC, N_("why the state is not ok") },
-	[COL_BACKING] = { "BACKING", 0.2, SCOLS_FL_TRUNC, N_("loop device backing file") },
+	[COL_NAME] = { "NAME", "name", 0.1, 0, J_STRING, false, N_("kernel device name") },
+	[COL_PATH] = { "PATH", "path", 0.1, 0, J_STRING, false, N_("device node or image file") },
+	[COL_MODEL] = { "MODEL", "model", 0.2, SCOLS_FL_TRUNC, J_STRING, false, N_("device model") },
+	[COL_VENDOR] = { "VENDOR", "vendor", 0.1, SCOLS_FL_TRUNC, J_STRING, false, N_("device vendor") },
+	[COL_SERIAL] = { "SERIAL", "serial", 0.15, 0, J_STRING, false, N_("serial number") },
+	[COL_WWN] = { "WWN", "wwn", 0.15, 0, J_STRING, false, N_("world wide name (naa./eui.)") },
+	[COL_FIRMWARE] = { "FIRMWARE", "firmware", 0.1, 0, J_STRING, false, N_("firmware revision") },
+	[COL_SIZE] = { "SIZE", "size", 6, SCOLS_FL_RIGHT, J_NUMBER, false, N_("size (in bytes with --bytes)") },
+	[COL_LOGSEC] = { "LOG-SEC", "logical_sector_size", 4, SCOLS_FL_RIGHT, J_NUMBER, false,
+			 N_("logical sector size") },
+	[COL_PHYSEC] = { "PHY-SEC", "physical_sector_size", 4, SCOLS_FL_RIGHT, J_NUMBER, false,
+			 N_("physical sector size") },
+	[COL_TRAN] = { "TRAN", "transport", 6, 0, J_STRING, false,
+		       N_("transport: nvme, sata, sas, usb, virtio, loop, mmc, file") },
+	[COL_ROTA] = { "ROTA", "rotational", 1, SCOLS_FL_RIGHT, J_BOOLEAN, false, N_("rotational") },
+	[COL_RM] = { "RM", "removable", 1, SCOLS_FL_RIGHT, J_BOOLEAN, false, N_("removable") },
+	[COL_RO] = { "RO", "readonly", 1, SCOLS_FL_RIGHT, J_BOOLEAN, false, N_("read-only") },
+	[COL_PTTYPE] = { "PTTYPE", "pttype", 4, 0, J_STRING, false, N_("partition table type") },
+	[COL_PTUUID] = { "PTUUID", "ptuuid", 0.1, 0, J_STRING, false, N_("partition table identifier") },
+	[COL_CONTENT] = { "CONTENT", "content", 0.2, SCOLS_FL_WRAP, J_RAW, false,
+			  N_("filesystems and labels found by libblkid") },
+	[COL_HOLDERS] = { "HOLDERS", "holders", 0.1, 0, J_RAW, false,
+			  N_("what sits on it: dm, md, bcache, loop and zram devices") },
+	[COL_BACKING] = { "BACKING", "backing_file", 0.2, SCOLS_FL_TRUNC, J_STRING, false,
+			  N_("loop device backing file") },
+	[COL_STATE] = { "STATE", "state", 7, 0, J_STRING, false,
+			N_("safety: system, mounted, held, member, in-use, unknown, ok") },
+	[COL_REASON] = { "REASON", "state_reason", 0.2, SCOLS_FL_TRUNC, J_STRING, false,
+			 N_("why the state is not ok") },
+	[COL_CAPS] = { "CAPABILITIES", "capabilities", 0, 0, J_RAW, true, NULL },
 };
 
 static const int default_cols[] = { COL_PATH, COL_MODEL, COL_SERIAL, COL_SIZE, COL_TRAN, COL_CONTENT, COL_STATE };
@@ -63,7 +83,7 @@ struct list_control {
 static int column_by_name(const char *name, size_t len)
 {
 	for (size_t i = 0; i < ARRAY_SIZE(infos); i++)
-		if (strlen(infos[i].name) == len && !strncasecmp(infos[i].name, name, len))
+		if (!infos[i].json_only && strlen(infos[i].name) == len && !strncasecmp(infos[i].name, name, len))
 			return (int)i;
 	return -1;
 }
@@ -130,20 +150,94 @@ static char *human_size(uint64_t bytes)
 	return s;
 }
 
-static char *cell(const struct list_control *ctl, const struct disk *d, int col)
+static char *dup_or_null(const char *s)
+{
+	return s ? strdup(s) : NULL;
+}
+
+/* ": " and ", " as the rest of the document has them (scripts, and the
+ * QEMU guest's busybox checks, grep for '"sanicap": 0') */
+static char *json_text(json_t *j)
+{
+	char *s = j ? json_dumps(j, JSON_PRESERVE_ORDER | JSON_ENCODE_ANY) : NULL;
+
+	json_decref(j);
+	return s;
+}
+
+static json_t *jstr(const char *s)
+{
+	return s ? json_string(s) : json_null();
+}
+
+static json_t *content_json(const struct disk *d)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; a && i < d->n_content; i++) {
+		const struct disk_content *c = &d->content[i];
+
+		json_array_append_new(a, json_pack("{s:o,s:o,s:o,s:o,s:o}", "device", jstr(c->devname),
+						   "type", jstr(c->fstype), "usage", jstr(c->usage),
+						   "label", jstr(c->label), "uuid", jstr(c->uuid)));
+	}
+	return a;
+}
+
+static json_t *holders_json(const struct disk *d)
+{
+	json_t *a = json_array();
+
+	for (char **h = d->holders; a && h && *h; h++)
+		json_array_append_new(a, json_string(*h));
+	return a;
+}
+
+/* The drive's firmware erase capabilities (drive layer, read-only
+ * commands); null for images and loop devices or when it cannot be asked. */
+static json_t *caps_json(const struct disk *d)
+{
+	struct drive_caps c;
+
+	if (d->transport == TRANSPORT_FILE || d->transport == TRANSPORT_LOOP || !d->devpath ||
+	    drive_probe_caps(d->devpath, &c) < 0)
+		return json_null();
+	return drive_caps_to_json(&c);
+}
+
+static char *holders_string(const struct disk *d)
+{
+	char *s = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	if (!d->holders || !d->holders[0])
+		return NULL;
+	f = open_memstream(&s, &len);
+	if (!f)
+		return NULL;
+	for (char **h = d->holders; *h; h++)
+		fprintf(f, "%s%s", h == d->holders ? "" : ",", *h);
+	fclose(f);
+	return s;
+}
+
+/* One cell: what a person reads in the table, or with json the value as
+ * --json writes it (bytes, "1"/"0", or jansson's text for J_RAW). */
+static char *cell(const struct list_control *ctl, const struct disk *d, int col, bool json)
 {
 	char *s = NULL;
 
 	switch (col) {
-	case COL_NAME: return d->name ? strdup(d->name) : NULL;
-	case COL_PATH: return d->devpath ? strdup(d->devpath) : NULL;
-	case COL_MODEL: return d->model ? strdup(d->model) : NULL;
-	case COL_VENDOR: return d->vendor ? strdup(d->vendor) : NULL;
-	case COL_SERIAL: return d->serial ? strdup(d->serial) : NULL;
-	case COL_WWN: return d->wwn ? strdup(d->wwn) : NULL;
-	case COL_FIRMWARE: return d->firmware ? strdup(d->firmware) : NULL;
+	case COL_NAME: return dup_or_null(d->name);
+	case COL_PATH: return dup_or_null(d->devpath);
+	case COL_MODEL: return dup_or_null(d->model);
+	case COL_VENDOR: return dup_or_null(d->vendor);
+	case COL_SERIAL: return dup_or_null(d->serial);
+	case COL_WWN: return dup_or_null(d->wwn);
+	case COL_FIRMWARE: return dup_or_null(d->firmware);
 	case COL_SIZE:
-		if (!ctl->bytes)
+		if (!json && !ctl->bytes)
 			return human_size(d->size);
 		if (asprintf(&s, "%" PRIu64, d->size) < 0)
 			return NULL;
@@ -160,31 +254,56 @@ static char *cell(const struct list_control *ctl, const struct disk *d, int col)
 	case COL_ROTA: return strdup(d->rotational ? "1" : "0");
 	case COL_RM: return strdup(d->removable ? "1" : "0");
 	case COL_RO: return strdup(d->readonly ? "1" : "0");
-	case COL_PTTYPE: return d->pttype ? strdup(d->pttype) : NULL;
-	case COL_CONTENT: return content_string(d);
+	case COL_PTTYPE: return dup_or_null(d->pttype);
+	case COL_PTUUID: return dup_or_null(d->pttype_uuid);
+	case COL_CONTENT: return json ? json_text(content_json(d)) : content_string(d);
+	case COL_HOLDERS: return json ? json_text(holders_json(d)) : holders_string(d);
+	case COL_BACKING: return dup_or_null(d->backing_file);
 	case COL_STATE: return strdup(disk_safety_to_string(d->safety));
-	case COL_REASON: return d->safety_reason ? strdup(d->safety_reason) : NULL;
-	case COL_BACKING: return d->backing_file ? strdup(d->backing_file) : NULL;
+	case COL_REASON: return dup_or_null(d->safety_reason);
+	case COL_CAPS: return json ? json_text(caps_json(d)) : NULL;
 	}
 	return NULL;
 }
 
-static int print_table(const struct list_control *ctl, const struct disk *v, size_t n)
+/* The one printer: the people's table (-o, --raw, --noheadings) and, with
+ * --json, a document of every column under its field name, both made by
+ * libsmartcols from the same column table. */
+static int print_disks(const struct list_control *ctl, const struct disk *v, size_t n)
 {
+	static const int json_types[] = {
+		[J_STRING] = SCOLS_JSON_STRING, [J_NUMBER] = SCOLS_JSON_NUMBER,
+		[J_BOOLEAN] = SCOLS_JSON_BOOLEAN, [J_RAW] = SCOLS_JSON_NUMBER,
+	};
 	struct libscols_table *tb = scols_new_table();
+	int cols[ARRAY_SIZE(infos)];
+	size_t ncols = 0;
 	int r = 0;
 
 	if (!tb)
 		return log_error_errno(-ENOMEM, _("failed to allocate the output table"));
-	scols_table_enable_raw(tb, ctl->raw);
-	scols_table_enable_noheadings(tb, ctl->noheadings);
-	for (size_t i = 0; i < ctl->ncols; i++) {
-		const struct colinfo *ci = &infos[ctl->cols[i]];
+	if (ctl->json) {
+		for (size_t i = 0; i < ARRAY_SIZE(infos); i++)
+			cols[ncols++] = (int)i;
+		scols_table_enable_json(tb, 1);
+		scols_table_set_name(tb, "disks");
+	} else {
+		memcpy(cols, ctl->cols, ctl->ncols * sizeof(cols[0]));
+		ncols = ctl->ncols;
+		scols_table_enable_raw(tb, ctl->raw);
+		scols_table_enable_noheadings(tb, ctl->noheadings);
+	}
+	for (size_t i = 0; i < ncols; i++) {
+		const struct colinfo *ci = &infos[cols[i]];
+		struct libscols_column *cl = ctl->json ? scols_table_new_column(tb, ci->json, 0, 0)
+						       : scols_table_new_column(tb, ci->name, ci->whint, ci->flags);
 
-		if (!scols_table_new_column(tb, ci->name, ci->whint, ci->flags)) {
+		if (!cl) {
 			r = log_error_errno(-ENOMEM, _("failed to allocate an output column"));
 			goto out;
 		}
+		if (ctl->json)
+			scols_column_set_json_type(cl, json_types[ci->jtype]);
 	}
 	for (size_t k = 0; k < n; k++) {
 		struct libscols_line *ln = scols_table_new_line(tb, NULL);
@@ -193,91 +312,18 @@ static int print_table(const struct list_control *ctl, const struct disk *v, siz
 			r = log_error_errno(-ENOMEM, _("failed to allocate an output line"));
 			goto out;
 		}
-		for (size_t i = 0; i < ctl->ncols; i++) {
-			char *data = cell(ctl, &v[k], ctl->cols[i]);
+		for (size_t i = 0; i < ncols; i++) {
+			char *data = cell(ctl, &v[k], cols[i], ctl->json);
 
 			if (data && scols_line_refer_data(ln, i, data) < 0)
 				free(data);
 		}
 	}
-	scols_print_table(tb);
+	if (n || ctl->json)
+		scols_print_table(tb);
 out:
 	scols_unref_table(tb);
 	return r;
-}
-
-static json_t *jstr(const char *s)
-{
-	return s ? json_string(s) : json_null();
-}
-
-json_t *disk_to_json(const struct disk *d);
-json_t *disk_to_json(const struct disk *d)
-{
-	json_t *o = json_object(), *content = json_array(), *holders = json_array();
-
-	json_object_set_new(o, "name", jstr(d->name));
-	json_object_set_new(o, "path", jstr(d->devpath));
-	json_object_set_new(o, "model", jstr(d->model));
-	json_object_set_new(o, "vendor", jstr(d->vendor));
-	json_object_set_new(o, "serial", jstr(d->serial));
-	json_object_set_new(o, "wwn", jstr(d->wwn));
-	json_object_set_new(o, "firmware", jstr(d->firmware));
-	json_object_set_new(o, "size", json_integer((json_int_t)d->size));
-	json_object_set_new(o, "logical_sector_size", json_integer(d->logical_sector));
-	json_object_set_new(o, "physical_sector_size", json_integer(d->physical_sector));
-	json_object_set_new(o, "transport", json_string(disk_transport_to_string(d->transport)));
-	json_object_set_new(o, "rotational", json_boolean(d->rotational));
-	json_object_set_new(o, "removable", json_boolean(d->removable));
-	json_object_set_new(o, "readonly", json_boolean(d->readonly));
-	json_object_set_new(o, "pttype", jstr(d->pttype));
-	json_object_set_new(o, "ptuuid", jstr(d->pttype_uuid));
-	for (size_t i = 0; i < d->n_content; i++) {
-		json_t *c = json_object();
-
-		json_object_set_new(c, "device", jstr(d->content[i].devname));
-		json_object_set_new(c, "type", jstr(d->content[i].fstype));
-		json_object_set_new(c, "label", jstr(d->content[i].label));
-		json_object_set_new(c, "uuid", jstr(d->content[i].uuid));
-		json_array_append_new(content, c);
-	}
-	json_object_set_new(o, "content", content);
-	for (char **h = d->holders; h && *h; h++)
-		json_array_append_new(holders, json_string(*h));
-	json_object_set_new(o, "holders", holders);
-	json_object_set_new(o, "backing_file", jstr(d->backing_file));
-	json_object_set_new(o, "state", json_string(disk_safety_to_string(d->safety)));
-	json_object_set_new(o, "state_reason", jstr(d->safety_reason));
-	return o;
-}
-
-/* The drive's firmware erase capabilities (drive layer, read-only
- * commands); null for images and loop devices or when it cannot be asked. */
-static json_t *caps_to_json(const struct disk *d)
-{
-	struct drive_caps c;
-
-	if (d->transport == TRANSPORT_FILE || d->transport == TRANSPORT_LOOP || !d->devpath ||
-	    drive_probe_caps(d->devpath, &c) < 0)
-		return json_null();
-	return drive_caps_to_json(&c);
-}
-
-static int print_json(const struct disk *v, size_t n)
-{
-	json_t *root = json_object(), *arr = json_array();
-
-	for (size_t i = 0; i < n; i++) {
-		json_t *o = disk_to_json(&v[i]);
-
-		json_object_set_new(o, "capabilities", caps_to_json(&v[i]));
-		json_array_append_new(arr, o);
-	}
-	json_object_set_new(root, "disks", arr);
-	json_dumpf(root, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-	fputc('\n', stdout);
-	json_decref(root);
-	return 0;
 }
 
 static void list_help(void)
@@ -295,9 +341,13 @@ static void list_help(void)
 	       "  -h, --help          show this help\n\n"
 	       "Columns:\n"), program_name);
 	for (size_t i = 0; i < ARRAY_SIZE(infos); i++)
-		printf("  %9s  %s\n", infos[i].name, _(infos[i].help));
-	printf(_("\nStates: system (holds /, /boot, /usr, /var or active swap), mounted,\n"
-		 "held (dm, md, LVM on it), in-use (exclusive open fails), ok.\n"));
+		if (!infos[i].json_only)
+			printf("  %9s  %s\n", infos[i].name, _(infos[i].help));
+	printf(_("\nStates, worst first: system (holds /, /boot, /usr, /var or active swap),\n"
+		 "mounted, held (dm, md, LVM, bcache, a loop or zram device sits on it),\n"
+		 "member (an MD/LVM/RAID member signature: wipe --force-member TYPE),\n"
+		 "in-use (exclusive open fails), unknown (cannot be opened or read), ok.\n"
+		 "Only ok disks are wiped.\n"));
 }
 
 int cmd_list(int argc, char **argv)
@@ -325,7 +375,8 @@ int cmd_list(int argc, char **argv)
 	memcpy(ctl.cols, default_cols, sizeof(default_cols));
 	ctl.ncols = ARRAY_SIZE(default_cols);
 	optind = 0;
-	while ((c = getopt_long(argc, argv, "+o:bnrJah", longopts, NULL)) != -1) {
+	/* options may follow the devices: `list /dev/sdb --json` */
+	while ((c = getopt_long(argc, argv, "o:bnrJah", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'o':
 			r = parse_columns(&ctl, optarg);
@@ -374,10 +425,9 @@ int cmd_list(int argc, char **argv)
 			return EXIT_FAIL;
 		}
 	}
-	if (ctl.json)
-		print_json(v, n);
-	else if (n)
-		print_table(&ctl, v, n);
+	r = print_disks(&ctl, v, n);
 	disk_list_free(v, n);
+	if (r < 0)
+		rc = EXIT_FAIL;
 	return rc;
 }

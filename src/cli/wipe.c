@@ -364,6 +364,7 @@ struct wipe_control {
 	const char **confirm;
 	size_t n_confirm;
 	const char *state_dir;
+	struct disk_scan safety; /* --force-member */
 	/* the disposal: which asset each target is, the ledger, the policy,
 	 * and the technician's key that seals the finished jobs */
 	const char **assets;
@@ -386,6 +387,9 @@ static void help(void)
 		 "  -n, --dry-run            check and show what would be done, write nothing\n"
 		 "      --confirm-serial S   confirm a disk by its serial (repeat per disk); for\n"
 		 "                           image files and disks with no serial, their path\n"
+		 "      --force-member TYPE  also wipe a disk that carries this RAID/LVM member\n"
+		 "                           signature (LVM2_member, linux_raid_member, ...;\n"
+		 "                           comma separated): `list` names it\n"
 		 "      --json               job records on stdout, progress events on stderr\n"
 		 "      --state-dir DIR      job files (default $WIPECERT_STATE_DIR or %s)\n"
 		 "      --asset ID           the ledger entry of the target (repeat per target, in\n"
@@ -479,13 +483,13 @@ static int prepare(const struct wipe_control *c, struct wipe_target *t)
 	unsigned sector;
 	int r;
 
-	r = disk_probe(NULL, t->arg, &t->disk);
+	r = disk_probe(&c->safety, t->arg, &t->disk);
 	if (r < 0)
 		return log_error_errno(r, _("%s: cannot describe the target"), t->arg);
 	t->have_disk = true;
 	if (t->disk.readonly)
 		return log_error(_("%s: the device is read-only"), t->arg), -EROFS;
-	r = disk_check_safety(NULL, &t->disk, &reason);
+	r = disk_check_safety(&c->safety, &t->disk, &reason);
 	if (r < 0)
 		return log_error_errno(r, _("%s: cannot check whether it is safe to write"), t->arg);
 	if (r != SAFETY_OK) {
@@ -517,10 +521,14 @@ static int prepare(const struct wipe_control *c, struct wipe_target *t)
 	if (c->fw != DRIVE_METHOD_INVALID)
 		return 0; /* the drive layer opens the device itself */
 	/* safety again, right before the open: the confirmation took time */
-	r = disk_check_safety(NULL, &t->disk, &reason);
+	r = disk_check_safety(&c->safety, &t->disk, &reason);
+	if (r != SAFETY_OK) {
+		log_error(_("%s: refused: no longer safe to write: %s (%s)"), t->arg,
+			  r < 0 ? strerror(-r) : disk_safety_to_string((enum disk_safety)r), reason ? reason : "?");
+		free(reason);
+		return -EBUSY;
+	}
 	free(reason);
-	if (r != SAFETY_OK)
-		return log_error(_("%s: refused: no longer safe to write"), t->arg), -EBUSY;
 	r = wipe_open_target(&t->disk, &size, &sector);
 	if (r < 0)
 		return log_error_errno(r, _("%s: cannot open for writing"), t->arg);
@@ -765,13 +773,14 @@ static int firmware_run_all(struct wipe_control *c, struct wipe_run *w)
 int cmd_wipe(int argc, char **argv)
 {
 	enum { OPT_VERIFY = 256, OPT_PERCENT, OPT_CONFIRM, OPT_JSON, OPT_STATE, OPT_LIST, OPT_ASSET, OPT_DB,
-	       OPT_POLICY, OPT_PASS, OPT_LEVEL, OPT_REMOVE_HPA };
+	       OPT_POLICY, OPT_PASS, OPT_LEVEL, OPT_REMOVE_HPA, OPT_FORCE_MEMBER };
 	static const struct option opts[] = {
 		{ "method", required_argument, NULL, 'm' },
 		{ "verify", required_argument, NULL, OPT_VERIFY },
 		{ "sample-percent", required_argument, NULL, OPT_PERCENT },
 		{ "dry-run", no_argument, NULL, 'n' },
 		{ "confirm-serial", required_argument, NULL, OPT_CONFIRM },
+		{ "force-member", required_argument, NULL, OPT_FORCE_MEMBER },
 		{ "json", no_argument, NULL, OPT_JSON },
 		{ "state-dir", required_argument, NULL, OPT_STATE },
 		{ "asset", required_argument, NULL, OPT_ASSET },
@@ -847,6 +856,9 @@ int cmd_wipe(int argc, char **argv)
 			break;
 		case OPT_CONFIRM:
 			c.confirm[c.n_confirm++] = optarg;
+			break;
+		case OPT_FORCE_MEMBER:
+			c.safety.force_member = optarg;
 			break;
 		case OPT_JSON:
 			c.json = true;

@@ -150,42 +150,9 @@ char **disk_partitions(const char *syspath)
 	return parts;
 }
 
-/* Holders of the disk and of each of its partitions: "dm-0", "md127". */
-static char **disk_holders(const char *syspath)
+int disk_from_sysfs(const struct disk_scan *opts, const char *name, struct udev *udev, struct disk *ret)
 {
-	_cleanup_free_ char *h = NULL;
-	char **v, **parts;
-	size_t n;
-
-	if (asprintf(&h, "%s/holders", syspath) < 0)
-		return NULL;
-	v = list_dir_entries(h);
-	n = strv_length(v);
-	parts = disk_partitions(syspath);
-	for (char **p = parts; p && *p; p++) {
-		_cleanup_free_ char *ph = NULL;
-		char **pv;
-
-		if (asprintf(&ph, "%s/%s/holders", syspath, *p) < 0)
-			continue;
-		pv = list_dir_entries(ph);
-		for (char **q = pv; q && *q; q++) {
-			char **nv = realloc(v, (n + 2) * sizeof(*nv));
-
-			if (!nv)
-				break;
-			v = nv;
-			v[n++] = strdup(*q);
-			v[n] = NULL;
-		}
-		strv_free(pv);
-	}
-	strv_free(parts);
-	return v;
-}
-
-int disk_from_sysfs(const char *sysfs_root, const char *name, struct udev *udev, struct disk *ret)
-{
+	const char *sysfs_root = disk_sysfs_root(opts);
 	_cleanup_free_ char *link = NULL, *real = NULL, *devdir = NULL, *wwid = NULL;
 	_cleanup_free_ char *tmp = NULL;
 	struct disk d = { 0 };
@@ -205,7 +172,7 @@ int disk_from_sysfs(const char *sysfs_root, const char *name, struct udev *udev,
 
 	d.name = strdup(name);
 	d.syspath = strdup(real);
-	if (asprintf(&d.devpath, "/dev/%s", name) < 0 || !d.name || !d.syspath) {
+	if (asprintf(&d.devpath, "%s/%s", disk_dev_root(opts), name) < 0 || !d.name || !d.syspath) {
 		disk_release(&d);
 		return -ENOMEM;
 	}
@@ -245,7 +212,6 @@ int disk_from_sysfs(const char *sysfs_root, const char *name, struct udev *udev,
 		free(d.serial);
 		d.serial = NULL;
 	}
-	d.holders = disk_holders(real);
 	if (udev)
 		disk_apply_udev(udev, real, &d);
 	d.safety = SAFETY_OK;

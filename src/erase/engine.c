@@ -12,9 +12,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <blkid.h>
 #include <sodium.h>
 
+#include "wipecert/disk.h"
 #include "wipecert/erase.h"
 #include "wipecert/job.h"
 #include "wipecert/sample.h"
@@ -361,50 +361,35 @@ static int stream(struct engine *e, bool write, unsigned pass, const struct samp
 	return 0;
 }
 
+/* The detection layer's one libblkid probe: the same question list asked
+ * before the wipe ("what is on it"), asked again after it ("what is left"). */
 int erase_find_signatures(int fd, char **ret_found)
 {
-	char path[64], *found = NULL;
-	blkid_probe pr;
-	int rfd, r = 0;
+	struct disk_signature *sg = NULL;
+	char *found = NULL;
+	size_t n = 0;
+	int r;
 
-	/* a descriptor of our own without O_DIRECT: libblkid reads unaligned */
-	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
-	rfd = open(path, O_RDONLY | O_CLOEXEC);
-	if (rfd < 0)
-		return -errno;
-	pr = blkid_new_probe();
-	if (!pr) {
-		close(rfd);
-		return -ENOMEM;
-	}
-	if (blkid_probe_set_device(pr, rfd, 0, 0) < 0) {
-		r = -EIO;
-		goto out;
-	}
-	blkid_probe_enable_superblocks(pr, 1);
-	blkid_probe_set_superblocks_flags(pr, BLKID_SUBLKS_TYPE | BLKID_SUBLKS_MAGIC | BLKID_SUBLKS_BADCSUM);
-	blkid_probe_enable_partitions(pr, 1);
-	blkid_probe_set_partitions_flags(pr, BLKID_PARTS_MAGIC | BLKID_PARTS_FORCE_GPT);
-	while (blkid_do_probe(pr) == 0) {
-		const char *type = NULL;
-		char *n;
+	r = disk_signatures_read(fd, &sg, &n);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < n; i++) {
+		char *s;
 
-		if (blkid_probe_lookup_value(pr, "TYPE", &type, NULL) < 0 &&
-		    blkid_probe_lookup_value(pr, "PTTYPE", &type, NULL) < 0)
-			type = "unknown";
-		if (asprintf(&n, "%s%s%s", found ? found : "", found ? "," : "", type) < 0) {
+		if (asprintf(&s, "%s%s%s", found ? found : "", found ? "," : "", sg[i].type) < 0) {
 			r = -ENOMEM;
-			goto out;
+			break;
 		}
 		free(found);
-		found = n;
+		found = s;
 	}
-	*ret_found = TAKE_PTR(found);
-out:
-	free(found);
-	blkid_free_probe(pr);
-	close(rfd);
-	return r;
+	disk_signatures_free(sg, n);
+	if (r < 0) {
+		free(found);
+		return r;
+	}
+	*ret_found = found;
+	return 0;
 }
 
 static bool verifies(const struct job *j, size_t pass)

@@ -37,6 +37,15 @@ new_loop() {
 	printf -v "$var" '%s' "$l"
 }
 
+# detach_loop DEV: detach a loop device made by new_loop (or added to LOOPS)
+# before the end, and forget it: the kernel hands its number to the next
+# losetup, maybe another test's, which the exit trap must not detach
+detach_loop() {
+	local i
+	losetup -d "$1" || fail "detach $1"
+	for i in "${!LOOPS[@]}"; do [ "${LOOPS[$i]}" = "$1" ] && unset 'LOOPS[i]'; done
+}
+
 # expect_eq WHAT GOT WANT
 expect_eq() { [ "$2" = "$3" ] || fail "$1: got '$2', want '$3'"; }
 # expect_rc WANT CMD...: run CMD, check its exit code

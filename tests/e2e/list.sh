@@ -3,7 +3,7 @@
 # findings, partition tables, the safety states, and bad input.
 . "$(dirname "$0")/lib.bash"
 need_root
-need_cmd mkfs.ext4; need_cmd mkfs.vfat; need_cmd sfdisk
+need_cmd mkfs.ext4; need_cmd mkfs.vfat; need_cmd sfdisk; need_cmd jq
 
 new_loop L "$T/a.img" 48M
 name=${L#/dev/}
@@ -12,6 +12,20 @@ expect_eq "size" "$(json_get "$T/out" 'd["disks"][0]["size"]')" 50331648
 expect_eq "transport" "$(json_get "$T/out" 'd["disks"][0]["transport"]')" loop
 expect_eq "backing" "$(json_get "$T/out" 'd["disks"][0]["backing_file"]')" "$T/a.img"
 expect_eq "state of a fresh loop" "$(json_get "$T/out" 'd["disks"][0]["state"]')" ok
+
+# options may follow the device, and give the same document
+mv "$T/out" "$T/first.json"
+expect_rc 0 "$WIPECERT" list "$L" --json
+cmp -s "$T/first.json" "$T/out" || fail "list DEV --json differs from list --json DEV"
+expect_rc 0 "$WIPECERT" list "$L" -r -n -o name
+expect_eq "list DEV -o" "$(cat "$T/out")" "$name"
+# every field is there, with its JSON type (libsmartcols writes the document)
+expect_rc 0 "$WIPECERT" list --json "$L"
+expect_eq "json types" "$(jq -c '.disks[0] | [(.size|type), (.rotational|type), (.content|type),
+	(.holders|type), (.model|type), (.serial|type), (.capabilities|type)]' "$T/out")" \
+	'["number","boolean","array","array","string","null","null"]'
+expect_eq "json fields" "$(jq -c '.disks[0] | keys_unsorted' "$T/out")" \
+	'["name","path","model","vendor","serial","wwn","firmware","size","logical_sector_size","physical_sector_size","transport","rotational","removable","readonly","pttype","ptuuid","content","holders","backing_file","state","state_reason","capabilities"]'
 
 # the whole scan lists it too, with the same size
 expect_rc 0 "$WIPECERT" list -r -n -b -o name,size,state
@@ -22,6 +36,7 @@ mkfs.ext4 -q -L wctest "$L" || fail mkfs.ext4
 expect_rc 0 "$WIPECERT" list --json "$L"
 expect_eq "fs type" "$(json_get "$T/out" 'd["disks"][0]["content"][0]["type"]')" ext4
 expect_eq "fs label" "$(json_get "$T/out" 'd["disks"][0]["content"][0]["label"]')" wctest
+expect_eq "fs usage" "$(jq -r '.disks[0].content[0].usage' "$T/out")" filesystem
 mkfs.vfat -n WCVFAT "$L" >/dev/null || fail mkfs.vfat
 expect_rc 0 "$WIPECERT" list -r -n -o content "$L"
 expect_eq "vfat content" "$(cat "$T/out")" "vfat[WCVFAT]"
@@ -45,11 +60,15 @@ kill $holder; wait $holder 2>/dev/null
 expect_eq "state when open O_EXCL elsewhere" "$(cat "$T/out")" in-use
 
 # a partitioned loop: its table type and each partition's file system
-new_loop L2 "$T/b.img" 64M -P
+# (past the first loop device, nothing here may skip: a missing partition
+# node is a failure, not a reason to stop checking quietly)
+truncate -s 64M "$T/b.img" || fail "truncate $T/b.img"
+L2=$(losetup -f --show -P "$T/b.img") || fail "losetup -P: a second loop device"
+LOOPS+=("$L2")
 printf 'label: gpt\n,16M\n,\n' | sfdisk -q "$L2" >/dev/null || fail sfdisk
-partx -u "$L2" 2>/dev/null || partx -a "$L2" 2>/dev/null || true
-for _ in $(seq 20); do [ -b "${L2}p2" ] && break; sleep 0.1; done
-[ -b "${L2}p2" ] || skip "kernel made no partition nodes for $L2"
+partx -u "$L2" 2>/dev/null || partx -a "$L2" 2>/dev/null
+for _ in $(seq 50); do [ -b "${L2}p2" ] && break; sleep 0.1; done
+[ -b "${L2}p2" ] || fail "the kernel made no partition nodes for $L2 (losetup -P, partx)"
 mkfs.ext4 -q -L part2 "${L2}p2" || fail "mkfs on ${L2}p2"
 expect_rc 0 "$WIPECERT" list --json "$L2"
 expect_eq "pttype" "$(json_get "$T/out" 'd["disks"][0]["pttype"]')" gpt
