@@ -41,6 +41,7 @@ static const struct command commands[] = {
 	{ "reject", cmd_reject, 0, N_("refuse a wipe record, with the reason") },
 	{ "export-record", cmd_export_record, 0, N_("write a wipe record for approval on another machine") },
 	{ "import-record", cmd_import_record, 0, N_("take in a wipe record exported by a wipe station") },
+	{ "sync", cmd_sync, 0, N_("submit the wipe records that waited for the ledger; copy the decisions back") },
 	{ "accept", cmd_accept, 0, N_("accept a contractor's certificate for an asset handed over") },
 	{ "destroy", cmd_destroy, 0, N_("record a witnessed physical destruction, signed by the technician") },
 	{ "audit", cmd_audit, 0, N_("every disposal of a period, certificates re-verified, as a PDF or CSV report") },

@@ -76,6 +76,18 @@ int cmd_reject(int argc, char **argv);
 int cmd_export_record(int argc, char **argv);
 int cmd_import_record(int argc, char **argv);
 int cmd_accept(int argc, char **argv);
+int cmd_sync(int argc, char **argv);
+
+/* Open the ledger named by db (else $WIPECERT_DB, else the default): a
+ * SQLite file or a PostgreSQL database. Prints why not (the location
+ * without its password, the database's own words): EXIT_OK or EXIT_FAIL. */
+struct ledger;
+int cli_ledger_open(const char *db, unsigned flags, struct ledger **ret);
+/* Submit what waits in the state directory's outbox, signed by k, and say
+ * so on stderr (nothing when nothing waits); never fails the command. */
+struct flow_ctx;
+struct trust_seckey;
+void cli_sync_quietly(const struct flow_ctx *ctx, const struct trust_seckey *k);
 
 /* Passphrase for a secret key (what names it in the prompt): the first line
  * of file, else asked on the terminal without echo (confirm: twice). *ret is

@@ -20,7 +20,9 @@
 
 const char common_help[] =
 	"      --state-dir DIR     cases and jobs (default $WIPECERT_STATE_DIR or /var/lib/wipecert/jobs)\n"
-	"      --db FILE           the asset ledger (default $WIPECERT_DB or /var/lib/wipecert/ledger.db)\n"
+	"      --db DB             the asset ledger: a file, or a PostgreSQL database as\n"
+	"                          postgresql://... or service=NAME (default $WIPECERT_DB\n"
+	"                          or /var/lib/wipecert/ledger.db)\n"
 	"      --trust DIR         the trust roster (default $WIPECERT_TRUST or /etc/wipecert/trust)\n"
 	"      --policy FILE       the disposal policy (default /etc/wipecert/policy.conf if present)\n"
 	"  -J, --json              JSON output\n"
@@ -78,11 +80,9 @@ int flow_control_open(struct flow_control *fc, unsigned need)
 		const char *p = ledger_resolve_path(fc->db);
 
 		if ((need & NEED_LEDGER) || fc->db || getenv("WIPECERT_DB") || access(p, F_OK) == 0) {
-			r = ledger_open(p, 0, &fc->ledger);
-			if (r < 0) {
-				log_error_errno(r, _("%s: cannot open the ledger"), p);
-				return EXIT_FAIL;
-			}
+			r = cli_ledger_open(fc->db, 0, &fc->ledger);
+			if (r)
+				return r;
 		}
 	}
 	if (need & NEED_TRUST) {
@@ -165,12 +165,16 @@ int cmd_seal(int argc, char **argv)
 		ret = key_exit_code(r);
 		goto out;
 	}
+	cli_sync_quietly(&fc.ctx, k);
 	r = flow_seal(&fc.ctx, argv[optind], asset, k, &path, &err);
 	if (r < 0) {
 		log_error("%s", err.msg);
 		ret = exit_for(r);
 		goto out;
 	}
+	if (r == FLOW_QUEUED)
+		log_warn(_("%s: the ledger is unreachable: the wipe record waits in %s/outbox and is submitted by "
+			   "'wipecert sync' (or the next command with a key)"), argv[optind], flow_state_dir(&fc.ctx));
 	if (fc.json)
 		printf("{\"job\":\"%s\",\"wipe_record\":\"%s\"}\n", argv[optind], path);
 	else
@@ -193,6 +197,7 @@ static json_t *case_json(const struct flow_case *k)
 		{ "id", k->id }, { "state", k->state }, { "asset_id", k->asset_id }, { "device", k->device },
 		{ "method", k->method }, { "job_state", k->job_state }, { "verification", k->verification },
 		{ "technician", k->technician }, { "sealed_at", k->sealed_at }, { "certificate", k->certificate },
+		{ "certificate_id", k->certificate_id }, { "station", k->station },
 	};
 
 	for (size_t i = 0; i < ARRAY_SIZE(f); i++)
@@ -231,15 +236,21 @@ int cmd_pending(int argc, char **argv)
 	}
 	if (optind != argc)
 		return usage_error("pending", _("unexpected argument '%s'"), argv[optind]);
-	fc.ctx.state_dir = fc.state_dir;
+	/* the ledger's cases: of every station, decided anywhere */
+	r = flow_control_open(&fc, WANT_LEDGER);
+	if (r) {
+		flow_control_release(&fc);
+		return r;
+	}
 	r = flow_cases(&fc.ctx, &v, &n);
 	if (r < 0) {
 		log_error_errno(r, _("cannot read the cases"));
+		flow_control_release(&fc);
 		return EXIT_FAIL;
 	}
 	arr = json_array();
 	for (size_t i = 0; i < n; i++) {
-		if (!fc.all && !streq(v[i].state, "awaiting-approval"))
+		if (!fc.all && !streq(v[i].state, "awaiting-approval") && !streq(v[i].state, "awaiting-submission"))
 			continue;
 		if (fc.json) {
 			json_array_append_new(arr, case_json(&v[i]));
@@ -268,6 +279,7 @@ int cmd_pending(int argc, char **argv)
 	for (size_t i = 0; i < n; i++)
 		flow_case_release(&v[i]);
 	free(v);
+	flow_control_release(&fc);
 	return EXIT_OK;
 }
 
@@ -386,6 +398,7 @@ static int decide(int argc, char **argv, bool approve)
 		ret = key_exit_code(r);
 		goto out;
 	}
+	cli_sync_quietly(&fc.ctx, k);
 	if (approve)
 		r = flow_approve(&fc.ctx, id, k, fc.destination, &res, &err);
 	else

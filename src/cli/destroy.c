@@ -94,6 +94,7 @@ int cmd_destroy(int argc, char **argv)
 		ret = key_exit_code(r);
 		goto out;
 	}
+	cli_sync_quietly(&fc.ctx, k);
 	r = flow_destroy(&fc.ctx, &d, k, &id, &err);
 	if (r < 0) {
 		log_error("%s", err.msg);

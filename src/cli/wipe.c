@@ -589,15 +589,12 @@ static void print_plan(const struct wipe_control *c, const struct wipe_target *t
  * missing ledger stops the command, not the seal after hours of wiping. */
 static int open_disposal(struct wipe_control *c)
 {
-	const char *db = ledger_resolve_path(c->db);
 	struct ledger *l = NULL;
 	int r;
 
-	r = ledger_open(db, 0, &l);
-	if (r < 0) {
-		log_error_errno(r, _("%s: cannot open the ledger"), db);
-		return EXIT_FAIL;
-	}
+	r = cli_ledger_open(c->db, 0, &l);
+	if (r)
+		return r;
 	c->flow.ledger = l;
 	c->flow.state_dir = c->state_dir;
 	if (cli_policy_load(c->policy_path, &c->policy, &c->have_policy) < 0)
@@ -614,6 +611,8 @@ static int open_disposal(struct wipe_control *c)
 				  trust_role_to_string(trust_seckey_role(c->tech)));
 			return EXIT_REFUSED;
 		}
+		/* records an earlier wipe sealed while the ledger was away */
+		cli_sync_quietly(&c->flow, c->tech);
 	}
 	return EXIT_OK;
 }
@@ -639,11 +638,17 @@ static void seal_all(struct wipe_control *c, struct wipe_run *w, int *ret)
 
 		if (!id || (t->job && t->job->state == JOB_RUNNING))
 			continue;
-		if (flow_seal(&c->flow, id, t->asset, c->tech, &path, &ferr) < 0) {
+		int r = flow_seal(&c->flow, id, t->asset, c->tech, &path, &ferr);
+
+		if (r < 0) {
 			log_error(_("%s: job %s not sealed: %s"), t->arg, id, ferr.msg);
 			*ret = EXIT_FAIL;
 			continue;
 		}
+		if (r == FLOW_QUEUED)
+			log_warn(_("%s: job %s: the ledger is unreachable: the wipe record waits in %s/outbox and is "
+				   "submitted by 'wipecert sync' (or the next command with a key)"), t->arg, id,
+				 flow_state_dir(&c->flow));
 		log_info(_("%s: job %s sealed by %s for asset %s: %s"), t->arg, id, trust_seckey_name(c->tech),
 			 t->asset, path);
 	}

@@ -56,10 +56,17 @@ static int load_sealed(const struct flow_ctx *c, const char *id, struct sealed *
 	if (!rpath || !spath)
 		return flow_fail(err, -EINVAL, "%s: not a case ID", id);
 	r = read_full_file(rpath, &s->rec_bytes, &s->rec_len);
-	if (r == -ENOENT)
-		return flow_fail(err, r, "case %s: no sealed wipe record in %s", id, flow_state_dir(c));
 	if (r >= 0)
 		r = read_full_file(spath, &s->sig_bytes, &s->sig_len);
+	/* sealed on another station: the ledger carries it */
+	if (r == -ENOENT && c->ledger) {
+		free(s->rec_bytes);
+		s->rec_bytes = NULL;
+		r = flow_ledger_record(c, id, &s->rec_bytes, &s->rec_len, &s->sig_bytes, &s->sig_len);
+	}
+	if (r == -ENOENT)
+		return flow_fail(err, r, "case %s: no sealed wipe record in %s%s", id, flow_state_dir(c),
+				 c->ledger ? " nor in the ledger" : "");
 	if (r < 0)
 		return flow_fail(err, r, "case %s: cannot read the wipe record: %s", id, strerror(-r));
 	if (!c->trust)
@@ -407,6 +414,8 @@ static int write_case_file(const struct flow_ctx *c, const char *id, const char 
 static int check_not_decided(const struct flow_ctx *c, const char *id, struct flow_error *err)
 {
 	_cleanup_free_ char *pdf = flow_path(c, id, ".pdf"), *rej = flow_path(c, id, ".rejected.json");
+	_cleanup_free_ char *decided = NULL;
+	int r;
 
 	if (!pdf || !rej)
 		return flow_fail(err, -ENOMEM, "out of memory");
@@ -414,6 +423,25 @@ static int check_not_decided(const struct flow_ctx *c, const char *id, struct fl
 		return flow_fail(err, -EEXIST, "case %s is approved already (%s)", id, pdf);
 	if (access(rej, F_OK) == 0)
 		return flow_fail(err, -EEXIST, "case %s was rejected (%s)", id, rej);
+	/* decided on another machine */
+	r = flow_ledger_decision(c, id, &decided);
+	if (r < 0)
+		return flow_fail(err, r, "case %s: cannot read the ledger: %s", id, strerror(-r));
+	if (decided)
+		return flow_fail(err, -EEXIST, "case %s is %s already (the ledger has the decision)", id, decided);
+	return 0;
+}
+
+/* The state directory must take the decision's files: made if missing (a
+ * manager's own machine), checked before anything is signed. */
+static int state_dir_ready(const struct flow_ctx *c, struct flow_error *err)
+{
+	const char *dir = flow_state_dir(c);
+
+	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
+		return flow_fail(err, -errno, "%s: cannot create the state directory: %m (give --state-dir)", dir);
+	if (access(dir, W_OK) < 0)
+		return flow_fail(err, -errno, "%s: cannot write there: %m (give --state-dir)", dir);
 	return 0;
 }
 
@@ -441,6 +469,8 @@ int flow_approve(const struct flow_ctx *c, const char *id, const struct trust_se
 	int r;
 
 	r = check_not_decided(c, id, err);
+	if (r >= 0)
+		r = state_dir_ready(c, err);
 	if (r < 0)
 		return r;
 	if (!pol) {
@@ -551,6 +581,32 @@ int flow_approve(const struct flow_ctx *c, const char *id, const struct trust_se
 		r = flow_fail(err, r, "case %s: cannot sign the certificate: %s", id, perr ? perr : strerror(-r));
 		goto out;
 	}
+	flow_sha256_hex(signed_pdf, signed_len, pdf_sha);
+	flow_sha256_hex(canon, canon_len, rec_sha);
+	/* the ledger first: of two managers deciding at once one is refused
+	 * there, before either writes a certificate */
+	if (c->ledger) {
+		_cleanup_free_ char *why = NULL;
+
+		if (asprintf(&why, "certificate %s issued (%s), approved by %s; record sha256 %s, pdf sha256 %s",
+			     crec->certificate_id, erased ? (destroyed ? "physically destroyed" : "erased and verified") : "FAILED",
+			     trust_seckey_name(approver), rec_sha, pdf_sha) < 0) {
+			r = flow_fail(err, -ENOMEM, "out of memory");
+			goto out;
+		}
+		struct flow_decision d = {
+			.id = id, .asset_id = crec->asset_id, .record = s.rec_bytes, .record_len = s.rec_len,
+			.record_sig = s.sig_bytes, .record_sig_len = s.sig_len,
+			.status = erased ? (destroyed ? "destroyed" : "approved") : NULL,
+			.certificate_id = crec->certificate_id, .approver = trust_seckey_name(approver),
+			.document = (const uint8_t *)canon, .document_len = canon_len, .document_sig = csig,
+			.pdf = signed_pdf, .pdf_len = signed_len, .reason = why,
+		};
+
+		r = flow_record_decision(c, &d, err);
+		if (r < 0)
+			goto out;
+	}
 	r = write_case_file(c, id, ".cert.json.minisig", csig, strlen(csig), err);
 	if (r >= 0)
 		r = write_case_file(c, id, ".cert.json", canon, canon_len, err);
@@ -558,30 +614,6 @@ int flow_approve(const struct flow_ctx *c, const char *id, const struct trust_se
 		r = write_case_file(c, id, ".pdf", signed_pdf, signed_len, err);
 	if (r < 0)
 		goto out;
-	flow_sha256_hex(signed_pdf, signed_len, pdf_sha);
-	flow_sha256_hex(canon, canon_len, rec_sha);
-	if (c->ledger) {
-		struct ledger_asset a = { 0 };
-		_cleanup_free_ char *why = NULL;
-		uint64_t seq = 0;
-
-		r = ledger_asset_get(c->ledger, crec->asset_id, &a);
-		if (r >= 0 && erased)
-			r = ledger_asset_set(&a, LEDGER_F_STATUS, destroyed ? "destroyed" : "approved");
-		if (r >= 0)
-			r = ledger_asset_set(&a, LEDGER_F_CERTIFICATE, crec->certificate_id);
-		if (r >= 0 && asprintf(&why, "certificate %s issued (%s), approved by %s; record sha256 %s, pdf sha256 %s",
-				       crec->certificate_id, erased ? (destroyed ? "physically destroyed" : "erased and verified") : "FAILED",
-				       trust_seckey_name(approver), rec_sha, pdf_sha) < 0)
-			r = -ENOMEM;
-		if (r >= 0)
-			r = ledger_asset_update(c->ledger, &a, trust_seckey_name(approver), why, &seq);
-		ledger_asset_clear(&a);
-		if (r < 0) {
-			r = flow_fail(err, r, "certificate written, but the ledger event failed: %s", strerror(-r));
-			goto out;
-		}
-	}
 	pdf_path = flow_path(c, id, ".pdf");
 	ret->certificate_id = strdup(crec->certificate_id);
 	ret->pdf_path = TAKE_PTR(pdf_path);
@@ -613,6 +645,8 @@ int flow_reject(const struct flow_ctx *c, const char *id, const struct trust_sec
 	if (!reason || !*reason)
 		return flow_fail(err, -EINVAL, "a rejection needs a reason");
 	r = check_not_decided(c, id, err);
+	if (r >= 0)
+		r = state_dir_ready(c, err);
 	if (r < 0)
 		return r;
 	r = load_sealed(c, id, &s, err);
@@ -642,34 +676,35 @@ int flow_reject(const struct flow_ctx *c, const char *id, const struct trust_sec
 		r = flow_fail(err, r, "cannot sign the rejection: %s", trust_strerror(r));
 		goto out;
 	}
+	if (c->ledger) {
+		const char *aid = jstr(json_object_get(s.rec, "asset"), "asset_id");
+		_cleanup_free_ char *why = NULL;
+
+		if (!aid) {
+			r = flow_fail(err, -EBADMSG, "case %s: the wipe record names no asset", id);
+			goto out;
+		}
+		if (asprintf(&why, "wipe record of case %s rejected by %s: %s", id, trust_seckey_name(approver),
+			     reason) < 0) {
+			r = flow_fail(err, -ENOMEM, "out of memory");
+			goto out;
+		}
+		struct flow_decision d = {
+			.id = id, .asset_id = aid, .record = s.rec_bytes, .record_len = s.rec_len,
+			.record_sig = s.sig_bytes, .record_sig_len = s.sig_len, .status = "awaiting-erasure",
+			.approver = trust_seckey_name(approver), .document = (const uint8_t *)canon,
+			.document_len = canon_len, .document_sig = sig, .reason = why,
+		};
+
+		r = flow_record_decision(c, &d, err);
+		if (r < 0)
+			goto out;
+	}
 	r = write_case_file(c, id, ".rejected.json.minisig", sig, strlen(sig), err);
 	if (r >= 0)
 		r = write_case_file(c, id, ".rejected.json", canon, canon_len, err);
 	if (r < 0)
 		goto out;
-	if (c->ledger) {
-		const char *aid = jstr(json_object_get(s.rec, "asset"), "asset_id");
-		struct ledger_asset a = { 0 };
-		_cleanup_free_ char *why = NULL;
-		uint64_t seq = 0;
-
-		r = aid ? ledger_asset_get(c->ledger, aid, &a) : -ENOENT;
-		if (r >= 0)
-			r = ledger_asset_set(&a, LEDGER_F_STATUS, "awaiting-erasure");
-		if (r >= 0 && asprintf(&why, "wipe record of case %s rejected by %s: %s", id, trust_seckey_name(approver),
-				       reason) < 0)
-			r = -ENOMEM;
-		if (r >= 0) {
-			r = ledger_asset_update(c->ledger, &a, trust_seckey_name(approver), why, &seq);
-			if (r == 0)
-				r = ledger_asset_note(c->ledger, aid, trust_seckey_name(approver), why, &seq);
-		}
-		ledger_asset_clear(&a);
-		if (r < 0) {
-			r = flow_fail(err, r, "rejection written, but the ledger event failed: %s", strerror(-r));
-			goto out;
-		}
-	}
 	r = 0;
 out:
 	json_decref(doc);

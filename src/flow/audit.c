@@ -193,38 +193,27 @@ static int issued_time(const char *s, time_t *ret)
 	return s ? parse_time(s, ret) : -EINVAL;
 }
 
-static int audit_pdf(const struct flow_ctx *c, STACK_OF(X509) *ca, const char *dir, const char *name,
-		     bool accepted, struct flow_audit *a)
+/* One certificate's row: path names where it was found (a file, or
+ * "ledger:CASE"); side (may be NULL) is the case's certificate record,
+ * which tells when and what even if the PDF no longer does. */
+static int audit_pdf_bytes(const struct flow_ctx *c, STACK_OF(X509) *ca, const uint8_t *pdf, size_t len,
+			   char *path, const uint8_t *side_json, size_t side_len, bool accepted, struct flow_audit *a)
 {
-	_cleanup_free_ char *path = NULL;
-	_cleanup_free_ uint8_t *pdf = NULL;
 	struct cert_verify_report rep = { 0 };
 	struct cert_record *side = NULL;
 	const struct cert_record *rec;
 	struct flow_audit_row *row;
-	size_t len;
 	time_t t = 0;
 	int r;
 
-	if (asprintf(&path, "%s/%s", dir, name) < 0)
-		return -ENOMEM;
-	r = read_full_file(path, &pdf, &len);
-	if (r < 0)
-		return 0; /* gone meanwhile, or not ours to read */
 	r = cert_pdf_verify(pdf, len, ca, c->trust, &rep);
-	if (r < 0)
+	if (r < 0) {
+		free(path);
 		return r;
+	}
 	rec = rep.record;
-	if (!rec) {
-		/* a case's own certificate record tells when and what, even if
-		 * the PDF no longer does */
-		_cleanup_free_ char *cpath = NULL;
-		_cleanup_free_ uint8_t *cj = NULL;
-		size_t cl;
-
-		if (strlen(name) > 4 && asprintf(&cpath, "%s/%.*s.cert.json", dir, (int)(strlen(name) - 4), name) >= 0 &&
-		    read_full_file(cpath, &cj, &cl) >= 0)
-			cert_record_parse((const char *)cj, cl, &side, NULL);
+	if (!rec && side_json) {
+		cert_record_parse((const char *)side_json, side_len, &side, NULL);
 		rec = side;
 	}
 	/* a certificate that cannot be dated is listed: it might be the period's */
@@ -269,9 +258,55 @@ static int audit_pdf(const struct flow_ctx *c, STACK_OF(X509) *ca, const char *d
 		a->n_failed++;
 	r = 0;
 out:
+	free(path);
 	cert_record_free(side);
 	cert_verify_report_release(&rep);
 	return r;
+}
+
+static int audit_pdf(const struct flow_ctx *c, STACK_OF(X509) *ca, const char *dir, const char *name,
+		     bool accepted, struct flow_audit *a)
+{
+	_cleanup_free_ char *cpath = NULL;
+	_cleanup_free_ uint8_t *pdf = NULL, *cj = NULL;
+	char *path = NULL;
+	size_t len, cl = 0;
+	int r;
+
+	if (asprintf(&path, "%s/%s", dir, name) < 0)
+		return -ENOMEM;
+	r = read_full_file(path, &pdf, &len);
+	if (r < 0) {
+		free(path);
+		return 0; /* gone meanwhile, or not ours to read */
+	}
+	if (strlen(name) > 4 && asprintf(&cpath, "%s/%.*s.cert.json", dir, (int)(strlen(name) - 4), name) >= 0 &&
+	    read_full_file(cpath, &cj, &cl) < 0)
+		cj = NULL;
+	return audit_pdf_bytes(c, ca, pdf, len, path, cj, cl, accepted, a);
+}
+
+/* The certificates the ledger holds (issued on any machine) that the
+ * state directory did not have. */
+struct ledger_certs {
+	const struct flow_ctx *c;
+	STACK_OF(X509) *ca;
+	struct flow_audit *a;
+};
+
+static int ledger_cert_cb(const struct ledger_case *k, void *userdata)
+{
+	struct ledger_certs *x = userdata;
+	char *label;
+
+	if (!k->pdf || !k->certificate_id)
+		return 0;
+	for (size_t i = 0; i < x->a->n_rows; i++)
+		if (x->a->rows[i].certificate_id && streq(x->a->rows[i].certificate_id, k->certificate_id))
+			return 0;
+	if (asprintf(&label, "ledger:%s", k->id) < 0)
+		return -ENOMEM;
+	return audit_pdf_bytes(x->c, x->ca, k->pdf, k->pdf_len, label, k->document, k->document_len, false, x->a);
 }
 
 /* Disposal events of the ledger in the period whose certificate no row has. */
@@ -406,6 +441,15 @@ int flow_audit_run(const struct flow_ctx *c, time_t from, time_t to, struct flow
 		}
 		if (d)
 			closedir(d);
+	}
+	if (c->ledger) {
+		struct ledger_certs lc = { c, ca, &a };
+
+		r = ledger_cases(c->ledger, NULL, LEDGER_CASE_BODIES | LEDGER_CASE_PDF, ledger_cert_cb, &lc);
+		if (r < 0) {
+			r = flow_fail(err, r, "cannot read the certificates in the ledger: %s", strerror(-r));
+			goto out;
+		}
 	}
 	if (c->ledger) {
 		struct ledger_walk w = { .a = &a, .n_cert_rows = a.n_rows };

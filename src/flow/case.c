@@ -180,6 +180,9 @@ int flow_check_before_wipe(const struct flow_ctx *c, const char *asset_id, const
 		r = flow_fail(err, -EPERM, "asset %s: %s", asset_id, why ? why : "refused by the policy");
 		goto out;
 	}
+	/* what the wipe was allowed on: the seal's, should the ledger be
+	 * unreachable by then (no snapshot: the seal needs the ledger) */
+	flow_snapshot_put(c, &a);
 	r = 0;
 out:
 	policy_release(&fallback);
@@ -299,7 +302,7 @@ int flow_seal(const struct flow_ctx *c, const char *job_id, const char *asset_id
 {
 	struct ledger_asset a = { 0 };
 	json_t *rec = NULL, *jj = NULL, *asset = NULL;
-	_cleanup_free_ char *canon = NULL, *sig = NULL, *rpath = NULL, *spath = NULL, *reason = NULL;
+	_cleanup_free_ char *canon = NULL, *sig = NULL, *rpath = NULL, *spath = NULL, *reason = NULL, *why = NULL;
 	char now[32], rhash[65], ehash[LEDGER_HASH_HEX] = "";
 	const char *serial, *wwn, *transport, *method, *state;
 	uint64_t eseq = 0;
@@ -330,6 +333,10 @@ int flow_seal(const struct flow_ctx *c, const char *job_id, const char *asset_id
 	}
 	if (c->ledger) {
 		r = ledger_asset_get(c->ledger, asset_id, &a);
+		/* the ledger gone during the wipe: the asset as it was checked
+		 * before; the record waits to be submitted */
+		if (ledger_unreachable(r) && flow_snapshot_get(c, asset_id, &a, &eseq, ehash) == 0)
+			r = 0;
 		if (r < 0) {
 			r = flow_fail(err, r, "asset %s: %s", asset_id, r == -ENOENT ? "not in the ledger" : strerror(-r));
 			goto out;
@@ -343,7 +350,7 @@ int flow_seal(const struct flow_ctx *c, const char *job_id, const char *asset_id
 			goto out;
 		}
 		asset = ledger_asset_to_json(&a);
-		r = flow_asset_last_event(c->ledger, asset_id, &eseq, ehash);
+		r = ehash[0] ? 0 : flow_asset_last_event(c->ledger, asset_id, &eseq, ehash);
 		if (r < 0) {
 			r = flow_fail(err, r, "asset %s: no history in the ledger", asset_id);
 			goto out;
@@ -372,6 +379,21 @@ int flow_seal(const struct flow_ctx *c, const char *job_id, const char *asset_id
 		r = flow_fail(err, r, "job %s: cannot sign the wipe record: %s", job_id, trust_strerror(r));
 		goto out;
 	}
+	flow_sha256_hex(canon, canon_len, rhash);
+	erased = streq(state, "succeeded");
+	/* what the ledger is to record (the outbox entry first: a crash after
+	 * the record leaves it for flow_sync) */
+	if (c->ledger) {
+		if (asprintf(&why, "wipe %s: job %s (%s), wipe record sha256 %s", erased ? "verified" : "FAILED",
+			     job_id, method ? method : "?", rhash) < 0)
+			why = NULL;
+		r = why ? flow_outbox_put(c, job_id, asset_id, erased ? "erased" : "awaiting-erasure", why, rhash) : -ENOMEM;
+		if (r < 0) {
+			r = flow_fail(err, r, "job %s: cannot write its outbox entry in %s: %s", job_id, flow_state_dir(c),
+				      strerror(-r));
+			goto out;
+		}
+	}
 	/* the signature first: a record without one is not sealed, and a
 	 * crash between the two writes leaves a case that can be sealed again */
 	r = write_file_atomic(spath, sig, strlen(sig), 0644, false);
@@ -381,37 +403,19 @@ int flow_seal(const struct flow_ctx *c, const char *job_id, const char *asset_id
 		r = flow_fail(err, r, "%s: cannot write: %s", rpath, strerror(-r));
 		goto out;
 	}
-	flow_sha256_hex(canon, canon_len, rhash);
-	erased = streq(state, "succeeded");
-	if (c->ledger) {
-		struct ledger_asset upd = { 0 };
-		_cleanup_free_ char *why = NULL;
-		uint64_t seq = 0;
+	/* the case and the asset's event in the ledger, in one transaction;
+	 * FLOW_QUEUED when the ledger is unreachable */
+	r = c->ledger ? flow_submit(c, job_id, tech, err) : 0;
+	if (r < 0) {
+		char tmp[sizeof(err->msg)];
 
-		r = ledger_asset_copy(&a, &upd);
-		if (r >= 0)
-			r = ledger_asset_set(&upd, LEDGER_F_STATUS, erased ? "erased" : "awaiting-erasure");
-		if (r >= 0 && asprintf(&why, "wipe %s: job %s (%s), wipe record sha256 %s", erased ? "verified" : "FAILED",
-				       job_id, method ? method : "?", rhash) < 0)
-			r = -ENOMEM;
-		if (r >= 0)
-			r = flow_ledger_signer(c, tech, err);
-		if (r >= 0) {
-			r = ledger_asset_update(c->ledger, &upd, trust_seckey_name(tech), why, &seq);
-			/* unchanged status still deserves its event: the wipe happened */
-			if (r == 0)
-				r = ledger_asset_note(c->ledger, asset_id, trust_seckey_name(tech), why, &seq);
-		}
-		ledger_asset_clear(&upd);
-		if (r < 0) {
-			r = flow_fail(err, r, "asset %s: the wipe record is written, but the ledger event failed: %s",
-				      asset_id, strerror(-r));
-			goto out;
-		}
+		snprintf(tmp, sizeof(tmp), "%s", err ? err->msg : "");
+		r = flow_fail(err, r, "asset %s: the wipe record is written, but the ledger event failed: %s",
+			      asset_id, tmp);
+		goto out;
 	}
 	if (ret_record_path)
 		*ret_record_path = TAKE_PTR(rpath);
-	r = 0;
 out:
 	json_decref(rec);
 	json_decref(jj);
@@ -436,6 +440,8 @@ void flow_case_release(struct flow_case *fc)
 	free(fc->technician);
 	free(fc->sealed_at);
 	free(fc->certificate);
+	free(fc->certificate_id);
+	free(fc->station);
 	memset(fc, 0, sizeof(*fc));
 }
 
@@ -468,7 +474,7 @@ static const char *job_verification(json_t *job)
 	return v;
 }
 
-int flow_case_load(const struct flow_ctx *c, const char *id, struct flow_case *ret)
+int flow_case_load_local(const struct flow_ctx *c, const char *id, struct flow_case *ret)
 {
 	_cleanup_free_ char *rpath = flow_path(c, id, ".wipe-record.json");
 	_cleanup_free_ char *cpath = flow_path(c, id, ".pdf");
@@ -520,6 +526,9 @@ int flow_case_load(const struct flow_ctx *c, const char *id, struct flow_case *r
 		fc.certificate = TAKE_PTR(cpath);
 	} else if (access(xpath, F_OK) == 0) {
 		fc.state = strdup("rejected");
+	} else if (flow_outbox_has(c, id)) {
+		/* sealed while the ledger was unreachable: no manager sees it yet */
+		fc.state = strdup("awaiting-submission");
 	} else {
 		fc.state = strdup("awaiting-approval");
 	}
@@ -532,6 +541,37 @@ int flow_case_load(const struct flow_ctx *c, const char *id, struct flow_case *r
 	return 0;
 }
 
+struct one_case {
+	const struct flow_ctx *c;
+	struct flow_case *fc;
+};
+
+static int one_case_cb(const struct ledger_case *k, void *userdata)
+{
+	struct one_case *o = userdata;
+
+	return flow_case_from_ledger(o->c, k, o->fc);
+}
+
+int flow_case_load(const struct flow_ctx *c, const char *id, struct flow_case *ret)
+{
+	struct flow_case fc = { 0 };
+	struct one_case o = { c, &fc };
+	int r;
+
+	/* the ledger's state first: a decision made on another machine */
+	if (c->ledger) {
+		r = ledger_cases(c->ledger, id, 0, one_case_cb, &o);
+		if (r >= 0) {
+			*ret = fc;
+			return 0;
+		}
+		if (r != -ENOENT && !ledger_unreachable(r))
+			return r;
+	}
+	return flow_case_load_local(c, id, ret);
+}
+
 static int cmp_case(const void *a, const void *b)
 {
 	const struct flow_case *x = a, *y = b;
@@ -540,17 +580,45 @@ static int cmp_case(const void *a, const void *b)
 	return r ? r : strcmp(x->id, y->id);
 }
 
+static int cmp_id(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
 int flow_cases(const struct flow_ctx *c, struct flow_case **ret, size_t *ret_n)
 {
 	static const char suffix[] = ".wipe-record.json";
-	DIR *d = opendir(flow_state_dir(c));
+	DIR *d;
 	struct flow_case *v = NULL;
 	struct dirent *de;
-	size_t n = 0;
-	int r = 0;
+	_cleanup_free_ char **known = NULL;
+	size_t n = 0, nk;
+	int r;
 
-	if (!d)
-		return errno == ENOENT ? (*ret = NULL, *ret_n = 0, 0) : -errno;
+	/* the ledger's cases (every station's), then those sealed here that
+	 * it does not hold: only these are read from their records */
+	r = flow_ledger_cases(c, &v, &n);
+	if (r < 0 && !ledger_unreachable(r))
+		return r;
+	nk = n;
+	known = nk ? malloc(nk * sizeof(*known)) : NULL;
+	if (nk && !known) {
+		r = -ENOMEM;
+		goto fail;
+	}
+	for (size_t i = 0; i < nk; i++)
+		known[i] = v[i].id;
+	if (nk)
+		qsort(known, nk, sizeof(*known), cmp_id);
+	d = opendir(flow_state_dir(c));
+	if (!d) {
+		if (errno != ENOENT) {
+			r = -errno;
+			goto fail;
+		}
+		goto done;
+	}
+	r = 0;
 	while ((de = readdir(d))) {
 		size_t l = strlen(de->d_name);
 		_cleanup_free_ char *id = NULL;
@@ -559,29 +627,31 @@ int flow_cases(const struct flow_ctx *c, struct flow_case **ret, size_t *ret_n)
 		if (l <= sizeof(suffix) - 1 || !streq(de->d_name + l - (sizeof(suffix) - 1), suffix))
 			continue;
 		id = strndup(de->d_name, l - (sizeof(suffix) - 1));
-		nv = realloc(v, (n + 1) * sizeof(*nv));
-		if (!id || !nv) {
-			free(nv ? nv : v);
-			v = NULL;
+		if (id && known && bsearch(&id, known, nk, sizeof(*known), cmp_id))
+			continue;
+		nv = id ? realloc(v, (n + 1) * sizeof(*nv)) : NULL;
+		if (!nv) {
 			r = -ENOMEM;
 			break;
 		}
 		v = nv;
-		if (flow_case_load(c, id, &v[n]) == 0)
+		if (flow_case_load_local(c, id, &v[n]) == 0)
 			n++;
 	}
 	closedir(d);
-	if (r < 0) {
-		for (size_t i = 0; i < n; i++)
-			flow_case_release(&v[i]);
-		free(v);
-		return r;
-	}
+	if (r < 0)
+		goto fail;
+done:
 	if (n)
 		qsort(v, n, sizeof(*v), cmp_case);
 	*ret = v;
 	*ret_n = n;
 	return 0;
+fail:
+	for (size_t i = 0; i < n; i++)
+		flow_case_release(&v[i]);
+	free(v);
+	return r;
 }
 
 /* ---- export / import for approval on another machine ---- */

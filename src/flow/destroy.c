@@ -205,6 +205,21 @@ int flow_destroy(const struct flow_ctx *c, const struct flow_destruction *d, con
 		r = flow_fail(err, -errno, "%s: cannot create: %m", flow_state_dir(c));
 		goto out;
 	}
+	flow_sha256_hex(canon, canon_len, rhash);
+	free(why);
+	why = NULL;
+	if (asprintf(&why, "physical destruction (%s) witnessed by %s recorded as case %s, record sha256 %s; awaiting approval",
+		     d->method, d->witness, id, rhash) < 0) {
+		r = flow_fail(err, -ENOMEM, "out of memory");
+		goto out;
+	}
+	/* the outbox entry first, as flow_seal(): the ledger gets the case
+	 * once, now or from flow_sync() */
+	r = flow_outbox_put(c, id, d->asset_id, NULL, why, rhash);
+	if (r < 0) {
+		r = flow_fail(err, r, "case %s: cannot write its outbox entry: %s", id, strerror(-r));
+		goto out;
+	}
 	/* the signature first, as flow_seal(): a record without one is no case */
 	r = write_file_atomic(spath, sig, strlen(sig), 0644, true);
 	if (r >= 0)
@@ -214,24 +229,15 @@ int flow_destroy(const struct flow_ctx *c, const struct flow_destruction *d, con
 			      r == -EEXIST ? "a case of that name exists" : strerror(-r));
 		goto out;
 	}
-	flow_sha256_hex(canon, canon_len, rhash);
-	free(why);
-	why = NULL;
-	if (asprintf(&why, "physical destruction (%s) witnessed by %s recorded as case %s, record sha256 %s; awaiting approval",
-		     d->method, d->witness, id, rhash) < 0) {
-		r = flow_fail(err, -ENOMEM, "out of memory");
-		goto out;
-	}
-	r = flow_ledger_signer(c, tech, err);
-	if (r >= 0)
-		r = ledger_asset_note(c->ledger, d->asset_id, trust_seckey_name(tech), why, NULL);
+	r = flow_submit(c, id, tech, err);
 	if (r < 0) {
-		r = flow_fail(err, r, "asset %s: the record is written, but the ledger event failed: %s", d->asset_id,
-			      strerror(-r));
+		char tmp[sizeof(err->msg)];
+
+		snprintf(tmp, sizeof(tmp), "%s", err ? err->msg : "");
+		r = flow_fail(err, r, "asset %s: the record is written, but the ledger event failed: %s", d->asset_id, tmp);
 		goto out;
 	}
 	*ret_id = TAKE_PTR(id);
-	r = 0;
 out:
 	json_decref(rec);
 	json_decref(photos);

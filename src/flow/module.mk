@@ -5,3 +5,4 @@ LIB_OBJS += src/flow/approve.o
 LIB_OBJS += src/flow/accept.o
 LIB_OBJS += src/flow/destroy.o
 LIB_OBJS += src/flow/audit.o
+LIB_OBJS += src/flow/submit.o

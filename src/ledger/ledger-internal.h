@@ -1,18 +1,24 @@
-/* ledger-internal.h - what the ledger's own files share: the connection,
- * transactions, the event append, the signer, and the pure helpers of
- * change.c. Never included outside src/ledger/.
+/* ledger-internal.h - what the ledger's own files share: the handle, the
+ * backend interface, transactions, the event append, the signer, and the
+ * pure helpers of change.c. Never included outside src/ledger/.
  *
- * Only store.c speaks SQL; csv.c, sign.c and change.c use the functions
- * declared here, so a second backend (PostgreSQL) replaces store.c alone.
+ * Two backends store the ledger, side by side: sqlite.c (the embedded
+ * default) and pg.c (a PostgreSQL server shared by many stations). Each
+ * fills a struct ledger_backend of row operations; only they speak SQL.
+ * store.c (transactions, the chain, assets, verification), cases.c,
+ * copy.c, csv.c, sign.c, approval.c and change.c call those operations and
+ * the functions declared here, and know no SQL dialect.
  */
 #ifndef WIPECERT_LEDGER_INTERNAL_H
 #define WIPECERT_LEDGER_INTERNAL_H
 
-#include <sqlite3.h>
 #include <sodium.h>
 
 #include "wipecert/ledger.h"
 #include "wipecert/trust.h"
+#include "wipecert/util.h"
+
+#define LEDGER_ZERO_HASH "0000000000000000000000000000000000000000000000000000000000000000"
 
 /* Who signs the events appended through a handle (sign.c fills it). */
 struct ledger_signer {
@@ -23,28 +29,89 @@ struct ledger_signer {
 	char keyid[TRUST_KEYID_STRLEN];
 };
 
+/* Which events a backend's events() walks, in seq order. */
+struct ledger_event_query {
+	const char *asset_id;             /* NULL: every asset; "": the ledger's own events */
+	uint64_t first, last;             /* a seq range; last 0: to the end */
+	const char *const *kinds;         /* NULL-terminated; NULL: every kind */
+	bool latest;                      /* only the last event that matches */
+};
+
+/* The row operations of a store. Each returns >= 0 or -errno; a backend
+ * sets the thread's ledger_last_error() text where it has one. Callbacks
+ * may run other operations (not transactions) on the same handle. */
+struct ledger_backend {
+	const char *name;                 /* "sqlite", "postgresql" */
+	/* connect (creating the store with LEDGER_OPEN_CREATE), migrate the
+	 * schema to LEDGER_SCHEMA_VERSION; fills l->be_data */
+	int (*open)(struct ledger *l, const char *where, unsigned flags);
+	void (*close)(struct ledger *l);
+	int (*schema_version)(struct ledger *l);
+
+	/* a transaction; write: no other writer of the chain until it ends
+	 * (the store's write lock, or the server's advisory lock) */
+	int (*begin)(struct ledger *l, bool write);
+	int (*commit)(struct ledger *l);
+	void (*rollback)(struct ledger *l);
+
+	/* the chain: the last event (seq 0 and the zero hash when empty), the
+	 * recorded head (meta) written at commit and read by verify */
+	int (*last_event)(struct ledger *l, uint64_t *ret_seq, char ret_hash[LEDGER_HASH_HEX]);
+	int (*save_head)(struct ledger *l, uint64_t seq, const char *hash);
+	int (*read_head)(struct ledger *l, char **ret_seq, char **ret_hash);
+	int (*insert_event)(struct ledger *l, const struct ledger_event *e);
+	int (*events)(struct ledger *l, const struct ledger_event_query *q,
+		      int (*cb)(const struct ledger_event *e, void *userdata), void *userdata);
+	/* the first event (in seq order) of an asset that is not in assets */
+	int (*orphan_event)(struct ledger *l, uint64_t *ret_seq, char **ret_asset_id);
+
+	/* assets */
+	int (*put_asset)(struct ledger *l, const struct ledger_asset *a, bool insert);
+	int (*get_asset)(struct ledger *l, const char *asset_id, struct ledger_asset *ret);
+	/* the first asset (by ID), other than except_id, whose serial or WWN
+	 * compares equal as ledger_identity_check() compares them; -ENOENT */
+	int (*find_identity)(struct ledger *l, const char *serial, const char *wwn, const char *except_id,
+			     struct ledger_asset *ret);
+	/* assets in ID order; state: the state hash of the asset's latest
+	 * event (NULL when it has none), only with_state */
+	int (*assets)(struct ledger *l, const struct ledger_filter *f, bool with_state,
+		      int (*cb)(const struct ledger_asset *a, const char *state, void *userdata), void *userdata);
+
+	/* cases and decisions (cases.c); what: LEDGER_CASE_* */
+	int (*put_case)(struct ledger *l, const struct ledger_case *k);
+	int (*put_decision)(struct ledger *l, const struct ledger_case *k);
+	int (*cases)(struct ledger *l, const char *id, unsigned what,
+		     int (*cb)(const struct ledger_case *k, void *userdata), void *userdata);
+};
+
+extern const struct ledger_backend ledger_sqlite_backend;
+extern const struct ledger_backend ledger_pg_backend;
+
 struct ledger {
-	sqlite3 *db;
-	char *path;
+	const struct ledger_backend *be;
+	void *be_data;                    /* the backend's connection */
+	char *where;                      /* as given: a path, a URI, a connection string */
 	bool readonly;
 	bool in_tx;
+	bool tx_write;
 	bool discard;     /* roll the running transaction back, without error */
 	/* head of the chain, valid inside a write transaction */
 	uint64_t head_seq;
 	char head_hash[LEDGER_HASH_HEX];
 	bool head_moved;
-	/* statements kept prepared: an import runs them once a row */
-	sqlite3_stmt *cache[8];
 	struct ledger_signer signer;      /* .sign NULL: nothing can be appended */
 };
 
+/* Set this thread's ledger_last_error() text (printf); "" clears it. */
+_printf_(1, 2) void ledger_set_error(const char *fmt, ...);
+
 /* ---- store.c: transactions ---- */
 
-/* Run fn inside one write transaction (BEGIN IMMEDIATE, waiting for the
- * lock up to the busy timeout; the chain head loaded; written to meta at
- * commit): everything fn appends is one run of the chain, and a negative
- * return from fn, a failed commit or ledger_tx_discard() rolls all of it
- * back. Returns fn's result. -EBUSY if a transaction is already open. */
+/* Run fn inside one write transaction (the backend's write lock, waiting
+ * for it; the chain head loaded; written to meta at commit): everything fn
+ * appends is one run of the chain, and a negative return from fn, a failed
+ * commit or ledger_tx_discard() rolls all of it back. Returns fn's result.
+ * -EBUSY if a transaction is already open. */
 int ledger_tx_write(struct ledger *l, int (*fn)(struct ledger *l, void *ctx), void *ctx);
 /* The same for reading: one consistent snapshot while writers go on. */
 int ledger_tx_read(struct ledger *l, int (*fn)(struct ledger *l, void *ctx), void *ctx);
@@ -72,9 +139,17 @@ int ledger_append_tx(struct ledger *l, const struct ledger_asset *state, const c
 /* Store the asset approved by an "approve" event with these changes. */
 int ledger_approve_tx(struct ledger *l, const struct ledger_asset *old, const struct ledger_asset *a,
 		      const char *changes, const char *reason, uint64_t *ret_seq);
+/* The asset a as it is after something happened to it (a wipe sealed, a
+ * certificate issued): its changes stored as by ledger_update_tx(), or,
+ * when nothing changed, a "note" event saying why. */
+int ledger_record_tx(struct ledger *l, const struct ledger_asset *a, const char *reason, uint64_t *ret_seq);
 
-/* SQLite result code to -errno. */
-int ledger_sql_err(int rc);
+/* ledger_verify() inside the running transaction (of either kind). */
+int ledger_verify_tx(struct ledger *l, const struct ledger_anchor *anchor, struct ledger_verify_result *ret);
+
+/* The hash that links an event into the chain (its own fields and
+ * prev_hash), in hex. */
+void ledger_event_hash(const struct ledger_event *e, char ret_hex[LEDGER_HASH_HEX]);
 
 /* ---- change.c ---- */
 

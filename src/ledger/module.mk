@@ -5,3 +5,7 @@ LIB_OBJS += src/ledger/store.o
 LIB_OBJS += src/ledger/csv.o
 LIB_OBJS += src/ledger/sign.o
 LIB_OBJS += src/ledger/approval.o
+LIB_OBJS += src/ledger/sqlite.o
+LIB_OBJS += src/ledger/pg.o
+LIB_OBJS += src/ledger/cases.o
+LIB_OBJS += src/ledger/copy.o

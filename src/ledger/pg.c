@@ -1,0 +1,924 @@
+/* pg.c - the PostgreSQL backend of the ledger: one database shared by the
+ * stations and managers of an organisation, through libpq.
+ *
+ * Its job: the row operations of struct ledger_backend on a server that
+ * many stations write at once. Appends are serialised by a transaction-
+ * level advisory lock taken before the chain head is read, so the chain
+ * stays one chain; the server itself refuses an event that does not extend
+ * the chain, any UPDATE, DELETE or TRUNCATE of events, cases and decisions,
+ * and (by the role layout of docs/ledger.md) lets a station role insert
+ * and read only. It must never retry a write transaction whose commit may
+ * have happened, never send a password anywhere but to libpq, and never
+ * migrate the schema as anyone but the owner role.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <string.h>
+
+#include <libpq-fe.h>
+
+#include "ledger-internal.h"
+#include "wipecert/util.h"
+
+/* everything lives in its own schema, qualified in every statement: no
+ * search_path trick puts another table in its place */
+#define S "wipecert."
+#define ASSET_COLS "asset_id, media_type, manufacturer, model, serial, wwn, capacity, " \
+	"department, location, importance, lease, notes, status, certificate_id"
+#define EVENT_COLS "seq, asset_id, kind, changes, state_hash, actor, reason, time_utc, " \
+	"time_local, prev_hash, hash, key_id, signature"
+#define SERIAL_NORM(x) "lower(btrim(" x "))"
+#define WWN_NORM(x) "lower(replace(replace(btrim(" x "), '0x', ''), 'naa.', ''))"
+/* pg_advisory_xact_lock() key of the chain: "wipecert" in ASCII */
+#define CHAIN_LOCK "x'7769706563657274'::bigint"
+#define FETCH_ROWS 4000
+
+/* The schema: version 3 of the ledger (the SQLite migrations 0..3 in one),
+ * the append-only triggers, the chain link check, and the role layout.
+ * Later versions append { from, sql } entries; never edit a released one. */
+static const struct {
+	int from;
+	const char *sql;
+} migrations[] = {
+	{ 0,
+	"DO $$ BEGIN"
+	"  IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'wipecert_station') THEN"
+	"    CREATE ROLE wipecert_station NOLOGIN; END IF;"
+	"  IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'wipecert_auditor') THEN"
+	"    CREATE ROLE wipecert_auditor NOLOGIN; END IF;"
+	"END $$;"
+	"CREATE SCHEMA wipecert;"
+	"REVOKE ALL ON SCHEMA wipecert FROM PUBLIC;"
+	"CREATE TABLE " S "meta (key text PRIMARY KEY, value text NOT NULL);"
+	"CREATE TABLE " S "assets ("
+	"  asset_id text PRIMARY KEY,"
+	"  media_type text, manufacturer text, model text, serial text, wwn text,"
+	"  capacity bigint CHECK (capacity IS NULL OR capacity >= 0),"
+	"  department text, location text,"
+	"  importance smallint CHECK (importance IS NULL OR importance IN (1, 2, 3)),"
+	"  lease text, notes text,"
+	"  status text NOT NULL CHECK (status IN ('in-service', 'retired', 'awaiting-erasure',"
+	"    'erased', 'approved', 'disposed', 'handed-to-contractor', 'destroyed')),"
+	"  certificate_id text);"
+	"CREATE INDEX assets_serial_norm ON " S "assets (" SERIAL_NORM("serial") ");"
+	"CREATE INDEX assets_wwn_norm ON " S "assets (" WWN_NORM("wwn") ");"
+	"CREATE TABLE " S "events ("
+	"  seq bigint PRIMARY KEY CHECK (seq > 0),"
+	"  asset_id text NOT NULL, kind text NOT NULL, changes text NOT NULL,"
+	"  state_hash text NOT NULL, actor text NOT NULL, reason text NOT NULL,"
+	"  time_utc text NOT NULL, time_local text NOT NULL,"
+	"  prev_hash text NOT NULL, hash text NOT NULL,"
+	"  signature text, key_id text);"
+	"CREATE INDEX events_asset ON " S "events (asset_id, seq);"
+	"CREATE TABLE " S "cases ("
+	"  id text PRIMARY KEY,"
+	"  record_sha256 text NOT NULL UNIQUE,"
+	"  asset_id text, sealed_at text, technician text, device text, method text,"
+	"  result text, verification text, station text,"
+	"  submitted_at text NOT NULL, record bytea NOT NULL, signature text NOT NULL);"
+	"CREATE INDEX cases_sealed ON " S "cases (sealed_at, id);"
+	"CREATE TABLE " S "decisions ("
+	"  case_id text PRIMARY KEY REFERENCES " S "cases (id),"
+	"  decision text NOT NULL CHECK (decision IN ('approved', 'rejected')),"
+	"  decided_at text NOT NULL, approver text NOT NULL, certificate_id text UNIQUE,"
+	"  document bytea NOT NULL, document_sig text NOT NULL, pdf bytea, pdf_sha256 text);"
+	/* append-only, whoever asks: row triggers for UPDATE and DELETE, a
+	 * statement trigger for TRUNCATE (row triggers do not fire on it) */
+	"CREATE FUNCTION " S "refuse() RETURNS trigger LANGUAGE plpgsql AS $f$ BEGIN"
+	"  RAISE EXCEPTION 'wipecert ledger: % on % refused: the ledger is append-only', TG_OP, TG_TABLE_NAME"
+	"    USING ERRCODE = 'WC001';"
+	"END $f$;"
+	"CREATE TRIGGER events_append_only BEFORE UPDATE OR DELETE ON " S "events"
+	"  FOR EACH ROW EXECUTE FUNCTION " S "refuse();"
+	"CREATE TRIGGER events_no_truncate BEFORE TRUNCATE ON " S "events"
+	"  FOR EACH STATEMENT EXECUTE FUNCTION " S "refuse();"
+	"CREATE TRIGGER cases_append_only BEFORE UPDATE OR DELETE ON " S "cases"
+	"  FOR EACH ROW EXECUTE FUNCTION " S "refuse();"
+	"CREATE TRIGGER cases_no_truncate BEFORE TRUNCATE ON " S "cases"
+	"  FOR EACH STATEMENT EXECUTE FUNCTION " S "refuse();"
+	"CREATE TRIGGER decisions_append_only BEFORE UPDATE OR DELETE ON " S "decisions"
+	"  FOR EACH ROW EXECUTE FUNCTION " S "refuse();"
+	"CREATE TRIGGER decisions_no_truncate BEFORE TRUNCATE ON " S "decisions"
+	"  FOR EACH STATEMENT EXECUTE FUNCTION " S "refuse();"
+	"CREATE TRIGGER assets_no_delete BEFORE DELETE ON " S "assets"
+	"  FOR EACH ROW EXECUTE FUNCTION " S "refuse();"
+	"CREATE TRIGGER assets_no_truncate BEFORE TRUNCATE ON " S "assets"
+	"  FOR EACH STATEMENT EXECUTE FUNCTION " S "refuse();"
+	/* one chain: an event must follow the last one, whoever inserts it
+	 * and however (wipecert takes the advisory lock; psql need not) */
+	"CREATE FUNCTION " S "link() RETURNS trigger LANGUAGE plpgsql AS $f$"
+	" DECLARE hseq bigint := 0; hhash text := repeat('0', 64);"
+	" BEGIN"
+	"  SELECT seq, hash INTO hseq, hhash FROM " S "events ORDER BY seq DESC LIMIT 1;"
+	"  IF NOT FOUND THEN hseq := 0; hhash := repeat('0', 64); END IF;"
+	"  IF NEW.seq <> hseq + 1 OR NEW.prev_hash <> hhash THEN"
+	"    RAISE EXCEPTION 'wipecert ledger: event % does not extend the chain (its head is event %)', NEW.seq, hseq"
+	"      USING ERRCODE = 'WC002';"
+	"  END IF;"
+	"  RETURN NEW;"
+	" END $f$;"
+	"CREATE TRIGGER events_link BEFORE INSERT ON " S "events FOR EACH ROW EXECUTE FUNCTION " S "link();"
+	/* the recorded head, written as the owner from the chain itself: a
+	 * station may call it, not choose what it writes */
+	"CREATE FUNCTION " S "save_head() RETURNS void LANGUAGE sql SECURITY DEFINER"
+	"  SET search_path = pg_catalog, pg_temp AS $f$"
+	"  INSERT INTO " S "meta (key, value)"
+	"    SELECT k.key, CASE k.key WHEN 'head_seq' THEN e.seq::text ELSE e.hash END"
+	"    FROM (SELECT seq, hash FROM " S "events ORDER BY seq DESC LIMIT 1) e,"
+	"         (VALUES ('head_seq'), ('head_hash')) k (key)"
+	"    ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value;"
+	"$f$;"
+	"REVOKE ALL ON FUNCTION " S "save_head() FROM PUBLIC;"
+	/* the role layout: stations (and managers) insert and read, auditors
+	 * read; only the owner changes the schema, the triggers, the head */
+	"GRANT USAGE ON SCHEMA wipecert TO wipecert_station, wipecert_auditor;"
+	"GRANT SELECT ON ALL TABLES IN SCHEMA wipecert TO wipecert_station, wipecert_auditor;"
+	"GRANT INSERT ON " S "events, " S "assets, " S "cases, " S "decisions TO wipecert_station;"
+	"GRANT UPDATE ON " S "assets TO wipecert_station;"
+	"GRANT EXECUTE ON FUNCTION " S "save_head() TO wipecert_station;"
+	"INSERT INTO " S "meta (key, value) VALUES ('schema_version', '3');" },
+};
+
+enum {
+	Q_INSERT_EVENT, Q_INSERT_ASSET, Q_UPDATE_ASSET, Q_GET_ASSET, Q_BY_SERIAL, Q_BY_WWN, Q_LAST_EVENT,
+	_Q_MAX
+};
+
+static const char *const queries[_Q_MAX] = {
+	[Q_INSERT_EVENT] = "INSERT INTO " S "events (seq, asset_id, kind, changes, state_hash, actor, reason, time_utc,"
+		" time_local, prev_hash, hash, signature, key_id)"
+		" VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+	[Q_INSERT_ASSET] = "INSERT INTO " S "assets (" ASSET_COLS ") VALUES"
+		" ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+	[Q_UPDATE_ASSET] = "UPDATE " S "assets SET media_type = $2, manufacturer = $3, model = $4, serial = $5, wwn = $6,"
+		" capacity = $7, department = $8, location = $9, importance = $10, lease = $11,"
+		" notes = $12, status = $13, certificate_id = $14 WHERE asset_id = $1",
+	[Q_GET_ASSET] = "SELECT " ASSET_COLS " FROM " S "assets WHERE asset_id = $1",
+	/* two statements, not one with OR: each uses its index in a generic plan */
+	[Q_BY_SERIAL] = "SELECT " ASSET_COLS " FROM " S "assets WHERE " SERIAL_NORM("serial") " = " SERIAL_NORM("$1")
+		" AND ($2::text IS NULL OR asset_id <> $2) ORDER BY asset_id LIMIT 1",
+	[Q_BY_WWN] = "SELECT " ASSET_COLS " FROM " S "assets WHERE " WWN_NORM("wwn") " = " WWN_NORM("$1")
+		" AND ($2::text IS NULL OR asset_id <> $2) ORDER BY asset_id LIMIT 1",
+	[Q_LAST_EVENT] = "SELECT seq, hash FROM " S "events ORDER BY seq DESC LIMIT 1",
+};
+
+struct pgs {
+	PGconn *conn;
+	bool prepared[_Q_MAX];
+	unsigned cursors;         /* names cursors: walks may nest */
+};
+
+static inline struct pgs *P(struct ledger *l)
+{
+	return l->be_data;
+}
+
+static inline void clearp(PGresult **r) { PQclear(*r); }
+#define _cleanup_result_ _cleanup_(clearp)
+
+/* The server's SQLSTATE as -errno; the message kept for ledger_last_error(). */
+static int pg_err(PGconn *conn, const PGresult *res)
+{
+	const char *st = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+	const char *msg = res ? PQresultErrorMessage(res) : NULL;
+
+	ledger_set_error("%s", msg && *msg ? msg : PQerrorMessage(conn));
+	/* no SQLSTATE: the connection, not the statement, failed */
+	if (!st || PQstatus(conn) == CONNECTION_BAD)
+		return -ECONNRESET;
+	if (streq(st, "23505"))
+		return -EEXIST;
+	if (strncmp(st, "23", 2) == 0 || strncmp(st, "22", 2) == 0)
+		return -EINVAL;
+	if (streq(st, "42501"))
+		return -EACCES;
+	if (streq(st, "WC001"))
+		return -EPERM;
+	if (streq(st, "WC002"))
+		return -ESTALE;
+	if (streq(st, "42P01") || streq(st, "3F000"))
+		return -ENOENT;
+	if (strncmp(st, "08", 2) == 0 || streq(st, "57P01") || streq(st, "57P02") || streq(st, "57P03"))
+		return -ECONNRESET;
+	if (streq(st, "40001") || streq(st, "40P01"))
+		return -EAGAIN;
+	if (streq(st, "25006"))
+		return -EROFS;
+	if (streq(st, "53100"))
+		return -ENOSPC;
+	if (strncmp(st, "53", 2) == 0)
+		return -ENOMEM;
+	if (streq(st, "57014"))
+		return -EINTR;
+	return -EIO;
+}
+
+/* After a server restart the connection looks fine until it is used: a
+ * statement outside a transaction that finds it gone reconnects once and
+ * is sent again (nothing of it can have happened). */
+static bool reconnect(struct ledger *l)
+{
+	struct pgs *p = P(l);
+
+	if (l->in_tx || PQstatus(p->conn) != CONNECTION_BAD)
+		return false;
+	PQreset(p->conn);
+	memset(p->prepared, 0, sizeof(p->prepared));
+	return PQstatus(p->conn) == CONNECTION_OK;
+}
+
+static int ok_result(struct ledger *l, PGresult *res)
+{
+	ExecStatusType st = PQresultStatus(res);
+
+	if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK)
+		return 0;
+	return pg_err(P(l)->conn, res);
+}
+
+/* A statement without parameters; *ret (may be NULL) gets its result. */
+static int exec(struct ledger *l, const char *sql, PGresult **ret)
+{
+	PGresult *res;
+	int r;
+
+	for (int tries = 0;; tries++) {
+		res = PQexec(P(l)->conn, sql);
+		r = ok_result(l, res);
+		if (r == 0 || tries || !reconnect(l))
+			break;
+		PQclear(res);
+	}
+	if (r < 0 || !ret)
+		PQclear(res);
+	else
+		*ret = res;
+	return r;
+}
+
+static int params(struct ledger *l, const char *sql, int n, const char *const *v, const int *len,
+		  const int *fmt, PGresult **ret)
+{
+	PGresult *res;
+	int r;
+
+	for (int tries = 0;; tries++) {
+		res = PQexecParams(P(l)->conn, sql, n, NULL, v, len, fmt, 0);
+		r = ok_result(l, res);
+		if (r == 0 || tries || !reconnect(l))
+			break;
+		PQclear(res);
+	}
+	if (r < 0 || !ret)
+		PQclear(res);
+	else
+		*ret = res;
+	return r;
+}
+
+/* One of the statements kept prepared (an import runs them once a row). */
+static int prepared(struct ledger *l, unsigned q, int n, const char *const *v, const int *len,
+		    const int *fmt, PGresult **ret)
+{
+	struct pgs *p = P(l);
+	char name[16];
+	PGresult *res;
+	int r;
+
+	snprintf(name, sizeof(name), "wc%u", q);
+	for (int tries = 0;; tries++) {
+		if (!p->prepared[q]) {
+			res = PQprepare(p->conn, name, queries[q], n, NULL);
+			r = ok_result(l, res);
+			PQclear(res);
+			if (r == 0)
+				p->prepared[q] = true;
+		} else
+			r = 0;
+		if (r == 0) {
+			res = PQexecPrepared(p->conn, name, n, v, len, fmt, 0);
+			r = ok_result(l, res);
+			if (r == 0)
+				break;
+			PQclear(res);
+		}
+		if (tries || !reconnect(l))
+			return r;
+	}
+	if (ret)
+		*ret = res;
+	else
+		PQclear(res);
+	return 0;
+}
+
+static const char *val(const PGresult *res, int row, int col)
+{
+	return PQgetisnull(res, row, col) ? NULL : PQgetvalue(res, row, col);
+}
+
+/* ---- open, migrate ---- */
+
+static int schema_version(struct ledger *l, int *ret)
+{
+	_cleanup_result_ PGresult *res = NULL;
+	uint64_t v;
+	int r;
+
+	r = exec(l, "SELECT to_regclass('" S "meta') IS NOT NULL", &res);
+	if (r < 0)
+		return r;
+	if (!streq(PQgetvalue(res, 0, 0), "t")) {
+		*ret = 0;
+		return 0;
+	}
+	PQclear(res);
+	res = NULL;
+	r = exec(l, "SELECT value FROM " S "meta WHERE key = 'schema_version'", &res);
+	if (r < 0)
+		return r;
+	if (PQntuples(res) != 1 || parse_u64(PQgetvalue(res, 0, 0), &v) < 0 || v > INT32_MAX)
+		return -EUCLEAN;
+	*ret = (int)v;
+	return 0;
+}
+
+static int pg_schema_version(struct ledger *l)
+{
+	int v, r = schema_version(l, &v);
+
+	return r < 0 ? r : v;
+}
+
+static int migrate(struct ledger *l, unsigned flags)
+{
+	char sql[96];
+	int v, r;
+
+	r = schema_version(l, &v);
+	if (r < 0)
+		return r;
+	if (v > LEDGER_SCHEMA_VERSION)
+		return -EPROTONOSUPPORT;
+	if (v == LEDGER_SCHEMA_VERSION)
+		return 0;
+	if (v == 0 && !(flags & LEDGER_OPEN_CREATE)) {
+		ledger_set_error("the database has no wipecert ledger: its owner role creates it with "
+				 "'wipecert ledger --db URI migrate'");
+		return -ENOENT;
+	}
+	if (l->readonly)
+		return -EROFS;
+	/* the chain's lock: no station appends while the schema changes, and
+	 * two owners migrating at once do it once */
+	r = exec(l, "BEGIN; SELECT pg_advisory_xact_lock(" CHAIN_LOCK ")", NULL);
+	if (r < 0)
+		return r;
+	r = schema_version(l, &v);
+	for (size_t i = 0; r >= 0 && i < ARRAY_SIZE(migrations); i++)
+		if (migrations[i].from >= v)
+			r = exec(l, migrations[i].sql, NULL);
+	if (r >= 0) {
+		snprintf(sql, sizeof(sql), "UPDATE " S "meta SET value = '%d' WHERE key = 'schema_version'",
+			 LEDGER_SCHEMA_VERSION);
+		r = exec(l, sql, NULL);
+	}
+	if (r >= 0)
+		r = exec(l, "COMMIT", NULL);
+	if (r < 0) {
+		char why[400];
+
+		snprintf(why, sizeof(why), "%s", ledger_last_error());
+		exec(l, "ROLLBACK", NULL);
+		if (r == -EACCES)
+			ledger_set_error("the ledger's schema (version %d) needs version %d, and only its owner role "
+					 "may change it ('wipecert ledger --db URI migrate' as the owner): %s",
+					 v, LEDGER_SCHEMA_VERSION, why);
+		else
+			ledger_set_error("%s", why);
+	}
+	return r;
+}
+
+static int pg_open(struct ledger *l, const char *where, unsigned flags)
+{
+	/* ours first: the URI's or string's own settings override them */
+	const char *keys[] = { "connect_timeout", "keepalives_idle", "keepalives_interval", "keepalives_count",
+			       "fallback_application_name", "client_encoding", "dbname", NULL };
+	const char *vals[] = { getenv("PGCONNECT_TIMEOUT") ?: "10", "30", "10", "3", "wipecert", "UTF8", where, NULL };
+	struct pgs *p;
+	int r;
+
+	p = calloc(1, sizeof(*p));
+	if (!p)
+		return -ENOMEM;
+	l->be_data = p;
+	p->conn = PQconnectdbParams(keys, vals, 1);
+	if (!p->conn)
+		return -ENOMEM;
+	if (PQstatus(p->conn) != CONNECTION_OK) {
+		ledger_set_error("%s", PQerrorMessage(p->conn));
+		/* asked for a password it was not given: ~/.pgpass, $PGPASSFILE */
+		return PQconnectionNeedsPassword(p->conn) ? -EACCES : -ECONNREFUSED;
+	}
+	/* a reader cannot write, whatever its role may do */
+	if (l->readonly) {
+		r = exec(l, "SET default_transaction_read_only = on", NULL);
+		if (r < 0)
+			return r;
+	}
+	return migrate(l, flags);
+}
+
+static void pg_close(struct ledger *l)
+{
+	struct pgs *p = P(l);
+
+	PQfinish(p->conn);
+	free(p);
+	l->be_data = NULL;
+}
+
+/* ---- transactions ---- */
+
+static int pg_begin(struct ledger *l, bool write)
+{
+	/* a writer waits for the chain's lock before it reads the head: one
+	 * writer at a time extends the chain. A reader sees one snapshot. */
+	return exec(l, write ? "BEGIN; SELECT pg_advisory_xact_lock(" CHAIN_LOCK ")" :
+			       "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", NULL);
+}
+
+static int pg_commit(struct ledger *l)
+{
+	return exec(l, "COMMIT", NULL);
+}
+
+static void pg_rollback(struct ledger *l)
+{
+	PGresult *res = PQexec(P(l)->conn, "ROLLBACK");
+
+	PQclear(res);
+}
+
+/* ---- the chain ---- */
+
+static int pg_last_event(struct ledger *l, uint64_t *ret_seq, char ret_hash[LEDGER_HASH_HEX])
+{
+	_cleanup_result_ PGresult *res = NULL;
+	int r;
+
+	r = prepared(l, Q_LAST_EVENT, 0, NULL, NULL, NULL, &res);
+	if (r < 0)
+		return r;
+	if (PQntuples(res) == 0) {
+		*ret_seq = 0;
+		strcpy(ret_hash, LEDGER_ZERO_HASH);
+		return 0;
+	}
+	r = parse_u64(PQgetvalue(res, 0, 0), ret_seq);
+	if (r < 0)
+		return -EUCLEAN;
+	snprintf(ret_hash, LEDGER_HASH_HEX, "%s", PQgetvalue(res, 0, 1));
+	return 0;
+}
+
+static int pg_save_head(struct ledger *l, uint64_t seq, const char *hash)
+{
+	(void)seq;
+	(void)hash;
+	/* the owner's function writes what the chain says */
+	return exec(l, "SELECT " S "save_head()", NULL);
+}
+
+static int pg_read_head(struct ledger *l, char **ret_seq, char **ret_hash)
+{
+	_cleanup_result_ PGresult *res = NULL;
+	char *seq = NULL, *hash = NULL;
+	int r;
+
+	r = exec(l, "SELECT key, value FROM " S "meta WHERE key IN ('head_seq', 'head_hash')", &res);
+	if (r < 0)
+		return r;
+	for (int i = 0; i < PQntuples(res); i++) {
+		char **to = streq(PQgetvalue(res, i, 0), "head_seq") ? &seq : &hash;
+
+		free(*to);
+		*to = strdup(PQgetvalue(res, i, 1));
+		if (!*to) {
+			free(seq);
+			free(hash);
+			return -ENOMEM;
+		}
+	}
+	*ret_seq = seq;
+	*ret_hash = hash;
+	return 0;
+}
+
+static int pg_insert_event(struct ledger *l, const struct ledger_event *e)
+{
+	_cleanup_free_ char *sig = e->signature ? strndup((const char *)e->signature, e->signature_len) : NULL;
+	char seq[24];
+	const char *v[13] = {
+		seq, e->asset_id, e->kind, e->changes, e->state_hash, e->actor, e->reason, e->time_utc,
+		e->time_local, e->prev_hash, e->hash, sig, e->key_id,
+	};
+
+	if (e->signature && !sig)
+		return -ENOMEM;
+	snprintf(seq, sizeof(seq), "%" PRIu64, e->seq);
+	return prepared(l, Q_INSERT_EVENT, 13, v, NULL, NULL, NULL);
+}
+
+static void read_event(const PGresult *res, int i, struct ledger_event *e)
+{
+	const char *sig = val(res, i, 12);
+
+	*e = (struct ledger_event) {
+		.asset_id = val(res, i, 1),
+		.kind = val(res, i, 2),
+		.changes = val(res, i, 3),
+		.state_hash = val(res, i, 4),
+		.actor = val(res, i, 5),
+		.reason = val(res, i, 6),
+		.time_utc = val(res, i, 7),
+		.time_local = val(res, i, 8),
+		.prev_hash = val(res, i, 9),
+		.hash = val(res, i, 10),
+		.key_id = val(res, i, 11),
+		.signature = (const uint8_t *)sig,
+		.signature_len = sig ? (size_t)PQgetlength(res, i, 12) : 0,
+	};
+	parse_u64(PQgetvalue(res, i, 0), &e->seq);
+}
+
+/* Rows of a query with parameters, through a cursor in batches: a million
+ * events never sit in memory at once, and callbacks may run statements in
+ * between. Must run inside a transaction. row() gets each row. */
+static int walk(struct ledger *l, const char *query, int n, const char *const *v, int batch,
+		int (*row)(const PGresult *res, int i, void *ctx), void *ctx)
+{
+	struct pgs *p = P(l);
+	_cleanup_free_ char *declare = NULL;
+	char name[24], fetch[64], close[40];
+	int r, k;
+
+	if (!l->in_tx)
+		return -EINVAL;
+	snprintf(name, sizeof(name), "wc_walk%u", p->cursors++);
+	if (asprintf(&declare, "DECLARE %s NO SCROLL CURSOR FOR %s", name, query) < 0)
+		return -ENOMEM;
+	r = params(l, declare, n, v, NULL, NULL, NULL);
+	if (r < 0)
+		return r;
+	snprintf(fetch, sizeof(fetch), "FETCH %d FROM %s", batch, name);
+	snprintf(close, sizeof(close), "CLOSE %s", name);
+	for (;;) {
+		_cleanup_result_ PGresult *res = NULL;
+		int rows;
+
+		r = exec(l, fetch, &res);
+		if (r < 0)
+			return r;
+		rows = PQntuples(res);
+		for (int i = 0; i < rows; i++) {
+			k = row(res, i, ctx);
+			if (k < 0) {
+				exec(l, close, NULL);
+				return k;
+			}
+		}
+		if (rows < batch)
+			break;
+	}
+	return exec(l, close, NULL);
+}
+
+struct event_walk {
+	int (*cb)(const struct ledger_event *e, void *userdata);
+	void *userdata;
+};
+
+static int event_row(const PGresult *res, int i, void *ctx)
+{
+	struct event_walk *w = ctx;
+	struct ledger_event e;
+
+	read_event(res, i, &e);
+	return w->cb(&e, w->userdata);
+}
+
+static int pg_events(struct ledger *l, const struct ledger_event_query *q,
+		     int (*cb)(const struct ledger_event *e, void *userdata), void *userdata)
+{
+	struct event_walk w = { cb, userdata };
+	_cleanup_free_ char *sql = NULL;
+	const char *v[16];
+	char first[24], last[24];
+	size_t len = 0;
+	int n = 0;
+	FILE *f;
+
+	f = open_memstream(&sql, &len);
+	if (!f)
+		return -ENOMEM;
+	fputs("SELECT " EVENT_COLS " FROM " S "events WHERE true", f);
+	if (q->asset_id) {
+		v[n++] = q->asset_id;
+		fprintf(f, " AND asset_id = $%d", n);
+	}
+	if (q->first) {
+		snprintf(first, sizeof(first), "%" PRIu64, q->first);
+		v[n++] = first;
+		fprintf(f, " AND seq >= $%d", n);
+	}
+	if (q->last) {
+		snprintf(last, sizeof(last), "%" PRIu64, q->last);
+		v[n++] = last;
+		fprintf(f, " AND seq <= $%d", n);
+	}
+	for (size_t k = 0; q->kinds && q->kinds[k] && n < (int)ARRAY_SIZE(v); k++) {
+		v[n++] = q->kinds[k];
+		fprintf(f, "%s$%d", k ? ", " : " AND kind IN (", n);
+	}
+	if (q->kinds && q->kinds[0])
+		fputc(')', f);
+	fputs(q->latest ? " ORDER BY seq DESC LIMIT 1" : " ORDER BY seq", f);
+	if (fclose(f) != 0)
+		return -ENOMEM;
+	if (q->latest || !l->in_tx) {
+		_cleanup_result_ PGresult *res = NULL;
+		int r = params(l, sql, n, v, NULL, NULL, &res);
+
+		for (int i = 0; r >= 0 && i < PQntuples(res); i++)
+			r = event_row(res, i, &w);
+		return r;
+	}
+	return walk(l, sql, n, v, FETCH_ROWS, event_row, &w);
+}
+
+static int pg_orphan_event(struct ledger *l, uint64_t *ret_seq, char **ret_asset_id)
+{
+	_cleanup_result_ PGresult *res = NULL;
+	int r;
+
+	r = exec(l, "SELECT e.asset_id, e.seq FROM " S "events e WHERE e.asset_id <> '' AND NOT EXISTS"
+		 " (SELECT 1 FROM " S "assets a WHERE a.asset_id = e.asset_id) ORDER BY e.seq LIMIT 1", &res);
+	if (r < 0)
+		return r;
+	if (PQntuples(res) == 0)
+		return -ENOENT;
+	*ret_asset_id = strdup(PQgetvalue(res, 0, 0));
+	if (!*ret_asset_id)
+		return -ENOMEM;
+	return parse_u64(PQgetvalue(res, 0, 1), ret_seq) < 0 ? -EUCLEAN : 0;
+}
+
+/* ---- assets ---- */
+
+static int read_asset(const PGresult *res, int i, int first_col, struct ledger_asset *ret)
+{
+	struct ledger_asset a = {};
+
+	for (unsigned f = 0; f < _LEDGER_F_MAX; f++) {
+		const char *v = val(res, i, first_col + (int)f);
+
+		if (v && !(a.v[f] = strdup(v))) {
+			ledger_asset_clear(&a);
+			return -ENOMEM;
+		}
+	}
+	*ret = a;
+	return 0;
+}
+
+static int pg_put_asset(struct ledger *l, const struct ledger_asset *a, bool insert)
+{
+	_cleanup_result_ PGresult *res = NULL;
+	int r;
+
+	r = prepared(l, insert ? Q_INSERT_ASSET : Q_UPDATE_ASSET, _LEDGER_F_MAX, (const char *const *)a->v,
+		     NULL, NULL, &res);
+	if (r < 0)
+		return r;
+	return !insert && !streq(PQcmdTuples(res), "1") ? -ENOENT : 0;
+}
+
+static int one_asset(struct ledger *l, unsigned q, int n, const char *const *v, struct ledger_asset *ret)
+{
+	_cleanup_result_ PGresult *res = NULL;
+	int r;
+
+	r = prepared(l, q, n, v, NULL, NULL, &res);
+	if (r < 0)
+		return r;
+	if (PQntuples(res) == 0)
+		return -ENOENT;
+	return read_asset(res, 0, 0, ret);
+}
+
+static int pg_get_asset(struct ledger *l, const char *asset_id, struct ledger_asset *ret)
+{
+	const char *v[1] = { asset_id };
+
+	return one_asset(l, Q_GET_ASSET, 1, v, ret);
+}
+
+static int pg_find_identity(struct ledger *l, const char *serial, const char *wwn, const char *except_id,
+			    struct ledger_asset *ret)
+{
+	struct ledger_asset s = {}, w = {};
+	int rs = -ENOENT, rw = -ENOENT;
+
+	if (serial) {
+		const char *v[2] = { serial, except_id };
+
+		rs = one_asset(l, Q_BY_SERIAL, 2, v, &s);
+		if (rs < 0 && rs != -ENOENT)
+			return rs;
+	}
+	if (wwn) {
+		const char *v[2] = { wwn, except_id };
+
+		rw = one_asset(l, Q_BY_WWN, 2, v, &w);
+		if (rw < 0 && rw != -ENOENT) {
+			ledger_asset_clear(&s);
+			return rw;
+		}
+	}
+	if (rs < 0 && rw < 0)
+		return -ENOENT;
+	/* the first by ID, as one query over both would give it */
+	if (rs == 0 && (rw < 0 || strcmp(s.v[LEDGER_F_ASSET_ID], w.v[LEDGER_F_ASSET_ID]) <= 0)) {
+		*ret = s;
+		ledger_asset_clear(&w);
+	} else {
+		*ret = w;
+		ledger_asset_clear(&s);
+	}
+	return 0;
+}
+
+struct asset_walk {
+	bool with_state;
+	int (*cb)(const struct ledger_asset *a, const char *state, void *userdata);
+	void *userdata;
+};
+
+static int asset_row(const PGresult *res, int i, void *ctx)
+{
+	struct asset_walk *w = ctx;
+	struct ledger_asset a;
+	int r;
+
+	r = read_asset(res, i, w->with_state ? 1 : 0, &a);
+	if (r < 0)
+		return r;
+	r = w->cb(&a, w->with_state ? val(res, i, 0) : NULL, w->userdata);
+	ledger_asset_clear(&a);
+	return r;
+}
+
+static int pg_assets(struct ledger *l, const struct ledger_filter *f, bool with_state,
+		     int (*cb)(const struct ledger_asset *a, const char *state, void *userdata), void *userdata)
+{
+	struct asset_walk w = { with_state, cb, userdata };
+	const char *v[2] = { f ? f->status : NULL, f ? f->department : NULL };
+
+	return walk(l, with_state ?
+		    "SELECT (SELECT state_hash FROM " S "events e WHERE e.asset_id = a.asset_id ORDER BY seq DESC LIMIT 1), "
+		    ASSET_COLS " FROM " S "assets a WHERE ($1::text IS NULL OR status = $1)"
+		    " AND ($2::text IS NULL OR department = $2) ORDER BY asset_id" :
+		    "SELECT " ASSET_COLS " FROM " S "assets WHERE ($1::text IS NULL OR status = $1)"
+		    " AND ($2::text IS NULL OR department = $2) ORDER BY asset_id",
+		    2, v, FETCH_ROWS, asset_row, &w);
+}
+
+/* ---- cases ---- */
+
+static int pg_put_case(struct ledger *l, const struct ledger_case *k)
+{
+	const char *v[13] = {
+		k->id, k->record_sha256, k->asset_id, k->sealed_at, k->technician, k->device, k->method,
+		k->result, k->verification, k->station, k->submitted_at, (const char *)k->record, k->signature,
+	};
+	int len[13] = { [11] = (int)k->record_len };
+	int fmt[13] = { [11] = 1 };
+
+	if (k->record_len > INT32_MAX)
+		return -E2BIG;
+	return params(l, "INSERT INTO " S "cases (id, record_sha256, asset_id, sealed_at, technician, device, method,"
+		      " result, verification, station, submitted_at, record, signature)"
+		      " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)", 13, v, len, fmt, NULL);
+}
+
+static int pg_put_decision(struct ledger *l, const struct ledger_case *k)
+{
+	const char *v[9] = {
+		k->id, k->decision, k->decided_at, k->approver, k->certificate_id, (const char *)k->document,
+		k->document_sig, (const char *)k->pdf, k->pdf_sha256,
+	};
+	int len[9] = { [5] = (int)k->document_len, [7] = (int)k->pdf_len };
+	int fmt[9] = { [5] = 1, [7] = 1 };
+
+	if (k->document_len > INT32_MAX || k->pdf_len > INT32_MAX)
+		return -E2BIG;
+	return params(l, "INSERT INTO " S "decisions (case_id, decision, decided_at, approver, certificate_id,"
+		      " document, document_sig, pdf, pdf_sha256) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+		      9, v, len, fmt, NULL);
+}
+
+struct case_walk {
+	int (*cb)(const struct ledger_case *k, void *userdata);
+	void *userdata;
+};
+
+/* a bytea column of a text-format result, unescaped (freed by the caller) */
+static int bytes(const PGresult *res, int i, int col, uint8_t **ret, size_t *ret_len)
+{
+	const char *v = val(res, i, col);
+
+	*ret = NULL;
+	*ret_len = 0;
+	if (!v)
+		return 0;
+	*ret = PQunescapeBytea((const unsigned char *)v, ret_len);
+	return *ret ? 0 : -ENOMEM;
+}
+
+static int case_row(const PGresult *res, int i, void *ctx)
+{
+	struct case_walk *w = ctx;
+	uint8_t *rec = NULL, *doc = NULL, *pdf = NULL;
+	size_t rec_len, doc_len, pdf_len;
+	int r;
+
+	r = bytes(res, i, 16, &rec, &rec_len);
+	if (r >= 0)
+		r = bytes(res, i, 18, &doc, &doc_len);
+	if (r >= 0)
+		r = bytes(res, i, 20, &pdf, &pdf_len);
+	if (r >= 0) {
+		struct ledger_case k = {
+			.id = val(res, i, 0), .record_sha256 = val(res, i, 1), .asset_id = val(res, i, 2),
+			.sealed_at = val(res, i, 3), .technician = val(res, i, 4), .device = val(res, i, 5),
+			.method = val(res, i, 6), .result = val(res, i, 7), .verification = val(res, i, 8),
+			.station = val(res, i, 9), .submitted_at = val(res, i, 10),
+			.decision = val(res, i, 11), .decided_at = val(res, i, 12), .approver = val(res, i, 13),
+			.certificate_id = val(res, i, 14), .pdf_sha256 = val(res, i, 15),
+			.record = rec, .record_len = rec_len, .signature = val(res, i, 17),
+			.document = doc, .document_len = doc_len, .document_sig = val(res, i, 19),
+			.pdf = pdf, .pdf_len = pdf_len,
+		};
+
+		r = w->cb(&k, w->userdata);
+	}
+	PQfreemem(rec);
+	PQfreemem(doc);
+	PQfreemem(pdf);
+	return r;
+}
+
+static int pg_cases(struct ledger *l, const char *id, unsigned what,
+		    int (*cb)(const struct ledger_case *k, void *userdata), void *userdata)
+{
+	struct case_walk w = { cb, userdata };
+	const char *v[4] = {
+		id, what & LEDGER_CASE_BODIES ? "t" : "f", what & LEDGER_CASE_PDF ? "t" : "f",
+		what & LEDGER_CASE_OPEN ? "t" : "f",
+	};
+
+	return walk(l, "SELECT c.id, c.record_sha256, c.asset_id, c.sealed_at, c.technician, c.device, c.method,"
+		    " c.result, c.verification, c.station, c.submitted_at,"
+		    " d.decision, d.decided_at, d.approver, d.certificate_id, d.pdf_sha256,"
+		    " CASE WHEN $2::boolean THEN c.record END, CASE WHEN $2::boolean THEN c.signature END,"
+		    " CASE WHEN $2::boolean THEN d.document END, CASE WHEN $2::boolean THEN d.document_sig END,"
+		    " CASE WHEN $3::boolean THEN d.pdf END"
+		    " FROM " S "cases c LEFT JOIN " S "decisions d ON d.case_id = c.id"
+		    " WHERE ($1::text IS NULL OR c.id = $1) AND (NOT $4::boolean OR d.case_id IS NULL)"
+		    " ORDER BY c.sealed_at, c.id", 4, v, what & LEDGER_CASE_PDF ? 50 : FETCH_ROWS, case_row, &w);
+}
+
+const struct ledger_backend ledger_pg_backend = {
+	.name = "postgresql",
+	.open = pg_open,
+	.close = pg_close,
+	.schema_version = pg_schema_version,
+	.begin = pg_begin,
+	.commit = pg_commit,
+	.rollback = pg_rollback,
+	.last_event = pg_last_event,
+	.save_head = pg_save_head,
+	.read_head = pg_read_head,
+	.insert_event = pg_insert_event,
+	.events = pg_events,
+	.orphan_event = pg_orphan_event,
+	.put_asset = pg_put_asset,
+	.get_asset = pg_get_asset,
+	.find_identity = pg_find_identity,
+	.assets = pg_assets,
+	.put_case = pg_put_case,
+	.put_decision = pg_put_decision,
+	.cases = pg_cases,
+};
