@@ -8,7 +8,7 @@
 #      by the technician, who seals the job
 #   4. the approver approves: the signed PDF certificate is issued
 #   5. the certificate is verified (wipecert verify; pdfsig and qpdf too
-#      when installed) and the ledger chain is checked
+#      when installed) and the ledger chain and its signed events are checked
 # Prints the certificate's path on stdout at the end.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,6 +18,8 @@ step() { printf '\n== %s\n' "$*" >&2; }
 echo "demo directory: $D" >&2
 
 export WIPECERT_TRUST=$D/trust WIPECERT_DB=$D/ledger.db WIPECERT_STATE_DIR=$D/jobs
+# the verifier's memory of the roster's serials (docs/formats.md): the demo's own
+export WIPECERT_TRUST_STATE=$D/trust-state.json
 # demo keys use one published passphrase and the lowest key-derivation cost
 # so the demo runs in seconds; real keys are made without --kdf min
 printf 'demo passphrase - not for real keys\n' >"$D/passphrase"
@@ -41,7 +43,7 @@ for off in 1 4096 65535; do
 done
 "$W" ledger add DEMO-HDD-0001 --media-type "disk image" --manufacturer "Demo" --model "64 MiB demo disk" \
 	--serial DEMO-IMG-0001 --capacity 64M --department "税務課 Tax Division" --location "本庁舎 3F サーバ室" \
-	--class 2 --status awaiting-erasure >&2
+	--class 2 --status awaiting-erasure --key "$D/technician.key" "${P[@]}" >&2
 
 step "3. the technician wipes the disk and seals the job"
 "$W" list -o path,model,size,tran,state "$img" >&2
@@ -68,6 +70,6 @@ if command -v pdfsig >/dev/null && command -v certutil >/dev/null; then
 fi
 command -v qpdf >/dev/null && qpdf --check "$pdf" | tail -n 1 >&2
 "$W" ledger history DEMO-HDD-0001 >&2
-"$W" ledger verify >&2
+"$W" ledger verify --trust "$D/trust" >&2
 echo "demo: done; the certificate:" >&2
 echo "$pdf"

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "helpers.h"
+#include "wipecert/util.h"
 
 char *test_mkdtemp(void)
 {
@@ -66,4 +67,14 @@ char *test_fixture(const char *name)
 	if (asprintf(&p, "tests/fixtures/%s", name) < 0)
 		abort();
 	return p;
+}
+
+void test_copy_file(const char *from, const char *to)
+{
+	uint8_t *d = NULL;
+	size_t n;
+
+	assert_int_equal(read_full_file(from, &d, &n), 0);
+	assert_int_equal(write_file_atomic(to, d, n, 0644, false), 0);
+	free(d);
 }

@@ -15,6 +15,8 @@ char *test_mkdtemp(void);
 void test_rmtree(const char *path);
 /* Write len bytes to dir/name (creating parent directories); returns the path. */
 char *test_write_file(const char *dir, const char *name, const void *data, size_t len);
+/* Copy a file (asserting it worked). */
+void test_copy_file(const char *from, const char *to);
 /* Path of a file under tests/fixtures (the tests run from the top directory). */
 char *test_fixture(const char *name);
 

@@ -559,16 +559,6 @@ static void test_forged_approval(void **state)
 
 /* ---- the trust lists' serials ---- */
 
-static void copy_file(const char *from, const char *to)
-{
-	uint8_t *d = NULL;
-	size_t n;
-
-	assert_int_equal(read_full_file(from, &d, &n), 0);
-	assert_int_equal(write_file_atomic(to, d, n, 0644, false), 0);
-	free(d);
-}
-
 /* The ledger records the serials; a revocation list put back at an older
  * serial is refused by the ledger even where the verifier's own state was
  * lost (another state file here). */
@@ -590,14 +580,14 @@ static void test_trust_serials(void **state)
 	 * again with the same root would start below the serials seen) */
 	assert_int_equal(trust_seckey_generate("Root 2", TRUST_ROLE_ORG_ROOT, "Example City", true, &root2), 0);
 	assert_int_equal(roster_init(dir, root2, time(NULL) - YEAR, 10, false), 0);
-	copy_file(p, keep);
+	test_copy_file(p, keep);
 	free(q);
 	assert_true(asprintf(&q, "%s.minisig", keep) > 0);
 	{
 		char *ps = NULL;
 
 		assert_true(asprintf(&ps, "%s.minisig", p) > 0);
-		copy_file(ps, q);
+		test_copy_file(ps, q);
 		trust_seckey_pubkey(tech, &pk);
 		assert_int_equal(roster_revoke(dir, root2, pk.keyid, time(NULL), "key-compromise", time(NULL)), 0);
 		assert_int_equal(trust_store_open(dir, &now), 0);
@@ -606,8 +596,8 @@ static void test_trust_serials(void **state)
 		assert_int_equal(ledger_trust_record(f->l, now, &rep, &seq), 0);
 		assert_int_equal(ledger_trust_check(f->l, now, &rep), 0);
 		/* the old list back, and the verifier's memory gone */
-		copy_file(keep, p);
-		copy_file(q, ps);
+		test_copy_file(keep, p);
+		test_copy_file(q, ps);
 		free(ps);
 	}
 	setenv("WIPECERT_TRUST_STATE", st2, 1);

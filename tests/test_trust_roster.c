@@ -1,5 +1,6 @@
 /* test_trust_roster.c - the trust store and trust_verify(): each refusal
- * with its reason, contractors, separation of duties, X.509 material. */
+ * with its reason, contractors, separation of duties, X.509 material; the
+ * lists' serials against the verifier's state (rollback). */
 #include <errno.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -9,6 +10,7 @@
 #include <openssl/x509.h>
 
 #include "helpers.h"
+#include "wipecert/canon.h"
 #include "wipecert/roster.h"
 #include "wipecert/trust.h"
 #include "wipecert/util.h"
@@ -18,7 +20,7 @@
 #define T0 ((time_t)1795000000) /* 2026-11-19 */
 #define YEAR (365 * DAY)
 
-static char *dir, *cdir;
+static char *dir, *cdir, *state_file;
 static struct trust_seckey *root, *tech, *tech2, *appr, *appr_twin, *stranger, *croot, *ctech;
 
 static const char *record = "{\"serial\":\"WD-1\",\"type\":\"wipe-record\"}";
@@ -45,6 +47,9 @@ static int setup(void **state)
 	(void)state;
 	dir = test_mkdtemp();
 	assert_true(asprintf(&p, "%s/trust", dir) > 0);
+	/* the verifier's memory of the lists' serials: this test's own */
+	assert_true(asprintf(&state_file, "%s/trust-state.json", dir) > 0);
+	setenv("WIPECERT_TRUST_STATE", state_file, 1);
 	assert_int_equal(trust_seckey_generate("Root", TRUST_ROLE_ORG_ROOT, "Example City", true, &root), 0);
 	assert_int_equal(roster_init(p, root, T0 - YEAR, 10, false), 0);
 	assert_int_equal(roster_init(p, root, T0 - YEAR, 10, false), -EEXIST);
@@ -86,6 +91,7 @@ static int teardown(void **state)
 	free(top);
 	free(dir);
 	free(cdir);
+	free(state_file);
 	trust_seckey_free(root);
 	trust_seckey_free(tech);
 	trust_seckey_free(tech2);
@@ -406,6 +412,197 @@ static void test_x509(void **state)
 	}
 }
 
+/* dir/name (and its .minisig) saved as, or restored from, dir/name.SUFFIX */
+static void keep(const char *d, const char *name, const char *suffix, bool restore)
+{
+	char *a = NULL, *b = NULL, *as = NULL, *bs = NULL;
+
+	assert_true(asprintf(&a, "%s/%s", d, name) > 0 && asprintf(&b, "%s/%s.%s", d, name, suffix) > 0);
+	assert_true(asprintf(&as, "%s.minisig", a) > 0 && asprintf(&bs, "%s.minisig", b) > 0);
+	test_copy_file(restore ? b : a, restore ? a : b);
+	test_copy_file(restore ? bs : as, restore ? as : bs);
+	free(a);
+	free(b);
+	free(as);
+	free(bs);
+}
+
+/* Write dir/name as the JSON v (canonical), signed by the root: a list
+ * the root really made. */
+static void write_list(const char *d, const char *name, enum trust_doc doc, json_t *v, struct trust_seckey *k)
+{
+	char *p = NULL, *ps = NULL, *text = NULL, *sig = NULL;
+	size_t len;
+
+	assert_int_equal(canon_json(v, &text, &len), 0);
+	assert_int_equal(trust_sign(doc, (const uint8_t *)text, len, k, T0, &sig), 0);
+	assert_true(asprintf(&p, "%s/%s", d, name) > 0 && asprintf(&ps, "%s.minisig", p) > 0);
+	assert_int_equal(write_file_atomic(p, text, len, 0644, false), 0);
+	assert_int_equal(write_file_atomic(ps, sig, strlen(sig), 0644, false), 0);
+	free(p);
+	free(ps);
+	free(text);
+	free(sig);
+}
+
+static json_t *read_list(const char *d, const char *name)
+{
+	char *p = NULL;
+	uint8_t *data = NULL;
+	size_t len;
+	json_t *v = NULL;
+
+	assert_true(asprintf(&p, "%s/%s", d, name) > 0);
+	assert_int_equal(read_full_file(p, &data, &len), 0);
+	assert_int_equal(canon_parse((const char *)data, len, &v), 0);
+	free(p);
+	free(data);
+	return v;
+}
+
+/* An older revocation list or roster put back, validly signed by the root:
+ * refused against the verifier's state, with the reason; the revoked key
+ * stays revoked once the current list is back. Another list under a serial
+ * seen is refused too. */
+static void test_rollback(void **state)
+{
+	struct trust_seckey *r2 = NULL, *t2 = NULL, *x2 = NULL;
+	struct trust_store *s = NULL;
+	struct trust_member m;
+	struct trust_pubkey pk;
+	char *d = NULL, *st = NULL;
+	json_t *v;
+
+	(void)state;
+	assert_true(asprintf(&d, "%s/../rollback", dir) > 0 && asprintf(&st, "%s/../rollback-state.json", dir) > 0);
+	setenv("WIPECERT_TRUST_STATE", st, 1);
+	assert_int_equal(trust_seckey_generate("Root R", TRUST_ROLE_ORG_ROOT, "Rollback City", true, &r2), 0);
+	assert_int_equal(trust_seckey_generate("Tech R", TRUST_ROLE_TECHNICIAN, "Rollback City", false, &t2), 0);
+	assert_int_equal(trust_seckey_generate("Tech X", TRUST_ROLE_TECHNICIAN, "Rollback City", false, &x2), 0);
+	assert_int_equal(roster_init(d, r2, T0 - YEAR, 10, false), 0);
+	m = member(t2, T0 - YEAR, T0 + YEAR);
+	assert_int_equal(roster_add(d, r2, &m, T0), 0);
+	assert_int_equal(trust_store_open(d, &s), 0);
+	assert_int_equal(trust_store_n_lists(s), 2);
+	assert_int_equal(trust_store_list(s, 0)->doc, TRUST_DOC_ROSTER);
+	assert_int_equal(trust_store_list(s, 0)->serial, 2);
+	assert_int_equal(trust_store_list(s, 1)->serial, 1);
+	assert_int_equal(trust_store_state_error(s), 0);
+	trust_store_free(s);
+	keep(d, "revoked.json", "1", false);
+	keep(d, "roster.json", "2", false);
+	trust_seckey_pubkey(t2, &pk);
+	assert_int_equal(roster_revoke(d, r2, pk.keyid, T0, "key-compromise", T0), 0);
+	assert_int_equal(trust_store_open(d, &s), 0);
+	assert_true(trust_store_find(s, pk.keyid)->revoked);
+	trust_store_free(s);
+
+	keep(d, "revoked.json", "cur", false);
+
+	/* the old list back: refused, naming it and both serials */
+	keep(d, "revoked.json", "1", true);
+	s = NULL;
+	assert_int_equal(trust_store_open(d, &s), -ESTALE);
+	assert_null(s);
+	assert_non_null(strstr(trust_store_failed_file(), "revoked.json"));
+	assert_non_null(strstr(trust_store_failed_reason(), "has serial 1, older than serial 2"));
+	/* the current one back: the compromised key is still revoked */
+	keep(d, "revoked.json", "cur", true);
+	assert_int_equal(trust_store_open(d, &s), 0);
+	assert_true(trust_store_find(s, pk.keyid)->revoked);
+	trust_store_free(s);
+	/* another list, really signed by the root, under the serial seen */
+	v = read_list(d, "revoked.json");
+	assert_int_equal(json_array_append_new(json_object_get(v, "revoked"),
+					       json_pack("{s:s,s:s,s:s}", "at", "2026-11-19T00:00:00Z", "keyid",
+							 "0000000000000001", "reason", "superseded")), 0);
+	write_list(d, "revoked.json", TRUST_DOC_REVOCATION, v, r2);
+	assert_int_equal(trust_store_open(d, &s), -ESTALE);
+	assert_non_null(strstr(trust_store_failed_reason(), "two lists with one serial"));
+	json_object_set_new(v, "serial", json_integer(3));
+	write_list(d, "revoked.json", TRUST_DOC_REVOCATION, v, r2);
+	json_decref(v);
+	assert_int_equal(trust_store_open(d, &s), 0);
+	trust_store_free(s);
+
+	/* the old roster back (before a member was added): refused */
+	m = member(x2, T0 - YEAR, T0 + YEAR);
+	assert_int_equal(roster_add(d, r2, &m, T0), 0);
+	assert_int_equal(trust_store_open(d, &s), 0);
+	trust_store_free(s);
+	keep(d, "roster.json", "2", true);
+	assert_int_equal(trust_store_open(d, &s), -ESTALE);
+	assert_non_null(strstr(trust_store_failed_reason(), "roster"));
+	assert_non_null(strstr(trust_store_failed_reason(), "has serial 2, older than serial 3"));
+
+	setenv("WIPECERT_TRUST_STATE", state_file, 1);
+	trust_seckey_free(r2);
+	trust_seckey_free(t2);
+	trust_seckey_free(x2);
+	free(d);
+	free(st);
+}
+
+/* A list without a serial is serial 0: accepted while nothing was seen,
+ * refused once a serialled one was. A state that cannot be written still
+ * compares, and says so. */
+static void test_unserialled_and_unwritable(void **state)
+{
+	struct trust_seckey *r3 = NULL;
+	struct trust_store *s = NULL;
+	char *d = NULL, *st = NULL, *bad = NULL;
+	json_t *roster, *rev;
+
+	(void)state;
+	assert_true(asprintf(&d, "%s/../unserialled", dir) > 0 && asprintf(&st, "%s/../unserialled-state.json", dir) > 0);
+	setenv("WIPECERT_TRUST_STATE", st, 1);
+	assert_int_equal(trust_seckey_generate("Root U", TRUST_ROLE_ORG_ROOT, "Old City", true, &r3), 0);
+	assert_int_equal(roster_init(d, r3, T0 - YEAR, 10, false), 0);
+	keep(d, "roster.json", "1", false);
+	keep(d, "revoked.json", "1", false);
+	roster = read_list(d, "roster.json");
+	rev = read_list(d, "revoked.json");
+	json_object_del(roster, "serial");
+	json_object_del(rev, "serial");
+	write_list(d, "roster.json", TRUST_DOC_ROSTER, roster, r3);
+	write_list(d, "revoked.json", TRUST_DOC_REVOCATION, rev, r3);
+	assert_int_equal(trust_store_open(d, &s), 0);
+	assert_int_equal(trust_store_list(s, 0)->serial, 0);
+	trust_store_free(s);
+	/* a serialled one comes: from then on the unserialled is older */
+	keep(d, "roster.json", "1", true);
+	keep(d, "revoked.json", "1", true);
+	assert_int_equal(trust_store_open(d, &s), 0);
+	trust_store_free(s);
+	write_list(d, "revoked.json", TRUST_DOC_REVOCATION, rev, r3);
+	assert_int_equal(trust_store_open(d, &s), -ESTALE);
+	/* a serial that is not a whole number >= 0 is malformed */
+	json_object_set_new(rev, "serial", json_integer(-1));
+	write_list(d, "revoked.json", TRUST_DOC_REVOCATION, rev, r3);
+	assert_int_equal(trust_store_open(d, &s), -EINVAL);
+	keep(d, "revoked.json", "1", true);
+
+	/* the state under a plain file: not writable, nothing to compare with */
+	assert_true(asprintf(&bad, "%s/state", st) > 0);
+	setenv("WIPECERT_TRUST_STATE", bad, 1);
+	assert_int_equal(trust_store_open(d, &s), 0);
+	assert_int_equal(trust_store_state_error(s), -ENOTDIR);
+	trust_store_free(s);
+	/* a damaged state is refused, not read as "nothing seen" */
+	setenv("WIPECERT_TRUST_STATE", st, 1);
+	assert_int_equal(write_file_atomic(st, "{\"lists\":", 9, 0640, false), 0);
+	assert_int_equal(trust_store_open(d, &s), -ESTALE);
+	assert_non_null(strstr(trust_store_failed_reason(), "damaged"));
+
+	setenv("WIPECERT_TRUST_STATE", state_file, 1);
+	json_decref(roster);
+	json_decref(rev);
+	trust_seckey_free(r3);
+	free(d);
+	free(st);
+	free(bad);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -418,6 +615,8 @@ int main(void)
 		cmocka_unit_test(test_x509),
 		cmocka_unit_test(test_revoked),
 		cmocka_unit_test(test_contractor),
+		cmocka_unit_test(test_rollback),
+		cmocka_unit_test(test_unserialled_and_unwritable),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -102,6 +102,10 @@ void cli_passphrase_free(char *p);
 struct trust_seckey;
 int key_load_secret(const char *path, const char *pass_file, struct trust_seckey **ret);
 static inline int key_exit_code(int r) { return r == -EPERM ? EXIT_REFUSED : EXIT_FAIL; }
+/* key_load_secret() for a key that signs documents of type doc (enum
+ * trust_doc): a role that may not is refused. Returns an exit code,
+ * EXIT_OK with *ret set. */
+int key_load_signer(const char *path, const char *pass_file, int doc, struct trust_seckey **ret);
 /* Load the trust store of dir, printing why not: EXIT_OK, EXIT_REFUSED for
  * a list older than one seen before (a rollback), else EXIT_FAIL; warns
  * when the serials could not be remembered. */

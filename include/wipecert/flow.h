@@ -61,7 +61,8 @@ struct flow_error {
  * event is signed by the person who causes it): k becomes the ledger's
  * signer. With a trust store, the store's signed lists must not be older
  * than those the ledger recorded (-ESTALE: a rollback, refused), and newer
- * serials are recorded in a "trust-serial" event signed by k. No ledger: 0. */
+ * serials are recorded, signed by k, with the step's own event
+ * (ledger_set_trust()). No ledger: 0. */
 int flow_ledger_signer(const struct flow_ctx *c, const struct trust_seckey *k, struct flow_error *err);
 
 /* The level a method reaches: LEVEL_CLEAR for overwrites, LEVEL_PURGE for

@@ -67,6 +67,12 @@ struct ledger_sig_result {
  * cases. Checks signatures only: run ledger_verify() for the chain first. */
 int ledger_verify_signatures(struct ledger *l, const struct trust_store *s, struct ledger_sig_result *ret);
 
+/* The same for the events of one asset: what a step that trusts the
+ * asset's class and status (approving its certificate) checks first,
+ * without walking the whole ledger. The chain itself is not walked. */
+int ledger_verify_asset(struct ledger *l, const struct trust_store *s, const char *asset_id,
+			struct ledger_sig_result *ret);
+
 /* Mark every unsigned event so far as legacy, by the handle's signer (an
  * org-root or approver key: -EPERM otherwise): one signed "adopt-legacy"
  * event whose signature covers the chain up to it. -EALREADY if there is no
@@ -89,6 +95,13 @@ int ledger_trust_check(struct ledger *l, const struct trust_store *s, struct led
  * event signed by the handle's signer: 1 if recorded, 0 if nothing was new. */
 int ledger_trust_record(struct ledger *l, const struct trust_store *s, struct ledger_trust_report *ret,
 			uint64_t *ret_seq);
+
+/* From now on every write through l (that appends events) also records the
+ * store's newer serials, in the same transaction and signed by the same
+ * signer, and fails with -ESTALE (nothing written) if the store holds an
+ * older list than the ledger recorded. s must stay valid while set; NULL
+ * turns it off. */
+int ledger_set_trust(struct ledger *l, const struct trust_store *s);
 
 /* ---- change requests and their approval (approval.c) ---- */
 

@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/types.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -53,6 +54,10 @@ int read_full_fd(int fd, uint8_t **ret, size_t *ret_len);
  * one whole: temp file in the same directory, fsync, rename, fsync of the
  * directory. mode e.g. 0600. With exclusive, an existing path is -EEXIST. */
 int write_file_atomic(const char *path, const void *data, size_t len, mode_t mode, bool exclusive);
+
+/* Make dir and the directories above it (0755; dir itself with mode); an
+ * existing one is fine. */
+int mkdir_parents(const char *dir, mode_t mode);
 
 /* Trim leading and trailing white space in place; returns s. */
 char *strstrip(char *s);

@@ -122,6 +122,22 @@ int key_load_secret(const char *path, const char *pass_file, struct trust_seckey
 	return r;
 }
 
+int key_load_signer(const char *path, const char *pass_file, int doc, struct trust_seckey **ret)
+{
+	int r = key_load_secret(path, pass_file, ret);
+
+	if (r < 0)
+		return key_exit_code(r);
+	if (!trust_role_may_sign(trust_seckey_role(*ret), (enum trust_doc)doc)) {
+		log_error(_("%s: a %s key may not sign a %s"), path, trust_role_to_string(trust_seckey_role(*ret)),
+			  trust_doc_to_string((enum trust_doc)doc));
+		trust_seckey_free(*ret);
+		*ret = NULL;
+		return EXIT_REFUSED;
+	}
+	return EXIT_OK;
+}
+
 static int key_new(struct key_control *c)
 {
 	_cleanup_(trust_seckey_freep) struct trust_seckey *k = NULL, *back = NULL;
@@ -305,14 +321,9 @@ static int key_sign(struct key_control *c, const char *file)
 		log_error("%s: exists, not overwritten (use --force)", out);
 		return EXIT_REFUSED;
 	}
-	r = key_load_secret(c->key, c->pass_file, &k);
-	if (r < 0)
-		return key_exit_code(r);
-	if (!trust_role_may_sign(trust_seckey_role(k), doc)) {
-		log_error("%s: a %s key may not sign a %s", c->key,
-			  trust_role_to_string(trust_seckey_role(k)), c->type);
-		return EXIT_REFUSED;
-	}
+	r = key_load_signer(c->key, c->pass_file, doc, &k);
+	if (r)
+		return r;
 	r = trust_sign(doc, data, len, k, 0, &sig);
 	if (r == -EINVAL) {
 		log_error("%s: its \"type\" field is not %s", file, c->type);
@@ -358,12 +369,9 @@ static int key_verify(struct key_control *c, const char *file)
 		log_error_errno(r, "%s: cannot read", sp);
 		return EXIT_FAIL;
 	}
-	r = trust_store_open(dir, &s);
-	if (r < 0) {
-		log_error("%s: cannot load the trust store: %s", *trust_store_failed_file() ?
-			  trust_store_failed_file() : dir, trust_strerror(r));
-		return EXIT_FAIL;
-	}
+	r = cli_trust_open(dir, &s);
+	if (r)
+		return r;
 	r = trust_verify(s, doc, data, len, (const char *)sig, slen, &res);
 	if (r < 0) {
 		log_error_errno(r, "%s: cannot verify", file);

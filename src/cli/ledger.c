@@ -336,8 +336,8 @@ static int rollback_refused(const struct ledger_control *c, const struct ledger_
 }
 
 /* Open the ledger; for a verb that writes, every event appended is signed
- * by --key, and with a trust roster its lists' serials are checked against
- * (and recorded in) the ledger first. Returns an exit code, 0 when open. */
+ * by --key, and with a trust roster its lists must not be older than the
+ * ledger recorded. Returns an exit code, 0 when open. */
 static int open_ledger(const struct ledger_control *c, bool create, struct ledger **ret)
 {
 	const char *path = c->name;
@@ -349,14 +349,18 @@ static int open_ledger(const struct ledger_control *c, bool create, struct ledge
 	if (!c->sk)
 		return EXIT_OK;
 	r = ledger_set_signer(*ret, c->sk);
-	if (r >= 0 && c->store)
-		r = ledger_trust_record(*ret, c->store, &rep, NULL);
+	if (r >= 0 && c->store) {
+		/* the roster's serials are recorded with what this command writes */
+		ledger_set_trust(*ret, c->store);
+		r = ledger_trust_check(*ret, c->store, &rep);
+	}
 	if (r == -ESTALE)
 		return rollback_refused(c, &rep);
 	if (r < 0)
-		return log_error_errno(r, _("%s: cannot record the trust lists' serials"), path), EXIT_FAIL;
+		return log_error_errno(r, _("%s: cannot read the trust lists' serials"), path), EXIT_FAIL;
 	return EXIT_OK;
 }
+
 
 /* Apply --FIELD options onto a; prints the error. */
 static int apply_fields(const struct ledger_control *c, struct ledger_asset *a)
@@ -624,7 +628,8 @@ static int history_text(const struct ledger_event *e, void *userdata)
 	json_t *v;
 
 	(void)userdata;
-	printf("#%" PRIu64 " %s %s %s %s", e->seq, e->time_local, e->asset_id, e->kind, e->actor);
+	printf("#%" PRIu64 " %s %s %s %s", e->seq, e->time_local, e->asset_id && *e->asset_id ? e->asset_id :
+	       _("(whole ledger)"), e->kind, e->actor);
 	if (e->reason && *e->reason)
 		printf(" (%s)", e->reason);
 	if (e->signature && e->key_id)
@@ -884,7 +889,7 @@ static int do_verify(struct ledger_control *c, char **args)
 	if (r == 0 && sigs) {
 		rt = ledger_trust_check(l, c->store, &tr);
 		if (rt < 0 && rt != -ESTALE)
-			return log_error_errno(rt, _("%s: cannot read the trust serials"), path), EXIT_FAIL;
+			return log_error_errno(rt, _("%s: cannot read the trust lists' serials"), path), EXIT_FAIL;
 		rs = ledger_verify_signatures(l, c->store, &sv);
 		if (rs < 0 && rs != -EBADMSG) {
 			log_error_errno(rs, _("%s: cannot check the signatures"), path);
@@ -1248,14 +1253,9 @@ static int load_needs(struct ledger_control *c)
 		return usage_error("ledger", _("%s: --key FILE is required: every ledger event is signed by the "
 					       "person who makes it"), v->name);
 	if (c->key) {
-		r = key_load_secret(c->key, c->pass_file, &c->sk);
-		if (r < 0)
-			return key_exit_code(r);
-		if (!trust_role_may_sign(trust_seckey_role(c->sk), TRUST_DOC_LEDGER_EVENT)) {
-			log_error(_("%s: a %s key may not sign ledger events"), c->key,
-				  trust_role_to_string(trust_seckey_role(c->sk)));
-			return EXIT_REFUSED;
-		}
+		r = key_load_signer(c->key, c->pass_file, TRUST_DOC_LEDGER_EVENT, &c->sk);
+		if (r)
+			return r;
 		/* an event is signed by its actor: the key's holder */
 		if (c->actor && !streq(c->actor, trust_seckey_name(c->sk)))
 			return usage_error("ledger", _("--actor '%s' is not the key's holder '%s'"), c->actor,

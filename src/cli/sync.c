@@ -115,11 +115,9 @@ int cmd_sync(int argc, char **argv)
 	if (ret)
 		goto out;
 	if (fc.key) {
-		r = key_load_secret(fc.key, fc.pass_file, &k);
-		if (r < 0) {
-			ret = key_exit_code(r);
+		ret = key_load_signer(fc.key, fc.pass_file, TRUST_DOC_LEDGER_EVENT, &k);
+		if (ret)
 			goto out;
-		}
 	}
 	r = flow_sync(&fc.ctx, k, &rep, &err);
 	if (r < 0) {

@@ -602,15 +602,10 @@ static int open_disposal(struct wipe_control *c)
 	if (c->have_policy)
 		c->flow.policy = &c->policy;
 	if (c->key && !c->dry_run) {
-		int k = key_load_secret(c->key, c->pass_file, &c->tech);
+		int k = key_load_signer(c->key, c->pass_file, TRUST_DOC_WIPE_RECORD, &c->tech);
 
-		if (k < 0)
-			return key_exit_code(k);
-		if (!trust_role_may_sign(trust_seckey_role(c->tech), TRUST_DOC_WIPE_RECORD)) {
-			log_error(_("%s: a %s key may not sign a wipe record"), c->key,
-				  trust_role_to_string(trust_seckey_role(c->tech)));
-			return EXIT_REFUSED;
-		}
+		if (k)
+			return k;
 		/* records an earlier wipe sealed while the ledger was away */
 		cli_sync_quietly(&c->flow, c->tech);
 	}

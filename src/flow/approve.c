@@ -15,6 +15,7 @@
 #include "wipecert/erase.h"
 #include "wipecert/flow.h"
 #include "wipecert/ledger.h"
+#include "wipecert/ledger-sign.h"
 #include "wipecert/pdf.h"
 #include "wipecert/trust.h"
 #include "wipecert/util.h"
@@ -445,6 +446,25 @@ static int state_dir_ready(const struct flow_ctx *c, struct flow_error *err)
 	return 0;
 }
 
+/* The asset's class and status, which the policy check below takes from the
+ * wipe record, are what its signed ledger history says: every event signed
+ * by its actor, every change the policy depends on approved. */
+static int check_asset_history(const struct flow_ctx *c, json_t *asset, struct flow_error *err)
+{
+	struct ledger_sig_result res = { 0 };
+	const char *aid = jstr(asset, "asset_id");
+	int r;
+
+	if (!c->ledger || !c->trust || !aid)
+		return 0;
+	r = ledger_verify_asset(c->ledger, c->trust, aid, &res);
+	if (r == -EBADMSG)
+		return flow_fail(err, -EPERM, "asset %s: its ledger history does not check out: %s", aid, res.detail);
+	if (r < 0)
+		return flow_fail(err, r, "asset %s: cannot check its ledger history: %s", aid, strerror(-r));
+	return 0;
+}
+
 int flow_approve(const struct flow_ctx *c, const char *id, const struct trust_seckey *approver,
 		 const char *destination, struct flow_approval *ret, struct flow_error *err)
 {
@@ -479,6 +499,9 @@ int flow_approve(const struct flow_ctx *c, const char *id, const struct trust_se
 		pol = &fallback;
 	}
 	r = load_sealed(c, id, &s, err);
+	if (r < 0)
+		goto out;
+	r = check_asset_history(c, json_object_get(s.rec, "asset"), err);
 	if (r < 0)
 		goto out;
 	if (!trust_role_may_sign(trust_seckey_role(approver), TRUST_DOC_CERTIFICATE)) {

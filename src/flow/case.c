@@ -68,16 +68,17 @@ int flow_ledger_signer(const struct flow_ctx *c, const struct trust_seckey *k, s
 				 trust_role_to_string(trust_seckey_role(k)));
 	if (!c->trust)
 		return 0;
-	/* the ledger remembers the trust lists' serials: an older list put
-	 * back into the trust directory is a rollback */
-	r = ledger_trust_record(c->ledger, c->trust, &rep, NULL);
+	/* the ledger remembers the trust lists' serials (recorded with the
+	 * step's own event): an older list put back is a rollback */
+	ledger_set_trust(c->ledger, c->trust);
+	r = ledger_trust_check(c->ledger, c->trust, &rep);
 	if (r == -ESTALE)
 		return flow_fail(err, r, "refused: the trust directory's %s has serial %llu, but the ledger recorded "
 				 "serial %llu (event %llu): an older signed list was put back", rep.list,
 				 (unsigned long long)rep.store_serial, (unsigned long long)rep.ledger_serial,
 				 (unsigned long long)rep.event);
 	if (r < 0)
-		return flow_fail(err, r, "cannot record the trust lists' serials in the ledger: %s", strerror(-r));
+		return flow_fail(err, r, "cannot read the trust lists' serials from the ledger: %s", strerror(-r));
 	return 0;
 }
 
@@ -152,16 +153,6 @@ int flow_check_before_wipe(const struct flow_ctx *c, const char *asset_id, const
 		r = flow_fail(err, -EPERM, "asset %s is %s: it is not here to be wiped", asset_id, status);
 		goto out;
 	}
-	r = ledger_identity_check(&a, serial, wwn, &why);
-	if ((r == LEDGER_IDENTITY_NONE_ON_RECORD || r == LEDGER_IDENTITY_DEVICE_UNKNOWN) && image_file &&
-	    !serial && !wwn) {
-		/* an image file reports no identity of its own: the operator's
-		 * choice of asset is all there is (the record says "file") */
-		r = 0;
-	} else if (r != LEDGER_IDENTITY_MATCH) {
-		r = flow_fail(err, -EPERM, "asset %s: %s", asset_id, why ? why : "identity does not match");
-		goto out;
-	}
 	pol = ctx_policy(c, &fallback);
 	if (!pol) {
 		r = flow_fail(err, -ENOMEM, "out of memory");
@@ -178,6 +169,20 @@ int flow_check_before_wipe(const struct flow_ctx *c, const char *asset_id, const
 	r = policy_check_method(pol, (int)class_n, method, level, &why);
 	if (r < 0) {
 		r = flow_fail(err, -EPERM, "asset %s: %s", asset_id, why ? why : "refused by the policy");
+		goto out;
+	}
+	/* the identity last: the asset's own rules are named even for a disk
+	 * that could never pass as it */
+	free(why);
+	why = NULL;
+	r = ledger_identity_check(&a, serial, wwn, &why);
+	if ((r == LEDGER_IDENTITY_NONE_ON_RECORD || r == LEDGER_IDENTITY_DEVICE_UNKNOWN) && image_file &&
+	    !serial && !wwn) {
+		/* an image file reports no identity of its own: the operator's
+		 * choice of asset is all there is (the record says "file") */
+		r = 0;
+	} else if (r != LEDGER_IDENTITY_MATCH) {
+		r = flow_fail(err, -EPERM, "asset %s: %s", asset_id, why ? why : "identity does not match");
 		goto out;
 	}
 	/* what the wipe was allowed on: the seal's, should the ledger be

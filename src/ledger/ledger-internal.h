@@ -100,6 +100,10 @@ struct ledger {
 	char head_hash[LEDGER_HASH_HEX];
 	bool head_moved;
 	struct ledger_signer signer;      /* .sign NULL: nothing can be appended */
+	/* run inside each write transaction that appended events, just before
+	 * it commits (sign.c: the trust lists' serials ride along) */
+	int (*before_commit)(struct ledger *l);
+	const struct trust_store *trust;
 };
 
 /* Set this thread's ledger_last_error() text (printf); "" clears it. */

@@ -275,7 +275,9 @@ static int adopt_cb(const struct ledger_event *e, void *userdata)
 	return 0;
 }
 
-int ledger_verify_signatures(struct ledger *l, const struct trust_store *s, struct ledger_sig_result *ret)
+/* The events of one asset (or all: asset_id NULL), after the adoptions. */
+static int verify_events(struct ledger *l, const struct trust_store *s, const char *asset_id,
+			 struct ledger_sig_result *ret)
 {
 	struct verify_ctx c = { .store = s, .assets = { .vsize = sizeof(struct ledger_gated) } };
 	struct adopt_scan a = { .c = &c };
@@ -287,13 +289,26 @@ int ledger_verify_signatures(struct ledger *l, const struct trust_store *s, stru
 	if (r < 0)
 		goto out;
 	c.res.legacy_upto = a.upto;
-	r = ledger_history(l, NULL, verify_one, &c);
+	r = ledger_history(l, asset_id, verify_one, &c);
 out:
 	ledger_idmap_free(&c.assets, gated_free);
 	if (r < 0 && r != -EBADMSG)
 		return r;
 	*ret = c.res;
 	return r;
+}
+
+int ledger_verify_signatures(struct ledger *l, const struct trust_store *s, struct ledger_sig_result *ret)
+{
+	return verify_events(l, s, NULL, ret);
+}
+
+int ledger_verify_asset(struct ledger *l, const struct trust_store *s, const char *asset_id,
+			struct ledger_sig_result *ret)
+{
+	if (!asset_id || !*asset_id)
+		return -EINVAL;
+	return verify_events(l, s, asset_id, ret);
 }
 
 /* ---- adopting unsigned legacy events ---- */
@@ -500,4 +515,23 @@ int ledger_trust_record(struct ledger *l, const struct trust_store *s, struct le
 	if (r > 0 && ret_seq)
 		*ret_seq = t.seq;
 	return r;
+}
+
+/* Inside every write transaction: the store's newer serials recorded with
+ * the events they were used for; an older store fails the transaction. */
+static int trust_before_commit(struct ledger *l)
+{
+	struct trust_cmp t = { .store = l->trust, .record = true };
+	int r = trust_cmp_tx(l, &t);
+
+	return r < 0 ? r : 0;
+}
+
+int ledger_set_trust(struct ledger *l, const struct trust_store *s)
+{
+	if (!l)
+		return -EINVAL;
+	l->trust = s;
+	l->before_commit = s ? trust_before_commit : NULL;
+	return 0;
 }

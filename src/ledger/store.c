@@ -192,6 +192,12 @@ static int tx_run(struct ledger *l, bool write, int (*fn)(struct ledger *l, void
 	r = write ? l->be->last_event(l, &l->head_seq, l->head_hash) : 0;
 	if (r >= 0)
 		r = fn(l, ctx);
+	if (r >= 0 && write && l->head_moved && !l->discard && l->before_commit) {
+		int k2 = l->before_commit(l);
+
+		if (k2 < 0)
+			r = k2;
+	}
 	if (r >= 0 && !l->discard) {
 		k = write && l->head_moved ? l->be->save_head(l, l->head_seq, l->head_hash) : 0;
 		if (k >= 0)

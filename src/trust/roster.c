@@ -592,25 +592,6 @@ static int bump(json_t *v, time_t now)
 	return set_time(v, "issued", now);
 }
 
-static int mkdir_parents(const char *dir)
-{
-	_cleanup_free_ char *p = strdup(dir);
-
-	if (!p)
-		return -ENOMEM;
-	for (char *c = p + 1; *c; c++) {
-		if (*c != '/')
-			continue;
-		*c = '\0';
-		if (mkdir(p, 0755) < 0 && errno != EEXIST)
-			return -errno;
-		*c = '/';
-	}
-	if (mkdir(p, 0755) < 0 && errno != EEXIST)
-		return -errno;
-	return 0;
-}
-
 int roster_init(const char *dir, const struct trust_seckey *root, time_t now, int years,
 		bool contractor)
 {
@@ -631,7 +612,7 @@ int roster_init(const char *dir, const struct trust_seckey *root, time_t now, in
 		return -ENOMEM;
 	if (access(rosterp, F_OK) == 0 || access(rootp, F_OK) == 0)
 		return -EEXIST;
-	r = mkdir_parents(dir);
+	r = mkdir_parents(dir, 0755);
 	if (r < 0)
 		return r;
 	r = trust_seckey_x509_key(root, &key);

@@ -46,25 +46,14 @@ const char *trust_state_path(void)
 	return buf;
 }
 
-static int mkdir_parents(const char *path)
+/* The state's directory: the default /var/lib/wipecert is 0750 like the ledger's */
+static int mkdir_for(const char *path)
 {
 	_cleanup_free_ char *p = strdup(path);
-	char *d;
 
 	if (!p)
 		return -ENOMEM;
-	d = dirname(p);
-	for (char *c = d + 1; *c; c++) {
-		if (*c != '/')
-			continue;
-		*c = '\0';
-		if (mkdir(d, 0755) < 0 && errno != EEXIST)
-			return -errno;
-		*c = '/';
-	}
-	if (mkdir(d, 0750) < 0 && errno != EEXIST)
-		return -errno;
-	return 0;
+	return mkdir_parents(dirname(p), 0750);
 }
 
 static void list_key(const struct trust_list *t, char *buf, size_t len)
@@ -165,7 +154,7 @@ int trust_state_check(const struct trust_list *lists, size_t n, char *reason, si
 	if (asprintf(&lock, "%s.lock", path) < 0)
 		return -ENOMEM;
 	/* one read-compare-write at a time: two verifiers must not lose a serial */
-	r = mkdir_parents(path);
+	r = mkdir_for(path);
 	if (r >= 0) {
 		fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 		if (fd < 0 || flock(fd, LOCK_EX) < 0)

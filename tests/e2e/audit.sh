@@ -14,8 +14,8 @@ APPR=(--key "$C/test-only-approver.key" --passphrase-file "$PASS")
 TODAY=$(date +%F)
 TOMORROW=$(date -d tomorrow +%F)
 
-"$W" ledger add IMG-A1 --media-type "disk image" --serial IMG-A1-SN --class 2 >/dev/null 2>&1 || fail "ledger add"
-"$W" ledger add HDD-A2 --media-type HDD --model "ST1000" --serial ST-A2-SN --class 1 >/dev/null 2>&1 || fail "ledger add"
+"$W" ledger add IMG-A1 --media-type "disk image" --serial IMG-A1-SN --class 2 "${TECH[@]}" >/dev/null 2>&1 || fail "ledger add"
+"$W" ledger add HDD-A2 --media-type HDD --model "ST1000" --serial ST-A2-SN --class 1 "${TECH[@]}" >/dev/null 2>&1 || fail "ledger add"
 truncate -s 2M "$T/a1.img"
 J=$("$W" wipe --method random --verify last --confirm-serial "$T/a1.img" --json "$T/a1.img" 2>/dev/null |
 	python3 -c 'import json,sys; print(json.load(sys.stdin)["jobs"][0]["id"])') || fail "wipe"
@@ -60,7 +60,7 @@ for want in IMG-A1 HDD-A2 "$CID1" "$CID2" "監査報告書" "audit report" intac
 done
 
 # the asset moving on (approved -> disposed) is no disposal without a certificate
-"$W" ledger edit IMG-A1 --status disposed --reason "handed to the recycler" >/dev/null 2>&1 || fail "ledger edit"
+"$W" ledger edit IMG-A1 --status disposed --reason "handed to the recycler" "${TECH[@]}" >/dev/null 2>&1 || fail "ledger edit"
 expect_rc 0 "$W" audit --from "$TODAY" --to "$TODAY" --json
 expect_eq "disposals after a status move" "$(json_get "$T/out" 'd["disposals"]')" 2
 

@@ -9,6 +9,10 @@ T=$(mktemp -d /tmp/wipecert-certledger.XXXXXX)
 trap 'rm -rf "$T"' EXIT
 cd "$(dirname "$0")/../.." || exit 1
 fail() { echo "FAIL: $*" >&2; exit 1; }
+export WIPECERT_TRUST_STATE=$T/trust-state.json
+# the ledger's events are signed: the technician's test key
+chmod 600 certs/test-only/*.key
+K=(--key certs/test-only/test-only-technician.key --passphrase-file certs/test-only/passphrase.txt)
 
 openssl ecparam -name prime256v1 -genkey -noout -out "$T/ca.key" 2>/dev/null
 openssl req -x509 -new -key "$T/ca.key" -subj "/CN=Ledger Test CA" -days 30 -out "$T/ca.pem" \
@@ -21,9 +25,9 @@ openssl x509 -req -in "$T/ap.csr" -CA "$T/ca.pem" -CAkey "$T/ca.key" -CAcreatese
 
 DB=$T/ledger.db
 "$W" ledger --db "$DB" add YKH-IT-2019-0042 --serial ZN1ABC23 --wwn 0x5000c500a1b2c3d4 \
-	--model ST1000DM010-2EP102 --class 2 >/dev/null 2>&1 || fail "ledger add A"
+	--model ST1000DM010-2EP102 --class 2 "${K[@]}" >/dev/null 2>&1 || fail "ledger add A"
 "$W" ledger --db "$DB" add YKH-IT-2019-0099 --serial WD-OTHER99 --model WD10EZEX --class 2 \
-	>/dev/null 2>&1 || fail "ledger add B"
+	"${K[@]}" >/dev/null 2>&1 || fail "ledger add B"
 hash_of() {
 	"$W" ledger --db "$DB" history "$1" --json | sed -n 's/.*"hash": "\([0-9a-f]*\)".*/\1/p' | tail -1
 }

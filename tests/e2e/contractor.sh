@@ -42,7 +42,7 @@ refused() {
 	local before after kept
 	before=$(events)
 	kept=$(ls "$T/owner-state/accepted" 2>/dev/null)
-	expect_rc 3 "$W" accept "${OWN[@]}" "$1"
+	expect_rc 3 "$W" accept "${OWN[@]}" "${APPR[@]}" "$1"
 	after=$(events)
 	expect_eq "ledger events after a refused accept of $1" "$after" "$before"
 	grep -q "refused: $2: .*$3" "$T/err" || fail "accept $1: no '$2: ...$3' in: $(cat "$T/err")"
@@ -52,7 +52,7 @@ refused() {
 }
 
 # ---- the owner ----
-L() { "$W" ledger --db "$T/owner.db" "$@" >/dev/null 2>&1 || fail "owner ledger $*"; }
+L() { "$W" ledger --db "$T/owner.db" "$@" "${TECH[@]}" >/dev/null 2>&1 || fail "owner ledger $*"; }
 L add OWN-1 --media-type "disk image" --serial OWN-SERIAL-1 --class 3 --status awaiting-erasure
 L add HAND-1 --media-type "disk image" --model "庁舎サーバ HDD" --serial HAND-SERIAL-1 --class 2 --department 市民課 \
 	--status handed-to-contractor
@@ -85,7 +85,7 @@ CTECH=(--key ctech.key --passphrase-file c.pw)
 CAPPR=(--key cappr.key --passphrase-file c.pw)
 # the hand-over list: the owner's asset IDs and serials (HAND-2's serial
 # mistyped on the contractor's side, KEEP-1 never handed over)
-CL() { "$W" ledger --db "$T/ctr.db" "$@" >/dev/null 2>&1 || fail "contractor ledger $*"; }
+CL() { "$W" ledger --db "$T/ctr.db" "$@" "${CTECH[@]}" >/dev/null 2>&1 || fail "contractor ledger $*"; }
 CL add HAND-1 --media-type "disk image" --model "庁舎サーバ HDD" --serial HAND-SERIAL-1 --class 2 --status awaiting-erasure
 CL add HAND-2 --media-type "disk image" --serial WRONG-SERIAL-2 --class 3 --status awaiting-erasure
 CL add HAND-3 --media-type "disk image" --serial HAND-SERIAL-3 --class 3 --status awaiting-erasure
@@ -129,7 +129,7 @@ refused flip.pdf cms-signature "digest mismatch"
 qpdf "$P1" rewritten.pdf || fail "qpdf rewrite"
 refused rewritten.pdf byte-range "not four numbers within the file"
 
-expect_rc 0 "$W" accept "${OWN[@]}" "$P1" --json
+expect_rc 0 "$W" accept "${OWN[@]}" "${APPR[@]}" "$P1" --json
 expect_eq "accepted" "$(json_get "$T/out" 'd["accepted"]')" True
 CID1=$(json_get "$T/out" 'd["certificate_id"]')
 expect_eq "contractor" "$(json_get "$T/out" 'd["contractor"]')" "ITAD Co"
@@ -187,13 +187,13 @@ expect_eq "HAND-3 untouched" "$(status HAND-3)" handed-to-contractor
 
 # the operator reads the refusal in Japanese
 if locale -a 2>/dev/null | grep -qi '^ja_JP\.utf-\?8$'; then
-	LC_MESSAGES=ja_JP.UTF-8 expect_rc 3 "$W" accept "${OWN[@]}" "$P1"
+	LC_MESSAGES=ja_JP.UTF-8 expect_rc 3 "$W" accept "${OWN[@]}" "${APPR[@]}" "$P1"
 	# "%s: refused: %s: %s" is shared with wipe, whose translation says 拒否しました
 	grep -Eq "拒否(しました)?: not-reused" "$T/err" && grep -q "何も記録していない" "$T/err" ||
 		fail "Japanese refusal: $(cat "$T/err")"
 fi
 # the --json report names each check
-expect_rc 3 "$W" accept "${OWN[@]}" "$P4" --json
+expect_rc 3 "$W" accept "${OWN[@]}" "${APPR[@]}" "$P4" --json
 python3 - "$T/out" <<'PY2' || fail "JSON report: $(cat "$T/out")"
 import json, sys
 d = json.load(open(sys.argv[1]))
@@ -205,9 +205,9 @@ PY2
 # two accepts of one certificate at the same time: exactly one records it
 P6=$(contractor_cert HAND-4 hand4) || exit 1
 before=$(events)
-"$W" accept "${OWN[@]}" "$P6" >/dev/null 2>&1 &
+"$W" accept "${OWN[@]}" "${APPR[@]}" "$P6" >/dev/null 2>&1 &
 pid=$!
-"$W" accept "${OWN[@]}" "$P6" >/dev/null 2>&1
+"$W" accept "${OWN[@]}" "${APPR[@]}" "$P6" >/dev/null 2>&1
 rc1=$?
 wait $pid
 rc2=$?
@@ -235,7 +235,17 @@ refused "$P7" record-signature "revoked"
 expect_eq "HAND-5 untouched" "$(status HAND-5)" handed-to-contractor
 
 # unreadable input is exit 1, a bad command line 2
-expect_rc 1 "$W" accept "${OWN[@]}" "$T/no-such.pdf"
-expect_rc 2 "$W" accept "${OWN[@]}"
+expect_rc 1 "$W" accept "${OWN[@]}" "${APPR[@]}" "$T/no-such.pdf"
+expect_rc 2 "$W" accept "${OWN[@]}" "${APPR[@]}"
+# the event that closes the entry is signed by who accepted: no key, no accept
+expect_rc 2 "$W" accept "${OWN[@]}" "$P1"
+grep -q -- "--key FILE is required" "$T/err" || fail "accept without --key: $(cat "$T/err")"
 expect_rc 0 "$W" ledger --db owner.db verify
+# every event of both ledgers is signed by a member of its own organisation
+expect_rc 0 "$W" ledger --db owner.db verify --trust owner-trust
+grep -q "all [0-9]* events signed by their actors and valid" "$T/out" || fail "owner ledger: $(cat "$T/out")"
+expect_eq "accept event signed by" "$(sqlite3 owner.db "SELECT DISTINCT actor FROM events WHERE reason LIKE 'contractor certificate%'")" \
+	"TEST ONLY Approver"
+expect_rc 0 "$W" ledger --db ctr.db verify --trust ctr-trust
+grep -q "all [0-9]* events signed by their actors and valid" "$T/out" || fail "contractor ledger: $(cat "$T/out")"
 exit 0

@@ -14,7 +14,7 @@ TECH=(--key "$C/test-only-technician.key" --passphrase-file "$PASS")
 APPR=(--key "$C/test-only-approver.key" --passphrase-file "$PASS")
 
 "$W" ledger add HDD-7 --media-type HDD --model "WD10EZEX" --serial WD-WCC6Y7 --class 1 --department 総務課 \
-	--status awaiting-erasure >/dev/null || fail "ledger add HDD-7"
+	--status awaiting-erasure "${TECH[@]}" >/dev/null || fail "ledger add HDD-7"
 printf 'JPEG-photo-one' >"$T/front.jpg"
 printf 'JPEG-photo-two' >"$T/platter.jpg"
 
@@ -83,7 +83,7 @@ cat >"$T/policy.conf" <<'POL'
 [class 3]
 levels = clear, purge
 POL
-"$W" ledger add SSD-9 --media-type SSD --serial SSD-9-SN --class 3 >/dev/null
+"$W" ledger add SSD-9 --media-type SSD --serial SSD-9-SN --class 3 "${TECH[@]}" >/dev/null
 expect_rc 3 "$W" destroy --policy "$T/policy.conf" --asset SSD-9 --method drill --witness "W" "${TECH[@]}"
 grep -q "SSD-9" "$T/err" || fail "policy refusal: $(cat "$T/err")"
 ls "$T/state" | grep -q "destroy-SSD-9" && fail "a refused destruction wrote a case"

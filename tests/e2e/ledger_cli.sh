@@ -9,8 +9,12 @@ command -v sqlite3 >/dev/null || { echo "sqlite3 shell not installed" >&2; exit 
 fx=tests/fixtures/ledger
 tmp=$(mktemp -d /tmp/wipecert-ledger.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
-export WIPECERT_DB=$tmp/ledger.db
+export WIPECERT_DB=$tmp/ledger.db WIPECERT_TRUST_STATE=$tmp/trust-state.json
 fail() { echo "FAIL: $*" >&2; exit 1; }
+# every change is signed by the person who makes it: the technician's key
+C=certs/test-only
+chmod 600 $C/*.key
+K=(--key $C/test-only-technician.key --passphrase-file $C/passphrase.txt)
 dump() { sqlite3 "$1" .dump | sha256sum; }
 
 # a ledger that does not exist is not created by reading commands
@@ -18,7 +22,10 @@ $W ledger verify 2>"$tmp/err" && fail "verify of a missing ledger succeeded"
 grep -q 'no ledger there' "$tmp/err" || fail "missing ledger: $(cat "$tmp/err")"
 [ -e "$WIPECERT_DB" ] && fail "verify created the ledger"
 
-$W ledger import "$fx/assets-cp932.csv" 2>"$tmp/err" || fail "cp932 import: $(cat "$tmp/err")"
+# without a key nothing is written
+$W ledger import "$fx/assets-cp932.csv" 2>"$tmp/err"; [ $? -eq 2 ] || fail "import without --key not a usage error"
+grep -q -- '--key FILE is required: every ledger event is signed' "$tmp/err" || fail "no --key: $(cat "$tmp/err")"
+$W ledger import "$fx/assets-cp932.csv" "${K[@]}" 2>"$tmp/err" || fail "cp932 import: $(cat "$tmp/err")"
 grep -q '5 rows (cp932): 5 added' "$tmp/err" || fail "import report: $(cat "$tmp/err")"
 $W ledger export --japanese >"$tmp/out.csv" || fail "export"
 cmp "$tmp/out.csv" "$fx/assets-utf8.csv" || fail "cp932 import does not read back as the utf-8 fixture"
@@ -27,12 +34,12 @@ cmp "$tmp/bom.csv" "$fx/assets-utf8-bom-en.csv" || fail "--bom export differs"
 [ "$(sqlite3 "$WIPECERT_DB" "SELECT department FROM assets WHERE asset_id = 'KS-2021-0104'")" = "教育委員会事務局学校教育課" ] ||
 	fail "department not stored as UTF-8"
 [ "$(sqlite3 "$WIPECERT_DB" "PRAGMA journal_mode")" = wal ] || fail "not in WAL mode"
-[ "$(sqlite3 "$WIPECERT_DB" "PRAGMA user_version")" = 1 ] || fail "schema version"
+[ "$(sqlite3 "$WIPECERT_DB" "PRAGMA user_version")" = 2 ] || fail "schema version"
 
 # malformed rows: error with the line number, database byte-for-byte unchanged
 before=$(dump "$WIPECERT_DB")
 check_bad() { # file, expected message
-	$W ledger import "$1" 2>"$tmp/err"
+	$W ledger import "$1" "${K[@]}" 2>"$tmp/err"
 	rc=$?
 	[ $rc -eq 1 ] || fail "$1: exit $rc, want 1"
 	grep -qF -- "$2" "$tmp/err" || fail "$1: want '$2', got: $(cat "$tmp/err")"
@@ -49,25 +56,27 @@ check_bad "$tmp/exists.csv" "exists.csv:3: asset ID 'KS-2019-0001' is already in
 printf 'asset_id,status\nB1,in-service\nB2,lost\n' >"$tmp/status.csv"
 check_bad "$tmp/status.csv" "status.csv:3: asset B2: bad status"
 # the dry run reports and writes nothing
-$W ledger import --dry-run --update "$tmp/exists.csv" >"$tmp/out" 2>&1 || fail "dry run: $(cat "$tmp/out")"
+$W ledger import --dry-run --update "$tmp/exists.csv" "${K[@]}" >"$tmp/out" 2>&1 || fail "dry run: $(cat "$tmp/out")"
 grep -q 'line 3: update KS-2019-0001' "$tmp/out" || fail "dry run report: $(cat "$tmp/out")"
 [ "$(dump "$WIPECERT_DB")" = "$before" ] || fail "dry run changed the database"
 
 # add, edit (reason required), show, history
-$W ledger add X-1 --serial ' SN-X1 ' --department 総務課 --class 1 --capacity 500GB --actor alice 2>/dev/null ||
+$W ledger add X-1 --serial ' SN-X1 ' --department 総務課 --class 1 --capacity 500GB "${K[@]}" 2>/dev/null ||
 	fail "add"
-$W ledger add X-1 2>/dev/null && fail "second add of X-1 succeeded"
-$W ledger edit X-1 --status awaiting-erasure 2>/dev/null; [ $? -eq 2 ] || fail "edit without --reason not a usage error"
-$W ledger add X-2 --class 4 2>/dev/null; [ $? -eq 2 ] || fail "bad class not a usage error"
-$W ledger edit X-1 --status awaiting-erasure --reason "lease ends" --actor bob 2>/dev/null || fail "edit"
+$W ledger add X-1 "${K[@]}" 2>/dev/null && fail "second add of X-1 succeeded"
+# the actor is the key's holder: naming someone else is a usage error
+$W ledger add X-9 --actor alice "${K[@]}" 2>/dev/null; [ $? -eq 2 ] || fail "--actor not the key's holder"
+$W ledger edit X-1 --status awaiting-erasure "${K[@]}" 2>/dev/null; [ $? -eq 2 ] || fail "edit without --reason not a usage error"
+$W ledger add X-2 --class 4 "${K[@]}" 2>/dev/null; [ $? -eq 2 ] || fail "bad class not a usage error"
+$W ledger edit X-1 --status awaiting-erasure --reason "lease ends" "${K[@]}" 2>/dev/null || fail "edit"
 [ "$($W ledger show X-1 --json | sed -n 's/.*"status": "\(.*\)".*/\1/p')" = awaiting-erasure ] || fail "show --json"
 $W ledger show X-1 | grep -q '^Capacity: 500000000000 bytes' || fail "show capacity"
 $W ledger history X-1 >"$tmp/h" || fail "history"
-grep -q 'bob (lease ends)' "$tmp/h" && grep -q 'status: in-service -> awaiting-erasure' "$tmp/h" || fail "history: $(cat "$tmp/h")"
+grep -q 'TEST ONLY Technician (lease ends)' "$tmp/h" && grep -q 'status: in-service -> awaiting-erasure' "$tmp/h" || fail "history: $(cat "$tmp/h")"
 $W ledger list --status awaiting-erasure --json | grep -c '"asset_id"' | grep -qx 2 || fail "list --status"
 # a disk with nothing to tie an entry to (an image file: no serial, no WWN) is refused
 truncate -s 1M "$tmp/disk.img"
-$W ledger add IMG-1 --from-device "$tmp/disk.img" 2>"$tmp/err"; [ $? -eq 1 ] || fail "--from-device without identity"
+$W ledger add IMG-1 --from-device "$tmp/disk.img" "${K[@]}" 2>"$tmp/err"; [ $? -eq 1 ] || fail "--from-device without identity"
 grep -q 'neither serial nor wwn' "$tmp/err" || fail "--from-device: $(cat "$tmp/err")"
 $W ledger show IMG-1 2>/dev/null && fail "IMG-1 added without identity"
 # ... and cannot stand in for an asset that has a serial: refused (3)
@@ -106,7 +115,7 @@ $W ledger verify >/dev/null || fail "the original was changed by the tamper test
 # a head kept elsewhere: still found after more events; a different one is a rewrite
 head=$(sed -n 's/.*; head \([0-9]*:[0-9a-f]*\)$/\1/p' "$tmp/v")
 [ -n "$head" ] || fail "no head in: $(cat "$tmp/v")"
-$W ledger add X-3 --serial SN-X3 2>/dev/null || fail "add X-3"
+$W ledger add X-3 --serial SN-X3 "${K[@]}" 2>/dev/null || fail "add X-3"
 $W ledger verify --head "$head" >/dev/null || fail "verify --head of an earlier head"
 $W ledger verify --head "${head%%:*}:$(printf 'ab%.0s' $(seq 32))" >/dev/null 2>"$tmp/err"
 [ $? -eq 1 ] || fail "verify --head with another hash did not fail"

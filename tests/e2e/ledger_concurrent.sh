@@ -6,14 +6,18 @@ W=${WIPECERT:?WIPECERT names the binary under test}
 command -v sqlite3 >/dev/null || { echo "sqlite3 shell not installed" >&2; exit 77; }
 tmp=$(mktemp -d /tmp/wipecert-ledger.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
-export WIPECERT_DB=$tmp/ledger.db
+export WIPECERT_DB=$tmp/ledger.db WIPECERT_TRUST_STATE=$tmp/trust-state.json
 fail() { echo "FAIL: $*" >&2; exit 1; }
+# every event is signed: the technician's test key
+C=certs/test-only
+chmod 600 $C/*.key
+K=(--key $C/test-only-technician.key --passphrase-file $C/passphrase.txt)
 
-$W ledger add SEED --serial SEED 2>/dev/null || fail "seed"
+$W ledger add SEED --serial SEED "${K[@]}" 2>/dev/null || fail "seed"
 writer() { # prefix
 	for i in $(seq 1 10); do
-		$W ledger add "$1-$i" --serial "$1$i" --department 総務課 2>>"$tmp/$1.err" || return 1
-		$W ledger edit "$1-$i" --status retired --reason "writer $1" 2>>"$tmp/$1.err" || return 1
+		$W ledger add "$1-$i" --serial "$1$i" --department 総務課 "${K[@]}" 2>>"$tmp/$1.err" || return 1
+		$W ledger edit "$1-$i" --status retired --reason "writer $1" "${K[@]}" 2>>"$tmp/$1.err" || return 1
 	done
 }
 writer A & a=$!
@@ -28,8 +32,8 @@ $W ledger verify >/dev/null 2>"$tmp/err" || fail "verify: $(cat "$tmp/err")"
 # the other waits for it
 for i in 1 2 3; do
 	db=$tmp/new$i.db
-	$W ledger --db "$db" add "N$i-a" 2>>"$tmp/new.err" & a=$!
-	$W ledger --db "$db" add "N$i-b" 2>>"$tmp/new.err" & b=$!
+	$W ledger --db "$db" add "N$i-a" "${K[@]}" 2>>"$tmp/new.err" & a=$!
+	$W ledger --db "$db" add "N$i-b" "${K[@]}" 2>>"$tmp/new.err" & b=$!
 	wait $a && wait $b || fail "creating a ledger side by side: $(tail -2 "$tmp/new.err")"
 	$W ledger --db "$db" verify 2>/dev/null | grep -q 'intact: 2 events' || fail "new ledger $i"
 done

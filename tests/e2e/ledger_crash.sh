@@ -8,18 +8,22 @@ command -v sqlite3 >/dev/null || { echo "sqlite3 shell not installed" >&2; exit 
 tmp=$(mktemp -d /tmp/wipecert-ledger.XXXXXX)
 pid=
 trap '[ -n "$pid" ] && kill -9 "$pid" 2>/dev/null; rm -rf "$tmp"' EXIT
-export WIPECERT_DB=$tmp/ledger.db
+export WIPECERT_DB=$tmp/ledger.db WIPECERT_TRUST_STATE=$tmp/trust-state.json
 fail() { echo "FAIL: $*" >&2; exit 1; }
+# every event is signed: the technician's test key
+C=certs/test-only
+chmod 600 $C/*.key
+K=(--key $C/test-only-technician.key --passphrase-file $C/passphrase.txt)
 count() { sqlite3 "$WIPECERT_DB" "SELECT count(*) FROM assets"; }
 
-$W ledger import tests/fixtures/ledger/assets-utf8.csv 2>/dev/null || fail "fixture import"
+$W ledger import tests/fixtures/ledger/assets-utf8.csv "${K[@]}" 2>/dev/null || fail "fixture import"
 n=150000
 awk -v n=$n 'BEGIN { print "資産番号,所管課,重要性分類,シリアル番号,状態";
 	for (i = 1; i <= n; i++) printf "BIG-%06d,総務部総務課,%d,SN%08d,in-service\n", i, i % 3 + 1, i }' >"$tmp/big.csv"
 
 killed=0
 for delay in 0.3 0.8 1.5; do
-	$W ledger import "$tmp/big.csv" >/dev/null 2>&1 &
+	$W ledger import "$tmp/big.csv" "${K[@]}" >/dev/null 2>&1 &
 	pid=$!
 	sleep $delay
 	if kill -0 "$pid" 2>/dev/null; then
@@ -40,7 +44,7 @@ done
 # many short transactions killed at a random moment: the loop runs in its
 # own process group (set -m) so one kill reaches the add running right then
 set -m
-(for i in $(seq 1 400); do $W ledger add "S-$i" --serial "S$i" 2>/dev/null || exit 1; done) &
+(for i in $(seq 1 400); do $W ledger add "S-$i" --serial "S$i" "${K[@]}" 2>/dev/null || exit 1; done) &
 pid=$!
 sleep 1
 kill -9 -- "-$pid" 2>/dev/null

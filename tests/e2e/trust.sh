@@ -9,6 +9,7 @@ tmp=$(mktemp -d /tmp/wipecert-trust.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
 cd "$tmp" || exit 1
 T=$tmp/trust
+export WIPECERT_TRUST_STATE=$tmp/trust-state.json
 fail() { echo "FAIL: $*" >&2; exit 1; }
 # expect CODE CMD...: run, check the exit code, keep stderr in err
 expect() {
@@ -123,8 +124,30 @@ expect 1 $W key sign -k techp.key --type wipe-record rec.json -x p.minisig --pas
 expect 0 $W key sign -k techp.key --type wipe-record rec.json -x p.minisig --passphrase-file tech2.pw
 [ "$(stat -c %a techp.key)" = 600 ] || fail "passwd changed the mode"
 
+# a secret key others can read is refused as ssh refuses one: exit 3, the
+# mode and the chmod 600 hint, before the passphrase is asked (no terminal,
+# no passphrase file: still the permission is what is said)
+cp tech.key open.key
+for mode in 644 640 604 660 602; do
+	chmod $mode open.key
+	expect 3 setsid -w $W key sign -k open.key --type wipe-record rec.json -x o.minisig </dev/null
+	grep -q "open.key: permissions 0$mode are too open: .*(chmod 600 open.key)" err ||
+		fail "mode $mode: $(cat err)"
+	[ -e o.minisig ] && fail "a key readable by others signed"
+done
+chmod 600 open.key
+expect 0 $W key sign -k open.key --type wipe-record rec.json -x o.minisig --passphrase-file tech.pw
+# ... on every path that loads a key: the roster's root, the ledger's signer
+chmod 644 root.key
+expect 3 $W trust add other.pub --trust "$T" --root-key root.key --passphrase-file root.pw
+grep -q "chmod 600 root.key" err || fail "root key: $(cat err)"
+expect 3 $W ledger --db "$tmp/l.db" add X-1 --key root.key --passphrase-file root.pw
+[ -e "$tmp/l.db" ] && fail "a ledger was written with a key others can read"
+chmod 600 root.key
+
 # truncated key file and unknown algorithm tag
 head -c 60 tech.key >trunc.key
+chmod 600 trunc.key
 expect 1 $W key sign -k trunc.key --type wipe-record rec.json -x t.minisig --passphrase-file tech.pw
 grep -q "truncated" err || fail "truncation not said: $(cat err)"
 sed '2s/^RW/RX/' tech.pub >alg.pub   # "Ed" -> "Eu"...

@@ -61,8 +61,14 @@ has wipe-refuse-crypto-fna 'FNA' /tmp/err
 run wipe-refuse-sanitize 3 "$W" wipe "$NVME_DEV" --method nvme-sanitize-crypto --confirm-serial WCNVME0001 --state-dir /tmp/fw
 run wipe-refuse-ata 3 "$W" wipe "$SATA_DEV" --method ata-secure-erase --confirm-serial WCSATA0001 --state-dir /tmp/fw
 if [ -n "$CERTS" ] && [ -d "$CERTS" ]; then
-	run ledger-nvme 0 "$W" ledger --db /tmp/l.db add NVME-1 --serial WCNVME0001 --class 1 --model "QEMU NVMe Ctrl"
-	run ledger-wrong 0 "$W" ledger --db /tmp/l.db add OTHER-1 --serial SOMEONE-ELSE --class 3
+	# secret keys are private (a key others can read is refused); the
+	# verifier's memory of the roster's serials lives in /tmp here
+	chmod 600 "$CERTS"/*.key
+	export WIPECERT_TRUST_STATE=/tmp/trust-state.json
+	# every ledger event is signed by the person who makes it
+	TECHKEY="--key $CERTS/test-only-technician.key --passphrase-file $CERTS/passphrase.txt"
+	run ledger-nvme 0 "$W" ledger --db /tmp/l.db add NVME-1 --serial WCNVME0001 --class 1 --model "QEMU NVMe Ctrl" $TECHKEY
+	run ledger-wrong 0 "$W" ledger --db /tmp/l.db add OTHER-1 --serial SOMEONE-ELSE --class 3 $TECHKEY
 	run wipe-wrong-asset 3 "$W" wipe "$NVME_DEV" --method nvme-format --asset OTHER-1 --db /tmp/l.db \
 		--confirm-serial WCNVME0001 --state-dir /tmp/fw
 	has wipe-wrong-asset-why 'serial' /tmp/err
