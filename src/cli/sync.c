@@ -39,7 +39,7 @@ int cli_ledger_open(const char *db, unsigned flags, struct ledger **ret)
 	r = ledger_open(where, flags, ret);
 	if (r >= 0)
 		return EXIT_OK;
-	if (r == -ENOENT && ledger_kind_of(where) == LEDGER_KIND_SQLITE)
+	if (r == -ENOENT)
 		log_error(_("%s: no ledger there (create one with 'ledger add' or 'ledger import')"), name ?: "");
 	else if (r == -EPROTONOSUPPORT)
 		log_error(_("%s: the ledger's schema is newer than this wipecert"), name ?: "");

@@ -386,7 +386,8 @@ static int event_cb(const struct ledger_event *e, void *userdata)
 	row->asset_id = xstrdup(e->asset_id);
 	row->approver = xstrdup(e->actor);
 	row->ledger_status = xstrdup(status);
-	add_problem(row, "certificate", cid ? "recorded in the ledger (event), but not found in the state directory"
+	add_problem(row, "certificate", cid ? "recorded in the ledger (event), but not found in the state directory "
+					      "nor among the certificates the ledger holds"
 					    : "the ledger records a disposal without a certificate");
 	w->a->n_failed++;
 out:

@@ -564,17 +564,24 @@ int flow_case_load(const struct flow_ctx *c, const char *id, struct flow_case *r
 	struct one_case o = { c, &fc };
 	int r;
 
-	/* the ledger's state first: a decision made on another machine */
-	if (c->ledger) {
+	/* the record sealed here is the one this station answers for; one
+	 * sealed elsewhere comes from the ledger */
+	r = flow_case_load_local(c, id, &fc);
+	if (r == -ENOENT && c->ledger)
 		r = ledger_cases(c->ledger, id, 0, one_case_cb, &o);
-		if (r >= 0) {
-			*ret = fc;
-			return 0;
+	if (r < 0)
+		return r;
+	/* a decision made on another machine */
+	if (c->ledger && !fc.in_ledger && !streq(fc.state, "approved") && !streq(fc.state, "rejected")) {
+		_cleanup_free_ char *decided = NULL;
+
+		if (flow_ledger_decision(c, id, &decided) >= 0 && decided) {
+			free(fc.state);
+			fc.state = TAKE_PTR(decided);
 		}
-		if (r != -ENOENT && !ledger_unreachable(r))
-			return r;
 	}
-	return flow_case_load_local(c, id, ret);
+	*ret = fc;
+	return 0;
 }
 
 static int cmp_case(const void *a, const void *b)

@@ -10,10 +10,12 @@ export WIPECERT_TRUST_STATE=$T/trust-state.json
 chmod 600 "$(dirname "${BASH_SOURCE[0]}")"/../../certs/test-only/*.key
 LOOPS=()
 MOUNTS=()
+PG_OWN=
 cleanup() {
 	local m l
 	for m in "${MOUNTS[@]}"; do umount "$m" 2>/dev/null; done
 	for l in "${LOOPS[@]}"; do losetup -d "$l" 2>/dev/null; done
+	[ -z "$PG_OWN" ] || { pg_cluster_stop "$PG_OWN"; rm -rf "$PG_OWN"; }
 	rm -rf "$T"
 }
 trap cleanup EXIT
@@ -85,4 +87,93 @@ expect_records_signed() {
 	done
 	minisign -V -q -m "$T/record.json" -p "$2" || fail "minisign: the approver's record.json in $pdf"
 	minisign -V -q -m "$T/wipe-record.json" -p "$3" || fail "minisign: the technician's wipe-record.json in $pdf"
+}
+
+# ---- the ledger under test: a SQLite file, or a PostgreSQL database ----
+# tests/run.sh runs each script that says "# backends: sqlite postgresql"
+# a second time with WIPECERT_TEST_DB=postgresql, against the cluster it
+# started (WIPECERT_TEST_PGDIR); a script run alone starts its own.
+. "$(dirname "${BASH_SOURCE[0]}")/../pg/cluster.bash"
+BACKEND=${WIPECERT_TEST_DB:-sqlite}
+case $BACKEND in sqlite | postgresql) ;; *) fail "WIPECERT_TEST_DB=$BACKEND: sqlite or postgresql" ;; esac
+
+# need_pg: PGD names a running cluster (run.sh's, or one of this script's own)
+need_pg() {
+	local why
+	[ -n "${PGD:-}" ] && return 0
+	if [ -n "${WIPECERT_TEST_PGDIR:-}" ]; then
+		PGD=$WIPECERT_TEST_PGDIR
+		return 0
+	fi
+	why=$(pg_missing)
+	[ -z "$why" ] || fail "PostgreSQL tests need a server: $why"
+	PG_OWN=$(mktemp -d /tmp/wipecert-pg.XXXXXX)
+	PGD=$PG_OWN
+	pg_cluster_start "$PGD" -c fsync=off || fail "cannot start a PostgreSQL cluster"
+}
+
+# new_ledger NAME: where this test's ledger NAME lives (nothing made yet:
+# a new database of the cluster is empty until wipecert creates the schema)
+new_ledger() {
+	local db
+	if [ "$BACKEND" = sqlite ]; then
+		echo "$T/$1.db"
+		return
+	fi
+	[ -n "${PGD:-}" ] || fail "new_ledger: no PostgreSQL cluster (need_pg first)"
+	db=t_$(basename "$0" .sh | tr -c 'a-zA-Z0-9\n' _)_$$_$1
+	pg_createdb "$PGD" "$db" || fail "createdb $db"
+	pg_uri "$PGD" "$db"
+}
+
+# lsql LEDGER SQL: run SQL on the ledger with the shell its store has
+# (sqlite3, psql as the superuser with the ledger's schema on the path)
+lsql() {
+	if [ "$BACKEND" = sqlite ] || [[ $1 != postgresql:* ]]; then
+		sqlite3 "$1" "$2"
+	else
+		psql -X -q -At -v ON_ERROR_STOP=1 -c "SET search_path = wipecert" -c "$2" "$1"
+	fi
+}
+# (in this shell, not in the $(...) that calls new_ledger: its trap stops it)
+[ "$BACKEND" = sqlite ] || need_pg
+
+# ledger_exists LEDGER: has anything created the ledger there?
+ledger_exists() {
+	if [[ $1 == postgresql:* ]]; then
+		[ "$(psql -X -q -At -c "SELECT to_regclass('wipecert.meta') IS NOT NULL" "$1")" = t ]
+	else
+		[ -e "$1" ]
+	fi
+}
+# ledger_dump LEDGER: a hash of everything stored (equal: nothing changed)
+ledger_dump() {
+	if [[ $1 == postgresql:* ]]; then
+		"$PG_BIN/pg_dump" --data-only --schema=wipecert "$1" | grep -v -e '^--' -e '^.restrict ' -e '^.unrestrict ' | sha256sum
+	else
+		sqlite3 "$1" .dump | sha256sum
+	fi
+}
+# ledger_clone LEDGER NAME: a copy of the ledger to tamper with; prints where
+ledger_clone() {
+	local db
+	if [[ $1 == postgresql:* ]]; then
+		db=t_$(basename "$0" .sh | tr -c 'a-zA-Z0-9\n' _)_$$_$2
+		db=${db,,}
+		pg_psql "$PGD" postgres -c "CREATE DATABASE \"$db\" TEMPLATE \"$(sed 's|^postgresql:///\([^?]*\).*|\1|' <<<"$1")\"" ||
+			fail "clone $1"
+		pg_uri "$PGD" "$db"
+	else
+		cp "$1" "$T/$2.db" || fail "clone $1"
+		echo "$T/$2.db"
+	fi
+}
+# ledger_untrigger LEDGER: what someone with the file, or the database's
+# owner, can do first: the append-only triggers gone
+ledger_untrigger() {
+	if [[ $1 == postgresql:* ]]; then
+		lsql "$1" "ALTER TABLE events DISABLE TRIGGER USER"
+	else
+		sqlite3 "$1" "DROP TRIGGER events_no_update; DROP TRIGGER events_no_delete;"
+	fi
 }
