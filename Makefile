@@ -51,6 +51,9 @@ LIB      := $(O)/libwipecert.a
 BIN      := $(O)/wipecert
 UNIT_SRC := $(sort $(wildcard tests/test_*.c))
 UNITS    := $(patsubst tests/%.c,$(O)/tests/%,$(UNIT_SRC))
+# test-only tools linked against the library (the station that appends to a
+# shared ledger, for the PostgreSQL tests): built by `make check`, never installed
+TOOLS    := $(O)/tests/tools/ledger-writer
 
 # message catalogues: po/<lang>.po, compiled beside the binary
 LANGS    := ja
@@ -87,15 +90,20 @@ $(O)/tests/%: $(O)/tests/%.o $(O)/tests/helpers.o $(LIB)
 	@$(if $(Q),echo "  LINK    $@")
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(shell $(PKG_CONFIG) --libs cmocka) $(PKG_LIBS)
 
+$(O)/tests/tools/%: $(O)/tests/tools/%.o $(LIB)
+	@$(if $(Q),echo "  LINK    $@")
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
 # `make check`: everything rebuilt with sanitizers under build/check, then the
 # unit tests and the end-to-end tests (which use that sanitized binary).
 SAN := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 check:
 	$(MAKE) O=build/check SAN_FLAGS="$(SAN)" build/check/wipecert check-units \
 		$(patsubst %,build/check/locale/%/LC_MESSAGES/wipecert.mo,$(LANGS))
-	WIPECERT=$(CURDIR)/build/check/wipecert tests/run.sh build/check/tests
+	WIPECERT=$(CURDIR)/build/check/wipecert LEDGER_WRITER=$(CURDIR)/build/check/tests/tools/ledger-writer \
+		tests/run.sh build/check/tests
 
-check-units: $(UNITS)
+check-units: $(UNITS) $(TOOLS)
 
 install: $(BIN) $(MOS)
 	install -D -m 0755 $(BIN) $(DESTDIR)$(BINDIR)/wipecert

@@ -11,6 +11,20 @@ export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 pass=0 fail=0 skip=0 failed=()
 
+# one throwaway PostgreSQL cluster for the run: the scripts that say
+# "# backends: sqlite postgresql" run a second time against it
+. tests/pg/cluster.bash
+pgwhy=$(pg_missing)
+PGRUN=
+stop_pg() { [ -z "$PGRUN" ] || { pg_cluster_stop "$PGRUN"; rm -rf "$PGRUN"; PGRUN=; }; }
+trap stop_pg EXIT
+trap 'exit 130' INT TERM
+if [ -z "$pgwhy" ]; then
+	PGRUN=$(mktemp -d /tmp/wipecert-pg.XXXXXX)
+	pg_cluster_start "$PGRUN" -c fsync=off -c max_connections=60 || pgwhy="the cluster did not start"
+	export WIPECERT_TEST_PGDIR=$PGRUN
+fi
+
 run_one() {
 	local name=$1; shift
 	local t0=$SECONDS rc
@@ -34,6 +48,17 @@ for t in tests/e2e/*.sh; do
 	[ -n "${ONLY:-}" ] && [[ $t != *$ONLY* ]] && continue
 	run_one "$(basename "$t")" bash "$t"
 done
+for t in tests/e2e/*.sh; do
+	grep -q '^# backends:.*postgresql' "$t" || continue
+	[ -n "${ONLY:-}" ] && [[ $t != *$ONLY* ]] && continue
+	if [ -n "$pgwhy" ]; then
+		fail=$((fail + 1)); failed+=("$(basename "$t")[postgresql]")
+		echo "FAIL: $(basename "$t")[postgresql] (no PostgreSQL server: $pgwhy)"
+		continue
+	fi
+	run_one "$(basename "$t")[postgresql]" env WIPECERT_TEST_DB=postgresql bash "$t"
+done
+stop_pg
 [ ${#failed[@]} -gt 0 ] && echo "failed: ${failed[*]}"
 echo "$pass passed, $fail failed, $skip skipped"
 [ "$fail" -eq 0 ]

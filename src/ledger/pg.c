@@ -162,10 +162,24 @@ static const char *const queries[_Q_MAX] = {
 	[Q_LAST_EVENT] = "SELECT seq, hash FROM " S "events ORDER BY seq DESC LIMIT 1",
 };
 
+/* how many statements a write transaction sends before it waits for
+ * their answers: the server's replies must not fill the socket while
+ * we still send */
+#define PIPE_MAX 64
+
 struct pgs {
 	PGconn *conn;
 	bool prepared[_Q_MAX];
 	unsigned cursors;         /* names cursors: walks may nest */
+	/* a write transaction runs in libpq's pipeline mode: its inserts are
+	 * sent without waiting, and answered together at the next read or at
+	 * the commit */
+	bool pipe;
+	int pending;
+	int pending_q[PIPE_MAX + 8]; /* per statement sent: the query it prepares, or -1 */
+	bool have_head;           /* begin() read the chain's head: */
+	uint64_t head_seq;
+	char head_hash[LEDGER_HASH_HEX];
 };
 
 static inline struct pgs *P(struct ledger *l)
@@ -236,8 +250,170 @@ static int ok_result(struct ledger *l, PGresult *res)
 	return pg_err(P(l)->conn, res);
 }
 
-/* A statement without parameters; *ret (may be NULL) gets its result. */
+/* ---- the pipeline of a write transaction ---- */
+
+static int sent(struct ledger *l, int ok, int q)
+{
+	struct pgs *p = P(l);
+
+	if (!ok)
+		return pg_err(p->conn, NULL);
+	p->pending_q[p->pending++] = q;
+	return 0;
+}
+
+/* Send one statement: the prepared query q (prepared first if need be),
+ * or sql with its parameters. */
+static int pipe_send(struct ledger *l, int q, const char *sql, int n, const char *const *v, const int *len,
+		     const int *fmt)
+{
+	struct pgs *p = P(l);
+	char name[16];
+	int r;
+
+	if (q < 0)
+		return sent(l, PQsendQueryParams(p->conn, sql, n, NULL, v, len, fmt, 0), -1);
+	snprintf(name, sizeof(name), "wc%d", q);
+	if (!p->prepared[q]) {
+		r = sent(l, PQsendPrepare(p->conn, name, queries[q], n, NULL), q);
+		if (r < 0)
+			return r;
+		p->prepared[q] = true;
+	}
+	return sent(l, PQsendQueryPrepared(p->conn, name, n, v, len, fmt, 0), -1);
+}
+
+/* Everything sent so far answered: the first failure's -errno, and the
+ * last statement's result in *ret (may be NULL). */
+static int pipe_drain(struct ledger *l, PGresult **ret)
+{
+	struct pgs *p = P(l);
+	PGresult *res, *last = NULL;
+	int r = 0, n = p->pending;
+
+	p->pending = 0;
+	if (!PQpipelineSync(p->conn))
+		return pg_err(p->conn, NULL);
+	for (int i = 0; i < n; i++) {
+		res = PQgetResult(p->conn);
+		if (!res)
+			return r ?: pg_err(p->conn, NULL);
+		if (PQresultStatus(res) != PGRES_PIPELINE_ABORTED) {
+			int k = ok_result(l, res);
+
+			if (k < 0 && p->pending_q[i] >= 0)
+				p->prepared[p->pending_q[i]] = false;
+			if (k < 0 && r == 0)
+				r = k;
+		} else if (p->pending_q[i] >= 0)
+			p->prepared[p->pending_q[i]] = false;
+		PQclear(last);
+		last = res;
+		/* each statement's results end with a NULL */
+		while ((res = PQgetResult(p->conn)))
+			PQclear(res);
+	}
+	res = PQgetResult(p->conn);
+	if (!res || PQresultStatus(res) != PGRES_PIPELINE_SYNC) {
+		PQclear(res);
+		PQclear(last);
+		return r ?: pg_err(p->conn, NULL);
+	}
+	PQclear(res);
+	if (r == 0 && ret)
+		*ret = last;
+	else
+		PQclear(last);
+	return r;
+}
+
+static void pipe_end(struct ledger *l)
+{
+	struct pgs *p = P(l);
+
+	if (!p->pipe)
+		return;
+	if (p->pending)
+		pipe_drain(l, NULL);
+	/* the results of a broken connection are gone with it */
+	if (!PQexitPipelineMode(p->conn) && PQstatus(p->conn) == CONNECTION_OK) {
+		PGresult *res;
+
+		while ((res = PQgetResult(p->conn)))
+			PQclear(res);
+		PQexitPipelineMode(p->conn);
+	}
+	p->pipe = false;
+	p->pending = 0;
+}
+
+/* One statement: through the pipeline inside a write transaction (a write
+ * that wants no result is only sent), else at once, reconnecting once if
+ * the connection was found gone. *ret (may be NULL) gets the result. */
+static int run(struct ledger *l, int q, const char *sql, int n, const char *const *v, const int *len,
+	       const int *fmt, bool deferred, PGresult **ret)
+{
+	struct pgs *p = P(l);
+	char name[16];
+	PGresult *res;
+	int r;
+
+	if (p->pipe) {
+		r = pipe_send(l, q, sql, n, v, len, fmt);
+		if (r < 0)
+			return r;
+		if (deferred && !ret && p->pending < PIPE_MAX)
+			return 0;
+		return pipe_drain(l, ret);
+	}
+	snprintf(name, sizeof(name), "wc%d", q);
+	for (int tries = 0;; tries++) {
+		r = 0;
+		if (q >= 0 && !p->prepared[q]) {
+			res = PQprepare(p->conn, name, queries[q], n, NULL);
+			r = ok_result(l, res);
+			PQclear(res);
+			if (r == 0)
+				p->prepared[q] = true;
+		}
+		if (r == 0) {
+			res = q >= 0 ? PQexecPrepared(p->conn, name, n, v, len, fmt, 0) :
+				       PQexecParams(p->conn, sql, n, NULL, v, len, fmt, 0);
+			r = ok_result(l, res);
+			if (r == 0)
+				break;
+			PQclear(res);
+		}
+		if (tries || !reconnect(l))
+			return r;
+	}
+	if (ret)
+		*ret = res;
+	else
+		PQclear(res);
+	return 0;
+}
+
 static int exec(struct ledger *l, const char *sql, PGresult **ret)
+{
+	return run(l, -1, sql, 0, NULL, NULL, NULL, false, ret);
+}
+
+static int params(struct ledger *l, const char *sql, int n, const char *const *v, const int *len,
+		  const int *fmt, PGresult **ret)
+{
+	return run(l, -1, sql, n, v, len, fmt, false, ret);
+}
+
+static int prepared(struct ledger *l, unsigned q, int n, const char *const *v, const int *len,
+		    const int *fmt, PGresult **ret)
+{
+	return run(l, (int)q, NULL, n, v, len, fmt, false, ret);
+}
+
+/* A simple-protocol string (several statements, outside the pipeline):
+ * the last one's result in *ret (may be NULL). */
+static int script(struct ledger *l, const char *sql, PGresult **ret)
 {
 	PGresult *res;
 	int r;
@@ -254,62 +430,6 @@ static int exec(struct ledger *l, const char *sql, PGresult **ret)
 	else
 		*ret = res;
 	return r;
-}
-
-static int params(struct ledger *l, const char *sql, int n, const char *const *v, const int *len,
-		  const int *fmt, PGresult **ret)
-{
-	PGresult *res;
-	int r;
-
-	for (int tries = 0;; tries++) {
-		res = PQexecParams(P(l)->conn, sql, n, NULL, v, len, fmt, 0);
-		r = ok_result(l, res);
-		if (r == 0 || tries || !reconnect(l))
-			break;
-		PQclear(res);
-	}
-	if (r < 0 || !ret)
-		PQclear(res);
-	else
-		*ret = res;
-	return r;
-}
-
-/* One of the statements kept prepared (an import runs them once a row). */
-static int prepared(struct ledger *l, unsigned q, int n, const char *const *v, const int *len,
-		    const int *fmt, PGresult **ret)
-{
-	struct pgs *p = P(l);
-	char name[16];
-	PGresult *res;
-	int r;
-
-	snprintf(name, sizeof(name), "wc%u", q);
-	for (int tries = 0;; tries++) {
-		if (!p->prepared[q]) {
-			res = PQprepare(p->conn, name, queries[q], n, NULL);
-			r = ok_result(l, res);
-			PQclear(res);
-			if (r == 0)
-				p->prepared[q] = true;
-		} else
-			r = 0;
-		if (r == 0) {
-			res = PQexecPrepared(p->conn, name, n, v, len, fmt, 0);
-			r = ok_result(l, res);
-			if (r == 0)
-				break;
-			PQclear(res);
-		}
-		if (tries || !reconnect(l))
-			return r;
-	}
-	if (ret)
-		*ret = res;
-	else
-		PQclear(res);
-	return 0;
 }
 
 static const char *val(const PGresult *res, int row, int col)
@@ -371,25 +491,25 @@ static int migrate(struct ledger *l, unsigned flags)
 		return -EROFS;
 	/* the chain's lock: no station appends while the schema changes, and
 	 * two owners migrating at once do it once */
-	r = exec(l, "BEGIN; SELECT pg_advisory_xact_lock(" CHAIN_LOCK ")", NULL);
+	r = script(l, "BEGIN; SELECT pg_advisory_xact_lock(" CHAIN_LOCK ")", NULL);
 	if (r < 0)
 		return r;
 	r = schema_version(l, &v);
 	for (size_t i = 0; r >= 0 && i < ARRAY_SIZE(migrations); i++)
 		if (migrations[i].from >= v)
-			r = exec(l, migrations[i].sql, NULL);
+			r = script(l, migrations[i].sql, NULL);
 	if (r >= 0) {
 		snprintf(sql, sizeof(sql), "UPDATE " S "meta SET value = '%d' WHERE key = 'schema_version'",
 			 LEDGER_SCHEMA_VERSION);
 		r = exec(l, sql, NULL);
 	}
 	if (r >= 0)
-		r = exec(l, "COMMIT", NULL);
+		r = script(l, "COMMIT", NULL);
 	if (r < 0) {
 		char why[400];
 
 		snprintf(why, sizeof(why), "%s", ledger_last_error());
-		exec(l, "ROLLBACK", NULL);
+		script(l, "ROLLBACK", NULL);
 		if (r == -EACCES)
 			ledger_set_error("the ledger's schema (version %d) needs version %d, and only its owner role "
 					 "may change it ('wipecert ledger --db URI migrate' as the owner): %s",
@@ -443,21 +563,60 @@ static void pg_close(struct ledger *l)
 
 static int pg_begin(struct ledger *l, bool write)
 {
+	struct pgs *p = P(l);
+	_cleanup_result_ PGresult *res = NULL;
+	int r;
+
+	p->have_head = false;
+	if (!write)
+		/* a reader sees one snapshot */
+		return script(l, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", NULL);
 	/* a writer waits for the chain's lock before it reads the head: one
-	 * writer at a time extends the chain. A reader sees one snapshot. */
-	return exec(l, write ? "BEGIN; SELECT pg_advisory_xact_lock(" CHAIN_LOCK ")" :
-			       "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", NULL);
+	 * writer at a time extends the chain. One round trip for all three. */
+	r = script(l, "BEGIN; SELECT pg_advisory_xact_lock(" CHAIN_LOCK ");"
+		      " SELECT seq, hash FROM " S "events ORDER BY seq DESC LIMIT 1", &res);
+	if (r < 0)
+		return r;
+	if (PQntuples(res) == 0) {
+		p->head_seq = 0;
+		strcpy(p->head_hash, LEDGER_ZERO_HASH);
+	} else if (parse_u64(PQgetvalue(res, 0, 0), &p->head_seq) < 0) {
+		script(l, "ROLLBACK", NULL);
+		return -EUCLEAN;
+	} else
+		snprintf(p->head_hash, sizeof(p->head_hash), "%s", PQgetvalue(res, 0, 1));
+	p->have_head = true;
+	if (!PQenterPipelineMode(p->conn)) {
+		script(l, "ROLLBACK", NULL);
+		return pg_err(p->conn, NULL);
+	}
+	p->pipe = true;
+	p->pending = 0;
+	return 0;
 }
 
 static int pg_commit(struct ledger *l)
 {
-	return exec(l, "COMMIT", NULL);
+	struct pgs *p = P(l);
+	int r = 0;
+
+	/* the inserts still in flight, the head and the commit: one round trip */
+	if (p->pipe) {
+		r = pipe_send(l, -1, "COMMIT", 0, NULL, NULL, NULL);
+		if (r >= 0)
+			r = pipe_drain(l, NULL);
+		pipe_end(l);
+		return r;
+	}
+	return script(l, "COMMIT", NULL);
 }
 
 static void pg_rollback(struct ledger *l)
 {
-	PGresult *res = PQexec(P(l)->conn, "ROLLBACK");
+	PGresult *res;
 
+	pipe_end(l);
+	res = PQexec(P(l)->conn, "ROLLBACK");
 	PQclear(res);
 }
 
@@ -465,9 +624,17 @@ static void pg_rollback(struct ledger *l)
 
 static int pg_last_event(struct ledger *l, uint64_t *ret_seq, char ret_hash[LEDGER_HASH_HEX])
 {
+	struct pgs *p = P(l);
 	_cleanup_result_ PGresult *res = NULL;
 	int r;
 
+	if (p->have_head) {
+		/* read under the lock by begin() */
+		p->have_head = false;
+		*ret_seq = p->head_seq;
+		memcpy(ret_hash, p->head_hash, LEDGER_HASH_HEX);
+		return 0;
+	}
 	r = prepared(l, Q_LAST_EVENT, 0, NULL, NULL, NULL, &res);
 	if (r < 0)
 		return r;
@@ -487,8 +654,9 @@ static int pg_save_head(struct ledger *l, uint64_t seq, const char *hash)
 {
 	(void)seq;
 	(void)hash;
-	/* the owner's function writes what the chain says */
-	return exec(l, "SELECT " S "save_head()", NULL);
+	/* the owner's function writes what the chain says (sent: answered
+	 * with the commit, or with a read that comes first) */
+	return run(l, -1, "SELECT " S "save_head()", 0, NULL, NULL, NULL, true, NULL);
 }
 
 static int pg_read_head(struct ledger *l, char **ret_seq, char **ret_hash)
@@ -528,7 +696,8 @@ static int pg_insert_event(struct ledger *l, const struct ledger_event *e)
 	if (e->signature && !sig)
 		return -ENOMEM;
 	snprintf(seq, sizeof(seq), "%" PRIu64, e->seq);
-	return prepared(l, Q_INSERT_EVENT, 13, v, NULL, NULL, NULL);
+	/* sent, answered with the commit (or the next read) */
+	return run(l, Q_INSERT_EVENT, NULL, 13, v, NULL, NULL, true, NULL);
 }
 
 static void read_event(const PGresult *res, int i, struct ledger_event *e)
@@ -698,11 +867,12 @@ static int pg_put_asset(struct ledger *l, const struct ledger_asset *a, bool ins
 	_cleanup_result_ PGresult *res = NULL;
 	int r;
 
-	r = prepared(l, insert ? Q_INSERT_ASSET : Q_UPDATE_ASSET, _LEDGER_F_MAX, (const char *const *)a->v,
-		     NULL, NULL, &res);
+	if (insert)
+		return run(l, Q_INSERT_ASSET, NULL, _LEDGER_F_MAX, (const char *const *)a->v, NULL, NULL, true, NULL);
+	r = prepared(l, Q_UPDATE_ASSET, _LEDGER_F_MAX, (const char *const *)a->v, NULL, NULL, &res);
 	if (r < 0)
 		return r;
-	return !insert && !streq(PQcmdTuples(res), "1") ? -ENOENT : 0;
+	return !streq(PQcmdTuples(res), "1") ? -ENOENT : 0;
 }
 
 static int one_asset(struct ledger *l, unsigned q, int n, const char *const *v, struct ledger_asset *ret)
@@ -808,9 +978,9 @@ static int pg_put_case(struct ledger *l, const struct ledger_case *k)
 
 	if (k->record_len > INT32_MAX)
 		return -E2BIG;
-	return params(l, "INSERT INTO " S "cases (id, record_sha256, asset_id, sealed_at, technician, device, method,"
+	return run(l, -1, "INSERT INTO " S "cases (id, record_sha256, asset_id, sealed_at, technician, device, method,"
 		      " result, verification, station, submitted_at, record, signature)"
-		      " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)", 13, v, len, fmt, NULL);
+		      " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)", 13, v, len, fmt, true, NULL);
 }
 
 static int pg_put_decision(struct ledger *l, const struct ledger_case *k)
@@ -824,9 +994,9 @@ static int pg_put_decision(struct ledger *l, const struct ledger_case *k)
 
 	if (k->document_len > INT32_MAX || k->pdf_len > INT32_MAX)
 		return -E2BIG;
-	return params(l, "INSERT INTO " S "decisions (case_id, decision, decided_at, approver, certificate_id,"
+	return run(l, -1, "INSERT INTO " S "decisions (case_id, decision, decided_at, approver, certificate_id,"
 		      " document, document_sig, pdf, pdf_sha256) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-		      9, v, len, fmt, NULL);
+		      9, v, len, fmt, true, NULL);
 }
 
 struct case_walk {
