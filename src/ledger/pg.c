@@ -510,7 +510,10 @@ static int migrate(struct ledger *l, unsigned flags)
 
 		snprintf(why, sizeof(why), "%s", ledger_last_error());
 		script(l, "ROLLBACK", NULL);
-		if (r == -EACCES)
+		if (r == -EACCES && v == 0)
+			ledger_set_error("only the database's owner role creates the ledger ('wipecert ledger --db URI "
+					 "migrate' as the owner): %s", why);
+		else if (r == -EACCES)
 			ledger_set_error("the ledger's schema (version %d) needs version %d, and only its owner role "
 					 "may change it ('wipecert ledger --db URI migrate' as the owner): %s",
 					 v, LEDGER_SCHEMA_VERSION, why);

@@ -129,10 +129,10 @@ new_ledger() {
 # lsql LEDGER SQL: run SQL on the ledger with the shell its store has
 # (sqlite3, psql as the superuser with the ledger's schema on the path)
 lsql() {
-	if [ "$BACKEND" = sqlite ] || [[ $1 != postgresql:* ]]; then
-		sqlite3 "$1" "$2"
-	else
+	if [[ $1 == postgresql:* ]]; then
 		psql -X -q -At -v ON_ERROR_STOP=1 -c "SET search_path = wipecert" -c "$2" "$1"
+	else
+		sqlite3 "$1" "$2"
 	fi
 }
 # (in this shell, not in the $(...) that calls new_ledger: its trap stops it)
