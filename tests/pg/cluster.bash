@@ -36,16 +36,20 @@ pg_cluster_init() {
 pg_cluster_run() {
 	local d=$1 port tries
 	shift
-	for tries in 1 2 3 4 5; do
-		port=$(( 20000 + RANDOM % 40000 ))
-		[ -e "$d/port" ] && port=$(cat "$d/port")
+	for tries in 1 2 3 4 5 6 7 8 9 10; do
+		if [ -e "$d/port" ]; then
+			port=$(cat "$d/port")
+		else
+			port=$(( 20000 + RANDOM % 40000 ))
+		fi
 		if pg_as "$PG_BIN/pg_ctl" -D "$d/data" -l "$d/log/server.log" -w -t 60 \
 			-o "-k $d/sock -p $port -c listen_addresses= $*" start >/dev/null; then
 			echo "$port" >"$d/port"
 			return 0
 		fi
-		# a port another cluster holds (its lock file, its shared memory)
-		[ -e "$d/port" ] && break
+		# a new port: another cluster's; the same port again after a kill:
+		# the old backends may still be on their way out
+		sleep 0.5
 	done
 	tail -n 20 "$d/log/server.log" >&2
 	return 1
@@ -65,17 +69,20 @@ pg_cluster_stop() {
 	return 0
 }
 
-# pg_cluster_kill DIR: kill -9 the postmaster (and so its backends die)
+# pg_cluster_kill DIR: kill -9 the postmaster (its backends notice and die);
+# its lock files stay behind, as after a power cut
 pg_cluster_kill() {
-	local pid
+	local pid st
 	pid=$(head -n 1 "$1/data/postmaster.pid" 2>/dev/null) || return 1
-	kill -9 "$pid"
-	# the backends notice their postmaster is gone; wait until none is left
+	kill -9 "$pid" || return 1
 	for _ in $(seq 1 100); do
-		pgrep -u postgres -f -- "-D $1/data" >/dev/null || pgrep -P "$pid" >/dev/null || break
-		sleep 0.1
+		st=$(awk '{ print $3 }' "/proc/$pid/stat" 2>/dev/null)
+		[ -z "$st" ] || [ "$st" = Z ] && break
+		sleep 0.05
 	done
-	rm -f "$1/data/postmaster.pid"
+	# a dead postmaster nobody reaped (a zombie) still "holds" its lock
+	# files: they go, as a reboot would take them
+	rm -f "$1/data/postmaster.pid" "$1"/sock/.s.PGSQL.*.lock
 }
 
 # pg_uri DIR DB [USER]: the libpq URI of database DB of the cluster of DIR
