@@ -296,8 +296,11 @@ static int pipe_drain(struct ledger *l, PGresult **ret)
 		return pg_err(p->conn, NULL);
 	for (int i = 0; i < n; i++) {
 		res = PQgetResult(p->conn);
-		if (!res)
+		if (!res) {
+			/* the connection went: no more answers come */
+			PQclear(last);
 			return r ?: pg_err(p->conn, NULL);
+		}
 		if (PQresultStatus(res) != PGRES_PIPELINE_ABORTED) {
 			int k = ok_result(l, res);
 
