@@ -10,6 +10,7 @@ build=(build-essential pkg-config gettext locales
 	liburing-dev libharfbuzz-dev
 	fonts-ipaexfont)
 build+=(libicu-dev)  # trust: Unicode NFC for canonical JSON
+build+=(libpq-dev)   # ledger: the shared PostgreSQL backend
 # independent tools the tests use to check what wipecert hands out
 check=(sqlite3 qpdf poppler-utils minisign zbar-tools libnss3-tools openssl
 	e2fsprogs dosfstools fdisk util-linux coreutils
@@ -18,6 +19,7 @@ check=(sqlite3 qpdf poppler-utils minisign zbar-tools libnss3-tools openssl
 	clang libclang-rt-14-dev)
 check+=(jq) # reads JSON in the e2e tests: python3 starts in ~2 s on a loaded machine
 check+=(lvm2 mdadm bcache-tools) # member signatures made by their own tools (holders.sh)
+check+=(postgresql-15 postgresql-client-15) # a throwaway server for the ledger tests (tests/pg/cluster.bash)
 
 want=("${build[@]}" "${check[@]}")
 missing=()
