@@ -77,6 +77,14 @@ struct ledger_backend {
 	int (*assets)(struct ledger *l, const struct ledger_filter *f, bool with_state,
 		      int (*cb)(const struct ledger_asset *a, const char *state, void *userdata), void *userdata);
 
+	/* optional, inside a write transaction: what a batch of rows will ask
+	 * get_asset() and find_identity() about, fetched at once; the answers
+	 * then come from memory, kept true by put_asset(), until the end of
+	 * the transaction (a store across a network: one round trip, not a
+	 * few per row). Arrays of n values, NULL entries skipped. */
+	int (*prefetch)(struct ledger *l, const char *const *ids, const char *const *serials,
+			const char *const *wwns, size_t n);
+
 	/* cases and decisions (cases.c); what: LEDGER_CASE_* */
 	int (*put_case)(struct ledger *l, const struct ledger_case *k);
 	int (*put_decision)(struct ledger *l, const struct ledger_case *k);
@@ -123,6 +131,10 @@ int ledger_tx_read(struct ledger *l, int (*fn)(struct ledger *l, void *ctx), voi
 void ledger_tx_discard(struct ledger *l);
 
 /* ---- store.c: inside a write transaction ---- */
+
+/* The store's prefetch (see struct ledger_backend), when it has one. */
+int ledger_prefetch_tx(struct ledger *l, const char *const *ids, const char *const *serials,
+		       const char *const *wwns, size_t n);
 
 /* Insert a new asset and append its "create" event. -EEXIST if the ID is
  * taken, -ENOTUNIQ if another asset has its serial or WWN. */

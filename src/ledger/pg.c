@@ -28,7 +28,7 @@
 #define EVENT_COLS "seq, asset_id, kind, changes, state_hash, actor, reason, time_utc, " \
 	"time_local, prev_hash, hash, key_id, signature"
 #define SERIAL_NORM(x) "lower(btrim(" x "))"
-#define WWN_NORM(x) "lower(replace(replace(btrim(" x "), '0x', ''), 'naa.', ''))"
+#define WWN_NORM(x) "replace(replace(replace(lower(btrim(" x ")), '0x', ''), 'naa.', ''), 'eui.', '')"
 /* pg_advisory_xact_lock() key of the chain: "wipecert" in ASCII */
 #define CHAIN_LOCK "x'7769706563657274'::bigint"
 #define FETCH_ROWS 4000
@@ -162,6 +162,33 @@ static const char *const queries[_Q_MAX] = {
 	[Q_LAST_EVENT] = "SELECT seq, hash FROM " S "events ORDER BY seq DESC LIMIT 1",
 };
 
+/* The assets a write transaction's rows will ask for (prefetch()): by ID,
+ * and by the serial and WWN as the identity indexes compare them, which
+ * only the server computes (lower() follows its collation); kept true by
+ * put_asset() until the transaction ends. */
+struct cached {
+	bool present;             /* false: no asset has this ID */
+	struct ledger_asset a;
+	char *snorm, *wnorm;      /* its serial and WWN in their index form */
+};
+
+struct idlist {
+	char **id;
+	size_t n, cap;
+};
+
+struct cache {
+	bool on;
+	struct ledger_idmap assets; /* ID -> struct cached */
+	struct ledger_idmap snorm;  /* a serial as given -> char * (index form) */
+	struct ledger_idmap wnorm;  /* a WWN as given -> char * */
+	struct ledger_idmap by_s;   /* index form -> struct idlist: who has it */
+	struct ledger_idmap by_w;
+};
+
+static void cache_free(struct cache *c);
+static int read_asset(const PGresult *res, int i, int first_col, struct ledger_asset *ret);
+
 /* how many statements a write transaction sends before it waits for
  * their answers: the server's replies must not fill the socket while
  * we still send */
@@ -180,6 +207,7 @@ struct pgs {
 	bool have_head;           /* begin() read the chain's head: */
 	uint64_t head_seq;
 	char head_hash[LEDGER_HASH_HEX];
+	struct cache cache;       /* what a prefetch fetched, this transaction */
 };
 
 static inline struct pgs *P(struct ledger *l)
@@ -334,6 +362,7 @@ static void pipe_end(struct ledger *l)
 {
 	struct pgs *p = P(l);
 
+	cache_free(&p->cache);
 	if (!p->pipe)
 		return;
 	if (p->pending)
@@ -440,6 +469,247 @@ static const char *val(const PGresult *res, int row, int col)
 	return PQgetisnull(res, row, col) ? NULL : PQgetvalue(res, row, col);
 }
 
+/* ---- the prefetch cache ---- */
+
+static void cached_release(void *v)
+{
+	struct cached *c = v;
+
+	ledger_asset_clear(&c->a);
+	free(c->snorm);
+	free(c->wnorm);
+}
+
+static void str_release(void *v)
+{
+	free(*(char **)v);
+}
+
+static void idlist_release(void *v)
+{
+	struct idlist *x = v;
+
+	for (size_t i = 0; i < x->n; i++)
+		free(x->id[i]);
+	free(x->id);
+}
+
+static void cache_free(struct cache *c)
+{
+	ledger_idmap_free(&c->assets, cached_release);
+	ledger_idmap_free(&c->snorm, str_release);
+	ledger_idmap_free(&c->wnorm, str_release);
+	ledger_idmap_free(&c->by_s, idlist_release);
+	ledger_idmap_free(&c->by_w, idlist_release);
+	*c = (struct cache) {
+		.assets = { .vsize = sizeof(struct cached) }, .snorm = { .vsize = sizeof(char *) },
+		.wnorm = { .vsize = sizeof(char *) }, .by_s = { .vsize = sizeof(struct idlist) },
+		.by_w = { .vsize = sizeof(struct idlist) },
+	};
+}
+
+static int idlist_add(struct ledger_idmap *m, const char *key, const char *id)
+{
+	struct idlist *x;
+	int r = ledger_idmap_get(m, key, true, (void **)&x);
+
+	if (r < 0)
+		return r;
+	if (x->n == x->cap) {
+		size_t cap = x->cap ? x->cap * 2 : 2;
+		char **v = realloc(x->id, cap * sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		x->id = v;
+		x->cap = cap;
+	}
+	x->id[x->n] = strdup(id);
+	if (!x->id[x->n])
+		return -ENOMEM;
+	x->n++;
+	return 0;
+}
+
+static void idlist_remove(struct ledger_idmap *m, const char *key, const char *id)
+{
+	struct idlist *x;
+
+	if (!key || ledger_idmap_get(m, key, false, (void **)&x) != 1)
+		return;
+	for (size_t i = 0; i < x->n; i++)
+		if (streq(x->id[i], id)) {
+			free(x->id[i]);
+			x->id[i] = x->id[--x->n];
+			return;
+		}
+}
+
+/* the index form of a serial or WWN given to prefetch(); NULL: not known */
+static const char *norm_of(struct ledger_idmap *m, const char *raw)
+{
+	char **n;
+
+	return raw && ledger_idmap_get(m, raw, false, (void **)&n) == 1 ? *n : NULL;
+}
+
+/* a as the asset of its ID, with its serial and WWN in index form */
+static int cache_set(struct cache *c, const struct ledger_asset *a, const char *sn, const char *wn)
+{
+	const char *id = a->v[LEDGER_F_ASSET_ID];
+	struct cached *e;
+	int r;
+
+	r = ledger_idmap_get(&c->assets, id, true, (void **)&e);
+	if (r < 0)
+		return r;
+	if (e->present) {
+		idlist_remove(&c->by_s, e->snorm, id);
+		idlist_remove(&c->by_w, e->wnorm, id);
+	}
+	cached_release(e);
+	*e = (struct cached) { .present = true };
+	if ((r = ledger_asset_copy(a, &e->a)) < 0)
+		return r;
+	if ((sn && !(e->snorm = strdup(sn))) || (wn && !(e->wnorm = strdup(wn))))
+		return -ENOMEM;
+	if (sn && (r = idlist_add(&c->by_s, sn, id)) < 0)
+		return r;
+	if (wn && (r = idlist_add(&c->by_w, wn, id)) < 0)
+		return r;
+	return 0;
+}
+
+/* put_asset() keeps the cache true; a serial or WWN it was not told of
+ * (its index form unknown) ends the cache: the queries take over */
+static void cache_put(struct cache *c, const struct ledger_asset *a)
+{
+	const char *s = a->v[LEDGER_F_SERIAL], *w = a->v[LEDGER_F_WWN];
+	const char *sn = norm_of(&c->snorm, s), *wn = norm_of(&c->wnorm, w);
+
+	if ((s && !sn) || (w && !wn) || cache_set(c, a, sn, wn) < 0)
+		cache_free(c);
+}
+
+/* {"a","b"}: a text[] literal of the non-NULL values */
+static char *text_array(const char *const *v, size_t n)
+{
+	char *out = NULL;
+	size_t len = 0;
+	bool first = true;
+	FILE *f = open_memstream(&out, &len);
+
+	if (!f)
+		return NULL;
+	fputc('{', f);
+	for (size_t i = 0; i < n; i++) {
+		if (!v[i])
+			continue;
+		fputs(first ? "\"" : ",\"", f);
+		first = false;
+		for (const char *p = v[i]; *p; p++) {
+			if (*p == '"' || *p == '\\')
+				fputc('\\', f);
+			fputc(*p, f);
+		}
+		fputc('"', f);
+	}
+	fputc('}', f);
+	if (fclose(f) != 0) {
+		free(out);
+		return NULL;
+	}
+	return out;
+}
+
+static int pg_prefetch(struct ledger *l, const char *const *ids, const char *const *serials,
+		       const char *const *wwns, size_t n)
+{
+	struct pgs *p = P(l);
+	struct cache *c = &p->cache;
+	_cleanup_result_ PGresult *norms = NULL, *rows = NULL;
+	_cleanup_free_ char *a_ids = NULL, *a_s = NULL, *a_w = NULL, *n_s = NULL, *n_w = NULL;
+	_cleanup_free_ const char **sv = NULL, **wv = NULL;
+	size_t ns = 0, nw = 0;
+	int r;
+
+	if (!p->pipe)
+		return 0;
+	cache_free(c);
+	a_ids = text_array(ids, n);
+	a_s = text_array(serials, n);
+	a_w = text_array(wwns, n);
+	if (!a_ids || !a_s || !a_w)
+		return -ENOMEM;
+	/* the index form of every serial and WWN, as the server computes it */
+	{
+		const char *v[2] = { a_s, a_w };
+
+		r = params(l, "SELECT 's', x, " SERIAL_NORM("x") " FROM unnest($1::text[]) x UNION ALL"
+			   " SELECT 'w', x, " WWN_NORM("x") " FROM unnest($2::text[]) x", 2, v, NULL, NULL, &norms);
+		if (r < 0)
+			return r;
+	}
+	sv = calloc((size_t)PQntuples(norms) + 1, sizeof(*sv));
+	wv = calloc((size_t)PQntuples(norms) + 1, sizeof(*wv));
+	if (!sv || !wv)
+		return -ENOMEM;
+	for (int i = 0; i < PQntuples(norms); i++) {
+		bool ser = streq(PQgetvalue(norms, i, 0), "s");
+		char **to;
+
+		r = ledger_idmap_get(ser ? &c->snorm : &c->wnorm, PQgetvalue(norms, i, 1), true, (void **)&to);
+		if (r < 0)
+			goto fail;
+		if (r == 0 && !(*to = strdup(PQgetvalue(norms, i, 2)))) {
+			r = -ENOMEM;
+			goto fail;
+		}
+		if (ser)
+			sv[ns++] = PQgetvalue(norms, i, 2);
+		else
+			wv[nw++] = PQgetvalue(norms, i, 2);
+	}
+	n_s = text_array(sv, ns);
+	n_w = text_array(wv, nw);
+	if (!n_s || !n_w) {
+		r = -ENOMEM;
+		goto fail;
+	}
+	/* every asset the rows name by ID, serial or WWN: one query */
+	{
+		const char *v[3] = { a_ids, n_s, n_w };
+
+		r = params(l, "SELECT " ASSET_COLS ", " SERIAL_NORM("serial") ", " WWN_NORM("wwn") " FROM " S "assets"
+			   " WHERE asset_id = ANY ($1::text[]) OR " SERIAL_NORM("serial") " = ANY ($2::text[])"
+			   " OR " WWN_NORM("wwn") " = ANY ($3::text[])", 3, v, NULL, NULL, &rows);
+		if (r < 0)
+			goto fail;
+	}
+	for (int i = 0; i < PQntuples(rows); i++) {
+		struct ledger_asset a;
+
+		r = read_asset(rows, i, 0, &a);
+		if (r >= 0)
+			r = cache_set(c, &a, val(rows, i, _LEDGER_F_MAX), val(rows, i, _LEDGER_F_MAX + 1));
+		ledger_asset_clear(&a);
+		if (r < 0)
+			goto fail;
+	}
+	/* and those that are not there */
+	for (size_t i = 0; i < n; i++) {
+		struct cached *e;
+
+		if (ids[i] && (r = ledger_idmap_get(&c->assets, ids[i], true, (void **)&e)) < 0)
+			goto fail;
+	}
+	c->on = true;
+	return 0;
+fail:
+	cache_free(c);
+	return r;
+}
+
 /* ---- open, migrate ---- */
 
 static int schema_version(struct ledger *l, int *ret)
@@ -538,6 +808,7 @@ static int pg_open(struct ledger *l, const char *where, unsigned flags)
 	p = calloc(1, sizeof(*p));
 	if (!p)
 		return -ENOMEM;
+	cache_free(&p->cache);
 	l->be_data = p;
 	p->conn = PQconnectdbParams(keys, vals, 1);
 	if (!p->conn)
@@ -560,6 +831,7 @@ static void pg_close(struct ledger *l)
 {
 	struct pgs *p = P(l);
 
+	cache_free(&p->cache);
 	PQfinish(p->conn);
 	free(p);
 	l->be_data = NULL;
@@ -873,8 +1145,19 @@ static int pg_put_asset(struct ledger *l, const struct ledger_asset *a, bool ins
 	_cleanup_result_ PGresult *res = NULL;
 	int r;
 
-	if (insert)
-		return run(l, Q_INSERT_ASSET, NULL, _LEDGER_F_MAX, (const char *const *)a->v, NULL, NULL, true, NULL);
+	struct cache *c = &P(l)->cache;
+	struct cached *e;
+	bool known = false;
+
+	if (c->on) {
+		known = ledger_idmap_get(&c->assets, a->v[LEDGER_F_ASSET_ID], false, (void **)&e) == 1 && e->present;
+		cache_put(c, a);
+	}
+	/* an insert, or an update of a row the cache knows is there: sent,
+	 * answered with the commit */
+	if (insert || known)
+		return run(l, insert ? Q_INSERT_ASSET : Q_UPDATE_ASSET, NULL, _LEDGER_F_MAX, (const char *const *)a->v,
+			   NULL, NULL, true, NULL);
 	r = prepared(l, Q_UPDATE_ASSET, _LEDGER_F_MAX, (const char *const *)a->v, NULL, NULL, &res);
 	if (r < 0)
 		return r;
@@ -897,6 +1180,11 @@ static int one_asset(struct ledger *l, unsigned q, int n, const char *const *v, 
 static int pg_get_asset(struct ledger *l, const char *asset_id, struct ledger_asset *ret)
 {
 	const char *v[1] = { asset_id };
+	struct cache *c = &P(l)->cache;
+	struct cached *e;
+
+	if (c->on && ledger_idmap_get(&c->assets, asset_id, false, (void **)&e) == 1)
+		return e->present ? ledger_asset_copy(&e->a, ret) : -ENOENT;
 
 	return one_asset(l, Q_GET_ASSET, 1, v, ret);
 }
@@ -906,6 +1194,28 @@ static int pg_find_identity(struct ledger *l, const char *serial, const char *ww
 {
 	struct ledger_asset s = {}, w = {};
 	int rs = -ENOENT, rw = -ENOENT;
+	struct cache *c = &P(l)->cache;
+	const char *sn = c->on ? norm_of(&c->snorm, serial) : NULL, *wn = c->on ? norm_of(&c->wnorm, wwn) : NULL;
+
+	/* every asset with these index forms is in the cache */
+	if (c->on && (!serial || sn) && (!wwn || wn)) {
+		const char *best = NULL;
+		struct idlist *x;
+		struct cached *e;
+
+		if (sn && ledger_idmap_get(&c->by_s, sn, false, (void **)&x) == 1)
+			for (size_t i = 0; i < x->n; i++)
+				if ((!except_id || !streq(x->id[i], except_id)) && (!best || strcmp(x->id[i], best) < 0))
+					best = x->id[i];
+		if (wn && ledger_idmap_get(&c->by_w, wn, false, (void **)&x) == 1)
+			for (size_t i = 0; i < x->n; i++)
+				if ((!except_id || !streq(x->id[i], except_id)) && (!best || strcmp(x->id[i], best) < 0))
+					best = x->id[i];
+		if (!best)
+			return -ENOENT;
+		if (ledger_idmap_get(&c->assets, best, false, (void **)&e) == 1 && e->present)
+			return ledger_asset_copy(&e->a, ret);
+	}
 
 	if (serial) {
 		const char *v[2] = { serial, except_id };
@@ -1094,6 +1404,7 @@ const struct ledger_backend ledger_pg_backend = {
 	.get_asset = pg_get_asset,
 	.find_identity = pg_find_identity,
 	.assets = pg_assets,
+	.prefetch = pg_prefetch,
 	.put_case = pg_put_case,
 	.put_decision = pg_put_decision,
 	.cases = pg_cases,

@@ -30,7 +30,9 @@
  * case-insensitive, WWN without 0x / naa.): the expression of an index, so
  * a query must spell it the same way to use it. */
 #define SERIAL_NORM(x) "lower(trim(" x "))"
-#define WWN_NORM(x) "lower(replace(replace(trim(" x "), '0x', ''), 'naa.', ''))"
+#define WWN_NORM(x) "replace(replace(replace(lower(trim(" x ")), '0x', ''), 'naa.', ''), 'eui.', '')"
+/* schema 2's, which missed "0X", "NAA." and "eui." (migration 1 -> 2 keeps it) */
+#define WWN_NORM_2(x) "lower(replace(replace(trim(" x "), '0x', ''), 'naa.', ''))"
 
 /* Migration i takes user_version i to i + 1. Never edit a released one:
  * append a new one. */
@@ -92,10 +94,13 @@ static const char *const migrations[] = {
 	 * job checkpoints dropped (the erase layer keeps its own job files) */
 	"CREATE INDEX events_ledger ON events (kind, seq) WHERE asset_id = '';"
 	"CREATE INDEX assets_serial_norm ON assets (" SERIAL_NORM("serial") ");"
-	"CREATE INDEX assets_wwn_norm ON assets (" WWN_NORM("wwn") ");"
+	"CREATE INDEX assets_wwn_norm ON assets (" WWN_NORM_2("wwn") ");"
 	"DROP TABLE IF EXISTS jobs;",
 	/* 2 -> 3: the cases (sealed wipe records) and their decisions, so that
-	 * a shared ledger carries them from the station to the manager */
+	 * a shared ledger carries them from the station to the manager; the
+	 * WWN compared as the identity check does, whatever its case */
+	"DROP INDEX assets_wwn_norm;"
+	"CREATE INDEX assets_wwn_norm3 ON assets (" WWN_NORM("wwn") ");"
 	"CREATE TABLE cases ("
 	"  id TEXT PRIMARY KEY NOT NULL,"
 	"  record_sha256 TEXT NOT NULL UNIQUE,"

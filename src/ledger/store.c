@@ -318,6 +318,14 @@ static int append_asset_event(struct ledger *l, const struct ledger_asset *a, co
 
 /* ---- assets, inside a write transaction ---- */
 
+int ledger_prefetch_tx(struct ledger *l, const char *const *ids, const char *const *serials,
+		       const char *const *wwns, size_t n)
+{
+	if (!l->in_tx || !l->tx_write)
+		return -EINVAL;
+	return l->be->prefetch && n ? l->be->prefetch(l, ids, serials, wwns, n) : 0;
+}
+
 /* One asset per disk: a serial or WWN already on another asset is refused. */
 static int check_identity_free(struct ledger *l, const struct ledger_asset *old, const struct ledger_asset *a)
 {
