@@ -59,6 +59,13 @@ printf 'asset_id,status\nB1,in-service\nKS-2019-0001,retired\n' >"$tmp/exists.cs
 check_bad "$tmp/exists.csv" "exists.csv:3: asset ID 'KS-2019-0001' is already in the ledger"
 printf 'asset_id,status\nB1,in-service\nB2,lost\n' >"$tmp/status.csv"
 check_bad "$tmp/status.csv" "status.csv:3: asset B2: bad status"
+# one entry per disk: a serial or WWN another asset has, however it is written
+printf 'asset_id,serial\nB1,SN-B1\nB2, z9a1b2c3 \n' >"$tmp/serial.csv"
+check_bad "$tmp/serial.csv" "serial.csv:3: asset B2: its serial or WWN is already asset KS-2019-0001's"
+printf 'asset_id,wwn\nB1,0x50000000000000b1\nB2,0X5002538E40A1B2C3\n' >"$tmp/wwn.csv"
+check_bad "$tmp/wwn.csv" "wwn.csv:3: asset B2: its serial or WWN is already asset KS-2019-0002's"
+printf 'asset_id,serial\nB1,SN-TWICE\nB2,sn-twice\n' >"$tmp/twice.csv"
+check_bad "$tmp/twice.csv" "twice.csv:3: asset B2: its serial or WWN is already asset B1's"
 # the dry run reports and writes nothing
 $W ledger import --dry-run --update "$tmp/exists.csv" "${K[@]}" >"$tmp/out" 2>&1 || fail "dry run: $(cat "$tmp/out")"
 grep -q 'line 3: update KS-2019-0001' "$tmp/out" || fail "dry run report: $(cat "$tmp/out")"
