@@ -3,7 +3,7 @@
  * and the append benchmark (tests/e2e/pg_*.sh, tests/pg/failover.sh,
  * bench/ledger-pg.sh). Test-only: built by `make check`, never installed.
  *
- *   ledger-writer DB KEY PASSFILE PREFIX COUNT [RETRY_SECONDS]
+ *   ledger-writer DB KEY PASSFILE PREFIX COUNT [RETRY_SECONDS [cases]]
  *
  * Adds COUNT assets PREFIX-1..PREFIX-COUNT, one signed "create" event each
  * in its own transaction, through the ledger API as `ledger add` does.
@@ -14,13 +14,17 @@
  * without success, reconnecting; an asset the retry finds stored already
  * (the answer was lost, the commit was not) is reported as "stored ID"
  * without a seq: it was never acknowledged. Exit 0 when all COUNT were
- * acknowledged or stored.
+ * acknowledged or stored. With "cases", each asset also gets a sealed case
+ * submitted (ledger_case_submit(), status erased): the open cases the
+ * `pending` benchmark lists (the record is a stand-in, not signed).
  */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+
+#include <sodium.h>
 
 #include "wipecert/ledger.h"
 #include "wipecert/ledger-sign.h"
@@ -35,6 +39,36 @@ static double now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* a sealed case for asset a, its record a stand-in (the listing reads the
+ * summary columns, as `pending` does) */
+static int submit_case(struct ledger *l, const struct ledger_asset *a)
+{
+	struct ledger_asset upd = {};
+	char rec[512], sha[65], id[200], now[32];
+	uint8_t h[32];
+	int r;
+
+	format_utc(time(NULL), now, sizeof(now));
+	snprintf(rec, sizeof(rec), "{\"asset\":{\"asset_id\":\"%s\"},\"type\":\"wipe-record\"}",
+		 ledger_asset_value(a, LEDGER_F_ASSET_ID));
+	crypto_hash_sha256(h, (const uint8_t *)rec, strlen(rec));
+	hex_encode(h, sizeof(h), sha);
+	snprintf(id, sizeof(id), "case-%s", ledger_asset_value(a, LEDGER_F_ASSET_ID));
+	struct ledger_case k = {
+		.id = id, .record_sha256 = sha, .record = (const uint8_t *)rec, .record_len = strlen(rec),
+		.signature = "untrusted comment: stand-in\n", .asset_id = ledger_asset_value(a, LEDGER_F_ASSET_ID),
+		.sealed_at = now, .technician = "TEST ONLY Technician", .device = "image", .method = "random",
+		.result = "succeeded", .verification = "passed", .station = "bench",
+	};
+	r = ledger_asset_copy(a, &upd);
+	if (r >= 0)
+		r = ledger_asset_set(&upd, LEDGER_F_STATUS, "erased");
+	if (r >= 0)
+		r = ledger_case_submit(l, &k, &upd, "ledger-writer: a case", NULL);
+	ledger_asset_clear(&upd);
+	return r < 0 ? r : 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct trust_seckey *k = NULL;
@@ -45,8 +79,11 @@ int main(int argc, char **argv)
 	unsigned long acked = 0, stored = 0;
 	int r;
 
-	if (argc < 6 || argc > 7 || parse_u64(argv[5], &count) < 0 || (argc == 7 && parse_u64(argv[6], &retry) < 0)) {
-		fprintf(stderr, "usage: %s DB KEY PASSFILE PREFIX COUNT [RETRY_SECONDS]\n", argv[0]);
+	bool cases = argc == 8 && streq(argv[7], "cases");
+
+	if (argc < 6 || argc > 8 || parse_u64(argv[5], &count) < 0 || (argc >= 7 && parse_u64(argv[6], &retry) < 0) ||
+	    (argc == 8 && !cases)) {
+		fprintf(stderr, "usage: %s DB KEY PASSFILE PREFIX COUNT [RETRY_SECONDS [cases]]\n", argv[0]);
 		return 2;
 	}
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -85,6 +122,8 @@ int main(int argc, char **argv)
 				r = 0;
 			if (r >= 0)
 				r = ledger_asset_add(l, &a, NULL, "ledger-writer", &seq);
+			if (r >= 0 && cases)
+				r = submit_case(l, &a);
 			if (r >= 0) {
 				printf("ok %s %" PRIu64 "\n", id, seq);
 				acked++;
