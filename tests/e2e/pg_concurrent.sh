@@ -22,7 +22,7 @@ for s in $(seq 1 $N); do
 	pids+=($!)
 done
 for i in "${!pids[@]}"; do
-	wait "${pids[$i]}" || fail "station $((i + 1)) failed: $(tail -n 3 "$T/st$((i + 1)).err")"
+	wait "${pids[$i]}" || fail "station $((i + 1)) failed: $(grep -v '^ *#' "$T/st$((i + 1)).err" | head -n 3)"
 done
 for s in $(seq 1 $N); do
 	expect_eq "station $s acknowledged" "$(grep -c '^ok ' "$T/st$s.out")" $EACH

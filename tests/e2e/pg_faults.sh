@@ -43,7 +43,7 @@ pg_cluster_kill "$PGD" || fail "kill -9"
 sleep 1
 restart
 for i in "${!pids[@]}"; do
-	wait "${pids[$i]}" || fail "station $((i + 1)): $(tail -n 3 "$T/f$((i + 1)).err")"
+	wait "${pids[$i]}" || fail "station $((i + 1)): $(grep -v '^ *#' "$T/f$((i + 1)).err" | head -n 3)"
 done
 acked=$(cat "$T"/f*.out | grep -c '^ok ')
 lost=$(cat "$T"/f*.out | grep -c '^stored ')

@@ -137,6 +137,7 @@ int main(int argc, char **argv)
 			}
 			if (!retry || !(ledger_unreachable(r) || r == -EROFS || r == -EACCES) || now() - t0 > (double)retry) {
 				fprintf(stderr, "%s: %s (%s)\n", id, strerror(-r), ledger_last_error());
+				ledger_asset_clear(&a);
 				ledger_close(l);
 				trust_seckey_free(k);
 				return 1;
