@@ -51,9 +51,10 @@ LIB      := $(O)/libwipecert.a
 BIN      := $(O)/wipecert
 UNIT_SRC := $(sort $(wildcard tests/test_*.c))
 UNITS    := $(patsubst tests/%.c,$(O)/tests/%,$(UNIT_SRC))
-# test-only tools linked against the library (the station that appends to a
-# shared ledger, for the PostgreSQL tests): built by `make check`, never installed
-TOOLS    := $(O)/tests/tools/ledger-writer
+# test-only tools linked against the library (the forger of the attack
+# tests, the station that appends to a shared ledger for the PostgreSQL
+# tests): built by `make check`, never installed
+TOOLS    := $(O)/tests/tools/forge $(O)/tests/tools/ledger-writer
 
 # message catalogues: po/<lang>.po, compiled beside the binary
 LANGS    := ja
@@ -100,7 +101,8 @@ SAN := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recove
 check:
 	$(MAKE) O=build/check SAN_FLAGS="$(SAN)" build/check/wipecert check-units \
 		$(patsubst %,build/check/locale/%/LC_MESSAGES/wipecert.mo,$(LANGS))
-	WIPECERT=$(CURDIR)/build/check/wipecert LEDGER_WRITER=$(CURDIR)/build/check/tests/tools/ledger-writer \
+	WIPECERT=$(CURDIR)/build/check/wipecert FORGE=$(CURDIR)/build/check/tests/tools/forge \
+		LEDGER_WRITER=$(CURDIR)/build/check/tests/tools/ledger-writer \
 		tests/run.sh build/check/tests
 
 check-units: $(UNITS) $(TOOLS)

@@ -10,50 +10,19 @@
 # Each figure is the best of REPEAT runs (the machine is shared; the best
 # run is the one least disturbed). Every loop is --direct-io=on and every
 # backing file is written once before anything is timed.
-set -u
-WIPECERT=${WIPECERT:-$(cd "$(dirname "$0")/.." && pwd)/build/wipecert}
+. "$(dirname "$0")/lib.bash"
 SIZE=${SIZE:-4G}            # the one-disk loops
 SIZE4=${SIZE4:-1G}          # each of the four loops of the four-at-once runs
 NWIPE_SIZE=${NWIPE_SIZE:-256M} # nwipe writes ~45 MB/s: its own, smaller loop
 REPEAT=${REPEAT:-2}
 BACKINGS=${BACKINGS:-"shm disk"}
-DISKDIR=${DISKDIR:-/var/tmp}
+bench_init overwrite.sh jq shred nwipe /usr/bin/time
 
-[ "$(id -u)" -eq 0 ] || { echo "overwrite.sh: needs root (loop devices)" >&2; exit 77; }
-[ -x "$WIPECERT" ] || { echo "overwrite.sh: build $WIPECERT first (make)" >&2; exit 1; }
-for c in jq losetup dd shred nwipe /usr/bin/time; do
-	command -v "$c" >/dev/null || { echo "overwrite.sh: $c is missing" >&2; exit 1; }
-done
-
-LOOPS=() FILES=()
-STATE=$(mktemp -d /tmp/wipecert-bench.XXXXXX)
-cleanup() {
-	local l
-	for l in "${LOOPS[@]}"; do losetup -d "$l" 2>/dev/null; done
-	rm -f "${FILES[@]}"
-	rm -rf "$STATE"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-export WIPECERT_STATE_DIR=$STATE
-
-bytes() { numfmt --from=iec "$1"; }
 now() { date +%s.%N; }
 # mbps BYTES SECONDS
 mbps() { awk -v b="$1" -v s="$2" 'BEGIN { printf "%.0f", (s > 0 ? b / s / 1e6 : 0) }'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }'; }
 best() { printf '%s\n' "$@" | sort -n | tail -1; }
-
-# newloop VAR DIR NAME SIZE: a file written through once (tmpfs allocates
-# pages on the first write), attached with direct I/O
-newloop() {
-	local var=$1 f=$2/wipecert-bench-$3.img l
-	FILES+=("$f")
-	dd if=/dev/zero of="$f" bs=4M count=$(($(bytes "$4") / 4194304)) status=none || exit 1
-	l=$(losetup -f --show --direct-io=on "$f") || exit 1
-	LOOPS+=("$l")
-	printf -v "$var" '%s' "$l"
-}
 
 # timed CMD...: seconds it took
 timed() {

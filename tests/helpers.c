@@ -1,6 +1,7 @@
 /* helpers.c - scratch directories and files for the cmocka tests. */
 #include <errno.h>
 #include <fcntl.h>
+#include <glob.h>
 #include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -60,6 +61,36 @@ char *test_write_file(const char *dir, const char *name, const void *data, size_
 	return p;
 }
 
+struct test_image *test_image_new(size_t len, void (*fill)(uint8_t *data, size_t len))
+{
+	struct test_image *f = calloc(1, sizeof(*f));
+	uint8_t *data = calloc(1, len);
+	char *sd;
+
+	if (!f || !data)
+		abort();
+	if (fill)
+		fill(data, len);
+	f->dir = test_mkdtemp();
+	f->img = test_write_file(f->dir, "disk.img", data, len);
+	if (asprintf(&sd, "%s/jobs", f->dir) < 0 || job_store_open_dir(sd, &f->store) < 0)
+		abort();
+	free(sd);
+	free(data);
+	return f;
+}
+
+void test_image_free(struct test_image *f)
+{
+	if (!f)
+		return;
+	job_store_close(&f->store);
+	test_rmtree(f->dir);
+	free(f->dir);
+	free(f->img);
+	free(f);
+}
+
 char *test_fixture(const char *name)
 {
 	char *p;
@@ -77,4 +108,37 @@ void test_copy_file(const char *from, const char *to)
 	assert_int_equal(read_full_file(from, &d, &n), 0);
 	assert_int_equal(write_file_atomic(to, d, n, 0644, false), 0);
 	free(d);
+}
+
+/* Before every test program: the test keys in the repository are private
+ * (a checkout makes them 0644, and a secret key others can read is
+ * refused), and the verifier's memory of trust-list serials is this
+ * process's own file, never the machine's /var/lib/wipecert (other test
+ * runs share the machine). */
+static char test_state_path[64];
+
+static void remove_test_state(void)
+{
+	char lock[80];
+
+	unlink(test_state_path);
+	snprintf(lock, sizeof(lock), "%s.lock", test_state_path);
+	unlink(lock);
+}
+
+__attribute__((constructor)) static void test_environment(void)
+{
+	glob_t g;
+
+	if (glob("certs/test-only/*.key", 0, NULL, &g) == 0) {
+		for (size_t i = 0; i < g.gl_pathc; i++)
+			chmod(g.gl_pathv[i], 0600);
+		globfree(&g);
+	}
+	if (!getenv("WIPECERT_TRUST_STATE")) {
+		snprintf(test_state_path, sizeof(test_state_path), "/tmp/wipecert-test-trust-state.%ld.json",
+			 (long)getpid());
+		setenv("WIPECERT_TRUST_STATE", test_state_path, 1);
+		atexit(remove_test_state);
+	}
 }

@@ -20,4 +20,15 @@ void test_copy_file(const char *from, const char *to);
 /* Path of a file under tests/fixtures (the tests run from the top directory). */
 char *test_fixture(const char *name);
 
+/* The erase tests' fixture: a scratch directory holding an image file of
+ * len bytes, filled by fill (zeros when NULL), and a job store in
+ * dir/jobs. Removed, with everything in it, by test_image_free. */
+#include "wipecert/job.h"
+struct test_image {
+	char *dir, *img;
+	struct job_store store;
+};
+struct test_image *test_image_new(size_t len, void (*fill)(uint8_t *data, size_t len));
+void test_image_free(struct test_image *f);
+
 #endif

@@ -9,6 +9,11 @@ cd "$(dirname "$0")/.." || exit 2
 export WIPECERT=${WIPECERT:-$PWD/build/wipecert}
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+# the verifier's memory of trust-list serials: each test's own (tests copy
+# the test-only trust directory and change it), never the machine's
+# /var/lib/wipecert
+state_dir=$(mktemp -d "${TMPDIR:-/tmp}/wipecert-run.XXXXXX")
+trap 'rm -rf "$state_dir"' EXIT
 pass=0 fail=0 skip=0 failed=()
 
 # one throwaway PostgreSQL cluster for the run: the scripts that say
@@ -28,7 +33,7 @@ fi
 run_one() {
 	local name=$1; shift
 	local t0=$SECONDS rc
-	"$@"
+	WIPECERT_TRUST_STATE=$state_dir/$name.json "$@"
 	rc=$?
 	case $rc in
 	0) pass=$((pass + 1)); echo "PASS: $name ($((SECONDS - t0))s)" ;;

@@ -10,6 +10,7 @@
 #include "helpers.h"
 #include "wipecert/pdf.h"
 #include "wipecert/pdfparse.h"
+#include "wipecert/trust.h"
 #include "wipecert/util.h"
 
 struct pki {
@@ -26,7 +27,9 @@ static X509 *make_cert(EVP_PKEY *key, EVP_PKEY *issuer_key, X509 *issuer, const 
 
 	X509_set_version(x, 2);
 	ASN1_INTEGER_set(X509_get_serialNumber(x), ca ? 1 : 2);
-	X509_gmtime_adj(X509_getm_notBefore(x), -3600);
+	/* valid well before the fixture record's signing time (an hour before
+	 * now stopped covering it an hour after the fixture was made) */
+	X509_gmtime_adj(X509_getm_notBefore(x), -3600L * 24 * 365 * 5);
 	X509_gmtime_adj(X509_getm_notAfter(x), 3600L * 24 * 365);
 	X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8, (const unsigned char *)cn, -1, -1, 0);
 	X509_set_subject_name(x, name);
@@ -63,9 +66,18 @@ static void pki_free(struct pki *p)
 	X509_free(p->cert);
 }
 
+static void fixture_file(const char *name, uint8_t **ret, size_t *ret_len)
+{
+	_cleanup_free_ char *p = test_fixture(name);
+
+	assert_int_equal(read_full_file(p, ret, ret_len), 0);
+}
+
+/* A record the issuing path built from the technician's signed wipe
+ * record (tests/fixtures/evidence/make.sh): what a certificate must carry */
 static struct cert_record *fixture_record(void)
 {
-	_cleanup_free_ char *p = test_fixture("cert-record.json");
+	_cleanup_free_ char *p = test_fixture("evidence/record.json");
 	_cleanup_free_ uint8_t *buf = NULL;
 	struct cert_record *r = NULL;
 	size_t len;
@@ -75,34 +87,45 @@ static struct cert_record *fixture_record(void)
 	return r;
 }
 
+/* Render and sign r with its evidence attached, at the record's time. */
 static void issue(const struct cert_record *r, struct pki *p, bool cades, uint8_t **ret, size_t *ret_len)
 {
-	static const char minisig[] =
-		"untrusted comment: signature from minisign secret key\n"
-		"RWQf6LRCGA9i59SLOFxz6NxvASXDJeRtuZykwQepbDEGt87ig1BNpWaVWuNrm73YiIiJbq71Wi+dP9eKL8OC351vwIasSSbXxwA=\n"
-		"trusted comment: timestamp:1795000000\n";
-	struct cert_attachment a = { CERT_SIG_NAME, (const uint8_t *)minisig, sizeof(minisig) - 1, NULL };
-	struct cert_pdf_opts o = { .attachments = &a, .n_attachments = 1 };
+	static const char *const names[] = { CERT_SIG_NAME, CERT_WIPE_RECORD_NAME, CERT_WIPE_SIG_NAME };
+	static const char *const files[] = { "evidence/record.json.minisig", "evidence/wipe-record.json",
+					     "evidence/wipe-record.json.minisig" };
+	uint8_t *data[3] = { 0 };
+	struct cert_attachment a[3];
+	struct cert_pdf_opts o = { .attachments = a, .n_attachments = 3 };
 	STACK_OF(X509) *chain = sk_X509_new_null();
 	struct cert_signer s = { p->key, p->cert, chain, "Hanako Sato", "test", 0, cades };
 	_cleanup_free_ uint8_t *pdf = NULL;
 	const char *err = NULL;
 	size_t len;
 
+	for (size_t i = 0; i < 3; i++) {
+		size_t n;
+
+		fixture_file(files[i], &data[i], &n);
+		a[i] = (struct cert_attachment){ names[i], data[i], n, NULL };
+	}
+	assert_int_equal(parse_time(r->issued_at, &s.when), 0);
 	sk_X509_push(chain, p->ca);
 	assert_int_equal(cert_pdf_render(r, &o, &pdf, &len, &err), 0);
 	assert_int_equal(cert_pdf_sign(pdf, len, &s, ret, ret_len, &err), 0);
 	sk_X509_free(chain);
+	for (size_t i = 0; i < 3; i++)
+		free(data[i]);
 }
 
-static bool verify(const uint8_t *pdf, size_t len, X509 *ca, enum cert_check *ret_failed)
+static bool verify_with(const uint8_t *pdf, size_t len, X509 *ca, const struct trust_store *store,
+			enum cert_check *ret_failed)
 {
 	STACK_OF(X509) *trusted = sk_X509_new_null();
 	struct cert_verify_report rep;
 	bool ok;
 
 	sk_X509_push(trusted, ca);
-	assert_int_equal(cert_pdf_verify(pdf, len, trusted, NULL, &rep), 0);
+	assert_int_equal(cert_pdf_verify(pdf, len, trusted, store, &rep), 0);
 	ok = rep.all_ok;
 	if (ret_failed) {
 		*ret_failed = CHECK__MAX;
@@ -115,6 +138,11 @@ static bool verify(const uint8_t *pdf, size_t len, X509 *ca, enum cert_check *re
 	cert_verify_report_release(&rep);
 	sk_X509_free(trusted);
 	return ok;
+}
+
+static bool verify(const uint8_t *pdf, size_t len, X509 *ca, enum cert_check *ret_failed)
+{
+	return verify_with(pdf, len, ca, NULL, ret_failed);
 }
 
 static struct pki pki, evil;
@@ -237,6 +265,137 @@ static void test_byte_flips(void **state)
 	free(c);
 }
 
+/* The same certificate as the issuing path signs it: the test-only
+ * approver's X.509 key and the roster's certificate for it. */
+static void issue_roster(const struct cert_record *r, struct trust_store **ret_store, X509 **ret_ca,
+			 uint8_t **ret, size_t *ret_len)
+{
+	struct trust_seckey *k = NULL;
+	struct trust_x509_signer *xs = NULL;
+	struct pki p = { 0 };
+	_cleanup_free_ uint8_t *pass = NULL;
+	size_t n;
+
+	assert_int_equal(read_full_file("certs/test-only/passphrase.txt", &pass, &n), 0);
+	while (n && pass[n - 1] == '\n')
+		n--;
+	assert_int_equal(trust_seckey_load("certs/test-only/test-only-approver.key", (char *)pass, n, &k), 0);
+	assert_int_equal(trust_store_open("certs/test-only/trust", ret_store), 0);
+	assert_int_equal(trust_x509_signer_load(k, *ret_store, NULL, &xs), 0);
+	p.key = xs->key;
+	p.cert = xs->cert;
+	p.ca = sk_X509_value(xs->chain, 0);
+	issue(r, &p, false, ret, ret_len);
+	*ret_ca = X509_dup(p.ca);
+	trust_x509_signer_free(xs);
+	trust_seckey_free(k);
+}
+
+/* Every byte of the CMS blob changed, one at a time, with and without the
+ * roster: the certificates bag, the signer info, the unsigned parts. None
+ * may leave a VALID certificate (the bag once let 3 of 300 through). */
+static void test_cms_every_byte(void **state)
+{
+	struct trust_store *store = NULL;
+	uint8_t *c = NULL, *flip;
+	size_t n, hex_off, der_len, caught[CHECK__MAX] = { 0 };
+	const char *ct;
+	enum cert_check f;
+	X509 *ca = NULL;
+
+	(void)state;
+	issue_roster(rec, &store, &ca, &c, &n);
+	assert_true(verify_with(c, n, ca, store, &f));
+	ct = memmem(c, n, "/Contents <", 11);
+	assert_non_null(ct);
+	hex_off = (size_t)(ct - (const char *)c) + 11;
+	{
+		/* the DER's own length from its header: 30 82 HH LL */
+		uint8_t hdr[4];
+		char h[9] = { 0 };
+
+		memcpy(h, c + hex_off, 8);
+		assert_int_equal(hex_decode(h, hdr, 4), 0);
+		assert_int_equal(hdr[0], 0x30);
+		assert_int_equal(hdr[1], 0x82);
+		der_len = (size_t)hdr[2] << 8 | hdr[3];
+		der_len += 4;
+	}
+	assert_true(der_len > 1000);
+	flip = malloc(n);
+	assert_non_null(flip);
+	for (size_t i = 0; i < der_len; i++) {
+		static const uint8_t masks[] = { 0x01, 0x80 };
+
+		for (size_t m = 0; m < ARRAY_SIZE(masks); m++) {
+			char h[3] = { (char)c[hex_off + 2 * i], (char)c[hex_off + 2 * i + 1], 0 };
+			uint8_t b;
+
+			assert_int_equal(hex_decode(h, &b, 1), 0);
+			b ^= masks[m];
+			memcpy(flip, c, n);
+			hex_encode(&b, 1, h);
+			memcpy(flip + hex_off + 2 * i, h, 2);
+			if (verify_with(flip, n, ca, store, &f))
+				fail_msg("CMS byte %zu of %zu (0x%02x -> 0x%02x) still verifies with the roster", i, der_len,
+					 b ^ masks[m], b);
+			caught[f < CHECK__MAX ? f : 0]++;
+			if (verify_with(flip, n, ca, NULL, &f))
+				fail_msg("CMS byte %zu of %zu (0x%02x -> 0x%02x) still verifies (X.509 only)", i, der_len,
+					 b ^ masks[m], b);
+		}
+	}
+	print_message("CMS blob of %zu bytes, %zu changes, each refused:", der_len, 2 * der_len);
+	for (int i = 0; i < CHECK__MAX; i++)
+		if (caught[i])
+			print_message(" %s %zu", cert_check_name(i), caught[i]);
+	print_message("\n");
+	free(flip);
+	free(c);
+	X509_free(ca);
+	trust_store_free(store);
+}
+
+/* The same CMS with its outer length written in a longer form: every
+ * signed byte as before, the blob no longer DER. Refused. */
+static void test_cms_not_der(void **state)
+{
+	struct trust_store *store = NULL;
+	uint8_t *c = NULL, *der;
+	size_t n, hex_off, der_len;
+	char *hex;
+	enum cert_check f;
+	X509 *ca = NULL;
+
+	(void)state;
+	issue_roster(rec, &store, &ca, &c, &n);
+	hex_off = (size_t)((const char *)memmem(c, n, "/Contents <", 11) - (const char *)c) + 11;
+	der = malloc(CERT_SIG_SPACE + 1);
+	hex = malloc(2 * CERT_SIG_SPACE + 3);
+	assert_non_null(der);
+	assert_non_null(hex);
+	memcpy(hex, c + hex_off, 2 * CERT_SIG_SPACE);
+	hex[2 * CERT_SIG_SPACE] = '\0';
+	assert_int_equal(hex_decode(hex, der + 1, CERT_SIG_SPACE), 0);
+	assert_int_equal(der[1], 0x30);
+	assert_int_equal(der[2], 0x82);
+	der_len = ((size_t)der[3] << 8 | der[4]) + 4;
+	/* 30 82 HH LL -> 30 83 00 HH LL */
+	der[0] = 0x30;
+	der[1] = 0x83;
+	der[2] = 0x00;
+	hex_encode(der, der_len + 1, hex);
+	memcpy(c + hex_off, hex, 2 * (der_len + 1));
+	assert_false(verify_with(c, n, ca, store, &f));
+	print_message("a CMS with a long-form length: %s fails\n", cert_check_name(f));
+	assert_int_equal(f, CHECK_BAG);
+	free(der);
+	free(hex);
+	free(c);
+	X509_free(ca);
+	trust_store_free(store);
+}
+
 static void test_appended(void **state)
 {
 	static const char upd[] = "\n99 0 obj\n(x)\nendobj\n";
@@ -318,6 +477,8 @@ int main(void)
 		cmocka_unit_test(test_sign_refusals),
 		cmocka_unit_test(test_untrusted_signer),
 		cmocka_unit_test(test_byte_flips),
+		cmocka_unit_test(test_cms_every_byte),
+		cmocka_unit_test(test_cms_not_der),
 		cmocka_unit_test(test_appended),
 		cmocka_unit_test(test_garbage),
 		cmocka_unit_test(test_parser_limits),

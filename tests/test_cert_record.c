@@ -223,6 +223,48 @@ static void test_smart(void **state)
 	test_rmtree(d);
 }
 
+/* What a wipe record establishes: "erased_and_verified" only when the job
+ * succeeded, every pass is done without errors, it was read back, every
+ * read-back passed and no error range is listed; anything less is failed. */
+static const char *derived_result(const char *edit_key, json_t *edit_value)
+{
+	_cleanup_free_ char *p = test_fixture("evidence/wipe-record.json");
+	_cleanup_free_ uint8_t *buf = NULL;
+	static char result[32];
+	json_t *w = NULL, *e = NULL, *pass;
+	size_t len;
+
+	assert_int_equal(read_full_file(p, &buf, &len), 0);
+	assert_int_equal(canon_parse((char *)buf, len, &w), 0);
+	pass = json_array_get(json_object_get(json_object_get(w, "job"), "passes"), 0);
+	if (edit_key && strncmp(edit_key, "pass.", 5) == 0)
+		json_object_set(pass, edit_key + 5, edit_value);
+	else if (edit_key)
+		json_object_set(json_object_get(w, "job"), edit_key, edit_value);
+	assert_int_equal(cert_evidence_derive(w, &e, NULL), 0);
+	snprintf(result, sizeof(result), "%s", json_string_value(json_object_get(e, "result")));
+	json_decref(w);
+	json_decref(e);
+	json_decref(edit_value);
+	return result;
+}
+
+static void test_evidence_outcomes(void **state)
+{
+	(void)state;
+	assert_string_equal(derived_result(NULL, NULL), "erased_and_verified");
+	assert_string_equal(derived_result("state", json_string("failed")), "failed");
+	assert_string_equal(derived_result("verify", json_string("off")), "failed");
+	assert_string_equal(derived_result("pass.verification", json_string("failed")), "failed");
+	assert_string_equal(derived_result("pass.verification", json_string("none")), "failed");
+	assert_string_equal(derived_result("pass.state", json_string("interrupted")), "failed");
+	assert_string_equal(derived_result("pass.errors", json_pack("{s:i,s:i,s:[{s:i,s:i}]}", "count", 1, "bytes", 512,
+								    "ranges", "offset", 0, "length", 512)), "failed");
+	/* a range listed, though nothing else says so */
+	assert_string_equal(derived_result("pass.mismatches", json_pack("{s:i,s:i,s:[{s:i,s:i}]}", "count", 0, "bytes", 0,
+									"ranges", "offset", 4096, "length", 512)), "failed");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -231,6 +273,7 @@ int main(void)
 		cmocka_unit_test(test_era),
 		cmocka_unit_test(test_station),
 		cmocka_unit_test(test_smart),
+		cmocka_unit_test(test_evidence_outcomes),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -18,38 +18,23 @@
 #define IMG_SIZE (3u << 20)
 static const char marker[] = "WIPECERT-MARKER!";
 
-struct fixture {
-	char *dir, *img;
-	struct job_store store;
-};
+#define fixture test_image
+
+static void fill_marker(uint8_t *data, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		data[i] = (uint8_t)marker[i % 16];
+}
 
 static int setup(void **state)
 {
-	struct fixture *f = calloc(1, sizeof(*f));
-	uint8_t *data = malloc(IMG_SIZE);
-	char *sd;
-
-	for (size_t i = 0; i < IMG_SIZE; i++)
-		data[i] = (uint8_t)marker[i % 16];
-	f->dir = test_mkdtemp();
-	f->img = test_write_file(f->dir, "disk.img", data, IMG_SIZE);
-	if (asprintf(&sd, "%s/jobs", f->dir) < 0 || job_store_open_dir(sd, &f->store) < 0)
-		abort();
-	free(sd);
-	free(data);
-	*state = f;
+	*state = test_image_new(IMG_SIZE, fill_marker);
 	return 0;
 }
 
 static int teardown(void **state)
 {
-	struct fixture *f = *state;
-
-	job_store_close(&f->store);
-	test_rmtree(f->dir);
-	free(f->dir);
-	free(f->img);
-	free(f);
+	test_image_free(*state);
 	return 0;
 }
 
@@ -235,8 +220,7 @@ static void test_every_method(void **state)
 
 	uint8_t *data = malloc(IMG_SIZE);
 
-	for (size_t i = 0; i < IMG_SIZE; i++)
-		data[i] = (uint8_t)marker[i % 16];
+	fill_marker(data, IMG_SIZE);
 	for (size_t i = 0; i < erase_n_methods; i++) {
 		int fd = open_img(f);
 		/* the marker again before each method */

@@ -239,6 +239,22 @@ static void force_sign(const char *db, struct ledger *l, uint64_t seq, struct tr
 	got_free(&g);
 }
 
+static int kind_cb(const struct ledger_event *e, void *u)
+{
+	struct { const char *kind; int n; } *k = u;
+
+	k->n += streq(e->kind, k->kind);
+	return 0;
+}
+
+static int count_kind(struct ledger *l, const char *kind)
+{
+	struct { const char *kind; int n; } k = { kind, 0 };
+
+	assert_int_equal(ledger_history(l, NULL, kind_cb, &k), 0);
+	return k.n;
+}
+
 static void expect_bad(struct ledger *l, enum ledger_sig_problem p, enum trust_verdict verdict, uint64_t seq)
 {
 	struct ledger_sig_result r;
@@ -591,9 +607,14 @@ static void test_trust_serials(void **state)
 		trust_seckey_pubkey(tech, &pk);
 		assert_int_equal(roster_revoke(dir, root2, pk.keyid, time(NULL), "key-compromise", time(NULL)), 0);
 		assert_int_equal(trust_store_open(dir, &now), 0);
-		add(f->l, "A-1", appr);
-		assert_int_equal(ledger_trust_record(f->l, now, &rep, &seq), 1);
+		/* with the store set, a write records the serials with its own
+		 * event, in the same transaction */
+		assert_int_equal(ledger_set_trust(f->l, now), 0);
+		assert_int_equal(add(f->l, "A-1", appr), 1);
+		assert_int_equal(count_kind(f->l, "trust-serial"), 1);
 		assert_int_equal(ledger_trust_record(f->l, now, &rep, &seq), 0);
+		assert_int_equal(ledger_set_trust(f->l, NULL), 0);
+		seq = 2;
 		assert_int_equal(ledger_trust_check(f->l, now, &rep), 0);
 		/* the old list back, and the verifier's memory gone */
 		test_copy_file(keep, p);
@@ -609,6 +630,20 @@ static void test_trust_serials(void **state)
 	assert_int_equal(rep.event, seq);
 	assert_non_null(strstr(rep.list, "revocation list"));
 	assert_int_equal(ledger_trust_record(f->l, old, &rep, NULL), -ESTALE);
+	/* a write with the older store set fails whole: nothing appended */
+	{
+		struct ledger_asset a = {};
+		struct ledger_verify_result lv;
+
+		assert_int_equal(ledger_set_trust(f->l, old), 0);
+		assert_int_equal(ledger_asset_set(&a, LEDGER_F_ASSET_ID, "A-2"), 0);
+		assert_int_equal(ledger_asset_check_new(&a), 0);
+		assert_int_equal(ledger_asset_add(f->l, &a, NULL, "registered", NULL), -ESTALE);
+		ledger_asset_clear(&a);
+		assert_int_equal(ledger_verify(f->l, NULL, &lv), 0);
+		assert_int_equal(lv.n_events, 2);
+		assert_int_equal(ledger_set_trust(f->l, NULL), 0);
+	}
 	/* with the state kept, the store itself refuses the old list */
 	assert_int_equal(trust_store_open(dir, &old), -ESTALE);
 	trust_store_free(now);

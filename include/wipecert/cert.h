@@ -57,6 +57,7 @@ struct cert_record {
 	char *manufacturer;
 	char *model;
 	char *serial;
+	char *serial_attested_by; /* the serial is from the label, attested by this person: the drive reports none */
 	char *wwn;
 	char *firmware;
 	char *media_type;        /* "HDD", "SSD", "NVMe SSD", "USB flash", ... */
@@ -129,6 +130,29 @@ int cert_record_to_json(const struct cert_record *r, json_t **ret);
 int cert_record_canonical(const struct cert_record *r, char **ret, size_t *ret_len);
 /* SHA-256 of the canonical bytes as 64 lower-case hex characters. */
 int cert_record_hash(const struct cert_record *r, char ret[65]);
+
+/* ---- evidence: what the technician's signed record establishes ----
+ *
+ * A certificate may state only what the technician signed. Every field
+ * below is derived from the attached wipe record (or destruction record),
+ * by the issuing path to build a certificate and by `verify` to check one:
+ *   result, asset.{id,importance_class}, media.{model,serial,wwn,
+ *   capacity_bytes}, sanitization.{type,method,started_at,ended_at,
+ *   duration_s,passes,error_ranges,drive_sanitize_status},
+ *   verification.{result,bytes}, performer.{name,key_id,date}
+ * "erased_and_verified" is derived only from a record whose job succeeded,
+ * every pass done without errors, read back and matched, with no error
+ * range; a destruction record derives it from the recorded destruction.
+ * docs/certificate.md lists the evidence each kind of certificate needs. */
+
+/* The evidence-backed fields of a wipe record (parsed canonical JSON), as
+ * a JSON object shaped like the certificate record (times in UTC). -EBADMSG
+ * (with *ret_err) when it is no wipe or destruction record. */
+int cert_evidence_derive(const json_t *wipe_record, json_t **ret, const char **ret_err);
+/* 0 when the certificate states every derived field exactly (times as
+ * instants; an empty field may be left out); -EBADMSG with msg naming the
+ * first field that differs. */
+int cert_evidence_compare(const json_t *evidence, const struct cert_record *r, char *msg, size_t len);
 
 /* Fill the station fields from a DMI directory (default /sys/class/dmi/id)
  * and gethostname(); missing or unreadable attributes stay NULL. */

@@ -25,6 +25,7 @@ enum {
 	EXIT_FAIL = 1,      /* an operation failed (a wipe, a verification, I/O) */
 	EXIT_USAGE = 2,     /* bad command line: unknown command, option, value */
 	EXIT_REFUSED = 3,   /* refused for safety or policy before anything was touched */
+	EXIT_SUPERSEDED = 4,/* verify: a genuine certificate the ledger no longer stands by */
 };
 
 /* Command flags. */
@@ -113,6 +114,10 @@ struct trust_store;
 int cli_trust_open(const char *dir, struct trust_store **ret);
 /* `trust add PUBFILE` with the root key: roster entry (and certificate). */
 int trust_enroll(const char *dir, const char *root_key, const char *root_pass_file, const char *pubfile);
+/* An attested serial typed twice: given (--confirm-serial) must equal
+ * serial, or on a terminal the operator types or scans it again. Prints
+ * why not; returns 0 or -EPERM. */
+int cli_attest_confirm(const char *target, const char *serial, const char *given);
 int cmd_wipe(int argc, char **argv);
 int cmd_resume(int argc, char **argv);
 int cmd_caps(int argc, char **argv);

@@ -16,6 +16,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct disk;
+struct disk_scan;
 struct job;
 struct job_store;
 
@@ -127,6 +129,84 @@ struct erase_opts {
  * at job->state: succeeded or failed), -ECANCELED when the progress
  * callback stopped it, other -errno when it could not run at all. */
 int erase_run(struct job *job, int fd, const struct erase_opts *opts);
+
+/* ---- the target (target.c) ---- */
+
+/* The medium under a target as the kernel names it, compared on resume:
+ * for an image file its device and inode; for a loop device those of its
+ * backing file and the loop's offset into it. known is false for other
+ * block devices, whose identity is their serial and WWN. */
+struct erase_medium {
+	bool known;
+	uint64_t dev, ino, offset;
+};
+
+/* An open target: a descriptor that no other wipe can have at the same
+ * time. Block devices are opened O_EXCL (the kernel refuses a second
+ * exclusive opener: mount, md, dm, another wipe); image files hold an OFD
+ * write lock over the whole file, which every wipecert takes and which
+ * stays with the open file description (closing another descriptor of the
+ * same file, as libblkid does, does not drop it). */
+struct erase_target {
+	int fd;                   /* O_RDWR, O_DIRECT where it works, -1 when closed */
+	bool image;               /* a regular file (locked), else a block device (O_EXCL) */
+	uint64_t size;            /* as the descriptor reports it, bytes */
+	unsigned sector;          /* logical */
+	unsigned physical_sector;
+	struct erase_medium medium;
+};
+
+/* Open the target that detection described (d), for reading and writing,
+ * as the one writer: its safety is checked again right before the open
+ * (disk_check_safety with scan, which may be NULL: a disk mounted or held
+ * since it was described is refused), then the open and the lock above,
+ * then the descriptor must still be what detection described (type and
+ * size). Returns 0, or -EBUSY (not safe to write now, or another program
+ * has the block device open exclusively: *ret_reason is "<state>
+ * (<why>)"), -EAGAIN (another wipe holds the image's lock), -ENOTBLK
+ * (neither a block device nor a regular file), -ESTALE (not what detection
+ * described), -ELOOP (a symbolic link where an image file was), other
+ * -errno. On failure *ret is untouched and nothing was written.
+ * ret_reason may be NULL; it is malloc'd. */
+int erase_target_open(const struct disk_scan *scan, const struct disk *d, struct erase_target *ret,
+		      char **ret_reason);
+/* Close the descriptor (which drops the lock); returns close's error,
+ * which is part of the wipe. Safe on a closed target. */
+int erase_target_close(struct erase_target *t);
+
+/* ---- the medium's identity (identity.c) ---- */
+
+/* Take the job's content fingerprint from fd before anything is written:
+ * JOB_FP_SAMPLES blocks (the first, the last, and one at a seeded place in
+ * each equal section between), each kept as a BLAKE2b keyed by the job's
+ * seed. An unreadable block is noted, not compared later. 0 or -errno. */
+int erase_fingerprint_take(struct job *j, int fd);
+/* Prove, before a resume writes anything, that target t (described by d)
+ * is the medium the job started on: host, transport, serial, WWN, model,
+ * sector sizes, size, and for files and loop devices the file's device
+ * and inode must be what the job recorded; then every fingerprint sample
+ * must read back as what the job says is there now: the pattern of the
+ * pass last written over it, or the fingerprint where no pass has been
+ * (beyond the interrupted pass's checkpoint, either). Returns 0 when it
+ * is the same medium, -ESTALE when not (*ret_why, malloc'd, says what
+ * differed), -EPROTONOSUPPORT for a job with no identity recorded, other
+ * -errno when it could not read. Reads only. */
+int erase_job_prove(const struct job *j, const struct disk *d, const struct erase_target *t, char **ret_why);
+
+/* A new job on an open target: the job (job_new), what detection and the
+ * descriptor say about the medium (job_describe), and its fingerprint,
+ * taken now, before anything is written. */
+int erase_job_start(const struct erase_method *m, enum erase_verify v, unsigned sample_percent,
+		    const struct disk *d, const struct erase_target *t, struct job **ret);
+/* For a resume: describe the job's device again, open it as
+ * erase_target_open() does and prove it is the job's medium
+ * (erase_job_prove). On success the caller owns *ret_disk and *ret_t; on
+ * failure nothing is open, nothing was written, and *ret_why (malloc'd,
+ * may stay NULL) says why: -ESTALE (another medium, or a path that changed
+ * type), -EBUSY (not safe to write now), -EAGAIN (another wipe holds it),
+ * -EPROTONOSUPPORT, other -errno. */
+int erase_job_reopen(const struct disk_scan *scan, const struct job *j, struct disk *ret_disk,
+		     struct erase_target *ret_t, char **ret_why);
 
 /* libblkid on fd: 0 and *ret_found = NULL when nothing is found, else a
  * malloc'd "TYPE,TYPE" of what was found. */

@@ -31,6 +31,8 @@
 #include <time.h>
 #include <jansson.h>
 
+#include "wipecert/drive.h"
+#include "wipecert/pdf.h"
 #include "wipecert/policy.h"
 
 struct ledger;
@@ -84,6 +86,24 @@ int flow_check_before_wipe(const struct flow_ctx *c, const char *asset_id, const
  * event says why). ret_event_hash may be NULL. */
 int flow_seal(const struct flow_ctx *c, const char *job_id, const char *asset_id,
 	      const struct trust_seckey *tech, char **ret_record_path, struct flow_error *err);
+
+/* A firmware erase run and written down (firmware.c): the job ID, what
+ * the drive layer answered, and the job record <state dir>/ID.firmware.json
+ * (one pass "firmware", verified by the sampled read-back, the drive's
+ * answer under "firmware"). When res.refused nothing touched the data and
+ * no record is written. */
+struct flow_firmware {
+	char *job_id;
+	char *record_path;      /* NULL when refused */
+	json_t *record;
+	struct drive_erase_result res;
+};
+/* Returns 0 when the erase ran to an answer (look at res), -errno when its
+ * record could not be written (the erase did happen: ret is filled). */
+int flow_firmware_wipe(const struct flow_ctx *c, const struct disk *d, enum drive_method method,
+		       const struct drive_erase_opts *o, drive_progress_fn progress, void *userdata,
+		       struct flow_firmware *ret, struct flow_error *err);
+void flow_firmware_release(struct flow_firmware *f);
 
 /* One case for `pending` and `approve`: what the wipe record says. */
 struct flow_case {
@@ -153,6 +173,86 @@ void flow_approval_release(struct flow_approval *a);
  * certificate's ID and hash (status "approved" for an erased disk). */
 int flow_approve(const struct flow_ctx *c, const char *id, const struct trust_seckey *approver,
 		 const char *destination, struct flow_approval *ret, struct flow_error *err);
+
+/* ---- the one issuing path (issue.c) ---- */
+
+/* What a certificate is issued for: the technician's signed record (a
+ * wipe record or a destruction record, canonical JSON) and its .minisig. */
+struct flow_issue_request {
+	const uint8_t *evidence, *evidence_sig;
+	size_t evidence_len, evidence_sig_len;
+	const struct trust_seckey *approver;
+	const char *destination;        /* may be NULL */
+	const char *event_hash;         /* the asset's last ledger event, may be NULL */
+	/* the record to sign; NULL: built from the evidence. A given record
+	 * is refused unless it states exactly what the evidence states, names
+	 * it and its signature by SHA-256 and names this approver. */
+	const struct cert_record *record;
+	bool cades;                     /* SubFilter ETSI.CAdES.detached */
+};
+
+struct flow_issued {
+	struct cert_record *record;
+	char *canon;                    /* the record's canonical bytes */
+	size_t canon_len;
+	char *record_sig;               /* the approver's .minisig of them */
+	uint8_t *pdf;                   /* the signed certificate */
+	size_t pdf_len;
+	char record_sha256[65], pdf_sha256[65];
+	bool erased;                    /* result erased_and_verified */
+	bool destroyed;                 /* sanitization type destroy */
+};
+void flow_issued_release(struct flow_issued *i);
+
+/* Issue a certificate: the technician's signature verifies per the roster
+ * (c->trust), the approver's key may sign certificates and is the roster's,
+ * the policy allows the method for the asset's class and names the
+ * approver's role, the record states what the evidence states, the
+ * approver signs, the roster and separation of duties judge that
+ * signature, the PDF is rendered and signed, and it must pass
+ * flow_cert_check() (without the ledger, not yet written). Writes
+ * nothing. -EPERM refused (err says why). Used by flow_approve() and
+ * `cert issue`: there is no other way to make a certificate. */
+int flow_issue(const struct flow_ctx *c, const struct flow_issue_request *req, struct flow_issued *ret,
+	       struct flow_error *err);
+
+/* ---- the one certificate check (certcheck.c) ---- */
+
+enum flow_cert_verdict {
+	FLOW_CERT_INVALID,
+	FLOW_CERT_VALID,
+	FLOW_CERT_SUPERSEDED,   /* genuine, but no longer the asset's current disposal */
+};
+
+struct flow_cert_options {
+	STACK_OF(X509) *ca;     /* CAs trusted besides the trust store's (--ca), may be NULL */
+	const char *asset_id;   /* the certificate must be this asset's (--asset), may be NULL */
+	bool ledger;            /* run the ledger check (needs c->ledger) */
+	bool chain;             /* and first ledger_verify() the whole chain */
+};
+
+struct flow_cert_result {
+	struct cert_verify_report rep;
+	enum flow_cert_verdict verdict;
+	bool superseded;        /* the ledger check failed for a later change only */
+	char *ledger_status;    /* the asset's status now, when the ledger was read */
+};
+void flow_cert_result_release(struct flow_cert_result *r);
+
+/* Check a certificate PDF as `verify`, `audit` and `accept` do: the CAs of
+ * the trust store (c->trust: its ca.crt and each pinned contractor's) and
+ * o->ca, cert_pdf_verify() with the roster (none: X.509 only, the roster
+ * check skipped), then with o->ledger the ledger check: the asset (the
+ * record's ledger entry) exists, holds a serial/WWN that is the record's,
+ * the event the certificate names is in its history (ours), an event
+ * recorded this certificate ID with this file's SHA-256, at its signing
+ * time (a contractor's: after it), not after the approver's key was
+ * revoked (o->chain: the chain verified first); and nothing since moved the
+ * asset out of its disposal (another certificate, a new serial/WWN, a
+ * status other than approved, disposed, destroyed, handed-to-contractor):
+ * else SUPERSEDED. Returns 0 (see ret->verdict) or -ENOMEM. */
+int flow_cert_check(const struct flow_ctx *c, const uint8_t *pdf, size_t len, const struct flow_cert_options *o,
+		    struct flow_cert_result *ret);
 
 /* Refuse a sealed case, signed by the approver, with the reason. */
 int flow_reject(const struct flow_ctx *c, const char *id, const struct trust_seckey *approver,
@@ -237,6 +337,8 @@ struct flow_audit_row {
 	char *file;             /* the PDF, NULL when not found */
 	char *ledger_status;    /* the asset's status in the ledger now */
 	bool verified;          /* every check passed, the ledger's included */
+	bool superseded;        /* genuine, but the ledger records a later change
+	                           of the asset (not counted as failed) */
 	char *problems;         /* "; "-separated failed checks, NULL when verified */
 };
 

@@ -19,8 +19,13 @@
 
 #include "wipecert/erase.h"
 
-#define JOB_FORMAT 1
+/* 2: the medium's identity, its fingerprint, the tuning, the asset and a
+ * checksum of the job file. Format 1 files still load (to seal or show an
+ * old job) but cannot be resumed: nothing in them proves the medium. */
+#define JOB_FORMAT 2
 #define JOB_MAX_RANGES 1024 /* ranges kept per list; counts go on */
+#define JOB_FP_SAMPLES 256  /* blocks in a fingerprint */
+#define JOB_FP_HASH 16      /* bytes of each sample's keyed BLAKE2b */
 
 enum job_state { JOB_RUNNING, JOB_SUCCEEDED, JOB_FAILED };
 enum pass_state { PASS_PENDING, PASS_WRITING, PASS_WRITTEN, PASS_VERIFYING, PASS_DONE };
@@ -53,13 +58,56 @@ struct job_pass {
 	unsigned restarts;            /* re-verification after resume failed: written again */
 };
 
+/* The content fingerprint, taken before anything is written: a keyed
+ * BLAKE2b of blocks spread over the whole target (the first and the last
+ * always). The hashes, never the data, and only while the job can be
+ * resumed: an ended job keeps the digest alone. */
+struct job_fp_sample {
+	uint64_t offset;
+	uint8_t hash[JOB_FP_HASH];
+	bool unreadable;        /* an I/O error when it was taken: not compared */
+};
+struct job_fingerprint {
+	unsigned block;         /* bytes per sample */
+	size_t n;               /* 0: none taken (or dropped at the end) */
+	struct job_fp_sample *v;
+	size_t n_taken;         /* samples there were: kept in the record */
+	uint8_t digest[32];     /* BLAKE2b over every offset and hash: published */
+};
+
+/* The tuning asked for (0: the engine's default); resume reuses it. */
+struct job_tuning {
+	uint64_t block_size;
+	unsigned depth;
+	uint64_t max_rate;
+	bool sync_io;
+};
+
+/* What a finished job says in one phrase: the CLI and the JSON agree. */
+enum job_result {
+	JOB_RESULT_RUNNING,
+	JOB_RESULT_VERIFIED,     /* "wiped and verified" */
+	JOB_RESULT_NOT_VERIFIED, /* "wiped, not verified": --verify off */
+	JOB_RESULT_FAILED,
+};
+
 struct job {
+	unsigned format;        /* JOB_FORMAT, or 1 for a job file of an older version */
 	char *id;
 	/* the target */
 	char *device;           /* path it was opened by */
 	char *name, *model, *serial, *wwn, *transport;
 	uint64_t size;          /* bytes wiped: whole sectors */
 	unsigned sector;        /* logical sector, the unit of the ranges */
+	unsigned physical_sector;
+	struct erase_medium medium; /* image file or loop backing file */
+	struct job_fingerprint fp;
+	/* a serial the operator attested (read off the label) for a medium
+	 * that reports none: never stored as `serial`, which is the drive's */
+	char *attested_serial, *attested_by;
+	char *asset;            /* the ledger entry it is run for, or NULL */
+	char *ledger;           /* that ledger's path (job file only), or NULL */
+	struct job_tuning tuning;
 	/* what was asked */
 	char *method;
 	enum erase_verify verify_mode;
@@ -86,6 +134,21 @@ struct job {
 int job_new(const struct erase_method *m, enum erase_verify v, unsigned sample_percent,
 	    const char *device, uint64_t size, unsigned sector, struct job **ret);
 void job_free(struct job *j);
+/* The one maker of job IDs, for overwrite and firmware jobs alike:
+ * "YYYYMMDDThhmmssZ-<device name>-<8 hex>" (malloc'd). */
+int job_id_make(const char *device, time_t t, char **ret);
+/* Copy what detection and the open descriptor say about the target into
+ * the job: name, model, serial, WWN, transport, sector sizes, medium. */
+int job_describe(struct job *j, const struct disk *d, const struct erase_target *t);
+/* The serial of record for ledger and confirmation: the drive's, else the
+ * attested one, else NULL. */
+const char *job_serial(const struct job *j);
+enum job_result job_result(const struct job *j);
+/* The digest of a fingerprint's samples (offsets, hashes, unreadable
+ * flags, in order): what the published record holds. */
+void job_fingerprint_seal(const struct job_fingerprint *fp, uint8_t ret_digest[32]);
+/* "wiped-and-verified", "wiped-not-verified", "failed", "running" */
+const char *job_result_to_string(enum job_result r);
 /* Set *p (a char * field) to a copy of s (NULL allowed). */
 int job_set(char **p, const char *s);
 /* Record a failure (the first reason is kept) and set the state. */
@@ -95,7 +158,10 @@ void job_ranges_add(struct job_ranges *r, uint64_t off, uint64_t len, int err);
 
 const char *job_state_to_string(enum job_state s);
 
-/* secret: include the seed (the job file); never for a published record. */
+/* secret: the job file, with the seed, the fingerprint's samples, the
+ * ledger path and a checksum (keyed by the seed) over all of it; never
+ * for a published record. job_from_json refuses a job file whose checksum
+ * does not match (-EBADMSG: edited by hand or damaged). */
 json_t *job_to_json(const struct job *j, bool secret);
 int job_from_json(const json_t *o, struct job **ret);
 

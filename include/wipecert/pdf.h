@@ -88,7 +88,7 @@ struct cert_signer {
 	STACK_OF(X509) *chain;     /* intermediates and CA, may be NULL */
 	const char *name;          /* /Name of the signature, may be NULL */
 	const char *reason;        /* /Reason, may be NULL */
-	time_t when;               /* /M; 0 for now */
+	time_t when;               /* /M and the CMS signingTime; 0 for now */
 	bool cades;                /* ETSI.CAdES.detached instead of adbe.pkcs7.detached */
 };
 
@@ -99,7 +99,10 @@ int cert_pdf_sign(const uint8_t *pdf, size_t len, const struct cert_signer *s,
 
 /* ---- reading back ---- */
 
-/* The checks `verify` runs, in order; each passes or fails on its own. */
+/* The checks `verify` runs, in order (cert_pdf_verify() is this list, see
+ * verify.c); each passes or fails on its own, a check whose input an
+ * earlier one could not provide is "not run". docs/certificate.md says
+ * what each one proves. */
 enum cert_check {
 	CHECK_PARSE,         /* the file is a PDF this parser can read */
 	CHECK_SIGNATURE,     /* a signature dictionary is present */
@@ -107,30 +110,55 @@ enum cert_check {
 	CHECK_CONTENTS,      /* /Contents is one DER blob followed by zero padding */
 	CHECK_CMS,           /* the CMS signature matches the signed bytes */
 	CHECK_CHAIN,         /* the signer's certificate chains to a trusted CA */
+	CHECK_BAG,           /* every byte of the CMS outside its signed part is
+	                        what was issued: each certificate of the bag is one
+	                        of the verified chain, byte for byte; nothing else */
 	CHECK_RECORD,        /* the embedded record parses and is canonical */
 	CHECK_VISIBLE,       /* the page text shows the record's key fields */
 	CHECK_QR,            /* the QR code carries the record's payload */
 	CHECK_ROSTER,        /* record.json.minisig is an approver's per the roster,
-	                        the PDF signer is that approver, the record names
-	                        them, and performer and approver are two people */
-	CHECK_LEDGER,        /* the ledger has the asset, its identity and the event
-	                        (run by the caller: cert does not read the ledger) */
+	                        the PDF signer is that approver, the record names them */
+	CHECK_EVIDENCE,      /* the technician's signed wipe (or destruction) record
+	                        is attached and named by hash; with the roster its
+	                        signer is a technician valid then and another person
+	                        than the approver; the certificate states exactly
+	                        what that record states */
+	CHECK_TIME,          /* the approver's claimed signing time, the CMS signing
+	                        time, /M and the record's dates agree (within
+	                        CERT_TIME_TOLERANCE), the technician signed before
+	                        the approver, and the approver's key was not revoked
+	                        or expired at the latest of them */
+	CHECK_LEDGER,        /* the ledger names this certificate as the asset's
+	                        current disposal, with this PDF's SHA-256 (run by
+	                        the flow layer: cert does not read the ledger) */
 	CHECK__MAX,
 };
+
+/* Seconds two clocks may differ between the technician's station, the
+ * approver's machine and the ledger: the times a certificate carries must
+ * agree within this. */
+#define CERT_TIME_TOLERANCE 300
 
 struct cert_check_result {
 	bool ran;
 	bool ok;
-	char detail[200];
+	char detail[240];
 };
 
 struct cert_verify_report {
 	struct cert_check_result checks[CHECK__MAX];
 	struct cert_record *record;     /* when the record could be read */
 	char record_hash[65];
+	char pdf_sha256[65];            /* of the whole file */
 	char *signer_subject;           /* the signing certificate's subject */
 	char *signing_time;             /* /M of the signature dictionary */
 	char signer_sha256[65];         /* fingerprint of the signing certificate */
+	time_t cms_signing_time;        /* the CMS signingTime attribute, 0 if none */
+	time_t approver_signed_at;      /* the approver's claim (record.json.minisig) */
+	time_t technician_signed_at;    /* the technician's claim (wipe-record.json.minisig) */
+	char approver_keyid[17];        /* the keys that signed, "" when unknown */
+	char technician_keyid[17];
+	bool contractor;                /* the approver is a contractor-approver (roster) */
 	bool roster_skipped;            /* no trust store given: CHECK_ROSTER not run */
 	bool ledger_skipped;            /* no ledger given: CHECK_LEDGER not run */
 	bool all_ok;
@@ -142,12 +170,14 @@ const char *cert_check_name(enum cert_check c);
 void cert_verify_report_set(struct cert_verify_report *rep, enum cert_check c, bool ok, const char *detail);
 void cert_verify_report_release(struct cert_verify_report *rep);
 
-/* Check a certificate PDF. trusted: CA certificates (may be NULL: then
- * CHECK_CHAIN fails). store: the trust roster (trust.h); NULL skips
- * CHECK_ROSTER (rep->roster_skipped: all_ok then speaks for the X.509
- * checks only). CHECK_LEDGER starts as skipped (rep->ledger_skipped): the
- * caller runs it with cert_verify_report_set(). Returns 0 when the checks ran (see rep->all_ok), -errno
- * only when memory ran out. */
+/* Check a certificate PDF: every check but the ledger's, in order.
+ * trusted: CA certificates (may be NULL: then CHECK_CHAIN fails). store:
+ * the trust roster (trust.h); NULL skips CHECK_ROSTER and the roster part
+ * of CHECK_EVIDENCE (rep->roster_skipped: all_ok then speaks for the X.509
+ * checks and the evidence's content only). CHECK_LEDGER starts as skipped
+ * (rep->ledger_skipped): flow_cert_check() runs it. Callers outside tests
+ * want flow_cert_check(), the one certificate check. Returns 0 when the
+ * checks ran (see rep->all_ok), -errno only when memory ran out. */
 int cert_pdf_verify(const uint8_t *pdf, size_t len, STACK_OF(X509) *trusted,
 		    const struct trust_store *store, struct cert_verify_report *rep);
 

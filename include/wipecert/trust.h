@@ -183,6 +183,13 @@ struct trust_claim {
  * The signature is verified before it is returned. *ret: malloc'd text. */
 int trust_sign(enum trust_doc doc, const uint8_t *msg, size_t len,
 	       const struct trust_seckey *k, time_t when, char **ret);
+/* The same for the many documents signed with one key in a row (a ledger
+ * import's events), once trust_sign() verified one made with that key: the
+ * signature is computed twice and must come out the same (Ed25519 is
+ * deterministic: a fault shows as a difference, -EIO) instead of being
+ * verified, at a third of the cost. */
+int trust_sign_again(enum trust_doc doc, const uint8_t *msg, size_t len,
+		     const struct trust_seckey *k, time_t when, char **ret);
 /* Sign with a bare key and a free trusted comment (roster files). */
 int trust_sign_raw(const uint8_t *msg, size_t len, const struct trust_seckey *k,
 		   const char *trusted_comment, const char *untrusted_comment, char **ret);
@@ -326,6 +333,13 @@ int trust_x509_signer_load(const struct trust_seckey *k, const struct trust_stor
 			   const char *cert_path, struct trust_x509_signer **ret);
 void trust_x509_signer_free(struct trust_x509_signer *x);
 static inline void trust_x509_signer_freep(struct trust_x509_signer **x) { trust_x509_signer_free(*x); }
+
+/* The CAs a certificate of ours or of a pinned contractor may chain to:
+ * the trust directory's ca.crt and contractors/KEYID/ca.crt of each
+ * contractor our roster pins (a directory whose root is not pinned is
+ * ignored). Appended to sk; returns how many (missing files count none),
+ * or -ENOMEM. */
+int trust_store_ca_certs(const struct trust_store *s, STACK_OF(X509) *sk);
 
 /* SHA-256 over the DER certificate, lower-case hex. */
 int trust_x509_fingerprint(X509 *cert, char out[TRUST_FPR_STRLEN]);

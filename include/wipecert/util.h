@@ -64,6 +64,9 @@ char *strstrip(char *s);
 
 /* "2026-11-23T08:49:00Z" (UTC) into buf (>= 21 bytes). */
 int format_utc(time_t t, char *buf, size_t len);
+/* "20261123T084900Z" (UTC, no separators: a file name part, the time in
+ * job and case IDs) into buf (>= 17 bytes). */
+int format_utc_compact(time_t t, char *buf, size_t len);
 /* "2026-11-23T17:49:00+09:00" (local time with offset) into buf (>= 26 bytes). */
 int format_local(time_t t, char *buf, size_t len);
 /* Parse ISO 8601 "YYYY-MM-DD" or "YYYY-MM-DDThh:mm:ss(Z|±hh:mm)" to time_t. */
@@ -81,6 +84,11 @@ int hex_decode(const char *in, uint8_t *out, size_t out_len);
  * off a cell read back: every text survives export and import unchanged. */
 void csv_put_cell(FILE *f, const char *s);
 const char *csv_unguard(const char *s);
+
+/* A named point where the power-loss tests cut the power: with
+ * WIPECERT_CRASH_POINT=NAME[:N] the N-th passage kills the process with
+ * SIGKILL (src/util/crash.c). Otherwise nothing. */
+void crash_point(const char *name);
 
 /* Monotonic clock in nanoseconds. */
 uint64_t now_ns(void);

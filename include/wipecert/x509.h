@@ -29,6 +29,11 @@ int x509_csr_parse(const char *pem, size_t len, EVP_PKEY **ret_pub);
 
 /* PEM of one certificate, appended to *buf (malloc'd, NUL-terminated). */
 int x509_pem_append(X509 *cert, char **buf);
+/* The one PEM reader: append every certificate of the PEM file at path to
+ * sk. Returns how many (> 0); -ENOENT and the like when the file cannot be
+ * read, -EINVAL when it holds no certificate, -ENOMEM. On failure the
+ * certificates appended before it stay in sk (the caller owns them). */
+int x509_pem_load_all(const char *path, STACK_OF(X509) *sk);
 /* Read PEM certificates from path: the first in *ret_cert, the rest in
  * *ret_chain (may be NULL to ignore). */
 int x509_load_pem(const char *path, X509 **ret_cert, STACK_OF(X509) **ret_chain);

@@ -2,8 +2,15 @@
 #ifndef WIPECERT_CERT_INTERNAL_H
 #define WIPECERT_CERT_INTERNAL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <jansson.h>
+#include <openssl/cms.h>
+
+#include "wipecert/pdf.h"
+#include "wipecert/pdfparse.h"
+#include "wipecert/trust.h"
 
 #define QR_QUIET 4  /* modules of white border drawn around the code */
 
@@ -17,5 +24,46 @@ int cert_minisig_line(const uint8_t *data, size_t len, char **ret);
 /* The result banner of page 1, shared by the renderer and the check that
  * the page shows the record's result. */
 const char *cert_banner_text(const struct cert_record *r);
+
+/* ---- verify: what the checks of cert_pdf_verify() hand on ---- */
+
+struct cert_vctx {
+	const uint8_t *pdf;
+	size_t len;
+	STACK_OF(X509) *trusted;
+	const struct trust_store *store;
+	struct cert_verify_report *rep;
+	struct pdf_doc d;
+	struct pdf_obj *sig;            /* the signature dictionary */
+	int64_t br[4];                  /* its /ByteRange */
+	uint8_t *der;                   /* the CMS blob of /Contents */
+	size_t der_len;
+	CMS_ContentInfo *cms;
+	X509 *signer;                   /* owned by cms */
+	STACK_OF(X509) *chain;          /* the verified chain, signer first */
+	const uint8_t *rec;             /* record.json, in the PDF's buffer */
+	size_t rec_len;
+	struct trust_result appr;       /* the approver's signature, when appr_ok */
+	bool appr_ok;
+	struct trust_result tech;       /* the technician's, when tech_ok */
+	bool tech_ok;
+};
+
+/* Record the outcome of check c; returns ok. */
+bool cert_vset(struct cert_vctx *v, enum cert_check c, bool ok, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+/* The embedded file called name: -ENOENT absent, -ENOTUNIQ twice,
+ * -EBADMSG unreadable. *ret points into the PDF. */
+int cert_find_attachment(struct pdf_doc *d, const char *name, const uint8_t **ret, size_t *ret_len);
+int cert_sha256_hex(const void *data, size_t len, char out[65]);
+
+/* The checks, one function each (verify.c runs them in order). They
+ * return 0 when they judged (cert_vset), -ENOMEM when memory ran out. */
+int cert_check_cms(struct cert_vctx *v);          /* verify-cms.c */
+int cert_check_chain(struct cert_vctx *v);
+int cert_check_bag(struct cert_vctx *v);
+int cert_check_roster(struct cert_vctx *v);       /* verify-trust.c */
+int cert_check_evidence(struct cert_vctx *v);
+int cert_check_time(struct cert_vctx *v);
 
 #endif

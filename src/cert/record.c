@@ -40,6 +40,7 @@ static const struct field fields[] = {
 	S("media", "manufacturer", manufacturer, false),
 	S("media", "model", model, true),
 	S("media", "serial", serial, true),
+	S("media", "serial_attested_by", serial_attested_by, false),
 	S("media", "wwn", wwn, false),
 	S("media", "firmware", firmware, false),
 	S("media", "type", media_type, true),

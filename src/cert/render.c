@@ -357,6 +357,11 @@ static void page_one(struct ctx *c)
 	y = row(c, MARGIN, y, lw, half, "製造元", "Manufacturer", r->manufacturer);
 	y = row(c, MARGIN, y, lw, half, "型番", "Model", r->model);
 	y = row(c, MARGIN, y, lw, half, "シリアル番号", "Serial number", r->serial);
+	if (r->serial_attested_by) {
+		/* read off the label by a person, not from the drive: say so */
+		snprintf(buf, sizeof(buf), "%s による申告 / attested by %s", r->serial_attested_by, r->serial_attested_by);
+		y = row(c, MARGIN, y, lw, half, "シリアルの根拠", "Serial source", buf);
+	}
 	y = row(c, MARGIN, y, lw, half, "WWN", "World Wide Name", r->wwn);
 	snprintf(buf, sizeof(buf), "%s%s%s", r->media_type, r->interface ? " / " : "", r->interface ? r->interface : "");
 	y = row(c, MARGIN, y, lw, half, "媒体種別", "Media type", buf);

@@ -137,11 +137,15 @@ static void raw_value(struct buf *b, const struct pdf_doc *d, const struct pdf_o
 		}
 }
 
-static int cms_sign(const struct cert_signer *s, const uint8_t *data, size_t len,
+/* when: the signingTime attribute, the same moment as /M (`verify`
+ * compares them with the approver's claim) */
+static int cms_sign(const struct cert_signer *s, const uint8_t *data, size_t len, time_t when,
 		    uint8_t **ret, int *ret_len)
 {
 	unsigned flags = CMS_DETACHED | CMS_BINARY | CMS_NOSMIMECAP;
 	CMS_ContentInfo *cms = NULL;
+	CMS_SignerInfo *si;
+	ASN1_TIME *at = NULL;
 	BIO *in = NULL;
 	uint8_t *der = NULL;
 	int n, r = -EIO;
@@ -152,7 +156,11 @@ static int cms_sign(const struct cert_signer *s, const uint8_t *data, size_t len
 	cms = CMS_sign(NULL, NULL, s->chain, NULL, flags | CMS_PARTIAL);
 	if (!cms)
 		goto out;
-	if (!CMS_add1_signer(cms, s->cert, s->key, EVP_sha256(), flags | (s->cades ? CMS_CADES : 0)))
+	si = CMS_add1_signer(cms, s->cert, s->key, EVP_sha256(), flags | (s->cades ? CMS_CADES : 0));
+	if (!si)
+		goto out;
+	at = ASN1_TIME_set(NULL, when);
+	if (!at || CMS_signed_add1_attr_by_NID(si, NID_pkcs9_signingTime, at->type, at, -1) <= 0)
 		goto out;
 	if (!CMS_final(cms, in, NULL, flags))
 		goto out;
@@ -164,6 +172,7 @@ static int cms_sign(const struct cert_signer *s, const uint8_t *data, size_t len
 	r = 0;
 out:
 	ERR_clear_error();
+	ASN1_TIME_free(at);
 	CMS_ContentInfo_free(cms);
 	BIO_free(in);
 	return r;
@@ -263,7 +272,7 @@ int cert_pdf_sign(const uint8_t *pdf, size_t len, const struct cert_signer *s,
 	}
 	memcpy(signed_bytes, b.p, ct_off);
 	memcpy(signed_bytes + ct_off, b.p + ct_end, b.len - ct_end);
-	r = cms_sign(s, signed_bytes, b.len - (ct_end - ct_off), &der, &der_len);
+	r = cms_sign(s, signed_bytes, b.len - (ct_end - ct_off), t, &der, &der_len);
 	if (r < 0) {
 		*ret_err = "cms signing failed (key and certificate do not match?)";
 		goto out;

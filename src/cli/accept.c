@@ -47,7 +47,6 @@ static void accept_help(void)
 static void print_json(const char *path, const struct flow_acceptance *a)
 {
 	json_t *j = json_object(), *checks = json_array();
-	char *s;
 
 	json_object_set_new(j, "file", json_string(path));
 	json_object_set_new(j, "accepted", json_boolean(a->accepted));
@@ -62,10 +61,8 @@ static void print_json(const char *path, const struct flow_acceptance *a)
 		json_array_append_new(checks, json_pack("{s:s,s:s,s:s}", "name", a->checks[i].name, "status",
 							a->checks[i].ok ? "ok" : "failed", "detail", a->checks[i].detail));
 	json_object_set_new(j, "checks", checks);
-	s = json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-	if (s)
-		puts(s);
-	free(s);
+	json_dumpf(j, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	fputc('\n', stdout);
 	json_decref(j);
 }
 
@@ -126,12 +123,9 @@ int cmd_accept(int argc, char **argv)
 		return EXIT_FAIL;
 	}
 	dir = trust_dir(tdir);
-	r = trust_store_open(dir, &s);
-	if (r < 0) {
-		log_error(_("%s: cannot open the trust roster: %s (%s)"), dir, trust_strerror(r),
-			  trust_store_failed_file() ? trust_store_failed_file() : dir);
-		return EXIT_FAIL;
-	}
+	r = cli_trust_open(dir, &s);
+	if (r)
+		return r;
 	lpath = ledger_resolve_path(db);
 	r = ledger_open(lpath, 0, &l);
 	if (r < 0) {

@@ -88,12 +88,10 @@ int flow_control_open(struct flow_control *fc, unsigned need)
 	if (need & NEED_TRUST) {
 		const char *dir = trust_dir(fc->trust_dir);
 
-		r = trust_store_open(dir, &fc->trust);
-		if (r < 0) {
-			log_error(_("%s: cannot open the trust roster: %s (%s)"), dir, trust_strerror(r),
-				  trust_store_failed_file() ? trust_store_failed_file() : dir);
-			return EXIT_FAIL;
-		}
+		/* one loader: a list older than one seen before is refused (exit 3) */
+		r = cli_trust_open(dir, &fc->trust);
+		if (r)
+			return r;
 	}
 	if (cli_policy_load(fc->policy_path, &fc->policy, &fc->have_policy) < 0)
 		return EXIT_FAIL;
@@ -107,7 +105,7 @@ int flow_control_open(struct flow_control *fc, unsigned need)
 
 int exit_for(int r)
 {
-	return r == -EPERM || r == -EEXIST || r == -EBUSY ? EXIT_REFUSED : EXIT_FAIL;
+	return r == -EPERM || r == -EEXIST || r == -EBUSY || r == -ESTALE ? EXIT_REFUSED : EXIT_FAIL;
 }
 
 /* ---- seal ---- */
@@ -312,6 +310,53 @@ static void print_case_summary(const struct flow_case *k)
 		k->sealed_at ? k->sealed_at : "-");
 }
 
+static void decide_help(bool approve)
+{
+	if (approve)
+		printf(_("Usage: %s approve CASE --key APPROVER.key [options]\n\n"
+			 "Review a sealed wipe record and sign the approval: the record's\n"
+			 "technician signature is checked against the roster, the approver must\n"
+			 "be another person with an approver's key, and the policy must allow the\n"
+			 "method for the asset's class. The signed certificate PDF is written to\n"
+			 "the state directory and the ledger records it.\n\n"
+			 "  -k, --key FILE          the approver's secret key\n"
+			 "      --passphrase-file F its passphrase (else asked on the terminal)\n"
+			 "      --destination TEXT  where the disk goes now (reuse, recycling, ...)\n"
+			 "      --logo PNG          organisation logo for the certificate\n"
+			 "  -y, --yes               do not ask for confirmation\n"), program_name);
+	else
+		printf(_("Usage: %s reject CASE --key APPROVER.key --reason TEXT [options]\n\n"
+			 "Refuse a sealed wipe record, signed by the approver, with the reason;\n"
+			 "the ledger records it and the asset awaits erasure again.\n\n"
+			 "  -k, --key FILE          the approver's secret key\n"
+			 "      --passphrase-file F its passphrase\n"
+			 "      --reason TEXT       why (required)\n"
+			 "  -y, --yes               do not ask for confirmation\n"), program_name);
+	fputs(common_help, stdout);
+}
+
+/* What was decided: the rejection, or the certificate (JSON or a line). */
+static void print_decision(const struct flow_control *fc, const char *id, const struct trust_seckey *k,
+			   const struct flow_approval *res, const struct flow_case *fcase)
+{
+	if (!res) {
+		printf(_("%s: rejected by %s\n"), id, trust_seckey_name(k));
+	} else if (fc->json) {
+		json_t *o = json_pack("{s:s,s:s,s:s,s:s,s:s,s:b}", "case", id, "certificate_id", res->certificate_id,
+				      "pdf", res->pdf_path, "record_sha256", res->record_sha256, "pdf_sha256",
+				      res->pdf_sha256, "erased", res->erased);
+
+		json_dumpf(o, stdout, JSON_INDENT(2));
+		fputc('\n', stdout);
+		json_decref(o);
+	} else {
+		printf(_("%s: approved by %s; certificate %s (%s): %s\n"), id, trust_seckey_name(k),
+		       res->certificate_id,
+		       !res->erased ? _("FAILED") : fcase->job_state && streq(fcase->job_state, "destroyed") ? _("physically destroyed") : _("erased and verified"),
+		       res->pdf_path);
+	}
+}
+
 static int decide(int argc, char **argv, bool approve)
 {
 	static const struct option opts[] = {
@@ -344,29 +389,7 @@ static int decide(int argc, char **argv, bool approve)
 		case OPT_DEST: fc.destination = optarg; break;
 		case OPT_LOGO: fc.logo = optarg; break;
 		case 'y': fc.yes = true; break;
-		case 'h':
-			if (approve)
-				printf(_("Usage: %s approve CASE --key APPROVER.key [options]\n\n"
-					 "Review a sealed wipe record and sign the approval: the record's\n"
-					 "technician signature is checked against the roster, the approver must\n"
-					 "be another person with an approver's key, and the policy must allow the\n"
-					 "method for the asset's class. The signed certificate PDF is written to\n"
-					 "the state directory and the ledger records it.\n\n"
-					 "  -k, --key FILE          the approver's secret key\n"
-					 "      --passphrase-file F its passphrase (else asked on the terminal)\n"
-					 "      --destination TEXT  where the disk goes now (reuse, recycling, ...)\n"
-					 "      --logo PNG          organisation logo for the certificate\n"
-					 "  -y, --yes               do not ask for confirmation\n"), program_name);
-			else
-				printf(_("Usage: %s reject CASE --key APPROVER.key --reason TEXT [options]\n\n"
-					 "Refuse a sealed wipe record, signed by the approver, with the reason;\n"
-					 "the ledger records it and the asset awaits erasure again.\n\n"
-					 "  -k, --key FILE          the approver's secret key\n"
-					 "      --passphrase-file F its passphrase\n"
-					 "      --reason TEXT       why (required)\n"
-					 "  -y, --yes               do not ask for confirmation\n"), program_name);
-			fputs(common_help, stdout);
-			return EXIT_OK;
+		case 'h': decide_help(approve); return EXIT_OK;
 		default: return usage_error(verb, _("bad option"));
 		}
 	}
@@ -408,22 +431,7 @@ static int decide(int argc, char **argv, bool approve)
 		ret = exit_for(r);
 		goto out;
 	}
-	if (!approve) {
-		printf(_("%s: rejected by %s\n"), id, trust_seckey_name(k));
-	} else if (fc.json) {
-		json_t *o = json_pack("{s:s,s:s,s:s,s:s,s:s,s:b}", "case", id, "certificate_id", res.certificate_id,
-				      "pdf", res.pdf_path, "record_sha256", res.record_sha256, "pdf_sha256",
-				      res.pdf_sha256, "erased", res.erased);
-
-		json_dumpf(o, stdout, JSON_INDENT(2));
-		fputc('\n', stdout);
-		json_decref(o);
-	} else {
-		printf(_("%s: approved by %s; certificate %s (%s): %s\n"), id, trust_seckey_name(k),
-		       res.certificate_id,
-		       !res.erased ? _("FAILED") : fcase.job_state && streq(fcase.job_state, "destroyed") ? _("physically destroyed") : _("erased and verified"),
-		       res.pdf_path);
-	}
+	print_decision(&fc, id, k, approve ? &res : NULL, &fcase);
 	ret = EXIT_OK;
 out:
 	flow_approval_release(&res);

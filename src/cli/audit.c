@@ -52,7 +52,7 @@ static const char *cell(const struct flow_audit_row *r, int c)
 	case COL_TECH: return r->technician;
 	case COL_APPR: return r->approver;
 	case COL_LEDGER: return r->ledger_status;
-	case COL_STATUS: return r->verified ? "verified" : "FAILED";
+	case COL_STATUS: return r->verified ? "verified" : r->superseded ? "superseded" : "FAILED";
 	case COL_PROBLEMS: return r->problems;
 	case COL_FILE: return r->file;
 	}
@@ -138,7 +138,8 @@ static int write_pdf(const struct flow_audit *a, const char *path, const char *f
 				continue;
 			if (c == COL_STATUS) {
 				/* the status cell: verified, or the first failed checks */
-				if (asprintf(&owned[i], "%s%s%.90s", row->verified ? "検証済 verified" : "失敗 FAILED",
+				if (asprintf(&owned[i], "%s%s%.90s", row->verified ? "検証済 verified" :
+					     row->superseded ? "後に変更 superseded" : "失敗 FAILED",
 					     row->problems ? ": " : "", row->problems ? row->problems : "") < 0)
 					goto out;
 				cells[i * nc + k++] = owned[i];
@@ -155,7 +156,7 @@ static int write_pdf(const struct flow_audit *a, const char *path, const char *f
 				cells[i * nc + k++] = cell(row, c);
 			}
 		}
-		row_ok[i] = row->verified;
+		row_ok[i] = row->verified || row->superseded;
 	}
 	period_lines(a, lines, ok);
 	t.org = org;
@@ -202,6 +203,7 @@ static json_t *audit_json(const struct flow_audit *a)
 		for (int c = 0; c < _COL_MAX; c++)
 			json_object_set_new(o, cols[c].name, cell(&a->rows[i], c) ? json_string(cell(&a->rows[i], c)) : json_null());
 		json_object_set_new(o, "verified", json_boolean(a->rows[i].verified));
+		json_object_set_new(o, "superseded", json_boolean(a->rows[i].superseded));
 		json_array_append_new(rows, o);
 	}
 	return json_pack("{s:s,s:s,s:I,s:I,s:o,s:o,s:s,s:o}", "from", from, "to", to, "disposals",
@@ -338,10 +340,14 @@ int cmd_audit(int argc, char **argv)
 		json_decref(o);
 	}
 	for (size_t i = 0; i < a.n_rows; i++)
-		if (!a.rows[i].verified)
+		if (!a.rows[i].verified && !a.rows[i].superseded)
 			log_error(_("%s (asset %s): certificate FAILED re-verification: %s"),
 				  a.rows[i].certificate_id ? a.rows[i].certificate_id : a.rows[i].file ? a.rows[i].file : "-",
 				  a.rows[i].asset_id ? a.rows[i].asset_id : "-", a.rows[i].problems ? a.rows[i].problems : "-");
+		else if (a.rows[i].superseded)
+			log_warn(_("%s (asset %s): superseded: the ledger records a later change of the asset"),
+				 a.rows[i].certificate_id ? a.rows[i].certificate_id : "-",
+				 a.rows[i].asset_id ? a.rows[i].asset_id : "-");
 	if (a.ledger_checked && !a.chain_ok)
 		log_error(_("the ledger chain is broken: %s"), a.chain_detail);
 	log_info(_("%zu disposals, %zu failed; ledger chain %s%s%s"), a.n_rows, a.n_failed,

@@ -1,324 +1,196 @@
-/* cert.c - `wipecert cert issue|show`: make a signed certificate PDF from a
- * record, print the record a certificate carries.
+/* cert.c - `wipecert cert issue|show|report`: issue the certificate of a
+ * signed wipe record outside the workflow (through flow_issue(), the one
+ * issuing path), print the record a certificate carries, summarise a
+ * session.
  *
- * `issue` is the low-level step the approval workflow drives; it signs
- * with an X.509 key given as PEM files. Never overwrites a certificate
- * unless --force.
+ * Parses, calls one function below, prints. Never overwrites a
+ * certificate unless --force.
  */
 #include <errno.h>
 #include <getopt.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <strings.h>
-#include <openssl/err.h>
-#include <openssl/pem.h>
-#include <openssl/x509.h>
 
 #include "wipecert/cli.h"
-#include "wipecert/canon.h"
+#include "wipecert/flow.h"
 #include "wipecert/pdf.h"
+#include "wipecert/policy.h"
 #include "wipecert/trust.h"
 
 static void usage_issue(FILE *f)
 {
-	fprintf(f, "Usage: %s cert issue --record FILE --approver-key KEY -o OUT.pdf [options]\n"
-		   "       %s cert issue --record FILE --key KEY.pem --cert CERT.pem -o OUT.pdf [options]\n\n"
-		   "Render the bilingual disposal certificate of a record and sign it\n"
-		   "(PDF signature, CMS detached, ECDSA P-256 or RSA). With --approver-key the\n"
-		   "record is also signed (minisign, type \"certificate\") and attached as\n"
-		   CERT_SIG_NAME ", and the X.509 key and certificate come from the key file and\n"
-		   "the trust directory.\n\n"
-		   "Options:\n"
-		   "  -r, --record FILE    the certificate record (JSON, schema " CERT_SCHEMA ")\n"
-		   "  -K, --approver-key FILE  the approver's wipecert secret key\n"
-		   "      --passphrase-file FILE  its passphrase (else asked on the terminal)\n"
-		   "      --trust DIR      the trust directory (default $WIPECERT_TRUST or " TRUST_DEFAULT_DIR ")\n"
-		   "  -k, --key FILE       the approver's private key (PEM), instead of --approver-key\n"
-		   "  -c, --cert FILE      the approver's X.509 certificate (PEM; with --approver-key:\n"
-		   "                       instead of the trust directory's)\n"
-		   "      --chain FILE     intermediate and CA certificates to include (PEM)\n"
-		   "  -a, --attach FILE    attach a file (e.g. record.json.minisig); repeatable\n"
-		   "      --logo FILE      organisation logo (PNG)\n"
-		   "      --font FILE      TrueType font (default %s)\n"
-		   "      --cades          SubFilter ETSI.CAdES.detached (default adbe.pkcs7.detached)\n"
-		   "      --unsigned       write the rendered PDF without a signature (preview)\n"
-		   "  -o, --output FILE    the certificate to write\n"
-		   "  -f, --force          replace an existing output file\n"
-		   "  -h, --help           show this help\n\n"
-		   "Exit status: 0 written, 1 failed, 2 usage error.\n",
-		program_name, program_name, CERT_DEFAULT_FONT);
+	fprintf(f, _("Usage: %s cert issue --wipe-record FILE --approver-key KEY -o OUT.pdf [options]\n\n"
+		     "Issue the certificate of a technician's signed wipe (or destruction)\n"
+		     "record, outside the state directory and the ledger: the same issuing path\n"
+		     "as 'approve', with the same checks (the technician's signature per the\n"
+		     "roster, the approver's role and roster entry, separation of duties, the\n"
+		     "policy), and the certificate must verify before it is written. Nothing is\n"
+		     "recorded in the ledger: 'verify --db' will not find it there.\n\n"
+		     "Options:\n"
+		     "  -w, --wipe-record FILE   the technician's record; its signature is FILE.minisig\n"
+		     "  -K, --approver-key FILE  the approver's wipecert secret key\n"
+		     "      --passphrase-file F  its passphrase (else asked on the terminal)\n"
+		     "  -r, --record FILE        sign this certificate record instead of the one built\n"
+		     "                           from the wipe record (refused unless it states what\n"
+		     "                           the wipe record states, names it and this approver)\n"
+		     "      --destination TEXT   post-sanitisation destination\n"
+		     "      --trust DIR          the trust directory (default $WIPECERT_TRUST or %s)\n"
+		     "      --policy FILE        the disposal policy (default %s if present)\n"
+		     "      --logo FILE          organisation logo (PNG)\n"
+		     "      --font FILE          TrueType font (default %s)\n"
+		     "      --cades              SubFilter ETSI.CAdES.detached (default adbe.pkcs7.detached)\n"
+		     "  -o, --output FILE        the certificate to write\n"
+		     "  -f, --force              replace an existing output file\n"
+		     "  -h, --help               show this help\n\n"
+		     "Exit status: 0 written, 1 failed, 2 usage error, 3 refused (nothing written).\n"),
+		program_name, TRUST_DEFAULT_DIR, DEFAULT_POLICY, CERT_DEFAULT_FONT);
 }
 
-static int load_pem_certs(const char *path, STACK_OF(X509) **ret)
-{
-	STACK_OF(X509) *sk = sk_X509_new_null();
-	BIO *b = BIO_new_file(path, "r");
-	X509 *x;
-
-	if (!sk || !b) {
-		sk_X509_free(sk);
-		BIO_free(b);
-		return -ENOENT;
-	}
-	while ((x = PEM_read_bio_X509(b, NULL, NULL, NULL)))
-		sk_X509_push(sk, x);
-	ERR_clear_error();
-	BIO_free(b);
-	if (sk_X509_num(sk) == 0) {
-		sk_X509_free(sk);
-		return -EINVAL;
-	}
-	*ret = sk;
-	return 0;
-}
-
-struct attach {
-	char *name;
-	uint8_t *data;
-	size_t len;
+struct issue_control {
+	const char *wrec, *akey, *pass_file, *record, *out, *trust, *policy;
+	bool force;
+	struct flow_ctx ctx;
+	struct flow_issue_request q;
 };
 
-static int cert_issue(int argc, char **argv)
+static int issue_options(int argc, char **argv, struct issue_control *ic)
 {
+	enum { OPT_PASS = 256, OPT_TRUST, OPT_POLICY, OPT_DEST, OPT_LOGO, OPT_FONT, OPT_CADES };
 	static const struct option opts[] = {
-		{ "record", required_argument, NULL, 'r' },
-		{ "key", required_argument, NULL, 'k' },
+		{ "wipe-record", required_argument, NULL, 'w' },
 		{ "approver-key", required_argument, NULL, 'K' },
-		{ "passphrase-file", required_argument, NULL, 'P' },
-		{ "trust", required_argument, NULL, 'T' },
-		{ "cert", required_argument, NULL, 'c' },
-		{ "chain", required_argument, NULL, 'C' },
-		{ "attach", required_argument, NULL, 'a' },
-		{ "logo", required_argument, NULL, 'L' },
-		{ "font", required_argument, NULL, 'F' },
-		{ "cades", no_argument, NULL, 'E' },
-		{ "unsigned", no_argument, NULL, 'U' },
+		{ "passphrase-file", required_argument, NULL, OPT_PASS },
+		{ "record", required_argument, NULL, 'r' },
+		{ "destination", required_argument, NULL, OPT_DEST },
+		{ "trust", required_argument, NULL, OPT_TRUST },
+		{ "policy", required_argument, NULL, OPT_POLICY },
+		{ "logo", required_argument, NULL, OPT_LOGO },
+		{ "font", required_argument, NULL, OPT_FONT },
+		{ "cades", no_argument, NULL, OPT_CADES },
 		{ "output", required_argument, NULL, 'o' },
 		{ "force", no_argument, NULL, 'f' },
 		{ "help", no_argument, NULL, 'h' },
 		{}
 	};
-	const char *record = NULL, *key = NULL, *certf = NULL, *chainf = NULL, *out = NULL;
-	const char *akey = NULL, *pass_file = NULL, *trust = NULL;
-	struct trust_seckey *sk = NULL;
-	struct trust_store *store = NULL;
-	struct trust_x509_signer *xs = NULL;
-	char *record_sig = NULL, *canon = NULL;
-	const char *err = NULL;
-	struct cert_pdf_opts po = { 0 };
-	struct cert_signer s = { 0 };
-	struct attach att[16] = { 0 };
-	struct cert_attachment ca[17];
-	size_t n_att = 0;
-	bool force = false, unsig = false;
-	struct cert_record *rec = NULL;
-	uint8_t *buf = NULL, *pdf = NULL, *signed_pdf = NULL;
-	size_t len, pdf_len, signed_len;
-	STACK_OF(X509) *certs = NULL;
-	BIO *b;
-	int c, r, ret = EXIT_FAIL;
+	int c;
 
-	while ((c = getopt_long(argc, argv, "r:k:K:c:a:o:fh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "w:K:r:o:fh", opts, NULL)) != -1) {
 		switch (c) {
-		case 'r': record = optarg; break;
-		case 'K': akey = optarg; break;
-		case 'P': pass_file = optarg; break;
-		case 'T': trust = optarg; break;
-		case 'k': key = optarg; break;
-		case 'c': certf = optarg; break;
-		case 'C': chainf = optarg; break;
-		case 'L': po.logo_png = optarg; break;
-		case 'F': po.font_path = optarg; break;
-		case 'E': s.cades = true; break;
-		case 'U': unsig = true; break;
-		case 'o': out = optarg; break;
-		case 'f': force = true; break;
-		case 'a':
-			if (n_att == ARRAY_SIZE(att)) {
-				ret = usage_error("cert issue", "too many attachments");
-				goto out;
-			}
-			r = read_full_file(optarg, &att[n_att].data, &att[n_att].len);
-			if (r < 0) {
-				log_error_errno(r, "%s: cannot read", optarg);
-				goto out;
-			}
-			att[n_att].name = strdup(strrchr(optarg, '/') ? strrchr(optarg, '/') + 1 : optarg);
-			n_att++;
-			break;
-		case 'h': usage_issue(stdout); ret = EXIT_OK; goto out;
-		default: ret = usage_error("cert issue", "bad option"); goto out;
+		case 'w': ic->wrec = optarg; break;
+		case 'K': ic->akey = optarg; break;
+		case OPT_PASS: ic->pass_file = optarg; break;
+		case 'r': ic->record = optarg; break;
+		case OPT_DEST: ic->q.destination = optarg; break;
+		case OPT_TRUST: ic->trust = optarg; break;
+		case OPT_POLICY: ic->policy = optarg; break;
+		case OPT_LOGO: ic->ctx.logo = optarg; break;
+		case OPT_FONT: ic->ctx.font = optarg; break;
+		case OPT_CADES: ic->q.cades = true; break;
+		case 'o': ic->out = optarg; break;
+		case 'f': ic->force = true; break;
+		case 'h': usage_issue(stdout); return -1;
+		default: return usage_error("cert issue", _("bad option"));
 		}
 	}
-	if (optind < argc) {
-		ret = usage_error("cert issue", "unexpected argument '%s'", argv[optind]);
-		goto out;
-	}
-	if (!record || !out || (!unsig && !akey && (!key || !certf)) || (akey && key)) {
-		ret = usage_error("cert issue", "--record, --output and (unless --unsigned) either --approver-key "
-				  "or --key and --cert are needed");
-		goto out;
-	}
-	if (!force && access(out, F_OK) == 0) {
-		log_error("%s: exists (use --force to replace it)", out);
-		ret = EXIT_REFUSED;
-		goto out;
-	}
-	r = read_full_file(record, &buf, &len);
-	if (r < 0) {
-		log_error_errno(r, "%s: cannot read", record);
-		goto out;
-	}
-	r = cert_record_parse((char *)buf, len, &rec, &err);
-	if (r < 0) {
-		log_error("%s: %s", record, err ? err : "bad record");
-		goto out;
-	}
-	/* name trees are sorted: so are the attachments */
-	for (size_t i = 0; i < n_att; i++)
-		for (size_t j = i + 1; j < n_att; j++)
-			if (strcmp(att[j].name, att[i].name) < 0) {
-				struct attach t = att[i];
+	if (optind < argc)
+		return usage_error("cert issue", _("unexpected argument '%s'"), argv[optind]);
+	if (!ic->wrec || !ic->akey || !ic->out)
+		return usage_error("cert issue", _("--wipe-record, --approver-key and --output are needed"));
+	return EXIT_OK;
+}
 
-				att[i] = att[j];
-				att[j] = t;
-			}
-	for (size_t i = 0; i < n_att; i++) {
-		if (streq(att[i].name, CERT_RECORD_NAME)) {
-			log_error("%s: the record is attached by itself; give its signature files", att[i].name);
-			ret = EXIT_USAGE;
-			goto out;
-		}
-		ca[i] = (struct cert_attachment){ att[i].name, att[i].data, att[i].len, NULL };
-	}
-	if (akey) {
-		struct trust_pubkey pk;
-		char id[TRUST_KEYID_STRLEN];
-		size_t canon_len;
-		const char *dir = trust_dir(trust);
+/* The wipe record, its signature beside it, and the record to sign if given. */
+static int issue_read(struct issue_control *ic, uint8_t **rec, uint8_t **sig, struct cert_record **given)
+{
+	_cleanup_free_ char *sp = NULL;
+	_cleanup_free_ uint8_t *buf = NULL;
+	const char *err = NULL;
+	size_t len;
+	int r;
 
-		r = trust_store_open(dir, &store);
-		if (r < 0) {
-			log_error("%s: cannot open the trust directory: %s", dir, trust_strerror(r));
-			goto out;
-		}
-		r = key_load_secret(akey, pass_file, &sk);
-		if (r < 0) {
-			ret = key_exit_code(r);
-			goto out;
-		}
-		if (!trust_role_may_sign(trust_seckey_role(sk), TRUST_DOC_CERTIFICATE)) {
-			log_error("%s: a %s key may not sign a certificate", akey,
-				  trust_role_to_string(trust_seckey_role(sk)));
-			ret = EXIT_REFUSED;
-			goto out;
-		}
-		trust_seckey_pubkey(sk, &pk);
-		trust_keyid_string(pk.keyid, id);
-		if (!rec->approver.key_id || strcasecmp(rec->approver.key_id, id) != 0) {
-			log_error("%s: the record names approver key %s, this key is %s", record,
-				  rec->approver.key_id ? rec->approver.key_id : "(none)", id);
-			ret = EXIT_REFUSED;
-			goto out;
-		}
-		r = cert_record_canonical(rec, &canon, &canon_len);
-		if (r >= 0)
-			r = trust_sign(TRUST_DOC_CERTIFICATE, (const uint8_t *)canon, canon_len, sk, 0, &record_sig);
-		if (r < 0) {
-			log_error("%s: cannot sign the record: %s", record, trust_strerror(r));
-			goto out;
-		}
-		for (size_t i = 0; i < n_att; i++)
-			if (streq(att[i].name, CERT_SIG_NAME)) {
-				log_error("%s: is made by --approver-key, do not attach it", CERT_SIG_NAME);
-				ret = EXIT_USAGE;
-				goto out;
-			}
-		/* keep the name tree sorted by name */
-		{
-			size_t pos = 0;
+	r = read_full_file(ic->wrec, rec, &ic->q.evidence_len);
+	if (r < 0)
+		return log_error_errno(r, _("%s: cannot read"), ic->wrec), EXIT_FAIL;
+	if (asprintf(&sp, "%s.minisig", ic->wrec) < 0)
+		return EXIT_FAIL;
+	r = read_full_file(sp, sig, &ic->q.evidence_sig_len);
+	if (r < 0)
+		return log_error_errno(r, _("%s: cannot read the technician's signature"), sp), EXIT_FAIL;
+	ic->q.evidence = *rec;
+	ic->q.evidence_sig = *sig;
+	if (!ic->record)
+		return EXIT_OK;
+	r = read_full_file(ic->record, &buf, &len);
+	if (r < 0)
+		return log_error_errno(r, _("%s: cannot read"), ic->record), EXIT_FAIL;
+	r = cert_record_parse((char *)buf, len, given, &err);
+	if (r < 0)
+		return log_error("%s: %s", ic->record, err ? err : _("bad record")), EXIT_FAIL;
+	ic->q.record = *given;
+	return EXIT_OK;
+}
 
-			while (pos < n_att && strcmp(att[pos].name, CERT_SIG_NAME) < 0)
-				pos++;
-			memmove(&ca[pos + 1], &ca[pos], (n_att - pos) * sizeof(ca[0]));
-			ca[pos] = (struct cert_attachment){ CERT_SIG_NAME, (const uint8_t *)record_sig,
-							    strlen(record_sig), "approver's minisign signature of record.json" };
-			n_att++;
-		}
-		r = trust_x509_signer_load(sk, store, certf, &xs);
-		if (r < 0) {
-			log_error("%s: no X.509 signing certificate for this key: %s", akey, trust_strerror(r));
-			goto out;
-		}
+/* A thin caller of the one issuing path, flow_issue(). */
+static int cert_issue(int argc, char **argv)
+{
+	struct issue_control ic = { 0 };
+	_cleanup_(trust_store_freep) struct trust_store *store = NULL;
+	_cleanup_free_ uint8_t *rec = NULL, *sig = NULL;
+	struct trust_seckey *k = NULL;
+	struct cert_record *given = NULL;
+	struct flow_issued is = { 0 };
+	struct flow_error err = { "" };
+	struct policy pol;
+	bool have_pol = false;
+	const char *dir;
+	int r, ret;
+
+	ret = issue_options(argc, argv, &ic);
+	if (ret != EXIT_OK)
+		return ret < 0 ? EXIT_OK : ret;
+	if (!ic.force && access(ic.out, F_OK) == 0) {
+		log_error(_("%s: exists (use --force to replace it)"), ic.out);
+		return EXIT_REFUSED;
 	}
-	po.attachments = ca;
-	po.n_attachments = n_att;
-	r = cert_pdf_render(rec, &po, &pdf, &pdf_len, &err);
+	ret = issue_read(&ic, &rec, &sig, &given);
+	if (ret != EXIT_OK)
+		goto out;
+	ret = EXIT_FAIL;
+	dir = trust_dir(ic.trust);
+	ret = cli_trust_open(dir, &store);
+	if (ret != EXIT_OK)
+		goto out;
+	ret = EXIT_FAIL;
+	if (cli_policy_load(ic.policy, &pol, &have_pol) < 0)
+		goto out;
+	r = key_load_secret(ic.akey, ic.pass_file, &k);
 	if (r < 0) {
-		log_error_errno(r, "%s: %s", record, err);
+		ret = key_exit_code(r);
 		goto out;
 	}
-	if (!unsig && xs) {
-		s.key = xs->key;
-		s.cert = xs->cert;
-		s.chain = xs->chain;
-	} else if (!unsig) {
-		b = BIO_new_file(key, "r");
-		s.key = b ? PEM_read_bio_PrivateKey(b, NULL, NULL, NULL) : NULL;
-		BIO_free(b);
-		if (!s.key) {
-			log_error("%s: cannot read the private key (PEM)", key);
-			goto out;
-		}
-		if (load_pem_certs(certf, &certs) < 0) {
-			log_error("%s: cannot read the certificate (PEM)", certf);
-			goto out;
-		}
-		s.cert = sk_X509_value(certs, 0);
-		if (chainf) {
-			if (load_pem_certs(chainf, &s.chain) < 0) {
-				log_error("%s: cannot read the chain (PEM)", chainf);
-				goto out;
-			}
-		}
-	}
-	if (!unsig) {
-		s.name = rec->approver.name;
-		s.reason = "データ消去証明 / Certificate of Data Sanitization";
-		r = cert_pdf_sign(pdf, pdf_len, &s, &signed_pdf, &signed_len, &err);
-		if (r < 0) {
-			log_error_errno(r, "%s: %s", out, err);
-			goto out;
-		}
-	}
-	r = write_file_atomic(out, unsig ? pdf : signed_pdf, unsig ? pdf_len : signed_len, 0644, !force);
+	ic.ctx.trust = store;
+	ic.ctx.policy = have_pol ? &pol : NULL;
+	ic.q.approver = k;
+	r = flow_issue(&ic.ctx, &ic.q, &is, &err);
 	if (r < 0) {
-		log_error_errno(r, "%s: cannot write", out);
+		log_error("%s: %s", ic.wrec, err.msg);
+		ret = r == -EPERM ? EXIT_REFUSED : EXIT_FAIL;
 		goto out;
 	}
-	log_info("%s: certificate %s written (%zu bytes%s)", out, rec->certificate_id,
-		 unsig ? pdf_len : signed_len, unsig ? ", unsigned" : "");
+	r = write_file_atomic(ic.out, is.pdf, is.pdf_len, 0644, !ic.force);
+	if (r < 0) {
+		log_error_errno(r, _("%s: cannot write"), ic.out);
+		goto out;
+	}
+	log_info(_("%s: certificate %s written (%zu bytes)"), ic.out, is.record->certificate_id, is.pdf_len);
 	ret = EXIT_OK;
 out:
-	for (size_t i = 0; i < ARRAY_SIZE(att) && att[i].name; i++) {
-		free(att[i].name);
-		free(att[i].data);
-	}
-	if (xs)
-		trust_x509_signer_free(xs);
-	else {
-		EVP_PKEY_free(s.key);
-		sk_X509_pop_free(s.chain, X509_free);
-	}
-	sk_X509_pop_free(certs, X509_free);
-	trust_seckey_free(sk);
-	trust_store_free(store);
-	free(record_sig);
-	free(canon);
-	cert_record_free(rec);
-	free(buf);
-	free(pdf);
-	free(signed_pdf);
+	flow_issued_release(&is);
+	cert_record_free(given);
+	trust_seckey_free(k);
+	if (have_pol)
+		policy_release(&pol);
 	return ret;
 }
 

@@ -110,6 +110,7 @@ struct ledger_control {
 	enum ledger_export_format format;
 	const char *output;
 	const char *from_device;
+	const char *attest, *confirm; /* --attest-serial, --confirm-serial (add --from-device) */
 	const char *head;
 	const char *key, *pass_file, *trust;
 	bool trust_given;          /* --trust or $WIPECERT_TRUST: record serials on writes */
@@ -121,7 +122,7 @@ struct ledger_control {
 enum {
 	OPT_DB = 0x100, OPT_ACTOR, OPT_REASON, OPT_JSON, OPT_DRY_RUN, OPT_UPDATE, OPT_ENCODING,
 	OPT_FORMAT, OPT_BOM, OPT_JAPANESE, OPT_EVENTS, OPT_FILTER_DEPT, OPT_FROM_DEVICE, OPT_HEAD,
-	OPT_KEY, OPT_PASS, OPT_TRUST, OPT_REQUIRE_SIGNED, OPT_TO,
+	OPT_KEY, OPT_PASS, OPT_TRUST, OPT_REQUIRE_SIGNED, OPT_ATTEST, OPT_CONFIRM, OPT_TO,
 	OPT_FIELD = 0x200, /* + enum ledger_field */
 };
 
@@ -162,6 +163,9 @@ static void help(FILE *f)
 		   "                       libpq URI (postgresql://...) or string (service=NAME)\n"
 		   "                       (else $WIPECERT_DB, else %s)\n"
 		   "      --from-device DEV  add: identity (model, serial, WWN, size) from the disk\n"
+		   "      --attest-serial S  add --from-device: the label's serial of a medium that\n"
+		   "                       reports none, attested by the actor; typed again on the\n"
+		   "                       terminal, or --confirm-serial S\n"
 		   "      --actor NAME     who makes the change (default: the login name)\n"
 		   "      --reason TEXT    why (required for edit)\n"
 		   "      --json           machine-readable output\n"
@@ -211,7 +215,7 @@ static bool allowed(enum verb v, int opt)
 		return (verbs[v].needs & NEEDS_KEY) != 0;
 	case OPT_JSON:
 		return v != V_EXPORT;
-	case OPT_FROM_DEVICE:
+	case OPT_FROM_DEVICE: case OPT_ATTEST: case OPT_CONFIRM:
 		return v == V_ADD;
 	case OPT_HEAD: case OPT_REQUIRE_SIGNED:
 		return v == V_VERIFY;
@@ -251,6 +255,8 @@ static int parse_args(int argc, char **argv, struct ledger_control *c)
 	ADD("events", no_argument, OPT_EVENTS);
 	ADD("output", required_argument, 'o');
 	ADD("from-device", required_argument, OPT_FROM_DEVICE);
+	ADD("attest-serial", required_argument, OPT_ATTEST);
+	ADD("confirm-serial", required_argument, OPT_CONFIRM);
 	ADD("head", required_argument, OPT_HEAD);
 	ADD("key", required_argument, OPT_KEY);
 	ADD("passphrase-file", required_argument, OPT_PASS);
@@ -286,6 +292,8 @@ static int parse_args(int argc, char **argv, struct ledger_control *c)
 		case OPT_EVENTS: c->events = true; break;
 		case 'o': c->output = optarg; break;
 		case OPT_FROM_DEVICE: c->from_device = optarg; break;
+		case OPT_ATTEST: c->attest = optarg; break;
+		case OPT_CONFIRM: c->confirm = optarg; break;
 		case OPT_HEAD: c->head = optarg; break;
 		case OPT_KEY: c->key = optarg; break;
 		case OPT_PASS: c->pass_file = optarg; break;
@@ -408,8 +416,9 @@ static const char *media_type(const struct disk *d)
 	}
 }
 
-/* The identity of DEV as disk detection sees it, onto a. */
-static int apply_device(const char *dev, struct ledger_asset *a)
+/* The identity of DEV as disk detection sees it, onto a; with
+ * --attest-serial, the label's serial for a medium that reports none. */
+static int apply_device(const struct ledger_control *c, const char *dev, struct ledger_asset *a)
 {
 	struct disk_scan scan = {};
 	struct disk d = {};
@@ -418,9 +427,19 @@ static int apply_device(const char *dev, struct ledger_asset *a)
 	r = disk_probe(&scan, dev, &d);
 	if (r < 0)
 		return log_error_errno(r, _("%s: cannot read the disk's identity"), dev);
+	if (c->attest && ((d.serial && *d.serial) || (d.wwn && *d.wwn))) {
+		log_error(_("%s: refused: it reports its own serial %s (WWN %s): an attested serial is only for media "
+			    "that report none"), dev, d.serial ? d.serial : "-", d.wwn ? d.wwn : "-");
+		disk_release(&d);
+		return -EPERM;
+	}
+	if (c->attest && cli_attest_confirm(dev, c->attest, c->confirm) < 0) {
+		disk_release(&d);
+		return -EPERM;
+	}
 	struct ledger_detected det = {
 		.media_type = media_type(&d), .manufacturer = d.vendor, .model = d.model,
-		.serial = d.serial, .wwn = d.wwn, .capacity = d.size,
+		.serial = c->attest ? c->attest : d.serial, .wwn = d.wwn, .capacity = d.size,
 	};
 	r = ledger_asset_from_detected(&det, a);
 	disk_release(&d);
@@ -450,6 +469,8 @@ static int do_add_edit(const struct ledger_control *c)
 	uint64_t seq = 0;
 	int r, ret = EXIT_FAIL;
 
+	if (c->attest && !c->from_device)
+		return usage_error("ledger", _("--attest-serial attests the serial of --from-device DEV"));
 	if (c->verb == V_EDIT && !c->any_set)
 		return usage_error("ledger", _("edit: nothing to change (give --FIELD VALUE)"));
 	if (c->verb == V_EDIT && !(c->reason && *c->reason))
@@ -470,9 +491,11 @@ static int do_add_edit(const struct ledger_control *c)
 	} else if (ledger_asset_set(&a, LEDGER_F_ASSET_ID, c->id) < 0)
 		return usage_error("ledger", _("bad asset ID '%s'"), c->id);
 	if (c->from_device) {
-		r = apply_device(c->from_device, &a);
-		if (r < 0)
+		r = apply_device(c, c->from_device, &a);
+		if (r < 0) {
+			ret = r == -EPERM ? EXIT_REFUSED : EXIT_FAIL;
 			goto out;
+		}
 	}
 	r = apply_fields(c, &a);
 	if (r < 0) {
@@ -480,9 +503,16 @@ static int do_add_edit(const struct ledger_control *c)
 		goto out;
 	}
 	if (c->verb == V_ADD) {
+		_cleanup_free_ char *why = NULL;
+
 		ledger_asset_check_new(&a);
+		/* the history says whose word the serial is */
+		if (c->attest && asprintf(&why, "%s; serial %s attested by %s (the device reports none)",
+					  c->reason ? c->reason : "registered from the detected disk", c->attest,
+					  c->actor) < 0)
+			why = NULL;
 		if (c->from_device)
-			r = ledger_asset_add_detected(l, &a, c->actor,
+			r = ledger_asset_add_detected(l, &a, c->actor, why ? why :
 						      c->reason ? c->reason : "registered from the detected disk", &seq);
 		else
 			r = ledger_asset_add(l, &a, c->actor, c->reason ? c->reason : "registered", &seq);

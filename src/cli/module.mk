@@ -9,6 +9,7 @@ CLI_OBJS += src/cli/trust.o
 CLI_OBJS += src/cli/ledger.o
 CLI_OBJS += src/cli/wipe.o
 CLI_OBJS += src/cli/resume.o
+CLI_OBJS += src/cli/wiperun.o
 CLI_OBJS += src/cli/drive.o
 CLI_OBJS += src/cli/approve.o
 CLI_OBJS += src/cli/accept.o

@@ -1,110 +1,149 @@
 /* resume.c - `wipecert resume JOB...`: continue interrupted wipes from
- * their last checkpoint, on the same disk and nothing else.
+ * their last checkpoint, on the same medium and nothing else, and seal
+ * what a crash left unsealed.
  *
- * The device the job names is described again and must be the same one
- * (serial, WWN, size, sector) and safe; the part of the interrupted pass
- * written before the checkpoint is read back before the pass goes on.
+ * Before one byte is written the job's medium is proven (erase_job_reopen:
+ * the recorded identity, then the fingerprint and the pattern read back);
+ * anything else is refused with what differed, and the job file is left
+ * as it was. The job's tuning is kept unless an option overrides it.
  */
 #include <errno.h>
 #include <getopt.h>
 #include <string.h>
 
 #include "wipecert/cli.h"
+#include "wipecert/ledger.h"
 #include "wipe.h"
 
 static void help(void)
 {
 	printf(_("Usage: %s resume [options] JOB...\n\n"
-		 "Continue interrupted wipes. JOB is a job id or the path of a job file.\n\n"
+		 "Continue interrupted wipes. JOB is a job id or the path of a job file.\n"
+		 "The medium is proven to be the job's before anything is written; a job\n"
+		 "that ended but was not sealed for its asset is sealed (with --key).\n\n"
 		 "Options:\n"
 		 "      --json               job records on stdout, progress events on stderr\n"
 		 "      --state-dir DIR      job files (default $WIPECERT_STATE_DIR or %s)\n"
+		 "  -k, --key FILE           the technician's key: seal the jobs run for an asset\n"
+		 "      --passphrase-file F  its passphrase (else asked before the wipe goes on)\n"
+		 "      --db FILE            the asset ledger (default: the job's, $WIPECERT_DB or %s)\n"
+		 "      --policy FILE        the disposal policy (default %s if present)\n"
+		 "      --force-member TYPE  as for wipe: a RAID/LVM member signature still there\n"
 		 "%s"
+		 "                           (default: what the job was started with)\n"
 		 "  -h, --help               show this help\n\n"
-		 "Exit: 0 every job ended wiped and verified, 1 failed or interrupted again,\n"
-		 "2 usage, 3 refused (not the same disk, not safe, already ended).\n"),
-	       program_name, JOB_STATE_DIR_DEFAULT, _(wipe_tuning_help));
+		 "Exit: 0 every job ended wiped (and verified, unless it was started with\n"
+		 "--verify off), 1 failed or interrupted again, 2 usage, 3 refused (not the\n"
+		 "same medium, not safe, unknown or edited job, or the job has already ended).\n"),
+	       program_name, JOB_STATE_DIR_DEFAULT, LEDGER_DEFAULT_PATH, DEFAULT_POLICY, _(wipe_tuning_help));
 }
 
-static bool same(const char *a, const char *b)
+static int load(struct wipe_run *w, struct wipe_target *t)
 {
-	return (!a || !*a) ? (!b || !*b) : (b && streq(a, b));
+	int r = job_store_load(&w->store, t->arg, &t->job);
+
+	if (r == -ENOENT)
+		return log_error(_("%s: no such job"), t->arg), r;
+	if (r == -EBADMSG)
+		return log_error(_("%s: refused: the job file was changed by hand or is damaged (its checksum does not match)"),
+				 t->arg), r;
+	if (r == -EPROTONOSUPPORT)
+		return log_error(_("%s: refused: a job file of a newer wipecert"), t->arg), r;
+	if (r == -EINVAL)
+		return log_error(_("%s: refused: not a job file (or one edited by hand)"), t->arg), r;
+	if (r < 0)
+		return log_error_errno(r, _("%s: cannot load the job"), t->arg);
+	return 0;
 }
 
 static int prepare(struct wipe_run *w, struct wipe_target *t)
 {
+	_cleanup_free_ char *why = NULL;
 	struct job *j;
-	char *reason = NULL;
-	uint64_t size;
-	unsigned sector;
 	int r;
 
-	r = job_store_load(&w->store, t->arg, &t->job);
+	r = load(w, t);
 	if (r < 0)
-		return log_error_errno(r, _("%s: cannot load the job"), t->arg);
+		return r;
 	j = t->job;
 	if (j->state != JOB_RUNNING) {
-		log_error(_("%s: the job has already ended: %s"), t->arg, job_state_to_string(j->state));
+		/* a crash between the end of the wipe and its seal: seal it now */
+		if (j->asset && w->key) {
+			t->seal_only = true;
+			return 0;
+		}
+		if (j->asset)
+			log_error(_("%s: the job has already ended: %s (to seal it for asset %s, give --key)"), t->arg,
+				  job_state_to_string(j->state), j->asset);
+		else
+			log_error(_("%s: the job has already ended: %s"), t->arg, job_state_to_string(j->state));
 		return -EALREADY;
 	}
-	r = disk_probe(NULL, j->device, &t->disk);
-	if (r < 0)
-		return log_error_errno(r, _("%s: cannot describe %s"), t->arg, j->device);
-	t->have_disk = true;
-	/* the same disk, not whatever now sits at that path */
-	if (!same(j->serial, t->disk.serial) || !same(j->wwn, t->disk.wwn) ||
-	    t->disk.size / j->sector * j->sector != j->size) {
-		log_error(_("%s: %s is not the disk the job started on (serial %s, size %llu)"), t->arg,
-			  j->device, j->serial ? j->serial : "-", (unsigned long long)j->size);
-		return -ESTALE;
-	}
-	r = disk_check_safety(NULL, &t->disk, &reason);
-	if (r != SAFETY_OK) {
-		log_error(_("%s: refused: %s is not safe to write (%s)"), t->arg, j->device,
-			  reason ? reason : r < 0 ? strerror(-r) : disk_safety_to_string((enum disk_safety)r));
-		free(reason);
-		return -EBUSY;
-	}
-	free(reason);
-	r = wipe_open_target(&t->disk, &size, &sector);
+	r = erase_job_reopen(&w->scan, j, &t->disk, &t->tgt, &why);
+	if (r == -ESTALE || r == -EPROTONOSUPPORT)
+		return log_error(_("%s: refused: %s is not the medium the job started on: %s"), t->arg, j->device,
+				 why ? why : "?"), r;
+	if (r == -EBUSY)
+		return log_error(_("%s: refused: %s is not safe to write: %s"), t->arg, j->device, why ? why : "?"), r;
+	if (r == -EAGAIN)
+		return log_error(_("%s: refused: %s"), t->arg, why ? why : "?"), r;
 	if (r < 0)
 		return log_error_errno(r, _("%s: cannot open %s for writing"), t->arg, j->device);
-	t->fd = r;
-	if (size / sector * sector != j->size || sector != j->sector) {
-		log_error(_("%s: %s has changed size or sector size"), t->arg, j->device);
-		return -ESTALE;
-	}
+	t->have_disk = true;
+	/* the job's tuning, unless overridden now; kept for the next resume */
+	wipe_tuning_apply(&w->tuning, &j->tuning);
 	return 0;
+}
+
+static const char *first_ledger(const struct wipe_run *w)
+{
+	for (size_t i = 0; i < w->n; i++)
+		if (w->t[i].job && w->t[i].job->asset && w->t[i].job->ledger)
+			return w->t[i].job->ledger;
+	return NULL;
+}
+
+static bool any_asset(const struct wipe_run *w)
+{
+	for (size_t i = 0; i < w->n; i++)
+		if (w->t[i].job && w->t[i].job->asset)
+			return true;
+	return false;
 }
 
 int cmd_resume(int argc, char **argv)
 {
-	enum { OPT_JSON = 256, OPT_STATE };
+	enum { OPT_JSON = 256, OPT_STATE, OPT_DB, OPT_POLICY, OPT_PASS, OPT_FORCE_MEMBER };
 	static const struct option opts[] = {
 		{ "json", no_argument, NULL, OPT_JSON },
 		{ "state-dir", required_argument, NULL, OPT_STATE },
+		{ "key", required_argument, NULL, 'k' },
+		{ "passphrase-file", required_argument, NULL, OPT_PASS },
+		{ "db", required_argument, NULL, OPT_DB },
+		{ "policy", required_argument, NULL, OPT_POLICY },
+		{ "force-member", required_argument, NULL, OPT_FORCE_MEMBER },
 		WIPE_TUNING_LONGOPTS,
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
 	struct wipe_run w = { 0 };
-	const char *state_dir = NULL;
-	int opt, ret = EXIT_OK, r;
+	int opt, ret = -1, r;
 
 	optind = 1;
-	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		if (wipe_parse_tuning(opt, optarg, &w.eo, "resume", &ret)) {
-			if (ret != EXIT_OK)
+	while ((opt = getopt_long(argc, argv, "k:h", opts, NULL)) != -1) {
+		if (wipe_parse_tuning(opt, optarg, &w.tuning, "resume", &ret)) {
+			if (ret != -1)
 				return ret;
 			continue;
 		}
 		switch (opt) {
-		case OPT_JSON:
-			w.json = true;
-			break;
-		case OPT_STATE:
-			state_dir = optarg;
-			break;
+		case OPT_JSON: w.json = true; break;
+		case OPT_STATE: w.state_dir = optarg; break;
+		case 'k': w.key = optarg; break;
+		case OPT_PASS: w.pass_file = optarg; break;
+		case OPT_DB: w.db = optarg; break;
+		case OPT_POLICY: w.policy_path = optarg; break;
+		case OPT_FORCE_MEMBER: w.scan.force_member = optarg; break;
 		case 'h':
 			help();
 			return EXIT_OK;
@@ -114,7 +153,7 @@ int cmd_resume(int argc, char **argv)
 	}
 	if (optind >= argc)
 		return usage_error("resume", _("no job given"));
-	r = job_store_open_dir(state_dir, &w.store);
+	r = job_store_open_dir(w.state_dir, &w.store);
 	if (r < 0) {
 		log_error_errno(r, _("cannot use the state directory"));
 		return EXIT_FAIL;
@@ -127,18 +166,22 @@ int cmd_resume(int argc, char **argv)
 	}
 	for (size_t i = 0; i < w.n; i++) {
 		w.t[i].arg = argv[optind + (int)i];
-		w.t[i].fd = -1;
+		w.t[i].tgt.fd = -1;
 	}
-	for (size_t i = 0; i < w.n; i++)
-		if (prepare(&w, &w.t[i]) < 0) {
+	ret = EXIT_OK;
+	for (size_t i = 0; i < w.n && ret == EXIT_OK; i++)
+		if (prepare(&w, &w.t[i]) < 0)
 			ret = EXIT_REFUSED;
-			goto out;
-		}
-	ret = wipe_run_all(&w);
+	/* the key (and its passphrase) before the wipe goes on, not after */
+	if (ret == EXIT_OK && w.key && any_asset(&w))
+		ret = wipe_open_disposal(&w, first_ledger(&w));
+	if (ret != EXIT_OK)
+		goto out;
+	w.flow.state_dir = w.state_dir;
+	ret = wipe_run_all(&w); /* a job that only needs its seal does not run */
+	if (w.tech)
+		wipe_seal_all(&w, &ret);
 out:
-	for (size_t i = 0; w.t && i < w.n; i++)
-		wipe_target_release(&w.t[i]);
-	free(w.t);
-	job_store_close(&w.store);
+	wipe_run_release(&w);
 	return ret;
 }

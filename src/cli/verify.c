@@ -1,132 +1,119 @@
 /* verify.c - `wipecert verify CERT.pdf`: check a disposal certificate and
- * say which checks passed. Exit 0 only when every check passed.
+ * say which checks passed. The check itself is flow_cert_check(), the one
+ * that audit and accept run; this file parses, calls it and prints.
+ * Exit 0 only when every check passed (VALID), 4 when the certificate is
+ * genuine but the ledger says it is no longer current (SUPERSEDED).
  */
 #include <errno.h>
 #include <getopt.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <jansson.h>
-#include <openssl/err.h>
-#include <openssl/pem.h>
 
 #include "wipecert/cli.h"
+#include "wipecert/flow.h"
 #include "wipecert/ledger.h"
 #include "wipecert/pdf.h"
 #include "wipecert/trust.h"
+#include "wipecert/x509.h"
 
 static void usage(FILE *f)
 {
-	fprintf(f, "Usage: %s verify CERT.pdf [--trust DIR] [--ca FILE] [--db PATH] [--asset ID] [--json]\n\n"
-		   "Check a signed disposal certificate: the PDF signature covers the whole\n"
-		   "file, the CMS signature is valid and its certificate chains to a trusted\n"
-		   "CA, the attached record is canonical, the page text and QR code show the\n"
-		   "record's key fields, and the record's minisign signature is an approver's\n"
-		   "per the trust roster, the same approver who signed the PDF, another person\n"
-		   "than the technician.\n\n"
-		   "Options:\n"
-		   "      --trust DIR the trust directory (roster and ca.crt; default\n"
-		   "                  $WIPECERT_TRUST or " TRUST_DEFAULT_DIR ")\n"
-		   "      --ca FILE   trust this CA (PEM; repeatable); without --trust the\n"
-		   "                  roster check is skipped (X.509 only)\n"
-		   "      --db PATH   check against the asset ledger (else $WIPECERT_DB, else\n"
-		   "                  " LEDGER_DEFAULT_PATH "): the asset, its serial/WWN, the event\n"
-		   "      --asset ID  the ledger entry the certificate must be for (implies --db)\n"
-		   "      --json      print the result as JSON on stdout\n"
-		   "  -h, --help      show this help\n\n"
-		   "Exit status: 0 every check passed, 1 a check failed (each failed check is\n"
-		   "named), 2 usage error.\n", program_name);
+	fprintf(f, _("Usage: %s verify CERT.pdf [--trust DIR] [--ca FILE] [--db PATH] [--asset ID] [--json]\n\n"
+		     "Check a signed disposal certificate: the PDF signature covers the whole\n"
+		     "file, the CMS signature is valid, its certificate chains to a trusted CA\n"
+		     "and the rest of the CMS is the chain itself, the attached record is\n"
+		     "canonical, the page text and QR code show the record's key fields, the\n"
+		     "record's minisign signature is an approver's per the trust roster and the\n"
+		     "PDF's signer's, the technician's signed wipe (or destruction) record is\n"
+		     "attached and states what the certificate states, signed by another\n"
+		     "person, and the signing times agree. With the ledger: the certificate is\n"
+		     "the asset's current disposal, this very file recorded at issue.\n\n"
+		     "Options:\n"
+		     "      --trust DIR the trust directory (roster and ca.crt; default\n"
+		     "                  $WIPECERT_TRUST or %s)\n"
+		     "      --ca FILE   trust this CA (PEM; repeatable); without --trust the\n"
+		     "                  roster check is skipped (X.509 only)\n"
+		     "      --db PATH   check against the asset ledger (else $WIPECERT_DB, else\n"
+		     "                  %s)\n"
+		     "      --asset ID  the ledger entry the certificate must be for (implies --db)\n"
+		     "      --json      print the result as JSON on stdout\n"
+		     "  -h, --help      show this help\n\n"
+		     "Exit status: 0 valid (every check passed), 1 a check failed (each failed\n"
+		     "check is named), 2 usage error, 4 superseded: genuine, but the ledger\n"
+		     "records a later change of the asset.\n"), program_name, TRUST_DEFAULT_DIR, LEDGER_DEFAULT_PATH);
 }
 
-struct find_event {
-	const char *hash;
-	bool found;
+struct verify_control {
+	const char *path, *trust, *db, *asset;
+	bool json, have_ca;
+	STACK_OF(X509) *ca;
 };
 
-static int find_event_cb(const struct ledger_event *e, void *userdata)
+static const char *verdict_text(const struct flow_cert_result *res)
 {
-	struct find_event *f = userdata;
-
-	if (e->hash && streq(e->hash, f->hash))
-		f->found = true;
-	return 0;
+	switch (res->verdict) {
+	case FLOW_CERT_VALID:
+		return res->rep.roster_skipped ? "VALID (X.509 only, no roster)" : "VALID";
+	case FLOW_CERT_SUPERSEDED:
+		return "SUPERSEDED";
+	default:
+		return "INVALID";
+	}
 }
 
-/* The ledger check: the asset the certificate is for (or --asset) is in the
- * ledger, the record's disk identity matches the ledger's, and the ledger
- * holds the event the certificate closes. */
-static void check_ledger(struct cert_verify_report *rep, const char *db, const char *asset_id)
+static const char *check_status(const struct cert_verify_report *rep, int i, bool json)
 {
-	const struct cert_record *r = rep->record;
-	_cleanup_ledger_ struct ledger *l = NULL;
-	_cleanup_free_ char *reason = NULL;
-	struct ledger_asset a = { 0 };
-	const char *want, *path = ledger_resolve_path(db);
-	char msg[200];
-	int k;
-
-	if (!r) {
-		cert_verify_report_set(rep, CHECK_LEDGER, false, "no readable record to compare");
-		return;
-	}
-	want = r->ledger_entry ? r->ledger_entry : r->asset_id;
-	if (asset_id && !streq(asset_id, want) && !streq(asset_id, r->asset_id)) {
-		snprintf(msg, sizeof(msg), "the certificate is for asset %s, not %s", want, asset_id);
-		cert_verify_report_set(rep, CHECK_LEDGER, false, msg);
-		return;
-	}
-	k = ledger_open(path, LEDGER_OPEN_READONLY, &l);
-	if (k < 0) {
-		snprintf(msg, sizeof(msg), "%s: cannot open the ledger: %s", path, strerror(-k));
-		cert_verify_report_set(rep, CHECK_LEDGER, false, msg);
-		return;
-	}
-	k = ledger_asset_get(l, want, &a);
-	if (k < 0) {
-		snprintf(msg, sizeof(msg), "the ledger has no asset %s", want);
-		cert_verify_report_set(rep, CHECK_LEDGER, false, msg);
-		return;
-	}
-	k = ledger_identity_check(&a, r->serial, r->wwn, &reason);
-	if (k != LEDGER_IDENTITY_MATCH) {
-		snprintf(msg, sizeof(msg), "asset %s: %s", want, reason ? reason : "identity does not match");
-		cert_verify_report_set(rep, CHECK_LEDGER, false, msg);
-		ledger_asset_clear(&a);
-		return;
-	}
-	ledger_asset_clear(&a);
-	if (r->ledger_event_hash) {
-		struct find_event f = { r->ledger_event_hash, false };
-
-		k = ledger_history(l, want, find_event_cb, &f);
-		if (k < 0 || !f.found) {
-			snprintf(msg, sizeof(msg), "asset %s has no ledger event %.16s...", want, r->ledger_event_hash);
-			cert_verify_report_set(rep, CHECK_LEDGER, false, msg);
-			return;
-		}
-	}
-	snprintf(msg, sizeof(msg), "asset %s in the ledger: serial%s match%s", want, r->wwn ? " and WWN" : "",
-		 r->ledger_event_hash ? ", event found" : " (the record names no event)");
-	cert_verify_report_set(rep, CHECK_LEDGER, true, msg);
+	if (!rep->checks[i].ran)
+		return (i == CHECK_ROSTER && rep->roster_skipped) || (i == CHECK_LEDGER && rep->ledger_skipped) ?
+		       "skipped" : json ? "not-run" : "not run";
+	return rep->checks[i].ok ? "ok" : json ? "failed" : "FAILED";
 }
 
-static int add_pem(STACK_OF(X509) *sk, const char *path)
+static void print_json(const struct verify_control *vc, const struct flow_cert_result *res)
 {
-	BIO *b = BIO_new_file(path, "r");
-	X509 *x;
-	int n = 0;
+	const struct cert_verify_report *rep = &res->rep;
+	json_t *j = json_object(), *checks = json_array();
 
-	if (!b)
-		return -ENOENT;
-	while ((x = PEM_read_bio_X509(b, NULL, NULL, NULL))) {
-		sk_X509_push(sk, x);
-		n++;
+	json_object_set_new(j, "file", json_string(vc->path));
+	json_object_set_new(j, "valid", json_boolean(res->verdict == FLOW_CERT_VALID));
+	json_object_set_new(j, "verdict", json_string(res->verdict == FLOW_CERT_VALID ? "valid" :
+		res->verdict == FLOW_CERT_SUPERSEDED ? "superseded" : "invalid"));
+	json_object_set_new(j, "roster_checked", json_boolean(!rep->roster_skipped));
+	if (rep->record) {
+		json_object_set_new(j, "certificate_id", json_string(rep->record->certificate_id));
+		json_object_set_new(j, "record_sha256", json_string(rep->record_hash));
+		json_object_set_new(j, "serial", json_string(rep->record->serial));
+		json_object_set_new(j, "asset_id", json_string(rep->record->asset_id));
+		json_object_set_new(j, "result", json_string(rep->record->result));
 	}
-	ERR_clear_error();
-	BIO_free(b);
-	return n ? n : -EINVAL;
+	json_object_set_new(j, "pdf_sha256", json_string(rep->pdf_sha256));
+	if (rep->signer_subject)
+		json_object_set_new(j, "signer", json_string(rep->signer_subject));
+	if (rep->signing_time)
+		json_object_set_new(j, "signing_time", json_string(rep->signing_time));
+	for (int i = 0; i < CHECK__MAX; i++)
+		json_array_append_new(checks, json_pack("{s:s,s:s,s:s}", "name", cert_check_name(i),
+							"status", check_status(rep, i, true), "detail", rep->checks[i].detail));
+	json_object_set_new(j, "checks", checks);
+	json_dumpf(j, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	fputc('\n', stdout);
+	json_decref(j);
 }
 
-int cmd_verify(int argc, char **argv)
+static void print_text(const struct verify_control *vc, const struct flow_cert_result *res)
+{
+	const struct cert_verify_report *rep = &res->rep;
+
+	printf("%s: %s\n", vc->path, verdict_text(res));
+	if (rep->record)
+		printf(_("  certificate %s, serial %s, asset %s, %s\n"), rep->record->certificate_id,
+		       rep->record->serial, rep->record->asset_id, rep->record->result);
+	for (int i = 0; i < CHECK__MAX; i++)
+		printf("  %-20s %-8s %s\n", cert_check_name(i), check_status(rep, i, false), rep->checks[i].detail);
+}
+
+static int parse_options(int argc, char **argv, struct verify_control *vc)
 {
 	static const struct option opts[] = {
 		{ "ca", required_argument, NULL, 'c' },
@@ -137,132 +124,105 @@ int cmd_verify(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{}
 	};
-	STACK_OF(X509) *trusted = sk_X509_new_null();
-	struct cert_verify_report rep = { 0 };
-	uint8_t *pdf = NULL;
-	size_t len;
-	bool json = false;
-	struct trust_store *store = NULL;
-	const char *path, *trust = NULL, *db = NULL, *asset = NULL;
-	bool have_ca = false;
-	int c, r, ret = EXIT_FAIL;
+	int c, r;
 
-	if (!trusted)
-		return EXIT_FAIL;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'c':
-			r = add_pem(trusted, optarg);
+			r = x509_pem_load_all(optarg, vc->ca);
 			if (r < 0) {
-				log_error_errno(r, "%s: cannot read CA certificates (PEM)", optarg);
-				ret = EXIT_USAGE;
-				goto out;
+				log_error_errno(r, _("%s: cannot read CA certificates (PEM)"), optarg);
+				return EXIT_USAGE;
 			}
-			have_ca = true;
+			vc->have_ca = true;
 			break;
-		case 't': trust = optarg; break;
-		case 'd': db = optarg; break;
-		case 'A': asset = optarg; break;
-		case 'j': json = true; break;
-		case 'h': usage(stdout); ret = EXIT_OK; goto out;
-		default: ret = usage_error("verify", "bad option"); goto out;
+		case 't': vc->trust = optarg; break;
+		case 'd': vc->db = optarg; break;
+		case 'A': vc->asset = optarg; break;
+		case 'j': vc->json = true; break;
+		case 'h': usage(stdout); return -1;
+		default: return usage_error("verify", _("bad option"));
 		}
 	}
-	if (optind + 1 != argc) {
-		ret = usage_error("verify", "give one certificate file");
-		goto out;
-	}
-	path = argv[optind];
-	{
-		struct stat st;
+	if (optind + 1 != argc)
+		return usage_error("verify", _("give one certificate file"));
+	vc->path = argv[optind];
+	return EXIT_OK;
+}
 
-		/* refuse a huge file before reading it */
-		if (stat(path, &st) == 0 && st.st_size > (off_t)CERT_PDF_MAX_SIZE) {
-			log_error("%s: parse: file larger than %u MiB", path, CERT_PDF_MAX_SIZE >> 20);
-			goto out;
-		}
-	}
-	r = read_full_file(path, &pdf, &len);
-	if (r < 0) {
-		log_error_errno(r, "%s: cannot read", path);
+int cmd_verify(int argc, char **argv)
+{
+	struct verify_control vc = { .ca = sk_X509_new_null() };
+	struct flow_cert_result res = { 0 };
+	struct flow_cert_options o = { 0 };
+	struct flow_ctx ctx = { 0 };
+	_cleanup_(trust_store_freep) struct trust_store *store = NULL;
+	_cleanup_ledger_ struct ledger *l = NULL;
+	_cleanup_free_ uint8_t *pdf = NULL;
+	struct stat st;
+	size_t len;
+	int r, ret;
+
+	if (!vc.ca)
+		return EXIT_FAIL;
+	ret = parse_options(argc, argv, &vc);
+	if (ret != EXIT_OK) {
+		ret = ret < 0 ? EXIT_OK : ret;
 		goto out;
 	}
-	if (trust || !have_ca) {
-		_cleanup_free_ char *ca = NULL;
-		const char *dir = trust_dir(trust);
+	ret = EXIT_FAIL;
+	/* refuse a huge file before reading it */
+	if (stat(vc.path, &st) == 0 && st.st_size > (off_t)CERT_PDF_MAX_SIZE) {
+		log_error(_("%s: parse: file larger than %u MiB"), vc.path, CERT_PDF_MAX_SIZE >> 20);
+		goto out;
+	}
+	r = read_full_file(vc.path, &pdf, &len);
+	if (r < 0) {
+		log_error_errno(r, _("%s: cannot read"), vc.path);
+		goto out;
+	}
+	if (vc.trust || !vc.have_ca) {
+		const char *dir = trust_dir(vc.trust);
 
 		r = trust_store_open(dir, &store);
 		if (r < 0) {
-			log_error("%s: cannot open the trust directory: %s%s%s", dir, trust_strerror(r),
+			log_error(_("%s: cannot open the trust directory: %s%s%s"), dir, trust_strerror(r),
 				  trust_store_failed_file() ? ": " : "",
 				  trust_store_failed_file() ? trust_store_failed_file() : "");
 			goto out;
 		}
-		if (asprintf(&ca, "%s/ca.crt", dir) < 0 || add_pem(trusted, ca) < 0) {
-			log_error("%s/ca.crt: cannot read the organisation's CA", dir);
+	} else
+		log_warn(_("no trust roster: checking the X.509 signature only (give --trust DIR)"));
+	if (vc.db || vc.asset) {
+		const char *lp = ledger_resolve_path(vc.db);
+
+		r = ledger_open(lp, LEDGER_OPEN_READONLY, &l);
+		if (r < 0) {
+			log_error_errno(r, _("%s: cannot open the ledger"), lp);
 			goto out;
 		}
-	} else
-		log_warn("no trust roster: checking the X.509 signature only (give --trust DIR)");
-	r = cert_pdf_verify(pdf, len, trusted, store, &rep);
+	}
+	ctx.trust = store;
+	ctx.ledger = l;
+	o.ca = vc.ca;
+	o.asset_id = vc.asset;
+	o.ledger = l != NULL;
+	o.chain = o.ledger;
+	r = flow_cert_check(&ctx, pdf, len, &o, &res);
 	if (r < 0) {
-		log_error_errno(r, "%s: cannot verify", path);
+		log_error_errno(r, _("%s: cannot verify"), vc.path);
 		goto out;
 	}
-	if (db || asset)
-		check_ledger(&rep, db, asset);
-	if (json) {
-		json_t *j = json_object(), *checks = json_array();
-		char *s;
-
-		json_object_set_new(j, "file", json_string(path));
-		json_object_set_new(j, "valid", json_boolean(rep.all_ok));
-		json_object_set_new(j, "roster_checked", json_boolean(!rep.roster_skipped));
-		if (rep.record) {
-			json_object_set_new(j, "certificate_id", json_string(rep.record->certificate_id));
-			json_object_set_new(j, "record_sha256", json_string(rep.record_hash));
-			json_object_set_new(j, "serial", json_string(rep.record->serial));
-			json_object_set_new(j, "asset_id", json_string(rep.record->asset_id));
-			json_object_set_new(j, "result", json_string(rep.record->result));
-		}
-		if (rep.signer_subject)
-			json_object_set_new(j, "signer", json_string(rep.signer_subject));
-		if (rep.signing_time)
-			json_object_set_new(j, "signing_time", json_string(rep.signing_time));
-		for (int i = 0; i < CHECK__MAX; i++)
-			json_array_append_new(checks, json_pack("{s:s,s:s,s:s}", "name", cert_check_name(i),
-				"status", !rep.checks[i].ran ? ((i == CHECK_ROSTER && rep.roster_skipped) ||
-					(i == CHECK_LEDGER && rep.ledger_skipped) ? "skipped" : "not-run") :
-					rep.checks[i].ok ? "ok" : "failed",
-				"detail", rep.checks[i].detail));
-		json_object_set_new(j, "checks", checks);
-		s = json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-		if (s)
-			puts(s);
-		free(s);
-		json_decref(j);
-	} else {
-		printf("%s: %s\n", path, !rep.all_ok ? "INVALID" :
-		       rep.roster_skipped ? "VALID (X.509 only, no roster)" : "VALID");
-		if (rep.record)
-			printf("  certificate %s, serial %s, asset %s, %s\n", rep.record->certificate_id,
-			       rep.record->serial, rep.record->asset_id, rep.record->result);
-		for (int i = 0; i < CHECK__MAX; i++)
-			printf("  %-20s %-8s %s\n", cert_check_name(i),
-			       !rep.checks[i].ran ? ((i == CHECK_ROSTER && rep.roster_skipped) ||
-						     (i == CHECK_LEDGER && rep.ledger_skipped) ? "skipped" : "not run") :
-			       rep.checks[i].ok ? "ok" : "FAILED",
-			       rep.checks[i].detail);
-	}
-	if (!rep.all_ok)
-		for (int i = 0; i < CHECK__MAX; i++)
-			if (rep.checks[i].ran && !rep.checks[i].ok)
-				log_error("%s: %s: %s", path, cert_check_name(i), rep.checks[i].detail);
-	ret = rep.all_ok ? EXIT_OK : EXIT_FAIL;
+	if (vc.json)
+		print_json(&vc, &res);
+	else
+		print_text(&vc, &res);
+	for (int i = 0; res.verdict != FLOW_CERT_VALID && i < CHECK__MAX; i++)
+		if (res.rep.checks[i].ran && !res.rep.checks[i].ok)
+			log_error("%s: %s: %s", vc.path, cert_check_name(i), res.rep.checks[i].detail);
+	ret = res.verdict == FLOW_CERT_VALID ? EXIT_OK : res.verdict == FLOW_CERT_SUPERSEDED ? EXIT_SUPERSEDED : EXIT_FAIL;
 out:
-	cert_verify_report_release(&rep);
-	trust_store_free(store);
-	sk_X509_pop_free(trusted, X509_free);
-	free(pdf);
+	flow_cert_result_release(&res);
+	sk_X509_pop_free(vc.ca, X509_free);
 	return ret;
 }

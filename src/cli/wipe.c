@@ -3,353 +3,25 @@
  *
  * Before anything is written, every target must be described by detection,
  * be safe (not system, mounted, held or in use), and be confirmed by the
- * operator by its serial (or its path when it has none); one refused target
- * refuses the whole command. Then each target runs in its own thread, and a
- * failure on one does not stop the others.
+ * operator by its serial (the drive's, or one the operator attests for a
+ * medium that reports none; its path when it has neither); one refused
+ * target refuses the whole command. Then each target runs in its own
+ * thread, and a failure on one does not stop the others.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
-#include <linux/fs.h>
-#include <pthread.h>
-#include <signal.h>
 #include <string.h>
-#include <sys/ioctl.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <jansson.h>
 
 #include "wipecert/cli.h"
-#include "wipe.h"
-#include <sodium.h>
 #include "wipecert/drive.h"
 #include "wipecert/flow.h"
 #include "wipecert/ledger.h"
-#include "wipecert/policy.h"
 #include "wipecert/trust.h"
-
-/* ---- shared with resume ---- */
-
-static volatile sig_atomic_t interrupted;
-
-static void on_signal(int sig)
-{
-	(void)sig;
-	interrupted = 1;
-}
-
-int wipe_open_target(const struct disk *d, uint64_t *ret_size, unsigned *ret_sector)
-{
-	int flags = O_RDWR | O_CLOEXEC, fd;
-	uint64_t size;
-	unsigned sector = 512;
-	struct stat st;
-
-	if (d->transport == TRANSPORT_FILE) {
-		/* O_DIRECT where the file system has it (not tmpfs), else the
-		 * page cache, which is synced and dropped before reading back */
-		fd = open(d->devpath, flags | O_DIRECT | O_NOFOLLOW);
-		if (fd < 0 && errno == EINVAL)
-			fd = open(d->devpath, flags | O_NOFOLLOW);
-		if (fd < 0)
-			return -errno;
-		if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-			close(fd);
-			return -ENOTBLK;
-		}
-		size = (uint64_t)st.st_size;
-		if (size % 4096 != 0) {
-			/* O_DIRECT needs whole blocks: the tail goes through the cache */
-			int fl = fcntl(fd, F_GETFL);
-			if (fl >= 0)
-				fcntl(fd, F_SETFL, fl & ~O_DIRECT);
-		}
-	} else {
-		/* O_EXCL on a block device: nobody else may open it exclusively
-		 * (mount, md, dm, another wipe) while we write */
-		fd = open(d->devpath, flags | O_EXCL | O_DIRECT);
-		if (fd < 0)
-			return -errno;
-		if (ioctl(fd, BLKGETSIZE64, &size) < 0 || ioctl(fd, BLKSSZGET, &sector) < 0) {
-			int r = -errno;
-			close(fd);
-			return r;
-		}
-		if (size != d->size) {
-			close(fd);
-			return -ESTALE; /* not the disk detection described */
-		}
-	}
-	if (sector < 512 || size < sector || size % sector != 0) {
-		close(fd);
-		return -EINVAL;
-	}
-	*ret_size = size;
-	*ret_sector = sector;
-	return fd;
-}
-
-void wipe_target_release(struct wipe_target *t)
-{
-	if (t->fd >= 0)
-		close(t->fd);
-	t->fd = -1;
-	if (t->have_disk)
-		disk_release(&t->disk);
-	t->have_disk = false;
-	job_free(t->job);
-	t->job = NULL;
-	free(t->fw_id);
-	t->fw_id = NULL;
-}
-
-const char wipe_tuning_help[] = N_(
-	"      --max-rate RATE      limit the writes to RATE bytes per second (e.g. 200M)\n"
-	"      --block-size SIZE    bytes per request (default 1M)\n"
-	"      --queue-depth N      requests in flight (default 8)\n"
-	"      --sync-io            pread/pwrite instead of io_uring\n");
-
-int wipe_parse_tuning(int opt, const char *arg, struct erase_opts *eo, const char *cmd, int *ret_exit)
-{
-	uint64_t v;
-
-	switch (opt) {
-	case 'B':
-		if (parse_size(arg, &v) < 0 || v < 4096 || v > (64u << 20) || v % 4096) {
-			*ret_exit = usage_error(cmd, _("bad --block-size '%s': 4K..64M in whole 4K"), arg);
-			return 1;
-		}
-		eo->block_size = (size_t)v;
-		return 1;
-	case 'Q':
-		if (parse_u64(arg, &v) < 0 || v < 1 || v > 256) {
-			*ret_exit = usage_error(cmd, _("bad --queue-depth '%s': 1..256"), arg);
-			return 1;
-		}
-		eo->depth = (unsigned)v;
-		return 1;
-	case 'R':
-		if (parse_size(arg, &v) < 0 || v < 4096) {
-			*ret_exit = usage_error(cmd, _("bad --max-rate '%s': bytes per second, at least 4K"), arg);
-			return 1;
-		}
-		eo->max_rate = v;
-		return 1;
-	case 'S':
-		eo->io = &erase_io_sync;
-		return 1;
-	default:
-		return 0;
-	}
-}
-
-/* ---- progress ---- */
-
-struct printer {
-	pthread_mutex_t lock;
-	struct wipe_run *w;
-	bool tty;
-	bool drawn;
-	uint64_t last_draw;
-};
-
-static void human(uint64_t b, char *buf, size_t len)
-{
-	static const char *const u[] = { "B", "KiB", "MiB", "GiB", "TiB", "PiB" };
-	double v = (double)b;
-	size_t i = 0;
-
-	while (v >= 1024 && i + 1 < ARRAY_SIZE(u)) {
-		v /= 1024;
-		i++;
-	}
-	snprintf(buf, len, i ? "%.1f %s" : "%.0f %s", v, u[i]);
-}
-
-static void format_line(const struct wipe_target *t, char *buf, size_t len)
-{
-	const struct erase_progress *p = &t->last;
-	char rate[32], eta[32] = "";
-	double pct = p->total ? 100.0 * (double)p->done / (double)p->total : 0;
-
-	if (!t->have_progress) {
-		snprintf(buf, len, "%s: %s", t->arg, _("waiting"));
-		return;
-	}
-	human((uint64_t)p->rate, rate, sizeof(rate));
-	if (p->eta_sec && p->phase != PHASE_DONE)
-		snprintf(eta, sizeof(eta), " ETA %" PRIu64 ":%02" PRIu64 ":%02" PRIu64,
-			 p->eta_sec / 3600, p->eta_sec / 60 % 60, p->eta_sec % 60);
-	snprintf(buf, len, "%s: %s %u/%zu %s %5.1f%% %s/s%s", t->arg, _("pass"), p->pass + 1,
-		 t->job->n_passes, erase_phase_to_string(p->phase), pct, rate, eta);
-}
-
-static void json_event(const struct wipe_target *t)
-{
-	const struct erase_progress *p = &t->last;
-	json_t *o = json_pack("{s:s,s:s,s:s,s:i,s:i,s:s,s:I,s:I,s:I,s:I,s:I,s:I}",
-			      "event", "progress", "job", t->job->id, "device", t->job->device,
-			      "pass", (int)p->pass + 1, "passes", (int)t->job->n_passes,
-			      "phase", erase_phase_to_string(p->phase),
-			      "phase_done", (json_int_t)p->phase_done, "phase_total", (json_int_t)p->phase_total,
-			      "done", (json_int_t)p->done, "total", (json_int_t)p->total,
-			      "rate", (json_int_t)p->rate, "eta", (json_int_t)p->eta_sec);
-	char *s = o ? json_dumps(o, JSON_COMPACT) : NULL;
-
-	if (s)
-		fprintf(stderr, "%s\n", s);
-	free(s);
-	json_decref(o);
-}
-
-static void draw_tty(struct printer *pr)
-{
-	char line[256];
-
-	if (pr->drawn)
-		fprintf(stderr, "\033[%zuA", pr->w->n);
-	for (size_t i = 0; i < pr->w->n; i++) {
-		format_line(&pr->w->t[i], line, sizeof(line));
-		fprintf(stderr, "\r\033[2K%s\n", line);
-	}
-	fflush(stderr);
-	pr->drawn = true;
-}
-
-struct runner {
-	struct printer *pr;
-	struct wipe_target *t;
-	struct erase_opts eo;
-};
-
-static int progress_cb(const struct erase_progress *p, void *userdata)
-{
-	struct runner *rn = userdata;
-	struct printer *pr = rn->pr;
-	struct wipe_target *t = rn->t;
-	uint64_t now = now_ns();
-	char line[256];
-
-	pthread_mutex_lock(&pr->lock);
-	t->last = *p;
-	t->have_progress = true;
-	if (pr->w->json) {
-		if (p->phase_start || now - t->last_print >= 1000000000u) {
-			json_event(t);
-			t->last_print = now;
-		}
-	} else if (pr->tty) {
-		/* one line per disk, all redrawn at most once a second */
-		if (now - pr->last_draw >= 1000000000u || (p->phase_start && p->phase == PHASE_DONE)) {
-			draw_tty(pr);
-			pr->last_draw = now;
-		}
-	} else if ((p->phase_start && p->phase != PHASE_SYNC && p->phase != PHASE_CHECK) ||
-		   now - t->last_print >= 5000000000u) {
-		format_line(t, line, sizeof(line));
-		fprintf(stderr, "%s\n", line);
-		t->last_print = now;
-	}
-	pthread_mutex_unlock(&pr->lock);
-	return interrupted ? -1 : 0;
-}
-
-static void *run_thread(void *arg)
-{
-	struct runner *rn = arg;
-
-	rn->t->result = erase_run(rn->t->job, rn->t->fd, &rn->eo);
-	return NULL;
-}
-
-static json_t *result_json(struct wipe_run *w)
-{
-	json_t *a = json_array();
-
-	for (size_t i = 0; i < w->n; i++) {
-		json_t *o = job_to_json(w->t[i].job, false);
-		_cleanup_free_ char *path = job_store_path(&w->store, w->t[i].job->id);
-
-		json_object_set_new(o, "job_file", path ? json_string(path) : json_null());
-		if (w->t[i].result == -ECANCELED)
-			json_object_set_new(o, "state", json_string("interrupted"));
-		json_array_append_new(a, o);
-	}
-	return json_pack("{s:o}", "jobs", a);
-}
-
-int wipe_run_all(struct wipe_run *w)
-{
-	struct printer pr = { .w = w, .tty = isatty(STDERR_FILENO) && !w->json };
-	struct runner *rn = calloc(w->n, sizeof(*rn));
-	pthread_t *th = calloc(w->n, sizeof(*th));
-	struct sigaction sa = { .sa_handler = on_signal };
-	int ret = EXIT_OK;
-
-	if (!rn || !th) {
-		free(rn);
-		free(th);
-		return log_error_errno(-ENOMEM, _("cannot start")), EXIT_FAIL;
-	}
-	pthread_mutex_init(&pr.lock, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
-	for (size_t i = 0; i < w->n; i++) {
-		rn[i] = (struct runner){ &pr, &w->t[i], w->eo };
-		rn[i].eo.progress = progress_cb;
-		rn[i].eo.userdata = &rn[i];
-		rn[i].eo.store = &w->store;
-		if (pthread_create(&th[i], NULL, run_thread, &rn[i]) != 0) {
-			w->t[i].result = -EAGAIN;
-			th[i] = 0;
-		}
-	}
-	for (size_t i = 0; i < w->n; i++)
-		if (th[i])
-			pthread_join(th[i], NULL);
-	if (pr.tty)
-		draw_tty(&pr);
-
-	for (size_t i = 0; i < w->n; i++) {
-		struct wipe_target *t = &w->t[i];
-		struct job *j = t->job;
-
-		/* the descriptor's close is part of the wipe: its error counts */
-		if (t->fd >= 0 && close(t->fd) < 0 && j->state == JOB_SUCCEEDED) {
-			job_fail(j, "closing the device failed");
-			job_store_save(&w->store, j);
-		}
-		t->fd = -1;
-		if (t->result == -ECANCELED) {
-			log_error(_("%s: interrupted; continue with 'wipecert resume %s'"), j->device, j->id);
-			ret = EXIT_FAIL;
-		} else if (t->result < 0) {
-			log_error_errno(t->result, _("%s: the wipe could not run"), j->device);
-			ret = EXIT_FAIL;
-		} else if (j->state != JOB_SUCCEEDED) {
-			log_error(_("%s: wipe FAILED: %s (job %s)"), j->device, j->failure ? j->failure : "?", j->id);
-			ret = EXIT_FAIL;
-		} else if (!w->json) {
-			printf(_("%s: wiped and verified (%s, verify %s), job %s\n"), j->device, j->method,
-			       erase_verify_to_string(j->verify_mode), j->id);
-		}
-	}
-	if (w->json) {
-		json_t *o = result_json(w);
-		json_dumpf(o, stdout, JSON_INDENT(2) | JSON_SORT_KEYS);
-		fputc('\n', stdout);
-		json_decref(o);
-	}
-	pthread_mutex_destroy(&pr.lock);
-	free(rn);
-	free(th);
-	return ret;
-}
-
-/* ---- wipe ---- */
+#include "wipe.h"
 
 struct wipe_control {
 	const struct erase_method *method;
@@ -360,20 +32,9 @@ struct wipe_control {
 	bool remove_hpa;
 	enum erase_verify verify;
 	unsigned percent;
-	bool dry_run, json;
-	const char **confirm;
-	size_t n_confirm;
-	const char *state_dir;
-	struct disk_scan safety; /* --force-member */
-	/* the disposal: which asset each target is, the ledger, the policy,
-	 * and the technician's key that seals the finished jobs */
-	const char **assets;
-	size_t n_assets;
-	const char *db, *policy_path, *key, *pass_file;
-	struct flow_ctx flow;
-	struct policy policy;
-	bool have_policy;
-	struct trust_seckey *tech;
+	/* repeated options: one per target, in order */
+	const char **confirm, **assets, **attest;
+	size_t n_confirm, n_assets, n_attest;
 };
 
 static void help(void)
@@ -390,6 +51,9 @@ static void help(void)
 		 "      --force-member TYPE  also wipe a disk that carries this RAID/LVM member\n"
 		 "                           signature (LVM2_member, linux_raid_member, ...;\n"
 		 "                           comma separated): `list` names it\n"
+		 "      --attest-serial S    the serial on the label of a medium that reports none\n"
+		 "                           (repeat per target, '-' for none): recorded as attested\n"
+		 "                           by you, checked against the ledger, confirmed again\n"
 		 "      --json               job records on stdout, progress events on stderr\n"
 		 "      --state-dir DIR      job files (default $WIPECERT_STATE_DIR or %s)\n"
 		 "      --asset ID           the ledger entry of the target (repeat per target, in\n"
@@ -401,8 +65,8 @@ static void help(void)
 		 "%s"
 		 "      --list-methods       list the methods and their passes\n"
 		 "  -h, --help               show this help\n\n"
-		 "Exit: 0 every target wiped and verified, 1 a wipe failed or was interrupted,\n"
-		 "2 usage, 3 refused before anything was written.\n"),
+		 "Exit: 0 every target wiped (and verified, unless --verify off), 1 a wipe failed\n"
+		 "or was interrupted, 2 usage, 3 refused before anything was written.\n"),
 	       program_name, JOB_STATE_DIR_DEFAULT, LEDGER_DEFAULT_PATH, DEFAULT_POLICY, _(wipe_tuning_help));
 }
 
@@ -419,49 +83,61 @@ static void list_methods(void)
 	}
 }
 
-static bool confirmed_by(const struct wipe_control *c, const struct disk *d, const char *arg, const char *typed)
+/* The serial a target is known by: the drive's, else the attested one. */
+static const char *serial_of(const struct wipe_target *t)
 {
-	const char *name = d->name;
+	return t->disk.serial && *t->disk.serial ? t->disk.serial : t->attest;
+}
+
+static bool confirmed_by(const struct wipe_control *c, const struct wipe_target *t, const char *typed)
+{
+	const struct disk *d = &t->disk;
+	const char *serial = serial_of(t);
 
 	for (size_t i = 0; i <= c->n_confirm; i++) {
 		const char *s = i < c->n_confirm ? c->confirm[i] : typed;
 
 		if (!s)
 			continue;
-		if (d->serial && *d->serial) {
-			if (streq(s, d->serial))
+		if (serial) {
+			if (streq(s, serial))
 				return true;
 			continue;
 		}
-		if (streq(s, arg) || (d->devpath && streq(s, d->devpath)) || (name && streq(s, name)))
+		if (streq(s, t->arg) || (d->devpath && streq(s, d->devpath)) || (d->name && streq(s, d->name)))
 			return true;
 	}
 	return false;
 }
 
-static int confirm(const struct wipe_control *c, const struct disk *d, const char *arg)
+static int confirm(const struct wipe_control *c, const struct wipe_target *t, bool json)
 {
-	bool serial = d->serial && *d->serial;
+	const char *serial = serial_of(t);
 	char size[32], line[256];
 
-	if (confirmed_by(c, d, arg, NULL))
+	if (confirmed_by(c, t, NULL))
 		return 0;
-	if (c->json || !isatty(STDIN_FILENO) || !isatty(STDERR_FILENO)) {
+	if (json || !isatty(STDIN_FILENO) || !isatty(STDERR_FILENO)) {
 		log_error(serial ? _("%s: not confirmed: pass --confirm-serial %s")
 				 : _("%s: not confirmed: pass --confirm-serial %s (it has no serial: its path)"),
-			  arg, serial ? d->serial : arg);
+			  t->arg, serial ? serial : t->arg);
 		return -EPERM;
 	}
-	human(d->size, size, sizeof(size));
-	fprintf(stderr, _("%s: %s, %s, serial %s: ALL DATA WILL BE DESTROYED.\n"), arg,
-		d->model ? d->model : "?", size, serial ? d->serial : "-");
-	fprintf(stderr, serial ? _("Type the serial number to confirm: ") : _("Type the path %s to confirm: "), arg);
+	wipe_human(t->disk.size, size, sizeof(size));
+	fprintf(stderr, _("%s: %s, %s, serial %s: ALL DATA WILL BE DESTROYED.\n"), t->arg,
+		t->disk.model ? t->disk.model : "?", size, serial ? serial : "-");
+	if (t->attest)
+		fprintf(stderr, _("Type or scan the label's serial again to confirm: "));
+	else if (serial)
+		fprintf(stderr, _("Type the serial number to confirm: "));
+	else
+		fprintf(stderr, _("Type the path %s to confirm: "), t->arg);
 	fflush(stderr);
 	if (!fgets(line, sizeof(line), stdin))
 		return -EPERM;
 	strstrip(line);
-	if (!confirmed_by(c, d, arg, line)) {
-		log_error(_("%s: not confirmed"), arg);
+	if (!confirmed_by(c, t, line)) {
+		log_error(_("%s: not confirmed"), t->arg);
 		return -EPERM;
 	}
 	return 0;
@@ -476,20 +152,27 @@ static const char *method_name(const struct wipe_control *c)
 	return c->method->name;
 }
 
-static int prepare(const struct wipe_control *c, struct wipe_target *t)
+/* Detection, safety, identity, ledger and policy: everything that can
+ * refuse a target before the operator is asked. Prints why. */
+static int check_target(const struct wipe_control *c, struct wipe_run *w, struct wipe_target *t)
 {
+	struct flow_error ferr = { "" };
 	char *reason = NULL;
-	uint64_t size;
-	unsigned sector;
 	int r;
 
-	r = disk_probe(&c->safety, t->arg, &t->disk);
+	r = disk_probe(&w->scan, t->arg, &t->disk);
+	if (r == -ENOTBLK)
+		return log_error(_("%s: refused: not a whole disk or a regular image file"), t->arg), r;
 	if (r < 0)
 		return log_error_errno(r, _("%s: cannot describe the target"), t->arg);
 	t->have_disk = true;
 	if (t->disk.readonly)
 		return log_error(_("%s: the device is read-only"), t->arg), -EROFS;
-	r = disk_check_safety(&c->safety, &t->disk, &reason);
+	if (t->attest && ((t->disk.serial && *t->disk.serial) || (t->disk.wwn && *t->disk.wwn)))
+		return log_error(_("%s: refused: it reports its own serial %s (WWN %s): an attested serial is only for "
+				   "media that report none"), t->arg, t->disk.serial ? t->disk.serial : "-",
+				 t->disk.wwn ? t->disk.wwn : "-"), -EPERM;
+	r = disk_check_safety(&w->scan, &t->disk, &reason);
 	if (r < 0)
 		return log_error_errno(r, _("%s: cannot check whether it is safe to write"), t->arg);
 	if (r != SAFETY_OK) {
@@ -501,69 +184,72 @@ static int prepare(const struct wipe_control *c, struct wipe_target *t)
 	free(reason);
 	if (t->disk.size == 0)
 		return log_error(_("%s: the target is empty"), t->arg), -EINVAL;
-	if (t->asset) {
-		struct flow_error ferr = { "" };
-
-		/* the ledger and the policy before anything is written */
-		r = flow_check_before_wipe(&c->flow, t->asset, method_name(c), t->disk.serial, t->disk.wwn,
-					   t->disk.transport == TRANSPORT_FILE, &ferr);
-		if (r < 0)
-			return log_error(_("%s: refused: %s"), t->arg, ferr.msg), r;
-	}
+	/* the ledger and the policy before anything is written */
+	if (t->asset && (r = flow_check_before_wipe(&w->flow, t->asset, method_name(c), serial_of(t), t->disk.wwn,
+						    t->disk.transport == TRANSPORT_FILE, &ferr)) < 0)
+		return log_error(_("%s: refused: %s"), t->arg, ferr.msg), r;
 	if (c->fw != DRIVE_METHOD_INVALID && (t->disk.transport == TRANSPORT_FILE || t->disk.transport == TRANSPORT_LOOP))
 		return log_error(_("%s: refused: a firmware method needs a drive, not an image file or loop device"),
 				 t->arg), -EPERM;
-	if (c->dry_run)
-		return 0;
-	r = confirm(c, &t->disk, t->arg);
-	if (r < 0)
-		return r;
-	if (c->fw != DRIVE_METHOD_INVALID)
-		return 0; /* the drive layer opens the device itself */
+	return 0;
+}
+
+/* Open the confirmed target as the one writer and start its job: the
+ * fingerprint is taken here, before anything is written. */
+static int start_job(const struct wipe_control *c, struct wipe_run *w, struct wipe_target *t)
+{
+	_cleanup_free_ char *reason = NULL;
+	struct job *j;
+	int r;
+
 	/* safety again, right before the open: the confirmation took time */
-	r = disk_check_safety(&c->safety, &t->disk, &reason);
-	if (r != SAFETY_OK) {
-		log_error(_("%s: refused: no longer safe to write: %s (%s)"), t->arg,
-			  r < 0 ? strerror(-r) : disk_safety_to_string((enum disk_safety)r), reason ? reason : "?");
-		free(reason);
-		return -EBUSY;
-	}
-	free(reason);
-	r = wipe_open_target(&t->disk, &size, &sector);
+	r = erase_target_open(&w->scan, &t->disk, &t->tgt, &reason);
+	if (r == -EBUSY)
+		return log_error(_("%s: refused: no longer safe to write: %s"), t->arg, reason ? reason : "?"), r;
+	if (r == -EAGAIN)
+		return log_error(_("%s: refused: %s"), t->arg, reason ? reason : "?"), r;
+	if (r == -ESTALE)
+		return log_error(_("%s: refused: it changed since it was described"), t->arg), r;
+	if (r == -ELOOP)
+		return log_error(_("%s: refused: a symbolic link, not the image file it was"), t->arg), r;
+	if (r == -ENOTBLK)
+		return log_error(_("%s: refused: not a whole disk or a regular image file"), t->arg), r;
 	if (r < 0)
 		return log_error_errno(r, _("%s: cannot open for writing"), t->arg);
-	t->fd = r;
-	r = job_new(c->method, c->verify, c->percent, t->disk.devpath ? t->disk.devpath : t->arg, size,
-		    sector, &t->job);
+	r = erase_job_start(c->method, c->verify, c->percent, &t->disk, &t->tgt, &t->job);
 	if (r < 0)
-		return log_error_errno(r, _("%s: cannot create the job"), t->arg);
-	if (job_set(&t->job->name, t->disk.name) < 0 || job_set(&t->job->model, t->disk.model) < 0 ||
-	    job_set(&t->job->serial, t->disk.serial) < 0 || job_set(&t->job->wwn, t->disk.wwn) < 0 ||
-	    job_set(&t->job->transport, disk_transport_to_string(t->disk.transport)) < 0)
+		return log_error_errno(r, _("%s: cannot read the fingerprint before the wipe"), t->arg);
+	j = t->job;
+	j->tuning = w->tuning.v;
+	if (job_set(&j->asset, t->asset) < 0 || job_set(&j->ledger, t->asset ? w->db : NULL) < 0 ||
+	    job_set(&j->attested_serial, t->attest) < 0 ||
+	    job_set(&j->attested_by, !t->attest ? NULL : w->tech ? trust_seckey_name(w->tech) : cli_login_name()) < 0)
 		return log_error_errno(-ENOMEM, "%s", t->arg);
 	return 0;
 }
 
 /* --json: with --dry-run the plans are the output (stdout, one document);
  * otherwise each is a "plan" event on stderr next to the progress events. */
-
-static void print_plan(const struct wipe_control *c, const struct wipe_target *t, json_t *plans)
+static void print_plan(const struct wipe_control *c, const struct wipe_run *w, const struct wipe_target *t,
+		       json_t *plans)
 {
 	const struct disk *d = &t->disk;
-	char size[32];
+	const char *serial = serial_of(t);
+	char size[32], ser[160];
 
-	human(d->size, size, sizeof(size));
-	if (c->json) {
-		json_t *o = json_pack("{s:s,s:s,s:o,s:o,s:I,s:i,s:s,s:s,s:i,s:s}",
+	wipe_human(d->size, size, sizeof(size));
+	if (w->json) {
+		json_t *o = json_pack("{s:s,s:s,s:o,s:o,s:o,s:I,s:i,s:s,s:s,s:i,s:s}",
 				      "event", "plan", "device", t->arg,
 				      "model", d->model ? json_string(d->model) : json_null(),
 				      "serial", d->serial ? json_string(d->serial) : json_null(),
+				      "attested_serial", t->attest ? json_string(t->attest) : json_null(),
 				      "size", (json_int_t)d->size, "logical_sector", (int)d->logical_sector,
 				      "method", method_name(c), "verify", c->fw != DRIVE_METHOD_INVALID ? "sample" :
 				      erase_verify_to_string(c->verify),
 				      "passes", c->fw != DRIVE_METHOD_INVALID ? 1 : (int)c->method->n_passes,
-				      "dry_run", c->dry_run ? "yes" : "no");
-		if (c->dry_run) {
+				      "dry_run", w->dry_run ? "yes" : "no");
+		if (w->dry_run) {
 			json_array_append_new(plans, o);
 			return;
 		}
@@ -572,81 +258,17 @@ static void print_plan(const struct wipe_control *c, const struct wipe_target *t
 		json_decref(o);
 		return;
 	}
+	snprintf(ser, sizeof(ser), t->attest ? _("%s (attested)") : "%s", serial ? serial : "-");
 	if (c->fw != DRIVE_METHOD_INVALID) {
 		printf(_("%s: %s, serial %s, %s, %u-byte sectors: firmware erase %s, sampled read-back%s\n"), t->arg,
-		       d->model ? d->model : "?", d->serial ? d->serial : "-", size, d->logical_sector,
-		       method_name(c), c->dry_run ? _(" [dry run: nothing written]") : "");
+		       d->model ? d->model : "?", ser, size, d->logical_sector,
+		       method_name(c), w->dry_run ? _(" [dry run: nothing written]") : "");
 		return;
 	}
 	printf(_("%s: %s, serial %s, %s, %u-byte sectors: %s (%u passes), verify %s%s\n"), t->arg,
-	       d->model ? d->model : "?", d->serial ? d->serial : "-", size, d->logical_sector,
+	       d->model ? d->model : "?", ser, size, d->logical_sector,
 	       c->method->name, c->method->n_passes, erase_verify_to_string(c->verify),
-	       c->dry_run ? _(" [dry run: nothing written]") : "");
-}
-
-/* --asset: the ledger, the policy and (with --key) the technician's key,
- * all opened before anything is written so that a wrong passphrase or a
- * missing ledger stops the command, not the seal after hours of wiping. */
-static int open_disposal(struct wipe_control *c)
-{
-	struct ledger *l = NULL;
-	int r;
-
-	r = cli_ledger_open(c->db, 0, &l);
-	if (r)
-		return r;
-	c->flow.ledger = l;
-	c->flow.state_dir = c->state_dir;
-	if (cli_policy_load(c->policy_path, &c->policy, &c->have_policy) < 0)
-		return EXIT_FAIL;
-	if (c->have_policy)
-		c->flow.policy = &c->policy;
-	if (c->key && !c->dry_run) {
-		int k = key_load_signer(c->key, c->pass_file, TRUST_DOC_WIPE_RECORD, &c->tech);
-
-		if (k)
-			return k;
-		/* records an earlier wipe sealed while the ledger was away */
-		cli_sync_quietly(&c->flow, c->tech);
-	}
-	return EXIT_OK;
-}
-
-static void close_disposal(struct wipe_control *c)
-{
-	ledger_close(c->flow.ledger);
-	if (c->have_policy)
-		policy_release(&c->policy);
-	trust_seckey_free(c->tech);
-}
-
-/* Seal every job that ran to its end, failed ones too: a failed wipe is
- * recorded as such, never dropped. */
-static void seal_all(struct wipe_control *c, struct wipe_run *w, int *ret)
-{
-	for (size_t i = 0; i < w->n; i++) {
-		struct wipe_target *t = &w->t[i];
-		struct flow_error ferr = { "" };
-		_cleanup_free_ char *path = NULL;
-
-		const char *id = t->job ? t->job->id : t->fw_id;
-
-		if (!id || (t->job && t->job->state == JOB_RUNNING))
-			continue;
-		int r = flow_seal(&c->flow, id, t->asset, c->tech, &path, &ferr);
-
-		if (r < 0) {
-			log_error(_("%s: job %s not sealed: %s"), t->arg, id, ferr.msg);
-			*ret = EXIT_FAIL;
-			continue;
-		}
-		if (r == FLOW_QUEUED)
-			log_warn(_("%s: job %s: the ledger is unreachable: the wipe record waits in %s/outbox and is "
-				   "submitted by 'wipecert sync' (or the next command with a key)"), t->arg, id,
-				 flow_state_dir(&c->flow));
-		log_info(_("%s: job %s sealed by %s for asset %s: %s"), t->arg, id, trust_seckey_name(c->tech),
-			 t->asset, path);
-	}
+	       w->dry_run ? _(" [dry run: nothing written]") : "");
 }
 
 static void fw_progress(void *ud, const char *phase, double f, double eta)
@@ -661,125 +283,74 @@ static void fw_progress(void *ud, const char *phase, double f, double eta)
 		fprintf(stderr, _("%s: %s...\n"), t->arg, phase);
 }
 
-/* A firmware erase as a job record: the same fields as an overwrite's
- * (one pass, pattern "firmware", verified by the sampled read-back), plus
- * the drive's own answer under "firmware". Written as ID.firmware.json. */
-static json_t *firmware_job_json(const struct wipe_target *t, const char *id, const struct drive_erase_result *res)
-{
-	const struct disk *d = &t->disk;
-	bool ok = !res->refused && !res->error && res->verdict == DRIVE_VERDICT_PASSED;
-	const char *verdict = drive_verdict_to_string(res->verdict);
-	char t0[32] = "", t1[32] = "", host[256] = "";
-	json_t *o;
-
-	format_utc((time_t)(res->started_ns / 1000000000ull), t0, sizeof(t0));
-	format_utc((time_t)(res->finished_ns / 1000000000ull), t1, sizeof(t1));
-	gethostname(host, sizeof(host) - 1);
-	o = json_pack("{s:i,s:s,s:s,s:{s:s,s:s?,s:s?,s:s?,s:s?,s:s,s:I,s:i},s:s,s:s,s:i,s:s,s:s?,"
-		      "s:[{s:i,s:s,s:s,s:I,s:I,s:s,s:{s:i,s:I,s:[]},s:{s:I,s:I,s:[]}}],"
-		      "s:s,s:s,s:s,s:s,s:{s:s,s:s},s:o}",
-		      "format", 1, "kind", "firmware", "id", id,
-		      "device", "path", d->devpath, "name", d->name, "model", d->model, "serial", d->serial,
-		      "wwn", d->wwn, "transport", disk_transport_to_string(d->transport),
-		      "size", (json_int_t)d->size, "logical_sector", (int)d->logical_sector,
-		      "method", drive_method_to_string(res->method), "verify", "sample",
-		      "sample_percent", (int)res->sample_percent,
-		      "state", ok ? "succeeded" : "failed", "failure", ok ? NULL : res->reason[0] ? res->reason : verdict,
-		      "passes", "pass", 1, "pattern", "firmware", "state", res->error || res->refused ? "failed" : "done",
-		      "bytes_written", (json_int_t)d->size, "verified", (json_int_t)res->sample_bytes,
-		      "verification", res->verdict == DRIVE_VERDICT_PASSED ? "passed" :
-				      res->verdict == DRIVE_VERDICT_FAILED ? "failed" : "none",
-		      "errors", "count", 0, "bytes", (json_int_t)0, "ranges",
-		      "mismatches", "count", (json_int_t)res->unchanged, "bytes", (json_int_t)0, "ranges",
-		      "created", t0, "started", t0, "ended", t1, "host", host,
-		      "tool", "name", "wipecert", "version", WIPECERT_VERSION,
-		      "firmware", drive_erase_result_to_json(res));
-	return o;
-}
-
 /* Firmware erases, one drive after the other (each drive works on its
  * own; the host only waits), each written down as a job record. */
-static int firmware_run_all(struct wipe_control *c, struct wipe_run *w)
+static int firmware_run_all(const struct wipe_control *c, struct wipe_run *w)
 {
-	int ret = EXIT_OK;
+	struct drive_erase_opts o = { .sample_percent = c->percent, .remove_hpa = c->remove_hpa, .level = c->fw_level };
 	json_t *jobs = json_array();
+	int ret = EXIT_OK;
 
 	for (size_t i = 0; i < w->n; i++) {
 		struct wipe_target *t = &w->t[i];
-		struct drive_erase_opts o = { .sample_percent = c->percent, .remove_hpa = c->remove_hpa,
-					      .level = c->fw_level };
-		struct drive_erase_result res;
-		_cleanup_free_ char *path = NULL, *text = NULL;
-		char stamp[32], rnd[9];
-		uint8_t rb[4];
-		json_t *j;
-		int r;
+		struct flow_error ferr = { "" };
+		const struct drive_erase_result *res = &t->fw.res;
 
-		randombytes_buf(rb, sizeof(rb));
-		hex_encode(rb, sizeof(rb), rnd);
-		format_utc(time(NULL), stamp, sizeof(stamp));
-		/* 2026-11-23T08:49:00Z -> 20261123T084900Z, as overwrite jobs are named */
-		if (asprintf(&t->fw_id, "%.4s%.2s%.2sT%.2s%.2s%.2sZ-%s-%s", stamp, stamp + 5, stamp + 8, stamp + 11,
-			     stamp + 14, stamp + 17, t->disk.name ? t->disk.name : "disk", rnd) < 0) {
-			ret = EXIT_FAIL;
-			continue;
-		}
-		drive_firmware_erase(&t->disk, c->fw, &o, fw_progress, t, &res);
-		j = firmware_job_json(t, t->fw_id, &res);
-		text = j ? json_dumps(j, JSON_INDENT(2) | JSON_SORT_KEYS) : NULL;
-		path = job_store_path(&w->store, t->fw_id);
-		/* ID.json is the overwrite engine's; a firmware erase is ID.firmware.json */
-		if (path && strlen(path) > 5) {
-			char *fp = NULL;
-
-			if (asprintf(&fp, "%.*s.firmware.json", (int)(strlen(path) - 5), path) < 0)
-				fp = NULL;
-			free(path);
-			path = fp;
-		}
-		if (!path || !text || (r = write_file_atomic(path, text, strlen(text), 0600, true)) < 0) {
-			log_error(_("%s: cannot write the job record %s"), t->arg, path ? path : t->fw_id);
+		if (flow_firmware_wipe(&w->flow, &t->disk, c->fw, &o, fw_progress, t, &t->fw, &ferr) < 0) {
+			log_error("%s: %s", t->arg, ferr.msg);
 			ret = EXIT_FAIL;
 		}
-		if (res.refused) {
-			log_error(_("%s: refused: %s"), t->arg, res.reason);
+		if (res->refused) {
+			log_error(_("%s: refused: %s"), t->arg, res->reason);
 			if (ret == EXIT_OK)
 				ret = EXIT_REFUSED;
-			free(t->fw_id);
-			t->fw_id = NULL; /* nothing happened: nothing to seal */
-		} else if (res.error || res.verdict != DRIVE_VERDICT_PASSED) {
-			log_error(_("%s: %s FAILED: %s (verification %s)"), t->arg, drive_method_to_string(res.method),
-				  res.reason[0] ? res.reason : "-", drive_verdict_to_string(res.verdict));
+			flow_firmware_release(&t->fw); /* nothing happened: nothing to seal */
+		} else if (res->error || res->verdict != DRIVE_VERDICT_PASSED) {
+			log_error(_("%s: %s FAILED: %s (verification %s)"), t->arg, drive_method_to_string(res->method),
+				  res->reason[0] ? res->reason : "-", drive_verdict_to_string(res->verdict));
 			ret = EXIT_FAIL;
-		} else if (!c->json) {
+		} else if (!w->json) {
 			printf(_("%s: %s done and verified (%" PRIu64 " of %" PRIu64 " samples changed): job %s\n"), t->arg,
-			       drive_method_to_string(res.method), res.changed, res.samples, t->fw_id);
+			       drive_method_to_string(res->method), res->changed, res->samples, t->fw.job_id);
 		}
-		if (j)
-			json_array_append(jobs, j);
-		json_decref(j);
+		if (t->fw.record)
+			json_array_append(jobs, t->fw.record);
 	}
-	if (c->json) {
-		json_t *o = json_pack("{s:O}", "jobs", jobs);
+	if (w->json) {
+		json_t *doc = json_pack("{s:O}", "jobs", jobs);
 
-		json_dumpf(o, stdout, JSON_INDENT(2) | JSON_SORT_KEYS);
+		json_dumpf(doc, stdout, JSON_INDENT(2) | JSON_SORT_KEYS);
 		fputc('\n', stdout);
-		json_decref(o);
+		json_decref(doc);
 	}
 	json_decref(jobs);
 	return ret;
 }
 
-int cmd_wipe(int argc, char **argv)
+static int set_method(struct wipe_control *c, const char *name)
+{
+	c->method = erase_method_find(name);
+	c->fw = DRIVE_METHOD_INVALID;
+	if (c->method)
+		return 0;
+	c->fw = drive_method_from_string(name);
+	c->method = erase_method_find("random");
+	return c->fw == DRIVE_METHOD_INVALID ? usage_error("wipe", _("unknown method '%s' (see --list-methods)"), name)
+					     : 0;
+}
+
+/* Returns -1 to go on, else the exit code (--help and --list-methods too). */
+static int parse_options(int argc, char **argv, struct wipe_control *c, struct wipe_run *w)
 {
 	enum { OPT_VERIFY = 256, OPT_PERCENT, OPT_CONFIRM, OPT_JSON, OPT_STATE, OPT_LIST, OPT_ASSET, OPT_DB,
-	       OPT_POLICY, OPT_PASS, OPT_LEVEL, OPT_REMOVE_HPA, OPT_FORCE_MEMBER };
+	       OPT_POLICY, OPT_PASS, OPT_LEVEL, OPT_REMOVE_HPA, OPT_ATTEST, OPT_FORCE_MEMBER };
 	static const struct option opts[] = {
 		{ "method", required_argument, NULL, 'm' },
 		{ "verify", required_argument, NULL, OPT_VERIFY },
 		{ "sample-percent", required_argument, NULL, OPT_PERCENT },
 		{ "dry-run", no_argument, NULL, 'n' },
 		{ "confirm-serial", required_argument, NULL, OPT_CONFIRM },
+		{ "attest-serial", required_argument, NULL, OPT_ATTEST },
 		{ "force-member", required_argument, NULL, OPT_FORCE_MEMBER },
 		{ "json", no_argument, NULL, OPT_JSON },
 		{ "state-dir", required_argument, NULL, OPT_STATE },
@@ -795,182 +366,161 @@ int cmd_wipe(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
-	struct wipe_control c = { .method = erase_method_find("random"), .verify = VERIFY_LAST,
-				  .percent = 10, .fw = DRIVE_METHOD_INVALID, .fw_level = DRIVE_LEVEL_PURGE };
-	struct wipe_run w = { 0 };
-	json_t *plans = json_array();
-	int opt, ret = EXIT_OK, r;
+	int opt, ret = -1;
 	uint64_t v;
 
-	c.confirm = calloc((size_t)argc, sizeof(*c.confirm));
-	c.assets = calloc((size_t)argc, sizeof(*c.assets));
-	if (!c.confirm || !c.assets) {
-		free(c.confirm);
-		free(c.assets);
-		return EXIT_FAIL;
-	}
 	optind = 1;
 	while ((opt = getopt_long(argc, argv, "m:nk:h", opts, NULL)) != -1) {
-		if (wipe_parse_tuning(opt, optarg, &w.eo, "wipe", &ret)) {
-			if (ret != EXIT_OK)
-				goto out;
+		if (wipe_parse_tuning(opt, optarg, &w->tuning, "wipe", &ret)) {
+			if (ret != -1)
+				return ret;
 			continue;
 		}
 		switch (opt) {
 		case 'm':
-			c.method = erase_method_find(optarg);
-			c.fw = DRIVE_METHOD_INVALID;
-			if (!c.method) {
-				c.fw = drive_method_from_string(optarg);
-				c.method = erase_method_find("random");
-			}
-			if (c.fw == DRIVE_METHOD_INVALID && !erase_method_find(optarg)) {
-				ret = usage_error("wipe", _("unknown method '%s' (see --list-methods)"), optarg);
-				goto out;
-			}
+			if ((ret = set_method(c, optarg)) != 0)
+				return ret;
+			ret = -1;
 			break;
 		case OPT_LEVEL:
-			if (drive_level_from_string(optarg, &c.fw_level) < 0) {
-				ret = usage_error("wipe", _("unknown level '%s' (clear or purge)"), optarg);
-				goto out;
-			}
+			if (drive_level_from_string(optarg, &c->fw_level) < 0)
+				return usage_error("wipe", _("unknown level '%s' (clear or purge)"), optarg);
 			break;
-		case OPT_REMOVE_HPA:
-			c.remove_hpa = true;
-			break;
+		case OPT_REMOVE_HPA: c->remove_hpa = true; break;
 		case OPT_VERIFY:
-			if (erase_verify_from_string(optarg, &c.verify) < 0) {
-				ret = usage_error("wipe", _("bad --verify '%s': off, last, all or sample"), optarg);
-				goto out;
-			}
+			if (erase_verify_from_string(optarg, &c->verify) < 0)
+				return usage_error("wipe", _("bad --verify '%s': off, last, all or sample"), optarg);
 			break;
 		case OPT_PERCENT:
-			if (parse_u64(optarg, &v) < 0 || v < 1 || v > 100) {
-				ret = usage_error("wipe", _("bad --sample-percent '%s': 1..100"), optarg);
-				goto out;
-			}
-			c.percent = (unsigned)v;
+			if (parse_u64(optarg, &v) < 0 || v < 1 || v > 100)
+				return usage_error("wipe", _("bad --sample-percent '%s': 1..100"), optarg);
+			c->percent = (unsigned)v;
 			break;
-		case 'n':
-			c.dry_run = true;
+		case OPT_ATTEST:
+			if (!*strstrip(optarg))
+				return usage_error("wipe", _("--attest-serial: an empty serial"));
+			c->attest[c->n_attest++] = optarg;
 			break;
-		case OPT_CONFIRM:
-			c.confirm[c.n_confirm++] = optarg;
-			break;
-		case OPT_FORCE_MEMBER:
-			c.safety.force_member = optarg;
-			break;
-		case OPT_JSON:
-			c.json = true;
-			break;
-		case OPT_STATE:
-			c.state_dir = optarg;
-			break;
-		case OPT_ASSET:
-			c.assets[c.n_assets++] = optarg;
-			break;
-		case OPT_DB:
-			c.db = optarg;
-			break;
-		case OPT_POLICY:
-			c.policy_path = optarg;
-			break;
-		case 'k':
-			c.key = optarg;
-			break;
-		case OPT_PASS:
-			c.pass_file = optarg;
-			break;
+		case 'n': w->dry_run = true; break;
+		case OPT_CONFIRM: c->confirm[c->n_confirm++] = optarg; break;
+		case OPT_FORCE_MEMBER: w->scan.force_member = optarg; break;
+		case OPT_JSON: w->json = true; break;
+		case OPT_STATE: w->state_dir = optarg; break;
+		case OPT_ASSET: c->assets[c->n_assets++] = optarg; break;
+		case OPT_DB: w->db = optarg; break;
+		case OPT_POLICY: w->policy_path = optarg; break;
+		case 'k': w->key = optarg; break;
+		case OPT_PASS: w->pass_file = optarg; break;
 		case OPT_LIST:
 			list_methods();
-			goto out;
+			return EXIT_OK;
 		case 'h':
 			help();
-			goto out;
+			return EXIT_OK;
 		default:
-			ret = usage_error("wipe", _("bad option"));
-			goto out;
+			return usage_error("wipe", _("bad option"));
 		}
 	}
-	if (optind >= argc) {
-		ret = usage_error("wipe", _("no device or image given"));
-		goto out;
-	}
+	return -1;
+}
+
+/* The targets as typed, each once, with their assets and attested serials. */
+static int make_targets(int argc, char **argv, const struct wipe_control *c, struct wipe_run *w)
+{
+	if (optind >= argc)
+		return usage_error("wipe", _("no device or image given"));
 	for (int i = optind; i < argc; i++)
 		for (int k = optind; k < i; k++)
-			if (streq(argv[i], argv[k])) {
-				ret = usage_error("wipe", _("'%s' given twice"), argv[i]);
-				goto out;
-			}
+			if (streq(argv[i], argv[k]))
+				return usage_error("wipe", _("'%s' given twice"), argv[i]);
+	w->n = (size_t)(argc - optind);
+	if (c->n_assets && c->n_assets != w->n)
+		return usage_error("wipe", _("%zu targets but %zu --asset: give one asset per target, in order"), w->n,
+				   c->n_assets);
+	if (c->n_attest && c->n_attest != w->n)
+		return usage_error("wipe", _("%zu targets but %zu --attest-serial: give one per target, in order ('-' for none)"),
+				   w->n, c->n_attest);
+	if (w->key && !c->n_assets)
+		return usage_error("wipe", _("--key seals the jobs for their assets: give --asset too"));
+	if (c->n_attest && c->fw != DRIVE_METHOD_INVALID)
+		return usage_error("wipe", _("--attest-serial is for media that report no serial, not for a firmware erase"));
+	w->t = calloc(w->n, sizeof(*w->t));
+	if (!w->t)
+		return EXIT_FAIL;
+	for (size_t i = 0; i < w->n; i++) {
+		const char *a = c->n_attest ? c->attest[i] : NULL;
 
-	w.n = (size_t)(argc - optind);
-	if (c.n_assets && c.n_assets != w.n) {
-		ret = usage_error("wipe", _("%zu targets but %zu --asset: give one asset per target, in order"), w.n,
-				  c.n_assets);
-		goto out;
+		w->t[i].arg = argv[optind + (int)i];
+		w->t[i].asset = c->n_assets ? c->assets[i] : NULL;
+		w->t[i].attest = a && !streq(a, "-") ? a : NULL;
+		w->t[i].tgt.fd = -1;
 	}
-	if (c.key && !c.n_assets) {
-		ret = usage_error("wipe", _("--key seals the jobs for their assets: give --asset too"));
-		goto out;
+	return -1;
+}
+
+/* All or nothing: every target checked, confirmed and opened, or none
+ * written. Returns -1 to go on, else the exit code. */
+static int prepare_all(const struct wipe_control *c, struct wipe_run *w, json_t *plans)
+{
+	for (size_t i = 0; i < w->n; i++) {
+		struct wipe_target *t = &w->t[i];
+
+		if (check_target(c, w, t) < 0)
+			return EXIT_REFUSED;
+		if (!w->dry_run && confirm(c, t, w->json) < 0)
+			return EXIT_REFUSED;
+		if (!w->dry_run && c->fw == DRIVE_METHOD_INVALID && start_job(c, w, t) < 0)
+			return EXIT_REFUSED; /* the drive layer opens a firmware target itself */
+		print_plan(c, w, t, plans);
 	}
-	if (c.n_assets) {
-		ret = open_disposal(&c);
-		if (ret != EXIT_OK)
-			goto out;
+	if (!w->dry_run)
+		return -1;
+	if (w->json) {
+		json_t *o = json_pack("{s:O}", "plan", plans);
+
+		json_dumpf(o, stdout, JSON_INDENT(2) | JSON_SORT_KEYS);
+		fputc('\n', stdout);
+		json_decref(o);
 	}
-	w.t = calloc(w.n, sizeof(*w.t));
-	w.json = c.json;
-	if (!w.t) {
+	return EXIT_OK;
+}
+
+int cmd_wipe(int argc, char **argv)
+{
+	struct wipe_control c = { .method = erase_method_find("random"), .verify = VERIFY_LAST,
+				  .percent = 10, .fw = DRIVE_METHOD_INVALID, .fw_level = DRIVE_LEVEL_PURGE };
+	struct wipe_run w = { 0 };
+	json_t *plans = json_array();
+	int ret, r;
+
+	c.confirm = calloc((size_t)argc, sizeof(*c.confirm));
+	c.assets = calloc((size_t)argc, sizeof(*c.assets));
+	c.attest = calloc((size_t)argc, sizeof(*c.attest));
+	if (!c.confirm || !c.assets || !c.attest || !plans) {
 		ret = EXIT_FAIL;
 		goto out;
 	}
-	for (size_t i = 0; i < w.n; i++) {
-		w.t[i].arg = argv[optind + (int)i];
-		w.t[i].asset = c.n_assets ? c.assets[i] : NULL;
-		w.t[i].fd = -1;
-	}
-	if (!c.dry_run) {
-		r = job_store_open_dir(c.state_dir, &w.store);
-		if (r < 0) {
-			log_error_errno(r, _("cannot use the state directory"));
-			ret = EXIT_FAIL;
-			goto out;
-		}
-	}
-	/* all or nothing: one refused target refuses the command */
-	for (size_t i = 0; i < w.n; i++) {
-		r = prepare(&c, &w.t[i]);
-		if (r < 0) {
-			ret = EXIT_REFUSED;
-			goto out;
-		}
-		print_plan(&c, &w.t[i], plans);
-	}
-	if (c.dry_run) {
-		if (c.json) {
-			json_t *o = json_pack("{s:O}", "plan", plans);
-
-			json_dumpf(o, stdout, JSON_INDENT(2) | JSON_SORT_KEYS);
-			fputc('\n', stdout);
-			json_decref(o);
-		}
+	if ((ret = parse_options(argc, argv, &c, &w)) != -1 || (ret = make_targets(argc, argv, &c, &w)) != -1)
+		goto out;
+	if (c.n_assets && (ret = wipe_open_disposal(&w, NULL)) != EXIT_OK)
+		goto out;
+	w.flow.state_dir = w.state_dir;
+	if (!w.dry_run && (r = job_store_open_dir(w.state_dir, &w.store)) < 0) {
+		log_error_errno(r, _("cannot use the state directory"));
+		ret = EXIT_FAIL;
 		goto out;
 	}
+	if ((ret = prepare_all(&c, &w, plans)) != -1)
+		goto out;
 	fflush(stdout);
-	if (c.fw != DRIVE_METHOD_INVALID)
-		ret = firmware_run_all(&c, &w);
-	else
-		ret = wipe_run_all(&w);
-	if (c.tech)
-		seal_all(&c, &w, &ret);
+	ret = c.fw != DRIVE_METHOD_INVALID ? firmware_run_all(&c, &w) : wipe_run_all(&w);
+	if (w.tech)
+		wipe_seal_all(&w, &ret);
 out:
-	for (size_t i = 0; w.t && i < w.n; i++)
-		wipe_target_release(&w.t[i]);
-	free(w.t);
-	job_store_close(&w.store);
+	wipe_run_release(&w);
 	json_decref(plans);
 	free(c.confirm);
 	free(c.assets);
-	close_disposal(&c);
+	free(c.attest);
 	return ret;
 }

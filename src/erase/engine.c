@@ -467,6 +467,7 @@ static int run_passes(struct engine *e, const struct sample_plan *plan, bool res
 			}
 			set_phase(e, (unsigned)i, PHASE_SYNC, 0);
 			r = e->io->sync(e->ioctx);
+			crash_point("pass-synced");
 			p->write_ms += (now_ns() - t0) / 1000000u;
 			if (r < 0) {
 				job_ranges_add(&p->errors, 0, j->size, -r);
@@ -511,6 +512,27 @@ static int run_passes(struct engine *e, const struct sample_plan *plan, bool res
 	if (e->giveup)
 		job_fail(j, "too many I/O errors: the wipe was abandoned");
 	return 0;
+}
+
+/* Nobody watched the medium between the crash and this resume: what was
+ * read back before cannot count. An interrupted read-back starts again
+ * from the first byte, and the last pass, if it was already read back,
+ * is read back whole again (docs/erase.md, "A crash never becomes
+ * verified"). */
+static void reread_after_resume(struct job *j)
+{
+	for (size_t i = 0; i < j->n_passes; i++) {
+		struct job_pass *p = &j->passes[i];
+
+		if (!verifies(j, i))
+			continue;
+		if (p->state == PASS_DONE && i + 1 == j->n_passes) {
+			p->state = PASS_VERIFYING;
+			p->verify = VRESULT_NONE;
+		}
+		if (p->state == PASS_VERIFYING)
+			p->verified = 0;
+	}
 }
 
 static uint64_t plan_total(const struct job *j, const struct sample_plan *plan)
@@ -610,10 +632,12 @@ int erase_run(struct job *j, int fd, const struct erase_opts *opts)
 	}
 
 	resumed = j->started != 0;
-	if (resumed)
+	if (resumed) {
 		j->resumes++;
-	else
+		reread_after_resume(j);
+	} else {
 		j->started = time(NULL);
+	}
 	e.total = plan_total(j, &plan);
 	e.done = e.tick_done = plan_done(j, &plan);
 	e.t_tick = e.t_ckpt = now_ns();

@@ -9,6 +9,7 @@
 
 #include <sodium.h>
 
+#include "wipecert/disk.h"
 #include "wipecert/job.h"
 #include "wipecert/util.h"
 
@@ -99,15 +100,33 @@ static struct job *job_alloc(void)
 	return j;
 }
 
+int job_id_make(const char *device, time_t t, char **ret)
+{
+	char ts[32], rh[9], *id;
+	uint8_t rnd[4];
+	const char *base = device ? strrchr(device, '/') : NULL;
+	int r;
+
+	base = base ? base + 1 : device && *device ? device : "disk";
+	r = format_utc_compact(t, ts, sizeof(ts));
+	if (r < 0)
+		return r;
+	randombytes_buf(rnd, sizeof(rnd));
+	hex_encode(rnd, sizeof(rnd), rh);
+	if (asprintf(&id, "%s-%.40s-%s", ts, base, rh) < 0)
+		return -ENOMEM;
+	for (char *c = id; *c; c++)
+		if (*c == '/' || *c == ' ')
+			*c = '_';
+	*ret = id;
+	return 0;
+}
+
 int job_new(const struct erase_method *m, enum erase_verify v, unsigned sample_percent,
 	    const char *device, uint64_t size, unsigned sector, struct job **ret)
 {
 	struct job *j;
 	struct utsname u;
-	char ts[32], id[96];
-	uint8_t rnd[4];
-	char rh[9];
-	const char *base;
 
 	if (!m || !device || sector == 0 || size < sector || sample_percent < 1 || sample_percent > 100)
 		return -EINVAL;
@@ -116,31 +135,15 @@ int job_new(const struct erase_method *m, enum erase_verify v, unsigned sample_p
 		return -ENOMEM;
 	randombytes_buf(j->seed, ERASE_SEED_BYTES);
 	commit_seed(j);
+	j->format = JOB_FORMAT;
 	j->created = time(NULL);
-	format_utc(j->created, ts, sizeof(ts));
-	/* 2026-11-23T09:00:00Z -> 20261123T090000Z */
-	{
-		char *w = ts;
-		for (char *r = ts; *r; r++)
-			if (*r != '-' && *r != ':')
-				*w++ = *r;
-		*w = '\0';
-	}
-	randombytes_buf(rnd, sizeof(rnd));
-	hex_encode(rnd, sizeof(rnd), rh);
-	base = strrchr(device, '/');
-	base = base ? base + 1 : device;
-	snprintf(id, sizeof(id), "%s-%.40s-%s", ts, base, rh);
-	for (char *c = id; *c; c++)
-		if (*c == '/' || *c == ' ')
-			*c = '_';
 	j->size = size / sector * sector;
-	j->sector = sector;
+	j->sector = j->physical_sector = sector;
 	j->verify_mode = v;
 	j->sample_percent = sample_percent;
 	j->n_passes = m->n_passes;
 	j->passes = calloc(m->n_passes, sizeof(*j->passes));
-	if (!j->passes || job_set(&j->id, id) < 0 || job_set(&j->device, device) < 0 ||
+	if (!j->passes || job_id_make(device, j->created, &j->id) < 0 || job_set(&j->device, device) < 0 ||
 	    job_set(&j->method, m->name) < 0 || job_set(&j->tool_version, WIPECERT_VERSION) < 0 ||
 	    job_set(&j->host, uname(&u) == 0 ? u.nodename : NULL) < 0) {
 		job_free(j);
@@ -150,6 +153,46 @@ int job_new(const struct erase_method *m, enum erase_verify v, unsigned sample_p
 		j->passes[i].pattern = m->passes[i];
 	*ret = j;
 	return 0;
+}
+
+int job_describe(struct job *j, const struct disk *d, const struct erase_target *t)
+{
+	if (job_set(&j->name, d->name) < 0 || job_set(&j->model, d->model) < 0 ||
+	    job_set(&j->serial, d->serial && *d->serial ? d->serial : NULL) < 0 ||
+	    job_set(&j->wwn, d->wwn && *d->wwn ? d->wwn : NULL) < 0 ||
+	    job_set(&j->transport, disk_transport_to_string(d->transport)) < 0)
+		return -ENOMEM;
+	if (t) {
+		j->physical_sector = t->physical_sector;
+		j->medium = t->medium;
+	}
+	return 0;
+}
+
+const char *job_serial(const struct job *j)
+{
+	return j->serial ? j->serial : j->attested_serial;
+}
+
+enum job_result job_result(const struct job *j)
+{
+	switch (j->state) {
+	case JOB_RUNNING:
+		return JOB_RESULT_RUNNING;
+	case JOB_SUCCEEDED:
+		return j->verify_mode == VERIFY_OFF ? JOB_RESULT_NOT_VERIFIED : JOB_RESULT_VERIFIED;
+	default:
+		return JOB_RESULT_FAILED;
+	}
+}
+
+const char *job_result_to_string(enum job_result r)
+{
+	static const char *const names[] = {
+		[JOB_RESULT_RUNNING] = "running", [JOB_RESULT_VERIFIED] = "wiped-and-verified",
+		[JOB_RESULT_NOT_VERIFIED] = "wiped-not-verified", [JOB_RESULT_FAILED] = "failed",
+	};
+	return (size_t)r < ARRAY_SIZE(names) ? names[r] : "?";
 }
 
 void job_free(struct job *j)
@@ -163,6 +206,11 @@ void job_free(struct job *j)
 	free(j->serial);
 	free(j->wwn);
 	free(j->transport);
+	free(j->attested_serial);
+	free(j->attested_by);
+	free(j->asset);
+	free(j->ledger);
+	free(j->fp.v);
 	free(j->method);
 	sodium_free(j->seed);
 	for (size_t i = 0; i < j->n_passes; i++) {
@@ -212,6 +260,63 @@ static json_t *ranges_json(const struct job_ranges *r, unsigned sector)
 			 "bytes", (json_int_t)r->bytes, "ranges", a);
 }
 
+/* The job file's checksum: BLAKE2b-256 keyed by a key derived from the
+ * seed, over the compact, sorted, ASCII JSON of everything else. It tells a
+ * job file edited by hand or damaged from one this program wrote; whoever
+ * can read the seed could forge it, so it is no signature. */
+static int checksum(const uint8_t *seed, const json_t *o, char out[65])
+{
+	static const uint8_t label[] = "wipecert job file";
+	json_t *c = json_deep_copy(o);
+	uint8_t key[32], h[32];
+	char *text;
+
+	if (!c)
+		return -ENOMEM;
+	json_object_del(c, "checksum");
+	text = json_dumps(c, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENSURE_ASCII);
+	json_decref(c);
+	if (!text)
+		return -ENOMEM;
+	crypto_generichash(key, sizeof(key), label, sizeof(label) - 1, seed, ERASE_SEED_BYTES);
+	crypto_generichash(h, sizeof(h), (const uint8_t *)text, strlen(text), key, sizeof(key));
+	sodium_memzero(key, sizeof(key));
+	sodium_memzero(text, strlen(text));
+	free(text);
+	hex_encode(h, sizeof(h), out);
+	return 0;
+}
+
+static json_t *samples_json(const struct job_fingerprint *fp)
+{
+	json_t *a = json_array();
+	char hex[2 * JOB_FP_HASH + 1];
+
+	for (size_t i = 0; i < fp->n; i++) {
+		hex_encode(fp->v[i].hash, JOB_FP_HASH, hex);
+		json_array_append_new(a, json_pack("[I,o]", (json_int_t)fp->v[i].offset,
+						   fp->v[i].unreadable ? json_null() : json_string(hex)));
+	}
+	return a;
+}
+
+/* The identity beside path, model, serial...: what resume compares. */
+static void identity_to_json(const struct job *j, json_t *dev)
+{
+	char digest[65];
+
+	json_object_set_new(dev, "physical_sector", json_integer(j->physical_sector));
+	json_object_set_new(dev, "medium", j->medium.known ?
+			    json_pack("{s:I,s:I,s:I}", "dev", (json_int_t)j->medium.dev, "ino", (json_int_t)j->medium.ino,
+				      "offset", (json_int_t)j->medium.offset) : json_null());
+	json_object_set_new(dev, "attested", j->attested_serial ?
+			    json_pack("{s:s,s:s}", "serial", j->attested_serial, "by", j->attested_by ?: "?") : json_null());
+	hex_encode(j->fp.digest, sizeof(j->fp.digest), digest);
+	json_object_set_new(dev, "fingerprint", j->fp.n_taken ?
+			    json_pack("{s:I,s:i,s:s}", "samples", (json_int_t)j->fp.n_taken, "block", (int)j->fp.block,
+				      "blake2b", digest) : json_null());
+}
+
 json_t *job_to_json(const struct job *j, bool secret)
 {
 	json_t *o, *passes = json_array();
@@ -240,7 +345,7 @@ json_t *job_to_json(const struct job *j, bool secret)
 		json_object_set_new(json_array_get(passes, i), "verify_ms", json_integer((json_int_t)p->verify_ms));
 	}
 	o = json_pack("{s:i,s:s,s:s,s:{s:o,s:o,s:o,s:o,s:o,s:I,s:i},s:s,s:s,s:i,s:s,s:o}",
-		      "format", JOB_FORMAT,
+		      "format", j->format ? (int)j->format : JOB_FORMAT,
 		      "id", j->id,
 		      "state", job_state_to_string(j->state),
 		      "device",
@@ -277,10 +382,25 @@ json_t *job_to_json(const struct job *j, bool secret)
 	json_object_set_new(o, "tool", json_pack("{s:s,s:s}", "name", "wipecert",
 						 "version", j->tool_version ?: WIPECERT_VERSION));
 	json_object_set_new(o, "io_backend", str_or_null(j->backend));
+	json_object_set_new(o, "result", json_string(job_result_to_string(job_result(j))));
+	json_object_set_new(o, "asset", str_or_null(j->asset));
+	json_object_set_new(o, "tuning", json_pack("{s:I,s:i,s:I,s:b}", "block_size", (json_int_t)j->tuning.block_size,
+						   "queue_depth", (int)j->tuning.depth,
+						   "max_rate", (json_int_t)j->tuning.max_rate, "sync_io", j->tuning.sync_io));
+	identity_to_json(j, json_object_get(o, "device"));
 	if (secret) {
 		hex_encode(j->seed, ERASE_SEED_BYTES, seedhex);
 		json_object_set_new(o, "seed", json_string(seedhex));
 		sodium_memzero(seedhex, sizeof(seedhex));
+		json_object_set_new(o, "ledger", str_or_null(j->ledger));
+		/* the samples only while they can serve a resume */
+		if (j->state == JOB_RUNNING && j->fp.n)
+			json_object_set_new(o, "fingerprint_samples", samples_json(&j->fp));
+		if (checksum(j->seed, o, hash) < 0) {
+			json_decref(o);
+			return NULL;
+		}
+		json_object_set_new(o, "checksum", json_string(hash));
 	}
 	return o;
 }
@@ -371,6 +491,94 @@ static int ranges_from_json(const json_t *o, struct job_ranges *r)
 	return 0;
 }
 
+static int fingerprint_from_json(const json_t *o, const json_t *dev, struct job_fingerprint *fp)
+{
+	const json_t *f = json_object_get(dev, "fingerprint"), *a = json_object_get(o, "fingerprint_samples"), *e;
+	uint64_t n, block;
+	uint8_t digest[32];
+	size_t i;
+
+	if (!f || json_is_null(f))
+		return a ? -EINVAL : 0;
+	if (get_u64(f, "samples", &n) < 0 || n > JOB_FP_SAMPLES || get_u64(f, "block", &block) < 0 ||
+	    block < 512 || block > 65536 || !json_is_string(json_object_get(f, "blake2b")) ||
+	    hex_decode(json_string_value(json_object_get(f, "blake2b")), fp->digest, sizeof(fp->digest)) < 0)
+		return -EINVAL;
+	fp->n_taken = (size_t)n;
+	fp->block = (unsigned)block;
+	if (!a)
+		return 0; /* an ended job keeps the digest alone */
+	if (!json_is_array(a) || json_array_size(a) != n || !(fp->v = calloc(n ? n : 1, sizeof(*fp->v))))
+		return -EINVAL;
+	json_array_foreach(a, i, e) {
+		const json_t *off = json_array_get(e, 0), *h = json_array_get(e, 1);
+
+		if (!json_is_integer(off) || json_integer_value(off) < 0)
+			return -EINVAL;
+		fp->v[i].offset = (uint64_t)json_integer_value(off);
+		if (json_is_null(h))
+			fp->v[i].unreadable = true;
+		else if (!json_is_string(h) || hex_decode(json_string_value(h), fp->v[i].hash, JOB_FP_HASH) < 0)
+			return -EINVAL;
+	}
+	fp->n = (size_t)n;
+	job_fingerprint_seal(fp, digest);
+	return sodium_memcmp(digest, fp->digest, sizeof(digest)) == 0 ? 0 : -EINVAL;
+}
+
+/* Format 2's identity, asset and tuning. */
+static int identity_from_json(const json_t *o, struct job *j)
+{
+	const json_t *dev = json_object_get(o, "device"), *m = json_object_get(dev, "medium");
+	const json_t *att = json_object_get(dev, "attested"), *t = json_object_get(o, "tuning");
+	uint64_t u;
+
+	if (get_u64(dev, "physical_sector", &u) < 0 || u > 65536)
+		return -EINVAL;
+	j->physical_sector = (unsigned)u;
+	if (json_is_object(m)) {
+		if (get_u64(m, "dev", &j->medium.dev) < 0 || get_u64(m, "ino", &j->medium.ino) < 0 ||
+		    get_u64(m, "offset", &j->medium.offset) < 0)
+			return -EINVAL;
+		j->medium.known = true;
+	} else if (m && !json_is_null(m))
+		return -EINVAL;
+	if (json_is_object(att)) {
+		if (get_str(att, "serial", &j->attested_serial) < 0 || !j->attested_serial ||
+		    get_str(att, "by", &j->attested_by) < 0)
+			return -EINVAL;
+	} else if (att && !json_is_null(att))
+		return -EINVAL;
+	if (fingerprint_from_json(o, dev, &j->fp) < 0)
+		return -EINVAL;
+	if (get_str(o, "asset", &j->asset) < 0 || get_str(o, "ledger", &j->ledger) < 0)
+		return -EINVAL;
+	if (!json_is_object(t) || get_u64(t, "block_size", &j->tuning.block_size) < 0 ||
+	    get_u64(t, "queue_depth", &u) < 0 || u > 256 || get_u64(t, "max_rate", &j->tuning.max_rate) < 0 ||
+	    !json_is_boolean(json_object_get(t, "sync_io")))
+		return -EINVAL;
+	j->tuning.depth = (unsigned)u;
+	j->tuning.sync_io = json_is_true(json_object_get(t, "sync_io"));
+	return 0;
+}
+
+void job_fingerprint_seal(const struct job_fingerprint *fp, uint8_t ret_digest[32])
+{
+	crypto_generichash_state st;
+
+	crypto_generichash_init(&st, NULL, 0, 32);
+	for (size_t i = 0; i < fp->n; i++) {
+		uint8_t le[8], flag = fp->v[i].unreadable;
+
+		for (int k = 0; k < 8; k++)
+			le[k] = (uint8_t)(fp->v[i].offset >> (8 * k));
+		crypto_generichash_update(&st, le, sizeof(le));
+		crypto_generichash_update(&st, fp->v[i].hash, JOB_FP_HASH);
+		crypto_generichash_update(&st, &flag, 1);
+	}
+	crypto_generichash_final(&st, ret_digest, 32);
+}
+
 int job_from_json(const json_t *o, struct job **ret)
 {
 	const json_t *dev = json_object_get(o, "device"), *passes = json_object_get(o, "passes"), *p;
@@ -384,17 +592,33 @@ int job_from_json(const json_t *o, struct job **ret)
 	    json_array_size(passes) == 0 || json_array_size(passes) > 1000)
 		return -EINVAL;
 	v = json_object_get(o, "format");
-	if (!json_is_integer(v) || json_integer_value(v) != JOB_FORMAT)
+	if (!json_is_integer(v) || json_integer_value(v) < 1 || json_integer_value(v) > JOB_FORMAT)
 		return -EPROTONOSUPPORT;
 	j = job_alloc();
 	if (!j)
 		return -ENOMEM;
+	j->format = (unsigned)json_integer_value(v);
 	if (!json_is_string(seed) || hex_decode(json_string_value(seed), j->seed, ERASE_SEED_BYTES) < 0)
 		goto out;
 	commit_seed(j);
 	v = json_object_get(o, "seed_commitment");
 	if (!json_is_string(v) || !streq(json_string_value(v), j->commitment))
 		goto out; /* the seed is not the one the job was started with */
+	if (j->format >= 2) {
+		char want[65];
+
+		v = json_object_get(o, "checksum");
+		r = checksum(j->seed, o, want);
+		if (r < 0)
+			goto out;
+		if (!json_is_string(v) || !streq(json_string_value(v), want)) {
+			r = -EBADMSG; /* edited by hand, or damaged */
+			goto out;
+		}
+		r = -EINVAL;
+		if (identity_from_json(o, j) < 0)
+			goto out;
+	}
 	if (get_str(o, "id", &j->id) < 0 || !j->id || get_str(dev, "path", &j->device) < 0 || !j->device ||
 	    get_str(dev, "name", &j->name) < 0 || get_str(dev, "model", &j->model) < 0 ||
 	    get_str(dev, "serial", &j->serial) < 0 || get_str(dev, "wwn", &j->wwn) < 0 ||
@@ -409,6 +633,8 @@ int job_from_json(const json_t *o, struct job **ret)
 	j->sector = (unsigned)u;
 	if (j->size < j->sector || j->size % j->sector)
 		goto out;
+	if (!j->physical_sector)
+		j->physical_sector = j->sector;
 	if (get_enum(o, "state", job_states, ARRAY_SIZE(job_states), &e) < 0)
 		goto out;
 	j->state = (enum job_state)e;
@@ -501,6 +727,7 @@ static int dir_save(void *ctx, const struct job *j)
 
 	if (!path)
 		return -ENOMEM;
+	crash_point("job-save");
 	o = job_to_json(j, true);
 	if (!o)
 		return -ENOMEM;
@@ -525,7 +752,7 @@ static int dir_load(void *ctx, const char *id, struct job **ret)
 		return -ENOMEM;
 	if (access(path, F_OK) < 0)
 		return -errno;
-	o = json_load_file(path, 0, &err);
+	o = json_load_file(path, JSON_REJECT_DUPLICATES, &err);
 	if (!o)
 		return -EBADMSG;
 	r = job_from_json(o, ret);

@@ -11,8 +11,6 @@
 #include <stdarg.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <openssl/err.h>
-#include <openssl/pem.h>
 
 #include "wipecert/cert.h"
 #include "wipecert/flow.h"
@@ -53,62 +51,6 @@ static bool check(struct flow_acceptance *a, const char *name, bool ok, const ch
 	return ok;
 }
 
-static int add_pem_file(STACK_OF(X509) *sk, const char *path)
-{
-	BIO *b = BIO_new_file(path, "r");
-	X509 *x;
-	int n = 0;
-
-	if (!b) {
-		ERR_clear_error();
-		return -ENOENT;
-	}
-	while ((x = PEM_read_bio_X509(b, NULL, NULL, NULL))) {
-		if (!sk_X509_push(sk, x)) {
-			X509_free(x);
-			break;
-		}
-		n++;
-	}
-	ERR_clear_error();
-	BIO_free(b);
-	return n ? n : -EINVAL;
-}
-
-/* The CAs the owner trusts: its own ca.crt, and the ca.crt each pinned
- * contractor handed over with its roster (contractors/KEYID/ca.crt). A
- * directory whose root is not pinned is ignored, as the store ignores it.
- * The CA alone proves nothing: the contractor's signed roster names the
- * fingerprint of each approver's certificate (CHECK_ROSTER). */
-static int load_trusted(const struct trust_store *s, STACK_OF(X509) *sk)
-{
-	_cleanup_free_ char *own = NULL, *cdir = NULL;
-	struct dirent *de;
-	DIR *d;
-
-	if (asprintf(&own, "%s/ca.crt", trust_store_dir(s)) < 0 ||
-	    asprintf(&cdir, "%s/contractors", trust_store_dir(s)) < 0)
-		return -ENOMEM;
-	(void)add_pem_file(sk, own);
-	d = opendir(cdir);
-	if (!d)
-		return 0;
-	while ((de = readdir(d))) {
-		uint8_t keyid[TRUST_KEYID_BYTES];
-		_cleanup_free_ char *p = NULL;
-
-		if (trust_keyid_parse(de->d_name, keyid) < 0 || !trust_store_contractor(s, keyid))
-			continue;
-		if (asprintf(&p, "%s/%s/ca.crt", cdir, de->d_name) < 0) {
-			closedir(d);
-			return -ENOMEM;
-		}
-		(void)add_pem_file(sk, p);
-	}
-	closedir(d);
-	return 0;
-}
-
 /* A certificate ID names the archive file: letters, digits, '-', '_', '.' */
 static bool plain_id(const char *s)
 {
@@ -136,48 +78,29 @@ static int cert_use_cb(const struct ledger_asset *a, void *userdata)
 	return 0;
 }
 
-/* The contractor: the record's and the wipe record's signers per the
- * owner's store, a pinned contractor's approver and technician of one
- * organisation, two people. */
-static void check_contractor(const struct flow_ctx *c, const uint8_t *pdf, size_t len, struct flow_acceptance *a)
+/* The contractor: the keys that signed the record and the wipe record
+ * (as the certificate check proved them) are a pinned contractor's
+ * approver and technician of one organisation, two people. */
+static void check_contractor(const struct flow_ctx *c, const struct cert_verify_report *rep, struct flow_acceptance *a)
 {
-	_cleanup_free_ uint8_t *rec = NULL, *sig = NULL, *wrec = NULL, *wsig = NULL;
-	size_t rec_len, sig_len, wrec_len, wsig_len;
-	struct trust_result cr, wr;
-	const struct trust_member *am, *tm;
-	enum trust_verdict v;
+	uint8_t ak[TRUST_KEYID_BYTES], tk[TRUST_KEYID_BYTES];
+	const struct trust_member *am = NULL, *tm = NULL;
 
-	if (cert_pdf_attachment(pdf, len, CERT_RECORD_NAME, &rec, &rec_len) < 0 ||
-	    cert_pdf_attachment(pdf, len, CERT_SIG_NAME, &sig, &sig_len) < 0) {
-		check(a, "contractor", false, "no signed certificate record attached");
+	if (trust_keyid_parse(rep->approver_keyid, ak) == 0)
+		am = trust_store_find(c->trust, ak);
+	if (trust_keyid_parse(rep->technician_keyid, tk) == 0)
+		tm = trust_store_find(c->trust, tk);
+	if (!am || !tm) {
+		check(a, "contractor", false, "the approver's and the technician's signatures did not verify");
 		return;
 	}
-	if (cert_pdf_attachment(pdf, len, CERT_WIPE_RECORD_NAME, &wrec, &wrec_len) < 0 ||
-	    cert_pdf_attachment(pdf, len, CERT_WIPE_SIG_NAME, &wsig, &wsig_len) < 0) {
-		check(a, "contractor", false, "no signed wipe record attached: the technician cannot be checked");
-		return;
-	}
-	if (trust_verify(c->trust, TRUST_DOC_CERTIFICATE, rec, rec_len, (const char *)sig, sig_len, &cr) < 0 ||
-	    trust_verify(c->trust, TRUST_DOC_WIPE_RECORD, wrec, wrec_len, (const char *)wsig, wsig_len, &wr) < 0) {
-		check(a, "contractor", false, "cannot check the signatures");
-		return;
-	}
-	if (cr.verdict != TRUST_OK || wr.verdict != TRUST_OK) {
-		check(a, "contractor", false, "%s: %s (%s, %s)", cr.verdict != TRUST_OK ? "approver" : "technician",
-		      trust_verdict_string(cr.verdict != TRUST_OK ? cr.verdict : wr.verdict),
-		      cr.verdict != TRUST_OK ? cr.claim.name : wr.claim.name,
-		      cr.verdict != TRUST_OK ? cr.claim.org : wr.claim.org);
-		return;
-	}
-	am = cr.member;
-	tm = wr.member;
 	free(a->approver);
-	a->approver = strdup(cr.claim.name);
+	a->approver = strdup(am->name);
 	free(a->technician);
-	a->technician = strdup(wr.claim.name);
-	if (!am || !tm || am->role != TRUST_ROLE_CONTRACTOR_APPROVER || tm->role != TRUST_ROLE_CONTRACTOR_TECHNICIAN) {
+	a->technician = strdup(tm->name);
+	if (am->role != TRUST_ROLE_CONTRACTOR_APPROVER || tm->role != TRUST_ROLE_CONTRACTOR_TECHNICIAN) {
 		check(a, "contractor", false, "not a contractor's certificate: the approver's role is %s, the technician's %s",
-		      am ? trust_role_to_string(am->role) : "?", tm ? trust_role_to_string(tm->role) : "?");
+		      trust_role_to_string(am->role), trust_role_to_string(tm->role));
 		return;
 	}
 	if (!streq(am->org ?: "", tm->org ?: "")) {
@@ -187,11 +110,7 @@ static void check_contractor(const struct flow_ctx *c, const uint8_t *pdf, size_
 	}
 	free(a->contractor);
 	a->contractor = strdup(am->org);
-	check(a, "contractor", true, "%s, pinned by our root: approver %s, technician %s", am->org, cr.claim.name,
-	      wr.claim.name);
-	v = trust_check_separation(&wr, &cr);
-	check(a, "separation", v == TRUST_OK, "%s", v == TRUST_OK ? "technician and approver are two people" :
-	      trust_verdict_string(v));
+	check(a, "contractor", true, "%s, pinned by our root: approver %s, technician %s", am->org, am->name, tm->name);
 }
 
 /* The owner's ledger: the asset exists, was handed over, is this disk, and
@@ -245,8 +164,7 @@ static int mkdir_exist_ok(const char *dir)
 int flow_accept(const struct flow_ctx *c, const uint8_t *pdf, size_t len, const char *actor,
 		struct flow_acceptance *ret, struct flow_error *err)
 {
-	struct cert_verify_report rep = { 0 };
-	STACK_OF(X509) *trusted = NULL;
+	struct flow_cert_result res = { 0 };
 	struct ledger_asset as = { 0 };
 	_cleanup_free_ char *dir = NULL, *arch = NULL, *why = NULL;
 	const struct cert_record *r;
@@ -259,28 +177,24 @@ int flow_accept(const struct flow_ctx *c, const uint8_t *pdf, size_t len, const 
 	if (!c->ledger)
 		return flow_fail(err, -EINVAL, "the owner's ledger is needed (--db)");
 	flow_sha256_hex(pdf, len, ret->pdf_sha256);
-	trusted = sk_X509_new_null();
-	if (!trusted)
-		return flow_fail(err, -ENOMEM, "out of memory");
-	k = load_trusted(c->trust, trusted);
-	if (k >= 0)
-		k = cert_pdf_verify(pdf, len, trusted, c->trust, &rep);
+	/* the certificate's own checks, as verify, audit and the issuing path
+	 * run them; the ledger part is the owner's, below: not recorded yet */
+	k = flow_cert_check(c, pdf, len, NULL, &res);
 	if (k < 0) {
 		k = flow_fail(err, k, "cannot verify the certificate: %s", strerror(-k));
 		goto out;
 	}
 	for (int i = 0; i < CHECK__MAX; i++)
-		if (i != CHECK_LEDGER && rep.checks[i].ran)
-			check(ret, cert_check_name(i), rep.checks[i].ok, "%s", rep.checks[i].detail);
-	if (!rep.checks[CHECK_ROSTER].ran)
-		check(ret, cert_check_name(CHECK_ROSTER), false, "not run: an earlier check failed");
-	r = rep.record;
+		if (i != CHECK_LEDGER)
+			check(ret, cert_check_name(i), res.rep.checks[i].ran && res.rep.checks[i].ok, "%s",
+			      res.rep.checks[i].ran ? res.rep.checks[i].detail : "not run: an earlier check failed");
+	r = res.rep.record;
 	if (r) {
 		ret->certificate_id = strdup(r->certificate_id);
 		ret->asset_id = strdup(r->asset_id);
 		check(ret, "result", r->result && streq(r->result, "erased_and_verified"),
 		      "the certificate says %s", r->result ? r->result : "nothing");
-		check_contractor(c, pdf, len, ret);
+		check_contractor(c, &res.rep, ret);
 		check_ledger(c, r, ret);
 	}
 	for (size_t i = 0; i < ret->n_checks; i++)
@@ -317,7 +231,7 @@ int flow_accept(const struct flow_ctx *c, const uint8_t *pdf, size_t len, const 
 	if (k >= 0)
 		k = ledger_asset_set(&as, LEDGER_F_CERTIFICATE, r->certificate_id);
 	if (k >= 0 && asprintf(&why, "contractor certificate %s of %s accepted (performed by %s, approved by %s); "
-			       "pdf sha256 %s", r->certificate_id, ret->contractor, ret->technician, ret->approver,
+			       FLOW_PDF_SHA_TAG "%s", r->certificate_id, ret->contractor, ret->technician, ret->approver,
 			       ret->pdf_sha256) < 0)
 		k = -ENOMEM;
 	if (k >= 0)
@@ -338,7 +252,6 @@ int flow_accept(const struct flow_ctx *c, const uint8_t *pdf, size_t len, const 
 	k = 0;
 out:
 	ledger_asset_clear(&as);
-	cert_verify_report_release(&rep);
-	sk_X509_pop_free(trusted, X509_free);
+	flow_cert_result_release(&res);
 	return k;
 }

@@ -8,7 +8,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <string.h>
-#include <openssl/pem.h>
 
 #include "wipecert/flow.h"
 #include "wipecert/ledger.h"
@@ -69,123 +68,6 @@ static void add_problem(struct flow_audit_row *r, const char *what, const char *
 	r->problems = n;
 }
 
-struct find_event {
-	const char *hash;       /* the event the certificate names, or */
-	const char *cid;        /* an event that set this certificate ID */
-	bool found;
-};
-
-static int find_event_cb(const struct ledger_event *e, void *userdata)
-{
-	struct find_event *f = userdata;
-
-	if (f->hash && e->hash && streq(e->hash, f->hash))
-		f->found = true;
-	if (f->cid && e->changes) {
-		json_t *ch = json_loads(e->changes, 0, NULL);
-		const char *v = json_string_value(
-			json_array_get(json_object_get(ch, ledger_field_name(LEDGER_F_CERTIFICATE)), 1));
-
-		if (v && streq(v, f->cid))
-			f->found = true;
-		json_decref(ch);
-	}
-	return 0;
-}
-
-/* The ledger's part of a certificate's check: the asset, its identity and
- * the event the certificate closes; for a contractor's certificate
- * (accepted), whose event is in the contractor's ledger, the owner's event
- * that recorded its certificate ID. */
-static void check_ledger(struct ledger *l, struct cert_verify_report *rep, struct flow_audit_row *row, bool accepted)
-{
-	const struct cert_record *r = rep->record;
-	_cleanup_free_ char *why = NULL;
-	struct ledger_asset a = { 0 };
-	const char *want;
-	char msg[200];
-	int k;
-
-	if (!r) {
-		cert_verify_report_set(rep, CHECK_LEDGER, false, "no readable record to compare");
-		return;
-	}
-	want = r->ledger_entry ? r->ledger_entry : r->asset_id;
-	k = ledger_asset_get(l, want, &a);
-	if (k < 0) {
-		snprintf(msg, sizeof(msg), "the ledger has no asset %s", want);
-		cert_verify_report_set(rep, CHECK_LEDGER, false, msg);
-		return;
-	}
-	row->ledger_status = xstrdup(ledger_asset_value(&a, LEDGER_F_STATUS));
-	k = ledger_identity_check(&a, r->serial, r->wwn, &why);
-	ledger_asset_clear(&a);
-	if (k != LEDGER_IDENTITY_MATCH && k != LEDGER_IDENTITY_NONE_ON_RECORD) {
-		cert_verify_report_set(rep, CHECK_LEDGER, false, why ? why : "identity does not match");
-		return;
-	}
-	if (accepted) {
-		struct find_event f = { NULL, r->certificate_id, false };
-
-		if (ledger_history(l, want, find_event_cb, &f) < 0 || !f.found) {
-			snprintf(msg, sizeof(msg), "the ledger never recorded certificate %s for asset %s", r->certificate_id, want);
-			cert_verify_report_set(rep, CHECK_LEDGER, false, msg);
-			return;
-		}
-	} else if (r->ledger_event_hash) {
-		struct find_event f = { r->ledger_event_hash, NULL, false };
-
-		if (ledger_history(l, want, find_event_cb, &f) < 0 || !f.found) {
-			snprintf(msg, sizeof(msg), "asset %s has no ledger event %.16s...", want, r->ledger_event_hash);
-			cert_verify_report_set(rep, CHECK_LEDGER, false, msg);
-			return;
-		}
-	}
-	cert_verify_report_set(rep, CHECK_LEDGER, true, "asset, identity and event in the ledger");
-}
-
-static void add_pem(STACK_OF(X509) *sk, const char *path)
-{
-	FILE *f = fopen(path, "re");
-	X509 *x;
-
-	if (!f)
-		return;
-	while ((x = PEM_read_X509(f, NULL, NULL, NULL)))
-		if (!sk_X509_push(sk, x))
-			X509_free(x);
-	fclose(f);
-}
-
-/* The CAs a certificate may chain to: the organisation's ca.crt and that of
- * each contractor the roster pins (contractors/KEYID/ca.crt), as `accept`
- * trusts them: a contractor's certificate accepted then verifies now. */
-static STACK_OF(X509) *load_ca(const struct trust_store *store)
-{
-	STACK_OF(X509) *sk = sk_X509_new_null();
-	_cleanup_free_ char *path = NULL, *cdir = NULL;
-	struct dirent *de;
-	DIR *d;
-
-	if (!sk || !store || asprintf(&path, "%s/ca.crt", trust_store_dir(store)) < 0 ||
-	    asprintf(&cdir, "%s/contractors", trust_store_dir(store)) < 0)
-		return sk;
-	add_pem(sk, path);
-	d = opendir(cdir);
-	while (d && (de = readdir(d))) {
-		uint8_t keyid[TRUST_KEYID_BYTES];
-		_cleanup_free_ char *p = NULL;
-
-		if (trust_keyid_parse(de->d_name, keyid) < 0 || !trust_store_contractor(store, keyid))
-			continue;
-		if (asprintf(&p, "%s/%s/ca.crt", cdir, de->d_name) >= 0)
-			add_pem(sk, p);
-	}
-	if (d)
-		closedir(d);
-	return sk;
-}
-
 /* The time a certificate was issued, from its record; fall back to the
  * approved record beside a case's PDF when the PDF's cannot be read. */
 static int issued_time(const char *s, time_t *ret)
@@ -193,29 +75,70 @@ static int issued_time(const char *s, time_t *ret)
 	return s ? parse_time(s, ret) : -EINVAL;
 }
 
-/* One certificate's row: path names where it was found (a file, or
- * "ledger:CASE"); side (may be NULL) is the case's certificate record,
- * which tells when and what even if the PDF no longer does. */
-static int audit_pdf_bytes(const struct flow_ctx *c, STACK_OF(X509) *ca, const uint8_t *pdf, size_t len,
-			   char *path, const uint8_t *side_json, size_t side_len, bool accepted, struct flow_audit *a)
+/* The row's problems: every check that failed or could not run. */
+static void row_problems(struct flow_audit_row *row, const struct flow_cert_result *res, bool ledger)
 {
-	struct cert_verify_report rep = { 0 };
+	const struct cert_verify_report *rep = &res->rep;
+
+	for (int k = 0; k < CHECK__MAX; k++) {
+		const struct cert_check_result *cr = &rep->checks[k];
+
+		if (k == CHECK_LEDGER && !ledger)
+			continue;
+		if (k == CHECK_ROSTER && rep->roster_skipped)
+			add_problem(row, cert_check_name(k), "skipped: no trust roster");
+		else if (cr->ran && !cr->ok)
+			add_problem(row, cert_check_name(k), cr->detail);
+		else if (!cr->ran)
+			add_problem(row, cert_check_name(k), "not run");
+	}
+}
+
+static void row_describe(struct flow_audit_row *row, const struct cert_record *rec)
+{
+	row->certificate_id = xstrdup(rec->certificate_id);
+	row->issued_at = xstrdup(rec->issued_at);
+	row->asset_id = xstrdup(rec->asset_id);
+	row->sanitization = xstrdup(rec->sanitization_type);
+	row->method = xstrdup(rec->method);
+	row->result = xstrdup(rec->result);
+	row->technician = xstrdup(rec->performer.name);
+	row->approver = xstrdup(rec->approver.name);
+}
+
+/* A case's own certificate record tells when and what, even if the PDF no
+ * longer does. */
+static struct cert_record *side_record(const char *dir, const char *name)
+{
+	_cleanup_free_ char *cpath = NULL;
+	_cleanup_free_ uint8_t *cj = NULL;
 	struct cert_record *side = NULL;
+	size_t cl;
+
+	if (strlen(name) > 4 && asprintf(&cpath, "%s/%.*s.cert.json", dir, (int)(strlen(name) - 4), name) >= 0 &&
+	    read_full_file(cpath, &cj, &cl) >= 0)
+		cert_record_parse((const char *)cj, cl, &side, NULL);
+	return side;
+}
+
+/* One certificate: the one certificate check (flow_cert_check(), as
+ * verify runs it), listed when issued in the period. path names where it
+ * was found (a file, or "ledger:CASE"; taken); side, when the PDF does not
+ * say, the case's certificate record (taken, may be NULL). */
+static int audit_bytes(const struct flow_ctx *c, const uint8_t *pdf, size_t len, char *path,
+		       struct cert_record *side, struct flow_audit *a)
+{
+	const struct flow_cert_options o = { .ledger = c->ledger != NULL };
+	struct flow_cert_result res = { 0 };
 	const struct cert_record *rec;
 	struct flow_audit_row *row;
 	time_t t = 0;
 	int r;
 
-	r = cert_pdf_verify(pdf, len, ca, c->trust, &rep);
-	if (r < 0) {
-		free(path);
-		return r;
-	}
-	rec = rep.record;
-	if (!rec && side_json) {
-		cert_record_parse((const char *)side_json, side_len, &side, NULL);
-		rec = side;
-	}
+	r = flow_cert_check(c, pdf, len, &o, &res);
+	if (r < 0)
+		goto out;
+	rec = res.rep.record ? res.rep.record : side;
 	/* a certificate that cannot be dated is listed: it might be the period's */
 	if (rec && issued_time(rec->issued_at, &t) == 0 && (t < a->from || t >= a->to)) {
 		r = 0;
@@ -226,77 +149,50 @@ static int audit_pdf_bytes(const struct flow_ctx *c, STACK_OF(X509) *ca, const u
 		r = -ENOMEM;
 		goto out;
 	}
-	if (c->ledger && rep.record)
-		check_ledger(c->ledger, &rep, row, accepted);
-	else if (!c->ledger)
-		rep.ledger_skipped = true;
 	row->file = TAKE_PTR(path);
-	if (rec) {
-		row->certificate_id = xstrdup(rec->certificate_id);
-		row->issued_at = xstrdup(rec->issued_at);
-		row->asset_id = xstrdup(rec->asset_id);
-		row->sanitization = xstrdup(rec->sanitization_type);
-		row->method = xstrdup(rec->method);
-		row->result = xstrdup(rec->result);
-		row->technician = xstrdup(rec->performer.name);
-		row->approver = xstrdup(rec->approver.name);
-	}
-	for (int k = 0; k < CHECK__MAX; k++) {
-		const struct cert_check_result *cr = &rep.checks[k];
-
-		if (k == CHECK_LEDGER && !c->ledger)
-			continue;
-		if (k == CHECK_ROSTER && rep.roster_skipped)
-			add_problem(row, cert_check_name(k), "skipped: no trust roster");
-		else if (cr->ran && !cr->ok)
-			add_problem(row, cert_check_name(k), cr->detail);
-		else if (!cr->ran && (k != CHECK_LEDGER || c->ledger))
-			add_problem(row, cert_check_name(k), "not run");
-	}
-	row->verified = !row->problems;
-	if (!row->verified)
+	if (rec)
+		row_describe(row, rec);
+	row->ledger_status = xstrdup(res.ledger_status);
+	row->superseded = res.verdict == FLOW_CERT_SUPERSEDED;
+	row_problems(row, &res, c->ledger != NULL);
+	row->verified = res.verdict == FLOW_CERT_VALID && !row->problems;
+	if (!row->verified && !row->superseded)
 		a->n_failed++;
 	r = 0;
 out:
 	free(path);
 	cert_record_free(side);
-	cert_verify_report_release(&rep);
+	flow_cert_result_release(&res);
 	return r;
 }
 
-static int audit_pdf(const struct flow_ctx *c, STACK_OF(X509) *ca, const char *dir, const char *name,
-		     bool accepted, struct flow_audit *a)
+/* One PDF of the state directory. */
+static int audit_pdf(const struct flow_ctx *c, const char *dir, const char *name, struct flow_audit *a)
 {
-	_cleanup_free_ char *cpath = NULL;
-	_cleanup_free_ uint8_t *pdf = NULL, *cj = NULL;
-	char *path = NULL;
-	size_t len, cl = 0;
-	int r;
+	_cleanup_free_ uint8_t *pdf = NULL;
+	char *path;
+	size_t len;
 
 	if (asprintf(&path, "%s/%s", dir, name) < 0)
 		return -ENOMEM;
-	r = read_full_file(path, &pdf, &len);
-	if (r < 0) {
+	if (read_full_file(path, &pdf, &len) < 0) {
 		free(path);
 		return 0; /* gone meanwhile, or not ours to read */
 	}
-	if (strlen(name) > 4 && asprintf(&cpath, "%s/%.*s.cert.json", dir, (int)(strlen(name) - 4), name) >= 0 &&
-	    read_full_file(cpath, &cj, &cl) < 0)
-		cj = NULL;
-	return audit_pdf_bytes(c, ca, pdf, len, path, cj, cl, accepted, a);
+	return audit_bytes(c, pdf, len, path, side_record(dir, name), a);
 }
 
 /* The certificates the ledger holds (issued on any machine) that the
  * state directory did not have. */
 struct ledger_certs {
 	const struct flow_ctx *c;
-	STACK_OF(X509) *ca;
 	struct flow_audit *a;
 };
 
 static int ledger_cert_cb(const struct ledger_case *k, void *userdata)
 {
 	struct ledger_certs *x = userdata;
+	struct cert_record *side = NULL;
 	char *label;
 
 	if (!k->pdf || !k->certificate_id)
@@ -306,7 +202,9 @@ static int ledger_cert_cb(const struct ledger_case *k, void *userdata)
 			return 0;
 	if (asprintf(&label, "ledger:%s", k->id) < 0)
 		return -ENOMEM;
-	return audit_pdf_bytes(x->c, x->ca, k->pdf, k->pdf_len, label, k->document, k->document_len, false, x->a);
+	if (k->document)
+		cert_record_parse((const char *)k->document, k->document_len, &side, NULL);
+	return audit_bytes(x->c, k->pdf, k->pdf_len, label, side, x->a);
 }
 
 /* Disposal events of the ledger in the period whose certificate no row has. */
@@ -409,11 +307,8 @@ int flow_audit_run(const struct flow_ctx *c, time_t from, time_t to, struct flow
 	/* the cases' certificates, and the contractors' ones `accept` archived */
 	static const char *const subdirs[] = { "", "/accepted" };
 	const char *dir = flow_state_dir(c);
-	STACK_OF(X509) *ca = load_ca(c->trust);
 	int r = 0;
 
-	if (!ca)
-		return flow_fail(err, -ENOMEM, "out of memory");
 	for (size_t k = 0; k < ARRAY_SIZE(subdirs); k++) {
 		_cleanup_free_ char *path = NULL;
 		DIR *d;
@@ -433,7 +328,7 @@ int flow_audit_run(const struct flow_ctx *c, time_t from, time_t to, struct flow
 
 			if (l <= 4 || !streq(de->d_name + l - 4, ".pdf") || de->d_name[0] == '.')
 				continue;
-			r = audit_pdf(c, ca, path, de->d_name, k == 1, &a);
+			r = audit_pdf(c, path, de->d_name, &a);
 			if (r < 0) {
 				r = flow_fail(err, r, "%s/%s: cannot check: %s", path, de->d_name, strerror(-r));
 				closedir(d);
@@ -444,15 +339,13 @@ int flow_audit_run(const struct flow_ctx *c, time_t from, time_t to, struct flow
 			closedir(d);
 	}
 	if (c->ledger) {
-		struct ledger_certs lc = { c, ca, &a };
+		struct ledger_certs lc = { c, &a };
 
 		r = ledger_cases(c->ledger, NULL, LEDGER_CASE_BODIES | LEDGER_CASE_PDF, ledger_cert_cb, &lc);
 		if (r < 0) {
 			r = flow_fail(err, r, "cannot read the certificates in the ledger: %s", strerror(-r));
 			goto out;
 		}
-	}
-	if (c->ledger) {
 		struct ledger_walk w = { .a = &a, .n_cert_rows = a.n_rows };
 		struct ledger_verify_result vr = { 0 };
 
@@ -485,7 +378,6 @@ int flow_audit_run(const struct flow_ctx *c, time_t from, time_t to, struct flow
 	memset(&a, 0, sizeof(a));
 	r = 0;
 out:
-	sk_X509_pop_free(ca, X509_free);
 	flow_audit_release(&a);
 	return r;
 }

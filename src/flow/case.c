@@ -302,17 +302,137 @@ static const char *job_str(json_t *job, const char *a, const char *b)
 	return json_string_value(b ? json_object_get(v, b) : v);
 }
 
+/* The serial a job knows its medium by: the drive's, else the one the
+ * operator attested (device.attested.serial). */
+static const char *job_serial_of(json_t *job)
+{
+	json_t *dev = json_object_get(job, "device");
+
+	return json_string_value(json_object_get(dev, "serial")) ?:
+	       json_string_value(json_object_get(json_object_get(dev, "attested"), "serial"));
+}
+
+/* "verified", "not verified" or "FAILED": the job's own result when it
+ * says one (format 2), else from its state. */
+static const char *seal_word(json_t *job)
+{
+	const char *res = job_str(job, "result", NULL), *state = job_str(job, "state", NULL);
+
+	if (res && streq(res, "wiped-not-verified"))
+		return "not verified";
+	if (res && streq(res, "failed"))
+		return "FAILED";
+	return state && streq(state, "succeeded") ? "verified" : "FAILED";
+}
+
+/* What the ledger is to record of a seal, as its outbox entry: status
+ * "erased" for a wipe that succeeded, "awaiting-erasure" (a note when it
+ * was so already) for one that did not; the reason names the job and the
+ * sha256 of the wipe record, which is how an interrupted seal finds it
+ * again. flow_submit() appends it, signed by the technician. */
+static int seal_outbox(const struct flow_ctx *c, const char *job_id, const char *asset_id, json_t *job,
+		       const char *rhash, struct flow_error *err)
+{
+	const char *method = job_str(job, "method", NULL), *state = job_str(job, "state", NULL);
+	bool erased = state && streq(state, "succeeded");
+	_cleanup_free_ char *why = NULL;
+	int r;
+
+	if (asprintf(&why, "wipe %s: job %s (%s), wipe record sha256 %s", seal_word(job), job_id,
+		     method ? method : "?", rhash) < 0)
+		return flow_fail(err, -ENOMEM, "out of memory");
+	r = flow_outbox_put(c, job_id, asset_id, erased ? "erased" : "awaiting-erasure", why, rhash);
+	if (r < 0)
+		return flow_fail(err, r, "job %s: cannot write its outbox entry in %s: %s", job_id, flow_state_dir(c),
+				 strerror(-r));
+	return 0;
+}
+
+struct seal_find {
+	const char *job_id, *rhash;
+	uint64_t seq;
+};
+
+static int seal_find_cb(const struct ledger_event *e, void *userdata)
+{
+	struct seal_find *f = userdata;
+	_cleanup_free_ char *a = NULL, *b = NULL;
+
+	if (asprintf(&a, "job %s (", f->job_id) < 0 || asprintf(&b, "wipe record sha256 %s", f->rhash) < 0)
+		return -ENOMEM;
+	if (e->reason && strstr(e->reason, a) && strstr(e->reason, b)) {
+		f->seq = e->seq;
+	}
+	return 0;
+}
+
+/* A seal that a crash cut short after its record was written: the ledger
+ * event (signed as it is appended) is added if it is missing. Returns 0
+ * when something was completed, -EEXIST when the seal was whole already. */
+static int complete_seal(const struct flow_ctx *c, const char *job_id, const char *asset_id,
+			 const struct trust_seckey *tech, const char *rpath, struct flow_error *err)
+{
+	_cleanup_free_ uint8_t *data = NULL;
+	struct seal_find f = { .job_id = job_id };
+	char rhash[65];
+	const char *rec_asset;
+	json_t *rec = NULL;
+	size_t len;
+	int r;
+
+	if (!c->ledger)
+		return flow_fail(err, -EEXIST, "job %s is already sealed (%s)", job_id, rpath);
+	r = read_full_file(rpath, &data, &len);
+	if (r < 0)
+		return flow_fail(err, r, "%s: cannot read: %s", rpath, strerror(-r));
+	rec = json_loadb((const char *)data, len, JSON_REJECT_DUPLICATES, NULL);
+	rec_asset = json_string_value(json_object_get(json_object_get(rec, "asset"), "asset_id"));
+	if (!rec || !rec_asset) {
+		r = flow_fail(err, -EBADMSG, "%s: not a wipe record", rpath);
+		goto out;
+	}
+	if (!streq(rec_asset, asset_id)) {
+		r = flow_fail(err, -EEXIST, "job %s is already sealed for asset %s (%s)", job_id, rec_asset, rpath);
+		goto out;
+	}
+	flow_sha256_hex(data, len, rhash);
+	/* its outbox entry still there: submitted now (the ledger stores it
+	 * once, should it have it already) */
+	if (flow_outbox_has(c, job_id)) {
+		r = flow_submit(c, job_id, tech, err);
+		goto out;
+	}
+	f.rhash = rhash;
+	r = ledger_history(c->ledger, asset_id, seal_find_cb, &f);
+	if (r < 0) {
+		r = flow_fail(err, r, "asset %s: cannot read its history: %s", asset_id, strerror(-r));
+		goto out;
+	}
+	/* an event is signed in the transaction that appends it: found, the
+	 * seal is whole */
+	if (f.seq) {
+		r = flow_fail(err, -EEXIST, "job %s is already sealed (%s)", job_id, rpath);
+		goto out;
+	}
+	/* a record without its event (sealed by a wipecert without an outbox) */
+	r = seal_outbox(c, job_id, asset_id, json_object_get(rec, "job"), rhash, err);
+	if (r >= 0)
+		r = flow_submit(c, job_id, tech, err);
+out:
+	json_decref(rec);
+	return r;
+}
+
 int flow_seal(const struct flow_ctx *c, const char *job_id, const char *asset_id,
 	      const struct trust_seckey *tech, char **ret_record_path, struct flow_error *err)
 {
 	struct ledger_asset a = { 0 };
 	json_t *rec = NULL, *jj = NULL, *asset = NULL;
-	_cleanup_free_ char *canon = NULL, *sig = NULL, *rpath = NULL, *spath = NULL, *reason = NULL, *why = NULL;
+	_cleanup_free_ char *canon = NULL, *sig = NULL, *rpath = NULL, *spath = NULL, *reason = NULL;
 	char now[32], rhash[65], ehash[LEDGER_HASH_HEX] = "";
 	const char *serial, *wwn, *transport, *method, *state;
 	uint64_t eseq = 0;
 	size_t canon_len;
-	bool erased;
 	int r;
 
 	if (!trust_role_may_sign(trust_seckey_role(tech), TRUST_DOC_WIPE_RECORD))
@@ -322,12 +442,17 @@ int flow_seal(const struct flow_ctx *c, const char *job_id, const char *asset_id
 	spath = flow_path(c, job_id, ".wipe-record.json.minisig");
 	if (!rpath || !spath)
 		return flow_fail(err, -EINVAL, "%s: not a job ID", job_id);
-	if (access(rpath, F_OK) == 0)
-		return flow_fail(err, -EEXIST, "job %s is already sealed (%s)", job_id, rpath);
+	crash_point("seal-start");
+	if (access(rpath, F_OK) == 0) {
+		r = complete_seal(c, job_id, asset_id, tech, rpath, err);
+		if (r >= 0 && ret_record_path)
+			*ret_record_path = TAKE_PTR(rpath);
+		return r;
+	}
 	r = load_public_job(c, job_id, &jj, err);
 	if (r < 0)
 		return r;
-	serial = job_str(jj, "device", "serial");
+	serial = job_serial_of(jj);
 	wwn = job_str(jj, "device", "wwn");
 	transport = job_str(jj, "device", "transport");
 	method = job_str(jj, "method", NULL);
@@ -385,29 +510,22 @@ int flow_seal(const struct flow_ctx *c, const char *job_id, const char *asset_id
 		goto out;
 	}
 	flow_sha256_hex(canon, canon_len, rhash);
-	erased = streq(state, "succeeded");
-	/* what the ledger is to record (the outbox entry first: a crash after
-	 * the record leaves it for flow_sync) */
-	if (c->ledger) {
-		if (asprintf(&why, "wipe %s: job %s (%s), wipe record sha256 %s", erased ? "verified" : "FAILED",
-			     job_id, method ? method : "?", rhash) < 0)
-			why = NULL;
-		r = why ? flow_outbox_put(c, job_id, asset_id, erased ? "erased" : "awaiting-erasure", why, rhash) : -ENOMEM;
-		if (r < 0) {
-			r = flow_fail(err, r, "job %s: cannot write its outbox entry in %s: %s", job_id, flow_state_dir(c),
-				      strerror(-r));
-			goto out;
-		}
-	}
+	/* what the ledger is to record: the outbox entry first, so that a
+	 * crash after the record leaves it to complete_seal() or flow_sync() */
+	if (c->ledger && (r = seal_outbox(c, job_id, asset_id, jj, rhash, err)) < 0)
+		goto out;
 	/* the signature first: a record without one is not sealed, and a
-	 * crash between the two writes leaves a case that can be sealed again */
+	 * crash between the two writes leaves a case that can be sealed again;
+	 * a crash after the record leaves the ledger event to complete_seal */
 	r = write_file_atomic(spath, sig, strlen(sig), 0644, false);
+	crash_point("seal-signature");
 	if (r >= 0)
 		r = write_file_atomic(rpath, canon, canon_len, 0644, true);
 	if (r < 0) {
 		r = flow_fail(err, r, "%s: cannot write: %s", rpath, strerror(-r));
 		goto out;
 	}
+	crash_point("seal-record");
 	/* the case and the asset's event in the ledger, in one transaction;
 	 * FLOW_QUEUED when the ledger is unreachable */
 	r = c->ledger ? flow_submit(c, job_id, tech, err) : 0;
@@ -419,6 +537,7 @@ int flow_seal(const struct flow_ctx *c, const char *job_id, const char *asset_id
 			      asset_id, tmp);
 		goto out;
 	}
+	crash_point("seal-done");
 	if (ret_record_path)
 		*ret_record_path = TAKE_PTR(rpath);
 out:

@@ -15,6 +15,12 @@ int flow_sha256_hex(const void *data, size_t len, char out[65]);
 int flow_asset_last_event(struct ledger *l, const char *asset_id, uint64_t *ret_seq,
 			  char ret_hash[LEDGER_HASH_HEX]);
 
+/* How an event that records a certificate names the PDF's SHA-256 in its
+ * reason ("...; pdf sha256 HEX"): approve and accept write it, the
+ * certificate check reads it back (flow_reason_pdf_sha256()). */
+#define FLOW_PDF_SHA_TAG "pdf sha256 "
+int flow_reason_pdf_sha256(const char *reason, char out[65]);
+
 /* The wipe station (host name, DMI) and a signer ({name, role, org,
  * key_id}) as the records name them. */
 json_t *flow_station_json(const char *dmi_dir);

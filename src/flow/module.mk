@@ -2,7 +2,10 @@
 LIB_OBJS += src/flow/policy.o
 LIB_OBJS += src/flow/case.o
 LIB_OBJS += src/flow/approve.o
+LIB_OBJS += src/flow/issue.o
+LIB_OBJS += src/flow/certcheck.o
 LIB_OBJS += src/flow/accept.o
 LIB_OBJS += src/flow/destroy.o
 LIB_OBJS += src/flow/audit.o
+LIB_OBJS += src/flow/firmware.o
 LIB_OBJS += src/flow/submit.o

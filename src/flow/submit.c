@@ -267,6 +267,7 @@ int flow_submit(const struct flow_ctx *c, const char *id, const struct trust_sec
 		r = flow_fail(err, r, "case %s: the ledger did not take it: %s", id, strerror(-r));
 		goto maybe_queued;
 	}
+	crash_point("seal-ledger");
 	/* the ledger has it (now, or from an earlier try whose answer was lost) */
 	r = unlink(path) < 0 && errno != ENOENT ? flow_fail(err, -errno, "%s: cannot remove: %m", path) : 0;
 	goto out;

@@ -228,7 +228,7 @@ static int answer(struct ledger *l, const struct trust_store *s, uint64_t seq, b
 
 	if (!l || !s || !seq)
 		return -EINVAL;
-	if (!l->signer.sign)
+	if (!l->signer.add)
 		return -ENOKEY;
 	r = ledger_tx_write(l, answer_tx, &a);
 	free(a.asset_id);

@@ -20,13 +20,24 @@
 
 #define LEDGER_ZERO_HASH "0000000000000000000000000000000000000000000000000000000000000000"
 
-/* Who signs the events appended through a handle (sign.c fills it). */
+/* Who signs the events appended through a handle (sign.c fills it). An
+ * event is queued as it is appended (its row holds no signature yet) and
+ * every queued event is signed, and the signature stored, before its
+ * transaction commits: in parallel for a big import, never after it. */
+struct ledger_pending_sigs;
 struct ledger_signer {
-	/* *ret: the minisign text over the event's signed form */
-	int (*sign)(const struct ledger_signer *s, const struct ledger_event *e, char **ret);
+	/* queue e (all fields but the signature; valid during the call only) */
+	int (*add)(struct ledger_signer *s, const struct ledger_event *e);
+	/* sign what is queued and store it with ledger_event_sign_tx() */
+	int (*finish)(struct ledger *l);
+	/* forget what is queued: the transaction rolls back */
+	void (*discard)(struct ledger_signer *s);
+	/* the handle closes */
+	void (*release)(struct ledger_signer *s);
 	const struct trust_seckey *key;
 	const char *name;                 /* the actor of every event it signs */
 	char keyid[TRUST_KEYID_STRLEN];
+	struct ledger_pending_sigs *pending;
 };
 
 /* Which events a backend's events() walks, in seq order. */
@@ -60,6 +71,10 @@ struct ledger_backend {
 	int (*save_head)(struct ledger *l, uint64_t seq, const char *hash);
 	int (*read_head)(struct ledger *l, char **ret_seq, char **ret_hash);
 	int (*insert_event)(struct ledger *l, const struct ledger_event *e);
+	/* the signature of event seq, inserted without one by this transaction
+	 * (the signer signs a transaction's events together, before it
+	 * commits); set once, never changed */
+	int (*sign_event)(struct ledger *l, uint64_t seq, const char *sig);
 	int (*events)(struct ledger *l, const struct ledger_event_query *q,
 		      int (*cb)(const struct ledger_event *e, void *userdata), void *userdata);
 	/* the first event (in seq order) of an asset that is not in assets */
@@ -107,7 +122,7 @@ struct ledger {
 	uint64_t head_seq;
 	char head_hash[LEDGER_HASH_HEX];
 	bool head_moved;
-	struct ledger_signer signer;      /* .sign NULL: nothing can be appended */
+	struct ledger_signer signer;      /* .add NULL: nothing can be appended */
 	/* run inside each write transaction that appended events, just before
 	 * it commits (sign.c: the trust lists' serials ride along) */
 	int (*before_commit)(struct ledger *l);
@@ -147,6 +162,8 @@ int ledger_insert_tx(struct ledger *l, const struct ledger_asset *a, const char 
 int ledger_update_tx(struct ledger *l, const struct ledger_asset *old, const struct ledger_asset *a,
 		     const char *actor, const char *reason, uint64_t *ret_seq);
 int ledger_get_tx(struct ledger *l, const char *asset_id, struct ledger_asset *ret);
+/* Store the signature of event seq appended in this transaction (once). */
+int ledger_event_sign_tx(struct ledger *l, uint64_t seq, const char *sig);
 /* Append an event that records changes without storing an asset: a note,
  * a request or a denial (state: the asset as stored), or, asset NULL, an
  * event of the whole ledger (asset ID ""). */

@@ -11,6 +11,7 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <strings.h>
 #include <string.h>
@@ -47,37 +48,156 @@ int ledger_event_canonical(const struct ledger_event *e, char **ret, size_t *ret
 
 /* ---- signing, as each event is appended ---- */
 
-static int sign_event(const struct ledger_signer *s, const struct ledger_event *e, char **ret)
-{
-	_cleanup_free_ char *canon = NULL;
-	size_t len;
+/* A big import is signed on every core: each signature is two Ed25519
+ * signatures, checked before it is stored: the first of a transaction
+ * verified with the public key, as minisign does, each other one computed
+ * twice alike (trust_sign_again()). */
+#define SIGN_THREADS_MAX 4
+#define SIGN_PER_THREAD_MIN 64
+
+struct pending_sig {
+	uint64_t seq;
 	time_t when;
+	char *canon;
+	size_t len;
+	char *sig;
+	int r;
+};
+
+struct ledger_pending_sigs {
+	struct pending_sig *v;
+	size_t n, cap;
+	/* shared with the workers while they sign */
+	const struct trust_seckey *key;
+	size_t next;
+	pthread_mutex_t lock;
+};
+
+static void discard_sigs(struct ledger_signer *s)
+{
+	struct ledger_pending_sigs *p = s->pending;
+
+	if (!p)
+		return;
+	for (size_t i = 0; i < p->n; i++) {
+		free(p->v[i].canon);
+		free(p->v[i].sig);
+	}
+	p->n = 0;
+}
+
+static int queue_sig(struct ledger_signer *s, const struct ledger_event *e)
+{
+	struct ledger_pending_sigs *p = s->pending;
+	struct pending_sig q = { .seq = e->seq };
 	int r;
 
-	r = parse_time(nn(e->time_utc), &when);
+	r = parse_time(nn(e->time_utc), &q.when);
 	if (r < 0)
 		return r;
-	r = ledger_event_canonical(e, &canon, &len);
+	if (p->n == p->cap) {
+		size_t cap = p->cap ? p->cap * 2 : 16;
+		struct pending_sig *v = reallocarray(p->v, cap, sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		p->v = v;
+		p->cap = cap;
+	}
+	r = ledger_event_canonical(e, &q.canon, &q.len);
 	if (r < 0)
 		return r;
-	/* at the event's own time: the roster judges the key's validity then */
-	return trust_sign(TRUST_DOC_LEDGER_EVENT, (const uint8_t *)canon, len, s->key, when, ret);
+	p->v[p->n++] = q;
+	return 0;
+}
+
+static void *sign_worker(void *arg)
+{
+	struct ledger_pending_sigs *p = arg;
+
+	for (;;) {
+		struct pending_sig *q;
+		size_t i;
+
+		pthread_mutex_lock(&p->lock);
+		i = p->next++;
+		pthread_mutex_unlock(&p->lock);
+		if (i >= p->n)
+			return NULL;
+		q = &p->v[i];
+		/* at the event's own time: the roster judges the key's validity
+		 * then; the first signature verified, the others made twice */
+		q->r = (i == 0 ? trust_sign : trust_sign_again)(TRUST_DOC_LEDGER_EVENT, (const uint8_t *)q->canon,
+								 q->len, p->key, q->when, &q->sig);
+	}
+}
+
+static int finish_sigs(struct ledger *l)
+{
+	struct ledger_pending_sigs *p = l->signer.pending;
+	pthread_t t[SIGN_THREADS_MAX];
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	size_t n_threads = 0, want;
+	int r = 0;
+
+	if (!p || !p->n)
+		return 0;
+	p->key = l->signer.key;
+	p->next = 0;
+	want = p->n / SIGN_PER_THREAD_MIN;
+	if (cpus > 1 && want > 1) {
+		want = want < (size_t)cpus ? want : (size_t)cpus;
+		want = want < SIGN_THREADS_MAX ? want : SIGN_THREADS_MAX;
+		for (; n_threads + 1 < want; n_threads++)
+			if (pthread_create(&t[n_threads], NULL, sign_worker, p) != 0)
+				break;
+	}
+	sign_worker(p);
+	for (size_t i = 0; i < n_threads; i++)
+		pthread_join(t[i], NULL);
+	for (size_t i = 0; i < p->n && r >= 0; i++) {
+		r = p->v[i].r;
+		if (r >= 0)
+			r = ledger_event_sign_tx(l, p->v[i].seq, p->v[i].sig);
+	}
+	discard_sigs(&l->signer);
+	return r;
+}
+
+static void release_sigs(struct ledger_signer *s)
+{
+	struct ledger_pending_sigs *p = s->pending;
+
+	if (!p)
+		return;
+	discard_sigs(s);
+	free(p->v);
+	pthread_mutex_destroy(&p->lock);
+	free(p);
+	s->pending = NULL;
 }
 
 int ledger_set_signer(struct ledger *l, const struct trust_seckey *k)
 {
+	struct ledger_pending_sigs *p;
 	struct trust_pubkey pk;
 
-	if (!l)
+	if (!l || l->in_tx)
 		return -EINVAL;
-	if (!k) {
-		l->signer = (struct ledger_signer) {};
+	release_sigs(&l->signer);
+	l->signer = (struct ledger_signer) {};
+	if (!k)
 		return 0;
-	}
 	if (!trust_role_may_sign(trust_seckey_role(k), TRUST_DOC_LEDGER_EVENT))
 		return -EPERM;
+	p = calloc(1, sizeof(*p));
+	if (!p)
+		return -ENOMEM;
+	pthread_mutex_init(&p->lock, NULL);
 	trust_seckey_pubkey(k, &pk);
-	l->signer = (struct ledger_signer) { .sign = sign_event, .key = k, .name = trust_seckey_name(k) };
+	l->signer = (struct ledger_signer) { .add = queue_sig, .finish = finish_sigs, .discard = discard_sigs,
+					     .release = release_sigs, .key = k, .name = trust_seckey_name(k),
+					     .pending = p };
 	trust_keyid_string(pk.keyid, l->signer.keyid);
 	return 0;
 }
@@ -367,7 +487,7 @@ int ledger_adopt_legacy(struct ledger *l, const char *reason, uint64_t *ret_upto
 	struct adopt_ctx a = { .reason = reason };
 	int r;
 
-	if (!l->signer.sign)
+	if (!l->signer.add)
 		return -ENOKEY;
 	if (!role_adopts(trust_seckey_role(l->signer.key)))
 		return -EPERM;

@@ -3,8 +3,9 @@
  *
  * It knows no SQL: the row operations of struct ledger_backend (sqlite.c,
  * pg.c) do the storing. It must never change an asset without appending
- * its event in the same transaction, never append an event its signer did
- * not sign, and never update or delete an event.
+ * its event in the same transaction, never let a transaction that appended
+ * events commit before its signer signed them, and never update (but for
+ * that signature) or delete an event.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -161,6 +162,8 @@ void ledger_close(struct ledger *l)
 {
 	if (!l)
 		return;
+	if (l->signer.release)
+		l->signer.release(&l->signer);
 	if (l->be_data)
 		l->be->close(l);
 	free(l->where);
@@ -198,6 +201,13 @@ static int tx_run(struct ledger *l, bool write, int (*fn)(struct ledger *l, void
 		if (k2 < 0)
 			r = k2;
 	}
+	/* every event of the transaction signed before it commits */
+	if (r >= 0 && write && l->head_moved && !l->discard && l->signer.finish) {
+		int k3 = l->signer.finish(l);
+
+		if (k3 < 0)
+			r = k3;
+	}
 	if (r >= 0 && !l->discard) {
 		k = write && l->head_moved ? l->be->save_head(l, l->head_seq, l->head_hash) : 0;
 		if (k >= 0)
@@ -210,6 +220,8 @@ static int tx_run(struct ledger *l, bool write, int (*fn)(struct ledger *l, void
 	}
 	l->be->rollback(l);
 	l->in_tx = false;
+	if (l->signer.discard)
+		l->signer.discard(&l->signer);
 	return r;
 }
 
@@ -262,12 +274,12 @@ void ledger_event_hash(const struct ledger_event *e, char ret_hex[LEDGER_HASH_HE
 	hex_encode(h, sizeof(h), ret_hex);
 }
 
-/* Append one event, signed by the handle's signer (its actor). Events of
- * the whole ledger have asset ID "" and a zero state hash. */
+/* Append one event, queued for the handle's signer (its actor), who signs
+ * it before the transaction commits. Events of the whole ledger have asset
+ * ID "" and a zero state hash. */
 static int append_event(struct ledger *l, const char *asset_id, const char *state, const char *kind,
 			const char *changes, const char *actor, const char *reason, uint64_t *ret_seq)
 {
-	_cleanup_free_ char *sig = NULL;
 	char hash[LEDGER_HASH_HEX], utc[32], local[40];
 	time_t now = time(NULL);
 	int r;
@@ -275,7 +287,7 @@ static int append_event(struct ledger *l, const char *asset_id, const char *stat
 	if (!l->in_tx || !l->tx_write)
 		return -EINVAL;
 	/* every event is signed by the person who causes it */
-	if (!l->signer.sign)
+	if (!l->signer.add)
 		return -ENOKEY;
 	if (actor && !streq(actor, l->signer.name))
 		return -EPERM;
@@ -291,11 +303,11 @@ static int append_event(struct ledger *l, const char *asset_id, const char *stat
 		.prev_hash = l->head_hash, .hash = hash, .key_id = l->signer.keyid,
 	};
 	ledger_event_hash(&e, hash);
-	r = l->signer.sign(&l->signer, &e, &sig);
+	/* queued: the signer signs the transaction's events together and
+	 * stores each signature (ledger_event_sign_tx()) before the commit */
+	r = l->signer.add(&l->signer, &e);
 	if (r < 0)
 		return r;
-	e.signature = (const uint8_t *)sig;
-	e.signature_len = strlen(sig);
 	r = l->be->insert_event(l, &e);
 	if (r < 0)
 		return r;
@@ -305,6 +317,13 @@ static int append_event(struct ledger *l, const char *asset_id, const char *stat
 	if (ret_seq)
 		*ret_seq = e.seq;
 	return 0;
+}
+
+int ledger_event_sign_tx(struct ledger *l, uint64_t seq, const char *sig)
+{
+	if (!l->in_tx || !l->tx_write || !sig || !*sig)
+		return -EINVAL;
+	return l->be->sign_event(l, seq, sig);
 }
 
 static int append_asset_event(struct ledger *l, const struct ledger_asset *a, const char *kind,

@@ -6,7 +6,9 @@
  * must never issue a certificate with an extended key usage (pdfsig then
  * distrusts it), nor for a request whose self-signature fails.
  */
+#include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -219,46 +221,93 @@ int x509_pem_append(X509 *cert, char **buf)
 	return 0;
 }
 
-int x509_load_pem(const char *path, X509 **ret_cert, STACK_OF(X509) **ret_chain)
+int x509_pem_load_all(const char *path, STACK_OF(X509) *sk)
 {
 	_cleanup_free_ uint8_t *data = NULL;
-	STACK_OF(X509) *chain = NULL;
-	X509 *first = NULL, *c;
+	X509 *c;
 	BIO *b;
 	size_t len;
-	int r;
+	int r, n = 0;
 
 	r = read_full_file(path, &data, &len);
 	if (r < 0)
 		return r;
+	if (len > INT_MAX)
+		return -EFBIG;
 	b = BIO_new_mem_buf(data, (int)len);
 	if (!b)
 		return -ENOMEM;
-	chain = sk_X509_new_null();
-	first = PEM_read_bio_X509(b, NULL, NULL, NULL);
-	r = -EINVAL;
-	if (!chain || !first)
-		goto fail;
-	while ((c = PEM_read_bio_X509(b, NULL, NULL, NULL)))
-		if (!sk_X509_push(chain, c)) {
+	while ((c = PEM_read_bio_X509(b, NULL, NULL, NULL))) {
+		if (!sk_X509_push(sk, c)) {
+			/* the stack did not take it: ours to free */
 			X509_free(c);
-			r = -ENOMEM;
-			goto fail;
+			n = -ENOMEM;
+			break;
 		}
+		n++;
+	}
 	ERR_clear_error();
 	BIO_free(b);
-	*ret_cert = first;
+	return n == 0 ? -EINVAL : n;
+}
+
+int x509_load_pem(const char *path, X509 **ret_cert, STACK_OF(X509) **ret_chain)
+{
+	STACK_OF(X509) *all = sk_X509_new_null();
+	int r;
+
+	if (!all)
+		return -ENOMEM;
+	r = x509_pem_load_all(path, all);
+	if (r < 0) {
+		sk_X509_pop_free(all, X509_free);
+		return r;
+	}
+	*ret_cert = sk_X509_shift(all);
 	if (ret_chain)
-		*ret_chain = chain;
+		*ret_chain = all;
 	else
-		sk_X509_pop_free(chain, X509_free);
+		sk_X509_pop_free(all, X509_free);
 	return 0;
-fail:
-	ERR_clear_error();
-	BIO_free(b);
-	X509_free(first);
-	sk_X509_pop_free(chain, X509_free);
-	return r;
+}
+
+int trust_store_ca_certs(const struct trust_store *s, STACK_OF(X509) *sk)
+{
+	_cleanup_free_ char *own = NULL, *cdir = NULL;
+	struct dirent *de;
+	DIR *d;
+	int r, n = 0;
+
+	if (asprintf(&own, "%s/ca.crt", trust_store_dir(s)) < 0 ||
+	    asprintf(&cdir, "%s/contractors", trust_store_dir(s)) < 0)
+		return -ENOMEM;
+	r = x509_pem_load_all(own, sk);
+	if (r == -ENOMEM)
+		return r;
+	n += r > 0 ? r : 0;
+	d = opendir(cdir);
+	if (!d)
+		return n;
+	while ((de = readdir(d))) {
+		uint8_t keyid[TRUST_KEYID_BYTES];
+		_cleanup_free_ char *p = NULL;
+
+		/* only a contractor our roster pins: the store ignores the rest too */
+		if (trust_keyid_parse(de->d_name, keyid) < 0 || !trust_store_contractor(s, keyid))
+			continue;
+		if (asprintf(&p, "%s/%s/ca.crt", cdir, de->d_name) < 0) {
+			n = -ENOMEM;
+			break;
+		}
+		r = x509_pem_load_all(p, sk);
+		if (r == -ENOMEM) {
+			n = r;
+			break;
+		}
+		n += r > 0 ? r : 0;
+	}
+	closedir(d);
+	return n;
 }
 
 int x509_p12_parse(const uint8_t *data, size_t len, const char *pass, EVP_PKEY **ret_key,

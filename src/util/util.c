@@ -231,6 +231,15 @@ int format_utc(time_t t, char *buf, size_t len)
 	return 0;
 }
 
+int format_utc_compact(time_t t, char *buf, size_t len)
+{
+	struct tm tm;
+
+	if (!gmtime_r(&t, &tm) || strftime(buf, len, "%Y%m%dT%H%M%SZ", &tm) == 0)
+		return -EINVAL;
+	return 0;
+}
+
 int format_local(time_t t, char *buf, size_t len)
 {
 	struct tm tm;

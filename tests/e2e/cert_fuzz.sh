@@ -12,12 +12,15 @@ cd "$(dirname "$0")/../.." || exit 1
 openssl ecparam -name prime256v1 -genkey -noout -out "$T/k.pem" 2>/dev/null &&
 	openssl req -x509 -new -key "$T/k.pem" -subj "/CN=fuzz" -days 30 -out "$T/c.pem" \
 		-addext "keyUsage=critical,digitalSignature" 2>/dev/null || { echo "FAIL: openssl" >&2; exit 1; }
-"$W" cert issue -r tests/fixtures/cert-record.json -k "$T/k.pem" -c "$T/c.pem" -o "$T/seed.pdf" 2>/dev/null ||
-	{ echo "FAIL: cert issue" >&2; exit 1; }
+FORGE=${FORGE:-$(dirname "$W")/tests/tools/forge}
+[ -x "$FORGE" ] || { echo "FAIL: no test-only forger at $FORGE" >&2; exit 1; }
+EV=tests/fixtures/evidence
+"$FORGE" pdf --record $EV/record.json --attach record.json.minisig=$EV/record.json.minisig \
+	--attach wipe-record.json=$EV/wipe-record.json --attach wipe-record.json.minisig=$EV/wipe-record.json.minisig \
+	--x509-key "$T/k.pem" --x509-cert "$T/c.pem" -o "$T/seed.pdf" || { echo "FAIL: forge pdf" >&2; exit 1; }
 qpdf --empty "$T/empty.pdf"
 # a seed that passes every check against the test-only roster
-sed 's/c41e07b2d9a6f315/EE9656F0FA4C7EA5/; s/3a5f9c2e71d04b88/E060C2396575B022/' tests/fixtures/cert-record.json >"$T/rec.json"
-"$W" cert issue -r "$T/rec.json" --approver-key certs/test-only/test-only-approver.key \
+"$W" cert issue --wipe-record $EV/wipe-record.json --approver-key certs/test-only/test-only-approver.key \
 	--passphrase-file certs/test-only/passphrase.txt --trust certs/test-only/trust -o "$T/roster.pdf" 2>/dev/null ||
 	{ echo "FAIL: cert issue with the test-only approver" >&2; exit 1; }
 FUZZ_DIR=$T/run tests/fuzz/fuzz_pdf.sh "${FUZZ_SECONDS:-5}" "$T/seed.pdf" "$T/roster.pdf" "$T/empty.pdf" >"$T/log" 2>&1

@@ -1,74 +1,163 @@
 #!/usr/bin/env bash
-# cert_ledger.sh - `verify --db`: the certificate's asset is in the ledger
-# with the same serial/WWN and the event it closes; a certificate of disk A
-# presented for the ledger entry of disk B fails.
-set -u
-W=${WIPECERT:?}
-command -v openssl >/dev/null || { echo "skip: openssl not installed" >&2; exit 77; }
-T=$(mktemp -d /tmp/wipecert-certledger.XXXXXX)
-trap 'rm -rf "$T"' EXIT
-cd "$(dirname "$0")/../.." || exit 1
-fail() { echo "FAIL: $*" >&2; exit 1; }
-export WIPECERT_TRUST_STATE=$T/trust-state.json
-# the ledger's events are signed: the technician's test key
-chmod 600 certs/test-only/*.key
-K=(--key certs/test-only/test-only-technician.key --passphrase-file certs/test-only/passphrase.txt)
+# cert_ledger.sh - `verify --db`: a certificate is VALID only as the
+# asset's current disposal, this very file as the ledger recorded it at
+# issue; a later change of the asset makes it SUPERSEDED (exit 4); a
+# certificate for the wrong asset, disk or event, an unknown asset, or an
+# asset the ledger cannot identify fails. audit says the same.
+. "$(dirname "$0")/lib.bash"
+need_cmd qpdf; need_cmd sqlite3
+FORGE=${FORGE:-$(dirname "$WIPECERT")/tests/tools/forge}
+[ -x "$FORGE" ] || fail "no test-only forger at $FORGE (make check builds it)"
+W=$WIPECERT
+C=$(cd "$(dirname "$0")/../../certs/test-only" && pwd)
+PASS=$C/passphrase.txt
+cd "$T" || exit 1
+export WIPECERT_STATE_DIR=$T/state WIPECERT_DB=$T/ledger.db WIPECERT_TRUST=$C/trust
+TECH=(--key "$C/test-only-technician.key" --passphrase-file "$PASS")
+APPR=(--key "$C/test-only-approver.key" --passphrase-file "$PASS")
 
-openssl ecparam -name prime256v1 -genkey -noout -out "$T/ca.key" 2>/dev/null
-openssl req -x509 -new -key "$T/ca.key" -subj "/CN=Ledger Test CA" -days 30 -out "$T/ca.pem" \
-	-addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign" 2>/dev/null
-openssl ecparam -name prime256v1 -genkey -noout -out "$T/ap.key" 2>/dev/null
-openssl req -new -key "$T/ap.key" -subj "/CN=Approver" -out "$T/ap.csr" 2>/dev/null
-printf 'keyUsage=critical,digitalSignature,nonRepudiation\n' >"$T/ext"
-openssl x509 -req -in "$T/ap.csr" -CA "$T/ca.pem" -CAkey "$T/ca.key" -CAcreateserial -days 30 \
-	-extfile "$T/ext" -out "$T/ap.pem" 2>/dev/null || fail "openssl"
-
-DB=$T/ledger.db
-"$W" ledger --db "$DB" add YKH-IT-2019-0042 --serial ZN1ABC23 --wwn 0x5000c500a1b2c3d4 \
-	--model ST1000DM010-2EP102 --class 2 "${K[@]}" >/dev/null 2>&1 || fail "ledger add A"
-"$W" ledger --db "$DB" add YKH-IT-2019-0099 --serial WD-OTHER99 --model WD10EZEX --class 2 \
-	"${K[@]}" >/dev/null 2>&1 || fail "ledger add B"
-hash_of() {
-	"$W" ledger --db "$DB" history "$1" --json | sed -n 's/.*"hash": "\([0-9a-f]*\)".*/\1/p' | tail -1
+certify() { # ASSET IMAGE: wipe, seal, approve; prints the PDF
+	local j
+	truncate -s 2M "$2"
+	j=$("$W" wipe --method random --verify last --confirm-serial "$2" --json "$2" 2>/dev/null |
+		python3 -c 'import json,sys; print(json.load(sys.stdin)["jobs"][0]["id"])') || return 1
+	"$W" seal "$j" --asset "$1" "${TECH[@]}" >/dev/null 2>&1 || return 1
+	"$W" approve "$j" "${APPR[@]}" --yes --json 2>/dev/null | python3 -c 'import json,sys; print(json.load(sys.stdin)["pdf"])'
 }
-HA=$(hash_of YKH-IT-2019-0042)
-HB=$(hash_of YKH-IT-2019-0099)
-[ ${#HA} -eq 64 ] && [ ${#HB} -eq 64 ] || fail "no event hashes: '$HA' '$HB'"
-FIX=9f2b6c1d0e8a7f3b5c4d2e1f0a9b8c7d6e5f4a3b2c1d0e9f8a7b6c5d4e3f2a1b
-
-issue() { # record out
-	"$W" cert issue -r "$1" -k "$T/ap.key" -c "$T/ap.pem" -o "$2" 2>/dev/null || fail "issue $2"
+v() { "$W" verify --db ledger.db "$@" >"$T/out" 2>"$T/err"; }
+"$W" ledger add A --media-type "disk image" --serial A-SERIAL --wwn 0x5000c500a1b2c3d4 --class 2 "${TECH[@]}" >/dev/null 2>&1 &&
+	"$W" ledger add B --media-type "disk image" --serial B-SERIAL --class 2 "${TECH[@]}" >/dev/null 2>&1 &&
+	"$W" ledger add R --media-type "disk image" --serial R-SERIAL --class 3 "${TECH[@]}" >/dev/null 2>&1 || fail "ledger add"
+# a change the policy depends on: requested by the technician, approved by the approver
+approved_edit() {
+	"$W" ledger edit "$@" "${TECH[@]}" >/dev/null 2>&1 || return 1
+	"$W" ledger approve-change "$(sqlite3 "$T/ledger.db" "SELECT max(seq) FROM events WHERE kind = 'request'")" \
+		"${APPR[@]}" >/dev/null 2>&1
 }
-v() { "$W" verify --ca "$T/ca.pem" --db "$DB" "$@" 2>"$T/err" >"$T/out"; }
+PA=$(certify A a.img) && [ -s "$PA" ] || fail "certify A"
+v "$PA" || fail "A's certificate: $(cat "$T/err")"
+grep -q "ledger  *ok  *asset A: its current disposal (event [0-9]*, this PDF's sha256)" "$T/out" ||
+	fail "ledger check: $(cat "$T/out")"
+v --asset A "$PA" || fail "--asset A: $(cat "$T/err")"
+# the certificate of A presented for B
+v --asset B "$PA" && fail "A's certificate accepted for B"
+grep -q "ledger: the certificate is for asset A, not B" "$T/err" || fail "A for B: $(cat "$T/err")"
 
-sed "s/$FIX/$HA/" tests/fixtures/cert-record.json >"$T/a.json"
-issue "$T/a.json" "$T/a.pdf"
-v "$T/a.pdf" || fail "certificate A rejected: $(cat "$T/err")"
-grep -q "ledger  *ok" "$T/out" || fail "ledger check did not run: $(cat "$T/out")"
-v --asset YKH-IT-2019-0042 "$T/a.pdf" || fail "--asset A rejected"
+# one byte changed: whatever else notices, the ledger's SHA-256 does
+python3 - "$PA" one.pdf <<'PY' || fail "flip"
+import sys
+b = bytearray(open(sys.argv[1], "rb").read())
+b[10] ^= 0x01  # the binary comment of the header: signed, read by nobody
+open(sys.argv[2], "wb").write(b)
+PY
+v one.pdf && fail "a changed byte verified"
+grep -q "ledger: this file (sha256 [0-9a-f]*...) is not the PDF the ledger recorded at issue" "$T/err" ||
+	fail "one byte: $(cat "$T/err")"
 
-# certificate of disk A presented for the ledger entry of disk B
-v --asset YKH-IT-2019-0099 "$T/a.pdf" && fail "certificate of A accepted for B"
-grep -q "ledger: the certificate is for asset YKH-IT-2019-0042, not YKH-IT-2019-0099" "$T/err" ||
-	fail "A for B: $(cat "$T/err")"
+# the approver's own word on the ledger entry and event is checked against
+# the ledger: A's disk under B's entry, another asset's event, an unknown asset
+qpdf --show-attachment=record.json "$PA" >rec.json
+qpdf --show-attachment=wipe-record.json "$PA" >w.json
+qpdf --show-attachment=wipe-record.json.minisig "$PA" >w.json.minisig
+HB=$("$W" ledger history B --json | python3 -c 'import json,sys; print(json.load(sys.stdin)[-1]["hash"])') || fail "B's event"
+n=0
+forged() { # PYTHON-EDIT: the test-only approver signs an edited record
+	n=$((n + 1))
+	python3 - rec.json "r$n.src" "$1" <<'PY' || fail "edit"
+import json, sys
+d = json.load(open(sys.argv[1]))
+d["certificate_id"] = d["certificate_id"][:-2] + "%02d" % len(sys.argv[3])
+exec(sys.argv[3])
+json.dump(d, open(sys.argv[2], "w"), ensure_ascii=False)
+PY
+	"$FORGE" canon "r$n.src" "r$n.json" &&
+		"$FORGE" sign --key "$C/test-only-approver.key" --pass "$PASS" --type certificate "r$n.json" &&
+		"$FORGE" pdf --record "r$n.json" --attach "record.json.minisig=r$n.json.minisig" --attach wipe-record.json=w.json \
+			--attach wipe-record.json.minisig=w.json.minisig --approver-key "$C/test-only-approver.key" --pass "$PASS" \
+			--trust "$C/trust" -o "f$n.pdf" || fail "forge f$n.pdf"
+	"$W" verify "f$n.pdf" >/dev/null 2>&1 || fail "f$n.pdf does not verify offline"
+	echo "f$n.pdf"
+}
+F=$(forged "d['ledger']['entry'] = 'B'")
+v "$F" && fail "A's disk accepted under B's entry"
+grep -q "ledger: asset B: serial mismatch" "$T/err" || fail "identity: $(cat "$T/err")"
+F=$(forged "d['ledger']['event_hash'] = '$HB'")
+v "$F" && fail "B's event accepted for A"
+grep -q "ledger: asset A has no ledger event" "$T/err" || fail "event: $(cat "$T/err")"
+F=$(forged "d['ledger']['entry'] = 'NO-SUCH'")
+v "$F" && fail "an unknown asset accepted"
+grep -q "ledger: the ledger has no asset NO-SUCH" "$T/err" || fail "unknown: $(cat "$T/err")"
+# ... and a genuine-looking record the ledger never recorded
+F=$(forged "pass")
+v "$F" && fail "an unrecorded certificate accepted"
+grep -q "ledger: the ledger never recorded certificate" "$T/err" || fail "unrecorded: $(cat "$T/err")"
 
-# a record that names B's ledger entry and event but carries A's serial
-sed "s/$FIX/$HB/; s/\"entry\": \"YKH-IT-2019-0042\"/\"entry\": \"YKH-IT-2019-0099\"/" \
-	tests/fixtures/cert-record.json >"$T/ab.json"
-grep -q '"entry": "YKH-IT-2019-0099"' "$T/ab.json" || fail "fixture edit"
-issue "$T/ab.json" "$T/ab.pdf"
-v "$T/ab.pdf" && fail "A's disk accepted for B's ledger entry"
-grep -q "ledger: asset YKH-IT-2019-0099: serial mismatch" "$T/err" || fail "identity: $(cat "$T/err")"
+# the same certificate, signed again by its approver: another file than
+# the one recorded at issue (only the ledger can tell)
+qpdf --show-attachment=record.json.minisig "$PA" >rec.json.minisig
+"$FORGE" pdf --record rec.json --attach record.json.minisig=rec.json.minisig --attach wipe-record.json=w.json \
+	--attach wipe-record.json.minisig=w.json.minisig --approver-key "$C/test-only-approver.key" --pass "$PASS" \
+	--trust "$C/trust" --time "$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["issued_at"])' rec.json)" \
+	-o again.pdf || fail "forge again.pdf"
+cmp -s again.pdf "$PA" && fail "the re-signed file is the same"
+"$W" verify again.pdf >/dev/null 2>&1 || fail "the re-signed certificate does not verify offline"
+v again.pdf && fail "a re-signed copy accepted as the recorded certificate"
+grep -q "ledger: this file (sha256 [0-9a-f]*...) is not the PDF the ledger recorded at issue" "$T/err" ||
+	fail "re-signed: $(cat "$T/err")"
 
-# an event the ledger does not have (B's event for A)
-sed "s/$FIX/$HB/" tests/fixtures/cert-record.json >"$T/ev.json"
-issue "$T/ev.json" "$T/ev.pdf"
-v "$T/ev.pdf" && fail "a foreign ledger event accepted"
-grep -q "ledger: asset YKH-IT-2019-0042 has no ledger event" "$T/err" || fail "event: $(cat "$T/err")"
+# an edited ledger: the recorded hash changed in the SQLite file; the chain says so
+cp ledger.db ledger.bak
+SHA=$(sha256sum again.pdf | cut -c1-64)
+sqlite3 ledger.db "DROP TRIGGER events_no_update; UPDATE events SET reason = substr(reason, 1, instr(reason, 'pdf sha256 ') + 10) || '$SHA' WHERE reason LIKE 'certificate % issued%' AND asset_id = 'A'" ||
+	fail "sqlite3 edit"
+v again.pdf && fail "a certificate accepted by an edited ledger"
+grep -q "ledger: the ledger's chain is broken" "$T/err" || fail "edited ledger: $(cat "$T/err")"
+mv ledger.bak ledger.db
 
-# an asset the ledger does not know
-sed "s/$FIX/$HA/; s/YKH-IT-2019-0042/YKH-IT-2019-0777/g" tests/fixtures/cert-record.json >"$T/unk.json"
-issue "$T/unk.json" "$T/unk.pdf"
-v "$T/unk.pdf" && fail "unknown asset accepted"
-grep -q "ledger: the ledger has no asset YKH-IT-2019-0777" "$T/err" || fail "unknown: $(cat "$T/err")"
-echo "cert ledger e2e: ok"
+# back in service: the old certificate is SUPERSEDED, exit 4, never VALID
+approved_edit A --status in-service --reason "reused after all" || fail "edit A"
+v "$PA"
+rc=$?
+[ $rc -eq 4 ] || fail "back in service: exit $rc, want 4: $(cat "$T/err")"
+grep -q "^$PA: SUPERSEDED" "$T/out" || fail "no SUPERSEDED: $(cat "$T/out")"
+grep -q "ledger: superseded: the asset became in-service" "$T/err" || fail "why: $(cat "$T/err")"
+"$W" verify --db ledger.db --json "$PA" 2>/dev/null | grep -q '"verdict": "superseded"' || fail "--json verdict"
+# re-registered with another serial
+PR=$(certify R r.img) && [ -s "$PR" ] || fail "certify R"
+v "$PR" || fail "R's certificate: $(cat "$T/err")"
+expect_rc 0 "$W" audit --from 2000-01-01 --to 2100-01-01 --json
+python3 - "$T/out" "$PR" <<'PY' || fail "audit R: $(cat "$T/out")"
+import json, sys
+r = [r for r in json.load(open(sys.argv[1]))["rows"] if r["file"] == sys.argv[2]][0]
+assert r["certificate_status"] == "verified" and r["verified"], r
+PY
+approved_edit R --serial R-SERIAL-NEW --reason "registered again" || fail "edit R"
+v "$PR"
+rc=$?
+[ $rc -eq 4 ] || fail "re-registered: exit $rc, want 4: $(cat "$T/err")"
+grep -q "ledger: superseded: the asset was registered again" "$T/err" || fail "why: $(cat "$T/err")"
+# audit lists both as superseded, not failed
+expect_rc 0 "$W" audit --from 2000-01-01 --to 2100-01-01 --json
+python3 - "$T/out" "$PA" "$PR" <<'PY' || fail "audit: superseded rows"
+import json, sys
+d = json.load(open(sys.argv[1]))
+rows = {r["file"]: r for r in d["rows"]}
+for f in sys.argv[2:]:
+    assert rows[f]["certificate_status"] == "superseded" and rows[f]["superseded"], rows[f]
+assert d["failed"] == 0, d
+PY
+
+# no identity on record: nothing ties a certificate to a disk; verify
+# and audit decide alike (one rule, flow_cert_check)
+"$W" ledger add N --media-type "disk image" --class 3 "${TECH[@]}" >/dev/null 2>&1 || fail "ledger add N"
+PN=$(certify N n.img) && [ -s "$PN" ] || fail "certify N (an image file without identity)"
+v "$PN" && fail "a certificate for an asset without serial/WWN verified"
+grep -q "ledger: asset N: the ledger holds no serial or WWN for it" "$T/err" || fail "N verify: $(cat "$T/err")"
+mkdir aud && cp "$PN" aud/
+expect_rc 1 "$W" audit --state-dir aud --from 2000-01-01 --to 2100-01-01 --json
+python3 - "$T/out" <<'PY' || fail "audit N: $(cat "$T/out")"
+import json, sys
+r = [r for r in json.load(open(sys.argv[1]))["rows"] if r["file"]][0]
+assert r["certificate_status"] == "FAILED" and "holds no serial or WWN" in r["problems"], r
+PY
+exit 0

@@ -10,28 +10,24 @@ done
 T=$(mktemp -d /tmp/wipecert-tamper.XXXXXX)
 trap 'rm -rf "$T"' EXIT
 cd "$(dirname "$0")/../.." || exit 1
-REC=$PWD/tests/fixtures/cert-record.json
 fail() { echo "FAIL: $*" >&2; exit 1; }
+# a record as the issuing path builds it, with the technician's signed
+# evidence (tests/fixtures/evidence); the test-only forger signs it with
+# the PKI made here, at the record's time
+EV=$PWD/tests/fixtures/evidence
+REC=$EV/record.json
+FORGE=${FORGE:-$(dirname "$W")/tests/tools/forge}
+[ -x "$FORGE" ] || fail "no test-only forger at $FORGE (make check builds it)"
+read -r CID WHEN < <(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(d["certificate_id"], d["issued_at"])' "$REC")
 
-mkpki() { # dir
-	local d=$1
-	mkdir -p "$d"
-	openssl ecparam -name prime256v1 -genkey -noout -out "$d/ca.key" 2>/dev/null
-	openssl req -x509 -new -key "$d/ca.key" -subj "/CN=CA $(basename "$d")" -days 3650 \
-		-addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign" \
-		-out "$d/ca.pem" 2>/dev/null
-	openssl ecparam -name prime256v1 -genkey -noout -out "$d/ap.key" 2>/dev/null
-	openssl req -new -key "$d/ap.key" -subj "/CN=Hanako Sato" -out "$d/ap.csr" 2>/dev/null
-	printf 'basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,nonRepudiation\n' >"$d/ext.cnf"
-	openssl x509 -req -in "$d/ap.csr" -CA "$d/ca.pem" -CAkey "$d/ca.key" -CAcreateserial \
-		-days 825 -extfile "$d/ext.cnf" -out "$d/ap.pem" 2>/dev/null
-}
-mkpki "$T/good" && mkpki "$T/evil" || fail "openssl"
+"$FORGE" pki "$T/good" "Hanako Sato" && "$FORGE" pki "$T/evil" "Hanako Sato" || fail "forge pki"
 mkdir "$T/nss" && certutil -N -d "sql:$T/nss" --empty-password &&
 	certutil -A -d "sql:$T/nss" -n ca -t "CT,C,C" -i "$T/good/ca.pem" || fail "certutil"
 
 issue() { # pki record out
-	"$W" cert issue --record "$2" --key "$1/ap.key" --cert "$1/ap.pem" --chain "$1/ca.pem" -o "$3" 2>/dev/null
+	"$FORGE" pdf --record "$2" --attach "record.json.minisig=$EV/record.json.minisig" \
+		--attach "wipe-record.json=$EV/wipe-record.json" --attach "wipe-record.json.minisig=$EV/wipe-record.json.minisig" \
+		--x509-key "$1/ap.key" --x509-cert "$1/ap.pem" --chain "$1/ca.pem" --time "$WHEN" -o "$3"
 }
 # expect_fail FILE CHECK: verify exits 1 and names CHECK on stderr
 expect_fail() {
@@ -45,7 +41,7 @@ expect_fail() {
 pdfsig_says() { pdfsig -nssdir "sql:$T/nss" "$1" 2>&1; }
 
 issue "$T/good" "$REC" "$T/a.pdf" || fail "issue A"
-sed 's/ZN1ABC23/ZN9XYZ77/g; s/WC-2026-000123/WC-2026-000124/' "$REC" >"$T/b.json"
+sed "s/ZN1ABC23/ZN9XYZ77/g; s/$CID/${CID%????}0124/" "$REC" >"$T/b.json"
 issue "$T/good" "$T/b.json" "$T/b.pdf" || fail "issue B"
 "$W" verify --ca "$T/good/ca.pem" "$T/a.pdf" >/dev/null || fail "good certificate rejected"
 

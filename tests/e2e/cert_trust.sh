@@ -1,125 +1,100 @@
 #!/usr/bin/env bash
-# cert_trust.sh - a certificate issued with the roster's approver key
-# (certs/test-only): the record's minisign signature verifies with minisign,
-# pdfsig trusts the organisation's CA, `verify --trust` checks the roster,
-# the binding of the PDF signer to the approver, and separation of duties.
-set -u
-W=${WIPECERT:?}
-for t in openssl certutil pdfsig qpdf minisign; do
-	command -v "$t" >/dev/null || { echo "skip: $t not installed" >&2; exit 77; }
-done
-T=$(mktemp -d /tmp/wipecert-certtrust.XXXXXX)
-trap 'rm -rf "$T"' EXIT
-cd "$(dirname "$0")/../.." || exit 1
-C=certs/test-only
+# cert_trust.sh - a certificate issued by `cert issue` (the one issuing
+# path) from the test-only technician's signed wipe record with the
+# test-only approver's key: minisign verifies both attached records, pdfsig
+# trusts the organisation's CA, `verify --trust` checks the roster, the
+# binding of the PDF signer to the approver, the technician's evidence and
+# separation of duties; and what cert issue refuses, or verify refuses when
+# built around it (tests/tools/forge.c).
+. "$(dirname "$0")/lib.bash"
+need_cmd certutil; need_cmd pdfsig; need_cmd qpdf; need_cmd minisign
+FORGE=${FORGE:-$(dirname "$WIPECERT")/tests/tools/forge}
+[ -x "$FORGE" ] || fail "no test-only forger at $FORGE (make check builds it)"
+W=$WIPECERT
+top=$(cd "$(dirname "$0")/../.." && pwd)
+C=$top/certs/test-only
 TR=$C/trust
+EV=$top/tests/fixtures/evidence
 PASS=$C/passphrase.txt
-APPR=EE9656F0FA4C7EA5
-TECH=E060C2396575B022
-fail() { echo "FAIL: $*" >&2; exit 1; }
-[ -f "$TR/roster.json" ] || { echo "skip: no test-only trust directory" >&2; exit 77; }
+CI=(--approver-key "$C/test-only-approver.key" --passphrase-file "$PASS" --trust "$TR")
+cd "$T" || exit 1
 
-sed "s/c41e07b2d9a6f315/$APPR/; s/3a5f9c2e71d04b88/$TECH/" tests/fixtures/cert-record.json >"$T/rec.json"
-issue() { # record out [extra]
-	local rec=$1 out=$2; shift 2
-	"$W" cert issue -r "$rec" --approver-key "$C/test-only-approver.key" --passphrase-file "$PASS" \
-		--trust "$TR" -o "$out" "$@" 2>"$T/issue.err"
-}
-issue "$T/rec.json" "$T/c.pdf" || fail "issue: $(cat "$T/issue.err")"
-out=$("$W" verify --trust "$TR" "$T/c.pdf") || fail "verify --trust: $out"
-grep -q "record-signature *ok" <<<"$out" || fail "record-signature not checked: $out"
-
-# the attached record and signature verify with minisign alone
-qpdf --show-attachment=record.json "$T/c.pdf" >"$T/record.json"
-qpdf --show-attachment=record.json.minisig "$T/c.pdf" >"$T/record.json.minisig"
-minisign -V -q -m "$T/record.json" -p "$C/test-only-approver.pub" || fail "minisign -V of the attached record"
-
+expect_rc 0 "$W" cert issue --wipe-record "$EV/wipe-record.json" "${CI[@]}" -o c.pdf
+expect_rc 0 "$W" verify --trust "$TR" c.pdf
+grep -q "record-signature *ok" "$T/out" || fail "record-signature not checked: $(cat "$T/out")"
+grep -q "evidence *ok *technician TEST ONLY Technician" "$T/out" || fail "evidence not checked: $(cat "$T/out")"
+# the attached records verify with minisign alone
+expect_records_signed c.pdf "$C/test-only-approver.pub" "$C/test-only-technician.pub"
+cp "$T/record.json" rec.json
+cp "$T/record.json.minisig" rec.json.minisig
 # pdfsig trusts the organisation's CA
-mkdir "$T/nss" && certutil -N -d "sql:$T/nss" --empty-password &&
-	certutil -A -d "sql:$T/nss" -n org -t "CT,C,C" -i "$TR/ca.crt" || fail "certutil"
-p=$(pdfsig -nssdir "sql:$T/nss" "$T/c.pdf" 2>&1)
-for want in "Signature is Valid" "Certificate is Trusted" "Total document signed"; do
-	grep -q "$want" <<<"$p" || fail "pdfsig lacks '$want': $p"
-done
+expect_pdf_signed c.pdf "$TR/ca.crt"
+read -r WHEN < <(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["issued_at"])' rec.json)
 
-# with the technician's signed wipe record attached: separation by the roster
-# (the approver's record names the wipe record and its signature by SHA-256)
-serial=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["media"]["serial"])' "$T/rec.json")
-asset=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["asset"]["id"])' "$T/rec.json")
-wipe_record() { # FILE SERIAL: a technician-signed wipe record of that disk
-	printf '{"asset":{"asset_id":"%s"},"job":{"device":{"serial":"%s"}},"type":"wipe-record"}' "$asset" "$2" >"$1"
-	"$W" key sign -k "$C/test-only-technician.key" --passphrase-file "$PASS" --type wipe-record \
-		"$1" >/dev/null 2>&1 || fail "technician cannot sign the wipe record"
+forged() { # OUT [--attach ...]: the approver's genuine record and signature, other attachments
+	local out=$1
+	shift
+	"$FORGE" pdf --record rec.json --attach record.json.minisig=rec.json.minisig "$@" \
+		--approver-key "$C/test-only-approver.key" --pass "$PASS" --trust "$TR" --time "$WHEN" -o "$out" ||
+		fail "forge $out"
 }
-bind() { # RECORD WIPE-RECORD OUT: the record naming that wipe record
-	python3 - "$@" <<'PY'
-import hashlib, json, sys
-rec = json.load(open(sys.argv[1]))
-h = lambda p: hashlib.sha256(open(p, "rb").read()).hexdigest()
-rec["wipe_record"] = {"sha256": h(sys.argv[2]), "signature_sha256": h(sys.argv[2] + ".minisig")}
-json.dump(rec, open(sys.argv[3], "w"), ensure_ascii=False)
+names() { expect_rc 1 "$W" verify --trust "$TR" "$1"; grep -q -- "$1: $2: .*$3" "$T/err" || fail "$1: no '$2: ...$3': $(cat "$T/err")"; }
+
+# the technician's genuine wipe record of another disk, in its place
+python3 - "$EV/wipe-record.json" other-src.json <<'PY' || fail "other disk"
+import json, sys
+d = json.load(open(sys.argv[1]))
+d["job"]["device"]["serial"] = d["asset"]["serial"] = "OTHER-DISK-999"
+json.dump(d, open(sys.argv[2], "w"), ensure_ascii=False)
 PY
-}
-mkdir "$T/w" "$T/other-disk"
-wipe_record "$T/w/wipe-record.json" "$serial"
-bind "$T/rec.json" "$T/w/wipe-record.json" "$T/rec-bound.json"
-issue "$T/rec-bound.json" "$T/c2.pdf" --attach "$T/w/wipe-record.json" --attach "$T/w/wipe-record.json.minisig" ||
-	fail "issue with wipe record: $(cat "$T/issue.err")"
-out=$("$W" verify --trust "$TR" "$T/c2.pdf") || fail "verify with wipe record: $out"
-grep -q "technician TEST ONLY Technician" <<<"$out" || fail "separation not checked by the roster: $out"
+"$FORGE" canon other-src.json other.json &&
+	"$FORGE" sign --key "$C/test-only-technician.key" --pass "$PASS" --type wipe-record other.json || fail "sign other"
+forged swapped.pdf --attach wipe-record.json=other.json --attach wipe-record.json.minisig=other.json.minisig
+names swapped.pdf evidence "is not the wipe record the approver signed"
+# ... a certificate of ZN1ABC23 bound to it: cert issue refuses, verify too
+python3 - rec.json other.json bound.json <<'PY' || fail "bind"
+import hashlib, json, sys
+d = json.load(open(sys.argv[1]))
+h = lambda p: hashlib.sha256(open(p, "rb").read()).hexdigest()
+d["wipe_record"] = {"sha256": h(sys.argv[2]), "signature_sha256": h(sys.argv[2] + ".minisig")}
+json.dump(d, open(sys.argv[3], "w"), ensure_ascii=False)
+PY
+expect_rc 3 "$W" cert issue --wipe-record other.json --record bound.json "${CI[@]}" -o bound.pdf
+grep -q "does not state what the technician signed: media.serial" "$T/err" || fail "bound: $(cat "$T/err")"
+[ -e bound.pdf ] && fail "a refused cert issue wrote a file"
+# the record names a wipe record that is not attached, or one without its signature
+forged bare.pdf
+names bare.pdf evidence "no technician's record"
+forged unsigned.pdf --attach "wipe-record.json=$EV/wipe-record.json"
+names unsigned.pdf evidence "attached without a single wipe-record.json.minisig"
 
-# a genuine wipe record of another disk, by the same technician, in its place
-wipe_record "$T/other-disk/wipe-record.json" "OTHER-DISK-999"
-issue "$T/rec-bound.json" "$T/c4.pdf" --attach "$T/other-disk/wipe-record.json" \
-	--attach "$T/other-disk/wipe-record.json.minisig" || fail "issue c4"
-"$W" verify --trust "$TR" "$T/c4.pdf" 2>&1 | grep -q "is not the wipe record the approver signed" ||
-	fail "another disk's wipe record accepted"
-# ... and bound to it, but about another disk
-bind "$T/rec.json" "$T/other-disk/wipe-record.json" "$T/rec-other.json"
-issue "$T/rec-other.json" "$T/c5.pdf" --attach "$T/other-disk/wipe-record.json" \
-	--attach "$T/other-disk/wipe-record.json.minisig" || fail "issue c5"
-"$W" verify --trust "$TR" "$T/c5.pdf" 2>&1 | grep -q "wipe record is about disk serial OTHER-DISK-999" ||
-	fail "a wipe record of another disk accepted"
-# a record naming a wipe record that is not attached
-"$W" verify --trust "$TR" "$T/c2.pdf" >/dev/null || fail "c2 should verify"
-issue "$T/rec-bound.json" "$T/c6.pdf" || fail "issue c6"
-"$W" verify --trust "$TR" "$T/c6.pdf" 2>&1 | grep -q "but none is attached" || fail "missing wipe record accepted"
-
-# the wipe record without its signature, or with the approver's as technician
-issue "$T/rec.json" "$T/c3.pdf" --attach "$T/w/wipe-record.json" || fail "issue c3"
-"$W" verify --trust "$TR" "$T/c3.pdf" 2>&1 >/dev/null | grep -q "record-signature" || fail "unsigned wipe record accepted"
-
-# performer and approver the same key: separation of duties fails
-sed "s/$TECH/$APPR/" "$T/rec.json" >"$T/same.json"
-issue "$T/same.json" "$T/same.pdf" || fail "issue same"
-"$W" verify --trust "$TR" "$T/same.pdf" 2>&1 >/dev/null | grep -q "separation of duties" ||
-	fail "same performer and approver accepted"
-
-# a record naming another approver key: refused at issue (exit 3)
-sed "s/$APPR/0123456789ABCDEF/" "$T/rec.json" >"$T/other.json"
-issue "$T/other.json" "$T/other.pdf"
-[ $? -eq 3 ] || fail "issue for a record naming another approver did not refuse"
-[ -e "$T/other.pdf" ] && fail "refused issue left a file"
-
+# a record naming the approver as performer, or another approver: refused at issue
+python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); d["performer"]["key_id"]=d["approver"]["key_id"]; json.dump(d,open(sys.argv[2],"w"),ensure_ascii=False)' \
+	rec.json same.json
+expect_rc 3 "$W" cert issue --wipe-record "$EV/wipe-record.json" --record same.json "${CI[@]}" -o same.pdf
+grep -q "performer.key_id" "$T/err" || fail "same performer: $(cat "$T/err")"
+python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); d["approver"]["key_id"]="0123456789ABCDEF"; json.dump(d,open(sys.argv[2],"w"),ensure_ascii=False)' \
+	rec.json other-appr.json
+expect_rc 3 "$W" cert issue --wipe-record "$EV/wipe-record.json" --record other-appr.json "${CI[@]}" -o oa.pdf
+grep -q "names approver key 0123456789ABCDEF" "$T/err" || fail "other approver: $(cat "$T/err")"
+# a record dated a day ago: the certificate would not verify, so it is not issued
+python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); d["issued_at"]="2026-01-01T00:00:00Z"; json.dump(d,open(sys.argv[2],"w"),ensure_ascii=False)' \
+	rec.json old.json
+expect_rc 3 "$W" cert issue --wipe-record "$EV/wipe-record.json" --record old.json "${CI[@]}" -o old.pdf
+grep -q "the certificate would not verify: signing-time: the record's issued_at" "$T/err" || fail "old: $(cat "$T/err")"
 # the technician's key may not issue a certificate
-"$W" cert issue -r "$T/rec.json" --approver-key "$C/test-only-technician.key" --passphrase-file "$PASS" \
-	--trust "$TR" -o "$T/tech.pdf" 2>/dev/null
-[ $? -eq 3 ] || fail "a technician key issued a certificate"
+expect_rc 3 "$W" cert issue --wipe-record "$EV/wipe-record.json" --approver-key "$C/test-only-technician.key" \
+	--passphrase-file "$PASS" --trust "$TR" -o tech.pdf
+grep -q "a technician key may not approve" "$T/err" || fail "technician: $(cat "$T/err")"
+for f in same oa old tech; do [ -e $f.pdf ] && fail "a refused cert issue wrote $f.pdf"; done
 
-# the genuine approver signature of the record, but the PDF signed by another
+# the approver's genuine record signature, but the PDF signed by another
 # X.509 key (whose CA the verifier also trusts): the binding fails
-openssl ecparam -name prime256v1 -genkey -noout -out "$T/ca.key" 2>/dev/null
-openssl req -x509 -new -key "$T/ca.key" -subj "/CN=Other CA" -days 30 -out "$T/ca.pem" \
-	-addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign" 2>/dev/null
-openssl ecparam -name prime256v1 -genkey -noout -out "$T/o.key" 2>/dev/null
-openssl req -new -key "$T/o.key" -subj "/CN=TEST ONLY Approver" -out "$T/o.csr" 2>/dev/null
-printf 'keyUsage=critical,digitalSignature,nonRepudiation\n' >"$T/ext"
-openssl x509 -req -in "$T/o.csr" -CA "$T/ca.pem" -CAkey "$T/ca.key" -CAcreateserial -days 30 \
-	-extfile "$T/ext" -out "$T/o.pem" 2>/dev/null
-"$W" cert issue -r "$T/rec.json" --key "$T/o.key" --cert "$T/o.pem" --chain "$T/ca.pem" \
-	--attach "$T/record.json.minisig" -o "$T/rebound.pdf" 2>/dev/null || fail "issue rebound"
-out=$("$W" verify --trust "$TR" --ca "$T/ca.pem" "$T/rebound.pdf" 2>&1 >/dev/null)
-grep -q "record-signature: the PDF is signed by another X.509 certificate" <<<"$out" || fail "rebound: $out"
-"$W" verify --trust "$TR" "$T/rebound.pdf" 2>&1 >/dev/null | grep -q "certificate-chain" ||
-	fail "rebound without its CA: chain not refused"
-echo "cert trust e2e: ok"
+"$FORGE" pki pki "TEST ONLY Approver" || fail "forge pki"
+"$FORGE" pdf --record rec.json --attach record.json.minisig=rec.json.minisig \
+	--attach "wipe-record.json=$EV/wipe-record.json" --attach "wipe-record.json.minisig=$EV/wipe-record.json.minisig" \
+	--x509-key pki/ap.key --x509-cert pki/ap.pem --chain pki/ca.pem --time "$WHEN" -o rebound.pdf || fail "forge rebound"
+expect_rc 1 "$W" verify --trust "$TR" --ca pki/ca.pem rebound.pdf
+grep -q "record-signature: the PDF is signed by another X.509 certificate" "$T/err" || fail "rebound: $(cat "$T/err")"
+names rebound.pdf certificate-chain "does not chain"
+exit 0

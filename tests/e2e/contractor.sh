@@ -137,6 +137,9 @@ expect_eq "status" "$(status HAND-1)" disposed
 expect_eq "certificate" "$(sqlite3 owner.db "SELECT certificate_id FROM assets WHERE asset_id='HAND-1'" 2>/dev/null ||
 	"$W" ledger --db owner.db show HAND-1 --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["certificate_id"])')" "$CID1"
 cmp -s "$P1" "owner-state/accepted/$CID1.pdf" || fail "archive copy differs from the certificate"
+# the owner's verify --db judges it by the event that accepted it
+expect_rc 0 "$W" verify --db owner.db --trust owner-trust "$P1"
+grep -q "ledger  *ok  *asset HAND-1: its current disposal" "$T/out" || fail "verify --db of the accepted: $(cat "$T/out")"
 sha=$(sha256sum "$P1" | cut -d' ' -f1)
 "$W" ledger --db owner.db history HAND-1 >hist || fail "history"
 grep -q "$sha" hist && grep -q "ITAD Co" hist || fail "the event lacks the PDF's SHA-256 or the contractor: $(cat hist)"
@@ -159,30 +162,32 @@ J5=$(wipe_image hand3 "$T/ctr-state") && [ -n "$J5" ] || fail "wipe hand3"
 expect_rc 0 "$W" seal "$J5" --asset HAND-3 "${CTECH[@]}" "${CTR[@]}"
 expect_rc 3 "$W" approve "$J5" --key kappr.key --passphrase-file c.pw "${CTR[@]}" --yes
 grep -q "separation of duties" "$T/err" || fail "contractor self-approval: $(cat "$T/err")"
-# ... and a certificate made by hand around it is refused at accept
-python3 - "$T/ctr-state/$J5" "$T/record.json" kappr.pub >self.json <<'PY' || fail "self-approved record"
-import hashlib, json, sys
-case, tmpl, pub = sys.argv[1:]
-rec = json.load(open(tmpl))
-wr = open(case + ".wipe-record.json", "rb").read()
-ws = open(case + ".wipe-record.json.minisig", "rb").read()
-w = json.loads(wr)
-rec["certificate_id"] = "WC-SELF-" + hashlib.sha256(wr).hexdigest()[:12]
-rec["wipe_record"] = {"sha256": hashlib.sha256(wr).hexdigest(), "signature_sha256": hashlib.sha256(ws).hexdigest()}
-rec["asset"]["id"] = "HAND-3"
-rec["ledger"] = {"entry": "HAND-3"}
-rec["media"]["serial"] = "HAND-SERIAL-3"
-rec["performer"]["key_id"] = w["technician"]["key_id"]
-rec["approver"]["name"] = "Kenji Sato"
-print(json.dumps(rec, ensure_ascii=False))
-PY
-kid=$("$W" key show kappr.pub --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["keyid"])')
-python3 -c 'import json,sys; r=json.load(open("self.json")); r["approver"]["key_id"]=sys.argv[1]; json.dump(r,open("self.json","w"),ensure_ascii=False)' "$kid"
+# ... cert issue, the same issuing path, refuses it too ...
 cp "$T/ctr-state/$J5.wipe-record.json" wipe-record.json
 cp "$T/ctr-state/$J5.wipe-record.json.minisig" wipe-record.json.minisig
-expect_rc 0 "$W" cert issue --record self.json --approver-key kappr.key --passphrase-file c.pw --trust ctr-trust \
-	--attach wipe-record.json --attach wipe-record.json.minisig -o self.pdf
-refused self.pdf separation "same"
+expect_rc 3 "$W" cert issue --wipe-record wipe-record.json --approver-key kappr.key --passphrase-file c.pw \
+	--trust ctr-trust -o self.pdf
+grep -q "separation of duties" "$T/err" || fail "cert issue, self-approval: $(cat "$T/err")"
+[ -e self.pdf ] && fail "a refused cert issue wrote self.pdf"
+# ... and a certificate forged around it (tests/tools/forge.c) is refused at accept
+FORGE=${FORGE:-$(dirname "$W")/tests/tools/forge}
+[ -x "$FORGE" ] || fail "no test-only forger at $FORGE (make check builds it)"
+kid=$("$W" key show kappr.pub --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["keyid"])')
+python3 - "$T/record.json" "$kid" >tmpl.json <<'PY' || fail "self-approved record"
+import json, sys
+rec = json.load(open(sys.argv[1]))
+rec["certificate_id"] = "WC-SELF-HAND-3"
+rec["ledger"] = {"entry": "HAND-3"}
+rec["approver"]["name"] = "Kenji Sato"
+rec["approver"]["key_id"] = sys.argv[2]
+print(json.dumps(rec, ensure_ascii=False))
+PY
+"$FORGE" record --wipe-record wipe-record.json --template tmpl.json self-src.json || fail "forge record"
+"$FORGE" canon self-src.json self.json && "$FORGE" sign --key kappr.key --pass c.pw --type certificate self.json &&
+	"$FORGE" pdf --record self.json --attach record.json.minisig=self.json.minisig \
+		--attach wipe-record.json=wipe-record.json --attach wipe-record.json.minisig=wipe-record.json.minisig \
+		--approver-key kappr.key --pass c.pw --trust ctr-trust -o self.pdf || fail "forge self.pdf"
+refused self.pdf evidence "separation of duties"
 expect_eq "HAND-3 untouched" "$(status HAND-3)" handed-to-contractor
 
 # the operator reads the refusal in Japanese

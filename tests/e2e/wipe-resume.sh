@@ -30,12 +30,15 @@ wait "$pid" 2>/dev/null
 expect_eq "state after kill" "$(jq -r .state "$job")" running
 id=$(jq -r .id "$job")
 
-# a device that is not the job's: refused, nothing written
+# a job file edited by hand (another serial): refused, nothing written
 jq '.device.serial = "NOT-THIS-ONE"' "$job" >"$T/other.json"
+cp "$T/a.img" "$T/a.before"
 expect_rc 3 "$WIPECERT" resume "$T/other.json"
-grep -q "not the disk" "$T/err" || fail "no identity message: $(cat "$T/err")"
+grep -q "changed by hand" "$T/err" || fail "no edited-job message: $(cat "$T/err")"
+cmp -s "$T/a.img" "$T/a.before" || fail "an edited job file wrote to the disk"
 
-expect_rc 0 "$WIPECERT" resume --json "$id"
+# (--max-rate 0: the job keeps its 4M/s otherwise, identity.sh proves that)
+expect_rc 0 "$WIPECERT" resume --max-rate 0 --json "$id"
 expect_eq "state" "$(jq -r '.jobs[0].state' "$T/out")" succeeded
 expect_eq "resumes" "$(jq -r '.jobs[0].resumes' "$T/out")" 1
 expect_eq "verification" "$(jq -r '.jobs[0].passes[-1].verification' "$T/out")" passed
@@ -59,7 +62,7 @@ expect_eq "exit after SIGINT" "$rc" 1
 grep -q "interrupted; continue with 'wipecert resume " "$T/i.err" || fail "no resume hint: $(cat "$T/i.err")"
 id2=$(sed -n "s/.*wipecert resume \([^']*\)'.*/\1/p" "$T/i.err")
 expect_eq "interrupted job state" "$(jq -r .state "$T/jobs/$id2.json")" running
-expect_rc 0 "$WIPECERT" resume "$id2"
+expect_rc 0 "$WIPECERT" resume --max-rate 0 "$id2"
 expect_eq "resumed after SIGINT" "$(jq -r .state "$T/jobs/$id2.json")" succeeded
 expect_rc 2 "$WIPECERT" resume
 expect_rc 0 "$WIPECERT" resume --help
