@@ -13,7 +13,6 @@ export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 # the test-only trust directory and change it), never the machine's
 # /var/lib/wipecert
 state_dir=$(mktemp -d "${TMPDIR:-/tmp}/wipecert-run.XXXXXX")
-trap 'rm -rf "$state_dir"' EXIT
 pass=0 fail=0 skip=0 failed=()
 
 # one throwaway PostgreSQL cluster for the run: the scripts that say
@@ -22,7 +21,7 @@ pass=0 fail=0 skip=0 failed=()
 pgwhy=$(pg_missing)
 PGRUN=
 stop_pg() { [ -z "$PGRUN" ] || { pg_cluster_stop "$PGRUN"; rm -rf "$PGRUN"; PGRUN=; }; }
-trap stop_pg EXIT
+trap 'stop_pg; rm -rf "$state_dir"' EXIT
 trap 'exit 130' INT TERM
 if [ -z "$pgwhy" ]; then
 	PGRUN=$(mktemp -d /tmp/wipecert-pg.XXXXXX)

@@ -5,7 +5,8 @@
  * many stations write at once. Appends are serialised by a transaction-
  * level advisory lock taken before the chain head is read, so the chain
  * stays one chain; the server itself refuses an event that does not extend
- * the chain, any UPDATE, DELETE or TRUNCATE of events, cases and decisions,
+ * the chain, any UPDATE (but the signature its own transaction sets), DELETE
+ * or TRUNCATE of events, and of cases and decisions,
  * and (by the role layout of docs/ledger.md) lets a station role insert
  * and read only. It must never retry a write transaction whose commit may
  * have happened, never send a password anywhere but to libpq, and never
@@ -88,8 +89,25 @@ static const struct {
 	"  RAISE EXCEPTION 'wipecert ledger: % on % refused: the ledger is append-only', TG_OP, TG_TABLE_NAME"
 	"    USING ERRCODE = 'WC001';"
 	"END $f$;"
-	"CREATE TRIGGER events_append_only BEFORE UPDATE OR DELETE ON " S "events"
+	"CREATE TRIGGER events_append_only BEFORE DELETE ON " S "events"
 	"  FOR EACH ROW EXECUTE FUNCTION " S "refuse();"
+	/* an event's signature is set once, by the transaction that appended
+	 * it (the signer signs a transaction's events together, before the
+	 * commit); nothing else of an event ever changes */
+	"CREATE FUNCTION " S "sign_once() RETURNS trigger LANGUAGE plpgsql AS $f$ BEGIN"
+	"  IF OLD.signature IS NULL AND NEW.signature IS NOT NULL"
+	"    AND (NEW.seq, NEW.asset_id, NEW.kind, NEW.changes, NEW.state_hash, NEW.actor, NEW.reason,"
+	"         NEW.time_utc, NEW.time_local, NEW.prev_hash, NEW.hash, NEW.key_id)"
+	"      IS NOT DISTINCT FROM (OLD.seq, OLD.asset_id, OLD.kind, OLD.changes, OLD.state_hash, OLD.actor,"
+	"         OLD.reason, OLD.time_utc, OLD.time_local, OLD.prev_hash, OLD.hash, OLD.key_id)"
+	"    AND (SELECT e.xmin FROM " S "events e WHERE e.seq = OLD.seq) = pg_current_xact_id()::xid THEN"
+	"    RETURN NEW;"
+	"  END IF;"
+	"  RAISE EXCEPTION 'wipecert ledger: UPDATE on events refused: the ledger is append-only'"
+	"    USING ERRCODE = 'WC001';"
+	"END $f$;"
+	"CREATE TRIGGER events_sign_once BEFORE UPDATE ON " S "events"
+	"  FOR EACH ROW EXECUTE FUNCTION " S "sign_once();"
 	"CREATE TRIGGER events_no_truncate BEFORE TRUNCATE ON " S "events"
 	"  FOR EACH STATEMENT EXECUTE FUNCTION " S "refuse();"
 	"CREATE TRIGGER cases_append_only BEFORE UPDATE OR DELETE ON " S "cases"
@@ -135,13 +153,14 @@ static const struct {
 	"GRANT SELECT ON ALL TABLES IN SCHEMA wipecert TO wipecert_station, wipecert_auditor;"
 	"GRANT INSERT ON " S "events, " S "assets, " S "cases, " S "decisions TO wipecert_station;"
 	"GRANT UPDATE ON " S "assets TO wipecert_station;"
+	"GRANT UPDATE (signature) ON " S "events TO wipecert_station;"
 	"GRANT EXECUTE ON FUNCTION " S "save_head() TO wipecert_station;"
 	"INSERT INTO " S "meta (key, value) VALUES ('schema_version', '3');" },
 };
 
 enum {
 	Q_INSERT_EVENT, Q_INSERT_ASSET, Q_UPDATE_ASSET, Q_GET_ASSET, Q_BY_SERIAL, Q_BY_WWN, Q_LAST_EVENT,
-	_Q_MAX
+	Q_SIGN_EVENT, _Q_MAX
 };
 
 static const char *const queries[_Q_MAX] = {
@@ -160,6 +179,9 @@ static const char *const queries[_Q_MAX] = {
 	[Q_BY_WWN] = "SELECT " ASSET_COLS " FROM " S "assets WHERE " WWN_NORM("wwn") " = " WWN_NORM("$1")
 		" AND ($2::text IS NULL OR asset_id <> $2) ORDER BY asset_id LIMIT 1",
 	[Q_LAST_EVENT] = "SELECT seq, hash FROM " S "events ORDER BY seq DESC LIMIT 1",
+	/* events_sign_once() refuses it but for an event of this transaction
+	 * without a signature */
+	[Q_SIGN_EVENT] = "UPDATE " S "events SET signature = $1 WHERE seq = $2",
 };
 
 /* The assets a write transaction's rows will ask for (prefetch()): by ID,
@@ -978,6 +1000,16 @@ static int pg_insert_event(struct ledger *l, const struct ledger_event *e)
 	return run(l, Q_INSERT_EVENT, NULL, 13, v, NULL, NULL, true, NULL);
 }
 
+static int pg_sign_event(struct ledger *l, uint64_t seq, const char *sig)
+{
+	char n[24];
+	const char *v[2] = { sig, n };
+
+	snprintf(n, sizeof(n), "%" PRIu64, seq);
+	/* sent, answered with the commit */
+	return run(l, Q_SIGN_EVENT, NULL, 2, v, NULL, NULL, true, NULL);
+}
+
 static void read_event(const PGresult *res, int i, struct ledger_event *e)
 {
 	const char *sig = val(res, i, 12);
@@ -1398,6 +1430,7 @@ const struct ledger_backend ledger_pg_backend = {
 	.save_head = pg_save_head,
 	.read_head = pg_read_head,
 	.insert_event = pg_insert_event,
+	.sign_event = pg_sign_event,
 	.events = pg_events,
 	.orphan_event = pg_orphan_event,
 	.put_asset = pg_put_asset,

@@ -134,7 +134,7 @@ static const char *const migrations[] = {
 
 _Static_assert(ARRAY_SIZE(migrations) == LEDGER_SCHEMA_VERSION, "one migration per schema version");
 
-enum { Q_INSERT_EVENT, Q_INSERT_ASSET, Q_UPDATE_ASSET, Q_GET_ASSET, Q_IDENTITY, _Q_MAX };
+enum { Q_INSERT_EVENT, Q_INSERT_ASSET, Q_UPDATE_ASSET, Q_GET_ASSET, Q_IDENTITY, Q_SIGN_EVENT, _Q_MAX };
 
 struct sq {
 	sqlite3 *db;
@@ -516,6 +516,23 @@ static int sq_insert_event(struct ledger *l, const struct ledger_event *e)
 	return step_err(SQ(l)->db, sqlite3_step(s));
 }
 
+/* the schema 1 trigger lets a signature be set on an event without one */
+static int sq_sign_event(struct ledger *l, uint64_t seq, const char *sig)
+{
+	_cleanup_reset_ sqlite3_stmt *s = NULL;
+	int r;
+
+	r = cached(l, Q_SIGN_EVENT, "UPDATE events SET signature = ?1 WHERE seq = ?2 AND signature IS NULL", &s);
+	if (r < 0)
+		return r;
+	bind_blob(s, 1, sig, strlen(sig));
+	sqlite3_bind_int64(s, 2, (sqlite3_int64)seq);
+	r = step_err(SQ(l)->db, sqlite3_step(s));
+	if (r < 0)
+		return r;
+	return sqlite3_changes(SQ(l)->db) == 1 ? 0 : -ENOENT;
+}
+
 static void read_event(sqlite3_stmt *s, struct ledger_event *e)
 {
 	*e = (struct ledger_event) {
@@ -840,6 +857,7 @@ const struct ledger_backend ledger_sqlite_backend = {
 	.save_head = sq_save_head,
 	.read_head = sq_read_head,
 	.insert_event = sq_insert_event,
+	.sign_event = sq_sign_event,
 	.events = sq_events,
 	.orphan_event = sq_orphan_event,
 	.put_asset = sq_put_asset,
