@@ -60,8 +60,10 @@ export PGPASSFILE=$T/pgpass WIPECERT_TRUST=$C/trust
 	fail "station A add"
 "$W" ledger --db "$B" add IMG-B --media-type "disk image" --serial IMG-B-SN --class 3 "${TECH[@]}" >/dev/null 2>&1 ||
 	fail "station B add"
-"$W" ledger --db "$A" add IMG-C --media-type "disk image" --serial IMG-C-SN --class 3 "${TECH[@]}" >/dev/null 2>&1 ||
-	fail "station A add C"
+for a in IMG-C IMG-D IMG-E; do
+	"$W" ledger --db "$A" add $a --media-type "disk image" --serial $a-SN --class 3 "${TECH[@]}" >/dev/null 2>&1 ||
+		fail "station A add $a"
+done
 
 # ---- what a station role cannot do, whatever it types into psql ----
 refused() { # ROLE SQL TEXT: the server refuses, saying TEXT
@@ -157,5 +159,27 @@ grep -q "decided already" "$T/m1.err" "$T/m2.err" || fail "the loser's message: 
 expect_eq "decisions on $CC" "$(lsql "$(uri postgres)" "SELECT count(*) FROM decisions WHERE case_id = '$CC'")" 1
 expect_eq "approve events of IMG-C" "$(lsql "$(uri postgres)" \
 	"SELECT count(*) FROM events WHERE asset_id = 'IMG-C' AND reason LIKE 'certificate %'")" 1
+
+# the evidence changed in the database by someone who can drop the
+# triggers (the owner, the superuser): the manager's approval checks the
+# technician's signature on the record as the ledger holds it, and refuses
+CD=$(wipe_for "$T/stA" "$A" IMG-D) && [ -n "$CD" ] || fail "station A wipe D: $(cat "$T/wipe.err")"
+CE=$(wipe_for "$T/stA" "$A" IMG-E) && [ -n "$CE" ] || fail "station A wipe E: $(cat "$T/wipe.err")"
+lsql "$(uri postgres)" "ALTER TABLE cases DISABLE TRIGGER USER;
+	UPDATE cases SET record = convert_to(replace(convert_from(record, 'UTF8'), '\"verify\":\"last\"', '\"verify\":\"none\"'), 'UTF8')
+	WHERE id = '$CD'; ALTER TABLE cases ENABLE TRIGGER USER" || fail "change the record in the database"
+expect_eq "the change took" "$(lsql "$(uri postgres)" "SELECT position('\"verify\":\"none\"' IN convert_from(record, 'UTF8')) > 0 FROM cases WHERE id = '$CD'")" t
+MSTATE=m3 expect_rc 3 M approve "$CD" "${MKEY[@]}" --yes
+grep -q "signature does not verify" "$T/err" || fail "a changed record approved: $(cat "$T/err")"
+# a decision nobody signed, put into the database: the station takes none of it
+lsql "$(uri postgres)" "INSERT INTO decisions (case_id, decision, decided_at, approver, certificate_id, document,
+	document_sig, pdf) VALUES ('$CE', 'approved', '2026-01-01T00:00:00Z', 'Mallory', 'WC-FORGED',
+	convert_to('{\"type\":\"certificate\"}', 'UTF8'), 'untrusted comment: forged', convert_to('%PDF-1.7', 'UTF8'))" ||
+	fail "forge a decision"
+WIPECERT_STATE_DIR=$T/stA expect_rc 0 "$W" sync --db "$A" --json
+# (the real approval of IMG-C's case is copied; the forged one is not)
+expect_eq "decisions copied" "$(json_get "$T/out" 'd["decisions"]')" 1
+[ -s "$T/stA/$CC.pdf" ] || fail "the approval of $CC was not copied"
+[ -e "$T/stA/$CE.pdf" ] && fail "a forged certificate was copied to the station"
 expect_rc 0 "$W" ledger --db "$A" verify --trust "$C/trust"
 exit 0
