@@ -83,6 +83,9 @@ int ledger_asset_set(struct ledger_asset *a, enum ledger_field f, const char *va
 const char *ledger_asset_value(const struct ledger_asset *a, enum ledger_field f);
 int ledger_asset_copy(const struct ledger_asset *a, struct ledger_asset *ret);
 void ledger_asset_clear(struct ledger_asset *a);
+/* An asset from the text of its fields as a store holds them (v[f] in
+ * enum ledger_field order, NULL where empty), copied: -ENOMEM. */
+int ledger_asset_from_texts(const char *const v[_LEDGER_F_MAX], struct ledger_asset *ret);
 /* Fill defaults of a new asset (status in-service) and check it is whole. */
 int ledger_asset_check_new(struct ledger_asset *a);
 /* BLAKE2b-256 over the canonical serialisation of the asset's fields. */

@@ -1158,18 +1158,11 @@ static int pg_orphan_event(struct ledger *l, uint64_t *ret_seq, char **ret_asset
 
 static int read_asset(const PGresult *res, int i, int first_col, struct ledger_asset *ret)
 {
-	struct ledger_asset a = {};
+	const char *v[_LEDGER_F_MAX];
 
-	for (unsigned f = 0; f < _LEDGER_F_MAX; f++) {
-		const char *v = val(res, i, first_col + (int)f);
-
-		if (v && !(a.v[f] = strdup(v))) {
-			ledger_asset_clear(&a);
-			return -ENOMEM;
-		}
-	}
-	*ret = a;
-	return 0;
+	for (unsigned f = 0; f < _LEDGER_F_MAX; f++)
+		v[f] = val(res, i, first_col + (int)f);
+	return ledger_asset_from_texts(v, ret);
 }
 
 static int pg_put_asset(struct ledger *l, const struct ledger_asset *a, bool insert)

@@ -650,18 +650,11 @@ static int bind_asset(sqlite3_stmt *s, const struct ledger_asset *a)
 
 static int read_asset(sqlite3_stmt *s, int first_col, struct ledger_asset *ret)
 {
-	struct ledger_asset a = {};
+	const char *v[_LEDGER_F_MAX];
 
-	for (unsigned f = 0; f < _LEDGER_F_MAX; f++) {
-		const char *v = col_text(s, first_col + (int)f);
-
-		if (v && !(a.v[f] = strdup(v))) {
-			ledger_asset_clear(&a);
-			return -ENOMEM;
-		}
-	}
-	*ret = a;
-	return 0;
+	for (unsigned f = 0; f < _LEDGER_F_MAX; f++)
+		v[f] = col_text(s, first_col + (int)f);
+	return ledger_asset_from_texts(v, ret);
 }
 
 static int sq_put_asset(struct ledger *l, const struct ledger_asset *a, bool insert)

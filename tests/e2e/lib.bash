@@ -105,11 +105,44 @@ need_pg() {
 		PGD=$WIPECERT_TEST_PGDIR
 		return 0
 	fi
+	own_pg -c fsync=off
+}
+
+# own_pg [init | -c NAME=VALUE...]: a cluster of this script's own (one it
+# may kill), PGD names it, the exit trap stops it; "init": initdb only
+own_pg() {
+	local why
 	why=$(pg_missing)
 	[ -z "$why" ] || fail "PostgreSQL tests need a server: $why"
 	PG_OWN=$(mktemp -d /tmp/wipecert-pg.XXXXXX)
 	PGD=$PG_OWN
-	pg_cluster_start "$PGD" -c fsync=off || fail "cannot start a PostgreSQL cluster"
+	if [ "${1:-}" = init ]; then
+		pg_cluster_init "$PGD" || fail "initdb"
+	else
+		pg_cluster_start "$PGD" "$@" || fail "cannot start a PostgreSQL cluster"
+	fi
+}
+
+# expect_acknowledged LEDGER TOTAL WRITER_OUTPUT...: what stations
+# (tests/tools/ledger-writer) were told holds: every "ok ID SEQ" is event
+# SEQ of asset ID; acknowledged and "stored" (answer lost) make TOTAL; the
+# events are exactly 1..TOTAL, one per asset, nothing twice or half; the
+# chain and every signature verify with the test-only roster
+expect_acknowledged() {
+	local db=$1 total=$2 acked lost missing
+	shift 2
+	acked=$(cat "$@" | grep -c '^ok ')
+	lost=$(cat "$@" | grep -c '^stored ')
+	cat "$@" | awk '$1 == "ok" { print $3 "|" $2 }' | sort >"$T/acked"
+	lsql "$db" "SELECT seq || '|' || asset_id FROM events" | sort >"$T/stored"
+	missing=$(comm -23 "$T/acked" "$T/stored")
+	[ -z "$missing" ] || fail "acknowledged but not stored: $(head -3 <<<"$missing")"
+	expect_eq "every asset acknowledged or stored" $((acked + lost)) "$total"
+	expect_eq "events" "$(lsql "$db" "SELECT count(*) || ' ' || max(seq) || ' ' || count(DISTINCT asset_id) FROM events")" \
+		"$total $total $total"
+	expect_eq "assets" "$(lsql "$db" "SELECT count(*) FROM assets")" "$total"
+	expect_rc 0 "$WIPECERT" ledger --db "$db" verify --trust "$(dirname "${BASH_SOURCE[0]}")/../../certs/test-only/trust" --json
+	expect_eq "verify" "$(json_get "$T/out" 'd["ok"], d["events"], d["signatures"]["signed"]')" "(True, $total, $total)"
 }
 
 # new_ledger NAME: where this test's ledger NAME lives (nothing made yet:

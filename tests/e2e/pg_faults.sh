@@ -12,15 +12,11 @@
 . "$(dirname "$0")/lib.bash"
 need_cmd pgrep
 WRITER=${LEDGER_WRITER:?LEDGER_WRITER names the test tool tests/tools/ledger-writer}
-why=$(pg_missing)
-[ -z "$why" ] || fail "PostgreSQL tests need a server: $why"
 C=$(cd "$(dirname "$0")/../../certs/test-only" && pwd)
 TECH=(--key "$C/test-only-technician.key" --passphrase-file "$C/passphrase.txt")
 W=$WIPECERT
-# a cluster of our own: the shared one is not ours to kill
-PG_OWN=$(mktemp -d /tmp/wipecert-pg.XXXXXX)
-PGD=$PG_OWN
-pg_cluster_start "$PGD" || fail "cannot start a PostgreSQL cluster"
+# a cluster of our own (fsync on): the shared one is not ours to kill
+own_pg
 pg_createdb "$PGD" faults || fail createdb
 DB=$(pg_uri "$PGD" faults)
 "$W" ledger --db "$DB" migrate >/dev/null || fail "migrate"
@@ -49,19 +45,7 @@ acked=$(cat "$T"/f*.out | grep -c '^ok ')
 lost=$(cat "$T"/f*.out | grep -c '^stored ')
 echo "pg_faults: $before events acknowledged before the kill, $acked in all, $lost stored whose answer was lost"
 [ "$before" -lt $((N * EACH)) ] || fail "the kill came after the end"
-expect_eq "every asset acknowledged or stored" $((acked + lost)) $((N * EACH))
-# every acknowledgement is there, as that event
-cat "$T"/f*.out | awk '$1 == "ok" { print $3 "|" $2 }' | sort >"$T/acked"
-lsql "$DB" "SELECT seq || '|' || asset_id FROM events" | sort >"$T/stored"
-missing=$(comm -23 "$T/acked" "$T/stored")
-[ -z "$missing" ] || fail "acknowledged but not stored: $(head -3 <<<"$missing")"
-# nothing else, nothing twice, nothing half: one event per asset, 1..N
-expect_eq "events" "$(lsql "$DB" "SELECT count(*) || ' ' || max(seq) || ' ' || count(DISTINCT asset_id) FROM events")" \
-	"$((N * EACH)) $((N * EACH)) $((N * EACH))"
-expect_eq "assets" "$(lsql "$DB" "SELECT count(*) FROM assets")" $((N * EACH))
-expect_rc 0 "$W" ledger --db "$DB" verify --trust "$C/trust" --json
-expect_eq "verify" "$(json_get "$T/out" 'd["ok"], d["events"], d["signatures"]["signed"]')" \
-	"(True, $((N * EACH)), $((N * EACH)))"
+expect_acknowledged "$DB" $((N * EACH)) "$T"/f*.out
 
 # ---- the database vanishes during wipes ----
 export WIPECERT_STATE_DIR=$T/state WIPECERT_DB=$DB WIPECERT_TRUST=$C/trust

@@ -7,14 +7,10 @@
 # no TLS at all are refused before anything is sent.
 . "$(dirname "$0")/lib.bash"
 need_cmd openssl
-why=$(pg_missing)
-[ -z "$why" ] || fail "PostgreSQL tests need a server: $why"
 C=$(cd "$(dirname "$0")/../../certs/test-only" && pwd)
 TECH=(--key "$C/test-only-technician.key" --passphrase-file "$C/passphrase.txt")
 W=$WIPECERT
-PG_OWN=$(mktemp -d /tmp/wipecert-pg.XXXXXX)
-PGD=$PG_OWN
-pg_cluster_init "$PGD" || fail "initdb"
+own_pg init
 
 # the organisation's CA and the server's certificate (localhost only), and
 # a CA nobody trusts
