@@ -46,6 +46,8 @@ struct ledger_event_query {
 	uint64_t first, last;             /* a seq range; last 0: to the end */
 	const char *const *kinds;         /* NULL-terminated; NULL: every kind */
 	bool latest;                      /* only the last event that matches */
+	bool unsigned_only;               /* key_id and signature left NULL: a walk of
+					   * the chain alone reads less */
 };
 
 /* The row operations of a store. Each returns >= 0 or -errno; a backend
