@@ -34,22 +34,9 @@ KEY=(--key $K --passphrase-file $P)
 db=0
 newpg() { db=$((db + 1)); pg_createdb "$PGD" "b$db"; u=$(pg_uri "$PGD" "b$db"); } # sets u
 
-t() { # prints the seconds a command took
-	local s e
-	s=$(date +%s.%N)
-	"$@" >/dev/null 2>"$tmp/err" || { cat "$tmp/err" >&2; exit 1; }
-	e=$(date +%s.%N)
-	awk -v a="$s" -v b="$e" 'BEGIN { printf "%.2f", b - a }'
-}
+. bench/ledger-lib.bash
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", a / (b > 0 ? b : 0.01) }'; }
 rate() { awk -v n="$1" -v s="$2" 'BEGIN { printf "%.0f", n / (s > 0 ? s : 0.01) }'; }
-gen() { # round -> CSV of n assets, notes differ by round
-	awk -v n="$n" -v r="$1" 'BEGIN {
-		print "資産番号,媒体種別,メーカー,型番,シリアル番号,WWN,容量,所管課,設置場所,重要性分類,リース/所有,備考,状態";
-		for (i = 1; i <= n; i++)
-			printf "KS-%07d,hdd,Seagate,ST1000DM010,Z%09d,0x5000c500%08x,1000204886016,総務部総務課%d,本庁舎%d階,%d,所有,棚卸%d回目,in-service\n",
-				i, i, i, i % 40, i % 9 + 1, i % 3 + 1, r }' >"$tmp/r$1.csv"
-}
 stations() { # DB S COUNT [cases]: S writers at once; prints the seconds
 	local d=$1 s=$2 c=$3 i s0 e
 	s0=$(date +%s.%N)
