@@ -184,13 +184,11 @@ int cmd_verify(int argc, char **argv)
 	if (vc.trust || !vc.have_ca) {
 		const char *dir = trust_dir(vc.trust);
 
-		r = trust_store_open(dir, &store);
-		if (r < 0) {
-			log_error(_("%s: cannot open the trust directory: %s%s%s"), dir, trust_strerror(r),
-				  trust_store_failed_file() ? ": " : "",
-				  trust_store_failed_file() ? trust_store_failed_file() : "");
+		/* one loader: an older roster or revocation list put back is refused (exit 3) */
+		ret = cli_trust_open(dir, &store);
+		if (ret != EXIT_OK)
 			goto out;
-		}
+		ret = EXIT_FAIL;
 	} else
 		log_warn(_("no trust roster: checking the X.509 signature only (give --trust DIR)"));
 	if (vc.db || vc.asset) {

@@ -56,6 +56,10 @@ grep -q "revoked.json: refused: revocation list .*/trust/revoked.json of Example
 expect_rc 3 "$W" key verify --type wipe-record rec.json --trust "$D"
 grep -q "rollback refused" "$T/err" || fail "key verify: $(cat "$T/err")"
 expect_rc 3 "$W" trust list --trust "$D"
+# ... and by verify: a certificate's check stands on the roster and the revocations
+printf '%%PDF-1.7\n' >any.pdf
+expect_rc 3 "$W" verify --trust "$D" any.pdf
+grep -q "rollback refused" "$T/err" || fail "verify: $(cat "$T/err")"
 expect_rc 3 "$W" approve "$job" --key appr.key --passphrase-file pw --trust "$D" --yes
 grep -q "rollback refused" "$T/err" || fail "approve: $(cat "$T/err")"
 expect_rc 3 "$W" ledger --db "$T/ledger.db" verify --trust "$D"
