@@ -39,7 +39,10 @@ int cli_ledger_open(const char *db, unsigned flags, struct ledger **ret)
 	r = ledger_open(where, flags, ret);
 	if (r >= 0)
 		return EXIT_OK;
-	if (r == -ENOENT)
+	if (r == -ENOENT && ledger_kind_of(where) == LEDGER_KIND_POSTGRESQL)
+		log_error(_("%s: no ledger in this database (its owner role creates it: 'wipecert ledger --db DB migrate')"),
+			  name ?: "");
+	else if (r == -ENOENT)
 		log_error(_("%s: no ledger there (create one with 'ledger add' or 'ledger import')"), name ?: "");
 	else if (r == -EPROTONOSUPPORT)
 		log_error(_("%s: the ledger's schema is newer than this wipecert"), name ?: "");
@@ -47,7 +50,8 @@ int cli_ledger_open(const char *db, unsigned flags, struct ledger **ret)
 		log_error(_("%s: cannot reach the ledger's database"), name ?: "");
 	else
 		log_error_errno(r, _("%s: cannot open the ledger"), name ?: "");
-	log_store_error();
+	if (r != -ENOENT)
+		log_store_error();
 	return EXIT_FAIL;
 }
 

@@ -55,11 +55,14 @@ struct ledger_event_query {
  * may run other operations (not transactions) on the same handle. */
 struct ledger_backend {
 	const char *name;                 /* "sqlite", "postgresql" */
-	/* connect (creating the store with LEDGER_OPEN_CREATE), migrate the
-	 * schema to LEDGER_SCHEMA_VERSION; fills l->be_data */
+	/* connect (creating a file with LEDGER_OPEN_CREATE); fills l->be_data */
 	int (*open)(struct ledger *l, const char *where, unsigned flags);
 	void (*close)(struct ledger *l);
+	/* 0 for a store without the ledger's schema */
 	int (*schema_version)(struct ledger *l);
+	/* bring the schema to LEDGER_SCHEMA_VERSION, under the store's write
+	 * lock (whoever waited finds it done) */
+	int (*migrate)(struct ledger *l);
 
 	/* a transaction; write: no other writer of the chain until it ends
 	 * (the store's write lock, or the server's advisory lock) */

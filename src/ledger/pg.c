@@ -765,25 +765,11 @@ static int pg_schema_version(struct ledger *l)
 	return r < 0 ? r : v;
 }
 
-static int migrate(struct ledger *l, unsigned flags)
+static int pg_migrate(struct ledger *l)
 {
 	char sql[96];
-	int v, r;
+	int v = 0, r;
 
-	r = schema_version(l, &v);
-	if (r < 0)
-		return r;
-	if (v > LEDGER_SCHEMA_VERSION)
-		return -EPROTONOSUPPORT;
-	if (v == LEDGER_SCHEMA_VERSION)
-		return 0;
-	if (v == 0 && !(flags & LEDGER_OPEN_CREATE)) {
-		ledger_set_error("the database has no wipecert ledger: its owner role creates it with "
-				 "'wipecert ledger --db URI migrate'");
-		return -ENOENT;
-	}
-	if (l->readonly)
-		return -EROFS;
 	/* the chain's lock: no station appends while the schema changes, and
 	 * two owners migrating at once do it once */
 	r = script(l, "BEGIN; SELECT pg_advisory_xact_lock(" CHAIN_LOCK ")", NULL);
@@ -846,7 +832,8 @@ static int pg_open(struct ledger *l, const char *where, unsigned flags)
 		if (r < 0)
 			return r;
 	}
-	return migrate(l, flags);
+	(void)flags; /* a database is made by its owner (createdb), never here */
+	return 0;
 }
 
 static void pg_close(struct ledger *l)
@@ -1418,6 +1405,7 @@ const struct ledger_backend ledger_pg_backend = {
 	.open = pg_open,
 	.close = pg_close,
 	.schema_version = pg_schema_version,
+	.migrate = pg_migrate,
 	.begin = pg_begin,
 	.commit = pg_commit,
 	.rollback = pg_rollback,

@@ -310,19 +310,10 @@ static int migrate_tx(struct ledger *l, void *ctx)
 	return exec(l, sql);
 }
 
-static int migrate(struct ledger *l)
+static int migrate_once(struct ledger *l)
 {
-	int v, r;
+	int r;
 
-	r = user_version(l, &v);
-	if (r < 0)
-		return r;
-	if (v > LEDGER_SCHEMA_VERSION)
-		return -EPROTONOSUPPORT;
-	if (v == LEDGER_SCHEMA_VERSION)
-		return 0;
-	if (l->readonly)
-		return -EROFS;
 	/* the write lock, without the chain head: ledger_tx_write() would read
 	 * the events table the first migration creates */
 	r = sq_begin(l, true);
@@ -402,7 +393,13 @@ static int sq_open(struct ledger *l, const char *path, unsigned flags)
 		if (r < 0)
 			return r;
 	}
-	return retry_busy(l, migrate);
+	return 0;
+}
+
+/* as the WAL switch: the lock upgrade of a first migration can be BUSY at once */
+static int sq_migrate(struct ledger *l)
+{
+	return retry_busy(l, migrate_once);
 }
 
 static void sq_close(struct ledger *l)
@@ -843,6 +840,7 @@ const struct ledger_backend ledger_sqlite_backend = {
 	.open = sq_open,
 	.close = sq_close,
 	.schema_version = sq_schema_version,
+	.migrate = sq_migrate,
 	.begin = sq_begin,
 	.commit = sq_commit,
 	.rollback = sq_rollback,

@@ -129,6 +129,27 @@ const char *ledger_backend_name(const struct ledger *l)
 	return l && l->be ? l->be->name : "";
 }
 
+/* The schema this program reads, migrated to if older (a new store made
+ * with CREATE); one it does not know is refused rather than misread. */
+static int open_schema(struct ledger *l, unsigned flags)
+{
+	int v = l->be->schema_version(l);
+
+	if (v < 0)
+		return v;
+	if (v > LEDGER_SCHEMA_VERSION)
+		return -EPROTONOSUPPORT;
+	if (v == LEDGER_SCHEMA_VERSION)
+		return 0;
+	if (v == 0 && !(flags & LEDGER_OPEN_CREATE)) {
+		ledger_set_error("no wipecert ledger there");
+		return -ENOENT;
+	}
+	if (l->readonly)
+		return -EROFS;
+	return l->be->migrate(l);
+}
+
 int ledger_open(const char *path, unsigned flags, struct ledger **ret)
 {
 	struct ledger *l;
@@ -150,6 +171,8 @@ int ledger_open(const char *path, unsigned flags, struct ledger **ret)
 		return -ENOMEM;
 	}
 	r = l->be->open(l, path, flags);
+	if (r >= 0)
+		r = open_schema(l, flags);
 	if (r < 0) {
 		ledger_close(l);
 		return r;

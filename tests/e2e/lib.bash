@@ -123,6 +123,37 @@ own_pg() {
 	fi
 }
 
+# start_stations LEDGER PREFIX N EACH [RETRY]: N stations appending EACH
+# events at once in the background (tests/tools/ledger-writer, $WRITER),
+# assets PREFIXn-i, outputs $T/PREFIXn.out and .err; pids in STATIONS
+start_stations() {
+	local db=$1 p=$2 n=$3 each=$4 s
+	STATIONS=()
+	for s in $(seq 1 "$n"); do
+		"$WRITER" "$db" "$(dirname "${BASH_SOURCE[0]}")/../../certs/test-only/test-only-technician.key" \
+			"$(dirname "${BASH_SOURCE[0]}")/../../certs/test-only/passphrase.txt" "$p$s" "$each" ${5:-} \
+			>"$T/$p$s.out" 2>"$T/$p$s.err" &
+		STATIONS+=($!)
+	done
+}
+# wait_acked PREFIX COUNT: until the stations PREFIX were told COUNT times
+# that an event was stored (at most 20 s); prints how many
+wait_acked() {
+	for _ in $(seq 1 400); do
+		[ "$(cat "$T/$1"[0-9]*.out 2>/dev/null | grep -c '^ok ')" -ge "$2" ] && break
+		sleep 0.05
+	done
+	cat "$T/$1"[0-9]*.out | grep -c '^ok '
+}
+# wait_stations PREFIX: every station PREFIX ended well, else fail naming it
+wait_stations() {
+	local i
+	for i in "${!STATIONS[@]}"; do
+		wait "${STATIONS[$i]}" ||
+			fail "station $1$((i + 1)) failed: $(grep -v '^ *#' "$T/$1$((i + 1)).err" | head -n 3)"
+	done
+}
+
 # expect_acknowledged LEDGER TOTAL WRITER_OUTPUT...: what stations
 # (tests/tools/ledger-writer) were told holds: every "ok ID SEQ" is event
 # SEQ of asset ID; acknowledged and "stored" (answer lost) make TOTAL; the

@@ -16,16 +16,10 @@ N=8 EACH=500
 
 # the schema first (a station role could not create it), then the stations
 "$WIPECERT" ledger --db "$DB" migrate >/dev/null || fail "migrate"
-pids=()
+start_stations "$DB" ST $N $EACH
+wait_stations ST
 for s in $(seq 1 $N); do
-	"$WRITER" "$DB" "$C/test-only-technician.key" "$C/passphrase.txt" "ST$s" $EACH >"$T/st$s.out" 2>"$T/st$s.err" &
-	pids+=($!)
-done
-for i in "${!pids[@]}"; do
-	wait "${pids[$i]}" || fail "station $((i + 1)) failed: $(grep -v '^ *#' "$T/st$((i + 1)).err" | head -n 3)"
-done
-for s in $(seq 1 $N); do
-	expect_eq "station $s acknowledged" "$(grep -c '^ok ' "$T/st$s.out")" $EACH
+	expect_eq "station $s acknowledged" "$(grep -c '^ok ' "$T/ST$s.out")" $EACH
 done
 
 total=$((N * EACH))
@@ -34,7 +28,7 @@ expect_eq "events" "$(lsql "$DB" "SELECT count(*) FROM events")" $total
 expect_eq "numbers" "$(lsql "$DB" "SELECT min(seq) || ' ' || max(seq) || ' ' || count(DISTINCT seq) FROM events")" \
 	"1 $total $total"
 # every acknowledged seq is that asset's event, and no two acknowledgements share one
-cat "$T"/st*.out | awk '$1 == "ok" { print $3 "|" $2 }' | sort -n >"$T/acked"
+cat "$T"/ST[0-9]*.out | awk '$1 == "ok" { print $3 "|" $2 }' | sort -n >"$T/acked"
 lsql "$DB" "SELECT seq || '|' || asset_id FROM events ORDER BY seq" >"$T/stored"
 cmp -s "$T/acked" "$T/stored" || fail "acknowledged events differ from the stored ones: $(diff "$T/acked" "$T/stored" | head -5)"
 # they ran at once: consecutive events from different stations

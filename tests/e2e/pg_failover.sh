@@ -41,30 +41,20 @@ ready=$(secs "$t0")
 BOTH="postgresql:///ledger?host=$P/sock,$S/sock&port=$(cat "$P/port"),$(cat "$S/port")&user=postgres&target_session_attrs=read-write"
 N=4 EACH=250
 t1=$(date +%s.%N)
-pids=()
-for s in $(seq 1 $N); do
-	"$WRITER" "$BOTH" "$C/test-only-technician.key" "$C/passphrase.txt" "FO$s" $EACH 60 >"$T/fo$s.out" 2>"$T/fo$s.err" &
-	pids+=($!)
-done
-for _ in $(seq 1 400); do
-	[ "$(cat "$T"/fo*.out 2>/dev/null | grep -c '^ok ')" -ge 200 ] && break
-	sleep 0.05
-done
-before=$(cat "$T"/fo*.out | grep -c '^ok ')
+start_stations "$BOTH" FO $N $EACH 60
+before=$(wait_acked FO 200)
 tk=$(date +%s.%N)
 pg_cluster_kill "$P" || fail "kill -9 the primary"
 pg_as "$PG_BIN/pg_ctl" -D "$S/data" promote -w >/dev/null || fail "promote"
 promoted=$(secs "$tk")
-for i in "${!pids[@]}"; do
-	wait "${pids[$i]}" || fail "station $((i + 1)) did not carry on: $(grep -v "^ *#" "$T/fo$((i + 1)).err" | head -n 4)"
-done
+wait_stations FO
 elapsed=$(secs "$t1")
-acked=$(cat "$T"/fo*.out | grep -c '^ok ')
-lost=$(cat "$T"/fo*.out | grep -c '^stored ')
+acked=$(cat "$T"/FO[0-9]*.out | grep -c '^ok ')
+lost=$(cat "$T"/FO[0-9]*.out | grep -c '^stored ')
 SB=$(pg_uri "$S" ledger)
 echo "pg_failover: standby in sync after ${ready} s; $before events acknowledged before the kill, $acked in all" \
 	"($lost stored whose answer was lost); promoted in ${promoted} s; $((N * EACH)) appends in ${elapsed} s"
 [ "$before" -lt $((N * EACH)) ] || fail "the kill came after the end"
 # on the promoted standby
-expect_acknowledged "$SB" $((N * EACH)) "$T"/fo*.out
+expect_acknowledged "$SB" $((N * EACH)) "$T"/FO[0-9]*.out
 exit 0

@@ -24,28 +24,18 @@ restart() { pg_cluster_run "$PGD" || fail "restart after the kill"; }
 
 # ---- appends while the server is killed ----
 N=4 EACH=150
-pids=()
-for s in $(seq 1 $N); do
-	"$WRITER" "$DB" "$C/test-only-technician.key" "$C/passphrase.txt" "F$s" $EACH 60 >"$T/f$s.out" 2>"$T/f$s.err" &
-	pids+=($!)
-done
+start_stations "$DB" F $N $EACH 60
 # kill it once the stations are well under way
-for _ in $(seq 1 200); do
-	[ "$(cat "$T"/f*.out 2>/dev/null | grep -c '^ok ')" -ge 60 ] && break
-	sleep 0.05
-done
-before=$(cat "$T"/f*.out | grep -c '^ok ')
+before=$(wait_acked F 60)
 pg_cluster_kill "$PGD" || fail "kill -9"
 sleep 1
 restart
-for i in "${!pids[@]}"; do
-	wait "${pids[$i]}" || fail "station $((i + 1)): $(grep -v '^ *#' "$T/f$((i + 1)).err" | head -n 3)"
-done
-acked=$(cat "$T"/f*.out | grep -c '^ok ')
-lost=$(cat "$T"/f*.out | grep -c '^stored ')
+wait_stations F
+acked=$(cat "$T"/F[0-9]*.out | grep -c '^ok ')
+lost=$(cat "$T"/F[0-9]*.out | grep -c '^stored ')
 echo "pg_faults: $before events acknowledged before the kill, $acked in all, $lost stored whose answer was lost"
 [ "$before" -lt $((N * EACH)) ] || fail "the kill came after the end"
-expect_acknowledged "$DB" $((N * EACH)) "$T"/f*.out
+expect_acknowledged "$DB" $((N * EACH)) "$T"/F[0-9]*.out
 
 # ---- the database vanishes during wipes ----
 export WIPECERT_STATE_DIR=$T/state WIPECERT_DB=$DB WIPECERT_TRUST=$C/trust
