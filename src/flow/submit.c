@@ -230,6 +230,15 @@ int flow_submit(const struct flow_ctx *c, const char *id, const struct trust_sec
 		r = flow_fail(err, r, "case %s: cannot read the wipe record: %s", id, strerror(-r));
 		goto out;
 	}
+	/* the record (signed), not the entry (a file root may edit), says
+	 * which asset and what became of it */
+	if (!fc.asset_id || !streq(fc.asset_id, asset_id)) {
+		r = flow_fail(err, -EBADMSG, "case %s: the outbox entry names asset %s, the wipe record %s: not submitted",
+			      id, asset_id, fc.asset_id ?: "none");
+		goto out;
+	}
+	status = fc.job_state && streq(fc.job_state, "destroyed") ? NULL :
+		 fc.job_state && streq(fc.job_state, "succeeded") ? "erased" : "awaiting-erasure";
 	r = flow_ledger_signer(c, k, err);
 	if (r < 0)
 		goto maybe_queued;

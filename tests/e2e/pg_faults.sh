@@ -87,6 +87,17 @@ json.dump({"case": sys.argv[2], "asset_id": "W-1", "status": "erased", "reason":
 PY
 expect_rc 0 "$W" sync "${TECH[@]}" --json
 expect_eq "a resubmission" "$(json_get "$T/out" 'd["submitted"], d["waiting"]')" "(1, 0)"
+# an entry edited to move the record onto another asset: refused
+python3 - "$T/state" "$J1" "$H1" <<'PY' || fail "outbox entry"
+import json, sys
+json.dump({"case": sys.argv[2], "asset_id": "W-3", "status": "approved", "reason": "moved", "record_sha256": sys.argv[3]},
+          open(sys.argv[1] + "/outbox/" + sys.argv[2] + ".json", "w"))
+PY
+events=$(lsql "$DB" "SELECT count(*) FROM events")
+expect_rc 1 "$W" sync "${TECH[@]}"
+grep -q "the outbox entry names asset W-3, the wipe record W-1: not submitted" "$T/err" || fail "moved entry: $(cat "$T/err")"
+expect_eq "events after a refused entry" "$(lsql "$DB" "SELECT count(*) FROM events")" "$events"
+rm "$T/state/outbox/$J1.json"
 for pair in "$J1 $H1 W-1" "$J2 $H2 W-2"; do
 	set -- $pair
 	expect_eq "$1: cases" "$(lsql "$DB" "SELECT count(*) FROM cases WHERE id = '$1' AND record_sha256 = '$2'")" 1
