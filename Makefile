@@ -46,6 +46,7 @@ include src/trust/module.mk
 include src/cert/module.mk
 include src/flow/module.mk
 include src/cli/module.mk
+include src/station/module.mk
 
 LIB      := $(O)/libwipecert.a
 BIN      := $(O)/wipecert
@@ -83,9 +84,11 @@ $(LIB): $(addprefix $(O)/,$(LIB_OBJS))
 	@rm -f $@
 	$(AR) rcs $@ $^
 
-$(BIN): $(O)/src/main.o $(addprefix $(O)/,$(CLI_OBJS)) $(LIB)
+$(addprefix $(O)/,$(STATION_OBJS)): ALL_CFLAGS += $(STATION_CFLAGS) -DNCURSES_WIDECHAR=1
+
+$(BIN): $(O)/src/main.o $(addprefix $(O)/,$(CLI_OBJS) $(STATION_OBJS)) $(LIB)
 	@$(if $(Q),echo "  LINK    $@")
-	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(STATION_LIBS)
 
 $(O)/tests/%: $(O)/tests/%.o $(O)/tests/helpers.o $(LIB)
 	@$(if $(Q),echo "  LINK    $@")
@@ -118,7 +121,7 @@ deps:
 
 # docs/wipecert.8 from its parts: the head, one part per command family
 # (docs/man/*.8.part, listed in the order people look for them), the tail
-MAN_ORDER := list wipe drive approve flow accept ledger cert trust
+MAN_ORDER := list wipe drive station approve flow accept ledger cert trust
 MAN_PARTS := $(foreach p,$(MAN_ORDER),$(wildcard docs/man/$(p).8.part)) \
              $(filter-out $(foreach p,$(MAN_ORDER),docs/man/$(p).8.part),$(sort $(wildcard docs/man/*.8.part)))
 man: docs/wipecert.8

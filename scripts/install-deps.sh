@@ -11,6 +11,7 @@ build=(build-essential pkg-config gettext locales
 	fonts-ipaexfont)
 build+=(libicu-dev)  # trust: Unicode NFC for canonical JSON
 build+=(libpq-dev)   # ledger: the shared PostgreSQL backend
+build+=(libncurses-dev)  # station: the full-screen UI (libncursesw)
 # independent tools the tests use to check what wipecert hands out
 check=(sqlite3 qpdf poppler-utils minisign zbar-tools libnss3-tools openssl
 	e2fsprogs dosfstools fdisk util-linux coreutils
@@ -18,6 +19,7 @@ check=(sqlite3 qpdf poppler-utils minisign zbar-tools libnss3-tools openssl
 	qemu-system-x86 busybox-static cpio kmod xz-utils
 	clang libclang-rt-14-dev)
 check+=(jq) # reads JSON in the e2e tests: python3 starts in ~2 s on a loaded machine
+check+=(tmux python3) # the station's screen driven in a real pseudo-terminal; its event stream read
 check+=(lvm2 mdadm bcache-tools) # member signatures made by their own tools (holders.sh)
 check+=(postgresql-15 postgresql-client-15) # a throwaway server for the ledger tests (tests/pg/cluster.bash)
 

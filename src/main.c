@@ -44,6 +44,7 @@ static const struct command commands[] = {
 	{ "sync", cmd_sync, 0, N_("submit the wipe records that waited for the ledger; copy the decisions back") },
 	{ "accept", cmd_accept, 0, N_("accept a contractor's certificate for an asset handed over") },
 	{ "destroy", cmd_destroy, 0, N_("record a witnessed physical destruction, signed by the technician") },
+	{ "station", cmd_station, CMD_DESTRUCTIVE, N_("the wipe station: every disk live, wipes side by side, one unlock, seals as disks finish") },
 	{ "audit", cmd_audit, 0, N_("every disposal of a period, certificates re-verified, as a PDF or CSV report") },
 	{ "version", cmd_version, 0, N_("print the version (--json for tools)") },
 };

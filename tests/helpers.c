@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "helpers.h"
+#include "wipecert/trust.h"
 #include "wipecert/util.h"
 
 char *test_mkdtemp(void)
@@ -98,6 +99,19 @@ char *test_fixture(const char *name)
 	if (asprintf(&p, "tests/fixtures/%s", name) < 0)
 		abort();
 	return p;
+}
+
+struct trust_member test_member(struct trust_seckey *k, time_t nb, time_t na)
+{
+	struct trust_member m = { 0 };
+
+	trust_seckey_pubkey(k, &m.pk);
+	m.name = (char *)trust_seckey_name(k);
+	m.org = (char *)trust_seckey_org(k);
+	m.role = trust_seckey_role(k);
+	m.not_before = nb;
+	m.not_after = na;
+	return m;
 }
 
 void test_copy_file(const char *from, const char *to)

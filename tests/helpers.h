@@ -20,6 +20,13 @@ void test_copy_file(const char *from, const char *to);
 /* Path of a file under tests/fixtures (the tests run from the top directory). */
 char *test_fixture(const char *name);
 
+/* A roster entry for key k (its name, role, organisation and public key),
+ * valid from nb to na: what roster_add() takes. The strings are k's. */
+#include <time.h>
+struct trust_seckey;
+struct trust_member;
+struct trust_member test_member(struct trust_seckey *k, time_t nb, time_t na);
+
 /* The erase tests' fixture: a scratch directory holding an image file of
  * len bytes, filled by fill (zeros when NULL), and a job store in
  * dir/jobs. Removed, with everything in it, by test_image_free. */

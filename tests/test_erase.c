@@ -392,6 +392,80 @@ static void test_injected_eio(void **state)
 	close(fd);
 }
 
+/* ---- the target pulled out mid-wipe ---- */
+
+struct puller {
+	uint64_t since;  /* now_ns() of the first failed request, 0 before */
+	uint64_t delay;  /* the kernel deletes the disk this long after */
+};
+static struct puller pull;
+
+static int pulled_submit(void *ctx, bool write, unsigned slot, size_t len, uint64_t off)
+{
+	/* from bad_off on, the device answers nothing any more */
+	if (off + len > faults.bad_off) {
+		if (!pull.since)
+			pull.since = now_ns();
+		return erase_io_sync.submit(((struct faulty *)ctx)->inner, false, slot, 0, off);
+	}
+	return erase_io_sync.submit(((struct faulty *)ctx)->inner, write, slot, len, off);
+}
+
+static const struct erase_io_ops pulled_io = {
+	"pulled", faulty_open, pulled_submit, faulty_reap, faulty_sync, faulty_close,
+};
+
+static bool pulled_gone(int fd, void *userdata)
+{
+	(void)fd;
+	(void)userdata;
+	return pull.since && now_ns() - pull.since >= pull.delay;
+}
+
+/* A disk pulled mid-pass ends the job resumable: -ENODEV, still running,
+ * no error recorded for what failed as it went, the checkpoint below the
+ * failure; back in, it resumes and succeeds. Also when the kernel deletes
+ * the disk a moment after the first failed request. */
+static void vanished(struct fixture *f, uint64_t delay)
+{
+	struct erase_opts o = { .block_size = 64 << 10, .depth = 4, .io = &pulled_io, .store = &f->store,
+				.checkpoint_ms = 1, .gone = pulled_gone };
+	struct job *j, *r;
+	int fd = open_img(f);
+	char *id;
+
+	faults = (struct faulty){ .bad_off = 2u << 20 };
+	pull = (struct puller){ .delay = delay };
+	assert_int_equal(job_new(erase_method_find("dod-short"), VERIFY_LAST, 10, f->img, IMG_SIZE, 512, &j), 0);
+	id = strdup(j->id);
+	assert_int_equal(erase_run(j, fd, &o), -ENODEV);
+	assert_int_equal(j->state, JOB_RUNNING);
+	job_free(j);
+
+	assert_int_equal(job_store_load(&f->store, id, &r), 0);
+	assert_int_equal(r->state, JOB_RUNNING);
+	assert_null(r->failure);
+	assert_int_equal(r->passes[0].state, PASS_WRITING);
+	assert_int_equal(r->passes[0].errors.count, 0);
+	assert_true(r->passes[0].written <= 2u << 20);
+	/* back in the bay: the same job goes on and ends verified */
+	o.io = &erase_io_sync;
+	o.gone = NULL;
+	assert_int_equal(erase_run(r, fd, &o), 0);
+	assert_int_equal(r->state, JOB_SUCCEEDED);
+	assert_int_equal(r->resumes, 1);
+	assert_final_pattern(f, r);
+	job_free(r);
+	free(id);
+	close(fd);
+}
+
+static void test_vanished(void **state)
+{
+	vanished(*state, 0);
+	vanished(*state, 300000000); /* sysfs says so 0.3 s after the first EIO */
+}
+
 /* ---- interrupted, then resumed ---- */
 
 struct stopper {
@@ -523,6 +597,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_flipped_byte, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_injected_eio, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_resume, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_vanished, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_json, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_signatures, setup, teardown),
 	};

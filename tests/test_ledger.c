@@ -571,6 +571,36 @@ static void test_check_state(void **state)
 	assert_int_equal(ledger_asset_check_state(f->l, "A-0001"), 0);
 }
 
+/* Another program holds the ledger's write lock: ledger_writable() says
+ * -EBUSY after the busy timeout set (not the 30 s default), a change
+ * waits as long and fails, reading goes on; once the lock is gone both
+ * work again. */
+static void test_busy(void **state)
+{
+	struct fx *f = *state;
+	struct ledger_asset a = { 0 };
+	char *err = NULL;
+	sqlite3 *s;
+	uint64_t t0;
+
+	add_n(f->l, 1);
+	assert_int_equal(ledger_writable(f->l), 0);
+	assert_int_equal(ledger_set_busy_timeout(f->l, 200), 0);
+	assert_int_equal(sqlite3_open(f->db, &s), SQLITE_OK);
+	if (sqlite3_exec(s, "BEGIN IMMEDIATE", NULL, NULL, &err) != SQLITE_OK)
+		fail_msg("lock: %s", err);
+	t0 = now_ns();
+	assert_int_equal(ledger_writable(f->l), -EBUSY);
+	assert_true(now_ns() - t0 < 5000000000ull);
+	assert_int_equal(ledger_asset_note(f->l, "A-0001", "tester", "blocked", NULL), -EBUSY);
+	assert_int_equal(ledger_asset_get(f->l, "A-0001", &a), 0);
+	ledger_asset_clear(&a);
+	assert_int_equal(sqlite3_exec(s, "ROLLBACK", NULL, NULL, &err), SQLITE_OK);
+	sqlite3_close(s);
+	assert_int_equal(ledger_writable(f->l), 0);
+	assert_int_equal(ledger_asset_note(f->l, "A-0001", "tester", "free again", NULL), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -595,6 +625,7 @@ int main(void)
 		cmocka_unit_test(test_needs_approval_rule),
 		cmocka_unit_test_setup_teardown(test_gated_update_is_requested, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_check_state, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_busy, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

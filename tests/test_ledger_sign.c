@@ -24,19 +24,6 @@ static char *top, *tdir, *state_file;
 static struct trust_seckey *root, *tech, *appr, *appr2, *outsider, *fake_appr, *croot, *ctech;
 static struct trust_store *store;
 
-static struct trust_member member(struct trust_seckey *k, time_t nb, time_t na)
-{
-	struct trust_member m = {};
-
-	trust_seckey_pubkey(k, &m.pk);
-	m.name = (char *)trust_seckey_name(k);
-	m.org = (char *)trust_seckey_org(k);
-	m.role = trust_seckey_role(k);
-	m.not_before = nb;
-	m.not_after = na;
-	return m;
-}
-
 /* One roster for the file: Taro (technician), Hanako and Jun (approvers),
  * and a pinned contractor whose technician Kenji signs his own
  * organisation's ledger, not ours. */
@@ -61,11 +48,11 @@ static int group_setup(void **state)
 	assert_int_equal(trust_seckey_generate("Boss", TRUST_ROLE_APPROVER, "Example City", false, &fake_appr), 0);
 	/* the same name as the technician, but a key the roster never listed */
 	assert_int_equal(trust_seckey_generate("Taro", TRUST_ROLE_TECHNICIAN, "Example City", false, &outsider), 0);
-	m = member(tech, now - YEAR, now + YEAR);
+	m = test_member(tech, now - YEAR, now + YEAR);
 	assert_int_equal(roster_add(tdir, root, &m, now), 0);
-	m = member(appr, now - YEAR, now + YEAR);
+	m = test_member(appr, now - YEAR, now + YEAR);
 	assert_int_equal(roster_add(tdir, root, &m, now), 0);
-	m = member(appr2, now - YEAR, now + YEAR);
+	m = test_member(appr2, now - YEAR, now + YEAR);
 	assert_int_equal(roster_add(tdir, root, &m, now), 0);
 
 	assert_int_equal(trust_seckey_generate("ITAD Root", TRUST_ROLE_ORG_ROOT, "ITAD Co", true, &croot), 0);
@@ -74,7 +61,7 @@ static int group_setup(void **state)
 	trust_keyid_string(cpk.keyid, id);
 	assert_true(asprintf(&cdir, "%s/contractors/%s", tdir, id) > 0);
 	assert_int_equal(roster_init(cdir, croot, now - YEAR, 5, true), 0);
-	m = member(ctech, now - YEAR, now + YEAR);
+	m = test_member(ctech, now - YEAR, now + YEAR);
 	assert_int_equal(roster_add(cdir, croot, &m, now), 0);
 	assert_int_equal(roster_pin_contractor(tdir, root, "ITAD Co", &cpk, now), 0);
 	free(cdir);

@@ -26,19 +26,6 @@ static struct trust_seckey *root, *tech, *tech2, *appr, *appr_twin, *stranger, *
 static const char *record = "{\"serial\":\"WD-1\",\"type\":\"wipe-record\"}";
 static const char *approval = "{\"record\":\"WD-1\",\"type\":\"approval\"}";
 
-static struct trust_member member(struct trust_seckey *k, time_t nb, time_t na)
-{
-	struct trust_member m = {};
-
-	trust_seckey_pubkey(k, &m.pk);
-	m.name = (char *)trust_seckey_name(k);
-	m.org = (char *)trust_seckey_org(k);
-	m.role = trust_seckey_role(k);
-	m.not_before = nb;
-	m.not_after = na;
-	return m;
-}
-
 static int setup(void **state)
 {
 	struct trust_member m;
@@ -61,20 +48,20 @@ static int setup(void **state)
 	/* the same person as the technician, holding an approver key too */
 	assert_int_equal(trust_seckey_generate("Taro", TRUST_ROLE_APPROVER, "Example City", false, &appr_twin), 0);
 	assert_int_equal(trust_seckey_generate("Eve", TRUST_ROLE_TECHNICIAN, "Elsewhere", false, &stranger), 0);
-	m = member(tech, T0 - YEAR, T0 + YEAR);
+	m = test_member(tech, T0 - YEAR, T0 + YEAR);
 	assert_int_equal(roster_add(dir, root, &m, T0), 0);
 	assert_int_equal(roster_add(dir, root, &m, T0), -EEXIST);
-	m = member(tech2, T0 - YEAR, T0 + YEAR);
+	m = test_member(tech2, T0 - YEAR, T0 + YEAR);
 	assert_int_equal(roster_add(dir, root, &m, T0), 0);
-	m = member(appr, T0 - YEAR, T0 + YEAR);
+	m = test_member(appr, T0 - YEAR, T0 + YEAR);
 	assert_int_equal(roster_add(dir, root, &m, T0), 0);
-	m = member(appr_twin, T0 - YEAR, T0 + YEAR);
+	m = test_member(appr_twin, T0 - YEAR, T0 + YEAR);
 	assert_int_equal(roster_add(dir, root, &m, T0), 0);
 	/* another organisation's member cannot be added to ours */
-	m = member(stranger, T0 - YEAR, T0 + YEAR);
+	m = test_member(stranger, T0 - YEAR, T0 + YEAR);
 	assert_int_equal(roster_add(dir, root, &m, T0), -EINVAL);
 	/* only our root may change the roster */
-	m = member(stranger, T0 - YEAR, T0 + YEAR);
+	m = test_member(stranger, T0 - YEAR, T0 + YEAR);
 	m.org = "Example City";
 	assert_int_equal(roster_add(dir, tech, &m, T0), -ENOKEY);
 	return 0;
@@ -273,10 +260,10 @@ static void test_contractor(void **state)
 	assert_true(asprintf(&cdir, "%s/contractors/%s", dir, id) > 0);
 	/* the contractor builds its own roster (at its own site) */
 	assert_int_equal(roster_init(cdir, croot, T0 - YEAR, 5, true), 0);
-	m = member(ctech, T0 - YEAR, T0 + YEAR);
+	m = test_member(ctech, T0 - YEAR, T0 + YEAR);
 	assert_int_equal(roster_add(cdir, croot, &m, T0), 0);
 	/* a contractor roster cannot list owner roles */
-	m = member(appr, T0 - YEAR, T0 + YEAR);
+	m = test_member(appr, T0 - YEAR, T0 + YEAR);
 	m.org = "ITAD Co";
 	assert_int_equal(roster_add(cdir, croot, &m, T0), -EINVAL);
 
@@ -338,7 +325,7 @@ static void test_x509(void **state)
 	assert_int_equal(trust_seckey_x509_key(a2, &key), 0);
 	assert_int_equal(x509_csr_create(key, "Sachiko", "Example City", &csr), 0);
 	EVP_PKEY_free(key);
-	m = member(a2, T0 - YEAR, T0 + YEAR);
+	m = test_member(a2, T0 - YEAR, T0 + YEAR);
 	assert_int_equal(roster_issue_cert(dir, root, &m, csr, strlen(csr), fpr), 0);
 	memcpy(m.x509_sha256, fpr, sizeof(fpr));
 	assert_int_equal(roster_add(dir, root, &m, T0), 0);
@@ -480,7 +467,7 @@ static void test_rollback(void **state)
 	assert_int_equal(trust_seckey_generate("Tech R", TRUST_ROLE_TECHNICIAN, "Rollback City", false, &t2), 0);
 	assert_int_equal(trust_seckey_generate("Tech X", TRUST_ROLE_TECHNICIAN, "Rollback City", false, &x2), 0);
 	assert_int_equal(roster_init(d, r2, T0 - YEAR, 10, false), 0);
-	m = member(t2, T0 - YEAR, T0 + YEAR);
+	m = test_member(t2, T0 - YEAR, T0 + YEAR);
 	assert_int_equal(roster_add(d, r2, &m, T0), 0);
 	assert_int_equal(trust_store_open(d, &s), 0);
 	assert_int_equal(trust_store_n_lists(s), 2);
@@ -526,7 +513,7 @@ static void test_rollback(void **state)
 	trust_store_free(s);
 
 	/* the old roster back (before a member was added): refused */
-	m = member(x2, T0 - YEAR, T0 + YEAR);
+	m = test_member(x2, T0 - YEAR, T0 + YEAR);
 	assert_int_equal(roster_add(d, r2, &m, T0), 0);
 	assert_int_equal(trust_store_open(d, &s), 0);
 	trust_store_free(s);

@@ -122,5 +122,6 @@ int cmd_wipe(int argc, char **argv);
 int cmd_resume(int argc, char **argv);
 int cmd_caps(int argc, char **argv);
 int cmd_drive_erase(int argc, char **argv);
+int cmd_station(int argc, char **argv);
 
 #endif

@@ -101,6 +101,7 @@ struct erase_progress {
 	uint64_t done, total;   /* bytes of the whole job, all passes and reads */
 	double rate;            /* bytes per second, recent */
 	uint64_t eta_sec;
+	uint64_t errors;        /* error and mismatch ranges recorded so far */
 	bool phase_start;       /* first call for this phase of this pass */
 };
 
@@ -118,6 +119,12 @@ struct erase_opts {
 	struct job_store *store;  /* checkpoints go here; NULL: none */
 	erase_progress_fn progress;
 	void *userdata;
+	/* Asked when a request fails: has the target gone away (a disk pulled
+	 * out of its bay)? Then the job stops where its last checkpoint is,
+	 * the failed part is not recorded as errors, and erase_run returns
+	 * -ENODEV: the job stays resumable, never failed, never verified.
+	 * NULL: erase_target_gone(fd). */
+	bool (*gone)(int fd, void *userdata);
 };
 #define ERASE_DEFAULT_BLOCK (1u << 20)
 #define ERASE_DEFAULT_DEPTH 8u
@@ -127,7 +134,8 @@ struct erase_opts {
  * open for reading and writing on the target the job describes, with
  * O_DIRECT for block devices. Returns 0 when the job reached an end (look
  * at job->state: succeeded or failed), -ECANCELED when the progress
- * callback stopped it, other -errno when it could not run at all. */
+ * callback stopped it, -ENODEV when the target went away (see gone), other
+ * -errno when it could not run at all. Reentrant: one thread per job. */
 int erase_run(struct job *job, int fd, const struct erase_opts *opts);
 
 /* ---- the target (target.c) ---- */
@@ -173,6 +181,9 @@ int erase_target_open(const struct disk_scan *scan, const struct disk *d, struct
 /* Close the descriptor (which drops the lock); returns close's error,
  * which is part of the wipe. Safe on a closed target. */
 int erase_target_close(struct erase_target *t);
+/* The block device behind fd was deleted by the kernel (hot removal): its
+ * /sys/dev/block entry is gone. Never true for a regular file. */
+bool erase_target_gone(int fd);
 
 /* ---- the medium's identity (identity.c) ---- */
 

@@ -34,6 +34,7 @@
 #include "wipecert/drive.h"
 #include "wipecert/pdf.h"
 #include "wipecert/policy.h"
+#include "wipecert/trust.h"
 
 struct ledger;
 struct trust_seckey;
@@ -74,10 +75,33 @@ unsigned flow_method_level(const char *method);
 
 /* Policy and ledger checks before a wipe writes anything: the asset exists,
  * is not already disposed of, the disk's serial/WWN are the asset's, and the
- * method meets the policy for the asset's class. -EPERM (refused) or
- * -ENOENT (no such asset) with err filled. */
+ * method meets the policy for the asset's class. image_file: the target
+ * reports no identity of its own (an image file, a loop device): the
+ * operator's choice of asset is all there is. -EPERM (refused) or -ENOENT
+ * (no such asset) with err filled. */
 int flow_check_before_wipe(const struct flow_ctx *c, const char *asset_id, const char *method,
 			   const char *serial, const char *wwn, bool image_file, struct flow_error *err);
+
+/* The method the policy asks for an asset of this class on this drive,
+ * for a front end that picks it without the operator (the station): the
+ * first method of the class's allow list that the drive can run now; with
+ * no list, an overwrite (overwrite, NULL: "random") when the class accepts
+ * clear, else the fastest firmware method that reaches purge. caps NULL:
+ * the device has no firmware erase (loop device, image file). p NULL: the
+ * built-in policy. 0 and *ret (a static name), or -EPERM with err saying
+ * why none fits (-EINVAL: not a class). */
+struct drive_caps;
+int flow_policy_method(const struct policy *p, int asset_class, const struct drive_caps *caps,
+		       const char *overwrite, const char **ret, struct flow_error *err);
+
+/* May k sign documents of type doc now, by the roster in s: a role that
+ * may sign it, a member known to the roster, valid today, not revoked.
+ * Checked when a key is unlocked for a whole session (the station), so
+ * that hours of wiping do not end in seals no one can accept. 0, or
+ * -EPERM (role), -ENOKEY (unknown), -EKEYEXPIRED (expired or not yet
+ * valid), -EKEYREVOKED, with err saying so. */
+int flow_check_signer(const struct trust_store *s, const struct trust_seckey *k, enum trust_doc doc,
+		      struct flow_error *err);
 
 /* Seal a finished job: build the wipe record (the public job record, the
  * asset as the ledger has it, the technician, the station), sign it with

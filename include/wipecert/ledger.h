@@ -157,6 +157,14 @@ void ledger_close(struct ledger *l);
 static inline void ledger_closep(struct ledger **l) { ledger_close(*l); }
 #define _cleanup_ledger_ __attribute__((cleanup(ledger_closep)))
 int ledger_schema_version(struct ledger *l);
+/* How long a call waits for another program's lock before it gives up
+ * with -EBUSY (default 30 s). An interactive front end waits less, so
+ * that a locked ledger is a message on the screen, not a frozen one. */
+int ledger_set_busy_timeout(struct ledger *l, unsigned ms);
+/* 0 when a change could be written now: no other program holds the
+ * ledger's write lock beyond the busy timeout. -EBUSY when one does,
+ * -EROFS when opened read-only. Writes nothing. */
+int ledger_writable(struct ledger *l);
 
 /* Writing needs a signer on the handle (ledger_set_signer()): every event is
  * signed by its actor, the signer; without one -ENOKEY, and an actor that

@@ -78,6 +78,7 @@ struct cert_table {
 	const bool *row_ok;              /* a failed row's last column is red */
 	size_t n_rows;
 	const char *footer;
+	const char *qr;                  /* a QR code of this text top right of page 1, or NULL */
 };
 int cert_pdf_render_table(const struct cert_table *t, const char *font_path, uint8_t **ret, size_t *ret_len,
 			  const char **ret_err);

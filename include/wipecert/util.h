@@ -90,6 +90,9 @@ const char *csv_unguard(const char *s);
  * SIGKILL (src/util/crash.c). Otherwise nothing. */
 void crash_point(const char *name);
 
+/* A size for people in powers of 1024: "512 B", "1.5 GiB". */
+void format_size_iec(uint64_t bytes, char *buf, size_t len);
+
 /* Monotonic clock in nanoseconds. */
 uint64_t now_ns(void);
 

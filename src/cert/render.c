@@ -741,8 +741,13 @@ static void table_page(struct ctx *c, size_t first, int pages)
 	text_center(c, PW / 2, 72, 16, NAVY, t->title_ja, true);
 	text_center(c, PW / 2, 87, 10, NAVY, t->title_en, false);
 	y = 102;
+	if (t->qr && c->page_no == 1)
+		draw_qr(c, PW - MARGIN - 124, 56, 124);
 	for (size_t i = 0; i < t->n_lines; i++, y += 11)
-		text(c, MARGIN, y, 8, t->line_ok && !t->line_ok[i] ? RED : (t->line_ok ? GREEN : INK), t->lines[i], W);
+		text(c, MARGIN, y, 8, t->line_ok && !t->line_ok[i] ? RED : (t->line_ok ? GREEN : INK), t->lines[i],
+		     t->qr && c->page_no == 1 ? W - 132 : W);
+	if (t->qr && c->page_no == 1 && y < 186)
+		y = 186;
 	y += 2;
 	rect(c, MARGIN, y, W, 22, &SHADE, NULL);
 	for (size_t i = 0; i < t->n_cols; i++) {
@@ -1165,7 +1170,7 @@ int cert_pdf_render_summary(const struct cert_record *const *recs, size_t n, con
 int cert_pdf_render_table(const struct cert_table *t, const char *font_path, uint8_t **ret, size_t *ret_len,
 			  const char **ret_err)
 {
-	struct ctx c = { .table = t, .layout = table_layout, .step = "a table needs 1 to 12 columns" };
+	struct ctx c = { .table = t, .layout = table_layout, .step = "a table needs 1 to 12 columns", .qr = t->qr };
 
 	if (t->n_cols == 0 || t->n_cols > 12 || t->n_rows > 100000) {
 		if (ret_err)

@@ -86,15 +86,7 @@ void wipe_tuning_apply(const struct wipe_tuning *t, struct job_tuning *ret)
 
 void wipe_human(uint64_t b, char *buf, size_t len)
 {
-	static const char *const u[] = { "B", "KiB", "MiB", "GiB", "TiB", "PiB" };
-	double v = (double)b;
-	size_t i = 0;
-
-	while (v >= 1024 && i + 1 < ARRAY_SIZE(u)) {
-		v /= 1024;
-		i++;
-	}
-	snprintf(buf, len, i ? "%.1f %s" : "%.0f %s", v, u[i]);
+	format_size_iec(b, buf, len);
 }
 
 int cli_attest_confirm(const char *target, const char *serial, const char *given)
@@ -230,7 +222,8 @@ static void *run_thread(void *arg)
 
 static const char *result_of(const struct wipe_target *t)
 {
-	return t->result == -ECANCELED ? "interrupted" : job_result_to_string(job_result(t->job));
+	/* stopped, or the disk went away (pulled out): resumable */
+	return t->result == -ECANCELED || t->result == -ENODEV ? "interrupted" : job_result_to_string(job_result(t->job));
 }
 
 static json_t *result_json(struct wipe_run *w)
@@ -246,7 +239,7 @@ static json_t *result_json(struct wipe_run *w)
 		o = job_to_json(w->t[i].job, false);
 		path = job_store_path(&w->store, w->t[i].job->id);
 		json_object_set_new(o, "job_file", path ? json_string(path) : json_null());
-		if (w->t[i].result == -ECANCELED)
+		if (w->t[i].result == -ECANCELED || w->t[i].result == -ENODEV)
 			json_object_set_new(o, "state", json_string("interrupted"));
 		json_object_set_new(o, "result", json_string(result_of(&w->t[i])));
 		json_array_append_new(a, o);
@@ -261,6 +254,11 @@ static int report(const struct wipe_run *w, const struct wipe_target *t)
 
 	if (t->result == -ECANCELED) {
 		log_error(_("%s: interrupted; continue with 'wipecert resume %s'"), j->device, j->id);
+		return EXIT_FAIL;
+	}
+	if (t->result == -ENODEV) {
+		log_error(_("%s: the disk went away: interrupted; continue with 'wipecert resume %s' once it is back"),
+			  j->device, j->id);
 		return EXIT_FAIL;
 	}
 	if (t->result < 0) {

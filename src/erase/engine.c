@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -51,6 +52,9 @@ struct engine {
 	uint64_t t_tick, t_ckpt, tick_done;
 	double rate;
 	bool stopped, giveup;
+	/* the target went away: stop at the last checkpoint, record nothing */
+	bool vanished, gone_asked, blockdev;
+	uint64_t hold; /* lowest offset of a request that failed as it went */
 	/* throttle */
 	uint64_t thr_t0, thr_bytes;
 	/* chunks that failed every try, narrowed down sector by sector later */
@@ -77,6 +81,9 @@ static int report(struct engine *e, bool start)
 
 	if (e->rate > 1 && e->total > e->done)
 		p.eta_sec = (uint64_t)((double)(e->total - e->done) / e->rate);
+	p.errors = e->n_bad;
+	for (size_t i = 0; i < e->job->n_passes; i++)
+		p.errors += e->job->passes[i].errors.count + e->job->passes[i].mismatches.count;
 	if (e->o->progress && e->o->progress(&p, e->o->userdata) < 0)
 		e->stopped = true;
 	return 0;
@@ -136,7 +143,30 @@ static uint64_t low_water(struct engine *e, uint64_t next)
 	for (size_t i = 0; i < e->n_bad; i++)
 		if (e->bad[i].offset < low)
 			low = e->bad[i].offset;
-	return low;
+	return low < e->hold ? low : e->hold;
+}
+
+/* Did the request fail because the target went away? The kernel may fail
+ * the I/O a moment before it deletes the disk, so the first time the
+ * question is asked it waits up to a second for the answer to settle. */
+static bool target_gone(struct engine *e, int64_t res)
+{
+	bool (*gone)(int, void *) = e->o->gone;
+	/* an image file cannot be pulled out: no wait for it */
+	unsigned waits = e->gone_asked || (!gone && !e->blockdev) ? 0 : 10;
+
+	if (e->vanished)
+		return true;
+	e->gone_asked = true;
+	for (unsigned i = 0;; i++) {
+		if (res == -ENODEV || res == -ENXIO || (gone ? gone(e->fd, e->o->userdata) : erase_target_gone(e->fd))) {
+			e->vanished = e->stopped = true;
+			return true;
+		}
+		if (i >= waits)
+			return false;
+		nanosleep(&(struct timespec){ 0, 100000000 }, NULL);
+	}
 }
 
 static void throttle(struct engine *e, size_t len)
@@ -170,6 +200,8 @@ static int tick(struct engine *e, bool write, uint64_t *pos, uint64_t next)
 		e->tick_done = e->done;
 		report(e, false);
 	}
+	if (e->vanished)
+		return 0; /* nothing can be synced: the last checkpoint stands */
 	if (now - e->t_ckpt >= (uint64_t)ck * 1000000u || e->stopped) {
 		uint64_t low = low_water(e, next);
 		int r;
@@ -239,6 +271,8 @@ static int narrow(struct engine *e, bool write, const struct erase_pass *p, unsi
 				return r;
 		}
 		if (res != (int64_t)sec) {
+			if (target_gone(e, res))
+				return -ENODEV;
 			job_ranges_add(errs, off, sec, res < 0 ? (int)-res : EIO);
 			continue;
 		}
@@ -308,7 +342,11 @@ static int stream(struct engine *e, bool write, unsigned pass, const struct samp
 			if (i >= e->n || !e->slots[i].busy)
 				return -EIO;
 			s = &e->slots[i];
-			if (res != (int64_t)s->len) {
+			if (res != (int64_t)s->len && (e->vanished || target_gone(e, res))) {
+				/* not an error of the medium: keep the checkpoint below it */
+				if (s->off < e->hold)
+					e->hold = s->off;
+			} else if (res != (int64_t)s->len) {
 				if (s->tries++ < MAX_TRIES) {
 					r = e->io->submit(e->ioctx, write, i, s->len, s->off);
 					if (r < 0)
@@ -338,6 +376,8 @@ static int stream(struct engine *e, bool write, unsigned pass, const struct samp
 			return r;
 	}
 
+	if (e->vanished)
+		return -ENODEV;
 	if (e->stopped) {
 		r = tick(e, write, pos, next);
 		return r < 0 ? r : -ECANCELED;
@@ -469,6 +509,8 @@ static int run_passes(struct engine *e, const struct sample_plan *plan, bool res
 			r = e->io->sync(e->ioctx);
 			crash_point("pass-synced");
 			p->write_ms += (now_ns() - t0) / 1000000u;
+			if (r < 0 && target_gone(e, r))
+				return -ENODEV;
 			if (r < 0) {
 				job_ranges_add(&p->errors, 0, j->size, -r);
 				job_fail(j, "the device could not be synced after a pass");
@@ -566,7 +608,7 @@ static uint64_t plan_done(const struct job *j, const struct sample_plan *plan)
 int erase_run(struct job *j, int fd, const struct erase_opts *opts)
 {
 	static const struct erase_opts defaults = { 0 };
-	struct engine e = { .job = j, .fd = fd, .o = opts ? opts : &defaults, .ks_pass = -1 };
+	struct engine e = { .job = j, .fd = fd, .o = opts ? opts : &defaults, .ks_pass = -1, .hold = UINT64_MAX };
 	struct sample_plan plan = { 0 };
 	size_t align;
 	bool resumed, ok;
@@ -602,6 +644,11 @@ int erase_run(struct job *j, int fd, const struct erase_opts *opts)
 			goto out;
 		}
 
+	{
+		struct stat st;
+
+		e.blockdev = fstat(fd, &st) == 0 && S_ISBLK(st.st_mode);
+	}
 	e.io = e.o->io ? e.o->io : &erase_io_uring;
 	r = e.io->open(fd, e.bufs, e.n, e.bs, &e.ioctx);
 	if (r < 0 && !e.o->io) {
@@ -647,8 +694,10 @@ int erase_run(struct job *j, int fd, const struct erase_opts *opts)
 
 	r = run_passes(&e, &plan, resumed);
 	if (r < 0) {
+vanished:
 		if (r != -ECANCELED) {
-			/* the engine itself could not go on: say so, keep it resumable */
+			/* the engine itself could not go on, or the target went
+			 * away: keep it resumable from the last checkpoint */
 			save(&e);
 		}
 		goto out;
@@ -656,6 +705,10 @@ int erase_run(struct job *j, int fd, const struct erase_opts *opts)
 
 	if (j->verify_mode == VERIFY_SAMPLE && j->state == JOB_RUNNING) {
 		r = sample_hash_fd(fd, &plan, j->sample_hash);
+		if (r < 0 && target_gone(&e, r)) {
+			r = -ENODEV;
+			goto vanished;
+		}
 		if (r < 0)
 			job_fail(j, "the sampled ranges could not be read for hashing");
 	}
@@ -664,6 +717,10 @@ int erase_run(struct job *j, int fd, const struct erase_opts *opts)
 	free(j->signatures_found);
 	j->signatures_found = NULL;
 	r = erase_find_signatures(fd, &j->signatures_found);
+	if (r < 0 && target_gone(&e, r)) {
+		r = -ENODEV;
+		goto vanished;
+	}
 	j->signatures_checked = r >= 0;
 	if (r < 0)
 		job_fail(j, "libblkid could not check the device for signatures");

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "wipecert/disk.h"
@@ -168,4 +169,17 @@ int erase_target_close(struct erase_target *t)
 		t->fd = -1;
 	}
 	return r;
+}
+
+bool erase_target_gone(int fd)
+{
+	struct stat st;
+	char path[64];
+
+	if (fstat(fd, &st) < 0 || !S_ISBLK(st.st_mode))
+		return false; /* an image file cannot be pulled out */
+	/* the kernel removes the disk's sysfs entry when it deletes the
+	 * disk, while our descriptor still holds the dead block device */
+	snprintf(path, sizeof(path), "/sys/dev/block/%u:%u", major(st.st_rdev), minor(st.st_rdev));
+	return access(path, F_OK) < 0 && errno == ENOENT;
 }

@@ -474,7 +474,8 @@ int flow_seal(const struct flow_ctx *c, const char *job_id, const char *asset_id
 		r = ledger_identity_check(&a, serial, wwn, &reason);
 		if (r != LEDGER_IDENTITY_MATCH &&
 		    !((r == LEDGER_IDENTITY_NONE_ON_RECORD || r == LEDGER_IDENTITY_DEVICE_UNKNOWN) &&
-		      transport && streq(transport, "file") && !serial && !wwn)) {
+		      /* image files and loop devices report no identity of their own */
+		      transport && (streq(transport, "file") || streq(transport, "loop")) && !serial && !wwn)) {
 			r = flow_fail(err, -EPERM, "job %s was not run on asset %s: %s", job_id, asset_id,
 				      reason ? reason : "identity does not match");
 			goto out;

@@ -7,5 +7,6 @@ LIB_OBJS += src/flow/certcheck.o
 LIB_OBJS += src/flow/accept.o
 LIB_OBJS += src/flow/destroy.o
 LIB_OBJS += src/flow/audit.o
+LIB_OBJS += src/flow/station.o
 LIB_OBJS += src/flow/firmware.o
 LIB_OBJS += src/flow/submit.o

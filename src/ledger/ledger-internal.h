@@ -67,6 +67,8 @@ struct ledger_backend {
 	/* a transaction; write: no other writer of the chain until it ends
 	 * (the store's write lock, or the server's advisory lock) */
 	int (*begin)(struct ledger *l, bool write);
+	/* how long begin(write) waits for another writer: -EBUSY after */
+	int (*set_busy_timeout)(struct ledger *l, unsigned ms);
 	int (*commit)(struct ledger *l);
 	void (*rollback)(struct ledger *l);
 

@@ -266,6 +266,8 @@ static int pg_err(PGconn *conn, const PGresult *res)
 		return -ECONNRESET;
 	if (streq(st, "40001") || streq(st, "40P01"))
 		return -EAGAIN;
+	if (streq(st, "55P03"))
+		return -EBUSY; /* lock_timeout: another writer holds the chain */
 	if (streq(st, "25006"))
 		return -EROFS;
 	if (streq(st, "53100"))
@@ -882,6 +884,17 @@ static int pg_begin(struct ledger *l, bool write)
 	return 0;
 }
 
+/* the advisory lock waits as long as lock_timeout says (0: for ever) */
+static int pg_set_busy_timeout(struct ledger *l, unsigned ms)
+{
+	char sql[64];
+
+	if (l->in_tx)
+		return -EBUSY;
+	snprintf(sql, sizeof(sql), "SET lock_timeout = %u", ms);
+	return exec(l, sql, NULL);
+}
+
 static int pg_commit(struct ledger *l)
 {
 	struct pgs *p = P(l);
@@ -1407,6 +1420,7 @@ const struct ledger_backend ledger_pg_backend = {
 	.schema_version = pg_schema_version,
 	.migrate = pg_migrate,
 	.begin = pg_begin,
+	.set_busy_timeout = pg_set_busy_timeout,
 	.commit = pg_commit,
 	.rollback = pg_rollback,
 	.last_event = pg_last_event,

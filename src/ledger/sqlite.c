@@ -279,6 +279,11 @@ static int sq_begin(struct ledger *l, bool write)
 	return exec(l, write ? "BEGIN IMMEDIATE" : "BEGIN");
 }
 
+static int sq_set_busy_timeout(struct ledger *l, unsigned ms)
+{
+	return sqlite3_busy_timeout(SQ(l)->db, (int)ms) == SQLITE_OK ? 0 : -EINVAL;
+}
+
 static int sq_commit(struct ledger *l)
 {
 	return exec(l, "COMMIT");
@@ -842,6 +847,7 @@ const struct ledger_backend ledger_sqlite_backend = {
 	.schema_version = sq_schema_version,
 	.migrate = sq_migrate,
 	.begin = sq_begin,
+	.set_busy_timeout = sq_set_busy_timeout,
 	.commit = sq_commit,
 	.rollback = sq_rollback,
 	.last_event = sq_last_event,

@@ -193,6 +193,31 @@ void ledger_close(struct ledger *l)
 	free(l);
 }
 
+int ledger_set_busy_timeout(struct ledger *l, unsigned ms)
+{
+	if (!l)
+		return -EINVAL;
+	return l->be->set_busy_timeout(l, ms > INT32_MAX ? INT32_MAX : ms);
+}
+
+int ledger_writable(struct ledger *l)
+{
+	int r;
+
+	if (!l)
+		return -EINVAL;
+	if (l->readonly)
+		return -EROFS;
+	if (l->in_tx)
+		return -EBUSY;
+	/* take the write lock (waiting the busy timeout) and give it back */
+	r = l->be->begin(l, true);
+	if (r < 0)
+		return r;
+	l->be->rollback(l);
+	return 0;
+}
+
 int ledger_schema_version(struct ledger *l)
 {
 	return l->be->schema_version(l);

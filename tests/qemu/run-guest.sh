@@ -14,6 +14,8 @@
 #   --copy PATH       PATH at the same place in the guest; an ELF brings its
 #                     shared libraries and loader along (ldd)
 #   --timeout SECONDS kill the guest after this long (default 120)
+#   --qemu-arg ARG    one more QEMU argument (repeat), e.g. -qmp unix:SOCK,server=on,wait=off
+#                     for hot-plug with qmp.py
 #   --verbose         show the kernel's boot messages too
 #
 # Serials: NVMe WCNVME0001, SATA WCSATA0001 (model "WIPECERT SATA DISK"),
@@ -31,7 +33,7 @@ readonly MODULES=(sd_mod sg ahci virtio_pci virtio_scsi nvme)
 cache=${WIPECERT_QEMU_CACHE:-${RUN_GUEST_CACHE:-/var/tmp/wipecert-qemu}}
 timeout_s=120 verbose=0 keep="" work=""
 declare -A size=() image=()
-copies=() cmd=()
+copies=() cmd=() extra=()
 
 fail() { echo "run-guest: $*" >&2; exit 125; }
 say() { echo "run-guest: $*" >&2; }
@@ -46,6 +48,7 @@ while [ $# -gt 0 ]; do
 	--keep) [ $# -ge 2 ] || fail "--keep needs a directory"; keep=$2; shift 2 ;;
 	--copy) [ $# -ge 2 ] || fail "--copy needs a path"; copies+=("$2"); shift 2 ;;
 	--timeout) [ $# -ge 2 ] || fail "--timeout needs seconds"; timeout_s=$2; shift 2 ;;
+	--qemu-arg) [ $# -ge 2 ] || fail "--qemu-arg needs an argument"; extra+=("$2"); shift 2 ;;
 	--verbose) verbose=1; shift ;;
 	-h | --help) sed -n '2,/^set -e/{/^#/s/^# \{0,1\}//p}' "$0"; exit 0 ;;
 	--) shift; break ;;
@@ -219,10 +222,15 @@ for bus in nvme sata scsi; do
 	esac
 done
 
+args+=("${extra[@]}")
 t0=$EPOCHREALTIME
 set +e
+# mawk reads its input in blocks unless told otherwise: the guest's output
+# must reach the caller as it comes (a hot-plug test acts on it)
+awk_live=()
+if awk -W version 2>&1 | grep -q mawk; then awk_live=(-W interactive); fi
 timeout -k 5 "$timeout_s" qemu-system-x86_64 "${args[@]}" </dev/null 2>&1 | tee "$work/console" |
-	awk -v n="$nonce" -v on="$verbose" '{ gsub(/\r/, "") }
+	awk "${awk_live[@]}" -v n="$nonce" -v on="$verbose" '{ gsub(/\r/, "") }
 		index($0, "guest-exit:" n ":") { on = 0; next }
 		index($0, "guest-start:" n) { on = 1; next }
 		on { print; fflush() }'

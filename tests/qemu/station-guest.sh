@@ -1,0 +1,55 @@
+# station-guest.sh - run by busybox sh INSIDE the QEMU guest
+# (tests/e2e/station_qemu.sh): `sh station-guest.sh WIPECERT CERTS DB POLICY`.
+# Starts `wipecert station --auto --json` and leaves it running while the
+# host hot-plugs NVMe disks through QMP; once three jobs are sealed and a
+# fourth one runs (or after a time limit) it sends SIGTERM, then resumes
+# the job that stopped with `wipecert resume`. The events reach the host as they come
+# ("ev " lines); at the end it prints the exit status, the whole stream
+# again ("final " lines), the case files (base64) and the ledger's word on
+# the assets.
+W=$1 CERTS=$2 DB=$3 POLICY=$4
+export WIPECERT_STATE_DIR=/tmp/state WIPECERT_DB=$DB WIPECERT_TRUST=$CERTS/trust
+: >/tmp/ev
+mkdir -p /tmp/state
+"$W" station --json --auto --key "$CERTS/test-only-technician.key" --passphrase-file "$CERTS/passphrase.txt" \
+	--policy "$POLICY" --max-rate 2M >>/tmp/ev 2>/tmp/err &
+pid=$!
+# the events reach the host as they come, for it to act on
+tail -f /tmp/ev | awk '{ print "ev " $0; fflush() }' &
+tailpid=$!
+# SIGTERM once three jobs are sealed and the fourth (HP-4) is 2 MiB in: it
+# must stop resumably
+i=0 job=
+while [ $i -lt 1500 ]; do
+	kill -0 $pid 2>/dev/null || break
+	if [ "$(grep -c '"event":"sealed"' /tmp/ev)" -ge 3 ]; then
+		job=$(grep '"event":"started".*"asset":"HP-4"' /tmp/ev | sed 's/.*"job":"\([^"]*\)".*/\1/' | head -n 1)
+		done=$(grep '"event":"progress"' /tmp/ev | grep "\"job\":\"$job\"" | tail -n 1 | sed 's/.*"done":\([0-9]*\).*/\1/')
+		[ -n "$job" ] && [ "${done:-0}" -ge 2097152 ] && break
+	fi
+	sleep 0.2
+	i=$((i + 1))
+done
+kill -TERM $pid
+wait $pid
+echo "station-exit $?"
+kill $tailpid
+# the whole stream once more, to the last line
+sed 's/^/final /' /tmp/ev
+sed 's/^/err /' /tmp/err
+# the interrupted job goes on with `wipecert resume`, to a verified end
+if [ -n "$job" ]; then
+	cp "/tmp/state/$job.json" /tmp/interrupted.json
+	"$W" resume "$job" --max-rate 0 --json >/tmp/resume.out 2>/tmp/resume.err
+	echo "resume-exit $?"
+	sed 's/^/resume-err /' /tmp/resume.err
+	echo "interrupted $(base64 -w 0 </tmp/interrupted.json)"
+fi
+for f in /tmp/state/*; do
+	echo "file ${f##*/} $(base64 -w 0 <"$f")"
+done
+for a in HP-1 HP-3 HP-5; do
+	echo "ledger $a $("$W" ledger show $a --json | tr -d '\n ')"
+done
+"$W" ledger verify >/dev/null 2>&1
+echo "ledger-verify $?"
