@@ -30,11 +30,11 @@ static const struct command commands[] = {
 	{ "resume", cmd_resume, CMD_DESTRUCTIVE, N_("continue an interrupted wipe from its checkpoint") },
 	{ "caps", cmd_caps, 0, N_("show what a drive's firmware can erase and which methods are usable") },
 	{ "drive-erase", cmd_drive_erase, CMD_DESTRUCTIVE, N_("erase a drive with its firmware (NVMe, ATA, SCSI) and verify by read-back") },
-	{ "cert", cmd_cert, 0, N_("issue a signed disposal certificate PDF, show its record") },
+	{ "cert", cmd_cert, CMD_VERBS, N_("issue a signed disposal certificate PDF, show its record") },
 	{ "verify", cmd_verify, 0, N_("check a disposal certificate PDF") },
-	{ "key", cmd_key, 0, N_("make signing keys, sign and verify documents") },
-	{ "trust", cmd_trust, 0, N_("the trust roster: who may sign what") },
-	{ "ledger", cmd_ledger, 0, N_("the asset ledger and its change history") },
+	{ "key", cmd_key, CMD_VERBS, N_("make signing keys, sign and verify documents") },
+	{ "trust", cmd_trust, CMD_VERBS, N_("the trust roster: who may sign what") },
+	{ "ledger", cmd_ledger, CMD_VERBS, N_("the asset ledger and its change history") },
 	{ "seal", cmd_seal, 0, N_("sign a finished wipe as the technician (the wipe record)") },
 	{ "pending", cmd_pending, 0, N_("list wipe records awaiting approval") },
 	{ "approve", cmd_approve, 0, N_("approve a wipe record and issue the signed certificate") },
@@ -108,7 +108,10 @@ int main(int argc, char **argv)
 		return EXIT_OK;
 	}
 	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
-		if (streq(verb, commands[i].name))
-			return commands[i].fn(argc - 1, argv + 1);
+		if (streq(verb, commands[i].name)) {
+			/* every command leaves through the operation log */
+			cli_op_begin(&commands[i], argc - 1, argv + 1);
+			return cli_op_end(commands[i].fn(argc - 1, argv + 1));
+		}
 	return usage_error(NULL, _("unknown command '%s'"), verb);
 }

@@ -263,6 +263,55 @@ static void test_evidence_outcomes(void **state)
 	/* a range listed, though nothing else says so */
 	assert_string_equal(derived_result("pass.mismatches", json_pack("{s:i,s:i,s:[{s:i,s:i}]}", "count", 0, "bytes", 0,
 									"ranges", "offset", 4096, "length", 512)), "failed");
+	/* a verify-only job read the medium and wrote nothing: at best
+	 * "verified only", never erased */
+	assert_string_equal(derived_result("verify_only", json_true()), "verified_only");
+	assert_string_equal(derived_result("verify_only", json_false()), "erased_and_verified");
+	/* a pass that did not write the whole device erased nothing, whatever
+	 * else the record says (a verify-only record with its flag dropped) */
+	assert_string_equal(derived_result("pass.bytes_written", json_integer(0)), "failed");
+	assert_string_equal(derived_result("pass.bytes_written", json_integer(512)), "failed");
+}
+
+/* The derived certificate of a verify-only record: type none, and the
+ * record parser takes "verified_only" only with type none and a passed
+ * read-back, and type none never with "erased_and_verified". */
+static void test_evidence_verify_only(void **state)
+{
+	_cleanup_free_ char *p = test_fixture("evidence/wipe-record.json");
+	_cleanup_free_ char *rp = test_fixture("cert-record.json");
+	_cleanup_free_ uint8_t *buf = NULL;
+	struct cert_record *rec = NULL;
+	const char *err = NULL;
+	json_t *w = NULL, *e = NULL, *r;
+	size_t len;
+
+	(void)state;
+	assert_int_equal(read_full_file(p, &buf, &len), 0);
+	assert_int_equal(canon_parse((char *)buf, len, &w), 0);
+	json_object_set_new(json_object_get(w, "job"), "verify_only", json_true());
+	assert_int_equal(cert_evidence_derive(w, &e, NULL), 0);
+	assert_string_equal(json_string_value(json_object_get(e, "result")), "verified_only");
+	assert_string_equal(json_string_value(json_object_get(json_object_get(e, "sanitization"), "type")), "none");
+	assert_string_equal(json_string_value(json_object_get(json_object_get(e, "verification"), "result")), "pass");
+	json_decref(e);
+	json_decref(w);
+
+	r = json_load_file(rp, 0, NULL);
+	assert_non_null(r);
+	json_object_set_new(r, "result", json_string("verified_only"));
+	json_object_set_new(json_object_get(r, "sanitization"), "type", json_string("none"));
+	assert_int_equal(cert_record_from_json(r, &rec, &err), 0);
+	cert_record_free(rec);
+	rec = NULL;
+	json_object_set_new(json_object_get(r, "sanitization"), "type", json_string("clear"));
+	assert_int_equal(cert_record_from_json(r, &rec, &err), -EINVAL);
+	assert_non_null(strstr(err, "verified_only needs sanitization.type none"));
+	json_object_set_new(r, "result", json_string("erased_and_verified"));
+	json_object_set_new(json_object_get(r, "sanitization"), "type", json_string("none"));
+	assert_int_equal(cert_record_from_json(r, &rec, &err), -EINVAL);
+	assert_non_null(strstr(err, "type none cannot have result erased_and_verified"));
+	json_decref(r);
 }
 
 int main(void)
@@ -274,6 +323,7 @@ int main(void)
 		cmocka_unit_test(test_station),
 		cmocka_unit_test(test_smart),
 		cmocka_unit_test(test_evidence_outcomes),
+		cmocka_unit_test(test_evidence_verify_only),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -70,6 +70,7 @@ static void test_methods_table(void **state)
 	static const struct { const char *name; unsigned n; } want[] = {
 		{ "zero", 1 }, { "one", 1 }, { "random", 1 }, { "dod-short", 3 }, { "dod", 7 },
 		{ "gutmann", 35 }, { "hmg-is5", 3 }, { "rcmp-ops2", 7 }, { "schneier", 7 }, { "vsitr", 7 },
+		{ "bmb21", 6 }, { "verify-zero", 1 }, { "verify-one", 1 },
 	};
 	const struct erase_method *g = erase_method_find("gutmann");
 	enum erase_verify v;
@@ -84,11 +85,59 @@ static void test_methods_table(void **state)
 	}
 	assert_null(erase_method_find("Zero"));
 	assert_null(erase_method_find("dod-"));
+	assert_null(erase_method_find("verify")); /* no prefix of a name or an alias */
+	assert_null(erase_method_find("dodshor"));
+	assert_true(erase_method_find("verify-zero")->verify_only);
+	assert_false(erase_method_find("zero")->verify_only);
 	assert_string_equal(erase_pass_describe(&g->passes[6], buf, sizeof(buf)), "924924");
 	assert_string_equal(erase_pass_describe(&g->passes[0], buf, sizeof(buf)), "random");
 	assert_int_equal(erase_verify_from_string("sample", &v), 0);
 	assert_int_equal(v, VERIFY_SAMPLE);
 	assert_int_equal(erase_verify_from_string("some", &v), -EINVAL);
+}
+
+/* Each nwipe name is the very method of its wipecert name (the same
+ * passes, in the same order), and names no second method. */
+static void test_method_aliases(void **state)
+{
+	static const struct { const char *nwipe, *ours; } want[] = {
+		{ "dod522022m", "dod" }, { "dod", "dod" }, { "dodshort", "dod-short" }, { "dod3pass", "dod-short" },
+		{ "gutmann", "gutmann" }, { "ops2", "rcmp-ops2" }, { "random", "random" }, { "prng", "random" },
+		{ "stream", "random" }, { "zero", "zero" }, { "quick", "zero" }, { "one", "one" },
+		{ "verify_zero", "verify-zero" }, { "verify_one", "verify-one" }, { "is5enh", "hmg-is5" },
+		{ "bruce7", "schneier" }, { "bmb", "bmb21" },
+	};
+	size_t listed = 0;
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(want); i++) {
+		const struct erase_method *a = erase_method_find(want[i].nwipe), *m = erase_method_find(want[i].ours);
+
+		assert_non_null(a);
+		assert_non_null(m);
+		assert_ptr_equal(a, m);
+		assert_string_equal(a->name, want[i].ours); /* jobs and records carry our name */
+		assert_int_equal(a->n_passes, m->n_passes);
+		assert_memory_equal(a->passes, m->passes, m->n_passes * sizeof(*m->passes));
+		assert_int_equal(a->verify_only, m->verify_only);
+	}
+	/* every alias of the table is one of nwipe's, and none is a name of ours */
+	for (size_t i = 0; i < erase_n_method_aliases; i++) {
+		bool found = false;
+
+		for (size_t k = 0; k < erase_n_methods; k++)
+			assert_string_not_equal(erase_method_aliases[i].alias, erase_methods[k].name);
+		for (size_t k = 0; k < ARRAY_SIZE(want); k++)
+			found = found || streq(want[k].nwipe, erase_method_aliases[i].alias);
+		assert_true(found);
+		listed++;
+	}
+	assert_int_equal(listed, erase_n_method_aliases);
+	/* the verify-only passes are the patterns they read back */
+	assert_memory_equal(erase_method_find("verify_zero")->passes, erase_method_find("zero")->passes,
+			    sizeof(struct erase_pass));
+	assert_memory_equal(erase_method_find("verify_one")->passes, erase_method_find("one")->passes,
+			    sizeof(struct erase_pass));
 }
 
 static void test_patterns(void **state)
@@ -222,7 +271,11 @@ static void test_every_method(void **state)
 
 	fill_marker(data, IMG_SIZE);
 	for (size_t i = 0; i < erase_n_methods; i++) {
-		int fd = open_img(f);
+		int fd;
+
+		if (erase_methods[i].verify_only)
+			continue; /* they write nothing: test_verify_only */
+		fd = open_img(f);
 		/* the marker again before each method */
 		assert_int_equal(pwrite(fd, data, IMG_SIZE, 0), IMG_SIZE);
 		close(fd);
@@ -565,6 +618,110 @@ static void test_json(void **state)
 	job_free(j);
 }
 
+/* ---- verify-only methods and rounds ---- */
+
+static void run_verify_only(struct fixture *f, const char *name, uint8_t fill, uint64_t odd_off)
+{
+	struct erase_opts o = { .block_size = 128 << 10, .depth = 4, .store = &f->store };
+	uint8_t *before = malloc(IMG_SIZE), *after;
+	struct job *j;
+	size_t len;
+	char want[96];
+	int fd = open_img(f);
+
+	memset(before, fill, IMG_SIZE);
+	if (odd_off != UINT64_MAX)
+		before[odd_off] ^= 0x10;
+	assert_int_equal(pwrite(fd, before, IMG_SIZE, 0), IMG_SIZE);
+	assert_int_equal(job_new(erase_method_find(name), VERIFY_LAST, 10, f->img, IMG_SIZE, 512, &j), 0);
+	assert_true(j->verify_only);
+	assert_int_equal(erase_run(j, fd, &o), 0);
+	assert_int_equal(j->passes[0].bytes_written, 0);
+	assert_int_equal(j->passes[0].bytes_read, IMG_SIZE);
+	if (odd_off == UINT64_MAX) {
+		assert_int_equal(j->state, JOB_SUCCEEDED);
+		assert_int_equal(job_result(j), JOB_RESULT_VERIFIED_ONLY);
+		assert_string_equal(job_result_to_string(job_result(j)), "verified-only");
+	} else {
+		assert_int_equal(j->state, JOB_FAILED);
+		assert_int_equal(j->passes[0].verify, VRESULT_FAILED);
+		assert_int_equal(j->passes[0].mismatches.v[0].offset, odd_off / 512 * 512);
+		snprintf(want, sizeof(want), "first difference at byte %llu", (unsigned long long)odd_off);
+		assert_non_null(strstr(j->failure, want));
+	}
+	/* not one byte written */
+	assert_int_equal(read_full_file(f->img, &after, &len), 0);
+	assert_int_equal(len, IMG_SIZE);
+	assert_memory_equal(after, before, IMG_SIZE);
+	{
+		json_t *pub = job_to_json(j, false);
+
+		assert_true(json_is_true(json_object_get(pub, "verify_only")));
+		json_decref(pub);
+	}
+	free(after);
+	free(before);
+	close(fd);
+	job_free(j);
+}
+
+static void test_verify_only(void **state)
+{
+	struct fixture *f = *state;
+	struct job *j;
+
+	run_verify_only(f, "verify-zero", 0x00, UINT64_MAX);
+	run_verify_only(f, "verify-one", 0xff, UINT64_MAX);
+	run_verify_only(f, "verify_zero", 0x00, 2 * 1024 * 1024 + 77);
+	run_verify_only(f, "verify-one", 0xff, IMG_SIZE - 1);
+	/* its read-back is the method: no --verify off, no sample, no rounds */
+	assert_int_equal(job_new(erase_method_find("verify-zero"), VERIFY_OFF, 10, f->img, IMG_SIZE, 512, &j), -EINVAL);
+	assert_int_equal(job_new(erase_method_find("verify-zero"), VERIFY_SAMPLE, 10, f->img, IMG_SIZE, 512, &j), -EINVAL);
+	assert_int_equal(job_new(erase_method_find("verify-zero"), VERIFY_ALL, 10, f->img, IMG_SIZE, 512, &j), 0);
+	assert_int_equal(job_set_rounds(j, 2), -EINVAL);
+	job_free(j);
+}
+
+static void test_rounds(void **state)
+{
+	struct fixture *f = *state;
+	struct erase_opts o = { .block_size = 256 << 10, .depth = 4, .store = &f->store };
+	struct job *j, *back;
+	json_t *sec;
+	int fd = open_img(f);
+
+	assert_int_equal(job_new(erase_method_find("dod-short"), VERIFY_ALL, 10, f->img, IMG_SIZE, 512, &j), 0);
+	assert_int_equal(job_set_rounds(j, 0), -EINVAL);
+	assert_int_equal(job_set_rounds(j, 334), -EINVAL); /* 1002 passes */
+	assert_int_equal(job_set_rounds(j, 2), 0);
+	assert_int_equal(j->rounds, 2);
+	assert_int_equal(j->n_passes, 6);
+	for (size_t i = 0; i < 6; i++)
+		assert_memory_equal(&j->passes[i].pattern, &erase_method_find("dod-short")->passes[i % 3],
+				    sizeof(struct erase_pass));
+	assert_int_equal(erase_run(j, fd, &o), 0);
+	assert_int_equal(j->state, JOB_SUCCEEDED);
+	for (size_t i = 0; i < 6; i++) {
+		assert_int_equal(j->passes[i].state, PASS_DONE);
+		assert_int_equal(j->passes[i].bytes_written, IMG_SIZE);
+		assert_int_equal(j->passes[i].verify, VRESULT_PASSED);
+	}
+	assert_final_pattern(f, j);
+	/* a started job keeps its passes */
+	assert_int_equal(job_set_rounds(j, 3), -EINVAL);
+	/* the job file says it, and a count that is not the method's times rounds is refused */
+	sec = job_to_json(j, true);
+	assert_int_equal(json_integer_value(json_object_get(sec, "rounds")), 2);
+	assert_int_equal(job_from_json(sec, &back), 0);
+	assert_int_equal(back->rounds, 2);
+	assert_int_equal(back->n_passes, 6);
+	assert_memory_equal(&back->passes[4].pattern, &j->passes[1].pattern, sizeof(struct erase_pass));
+	job_free(back);
+	json_decref(sec);
+	close(fd);
+	job_free(j);
+}
+
 static void test_signatures(void **state)
 {
 	struct fixture *f = *state;
@@ -591,6 +748,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_methods_table),
+		cmocka_unit_test(test_method_aliases),
 		cmocka_unit_test(test_patterns),
 		cmocka_unit_test(test_keystream_matches_evp),
 		cmocka_unit_test_setup_teardown(test_every_method, setup, teardown),
@@ -599,6 +757,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_resume, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_vanished, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_json, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_verify_only, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rounds, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_signatures, setup, teardown),
 	};
 	/* RAM for the images and job files: fsync there costs nothing, and the

@@ -73,6 +73,13 @@ static void test_method_list_and_destruction(void **state)
 	free(reason);
 	assert_int_equal(policy_check_method(&p, 1, "shred", LEVEL_DESTROY, NULL), 0);
 	policy_release(&p);
+	/* an nwipe name in the list is its method, and our name is nwipe's */
+	assert_int_equal(load_text("[class 3]\nlevels = clear\nmethods = dodshort, gutmann\n", &p, &err), 0);
+	assert_int_equal(policy_check_method(&p, 3, "dod-short", LEVEL_CLEAR, NULL), 0);
+	assert_int_equal(policy_check_method(&p, 3, "gutmann", LEVEL_CLEAR, NULL), 0);
+	assert_int_equal(policy_check_method(&p, 3, "dod", LEVEL_CLEAR, &reason), -EPERM);
+	free(reason);
+	policy_release(&p);
 }
 
 static void test_errors_name_the_line(void **state)

@@ -87,7 +87,7 @@ struct cert_record {
 	char *verification_method;   /* "full read-back", "sampled 10%", ... */
 	char *verification_result;   /* "pass" or "fail" */
 	uint64_t verified_bytes;
-	char *result;                /* "erased_and_verified" or "failed" */
+	char *result;                /* "erased_and_verified", "verified_only" or "failed" */
 	char *destination;           /* post-sanitisation destination */
 
 	struct cert_person performer;
@@ -141,8 +141,11 @@ int cert_record_hash(const struct cert_record *r, char ret[65]);
  *   duration_s,passes,error_ranges,drive_sanitize_status},
  *   verification.{result,bytes}, performer.{name,key_id,date}
  * "erased_and_verified" is derived only from a record whose job succeeded,
- * every pass done without errors, read back and matched, with no error
- * range; a destruction record derives it from the recorded destruction.
+ * every pass done without errors and written over the whole device, read
+ * back and matched, with no error range; a destruction record derives it
+ * from the recorded destruction. A verify-only job (job.verify_only: it
+ * read the medium and wrote nothing) derives "verified_only" with
+ * sanitization.type "none" at best, never "erased_and_verified".
  * docs/certificate.md lists the evidence each kind of certificate needs. */
 
 /* The evidence-backed fields of a wipe record (parsed canonical JSON), as

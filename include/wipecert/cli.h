@@ -32,6 +32,7 @@ enum {
 enum {
 	CMD_DESTRUCTIVE = 1 << 0, /* writes to disks: never matched by prefix, needs root */
 	CMD_HIDDEN = 1 << 1,
+	CMD_VERBS = 1 << 2,       /* takes a verb first (ledger edit, trust add): the log names it */
 };
 
 struct command {
@@ -52,6 +53,33 @@ void log_info(const char *fmt, ...) _printf_(1, 2);
 const char *cli_login_name(void);
 /* "try 'wipecert CMD --help'" after a usage error; returns EXIT_USAGE. */
 int usage_error(const char *cmd, const char *fmt, ...) _printf_(2, 3);
+
+/* The operation log (oplog.c; docs/architecture.md): the dispatcher calls
+ * cli_op_begin() before a command and cli_op_end() with its exit code,
+ * which sends one line to syslog for a command that acted or refused and
+ * appends the audit notes to its ledger. Commands only say what they act
+ * on: */
+void cli_op_begin(const struct command *cmd, int argc, char **argv);
+int cli_op_end(int exit_code);
+/* It changed something (or tried to) without loading a key or starting
+ * a job: drive-erase, import-record, key new. */
+void cli_op_acted(void);
+/* key=value for the line (asset, case, certificate, device, ...). */
+void cli_op_field(const char *key, const char *value);
+/* The asset the command acts on: a refusal is noted on it in the ledger. */
+void cli_op_subject(const char *asset_id);
+/* The ledger the command opened: where its notes go. */
+void cli_op_ledger(const char *db);
+/* A key the command loaded (key_load_secret()): the first signs the notes. */
+struct trust_seckey;
+void cli_op_signer(const struct trust_seckey *k);
+/* A job's outcome ("wiped-and-verified", "failed", "interrupted",
+ * "could-not-run", ...), its asset and what to say of it; and that its
+ * seal recorded it in the ledger. */
+void cli_op_job(const char *id, const char *asset, const char *method, const char *result, const char *detail);
+void cli_op_sealed(const char *id);
+/* The first error message printed (log.c): the line's reason. */
+void cli_op_reason(const char *msg);
 
 /* The policy file used when --policy is not given, if it exists. */
 #define DEFAULT_POLICY "/etc/wipecert/policy.conf"

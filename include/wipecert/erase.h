@@ -44,11 +44,28 @@ struct erase_method {
 	const char *title;    /* "DoD 5220.22-M (E), 3 passes" */
 	unsigned n_passes;
 	const struct erase_pass *passes;
+	/* reads the whole target and compares it with the pass's pattern,
+	 * writes nothing: the job can only ever say "verified only" */
+	bool verify_only;
+};
+
+/* Another program's name for a method of the table (nwipe's --method
+ * values), and what differs in how that program runs it. */
+struct erase_method_alias {
+	const char *alias;    /* "dodshort" */
+	const char *name;     /* "dod-short" */
+	const char *note;     /* NULL when the passes are the same */
 };
 
 extern const struct erase_method erase_methods[];
 extern const size_t erase_n_methods;
+extern const struct erase_method_alias erase_method_aliases[];
+extern const size_t erase_n_method_aliases;
+/* A method by its name or an alias (exact match only); NULL if unknown.
+ * An alias gives the method itself: jobs and records carry its name. */
 const struct erase_method *erase_method_find(const char *name);
+/* Most passes a job may have, rounds included. */
+#define ERASE_MAX_PASSES 1000u
 int erase_verify_from_string(const char *s, enum erase_verify *ret);
 const char *erase_verify_to_string(enum erase_verify v);
 /* "00", "ff", "924924"... or "random" into buf (>= 8 bytes) */

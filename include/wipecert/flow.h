@@ -187,6 +187,7 @@ struct flow_approval {
 	char *record_sha256;    /* of the certificate record's canonical bytes */
 	char *pdf_sha256;
 	bool erased;            /* the banner: erased and verified, or failed */
+	bool verified_only;     /* or verified only (a verify-only method) */
 };
 void flow_approval_release(struct flow_approval *a);
 
@@ -224,6 +225,7 @@ struct flow_issued {
 	size_t pdf_len;
 	char record_sha256[65], pdf_sha256[65];
 	bool erased;                    /* result erased_and_verified */
+	bool verified_only;             /* result verified_only: read, nothing written */
 	bool destroyed;                 /* sanitization type destroy */
 };
 void flow_issued_release(struct flow_issued *i);
@@ -355,7 +357,7 @@ struct flow_audit_row {
 	char *asset_id;
 	char *sanitization;     /* clear, purge, destroy */
 	char *method;
-	char *result;           /* erased_and_verified, failed */
+	char *result;           /* erased_and_verified, verified_only, failed */
 	char *technician;
 	char *approver;
 	char *file;             /* the PDF, NULL when not found */

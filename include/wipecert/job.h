@@ -89,6 +89,7 @@ enum job_result {
 	JOB_RESULT_VERIFIED,     /* "wiped and verified" */
 	JOB_RESULT_NOT_VERIFIED, /* "wiped, not verified": --verify off */
 	JOB_RESULT_FAILED,
+	JOB_RESULT_VERIFIED_ONLY, /* "verified only": a verify-only method found its pattern, wrote nothing */
 };
 
 struct job {
@@ -110,6 +111,8 @@ struct job {
 	struct job_tuning tuning;
 	/* what was asked */
 	char *method;
+	unsigned rounds;        /* the method's passes this many times over (1..) */
+	bool verify_only;       /* the method writes nothing (verify-zero, verify-one) */
 	enum erase_verify verify_mode;
 	unsigned sample_percent;
 	uint8_t *seed;          /* ERASE_SEED_BYTES, sodium_malloc'd */
@@ -134,6 +137,10 @@ struct job {
 int job_new(const struct erase_method *m, enum erase_verify v, unsigned sample_percent,
 	    const char *device, uint64_t size, unsigned sector, struct job **ret);
 void job_free(struct job *j);
+/* Repeat the method's passes rounds times (nwipe's --rounds): only on a
+ * job that has not started. -EINVAL for 0, for a verify-only method
+ * (it reads once) or beyond ERASE_MAX_PASSES passes. */
+int job_set_rounds(struct job *j, unsigned rounds);
 /* The one maker of job IDs, for overwrite and firmware jobs alike:
  * "YYYYMMDDThhmmssZ-<device name>-<8 hex>" (malloc'd). */
 int job_id_make(const char *device, time_t t, char **ret);
@@ -147,7 +154,7 @@ enum job_result job_result(const struct job *j);
 /* The digest of a fingerprint's samples (offsets, hashes, unreadable
  * flags, in order): what the published record holds. */
 void job_fingerprint_seal(const struct job_fingerprint *fp, uint8_t ret_digest[32]);
-/* "wiped-and-verified", "wiped-not-verified", "failed", "running" */
+/* "wiped-and-verified", "wiped-not-verified", "verified-only", "failed", "running" */
 const char *job_result_to_string(enum job_result r);
 /* Set *p (a char * field) to a copy of s (NULL allowed). */
 int job_set(char **p, const char *s);

@@ -146,6 +146,10 @@ const char *trust_seckey_org(const struct trust_seckey *k);
 int trust_seckey_x509_key(const struct trust_seckey *k, EVP_PKEY **ret);
 /* Replace the X.509 private key (key import-p12); k takes no reference. */
 int trust_seckey_set_x509_key(struct trust_seckey *k, EVP_PKEY *pkey);
+/* A copy of k for signing with Ed25519 only (no X.509 key), in its own
+ * sodium_malloc memory: what outlives the command that loaded k (the
+ * operation log's ledger notes at the command's end). */
+int trust_seckey_dup_signer(const struct trust_seckey *k, struct trust_seckey **ret);
 
 /* ---- signatures (minisign .minisig) ---- */
 

@@ -76,16 +76,21 @@ struct outcome {
 	json_t *passes, *errors;
 	json_int_t verified_bytes;
 	bool all_passes_ok, any_verified, verify_failed;
+	/* every pass wrote at least the whole device (a verify-only pass
+	 * writes nothing: it cannot have erased) */
+	bool all_written;
 };
 
 static int job_outcome(const json_t *job, struct outcome *o)
 {
+	json_int_t size = jint(json_object_get(job, "device"), "size");
 	json_t *p;
 	size_t i;
 
 	o->passes = json_array();
 	o->errors = json_array();
 	o->all_passes_ok = true;
+	o->all_written = json_array_size(json_object_get(job, "passes")) > 0 && size > 0;
 	if (!o->passes || !o->errors)
 		return -ENOMEM;
 	json_array_foreach(json_object_get(job, "passes"), i, p) {
@@ -102,6 +107,8 @@ static int job_outcome(const json_t *job, struct outcome *o)
 			o->any_verified = true;
 		if (!ok)
 			o->all_passes_ok = false;
+		if (jint(p, "bytes_written") < size)
+			o->all_written = false;
 		o->verified_bytes += jint(p, "verified");
 		if (json_array_append_new(o->passes, json_pack("{s:I,s:s,s:s,s:I,s:b}", "number", jint(p, "pass"),
 				"pattern", jstr(p, "pattern") ?: "?", "result", ok ? "ok" : "failed",
@@ -145,7 +152,10 @@ static int derive_wipe(const json_t *rec, json_t **ret, const char **ret_err)
 	const json_t *asset = json_object_get(rec, "asset"), *fw = json_object_get(job, "firmware");
 	const char *verify = jstr(job, "verify"), *state = jstr(job, "state");
 	struct outcome o = { 0 };
-	bool verify_on = verify && !streq(verify, "off"), verify_ok, erased;
+	bool verify_on = verify && !streq(verify, "off"), verify_ok, erased, checked;
+	/* a verify-only job (verify-zero, verify-one) read the medium and wrote
+	 * nothing: at best "verified only", never "erased" */
+	bool verify_only = json_is_true(json_object_get(job, "verify_only"));
 	time_t t0 = 0, t1 = 0;
 	json_t *e;
 	int r;
@@ -164,12 +174,14 @@ static int derive_wipe(const json_t *rec, json_t **ret, const char **ret_err)
 	/* success is what the record shows, all of it: the job succeeded,
 	 * every pass is done without errors, it was read back and matched,
 	 * and no byte range failed */
-	erased = streq(state, "succeeded") && verify_on && verify_ok && o.all_passes_ok &&
-		 json_array_size(o.errors) == 0;
+	checked = streq(state, "succeeded") && verify_on && verify_ok && o.all_passes_ok &&
+		  json_array_size(o.errors) == 0;
+	/* and erased only where every pass wrote the whole device */
+	erased = checked && !verify_only && o.all_written;
 	parse_time(jstr(job, "started") ?: "", &t0);
 	parse_time(jstr(job, "ended") ?: "", &t1);
 	e = json_pack("{s:s,s:o,s:{s:s,s:s,s:o,s:I},s:{s:s,s:s,s:o,s:o,s:I,s:o,s:o},s:{s:s,s:I},s:o}",
-		"result", erased ? "erased_and_verified" : "failed",
+		"result", erased ? "erased_and_verified" : checked && verify_only ? "verified_only" : "failed",
 		"asset", asset_part(asset),
 		"media",
 			"model", media_model(dev, asset),
@@ -178,7 +190,7 @@ static int derive_wipe(const json_t *rec, json_t **ret, const char **ret_err)
 			"wwn", str_or_null(jstr(dev, "wwn") ?: jstr(asset, "wwn")),
 			"capacity_bytes", jint(dev, "size"),
 		"sanitization",
-			"type", jstr(rec, "level") ?: "clear",
+			"type", verify_only ? "none" : jstr(rec, "level") ?: "clear",
 			"method", jstr(job, "method"),
 			"started_at", str_or_null(jstr(job, "started")),
 			"ended_at", str_or_null(jstr(job, "ended")),

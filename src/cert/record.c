@@ -233,8 +233,8 @@ out:
 
 int cert_record_from_json(const json_t *j, struct cert_record **ret, const char **ret_err)
 {
-	static const char *const types[] = { "clear", "purge", "destroy", NULL };
-	static const char *const results[] = { "erased_and_verified", "failed", NULL };
+	static const char *const types[] = { "clear", "purge", "destroy", "none", NULL };
+	static const char *const results[] = { "erased_and_verified", "verified_only", "failed", NULL };
 	static const char *const vresults[] = { "pass", "fail", NULL };
 	struct cert_record *rec = NULL;
 	const char *key;
@@ -313,13 +313,19 @@ int cert_record_from_json(const json_t *j, struct cert_record **ret, const char 
 	if (!streq(rec->schema, CERT_SCHEMA))
 		FAIL("record: unknown schema (expected " CERT_SCHEMA ")");
 	if (!one_of(rec->sanitization_type, types))
-		FAIL("record: sanitization.type must be clear, purge or destroy");
+		FAIL("record: sanitization.type must be clear, purge, destroy or none");
 	if (!one_of(rec->result, results))
-		FAIL("record: result must be erased_and_verified or failed");
+		FAIL("record: result must be erased_and_verified, verified_only or failed");
 	if (!one_of(rec->verification_result, vresults))
 		FAIL("record: verification.result must be pass or fail");
 	if (streq(rec->result, "erased_and_verified") && !streq(rec->verification_result, "pass"))
 		FAIL("record: result erased_and_verified needs verification.result pass");
+	/* "none": a verify-only job sanitised nothing, so it erased nothing */
+	if (streq(rec->sanitization_type, "none") && streq(rec->result, "erased_and_verified"))
+		FAIL("record: sanitization.type none cannot have result erased_and_verified");
+	if (streq(rec->result, "verified_only") &&
+	    (!streq(rec->verification_result, "pass") || !streq(rec->sanitization_type, "none")))
+		FAIL("record: result verified_only needs sanitization.type none and verification.result pass");
 	san = json_object_get(j, "sanitization");
 	v = json_object_get(san, "passes");
 	if (v && (r = parse_passes(rec, v, ret_err)) < 0)

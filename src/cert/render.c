@@ -52,6 +52,8 @@ struct rgb { float r, g, b; };
 
 const char *cert_banner_text(const struct cert_record *r)
 {
+	if (r->result && streq(r->result, "verified_only"))
+		return "検証のみ・消去なし   VERIFIED ONLY, NOT ERASED";
 	if (!r->result || !streq(r->result, "erased_and_verified"))
 		return "消去失敗   FAILED";
 	if (r->sanitization_type && streq(r->sanitization_type, "destroy"))
@@ -232,6 +234,8 @@ static const char *sanitization_label(const char *t)
 		return "クリア Clear";
 	if (streq(t, "purge"))
 		return "パージ Purge";
+	if (streq(t, "none"))
+		return "なし（検証のみ） None (verified only)";
 	return "破壊 Destroy";
 }
 
@@ -342,7 +346,7 @@ static void page_one(struct ctx *c)
 		    "NIST SP 800-88 Certificate of Sanitization ・ 情報資産の廃棄に伴うデータ消去の証明", false);
 
 	/* the result banner */
-	rect(c, MARGIN, 143, W, 34, ok ? &GREEN : &RED, NULL);
+	rect(c, MARGIN, 143, W, 34, ok ? &GREEN : streq(r->result, "verified_only") ? &NAVY : &RED, NULL);
 	text_center(c, PAGE_W / 2, 166, 16, (struct rgb){ 1, 1, 1 },
 		    cert_banner_text(r), true);
 	fmt_date(r->issued_at, buf, sizeof(buf));

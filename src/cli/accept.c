@@ -132,6 +132,7 @@ int cmd_accept(int argc, char **argv)
 		log_error_errno(r, _("%s: cannot open the ledger"), lpath);
 		return EXIT_FAIL;
 	}
+	cli_op_ledger(lpath);
 	ctx.ledger = l;
 	ctx.trust = s;
 	r = key_load_secret(key, pass_file, &k);
@@ -145,6 +146,8 @@ int cmd_accept(int argc, char **argv)
 		return r == -ESTALE ? EXIT_REFUSED : EXIT_FAIL;
 	}
 	r = flow_accept(&ctx, pdf, len, trust_seckey_name(k), &a, &err);
+	cli_op_field("certificate", a.certificate_id);
+	cli_op_subject(a.asset_id);
 	if (json)
 		print_json(path, &a);
 	if (r == -EPERM) {
@@ -157,7 +160,7 @@ int cmd_accept(int argc, char **argv)
 			}
 		if (!failed)
 			log_error("%s: %s", path, err.msg);
-		log_error(_("%s: not accepted; nothing was recorded"), path);
+		log_error(_("%s: not accepted: the asset and the archive are unchanged"), path);
 		ret = EXIT_REFUSED;
 	} else if (r < 0) {
 		log_error("%s: %s", path, err.msg);

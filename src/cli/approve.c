@@ -83,6 +83,7 @@ int flow_control_open(struct flow_control *fc, unsigned need)
 			r = cli_ledger_open(fc->db, 0, &fc->ledger);
 			if (r)
 				return r;
+			cli_op_ledger(p);
 		}
 	}
 	if (need & NEED_TRUST) {
@@ -155,6 +156,8 @@ int cmd_seal(int argc, char **argv)
 		return usage_error("seal", _("one JOB is needed"));
 	if (!asset || !fc.key)
 		return usage_error("seal", _("--asset and --key are required"));
+	cli_op_subject(asset);
+	cli_op_field("job", argv[optind]);
 	ret = flow_control_open(&fc, WANT_LEDGER);
 	if (ret)
 		goto out;
@@ -342,9 +345,9 @@ static void print_decision(const struct flow_control *fc, const char *id, const 
 	if (!res) {
 		printf(_("%s: rejected by %s\n"), id, trust_seckey_name(k));
 	} else if (fc->json) {
-		json_t *o = json_pack("{s:s,s:s,s:s,s:s,s:s,s:b}", "case", id, "certificate_id", res->certificate_id,
+		json_t *o = json_pack("{s:s,s:s,s:s,s:s,s:s,s:b,s:b}", "case", id, "certificate_id", res->certificate_id,
 				      "pdf", res->pdf_path, "record_sha256", res->record_sha256, "pdf_sha256",
-				      res->pdf_sha256, "erased", res->erased);
+				      res->pdf_sha256, "erased", res->erased, "verified_only", res->verified_only);
 
 		json_dumpf(o, stdout, JSON_INDENT(2));
 		fputc('\n', stdout);
@@ -352,6 +355,7 @@ static void print_decision(const struct flow_control *fc, const char *id, const 
 	} else {
 		printf(_("%s: approved by %s; certificate %s (%s): %s\n"), id, trust_seckey_name(k),
 		       res->certificate_id,
+		       res->verified_only ? _("verified only, nothing erased") :
 		       !res->erased ? _("FAILED") : fcase->job_state && streq(fcase->job_state, "destroyed") ? _("physically destroyed") : _("erased and verified"),
 		       res->pdf_path);
 	}
@@ -404,12 +408,14 @@ static int decide(int argc, char **argv, bool approve)
 	if (ret)
 		goto out;
 	fc.ctx.state_dir = fc.state_dir;
+	cli_op_field("case", id);
 	r = flow_case_load(&fc.ctx, id, &fcase);
 	if (r < 0) {
 		log_error_errno(r, _("case %s: cannot read its wipe record"), id);
 		ret = EXIT_FAIL;
 		goto out;
 	}
+	cli_op_subject(fcase.asset_id);
 	print_case_summary(&fcase);
 	if (!fc.yes && !confirm(approve ? _("approve and issue the certificate?") : _("reject this wipe record?"))) {
 		log_error(_("case %s: not confirmed (on a terminal answer y; in scripts give --yes)"), id);
@@ -431,6 +437,7 @@ static int decide(int argc, char **argv, bool approve)
 		ret = exit_for(r);
 		goto out;
 	}
+	cli_op_field("certificate", res.certificate_id);
 	print_decision(&fc, id, k, approve ? &res : NULL, &fcase);
 	ret = EXIT_OK;
 out:
@@ -533,7 +540,9 @@ int cmd_import_record(int argc, char **argv)
 	ret = flow_control_open(&fc, NEED_TRUST);
 	if (ret)
 		goto out;
+	cli_op_acted();
 	r = flow_import_record(&fc.ctx, (const char *)data, len, &id, &err);
+	cli_op_field("case", id);
 	if (r < 0) {
 		log_error("%s: %s", argv[optind], err.msg);
 		ret = exit_for(r);

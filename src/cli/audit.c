@@ -145,7 +145,8 @@ static int write_pdf(const struct flow_audit *a, const char *path, const char *f
 				cells[i * nc + k++] = owned[i];
 			} else if (c == COL_RESULT) {
 				cells[i * nc + k++] = !row->result ? NULL :
-					streq(row->result, "erased_and_verified") ? "完了 done" : "失敗 failed";
+					streq(row->result, "erased_and_verified") ? "完了 done" :
+					streq(row->result, "verified_only") ? "検証のみ verified only" : "失敗 failed";
 			} else if (c == COL_ISSUED && row->issued_at) {
 				/* "2026-11-23T10:18:00Z" -> "2026-11-23 10:18" */
 				if (asprintf(&owned[a->n_rows + i], "%.10s %.5s", row->issued_at,

@@ -86,6 +86,7 @@ int cmd_destroy(int argc, char **argv)
 	if (!*d.witness)
 		return usage_error("destroy", _("--witness needs a name"));
 	d.photos = photos;
+	cli_op_subject(d.asset_id);
 	ret = flow_control_open(&fc, NEED_LEDGER);
 	if (ret)
 		goto out;
@@ -96,6 +97,7 @@ int cmd_destroy(int argc, char **argv)
 	}
 	cli_sync_quietly(&fc.ctx, k);
 	r = flow_destroy(&fc.ctx, &d, k, &id, &err);
+	cli_op_field("case", id);
 	if (r < 0) {
 		log_error("%s", err.msg);
 		ret = exit_for(r);

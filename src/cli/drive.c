@@ -305,6 +305,9 @@ int cmd_drive_erase(int argc, char **argv)
 		rc = EXIT_REFUSED;
 		goto out;
 	}
+	cli_op_acted();
+	cli_op_field("device", d.devpath);
+	cli_op_field("serial", d.serial);
 	drive_firmware_erase(&d, ctl.method, &ctl.opts, progress_cb, NULL, &res);
 	if (ctl.json) {
 		json_t *j = drive_erase_result_to_json(&res);

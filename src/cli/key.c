@@ -119,6 +119,8 @@ int key_load_secret(const char *path, const char *pass_file, struct trust_seckey
 			    "owner only (chmod 600 %s)"), path, path);
 	else if (r < 0)
 		log_error("%s: cannot load the secret key: %s", path, trust_strerror(r));
+	else
+		cli_op_signer(*ret); /* who answers for what the command does */
 	return r;
 }
 
@@ -192,6 +194,8 @@ static int key_new(struct key_control *c)
 	r = get_pass(c, kp, true, &pass, &len);
 	if (r < 0)
 		return EXIT_FAIL;
+	cli_op_acted(); /* a new key: who made it, for whom, is in the log */
+	cli_op_field("key", kp);
 	r = trust_seckey_save(k, kp, pass, len, &c->kdf, c->force);
 	if (r < 0) {
 		log_error("%s: cannot write the secret key: %s", kp, trust_strerror(r));

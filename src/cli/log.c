@@ -11,11 +11,22 @@ const char *program_name = "wipecert";
 
 static void vlog(const char *prefix, int err, const char *fmt, va_list ap)
 {
-	fprintf(stderr, "%s: %s", program_name, prefix);
-	vfprintf(stderr, fmt, ap);
+	_cleanup_free_ char *msg = NULL;
+
+	if (vasprintf(&msg, fmt, ap) < 0)
+		msg = NULL;
+	fprintf(stderr, "%s: %s%s", program_name, prefix, msg ? msg : fmt);
 	if (err)
 		fprintf(stderr, ": %s", strerror(err < 0 ? -err : err));
 	fputc('\n', stderr);
+	/* the first error is the operation log's reason */
+	if (msg && !*prefix) {
+		_cleanup_free_ char *full = NULL;
+
+		if (err && asprintf(&full, "%s: %s", msg, strerror(err < 0 ? -err : err)) < 0)
+			full = NULL;
+		cli_op_reason(full ? full : msg);
+	}
 }
 
 void log_error(const char *fmt, ...)

@@ -56,9 +56,9 @@ static int load(struct wipe_run *w, struct wipe_target *t)
 	return 0;
 }
 
+/* The job, and whether it runs or only needs its seal. */
 static int prepare(struct wipe_run *w, struct wipe_target *t)
 {
-	_cleanup_free_ char *why = NULL;
 	struct job *j;
 	int r;
 
@@ -66,6 +66,7 @@ static int prepare(struct wipe_run *w, struct wipe_target *t)
 	if (r < 0)
 		return r;
 	j = t->job;
+	cli_op_field("job", j->id);
 	if (j->state != JOB_RUNNING) {
 		/* a crash between the end of the wipe and its seal: seal it now */
 		if (j->asset && w->key) {
@@ -79,6 +80,19 @@ static int prepare(struct wipe_run *w, struct wipe_target *t)
 			log_error(_("%s: the job has already ended: %s"), t->arg, job_state_to_string(j->state));
 		return -EALREADY;
 	}
+	return 0;
+}
+
+/* Its medium proven and opened as the one writer. */
+static int reopen(struct wipe_run *w, struct wipe_target *t)
+{
+	_cleanup_free_ char *why = NULL;
+	struct job *j = t->job;
+	int r;
+
+	if (t->seal_only)
+		return 0;
+	cli_op_subject(j->asset);
 	r = erase_job_reopen(&w->scan, j, &t->disk, &t->tgt, &why);
 	if (r == -ESTALE || r == -EPROTONOSUPPORT)
 		return log_error(_("%s: refused: %s is not the medium the job started on: %s"), t->arg, j->device,
@@ -172,9 +186,13 @@ int cmd_resume(int argc, char **argv)
 	for (size_t i = 0; i < w.n && ret == EXIT_OK; i++)
 		if (prepare(&w, &w.t[i]) < 0)
 			ret = EXIT_REFUSED;
-	/* the key (and its passphrase) before the wipe goes on, not after */
+	/* the key (and its passphrase) before the wipe goes on, not after;
+	 * and before the media are proven, so a refusal is signed too */
 	if (ret == EXIT_OK && w.key && any_asset(&w))
 		ret = wipe_open_disposal(&w, first_ledger(&w));
+	for (size_t i = 0; i < w.n && ret == EXIT_OK; i++)
+		if (reopen(&w, &w.t[i]) < 0)
+			ret = EXIT_REFUSED;
 	if (ret != EXIT_OK)
 		goto out;
 	w.flow.state_dir = w.state_dir;

@@ -31,7 +31,9 @@ struct wipe_control {
 	enum drive_level fw_level;
 	bool remove_hpa;
 	enum erase_verify verify;
+	bool verify_set;
 	unsigned percent;
+	unsigned rounds;          /* --rounds: the method's passes this many times */
 	/* repeated options: one per target, in order */
 	const char **confirm, **assets, **attest;
 	size_t n_confirm, n_assets, n_attest;
@@ -42,7 +44,9 @@ static void help(void)
 	printf(_("Usage: %s wipe [options] DEVICE|IMAGE...\n\n"
 		 "Overwrite whole disks or image files, verify, and record a job.\n\n"
 		 "Options:\n"
-		 "  -m, --method M           overwrite method (default random; --list-methods)\n"
+		 "  -m, --method M           overwrite method (default random; --list-methods);\n"
+		 "                           nwipe's names too; verify-zero, verify-one only read\n"
+		 "      --rounds N           the method's passes N times over (default 1)\n"
 		 "      --verify MODE        off, last (default), all, or sample (NIST SP 800-88 §4.7)\n"
 		 "      --sample-percent N   how much sample verification reads (default 10)\n"
 		 "  -n, --dry-run            check and show what would be done, write nothing\n"
@@ -75,11 +79,18 @@ static void list_methods(void)
 	for (size_t i = 0; i < erase_n_methods; i++) {
 		const struct erase_method *m = &erase_methods[i];
 		char buf[16];
+		const char *sep = " (nwipe: ";
 
-		printf("%-10s %-50s", m->name, m->title);
+		printf("%-11s %-52s", m->name, m->title);
 		for (unsigned k = 0; k < m->n_passes && k < 8; k++)
-			printf(" %s", erase_pass_describe(&m->passes[k], buf, sizeof(buf)));
-		printf("%s\n", m->n_passes > 8 ? " ..." : "");
+			printf(" %s%s", m->verify_only ? "read " : "", erase_pass_describe(&m->passes[k], buf, sizeof(buf)));
+		printf("%s", m->n_passes > 8 ? " ..." : "");
+		for (size_t a = 0; a < erase_n_method_aliases; a++)
+			if (streq(erase_method_aliases[a].name, m->name)) {
+				printf("%s%s", sep, erase_method_aliases[a].alias);
+				sep = ", ";
+			}
+		printf("%s\n", *sep == ',' ? ")" : "");
 	}
 }
 
@@ -220,6 +231,9 @@ static int start_job(const struct wipe_control *c, struct wipe_run *w, struct wi
 	if (r < 0)
 		return log_error_errno(r, _("%s: cannot read the fingerprint before the wipe"), t->arg);
 	j = t->job;
+	r = job_set_rounds(j, c->rounds);
+	if (r < 0)
+		return log_error_errno(r, _("%s: cannot repeat the method %u times"), t->arg, c->rounds);
 	j->tuning = w->tuning.v;
 	if (job_set(&j->asset, t->asset) < 0 || job_set(&j->ledger, t->asset ? w->db : NULL) < 0 ||
 	    job_set(&j->attested_serial, t->attest) < 0 ||
@@ -239,7 +253,7 @@ static void print_plan(const struct wipe_control *c, const struct wipe_run *w, c
 
 	wipe_human(d->size, size, sizeof(size));
 	if (w->json) {
-		json_t *o = json_pack("{s:s,s:s,s:o,s:o,s:o,s:I,s:i,s:s,s:s,s:i,s:s}",
+		json_t *o = json_pack("{s:s,s:s,s:o,s:o,s:o,s:I,s:i,s:s,s:s,s:i,s:i,s:s}",
 				      "event", "plan", "device", t->arg,
 				      "model", d->model ? json_string(d->model) : json_null(),
 				      "serial", d->serial ? json_string(d->serial) : json_null(),
@@ -247,8 +261,8 @@ static void print_plan(const struct wipe_control *c, const struct wipe_run *w, c
 				      "size", (json_int_t)d->size, "logical_sector", (int)d->logical_sector,
 				      "method", method_name(c), "verify", c->fw != DRIVE_METHOD_INVALID ? "sample" :
 				      erase_verify_to_string(c->verify),
-				      "passes", c->fw != DRIVE_METHOD_INVALID ? 1 : (int)c->method->n_passes,
-				      "dry_run", w->dry_run ? "yes" : "no");
+				      "passes", c->fw != DRIVE_METHOD_INVALID ? 1 : (int)(c->method->n_passes * c->rounds),
+				      "rounds", (int)c->rounds, "dry_run", w->dry_run ? "yes" : "no");
 		if (w->dry_run) {
 			json_array_append_new(plans, o);
 			return;
@@ -265,9 +279,15 @@ static void print_plan(const struct wipe_control *c, const struct wipe_run *w, c
 		       method_name(c), w->dry_run ? _(" [dry run: nothing written]") : "");
 		return;
 	}
+	if (c->method->verify_only) {
+		printf(_("%s: %s, serial %s, %s, %u-byte sectors: %s, read all of it, write nothing%s\n"), t->arg,
+		       d->model ? d->model : "?", ser, size, d->logical_sector, c->method->name,
+		       w->dry_run ? _(" [dry run: nothing written]") : "");
+		return;
+	}
 	printf(_("%s: %s, serial %s, %s, %u-byte sectors: %s (%u passes), verify %s%s\n"), t->arg,
 	       d->model ? d->model : "?", ser, size, d->logical_sector,
-	       c->method->name, c->method->n_passes, erase_verify_to_string(c->verify),
+	       c->method->name, c->method->n_passes * c->rounds, erase_verify_to_string(c->verify),
 	       w->dry_run ? _(" [dry run: nothing written]") : "");
 }
 
@@ -313,6 +333,10 @@ static int firmware_run_all(const struct wipe_control *c, struct wipe_run *w)
 			printf(_("%s: %s done and verified (%" PRIu64 " of %" PRIu64 " samples changed): job %s\n"), t->arg,
 			       drive_method_to_string(res->method), res->changed, res->samples, t->fw.job_id);
 		}
+		if (t->fw.job_id)
+			cli_op_job(t->fw.job_id, t->asset, drive_method_to_string(res->method),
+				   res->refused ? "refused" : res->error || res->verdict != DRIVE_VERDICT_PASSED ? "failed" :
+				   "wiped-and-verified", res->reason[0] ? res->reason : NULL);
 		if (t->fw.record)
 			json_array_append(jobs, t->fw.record);
 	}
@@ -339,15 +363,39 @@ static int set_method(struct wipe_control *c, const char *name)
 					     : 0;
 }
 
+/* What --rounds and --verify mean for the method chosen; -1 to go on. */
+static int check_method_options(struct wipe_control *c)
+{
+	if (c->fw != DRIVE_METHOD_INVALID) {
+		if (c->rounds > 1)
+			return usage_error("wipe", _("--rounds repeats an overwrite, not a firmware erase"));
+		return -1;
+	}
+	if (c->method->verify_only) {
+		/* the method is its read-back: all of the target, once */
+		if (c->verify_set && c->verify != VERIFY_LAST && c->verify != VERIFY_ALL)
+			return usage_error("wipe", _("%s reads all of the target: --verify %s does not apply"),
+					   c->method->name, erase_verify_to_string(c->verify));
+		if (c->rounds > 1)
+			return usage_error("wipe", _("%s writes nothing: --rounds does not apply"), c->method->name);
+		return -1;
+	}
+	if ((uint64_t)c->method->n_passes * c->rounds > ERASE_MAX_PASSES)
+		return usage_error("wipe", _("--rounds %u: %u passes, more than %u"), c->rounds,
+				   c->method->n_passes * c->rounds, ERASE_MAX_PASSES);
+	return -1;
+}
+
 /* Returns -1 to go on, else the exit code (--help and --list-methods too). */
 static int parse_options(int argc, char **argv, struct wipe_control *c, struct wipe_run *w)
 {
 	enum { OPT_VERIFY = 256, OPT_PERCENT, OPT_CONFIRM, OPT_JSON, OPT_STATE, OPT_LIST, OPT_ASSET, OPT_DB,
-	       OPT_POLICY, OPT_PASS, OPT_LEVEL, OPT_REMOVE_HPA, OPT_ATTEST, OPT_FORCE_MEMBER };
+	       OPT_POLICY, OPT_PASS, OPT_LEVEL, OPT_REMOVE_HPA, OPT_ATTEST, OPT_FORCE_MEMBER, OPT_ROUNDS };
 	static const struct option opts[] = {
 		{ "method", required_argument, NULL, 'm' },
 		{ "verify", required_argument, NULL, OPT_VERIFY },
 		{ "sample-percent", required_argument, NULL, OPT_PERCENT },
+		{ "rounds", required_argument, NULL, OPT_ROUNDS },
 		{ "dry-run", no_argument, NULL, 'n' },
 		{ "confirm-serial", required_argument, NULL, OPT_CONFIRM },
 		{ "attest-serial", required_argument, NULL, OPT_ATTEST },
@@ -390,6 +438,12 @@ static int parse_options(int argc, char **argv, struct wipe_control *c, struct w
 		case OPT_VERIFY:
 			if (erase_verify_from_string(optarg, &c->verify) < 0)
 				return usage_error("wipe", _("bad --verify '%s': off, last, all or sample"), optarg);
+			c->verify_set = true;
+			break;
+		case OPT_ROUNDS:
+			if (parse_u64(optarg, &v) < 0 || v < 1 || v > ERASE_MAX_PASSES)
+				return usage_error("wipe", _("bad --rounds '%s': 1..%u"), optarg, ERASE_MAX_PASSES);
+			c->rounds = (unsigned)v;
 			break;
 		case OPT_PERCENT:
 			if (parse_u64(optarg, &v) < 0 || v < 1 || v > 100)
@@ -421,7 +475,7 @@ static int parse_options(int argc, char **argv, struct wipe_control *c, struct w
 			return usage_error("wipe", _("bad option"));
 		}
 	}
-	return -1;
+	return check_method_options(c);
 }
 
 /* The targets as typed, each once, with their assets and attested serials. */
@@ -465,6 +519,8 @@ static int prepare_all(const struct wipe_control *c, struct wipe_run *w, json_t 
 	for (size_t i = 0; i < w->n; i++) {
 		struct wipe_target *t = &w->t[i];
 
+		/* a refusal from here on concerns this target's asset */
+		cli_op_subject(t->asset);
 		if (check_target(c, w, t) < 0)
 			return EXIT_REFUSED;
 		if (!w->dry_run && confirm(c, t, w->json) < 0)
@@ -488,7 +544,7 @@ static int prepare_all(const struct wipe_control *c, struct wipe_run *w, json_t 
 int cmd_wipe(int argc, char **argv)
 {
 	struct wipe_control c = { .method = erase_method_find("random"), .verify = VERIFY_LAST,
-				  .percent = 10, .fw = DRIVE_METHOD_INVALID, .fw_level = DRIVE_LEVEL_PURGE };
+				  .percent = 10, .rounds = 1, .fw = DRIVE_METHOD_INVALID, .fw_level = DRIVE_LEVEL_PURGE };
 	struct wipe_run w = { 0 };
 	json_t *plans = json_array();
 	int ret, r;

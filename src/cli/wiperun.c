@@ -247,11 +247,35 @@ static json_t *result_json(struct wipe_run *w)
 	return json_pack("{s:o}", "jobs", a);
 }
 
+/* What the operation log keeps of a target's job: its result, and for an
+ * interruption or a failure what to say of it. */
+static void log_job(const struct wipe_target *t)
+{
+	const struct job *j = t->job;
+	_cleanup_free_ char *detail = NULL;
+	size_t pass = 0;
+
+	while (pass < j->n_passes && j->passes[pass].state == PASS_DONE)
+		pass++;
+	if (t->result == -ECANCELED || t->result == -ENODEV) {
+		if (asprintf(&detail, "%spass %zu of %zu", t->result == -ENODEV ? "the disk went away at " : "",
+			     pass + 1 > j->n_passes ? j->n_passes : pass + 1, j->n_passes) < 0)
+			detail = NULL;
+		cli_op_job(j->id, j->asset, j->method, "interrupted", detail);
+	} else if (t->result < 0) {
+		cli_op_job(j->id, j->asset, j->method, "could-not-run", strerror(-t->result));
+	} else {
+		cli_op_job(j->id, j->asset, j->method, job_result_to_string(job_result(j)), j->failure);
+	}
+}
+
 /* One line per target that says exactly what happened. */
 static int report(const struct wipe_run *w, const struct wipe_target *t)
 {
 	const struct job *j = t->job;
+	char pat[16];
 
+	log_job(t);
 	if (t->result == -ECANCELED) {
 		log_error(_("%s: interrupted; continue with 'wipecert resume %s'"), j->device, j->id);
 		return EXIT_FAIL;
@@ -270,6 +294,12 @@ static int report(const struct wipe_run *w, const struct wipe_target *t)
 		if (!w->json)
 			printf(_("%s: wiped and verified (%s, verify %s), job %s\n"), j->device, j->method,
 			       erase_verify_to_string(j->verify_mode), j->id);
+		return EXIT_OK;
+	case JOB_RESULT_VERIFIED_ONLY:
+		if (!w->json)
+			printf(_("%s: verified only, nothing written: it reads back as %s everywhere (%s), job %s\n"),
+			       j->device, j->n_passes ? erase_pass_describe(&j->passes[0].pattern, pat, sizeof(pat)) : "?",
+			       j->method, j->id);
 		return EXIT_OK;
 	case JOB_RESULT_NOT_VERIFIED:
 		if (!w->json)
@@ -360,6 +390,7 @@ int wipe_open_disposal(struct wipe_run *w, const char *ledger_fallback)
 	if (r)
 		return r;
 	w->db = db;
+	cli_op_ledger(db);
 	w->flow.ledger = l;
 	w->flow.state_dir = w->state_dir;
 	if (cli_policy_load(w->policy_path, &w->policy, &w->have_policy) < 0)
@@ -405,6 +436,7 @@ void wipe_seal_all(struct wipe_run *w, int *ret)
 			log_warn(_("%s: job %s: the ledger is unreachable: the wipe record waits in %s/outbox and is "
 				   "submitted by 'wipecert sync' (or the next command with a key)"), t->arg, id,
 				 flow_state_dir(&w->flow));
+		cli_op_sealed(id);
 		log_info(_("%s: job %s sealed by %s for asset %s: %s"), t->arg, id, trust_seckey_name(w->tech),
 			 asset, path);
 	}

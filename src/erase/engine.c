@@ -60,6 +60,8 @@ struct engine {
 	/* chunks that failed every try, narrowed down sector by sector later */
 	struct job_range bad[ERASE_MAX_ERROR_CHUNKS];
 	size_t n_bad;
+	/* the first byte a read-back found different (UINT64_MAX: none) */
+	uint64_t first_diff;
 };
 
 const char *erase_phase_to_string(enum erase_phase p)
@@ -237,9 +239,17 @@ static void compare(struct engine *e, const struct erase_pass *p, unsigned pass,
 		}
 		if (memcmp(buf + at, e->scratch, n) == 0)
 			continue;
-		for (size_t i = 0; i < n; i += sec)
-			if (memcmp(buf + at + i, e->scratch + i, sec) != 0)
-				job_ranges_add(mism, s->off + at + i, sec, 0);
+		for (size_t i = 0; i < n; i += sec) {
+			if (memcmp(buf + at + i, e->scratch + i, sec) == 0)
+				continue;
+			job_ranges_add(mism, s->off + at + i, sec, 0);
+			for (size_t b = 0; b < sec; b++)
+				if (buf[at + i + b] != e->scratch[i + b]) {
+					if (s->off + at + i + b < e->first_diff)
+						e->first_diff = s->off + at + i + b;
+					break;
+				}
+		}
 	}
 }
 
@@ -434,6 +444,8 @@ int erase_find_signatures(int fd, char **ret_found)
 
 static bool verifies(const struct job *j, size_t pass)
 {
+	if (j->verify_only)
+		return true; /* reading it back is all it does */
 	switch (j->verify_mode) {
 	case VERIFY_ALL:
 		return true;
@@ -443,6 +455,26 @@ static bool verifies(const struct job *j, size_t pass)
 	default:
 		return false;
 	}
+}
+
+/* The job's failure for a read-back that did not match: where first. */
+static void mismatch_failure(struct engine *e, const struct job_pass *p)
+{
+	struct job *j = e->job;
+	char pat[16], *why = NULL;
+
+	if (!p->mismatches.count) {
+		job_fail(j, "read errors during verification");
+		return;
+	}
+	if ((j->verify_only ? asprintf(&why, "the medium does not read back as %s everywhere: first difference at "
+				       "byte %llu", erase_pass_describe(&p->pattern, pat, sizeof(pat)),
+				       (unsigned long long)e->first_diff)
+			    : asprintf(&why, "verification found data that was not written (first at byte %llu)",
+				       (unsigned long long)e->first_diff)) < 0)
+		why = NULL;
+	job_fail(j, why ? why : "verification found data that was not written");
+	free(why);
 }
 
 static void engine_release(struct engine *e)
@@ -470,7 +502,8 @@ static int run_passes(struct engine *e, const struct sample_plan *plan, bool res
 		if (p->state == PASS_DONE)
 			continue;
 		if (p->state == PASS_PENDING) {
-			p->state = PASS_WRITING;
+			/* a verify-only pass writes nothing: straight to its read-back */
+			p->state = j->verify_only ? PASS_WRITTEN : PASS_WRITING;
 			p->started = time(NULL);
 			p->written = p->verified = 0;
 			save(e);
@@ -534,6 +567,7 @@ static int run_passes(struct engine *e, const struct sample_plan *plan, bool res
 				  j->verify_mode == VERIFY_SAMPLE ? plan->bytes : j->size - p->verified);
 			if (!(j->device && strncmp(j->device, "/dev/", 5) == 0))
 				posix_fadvise(e->fd, 0, 0, POSIX_FADV_DONTNEED); /* read the medium, not the cache */
+			e->first_diff = UINT64_MAX;
 			r = stream(e, false, (unsigned)i, rg, nr, &p->verified, &p->errors, &p->mismatches,
 				   &p->bytes_read);
 			p->verify_ms += (now_ns() - t0) / 1000000u;
@@ -541,8 +575,7 @@ static int run_passes(struct engine *e, const struct sample_plan *plan, bool res
 				return r;
 			if (p->mismatches.count || p->errors.count > before) {
 				p->verify = VRESULT_FAILED;
-				job_fail(j, p->mismatches.count ? "verification found data that was not written"
-								 : "read errors during verification");
+				mismatch_failure(e, p);
 			} else {
 				p->verify = VRESULT_PASSED;
 			}
@@ -582,7 +615,7 @@ static uint64_t plan_total(const struct job *j, const struct sample_plan *plan)
 	uint64_t t = 0;
 
 	for (size_t i = 0; i < j->n_passes; i++) {
-		t += j->size;
+		t += j->verify_only ? 0 : j->size;
 		if (verifies(j, i))
 			t += j->verify_mode == VERIFY_SAMPLE ? plan->bytes : j->size;
 	}
@@ -596,7 +629,8 @@ static uint64_t plan_done(const struct job *j, const struct sample_plan *plan)
 	for (size_t i = 0; i < j->n_passes; i++) {
 		const struct job_pass *p = &j->passes[i];
 
-		d += p->state >= PASS_WRITTEN ? j->size : p->written;
+		if (!j->verify_only)
+			d += p->state >= PASS_WRITTEN ? j->size : p->written;
 		if (p->state == PASS_DONE && verifies(j, i))
 			d += j->verify_mode == VERIFY_SAMPLE ? plan->bytes : j->size;
 		else if (p->state == PASS_VERIFYING && j->verify_mode != VERIFY_SAMPLE)
@@ -608,7 +642,8 @@ static uint64_t plan_done(const struct job *j, const struct sample_plan *plan)
 int erase_run(struct job *j, int fd, const struct erase_opts *opts)
 {
 	static const struct erase_opts defaults = { 0 };
-	struct engine e = { .job = j, .fd = fd, .o = opts ? opts : &defaults, .ks_pass = -1, .hold = UINT64_MAX };
+	struct engine e = { .job = j, .fd = fd, .o = opts ? opts : &defaults, .ks_pass = -1, .hold = UINT64_MAX,
+			    .first_diff = UINT64_MAX };
 	struct sample_plan plan = { 0 };
 	size_t align;
 	bool resumed, ok;

@@ -130,6 +130,9 @@ int job_new(const struct erase_method *m, enum erase_verify v, unsigned sample_p
 
 	if (!m || !device || sector == 0 || size < sector || sample_percent < 1 || sample_percent > 100)
 		return -EINVAL;
+	/* a verify-only method is its read-back: it reads all of the target */
+	if (m->verify_only && v != VERIFY_LAST && v != VERIFY_ALL)
+		return -EINVAL;
 	j = job_alloc();
 	if (!j)
 		return -ENOMEM;
@@ -142,6 +145,8 @@ int job_new(const struct erase_method *m, enum erase_verify v, unsigned sample_p
 	j->verify_mode = v;
 	j->sample_percent = sample_percent;
 	j->n_passes = m->n_passes;
+	j->rounds = 1;
+	j->verify_only = m->verify_only;
 	j->passes = calloc(m->n_passes, sizeof(*j->passes));
 	if (!j->passes || job_id_make(device, j->created, &j->id) < 0 || job_set(&j->device, device) < 0 ||
 	    job_set(&j->method, m->name) < 0 || job_set(&j->tool_version, WIPECERT_VERSION) < 0 ||
@@ -152,6 +157,26 @@ int job_new(const struct erase_method *m, enum erase_verify v, unsigned sample_p
 	for (size_t i = 0; i < m->n_passes; i++)
 		j->passes[i].pattern = m->passes[i];
 	*ret = j;
+	return 0;
+}
+
+int job_set_rounds(struct job *j, unsigned rounds)
+{
+	const struct erase_method *m = j ? erase_method_find(j->method) : NULL;
+	struct job_pass *p;
+
+	if (!m || rounds < 1 || (m->verify_only && rounds > 1) || j->started ||
+	    (uint64_t)m->n_passes * rounds > ERASE_MAX_PASSES)
+		return -EINVAL;
+	p = calloc((size_t)m->n_passes * rounds, sizeof(*p));
+	if (!p)
+		return -ENOMEM;
+	for (size_t i = 0; i < (size_t)m->n_passes * rounds; i++)
+		p[i].pattern = m->passes[i % m->n_passes];
+	free(j->passes);
+	j->passes = p;
+	j->n_passes = (size_t)m->n_passes * rounds;
+	j->rounds = rounds;
 	return 0;
 }
 
@@ -180,6 +205,8 @@ enum job_result job_result(const struct job *j)
 	case JOB_RUNNING:
 		return JOB_RESULT_RUNNING;
 	case JOB_SUCCEEDED:
+		if (j->verify_only)
+			return JOB_RESULT_VERIFIED_ONLY;
 		return j->verify_mode == VERIFY_OFF ? JOB_RESULT_NOT_VERIFIED : JOB_RESULT_VERIFIED;
 	default:
 		return JOB_RESULT_FAILED;
@@ -191,6 +218,7 @@ const char *job_result_to_string(enum job_result r)
 	static const char *const names[] = {
 		[JOB_RESULT_RUNNING] = "running", [JOB_RESULT_VERIFIED] = "wiped-and-verified",
 		[JOB_RESULT_NOT_VERIFIED] = "wiped-not-verified", [JOB_RESULT_FAILED] = "failed",
+		[JOB_RESULT_VERIFIED_ONLY] = "verified-only",
 	};
 	return (size_t)r < ARRAY_SIZE(names) ? names[r] : "?";
 }
@@ -364,6 +392,8 @@ json_t *job_to_json(const struct job *j, bool secret)
 	if (!o)
 		return NULL;
 	json_object_set_new(json_object_get(o, "device"), "transport", str_or_null(j->transport));
+	json_object_set_new(o, "rounds", json_integer(j->rounds ? j->rounds : 1));
+	json_object_set_new(o, "verify_only", json_boolean(j->verify_only));
 	json_object_set_new(o, "failure", str_or_null(j->failure));
 	json_object_set_new(o, "signatures_checked", json_boolean(j->signatures_checked));
 	json_object_set_new(o, "signatures_found", str_or_null(j->signatures_found));
@@ -589,7 +619,7 @@ int job_from_json(const json_t *o, struct job **ret)
 	int r = -EINVAL, e;
 
 	if (!json_is_object(o) || !json_is_object(dev) || !json_is_array(passes) ||
-	    json_array_size(passes) == 0 || json_array_size(passes) > 1000)
+	    json_array_size(passes) == 0 || json_array_size(passes) > ERASE_MAX_PASSES)
 		return -EINVAL;
 	v = json_object_get(o, "format");
 	if (!json_is_integer(v) || json_integer_value(v) < 1 || json_integer_value(v) > JOB_FORMAT)
@@ -663,9 +693,22 @@ int job_from_json(const json_t *o, struct job **ret)
 	{
 		const struct erase_method *m = erase_method_find(j->method);
 
-		if (json_array_size(passes) != m->n_passes)
+		/* the passes are the method's, rounds times over; an older job
+		 * file says nothing of rounds: one */
+		v = json_object_get(o, "rounds");
+		j->rounds = 1;
+		if (v && (get_u64(o, "rounds", &u) < 0 || u < 1 || u > ERASE_MAX_PASSES ||
+			  (m->verify_only && u > 1)))
 			goto out;
-		j->n_passes = m->n_passes;
+		if (v)
+			j->rounds = (unsigned)u;
+		j->verify_only = m->verify_only;
+		v = json_object_get(o, "verify_only");
+		if (v && (!json_is_boolean(v) || json_is_true(v) != m->verify_only))
+			goto out;
+		if (json_array_size(passes) != (size_t)m->n_passes * j->rounds)
+			goto out;
+		j->n_passes = json_array_size(passes);
 		j->passes = calloc(j->n_passes, sizeof(*j->passes));
 		if (!j->passes) {
 			r = -ENOMEM;
@@ -674,7 +717,7 @@ int job_from_json(const json_t *o, struct job **ret)
 		json_array_foreach(passes, i, p) {
 			struct job_pass *jp = &j->passes[i];
 
-			jp->pattern = m->passes[i];
+			jp->pattern = m->passes[i % m->n_passes];
 			if (get_enum(p, "state", pass_states, ARRAY_SIZE(pass_states), &e) < 0)
 				goto out;
 			jp->state = (enum pass_state)e;

@@ -168,7 +168,8 @@ static int record_certificate(const struct flow_ctx *c, const char *id, const st
 
 	if (asprintf(&why, "certificate %s issued (%s), approved by %s; record sha256 %s, " FLOW_PDF_SHA_TAG "%s",
 		     cr->certificate_id, is->erased ? (is->destroyed ? "physically destroyed" : "erased and verified") :
-		     "FAILED", trust_seckey_name(approver), is->record_sha256, is->pdf_sha256) < 0)
+		     is->verified_only ? "verified only, nothing erased" : "FAILED", trust_seckey_name(approver),
+		     is->record_sha256, is->pdf_sha256) < 0)
 		return flow_fail(err, -ENOMEM, "out of memory");
 	struct flow_decision d = {
 		.id = id, .asset_id = cr->asset_id, .record = s->rec_bytes, .record_len = s->rec_len,
@@ -224,6 +225,7 @@ int flow_approve(const struct flow_ctx *c, const char *id, const struct trust_se
 	ret->record_sha256 = strdup(is.record_sha256);
 	ret->pdf_sha256 = strdup(is.pdf_sha256);
 	ret->erased = is.erased;
+	ret->verified_only = is.verified_only;
 	r = 0;
 out:
 	flow_issued_release(&is);

@@ -93,12 +93,19 @@ int flow_sha256_hex(const void *data, size_t len, char out[65])
 	return 0;
 }
 
+bool flow_method_verify_only(const char *method)
+{
+	const struct erase_method *m = erase_method_find(method);
+
+	return m && m->verify_only;
+}
+
 unsigned flow_method_level(const char *method)
 {
 	static const char *const destroy[] = { "shred", "crush", "drill", "degauss-and-shred", "disintegrate", "incinerate" };
 	enum drive_method m;
 
-	if (!method)
+	if (!method || flow_method_verify_only(method))
 		return 0;
 	for (size_t i = 0; i < ARRAY_SIZE(destroy); i++)
 		if (streq(method, destroy[i]))
@@ -166,7 +173,9 @@ int flow_check_before_wipe(const struct flow_ctx *c, const char *asset_id, const
 	}
 	free(why);
 	why = NULL;
-	r = policy_check_method(pol, (int)class_n, method, level, &why);
+	/* reading writes nothing and the record will never say "erased":
+	 * the policy's methods are about what sanitises */
+	r = flow_method_verify_only(method) ? 0 : policy_check_method(pol, (int)class_n, method, level, &why);
 	if (r < 0) {
 		r = flow_fail(err, -EPERM, "asset %s: %s", asset_id, why ? why : "refused by the policy");
 		goto out;
@@ -322,6 +331,8 @@ static const char *seal_word(json_t *job)
 		return "not verified";
 	if (res && streq(res, "failed"))
 		return "FAILED";
+	if (res && streq(res, "verified-only"))
+		return "verified only, nothing written";
 	return state && streq(state, "succeeded") ? "verified" : "FAILED";
 }
 
@@ -334,14 +345,17 @@ static int seal_outbox(const struct flow_ctx *c, const char *job_id, const char 
 		       const char *rhash, struct flow_error *err)
 {
 	const char *method = job_str(job, "method", NULL), *state = job_str(job, "state", NULL);
-	bool erased = state && streq(state, "succeeded");
+	bool verify_only = flow_method_verify_only(method);
+	bool erased = state && streq(state, "succeeded") && !verify_only;
 	_cleanup_free_ char *why = NULL;
 	int r;
 
 	if (asprintf(&why, "wipe %s: job %s (%s), wipe record sha256 %s", seal_word(job), job_id,
 		     method ? method : "?", rhash) < 0)
 		return flow_fail(err, -ENOMEM, "out of memory");
-	r = flow_outbox_put(c, job_id, asset_id, erased ? "erased" : "awaiting-erasure", why, rhash);
+	/* a verify-only job wrote nothing: the status is what it was (a note) */
+	r = flow_outbox_put(c, job_id, asset_id, verify_only ? NULL : erased ? "erased" : "awaiting-erasure", why,
+			    rhash);
 	if (r < 0)
 		return flow_fail(err, r, "job %s: cannot write its outbox entry in %s: %s", job_id, flow_state_dir(c),
 				 strerror(-r));
@@ -492,7 +506,8 @@ int flow_seal(const struct flow_ctx *c, const char *job_id, const char *asset_id
 	format_utc(time(NULL), now, sizeof(now));
 	rec = json_pack("{s:s,s:s,s:O,s:o,s:o,s:o,s:s,s:s}", "type", "wipe-record", "schema", WIPE_RECORD_SCHEMA,
 			"job", jj, "asset", asset, "technician", flow_signer_json(tech), "station", flow_station_json(c->dmi_dir),
-			"sealed_at", now, "level", policy_level_to_string(flow_method_level(method)) ?: "unknown");
+			"sealed_at", now, "level", flow_method_verify_only(method) ? "none" :
+			policy_level_to_string(flow_method_level(method)) ?: "unknown");
 	asset = NULL;
 	if (!rec) {
 		r = flow_fail(err, -ENOMEM, "cannot build the wipe record");

@@ -12,6 +12,9 @@ int flow_fail(struct flow_error *err, int r, const char *fmt, ...) __attribute__
 /* STATE_DIR/ID SUFFIX, or NULL when id is not a plain name. */
 char *flow_path(const struct flow_ctx *c, const char *id, const char *suffix);
 int flow_sha256_hex(const void *data, size_t len, char out[65]);
+/* A method that reads and writes nothing (verify-zero, verify-one): it
+ * reaches no sanitisation level and never makes a disk "erased". */
+bool flow_method_verify_only(const char *method);
 int flow_asset_last_event(struct ledger *l, const char *asset_id, uint64_t *ret_seq,
 			  char ret_hash[LEDGER_HASH_HEX]);
 

@@ -123,10 +123,12 @@ static int check_policy(const struct policy *pol, const struct evidence *ev, con
 	_cleanup_free_ char *why = NULL;
 	json_t *derived = NULL;
 	json_int_t class_n;
+	bool verified_only;
 
 	if (cert_evidence_derive(ev->rec, &derived, NULL) < 0)
 		return flow_fail(err, -EPERM, "the wipe record states no disposal");
 	class_n = json_integer_value(json_object_get(json_object_get(derived, "asset"), "importance_class"));
+	verified_only = streq(json_string_value(json_object_get(derived, "result")) ?: "", "verified_only");
 	json_decref(derived);
 	if (class_n < 1 || class_n > POLICY_CLASSES)
 		return flow_fail(err, -EPERM, "asset %s has no importance class: the policy cannot be applied",
@@ -138,7 +140,9 @@ static int check_policy(const struct policy *pol, const struct evidence *ev, con
 	      ev->tech.member && ev->tech.member->role == TRUST_ROLE_CONTRACTOR_TECHNICIAN))
 		return flow_fail(err, -EPERM, "class %lld disposals are approved by a %s key, not a %s key",
 				 (long long)class_n, pc->approver_role, role);
-	if (policy_check_method(pol, (int)class_n, method ?: "", flow_method_level(method), &why) < 0)
+	/* a certificate that says "verified only" claims no sanitisation: the
+	 * policy's methods do not apply to it (who approves still does) */
+	if (!verified_only && policy_check_method(pol, (int)class_n, method ?: "", flow_method_level(method), &why) < 0)
 		return flow_fail(err, -EPERM, "%s", why ? why : "refused by the policy");
 	return 0;
 }
@@ -388,6 +392,7 @@ static int make_record(const struct flow_ctx *c, const struct policy *pol, const
 		return flow_fail(err, k, "out of memory");
 	out->destroyed = streq(r->sanitization_type, "destroy");
 	out->erased = streq(r->result, "erased_and_verified");
+	out->verified_only = streq(r->result, "verified_only");
 	flow_sha256_hex(out->canon, out->canon_len, out->record_sha256);
 	return 0;
 }

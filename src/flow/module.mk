@@ -10,3 +10,4 @@ LIB_OBJS += src/flow/audit.o
 LIB_OBJS += src/flow/station.o
 LIB_OBJS += src/flow/firmware.o
 LIB_OBJS += src/flow/submit.o
+LIB_OBJS += src/flow/oplog.o

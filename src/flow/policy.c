@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "wipecert/erase.h"
 #include "wipecert/policy.h"
 #include "wipecert/util.h"
 
@@ -354,8 +355,10 @@ int policy_check_method(const struct policy *p, int asset_class, const char *met
 	} else if (c->methods) {
 		bool found = false;
 
+		/* a name in the file may be nwipe's for the same method */
 		for (char **m = c->methods; *m && !found; m++)
-			found = streq(*m, method);
+			found = streq(*m, method) ||
+				(erase_method_find(*m) && erase_method_find(*m) == erase_method_find(method));
 		if (!found && asprintf(&reason, "method %s is not on the list allowed for class %d (policy %s)", method,
 				       asset_class, p->source) < 0)
 			reason = NULL;

@@ -237,7 +237,7 @@ int flow_submit(const struct flow_ctx *c, const char *id, const struct trust_sec
 			      id, asset_id, fc.asset_id ?: "none");
 		goto out;
 	}
-	status = fc.job_state && streq(fc.job_state, "destroyed") ? NULL :
+	status = (fc.job_state && streq(fc.job_state, "destroyed")) || flow_method_verify_only(fc.method) ? NULL :
 		 fc.job_state && streq(fc.job_state, "succeeded") ? "erased" : "awaiting-erasure";
 	r = flow_ledger_signer(c, k, err);
 	if (r < 0)

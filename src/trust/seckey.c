@@ -139,6 +139,23 @@ int trust_seckey_set_x509_key(struct trust_seckey *k, EVP_PKEY *pkey)
 	return set_x509(k, pkey);
 }
 
+int trust_seckey_dup_signer(const struct trust_seckey *k, struct trust_seckey **ret)
+{
+	struct trust_seckey *d = NULL;
+	int r;
+
+	if (!k)
+		return -EINVAL;
+	r = seckey_new(k->name, k->role, k->org, &d);
+	if (r < 0)
+		return r;
+	memcpy(d->keyid, k->keyid, sizeof(d->keyid));
+	memcpy(d->pk, k->pk, sizeof(d->pk));
+	memcpy(d->sk, k->sk, crypto_sign_SECRETKEYBYTES);
+	*ret = d;
+	return 0;
+}
+
 int trust_seckey_generate(const char *name, enum trust_role role, const char *org,
 			  bool with_p256, struct trust_seckey **ret)
 {

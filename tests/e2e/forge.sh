@@ -122,6 +122,30 @@ mkcert failed.pdf g-failed.json appr.key "" "" failed.json
 refused failed.pdf evidence 'result: the certificate says "erased_and_verified", the technician.s record "failed"'
 bind genuine.json w1.json
 
+# verify-only re-issued as erased: the technician truly signed a job that
+# read the whole medium and wrote nothing (verify-zero)
+"$W" ledger add F-V --media-type "disk image" --model "forge disk" --serial F-SERIAL-V --class 3 \
+	--status awaiting-erasure "${TECH[@]}" >/dev/null 2>&1 || fail "ledger add F-V"
+truncate -s 2M fv.img
+JV=$("$W" wipe --method verify-zero --confirm-serial fv.img --json fv.img 2>/dev/null |
+	python3 -c 'import json,sys; print(json.load(sys.stdin)["jobs"][0]["id"])') || fail "verify-zero"
+expect_rc 0 "$W" seal "$JV" --asset F-V "${TECH[@]}"
+cp "state/$JV.wipe-record.json" vo.json
+cp "state/$JV.wipe-record.json.minisig" vo.json.minisig
+bind genuine.json vo.json
+cp genuine.json g-vo.json
+mkcert vo.pdf g-vo.json appr.key "" "" vo.json
+refused vo.pdf evidence 'result: the certificate says "erased_and_verified", the technician.s record "verified_only"'
+# ... and with the record's verify_only flag dropped (the technician signs
+# that too): a pass that wrote nothing still erased nothing
+jedit vo.json vo-noflag.json "d['job']['verify_only'] = False"
+sign vo-noflag.json tech.key wipe-record
+bind genuine.json vo-noflag.json
+cp genuine.json g-vo-noflag.json
+mkcert vo-noflag.pdf g-vo-noflag.json appr.key "" "" vo-noflag.json
+refused vo-noflag.pdf evidence 'result: the certificate says "erased_and_verified", the technician.s record "failed"'
+bind genuine.json w1.json
+
 # mismatch: FIELD, each field the technician's record fixes
 i=0
 while IFS='|' read -r field edit; do
@@ -317,12 +341,19 @@ PY
 expect_rc 0 "$W" ledger edit F-1 --status handed-to-contractor --reason "hand-over" "${TECH[@]}"
 expect_rc 0 "$W" ledger approve-change "$(sqlite3 ledger.db "SELECT max(seq) FROM events WHERE kind = 'request'")" \
 	"${APPR[@]}"
-before=$(sqlite3 ledger.db "SELECT count(*) FROM events")
+# (each refusal is noted in F-1's history by the operation log: not counted)
+changes() { sqlite3 ledger.db "SELECT count(*) FROM events WHERE NOT (kind = 'note' AND reason LIKE 'refused: accept: %')"; }
+before=$(changes)
 for f in "${!WHY[@]}"; do
 	[ "${WHY[$f]}" = ledger ] && continue   # accept is before the ledger: its own checks
 	expect_rc 3 "$W" accept "$f" "${APPR[@]}"
 	grep -q "refused: ${WHY[$f]}: " "$T/err" || fail "accept $f: no '${WHY[$f]}' in: $(cat "$T/err")"
 done
-expect_eq "events after the refused accepts" "$(sqlite3 ledger.db "SELECT count(*) FROM events")" "$before"
+expect_eq "events after the refused accepts" "$(changes)" "$before"
+# ... each refusal of a certificate of F-1 is in its history, signed by the approver who refused it
+[ "$(sqlite3 ledger.db "SELECT count(*) FROM events WHERE asset_id = 'F-1' AND kind = 'note' AND reason LIKE 'refused: accept: %'")" -ge 10 ] ||
+	fail "the refused accepts are not noted in F-1's history"
+expect_eq "who noted the refusals" "$(sqlite3 ledger.db "SELECT DISTINCT actor FROM events WHERE reason LIKE 'refused: accept: %'")" \
+	"TEST ONLY Suzuki"
 [ -d state/accepted ] && [ -n "$(ls state/accepted)" ] && fail "a refused accept archived a certificate"
 exit 0
