@@ -22,6 +22,7 @@ check+=(jq) # reads JSON in the e2e tests: python3 starts in ~2 s on a loaded ma
 check+=(tmux python3) # the station's screen driven in a real pseudo-terminal; its event stream read
 check+=(lvm2 mdadm bcache-tools) # member signatures made by their own tools (holders.sh)
 check+=(postgresql-15 postgresql-client-15) # a throwaway server for the ledger tests (tests/pg/cluster.bash)
+check+=(faketime) # ledger events of years ago, for retention and archives (ledger_archive.sh)
 
 want=("${build[@]}" "${check[@]}")
 missing=()

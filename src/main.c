@@ -46,6 +46,7 @@ static const struct command commands[] = {
 	{ "destroy", cmd_destroy, 0, N_("record a witnessed physical destruction, signed by the technician") },
 	{ "station", cmd_station, CMD_DESTRUCTIVE, N_("the wipe station: every disk live, wipes side by side, one unlock, seals as disks finish") },
 	{ "audit", cmd_audit, 0, N_("every disposal of a period, certificates re-verified, as a PDF or CSV report") },
+	{ "inspect", cmd_inspect, 0, N_("the ledger's periodic inspection (点検): what is overdue, held, lost, away, unknown") },
 	{ "version", cmd_version, 0, N_("print the version (--json for tools)") },
 };
 

@@ -14,15 +14,23 @@
 /* What the fixtures hold, written out by hand (not read from the files). */
 static const char *const expect[][_LEDGER_F_MAX] = {
 	{ "KS-2019-0001", "hdd", "Seagate", "ST1000DM010", "Z9A1B2C3", "0x5000c500a1b2c3d4", "1000204886016",
-	  "総務部総務課", "本庁舎3階サーバ室", "1", "リース（東京センチュリー）", "住基ネット端末", "in-service", NULL },
+	  "総務部総務課", "本庁舎3階サーバ室", "1", "リース（東京センチュリー）", "住基ネット端末", "in-service", NULL,
+	  "住基ネット端末 HDD", "総務課長 山田太郎", "JUKI-SV01", "本人確認情報", "2019-04-01", "2019-04-01",
+	  "2024-03-31", "2031-03-31", "3", "2", "2", NULL, NULL, NULL, NULL, NULL, NULL },
 	{ "KS-2019-0002", "ssd", "Samsung", "MZ-76E500", "S3Z1NB0K123456X", "0x5002538e40a1b2c3", "500107862016",
-	  "市民部市民課", "本庁舎1階窓口", "1", "所有", NULL, "awaiting-erasure", NULL },
+	  "市民部市民課", "本庁舎1階窓口", "1", "所有", NULL, "awaiting-erasure", NULL,
+	  "窓口端末 SSD", "市民課長 佐藤花子", "MADO-PC07", "住民票情報", "2019-06-10", NULL, NULL, "2030-03-31",
+	  "3", "1", "1", NULL, NULL, NULL, NULL, NULL, "{\"資産区分\":\"備品\",\"購入価格\":\"120000\"}" },
 	{ "KS-2020-0013", "hdd", "東芝", "MQ01ABD100", "X7ZQT0ABC", NULL, "1000204886016",
-	  "税務部　税務課", "別館2階", "2", "所有", "\"引継ぎ\" 済み, 要確認", "retired", NULL },
+	  "税務部　税務課", "別館2階", "2", "所有", "\"引継ぎ\" 済み, 要確認", "retired", NULL,
+	  NULL, NULL, NULL, NULL, "2020-10-01", NULL, NULL, NULL, "2", "1", "1", NULL, NULL, NULL, NULL, NULL, NULL },
 	{ "KS-2021-0104", "nvme", "WDC", "WDS500G2B0C", "21034C801234", "eui.e8238fa6bf530001", "500107862016",
-	  "教育委員会事務局学校教育課", "○○小学校職員室", "2", "リース", "備考:\n2行目あり", "erased", "CERT-2024-0007" },
+	  "教育委員会事務局学校教育課", "○○小学校職員室", "2", "リース", "備考:\n2行目あり", "erased", "CERT-2024-0007",
+	  "校務用 NVMe", NULL, "KOUMU-12", "児童生徒情報", "2021-04-01", "2021-04-01", "2026-03-31", NULL,
+	  NULL, NULL, NULL, NULL, NULL, NULL, NULL, "保守-2021-33", NULL },
 	{ "KS-2022-0200", "usb", "BUFFALO", "RUF3-K16GA", NULL, NULL, "16008609792",
-	  "福祉部高齢福祉課", "倉庫", "3", "所有", NULL, "destroyed", NULL },
+	  "福祉部高齢福祉課", "倉庫", "3", "所有", NULL, "destroyed", NULL,
+	  NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, "1", NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL },
 };
 
 static void check_contents(struct ledger *l)
@@ -182,7 +190,7 @@ static void test_bad_rows(void **state)
 	bad(f, "資産番号,所管課,重要性分類\r\nA1,総務課,1\r\nA2,市民課,4\r\n", -EINVAL, 3, "importance class");
 	bad(f, "資産番号,所管課,重要性分類\nA1,総務課,1\nA2,市民課,2\nA1,税務課,3\n", -EINVAL, 4,
 	    "duplicate asset ID 'A1' (first on line 2)");
-	bad(f, "asset_id,status\nA1,in-service\nA2,lost\n", -EINVAL, 3, "bad status");
+	bad(f, "asset_id,status\nA1,in-service\nA2,scrapped\n", -EINVAL, 3, "bad status");
 	bad(f, "asset_id,colour\nA1,red\n", -EINVAL, 1, "unknown column 'colour'");
 	bad(f, "department\n総務課\n", -EINVAL, 1, "no asset ID column");
 	bad(f, "asset_id,department,部署\nA1,x,y\n", -EINVAL, 1, "given twice");
@@ -363,6 +371,144 @@ static void test_import_requests(void **state)
 	ledger_asset_clear(&a);
 }
 
+/* ---- a real municipal register: its own headers, CP932, CRLF ---- */
+
+static void column_seen(size_t col, const char *header, const char *target, const char *how, void *userdata)
+{
+	char *buf = userdata;
+	size_t n = strlen(buf);
+
+	snprintf(buf + n, 4096 - n, "%zu:%s=%s(%s);", col + 1, header, target, how);
+}
+
+static void expect_field(struct ledger *l, const char *id, enum ledger_field f, const char *want)
+{
+	struct ledger_asset a = {};
+
+	assert_int_equal(ledger_asset_get(l, id, &a), 0);
+	if (want)
+		assert_string_equal(ledger_asset_value(&a, f), want);
+	else
+		assert_null(ledger_asset_value(&a, f));
+	ledger_asset_clear(&a);
+}
+
+/* Unmapped columns stop the import with the line that maps them; with the
+ * register's map (a file) every column lands where it says; full-width
+ * digits and serials, 和暦 dates, a quoted CRLF, 機密性 held to a class. */
+static void test_municipal_register(void **state)
+{
+	struct fx *f = *state;
+	_cleanup_free_ char *csv = test_fixture("ledger/municipal-cp932.csv");
+	_cleanup_free_ char *mapfile = test_fixture("ledger/municipal.map");
+	_cleanup_free_ char *err = NULL;
+	struct ledger_csv_map *m = NULL;
+	struct ledger_import_opts o = { .reason = "register" };
+	struct ledger_import_report rep = {};
+	char seen[4096] = "";
+
+	assert_int_equal(ledger_import_csv(f->l, csv, &o, &rep), -EINVAL);
+	assert_int_equal(rep.error_line, 1);
+	assert_string_equal(rep.error, "unknown column '資産の種類': map it in a --map file ([csv] 資産の種類 = FIELD, "
+				       "資産の種類 = ignore or 資産の種類 = extra), or keep every unknown column as an "
+				       "attribute with --keep-unknown");
+
+	assert_int_equal(ledger_csv_map_new(&m), 0);
+	/* the built-in policy's classification: 機密性3 is class 1 */
+	assert_int_equal(ledger_csv_map_class(m, 3, 1), 0);
+	assert_int_equal(ledger_csv_map_class(m, 2, 2), 0);
+	assert_int_equal(ledger_csv_map_class(m, 1, 3), 0);
+	assert_int_equal(ledger_csv_map_load(m, mapfile, false, &err), 0);
+	o.map = m;
+	o.column = column_seen;
+	o.userdata = seen;
+	rep = (struct ledger_import_report) {};
+	assert_int_equal(ledger_import_csv(f->l, csv, &o, &rep), 0);
+	assert_int_equal(rep.encoding, LEDGER_ENC_CP932);
+	assert_int_equal(rep.added, 3);
+	assert_string_equal(seen, "1:管理番号=asset_id(header);2:資産名称=asset_name(header);3:資産の種類=media_type(map);"
+			    "4:所有者/管理者=manager(header);5:保存場所=location(header);6:機密性=confidentiality(header);"
+			    "7:完全性=integrity(header);8:可用性=availability(header);9:製造番号=serial(header);"
+			    "10:型番=model(header);11:容量=capacity(header);12:取得日=acquired(header);"
+			    "13:リース満了日=lease_end(header);14:保存期限=retention(header);15:部署コード=ignored(map);"
+			    "16:購入価格=extra(map);17:備考=notes(header);");
+	expect_field(f->l, "JK-001", LEDGER_F_NAME, "住基サーバ HDD");
+	expect_field(f->l, "JK-001", LEDGER_F_MEDIA_TYPE, "hdd");
+	expect_field(f->l, "JK-001", LEDGER_F_MANAGER, "総務課長 山田");
+	expect_field(f->l, "JK-001", LEDGER_F_SERIAL, "WD-WCC6Y0RL1234");
+	expect_field(f->l, "JK-001", LEDGER_F_CAPACITY, "1000000000000");
+	expect_field(f->l, "JK-001", LEDGER_F_CONFIDENTIALITY, "3");
+	expect_field(f->l, "JK-001", LEDGER_F_INTEGRITY, "2");
+	expect_field(f->l, "JK-001", LEDGER_F_IMPORTANCE, "1");
+	expect_field(f->l, "JK-001", LEDGER_F_ACQUIRED, "2020-04-01");
+	expect_field(f->l, "JK-001", LEDGER_F_LEASE_END, "2025-03-31");
+	expect_field(f->l, "JK-001", LEDGER_F_RETENTION, "2032-03-31");
+	expect_field(f->l, "JK-001", LEDGER_F_NOTES, "1行目\n2行目");
+	expect_field(f->l, "JK-001", LEDGER_F_EXTRA, "{\"購入価格\":\"120,000\"}");
+	expect_field(f->l, "JK-002", LEDGER_F_MEDIA_TYPE, "ssd");
+	expect_field(f->l, "JK-002", LEDGER_F_IMPORTANCE, "2");
+	expect_field(f->l, "JK-002", LEDGER_F_ACQUIRED, "2018-10-01");
+	expect_field(f->l, "JK-002", LEDGER_F_RETENTION, "2030-03-31");
+	expect_field(f->l, "JK-002", LEDGER_F_EXTRA, NULL);
+	expect_field(f->l, "JK-003", LEDGER_F_MEDIA_TYPE, "usb");
+	expect_field(f->l, "JK-003", LEDGER_F_CAPACITY, "16000000000");
+	expect_field(f->l, "JK-003", LEDGER_F_IMPORTANCE, "3");
+	expect_field(f->l, "JK-003", LEDGER_F_ACQUIRED, "2021-04-01");
+	ledger_csv_map_free(m);
+}
+
+/* --keep-unknown: every column nobody mapped is an attribute by its name;
+ * a class less strict than its 機密性's is refused; a map line naming no
+ * field is refused with its line. */
+static void test_keep_unknown_and_class(void **state)
+{
+	struct fx *f = *state;
+	struct ledger_csv_map *m = NULL;
+	struct ledger_import_opts o = { .keep_unknown = true };
+	struct ledger_import_report rep = {};
+	_cleanup_free_ char *err = NULL, *dir = test_mkdtemp(), *bad = NULL;
+	const char *csv = "asset_id,機密性,重要性分類,色,棚\r\nK-1,3,,赤,A-3\r\nK-2,2,2,,\r\n";
+	const char *conflict = "asset_id,機密性,重要性分類\r\nK-3,3,2\r\n";
+
+	assert_int_equal(ledger_csv_map_new(&m), 0);
+	assert_int_equal(ledger_csv_map_class(m, 3, 1), 0);
+	assert_int_equal(ledger_csv_map_class(m, 2, 2), 0);
+	o.map = m;
+	assert_int_equal(ledger_import_csv_data(f->l, csv, strlen(csv), &o, &rep), 0);
+	expect_field(f->l, "K-1", LEDGER_F_EXTRA, "{\"棚\":\"A-3\",\"色\":\"赤\"}");
+	expect_field(f->l, "K-1", LEDGER_F_IMPORTANCE, "1");
+	expect_field(f->l, "K-2", LEDGER_F_EXTRA, NULL);
+	rep = (struct ledger_import_report) {};
+	assert_int_equal(ledger_import_csv_data(f->l, conflict, strlen(conflict), &o, &rep), -EINVAL);
+	assert_int_equal(rep.error_line, 2);
+	assert_non_null(strstr(rep.error, "機密性 (confidentiality) 3 is held to importance class 1 by the policy, but its class is 2"));
+	expect_field(f->l, "K-1", LEDGER_F_STATUS, "in-service");
+	bad = test_write_file(dir, "bad.map", "[csv]\n色 = colour\n", 18);
+	assert_int_equal(ledger_csv_map_load(m, bad, false, &err), -EINVAL);
+	assert_non_null(strstr(err, "bad.map:2: 'colour' is no field of the ledger"));
+	ledger_csv_map_free(m);
+	test_rmtree(dir);
+}
+
+/* A status the lifecycle refuses stops the import, the line named. */
+static void test_import_lifecycle(void **state)
+{
+	struct fx *f = *state;
+	struct ledger_import_opts o = { .update = true };
+	struct ledger_import_report rep = {};
+	const char *a = "asset_id,status\nL-1,awaiting-erasure\n";
+	const char *b = "asset_id,status\nL-1,erased\n";
+	const char *c = "asset_id,status,事案番号,脅威レベル\nL-1,紛失,INC-9,３\n";
+
+	assert_int_equal(ledger_import_csv_data(f->l, a, strlen(a), &o, &rep), 0);
+	assert_int_equal(ledger_import_csv_data(f->l, b, strlen(b), &o, &rep), -EINVAL);
+	assert_non_null(strstr(rep.error, "awaiting-erasure -> erased is made by sealing a verified wipe"));
+	expect_field(f->l, "L-1", LEDGER_F_STATUS, "awaiting-erasure");
+	assert_int_equal(ledger_import_csv_data(f->l, c, strlen(c), &o, &rep), 0);
+	expect_field(f->l, "L-1", LEDGER_F_STATUS, "lost");
+	expect_field(f->l, "L-1", LEDGER_F_THREAT, "3");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -377,6 +523,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_update_and_dry_run, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_csv_formula_guard_round_trip, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_import_requests, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_municipal_register, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_keep_unknown_and_class, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_import_lifecycle, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -272,7 +272,7 @@ static void test_round_trip(void **state)
 	struct got g;
 
 	s1 = add(f->l, "A-1", tech);
-	assert_int_equal(set_field(f->l, "A-1", LEDGER_F_STATUS, "approved", appr, &s2), LEDGER_UPDATED);
+	assert_int_equal(set_field(f->l, "A-1", LEDGER_F_STATUS, "retired", appr, &s2), LEDGER_UPDATED);
 	expect_ok(f->l, 2);
 
 	/* the signed form: canonical JSON naming its type and hash, and the
@@ -560,6 +560,199 @@ static void test_forged_approval(void **state)
 	ledger_asset_clear(&old);
 }
 
+/* ---- batch signatures: one signature for a big transaction ---- */
+
+/* Import n assets ID-000.. as k: one transaction, its events signed by one
+ * batch signature on the last. Returns the last event's number. */
+static uint64_t import_batch(struct fx *f, struct trust_seckey *k, const char *prefix, int n)
+{
+	struct ledger_import_opts o = { .reason = "imported" };
+	struct ledger_import_report rep = {};
+	struct ledger_verify_result v;
+	char *csv = NULL;
+	size_t len = 0;
+	FILE *m = open_memstream(&csv, &len);
+
+	fputs("asset_id,serial,importance\n", m);
+	for (int i = 0; i < n; i++)
+		fprintf(m, "%s-%03d,%s-SN%03d,2\n", prefix, i, prefix, i);
+	fclose(m);
+	assert_int_equal(ledger_set_signer(f->l, k), 0);
+	assert_int_equal(ledger_import_csv_data(f->l, csv, len, &o, &rep), 0);
+	free(csv);
+	assert_int_equal(ledger_verify(f->l, NULL, &v), 0);
+	return v.head_seq;
+}
+
+static int sig_count_cb(const struct ledger_event *e, void *u)
+{
+	uint64_t *n = u;
+
+	n[0] += e->signature != NULL;
+	n[1] = e->covers_from ? e->covers_from : n[1];
+	return 0;
+}
+
+static void expect_asset_bad(struct ledger *l, const char *id, enum ledger_sig_problem p)
+{
+	struct ledger_sig_result r;
+
+	assert_int_equal(ledger_verify_asset(l, store, id, &r), -EBADMSG);
+	if (r.problem != p)
+		fail_msg("asset %s: want problem %d, got %d: %s", id, p, r.problem, r.detail);
+}
+
+/* The hashes from event `from` on recomputed over the stored fields, as
+ * the forger's own program would after changing something. */
+static int rechain_cb(const struct ledger_event *e, void *u)
+{
+	struct { const char *db; char prev[LEDGER_HASH_HEX]; } *c = u;
+	struct ledger_event n = *e;
+	char h[LEDGER_HASH_HEX], *q = NULL;
+
+	if (c->prev[0])
+		n.prev_hash = c->prev;
+	ledger_event_hash(&n, h);
+	assert_true(asprintf(&q, "UPDATE events SET prev_hash = '%s', hash = '%s' WHERE seq = %lu", n.prev_hash, h,
+			     (unsigned long)e->seq) > 0);
+	sql(c->db, q);
+	free(q);
+	memcpy(c->prev, h, sizeof(h));
+	return 0;
+}
+
+static void rechain(struct fx *f, uint64_t from)
+{
+	struct { const char *db; char prev[LEDGER_HASH_HEX]; } c = { f->db, "" };
+	struct got g;
+
+	if (from == 1) {
+		memset(c.prev, '0', 64);
+	} else {
+		get(f->l, from - 1, &g);
+		memcpy(c.prev, g.hash, sizeof(c.prev));
+		got_free(&g);
+	}
+	assert_int_equal(ledger_event_range(f->l, from, INT64_MAX, rechain_cb, &c), 0);
+}
+
+/* 100 rows: one signature, on the last event, naming the first; each
+ * covered event checks out through it, in the whole walk and asset by
+ * asset; minisign's signed form names the range. */
+static void test_batch(void **state)
+{
+	struct fx *f = *state;
+	struct ledger_sig_result r;
+	uint64_t n[2] = {}, last;
+	struct got g;
+
+	add(f->l, "A-0", tech);
+	last = import_batch(f, tech, "B", 100);
+	assert_int_equal(last, 101); /* A-0 is event 1, the batch of 100 events 2..101 */
+	assert_int_equal(ledger_history(f->l, NULL, sig_count_cb, n), 0);
+	assert_int_equal(n[0], 2);   /* A-0's own and the batch's */
+	assert_int_equal(n[1], 2);
+	assert_int_equal(ledger_verify_signatures(f->l, store, &r), 0);
+	assert_int_equal(r.n_signed, 2);
+	assert_int_equal(r.n_covered, 100 - 1);
+	get(f->l, last, &g);
+	assert_non_null(strstr(g.canon, "\"covers_from\":2,"));
+	got_free(&g);
+	assert_int_equal(ledger_verify_asset(f->l, store, "B-000", &r), 0);
+	assert_int_equal(ledger_verify_asset(f->l, store, "B-050", &r), 0);
+	assert_int_equal(ledger_verify_asset(f->l, store, "B-099", &r), 0);
+	/* a small transaction is signed event by event, as before */
+	import_batch(f, tech, "C", 10);
+	n[0] = 0;
+	assert_int_equal(ledger_history(f->l, NULL, sig_count_cb, n), 0);
+	assert_int_equal(n[0], 2 + 10);
+	assert_int_equal(ledger_verify_signatures(f->l, store, &r), 0);
+}
+
+/* An unsigned event outside any batch: after it, or its batch's signature
+ * gone. */
+static void test_batch_unsigned_outside(void **state)
+{
+	struct fx *f = *state;
+	uint64_t last, c1;
+
+	last = import_batch(f, tech, "B", 80);
+	c1 = add(f->l, "C-1", tech);
+	sql(f->db, "UPDATE events SET signature = NULL WHERE seq = (SELECT max(seq) FROM events)");
+	expect_bad(f->l, LEDGER_SIG_UNSIGNED, TRUST_OK, c1);
+	expect_asset_bad(f->l, "C-1", LEDGER_SIG_UNSIGNED);
+	/* the batch's own signature stripped: its first event is unsigned */
+	char q[128];
+	snprintf(q, sizeof(q), "UPDATE events SET signature = NULL, covers_from = NULL WHERE seq = %lu",
+		 (unsigned long)last);
+	sql(f->db, q);
+	expect_bad(f->l, LEDGER_SIG_UNSIGNED, TRUST_OK, 1);
+	expect_asset_bad(f->l, "B-010", LEDGER_SIG_UNSIGNED);
+}
+
+/* A batch signature by a key that may not write our ledger: a contractor's
+ * (another organisation), one in no roster. */
+static void test_batch_wrong_key(void **state)
+{
+	struct fx *f = *state;
+	uint64_t last = import_batch(f, tech, "B", 80);
+
+	sql(f->db, "UPDATE events SET actor = 'Kenji'");
+	rechain(f, 1);
+	force_sign(f->db, f->l, last, ctech);
+	expect_bad(f->l, LEDGER_SIG_FOREIGN, TRUST_OK, last);
+	expect_asset_bad(f->l, "B-003", LEDGER_SIG_FOREIGN);
+	force_sign(f->db, f->l, last, fake_appr);
+	sql(f->db, "UPDATE events SET actor = 'Boss'");
+	rechain(f, 1);
+	force_sign(f->db, f->l, last, fake_appr);
+	expect_bad(f->l, LEDGER_SIG_INVALID, TRUST_UNKNOWN_KEY, last);
+	expect_asset_bad(f->l, "B-003", LEDGER_SIG_INVALID);
+}
+
+/* An event inserted into a batch (the later ones renumbered and the chain
+ * recomputed): the batch signature no longer matches its event. */
+static void test_batch_inserted(void **state)
+{
+	struct fx *f = *state;
+	uint64_t last = import_batch(f, tech, "B", 80);
+
+	sql(f->db, "UPDATE events SET seq = seq + 1000000 WHERE seq >= 40;"
+		   "UPDATE events SET seq = seq - 999999 WHERE seq >= 1000000;"
+		   "INSERT INTO events (seq, asset_id, kind, changes, state_hash, actor, reason, time_utc, time_local,"
+		   " prev_hash, hash, key_id) SELECT 40, 'B-039', 'update', '{\"importance\":[\"2\",\"3\"]}',"
+		   " state_hash, actor, reason, time_utc, time_local, prev_hash, hash, key_id FROM events WHERE seq = 39;");
+	rechain(f, 40);
+	expect_bad(f->l, LEDGER_SIG_INVALID, TRUST_BAD_SIGNATURE, last + 1);
+	expect_asset_bad(f->l, "B-039", LEDGER_SIG_INVALID);
+}
+
+/* The range a batch claims is signed: widened to take in an earlier
+ * unsigned event, the signature fails; an event of another actor inside a
+ * batch its own signer re-signed is not covered. */
+static void test_batch_claims(void **state)
+{
+	struct fx *f = *state;
+	uint64_t a0 = add(f->l, "A-0", tech), last = import_batch(f, tech, "B", 80);
+	char q[160];
+
+	sql(f->db, "UPDATE events SET signature = NULL WHERE seq = 1");
+	snprintf(q, sizeof(q), "UPDATE events SET covers_from = %lu WHERE seq = %lu", (unsigned long)a0,
+		 (unsigned long)last);
+	sql(f->db, q);
+	expect_bad(f->l, LEDGER_SIG_INVALID, TRUST_BAD_SIGNATURE, last);
+	/* the technician writes an event in the approver's name, unsigned,
+	 * and covers it with his own batch signature made again */
+	snprintf(q, sizeof(q), "UPDATE events SET covers_from = 2 WHERE seq = %lu; UPDATE events SET actor = 'Hanako'"
+		 " WHERE seq = 10", (unsigned long)last);
+	sql(f->db, q);
+	force_sign(f->db, f->l, 1, tech);
+	rechain(f, 10);
+	force_sign(f->db, f->l, last, tech);
+	expect_bad(f->l, LEDGER_SIG_UNSIGNED, TRUST_OK, 10);
+	expect_asset_bad(f->l, "B-007", LEDGER_SIG_UNSIGNED);
+}
+
 /* ---- the trust lists' serials ---- */
 
 /* The ledger records the serials; a revocation list put back at an older
@@ -662,6 +855,11 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_forged_update, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_forged_approval, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_trust_serials, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_batch, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_batch_unsigned_outside, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_batch_wrong_key, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_batch_inserted, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_batch_claims, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

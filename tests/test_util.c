@@ -138,6 +138,68 @@ static void test_csv_cell(void **state)
 	assert_string_equal(csv_unguard("=x"), "=x");
 }
 
+/* 和暦 and Western dates as spreadsheets hold them; days that do not exist
+ * and days outside their era refused. */
+static void test_date_ja(void **state)
+{
+	static const char *const ok[][2] = {
+		{ "2024-04-01", "2024-04-01" }, { "2024/4/1", "2024-04-01" }, { "2024.04.01", "2024-04-01" },
+		{ "2024年4月1日", "2024-04-01" }, { "令和6年4月1日", "2024-04-01" }, { "令和元年5月1日", "2019-05-01" },
+		{ "R6.4.1", "2024-04-01" }, { "r06/04/01", "2024-04-01" }, { "H31.4.30", "2019-04-30" },
+		{ "平成31年4月30日", "2019-04-30" }, { "平成元年1月8日", "1989-01-08" }, { "昭和64年1月7日", "1989-01-07" },
+		{ "令和６年４月１日", "2024-04-01" }, { " ２０２４／４／１ ", "2024-04-01" }, { "2024-02-29", "2024-02-29" },
+	};
+	static const char *const bad[] = {
+		"2023-02-29", "2024-04-31", "2024-13-01", "24/4/1", "令和6年4月", "2024-04-01x", "", "令和0年5月1日",
+		"2024-04-01T00:00:00Z",
+	};
+	static const char *const out_of_era[] = { "令和1年4月1日", "平成31年5月1日", "平成1年1月7日", "昭和64年1月8日" };
+	char d[11];
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(ok); i++) {
+		if (parse_date_ja(ok[i][0], d) != 0)
+			fail_msg("'%s' refused", ok[i][0]);
+		assert_string_equal(d, ok[i][1]);
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++)
+		if (parse_date_ja(bad[i], d) != -EINVAL)
+			fail_msg("'%s' accepted as %s", bad[i], d);
+	for (size_t i = 0; i < ARRAY_SIZE(out_of_era); i++)
+		if (parse_date_ja(out_of_era[i], d) != -ERANGE)
+			fail_msg("'%s' not refused as outside its era", out_of_era[i]);
+}
+
+/* Capacities as spreadsheets type them. */
+static void test_size_loose(void **state)
+{
+	static const struct {
+		const char *s;
+		uint64_t v;
+	} ok[] = {
+		{ "500GB", 500000000000ULL }, { "５００ＧＢ", 500000000000ULL }, { "500 GB", 500000000000ULL },
+		{ "1,000,204,886,016", 1000204886016ULL }, { "１，０００，２０４，８８６，０１６", 1000204886016ULL },
+		{ "1.5TB", 1500000000000ULL }, { "1T", 1099511627776ULL }, { "512 bytes", 512 }, { "512B", 512 },
+		{ "2048バイト", 2048 }, { "0", 0 },
+	};
+	static const char *const bad[] = { "", "GB", "1,0", "1.5", "5 apples", "1.0000000000001TB", "-1", "1,,000" };
+	uint64_t v;
+	char buf[64];
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(ok); i++) {
+		if (parse_size_loose(ok[i].s, &v) != 0)
+			fail_msg("'%s' refused", ok[i].s);
+		assert_int_equal(v, ok[i].v);
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++)
+		if (parse_size_loose(bad[i], &v) >= 0)
+			fail_msg("'%s' accepted as %llu", bad[i], (unsigned long long)v);
+	snprintf(buf, sizeof(buf), "ＳＮ－１２３\xe3\x80\x80ａｂ");
+	fullwidth_to_ascii(buf);
+	assert_string_equal(buf, "SN-123 ab");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -147,6 +209,8 @@ int main(void)
 		cmocka_unit_test(test_hex),
 		cmocka_unit_test(test_write_atomic),
 		cmocka_unit_test(test_csv_cell),
+		cmocka_unit_test(test_date_ja),
+		cmocka_unit_test(test_size_loose),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -101,6 +101,7 @@ int cmd_pending(int argc, char **argv);
 int cmd_approve(int argc, char **argv);
 int cmd_destroy(int argc, char **argv);
 int cmd_audit(int argc, char **argv);
+int cmd_inspect(int argc, char **argv);
 int cmd_reject(int argc, char **argv);
 int cmd_export_record(int argc, char **argv);
 int cmd_import_record(int argc, char **argv);

@@ -32,6 +32,7 @@
 #include <jansson.h>
 
 #include "wipecert/drive.h"
+#include "wipecert/ledger-sign.h"
 #include "wipecert/pdf.h"
 #include "wipecert/policy.h"
 #include "wipecert/trust.h"
@@ -387,5 +388,97 @@ void flow_audit_release(struct flow_audit *a);
  * them. Then ledger_verify(). Returns 0 when the audit ran (see n_failed and
  * chain_ok), -errno when it could not. */
 int flow_audit_run(const struct flow_ctx *c, time_t from, time_t to, struct flow_audit *ret, struct flow_error *err);
+
+/* ---- inspection (点検, inspect.c) ---- */
+
+/* The sections of an inspection report, in the order it prints them. */
+enum flow_inspect_section {
+	FLOW_INSPECT_AWAITING,     /* awaiting erasure longer than the policy's days */
+	FLOW_INSPECT_CONTRACTOR,   /* with a contractor, no certificate accepted after the days */
+	FLOW_INSPECT_HOLD,         /* under evidence hold */
+	FLOW_INSPECT_LOST,         /* lost or stolen, the incident open */
+	FLOW_INSPECT_TAKEN_OUT,    /* taken out, not returned */
+	FLOW_INSPECT_CLASS1,       /* class 1, out of service, not yet disposed of */
+	FLOW_INSPECT_RETENTION,    /* its retention (保存期限) passed, its data still here */
+	FLOW_INSPECT_UNKNOWN,      /* disks stations saw that are in no entry */
+	_FLOW_INSPECT_MAX,
+};
+/* "awaiting-erasure-overdue", ... and the titles the report prints. */
+const char *flow_inspect_section_id(enum flow_inspect_section s);
+const char *flow_inspect_section_title(enum flow_inspect_section s, bool japanese);
+
+struct flow_inspect_row {
+	enum flow_inspect_section section;
+	char *asset_id;          /* NULL for a disk in no entry */
+	char *status;
+	char *since;             /* when it entered its status (UTC), or first seen */
+	long days;               /* days from since to the inspection, -1 unknown */
+	bool overdue;            /* past its threshold or due date */
+	char *detail;            /* one line: incident, who permitted, the station ... */
+};
+
+struct flow_inspection {
+	time_t at;               /* the inspection's moment */
+	struct policy_inspect thresholds;
+	struct flow_inspect_row *rows;
+	size_t n_rows;
+	size_t count[_FLOW_INSPECT_MAX];
+	size_t n_assets;
+	bool chain_ok;
+	char chain_detail[300];  /* "intact: N events, head SEQ:HASH" or the break */
+	char head[100];          /* SEQ:HASH of the chain inspected */
+};
+void flow_inspection_release(struct flow_inspection *i);
+
+/* Inspect the ledger (c->ledger) at time at: each asset against the
+ * lifecycle's sections and the policy's [inspect] thresholds, the disks
+ * stations saw against the entries, the chain verified. 0 when it ran
+ * (findings are in ret), -errno when it could not (err says why). */
+int flow_inspect(const struct flow_ctx *c, time_t at, struct flow_inspection *ret, struct flow_error *err);
+
+/* The report as CSV (csv_put_cell: formula-guarded): one row a finding,
+ * with the section; and its signed record: canonical JSON of type
+ * "inspection" naming the CSV by SHA-256, signed by the inspector (an
+ * approver, or the org-root). Both malloc'd. */
+int flow_inspect_csv(const struct flow_inspection *in, bool bom, bool japanese, char **ret, size_t *ret_len);
+int flow_inspect_record(const struct flow_ctx *c, const struct flow_inspection *in, const char *csv, size_t csv_len,
+			const struct trust_seckey *inspector, char **ret_json, size_t *ret_len, char **ret_sig,
+			char ret_sha256[65], struct flow_error *err);
+
+/* ---- retention: archiving the ledger's oldest events (archive.c) ---- */
+
+struct flow_archive_result {
+	uint64_t first, last, n_events, n_checkpoints, n_certificates, n_pdfs;
+	uint64_t event;          /* the ledger's "archive" event */
+	char head[100];          /* LAST:HASH, where the live chain now starts from */
+	char sha256[65];         /* of the archive file */
+	char ends_because[300];
+	char *path;
+};
+void flow_archive_result_release(struct flow_archive_result *a);
+
+/* Archive the ledger's events before before_day (YYYY-MM-DD, UTC) to path
+ * (and path.minisig): refused (-EPERM) when that reaches into the events'
+ * retention (the policy's [retention] events), and the range stops before
+ * an event recording a certificate within the certificates' retention. The
+ * file holds the events, the checkpoints the live ledger carries on, the
+ * certificates they record (their PDFs from the state directory where
+ * found), and is signed by k (an approver or the org-root), written
+ * without overwriting anything, read back and verified; only then are the
+ * events taken out of the ledger, in one transaction with the signed
+ * "archive" event. -ENODATA: nothing to archive. */
+int flow_archive(const struct flow_ctx *c, const char *before_day, const struct trust_seckey *k, const char *path,
+		 const char *reason, struct flow_archive_result *ret, struct flow_error *err);
+
+struct flow_archive_check {
+	struct ledger_archive_report ledger;
+	uint64_t n_certificates, n_pdfs;
+};
+/* Check an archive file (and FILE.minisig) offline with c->trust: its
+ * signature, chain, events' signatures and checkpoints
+ * (ledger_archive_verify()), and each PDF it carries against the SHA-256
+ * its event recorded. */
+int flow_archive_verify(const struct flow_ctx *c, const char *path, struct flow_archive_check *ret,
+			struct flow_error *err);
 
 #endif

@@ -50,6 +50,7 @@ enum ledger_sig_problem {
 struct ledger_sig_result {
 	uint64_t n_events, n_signed;
 	uint64_t n_legacy;               /* unsigned events an adoption covers */
+	uint64_t n_covered;              /* unsigned events a batch signature covers */
 	uint64_t legacy_upto;            /* the last event adopted as legacy, 0 if none */
 	enum ledger_sig_problem problem;
 	enum trust_verdict verdict;      /* for LEDGER_SIG_INVALID */
@@ -135,5 +136,21 @@ int ledger_change_approve(struct ledger *l, const struct trust_store *s, uint64_
 			  struct ledger_change_result *ret, uint64_t *ret_seq);
 int ledger_change_deny(struct ledger *l, const struct trust_store *s, uint64_t seq, const char *reason,
 		       struct ledger_change_result *ret, uint64_t *ret_seq);
+
+/* ---- archives (archive.c; ledger.h plans and commits them) ---- */
+
+/* An archive file checked alone (the trust store for its signatures):
+ * its own signature (.minisig: an approver or the org-root of the store's
+ * organisation), the chain from prev_hash to head_hash, every event's
+ * signature (a batch's coverage too), each checkpoint the state its
+ * asset's last event there left. -EBADMSG with ret->detail. */
+struct ledger_archive_report {
+	uint64_t first, last, n_events, n_signed, n_covered, n_checkpoints;
+	char prev_hash[LEDGER_HASH_HEX], head_hash[LEDGER_HASH_HEX];
+	char signer[300];
+	char detail[512];
+};
+int ledger_archive_verify(const uint8_t *doc, size_t len, const char *sig, size_t sig_len,
+			  const struct trust_store *s, struct ledger_archive_report *ret);
 
 #endif

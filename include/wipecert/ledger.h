@@ -25,7 +25,7 @@
 #include <jansson.h>
 
 #define LEDGER_DEFAULT_PATH "/var/lib/wipecert/ledger.db"
-#define LEDGER_SCHEMA_VERSION 3
+#define LEDGER_SCHEMA_VERSION 4
 #define LEDGER_HASH_HEX 65 /* BLAKE2b-256 in hex plus NUL */
 
 /* The fields of an asset, in the order of CSV export and of the state hash. */
@@ -44,8 +44,30 @@ enum ledger_field {
 	LEDGER_F_NOTES,
 	LEDGER_F_STATUS,
 	LEDGER_F_CERTIFICATE,  /* current certificate ID */
+	/* The fields below came with schema 3 (docs/ledger.md, "An asset");
+	 * the state hash takes each by name only when it is set, so the hash
+	 * of an asset that has none of them is what it always was. */
+	LEDGER_F_NAME,         /* asset name 資産名称 */
+	LEDGER_F_MANAGER,      /* responsible manager 管理責任者 */
+	LEDGER_F_HOST,         /* the host the disk came from 搭載機器 */
+	LEDGER_F_DATA,         /* what data it held 保存情報 (本人確認情報, ...) */
+	LEDGER_F_ACQUIRED,     /* acquisition date 取得日, YYYY-MM-DD */
+	LEDGER_F_LEASE_START,  /* リース開始日 */
+	LEDGER_F_LEASE_END,    /* リース満了日 */
+	LEDGER_F_RETENTION,    /* keep its records until 保存期限 */
+	LEDGER_F_CONFIDENTIALITY, /* 機密性 3/2/1 of the national guideline (3: secret) */
+	LEDGER_F_INTEGRITY,    /* 完全性 2/1 */
+	LEDGER_F_AVAILABILITY, /* 可用性 2/1 */
+	LEDGER_F_PERMITTED_BY, /* who permitted it to be taken out 持出し許可者 */
+	LEDGER_F_RETURN_DUE,   /* when a medium taken out is due back 返却予定日 */
+	LEDGER_F_INCIDENT,     /* the incident a loss, theft or evidence hold is 事案番号 */
+	LEDGER_F_THREAT,       /* the incident's threat level 1 (low) .. 3 (high) */
+	LEDGER_F_AGREEMENT,    /* the contract that covers the data on a repair 契約番号 */
+	LEDGER_F_EXTRA,        /* other attributes: a JSON object {"their column": "value"} */
 	_LEDGER_F_MAX,
 };
+/* Fields of schema 1 and 2: hashed by position (docs/ledger.md). */
+#define LEDGER_F_V1_MAX (LEDGER_F_CERTIFICATE + 1)
 
 enum ledger_status {
 	LEDGER_STATUS_IN_SERVICE,
@@ -56,6 +78,14 @@ enum ledger_status {
 	LEDGER_STATUS_DISPOSED,
 	LEDGER_STATUS_HANDED_TO_CONTRACTOR,
 	LEDGER_STATUS_DESTROYED,
+	/* schema 3: the rest of a medium's life (lifecycle.h) */
+	LEDGER_STATUS_TAKEN_OUT,      /* 持出し中: out with permission, due back */
+	LEDGER_STATUS_LOST,           /* 紛失: an incident */
+	LEDGER_STATUS_STOLEN,         /* 盗難: an incident */
+	LEDGER_STATUS_WRITTEN_OFF,    /* 除却: a lost or stolen medium closed, never "disposed" */
+	LEDGER_STATUS_IN_REPAIR,      /* 修理・保守中: sent out, wiped first or under contract */
+	LEDGER_STATUS_LEASE_RETURNED, /* リース返却済: back to the lease company, erased first */
+	LEDGER_STATUS_EVIDENCE_HOLD,  /* 証拠保全: nothing may erase it until an approver lifts it */
 	_LEDGER_STATUS_MAX,
 };
 
@@ -86,6 +116,10 @@ void ledger_asset_clear(struct ledger_asset *a);
 /* An asset from the text of its fields as a store holds them (v[f] in
  * enum ledger_field order, NULL where empty), copied: -ENOMEM. */
 int ledger_asset_from_texts(const char *const v[_LEDGER_F_MAX], struct ledger_asset *ret);
+/* The importance class its 機密性 level is held to (want, from the policy's
+ * [classification]; 0: not mapped): set when the asset has no class; a
+ * class less strict than want is -EPERM with why. */
+int ledger_asset_hold_class(struct ledger_asset *a, int want, char *why, size_t len);
 /* Fill defaults of a new asset (status in-service) and check it is whole. */
 int ledger_asset_check_new(struct ledger_asset *a);
 /* BLAKE2b-256 over the canonical serialisation of the asset's fields. */
@@ -140,7 +174,8 @@ enum ledger_kind ledger_kind_of(const char *where);
  * string replaced by "***" (malloc'd; NULL if out of memory). */
 char *ledger_where_display(const char *where);
 /* The store's own words for the last failure on this thread (libpq's
- * message; "the schema needs its owner"), "" if it has none. */
+ * message; "the schema needs its owner"; a refusal of the lifecycle
+ * table: "asset A is taken-out: ..."), "" if it has none. */
 const char *ledger_last_error(void);
 /* Is r a failure to reach the database (server down, connection lost)
  * rather than a refusal? Such a write can be tried again later. */
@@ -203,6 +238,13 @@ enum {
 };
 int ledger_asset_update(struct ledger *l, const struct ledger_asset *a, const char *actor,
 			const char *reason, uint64_t *ret_seq);
+/* The same for a change made by hand (ledger edit, ledger status): the
+ * status moves only as the lifecycle table lets a person move it
+ * (lifecycle.h: erased, approved, destroyed and disposed-on-acceptance are
+ * the results of steps, not edits). A move the table refuses is -EPERM,
+ * ledger_last_error() says why (ledger_asset_update() and the import too). */
+int ledger_asset_edit(struct ledger *l, const struct ledger_asset *a, const char *actor,
+		      const char *reason, uint64_t *ret_seq);
 
 /* Does this change of field f need an approver's signature before it takes
  * effect? A less sensitive importance class (or none), the status back to
@@ -248,6 +290,9 @@ struct ledger_event {
 	const char *key_id;      /* the signer's key id; NULL for legacy events */
 	const uint8_t *signature;
 	size_t signature_len;
+	/* a batch signature (ledger-sign.h): this event's signature covers the
+	 * unsigned events covers_from..seq-1 of its transaction; 0: itself only */
+	uint64_t covers_from;
 };
 /* Events of one asset (or all, asset_id NULL; those of the whole ledger,
  * asset_id "") in order. */
@@ -267,6 +312,7 @@ enum ledger_break {
 	LEDGER_BREAK_ASSET_STATE,   /* an asset differs from what its history says */
 	LEDGER_BREAK_ASSET_UNKNOWN, /* an asset without history, or history without asset */
 	LEDGER_BREAK_ANCHOR,        /* an event recorded elsewhere is gone or different */
+	LEDGER_BREAK_ARCHIVE,       /* events gone without the archive that says so, or its checkpoints changed */
 };
 /* A head hash kept outside the ledger (printed by an earlier verify, in an
  * export, on a certificate): the chain must still hold that event with that
@@ -300,6 +346,65 @@ json_t *ledger_event_to_json(const struct ledger_event *e);
  * other -errno if the walk itself failed. ret is filled in both first cases. */
 int ledger_verify(struct ledger *l, const struct ledger_anchor *anchor, struct ledger_verify_result *ret);
 
+/* ---- what the inspection (点検) reads besides the assets ---- */
+
+/* When each asset entered its present status: the time of the last event
+ * that changed its status (its create if none did). cb per asset, in no
+ * particular order; a negative return stops the walk. */
+int ledger_status_since(struct ledger *l, int (*cb)(const char *asset_id, const char *time_utc, void *userdata),
+			void *userdata);
+
+/* A disk a station saw (`list`, the station's scans): not part of the
+ * chain, a list for the inspection to compare with the ledger. */
+struct ledger_seen {
+	const char *station;     /* the host name of the station */
+	const char *serial, *wwn;  /* as the disk reported them, "" for none */
+	const char *model;
+	uint64_t size;
+	const char *first_seen, *last_seen;  /* UTC */
+	uint64_t times;
+};
+/* Record that station saw disk d now (a disk with neither serial nor WWN
+ * is not recorded: -EINVAL). */
+int ledger_seen_record(struct ledger *l, const char *station, const struct ledger_detected *d);
+/* The disks seen (unknown_only: those whose serial and WWN no asset of the
+ * ledger has, compared as the identity check compares them). */
+int ledger_seen_list(struct ledger *l, bool unknown_only, int (*cb)(const struct ledger_seen *s, void *userdata),
+		     void *userdata);
+
+/* ---- retention: archiving the oldest events (archive.c) ---- */
+
+/* What an archive takes: events first..last (the live chain's oldest,
+ * every one older than the cut, ending with a transaction), the states its
+ * assets were left in (the checkpoints the live ledger carries on). */
+struct ledger_archive_plan {
+	uint64_t first, last, n_events;
+	char prev_hash[LEDGER_HASH_HEX];   /* of event first-1 (zeros: the start) */
+	char head_hash[LEDGER_HASH_HEX];   /* of event last */
+	char ends_because[300];            /* why the range ends there */
+	json_t *checkpoints;               /* [{asset_id, seq, state_hash, state}] */
+};
+void ledger_archive_plan_release(struct ledger_archive_plan *p);
+/* Plan an archive of the events older than before_utc ("YYYY-MM-DDThh:mm:ssZ"),
+ * never reaching an event that records a certificate at or after
+ * keep_certificates_from (NULL: no such bound). *ret_doc: the archive's
+ * document so far (type "ledger-archive", the events as
+ * ledger_event_to_json() gives them, the checkpoints, first, last,
+ * prev_hash, head_hash); the caller adds what it knows (certificates, the
+ * signer), signs, writes and checks it, then commits. -ENODATA: nothing to
+ * archive (ret->ends_because says why); -EBADMSG: the chain does not check
+ * out there. */
+int ledger_archive_plan(struct ledger *l, const char *before_utc, const char *keep_certificates_from,
+			json_t **ret_doc, struct ledger_archive_plan *ret);
+/* Take the planned events out of the live ledger, in one transaction: the
+ * checkpoints stored, one "archive" event signed by the handle's signer
+ * (an approver or the org-root, -EPERM otherwise) naming the range, its
+ * head, the archive file's SHA-256, the checkpoints' digest and the trust
+ * lists' serials recorded so far; then events first..last removed.
+ * -ESTALE if the ledger moved since the plan. */
+int ledger_archive_commit(struct ledger *l, const struct ledger_archive_plan *p, const char *file_sha256,
+			  const char *reason, uint64_t *ret_seq);
+
 /* CSV import. */
 enum ledger_encoding {
 	LEDGER_ENC_AUTO,   /* BOM or valid UTF-8 -> UTF-8, else CP932 */
@@ -308,6 +413,33 @@ enum ledger_encoding {
 };
 int ledger_encoding_from_string(const char *s, enum ledger_encoding *ret);
 const char *ledger_encoding_name(enum ledger_encoding e);
+
+/* A real spreadsheet's columns and values mapped onto the ledger's fields
+ * (csvmap.c; docs/ledger.md, "Real spreadsheets"). */
+struct ledger_csv_map;
+enum {
+	LEDGER_MAP_IGNORE = -1,   /* the column is read and dropped */
+	LEDGER_MAP_EXTRA = -2,    /* kept as an extra attribute named by its header */
+};
+int ledger_csv_map_new(struct ledger_csv_map **ret);
+void ledger_csv_map_free(struct ledger_csv_map *m);
+static inline void ledger_csv_map_freep(struct ledger_csv_map **m) { ledger_csv_map_free(*m); }
+/* Their header to target: a field's name or header (as ledger_field_from_
+ * header() knows it), "ignore" or "extra". -ENOENT: no such field. */
+int ledger_csv_map_column(struct ledger_csv_map *m, const char *header, const char *target);
+/* A cell of field f that reads from is read as to (使用中 -> in-service). */
+int ledger_csv_map_value(struct ledger_csv_map *m, enum ledger_field f, const char *from, const char *to);
+/* A row's 機密性 level (1..3) gives it importance class (0: none). */
+int ledger_csv_map_class(struct ledger_csv_map *m, int confidentiality, int importance);
+/* Read [csv] (their header = field | ignore | extra) and [csv values FIELD]
+ * (their word = our value) from a map file, or from a policy file
+ * (policy_file: its other sections are skipped). -EINVAL with
+ * *ret_error "FILE:LINE: what". */
+int ledger_csv_map_load(struct ledger_csv_map *m, const char *path, bool policy_file, char **ret_error);
+/* What the map says of a header (-ENOENT: nothing), of a value. */
+int ledger_csv_map_lookup(const struct ledger_csv_map *m, const char *header, int *ret);
+const char *ledger_csv_map_translate(const struct ledger_csv_map *m, enum ledger_field f, const char *v);
+int ledger_csv_map_class_of(const struct ledger_csv_map *m, int confidentiality);
 
 struct ledger_import_opts {
 	enum ledger_encoding encoding;
@@ -321,6 +453,17 @@ struct ledger_import_opts {
 	void (*row)(unsigned long line, const char *asset_id, const char *action,
 		    const char *changes, void *userdata);
 	void *userdata;
+	/* the spreadsheet's columns and values (may be NULL: headers must be
+	 * the ledger's own, in English or Japanese) */
+	const struct ledger_csv_map *map;
+	/* a column neither the ledger's nor mapped: kept as an extra
+	 * attribute named by its header (else the import stops and names it) */
+	bool keep_unknown;
+	/* Called once per column after the header is read: its header, what
+	 * it became (a field's name, "ignored", "extra"), and how ("header":
+	 * the ledger's own name, "map", "keep-unknown", "empty") (dry runs
+	 * show the mapping). */
+	void (*column)(size_t col, const char *header, const char *target, const char *how, void *userdata);
 };
 struct ledger_import_report {
 	enum ledger_encoding encoding;  /* the one used */

@@ -36,6 +36,20 @@ struct policy_title {
 	char *title;              /* "作業者 / Technician" */
 };
 
+/* [inspect]: when the inspection (点検) names an asset as overdue. */
+struct policy_inspect {
+	unsigned awaiting_erasure_days;   /* awaiting-erasure longer than this */
+	unsigned contractor_days;         /* handed to a contractor, no certificate accepted */
+	unsigned taken_out_days;          /* taken out without a return date, longer than this */
+};
+
+/* [retention]: how long each kind of record is kept, in months (7y = 84). */
+struct policy_retention {
+	unsigned events_months;           /* the ledger's events (変更履歴) */
+	unsigned certificates_months;     /* certificates and their records */
+	unsigned oplog_months;            /* the operation log */
+};
+
 struct policy {
 	char *source;             /* file it came from, or "built-in" */
 	char *org_name;           /* 〇〇市 */
@@ -44,6 +58,11 @@ struct policy {
 	struct policy_class cls[POLICY_CLASSES]; /* index 0 is class 1 */
 	struct policy_title *titles;
 	size_t n_titles;
+	/* [classification]: the national guideline's 機密性 level (1..3, 3:
+	 * secret) to the importance class it is held to (0: not mapped) */
+	int class_of_confidentiality[4];
+	struct policy_inspect inspect;
+	struct policy_retention retention;
 };
 
 /* The built-in policy used when no file is given (documented in
@@ -54,6 +73,10 @@ int policy_default(struct policy *ret);
  * returns -EINVAL and, if ret_error is given, a message "FILE:LINE: what". */
 int policy_load(const char *path, struct policy *ret, char **ret_error);
 void policy_release(struct policy *p);
+
+/* The importance class an asset of confidentiality level c (1..3) is held
+ * to by [classification]; 0 if not mapped. */
+int policy_class_of_confidentiality(const struct policy *p, int c);
 
 /* "clear", "purge", "destroy" <-> LEVEL_*; 0 / -EINVAL when unknown. */
 unsigned policy_level_from_string(const char *s);

@@ -68,6 +68,8 @@ enum trust_doc {
 	TRUST_DOC_LEDGER_EVENT, /* "ledger-event": technician, approver, org-root */
 	TRUST_DOC_ROSTER,       /* "roster":       org-root */
 	TRUST_DOC_REVOCATION,   /* "revocation":   org-root */
+	TRUST_DOC_INSPECTION,   /* "inspection":   approver, org-root (点検: the report and its CSV) */
+	TRUST_DOC_LEDGER_ARCHIVE, /* "ledger-archive": approver, org-root (the events taken out of the ledger) */
 	_TRUST_DOC_MAX,
 };
 

@@ -39,6 +39,20 @@ int parse_u64(const char *s, uint64_t *ret);
 /* Parse a size with an optional K/M/G/T suffix (powers of 1024) or KB/MB/GB (1000). */
 int parse_size(const char *s, uint64_t *ret);
 
+/* Japanese spreadsheet text (util/jtext.c). Full-width ASCII (U+FF01..FF5E)
+ * and the ideographic space turned into ASCII in place; the new length. */
+size_t fullwidth_to_ascii(char *s);
+/* A date as spreadsheets hold it, into "YYYY-MM-DD": 2024-04-01, 2024/4/1,
+ * 2024.4.1, 2024年4月1日, and the Japanese era calendar (令和6年4月1日,
+ * 令和元年5月1日, R6.4.1, H31/4/30, 平成, 昭和, 大正), full-width digits
+ * too. -EINVAL if it is none of these or no such day, -ERANGE for a day
+ * outside its era (令和1年4月1日 was still 平成). */
+int parse_date_ja(const char *s, char ret[11]);
+/* A capacity as spreadsheets hold it: parse_size()'s forms, full-width
+ * (５００ＧＢ), with thousands separators (1,000,204,886,016), a space
+ * before the unit, a fraction of the unit (1.5TB) and "B"/"bytes"/"バイト". */
+int parse_size_loose(const char *s, uint64_t *ret);
+
 /* Read a small text file (sysfs attribute) with trailing white space cut.
  * Returns the length, -errno on failure; *ret is malloc'd. */
 int read_text_file(const char *path, char **ret);
@@ -58,6 +72,13 @@ int write_file_atomic(const char *path, const void *data, size_t len, mode_t mod
 /* Make dir and the directories above it (0755; dir itself with mode); an
  * existing one is fine. */
 int mkdir_parents(const char *dir, mode_t mode);
+
+/* One line of an INI-like file (the policy, a column map), in place: a
+ * '#' starts a comment, white space is trimmed. INI_BLANK; INI_SECTION
+ * with *ret_a the name inside [ ]; INI_PAIR with *ret_a the key and *ret_b
+ * the value (split at the first '='); -EINVAL with *ret_a what is wrong. */
+enum { INI_BLANK, INI_SECTION, INI_PAIR };
+int ini_line(char *line, char **ret_a, char **ret_b);
 
 /* Trim leading and trailing white space in place; returns s. */
 char *strstrip(char *s);

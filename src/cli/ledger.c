@@ -20,11 +20,15 @@
 #include "wipecert/disk.h"
 #include "wipecert/ledger.h"
 #include "wipecert/ledger-sign.h"
+#include "wipecert/flow.h"
+#include "wipecert/lifecycle.h"
+#include "wipecert/policy.h"
 #include "wipecert/trust.h"
 
 enum verb {
 	V_ADD, V_EDIT, V_SHOW, V_LIST, V_HISTORY, V_IMPORT, V_EXPORT, V_VERIFY, V_CHECK, V_EXPORT_EVENT,
-	V_REQUESTS, V_APPROVE_CHANGE, V_DENY_CHANGE, V_ADOPT_LEGACY, V_MIGRATE,
+	V_REQUESTS, V_APPROVE_CHANGE, V_DENY_CHANGE, V_ADOPT_LEGACY,
+	V_STATUS, V_ARCHIVE, V_MIGRATE,
 };
 
 /* What a verb needs before it runs: a signing key (it appends events), the
@@ -52,6 +56,8 @@ static int run_export_event(struct ledger_control *c, char **args);
 static int do_requests(struct ledger_control *c, char **args);
 static int do_answer(struct ledger_control *c, char **args);
 static int do_adopt(struct ledger_control *c, char **args);
+static int do_status(struct ledger_control *c, char **args);
+static int do_archive(struct ledger_control *c, char **args);
 static int do_migrate(struct ledger_control *c, char **args);
 
 static const struct verb_info verbs[] = {
@@ -63,11 +69,11 @@ static const struct verb_info verbs[] = {
 	[V_SHOW] = { "show", "ID", N_("show one asset"), 1, 1, 0, run_show },
 	[V_LIST] = { "list", "[--status S] [--department D]", N_("list assets"), 0, 0, 0, run_list },
 	[V_HISTORY] = { "history", "[ID]", N_("show the change history (of one asset)"), 0, 1, 0, run_history },
-	[V_IMPORT] = { "import", "FILE [--dry-run] [--update] [--encoding E] --key FILE",
+	[V_IMPORT] = { "import", "FILE [--dry-run] [--update] [--encoding E] [--map MAP] [--keep-unknown] --key FILE",
 		       N_("import a CSV file in one transaction"), 1, 1, NEEDS_KEY, run_import },
 	[V_EXPORT] = { "export", "[--format csv|json] [--bom] [--japanese] [--events] [-o FILE]",
 		       N_("export assets (and events)"), 0, 0, 0, run_export },
-	[V_VERIFY] = { "verify", "[--head SEQ:HASH] [--trust DIR]",
+	[V_VERIFY] = { "verify", "[--head SEQ:HASH] [--trust DIR] [--archive FILE]",
 		       N_("check the whole hash chain and every asset against it (and the signatures)"), 0, 0, 0,
 		       do_verify },
 	[V_CHECK] = { "check", "ID DEV", N_("is the disk DEV the asset ID? (serial and WWN)"), 2, 2, 0, run_check },
@@ -84,6 +90,16 @@ static const struct verb_info verbs[] = {
 	[V_ADOPT_LEGACY] = { "adopt-legacy", "--key ROOT_OR_APPROVER.key --reason TEXT [--trust DIR]",
 			     N_("vouch, signed, for the unsigned events of an older ledger"), 0, 0,
 			     NEEDS_KEY | NEEDS_TRUST, do_adopt },
+	[V_STATUS] = { "status", "ID STATUS|back --reason TEXT [--permitted-by P] [--incident I --threat-level N] "
+		       "[--agreement A] --key FILE",
+		       N_("move an asset in its life (taken out, returned, lost, stolen, repair, lease return, "
+			  "evidence hold; back: to its status before), as the lifecycle table allows"),
+		       2, 2, NEEDS_KEY, do_status },
+	[V_ARCHIVE] = { "archive", "--before DATE -o FILE --key APPROVER_OR_ROOT.key [--reason TEXT] [--policy P] "
+			"[--state-dir D] [--trust DIR]",
+			N_("move the events before DATE (past their retention) into a signed archive that verifies "
+			   "alone; the ledger keeps its head"),
+			0, 0, NEEDS_KEY | NEEDS_TRUST, do_archive },
 	[V_MIGRATE] = { "migrate", "[--to DB]",
 			N_("bring the schema up to date (the owner of a shared database); --to: copy the whole ledger there"),
 			0, 0, 0, do_migrate },
@@ -113,6 +129,9 @@ struct ledger_control {
 	const char *attest, *confirm; /* --attest-serial, --confirm-serial (add --from-device) */
 	const char *head;
 	const char *key, *pass_file, *trust;
+	const char *map, *policy;  /* import: the column map, the policy ([csv], [classification]) */
+	bool keep_unknown;
+	const char *before, *state_dir, *archive;  /* archive; verify --archive */
 	bool trust_given;          /* --trust or $WIPECERT_TRUST: record serials on writes */
 	bool require_signed;       /* verify: as --trust with the default directory */
 	struct trust_seckey *sk;   /* --key, unlocked */
@@ -123,6 +142,7 @@ enum {
 	OPT_DB = 0x100, OPT_ACTOR, OPT_REASON, OPT_JSON, OPT_DRY_RUN, OPT_UPDATE, OPT_ENCODING,
 	OPT_FORMAT, OPT_BOM, OPT_JAPANESE, OPT_EVENTS, OPT_FILTER_DEPT, OPT_FROM_DEVICE, OPT_HEAD,
 	OPT_KEY, OPT_PASS, OPT_TRUST, OPT_REQUIRE_SIGNED, OPT_ATTEST, OPT_CONFIRM, OPT_TO,
+	OPT_MAP, OPT_KEEP_UNKNOWN, OPT_POLICY, OPT_BEFORE, OPT_STATE_DIR, OPT_ARCHIVE,
 	OPT_FIELD = 0x200, /* + enum ledger_field */
 };
 
@@ -142,6 +162,23 @@ static const char *const field_opts[_LEDGER_F_MAX] = {
 	[LEDGER_F_NOTES] = "notes",
 	[LEDGER_F_STATUS] = "status",
 	[LEDGER_F_CERTIFICATE] = "certificate",
+	[LEDGER_F_NAME] = "asset-name",
+	[LEDGER_F_MANAGER] = "manager",
+	[LEDGER_F_HOST] = "host",
+	[LEDGER_F_DATA] = "data-held",
+	[LEDGER_F_ACQUIRED] = "acquired",
+	[LEDGER_F_LEASE_START] = "lease-start",
+	[LEDGER_F_LEASE_END] = "lease-end",
+	[LEDGER_F_RETENTION] = "retention",
+	[LEDGER_F_CONFIDENTIALITY] = "confidentiality",
+	[LEDGER_F_INTEGRITY] = "integrity",
+	[LEDGER_F_AVAILABILITY] = "availability",
+	[LEDGER_F_PERMITTED_BY] = "permitted-by",
+	[LEDGER_F_RETURN_DUE] = "return-due",
+	[LEDGER_F_INCIDENT] = "incident",
+	[LEDGER_F_THREAT] = "threat-level",
+	[LEDGER_F_AGREEMENT] = "agreement",
+	[LEDGER_F_EXTRA] = "extra",
 };
 
 static void help(FILE *f)
@@ -156,8 +193,15 @@ static void help(FILE *f)
 		   "  --media-type T  --manufacturer M  --model M  --serial S  --wwn W\n"
 		   "  --capacity SIZE  --department D  --location L  --class 1|2|3\n"
 		   "  --lease L  --notes N  --status S  --certificate ID\n"
+		   "  --asset-name N  --manager M  --host H  --data-held D  --acquired DATE\n"
+		   "  --lease-start DATE  --lease-end DATE  --retention DATE\n"
+		   "  --confidentiality 1|2|3  --integrity 1|2  --availability 1|2\n"
+		   "  --permitted-by P  --return-due DATE  --incident REF  --threat-level 1|2|3\n"
+		   "  --agreement REF  --extra JSON\n"
+		   "  (dates: 2024-04-01, 2024/4/1, 令和6年4月1日, R6.4.1)\n"
 		   "Status: in-service retired awaiting-erasure erased approved disposed\n"
-		   "        handed-to-contractor destroyed\n"
+		   "        handed-to-contractor destroyed taken-out lost stolen written-off\n"
+		   "        in-repair lease-returned evidence-hold (docs/ledger.md draws the moves)\n"
 		   "\nOptions:\n"
 		   "      --db DB          the ledger: a SQLite file, or a PostgreSQL database as a\n"
 		   "                       libpq URI (postgresql://...) or string (service=NAME)\n"
@@ -172,12 +216,21 @@ static void help(FILE *f)
 		   "      --encoding E     import: auto (default), utf-8 or cp932\n"
 		   "      --dry-run        import: report what would change, write nothing\n"
 		   "      --update         import: rows for existing assets change them\n"
+		   "      --map FILE       import: their columns and values onto ours ([csv] THEIR\n"
+		   "                       HEADER = FIELD | ignore | extra; [csv values FIELD] THEIRS =\n"
+		   "                       OURS); the policy's [csv] sections are read first\n"
+		   "      --keep-unknown   import: keep columns nobody mapped as extra attributes\n"
+		   "      --policy FILE    import, add, edit: the policy ([csv], and [classification]:\n"
+		   "                       which importance class each 機密性 level is held to)\n"
 		   "      --format F       export: csv (default) or json\n"
 		   "      --bom            export: start the CSV with a UTF-8 BOM (spreadsheets)\n"
 		   "      --japanese       export: Japanese CSV headers\n"
 		   "      --events         export: JSON with the whole event chain (archiving)\n"
 		   "  -o, --output FILE    export: write to FILE (atomically) instead of stdout\n"
 		   "      --head SEQ:HASH  verify: a head printed by an earlier verify must still be there\n"
+		   "      --archive FILE   verify: check an archive file (and FILE.minisig) alone\n"
+		   "      --before DATE    archive: the events before this day (YYYY-MM-DD, 令和 too)\n"
+		   "      --state-dir D    archive: where the certificates are (else $WIPECERT_STATE_DIR)\n"
 		   "      --key FILE       the secret key that signs the events (required to change\n"
 		   "                       the ledger; its holder is the actor)\n"
 		   "      --passphrase-file F  the key's passphrase (else asked on the terminal)\n"
@@ -206,7 +259,7 @@ static bool allowed(enum verb v, int opt)
 	if (opt == OPT_DB || opt == 'h')
 		return true;
 	if (opt >= OPT_FIELD)
-		return v == V_ADD || v == V_EDIT || (v == V_LIST && opt == OPT_FIELD + LEDGER_F_STATUS) ||
+		return v == V_ADD || v == V_EDIT || (v == V_STATUS && opt != OPT_FIELD + LEDGER_F_STATUS) || (v == V_LIST && opt == OPT_FIELD + LEDGER_F_STATUS) ||
 		       (v == V_LIST && opt == OPT_FIELD + LEDGER_F_DEPARTMENT);
 	switch (opt) {
 	case OPT_ACTOR:
@@ -225,10 +278,16 @@ static bool allowed(enum verb v, int opt)
 		return v == V_VERIFY || (verbs[v].needs & NEEDS_KEY);
 	case OPT_KEY: case OPT_PASS:
 		return (verbs[v].needs & NEEDS_KEY) != 0;
-	case OPT_DRY_RUN: case OPT_UPDATE: case OPT_ENCODING:
+	case OPT_DRY_RUN: case OPT_UPDATE: case OPT_ENCODING: case OPT_MAP: case OPT_KEEP_UNKNOWN:
 		return v == V_IMPORT;
+	case OPT_POLICY:
+		return v == V_IMPORT || v == V_ARCHIVE || v == V_ADD || v == V_EDIT;
+	case OPT_BEFORE: case OPT_STATE_DIR:
+		return v == V_ARCHIVE;
+	case OPT_ARCHIVE:
+		return v == V_VERIFY;
 	case 'o':
-		return v == V_EXPORT || v == V_EXPORT_EVENT;
+		return v == V_EXPORT || v == V_EXPORT_EVENT || v == V_ARCHIVE;
 	case OPT_FORMAT: case OPT_BOM: case OPT_JAPANESE: case OPT_EVENTS:
 		return v == V_EXPORT;
 	}
@@ -237,7 +296,7 @@ static bool allowed(enum verb v, int opt)
 
 static int parse_args(int argc, char **argv, struct ledger_control *c)
 {
-	struct option opts[64];
+	struct option opts[80];
 	size_t n = 0;
 	int o;
 
@@ -263,6 +322,12 @@ static int parse_args(int argc, char **argv, struct ledger_control *c)
 	ADD("trust", required_argument, OPT_TRUST);
 	ADD("require-signed", no_argument, OPT_REQUIRE_SIGNED);
 	ADD("to", required_argument, OPT_TO);
+	ADD("map", required_argument, OPT_MAP);
+	ADD("keep-unknown", no_argument, OPT_KEEP_UNKNOWN);
+	ADD("policy", required_argument, OPT_POLICY);
+	ADD("before", required_argument, OPT_BEFORE);
+	ADD("state-dir", required_argument, OPT_STATE_DIR);
+	ADD("archive", required_argument, OPT_ARCHIVE);
 	ADD("help", no_argument, 'h');
 	for (unsigned f = 0; f < _LEDGER_F_MAX; f++)
 		if (field_opts[f])
@@ -300,6 +365,12 @@ static int parse_args(int argc, char **argv, struct ledger_control *c)
 		case OPT_TRUST: c->trust = optarg; break;
 		case OPT_REQUIRE_SIGNED: c->require_signed = true; break; /* always so now */
 		case OPT_TO: c->to = optarg; break;
+		case OPT_MAP: c->map = optarg; break;
+		case OPT_KEEP_UNKNOWN: c->keep_unknown = true; break;
+		case OPT_POLICY: c->policy = optarg; break;
+		case OPT_BEFORE: c->before = optarg; break;
+		case OPT_STATE_DIR: c->state_dir = optarg; break;
+		case OPT_ARCHIVE: c->archive = optarg; break;
 		case OPT_ENCODING:
 			if (ledger_encoding_from_string(optarg, &c->encoding) < 0)
 				return usage_error("ledger", _("unknown encoding '%s' (auto, utf-8, cp932)"), optarg), -EINVAL;
@@ -392,12 +463,18 @@ static void print_asset(const struct ledger_asset *a)
 	static const char *const labels[_LEDGER_F_MAX] = {
 		N_("Asset ID"), N_("Media type"), N_("Manufacturer"), N_("Model"), N_("Serial"), N_("WWN"),
 		N_("Capacity"), N_("Department"), N_("Location"), N_("Importance"), N_("Lease/owner"),
-		N_("Notes"), N_("Status"), N_("Certificate"),
+		N_("Notes"), N_("Status"), N_("Certificate"), N_("Asset name"), N_("Manager"), N_("Host"),
+		N_("Data held"), N_("Acquired"), N_("Lease start"), N_("Lease end"), N_("Retention until"),
+		N_("Confidentiality"), N_("Integrity"), N_("Availability"), N_("Permitted by"), N_("Return due"),
+		N_("Incident"), N_("Threat level"), N_("Agreement"), N_("Other attributes"),
 	};
 
 	for (unsigned f = 0; f < _LEDGER_F_MAX; f++) {
 		const char *v = ledger_asset_value(a, f);
 
+		/* the fields of schema 3 only when set: most media have none */
+		if (f >= LEDGER_F_V1_MAX && !v)
+			continue;
 		printf("%s: %s", _(labels[f]), v ? v : "-");
 		if (f == LEDGER_F_CAPACITY && v)
 			printf(_(" bytes"));
@@ -461,6 +538,31 @@ static void report_change(const struct ledger_control *c, int r, uint64_t seq)
 			 trust_seckey_name(c->sk));
 }
 
+/* The policy's [classification] on an asset given a 機密性 level; prints
+ * why and returns an exit code, 0 when it holds. */
+static int hold_class(const struct ledger_control *c, struct ledger_asset *a)
+{
+	const char *cv = ledger_asset_value(a, LEDGER_F_CONFIDENTIALITY);
+	struct policy pol = {};
+	bool have = false;
+	char why[200];
+	int r;
+
+	if (!cv)
+		return EXIT_OK;
+	if (cli_policy_load(c->policy, &pol, &have) < 0)
+		return EXIT_FAIL;
+	if (!have && policy_default(&pol) < 0)
+		return EXIT_FAIL;
+	r = ledger_asset_hold_class(a, policy_class_of_confidentiality(&pol, cv[0] - '0'), why, sizeof(why));
+	policy_release(&pol);
+	if (r == -EPERM) {
+		log_error(_("refused: %s"), why);
+		return EXIT_REFUSED;
+	}
+	return r < 0 ? EXIT_FAIL : EXIT_OK;
+}
+
 static int do_add_edit(const struct ledger_control *c)
 {
 	_cleanup_ledger_ struct ledger *l = NULL;
@@ -502,6 +604,14 @@ static int do_add_edit(const struct ledger_control *c)
 		ret = EXIT_USAGE;
 		goto out;
 	}
+	/* a 機密性 level given: the class the policy holds it to */
+	if (c->set[LEDGER_F_CONFIDENTIALITY] || c->set[LEDGER_F_IMPORTANCE]) {
+		r = hold_class(c, &a);
+		if (r) {
+			ret = r;
+			goto out;
+		}
+	}
 	if (c->verb == V_ADD) {
 		_cleanup_free_ char *why = NULL;
 
@@ -517,7 +627,7 @@ static int do_add_edit(const struct ledger_control *c)
 		else
 			r = ledger_asset_add(l, &a, c->actor, c->reason ? c->reason : "registered", &seq);
 	} else
-		r = ledger_asset_update(l, &a, c->actor, c->reason, &seq);
+		r = ledger_asset_edit(l, &a, c->actor, c->reason, &seq);
 	if (r == -EINVAL && c->from_device) {
 		log_error(_("%s: the disk reports neither serial nor wwn: nothing would tie an entry to it"),
 			  c->from_device);
@@ -530,6 +640,11 @@ static int do_add_edit(const struct ledger_control *c)
 		log_error(_("%s: refused: its serial or WWN is already asset %s's (one ledger entry per disk)"),
 			  c->from_device ? c->from_device : c->id, ledger_asset_value(&other, LEDGER_F_ASSET_ID) ?: "?");
 		ledger_asset_clear(&other);
+		ret = EXIT_REFUSED;
+		goto out;
+	} else if (r == -EPERM && *ledger_last_error()) {
+		/* the lifecycle table: which move, and what it needs */
+		log_error(_("refused: %s"), ledger_last_error());
 		ret = EXIT_REFUSED;
 		goto out;
 	} else if (r == -EEXIST)
@@ -555,6 +670,18 @@ out:
 	return ret;
 }
 
+/* The asset, or why not said: not in the ledger, or the ledger's error. */
+static int get_asset(struct ledger *l, const char *id, struct ledger_asset *ret)
+{
+	int r = ledger_asset_get(l, id, ret);
+
+	if (r == -ENOENT)
+		log_error(_("asset %s: not in the ledger"), id);
+	else if (r < 0)
+		log_error_errno(r, _("asset %s"), id);
+	return r;
+}
+
 static int do_show(const struct ledger_control *c)
 {
 	_cleanup_ledger_ struct ledger *l = NULL;
@@ -564,15 +691,8 @@ static int do_show(const struct ledger_control *c)
 	r = open_ledger(c, false, &l);
 	if (r)
 		return r;
-	r = ledger_asset_get(l, c->id, &a);
-	if (r == -ENOENT) {
-		log_error(_("asset %s: not in the ledger"), c->id);
+	if (get_asset(l, c->id, &a) < 0)
 		return EXIT_FAIL;
-	}
-	if (r < 0) {
-		log_error_errno(r, _("asset %s"), c->id);
-		return EXIT_FAIL;
-	}
 	if (c->json)
 		print_json(ledger_asset_to_json(&a));
 	else
@@ -710,6 +830,7 @@ static int do_history(const struct ledger_control *c)
 struct import_ctx {
 	bool json;
 	json_t *rows;
+	json_t *columns;
 };
 
 static void import_row(unsigned long line, const char *asset_id, const char *action,
@@ -730,28 +851,87 @@ static void import_row(unsigned long line, const char *asset_id, const char *act
 	putchar('\n');
 }
 
+static void import_column(size_t col, const char *header, const char *target, const char *how, void *userdata)
+{
+	struct import_ctx *x = userdata;
+
+	if (x->json) {
+		json_array_append_new(x->columns, json_pack("{s:I, s:s, s:s, s:s}", "column", (json_int_t)col + 1,
+							    "header", header, "field", target, "how", how));
+		return;
+	}
+	printf(_("column %zu '%s': %s (%s)\n"), col + 1, header, target, how);
+}
+
+/* The column map: the policy's [csv] sections, then --map over them; the
+ * policy's [classification] for 機密性. Prints why and returns -errno. */
+static int load_map(const struct ledger_control *c, struct ledger_csv_map **ret)
+{
+	_cleanup_(ledger_csv_map_freep) struct ledger_csv_map *m = NULL;
+	_cleanup_free_ char *err = NULL;
+	struct policy pol = {};
+	bool have_pol = false;
+	int r;
+
+	r = ledger_csv_map_new(&m);
+	if (r < 0)
+		return log_error_errno(r, _("out of memory"));
+	r = cli_policy_load(c->policy, &pol, &have_pol);
+	if (r < 0)
+		return r;
+	if (!have_pol && (r = policy_default(&pol)) < 0)
+		return log_error_errno(r, _("out of memory"));
+	for (int lvl = 1; lvl <= 3; lvl++)
+		ledger_csv_map_class(m, lvl, policy_class_of_confidentiality(&pol, lvl));
+	if (have_pol)
+		r = ledger_csv_map_load(m, pol.source, true, &err);
+	policy_release(&pol);
+	if (r >= 0 && c->map)
+		r = ledger_csv_map_load(m, c->map, false, &err);
+	if (r < 0) {
+		if (err)
+			log_error("%s", err);
+		else
+			log_error_errno(r, _("%s: cannot read the column map"), c->map);
+		return r;
+	}
+	*ret = TAKE_PTR(m);
+	return 0;
+}
+
 static int do_import(const struct ledger_control *c, const char *file)
 {
 	_cleanup_ledger_ struct ledger *l = NULL;
-	struct import_ctx x = { .json = c->json, .rows = json_array() };
+	_cleanup_(ledger_csv_map_freep) struct ledger_csv_map *map = NULL;
+	struct import_ctx x = { .json = c->json, .rows = json_array(), .columns = json_array() };
 	struct ledger_import_opts o = {
 		.encoding = c->encoding, .dry_run = c->dry_run, .update = c->update,
 		.actor = c->actor, .reason = c->reason ? c->reason : "imported",
-		.userdata = &x,
+		.userdata = &x, .keep_unknown = c->keep_unknown,
 	};
 	struct ledger_import_report rep = {};
 	int r;
 
+	if (load_map(c, &map) < 0) {
+		json_decref(x.rows);
+		json_decref(x.columns);
+		return EXIT_FAIL;
+	}
+	o.map = map;
 	if (c->dry_run || c->json)
 		o.row = import_row;
+	if (c->dry_run || c->json)
+		o.column = import_column;
 	r = open_ledger(c, true, &l);
 	if (r) {
 		json_decref(x.rows);
+		json_decref(x.columns);
 		return r;
 	}
 	r = ledger_import_csv(l, file, &o, &rep);
 	if (r < 0) {
 		json_decref(x.rows);
+		json_decref(x.columns);
 		if (rep.error_line)
 			log_error(_("%s:%lu: %s: nothing imported"), file, rep.error_line, rep.error);
 		else
@@ -759,13 +939,15 @@ static int do_import(const struct ledger_control *c, const char *file)
 		return EXIT_FAIL;
 	}
 	if (c->json)
-		print_json(json_pack("{s:s, s:b, s:s, s:I, s:I, s:I, s:I, s:I, s:o}", "file", file,
+		print_json(json_pack("{s:s, s:b, s:s, s:I, s:I, s:I, s:I, s:I, s:o, s:o}", "file", file,
 				     "dry_run", c->dry_run, "encoding", ledger_encoding_name(rep.encoding),
 				     "rows", (json_int_t)rep.rows, "added", (json_int_t)rep.added,
 				     "updated", (json_int_t)rep.updated, "requested", (json_int_t)rep.requested,
-				     "unchanged", (json_int_t)rep.unchanged, "details", x.rows));
-	else
+				     "unchanged", (json_int_t)rep.unchanged, "columns", x.columns, "details", x.rows));
+	else {
 		json_decref(x.rows);
+		json_decref(x.columns);
+	}
 	log_info(_("%s: %s%zu rows (%s): %zu added, %zu updated, %zu unchanged; events signed by %s"), file,
 		 c->dry_run ? _("dry run, nothing written: ") : "", rep.rows,
 		 ledger_encoding_name(rep.encoding), rep.added, rep.updated, rep.unchanged, trust_seckey_name(c->sk));
@@ -822,14 +1004,8 @@ static int do_check(const struct ledger_control *c, const char *dev)
 	r = open_ledger(c, false, &l);
 	if (r)
 		return r;
-	r = ledger_asset_get(l, c->id, &a);
-	if (r < 0) {
-		if (r == -ENOENT)
-			log_error(_("asset %s: not in the ledger"), c->id);
-		else
-			log_error_errno(r, _("asset %s"), c->id);
+	if (get_asset(l, c->id, &a) < 0)
 		return EXIT_FAIL;
-	}
 	r = disk_probe(&scan, dev, &d);
 	if (r < 0) {
 		ledger_asset_clear(&a);
@@ -860,6 +1036,7 @@ static const char *break_name(enum ledger_break b)
 		[LEDGER_BREAK_LINK] = "link", [LEDGER_BREAK_MISSING] = "missing",
 		[LEDGER_BREAK_HEAD] = "head", [LEDGER_BREAK_ASSET_STATE] = "asset-state",
 		[LEDGER_BREAK_ASSET_UNKNOWN] = "asset-unknown", [LEDGER_BREAK_ANCHOR] = "anchor",
+		[LEDGER_BREAK_ARCHIVE] = "archive",
 	};
 	return (unsigned)b < ARRAY_SIZE(n) ? n[b] : "unknown";
 }
@@ -878,8 +1055,8 @@ static const char *sig_problem_name(enum ledger_sig_problem p)
 
 static json_t *sig_json(const struct ledger_sig_result *sv, int rs)
 {
-	json_t *sj = json_pack("{s:b, s:I, s:I, s:o}", "ok", rs == 0, "signed", (json_int_t)sv->n_signed,
-			       "legacy", (json_int_t)sv->n_legacy, "legacy_upto",
+	json_t *sj = json_pack("{s:b, s:I, s:I, s:I, s:o}", "ok", rs == 0, "signed", (json_int_t)sv->n_signed,
+			       "covered", (json_int_t)sv->n_covered, "legacy", (json_int_t)sv->n_legacy, "legacy_upto",
 			       sv->legacy_upto ? json_integer((json_int_t)sv->legacy_upto) : json_null());
 
 	if (rs < 0) {
@@ -891,6 +1068,41 @@ static json_t *sig_json(const struct ledger_sig_result *sv, int rs)
 		json_object_set_new(sj, "detail", json_string(sv->detail));
 	}
 	return sj;
+}
+
+/* An archive file checked alone, years later: no ledger needed. */
+static int verify_archive(const struct ledger_control *c)
+{
+	struct flow_ctx ctx = { .trust = c->store };
+	struct flow_archive_check res = {};
+	struct flow_error err = { "" };
+	int r;
+
+	r = flow_archive_verify(&ctx, c->archive, &res, &err);
+	if (c->json) {
+		json_t *j = json_pack("{s:b, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:s, s:s, s:s}", "ok", r == 0,
+				      "archive", c->archive, "first", (json_int_t)res.ledger.first, "last",
+				      (json_int_t)res.ledger.last, "events", (json_int_t)res.ledger.n_events, "signed",
+				      (json_int_t)res.ledger.n_signed, "covered", (json_int_t)res.ledger.n_covered,
+				      "checkpoints", (json_int_t)res.ledger.n_checkpoints, "certificates",
+				      (json_int_t)res.n_certificates, "head_hash", res.ledger.head_hash, "signer",
+				      res.ledger.signer, "detail", r < 0 ? err.msg : "");
+		print_json(j);
+	}
+	if (r < 0) {
+		log_error(_("archive broken: %s"), err.msg);
+		return EXIT_FAIL;
+	}
+	if (!c->json)
+		printf(_("archive intact: events %llu..%llu (%llu signed, %llu by batch signatures), head %llu:%s; "
+			 "%llu checkpoints, %llu certificates (%llu PDFs carried, each the file the ledger recorded); "
+			 "archived by %s\n"),
+		       (unsigned long long)res.ledger.first, (unsigned long long)res.ledger.last,
+		       (unsigned long long)res.ledger.n_signed, (unsigned long long)res.ledger.n_covered,
+		       (unsigned long long)res.ledger.last, res.ledger.head_hash,
+		       (unsigned long long)res.ledger.n_checkpoints, (unsigned long long)res.n_certificates,
+		       (unsigned long long)res.n_pdfs, res.ledger.signer);
+	return EXIT_OK;
 }
 
 static int do_verify(struct ledger_control *c, char **args)
@@ -905,6 +1117,8 @@ static int do_verify(struct ledger_control *c, char **args)
 	int r, rs = 0, rt = 0;
 
 	(void)args;
+	if (c->archive)
+		return verify_archive(c);
 	if (c->head && ledger_anchor_parse(c->head, &anchor) < 0)
 		return usage_error("ledger", _("--head wants SEQ:HASH as 'ledger verify' prints it, not '%s'"), c->head);
 	r = open_ledger(c, false, &l);
@@ -962,6 +1176,10 @@ static int do_verify(struct ledger_control *c, char **args)
 			printf(_("signatures: %llu valid, every change approved; events 1..%llu adopted as legacy "
 				 "(%llu of them unsigned)\n"), (unsigned long long)sv.n_signed,
 			       (unsigned long long)sv.legacy_upto, (unsigned long long)sv.n_legacy);
+		else if (sigs && sv.n_covered)
+			printf(_("signatures: all %llu events signed by their actors and valid (%llu of them by the batch "
+				 "signature of their transaction); every change approved\n"),
+			       (unsigned long long)(sv.n_signed + sv.n_covered), (unsigned long long)sv.n_covered);
 		else if (sigs)
 			printf(_("signatures: all %llu events signed by their actors and valid; every change approved\n"),
 			       (unsigned long long)sv.n_signed);
@@ -976,7 +1194,32 @@ struct event_export {
 	size_t len;
 	char *sig;
 	bool found;
+	uint64_t seq, covered_by, covers_from;  /* a batch signature that covers it */
 };
+
+/* The next signed event after an unsigned one: its batch signature, if it
+ * covers it, is what vouches for it. */
+static int covering_cb(const struct ledger_event *e, void *userdata)
+{
+	struct event_export *x = userdata;
+	int r;
+
+	if (!e->signature || !e->signature_len)
+		return 0;
+	if (e->covers_from && e->covers_from <= x->seq) {
+		free(x->canon);
+		x->canon = NULL;
+		r = ledger_event_canonical(e, &x->canon, &x->len);
+		if (r < 0)
+			return r;
+		x->sig = strndup((const char *)e->signature, e->signature_len);
+		if (!x->sig)
+			return -ENOMEM;
+		x->covered_by = e->seq;
+		x->covers_from = e->covers_from;
+	}
+	return -ECANCELED;
+}
 
 static int export_event_cb(const struct ledger_event *e, void *userdata)
 {
@@ -1020,9 +1263,24 @@ static int do_export_event(const struct ledger_control *c, const char *seqs)
 		goto out;
 	}
 	if (!x.sig) {
+		/* covered by its transaction's batch signature: that one's signed form */
+		x.seq = seq;
+		r = ledger_event_range(l, seq + 1, INT64_MAX, covering_cb, &x);
+		if (r < 0 && r != -ECANCELED) {
+			log_error_errno(r, _("event %llu: cannot read the events after it"), (unsigned long long)seq);
+			goto out;
+		}
+	}
+	if (!x.sig) {
 		log_error(_("event %llu: not signed"), (unsigned long long)seq);
 		goto out;
 	}
+	if (x.covered_by)
+		log_info(_("event %llu has no signature of its own: the batch signature of event %llu covers events "
+			   "%llu..%llu through the hash chain; %s is event %llu's signed form (ledger verify checks the "
+			   "chain)"), (unsigned long long)seq, (unsigned long long)x.covered_by,
+			 (unsigned long long)x.covers_from, (unsigned long long)x.covered_by, c->output,
+			 (unsigned long long)x.covered_by);
 	if (asprintf(&sigpath, "%s.minisig", c->output) < 0)
 		goto out;
 	r = write_file_atomic(c->output, x.canon, x.len, 0644, false);
@@ -1156,6 +1414,137 @@ static int do_adopt(struct ledger_control *c, char **args)
 		   "contents are what the signature vouches for"), (unsigned long long)upto,
 		 trust_seckey_name(c->sk), (unsigned long long)seq);
 	return EXIT_OK;
+}
+
+/* ---- moving an asset in its life ---- */
+
+static int do_status(struct ledger_control *c, char **args)
+{
+	_cleanup_ledger_ struct ledger *l = NULL;
+	struct ledger_asset a = {};
+	enum ledger_status st;
+	const char *want = args[1];
+	uint64_t seq = 0;
+	int r, ret = EXIT_FAIL;
+
+	c->id = args[0];
+	if (!(c->reason && *c->reason))
+		return usage_error("ledger", _("status: --reason is required (the history records why)"));
+	if (!streq(want, "back") && ledger_status_from_string(want, &st) < 0)
+		return usage_error("ledger", _("unknown status '%s'"), want);
+	r = open_ledger(c, false, &l);
+	if (r)
+		return r;
+	if (get_asset(l, c->id, &a) < 0)
+		return EXIT_FAIL;
+	if (streq(want, "back")) {
+		r = ledger_asset_status_before(l, c->id, &st);
+		if (r == -ENOMSG) {
+			log_error(_("asset %s is %s: there is nothing to go back from"), c->id,
+				  ledger_asset_value(&a, LEDGER_F_STATUS));
+			ret = EXIT_REFUSED;
+			goto out;
+		}
+		if (r == -ENOENT) {
+			log_error(_("asset %s: its history does not say what it was before %s: name the status"), c->id,
+				  ledger_asset_value(&a, LEDGER_F_STATUS));
+			ret = EXIT_REFUSED;
+			goto out;
+		}
+		if (r < 0) {
+			log_error_errno(r, _("asset %s: cannot read its history"), c->id);
+			goto out;
+		}
+	}
+	r = apply_fields(c, &a);
+	if (r < 0) {
+		ret = EXIT_USAGE;
+		goto out;
+	}
+	r = ledger_asset_set(&a, LEDGER_F_STATUS, ledger_status_name(st));
+	if (r >= 0)
+		r = ledger_asset_edit(l, &a, c->actor, c->reason, &seq);
+	if (r == -EPERM && *ledger_last_error()) {
+		log_error(_("refused: %s"), ledger_last_error());
+		ret = EXIT_REFUSED;
+		goto out;
+	}
+	if (r < 0) {
+		log_error_errno(r, _("%s: cannot change asset %s"), ledger_resolve_path(c->db), c->id);
+		goto out;
+	}
+	report_change(c, r, seq);
+	if (c->json) {
+		json_t *j = ledger_asset_to_json(&a);
+
+		json_object_set_new(j, "requested", json_boolean(r & LEDGER_REQUESTED));
+		json_object_set_new(j, "event", json_integer((json_int_t)seq));
+		print_json(j);
+	}
+	ret = EXIT_OK;
+out:
+	ledger_asset_clear(&a);
+	return ret;
+}
+
+/* ---- retention: archiving the oldest events ---- */
+
+static int do_archive(struct ledger_control *c, char **args)
+{
+	_cleanup_ledger_ struct ledger *l = NULL;
+	struct flow_archive_result res = {};
+	struct flow_error err = { "" };
+	struct policy pol = {};
+	bool have_pol = false;
+	char day[11];
+	int r, ret = EXIT_FAIL;
+
+	(void)args;
+	if (!c->before || parse_date_ja(c->before, day) < 0)
+		return usage_error("ledger", _("archive: --before DATE is required (YYYY-MM-DD, 令和6年4月1日)"));
+	if (!c->output)
+		return usage_error("ledger", _("archive: give -o FILE (FILE.minisig is written beside it)"));
+	if (cli_policy_load(c->policy, &pol, &have_pol) < 0)
+		return EXIT_FAIL;
+	r = open_ledger(c, false, &l);
+	if (r) {
+		if (have_pol)
+			policy_release(&pol);
+		return r;
+	}
+	{
+		struct flow_ctx ctx = { .ledger = l, .trust = c->store, .policy = have_pol ? &pol : NULL,
+					.state_dir = c->state_dir };
+
+		r = flow_archive(&ctx, day, c->sk, c->output, c->reason ? c->reason : "events past their retention archived",
+				 &res, &err);
+	}
+	if (r == -ENODATA) {
+		log_info("%s", err.msg);
+		ret = EXIT_OK;
+	} else if (r == -EPERM) {
+		log_error(_("refused: %s"), err.msg);
+		ret = EXIT_REFUSED;
+	} else if (r < 0) {
+		log_error("%s", err.msg);
+	} else {
+		if (c->json)
+			print_json(json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:s}", "archive", res.path,
+					     "sha256", res.sha256, "first", (json_int_t)res.first, "last",
+					     (json_int_t)res.last, "events", (json_int_t)res.n_events, "checkpoints",
+					     (json_int_t)res.n_checkpoints, "certificates", (json_int_t)res.n_certificates,
+					     "pdfs", (json_int_t)res.n_pdfs, "event", (json_int_t)res.event, "head", res.head));
+		log_info(_("ledger: events %llu..%llu archived to %s (sha256 %s; %llu certificates, %llu PDFs) by %s "
+			   "(event %llu); the ledger goes on from %s; the range ends because %s"),
+			 (unsigned long long)res.first, (unsigned long long)res.last, res.path, res.sha256,
+			 (unsigned long long)res.n_certificates, (unsigned long long)res.n_pdfs, trust_seckey_name(c->sk),
+			 (unsigned long long)res.event, res.head, res.ends_because);
+		ret = EXIT_OK;
+	}
+	flow_archive_result_release(&res);
+	if (have_pol)
+		policy_release(&pol);
+	return ret;
 }
 
 /* ---- the verbs ---- */
@@ -1293,7 +1682,7 @@ static int load_needs(struct ledger_control *c)
 		c->actor = trust_seckey_name(c->sk);
 	}
 	c->trust_given = c->trust || (env && *env);
-	if ((v->needs & NEEDS_TRUST) || (c->verb == V_VERIFY && (c->trust || c->require_signed)) ||
+	if ((v->needs & NEEDS_TRUST) || (c->verb == V_VERIFY && (c->trust || c->require_signed || c->archive)) ||
 	    ((v->needs & NEEDS_KEY) && c->trust_given))
 		return cli_trust_open(trust_dir(c->trust), &c->store);
 	return EXIT_OK;

@@ -15,6 +15,7 @@
 #include "wipecert/cli.h"
 #include "wipecert/disk.h"
 #include "wipecert/drive.h"
+#include "wipecert/ledger.h"
 
 /* In --json order: the JSON document lists every column but -o's. */
 enum {
@@ -78,6 +79,8 @@ struct list_control {
 	size_t ncols;
 	bool json, raw, noheadings, bytes;
 	struct disk_scan scan;
+	const char *db;            /* the ledger that records what was seen */
+	bool no_record;
 };
 
 static int column_by_name(const char *name, size_t len)
@@ -338,6 +341,10 @@ static void list_help(void)
 	       "  -r, --raw           raw output (no alignment)\n"
 	       "  -J, --json          JSON output with every field\n"
 	       "  -a, --all           include unused loop devices\n"
+	       "      --db PATH       record the disks seen (serial, WWN, model, size, this\n"
+	       "                      station) in this ledger for its inspection, which names\n"
+	       "                      those no entry has (also $WIPECERT_DB; not part of the chain)\n"
+	       "      --no-record     do not record them\n"
 	       "  -h, --help          show this help\n\n"
 	       "Columns:\n"), program_name);
 	for (size_t i = 0; i < ARRAY_SIZE(infos); i++)
@@ -350,9 +357,43 @@ static void list_help(void)
 		 "Only ok disks are wiped.\n"));
 }
 
+/* The disks this station saw, into the ledger's list the inspection (点検)
+ * compares with the entries: only where a ledger is named (--db or
+ * $WIPECERT_DB), never a default one; a failure is a warning, the listing
+ * stands. */
+static void record_seen(const struct list_control *ctl, const struct disk *v, size_t n)
+{
+	const char *where = ctl->db ? ctl->db : getenv("WIPECERT_DB");
+	_cleanup_ledger_ struct ledger *l = NULL;
+	char host[256] = "";
+	int r;
+
+	if (ctl->no_record || !where || !*where)
+		return;
+	if (gethostname(host, sizeof(host) - 1) < 0 || !*host)
+		snprintf(host, sizeof(host), "unknown");
+	r = ledger_open(where, 0, &l);
+	if (r < 0) {
+		log_warn(_("%s: cannot record the disks seen: %s"), where, strerror(-r));
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct ledger_detected d = { .model = v[i].model, .serial = v[i].serial, .wwn = v[i].wwn,
+					     .capacity = v[i].size };
+
+		if (!(d.serial && *d.serial) && !(d.wwn && *d.wwn))
+			continue; /* an image file, a stick without a serial: nothing to compare */
+		r = ledger_seen_record(l, host, &d);
+		if (r < 0) {
+			log_warn(_("%s: cannot record %s as seen: %s"), where, v[i].devpath, strerror(-r));
+			return;
+		}
+	}
+}
+
 int cmd_list(int argc, char **argv)
 {
-	enum { OPT_SYSFS = 256, OPT_MOUNTINFO, OPT_SWAPS };
+	enum { OPT_SYSFS = 256, OPT_MOUNTINFO, OPT_SWAPS, OPT_DB, OPT_NO_RECORD };
 	static const struct option longopts[] = {
 		{ "output", required_argument, NULL, 'o' },
 		{ "bytes", no_argument, NULL, 'b' },
@@ -361,6 +402,8 @@ int cmd_list(int argc, char **argv)
 		{ "json", no_argument, NULL, 'J' },
 		{ "all", no_argument, NULL, 'a' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "db", required_argument, NULL, OPT_DB },
+		{ "no-record", no_argument, NULL, OPT_NO_RECORD },
 		/* for tests on captured sysfs trees; not in --help */
 		{ "sysfs-root", required_argument, NULL, OPT_SYSFS },
 		{ "mountinfo", required_argument, NULL, OPT_MOUNTINFO },
@@ -395,6 +438,8 @@ int cmd_list(int argc, char **argv)
 			break;
 		case OPT_MOUNTINFO: ctl.scan.mountinfo = optarg; break;
 		case OPT_SWAPS: ctl.scan.swaps = optarg; break;
+		case OPT_DB: ctl.db = optarg; break;
+		case OPT_NO_RECORD: ctl.no_record = true; break;
 		default: return usage_error("list", _("bad option"));
 		}
 	}
@@ -426,6 +471,7 @@ int cmd_list(int argc, char **argv)
 		}
 	}
 	r = print_disks(&ctl, v, n);
+	record_seen(&ctl, v, n);
 	disk_list_free(v, n);
 	if (r < 0)
 		rc = EXIT_FAIL;

@@ -17,4 +17,5 @@ CLI_OBJS += src/cli/accept.o
 CLI_OBJS += src/cli/destroy.o
 CLI_OBJS += src/cli/audit.o
 CLI_OBJS += src/cli/sync.o
+CLI_OBJS += src/cli/inspect.o
 CLI_OBJS += src/cli/station.o

@@ -18,6 +18,7 @@
 #include "wipecert/pdf.h"
 #include "wipecert/trust.h"
 #include "wipecert/util.h"
+#include "wipecert/lifecycle.h"
 #include "flow-internal.h"
 
 void flow_acceptance_release(struct flow_acceptance *a)
@@ -120,17 +121,21 @@ static void check_ledger(const struct flow_ctx *c, const struct cert_record *r, 
 	struct ledger_asset as = { 0 };
 	_cleanup_free_ char *why = NULL, *arch = NULL;
 	struct cert_use use = { r->certificate_id, "" };
-	const char *status;
 	int k;
 
 	k = ledger_asset_get(c->ledger, r->asset_id, &as);
 	if (!check(a, "ledger-asset", k >= 0, k == -ENOENT ? "the ledger has no asset %s" :
 		   k < 0 ? "asset %s: cannot read the ledger" : "asset %s in the ledger", r->asset_id))
 		goto reuse;
-	status = ledger_asset_value(&as, LEDGER_F_STATUS);
-	check(a, "ledger-status", status && streq(status, "handed-to-contractor"),
-	      "asset %s is %s%s", r->asset_id, status ? status : "(no status)",
-	      status && streq(status, "handed-to-contractor") ? "" : ", not handed-to-contractor");
+	{
+		/* the lifecycle table: only a medium handed to a contractor is
+		 * accepted as disposed (a lost one never is) */
+		struct flow_error lc = { "" };
+
+		bool ok = flow_lifecycle_allows(&as, LC_OP_ACCEPT, &lc) == 0;
+
+		check(a, "ledger-status", ok, "%s", ok ? "the asset is handed-to-contractor" : lc.msg);
+	}
 	k = ledger_identity_check(&as, r->serial, r->wwn, &why);
 	check(a, "identity", k == LEDGER_IDENTITY_MATCH, "%s",
 	      k == LEDGER_IDENTITY_MATCH ? "serial/WWN match the asset" : why ? why : "identity does not match");

@@ -20,6 +20,7 @@
 #include "wipecert/ledger-sign.h"
 #include "wipecert/trust.h"
 #include "wipecert/util.h"
+#include "wipecert/lifecycle.h"
 #include "flow-internal.h"
 
 int flow_fail(struct flow_error *err, int r, const char *fmt, ...)
@@ -135,7 +136,7 @@ int flow_check_before_wipe(const struct flow_ctx *c, const char *asset_id, const
 	const struct policy *pol;
 	struct ledger_asset a = { 0 };
 	_cleanup_free_ char *why = NULL;
-	const char *status, *cls;
+	const char *cls;
 	uint64_t class_n = 0;
 	unsigned level;
 	int r;
@@ -155,11 +156,10 @@ int flow_check_before_wipe(const struct flow_ctx *c, const char *asset_id, const
 			      "wipecert): run 'wipecert ledger verify'", asset_id);
 		goto out;
 	}
-	status = ledger_asset_value(&a, LEDGER_F_STATUS);
-	if (status && (streq(status, "disposed") || streq(status, "destroyed") || streq(status, "handed-to-contractor"))) {
-		r = flow_fail(err, -EPERM, "asset %s is %s: it is not here to be wiped", asset_id, status);
+	/* the lifecycle table: disposed of, away, lost, under evidence hold */
+	r = flow_lifecycle_allows(&a, LC_OP_WIPE, err);
+	if (r < 0)
 		goto out;
-	}
 	pol = ctx_policy(c, &fallback);
 	if (!pol) {
 		r = flow_fail(err, -ENOMEM, "out of memory");

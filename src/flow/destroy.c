@@ -16,6 +16,7 @@
 #include "wipecert/ledger.h"
 #include "wipecert/trust.h"
 #include "wipecert/util.h"
+#include "wipecert/lifecycle.h"
 #include "flow-internal.h"
 
 /* SHA-256 of a file, streamed: photos may be large. */
@@ -112,16 +113,16 @@ static int check_asset(const struct flow_ctx *c, const struct policy *pol, const
 		       struct ledger_asset *a, struct flow_error *err)
 {
 	_cleanup_free_ char *why = NULL;
-	const char *status, *cls;
+	const char *cls;
 	uint64_t class_n = 0;
 	int r;
 
 	r = ledger_asset_get(c->ledger, d->asset_id, a);
 	if (r < 0)
 		return flow_fail(err, r, "asset %s: %s", d->asset_id, r == -ENOENT ? "not in the ledger" : strerror(-r));
-	status = ledger_asset_value(a, LEDGER_F_STATUS);
-	if (status && (streq(status, "disposed") || streq(status, "destroyed") || streq(status, "handed-to-contractor")))
-		return flow_fail(err, -EPERM, "asset %s is %s already: it is not here to be destroyed", d->asset_id, status);
+	r = flow_lifecycle_allows(a, LC_OP_DESTROY, err);
+	if (r < 0)
+		return r;
 	cls = ledger_asset_value(a, LEDGER_F_IMPORTANCE);
 	if (!cls || parse_u64(cls, &class_n) < 0)
 		return flow_fail(err, -EPERM, "asset %s has no importance class: the policy cannot be applied", d->asset_id);

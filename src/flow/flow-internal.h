@@ -77,5 +77,12 @@ struct ledger_case;
 int flow_case_from_ledger(const struct flow_ctx *c, const struct ledger_case *k, struct flow_case *ret);
 /* A case from its record in the state directory only. */
 int flow_case_load_local(const struct flow_ctx *c, const char *id, struct flow_case *ret);
+/* The lifecycle table (lifecycle.h) on a step: may op be done to the asset
+ * in its status? 0, or -EPERM with err naming the status and why. The
+ * second reads the asset from c->ledger (no ledger, or no such asset: 0,
+ * the step's own checks speak). */
+enum lc_op;
+int flow_lifecycle_allows(const struct ledger_asset *a, enum lc_op op, struct flow_error *err);
+int flow_lifecycle_check(const struct flow_ctx *c, const char *asset_id, enum lc_op op, struct flow_error *err);
 
 #endif

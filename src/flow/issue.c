@@ -21,6 +21,7 @@
 #include "wipecert/pdf.h"
 #include "wipecert/trust.h"
 #include "wipecert/util.h"
+#include "wipecert/lifecycle.h"
 #include "flow-internal.h"
 
 void flow_issued_release(struct flow_issued *i)
@@ -102,8 +103,12 @@ static int check_asset_history(const struct flow_ctx *c, const struct evidence *
 	const char *aid = jstr(json_object_get(ev->rec, "asset"), "asset_id");
 	int r;
 
-	if (!c->ledger || !c->trust || !aid)
+	if (!c->ledger || !aid)
 		return 0;
+	/* a lost, stolen, held or departed medium gets no certificate */
+	r = flow_lifecycle_check(c, aid, LC_OP_APPROVE, err);
+	if (r < 0 || !c->trust)
+		return r;
 	r = ledger_verify_asset(c->ledger, c->trust, aid, &res);
 	if (r == -EBADMSG)
 		return flow_fail(err, -EPERM, "asset %s: its ledger history does not check out: %s", aid, res.detail);

@@ -10,4 +10,7 @@ LIB_OBJS += src/flow/audit.o
 LIB_OBJS += src/flow/station.o
 LIB_OBJS += src/flow/firmware.o
 LIB_OBJS += src/flow/submit.o
+LIB_OBJS += src/flow/lifecycle.o
+LIB_OBJS += src/flow/inspect.o
+LIB_OBJS += src/flow/archive.o
 LIB_OBJS += src/flow/oplog.o

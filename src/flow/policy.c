@@ -118,6 +118,13 @@ int policy_default(struct policy *ret)
 	p.cls[0].levels = LEVEL_PURGE | LEVEL_DESTROY;
 	r |= set_str(&p.cls[0].approver_title, "情報セキュリティ管理者 / Information Security Manager");
 	r |= set_str(&p.source, "built-in");
+	/* the guideline's 機密性3 (secret) is held to the strictest class */
+	p.class_of_confidentiality[3] = 1;
+	p.class_of_confidentiality[2] = 2;
+	p.class_of_confidentiality[1] = 3;
+	p.inspect = (struct policy_inspect) { .awaiting_erasure_days = 30, .contractor_days = 60, .taken_out_days = 14 };
+	/* one municipal rule keeps operation logs 7 years; certificates 10 */
+	p.retention = (struct policy_retention) { .events_months = 84, .certificates_months = 120, .oplog_months = 84 };
 	for (size_t i = 0; i < ARRAY_SIZE(titles); i++)
 		r |= set_title(&p, titles[i].role, titles[i].title);
 	if (r) {
@@ -225,11 +232,85 @@ static int class_key(struct policy_class *c, const char *key, const char *val, c
 	return -EINVAL;
 }
 
+/* [classification]: "confidentiality N = CLASS" */
+static int classification_key(struct policy *p, const char *key, const char *val, const char **what)
+{
+	int level, cls, n = 0;
+
+	*what = "in [classification]: confidentiality 1|2|3 = class 1|2|3";
+	if (sscanf(key, "confidentiality %d%n", &level, &n) != 1 || key[n] || level < 1 || level > 3)
+		return -EINVAL;
+	if (sscanf(val, "%d%n", &cls, &n) != 1 || val[n] || cls < 1 || cls > POLICY_CLASSES)
+		return -EINVAL;
+	p->class_of_confidentiality[level] = cls;
+	return 0;
+}
+
+int policy_class_of_confidentiality(const struct policy *p, int c)
+{
+	return c >= 1 && c <= 3 ? p->class_of_confidentiality[c] : 0;
+}
+
+/* A whole number of days, or of months ("7y", "84m", "10 years"). */
+static int parse_count(const char *v, bool months, unsigned *ret)
+{
+	char *end;
+	unsigned long n;
+
+	if (!isdigit((unsigned char)*v))
+		return -EINVAL;
+	n = strtoul(v, &end, 10);
+	while (*end == ' ')
+		end++;
+	if (months) {
+		if (streq(end, "y") || streq(end, "years") || streq(end, "year") || streq(end, "年"))
+			n *= 12;
+		else if (!(streq(end, "m") || streq(end, "months") || streq(end, "month") || streq(end, "か月")))
+			return -EINVAL;
+	} else if (*end && !streq(end, "d") && !streq(end, "days") && !streq(end, "日"))
+		return -EINVAL;
+	if (n == 0 || n > 100000)
+		return -EINVAL;
+	*ret = (unsigned)n;
+	return 0;
+}
+
+/* [inspect]: the thresholds of the inspection (点検), in days */
+static int inspect_key(struct policy *p, const char *key, const char *val, const char **what)
+{
+	unsigned *to = streq(key, "awaiting_erasure_days") ? &p->inspect.awaiting_erasure_days :
+		       streq(key, "contractor_days") ? &p->inspect.contractor_days :
+		       streq(key, "taken_out_days") ? &p->inspect.taken_out_days : NULL;
+
+	if (!to) {
+		*what = "unknown key in [inspect] (awaiting_erasure_days, contractor_days, taken_out_days)";
+		return -EINVAL;
+	}
+	*what = "a number of days";
+	return parse_count(val, false, to);
+}
+
+/* [retention]: events, certificates, oplog = 7y | 84m */
+static int retention_key(struct policy *p, const char *key, const char *val, const char **what)
+{
+	unsigned *to = streq(key, "events") ? &p->retention.events_months :
+		       streq(key, "certificates") ? &p->retention.certificates_months :
+		       streq(key, "oplog") ? &p->retention.oplog_months : NULL;
+
+	if (!to) {
+		*what = "unknown key in [retention] (events, certificates, oplog)";
+		return -EINVAL;
+	}
+	*what = "a retention is years or months: 7y, 84m";
+	return parse_count(val, true, to);
+}
+
 int policy_load(const char *path, struct policy *ret, char **ret_error)
 {
 	_cleanup_fclose_ FILE *f = NULL;
 	_cleanup_free_ char *line = NULL;
-	enum { SEC_NONE, SEC_ORG, SEC_TITLES, SEC_CLASS } sec = SEC_NONE;
+	enum { SEC_NONE, SEC_ORG, SEC_TITLES, SEC_CLASS, SEC_CLASSIFICATION, SEC_INSPECT, SEC_RETENTION,
+	       SEC_CSV } sec = SEC_NONE;
 	struct policy p;
 	const char *what = NULL;
 	size_t cap = 0;
@@ -245,23 +326,19 @@ int policy_load(const char *path, struct policy *ret, char **ret_error)
 	free(p.source);
 	p.source = strdup(path);
 	while (getline(&line, &cap, f) > 0) {
-		char *s = line, *eq, *key, *val;
+		char *s = NULL, *key, *val = NULL;
+		int kind;
 
 		lineno++;
-		/* a '#' starts a comment; values never need one */
-		s[strcspn(s, "#")] = '\0';
-		s = strstrip(s);
-		if (!*s)
+		kind = ini_line(line, &s, &val);
+		if (kind == INI_BLANK)
 			continue;
-		if (*s == '[') {
-			char *end = strchr(s, ']');
-
-			if (!end || end[1]) {
-				what = "a section header is [name]";
-				goto bad;
-			}
-			*end = '\0';
-			s = strstrip(s + 1);
+		if (kind < 0) {
+			what = s;
+			goto bad;
+		}
+		key = s;
+		if (kind == INI_SECTION) {
 			if (streq(s, "organisation") || streq(s, "organization")) {
 				sec = SEC_ORG;
 			} else if (streq(s, "titles")) {
@@ -269,23 +346,21 @@ int policy_load(const char *path, struct policy *ret, char **ret_error)
 			} else if (sscanf(s, "class %d", &cls) == 1 && cls >= 1 && cls <= POLICY_CLASSES &&
 				   strlen(s) == 7) {
 				sec = SEC_CLASS;
+			} else if (streq(s, "classification")) {
+				sec = SEC_CLASSIFICATION;
+			} else if (streq(s, "inspect")) {
+				sec = SEC_INSPECT;
+			} else if (streq(s, "retention")) {
+				sec = SEC_RETENTION;
+			} else if (streq(s, "csv") || strncmp(s, "csv values ", 11) == 0) {
+				/* the spreadsheet import's column map: ledger import reads it */
+				sec = SEC_CSV;
 			} else {
-				what = "unknown section (organisation, titles, class 1, class 2, class 3)";
+				what = "unknown section (organisation, titles, class 1, class 2, class 3, classification, "
+				       "inspect, retention, csv)";
 				goto bad;
 			}
 			continue;
-		}
-		eq = strchr(s, '=');
-		if (!eq) {
-			what = "expected key = value";
-			goto bad;
-		}
-		*eq = '\0';
-		key = strstrip(s);
-		val = strstrip(eq + 1);
-		if (!*key || !*val) {
-			what = "empty key or value";
-			goto bad;
 		}
 		switch (sec) {
 		case SEC_NONE:
@@ -311,6 +386,23 @@ int policy_load(const char *path, struct policy *ret, char **ret_error)
 			r = class_key(&p.cls[cls - 1], key, val, &what);
 			if (r == -EINVAL)
 				goto bad;
+			break;
+		case SEC_CLASSIFICATION:
+			r = classification_key(&p, key, val, &what);
+			if (r == -EINVAL)
+				goto bad;
+			break;
+		case SEC_INSPECT:
+			r = inspect_key(&p, key, val, &what);
+			if (r == -EINVAL)
+				goto bad;
+			break;
+		case SEC_RETENTION:
+			r = retention_key(&p, key, val, &what);
+			if (r == -EINVAL)
+				goto bad;
+			break;
+		case SEC_CSV:
 			break;
 		}
 		if (r < 0) {

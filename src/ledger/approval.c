@@ -82,7 +82,9 @@ int ledger_requests(struct ledger *l, const char *asset_id,
 	/* one pass to follow every asset's requests, one to list the pending
 	 * ones in order; one snapshot for both would need a read transaction
 	 * around two walks: a request answered in between is listed or not */
-	r = ledger_history(l, asset_id, follow_cb, &c);
+	r = ledger_gated_checkpoints(l, asset_id, &c.assets);
+	if (r >= 0)
+		r = ledger_history(l, asset_id, follow_cb, &c);
 	if (r >= 0)
 		r = ledger_history(l, asset_id, emit_cb, &x);
 	ledger_idmap_free(&c.assets, gated_free);
@@ -178,6 +180,20 @@ static int answer_tx(struct ledger *l, void *ctx)
 		return r == -ENOENT ? refuse(a, r, "event %" PRIu64 " is not a change request", a->seq) : r;
 	snprintf(a->res->asset_id, sizeof(a->res->asset_id), "%s", a->asset_id);
 	snprintf(a->res->changes, sizeof(a->res->changes), "%s", a->changes);
+	/* the values an archive carried on, where it took older events */
+	{
+		struct ledger_idmap one = { .vsize = sizeof(struct ledger_gated) };
+		struct ledger_gated *g;
+
+		r = ledger_gated_checkpoints(l, a->asset_id, &one);
+		if (r >= 0 && ledger_idmap_get(&one, a->asset_id, false, (void **)&g) > 0) {
+			a->g = *g;
+			*g = (struct ledger_gated) {}; /* a->g owns it now */
+		}
+		ledger_idmap_free(&one, gated_free);
+		if (r < 0)
+			return r;
+	}
 	r = ledger_history(l, a->asset_id, follow_one_cb, a);
 	if (r < 0)
 		return r;

@@ -9,61 +9,92 @@
 #include <string.h>
 #include <strings.h>
 
+#include <jansson.h>
+
 #include "ledger-internal.h"
 #include "wipecert/util.h"
 
-enum field_kind { KIND_TEXT, KIND_ID, KIND_SIZE, KIND_CLASS, KIND_STATUS };
+/* KIND_LEVEL is a number 1..max (the importance class, the guideline's
+ * axes, a threat level); KIND_DATE a day "YYYY-MM-DD"; KIND_JSON an object
+ * of texts. */
+enum field_kind { KIND_TEXT, KIND_ID, KIND_SIZE, KIND_LEVEL, KIND_STATUS, KIND_DATE, KIND_JSON };
 
 struct field_info {
 	const char *name;
 	const char *header_en;
 	const char *header_ja;
 	enum field_kind kind;
+	/* KIND_LEVEL: the highest level */
+	int max;
 	/* more headers accepted on import, '|' separated, compared after
 	 * normalisation (lower case, no spaces, '-' or '_') */
 	const char *aliases;
 };
 
 static const struct field_info fields[_LEDGER_F_MAX] = {
-	[LEDGER_F_ASSET_ID] = { "asset_id", "asset_id", "資産番号", KIND_ID,
+	[LEDGER_F_ASSET_ID] = { "asset_id", "asset_id", "資産番号", KIND_ID, 0,
 		"assetid|asset|assetno|assetnumber|資産id|資産ID|管理番号|資産管理番号" },
-	[LEDGER_F_MEDIA_TYPE] = { "media_type", "media_type", "媒体種別", KIND_TEXT,
+	[LEDGER_F_MEDIA_TYPE] = { "media_type", "media_type", "媒体種別", KIND_TEXT, 0,
 		"mediatype|media|type|媒体|種別|媒体の種類" },
-	[LEDGER_F_MANUFACTURER] = { "manufacturer", "manufacturer", "メーカー", KIND_TEXT,
+	[LEDGER_F_MANUFACTURER] = { "manufacturer", "manufacturer", "メーカー", KIND_TEXT, 0,
 		"vendor|maker|製造元|製造者|メーカー名" },
-	[LEDGER_F_MODEL] = { "model", "model", "型番", KIND_TEXT,
+	[LEDGER_F_MODEL] = { "model", "model", "型番", KIND_TEXT, 0,
 		"modelname|modelnumber|機種|モデル|型式" },
-	[LEDGER_F_SERIAL] = { "serial", "serial", "シリアル番号", KIND_TEXT,
+	[LEDGER_F_SERIAL] = { "serial", "serial", "シリアル番号", KIND_TEXT, 0,
 		"serialnumber|serialno|sn|製造番号|シリアル" },
-	[LEDGER_F_WWN] = { "wwn", "wwn", "WWN", KIND_TEXT, "worldwidename" },
-	[LEDGER_F_CAPACITY] = { "capacity", "capacity", "容量", KIND_SIZE,
+	[LEDGER_F_WWN] = { "wwn", "wwn", "WWN", KIND_TEXT, 0, "worldwidename" },
+	[LEDGER_F_CAPACITY] = { "capacity", "capacity", "容量", KIND_SIZE, 0,
 		"capacitybytes|size|容量(バイト)|容量（バイト）" },
-	[LEDGER_F_DEPARTMENT] = { "department", "department", "所管課", KIND_TEXT,
+	[LEDGER_F_DEPARTMENT] = { "department", "department", "所管課", KIND_TEXT, 0,
 		"ownerdepartment|dept|owner_department|部署|所管課/部署|所属|管理部署|所管部署|担当課" },
-	[LEDGER_F_LOCATION] = { "location", "location", "設置場所", KIND_TEXT,
-		"place|場所|保管場所|所在" },
-	[LEDGER_F_IMPORTANCE] = { "importance", "importance", "重要性分類", KIND_CLASS,
+	[LEDGER_F_LOCATION] = { "location", "location", "設置場所", KIND_TEXT, 0,
+		"place|場所|保管場所|保存場所|所在|設置場所・保管場所" },
+	[LEDGER_F_IMPORTANCE] = { "importance", "importance", "重要性分類", KIND_LEVEL, 3,
 		"class|importanceclass|classification|重要度|重要性|機密性分類" },
-	[LEDGER_F_LEASE] = { "lease", "lease", "リース/所有", KIND_TEXT,
+	[LEDGER_F_LEASE] = { "lease", "lease", "リース/所有", KIND_TEXT, 0,
 		"owner|leaseowner|lease/owner|ownership|所有区分|リース|所有者|リース会社" },
-	[LEDGER_F_NOTES] = { "notes", "notes", "備考", KIND_TEXT,
+	[LEDGER_F_NOTES] = { "notes", "notes", "備考", KIND_TEXT, 0,
 		"note|remarks|comment|comments|メモ" },
-	[LEDGER_F_STATUS] = { "status", "status", "状態", KIND_STATUS,
+	[LEDGER_F_STATUS] = { "status", "status", "状態", KIND_STATUS, 0,
 		"state|ステータス" },
-	[LEDGER_F_CERTIFICATE] = { "certificate_id", "certificate_id", "証明書番号", KIND_TEXT,
+	[LEDGER_F_CERTIFICATE] = { "certificate_id", "certificate_id", "証明書番号", KIND_TEXT, 0,
 		"certificate|certificateid|cert|証明書|証明書id|証明書ID" },
+	[LEDGER_F_NAME] = { "asset_name", "asset_name", "資産名称", KIND_TEXT, 0,
+		"name|assetname|資産名|名称|品名|機器名称|情報資産名" },
+	[LEDGER_F_MANAGER] = { "manager", "manager", "管理責任者", KIND_TEXT, 0,
+		"responsiblemanager|assetmanager|管理者|責任者|情報資産管理責任者|所有者/管理者|管理者名" },
+	[LEDGER_F_HOST] = { "host", "host", "搭載機器", KIND_TEXT, 0,
+		"hostname|sourcehost|ホスト名|ホスト|搭載機器名|取外し元|取り外し元機器|接続機器|設置機器" },
+	[LEDGER_F_DATA] = { "data_held", "data_held", "保存情報", KIND_TEXT, 0,
+		"data|dataheld|保存データ|格納情報|記録情報|保有情報|情報の種類|データ種別" },
+	[LEDGER_F_ACQUIRED] = { "acquired", "acquired", "取得日", KIND_DATE, 0,
+		"acquisitiondate|purchased|purchasedate|購入日|導入日|取得年月日|調達日" },
+	[LEDGER_F_LEASE_START] = { "lease_start", "lease_start", "リース開始日", KIND_DATE, 0,
+		"leasestartdate|リース開始|賃借開始日|契約開始日" },
+	[LEDGER_F_LEASE_END] = { "lease_end", "lease_end", "リース満了日", KIND_DATE, 0,
+		"leaseenddate|リース終了日|リース期限|リース満了|賃借終了日|契約終了日" },
+	[LEDGER_F_RETENTION] = { "retention", "retention", "保存期限", KIND_DATE, 0,
+		"retentionuntil|keepuntil|保存期間満了日|保存期間|保管期限" },
+	[LEDGER_F_CONFIDENTIALITY] = { "confidentiality", "confidentiality", "機密性", KIND_LEVEL, 3,
+		"confidentialitylevel|機密性区分|機密性レベル" },
+	[LEDGER_F_INTEGRITY] = { "integrity", "integrity", "完全性", KIND_LEVEL, 2,
+		"integritylevel|完全性区分|完全性レベル" },
+	[LEDGER_F_AVAILABILITY] = { "availability", "availability", "可用性", KIND_LEVEL, 2,
+		"availabilitylevel|可用性区分|可用性レベル" },
+	[LEDGER_F_PERMITTED_BY] = { "permitted_by", "permitted_by", "持出し許可者", KIND_TEXT, 0,
+		"permittedby|permit|持出許可者|持ち出し許可者|許可者" },
+	[LEDGER_F_RETURN_DUE] = { "return_due", "return_due", "返却予定日", KIND_DATE, 0,
+		"returndue|duedate|返却予定|返却期限" },
+	[LEDGER_F_INCIDENT] = { "incident", "incident", "事案番号", KIND_TEXT, 0,
+		"incidentid|incidentref|インシデント番号|インシデント|事故番号|事案" },
+	[LEDGER_F_THREAT] = { "threat_level", "threat_level", "脅威レベル", KIND_LEVEL, 3,
+		"threat|threatlevel|脅威度|影響度|深刻度" },
+	[LEDGER_F_AGREEMENT] = { "agreement", "agreement", "契約番号", KIND_TEXT, 0,
+		"contract|contractor agreement|委託契約|契約|保守契約番号|秘密保持契約" },
+	[LEDGER_F_EXTRA] = { "extra", "extra", "その他属性", KIND_JSON, 0,
+		"attributes|extraattributes|その他" },
 };
 
-static const char *const status_names[_LEDGER_STATUS_MAX] = {
-	[LEDGER_STATUS_IN_SERVICE] = "in-service",
-	[LEDGER_STATUS_RETIRED] = "retired",
-	[LEDGER_STATUS_AWAITING_ERASURE] = "awaiting-erasure",
-	[LEDGER_STATUS_ERASED] = "erased",
-	[LEDGER_STATUS_APPROVED] = "approved",
-	[LEDGER_STATUS_DISPOSED] = "disposed",
-	[LEDGER_STATUS_HANDED_TO_CONTRACTOR] = "handed-to-contractor",
-	[LEDGER_STATUS_DESTROYED] = "destroyed",
-};
 
 const char *ledger_field_name(enum ledger_field f)
 {
@@ -78,7 +109,7 @@ const char *ledger_field_header(enum ledger_field f, bool japanese)
 }
 
 /* Lower-case ASCII, drop white space (ASCII and U+3000), '-' and '_'. */
-static void normalise_header(const char *in, char *out, size_t len)
+void ledger_header_normalise(const char *in, char *out, size_t len)
 {
 	size_t o = 0;
 
@@ -102,7 +133,7 @@ int ledger_field_from_header(const char *header, enum ledger_field *ret)
 
 	if (!header)
 		return -EINVAL;
-	normalise_header(header, want, sizeof(want));
+	ledger_header_normalise(header, want, sizeof(want));
 	if (!*want)
 		return -ENOENT;
 	for (unsigned f = 0; f < _LEDGER_F_MAX; f++) {
@@ -110,7 +141,7 @@ int ledger_field_from_header(const char *header, enum ledger_field *ret)
 		const char *p;
 
 		for (size_t i = 0; i < ARRAY_SIZE(names); i++) {
-			normalise_header(names[i], cand, sizeof(cand));
+			ledger_header_normalise(names[i], cand, sizeof(cand));
 			if (streq(cand, want))
 				goto found;
 		}
@@ -121,7 +152,7 @@ int ledger_field_from_header(const char *header, enum ledger_field *ret)
 			if (n < sizeof(one)) {
 				memcpy(one, p, n);
 				one[n] = '\0';
-				normalise_header(one, cand, sizeof(cand));
+				ledger_header_normalise(one, cand, sizeof(cand));
 				if (streq(cand, want))
 					goto found;
 			}
@@ -135,36 +166,47 @@ found:
 	return -ENOENT;
 }
 
-const char *ledger_status_name(enum ledger_status s)
+/* A level 1..max ("1".."3"), also full-width "１".."３" as Japanese
+ * spreadsheets type them. */
+static int parse_level(const char *in, int max, char *ret)
 {
-	return (unsigned)s < _LEDGER_STATUS_MAX ? status_names[s] : NULL;
-}
+	char buf[8];
 
-int ledger_status_from_string(const char *s, enum ledger_status *ret)
-{
-	if (!s)
+	if (strlen(in) >= sizeof(buf))
 		return -EINVAL;
-	for (unsigned i = 0; i < _LEDGER_STATUS_MAX; i++)
-		if (strcasecmp(s, status_names[i]) == 0) {
-			*ret = (enum ledger_status)i;
-			return 0;
-		}
+	snprintf(buf, sizeof(buf), "%s", in);
+	fullwidth_to_ascii(buf);
+	if (buf[0] >= '1' && buf[0] < '1' + max && buf[1] == '\0') {
+		*ret = buf[0];
+		return 0;
+	}
 	return -EINVAL;
 }
 
-/* "1".."3", also full-width "１".."３" as Japanese spreadsheets type them. */
-static int parse_class(const char *s, char *ret)
+/* Other attributes: a JSON object of texts, kept in one stable form (keys
+ * sorted, compact) so that the same attributes hash alike; {} is none. */
+static int parse_extra(const char *s, char **ret)
 {
-	if (s[0] >= '1' && s[0] <= '3' && s[1] == '\0') {
-		*ret = s[0];
-		return 0;
+	json_t *j = json_loads(s, JSON_REJECT_DUPLICATES, NULL), *v;
+	const char *key;
+	char *out = NULL;
+
+	if (!json_is_object(j)) {
+		json_decref(j);
+		return -EINVAL;
 	}
-	if ((unsigned char)s[0] == 0xef && (unsigned char)s[1] == 0xbc &&
-	    (unsigned char)s[2] >= 0x91 && (unsigned char)s[2] <= 0x93 && s[3] == '\0') {
-		*ret = (char)('1' + ((unsigned char)s[2] - 0x91));
-		return 0;
+	json_object_foreach(j, key, v)
+		if (!json_is_string(v) || !*key) {
+			json_decref(j);
+			return -EINVAL;
+		}
+	if (json_object_size(j) && !(out = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS))) {
+		json_decref(j);
+		return -ENOMEM;
 	}
-	return -EINVAL;
+	json_decref(j);
+	*ret = out;
+	return 0;
 }
 
 static bool has_control(const char *s, bool allow_newline)
@@ -226,6 +268,10 @@ int ledger_asset_set(struct ledger_asset *a, enum ledger_field f, const char *va
 		if (!v)
 			return -ENOMEM;
 	}
+	/* a serial or WWN typed full-width in a spreadsheet (ＳＮ１２３) is
+	 * the ASCII the disk reports */
+	if (v && (f == LEDGER_F_SERIAL || f == LEDGER_F_WWN))
+		fullwidth_to_ascii(v);
 	s = v ? strstrip(v) : NULL;
 	if (!s || !*s) {
 		if (fields[f].kind == KIND_ID)
@@ -244,7 +290,7 @@ int ledger_asset_set(struct ledger_asset *a, enum ledger_field f, const char *va
 		break;
 	case KIND_SIZE: {
 		uint64_t n;
-		int r = parse_size(s, &n);
+		int r = parse_size_loose(s, &n);
 
 		if (r < 0)
 			return r;
@@ -254,10 +300,10 @@ int ledger_asset_set(struct ledger_asset *a, enum ledger_field f, const char *va
 			nv = NULL;
 		break;
 	}
-	case KIND_CLASS: {
+	case KIND_LEVEL: {
 		char c;
 
-		if (parse_class(s, &c) < 0)
+		if (parse_level(s, fields[f].max, &c) < 0)
 			return -EINVAL;
 		nv = strndup(&c, 1);
 		break;
@@ -267,7 +313,28 @@ int ledger_asset_set(struct ledger_asset *a, enum ledger_field f, const char *va
 
 		if (ledger_status_from_string(s, &st) < 0)
 			return -EINVAL;
-		nv = strdup(status_names[st]);
+		nv = strdup(ledger_status_name(st));
+		break;
+	}
+	case KIND_DATE: {
+		char day[11];
+		int r = parse_date_ja(s, day);
+
+		if (r < 0)
+			return r;
+		nv = strdup(day);
+		break;
+	}
+	case KIND_JSON: {
+		int r = parse_extra(s, &nv);
+
+		if (r < 0)
+			return r;
+		if (!nv) { /* {}: none */
+			free(a->v[f]);
+			a->v[f] = NULL;
+			return 0;
+		}
 		break;
 	}
 	default:
@@ -321,6 +388,26 @@ int ledger_asset_copy(const struct ledger_asset *a, struct ledger_asset *ret)
 	return 0;
 }
 
+int ledger_asset_hold_class(struct ledger_asset *a, int want, char *why, size_t len)
+{
+	const char *cv = a->v[LEDGER_F_CONFIDENTIALITY], *iv = a->v[LEDGER_F_IMPORTANCE];
+	char cls[2];
+
+	if (!cv || want < 1 || want > 3)
+		return 0;
+	if (!iv) {
+		cls[0] = (char)('0' + want);
+		cls[1] = '\0';
+		return ledger_asset_set(a, LEDGER_F_IMPORTANCE, cls);
+	}
+	if (iv[0] - '0' > want) {
+		snprintf(why, len, "asset %s: 機密性 (confidentiality) %s is held to importance class %d by the policy, "
+			 "but its class is %s", a->v[LEDGER_F_ASSET_ID] ?: "?", cv, want, iv);
+		return -EPERM;
+	}
+	return 0;
+}
+
 int ledger_asset_check_new(struct ledger_asset *a)
 {
 	if (!a->v[LEDGER_F_ASSET_ID])
@@ -350,8 +437,15 @@ void ledger_asset_state_hash(const struct ledger_asset *a, char ret_hex[LEDGER_H
 
 	crypto_generichash_init(&st, NULL, 0, sizeof(h));
 	ledger_hash_str(&st, "wipecert.ledger.asset.v1");
-	for (unsigned f = 0; f < _LEDGER_F_MAX; f++)
+	for (unsigned f = 0; f < LEDGER_F_V1_MAX; f++)
 		ledger_hash_str(&st, a->v[f]);
+	/* the fields of schema 3 by name, and only when set: the hash of an
+	 * asset without them is the one older ledgers recorded */
+	for (unsigned f = LEDGER_F_V1_MAX; f < _LEDGER_F_MAX; f++)
+		if (a->v[f]) {
+			ledger_hash_str(&st, fields[f].name);
+			ledger_hash_str(&st, a->v[f]);
+		}
 	crypto_generichash_final(&st, h, sizeof(h));
 	hex_encode(h, sizeof(h), ret_hex);
 }

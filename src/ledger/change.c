@@ -12,6 +12,7 @@
 #include <jansson.h>
 
 #include "ledger-internal.h"
+#include "wipecert/lifecycle.h"
 #include "wipecert/util.h"
 
 /* ---- the JSON diff {"field":[old,new],...} ---- */
@@ -147,8 +148,10 @@ bool ledger_change_needs_approval(enum ledger_field f, const char *o, const char
 		 * stricter one is safe and takes effect at once */
 		return o && (!n || strcmp(n, o) > 0);
 	case LEDGER_F_STATUS:
-		/* back into use with its data, or out of the house (the destination) */
-		return n && (streq(n, "in-service") || streq(n, "handed-to-contractor"));
+		/* the lifecycle table says which moves wait for an approver: back
+		 * into use with its data, out of the house, a hold lifted, a lost
+		 * medium found or written off */
+		return lifecycle_needs_approval(o, n);
 	case LEDGER_F_SERIAL:
 	case LEDGER_F_WWN:
 		/* the identity on record ties the entry to one disk */
@@ -471,4 +474,40 @@ void ledger_idmap_free(struct ledger_idmap *t, void (*release)(void *val))
 	free(t->key);
 	free(t->val);
 	*t = (struct ledger_idmap) { .vsize = t->vsize };
+}
+
+/* ---- an asset's gated values carried across an archive ---- */
+
+json_t *ledger_gated_to_json(const struct ledger_gated *g)
+{
+	json_t *o = json_object(), *req = json_null();
+
+	if (!o)
+		return NULL;
+	for (size_t i = 0; i < ARRAY_SIZE(gated_fields); i++)
+		json_object_set_new(o, ledger_field_name(gated_fields[i]), g->v[i] ? json_string(g->v[i]) : json_null());
+	if (g->req_seq)
+		req = json_pack("{s:I, s:s?, s:s?, s:s?}", "seq", (json_int_t)g->req_seq, "changes", g->req_changes,
+				"actor", g->req_actor, "key_id", g->req_key_id);
+	json_object_set_new(o, "request", req ?: json_null());
+	return o;
+}
+
+int ledger_gated_from_json(struct ledger_gated *g, const json_t *j)
+{
+	const json_t *req;
+	int r = 0;
+
+	if (!json_is_object(j))
+		return -EINVAL;
+	for (size_t i = 0; i < ARRAY_SIZE(gated_fields) && r >= 0; i++)
+		r = set_str(&g->v[i], json_string_value(json_object_get(j, ledger_field_name(gated_fields[i]))));
+	req = json_object_get(j, "request");
+	if (r >= 0 && json_is_object(req)) {
+		g->req_seq = (uint64_t)json_integer_value(json_object_get(req, "seq"));
+		if ((r = set_str(&g->req_changes, json_string_value(json_object_get(req, "changes")))) >= 0 &&
+		    (r = set_str(&g->req_actor, json_string_value(json_object_get(req, "actor")))) >= 0)
+			r = set_str(&g->req_key_id, json_string_value(json_object_get(req, "key_id")));
+	}
+	return r;
 }

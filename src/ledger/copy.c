@@ -3,7 +3,8 @@
  * --to`), or back for an offline archive.
  *
  * Its job: move every asset, every event with its number, hashes and
- * signature, every case and decision, so that the copy verifies to the same
+ * signature, every case and decision, and what an archive left (the
+ * archived head, the checkpoints), so that the copy verifies to the same
  * head. It must never copy a chain that does not verify, never merge into a
  * store that holds anything, and never re-sign or renumber an event. No
  * SQL here.
@@ -52,6 +53,29 @@ static int event_cb(const struct ledger_event *e, void *userdata)
 	return 0;
 }
 
+static int checkpoint_cb(const struct ledger_checkpoint *k, void *userdata)
+{
+	struct copy_ctx *c = userdata;
+
+	return c->to->be->put_checkpoint(c->to, k);
+}
+
+/* an archived ledger: its live chain starts after the archived head */
+static int archived(struct copy_ctx *c)
+{
+	char hash[LEDGER_HASH_HEX];
+	uint64_t seq;
+	int r;
+
+	r = ledger_archived_head(c->from, &seq, hash);
+	if (r < 0 || !seq)
+		return r;
+	r = c->to->be->drop_events(c->to, seq, hash);
+	if (r >= 0)
+		r = ledger_checkpoints(c->from, NULL, checkpoint_cb, c);
+	return r;
+}
+
 static int case_cb(const struct ledger_case *k, void *userdata)
 {
 	struct copy_ctx *c = userdata;
@@ -73,6 +97,8 @@ static int read_tx(struct ledger *from, void *ctx)
 	int r;
 
 	r = ledger_verify_tx(from, NULL, &c->source);
+	if (r >= 0)
+		r = archived(c);
 	if (r >= 0)
 		r = ledger_asset_list(from, NULL, asset_cb, c);
 	if (r >= 0)

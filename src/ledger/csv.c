@@ -272,6 +272,12 @@ static const char *why_bad(enum ledger_field f)
 	case LEDGER_F_IMPORTANCE: return "bad importance class (want 1, 2 or 3)";
 	case LEDGER_F_STATUS: return "bad status";
 	case LEDGER_F_CAPACITY: return "bad capacity (bytes, or a size like 500GB)";
+	case LEDGER_F_ACQUIRED: case LEDGER_F_LEASE_START: case LEDGER_F_LEASE_END: case LEDGER_F_RETENTION:
+	case LEDGER_F_RETURN_DUE:
+		return "bad date (2024-04-01, 2024/4/1, 令和6年4月1日, R6.4.1) in";
+	case LEDGER_F_CONFIDENTIALITY: case LEDGER_F_THREAT: return "bad level (want 1, 2 or 3) in";
+	case LEDGER_F_INTEGRITY: case LEDGER_F_AVAILABILITY: return "bad level (want 1 or 2) in";
+	case LEDGER_F_EXTRA: return "not a JSON object of texts:";
 	default: return "control characters in";
 	}
 }
@@ -284,12 +290,24 @@ struct import {
 	struct record rec;
 	size_t pos;
 	unsigned long line;
-	int col[128];              /* field of each column, -1 for an ignored one */
+	int col[128];              /* field of each column, or LEDGER_MAP_IGNORE / _EXTRA */
+	bool empty_header[128];    /* ignored because it has no header: must stay empty */
+	char *extra_name[128];     /* an extra column's header, the attribute's name */
 	size_t ncols;
 	struct ledger_idmap seen;  /* asset ID -> the line it was first on */
 };
 
-/* The header line: every column a known field, none twice, an asset ID. */
+static void header_seen(struct import *im, size_t c, const char *h, const char *how)
+{
+	const char *target = im->col[c] >= 0 ? ledger_field_name((enum ledger_field)im->col[c]) :
+			     im->col[c] == LEDGER_MAP_EXTRA ? "extra" : "ignored";
+
+	if (im->o->column)
+		im->o->column(c, h, target, how, im->o->userdata);
+}
+
+/* The header line: every column a known field (or mapped, ignored, kept as
+ * an extra attribute), none twice, an asset ID. */
 static int read_header(struct import *im)
 {
 	bool have[_LEDGER_F_MAX] = {};
@@ -305,19 +323,51 @@ static int read_header(struct import *im)
 		enum ledger_field f;
 		char *h = strstrip(im->rec.f[c]);
 
+		int t;
+
 		/* spreadsheets write empty columns after the table: ignored, as
 		 * long as nothing is in them */
 		if (!*h) {
-			im->col[c] = -1;
+			im->col[c] = LEDGER_MAP_IGNORE;
+			im->empty_header[c] = true;
+			header_seen(im, c, h, "empty");
 			continue;
 		}
-		if (ledger_field_from_header(h, &f) < 0)
-			return report_error(im->rep, 1, "unknown column '%s' (see docs/ledger.md for the names)", h);
+		/* the map first: their 資産名 may be our asset_name, or nothing */
+		if (ledger_csv_map_lookup(im->o->map, h, &t) == 0) {
+			im->col[c] = t;
+			if (t == LEDGER_MAP_EXTRA && !(im->extra_name[c] = strdup(h)))
+				return -ENOMEM;
+			if (t >= 0 && have[t])
+				return report_error(im->rep, 1, "column '%s' given twice (as %s)", h,
+						    ledger_field_name((enum ledger_field)t));
+			if (t >= 0)
+				have[t] = true;
+			header_seen(im, c, h, "map");
+			continue;
+		}
+		if (ledger_field_from_header(h, &f) < 0) {
+			if (!im->o->keep_unknown)
+				return report_error(im->rep, 1, "unknown column '%s': map it in a --map file "
+						    "([csv] %s = FIELD, %s = ignore or %s = extra), or keep every "
+						    "unknown column as an attribute with --keep-unknown", h, h, h, h);
+			im->col[c] = LEDGER_MAP_EXTRA;
+			if (!(im->extra_name[c] = strdup(h)))
+				return -ENOMEM;
+			header_seen(im, c, h, "keep-unknown");
+			continue;
+		}
 		if (have[f])
 			return report_error(im->rep, 1, "column '%s' given twice (as %s)", h, ledger_field_name(f));
 		have[f] = true;
 		im->col[c] = (int)f;
+		header_seen(im, c, h, "header");
 	}
+	for (size_t c = 0; c < im->ncols; c++)
+		for (size_t d = c + 1; im->extra_name[c] && d < im->ncols; d++)
+			if (im->extra_name[d] && streq(im->extra_name[c], im->extra_name[d]))
+				return report_error(im->rep, 1, "column '%s' given twice (as an extra attribute)",
+						    im->extra_name[c]);
 	if (!have[LEDGER_F_ASSET_ID])
 		return report_error(im->rep, 1, "no asset ID column (asset_id / 資産番号)");
 	return 0;
@@ -343,15 +393,77 @@ static int row_asset_id(struct import *im, unsigned long rline, struct ledger_as
 	return 0;
 }
 
+/* The extra columns' cells into the asset's attributes: a named
+ * attribute per column, over what it had (an empty cell leaves it). */
+static int row_extras(struct import *im, unsigned long rline, struct ledger_asset *a)
+{
+	json_t *j = NULL;
+	char *text;
+	bool any = false;
+	int r;
+
+	for (size_t c = 0; c < im->ncols; c++)
+		any |= im->col[c] == LEDGER_MAP_EXTRA && *strstrip(im->rec.f[c]);
+	if (!any)
+		return 0;
+	j = a->v[LEDGER_F_EXTRA] ? json_loads(a->v[LEDGER_F_EXTRA], 0, NULL) : json_object();
+	if (!json_is_object(j)) {
+		json_decref(j);
+		return report_error(im->rep, rline, "asset %s: its extra attributes are not a JSON object",
+				    a->v[LEDGER_F_ASSET_ID]);
+	}
+	for (size_t c = 0; c < im->ncols; c++) {
+		const char *v = csv_unguard(strstrip(im->rec.f[c]));
+
+		if (im->col[c] != LEDGER_MAP_EXTRA || !*v)
+			continue;
+		if (json_object_set_new(j, im->extra_name[c], json_string(v)) < 0) {
+			json_decref(j);
+			return report_error(im->rep, rline, "asset %s: column '%s': not UTF-8 text",
+					    a->v[LEDGER_F_ASSET_ID], im->extra_name[c]);
+		}
+	}
+	text = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
+	json_decref(j);
+	if (!text)
+		return -ENOMEM;
+	r = ledger_asset_set(a, LEDGER_F_EXTRA, text);
+	free(text);
+	if (r < 0)
+		return report_error(im->rep, rline, "asset %s: control characters in an extra attribute",
+				    a->v[LEDGER_F_ASSET_ID]);
+	return 0;
+}
+
+/* The guideline's 機密性 and our importance class agree as the policy maps
+ * them: a row with a level but no class gets the class; a class less
+ * strict than the level's is refused (which one is wrong is for a person
+ * to say). */
+static int row_class(struct import *im, unsigned long rline, struct ledger_asset *a)
+{
+	const char *cv = a->v[LEDGER_F_CONFIDENTIALITY];
+	char why[200];
+	int r;
+
+	if (!cv)
+		return 0;
+	r = ledger_asset_hold_class(a, ledger_csv_map_class_of(im->o->map, cv[0] - '0'), why, sizeof(why));
+	if (r == -EPERM)
+		return report_error(im->rep, rline, "%s", why);
+	return r;
+}
+
 /* The row's cells onto a (the stored asset, or a new one). */
 static int row_fields(struct import *im, unsigned long rline, struct ledger_asset *a)
 {
+	int r;
+
 	for (size_t c = 0; c < im->ncols; c++) {
 		enum ledger_field f = (enum ledger_field)im->col[c];
 		const char *v = csv_unguard(im->rec.f[c]);
 
 		if (im->col[c] < 0) {
-			if (*strstrip(im->rec.f[c]))
+			if (im->empty_header[c] && *strstrip(im->rec.f[c]))
 				return report_error(im->rep, rline, "asset %s: a value in column %zu, which has no header",
 						    a->v[LEDGER_F_ASSET_ID], c + 1);
 			continue;
@@ -359,11 +471,15 @@ static int row_fields(struct import *im, unsigned long rline, struct ledger_asse
 		/* the ID is set; an empty status keeps the old one (or in-service) */
 		if (f == LEDGER_F_ASSET_ID || (f == LEDGER_F_STATUS && !*v))
 			continue;
+		v = ledger_csv_map_translate(im->o->map, f, v);
 		if (ledger_asset_set(a, f, v) < 0)
 			return report_error(im->rep, rline, "asset %s: %s %s '%s'", a->v[LEDGER_F_ASSET_ID],
 					    why_bad(f), ledger_field_name(f), v);
 	}
-	return 0;
+	r = row_extras(im, rline, a);
+	if (r >= 0)
+		r = row_class(im, rline, a);
+	return r;
 }
 
 /* Insert or update the row's asset; report what was done. */
@@ -385,7 +501,7 @@ static int row_store(struct ledger *l, struct import *im, unsigned long rline, c
 		if (o->row)
 			changes = ledger_diff_json(NULL, a);
 	} else {
-		r = ledger_update_tx(l, old, a, o->actor, o->reason, NULL);
+		r = ledger_update_by_tx(l, old, a, LC_BY_EDIT, o->actor, o->reason, NULL);
 		action = r & LEDGER_REQUESTED ? "request" : r > 0 ? "update" : "unchanged";
 		if (r > 0 && (r & LEDGER_UPDATED))
 			im->rep->updated++;
@@ -403,6 +519,11 @@ static int row_store(struct ledger *l, struct import *im, unsigned long rline, c
 		report_error(im->rep, rline, "asset %s: its serial or WWN is already asset %s's (one entry per disk)",
 			     a->v[LEDGER_F_ASSET_ID], other.v[LEDGER_F_ASSET_ID] ?: "?");
 		ledger_asset_clear(&other);
+		return -EINVAL;
+	}
+	if (r == -EPERM && *ledger_last_error()) {
+		/* the lifecycle table's refusal names the asset and the rule */
+		report_error(im->rep, rline, "%s", ledger_last_error());
 		return -EINVAL;
 	}
 	if (r < 0) {
@@ -543,6 +664,8 @@ static int import_rows(struct ledger *l, const char *text, const struct ledger_i
 		r = ledger_tx_write(l, import_tx, &im);
 	record_free(&im.rec);
 	ledger_idmap_free(&im.seen, NULL);
+	for (size_t c = 0; c < ARRAY_SIZE(im.extra_name); c++)
+		free(im.extra_name[c]);
 	return r;
 }
 
@@ -602,8 +725,12 @@ json_t *ledger_asset_to_json(const struct ledger_asset *a)
 
 		if (!v)
 			j = json_null();
-		else if ((f == LEDGER_F_CAPACITY || f == LEDGER_F_IMPORTANCE) && parse_u64(v, &n) == 0)
+		else if ((f == LEDGER_F_CAPACITY || f == LEDGER_F_IMPORTANCE || f == LEDGER_F_CONFIDENTIALITY ||
+			  f == LEDGER_F_INTEGRITY || f == LEDGER_F_AVAILABILITY || f == LEDGER_F_THREAT) &&
+			 parse_u64(v, &n) == 0)
 			j = json_integer((json_int_t)n);
+		else if (f == LEDGER_F_EXTRA)
+			j = json_loads(v, 0, NULL) ?: json_string(v);
 		else
 			j = json_string(v);
 		if (json_object_set_new(o, ledger_field_name(f), j) < 0) {
@@ -643,13 +770,20 @@ json_t *ledger_event_to_json(const struct ledger_event *e)
 		}
 		hex_encode(e->signature, e->signature_len, sig);
 	}
-	return json_pack("{s:I, s:s, s:s, s:o?, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s?, s:s?}",
-			 "seq", (json_int_t)e->seq, "asset_id", e->asset_id ?: "", "kind", e->kind ?: "",
-			 "changes", changes, "changes_text", e->changes ?: "",
-			 "state_hash", e->state_hash ?: "", "actor", e->actor ?: "", "reason", e->reason ?: "",
-			 "time_utc", e->time_utc ?: "", "time_local", e->time_local ?: "",
-			 "prev_hash", e->prev_hash ?: "", "hash", e->hash ?: "",
-			 "key_id", e->key_id, "signature", sig);
+	json_t *o = json_pack("{s:I, s:s, s:s, s:o?, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s?, s:s?}",
+			      "seq", (json_int_t)e->seq, "asset_id", e->asset_id ?: "", "kind", e->kind ?: "",
+			      "changes", changes, "changes_text", e->changes ?: "",
+			      "state_hash", e->state_hash ?: "", "actor", e->actor ?: "", "reason", e->reason ?: "",
+			      "time_utc", e->time_utc ?: "", "time_local", e->time_local ?: "",
+			      "prev_hash", e->prev_hash ?: "", "hash", e->hash ?: "",
+			      "key_id", e->key_id, "signature", sig);
+
+	/* a batch signature names the first event it covers */
+	if (o && e->covers_from && json_object_set_new(o, "covers_from", json_integer((json_int_t)e->covers_from)) < 0) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
 }
 
 struct json_ctx {

@@ -15,6 +15,7 @@
 #include <sodium.h>
 
 #include "wipecert/ledger.h"
+#include "wipecert/lifecycle.h"
 #include "wipecert/trust.h"
 #include "wipecert/util.h"
 
@@ -39,6 +40,8 @@ struct ledger_signer {
 	char keyid[TRUST_KEYID_STRLEN];
 	struct ledger_pending_sigs *pending;
 };
+
+struct ledger_checkpoint;
 
 /* Which events a backend's events() walks, in seq order. */
 struct ledger_event_query {
@@ -80,8 +83,9 @@ struct ledger_backend {
 	int (*insert_event)(struct ledger *l, const struct ledger_event *e);
 	/* the signature of event seq, inserted without one by this transaction
 	 * (the signer signs a transaction's events together, before it
-	 * commits); set once, never changed */
-	int (*sign_event)(struct ledger *l, uint64_t seq, const char *sig);
+	 * commits), covering covers_from..seq-1 too (0: itself only); set
+	 * once, never changed */
+	int (*sign_event)(struct ledger *l, uint64_t seq, uint64_t covers_from, const char *sig);
 	int (*events)(struct ledger *l, const struct ledger_event_query *q,
 		      int (*cb)(const struct ledger_event *e, void *userdata), void *userdata);
 	/* the first event (in seq order) of an asset that is not in assets */
@@ -94,8 +98,25 @@ struct ledger_backend {
 	 * compares equal as ledger_identity_check() compares them; -ENOENT */
 	int (*find_identity)(struct ledger *l, const char *serial, const char *wwn, const char *except_id,
 			     struct ledger_asset *ret);
+	/* archives (archive.c): the archived head (seq 0: none), the
+	 * checkpoints (of one asset, or all: asset_id NULL) in asset ID byte
+	 * order, one stored, and events 1..seq taken out with seq:hash
+	 * recorded as the archived head (the store refuses any other removal) */
+	int (*archived_head)(struct ledger *l, uint64_t *ret_seq, char ret_hash[LEDGER_HASH_HEX]);
+	int (*checkpoints)(struct ledger *l, const char *asset_id,
+			   int (*cb)(const struct ledger_checkpoint *k, void *userdata), void *userdata);
+	int (*put_checkpoint)(struct ledger *l, const struct ledger_checkpoint *k);
+	int (*drop_events)(struct ledger *l, uint64_t seq, const char *hash);
+	/* the inspection: when each asset entered its status; the disks seen */
+	int (*status_since)(struct ledger *l, int (*cb)(const char *asset_id, const char *time_utc, void *userdata),
+			    void *userdata);
+	int (*seen_put)(struct ledger *l, const char *station, const struct ledger_detected *d, const char *now);
+	int (*seen_list)(struct ledger *l, bool unknown_only,
+			 int (*cb)(const struct ledger_seen *s, void *userdata), void *userdata);
+
 	/* assets in ID order; state: the state hash of the asset's latest
-	 * event (NULL when it has none), only with_state */
+	 * event, or its checkpoint's when its events were archived (NULL when
+	 * it has neither), only with_state */
 	int (*assets)(struct ledger *l, const struct ledger_filter *f, bool with_state,
 		      int (*cb)(const struct ledger_asset *a, const char *state, void *userdata), void *userdata);
 
@@ -168,9 +189,18 @@ int ledger_insert_tx(struct ledger *l, const struct ledger_asset *a, const char 
  * request is pending already); ret_seq gets the last event appended. */
 int ledger_update_tx(struct ledger *l, const struct ledger_asset *old, const struct ledger_asset *a,
 		     const char *actor, const char *reason, uint64_t *ret_seq);
+/* The same, made as by (lifecycle.h LC_BY_*: ledger_update_tx() is any;
+ * an edit by hand is LC_BY_EDIT, which may not make a step's moves). */
+int ledger_update_by_tx(struct ledger *l, const struct ledger_asset *old, const struct ledger_asset *a,
+			unsigned by, const char *actor, const char *reason, uint64_t *ret_seq);
 int ledger_get_tx(struct ledger *l, const char *asset_id, struct ledger_asset *ret);
-/* Store the signature of event seq appended in this transaction (once). */
+/* Store the signature of event seq appended in this transaction (once);
+ * the batch form: its signature covers covers_from..seq-1 too (0: none). */
 int ledger_event_sign_tx(struct ledger *l, uint64_t seq, const char *sig);
+int ledger_event_sign_batch_tx(struct ledger *l, uint64_t seq, uint64_t covers_from, const char *sig);
+/* The hash that links an event into the chain (its own fields and
+ * prev_hash), in hex. */
+void ledger_event_hash(const struct ledger_event *e, char ret_hex[LEDGER_HASH_HEX]);
 /* Append an event that records changes without storing an asset: a note,
  * a request or a denial (state: the asset as stored), or, asset NULL, an
  * event of the whole ledger (asset ID ""). */
@@ -187,9 +217,70 @@ int ledger_record_tx(struct ledger *l, const struct ledger_asset *a, const char 
 /* ledger_verify() inside the running transaction (of either kind). */
 int ledger_verify_tx(struct ledger *l, const struct ledger_anchor *anchor, struct ledger_verify_result *ret);
 
-/* The hash that links an event into the chain (its own fields and
- * prev_hash), in hex. */
-void ledger_event_hash(const struct ledger_event *e, char ret_hex[LEDGER_HASH_HEX]);
+
+/* ---- store.c: archives (archive.c) ---- */
+
+/* An asset's state where its events were archived: what the live ledger
+ * carries on in their place (docs/ledger.md, "Retention and archives"). */
+struct ledger_checkpoint {
+	const char *asset_id;
+	uint64_t seq;              /* its last archived event */
+	const char *state_hash;    /* the asset after it */
+	const char *state;         /* JSON: the approved gated values, the pending request,
+				    * the statuses it returns to, when its status began */
+};
+/* The last event archived (0: none) and its hash. */
+int ledger_archived_head(struct ledger *l, uint64_t *ret_seq, char ret_hash[LEDGER_HASH_HEX]);
+/* The checkpoints (of one asset, or all: asset_id NULL), in asset ID
+ * order (byte order). */
+int ledger_checkpoints(struct ledger *l, const char *asset_id,
+		       int (*cb)(const struct ledger_checkpoint *k, void *userdata), void *userdata);
+int ledger_checkpoint_put_tx(struct ledger *l, const struct ledger_checkpoint *k);
+/* Record seq:hash as the archived head and take events 1..seq out. */
+int ledger_events_drop_tx(struct ledger *l, uint64_t seq, const char *hash);
+
+/* ---- sign.c ---- */
+
+/* The trust lists' serials the ledger recorded (trust-serial and archive
+ * events): "roster:KEYID" and its serial, up to max. */
+int ledger_trust_recorded_tx(struct ledger *l, size_t max, char keys[][64], char serials[][24], size_t *ret_n);
+
+/* ---- archive.c ---- */
+
+
+struct ledger_idmap;
+/* The checkpoints (of one asset, or all: asset_id NULL) into assets, an
+ * idmap of struct cp as archive.c follows them; for verify: the gated
+ * values an archive carried on. */
+int ledger_checkpoints_load(struct ledger *l, const char *asset_id, struct ledger_idmap *assets);
+/* The same, the gated values only, into an idmap of struct ledger_gated. */
+int ledger_gated_checkpoints(struct ledger *l, const char *asset_id, struct ledger_idmap *assets);
+/* SHA-256 of the checkpoints as canonical JSON, in asset ID order. */
+int ledger_checkpoints_digest(struct ledger *l, char ret_hex[65]);
+/* Verify's check of an archived ledger: the last archive event names the
+ * archived head and the checkpoints as they are. 0, or -EBADMSG with
+ * detail and *ret_seq the archive event. */
+int ledger_archive_check_tx(struct ledger *l, char *detail, size_t len, uint64_t *ret_seq);
+
+struct ledger_sig_result;
+/* Check the signatures of events outside a store (an archive's), in
+ * order: each signed by its actor, unsigned ones covered by an adoption
+ * or a batch; the approval rules are not judged again. */
+int ledger_verify_event_list(const struct trust_store *s, const struct ledger_event *ev, size_t n,
+			     struct ledger_sig_result *ret);
+
+/* ---- lifecycle.c ---- */
+
+/* The lifecycle table on a change of an asset (old NULL: a new one) made as
+ * by, inside a write transaction: the signer's role, the status the asset
+ * returns to (from its history). 0 or 1 (the status waits for an
+ * approver) as lifecycle_check(); -EPERM with ledger_last_error() saying
+ * why. */
+int ledger_lifecycle_tx(struct ledger *l, const struct ledger_asset *old, const struct ledger_asset *a,
+			unsigned by, const char *actor);
+/* The statuses an asset returns to, as a checkpoint keeps them. */
+json_t *lifecycle_history_to_json(const struct lc_history *h);
+void lifecycle_history_from_json(struct lc_history *h, const json_t *a);
 
 /* ---- change.c ---- */
 
@@ -238,6 +329,10 @@ int ledger_gated_event(struct ledger_gated *g, const struct ledger_event *e, boo
  * (another one replaced it), -ESTALE (its starting values changed). */
 int ledger_gated_pending(const struct ledger_gated *g, uint64_t seq);
 void ledger_gated_release(struct ledger_gated *g);
+/* The gated values and pending request as an archive's checkpoint keeps
+ * them, and back. */
+json_t *ledger_gated_to_json(const struct ledger_gated *g);
+int ledger_gated_from_json(struct ledger_gated *g, const json_t *j);
 
 /* Asset ID -> a value of vsize bytes (zeroed when created). */
 struct ledger_idmap {
@@ -254,6 +349,10 @@ void ledger_idmap_free(struct ledger_idmap *t, void (*release)(void *val));
 
 /* Offset of the first byte that is not well-formed UTF-8, or len. */
 size_t ledger_utf8_check(const uint8_t *s, size_t len);
+
+/* A CSV header as headers are compared: lower-case ASCII, without white
+ * space (ASCII and U+3000), '-' and '_'. */
+void ledger_header_normalise(const char *in, char *out, size_t len);
 
 /* Length-prefixed string into a BLAKE2b state: the canonical serialisation. */
 void ledger_hash_str(crypto_generichash_state *st, const char *s);

@@ -9,3 +9,6 @@ LIB_OBJS += src/ledger/sqlite.o
 LIB_OBJS += src/ledger/pg.o
 LIB_OBJS += src/ledger/cases.o
 LIB_OBJS += src/ledger/copy.o
+LIB_OBJS += src/ledger/lifecycle.o
+LIB_OBJS += src/ledger/csvmap.o
+LIB_OBJS += src/ledger/archive.o

@@ -25,16 +25,20 @@
  * search_path trick puts another table in its place */
 #define S "wipecert."
 #define ASSET_COLS "asset_id, media_type, manufacturer, model, serial, wwn, capacity, " \
-	"department, location, importance, lease, notes, status, certificate_id"
+	"department, location, importance, lease, notes, status, certificate_id, " \
+	"asset_name, manager, host, data_held, acquired, lease_start, lease_end, retention, " \
+	"confidentiality, integrity, availability, permitted_by, return_due, incident, threat_level, " \
+	"agreement, extra"
+_Static_assert(_LEDGER_F_MAX == 31, "ASSET_COLS and the statements below name every field");
 #define EVENT_COLS "seq, asset_id, kind, changes, state_hash, actor, reason, time_utc, " \
-	"time_local, prev_hash, hash, key_id, signature"
+	"time_local, prev_hash, hash, key_id, signature, covers_from"
 #define SERIAL_NORM(x) "lower(btrim(" x "))"
 #define WWN_NORM(x) "replace(replace(replace(lower(btrim(" x ")), '0x', ''), 'naa.', ''), 'eui.', '')"
 /* pg_advisory_xact_lock() key of the chain: "wipecert" in ASCII */
 #define CHAIN_LOCK "x'7769706563657274'::bigint"
 #define FETCH_ROWS 10000
 
-/* The schema: version 3 of the ledger (the SQLite migrations 0..3 in one),
+/* The schema: version 4 of the ledger (the SQLite migrations 0..4 in one),
  * the append-only triggers, the chain link check, and the role layout.
  * Later versions append { from, sql } entries; never edit a released one. */
 static const struct {
@@ -51,26 +55,50 @@ static const struct {
 	"CREATE SCHEMA wipecert;"
 	"REVOKE ALL ON SCHEMA wipecert FROM PUBLIC;"
 	"CREATE TABLE " S "meta (key text PRIMARY KEY, value text NOT NULL);"
+	/* IDs in byte order (COLLATE "C"), as SQLite and the archive's
+	 * digest order them, whatever the database's locale */
 	"CREATE TABLE " S "assets ("
-	"  asset_id text PRIMARY KEY,"
+	"  asset_id text COLLATE \"C\" PRIMARY KEY,"
 	"  media_type text, manufacturer text, model text, serial text, wwn text,"
 	"  capacity bigint CHECK (capacity IS NULL OR capacity >= 0),"
 	"  department text, location text,"
 	"  importance smallint CHECK (importance IS NULL OR importance IN (1, 2, 3)),"
 	"  lease text, notes text,"
 	"  status text NOT NULL CHECK (status IN ('in-service', 'retired', 'awaiting-erasure',"
-	"    'erased', 'approved', 'disposed', 'handed-to-contractor', 'destroyed')),"
-	"  certificate_id text);"
+	"    'erased', 'approved', 'disposed', 'handed-to-contractor', 'destroyed', 'taken-out', 'lost',"
+	"    'stolen', 'written-off', 'in-repair', 'lease-returned', 'evidence-hold')),"
+	"  certificate_id text,"
+	"  asset_name text, manager text, host text, data_held text,"
+	"  acquired text, lease_start text, lease_end text, retention text,"
+	"  confidentiality smallint CHECK (confidentiality IS NULL OR confidentiality IN (1, 2, 3)),"
+	"  integrity smallint CHECK (integrity IS NULL OR integrity IN (1, 2)),"
+	"  availability smallint CHECK (availability IS NULL OR availability IN (1, 2)),"
+	"  permitted_by text, return_due text, incident text,"
+	"  threat_level smallint CHECK (threat_level IS NULL OR threat_level IN (1, 2, 3)),"
+	"  agreement text, extra text);"
 	"CREATE INDEX assets_serial_norm ON " S "assets (" SERIAL_NORM("serial") ");"
 	"CREATE INDEX assets_wwn_norm ON " S "assets (" WWN_NORM("wwn") ");"
+	"CREATE INDEX assets_status ON " S "assets (status);"
 	"CREATE TABLE " S "events ("
 	"  seq bigint PRIMARY KEY CHECK (seq > 0),"
-	"  asset_id text NOT NULL, kind text NOT NULL, changes text NOT NULL,"
+	"  asset_id text COLLATE \"C\" NOT NULL, kind text NOT NULL, changes text NOT NULL,"
 	"  state_hash text NOT NULL, actor text NOT NULL, reason text NOT NULL,"
 	"  time_utc text NOT NULL, time_local text NOT NULL,"
 	"  prev_hash text NOT NULL, hash text NOT NULL,"
-	"  signature text, key_id text);"
+	"  signature text, key_id text,"
+	"  covers_from bigint);"   /* a batch signature's first event */
 	"CREATE INDEX events_asset ON " S "events (asset_id, seq);"
+	/* the disks stations saw (`wipecert inspect`) */
+	"CREATE TABLE " S "seen ("
+	"  station text NOT NULL, serial text NOT NULL, wwn text NOT NULL,"
+	"  model text, size bigint, first_seen text NOT NULL, last_seen text NOT NULL,"
+	"  times bigint NOT NULL DEFAULT 1,"
+	"  PRIMARY KEY (station, serial, wwn));"
+	/* what an archive took away: each asset's state where its events
+	 * were taken out (the live chain goes on after meta archived_seq) */
+	"CREATE TABLE " S "archived ("
+	"  asset_id text COLLATE \"C\" PRIMARY KEY,"
+	"  seq bigint NOT NULL, state_hash text NOT NULL, gated text NOT NULL);"
 	"CREATE TABLE " S "cases ("
 	"  id text PRIMARY KEY,"
 	"  record_sha256 text NOT NULL UNIQUE,"
@@ -89,13 +117,23 @@ static const struct {
 	"  RAISE EXCEPTION 'wipecert ledger: % on % refused: the ledger is append-only', TG_OP, TG_TABLE_NAME"
 	"    USING ERRCODE = 'WC001';"
 	"END $f$;"
+	/* an archive (the owner's) removes the events it took, up to meta
+	 * archived_seq set in the same transaction; any other removal is
+	 * refused */
+	"CREATE FUNCTION " S "archived_only() RETURNS trigger LANGUAGE plpgsql AS $f$ BEGIN"
+	"  IF OLD.seq <= COALESCE((SELECT value::bigint FROM " S "meta WHERE key = 'archived_seq'), 0) THEN"
+	"    RETURN OLD;"
+	"  END IF;"
+	"  RAISE EXCEPTION 'wipecert ledger: DELETE on events refused: the ledger is append-only'"
+	"    USING ERRCODE = 'WC001';"
+	"END $f$;"
 	"CREATE TRIGGER events_append_only BEFORE DELETE ON " S "events"
-	"  FOR EACH ROW EXECUTE FUNCTION " S "refuse();"
+	"  FOR EACH ROW EXECUTE FUNCTION " S "archived_only();"
 	/* an event's signature is set once, by the transaction that appended
 	 * it (the signer signs a transaction's events together, before the
 	 * commit); nothing else of an event ever changes */
 	"CREATE FUNCTION " S "sign_once() RETURNS trigger LANGUAGE plpgsql AS $f$ BEGIN"
-	"  IF OLD.signature IS NULL AND NEW.signature IS NOT NULL"
+	"  IF OLD.signature IS NULL AND NEW.signature IS NOT NULL AND OLD.covers_from IS NULL"
 	"    AND (NEW.seq, NEW.asset_id, NEW.kind, NEW.changes, NEW.state_hash, NEW.actor, NEW.reason,"
 	"         NEW.time_utc, NEW.time_local, NEW.prev_hash, NEW.hash, NEW.key_id)"
 	"      IS NOT DISTINCT FROM (OLD.seq, OLD.asset_id, OLD.kind, OLD.changes, OLD.state_hash, OLD.actor,"
@@ -122,13 +160,17 @@ static const struct {
 	"  FOR EACH ROW EXECUTE FUNCTION " S "refuse();"
 	"CREATE TRIGGER assets_no_truncate BEFORE TRUNCATE ON " S "assets"
 	"  FOR EACH STATEMENT EXECUTE FUNCTION " S "refuse();"
-	/* one chain: an event must follow the last one, whoever inserts it
-	 * and however (wipecert takes the advisory lock; psql need not) */
+	/* one chain: an event must follow the last one (or the archived
+	 * head), whoever inserts it and however (wipecert takes the advisory
+	 * lock; psql need not) */
 	"CREATE FUNCTION " S "link() RETURNS trigger LANGUAGE plpgsql AS $f$"
 	" DECLARE hseq bigint := 0; hhash text := repeat('0', 64);"
 	" BEGIN"
 	"  SELECT seq, hash INTO hseq, hhash FROM " S "events ORDER BY seq DESC LIMIT 1;"
-	"  IF NOT FOUND THEN hseq := 0; hhash := repeat('0', 64); END IF;"
+	"  IF NOT FOUND THEN"
+	"    hseq := COALESCE((SELECT value::bigint FROM " S "meta WHERE key = 'archived_seq'), 0);"
+	"    hhash := COALESCE((SELECT value FROM " S "meta WHERE key = 'archived_hash'), repeat('0', 64));"
+	"  END IF;"
 	"  IF NEW.seq <> hseq + 1 OR NEW.prev_hash <> hhash THEN"
 	"    RAISE EXCEPTION 'wipecert ledger: event % does not extend the chain (its head is event %)', NEW.seq, hseq"
 	"      USING ERRCODE = 'WC002';"
@@ -151,11 +193,11 @@ static const struct {
 	 * read; only the owner changes the schema, the triggers, the head */
 	"GRANT USAGE ON SCHEMA wipecert TO wipecert_station, wipecert_auditor;"
 	"GRANT SELECT ON ALL TABLES IN SCHEMA wipecert TO wipecert_station, wipecert_auditor;"
-	"GRANT INSERT ON " S "events, " S "assets, " S "cases, " S "decisions TO wipecert_station;"
-	"GRANT UPDATE ON " S "assets TO wipecert_station;"
-	"GRANT UPDATE (signature) ON " S "events TO wipecert_station;"
+	"GRANT INSERT ON " S "events, " S "assets, " S "cases, " S "decisions, " S "seen TO wipecert_station;"
+	"GRANT UPDATE ON " S "assets, " S "seen TO wipecert_station;"
+	"GRANT UPDATE (signature, covers_from) ON " S "events TO wipecert_station;"
 	"GRANT EXECUTE ON FUNCTION " S "save_head() TO wipecert_station;"
-	"INSERT INTO " S "meta (key, value) VALUES ('schema_version', '3');" },
+	"INSERT INTO " S "meta (key, value) VALUES ('schema_version', '4');" },
 };
 
 enum {
@@ -165,13 +207,18 @@ enum {
 
 static const char *const queries[_Q_MAX] = {
 	[Q_INSERT_EVENT] = "INSERT INTO " S "events (seq, asset_id, kind, changes, state_hash, actor, reason, time_utc,"
-		" time_local, prev_hash, hash, signature, key_id)"
-		" VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+		" time_local, prev_hash, hash, signature, key_id, covers_from)"
+		" VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
 	[Q_INSERT_ASSET] = "INSERT INTO " S "assets (" ASSET_COLS ") VALUES"
-		" ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+		" ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18,"
+		" $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31)",
 	[Q_UPDATE_ASSET] = "UPDATE " S "assets SET media_type = $2, manufacturer = $3, model = $4, serial = $5, wwn = $6,"
 		" capacity = $7, department = $8, location = $9, importance = $10, lease = $11,"
-		" notes = $12, status = $13, certificate_id = $14 WHERE asset_id = $1",
+		" notes = $12, status = $13, certificate_id = $14, asset_name = $15, manager = $16,"
+		" host = $17, data_held = $18, acquired = $19, lease_start = $20, lease_end = $21,"
+		" retention = $22, confidentiality = $23, integrity = $24, availability = $25,"
+		" permitted_by = $26, return_due = $27, incident = $28, threat_level = $29,"
+		" agreement = $30, extra = $31 WHERE asset_id = $1",
 	[Q_GET_ASSET] = "SELECT " ASSET_COLS " FROM " S "assets WHERE asset_id = $1",
 	/* two statements, not one with OR: each uses its index in a generic plan */
 	[Q_BY_SERIAL] = "SELECT " ASSET_COLS " FROM " S "assets WHERE " SERIAL_NORM("serial") " = " SERIAL_NORM("$1")
@@ -181,7 +228,7 @@ static const char *const queries[_Q_MAX] = {
 	[Q_LAST_EVENT] = "SELECT seq, hash FROM " S "events ORDER BY seq DESC LIMIT 1",
 	/* events_sign_once() refuses it but for an event of this transaction
 	 * without a signature */
-	[Q_SIGN_EVENT] = "UPDATE " S "events SET signature = $1 WHERE seq = $2",
+	[Q_SIGN_EVENT] = "UPDATE " S "events SET signature = $1, covers_from = $3 WHERE seq = $2",
 };
 
 /* The assets a write transaction's rows will ask for (prefetch()): by ID,
@@ -987,27 +1034,29 @@ static int pg_read_head(struct ledger *l, char **ret_seq, char **ret_hash)
 static int pg_insert_event(struct ledger *l, const struct ledger_event *e)
 {
 	_cleanup_free_ char *sig = e->signature ? strndup((const char *)e->signature, e->signature_len) : NULL;
-	char seq[24];
-	const char *v[13] = {
+	char seq[24], from[24];
+	const char *v[14] = {
 		seq, e->asset_id, e->kind, e->changes, e->state_hash, e->actor, e->reason, e->time_utc,
-		e->time_local, e->prev_hash, e->hash, sig, e->key_id,
+		e->time_local, e->prev_hash, e->hash, sig, e->key_id, e->covers_from ? from : NULL,
 	};
 
 	if (e->signature && !sig)
 		return -ENOMEM;
 	snprintf(seq, sizeof(seq), "%" PRIu64, e->seq);
+	snprintf(from, sizeof(from), "%" PRIu64, e->covers_from);
 	/* sent, answered with the commit (or the next read) */
-	return run(l, Q_INSERT_EVENT, NULL, 13, v, NULL, NULL, true, NULL);
+	return run(l, Q_INSERT_EVENT, NULL, 14, v, NULL, NULL, true, NULL);
 }
 
-static int pg_sign_event(struct ledger *l, uint64_t seq, const char *sig)
+static int pg_sign_event(struct ledger *l, uint64_t seq, uint64_t covers_from, const char *sig)
 {
-	char n[24];
-	const char *v[2] = { sig, n };
+	char n[24], from[24];
+	const char *v[3] = { sig, n, covers_from ? from : NULL };
 
 	snprintf(n, sizeof(n), "%" PRIu64, seq);
+	snprintf(from, sizeof(from), "%" PRIu64, covers_from);
 	/* sent, answered with the commit */
-	return run(l, Q_SIGN_EVENT, NULL, 2, v, NULL, NULL, true, NULL);
+	return run(l, Q_SIGN_EVENT, NULL, 3, v, NULL, NULL, true, NULL);
 }
 
 static void read_event(const PGresult *res, int i, struct ledger_event *e)
@@ -1030,6 +1079,8 @@ static void read_event(const PGresult *res, int i, struct ledger_event *e)
 		.signature_len = sig ? (size_t)PQgetlength(res, i, 12) : 0,
 	};
 	parse_u64(PQgetvalue(res, i, 0), &e->seq);
+	if (val(res, i, 13))
+		parse_u64(PQgetvalue(res, i, 13), &e->covers_from);
 }
 
 /* Rows of a query with parameters, through a cursor in batches: a million
@@ -1103,7 +1154,7 @@ static int pg_events(struct ledger *l, const struct ledger_event_query *q,
 	if (!f)
 		return -ENOMEM;
 	fputs(q->unsigned_only ? "SELECT seq, asset_id, kind, changes, state_hash, actor, reason, time_utc, time_local,"
-				 " prev_hash, hash, NULL, NULL FROM " S "events WHERE true" :
+				 " prev_hash, hash, NULL, NULL, NULL FROM " S "events WHERE true" :
 				 "SELECT " EVENT_COLS " FROM " S "events WHERE true", f);
 	if (q->asset_id) {
 		v[n++] = q->asset_id;
@@ -1300,12 +1351,154 @@ static int pg_assets(struct ledger *l, const struct ledger_filter *f, bool with_
 	const char *v[2] = { f ? f->status : NULL, f ? f->department : NULL };
 
 	return walk(l, with_state ?
-		    "SELECT (SELECT state_hash FROM " S "events e WHERE e.asset_id = a.asset_id ORDER BY seq DESC LIMIT 1), "
+		    /* an asset whose events were all archived: the state carried on */
+		    "SELECT COALESCE((SELECT state_hash FROM " S "events e WHERE e.asset_id = a.asset_id"
+		    " ORDER BY seq DESC LIMIT 1), (SELECT state_hash FROM " S "archived c WHERE c.asset_id = a.asset_id)), "
 		    ASSET_COLS " FROM " S "assets a WHERE ($1::text IS NULL OR status = $1)"
 		    " AND ($2::text IS NULL OR department = $2) ORDER BY asset_id" :
 		    "SELECT " ASSET_COLS " FROM " S "assets WHERE ($1::text IS NULL OR status = $1)"
 		    " AND ($2::text IS NULL OR department = $2) ORDER BY asset_id",
 		    2, v, FETCH_ROWS, asset_row, &w);
+}
+
+/* ---- archives: the events taken out, the states carried on ---- */
+
+static int pg_archived_head(struct ledger *l, uint64_t *ret_seq, char ret_hash[LEDGER_HASH_HEX])
+{
+	_cleanup_result_ PGresult *res = NULL;
+	uint64_t seq = 0;
+	int r;
+
+	r = exec(l, "SELECT key, value FROM " S "meta WHERE key IN ('archived_seq', 'archived_hash')", &res);
+	if (r < 0)
+		return r;
+	ret_hash[0] = '\0';
+	for (int i = 0; i < PQntuples(res); i++) {
+		const char *k = PQgetvalue(res, i, 0), *v = PQgetvalue(res, i, 1);
+
+		if (streq(k, "archived_seq") && parse_u64(v, &seq) < 0)
+			return -EUCLEAN;
+		if (streq(k, "archived_hash"))
+			snprintf(ret_hash, LEDGER_HASH_HEX, "%s", v);
+	}
+	*ret_seq = seq;
+	return 0;
+}
+
+struct checkpoint_walk {
+	int (*cb)(const struct ledger_checkpoint *k, void *userdata);
+	void *userdata;
+};
+
+static int checkpoint_row(const PGresult *res, int i, void *ctx)
+{
+	struct checkpoint_walk *w = ctx;
+	struct ledger_checkpoint k = { val(res, i, 0), 0, val(res, i, 2), val(res, i, 3) };
+
+	if (parse_u64(PQgetvalue(res, i, 1), &k.seq) < 0)
+		return -EUCLEAN;
+	return w->cb(&k, w->userdata);
+}
+
+static int pg_checkpoints(struct ledger *l, const char *asset_id,
+			  int (*cb)(const struct ledger_checkpoint *k, void *userdata), void *userdata)
+{
+	static const char sql[] = "SELECT asset_id, seq, state_hash, gated FROM " S "archived"
+		" WHERE $1::text IS NULL OR asset_id = $1 ORDER BY asset_id";
+	struct checkpoint_walk w = { cb, userdata };
+	const char *v[1] = { asset_id };
+	_cleanup_result_ PGresult *res = NULL;
+	int r;
+
+	if (!asset_id && l->in_tx)
+		return walk(l, sql, 1, v, FETCH_ROWS, checkpoint_row, &w);
+	r = params(l, sql, 1, v, NULL, NULL, &res);
+	for (int i = 0; r >= 0 && i < PQntuples(res); i++)
+		r = checkpoint_row(res, i, &w);
+	return r;
+}
+
+static int pg_put_checkpoint(struct ledger *l, const struct ledger_checkpoint *k)
+{
+	char seq[24];
+	const char *v[4] = { k->asset_id, seq, k->state_hash, k->state };
+
+	snprintf(seq, sizeof(seq), "%" PRIu64, k->seq);
+	return run(l, -1, "INSERT INTO " S "archived (asset_id, seq, state_hash, gated) VALUES ($1, $2, $3, $4)"
+		   " ON CONFLICT (asset_id) DO UPDATE SET seq = EXCLUDED.seq, state_hash = EXCLUDED.state_hash,"
+		   " gated = EXCLUDED.gated", 4, v, NULL, NULL, true, NULL);
+}
+
+static int pg_drop_events(struct ledger *l, uint64_t seq, const char *hash)
+{
+	char n[24];
+	const char *v[2] = { n, hash };
+	int r;
+
+	/* the trigger lets events go only up to the archived head recorded
+	 * (the owner's: a station may neither write meta nor delete) */
+	snprintf(n, sizeof(n), "%" PRIu64, seq);
+	r = run(l, -1, "INSERT INTO " S "meta (key, value) VALUES ('archived_seq', $1), ('archived_hash', $2)"
+		" ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value", 2, v, NULL, NULL, true, NULL);
+	if (r < 0)
+		return r;
+	return run(l, -1, "DELETE FROM " S "events WHERE seq <= $1", 1, v, NULL, NULL, true, NULL);
+}
+
+/* ---- what the inspection reads besides the assets ---- */
+
+static int pg_status_since(struct ledger *l, int (*cb)(const char *asset_id, const char *time_utc, void *userdata),
+			   void *userdata)
+{
+	_cleanup_result_ PGresult *res = NULL;
+	int r;
+
+	/* the last event that set a status (every create does); the changes
+	 * text is compact JSON in field order, so the key reads "status":[ */
+	r = exec(l, "SELECT asset_id, max(t) FROM (SELECT asset_id, time_utc AS t FROM " S "events WHERE asset_id <> ''"
+		 " AND (kind = 'create' OR (kind IN ('update', 'approve') AND position('\"status\":[' in changes) > 0))"
+		 " UNION ALL SELECT asset_id, gated::json->>'since' FROM " S "archived) x GROUP BY asset_id", &res);
+	for (int i = 0; r >= 0 && i < PQntuples(res); i++)
+		r = cb(val(res, i, 0), val(res, i, 1), userdata);
+	return r;
+}
+
+static int pg_seen_put(struct ledger *l, const char *station, const struct ledger_detected *d, const char *now)
+{
+	char size[24];
+	const char *v[6] = { station, d->serial ?: "", d->wwn ?: "", d->model, d->capacity ? size : NULL, now };
+
+	snprintf(size, sizeof(size), "%" PRIu64, d->capacity);
+	return run(l, -1, "INSERT INTO " S "seen (station, serial, wwn, model, size, first_seen, last_seen)"
+		   " VALUES ($1, $2, $3, $4, $5, $6, $6) ON CONFLICT (station, serial, wwn) DO UPDATE SET"
+		   " model = EXCLUDED.model, size = EXCLUDED.size, last_seen = EXCLUDED.last_seen,"
+		   " times = " S "seen.times + 1", 6, v, NULL, NULL, true, NULL);
+}
+
+static int pg_seen_list(struct ledger *l, bool unknown_only, int (*cb)(const struct ledger_seen *s, void *userdata),
+			void *userdata)
+{
+	_cleanup_result_ PGresult *res = NULL;
+	const char *v[1] = { unknown_only ? "t" : "f" };
+	int r;
+
+	r = params(l, "SELECT station, serial, wwn, model, size, first_seen, last_seen, times FROM " S "seen z"
+		   " WHERE NOT $1::boolean OR NOT EXISTS (SELECT 1 FROM " S "assets a WHERE"
+		   "  (z.serial <> '' AND " SERIAL_NORM("a.serial") " = " SERIAL_NORM("z.serial") ") OR"
+		   "  (z.wwn <> '' AND " WWN_NORM("a.wwn") " = " WWN_NORM("z.wwn") "))"
+		   " ORDER BY station COLLATE \"C\", serial COLLATE \"C\", wwn COLLATE \"C\"", 1, v, NULL, NULL, &res);
+	for (int i = 0; r >= 0 && i < PQntuples(res); i++) {
+		struct ledger_seen z = {
+			.station = val(res, i, 0), .serial = val(res, i, 1), .wwn = val(res, i, 2),
+			.model = val(res, i, 3), .first_seen = val(res, i, 5), .last_seen = val(res, i, 6),
+		};
+
+		if (val(res, i, 4))
+			parse_u64(PQgetvalue(res, i, 4), &z.size);
+		parse_u64(PQgetvalue(res, i, 7), &z.times);
+		r = cb(&z, userdata);
+	}
+	return r;
 }
 
 /* ---- cases ---- */
@@ -1434,6 +1627,13 @@ const struct ledger_backend ledger_pg_backend = {
 	.get_asset = pg_get_asset,
 	.find_identity = pg_find_identity,
 	.assets = pg_assets,
+	.archived_head = pg_archived_head,
+	.checkpoints = pg_checkpoints,
+	.put_checkpoint = pg_put_checkpoint,
+	.drop_events = pg_drop_events,
+	.status_since = pg_status_since,
+	.seen_put = pg_seen_put,
+	.seen_list = pg_seen_list,
 	.prefetch = pg_prefetch,
 	.put_case = pg_put_case,
 	.put_decision = pg_put_decision,

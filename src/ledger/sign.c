@@ -11,7 +11,6 @@
  */
 #include <errno.h>
 #include <inttypes.h>
-#include <pthread.h>
 #include <stdarg.h>
 #include <strings.h>
 #include <string.h>
@@ -31,7 +30,7 @@ int ledger_event_canonical(const struct ledger_event *e, char **ret, size_t *ret
 	json_t *v;
 	int r;
 
-	if (!e || e->seq > INT64_MAX)
+	if (!e || e->seq > INT64_MAX || e->covers_from >= e->seq)
 		return -EINVAL;
 	v = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:s, s:s, s:s, s:s}",
 		      "actor", nn(e->actor), "asset_id", nn(e->asset_id), "changes", nn(e->changes),
@@ -41,36 +40,80 @@ int ledger_event_canonical(const struct ledger_event *e, char **ret, size_t *ret
 		      "type", trust_doc_to_string(TRUST_DOC_LEDGER_EVENT));
 	if (!v)
 		return -EINVAL; /* jansson refuses invalid UTF-8 */
+	/* a batch signature says which events it covers: the signed bytes
+	 * name the first, the hash chain commits to every one up to here */
+	if (e->covers_from && json_object_set_new(v, "covers_from", json_integer((json_int_t)e->covers_from)) < 0) {
+		json_decref(v);
+		return -ENOMEM;
+	}
 	r = canon_json(v, ret, ret_len);
 	json_decref(v);
 	return r;
 }
 
+/* ---- an event's own copy (the signer keeps the last one, verify the
+ * unsigned ones until their batch signature comes) ---- */
+
+struct owned_event {
+	struct ledger_event e;
+	char *buf;
+};
+
+static void owned_release(struct owned_event *o)
+{
+	free(o->buf);
+	*o = (struct owned_event) {};
+}
+
+static int owned_copy(const struct ledger_event *e, struct owned_event *ret)
+{
+	const char *src[] = { e->asset_id, e->kind, e->changes, e->state_hash, e->actor, e->reason,
+			      e->time_utc, e->time_local, e->prev_hash, e->hash, e->key_id };
+	const char **dst[] = { &ret->e.asset_id, &ret->e.kind, &ret->e.changes, &ret->e.state_hash, &ret->e.actor,
+			       &ret->e.reason, &ret->e.time_utc, &ret->e.time_local, &ret->e.prev_hash, &ret->e.hash,
+			       &ret->e.key_id };
+	size_t len = 0;
+	char *p;
+
+	owned_release(ret);
+	for (size_t i = 0; i < ARRAY_SIZE(src); i++)
+		len += src[i] ? strlen(src[i]) + 1 : 0;
+	ret->buf = malloc(len + 1);
+	if (!ret->buf)
+		return -ENOMEM;
+	ret->e = (struct ledger_event) { .seq = e->seq, .covers_from = e->covers_from };
+	p = ret->buf;
+	for (size_t i = 0; i < ARRAY_SIZE(src); i++) {
+		if (!src[i]) {
+			*dst[i] = NULL;
+			continue;
+		}
+		*dst[i] = p;
+		p = stpcpy(p, src[i]) + 1;
+	}
+	return 0;
+}
+
 /* ---- signing, as each event is appended ---- */
 
-/* A big import is signed on every core: each signature is two Ed25519
- * signatures, checked before it is stored: the first of a transaction
- * verified with the public key, as minisign does, each other one computed
- * twice alike (trust_sign_again()). */
-#define SIGN_THREADS_MAX 4
-#define SIGN_PER_THREAD_MIN 64
+/* A transaction of this many events (a big import) gets one batch
+ * signature on its last event, covering every event of it through the
+ * hash chain (docs/ledger.md, "Batch signatures"); a smaller one a
+ * signature per event, each checkable with minisign alone. */
+#define LEDGER_BATCH_MIN 64
 
 struct pending_sig {
 	uint64_t seq;
 	time_t when;
 	char *canon;
 	size_t len;
-	char *sig;
-	int r;
 };
 
 struct ledger_pending_sigs {
-	struct pending_sig *v;
-	size_t n, cap;
-	/* shared with the workers while they sign */
-	const struct trust_seckey *key;
-	size_t next;
-	pthread_mutex_t lock;
+	struct pending_sig v[LEDGER_BATCH_MIN];  /* the first events, in signed form */
+	size_t n;
+	uint64_t first, total;
+	struct owned_event last;                 /* the batch signs it */
 };
 
 static void discard_sigs(struct ledger_signer *s)
@@ -79,11 +122,11 @@ static void discard_sigs(struct ledger_signer *s)
 
 	if (!p)
 		return;
-	for (size_t i = 0; i < p->n; i++) {
+	for (size_t i = 0; i < p->n; i++)
 		free(p->v[i].canon);
-		free(p->v[i].sig);
-	}
 	p->n = 0;
+	p->total = 0;
+	owned_release(&p->last);
 }
 
 static int queue_sig(struct ledger_signer *s, const struct ledger_event *e)
@@ -92,18 +135,15 @@ static int queue_sig(struct ledger_signer *s, const struct ledger_event *e)
 	struct pending_sig q = { .seq = e->seq };
 	int r;
 
+	if (!p->total)
+		p->first = e->seq;
+	p->total++;
+	/* past the batch size only the last event is kept (what is signed) */
+	if (p->total >= LEDGER_BATCH_MIN)
+		return owned_copy(e, &p->last);
 	r = parse_time(nn(e->time_utc), &q.when);
 	if (r < 0)
 		return r;
-	if (p->n == p->cap) {
-		size_t cap = p->cap ? p->cap * 2 : 16;
-		struct pending_sig *v = reallocarray(p->v, cap, sizeof(*v));
-
-		if (!v)
-			return -ENOMEM;
-		p->v = v;
-		p->cap = cap;
-	}
 	r = ledger_event_canonical(e, &q.canon, &q.len);
 	if (r < 0)
 		return r;
@@ -111,55 +151,39 @@ static int queue_sig(struct ledger_signer *s, const struct ledger_event *e)
 	return 0;
 }
 
-static void *sign_worker(void *arg)
-{
-	struct ledger_pending_sigs *p = arg;
-
-	for (;;) {
-		struct pending_sig *q;
-		size_t i;
-
-		pthread_mutex_lock(&p->lock);
-		i = p->next++;
-		pthread_mutex_unlock(&p->lock);
-		if (i >= p->n)
-			return NULL;
-		q = &p->v[i];
-		/* at the event's own time: the roster judges the key's validity
-		 * then; the first signature verified, the others made twice */
-		q->r = (i == 0 ? trust_sign : trust_sign_again)(TRUST_DOC_LEDGER_EVENT, (const uint8_t *)q->canon,
-								 q->len, p->key, q->when, &q->sig);
-	}
-}
-
 static int finish_sigs(struct ledger *l)
 {
 	struct ledger_pending_sigs *p = l->signer.pending;
-	pthread_t t[SIGN_THREADS_MAX];
-	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-	size_t n_threads = 0, want;
+	_cleanup_free_ char *canon = NULL, *sig = NULL;
+	size_t len;
+	time_t when;
 	int r = 0;
 
-	if (!p || !p->n)
+	if (!p || !p->total)
 		return 0;
-	p->key = l->signer.key;
-	p->next = 0;
-	want = p->n / SIGN_PER_THREAD_MIN;
-	if (cpus > 1 && want > 1) {
-		want = want < (size_t)cpus ? want : (size_t)cpus;
-		want = want < SIGN_THREADS_MAX ? want : SIGN_THREADS_MAX;
-		for (; n_threads + 1 < want; n_threads++)
-			if (pthread_create(&t[n_threads], NULL, sign_worker, p) != 0)
-				break;
+	if (p->total < LEDGER_BATCH_MIN) {
+		/* the first verified, as minisign does; the others made twice alike */
+		for (size_t i = 0; i < p->n && r >= 0; i++) {
+			char *one = NULL;
+
+			r = (i == 0 ? trust_sign : trust_sign_again)(TRUST_DOC_LEDGER_EVENT, (const uint8_t *)p->v[i].canon,
+								     p->v[i].len, l->signer.key, p->v[i].when, &one);
+			if (r >= 0)
+				r = ledger_event_sign_tx(l, p->v[i].seq, one);
+			free(one);
+		}
+		discard_sigs(&l->signer);
+		return r;
 	}
-	sign_worker(p);
-	for (size_t i = 0; i < n_threads; i++)
-		pthread_join(t[i], NULL);
-	for (size_t i = 0; i < p->n && r >= 0; i++) {
-		r = p->v[i].r;
-		if (r >= 0)
-			r = ledger_event_sign_tx(l, p->v[i].seq, p->v[i].sig);
-	}
+	/* one signature for the transaction: its last event, naming the first */
+	p->last.e.covers_from = p->first;
+	r = parse_time(nn(p->last.e.time_utc), &when);
+	if (r >= 0)
+		r = ledger_event_canonical(&p->last.e, &canon, &len);
+	if (r >= 0)
+		r = trust_sign(TRUST_DOC_LEDGER_EVENT, (const uint8_t *)canon, len, l->signer.key, when, &sig);
+	if (r >= 0)
+		r = ledger_event_sign_batch_tx(l, p->last.e.seq, p->first, sig);
 	discard_sigs(&l->signer);
 	return r;
 }
@@ -171,8 +195,6 @@ static void release_sigs(struct ledger_signer *s)
 	if (!p)
 		return;
 	discard_sigs(s);
-	free(p->v);
-	pthread_mutex_destroy(&p->lock);
 	free(p);
 	s->pending = NULL;
 }
@@ -193,7 +215,6 @@ int ledger_set_signer(struct ledger *l, const struct trust_seckey *k)
 	p = calloc(1, sizeof(*p));
 	if (!p)
 		return -ENOMEM;
-	pthread_mutex_init(&p->lock, NULL);
 	trust_seckey_pubkey(k, &pk);
 	l->signer = (struct ledger_signer) { .add = queue_sig, .finish = finish_sigs, .discard = discard_sigs,
 					     .release = release_sigs, .key = k, .name = trust_seckey_name(k),
@@ -218,6 +239,18 @@ struct verify_ctx {
 	const struct trust_store *store;
 	struct ledger_idmap assets;      /* asset ID -> struct ledger_gated */
 	struct ledger_sig_result res;
+	/* the whole chain: unsigned events waiting for the batch signature
+	 * that covers them (the next signed event) */
+	struct owned_event *pending;
+	size_t n_pending, cap_pending;
+	/* one asset: the store, to find the batch that covers an event, and
+	 * the last batch found (first..last, signed by member) */
+	struct ledger *l;
+	uint64_t batch_first, batch_last;
+	const struct trust_member *batch_member;
+	/* an archive's events: signatures and coverage only, the approvals
+	 * were judged while they were live */
+	bool no_rules;
 };
 
 _printf_(4, 5)
@@ -340,6 +373,12 @@ static int check_ledger_event(struct verify_ctx *c, const struct ledger_event *e
 {
 	if (streq(nn(e->kind), "trust-serial"))
 		return 0;
+	if (streq(nn(e->kind), "archive")) {
+		if (m && !role_adopts(m->role))
+			return bad(c, e, LEDGER_SIG_ROLE, "events archived by %s, a %s: only the org-root or an approver may",
+				   m->name, trust_role_to_string(m->role));
+		return 0;
+	}
 	if (streq(nn(e->kind), "adopt-legacy")) {
 		if (m && !role_adopts(m->role))
 			return bad(c, e, LEDGER_SIG_ROLE, "legacy events adopted by %s, a %s: only the org-root or an approver may",
@@ -347,6 +386,180 @@ static int check_ledger_event(struct verify_ctx *c, const struct ledger_event *e
 		return 0;
 	}
 	return bad(c, e, LEDGER_SIG_INVALID, "unknown kind of event '%s'", nn(e->kind));
+}
+
+/* What an event does, judged as signed by m (NULL: legacy, followed only). */
+static int judge(struct verify_ctx *c, const struct ledger_event *e, const struct trust_member *m, bool legacy)
+{
+	if (c->no_rules)
+		return 0;
+	if (!*nn(e->asset_id))
+		return check_ledger_event(c, e, m);
+	/* a legacy event happened before these rules: followed, not judged */
+	return check_gated(c, e, m, !legacy);
+}
+
+/* An unsigned event that batch signature s (by m) claims: it is of the
+ * same transaction (the same actor and key, not later than s). */
+static int covered_by(struct verify_ctx *c, const struct ledger_event *e, const struct ledger_event *s)
+{
+	if (!streq(nn(e->actor), nn(s->actor)) || !e->key_id || !s->key_id || strcasecmp(e->key_id, s->key_id) != 0)
+		return bad(c, e, LEDGER_SIG_UNSIGNED, "not signed, and the batch signature of event %" PRIu64
+			   " (by %s) cannot cover it: its actor is %s", s->seq, nn(s->actor), nn(e->actor));
+	if (strcmp(nn(e->time_utc), nn(s->time_utc)) > 0)
+		return bad(c, e, LEDGER_SIG_TIME, "covered by the batch signature of event %" PRIu64
+			   ", which is older than it", s->seq);
+	return 0;
+}
+
+/* A batch signature: the events it names are exactly the unsigned ones
+ * waiting before it, each of its transaction; then each is judged as
+ * signed by m. */
+static int check_batch(struct verify_ctx *c, const struct ledger_event *s, const struct trust_member *m)
+{
+	int r;
+
+	if (!c->n_pending || c->pending[0].e.seq != s->covers_from || s->seq - s->covers_from != c->n_pending) {
+		if (c->n_pending && c->pending[0].e.seq < s->covers_from)
+			return bad(c, &c->pending[0].e, LEDGER_SIG_UNSIGNED, "not signed (actor %s), and the batch "
+				   "signature of event %" PRIu64 " covers only %" PRIu64 "..%" PRIu64,
+				   nn(c->pending[0].e.actor), s->seq, s->covers_from, s->seq - 1);
+		return bad(c, s, LEDGER_SIG_INVALID, "its batch signature claims events %" PRIu64 "..%" PRIu64
+			   ", which are not all unsigned events of its transaction", s->covers_from, s->seq - 1);
+	}
+	for (size_t i = 0; i < c->n_pending; i++) {
+		const struct ledger_event *e = &c->pending[i].e;
+
+		r = covered_by(c, e, s);
+		if (r < 0)
+			return r;
+		r = judge(c, e, m, false);
+		if (r < 0)
+			return r;
+		c->res.n_covered++;
+	}
+	for (size_t i = 0; i < c->n_pending; i++)
+		owned_release(&c->pending[i]);
+	c->n_pending = 0;
+	return 0;
+}
+
+static int push_pending(struct verify_ctx *c, const struct ledger_event *e)
+{
+	if (c->n_pending == c->cap_pending) {
+		size_t cap = c->cap_pending ? c->cap_pending * 2 : 256;
+		struct owned_event *v = reallocarray(c->pending, cap, sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		memset(v + c->cap_pending, 0, (cap - c->cap_pending) * sizeof(*v));
+		c->pending = v;
+		c->cap_pending = cap;
+	}
+	return owned_copy(e, &c->pending[c->n_pending++]);
+}
+
+/* ---- one asset: the batch that covers an event, found in the store ---- */
+
+struct batch_find {
+	struct owned_event sig;       /* the first signed event after it */
+	uint8_t *sigbuf;
+	bool found;
+};
+
+static int batch_find_cb(const struct ledger_event *e, void *userdata)
+{
+	struct batch_find *b = userdata;
+	int r;
+
+	if (!e->signature || !e->signature_len)
+		return 0;
+	r = owned_copy(e, &b->sig);
+	if (r < 0)
+		return r;
+	b->sigbuf = malloc(e->signature_len);
+	if (!b->sigbuf)
+		return -ENOMEM;
+	memcpy(b->sigbuf, e->signature, e->signature_len);
+	b->sig.e.signature = b->sigbuf;
+	b->sig.e.signature_len = e->signature_len;
+	b->found = true;
+	return -ECANCELED; /* stop here */
+}
+
+struct batch_walk {
+	struct verify_ctx *c;
+	const struct ledger_event *s;
+	char prev[LEDGER_HASH_HEX];
+	const struct trust_member *m;
+	int r;
+};
+
+static int batch_walk_cb(const struct ledger_event *e, void *userdata)
+{
+	struct batch_walk *w = userdata;
+	char h[LEDGER_HASH_HEX];
+
+	/* the chain itself, as ledger_verify() walks it, over the batch */
+	ledger_event_hash(e, h);
+	if (!e->hash || !streq(h, e->hash) || (w->prev[0] && !streq(w->prev, nn(e->prev_hash))))
+		return w->r = bad(w->c, e, LEDGER_SIG_INVALID, "the hash chain of the batch signed by event %" PRIu64
+				  " is broken here: run 'ledger verify'", w->s->seq);
+	memcpy(w->prev, h, sizeof(h));
+	if (e->seq == w->s->seq)
+		return 0;
+	if (e->signature && e->signature_len)
+		return w->r = bad(w->c, e, LEDGER_SIG_INVALID, "signed, inside the batch event %" PRIu64 " claims",
+				  w->s->seq);
+	return covered_by(w->c, e, w->s) < 0 ? (w->r = -EBADMSG) : 0;
+}
+
+/* The unsigned event e of one asset: the next signed event of the whole
+ * chain must be a batch signature whose range holds e, every event of that
+ * range of its transaction, the chain over it whole. */
+static int check_covered(struct verify_ctx *c, const struct ledger_event *e, const struct trust_member **ret_m)
+{
+	struct batch_find f = {};
+	struct batch_walk w = { .c = c };
+	int r;
+
+	if (c->batch_last && e->seq >= c->batch_first && e->seq < c->batch_last) {
+		*ret_m = c->batch_member;
+		return 0;
+	}
+	r = ledger_event_range(c->l, e->seq + 1, INT64_MAX, batch_find_cb, &f);
+	if (r < 0 && r != -ECANCELED)
+		goto out;
+	if (!f.found || !f.sig.e.covers_from || f.sig.e.covers_from > e->seq) {
+		r = bad(c, e, LEDGER_SIG_UNSIGNED, "not signed (actor %s), and no batch signature covers it",
+			nn(e->actor));
+		goto out;
+	}
+	/* the signature first: whose batch it is says what it may cover */
+	r = check_signature(c, &f.sig.e, &w.m);
+	if (r < 0)
+		goto out;
+	w.s = &f.sig.e;
+	r = ledger_event_range(c->l, f.sig.e.covers_from, f.sig.e.seq, batch_walk_cb, &w);
+	if (r >= 0)
+		r = w.r;
+	if (r < 0)
+		goto out;
+	c->batch_first = f.sig.e.covers_from;
+	c->batch_last = f.sig.e.seq;
+	c->batch_member = w.m;
+	*ret_m = w.m;
+out:
+	owned_release(&f.sig);
+	free(f.sigbuf);
+	return r;
+}
+
+/* The first unsigned event that nothing covered. */
+static int uncovered(struct verify_ctx *c)
+{
+	return bad(c, &c->pending[0].e, LEDGER_SIG_UNSIGNED, "not signed (actor %s), and no signed adoption of "
+		   "legacy events or batch signature covers it", nn(c->pending[0].e.actor));
 }
 
 static int verify_one(const struct ledger_event *e, void *userdata)
@@ -358,20 +571,49 @@ static int verify_one(const struct ledger_event *e, void *userdata)
 
 	c->res.n_events++;
 	if (!e->signature || e->signature_len == 0) {
-		if (!legacy)
-			return bad(c, e, LEDGER_SIG_UNSIGNED, "not signed (actor %s), and no signed adoption of "
-				   "legacy events covers it", nn(e->actor));
-		c->res.n_legacy++;
-	} else {
-		r = check_signature(c, e, &m);
+		if (legacy) {
+			c->res.n_legacy++;
+			return judge(c, e, NULL, true);
+		}
+		if (!c->l)
+			/* judged when the batch signature that covers it comes */
+			return push_pending(c, e);
+		r = check_covered(c, e, &m);
 		if (r < 0)
 			return r;
-		c->res.n_signed++;
+		c->res.n_covered++;
+		return judge(c, e, m, false);
 	}
-	if (!*nn(e->asset_id))
-		return check_ledger_event(c, e, m);
-	/* a legacy event happened before these rules: followed, not judged */
-	return check_gated(c, e, m, !legacy);
+	/* the first problem in the chain's order: unsigned events that this
+	 * one does not even claim */
+	if (c->n_pending && !e->covers_from)
+		return uncovered(c);
+	r = check_signature(c, e, &m);
+	if (r < 0)
+		return r;
+	c->res.n_signed++;
+	if (!c->l && e->covers_from) {
+		r = check_batch(c, e, m);
+		if (r < 0)
+			return r;
+	}
+	return judge(c, e, m, false);
+}
+
+/* The end of a walk: unsigned events left at the end that no batch
+ * signature came for fail it; the result out, the walk's memory freed. */
+static int walk_end(struct verify_ctx *c, int r, struct ledger_sig_result *ret)
+{
+	if (r >= 0 && c->n_pending)
+		r = uncovered(c);
+	for (size_t i = 0; i < c->n_pending; i++)
+		owned_release(&c->pending[i]);
+	free(c->pending);
+	ledger_idmap_free(&c->assets, gated_free);
+	if (r < 0 && r != -EBADMSG)
+		return r;
+	*ret = c->res;
+	return r;
 }
 
 /* The last event the valid adoptions cover (ledger-wide events only). */
@@ -409,13 +651,30 @@ static int verify_events(struct ledger *l, const struct trust_store *s, const ch
 	if (r < 0)
 		goto out;
 	c.res.legacy_upto = a.upto;
+	/* where an archive took older events: the values it carried on */
+	r = ledger_gated_checkpoints(l, asset_id, &c.assets);
+	if (r < 0)
+		goto out;
+	if (asset_id)
+		c.l = l;
 	r = ledger_history(l, asset_id, verify_one, &c);
 out:
-	ledger_idmap_free(&c.assets, gated_free);
-	if (r < 0 && r != -EBADMSG)
-		return r;
-	*ret = c.res;
-	return r;
+	return walk_end(&c, r, ret);
+}
+
+int ledger_verify_event_list(const struct trust_store *s, const struct ledger_event *ev, size_t n,
+			     struct ledger_sig_result *ret)
+{
+	struct verify_ctx c = { .store = s, .assets = { .vsize = sizeof(struct ledger_gated) }, .no_rules = true };
+	struct adopt_scan a = { .c = &c };
+	int r = 0;
+
+	for (size_t i = 0; i < n && r >= 0; i++)
+		r = adopt_cb(&ev[i], &a);
+	c.res.legacy_upto = a.upto;
+	for (size_t i = 0; i < n && r >= 0; i++)
+		r = verify_one(&ev[i], &c);
+	return walk_end(&c, r, ret);
 }
 
 int ledger_verify_signatures(struct ledger *l, const struct trust_store *s, struct ledger_sig_result *ret)
@@ -436,6 +695,7 @@ int ledger_verify_asset(struct ledger *l, const struct trust_store *s, const cha
 struct adopt_ctx {
 	const char *reason;
 	uint64_t from, upto, seq;
+	uint64_t run_start, run_end;   /* the unsigned events since the last signed one */
 };
 
 static int last_adoption_cb(const struct ledger_event *e, void *userdata)
@@ -447,12 +707,20 @@ static int last_adoption_cb(const struct ledger_event *e, void *userdata)
 	return 0;
 }
 
+/* The last unsigned event that no batch signature covers. */
 static int unsigned_cb(const struct ledger_event *e, void *userdata)
 {
 	struct adopt_ctx *a = userdata;
 
-	if (!e->signature || !e->signature_len)
-		a->upto = e->seq;
+	if (!e->signature || !e->signature_len) {
+		if (!a->run_start)
+			a->run_start = e->seq;
+		a->run_end = e->seq;
+		return 0;
+	}
+	if (a->run_start && !(e->covers_from && e->covers_from <= a->run_start))
+		a->upto = e->covers_from ? e->covers_from - 1 : a->run_end;
+	a->run_start = 0;
 	return 0;
 }
 
@@ -470,6 +738,8 @@ static int adopt_tx(struct ledger *l, void *ctx)
 		r = ledger_event_range(l, a->from, l->head_seq, unsigned_cb, a);
 	if (r < 0)
 		return r;
+	if (a->run_start)
+		a->upto = a->run_end;
 	if (!a->upto)
 		return -EALREADY;
 	/* the signature covers the chain up to here: every event before it,
@@ -526,7 +796,8 @@ static int recorded_cb(const struct ledger_event *e, void *userdata)
 	json_t *j, *v;
 	const char *key;
 
-	if (!streq(nn(e->kind), "trust-serial"))
+	/* an archive carries on the serials of the events it took away */
+	if (!streq(nn(e->kind), "trust-serial") && !streq(nn(e->kind), "archive"))
 		return 0;
 	j = json_loads(nn(e->changes), 0, NULL);
 	json_object_foreach(j, key, v) {
@@ -534,6 +805,8 @@ static int recorded_cb(const struct ledger_event *e, void *userdata)
 		uint64_t n;
 		size_t i;
 
+		if (strncmp(key, "roster:", 7) != 0 && strncmp(key, "revocation:", 11) != 0)
+			continue;
 		if (!s || parse_u64(s, &n) < 0 || strlen(key) >= sizeof(rec->v[0].key))
 			continue;
 		for (i = 0; i < rec->n && !streq(rec->v[i].key, key); i++)
@@ -550,6 +823,24 @@ static int recorded_cb(const struct ledger_event *e, void *userdata)
 		}
 	}
 	json_decref(j);
+	return 0;
+}
+
+int ledger_trust_recorded_tx(struct ledger *l, size_t max, char keys[][64], char serials[][24], size_t *ret_n)
+{
+	struct recorded rec = {};
+	int r;
+
+	r = ledger_history(l, "", recorded_cb, &rec);
+	if (r < 0)
+		return r;
+	if (rec.n > max)
+		return -E2BIG;
+	for (size_t i = 0; i < rec.n; i++) {
+		snprintf(keys[i], 64, "%s", rec.v[i].key);
+		snprintf(serials[i], 24, "%" PRIu64, rec.v[i].serial);
+	}
+	*ret_n = rec.n;
 	return 0;
 }
 

@@ -22,16 +22,23 @@
 
 /* Column list of assets in enum ledger_field order. */
 #define ASSET_COLS "asset_id, media_type, manufacturer, model, serial, wwn, capacity, " \
+	"department, location, importance, lease, notes, status, certificate_id, " \
+	"asset_name, manager, host, data_held, acquired, lease_start, lease_end, retention, " \
+	"confidentiality, integrity, availability, permitted_by, return_due, incident, threat_level, " \
+	"agreement, extra"
+_Static_assert(_LEDGER_F_MAX == 31, "ASSET_COLS and the statements below name every field");
+/* the columns of schema 1 and 2 (a migration copies them) */
+#define ASSET_COLS_V2 "asset_id, media_type, manufacturer, model, serial, wwn, capacity, " \
 	"department, location, importance, lease, notes, status, certificate_id"
 #define EVENT_COLS "seq, asset_id, kind, changes, state_hash, actor, reason, time_utc, " \
-	"time_local, prev_hash, hash, key_id, signature"
+	"time_local, prev_hash, hash, key_id, signature, covers_from"
 
 /* The serial and WWN as ledger_identity_check() compares them (trimmed,
  * case-insensitive, WWN without 0x / naa.): the expression of an index, so
  * a query must spell it the same way to use it. */
 #define SERIAL_NORM(x) "lower(trim(" x "))"
 #define WWN_NORM(x) "replace(replace(replace(lower(trim(" x ")), '0x', ''), 'naa.', ''), 'eui.', '')"
-/* schema 2's, which missed "0X", "NAA." and "eui." (migration 1 -> 2 keeps it) */
+/* schema 2's, which missed "0X", "NAA." and "eui." (migrations 1 -> 2 and 2 -> 3 keep it) */
 #define WWN_NORM_2(x) "lower(replace(replace(trim(" x "), '0x', ''), 'naa.', ''))"
 
 /* Migration i takes user_version i to i + 1. Never edit a released one:
@@ -96,7 +103,61 @@ static const char *const migrations[] = {
 	"CREATE INDEX assets_serial_norm ON assets (" SERIAL_NORM("serial") ");"
 	"CREATE INDEX assets_wwn_norm ON assets (" WWN_NORM_2("wwn") ");"
 	"DROP TABLE IF EXISTS jobs;",
-	/* 2 -> 3: the cases (sealed wipe records) and their decisions, so that
+	/* 2 -> 3 (docs/ledger.md, "Schema 3"): the rest of a medium's life,
+	 * statuses and fields (the status CHECK cannot be altered in SQLite:
+	 * the table is rebuilt, its indexes and trigger made again); the batch
+	 * signature's first event; the serials stations saw; what an archive
+	 * took away (the live chain starts after it) */
+	"CREATE TABLE assets_v3 ("
+	"  asset_id TEXT PRIMARY KEY NOT NULL,"
+	"  media_type TEXT, manufacturer TEXT, model TEXT, serial TEXT, wwn TEXT,"
+	"  capacity INTEGER CHECK (capacity IS NULL OR capacity >= 0),"
+	"  department TEXT, location TEXT,"
+	"  importance INTEGER CHECK (importance IS NULL OR importance IN (1, 2, 3)),"
+	"  lease TEXT, notes TEXT,"
+	"  status TEXT NOT NULL CHECK (status IN ('in-service', 'retired', 'awaiting-erasure',"
+	"    'erased', 'approved', 'disposed', 'handed-to-contractor', 'destroyed', 'taken-out', 'lost',"
+	"    'stolen', 'written-off', 'in-repair', 'lease-returned', 'evidence-hold')),"
+	"  certificate_id TEXT,"
+	"  asset_name TEXT, manager TEXT, host TEXT, data_held TEXT,"
+	"  acquired TEXT, lease_start TEXT, lease_end TEXT, retention TEXT,"
+	"  confidentiality INTEGER CHECK (confidentiality IS NULL OR confidentiality IN (1, 2, 3)),"
+	"  integrity INTEGER CHECK (integrity IS NULL OR integrity IN (1, 2)),"
+	"  availability INTEGER CHECK (availability IS NULL OR availability IN (1, 2)),"
+	"  permitted_by TEXT, return_due TEXT, incident TEXT,"
+	"  threat_level INTEGER CHECK (threat_level IS NULL OR threat_level IN (1, 2, 3)),"
+	"  agreement TEXT, extra TEXT"
+	");"
+	"INSERT INTO assets_v3 (" ASSET_COLS_V2 ") SELECT " ASSET_COLS_V2 " FROM assets;"
+	"DROP TABLE assets;"
+	"ALTER TABLE assets_v3 RENAME TO assets;"
+	"CREATE INDEX assets_serial ON assets (serial);"
+	"CREATE INDEX assets_wwn ON assets (wwn);"
+	"CREATE INDEX assets_serial_norm ON assets (" SERIAL_NORM("serial") ");"
+	"CREATE INDEX assets_wwn_norm ON assets (" WWN_NORM_2("wwn") ");"
+	"CREATE INDEX assets_status ON assets (status);"
+	"CREATE TRIGGER assets_no_delete BEFORE DELETE ON assets BEGIN"
+	"  SELECT RAISE(ABORT, 'ledger assets are never deleted: change their status'); END;"
+	"ALTER TABLE events ADD COLUMN covers_from INTEGER;"
+	"CREATE TABLE seen ("
+	"  station TEXT NOT NULL, serial TEXT NOT NULL, wwn TEXT NOT NULL,"
+	"  model TEXT, size INTEGER, first_seen TEXT NOT NULL, last_seen TEXT NOT NULL,"
+	"  times INTEGER NOT NULL DEFAULT 1,"
+	"  PRIMARY KEY (station, serial, wwn)"
+	");"
+	"CREATE TABLE archived ("
+	"  asset_id TEXT PRIMARY KEY NOT NULL,"
+	"  seq INTEGER NOT NULL,"
+	"  state_hash TEXT NOT NULL,"
+	"  gated TEXT NOT NULL"
+	");"
+	/* an archive removes the events it took (up to meta 'archived_seq',
+	 * set in the same transaction); any other removal is refused */
+	"DROP TRIGGER events_no_delete;"
+	"CREATE TRIGGER events_no_delete BEFORE DELETE ON events"
+	"  WHEN OLD.seq > COALESCE((SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'archived_seq'), 0)"
+	"  BEGIN SELECT RAISE(ABORT, 'ledger events are append-only'); END;",
+	/* 3 -> 4: the cases (sealed wipe records) and their decisions, so that
 	 * a shared ledger carries them from the station to the manager; the
 	 * WWN compared as the identity check does, whatever its case */
 	"DROP INDEX assets_wwn_norm;"
@@ -498,8 +559,8 @@ static int sq_insert_event(struct ledger *l, const struct ledger_event *e)
 
 	r = cached(l, Q_INSERT_EVENT,
 		"INSERT INTO events (seq, asset_id, kind, changes, state_hash, actor, reason, time_utc,"
-		" time_local, prev_hash, hash, signature, key_id)"
-		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)", &s);
+		" time_local, prev_hash, hash, signature, key_id, covers_from)"
+		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)", &s);
 	if (r < 0)
 		return r;
 	sqlite3_bind_int64(s, 1, (sqlite3_int64)e->seq);
@@ -515,20 +576,28 @@ static int sq_insert_event(struct ledger *l, const struct ledger_event *e)
 	bind_text(s, 11, e->hash);
 	bind_blob(s, 12, e->signature, e->signature_len);
 	bind_text(s, 13, e->key_id);
+	if (e->covers_from)
+		sqlite3_bind_int64(s, 14, (sqlite3_int64)e->covers_from);
 	return step_err(SQ(l)->db, sqlite3_step(s));
 }
 
-/* the schema 1 trigger lets a signature be set on an event without one */
-static int sq_sign_event(struct ledger *l, uint64_t seq, const char *sig)
+/* the schema 1 trigger lets a signature (and the batch it covers) be set
+ * on an event without one */
+static int sq_sign_event(struct ledger *l, uint64_t seq, uint64_t covers_from, const char *sig)
 {
 	_cleanup_reset_ sqlite3_stmt *s = NULL;
 	int r;
 
-	r = cached(l, Q_SIGN_EVENT, "UPDATE events SET signature = ?1 WHERE seq = ?2 AND signature IS NULL", &s);
+	r = cached(l, Q_SIGN_EVENT, "UPDATE events SET signature = ?1, covers_from = ?3"
+		   " WHERE seq = ?2 AND signature IS NULL", &s);
 	if (r < 0)
 		return r;
 	bind_blob(s, 1, sig, strlen(sig));
 	sqlite3_bind_int64(s, 2, (sqlite3_int64)seq);
+	if (covers_from)
+		sqlite3_bind_int64(s, 3, (sqlite3_int64)covers_from);
+	else
+		sqlite3_bind_null(s, 3);
 	r = step_err(SQ(l)->db, sqlite3_step(s));
 	if (r < 0)
 		return r;
@@ -552,6 +621,7 @@ static void read_event(sqlite3_stmt *s, struct ledger_event *e)
 		.key_id = col_text(s, 11),
 		.signature = sqlite3_column_blob(s, 12),
 		.signature_len = (size_t)sqlite3_column_bytes(s, 12),
+		.covers_from = (uint64_t)sqlite3_column_int64(s, 13),
 	};
 }
 
@@ -627,7 +697,8 @@ static int sq_orphan_event(struct ledger *l, uint64_t *ret_seq, char **ret_asset
 
 static bool field_is_int(enum ledger_field f)
 {
-	return f == LEDGER_F_CAPACITY || f == LEDGER_F_IMPORTANCE;
+	return f == LEDGER_F_CAPACITY || f == LEDGER_F_IMPORTANCE || f == LEDGER_F_CONFIDENTIALITY ||
+	       f == LEDGER_F_INTEGRITY || f == LEDGER_F_AVAILABILITY || f == LEDGER_F_THREAT;
 }
 
 static int bind_asset(sqlite3_stmt *s, const struct ledger_asset *a)
@@ -666,12 +737,17 @@ static int sq_put_asset(struct ledger *l, const struct ledger_asset *a, bool ins
 
 	if (insert)
 		r = cached(l, Q_INSERT_ASSET, "INSERT INTO assets (" ASSET_COLS ") VALUES"
-			   " (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)", &s);
+			   " (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18,"
+			   " ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31)", &s);
 	else
 		r = cached(l, Q_UPDATE_ASSET,
 			   "UPDATE assets SET media_type = ?2, manufacturer = ?3, model = ?4, serial = ?5, wwn = ?6,"
 			   " capacity = ?7, department = ?8, location = ?9, importance = ?10, lease = ?11,"
-			   " notes = ?12, status = ?13, certificate_id = ?14 WHERE asset_id = ?1", &s);
+			   " notes = ?12, status = ?13, certificate_id = ?14, asset_name = ?15, manager = ?16,"
+			   " host = ?17, data_held = ?18, acquired = ?19, lease_start = ?20, lease_end = ?21,"
+			   " retention = ?22, confidentiality = ?23, integrity = ?24, availability = ?25,"
+			   " permitted_by = ?26, return_due = ?27, incident = ?28, threat_level = ?29,"
+			   " agreement = ?30, extra = ?31 WHERE asset_id = ?1", &s);
 	if (r < 0)
 		return r;
 	r = bind_asset(s, a);
@@ -725,7 +801,9 @@ static int sq_assets(struct ledger *l, const struct ledger_filter *f, bool with_
 	int r, first = with_state ? 1 : 0;
 
 	r = prepare(l, with_state ?
-		    "SELECT (SELECT state_hash FROM events e WHERE e.asset_id = a.asset_id ORDER BY seq DESC LIMIT 1), "
+		    /* an asset whose events were all archived: the state carried on */
+		    "SELECT COALESCE((SELECT state_hash FROM events e WHERE e.asset_id = a.asset_id"
+		    " ORDER BY seq DESC LIMIT 1), (SELECT state_hash FROM archived c WHERE c.asset_id = a.asset_id)), "
 		    ASSET_COLS " FROM assets a WHERE (?1 IS NULL OR status = ?1) AND (?2 IS NULL OR department = ?2)"
 		    " ORDER BY asset_id" :
 		    "SELECT " ASSET_COLS " FROM assets WHERE (?1 IS NULL OR status = ?1)"
@@ -742,6 +820,166 @@ static int sq_assets(struct ledger *l, const struct ledger_filter *f, bool with_
 			return k;
 		k = cb(&a, with_state ? col_text(s, 0) : NULL, userdata);
 		ledger_asset_clear(&a);
+		if (k < 0)
+			return k;
+	}
+	return step_err(SQ(l)->db, r);
+}
+
+/* ---- archives: the events taken out, the states carried on ---- */
+
+static int sq_archived_head(struct ledger *l, uint64_t *ret_seq, char ret_hash[LEDGER_HASH_HEX])
+{
+	_cleanup_stmt_ sqlite3_stmt *s = NULL;
+	uint64_t seq = 0;
+	int r;
+
+	r = prepare(l, "SELECT key, value FROM meta WHERE key IN ('archived_seq', 'archived_hash')", &s);
+	if (r < 0)
+		return r;
+	ret_hash[0] = '\0';
+	while ((r = sqlite3_step(s)) == SQLITE_ROW) {
+		const char *k = col_text(s, 0), *v = col_text(s, 1);
+
+		if (k && streq(k, "archived_seq") && (!v || parse_u64(v, &seq) < 0))
+			return -EUCLEAN;
+		if (k && streq(k, "archived_hash"))
+			snprintf(ret_hash, LEDGER_HASH_HEX, "%s", v ?: "");
+	}
+	r = step_err(SQ(l)->db, r);
+	if (r < 0)
+		return r;
+	*ret_seq = seq;
+	return 0;
+}
+
+static int sq_checkpoints(struct ledger *l, const char *asset_id,
+			  int (*cb)(const struct ledger_checkpoint *k, void *userdata), void *userdata)
+{
+	_cleanup_stmt_ sqlite3_stmt *s = NULL;
+	int r;
+
+	r = prepare(l, "SELECT asset_id, seq, state_hash, gated FROM archived WHERE ?1 IS NULL OR asset_id = ?1"
+		    " ORDER BY asset_id", &s);
+	if (r < 0)
+		return r;
+	bind_text(s, 1, asset_id);
+	while ((r = sqlite3_step(s)) == SQLITE_ROW) {
+		struct ledger_checkpoint k = { col_text(s, 0), (uint64_t)sqlite3_column_int64(s, 1), col_text(s, 2),
+					       col_text(s, 3) };
+		int x = cb(&k, userdata);
+
+		if (x < 0)
+			return x;
+	}
+	return step_err(SQ(l)->db, r);
+}
+
+static int sq_put_checkpoint(struct ledger *l, const struct ledger_checkpoint *k)
+{
+	_cleanup_stmt_ sqlite3_stmt *s = NULL;
+	int r;
+
+	r = prepare(l, "INSERT OR REPLACE INTO archived (asset_id, seq, state_hash, gated) VALUES (?1, ?2, ?3, ?4)", &s);
+	if (r < 0)
+		return r;
+	bind_text(s, 1, k->asset_id);
+	sqlite3_bind_int64(s, 2, (sqlite3_int64)k->seq);
+	bind_text(s, 3, k->state_hash);
+	bind_text(s, 4, k->state);
+	return step_err(SQ(l)->db, sqlite3_step(s));
+}
+
+static int sq_drop_events(struct ledger *l, uint64_t seq, const char *hash)
+{
+	_cleanup_stmt_ sqlite3_stmt *m = NULL, *d = NULL;
+	char n[24];
+	int r;
+
+	/* the trigger lets events go only up to the archived head recorded */
+	snprintf(n, sizeof(n), "%" PRIu64, seq);
+	r = prepare(l, "INSERT OR REPLACE INTO meta (key, value) VALUES ('archived_seq', ?1), ('archived_hash', ?2)", &m);
+	if (r < 0)
+		return r;
+	bind_text(m, 1, n);
+	bind_text(m, 2, hash);
+	r = step_err(SQ(l)->db, sqlite3_step(m));
+	if (r < 0)
+		return r;
+	r = prepare(l, "DELETE FROM events WHERE seq <= ?1", &d);
+	if (r < 0)
+		return r;
+	sqlite3_bind_int64(d, 1, (sqlite3_int64)seq);
+	return step_err(SQ(l)->db, sqlite3_step(d));
+}
+
+/* ---- what the inspection reads besides the assets ---- */
+
+static int sq_status_since(struct ledger *l, int (*cb)(const char *asset_id, const char *time_utc, void *userdata),
+			   void *userdata)
+{
+	_cleanup_stmt_ sqlite3_stmt *s = NULL;
+	int r;
+
+	/* the last event that set a status (every create does); the changes
+	 * text is compact JSON in field order, so the key reads "status":[ */
+	r = prepare(l, "SELECT asset_id, max(t) FROM (SELECT asset_id, time_utc AS t FROM events WHERE asset_id <> '' AND"
+		    " (kind = 'create' OR (kind IN ('update', 'approve') AND instr(changes, '\"status\":[') > 0))"
+		    " UNION ALL SELECT asset_id, json_extract(gated, '$.since') FROM archived) GROUP BY asset_id", &s);
+	if (r < 0)
+		return r;
+	while ((r = sqlite3_step(s)) == SQLITE_ROW) {
+		int k = cb(col_text(s, 0), col_text(s, 1), userdata);
+
+		if (k < 0)
+			return k;
+	}
+	return step_err(SQ(l)->db, r);
+}
+
+static int sq_seen_put(struct ledger *l, const char *station, const struct ledger_detected *d, const char *now)
+{
+	_cleanup_stmt_ sqlite3_stmt *s = NULL;
+	int r;
+
+	r = prepare(l, "INSERT INTO seen (station, serial, wwn, model, size, first_seen, last_seen)"
+		    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6) ON CONFLICT (station, serial, wwn) DO UPDATE SET"
+		    " model = excluded.model, size = excluded.size, last_seen = excluded.last_seen, times = times + 1", &s);
+	if (r < 0)
+		return r;
+	bind_text(s, 1, station);
+	bind_text(s, 2, d->serial ?: "");
+	bind_text(s, 3, d->wwn ?: "");
+	bind_text(s, 4, d->model);
+	if (d->capacity)
+		sqlite3_bind_int64(s, 5, (sqlite3_int64)d->capacity);
+	bind_text(s, 6, now);
+	return step_err(SQ(l)->db, sqlite3_step(s));
+}
+
+static int sq_seen_list(struct ledger *l, bool unknown_only, int (*cb)(const struct ledger_seen *s, void *userdata),
+			void *userdata)
+{
+	_cleanup_stmt_ sqlite3_stmt *s = NULL;
+	int r;
+
+	r = prepare(l, "SELECT station, serial, wwn, model, size, first_seen, last_seen, times FROM seen z"
+		    " WHERE ?1 = 0 OR NOT EXISTS (SELECT 1 FROM assets a WHERE"
+		    "  (z.serial <> '' AND " SERIAL_NORM("a.serial") " = " SERIAL_NORM("z.serial") ") OR"
+		    "  (z.wwn <> '' AND " WWN_NORM("a.wwn") " = " WWN_NORM("z.wwn") "))"
+		    " ORDER BY station, serial, wwn", &s);
+	if (r < 0)
+		return r;
+	sqlite3_bind_int(s, 1, unknown_only);
+	while ((r = sqlite3_step(s)) == SQLITE_ROW) {
+		struct ledger_seen z = {
+			.station = col_text(s, 0), .serial = col_text(s, 1), .wwn = col_text(s, 2),
+			.model = col_text(s, 3), .size = (uint64_t)sqlite3_column_int64(s, 4),
+			.first_seen = col_text(s, 5), .last_seen = col_text(s, 6),
+			.times = (uint64_t)sqlite3_column_int64(s, 7),
+		};
+		int k = cb(&z, userdata);
+
 		if (k < 0)
 			return k;
 	}
@@ -861,6 +1099,13 @@ const struct ledger_backend ledger_sqlite_backend = {
 	.get_asset = sq_get_asset,
 	.find_identity = sq_find_identity,
 	.assets = sq_assets,
+	.archived_head = sq_archived_head,
+	.checkpoints = sq_checkpoints,
+	.put_checkpoint = sq_put_checkpoint,
+	.drop_events = sq_drop_events,
+	.status_since = sq_status_since,
+	.seen_put = sq_seen_put,
+	.seen_list = sq_seen_list,
 	.put_case = sq_put_case,
 	.put_decision = sq_put_decision,
 	.cases = sq_cases,

@@ -233,6 +233,7 @@ static int tx_run(struct ledger *l, bool write, int (*fn)(struct ledger *l, void
 
 	if (l->in_tx)
 		return -EBUSY;
+	ledger_set_error("%s", "");
 	r = l->be->begin(l, write);
 	if (r < 0)
 		return r;
@@ -241,6 +242,17 @@ static int tx_run(struct ledger *l, bool write, int (*fn)(struct ledger *l, void
 	l->discard = false;
 	l->head_moved = false;
 	r = write ? l->be->last_event(l, &l->head_seq, l->head_hash) : 0;
+	/* every live event archived: the chain goes on from the archived head */
+	if (r >= 0 && write && l->head_seq == 0) {
+		char ahash[LEDGER_HASH_HEX];
+		uint64_t aseq = 0;
+
+		r = l->be->archived_head(l, &aseq, ahash);
+		if (r >= 0 && aseq) {
+			l->head_seq = aseq;
+			memcpy(l->head_hash, ahash, sizeof(ahash));
+		}
+	}
 	if (r >= 0)
 		r = fn(l, ctx);
 	if (r >= 0 && write && l->head_moved && !l->discard && l->before_commit) {
@@ -369,9 +381,14 @@ static int append_event(struct ledger *l, const char *asset_id, const char *stat
 
 int ledger_event_sign_tx(struct ledger *l, uint64_t seq, const char *sig)
 {
-	if (!l->in_tx || !l->tx_write || !sig || !*sig)
+	return ledger_event_sign_batch_tx(l, seq, 0, sig);
+}
+
+int ledger_event_sign_batch_tx(struct ledger *l, uint64_t seq, uint64_t covers_from, const char *sig)
+{
+	if (!l->in_tx || !l->tx_write || !sig || !*sig || covers_from >= seq)
 		return -EINVAL;
-	return l->be->sign_event(l, seq, sig);
+	return l->be->sign_event(l, seq, covers_from, sig);
 }
 
 static int append_asset_event(struct ledger *l, const struct ledger_asset *a, const char *kind,
@@ -419,6 +436,9 @@ int ledger_insert_tx(struct ledger *l, const struct ledger_asset *a, const char 
 
 	if (!a->v[LEDGER_F_ASSET_ID] || !a->v[LEDGER_F_STATUS])
 		return -EINVAL;
+	r = ledger_lifecycle_tx(l, NULL, a, LC_BY_ANY, actor);
+	if (r < 0)
+		return r;
 	r = check_identity_free(l, NULL, a);
 	if (r < 0)
 		return r;
@@ -457,6 +477,16 @@ static void last_release(struct last_ctx *c)
 	free(c->state);
 }
 
+static int checkpoint_state_cb(const struct ledger_checkpoint *k, void *userdata)
+{
+	struct last_ctx *c = userdata;
+
+	free(c->state);
+	c->found = true;
+	c->state = strdup(k->state_hash ?: "");
+	return c->state ? 0 : -ENOMEM;
+}
+
 /* The asset's pending request, if its changes are these. */
 static int same_request_pending(struct ledger *l, const char *asset_id, const char *changes)
 {
@@ -475,6 +505,12 @@ static int same_request_pending(struct ledger *l, const char *asset_id, const ch
 int ledger_update_tx(struct ledger *l, const struct ledger_asset *old, const struct ledger_asset *a,
 		     const char *actor, const char *reason, uint64_t *ret_seq)
 {
+	return ledger_update_by_tx(l, old, a, LC_BY_ANY, actor, reason, ret_seq);
+}
+
+int ledger_update_by_tx(struct ledger *l, const struct ledger_asset *old, const struct ledger_asset *a,
+			unsigned by, const char *actor, const char *reason, uint64_t *ret_seq)
+{
 	struct ledger_asset now = {};
 	_cleanup_free_ char *changes = NULL, *request = NULL;
 	int r, done = 0;
@@ -482,6 +518,10 @@ int ledger_update_tx(struct ledger *l, const struct ledger_asset *old, const str
 	if (!a->v[LEDGER_F_ASSET_ID] || !a->v[LEDGER_F_STATUS] ||
 	    !streq(old->v[LEDGER_F_ASSET_ID], a->v[LEDGER_F_ASSET_ID]))
 		return -EINVAL;
+	/* a move the lifecycle table has no row for is refused before anything */
+	r = ledger_lifecycle_tx(l, old, a, by, actor);
+	if (r < 0)
+		return r;
 	r = ledger_change_split(old, a, &now, &request);
 	if (r < 0)
 		return r;
@@ -642,6 +682,7 @@ int ledger_asset_add_detected(struct ledger *l, const struct ledger_asset *a,
 struct update_ctx {
 	const struct ledger_asset *a;
 	const char *asset_id, *actor, *reason;
+	unsigned by;
 	uint64_t seq;
 };
 
@@ -653,20 +694,33 @@ static int update_tx(struct ledger *l, void *ctx)
 
 	r = ledger_get_tx(l, c->a->v[LEDGER_F_ASSET_ID], &old);
 	if (r >= 0)
-		r = ledger_update_tx(l, &old, c->a, c->actor, c->reason, &c->seq);
+		r = ledger_update_by_tx(l, &old, c->a, c->by, c->actor, c->reason, &c->seq);
 	ledger_asset_clear(&old);
+	return r;
+}
+
+static int update_by(struct ledger *l, const struct ledger_asset *a, unsigned by, const char *actor,
+		     const char *reason, uint64_t *ret_seq)
+{
+	struct update_ctx c = { .a = a, .actor = actor, .reason = reason, .by = by };
+	int r;
+
+	r = ledger_tx_write(l, update_tx, &c);
+	if (r > 0 && ret_seq)
+		*ret_seq = c.seq;
 	return r;
 }
 
 int ledger_asset_update(struct ledger *l, const struct ledger_asset *a, const char *actor,
 			const char *reason, uint64_t *ret_seq)
 {
-	struct update_ctx c = { .a = a, .actor = actor, .reason = reason };
-	int r = ledger_tx_write(l, update_tx, &c);
+	return update_by(l, a, LC_BY_ANY, actor, reason, ret_seq);
+}
 
-	if (r > 0 && ret_seq)
-		*ret_seq = c.seq;
-	return r;
+int ledger_asset_edit(struct ledger *l, const struct ledger_asset *a, const char *actor,
+		      const char *reason, uint64_t *ret_seq)
+{
+	return update_by(l, a, LC_BY_EDIT, actor, reason, ret_seq);
 }
 
 static int note_tx(struct ledger *l, void *ctx)
@@ -711,6 +765,9 @@ int ledger_asset_check_state(struct ledger *l, const char *asset_id)
 	ledger_asset_state_hash(&a, h);
 	ledger_asset_clear(&a);
 	r = l->be->events(l, &q, last_cb, &c);
+	/* an asset whose events were all archived: the state carried on */
+	if (r >= 0 && !c.found)
+		r = l->be->checkpoints(l, asset_id, checkpoint_state_cb, &c);
 	if (r >= 0)
 		r = c.found && streq(c.state, h) ? 0 : -EBADMSG;
 	last_release(&c);
@@ -873,8 +930,22 @@ static int verify_chain(struct ledger *l, const struct ledger_anchor *anchor, st
 	struct chain_ctx c = { .anchor = anchor, .v = v, .prev = LEDGER_ZERO_HASH, .expect = 1 };
 	/* the hash covers no signature: verify_signatures() reads them */
 	struct ledger_event_query q = { .unsigned_only = true };
+	char ahash[LEDGER_HASH_HEX];
+	uint64_t aseq;
 	int r;
 
+	/* an archive took the oldest events: the chain goes on from its head */
+	r = l->be->archived_head(l, &aseq, ahash);
+	if (r < 0)
+		return r;
+	if (aseq) {
+		if (strlen(ahash) != 64)
+			return broken(v, LEDGER_BREAK_ARCHIVE, aseq, "the record of the archived head is damaged");
+		c.expect = aseq + 1;
+		memcpy(c.prev, ahash, sizeof(c.prev));
+		if (anchor && anchor->seq <= aseq)
+			c.anchor = anchor = NULL; /* an event archived: `verify --archive FILE` checks it there */
+	}
 	r = l->be->events(l, &q, chain_cb, &c);
 	if (r < 0)
 		return r;
@@ -883,7 +954,7 @@ static int verify_chain(struct ledger *l, const struct ledger_anchor *anchor, st
 		return broken(v, LEDGER_BREAK_ANCHOR, c.expect - 1,
 			      "the chain ends at event %" PRIu64 " but event %" PRIu64
 			      " was recorded: the chain was cut", c.expect - 1, anchor->seq);
-	v->n_events = c.expect - 1;
+	v->n_events = c.expect - 1 - aseq;
 	v->head_seq = c.expect - 1;
 	memcpy(v->head_hash, c.prev, sizeof(c.prev));
 	return 0;
@@ -973,6 +1044,15 @@ static int verify_tx(struct ledger *l, void *ctx)
 	r = verify_chain(l, c->anchor, &c->v);
 	if (r == 0)
 		r = verify_head(l, &c->v);
+	if (r == 0) {
+		uint64_t seq = 0;
+
+		r = ledger_archive_check_tx(l, c->v.detail, sizeof(c->v.detail), &seq);
+		if (r == -EBADMSG) {
+			c->v.problem = LEDGER_BREAK_ARCHIVE;
+			c->v.bad_seq = seq;
+		}
+	}
 	if (r == 0)
 		r = verify_assets(l, &c->v);
 	return r;
@@ -1000,4 +1080,71 @@ int ledger_verify(struct ledger *l, const struct ledger_anchor *anchor, struct l
 		return r;
 	*ret = c.v;
 	return r;
+}
+
+/* ---- what the inspection reads besides the assets ---- */
+
+int ledger_status_since(struct ledger *l, int (*cb)(const char *asset_id, const char *time_utc, void *userdata),
+			void *userdata)
+{
+	return l->be->status_since(l, cb, userdata);
+}
+
+struct seen_ctx {
+	const char *station;
+	const struct ledger_detected *d;
+};
+
+static int seen_tx(struct ledger *l, void *ctx)
+{
+	struct seen_ctx *c = ctx;
+	char now[32];
+	int r;
+
+	r = format_utc(time(NULL), now, sizeof(now));
+	if (r < 0)
+		return r;
+	return l->be->seen_put(l, c->station, c->d, now);
+}
+
+int ledger_seen_record(struct ledger *l, const char *station, const struct ledger_detected *d)
+{
+	struct seen_ctx c = { station, d };
+
+	if (!station || !*station || (!(d->serial && *d->serial) && !(d->wwn && *d->wwn)))
+		return -EINVAL;
+	return ledger_tx_write(l, seen_tx, &c);
+}
+
+int ledger_seen_list(struct ledger *l, bool unknown_only, int (*cb)(const struct ledger_seen *s, void *userdata),
+		     void *userdata)
+{
+	return l->be->seen_list(l, unknown_only, cb, userdata);
+}
+
+/* ---- archives: the events taken out, the states carried on ---- */
+
+int ledger_archived_head(struct ledger *l, uint64_t *ret_seq, char ret_hash[LEDGER_HASH_HEX])
+{
+	return l->be->archived_head(l, ret_seq, ret_hash);
+}
+
+int ledger_checkpoints(struct ledger *l, const char *asset_id,
+		       int (*cb)(const struct ledger_checkpoint *k, void *userdata), void *userdata)
+{
+	return l->be->checkpoints(l, asset_id, cb, userdata);
+}
+
+int ledger_checkpoint_put_tx(struct ledger *l, const struct ledger_checkpoint *k)
+{
+	if (!l->in_tx || !l->tx_write)
+		return -EINVAL;
+	return l->be->put_checkpoint(l, k);
+}
+
+int ledger_events_drop_tx(struct ledger *l, uint64_t seq, const char *hash)
+{
+	if (!l->in_tx || !l->tx_write || seq > INT64_MAX || !hash || strlen(hash) != 64)
+		return -EINVAL;
+	return l->be->drop_events(l, seq, hash);
 }

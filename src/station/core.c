@@ -435,6 +435,21 @@ static void replace_pulled(struct station *s, const struct bay *nb)
 
 static void auto_start(struct station *s, struct bay *b);
 
+/* What this station saw, for the ledger's inspection (点検): it lists the
+ * disks no entry names. Not part of the chain; a failure changes nothing
+ * here (the bay's own check of the ledger speaks). */
+static void record_seen(struct station *s, const struct disk *d)
+{
+	struct ledger_detected det = { .model = d->model, .serial = d->serial, .wwn = d->wwn, .capacity = d->size };
+	char host[256] = "";
+
+	if (!s->ledger || !has_identity(d))
+		return;
+	if (gethostname(host, sizeof(host) - 1) < 0 || !*host)
+		snprintf(host, sizeof(host), "unknown");
+	(void)ledger_seen_record(s->ledger, host, &det);
+}
+
 static void disk_arrived(struct station *s, struct disk *d)
 {
 	struct bay *b;
@@ -444,6 +459,7 @@ static void disk_arrived(struct station *s, struct disk *d)
 		return;
 	}
 	replace_pulled(s, b);
+	record_seen(s, &b->disk);
 	evaluate(s, b);
 	station_emit(s, STATION_EV_ADDED, b, b->code, "%s", b->note);
 	if (b->arrived_live)

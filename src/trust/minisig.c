@@ -32,6 +32,8 @@ static const char *const doc_names[_TRUST_DOC_MAX] = {
 	[TRUST_DOC_LEDGER_EVENT] = "ledger-event",
 	[TRUST_DOC_ROSTER] = "roster",
 	[TRUST_DOC_REVOCATION] = "revocation",
+	[TRUST_DOC_INSPECTION] = "inspection",
+	[TRUST_DOC_LEDGER_ARCHIVE] = "ledger-archive",
 };
 
 #define R(x) (1u << TRUST_ROLE_##x)
@@ -46,6 +48,10 @@ static const unsigned doc_roles[_TRUST_DOC_MAX] = {
 				   R(CONTRACTOR_APPROVER),
 	[TRUST_DOC_ROSTER] = R(ORG_ROOT),
 	[TRUST_DOC_REVOCATION] = R(ORG_ROOT),
+	/* the asset manager inspects; the root may too */
+	[TRUST_DOC_INSPECTION] = R(APPROVER) | R(ORG_ROOT),
+	/* an archive takes events out of the ledger: who may adopt may archive */
+	[TRUST_DOC_LEDGER_ARCHIVE] = R(APPROVER) | R(ORG_ROOT),
 };
 #undef R
 

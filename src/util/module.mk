@@ -2,3 +2,4 @@
 LIB_OBJS += src/util/util.o
 LIB_OBJS += src/util/csv.o
 LIB_OBJS += src/util/crash.o
+LIB_OBJS += src/util/jtext.o

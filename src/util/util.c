@@ -362,3 +362,37 @@ int mkdir_parents(const char *dir, mode_t mode)
 		return -errno;
 	return 0;
 }
+
+int ini_line(char *line, char **ret_a, char **ret_b)
+{
+	char *s = line, *end, *eq;
+
+	/* a '#' starts a comment; values never need one */
+	s[strcspn(s, "#")] = '\0';
+	s = strstrip(s);
+	if (!*s)
+		return INI_BLANK;
+	if (*s == '[') {
+		end = strchr(s, ']');
+		if (!end || end[1]) {
+			*ret_a = (char *)"a section header is [name]";
+			return -EINVAL;
+		}
+		*end = '\0';
+		*ret_a = strstrip(s + 1);
+		return INI_SECTION;
+	}
+	eq = strchr(s, '=');
+	if (!eq) {
+		*ret_a = (char *)"expected key = value";
+		return -EINVAL;
+	}
+	*eq = '\0';
+	*ret_a = strstrip(s);
+	*ret_b = strstrip(eq + 1);
+	if (!**ret_a || !**ret_b) {
+		*ret_a = (char *)"empty key or value";
+		return -EINVAL;
+	}
+	return INI_PAIR;
+}

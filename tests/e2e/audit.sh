@@ -106,7 +106,7 @@ PY
 mv "$T/moved.pdf" "$PDF2"
 # a certificate the ledger's events name but nobody holds
 "$W" ledger add IMG-A3 --serial IMG-A3-SN --class 3 "${TECH[@]}" >/dev/null 2>&1 || fail "ledger add IMG-A3"
-"$W" ledger edit IMG-A3 --certificate WC-20990101-NOWHERE --status approved --reason "typed in" "${TECH[@]}" \
+"$W" ledger edit IMG-A3 --certificate WC-20990101-NOWHERE --reason "typed in" "${TECH[@]}" \
 	>/dev/null 2>&1 || fail "ledger edit IMG-A3"
 expect_rc 1 "$W" audit --from "$TODAY" --to "$TODAY" --json
 grep -q "not found in the state directory nor among the certificates the ledger holds" "$T/out" ||

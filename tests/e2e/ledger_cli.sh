@@ -36,9 +36,9 @@ cmp "$tmp/bom.csv" "$fx/assets-utf8-bom-en.csv" || fail "--bom export differs"
 	fail "department not stored as UTF-8"
 if [ "$BACKEND" = sqlite ]; then
 	[ "$(sqlite3 "$DB" "PRAGMA journal_mode")" = wal ] || fail "not in WAL mode"
-	[ "$(sqlite3 "$DB" "PRAGMA user_version")" = 3 ] || fail "schema version"
+	[ "$(sqlite3 "$DB" "PRAGMA user_version")" = 4 ] || fail "schema version"
 else
-	[ "$(lsql "$DB" "SELECT value FROM meta WHERE key = 'schema_version'")" = 3 ] || fail "schema version"
+	[ "$(lsql "$DB" "SELECT value FROM meta WHERE key = 'schema_version'")" = 4 ] || fail "schema version"
 fi
 
 # malformed rows: error with the line number, database byte-for-byte unchanged
@@ -58,7 +58,7 @@ printf '資産番号,所管課,重要性分類\nB1,総務課,1\nB2,市民課,2\n
 check_bad "$tmp/dup.csv" "dup.csv:4: duplicate asset ID 'B1' (first on line 2)"
 printf 'asset_id,status\nB1,in-service\nKS-2019-0001,retired\n' >"$tmp/exists.csv"
 check_bad "$tmp/exists.csv" "exists.csv:3: asset ID 'KS-2019-0001' is already in the ledger"
-printf 'asset_id,status\nB1,in-service\nB2,lost\n' >"$tmp/status.csv"
+printf 'asset_id,status\nB1,in-service\nB2,scrapped\n' >"$tmp/status.csv"
 check_bad "$tmp/status.csv" "status.csv:3: asset B2: bad status"
 # one entry per disk: a serial or WWN another asset has, however it is written
 printf 'asset_id,serial\nB1,SN-B1\nB2, z9a1b2c3 \n' >"$tmp/serial.csv"

@@ -17,7 +17,7 @@ ROOT=(--key "$C/test-only-root.key" --passphrase-file "$PASS")
 
 expect_rc 0 "$W" ledger "${DB[@]}" add A-1 --serial SER-1 --department 税務課 "${TECH[@]}"
 grep -q "added A-1 (event 1, signed by TEST ONLY Technician)" "$T/err" || fail "add --key: $(cat "$T/err")"
-expect_rc 0 "$W" ledger "${DB[@]}" edit A-1 --status approved --reason "確認済み" "${APPR[@]}"
+expect_rc 0 "$W" ledger "${DB[@]}" edit A-1 --status retired --reason "確認済み" "${APPR[@]}"
 printf 'asset_id,serial,department\nB-1,SER-B1,財政課\nB-2,SER-B2,財政課\n' >"$T/in.csv"
 expect_rc 0 "$W" ledger "${DB[@]}" import "$T/in.csv" "${TECH[@]}"
 grep -q "2 added.*events signed by TEST ONLY Technician" "$T/err" || fail "import --key: $(cat "$T/err")"

@@ -35,7 +35,7 @@ expect_rc 1 "$W" ledger --db "$(pg_uri "$PGD" "${DBN}_x" "${sta}_x")" migrate
 grep -q "only the database's owner role creates the ledger" "$T/err" || fail "station migrate: $(cat "$T/err")"
 # 3: the owner makes the ledger
 expect_rc 0 "$W" ledger --db "$(uri "$own")" migrate
-grep -q "postgresql ledger, schema version 3" "$T/out" || fail "migrate: $(cat "$T/out")"
+grep -q "postgresql ledger, schema version 4" "$T/out" || fail "migrate: $(cat "$T/out")"
 # 4: login roles for the stations, the manager and an auditor, with passwords
 as_role "$own" -c "CREATE ROLE $sta LOGIN PASSWORD 'pw-a' IN ROLE wipecert_station" \
 	-c "CREATE ROLE $stb LOGIN PASSWORD 'pw-b' IN ROLE wipecert_station" \
@@ -77,6 +77,10 @@ PGPASSWORD=pw-a refused "$sta" "UPDATE meta SET value = '1' WHERE key = 'head_se
 PGPASSWORD=pw-a refused "$sta" "ALTER TABLE events DISABLE TRIGGER USER" "must be owner"
 PGPASSWORD=pw-a refused "$sta" "DROP TABLE events CASCADE" "must be owner"
 PGPASSWORD=pw-a refused "$sta" "CREATE TABLE forged (x int)" "permission denied"
+# nor move the archived head (the only thing the delete trigger lets
+# events go up to), nor write an archive's checkpoints
+PGPASSWORD=pw-a refused "$sta" "INSERT INTO meta (key, value) VALUES ('archived_seq', '5')" "permission denied"
+PGPASSWORD=pw-a refused "$sta" "INSERT INTO archived VALUES ('IMG-A', 1, repeat('0', 64), '{}')" "permission denied"
 # an event that does not follow the last one, inserted by hand
 PGPASSWORD=pw-a refused "$sta" "INSERT INTO events (seq, asset_id, kind, changes, state_hash, actor, reason,
 	time_utc, time_local, prev_hash, hash) SELECT seq + 1, 'IMG-A', 'note', '{}', state_hash, actor, 'forged',
@@ -86,6 +90,7 @@ refused "$own" "UPDATE events SET reason = 'x' WHERE seq = 1" "append-only"
 refused "$own" "DELETE FROM events WHERE seq = 3" "append-only"
 refused "$own" "TRUNCATE events" "append-only"
 refused "$own" "DELETE FROM assets" "append-only"
+refused "$own" "UPDATE events SET covers_from = 1 WHERE seq = 2" "append-only"
 # an auditor reads, and writes nothing
 expect_rc 0 "$W" ledger --db "$(uri "$aud")" verify --trust "$C/trust"
 expect_rc 1 "$W" ledger --db "$(uri "$aud")" add AUD-1 --serial AUD-SN "${TECH[@]}"
