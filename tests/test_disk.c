@@ -339,9 +339,33 @@ static void test_unreadable_disk_is_unknown(void **state)
 	free(dir);
 }
 
+/* who may attest a serial, who has firmware to ask: one rule each */
+static void test_identity_and_image_predicates(void **state)
+{
+	struct disk d = { .transport = TRANSPORT_SATA };
+
+	(void)state;
+	assert_false(disk_has_identity(&d));
+	d.serial = (char *)"";
+	assert_false(disk_has_identity(&d));
+	d.wwn = (char *)"naa.5000c500a1b2c3d4";
+	assert_true(disk_has_identity(&d));
+	d.wwn = NULL;
+	d.serial = (char *)"ZN1ABC23";
+	assert_true(disk_has_identity(&d));
+	assert_false(disk_is_image(&d));
+	d.transport = TRANSPORT_LOOP;
+	assert_true(disk_is_image(&d));
+	d.transport = TRANSPORT_FILE;
+	assert_true(disk_is_image(&d));
+	d.transport = TRANSPORT_NVME;
+	assert_false(disk_is_image(&d));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_identity_and_image_predicates),
 		cmocka_unit_test(test_scan_fixture),
 		cmocka_unit_test(test_holders_without_links),
 		cmocka_unit_test(test_swap_on_a_stacked_loop),

@@ -580,25 +580,47 @@ static void test_resume(void **state)
 	interrupted(*state, true);
 }
 
-static void test_json(void **state)
+/* a gutmann job on a 4K-sector disk with an error range (two adjacent
+ * errors merge into one) and its record, public and secret */
+static struct job *record_job(json_t **pub, json_t **sec)
 {
-	struct fixture *f = *state;
-	struct job *j, *back;
-	json_t *pub, *sec;
+	struct job *j;
 
-	(void)f;
 	assert_int_equal(job_new(erase_method_find("gutmann"), VERIFY_SAMPLE, 5, "/dev/loop7", 1 << 20, 4096, &j), 0);
 	job_set(&j->serial, "S3Z9NB0K");
 	job_ranges_add(&j->passes[2].errors, 4096, 4096, EIO);
 	job_ranges_add(&j->passes[2].errors, 8192, 4096, EIO); /* merges */
 	assert_int_equal(j->passes[2].errors.n, 1);
-	pub = job_to_json(j, false);
-	sec = job_to_json(j, true);
+	*pub = job_to_json(j, false);
+	*sec = job_to_json(j, true);
+	return j;
+}
+
+/* the published record has no seed, only its commitment: it cannot be resumed */
+static void test_job_record_public_form_has_no_seed(void **state)
+{
+	struct job *j, *back;
+	json_t *pub, *sec;
+
+	(void)state;
+	j = record_job(&pub, &sec);
 	assert_null(json_object_get(pub, "seed"));
 	assert_non_null(json_object_get(sec, "seed"));
 	assert_int_equal(strlen(json_string_value(json_object_get(pub, "seed_commitment"))), 64);
-	/* a published record cannot be resumed: it has no seed */
 	assert_int_equal(job_from_json(pub, &back), -EINVAL);
+	json_decref(pub);
+	json_decref(sec);
+	job_free(j);
+}
+
+/* the job file reads back as the job that was written */
+static void test_job_record_round_trip(void **state)
+{
+	struct job *j, *back;
+	json_t *pub, *sec;
+
+	(void)state;
+	j = record_job(&pub, &sec);
 	assert_int_equal(job_from_json(sec, &back), 0);
 	assert_string_equal(back->serial, "S3Z9NB0K");
 	assert_int_equal(back->sector, 4096);
@@ -608,10 +630,22 @@ static void test_json(void **state)
 	assert_memory_equal(back->seed, j->seed, ERASE_SEED_BYTES);
 	assert_int_equal(back->passes[2].errors.v[0].length, 8192);
 	assert_int_equal(back->passes[2].errors.v[0].err, EIO);
-	/* a changed seed does not match its commitment */
+	job_free(back);
+	json_decref(pub);
+	json_decref(sec);
+	job_free(j);
+}
+
+/* a seed changed in the job file does not match its commitment */
+static void test_job_seed_must_match_its_commitment(void **state)
+{
+	struct job *j, *back;
+	json_t *pub, *sec;
+
+	(void)state;
+	j = record_job(&pub, &sec);
 	json_object_set_new(sec, "seed", json_string("00000000000000000000000000000000"
 						       "00000000000000000000000000000000"));
-	job_free(back);
 	assert_int_equal(job_from_json(sec, &back), -EINVAL);
 	json_decref(pub);
 	json_decref(sec);
@@ -756,7 +790,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_injected_eio, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_resume, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_vanished, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_json, setup, teardown),
+		cmocka_unit_test(test_job_record_public_form_has_no_seed),
+		cmocka_unit_test(test_job_record_round_trip),
+		cmocka_unit_test(test_job_seed_must_match_its_commitment),
 		cmocka_unit_test_setup_teardown(test_verify_only, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rounds, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_signatures, setup, teardown),

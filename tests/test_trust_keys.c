@@ -223,148 +223,214 @@ static void test_pubkey(void **state)
 /* Sign, check with minisign, then every single-byte change of the message,
  * the signature struct (algorithm, key id, signature), the trusted comment
  * and the global signature must fail both here and in minisign. */
-static void test_sign_minisign(void **state)
-{
-	struct trust_seckey *k = NULL;
+/* A wipe record signed by a technician, in files for minisign -V. */
+struct signed_doc {
+	struct trust_seckey *k;
 	struct trust_pubkey pk;
-	struct trust_sig s = {}, s2;
-	_cleanup_free_ char *pm = path("doc.json"), *pp = path("key.pub"), *ps = path("doc.json.minisig");
-	_cleanup_free_ char *pubtext = NULL, *sig = NULL, *pm2 = path("m2"), *ps2 = path("s2");
-	const char *doc = "{\"serial\":\"S123\",\"type\":\"wipe-record\"}";
-	uint8_t msg[64];
-	size_t mlen = strlen(doc);
-	struct trust_claim c;
-	bool mini = have_minisign();
-	unsigned tried = 0;
+	struct trust_sig s;
+	char *sig, *pm, *pp, *ps, *pm2, *ps2;
+	bool mini;
+};
 
-	(void)state;
-	assert_int_equal(trust_seckey_generate("Dan", TRUST_ROLE_TECHNICIAN, "市役所", false, &k), 0);
-	trust_seckey_pubkey(k, &pk);
-	/* the document's own type must match */
-	assert_int_equal(trust_sign(TRUST_DOC_APPROVAL, (const uint8_t *)doc, mlen, k, 0, &sig), -EINVAL);
-	assert_int_equal(trust_sign(TRUST_DOC_WIPE_RECORD, (const uint8_t *)doc, mlen, k, 1795000000, &sig), 0);
-	assert_int_equal(trust_pubkey_format(&pk, NULL, &pubtext), 0);
-	write_text(pm, doc, mlen);
-	write_text(pp, pubtext, strlen(pubtext));
-	write_text(ps, sig, strlen(sig));
-	assert_int_equal(trust_sig_parse(sig, strlen(sig), &s), 0);
-	assert_int_equal(trust_sig_check(&s, &pk, (const uint8_t *)doc, mlen), 0);
-	assert_int_equal(trust_claim_parse(s.trusted_comment, &c), 0);
+static const char doc[] = "{\"serial\":\"S123\",\"type\":\"wipe-record\"}";
+#define DOC_LEN (sizeof(doc) - 1)
+
+static int sign_setup(void **state)
+{
+	struct signed_doc *d = calloc(1, sizeof(*d));
+	_cleanup_free_ char *pubtext = NULL;
+
+	assert_non_null(d);
+	d->pm = path("doc.json");
+	d->pp = path("key.pub");
+	d->ps = path("doc.json.minisig");
+	d->pm2 = path("m2");
+	d->ps2 = path("s2");
+	d->mini = have_minisign();
+	assert_int_equal(trust_seckey_generate("Dan", TRUST_ROLE_TECHNICIAN, "市役所", false, &d->k), 0);
+	trust_seckey_pubkey(d->k, &d->pk);
+	assert_int_equal(trust_sign(TRUST_DOC_WIPE_RECORD, (const uint8_t *)doc, DOC_LEN, d->k, 1795000000, &d->sig), 0);
+	assert_int_equal(trust_pubkey_format(&d->pk, NULL, &pubtext), 0);
+	write_text(d->pm, doc, DOC_LEN);
+	write_text(d->pp, pubtext, strlen(pubtext));
+	write_text(d->ps, d->sig, strlen(d->sig));
+	assert_int_equal(trust_sig_parse(d->sig, strlen(d->sig), &d->s), 0);
+	if (!d->mini)
+		print_message("minisign not installed: checking without it\n");
+	*state = d;
+	return 0;
+}
+
+static int sign_teardown(void **state)
+{
+	struct signed_doc *d = *state;
+
+	unlink(d->pm); unlink(d->pp); unlink(d->ps); unlink(d->pm2); unlink(d->ps2);
+	trust_sig_release(&d->s);
+	trust_seckey_free(d->k);
+	free(d->sig); free(d->pm); free(d->pp); free(d->ps); free(d->pm2); free(d->ps2);
+	free(d);
+	return 0;
+}
+
+/* The signature text with its raw signature (after "ED" | keyid) and
+ * global signature, and the trusted comment tc. */
+static char *sig_text(const struct trust_sig *s, const uint8_t raw[74], const uint8_t g[64], const char *tc)
+{
+	char b1[128], b2[128], *t;
+
+	sodium_bin2base64(b1, sizeof(b1), raw, 74, sodium_base64_VARIANT_ORIGINAL);
+	sodium_bin2base64(b2, sizeof(b2), g, 64, sodium_base64_VARIANT_ORIGINAL);
+	assert_true(asprintf(&t, "untrusted comment: %s\n%s\ntrusted comment: %s\n%s\n", s->untrusted_comment, b1,
+			     tc, b2) > 0);
+	return t;
+}
+
+static void raw_of(const struct trust_sig *s, uint8_t raw[74])
+{
+	memcpy(raw, "ED", 2);
+	memcpy(raw + 2, s->keyid, 8);
+	memcpy(raw + 10, s->sig, 64);
+}
+
+/* the signature checks, its trusted comment carries the signer's claims,
+ * minisign -V accepts it; a document of another type is not signed */
+static void test_signature_claims_what_the_roster_checks(void **state)
+{
+	struct signed_doc *d = *state;
+	_cleanup_free_ char *sig = NULL;
+	struct trust_claim c;
+
+	assert_int_equal(trust_sign(TRUST_DOC_APPROVAL, (const uint8_t *)doc, DOC_LEN, d->k, 0, &sig), -EINVAL);
+	assert_int_equal(trust_sig_check(&d->s, &d->pk, (const uint8_t *)doc, DOC_LEN), 0);
+	assert_int_equal(trust_claim_parse(d->s.trusted_comment, &c), 0);
 	assert_int_equal(c.doc, TRUST_DOC_WIPE_RECORD);
 	assert_int_equal(c.role, TRUST_ROLE_TECHNICIAN);
 	assert_string_equal(c.org, "市役所");
 	assert_string_equal(c.name, "Dan");
 	assert_int_equal(c.signed_at, 1795000000);
-	/* made twice instead of verified (the many events of an import):
-	 * Ed25519 is deterministic, the same bytes come out, and the type is
-	 * checked all the same */
-	{
-		_cleanup_free_ char *again = NULL;
+	if (d->mini)
+		assert_true(minisign_ok(d->pm, d->pp, d->ps));
+}
 
-		assert_int_equal(trust_sign_again(TRUST_DOC_WIPE_RECORD, (const uint8_t *)doc, mlen, k, 1795000000,
-						  &again), 0);
-		assert_string_equal(again, sig);
-		assert_int_equal(trust_sign_again(TRUST_DOC_APPROVAL, (const uint8_t *)doc, mlen, k, 0, &again), -EINVAL);
-	}
-	if (mini)
-		assert_true(minisign_ok(pm, pp, ps));
-	else
-		print_message("minisign not installed: checking without it\n");
+/* made twice instead of verified (the many events of an import): Ed25519
+ * is deterministic, the same bytes come out, and the type is checked all
+ * the same */
+static void test_sign_again_gives_the_same_bytes(void **state)
+{
+	struct signed_doc *d = *state;
+	_cleanup_free_ char *again = NULL;
 
-	/* every byte of the message */
-	memcpy(msg, doc, mlen);
-	for (size_t i = 0; i < mlen; i++) {
+	assert_int_equal(trust_sign_again(TRUST_DOC_WIPE_RECORD, (const uint8_t *)doc, DOC_LEN, d->k, 1795000000,
+					  &again), 0);
+	assert_string_equal(again, d->sig);
+	free(again);
+	again = NULL;
+	assert_int_equal(trust_sign_again(TRUST_DOC_APPROVAL, (const uint8_t *)doc, DOC_LEN, d->k, 0, &again), -EINVAL);
+}
+
+static void test_every_message_byte_refused(void **state)
+{
+	struct signed_doc *d = *state;
+	uint8_t msg[64];
+
+	memcpy(msg, doc, DOC_LEN);
+	for (size_t i = 0; i < DOC_LEN; i++) {
 		msg[i] ^= 0x01;
-		assert_int_not_equal(trust_sig_check(&s, &pk, msg, mlen), 0);
-		if (mini) {
-			write_text(pm2, msg, mlen);
-			assert_false(minisign_ok(pm2, pp, ps));
+		assert_int_not_equal(trust_sig_check(&d->s, &d->pk, msg, DOC_LEN), 0);
+		if (d->mini) {
+			write_text(d->pm2, msg, DOC_LEN);
+			assert_false(minisign_ok(d->pm2, d->pp, d->ps));
 		}
 		msg[i] ^= 0x01;
-		tried++;
 	}
-	/* every byte of "ED" | keyid | sig and of the global signature */
+}
+
+/* every byte of "ED" | keyid | sig and of the global signature */
+static void test_every_signature_byte_refused(void **state)
+{
+	struct signed_doc *d = *state;
+	struct trust_sig s2;
+
 	for (size_t i = 0; i < 2 + 8 + 64 + 64; i++) {
 		uint8_t raw[74], g[64];
-		char b1[128], b2[128], *t;
+		char *t;
 
-		memcpy(raw, "ED", 2);
-		memcpy(raw + 2, s.keyid, 8);
-		memcpy(raw + 10, s.sig, 64);
-		memcpy(g, s.global_sig, 64);
+		raw_of(&d->s, raw);
+		memcpy(g, d->s.global_sig, 64);
 		if (i < 74)
 			raw[i] ^= 0x80;
 		else
 			g[i - 74] ^= 0x80;
-		sodium_bin2base64(b1, sizeof(b1), raw, 74, sodium_base64_VARIANT_ORIGINAL);
-		sodium_bin2base64(b2, sizeof(b2), g, 64, sodium_base64_VARIANT_ORIGINAL);
-		assert_true(asprintf(&t, "untrusted comment: %s\n%s\ntrusted comment: %s\n%s\n",
-				     s.untrusted_comment, b1, s.trusted_comment, b2) > 0);
+		t = sig_text(&d->s, raw, g, d->s.trusted_comment);
 		if (trust_sig_parse(t, strlen(t), &s2) == 0) {
-			assert_int_not_equal(trust_sig_check(&s2, &pk, (const uint8_t *)doc, mlen), 0);
+			assert_int_not_equal(trust_sig_check(&s2, &d->pk, (const uint8_t *)doc, DOC_LEN), 0);
 			trust_sig_release(&s2);
 		} else {
 			assert_true(i < 2); /* only the algorithm tag fails to parse */
 		}
-		if (mini) {
-			write_text(ps2, t, strlen(t));
-			assert_false(minisign_ok(pm, pp, ps2));
+		if (d->mini) {
+			write_text(d->ps2, t, strlen(t));
+			assert_false(minisign_ok(d->pm, d->pp, d->ps2));
 		}
 		free(t);
-		tried++;
 	}
-	/* every byte of the trusted comment */
-	for (size_t i = 0; i < strlen(s.trusted_comment); i++) {
-		char *tc = strdup(s.trusted_comment), *t;
-		char b1[128], b2[128];
-		uint8_t raw[74];
+}
+
+static void test_every_trusted_comment_byte_refused(void **state)
+{
+	struct signed_doc *d = *state;
+	struct trust_sig s2;
+	uint8_t raw[74];
+
+	raw_of(&d->s, raw);
+	for (size_t i = 0; i < strlen(d->s.trusted_comment); i++) {
+		char *tc = strdup(d->s.trusted_comment), *t;
 
 		tc[i] = tc[i] == 'x' ? 'y' : 'x';
-		memcpy(raw, "ED", 2);
-		memcpy(raw + 2, s.keyid, 8);
-		memcpy(raw + 10, s.sig, 64);
-		sodium_bin2base64(b1, sizeof(b1), raw, 74, sodium_base64_VARIANT_ORIGINAL);
-		sodium_bin2base64(b2, sizeof(b2), s.global_sig, 64, sodium_base64_VARIANT_ORIGINAL);
-		assert_true(asprintf(&t, "untrusted comment: %s\n%s\ntrusted comment: %s\n%s\n",
-				     s.untrusted_comment, b1, tc, b2) > 0);
+		t = sig_text(&d->s, raw, d->s.global_sig, tc);
 		assert_int_equal(trust_sig_parse(t, strlen(t), &s2), 0);
-		assert_int_equal(trust_sig_check(&s2, &pk, (const uint8_t *)doc, mlen), -EBADMSG);
+		assert_int_equal(trust_sig_check(&s2, &d->pk, (const uint8_t *)doc, DOC_LEN), -EBADMSG);
 		trust_sig_release(&s2);
-		if (mini) {
-			write_text(ps2, t, strlen(t));
-			assert_false(minisign_ok(pm, pp, ps2));
+		if (d->mini) {
+			write_text(d->ps2, t, strlen(t));
+			assert_false(minisign_ok(d->pm, d->pp, d->ps2));
 		}
 		free(t);
 		free(tc);
-		tried++;
 	}
-	/* every byte of the public key file's key id: another key for minisign too */
+}
+
+/* every byte of the public key's key id: another key, for minisign too */
+static void test_other_key_id_refused(void **state)
+{
+	struct signed_doc *d = *state;
+
 	for (size_t i = 0; i < 8; i++) {
-		struct trust_pubkey other = pk;
+		struct trust_pubkey other = d->pk;
 		char *t = NULL;
 
 		other.keyid[i] ^= 0x01;
-		assert_int_equal(trust_sig_check(&s, &other, (const uint8_t *)doc, mlen), -ENOKEY);
-		if (mini) {
+		assert_int_equal(trust_sig_check(&d->s, &other, (const uint8_t *)doc, DOC_LEN), -ENOKEY);
+		if (d->mini) {
 			assert_int_equal(trust_pubkey_format(&other, NULL, &t), 0);
-			write_text(ps2, t, strlen(t));
-			assert_false(minisign_ok(pm, ps2, ps));
+			write_text(d->ps2, t, strlen(t));
+			assert_false(minisign_ok(d->pm, d->ps2, d->ps));
 			free(t);
 		}
-		tried++;
 	}
-	print_message("%u single-byte changes rejected%s\n", tried, mini ? " (also by minisign)" : "");
-	/* the key id of the public key changed: another key */
-	pk.keyid[0] ^= 1;
-	assert_int_equal(trust_sig_check(&s, &pk, (const uint8_t *)doc, mlen), -ENOKEY);
-	trust_sig_release(&s);
-	trust_seckey_free(k);
-	/* truncated signature text */
-	for (size_t cut = 0; cut < strlen(sig) - 1; cut += 5) {
-		int r = trust_sig_parse(sig, cut, &s2);
+}
+
+static void test_truncated_signature_refused(void **state)
+{
+	struct signed_doc *d = *state;
+	struct trust_sig s2;
+
+	for (size_t cut = 0; cut < strlen(d->sig) - 1; cut += 5) {
+		int r = trust_sig_parse(d->sig, cut, &s2);
+
 		assert_true(r == -ENODATA || r == -EINVAL);
 	}
-	unlink(pm); unlink(pp); unlink(ps); unlink(pm2); unlink(ps2);
 }
 
 int main(void)
@@ -374,7 +440,13 @@ int main(void)
 		cmocka_unit_test(test_seckey_roundtrip),
 		cmocka_unit_test(test_seckey_damage),
 		cmocka_unit_test(test_pubkey),
-		cmocka_unit_test(test_sign_minisign),
+		cmocka_unit_test_setup_teardown(test_signature_claims_what_the_roster_checks, sign_setup, sign_teardown),
+		cmocka_unit_test_setup_teardown(test_sign_again_gives_the_same_bytes, sign_setup, sign_teardown),
+		cmocka_unit_test_setup_teardown(test_every_message_byte_refused, sign_setup, sign_teardown),
+		cmocka_unit_test_setup_teardown(test_every_signature_byte_refused, sign_setup, sign_teardown),
+		cmocka_unit_test_setup_teardown(test_every_trusted_comment_byte_refused, sign_setup, sign_teardown),
+		cmocka_unit_test_setup_teardown(test_other_key_id_refused, sign_setup, sign_teardown),
+		cmocka_unit_test_setup_teardown(test_truncated_signature_refused, sign_setup, sign_teardown),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -590,6 +590,102 @@ static void test_unserialled_and_unwritable(void **state)
 	free(bad);
 }
 
+static char *csr_of(const struct trust_seckey *k, const char *name)
+{
+	EVP_PKEY *xk = NULL;
+	char *csr = NULL;
+
+	assert_int_equal(trust_seckey_x509_key(k, &xk), 0);
+	assert_int_equal(x509_csr_create(xk, name, "Enroll City", &csr), 0);
+	EVP_PKEY_free(xk);
+	return csr;
+}
+
+/* roster_enroll(): an approver's certificate and roster entry both or
+ * neither; roster_check_new_member() says what roster_add() would refuse */
+static void test_enroll_is_all_or_nothing(void **state)
+{
+	struct trust_seckey *r4 = NULL, *ap = NULL, *cap = NULL, *other = NULL;
+	struct trust_store *s = NULL;
+	struct trust_member m;
+	char *d = NULL, *crt = NULL, *csr, id[TRUST_KEYID_STRLEN], fpr[TRUST_FPR_STRLEN];
+	X509 *x = NULL;
+
+	(void)state;
+	assert_true(asprintf(&d, "%s/../enroll", dir) > 0);
+	assert_int_equal(trust_seckey_generate("Root E", TRUST_ROLE_ORG_ROOT, "Enroll City", true, &r4), 0);
+	assert_int_equal(roster_init(d, r4, T0 - YEAR, 10, false), 0);
+	assert_int_equal(trust_seckey_generate("Sachiko", TRUST_ROLE_APPROVER, "Enroll City", true, &ap), 0);
+	assert_int_equal(trust_seckey_generate("Kenji", TRUST_ROLE_CONTRACTOR_APPROVER, "Enroll City", true, &cap), 0);
+	assert_int_equal(trust_seckey_generate("Eve", TRUST_ROLE_TECHNICIAN, "Elsewhere", false, &other), 0);
+
+	/* a contractor role has no place in an owner's roster: the certificate
+	 * issued for it is taken back */
+	m = test_member(cap, T0 - YEAR, T0 + YEAR);
+	csr = csr_of(cap, "Kenji");
+	assert_int_equal(roster_enroll(d, r4, &m, NULL, csr, strlen(csr), T0), -EINVAL);
+	free(csr);
+	trust_keyid_string(m.pk.keyid, id);
+	assert_true(asprintf(&crt, "%s/members/%s.crt", d, id) > 0);
+	assert_int_equal(access(crt, F_OK), -1);
+	free(crt);
+	/* an approver without a request gets neither */
+	m = test_member(ap, T0 - YEAR, T0 + YEAR);
+	assert_int_equal(roster_enroll(d, r4, &m, NULL, NULL, 0, T0), -ENOENT);
+	assert_int_equal(trust_store_open(d, &s), 0);
+	assert_int_equal(roster_check_new_member(s, &m), 0);
+	trust_store_free(s);
+	/* with one: its certificate, named by its roster entry */
+	csr = csr_of(ap, "Sachiko");
+	assert_int_equal(roster_enroll(d, r4, &m, NULL, csr, strlen(csr), T0), 0);
+	free(csr);
+	trust_keyid_string(m.pk.keyid, id);
+	assert_true(asprintf(&crt, "%s/members/%s.crt", d, id) > 0);
+	assert_int_equal(x509_load_pem(crt, &x, NULL), 0);
+	assert_int_equal(trust_x509_fingerprint(x, fpr), 0);
+	X509_free(x);
+	free(crt);
+	assert_int_equal(trust_store_open(d, &s), 0);
+	assert_string_equal(trust_store_find(s, m.pk.keyid)->x509_sha256, fpr);
+	assert_int_equal(roster_check_new_member(s, &m), -EEXIST);
+	m = test_member(other, T0 - YEAR, T0 + YEAR);
+	assert_int_equal(roster_check_new_member(s, &m), -EXDEV);
+	trust_store_free(s);
+
+	trust_seckey_free(r4);
+	trust_seckey_free(ap);
+	trust_seckey_free(cap);
+	trust_seckey_free(other);
+	free(d);
+}
+
+/* what `key new` writes in a public key file's comment is what `trust add`
+ * offers as defaults */
+static void test_pubkey_comment_defaults(void **state)
+{
+	char *comment = NULL, *pub = NULL, *name, *org;
+	struct trust_pubkey pk;
+	int role;
+
+	(void)state;
+	trust_seckey_pubkey(appr, &pk);
+	assert_int_equal(trust_pubkey_comment(appr, &comment), 0);
+	assert_int_equal(trust_pubkey_format(&pk, comment, &pub), 0);
+	assert_int_equal(trust_pubkey_defaults((const uint8_t *)pub, strlen(pub), &name, &org, &role), 0);
+	assert_string_equal(name, "Hanako");
+	assert_string_equal(org, "Example City");
+	assert_int_equal(role, TRUST_ROLE_APPROVER);
+	free(name);
+	free(org);
+	/* no comment of ours: no defaults */
+	assert_int_equal(trust_pubkey_defaults((const uint8_t *)"x\ny\n", 4, &name, &org, &role), 0);
+	assert_null(name);
+	assert_null(org);
+	assert_int_equal(role, -1);
+	free(comment);
+	free(pub);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -604,6 +700,8 @@ int main(void)
 		cmocka_unit_test(test_contractor),
 		cmocka_unit_test(test_rollback),
 		cmocka_unit_test(test_unserialled_and_unwritable),
+		cmocka_unit_test(test_enroll_is_all_or_nothing),
+		cmocka_unit_test(test_pubkey_comment_defaults),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -61,6 +61,23 @@ static void test_time(void **state)
 	assert_string_equal(buf, "1970-01-01T09:00:00+09:00");
 }
 
+/* trust init --years 10 is ten calendar years, not 10 x 366 days */
+static void test_add_years_is_calendar_years(void **state)
+{
+	char buf[32];
+	time_t t;
+
+	(void)state;
+	assert_int_equal(parse_time("2026-12-01T04:05:35Z", &t), 0);
+	format_utc(time_add_years(t, 10), buf, sizeof(buf));
+	assert_string_equal(buf, "2036-12-01T04:05:35Z");
+	format_utc(time_add_years(t, 3), buf, sizeof(buf));
+	assert_string_equal(buf, "2029-12-01T04:05:35Z");
+	assert_int_equal(parse_time("2028-02-29", &t), 0);
+	format_utc(time_add_years(t, 1), buf, sizeof(buf));
+	assert_string_equal(buf, "2029-03-01T00:00:00Z");
+}
+
 static void test_hex(void **state)
 {
 	const uint8_t in[] = { 0x00, 0xab, 0xff };
@@ -206,6 +223,7 @@ int main(void)
 		cmocka_unit_test(test_parse_u64),
 		cmocka_unit_test(test_parse_size),
 		cmocka_unit_test(test_time),
+		cmocka_unit_test(test_add_years_is_calendar_years),
 		cmocka_unit_test(test_hex),
 		cmocka_unit_test(test_write_atomic),
 		cmocka_unit_test(test_csv_cell),

@@ -8,9 +8,12 @@
 #define WIPECERT_CLI_H
 
 #include <errno.h>
+#include <getopt.h>
 #include <libintl.h>
 #include <stdbool.h>
 #include <stdio.h>
+
+#include <jansson.h>
 
 #include "wipecert/util.h"
 
@@ -28,19 +31,72 @@ enum {
 	EXIT_SUPERSEDED = 4,/* verify: a genuine certificate the ledger no longer stands by */
 };
 
-/* Command flags. */
+/* Command flags: the runner (cli_run()) acts on them, `wipecert commands`
+ * lists them and tests/e2e/options.sh holds every command to them. */
 enum {
-	CMD_DESTRUCTIVE = 1 << 0, /* writes to disks: never matched by prefix, needs root */
-	CMD_HIDDEN = 1 << 1,
-	CMD_VERBS = 1 << 2,       /* takes a verb first (ledger edit, trust add): the log names it */
+	CMD_DESTRUCTIVE = 1 << 0, /* writes to disks: refused (exit 3) unless run as root */
+	CMD_HIDDEN = 1 << 1,      /* not in the help listing */
+	CMD_JSON = 1 << 2,        /* -J/--json prints its result as JSON on stdout */
+	CMD_DRY_RUN = 1 << 3,     /* -n/--dry-run/--no-act: check and say, change nothing */
 };
 
+struct command_table;
+
+/* One command or sub-command: iproute2's and git's shape. fn gets the
+ * command's name as argv[0]; a family (key, trust, ledger, cert) has no
+ * fn but the table of its sub-commands. Names match exactly, never by
+ * prefix: a destructive verb is not reached by a typo. */
 struct command {
 	const char *name;
 	int (*fn)(int argc, char **argv);
 	unsigned flags;
 	const char *summary;
+	const struct command_table *sub;
 };
+
+struct command_table {
+	const char *name;             /* "wipecert", "ledger": its place in messages */
+	const struct command *cmds;   /* ends with an entry whose name is NULL */
+	/* The family's help: its own words around cli_print_commands(). */
+	void (*help)(FILE *f, const struct command_table *t);
+	/* Long options with a value that may come before the sub-command
+	 * (`ledger --db PATH add ...`): handed to the sub-command. */
+	const char *const *lead_opts;
+};
+
+/* Run argv[0]'s table: "-h", "--help", "help" print its help; argv[1]
+ * names the command exactly; CMD_DESTRUCTIVE is refused to anyone but
+ * root. Returns the exit code. */
+int cli_run(const struct command_table *t, int argc, char **argv);
+/* "  name   summary" for every command of t that is not hidden. */
+void cli_print_commands(FILE *f, const struct command_table *t);
+/* `wipecert commands [--json]`: every command and sub-command of t with
+ * its flags, for tests and shell completion. */
+int cli_list_commands(const struct command_table *t, int argc, char **argv);
+
+/* getopt_long() for a command: options may come before and after the
+ * operands (GNU permutation); an option whose val is a letter is also that
+ * short option (so a short option exists exactly where its long one does);
+ * an unknown option, or one missing its value, is said in one line naming
+ * cmd, and returned as '?'. */
+int cli_getopt(int argc, char **argv, const struct option *longopts, const char *cmd);
+/* Exactly n operands after the options, or a usage error (said; what
+ * names them: "one file"). Returns -1 to go on, else EXIT_USAGE. */
+int cli_operands(int argc, char **argv, int n, const char *cmd, const char *what);
+/* A family's usage lines: every verb's synopsis, or verb's only. */
+struct cli_synopsis {
+	const char *verb, *synopsis;
+};
+void cli_print_synopses(FILE *f, const char *family, const struct cli_synopsis *v, size_t n, const char *verb);
+/* A family's help up to its options: the usage lines (verb's, or every
+ * verb's when NULL), what the family is (about, translated), and with no
+ * verb the list of its commands. */
+void cli_family_usage(FILE *f, const struct command_table *t, const struct cli_synopsis *v, size_t n,
+		      const char *verb, const char *about);
+/* The options every command spells the same way. */
+#define CLI_OPT_HELP { "help", no_argument, NULL, 'h' }
+#define CLI_OPT_JSON { "json", no_argument, NULL, 'J' }
+#define CLI_OPT_DRY_RUN { "dry-run", no_argument, NULL, 'n' }, { "no-act", no_argument, NULL, 'n' }
 
 extern const char *program_name;
 
@@ -49,9 +105,21 @@ void log_error(const char *fmt, ...) _printf_(1, 2);
 int log_error_errno(int err, const char *fmt, ...) _printf_(2, 3);
 void log_warn(const char *fmt, ...) _printf_(1, 2);
 void log_info(const char *fmt, ...) _printf_(1, 2);
+/* Print j on stdout, then a newline, with jansson's flags; takes j (NULL:
+ * nothing, the caller ran out of memory). */
+void cli_print_json(json_t *j, size_t flags);
+/* A table for people, printed by libsmartcols (src/cli/table.c): column
+ * headers (names, never translated), then one row of n cells at a time
+ * (NULL or "" shows as "-"); cli_table_print() prints and frees it. */
+struct libscols_table;
+struct libscols_table *cli_table_new(const char *const *headers, size_t n);
+int cli_table_row(struct libscols_table *t, const char *const *cells);
+int cli_table_print(struct libscols_table *t);
+void cli_table_free(struct libscols_table *t);
 /* Who is at the keyboard: $SUDO_USER under sudo, else the login name. */
 const char *cli_login_name(void);
-/* "try 'wipecert CMD --help'" after a usage error; returns EXIT_USAGE. */
+/* A usage error, in one line that ends with where to look ('wipecert CMD
+ * --help'); returns EXIT_USAGE. */
 int usage_error(const char *cmd, const char *fmt, ...) _printf_(2, 3);
 
 /* The operation log (oplog.c; docs/architecture.md): the dispatcher calls
@@ -89,13 +157,11 @@ void cli_op_reason(const char *msg);
 struct policy;
 int cli_policy_load(const char *path, struct policy *ret, bool *ret_loaded);
 
-/* Commands, one per file in src/cli/. */
+/* Commands, one per file in src/cli/; the families are tables of
+ * sub-commands. */
+extern const struct command_table cert_cmd_table, key_cmd_table, trust_cmd_table, ledger_cmd_table;
 int cmd_list(int argc, char **argv);
-int cmd_cert(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
-int cmd_key(int argc, char **argv);
-int cmd_trust(int argc, char **argv);
-int cmd_ledger(int argc, char **argv);
 int cmd_seal(int argc, char **argv);
 int cmd_pending(int argc, char **argv);
 int cmd_approve(int argc, char **argv);

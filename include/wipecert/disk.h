@@ -140,6 +140,12 @@ void disk_list_free(struct disk *d, size_t n);
 enum disk_transport disk_transport_from_path(const char *name, const char *realpath);
 
 const char *disk_transport_to_string(enum disk_transport t);
+/* The disk reports a serial or a WWN of its own (an operator may attest
+ * one only for a medium that reports neither). */
+bool disk_has_identity(const struct disk *d);
+/* An image file or a loop device: no drive firmware to ask or to erase
+ * with. */
+bool disk_is_image(const struct disk *d);
 const char *disk_safety_to_string(enum disk_safety s);
 
 #endif

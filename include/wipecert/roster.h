@@ -43,4 +43,28 @@ int roster_pin_contractor(const char *dir, const struct trust_seckey *root, cons
 int roster_issue_cert(const char *dir, const struct trust_seckey *root, const struct trust_member *m,
 		      const char *csr_pem, size_t csr_len, char ret_fpr[TRUST_FPR_STRLEN]);
 
+/* Can m join the roster of s? 0; -EXDEV for a member of another
+ * organisation (a contractor's root is pinned instead, roster_pin_contractor);
+ * -EEXIST if its key is listed. roster_add() holds to the same rules; this
+ * says so before the root key is unlocked. */
+int roster_check_new_member(const struct trust_store *s, const struct trust_member *m);
+
+/* Enrol m with its certificate: from cert_path (a PEM certificate of the
+ * organisation's own PKI) or, for a role that signs certificates, issued
+ * from csr (-ENOENT without one); then the roster entry (roster_add()). On
+ * failure no certificate is left in members/. -EBADMSG: cert_path is not a
+ * PEM certificate. */
+int roster_enroll(const char *dir, const struct trust_seckey *root, struct trust_member *m,
+		  const char *cert_path, const char *csr, size_t csr_len, time_t now);
+
+/* Bring in a contractor's trust directory from: its signed roster and
+ * revocation list (and its CA, if it has one) into contractors/KEYID/ of
+ * dir, kept only if the store then loads and our roster pins its root
+ * (*ret_root). -ENOKEY: not pinned; another -errno from trust_store_open():
+ * not accepted (trust_store_failed_file() says where); in both cases
+ * nothing is left. When reading or writing a file failed, *ret_failed
+ * names it. *ret_dst: where it went. */
+int roster_import_contractor(const char *dir, const char *from, struct trust_pubkey *ret_root,
+			     char **ret_dst, const char **ret_failed);
+
 #endif

@@ -81,6 +81,10 @@ int trust_doc_from_string(const char *s);
 /* May a key of this role sign this document type? */
 bool trust_role_may_sign(enum trust_role r, enum trust_doc d);
 
+/* Does a key of this role carry an X.509 key? Approvers sign PDFs with
+ * X.509; the root's is the CA key. */
+bool trust_role_has_x509(enum trust_role r);
+
 /* Words for the -errno codes above ("wrong passphrase", ...), else strerror. */
 const char *trust_strerror(int err);
 
@@ -122,7 +126,9 @@ struct trust_kdf {
 /* A new key pair. With_p256 also makes a P-256 key (approvers, org root). */
 int trust_seckey_generate(const char *name, enum trust_role role, const char *org,
 			  bool with_p256, struct trust_seckey **ret);
-/* Encrypt and write 0600 via write_file_atomic(); exclusive unless force. */
+/* Encrypt and write 0600 via write_file_atomic(); exclusive unless force.
+ * What would be written is first opened again with pass (as minisign
+ * does): -EIO, and nothing written, unless it gives this key back. */
 int trust_seckey_save(const struct trust_seckey *k, const char *path,
 		      const char *pass, size_t pass_len, const struct trust_kdf *kdf, bool force);
 int trust_seckey_parse(const uint8_t *data, size_t len, const char *pass, size_t pass_len,
@@ -142,6 +148,14 @@ static inline void trust_seckey_freep(struct trust_seckey **k) { trust_seckey_fr
 void trust_seckey_pubkey(const struct trust_seckey *k, struct trust_pubkey *ret);
 const char *trust_seckey_name(const struct trust_seckey *k);
 enum trust_role trust_seckey_role(const struct trust_seckey *k);
+
+/* A public key file's comment (`key new` writes it): canonical JSON with
+ * the key ID, name, organisation and role, offered as defaults to `trust
+ * add` (untrusted: the roster decides). */
+int trust_pubkey_comment(const struct trust_seckey *k, char **ret);
+/* The defaults a public key file's comment offers: name and org (NULL if
+ * none; free them), role (-1 if none). */
+int trust_pubkey_defaults(const uint8_t *data, size_t len, char **ret_name, char **ret_org, int *ret_role);
 const char *trust_seckey_org(const struct trust_seckey *k);
 /* The P-256 (or imported) X.509 private key; -ENOENT if the key has none.
  * *ret is a new reference (EVP_PKEY_free). */
@@ -346,6 +360,14 @@ static inline void trust_x509_signer_freep(struct trust_x509_signer **x) { trust
  * ignored). Appended to sk; returns how many (missing files count none),
  * or -ENOMEM. */
 int trust_store_ca_certs(const struct trust_store *s, STACK_OF(X509) *sk);
+
+/* The trust directory's certificates, beyond the signatures that
+ * trust_store_open() checked: ca.crt reads, and every member of ours whose
+ * roster entry names a certificate has members/KEYID.crt with that
+ * fingerprint, signed by ca.crt. fn(file, problem, userdata) is called for
+ * each problem; returns how many, or -ENOMEM. */
+typedef void (*trust_problem_fn)(const char *file, const char *problem, void *userdata);
+int trust_store_check_certs(const struct trust_store *s, trust_problem_fn fn, void *userdata);
 
 /* SHA-256 over the DER certificate, lower-case hex. */
 int trust_x509_fingerprint(X509 *cert, char out[TRUST_FPR_STRLEN]);

@@ -72,6 +72,8 @@ int write_file_atomic(const char *path, const void *data, size_t len, mode_t mod
 /* Make dir and the directories above it (0755; dir itself with mode); an
  * existing one is fine. */
 int mkdir_parents(const char *dir, mode_t mode);
+/* "dir/name", malloc'd; NULL when out of memory. */
+char *path_join(const char *dir, const char *name);
 
 /* One line of an INI-like file (the policy, a column map), in place: a
  * '#' starts a comment, white space is trimmed. INI_BLANK; INI_SECTION
@@ -90,6 +92,9 @@ int format_utc(time_t t, char *buf, size_t len);
 int format_utc_compact(time_t t, char *buf, size_t len);
 /* "2026-11-23T17:49:00+09:00" (local time with offset) into buf (>= 26 bytes). */
 int format_local(time_t t, char *buf, size_t len);
+/* t plus whole calendar years in UTC (2026-12-01 + 10 = 2036-12-01; a
+ * 29 February lands on 1 March). */
+time_t time_add_years(time_t t, int years);
 /* Parse ISO 8601 "YYYY-MM-DD" or "YYYY-MM-DDThh:mm:ss(Z|±hh:mm)" to time_t. */
 int parse_time(const char *s, time_t *ret);
 

@@ -178,19 +178,112 @@ out:
 	return r;
 }
 
+/* Where the signature goes in the incremental update. */
+struct sig_place {
+	size_t br_off;          /* the /ByteRange array, 64 bytes wide */
+	size_t ct_off, ct_end;  /* the /Contents hex string with its <> */
+};
+
+/* The incremental update after pdf: the field again, now pointing at its
+ * value; the signature dictionary with a placeholder byte range and
+ * contents; its xref section and trailer. */
+static void append_update(struct buf *b, struct pdf_doc *d, const uint8_t *pdf, size_t len,
+			  const struct pdf_obj *field, uint32_t field_num, uint32_t sig_num,
+			  const struct cert_signer *s, const char *when, struct sig_place *ret)
+{
+	size_t field_off, sig_off, xref_off;
+
+	buf_add(b, pdf, len);
+	if (len && pdf[len - 1] != '\n')
+		buf_add(b, "\n", 1);
+	field_off = b->len;
+	buf_printf(b, "%u 0 obj\n", field_num);
+	buf_add(b, pdf + field->off, field->end - field->off - 2);
+	buf_printf(b, "/V %u 0 R\n>>\nendobj\n", sig_num);
+	sig_off = b->len;
+	buf_printf(b, "%u 0 obj\n<<\n/Type /Sig\n/Filter /Adobe.PPKLite\n/SubFilter /%s\n",
+		   sig_num, s->cades ? "ETSI.CAdES.detached" : "adbe.pkcs7.detached");
+	buf_add(b, "/ByteRange ", 11);
+	ret->br_off = b->len;
+	buf_printf(b, "[%-62s]\n", "0 0 0 0");
+	buf_add(b, "/Contents ", 10);
+	ret->ct_off = b->len;
+	buf_add(b, "<", 1);
+	for (int i = 0; i < CERT_SIG_SPACE; i++)
+		buf_add(b, "00", 2);
+	buf_add(b, ">", 1);
+	ret->ct_end = b->len;
+	buf_printf(b, "\n/M (%s)\n", when);
+	if (s->name) {
+		buf_add(b, "/Name ", 6);
+		pdf_text_string(b, s->name);
+		buf_add(b, "\n", 1);
+	}
+	if (s->reason) {
+		buf_add(b, "/Reason ", 8);
+		pdf_text_string(b, s->reason);
+		buf_add(b, "\n", 1);
+	}
+	buf_add(b, ">>\nendobj\n", 10);
+	xref_off = b->len;
+	buf_printf(b, "xref\n%u 1\n%010zu 00000 n \n%u 1\n%010zu 00000 n \ntrailer\n<<\n/Size %u",
+		   field_num, field_off, sig_num, sig_off, sig_num + 1);
+	raw_value(b, d, d->trailer, "Root");
+	raw_value(b, d, d->trailer, "Info");
+	raw_value(b, d, d->trailer, "ID");
+	buf_printf(b, "\n/Prev %zu\n>>\nstartxref\n%zu\n%%%%EOF\n", d->startxref, xref_off);
+}
+
+/* The byte range (same width, padded with spaces), then the CMS signature
+ * over every byte but the contents, hex into the contents. */
+static int fill_signature(struct buf *b, const struct sig_place *at, const struct cert_signer *s, time_t t,
+			  const char **ret_err)
+{
+	_cleanup_free_ uint8_t *signed_bytes = NULL;
+	_cleanup_free_ char *hex = NULL;
+	uint8_t *der = NULL;
+	int der_len = 0, r;
+	char br[80];
+
+	snprintf(br, sizeof(br), "[0 %zu %zu %zu", at->ct_off, at->ct_end, b->len - at->ct_end);
+	memset(b->p + at->br_off, ' ', 64);
+	memcpy(b->p + at->br_off, br, strlen(br));
+	b->p[at->br_off + 63] = ']';
+	signed_bytes = malloc(b->len - (at->ct_end - at->ct_off));
+	if (!signed_bytes)
+		return -ENOMEM;
+	memcpy(signed_bytes, b->p, at->ct_off);
+	memcpy(signed_bytes + at->ct_off, b->p + at->ct_end, b->len - at->ct_end);
+	r = cms_sign(s, signed_bytes, b->len - (at->ct_end - at->ct_off), t, &der, &der_len);
+	if (r < 0) {
+		*ret_err = "cms signing failed (key and certificate do not match?)";
+		return r;
+	}
+	if (der_len > CERT_SIG_SPACE) {
+		*ret_err = "cms signature larger than the space reserved for it";
+		r = -E2BIG;
+	} else if (!(hex = malloc((size_t)der_len * 2 + 1))) {
+		r = -ENOMEM;
+	} else {
+		hex_encode(der, (size_t)der_len, hex);
+		memcpy(b->p + at->ct_off + 1, hex, (size_t)der_len * 2);
+	}
+	OPENSSL_free(der);
+	return r;
+}
+
 int cert_pdf_sign(const uint8_t *pdf, size_t len, const struct cert_signer *s,
 		  uint8_t **ret, size_t *ret_len, const char **ret_err)
 {
 	struct pdf_doc d;
 	struct pdf_obj *field, *size, *root;
 	struct buf b = { 0 };
-	uint32_t field_num, sig_num;
-	size_t field_off, sig_off, xref_off, br_off, ct_off, ct_end;
-	char when[32], br[80];
+	struct sig_place at;
+	uint32_t field_num;
+	char when[32];
 	time_t t = s->when ? s->when : time(NULL);
 	struct tm tm;
-	uint8_t *der = NULL, *signed_bytes = NULL;
-	int der_len = 0, r;
+	int r;
 
 	if (!s->key || !s->cert)
 		return -EINVAL;
@@ -211,94 +304,16 @@ int cert_pdf_sign(const uint8_t *pdf, size_t len, const struct cert_signer *s,
 		*ret_err = "the PDF has no empty signature field";
 		goto out;
 	}
-	sig_num = (uint32_t)size->i;
 	gmtime_r(&t, &tm);
 	strftime(when, sizeof(when), "D:%Y%m%d%H%M%SZ", &tm);
-
-	buf_add(&b, pdf, len);
-	if (len && pdf[len - 1] != '\n')
-		buf_add(&b, "\n", 1);
-	/* the field again, now pointing at its value */
-	field_off = b.len;
-	buf_printf(&b, "%u 0 obj\n", field_num);
-	buf_add(&b, pdf + field->off, field->end - field->off - 2);
-	buf_printf(&b, "/V %u 0 R\n>>\nendobj\n", sig_num);
-	sig_off = b.len;
-	buf_printf(&b, "%u 0 obj\n<<\n/Type /Sig\n/Filter /Adobe.PPKLite\n/SubFilter /%s\n",
-		   sig_num, s->cades ? "ETSI.CAdES.detached" : "adbe.pkcs7.detached");
-	buf_add(&b, "/ByteRange ", 11);
-	br_off = b.len;
-	buf_printf(&b, "[%-62s]\n", "0 0 0 0");
-	buf_add(&b, "/Contents ", 10);
-	ct_off = b.len;
-	buf_add(&b, "<", 1);
-	for (int i = 0; i < CERT_SIG_SPACE; i++)
-		buf_add(&b, "00", 2);
-	buf_add(&b, ">", 1);
-	ct_end = b.len;
-	buf_printf(&b, "\n/M (%s)\n", when);
-	if (s->name) {
-		buf_add(&b, "/Name ", 6);
-		pdf_text_string(&b, s->name);
-		buf_add(&b, "\n", 1);
-	}
-	if (s->reason) {
-		buf_add(&b, "/Reason ", 8);
-		pdf_text_string(&b, s->reason);
-		buf_add(&b, "\n", 1);
-	}
-	buf_add(&b, ">>\nendobj\n", 10);
-	xref_off = b.len;
-	buf_printf(&b, "xref\n%u 1\n%010zu 00000 n \n%u 1\n%010zu 00000 n \ntrailer\n<<\n/Size %u",
-		   field_num, field_off, sig_num, sig_off, sig_num + 1);
-	raw_value(&b, &d, d.trailer, "Root");
-	raw_value(&b, &d, d.trailer, "Info");
-	raw_value(&b, &d, d.trailer, "ID");
-	buf_printf(&b, "\n/Prev %zu\n>>\nstartxref\n%zu\n%%%%EOF\n", d.startxref, xref_off);
-	if (b.oom) {
-		r = -ENOMEM;
+	append_update(&b, &d, pdf, len, field, field_num, (uint32_t)size->i, s, when, &at);
+	r = b.oom ? -ENOMEM : fill_signature(&b, &at, s, t, ret_err);
+	if (r < 0)
 		goto out;
-	}
-	/* fill the byte range (same width, padded with spaces) */
-	snprintf(br, sizeof(br), "[0 %zu %zu %zu", ct_off, ct_end, b.len - ct_end);
-	memset(b.p + br_off, ' ', 64);
-	memcpy(b.p + br_off, br, strlen(br));
-	b.p[br_off + 63] = ']';
-
-	signed_bytes = malloc(b.len - (ct_end - ct_off));
-	if (!signed_bytes) {
-		r = -ENOMEM;
-		goto out;
-	}
-	memcpy(signed_bytes, b.p, ct_off);
-	memcpy(signed_bytes + ct_off, b.p + ct_end, b.len - ct_end);
-	r = cms_sign(s, signed_bytes, b.len - (ct_end - ct_off), t, &der, &der_len);
-	if (r < 0) {
-		*ret_err = "cms signing failed (key and certificate do not match?)";
-		goto out;
-	}
-	if (der_len > CERT_SIG_SPACE) {
-		*ret_err = "cms signature larger than the space reserved for it";
-		r = -E2BIG;
-		goto out;
-	}
-	{
-		char *hex = malloc((size_t)der_len * 2 + 1);
-
-		if (!hex) {
-			r = -ENOMEM;
-			goto out;
-		}
-		hex_encode(der, (size_t)der_len, hex);
-		memcpy(b.p + ct_off + 1, hex, (size_t)der_len * 2);
-		free(hex);
-	}
 	*ret = (uint8_t *)TAKE_PTR(b.p);
 	*ret_len = b.len;
 	r = 0;
 out:
-	OPENSSL_free(der);
-	free(signed_bytes);
 	free(b.p);
 	pdf_close(&d);
 	return r;

@@ -61,9 +61,7 @@ static void print_json(const char *path, const struct flow_acceptance *a)
 		json_array_append_new(checks, json_pack("{s:s,s:s,s:s}", "name", a->checks[i].name, "status",
 							a->checks[i].ok ? "ok" : "failed", "detail", a->checks[i].detail));
 	json_object_set_new(j, "checks", checks);
-	json_dumpf(j, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-	fputc('\n', stdout);
-	json_decref(j);
+	cli_print_json(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 }
 
 int cmd_accept(int argc, char **argv)
@@ -94,7 +92,7 @@ int cmd_accept(int argc, char **argv)
 	int c, r, ret;
 
 	optind = 0;
-	while ((c = getopt_long(argc, argv, "k:Jh", opts, NULL)) != -1) {
+	while ((c = cli_getopt(argc, argv, opts, "accept")) != -1) {
 		switch (c) {
 		case 'k': key = optarg; break;
 		case OPT_PASS: pass_file = optarg; break;
@@ -104,7 +102,7 @@ int cmd_accept(int argc, char **argv)
 		case OPT_ACTOR: actor = optarg; break;
 		case 'J': json = true; break;
 		case 'h': accept_help(); return EXIT_OK;
-		default: return usage_error("accept", _("bad option"));
+		default: return EXIT_USAGE;
 		}
 	}
 	if (optind + 1 != argc)

@@ -25,8 +25,8 @@ const char common_help[] =
 	"                          or /var/lib/wipecert/ledger.db)\n"
 	"      --trust DIR         the trust roster (default $WIPECERT_TRUST or /etc/wipecert/trust)\n"
 	"      --policy FILE       the disposal policy (default /etc/wipecert/policy.conf if present)\n"
-	"  -J, --json              JSON output\n"
 	"  -h, --help              show this help\n";
+const char common_json_help[] = "  -J, --json              JSON output\n";
 
 /* Handle an option common to the workflow commands; 1 if it was one. */
 int common_option(struct flow_control *fc, int c, const char *arg)
@@ -121,6 +121,7 @@ static void seal_help(void)
 		 "      --asset ID          the asset the disk is in the ledger\n"
 		 "  -k, --key FILE          the technician's secret key\n"
 		 "      --passphrase-file F its passphrase (else asked on the terminal)\n"), program_name);
+	fputs(common_json_help, stdout);
 	fputs(common_help, stdout);
 }
 
@@ -131,6 +132,7 @@ int cmd_seal(int argc, char **argv)
 		{ "key", required_argument, NULL, 'k' },
 		{ "passphrase-file", required_argument, NULL, OPT_PASS },
 		COMMON_OPTIONS,
+		CLI_OPT_JSON,
 		{}
 	};
 	struct flow_control fc = { 0 };
@@ -141,7 +143,7 @@ int cmd_seal(int argc, char **argv)
 	int c, r, ret;
 
 	optind = 0;
-	while ((c = getopt_long(argc, argv, "k:Jh", opts, NULL)) != -1) {
+	while ((c = cli_getopt(argc, argv, opts, "seal")) != -1) {
 		if (common_option(&fc, c, optarg))
 			continue;
 		switch (c) {
@@ -149,7 +151,7 @@ int cmd_seal(int argc, char **argv)
 		case 'k': fc.key = optarg; break;
 		case OPT_PASS: fc.pass_file = optarg; break;
 		case 'h': seal_help(); return EXIT_OK;
-		default: return usage_error("seal", _("bad option"));
+		default: return EXIT_USAGE;
 		}
 	}
 	if (optind + 1 != argc)
@@ -177,7 +179,8 @@ int cmd_seal(int argc, char **argv)
 		log_warn(_("%s: the ledger is unreachable: the wipe record waits in %s/outbox and is submitted by "
 			   "'wipecert sync' (or the next command with a key)"), argv[optind], flow_state_dir(&fc.ctx));
 	if (fc.json)
-		printf("{\"job\":\"%s\",\"wipe_record\":\"%s\"}\n", argv[optind], path);
+		cli_print_json(json_pack("{s:s,s:s,s:s}", "job", argv[optind], "wipe_record", path,
+					 "technician", trust_seckey_name(k)), 0);
 	else
 		printf(_("%s: sealed by %s: %s\n"), argv[optind], trust_seckey_name(k), path);
 	ret = EXIT_OK;
@@ -206,21 +209,70 @@ static json_t *case_json(const struct flow_case *k)
 	return o;
 }
 
+static bool listed(const struct flow_case *k, bool all)
+{
+	return all || streq(k->state, "awaiting-approval") || streq(k->state, "awaiting-submission");
+}
+
+static int pending_json(const struct flow_case *v, size_t n, bool all)
+{
+	json_t *arr = json_array();
+
+	if (!arr)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++)
+		if (listed(&v[i], all))
+			json_array_append_new(arr, case_json(&v[i]));
+	cli_print_json(json_pack("{s:o}", "cases", arr), JSON_INDENT(2));
+	return 0;
+}
+
+static int pending_table(const struct flow_case *v, size_t n, bool all)
+{
+	static const char *const head[] = { "CASE", "STATE", "ASSET", "METHOD", "RESULT", "VERIFY", "TECHNICIAN" };
+	struct libscols_table *t;
+	size_t shown = 0;
+	int r;
+
+	for (size_t i = 0; i < n; i++)
+		shown += listed(&v[i], all);
+	if (!shown) {
+		log_info(_("no case awaits approval"));
+		return 0;
+	}
+	t = cli_table_new(head, ARRAY_SIZE(head));
+	if (!t)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		const struct flow_case *k = &v[i];
+
+		if (!listed(k, all))
+			continue;
+		r = cli_table_row(t, (const char *const[]){ k->id, k->state, k->asset_id, k->method, k->job_state,
+							    k->verification, k->technician });
+		if (r < 0) {
+			cli_table_free(t);
+			return r;
+		}
+	}
+	return cli_table_print(t);
+}
+
 int cmd_pending(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "all", no_argument, NULL, 'a' },
 		COMMON_OPTIONS,
+		CLI_OPT_JSON,
 		{}
 	};
 	struct flow_control fc = { 0 };
 	struct flow_case *v = NULL;
-	size_t n = 0, shown = 0;
-	json_t *arr;
+	size_t n = 0;
 	int c, r;
 
 	optind = 0;
-	while ((c = getopt_long(argc, argv, "aJh", opts, NULL)) != -1) {
+	while ((c = cli_getopt(argc, argv, opts, "pending")) != -1) {
 		if (common_option(&fc, c, optarg))
 			continue;
 		switch (c) {
@@ -230,9 +282,10 @@ int cmd_pending(int argc, char **argv)
 				 "List sealed wipe records awaiting approval (with --all, also the\n"
 				 "approved and rejected ones).\n\n"
 				 "  -a, --all               every case, whatever its state\n"), program_name);
+			fputs(common_json_help, stdout);
 			fputs(common_help, stdout);
 			return EXIT_OK;
-		default: return usage_error("pending", _("bad option"));
+		default: return EXIT_USAGE;
 		}
 	}
 	if (optind != argc)
@@ -249,39 +302,17 @@ int cmd_pending(int argc, char **argv)
 		flow_control_release(&fc);
 		return EXIT_FAIL;
 	}
-	arr = json_array();
-	for (size_t i = 0; i < n; i++) {
-		if (!fc.all && !streq(v[i].state, "awaiting-approval") && !streq(v[i].state, "awaiting-submission"))
-			continue;
-		if (fc.json) {
-			json_array_append_new(arr, case_json(&v[i]));
-		} else {
-			if (!shown)
-				printf("%-40s %-18s %-16s %-18s %-10s %-9s %s\n", "CASE", "STATE", "ASSET", "METHOD",
-				       "RESULT", "VERIFY", "TECHNICIAN");
-			printf("%-40s %-18s %-16s %-18s %-10s %-9s %s\n", v[i].id, v[i].state,
-			       v[i].asset_id ? v[i].asset_id : "-", v[i].method ? v[i].method : "-",
-			       v[i].job_state ? v[i].job_state : "-", v[i].verification,
-			       v[i].technician ? v[i].technician : "-");
-		}
-		shown++;
-	}
-	if (fc.json) {
-		json_t *root = json_pack("{s:o}", "cases", arr);
-
-		json_dumpf(root, stdout, JSON_INDENT(2));
-		fputc('\n', stdout);
-		json_decref(root);
-	} else {
-		json_decref(arr);
-		if (!shown)
-			log_info(_("no case awaits approval"));
-	}
+	if (fc.json)
+		r = pending_json(v, n, fc.all);
+	else
+		r = pending_table(v, n, fc.all);
+	if (r < 0)
+		log_error_errno(r, _("cannot print the cases"));
 	for (size_t i = 0; i < n; i++)
 		flow_case_release(&v[i]);
 	free(v);
 	flow_control_release(&fc);
-	return EXIT_OK;
+	return r < 0 ? EXIT_FAIL : EXIT_OK;
 }
 
 /* ---- approve / reject ---- */
@@ -335,6 +366,7 @@ static void decide_help(bool approve)
 			 "      --passphrase-file F its passphrase\n"
 			 "      --reason TEXT       why (required)\n"
 			 "  -y, --yes               do not ask for confirmation\n"), program_name);
+	fputs(common_json_help, stdout);
 	fputs(common_help, stdout);
 }
 
@@ -342,16 +374,17 @@ static void decide_help(bool approve)
 static void print_decision(const struct flow_control *fc, const char *id, const struct trust_seckey *k,
 			   const struct flow_approval *res, const struct flow_case *fcase)
 {
-	if (!res) {
+	if (!res && fc->json) {
+		cli_print_json(json_pack("{s:s,s:b,s:s,s:s}", "case", id, "rejected", true, "approver",
+					 trust_seckey_name(k), "reason", fc->reason), JSON_INDENT(2));
+	} else if (!res) {
 		printf(_("%s: rejected by %s\n"), id, trust_seckey_name(k));
 	} else if (fc->json) {
 		json_t *o = json_pack("{s:s,s:s,s:s,s:s,s:s,s:b,s:b}", "case", id, "certificate_id", res->certificate_id,
 				      "pdf", res->pdf_path, "record_sha256", res->record_sha256, "pdf_sha256",
 				      res->pdf_sha256, "erased", res->erased, "verified_only", res->verified_only);
 
-		json_dumpf(o, stdout, JSON_INDENT(2));
-		fputc('\n', stdout);
-		json_decref(o);
+		cli_print_json(o, JSON_INDENT(2));
 	} else {
 		printf(_("%s: approved by %s; certificate %s (%s): %s\n"), id, trust_seckey_name(k),
 		       res->certificate_id,
@@ -371,6 +404,7 @@ static int decide(int argc, char **argv, bool approve)
 		{ "logo", required_argument, NULL, OPT_LOGO },
 		{ "yes", no_argument, NULL, 'y' },
 		COMMON_OPTIONS,
+		CLI_OPT_JSON,
 		{}
 	};
 	const char *verb = approve ? "approve" : "reject";
@@ -383,7 +417,7 @@ static int decide(int argc, char **argv, bool approve)
 	int c, r, ret;
 
 	optind = 0;
-	while ((c = getopt_long(argc, argv, "k:yJh", opts, NULL)) != -1) {
+	while ((c = cli_getopt(argc, argv, opts, verb)) != -1) {
 		if (common_option(&fc, c, optarg))
 			continue;
 		switch (c) {
@@ -394,7 +428,7 @@ static int decide(int argc, char **argv, bool approve)
 		case OPT_LOGO: fc.logo = optarg; break;
 		case 'y': fc.yes = true; break;
 		case 'h': decide_help(approve); return EXIT_OK;
-		default: return usage_error(verb, _("bad option"));
+		default: return EXIT_USAGE;
 		}
 	}
 	if (optind + 1 != argc)
@@ -472,7 +506,7 @@ int cmd_export_record(int argc, char **argv)
 	int c, r;
 
 	optind = 0;
-	while ((c = getopt_long(argc, argv, "o:Jh", opts, NULL)) != -1) {
+	while ((c = cli_getopt(argc, argv, opts, "export-record")) != -1) {
 		if (common_option(&fc, c, optarg))
 			continue;
 		switch (c) {
@@ -484,7 +518,7 @@ int cmd_export_record(int argc, char **argv)
 				 "  -o, --output FILE       the bundle (default: standard output)\n"), program_name);
 			fputs(common_help, stdout);
 			return EXIT_OK;
-		default: return usage_error("export-record", _("bad option"));
+		default: return EXIT_USAGE;
 		}
 	}
 	if (optind + 1 != argc)
@@ -509,7 +543,7 @@ int cmd_export_record(int argc, char **argv)
 
 int cmd_import_record(int argc, char **argv)
 {
-	static const struct option opts[] = { COMMON_OPTIONS, {} };
+	static const struct option opts[] = { COMMON_OPTIONS, CLI_OPT_JSON, {} };
 	struct flow_control fc = { 0 };
 	struct flow_error err = { "" };
 	_cleanup_free_ uint8_t *data = NULL;
@@ -518,17 +552,18 @@ int cmd_import_record(int argc, char **argv)
 	int c, r, ret;
 
 	optind = 0;
-	while ((c = getopt_long(argc, argv, "Jh", opts, NULL)) != -1) {
+	while ((c = cli_getopt(argc, argv, opts, "import-record")) != -1) {
 		if (common_option(&fc, c, optarg))
 			continue;
 		if (c == 'h') {
 			printf(_("Usage: %s import-record BUNDLE [options]\n\n"
 				 "Take in a bundle written by 'export-record' on a wipe station: its\n"
 				 "signature is checked against the roster before it is stored.\n\n"), program_name);
+			fputs(common_json_help, stdout);
 			fputs(common_help, stdout);
 			return EXIT_OK;
 		}
-		return usage_error("import-record", _("bad option"));
+		return EXIT_USAGE;
 	}
 	if (optind + 1 != argc)
 		return usage_error("import-record", _("one BUNDLE is needed"));
@@ -548,7 +583,10 @@ int cmd_import_record(int argc, char **argv)
 		ret = exit_for(r);
 		goto out;
 	}
-	printf(_("%s: imported; approve it with '%s approve %s'\n"), id, program_name, id);
+	if (fc.json)
+		cli_print_json(json_pack("{s:s}", "case", id), JSON_INDENT(2));
+	else
+		printf(_("%s: imported; approve it with '%s approve %s'\n"), id, program_name, id);
 	ret = EXIT_OK;
 out:
 	flow_control_release(&fc);

@@ -229,6 +229,7 @@ static void audit_help(void)
 		 "      --bom               CSV: start with a UTF-8 BOM (for spreadsheets)\n"
 		 "      --japanese          CSV: Japanese column headers\n"
 		 "      --font FILE         PDF: the font (default IPAex Gothic)\n"), program_name);
+	fputs(common_json_help, stdout);
 	fputs(common_help, stdout);
 	fputs(_("\nExit status: 0 every certificate verified and the chain intact, 1 a\n"
 		"certificate failed or the chain is broken (the report is still written),\n"
@@ -276,6 +277,7 @@ int cmd_audit(int argc, char **argv)
 		{ "japanese", no_argument, NULL, OPT_JAPANESE },
 		{ "font", required_argument, NULL, OPT_FONT },
 		COMMON_OPTIONS,
+		CLI_OPT_JSON,
 		{}
 	};
 	struct flow_control fc = { 0 };
@@ -287,7 +289,7 @@ int cmd_audit(int argc, char **argv)
 	int c, r, ret;
 
 	optind = 0;
-	while ((c = getopt_long(argc, argv, "o:Jh", opts, NULL)) != -1) {
+	while ((c = cli_getopt(argc, argv, opts, "audit")) != -1) {
 		if (common_option(&fc, c, optarg))
 			continue;
 		switch (c) {
@@ -298,7 +300,7 @@ int cmd_audit(int argc, char **argv)
 		case OPT_JAPANESE: japanese = true; break;
 		case OPT_FONT: font = optarg; break;
 		case 'h': audit_help(); return EXIT_OK;
-		default: return usage_error("audit", _("bad option"));
+		default: return EXIT_USAGE;
 		}
 	}
 	if (optind != argc)
@@ -336,9 +338,7 @@ int cmd_audit(int argc, char **argv)
 	if (fc.json) {
 		json_t *o = audit_json(&a);
 
-		json_dumpf(o, stdout, JSON_INDENT(2));
-		fputc('\n', stdout);
-		json_decref(o);
+		cli_print_json(o, JSON_INDENT(2));
 	}
 	for (size_t i = 0; i < a.n_rows; i++)
 		if (!a.rows[i].verified && !a.rows[i].superseded)

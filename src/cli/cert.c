@@ -75,7 +75,7 @@ static int issue_options(int argc, char **argv, struct issue_control *ic)
 	};
 	int c;
 
-	while ((c = getopt_long(argc, argv, "w:K:r:o:fh", opts, NULL)) != -1) {
+	while ((c = cli_getopt(argc, argv, opts, "cert issue")) != -1) {
 		switch (c) {
 		case 'w': ic->wrec = optarg; break;
 		case 'K': ic->akey = optarg; break;
@@ -90,7 +90,7 @@ static int issue_options(int argc, char **argv, struct issue_control *ic)
 		case 'o': ic->out = optarg; break;
 		case 'f': ic->force = true; break;
 		case 'h': usage_issue(stdout); return -1;
-		default: return usage_error("cert issue", _("bad option"));
+		default: return EXIT_USAGE;
 		}
 	}
 	if (optind < argc)
@@ -197,8 +197,8 @@ out:
 static int cert_show(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
+		CLI_OPT_JSON,
+		CLI_OPT_HELP,
 		{}
 	};
 	bool json = false;
@@ -208,16 +208,16 @@ static int cert_show(int argc, char **argv)
 	const char *err = NULL;
 	int c, k, ret = EXIT_FAIL;
 
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	while ((c = cli_getopt(argc, argv, opts, "cert show")) != -1) {
 		switch (c) {
-		case 'j': json = true; break;
+		case 'J': json = true; break;
 		case 'h':
-			printf("Usage: %s cert show CERT.pdf [--json]\n\n"
+			printf("Usage: %s cert show CERT.pdf [-J|--json]\n\n"
 			       "Print the record a certificate carries (not checked: use 'verify').\n"
 			       "--json prints the record's canonical JSON.\n\n"
 			       "Exit status: 0 shown, 1 no readable record, 2 usage error.\n", program_name);
 			return EXIT_OK;
-		default: return usage_error("cert show", "bad option");
+		default: return EXIT_USAGE;
 		}
 	}
 	if (optind + 1 != argc)
@@ -272,10 +272,11 @@ out:
 
 static int cert_report(int argc, char **argv)
 {
+	enum { OPT_HOST = 256, OPT_FONT };
 	static const struct option opts[] = {
 		{ "output", required_argument, NULL, 'o' },
-		{ "host", required_argument, NULL, 'H' },
-		{ "font", required_argument, NULL, 'F' },
+		{ "host", required_argument, NULL, OPT_HOST },
+		{ "font", required_argument, NULL, OPT_FONT },
 		{ "force", no_argument, NULL, 'f' },
 		{ "help", no_argument, NULL, 'h' },
 		{}
@@ -288,11 +289,11 @@ static int cert_report(int argc, char **argv)
 	char hostname[256];
 	int c, k, ret = EXIT_FAIL;
 
-	while ((c = getopt_long(argc, argv, "o:fh", opts, NULL)) != -1) {
+	while ((c = cli_getopt(argc, argv, opts, "cert report")) != -1) {
 		switch (c) {
 		case 'o': out = optarg; break;
-		case 'H': host = optarg; break;
-		case 'F': font = optarg; break;
+		case OPT_HOST: host = optarg; break;
+		case OPT_FONT: font = optarg; break;
 		case 'f': force = true; break;
 		case 'h':
 			printf("Usage: %s cert report -o SUMMARY.pdf [--host NAME] [--force] CERT.pdf...\n\n"
@@ -302,7 +303,7 @@ static int cert_report(int argc, char **argv)
 			       "not signed: each certificate is.\n\n"
 			       "Exit status: 0 written, 1 failed, 2 usage error, 3 the output exists.\n", program_name);
 			return EXIT_OK;
-		default: return usage_error("cert report", "bad option");
+		default: return EXIT_USAGE;
 		}
 	}
 	if (!out || optind >= argc)
@@ -363,22 +364,19 @@ out:
 	return ret;
 }
 
-int cmd_cert(int argc, char **argv)
+static const struct command cert_cmds[] = {
+	{ "issue", cert_issue, 0, N_("issue the certificate of a signed wipe record (the issuing path of 'approve')") },
+	{ "show", cert_show, CMD_JSON, N_("print the record a certificate carries (not checked: use 'verify')") },
+	{ "report", cert_report, 0, N_("one summary PDF for the certificates of a session") },
+	{}
+};
+
+static void help(FILE *f, const struct command_table *t)
 {
-	if (argc < 2 || streq(argv[1], "--help") || streq(argv[1], "-h")) {
-		printf("Usage: %s cert <issue|show|report> ...\n\n"
-		       "  issue   render and sign a certificate from a record\n"
-		       "  show    print the record a certificate carries\n"
-		       "  report  one summary PDF for the certificates of a session\n\n"
-		       "Run '%s cert <verb> --help' for options; 'verify' checks a certificate.\n",
-		       program_name, program_name);
-		return argc < 2 ? EXIT_USAGE : EXIT_OK;
-	}
-	if (streq(argv[1], "issue"))
-		return cert_issue(argc - 1, argv + 1);
-	if (streq(argv[1], "show"))
-		return cert_show(argc - 1, argv + 1);
-	if (streq(argv[1], "report"))
-		return cert_report(argc - 1, argv + 1);
-	return usage_error("cert", "unknown verb '%s'", argv[1]);
+	fprintf(f, _("Usage: %s cert <command> [options]\n\nCommands:\n"), program_name);
+	cli_print_commands(f, t);
+	fprintf(f, _("\nRun '%s cert <command> --help' for its options; 'verify' checks a certificate.\n"),
+		program_name);
 }
+
+const struct command_table cert_cmd_table = { "cert", cert_cmds, help, NULL };

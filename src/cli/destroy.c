@@ -31,6 +31,7 @@ static void destroy_help(void)
 		 "      --notes TEXT        free text for the record\n"
 		 "  -k, --key FILE          the technician's secret key\n"
 		 "      --passphrase-file F its passphrase (else asked on the terminal)\n"), program_name);
+	fputs(common_json_help, stdout);
 	fputs(common_help, stdout);
 	fputs(_("\nExit status: 0 recorded, 1 failed, 2 usage error, 3 refused (policy, asset\n"
 		"status, a destruction already awaiting approval).\n"), stdout);
@@ -47,6 +48,7 @@ int cmd_destroy(int argc, char **argv)
 		{ "key", required_argument, NULL, 'k' },
 		{ "passphrase-file", required_argument, NULL, OPT_PASS },
 		COMMON_OPTIONS,
+		CLI_OPT_JSON,
 		{}
 	};
 	struct flow_control fc = { 0 };
@@ -61,7 +63,7 @@ int cmd_destroy(int argc, char **argv)
 	if (!photos)
 		return EXIT_FAIL;
 	optind = 0;
-	while ((c = getopt_long(argc, argv, "k:Jh", opts, NULL)) != -1) {
+	while ((c = cli_getopt(argc, argv, opts, "destroy")) != -1) {
 		if (common_option(&fc, c, optarg))
 			continue;
 		switch (c) {
@@ -73,7 +75,7 @@ int cmd_destroy(int argc, char **argv)
 		case 'k': fc.key = optarg; break;
 		case OPT_PASS: fc.pass_file = optarg; break;
 		case 'h': destroy_help(); return EXIT_OK;
-		default: return usage_error("destroy", _("bad option"));
+		default: return EXIT_USAGE;
 		}
 	}
 	if (optind != argc)
@@ -107,9 +109,7 @@ int cmd_destroy(int argc, char **argv)
 		json_t *o = json_pack("{s:s,s:s,s:s,s:s,s:I}", "case", id, "asset_id", d.asset_id, "method", d.method,
 				      "witness", d.witness, "photos", (json_int_t)d.n_photos);
 
-		json_dumpf(o, stdout, JSON_INDENT(2));
-		fputc('\n', stdout);
-		json_decref(o);
+		cli_print_json(o, JSON_INDENT(2));
 	} else {
 		printf(_("%s: destruction of %s (%s) recorded by %s, witnessed by %s; approve it with '%s approve %s'\n"),
 		       id, d.asset_id, d.method, trust_seckey_name(k), d.witness, program_name, id);

@@ -29,6 +29,31 @@ static void caps_help(void)
 		 "Exit status: 0 shown, 1 the drive could not be asked, 2 usage.\n"), program_name);
 }
 
+/* The firmware methods of the drive's protocol: usable now (and the level
+ * it reaches) or why not. */
+static void print_methods(const struct drive_caps *c)
+{
+	static const char *const head[] = { "METHOD", "USABLE", "LEVEL-OR-WHY-NOT" };
+	struct libscols_table *t = cli_table_new(head, ARRAY_SIZE(head));
+
+	for (int m = 0; t && m < _DRIVE_METHOD_MAX; m++) {
+		char why[300];
+		bool ok;
+
+		if (drive_method_proto((enum drive_method)m) != c->proto)
+			continue;
+		ok = drive_check_method(c, (enum drive_method)m, why, sizeof(why)) == 0;
+		if (cli_table_row(t, (const char *const[]){ drive_method_to_string((enum drive_method)m),
+				  ok ? _("usable") : _("no"), ok ? drive_level_to_string(drive_method_level(
+				  (enum drive_method)m, c->solid_state)) : why }) < 0) {
+			cli_table_free(t);
+			t = NULL;
+		}
+	}
+	if (!t || cli_table_print(t) < 0)
+		log_error_errno(-ENOMEM, _("cannot print the methods"));
+}
+
 static void print_caps_text(const char *dev, const struct drive_caps *c)
 {
 	printf(_("device:     %s\n"), dev);
@@ -52,17 +77,7 @@ static void print_caps_text(const char *dev, const struct drive_caps *c)
 		printf(_("dco:        %s\n"), c->ata_dco_present ? _("PRESENT") : _("none found"));
 	}
 	printf(_("methods:\n"));
-	for (int m = 0; m < _DRIVE_METHOD_MAX; m++) {
-		char why[300];
-
-		if (drive_method_proto((enum drive_method)m) != c->proto)
-			continue;
-		if (drive_check_method(c, (enum drive_method)m, why, sizeof(why)) == 0)
-			printf("  %-26s %s (%s)\n", drive_method_to_string((enum drive_method)m), _("usable"),
-			       drive_level_to_string(drive_method_level((enum drive_method)m, c->solid_state)));
-		else
-			printf("  %-26s %s: %s\n", drive_method_to_string((enum drive_method)m), _("no"), why);
-	}
+	print_methods(c);
 }
 
 /* Like drive_probe_caps(), and says what the device answered on failure. */
@@ -96,11 +111,11 @@ int cmd_caps(int argc, char **argv)
 	int o, r;
 
 	optind = 1;
-	while ((o = getopt_long(argc, argv, "Jh", opts, NULL)) != -1) {
+	while ((o = cli_getopt(argc, argv, opts, "caps")) != -1) {
 		switch (o) {
 		case 'J': json = true; break;
 		case 'h': caps_help(); return EXIT_OK;
-		default: return usage_error("caps", _("unknown option"));
+		default: return EXIT_USAGE;
 		}
 	}
 	if (optind != argc - 1)
@@ -114,9 +129,7 @@ int cmd_caps(int argc, char **argv)
 		if (!j)
 			return log_error_errno(-ENOMEM, _("failed to build JSON")), EXIT_FAIL;
 		json_object_set_new(j, "device", json_string(argv[optind]));
-		json_dumpf(j, stdout, JSON_INDENT(2) | JSON_SORT_KEYS);
-		putchar('\n');
-		json_decref(j);
+		cli_print_json(j, JSON_INDENT(2) | JSON_SORT_KEYS);
 	} else {
 		print_caps_text(argv[optind], &c);
 	}
@@ -143,7 +156,7 @@ static void erase_help(void)
 		 "      --no-verify           skip the read-back (recorded as skipped)\n"
 		 "      --sample-percent N    share of the drive read back (default 10)\n"
 		 "      --max-wait SECONDS    give up waiting for the drive (default 86400)\n"
-		 "  -n, --no-act              check and explain, send nothing\n"
+		 "  -n, --dry-run, --no-act   check and explain, send nothing\n"
 		 "  -y, --yes                 do not ask for confirmation\n"
 		 "  -J, --json                print the result record as JSON\n"
 		 "  -h, --help                show this help\n\n"
@@ -179,7 +192,7 @@ static int parse_erase(struct erase_control *ctl, int argc, char **argv)
 		{ "no-verify", no_argument, NULL, OPT_NO_VERIFY },
 		{ "sample-percent", required_argument, NULL, OPT_PERCENT },
 		{ "max-wait", required_argument, NULL, OPT_MAX_WAIT },
-		{ "no-act", no_argument, NULL, 'n' },
+		CLI_OPT_DRY_RUN,
 		{ "yes", no_argument, NULL, 'y' },
 		{ "json", no_argument, NULL, 'J' },
 		{ "help", no_argument, NULL, 'h' },
@@ -191,7 +204,7 @@ static int parse_erase(struct erase_control *ctl, int argc, char **argv)
 	ctl->method = DRIVE_METHOD_INVALID;
 	ctl->opts.level = DRIVE_LEVEL_PURGE;
 	optind = 1;
-	while ((o = getopt_long(argc, argv, "m:l:nyJh", opts, NULL)) != -1) {
+	while ((o = cli_getopt(argc, argv, opts, "drive-erase")) != -1) {
 		switch (o) {
 		case 'm':
 			ctl->method = drive_method_from_string(optarg);
@@ -218,7 +231,7 @@ static int parse_erase(struct erase_control *ctl, int argc, char **argv)
 		case 'y': ctl->yes = true; break;
 		case 'J': ctl->json = true; break;
 		case 'h': erase_help(); return -1;
-		default: return usage_error("drive-erase", _("unknown option"));
+		default: return EXIT_USAGE;
 		}
 	}
 	if (optind != argc - 1)
@@ -229,7 +242,8 @@ static int parse_erase(struct erase_control *ctl, int argc, char **argv)
 	return 0;
 }
 
-/* --no-act: what would happen, from the capabilities alone. */
+/* --no-act: what would happen, from the capabilities alone. A drive that
+ * cannot be asked is refused as one without the method: nothing is sent. */
 static int erase_no_act(const struct erase_control *ctl)
 {
 	enum drive_method m = ctl->method;
@@ -238,20 +252,28 @@ static int erase_no_act(const struct erase_control *ctl)
 	int r;
 
 	r = read_caps(ctl->device, &c);
-	if (r < 0)
-		return EXIT_FAIL;
+	if (r < 0) {
+		log_error(_("%s: refused: no firmware erase can be sent to it"), ctl->device);
+		return EXIT_REFUSED;
+	}
 	if (m == DRIVE_METHOD_AUTO && drive_choose_method(&c, ctl->opts.level, &m, why, sizeof(why)) < 0) {
 		log_error(_("%s: refused: %s"), ctl->device, why);
 		return EXIT_REFUSED;
 	}
-	if (m != ctl->method)
+	if (m != ctl->method && !ctl->json)
 		printf(_("auto chose %s: %s\n"), drive_method_to_string(m), why);
 	if (drive_check_method(&c, m, why, sizeof(why)) < 0) {
 		log_error(_("%s: refused: %s: %s"), ctl->device, drive_method_to_string(m), why);
 		return EXIT_REFUSED;
 	}
-	printf(_("%s: %s would be sent (%s); nothing was sent\n"), ctl->device, drive_method_to_string(m),
-	       drive_level_to_string(drive_method_level(m, c.solid_state)));
+	if (ctl->json)
+		cli_print_json(json_pack("{s:s,s:s,s:s,s:b,s:s}", "device", ctl->device, "method",
+					 drive_method_to_string(m), "level",
+					 drive_level_to_string(drive_method_level(m, c.solid_state)), "dry_run", true,
+					 "reason", why), JSON_INDENT(2) | JSON_SORT_KEYS);
+	else
+		printf(_("%s: %s would be sent (%s); nothing was sent\n"), ctl->device, drive_method_to_string(m),
+		       drive_level_to_string(drive_method_level(m, c.solid_state)));
 	return EXIT_OK;
 }
 
@@ -287,7 +309,7 @@ int cmd_drive_erase(int argc, char **argv)
 		log_error_errno(r, _("%s: failed to identify the device"), ctl.device);
 		return EXIT_FAIL;
 	}
-	if (d.transport == TRANSPORT_FILE || d.transport == TRANSPORT_LOOP) {
+	if (disk_is_image(&d)) {
 		log_error(_("%s: refused: firmware erase needs a drive, not an image file or loop device"), ctl.device);
 		rc = EXIT_REFUSED;
 		goto out;
@@ -316,9 +338,7 @@ int cmd_drive_erase(int argc, char **argv)
 			json_object_set_new(j, "device", json_string(d.devpath));
 			json_object_set_new(j, "serial", d.serial ? json_string(d.serial) : json_null());
 			json_object_set_new(j, "model", d.model ? json_string(d.model) : json_null());
-			json_dumpf(j, stdout, JSON_INDENT(2) | JSON_SORT_KEYS);
-			putchar('\n');
-			json_decref(j);
+			cli_print_json(j, JSON_INDENT(2) | JSON_SORT_KEYS);
 		}
 	}
 	if (res.refused) {

@@ -28,17 +28,17 @@ enum {
 	OPT_ASSET, OPT_LOGO,
 };
 
+/* -J/--json only where the command prints JSON (CLI_OPT_JSON) */
 #define COMMON_OPTIONS \
 	{ "state-dir", required_argument, NULL, OPT_STATE_DIR }, \
 	{ "db", required_argument, NULL, OPT_DB }, \
 	{ "trust", required_argument, NULL, OPT_TRUST }, \
 	{ "policy", required_argument, NULL, OPT_POLICY }, \
-	{ "json", no_argument, NULL, 'J' }, \
-	{ "help", no_argument, NULL, 'h' }
+	CLI_OPT_HELP
 
 enum { NEED_LEDGER = 1, NEED_TRUST = 2, WANT_LEDGER = 4 };
 
-extern const char common_help[];
+extern const char common_help[], common_json_help[];
 /* Handle an option common to the workflow commands; 1 if it was one. */
 int common_option(struct flow_control *fc, int c, const char *arg);
 /* Open what the command needs; prints why and returns an exit code on failure. */

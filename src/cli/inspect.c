@@ -49,6 +49,7 @@ static void inspect_help(void)
 		 "                          org-root): FILE.minisig beside it, checked with\n"
 		 "                          'minisign -V -m FILE -p KEY.pub'\n"
 		 "      --passphrase-file F its passphrase\n"), program_name);
+	fputs(common_json_help, stdout);
 	fputs(common_help, stdout);
 	fputs(_("\nExit status: 0 the report is written (findings or not), 1 it could not be\n"
 		"made or the ledger's chain is broken (the report is still written), 2 usage\n"
@@ -237,6 +238,7 @@ int cmd_inspect(int argc, char **argv)
 		{ "key", required_argument, NULL, 'k' },
 		{ "passphrase-file", required_argument, NULL, OPT_KEY_PASS },
 		COMMON_OPTIONS,
+		CLI_OPT_JSON,
 		{}
 	};
 	struct inspect_control ic = { 0 };
@@ -246,7 +248,7 @@ int cmd_inspect(int argc, char **argv)
 	int c, r, ret;
 
 	optind = 0;
-	while ((c = getopt_long(argc, argv, "o:k:Jh", opts, NULL)) != -1) {
+	while ((c = cli_getopt(argc, argv, opts, "inspect")) != -1) {
 		if (common_option(&ic.fc, c, optarg))
 			continue;
 		switch (c) {
@@ -264,7 +266,7 @@ int cmd_inspect(int argc, char **argv)
 		case 'k': ic.fc.key = optarg; break;
 		case OPT_KEY_PASS: ic.fc.pass_file = optarg; break;
 		case 'h': inspect_help(); return EXIT_OK;
-		default: return usage_error("inspect", _("bad option"));
+		default: return EXIT_USAGE;
 		}
 	}
 	if (optind != argc)
@@ -296,11 +298,7 @@ int cmd_inspect(int argc, char **argv)
 		goto out;
 	}
 	if (ic.fc.json) {
-		json_t *o = inspection_json(&in);
-
-		json_dumpf(o, stdout, JSON_INDENT(2));
-		fputc('\n', stdout);
-		json_decref(o);
+		cli_print_json(inspection_json(&in), JSON_INDENT(2));
 	}
 	log_info(_("inspection: %zu assets, %zu findings (%zu overdue or open); ledger %s"), in.n_assets, in.n_rows,
 		 (size_t)0 + in.count[FLOW_INSPECT_AWAITING] + in.count[FLOW_INSPECT_CONTRACTOR] +

@@ -9,11 +9,9 @@
 #include <errno.h>
 #include <getopt.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include <sodium.h>
 
-#include "wipecert/canon.h"
 #include "wipecert/cli.h"
 #include "wipecert/trust.h"
 #include "wipecert/util.h"
@@ -56,26 +54,6 @@ static char *with_suffix(const char *base, const char *suffix)
 	return p;
 }
 
-/* The public key file's comment: canonical JSON that `trust add` offers as
- * defaults (untrusted: the roster decides). */
-static int pub_comment(const struct trust_seckey *k, char **ret)
-{
-	struct trust_pubkey pk;
-	char id[TRUST_KEYID_STRLEN];
-	json_t *v;
-	int r;
-
-	trust_seckey_pubkey(k, &pk);
-	trust_keyid_string(pk.keyid, id);
-	v = json_pack("{s:s,s:s,s:s,s:s}", "keyid", id, "name", trust_seckey_name(k),
-		      "org", trust_seckey_org(k), "role", trust_role_to_string(trust_seckey_role(k)));
-	if (!v)
-		return -ENOMEM;
-	r = canon_json(v, ret, NULL);
-	json_decref(v);
-	return r;
-}
-
 static int get_pass(const struct key_control *c, const char *what, bool confirm, char **ret, size_t *len)
 {
 	int r = cli_read_passphrase(c->pass_file, what, confirm, ret, len);
@@ -91,25 +69,34 @@ static int get_pass(const struct key_control *c, const char *what, bool confirm,
 	return r;
 }
 
-int key_load_secret(const char *path, const char *pass_file, struct trust_seckey **ret)
+/* A secret key file is there and private (as ssh refuses a key others
+ * can read), said before any passphrase is asked. */
+static int check_key_file(const char *path)
+{
+	mode_t mode = 0;
+	int r = trust_seckey_check_file(path, &mode);
+
+	if (r == -EPERM)
+		log_error(_("%s: permissions %04o are too open: a secret key must be readable by its owner only "
+			    "(chmod 600 %s)"), path, (unsigned)mode, path);
+	else if (r < 0)
+		log_error_errno(r, _("%s: cannot read the secret key"), path);
+	return r;
+}
+
+/* key_load_secret(), and the passphrase that opened it when ret_pass is
+ * not NULL (for a key that is written again with it). */
+static int load_secret(const char *path, const char *pass_file, struct trust_seckey **ret, char **ret_pass,
+		       size_t *ret_len)
 {
 	struct key_control c = { .pass_file = pass_file };
 	_cleanup_pass_ char *pass = NULL;
-	mode_t mode = 0;
 	size_t len;
 	int r;
 
-	/* before the passphrase is asked: as ssh, a key others can read is refused */
-	r = trust_seckey_check_file(path, &mode);
-	if (r == -EPERM) {
-		log_error(_("%s: permissions %04o are too open: a secret key must be readable by its owner only "
-			    "(chmod 600 %s)"), path, (unsigned)mode, path);
+	r = check_key_file(path);
+	if (r < 0)
 		return r;
-	}
-	if (r < 0) {
-		log_error_errno(r, _("%s: cannot read the secret key"), path);
-		return r;
-	}
 	r = get_pass(&c, path, false, &pass, &len);
 	if (r < 0)
 		return r;
@@ -121,7 +108,16 @@ int key_load_secret(const char *path, const char *pass_file, struct trust_seckey
 		log_error("%s: cannot load the secret key: %s", path, trust_strerror(r));
 	else
 		cli_op_signer(*ret); /* who answers for what the command does */
+	if (r >= 0 && ret_pass) {
+		*ret_pass = TAKE_PTR(pass);
+		*ret_len = len;
+	}
 	return r;
+}
+
+int key_load_secret(const char *path, const char *pass_file, struct trust_seckey **ret)
+{
+	return load_secret(path, pass_file, ret, NULL, NULL);
 }
 
 int key_load_signer(const char *path, const char *pass_file, int doc, struct trust_seckey **ret)
@@ -140,87 +136,73 @@ int key_load_signer(const char *path, const char *pass_file, int doc, struct tru
 	return EXIT_OK;
 }
 
-static int key_new(struct key_control *c)
+/* The files `key new` writes: BASE.key, BASE.pub and BASE.csr. */
+struct new_files {
+	char *key, *pub, *csr;
+	bool wrote_csr;
+};
+
+static void new_files_release(struct new_files *f)
 {
-	_cleanup_(trust_seckey_freep) struct trust_seckey *k = NULL, *back = NULL;
-	_cleanup_free_ char *kp = NULL, *pp = NULL, *cp = NULL, *comment = NULL, *pub = NULL, *csr = NULL;
-	_cleanup_free_ char *org = NULL;
-	_cleanup_pass_ char *pass = NULL;
-	struct trust_pubkey pk;
-	char id[TRUST_KEYID_STRLEN];
-	bool x509;
-	size_t len;
+	free(f->key);
+	free(f->pub);
+	free(f->csr);
+}
+
+/* Everything that can refuse before a key is made: the options, the
+ * organisation (default: the trust directory's), the root key file that
+ * will enrol it, files that would be overwritten. Returns -1 to go on. */
+static int new_check(struct key_control *c, char **org, struct new_files *f)
+{
 	int r;
 
 	if (!c->name || c->role < 0 || !c->out)
 		return usage_error("key new", "--name, --role and -o are required");
 	if (!c->org) {
-		/* default: the organisation of the trust directory, if there is one */
 		_cleanup_(trust_store_freep) struct trust_store *s = NULL;
 
 		if (trust_store_open(trust_dir(c->trust), &s) < 0)
 			return usage_error("key new", "--org is required (no trust directory at %s)",
 					   trust_dir(c->trust));
-		org = strdup(trust_store_org(s));
-		if (!org)
+		*org = strdup(trust_store_org(s));
+		if (!*org)
 			return EXIT_FAIL;
-		c->org = org;
+		c->org = *org;
 	}
-	kp = with_suffix(c->out, ".key");
-	pp = with_suffix(c->out, ".pub");
-	cp = with_suffix(c->out, ".csr");
-	if (!kp || !pp || !cp)
+	/* a root key file that cannot be read is said before a key is made
+	 * that could not be enrolled */
+	if (c->root_key && (r = check_key_file(c->root_key)) < 0)
+		return key_exit_code(r);
+	f->key = with_suffix(c->out, ".key");
+	f->pub = with_suffix(c->out, ".pub");
+	f->csr = with_suffix(c->out, ".csr");
+	if (!f->key || !f->pub || !f->csr)
 		return EXIT_FAIL;
 	if (!c->force) {
-		const char *exists = access(kp, F_OK) == 0 ? kp : access(pp, F_OK) == 0 ? pp : NULL;
+		const char *exists = access(f->key, F_OK) == 0 ? f->key : access(f->pub, F_OK) == 0 ? f->pub : NULL;
 
-		if (exists) {
-			log_error("%s: exists, not overwritten (use --force)", exists);
-			return EXIT_REFUSED;
-		}
+		if (exists)
+			return log_error("%s: exists, not overwritten (use --force)", exists), EXIT_REFUSED;
 	}
-	/* approvers sign PDFs with X.509; the root's P-256 key is the CA key */
-	x509 = c->role == TRUST_ROLE_APPROVER || c->role == TRUST_ROLE_CONTRACTOR_APPROVER ||
-	       c->role == TRUST_ROLE_ORG_ROOT;
-	r = trust_seckey_generate(c->name, c->role, c->org, x509, &k);
-	if (r == -EINVAL) {
-		log_error("name and organisation must be non-empty UTF-8 text in NFC, one line, under 256 bytes");
-		return EXIT_USAGE;
-	}
-	if (r < 0) {
-		log_error_errno(r, "cannot make a key pair");
-		return EXIT_FAIL;
-	}
-	r = get_pass(c, kp, true, &pass, &len);
-	if (r < 0)
-		return EXIT_FAIL;
-	cli_op_acted(); /* a new key: who made it, for whom, is in the log */
-	cli_op_field("key", kp);
-	r = trust_seckey_save(k, kp, pass, len, &c->kdf, c->force);
-	if (r < 0) {
-		log_error("%s: cannot write the secret key: %s", kp, trust_strerror(r));
-		return r == -EEXIST ? EXIT_REFUSED : EXIT_FAIL;
-	}
-	/* like minisign: read it back before anyone relies on it */
-	r = trust_seckey_load(kp, pass, len, &back);
-	if (r < 0) {
-		unlink(kp);
-		log_error("%s: written key does not read back: %s", kp, trust_strerror(r));
-		return EXIT_FAIL;
-	}
+	return -1;
+}
+
+/* The public key file, and an approver's certificate request. */
+static int new_write_public(const struct key_control *c, const struct trust_seckey *k, struct new_files *f)
+{
+	_cleanup_free_ char *comment = NULL, *pub = NULL, *csr = NULL;
+	struct trust_pubkey pk;
+	int r;
+
 	trust_seckey_pubkey(k, &pk);
-	trust_keyid_string(pk.keyid, id);
-	r = pub_comment(k, &comment);
+	r = trust_pubkey_comment(k, &comment);
 	if (r >= 0)
 		r = trust_pubkey_format(&pk, comment, &pub);
 	if (r >= 0)
-		r = write_file_atomic(pp, pub, strlen(pub), 0644, !c->force);
-	if (r < 0) {
-		unlink(kp);
-		log_error("%s: cannot write the public key: %s", pp, trust_strerror(r));
-		return EXIT_FAIL;
-	}
-	if (c->role == TRUST_ROLE_APPROVER || c->role == TRUST_ROLE_CONTRACTOR_APPROVER) {
+		r = write_file_atomic(f->pub, pub, strlen(pub), 0644, !c->force);
+	if (r < 0)
+		return log_error("%s: cannot write the public key: %s", f->pub, trust_strerror(r)), EXIT_FAIL;
+	if (trust_role_may_sign(c->role, TRUST_DOC_CERTIFICATE)) {
 		EVP_PKEY *xk = NULL;
 
 		r = trust_seckey_x509_key(k, &xk);
@@ -228,34 +210,82 @@ static int key_new(struct key_control *c)
 			r = x509_csr_create(xk, c->name, c->org, &csr);
 		EVP_PKEY_free(xk);
 		if (r >= 0)
-			r = write_file_atomic(cp, csr, strlen(csr), 0644, !c->force);
-		if (r < 0) {
-			log_error("%s: cannot write the certificate request: %s", cp, trust_strerror(r));
-			return EXIT_FAIL;
-		}
+			r = write_file_atomic(f->csr, csr, strlen(csr), 0644, !c->force);
+		if (r < 0)
+			return log_error("%s: cannot write the certificate request: %s", f->csr, trust_strerror(r)),
+			       EXIT_FAIL;
+		f->wrote_csr = true;
+	}
+	return EXIT_OK;
+}
+
+static void new_print(const struct key_control *c, const struct trust_seckey *k, const struct new_files *f)
+{
+	struct trust_pubkey pk;
+	char id[TRUST_KEYID_STRLEN];
+
+	trust_seckey_pubkey(k, &pk);
+	trust_keyid_string(pk.keyid, id);
+	if (c->json) {
+		cli_print_json(json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s?,s:b}", "keyid", id, "name", c->name,
+					 "org", c->org, "role", trust_role_to_string(c->role), "secret_key", f->key,
+					 "public_key", f->pub, "csr", f->wrote_csr ? f->csr : NULL,
+					 "enrolled", c->root_key != NULL), JSON_SORT_KEYS);
+		return;
+	}
+	printf("key %s (%s, %s, %s)\nsecret key: %s\npublic key: %s\n", id, c->name,
+	       trust_role_to_string(c->role), c->org, f->key, f->pub);
+	if (f->wrote_csr && c->root_key)
+		printf(_("certificate request: %s (the certificate is issued: enrolled in %s)\n"), f->csr,
+		       trust_dir(c->trust));
+	else if (f->wrote_csr)
+		printf("certificate request: %s (for 'wipecert trust add')\n", f->csr);
+	if (c->root_key && !f->wrote_csr)
+		printf(_("enrolled in %s\n"), trust_dir(c->trust));
+}
+
+static int key_new(struct key_control *c)
+{
+	_cleanup_(trust_seckey_freep) struct trust_seckey *k = NULL;
+	_cleanup_(new_files_release) struct new_files f = {};
+	_cleanup_free_ char *org = NULL;
+	_cleanup_pass_ char *pass = NULL;
+	size_t len;
+	int r;
+
+	r = new_check(c, &org, &f);
+	if (r >= 0)
+		return r;
+	r = trust_seckey_generate(c->name, c->role, c->org, trust_role_has_x509(c->role), &k);
+	if (r == -EINVAL)
+		return log_error("name and organisation must be non-empty UTF-8 text in NFC, one line, under 256 bytes"),
+		       EXIT_USAGE;
+	if (r < 0)
+		return log_error_errno(r, "cannot make a key pair"), EXIT_FAIL;
+	if (get_pass(c, f.key, true, &pass, &len) < 0)
+		return EXIT_FAIL;
+	cli_op_acted(); /* a new key: who made it, for whom, is in the log */
+	cli_op_field("key", f.key);
+	/* read back before it is written (trust_seckey_save()) */
+	r = trust_seckey_save(k, f.key, pass, len, &c->kdf, c->force);
+	if (r < 0) {
+		log_error("%s: cannot write the secret key: %s", f.key, trust_strerror(r));
+		return r == -EEXIST ? EXIT_REFUSED : EXIT_FAIL;
+	}
+	r = new_write_public(c, k, &f);
+	if (r != EXIT_OK) {
+		unlink(f.key);
+		return r;
 	}
 	/* enrol at once: roster entry and, for approvers, the certificate */
 	if (c->root_key) {
-		r = trust_enroll(c->trust, c->root_key, c->root_pass_file, pp);
+		r = trust_enroll(c->trust, c->root_key, c->root_pass_file, f.pub);
 		if (r != EXIT_OK) {
-			log_error("%s: key made but not enrolled: run 'wipecert trust add %s'", kp, pp);
+			log_error("%s: key made but not enrolled: run 'wipecert trust add %s'", f.key, f.pub);
 			return r;
 		}
 	}
-	if (c->json) {
-		json_t *v = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s?}", "keyid", id, "name", c->name,
-				      "org", c->org, "role", trust_role_to_string(c->role),
-				      "secret_key", kp, "public_key", pp, "csr", csr ? cp : NULL);
-
-		json_dumpf(v, stdout, JSON_SORT_KEYS);
-		putchar('\n');
-		json_decref(v);
-	} else {
-		printf("key %s (%s, %s, %s)\nsecret key: %s\npublic key: %s\n", id, c->name,
-		       trust_role_to_string(c->role), c->org, kp, pp);
-		if (csr)
-			printf("certificate request: %s (for 'wipecert trust add')\n", cp);
-	}
+	new_print(c, k, &f);
 	return EXIT_OK;
 }
 
@@ -288,9 +318,7 @@ static int key_show(struct key_control *c, const char *file)
 		json_t *v = json_pack("{s:s,s:s,s:s?,s:s?,s:s?}", "keyid", id, "kind", kind, "name", name,
 				      "org", org, "role", role >= 0 ? trust_role_to_string(role) : NULL);
 
-		json_dumpf(v, stdout, JSON_SORT_KEYS);
-		putchar('\n');
-		json_decref(v);
+		cli_print_json(v, JSON_SORT_KEYS);
 	} else if (name) {
 		printf("%s key %s (%s, %s, %s)\n", kind, id, name, trust_role_to_string(role), org);
 	} else {
@@ -393,9 +421,7 @@ static int key_verify(struct key_control *c, const char *file)
 			      "org", res.verdict != TRUST_MALFORMED ? res.claim.org : NULL,
 			      "role", res.verdict != TRUST_MALFORMED ? trust_role_to_string(res.claim.role) : NULL,
 			      "signed_at", *t ? t : NULL);
-		json_dumpf(v, stdout, JSON_SORT_KEYS);
-		putchar('\n');
-		json_decref(v);
+		cli_print_json(v, JSON_SORT_KEYS);
 	}
 	if (res.verdict != TRUST_OK) {
 		log_error("%s: refused: %s (key %s)", file, trust_verdict_string(res.verdict), res.keyid);
@@ -433,6 +459,11 @@ static int key_import_p12(struct key_control *c, const char *file)
 		log_error("%s: exists, not overwritten (use --force)", crt);
 		return EXIT_REFUSED;
 	}
+	/* the key first: a missing or unreadable key file is said before any
+	 * passphrase is asked */
+	r = load_secret(c->key, c->pass_file, &k, &pass, &plen);
+	if (r < 0)
+		return key_exit_code(r);
 	r = read_full_file(file, &data, &len);
 	if (r < 0) {
 		log_error_errno(r, "%s: cannot read", file);
@@ -445,14 +476,6 @@ static int key_import_p12(struct key_control *c, const char *file)
 	if (r < 0) {
 		log_error("%s: cannot open the PKCS#12 file: %s", file, trust_strerror(r));
 		return EXIT_FAIL;
-	}
-	r = get_pass(c, c->key, false, &pass, &plen);
-	if (r < 0)
-		goto out;
-	r = trust_seckey_load(c->key, pass, plen, &k);
-	if (r < 0) {
-		log_error("%s: cannot load the secret key: %s", c->key, trust_strerror(r));
-		goto out;
 	}
 	r = trust_seckey_set_x509_key(k, xk);
 	if (r >= 0)
@@ -486,7 +509,7 @@ out:
  * atomically and only after the old passphrase opened it. */
 static int key_passwd(struct key_control *c)
 {
-	_cleanup_(trust_seckey_freep) struct trust_seckey *k = NULL, *back = NULL;
+	_cleanup_(trust_seckey_freep) struct trust_seckey *k = NULL;
 	_cleanup_pass_ char *pass = NULL;
 	size_t len;
 	int r;
@@ -501,8 +524,6 @@ static int key_passwd(struct key_control *c)
 	if (r < 0)
 		return EXIT_FAIL;
 	r = trust_seckey_save(k, c->key, pass, len, &c->kdf, true);
-	if (r >= 0)
-		r = trust_seckey_load(c->key, pass, len, &back);
 	if (r < 0) {
 		log_error("%s: cannot write: %s", c->key, trust_strerror(r));
 		return EXIT_FAIL;
@@ -511,17 +532,22 @@ static int key_passwd(struct key_control *c)
 	return EXIT_OK;
 }
 
-static void help(void)
+static const struct cli_synopsis synopses[] = {
+	{ "new", "new --name NAME --role ROLE [--org ORG] -o BASE [--passphrase-file F] [--force] [--json]\n"
+		 "                 [--root-key ROOT [--root-passphrase-file F] [--trust DIR]]" },
+	{ "show", "show FILE [--json]" },
+	{ "sign", "sign -k KEY --type TYPE FILE [-x SIG] [--passphrase-file F] [--force]" },
+	{ "verify", "verify --type TYPE FILE [-x SIG] [--trust DIR] [--json]" },
+	{ "import-p12", "import-p12 FILE.p12 -k KEY [--p12-passphrase-file F] [--passphrase-file F] [--force]" },
+	{ "passwd", "passwd -k KEY [--passphrase-file OLD] [--new-passphrase-file NEW]" },
+};
+
+/* The usage of verb (of every verb when NULL), then the options. */
+static void help(FILE *f, const char *verb)
 {
-	printf("Usage: %s key new --name NAME --role ROLE [--org ORG] -o BASE [--passphrase-file F] [--force]\n"
-	       "                 [--root-key ROOT [--root-passphrase-file F] [--trust DIR]]\n"
-	       "       %s key show FILE [--json]\n"
-	       "       %s key sign -k KEY --type TYPE FILE [-x SIG] [--passphrase-file F] [--force]\n"
-	       "       %s key verify --type TYPE FILE [-x SIG] [--trust DIR] [--json]\n"
-	       "       %s key import-p12 FILE.p12 -k KEY [--p12-passphrase-file F] [--passphrase-file F]\n"
-	       "       %s key passwd -k KEY [--passphrase-file OLD] [--new-passphrase-file NEW]\n\n"
-	       "Signing keys (Ed25519, minisign formats) and approvers' X.509 keys.\n\n"
-	       "Options:\n"
+	cli_family_usage(f, &key_cmd_table, synopses, ARRAY_SIZE(synopses), verb,
+			 _("Signing keys (Ed25519, minisign formats) and approvers' X.509 keys.\n"));
+	fprintf(f, _("Options:\n"
 	       "  --name NAME            the key holder's name\n"
 	       "  --role ROLE            technician, approver, contractor-technician,\n"
 	       "                         contractor-approver or org-root\n"
@@ -543,94 +569,151 @@ static void help(void)
 	       "  --new-passphrase-file F  passwd: the new passphrase (else asked twice)\n"
 	       "  --kdf COST             Argon2id cost: moderate (default), interactive, min (tests)\n"
 	       "  --force                overwrite existing files\n"
-	       "  --json                 machine-readable output\n"
+	       "  -J, --json             machine-readable output (new, show, verify)\n"
 	       "  -h, --help             show this help\n\n"
-	       "Exit: 0 ok, 1 failed (also: signature refused), 2 usage, 3 refused.\n",
-	       program_name, program_name, program_name, program_name, program_name, program_name,
-	       TRUST_DEFAULT_DIR);
+	       "Exit: 0 ok, 1 failed (also: signature refused), 2 usage, 3 refused.\n"),
+		TRUST_DEFAULT_DIR);
 }
 
-int cmd_key(int argc, char **argv)
+static void family_help(FILE *f, const struct command_table *t)
 {
-	enum { OPT_NAME = 256, OPT_ROLE, OPT_ORG, OPT_PASS, OPT_P12PASS, OPT_NEWPASS, OPT_TYPE, OPT_TRUST,
-	       OPT_FORCE, OPT_JSON, OPT_KDF, OPT_ROOT, OPT_ROOTPASS };
-	static const struct option opts[] = {
-		{ "name", required_argument, NULL, OPT_NAME },
-		{ "role", required_argument, NULL, OPT_ROLE },
-		{ "org", required_argument, NULL, OPT_ORG },
-		{ "output", required_argument, NULL, 'o' },
-		{ "key", required_argument, NULL, 'k' },
-		{ "sig", required_argument, NULL, 'x' },
-		{ "type", required_argument, NULL, OPT_TYPE },
-		{ "trust", required_argument, NULL, OPT_TRUST },
-		{ "passphrase-file", required_argument, NULL, OPT_PASS },
-		{ "p12-passphrase-file", required_argument, NULL, OPT_P12PASS },
-		{ "new-passphrase-file", required_argument, NULL, OPT_NEWPASS },
-		{ "root-key", required_argument, NULL, OPT_ROOT },
-		{ "root-passphrase-file", required_argument, NULL, OPT_ROOTPASS },
-		{ "kdf", required_argument, NULL, OPT_KDF },
-		{ "force", no_argument, NULL, OPT_FORCE },
-		{ "json", no_argument, NULL, OPT_JSON },
-		{ "help", no_argument, NULL, 'h' },
-		{}
-	};
-	struct key_control c = { .role = -1 };
-	const char *verb;
+	(void)t;
+	help(f, NULL);
+}
+
+enum { OPT_NAME = 256, OPT_ROLE, OPT_ORG, OPT_PASS, OPT_P12PASS, OPT_NEWPASS, OPT_TYPE, OPT_TRUST,
+       OPT_FORCE, OPT_KDF, OPT_ROOT, OPT_ROOTPASS };
+
+#define O_NAME { "name", required_argument, NULL, OPT_NAME }
+#define O_ROLE { "role", required_argument, NULL, OPT_ROLE }
+#define O_ORG { "org", required_argument, NULL, OPT_ORG }
+#define O_OUTPUT { "output", required_argument, NULL, 'o' }
+#define O_KEY { "key", required_argument, NULL, 'k' }
+#define O_SIG { "sig", required_argument, NULL, 'x' }
+#define O_TYPE { "type", required_argument, NULL, OPT_TYPE }
+#define O_TRUST { "trust", required_argument, NULL, OPT_TRUST }
+#define O_PASS { "passphrase-file", required_argument, NULL, OPT_PASS }
+#define O_KDF { "kdf", required_argument, NULL, OPT_KDF }
+#define O_FORCE { "force", no_argument, NULL, OPT_FORCE }
+
+/* The options of one verb (opts says which it takes) into c; then exactly
+ * nargs operands. Returns -1 to go on, else the exit code. */
+static int parse(int argc, char **argv, const struct option *opts, int nargs, struct key_control *c)
+{
+	_cleanup_free_ char *cmd = NULL;
 	int o;
 
-	parse_kdf("moderate", &c.kdf);
-	if (argc < 2)
-		return usage_error("key", "no subcommand given");
-	verb = argv[1];
-	if (streq(verb, "-h") || streq(verb, "--help")) {
-		help();
-		return EXIT_OK;
-	}
-	optind = 0;
-	while ((o = getopt_long(argc - 1, argv + 1, "o:k:x:h", opts, NULL)) != -1) {
+	parse_kdf("moderate", &c->kdf);
+	c->role = -1;
+	if (asprintf(&cmd, "key %s", argv[0]) < 0)
+		return EXIT_FAIL;
+	while ((o = cli_getopt(argc, argv, opts, cmd)) != -1) {
 		switch (o) {
-		case OPT_NAME: c.name = optarg; break;
+		case OPT_NAME: c->name = optarg; break;
 		case OPT_ROLE:
-			c.role = trust_role_from_string(optarg);
-			if (c.role < 0)
-				return usage_error("key", "unknown role '%s'", optarg);
+			c->role = trust_role_from_string(optarg);
+			if (c->role < 0)
+				return usage_error(cmd, _("unknown role '%s'"), optarg);
 			break;
-		case OPT_ORG: c.org = optarg; break;
-		case 'o': c.out = optarg; break;
-		case 'k': c.key = optarg; break;
-		case 'x': c.sig = optarg; break;
-		case OPT_TYPE: c.type = optarg; break;
-		case OPT_TRUST: c.trust = optarg; break;
-		case OPT_PASS: c.pass_file = optarg; break;
-		case OPT_P12PASS: c.p12_pass_file = optarg; break;
-		case OPT_NEWPASS: c.new_pass_file = optarg; break;
-		case OPT_ROOT: c.root_key = optarg; break;
-		case OPT_ROOTPASS: c.root_pass_file = optarg; break;
+		case OPT_ORG: c->org = optarg; break;
+		case 'o': c->out = optarg; break;
+		case 'k': c->key = optarg; break;
+		case 'x': c->sig = optarg; break;
+		case OPT_TYPE: c->type = optarg; break;
+		case OPT_TRUST: c->trust = optarg; break;
+		case OPT_PASS: c->pass_file = optarg; break;
+		case OPT_P12PASS: c->p12_pass_file = optarg; break;
+		case OPT_NEWPASS: c->new_pass_file = optarg; break;
+		case OPT_ROOT: c->root_key = optarg; break;
+		case OPT_ROOTPASS: c->root_pass_file = optarg; break;
 		case OPT_KDF:
-			if (parse_kdf(optarg, &c.kdf) < 0)
-				return usage_error("key", "unknown --kdf cost '%s'", optarg);
+			if (parse_kdf(optarg, &c->kdf) < 0)
+				return usage_error(cmd, _("unknown --kdf cost '%s'"), optarg);
 			break;
-		case OPT_FORCE: c.force = true; break;
-		case OPT_JSON: c.json = true; break;
-		case 'h': help(); return EXIT_OK;
-		default: return usage_error("key", "bad option");
+		case OPT_FORCE: c->force = true; break;
+		case 'J': c->json = true; break;
+		case 'h': help(stdout, argv[0]); return EXIT_OK;
+		default: return EXIT_USAGE;
 		}
 	}
-	/* argv + 1: the verb is argv[1] of the shifted vector, operands follow */
-	if (streq(verb, "new") || streq(verb, "passwd")) {
-		if (optind != argc - 1)
-			return usage_error("key", "'%s' takes no file argument", verb);
-		return streq(verb, "new") ? key_new(&c) : key_passwd(&c);
-	}
-	if (optind != argc - 2)
-		return usage_error("key", "'%s' takes one file", verb);
-	if (streq(verb, "show"))
-		return key_show(&c, argv[optind + 1]);
-	if (streq(verb, "sign"))
-		return key_sign(&c, argv[optind + 1]);
-	if (streq(verb, "verify"))
-		return key_verify(&c, argv[optind + 1]);
-	if (streq(verb, "import-p12"))
-		return key_import_p12(&c, argv[optind + 1]);
-	return usage_error("key", "unknown subcommand '%s'", verb);
+	return cli_operands(argc, argv, nargs, cmd, _("one file"));
 }
+
+static int key_cmd_new(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		O_NAME, O_ROLE, O_ORG, O_OUTPUT, O_TRUST, O_PASS, O_KDF, O_FORCE, CLI_OPT_JSON, CLI_OPT_HELP,
+		{ "root-key", required_argument, NULL, OPT_ROOT },
+		{ "root-passphrase-file", required_argument, NULL, OPT_ROOTPASS },
+		{}
+	};
+	struct key_control c = {};
+	int r = parse(argc, argv, opts, 0, &c);
+
+	return r >= 0 ? r : key_new(&c);
+}
+
+static int key_cmd_show(int argc, char **argv)
+{
+	static const struct option opts[] = { CLI_OPT_JSON, CLI_OPT_HELP, {} };
+	struct key_control c = {};
+	int r = parse(argc, argv, opts, 1, &c);
+
+	return r >= 0 ? r : key_show(&c, argv[optind]);
+}
+
+static int key_cmd_sign(int argc, char **argv)
+{
+	static const struct option opts[] = { O_KEY, O_TYPE, O_SIG, O_PASS, O_FORCE, CLI_OPT_HELP, {} };
+	struct key_control c = {};
+	int r = parse(argc, argv, opts, 1, &c);
+
+	return r >= 0 ? r : key_sign(&c, argv[optind]);
+}
+
+static int key_cmd_verify(int argc, char **argv)
+{
+	static const struct option opts[] = { O_TYPE, O_SIG, O_TRUST, CLI_OPT_JSON, CLI_OPT_HELP, {} };
+	struct key_control c = {};
+	int r = parse(argc, argv, opts, 1, &c);
+
+	return r >= 0 ? r : key_verify(&c, argv[optind]);
+}
+
+static int key_cmd_import_p12(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		O_KEY, O_PASS, O_KDF, O_FORCE, CLI_OPT_HELP,
+		{ "p12-passphrase-file", required_argument, NULL, OPT_P12PASS },
+		{}
+	};
+	struct key_control c = {};
+	int r = parse(argc, argv, opts, 1, &c);
+
+	return r >= 0 ? r : key_import_p12(&c, argv[optind]);
+}
+
+static int key_cmd_passwd(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		O_KEY, O_PASS, O_KDF, CLI_OPT_HELP,
+		{ "new-passphrase-file", required_argument, NULL, OPT_NEWPASS },
+		{}
+	};
+	struct key_control c = {};
+	int r = parse(argc, argv, opts, 0, &c);
+
+	return r >= 0 ? r : key_passwd(&c);
+}
+
+static const struct command key_cmds[] = {
+	{ "new", key_cmd_new, CMD_JSON, N_("make a key pair (an approver's with an X.509 request); --root-key enrols it") },
+	{ "show", key_cmd_show, CMD_JSON, N_("show a key file's ID, holder, role and organisation") },
+	{ "sign", key_cmd_sign, 0, N_("sign a document of a type (minisign format)") },
+	{ "verify", key_cmd_verify, CMD_JSON, N_("check a document's signature against the trust roster") },
+	{ "import-p12", key_cmd_import_p12, 0, N_("take an approver's X.509 key and certificate from a PKCS#12 file") },
+	{ "passwd", key_cmd_passwd, 0, N_("give a secret key a new passphrase") },
+	{}
+};
+
+const struct command_table key_cmd_table = { "key", key_cmds, family_help, NULL };

@@ -36,10 +36,42 @@ enum verb {
 enum { NEEDS_KEY = 1 << 0, NEEDS_TRUST = 1 << 1 };
 
 struct ledger_control;
-struct verb_info {
-	const char *name;
+static int ledger_run(int argc, char **argv);
+
+/* The sub-commands, in enum verb order: { name, fn, flags, summary }. */
+static const struct command ledger_cmds[] = {
+	[V_ADD] = { "add", ledger_run, CMD_JSON, N_("register a disk") },
+	[V_EDIT] = { "edit", ledger_run, CMD_JSON,
+		     N_("change an asset (recorded with who and why; a change the policy depends on waits for an approver)") },
+	[V_SHOW] = { "show", ledger_run, CMD_JSON, N_("show one asset") },
+	[V_LIST] = { "list", ledger_run, CMD_JSON, N_("list assets") },
+	[V_HISTORY] = { "history", ledger_run, CMD_JSON, N_("show the change history (of one asset)") },
+	[V_IMPORT] = { "import", ledger_run, CMD_JSON | CMD_DRY_RUN, N_("import a CSV file in one transaction") },
+	[V_EXPORT] = { "export", ledger_run, 0, N_("export assets (and events)") },
+	[V_VERIFY] = { "verify", ledger_run, CMD_JSON,
+		       N_("check the whole hash chain and every asset against it (and the signatures)") },
+	[V_CHECK] = { "check", ledger_run, CMD_JSON, N_("is the disk DEV the asset ID? (serial and WWN)") },
+	[V_EXPORT_EVENT] = { "export-event", ledger_run, 0,
+			     N_("write an event's signed form to FILE and its signature to FILE.minisig") },
+	[V_REQUESTS] = { "requests", ledger_run, CMD_JSON, N_("list the changes that wait for an approver") },
+	[V_APPROVE_CHANGE] = { "approve-change", ledger_run, 0,
+			       N_("approve a requested change (an approver, not the requester)") },
+	[V_DENY_CHANGE] = { "deny-change", ledger_run, 0, N_("drop a requested change (an approver, or the requester)") },
+	[V_ADOPT_LEGACY] = { "adopt-legacy", ledger_run, 0, N_("vouch, signed, for the unsigned events of an older ledger") },
+	[V_STATUS] = { "status", ledger_run, CMD_JSON,
+		       N_("move an asset in its life (taken out, returned, lost, stolen, repair, lease return, "
+			  "evidence hold; back: to its status before), as the lifecycle table allows") },
+	[V_ARCHIVE] = { "archive", ledger_run, CMD_JSON,
+			N_("move the events before DATE (past their retention) into a signed archive that verifies "
+			   "alone; the ledger keeps its head") },
+	[V_MIGRATE] = { "migrate", ledger_run, CMD_JSON,
+			N_("bring the schema up to date (the owner of a shared database); --to: copy the whole ledger there") },
+	{}
+};
+
+/* How each verb is called and what it needs, in the same order. */
+struct verb_spec {
 	const char *args;
-	const char *summary;
 	int min_args, max_args;
 	unsigned needs;
 	int (*fn)(struct ledger_control *c, char **args);
@@ -60,53 +92,31 @@ static int do_status(struct ledger_control *c, char **args);
 static int do_archive(struct ledger_control *c, char **args);
 static int do_migrate(struct ledger_control *c, char **args);
 
-static const struct verb_info verbs[] = {
-	[V_ADD] = { "add", "ID [--from-device DEV] [--FIELD VALUE]... --key FILE", N_("register a disk"),
-		    1, 1, NEEDS_KEY, run_add_edit },
-	[V_EDIT] = { "edit", "ID --FIELD VALUE... --reason TEXT --key FILE",
-		     N_("change an asset (recorded with who and why; a change the policy depends on waits for an approver)"),
-		     1, 1, NEEDS_KEY, run_add_edit },
-	[V_SHOW] = { "show", "ID", N_("show one asset"), 1, 1, 0, run_show },
-	[V_LIST] = { "list", "[--status S] [--department D]", N_("list assets"), 0, 0, 0, run_list },
-	[V_HISTORY] = { "history", "[ID]", N_("show the change history (of one asset)"), 0, 1, 0, run_history },
-	[V_IMPORT] = { "import", "FILE [--dry-run] [--update] [--encoding E] [--map MAP] [--keep-unknown] --key FILE",
-		       N_("import a CSV file in one transaction"), 1, 1, NEEDS_KEY, run_import },
-	[V_EXPORT] = { "export", "[--format csv|json] [--bom] [--japanese] [--events] [-o FILE]",
-		       N_("export assets (and events)"), 0, 0, 0, run_export },
-	[V_VERIFY] = { "verify", "[--head SEQ:HASH] [--trust DIR] [--archive FILE]",
-		       N_("check the whole hash chain and every asset against it (and the signatures)"), 0, 0, 0,
-		       do_verify },
-	[V_CHECK] = { "check", "ID DEV", N_("is the disk DEV the asset ID? (serial and WWN)"), 2, 2, 0, run_check },
-	[V_EXPORT_EVENT] = { "export-event", "SEQ -o FILE",
-			     N_("write an event's signed form to FILE and its signature to FILE.minisig"), 1, 1, 0,
-			     run_export_event },
-	[V_REQUESTS] = { "requests", "[ID]", N_("list the changes that wait for an approver"), 0, 1, 0, do_requests },
-	[V_APPROVE_CHANGE] = { "approve-change", "SEQ --key APPROVER.key [--trust DIR] [--reason TEXT]",
-			       N_("approve a requested change (an approver, not the requester)"), 1, 1,
-			       NEEDS_KEY | NEEDS_TRUST, do_answer },
-	[V_DENY_CHANGE] = { "deny-change", "SEQ --key FILE [--trust DIR] [--reason TEXT]",
-			    N_("drop a requested change (an approver, or the requester)"), 1, 1,
-			    NEEDS_KEY | NEEDS_TRUST, do_answer },
-	[V_ADOPT_LEGACY] = { "adopt-legacy", "--key ROOT_OR_APPROVER.key --reason TEXT [--trust DIR]",
-			     N_("vouch, signed, for the unsigned events of an older ledger"), 0, 0,
-			     NEEDS_KEY | NEEDS_TRUST, do_adopt },
-	[V_STATUS] = { "status", "ID STATUS|back --reason TEXT [--permitted-by P] [--incident I --threat-level N] "
-		       "[--agreement A] --key FILE",
-		       N_("move an asset in its life (taken out, returned, lost, stolen, repair, lease return, "
-			  "evidence hold; back: to its status before), as the lifecycle table allows"),
-		       2, 2, NEEDS_KEY, do_status },
-	[V_ARCHIVE] = { "archive", "--before DATE -o FILE --key APPROVER_OR_ROOT.key [--reason TEXT] [--policy P] "
-			"[--state-dir D] [--trust DIR]",
-			N_("move the events before DATE (past their retention) into a signed archive that verifies "
-			   "alone; the ledger keeps its head"),
-			0, 0, NEEDS_KEY | NEEDS_TRUST, do_archive },
-	[V_MIGRATE] = { "migrate", "[--to DB]",
-			N_("bring the schema up to date (the owner of a shared database); --to: copy the whole ledger there"),
-			0, 0, 0, do_migrate },
-	{}
+static const struct verb_spec verbs[] = {
+	[V_ADD] = { "ID [--from-device DEV] [--FIELD VALUE]... --key FILE", 1, 1, NEEDS_KEY, run_add_edit },
+	[V_EDIT] = { "ID --FIELD VALUE... --reason TEXT --key FILE", 1, 1, NEEDS_KEY, run_add_edit },
+	[V_SHOW] = { "ID", 1, 1, 0, run_show },
+	[V_LIST] = { "[--status S] [--department D]", 0, 0, 0, run_list },
+	[V_HISTORY] = { "[ID]", 0, 1, 0, run_history },
+	[V_IMPORT] = { "FILE [--dry-run] [--update] [--encoding E] [--map MAP] [--keep-unknown] --key FILE", 1, 1,
+		       NEEDS_KEY, run_import },
+	[V_EXPORT] = { "[--format csv|json] [--bom] [--japanese] [--events] [-o FILE]", 0, 0, 0, run_export },
+	[V_VERIFY] = { "[--head SEQ:HASH] [--trust DIR] [--archive FILE]", 0, 0, 0, do_verify },
+	[V_CHECK] = { "ID DEV", 2, 2, 0, run_check },
+	[V_EXPORT_EVENT] = { "SEQ -o FILE", 1, 1, 0, run_export_event },
+	[V_REQUESTS] = { "[ID]", 0, 1, 0, do_requests },
+	[V_APPROVE_CHANGE] = { "SEQ --key APPROVER.key [--trust DIR] [--reason TEXT]", 1, 1, NEEDS_KEY | NEEDS_TRUST,
+			       do_answer },
+	[V_DENY_CHANGE] = { "SEQ --key FILE [--trust DIR] [--reason TEXT]", 1, 1, NEEDS_KEY | NEEDS_TRUST, do_answer },
+	[V_ADOPT_LEGACY] = { "--key ROOT_OR_APPROVER.key --reason TEXT [--trust DIR]", 0, 0, NEEDS_KEY | NEEDS_TRUST,
+			     do_adopt },
+	[V_STATUS] = { "ID STATUS|back --reason TEXT [--permitted-by P] [--incident I --threat-level N] "
+		       "[--agreement A] --key FILE", 2, 2, NEEDS_KEY, do_status },
+	[V_ARCHIVE] = { "--before DATE -o FILE --key APPROVER_OR_ROOT.key [--reason TEXT] [--policy P] "
+			"[--state-dir D] [--trust DIR]", 0, 0, NEEDS_KEY | NEEDS_TRUST, do_archive },
+	[V_MIGRATE] = { "[--to DB]", 0, 0, 0, do_migrate },
 };
-
-
+_Static_assert(ARRAY_SIZE(verbs) + 1 == ARRAY_SIZE(ledger_cmds), "one spec a ledger command");
 
 /* Everything the operator asked for, in one place. */
 struct ledger_control {
@@ -181,14 +191,16 @@ static const char *const field_opts[_LEDGER_F_MAX] = {
 	[LEDGER_F_EXTRA] = "extra",
 };
 
-static void help(FILE *f)
+/* The commands (or the one verb's), then the fields and options. */
+static void help(FILE *f, int verb)
 {
 	fprintf(f, _("Usage: %s ledger [--db DB] <command> [options]\n\n"
 		   "The asset ledger (情報資産管理簿) and its tamper-evident change history.\n"
 		   "Every change is an event signed by the person who makes it (--key).\n\n"
 		   "Commands:\n"), program_name);
-	for (size_t i = 0; verbs[i].name; i++)
-		fprintf(f, "  %s %s\n      %s\n", verbs[i].name, verbs[i].args, _(verbs[i].summary));
+	for (size_t i = 0; ledger_cmds[i].name; i++)
+		if (verb < 0 || (size_t)verb == i)
+			fprintf(f, "  %s %s\n      %s\n", ledger_cmds[i].name, verbs[i].args, _(ledger_cmds[i].summary));
 	fprintf(f, _("\nFields (add, edit):\n"
 		   "  --media-type T  --manufacturer M  --model M  --serial S  --wwn W\n"
 		   "  --capacity SIZE  --department D  --location L  --class 1|2|3\n"
@@ -212,9 +224,10 @@ static void help(FILE *f)
 		   "                       terminal, or --confirm-serial S\n"
 		   "      --actor NAME     who makes the change (default: the login name)\n"
 		   "      --reason TEXT    why (required for edit)\n"
-		   "      --json           machine-readable output\n"
+		   "  -J, --json           machine-readable output (not export, export-event,\n"
+		   "                       approve-change, deny-change, adopt-legacy)\n"
 		   "      --encoding E     import: auto (default), utf-8 or cp932\n"
-		   "      --dry-run        import: report what would change, write nothing\n"
+		   "  -n, --dry-run, --no-act  import: report what would change, write nothing\n"
 		   "      --update         import: rows for existing assets change them\n"
 		   "      --map FILE       import: their columns and values onto ours ([csv] THEIR\n"
 		   "                       HEADER = FIELD | ignore | extra; [csv values FIELD] THEIRS =\n"
@@ -253,6 +266,12 @@ static void help(FILE *f)
 		LEDGER_DEFAULT_PATH, TRUST_DEFAULT_DIR);
 }
 
+static void family_help(FILE *f, const struct command_table *t)
+{
+	(void)t;
+	help(f, -1);
+}
+
 /* Which options each verb takes. */
 static bool allowed(enum verb v, int opt)
 {
@@ -267,7 +286,7 @@ static bool allowed(enum verb v, int opt)
 	case OPT_REASON:
 		return (verbs[v].needs & NEEDS_KEY) != 0;
 	case OPT_JSON:
-		return v != V_EXPORT;
+		return ledger_cmds[v].flags & CMD_JSON;
 	case OPT_FROM_DEVICE: case OPT_ATTEST: case OPT_CONFIRM:
 		return v == V_ADD;
 	case OPT_HEAD: case OPT_REQUIRE_SIGNED:
@@ -278,7 +297,9 @@ static bool allowed(enum verb v, int opt)
 		return v == V_VERIFY || (verbs[v].needs & NEEDS_KEY);
 	case OPT_KEY: case OPT_PASS:
 		return (verbs[v].needs & NEEDS_KEY) != 0;
-	case OPT_DRY_RUN: case OPT_UPDATE: case OPT_ENCODING: case OPT_MAP: case OPT_KEEP_UNKNOWN:
+	case OPT_DRY_RUN:
+		return ledger_cmds[v].flags & CMD_DRY_RUN;
+	case OPT_UPDATE: case OPT_ENCODING: case OPT_MAP: case OPT_KEEP_UNKNOWN:
 		return v == V_IMPORT;
 	case OPT_POLICY:
 		return v == V_IMPORT || v == V_ARCHIVE || v == V_ADD || v == V_EDIT;
@@ -296,6 +317,7 @@ static bool allowed(enum verb v, int opt)
 
 static int parse_args(int argc, char **argv, struct ledger_control *c)
 {
+	_cleanup_free_ char *cmd = NULL;
 	struct option opts[80];
 	size_t n = 0;
 	int o;
@@ -304,8 +326,9 @@ static int parse_args(int argc, char **argv, struct ledger_control *c)
 	ADD("db", required_argument, OPT_DB);
 	ADD("actor", required_argument, OPT_ACTOR);
 	ADD("reason", required_argument, OPT_REASON);
-	ADD("json", no_argument, OPT_JSON);
-	ADD("dry-run", no_argument, OPT_DRY_RUN);
+	ADD("json", no_argument, 'J');
+	ADD("dry-run", no_argument, 'n');
+	ADD("no-act", no_argument, 'n');
 	ADD("update", no_argument, OPT_UPDATE);
 	ADD("encoding", required_argument, OPT_ENCODING);
 	ADD("format", required_argument, OPT_FORMAT);
@@ -335,16 +358,21 @@ static int parse_args(int argc, char **argv, struct ledger_control *c)
 	ADD(NULL, 0, 0);
 #undef ADD
 
-	optind = 1;
-	while ((o = getopt_long(argc, argv, "ho:", opts, NULL)) >= 0) {
+	if (asprintf(&cmd, "ledger %s", argv[0]) < 0)
+		return -ENOMEM;
+	while ((o = cli_getopt(argc, argv, opts, cmd)) >= 0) {
 		if (o == '?')
 			return -EINVAL;
+		if (o == 'J')
+			o = OPT_JSON;
+		if (o == 'n')
+			o = OPT_DRY_RUN;
 		if (!allowed(c->verb, o))
-			return usage_error("ledger", _("'%s' takes no option %s"), verbs[c->verb].name, argv[optind - 1]),
+			return usage_error(cmd, _("'%s' takes no option %s"), ledger_cmds[c->verb].name, argv[optind - 1]),
 			       -EINVAL;
 		switch (o) {
 		case 'h':
-			help(stdout);
+			help(stdout, c->verb);
 			return 1;
 		case OPT_DB: c->db = optarg; break;
 		case OPT_ACTOR: c->actor = optarg; break;
@@ -400,9 +428,7 @@ static int parse_args(int argc, char **argv, struct ledger_control *c)
 
 static void print_json(json_t *j)
 {
-	json_dumpf(j, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-	fputc('\n', stdout);
-	json_decref(j);
+	cli_print_json(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 }
 
 static int rollback_refused(const struct ledger_control *c, const struct ledger_trust_report *rep)
@@ -504,7 +530,7 @@ static int apply_device(const struct ledger_control *c, const char *dev, struct 
 	r = disk_probe(&scan, dev, &d);
 	if (r < 0)
 		return log_error_errno(r, _("%s: cannot read the disk's identity"), dev);
-	if (c->attest && ((d.serial && *d.serial) || (d.wwn && *d.wwn))) {
+	if (c->attest && disk_has_identity(&d)) {
 		log_error(_("%s: refused: it reports its own serial %s (WWN %s): an attested serial is only for media "
 			    "that report none"), dev, d.serial ? d.serial : "-", d.wwn ? d.wwn : "-");
 		disk_release(&d);
@@ -1363,7 +1389,7 @@ static int do_answer(struct ledger_control *c, char **args)
 	int r;
 
 	if (parse_u64(args[0], &seq) < 0 || seq == 0)
-		return usage_error("ledger", _("%s: '%s' is not a request number"), verbs[c->verb].name, args[0]);
+		return usage_error("ledger", _("%s: '%s' is not a request number"), ledger_cmds[c->verb].name, args[0]);
 	r = open_ledger(c, false, &l);
 	if (r)
 		return r;
@@ -1521,6 +1547,8 @@ static int do_archive(struct ledger_control *c, char **args)
 	}
 	if (r == -ENODATA) {
 		log_info("%s", err.msg);
+		if (c->json)
+			print_json(json_pack("{s:n, s:I, s:s}", "archive", "events", (json_int_t)0, "detail", err.msg));
 		ret = EXIT_OK;
 	} else if (r == -EPERM) {
 		log_error(_("refused: %s"), err.msg);
@@ -1664,13 +1692,13 @@ static int do_migrate(struct ledger_control *c, char **args)
 /* The key that signs (its holder is the actor) and the roster, as the verb needs them. */
 static int load_needs(struct ledger_control *c)
 {
-	const struct verb_info *v = &verbs[c->verb];
+	const struct verb_spec *v = &verbs[c->verb];
 	const char *env = getenv("WIPECERT_TRUST");
 	int r;
 
 	if ((v->needs & NEEDS_KEY) && !c->key)
 		return usage_error("ledger", _("%s: --key FILE is required: every ledger event is signed by the "
-					       "person who makes it"), v->name);
+					       "person who makes it"), ledger_cmds[c->verb].name);
 	if (c->key) {
 		r = key_load_signer(c->key, c->pass_file, TRUST_DOC_LEDGER_EVENT, &c->sk);
 		if (r)
@@ -1688,12 +1716,17 @@ static int load_needs(struct ledger_control *c)
 	return EXIT_OK;
 }
 
-int cmd_ledger(int argc, char **argv)
+static const char *const lead_opts[] = { "db", NULL };
+
+const struct command_table ledger_cmd_table = { "ledger", ledger_cmds, family_help, lead_opts };
+
+/* Every ledger verb: parse its options, load the key and roster it needs,
+ * run it. */
+static int ledger_run(int argc, char **argv)
 {
 	struct ledger_control c = { .actor = NULL };
-	const struct verb_info *v;
-	const char *db = NULL;
-	int i = 1, r, nargs;
+	const struct verb_spec *v;
+	int r, nargs;
 	size_t k;
 
 	/* SQLite's page cache mallocs page by page; glibc's default trimming
@@ -1702,30 +1735,10 @@ int cmd_ledger(int argc, char **argv)
 	mallopt(M_TRIM_THRESHOLD, 256 << 20);
 	mallopt(M_TOP_PAD, 64 << 20);
 
-	/* options before the verb: --db PATH, --help */
-	for (; i < argc && argv[i][0] == '-'; i++) {
-		if (streq(argv[i], "-h") || streq(argv[i], "--help")) {
-			help(stdout);
-			return EXIT_OK;
-		} else if (streq(argv[i], "--db") && i + 1 < argc)
-			db = argv[++i];
-		else if (strncmp(argv[i], "--db=", 5) == 0)
-			db = argv[i] + 5;
-		else
-			return usage_error("ledger", _("unknown option '%s' before the command"), argv[i]);
-	}
-	if (i >= argc)
-		return usage_error("ledger", _("no command given (see 'wipecert ledger --help')"));
-	/* exact names only: no prefix of a verb that changes the ledger */
-	for (k = 0; verbs[k].name && !streq(argv[i], verbs[k].name); k++)
+	for (k = 0; ledger_cmds[k].name && !streq(argv[0], ledger_cmds[k].name); k++)
 		;
-	if (!verbs[k].name)
-		return usage_error("ledger", _("unknown command '%s'"), argv[i]);
 	v = &verbs[k];
 	c.verb = (enum verb)k;
-	c.db = db;
-	argc -= i;
-	argv += i;
 	r = parse_args(argc, argv, &c);
 	if (r > 0)
 		return EXIT_OK;
@@ -1733,7 +1746,7 @@ int cmd_ledger(int argc, char **argv)
 		return EXIT_USAGE;
 	nargs = argc - optind;
 	if (nargs < v->min_args || nargs > v->max_args)
-		return usage_error("ledger", _("%s: wrong number of arguments (%s %s)"), v->name, v->name, v->args);
+		return usage_error("ledger", _("%s: wrong number of arguments (%s %s)"), argv[0], argv[0], v->args);
 	c.name = ledger_where_display(ledger_resolve_path(c.db));
 	if (!c.name)
 		return log_error_errno(-ENOMEM, "ledger"), EXIT_FAIL;

@@ -202,8 +202,7 @@ static json_t *caps_json(const struct disk *d)
 {
 	struct drive_caps c;
 
-	if (d->transport == TRANSPORT_FILE || d->transport == TRANSPORT_LOOP || !d->devpath ||
-	    drive_probe_caps(d->devpath, &c) < 0)
+	if (disk_is_image(d) || !d->devpath || drive_probe_caps(d->devpath, &c) < 0)
 		return json_null();
 	return drive_caps_to_json(&c);
 }
@@ -419,7 +418,7 @@ int cmd_list(int argc, char **argv)
 	ctl.ncols = ARRAY_SIZE(default_cols);
 	optind = 0;
 	/* options may follow the devices: `list /dev/sdb --json` */
-	while ((c = getopt_long(argc, argv, "o:bnrJah", longopts, NULL)) != -1) {
+	while ((c = cli_getopt(argc, argv, longopts, "list")) != -1) {
 		switch (c) {
 		case 'o':
 			r = parse_columns(&ctl, optarg);
@@ -440,7 +439,7 @@ int cmd_list(int argc, char **argv)
 		case OPT_SWAPS: ctl.scan.swaps = optarg; break;
 		case OPT_DB: ctl.db = optarg; break;
 		case OPT_NO_RECORD: ctl.no_record = true; break;
-		default: return usage_error("list", _("bad option"));
+		default: return EXIT_USAGE;
 		}
 	}
 	if (optind < argc) {

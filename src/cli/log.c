@@ -69,16 +69,28 @@ void log_info(const char *fmt, ...)
 
 int usage_error(const char *cmd, const char *fmt, ...)
 {
+	_cleanup_free_ char *msg = NULL;
 	va_list ap;
+	int r;
 
 	va_start(ap, fmt);
-	vlog("", 0, fmt, ap);
+	r = vasprintf(&msg, fmt, ap);
 	va_end(ap);
+	/* one line: what was wrong, and where to look */
 	if (cmd)
-		fprintf(stderr, _("Try '%s %s --help' for more information.\n"), program_name, cmd);
+		fprintf(stderr, _("%s: %s; try '%s %s --help'\n"), program_name, r < 0 ? fmt : msg, program_name, cmd);
 	else
-		fprintf(stderr, _("Try '%s --help' for more information.\n"), program_name);
+		fprintf(stderr, _("%s: %s; try '%s --help'\n"), program_name, r < 0 ? fmt : msg, program_name);
 	return EXIT_USAGE;
+}
+
+void cli_print_json(json_t *j, size_t flags)
+{
+	if (!j)
+		return;
+	json_dumpf(j, stdout, flags);
+	putchar('\n');
+	json_decref(j);
 }
 
 const char *cli_login_name(void)

@@ -1,5 +1,7 @@
 # the command-line layer: linked into the binary only, never into libwipecert.a
 CLI_OBJS += src/cli/log.o
+CLI_OBJS += src/cli/command.o
+CLI_OBJS += src/cli/table.o
 CLI_OBJS += src/cli/oplog.o
 CLI_OBJS += src/cli/cert.o
 CLI_OBJS += src/cli/verify.o

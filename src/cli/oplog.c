@@ -161,11 +161,11 @@ static const char *outcome_of(int exit_code)
 	}
 }
 
-/* The verb of a command that has verbs: its first word that is no option
- * (ledger takes --db PATH before it). */
+/* The verb of a family (ledger edit, trust add): its first word that is
+ * no option (ledger takes --db PATH before it). */
 static const char *verb_of(void)
 {
-	if (!(op.cmd->flags & CMD_VERBS))
+	if (!op.cmd->sub)
 		return NULL;
 	for (int i = 1; i < op.argc; i++) {
 		if (streq(op.argv[i], "--db")) {

@@ -22,7 +22,7 @@ static void help(void)
 		 "The medium is proven to be the job's before anything is written; a job\n"
 		 "that ended but was not sealed for its asset is sealed (with --key).\n\n"
 		 "Options:\n"
-		 "      --json               job records on stdout, progress events on stderr\n"
+		 "  -J, --json               job records on stdout, progress events on stderr\n"
 		 "      --state-dir DIR      job files (default $WIPECERT_STATE_DIR or %s)\n"
 		 "  -k, --key FILE           the technician's key: seal the jobs run for an asset\n"
 		 "      --passphrase-file F  its passphrase (else asked before the wipe goes on)\n"
@@ -127,9 +127,9 @@ static bool any_asset(const struct wipe_run *w)
 
 int cmd_resume(int argc, char **argv)
 {
-	enum { OPT_JSON = 256, OPT_STATE, OPT_DB, OPT_POLICY, OPT_PASS, OPT_FORCE_MEMBER };
+	enum { OPT_STATE = 256, OPT_DB, OPT_POLICY, OPT_PASS, OPT_FORCE_MEMBER };
 	static const struct option opts[] = {
-		{ "json", no_argument, NULL, OPT_JSON },
+		CLI_OPT_JSON,
 		{ "state-dir", required_argument, NULL, OPT_STATE },
 		{ "key", required_argument, NULL, 'k' },
 		{ "passphrase-file", required_argument, NULL, OPT_PASS },
@@ -144,14 +144,14 @@ int cmd_resume(int argc, char **argv)
 	int opt, ret = -1, r;
 
 	optind = 1;
-	while ((opt = getopt_long(argc, argv, "k:h", opts, NULL)) != -1) {
+	while ((opt = cli_getopt(argc, argv, opts, "resume")) != -1) {
 		if (wipe_parse_tuning(opt, optarg, &w.tuning, "resume", &ret)) {
 			if (ret != -1)
 				return ret;
 			continue;
 		}
 		switch (opt) {
-		case OPT_JSON: w.json = true; break;
+		case 'J': w.json = true; break;
 		case OPT_STATE: w.state_dir = optarg; break;
 		case 'k': w.key = optarg; break;
 		case OPT_PASS: w.pass_file = optarg; break;
@@ -162,7 +162,7 @@ int cmd_resume(int argc, char **argv)
 			help();
 			return EXIT_OK;
 		default:
-			return usage_error("resume", _("bad option"));
+			return EXIT_USAGE;
 		}
 	}
 	if (optind >= argc)

@@ -86,6 +86,7 @@ int cmd_station(int argc, char **argv)
 		{ "font", required_argument, NULL, OPT_FONT },
 		WIPE_TUNING_LONGOPTS,
 		COMMON_OPTIONS,
+		CLI_OPT_JSON,
 		{ 0 }
 	};
 	struct flow_control fc = { 0 };
@@ -100,7 +101,7 @@ int cmd_station(int argc, char **argv)
 	uint64_t v;
 
 	optind = 1;
-	while ((opt = getopt_long(argc, argv, "k:hJ", opts, NULL)) != -1) {
+	while ((opt = cli_getopt(argc, argv, opts, "station")) != -1) {
 		if (wipe_parse_tuning(opt, optarg, &tuning, "station", &ret)) {
 			if (ret != EXIT_OK)
 				return ret;
@@ -147,7 +148,7 @@ int cmd_station(int argc, char **argv)
 			help();
 			return EXIT_OK;
 		default:
-			return usage_error("station", _("bad option"));
+			return EXIT_USAGE;
 		}
 	}
 	if (!o.key_path)

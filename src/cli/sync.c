@@ -84,6 +84,7 @@ static void sync_help(void)
 		 "Options:\n"
 		 "  -k, --key FILE          who submits (without it only the decisions are copied)\n"
 		 "      --passphrase-file F its passphrase (else asked on the terminal)\n"), program_name);
+	fputs(common_json_help, stdout);
 	fputs(common_help, stdout);
 	fputs(_("\nExit status: 0 nothing waits, 1 a record waits or was refused, 2 usage.\n"), stdout);
 }
@@ -94,6 +95,7 @@ int cmd_sync(int argc, char **argv)
 		{ "key", required_argument, NULL, 'k' },
 		{ "passphrase-file", required_argument, NULL, OPT_PASS },
 		COMMON_OPTIONS,
+		CLI_OPT_JSON,
 		{}
 	};
 	struct flow_control fc = { 0 };
@@ -103,14 +105,14 @@ int cmd_sync(int argc, char **argv)
 	int c, r, ret;
 
 	optind = 0;
-	while ((c = getopt_long(argc, argv, "k:Jh", opts, NULL)) != -1) {
+	while ((c = cli_getopt(argc, argv, opts, "sync")) != -1) {
 		if (common_option(&fc, c, optarg))
 			continue;
 		switch (c) {
 		case 'k': fc.key = optarg; break;
 		case OPT_PASS: fc.pass_file = optarg; break;
 		case 'h': sync_help(); return EXIT_OK;
-		default: return usage_error("sync", _("bad option"));
+		default: return EXIT_USAGE;
 		}
 	}
 	if (optind != argc)
@@ -134,9 +136,7 @@ int cmd_sync(int argc, char **argv)
 				      (json_int_t)rep.waiting, "failed", (json_int_t)rep.failed, "decisions",
 				      (json_int_t)rep.decisions);
 
-		json_dumpf(o, stdout, JSON_INDENT(2));
-		fputc('\n', stdout);
-		json_decref(o);
+		cli_print_json(o, JSON_INDENT(2));
 	} else {
 		printf(_("submitted %zu, waiting %zu, refused %zu; %zu decision(s) copied\n"), rep.submitted,
 		       rep.waiting, rep.failed, rep.decisions);

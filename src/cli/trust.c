@@ -8,12 +8,8 @@
 #include <errno.h>
 #include <getopt.h>
 #include <string.h>
-#include <sys/stat.h>
 
-#include <openssl/x509.h>
-#include <openssl/x509v3.h>
 
-#include "wipecert/canon.h"
 #include "wipecert/cli.h"
 #include "wipecert/ledger.h"
 #include "wipecert/ledger-sign.h"
@@ -21,8 +17,6 @@
 #include "wipecert/trust.h"
 #include "wipecert/util.h"
 #include "wipecert/x509.h"
-
-#define YEAR_SECS ((time_t)365 * 86400)
 
 struct trust_control {
 	const char *db;
@@ -149,132 +143,79 @@ static char *sibling(const char *path, const char *suffix)
 	return asprintf(&p, "%.*s%s", (int)n, path, suffix) < 0 ? NULL : p;
 }
 
+/* The member to add: the key, what its file's comment offers and the
+ * options say (options win), the validity. Returns -1 to go on, else the
+ * exit code. */
+static int new_member(const struct trust_control *c, const char *pubfile, const struct trust_store *s,
+		      struct trust_member *m, char **name, char **org)
+{
+	_cleanup_free_ uint8_t *data = NULL;
+	time_t now = time(NULL);
+	size_t len;
+	int r, role;
+
+	r = read_full_file(pubfile, &data, &len);
+	if (r < 0)
+		return log_error_errno(r, "%s: cannot read", pubfile), EXIT_FAIL;
+	r = trust_pubkey_parse((const char *)data, len, &m->pk);
+	if (r < 0)
+		return log_error("%s: not a public key: %s", pubfile, trust_strerror(r)), EXIT_FAIL;
+	trust_pubkey_defaults(data, len, name, org, &role);
+	m->name = (char *)(c->name ? c->name : *name);
+	m->org = (char *)(c->org ? c->org : *org ? *org : trust_store_org(s));
+	m->role = c->role >= 0 ? c->role : role;
+	if (!m->name || (int)m->role < 0)
+		return usage_error("trust add", "--name and --role are required (the key file does not say)");
+	if (get_time_opt(c->from, now, &m->not_before) < 0 ||
+	    get_time_opt(c->until, time_add_years(m->not_before, 3), &m->not_after) < 0 ||
+	    m->not_after <= m->not_before)
+		return usage_error("trust add", "bad --from/--until");
+	return -1;
+}
+
 static int trust_add(struct trust_control *c, const char *pubfile)
 {
 	_cleanup_(trust_seckey_freep) struct trust_seckey *root = NULL;
 	_cleanup_(trust_store_freep) struct trust_store *s = NULL;
-	_cleanup_free_ uint8_t *data = NULL;
 	_cleanup_free_ char *csrp = NULL, *name = NULL, *org = NULL;
-	struct trust_member m = {};
+	_cleanup_free_ uint8_t *csr = NULL;
+	struct trust_member m = { .role = -1 };
 	char id[TRUST_KEYID_STRLEN];
-	json_t *meta = NULL;
-	time_t now = time(NULL);
-	size_t len;
-	int r, role = c->role;
+	size_t clen = 0;
+	int r;
 
-	r = read_full_file(pubfile, &data, &len);
-	if (r < 0) {
-		log_error_errno(r, "%s: cannot read", pubfile);
-		return EXIT_FAIL;
-	}
-	r = trust_pubkey_parse((const char *)data, len, &m.pk);
-	if (r < 0) {
-		log_error("%s: not a public key: %s", pubfile, trust_strerror(r));
-		return EXIT_FAIL;
-	}
-	/* the comment `key new` wrote offers defaults; options win */
-	{
-		const char *nl = memchr(data, '\n', len), *pre = "untrusted comment: ";
-
-		if (nl && len > strlen(pre) && memcmp(data, pre, strlen(pre)) == 0)
-			canon_parse((const char *)data + strlen(pre), (size_t)(nl - (const char *)data) - strlen(pre), &meta);
-		if (meta) {
-			const char *v;
-
-			if (!c->name && (v = json_string_value(json_object_get(meta, "name"))))
-				name = strdup(v);
-			if (!c->org && (v = json_string_value(json_object_get(meta, "org"))))
-				org = strdup(v);
-			if (role < 0)
-				role = trust_role_from_string(json_string_value(json_object_get(meta, "role")));
-			json_decref(meta);
-		}
-	}
 	r = cli_trust_open(c->dir, &s);
 	if (r)
 		return r;
-	m.name = (char *)(c->name ? c->name : name);
-	m.org = (char *)(c->org ? c->org : org ? org : trust_store_org(s));
-	if (!m.name || role < 0)
-		return usage_error("trust add", "--name and --role are required (the key file does not say)");
-	m.role = role;
-	if (get_time_opt(c->from, now, &m.not_before) < 0 ||
-	    get_time_opt(c->until, m.not_before + 3 * YEAR_SECS, &m.not_after) < 0 ||
-	    m.not_after <= m.not_before)
-		return usage_error("trust add", "bad --from/--until");
-	if (!streq(m.org, trust_store_org(s))) {
-		log_error("%s: organisation '%s' is not this roster's ('%s'); pin a contractor's root with 'trust pin'",
-			  pubfile, m.org, trust_store_org(s));
-		return EXIT_REFUSED;
-	}
+	r = new_member(c, pubfile, s, &m, &name, &org);
+	if (r >= 0)
+		return r;
 	trust_keyid_string(m.pk.keyid, id);
-	if (trust_store_find(s, m.pk.keyid)) {
-		log_error("%s: key %s is in the roster already", pubfile, id);
-		return EXIT_REFUSED;
+	r = roster_check_new_member(s, &m);
+	if (r == -EXDEV)
+		return log_error("%s: organisation '%s' is not this roster's ('%s'); pin a contractor's root with "
+				 "'trust pin'", pubfile, m.org, trust_store_org(s)), EXIT_REFUSED;
+	if (r == -EEXIST)
+		return log_error("%s: key %s is in the roster already", pubfile, id), EXIT_REFUSED;
+	if (!c->cert && trust_role_may_sign(m.role, TRUST_DOC_CERTIFICATE)) {
+		csrp = c->csr ? strdup(c->csr) : sibling(pubfile, ".csr");
+		r = csrp ? read_full_file(csrp, &csr, &clen) : -ENOMEM;
+		if (r < 0)
+			return log_error_errno(r, "%s: cannot read the approver's certificate request (--csr)", csrp),
+			       EXIT_FAIL;
 	}
 	r = load_root(c, &root);
 	if (r < 0)
 		return key_exit_code(r);
-	if (c->cert) {
-		/* a certificate from the organisation's own PKI (key import-p12) */
-		_cleanup_free_ char *dst = NULL, *pem = NULL;
-		X509 *x = NULL;
-
-		r = x509_load_pem(c->cert, &x, NULL);
-		if (r >= 0)
-			r = trust_x509_fingerprint(x, m.x509_sha256);
-		if (r >= 0)
-			r = x509_pem_append(x, &pem);
-		X509_free(x);
-		if (r < 0) {
-			log_error("%s: not a PEM certificate", c->cert);
-			return EXIT_FAIL;
-		}
-		if (asprintf(&dst, "%s/members", c->dir) < 0)
-			return EXIT_FAIL;
-		mkdir(dst, 0755);
-		free(dst);
-		if (asprintf(&dst, "%s/members/%s.crt", c->dir, id) < 0)
-			return EXIT_FAIL;
-		r = write_file_atomic(dst, pem, strlen(pem), 0644, false);
-		if (r < 0) {
-			log_error_errno(r, "%s: cannot write", dst);
-			return EXIT_FAIL;
-		}
-	} else if (role == TRUST_ROLE_APPROVER || role == TRUST_ROLE_CONTRACTOR_APPROVER) {
-		_cleanup_free_ uint8_t *csr = NULL;
-		size_t clen;
-
-		csrp = c->csr ? strdup(c->csr) : sibling(pubfile, ".csr");
-		if (!csrp)
-			return EXIT_FAIL;
-		r = read_full_file(csrp, &csr, &clen);
-		if (r < 0) {
-			log_error_errno(r, "%s: cannot read the approver's certificate request (--csr)", csrp);
-			return EXIT_FAIL;
-		}
-		r = roster_issue_cert(c->dir, root, &m, (const char *)csr, clen, m.x509_sha256);
-		if (r < 0) {
-			log_error("%s: cannot issue the certificate: %s", csrp, trust_strerror(r));
-			return EXIT_FAIL;
-		}
-	}
-	r = roster_add(c->dir, root, &m, now);
-	if (r < 0 && m.x509_sha256[0]) {
-		/* no certificate without its roster entry */
-		_cleanup_free_ char *crt = NULL;
-
-		if (asprintf(&crt, "%s/members/%s.crt", c->dir, id) >= 0)
-			unlink(crt);
-	}
-	if (r == -EINVAL) {
-		log_error("%s: a %s cannot be listed in this roster (contractor roles belong in a contractor's roster)",
-			  pubfile, trust_role_to_string(role));
-		return EXIT_REFUSED;
-	}
+	r = roster_enroll(c->dir, root, &m, c->cert, (const char *)csr, clen, time(NULL));
+	if (r == -EBADMSG && c->cert)
+		return log_error("%s: not a PEM certificate", c->cert), EXIT_FAIL;
+	if (r == -EINVAL)
+		return log_error("%s: a %s cannot be listed in this roster (contractor roles belong in a contractor's "
+				 "roster)", pubfile, trust_role_to_string(m.role)), EXIT_REFUSED;
 	if (r < 0)
 		return roster_error(c, "add the key", r);
-	printf("added %s: %s (%s, %s)%s%s\n", id, m.name, trust_role_to_string(role), m.org,
+	printf("added %s: %s (%s, %s)%s%s\n", id, m.name, trust_role_to_string(m.role), m.org,
 	       m.x509_sha256[0] ? ", certificate sha256 " : "", m.x509_sha256);
 	return record_serials(c, root);
 }
@@ -285,6 +226,20 @@ int trust_enroll(const char *dir, const char *root_key, const char *root_pass_fi
 				   .pass_file = root_pass_file, .role = -1 };
 
 	return trust_add(&c, pubfile);
+}
+
+static json_t *lists_json(const struct trust_store *s)
+{
+	json_t *lists = json_array();
+
+	for (size_t i = 0; i < trust_store_n_lists(s); i++) {
+		const struct trust_list *t = trust_store_list(s, i);
+
+		json_array_append_new(lists, json_pack("{s:s,s:s,s:s,s:I,s:s}", "list",
+			t->doc == TRUST_DOC_ROSTER ? "roster" : "revocation", "org", t->org, "root", t->root_keyid,
+			"serial", (json_int_t)t->serial, "sha256", t->sha256));
+	}
+	return lists;
 }
 
 static int member_json(const struct trust_member *m, json_t **ret)
@@ -304,10 +259,34 @@ static int member_json(const struct trust_member *m, json_t **ret)
 	return *ret ? 0 : -ENOMEM;
 }
 
+static int members_table(const struct trust_store *s)
+{
+	static const char *const head[] = { "KEYID", "ROLE", "FROM", "UNTIL", "STATUS", "NAME", "ORG" };
+	struct libscols_table *t = cli_table_new(head, ARRAY_SIZE(head));
+	time_t now = time(NULL);
+
+	if (!t)
+		return -ENOMEM;
+	for (size_t i = 0; i < trust_store_n_members(s); i++) {
+		const struct trust_member *m = trust_store_member(s, i);
+		char id[TRUST_KEYID_STRLEN], nb[32], na[32];
+
+		trust_keyid_string(m->pk.keyid, id);
+		format_utc(m->not_before, nb, sizeof(nb));
+		format_utc(m->not_after, na, sizeof(na));
+		nb[10] = na[10] = '\0';
+		if (cli_table_row(t, (const char *const[]){ id, trust_role_to_string(m->role), nb, na,
+				  m->revoked ? "revoked" : now > m->not_after ? "expired" : "valid", m->name, m->org }) < 0) {
+			cli_table_free(t);
+			return -ENOMEM;
+		}
+	}
+	return cli_table_print(t);
+}
+
 static int trust_list(struct trust_control *c)
 {
 	_cleanup_(trust_store_freep) struct trust_store *s = NULL;
-	time_t now = time(NULL);
 	int r;
 
 	r = cli_trust_open(c->dir, &s);
@@ -319,35 +298,11 @@ static int trust_list(struct trust_control *c)
 		for (size_t i = 0; i < trust_store_n_members(s); i++)
 			if (member_json(trust_store_member(s, i), &m) == 0)
 				json_array_append_new(arr, m);
-		json_t *lists = json_array();
-
-		for (size_t i = 0; i < trust_store_n_lists(s); i++) {
-			const struct trust_list *t = trust_store_list(s, i);
-
-			json_array_append_new(lists, json_pack("{s:s,s:s,s:s,s:I,s:s}", "list",
-				t->doc == TRUST_DOC_ROSTER ? "roster" : "revocation", "org", t->org, "root", t->root_keyid,
-				"serial", (json_int_t)t->serial, "sha256", t->sha256));
-		}
-		m = json_pack("{s:s,s:o,s:o}", "org", trust_store_org(s), "members", arr, "lists", lists);
-		json_dumpf(m, stdout, JSON_SORT_KEYS | JSON_INDENT(2));
-		putchar('\n');
-		json_decref(m);
+		m = json_pack("{s:s,s:o,s:o}", "org", trust_store_org(s), "members", arr, "lists", lists_json(s));
+		cli_print_json(m, JSON_SORT_KEYS | JSON_INDENT(2));
 		return EXIT_OK;
 	}
-	printf("%-16s  %-21s  %-10s  %-10s  %-8s  %s (%s)\n", "KEYID", "ROLE", "FROM", "UNTIL", "STATUS",
-	       "NAME", "ORG");
-	for (size_t i = 0; i < trust_store_n_members(s); i++) {
-		const struct trust_member *m = trust_store_member(s, i);
-		char id[TRUST_KEYID_STRLEN], nb[32], na[32];
-
-		trust_keyid_string(m->pk.keyid, id);
-		format_utc(m->not_before, nb, sizeof(nb));
-		format_utc(m->not_after, na, sizeof(na));
-		nb[10] = na[10] = '\0';
-		printf("%-16s  %-21s  %-10s  %-10s  %-8s  %s (%s)\n", id, trust_role_to_string(m->role), nb, na,
-		       m->revoked ? "revoked" : now > m->not_after ? "expired" : "valid", m->name, m->org);
-	}
-	return EXIT_OK;
+	return members_table(s) < 0 ? EXIT_FAIL : EXIT_OK;
 }
 
 static int trust_revoke(struct trust_control *c, const char *what)
@@ -409,132 +364,73 @@ static int trust_pin(struct trust_control *c, const char *pubfile)
 	return record_serials(c, root);
 }
 
-/* Hand a contractor's roster over: copy its signed files into
- * contractors/KEYID/ and keep them only if the store then loads. */
+/* Hand a contractor's roster over (roster_import_contractor()). */
 static int trust_import(struct trust_control *c, const char *from)
 {
-	static const char *const files[] = { "roster.json", "roster.json.minisig",
-					     "revoked.json", "revoked.json.minisig" };
+	_cleanup_free_ char *dst = NULL;
 	_cleanup_(trust_store_freep) struct trust_store *s = NULL;
-	_cleanup_free_ char *rootp = NULL, *dst = NULL;
 	struct trust_pubkey pk;
+	const char *failed = NULL;
 	char id[TRUST_KEYID_STRLEN];
 	int r;
 
-	if (asprintf(&rootp, "%s/root.pub", from) < 0)
-		return EXIT_FAIL;
-	r = trust_pubkey_load(rootp, &pk);
+	r = roster_import_contractor(c->dir, from, &pk, &dst, &failed);
+	if (r < 0 && failed)
+		return log_error("%s/%s: cannot copy: %s", from, failed, trust_strerror(r)), EXIT_FAIL;
 	if (r < 0) {
-		log_error("%s: %s", rootp, trust_strerror(r));
-		return EXIT_FAIL;
-	}
-	trust_keyid_string(pk.keyid, id);
-	if (asprintf(&dst, "%s/contractors", c->dir) < 0)
-		return EXIT_FAIL;
-	mkdir(dst, 0755);
-	free(dst);
-	if (asprintf(&dst, "%s/contractors/%s", c->dir, id) < 0)
-		return EXIT_FAIL;
-	if (mkdir(dst, 0755) < 0 && errno != EEXIST) {
-		log_error_errno(-errno, "%s: cannot create", dst);
-		return EXIT_FAIL;
-	}
-	for (size_t i = 0; i < ARRAY_SIZE(files); i++) {
-		_cleanup_free_ char *sp = NULL, *dp = NULL;
-		_cleanup_free_ uint8_t *data = NULL;
-		size_t len;
-
-		if (asprintf(&sp, "%s/%s", from, files[i]) < 0 || asprintf(&dp, "%s/%s", dst, files[i]) < 0)
-			return EXIT_FAIL;
-		r = read_full_file(sp, &data, &len);
-		if (r >= 0)
-			r = write_file_atomic(dp, data, len, 0644, false);
-		if (r < 0) {
-			log_error_errno(r, "%s: cannot copy", sp);
-			return EXIT_FAIL;
-		}
-	}
-	{
-		/* the contractor's CA, so that its approvers' PDF signatures
-		 * chain (the roster names each approver's certificate) */
-		_cleanup_free_ char *sp = NULL, *dp = NULL;
-		_cleanup_free_ uint8_t *data = NULL;
-		size_t len;
-
-		if (asprintf(&sp, "%s/ca.crt", from) < 0 || asprintf(&dp, "%s/ca.crt", dst) < 0)
-			return EXIT_FAIL;
-		r = read_full_file(sp, &data, &len);
-		if (r >= 0)
-			r = write_file_atomic(dp, data, len, 0644, false);
-		if (r < 0 && r != -ENOENT) {
-			log_error_errno(r, "%s: cannot copy", sp);
-			return EXIT_FAIL;
-		}
-	}
-	r = trust_store_open(c->dir, &s);
-	if (r < 0 || !trust_store_contractor(s, pk.keyid)) {
 		log_error("%s: not accepted (%s): is its root pinned with 'trust pin'?",
-			  r < 0 && *trust_store_failed_file() ? trust_store_failed_file() : from,
-			  r < 0 ? trust_strerror(r) : "root not pinned");
-		for (size_t i = 0; i < ARRAY_SIZE(files); i++) {
-			_cleanup_free_ char *dp = NULL;
-
-			if (asprintf(&dp, "%s/%s", dst, files[i]) >= 0)
-				unlink(dp);
-		}
-		{
-			_cleanup_free_ char *dp = NULL;
-
-			if (asprintf(&dp, "%s/ca.crt", dst) >= 0)
-				unlink(dp);
-		}
-		rmdir(dst);
+			  r != -ENOKEY && *trust_store_failed_file() ? trust_store_failed_file() : from,
+			  r != -ENOKEY ? trust_strerror(r) : "root not pinned");
 		return EXIT_REFUSED;
 	}
+	r = cli_trust_open(c->dir, &s);
+	if (r)
+		return r;
+	trust_keyid_string(pk.keyid, id);
 	printf("imported the roster of %s (root %s) into %s\n", trust_store_contractor(s, pk.keyid), id, dst);
 	return EXIT_OK;
 }
 
-/* Every signature was checked by trust_store_open(); here the certificates. */
+static void cert_problem(const char *file, const char *problem, void *userdata)
+{
+	json_t *problems = userdata;
+
+	if (problems)
+		json_array_append_new(problems, json_pack("{s:s,s:s}", "file", file, "problem", problem));
+	else
+		log_error("%s: %s", file, problem);
+}
+
+/* Every signature was checked by trust_store_open(); the certificates by
+ * trust_store_check_certs(). */
 static int trust_verify_dir(struct trust_control *c)
 {
 	_cleanup_(trust_store_freep) struct trust_store *s = NULL;
-	_cleanup_free_ char *cap = NULL;
-	X509 *ca = NULL;
-	int bad = 0, r;
+	json_t *problems = NULL;
+	int bad, r;
 
 	r = cli_trust_open(c->dir, &s);
 	if (r)
 		return r;
-	if (asprintf(&cap, "%s/ca.crt", c->dir) < 0)
-		return EXIT_FAIL;
-	if (x509_load_pem(cap, &ca, NULL) < 0) {
-		log_error("%s: cannot read the CA certificate", cap);
-		bad++;
+	if (c->json)
+		problems = json_array();
+	bad = trust_store_check_certs(s, cert_problem, problems);
+	if (bad < 0) {
+		json_decref(problems);
+		return log_error_errno(bad, "%s", c->dir), EXIT_FAIL;
 	}
-	for (size_t i = 0; i < trust_store_n_members(s); i++) {
-		const struct trust_member *m = trust_store_member(s, i);
-		_cleanup_free_ char *p = NULL;
-		char id[TRUST_KEYID_STRLEN], fpr[TRUST_FPR_STRLEN];
-		X509 *x = NULL;
+	if (c->json) {
+		json_t *j = json_pack("{s:s,s:s,s:b,s:I,s:o,s:O,s:s}", "dir", c->dir, "org", trust_store_org(s),
+				      "valid", bad == 0, "members", (json_int_t)trust_store_n_members(s),
+				      "lists", lists_json(s), "problems", problems, "state", trust_state_path());
 
-		if (!m->x509_sha256[0] || !streq(m->org, trust_store_org(s)))
-			continue;
-		trust_keyid_string(m->pk.keyid, id);
-		if (asprintf(&p, "%s/members/%s.crt", c->dir, id) < 0)
-			return EXIT_FAIL;
-		if (x509_load_pem(p, &x, NULL) < 0 || trust_x509_fingerprint(x, fpr) < 0 ||
-		    !streq(fpr, m->x509_sha256)) {
-			log_error("%s: missing or not the certificate the roster names", p);
-			bad++;
-		} else if (ca && X509_check_issued(ca, x) == X509_V_OK &&
-			   X509_verify(x, X509_get0_pubkey(ca)) != 1) {
-			log_error("%s: signature of the CA does not verify", p);
-			bad++;
-		}
-		X509_free(x);
+		cli_print_json(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+		for (size_t i = 0; i < json_array_size(problems); i++)
+			log_error("%s: %s", json_string_value(json_object_get(json_array_get(problems, i), "file")),
+				  json_string_value(json_object_get(json_array_get(problems, i), "problem")));
+		json_decref(problems);
+		return bad ? EXIT_FAIL : EXIT_OK;
 	}
-	X509_free(ca);
 	if (bad)
 		return EXIT_FAIL;
 	printf("%s: roster of %s with %zu keys, all signatures valid\n", c->dir, trust_store_org(s),
@@ -549,19 +445,24 @@ static int trust_verify_dir(struct trust_control *c)
 	return EXIT_OK;
 }
 
-static void help(void)
+static const struct cli_synopsis synopses[] = {
+	{ "init", "init --root-key KEY [--contractor] [--years N]" },
+	{ "add", "add PUBFILE --root-key KEY [--name N] [--role R] [--org O]\n"
+		 "                 [--from DATE] [--until DATE] [--csr FILE | --cert FILE]" },
+	{ "list", "list [--json]" },
+	{ "revoke", "revoke KEYID|PUBFILE --root-key KEY [--reason R] [--at TIME]" },
+	{ "pin", "pin CONTRACTOR-ROOT.pub --org ORG --root-key KEY" },
+	{ "import", "import CONTRACTOR-TRUST-DIR" },
+	{ "verify", "verify [--json]" },
+};
+
+/* The usage of verb (of every verb when NULL), then the options. */
+static void help(FILE *f, const char *verb)
 {
-	printf("Usage: %s trust init --root-key KEY [--contractor] [--years N]\n"
-	       "       %s trust add PUBFILE --root-key KEY [--name N] [--role R] [--org O]\n"
-	       "                 [--from DATE] [--until DATE] [--csr FILE | --cert FILE]\n"
-	       "       %s trust list [--json]\n"
-	       "       %s trust revoke KEYID|PUBFILE --root-key KEY [--reason R] [--at TIME]\n"
-	       "       %s trust pin CONTRACTOR-ROOT.pub --org ORG --root-key KEY\n"
-	       "       %s trust import CONTRACTOR-TRUST-DIR\n"
-	       "       %s trust verify\n\n"
-	       "The organisation's trust roster: members' keys with roles and validity,\n"
-	       "revocations and pinned contractors, each signed by the root key.\n\n"
-	       "Options:\n"
+	cli_family_usage(f, &trust_cmd_table, synopses, ARRAY_SIZE(synopses), verb,
+			 _("The organisation's trust roster: members' keys with roles and validity,\n"
+			   "revocations and pinned contractors, each signed by the root key.\n"));
+	fprintf(f, _("Options:\n"
 	       "  --trust DIR            trust directory (default $WIPECERT_TRUST or %s)\n"
 	       "  --db PATH              init, add, revoke, pin: record the new serials of the\n"
 	       "                         signed lists in this ledger, signed by the root (an\n"
@@ -574,101 +475,166 @@ static void help(void)
 	       "  --cert FILE            add: an approver certificate from the organisation's PKI\n"
 	       "  --reason R             revoke: key-compromise refuses every signature of the key;\n"
 	       "                         other reasons refuse signatures from --at on\n"
-	       "  --json                 machine-readable output\n"
+	       "  -J, --json             list, verify: machine-readable output\n"
 	       "  -h, --help             show this help\n\n"
 	       "Every command that loads the directory refuses a roster or revocation list\n"
 	       "older than one seen before (serials remembered in %s).\n\n"
 	       "Exit: 0 ok, 1 failed, 2 usage, 3 refused (also: a key file others can read,\n"
-	       "an older signed list put back).\n",
-	       program_name, program_name, program_name, program_name, program_name, program_name,
-	       program_name, TRUST_DEFAULT_DIR, trust_state_path());
+	       "an older signed list put back).\n"),
+		TRUST_DEFAULT_DIR, trust_state_path());
 }
 
-int cmd_trust(int argc, char **argv)
+static void family_help(FILE *f, const struct command_table *t)
 {
-	enum { OPT_DB = 255, OPT_TRUST = 256, OPT_ROOT, OPT_PASS, OPT_NAME, OPT_ROLE, OPT_ORG, OPT_CSR, OPT_CERT,
-	       OPT_REASON, OPT_FROM, OPT_UNTIL, OPT_AT, OPT_YEARS, OPT_CONTRACTOR, OPT_JSON };
-	static const struct option opts[] = {
-		{ "trust", required_argument, NULL, OPT_TRUST },
-		{ "db", required_argument, NULL, OPT_DB },
-		{ "root-key", required_argument, NULL, OPT_ROOT },
-		{ "passphrase-file", required_argument, NULL, OPT_PASS },
-		{ "name", required_argument, NULL, OPT_NAME },
-		{ "role", required_argument, NULL, OPT_ROLE },
-		{ "org", required_argument, NULL, OPT_ORG },
-		{ "csr", required_argument, NULL, OPT_CSR },
-		{ "cert", required_argument, NULL, OPT_CERT },
-		{ "reason", required_argument, NULL, OPT_REASON },
-		{ "from", required_argument, NULL, OPT_FROM },
-		{ "until", required_argument, NULL, OPT_UNTIL },
-		{ "at", required_argument, NULL, OPT_AT },
-		{ "years", required_argument, NULL, OPT_YEARS },
-		{ "contractor", no_argument, NULL, OPT_CONTRACTOR },
-		{ "json", no_argument, NULL, OPT_JSON },
-		{ "help", no_argument, NULL, 'h' },
-		{}
-	};
-	struct trust_control c = { .role = -1, .years = 10 };
-	const char *verb;
-	uint64_t y;
-	int o, nargs;
+	(void)t;
+	help(f, NULL);
+}
 
-	if (argc < 2)
-		return usage_error("trust", "no subcommand given");
-	verb = argv[1];
-	if (streq(verb, "-h") || streq(verb, "--help")) {
-		help();
-		return EXIT_OK;
-	}
-	optind = 0;
-	while ((o = getopt_long(argc - 1, argv + 1, "h", opts, NULL)) != -1) {
+enum { OPT_DB = 255, OPT_TRUST = 256, OPT_ROOT, OPT_PASS, OPT_NAME, OPT_ROLE, OPT_ORG, OPT_CSR, OPT_CERT,
+       OPT_REASON, OPT_FROM, OPT_UNTIL, OPT_AT, OPT_YEARS, OPT_CONTRACTOR };
+
+#define O_TRUST { "trust", required_argument, NULL, OPT_TRUST }
+#define O_DB { "db", required_argument, NULL, OPT_DB }
+#define O_ROOT { "root-key", required_argument, NULL, OPT_ROOT }, \
+	{ "passphrase-file", required_argument, NULL, OPT_PASS }
+#define O_ORG { "org", required_argument, NULL, OPT_ORG }
+
+/* The options of one verb (opts says which it takes) into c; then exactly
+ * nargs operands. Returns -1 to go on, else the exit code. */
+static int parse(int argc, char **argv, const struct option *opts, int nargs, struct trust_control *c)
+{
+	_cleanup_free_ char *cmd = NULL;
+	uint64_t y;
+	int o;
+
+	*c = (struct trust_control){ .role = -1, .years = 10 };
+	if (asprintf(&cmd, "trust %s", argv[0]) < 0)
+		return EXIT_FAIL;
+	while ((o = cli_getopt(argc, argv, opts, cmd)) != -1) {
 		switch (o) {
-		case OPT_TRUST: c.dir = optarg; break;
-		case OPT_DB: c.db = optarg; break;
-		case OPT_ROOT: c.root_key = optarg; break;
-		case OPT_PASS: c.pass_file = optarg; break;
-		case OPT_NAME: c.name = optarg; break;
+		case OPT_TRUST: c->dir = optarg; break;
+		case OPT_DB: c->db = optarg; break;
+		case OPT_ROOT: c->root_key = optarg; break;
+		case OPT_PASS: c->pass_file = optarg; break;
+		case OPT_NAME: c->name = optarg; break;
 		case OPT_ROLE:
-			c.role = trust_role_from_string(optarg);
-			if (c.role < 0)
-				return usage_error("trust", "unknown role '%s'", optarg);
+			c->role = trust_role_from_string(optarg);
+			if (c->role < 0)
+				return usage_error(cmd, _("unknown role '%s'"), optarg);
 			break;
-		case OPT_ORG: c.org = optarg; break;
-		case OPT_CSR: c.csr = optarg; break;
-		case OPT_CERT: c.cert = optarg; break;
-		case OPT_REASON: c.reason = optarg; break;
-		case OPT_FROM: c.from = optarg; break;
-		case OPT_UNTIL: c.until = optarg; break;
-		case OPT_AT: c.at = optarg; break;
+		case OPT_ORG: c->org = optarg; break;
+		case OPT_CSR: c->csr = optarg; break;
+		case OPT_CERT: c->cert = optarg; break;
+		case OPT_REASON: c->reason = optarg; break;
+		case OPT_FROM: c->from = optarg; break;
+		case OPT_UNTIL: c->until = optarg; break;
+		case OPT_AT: c->at = optarg; break;
 		case OPT_YEARS:
 			if (parse_u64(optarg, &y) < 0 || y < 1 || y > 100)
-				return usage_error("trust", "--years takes 1..100");
-			c.years = (int)y;
+				return usage_error(cmd, _("--years takes 1..100"));
+			c->years = (int)y;
 			break;
-		case OPT_CONTRACTOR: c.contractor = true; break;
-		case OPT_JSON: c.json = true; break;
-		case 'h': help(); return EXIT_OK;
-		default: return usage_error("trust", "bad option");
+		case OPT_CONTRACTOR: c->contractor = true; break;
+		case 'J': c->json = true; break;
+		case 'h': help(stdout, argv[0]); return EXIT_OK;
+		default: return EXIT_USAGE;
 		}
 	}
-	c.dir = trust_dir(c.dir);
-	nargs = argc - 1 - optind;
-	if (streq(verb, "init") || streq(verb, "list") || streq(verb, "verify")) {
-		if (nargs != 0)
-			return usage_error("trust", "'%s' takes no file", verb);
-		if (streq(verb, "init"))
-			return trust_init(&c);
-		return streq(verb, "list") ? trust_list(&c) : trust_verify_dir(&c);
-	}
-	if (nargs != 1)
-		return usage_error("trust", "'%s' takes one argument", verb);
-	if (streq(verb, "add"))
-		return trust_add(&c, argv[optind + 1]);
-	if (streq(verb, "revoke"))
-		return trust_revoke(&c, argv[optind + 1]);
-	if (streq(verb, "pin"))
-		return trust_pin(&c, argv[optind + 1]);
-	if (streq(verb, "import"))
-		return trust_import(&c, argv[optind + 1]);
-	return usage_error("trust", "unknown subcommand '%s'", verb);
+	c->dir = trust_dir(c->dir);
+	return cli_operands(argc, argv, nargs, cmd, _("one argument"));
 }
+
+static int trust_cmd_init(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		O_TRUST, O_DB, O_ROOT, CLI_OPT_HELP,
+		{ "years", required_argument, NULL, OPT_YEARS },
+		{ "contractor", no_argument, NULL, OPT_CONTRACTOR },
+		{}
+	};
+	struct trust_control c;
+	int r = parse(argc, argv, opts, 0, &c);
+
+	return r >= 0 ? r : trust_init(&c);
+}
+
+static int trust_cmd_add(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		O_TRUST, O_DB, O_ROOT, O_ORG, CLI_OPT_HELP,
+		{ "name", required_argument, NULL, OPT_NAME },
+		{ "role", required_argument, NULL, OPT_ROLE },
+		{ "csr", required_argument, NULL, OPT_CSR },
+		{ "cert", required_argument, NULL, OPT_CERT },
+		{ "from", required_argument, NULL, OPT_FROM },
+		{ "until", required_argument, NULL, OPT_UNTIL },
+		{}
+	};
+	struct trust_control c;
+	int r = parse(argc, argv, opts, 1, &c);
+
+	return r >= 0 ? r : trust_add(&c, argv[optind]);
+}
+
+static int trust_cmd_list(int argc, char **argv)
+{
+	static const struct option opts[] = { O_TRUST, CLI_OPT_JSON, CLI_OPT_HELP, {} };
+	struct trust_control c;
+	int r = parse(argc, argv, opts, 0, &c);
+
+	return r >= 0 ? r : trust_list(&c);
+}
+
+static int trust_cmd_revoke(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		O_TRUST, O_DB, O_ROOT, CLI_OPT_HELP,
+		{ "reason", required_argument, NULL, OPT_REASON },
+		{ "at", required_argument, NULL, OPT_AT },
+		{}
+	};
+	struct trust_control c;
+	int r = parse(argc, argv, opts, 1, &c);
+
+	return r >= 0 ? r : trust_revoke(&c, argv[optind]);
+}
+
+static int trust_cmd_pin(int argc, char **argv)
+{
+	static const struct option opts[] = { O_TRUST, O_DB, O_ROOT, O_ORG, CLI_OPT_HELP, {} };
+	struct trust_control c;
+	int r = parse(argc, argv, opts, 1, &c);
+
+	return r >= 0 ? r : trust_pin(&c, argv[optind]);
+}
+
+static int trust_cmd_import(int argc, char **argv)
+{
+	static const struct option opts[] = { O_TRUST, CLI_OPT_HELP, {} };
+	struct trust_control c;
+	int r = parse(argc, argv, opts, 1, &c);
+
+	return r >= 0 ? r : trust_import(&c, argv[optind]);
+}
+
+static int trust_cmd_verify(int argc, char **argv)
+{
+	static const struct option opts[] = { O_TRUST, CLI_OPT_JSON, CLI_OPT_HELP, {} };
+	struct trust_control c;
+	int r = parse(argc, argv, opts, 0, &c);
+
+	return r >= 0 ? r : trust_verify_dir(&c);
+}
+
+static const struct command trust_cmds[] = {
+	{ "init", trust_cmd_init, 0, N_("make the trust directory: roster, revocation list and CA, signed by the root") },
+	{ "add", trust_cmd_add, 0, N_("add a member's key with its role (an approver's certificate too)") },
+	{ "list", trust_cmd_list, CMD_JSON, N_("list the members, their roles, validity and state") },
+	{ "revoke", trust_cmd_revoke, 0, N_("revoke a member's key, from a time or for good (key-compromise)") },
+	{ "pin", trust_cmd_pin, 0, N_("pin a contractor's root key") },
+	{ "import", trust_cmd_import, 0, N_("bring in the roster of a pinned contractor") },
+	{ "verify", trust_cmd_verify, CMD_JSON, N_("check every signature and certificate of the trust directory") },
+	{}
+};
+
+const struct command_table trust_cmd_table = { "trust", trust_cmds, family_help, NULL };

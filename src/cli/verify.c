@@ -37,7 +37,7 @@ static void usage(FILE *f)
 		     "      --db PATH   check against the asset ledger (else $WIPECERT_DB, else\n"
 		     "                  %s)\n"
 		     "      --asset ID  the ledger entry the certificate must be for (implies --db)\n"
-		     "      --json      print the result as JSON on stdout\n"
+		     "  -J, --json      print the result as JSON on stdout\n"
 		     "  -h, --help      show this help\n\n"
 		     "Exit status: 0 valid (every check passed), 1 a check failed (each failed\n"
 		     "check is named), 2 usage error, 4 superseded: genuine, but the ledger\n"
@@ -96,39 +96,46 @@ static void print_json(const struct verify_control *vc, const struct flow_cert_r
 		json_array_append_new(checks, json_pack("{s:s,s:s,s:s}", "name", cert_check_name(i),
 							"status", check_status(rep, i, true), "detail", rep->checks[i].detail));
 	json_object_set_new(j, "checks", checks);
-	json_dumpf(j, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-	fputc('\n', stdout);
-	json_decref(j);
+	cli_print_json(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 }
 
 static void print_text(const struct verify_control *vc, const struct flow_cert_result *res)
 {
+	static const char *const head[] = { "CHECK", "STATUS", "DETAIL" };
 	const struct cert_verify_report *rep = &res->rep;
+	struct libscols_table *t = cli_table_new(head, ARRAY_SIZE(head));
 
 	printf("%s: %s\n", vc->path, verdict_text(res));
 	if (rep->record)
 		printf(_("  certificate %s, serial %s, asset %s, %s\n"), rep->record->certificate_id,
 		       rep->record->serial, rep->record->asset_id, rep->record->result);
-	for (int i = 0; i < CHECK__MAX; i++)
-		printf("  %-20s %-8s %s\n", cert_check_name(i), check_status(rep, i, false), rep->checks[i].detail);
+	for (int i = 0; t && i < CHECK__MAX; i++)
+		if (cli_table_row(t, (const char *const[]){ cert_check_name(i), check_status(rep, i, false),
+							    rep->checks[i].detail }) < 0) {
+			cli_table_free(t);
+			t = NULL;
+		}
+	if (!t || cli_table_print(t) < 0)
+		log_error_errno(-ENOMEM, _("%s: cannot print the checks"), vc->path);
 }
 
 static int parse_options(int argc, char **argv, struct verify_control *vc)
 {
+	enum { OPT_CA = 256, OPT_TRUST, OPT_DB, OPT_ASSET };
 	static const struct option opts[] = {
-		{ "ca", required_argument, NULL, 'c' },
-		{ "trust", required_argument, NULL, 't' },
-		{ "db", required_argument, NULL, 'd' },
-		{ "asset", required_argument, NULL, 'A' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
+		{ "ca", required_argument, NULL, OPT_CA },
+		{ "trust", required_argument, NULL, OPT_TRUST },
+		{ "db", required_argument, NULL, OPT_DB },
+		{ "asset", required_argument, NULL, OPT_ASSET },
+		CLI_OPT_JSON,
+		CLI_OPT_HELP,
 		{}
 	};
 	int c, r;
 
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	while ((c = cli_getopt(argc, argv, opts, "verify")) != -1) {
 		switch (c) {
-		case 'c':
+		case OPT_CA:
 			r = x509_pem_load_all(optarg, vc->ca);
 			if (r < 0) {
 				log_error_errno(r, _("%s: cannot read CA certificates (PEM)"), optarg);
@@ -136,12 +143,12 @@ static int parse_options(int argc, char **argv, struct verify_control *vc)
 			}
 			vc->have_ca = true;
 			break;
-		case 't': vc->trust = optarg; break;
-		case 'd': vc->db = optarg; break;
-		case 'A': vc->asset = optarg; break;
-		case 'j': vc->json = true; break;
+		case OPT_TRUST: vc->trust = optarg; break;
+		case OPT_DB: vc->db = optarg; break;
+		case OPT_ASSET: vc->asset = optarg; break;
+		case 'J': vc->json = true; break;
 		case 'h': usage(stdout); return -1;
-		default: return usage_error("verify", _("bad option"));
+		default: return EXIT_USAGE;
 		}
 	}
 	if (optind + 1 != argc)

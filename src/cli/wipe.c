@@ -49,7 +49,7 @@ static void help(void)
 		 "      --rounds N           the method's passes N times over (default 1)\n"
 		 "      --verify MODE        off, last (default), all, or sample (NIST SP 800-88 §4.7)\n"
 		 "      --sample-percent N   how much sample verification reads (default 10)\n"
-		 "  -n, --dry-run            check and show what would be done, write nothing\n"
+		 "  -n, --dry-run, --no-act  check and show what would be done, write nothing\n"
 		 "      --confirm-serial S   confirm a disk by its serial (repeat per disk); for\n"
 		 "                           image files and disks with no serial, their path\n"
 		 "      --force-member TYPE  also wipe a disk that carries this RAID/LVM member\n"
@@ -58,7 +58,7 @@ static void help(void)
 		 "      --attest-serial S    the serial on the label of a medium that reports none\n"
 		 "                           (repeat per target, '-' for none): recorded as attested\n"
 		 "                           by you, checked against the ledger, confirmed again\n"
-		 "      --json               job records on stdout, progress events on stderr\n"
+		 "  -J, --json               job records on stdout, progress events on stderr\n"
 		 "      --state-dir DIR      job files (default $WIPECERT_STATE_DIR or %s)\n"
 		 "      --asset ID           the ledger entry of the target (repeat per target, in\n"
 		 "                           order): its serial/WWN and the policy are checked first\n"
@@ -67,31 +67,67 @@ static void help(void)
 		 "  -k, --key FILE           the technician's key: seal each finished job (needs --asset)\n"
 		 "      --passphrase-file F  its passphrase (else asked before the wipe starts)\n"
 		 "%s"
-		 "      --list-methods       list the methods and their passes\n"
+		 "      --list-methods       list the methods and their passes (--json: as JSON)\n"
 		 "  -h, --help               show this help\n\n"
 		 "Exit: 0 every target wiped (and verified, unless --verify off), 1 a wipe failed\n"
 		 "or was interrupted, 2 usage, 3 refused before anything was written.\n"),
 	       program_name, JOB_STATE_DIR_DEFAULT, LEDGER_DEFAULT_PATH, DEFAULT_POLICY, _(wipe_tuning_help));
 }
 
-static void list_methods(void)
+/* The methods table: name, title, passes; a table for people or JSON. */
+static int list_methods(bool json)
 {
+	static const char *const head[] = { "METHOD", "PASSES", "TITLE", "PATTERNS", "NWIPE" };
+	struct libscols_table *t = json ? NULL : cli_table_new(head, ARRAY_SIZE(head));
+	json_t *arr = json ? json_array() : NULL;
+
+	if (!t && !arr)
+		return EXIT_FAIL;
 	for (size_t i = 0; i < erase_n_methods; i++) {
 		const struct erase_method *m = &erase_methods[i];
+		_cleanup_free_ char *pats = NULL, *n = NULL, *nw = NULL;
+		json_t *passes = json_array(), *aliases = json_array();
 		char buf[16];
-		const char *sep = " (nwipe: ";
+		size_t len = 0, alen = 0;
+		FILE *f = open_memstream(&pats, &len), *fa = open_memstream(&nw, &alen);
 
-		printf("%-11s %-52s", m->name, m->title);
-		for (unsigned k = 0; k < m->n_passes && k < 8; k++)
-			printf(" %s%s", m->verify_only ? "read " : "", erase_pass_describe(&m->passes[k], buf, sizeof(buf)));
-		printf("%s", m->n_passes > 8 ? " ..." : "");
+		for (unsigned k = 0; f && k < m->n_passes; k++) {
+			erase_pass_describe(&m->passes[k], buf, sizeof(buf));
+			if (k < 8)
+				fprintf(f, "%s%s%s", k ? " " : "", m->verify_only ? "read " : "", buf);
+			json_array_append_new(passes, json_string(buf));
+		}
+		if (f && m->n_passes > 8)
+			fputs(" ...", f);
 		for (size_t a = 0; a < erase_n_method_aliases; a++)
 			if (streq(erase_method_aliases[a].name, m->name)) {
-				printf("%s%s", sep, erase_method_aliases[a].alias);
-				sep = ", ";
+				if (fa)
+					fprintf(fa, "%s%s", json_array_size(aliases) ? "," : "", erase_method_aliases[a].alias);
+				json_array_append_new(aliases, json_string(erase_method_aliases[a].alias));
 			}
-		printf("%s\n", *sep == ',' ? ")" : "");
+		if (f)
+			fclose(f);
+		if (fa)
+			fclose(fa);
+		if (arr) {
+			json_array_append_new(arr, json_pack("{s:s,s:s,s:i,s:o,s:b,s:o}", "name", m->name, "title", m->title,
+							     "n_passes", (int)m->n_passes, "passes", passes,
+							     "verify_only", m->verify_only, "nwipe", aliases));
+			continue;
+		}
+		json_decref(passes);
+		json_decref(aliases);
+		if (asprintf(&n, "%u", m->n_passes) < 0 ||
+		    cli_table_row(t, (const char *const[]){ m->name, n, m->title, pats ? pats : "", nw }) < 0) {
+			cli_table_free(t);
+			return EXIT_FAIL;
+		}
 	}
+	if (arr) {
+		cli_print_json(json_pack("{s:o}", "methods", arr), JSON_INDENT(2));
+		return EXIT_OK;
+	}
+	return cli_table_print(t) < 0 ? EXIT_FAIL : EXIT_OK;
 }
 
 /* The serial a target is known by: the drive's, else the attested one. */
@@ -179,7 +215,7 @@ static int check_target(const struct wipe_control *c, struct wipe_run *w, struct
 	t->have_disk = true;
 	if (t->disk.readonly)
 		return log_error(_("%s: the device is read-only"), t->arg), -EROFS;
-	if (t->attest && ((t->disk.serial && *t->disk.serial) || (t->disk.wwn && *t->disk.wwn)))
+	if (t->attest && disk_has_identity(&t->disk))
 		return log_error(_("%s: refused: it reports its own serial %s (WWN %s): an attested serial is only for "
 				   "media that report none"), t->arg, t->disk.serial ? t->disk.serial : "-",
 				 t->disk.wwn ? t->disk.wwn : "-"), -EPERM;
@@ -199,7 +235,7 @@ static int check_target(const struct wipe_control *c, struct wipe_run *w, struct
 	if (t->asset && (r = flow_check_before_wipe(&w->flow, t->asset, method_name(c), serial_of(t), t->disk.wwn,
 						    t->disk.transport == TRANSPORT_FILE, &ferr)) < 0)
 		return log_error(_("%s: refused: %s"), t->arg, ferr.msg), r;
-	if (c->fw != DRIVE_METHOD_INVALID && (t->disk.transport == TRANSPORT_FILE || t->disk.transport == TRANSPORT_LOOP))
+	if (c->fw != DRIVE_METHOD_INVALID && disk_is_image(&t->disk))
 		return log_error(_("%s: refused: a firmware method needs a drive, not an image file or loop device"),
 				 t->arg), -EPERM;
 	return 0;
@@ -343,9 +379,7 @@ static int firmware_run_all(const struct wipe_control *c, struct wipe_run *w)
 	if (w->json) {
 		json_t *doc = json_pack("{s:O}", "jobs", jobs);
 
-		json_dumpf(doc, stdout, JSON_INDENT(2) | JSON_SORT_KEYS);
-		fputc('\n', stdout);
-		json_decref(doc);
+		cli_print_json(doc, JSON_INDENT(2) | JSON_SORT_KEYS);
 	}
 	json_decref(jobs);
 	return ret;
@@ -389,18 +423,18 @@ static int check_method_options(struct wipe_control *c)
 /* Returns -1 to go on, else the exit code (--help and --list-methods too). */
 static int parse_options(int argc, char **argv, struct wipe_control *c, struct wipe_run *w)
 {
-	enum { OPT_VERIFY = 256, OPT_PERCENT, OPT_CONFIRM, OPT_JSON, OPT_STATE, OPT_LIST, OPT_ASSET, OPT_DB,
+	enum { OPT_VERIFY = 256, OPT_PERCENT, OPT_CONFIRM, OPT_STATE, OPT_LIST, OPT_ASSET, OPT_DB,
 	       OPT_POLICY, OPT_PASS, OPT_LEVEL, OPT_REMOVE_HPA, OPT_ATTEST, OPT_FORCE_MEMBER, OPT_ROUNDS };
 	static const struct option opts[] = {
 		{ "method", required_argument, NULL, 'm' },
 		{ "verify", required_argument, NULL, OPT_VERIFY },
 		{ "sample-percent", required_argument, NULL, OPT_PERCENT },
 		{ "rounds", required_argument, NULL, OPT_ROUNDS },
-		{ "dry-run", no_argument, NULL, 'n' },
+		CLI_OPT_DRY_RUN,
 		{ "confirm-serial", required_argument, NULL, OPT_CONFIRM },
 		{ "attest-serial", required_argument, NULL, OPT_ATTEST },
 		{ "force-member", required_argument, NULL, OPT_FORCE_MEMBER },
-		{ "json", no_argument, NULL, OPT_JSON },
+		CLI_OPT_JSON,
 		{ "state-dir", required_argument, NULL, OPT_STATE },
 		{ "asset", required_argument, NULL, OPT_ASSET },
 		{ "level", required_argument, NULL, OPT_LEVEL },
@@ -414,11 +448,11 @@ static int parse_options(int argc, char **argv, struct wipe_control *c, struct w
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
+	bool list_only = false;
 	int opt, ret = -1;
 	uint64_t v;
 
-	optind = 1;
-	while ((opt = getopt_long(argc, argv, "m:nk:h", opts, NULL)) != -1) {
+	while ((opt = cli_getopt(argc, argv, opts, "wipe")) != -1) {
 		if (wipe_parse_tuning(opt, optarg, &w->tuning, "wipe", &ret)) {
 			if (ret != -1)
 				return ret;
@@ -458,7 +492,7 @@ static int parse_options(int argc, char **argv, struct wipe_control *c, struct w
 		case 'n': w->dry_run = true; break;
 		case OPT_CONFIRM: c->confirm[c->n_confirm++] = optarg; break;
 		case OPT_FORCE_MEMBER: w->scan.force_member = optarg; break;
-		case OPT_JSON: w->json = true; break;
+		case 'J': w->json = true; break;
 		case OPT_STATE: w->state_dir = optarg; break;
 		case OPT_ASSET: c->assets[c->n_assets++] = optarg; break;
 		case OPT_DB: w->db = optarg; break;
@@ -466,15 +500,18 @@ static int parse_options(int argc, char **argv, struct wipe_control *c, struct w
 		case 'k': w->key = optarg; break;
 		case OPT_PASS: w->pass_file = optarg; break;
 		case OPT_LIST:
-			list_methods();
-			return EXIT_OK;
+			list_only = true;
+			break;
 		case 'h':
 			help();
 			return EXIT_OK;
 		default:
-			return usage_error("wipe", _("bad option"));
+			return EXIT_USAGE;
 		}
 	}
+	/* after every option: --list-methods --json */
+	if (list_only)
+		return list_methods(w->json);
 	return check_method_options(c);
 }
 
@@ -534,9 +571,7 @@ static int prepare_all(const struct wipe_control *c, struct wipe_run *w, json_t 
 	if (w->json) {
 		json_t *o = json_pack("{s:O}", "plan", plans);
 
-		json_dumpf(o, stdout, JSON_INDENT(2) | JSON_SORT_KEYS);
-		fputc('\n', stdout);
-		json_decref(o);
+		cli_print_json(o, JSON_INDENT(2) | JSON_SORT_KEYS);
 	}
 	return EXIT_OK;
 }

@@ -52,11 +52,12 @@ struct wipe_run {
 
 /* The tuning options wipe and resume share: their getopt entries, their
  * help lines, and their parser (returns 1 when it handled opt). */
+enum { OPT_MAX_RATE = 0x400, OPT_BLOCK_SIZE, OPT_QUEUE_DEPTH, OPT_SYNC_IO };
 #define WIPE_TUNING_LONGOPTS \
-	{ "max-rate", required_argument, NULL, 'R' }, \
-	{ "block-size", required_argument, NULL, 'B' }, \
-	{ "queue-depth", required_argument, NULL, 'Q' }, \
-	{ "sync-io", no_argument, NULL, 'S' }
+	{ "max-rate", required_argument, NULL, OPT_MAX_RATE }, \
+	{ "block-size", required_argument, NULL, OPT_BLOCK_SIZE }, \
+	{ "queue-depth", required_argument, NULL, OPT_QUEUE_DEPTH }, \
+	{ "sync-io", no_argument, NULL, OPT_SYNC_IO }
 extern const char wipe_tuning_help[];
 int wipe_parse_tuning(int opt, const char *arg, struct wipe_tuning *t, const char *cmd, int *ret_exit);
 /* The given options over a job's tuning. */

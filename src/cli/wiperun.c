@@ -39,7 +39,7 @@ int wipe_parse_tuning(int opt, const char *arg, struct wipe_tuning *t, const cha
 	uint64_t v;
 
 	switch (opt) {
-	case 'B':
+	case OPT_BLOCK_SIZE:
 		if (parse_size(arg, &v) < 0 || v < 4096 || v > (64u << 20) || v % 4096) {
 			*ret_exit = usage_error(cmd, _("bad --block-size '%s': 4K..64M in whole 4K"), arg);
 			return 1;
@@ -47,7 +47,7 @@ int wipe_parse_tuning(int opt, const char *arg, struct wipe_tuning *t, const cha
 		t->v.block_size = v;
 		t->block_set = true;
 		return 1;
-	case 'Q':
+	case OPT_QUEUE_DEPTH:
 		if (parse_u64(arg, &v) < 0 || v < 1 || v > 256) {
 			*ret_exit = usage_error(cmd, _("bad --queue-depth '%s': 1..256"), arg);
 			return 1;
@@ -55,7 +55,7 @@ int wipe_parse_tuning(int opt, const char *arg, struct wipe_tuning *t, const cha
 		t->v.depth = (unsigned)v;
 		t->depth_set = true;
 		return 1;
-	case 'R':
+	case OPT_MAX_RATE:
 		if (parse_size(arg, &v) < 0 || (v != 0 && v < 4096)) {
 			*ret_exit = usage_error(cmd, _("bad --max-rate '%s': bytes per second, at least 4K (0: no limit)"), arg);
 			return 1;
@@ -63,7 +63,7 @@ int wipe_parse_tuning(int opt, const char *arg, struct wipe_tuning *t, const cha
 		t->v.max_rate = v;
 		t->rate_set = true;
 		return 1;
-	case 'S':
+	case OPT_SYNC_IO:
 		t->v.sync_io = true;
 		t->sync_set = true;
 		return 1;
@@ -368,9 +368,7 @@ int wipe_run_all(struct wipe_run *w)
 	}
 	if (w->json) {
 		json_t *o = result_json(w);
-		json_dumpf(o, stdout, JSON_INDENT(2) | JSON_SORT_KEYS);
-		fputc('\n', stdout);
-		json_decref(o);
+		cli_print_json(o, JSON_INDENT(2) | JSON_SORT_KEYS);
 	}
 	pthread_mutex_destroy(&pr.lock);
 	free(rn);

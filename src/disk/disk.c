@@ -26,6 +26,16 @@ const char *disk_transport_to_string(enum disk_transport t)
 	return (unsigned)t < ARRAY_SIZE(names) ? names[t] : "unknown";
 }
 
+bool disk_has_identity(const struct disk *d)
+{
+	return (d->serial && *d->serial) || (d->wwn && *d->wwn);
+}
+
+bool disk_is_image(const struct disk *d)
+{
+	return d->transport == TRANSPORT_FILE || d->transport == TRANSPORT_LOOP;
+}
+
 const char *disk_safety_to_string(enum disk_safety s)
 {
 	static const char *const names[] = {

@@ -639,123 +639,82 @@ static uint64_t plan_done(const struct job *j, const struct sample_plan *plan)
 	return d;
 }
 
-int erase_run(struct job *j, int fd, const struct erase_opts *opts)
+/* Buffers (a whole number of sectors and pages, cache sized by default)
+ * and the I/O backend. */
+static int engine_open(struct engine *e)
 {
-	static const struct erase_opts defaults = { 0 };
-	struct engine e = { .job = j, .fd = fd, .o = opts ? opts : &defaults, .ks_pass = -1, .hold = UINT64_MAX,
-			    .first_diff = UINT64_MAX };
-	struct sample_plan plan = { 0 };
-	size_t align;
-	bool resumed, ok;
+	const struct job *j = e->job;
+	size_t align = j->sector > 4096 ? j->sector : 4096;
+	struct stat st;
 	int r;
 
-	if (!j || fd < 0 || j->sector < 512 || j->size < j->sector || j->size % j->sector)
+	e->bs = e->o->block_size ? e->o->block_size : ERASE_DEFAULT_BLOCK;
+	e->bs = (e->bs + align - 1) / align * align;
+	if (e->bs > (64u << 20))
 		return -EINVAL;
-	if (j->state != JOB_RUNNING)
-		return -EALREADY;
-	if (sodium_init() < 0)
-		return -ENOSYS;
-
-	/* buffers: a whole number of sectors and pages, cache sized by default */
-	align = j->sector > 4096 ? j->sector : 4096;
-	e.bs = e.o->block_size ? e.o->block_size : ERASE_DEFAULT_BLOCK;
-	e.bs = (e.bs + align - 1) / align * align;
-	if (e.bs > (64u << 20))
+	e->n = e->o->depth ? e->o->depth : ERASE_DEFAULT_DEPTH;
+	if (e->n > 256)
 		return -EINVAL;
-	e.n = e.o->depth ? e.o->depth : ERASE_DEFAULT_DEPTH;
-	if (e.n > 256)
-		return -EINVAL;
-	e.bufs = calloc(e.n, sizeof(*e.bufs));
-	e.slots = calloc(e.n, sizeof(*e.slots));
-	if (!e.bufs || !e.slots || posix_memalign((void **)&e.scratch, align, e.bs) != 0) {
-		e.scratch = NULL;
-		r = -ENOMEM;
-		goto out;
+	e->bufs = calloc(e->n, sizeof(*e->bufs));
+	e->slots = calloc(e->n, sizeof(*e->slots));
+	if (!e->bufs || !e->slots || posix_memalign((void **)&e->scratch, align, e->bs) != 0) {
+		e->scratch = NULL;
+		return -ENOMEM;
 	}
-	for (unsigned i = 0; i < e.n; i++)
-		if (posix_memalign((void **)&e.bufs[i], align, e.bs) != 0) {
-			e.bufs[i] = NULL;
-			r = -ENOMEM;
-			goto out;
+	for (unsigned i = 0; i < e->n; i++)
+		if (posix_memalign((void **)&e->bufs[i], align, e->bs) != 0) {
+			e->bufs[i] = NULL;
+			return -ENOMEM;
 		}
-
-	{
-		struct stat st;
-
-		e.blockdev = fstat(fd, &st) == 0 && S_ISBLK(st.st_mode);
-	}
-	e.io = e.o->io ? e.o->io : &erase_io_uring;
-	r = e.io->open(fd, e.bufs, e.n, e.bs, &e.ioctx);
-	if (r < 0 && !e.o->io) {
-		e.io = &erase_io_sync; /* io_uring forbidden here (seccomp, old kernel) */
-		r = e.io->open(fd, e.bufs, e.n, e.bs, &e.ioctx);
+	e->blockdev = fstat(e->fd, &st) == 0 && S_ISBLK(st.st_mode);
+	e->io = e->o->io ? e->o->io : &erase_io_uring;
+	r = e->io->open(e->fd, e->bufs, e->n, e->bs, &e->ioctx);
+	if (r < 0 && !e->o->io) {
+		e->io = &erase_io_sync; /* io_uring forbidden here (seccomp, old kernel) */
+		r = e->io->open(e->fd, e->bufs, e->n, e->bs, &e->ioctx);
 	}
 	if (r < 0) {
-		e.ioctx = NULL;
-		goto out;
+		e->ioctx = NULL;
+		return r;
 	}
-	job_set(&j->backend, e.io->name);
+	return job_set(&e->job->backend, e->io->name);
+}
 
-	{
-		uint8_t h[8];
-		static const uint8_t label[] = "wipecert sample";
+/* The sample seed, from the job's seed: the same samples on every resume. */
+static void derive_sample_seed(struct job *j)
+{
+	static const uint8_t label[] = "wipecert sample";
+	uint8_t h[8];
 
-		crypto_generichash(h, sizeof(h), label, sizeof(label) - 1, j->seed, ERASE_SEED_BYTES);
-		j->sample_seed = 0;
-		for (int i = 0; i < 8; i++)
-			j->sample_seed |= (uint64_t)h[i] << (8 * i);
-		j->sample_seed &= (1ull << 53) - 1; /* exact in every JSON reader */
-	}
-	if (j->verify_mode == VERIFY_SAMPLE) {
-		r = sample_plan_make(j->size, j->sector, j->sample_percent, j->sample_seed, &plan);
-		if (r < 0)
-			goto out;
-		j->sample_bytes = plan.bytes;
-	}
+	crypto_generichash(h, sizeof(h), label, sizeof(label) - 1, j->seed, ERASE_SEED_BYTES);
+	j->sample_seed = 0;
+	for (int i = 0; i < 8; i++)
+		j->sample_seed |= (uint64_t)h[i] << (8 * i);
+	j->sample_seed &= (1ull << 53) - 1; /* exact in every JSON reader */
+}
 
-	resumed = j->started != 0;
-	if (resumed) {
-		j->resumes++;
-		reread_after_resume(j);
-	} else {
-		j->started = time(NULL);
-	}
-	e.total = plan_total(j, &plan);
-	e.done = e.tick_done = plan_done(j, &plan);
-	e.t_tick = e.t_ckpt = now_ns();
-	r = save(&e);
-	if (r < 0)
-		goto out;
-
-	r = run_passes(&e, &plan, resumed);
-	if (r < 0) {
-vanished:
-		if (r != -ECANCELED) {
-			/* the engine itself could not go on, or the target went
-			 * away: keep it resumable from the last checkpoint */
-			save(&e);
-		}
-		goto out;
-	}
+/* After the passes: the sampled hash, what libblkid still finds, and the
+ * verdict: succeeded only if every pass was written and verified. -ENODEV
+ * when the target went away before the end (the job stays resumable). */
+static int finish(struct engine *e, const struct sample_plan *plan)
+{
+	struct job *j = e->job;
+	bool ok;
+	int r;
 
 	if (j->verify_mode == VERIFY_SAMPLE && j->state == JOB_RUNNING) {
-		r = sample_hash_fd(fd, &plan, j->sample_hash);
-		if (r < 0 && target_gone(&e, r)) {
-			r = -ENODEV;
-			goto vanished;
-		}
+		r = sample_hash_fd(e->fd, plan, j->sample_hash);
+		if (r < 0 && target_gone(e, r))
+			return -ENODEV;
 		if (r < 0)
 			job_fail(j, "the sampled ranges could not be read for hashing");
 	}
-
-	set_phase(&e, (unsigned)j->n_passes - 1, PHASE_CHECK, 0);
+	set_phase(e, (unsigned)j->n_passes - 1, PHASE_CHECK, 0);
 	free(j->signatures_found);
 	j->signatures_found = NULL;
-	r = erase_find_signatures(fd, &j->signatures_found);
-	if (r < 0 && target_gone(&e, r)) {
-		r = -ENODEV;
-		goto vanished;
-	}
+	r = erase_find_signatures(e->fd, &j->signatures_found);
+	if (r < 0 && target_gone(e, r))
+		return -ENODEV;
 	j->signatures_checked = r >= 0;
 	if (r < 0)
 		job_fail(j, "libblkid could not check the device for signatures");
@@ -775,8 +734,58 @@ vanished:
 	else
 		job_fail(j, "not every pass was written and verified");
 	j->ended = time(NULL);
-	set_phase(&e, (unsigned)j->n_passes - 1, PHASE_DONE, 0);
+	set_phase(e, (unsigned)j->n_passes - 1, PHASE_DONE, 0);
+	return save(e);
+}
+
+int erase_run(struct job *j, int fd, const struct erase_opts *opts)
+{
+	static const struct erase_opts defaults = { 0 };
+	struct engine e = { .job = j, .fd = fd, .o = opts ? opts : &defaults, .ks_pass = -1, .hold = UINT64_MAX,
+			    .first_diff = UINT64_MAX };
+	struct sample_plan plan = { 0 };
+	bool resumed;
+	int r;
+
+	if (!j || fd < 0 || j->sector < 512 || j->size < j->sector || j->size % j->sector)
+		return -EINVAL;
+	if (j->state != JOB_RUNNING)
+		return -EALREADY;
+	if (sodium_init() < 0)
+		return -ENOSYS;
+	r = engine_open(&e);
+	if (r < 0)
+		goto out;
+	derive_sample_seed(j);
+	if (j->verify_mode == VERIFY_SAMPLE) {
+		r = sample_plan_make(j->size, j->sector, j->sample_percent, j->sample_seed, &plan);
+		if (r < 0)
+			goto out;
+		j->sample_bytes = plan.bytes;
+	}
+	resumed = j->started != 0;
+	if (resumed) {
+		j->resumes++;
+		reread_after_resume(j);
+	} else {
+		j->started = time(NULL);
+	}
+	e.total = plan_total(j, &plan);
+	e.done = e.tick_done = plan_done(j, &plan);
+	e.t_tick = e.t_ckpt = now_ns();
 	r = save(&e);
+	if (r < 0)
+		goto out;
+	r = run_passes(&e, &plan, resumed);
+	if (r >= 0) {
+		r = finish(&e, &plan);
+		if (r != -ENODEV)
+			goto out;
+	}
+	/* the engine itself could not go on, or the target went away: keep
+	 * it resumable from the last checkpoint */
+	if (r != -ECANCELED)
+		save(&e);
 out:
 	sample_plan_release(&plan);
 	engine_release(&e);

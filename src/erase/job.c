@@ -609,13 +609,62 @@ void job_fingerprint_seal(const struct job_fingerprint *fp, uint8_t ret_digest[3
 	crypto_generichash_final(&st, ret_digest, 32);
 }
 
+/* The passes of j's method, rounds times over (an older job file says
+ * nothing of rounds: one), each as the job file says it went. */
+static int passes_from_json(const json_t *o, const json_t *passes, struct job *j)
+{
+	const struct erase_method *m = erase_method_find(j->method);
+	const json_t *p, *v = json_object_get(o, "rounds");
+	uint64_t u;
+	size_t i;
+	int e;
+
+	j->rounds = 1;
+	if (v && (get_u64(o, "rounds", &u) < 0 || u < 1 || u > ERASE_MAX_PASSES || (m->verify_only && u > 1)))
+		return -EINVAL;
+	if (v)
+		j->rounds = (unsigned)u;
+	j->verify_only = m->verify_only;
+	v = json_object_get(o, "verify_only");
+	if (v && (!json_is_boolean(v) || json_is_true(v) != m->verify_only))
+		return -EINVAL;
+	if (json_array_size(passes) != (size_t)m->n_passes * j->rounds)
+		return -EINVAL;
+	j->n_passes = json_array_size(passes);
+	j->passes = calloc(j->n_passes, sizeof(*j->passes));
+	if (!j->passes)
+		return -ENOMEM;
+	json_array_foreach(passes, i, p) {
+		struct job_pass *jp = &j->passes[i];
+
+		jp->pattern = m->passes[i % m->n_passes];
+		if (get_enum(p, "state", pass_states, ARRAY_SIZE(pass_states), &e) < 0)
+			return -EINVAL;
+		jp->state = (enum pass_state)e;
+		if (get_enum(p, "verification", vresults, ARRAY_SIZE(vresults), &e) < 0)
+			return -EINVAL;
+		jp->verify = (enum verify_result)e;
+		if (get_u64(p, "written", &jp->written) < 0 || jp->written > j->size ||
+		    get_u64(p, "verified", &jp->verified) < 0 || jp->verified > j->size ||
+		    get_u64(p, "bytes_written", &jp->bytes_written) < 0 ||
+		    get_u64(p, "bytes_read", &jp->bytes_read) < 0 ||
+		    get_time(p, "started", &jp->started) < 0 || get_time(p, "ended", &jp->ended) < 0 ||
+		    ranges_from_json(json_object_get(p, "errors"), &jp->errors) < 0 ||
+		    ranges_from_json(json_object_get(p, "mismatches"), &jp->mismatches) < 0 ||
+		    get_u64(p, "restarts", &u) < 0 || get_u64(p, "write_ms", &jp->write_ms) < 0 ||
+		    get_u64(p, "verify_ms", &jp->verify_ms) < 0)
+			return -EINVAL;
+		jp->restarts = (unsigned)u;
+	}
+	return 0;
+}
+
 int job_from_json(const json_t *o, struct job **ret)
 {
-	const json_t *dev = json_object_get(o, "device"), *passes = json_object_get(o, "passes"), *p;
+	const json_t *dev = json_object_get(o, "device"), *passes = json_object_get(o, "passes");
 	const json_t *seed = json_object_get(o, "seed"), *v;
 	struct job *j;
 	uint64_t u;
-	size_t i;
 	int r = -EINVAL, e;
 
 	if (!json_is_object(o) || !json_is_object(dev) || !json_is_array(passes) ||
@@ -690,53 +739,9 @@ int job_from_json(const json_t *o, struct job **ret)
 	if (job_set(&j->tool_version, json_is_string(v) ? json_string_value(v) : WIPECERT_VERSION) < 0)
 		goto out;
 
-	{
-		const struct erase_method *m = erase_method_find(j->method);
-
-		/* the passes are the method's, rounds times over; an older job
-		 * file says nothing of rounds: one */
-		v = json_object_get(o, "rounds");
-		j->rounds = 1;
-		if (v && (get_u64(o, "rounds", &u) < 0 || u < 1 || u > ERASE_MAX_PASSES ||
-			  (m->verify_only && u > 1)))
-			goto out;
-		if (v)
-			j->rounds = (unsigned)u;
-		j->verify_only = m->verify_only;
-		v = json_object_get(o, "verify_only");
-		if (v && (!json_is_boolean(v) || json_is_true(v) != m->verify_only))
-			goto out;
-		if (json_array_size(passes) != (size_t)m->n_passes * j->rounds)
-			goto out;
-		j->n_passes = json_array_size(passes);
-		j->passes = calloc(j->n_passes, sizeof(*j->passes));
-		if (!j->passes) {
-			r = -ENOMEM;
-			goto out;
-		}
-		json_array_foreach(passes, i, p) {
-			struct job_pass *jp = &j->passes[i];
-
-			jp->pattern = m->passes[i % m->n_passes];
-			if (get_enum(p, "state", pass_states, ARRAY_SIZE(pass_states), &e) < 0)
-				goto out;
-			jp->state = (enum pass_state)e;
-			if (get_enum(p, "verification", vresults, ARRAY_SIZE(vresults), &e) < 0)
-				goto out;
-			jp->verify = (enum verify_result)e;
-			if (get_u64(p, "written", &jp->written) < 0 || jp->written > j->size ||
-			    get_u64(p, "verified", &jp->verified) < 0 || jp->verified > j->size ||
-			    get_u64(p, "bytes_written", &jp->bytes_written) < 0 ||
-			    get_u64(p, "bytes_read", &jp->bytes_read) < 0 ||
-			    get_time(p, "started", &jp->started) < 0 || get_time(p, "ended", &jp->ended) < 0 ||
-			    ranges_from_json(json_object_get(p, "errors"), &jp->errors) < 0 ||
-			    ranges_from_json(json_object_get(p, "mismatches"), &jp->mismatches) < 0 ||
-			    get_u64(p, "restarts", &u) < 0 || get_u64(p, "write_ms", &jp->write_ms) < 0 ||
-			    get_u64(p, "verify_ms", &jp->verify_ms) < 0)
-				goto out;
-			jp->restarts = (unsigned)u;
-		}
-	}
+	r = passes_from_json(o, passes, j);
+	if (r < 0)
+		goto out;
 	*ret = TAKE_PTR(j);
 	r = 0;
 out:

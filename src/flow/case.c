@@ -437,14 +437,49 @@ out:
 	return r;
 }
 
+/* The asset a job is sealed for, from the ledger (or, the ledger gone
+ * during the wipe, as it was checked before: the record then waits to be
+ * submitted): the disk the job ran on must be it. Its JSON for the record,
+ * and the asset's last event, which the record names. */
+static int seal_asset(const struct flow_ctx *c, const char *job_id, const char *asset_id, json_t *jj,
+		      json_t **ret_asset, uint64_t *eseq, char ehash[LEDGER_HASH_HEX], struct flow_error *err)
+{
+	const char *serial = job_serial_of(jj), *wwn = job_str(jj, "device", "wwn");
+	const char *transport = job_str(jj, "device", "transport");
+	_cleanup_free_ char *reason = NULL;
+	struct ledger_asset a = { 0 };
+	int r;
+
+	r = ledger_asset_get(c->ledger, asset_id, &a);
+	if (ledger_unreachable(r) && flow_snapshot_get(c, asset_id, &a, eseq, ehash) == 0)
+		r = 0;
+	if (r < 0)
+		return flow_fail(err, r, "asset %s: %s", asset_id, r == -ENOENT ? "not in the ledger" : strerror(-r));
+	r = ledger_identity_check(&a, serial, wwn, &reason);
+	if (r != LEDGER_IDENTITY_MATCH &&
+	    !((r == LEDGER_IDENTITY_NONE_ON_RECORD || r == LEDGER_IDENTITY_DEVICE_UNKNOWN) &&
+	      /* image files and loop devices report no identity of their own */
+	      transport && (streq(transport, "file") || streq(transport, "loop")) && !serial && !wwn)) {
+		r = flow_fail(err, -EPERM, "job %s was not run on asset %s: %s", job_id, asset_id,
+			      reason ? reason : "identity does not match");
+		goto out;
+	}
+	*ret_asset = ledger_asset_to_json(&a);
+	r = ehash[0] ? 0 : flow_asset_last_event(c->ledger, asset_id, eseq, ehash);
+	if (r < 0)
+		r = flow_fail(err, r, "asset %s: no history in the ledger", asset_id);
+out:
+	ledger_asset_clear(&a);
+	return r;
+}
+
 int flow_seal(const struct flow_ctx *c, const char *job_id, const char *asset_id,
 	      const struct trust_seckey *tech, char **ret_record_path, struct flow_error *err)
 {
-	struct ledger_asset a = { 0 };
 	json_t *rec = NULL, *jj = NULL, *asset = NULL;
-	_cleanup_free_ char *canon = NULL, *sig = NULL, *rpath = NULL, *spath = NULL, *reason = NULL;
+	_cleanup_free_ char *canon = NULL, *sig = NULL, *rpath = NULL, *spath = NULL;
 	char now[32], rhash[65], ehash[LEDGER_HASH_HEX] = "";
-	const char *serial, *wwn, *transport, *method, *state;
+	const char *method, *state;
 	uint64_t eseq = 0;
 	size_t canon_len;
 	int r;
@@ -466,9 +501,6 @@ int flow_seal(const struct flow_ctx *c, const char *job_id, const char *asset_id
 	r = load_public_job(c, job_id, &jj, err);
 	if (r < 0)
 		return r;
-	serial = job_serial_of(jj);
-	wwn = job_str(jj, "device", "wwn");
-	transport = job_str(jj, "device", "transport");
 	method = job_str(jj, "method", NULL);
 	state = job_str(jj, "state", NULL);
 	if (!state || streq(state, "running")) {
@@ -476,30 +508,9 @@ int flow_seal(const struct flow_ctx *c, const char *job_id, const char *asset_id
 		goto out;
 	}
 	if (c->ledger) {
-		r = ledger_asset_get(c->ledger, asset_id, &a);
-		/* the ledger gone during the wipe: the asset as it was checked
-		 * before; the record waits to be submitted */
-		if (ledger_unreachable(r) && flow_snapshot_get(c, asset_id, &a, &eseq, ehash) == 0)
-			r = 0;
-		if (r < 0) {
-			r = flow_fail(err, r, "asset %s: %s", asset_id, r == -ENOENT ? "not in the ledger" : strerror(-r));
+		r = seal_asset(c, job_id, asset_id, jj, &asset, &eseq, ehash, err);
+		if (r < 0)
 			goto out;
-		}
-		r = ledger_identity_check(&a, serial, wwn, &reason);
-		if (r != LEDGER_IDENTITY_MATCH &&
-		    !((r == LEDGER_IDENTITY_NONE_ON_RECORD || r == LEDGER_IDENTITY_DEVICE_UNKNOWN) &&
-		      /* image files and loop devices report no identity of their own */
-		      transport && (streq(transport, "file") || streq(transport, "loop")) && !serial && !wwn)) {
-			r = flow_fail(err, -EPERM, "job %s was not run on asset %s: %s", job_id, asset_id,
-				      reason ? reason : "identity does not match");
-			goto out;
-		}
-		asset = ledger_asset_to_json(&a);
-		r = ehash[0] ? 0 : flow_asset_last_event(c->ledger, asset_id, &eseq, ehash);
-		if (r < 0) {
-			r = flow_fail(err, r, "asset %s: no history in the ledger", asset_id);
-			goto out;
-		}
 	} else {
 		asset = json_pack("{s:s}", "asset_id", asset_id);
 	}
@@ -560,7 +571,6 @@ out:
 	json_decref(rec);
 	json_decref(jj);
 	json_decref(asset);
-	ledger_asset_clear(&a);
 	return r;
 }
 

@@ -305,12 +305,68 @@ static int retention_key(struct policy *p, const char *key, const char *val, con
 	return parse_count(val, true, to);
 }
 
+enum section { SEC_NONE, SEC_ORG, SEC_TITLES, SEC_CLASS, SEC_CLASSIFICATION, SEC_INSPECT, SEC_RETENTION, SEC_CSV };
+
+/* "[class 2]" and the others; -1 for a name no section has. */
+static int section_of(const char *s, int *ret_cls)
+{
+	if (streq(s, "organisation") || streq(s, "organization"))
+		return SEC_ORG;
+	if (streq(s, "titles"))
+		return SEC_TITLES;
+	if (sscanf(s, "class %d", ret_cls) == 1 && *ret_cls >= 1 && *ret_cls <= POLICY_CLASSES && strlen(s) == 7)
+		return SEC_CLASS;
+	if (streq(s, "classification"))
+		return SEC_CLASSIFICATION;
+	if (streq(s, "inspect"))
+		return SEC_INSPECT;
+	if (streq(s, "retention"))
+		return SEC_RETENTION;
+	if (streq(s, "csv") || strncmp(s, "csv values ", 11) == 0)
+		return SEC_CSV; /* the spreadsheet import's column map: ledger import reads it */
+	return -1;
+}
+
+/* One key = value of a section into p; -EINVAL with *what for a line the
+ * policy does not know. */
+static int section_key(struct policy *p, enum section sec, int cls, const char *key, const char *val,
+		       const char **what)
+{
+	switch (sec) {
+	case SEC_NONE:
+		*what = "key outside a section";
+		return -EINVAL;
+	case SEC_ORG:
+		if (streq(key, "name"))
+			return set_str(&p->org_name, val);
+		if (streq(key, "name_en"))
+			return set_str(&p->org_name_en, val);
+		if (streq(key, "logo"))
+			return set_str(&p->logo, val);
+		*what = "unknown key in [organisation] (name, name_en, logo)";
+		return -EINVAL;
+	case SEC_TITLES:
+		return set_title(p, key, val);
+	case SEC_CLASS:
+		*what = NULL;
+		return class_key(&p->cls[cls - 1], key, val, what);
+	case SEC_CLASSIFICATION:
+		return classification_key(p, key, val, what);
+	case SEC_INSPECT:
+		return inspect_key(p, key, val, what);
+	case SEC_RETENTION:
+		return retention_key(p, key, val, what);
+	case SEC_CSV:
+		return 0;
+	}
+	return 0;
+}
+
 int policy_load(const char *path, struct policy *ret, char **ret_error)
 {
 	_cleanup_fclose_ FILE *f = NULL;
 	_cleanup_free_ char *line = NULL;
-	enum { SEC_NONE, SEC_ORG, SEC_TITLES, SEC_CLASS, SEC_CLASSIFICATION, SEC_INSPECT, SEC_RETENTION,
-	       SEC_CSV } sec = SEC_NONE;
+	int sec = SEC_NONE;
 	struct policy p;
 	const char *what = NULL;
 	size_t cap = 0;
@@ -326,7 +382,7 @@ int policy_load(const char *path, struct policy *ret, char **ret_error)
 	free(p.source);
 	p.source = strdup(path);
 	while (getline(&line, &cap, f) > 0) {
-		char *s = NULL, *key, *val = NULL;
+		char *s = NULL, *val = NULL;
 		int kind;
 
 		lineno++;
@@ -337,74 +393,18 @@ int policy_load(const char *path, struct policy *ret, char **ret_error)
 			what = s;
 			goto bad;
 		}
-		key = s;
 		if (kind == INI_SECTION) {
-			if (streq(s, "organisation") || streq(s, "organization")) {
-				sec = SEC_ORG;
-			} else if (streq(s, "titles")) {
-				sec = SEC_TITLES;
-			} else if (sscanf(s, "class %d", &cls) == 1 && cls >= 1 && cls <= POLICY_CLASSES &&
-				   strlen(s) == 7) {
-				sec = SEC_CLASS;
-			} else if (streq(s, "classification")) {
-				sec = SEC_CLASSIFICATION;
-			} else if (streq(s, "inspect")) {
-				sec = SEC_INSPECT;
-			} else if (streq(s, "retention")) {
-				sec = SEC_RETENTION;
-			} else if (streq(s, "csv") || strncmp(s, "csv values ", 11) == 0) {
-				/* the spreadsheet import's column map: ledger import reads it */
-				sec = SEC_CSV;
-			} else {
+			sec = section_of(s, &cls);
+			if (sec < 0) {
 				what = "unknown section (organisation, titles, class 1, class 2, class 3, classification, "
 				       "inspect, retention, csv)";
 				goto bad;
 			}
 			continue;
 		}
-		switch (sec) {
-		case SEC_NONE:
-			what = "key outside a section";
+		r = section_key(&p, (enum section)sec, cls, s, val, &what);
+		if (r == -EINVAL)
 			goto bad;
-		case SEC_ORG:
-			if (streq(key, "name"))
-				r = set_str(&p.org_name, val);
-			else if (streq(key, "name_en"))
-				r = set_str(&p.org_name_en, val);
-			else if (streq(key, "logo"))
-				r = set_str(&p.logo, val);
-			else {
-				what = "unknown key in [organisation] (name, name_en, logo)";
-				goto bad;
-			}
-			break;
-		case SEC_TITLES:
-			r = set_title(&p, key, val);
-			break;
-		case SEC_CLASS:
-			what = NULL;
-			r = class_key(&p.cls[cls - 1], key, val, &what);
-			if (r == -EINVAL)
-				goto bad;
-			break;
-		case SEC_CLASSIFICATION:
-			r = classification_key(&p, key, val, &what);
-			if (r == -EINVAL)
-				goto bad;
-			break;
-		case SEC_INSPECT:
-			r = inspect_key(&p, key, val, &what);
-			if (r == -EINVAL)
-				goto bad;
-			break;
-		case SEC_RETENTION:
-			r = retention_key(&p, key, val, &what);
-			if (r == -EINVAL)
-				goto bad;
-			break;
-		case SEC_CSV:
-			break;
-		}
 		if (r < 0) {
 			policy_release(&p);
 			return r;

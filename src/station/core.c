@@ -107,16 +107,11 @@ static bool same_disk(const struct disk *a, const struct disk *b)
 	       same_str(a->backing_file, b->backing_file) && a->transport == b->transport;
 }
 
-static bool has_identity(const struct disk *d)
-{
-	return (d->serial && *d->serial) || (d->wwn && *d->wwn);
-}
-
 /* Loop devices and image files report no identity of their own: the
  * operator binds them to an asset by scanning its label. */
 static bool identityless(const struct disk *d)
 {
-	return !has_identity(d) && (d->transport == TRANSPORT_LOOP || d->transport == TRANSPORT_FILE);
+	return !disk_has_identity(d) && disk_is_image(d);
 }
 
 /* What the drive's firmware can erase, read once when it arrives (never
@@ -128,8 +123,7 @@ static void read_caps(struct bay *b)
 
 	b->caps_read = true;
 	b->caps_text[0] = '\0';
-	if (d->transport == TRANSPORT_LOOP || d->transport == TRANSPORT_FILE || !d->devpath ||
-	    drive_probe_caps(d->devpath, &b->caps) < 0)
+	if (disk_is_image(d) || !d->devpath || drive_probe_caps(d->devpath, &b->caps) < 0)
 		return;
 	b->have_caps = true;
 	for (int m = 0; m < _DRIVE_METHOD_MAX && at < len; m++)
@@ -274,7 +268,7 @@ static char *find_interrupted(struct station *s, const struct disk *d)
 
 		if (!job_busy(s, j->id) && same_str(j->serial, d->serial) && same_str(j->wwn, d->wwn) &&
 		    j->sector && d->size / j->sector * j->sector == j->size &&
-		    (has_identity(d) || same_str(j->device, d->devpath)) && (!best || j->created >= best->created))
+		    (disk_has_identity(d) || same_str(j->device, d->devpath)) && (!best || j->created >= best->created))
 			best = j;
 	}
 	return best ? strdup(best->id) : NULL;
@@ -309,7 +303,7 @@ static void evaluate(struct station *s, struct bay *b)
 	if (!b->caps_read)
 		read_caps(b);
 	/* the ledger first: the row shows the asset even when it cannot start */
-	if (has_identity(d)) {
+	if (disk_has_identity(d)) {
 		r = ledger_asset_find_identity(s->ledger, d->serial, d->wwn, &b->asset);
 		if (r == 0) {
 			b->matched = b->by_identity = true;
@@ -443,7 +437,7 @@ static void record_seen(struct station *s, const struct disk *d)
 	struct ledger_detected det = { .model = d->model, .serial = d->serial, .wwn = d->wwn, .capacity = d->size };
 	char host[256] = "";
 
-	if (!s->ledger || !has_identity(d))
+	if (!s->ledger || !disk_has_identity(d))
 		return;
 	if (gethostname(host, sizeof(host) - 1) < 0 || !*host)
 		snprintf(host, sizeof(host), "unknown");

@@ -669,82 +669,111 @@ static void key_pass(struct screen *sc, wint_t c, bool fkey)
 	}
 }
 
+/* The cursor keys and the function keys of the table. */
+static void key_move(struct screen *sc, wint_t c)
+{
+	size_t n = sc->s->n_bays;
+
+	switch (c) {
+	case KEY_UP:
+		if (sc->cur > 0)
+			sc->cur--;
+		return;
+	case KEY_DOWN:
+		if (sc->cur + 1 < n)
+			sc->cur++;
+		return;
+	case KEY_PPAGE:
+		sc->cur = sc->cur > 10 ? sc->cur - 10 : 0;
+		return;
+	case KEY_NPAGE:
+		sc->cur = n && sc->cur + 10 >= n ? n - 1 : sc->cur + 10;
+		return;
+	case KEY_HOME:
+		sc->cur = 0;
+		return;
+	case KEY_END:
+		sc->cur = n ? n - 1 : 0;
+		return;
+	case KEY_RESIZE:
+		clearok(stdscr, TRUE);
+		return;
+	case KEY_ENTER:
+		start_queue(sc, false);
+		return;
+	default:
+		say(sc, true, _("unknown key %s: press ? for help"), keyname((int)c) ? keyname((int)c) : "?");
+	}
+}
+
+/* space: select the disk under the cursor (if it can be started), then down */
+static void key_select(struct screen *sc, struct bay *b)
+{
+	if (!b)
+		return;
+	if (!b->selected && !startable(b)) {
+		say(sc, true, _("%s cannot be started: %s"), station_bay_name(b),
+		    b->state == BAY_RUNNING ? _("it is running") : b->note[0] ? b->note : _("not eligible"));
+		return;
+	}
+	b->selected = !b->selected;
+	if (sc->cur + 1 < sc->s->n_bays)
+		sc->cur++;
+}
+
+/* a: every startable disk that has no job to resume */
+static void key_select_all(struct screen *sc)
+{
+	struct station *s = sc->s;
+	size_t n = 0;
+
+	for (size_t i = 0; i < s->n_bays; i++)
+		if (s->bays[i]->eligible && startable(s->bays[i]) && !s->bays[i]->resume_id) {
+			s->bays[i]->selected = true;
+			n++;
+		}
+	say(sc, !n, _("%zu startable disks selected"), n);
+}
+
+/* d: dismiss the row of a disk that was pulled out (not one waiting for its seal) */
+static void key_dismiss(struct screen *sc, struct bay *b)
+{
+	if (b && b->seal_pending)
+		say(sc, true, _("%s: its job waits to be sealed: unlock the key first"), station_bay_name(b));
+	else if (b && !b->present && b->state != BAY_RUNNING)
+		station_drop(sc->s, b);
+	else
+		say(sc, true, _("only the row of a disk that was pulled out can be dismissed"));
+}
+
+static void key_unknown(struct screen *sc, wint_t c)
+{
+	char u[5] = "";
+	size_t n = c >= 0x20 ? utf8_put((wchar_t)c, u) : 0;
+
+	u[n] = '\0';
+	if (n)
+		say(sc, true, _("unknown key '%s': press ? for help"), u);
+	else
+		say(sc, true, _("unknown key %s: press ? for help"), keyname((int)c) ? keyname((int)c) : "?");
+}
+
 static void key_table(struct screen *sc, wint_t c, bool fkey)
 {
 	struct station *s = sc->s;
 	struct bay *b = cursor_bay(sc);
 
 	if (fkey) {
-		switch (c) {
-		case KEY_UP:
-			if (sc->cur > 0)
-				sc->cur--;
-			return;
-		case KEY_DOWN:
-			if (sc->cur + 1 < s->n_bays)
-				sc->cur++;
-			return;
-		case KEY_PPAGE:
-			sc->cur = sc->cur > 10 ? sc->cur - 10 : 0;
-			return;
-		case KEY_NPAGE:
-			sc->cur = s->n_bays && sc->cur + 10 >= s->n_bays ? s->n_bays - 1 : sc->cur + 10;
-			return;
-		case KEY_HOME:
-			sc->cur = 0;
-			return;
-		case KEY_END:
-			sc->cur = s->n_bays ? s->n_bays - 1 : 0;
-			return;
-		case KEY_RESIZE:
-			clearok(stdscr, TRUE);
-			return;
-		case KEY_ENTER:
-			start_queue(sc, false);
-			return;
-		default:
-			say(sc, true, _("unknown key %s: press ? for help"), keyname((int)c) ? keyname((int)c) : "?");
-			return;
-		}
+		key_move(sc, c);
+		return;
 	}
 	switch (c) {
-	case 'k':
-		key_table(sc, KEY_UP, true);
-		return;
-	case 'j':
-		key_table(sc, KEY_DOWN, true);
-		return;
-	case ' ':
-		if (!b)
-			return;
-		if (!b->selected && !startable(b)) {
-			say(sc, true, _("%s cannot be started: %s"), station_bay_name(b),
-			    b->state == BAY_RUNNING ? _("it is running") : b->note[0] ? b->note : _("not eligible"));
-			return;
-		}
-		b->selected = !b->selected;
-		if (sc->cur + 1 < s->n_bays)
-			sc->cur++;
-		return;
-	case 'a': {
-		size_t n = 0;
-
-		for (size_t i = 0; i < s->n_bays; i++)
-			if (s->bays[i]->eligible && startable(s->bays[i]) && !s->bays[i]->resume_id) {
-				s->bays[i]->selected = true;
-				n++;
-			}
-		say(sc, !n, _("%zu startable disks selected"), n);
-		return;
-	}
-	case 's':
-	case '\n':
-	case '\r':
-		start_queue(sc, false);
-		return;
-	case 'r':
-		start_queue(sc, true);
-		return;
+	case 'k': key_move(sc, KEY_UP); return;
+	case 'j': key_move(sc, KEY_DOWN); return;
+	case ' ': key_select(sc, b); return;
+	case 'a': key_select_all(sc); return;
+	case 's': case '\n': case '\r': start_queue(sc, false); return;
+	case 'r': start_queue(sc, true); return;
 	case 'x':
 		if (b && b->state == BAY_RUNNING)
 			station_stop(s, b);
@@ -757,20 +786,9 @@ static void key_table(struct screen *sc, wint_t c, bool fkey)
 		else
 			ask_pass(sc);
 		return;
-	case 'l':
-		station_lock(s);
-		return;
-	case 'd':
-		if (b && b->seal_pending)
-			say(sc, true, _("%s: its job waits to be sealed: unlock the key first"), station_bay_name(b));
-		else if (b && !b->present && b->state != BAY_RUNNING)
-			station_drop(s, b);
-		else
-			say(sc, true, _("only the row of a disk that was pulled out can be dismissed"));
-		return;
-	case '?':
-		sc->mode = MODE_HELP;
-		return;
+	case 'l': station_lock(s); return;
+	case 'd': key_dismiss(sc, b); return;
+	case '?': sc->mode = MODE_HELP; return;
 	case '/':
 		sc->mode = MODE_FIND;
 		sc->input_len = 0;
@@ -782,16 +800,7 @@ static void key_table(struct screen *sc, wint_t c, bool fkey)
 		else
 			sc->quit = true;
 		return;
-	default: {
-		char u[5] = "";
-		size_t n = c >= 0x20 ? utf8_put((wchar_t)c, u) : 0;
-
-		u[n] = '\0';
-		if (n)
-			say(sc, true, _("unknown key '%s': press ? for help"), u);
-		else
-			say(sc, true, _("unknown key %s: press ? for help"), keyname((int)c) ? keyname((int)c) : "?");
-	}
+	default: key_unknown(sc, c);
 	}
 }
 

@@ -7,6 +7,7 @@ LIB_OBJS += src/trust/minisig.o
 LIB_OBJS += src/trust/seckey.o
 LIB_OBJS += src/trust/sign.o
 LIB_OBJS += src/trust/roster.o
+LIB_OBJS += src/trust/enroll.o
 LIB_OBJS += src/trust/state.o
 LIB_OBJS += src/trust/verify.o
 LIB_OBJS += src/trust/x509.o

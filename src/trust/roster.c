@@ -120,13 +120,6 @@ const char *trust_store_contractor(const struct trust_store *s, const uint8_t ke
 	return NULL;
 }
 
-static char *path_join(const char *dir, const char *name)
-{
-	char *p;
-
-	return asprintf(&p, "%s/%s", dir, name) < 0 ? NULL : p;
-}
-
 static int get_time(json_t *o, const char *key, time_t *ret)
 {
 	const char *s = json_string_value(json_object_get(o, key));
@@ -376,117 +369,125 @@ out:
 	return r;
 }
 
+/* Our own lists: root.pub, the roster it signed (naming that root) with
+ * its members, the revocation list of the same organisation. */
+static int load_own(struct trust_store *s, const char *dir, json_t **roster, json_t **rev)
+{
+	_cleanup_free_ char *rootp = path_join(dir, "root.pub");
+	struct trust_pubkey rpk;
+	int r;
+
+	if (!rootp)
+		return -ENOMEM;
+	snprintf(failed_file, sizeof(failed_file), "%s", rootp);
+	r = trust_pubkey_load(rootp, &s->root);
+	if (r < 0)
+		return r;
+	r = load_signed(dir, "roster.json", TRUST_DOC_ROSTER, &s->root, roster, &s->lists[s->n_lists]);
+	if (r < 0)
+		return r;
+	s->n_lists++;
+	if (pk_from_json(*roster, "root", &rpk) < 0 || memcmp(&rpk, &s->root, sizeof(rpk)) != 0)
+		return -EINVAL;
+	s->dir = strdup(dir);
+	s->org = strdup(json_string_value(json_object_get(*roster, "org")));
+	if (!s->dir || !s->org)
+		return -ENOMEM;
+	r = add_members(s, *roster, false);
+	if (r < 0)
+		return r;
+	r = load_signed(dir, "revoked.json", TRUST_DOC_REVOCATION, &s->root, rev, &s->lists[s->n_lists]);
+	if (r < 0)
+		return r;
+	s->n_lists++;
+	return streq(json_string_value(json_object_get(*rev, "org")), s->org) ? 0 : -EINVAL;
+}
+
+static int add_pin(struct trust_store *s, const struct trust_pubkey *cpk, const char *org)
+{
+	struct pinned *n = reallocarray(s->pins, s->n_pins + 1, sizeof(*n));
+
+	if (!n)
+		return -ENOMEM;
+	s->pins = n;
+	memcpy(n[s->n_pins].keyid, cpk->keyid, TRUST_KEYID_BYTES);
+	n[s->n_pins].org = strdup(org);
+	return n[s->n_pins++].org ? 0 : -ENOMEM;
+}
+
+/* A contractor our roster pins: its signed roster (of that organisation,
+ * naming the pinned root) from contractors/KEYID/, its members; its
+ * revocation list into *ret_rev (applied once every member is known).
+ * Nothing handed over yet is no error. */
+static int load_contractor(struct trust_store *s, const char *dir, json_t *pin, json_t **ret_rev,
+			   const char **ret_org)
+{
+	_cleanup_free_ char *cdir = NULL;
+	struct trust_pubkey cpk, rpk;
+	char id[TRUST_KEYID_STRLEN];
+	json_t *croster = NULL;
+	const char *o = json_string_value(json_object_get(pin, "org"));
+	int r;
+
+	if (!o || streq(o, s->org) || pk_from_json(pin, "root", &cpk) < 0)
+		return -EINVAL;
+	trust_keyid_string(cpk.keyid, id);
+	if (asprintf(&cdir, "%s/contractors/%s", dir, id) < 0)
+		return -ENOMEM;
+	if (access(cdir, F_OK) < 0)
+		return 0; /* pinned, nothing handed over yet */
+	r = load_signed(cdir, "roster.json", TRUST_DOC_ROSTER, &cpk, &croster, &s->lists[s->n_lists]);
+	if (r < 0)
+		return r;
+	s->n_lists++;
+	r = -EINVAL;
+	if (streq(json_string_value(json_object_get(croster, "org")), o) &&
+	    pk_from_json(croster, "root", &rpk) == 0 && memcmp(&rpk, &cpk, sizeof(rpk)) == 0)
+		r = add_members(s, croster, true);
+	json_decref(croster);
+	if (r < 0) {
+		snprintf(failed_file, sizeof(failed_file), "%s/roster.json", cdir);
+		return r;
+	}
+	r = load_signed(cdir, "revoked.json", TRUST_DOC_REVOCATION, &cpk, ret_rev, &s->lists[s->n_lists]);
+	if (r < 0)
+		return r;
+	s->n_lists++;
+	*ret_org = o;
+	return add_pin(s, &cpk, o);
+}
+
 int trust_store_open(const char *dir, struct trust_store **ret)
 {
-	_cleanup_free_ char *rootp = NULL;
 	struct trust_store *s = NULL;
-	struct trust_pubkey rpk;
 	json_t *roster = NULL, *rev = NULL, *pins, *pin;
 	json_t **crev = NULL;
-	const char **corg = NULL;
+	const char **corg = NULL, *bad = NULL;
 	size_t i, npins = 0;
 	int r;
 
 	failed_file[0] = '\0';
 	failed_reason[0] = '\0';
-	rootp = path_join(dir, "root.pub");
 	s = calloc(1, sizeof(*s));
-	if (!rootp || !s) {
-		free(s);
+	if (!s)
 		return -ENOMEM;
-	}
-	snprintf(failed_file, sizeof(failed_file), "%s", rootp);
-	r = trust_pubkey_load(rootp, &s->root);
+	r = load_own(s, dir, &roster, &rev);
 	if (r < 0)
 		goto out;
-	r = load_signed(dir, "roster.json", TRUST_DOC_ROSTER, &s->root, &roster, &s->lists[s->n_lists]);
-	if (r < 0)
-		goto out;
-	s->n_lists++;
-	r = -EINVAL;
-	if (pk_from_json(roster, "root", &rpk) < 0 || memcmp(&rpk, &s->root, sizeof(rpk)) != 0)
-		goto out;
-	s->dir = strdup(dir);
-	s->org = strdup(json_string_value(json_object_get(roster, "org")));
-	if (!s->dir || !s->org) {
-		r = -ENOMEM;
-		goto out;
-	}
-	r = add_members(s, roster, false);
-	if (r < 0)
-		goto out;
-	r = load_signed(dir, "revoked.json", TRUST_DOC_REVOCATION, &s->root, &rev, &s->lists[s->n_lists]);
-	if (r < 0)
-		goto out;
-	s->n_lists++;
-	r = -EINVAL;
-	if (!streq(json_string_value(json_object_get(rev, "org")), s->org))
-		goto out;
-
 	/* contractors pinned by our root */
+	r = -EINVAL;
 	pins = json_object_get(roster, "contractors");
-	if (pins && !json_is_array(pins))
-		goto out;
 	npins = json_array_size(pins);
-	if (npins > TRUST_MAX_CONTRACTORS)
+	if ((pins && !json_is_array(pins)) || npins > TRUST_MAX_CONTRACTORS)
 		goto out;
+	r = -ENOMEM;
 	crev = calloc(npins + 1, sizeof(*crev));
 	corg = calloc(npins + 1, sizeof(*corg));
-	if (!crev || !corg) {
-		r = -ENOMEM;
+	if (!crev || !corg)
 		goto out;
-	}
-	json_array_foreach(pins, i, pin) {
-		_cleanup_free_ char *cdir = NULL;
-		struct trust_pubkey cpk;
-		char id[TRUST_KEYID_STRLEN];
-		json_t *croster = NULL;
-		const char *o = json_string_value(json_object_get(pin, "org"));
-
-		r = -EINVAL;
-		if (!o || streq(o, s->org) || pk_from_json(pin, "root", &cpk) < 0)
+	json_array_foreach(pins, i, pin)
+		if ((r = load_contractor(s, dir, pin, &crev[i], &corg[i])) < 0)
 			goto out;
-		trust_keyid_string(cpk.keyid, id);
-		if (asprintf(&cdir, "%s/contractors/%s", dir, id) < 0) {
-			r = -ENOMEM;
-			goto out;
-		}
-		if (access(cdir, F_OK) < 0)
-			continue; /* pinned, nothing handed over yet */
-		r = load_signed(cdir, "roster.json", TRUST_DOC_ROSTER, &cpk, &croster, &s->lists[s->n_lists]);
-		if (r < 0)
-			goto out;
-		s->n_lists++;
-		r = -EINVAL;
-		if (streq(json_string_value(json_object_get(croster, "org")), o) &&
-		    pk_from_json(croster, "root", &rpk) == 0 && memcmp(&rpk, &cpk, sizeof(rpk)) == 0)
-			r = add_members(s, croster, true);
-		json_decref(croster);
-		if (r < 0) {
-			snprintf(failed_file, sizeof(failed_file), "%s/roster.json", cdir);
-			goto out;
-		}
-		r = load_signed(cdir, "revoked.json", TRUST_DOC_REVOCATION, &cpk, &crev[i], &s->lists[s->n_lists]);
-		if (r < 0)
-			goto out;
-		s->n_lists++;
-		corg[i] = o;
-		{
-			struct pinned *n = reallocarray(s->pins, s->n_pins + 1, sizeof(*n));
-
-			if (!n) {
-				r = -ENOMEM;
-				goto out;
-			}
-			s->pins = n;
-			memcpy(n[s->n_pins].keyid, cpk.keyid, TRUST_KEYID_BYTES);
-			n[s->n_pins].org = strdup(o);
-			if (!n[s->n_pins++].org) {
-				r = -ENOMEM;
-				goto out;
-			}
-		}
-	}
 	/* revocations last, once every member is known */
 	for (i = 0; i < npins; i++)
 		if (crev[i] && (r = apply_revocations(s, crev[i], corg[i], false)) < 0)
@@ -495,15 +496,10 @@ int trust_store_open(const char *dir, struct trust_store **ret)
 	if (r < 0)
 		goto out;
 	/* last: every list is whole and signed; is any older than one seen? */
-	{
-		const char *bad = NULL;
-
-		r = trust_state_check(s->lists, s->n_lists, failed_reason, sizeof(failed_reason), &bad,
-				      &s->state_error);
-		if (r < 0) {
-			snprintf(failed_file, sizeof(failed_file), "%s", bad ?: dir);
-			goto out;
-		}
+	r = trust_state_check(s->lists, s->n_lists, failed_reason, sizeof(failed_reason), &bad, &s->state_error);
+	if (r < 0) {
+		snprintf(failed_file, sizeof(failed_file), "%s", bad ?: dir);
+		goto out;
 	}
 	failed_file[0] = '\0';
 	*ret = TAKE_PTR(s);
@@ -630,7 +626,7 @@ int roster_init(const char *dir, const struct trust_seckey *root, time_t now, in
 	m.org = (char *)trust_seckey_org(root);
 	m.role = TRUST_ROLE_ORG_ROOT;
 	m.not_before = now;
-	m.not_after = now + (time_t)years * 366 * 86400;
+	m.not_after = time_add_years(now, years);
 	r = trust_pubkey_base64(&m.pk, &b64);
 	if (r < 0)
 		goto out;

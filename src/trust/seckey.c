@@ -203,6 +203,7 @@ int trust_seckey_save(const struct trust_seckey *k, const char *path,
 	uint64_t mem = kdf && kdf->memlimit ? kdf->memlimit : crypto_pwhash_MEMLIMIT_INTERACTIVE;
 	_cleanup_free_ char *meta = NULL, *b64 = NULL, *text = NULL;
 	_cleanup_free_ uint8_t *blob = NULL;
+	struct trust_seckey *back = NULL;
 	uint8_t *key = NULL, *pt = NULL;
 	size_t meta_len, pt_len, off = 0, ct_len;
 	char id[TRUST_KEYID_STRLEN];
@@ -264,6 +265,16 @@ int trust_seckey_save(const struct trust_seckey *k, const char *path,
 	if (!b64 || asprintf(&text, TRUST_COMMENT_PREFIX "wipecert encrypted secret key %s\n%s\n",
 			     id, b64) < 0) {
 		r = -ENOMEM;
+		goto out;
+	}
+	/* like minisign: nothing is written that does not open again with
+	 * this passphrase into this key */
+	r = trust_seckey_parse((const uint8_t *)text, strlen(text), pass, pass_len, &back);
+	if (r >= 0 && (sodium_memcmp(back->sk, k->sk, 64) != 0 || back->x509_len != k->x509_len))
+		r = -EIO;
+	trust_seckey_free(back);
+	if (r < 0) {
+		r = -EIO;
 		goto out;
 	}
 	r = write_file_atomic(path, text, strlen(text), 0600, !force);

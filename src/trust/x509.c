@@ -83,7 +83,7 @@ int x509_ca_create(EVP_PKEY *key, const char *org, time_t now, int years, X509 *
 
 	if (asprintf(&cn, "%s wipecert CA", org) < 0)
 		return -ENOMEM;
-	r = new_cert(key, now - 60, now + (time_t)years * 366 * 86400, &c);
+	r = new_cert(key, now - 60, time_add_years(now, years), &c);
 	if (r < 0)
 		return r;
 	r = set_name(X509_get_subject_name(c), cn, org);
@@ -438,6 +438,47 @@ fail:
 	ERR_clear_error();
 	trust_x509_signer_free(x);
 	return r;
+}
+
+int trust_store_check_certs(const struct trust_store *s, trust_problem_fn fn, void *userdata)
+{
+	const char *dir = trust_store_dir(s);
+	_cleanup_free_ char *cap = NULL;
+	X509 *ca = NULL;
+	int bad = 0;
+
+	if (asprintf(&cap, "%s/ca.crt", dir) < 0)
+		return -ENOMEM;
+	if (x509_load_pem(cap, &ca, NULL) < 0) {
+		fn(cap, "cannot read the CA certificate", userdata);
+		bad++;
+	}
+	for (size_t i = 0; i < trust_store_n_members(s); i++) {
+		const struct trust_member *m = trust_store_member(s, i);
+		_cleanup_free_ char *p = NULL;
+		char id[TRUST_KEYID_STRLEN], fpr[TRUST_FPR_STRLEN];
+		X509 *x = NULL;
+
+		if (!m->x509_sha256[0] || !streq(m->org, trust_store_org(s)))
+			continue;
+		trust_keyid_string(m->pk.keyid, id);
+		if (asprintf(&p, "%s/members/%s.crt", dir, id) < 0) {
+			bad = -ENOMEM;
+			break;
+		}
+		if (x509_load_pem(p, &x, NULL) < 0 || trust_x509_fingerprint(x, fpr) < 0 ||
+		    !streq(fpr, m->x509_sha256)) {
+			fn(p, "missing or not the certificate the roster names", userdata);
+			bad++;
+		} else if (ca && X509_check_issued(ca, x) == X509_V_OK && X509_verify(x, X509_get0_pubkey(ca)) != 1) {
+			fn(p, "signature of the CA does not verify", userdata);
+			bad++;
+		}
+		X509_free(x);
+	}
+	X509_free(ca);
+	ERR_clear_error();
+	return bad;
 }
 
 int roster_issue_cert(const char *dir, const struct trust_seckey *root, const struct trust_member *m,

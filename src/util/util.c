@@ -256,6 +256,16 @@ int format_local(time_t t, char *buf, size_t len)
 	return 0;
 }
 
+time_t time_add_years(time_t t, int years)
+{
+	struct tm tm;
+
+	if (!gmtime_r(&t, &tm))
+		return t + (time_t)years * 365 * 86400;
+	tm.tm_year += years;
+	return timegm(&tm);
+}
+
 int parse_time(const char *s, time_t *ret)
 {
 	struct tm tm = { 0 };
@@ -342,6 +352,13 @@ void format_size_iec(uint64_t bytes, char *buf, size_t len)
 		i++;
 	}
 	snprintf(buf, len, i ? "%.1f %s" : "%.0f %s", v, u[i]);
+}
+
+char *path_join(const char *dir, const char *name)
+{
+	char *p;
+
+	return asprintf(&p, "%s/%s", dir, name) < 0 ? NULL : p;
 }
 
 int mkdir_parents(const char *dir, mode_t mode)

@@ -12,6 +12,12 @@ for c in $cmds; do
 	esc=${c//-/\\\\-}
 	grep -Eq "^\.SS \"?(wipecert )?($c|$esc)( |\"|$)" "$MAN" || fail "the man page has no section for '$c'"
 done
+# and every sub-command, from the command table itself
+for c in $("$WIPECERT" commands --json | jq -r '.[] | select(.command | contains(" ")) | .command | gsub(" "; ":")'); do
+	c=${c//:/ }
+	esc=${c//-/\\\\-}
+	grep -Eq "^\.SS \"?(wipecert )?($c|$esc)( |\"|$)" "$MAN" || fail "the man page has no section for '$c'"
+done
 for code in 0 1 2 3; do
 	grep -A1 '^\.TP' "$MAN" | grep -qx "\.B $code" || fail "exit code $code is not documented"
 done

@@ -36,7 +36,13 @@ cmp -s tech.key tech.key.orig || fail "key overwritten without --force"
 grep -q "use --force" err || fail "no hint about --force"
 expect 2 $W key new --name X --role boss --org O -o x --passphrase-file tech.pw
 
-expect 0 $W trust init --trust "$T" --root-key root.key --passphrase-file root.pw
+expect 0 $W trust init --trust "$T" --root-key root.key --passphrase-file root.pw --years 10
+# ten calendar years: the CA and the root's roster entry end on today's date ten years on (not 10 x 366 days)
+want=$(date -u -d "+10 years" +%F)
+[ "$(date -u -d "$(openssl x509 -in "$T/ca.crt" -noout -enddate | cut -d= -f2)" +%F)" = "$want" ] ||
+	fail "--years 10: the CA ends $(openssl x509 -in "$T/ca.crt" -noout -enddate), want $want"
+$W trust list --trust "$T" --json | jq -e --arg d "$want" '.members[] | select(.role == "org-root") | .not_after | startswith($d)' >/dev/null ||
+	fail "--years 10: the root's roster entry does not end on $want"
 expect 3 $W trust init --trust "$T" --root-key root.key --passphrase-file root.pw
 expect 0 $W trust add tech.pub --trust "$T" --root-key root.key --passphrase-file root.pw
 expect 0 $W trust add appr.pub --trust "$T" --root-key root.key --passphrase-file root.pw
@@ -56,6 +62,13 @@ grep -q '"role": "approver"' out || fail "list lacks the approver"
 expect 0 $W key new --name "Sachiko" --role approver -o sachiko --trust "$T" --passphrase-file appr.pw $K \
 	--root-key root.key --root-passphrase-file root.pw
 grep -q "certificate sha256" out || fail "key new --root-key issued no certificate: $(cat out)"
+grep -q "trust add" out && fail "key new --root-key enrolled the key, yet says to run trust add: $(cat out)"
+grep -q "enrolled in $T" out || fail "key new --root-key does not say it is enrolled: $(cat out)"
+# a root key file that is not there is named before any key is made
+expect 1 $W key new --name "Nobody" --role technician -o nobody --trust "$T" --passphrase-file tech.pw $K \
+	--root-key no-such-root.key --root-passphrase-file root.pw
+grep -q "no-such-root.key: cannot read the secret key: No such file" err || fail "missing root key: $(cat err)"
+[ ! -e nobody.key ] || fail "a key was made that could not be enrolled"
 id=$($W key show sachiko.pub --json | sed 's/.*"keyid": "\([0-9A-F]*\)".*/\1/')
 openssl verify -CAfile "$T/ca.crt" "$T/members/$id.crt" >/dev/null || fail "enrolled certificate"
 
@@ -174,6 +187,10 @@ openssl x509 -req -in ee.csr -CA pki.crt -CAkey pki.key -CAcreateserial -out ee.
 openssl pkcs12 -export -inkey ee.key -in ee.crt -certfile pki.crt -passout pass:p12pw -out ee.p12 2>/dev/null
 printf 'p12pw\n' >p12.pw
 cp appr.key appr.key.orig
+# a key file that is not there is named as such, before any passphrase is asked
+expect 1 $W key import-p12 ee.p12 -k no-such.key --p12-passphrase-file p12.pw
+grep -q "no-such.key: cannot read the secret key: No such file" err || fail "missing key: $(cat err)"
+grep -q "terminal" err && fail "missing key reported as a terminal problem: $(cat err)"
 expect 1 $W key import-p12 ee.p12 -k appr.key --p12-passphrase-file wrong.pw --passphrase-file appr.pw $K
 cmp -s appr.key appr.key.orig || fail "failed import changed the key"
 [ -e appr.crt ] && fail "failed import left a certificate"

@@ -30,6 +30,13 @@ has caps-sata-proto '"protocol": "ata"' /tmp/out
 has caps-sata-security '"supported": false' /tmp/out
 run caps-scsi 0 "$W" caps --json "$SCSI_DEV"
 has caps-scsi-proto '"protocol": "scsi"' /tmp/out
+# for people: the methods as a table, usable ones with their level, the others with why
+run caps-text 0 "$W" caps "$NVME_DEV"
+has caps-text-usable 'nvme-format  *usable  *purge' /tmp/out
+has caps-text-why 'nvme-sanitize-block  *no  *' /tmp/out
+# --dry-run is --no-act: what auto would send, as JSON too
+run auto-dry-run-json 0 "$W" drive-erase "$NVME_DEV" --method auto --level purge --dry-run --json
+has auto-dry-run-method '"dry_run": true' /tmp/out
 
 # refusals before anything is sent (exit 3)
 run refuse-nvme-format-crypto 3 "$W" drive-erase "$NVME_DEV" --method nvme-format-crypto --yes
