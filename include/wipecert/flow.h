@@ -51,6 +51,10 @@ struct flow_ctx {
 	const char *logo;               /* certificate logo (PNG), may be NULL */
 	const char *font;               /* NULL: IPAex Gothic */
 	const char *dmi_dir;            /* NULL: /sys/class/dmi/id (tests give a fixture) */
+	bool keep_outbox;               /* the ledger stands in for the central one (the
+					   wipecert stick's copy), or there is none: every
+					   sealed record also waits in STATE_DIR/outbox
+					   for `wipecert sync` against the central one */
 };
 
 /* The state directory: c->state_dir, else $WIPECERT_STATE_DIR, else the default. */
@@ -164,6 +168,10 @@ struct flow_sync_report {
 	size_t failed;          /* records refused: err says why for the first */
 	size_t decisions;       /* decisions copied into the state directory */
 };
+/* flow_sync() flags: also the entries kept for the central ledger
+ * (flow_ctx.keep_outbox), and remove them once it has them: the operator's
+ * own `wipecert sync`, never a command submitting on its way. */
+#define FLOW_SYNC_KEPT 1u
 /* Submit every sealed record that waits in the state directory's outbox,
  * each exactly once (the ledger keeps a case once by its record's hash),
  * with the ledger events signed by k, who submits (NULL: nothing is
@@ -171,7 +179,7 @@ struct flow_sync_report {
  * ledger holds on the cases sealed here into the state directory, those
  * the roster vouches for (c->trust). Returns 0 when it ran (see ret), -errno
  * when it could not. */
-int flow_sync(const struct flow_ctx *c, const struct trust_seckey *k, struct flow_sync_report *ret,
+int flow_sync(const struct flow_ctx *c, const struct trust_seckey *k, unsigned flags, struct flow_sync_report *ret,
 	      struct flow_error *err);
 
 /* Export a sealed case for approval elsewhere: one JSON bundle holding the

@@ -120,7 +120,10 @@ static void seal_help(void)
 		 "Options:\n"
 		 "      --asset ID          the asset the disk is in the ledger\n"
 		 "  -k, --key FILE          the technician's secret key\n"
-		 "      --passphrase-file F its passphrase (else asked on the terminal)\n"), program_name);
+		 "      --passphrase-file F its passphrase (else asked on the terminal)\n"
+		 "      --keep-outbox       the ledger stands in for the central one (the wipecert\n"
+		 "                          stick): the record also waits in STATE_DIR/outbox for\n"
+		 "                          'wipecert sync'\n"), program_name);
 	fputs(common_json_help, stdout);
 	fputs(common_help, stdout);
 }
@@ -131,6 +134,7 @@ int cmd_seal(int argc, char **argv)
 		{ "asset", required_argument, NULL, OPT_ASSET },
 		{ "key", required_argument, NULL, 'k' },
 		{ "passphrase-file", required_argument, NULL, OPT_PASS },
+		{ "keep-outbox", no_argument, NULL, OPT_KEEP_OUTBOX },
 		COMMON_OPTIONS,
 		CLI_OPT_JSON,
 		{}
@@ -140,6 +144,7 @@ int cmd_seal(int argc, char **argv)
 	struct flow_error err = { "" };
 	_cleanup_free_ char *path = NULL;
 	const char *asset = NULL;
+	bool keep_outbox = false;
 	int c, r, ret;
 
 	optind = 0;
@@ -150,6 +155,7 @@ int cmd_seal(int argc, char **argv)
 		case OPT_ASSET: asset = optarg; break;
 		case 'k': fc.key = optarg; break;
 		case OPT_PASS: fc.pass_file = optarg; break;
+		case OPT_KEEP_OUTBOX: keep_outbox = true; break;
 		case 'h': seal_help(); return EXIT_OK;
 		default: return EXIT_USAGE;
 		}
@@ -163,6 +169,7 @@ int cmd_seal(int argc, char **argv)
 	ret = flow_control_open(&fc, WANT_LEDGER);
 	if (ret)
 		goto out;
+	fc.ctx.keep_outbox = keep_outbox;
 	r = key_load_secret(fc.key, fc.pass_file, &k);
 	if (r < 0) {
 		ret = key_exit_code(r);

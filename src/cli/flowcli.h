@@ -25,7 +25,7 @@ struct flow_control {
 
 enum {
 	OPT_STATE_DIR = 256, OPT_DB, OPT_TRUST, OPT_POLICY, OPT_PASS, OPT_REASON, OPT_DEST,
-	OPT_ASSET, OPT_LOGO,
+	OPT_ASSET, OPT_LOGO, OPT_KEEP_OUTBOX,
 };
 
 /* -J/--json only where the command prints JSON (CLI_OPT_JSON) */

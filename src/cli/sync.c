@@ -63,7 +63,7 @@ void cli_sync_quietly(const struct flow_ctx *ctx, const struct trust_seckey *k)
 
 	if (!ctx->ledger)
 		return;
-	r = flow_sync(ctx, k, &rep, &err);
+	r = flow_sync(ctx, k, 0, &rep, &err);
 	if (r < 0 || rep.failed)
 		log_warn(_("the records waiting in the outbox: %s"), err.msg);
 	if (rep.submitted)
@@ -125,7 +125,7 @@ int cmd_sync(int argc, char **argv)
 		if (ret)
 			goto out;
 	}
-	r = flow_sync(&fc.ctx, k, &rep, &err);
+	r = flow_sync(&fc.ctx, k, FLOW_SYNC_KEPT, &rep, &err);
 	if (r < 0) {
 		log_error("%s", err.msg);
 		ret = EXIT_FAIL;

@@ -411,8 +411,9 @@ static int complete_seal(const struct flow_ctx *c, const char *job_id, const cha
 	}
 	flow_sha256_hex(data, len, rhash);
 	/* its outbox entry still there: submitted now (the ledger stores it
-	 * once, should it have it already) */
-	if (flow_outbox_has(c, job_id)) {
+	 * once, should it have it already); one kept for the central ledger
+	 * says nothing of this one */
+	if (flow_outbox_has(c, job_id) && !flow_outbox_kept(c, job_id)) {
 		r = flow_submit(c, job_id, tech, err);
 		goto out;
 	}
@@ -428,8 +429,14 @@ static int complete_seal(const struct flow_ctx *c, const char *job_id, const cha
 		r = flow_fail(err, -EEXIST, "job %s is already sealed (%s)", job_id, rpath);
 		goto out;
 	}
-	/* a record without its event (sealed by a wipecert without an outbox) */
-	r = seal_outbox(c, job_id, asset_id, json_object_get(rec, "job"), rhash, err);
+	/* a record without its event (sealed by a wipecert without an
+	 * outbox, or kept for the central ledger when there was none here) */
+	{
+		struct flow_ctx kc = *c;
+
+		kc.keep_outbox = c->keep_outbox || flow_outbox_kept(c, job_id);
+		r = seal_outbox(&kc, job_id, asset_id, json_object_get(rec, "job"), rhash, err);
+	}
 	if (r >= 0)
 		r = flow_submit(c, job_id, tech, err);
 out:
@@ -539,7 +546,7 @@ int flow_seal(const struct flow_ctx *c, const char *job_id, const char *asset_id
 	flow_sha256_hex(canon, canon_len, rhash);
 	/* what the ledger is to record: the outbox entry first, so that a
 	 * crash after the record leaves it to complete_seal() or flow_sync() */
-	if (c->ledger && (r = seal_outbox(c, job_id, asset_id, jj, rhash, err)) < 0)
+	if ((c->ledger || c->keep_outbox) && (r = seal_outbox(c, job_id, asset_id, jj, rhash, err)) < 0)
 		goto out;
 	/* the signature first: a record without one is not sealed, and a
 	 * crash between the two writes leaves a case that can be sealed again;

@@ -43,6 +43,8 @@ int flow_snapshot_get(const struct flow_ctx *c, const char *asset_id, struct led
 int flow_outbox_put(const struct flow_ctx *c, const char *id, const char *asset_id, const char *status,
 		    const char *reason, const char *record_sha256);
 bool flow_outbox_has(const struct flow_ctx *c, const char *id);
+/* Is the entry kept for the central ledger (written with keep_outbox)? */
+bool flow_outbox_kept(const struct flow_ctx *c, const char *id);
 /* Submit the case of an outbox entry, its events signed by k: 0 done (the
  * entry removed), FLOW_QUEUED when the ledger is unreachable. */
 int flow_submit(const struct flow_ctx *c, const char *id, const struct trust_seckey *k, struct flow_error *err);

@@ -55,15 +55,29 @@ static int make_dirs(const struct flow_ctx *c, const char *sub)
 	return 0;
 }
 
+/* o (taken; NULL: out of memory) as STATE_DIR/SUB/NAME.json, mode 0600,
+ * whole or not at all */
+static int put_json(const struct flow_ctx *c, const char *sub, const char *path, json_t *o)
+{
+	_cleanup_free_ char *text = o ? json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+	int r;
+
+	json_decref(o);
+	if (!text)
+		return -ENOMEM;
+	r = make_dirs(c, sub);
+	if (r >= 0)
+		r = write_file_atomic(path, text, strlen(text), 0600, false);
+	return r;
+}
+
 /* ---- what the ledger said of an asset before a wipe ---- */
 
 int flow_snapshot_put(const struct flow_ctx *c, const struct ledger_asset *a)
 {
 	_cleanup_free_ char *path = sub_path(c, "ledger-snapshot", ledger_asset_value(a, LEDGER_F_ASSET_ID), ".json");
-	_cleanup_free_ char *text = NULL;
 	char hash[LEDGER_HASH_HEX] = "";
 	uint64_t seq = 0;
-	json_t *o;
 	int r;
 
 	if (!path)
@@ -71,16 +85,8 @@ int flow_snapshot_put(const struct flow_ctx *c, const struct ledger_asset *a)
 	r = flow_asset_last_event(c->ledger, ledger_asset_value(a, LEDGER_F_ASSET_ID), &seq, hash);
 	if (r < 0)
 		return r;
-	o = json_pack("{s:o,s:I,s:s}", "asset", ledger_asset_to_json(a), "event_seq", (json_int_t)seq,
-		      "event_hash", hash);
-	text = o ? json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
-	json_decref(o);
-	if (!text)
-		return -ENOMEM;
-	r = make_dirs(c, "ledger-snapshot");
-	if (r >= 0)
-		r = write_file_atomic(path, text, strlen(text), 0600, false);
-	return r;
+	return put_json(c, "ledger-snapshot", path, json_pack("{s:o,s:I,s:s}", "asset", ledger_asset_to_json(a),
+							      "event_seq", (json_int_t)seq, "event_hash", hash));
 }
 
 int flow_snapshot_get(const struct flow_ctx *c, const char *asset_id, struct ledger_asset *ret, uint64_t *ret_seq,
@@ -129,22 +135,16 @@ int flow_outbox_put(const struct flow_ctx *c, const char *id, const char *asset_
 		    const char *reason, const char *record_sha256)
 {
 	_cleanup_free_ char *path = sub_path(c, "outbox", id, ".json");
-	_cleanup_free_ char *text = NULL;
 	json_t *o;
-	int r;
 
 	if (!path)
 		return -EINVAL;
 	o = json_pack("{s:s,s:s,s:s?,s:s,s:s}", "case", id, "asset_id", asset_id, "status", status, "reason", reason,
 		      "record_sha256", record_sha256);
-	text = o ? json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
-	json_decref(o);
-	if (!text)
-		return -ENOMEM;
-	r = make_dirs(c, "outbox");
-	if (r >= 0)
-		r = write_file_atomic(path, text, strlen(text), 0600, false);
-	return r;
+	/* kept for the central ledger, whatever the ledger at hand takes */
+	if (o && c->keep_outbox && json_object_set_new(o, "keep", json_true()) < 0)
+		json_decref(TAKE_PTR(o));
+	return put_json(c, "outbox", path, o);
 }
 
 bool flow_outbox_has(const struct flow_ctx *c, const char *id)
@@ -152,6 +152,16 @@ bool flow_outbox_has(const struct flow_ctx *c, const char *id)
 	_cleanup_free_ char *path = sub_path(c, "outbox", id, ".json");
 
 	return path && access(path, F_OK) == 0;
+}
+
+bool flow_outbox_kept(const struct flow_ctx *c, const char *id)
+{
+	_cleanup_free_ char *path = sub_path(c, "outbox", id, ".json");
+	json_t *o = path ? json_load_file(path, 0, NULL) : NULL;
+	bool kept = json_is_true(json_object_get(o, "keep"));
+
+	json_decref(o);
+	return kept;
 }
 
 /* The summary of a case for the ledger's listings, from its record. */
@@ -176,7 +186,10 @@ static int case_summary(const struct flow_ctx *c, const char *id, struct flow_ca
 	return 0;
 }
 
-int flow_submit(const struct flow_ctx *c, const char *id, const struct trust_seckey *k, struct flow_error *err)
+/* drain: remove a kept entry too once the ledger has the record (the
+ * operator's own `wipecert sync`, not a command submitting on its way) */
+static int submit_one(const struct flow_ctx *c, const char *id, const struct trust_seckey *k, bool drain,
+		      struct flow_error *err)
 {
 	_cleanup_free_ char *path = sub_path(c, "outbox", id, ".json");
 	_cleanup_free_ char *rpath = flow_path(c, id, ".wipe-record.json");
@@ -277,8 +290,12 @@ int flow_submit(const struct flow_ctx *c, const char *id, const struct trust_sec
 		goto maybe_queued;
 	}
 	crash_point("seal-ledger");
-	/* the ledger has it (now, or from an earlier try whose answer was lost) */
-	r = unlink(path) < 0 && errno != ENOENT ? flow_fail(err, -errno, "%s: cannot remove: %m", path) : 0;
+	/* the ledger has it (now, or from an earlier try whose answer was
+	 * lost); an entry kept for the central ledger waits for that */
+	if (json_is_true(json_object_get(o, "keep")) && !drain)
+		r = 0;
+	else
+		r = unlink(path) < 0 && errno != ENOENT ? flow_fail(err, -errno, "%s: cannot remove: %m", path) : 0;
 	goto out;
 maybe_queued:
 	if (ledger_unreachable(r))
@@ -288,6 +305,11 @@ out:
 	ledger_asset_clear(&a);
 	flow_case_release(&fc);
 	return r;
+}
+
+int flow_submit(const struct flow_ctx *c, const char *id, const struct trust_seckey *k, struct flow_error *err)
+{
+	return submit_one(c, id, k, false, err);
 }
 
 /* ---- decisions ---- */
@@ -602,7 +624,7 @@ static int fetch_decisions(const struct flow_ctx *c, struct flow_sync_report *re
 	return r;
 }
 
-int flow_sync(const struct flow_ctx *c, const struct trust_seckey *k, struct flow_sync_report *ret,
+int flow_sync(const struct flow_ctx *c, const struct trust_seckey *k, unsigned flags, struct flow_sync_report *ret,
 	      struct flow_error *err)
 {
 	struct flow_sync_report rep = { 0 };
@@ -635,11 +657,14 @@ int flow_sync(const struct flow_ctx *c, const struct trust_seckey *k, struct flo
 			r = flow_fail(err, -ENOMEM, "out of memory");
 			break;
 		}
+		/* kept for the central ledger: only the operator's sync sends it */
+		if (!(flags & FLOW_SYNC_KEPT) && flow_outbox_kept(c, id))
+			continue;
 		if (!k) {
 			rep.waiting++;
 			continue;
 		}
-		r = flow_submit(c, id, k, &e);
+		r = submit_one(c, id, k, flags & FLOW_SYNC_KEPT, &e);
 		if (r == FLOW_QUEUED) {
 			/* the database is away: the others wait too */
 			down = true;
