@@ -4,11 +4,12 @@
  * Its job: the row operations of struct ledger_backend on a server that
  * many stations write at once. Appends are serialised by a transaction-
  * level advisory lock taken before the chain head is read, so the chain
- * stays one chain; the server itself refuses an event that does not extend
- * the chain, any UPDATE (but the signature its own transaction sets), DELETE
- * or TRUNCATE of events, and of cases and decisions,
- * and (by the role layout of docs/ledger.md) lets a station role insert
- * and read only. It must never retry a write transaction whose commit may
+ * stays one chain; a transaction's inserts go in libpq's pipeline mode
+ * (those of a table as one multi-row INSERT), answered with the commit.
+ * The server itself refuses an event that does not extend the chain, any
+ * UPDATE (but the signature its own transaction sets), DELETE or TRUNCATE
+ * of events, and of cases and decisions, and (by the role layout of
+ * docs/ledger.md) lets a station role insert and read only. It must never retry a write transaction whose commit may
  * have happened, never send a password anywhere but to libpq, and never
  * migrate the schema as anyone but the owner role.
  */
@@ -262,6 +263,18 @@ static int read_asset(const PGresult *res, int i, int first_col, struct ledger_a
  * their answers: the server's replies must not fill the socket while
  * we still send */
 #define PIPE_MAX 64
+/* inserts of one table that follow each other in a write transaction go
+ * as one multi-row INSERT of up to this many rows (31 asset columns:
+ * well under the protocol's 65535 parameters) */
+#define BATCH_ROWS 256
+
+/* The rows of one table waiting to be sent as one INSERT, in order. */
+struct rows {
+	const char *head;         /* "INSERT INTO table (cols) VALUES " */
+	int ncols;
+	size_t n;
+	char **v;                 /* n * ncols values (NULL: SQL NULL) */
+};
 
 struct pgs {
 	PGconn *conn;
@@ -277,6 +290,7 @@ struct pgs {
 	uint64_t head_seq;
 	char head_hash[LEDGER_HASH_HEX];
 	struct cache cache;       /* what a prefetch fetched, this transaction */
+	struct rows assets, events; /* inserts not sent yet (rows_flush()) */
 };
 
 static inline struct pgs *P(struct ledger *l)
@@ -429,10 +443,92 @@ static int pipe_drain(struct ledger *l, PGresult **ret)
 	return r;
 }
 
+static void rows_clear(struct rows *b)
+{
+	for (size_t i = 0; i < b->n * (size_t)b->ncols; i++)
+		free(b->v[i]);
+	b->n = 0;
+}
+
+static void rows_free(struct rows *b)
+{
+	rows_clear(b);
+	free(b->v);
+	b->v = NULL;
+}
+
+/* Send b's rows as one INSERT (answered with the next read or the commit). */
+static int rows_send(struct ledger *l, struct rows *b)
+{
+	_cleanup_free_ char *sql = NULL;
+	size_t len = 0, k = 0;
+	FILE *f;
+	int r;
+
+	if (!b->n)
+		return 0;
+	f = open_memstream(&sql, &len);
+	if (!f)
+		return -ENOMEM;
+	fputs(b->head, f);
+	for (size_t i = 0; i < b->n; i++) {
+		fputs(i ? ",(" : "(", f);
+		for (int c = 0; c < b->ncols; c++)
+			fprintf(f, "%s$%zu", c ? "," : "", ++k);
+		fputc(')', f);
+	}
+	if (fclose(f) != 0)
+		return -ENOMEM;
+	r = pipe_send(l, -1, sql, (int)k, (const char *const *)b->v, NULL, NULL);
+	rows_clear(b);
+	return r;
+}
+
+/* Everything buffered sent, in order: before any other statement. */
+static int rows_flush(struct ledger *l)
+{
+	struct pgs *p = P(l);
+	int r = rows_send(l, &p->assets);
+
+	return r < 0 ? r : rows_send(l, &p->events);
+}
+
+/* One row for b (values copied). The two tables' rows are sent apart
+ * (no row of one refers to the other's; each table's in order), and before
+ * any other statement. */
+static int rows_add(struct ledger *l, struct rows *b, const char *const *v)
+{
+	struct pgs *p = P(l);
+	int r;
+
+	if (!b->v && !(b->v = calloc((size_t)BATCH_ROWS * (size_t)b->ncols, sizeof(*b->v))))
+		return -ENOMEM;
+	for (int c = 0; c < b->ncols; c++) {
+		char **to = &b->v[b->n * (size_t)b->ncols + (size_t)c];
+
+		*to = v[c] ? strdup(v[c]) : NULL;
+		if (v[c] && !*to) {
+			while (c--)
+				free(b->v[b->n * (size_t)b->ncols + (size_t)c]);
+			return -ENOMEM;
+		}
+	}
+	b->n++;
+	if (b->n == BATCH_ROWS || p->pending >= PIPE_MAX) {
+		r = rows_send(l, b);
+		if (r >= 0 && p->pending >= PIPE_MAX)
+			r = pipe_drain(l, NULL);
+		return r;
+	}
+	return 0;
+}
+
 static void pipe_end(struct ledger *l)
 {
 	struct pgs *p = P(l);
 
+	rows_clear(&p->assets);
+	rows_clear(&p->events);
 	cache_free(&p->cache);
 	if (!p->pipe)
 		return;
@@ -462,7 +558,9 @@ static int run(struct ledger *l, int q, const char *sql, int n, const char *cons
 	int r;
 
 	if (p->pipe) {
-		r = pipe_send(l, q, sql, n, v, len, fmt);
+		r = rows_flush(l);
+		if (r >= 0)
+			r = pipe_send(l, q, sql, n, v, len, fmt);
 		if (r < 0)
 			return r;
 		if (deferred && !ret && p->pending < PIPE_MAX)
@@ -825,6 +923,19 @@ static int pg_migrate(struct ledger *l)
 	if (r < 0)
 		return r;
 	r = schema_version(l, &v);
+	/* entry i takes its from to the next entry's (the last: to
+	 * LEDGER_SCHEMA_VERSION); a version none starts from was never
+	 * released: no guess at what it holds */
+	if (r >= 0 && v < LEDGER_SCHEMA_VERSION) {
+		bool known = false;
+
+		for (size_t i = 0; i < ARRAY_SIZE(migrations); i++)
+			known |= migrations[i].from == v;
+		if (!known) {
+			ledger_set_error("the ledger's schema version %d was never released: no migration starts there", v);
+			r = -EUCLEAN;
+		}
+	}
 	for (size_t i = 0; r >= 0 && i < ARRAY_SIZE(migrations); i++)
 		if (migrations[i].from >= v)
 			r = script(l, migrations[i].sql, NULL);
@@ -866,6 +977,10 @@ static int pg_open(struct ledger *l, const char *where, unsigned flags)
 	if (!p)
 		return -ENOMEM;
 	cache_free(&p->cache);
+	p->assets = (struct rows) { "INSERT INTO " S "assets (" ASSET_COLS ") VALUES ", _LEDGER_F_MAX, 0, NULL };
+	p->events = (struct rows) { "INSERT INTO " S "events (seq, asset_id, kind, changes, state_hash, actor, reason,"
+				    " time_utc, time_local, prev_hash, hash, signature, key_id, covers_from) VALUES ",
+				    14, 0, NULL };
 	l->be_data = p;
 	p->conn = PQconnectdbParams(keys, vals, 1);
 	if (!p->conn)
@@ -890,6 +1005,8 @@ static void pg_close(struct ledger *l)
 	struct pgs *p = P(l);
 
 	cache_free(&p->cache);
+	rows_free(&p->assets);
+	rows_free(&p->events);
 	PQfinish(p->conn);
 	free(p);
 	l->be_data = NULL;
@@ -949,7 +1066,9 @@ static int pg_commit(struct ledger *l)
 
 	/* the inserts still in flight, the head and the commit: one round trip */
 	if (p->pipe) {
-		r = pipe_send(l, -1, "COMMIT", 0, NULL, NULL, NULL);
+		r = rows_flush(l);
+		if (r >= 0)
+			r = pipe_send(l, -1, "COMMIT", 0, NULL, NULL, NULL);
 		if (r >= 0)
 			r = pipe_drain(l, NULL);
 		pipe_end(l);
@@ -1044,7 +1163,10 @@ static int pg_insert_event(struct ledger *l, const struct ledger_event *e)
 		return -ENOMEM;
 	snprintf(seq, sizeof(seq), "%" PRIu64, e->seq);
 	snprintf(from, sizeof(from), "%" PRIu64, e->covers_from);
-	/* sent, answered with the commit (or the next read) */
+	/* with the events that follow it in one INSERT, answered with the
+	 * commit (or the next read) */
+	if (P(l)->pipe)
+		return rows_add(l, &P(l)->events, v);
 	return run(l, Q_INSERT_EVENT, NULL, 14, v, NULL, NULL, true, NULL);
 }
 
@@ -1231,8 +1353,11 @@ static int pg_put_asset(struct ledger *l, const struct ledger_asset *a, bool ins
 		known = ledger_idmap_get(&c->assets, a->v[LEDGER_F_ASSET_ID], false, (void **)&e) == 1 && e->present;
 		cache_put(c, a);
 	}
-	/* an insert, or an update of a row the cache knows is there: sent,
-	 * answered with the commit */
+	/* an insert (with the ones that follow it, in one statement), or an
+	 * update of a row the cache knows is there: sent, answered with the
+	 * commit */
+	if (insert && P(l)->pipe)
+		return rows_add(l, &P(l)->assets, (const char *const *)a->v);
 	if (insert || known)
 		return run(l, insert ? Q_INSERT_ASSET : Q_UPDATE_ASSET, NULL, _LEDGER_F_MAX, (const char *const *)a->v,
 			   NULL, NULL, true, NULL);

@@ -7,7 +7,8 @@
 # audit alike; a database that holds a ledger already is refused (exit 3,
 # nothing written); the PostgreSQL ledger copied back into a new SQLite file
 # verifies to the same head; a broken chain is not copied. A station
-# reaching the database through a service file (PGSERVICEFILE) works too.
+# reaching the database through a service file (PGSERVICEFILE) works too. A
+# schema version no release had is refused, nothing changed.
 . "$(dirname "$0")/lib.bash"
 need_pg
 need_cmd qpdf
@@ -90,4 +91,14 @@ printf '[wipecert-test]\nhost=%s\nport=%s\ndbname=%s\nuser=postgres\n' "$PGD/soc
 	"$(sed 's|^postgresql:///\([^?]*\).*|\1|' <<<"$PG")" >"$T/pg_service.conf"
 PGSERVICEFILE=$T/pg_service.conf expect_rc 0 "$W" ledger --db service=wipecert-test verify
 grep -q "head $head_sq\$" "$T/out" || fail "through the service: $(cat "$T/out")"
+
+# a schema version no release had (a database from a development build) is
+# not guessed at: no migration runs, nothing changes
+PG3=$(ledger_clone "$PG" third) || exit 1
+lsql "$PG3" "UPDATE meta SET value = '2' WHERE key = 'schema_version'" || fail "set the version"
+before=$(ledger_dump "$PG3")
+expect_rc 1 "$W" ledger --db "$PG3" migrate
+grep -q "schema version 2 was never released" "$T/err" || fail "unreleased version: $(cat "$T/err")"
+expect_eq "version after" "$(lsql "$PG3" "SELECT value FROM meta WHERE key = 'schema_version'")" 2
+[ "$(ledger_dump "$PG3")" = "$before" ] || fail "a refused migration changed the database"
 exit 0
