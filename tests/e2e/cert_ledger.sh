@@ -4,15 +4,18 @@
 # issue; a later change of the asset makes it SUPERSEDED (exit 4); a
 # certificate for the wrong asset, disk or event, an unknown asset, or an
 # asset the ledger cannot identify fails. audit says the same.
+# backends: sqlite postgresql
 . "$(dirname "$0")/lib.bash"
-need_cmd qpdf; need_cmd sqlite3
+need_cmd qpdf
+[ "$BACKEND" = postgresql ] || need_cmd sqlite3
 FORGE=${FORGE:-$(dirname "$WIPECERT")/tests/tools/forge}
 [ -x "$FORGE" ] || fail "no test-only forger at $FORGE (make check builds it)"
 W=$WIPECERT
 C=$(cd "$(dirname "$0")/../../certs/test-only" && pwd)
 PASS=$C/passphrase.txt
 cd "$T" || exit 1
-export WIPECERT_STATE_DIR=$T/state WIPECERT_DB=$T/ledger.db WIPECERT_TRUST=$C/trust
+DB=$(new_ledger ledger) || exit 1
+export WIPECERT_STATE_DIR=$T/state WIPECERT_DB=$DB WIPECERT_TRUST=$C/trust
 TECH=(--key "$C/test-only-technician.key" --passphrase-file "$PASS")
 APPR=(--key "$C/test-only-approver.key" --passphrase-file "$PASS")
 
@@ -24,14 +27,14 @@ certify() { # ASSET IMAGE: wipe, seal, approve; prints the PDF
 	"$W" seal "$j" --asset "$1" "${TECH[@]}" >/dev/null 2>&1 || return 1
 	"$W" approve "$j" "${APPR[@]}" --yes --json 2>/dev/null | python3 -c 'import json,sys; print(json.load(sys.stdin)["pdf"])'
 }
-v() { "$W" verify --db ledger.db "$@" >"$T/out" 2>"$T/err"; }
+v() { "$W" verify --db "$DB" "$@" >"$T/out" 2>"$T/err"; }
 "$W" ledger add A --media-type "disk image" --serial A-SERIAL --wwn 0x5000c500a1b2c3d4 --class 2 "${TECH[@]}" >/dev/null 2>&1 &&
 	"$W" ledger add B --media-type "disk image" --serial B-SERIAL --class 2 "${TECH[@]}" >/dev/null 2>&1 &&
 	"$W" ledger add R --media-type "disk image" --serial R-SERIAL --class 3 "${TECH[@]}" >/dev/null 2>&1 || fail "ledger add"
 # a change the policy depends on: requested by the technician, approved by the approver
 approved_edit() {
 	"$W" ledger edit "$@" "${TECH[@]}" >/dev/null 2>&1 || return 1
-	"$W" ledger approve-change "$(sqlite3 "$T/ledger.db" "SELECT max(seq) FROM events WHERE kind = 'request'")" \
+	"$W" ledger approve-change "$(lsql "$DB" "SELECT max(seq) FROM events WHERE kind = 'request'")" \
 		"${APPR[@]}" >/dev/null 2>&1
 }
 PA=$(certify A a.img) && [ -s "$PA" ] || fail "certify A"
@@ -110,14 +113,16 @@ v again.pdf && fail "a re-signed copy accepted as the recorded certificate"
 grep -q "ledger: this file (sha256 [0-9a-f]*...) is not the PDF the ledger recorded at issue" "$T/err" ||
 	fail "re-signed: $(cat "$T/err")"
 
-# an edited ledger: the recorded hash changed in the SQLite file; the chain says so
-cp ledger.db ledger.bak
+# an edited ledger (a copy): the recorded hash changed in the store, its
+# triggers out of the way; the chain says so
+F=$(ledger_clone "$DB" edited) || exit 1
+ledger_untrigger "$F"
 SHA=$(sha256sum again.pdf | cut -c1-64)
-sqlite3 ledger.db "DROP TRIGGER events_no_update; UPDATE events SET reason = substr(reason, 1, instr(reason, 'pdf sha256 ') + 10) || '$SHA' WHERE reason LIKE 'certificate % issued%' AND asset_id = 'A'" ||
-	fail "sqlite3 edit"
-v again.pdf && fail "a certificate accepted by an edited ledger"
+if [ "$BACKEND" = postgresql ]; then pos=strpos; else pos=instr; fi
+lsql "$F" "UPDATE events SET reason = substr(reason, 1, $pos(reason, 'pdf sha256 ') + 10) || '$SHA'
+	WHERE reason LIKE 'certificate % issued%' AND asset_id = 'A'" >/dev/null || fail "edit the store"
+"$W" verify --db "$F" again.pdf >"$T/out" 2>"$T/err" && fail "a certificate accepted by an edited ledger"
 grep -q "ledger: the ledger's chain is broken" "$T/err" || fail "edited ledger: $(cat "$T/err")"
-mv ledger.bak ledger.db
 
 # back in service: the old certificate is SUPERSEDED, exit 4, never VALID
 approved_edit A --status in-service --reason "reused after all" || fail "edit A"
@@ -126,7 +131,7 @@ rc=$?
 [ $rc -eq 4 ] || fail "back in service: exit $rc, want 4: $(cat "$T/err")"
 grep -q "^$PA: SUPERSEDED" "$T/out" || fail "no SUPERSEDED: $(cat "$T/out")"
 grep -q "ledger: superseded: the asset became in-service" "$T/err" || fail "why: $(cat "$T/err")"
-"$W" verify --db ledger.db --json "$PA" 2>/dev/null | grep -q '"verdict": "superseded"' || fail "--json verdict"
+"$W" verify --db "$DB" --json "$PA" 2>/dev/null | grep -q '"verdict": "superseded"' || fail "--json verdict"
 # re-registered with another serial
 PR=$(certify R r.img) && [ -s "$PR" ] || fail "certify R"
 v "$PR" || fail "R's certificate: $(cat "$T/err")"
