@@ -179,6 +179,9 @@ int cmd_sync(int argc, char **argv);
  * without its password, the database's own words): EXIT_OK or EXIT_FAIL. */
 struct ledger;
 int cli_ledger_open(const char *db, unsigned flags, struct ledger **ret);
+/* The same, but a database that cannot be reached is said as a warning
+ * and *ret_away set (*ret NULL, EXIT_OK): the command goes on without it. */
+int cli_ledger_open_or_away(const char *db, unsigned flags, struct ledger **ret, bool *ret_away);
 /* Submit what waits in the state directory's outbox, signed by k, and say
  * so on stderr (nothing when nothing waits); never fails the command. */
 struct flow_ctx;

@@ -51,6 +51,10 @@ struct flow_ctx {
 	const char *logo;               /* certificate logo (PNG), may be NULL */
 	const char *font;               /* NULL: IPAex Gothic */
 	const char *dmi_dir;            /* NULL: /sys/class/dmi/id (tests give a fixture) */
+	bool ledger_away;               /* a ledger is configured but its database could
+					   not be reached (ledger NULL): a seal takes the
+					   asset from the snapshot its wipe's checks left
+					   and waits in the outbox (FLOW_QUEUED) */
 	bool keep_outbox;               /* the ledger stands in for the central one (the
 					   wipecert stick's copy), or there is none: every
 					   sealed record also waits in STATE_DIR/outbox

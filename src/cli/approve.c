@@ -80,7 +80,8 @@ int flow_control_open(struct flow_control *fc, unsigned need)
 		const char *p = ledger_resolve_path(fc->db);
 
 		if ((need & NEED_LEDGER) || fc->db || getenv("WIPECERT_DB") || access(p, F_OK) == 0) {
-			r = cli_ledger_open(fc->db, 0, &fc->ledger);
+			r = cli_ledger_open_or_away(fc->db, 0, &fc->ledger,
+						    need & QUEUE_LEDGER ? &fc->ctx.ledger_away : NULL);
 			if (r)
 				return r;
 			cli_op_ledger(p);
@@ -166,7 +167,7 @@ int cmd_seal(int argc, char **argv)
 		return usage_error("seal", _("--asset and --key are required"));
 	cli_op_subject(asset);
 	cli_op_field("job", argv[optind]);
-	ret = flow_control_open(&fc, WANT_LEDGER);
+	ret = flow_control_open(&fc, WANT_LEDGER | QUEUE_LEDGER);
 	if (ret)
 		goto out;
 	fc.ctx.keep_outbox = keep_outbox;

@@ -36,7 +36,9 @@ enum {
 	{ "policy", required_argument, NULL, OPT_POLICY }, \
 	CLI_OPT_HELP
 
-enum { NEED_LEDGER = 1, NEED_TRUST = 2, WANT_LEDGER = 4 };
+/* QUEUE_LEDGER (with WANT_LEDGER): a database that cannot be reached is
+ * no failure: ctx.ledger_away, and what is written waits in the outbox */
+enum { NEED_LEDGER = 1, NEED_TRUST = 2, WANT_LEDGER = 4, QUEUE_LEDGER = 8 };
 
 extern const char common_help[], common_json_help[];
 /* Handle an option common to the workflow commands; 1 if it was one. */

@@ -30,7 +30,7 @@ static void log_store_error(void)
 			log_error("  %s", line);
 }
 
-int cli_ledger_open(const char *db, unsigned flags, struct ledger **ret)
+int cli_ledger_open_or_away(const char *db, unsigned flags, struct ledger **ret, bool *ret_away)
 {
 	const char *where = ledger_resolve_path(db);
 	_cleanup_free_ char *name = ledger_where_display(where);
@@ -39,6 +39,12 @@ int cli_ledger_open(const char *db, unsigned flags, struct ledger **ret)
 	r = ledger_open(where, flags, ret);
 	if (r >= 0)
 		return EXIT_OK;
+	if (ledger_unreachable(r) && ret_away) {
+		log_warn(_("%s: cannot reach the ledger's database: going on without it"), name ?: "");
+		*ret = NULL;
+		*ret_away = true;
+		return EXIT_OK;
+	}
 	if (r == -ENOENT && ledger_kind_of(where) == LEDGER_KIND_POSTGRESQL)
 		log_error(_("%s: no ledger in this database (its owner role creates it: 'wipecert ledger --db DB migrate')"),
 			  name ?: "");
@@ -53,6 +59,11 @@ int cli_ledger_open(const char *db, unsigned flags, struct ledger **ret)
 	if (r != -ENOENT)
 		log_store_error();
 	return EXIT_FAIL;
+}
+
+int cli_ledger_open(const char *db, unsigned flags, struct ledger **ret)
+{
+	return cli_ledger_open_or_away(db, flags, ret, NULL);
 }
 
 void cli_sync_quietly(const struct flow_ctx *ctx, const struct trust_seckey *k)

@@ -457,9 +457,12 @@ static int seal_asset(const struct flow_ctx *c, const char *job_id, const char *
 	struct ledger_asset a = { 0 };
 	int r;
 
-	r = ledger_asset_get(c->ledger, asset_id, &a);
+	r = c->ledger ? ledger_asset_get(c->ledger, asset_id, &a) : -ENOTCONN;
 	if (ledger_unreachable(r) && flow_snapshot_get(c, asset_id, &a, eseq, ehash) == 0)
 		r = 0;
+	if (ledger_unreachable(r))
+		return flow_fail(err, r, "asset %s: the ledger is unreachable, and no wipe of this asset checked it "
+				 "here before (no snapshot): seal it when the ledger is back", asset_id);
 	if (r < 0)
 		return flow_fail(err, r, "asset %s: %s", asset_id, r == -ENOENT ? "not in the ledger" : strerror(-r));
 	r = ledger_identity_check(&a, serial, wwn, &reason);
@@ -514,7 +517,7 @@ int flow_seal(const struct flow_ctx *c, const char *job_id, const char *asset_id
 		r = flow_fail(err, -EBUSY, "job %s has not finished", job_id);
 		goto out;
 	}
-	if (c->ledger) {
+	if (c->ledger || c->ledger_away) {
 		r = seal_asset(c, job_id, asset_id, jj, &asset, &eseq, ehash, err);
 		if (r < 0)
 			goto out;
@@ -546,7 +549,7 @@ int flow_seal(const struct flow_ctx *c, const char *job_id, const char *asset_id
 	flow_sha256_hex(canon, canon_len, rhash);
 	/* what the ledger is to record: the outbox entry first, so that a
 	 * crash after the record leaves it to complete_seal() or flow_sync() */
-	if ((c->ledger || c->keep_outbox) && (r = seal_outbox(c, job_id, asset_id, jj, rhash, err)) < 0)
+	if ((c->ledger || c->ledger_away || c->keep_outbox) && (r = seal_outbox(c, job_id, asset_id, jj, rhash, err)) < 0)
 		goto out;
 	/* the signature first: a record without one is not sealed, and a
 	 * crash between the two writes leaves a case that can be sealed again;
@@ -562,7 +565,7 @@ int flow_seal(const struct flow_ctx *c, const char *job_id, const char *asset_id
 	crash_point("seal-record");
 	/* the case and the asset's event in the ledger, in one transaction;
 	 * FLOW_QUEUED when the ledger is unreachable */
-	r = c->ledger ? flow_submit(c, job_id, tech, err) : 0;
+	r = c->ledger ? flow_submit(c, job_id, tech, err) : c->ledger_away ? FLOW_QUEUED : 0;
 	if (r < 0) {
 		char tmp[sizeof(err->msg)];
 

@@ -8,7 +8,11 @@
 #  - wipes running when the database vanishes go on: their records are
 #    sealed into the station's outbox, submitted once by the next command
 #    that has a key (and by `sync`), never twice: one case and one event
-#    per record, however often it is submitted.
+#    per record, however often it is submitted;
+#  - a wipe checked against the ledger and sealed on its own later, while
+#    the database is away: the seal takes the asset as the wipe's checks
+#    read it and waits in the outbox (sync submits it once); a job whose
+#    asset no wipe checked here is not sealed blind.
 . "$(dirname "$0")/lib.bash"
 need_cmd pgrep
 WRITER=${LEDGER_WRITER:?LEDGER_WRITER names the test tool tests/tools/ledger-writer}
@@ -112,5 +116,35 @@ sealed = sorted(f[:-len(".wipe-record.json")] for f in os.listdir(sys.argv[2]) i
 assert sorted(c["id"] for c in cases) == sealed and len(sealed) == 3, (cases, sealed)
 assert all(c["state"] == "awaiting-approval" for c in cases), cases
 PY
+expect_rc 0 "$W" ledger verify --trust "$C/trust"
+
+# ---- sealed on its own while the database is away ----
+for a in W-4 W-5; do
+	"$W" ledger add "$a" --media-type "disk image" --serial "$a-SN" --class 3 "${TECH[@]}" >/dev/null 2>&1 ||
+		fail "ledger add $a"
+	truncate -s 1M "$T/$a.img"
+done
+# W-4's wipe is checked against the ledger (no key: not sealed yet); W-5's
+# job names no asset
+expect_rc 0 "$W" wipe --method zero --confirm-serial "$T/W-4.img" --asset W-4 --json "$T/W-4.img"
+J4=$(json_get "$T/out" 'd["jobs"][0]["id"]')
+expect_rc 0 "$W" wipe --method zero --confirm-serial "$T/W-5.img" --json "$T/W-5.img"
+J5=$(json_get "$T/out" 'd["jobs"][0]["id"]')
+pg_cluster_kill "$PGD" || fail "kill -9 before the seals"
+expect_rc 0 "$W" seal "$J4" --asset W-4 "${TECH[@]}"
+grep -q "cannot reach the ledger's database: going on without it" "$T/err" || fail "seal W-4: $(cat "$T/err")"
+grep -q "the wipe record waits in .*/outbox" "$T/err" || fail "seal W-4: $(cat "$T/err")"
+[ -s "$T/state/$J4.wipe-record.json" ] && [ -s "$T/state/outbox/$J4.json" ] || fail "$J4: not sealed into the outbox"
+expect_rc 1 "$W" seal "$J5" --asset W-5 "${TECH[@]}"
+grep -q "asset W-5: the ledger is unreachable, and no wipe of this asset checked it here before" "$T/err" ||
+	fail "seal W-5 blind: $(cat "$T/err")"
+[ -e "$T/state/$J5.wipe-record.json" ] && fail "$J5 sealed without its asset"
+restart
+expect_rc 0 "$W" sync "${TECH[@]}" --json
+expect_eq "sync of the seal made while away" "$(json_get "$T/out" 'd["submitted"], d["waiting"]')" "(1, 0)"
+H4=$(sha256sum <"$T/state/$J4.wipe-record.json" | cut -d' ' -f1)
+expect_eq "$J4: cases" "$(lsql "$DB" "SELECT count(*) FROM cases WHERE id = '$J4' AND record_sha256 = '$H4'")" 1
+expect_eq "W-4: status" "$(lsql "$DB" "SELECT status FROM assets WHERE asset_id = 'W-4'")" erased
+expect_rc 0 "$W" seal "$J5" --asset W-5 "${TECH[@]}"
 expect_rc 0 "$W" ledger verify --trust "$C/trust"
 exit 0
