@@ -299,7 +299,7 @@ int cmd_pending(int argc, char **argv)
 	if (optind != argc)
 		return usage_error("pending", _("unexpected argument '%s'"), argv[optind]);
 	/* the ledger's cases: of every station, decided anywhere */
-	r = flow_control_open(&fc, WANT_LEDGER);
+	r = flow_control_open(&fc, WANT_LEDGER | QUEUE_LEDGER);
 	if (r) {
 		flow_control_release(&fc);
 		return r;

@@ -139,6 +139,10 @@ expect_rc 1 "$W" seal "$J5" --asset W-5 "${TECH[@]}"
 grep -q "asset W-5: the ledger is unreachable, and no wipe of this asset checked it here before" "$T/err" ||
 	fail "seal W-5 blind: $(cat "$T/err")"
 [ -e "$T/state/$J5.wipe-record.json" ] && fail "$J5 sealed without its asset"
+# the station lists what it sealed meanwhile
+expect_rc 0 "$W" pending --json
+expect_eq "pending while away" "$(json_get "$T/out" '[c["state"] for c in d["cases"] if c["id"] == "'"$J4"'"]')" \
+	"['awaiting-submission']"
 restart
 expect_rc 0 "$W" sync "${TECH[@]}" --json
 expect_eq "sync of the seal made while away" "$(json_get "$T/out" 'd["submitted"], d["waiting"]')" "(1, 0)"
