@@ -11,6 +11,7 @@ build=(build-essential pkg-config gettext locales
 	fonts-ipaexfont)
 build+=(libicu-dev)  # trust: Unicode NFC for canonical JSON
 build+=(libpq-dev)   # ledger: the shared PostgreSQL backend
+build+=(zlib1g-dev)  # cert: compressed attachments of list certificates (FlateDecode)
 build+=(libncurses-dev)  # station: the full-screen UI (libncursesw)
 # independent tools the tests use to check what wipecert hands out
 check=(sqlite3 qpdf poppler-utils minisign zbar-tools libnss3-tools openssl

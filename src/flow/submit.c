@@ -467,10 +467,20 @@ int flow_case_from_ledger(const struct flow_ctx *c, const struct ledger_case *k,
 		.station = xstrdup(k->station),
 		.in_ledger = true,
 	};
-	_cleanup_free_ char *pdf = flow_path(c, k->id, ".pdf");
+	_cleanup_free_ char *pdf = flow_path(c, k->id, ".pdf"), *lpath = flow_path(c, k->id, ".listed");
+	_cleanup_free_ uint8_t *listed = NULL;
+	size_t len;
 
 	if (pdf && access(pdf, F_OK) == 0)
 		fc.certificate = TAKE_PTR(pdf);
+	/* approved here in a list certificate (the ledger has its events, no
+	 * decision of this case's own): ID.listed names the list */
+	if (!k->decision && lpath && read_full_file(lpath, &listed, &len) >= 0 && fc.state) {
+		free(fc.state);
+		fc.state = strdup("approved");
+		free(fc.certificate);
+		fc.certificate = strndup((const char *)listed, strcspn((const char *)listed, "\n"));
+	}
 	if (!fc.id || !fc.state || !fc.verification) {
 		flow_case_release(&fc);
 		return -ENOMEM;
