@@ -39,6 +39,7 @@ for c in $(jq -r '.[] | select((.command | contains(" ") | not) and (.flags | in
 	"$W" --help | grep -q "^  $c " || fail "'$c' is in the table but not in --help"
 done
 
+declare -A FAMILY_DEFAULT=([custody]="custody list")
 # run CMD... as words of one string (the command paths have spaces)
 run() { local c=$1; shift; expect_rc "$@"; }
 one_line() { [ "$(wc -l <"$T/err")" -eq 1 ] || fail "$1: not one line: $(cat "$T/err")"; }
@@ -55,13 +56,17 @@ for c in "${ALL[@]}"; do
 		expect_rc 0 "$W" "${cw[@]}" some-operand -h
 		grep -q "Usage" "$T/out" || fail "$c OPERAND -h prints no usage"
 	fi
-	if has "$c" json; then
+	# a family with a default command (custody: custody list) takes that
+	# command's options when none is named
+	fc=$c
+	[ -n "${FAMILY_DEFAULT[$c]+x}" ] && fc=${FAMILY_DEFAULT[$c]}
+	if has "$fc" json; then
 		expect_rc 0 "$W" "${cw[@]}" -J --help
 	else
 		expect_rc 2 "$W" "${cw[@]}" --json
 		expect_rc 2 "$W" "${cw[@]}" -J --help
 	fi
-	if ! has "$c" dry-run; then
+	if ! has "$fc" dry-run; then
 		expect_rc 2 "$W" "${cw[@]}" --dry-run
 		expect_rc 2 "$W" "${cw[@]}" --no-act --help
 	fi
