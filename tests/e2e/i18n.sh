@@ -2,7 +2,7 @@
 # i18n.sh - messages for people follow LANG (English default, Japanese
 # catalogue); JSON for machines never changes with the language.
 . "$(dirname "$0")/lib.bash"
-locale -a 2>/dev/null | grep -qi '^ja_JP\.utf-\?8$' || skip "no ja_JP.UTF-8 locale (scripts/install-deps.sh makes it)"
+locale -a 2>/dev/null | grep -qi "^ja_JP\.utf-\?8$" || fail "no ja_JP.UTF-8 locale (scripts/install-deps.sh makes it)"
 
 LANG=C expect_rc 2 "$WIPECERT" frobnicate
 grep -qx "wipecert: unknown command 'frobnicate'; try 'wipecert --help'" "$T/err" || fail "English message: $(cat "$T/err")"
@@ -23,9 +23,8 @@ po=$(dirname "$0")/../../po/ja.po
 msgfmt --check --statistics -o /dev/null "$po" 2>"$T/stat" || fail "msgfmt --check failed: $(cat "$T/stat")"
 grep -q "untranslated\|fuzzy" "$T/stat" && fail "ja.po is incomplete: $(cat "$T/stat")"
 # every message the source marks for translation is in the catalogue
-if command -v xgettext >/dev/null && command -v msgcmp >/dev/null; then
-	top=$(dirname "$0")/../..
-	xgettext --from-code=UTF-8 -k_ -kN_ -o "$T/all.pot" "$top"/src/*.c "$top"/src/*/*.c || fail "xgettext"
-	msgcmp --use-untranslated "$po" "$T/all.pot" 2>"$T/cmp" || fail "messages missing from ja.po: $(head -n 20 "$T/cmp")"
-fi
+need_cmd xgettext; need_cmd msgcmp
+top=$(dirname "$0")/../..
+xgettext --from-code=UTF-8 -k_ -kN_ -o "$T/all.pot" "$top"/src/*.c "$top"/src/*/*.c || fail "xgettext"
+msgcmp --use-untranslated "$po" "$T/all.pot" 2>"$T/cmp" || fail "messages missing from ja.po: $(head -n 20 "$T/cmp")"
 exit 0

@@ -39,6 +39,13 @@ for c in $(jq -r '.[] | select((.command | contains(" ") | not) and (.flags | in
 	"$W" --help | grep -q "^  $c " || fail "'$c' is in the table but not in --help"
 done
 
+# a family whose bare name runs its default command (`custody` is `custody
+# list`): its options are that command's, checked under its own name
+fam_default() {
+	jq -e --arg c "$1" '.[] | select(.command == $c) | .family' "$T/commands.json" >/dev/null &&
+		! LC_ALL=C "$W" $1 </dev/null 2>&1 | grep -q "no command given"
+}
+
 # run CMD... as words of one string (the command paths have spaces)
 run() { local c=$1; shift; expect_rc "$@"; }
 one_line() { [ "$(wc -l <"$T/err")" -eq 1 ] || fail "$1: not one line: $(cat "$T/err")"; }
@@ -57,11 +64,11 @@ for c in "${ALL[@]}"; do
 	fi
 	if has "$c" json; then
 		expect_rc 0 "$W" "${cw[@]}" -J --help
-	else
+	elif ! fam_default "$c"; then
 		expect_rc 2 "$W" "${cw[@]}" --json
 		expect_rc 2 "$W" "${cw[@]}" -J --help
 	fi
-	if ! has "$c" dry-run; then
+	if ! has "$c" dry-run && ! fam_default "$c"; then
 		expect_rc 2 "$W" "${cw[@]}" --dry-run
 		expect_rc 2 "$W" "${cw[@]}" --no-act --help
 	fi
@@ -109,6 +116,7 @@ JSON[seal]="$J2 --asset OPT-1 ${TECH[*]} --json"
 JSON[pending]="--all --json"
 JSON[approve]="$J2 ${APPR[*]} --yes --json"
 JSON[reject]="$J3 ${APPR[*]} --reason wrong-disk --yes --json"
+JSON[sync]="--json"
 JSON[import-record]="$T/bundle.json --state-dir $T/other --json"
 JSON[accept]="@PDF ${APPR[*]} --json"
 JSON[destroy]="--asset OPT-3 --method shred --witness Witness ${TECH[*]} --json"
@@ -133,10 +141,12 @@ JSON[ledger verify]="--json"
 JSON[ledger check]="OPT-1 $T/a.img --json"
 JSON[ledger requests]="--json"
 JSON[ledger status]="OPT-4 lost --reason not-found-in-inventory ${TECH[*]} --json"
+JSON[ledger migrate]="--json"
 JSON[ledger archive]="--before 2000-01-01 -o $T/archive.json ${APPR[*]} --json"
 # they need a drive (NVMe, ATA, SCSI) or a screen's worth of time: their JSON
-# is read by tests/qemu/drive-checks.sh and station_json.sh
-EXEMPT_JSON=(caps drive-erase station)
+# is read by tests/qemu/drive-checks.sh and station_json.sh; image prepare
+# needs a stick image: image_prepare.sh reads its JSON
+EXEMPT_JSON=(caps drive-erase station "image prepare")
 # they need a contractor's roster, a witness's key: documents.sh reads their JSON
 EXEMPT_JSON+=(witness "custody handover" "custody receive" "custody record" "custody approve-subcontract")
 DRY[wipe]="$T/a.img --method zero"
@@ -184,6 +194,7 @@ done
 grep -q 'caps --json' "$(dirname "$0")/../qemu/drive-checks.sh" || fail "caps --json is checked nowhere"
 grep -q 'drive-erase.*--json' "$(dirname "$0")/../qemu/drive-checks.sh" || fail "drive-erase --json is checked nowhere"
 grep -q 'station --json' "$(dirname "$0")/station_json.sh" || fail "station --json is checked nowhere"
+grep -q 'data-size 32M --json' "$(dirname "$0")/image_prepare.sh" || fail "image prepare --json is checked nowhere"
 for c in witness "custody handover" "custody receive" "custody record" "custody approve-subcontract"; do
 	grep -q "\"\$W\" $c .*--json" "$(dirname "$0")/documents.sh" || fail "$c --json is checked nowhere"
 done
