@@ -5,11 +5,17 @@
 # build/ for the product, build/check/ (ASan + UBSan) for `make check`.
 
 VERSION    := 0.1.0
+# `make install`: the binary finds its messages at run time as
+# ../share/locale from where it is, so SBINDIR and LOCALEDIR keep that
+# shape. The policy goes to /etc for the system prefixes (where the program
+# reads it), else under PREFIX.
 PREFIX     ?= /usr/local
-BINDIR     ?= $(PREFIX)/bin
+SBINDIR    ?= $(PREFIX)/sbin
 MANDIR     ?= $(PREFIX)/share/man
 DATADIR    ?= $(PREFIX)/share/wipecert
 LOCALEDIR  ?= $(PREFIX)/share/locale
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+SYSCONFDIR ?= $(if $(filter /usr /usr/local,$(PREFIX)),/etc,$(PREFIX)/etc)
 DESTDIR    ?=
 
 O          ?= build
@@ -18,10 +24,13 @@ PKG_CONFIG ?= pkg-config
 
 # libraries found by pkg-config; libhpdf ships no .pc file
 PKGS := blkid smartcols libudev libsodium sqlite3 libpq jansson libqrencode libcrypto liburing harfbuzz-subset zlib
-PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS))
-PKG_LIBS   := $(shell $(PKG_CONFIG) --libs $(PKGS))
+PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
+# goals that need no library: they install the packages (deps, demo) or
+# touch no C code; `make demo` builds in a second make, after the install
+NOLIB_GOALS := clean deps demo man pot
 ifeq ($(PKG_LIBS),)
-ifeq ($(filter clean deps,$(MAKECMDGOALS)),)
+ifneq ($(filter-out $(NOLIB_GOALS),$(or $(MAKECMDGOALS),all)),)
 $(error pkg-config found no flags for $(PKGS): run 'make deps' (scripts/install-deps.sh) first)
 endif
 endif
@@ -30,10 +39,9 @@ PKG_LIBS   += -lhpdf -lpthread -lm
 WARN     := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-format-nonliteral \
             -Wstrict-prototypes -Wmissing-prototypes -Wno-missing-field-initializers
 CFLAGS   ?= -O2 -g
-ALL_CFLAGS = -std=gnu11 $(WARN) $(CFLAGS) $(SAN_FLAGS) -Iinclude $(PKG_CFLAGS) \
+ALL_CFLAGS = -std=gnu11 $(WARN) $(CPPFLAGS) $(CFLAGS) $(SAN_FLAGS) -Iinclude $(PKG_CFLAGS) \
              -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 -DWIPECERT_VERSION='"$(VERSION)"' \
-             -DWIPECERT_DATADIR='"$(DATADIR)"' \
-             -DWIPECERT_LOCALEDIR='"$(LOCALEDIR)"' -MMD -MP
+             -MMD -MP
 ALL_LDFLAGS = $(LDFLAGS) $(SAN_FLAGS)
 
 LIB_OBJS :=
@@ -120,11 +128,17 @@ check-units: $(UNITS) $(TOOLS)
 mutants:
 	tests/mutants/run.sh $(MUTANTS)
 
+# an existing policy.conf is the organisation's: never replaced
 install: $(BIN) $(MOS)
-	install -D -m 0755 $(BIN) $(DESTDIR)$(BINDIR)/wipecert
+	install -D -m 0755 $(BIN) $(DESTDIR)$(SBINDIR)/wipecert
 	install -D -m 0644 docs/wipecert.8 $(DESTDIR)$(MANDIR)/man8/wipecert.8
 	for l in $(LANGS); do install -D -m 0644 $(O)/locale/$$l/LC_MESSAGES/wipecert.mo \
 		$(DESTDIR)$(LOCALEDIR)/$$l/LC_MESSAGES/wipecert.mo; done
+	install -D -m 0644 scripts/bash-completion/wipecert $(DESTDIR)$(BASHCOMPDIR)/wipecert
+	install -D -m 0644 docs/policy.conf.example $(DESTDIR)$(DATADIR)/policy.conf.example
+	install -d -m 0755 $(DESTDIR)$(SYSCONFDIR)/wipecert
+	test -e $(DESTDIR)$(SYSCONFDIR)/wipecert/policy.conf || \
+		install -m 0644 docs/policy.conf.example $(DESTDIR)$(SYSCONFDIR)/wipecert/policy.conf
 
 deps:
 	scripts/install-deps.sh
@@ -138,11 +152,10 @@ man: docs/wipecert.8
 docs/wipecert.8: docs/man/head.8.in $(MAN_PARTS) docs/man/tail.8.in
 	cat $^ >$@
 
-# the quick start: install what is missing, build, run the main job on an image
+# the quick start (scripts/quickstart.sh): install what is missing, build,
+# run the main job on an image
 demo:
-	scripts/install-deps.sh
-	$(MAKE) all
-	scripts/demo.sh
+	scripts/quickstart.sh
 
 # the bootable wipecert stick (docs/stick.md): Debian 12 packages from the
 # host's mirror plus our .deb; minutes, so not part of `make check`

@@ -9,7 +9,9 @@
 #   4. the approver approves: the signed PDF certificate is issued
 #   5. the certificate is verified (wipecert verify; pdfsig and qpdf too
 #      when installed) and the ledger chain and its signed events are checked
-# Prints the certificate's path on stdout at the end.
+# Prints the certificate's path on stdout at the end. DEMO_DIR (default: a
+# new temporary directory), DEMO_TECHNICIAN and DEMO_DEPARTMENT (names on
+# the certificate) change what it makes; WIPECERT the binary it runs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 W=${WIPECERT:-$PWD/build/wipecert}
@@ -29,7 +31,7 @@ ORG="デモ市 Demo City"
 step "1. keys and the trust roster (org root, technician, approver)"
 "$W" key new --name "Demo Root" --role org-root --org "$ORG" -o "$D/root" "${P[@]}" --kdf min >&2
 "$W" trust init --root-key "$D/root.key" "${P[@]}" >&2
-"$W" key new --name "佐藤 花子 Hanako Sato" --role technician --org "$ORG" -o "$D/technician" "${P[@]}" --kdf min \
+"$W" key new --name "${DEMO_TECHNICIAN:-佐藤 花子 Hanako Sato}" --role technician --org "$ORG" -o "$D/technician" "${P[@]}" --kdf min \
 	--root-key "$D/root.key" --root-passphrase-file "$D/passphrase" >&2
 "$W" key new --name "鈴木 一郎 Ichiro Suzuki" --role approver --org "$ORG" -o "$D/approver" "${P[@]}" --kdf min \
 	--root-key "$D/root.key" --root-passphrase-file "$D/passphrase" >&2
@@ -42,7 +44,7 @@ for off in 1 4096 65535; do
 	printf '住民記録 RESIDENT-REGISTRY-DATA %s ' "$off" | dd of="$img" bs=1024 seek="$off" conv=notrunc status=none
 done
 "$W" ledger add DEMO-HDD-0001 --media-type "disk image" --manufacturer "Demo" --model "64 MiB demo disk" \
-	--serial DEMO-IMG-0001 --capacity 64M --department "税務課 Tax Division" --location "本庁舎 3F サーバ室" \
+	--serial DEMO-IMG-0001 --capacity 64M --department "${DEMO_DEPARTMENT:-税務課 Tax Division}" --location "本庁舎 3F サーバ室" \
 	--class 2 --status awaiting-erasure --key "$D/technician.key" "${P[@]}" >&2
 
 step "3. the technician wipes the disk and seals the job"
@@ -56,7 +58,7 @@ fi
 "$W" pending >&2
 
 step "4. the approver reviews and approves: the certificate is issued"
-case_id=$("$W" pending --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["cases"][0]["id"])')
+case_id=$("$W" pending --json | jq -er '.cases[0].id')
 "$W" approve "$case_id" --key "$D/approver.key" "${P[@]}" --yes --destination "リサイクル業者へ / to the recycler" >&2
 pdf=$D/jobs/$case_id.pdf
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # install-deps.sh - install the Debian packages wipecert builds and tests with.
 # Idempotent: asks apt only for what is missing. Run as root (CI, quick start).
+# --fresh: also what tests/fresh needs (mmdebstrap, debhelper, lintian).
 set -euo pipefail
 
 # libraries (headers) the build links against
@@ -21,7 +22,7 @@ check=(sqlite3 qpdf poppler-utils minisign zbar-tools libnss3-tools openssl
 	clang libclang-rt-14-dev)
 check+=(python3 python3-pexpect groff-base bsdutils) # tests/run.sh requires every tool the tests use
 check+=(jq) # reads JSON in the e2e tests: python3 starts in ~2 s on a loaded machine
-check+=(tmux python3) # the station's screen driven in a real pseudo-terminal; its event stream read
+check+=(tmux python3) # the station's screen driven in a real pseudo-terminal; its event stream read; json_get (minbase has no python3)
 check+=(lvm2 mdadm bcache-tools) # member signatures made by their own tools (holders.sh)
 check+=(postgresql-15 postgresql-client-15) # a throwaway server for the ledger tests (tests/pg/cluster.bash)
 check+=(faketime) # ledger events of years ago, for retention and archives (ledger_archive.sh)
@@ -29,9 +30,15 @@ check+=(faketime) # ledger events of years ago, for retention and archives (ledg
 # UEFI, one hybrid file) and make image-check (booted in QEMU, OVMF for UEFI,
 # the console driven by pexpect, the data partition read with debugfs)
 image=(mmdebstrap squashfs-tools xorriso grub-pc-bin grub-efi-amd64-bin mtools dosfstools
-	ovmf python3-pexpect e2fsprogs libnss3-tools poppler-utils qpdf)
+	ovmf python3-pexpect e2fsprogs libnss3-tools poppler-utils qpdf debhelper dpkg-dev)
+check+=(python3-pexpect) # answers the prompts of the README's and the man page's examples
+build+=(fonts-ipamj-mincho) # the certificate's fallback font (𠮷 U+20BB7, outside IPAex and the BMP)
+# tests/fresh (CI): a fresh Debian 12 chroot, the package build, lintian;
+# only with --fresh, which those scripts pass
+fresh=(mmdebstrap debhelper dpkg-dev lintian)
 
 want=("${build[@]}" "${check[@]}" "${image[@]}")
+[ "${1:-}" = --fresh ] && want+=("${fresh[@]}")
 missing=()
 for p in "${want[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

@@ -90,29 +90,33 @@ static void print_usage(FILE *f, const struct command_table *t)
 		program_name);
 }
 
-/* Messages: a locale/ directory beside the binary (the build tree) wins,
- * then $WIPECERT_LOCALEDIR, then the installed one. */
+/* Messages: $WIPECERT_LOCALEDIR, else found from where the binary is, for
+ * any install prefix: locale/ beside it (the build tree), else
+ * ../share/locale (PREFIX/sbin/wipecert, PREFIX/share/locale). */
 static void setup_i18n(void)
 {
+	static const char *const rel[] = { "locale", "../share/locale" };
 	const char *dir = getenv("WIPECERT_LOCALEDIR");
-	char exe[PATH_MAX], local[PATH_MAX + 16];
+	char exe[PATH_MAX], local[PATH_MAX + 32];
 	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
 	struct stat st;
 
 	setlocale(LC_ALL, "");
-	if (!dir && n > 0) {
+	if ((!dir || !*dir) && n > 0) {
 		char *slash;
 
 		exe[n] = '\0';
 		slash = strrchr(exe, '/');
-		if (slash) {
+		if (slash)
 			*slash = '\0';
-			snprintf(local, sizeof(local), "%s/locale", exe);
+		for (size_t i = 0; slash && !dir && i < ARRAY_SIZE(rel); i++) {
+			snprintf(local, sizeof(local), "%s/%s", exe, rel[i]);
 			if (stat(local, &st) == 0 && S_ISDIR(st.st_mode))
 				dir = local;
 		}
 	}
-	bindtextdomain("wipecert", dir ? dir : WIPECERT_LOCALEDIR);
+	if (dir && *dir)
+		bindtextdomain("wipecert", dir);
 	bind_textdomain_codeset("wipecert", "UTF-8");
 	textdomain("wipecert");
 }

@@ -537,6 +537,88 @@ static void test_parser_limits(void **state)
 	}
 }
 
+/* The checks on the page alone: the CMS signature holds and what
+ * visible-text found (the record's other checks are the issuing path's:
+ * a renamed fixture no longer matches its signed evidence). */
+static void page_checks(const uint8_t *pdf, size_t len, bool *ret_cms, bool *ret_visible)
+{
+	STACK_OF(X509) *trusted = sk_X509_new_null();
+	struct cert_verify_report rep;
+
+	sk_X509_push(trusted, pki.ca);
+	assert_int_equal(cert_pdf_verify(pdf, len, trusted, NULL, &rep), 0);
+	assert_true(rep.checks[CHECK_VISIBLE].ran);
+	*ret_cms = rep.checks[CHECK_CMS].ran && rep.checks[CHECK_CMS].ok;
+	*ret_visible = rep.checks[CHECK_VISIBLE].ok;
+	cert_verify_report_release(&rep);
+	sk_X509_free(trusted);
+}
+
+static void rename_record(struct cert_record *r, const char *performer, const char *department)
+{
+	free(r->performer.name);
+	r->performer.name = strdup(performer);
+	if (department) {
+		free(r->owner_department);
+		r->owner_department = strdup(department);
+	}
+}
+
+/* 𠮷 (U+20BB7) is in no BMP font: drawn with the fallback at a Private Use
+ * code whose ToUnicode entry is a surrogate pair; visible-text reads it
+ * whole. A signer who maps that code to another character fails
+ * visible-text; a character no font has is refused by name before
+ * anything is drawn. (tests/e2e/cert_fonts.sh: the whole disposal.) */
+static void test_fallback_font(void **state)
+{
+	struct cert_record *yoshi = fixture_record(), *emoji = fixture_record();
+	_cleanup_free_ uint8_t *pdf = NULL, *forged = NULL;
+	const char *err = NULL;
+	size_t len, flen;
+	uint8_t *at;
+	bool cms, visible;
+
+	(void)state;
+	rename_record(yoshi, "𠮷田 太郎", "𠮷野課");
+	rename_record(emoji, "😀 Smiley", NULL);
+	issue(yoshi, &pki, false, &pdf, &len);
+	page_checks(pdf, len, &cms, &visible);
+	assert_true(cms);
+	assert_true(visible);
+	at = memmem(pdf, len, "<E000> <D842DFB7>", 17);
+	assert_non_null(at);
+	free(pdf);
+
+	/* the same page, its fallback map saying U+20BB6, signed: refused */
+	assert_int_equal(cert_pdf_render(yoshi, NULL, &pdf, &len, &err), 0);
+	at = memmem(pdf, len, "<E000> <D842DFB7>", 17);
+	assert_non_null(at);
+	at[15] = '6';
+	{
+		STACK_OF(X509) *chain = sk_X509_new_null();
+		struct cert_signer s = { pki.key, pki.cert, chain, "Hanako Sato", "test", 0, false };
+
+		sk_X509_push(chain, pki.ca);
+		assert_int_equal(parse_time(yoshi->issued_at, &s.when), 0);
+		assert_int_equal(cert_pdf_sign(pdf, len, &s, &forged, &flen, &err), 0);
+		sk_X509_free(chain);
+	}
+	page_checks(forged, flen, &cms, &visible);
+	assert_true(cms);
+	assert_false(visible);
+
+	/* no font has U+1F600 */
+	err = NULL;
+	assert_int_equal(cert_pdf_check_text(emoji, NULL, &err), -EILSEQ);
+	assert_non_null(strstr(err, "U+1F600"));
+	free(pdf);
+	pdf = NULL;
+	assert_int_equal(cert_pdf_render(emoji, NULL, &pdf, &len, &err), -EILSEQ);
+	assert_int_equal(cert_pdf_check_text(yoshi, NULL, &err), 0);
+	cert_record_free(yoshi);
+	cert_record_free(emoji);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -552,6 +634,7 @@ int main(void)
 		cmocka_unit_test(test_garbage),
 		cmocka_unit_test(test_parse_cache),
 		cmocka_unit_test(test_parser_limits),
+		cmocka_unit_test(test_fallback_font),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

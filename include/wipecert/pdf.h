@@ -22,6 +22,9 @@
 struct trust_store;
 
 #define CERT_DEFAULT_FONT "/usr/share/fonts/opentype/ipaexfont-gothic/ipaexg.ttf"
+/* what the main font cannot draw (𠮷, characters outside the BMP): a
+ * TrueType font, since libharu embeds no CFF outlines (Noto CJK's) */
+#define CERT_FALLBACK_FONT "/usr/share/fonts/truetype/ipamj/ipamjm.ttf"
 #define CERT_RECORD_NAME "record.json"
 /* the approver's minisign signature of record.json (document type
  * "certificate"): its signature line goes into the QR code */
@@ -67,6 +70,12 @@ struct cert_pdf_opts {
 
 /* The QR payload: "WIPECERT1|<certificate id>|<record sha256>|<approver sig or ->". */
 int cert_qr_payload(const struct cert_record *r, const char *approver_sig, char **ret);
+
+/* Whether every character of r's certificate can be drawn, with the main
+ * font (font_path, NULL: CERT_DEFAULT_FONT) or CERT_FALLBACK_FONT:
+ * -EILSEQ with *ret_err naming the first character none has. Issuers call
+ * it before they sign anything; cert_pdf_render refuses the same way. */
+int cert_pdf_check_text(const struct cert_record *r, const char *font_path, const char **ret_err);
 
 /* Render the unsigned certificate (it holds an empty signature field).
  * On failure *ret_err names the step. */

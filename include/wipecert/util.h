@@ -102,6 +102,8 @@ int parse_time(const char *s, time_t *ret);
 void hex_encode(const uint8_t *in, size_t len, char *out);
 /* Decode exactly out_len bytes from hex; -EINVAL on bad input. */
 int hex_decode(const char *in, uint8_t *out, size_t out_len);
+/* The value of one hex digit (either case), -1 for anything else. */
+int hex_value(int c);
 
 /* One CSV cell (util/csv.c): quoted as RFC 4180 needs, and, by OWASP's rule
  * against formula injection, a text that begins with = + - @ TAB or CR

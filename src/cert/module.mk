@@ -8,5 +8,7 @@ LIB_OBJS += src/cert/verify.o
 LIB_OBJS += src/cert/verify-cms.o
 LIB_OBJS += src/cert/verify-trust.o
 LIB_OBJS += src/cert/smart.o
+LIB_OBJS += src/cert/fonts.o
+LIB_OBJS += src/cert/pagetext.o
 LIB_OBJS += src/cert/verify-custody.o
 LIB_OBJS += src/cert/verify-report.o

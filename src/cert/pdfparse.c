@@ -74,17 +74,6 @@ static void skip_ws(struct lex *l)
 	}
 }
 
-static int hexval(uint8_t c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* A regular token (number, keyword) at pos: its length, 0 if none. */
 static size_t word_len(const struct lex *l)
 {
@@ -184,8 +173,8 @@ static struct pdf_obj *parse_name(struct lex *l, size_t off)
 	for (size_t i = start; i < l->pos; i++) {
 		uint8_t c = l->d->buf[i];
 
-		if (c == '#' && i + 2 < l->pos && hexval(l->d->buf[i + 1]) >= 0 && hexval(l->d->buf[i + 2]) >= 0) {
-			c = (uint8_t)(hexval(l->d->buf[i + 1]) * 16 + hexval(l->d->buf[i + 2]));
+		if (c == '#' && i + 2 < l->pos && hex_value(l->d->buf[i + 1]) >= 0 && hex_value(l->d->buf[i + 2]) >= 0) {
+			c = (uint8_t)(hex_value(l->d->buf[i + 1]) * 16 + hex_value(l->d->buf[i + 2]));
 			i += 2;
 		}
 		s[n++] = (char)c;
@@ -284,7 +273,7 @@ static struct pdf_obj *parse_hex(struct lex *l, size_t off)
 	if (!s)
 		return NULL;
 	for (size_t p = start; p < end; p++) {
-		int v = hexval(b[p]);
+		int v = hex_value(b[p]);
 
 		if (v < 0) {
 			if (is_ws(b[p]))

@@ -16,9 +16,11 @@
 #include <hb-subset.h>
 #include <hpdf.h>
 #include <qrencode.h>
+#include <unicode/utf8.h>
 
 #include "wipecert/pdf.h"
 #include "wipecert/util.h"
+#include "fonts.h"
 #include "internal.h"
 
 #define PAGE_W 595.276f
@@ -29,6 +31,8 @@ struct ctx {
 	HPDF_Doc pdf;
 	HPDF_Page page;
 	HPDF_Font font;
+	HPDF_Font fb_font;      /* the fallback: what the main font cannot draw */
+	struct cert_fonts fonts;
 	hb_set_t *collect;      /* first pass: the characters used */
 	const struct cert_record *r;
 	const struct cert_record *const *recs; /* the session summary */
@@ -93,17 +97,85 @@ static void collect_utf8(hb_set_t *set, const char *s)
 	}
 }
 
+/* A run is a part of a string that one font draws. Calls fn for each
+ * run of s with the run as that font's libharu text: UTF-8 for the main
+ * font, the Private Use codes of fonts.h for the fallback. */
+typedef void run_fn(struct ctx *c, HPDF_Font font, const char *run, void *arg);
+
+static void for_each_run(struct ctx *c, const char *s, run_fn *fn, void *arg)
+{
+	int32_t len = (int32_t)strlen(s), i = 0, n = 0;
+	_cleanup_free_ char *buf = malloc(2 * (size_t)len + 4);
+	int cur = -1;
+
+	if (!buf)
+		return;
+	while (i < len) {
+		int32_t at = i;
+		UChar32 cp;
+		int code, fb;
+
+		U8_NEXT(s, i, len, cp);
+		code = cp < 0 ? -1 : cert_fonts_fallback_code(&c->fonts, (uint32_t)cp);
+		fb = code >= 0;
+		if (fb != cur && n) {
+			buf[n] = '\0';
+			fn(c, cur ? c->fb_font : c->font, buf, arg);
+			n = 0;
+		}
+		cur = fb;
+		if (fb) {
+			U8_APPEND_UNSAFE(buf, n, code);
+		} else {
+			memcpy(buf + n, s + at, (size_t)(i - at));
+			n += i - at;
+		}
+	}
+	if (n) {
+		buf[n] = '\0';
+		fn(c, cur ? c->fb_font : c->font, buf, arg);
+	}
+}
+
+struct run_state {
+	float x, y, size, width;
+	bool started;
+};
+
+static void run_width(struct ctx *c, HPDF_Font font, const char *run, void *arg)
+{
+	struct run_state *st = arg;
+
+	HPDF_Page_SetFontAndSize(c->page, font, st->size);
+	st->width += HPDF_Page_TextWidth(c->page, run);
+}
+
+static void run_show(struct ctx *c, HPDF_Font font, const char *run, void *arg)
+{
+	struct run_state *st = arg;
+
+	HPDF_Page_SetFontAndSize(c->page, font, st->size);
+	if (st->started)
+		HPDF_Page_ShowText(c->page, run);
+	else
+		HPDF_Page_TextOut(c->page, st->x, st->y, run);
+	st->started = true;
+}
+
 static float text_width(struct ctx *c, float size, const char *s)
 {
+	struct run_state st = { .size = size };
+
 	if (c->collect)
 		return (float)strlen(s) * size * 0.5f;
-	HPDF_Page_SetFontAndSize(c->page, c->font, size);
-	return HPDF_Page_TextWidth(c->page, s);
+	for_each_run(c, s, run_width, &st);
+	return st.width;
 }
 
 /* Draw s with its left edge at x and its baseline at y (from the top);
- * shrink to fit max_w (0: no limit). One call, one text-showing operator:
- * verify reads every value back as one string. */
+ * shrink to fit max_w (0: no limit). One call, one text object (BT..ET),
+ * one text-showing operator a font run: verify reads every value back as
+ * one string. */
 static void text(struct ctx *c, float x, float y, float size, struct rgb col, const char *s, float max_w)
 {
 	if (!s || !*s)
@@ -116,8 +188,7 @@ static void text(struct ctx *c, float x, float y, float size, struct rgb col, co
 		size -= 0.25f;
 	HPDF_Page_SetRGBFill(c->page, col.r, col.g, col.b);
 	HPDF_Page_BeginText(c->page);
-	HPDF_Page_SetFontAndSize(c->page, c->font, size);
-	HPDF_Page_TextOut(c->page, x, PAGE_H - y, s);
+	for_each_run(c, s, run_show, &(struct run_state){ .x = x, .y = PAGE_H - y, .size = size });
 	HPDF_Page_EndText(c->page);
 }
 
@@ -375,21 +446,35 @@ int cert_minisig_line(const uint8_t *data, size_t len, char **ret)
 	return *ret ? 0 : -ENOMEM;
 }
 
-static void draw_qr(struct ctx *c, float x, float y, float size)
+/* Draw the QR code with its top right corner at (right, y); returns its
+ * side. A module is QR_MODULE_PT wide whatever the payload's length. */
+static float draw_qr(struct ctx *c, float right, float y)
 {
 	_cleanup_free_ uint8_t *px = NULL;
 	HPDF_Image img;
+	float size;
 	int n;
 
-	if (c->collect || cert_qr_pixels(c->qr, &px, &n) < 0)
-		return;
+	if (c->collect)
+		return QR_MODULE_PT * QR_SIDE_TYPICAL;
+	if (cert_qr_pixels(c->qr, &px, &n) < 0)
+		return 0;
+	size = (float)n * QR_MODULE_PT;
 	img = HPDF_LoadRawImageFromMem(c->pdf, px, n, n, HPDF_CS_DEVICE_GRAY, 8);
 	if (img) {
 		/* sharp modules when a reader scales the image */
 		HPDF_Dict_Add((HPDF_Dict)img, "Interpolate", HPDF_Boolean_New(c->pdf->mmgr, HPDF_FALSE));
-		HPDF_Page_DrawImage(c->page, img, x, PAGE_H - y - size, size, size);
+		HPDF_Page_DrawImage(c->page, img, right - size, PAGE_H - y - size, size, size);
 	}
+	return size;
 }
+
+/* Page 1 from the bottom up: the footer's top, the height of sections 4
+ * (verification) and 5 (signatures and the QR code, whose captions end
+ * PAGE1_SIGNATURES_H below its heading), with the gaps above each */
+#define PAGE1_BOTTOM (PAGE_H - 50)
+#define PAGE1_SIGNATURES_H (QR_MODULE_PT * QR_SIDE_TYPICAL + 15)
+#define PAGE1_AFTER_TABLE (10 + 20 + 2 * 22 + 10 + PAGE1_SIGNATURES_H)
 
 static void page_one(struct ctx *c)
 {
@@ -506,7 +591,14 @@ static void page_one(struct ctx *c)
 			text(c, MARGIN + 6 + cx[i], y + 17, 6, GREY, en[i], 0);
 		}
 		y += 20;
-		for (size_t i = 0; i < r->n_passes && i < 8; i++) {
+		/* as many rows as leave room for sections 4 and 5; the passes
+		 * that do not fit share one row (record.json lists them all) */
+		size_t n_err = r->n_errors < 4 ? r->n_errors : 4, fit, shown;
+		float room = PAGE1_BOTTOM - PAGE1_AFTER_TABLE - y - (r->n_errors ? 14 + 12 * (float)n_err : 0);
+
+		fit = room > 17 ? (size_t)(room / 17) : 1;
+		shown = r->n_passes <= fit ? r->n_passes : fit - 1;
+		for (size_t i = 0; i < shown; i++) {
 			const struct cert_pass *p = &r->passes[i];
 
 			snprintf(buf, sizeof(buf), "%u", p->number);
@@ -517,6 +609,24 @@ static void page_one(struct ctx *c)
 			text(c, MARGIN + 6 + cx[3], y + 12, 8.5f, INK, p->verified ? "済 yes" : "— no", 0);
 			text(c, MARGIN + 6 + cx[4], y + 12, 8.5f, streq(p->result, "ok") ? GREEN : RED,
 			     streq(p->result, "ok") ? "正常 OK" : "失敗 FAILED", 0);
+			hline(c, MARGIN, MARGIN + W, y + 17, RULE, 0.4f);
+			y += 17;
+		}
+		if (shown < r->n_passes) {
+			bool all_ok = true;
+
+			for (size_t i = shown; i < r->n_passes; i++)
+				all_ok = all_ok && streq(r->passes[i].result, "ok");
+			snprintf(buf, sizeof(buf), "%u–%u", r->passes[shown].number, r->passes[r->n_passes - 1].number);
+			text(c, MARGIN + 6 + cx[0], y + 12, 8.5f, INK, buf, 0);
+			if (shown)
+				snprintf(buf, sizeof(buf), "ほか %zu 回 (全回の記録は record.json)  %zu more passes, all in record.json",
+					 r->n_passes - shown, r->n_passes - shown);
+			else
+				snprintf(buf, sizeof(buf), "全 %zu 回 (各回の記録は record.json)  %zu passes, each in record.json",
+					 r->n_passes, r->n_passes);
+			text(c, MARGIN + 6 + cx[1], y + 12, 7.5f, GREY, buf, cx[4] - cx[1] - 8);
+			text(c, MARGIN + 6 + cx[4], y + 12, 8.5f, all_ok ? GREEN : RED, all_ok ? "正常 OK" : "失敗 FAILED", 0);
 			hline(c, MARGIN, MARGIN + W, y + 17, RULE, 0.4f);
 			y += 17;
 		}
@@ -546,14 +656,17 @@ static void page_one(struct ctx *c)
 	y2 = row(c, MARGIN + half + 14, y2, lw - 20, half, "作業端末", "Wipe station", r->station_hostname);
 	c->y = (y > y2 ? y : y2) + 10;
 
-	/* 5 signatures: performer | approver, then the QR code */
-	section(c, MARGIN, W, "5", "署名", "Signatures");
-	y = c->y + 24;
+	/* 5 signatures: performer | approver, the QR code at their right from
+	 * the heading's top (PAGE1_SIGNATURES_H in all) */
 	{
 		const struct cert_person *p[2] = { &r->performer, &r->approver };
 		static const char *const ja[2] = { "作業者", "承認者" };
 		static const char *const en[2] = { "Performed by", "Approved by" };
-		float bw = (W - 120) / 2 - 6;
+		const float qr_w = QR_MODULE_PT * QR_SIDE_TYPICAL;
+		float bw = (W - qr_w - 16) / 2 - 6, qs;
+
+		section(c, MARGIN, 2 * bw + 8, "5", "署名", "Signatures");
+		y = c->y + 24;
 
 		for (int i = 0; i < 2; i++) {
 			float x = MARGIN + i * (bw + 8);
@@ -570,9 +683,9 @@ static void page_one(struct ctx *c)
 			text(c, x + 7, y + 85, 7, GREY, buf, bw - 12);
 			text(c, x + 7, y + 97, 6, GREY, "署名鍵 Ed25519 (minisign) signing key", bw - 12);
 		}
-		draw_qr(c, MARGIN + W - 104, y - 4, 104);
-		text_center(c, MARGIN + W - 52, y + 108, 5.5f, GREY, "証明書番号・記録ハッシュ・承認署名", false);
-		text_center(c, MARGIN + W - 52, y + 115, 5.5f, GREY, "ID, record hash, approver signature", false);
+		qs = draw_qr(c, MARGIN + W, c->y);
+		text_center(c, MARGIN + W - qs / 2, c->y + qs + 6, 5.5f, GREY, "証明書番号・記録ハッシュ・承認署名", false);
+		text_center(c, MARGIN + W - qs / 2, c->y + qs + 13, 5.5f, GREY, "ID, record hash, approver signature", false);
 	}
 }
 
@@ -926,7 +1039,9 @@ static void list_summary_page(struct ctx *c)
 	y = c->y + 24;
 	{
 		const struct cert_person *p = &r->approver;
-		const float bw = W - 130;
+		/* the QR code's modules as big as the certificate's (150 dpi scans) */
+		const float qr_w = QR_MODULE_PT * QR_SIDE_TYPICAL, bw = W - qr_w - 12;
+		float qs;
 
 		rect(c, MARGIN, y, bw, 96, NULL, &RULE);
 		text(c, MARGIN + 7, y + 13, 8, NAVY, "承認者", 0);
@@ -939,10 +1054,11 @@ static void list_summary_page(struct ctx *c)
 		snprintf(buf, sizeof(buf), "鍵ID Key ID: %s ・ 各行の作業記録は技術者の署名付きで添付 / each row's wipe record is "
 			 "attached, signed by its technician", p->key_id ? p->key_id : "—");
 		text(c, MARGIN + 7, y + 85, 6.5f, GREY, buf, bw - 12);
-		draw_qr(c, MARGIN + W - 104, y - 6, 104);
-		text_center(c, MARGIN + W - 52, y + 104, 5.5f, GREY, "証明書番号・記録ハッシュ・承認署名", false);
+		qs = draw_qr(c, MARGIN + W, y - 6);
+		text_center(c, MARGIN + W - qs / 2, y + qs + 4, 5.5f, GREY, "証明書番号・記録ハッシュ・承認署名", false);
+		y = y + 116 > y + qs + 16 ? y + 116 : y + qs + 16;
 	}
-	c->y = y + 116;
+	c->y = y;
 	snprintf(buf, sizeof(buf), "対象ディスクの一覧は %d ページ目から (全 %zu 行)  The list of disks begins on page 2 (%zu rows).",
 		 c->n_pages > 1 ? 2 : 1, r->n_items, r->n_items);
 	text(c, MARGIN, c->y + 8, 7.5f, GREY, buf, W);
@@ -1126,7 +1242,7 @@ static void table_page(struct ctx *c, size_t first, int pages)
 	const struct cert_table *t = c->table;
 	/* portrait: text() places from the top of a portrait page */
 	const float PW = PAGE_W, PH = PAGE_H, W = PW - 2 * MARGIN;
-	float x[13], total = 0, y;
+	float x[13], total = 0, y, qs = 0;
 	char buf[64];
 
 	for (size_t i = 0; i < t->n_cols; i++)
@@ -1140,13 +1256,14 @@ static void table_page(struct ctx *c, size_t first, int pages)
 	text_center(c, PW / 2, 72, 16, NAVY, t->title_ja, true);
 	text_center(c, PW / 2, 87, 10, NAVY, t->title_en, false);
 	y = 102;
+	/* the QR code top right, its modules as big as the certificate's */
 	if (t->qr && c->page_no == 1)
-		draw_qr(c, PW - MARGIN - 124, 56, 124);
+		qs = draw_qr(c, PW - MARGIN, 56);
 	for (size_t i = 0; i < t->n_lines; i++, y += 11)
 		text(c, MARGIN, y, 8, t->line_ok && !t->line_ok[i] ? RED : (t->line_ok ? GREEN : INK), t->lines[i],
-		     t->qr && c->page_no == 1 ? W - 132 : W);
-	if (t->qr && c->page_no == 1 && y < 186)
-		y = 186;
+		     qs > 0 ? W - qs - 8 : W);
+	if (qs > 0 && y < 56 + qs + 6)
+		y = 56 + qs + 6;
 	y += 2;
 	rect(c, MARGIN, y, W, 22, &SHADE, NULL);
 	for (size_t i = 0; i < t->n_cols; i++) {
@@ -1188,102 +1305,6 @@ static int table_layout(struct ctx *c)
 		}
 		table_page(c, (size_t)p * TABLE_ROWS, pages);
 	}
-	return 0;
-}
-
-/* Cut the font down to the characters in set; returns a memfd holding it. */
-static int subset_font(const char *path, hb_set_t *set, size_t *ret_size)
-{
-	hb_blob_t *blob, *out = NULL;
-	hb_face_t *face, *sub = NULL;
-	hb_subset_input_t *in;
-	const char *data;
-	unsigned len = 0;
-	int fd = -1, r = -EINVAL;
-
-	blob = hb_blob_create_from_file_or_fail(path);
-	if (!blob)
-		return -ENOENT;
-	face = hb_face_create(blob, 0);
-	in = hb_subset_input_create_or_fail();
-	if (!in)
-		goto out;
-	hb_set_union(hb_subset_input_unicode_set(in), set);
-	/* hinting is for screens at small sizes; print does not need it and
-	 * it is a third of the subset */
-	hb_subset_input_set_flags(in, HB_SUBSET_FLAGS_NO_HINTING);
-	sub = hb_subset_or_fail(face, in);
-	if (!sub)
-		goto out;
-	out = hb_face_reference_blob(sub);
-	data = hb_blob_get_data(out, &len);
-	if (!data || len == 0)
-		goto out;
-	fd = memfd_create("wipecert-font", MFD_CLOEXEC);
-	if (fd < 0) {
-		r = -errno;
-		goto out;
-	}
-	if (write(fd, data, len) != (ssize_t)len) {
-		r = -EIO;
-		close(fd);
-		fd = -1;
-		goto out;
-	}
-	*ret_size = len;
-	r = fd;
-out:
-	hb_blob_destroy(out);
-	hb_face_destroy(sub);
-	hb_subset_input_destroy(in);
-	hb_face_destroy(face);
-	hb_blob_destroy(blob);
-	return r;
-}
-
-/* libharu writes its ToUnicode map with a "cidrange" that poppler rejects;
- * since the CIDs are the Unicode code points (Identity-H over UTF-16),
- * write the map of the characters actually used instead. */
-static int fix_tounicode(HPDF_Font font, hb_set_t *set)
-{
-	HPDF_Dict tu = HPDF_Dict_GetItem((HPDF_Dict)font, "ToUnicode", HPDF_OCLASS_DICT);
-	hb_codepoint_t cp = HB_SET_VALUE_INVALID;
-	char line[64];
-	int n = 0;
-
-	if (!tu || !tu->stream)
-		return -ENOENT;
-	HPDF_MemStream_FreeData(tu->stream);
-	HPDF_Stream_WriteStr(tu->stream,
-		"/CIDInit /ProcSet findresource begin\n12 dict begin\nbegincmap\n"
-		"/CIDSystemInfo << /Registry (Adobe) /Ordering (UCS) /Supplement 0 >> def\n"
-		"/CMapName /Adobe-Identity-UCS def\n/CMapType 2 def\n"
-		"1 begincodespacerange\n<0000> <FFFF>\nendcodespacerange\n");
-	/* bfchar blocks hold at most 100 entries each */
-	while (hb_set_next(set, &cp)) {
-		if (cp > 0xFFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-			continue;
-		if (n % 100 == 0) {
-			unsigned left = 0;
-			hb_codepoint_t c2 = cp;
-
-			if (n)
-				HPDF_Stream_WriteStr(tu->stream, "endbfchar\n");
-			do
-				if (c2 <= 0xFFFF && (c2 < 0xD800 || c2 > 0xDFFF))
-					left++;
-			while (left < 100 && hb_set_next(set, &c2));
-			snprintf(line, sizeof(line), "%u beginbfchar\n", left);
-			HPDF_Stream_WriteStr(tu->stream, line);
-		}
-		snprintf(line, sizeof(line), "<%04X> <%04X>\n", cp, cp);
-		HPDF_Stream_WriteStr(tu->stream, line);
-		n++;
-	}
-	if (n)
-		HPDF_Stream_WriteStr(tu->stream, "endbfchar\n");
-	HPDF_Stream_WriteStr(tu->stream,
-		"endcmap\nCMapName currentdict /CMap defineresource pop\nend\nend\n");
 	return 0;
 }
 
@@ -1406,11 +1427,9 @@ static int add_signature_field(HPDF_Doc pdf, HPDF_Page page)
 
 /* The libharu part. libharu reports errors through a callback; it jumps
  * back here, so everything that outlives the jump lives in *c. */
-static int draw_and_save(struct ctx *c, const char *fontpath, const char *logo,
-			 const struct cert_attachment *att, size_t n_att)
+static int draw_and_save(struct ctx *c, const char *logo, const struct cert_attachment *att, size_t n_att)
 {
 	jmp_buf jb;
-	const char *font_name;
 	HPDF_UINT32 sz, got;
 	HPDF_STATUS st;
 
@@ -1424,10 +1443,15 @@ static int draw_and_save(struct ctx *c, const char *fontpath, const char *logo,
 	HPDF_UseUTFEncodings(c->pdf);
 	HPDF_SetCurrentEncoder(c->pdf, "UTF-8");
 	c->step = "cannot load the font";
-	font_name = HPDF_LoadTTFontFromFile(c->pdf, fontpath, HPDF_TRUE);
-	c->font = HPDF_GetFont(c->pdf, font_name, "UTF-8");
-	if (fix_tounicode(c->font, c->chars) < 0)
+	c->font = cert_fonts_load(c->pdf, &c->fonts, false);
+	if (!c->font)
 		return -EIO;
+	if (c->fonts.fb_fd >= 0) {
+		c->step = "cannot load the fallback font";
+		c->fb_font = cert_fonts_load(c->pdf, &c->fonts, true);
+		if (!c->fb_font)
+			return -EIO;
+	}
 	if (logo) {
 		c->step = "cannot load the logo (PNG)";
 		c->logo = HPDF_LoadPngImageFromFile(c->pdf, logo);
@@ -1462,17 +1486,78 @@ static int draw_and_save(struct ctx *c, const char *fontpath, const char *logo,
 	return 0;
 }
 
+/* Pass 1: lay out once to collect the characters drawn, then choose each
+ * one's font and subset the fonts (fonts.c). A character no font has
+ * stops it here, before anything is drawn or signed. */
+static int collect_and_prepare(struct ctx *c, const char *font_path, const char **ret_err)
+{
+	int k;
+
+	c->chars = c->collect = hb_set_create();
+	for (uint32_t ch = 0x20; ch < 0x7f; ch++)
+		hb_set_add(c->chars, ch);
+	c->layout(c);
+	c->collect = NULL;
+	k = cert_fonts_prepare(&c->fonts, font_path ? font_path : CERT_DEFAULT_FONT, CERT_FALLBACK_FONT,
+			       c->chars, &c->step);
+	if (k < 0 && ret_err)
+		*ret_err = c->step;
+	return k;
+}
+
+static void ctx_release(struct ctx *c)
+{
+	free(c->out);
+	if (c->pdf)
+		HPDF_Free(c->pdf);
+	hb_set_destroy(c->chars);
+	cert_fonts_release(&c->fonts);
+}
+
+/* Collect, subset, draw and save: the path every document takes (the
+ * certificate, the session summary, the audit report). c->layout is
+ * called twice. */
+static int render_collected(struct ctx *c, const char *font_path, const char *logo,
+			    const struct cert_attachment *att, size_t n_att,
+			    uint8_t **ret, size_t *ret_len, const char **ret_err)
+{
+	int k;
+
+	k = collect_and_prepare(c, font_path, ret_err);
+	if (k >= 0) {
+		k = draw_and_save(c, logo, att, n_att);
+		if (k < 0 && ret_err)
+			*ret_err = c->step;
+	}
+	if (k >= 0) {
+		*ret = TAKE_PTR(c->out);
+		*ret_len = c->out_len;
+	}
+	ctx_release(c);
+	return k < 0 ? k : 0;
+}
+
+int cert_pdf_check_text(const struct cert_record *r, const char *font_path, const char **ret_err)
+{
+	struct ctx c = { .r = r, .layout = cert_record_is_list(r) ? list_layout : layout, .sig_field = true, .fonts = { .main_fd = -1, .fb_fd = -1 } };
+	int k = collect_and_prepare(&c, font_path, ret_err);
+
+	ctx_release(&c);
+	return k < 0 ? k : 0;
+}
+
 int cert_pdf_render(const struct cert_record *r, const struct cert_pdf_opts *o,
 		    uint8_t **ret, size_t *ret_len, const char **ret_err)
 {
 	static const struct cert_pdf_opts none = { 0 };
 	struct ctx c = { .r = r, .layout = cert_record_is_list(r) ? list_layout : layout, .sig_field = true,
-			 .step = "cannot build the record", .compress = o && o->compress };
+			 .step = "cannot build the record", .compress = o && o->compress,
+			 .fonts = { .main_fd = -1, .fb_fd = -1 } };
 	_cleanup_free_ char *canon = NULL, *qr = NULL;
 	_cleanup_free_ struct cert_attachment *att = NULL;
-	char hash[65], fontpath[64];
-	size_t canon_len, font_size;
-	int fontfd = -1, k;
+	char hash[65];
+	size_t canon_len;
+	int k;
 
 	if (!o)
 		o = &none;
@@ -1484,8 +1569,11 @@ int cert_pdf_render(const struct cert_record *r, const struct cert_pdf_opts *o,
 	att = calloc(o->n_attachments + 1, sizeof(*att));
 	if (k >= 0 && !att)
 		k = -ENOMEM;
-	if (k < 0)
-		goto out;
+	if (k < 0) {
+		if (ret_err)
+			*ret_err = "cannot build the record";
+		return k;
+	}
 	c.hash = hash;
 	c.qr = qr;
 	att[0] = (struct cert_attachment){ CERT_RECORD_NAME, (const uint8_t *)canon, canon_len,
@@ -1494,96 +1582,33 @@ int cert_pdf_render(const struct cert_record *r, const struct cert_pdf_opts *o,
 		att[i + 1] = o->attachments[i];
 	/* a name tree's keys are sorted: handover.json comes before record.json */
 	qsort(att, o->n_attachments + 1, sizeof(*att), cmp_attachment);
-
-	/* pass 1: which characters are drawn */
-	c.chars = c.collect = hb_set_create();
-	for (uint32_t ch = 0x20; ch < 0x7f; ch++)
-		hb_set_add(c.chars, ch);
-	c.layout(&c);
-	c.collect = NULL;
-	c.step = "cannot subset the font";
-	fontfd = k = subset_font(o->font_path ? o->font_path : CERT_DEFAULT_FONT, c.chars, &font_size);
-	if (k < 0)
-		goto out;
-	snprintf(fontpath, sizeof(fontpath), "/proc/self/fd/%d", fontfd);
-	/* pass 2: draw */
-	k = draw_and_save(&c, fontpath, o->logo_png, att, o->n_attachments + 1);
-	if (k >= 0) {
-		*ret = TAKE_PTR(c.out);
-		*ret_len = c.out_len;
-	}
-out:
-	if (k < 0 && ret_err)
-		*ret_err = c.step;
-	free(c.out);
-	if (c.pdf)
-		HPDF_Free(c.pdf);
-	hb_set_destroy(c.chars);
-	if (fontfd >= 0)
-		close(fontfd);
-	return k < 0 ? k : 0;
-}
-
-/* Lay out once to collect the characters, subset the font to them, then
- * draw and save: the path every table-like document takes (the session
- * summary, the audit report). c->layout is called twice. */
-static int render_collected(struct ctx *c, const char *font_path, const struct cert_attachment *att, size_t n_att,
-			    uint8_t **ret, size_t *ret_len, const char **ret_err)
-{
-	char fontpath[64];
-	size_t font_size;
-	int fontfd, k;
-
-	c->chars = c->collect = hb_set_create();
-	for (uint32_t ch = 0x20; ch < 0x7f; ch++)
-		hb_set_add(c->chars, ch);
-	c->layout(c);
-	c->collect = NULL;
-	c->step = "cannot subset the font";
-	fontfd = k = subset_font(font_path ? font_path : CERT_DEFAULT_FONT, c->chars, &font_size);
-	if (k >= 0) {
-		snprintf(fontpath, sizeof(fontpath), "/proc/self/fd/%d", fontfd);
-		k = draw_and_save(c, fontpath, NULL, att, n_att);
-	}
-	if (k >= 0) {
-		*ret = TAKE_PTR(c->out);
-		*ret_len = c->out_len;
-	}
-	if (k < 0 && ret_err)
-		*ret_err = c->step;
-	free(c->out);
-	if (c->pdf)
-		HPDF_Free(c->pdf);
-	hb_set_destroy(c->chars);
-	if (fontfd >= 0)
-		close(fontfd);
-	return k < 0 ? k : 0;
+	return render_collected(&c, o->font_path, o->logo_png, att, o->n_attachments + 1, ret, ret_len, ret_err);
 }
 
 int cert_pdf_render_summary(const struct cert_record *const *recs, size_t n, const char *host,
 			    const char *font_path, uint8_t **ret, size_t *ret_len, const char **ret_err)
 {
 	struct ctx c = { .r = n ? recs[0] : NULL, .recs = recs, .n_recs = n, .host = host,
-			 .layout = summary_layout, .step = "no certificates" };
+			 .layout = summary_layout, .step = "no certificates", .fonts = { .main_fd = -1, .fb_fd = -1 } };
 
 	if (n == 0 || n > 10000) {
 		if (ret_err)
 			*ret_err = c.step;
 		return -EINVAL;
 	}
-	return render_collected(&c, font_path, NULL, 0, ret, ret_len, ret_err);
+	return render_collected(&c, font_path, NULL, NULL, 0, ret, ret_len, ret_err);
 }
 
 int cert_pdf_render_table(const struct cert_table *t, const char *font_path, uint8_t **ret, size_t *ret_len,
 			  const char **ret_err)
 {
 	struct ctx c = { .table = t, .layout = table_layout, .step = "a table needs 1 to 12 columns", .qr = t->qr,
-			 .sig_field = t->signature_field };
+			 .sig_field = t->signature_field, .fonts = { .main_fd = -1, .fb_fd = -1 } };
 
 	if (t->n_cols == 0 || t->n_cols > 12 || t->n_rows > 100000) {
 		if (ret_err)
 			*ret_err = c.step;
 		return -EINVAL;
 	}
-	return render_collected(&c, font_path, t->attachments, t->n_attachments, ret, ret_len, ret_err);
+	return render_collected(&c, font_path, NULL, t->attachments, t->n_attachments, ret, ret_len, ret_err);
 }

@@ -151,51 +151,6 @@ int cert_pdf_attachment(const uint8_t *pdf, size_t len, const char *name, uint8_
 	return r;
 }
 
-/* Every <hex> Tj string of a content stream, as UTF-8 lines. The font's
- * CIDs are Unicode code points (render.c), so UTF-16BE decodes them. */
-static int page_text(const uint8_t *s, size_t len, char **ret)
-{
-	size_t cap = len + 1, n = 0;
-	char *out = malloc(cap * 2 + 1);
-
-	if (!out)
-		return -ENOMEM;
-	for (size_t i = 0; i < len; i++) {
-		size_t j;
-
-		if (s[i] != '<' || (i + 1 < len && s[i + 1] == '<'))
-			continue;
-		for (j = i + 1; j < len && s[j] != '>'; j++)
-			;
-		if (j >= len || j + 4 > len || memcmp(s + j + 1, " Tj", 3) != 0)
-			continue;
-		for (size_t p = i + 1; p + 3 < j; p += 4) {
-			char h[5] = { (char)s[p], (char)s[p + 1], (char)s[p + 2], (char)s[p + 3], 0 };
-			uint8_t cu[2];
-			unsigned c;
-
-			if (hex_decode(h, cu, 2) < 0)
-				break;
-			c = (unsigned)cu[0] << 8 | cu[1];
-			if (c < 0x80)
-				out[n++] = (char)c;
-			else if (c < 0x800) {
-				out[n++] = (char)(0xC0 | c >> 6);
-				out[n++] = (char)(0x80 | (c & 0x3F));
-			} else {
-				out[n++] = (char)(0xE0 | c >> 12);
-				out[n++] = (char)(0x80 | (c >> 6 & 0x3F));
-				out[n++] = (char)(0x80 | (c & 0x3F));
-			}
-		}
-		out[n++] = '\n';
-		i = j;
-	}
-	out[n] = '\0';
-	*ret = out;
-	return 0;
-}
-
 static struct pdf_obj *first_page(struct pdf_doc *d)
 {
 	struct pdf_obj *pages = pdf_get_type(d, root_of(d), "Pages", PDF_DICT);
@@ -378,16 +333,10 @@ static size_t collect_pages(struct pdf_doc *d, struct pdf_obj *node, struct pdf_
 	return n;
 }
 
-/* The text of a page, one line a string (decoded when compressed). */
+/* The text of a page, one line a text object (decoded when compressed). */
 static int page_lines(struct cert_vctx *v, struct pdf_obj *page, char **ret)
 {
-	struct pdf_obj *cs = page ? pdf_get(&v->d, page, "Contents") : NULL;
-	const uint8_t *data;
-	size_t len;
-
-	if (!cs || cs->type != PDF_STREAM || pdf_stream_data(&v->d, cs, 16u << 20, &data, &len) < 0)
-		return -EBADMSG;
-	return page_text(data, len, ret);
+	return cert_page_text(&v->d, page, true, ret);
 }
 
 /* The next line of text equal to want, from *pos on; NULL at the end. */
@@ -507,10 +456,9 @@ static int check_visible_report(struct cert_vctx *v)
 static int check_visible_one(struct cert_vctx *v)
 {
 	const struct cert_record *r = v->rep->record;
-	struct pdf_obj *page = first_page(&v->d), *cs;
+	struct pdf_obj *page = first_page(&v->d);
 	_cleanup_free_ char *text = NULL;
-	const uint8_t *data;
-	size_t len;
+	int k;
 	const struct { const char *what, *value; } need[] = {
 		{ "certificate id", r->certificate_id },
 		{ "model", r->model },
@@ -522,11 +470,12 @@ static int check_visible_one(struct cert_vctx *v)
 		{ "result banner", cert_banner_text(r) },
 	};
 
-	cs = page ? pdf_get(&v->d, page, "Contents") : NULL;
-	if (!cs || cs->type != PDF_STREAM || pdf_stream_raw(&v->d, cs, &data, &len) < 0)
+	/* one line a text object, read through each font's ToUnicode map */
+	k = cert_page_text(&v->d, page, false, &text);
+	if (k == -EBADMSG)
 		return cert_vset(v, CHECK_VISIBLE, false, "page 1 has no readable (unfiltered) content stream"), 0;
-	if (page_text(data, len, &text) < 0)
-		return -ENOMEM;
+	if (k < 0)
+		return k;
 	for (size_t i = 0; i < ARRAY_SIZE(need); i++)
 		if (!has_line(text, need[i].value))
 			return cert_vset(v, CHECK_VISIBLE, false, "page 1 does not show the record's %s '%s'",

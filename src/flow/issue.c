@@ -683,6 +683,11 @@ static int make_record(const struct flow_ctx *c, const struct policy *pol, const
 	if (!r->approver.key_id || strcasecmp(r->approver.key_id, id) != 0)
 		return flow_fail(err, -EPERM, "the record names approver key %s, the approving key is %s",
 				 r->approver.key_id ?: "(none)", id);
+	/* a name no font can draw would vanish from the page: refused here,
+	 * before the approver signs anything */
+	k = cert_pdf_check_text(r, c->font, &cerr);
+	if (k < 0)
+		return flow_fail(err, k, "cannot draw the certificate: %s", cerr ? cerr : strerror(-k));
 	k = cert_record_canonical(r, &out->canon, &out->canon_len);
 	if (k < 0)
 		return flow_fail(err, k, "out of memory");

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# attest.sh - a medium that reports no serial (a loop device here; a
-# USB-SATA bridge that hides it at a station) is registered and wiped with
+# attest.sh - a medium that reports no serial (a loop device here, an image
+# file at the end; a USB-SATA bridge that hides it at a station) is registered and wiped with
 # the serial on its label, typed twice and recorded as attested by the
 # technician: the ledger event, the job, the wipe record and the
 # certificate say "attested", never that the drive reported it. With a
@@ -79,4 +79,15 @@ qpdf --show-attachment=record.json "$PDF" >"$T/record.json" || fail "no record.j
 expect_eq "certificate serial" "$(json_get "$T/record.json" 'd["media"]["serial"]')" WD-LABEL-0042
 expect_eq "attested on the certificate" "$(json_get "$T/record.json" 'd["media"]["serial_attested_by"]')" "TEST ONLY Technician"
 pdftotext -layout "$PDF" - | grep -q "attested by TEST ONLY Technician" || fail "the page does not say the serial was attested"
+# an image file (no firmware, no serial: what the README's example wipes)
+# is registered the same way: refused without the label's serial, recorded
+# as attested with it
+truncate -s 4M "$T/media.img"
+expect_rc 1 "$W" ledger add IMG-1 --from-device "$T/media.img" --class 3 "${TECH[@]}"
+grep -q "reports neither serial nor wwn" "$T/err" || fail "an image file without attestation: $(cat "$T/err")"
+expect_rc 0 "$W" ledger add IMG-1 --from-device "$T/media.img" --attest-serial IMG-LABEL-7 --confirm-serial IMG-LABEL-7 \
+	--class 3 "${TECH[@]}"
+expect_eq "image entry" "$(sqlite3 "$T/ledger.db" "SELECT media_type, serial FROM assets WHERE asset_id='IMG-1'")" "image|IMG-LABEL-7"
+sqlite3 "$T/ledger.db" "SELECT reason FROM events WHERE asset_id='IMG-1'" | grep -q "serial IMG-LABEL-7 attested by TEST ONLY Technician" ||
+	fail "the image file's ledger event does not say whose word the serial is"
 exit 0

@@ -12,6 +12,7 @@
 unset LC_ALL LANGUAGE
 export LC_MESSAGES=C
 need_cmd pdfsig; need_cmd qpdf; need_cmd minisign; need_cmd certutil; need_cmd pdftotext; need_cmd jq
+need_cmd pdftoppm; need_cmd zbarimg
 FORGE=${FORGE:-$(dirname "$WIPECERT")/tests/tools/forge}
 [ -x "$FORGE" ] || fail "no test-only forger at $FORGE (make check builds it)"
 W=$WIPECERT
@@ -118,6 +119,11 @@ for i in $(seq -w 1 25); do grep -q "LS-$i-X" list.txt || fail "pdftotext: seria
 grep -q "総第2026-123号" list.txt && grep -q "本庁舎 3F サーバ室" list.txt && grep -q "失敗 FAILED" list.txt ||
 	fail "pdftotext: the summary lacks the approval reference, site or the failed row"
 grep -Eq "1 ?/ ?2" list.txt && grep -Eq "2 ?/ ?2" list.txt || fail "pages x/y"
+# its QR code read from a 150 dpi rendering (a scan of the printout), with
+# modules as big as a single certificate's
+pdftoppm -r 150 -f 1 -l 1 -png "$LIST" list150 || fail "pdftoppm -r 150 the list"
+qr=$(zbarimg -q --raw list150-1.png 2>/dev/null) || fail "zbarimg finds no QR code on the list at 150 dpi"
+[[ $qr == "WIPECERT1|$(jq -r .certificate_id list-record.json)|"* ]] || fail "the list's QR code reads '$qr'"
 
 # our own verify, with the roster and the ledger
 expect_rc 0 "$W" verify --trust own/trust --db own.db "$LIST" --json
