@@ -9,6 +9,9 @@
 # the assets.
 W=$1 CERTS=$2 DB=$3 POLICY=$4
 export WIPECERT_STATE_DIR=/tmp/state WIPECERT_DB=$DB WIPECERT_TRUST=$CERTS/trust
+# the kernel's warnings on the console (NVMe timeouts, resets): a station
+# that stops moving must leave the host a cause to read
+echo 4 >/proc/sys/kernel/printk
 : >/tmp/ev
 mkdir -p /tmp/state
 "$W" station --json --auto --key "$CERTS/test-only-technician.key" --passphrase-file "$CERTS/passphrase.txt" \
