@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# po/check.sh - the message catalogues are whole: po/wipecert.pot holds
+# exactly the messages the sources mark (xgettext run again, msgids
+# compared: a marked string added, changed or removed since the last
+# `make pot` fails), and every one of them has a Japanese translation in
+# po/ja.po that is neither missing, empty nor fuzzy, with formats that
+# match (msgfmt --check). Run by `make check` (tests/e2e/i18n_po.sh) and
+# `make check-po`. Fix a failure with `make pot`, then translate in ja.po.
+#
+# TOP=dir checks another tree (the test that proves this check fails).
+set -u
+top=${TOP:-$(cd "$(dirname "$0")/.." && pwd)}
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/po-check.XXXXXX")
+trap '[ -n "${KEEP:-}" ] || rm -rf "$tmp"' EXIT
+bad=0
+say() { echo "po/check: $*" >&2; bad=1; }
+
+for t in xgettext msgcat msgfmt msgattrib; do
+	command -v $t >/dev/null || { echo "po/check: $t is not installed (gettext)" >&2; exit 2; }
+done
+cd "$top" || exit 2
+# the one list of keywords: `make pot` uses this script's --pot too
+if [ "${1:-}" = --pot ]; then
+	# shellcheck disable=SC2046
+	exec xgettext --from-code=UTF-8 --package-name=wipecert -k_ -kN_ -kcert_vset:4 \
+		--add-comments=/ --add-location=file --sort-output -o "${2:-po/wipecert.pot}" \
+		$(find src -name '*.c' | LC_ALL=C sort)
+fi
+
+"$0" --pot "$tmp/now.pot" || { echo "po/check: xgettext failed" >&2; exit 2; }
+# one message a line: its msgctxt, msgid and msgid_plural joined (a
+# continued string too), for the entries of a .po/.pot that are not the
+# header, not obsolete and (with --untranslated / --only-fuzzy) those only
+ids() {
+	msgattrib --no-obsolete --no-location --no-wrap --sort-output ${2:-} "$1" | awk '
+		/^(msgctxt|msgid|msgid_plural) / { key = 1; sub(/^[a-z_]+ /, ""); cur = cur " " $0; next }
+		/^"/ && key { cur = cur $0; next }
+		/^msgstr/ { if (cur != " \"\"") print substr(cur, 2); cur = ""; key = 0 }'
+}
+ids "$tmp/now.pot" >"$tmp/now"
+ids po/wipecert.pot >"$tmp/pot"
+if ! diff -u "$tmp/pot" "$tmp/now" >"$tmp/diff"; then
+	say "po/wipecert.pot is stale (run 'make pot'); marked in the sources (+) or no longer (-):"
+	grep '^[-+][^-+]' "$tmp/diff" | head -n 40 >&2
+fi
+
+for po in po/*.po; do
+	msgfmt --check --statistics -o /dev/null "$po" 2>"$tmp/stat" || { say "$po: msgfmt --check failed:"; cat "$tmp/stat" >&2; }
+	# the catalogue's translations of the sources' messages, nothing else
+	msgmerge -q --no-fuzzy-matching -o "$tmp/merged.po" "$po" "$tmp/now.pot" 2>/dev/null ||
+		{ say "$po: msgmerge failed"; continue; }
+	ids "$tmp/merged.po" --untranslated >"$tmp/untr"
+	ids "$po" --only-fuzzy >"$tmp/fuzzy"
+	if [ -s "$tmp/untr" ]; then
+		say "$po: $(wc -l <"$tmp/untr") marked message(s) without a translation:"
+		head -n 40 "$tmp/untr" >&2
+	fi
+	if [ -s "$tmp/fuzzy" ]; then
+		say "$po: fuzzy translations (check them, then drop the fuzzy flag):"
+		head -n 20 "$tmp/fuzzy" >&2
+	fi
+done
+exit $bad
