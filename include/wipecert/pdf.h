@@ -143,7 +143,8 @@ enum cert_check {
 struct cert_check_result {
 	bool ran;
 	bool ok;
-	char detail[240];
+	char detail[240];  /* in English: --json, logs */
+	char text[480];    /* the same for people, in their language (gettext) */
 };
 
 struct cert_verify_report {
@@ -167,8 +168,11 @@ struct cert_verify_report {
 
 const char *cert_check_name(enum cert_check c);
 /* Set the result of a check the caller ran (CHECK_LEDGER) and judge the
- * report again. */
-void cert_verify_report_set(struct cert_verify_report *rep, enum cert_check c, bool ok, const char *detail);
+ * report again; fmt is English and marked for translation (po/check.sh's
+ * keywords): detail gets it as it is, text translated. */
+void cert_verify_report_set(struct cert_verify_report *rep, enum cert_check c, bool ok, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+void cert_verify_report_vset(struct cert_verify_report *rep, enum cert_check c, bool ok, const char *fmt, va_list ap);
 void cert_verify_report_release(struct cert_verify_report *rep);
 
 /* Check a certificate PDF: every check but the ledger's, in order.

@@ -33,6 +33,9 @@ static inline void fclosep(FILE **f) { if (*f) fclose(*f); }
 #define TAKE_FD(fd) ({ int _t = (fd); (fd) = -1; _t; })
 
 #define streq(a, b) (strcmp((a), (b)) == 0)
+/* A message marked for po/ja.po where it is defined, translated where it
+ * is shown (the layers below cli/ keep English for --json and records). */
+#define N_(s) (s)
 
 /* Parse a whole decimal (or 0x hex) unsigned number; no sign, no junk. */
 int parse_u64(const char *s, uint64_t *ret);

@@ -9,6 +9,7 @@
  * flow layer runs).
  */
 #include <errno.h>
+#include <libintl.h>
 #include <stdarg.h>
 #include <string.h>
 #include <openssl/evp.h>
@@ -49,6 +50,27 @@ void cert_verify_report_release(struct cert_verify_report *rep)
 	memset(rep, 0, sizeof(*rep));
 }
 
+/* detail in English (--json, the ledger's notes), text in the reader's
+ * language (po/ja.po): the same words from one format */
+static void check_vnote(struct cert_check_result *cr, const char *fmt, va_list ap)
+{
+	va_list aq;
+
+	va_copy(aq, ap);
+	vsnprintf(cr->detail, sizeof(cr->detail), fmt, ap);
+	vsnprintf(cr->text, sizeof(cr->text), gettext(fmt), aq);
+	va_end(aq);
+}
+
+_printf_(2, 3) static void check_note(struct cert_check_result *cr, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	check_vnote(cr, fmt, ap);
+	va_end(ap);
+}
+
 bool cert_vset(struct cert_vctx *v, enum cert_check c, bool ok, const char *fmt, ...)
 {
 	struct cert_check_result *cr = &v->rep->checks[c];
@@ -57,7 +79,7 @@ bool cert_vset(struct cert_vctx *v, enum cert_check c, bool ok, const char *fmt,
 	cr->ran = true;
 	cr->ok = ok;
 	va_start(ap, fmt);
-	vsnprintf(cr->detail, sizeof(cr->detail), fmt, ap);
+	check_vnote(cr, fmt, ap);
 	va_end(ap);
 	return ok;
 }
@@ -243,7 +265,10 @@ static int check_parse(struct cert_vctx *v)
 	r = pdf_open(&v->d, v->pdf, v->len);
 	if (r == -ENOMEM)
 		return r;
-	cert_vset(v, CHECK_PARSE, r >= 0, "%s", r >= 0 ? "readable PDF" : v->d.error ? v->d.error : "unreadable");
+	if (r >= 0)
+		cert_vset(v, CHECK_PARSE, true, "readable PDF");
+	else
+		cert_vset(v, CHECK_PARSE, false, "%s", v->d.error ? v->d.error : "unreadable");
 	return 0;
 }
 
@@ -431,18 +456,27 @@ static void judge(struct cert_verify_report *rep)
 	}
 }
 
-void cert_verify_report_set(struct cert_verify_report *rep, enum cert_check c, bool ok, const char *detail)
+void cert_verify_report_vset(struct cert_verify_report *rep, enum cert_check c, bool ok, const char *fmt, va_list ap)
 {
-	struct cert_vctx v = { .rep = rep };
-
 	if (c >= CHECK__MAX)
 		return;
 	if (c == CHECK_LEDGER)
 		rep->ledger_skipped = false;
 	if (c == CHECK_ROSTER)
 		rep->roster_skipped = false;
-	cert_vset(&v, c, ok, "%s", detail);
+	rep->checks[c].ran = true;
+	rep->checks[c].ok = ok;
+	check_vnote(&rep->checks[c], fmt, ap);
 	judge(rep);
+}
+
+void cert_verify_report_set(struct cert_verify_report *rep, enum cert_check c, bool ok, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	cert_verify_report_vset(rep, c, ok, fmt, ap);
+	va_end(ap);
 }
 
 /* Like wipefs's do_wipe(): the steps in order, each named. A check runs
@@ -489,12 +523,11 @@ int cert_pdf_verify(const uint8_t *pdf, size_t len, STACK_OF(X509) *trusted,
 
 		if (checks[i].needs_roster && !store) {
 			rep->roster_skipped = true;
-			snprintf(rep->checks[c].detail, sizeof(rep->checks[c].detail), "skipped: no trust roster given");
+			check_note(&rep->checks[c], "skipped: no trust roster given");
 			continue;
 		}
 		if (checks[i].after != CHECK__MAX && !rep->checks[checks[i].after].ok) {
-			snprintf(rep->checks[c].detail, sizeof(rep->checks[c].detail), "not run: %s failed",
-				 cert_check_name(checks[i].after));
+			check_note(&rep->checks[c], "not run: %s failed", cert_check_name(checks[i].after));
 			continue;
 		}
 		r = checks[i].run(&v);
@@ -502,8 +535,7 @@ int cert_pdf_verify(const uint8_t *pdf, size_t len, STACK_OF(X509) *trusted,
 			break;
 	}
 	rep->ledger_skipped = true;
-	snprintf(rep->checks[CHECK_LEDGER].detail, sizeof(rep->checks[CHECK_LEDGER].detail),
-		 "skipped: no ledger given");
+	check_note(&rep->checks[CHECK_LEDGER], "skipped: no ledger given");
 	judge(rep);
 	vctx_release(&v);
 	if (r < 0) {

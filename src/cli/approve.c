@@ -18,13 +18,13 @@
 #include "wipecert/trust.h"
 #include "flowcli.h"
 
-const char common_help[] =
+const char common_help[] = N_(
 	"      --state-dir DIR     cases and jobs (default $WIPECERT_STATE_DIR or /var/lib/wipecert/jobs)\n"
 	"      --db FILE           the asset ledger (default $WIPECERT_DB or /var/lib/wipecert/ledger.db)\n"
 	"      --trust DIR         the trust roster (default $WIPECERT_TRUST or /etc/wipecert/trust)\n"
 	"      --policy FILE       the disposal policy (default /etc/wipecert/policy.conf if present)\n"
-	"  -h, --help              show this help\n";
-const char common_json_help[] = "  -J, --json              JSON output\n";
+	"  -h, --help              show this help\n");
+const char common_json_help[] = N_("  -J, --json              JSON output\n");
 
 /* Handle an option common to the workflow commands; 1 if it was one. */
 int common_option(struct flow_control *fc, int c, const char *arg)
@@ -121,8 +121,8 @@ static void seal_help(void)
 		 "      --asset ID          the asset the disk is in the ledger\n"
 		 "  -k, --key FILE          the technician's secret key\n"
 		 "      --passphrase-file F its passphrase (else asked on the terminal)\n"), program_name);
-	fputs(common_json_help, stdout);
-	fputs(common_help, stdout);
+	fputs(_(common_json_help), stdout);
+	fputs(_(common_help), stdout);
 }
 
 int cmd_seal(int argc, char **argv)
@@ -224,7 +224,7 @@ static int pending_json(const struct flow_case *v, size_t n, bool all)
 
 static int pending_table(const struct flow_case *v, size_t n, bool all)
 {
-	static const char *const head[] = { "CASE", "STATE", "ASSET", "METHOD", "RESULT", "VERIFY", "TECHNICIAN" };
+	const char *const head[] = { _("CASE"), _("STATE"), _("ASSET"), _("METHOD"), _("RESULT"), _("VERIFY"), _("TECHNICIAN") };
 	struct libscols_table *t;
 	size_t shown = 0;
 	int r;
@@ -277,8 +277,8 @@ int cmd_pending(int argc, char **argv)
 				 "List sealed wipe records awaiting approval (with --all, also the\n"
 				 "approved and rejected ones).\n\n"
 				 "  -a, --all               every case, whatever its state\n"), program_name);
-			fputs(common_json_help, stdout);
-			fputs(common_help, stdout);
+			fputs(_(common_json_help), stdout);
+			fputs(_(common_help), stdout);
 			return EXIT_OK;
 		default: return EXIT_USAGE;
 		}
@@ -354,8 +354,8 @@ static void decide_help(bool approve)
 			 "      --passphrase-file F its passphrase\n"
 			 "      --reason TEXT       why (required)\n"
 			 "  -y, --yes               do not ask for confirmation\n"), program_name);
-	fputs(common_json_help, stdout);
-	fputs(common_help, stdout);
+	fputs(_(common_json_help), stdout);
+	fputs(_(common_help), stdout);
 }
 
 /* What was decided: the rejection, or the certificate (JSON or a line). */
@@ -503,7 +503,7 @@ int cmd_export_record(int argc, char **argv)
 				 "Write a sealed wipe record and its signature as one bundle, for approval\n"
 				 "on another machine ('import-record' there, then 'approve').\n\n"
 				 "  -o, --output FILE       the bundle (default: standard output)\n"), program_name);
-			fputs(common_help, stdout);
+			fputs(_(common_help), stdout);
 			return EXIT_OK;
 		default: return EXIT_USAGE;
 		}
@@ -546,8 +546,8 @@ int cmd_import_record(int argc, char **argv)
 			printf(_("Usage: %s import-record BUNDLE [options]\n\n"
 				 "Take in a bundle written by 'export-record' on a wipe station: its\n"
 				 "signature is checked against the roster before it is stored.\n\n"), program_name);
-			fputs(common_json_help, stdout);
-			fputs(common_help, stdout);
+			fputs(_(common_json_help), stdout);
+			fputs(_(common_help), stdout);
 			return EXIT_OK;
 		}
 		return EXIT_USAGE;

@@ -229,8 +229,8 @@ static void audit_help(void)
 		 "      --bom               CSV: start with a UTF-8 BOM (for spreadsheets)\n"
 		 "      --japanese          CSV: Japanese column headers\n"
 		 "      --font FILE         PDF: the font (default IPAex Gothic)\n"), program_name);
-	fputs(common_json_help, stdout);
-	fputs(common_help, stdout);
+	fputs(_(common_json_help), stdout);
+	fputs(_(common_help), stdout);
 	fputs(_("\nExit status: 0 every certificate verified and the chain intact, 1 a\n"
 		"certificate failed or the chain is broken (the report is still written),\n"
 		"2 usage error.\n"), stdout);

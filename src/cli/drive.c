@@ -33,7 +33,7 @@ static void caps_help(void)
  * it reaches) or why not. */
 static void print_methods(const struct drive_caps *c)
 {
-	static const char *const head[] = { "METHOD", "USABLE", "LEVEL-OR-WHY-NOT" };
+	const char *const head[] = { _("METHOD"), _("USABLE"), _("LEVEL-OR-WHY-NOT") };
 	struct libscols_table *t = cli_table_new(head, ARRAY_SIZE(head));
 
 	for (int m = 0; t && m < _DRIVE_METHOD_MAX; m++) {

@@ -49,8 +49,8 @@ static void inspect_help(void)
 		 "                          org-root): FILE.minisig beside it, checked with\n"
 		 "                          'minisign -V -m FILE -p KEY.pub'\n"
 		 "      --passphrase-file F its passphrase\n"), program_name);
-	fputs(common_json_help, stdout);
-	fputs(common_help, stdout);
+	fputs(_(common_json_help), stdout);
+	fputs(_(common_help), stdout);
 	fputs(_("\nExit status: 0 the report is written (findings or not), 1 it could not be\n"
 		"made or the ledger's chain is broken (the report is still written), 2 usage\n"
 		"error, 3 the key may not sign an inspection.\n"), stdout);

@@ -77,7 +77,7 @@ static void help(void)
 /* The methods table: name, title, passes; a table for people or JSON. */
 static int list_methods(bool json)
 {
-	static const char *const head[] = { "METHOD", "PASSES", "TITLE", "PATTERNS", "NWIPE" };
+	const char *const head[] = { _("METHOD"), _("PASSES"), _("TITLE"), _("PATTERNS"), _("NWIPE") };
 	struct libscols_table *t = json ? NULL : cli_table_new(head, ARRAY_SIZE(head));
 	json_t *arr = json ? json_array() : NULL;
 
@@ -118,7 +118,7 @@ static int list_methods(bool json)
 		json_decref(passes);
 		json_decref(aliases);
 		if (asprintf(&n, "%u", m->n_passes) < 0 ||
-		    cli_table_row(t, (const char *const[]){ m->name, n, m->title, pats ? pats : "", nw }) < 0) {
+		    cli_table_row(t, (const char *const[]){ m->name, n, _(m->title), pats ? pats : "", nw }) < 0) {
 			cli_table_free(t);
 			return EXIT_FAIL;
 		}

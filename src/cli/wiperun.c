@@ -137,7 +137,7 @@ static void format_line(const struct wipe_target *t, char *buf, size_t len)
 		snprintf(eta, sizeof(eta), " ETA %" PRIu64 ":%02" PRIu64 ":%02" PRIu64,
 			 p->eta_sec / 3600, p->eta_sec / 60 % 60, p->eta_sec % 60);
 	snprintf(buf, len, "%s: %s %u/%zu %s %5.1f%% %s/s%s", t->arg, _("pass"), p->pass + 1,
-		 t->job->n_passes, erase_phase_to_string(p->phase), pct, rate, eta);
+		 t->job->n_passes, _(erase_phase_to_string(p->phase)), pct, rate, eta);
 }
 
 static void json_event(const struct wipe_target *t)

@@ -129,14 +129,12 @@ static long long gap(time_t a, time_t b)
 
 _printf_(3, 4) static void ledger_fail(struct flow_cert_result *res, bool superseded, const char *fmt, ...)
 {
-	char msg[240];
 	va_list ap;
 
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
 	res->superseded = superseded;
-	cert_verify_report_set(&res->rep, CHECK_LEDGER, false, msg);
+	va_start(ap, fmt);
+	cert_verify_report_vset(&res->rep, CHECK_LEDGER, false, fmt, ap);
+	va_end(ap);
 }
 
 /* The ledger bounds the signatures' times: the event the certificate
@@ -237,12 +235,18 @@ static int check_ledger(const struct flow_ctx *c, const struct flow_cert_options
 		goto out;
 	}
 	{
-		char msg[200];
+		/* whole sentences, each translated as one */
+		static const char *const found[2][2] = {
+			{ N_("asset %s: its current disposal (event %llu, this PDF's sha256), serial match, "
+			     "the event it names found"),
+			  N_("asset %s: its current disposal (event %llu, this PDF's sha256), serial and WWN match, "
+			     "the event it names found") },
+			{ N_("asset %s: its current disposal (event %llu, this PDF's sha256), serial match"),
+			  N_("asset %s: its current disposal (event %llu, this PDF's sha256), serial and WWN match") },
+		};
 
-		snprintf(msg, sizeof(msg), "asset %s: its current disposal (event %llu, this PDF's sha256), serial%s "
-			 "match%s", want, (unsigned long long)w.issue_seq, r->wwn ? " and WWN" : "",
-			 rep->contractor ? "" : ", the event it names found");
-		cert_verify_report_set(rep, CHECK_LEDGER, true, msg);
+		cert_verify_report_set(rep, CHECK_LEDGER, true, found[rep->contractor][r->wwn != NULL], want,
+				       (unsigned long long)w.issue_seq);
 	}
 out:
 	ledger_asset_clear(&a);
