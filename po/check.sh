@@ -9,7 +9,8 @@
 #
 # TOP=dir checks another tree (the test that proves this check fails).
 set -u
-top=${TOP:-$(cd "$(dirname "$0")/.." && pwd)}
+self=$(cd "$(dirname "$0")" && pwd)/$(basename "$0")
+top=${TOP:-$(dirname "$(dirname "$self")")}
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/po-check.XXXXXX")
 trap '[ -n "${KEEP:-}" ] || rm -rf "$tmp"' EXIT
 bad=0
@@ -22,19 +23,19 @@ cd "$top" || exit 2
 # the one list of keywords: `make pot` uses this script's --pot too
 if [ "${1:-}" = --pot ]; then
 	# shellcheck disable=SC2046
-	exec xgettext --from-code=UTF-8 --package-name=wipecert -k_ -kN_ -kcert_vset:4 \
+	exec xgettext --from-code=UTF-8 --package-name=wipecert -k_ -kN_ -kcert_vset:4 -kcert_verify_report_set:4 -kledger_fail:3 \
 		--add-comments=/ --add-location=file --sort-output -o "${2:-po/wipecert.pot}" \
 		$(find src -name '*.c' | LC_ALL=C sort)
 fi
 
-"$0" --pot "$tmp/now.pot" || { echo "po/check: xgettext failed" >&2; exit 2; }
+"$self" --pot "$tmp/now.pot" || { echo "po/check: xgettext failed" >&2; exit 2; }
 # one message a line: its msgctxt, msgid and msgid_plural joined (a
 # continued string too), for the entries of a .po/.pot that are not the
 # header, not obsolete and (with --untranslated / --only-fuzzy) those only
 ids() {
 	msgattrib --no-obsolete --no-location --no-wrap --sort-output ${2:-} "$1" | awk '
 		/^(msgctxt|msgid|msgid_plural) / { key = 1; sub(/^[a-z_]+ /, ""); cur = cur " " $0; next }
-		/^"/ && key { cur = cur $0; next }
+		/^"/ && key { cur = substr(cur, 1, length(cur) - 1) substr($0, 2); next }
 		/^msgstr/ { if (cur != " \"\"") print substr(cur, 2); cur = ""; key = 0 }'
 }
 ids "$tmp/now.pot" >"$tmp/now"
@@ -50,13 +51,15 @@ for po in po/*.po; do
 	msgmerge -q --no-fuzzy-matching -o "$tmp/merged.po" "$po" "$tmp/now.pot" 2>/dev/null ||
 		{ say "$po: msgmerge failed"; continue; }
 	ids "$tmp/merged.po" --untranslated >"$tmp/untr"
-	ids "$po" --only-fuzzy >"$tmp/fuzzy"
+	# fuzzy: so marked in the .po, or made so by msgmerge because the
+	# translation's format differs from the message's
+	ids "$tmp/merged.po" --only-fuzzy >"$tmp/fuzzy"
 	if [ -s "$tmp/untr" ]; then
 		say "$po: $(wc -l <"$tmp/untr") marked message(s) without a translation:"
 		head -n 40 "$tmp/untr" >&2
 	fi
 	if [ -s "$tmp/fuzzy" ]; then
-		say "$po: fuzzy translations (check them, then drop the fuzzy flag):"
+		say "$po: fuzzy translations, or formats that differ from the message's (fix, then drop the fuzzy flag):"
 		head -n 20 "$tmp/fuzzy" >&2
 	fi
 done

@@ -47,14 +47,14 @@ int cert_check_roster(struct cert_vctx *v)
 	int k;
 
 	if (cert_find_attachment(&v->d, CERT_SIG_NAME, &sig, &sig_len) < 0)
-		return cert_vset(v, CHECK_ROSTER, false, "no single " CERT_SIG_NAME " attachment"), 0;
+		return cert_vset(v, CHECK_ROSTER, false, "no single %s attachment", CERT_SIG_NAME), 0;
 	k = trust_verify(v->store, TRUST_DOC_CERTIFICATE, v->rec, v->rec_len, (const char *)sig, sig_len, res);
 	if (k == -ENOMEM)
 		return k;
 	if (k < 0)
-		return cert_vset(v, CHECK_ROSTER, false, "cannot check " CERT_SIG_NAME ": %s", trust_strerror(k)), 0;
+		return cert_vset(v, CHECK_ROSTER, false, "cannot check %s: %s", CERT_SIG_NAME, trust_strerror(k)), 0;
 	if (res->verdict != TRUST_OK)
-		return cert_vset(v, CHECK_ROSTER, false, CERT_SIG_NAME " (key %s): %s", res->keyid,
+		return cert_vset(v, CHECK_ROSTER, false, "%s (key %s): %s", CERT_SIG_NAME, res->keyid,
 				 trust_verdict_string(res->verdict)), 0;
 	/* the PDF signer and the record's signer are one approver */
 	if (!res->member || !res->member->x509_sha256[0] ||
@@ -89,25 +89,25 @@ static bool evidence_attached(struct cert_vctx *v, struct evidence *e)
 
 	k = cert_find_attachment(&v->d, CERT_WIPE_RECORD_NAME, &e->rec, &e->rec_len);
 	if (k == -ENOENT)
-		return cert_vset(v, CHECK_EVIDENCE, false, "no technician's record (" CERT_WIPE_RECORD_NAME ") is "
-				 "attached: nothing shows that a technician sanitised this disk");
+		return cert_vset(v, CHECK_EVIDENCE, false, "no technician's record (%s) is "
+				 "attached: nothing shows that a technician sanitised this disk", CERT_WIPE_RECORD_NAME);
 	if (k < 0)
-		return cert_vset(v, CHECK_EVIDENCE, false, "%s " CERT_WIPE_RECORD_NAME,
-				 k == -ENOTUNIQ ? "two" : "unreadable");
+		return cert_vset(v, CHECK_EVIDENCE, false, k == -ENOTUNIQ ? N_("two %s") : N_("unreadable %s"),
+				 CERT_WIPE_RECORD_NAME);
 	if (cert_find_attachment(&v->d, CERT_WIPE_SIG_NAME, &e->sig, &e->sig_len) < 0)
-		return cert_vset(v, CHECK_EVIDENCE, false, CERT_WIPE_RECORD_NAME " attached without a single "
-				 CERT_WIPE_SIG_NAME);
+		return cert_vset(v, CHECK_EVIDENCE, false, "%s attached without a single %s",
+				 CERT_WIPE_RECORD_NAME, CERT_WIPE_SIG_NAME);
 	if (!r->wipe_record_sha256 || !r->wipe_record_sig_sha256)
 		return cert_vset(v, CHECK_EVIDENCE, false, "the record does not name the attached wipe record by hash");
 	cert_sha256_hex(e->rec, e->rec_len, h);
 	if (strcmp(h, r->wipe_record_sha256) != 0)
-		return cert_vset(v, CHECK_EVIDENCE, false, CERT_WIPE_RECORD_NAME " is not the wipe record the approver "
-				 "signed (sha256 %.16s..., record names %.16s...)", h, r->wipe_record_sha256);
+		return cert_vset(v, CHECK_EVIDENCE, false, "%s is not the wipe record the approver "
+				 "signed (sha256 %.16s..., record names %.16s...)", CERT_WIPE_RECORD_NAME, h, r->wipe_record_sha256);
 	cert_sha256_hex(e->sig, e->sig_len, h);
 	if (strcmp(h, r->wipe_record_sig_sha256) != 0)
-		return cert_vset(v, CHECK_EVIDENCE, false, CERT_WIPE_SIG_NAME " is not the signature the approver signed");
+		return cert_vset(v, CHECK_EVIDENCE, false, "%s is not the signature the approver signed", CERT_WIPE_SIG_NAME);
 	if (canon_parse((const char *)e->rec, e->rec_len, &e->json) < 0)
-		return cert_vset(v, CHECK_EVIDENCE, false, CERT_WIPE_RECORD_NAME " is not canonical JSON");
+		return cert_vset(v, CHECK_EVIDENCE, false, "%s is not canonical JSON", CERT_WIPE_RECORD_NAME);
 	return true;
 }
 
@@ -147,9 +147,9 @@ static bool evidence_signed(struct cert_vctx *v, const struct evidence *e)
 
 	k = trust_verify(v->store, TRUST_DOC_WIPE_RECORD, e->rec, e->rec_len, (const char *)e->sig, e->sig_len, t);
 	if (k < 0)
-		return cert_vset(v, CHECK_EVIDENCE, false, CERT_WIPE_SIG_NAME ": %s", trust_strerror(k));
+		return cert_vset(v, CHECK_EVIDENCE, false, "%s: %s", CERT_WIPE_SIG_NAME, trust_strerror(k));
 	if (t->verdict != TRUST_OK)
-		return cert_vset(v, CHECK_EVIDENCE, false, CERT_WIPE_SIG_NAME " (key %s): %s", t->keyid,
+		return cert_vset(v, CHECK_EVIDENCE, false, "%s (key %s): %s", CERT_WIPE_SIG_NAME, t->keyid,
 				 trust_verdict_string(t->verdict));
 	v->tech_ok = true;
 	if (!keyid_eq(named, t->keyid))
@@ -256,8 +256,8 @@ int cert_check_time(struct cert_vctx *v)
 		 claim_of(sig, sig_len, &c, rep->approver_keyid) == 0)
 		claim = c.signed_at;
 	else
-		return cert_vset(v, CHECK_TIME, false, "no approver's signing time: " CERT_SIG_NAME " is missing or "
-				 "unreadable"), 0;
+		return cert_vset(v, CHECK_TIME, false, "no approver's signing time: %s is missing or "
+				 "unreadable", CERT_SIG_NAME), 0;
 	if (v->appr_ok)
 		snprintf(rep->approver_keyid, sizeof(rep->approver_keyid), "%s", v->appr.keyid);
 	rep->approver_signed_at = claim;
@@ -289,7 +289,11 @@ int cert_check_time(struct cert_vctx *v)
 	latest = latest > m ? latest : m;
 	if (!approver_valid_then(v, latest))
 		return 0;
-	cert_vset(v, CHECK_TIME, true, "signed at %s (approver's claim, CMS and /M agree within %d s)%s", a,
-		  CERT_TIME_TOLERANCE, rep->technician_signed_at ? "; after the technician's record" : "");
+	if (rep->technician_signed_at)
+		cert_vset(v, CHECK_TIME, true, "signed at %s (approver's claim, CMS and /M agree within %d s); after the "
+			  "technician's record", a, CERT_TIME_TOLERANCE);
+	else
+		cert_vset(v, CHECK_TIME, true, "signed at %s (approver's claim, CMS and /M agree within %d s)", a,
+			  CERT_TIME_TOLERANCE);
 	return 0;
 }

@@ -359,8 +359,8 @@ static int check_record(struct cert_vctx *v)
 
 	r = cert_find_attachment(&v->d, CERT_RECORD_NAME, &v->rec, &v->rec_len);
 	if (r < 0)
-		return cert_vset(v, CHECK_RECORD, false, "%s", r == -ENOENT ? "no " CERT_RECORD_NAME " attachment" :
-				 r == -ENOTUNIQ ? "two " CERT_RECORD_NAME " attachments" : "unreadable " CERT_RECORD_NAME), 0;
+		return cert_vset(v, CHECK_RECORD, false, r == -ENOENT ? N_("no %s attachment") :
+				 r == -ENOTUNIQ ? N_("two %s attachments") : N_("unreadable %s"), CERT_RECORD_NAME), 0;
 	r = cert_record_parse((const char *)v->rec, v->rec_len, &rep->record, &err);
 	if (r == -ENOMEM)
 		return r;

@@ -864,7 +864,7 @@ static void import_row(unsigned long line, const char *asset_id, const char *act
 							 "asset_id", asset_id, "action", action, "changes", ch));
 		return;
 	}
-	printf("line %lu: %s %s", line, action, asset_id);
+	printf(_("line %lu: %s %s"), line, action, asset_id);
 	if (changes && streq(action, "update"))
 		printf(" %s", changes);
 	putchar('\n');

@@ -30,4 +30,17 @@ grep -q "fuzzy translations" "$T/err" || fail "fuzzy not named: $(cat "$T/err")"
 
 sed -i '/^#, fuzzy$/{N;/never seen/s/^#, fuzzy\n//}' "$T/tree/po/ja.po"
 check_copy || fail "translated, the copy still fails: $(cat "$T/err")"
+
+# a translation whose format does not match its message's (no c-format
+# flag in ja.po: the sources' flag counts)
+python3 - "$T/tree/po/ja.po" <<'PY' || fail "edit ja.po"
+import re, sys
+p = sys.argv[1]
+s = open(p, encoding="utf-8").read()
+s, n = re.subn(r'(msgid "%s: cannot read the passphrase"\nmsgstr ")%s', r'\1%d', s)
+assert n == 1, n
+open(p, "w", encoding="utf-8").write(s)
+PY
+check_copy && fail "a translation with another format passed"
+grep -q "formats that differ" "$T/err" && grep -q "cannot read the passphrase" "$T/err" || fail "format mismatch not named: $(cat "$T/err")"
 exit 0
