@@ -21,6 +21,12 @@
  * values for machines never do. */
 #define _(s) gettext(s)
 #define N_(s) (s)
+/* A message in a context (msgctxt ctx), looked up when msgid is not a
+ * literal where it is shown (a ledger field name); NC_() marks the
+ * literals for po/wipecert.pot. Returns msgid when there is no
+ * translation. */
+#define NC_(ctx, s) (s)
+const char *cli_pgettext(const char *ctx, const char *msgid);
 
 /* Exit codes, documented in wipecert(8). */
 enum {

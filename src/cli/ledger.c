@@ -725,6 +725,30 @@ static int list_json(const struct ledger_asset *a, void *userdata)
 	return json_array_append_new(userdata, ledger_asset_to_json(a)) < 0 ? -ENOMEM : 0;
 }
 
+/* The field names as people read them: po/ja.po gives the ledger's
+ * Japanese headers (docs/ledger.md); JSON, CSV and options keep the names. */
+static const char *const field_words[] = {
+	NC_("ledger field", "asset_id"), NC_("ledger field", "media_type"), NC_("ledger field", "manufacturer"),
+	NC_("ledger field", "model"), NC_("ledger field", "serial"), NC_("ledger field", "wwn"),
+	NC_("ledger field", "capacity"), NC_("ledger field", "department"), NC_("ledger field", "location"),
+	NC_("ledger field", "importance"), NC_("ledger field", "lease"), NC_("ledger field", "notes"),
+	NC_("ledger field", "status"), NC_("ledger field", "certificate_id"), NC_("ledger field", "asset_name"),
+	NC_("ledger field", "manager"), NC_("ledger field", "host"), NC_("ledger field", "data_held"),
+	NC_("ledger field", "acquired"), NC_("ledger field", "lease_start"), NC_("ledger field", "lease_end"),
+	NC_("ledger field", "retention"), NC_("ledger field", "confidentiality"), NC_("ledger field", "integrity"),
+	NC_("ledger field", "availability"), NC_("ledger field", "permitted_by"), NC_("ledger field", "return_due"),
+	NC_("ledger field", "incident"), NC_("ledger field", "threat_level"), NC_("ledger field", "agreement"),
+	NC_("ledger field", "extra"),
+};
+
+static const char *field_label(const char *field)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(field_words); i++)
+		if (streq(field, field_words[i]))
+			return cli_pgettext("ledger field", field);
+	return field;
+}
+
 static const enum ledger_field list_cols[] = {
 	LEDGER_F_ASSET_ID, LEDGER_F_STATUS, LEDGER_F_IMPORTANCE, LEDGER_F_DEPARTMENT,
 	LEDGER_F_MODEL, LEDGER_F_SERIAL, LEDGER_F_LOCATION,
@@ -775,7 +799,7 @@ static int do_list(const struct ledger_control *c)
 	if (!t)
 		return EXIT_FAIL;
 	for (size_t i = 0; i < ARRAY_SIZE(list_cols); i++)
-		scols_table_new_column(t, ledger_field_name(list_cols[i]), 0, 0);
+		scols_table_new_column(t, field_label(ledger_field_name(list_cols[i])), 0, 0);
 	r = ledger_asset_list(l, &f, list_table, t);
 	if (r < 0)
 		log_error_errno(r, _("cannot list the ledger"));
@@ -808,7 +832,7 @@ static int history_text(const struct ledger_event *e, void *userdata)
 		const char *o = json_string_value(json_array_get(v, 0));
 		const char *n = json_string_value(json_array_get(v, 1));
 
-		printf("    %s: %s -> %s\n", field, o ? o : "-", n ? n : "-");
+		printf("    %s: %s -> %s\n", field_label(field), o ? o : "-", n ? n : "-");
 	}
 	json_decref(ch);
 	return ferror(stdout) ? -EIO : 0;
@@ -1200,8 +1224,9 @@ static int do_verify(struct ledger_control *c, char **args)
 				 "signature of their transaction); every change approved\n"),
 			       (unsigned long long)(sv.n_signed + sv.n_covered), (unsigned long long)sv.n_covered);
 		else if (sigs)
-			printf(_("signatures: all %llu events signed by their actors and valid; every change approved\n"),
-			       (unsigned long long)sv.n_signed);
+			printf(ngettext("signatures: the %llu event signed by its actor and valid; every change approved\n",
+					"signatures: all %llu events signed by their actors and valid; every change approved\n",
+					sv.n_signed), (unsigned long long)sv.n_signed);
 		else
 			printf(_("signatures: not checked (give --trust DIR)\n"));
 	}
@@ -1336,7 +1361,7 @@ static int request_text(const struct ledger_request *q, void *userdata)
 		const char *o = json_string_value(json_array_get(v, 0));
 		const char *n = json_string_value(json_array_get(v, 1));
 
-		printf("    %s: %s -> %s\n", field, o ? o : "-", n ? n : "-");
+		printf("    %s: %s -> %s\n", field_label(field), o ? o : "-", n ? n : "-");
 	}
 	if (!q->current)
 		printf(_("    (the asset changed since: it cannot be approved; ask again)\n"));

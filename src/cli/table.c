@@ -10,6 +10,17 @@
 
 #include "wipecert/cli.h"
 
+const char *cli_pgettext(const char *ctx, const char *msgid)
+{
+	char key[256];
+	const char *t;
+
+	if ((size_t)snprintf(key, sizeof(key), "%s\004%s", ctx, msgid) >= sizeof(key))
+		return msgid;
+	t = gettext(key);
+	return t == key ? msgid : t;
+}
+
 struct libscols_table *cli_table_new(const char *const *headers, size_t n)
 {
 	struct libscols_table *t = scols_new_table();

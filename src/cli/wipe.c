@@ -321,7 +321,9 @@ static void print_plan(const struct wipe_control *c, const struct wipe_run *w, c
 		       w->dry_run ? _(" [dry run: nothing written]") : "");
 		return;
 	}
-	printf(_("%s: %s, serial %s, %s, %u-byte sectors: %s (%u passes), verify %s%s\n"), t->arg,
+	printf(ngettext("%s: %s, serial %s, %s, %u-byte sectors: %s (%u pass), verify %s%s\n",
+			"%s: %s, serial %s, %s, %u-byte sectors: %s (%u passes), verify %s%s\n",
+			c->method->n_passes * c->rounds), t->arg,
 	       d->model ? d->model : "?", ser, size, d->logical_sector,
 	       c->method->name, c->method->n_passes * c->rounds, erase_verify_to_string(c->verify),
 	       w->dry_run ? _(" [dry run: nothing written]") : "");
