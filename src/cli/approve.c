@@ -170,7 +170,7 @@ int cmd_seal(int argc, char **argv)
 	}
 	r = flow_seal(&fc.ctx, argv[optind], asset, k, &path, &err);
 	if (r < 0) {
-		log_error("%s", err.msg);
+		log_error("%s", flow_error_text(&err));
 		ret = exit_for(r);
 		goto out;
 	}
@@ -454,7 +454,7 @@ static int decide(int argc, char **argv, bool approve)
 	else
 		r = flow_reject(&fc.ctx, id, k, fc.reason, &err);
 	if (r < 0) {
-		log_error("%s", err.msg);
+		log_error("%s", flow_error_text(&err));
 		ret = exit_for(r);
 		goto out;
 	}
@@ -566,7 +566,7 @@ int cmd_import_record(int argc, char **argv)
 	r = flow_import_record(&fc.ctx, (const char *)data, len, &id, &err);
 	cli_op_field("case", id);
 	if (r < 0) {
-		log_error("%s: %s", argv[optind], err.msg);
+		log_error("%s: %s", argv[optind], flow_error_text(&err));
 		ret = exit_for(r);
 		goto out;
 	}

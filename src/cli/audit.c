@@ -320,7 +320,7 @@ int cmd_audit(int argc, char **argv)
 		goto out;
 	r = flow_audit_run(&fc.ctx, from, to, &a, &err);
 	if (r < 0) {
-		log_error("%s", err.msg);
+		log_error("%s", flow_error_text(&err));
 		ret = EXIT_FAIL;
 		goto out;
 	}

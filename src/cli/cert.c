@@ -174,7 +174,7 @@ static int cert_issue(int argc, char **argv)
 	ic.q.approver = k;
 	r = flow_issue(&ic.ctx, &ic.q, &is, &err);
 	if (r < 0) {
-		log_error("%s: %s", ic.wrec, err.msg);
+		log_error("%s: %s", ic.wrec, flow_error_text(&err));
 		ret = r == -EPERM ? EXIT_REFUSED : EXIT_FAIL;
 		goto out;
 	}

@@ -100,7 +100,7 @@ int cmd_destroy(int argc, char **argv)
 	r = flow_destroy(&fc.ctx, &d, k, &id, &err);
 	cli_op_field("case", id);
 	if (r < 0) {
-		log_error("%s", err.msg);
+		log_error("%s", flow_error_text(&err));
 		ret = exit_for(r);
 		goto out;
 	}

@@ -185,7 +185,7 @@ static int write_reports(struct inspect_control *ic, const struct flow_inspectio
 		r = flow_inspect_record(&ic->fc.ctx, in, csv, csv_len, ic->inspector, &rec, &rec_len, &rec_sig, rec_sha,
 					&err);
 		if (r < 0) {
-			log_error("%s", err.msg);
+			log_error("%s", flow_error_text(&err));
 			return r;
 		}
 	}
@@ -289,7 +289,7 @@ int cmd_inspect(int argc, char **argv)
 	}
 	r = flow_inspect(&ic.fc.ctx, at, &in, &err);
 	if (r < 0) {
-		log_error("%s", err.msg);
+		log_error("%s", flow_error_text(&err));
 		ret = EXIT_FAIL;
 		goto out;
 	}

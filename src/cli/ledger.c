@@ -1133,7 +1133,7 @@ static int verify_archive(const struct ledger_control *c)
 		print_json(j);
 	}
 	if (r < 0) {
-		log_error(_("archive broken: %s"), err.msg);
+		log_error(_("archive broken: %s"), flow_error_text(&err));
 		return EXIT_FAIL;
 	}
 	if (!c->json)
@@ -1564,15 +1564,15 @@ static int do_archive(struct ledger_control *c, char **args)
 				 &res, &err);
 	}
 	if (r == -ENODATA) {
-		log_info("%s", err.msg);
+		log_info("%s", flow_error_text(&err));
 		if (c->json)
 			print_json(json_pack("{s:n, s:I, s:s}", "archive", "events", (json_int_t)0, "detail", err.msg));
 		ret = EXIT_OK;
 	} else if (r == -EPERM) {
-		log_error(_("refused: %s"), err.msg);
+		log_error(_("refused: %s"), flow_error_text(&err));
 		ret = EXIT_REFUSED;
 	} else if (r < 0) {
-		log_error("%s", err.msg);
+		log_error("%s", flow_error_text(&err));
 	} else {
 		if (c->json)
 			print_json(json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:s}", "archive", res.path,

@@ -234,7 +234,7 @@ static int check_target(const struct wipe_control *c, struct wipe_run *w, struct
 	/* the ledger and the policy before anything is written */
 	if (t->asset && (r = flow_check_before_wipe(&w->flow, t->asset, method_name(c), serial_of(t), t->disk.wwn,
 						    t->disk.transport == TRANSPORT_FILE, &ferr)) < 0)
-		return log_error(_("%s: refused: %s"), t->arg, ferr.msg), r;
+		return log_error(_("%s: refused: %s"), t->arg, flow_error_text(&ferr)), r;
 	if (c->fw != DRIVE_METHOD_INVALID && disk_is_image(&t->disk))
 		return log_error(_("%s: refused: a firmware method needs a drive, not an image file or loop device"),
 				 t->arg), -EPERM;
@@ -355,7 +355,7 @@ static int firmware_run_all(const struct wipe_control *c, struct wipe_run *w)
 		const struct drive_erase_result *res = &t->fw.res;
 
 		if (flow_firmware_wipe(&w->flow, &t->disk, c->fw, &o, fw_progress, t, &t->fw, &ferr) < 0) {
-			log_error("%s: %s", t->arg, ferr.msg);
+			log_error("%s: %s", t->arg, flow_error_text(&ferr));
 			ret = EXIT_FAIL;
 		}
 		if (res->refused) {

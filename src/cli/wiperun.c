@@ -426,7 +426,7 @@ void wipe_seal_all(struct wipe_run *w, int *ret)
 			continue;
 		}
 		if (r < 0) {
-			log_error(_("%s: job %s not sealed: %s"), t->arg, id, ferr.msg);
+			log_error(_("%s: job %s not sealed: %s"), t->arg, id, flow_error_text(&ferr));
 			*ret = EXIT_FAIL;
 			continue;
 		}
