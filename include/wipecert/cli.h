@@ -115,7 +115,7 @@ void log_info(const char *fmt, ...) _printf_(1, 2);
  * nothing, the caller ran out of memory). */
 void cli_print_json(json_t *j, size_t flags);
 /* A table for people, printed by libsmartcols (src/cli/table.c): column
- * headers (names, never translated), then one row of n cells at a time
+ * headers (translated, but where they are the names -o takes), then one row of n cells at a time
  * (NULL or "" shows as "-"); cli_table_print() prints and frees it. */
 struct libscols_table;
 struct libscols_table *cli_table_new(const char *const *headers, size_t n);
