@@ -105,7 +105,7 @@ static int load_secret(const char *path, const char *pass_file, struct trust_sec
 		log_error(_("%s: permissions changed while it was read: a secret key must be readable by its "
 			    "owner only (chmod 600 %s)"), path, path);
 	else if (r < 0)
-		log_error(_("%s: cannot load the secret key: %s"), path, trust_strerror(r));
+		log_error(_("%s: cannot load the secret key: %s"), path, _(trust_strerror(r)));
 	else
 		cli_op_signer(*ret); /* who answers for what the command does */
 	if (r >= 0 && ret_pass) {
@@ -201,7 +201,7 @@ static int new_write_public(const struct key_control *c, const struct trust_seck
 	if (r >= 0)
 		r = write_file_atomic(f->pub, pub, strlen(pub), 0644, !c->force);
 	if (r < 0)
-		return log_error(_("%s: cannot write the public key: %s"), f->pub, trust_strerror(r)), EXIT_FAIL;
+		return log_error(_("%s: cannot write the public key: %s"), f->pub, _(trust_strerror(r))), EXIT_FAIL;
 	if (trust_role_may_sign(c->role, TRUST_DOC_CERTIFICATE)) {
 		EVP_PKEY *xk = NULL;
 
@@ -212,7 +212,7 @@ static int new_write_public(const struct key_control *c, const struct trust_seck
 		if (r >= 0)
 			r = write_file_atomic(f->csr, csr, strlen(csr), 0644, !c->force);
 		if (r < 0)
-			return log_error(_("%s: cannot write the certificate request: %s"), f->csr, trust_strerror(r)),
+			return log_error(_("%s: cannot write the certificate request: %s"), f->csr, _(trust_strerror(r))),
 			       EXIT_FAIL;
 		f->wrote_csr = true;
 	}
@@ -269,7 +269,7 @@ static int key_new(struct key_control *c)
 	/* read back before it is written (trust_seckey_save()) */
 	r = trust_seckey_save(k, f.key, pass, len, &c->kdf, c->force);
 	if (r < 0) {
-		log_error(_("%s: cannot write the secret key: %s"), f.key, trust_strerror(r));
+		log_error(_("%s: cannot write the secret key: %s"), f.key, _(trust_strerror(r)));
 		return r == -EEXIST ? EXIT_REFUSED : EXIT_FAIL;
 	}
 	r = new_write_public(c, k, &f);
@@ -310,7 +310,7 @@ static int key_show(struct key_control *c, const char *file)
 		kind = "secret";
 	}
 	if (r < 0) {
-		log_error(_("%s: not a key file: %s"), file, trust_strerror(r));
+		log_error(_("%s: not a key file: %s"), file, _(trust_strerror(r)));
 		return EXIT_FAIL;
 	}
 	trust_keyid_string(pk.keyid, id);
@@ -424,7 +424,7 @@ static int key_verify(struct key_control *c, const char *file)
 		cli_print_json(v, JSON_SORT_KEYS);
 	}
 	if (res.verdict != TRUST_OK) {
-		log_error(_("%s: refused: %s (key %s)"), file, trust_verdict_string(res.verdict), res.keyid);
+		log_error(_("%s: refused: %s (key %s)"), file, _(trust_verdict_string(res.verdict)), res.keyid);
 		return EXIT_FAIL;
 	}
 	if (!c->json) {
@@ -474,7 +474,7 @@ static int key_import_p12(struct key_control *c, const char *file)
 		return EXIT_FAIL;
 	r = x509_p12_parse(data, len, p12pass, &xk, &cert, &chain);
 	if (r < 0) {
-		log_error(_("%s: cannot open the PKCS#12 file: %s"), file, trust_strerror(r));
+		log_error(_("%s: cannot open the PKCS#12 file: %s"), file, _(trust_strerror(r)));
 		return EXIT_FAIL;
 	}
 	r = trust_seckey_set_x509_key(k, xk);
@@ -493,7 +493,7 @@ static int key_import_p12(struct key_control *c, const char *file)
 	if (r >= 0)
 		r = trust_seckey_save(k, c->key, pass, plen, &c->kdf, true);
 	if (r < 0) {
-		log_error(_("%s: cannot write: %s"), c->key, trust_strerror(r));
+		log_error(_("%s: cannot write: %s"), c->key, _(trust_strerror(r)));
 		goto out;
 	}
 	printf(_("certificate: %s\nsha256 fingerprint: %s\n"), crt, fpr);
@@ -525,7 +525,7 @@ static int key_passwd(struct key_control *c)
 		return EXIT_FAIL;
 	r = trust_seckey_save(k, c->key, pass, len, &c->kdf, true);
 	if (r < 0) {
-		log_error(_("%s: cannot write: %s"), c->key, trust_strerror(r));
+		log_error(_("%s: cannot write: %s"), c->key, _(trust_strerror(r)));
 		return EXIT_FAIL;
 	}
 	printf(_("%s: passphrase changed\n"), c->key);

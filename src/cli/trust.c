@@ -36,7 +36,7 @@ int cli_trust_open(const char *dir, struct trust_store **ret)
 	}
 	if (r < 0) {
 		log_error(_("%s: cannot load the trust store: %s"),
-			  *trust_store_failed_file() ? trust_store_failed_file() : dir, trust_strerror(r));
+			  *trust_store_failed_file() ? trust_store_failed_file() : dir, _(trust_strerror(r)));
 		return EXIT_FAIL;
 	}
 	if (trust_store_state_error(*ret))
@@ -103,7 +103,7 @@ static int roster_error(const struct trust_control *c, const char *what, int r)
 	if (r == -ENOKEY)
 		log_error(_("%s: %s is not this trust directory's root key"), c->dir, c->root_key);
 	else
-		log_error(_("%s: cannot %s: %s"), c->dir, _(what), trust_strerror(r));
+		log_error(_("%s: cannot %s: %s"), c->dir, _(what), _(trust_strerror(r)));
 	return r == -EEXIST || r == -ENOKEY ? EXIT_REFUSED : EXIT_FAIL;
 }
 
@@ -159,7 +159,7 @@ static int new_member(const struct trust_control *c, const char *pubfile, const 
 		return log_error_errno(r, _("%s: cannot read"), pubfile), EXIT_FAIL;
 	r = trust_pubkey_parse((const char *)data, len, &m->pk);
 	if (r < 0)
-		return log_error(_("%s: not a public key: %s"), pubfile, trust_strerror(r)), EXIT_FAIL;
+		return log_error(_("%s: not a public key: %s"), pubfile, _(trust_strerror(r))), EXIT_FAIL;
 	trust_pubkey_defaults(data, len, name, org, &role);
 	m->name = (char *)(c->name ? c->name : *name);
 	m->org = (char *)(c->org ? c->org : *org ? *org : trust_store_org(s));
@@ -349,7 +349,7 @@ static int trust_pin(struct trust_control *c, const char *pubfile)
 		return usage_error("trust pin", _("--org is required (the contractor's organisation)"));
 	r = trust_pubkey_load(pubfile, &pk);
 	if (r < 0) {
-		log_error(_("%s: not a public key: %s"), pubfile, trust_strerror(r));
+		log_error(_("%s: not a public key: %s"), pubfile, _(trust_strerror(r)));
 		return EXIT_FAIL;
 	}
 	r = load_root(c, &root);
@@ -376,11 +376,11 @@ static int trust_import(struct trust_control *c, const char *from)
 
 	r = roster_import_contractor(c->dir, from, &pk, &dst, &failed);
 	if (r < 0 && failed)
-		return log_error(_("%s/%s: cannot copy: %s"), from, failed, trust_strerror(r)), EXIT_FAIL;
+		return log_error(_("%s/%s: cannot copy: %s"), from, failed, _(trust_strerror(r))), EXIT_FAIL;
 	if (r < 0) {
 		log_error(_("%s: not accepted (%s): is its root pinned with 'trust pin'?"),
 			  r != -ENOKEY && *trust_store_failed_file() ? trust_store_failed_file() : from,
-			  r != -ENOKEY ? trust_strerror(r) : "root not pinned");
+			  r != -ENOKEY ? _(trust_strerror(r)) : _("root not pinned"));
 		return EXIT_REFUSED;
 	}
 	r = cli_trust_open(c->dir, &s);

@@ -1243,7 +1243,7 @@ int station_init(struct station *s, const struct station_opts *o, const struct f
 	}
 	r = station_key_peek(s);
 	if (r < 0) {
-		snprintf(err, errlen, _("%s: cannot read the key: %s"), o->key_path, trust_strerror(r));
+		snprintf(err, errlen, _("%s: cannot read the key: %s"), o->key_path, _(trust_strerror(r)));
 		return r;
 	}
 	s->last_activity_ns = now_ns();
