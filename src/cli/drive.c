@@ -314,7 +314,7 @@ int cmd_drive_erase(int argc, char **argv)
 		rc = EXIT_REFUSED;
 		goto out;
 	}
-	safety = disk_check_safety(NULL, &d, &reason);
+	safety = disk_check_safety_text(NULL, &d, NULL, &reason);
 	if (safety < 0 || safety != SAFETY_OK) {
 		log_error(_("%s: refused: the disk is %s%s%s"), ctl.device,
 			  safety < 0 ? _("of unknown state") : disk_safety_to_string(safety), reason ? ": " : "",

@@ -219,7 +219,7 @@ static int check_target(const struct wipe_control *c, struct wipe_run *w, struct
 		return log_error(_("%s: refused: it reports its own serial %s (WWN %s): an attested serial is only for "
 				   "media that report none"), t->arg, t->disk.serial ? t->disk.serial : "-",
 				 t->disk.wwn ? t->disk.wwn : "-"), -EPERM;
-	r = disk_check_safety(&w->scan, &t->disk, &reason);
+	r = disk_check_safety_text(&w->scan, &t->disk, NULL, &reason);
 	if (r < 0)
 		return log_error_errno(r, _("%s: cannot check whether it is safe to write"), t->arg);
 	if (r != SAFETY_OK) {

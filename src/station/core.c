@@ -343,7 +343,7 @@ static void evaluate(struct station *s, struct bay *b)
 	}
 	if (d->safety != SAFETY_OK) {
 		snprintf(b->note, sizeof(b->note), "%s: %s", disk_safety_to_string(d->safety),
-			 d->safety_reason ? d->safety_reason : "?");
+			 d->safety_text ? d->safety_text : d->safety_reason ? d->safety_reason : "?");
 		b->code = disk_safety_to_string(d->safety);
 		return;
 	}

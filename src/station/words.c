@@ -95,7 +95,7 @@ const char *station_bay_word(const struct bay *b, char *buf, size_t len)
 			snprintf(eta, sizeof(eta), " %" PRIu64 ":%02" PRIu64 ":%02" PRIu64, p.eta_sec / 3600,
 				 p.eta_sec / 60 % 60, p.eta_sec % 60);
 		snprintf(buf, len, "%u/%zu %s %3.0f%% %s/s%s", p.pass + 1, b->job->n_passes,
-			 erase_phase_to_string(p.phase), p.total ? 100.0 * (double)p.done / (double)p.total : 0.0,
+			 _(erase_phase_to_string(p.phase)), p.total ? 100.0 * (double)p.done / (double)p.total : 0.0,
 			 rate, eta);
 		return buf;
 	case BAY_FINISHED:

@@ -57,6 +57,7 @@ run "key show" "$W" key show "$T/demo/approver.pub"
 run "inspect" "$W" inspect
 truncate -s 8M "$T/x.img"
 run "list" "$W" list "$T/x.img"
+run "list (reasons)" "$W" list -o PATH,STATE,REASON
 run "wipe --list-methods" "$W" wipe --list-methods
 run "wipe --dry-run" "$W" wipe --dry-run --method zero "$T/x.img" --confirm-serial "$T/x.img"
 
