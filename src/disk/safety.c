@@ -234,6 +234,7 @@ struct stack {
 	char **holders;          /* what sits directly on the disk or a partition */
 	size_t n_holders;
 	char *first;             /* "sda2 held by dm-0 (LVM volume vg-lv)" */
+	char *first_below, *first_name, *first_kind; /* its words, for verdict_set() */
 };
 
 static void stack_add_holder(struct stack *s, const char *below, const char *name)
@@ -258,6 +259,9 @@ static void stack_add_holder(struct stack *s, const char *below, const char *nam
 	if (asprintf(&s->first, "%s%sheld by %s%s%s%s", streq(below, s->disk) ? "" : below,
 		     streq(below, s->disk) ? "" : " ", name, kind ? " (" : "", kind ? kind : "", kind ? ")" : "") < 0)
 		s->first = NULL;
+	s->first_below = streq(below, s->disk) ? NULL : strdup(below);
+	s->first_name = strdup(name);
+	s->first_kind = TAKE_PTR(kind);
 }
 
 /* Walk up from one device: its holders (dm on md on a partition) and the
@@ -317,6 +321,9 @@ static void stack_release(struct stack *s)
 	free(s->devs.v);
 	strv_free(s->holders);
 	free(s->first);
+	free(s->first_below);
+	free(s->first_name);
+	free(s->first_kind);
 }
 
 /* ---- mounts and swap ---- */
@@ -629,7 +636,16 @@ static int assess(const struct disk_scan *opts, const struct disk *d, struct dis
 	stack_walk(&s, d->syspath, d->name, true, 0);
 	check_mounts(opts && opts->mountinfo ? opts->mountinfo : DEFAULT_MOUNTINFO, &s.devs, &v);
 	check_swaps(s.sysfs, opts && opts->swaps ? opts->swaps : DEFAULT_SWAPS, &s.devs, NULL, &v);
-	if (s.first)
+	/* whole sentences, each translated as one */
+	if (s.first && s.first_name && s.first_below && s.first_kind)
+		verdict_set(&v, SAFETY_HELD, "%s held by %s (%s)", s.first_below, s.first_name, s.first_kind);
+	else if (s.first && s.first_name && s.first_below)
+		verdict_set(&v, SAFETY_HELD, "%s held by %s", s.first_below, s.first_name);
+	else if (s.first && s.first_name && s.first_kind)
+		verdict_set(&v, SAFETY_HELD, "held by %s (%s)", s.first_name, s.first_kind);
+	else if (s.first && s.first_name)
+		verdict_set(&v, SAFETY_HELD, "held by %s", s.first_name);
+	else if (s.first)
 		verdict_set(&v, SAFETY_HELD, "%s", s.first);
 	if (out) {
 		strv_free(out->holders);

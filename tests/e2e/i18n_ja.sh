@@ -72,6 +72,20 @@ run "ledger show (missing)" "$W" ledger show NO-SUCH-ASSET
 run "approve (missing)" "$W" approve NO-SUCH-CASE --key "$T/demo/approver.key" --passphrase-file "$T/demo/passphrase"
 run "key show (missing)" "$W" key show "$T/none.pub"
 
+# every command's usage errors: no operand, an unknown option, a bad one
+# (the destructive ones only with the unknown option: nothing runs)
+export WIPECERT_TRUST=$T/none WIPECERT_DB=$T/none.db WIPECERT_STATE_DIR=$T/nojobs
+python3 -c 'import json,sys; [print(c["command"]) for c in json.load(open(sys.argv[1])) if c["command"] not in ("commands", "list")]' \
+	"$T/cmds.json" >"$T/cmdlist2"
+python3 -c 'import json,sys; [print(c["command"]) for c in json.load(open(sys.argv[1])) if "destructive" in c["flags"]]' \
+	"$T/cmds.json" >"$T/destructive"
+while read -r -a c; do
+	run "wipecert ${c[*]} --frobnicate" "$W" "${c[@]}" --frobnicate
+	grep -qx "${c[*]}" "$T/destructive" && continue
+	run "wipecert ${c[*]}" "$W" "${c[@]}" </dev/null
+	run "wipecert ${c[*]} NOSUCH" "$W" "${c[@]}" NOSUCH </dev/null
+done <"$T/cmdlist2"
+
 # a test that can fail: the filter catches an English line
 printf 'probe\tthe disk is not ok\n' | python3 "$top/tests/e2e/ja-lines.py" --keep "$top/tests/e2e/ja-keep.txt" >/dev/null &&
 	fail "ja-lines.py let an English line through"
