@@ -91,7 +91,7 @@ qmp add-nvme hp4 HOTPLUG04 "$T/hp4.img"
 wait $GUEST_PID
 rc=$?
 [ -n "${STATION_QEMU_LOG:-}" ] && cp "$T/guest.log" "$STATION_QEMU_LOG"
-grep -E '^(station-exit|ledger-verify|run-guest)' "$T/guest.log" >&2
+grep -E '^(station-exit|ledger-verify|run-guest|resume-(exit|stuck|err|out))' "$T/guest.log" >&2
 [ "$rc" = 0 ] || fail "the guest failed (exit $rc): $(tail -n 20 "$T/guest.log")"
 
 # what the guest said, checked here

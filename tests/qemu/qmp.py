@@ -16,14 +16,20 @@ def main(argv):
     if len(argv) < 2:
         print(__doc__); return 2
     sock, args = argv[0], argv[1:]
-    s = socket.socket(socket.AF_UNIX)
-    for _ in range(100):                       # the guest may still be starting
+    err = None
+    for _ in range(300):                       # the guest may still be starting
+        s = socket.socket(socket.AF_UNIX)      # a fresh socket each try
         try:
             s.connect(sock); break
-        except OSError:
+        except OSError as e:
+            err = e
+            s.close()
             time.sleep(0.1)
     else:
-        print(f"qmp: cannot connect to {sock}", file=sys.stderr); return 1
+        import os
+        print(f"qmp: cannot connect to {sock} in 30 s: {err} "
+              f"({'the socket is there' if os.path.exists(sock) else 'no such socket'})", file=sys.stderr)
+        return 1
     f = s.makefile("rw")
     f.readline()                               # greeting
 

@@ -40,8 +40,28 @@ sed 's/^/err /' /tmp/err
 # the interrupted job goes on with `wipecert resume`, to a verified end
 if [ -n "$job" ]; then
 	cp "/tmp/state/$job.json" /tmp/interrupted.json
-	"$W" resume "$job" --max-rate 0 --json >/tmp/resume.out 2>/tmp/resume.err
-	echo "resume-exit $?"
+	# in the background with a deadline: a resume that hangs must say where
+	# (its threads' wait channels), not run into the guest's time limit
+	t0=$(date +%s)
+	"$W" resume "$job" --max-rate 0 --json >/tmp/resume.out 2>/tmp/resume.err </dev/null &
+	rpid=$!
+	i=0
+	while kill -0 $rpid 2>/dev/null && [ $i -lt 600 ]; do
+		sleep 0.2
+		i=$((i + 1))
+	done
+	if kill -0 $rpid 2>/dev/null; then
+		echo "resume-stuck after $(($(date +%s) - t0)) s: $(grep State /proc/$rpid/status)"
+		for t in /proc/$rpid/task/*; do
+			echo "resume-stuck task ${t##*/}: $(cut -d' ' -f3 $t/stat) wchan $(cat $t/wchan)"
+			sed 's/^/resume-stuck   /' $t/stack 2>/dev/null
+		done
+		ps | sed 's/^/resume-stuck ps /'
+		tail -n 5 /tmp/resume.out | sed 's/^/resume-out /'
+		kill -9 $rpid
+	fi
+	wait $rpid
+	echo "resume-exit $? after $(($(date +%s) - t0)) s"
 	sed 's/^/resume-err /' /tmp/resume.err
 	echo "interrupted $(base64 -w 0 </tmp/interrupted.json)"
 fi
