@@ -61,8 +61,27 @@ run "list (reasons)" "$W" list -o PATH,STATE,REASON
 run "wipe --list-methods" "$W" wipe --list-methods
 run "wipe --dry-run" "$W" wipe --dry-run --method zero "$T/x.img" --confirm-serial "$T/x.img"
 
-# the usual mistakes and refusals
+# what machines read does not change with the language: verify --json of
+# a good and of a changed certificate (check details stay English), cert
+# show --json, pending --json, ledger show --json, trust list --json
+json_same() { # WHAT CMD...
+	local what=$1
+	shift
+	LANG=C "$@" >"$T/json.c" 2>/dev/null
+	"$@" >"$T/json.ja" 2>/dev/null
+	[ -s "$T/json.c" ] || fail "$what: no JSON"
+	cmp -s "$T/json.c" "$T/json.ja" || fail "$what: JSON differs under ja_JP.UTF-8: $(diff "$T/json.c" "$T/json.ja" | head -n 6)"
+}
 cp "$pdf" "$T/bad.pdf" && printf 'X' | dd of="$T/bad.pdf" bs=1 seek=2000 conv=notrunc status=none
+json_same "verify --json" "$W" verify --json "$pdf"
+json_same "verify --json (changed)" "$W" verify --json "$T/bad.pdf"
+grep -q '"detail": "the CMS signature does not match' "$T/json.ja" || fail "verify --json detail not English: $(grep detail "$T/json.ja" | head -n 5)"
+json_same "cert show --json" "$W" cert show --json "$pdf"
+json_same "pending --json" "$W" pending --json --all
+json_same "ledger show --json" "$W" ledger show --json DEMO-HDD-0001
+json_same "trust list --json" "$W" trust list --json
+
+# the usual mistakes and refusals
 run "verify (changed)" "$W" verify "$T/bad.pdf"
 run "verify (missing)" "$W" verify "$T/none.pdf"
 run "unknown option" "$W" list --frobnicate
