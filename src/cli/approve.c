@@ -204,6 +204,19 @@ static json_t *case_json(const struct flow_case *k)
 	return o;
 }
 
+/* A case's states and results as people read them (msgctxt "case");
+ * --json keeps the words. The list is for xgettext (po/wipecert.pot). */
+static _unused_ const char *const case_words[] = {
+	NC_("case", "awaiting-approval"), NC_("case", "approved"), NC_("case", "rejected"),
+	NC_("case", "running"), NC_("case", "succeeded"), NC_("case", "failed"), NC_("case", "destroyed"),
+	NC_("case", "passed"), NC_("case", "none"),
+};
+
+static const char *case_word(const char *w)
+{
+	return w ? cli_pgettext("case", w) : NULL;
+}
+
 static bool listed(const struct flow_case *k, bool all)
 {
 	return all || streq(k->state, "awaiting-approval");
@@ -243,8 +256,8 @@ static int pending_table(const struct flow_case *v, size_t n, bool all)
 
 		if (!listed(k, all))
 			continue;
-		r = cli_table_row(t, (const char *const[]){ k->id, k->state, k->asset_id, k->method, k->job_state,
-							    k->verification, k->technician });
+		r = cli_table_row(t, (const char *const[]){ k->id, case_word(k->state), k->asset_id, k->method,
+							    case_word(k->job_state), case_word(k->verification), k->technician });
 		if (r < 0) {
 			cli_table_free(t);
 			return r;
@@ -328,7 +341,7 @@ static void print_case_summary(const struct flow_case *k)
 			  "verification:  %s\n"
 			  "technician:    %s (sealed %s)\n"),
 		k->id, k->asset_id ? k->asset_id : "-", k->device ? k->device : "-", k->method ? k->method : "-",
-		k->job_state ? k->job_state : "-", k->verification, k->technician ? k->technician : "-",
+		k->job_state ? case_word(k->job_state) : "-", case_word(k->verification), k->technician ? k->technician : "-",
 		k->sealed_at ? k->sealed_at : "-");
 }
 
