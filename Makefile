@@ -17,7 +17,7 @@ CC         ?= cc
 PKG_CONFIG ?= pkg-config
 
 # libraries found by pkg-config; libhpdf ships no .pc file
-PKGS := blkid smartcols libudev libsodium sqlite3 jansson libqrencode libcrypto liburing harfbuzz-subset
+PKGS := blkid smartcols libudev libsodium sqlite3 jansson libqrencode libcrypto liburing harfbuzz-subset zlib
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS))
 PKG_LIBS   := $(shell $(PKG_CONFIG) --libs $(PKGS))
 ifeq ($(PKG_LIBS),)

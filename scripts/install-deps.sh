@@ -10,6 +10,7 @@ build=(build-essential pkg-config gettext locales
 	liburing-dev libharfbuzz-dev
 	fonts-ipaexfont)
 build+=(libicu-dev)  # trust: Unicode NFC for canonical JSON
+build+=(zlib1g-dev)  # cert: compressed attachments of list certificates (FlateDecode)
 build+=(libncurses-dev)  # station: the full-screen UI (libncursesw)
 # independent tools the tests use to check what wipecert hands out
 check=(sqlite3 qpdf poppler-utils minisign zbar-tools libnss3-tools openssl

@@ -446,6 +446,29 @@ static void test_garbage(void **state)
 		assert_false(verify(good, n, pki.ca, &f));
 }
 
+/* An object is parsed once: a list certificate looks up 2000 attachments
+ * in one name tree, and re-reading the catalog for each ran the parser out
+ * of its 256 MiB (row 248 of a thousand was "not attached") */
+static void test_parse_cache(void **state)
+{
+	struct pdf_doc d = { 0 };
+	struct pdf_obj *root, *again;
+	size_t used;
+
+	(void)state;
+	assert_int_equal(pdf_open(&d, good, good_len), 0);
+	root = pdf_get_type(&d, d.trailer, "Root", PDF_DICT);
+	assert_non_null(root);
+	used = d.used;
+	for (int i = 0; i < 5000; i++) {
+		again = pdf_get_type(&d, d.trailer, "Root", PDF_DICT);
+		assert_ptr_equal(again, root);
+		assert_non_null(pdf_get_type(&d, again, "Names", PDF_DICT));
+	}
+	assert_int_equal(d.used, used);
+	pdf_close(&d);
+}
+
 static void test_parser_limits(void **state)
 {
 	char deep[600];
@@ -492,6 +515,7 @@ int main(void)
 		cmocka_unit_test(test_cms_not_der),
 		cmocka_unit_test(test_appended),
 		cmocka_unit_test(test_garbage),
+		cmocka_unit_test(test_parse_cache),
 		cmocka_unit_test(test_parser_limits),
 	};
 

@@ -127,6 +127,127 @@ static void test_rejects(void **state)
 	cert_record_free(r);
 }
 
+/* canonical text of j, parsed back: 0 or the parse error */
+static int reparse(json_t *j, struct cert_record **ret, const char **err)
+{
+	_cleanup_free_ char *c = NULL;
+	size_t len;
+
+	assert_int_equal(canon_json(j, &c, &len), 0);
+	return cert_record_parse(c, len, ret, err);
+}
+
+/* wipecert.cert/1 stays readable as it was; /2 adds the parties; a /1
+ * record with a /2 field is refused (a schema says what it holds) */
+static void test_schema_versions(void **state)
+{
+	struct cert_record *r = load_fixture(), *r2 = NULL;
+	const char *err = NULL;
+	json_t *j = NULL;
+
+	(void)state;
+	assert_string_equal(r->schema, CERT_SCHEMA_V1);
+	assert_false(cert_record_is_list(r));
+	assert_int_equal(cert_record_n_disks(r), 1);
+	assert_ptr_equal(cert_record_disk(r, 0), r);
+	assert_int_equal(cert_record_to_json(r, &j), 0);
+	json_object_set_new(j, "client", json_pack("{s:s,s:s}", "name", "横浜市 総務局", "key_id", "0123456789ABCDEF"));
+	assert_int_equal(reparse(j, &r2, &err), -EINVAL);
+	assert_non_null(strstr(err, "unknown"));
+	json_object_set_new(j, "schema", json_string(CERT_SCHEMA));
+	json_object_set_new(j, "work_site", json_pack("{s:s,s:s}", "address", "本庁舎", "room", "301"));
+	json_object_set_new(j, "approval_reference", json_string("総第123号"));
+	json_object_set_new(j, "document", json_pack("{s:s,s:s}", "number", "総情第45号", "layout", "municipal"));
+	json_object_set_new(json_object_get(j, "asset"), "lease", json_string("東京リース / TL-1"));
+	json_object_set_new(j, "witness", json_pack("{s:s,s:s,s:s,s:s,s:s}", "name", "立会 花子", "role", "立会者",
+						    "date", "2026-11-24T09:00:00+09:00", "statement_sha256",
+						    "aa", "signature_sha256", "bb"));
+	assert_int_equal(reparse(j, &r2, &err), 0);
+	assert_string_equal(r2->client, "横浜市 総務局");
+	assert_string_equal(r2->site_room, "301");
+	assert_string_equal(r2->layout, "municipal");
+	assert_string_equal(r2->lease, "東京リース / TL-1");
+	assert_string_equal(r2->witness.name, "立会 花子");
+	cert_record_free(r2);
+	r2 = NULL;
+	/* a group's required member */
+	json_object_del(json_object_get(j, "witness"), "statement_sha256");
+	assert_int_equal(reparse(j, &r2, &err), -EINVAL);
+	assert_non_null(strstr(err, "witness.statement_sha256"));
+	json_object_set_new(json_object_get(j, "witness"), "statement_sha256", json_string("aa"));
+	json_object_set_new(json_object_get(j, "document"), "layout", json_string("fancy"));
+	assert_int_equal(reparse(j, &r2, &err), -EINVAL);
+	assert_non_null(strstr(err, "layout"));
+	json_decref(j);
+	cert_record_free(r);
+}
+
+/* The list form: the certificate's own part, one item a disk; an item
+ * holds a disk's fields only, the list none of them */
+static void test_list_form(void **state)
+{
+	struct cert_record *r = load_fixture(), *l = NULL;
+	const char *err = NULL;
+	_cleanup_free_ char *c1 = NULL, *c2 = NULL;
+	json_t *one = NULL, *list, *items, *it;
+	size_t n1, n2;
+
+	(void)state;
+	assert_int_equal(cert_record_to_json(r, &one), 0);
+	list = json_pack("{s:s,s:s,s:s,s:s,s:O,s:O}", "type", "certificate", "schema", CERT_LIST_SCHEMA, "certificate_id",
+			 "WL-20261201-abc", "issued_at", "2026-12-01T00:00:00Z", "organisation",
+			 json_object_get(one, "organisation"), "approver", json_object_get(one, "approver"));
+	json_object_set_new(list, "client", json_pack("{s:s}", "name", "総務部"));
+	items = json_array();
+	for (int i = 0; i < 3; i++) {
+		char id[16];
+
+		it = json_deep_copy(one);
+		for (const char *k = "type\0schema\0certificate_id\0issued_at\0organisation\0approver\0destination\0drive\0";
+		     *k; k += strlen(k) + 1)
+			json_object_del(it, k);
+		snprintf(id, sizeof(id), "A-%d", i);
+		json_object_set_new(json_object_get(it, "asset"), "id", json_string(id));
+		json_array_append_new(items, it);
+	}
+	json_object_set_new(list, "items", items);
+	assert_int_equal(reparse(list, &l, &err), 0);
+	assert_true(cert_record_is_list(l));
+	assert_int_equal(cert_record_n_disks(l), 3);
+	assert_string_equal(cert_record_disk(l, 2)->asset_id, "A-2");
+	assert_string_equal(cert_record_disk(l, 1)->serial, "ZN1ABC23");
+	assert_null(l->serial);
+	assert_null(cert_record_disk(l, 0)->certificate_id);
+	/* round trip */
+	assert_int_equal(cert_record_canonical(l, &c1, &n1), 0);
+	cert_record_free(l);
+	l = NULL;
+	assert_int_equal(cert_record_parse(c1, n1, &l, NULL), 0);
+	assert_int_equal(cert_record_canonical(l, &c2, &n2), 0);
+	assert_int_equal(n1, n2);
+	assert_memory_equal(c1, c2, n1);
+	cert_record_free(l);
+	l = NULL;
+	/* a disk's field at the list's level, a list's in an item, no items */
+	json_object_set_new(list, "media", json_pack("{s:s}", "serial", "X"));
+	assert_int_equal(reparse(list, &l, &err), -EINVAL);
+	json_object_del(list, "media");
+	json_object_set_new(json_array_get(items, 1), "certificate_id", json_string("WC-1"));
+	assert_int_equal(reparse(list, &l, &err), -EINVAL);
+	assert_non_null(strstr(err, "item"));
+	json_object_del(json_array_get(items, 1), "certificate_id");
+	json_object_del(json_array_get(items, 1), "result");
+	assert_int_equal(reparse(list, &l, &err), -EINVAL);
+	assert_non_null(strstr(err, "result"));
+	json_object_set_new(list, "items", json_array());
+	assert_int_equal(reparse(list, &l, &err), -EINVAL);
+	assert_non_null(strstr(err, "items"));
+	assert_null(l);
+	json_decref(list);
+	json_decref(one);
+	cert_record_free(r);
+}
+
 static void test_era(void **state)
 {
 	char buf[64];
@@ -319,6 +440,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_parse_and_roundtrip),
 		cmocka_unit_test(test_rejects),
+		cmocka_unit_test(test_schema_versions),
+		cmocka_unit_test(test_list_form),
 		cmocka_unit_test(test_era),
 		cmocka_unit_test(test_station),
 		cmocka_unit_test(test_smart),

@@ -24,7 +24,7 @@ static void test_defaults(void **state)
 	assert_int_equal(policy_check_method(&p, 4, "zero", LEVEL_CLEAR, NULL), -EINVAL);
 	assert_int_equal(policy_check_method(&p, 0, "zero", LEVEL_CLEAR, NULL), -EINVAL);
 	assert_string_equal(policy_role_title(&p, "approver"), "情報資産管理責任者 / Information Asset Manager");
-	assert_string_equal(policy_role_title(&p, "auditor"), "auditor");
+	assert_string_equal(policy_role_title(&p, "nobody"), "nobody");
 	policy_release(&p);
 }
 

@@ -8,8 +8,11 @@
  * and never accept a record it cannot round-trip exactly.
  *
  * It is a signed document of type "certificate" (trust.h); the schema is
- * versioned ("schema": "wipecert.cert/1"); docs/certificate.md
- * describes every field.
+ * versioned: "wipecert.cert/2" (client, work site, witness, approval
+ * reference, lease, custody, document number and layout), "wipecert.cert/1"
+ * (still read: old certificates verify as they did), and the list form
+ * "wipecert.cert-list/1" (one certificate for many disks, one item a disk).
+ * docs/certificate.md describes every field.
  */
 #ifndef WIPECERT_CERT_H
 #define WIPECERT_CERT_H
@@ -19,7 +22,11 @@
 #include <stdint.h>
 #include <jansson.h>
 
-#define CERT_SCHEMA "wipecert.cert/1"
+#define CERT_SCHEMA "wipecert.cert/2"
+#define CERT_SCHEMA_V1 "wipecert.cert/1"
+#define CERT_LIST_SCHEMA "wipecert.cert-list/1"
+/* rows of a list certificate: their attachments are numbered %04zu */
+#define CERT_LIST_MAX_ITEMS 9999
 /* the document type (trust.h, TRUST_DOC_CERTIFICATE): signed by the approver */
 #define CERT_DOC_TYPE "certificate"
 
@@ -113,7 +120,56 @@ struct cert_record {
 	/* page 2 of the PDF: identify data, capabilities, HPA/DCO, SMART.
 	 * A free-form JSON object kept as it came (may be NULL). */
 	json_t *drive;
+
+	/* wipecert.cert/2 and the list form: what the documents of a disposal
+	 * name besides the disk (docs/certificate.md) */
+	char *organisation_key_id;   /* organisation.key_id: the issuer's root key */
+	char *client;                /* 依頼者 client.name: who the work was done for */
+	char *client_unit;
+	char *client_key_id;         /* client.key_id: the client's root key (a contractor's work) */
+	char *site_address;          /* 作業場所 work_site.address */
+	char *site_room;             /* work_site.room */
+	char *approval_ref;          /* 起案・決裁番号 approval_reference */
+	char *lease;                 /* asset.lease: lease company / contract, as the ledger has it */
+	char *document_number;       /* document.number (文書番号) */
+	char *layout;                /* document.layout: "standard" or "municipal" */
+	char *handover_id;           /* custody.handover_id: the hand-over list (引渡書) */
+	char *handover_sha256;       /* custody.handover_sha256 */
+	char *receipt_sha256;        /* custody.receipt_sha256: the contractor's receipt (受領書) */
+	struct cert_person witness;  /* 立会者: who saw it done (their own signed statement) */
+	char *witness_sha256;        /* witness.statement_sha256 */
+	char *witness_sig_sha256;    /* witness.signature_sha256 */
+
+	/* the list form (CERT_LIST_SCHEMA): the certificate's own fields above
+	 * (number, time, organisation, client, site, approver, ...) and one
+	 * item a disk, each holding that disk's fields (media, asset,
+	 * sanitization, verification, result, performer, wipe_record, ledger,
+	 * station, witness); items have no type or schema of their own */
+	struct cert_record *items;
+	size_t n_items;
 };
+
+/* The other signed documents of a disposal (docs/certificate.md):
+ *   witness  {type "witness", schema, kind (erasure, destruction,
+ *            handover), record {type, id, sha256}, witnessed_at,
+ *            witness {name, org, role, key_id}, statement}: a witness's
+ *            own word that they saw the work one record states
+ *   handover {type "handover", schema, id, issued_at, tier, from {org,
+ *            root_key_id}, to {org, root_key_id}, parent {id, sha256},
+ *            assets [{asset_id, serial, wwn, model, ...}], approver}: the
+ *            list of assets handed to a contractor (引渡書)
+ *   receipt  {type "receipt", schema, handover {id, sha256}, received_at,
+ *            count, receiver {name, org, role, key_id}}: the contractor's
+ *            countersignature (受領書) */
+#define CERT_WITNESS_SCHEMA "wipecert.witness/1"
+#define CERT_HANDOVER_SCHEMA "wipecert.handover/1"
+#define CERT_RECEIPT_SCHEMA "wipecert.receipt/1"
+
+/* A list certificate? (schema CERT_LIST_SCHEMA) */
+bool cert_record_is_list(const struct cert_record *r);
+/* The disks a certificate covers: 1 (itself), or a list's items. */
+size_t cert_record_n_disks(const struct cert_record *r);
+const struct cert_record *cert_record_disk(const struct cert_record *r, size_t i);
 
 void cert_record_release(struct cert_record *r);
 void cert_record_free(struct cert_record *r);

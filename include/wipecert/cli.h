@@ -165,7 +165,7 @@ int cli_policy_load(const char *path, struct policy *ret, bool *ret_loaded);
 
 /* Commands, one per file in src/cli/; the families are tables of
  * sub-commands. */
-extern const struct command_table cert_cmd_table, key_cmd_table, trust_cmd_table, ledger_cmd_table;
+extern const struct command_table cert_cmd_table, key_cmd_table, trust_cmd_table, ledger_cmd_table, custody_cmd_table;
 int cmd_list(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
 int cmd_seal(int argc, char **argv);
@@ -178,6 +178,7 @@ int cmd_reject(int argc, char **argv);
 int cmd_export_record(int argc, char **argv);
 int cmd_import_record(int argc, char **argv);
 int cmd_accept(int argc, char **argv);
+int cmd_witness(int argc, char **argv);
 
 /* Passphrase for a secret key (what names it in the prompt): the first line
  * of file, else asked on the terminal without echo (confirm: twice). *ret is

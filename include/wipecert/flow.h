@@ -40,6 +40,7 @@
 struct ledger;
 struct trust_seckey;
 struct trust_store;
+struct flow_parties;
 
 #define WIPE_RECORD_SCHEMA "wipecert.wipe-record/1"
 
@@ -51,6 +52,7 @@ struct flow_ctx {
 	const char *logo;               /* certificate logo (PNG), may be NULL */
 	const char *font;               /* NULL: IPAex Gothic */
 	const char *dmi_dir;            /* NULL: /sys/class/dmi/id (tests give a fixture) */
+	const struct flow_parties *parties; /* what certificates name besides the disks (may be NULL) */
 };
 
 /* Why a step refused (one line): msg in English (JSON, the operation
@@ -165,8 +167,9 @@ struct flow_approval {
 	char *pdf_path;
 	char *record_sha256;    /* of the certificate record's canonical bytes */
 	char *pdf_sha256;
-	bool erased;            /* the banner: erased and verified, or failed */
+	bool erased;            /* the banner: erased and verified, or failed (a list: every row) */
 	bool verified_only;     /* or verified only (a verify-only method) */
+	size_t n_rows, n_failed; /* a list certificate's rows, and those that failed */
 };
 void flow_approval_release(struct flow_approval *a);
 
@@ -178,10 +181,47 @@ void flow_approval_release(struct flow_approval *a);
 int flow_approve(const struct flow_ctx *c, const char *id, const struct trust_seckey *approver,
 		 const char *destination, struct flow_approval *ret, struct flow_error *err);
 
+/* Approve many sealed cases with one list certificate (the list form,
+ * CERT_LIST_SCHEMA): each case is checked as flow_approve() checks one (a
+ * case listed twice, decided already, or whose asset is not in this ledger
+ * is refused, naming it), failed wipes are listed as failed rows, never
+ * left out. The certificate is STATE_DIR/CERTID.pdf (with .cert.json and
+ * its .minisig); each case gets ID.listed naming it; each asset's ledger
+ * event names the list. Nothing is written unless every case passed. */
+int flow_approve_list(const struct flow_ctx *c, const char *const *ids, size_t n, const struct trust_seckey *approver,
+		      const char *destination, struct flow_approval *ret, struct flow_error *err);
+
 /* ---- the one issuing path (issue.c) ---- */
 
+/* A signed document (canonical JSON) and its minisign signature text. */
+struct flow_doc {
+	const uint8_t *data, *sig;
+	size_t len, sig_len;
+};
+
+/* One disk of a list certificate: the technician's signed record, a
+ * witness's signed statement about it (data NULL: none), the asset's last
+ * ledger event (may be NULL), and a label for refusals (the case ID). */
+struct flow_evidence {
+	struct flow_doc record;
+	struct flow_doc witness;
+	const char *event_hash;
+	const char *label;
+};
+
+/* What a certificate names besides the disks (schema /2): each NULL
+ * field takes the policy's [certificate] default. */
+struct flow_parties {
+	const char *client, *client_unit;   /* 依頼者 */
+	const char *site, *room;            /* 作業場所 */
+	const char *approval_ref;           /* 起案・決裁番号 */
+	const char *document_number;        /* 文書番号 */
+	const char *layout;                 /* "standard" or "municipal" */
+};
+
 /* What a certificate is issued for: the technician's signed record (a
- * wipe record or a destruction record, canonical JSON) and its .minisig. */
+ * wipe record or a destruction record, canonical JSON) and its .minisig;
+ * or, for the list form, n_items of them. */
 struct flow_issue_request {
 	const uint8_t *evidence, *evidence_sig;
 	size_t evidence_len, evidence_sig_len;
@@ -193,6 +233,15 @@ struct flow_issue_request {
 	 * it and its signature by SHA-256 and names this approver. */
 	const struct cert_record *record;
 	bool cades;                     /* SubFilter ETSI.CAdES.detached */
+	struct flow_doc witness;        /* a witness's statement about the evidence */
+	/* the list form (CERT_LIST_SCHEMA): one certificate for these disks,
+	 * each checked as a single one is (the evidence fields above unused) */
+	const struct flow_evidence *items;
+	size_t n_items;
+	const struct flow_parties *parties;  /* may be NULL */
+	/* custody: the hand-over list (引渡書) the contractor holds the assets
+	 * under, and its receipt (受領書); data NULL for the owner's own work */
+	struct flow_doc handover, receipt;
 };
 
 struct flow_issued {
@@ -203,9 +252,10 @@ struct flow_issued {
 	uint8_t *pdf;                   /* the signed certificate */
 	size_t pdf_len;
 	char record_sha256[65], pdf_sha256[65];
-	bool erased;                    /* result erased_and_verified */
+	bool erased;                    /* result erased_and_verified (a list: every row) */
 	bool verified_only;             /* result verified_only: read, nothing written */
 	bool destroyed;                 /* sanitization type destroy */
+	size_t n_failed;                /* a list's rows that failed */
 };
 void flow_issued_release(struct flow_issued *i);
 
@@ -274,14 +324,15 @@ struct flow_accept_check {
 	char detail[240];
 };
 
-#define FLOW_ACCEPT_MAX_CHECKS 24
+#define FLOW_ACCEPT_MAX_CHECKS 32
 
 struct flow_acceptance {
 	struct flow_accept_check checks[FLOW_ACCEPT_MAX_CHECKS];
 	size_t n_checks;
 	bool accepted;          /* every check passed and it was recorded */
 	char *certificate_id;   /* from the record, when readable */
-	char *asset_id;
+	char *asset_id;         /* the (first) asset */
+	size_t n_assets;        /* a list certificate's rows */
 	char *contractor;       /* the contractor's organisation */
 	char *technician, *approver;
 	char pdf_sha256[65];
@@ -304,6 +355,117 @@ void flow_acceptance_release(struct flow_acceptance *a);
 int flow_accept(const struct flow_ctx *c, const uint8_t *pdf, size_t len, const char *actor,
 		struct flow_acceptance *ret, struct flow_error *err);
 
+/* ---- witnesses (witness.c) ---- */
+
+/* A witness's signed statement (CERT_WITNESS_SCHEMA) that they saw the
+ * work doc states (kind "erasure", "destruction" or "handover"; id names
+ * it, subject the asset): canonical JSON and its .minisig text, signed at
+ * when (0: now). -EPERM when the key is not a witness's or is the
+ * technician's who signed doc. */
+int flow_witness_sign(const uint8_t *doc, size_t len, const char *kind, const char *id, const char *subject,
+		      const struct trust_seckey *witness, time_t when, char **ret_json, char **ret_sig,
+		      struct flow_error *err);
+/* Witness a sealed case: STATE_DIR/ID.witness.json and .minisig beside
+ * its record (approve attaches them to the certificate), and a ledger
+ * note. -EEXIST when witnessed already. */
+int flow_witness(const struct flow_ctx *c, const char *id, const struct trust_seckey *witness, char **ret_path,
+		 struct flow_error *err);
+
+/* ---- custody: hand-over lists and receipts (custody.c) ---- */
+
+/* A hand-over list (引渡書) of assets to a contractor: the owner's
+ * approver signs it for assets of the ledger (tier 1); a contractor's
+ * approver signs one that hands on assets of the list it received
+ * (parent: tier 2 and on, with the owner's approval of the sub-contractor
+ * made beforehand). to_root: the receiving contractor's root key, which
+ * the signer's roster must pin. */
+struct flow_handover_request {
+	const char *const *assets;
+	size_t n_assets;
+	const struct trust_pubkey *to_root;
+	const char *approval_ref;       /* 起案・決裁番号, may be NULL */
+	struct flow_doc parent;         /* a later tier: the list received */
+	struct flow_doc sub_approval;   /* a later tier: the owner's approval of the sub-contractor */
+};
+
+struct flow_handover {
+	char *id;               /* HO-YYYYMMDD-... */
+	char *path;             /* STATE_DIR/custody/ID.json (its .minisig beside) */
+	char *receipt_path;     /* flow_receive(): the receipt */
+	char *to;               /* the contractor (or, for a receipt, who handed over) */
+	size_t n_assets;
+	int tier;
+};
+void flow_handover_release(struct flow_handover *h);
+
+/* Sign a hand-over list: every asset in the ledger, tied to a disk by its
+ * serial/WWN, here (not disposed, destroyed or handed over), listed once;
+ * the contractor pinned. The ledger notes it on each asset; the status
+ * moves only when flow_custody_record() has both signatures. */
+int flow_handover(const struct flow_ctx *c, const struct flow_handover_request *q, const struct trust_seckey *approver,
+		  struct flow_handover *ret, struct flow_error *err);
+/* The contractor's side: a hand-over list for our organisation (to:
+ * our root key), countersigned by our key (受領書), kept in
+ * STATE_DIR/custody/; with a ledger, each asset is added to ours as the
+ * owner described it (or must be the same disk when there). */
+int flow_receive(const struct flow_ctx *c, const struct flow_doc *handover, const struct trust_seckey *receiver,
+		 struct flow_handover *ret, struct flow_error *err);
+/* The owner records a hand-over list with its receipt: the list's
+ * signature is our approver's (tier 1) or, for a later tier, an approver of
+ * the contractor the parent list (recorded here) went to, with our
+ * approval of the sub-contractor made before; the receipt is signed by a
+ * key of the contractor the list names, whose root we pin; each asset is
+ * still ours and the disk the list describes. Tier 1 asks the ledger to move
+ * each asset to handed-to-contractor (a request naming both documents by
+ * SHA-256, signed by actor, who records), which approver (another person,
+ * may be NULL: later, `ledger approve-change`) approves; a later tier notes
+ * who holds it now. -EPERM refused, nothing written. */
+int flow_custody_record(const struct flow_ctx *c, const struct flow_doc *handover, const struct flow_doc *receipt,
+			const struct trust_seckey *actor, const struct trust_seckey *approver, struct flow_handover *ret,
+			struct flow_error *err);
+/* A witness of the hand-over (搬出) signs the list: its statement is kept
+ * beside it (STATE_DIR/custody/ID.witness.json). */
+int flow_custody_witness(const struct flow_ctx *c, const char *ho_id, const struct trust_seckey *witness,
+			 struct flow_error *err);
+/* The owner's approver approves, beforehand, that the contractor of the
+ * recorded list ho_id hands it on to the sub-contractor sub_root (pinned
+ * by us): STATE_DIR/custody/SA-HOID-KEYID.json, to give the contractor. */
+int flow_approve_subcontract(const struct flow_ctx *c, const char *ho_id, const struct trust_pubkey *sub_root,
+			     const struct trust_seckey *approver, char **ret_path, struct flow_error *err);
+
+/* The documents a contractor's certificate carries of its custody. */
+struct flow_custody_docs {
+	uint8_t *ho, *ho_sig, *rc, *rc_sig;
+	size_t ho_len, ho_sig_len, rc_len, rc_sig_len;
+};
+void flow_custody_docs_release(struct flow_custody_docs *d);
+/* For a contractor's approver: the received hand-over list (and receipt)
+ * that holds the asset. -ENOENT: none (an owner's own work). */
+int flow_custody_find(const struct flow_ctx *c, const char *asset_id, const struct trust_seckey *approver,
+		      struct flow_custody_docs *ret);
+/* The same, put into the issuing request (nothing when none). */
+int flow_custody_for(const struct flow_ctx *c, const char *asset_id, const struct trust_seckey *approver,
+		     struct flow_issue_request *q, struct flow_custody_docs *docs);
+/* 0 when hand-over list id was recorded here (with its receipt) and is
+ * these bytes (sha256); else -errno and why. */
+int flow_custody_recorded(const struct flow_ctx *c, const char *id, const char *sha256, char *why, size_t len);
+
+/* What is out: every asset of a recorded hand-over list still
+ * handed-to-contractor (not yet certified), with the tier that holds it
+ * now, and lists still awaiting their receipt. */
+struct flow_custody_item {
+	char *asset_id, *serial;
+	char *handover_id;
+	char *holder;           /* the contractor holding it */
+	int tier;
+	char *state;            /* "handed-over", "awaiting-receipt", "awaiting-approval" */
+	char *since;            /* received_at (or issued_at while awaiting) */
+	double age_days;
+	bool passed_on;         /* internal: a later tier holds it */
+};
+int flow_custody_list(const struct flow_ctx *c, struct flow_custody_item **ret, size_t *ret_n, struct flow_error *err);
+void flow_custody_list_release(struct flow_custody_item *v, size_t n);
+
 /* ---- physical destruction ---- */
 
 struct flow_destruction {
@@ -324,6 +486,36 @@ struct flow_destruction {
  * note. -EPERM refused, -ENOENT no such asset or photo. *ret_id: the case. */
 int flow_destroy(const struct flow_ctx *c, const struct flow_destruction *d, const struct trust_seckey *tech,
 		 char **ret_id, struct flow_error *err);
+
+/* ---- signed reports (report.c): the audit report, the inspection ---- */
+
+/* A report its signer signs as theirs: its record, canonical JSON of the
+ * report's document type, and the signer's minisign signature of it (as
+ * record.json and record.json.minisig in the PDF, or FILE and
+ * FILE.minisig beside it: `minisign -V` checks either). */
+struct flow_signed_report {
+	char *id;               /* the record's report_id: AR-..., INS-... */
+	char *canon, *sig;
+	size_t canon_len;
+	char sha256[65];        /* of canon */
+};
+void flow_signed_report_release(struct flow_signed_report *r);
+/* A file of a report as it is (its CSV, its PDF), signed with k as a
+ * document of type doc (to write as FILE.minisig): -EPERM when k's role
+ * may not sign that type. */
+int flow_report_sign_bytes(enum trust_doc doc, const void *data, size_t len, const struct trust_seckey *k,
+			   char **ret_sig, struct flow_error *err);
+/* Sign rec (taken; its "report_id" is kept) as a document of type doc
+ * with k, as flow_report_sign_bytes() does. */
+int flow_report_sign(enum trust_doc doc, json_t *rec, const struct trust_seckey *k, struct flow_signed_report *ret,
+		     struct flow_error *err);
+/* The report's PDF, one mechanism for every signed report: the table t
+ * rendered with rep attached (record.json, record.json.minisig) and a
+ * signature field, signed with k's X.509 key (the roster's certificate:
+ * pdfsig checks it against the CA), then checked as `verify` will check
+ * it. A signer without an X.509 certificate is refused (-EPERM). */
+int flow_report_pdf(const struct flow_ctx *c, const struct trust_seckey *k, const struct flow_signed_report *rep,
+		    struct cert_table *t, const char *font, uint8_t **ret, size_t *ret_len, struct flow_error *err);
 
 /* ---- audit ---- */
 
@@ -367,6 +559,12 @@ void flow_audit_release(struct flow_audit *a);
  * chain_ok), -errno when it could not. */
 int flow_audit_run(const struct flow_ctx *c, time_t from, time_t to, struct flow_audit *ret, struct flow_error *err);
 
+/* The audit report signed by whoever ran it (an auditor's key): its
+ * record (type "audit-report", CERT_AUDIT_SCHEMA: period, counts, the
+ * ledger's state, every row's verdict), signed as every report is
+ * (flow_report_sign(); its PDF by flow_report_pdf()). */
+int flow_audit_report(const struct flow_ctx *c, const struct flow_audit *a, const struct trust_seckey *auditor,
+		      struct flow_signed_report *ret, struct flow_error *err);
 /* ---- inspection (点検, inspect.c) ---- */
 
 /* The sections of an inspection report, in the order it prints them. */
@@ -417,11 +615,11 @@ int flow_inspect(const struct flow_ctx *c, time_t at, struct flow_inspection *re
 /* The report as CSV (csv_put_cell: formula-guarded): one row a finding,
  * with the section; and its signed record: canonical JSON of type
  * "inspection" naming the CSV by SHA-256, signed by the inspector (an
- * approver, or the org-root). Both malloc'd. */
+ * approver, or the org-root) as every report is (flow_report_sign()). The
+ * CSV malloc'd. */
 int flow_inspect_csv(const struct flow_inspection *in, bool bom, bool japanese, char **ret, size_t *ret_len);
 int flow_inspect_record(const struct flow_ctx *c, const struct flow_inspection *in, const char *csv, size_t csv_len,
-			const struct trust_seckey *inspector, char **ret_json, size_t *ret_len, char **ret_sig,
-			char ret_sha256[65], struct flow_error *err);
+			const struct trust_seckey *inspector, struct flow_signed_report *ret, struct flow_error *err);
 
 /* ---- retention: archiving the ledger's oldest events (archive.c) ---- */
 

@@ -29,6 +29,20 @@ struct trust_store;
 /* optional: the technician's signed wipe record, for separation of duties */
 #define CERT_WIPE_RECORD_NAME "wipe-record.json"
 #define CERT_WIPE_SIG_NAME "wipe-record.json.minisig"
+/* what else a certificate may carry, each named by SHA-256 in the record:
+ * the witness's signed statement (立会者), the hand-over list (引渡書) and
+ * the contractor's receipt (受領書) its custody names */
+#define CERT_WITNESS_NAME "witness.json"
+#define CERT_WITNESS_SIG_NAME "witness.json.minisig"
+#define CERT_HANDOVER_NAME "handover.json"
+#define CERT_HANDOVER_SIG_NAME "handover.json.minisig"
+#define CERT_RECEIPT_NAME "receipt.json"
+#define CERT_RECEIPT_SIG_NAME "receipt.json.minisig"
+/* A list certificate numbers its rows' attachments: row 7's wipe record is
+ * "wipe-record-0007.json". The name of base ("wipe-record.json",
+ * "witness.json", or their .minisig) for row (1-based; 0: a single
+ * certificate's own). */
+int cert_attachment_name(const char *base, size_t row, char *buf, size_t len);
 #define CERT_SIG_SPACE 8192          /* bytes of CMS the /Contents placeholder holds */
 #define CERT_PDF_MAX_SIZE (64u << 20) /* larger files are refused unread */
 
@@ -46,6 +60,9 @@ struct cert_pdf_opts {
 	 * attached as CERT_RECORD_NAME */
 	const struct cert_attachment *attachments;
 	size_t n_attachments;
+	/* FlateDecode the attachments and the page text (list certificates:
+	 * a thousand wipe records must fit in a few MB) */
+	bool compress;
 };
 
 /* The QR payload: "WIPECERT1|<certificate id>|<record sha256>|<approver sig or ->". */
@@ -78,6 +95,12 @@ struct cert_table {
 	const bool *row_ok;              /* a failed row's last column is red */
 	size_t n_rows;
 	const char *footer;
+	/* a signed report (the audit report): attachments (sorted by name;
+	 * record.json and its .minisig) and an empty signature field for
+	 * cert_pdf_sign() */
+	const struct cert_attachment *attachments;
+	size_t n_attachments;
+	bool signature_field;
 	const char *qr;                  /* a QR code of this text top right of page 1, or NULL */
 };
 int cert_pdf_render_table(const struct cert_table *t, const char *font_path, uint8_t **ret, size_t *ret_len,
@@ -124,6 +147,13 @@ enum cert_check {
 	                        signer is a technician valid then and another person
 	                        than the approver; the certificate states exactly
 	                        what that record states */
+	CHECK_WITNESS,       /* each witness the certificate names signed a statement
+	                        (attached, named by hash) about that very record:
+	                        a roster witness valid then, another person than
+	                        the technician and the approver */
+	CHECK_CUSTODY,       /* the hand-over list (and receipt) the certificate
+	                        names is attached, signed, hands this certificate's
+	                        organisation every asset it covers */
 	CHECK_TIME,          /* the approver's claimed signing time, the CMS signing
 	                        time, /M and the record's dates agree (within
 	                        CERT_TIME_TOLERANCE), the technician signed before
@@ -147,9 +177,29 @@ struct cert_check_result {
 	char text[480];    /* the same for people, in their language (gettext) */
 };
 
+/* The signed reports: PDFs that state no disposal of their own but carry
+ * their signer's record as record.json (and its .minisig), the PDF signed
+ * by the same person's X.509 key, checked as a certificate is (PDF
+ * signature, chain, bag, roster, time, page 1) but for evidence, witness,
+ * custody and the QR code. The audit report (type "audit-report", an
+ * auditor's) and the inspection (点検, type "inspection", an approver's). */
+#define CERT_AUDIT_SCHEMA "wipecert.audit/1"
+#define CERT_INSPECTION_SCHEMA "wipecert.inspection/1"
+struct cert_report_kind {
+	const char *type;      /* the record's "type", its trust document type's name */
+	const char *schema;
+	const char *signer;    /* the record's field naming its signer: "auditor" */
+	const char *what;      /* "audit report" */
+	const char *rows;      /* the record's array of what it lists: "rows" */
+};
+/* The kind of a record of that type, or NULL for a certificate's. */
+const struct cert_report_kind *cert_report_kind_of(const char *type);
+
 struct cert_verify_report {
 	struct cert_check_result checks[CHECK__MAX];
 	struct cert_record *record;     /* when the record could be read */
+	json_t *report;                 /* a signed report's record instead (record NULL) */
+	const struct cert_report_kind *report_kind;
 	char record_hash[65];
 	char pdf_sha256[65];            /* of the whole file */
 	char *signer_subject;           /* the signing certificate's subject */
@@ -163,6 +213,10 @@ struct cert_verify_report {
 	bool contractor;                /* the approver is a contractor-approver (roster) */
 	bool roster_skipped;            /* no trust store given: CHECK_ROSTER not run */
 	bool ledger_skipped;            /* no ledger given: CHECK_LEDGER not run */
+	bool unjudged;                  /* a witness statement or hand-over list was signed
+	                                   in an organisation this roster does not hold (the
+	                                   client's, read by its contractor): the client's
+	                                   own check (accept) refuses that */
 	bool all_ok;
 };
 
@@ -173,6 +227,10 @@ const char *cert_check_name(enum cert_check c);
 void cert_verify_report_set(struct cert_verify_report *rep, enum cert_check c, bool ok, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 void cert_verify_report_vset(struct cert_verify_report *rep, enum cert_check c, bool ok, const char *fmt, va_list ap);
+/* The same with detail and text made by the caller (the text of a
+ * composed message: each part translated on its own). */
+void cert_verify_report_put(struct cert_verify_report *rep, enum cert_check c, bool ok, const char *detail,
+			    const char *text);
 void cert_verify_report_release(struct cert_verify_report *rep);
 
 /* Check a certificate PDF: every check but the ledger's, in order.

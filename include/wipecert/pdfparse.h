@@ -39,6 +39,9 @@ struct pdf_doc {
 	size_t len;
 	size_t *xref;            /* offset of object n; 0 none */
 	uint32_t n_xref;
+	struct pdf_obj **cache;  /* object n once parsed: a list certificate's
+	                            name tree is read once, not once a row */
+	uint32_t n_cache;
 	struct pdf_obj *trailer; /* the newest trailer */
 	size_t startxref;        /* the last startxref value */
 	unsigned revisions;      /* xref sections followed */
@@ -65,6 +68,11 @@ struct pdf_obj *pdf_get_type(struct pdf_doc *d, const struct pdf_obj *dict, cons
 bool pdf_name_is(const struct pdf_obj *o, const char *name);
 /* The stream's bytes when it has no /Filter; -ENOTSUP for filtered streams. */
 int pdf_stream_raw(const struct pdf_doc *d, const struct pdf_obj *o, const uint8_t **ret, size_t *ret_len);
+/* The stream's bytes decoded: unfiltered, or /FlateDecode without
+ * /DecodeParms (what wipecert writes), inflated into the arena, at most max
+ * bytes. -ENOTSUP another filter, -EBADMSG bad compressed data, -EFBIG more
+ * than max. */
+int pdf_stream_data(struct pdf_doc *d, const struct pdf_obj *o, size_t max, const uint8_t **ret, size_t *ret_len);
 /* Parse one object at offset off (tests and the signer use it). */
 struct pdf_obj *pdf_parse_at(struct pdf_doc *d, size_t off);
 

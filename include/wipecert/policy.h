@@ -27,6 +27,7 @@ struct policy_class {
 	char **methods;           /* NULL-terminated allow list; NULL: any method of an acceptable level */
 	bool approval_required;
 	bool destruction_required;
+	bool witness_required;    /* a witness signs every disposal of this class */
 	char *approver_role;      /* trust role that must approve: "approver" */
 	char *approver_title;     /* "情報セキュリティ管理者 / Information Security Manager" */
 };
@@ -34,6 +35,24 @@ struct policy_class {
 struct policy_title {
 	char *role;               /* "technician", "approver", ... */
 	char *title;              /* "作業者 / Technician" */
+};
+
+/* Kinds of work a witness must sign for, whatever the class ([witness]). */
+enum {
+	WITNESS_ERASURE = 1 << 0,     /* every erasure */
+	WITNESS_DESTRUCTION = 1 << 1, /* every physical destruction */
+	WITNESS_CONTRACTOR = 1 << 2,  /* a contractor's work (on site) */
+	WITNESS_HANDOVER = 1 << 3,    /* assets handed to a contractor (搬出) */
+};
+
+/* What certificates name by default ([certificate]); each is overridable
+ * per command. */
+struct policy_cert {
+	char *client;             /* 依頼者 */
+	char *client_unit;
+	char *site;               /* 作業場所: address */
+	char *room;
+	char *layout;             /* "standard" or "municipal" */
 };
 
 /* [inspect]: when the inspection (点検) names an asset as overdue. */
@@ -58,12 +77,18 @@ struct policy {
 	struct policy_class cls[POLICY_CLASSES]; /* index 0 is class 1 */
 	struct policy_title *titles;
 	size_t n_titles;
+	unsigned witness_kinds;   /* WITNESS_* */
+	struct policy_cert cert;
 	/* [classification]: the national guideline's 機密性 level (1..3, 3:
 	 * secret) to the importance class it is held to (0: not mapped) */
 	int class_of_confidentiality[4];
 	struct policy_inspect inspect;
 	struct policy_retention retention;
 };
+
+/* Must a witness sign this disposal? class 1-3; kind one WITNESS_* bit.
+ * *ret_why (static text) names the rule. */
+bool policy_witness_required(const struct policy *p, int asset_class, unsigned kind, const char **ret_why);
 
 /* The built-in policy used when no file is given (documented in
  * docs/policy.md): class 1 purge or destroy, classes 2-3 any level,

@@ -56,6 +56,8 @@ enum trust_role {
 	TRUST_ROLE_CONTRACTOR_TECHNICIAN,
 	TRUST_ROLE_CONTRACTOR_APPROVER,
 	TRUST_ROLE_ORG_ROOT,
+	TRUST_ROLE_WITNESS,     /* 立会者: signs what they saw done, nothing else */
+	TRUST_ROLE_AUDITOR,     /* signs the audit report (an X.509 key, like approvers) */
 	_TRUST_ROLE_MAX,
 };
 
@@ -68,6 +70,10 @@ enum trust_doc {
 	TRUST_DOC_LEDGER_EVENT, /* "ledger-event": technician, approver, org-root */
 	TRUST_DOC_ROSTER,       /* "roster":       org-root */
 	TRUST_DOC_REVOCATION,   /* "revocation":   org-root */
+	TRUST_DOC_WITNESS,      /* "witness":      witness (a statement naming a record by hash) */
+	TRUST_DOC_HANDOVER,     /* "handover":     approver, contractor-approver (引渡書) */
+	TRUST_DOC_RECEIPT,      /* "receipt":      contractor-approver, contractor-technician (受領書) */
+	TRUST_DOC_AUDIT_REPORT, /* "audit-report": auditor */
 	TRUST_DOC_INSPECTION,   /* "inspection":   approver, org-root (点検: the report and its CSV) */
 	TRUST_DOC_LEDGER_ARCHIVE, /* "ledger-archive": approver, org-root (the events taken out of the ledger) */
 	_TRUST_DOC_MAX,
@@ -80,10 +86,13 @@ const char *trust_doc_to_string(enum trust_doc d);
 int trust_doc_from_string(const char *s);
 /* May a key of this role sign this document type? */
 bool trust_role_may_sign(enum trust_role r, enum trust_doc d);
-
-/* Does a key of this role carry an X.509 key? Approvers sign PDFs with
- * X.509; the root's is the CA key. */
+/* Does a key of this role carry an X.509 key beside the Ed25519 one?
+ * Those who sign PDFs (approvers, contractor approvers: certificates;
+ * auditors: the audit report; the org root: the CA key). */
 bool trust_role_has_x509(enum trust_role r);
+/* Is its X.509 certificate issued by the root from a request (key new
+ * writes the .csr, trust add issues it): every such role but the root. */
+bool trust_role_has_member_cert(enum trust_role r);
 
 /* Words for the -errno codes above ("wrong passphrase", ...), else strerror. */
 const char *trust_strerror(int err);
@@ -259,6 +268,9 @@ void trust_store_free(struct trust_store *s);
 static inline void trust_store_freep(struct trust_store **s) { trust_store_free(*s); }
 const char *trust_store_org(const struct trust_store *s);
 const char *trust_store_dir(const struct trust_store *s);
+/* The organisation's root key (root.pub): the key ID certificates name
+ * their organisation by. */
+const struct trust_pubkey *trust_store_root(const struct trust_store *s);
 size_t trust_store_n_members(const struct trust_store *s);
 const struct trust_member *trust_store_member(const struct trust_store *s, size_t i);
 const struct trust_member *trust_store_find(const struct trust_store *s,

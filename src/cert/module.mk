@@ -8,3 +8,5 @@ LIB_OBJS += src/cert/verify.o
 LIB_OBJS += src/cert/verify-cms.o
 LIB_OBJS += src/cert/verify-trust.o
 LIB_OBJS += src/cert/smart.o
+LIB_OBJS += src/cert/verify-custody.o
+LIB_OBJS += src/cert/verify-report.o

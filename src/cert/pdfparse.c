@@ -2,6 +2,7 @@
  * Never trusts a length or offset it read; never prints. */
 #include <errno.h>
 #include <string.h>
+#include <zlib.h>
 
 #include "wipecert/pdfparse.h"
 #include "wipecert/util.h"
@@ -544,6 +545,8 @@ struct pdf_obj *pdf_load(struct pdf_doc *d, uint32_t num)
 
 	if (num >= d->n_xref || d->xref[num] == 0 || d->xref[num] == SIZE_MAX)
 		return NULL;
+	if (num < d->n_cache && d->cache[num])
+		return d->cache[num];
 	if (d->depth >= MAX_DEPTH) {
 		d->error = "references nested too deep";
 		return NULL;
@@ -551,6 +554,17 @@ struct pdf_obj *pdf_load(struct pdf_doc *d, uint32_t num)
 	d->depth++;
 	o = pdf_parse_at(d, d->xref[num]);
 	d->depth--;
+	if (o && d->n_cache < d->n_xref) {
+		struct pdf_obj **n = realloc(d->cache, d->n_xref * sizeof(*n));
+
+		if (n) {
+			memset(n + d->n_cache, 0, (d->n_xref - d->n_cache) * sizeof(*n));
+			d->cache = n;
+			d->n_cache = d->n_xref;
+		}
+	}
+	if (o && num < d->n_cache)
+		d->cache[num] = o;
 	return o;
 }
 
@@ -598,6 +612,83 @@ int pdf_stream_raw(const struct pdf_doc *d, const struct pdf_obj *o, const uint8
 	*ret = d->buf + o->data_off;
 	*ret_len = o->data_len;
 	return 0;
+}
+
+int pdf_stream_data(struct pdf_doc *d, const struct pdf_obj *o, size_t max, const uint8_t **ret, size_t *ret_len)
+{
+	struct pdf_obj *f;
+	z_stream z = { 0 };
+	uint8_t *out;
+	size_t cap;
+	int zr;
+
+	if (pdf_stream_raw(d, o, ret, ret_len) == 0)
+		return *ret_len > max ? -EFBIG : 0;
+	if (!o || o->type != PDF_STREAM || pdf_get(d, o, "DecodeParms"))
+		return -ENOTSUP;
+	f = pdf_get(d, o, "Filter");
+	if (f && f->type == PDF_ARRAY && f->n == 1)
+		f = pdf_resolve(d, f->v[0]);
+	if (!pdf_name_is(f, "FlateDecode"))
+		return -ENOTSUP;
+	/* grown as it inflates: a small stream must not reserve max */
+	cap = o->data_len * 4 + 256 < max ? o->data_len * 4 + 256 : max;
+	out = malloc(cap + 1);
+	if (!out || inflateInit(&z) != Z_OK) {
+		free(out);
+		return -ENOMEM;
+	}
+	z.next_in = (Bytef *)(d->buf + o->data_off);
+	z.avail_in = (uInt)o->data_len;
+	for (;;) {
+		z.next_out = out + z.total_out;
+		z.avail_out = (uInt)(cap - z.total_out);
+		zr = inflate(&z, Z_NO_FLUSH);
+		if (zr == Z_STREAM_END)
+			break;
+		if (zr != Z_OK && zr != Z_BUF_ERROR) {
+			zr = -EBADMSG;
+			goto fail;
+		}
+		if (z.avail_out > 0) {
+			/* no progress with room left: the data ended early */
+			zr = -EBADMSG;
+			goto fail;
+		}
+		if (cap >= max) {
+			zr = -EFBIG;
+			goto fail;
+		}
+		{
+			size_t ncap = cap * 2 < max ? cap * 2 : max;
+			uint8_t *n = realloc(out, ncap + 1);
+
+			if (!n) {
+				zr = -ENOMEM;
+				goto fail;
+			}
+			out = n;
+			cap = ncap;
+		}
+	}
+	{
+		uint8_t *a = arena_alloc(d, z.total_out + 1);
+
+		if (!a) {
+			zr = -ENOMEM;
+			goto fail;
+		}
+		memcpy(a, out, z.total_out);
+		*ret = a;
+		*ret_len = z.total_out;
+	}
+	inflateEnd(&z);
+	free(out);
+	return 0;
+fail:
+	inflateEnd(&z);
+	free(out);
+	return zr;
 }
 
 /* One classic xref section at off; fills entries not set by newer ones. */
@@ -745,8 +836,11 @@ void pdf_close(struct pdf_doc *d)
 		free(d->allocs[i]);
 	free(d->allocs);
 	free(d->xref);
+	free(d->cache);
 	d->allocs = NULL;
 	d->xref = NULL;
+	d->cache = NULL;
+	d->n_cache = 0;
 	d->n_allocs = d->cap_allocs = 0;
 	d->n_xref = 0;
 }

@@ -12,73 +12,104 @@
 
 enum ftype { F_STR, F_U64, F_UINT };
 
+/* Where a field may appear: a single certificate (schema /1 and /2, or /2
+ * only), the list certificate's own part, a list item (one disk). */
+enum {
+	ONE = 1 << 0,
+	TWO = 1 << 1,
+	HEAD = 1 << 2,
+	ITEM = 1 << 3,
+};
+
+/* required: always, or only when its group is there */
+enum { OPT, REQ, REQ_IN_GROUP };
+
 struct field {
 	const char *group;  /* NULL: top level */
 	const char *key;
 	size_t off;
 	enum ftype type;
-	bool required;
+	unsigned required;
+	unsigned scope;
 };
 
-#define S(g, k, m, req) { g, k, offsetof(struct cert_record, m), F_STR, req }
-#define N(g, k, m, req) { g, k, offsetof(struct cert_record, m), F_U64, req }
-#define P(g, m) \
-	S(g, "name", m.name, true), S(g, "role", m.role, true), \
-	S(g, "organisation", m.organisation, false), S(g, "date", m.date, false), \
-	S(g, "key_id", m.key_id, false)
+#define S(g, k, m, req, sc) { g, k, offsetof(struct cert_record, m), F_STR, req, sc }
+#define N(g, k, m, req, sc) { g, k, offsetof(struct cert_record, m), F_U64, req, sc }
+#define P(g, m, req, sc) \
+	S(g, "name", m.name, req, sc), S(g, "role", m.role, req, sc), \
+	S(g, "organisation", m.organisation, OPT, sc), S(g, "date", m.date, OPT, sc), \
+	S(g, "key_id", m.key_id, OPT, sc)
+#define DISK (ONE | ITEM)
+#define CERT (ONE | HEAD)
 
 /* The schema: one line a field. Groups are nested objects. */
 static const struct field fields[] = {
-	S(NULL, "type", type, true),
-	S(NULL, "schema", schema, true),
-	S(NULL, "certificate_id", certificate_id, true),
-	S(NULL, "issued_at", issued_at, true),
-	S(NULL, "result", result, true),
-	S(NULL, "destination", destination, false),
-	S("organisation", "name", organisation, true),
-	S("organisation", "unit", organisation_unit, false),
-	S("media", "manufacturer", manufacturer, false),
-	S("media", "model", model, true),
-	S("media", "serial", serial, true),
-	S("media", "serial_attested_by", serial_attested_by, false),
-	S("media", "wwn", wwn, false),
-	S("media", "firmware", firmware, false),
-	S("media", "type", media_type, true),
-	S("media", "interface", interface, false),
-	N("media", "capacity_bytes", capacity_bytes, false),
-	S("asset", "id", asset_id, true),
-	{ "asset", "importance_class", offsetof(struct cert_record, importance_class), F_UINT, true },
-	S("asset", "owner_department", owner_department, false),
-	S("asset", "location", location, false),
-	S("sanitization", "type", sanitization_type, true),
-	S("sanitization", "method", method, true),
-	S("sanitization", "details", method_details, false),
-	S("sanitization", "tool", tool, true),
-	S("sanitization", "tool_version", tool_version, true),
-	S("sanitization", "started_at", started_at, true),
-	S("sanitization", "ended_at", ended_at, true),
-	N("sanitization", "duration_s", duration_s, false),
-	S("sanitization", "drive_sanitize_status", drive_sanitize_status, false),
-	S("verification", "method", verification_method, true),
-	S("verification", "result", verification_result, true),
-	N("verification", "bytes", verified_bytes, false),
-	P("performer", performer),
-	P("approver", approver),
-	S("wipe_record", "sha256", wipe_record_sha256, false),
-	S("wipe_record", "signature_sha256", wipe_record_sig_sha256, false),
-	S("ledger", "entry", ledger_entry, false),
-	S("ledger", "event_hash", ledger_event_hash, false),
-	S("station", "hostname", station_hostname, false),
-	S("station", "vendor", station_vendor, false),
-	S("station", "product", station_product, false),
-	S("station", "serial", station_serial, false),
-	S("station", "asset_tag", station_asset_tag, false),
+	S(NULL, "type", type, REQ, CERT),
+	S(NULL, "schema", schema, REQ, CERT),
+	S(NULL, "certificate_id", certificate_id, REQ, CERT),
+	S(NULL, "issued_at", issued_at, REQ, CERT),
+	S(NULL, "result", result, REQ, DISK),
+	S(NULL, "destination", destination, OPT, CERT),
+	S("organisation", "name", organisation, REQ, CERT),
+	S("organisation", "unit", organisation_unit, OPT, CERT),
+	S("organisation", "key_id", organisation_key_id, OPT, TWO | HEAD),
+	S("media", "manufacturer", manufacturer, OPT, DISK),
+	S("media", "model", model, REQ, DISK),
+	S("media", "serial", serial, REQ, DISK),
+	S("media", "serial_attested_by", serial_attested_by, OPT, DISK),
+	S("media", "wwn", wwn, OPT, DISK),
+	S("media", "firmware", firmware, OPT, DISK),
+	S("media", "type", media_type, REQ, DISK),
+	S("media", "interface", interface, OPT, DISK),
+	N("media", "capacity_bytes", capacity_bytes, OPT, DISK),
+	S("asset", "id", asset_id, REQ, DISK),
+	{ "asset", "importance_class", offsetof(struct cert_record, importance_class), F_UINT, REQ, DISK },
+	S("asset", "owner_department", owner_department, OPT, DISK),
+	S("asset", "location", location, OPT, DISK),
+	S("asset", "lease", lease, OPT, TWO | ITEM),
+	S("sanitization", "type", sanitization_type, REQ, DISK),
+	S("sanitization", "method", method, REQ, DISK),
+	S("sanitization", "details", method_details, OPT, DISK),
+	S("sanitization", "tool", tool, REQ, DISK),
+	S("sanitization", "tool_version", tool_version, REQ, DISK),
+	S("sanitization", "started_at", started_at, REQ, DISK),
+	S("sanitization", "ended_at", ended_at, REQ, DISK),
+	N("sanitization", "duration_s", duration_s, OPT, DISK),
+	S("sanitization", "drive_sanitize_status", drive_sanitize_status, OPT, DISK),
+	S("verification", "method", verification_method, REQ, DISK),
+	S("verification", "result", verification_result, REQ, DISK),
+	N("verification", "bytes", verified_bytes, OPT, DISK),
+	P("performer", performer, REQ, DISK),
+	P("approver", approver, REQ, CERT),
+	S("wipe_record", "sha256", wipe_record_sha256, OPT, DISK),
+	S("wipe_record", "signature_sha256", wipe_record_sig_sha256, OPT, DISK),
+	S("ledger", "entry", ledger_entry, OPT, DISK),
+	S("ledger", "event_hash", ledger_event_hash, OPT, DISK),
+	S("station", "hostname", station_hostname, OPT, DISK),
+	S("station", "vendor", station_vendor, OPT, DISK),
+	S("station", "product", station_product, OPT, DISK),
+	S("station", "serial", station_serial, OPT, DISK),
+	S("station", "asset_tag", station_asset_tag, OPT, DISK),
+	S("client", "name", client, REQ_IN_GROUP, TWO | HEAD),
+	S("client", "unit", client_unit, OPT, TWO | HEAD),
+	S("client", "key_id", client_key_id, OPT, TWO | HEAD),
+	S("work_site", "address", site_address, REQ_IN_GROUP, TWO | HEAD),
+	S("work_site", "room", site_room, OPT, TWO | HEAD),
+	S(NULL, "approval_reference", approval_ref, OPT, TWO | HEAD),
+	S("document", "number", document_number, OPT, TWO | HEAD),
+	S("document", "layout", layout, OPT, TWO | HEAD),
+	S("custody", "handover_id", handover_id, REQ_IN_GROUP, TWO | HEAD),
+	S("custody", "handover_sha256", handover_sha256, REQ_IN_GROUP, TWO | HEAD),
+	S("custody", "receipt_sha256", receipt_sha256, OPT, TWO | HEAD),
+	P("witness", witness, REQ_IN_GROUP, TWO | ITEM),
+	S("witness", "statement_sha256", witness_sha256, REQ_IN_GROUP, TWO | ITEM),
+	S("witness", "signature_sha256", witness_sig_sha256, REQ_IN_GROUP, TWO | ITEM),
 };
 
 /* Groups and the array members that the table does not cover. */
 static const char *const groups[] = {
-	"organisation", "media", "asset", "sanitization", "verification",
-	"performer", "approver", "wipe_record", "ledger", "station",
+	"organisation", "media", "asset", "sanitization", "verification", "performer", "approver",
+	"wipe_record", "ledger", "station", "client", "work_site", "document", "custody", "witness",
 };
 
 static char **str_at(const struct cert_record *r, const struct field *f)
@@ -86,9 +117,31 @@ static char **str_at(const struct cert_record *r, const struct field *f)
 	return (char **)((char *)r + f->off);
 }
 
-static void person_release(struct cert_person *p)
+bool cert_record_is_list(const struct cert_record *r)
 {
-	(void)p; /* members are freed through the field table */
+	return r && r->schema && streq(r->schema, CERT_LIST_SCHEMA);
+}
+
+size_t cert_record_n_disks(const struct cert_record *r)
+{
+	return cert_record_is_list(r) ? r->n_items : 1;
+}
+
+const struct cert_record *cert_record_disk(const struct cert_record *r, size_t i)
+{
+	return cert_record_is_list(r) ? &r->items[i] : r;
+}
+
+/* The fields a record holds: by its schema; an item has none. */
+static unsigned scope_of(const struct cert_record *r)
+{
+	if (!r->schema)
+		return ITEM;
+	if (streq(r->schema, CERT_LIST_SCHEMA))
+		return HEAD;
+	if (streq(r->schema, CERT_SCHEMA_V1))
+		return ONE;
+	return ONE | TWO;
 }
 
 void cert_record_release(struct cert_record *r)
@@ -98,8 +151,6 @@ void cert_record_release(struct cert_record *r)
 	for (size_t i = 0; i < ARRAY_SIZE(fields); i++)
 		if (fields[i].type == F_STR)
 			free(*str_at(r, &fields[i]));
-	person_release(&r->performer);
-	person_release(&r->approver);
 	for (size_t i = 0; i < r->n_passes; i++) {
 		free(r->passes[i].pattern);
 		free(r->passes[i].result);
@@ -109,6 +160,9 @@ void cert_record_release(struct cert_record *r)
 		free(r->errors[i].error);
 	free(r->errors);
 	json_decref(r->drive);
+	for (size_t i = 0; i < r->n_items; i++)
+		cert_record_release(&r->items[i]);
+	free(r->items);
 	memset(r, 0, sizeof(*r));
 }
 
@@ -136,10 +190,10 @@ static bool one_of(const char *s, const char *const *set)
 	return false;
 }
 
-static bool known_key(const char *group, const char *key)
+static bool known_key(const char *group, const char *key, unsigned scope)
 {
 	for (size_t i = 0; i < ARRAY_SIZE(fields); i++) {
-		if ((group == NULL) != (fields[i].group == NULL))
+		if (!(fields[i].scope & scope) || (group == NULL) != (fields[i].group == NULL))
 			continue;
 		if (group && !streq(group, fields[i].group))
 			continue;
@@ -147,13 +201,13 @@ static bool known_key(const char *group, const char *key)
 			return true;
 	}
 	if (!group) {
-		for (size_t i = 0; i < ARRAY_SIZE(groups); i++)
-			if (streq(key, groups[i]))
+		for (size_t i = 0; i < ARRAY_SIZE(fields); i++)
+			if ((fields[i].scope & scope) && fields[i].group && streq(key, fields[i].group))
 				return true;
-		return streq(key, "drive");
+		return (streq(key, "drive") && (scope & ONE)) || (streq(key, "items") && (scope & HEAD));
 	}
 	if (streq(group, "sanitization"))
-		return streq(key, "passes") || streq(key, "error_ranges");
+		return (scope & DISK) && (streq(key, "passes") || streq(key, "error_ranges"));
 	return false;
 }
 
@@ -231,21 +285,16 @@ out:
 	return r;
 }
 
-int cert_record_from_json(const json_t *j, struct cert_record **ret, const char **ret_err)
+/* Every key of j (and of its groups) is one this scope knows. */
+static int check_keys(const json_t *j, unsigned scope, const char **ret_err)
 {
-	static const char *const types[] = { "clear", "purge", "destroy", "none", NULL };
-	static const char *const results[] = { "erased_and_verified", "verified_only", "failed", NULL };
-	static const char *const vresults[] = { "pass", "fail", NULL };
-	struct cert_record *rec = NULL;
 	const char *key;
-	const json_t *v, *san;
+	const json_t *v;
 	int r = 0;
 
-	if (!json_is_object(j))
-		FAIL("record: not a JSON object");
 	json_object_foreach((json_t *)j, key, v) {
-		if (!known_key(NULL, key))
-			FAIL("record: unknown top-level field");
+		if (!known_key(NULL, key, scope))
+			FAIL(scope == ITEM ? "record: unknown field in an item" : "record: unknown top-level field");
 	}
 	for (size_t g = 0; g < ARRAY_SIZE(groups); g++) {
 		const char *k2;
@@ -256,25 +305,31 @@ int cert_record_from_json(const json_t *j, struct cert_record **ret, const char 
 		if (!json_is_object(grp))
 			FAIL("record: a group is not an object");
 		json_object_foreach((json_t *)grp, k2, v2)
-			if (!known_key(groups[g], k2))
+			if (!known_key(groups[g], k2, scope))
 				FAIL("record: unknown field in a group");
 	}
+out:
+	return r;
+}
 
-	rec = calloc(1, sizeof(*rec));
-	if (!rec)
-		return -ENOMEM;
+/* The table's fields of this scope, from j into rec. */
+static int parse_fields(const json_t *j, unsigned scope, struct cert_record *rec, const char **ret_err)
+{
+	static __thread char msg[128];
+	int r = 0;
+
 	for (size_t i = 0; i < ARRAY_SIZE(fields); i++) {
 		const struct field *f = &fields[i];
 		const json_t *src = f->group ? json_object_get(j, f->group) : j;
 		const json_t *fv = src ? json_object_get(src, f->key) : NULL;
 		uint64_t u;
 
+		if (!(f->scope & scope))
+			continue;
 		if (!fv) {
-			if (f->required) {
-				static char msg[96];
-
-				snprintf(msg, sizeof(msg), "record: required field %s%s%s missing",
-					 f->group ? f->group : "", f->group ? "." : "", f->key);
+			if (f->required == REQ || (f->required == REQ_IN_GROUP && src)) {
+				snprintf(msg, sizeof(msg), "record: required field %s%s%s missing%s",
+					 f->group ? f->group : "", f->group ? "." : "", f->key, scope == ITEM ? " in an item" : "");
 				FAIL(msg);
 			}
 			continue;
@@ -284,17 +339,13 @@ int cert_record_from_json(const json_t *j, struct cert_record **ret, const char 
 			if (!json_is_string(fv) || !*json_string_value(fv) ||
 			    !valid_utf8_text(json_string_value(fv)) ||
 			    !canon_text_ok(json_string_value(fv), json_string_length(fv))) {
-				static char msg[96];
-
 				snprintf(msg, sizeof(msg), "record: field %s%s%s must be a non-empty NFC string",
 					 f->group ? f->group : "", f->group ? "." : "", f->key);
 				FAIL(msg);
 			}
 			*str_at(rec, f) = strdup(json_string_value(fv));
-			if (!*str_at(rec, f)) {
-				r = -ENOMEM;
-				goto out;
-			}
+			if (!*str_at(rec, f))
+				return -ENOMEM;
 			break;
 		case F_U64:
 			if (get_u64(fv, &u) < 0)
@@ -308,10 +359,19 @@ int cert_record_from_json(const json_t *j, struct cert_record **ret, const char 
 			break;
 		}
 	}
-	if (!streq(rec->type, CERT_DOC_TYPE))
-		FAIL("record: type must be \"" CERT_DOC_TYPE "\"");
-	if (!streq(rec->schema, CERT_SCHEMA))
-		FAIL("record: unknown schema (expected " CERT_SCHEMA ")");
+out:
+	return r;
+}
+
+/* What a disk's part states (a single certificate, or a list's item). */
+static int parse_disk(const json_t *j, struct cert_record *rec, const char **ret_err)
+{
+	static const char *const types[] = { "clear", "purge", "destroy", "none", NULL };
+	static const char *const results[] = { "erased_and_verified", "verified_only", "failed", NULL };
+	static const char *const vresults[] = { "pass", "fail", NULL };
+	const json_t *san = json_object_get(j, "sanitization"), *v;
+	int r = 0;
+
 	if (!one_of(rec->sanitization_type, types))
 		FAIL("record: sanitization.type must be clear, purge, destroy or none");
 	if (!one_of(rec->result, results))
@@ -326,12 +386,84 @@ int cert_record_from_json(const json_t *j, struct cert_record **ret, const char 
 	if (streq(rec->result, "verified_only") &&
 	    (!streq(rec->verification_result, "pass") || !streq(rec->sanitization_type, "none")))
 		FAIL("record: result verified_only needs sanitization.type none and verification.result pass");
-	san = json_object_get(j, "sanitization");
 	v = json_object_get(san, "passes");
 	if (v && (r = parse_passes(rec, v, ret_err)) < 0)
 		goto out;
 	v = json_object_get(san, "error_ranges");
 	if (v && (r = parse_errors(rec, v, ret_err)) < 0)
+		goto out;
+out:
+	return r;
+}
+
+static int parse_items(const json_t *a, struct cert_record *rec, const char **ret_err)
+{
+	const json_t *it;
+	size_t i;
+	int r = 0;
+
+	if (!json_is_array(a) || json_array_size(a) == 0 || json_array_size(a) > CERT_LIST_MAX_ITEMS)
+		FAIL("record: items must list 1 to 9999 disks");
+	rec->items = calloc(json_array_size(a), sizeof(*rec->items));
+	if (!rec->items)
+		return -ENOMEM;
+	json_array_foreach(a, i, it) {
+		struct cert_record *item = &rec->items[rec->n_items++];
+
+		if (!json_is_object(it))
+			FAIL("record: an item is not an object");
+		r = check_keys(it, ITEM, ret_err);
+		if (r >= 0)
+			r = parse_fields(it, ITEM, item, ret_err);
+		if (r >= 0)
+			r = parse_disk(it, item, ret_err);
+		if (r < 0)
+			goto out;
+	}
+out:
+	return r;
+}
+
+int cert_record_from_json(const json_t *j, struct cert_record **ret, const char **ret_err)
+{
+	static const char *const layouts[] = { "standard", "municipal", NULL };
+	struct cert_record *rec = NULL;
+	const char *schema;
+	const json_t *v;
+	unsigned scope;
+	int r = 0;
+
+	if (!json_is_object(j))
+		FAIL("record: not a JSON object");
+	schema = json_string_value(json_object_get(j, "schema"));
+	if (!schema)
+		FAIL("record: required field schema missing");
+	if (streq(schema, CERT_SCHEMA_V1))
+		scope = ONE;
+	else if (streq(schema, CERT_SCHEMA))
+		scope = ONE | TWO;
+	else if (streq(schema, CERT_LIST_SCHEMA))
+		scope = HEAD;
+	else
+		FAIL("record: unknown schema (expected " CERT_SCHEMA ", " CERT_SCHEMA_V1 " or " CERT_LIST_SCHEMA ")");
+	r = check_keys(j, scope, ret_err);
+	if (r < 0)
+		goto out;
+	rec = calloc(1, sizeof(*rec));
+	if (!rec)
+		return -ENOMEM;
+	r = parse_fields(j, scope, rec, ret_err);
+	if (r < 0)
+		goto out;
+	if (!streq(rec->type, CERT_DOC_TYPE))
+		FAIL("record: type must be \"" CERT_DOC_TYPE "\"");
+	if (rec->layout && !one_of(rec->layout, layouts))
+		FAIL("record: document.layout must be standard or municipal");
+	if (scope == HEAD)
+		r = parse_items(json_object_get(j, "items"), rec, ret_err);
+	else
+		r = parse_disk(j, rec, ret_err);
+	if (r < 0)
 		goto out;
 	v = json_object_get(j, "drive");
 	if (v) {
@@ -379,16 +511,58 @@ static json_t *group_of(json_t *root, const char *name)
 	return g;
 }
 
+static int disk_arrays_to_json(const struct cert_record *rec, json_t *j)
+{
+	json_t *san = group_of(j, "sanitization");
+
+	if (!san)
+		return -ENOMEM;
+	if (rec->n_passes) {
+		json_t *a = json_array();
+
+		if (!a || json_object_set_new(san, "passes", a) < 0)
+			return -ENOMEM;
+		for (size_t i = 0; i < rec->n_passes; i++) {
+			const struct cert_pass *p = &rec->passes[i];
+
+			if (json_array_append_new(a, json_pack("{s:I,s:s,s:s,s:I,s:b}",
+					"number", (json_int_t)p->number, "pattern", p->pattern,
+					"result", p->result, "bytes", (json_int_t)p->bytes,
+					"verified", p->verified)) < 0)
+				return -ENOMEM;
+		}
+	}
+	if (rec->n_errors) {
+		json_t *a = json_array();
+
+		if (!a || json_object_set_new(san, "error_ranges", a) < 0)
+			return -ENOMEM;
+		for (size_t i = 0; i < rec->n_errors; i++) {
+			const struct cert_error_range *e = &rec->errors[i];
+
+			if (json_array_append_new(a, json_pack("{s:I,s:I,s:s}",
+					"offset", (json_int_t)e->offset, "length", (json_int_t)e->length,
+					"error", e->error)) < 0)
+				return -ENOMEM;
+		}
+	}
+	return 0;
+}
+
 int cert_record_to_json(const struct cert_record *rec, json_t **ret)
 {
-	json_t *j = json_object(), *san;
+	json_t *j = json_object();
+	unsigned scope = scope_of(rec);
 
 	if (!j)
 		return -ENOMEM;
 	for (size_t i = 0; i < ARRAY_SIZE(fields); i++) {
 		const struct field *f = &fields[i];
-		json_t *dst = f->group ? group_of(j, f->group) : j, *v = NULL;
+		json_t *dst, *v = NULL;
 
+		if (!(f->scope & scope))
+			continue;
+		dst = f->group ? group_of(j, f->group) : j;
 		if (!dst)
 			goto oom;
 		switch (f->type) {
@@ -408,35 +582,17 @@ int cert_record_to_json(const struct cert_record *rec, json_t **ret)
 		if (!v || json_object_set_new(dst, f->key, v) < 0)
 			goto oom;
 	}
-	san = group_of(j, "sanitization");
-	if (!san)
+	if ((scope & DISK) && disk_arrays_to_json(rec, j) < 0)
 		goto oom;
-	if (rec->n_passes) {
+	if (scope & HEAD) {
 		json_t *a = json_array();
 
-		if (!a || json_object_set_new(san, "passes", a) < 0)
+		if (!a || json_object_set_new(j, "items", a) < 0)
 			goto oom;
-		for (size_t i = 0; i < rec->n_passes; i++) {
-			const struct cert_pass *p = &rec->passes[i];
+		for (size_t i = 0; i < rec->n_items; i++) {
+			json_t *it = NULL;
 
-			if (json_array_append_new(a, json_pack("{s:I,s:s,s:s,s:I,s:b}",
-					"number", (json_int_t)p->number, "pattern", p->pattern,
-					"result", p->result, "bytes", (json_int_t)p->bytes,
-					"verified", p->verified)) < 0)
-				goto oom;
-		}
-	}
-	if (rec->n_errors) {
-		json_t *a = json_array();
-
-		if (!a || json_object_set_new(san, "error_ranges", a) < 0)
-			goto oom;
-		for (size_t i = 0; i < rec->n_errors; i++) {
-			const struct cert_error_range *e = &rec->errors[i];
-
-			if (json_array_append_new(a, json_pack("{s:I,s:I,s:s}",
-					"offset", (json_int_t)e->offset, "length", (json_int_t)e->length,
-					"error", e->error)) < 0)
+			if (cert_record_to_json(&rec->items[i], &it) < 0 || json_array_append_new(a, it) < 0)
 				goto oom;
 		}
 	}
@@ -447,7 +603,7 @@ int cert_record_to_json(const struct cert_record *rec, json_t **ret)
 		if (grp && json_object_size(grp) == 0)
 			json_object_del(j, groups[g]);
 	}
-	if (rec->drive && json_object_set(j, "drive", rec->drive) < 0)
+	if ((scope & ONE) && rec->drive && json_object_set(j, "drive", rec->drive) < 0)
 		goto oom;
 	*ret = j;
 	return 0;

@@ -46,6 +46,8 @@ struct ctx {
 	size_t out_len;
 	float y;                /* the cursor, from the top */
 	int page_no;
+	int n_pages;            /* of the certificate (its footer's "x / y") */
+	bool compress;          /* FlateDecode page text and attachments */
 };
 
 struct rgb { float r, g, b; };
@@ -198,20 +200,31 @@ static float row(struct ctx *c, float x, float y, float label_w, float w, const 
 	return y + 22;
 }
 
-static void fmt_bytes(uint64_t b, char *buf, size_t len)
+static const char *const byte_units[] = { "B", "KB", "MB", "GB", "TB", "PB" };
+
+/* b in decimal units: the unit's index, *ret the value in it */
+static unsigned scale_bytes(uint64_t b, double *ret)
 {
-	static const char *const unit[] = { "B", "KB", "MB", "GB", "TB", "PB" };
 	double v = (double)b;
 	unsigned i = 0;
 
-	while (v >= 1000 && i + 1 < ARRAY_SIZE(unit)) {
+	while (v >= 1000 && i + 1 < ARRAY_SIZE(byte_units)) {
 		v /= 1000;
 		i++;
 	}
+	*ret = v;
+	return i;
+}
+
+static void fmt_bytes(uint64_t b, char *buf, size_t len)
+{
+	double v;
+	unsigned i = scale_bytes(b, &v);
+
 	if (i == 0)
 		snprintf(buf, len, "%" PRIu64 " B", b);
 	else
-		snprintf(buf, len, "%.2f %s (%" PRIu64 " bytes)", v, unit[i], b);
+		snprintf(buf, len, "%.2f %s (%" PRIu64 " bytes)", v, byte_units[i], b);
 }
 
 static void fmt_date(const char *iso, char *buf, size_t len)
@@ -239,12 +252,56 @@ static const char *sanitization_label(const char *t)
 	return "破壊 Destroy";
 }
 
+static bool municipal(const struct cert_record *r)
+{
+	return r->layout && streq(r->layout, "municipal");
+}
+
+/* The 様式 of a municipal document: document number and date at the top
+ * right, the addressee (the client) at the left, the issuer with the area
+ * of the official seal (公印) at the right, then the title. The seal area
+ * is a place for a stamp on a printed copy: the PDF signature is the
+ * proof. */
+static void municipal_top(struct ctx *c, const char *ja_title, const char *en_title)
+{
+	const struct cert_record *r = c->r;
+	const float seal = 46, sx = PAGE_W - MARGIN - seal, ix = sx - 8;
+	char buf[200], era[64];
+
+	if (r->document_number) {
+		snprintf(buf, sizeof(buf), "文書番号  %s", r->document_number);
+		text_right(c, PAGE_W - MARGIN, 30, 8.5f, INK, buf);
+	}
+	if (r->issued_at && cert_japanese_era_date(r->issued_at, era, sizeof(era)) == 0)
+		text_right(c, PAGE_W - MARGIN, 42, 8.5f, INK, era);
+	text_right(c, ix, 53, 6.5f, GREY, "証明書番号  Certificate No.");
+	text_right(c, PAGE_W - MARGIN, 53, 8.5f, INK, r->certificate_id);
+	if (r->client) {
+		snprintf(buf, sizeof(buf), "%s　様", r->client);
+		text_bold(c, MARGIN, 46, 12, INK, buf);
+		text(c, MARGIN, 59, 8, GREY, r->client_unit, 260);
+	}
+	text_right(c, ix, 74, 11, INK, r->organisation);
+	text_right(c, ix, 87, 7.5f, GREY, r->approver.role);
+	text_right(c, ix, 100, 9.5f, INK, r->approver.name);
+	rect(c, sx, 62, seal, seal, NULL, &RED);
+	text_center(c, sx + seal / 2, 83, 9, RED, "公印", false);
+	text_center(c, sx + seal / 2, 94, 5, GREY, "電子署名で代替", false);
+	hline(c, MARGIN, PAGE_W - MARGIN, 112, NAVY, 1.2f);
+	text_center(c, PAGE_W / 2, 127, 16, NAVY, ja_title, true);
+	text_center(c, PAGE_W / 2, 138, 8, NAVY, en_title, false);
+}
+
 static void draw_header(struct ctx *c, const char *ja_title, const char *en_title)
 {
 	const struct cert_record *r = c->r;
 	float x = MARGIN;
 	char buf[128];
 
+	if (municipal(r) && c->page_no == 1) {
+		municipal_top(c, ja_title, en_title);
+		goto footer;
+	}
 	if (c->logo && !c->collect) {
 		float h = 34, w = h * HPDF_Image_GetWidth(c->logo) / HPDF_Image_GetHeight(c->logo);
 
@@ -258,7 +315,8 @@ static void draw_header(struct ctx *c, const char *ja_title, const char *en_titl
 	hline(c, MARGIN, PAGE_W - MARGIN, 72, NAVY, 1.6f);
 	text_center(c, PAGE_W / 2, 100, 21, NAVY, ja_title, true);
 	text_center(c, PAGE_W / 2, 118, 11.5f, NAVY, en_title, false);
-	snprintf(buf, sizeof(buf), "%d / 2", c->page_no);
+footer:
+	snprintf(buf, sizeof(buf), "%d / %d", c->page_no, c->n_pages ? c->n_pages : 2);
 	text_right(c, PAGE_W - MARGIN, PAGE_H - 22, 7, GREY, buf);
 	text(c, MARGIN, PAGE_H - 22, 6.5f, GREY,
 	     "本証明書は電子署名されています。This certificate is digitally signed: check it with a PDF reader or `wipecert verify`.",
@@ -342,8 +400,9 @@ static void page_one(struct ctx *c)
 	float y, y2;
 
 	draw_header(c, "データ消去証明書", "Certificate of Data Sanitization");
-	text_center(c, PAGE_W / 2, 133, 7.5f, GREY,
-		    "NIST SP 800-88 Certificate of Sanitization ・ 情報資産の廃棄に伴うデータ消去の証明", false);
+	if (!municipal(r))
+		text_center(c, PAGE_W / 2, 133, 7.5f, GREY,
+			    "NIST SP 800-88 Certificate of Sanitization ・ 情報資産の廃棄に伴うデータ消去の証明", false);
 
 	/* the result banner */
 	rect(c, MARGIN, 143, W, 34, ok ? &GREEN : streq(r->result, "verified_only") ? &NAVY : &RED, NULL);
@@ -631,24 +690,360 @@ static void page_two(struct ctx *c)
 	}
 }
 
+/* ---- what schema /2 adds (page 3 of a single certificate, page 1 of a
+ * list): who the work was for, where, who saw it, under which approval
+ * and hand-over ---- */
+
+static bool has_parties(const struct cert_record *r)
+{
+	return r->client || r->site_address || r->approval_ref || r->lease || r->handover_id || r->witness.name ||
+	       r->document_number;
+}
+
+static void join2(char *buf, size_t len, const char *a, const char *sep, const char *b)
+{
+	snprintf(buf, len, "%s%s%s", a ? a : "", a && b ? sep : "", b ? b : "");
+}
+
+/* The rows of section "依頼・作業場所・立会・引渡"; returns the new y. */
+static float parties(struct ctx *c, const struct cert_record *r, const struct cert_record *disk, float y)
+{
+	const float W = PAGE_W - 2 * MARGIN, lw = 120;
+	char buf[300], when[80];
+
+	join2(buf, sizeof(buf), r->client, "　", r->client_unit);
+	y = row(c, MARGIN, y, lw, W, "依頼者", "Client", buf[0] ? buf : NULL);
+	if (r->client_key_id || r->organisation_key_id) {
+		snprintf(buf, sizeof(buf), "依頼者 client %s ・ 受託者 issuer %s", r->client_key_id ? r->client_key_id : "—",
+			 r->organisation_key_id ? r->organisation_key_id : "—");
+		y = row(c, MARGIN, y, lw, W, "組織の鍵", "Organisation root keys", buf);
+	}
+	join2(buf, sizeof(buf), r->site_address, "　", r->site_room);
+	y = row(c, MARGIN, y, lw, W, "作業場所", "Work site", buf[0] ? buf : NULL);
+	y = row(c, MARGIN, y, lw, W, "起案・決裁番号", "Approval reference", r->approval_ref);
+	if (disk && disk->lease)
+		y = row(c, MARGIN, y, lw, W, "リース会社・契約番号", "Lease company / contract", disk->lease);
+	if (r->handover_id) {
+		snprintf(buf, sizeof(buf), "%s  (sha256 %.16s…)%s", r->handover_id, r->handover_sha256,
+			 r->receipt_sha256 ? "  受領書あり receipt signed" : "");
+		y = row(c, MARGIN, y, lw, W, "引渡書", "Hand-over list", buf);
+	}
+	if (disk && disk->witness.name) {
+		fmt_date(disk->witness.date, when, sizeof(when));
+		snprintf(buf, sizeof(buf), "%s  (%s%s鍵ID %s)  %s", disk->witness.name,
+			 disk->witness.organisation ? disk->witness.organisation : "", disk->witness.organisation ? ", " : "",
+			 disk->witness.key_id ? disk->witness.key_id : "—", when);
+		y = row(c, MARGIN, y, lw, W, "立会者", "Witness (signed statement)", buf);
+	}
+	return y;
+}
+
+static void page_three(struct ctx *c)
+{
+	draw_header(c, "依頼・作業場所・立会", "Client, work site, witness, custody");
+	c->y = 138;
+	section(c, MARGIN, PAGE_W - 2 * MARGIN, "11", "依頼・作業場所・立会・引渡", "Client, work site, witness, custody");
+	parties(c, c->r, c->r, c->y + 20);
+}
+
+static int new_page(struct ctx *c, int no)
+{
+	c->page_no = no;
+	if (!c->collect) {
+		c->page = HPDF_AddPage(c->pdf);
+		if (!c->page)
+			return -ENOMEM;
+		HPDF_Page_SetSize(c->page, HPDF_PAGE_SIZE_A4, HPDF_PAGE_PORTRAIT);
+	}
+	return 0;
+}
+
 static int layout(struct ctx *c)
 {
-	c->page_no = 1;
-	if (!c->collect) {
-		c->page = HPDF_AddPage(c->pdf);
-		if (!c->page)
-			return -ENOMEM;
-		HPDF_Page_SetSize(c->page, HPDF_PAGE_SIZE_A4, HPDF_PAGE_PORTRAIT);
-	}
+	c->n_pages = has_parties(c->r) ? 3 : 2;
+	if (new_page(c, 1) < 0)
+		return -ENOMEM;
 	page_one(c);
-	c->page_no = 2;
-	if (!c->collect) {
-		c->page = HPDF_AddPage(c->pdf);
-		if (!c->page)
-			return -ENOMEM;
-		HPDF_Page_SetSize(c->page, HPDF_PAGE_SIZE_A4, HPDF_PAGE_PORTRAIT);
-	}
+	if (new_page(c, 2) < 0)
+		return -ENOMEM;
 	page_two(c);
+	if (c->n_pages == 3) {
+		if (new_page(c, 3) < 0)
+			return -ENOMEM;
+		page_three(c);
+	}
+	return 0;
+}
+
+/* ---- the list form: page 1 the summary, then a table of every disk ---- */
+
+#define LIST_ROWS 40            /* rows of a table page */
+#define LIST_ROW_H 16.0f
+
+const char *cert_list_result_text(const struct cert_record *item)
+{
+	if (item->result && streq(item->result, "verified_only"))
+		return "検証のみ VERIFIED ONLY";
+	if (!item->result || !streq(item->result, "erased_and_verified"))
+		return "失敗 FAILED";
+	if (item->sanitization_type && streq(item->sanitization_type, "destroy"))
+		return "破壊済 DESTROYED";
+	return "消去済 ERASED";
+}
+
+int cert_list_banner(const struct cert_record *r, char *buf, size_t len)
+{
+	size_t ok = 0, failed = 0, checked = 0;
+
+	for (size_t i = 0; i < r->n_items; i++)
+		if (r->items[i].result && streq(r->items[i].result, "erased_and_verified"))
+			ok++;
+		else if (r->items[i].result && streq(r->items[i].result, "verified_only"))
+			checked++;
+		else
+			failed++;
+	if (checked)
+		snprintf(buf, len, "%zu台  済 %zu ・ 検証のみ %zu ・ 失敗 %zu   %zu DISKS: %zu DONE, %zu VERIFIED ONLY, %zu FAILED",
+			 r->n_items, ok, checked, failed, r->n_items, ok, checked, failed);
+	else if (failed)
+		snprintf(buf, len, "%zu台  済 %zu ・ 失敗 %zu   %zu DISKS: %zu DONE, %zu FAILED", r->n_items, ok, failed,
+			 r->n_items, ok, failed);
+	else
+		snprintf(buf, len, "%zu台  全数 消去・確認済み   ALL %zu DISKS SANITIZED", r->n_items, r->n_items);
+	return failed || checked ? 0 : 1;
+}
+
+static const char *level_label(const char *t)
+{
+	if (!t)
+		return "—";
+	return streq(t, "clear") ? "クリア clear" : streq(t, "purge") ? "パージ purge" : "破壊 destroy";
+}
+
+/* "2026-11-23T17:49:00+09:00" -> "2026-11-23 17:49" */
+static void short_time(const char *iso, char *buf, size_t len)
+{
+	if (!iso || strlen(iso) < 16)
+		snprintf(buf, len, "%s", iso ? iso : "—");
+	else
+		snprintf(buf, len, "%.10s %.5s", iso, iso + 11);
+}
+
+/* counts by a key of the items: "overwrite-1" -> 12 */
+struct tally {
+	const char *key;
+	size_t n, failed;
+};
+
+static size_t tally_add(struct tally *t, size_t n, const char *key, bool ok)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (streq(t[i].key, key))
+			break;
+	if (i == n) {
+		if (n == 12)
+			return n; /* the page lists twelve; record.json has them all */
+		t[n++] = (struct tally){ key, 0, 0 };
+	}
+	t[i].n++;
+	t[i].failed += !ok;
+	return n;
+}
+
+static void list_summary_page(struct ctx *c)
+{
+	const struct cert_record *r = c->r;
+	const float W = PAGE_W - 2 * MARGIN;
+	struct tally methods[12], techs[12], witnesses[12];
+	size_t n_m = 0, n_t = 0, n_w = 0;
+	const char *first = NULL, *last = NULL;
+	time_t t0 = 0, t1 = 0, t;
+	char buf[300], a[100], b[40];
+	bool all_ok;
+	float y;
+
+	draw_header(c, "データ消去証明書（一覧）", "Certificate of Data Sanitization — list of disks");
+	all_ok = cert_list_banner(r, buf, sizeof(buf)) == 1;
+	rect(c, MARGIN, 143, W, 30, all_ok ? &GREEN : &RED, NULL);
+	text_center(c, PAGE_W / 2, 163, 13, (struct rgb){ 1, 1, 1 }, buf, true);
+	fmt_date(r->issued_at, a, sizeof(a));
+	snprintf(buf, sizeof(buf), "発行日 Issued: %s", a);
+	text_center(c, PAGE_W / 2, 186, 8, INK, buf, false);
+	if (municipal(r))
+		text_center(c, PAGE_W / 2, 198, 8.5f, INK,
+			    "下記の情報資産について、データの消去（又は物理的破壊）を行ったことを証明します。", false);
+
+	for (size_t i = 0; i < r->n_items; i++) {
+		const struct cert_record *it = &r->items[i];
+		bool ok = it->result && streq(it->result, "erased_and_verified");
+
+		n_m = tally_add(methods, n_m, it->method, ok);
+		n_t = tally_add(techs, n_t, it->performer.name, ok);
+		if (it->witness.name)
+			n_w = tally_add(witnesses, n_w, it->witness.name, ok);
+		if (parse_time(it->started_at, &t) == 0 && (!first || t < t0))
+			first = it->started_at, t0 = t;
+		if (parse_time(it->ended_at, &t) == 0 && (!last || t > t1))
+			last = it->ended_at, t1 = t;
+	}
+
+	c->y = 206;
+	section(c, MARGIN, W, "1", "依頼・作業", "Client and work");
+	y = parties(c, r, NULL, c->y + 20);
+	short_time(first, a, sizeof(a));
+	short_time(last, b, sizeof(b));
+	snprintf(buf, sizeof(buf), "%s — %s", a, b);
+	y = row(c, MARGIN, y, 120, W, "作業期間", "Period of the work", buf);
+	y = row(c, MARGIN, y, 120, W, "廃棄後の処置", "Destination", r->destination);
+
+	c->y = y + 8;
+	section(c, MARGIN, W, "2", "集計", "Summary by method and by person");
+	y = c->y + 20;
+	for (size_t i = 0; i < n_m; i++) {
+		snprintf(buf, sizeof(buf), "方式 %s: %zu台 (失敗 failed %zu)", methods[i].key, methods[i].n, methods[i].failed);
+		text(c, MARGIN + 6, y + 11, 8, methods[i].failed ? RED : INK, buf, W / 2 - 10);
+		y += 13;
+	}
+	{
+		float y2 = c->y + 20;
+
+		for (size_t i = 0; i < n_t; i++, y2 += 13) {
+			snprintf(buf, sizeof(buf), "作業者 technician %s: %zu台", techs[i].key, techs[i].n);
+			text(c, MARGIN + W / 2 + 6, y2 + 11, 8, INK, buf, W / 2 - 10);
+		}
+		for (size_t i = 0; i < n_w; i++, y2 += 13) {
+			snprintf(buf, sizeof(buf), "立会者 witness %s: %zu台", witnesses[i].key, witnesses[i].n);
+			text(c, MARGIN + W / 2 + 6, y2 + 11, 8, INK, buf, W / 2 - 10);
+		}
+		y = y > y2 ? y : y2;
+	}
+
+	/* the approval and the QR code */
+	c->y = y + 10;
+	section(c, MARGIN, W, "3", "承認", "Approval");
+	y = c->y + 24;
+	{
+		const struct cert_person *p = &r->approver;
+		const float bw = W - 130;
+
+		rect(c, MARGIN, y, bw, 96, NULL, &RULE);
+		text(c, MARGIN + 7, y + 13, 8, NAVY, "承認者", 0);
+		text(c, MARGIN + 40, y + 13, 6.5f, GREY, "Approved by", 0);
+		text_bold(c, MARGIN + 7, y + 31, 11, INK, p->name);
+		text(c, MARGIN + 7, y + 45, 7.5f, INK, p->role, bw - 12);
+		text(c, MARGIN + 7, y + 57, 7.5f, GREY, p->organisation, bw - 12);
+		fmt_date(p->date, buf, sizeof(buf));
+		text(c, MARGIN + 7, y + 71, 7.5f, INK, buf, bw - 12);
+		snprintf(buf, sizeof(buf), "鍵ID Key ID: %s ・ 各行の作業記録は技術者の署名付きで添付 / each row's wipe record is "
+			 "attached, signed by its technician", p->key_id ? p->key_id : "—");
+		text(c, MARGIN + 7, y + 85, 6.5f, GREY, buf, bw - 12);
+		draw_qr(c, MARGIN + W - 104, y - 6, 104);
+		text_center(c, MARGIN + W - 52, y + 104, 5.5f, GREY, "証明書番号・記録ハッシュ・承認署名", false);
+	}
+	c->y = y + 116;
+	snprintf(buf, sizeof(buf), "対象ディスクの一覧は %d ページ目から (全 %zu 行)  The list of disks begins on page 2 (%zu rows).",
+		 c->n_pages > 1 ? 2 : 1, r->n_items, r->n_items);
+	text(c, MARGIN, c->y + 8, 7.5f, GREY, buf, W);
+}
+
+/* the table's columns: relative widths, two heading lines */
+static const struct {
+	float w;
+	const char *ja, *en;
+} list_cols[] = {
+	{ 0.35f, "No.", "" },
+	{ 1.25f, "資産番号", "Asset" },
+	{ 0.7f, "媒体種別", "Media type" },
+	{ 1.45f, "製造元・型番", "Maker / model" },
+	{ 1.4f, "シリアル番号", "Serial" },
+	{ 0.6f, "容量", "Capacity" },
+	{ 0.9f, "方式・区分", "Method, level" },
+	{ 0.55f, "検証", "Verified" },
+	{ 1.05f, "結果", "Result" },
+	{ 1.25f, "開始・終了", "Start / end" },
+	{ 1.5f, "作業者", "Technician" },
+};
+
+/* "1.0 MB": a table cell's capacity */
+static void short_bytes(uint64_t b, char *buf, size_t len)
+{
+	double v;
+	unsigned i = scale_bytes(b, &v);
+
+	snprintf(buf, len, i ? "%.1f %s" : "%.0f %s", v, byte_units[i]);
+}
+
+static void list_table_page(struct ctx *c, size_t first)
+{
+	const struct cert_record *r = c->r;
+	const float W = PAGE_W - 2 * MARGIN;
+	float x[ARRAY_SIZE(list_cols) + 1], total = 0, y = 138;
+	char buf[200];
+
+	draw_header(c, "データ消去証明書（一覧）", "Certificate of Data Sanitization — list of disks");
+	for (size_t i = 0; i < ARRAY_SIZE(list_cols); i++)
+		total += list_cols[i].w;
+	x[0] = MARGIN;
+	for (size_t i = 0; i < ARRAY_SIZE(list_cols); i++)
+		x[i + 1] = x[i] + W * list_cols[i].w / total;
+	rect(c, MARGIN, y, W, 22, &SHADE, NULL);
+	for (size_t i = 0; i < ARRAY_SIZE(list_cols); i++) {
+		text(c, x[i] + 2, y + 10, 6.5f, NAVY, list_cols[i].ja, x[i + 1] - x[i] - 3);
+		text(c, x[i] + 2, y + 18.5f, 5.2f, GREY, list_cols[i].en, x[i + 1] - x[i] - 3);
+	}
+	y += 22;
+	/* each row's cells in this order, each one text string: verify reads
+	 * the row number, then its asset, serial and result, in order */
+	for (size_t k = first; k < r->n_items && k < first + LIST_ROWS; k++) {
+		const struct cert_record *it = &r->items[k];
+		bool ok = it->result && streq(it->result, "erased_and_verified");
+		char a[40], b[40];
+
+		snprintf(buf, sizeof(buf), "%zu", k + 1);
+		text(c, x[0] + 2, y + 7, 6.5f, GREY, buf, x[1] - x[0] - 3);
+		text(c, x[1] + 2, y + 7, 6.5f, INK, it->asset_id, x[2] - x[1] - 3);
+		text(c, x[2] + 2, y + 7, 6, INK, it->media_type, x[3] - x[2] - 3);
+		text(c, x[3] + 2, y + 7, 6, INK, it->model, x[4] - x[3] - 3);
+		text(c, x[3] + 2, y + 14, 5.2f, GREY, it->manufacturer, x[4] - x[3] - 3);
+		text(c, x[4] + 2, y + 7, 6.5f, INK, it->serial, x[5] - x[4] - 3);
+		short_bytes(it->capacity_bytes, buf, sizeof(buf));
+		text(c, x[5] + 2, y + 7, 6, INK, it->capacity_bytes ? buf : "—", x[6] - x[5] - 3);
+		text(c, x[6] + 2, y + 7, 6, INK, it->method, x[7] - x[6] - 3);
+		text(c, x[6] + 2, y + 14, 5.2f, GREY, level_label(it->sanitization_type), x[7] - x[6] - 3);
+		text(c, x[7] + 2, y + 7, 6, streq(it->verification_result, "pass") ? GREEN : RED,
+		     streq(it->verification_result, "pass") ? "合格 pass" : "不合格 fail", x[8] - x[7] - 3);
+		text(c, x[8] + 2, y + 7, 6.5f, ok ? GREEN : streq(it->result, "verified_only") ? NAVY : RED,
+		     cert_list_result_text(it), x[9] - x[8] - 3);
+		short_time(it->started_at, a, sizeof(a));
+		short_time(it->ended_at, b, sizeof(b));
+		text(c, x[9] + 2, y + 7, 5.5f, INK, a, x[10] - x[9] - 3);
+		text(c, x[9] + 2, y + 14, 5.5f, INK, b, x[10] - x[9] - 3);
+		text(c, x[10] + 2, y + 7, 6, INK, it->performer.name, x[11] - x[10] - 3);
+		if (it->witness.name) {
+			snprintf(buf, sizeof(buf), "立会 %s", it->witness.name);
+			text(c, x[10] + 2, y + 14, 5.2f, GREY, buf, x[11] - x[10] - 3);
+		}
+		hline(c, MARGIN, MARGIN + W, y + LIST_ROW_H, RULE, 0.3f);
+		y += LIST_ROW_H;
+	}
+}
+
+static int list_layout(struct ctx *c)
+{
+	size_t rows = c->r->n_items;
+	int table_pages = (int)((rows + LIST_ROWS - 1) / LIST_ROWS);
+
+	c->n_pages = 1 + table_pages;
+	if (new_page(c, 1) < 0)
+		return -ENOMEM;
+	list_summary_page(c);
+	for (int p = 0; p < table_pages; p++) {
+		if (new_page(c, p + 2) < 0)
+			return -ENOMEM;
+		list_table_page(c, (size_t)p * LIST_ROWS);
+	}
 	return 0;
 }
 
@@ -908,6 +1303,11 @@ static const char *approver_sig(const struct cert_pdf_opts *o)
 	return NULL;
 }
 
+static int cmp_attachment(const void *x, const void *y)
+{
+	return strcmp(((const struct cert_attachment *)x)->name, ((const struct cert_attachment *)y)->name);
+}
+
 int cert_qr_payload(const struct cert_record *r, const char *approver_sig, char **ret)
 {
 	char hash[65];
@@ -937,7 +1337,7 @@ static int add_string(HPDF_Doc pdf, HPDF_Dict d, const char *key, const char *va
 
 /* The attachments: /Names /EmbeddedFiles in the catalog, each a file
  * specification with its (uncompressed) embedded file stream. */
-static int add_attachments(HPDF_Doc pdf, const struct cert_attachment *a, size_t n)
+static int add_attachments(HPDF_Doc pdf, const struct cert_attachment *a, size_t n, bool compress)
 {
 	HPDF_Dict names = HPDF_Dict_New(pdf->mmgr), ef = HPDF_Dict_New(pdf->mmgr);
 	HPDF_Array arr = HPDF_Array_New(pdf->mmgr);
@@ -968,7 +1368,7 @@ static int add_attachments(HPDF_Doc pdf, const struct cert_attachment *a, size_t
 			return -ENOMEM;
 		HPDF_Dict_Add(st, "Params", params);
 		HPDF_Dict_AddNumber(params, "Size", (HPDF_INT32)a[i].len);
-		st->filter = HPDF_STREAM_FILTER_NONE;
+		st->filter = compress ? HPDF_STREAM_FILTER_FLATE_DECODE : HPDF_STREAM_FILTER_NONE;
 		if (a[i].len && HPDF_Stream_Write(st->stream, a[i].data, (HPDF_UINT)a[i].len) != HPDF_OK)
 			return -ENOMEM;
 		HPDF_Array_Add(arr, HPDF_String_New(pdf->mmgr, a[i].name, NULL));
@@ -1020,7 +1420,7 @@ static int draw_and_save(struct ctx *c, const char *fontpath, const char *logo,
 	if (setjmp(jb))
 		return -EIO;
 	/* text stays uncompressed (verify reads it); fonts and maps compressed */
-	HPDF_SetCompressionMode(c->pdf, HPDF_COMP_METADATA);
+	HPDF_SetCompressionMode(c->pdf, c->compress ? HPDF_COMP_TEXT | HPDF_COMP_METADATA : HPDF_COMP_METADATA);
 	HPDF_UseUTFEncodings(c->pdf);
 	HPDF_SetCurrentEncoder(c->pdf, "UTF-8");
 	c->step = "cannot load the font";
@@ -1036,7 +1436,7 @@ static int draw_and_save(struct ctx *c, const char *fontpath, const char *logo,
 	c->step = "cannot draw the certificate";
 	HPDF_SetInfoAttr(c->pdf, HPDF_INFO_TITLE, c->table ? c->table->title_en : c->sig_field ? "データ消去証明書 Certificate of Data Sanitization" :
 			 "データ消去作業報告書 Sanitization session report");
-	if (c->sig_field)
+	if (c->sig_field && c->r)
 		HPDF_SetInfoAttr(c->pdf, HPDF_INFO_SUBJECT, c->r->certificate_id);
 	if (c->r && c->r->organisation)
 		HPDF_SetInfoAttr(c->pdf, HPDF_INFO_AUTHOR, c->r->organisation);
@@ -1044,7 +1444,7 @@ static int draw_and_save(struct ctx *c, const char *fontpath, const char *logo,
 	if (c->layout(c) < 0)
 		return -ENOMEM;
 	c->step = "cannot add the attachments";
-	if ((n_att && add_attachments(c->pdf, att, n_att) < 0) ||
+	if ((n_att && add_attachments(c->pdf, att, n_att, c->compress) < 0) ||
 	    (c->sig_field && add_signature_field(c->pdf, HPDF_GetPageByIndex(c->pdf, 0)) < 0))
 		return -ENOMEM;
 	c->step = "cannot save the PDF";
@@ -1066,7 +1466,8 @@ int cert_pdf_render(const struct cert_record *r, const struct cert_pdf_opts *o,
 		    uint8_t **ret, size_t *ret_len, const char **ret_err)
 {
 	static const struct cert_pdf_opts none = { 0 };
-	struct ctx c = { .r = r, .layout = layout, .sig_field = true, .step = "cannot build the record" };
+	struct ctx c = { .r = r, .layout = cert_record_is_list(r) ? list_layout : layout, .sig_field = true,
+			 .step = "cannot build the record", .compress = o && o->compress };
 	_cleanup_free_ char *canon = NULL, *qr = NULL;
 	_cleanup_free_ struct cert_attachment *att = NULL;
 	char hash[65], fontpath[64];
@@ -1091,12 +1492,14 @@ int cert_pdf_render(const struct cert_record *r, const struct cert_pdf_opts *o,
 					   "wipecert certificate record (canonical JSON)" };
 	for (size_t i = 0; i < o->n_attachments; i++)
 		att[i + 1] = o->attachments[i];
+	/* a name tree's keys are sorted: handover.json comes before record.json */
+	qsort(att, o->n_attachments + 1, sizeof(*att), cmp_attachment);
 
 	/* pass 1: which characters are drawn */
 	c.chars = c.collect = hb_set_create();
 	for (uint32_t ch = 0x20; ch < 0x7f; ch++)
 		hb_set_add(c.chars, ch);
-	layout(&c);
+	c.layout(&c);
 	c.collect = NULL;
 	c.step = "cannot subset the font";
 	fontfd = k = subset_font(o->font_path ? o->font_path : CERT_DEFAULT_FONT, c.chars, &font_size);
@@ -1124,8 +1527,8 @@ out:
 /* Lay out once to collect the characters, subset the font to them, then
  * draw and save: the path every table-like document takes (the session
  * summary, the audit report). c->layout is called twice. */
-static int render_collected(struct ctx *c, const char *font_path, uint8_t **ret, size_t *ret_len,
-			    const char **ret_err)
+static int render_collected(struct ctx *c, const char *font_path, const struct cert_attachment *att, size_t n_att,
+			    uint8_t **ret, size_t *ret_len, const char **ret_err)
 {
 	char fontpath[64];
 	size_t font_size;
@@ -1140,7 +1543,7 @@ static int render_collected(struct ctx *c, const char *font_path, uint8_t **ret,
 	fontfd = k = subset_font(font_path ? font_path : CERT_DEFAULT_FONT, c->chars, &font_size);
 	if (k >= 0) {
 		snprintf(fontpath, sizeof(fontpath), "/proc/self/fd/%d", fontfd);
-		k = draw_and_save(c, fontpath, NULL, NULL, 0);
+		k = draw_and_save(c, fontpath, NULL, att, n_att);
 	}
 	if (k >= 0) {
 		*ret = TAKE_PTR(c->out);
@@ -1168,18 +1571,19 @@ int cert_pdf_render_summary(const struct cert_record *const *recs, size_t n, con
 			*ret_err = c.step;
 		return -EINVAL;
 	}
-	return render_collected(&c, font_path, ret, ret_len, ret_err);
+	return render_collected(&c, font_path, NULL, 0, ret, ret_len, ret_err);
 }
 
 int cert_pdf_render_table(const struct cert_table *t, const char *font_path, uint8_t **ret, size_t *ret_len,
 			  const char **ret_err)
 {
-	struct ctx c = { .table = t, .layout = table_layout, .step = "a table needs 1 to 12 columns", .qr = t->qr };
+	struct ctx c = { .table = t, .layout = table_layout, .step = "a table needs 1 to 12 columns", .qr = t->qr,
+			 .sig_field = t->signature_field };
 
 	if (t->n_cols == 0 || t->n_cols > 12 || t->n_rows > 100000) {
 		if (ret_err)
 			*ret_err = c.step;
 		return -EINVAL;
 	}
-	return render_collected(&c, font_path, ret, ret_len, ret_err);
+	return render_collected(&c, font_path, t->attachments, t->n_attachments, ret, ret_len, ret_err);
 }

@@ -33,6 +33,8 @@ static const char *const check_names[CHECK__MAX] = {
 	[CHECK_QR] = "qr-code",
 	[CHECK_ROSTER] = "record-signature",
 	[CHECK_EVIDENCE] = "evidence",
+	[CHECK_WITNESS] = "witness",
+	[CHECK_CUSTODY] = "custody",
 	[CHECK_TIME] = "signing-time",
 	[CHECK_LEDGER] = "ledger",
 };
@@ -45,6 +47,7 @@ const char *cert_check_name(enum cert_check c)
 void cert_verify_report_release(struct cert_verify_report *rep)
 {
 	cert_record_free(rep->record);
+	json_decref(rep->report);
 	free(rep->signer_subject);
 	free(rep->signing_time);
 	memset(rep, 0, sizeof(*rep));
@@ -139,7 +142,7 @@ int cert_find_attachment(struct pdf_doc *d, const char *name, const uint8_t **re
 		fs = pdf_resolve(d, arr->v[i + 1]);
 		efd = pdf_get_type(d, fs, "EF", PDF_DICT);
 		st = pdf_get_type(d, efd, "F", PDF_STREAM);
-		if (!st || pdf_stream_raw(d, st, ret, ret_len) < 0)
+		if (!st || pdf_stream_data(d, st, CERT_ATTACHMENT_MAX, ret, ret_len) < 0)
 			return -EBADMSG;
 	}
 	return found ? 0 : -ENOENT;
@@ -354,6 +357,7 @@ static int check_record(struct cert_vctx *v)
 {
 	struct cert_verify_report *rep = v->rep;
 	_cleanup_free_ char *canon = NULL;
+	const struct cert_report_kind *kind;
 	const char *err = NULL;
 	int r;
 
@@ -361,6 +365,9 @@ static int check_record(struct cert_vctx *v)
 	if (r < 0)
 		return cert_vset(v, CHECK_RECORD, false, r == -ENOENT ? N_("no %s attachment") :
 				 r == -ENOTUNIQ ? N_("two %s attachments") : N_("unreadable %s"), CERT_RECORD_NAME), 0;
+	kind = cert_record_report_kind(v->rec, v->rec_len);
+	if (kind)
+		return cert_check_report_record(v, kind);
 	r = cert_record_parse((const char *)v->rec, v->rec_len, &rep->record, &err);
 	if (r == -ENOMEM)
 		return r;
@@ -375,7 +382,154 @@ static int check_record(struct cert_vctx *v)
 	return 0;
 }
 
-static int check_visible(struct cert_vctx *v)
+/* ---- what the pages of a list certificate show ---- */
+
+/* The pages in order (a flat or nested /Pages tree), at most max. */
+static size_t collect_pages(struct pdf_doc *d, struct pdf_obj *node, struct pdf_obj **out, size_t n, size_t max,
+			    unsigned depth)
+{
+	struct pdf_obj *kids = pdf_get_type(d, node, "Kids", PDF_ARRAY);
+
+	if (depth > 8)
+		return n;
+	if (!kids)
+		return n < max && pdf_name_is(pdf_get(d, node, "Type"), "Page") ? (out[n] = node, n + 1) : n;
+	for (size_t i = 0; i < kids->n && n < max; i++) {
+		struct pdf_obj *k = pdf_resolve(d, kids->v[i]);
+
+		if (k && k->type == PDF_DICT)
+			n = collect_pages(d, k, out, n, max, depth + 1);
+	}
+	return n;
+}
+
+/* The text of a page, one line a string (decoded when compressed). */
+static int page_lines(struct cert_vctx *v, struct pdf_obj *page, char **ret)
+{
+	struct pdf_obj *cs = page ? pdf_get(&v->d, page, "Contents") : NULL;
+	const uint8_t *data;
+	size_t len;
+
+	if (!cs || cs->type != PDF_STREAM || pdf_stream_data(&v->d, cs, 16u << 20, &data, &len) < 0)
+		return -EBADMSG;
+	return page_text(data, len, ret);
+}
+
+/* The next line of text equal to want, from *pos on; NULL at the end. */
+static const char *next_line(const char *text, size_t *pos, const char *want)
+{
+	size_t n = strlen(want);
+
+	for (const char *p = text + *pos; *p;) {
+		const char *e = strchr(p, '\n');
+
+		if (!e)
+			break;
+		if ((size_t)(e - p) == n && memcmp(p, want, n) == 0) {
+			*pos = (size_t)(e + 1 - text);
+			return p;
+		}
+		p = e + 1;
+	}
+	return NULL;
+}
+
+/* Page 1 shows the certificate's number, approver, hash and counts; the
+ * table, in order, every row's number followed by its asset, serial and
+ * result (within the row's cells): a row the record holds cannot be left
+ * out of the pages, nor shown as something else. */
+static int check_visible_list(struct cert_vctx *v)
+{
+	const struct cert_record *r = v->rep->record;
+	size_t max = r->n_items / 8 + 16, n, pos = 0;
+	_cleanup_free_ struct pdf_obj **pages = calloc(max, sizeof(*pages));
+	_cleanup_free_ char *all = NULL, *first = NULL;
+	char banner[200];
+	size_t all_len = 0;
+	FILE *f;
+	int k = 0;
+
+	if (!pages)
+		return -ENOMEM;
+	n = collect_pages(&v->d, pdf_get_type(&v->d, pdf_get_type(&v->d, v->d.trailer, "Root", PDF_DICT), "Pages",
+					      PDF_DICT), pages, 0, max, 0);
+	if (n == 0 || page_lines(v, pages[0], &first) < 0)
+		return cert_vset(v, CHECK_VISIBLE, false, "page 1 has no readable content stream"), 0;
+	cert_list_banner(r, banner, sizeof(banner));
+	{
+		const struct { const char *what, *value; } need[] = {
+			{ "certificate id", r->certificate_id },
+			{ "approver", r->approver.name },
+			{ "record hash", v->rep->record_hash },
+			{ "counts", banner },
+		};
+
+		for (size_t i = 0; i < ARRAY_SIZE(need); i++)
+			if (!has_line(first, need[i].value))
+				return cert_vset(v, CHECK_VISIBLE, false, "page 1 does not show the record's %s '%s'",
+						 need[i].what, need[i].value), 0;
+	}
+	f = open_memstream(&all, &all_len);
+	if (!f)
+		return -ENOMEM;
+	for (size_t i = 1; i < n && k >= 0; i++) {
+		_cleanup_free_ char *t = NULL;
+
+		k = page_lines(v, pages[i], &t);
+		if (k >= 0)
+			fputs(t, f);
+	}
+	if (fclose(f) != 0 || !all)
+		return -ENOMEM;
+	if (k < 0)
+		return cert_vset(v, CHECK_VISIBLE, false, "a page of the table has no readable content stream"), 0;
+	for (size_t i = 0; i < r->n_items; i++) {
+		const struct cert_record *it = &r->items[i];
+		const char *want[] = { it->asset_id, it->serial, cert_list_result_text(it) };
+		char no[24];
+		bool shown = false;
+
+		snprintf(no, sizeof(no), "%zu", i + 1);
+		while (!shown && next_line(all, &pos, no)) {
+			/* the row's cells follow its number: at most 16 strings */
+			size_t p = pos, end = pos;
+			unsigned lines = 0;
+
+			while (all[end] && lines < 16)
+				lines += all[end++] == '\n';
+			shown = true;
+			for (size_t w = 0; shown && w < ARRAY_SIZE(want); w++) {
+				const char *hit = next_line(all, &p, want[w]);
+
+				shown = hit && (size_t)(hit - all) < end;
+			}
+			if (shown)
+				pos = p;
+		}
+		if (!shown)
+			return cert_vset(v, CHECK_VISIBLE, false, "row %zu (asset %s, serial %s, %s) is not shown in the table",
+					 i + 1, it->asset_id, it->serial, cert_list_result_text(it)), 0;
+	}
+	cert_vset(v, CHECK_VISIBLE, true, "page 1 shows the id, approver, hash and counts; the table all %zu rows with "
+		  "asset, serial and result", r->n_items);
+	return 0;
+}
+
+/* A signed report's page 1 shows its number and its record's hash. */
+static int check_visible_report(struct cert_vctx *v)
+{
+	const char *id = json_string_value(json_object_get(v->rep->report, "report_id"));
+	_cleanup_free_ char *text = NULL;
+
+	if (page_lines(v, first_page(&v->d), &text) < 0)
+		return cert_vset(v, CHECK_VISIBLE, false, "page 1 has no readable content stream"), 0;
+	if (!id || !strstr(text, id) || !strstr(text, v->rep->record_hash))
+		return cert_vset(v, CHECK_VISIBLE, false, "page 1 does not show the report's number and record hash"), 0;
+	cert_vset(v, CHECK_VISIBLE, true, "page 1 shows report %s and its record hash", id);
+	return 0;
+}
+
+static int check_visible_one(struct cert_vctx *v)
 {
 	const struct cert_record *r = v->rep->record;
 	struct pdf_obj *page = first_page(&v->d), *cs;
@@ -406,6 +560,15 @@ static int check_visible(struct cert_vctx *v)
 	return 0;
 }
 
+static int check_visible(struct cert_vctx *v)
+{
+	if (v->rep->report)
+		return check_visible_report(v);
+	if (cert_record_is_list(v->rep->record))
+		return check_visible_list(v);
+	return check_visible_one(v);
+}
+
 static int check_qr(struct cert_vctx *v)
 {
 	const struct cert_record *r = v->rep->record;
@@ -432,7 +595,7 @@ static int check_qr(struct cert_vctx *v)
 			continue;
 		w = pdf_get_type(d, img, "Width", PDF_NUM);
 		h = pdf_get_type(d, img, "Height", PDF_NUM);
-		if (!w || !h || w->i != n || h->i != n || pdf_stream_raw(d, img, &data, &len) < 0)
+		if (!w || !h || w->i != n || h->i != n || pdf_stream_data(d, img, (size_t)n * n, &data, &len) < 0)
 			continue;
 		if (len == (size_t)n * n && memcmp(data, px, len) == 0)
 			return cert_vset(v, CHECK_QR, true, "QR code carries %.60s...", payload), 0;
@@ -470,6 +633,15 @@ void cert_verify_report_vset(struct cert_verify_report *rep, enum cert_check c, 
 	judge(rep);
 }
 
+void cert_verify_report_put(struct cert_verify_report *rep, enum cert_check c, bool ok, const char *detail,
+			    const char *text)
+{
+	if (c >= CHECK__MAX)
+		return;
+	cert_verify_report_set(rep, c, ok, "%s", detail);
+	snprintf(rep->checks[c].text, sizeof(rep->checks[c].text), "%s", text);
+}
+
 void cert_verify_report_set(struct cert_verify_report *rep, enum cert_check c, bool ok, const char *fmt, ...)
 {
 	va_list ap;
@@ -499,6 +671,8 @@ static const struct {
 	{ CHECK_QR, check_qr, CHECK_RECORD, false },
 	{ CHECK_ROSTER, cert_check_roster, CHECK_RECORD, true },
 	{ CHECK_EVIDENCE, cert_check_evidence, CHECK_RECORD, false },
+	{ CHECK_WITNESS, cert_check_witness, CHECK_EVIDENCE, false },
+	{ CHECK_CUSTODY, cert_check_custody, CHECK_RECORD, false },
 	{ CHECK_TIME, cert_check_time, CHECK_RECORD, false },
 };
 
@@ -508,6 +682,9 @@ static void vctx_release(struct cert_vctx *v)
 	sk_X509_pop_free(v->chain, X509_free);
 	CMS_ContentInfo_free(v->cms);
 	free(v->der);
+	for (size_t i = 0; i < v->n_disks; i++)
+		json_decref(v->disks[i].json);
+	free(v->disks);
 }
 
 int cert_pdf_verify(const uint8_t *pdf, size_t len, STACK_OF(X509) *trusted,
@@ -528,6 +705,11 @@ int cert_pdf_verify(const uint8_t *pdf, size_t len, STACK_OF(X509) *trusted,
 		}
 		if (checks[i].after != CHECK__MAX && !rep->checks[checks[i].after].ok) {
 			check_note(&rep->checks[c], "not run: %s failed", cert_check_name(checks[i].after));
+			continue;
+		}
+		/* a signed report has no disks: nothing to show of them */
+		if (rep->report && (c == CHECK_QR || c == CHECK_EVIDENCE || c == CHECK_WITNESS || c == CHECK_CUSTODY)) {
+			cert_vset(&v, c, true, "not applicable: an %s", rep->report_kind->what);
 			continue;
 		}
 		r = checks[i].run(&v);

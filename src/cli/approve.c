@@ -26,6 +26,33 @@ const char common_help[] = N_(
 	"  -h, --help              show this help\n");
 const char common_json_help[] = N_("  -J, --json              JSON output\n");
 
+const char party_help[] = N_(
+	"      --client NAME       依頼者: who the work is for (default: the policy's [certificate])\n"
+	"      --client-unit UNIT  the client's department\n"
+	"      --site ADDRESS      作業場所: where the work was done\n"
+	"      --room ROOM         the room\n"
+	"      --approval-ref REF  起案・決裁番号: the approval document's number\n"
+	"      --document-number N 文書番号 of the certificate\n"
+	"      --layout L          standard or municipal (様式: document number, addressee, 公印 area)\n");
+
+int party_option(struct flow_control *fc, int c, const char *arg)
+{
+	switch (c) {
+	case OPT_CLIENT: fc->parties.client = arg; return 1;
+	case OPT_CLIENT_UNIT: fc->parties.client_unit = arg; return 1;
+	case OPT_SITE: fc->parties.site = arg; return 1;
+	case OPT_ROOM: fc->parties.room = arg; return 1;
+	case OPT_APPROVAL_REF: fc->parties.approval_ref = arg; return 1;
+	case OPT_DOCNO: fc->parties.document_number = arg; return 1;
+	case OPT_LAYOUT:
+		if (!streq(arg, "standard") && !streq(arg, "municipal"))
+			return -1;
+		fc->parties.layout = arg;
+		return 1;
+	}
+	return 0;
+}
+
 /* Handle an option common to the workflow commands; 1 if it was one. */
 int common_option(struct flow_control *fc, int c, const char *arg)
 {
@@ -78,7 +105,7 @@ int flow_control_open(struct flow_control *fc, unsigned need)
 		const char *p = ledger_resolve_path(fc->db);
 
 		if ((need & NEED_LEDGER) || fc->db || getenv("WIPECERT_DB") || access(p, F_OK) == 0) {
-			r = ledger_open(p, 0, &fc->ledger);
+			r = ledger_open(p, (need & CREATE_LEDGER) && fc->db ? LEDGER_OPEN_CREATE : 0, &fc->ledger);
 			if (r < 0) {
 				log_error_errno(r, _("%s: cannot open the ledger"), p);
 				return EXIT_FAIL;
@@ -101,7 +128,31 @@ int flow_control_open(struct flow_control *fc, unsigned need)
 	fc->ctx.ledger = fc->ledger;
 	fc->ctx.trust = fc->trust;
 	fc->ctx.logo = fc->logo;
+	fc->ctx.parties = &fc->parties;
 	return EXIT_OK;
+}
+
+int write_report_file(const char *path, const void *data, size_t len, enum trust_doc doc,
+		      const struct trust_seckey *k, const char *sig)
+{
+	_cleanup_free_ char *own = NULL, *sigpath = NULL;
+	struct flow_error err = { "" };
+	int r;
+
+	if (k && !sig) {
+		r = flow_report_sign_bytes(doc, data, len, k, &own, &err);
+		if (r < 0)
+			return log_error("%s: %s", path, err.msg), r;
+		sig = own;
+	}
+	if (k && asprintf(&sigpath, "%s.minisig", path) < 0)
+		return log_error_errno(-ENOMEM, _("out of memory"));
+	r = write_file_atomic(path, data, len, 0644, false);
+	if (r >= 0 && k)
+		r = write_file_atomic(sigpath, sig, strlen(sig), 0644, false);
+	if (r < 0)
+		return log_error_errno(r, _("%s: cannot write the report"), path);
+	return 0;
 }
 
 int exit_for(int r)
@@ -120,9 +171,31 @@ static void seal_help(void)
 		 "Options:\n"
 		 "      --asset ID          the asset the disk is in the ledger\n"
 		 "  -k, --key FILE          the technician's secret key\n"
-		 "      --passphrase-file F its passphrase (else asked on the terminal)\n"), program_name);
+		 "      --passphrase-file F its passphrase (else asked on the terminal)\n"
+		 "      --witness-key FILE  a witness signs the record too (立会者, role witness)\n"
+		 "      --witness-passphrase-file F  the witness's passphrase\n"), program_name);
 	fputs(_(common_json_help), stdout);
 	fputs(_(common_help), stdout);
+}
+
+int witness_after(struct flow_control *fc, const char *id, struct trust_seckey *w)
+{
+	struct trust_seckey *own = NULL;
+	struct flow_error err = { "" };
+	_cleanup_free_ char *path = NULL;
+	int r;
+
+	if (!fc->witness_key)
+		return EXIT_OK;
+	if (!w && key_load_secret(fc->witness_key, fc->witness_pass, &own) < 0)
+		return EXIT_FAIL;
+	r = flow_witness(&fc->ctx, id, w ? w : own, &path, &err);
+	if (r < 0)
+		log_error("%s", err.msg);
+	else if (!fc->json)
+		printf(_("%s: witnessed by %s: %s\n"), id, trust_seckey_name(w ? w : own), path);
+	trust_seckey_free(own);
+	return r < 0 ? exit_for(r) : EXIT_OK;
 }
 
 int cmd_seal(int argc, char **argv)
@@ -131,6 +204,7 @@ int cmd_seal(int argc, char **argv)
 		{ "asset", required_argument, NULL, OPT_ASSET },
 		{ "key", required_argument, NULL, 'k' },
 		{ "passphrase-file", required_argument, NULL, OPT_PASS },
+		WITNESS_OPTIONS,
 		COMMON_OPTIONS,
 		CLI_OPT_JSON,
 		{}
@@ -150,6 +224,8 @@ int cmd_seal(int argc, char **argv)
 		case OPT_ASSET: asset = optarg; break;
 		case 'k': fc.key = optarg; break;
 		case OPT_PASS: fc.pass_file = optarg; break;
+		case OPT_WITNESS_KEY: fc.witness_key = optarg; break;
+		case OPT_WITNESS_PASS: fc.witness_pass = optarg; break;
 		case 'h': seal_help(); return EXIT_OK;
 		default: return EXIT_USAGE;
 		}
@@ -179,7 +255,7 @@ int cmd_seal(int argc, char **argv)
 					 "technician", trust_seckey_name(k)), 0);
 	else
 		printf(_("%s: sealed by %s: %s\n"), argv[optind], trust_seckey_name(k), path);
-	ret = EXIT_OK;
+	ret = witness_after(&fc, argv[optind], NULL);
 out:
 	trust_seckey_free(k);
 	flow_control_release(&fc);
@@ -348,17 +424,25 @@ static void print_case_summary(const struct flow_case *k)
 static void decide_help(bool approve)
 {
 	if (approve)
-		printf(_("Usage: %s approve CASE --key APPROVER.key [options]\n\n"
+		printf(_("Usage: %s approve CASE --key APPROVER.key [options]\n"
+			 "       %s approve CASE... --list --key APPROVER.key [options]\n"
+			 "       %s approve --batch FILE --key APPROVER.key [options]\n\n"
 			 "Review a sealed wipe record and sign the approval: the record's\n"
 			 "technician signature is checked against the roster, the approver must\n"
 			 "be another person with an approver's key, and the policy must allow the\n"
 			 "method for the asset's class. The signed certificate PDF is written to\n"
 			 "the state directory and the ledger records it.\n\n"
+			 "With --list (or --batch), one list certificate (一覧形式) covers every\n"
+			 "case: page 1 the summary, then a table of every disk, each row bound to\n"
+			 "its technician's signed wipe record (attached). Each case is checked as\n"
+			 "one is; failed wipes are listed as failed, never left out.\n\n"
 			 "  -k, --key FILE          the approver's secret key\n"
 			 "      --passphrase-file F its passphrase (else asked on the terminal)\n"
+			 "      --list              one list certificate for all the cases given\n"
+			 "      --batch FILE        the cases, one a line ('#' comments): a list\n"
 			 "      --destination TEXT  where the disk goes now (reuse, recycling, ...)\n"
 			 "      --logo PNG          organisation logo for the certificate\n"
-			 "  -y, --yes               do not ask for confirmation\n"), program_name);
+			 "  -y, --yes               do not ask for confirmation\n"), program_name, program_name, program_name);
 	else
 		printf(_("Usage: %s reject CASE --key APPROVER.key --reason TEXT [options]\n\n"
 			 "Refuse a sealed wipe record, signed by the approver, with the reason;\n"
@@ -367,13 +451,15 @@ static void decide_help(bool approve)
 			 "      --passphrase-file F its passphrase\n"
 			 "      --reason TEXT       why (required)\n"
 			 "  -y, --yes               do not ask for confirmation\n"), program_name);
+	if (approve)
+		fputs(_(party_help), stdout);
 	fputs(_(common_json_help), stdout);
 	fputs(_(common_help), stdout);
 }
 
 /* What was decided: the rejection, or the certificate (JSON or a line). */
 static void print_decision(const struct flow_control *fc, const char *id, const struct trust_seckey *k,
-			   const struct flow_approval *res, const struct flow_case *fcase)
+			   const struct flow_approval *res, const struct flow_case *fcase, size_t n_cases)
 {
 	if (!res && fc->json) {
 		cli_print_json(json_pack("{s:s,s:b,s:s,s:s}", "case", id, "rejected", true, "approver",
@@ -385,7 +471,16 @@ static void print_decision(const struct flow_control *fc, const char *id, const 
 				      "pdf", res->pdf_path, "record_sha256", res->record_sha256, "pdf_sha256",
 				      res->pdf_sha256, "erased", res->erased, "verified_only", res->verified_only);
 
+		if (n_cases) {
+			json_object_del(o, "case");
+			json_object_set_new(o, "rows", json_integer((json_int_t)res->n_rows));
+			json_object_set_new(o, "failed", json_integer((json_int_t)res->n_failed));
+		}
 		cli_print_json(o, JSON_INDENT(2));
+	} else if (n_cases) {
+		printf(_("%zu cases: approved by %s; list certificate %s (%zu erased or destroyed, %zu failed): %s\n"),
+		       res->n_rows, trust_seckey_name(k), res->certificate_id, res->n_rows - res->n_failed, res->n_failed,
+		       res->pdf_path);
 	} else {
 		printf(_("%s: approved by %s; certificate %s (%s): %s\n"), id, trust_seckey_name(k),
 		       res->certificate_id,
@@ -395,31 +490,144 @@ static void print_decision(const struct flow_control *fc, const char *id, const 
 	}
 }
 
+/* --batch FILE: case IDs, one a line; blank lines and '#' comments */
+static int read_batch(const char *path, char ***ret, size_t *ret_n)
+{
+	_cleanup_free_ uint8_t *data = NULL;
+	char **v = NULL, *save = NULL, *line;
+	size_t len, n = 0;
+	int r;
+
+	r = read_full_file(path, &data, &len);
+	if (r < 0)
+		return r;
+	for (line = strtok_r((char *)data, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		char **nv;
+
+		line[strcspn(line, "#")] = '\0';
+		line = strstrip(line);
+		if (!*line)
+			continue;
+		nv = realloc(v, (n + 2) * sizeof(*v));
+		if (!nv || !(nv[n] = strdup(line))) {
+			free(nv ? nv : v);
+			return -ENOMEM;
+		}
+		v = nv;
+		v[++n] = NULL;
+	}
+	*ret = v;
+	*ret_n = n;
+	return 0;
+}
+
+/* Show what is about to be approved: the case, or every case of a list. */
+static int review(struct flow_control *fc, char **ids, size_t n, bool list, struct flow_case *first)
+{
+	for (size_t i = 0; i < n; i++) {
+		struct flow_case fcase = { 0 };
+		int r = flow_case_load(&fc->ctx, ids[i], &fcase);
+
+		if (r < 0) {
+			log_error_errno(r, _("case %s: cannot read its wipe record"), ids[i]);
+			return EXIT_FAIL;
+		}
+		if (!list)
+			print_case_summary(&fcase);
+		else
+			fprintf(stderr, "%4zu  %-40s %-16s %-14s %-10s %s\n", i + 1, fcase.id,
+				fcase.asset_id ? fcase.asset_id : "-", fcase.method ? fcase.method : "-",
+				fcase.job_state ? fcase.job_state : "-", fcase.technician ? fcase.technician : "-");
+		if (i == 0)
+			*first = fcase;
+		else
+			flow_case_release(&fcase);
+	}
+	return EXIT_OK;
+}
+
+/* The operands: one CASE, or with --list several, or --batch's file; a
+ * usage error or EXIT_FAIL, else -1 with the case IDs (NULL-ended). */
+static int decide_cases(int argc, char **argv, const struct flow_control *fc, bool approve, bool list,
+			const char *batch, char ***ret, size_t *ret_n)
+{
+	const char *verb = approve ? "approve" : "reject";
+	char **ids;
+	size_t n;
+	int r;
+
+	if (!approve && (list || optind + 1 != argc))
+		return usage_error(verb, _("one CASE is needed"));
+	if (batch && optind != argc)
+		return usage_error(verb, _("--batch reads the cases from its file: give no CASE"));
+	if (!batch && optind == argc)
+		return usage_error(verb, _("one CASE is needed"));
+	if (!list && optind + 1 != argc)
+		return usage_error(verb, _("several cases: --list issues one list certificate for them"));
+	if (!fc->key)
+		return usage_error(verb, _("--key is required"));
+	if (!approve && (!fc->reason || !*fc->reason))
+		return usage_error(verb, _("--reason is required"));
+	if (batch) {
+		r = read_batch(batch, ret, ret_n);
+		if (r >= 0 && *ret_n == 0)
+			free(*ret);
+		if (r < 0 || *ret_n == 0)
+			return log_error_errno(r < 0 ? r : -ENODATA, _("%s: cannot read the cases"), batch), EXIT_FAIL;
+		return -1;
+	}
+	n = (size_t)(argc - optind);
+	ids = calloc(n + 1, sizeof(*ids));
+	if (!ids)
+		return EXIT_FAIL;
+	for (size_t i = 0; i < n; i++)
+		if (!(ids[i] = strdup(argv[optind + i]))) {
+			while (i--)
+				free(ids[i]);
+			free(ids);
+			return EXIT_FAIL;
+		}
+	*ret = ids;
+	*ret_n = n;
+	return -1;
+}
+
 static int decide(int argc, char **argv, bool approve)
 {
+	enum { OPT_LIST = 400, OPT_BATCH };
 	static const struct option opts[] = {
 		{ "key", required_argument, NULL, 'k' },
 		{ "passphrase-file", required_argument, NULL, OPT_PASS },
 		{ "reason", required_argument, NULL, OPT_REASON },
 		{ "destination", required_argument, NULL, OPT_DEST },
 		{ "logo", required_argument, NULL, OPT_LOGO },
+		{ "list", no_argument, NULL, OPT_LIST },
+		{ "batch", required_argument, NULL, OPT_BATCH },
 		{ "yes", no_argument, NULL, 'y' },
+		PARTY_OPTIONS,
 		COMMON_OPTIONS,
 		CLI_OPT_JSON,
 		{}
 	};
-	const char *verb = approve ? "approve" : "reject";
+	const char *verb = approve ? "approve" : "reject", *batch = NULL;
 	struct flow_control fc = { 0 };
 	struct flow_case fcase = { 0 };
 	struct flow_approval res = { 0 };
 	struct flow_error err = { "" };
 	struct trust_seckey *k = NULL;
-	const char *id;
+	char **ids = NULL;
+	size_t n = 0;
+	bool list = false;
 	int c, r, ret;
 
 	optind = 0;
 	while ((c = cli_getopt(argc, argv, opts, verb)) != -1) {
 		if (common_option(&fc, c, optarg))
+			continue;
+		r = approve ? party_option(&fc, c, optarg) : 0;
+		if (r < 0)
+			return usage_error(verb, _("--layout is standard or municipal"));
+		if (r > 0)
 			continue;
 		switch (c) {
 		case 'k': fc.key = optarg; break;
@@ -427,33 +635,29 @@ static int decide(int argc, char **argv, bool approve)
 		case OPT_REASON: fc.reason = optarg; break;
 		case OPT_DEST: fc.destination = optarg; break;
 		case OPT_LOGO: fc.logo = optarg; break;
+		case OPT_LIST: list = true; break;
+		case OPT_BATCH: batch = optarg; list = true; break;
 		case 'y': fc.yes = true; break;
 		case 'h': decide_help(approve); return EXIT_OK;
 		default: return EXIT_USAGE;
 		}
 	}
-	if (optind + 1 != argc)
-		return usage_error(verb, _("one CASE is needed"));
-	id = argv[optind];
-	if (!fc.key)
-		return usage_error(verb, _("--key is required"));
-	if (!approve && (!fc.reason || !*fc.reason))
-		return usage_error(verb, _("--reason is required"));
+	ret = decide_cases(argc, argv, &fc, approve, list, batch, &ids, &n);
+	if (ret >= 0)
+		return ret;
 	ret = flow_control_open(&fc, NEED_TRUST | WANT_LEDGER);
 	if (ret)
 		goto out;
 	fc.ctx.state_dir = fc.state_dir;
-	cli_op_field("case", id);
-	r = flow_case_load(&fc.ctx, id, &fcase);
-	if (r < 0) {
-		log_error_errno(r, _("case %s: cannot read its wipe record"), id);
-		ret = EXIT_FAIL;
+	cli_op_field("case", ids[0]);
+	ret = review(&fc, ids, n, list, &fcase);
+	if (ret)
 		goto out;
-	}
 	cli_op_subject(fcase.asset_id);
-	print_case_summary(&fcase);
-	if (!fc.yes && !confirm(approve ? _("approve and issue the certificate?") : _("reject this wipe record?"))) {
-		log_error(_("case %s: not confirmed (on a terminal answer y; in scripts give --yes)"), id);
+	if (!fc.yes && !confirm(!approve ? _("reject this wipe record?") : list ?
+				_("approve these cases and issue one list certificate?") :
+				_("approve and issue the certificate?"))) {
+		log_error(_("case %s: not confirmed (on a terminal answer y; in scripts give --yes)"), ids[0]);
 		ret = EXIT_REFUSED;
 		goto out;
 	}
@@ -462,19 +666,25 @@ static int decide(int argc, char **argv, bool approve)
 		ret = key_exit_code(r);
 		goto out;
 	}
-	if (approve)
-		r = flow_approve(&fc.ctx, id, k, fc.destination, &res, &err);
+	if (approve && list)
+		r = flow_approve_list(&fc.ctx, (const char *const *)ids, n, k, fc.destination, &res, &err);
+	else if (approve)
+		r = flow_approve(&fc.ctx, ids[0], k, fc.destination, &res, &err);
 	else
-		r = flow_reject(&fc.ctx, id, k, fc.reason, &err);
+		r = flow_reject(&fc.ctx, ids[0], k, fc.reason, &err);
 	if (r < 0) {
 		log_error("%s", flow_error_text(&err));
 		ret = exit_for(r);
 		goto out;
 	}
-	cli_op_field("certificate", res.certificate_id);
-	print_decision(&fc, id, k, approve ? &res : NULL, &fcase);
+	if (approve)
+		cli_op_field("certificate", res.certificate_id);
+	print_decision(&fc, ids[0], k, approve ? &res : NULL, &fcase, list ? n : 0);
 	ret = EXIT_OK;
 out:
+	for (size_t i = 0; ids && i < n; i++)
+		free(ids[i]);
+	free(ids);
 	flow_approval_release(&res);
 	flow_case_release(&fcase);
 	trust_seckey_free(k);

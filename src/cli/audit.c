@@ -15,6 +15,7 @@
 #include "wipecert/cli.h"
 #include "wipecert/flow.h"
 #include "wipecert/pdf.h"
+#include "wipecert/trust.h"
 #include "flowcli.h"
 
 enum { OPT_FROM = 300, OPT_TO, OPT_BOM, OPT_JAPANESE, OPT_FONT };
@@ -66,14 +67,16 @@ static void csv_field(FILE *f, const char *s, bool last)
 	fputs(last ? "\r\n" : ",", f);
 }
 
-static int write_csv(const struct flow_audit *a, const char *path, bool bom, bool japanese)
+/* With the auditor's key, FILE.minisig beside it (as the inspection's CSV). */
+static int write_csv(const struct flow_audit *a, const char *path, bool bom, bool japanese,
+		     const struct trust_seckey *auditor)
 {
 	_cleanup_free_ char *buf = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&buf, &len);
 
 	if (!f)
-		return -ENOMEM;
+		return log_error_errno(-ENOMEM, _("out of memory"));
 	if (bom)
 		fputs("\xEF\xBB\xBF", f);
 	for (int c = 0; c < _COL_MAX; c++)
@@ -82,8 +85,8 @@ static int write_csv(const struct flow_audit *a, const char *path, bool bom, boo
 		for (int c = 0; c < _COL_MAX; c++)
 			csv_field(f, cell(&a->rows[i], c), c + 1 == _COL_MAX);
 	if (fclose(f) != 0)
-		return -ENOMEM;
-	return write_file_atomic(path, buf, len, 0644, false);
+		return log_error_errno(-ENOMEM, _("out of memory"));
+	return write_report_file(path, buf, len, TRUST_DOC_AUDIT_REPORT, auditor, NULL);
 }
 
 static void period_lines(const struct flow_audit *a, char lines[3][400], bool ok[3])
@@ -104,13 +107,17 @@ static void period_lines(const struct flow_audit *a, char lines[3][400], bool ok
 	ok[2] = a->ledger_checked && a->chain_ok;
 }
 
-static int write_pdf(const struct flow_audit *a, const char *path, const char *font, const char *org)
+static int write_pdf(struct flow_control *fc, const struct flow_audit *a, const char *path, const char *font,
+		     const char *org, const struct trust_seckey *auditor)
 {
+	struct flow_signed_report rep = { 0 };
+	struct flow_error err = { "" };
+	char idline[200], hashline[200];
 	const char *head_ja[_COL_MAX], *head_en[_COL_MAX];
 	float w[_COL_MAX];
 	char lines[3][400];
-	const char *lp[3] = { lines[0], lines[1], lines[2] };
-	bool ok[3];
+	const char *lp[5] = { lines[0], lines[1], lines[2], idline, hashline };
+	bool ok[5] = { true, true, true, true, true };
 	size_t nc = 0;
 	const char **cells = calloc(a->n_rows * _COL_MAX + 1, sizeof(*cells));
 	bool *row_ok = calloc(a->n_rows + 1, sizeof(*row_ok));
@@ -160,12 +167,23 @@ static int write_pdf(const struct flow_audit *a, const char *path, const char *f
 		row_ok[i] = row->verified || row->superseded;
 	}
 	period_lines(a, lines, ok);
+	if (auditor) {
+		/* signed by whoever ran it: the record is attached and named on page 1 */
+		r = flow_audit_report(&fc->ctx, a, auditor, &rep, &err);
+		if (r < 0) {
+			log_error("%s", err.msg);
+			goto out;
+		}
+		snprintf(idline, sizeof(idline), "報告書番号 Report No. %s ・ 監査人 Auditor %s", rep.id,
+			 trust_seckey_name(auditor));
+		snprintf(hashline, sizeof(hashline), "記録ハッシュ Record SHA-256 %s", rep.sha256);
+	}
 	t.org = org;
 	t.title_ja = "データ消去・廃棄 監査報告書";
 	t.title_en = "Disposal audit report";
 	t.lines = lp;
 	t.line_ok = ok;
-	t.n_lines = 3;
+	t.n_lines = auditor ? 5 : 3;
 	t.n_cols = nc;
 	t.head_ja = head_ja;
 	t.head_en = head_en;
@@ -173,16 +191,27 @@ static int write_pdf(const struct flow_audit *a, const char *path, const char *f
 	t.cells = cells;
 	t.row_ok = row_ok;
 	t.n_rows = a->n_rows;
-	t.footer = "各証明書は監査時に電子署名・台帳と照合して再検証しました。Each certificate was re-verified "
+	t.footer = auditor ? "各証明書は監査時に電子署名・台帳と照合して再検証しました。本報告書は監査人が電子署名しています。"
+			     "Each certificate was re-verified (PDF signature, roster, ledger); the auditor signed this report." :
+		   "各証明書は監査時に電子署名・台帳と照合して再検証しました。Each certificate was re-verified "
 		   "(PDF signature, roster, ledger) when this report was made; this report itself is not signed.";
-	r = cert_pdf_render_table(&t, font, &pdf, &len, &perr);
-	if (r < 0) {
+	/* signed as every report is: the record attached, the PDF signed */
+	if (auditor && (r = flow_report_pdf(&fc->ctx, auditor, &rep, &t, font, &pdf, &len, &err)) < 0) {
+		log_error("%s", err.msg);
+		r = r == -EPERM ? r : -EIO;
+		goto out;
+	}
+	if (!auditor && (r = cert_pdf_render_table(&t, font, &pdf, &len, &perr)) < 0) {
 		log_error(_("%s: cannot render the report: %s"), path, perr ? perr : strerror(-r));
 		r = -EIO;
 		goto out;
 	}
-	r = write_file_atomic(path, pdf, len, 0644, false);
+	/* signed inside: the PDF itself, no .minisig beside it */
+	r = write_report_file(path, pdf, len, TRUST_DOC_AUDIT_REPORT, NULL, NULL);
 out:
+	if (r == -ENOMEM)
+		log_error_errno(r, _("out of memory"));
+	flow_signed_report_release(&rep);
 	for (size_t i = 0; owned && i < 2 * a->n_rows; i++)
 		free(owned[i]);
 	free(owned);
@@ -228,12 +257,17 @@ static void audit_help(void)
 		 "  -o, --output FILE       the report: .pdf (bilingual) or .csv\n"
 		 "      --bom               CSV: start with a UTF-8 BOM (for spreadsheets)\n"
 		 "      --japanese          CSV: Japanese column headers\n"
-		 "      --font FILE         PDF: the font (default IPAex Gothic)\n"), program_name);
+		 "      --font FILE         PDF: the font (default IPAex Gothic)\n"
+		 "  -k, --key FILE          sign the report with this auditor's key (role\n"
+		 "                          auditor): a PDF as a certificate is (X.509, its record\n"
+		 "                          attached; verify, pdfsig), a CSV as FILE.minisig\n"
+		 "                          ('minisign -V -m FILE -p AUDITOR.pub')\n"
+		 "      --passphrase-file F its passphrase\n"), program_name);
 	fputs(_(common_json_help), stdout);
 	fputs(_(common_help), stdout);
 	fputs(_("\nExit status: 0 every certificate verified and the chain intact, 1 a\n"
 		"certificate failed or the chain is broken (the report is still written),\n"
-		"2 usage error.\n"), stdout);
+		"2 usage error, 3 the key may not sign the report (nothing written).\n"), stdout);
 }
 
 static bool ends_with(const char *s, const char *suffix)
@@ -276,6 +310,8 @@ int cmd_audit(int argc, char **argv)
 		{ "bom", no_argument, NULL, OPT_BOM },
 		{ "japanese", no_argument, NULL, OPT_JAPANESE },
 		{ "font", required_argument, NULL, OPT_FONT },
+		{ "key", required_argument, NULL, 'k' },
+		{ "passphrase-file", required_argument, NULL, OPT_PASS },
 		COMMON_OPTIONS,
 		CLI_OPT_JSON,
 		{}
@@ -283,6 +319,7 @@ int cmd_audit(int argc, char **argv)
 	struct flow_control fc = { 0 };
 	struct flow_audit a = { 0 };
 	struct flow_error err = { "" };
+	struct trust_seckey *auditor = NULL;
 	const char *from_s = NULL, *to_s = NULL, *font = NULL;
 	bool bom = false, japanese = false;
 	time_t from, to;
@@ -293,6 +330,8 @@ int cmd_audit(int argc, char **argv)
 		if (common_option(&fc, c, optarg))
 			continue;
 		switch (c) {
+		case 'k': fc.key = optarg; break;
+		case OPT_PASS: fc.pass_file = optarg; break;
 		case OPT_FROM: from_s = optarg; break;
 		case OPT_TO: to_s = optarg; break;
 		case 'o': fc.output = optarg; break;
@@ -315,9 +354,15 @@ int cmd_audit(int argc, char **argv)
 		return usage_error("audit", _("the report is .pdf or .csv: %s"), fc.output);
 	if (!fc.output && !fc.json)
 		return usage_error("audit", _("give -o report.pdf|report.csv or --json"));
+	if (fc.key && !fc.output)
+		return usage_error("audit", _("--key signs the report: give -o report.pdf|report.csv"));
 	ret = flow_control_open(&fc, NEED_TRUST | WANT_LEDGER);
 	if (ret)
 		goto out;
+	if (fc.key && key_load_secret(fc.key, fc.pass_file, &auditor) < 0) {
+		ret = EXIT_FAIL;
+		goto out;
+	}
 	r = flow_audit_run(&fc.ctx, from, to, &a, &err);
 	if (r < 0) {
 		log_error("%s", flow_error_text(&err));
@@ -326,12 +371,13 @@ int cmd_audit(int argc, char **argv)
 	}
 	if (fc.output) {
 		if (ends_with(fc.output, ".csv"))
-			r = write_csv(&a, fc.output, bom, japanese);
+			r = write_csv(&a, fc.output, bom, japanese, auditor);
 		else
-			r = write_pdf(&a, fc.output, font, fc.have_policy ? fc.policy.org_name : NULL);
+			r = write_pdf(&fc, &a, fc.output, font, fc.have_policy ? fc.policy.org_name : NULL, auditor);
 		if (r < 0) {
-			log_error_errno(r, _("%s: cannot write the report"), fc.output);
-			ret = EXIT_FAIL;
+			/* said already; a key that may not sign the report:
+			 * refused (3), nothing written */
+			ret = r == -EPERM ? EXIT_REFUSED : EXIT_FAIL;
 			goto out;
 		}
 	}
@@ -356,6 +402,7 @@ int cmd_audit(int argc, char **argv)
 		 fc.output ? "; report " : "", fc.output ? fc.output : "");
 	ret = a.n_failed || (a.ledger_checked && !a.chain_ok) ? EXIT_FAIL : EXIT_OK;
 out:
+	trust_seckey_free(auditor);
 	flow_audit_release(&a);
 	flow_control_release(&fc);
 	return ret;

@@ -246,6 +246,17 @@ static int cert_show(int argc, char **argv)
 	if (json) {
 		fwrite(rec, 1, rec_len, stdout);
 		putchar('\n');
+	} else if (cert_record_is_list(r)) {
+		printf("list certificate: %s\n", r->certificate_id);
+		printf("issued:        %s\n", r->issued_at);
+		printf("organisation:  %s\n", r->organisation);
+		printf("approver:      %s, %s\n", r->approver.name, r->approver.role);
+		for (size_t i = 0; i < r->n_items; i++) {
+			const struct cert_record *d = &r->items[i];
+
+			printf("%4zu  %-16s %-20s %-16s %-20s %s\n", i + 1, d->asset_id, d->serial, d->method, d->result,
+			       d->performer.name);
+		}
 	} else {
 		printf(_("certificate:   %s\n"), r->certificate_id);
 		printf(_("issued:        %s\n"), r->issued_at);
@@ -342,7 +353,11 @@ static int cert_report(int argc, char **argv)
 			log_error("%s: %s", argv[i], err);
 			goto out;
 		}
-		n++;
+		if (cert_record_is_list(recs[n++])) {
+			log_error("%s: a list certificate is a summary of its own", argv[i]);
+			k = -EINVAL;
+			goto out;
+		}
 	}
 	k = cert_pdf_render_summary((const struct cert_record *const *)recs, n, host, font, &pdf, &pdf_len, &err);
 	if (k < 0) {

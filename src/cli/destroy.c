@@ -27,6 +27,9 @@ static void destroy_help(void)
 		 "      --asset ID          the asset in the ledger\n"
 		 "      --method METHOD     shred, crush, drill or degauss-and-shred\n"
 		 "      --witness NAME      the person who saw it done (not the technician)\n"
+		 "      --witness-key FILE  the witness signs the record with their own key\n"
+		 "                          (role witness; then --witness may be left out)\n"
+		 "      --witness-passphrase-file F  the witness's passphrase\n"
 		 "      --photo FILE        a photo of the destroyed disk (repeatable; hashed)\n"
 		 "      --notes TEXT        free text for the record\n"
 		 "  -k, --key FILE          the technician's secret key\n"
@@ -47,6 +50,7 @@ int cmd_destroy(int argc, char **argv)
 		{ "notes", required_argument, NULL, OPT_NOTES },
 		{ "key", required_argument, NULL, 'k' },
 		{ "passphrase-file", required_argument, NULL, OPT_PASS },
+		WITNESS_OPTIONS,
 		COMMON_OPTIONS,
 		CLI_OPT_JSON,
 		{}
@@ -54,7 +58,7 @@ int cmd_destroy(int argc, char **argv)
 	struct flow_control fc = { 0 };
 	struct flow_destruction d = { 0 };
 	struct flow_error err = { "" };
-	struct trust_seckey *k = NULL;
+	struct trust_seckey *k = NULL, *w = NULL;
 	_cleanup_free_ const char **photos = NULL;
 	_cleanup_free_ char *id = NULL;
 	int c, r, ret;
@@ -74,18 +78,20 @@ int cmd_destroy(int argc, char **argv)
 		case OPT_NOTES: d.notes = optarg; break;
 		case 'k': fc.key = optarg; break;
 		case OPT_PASS: fc.pass_file = optarg; break;
+		case OPT_WITNESS_KEY: fc.witness_key = optarg; break;
+		case OPT_WITNESS_PASS: fc.witness_pass = optarg; break;
 		case 'h': destroy_help(); return EXIT_OK;
 		default: return EXIT_USAGE;
 		}
 	}
 	if (optind != argc)
 		return usage_error("destroy", _("unexpected argument '%s'"), argv[optind]);
-	if (!d.asset_id || !d.method || !d.witness || !fc.key)
+	if (!d.asset_id || !d.method || (!d.witness && !fc.witness_key) || !fc.key)
 		return usage_error("destroy", _("--asset, --method, --witness and --key are required"));
 	if (flow_method_level(d.method) != LEVEL_DESTROY)
 		return usage_error("destroy", _("'%s' is not a method of physical destruction (shred, crush, drill, degauss-and-shred)"),
 				   d.method);
-	if (!*d.witness)
+	if (d.witness && !*d.witness)
 		return usage_error("destroy", _("--witness needs a name"));
 	d.photos = photos;
 	cli_op_subject(d.asset_id);
@@ -93,10 +99,20 @@ int cmd_destroy(int argc, char **argv)
 	if (ret)
 		goto out;
 	r = key_load_secret(fc.key, fc.pass_file, &k);
+	if (r >= 0 && fc.witness_key)
+		r = key_load_secret(fc.witness_key, fc.witness_pass, &w);
 	if (r < 0) {
 		ret = key_exit_code(r);
 		goto out;
 	}
+	/* the witness who signs is the one the record names */
+	if (w && d.witness && !streq(d.witness, trust_seckey_name(w))) {
+		log_error(_("--witness %s is not the holder of the witness key (%s)"), d.witness, trust_seckey_name(w));
+		ret = EXIT_REFUSED;
+		goto out;
+	}
+	if (w)
+		d.witness = trust_seckey_name(w);
 	r = flow_destroy(&fc.ctx, &d, k, &id, &err);
 	cli_op_field("case", id);
 	if (r < 0) {
@@ -113,8 +129,9 @@ int cmd_destroy(int argc, char **argv)
 		printf(_("%s: destruction of %s (%s) recorded by %s, witnessed by %s; approve it with '%s approve %s'\n"),
 		       id, d.asset_id, d.method, trust_seckey_name(k), d.witness, program_name, id);
 	}
-	ret = EXIT_OK;
+	ret = witness_after(&fc, id, w);
 out:
+	trust_seckey_free(w);
 	trust_seckey_free(k);
 	flow_control_release(&fc);
 	return ret;

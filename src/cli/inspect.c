@@ -45,9 +45,12 @@ static void inspect_help(void)
 		 "      --bom               CSV: start with a UTF-8 BOM (for spreadsheets)\n"
 		 "      --japanese          CSV: Japanese column headers and section names\n"
 		 "      --font FILE         PDF: the font (default IPAex Gothic)\n"
-		 "  -k, --key FILE          sign each file with this key (an approver or the\n"
-		 "                          org-root): FILE.minisig beside it, checked with\n"
-		 "                          'minisign -V -m FILE -p KEY.pub'\n"
+		 "  -k, --key FILE          sign the report with this key (an approver; the\n"
+		 "                          org-root for .csv and .json only): FILE.minisig\n"
+		 "                          beside each file ('minisign -V -m FILE -p KEY.pub');\n"
+		 "                          the PDF carries the signed record and is signed with\n"
+		 "                          the approver's X.509 certificate, as the audit report\n"
+		 "                          is (pdfsig, 'wipecert verify')\n"
 		 "      --passphrase-file F its passphrase\n"), program_name);
 	fputs(_(common_json_help), stdout);
 	fputs(_(common_help), stdout);
@@ -68,29 +71,15 @@ static const char *kind_of(const char *path)
 }
 
 /* FILE, and with a key FILE.minisig: the inspector's signature of exactly
- * those bytes. The signature is made first: nothing is written unsigned. */
-static int write_signed(const struct inspect_control *ic, const char *path, const void *data, size_t len)
+ * those bytes (sig: the record's own), as every report's file is. */
+static int write_signed(const struct inspect_control *ic, const char *path, const void *data, size_t len,
+			const char *sig)
 {
-	_cleanup_free_ char *sig = NULL, *sigpath = NULL;
-	int r;
-
-	if (ic->inspector) {
-		r = trust_sign(TRUST_DOC_INSPECTION, data, len, ic->inspector, 0, &sig);
-		if (r < 0)
-			return log_error_errno(r, _("%s: cannot sign the report"), path);
-		if (asprintf(&sigpath, "%s.minisig", path) < 0)
-			return log_error_errno(-ENOMEM, _("out of memory"));
-	}
-	r = write_file_atomic(path, data, len, 0644, false);
-	if (r >= 0 && sig)
-		r = write_file_atomic(sigpath, sig, strlen(sig), 0644, false);
-	if (r < 0)
-		return log_error_errno(r, _("%s: cannot write the report"), path);
-	return 0;
+	return write_report_file(path, data, len, TRUST_DOC_INSPECTION, ic->inspector, sig);
 }
 
 static int render_pdf(const struct inspect_control *ic, const struct flow_inspection *in, const char *path,
-		      const char *record_sha256)
+		      const struct flow_signed_report *rep)
 {
 	static const char *const head_ja[] = { "区分", "資産番号", "状態", "開始", "日数", "内容" };
 	static const char *const head_en[] = { "Section", "Asset", "Status", "Since", "Days", "Detail" };
@@ -99,9 +88,10 @@ static int render_pdf(const struct inspect_control *ic, const struct flow_inspec
 	const char **cells = calloc(in->n_rows * nc + 1, sizeof(*cells));
 	bool *row_ok = calloc(in->n_rows + 1, sizeof(*row_ok));
 	char **owned = calloc(3 * in->n_rows + 1, sizeof(*owned));
-	char lines[5][600], at[32];
-	const char *lp[5] = { lines[0], lines[1], lines[2], lines[3], lines[4] };
-	bool ok[5] = { true, in->chain_ok, true, true, true };
+	char lines[6][600], at[32];
+	const char *lp[6] = { lines[0], lines[1], lines[2], lines[3], lines[4], lines[5] };
+	bool ok[6] = { true, in->chain_ok, true, true, true, true };
+	struct flow_error err = { "" };
 	struct cert_table t = { 0 };
 	_cleanup_free_ uint8_t *pdf = NULL;
 	const char *perr = NULL;
@@ -138,29 +128,36 @@ static int render_pdf(const struct inspect_control *ic, const struct flow_inspec
 	snprintf(lines[3], sizeof(lines[3]), "基準 Thresholds ([inspect]): 消去待ち awaiting erasure %u 日 days, 業者 contractor "
 		 "%u 日 days, 持出し taken out %u 日 days", in->thresholds.awaiting_erasure_days,
 		 in->thresholds.contractor_days, in->thresholds.taken_out_days);
-	if (ic->inspector)
-		snprintf(lines[4], sizeof(lines[4]), "点検者 Inspector %s (%s)%s%s", trust_seckey_name(ic->inspector),
-			 trust_role_to_string(trust_seckey_role(ic->inspector)),
-			 record_sha256 ? " ・ 記録 record sha256 " : "", record_sha256 ? record_sha256 : "");
-	else
+	/* signed: its number and its record's hash on page 1, as verify wants */
+	if (rep) {
+		snprintf(lines[4], sizeof(lines[4]), "報告書番号 Report No. %s ・ 点検者 Inspector %s (%s)", rep->id,
+			 trust_seckey_name(ic->inspector), trust_role_to_string(trust_seckey_role(ic->inspector)));
+		snprintf(lines[5], sizeof(lines[5]), "記録ハッシュ Record SHA-256 %s", rep->sha256);
+	} else {
 		snprintf(lines[4], sizeof(lines[4]), "点検者 Inspector: 署名なし not signed");
+	}
 	t = (struct cert_table) {
 		.org = ic->fc.have_policy ? ic->fc.policy.org_name : NULL,
 		.title_ja = "情報資産管理簿 点検報告書", .title_en = "Asset ledger inspection report",
-		.lines = lp, .line_ok = ok, .n_lines = ARRAY_SIZE(lp),
+		.lines = lp, .line_ok = ok, .n_lines = rep ? 6 : 5,
 		.n_cols = nc, .head_ja = head_ja, .head_en = head_en, .col_w = w,
 		.cells = cells, .row_ok = row_ok, .n_rows = in->n_rows,
-		.footer = ic->inspector ? "本報告書は点検者が電子署名しています（report.pdf.minisig）。The inspector signed "
-					  "this report (report.pdf.minisig: minisign -V)." :
-					  "本報告書は署名されていません。This report is not signed.",
+		.footer = rep ? "本報告書は点検者が電子署名しています（PDF 署名、添付の記録）。The inspector signed this "
+				"report: the PDF, and its record attached (wipecert verify, pdfsig, minisign -V)." :
+				"本報告書は署名されていません。This report is not signed.",
 	};
-	r = cert_pdf_render_table(&t, ic->font, &pdf, &len, &perr);
-	if (r < 0) {
+	/* signed as every report is (the audit report too): record attached,
+	 * the PDF signed with the inspector's X.509 key */
+	if (rep && (r = flow_report_pdf(&ic->fc.ctx, ic->inspector, rep, &t, ic->font, &pdf, &len, &err)) < 0) {
+		log_error("%s: %s", path, err.msg);
+		goto out;
+	}
+	if (!rep && (r = cert_pdf_render_table(&t, ic->font, &pdf, &len, &perr)) < 0) {
 		log_error(_("%s: cannot render the report: %s"), path, perr ? perr : strerror(-r));
 		r = -EIO;
 		goto out;
 	}
-	r = write_signed(ic, path, pdf, len);
+	r = write_signed(ic, path, pdf, len, NULL);
 out:
 	for (size_t i = 0; owned && i < 3 * in->n_rows; i++)
 		free(owned[i]);
@@ -172,18 +169,17 @@ out:
 
 static int write_reports(struct inspect_control *ic, const struct flow_inspection *in)
 {
-	_cleanup_free_ char *csv = NULL, *rec = NULL, *rec_sig = NULL;
+	_cleanup_(flow_signed_report_release) struct flow_signed_report rec = { 0 };
+	_cleanup_free_ char *csv = NULL;
 	struct flow_error err = { "" };
-	char rec_sha[65];
-	size_t csv_len = 0, rec_len = 0;
+	size_t csv_len = 0;
 	int r;
 
 	r = flow_inspect_csv(in, ic->bom, ic->japanese, &csv, &csv_len);
 	if (r < 0)
 		return log_error_errno(r, _("cannot make the report"));
 	if (ic->inspector) {
-		r = flow_inspect_record(&ic->fc.ctx, in, csv, csv_len, ic->inspector, &rec, &rec_len, &rec_sig, rec_sha,
-					&err);
+		r = flow_inspect_record(&ic->fc.ctx, in, csv, csv_len, ic->inspector, &rec, &err);
 		if (r < 0) {
 			log_error("%s", flow_error_text(&err));
 			return r;
@@ -193,13 +189,13 @@ static int write_reports(struct inspect_control *ic, const struct flow_inspectio
 		const char *o = ic->outputs[i];
 
 		if (streq(kind_of(o), "csv"))
-			r = write_signed(ic, o, csv, csv_len);
+			r = write_signed(ic, o, csv, csv_len, NULL);
 		else if (streq(kind_of(o), "pdf"))
-			r = render_pdf(ic, in, o, rec ? rec_sha : NULL);
-		else if (!rec)
+			r = render_pdf(ic, in, o, rec.canon ? &rec : NULL);
+		else if (!rec.canon)
 			r = log_error_errno(-EINVAL, _("%s: the JSON record is the signed one: give --key"), o);
 		else
-			r = write_signed(ic, o, rec, rec_len);
+			r = write_signed(ic, o, rec.canon, rec.canon_len, rec.sig);
 		if (r < 0)
 			return r;
 	}
@@ -279,7 +275,8 @@ int cmd_inspect(int argc, char **argv)
 	}
 	if (!ic.n_outputs && !ic.fc.json)
 		return usage_error("inspect", _("give -o report.pdf|report.csv|report.json or --json"));
-	ret = flow_control_open(&ic.fc, NEED_LEDGER);
+	/* with a key: the roster too, whose certificate signs the PDF */
+	ret = flow_control_open(&ic.fc, NEED_LEDGER | (ic.fc.key ? NEED_TRUST : 0));
 	if (ret)
 		goto out;
 	if (ic.fc.key) {
@@ -293,8 +290,10 @@ int cmd_inspect(int argc, char **argv)
 		ret = EXIT_FAIL;
 		goto out;
 	}
-	if (write_reports(&ic, &in) < 0) {
-		ret = EXIT_FAIL;
+	r = write_reports(&ic, &in);
+	if (r < 0) {
+		/* a key that may not sign what was asked: refused (3) */
+		ret = r == -EPERM ? EXIT_REFUSED : EXIT_FAIL;
 		goto out;
 	}
 	if (ic.fc.json) {

@@ -202,7 +202,7 @@ static int new_write_public(const struct key_control *c, const struct trust_seck
 		r = write_file_atomic(f->pub, pub, strlen(pub), 0644, !c->force);
 	if (r < 0)
 		return log_error(_("%s: cannot write the public key: %s"), f->pub, _(trust_strerror(r))), EXIT_FAIL;
-	if (trust_role_may_sign(c->role, TRUST_DOC_CERTIFICATE)) {
+	if (trust_role_has_member_cert(c->role)) {
 		EVP_PKEY *xk = NULL;
 
 		r = trust_seckey_x509_key(k, &xk);
@@ -550,7 +550,7 @@ static void help(FILE *f, const char *verb)
 	fprintf(f, _("Options:\n"
 	       "  --name NAME            the key holder's name\n"
 	       "  --role ROLE            technician, approver, contractor-technician,\n"
-	       "                         contractor-approver or org-root\n"
+	       "                         contractor-approver, witness, auditor or org-root\n"
 	       "  --org ORG              the key holder's organisation (default: the trust\n"
 	       "                         directory's)\n"
 	       "  -o, --output BASE      writes BASE.key (secret, 0600), BASE.pub and, for\n"

@@ -36,6 +36,8 @@ static void help(void)
 		 "                           0 never; the screen only)\n"
 		 "      --labels DIR         write a one-page summary PDF (case ID, QR) for each sealed disk\n"
 		 "      --font FILE          the font of the summary PDF\n"
+		 "      --witness-key FILE   a witness (立会者, role witness) signs each sealed record\n"
+		 "      --witness-passphrase-file F  the witness's passphrase (else asked at the start)\n"
 		 "%s"
 		 "%s\n"
 		 "Exit: 0 every job ended wiped, verified and sealed; 1 a job failed, was\n"
@@ -73,7 +75,7 @@ static int parse_duration(const char *s, unsigned *ret)
 
 int cmd_station(int argc, char **argv)
 {
-	enum { OPT_AUTO = 512, OPT_METHOD, OPT_VERIFY, OPT_PERCENT, OPT_LOCK, OPT_LABELS, OPT_FONT };
+	enum { OPT_AUTO = 512, OPT_METHOD, OPT_VERIFY, OPT_PERCENT, OPT_LOCK, OPT_LABELS, OPT_FONT, OPT_WKEY, OPT_WPASS };
 	static const struct option opts[] = {
 		{ "key", required_argument, NULL, 'k' },
 		{ "passphrase-file", required_argument, NULL, OPT_PASS },
@@ -84,6 +86,8 @@ int cmd_station(int argc, char **argv)
 		{ "lock-after", required_argument, NULL, OPT_LOCK },
 		{ "labels", required_argument, NULL, OPT_LABELS },
 		{ "font", required_argument, NULL, OPT_FONT },
+		{ "witness-key", required_argument, NULL, OPT_WKEY },
+		{ "witness-passphrase-file", required_argument, NULL, OPT_WPASS },
 		WIPE_TUNING_LONGOPTS,
 		COMMON_OPTIONS,
 		CLI_OPT_JSON,
@@ -94,6 +98,8 @@ int cmd_station(int argc, char **argv)
 	struct station_opts o = { .verify = VERIFY_LAST, .sample_percent = 10, .lock_after_s = 15 * 60,
 				  .overwrite = "random" };
 	struct station s;
+	struct trust_seckey *witness = NULL;
+	const char *wkey = NULL, *wpass = NULL;
 	char *pass = NULL, err[600];
 	size_t pass_len = 0;
 	bool init = false;
@@ -144,6 +150,12 @@ int cmd_station(int argc, char **argv)
 		case OPT_FONT:
 			o.font = optarg;
 			break;
+		case OPT_WKEY:
+			wkey = optarg;
+			break;
+		case OPT_WPASS:
+			wpass = optarg;
+			break;
 		case 'h':
 			help();
 			return EXIT_OK;
@@ -174,6 +186,14 @@ int cmd_station(int argc, char **argv)
 		goto out;
 	}
 	o.db_path = ledger_resolve_path(fc.db);
+	/* the witness's key at the start, on the terminal if need be: it is
+	 * held for the session (the witness stands by the station) */
+	if (wkey) {
+		ret = key_load_signer(wkey, wpass, TRUST_DOC_WITNESS, &witness);
+		if (ret != EXIT_OK)
+			goto out;
+		o.witness = witness;
+	}
 	r = station_init(&s, &o, &fc.ctx, err, sizeof(err));
 	init = true;
 	if (r < 0) {
@@ -201,6 +221,7 @@ out:
 		cli_passphrase_free(pass);
 	if (init)
 		station_release(&s);
+	trust_seckey_free(witness);
 	flow_control_release(&fc);
 	return ret;
 }

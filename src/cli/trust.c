@@ -197,7 +197,7 @@ static int trust_add(struct trust_control *c, const char *pubfile)
 				 "'trust pin'"), pubfile, m.org, trust_store_org(s)), EXIT_REFUSED;
 	if (r == -EEXIST)
 		return log_error(_("%s: key %s is in the roster already"), pubfile, id), EXIT_REFUSED;
-	if (!c->cert && trust_role_may_sign(m.role, TRUST_DOC_CERTIFICATE)) {
+	if (!c->cert && trust_role_has_member_cert(m.role)) {
 		csrp = c->csr ? strdup(c->csr) : sibling(pubfile, ".csr");
 		r = csrp ? read_full_file(csrp, &csr, &clen) : -ENOMEM;
 		if (r < 0)

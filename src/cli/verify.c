@@ -87,6 +87,22 @@ static void print_json(const struct verify_control *vc, const struct flow_cert_r
 		json_object_set_new(j, "asset_id", json_string(rep->record->asset_id));
 		json_object_set_new(j, "result", json_string(rep->record->result));
 	}
+	if (rep->report) {
+		json_object_set_new(j, "kind", json_string(rep->report_kind->type));
+		json_object_set_new(j, "report_id", json_copy(json_object_get(rep->report, "report_id")));
+		json_object_set_new(j, "record_sha256", json_string(rep->record_hash));
+	}
+	if (rep->record && cert_record_is_list(rep->record)) {
+		json_t *rows = json_array();
+
+		for (size_t i = 0; i < rep->record->n_items; i++) {
+			const struct cert_record *d = &rep->record->items[i];
+
+			json_array_append_new(rows, json_pack("{s:I,s:s,s:s,s:s}", "row", (json_int_t)i + 1, "asset_id",
+							      d->asset_id, "serial", d->serial, "result", d->result));
+		}
+		json_object_set_new(j, "rows", rows);
+	}
 	json_object_set_new(j, "pdf_sha256", json_string(rep->pdf_sha256));
 	if (rep->signer_subject)
 		json_object_set_new(j, "signer", json_string(rep->signer_subject));
@@ -106,7 +122,19 @@ static void print_text(const struct verify_control *vc, const struct flow_cert_r
 	struct libscols_table *t = cli_table_new(head, ARRAY_SIZE(head));
 
 	printf("%s: %s\n", vc->path, verdict_text(res));
-	if (rep->record)
+	if (rep->report && streq(rep->report_kind->type, "audit-report"))
+		printf(_("  audit report %s, %zu disposals, signed by the auditor %s\n"),
+		       json_string_value(json_object_get(rep->report, "report_id")),
+		       json_array_size(json_object_get(rep->report, "rows")),
+		       json_string_value(json_object_get(json_object_get(rep->report, "auditor"), "name")) ?: "?");
+	else if (rep->report)
+		printf(_("  inspection report %s of %s, signed by the inspector %s\n"),
+		       json_string_value(json_object_get(rep->report, "report_id")),
+		       json_string_value(json_object_get(rep->report, "inspected_at")) ?: "?",
+		       json_string_value(json_object_get(json_object_get(rep->report, "inspector"), "name")) ?: "?");
+	else if (rep->record && cert_record_is_list(rep->record))
+		printf(_("  list certificate %s, %zu disks\n"), rep->record->certificate_id, rep->record->n_items);
+	else if (rep->record)
 		printf(_("  certificate %s, serial %s, asset %s, %s\n"), rep->record->certificate_id,
 		       rep->record->serial, rep->record->asset_id, rep->record->result);
 	for (int i = 0; t && i < CHECK__MAX; i++)

@@ -66,6 +66,8 @@ static void help(void)
 		 "      --policy FILE        the disposal policy (default %s if present)\n"
 		 "  -k, --key FILE           the technician's key: seal each finished job (needs --asset)\n"
 		 "      --passphrase-file F  its passphrase (else asked before the wipe starts)\n"
+		 "      --witness-key FILE   a witness (立会者, role witness) signs each sealed record\n"
+		 "      --witness-passphrase-file F  the witness's passphrase\n"
 		 "%s"
 		 "      --list-methods       list the methods and their passes (--json: as JSON)\n"
 		 "  -h, --help               show this help\n\n"
@@ -426,7 +428,8 @@ static int check_method_options(struct wipe_control *c)
 static int parse_options(int argc, char **argv, struct wipe_control *c, struct wipe_run *w)
 {
 	enum { OPT_VERIFY = 256, OPT_PERCENT, OPT_CONFIRM, OPT_STATE, OPT_LIST, OPT_ASSET, OPT_DB,
-	       OPT_POLICY, OPT_PASS, OPT_LEVEL, OPT_REMOVE_HPA, OPT_ATTEST, OPT_FORCE_MEMBER, OPT_ROUNDS };
+	       OPT_POLICY, OPT_PASS, OPT_LEVEL, OPT_REMOVE_HPA, OPT_ATTEST, OPT_FORCE_MEMBER, OPT_WKEY, OPT_WPASS,
+	       OPT_ROUNDS };
 	static const struct option opts[] = {
 		{ "method", required_argument, NULL, 'm' },
 		{ "verify", required_argument, NULL, OPT_VERIFY },
@@ -445,6 +448,8 @@ static int parse_options(int argc, char **argv, struct wipe_control *c, struct w
 		{ "policy", required_argument, NULL, OPT_POLICY },
 		{ "key", required_argument, NULL, 'k' },
 		{ "passphrase-file", required_argument, NULL, OPT_PASS },
+		{ "witness-key", required_argument, NULL, OPT_WKEY },
+		{ "witness-passphrase-file", required_argument, NULL, OPT_WPASS },
 		WIPE_TUNING_LONGOPTS,
 		{ "list-methods", no_argument, NULL, OPT_LIST },
 		{ "help", no_argument, NULL, 'h' },
@@ -501,6 +506,8 @@ static int parse_options(int argc, char **argv, struct wipe_control *c, struct w
 		case OPT_POLICY: w->policy_path = optarg; break;
 		case 'k': w->key = optarg; break;
 		case OPT_PASS: w->pass_file = optarg; break;
+		case OPT_WKEY: w->witness_key = optarg; break;
+		case OPT_WPASS: w->witness_pass = optarg; break;
 		case OPT_LIST:
 			list_only = true;
 			break;
@@ -535,6 +542,8 @@ static int make_targets(int argc, char **argv, const struct wipe_control *c, str
 				   w->n, c->n_attest);
 	if (w->key && !c->n_assets)
 		return usage_error("wipe", _("--key seals the jobs for their assets: give --asset too"));
+	if (w->witness_key && !w->key)
+		return usage_error("wipe", _("--witness-key signs the sealed records: give --key too"));
 	if (c->n_attest && c->fw != DRIVE_METHOD_INVALID)
 		return usage_error("wipe", _("--attest-serial is for media that report no serial, not for a firmware erase"));
 	w->t = calloc(w->n, sizeof(*w->t));

@@ -43,11 +43,12 @@ struct wipe_run {
 	/* the disposal: the ledger, the policy and the technician's key that
 	 * seals the ended jobs of an asset */
 	const char *state_dir, *db, *policy_path, *key, *pass_file;
+	const char *witness_key, *witness_pass;  /* a witness signs each sealed record */
 	bool dry_run;
 	struct flow_ctx flow;
 	struct policy policy;
 	bool have_policy;
-	struct trust_seckey *tech;
+	struct trust_seckey *tech, *witness;
 };
 
 /* The tuning options wipe and resume share: their getopt entries, their

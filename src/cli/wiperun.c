@@ -400,6 +400,8 @@ int wipe_open_disposal(struct wipe_run *w, const char *ledger_fallback)
 	if (w->key && !w->dry_run) {
 		int k = key_load_signer(w->key, w->pass_file, TRUST_DOC_WIPE_RECORD, &w->tech);
 
+		if (!k && w->witness_key)
+			k = key_load_signer(w->witness_key, w->witness_pass, TRUST_DOC_WITNESS, &w->witness);
 		if (k)
 			return k;
 	}
@@ -433,6 +435,10 @@ void wipe_seal_all(struct wipe_run *w, int *ret)
 		cli_op_sealed(id);
 		log_info(_("%s: job %s sealed by %s for asset %s: %s"), t->arg, id, trust_seckey_name(w->tech),
 			 asset, path);
+		if (w->witness && flow_witness(&w->flow, id, w->witness, NULL, &ferr) < 0) {
+			log_error(_("%s: job %s not witnessed: %s"), t->arg, id, ferr.msg);
+			*ret = EXIT_FAIL;
+		}
 	}
 }
 
@@ -456,5 +462,6 @@ void wipe_run_release(struct wipe_run *w)
 		policy_release(&w->policy);
 	w->have_policy = false;
 	trust_seckey_free(w->tech);
+	trust_seckey_free(w->witness);
 	w->tech = NULL;
 }

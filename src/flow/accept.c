@@ -79,18 +79,31 @@ static int cert_use_cb(const struct ledger_asset *a, void *userdata)
 	return 0;
 }
 
-/* The contractor: the keys that signed the record and the wipe record
+/* The contractor: the keys that signed the record and each wipe record
  * (as the certificate check proved them) are a pinned contractor's
- * approver and technician of one organisation, two people. */
+ * approver and technicians of one organisation, other people. */
 static void check_contractor(const struct flow_ctx *c, const struct cert_verify_report *rep, struct flow_acceptance *a)
 {
+	const struct cert_record *r = rep->record;
 	uint8_t ak[TRUST_KEYID_BYTES], tk[TRUST_KEYID_BYTES];
-	const struct trust_member *am = NULL, *tm = NULL;
+	const struct trust_member *am = NULL, *tm = NULL, *bad = NULL;
 
 	if (trust_keyid_parse(rep->approver_keyid, ak) == 0)
 		am = trust_store_find(c->trust, ak);
-	if (trust_keyid_parse(rep->technician_keyid, tk) == 0)
-		tm = trust_store_find(c->trust, tk);
+	for (size_t i = 0; am && i < cert_record_n_disks(r); i++) {
+		/* each row's performer key is its signer's (the evidence check) */
+		const char *tkid = cert_record_is_list(r) ? r->items[i].performer.key_id : rep->technician_keyid;
+		const struct trust_member *m = tkid && trust_keyid_parse(tkid, tk) == 0 ? trust_store_find(c->trust, tk) : NULL;
+
+		if (!m) {
+			tm = NULL;
+			break;
+		}
+		if (!tm)
+			tm = m;
+		if (!bad && (m->role != TRUST_ROLE_CONTRACTOR_TECHNICIAN || !streq(am->org ?: "", m->org ?: "")))
+			bad = m;
+	}
 	if (!am || !tm) {
 		check(a, "contractor", false, "the approver's and the technician's signatures did not verify");
 		return;
@@ -99,64 +112,120 @@ static void check_contractor(const struct flow_ctx *c, const struct cert_verify_
 	a->approver = strdup(am->name);
 	free(a->technician);
 	a->technician = strdup(tm->name);
-	if (am->role != TRUST_ROLE_CONTRACTOR_APPROVER || tm->role != TRUST_ROLE_CONTRACTOR_TECHNICIAN) {
+	if (am->role != TRUST_ROLE_CONTRACTOR_APPROVER || (bad && bad->role != TRUST_ROLE_CONTRACTOR_TECHNICIAN)) {
 		check(a, "contractor", false, "not a contractor's certificate: the approver's role is %s, the technician's %s",
-		      trust_role_to_string(am->role), trust_role_to_string(tm->role));
+		      trust_role_to_string(am->role), trust_role_to_string((bad ? bad : tm)->role));
 		return;
 	}
-	if (!streq(am->org ?: "", tm->org ?: "")) {
+	if (bad) {
 		check(a, "contractor", false, "the approver (%s) and the technician (%s) are of two organisations",
-		      am->org, tm->org);
+		      am->org, bad->org);
 		return;
 	}
 	free(a->contractor);
 	a->contractor = strdup(am->org);
-	check(a, "contractor", true, "%s, pinned by our root: approver %s, technician %s", am->org, am->name, tm->name);
+	check(a, "contractor", true, "%s, pinned by our root: approver %s, technician %s%s", am->org, am->name, tm->name,
+	      cert_record_is_list(r) ? " (and each row's)" : "");
 }
 
-/* The owner's ledger: the asset exists, was handed over, is this disk, and
- * the certificate is new. */
+/* Custody: the certificate names a hand-over list we recorded with its
+ * receipt, to this contractor, holding its assets (the certificate's own
+ * custody check proved the last two from the attached list); every
+ * document was judged by our roster; and where our policy wants a witness
+ * of a contractor's work, each row has one. */
+static void check_custody(const struct flow_ctx *c, const struct flow_cert_result *res, struct flow_acceptance *a)
+{
+	const struct cert_record *r = res->rep.record;
+	struct policy fallback = { 0 };
+	const struct policy *pol = c->policy;
+	char why[240];
+
+	if (!r->handover_id || !r->handover_sha256)
+		check(a, "custody", false, "the certificate names no hand-over list: only assets handed over with both "
+		      "signatures (custody handover, receive, record) are accepted");
+	else if (flow_custody_recorded(c, r->handover_id, r->handover_sha256, why, sizeof(why)) < 0)
+		check(a, "custody", false, "%s", why);
+	else if (res->rep.unjudged)
+		check(a, "custody", false, "the certificate carries a witness statement or hand-over list our roster cannot "
+		      "judge");
+	else
+		check(a, "custody", true, "hand-over list %s, recorded here with its receipt", r->handover_id);
+	if (!pol && policy_default(&fallback) >= 0)
+		pol = &fallback;
+	for (size_t i = 0; pol && i < cert_record_n_disks(r); i++) {
+		const struct cert_record *d = cert_record_disk(r, i);
+		const char *rule = NULL;
+
+		if (!d->witness_sha256 && policy_witness_required(pol, (int)d->importance_class, WITNESS_CONTRACTOR, &rule)) {
+			check(a, "witness-policy", false, "asset %s: our policy (%s) requires a witness for %s", d->asset_id,
+			      pol->source, rule);
+			break;
+		}
+	}
+	policy_release(&fallback);
+}
+
+/* The owner's ledger: each asset exists, was handed over, is this disk,
+ * and the certificate is new. */
 static void check_ledger(const struct flow_ctx *c, const struct cert_record *r, struct flow_acceptance *a)
 {
-	struct ledger_asset as = { 0 };
-	_cleanup_free_ char *why = NULL, *arch = NULL;
-	struct cert_use use = { r->certificate_id, "" };
+	_cleanup_free_ char *arch = NULL;
+	bool ok[3] = { true, true, true };
+	char msg[3][240] = { "", "", "" };
 	int k;
 
-	k = ledger_asset_get(c->ledger, r->asset_id, &as);
-	if (!check(a, "ledger-asset", k >= 0, k == -ENOENT ? "the ledger has no asset %s" :
-		   k < 0 ? "asset %s: cannot read the ledger" : "asset %s in the ledger", r->asset_id))
-		goto reuse;
-	{
-		/* the lifecycle table: only a medium handed to a contractor is
-		 * accepted as disposed (a lost one never is) */
+	for (size_t i = 0; i < cert_record_n_disks(r); i++) {
+		const struct cert_record *d = cert_record_disk(r, i);
+		struct ledger_asset as = { 0 };
+		_cleanup_free_ char *why = NULL;
 		struct flow_error lc = { "" };
 
-		bool ok = flow_lifecycle_allows(&as, LC_OP_ACCEPT, &lc) == 0;
-
-		check(a, "ledger-status", ok, "%s", ok ? "the asset is handed-to-contractor" : lc.msg);
+		k = ledger_asset_get(c->ledger, d->asset_id, &as);
+		if (k < 0) {
+			if (ok[0])
+				snprintf(msg[0], sizeof(msg[0]), k == -ENOENT ? "the ledger has no asset %s" :
+					 "asset %s: cannot read the ledger", d->asset_id);
+			ok[0] = false;
+			continue;
+		}
+		/* the lifecycle table: only a medium handed to a contractor is
+		 * accepted as disposed (a lost one never is) */
+		if (flow_lifecycle_allows(&as, LC_OP_ACCEPT, &lc) < 0 && ok[1]) {
+			snprintf(msg[1], sizeof(msg[1]), "%.*s", (int)sizeof(msg[1]) - 1, lc.msg);
+			ok[1] = false;
+		}
+		k = ledger_identity_check(&as, d->serial, d->wwn, &why);
+		if (k != LEDGER_IDENTITY_MATCH && ok[2]) {
+			snprintf(msg[2], sizeof(msg[2]), "%s", why ? why : "identity does not match");
+			ok[2] = false;
+		}
+		ledger_asset_clear(&as);
 	}
-	k = ledger_identity_check(&as, r->serial, r->wwn, &why);
-	check(a, "identity", k == LEDGER_IDENTITY_MATCH, "%s",
-	      k == LEDGER_IDENTITY_MATCH ? "serial/WWN match the asset" : why ? why : "identity does not match");
-reuse:
-	ledger_asset_clear(&as);
+	check(a, "ledger-asset", ok[0], "%s", ok[0] ? "every asset in the ledger" : msg[0]);
+	if (ok[0]) {
+		check(a, "ledger-status", ok[1], "%s", ok[1] ? "every asset handed-to-contractor" : msg[1]);
+		check(a, "identity", ok[2], "%s", ok[2] ? "serial/WWN match the assets" : msg[2]);
+	}
 	if (!plain_id(r->certificate_id)) {
 		check(a, "not-reused", false, "the certificate ID is not a plain name");
 		return;
 	}
-	k = ledger_asset_list(c->ledger, NULL, cert_use_cb, &use);
-	if (asprintf(&arch, "%s/accepted/%s.pdf", flow_state_dir(c), r->certificate_id) < 0)
-		arch = NULL;
-	if (k < 0)
-		check(a, "not-reused", false, "cannot read the ledger: %s", strerror(-k));
-	else if (use.asset[0])
-		check(a, "not-reused", false, "certificate %s is already the certificate of asset %s",
-		      r->certificate_id, use.asset);
-	else if (arch && access(arch, F_OK) == 0)
-		check(a, "not-reused", false, "certificate %s was accepted before (%s)", r->certificate_id, arch);
-	else
-		check(a, "not-reused", true, "certificate %s not seen before", r->certificate_id);
+	{
+		struct cert_use use = { r->certificate_id, "" };
+
+		k = ledger_asset_list(c->ledger, NULL, cert_use_cb, &use);
+		if (asprintf(&arch, "%s/accepted/%s.pdf", flow_state_dir(c), r->certificate_id) < 0)
+			arch = NULL;
+		if (k < 0)
+			check(a, "not-reused", false, "cannot read the ledger: %s", strerror(-k));
+		else if (use.asset[0])
+			check(a, "not-reused", false, "certificate %s is already the certificate of asset %s",
+			      r->certificate_id, use.asset);
+		else if (arch && access(arch, F_OK) == 0)
+			check(a, "not-reused", false, "certificate %s was accepted before (%s)", r->certificate_id, arch);
+		else
+			check(a, "not-reused", true, "certificate %s not seen before", r->certificate_id);
+	}
 }
 
 static int mkdir_exist_ok(const char *dir)
@@ -166,12 +235,51 @@ static int mkdir_exist_ok(const char *dir)
 	return 0;
 }
 
+/* The ledger, every row: read again (another accept may have run since
+ * the checks: -EBUSY), then each asset disposed with the certificate
+ * named; a failed row names the certificate too (verify --db finds it),
+ * its asset stays with the contractor. */
+static int record_rows(const struct flow_ctx *c, const struct cert_record *r, const struct flow_acceptance *ret,
+		       const char *actor)
+{
+	struct ledger_asset as = { 0 };
+	int k = 0;
+
+	for (size_t i = 0; k >= 0 && i < cert_record_n_disks(r); i++) {
+		k = ledger_asset_get(c->ledger, cert_record_disk(r, i)->asset_id, &as);
+		if (k >= 0 && flow_lifecycle_allows(&as, LC_OP_ACCEPT, NULL) < 0)
+			k = -EBUSY;
+		ledger_asset_clear(&as);
+	}
+	for (size_t i = 0; k >= 0 && i < cert_record_n_disks(r); i++) {
+		const struct cert_record *d = cert_record_disk(r, i);
+		bool erased = streq(d->result, "erased_and_verified");
+		_cleanup_free_ char *why = NULL;
+
+		if (asprintf(&why, "%s%scontractor certificate %s of %s accepted (performed by %s, approved by %s); "
+			     FLOW_PDF_SHA_TAG "%s", cert_record_is_list(r) ? "row of list " : "",
+			     erased ? "" : "FAILED in ", r->certificate_id, ret->contractor, ret->technician, ret->approver,
+			     ret->pdf_sha256) < 0)
+			return -ENOMEM;
+		k = ledger_asset_get(c->ledger, d->asset_id, &as);
+		if (k >= 0 && erased)
+			k = ledger_asset_set(&as, LEDGER_F_STATUS, "disposed");
+		if (k >= 0)
+			k = ledger_asset_set(&as, LEDGER_F_CERTIFICATE, r->certificate_id);
+		if (k >= 0)
+			k = ledger_asset_update(c->ledger, &as, actor, why, NULL);
+		if (k == 0)
+			k = -EALREADY; /* nothing changed: cannot be, the status was checked */
+		ledger_asset_clear(&as);
+	}
+	return k;
+}
+
 int flow_accept(const struct flow_ctx *c, const uint8_t *pdf, size_t len, const char *actor,
 		struct flow_acceptance *ret, struct flow_error *err)
 {
 	struct flow_cert_result res = { 0 };
-	struct ledger_asset as = { 0 };
-	_cleanup_free_ char *dir = NULL, *arch = NULL, *why = NULL;
+	_cleanup_free_ char *dir = NULL, *arch = NULL;
 	const struct cert_record *r;
 	bool all = true;
 	int k;
@@ -195,11 +303,22 @@ int flow_accept(const struct flow_ctx *c, const uint8_t *pdf, size_t len, const 
 			      res.rep.checks[i].ran ? res.rep.checks[i].detail : "not run: an earlier check failed");
 	r = res.rep.record;
 	if (r) {
+		size_t done = 0;
+
 		ret->certificate_id = strdup(r->certificate_id);
-		ret->asset_id = strdup(r->asset_id);
-		check(ret, "result", r->result && streq(r->result, "erased_and_verified"),
-		      "the certificate says %s", r->result ? r->result : "nothing");
+		ret->n_assets = cert_record_n_disks(r);
+		ret->asset_id = strdup(cert_record_disk(r, 0)->asset_id);
+		for (size_t i = 0; i < ret->n_assets; i++)
+			done += streq(cert_record_disk(r, i)->result, "erased_and_verified");
+		/* a list's failed rows are listed as failed: their assets stay
+		 * with the contractor, the others are closed */
+		if (cert_record_is_list(r))
+			check(ret, "result", done > 0, "%zu of %zu rows erased and verified%s", done, ret->n_assets,
+			      done < ret->n_assets ? "; the failed rows' assets stay handed-to-contractor" : "");
+		else
+			check(ret, "result", done == 1, "the certificate says %s", r->result ? r->result : "nothing");
 		check_contractor(c, &res.rep, ret);
+		check_custody(c, &res, ret);
 		check_ledger(c, r, ret);
 	}
 	for (size_t i = 0; i < ret->n_checks; i++)
@@ -227,36 +346,19 @@ int flow_accept(const struct flow_ctx *c, const uint8_t *pdf, size_t len, const 
 			      k == -EEXIST ? "accepted before" : strerror(-k));
 		goto out;
 	}
-	k = ledger_asset_get(c->ledger, r->asset_id, &as);
-	/* read again: another accept may have run since the checks */
-	if (k >= 0 && !streq(ledger_asset_value(&as, LEDGER_F_STATUS) ?: "", "handed-to-contractor"))
-		k = -EBUSY;
-	if (k >= 0)
-		k = ledger_asset_set(&as, LEDGER_F_STATUS, "disposed");
-	if (k >= 0)
-		k = ledger_asset_set(&as, LEDGER_F_CERTIFICATE, r->certificate_id);
-	if (k >= 0 && asprintf(&why, "contractor certificate %s of %s accepted (performed by %s, approved by %s); "
-			       FLOW_PDF_SHA_TAG "%s", r->certificate_id, ret->contractor, ret->technician, ret->approver,
-			       ret->pdf_sha256) < 0)
-		k = -ENOMEM;
-	if (k >= 0)
-		k = ledger_asset_update(c->ledger, &as, actor, why, NULL);
-	if (k == 0)
-		k = -EALREADY; /* nothing changed: cannot be, the status was checked */
+	k = record_rows(c, r, ret, actor);
 	if (k < 0) {
 		unlink(arch);
 		if (k == -EBUSY)
-			k = flow_fail(err, -EPERM, "asset %s changed while it was checked; nothing recorded", r->asset_id);
+			k = flow_fail(err, -EPERM, "asset %s changed while it was checked; nothing recorded", r->asset_id ?: "?");
 		else
-			k = flow_fail(err, k, "asset %s: the ledger event failed, nothing recorded: %s", r->asset_id,
-				      strerror(-k));
+			k = flow_fail(err, k, "the ledger event failed: %s", strerror(-k));
 		goto out;
 	}
 	ret->archive_path = TAKE_PTR(arch);
 	ret->accepted = true;
 	k = 0;
 out:
-	ledger_asset_clear(&as);
 	flow_cert_result_release(&res);
 	return k;
 }

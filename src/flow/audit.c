@@ -7,8 +7,12 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <pthread.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "wipecert/canon.h"
+#include "wipecert/cert.h"
 #include "wipecert/flow.h"
 #include "wipecert/ledger.h"
 #include "wipecert/pdf.h"
@@ -96,6 +100,24 @@ static void row_problems(struct flow_audit_row *row, const struct flow_cert_resu
 
 static void row_describe(struct flow_audit_row *row, const struct cert_record *rec)
 {
+	if (cert_record_is_list(rec)) {
+		size_t failed = 0;
+
+		/* a list certificate: one row, its disks counted */
+		for (size_t i = 0; i < rec->n_items; i++)
+			failed += !streq(rec->items[i].result, "erased_and_verified");
+		row->certificate_id = xstrdup(rec->certificate_id);
+		row->issued_at = xstrdup(rec->issued_at);
+		if (asprintf(&row->asset_id, "%zu disks (%s...)", rec->n_items, rec->items[0].asset_id) < 0)
+			row->asset_id = NULL;
+		row->sanitization = xstrdup("list");
+		if (asprintf(&row->method, "list: %zu failed", failed) < 0)
+			row->method = NULL;
+		row->result = xstrdup(failed ? "failed" : "erased_and_verified");
+		row->technician = xstrdup(rec->items[0].performer.name);
+		row->approver = xstrdup(rec->approver.name);
+		return;
+	}
 	row->certificate_id = xstrdup(rec->certificate_id);
 	row->issued_at = xstrdup(rec->issued_at);
 	row->asset_id = xstrdup(rec->asset_id);
@@ -121,30 +143,25 @@ static struct cert_record *side_record(const char *dir, const char *name)
 	return side;
 }
 
-/* One PDF: the one certificate check (flow_cert_check(), as verify runs
- * it), listed when issued in the period. */
-static int audit_pdf(const struct flow_ctx *c, const char *dir, const char *name, struct flow_audit *a)
+/* One PDF, its checks done (flow_cert_check_pdf(), in a worker), now
+ * the ledger's part and the row: listed when issued in the period. */
+static int audit_row(const struct flow_ctx *c, const char *dir, const char *name, char *path,
+		     struct flow_cert_result *res, struct flow_audit *a)
 {
 	const struct flow_cert_options o = { .ledger = c->ledger != NULL };
-	_cleanup_free_ char *path = NULL;
-	_cleanup_free_ uint8_t *pdf = NULL;
-	struct flow_cert_result res = { 0 };
 	struct cert_record *side = NULL;
 	const struct cert_record *rec;
 	struct flow_audit_row *row;
-	size_t len;
 	time_t t = 0;
 	int r;
 
-	if (asprintf(&path, "%s/%s", dir, name) < 0)
-		return -ENOMEM;
-	r = read_full_file(path, &pdf, &len);
-	if (r < 0)
-		return 0; /* gone meanwhile, or not ours to read */
-	r = flow_cert_check(c, pdf, len, &o, &res);
+	r = flow_cert_check_finish(c, &o, res);
 	if (r < 0)
 		return r;
-	rec = res.rep.record ? res.rep.record : (side = side_record(dir, name));
+	/* an earlier audit's signed report in the state directory: no disposal */
+	if (res->rep.report)
+		return 0;
+	rec = res->rep.record ? res->rep.record : (side = side_record(dir, name));
 	/* a certificate that cannot be dated is listed: it might be the period's */
 	if (rec && issued_time(rec->issued_at, &t) == 0 && (t < a->from || t >= a->to)) {
 		r = 0;
@@ -155,19 +172,95 @@ static int audit_pdf(const struct flow_ctx *c, const char *dir, const char *name
 		r = -ENOMEM;
 		goto out;
 	}
-	row->file = TAKE_PTR(path);
+	row->file = strdup(path);
 	if (rec)
 		row_describe(row, rec);
-	row->ledger_status = xstrdup(res.ledger_status);
-	row->superseded = res.verdict == FLOW_CERT_SUPERSEDED;
-	row_problems(row, &res, c->ledger != NULL);
-	row->verified = res.verdict == FLOW_CERT_VALID && !row->problems;
+	row->ledger_status = xstrdup(res->ledger_status);
+	row->superseded = res->verdict == FLOW_CERT_SUPERSEDED;
+	row_problems(row, res, c->ledger != NULL);
+	row->verified = res->verdict == FLOW_CERT_VALID && !row->problems;
 	if (!row->verified && !row->superseded)
 		a->n_failed++;
 	r = 0;
 out:
 	cert_record_free(side);
-	flow_cert_result_release(&res);
+	return r;
+}
+
+/* The files to check, and what the workers found. */
+struct audit_job {
+	const struct flow_ctx *c;
+	char **paths;                   /* dir/name */
+	struct flow_cert_result *res;
+	int *rc;                        /* 0 checked, 1 unreadable (skipped), -errno */
+	size_t n, next;
+	pthread_mutex_t lock;
+};
+
+static void *audit_worker(void *arg)
+{
+	struct audit_job *j = arg;
+
+	for (;;) {
+		_cleanup_free_ uint8_t *pdf = NULL;
+		size_t i, len;
+
+		pthread_mutex_lock(&j->lock);
+		i = j->next++;
+		pthread_mutex_unlock(&j->lock);
+		if (i >= j->n)
+			return NULL;
+		if (read_full_file(j->paths[i], &pdf, &len) < 0) {
+			j->rc[i] = 1; /* gone meanwhile, or not ours to read */
+			continue;
+		}
+		j->rc[i] = flow_cert_check_pdf(j->c, pdf, len, NULL, &j->res[i]);
+	}
+}
+
+/* Check every file, as many at once as there are processors (the checks
+ * read the trust store only); the ledger's part and the rows follow in
+ * order. In chunks, so that memory does not grow with the archive. */
+#define AUDIT_CHUNK 256
+
+static int audit_files(const struct flow_ctx *c, char **paths, char **dirs, char **names, size_t n,
+		       struct flow_audit *a, struct flow_error *err)
+{
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	size_t workers = ncpu < 1 ? 1 : ncpu > 8 ? 8 : (size_t)ncpu;
+	_cleanup_free_ struct flow_cert_result *res = calloc(AUDIT_CHUNK, sizeof(*res));
+	_cleanup_free_ int *rc = calloc(AUDIT_CHUNK, sizeof(*rc));
+	int r = 0;
+
+	if (!res || !rc)
+		return flow_fail(err, -ENOMEM, "out of memory");
+	for (size_t base = 0; r >= 0 && base < n; base += AUDIT_CHUNK) {
+		struct audit_job j = { .c = c, .paths = paths + base, .res = res, .rc = rc,
+				       .n = n - base < AUDIT_CHUNK ? n - base : AUDIT_CHUNK };
+		pthread_t th[8];
+		size_t started = 0;
+
+		memset(res, 0, AUDIT_CHUNK * sizeof(*res));
+		memset(rc, 0, AUDIT_CHUNK * sizeof(*rc));
+		pthread_mutex_init(&j.lock, NULL);
+		for (size_t w = 1; w < workers && w < j.n; w++)
+			if (pthread_create(&th[started], NULL, audit_worker, &j) == 0)
+				started++;
+		audit_worker(&j);
+		for (size_t w = 0; w < started; w++)
+			pthread_join(th[w], NULL);
+		pthread_mutex_destroy(&j.lock);
+		for (size_t i = 0; i < j.n; i++) {
+			if (r >= 0 && rc[i] < 0)
+				r = flow_fail(err, rc[i], "%s: cannot check: %s", paths[base + i], strerror(-rc[i]));
+			else if (r >= 0 && rc[i] == 0) {
+				r = audit_row(c, dirs[base + i], names[base + i], paths[base + i], &res[i], a);
+				if (r < 0)
+					flow_fail(err, r, "%s: cannot check: %s", paths[base + i], strerror(-r));
+			}
+			flow_cert_result_release(&res[i]);
+		}
+	}
 	return r;
 }
 
@@ -270,6 +363,8 @@ int flow_audit_run(const struct flow_ctx *c, time_t from, time_t to, struct flow
 	/* the cases' certificates, and the contractors' ones `accept` archived */
 	static const char *const subdirs[] = { "", "/accepted" };
 	const char *dir = flow_state_dir(c);
+	char **paths = NULL, **dirs = NULL, **names = NULL;
+	size_t n = 0, cap = 0;
 	int r = 0;
 
 	for (size_t k = 0; k < ARRAY_SIZE(subdirs); k++) {
@@ -291,16 +386,41 @@ int flow_audit_run(const struct flow_ctx *c, time_t from, time_t to, struct flow
 
 			if (l <= 4 || !streq(de->d_name + l - 4, ".pdf") || de->d_name[0] == '.')
 				continue;
-			r = audit_pdf(c, path, de->d_name, &a);
-			if (r < 0) {
-				r = flow_fail(err, r, "%s/%s: cannot check: %s", path, de->d_name, strerror(-r));
+			if (n == cap) {
+				size_t nc = cap ? cap * 2 : 64;
+				char **np = realloc(paths, nc * sizeof(*np)), **nd, **nn;
+
+				if (np)
+					paths = np;
+				nd = np ? realloc(dirs, nc * sizeof(*nd)) : NULL;
+				if (nd)
+					dirs = nd;
+				nn = nd ? realloc(names, nc * sizeof(*nn)) : NULL;
+				if (!nn) {
+					closedir(d);
+					r = flow_fail(err, -ENOMEM, "out of memory");
+					goto out;
+				}
+				names = nn;
+				cap = nc;
+			}
+			dirs[n] = strdup(path);
+			names[n] = strdup(de->d_name);
+			if (!dirs[n] || !names[n] || asprintf(&paths[n], "%s/%s", path, de->d_name) < 0) {
+				free(dirs[n]);
+				free(names[n]);
 				closedir(d);
+				r = flow_fail(err, -ENOMEM, "out of memory");
 				goto out;
 			}
+			n++;
 		}
 		if (d)
 			closedir(d);
 	}
+	r = audit_files(c, paths, dirs, names, n, &a, err);
+	if (r < 0)
+		goto out;
 	if (c->ledger) {
 		struct ledger_walk w = { .a = &a, .n_cert_rows = a.n_rows };
 		struct ledger_verify_result vr = { 0 };
@@ -334,6 +454,64 @@ int flow_audit_run(const struct flow_ctx *c, time_t from, time_t to, struct flow
 	memset(&a, 0, sizeof(a));
 	r = 0;
 out:
+	for (size_t i = 0; i < n; i++) {
+		free(paths[i]);
+		free(dirs[i]);
+		free(names[i]);
+	}
+	free(paths);
+	free(dirs);
+	free(names);
 	flow_audit_release(&a);
 	return r;
+}
+
+/* ---- the signed report ---- */
+
+/* What the auditor signs: the period, the counts, the ledger's state and
+ * every row's verdict (docs/certificate.md, "The audit report"). */
+int flow_audit_report(const struct flow_ctx *c, const struct flow_audit *a, const struct trust_seckey *auditor,
+		      struct flow_signed_report *ret, struct flow_error *err)
+{
+	char from[32], to[32], now[32], h[65], id[40];
+	_cleanup_free_ char *rows_text = NULL;
+	json_t *rows = json_array();
+	size_t verified = 0, superseded = 0;
+
+	if (!rows)
+		return flow_fail(err, -ENOMEM, "out of memory");
+	for (size_t i = 0; i < a->n_rows; i++) {
+		const struct flow_audit_row *w = &a->rows[i];
+		json_t *o = json_pack("{s:s}", "status", w->verified ? "verified" : w->superseded ? "superseded" : "failed");
+
+		if (w->certificate_id)
+			json_object_set_new(o, "certificate_id", json_string(w->certificate_id));
+		if (w->asset_id)
+			json_object_set_new(o, "asset_id", json_string(w->asset_id));
+		if (w->issued_at)
+			json_object_set_new(o, "issued_at", json_string(w->issued_at));
+		if (w->result)
+			json_object_set_new(o, "result", json_string(w->result));
+		if (w->problems)
+			json_object_set_new(o, "problems", json_string(w->problems));
+		json_array_append_new(rows, o);
+		verified += w->verified;
+		superseded += w->superseded;
+	}
+	format_utc(a->from, from, sizeof(from));
+	format_utc(a->to, to, sizeof(to));
+	format_utc(time(NULL), now, sizeof(now));
+	rows_text = json_dumps(rows, JSON_COMPACT | JSON_SORT_KEYS);
+	flow_sha256_hex(rows_text ? rows_text : "", rows_text ? strlen(rows_text) : 0, h);
+	snprintf(id, sizeof(id), "AR-%.4s%.2s%.2s-%.12s", now, now + 5, now + 8, h);
+	return flow_report_sign(TRUST_DOC_AUDIT_REPORT,
+				json_pack("{s:s,s:s,s:s,s:s,s:{s:s,s:s},s:s,s:{s:I,s:I,s:I,s:I},s:{s:b,s:b,s:s},s:o,s:o}",
+					  "type", "audit-report", "schema", CERT_AUDIT_SCHEMA, "report_id", id, "issued_at",
+					  now, "period", "from", from, "to", to, "organisation",
+					  c->trust ? trust_store_org(c->trust) : trust_seckey_org(auditor), "summary",
+					  "disposals", (json_int_t)a->n_rows, "verified", (json_int_t)verified, "superseded",
+					  (json_int_t)superseded, "failed", (json_int_t)a->n_failed, "ledger", "checked",
+					  a->ledger_checked, "intact", a->chain_ok, "detail", a->chain_detail, "rows", rows,
+					  "auditor", flow_signer_json(auditor)),
+				auditor, ret, err);
 }

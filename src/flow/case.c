@@ -613,13 +613,14 @@ int flow_case_load(const struct flow_ctx *c, const char *id, struct flow_case *r
 	_cleanup_free_ char *rpath = flow_path(c, id, ".wipe-record.json");
 	_cleanup_free_ char *cpath = flow_path(c, id, ".pdf");
 	_cleanup_free_ char *xpath = flow_path(c, id, ".rejected.json");
-	_cleanup_free_ uint8_t *buf = NULL;
+	_cleanup_free_ char *lpath = flow_path(c, id, ".listed");
+	_cleanup_free_ uint8_t *buf = NULL, *listed = NULL;
 	struct flow_case fc = { 0 };
 	json_t *rec = NULL, *job;
 	size_t len;
 	int r;
 
-	if (!rpath || !cpath || !xpath)
+	if (!rpath || !cpath || !xpath || !lpath)
 		return -EINVAL;
 	r = read_full_file(rpath, &buf, &len);
 	if (r < 0)
@@ -658,6 +659,10 @@ int flow_case_load(const struct flow_ctx *c, const char *id, struct flow_case *r
 	if (access(cpath, F_OK) == 0) {
 		fc.state = strdup("approved");
 		fc.certificate = TAKE_PTR(cpath);
+	} else if (read_full_file(lpath, &listed, &len) >= 0) {
+		/* approved in a list certificate: the file names it */
+		fc.state = strdup("approved");
+		fc.certificate = strndup((const char *)listed, strcspn((const char *)listed, "\n"));
 	} else if (access(xpath, F_OK) == 0) {
 		fc.state = strdup("rejected");
 	} else {

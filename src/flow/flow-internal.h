@@ -25,6 +25,18 @@ int flow_asset_last_event(struct ledger *l, const char *asset_id, uint64_t *ret_
 #define FLOW_PDF_SHA_TAG "pdf sha256 "
 int flow_reason_pdf_sha256(const char *reason, char out[65]);
 
+/* The one certificate check (flow_cert_check()) in its two halves, for
+ * audit, which runs the first on many files at once (threads: it reads the
+ * trust store only) and the second, the ledger's, one after another. */
+int flow_cert_check_pdf(const struct flow_ctx *c, const uint8_t *pdf, size_t len, const struct flow_cert_options *o,
+			struct flow_cert_result *ret);
+int flow_cert_check_finish(const struct flow_ctx *c, const struct flow_cert_options *o, struct flow_cert_result *res);
+/* A PDF about to be handed out (a certificate, a signed report) checked
+ * as `verify` will check it (all but the ledger): -EPERM with the first
+ * failed check named ("the certificate would not verify: ..."). */
+int flow_check_as_verify(const struct flow_ctx *c, const uint8_t *pdf, size_t len, const char *what,
+			 struct flow_error *err);
+
 /* The wipe station (host name, DMI) and a signer ({name, role, org,
  * key_id}) as the records name them. */
 json_t *flow_station_json(const char *dmi_dir);

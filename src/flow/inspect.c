@@ -358,20 +358,15 @@ int flow_inspect_csv(const struct flow_inspection *in, bool bom, bool japanese, 
 }
 
 int flow_inspect_record(const struct flow_ctx *c, const struct flow_inspection *in, const char *csv, size_t csv_len,
-			const struct trust_seckey *inspector, char **ret_json, size_t *ret_len, char **ret_sig,
-			char ret_sha256[65], struct flow_error *err)
+			const struct trust_seckey *inspector, struct flow_signed_report *ret, struct flow_error *err)
 {
-	_cleanup_free_ char *canon = NULL, *sig = NULL;
-	char at[32], id[48], compact[20], csv_sha256[65];
+	char at[32], now[32], id[48], compact[20], csv_sha256[65];
 	json_t *rec, *secs, *counts;
-	size_t len;
-	int r;
 
-	if (!trust_role_may_sign(trust_seckey_role(inspector), TRUST_DOC_INSPECTION))
-		return flow_fail(err, -EPERM, "a %s key may not sign an inspection report (an approver or the org-root may)",
-				 trust_role_to_string(trust_seckey_role(inspector)));
 	flow_sha256_hex(csv, csv_len, csv_sha256);
 	format_utc(in->at, at, sizeof(at));
+	/* signed now: the inspection's moment may be a date asked for */
+	format_utc(time(NULL), now, sizeof(now));
 	format_utc_compact(in->at, compact, sizeof(compact));
 	snprintf(id, sizeof(id), "INS-%s", compact);
 	secs = json_array();
@@ -393,31 +388,18 @@ int flow_inspect_record(const struct flow_ctx *c, const struct flow_inspection *
 		json_array_append_new(secs, json_pack("{s:s, s:s, s:s, s:o}", "id", sections[s].id, "title_ja",
 						      sections[s].ja, "title_en", sections[s].en, "rows", rows));
 	}
-	rec = json_pack("{s:s, s:s, s:s, s:s, s:{s:b, s:s, s:s}, s:{s:I, s:I, s:I}, s:I, s:o, s:o, s:s, s:o}",
-			"type", "inspection", "schema", "wipecert.inspection/1", "report_id", id, "inspected_at", at,
+	rec = json_pack("{s:s, s:s, s:s, s:s, s:s, s:{s:b, s:s, s:s}, s:{s:I, s:I, s:I}, s:I, s:o, s:o, s:s, s:o}",
+			"type", "inspection", "schema", CERT_INSPECTION_SCHEMA, "report_id", id, "inspected_at", at,
+			"issued_at", now,
 			"ledger", "intact", in->chain_ok, "head", in->head, "detail", in->chain_detail,
 			"thresholds", "awaiting_erasure_days", (json_int_t)in->thresholds.awaiting_erasure_days,
 			"contractor_days", (json_int_t)in->thresholds.contractor_days,
 			"taken_out_days", (json_int_t)in->thresholds.taken_out_days,
 			"assets", (json_int_t)in->n_assets, "counts", counts, "sections", secs,
 			"csv_sha256", csv_sha256, "inspector", flow_signer_json(inspector));
-	if (!rec)
-		return flow_fail(err, -ENOMEM, "out of memory");
 	/* whose ledger: the organisation the policy names */
-	if (c->policy && c->policy->org_name)
+	if (rec && c->policy && c->policy->org_name)
 		json_object_set_new(rec, "organisation", json_string(c->policy->org_name));
 	/* the rows' strings could be ill-formed only from a damaged ledger */
-	r = canon_json(rec, &canon, &len);
-	json_decref(rec);
-	if (r < 0)
-		return flow_fail(err, r, "cannot put the report in canonical form: %s", strerror(-r));
-	/* signed now: the inspection's moment may be a date asked for */
-	r = trust_sign(TRUST_DOC_INSPECTION, (const uint8_t *)canon, len, inspector, 0, &sig);
-	if (r < 0)
-		return flow_fail(err, r, "cannot sign the report: %s", trust_strerror(r));
-	flow_sha256_hex(canon, len, ret_sha256);
-	*ret_json = TAKE_PTR(canon);
-	*ret_len = len;
-	*ret_sig = TAKE_PTR(sig);
-	return 0;
+	return flow_report_sign(TRUST_DOC_INSPECTION, rec, inspector, ret, err);
 }

@@ -39,6 +39,11 @@ void policy_release(struct policy *p)
 		free(p->titles[i].title);
 	}
 	free(p->titles);
+	free(p->cert.client);
+	free(p->cert.client_unit);
+	free(p->cert.site);
+	free(p->cert.room);
+	free(p->cert.layout);
 	memset(p, 0, sizeof(*p));
 }
 
@@ -103,6 +108,8 @@ int policy_default(struct policy *ret)
 		{ "contractor-technician", "委託業者 作業者 / Contractor Technician" },
 		{ "contractor-approver", "委託業者 責任者 / Contractor Manager" },
 		{ "org-root", "組織 / Organisation" },
+		{ "witness", "立会者 / Witness" },
+		{ "auditor", "監査人 / Auditor" },
 	};
 	struct policy p = { 0 };
 	int r = 0;
@@ -224,12 +231,80 @@ static int class_key(struct policy_class *c, const char *key, const char *val, c
 		*what = "destruction is required or optional";
 		return parse_bool_word(val, "required", "optional", &c->destruction_required);
 	}
+	if (streq(key, "witness")) {
+		*what = "witness is required or optional";
+		return parse_bool_word(val, "required", "optional", &c->witness_required);
+	}
 	if (streq(key, "approver_role"))
 		return set_str(&c->approver_role, val);
 	if (streq(key, "approver_title"))
 		return set_str(&c->approver_title, val);
 	*what = "unknown key in a class section";
 	return -EINVAL;
+}
+
+/* [witness]: erasure, destruction, contractor, handover = required | optional */
+static int witness_key(struct policy *p, const char *key, const char *val, const char **what)
+{
+	static const struct {
+		const char *name;
+		unsigned bit;
+	} kinds[] = {
+		{ "erasure", WITNESS_ERASURE }, { "destruction", WITNESS_DESTRUCTION },
+		{ "contractor", WITNESS_CONTRACTOR }, { "handover", WITNESS_HANDOVER },
+	};
+	bool on;
+
+	for (size_t i = 0; i < ARRAY_SIZE(kinds); i++)
+		if (streq(key, kinds[i].name)) {
+			*what = "a witness is required or optional";
+			if (parse_bool_word(val, "required", "optional", &on) < 0)
+				return -EINVAL;
+			p->witness_kinds = on ? p->witness_kinds | kinds[i].bit : p->witness_kinds & ~kinds[i].bit;
+			return 0;
+		}
+	*what = "unknown key in [witness] (erasure, destruction, contractor, handover)";
+	return -EINVAL;
+}
+
+/* [certificate]: what certificates name unless the command says otherwise */
+static int cert_key(struct policy *p, const char *key, const char *val, const char **what)
+{
+	if (streq(key, "client"))
+		return set_str(&p->cert.client, val);
+	if (streq(key, "client_unit"))
+		return set_str(&p->cert.client_unit, val);
+	if (streq(key, "site"))
+		return set_str(&p->cert.site, val);
+	if (streq(key, "room"))
+		return set_str(&p->cert.room, val);
+	if (streq(key, "layout")) {
+		*what = "layout is standard or municipal";
+		if (!streq(val, "standard") && !streq(val, "municipal"))
+			return -EINVAL;
+		return set_str(&p->cert.layout, val);
+	}
+	*what = "unknown key in [certificate] (client, client_unit, site, room, layout)";
+	return -EINVAL;
+}
+
+bool policy_witness_required(const struct policy *p, int asset_class, unsigned kind, const char **ret_why)
+{
+	static const char *const why[] = { "every erasure", "every destruction", "a contractor's work",
+					   "a hand-over to a contractor" };
+
+	if (asset_class >= 1 && asset_class <= POLICY_CLASSES && p->cls[asset_class - 1].witness_required) {
+		if (ret_why)
+			*ret_why = "its importance class";
+		return true;
+	}
+	for (unsigned i = 0; i < ARRAY_SIZE(why); i++)
+		if ((kind & p->witness_kinds) & (1u << i)) {
+			if (ret_why)
+				*ret_why = why[i];
+			return true;
+		}
+	return false;
 }
 
 /* [classification]: "confidentiality N = CLASS" */
@@ -305,7 +380,10 @@ static int retention_key(struct policy *p, const char *key, const char *val, con
 	return parse_count(val, true, to);
 }
 
-enum section { SEC_NONE, SEC_ORG, SEC_TITLES, SEC_CLASS, SEC_CLASSIFICATION, SEC_INSPECT, SEC_RETENTION, SEC_CSV };
+enum section {
+	SEC_NONE, SEC_ORG, SEC_TITLES, SEC_CLASS, SEC_CLASSIFICATION, SEC_INSPECT, SEC_RETENTION, SEC_CSV,
+	SEC_WITNESS, SEC_CERT,
+};
 
 /* "[class 2]" and the others; -1 for a name no section has. */
 static int section_of(const char *s, int *ret_cls)
@@ -316,6 +394,10 @@ static int section_of(const char *s, int *ret_cls)
 		return SEC_TITLES;
 	if (sscanf(s, "class %d", ret_cls) == 1 && *ret_cls >= 1 && *ret_cls <= POLICY_CLASSES && strlen(s) == 7)
 		return SEC_CLASS;
+	if (streq(s, "witness"))
+		return SEC_WITNESS;
+	if (streq(s, "certificate"))
+		return SEC_CERT;
 	if (streq(s, "classification"))
 		return SEC_CLASSIFICATION;
 	if (streq(s, "inspect"))
@@ -358,6 +440,11 @@ static int section_key(struct policy *p, enum section sec, int cls, const char *
 		return retention_key(p, key, val, what);
 	case SEC_CSV:
 		return 0;
+	case SEC_WITNESS:
+		return witness_key(p, key, val, what);
+	case SEC_CERT:
+		*what = NULL;
+		return cert_key(p, key, val, what);
 	}
 	return 0;
 }
@@ -396,8 +483,8 @@ int policy_load(const char *path, struct policy *ret, char **ret_error)
 		if (kind == INI_SECTION) {
 			sec = section_of(s, &cls);
 			if (sec < 0) {
-				what = "unknown section (organisation, titles, class 1, class 2, class 3, classification, "
-				       "inspect, retention, csv)";
+				what = "unknown section (organisation, titles, certificate, witness, class 1, class 2, "
+				       "class 3, classification, inspect, retention, csv)";
 				goto bad;
 			}
 			continue;

@@ -1000,6 +1000,16 @@ void station_seal(struct station *s, struct bay *b)
 	station_label(s, b);
 	station_emit(s, STATION_EV_SEALED, b, "sealed", _("%s: job %s sealed by %s for asset %s"), bay_label(b),
 		     station_job_id(b), trust_seckey_name(s->key), b->job_asset);
+	/* not witnessed: the record stands, sealed; where the policy asks for a
+	 * witness, approval refuses it until `wipecert witness CASE` */
+	if (!s->o.witness)
+		return;
+	if (flow_witness(&s->flow, station_job_id(b), s->o.witness, NULL, &ferr) < 0)
+		station_emit(s, STATION_EV_ERROR, b, "witness-failed", _("%s: job %s not witnessed: %s"), bay_label(b),
+			     station_job_id(b), ferr.msg);
+	else
+		station_emit(s, STATION_EV_CHANGED, b, "witnessed", _("%s: job %s witnessed by %s"), bay_label(b),
+			     station_job_id(b), trust_seckey_name(s->o.witness));
 }
 
 /* A pulled disk put back before its job had stopped waited in a new bay:

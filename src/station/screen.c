@@ -422,7 +422,8 @@ static void on_event(struct station *s, const struct station_event *ev)
 			say(sc, ev->code && streq(ev->code, "pulled"), "%s", ev->msg);
 		return;
 	case STATION_EV_CHANGED:
-		if (ev->code && (streq(ev->code, "bound") || streq(ev->code, "stopping") || streq(ev->code, "seal-pending")))
+		if (ev->code && (streq(ev->code, "bound") || streq(ev->code, "stopping") || streq(ev->code, "seal-pending") ||
+				 streq(ev->code, "witnessed")))
 			say(sc, false, "%s", ev->msg);
 		return;
 	case STATION_EV_REFUSED:

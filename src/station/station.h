@@ -136,6 +136,8 @@ struct station_opts {
 	size_t n_images;
 	unsigned ledger_busy_ms; /* how long a ledger call waits for another program's lock */
 	const char *sysfs_root;  /* tests */
+	/* a witness (立会者) at the station signs each sealed record (NULL: none) */
+	const struct trust_seckey *witness;
 };
 
 struct station {

@@ -22,10 +22,16 @@
 
 #define COMMENT_PREFIX "untrusted comment: "
 
+bool trust_role_has_member_cert(enum trust_role r)
+{
+	/* approvers sign certificates, auditors the audit report: PDFs, X.509 */
+	return trust_role_may_sign(r, TRUST_DOC_CERTIFICATE) || trust_role_may_sign(r, TRUST_DOC_AUDIT_REPORT);
+}
+
 bool trust_role_has_x509(enum trust_role r)
 {
-	/* approvers sign PDFs with X.509; the root's P-256 key is the CA key */
-	return trust_role_may_sign(r, TRUST_DOC_CERTIFICATE) || r == TRUST_ROLE_ORG_ROOT;
+	/* the root's P-256 key is the CA key */
+	return trust_role_has_member_cert(r) || r == TRUST_ROLE_ORG_ROOT;
 }
 
 int trust_pubkey_comment(const struct trust_seckey *k, char **ret)
@@ -118,7 +124,7 @@ int roster_enroll(const char *dir, const struct trust_seckey *root, struct trust
 
 	if (cert_path)
 		r = import_cert(dir, m, cert_path);
-	else if (trust_role_may_sign(m->role, TRUST_DOC_CERTIFICATE))
+	else if (trust_role_has_member_cert(m->role))
 		r = csr ? roster_issue_cert(dir, root, m, csr, csr_len, m->x509_sha256) : -ENOENT;
 	if (r < 0)
 		return r;

@@ -23,6 +23,8 @@ static const char *const role_names[_TRUST_ROLE_MAX] = {
 	[TRUST_ROLE_CONTRACTOR_TECHNICIAN] = "contractor-technician",
 	[TRUST_ROLE_CONTRACTOR_APPROVER] = "contractor-approver",
 	[TRUST_ROLE_ORG_ROOT] = "org-root",
+	[TRUST_ROLE_WITNESS] = "witness",
+	[TRUST_ROLE_AUDITOR] = "auditor",
 };
 
 static const char *const doc_names[_TRUST_DOC_MAX] = {
@@ -32,6 +34,10 @@ static const char *const doc_names[_TRUST_DOC_MAX] = {
 	[TRUST_DOC_LEDGER_EVENT] = "ledger-event",
 	[TRUST_DOC_ROSTER] = "roster",
 	[TRUST_DOC_REVOCATION] = "revocation",
+	[TRUST_DOC_WITNESS] = "witness",
+	[TRUST_DOC_HANDOVER] = "handover",
+	[TRUST_DOC_RECEIPT] = "receipt",
+	[TRUST_DOC_AUDIT_REPORT] = "audit-report",
 	[TRUST_DOC_INSPECTION] = "inspection",
 	[TRUST_DOC_LEDGER_ARCHIVE] = "ledger-archive",
 };
@@ -48,6 +54,10 @@ static const unsigned doc_roles[_TRUST_DOC_MAX] = {
 				   R(CONTRACTOR_APPROVER),
 	[TRUST_DOC_ROSTER] = R(ORG_ROOT),
 	[TRUST_DOC_REVOCATION] = R(ORG_ROOT),
+	[TRUST_DOC_WITNESS] = R(WITNESS),
+	[TRUST_DOC_HANDOVER] = R(APPROVER) | R(CONTRACTOR_APPROVER),
+	[TRUST_DOC_RECEIPT] = R(CONTRACTOR_APPROVER) | R(CONTRACTOR_TECHNICIAN),
+	[TRUST_DOC_AUDIT_REPORT] = R(AUDITOR),
 	/* the asset manager inspects; the root may too */
 	[TRUST_DOC_INSPECTION] = R(APPROVER) | R(ORG_ROOT),
 	/* an archive takes events out of the ledger: who may adopt may archive */

@@ -86,6 +86,7 @@ void trust_store_free(struct trust_store *s)
 
 const char *trust_store_org(const struct trust_store *s) { return s->org; }
 const char *trust_store_dir(const struct trust_store *s) { return s->dir; }
+const struct trust_pubkey *trust_store_root(const struct trust_store *s) { return &s->root; }
 size_t trust_store_n_members(const struct trust_store *s) { return s->n_members; }
 
 const struct trust_member *trust_store_member(const struct trust_store *s, size_t i)

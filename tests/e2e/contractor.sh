@@ -56,12 +56,12 @@ refused() {
 L() { "$W" ledger --db "$T/owner.db" "$@" "${TECH[@]}" >/dev/null 2>&1 || fail "owner ledger $*"; }
 L add OWN-1 --media-type "disk image" --serial OWN-SERIAL-1 --class 3 --status awaiting-erasure
 L add HAND-1 --media-type "disk image" --model "庁舎サーバ HDD" --serial HAND-SERIAL-1 --class 2 --department 市民課 \
-	--status handed-to-contractor
+	--status awaiting-erasure
 L add HAND-2 --media-type "disk image" --serial HAND-SERIAL-2 --class 3 --status handed-to-contractor
-L add HAND-3 --media-type "disk image" --serial HAND-SERIAL-3 --class 3 --status handed-to-contractor
+L add HAND-3 --media-type "disk image" --serial HAND-SERIAL-3 --class 3 --status awaiting-erasure
 L add KEEP-1 --media-type "disk image" --serial KEEP-SERIAL-1 --class 3 --status in-service
-L add HAND-4 --media-type "disk image" --serial HAND-SERIAL-4 --class 3 --status handed-to-contractor
-L add HAND-5 --media-type "disk image" --serial HAND-SERIAL-5 --class 3 --status handed-to-contractor
+L add HAND-4 --media-type "disk image" --serial HAND-SERIAL-4 --class 3 --status awaiting-erasure
+L add HAND-5 --media-type "disk image" --serial HAND-SERIAL-5 --class 3 --status awaiting-erasure
 J=$(wipe_image own "$T/owner-state") && [ -n "$J" ] || fail "owner wipe"
 expect_rc 0 "$W" seal "$J" --asset OWN-1 "${TECH[@]}" "${OWN[@]}"
 expect_rc 0 "$W" approve "$J" "${APPR[@]}" "${OWN[@]}" --yes --json
@@ -101,6 +101,24 @@ contractor_cert() { # ASSET NAME: wipe, seal, approve on the contractor's side; 
 	"$W" approve "$j" "${CAPPR[@]}" "${CTR[@]}" --yes --json >"$T/out" 2>"$T/err" || fail "approve $1: $(cat "$T/err")"
 	json_get "$T/out" 'd["pdf"]'
 }
+# not pinned yet: the contractor's signatures name an unknown organisation
+CL add EARLY-1 --media-type "disk image" --serial EARLY-SERIAL-1 --class 3 --status awaiting-erasure
+P0=$(contractor_cert EARLY-1 early1) || exit 1
+refused "$P0" record-signature "neither ours nor a pinned contractor"
+# the owner pins the contractor's root
+expect_rc 0 "$W" trust pin croot.pub --org "ITAD Co" --trust owner-trust --root-key "$C/test-only-root.key" \
+	--passphrase-file "$PASS"
+expect_rc 0 "$W" trust import ctr-trust --trust owner-trust
+cmp -s ctr-trust/ca.crt owner-trust/contractors/*/ca.crt || fail "trust import did not bring the contractor's CA"
+# the hand-over: the owner's approver signs the list, the contractor
+# countersigns on receipt (its ledger has the assets already: the same
+# disks), the owner records both (HAND-2 was set handed-to-contractor by
+# hand, before custody: its certificate is refused below)
+expect_rc 0 "$W" custody handover HAND-1 HAND-3 HAND-4 HAND-5 --to-root croot.pub "${APPR[@]}" "${OWN[@]}" -o ho.json
+expect_rc 0 "$W" custody receive ho.json "${CAPPR[@]}" "${CTR[@]}" -o rc.json
+expect_rc 0 "$W" custody record ho.json --receipt rc.json "${TECH[@]}" "${OWN[@]}" \
+	--approver-key "$C/test-only-approver.key" --approver-passphrase-file "$PASS"
+expect_eq "HAND-1 handed over" "$(status HAND-1)" handed-to-contractor
 P1=$(contractor_cert HAND-1 hand1) || exit 1
 expect_rc 0 "$W" verify --trust "$T/ctr-trust" --db "$T/ctr.db" "$P1"
 
@@ -110,12 +128,6 @@ expect_pdf_signed "$P1" ctr-trust/ca.crt
 expect_records_signed "$P1" cappr.pub ctech.pub
 
 # ---- the owner accepts ----
-# not pinned yet: the contractor's signatures name an unknown organisation
-refused "$P1" record-signature "neither ours nor a pinned contractor"
-expect_rc 0 "$W" trust pin croot.pub --org "ITAD Co" --trust owner-trust --root-key "$C/test-only-root.key" \
-	--passphrase-file "$PASS"
-expect_rc 0 "$W" trust import ctr-trust --trust owner-trust
-cmp -s ctr-trust/ca.crt owner-trust/contractors/*/ca.crt || fail "trust import did not bring the contractor's CA"
 
 # an altered certificate: one byte of the page, and a qpdf rewrite
 cp "$P1" flip.pdf

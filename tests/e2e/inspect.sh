@@ -9,7 +9,7 @@
 # approver's public key, and a changed byte refused. The policy's [inspect]
 # thresholds move what is overdue; a technician's key may not sign it.
 . "$(dirname "$0")/lib.bash"
-need_cmd pdftotext; need_cmd minisign; need_cmd sqlite3
+need_cmd pdftotext; need_cmd minisign; need_cmd sqlite3; need_cmd pdfsig; need_cmd qpdf; need_cmd jq
 C=$(cd "$(dirname "$0")/../../certs/test-only" && pwd)
 FX=$(cd "$(dirname "$0")/../fixtures/sysfs" && pwd)
 PASS=$C/passphrase.txt
@@ -67,6 +67,31 @@ for f in r.pdf r.csv r.json; do
 	minisign -V -q -m "$T/$f" -p "$C/test-only-approver.pub" || fail "minisign $f"
 	grep -q '"doc":"inspection"' "$T/$f.minisig" || fail "$f.minisig is not an inspection's"
 done
+# the PDF is signed as every report is (the audit report's mechanism):
+# poppler's pdfsig against the roster's CA, qpdf, the attached record the
+# JSON file itself with the same minisign signature, and wipecert verify
+expect_pdf_signed "$T/r.pdf" "$C/trust/ca.crt"
+qpdf --check "$T/r.pdf" >/dev/null || fail "qpdf --check r.pdf"
+qpdf --show-attachment=record.json "$T/r.pdf" >"$T/att.json" && cmp -s "$T/att.json" "$T/r.json" ||
+	fail "the PDF's record.json is not r.json"
+qpdf --show-attachment=record.json.minisig "$T/r.pdf" >"$T/att.json.minisig" &&
+	minisign -V -q -m "$T/att.json" -p "$C/test-only-approver.pub" || fail "minisign: the PDF's record"
+expect_rc 0 "$W" verify "$T/r.pdf" --json
+jq -e '.verdict == "valid" and .kind == "inspection" and (.report_id | startswith("INS-"))' "$T/out" >/dev/null ||
+	fail "verify r.pdf: $(cat "$T/out")"
+expect_rc 0 "$W" verify "$T/r.pdf"
+grep -q "inspection report INS-.* signed by the inspector TEST ONLY Approver" "$T/out" || fail "verify: $(cat "$T/out")"
+# a byte of the signed PDF changed: verify refuses it
+cp "$T/r.pdf" "$T/bad.pdf"
+printf 'X' | dd of="$T/bad.pdf" bs=1 seek=400 conv=notrunc 2>/dev/null
+expect_rc 1 "$W" verify "$T/bad.pdf"
+# the org-root may sign the JSON and the CSV, but has no X.509 certificate of
+# a member to sign a PDF: refused, nothing written
+expect_rc 3 "$W" inspect --at "$AT" -o "$T/root.pdf" --key "$C/test-only-root.key" --passphrase-file "$PASS"
+grep -q "no X.509 certificate in the roster to sign the PDF" "$T/err" || fail "root's PDF: $(cat "$T/err")"
+[ -e "$T/root.pdf" ] && fail "an unsigned PDF was written for the root"
+expect_rc 0 "$W" inspect --at "$AT" -o "$T/root.json" --key "$C/test-only-root.key" --passphrase-file "$PASS"
+minisign -V -q -m "$T/root.json" -p "$C/test-only-root.pub" || fail "minisign: the root's record"
 # the record names the CSV by SHA-256 and counts every section
 python3 - "$T" <<'PY' || fail "the JSON record"
 import hashlib, json, sys

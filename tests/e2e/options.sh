@@ -114,6 +114,7 @@ JSON[accept]="@PDF ${APPR[*]} --json"
 JSON[destroy]="--asset OPT-3 --method shred --witness Witness ${TECH[*]} --json"
 JSON[audit]="--from 2000-01-01 --to 2100-01-01 --json"
 JSON[inspect]="--json"
+JSON[custody list]="--json"
 JSON[version]="--json"
 JSON[commands]="--json"
 JSON[cert show]="@PDF --json"
@@ -136,6 +137,8 @@ JSON[ledger archive]="--before 2000-01-01 -o $T/archive.json ${APPR[*]} --json"
 # they need a drive (NVMe, ATA, SCSI) or a screen's worth of time: their JSON
 # is read by tests/qemu/drive-checks.sh and station_json.sh
 EXEMPT_JSON=(caps drive-erase station)
+# they need a contractor's roster, a witness's key: documents.sh reads their JSON
+EXEMPT_JSON+=(witness "custody handover" "custody receive" "custody record" "custody approve-subcontract")
 DRY[wipe]="$T/a.img --method zero"
 DRY[drive-erase]="$T/a.img --method nvme-format"
 DRY[ledger import]="$T/import.csv ${TECH[*]}"
@@ -181,6 +184,9 @@ done
 grep -q 'caps --json' "$(dirname "$0")/../qemu/drive-checks.sh" || fail "caps --json is checked nowhere"
 grep -q 'drive-erase.*--json' "$(dirname "$0")/../qemu/drive-checks.sh" || fail "drive-erase --json is checked nowhere"
 grep -q 'station --json' "$(dirname "$0")/station_json.sh" || fail "station --json is checked nowhere"
+for c in witness "custody handover" "custody receive" "custody record" "custody approve-subcontract"; do
+	grep -q "\"\$W\" $c .*--json" "$(dirname "$0")/documents.sh" || fail "$c --json is checked nowhere"
+done
 
 # the dry runs wrote nothing: the image keeps its marker, the ledger has no OPT-9
 grep -q WIPECERT-MARKER "$T/a.img" && fail "wipe --json left the marker" # (the JSON example wiped it)

@@ -11,12 +11,14 @@
  *        (cert_evidence_derive()) set from W, and W and W.minisig named by
  *        SHA-256: a record that states what the technician signed, for any
  *        approver to sign
- *   forge pdf   --record R.json -o OUT.pdf [--attach NAME=FILE]...
+ *   forge pdf   --record R.json -o OUT.pdf [--attach NAME=FILE]... [--attach-dir DIR]
  *               (--x509-key K.pem --x509-cert C.pem [--chain CA.pem] |
  *                --approver-key K.key --pass FILE --trust DIR)
- *               [--time ISO] [--cades]
- *        the certificate PDF of R.json, attachments as given, signed by the
- *        X.509 key with CMS signing time and /M = --time (default now)
+ *               [--time ISO] [--cades] [--compress]
+ *        the certificate PDF of R.json (a single or a list certificate),
+ *        attachments as given (--attach-dir: every file of DIR under its
+ *        own name), signed by the X.509 key with CMS signing time and /M =
+ *        --time (default now); --compress as list certificates are
  *   forge bag   --add C.pem IN.pdf OUT.pdf
  *        OUT: IN with C added to its CMS certificates bag, nothing re-signed
  *   forge pki DIR NAME
@@ -29,6 +31,7 @@
  *
  * Exit 0 done, 1 failed, 2 usage.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -188,27 +191,30 @@ out:
 	return r;
 }
 
+#define MAX_ATT 40000
+
 struct pdf_args {
 	const char *record, *out, *xkey, *xcert, *chain, *akey, *pass, *trust, *iso;
-	bool cades;
-	struct { char *name; uint8_t *data; size_t len; } att[8];
+	bool cades, compress;
+	struct att { char *name; uint8_t *data; size_t len; } *att;
 	size_t n_att;
 };
 
-static int add_attachment(struct pdf_args *a, const char *spec)
+static int add_file(struct pdf_args *a, const char *name, size_t nlen, const char *path)
 {
-	const char *eq = strchr(spec, '=');
 	size_t i;
 
-	if (!eq || a->n_att == 8)
+	if (!a->att && !(a->att = calloc(MAX_ATT, sizeof(*a->att))))
+		return -ENOMEM;
+	if (a->n_att == MAX_ATT)
 		return -EINVAL;
 	i = a->n_att;
-	a->att[i].name = strndup(spec, (size_t)(eq - spec));
-	if (!a->att[i].name || read_full_file(eq + 1, &a->att[i].data, &a->att[i].len) < 0)
+	a->att[i].name = strndup(name, nlen);
+	if (!a->att[i].name || read_full_file(path, &a->att[i].data, &a->att[i].len) < 0)
 		return -ENOENT;
 	/* the name tree is sorted by name */
 	while (i > 0 && strcmp(a->att[i - 1].name, a->att[i].name) > 0) {
-		__typeof__(a->att[0]) t = a->att[i - 1];
+		struct att t = a->att[i - 1];
 
 		a->att[i - 1] = a->att[i];
 		a->att[i] = t;
@@ -216,6 +222,31 @@ static int add_attachment(struct pdf_args *a, const char *spec)
 	}
 	a->n_att++;
 	return 0;
+}
+
+static int add_attachment(struct pdf_args *a, const char *spec)
+{
+	const char *eq = strchr(spec, '=');
+
+	if (!eq)
+		return -EINVAL;
+	return add_file(a, spec, (size_t)(eq - spec), eq + 1);
+}
+
+static int add_dir(struct pdf_args *a, const char *dir)
+{
+	struct dirent **names = NULL;
+	int n = scandir(dir, &names, NULL, alphasort), r = n < 0 ? -errno : 0;
+
+	for (int i = 0; i < n; i++) {
+		_cleanup_free_ char *p = NULL;
+
+		if (r >= 0 && names[i]->d_name[0] != '.' && asprintf(&p, "%s/%s", dir, names[i]->d_name) >= 0)
+			r = add_file(a, names[i]->d_name, strlen(names[i]->d_name), p);
+		free(names[i]);
+	}
+	free(names);
+	return r;
 }
 
 /* The X.509 signer: PEM files, or an approver's key file with the trust
@@ -257,12 +288,13 @@ static int cmd_pdf(int argc, char **argv)
 		{ "x509-cert", required_argument, NULL, 'c' }, { "chain", required_argument, NULL, 'C' },
 		{ "approver-key", required_argument, NULL, 'K' }, { "pass", required_argument, NULL, 'p' },
 		{ "trust", required_argument, NULL, 't' }, { "time", required_argument, NULL, 'T' },
-		{ "cades", no_argument, NULL, 'E' }, {}
+		{ "cades", no_argument, NULL, 'E' }, { "compress", no_argument, NULL, 'Z' },
+		{ "attach-dir", required_argument, NULL, 'D' }, {}
 	};
 	struct pdf_args a = { 0 };
 	struct trust_x509_signer *xs = NULL;
 	struct cert_signer s = { 0 };
-	struct cert_attachment ca[8];
+	_cleanup_free_ struct cert_attachment *ca = calloc(MAX_ATT, sizeof(*ca));
 	struct cert_pdf_opts po = { 0 };
 	struct cert_record *rec = NULL;
 	_cleanup_free_ uint8_t *buf = NULL, *pdf = NULL, *signed_pdf = NULL;
@@ -287,6 +319,11 @@ static int cmd_pdf(int argc, char **argv)
 		case 't': a.trust = optarg; break;
 		case 'T': a.iso = optarg; break;
 		case 'E': a.cades = true; break;
+		case 'Z': a.compress = true; break;
+		case 'D':
+			if (add_dir(&a, optarg) < 0)
+				return die(optarg, -EINVAL);
+			break;
 		default: return 2;
 		}
 	if (!a.record || !a.out || !(a.akey ? a.pass && a.trust : a.xkey && a.xcert) || when_of(a.iso, &when) < 0)
@@ -299,6 +336,7 @@ static int cmd_pdf(int argc, char **argv)
 		ca[i] = (struct cert_attachment){ a.att[i].name, a.att[i].data, a.att[i].len, NULL };
 	po.attachments = ca;
 	po.n_attachments = a.n_att;
+	po.compress = a.compress;
 	if ((r = cert_pdf_render(rec, &po, &pdf, &pdf_len, &err)) < 0) {
 		fprintf(stderr, "forge: render: %s\n", err);
 		goto out;
@@ -325,6 +363,7 @@ out:
 		free(a.att[i].name);
 		free(a.att[i].data);
 	}
+	free(a.att);
 	if (xs)
 		trust_x509_signer_free(xs);
 	else {
