@@ -23,7 +23,7 @@ cd "$top" || exit 2
 # the one list of keywords: `make pot` uses this script's --pot too
 if [ "${1:-}" = --pot ]; then
 	# shellcheck disable=SC2046
-	exec xgettext --from-code=UTF-8 --package-name=wipecert -k_ -kN_ -kcert_vset:4 -kcheck_note:2 -kcert_verify_report_set:4 -kledger_fail:3 -kflow_fail:3 -kverdict_set:3 -kNC_:1c,2 \
+	exec xgettext --from-code=UTF-8 --package-name=wipecert -k_ -kN_ -kcert_vset:4 -kcheck_note:2 -kcert_verify_report_set:4 -kdisk_fail:3 -koutcome_say:2 -kflow_fail:3 -kverdict_set:3 -kNC_:1c,2 \
 		--add-comments=/ --add-location=file --sort-output -o "${2:-po/wipecert.pot}" \
 		$(find src -name '*.c' | LC_ALL=C sort)
 fi
