@@ -68,6 +68,9 @@ struct command_table {
 	/* Long options with a value that may come before the sub-command
 	 * (`ledger --db PATH add ...`): handed to the sub-command. */
 	const char *const *lead_opts;
+	/* The command run when none is named (`custody` alone, or with
+	 * options only, is `custody list`: iproute2's `ip link`), or NULL. */
+	const char *default_cmd;
 };
 
 /* Run argv[0]'s table: "-h", "--help", "help" print its help; argv[1]

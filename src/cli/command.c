@@ -101,6 +101,22 @@ static char **sub_argv(int argc, char **argv, int lead_end, int verb, int *ret_n
 	return v;
 }
 
+/* No command named: the table's default, with every argument kept. */
+static int run_default(const struct command_table *t, int argc, char **argv, int at)
+{
+	char **w = calloc((size_t)argc + 2, sizeof(*w));
+	int r;
+
+	if (!w)
+		return log_error_errno(-ENOMEM, _("out of memory")), EXIT_FAIL;
+	memcpy(w, argv, (size_t)at * sizeof(*w));
+	w[at] = (char *)t->default_cmd;
+	memcpy(w + at + 1, argv + at, (size_t)(argc - at) * sizeof(*w));
+	r = cli_run(t, argc + 1, w);
+	free(w);
+	return r;
+}
+
 int cli_run(const struct command_table *t, int argc, char **argv)
 {
 	const struct command *c;
@@ -115,9 +131,13 @@ int cli_run(const struct command_table *t, int argc, char **argv)
 			return EXIT_OK;
 		}
 		k = lead_option(t, argc, argv, i);
+		if (!k && t->default_cmd)
+			break; /* the default command's own option */
 		if (!k)
 			return usage_error(hint(t), _("unknown option '%s' before the command"), argv[i]);
 	}
+	if (t->default_cmd && (i >= argc || argv[i][0] == '-'))
+		return run_default(t, argc, argv, i);
 	if (i >= argc)
 		return usage_error(hint(t), _("no command given"));
 	if (streq(argv[i], "help")) {

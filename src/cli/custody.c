@@ -431,7 +431,7 @@ static const struct command custody_cmds[] = {
 	{}
 };
 
-const struct command_table custody_cmd_table = { "custody", custody_cmds, family_help, NULL };
+const struct command_table custody_cmd_table = { "custody", custody_cmds, family_help, NULL, "list" };
 
 int cmd_witness(int argc, char **argv)
 {

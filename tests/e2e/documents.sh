@@ -204,6 +204,10 @@ minisign -V -q -m ho1.json -p own/appr.pub || fail "minisign: the hand-over list
 expect_eq "C-01 before the receipt" "$("$W" ledger --db "$T/own.db" show C-01 --json | jq -r .status)" awaiting-erasure
 expect_rc 0 "$W" custody list "${OWN[@]}" --json
 [ "$(jq '[.open[] | select(.state == "awaiting-receipt")] | length' "$T/out")" = 25 ] || fail "custody: $(cat "$T/out")"
+# `custody` alone (options only) is `custody list`
+"$W" custody "${OWN[@]}" --json >"$T/alone" 2>&1 || fail "custody alone: $(cat "$T/alone")"
+[ "$(jq '[.open[] | select(.state == "awaiting-receipt")] | length' "$T/alone")" = 25 ] ||
+	fail "custody alone is not custody list: $(cat "$T/alone")"
 # the contractor countersigns and takes the assets into its own ledger
 expect_rc 0 "$W" custody receive ho1.json --key ctr/appr.key "${P[@]}" "${CTR[@]}" -o rc1.json --json
 jq -e --arg h "$HO1" '.action == "receive" and .id == $h and .assets == 25' "$T/out" >/dev/null ||
