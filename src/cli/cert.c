@@ -247,10 +247,10 @@ static int cert_show(int argc, char **argv)
 		fwrite(rec, 1, rec_len, stdout);
 		putchar('\n');
 	} else if (cert_record_is_list(r)) {
-		printf("list certificate: %s\n", r->certificate_id);
-		printf("issued:        %s\n", r->issued_at);
-		printf("organisation:  %s\n", r->organisation);
-		printf("approver:      %s, %s\n", r->approver.name, r->approver.role);
+		printf(_("list certificate: %s\n"), r->certificate_id);
+		printf(_("issued:        %s\n"), r->issued_at);
+		printf(_("organisation:  %s\n"), r->organisation);
+		printf(_("approver:      %s, %s\n"), r->approver.name, r->approver.role);
 		for (size_t i = 0; i < r->n_items; i++) {
 			const struct cert_record *d = &r->items[i];
 
@@ -354,7 +354,7 @@ static int cert_report(int argc, char **argv)
 			goto out;
 		}
 		if (cert_record_is_list(recs[n++])) {
-			log_error("%s: a list certificate is a summary of its own", argv[i]);
+			log_error(_("%s: a list certificate is a summary of its own"), argv[i]);
 			k = -EINVAL;
 			goto out;
 		}
