@@ -4,7 +4,8 @@
 # compared: a marked string added, changed or removed since the last
 # `make pot` fails), and every one of them has a Japanese translation in
 # po/ja.po that is neither missing, empty nor fuzzy, with formats that
-# match (msgfmt --check). Run by `make check` (tests/e2e/i18n_po.sh) and
+# match (msgfmt --check); and the command layer prints no literal message
+# it did not mark (po/unmarked.py). Run by `make check` (tests/e2e/i18n_po.sh) and
 # `make check-po`. Fix a failure with `make pot`, then translate in ja.po.
 #
 # TOP=dir checks another tree (the test that proves this check fails).
@@ -43,6 +44,12 @@ ids po/wipecert.pot >"$tmp/pot"
 if ! diff -u "$tmp/pot" "$tmp/now" >"$tmp/diff"; then
 	say "po/wipecert.pot is stale (run 'make pot'); marked in the sources (+) or no longer (-):"
 	grep '^[-+][^-+]' "$tmp/diff" | head -n 40 >&2
+fi
+
+# what the command layer prints is marked (po/unmarked.py says what counts)
+if command -v python3 >/dev/null; then
+	python3 "$top/po/unmarked.py" src/main.c src/cli/*.c src/station/*.c >"$tmp/unmarked" ||
+		{ say "messages printed without _() (mark them, or say 'not translated' and why in a comment):"; head -n 40 "$tmp/unmarked" >&2; }
 fi
 
 for po in po/*.po; do

@@ -31,6 +31,15 @@ grep -q "fuzzy translations" "$T/err" || fail "fuzzy not named: $(cat "$T/err")"
 sed -i '/^#, fuzzy$/{N;/never seen/s/^#, fuzzy\n//}' "$T/tree/po/ja.po"
 check_copy || fail "translated, the copy still fails: $(cat "$T/err")"
 
+# a message printed without _(): the copy's verify.c again
+printf '%s\n' 'void i18n_po_unmarked(void);' 'void i18n_po_unmarked(void) { log_warn("%s: this is never translated", "x"); }' \
+	>>"$T/tree/src/cli/verify.c"
+check_copy && fail "a message printed without _() passed"
+grep -q "messages printed without _()" "$T/err" && grep -q "verify.c:.*this is never translated" "$T/err" ||
+	fail "unmarked message not named: $(cat "$T/err")"
+sed -i '/i18n_po_unmarked/d' "$T/tree/src/cli/verify.c"
+check_copy || fail "the unmarked message removed, the copy still fails: $(cat "$T/err")"
+
 # a translation whose format does not match its message's (no c-format
 # flag in ja.po: the sources' flag counts)
 python3 - "$T/tree/po/ja.po" <<'PY' || fail "edit ja.po"
