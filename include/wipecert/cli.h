@@ -27,6 +27,8 @@
  * translation. */
 #define NC_(ctx, s) (s)
 const char *cli_pgettext(const char *ctx, const char *msgid);
+/* A firmware erase's phase ("erase", "verify") in people's language. */
+const char *cli_fw_phase(const char *phase);
 
 /* Exit codes, documented in wipecert(8). */
 enum {

@@ -175,11 +175,11 @@ static void progress_cb(void *ud, const char *phase, double f, double eta)
 {
 	(void)ud;
 	if (f >= 0 && eta >= 0)
-		fprintf(stderr, _("%s: %.1f%%, about %.0f s left\n"), phase, f * 100, eta);
+		fprintf(stderr, _("%s: %.1f%%, about %.0f s left\n"), cli_fw_phase(phase), f * 100, eta);
 	else if (f >= 0)
-		fprintf(stderr, _("%s: %.1f%%\n"), phase, f * 100);
+		fprintf(stderr, _("%s: %.1f%%\n"), cli_fw_phase(phase), f * 100);
 	else
-		fprintf(stderr, _("%s...\n"), phase);
+		fprintf(stderr, _("%s...\n"), cli_fw_phase(phase));
 }
 
 static int parse_erase(struct erase_control *ctl, int argc, char **argv)

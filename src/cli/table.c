@@ -10,6 +10,16 @@
 
 #include "wipecert/cli.h"
 
+/* The phases of a firmware erase (src/drive/erase.c), for xgettext. */
+static _unused_ const char *const fw_phase_words[] = {
+	NC_("phase", "erase"), NC_("phase", "pre-sample"), NC_("phase", "verify"),
+};
+
+const char *cli_fw_phase(const char *phase)
+{
+	return phase ? cli_pgettext("phase", phase) : phase;
+}
+
 const char *cli_pgettext(const char *ctx, const char *msgid)
 {
 	char key[256];

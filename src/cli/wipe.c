@@ -336,11 +336,11 @@ static void fw_progress(void *ud, const char *phase, double f, double eta)
 	const struct wipe_target *t = ud;
 
 	if (f >= 0 && eta >= 0)
-		fprintf(stderr, _("%s: %s: %.1f%%, about %.0f s left\n"), t->arg, phase, f * 100, eta);
+		fprintf(stderr, _("%s: %s: %.1f%%, about %.0f s left\n"), t->arg, cli_fw_phase(phase), f * 100, eta);
 	else if (f >= 0)
-		fprintf(stderr, _("%s: %s: %.1f%%\n"), t->arg, phase, f * 100);
+		fprintf(stderr, _("%s: %s: %.1f%%\n"), t->arg, cli_fw_phase(phase), f * 100);
 	else
-		fprintf(stderr, _("%s: %s...\n"), t->arg, phase);
+		fprintf(stderr, _("%s: %s...\n"), t->arg, cli_fw_phase(phase));
 }
 
 /* Firmware erases, one drive after the other (each drive works on its
