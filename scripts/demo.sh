@@ -66,7 +66,10 @@ if command -v pdfsig >/dev/null && command -v certutil >/dev/null; then
 	mkdir -p "$D/nss"
 	certutil -N -d "sql:$D/nss" --empty-password
 	certutil -A -d "sql:$D/nss" -n demo-ca -t "CT,C,C" -i "$D/trust/ca.crt"
-	pdfsig -nssdir "sql:$D/nss" "$pdf" | grep -E "Signature Validation|Certificate Validation|document signed" >&2 || true
+	# pdfsig's exit status says little: what it prints is the verdict
+	sig=$(pdfsig -nssdir "sql:$D/nss" "$pdf" 2>&1) || true
+	grep -E "Signature Validation|Certificate Validation|document signed" <<<"$sig" >&2
+	grep -q "Signature is Valid" <<<"$sig" || { echo "demo: pdfsig does not find the signature valid" >&2; exit 1; }
 fi
 command -v qpdf >/dev/null && qpdf --check "$pdf" | tail -n 1 >&2
 "$W" ledger history DEMO-HDD-0001 >&2

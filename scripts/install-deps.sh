@@ -18,6 +18,7 @@ check=(sqlite3 qpdf poppler-utils minisign zbar-tools libnss3-tools openssl
 	nvme-cli sg3-utils hdparm smartmontools nwipe
 	qemu-system-x86 busybox-static cpio kmod xz-utils
 	clang libclang-rt-14-dev)
+check+=(python3 python3-pexpect groff-base bsdutils) # tests/run.sh requires every tool the tests use
 check+=(jq) # reads JSON in the e2e tests: python3 starts in ~2 s on a loaded machine
 check+=(tmux python3) # the station's screen driven in a real pseudo-terminal; its event stream read
 check+=(lvm2 mdadm bcache-tools) # member signatures made by their own tools (holders.sh)

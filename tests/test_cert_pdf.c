@@ -201,6 +201,40 @@ static void test_record_attachment_reads_back(void **state)
 	assert_int_equal(cert_pdf_attachment(good, good_len, "nope", &att, &alen), -ENOENT);
 }
 
+/* The approver's own tool lies: the page shows one disk, the signed record
+ * another (the record edited before signing, so every signature holds).
+ * The page check must be the one that catches it. */
+static void test_page_differs_from_record(void **state)
+{
+	static const char shown[] = "\"serial\":\"ZN1ABC23\"", other[] = "\"serial\":\"ZN1ABC29\"";
+	static const char minisig[] =
+		"untrusted comment: signature from minisign secret key\n"
+		"RWQf6LRCGA9i59SLOFxz6NxvASXDJeRtuZykwQepbDEGt87ig1BNpWaVWuNrm73YiIiJbq71Wi+dP9eKL8OC351vwIasSSbXxwA=\n"
+		"trusted comment: timestamp:1795000000\n";
+	struct cert_attachment a = { CERT_SIG_NAME, (const uint8_t *)minisig, sizeof(minisig) - 1, NULL };
+	struct cert_pdf_opts o = { .attachments = &a, .n_attachments = 1 };
+	STACK_OF(X509) *chain = sk_X509_new_null();
+	struct cert_signer s = { pki.key, pki.cert, chain, "Hanako Sato", "test", 0, false };
+	_cleanup_free_ uint8_t *pdf = NULL, *signed_pdf = NULL;
+	const char *err = NULL;
+	enum cert_check f;
+	size_t len, slen;
+	uint8_t *at;
+
+	(void)state;
+	sk_X509_push(chain, pki.ca);
+	assert_int_equal(cert_pdf_render(rec, &o, &pdf, &len, &err), 0);
+	/* every copy of the record's JSON (the attachment, the metadata) */
+	at = memmem(pdf, len, shown, strlen(shown));
+	assert_non_null(at);
+	for (; at; at = memmem(pdf, len, shown, strlen(shown)))
+		memcpy(at, other, strlen(other));
+	assert_int_equal(cert_pdf_sign(pdf, len, &s, &signed_pdf, &slen, &err), 0);
+	sk_X509_free(chain);
+	assert_false(verify(signed_pdf, slen, pki.ca, &f));
+	assert_int_equal(f, CHECK_VISIBLE);
+}
+
 static void test_sign_refusals(void **state)
 {
 	struct cert_signer mismatched = { evil.key, pki.cert, NULL, NULL, NULL, 0, false };
@@ -508,6 +542,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_issued_verifies_under_its_ca_only),
 		cmocka_unit_test(test_record_attachment_reads_back),
+		cmocka_unit_test(test_page_differs_from_record),
 		cmocka_unit_test(test_sign_refusals),
 		cmocka_unit_test(test_untrusted_signer),
 		cmocka_unit_test(test_byte_flips),

@@ -23,7 +23,10 @@
 static size_t IMG_SIZE = 256u << 10;
 #define MARKER "WIPECERT-MARKER!"
 
-enum effect { EFFECT_NONE, EFFECT_ZERO, EFFECT_RANDOM };
+/* EFFECT_PARTIAL: zeros everywhere but the image's last eighth, which
+ * keeps its old data (a drive that skipped a range); the sample plan's
+ * pieces are a sixteenth, so at least one sampled range is unchanged */
+enum effect { EFFECT_NONE, EFFECT_ZERO, EFFECT_RANDOM, EFFECT_PARTIAL };
 
 struct fixture {
 	char *dir, *img;
@@ -61,7 +64,9 @@ static void apply_effect(void)
 	F.erase_calls++;
 	assert_true(fd >= 0);
 	for (size_t off = 0; off < IMG_SIZE && F.effect != EFFECT_NONE; off += sizeof(buf)) {
-		if (F.effect == EFFECT_ZERO)
+		if (F.effect == EFFECT_PARTIAL && off >= IMG_SIZE - IMG_SIZE / 8)
+			break;
+		if (F.effect == EFFECT_ZERO || F.effect == EFFECT_PARTIAL)
 			memset(buf, 0, sizeof(buf));
 		else
 			for (size_t i = 0; i < sizeof(buf); i++)
@@ -220,6 +225,50 @@ static void test_success_but_unchanged_is_failed(void **state)
 	assert_string_equal(json_string_value(json_object_get(j, "result")), "failed");
 	assert_string_equal(json_string_value(json_object_get(json_object_get(j, "verification"), "verdict")), "failed");
 	json_decref(j);
+}
+
+/* Success, most of the disk zeros as documented, but one range still
+ * holds its old data: one unchanged sample fails the erase, not only all. */
+static void test_some_unchanged_is_failed(void **state)
+{
+	struct drive_erase_result res;
+
+	(void)state;
+	qemu_nvme_caps(&F.drv.caps);
+	F.effect = EFFECT_PARTIAL;
+	mock_add(&F.m);
+	assert_int_equal(drive_erase(&F.drv, DRIVE_METHOD_NVME_FORMAT, &fast, NULL, NULL, &res), -EIO);
+	assert_int_equal(F.erase_calls, 1);
+	assert_int_equal(res.status.kind, DRIVE_STATUS_OK);
+	assert_int_equal(res.verdict, DRIVE_VERDICT_FAILED);
+	assert_true(res.unchanged >= 1);
+	assert_true(res.unchanged < res.samples);
+	assert_true(res.changed > 0);
+	assert_int_equal(res.pattern_mismatch, 0);
+	assert_non_null(strstr(res.reason, "still hold their old data"));
+	assert_true(image_has_marker());
+}
+
+/* A disk that held only zeros before: nothing can show the erase worked,
+ * so it does not pass. */
+static void test_all_zero_before_not_passed(void **state)
+{
+	struct drive_erase_result res;
+	int fd;
+
+	(void)state;
+	fd = open(F.img, O_WRONLY | O_TRUNC | O_CLOEXEC);
+	assert_true(fd >= 0);
+	assert_int_equal(ftruncate(fd, (off_t)IMG_SIZE), 0);
+	close(fd);
+	qemu_nvme_caps(&F.drv.caps);
+	mock_add(&F.m);
+	assert_int_equal(drive_erase(&F.drv, DRIVE_METHOD_NVME_FORMAT, &fast, NULL, NULL, &res), -EIO);
+	assert_int_equal(F.erase_calls, 1);
+	assert_int_equal(res.verdict, DRIVE_VERDICT_FAILED);
+	assert_int_equal(res.changed, 0);
+	assert_int_equal(res.inconclusive, res.samples);
+	assert_non_null(strstr(res.reason, "cannot be shown"));
 }
 
 /* Changed, but not to the zeros DLFEAT promises. */
@@ -597,6 +646,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_nvme_format_verified, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_nvme_format_4kn, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_success_but_unchanged_is_failed, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_some_unchanged_is_failed, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_all_zero_before_not_passed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pattern_mismatch_is_failed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_zero_samples_inconclusive, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_nvme_format_crypto_refused, setup, teardown),

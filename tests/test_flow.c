@@ -130,7 +130,7 @@ static void assert_refused(struct fx *f, int r, int want, const struct flow_erro
 {
 	assert_int_equal(r, want);
 	if (!strstr(err->msg, why))
-		fail_msg("refusal '%s' lacks '%s'", err->msg, why);
+		fail_msg("MESSAGE-FAIL: refusal '%s' lacks '%s'", err->msg, why);
 	assert_false(case_file(f, CASE, ".pdf"));
 	assert_false(case_file(f, CASE, ".cert.json"));
 }

@@ -303,6 +303,48 @@ static void test_tamper_delete_renumber(void **state)
 	expect_break(f, LEDGER_BREAK_EDITED, 2);
 }
 
+/* An event copied in from another ledger, where the same asset was added
+ * after other events: its own hash is right (seq, content, its own link),
+ * only its link to the event before it is wrong. */
+static void test_tamper_splice(void **state)
+{
+	struct fx *f = *state;
+	struct ledger *o = NULL;
+	struct ledger_asset a;
+	_cleanup_free_ char *other = NULL, *sql = NULL;
+
+	add_n(f->l, 5);
+	assert_true(asprintf(&other, "%s/other.db", f->dir) > 0);
+	assert_int_equal(ledger_open(other, LEDGER_OPEN_CREATE, &o), 0);
+	assert_int_equal(ledger_set_signer(o, f->signer), 0);
+	make_asset(&a, "B-0001", "SNB1", "税務課");
+	assert_int_equal(ledger_asset_add(o, &a, NULL, "elsewhere", NULL), 0);
+	ledger_asset_clear(&a);
+	make_asset(&a, "B-0002", "SNB2", "税務課");
+	assert_int_equal(ledger_asset_add(o, &a, NULL, "elsewhere", NULL), 0);
+	ledger_asset_clear(&a);
+	add_n_from(o, 3, 1);
+	ledger_close(o);
+	assert_true(asprintf(&sql, "ATTACH DATABASE '%s' AS b;"
+			     "UPDATE events SET (asset_id, kind, changes, state_hash, actor, reason, time_utc,"
+			     " time_local, prev_hash, hash) = (SELECT asset_id, kind, changes, state_hash, actor,"
+			     " reason, time_utc, time_local, prev_hash, hash FROM b.events WHERE seq = 3)"
+			     " WHERE seq = 3", other) > 0);
+	tamper(f->db, sql);
+	expect_break(f, LEDGER_BREAK_LINK, 3);
+}
+
+/* The chain itself intact, but its recorded head is another event's hash
+ * (what a rewritten last event with a recomputed hash leaves behind) */
+static void test_tamper_head_hash(void **state)
+{
+	struct fx *f = *state;
+
+	add_n(f->l, 5);
+	tamper(f->db, "UPDATE meta SET value = (SELECT hash FROM events WHERE seq = 4) WHERE key = 'head_hash'");
+	expect_break(f, LEDGER_BREAK_HEAD, 5);
+}
+
 static void test_tamper_swap(void **state)
 {
 	struct fx *f = *state;
@@ -670,6 +712,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_tamper_delete_first, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tamper_delete_last, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tamper_delete_renumber, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_tamper_splice, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_tamper_head_hash, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tamper_swap, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tamper_swap_contents, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tamper_asset, setup, teardown),

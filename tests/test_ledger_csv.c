@@ -119,17 +119,34 @@ static void test_cp932_as_utf8_refused(void **state)
 	assert_non_null(strstr(rep.error, "UTF-8"));
 }
 
+/* ledger_export() into memory: the bytes, NUL-terminated, their length in *len */
+static char *export_mem(struct ledger *l, const struct ledger_export_opts *eo, size_t *len)
+{
+	char *buf = NULL;
+	FILE *m = open_memstream(&buf, len);
+
+	assert_non_null(m);
+	assert_int_equal(ledger_export(l, m, eo), 0);
+	fclose(m);
+	return buf;
+}
+
+/* a new asset in the ledger, its fields already set in *a (then cleared) */
+static void add_asset(struct ledger *l, struct ledger_asset *a)
+{
+	assert_int_equal(ledger_asset_check_new(a), 0);
+	assert_int_equal(ledger_asset_add(l, a, NULL, "test", NULL), 0);
+	ledger_asset_clear(a);
+}
+
 /* ledger_export() gives exactly the bytes of the fixture file. */
 static void export_equals(struct ledger *l, const struct ledger_export_opts *eo, const char *fixture)
 {
 	_cleanup_free_ char *p = test_fixture(fixture);
 	_cleanup_free_ uint8_t *want = NULL;
-	_cleanup_free_ char *buf = NULL;
 	size_t len = 0, wlen;
-	FILE *m = open_memstream(&buf, &len);
+	_cleanup_free_ char *buf = export_mem(l, eo, &len);
 
-	assert_int_equal(ledger_export(l, m, eo), 0);
-	fclose(m);
 	assert_int_equal(read_full_file(p, &want, &wlen), 0);
 	assert_int_equal(len, wlen);
 	assert_memory_equal(buf, want, len);
@@ -143,7 +160,6 @@ static void test_export_roundtrip(void **state)
 	struct ledger_export_opts bom = { .format = LEDGER_EXPORT_CSV, .bom = true };
 	char *buf = NULL;
 	size_t len = 0;
-	FILE *m;
 
 	import_fixture(f, "ledger/assets-cp932.csv", LEDGER_ENC_AUTO, LEDGER_ENC_CP932);
 	export_equals(f->l, &ja, "ledger/assets-utf8.csv");
@@ -151,13 +167,42 @@ static void test_export_roundtrip(void **state)
 
 	/* JSON with events carries the chain */
 	struct ledger_export_opts jo = { .format = LEDGER_EXPORT_JSON, .events = true };
-	m = open_memstream(&buf, &len);
-	assert_int_equal(ledger_export(f->l, m, &jo), 0);
-	fclose(m);
+	buf = export_mem(f->l, &jo, &len);
 	assert_non_null(strstr(buf, "\"department\":\"教育委員会事務局学校教育課\""));
 	assert_non_null(strstr(buf, "\"importance\":2"));
 	assert_non_null(strstr(buf, "\"prev_hash\":\"0000000000000000"));
 	free(buf);
+}
+
+/* A value with a comma (and nothing else that needs quoting) comes back
+ * whole through export and import: its row's columns do not shift. */
+static void test_export_comma(void **state)
+{
+	struct fx *f = *state;
+	struct ledger_export_opts eo = { .format = LEDGER_EXPORT_CSV };
+	struct ledger_import_opts io = { .actor = NULL };
+	struct ledger_import_report rep = {};
+	struct ledger_asset a = {};
+	struct ledger *l2 = NULL;
+	_cleanup_free_ char *buf = NULL, *db2 = NULL;
+	size_t len = 0;
+
+	assert_int_equal(ledger_asset_set(&a, LEDGER_F_ASSET_ID, "C-1"), 0);
+	assert_int_equal(ledger_asset_set(&a, LEDGER_F_SERIAL, "SN-C1"), 0);
+	assert_int_equal(ledger_asset_set(&a, LEDGER_F_LOCATION, "本庁舎, 3F"), 0);
+	assert_int_equal(ledger_asset_set(&a, LEDGER_F_NOTES, "a,b,c"), 0);
+	add_asset(f->l, &a);
+	buf = export_mem(f->l, &eo, &len);
+	assert_true(asprintf(&db2, "%s/again.db", f->dir) > 0);
+	assert_int_equal(ledger_open(db2, LEDGER_OPEN_CREATE, &l2), 0);
+	assert_int_equal(ledger_set_signer(l2, f->signer), 0);
+	assert_int_equal(ledger_import_csv_data(l2, buf, len, &io, &rep), 0);
+	assert_int_equal(ledger_asset_get(l2, "C-1", &a), 0);
+	assert_string_equal(a.v[LEDGER_F_LOCATION], "本庁舎, 3F");
+	assert_string_equal(a.v[LEDGER_F_NOTES], "a,b,c");
+	assert_string_equal(a.v[LEDGER_F_SERIAL], "SN-C1");
+	ledger_asset_clear(&a);
+	ledger_close(l2);
 }
 
 static uint64_t count_events(struct ledger *l)
@@ -296,7 +341,6 @@ static void test_csv_formula_guard_round_trip(void **state)
 	struct ledger_import_report rep = {};
 	_cleanup_free_ char *buf = NULL;
 	size_t len = 0;
-	FILE *m;
 
 	for (size_t i = 0; i < ARRAY_SIZE(notes); i++) {
 		struct ledger_asset a = {};
@@ -306,13 +350,9 @@ static void test_csv_formula_guard_round_trip(void **state)
 		assert_int_equal(ledger_asset_set(&a, LEDGER_F_ASSET_ID, id), 0);
 		assert_int_equal(ledger_asset_set(&a, LEDGER_F_NOTES, notes[i]), 0);
 		assert_int_equal(ledger_asset_set(&a, LEDGER_F_LOCATION, i == 0 ? "-B1 倉庫" : "本庁舎"), 0);
-		assert_int_equal(ledger_asset_check_new(&a), 0);
-		assert_int_equal(ledger_asset_add(f->l, &a, NULL, "test", NULL), 0);
-		ledger_asset_clear(&a);
+		add_asset(f->l, &a);
 	}
-	m = open_memstream(&buf, &len);
-	assert_int_equal(ledger_export(f->l, m, &eo), 0);
-	fclose(m);
+	buf = export_mem(f->l, &eo, &len);
 	/* no cell of the file starts a formula: after each separator, the
 	 * first character of a cell (inside its quotes) is never = + - @ TAB */
 	for (const char *p = buf; *p; p++) {
@@ -518,6 +558,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_cp932_forced, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cp932_as_utf8_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_export_roundtrip, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_export_comma, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_rows, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_spreadsheet_quirks, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_update_and_dry_run, setup, teardown),

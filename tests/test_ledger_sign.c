@@ -753,6 +753,41 @@ static void test_batch_claims(void **state)
 	expect_asset_bad(f->l, "B-007", LEDGER_SIG_UNSIGNED);
 }
 
+/* An unsigned event just before a batch's range: the next signed event is
+ * that batch's signature, which does not hold it, so nothing covers it,
+ * in the whole walk and asset by asset. */
+static void test_batch_before_range(void **state)
+{
+	struct fx *f = *state;
+	uint64_t a0 = add(f->l, "A-0", tech);
+	char q[96];
+
+	import_batch(f, tech, "B", 80); /* events 2..81, covers_from 2 */
+	snprintf(q, sizeof(q), "UPDATE events SET signature = NULL WHERE seq = %lu", (unsigned long)a0);
+	sql(f->db, q);
+	expect_bad(f->l, LEDGER_SIG_UNSIGNED, TRUST_OK, a0);
+	expect_asset_bad(f->l, "A-0", LEDGER_SIG_UNSIGNED);
+}
+
+/* An event inside a batch's range that carries a signature of its own (a
+ * bad one: another event's, under the batch signer's key id): the range
+ * is not the batch's unsigned events, so an asset whose event the batch
+ * covers does not verify, nor does the whole ledger. */
+static void test_batch_signed_inside(void **state)
+{
+	struct fx *f = *state;
+	struct ledger_sig_result r;
+	uint64_t a0 = add(f->l, "A-0", tech);
+	char q[200];
+
+	import_batch(f, tech, "B", 80); /* B-000 is event 2, B-038 event 40, B-050 event 52 */
+	snprintf(q, sizeof(q), "UPDATE events SET (signature, key_id) = (SELECT signature, key_id FROM events"
+		 " WHERE seq = %lu) WHERE seq = 40", (unsigned long)a0);
+	sql(f->db, q);
+	expect_asset_bad(f->l, "B-050", LEDGER_SIG_INVALID);
+	assert_int_equal(ledger_verify_signatures(f->l, store, &r), -EBADMSG);
+}
+
 /* ---- the trust lists' serials ---- */
 
 /* The ledger records the serials; a revocation list put back at an older
@@ -860,6 +895,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_batch_wrong_key, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_batch_inserted, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_batch_claims, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_batch_before_range, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_batch_signed_inside, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

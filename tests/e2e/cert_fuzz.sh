@@ -4,7 +4,7 @@
 set -u
 W=${WIPECERT:?}
 for t in clang openssl qpdf; do
-	command -v "$t" >/dev/null || { echo "skip: $t not installed" >&2; exit 77; }
+	command -v "$t" >/dev/null || { echo "FAIL: $t is not installed (scripts/install-deps.sh)" >&2; exit 1; }
 done
 T=$(mktemp -d /tmp/wipecert-fuzz.XXXXXX)
 trap 'rm -rf "$T"' EXIT

@@ -25,6 +25,9 @@ certify() { # ASSET IMAGE: wipe, seal, approve; prints the PDF
 	"$W" approve "$j" "${APPR[@]}" --yes --json 2>/dev/null | python3 -c 'import json,sys; print(json.load(sys.stdin)["pdf"])'
 }
 v() { "$W" verify --db ledger.db "$@" >"$T/out" 2>"$T/err"; }
+# refused PATTERN ARG...: verify says invalid (exit 1, no crash), the ledger
+# is not changed by looking at it, and stderr gives the ledger's reason
+refused() { local pat=$1; shift; expect_refused 1 "$pat" db:ledger.db -- "$W" verify --db ledger.db "$@"; }
 "$W" ledger add A --media-type "disk image" --serial A-SERIAL --wwn 0x5000c500a1b2c3d4 --class 2 "${TECH[@]}" >/dev/null 2>&1 &&
 	"$W" ledger add B --media-type "disk image" --serial B-SERIAL --class 2 "${TECH[@]}" >/dev/null 2>&1 &&
 	"$W" ledger add R --media-type "disk image" --serial R-SERIAL --class 3 "${TECH[@]}" >/dev/null 2>&1 || fail "ledger add"
@@ -40,8 +43,7 @@ grep -q "ledger  *ok  *asset A: its current disposal (event [0-9]*, this PDF's s
 	fail "ledger check: $(cat "$T/out")"
 v --asset A "$PA" || fail "--asset A: $(cat "$T/err")"
 # the certificate of A presented for B
-v --asset B "$PA" && fail "A's certificate accepted for B"
-grep -q "ledger: the certificate is for asset A, not B" "$T/err" || fail "A for B: $(cat "$T/err")"
+refused "ledger: the certificate is for asset A, not B" --asset B "$PA"
 
 # one byte changed: whatever else notices, the ledger's SHA-256 does
 python3 - "$PA" one.pdf <<'PY' || fail "flip"
@@ -50,9 +52,7 @@ b = bytearray(open(sys.argv[1], "rb").read())
 b[10] ^= 0x01  # the binary comment of the header: signed, read by nobody
 open(sys.argv[2], "wb").write(b)
 PY
-v one.pdf && fail "a changed byte verified"
-grep -q "ledger: this file (sha256 [0-9a-f]*...) is not the PDF the ledger recorded at issue" "$T/err" ||
-	fail "one byte: $(cat "$T/err")"
+refused "ledger: this file (sha256 [0-9a-f]*...) is not the PDF the ledger recorded at issue" one.pdf
 
 # the approver's own word on the ledger entry and event is checked against
 # the ledger: A's disk under B's entry, another asset's event, an unknown asset
@@ -84,18 +84,14 @@ PY
 	echo "f$n.pdf"
 }
 F=$(forged "d['ledger']['entry'] = 'B'")
-v "$F" && fail "A's disk accepted under B's entry"
-grep -q "ledger: asset B: serial mismatch" "$T/err" || fail "identity: $(cat "$T/err")"
+refused "ledger: asset B: serial mismatch" "$F"
 F=$(forged "d['ledger']['event_hash'] = '$HB'")
-v "$F" && fail "B's event accepted for A"
-grep -q "ledger: asset A has no ledger event" "$T/err" || fail "event: $(cat "$T/err")"
+refused "ledger: asset A has no ledger event" "$F"
 F=$(forged "d['ledger']['entry'] = 'NO-SUCH'")
-v "$F" && fail "an unknown asset accepted"
-grep -q "ledger: the ledger has no asset NO-SUCH" "$T/err" || fail "unknown: $(cat "$T/err")"
+refused "ledger: the ledger has no asset NO-SUCH" "$F"
 # ... and a genuine-looking record the ledger never recorded
 F=$(forged "pass")
-v "$F" && fail "an unrecorded certificate accepted"
-grep -q "ledger: the ledger never recorded certificate" "$T/err" || fail "unrecorded: $(cat "$T/err")"
+refused "ledger: the ledger never recorded certificate" "$F"
 
 # the same certificate, signed again by its approver: another file than
 # the one recorded at issue (only the ledger can tell)
@@ -106,17 +102,14 @@ qpdf --show-attachment=record.json.minisig "$PA" >rec.json.minisig
 	-o again.pdf || fail "forge again.pdf"
 cmp -s again.pdf "$PA" && fail "the re-signed file is the same"
 "$W" verify again.pdf >/dev/null 2>&1 || fail "the re-signed certificate does not verify offline"
-v again.pdf && fail "a re-signed copy accepted as the recorded certificate"
-grep -q "ledger: this file (sha256 [0-9a-f]*...) is not the PDF the ledger recorded at issue" "$T/err" ||
-	fail "re-signed: $(cat "$T/err")"
+refused "ledger: this file (sha256 [0-9a-f]*...) is not the PDF the ledger recorded at issue" again.pdf
 
 # an edited ledger: the recorded hash changed in the SQLite file; the chain says so
 cp ledger.db ledger.bak
 SHA=$(sha256sum again.pdf | cut -c1-64)
 sqlite3 ledger.db "DROP TRIGGER events_no_update; UPDATE events SET reason = substr(reason, 1, instr(reason, 'pdf sha256 ') + 10) || '$SHA' WHERE reason LIKE 'certificate % issued%' AND asset_id = 'A'" ||
 	fail "sqlite3 edit"
-v again.pdf && fail "a certificate accepted by an edited ledger"
-grep -q "ledger: the ledger's chain is broken" "$T/err" || fail "edited ledger: $(cat "$T/err")"
+refused "ledger: the ledger's chain is broken" again.pdf
 mv ledger.bak ledger.db
 
 # back in service: the old certificate is SUPERSEDED, exit 4, never VALID
@@ -156,8 +149,7 @@ PY
 # and audit decide alike (one rule, flow_cert_check)
 "$W" ledger add N --media-type "disk image" --class 3 "${TECH[@]}" >/dev/null 2>&1 || fail "ledger add N"
 PN=$(certify N n.img) && [ -s "$PN" ] || fail "certify N (an image file without identity)"
-v "$PN" && fail "a certificate for an asset without serial/WWN verified"
-grep -q "ledger: asset N: the ledger holds no serial or WWN for it" "$T/err" || fail "N verify: $(cat "$T/err")"
+refused "ledger: asset N: the ledger holds no serial or WWN for it" "$PN"
 mkdir aud && cp "$PN" aud/
 expect_rc 1 "$W" audit --state-dir aud --from 2000-01-01 --to 2100-01-01 --json
 python3 - "$T/out" <<'PY' || fail "audit N: $(cat "$T/out")"

@@ -2,15 +2,10 @@
 # cert_tamper.sh - altered certificates fail `wipecert verify`, which names
 # the failed check, and pdfsig agrees where it can see it; malformed input
 # gives a one-line error and exit 1, never a crash.
-set -u
-W=${WIPECERT:?}
-for t in openssl certutil pdfsig qpdf python3; do
-	command -v "$t" >/dev/null || { echo "skip: $t not installed" >&2; exit 77; }
-done
-T=$(mktemp -d /tmp/wipecert-tamper.XXXXXX)
-trap 'rm -rf "$T"' EXIT
+. "$(dirname "$0")/lib.bash"
+W=$WIPECERT
+for t in openssl certutil pdfsig qpdf fix-qdf python3 jq; do need_cmd $t; done
 cd "$(dirname "$0")/../.." || exit 1
-fail() { echo "FAIL: $*" >&2; exit 1; }
 # a record as the issuing path builds it, with the technician's signed
 # evidence (tests/fixtures/evidence); the test-only forger signs it with
 # the PKI made here, at the record's time
@@ -29,21 +24,22 @@ issue() { # pki record out
 		--attach "wipe-record.json=$EV/wipe-record.json" --attach "wipe-record.json.minisig=$EV/wipe-record.json.minisig" \
 		--x509-key "$1/ap.key" --x509-cert "$1/ap.pem" --chain "$1/ca.pem" --time "$WHEN" -o "$3"
 }
-# expect_fail FILE CHECK: verify exits 1 and names CHECK on stderr
+# expect_fail FILE CHECK: verify exits 1 without a crash, its --json report
+# says invalid and that CHECK is the first check that failed (the one that
+# must catch this forgery, not any later one); stderr names it
 expect_fail() {
-	local out rc
-	out=$("$W" verify --ca "$T/good/ca.pem" "$1" 2>&1 >/dev/null)
-	rc=$?
-	[ $rc -eq 1 ] || fail "$1: verify exit $rc (want 1): $out"
-	grep -q "$2" <<<"$out" || fail "$1: verify does not name '$2': $out"
-	[ "$(grep -c . <<<"$out")" -ge 1 ] || fail "$1: no message"
+	expect_rc 1 "$W" verify --json --ca "$T/good/ca.pem" "$1"
+	expect_eq "$1: valid" "$(jq -r .valid "$T/out")" false
+	expect_eq "$1: the first failed check" \
+		"$(jq -r '[.checks[] | select(.status == "failed") | .name][0]' "$T/out")" "$2"
+	expect_msg "^wipecert: $1: $2: " "$T/err"
 }
 pdfsig_says() { pdfsig -nssdir "sql:$T/nss" "$1" 2>&1; }
 
 issue "$T/good" "$REC" "$T/a.pdf" || fail "issue A"
 sed "s/ZN1ABC23/ZN9XYZ77/g; s/$CID/${CID%????}0124/" "$REC" >"$T/b.json"
 issue "$T/good" "$T/b.json" "$T/b.pdf" || fail "issue B"
-"$W" verify --ca "$T/good/ca.pem" "$T/a.pdf" >/dev/null || fail "good certificate rejected"
+expect_rc 0 "$W" verify --ca "$T/good/ca.pem" "$T/a.pdf"
 
 # 1. a visible field edited through a qpdf rewrite (QDF, replace, fix)
 qpdf --qdf --object-streams=disable "$T/a.pdf" "$T/q.pdf" 2>/dev/null
@@ -59,9 +55,10 @@ open(p, 'wb').write(b.replace(old, new))
 EOF
 [ $? -eq 0 ] || fail "cannot edit the QDF file"
 fix-qdf "$T/q.pdf" >"$T/edited.pdf" 2>/dev/null || cp "$T/q.pdf" "$T/edited.pdf"
-expect_fail "$T/edited.pdf" "byte-range\|cms-signature\|signature"
+# (the rewrite moves every object: the signed byte ranges no longer fit)
+expect_fail "$T/edited.pdf" byte-range
 pdfsig_says "$T/edited.pdf" | grep -q "Signature is Valid" &&
-	pdfsig_says "$T/edited.pdf" | grep -q "Total document signed" && fail "pdfsig accepts the edited file"
+	pdfsig_says "$T/edited.pdf" | grep -q "Total document signed" && fail_outcome "pdfsig accepts the edited file"
 
 # 2. an incremental update appended after signing (replaces the Info dict)
 python3 - "$T/a.pdf" "$T/appended.pdf" <<'EOF'
@@ -77,8 +74,8 @@ upd += b'xref\n%d 1\n%010d 00000 n \ntrailer\n<< /Size %d /Root %s /Info %d 0 R 
 open(sys.argv[2], 'wb').write(b + upd)
 EOF
 [ $? -eq 0 ] || fail "cannot append an update"
-expect_fail "$T/appended.pdf" "byte-range"
-pdfsig_says "$T/appended.pdf" | grep -q "Not total document signed" || fail "pdfsig does not flag the appended update"
+expect_fail "$T/appended.pdf" byte-range
+pdfsig_says "$T/appended.pdf" | grep -q "Not total document signed" || fail_outcome "pdfsig does not flag the appended update"
 
 # 3. the embedded record swapped for certificate B's (same length, in place)
 python3 - "$T/a.pdf" "$T/b.pdf" "$T/swapped.pdf" <<'EOF'
@@ -92,20 +89,36 @@ assert len(ra) == len(rb) and ra != rb
 open(sys.argv[3], 'wb').write(a.replace(ra, rb))
 EOF
 [ $? -eq 0 ] || fail "cannot swap the record"
-expect_fail "$T/swapped.pdf" "cms-signature"
-pdfsig_says "$T/swapped.pdf" | grep -q "Signature is Valid" && fail "pdfsig accepts the swapped record"
+expect_fail "$T/swapped.pdf" cms-signature
+pdfsig_says "$T/swapped.pdf" | grep -q "Signature is Valid" && fail_outcome "pdfsig accepts the swapped record"
 # ... and through qpdf's attachment tools (a rewrite)
 qpdf --show-attachment=record.json "$T/b.pdf" >"$T/record.json"
 qpdf "$T/a.pdf" --add-attachment "$T/record.json" --replace -- "$T/reattached.pdf" 2>/dev/null
 [ -s "$T/reattached.pdf" ] || fail "qpdf --add-attachment"
 qpdf --show-attachment=record.json "$T/reattached.pdf" | grep -q ZN9XYZ77 || fail "qpdf did not replace the record"
-expect_fail "$T/reattached.pdf" "byte-range\|signature"
+expect_fail "$T/reattached.pdf" byte-range
 
 # 4. re-signed with an untrusted key (a whole new certificate)
 issue "$T/evil" "$REC" "$T/evil.pdf" || fail "issue evil"
-"$W" verify --ca "$T/evil/ca.pem" "$T/evil.pdf" >/dev/null || fail "evil certificate does not verify under its own CA"
-expect_fail "$T/evil.pdf" "certificate-chain"
-pdfsig_says "$T/evil.pdf" | grep -q "Certificate is Trusted" && fail "pdfsig trusts the evil signer"
+expect_rc 0 "$W" verify --ca "$T/evil/ca.pem" "$T/evil.pdf"
+expect_fail "$T/evil.pdf" certificate-chain
+pdfsig_says "$T/evil.pdf" | grep -q "Certificate is Trusted" && fail_outcome "pdfsig trusts the evil signer"
+
+# 4b. signed under the trusted CA, with a certificate that is not for
+# signatures (key usage keyAgreement only)
+mkdir "$T/nosig" && cp "$T/good/ca.pem" "$T/nosig/ca.pem" || fail "mkdir"
+openssl ecparam -name prime256v1 -genkey -noout -out "$T/nosig/ap.key" 2>/dev/null &&
+	openssl req -new -key "$T/nosig/ap.key" -subj "/CN=Hanako Sato" -out "$T/nosig/ap.csr" 2>/dev/null &&
+	printf 'basicConstraints=CA:FALSE\nkeyUsage=critical,keyAgreement\n' >"$T/nosig/ext.cnf" &&
+	openssl x509 -req -in "$T/nosig/ap.csr" -CA "$T/good/ca.pem" -CAkey "$T/good/ca.key" -CAcreateserial \
+		-days 825 -extfile "$T/nosig/ext.cnf" -out "$T/nosig/ap.pem" 2>/dev/null || fail "openssl nosig"
+# (signed now, inside the certificate's validity: only its key usage is wrong)
+"$FORGE" pdf --record "$REC" --attach "record.json.minisig=$EV/record.json.minisig" \
+	--attach "wipe-record.json=$EV/wipe-record.json" --attach "wipe-record.json.minisig=$EV/wipe-record.json.minisig" \
+	--x509-key "$T/nosig/ap.key" --x509-cert "$T/nosig/ap.pem" --chain "$T/nosig/ca.pem" -o "$T/nosig.pdf" ||
+	fail "forge nosig"
+expect_fail "$T/nosig.pdf" certificate-chain
+expect_msg "not for signatures (key usage)"
 
 # 5. malformed input: one-line error, exit 1, no crash
 head -c 50000 "$T/a.pdf" >"$T/trunc.pdf"
@@ -115,14 +128,11 @@ qpdf --empty "$T/qempty.pdf"
 printf '%%PDF-1.7\n' >"$T/header.pdf"
 truncate -s 70M "$T/huge.pdf"
 for f in trunc random empty qempty header huge; do
-	out=$("$W" verify --ca "$T/good/ca.pem" "$T/$f.pdf" 2>&1 >/dev/null)
-	rc=$?
-	[ $rc -eq 1 ] || fail "$f.pdf: exit $rc: $out"
-	grep -q "wipecert: .*$f.pdf: " <<<"$out" || fail "$f.pdf: no clear error: $out"
-	"$W" cert show "$T/$f.pdf" >/dev/null 2>&1
-	[ $? -eq 1 ] || fail "$f.pdf: cert show did not fail cleanly"
+	expect_rc 1 "$W" verify --ca "$T/good/ca.pem" "$T/$f.pdf"
+	expect_msg "wipecert: .*$f.pdf: " "$T/err"
+	expect_rc 1 "$W" cert show "$T/$f.pdf"
 done
 rm -f "$T/huge.pdf"
-"$W" verify 2>/dev/null; [ $? -eq 2 ] || fail "verify without a file: not a usage error"
-"$W" verify --ca /nonexistent "$T/a.pdf" 2>/dev/null; [ $? -eq 2 ] || fail "verify --ca missing: not exit 2"
+expect_rc 2 "$W" verify
+expect_rc 2 "$W" verify --ca /nonexistent "$T/a.pdf"
 echo "cert tamper e2e: ok"

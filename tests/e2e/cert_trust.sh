@@ -7,7 +7,7 @@
 # separation of duties; and what cert issue refuses, or verify refuses when
 # built around it (tests/tools/forge.c).
 . "$(dirname "$0")/lib.bash"
-need_cmd certutil; need_cmd pdfsig; need_cmd qpdf; need_cmd minisign
+need_cmd certutil; need_cmd pdfsig; need_cmd qpdf; need_cmd minisign; need_cmd jq
 FORGE=${FORGE:-$(dirname "$WIPECERT")/tests/tools/forge}
 [ -x "$FORGE" ] || fail "no test-only forger at $FORGE (make check builds it)"
 W=$WIPECERT
@@ -38,7 +38,16 @@ forged() { # OUT [--attach ...]: the approver's genuine record and signature, ot
 		--approver-key "$C/test-only-approver.key" --pass "$PASS" --trust "$TR" --time "$WHEN" -o "$out" ||
 		fail "forge $out"
 }
-names() { expect_rc 1 "$W" verify --trust "$TR" "$1"; grep -q -- "$1: $2: .*$3" "$T/err" || fail "$1: no '$2: ...$3': $(cat "$T/err")"; }
+# names PDF CHECK TEXT [verify options]: verify exits 1 without a crash, its
+# --json report says invalid with CHECK failed, and stderr says why
+names() {
+	local pdf=$1 check=$2 text=$3
+	shift 3
+	expect_rc 1 "$W" verify --json --trust "$TR" "$@" "$pdf"
+	expect_eq "$pdf: valid" "$(jq -r .valid "$T/out")" false
+	expect_eq "$pdf: $check" "$(jq -r --arg c "$check" '.checks[] | select(.name == $c) | .status' "$T/out")" failed
+	grep -q -- "$pdf: $check: .*$text" "$T/err" || fail_message "$pdf: no '$check: ...$text': $(cat "$T/err")"
+}
 
 # the technician's genuine wipe record of another disk, in its place
 python3 - "$EV/wipe-record.json" other-src.json <<'PY' || fail "other disk"
@@ -61,7 +70,7 @@ json.dump(d, open(sys.argv[3], "w"), ensure_ascii=False)
 PY
 expect_rc 3 "$W" cert issue --wipe-record other.json --record bound.json "${CI[@]}" -o bound.pdf
 grep -q "does not state what the technician signed: media.serial" "$T/err" || fail "bound: $(cat "$T/err")"
-[ -e bound.pdf ] && fail "a refused cert issue wrote a file"
+expect_absent bound.pdf "a refused cert issue wrote a file"
 # the record names a wipe record that is not attached, or one without its signature
 forged bare.pdf
 names bare.pdf evidence "no technician's record"
@@ -86,7 +95,17 @@ grep -q "the certificate would not verify: signing-time: the record's issued_at"
 expect_rc 3 "$W" cert issue --wipe-record "$EV/wipe-record.json" --approver-key "$C/test-only-technician.key" \
 	--passphrase-file "$PASS" --trust "$TR" -o tech.pdf
 grep -q "a technician key may not approve" "$T/err" || fail "technician: $(cat "$T/err")"
-for f in same oa old tech; do [ -e $f.pdf ] && fail "a refused cert issue wrote $f.pdf"; done
+for f in same oa old tech; do expect_absent $f.pdf "a refused cert issue wrote a file"; done
+# ... and the record naming another approver, signed by this one with the
+# test-only forger, is refused by verify (the record names who approved)
+"$FORGE" canon other-appr.json oa-c.json &&
+	"$FORGE" sign --key "$C/test-only-approver.key" --pass "$PASS" --type certificate oa-c.json ||
+	fail "sign the record naming another approver"
+"$FORGE" pdf --record oa-c.json --attach record.json.minisig=oa-c.json.minisig \
+	--attach "wipe-record.json=$EV/wipe-record.json" --attach "wipe-record.json.minisig=$EV/wipe-record.json.minisig" \
+	--approver-key "$C/test-only-approver.key" --pass "$PASS" --trust "$TR" --time "$WHEN" -o oa-forged.pdf ||
+	fail "forge oa-forged.pdf"
+names oa-forged.pdf record-signature "names approver key 0123456789ABCDEF"
 
 # the approver's genuine record signature, but the PDF signed by another
 # X.509 key (whose CA the verifier also trusts): the binding fails
@@ -94,7 +113,6 @@ for f in same oa old tech; do [ -e $f.pdf ] && fail "a refused cert issue wrote 
 "$FORGE" pdf --record rec.json --attach record.json.minisig=rec.json.minisig \
 	--attach "wipe-record.json=$EV/wipe-record.json" --attach "wipe-record.json.minisig=$EV/wipe-record.json.minisig" \
 	--x509-key pki/ap.key --x509-cert pki/ap.pem --chain pki/ca.pem --time "$WHEN" -o rebound.pdf || fail "forge rebound"
-expect_rc 1 "$W" verify --trust "$TR" --ca pki/ca.pem rebound.pdf
-grep -q "record-signature: the PDF is signed by another X.509 certificate" "$T/err" || fail "rebound: $(cat "$T/err")"
+names rebound.pdf record-signature "the PDF is signed by another X.509 certificate" --ca pki/ca.pem
 names rebound.pdf certificate-chain "does not chain"
 exit 0

@@ -10,6 +10,9 @@ C=$(cd "$(dirname "$0")/../../certs/test-only" && pwd)
 PASS=$C/passphrase.txt
 export WIPECERT_STATE_DIR=$T/state WIPECERT_DB=$T/ledger.db WIPECERT_TRUST=$C/trust
 W=$WIPECERT
+# what a refused step must leave as it was: every ledger row (but the
+# operation log's note of the refusal), every case file
+KEEP=("ledger:$T/ledger.db" "dir:$T/state")
 TECH=(--key "$C/test-only-technician.key" --passphrase-file "$PASS")
 APPR=(--key "$C/test-only-approver.key" --passphrase-file "$PASS")
 
@@ -27,17 +30,15 @@ wipe_image() { # NAME METHOD: wipe a fresh image, print the job id
 # the happy path
 J1=$(wipe_image one random) || fail "wipe one"
 [ -n "$J1" ] || fail "no job id"
-grep -c TAX-RECORDS "$T/one.img" >/dev/null && fail "marker survived the wipe"
+grep -q TAX-RECORDS "$T/one.img" && fail_outcome "marker survived the wipe"
 expect_rc 0 "$W" seal "$J1" --asset IMG-1 "${TECH[@]}"
 expect_rc 0 "$W" pending --json
 expect_eq "pending case" "$(json_get "$T/out" 'd["cases"][0]["id"]')" "$J1"
 expect_eq "pending state" "$(json_get "$T/out" 'd["cases"][0]["state"]')" awaiting-approval
 
 # a technician cannot approve; without --yes and a terminal nothing happens
-expect_rc 3 "$W" approve "$J1" "${TECH[@]}" --yes
-grep -q "a technician key may not approve" "$T/err" || fail "technician approve: $(cat "$T/err")"
-expect_rc 3 "$W" approve "$J1" "${APPR[@]}" </dev/null
-grep -q "not confirmed" "$T/err" || fail "approve without confirmation: $(cat "$T/err")"
+expect_refused 3 "a technician key may not approve" "${KEEP[@]}" -- "$W" approve "$J1" "${TECH[@]}" --yes
+expect_refused 3 "not confirmed" "${KEEP[@]}" -- "$W" approve "$J1" "${APPR[@]}" </dev/null
 
 expect_rc 0 "$W" approve "$J1" "${APPR[@]}" --yes --json --destination "リサイクル / recycling"
 PDF=$(json_get "$T/out" 'd["pdf"]')
@@ -45,7 +46,7 @@ CID=$(json_get "$T/out" 'd["certificate_id"]')
 expect_eq "erased" "$(json_get "$T/out" 'd["erased"]')" True
 [ -s "$PDF" ] || fail "no certificate at $PDF"
 # approving twice is refused
-expect_rc 3 "$W" approve "$J1" "${APPR[@]}" --yes
+expect_refused 3 "" "${KEEP[@]}" -- "$W" approve "$J1" "${APPR[@]}" --yes
 
 # our own verify, with the roster and the ledger
 expect_rc 0 "$W" verify --trust "$C/trust" --db "$T/ledger.db" "$PDF"
@@ -75,13 +76,12 @@ grep -qx "TEST ONLY Technician" "$T/actors" && grep -qx "TEST ONLY Approver" "$T
 # wipe --asset checks the policy before writing anything: the marker stays
 truncate -s 4M "$T/five.img"
 printf 'TAX-RECORDS-2019' | dd of="$T/five.img" bs=1 seek=65536 conv=notrunc status=none
-expect_rc 3 "$W" wipe --method zero --asset IMG-2 --confirm-serial "$T/five.img" "$T/five.img"
-grep -q "which class 1 does not accept" "$T/err" || fail "policy before the wipe: $(cat "$T/err")"
-grep -q TAX-RECORDS "$T/five.img" || fail "a refused wipe wrote to the image"
+expect_refused 3 "which class 1 does not accept" "$T/five.img" "${KEEP[@]}" -- \
+	"$W" wipe --method zero --asset IMG-2 --confirm-serial "$T/five.img" "$T/five.img"
 # ... and refuses an asset that was already disposed of
 "$W" ledger add IMG-GONE --serial GONE --class 3 --status disposed "${TECH[@]}" >/dev/null
-expect_rc 3 "$W" wipe --method zero --asset IMG-GONE --confirm-serial "$T/five.img" "$T/five.img"
-grep -q "IMG-GONE is disposed" "$T/err" || fail "disposed asset: $(cat "$T/err")"
+expect_refused 3 "IMG-GONE is disposed" "$T/five.img" "${KEEP[@]}" -- \
+	"$W" wipe --method zero --asset IMG-GONE --confirm-serial "$T/five.img" "$T/five.img"
 # wipe --asset --key seals the finished job for the technician in one step
 "$W" ledger add IMG-5 --serial IMG-SERIAL-5 --class 3 "${TECH[@]}" >/dev/null
 expect_rc 0 "$W" wipe --method random --asset IMG-5 "${TECH[@]}" --confirm-serial "$T/five.img" --json "$T/five.img"
@@ -97,14 +97,13 @@ expect_rc 2 "$W" wipe --method zero --asset IMG-5 --asset IMG-4 --confirm-serial
 # policy: a class-1 asset must be purged or destroyed, so an overwrite is refused at approval
 J2=$(wipe_image two zero) || fail "wipe two"
 expect_rc 0 "$W" seal "$J2" --asset IMG-2 "${TECH[@]}"
-expect_rc 3 "$W" approve "$J2" "${APPR[@]}" --yes
-grep -q "which class 1 does not accept" "$T/err" || fail "policy refusal: $(cat "$T/err")"
-[ -e "$T/state/$J2.pdf" ] && fail "a refused approval wrote a certificate"
+expect_refused 3 "which class 1 does not accept" "${KEEP[@]}" -- "$W" approve "$J2" "${APPR[@]}" --yes
+expect_absent "$T/state/$J2.pdf" "a refused approval wrote a certificate"
 # ... the approver rejects it instead, with a reason; the ledger says so
 expect_rc 2 "$W" reject "$J2" "${APPR[@]}" --yes
 expect_rc 0 "$W" reject "$J2" "${APPR[@]}" --yes --reason "class 1: use crypto erase"
 minisign -V -q -m "$T/state/$J2.rejected.json" -p "$C/test-only-approver.pub" || fail "rejection signature"
-expect_rc 3 "$W" approve "$J2" "${APPR[@]}" --yes
+expect_refused 3 "" "${KEEP[@]}" -- "$W" approve "$J2" "${APPR[@]}" --yes
 expect_rc 0 "$W" ledger history IMG-2 --json
 grep -q "class 1: use crypto erase" "$T/out" || fail "rejection not in the ledger history"
 # every event is signed: the adds and the trust serials by the technician
@@ -121,24 +120,23 @@ expect_eq "signing keys" "$(cat "$T/kids")" "E060C2396575B022 EE9656F0FA4C7EA5 E
 
 # sealing for an asset the ledger does not have, or twice, is refused
 J3=$(wipe_image three one) || fail "wipe three"
-expect_rc 1 "$W" seal "$J3" --asset NO-SUCH-ASSET "${TECH[@]}"
-grep -q "NO-SUCH-ASSET: not in the ledger" "$T/err" || fail "unknown asset: $(cat "$T/err")"
-[ -e "$T/state/$J3.wipe-record.json" ] && fail "a refused seal wrote a record"
-expect_rc 3 "$W" seal "$J1" --asset IMG-1 "${TECH[@]}"
-grep -q "already sealed" "$T/err" || fail "sealed twice: $(cat "$T/err")"
+expect_refused 1 "NO-SUCH-ASSET: not in the ledger" "${KEEP[@]}" -- "$W" seal "$J3" --asset NO-SUCH-ASSET "${TECH[@]}"
+expect_absent "$T/state/$J3.wipe-record.json" "a refused seal wrote a record"
+expect_refused 3 "already sealed" "${KEEP[@]}" -- "$W" seal "$J1" --asset IMG-1 "${TECH[@]}"
 
 # a wipe record changed after sealing is refused at approval
 "$W" ledger add IMG-3 --serial IMG-SERIAL-3 --class 3 "${TECH[@]}" >/dev/null
+# an approver's key does not seal a wipe (it may only approve one)
+expect_refused 3 "may not sign a wipe record" "${KEEP[@]}" -- "$W" seal "$J3" --asset IMG-3 "${APPR[@]}"
 expect_rc 0 "$W" seal "$J3" --asset IMG-3 "${TECH[@]}"
 cp "$T/state/$J3.wipe-record.json" "$T/j3.orig"
 sed -i 's/"method":"one"/"method":"zero"/' "$T/state/$J3.wipe-record.json"
 cmp -s "$T/j3.orig" "$T/state/$J3.wipe-record.json" && fail "the tamper changed nothing"
-expect_rc 3 "$W" approve "$J3" "${APPR[@]}" --yes
-grep -q "signature does not verify" "$T/err" || fail "tampered record: $(cat "$T/err")"
+expect_refused 3 "signature does not verify" "${KEEP[@]}" -- "$W" approve "$J3" "${APPR[@]}" --yes
 # ... and one that is no longer canonical JSON cannot even be read
 sed -i 's/"state":"succeeded"/"state": "succeeded"/' "$T/state/$J3.wipe-record.json"
-expect_rc 1 "$W" approve "$J3" "${APPR[@]}" --yes
-[ -e "$T/state/$J3.pdf" ] && fail "a tampered record got a certificate"
+expect_refused 1 "" "${KEEP[@]}" -- "$W" approve "$J3" "${APPR[@]}" --yes
+expect_absent "$T/state/$J3.pdf" "a tampered record got a certificate"
 
 # export on the station, import and approve elsewhere
 J4=$(wipe_image four random) || fail "wipe four"
@@ -151,5 +149,5 @@ expect_rc 0 "$W" approve --state-dir "$T/manager" "$J4" "${APPR[@]}" --yes
 # a bundle whose record was changed does not import
 python3 -c 'import json,sys; b=json.load(open(sys.argv[1])); b["wipe_record"]=b["wipe_record"].replace("IMG-4","IMG-1"); b["id"]="x"; json.dump(b,open(sys.argv[2],"w"))' \
 	"$T/bundle.json" "$T/bad-bundle.json"
-expect_rc 3 "$W" import-record --state-dir "$T/manager2" "$T/bad-bundle.json"
+expect_refused 3 "" "dir:$T/manager2" -- "$W" import-record --state-dir "$T/manager2" "$T/bad-bundle.json"
 exit 0

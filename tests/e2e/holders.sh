@@ -11,7 +11,7 @@
 need_root
 need_cmd jq; need_cmd cmp; need_cmd mkswap; need_cmd swapon; need_cmd pvcreate
 need_cmd mdadm; need_cmd make-bcache; need_cmd unshare; need_cmd blkid
-python3 -c 'import pexpect' 2>/dev/null || skip "python3-pexpect is not installed"
+python3 -c 'import pexpect' 2>/dev/null || fail "python3-pexpect is not installed (scripts/install-deps.sh)"
 export WIPECERT_STATE_DIR=$T/jobs
 
 SWAPS=()
@@ -26,10 +26,10 @@ trap cleanup_holders EXIT
 
 # fill DEV with data that is not zero, so that a wipe would show
 fill() { head -c "$2" /dev/urandom | dd of="$1" bs=1M conv=fsync status=none || fail "fill $1"; }
-# expect_refused DEV WHAT STATE REASON-PATTERN [BYTES]: list names the state
+# expect_held_refused DEV WHAT STATE REASON-PATTERN [BYTES]: list names the state
 # and the reason, wipe exits 3 naming it, and DEV reads back as it was before
 # (its first BYTES only, where the kernel itself may write the rest: swap)
-expect_refused() {
+expect_held_refused() {
 	local dev=$1 what=$2 state=$3 pat=$4 n=${5:-} copy="$T/before.img"
 	cat "$dev" >"$copy" || fail "$what: cannot copy $dev"
 	expect_rc 0 "$WIPECERT" list --json "$dev"
@@ -38,7 +38,7 @@ expect_refused() {
 		fail "$what: reason '$(jq -r '.disks[0].state_reason' "$T/out")' does not say '$pat'"
 	expect_rc 3 "$WIPECERT" wipe --verify off --confirm-serial "$dev" "$dev"
 	grep -q "refused: $state (.*$pat" "$T/err" || fail "$what: wipe's refusal does not say '$state' and '$pat': $(cat "$T/err")"
-	cmp -s ${n:+-n "$n"} "$dev" "$copy" || fail "$what: $dev changed although wipe was refused"
+	cmp -s ${n:+-n "$n"} "$dev" "$copy" || fail_outcome "$what: $dev changed although wipe was refused"
 }
 
 # kernels without zram writeback have no backing_dev attribute to set
@@ -52,7 +52,7 @@ new_loop LO "$T/lower.img" 8M
 fill "$LO" 8M
 UP=$(losetup -f --show "$LO") || fail "a loop device over $LO"
 LOOPS+=("$UP")
-expect_refused "$LO" "loop-on-loop" held "held by ${UP#/dev/} (a loop device mapping it)"
+expect_held_refused "$LO" "loop-on-loop" held "held by ${UP#/dev/} (a loop device mapping it)"
 expect_rc 0 "$WIPECERT" list --json "$UP"
 expect_eq "the upper loop is not held" "$(jq -r '.disks[0].state' "$T/out")" ok
 expect_rc 0 "$WIPECERT" list --json "$LO"
@@ -75,9 +75,9 @@ LOOPS+=("$UP")
 mkswap -q "$UP" >/dev/null || fail "mkswap $UP"
 swapon "$UP" || fail "swapon $UP"
 SWAPS+=("$UP")
-expect_refused "$LO" "swap on a loop over it" system "holds active swap ($UP)" $((4096 * 1024 + 4096))
+expect_held_refused "$LO" "swap on a loop over it" system "holds active swap ($UP)" $((4096 * 1024 + 4096))
 # --- and swap directly on a loop device ---
-expect_refused "$UP" "swap directly on it" system "holds active swap ($UP)" 4096
+expect_held_refused "$UP" "swap directly on it" system "holds active swap ($UP)" 4096
 swapoff "$UP" || fail "swapoff $UP"
 SWAPS=()
 detach_loop "$UP"
@@ -119,7 +119,7 @@ backup { backup = 0 archive = 0 }
 EOF
 LVM_SYSTEM_DIR="$T/lvm" pvcreate -q "$PV" >/dev/null 2>"$T/lvm.err" || fail "pvcreate: $(cat "$T/lvm.err")"
 blkid -p -o value -s TYPE "$PV" | grep -qx LVM2_member || fail "blkid does not see the PV pvcreate made"
-expect_refused "$PV" "LVM physical volume" member "LVM physical volume (LVM2_member signature); pass --force-member LVM2_member"
+expect_held_refused "$PV" "LVM physical volume" member "LVM physical volume (LVM2_member signature); pass --force-member LVM2_member"
 # forcing the wrong member type is no confirmation
 expect_rc 3 "$WIPECERT" wipe --verify off --force-member linux_raid_member --confirm-serial "$PV" "$PV"
 cmp -s "$PV" "$T/before.img" || fail "$PV changed under --force-member of another type"
@@ -135,13 +135,13 @@ fill "$MD" 16M
 python3 tests/fixtures/md/md-member.py "$MD" || fail "md superblock fixture"
 mdadm --examine "$MD" >"$T/examine" 2>&1 || fail "mdadm --examine: $(cat "$T/examine")"
 grep -q "Checksum : .* - correct" "$T/examine" || fail "mdadm: $(cat "$T/examine")"
-expect_refused "$MD" "MD RAID member" member "MD RAID member (linux_raid_member signature)"
+expect_held_refused "$MD" "MD RAID member" member "MD RAID member (linux_raid_member signature)"
 
 # --- a bcache backing device, made by make-bcache ---
 new_loop BC "$T/bcache.img" 16M
 fill "$BC" 16M
 make-bcache -B "$BC" >/dev/null || fail "make-bcache"
-expect_refused "$BC" "bcache device" member "bcache backing or cache device (bcache signature)"
+expect_held_refused "$BC" "bcache device" member "bcache backing or cache device (bcache signature)"
 
 # --- a disk that cannot be opened (EACCES: the device node sits on a nodev
 # mount in a mount namespace of its own) is listed "unknown" with the

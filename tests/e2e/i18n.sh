@@ -2,7 +2,7 @@
 # i18n.sh - messages for people follow LANG (English default, Japanese
 # catalogue); JSON for machines never changes with the language.
 . "$(dirname "$0")/lib.bash"
-locale -a 2>/dev/null | grep -qi '^ja_JP\.utf-\?8$' || skip "no ja_JP.UTF-8 locale (scripts/install-deps.sh makes it)"
+locale -a 2>/dev/null | grep -qi "^ja_JP\.utf-\?8$" || fail "no ja_JP.UTF-8 locale (scripts/install-deps.sh makes it)"
 
 LANG=C expect_rc 2 "$WIPECERT" frobnicate
 grep -qx "wipecert: unknown command 'frobnicate'; try 'wipecert --help'" "$T/err" || fail "English message: $(cat "$T/err")"

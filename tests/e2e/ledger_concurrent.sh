@@ -3,7 +3,7 @@
 # succeeds (busy timeout, short transactions) and the chain verifies.
 set -u
 W=${WIPECERT:?WIPECERT names the binary under test}
-command -v sqlite3 >/dev/null || { echo "sqlite3 shell not installed" >&2; exit 77; }
+command -v sqlite3 >/dev/null || { echo "FAIL: sqlite3 is not installed (scripts/install-deps.sh)" >&2; exit 1; }
 tmp=$(mktemp -d /tmp/wipecert-ledger.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
 export WIPECERT_DB=$tmp/ledger.db WIPECERT_TRUST_STATE=$tmp/trust-state.json

@@ -21,8 +21,7 @@ done
 for code in 0 1 2 3; do
 	grep -A1 '^\.TP' "$MAN" | grep -qx "\.B $code" || fail "exit code $code is not documented"
 done
-if command -v groff >/dev/null; then
-	LC_ALL=C.UTF-8 groff -k -man -Tutf8 -ww "$MAN" 2>"$T/warn" >/dev/null || fail "groff failed"
-	[ -s "$T/warn" ] && fail "groff warns: $(head -n 5 "$T/warn")"
-fi
+need_cmd groff
+LC_ALL=C.UTF-8 groff -k -man -Tutf8 -ww "$MAN" 2>"$T/warn" >/dev/null || fail "groff failed"
+[ -s "$T/warn" ] && fail "groff warns: $(head -n 5 "$T/warn")"
 exit 0

@@ -1,17 +1,17 @@
 #!/usr/bin/env bash
 # trust-fuzz.sh - a short libFuzzer run (FUZZ_SECONDS each, default 3) of the
-# key, signature and roster parsers. Skips if clang's libFuzzer is missing.
+# key, signature and roster parsers. Fails if clang's libFuzzer is missing.
 # Longer run: FUZZ_SECONDS=600 FUZZ_KEEP=1 bash tests/e2e/trust-fuzz.sh
 # (docs/formats.md, "Fuzzing").
 set -u
 cd "$(dirname "$0")/../.." || exit 1
 CLANG=${CLANG:-$(command -v clang-14 || command -v clang || true)}
-[ -n "$CLANG" ] || { echo "clang not installed" >&2; exit 77; }
+[ -n "$CLANG" ] || { echo "FAIL: clang is not installed (scripts/install-deps.sh)" >&2; exit 1; }
 echo 'int LLVMFuzzerTestOneInput(const unsigned char *d, unsigned long n){(void)d;(void)n;return 0;}' >/tmp/wipecert-fuzzprobe.$$.c
 if ! "$CLANG" -fsanitize=fuzzer -o /tmp/wipecert-fuzzprobe.$$ /tmp/wipecert-fuzzprobe.$$.c 2>/dev/null; then
 	rm -f /tmp/wipecert-fuzzprobe.$$*
-	echo "clang has no libFuzzer (libclang-rt-14-dev)" >&2
-	exit 77
+	echo "FAIL: clang has no libFuzzer (libclang-rt-14-dev, scripts/install-deps.sh)" >&2
+	exit 1
 fi
 rm -f /tmp/wipecert-fuzzprobe.$$*
 secs=${FUZZ_SECONDS:-3}

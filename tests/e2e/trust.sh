@@ -3,20 +3,23 @@
 # line, checked with the independent tools: minisign, openssl, certutil.
 set -u
 W=${WIPECERT:?WIPECERT names the binary under test}
-command -v minisign >/dev/null || { echo "minisign not installed" >&2; exit 77; }
-command -v openssl >/dev/null || { echo "openssl not installed" >&2; exit 77; }
+command -v minisign >/dev/null || { echo "FAIL: minisign is not installed (scripts/install-deps.sh)" >&2; exit 1; }
+command -v openssl >/dev/null || { echo "FAIL: openssl is not installed (scripts/install-deps.sh)" >&2; exit 1; }
 tmp=$(mktemp -d /tmp/wipecert-trust.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
 cd "$tmp" || exit 1
 T=$tmp/trust
 export WIPECERT_TRUST_STATE=$tmp/trust-state.json
 fail() { echo "FAIL: $*" >&2; exit 1; }
-# expect CODE CMD...: run, check the exit code, keep stderr in err
+# expect CODE CMD...: run, check the exit code and that nothing crashed
+# (a sanitizer report is never a pass), keep stderr in err
 expect() {
 	local want=$1; shift
 	"$@" >out 2>err
 	local rc=$?
-	[ "$rc" -eq "$want" ] || { cat out err >&2; fail "'$*' exited $rc, wanted $want"; }
+	[ "$rc" -lt 128 ] || { cat err >&2; echo "OUTCOME-FAIL: '$*' killed by signal $((rc - 128))" >&2; exit 1; }
+	grep -qE '==[0-9]+==ERROR: [A-Za-z]+Sanitizer|runtime error: ' err && { cat err >&2; echo "OUTCOME-FAIL: '$*' crashed" >&2; exit 1; }
+	[ "$rc" -eq "$want" ] || { cat out err >&2; echo "OUTCOME-FAIL: '$*' exited $rc, wanted $want" >&2; exit 1; }
 }
 printf 'root pass\n' >root.pw
 printf 'tech pass\n' >tech.pw
@@ -118,14 +121,13 @@ grep -q "no terminal" err || fail "missing terminal not said: $(cat err)"
 [ -e n.minisig ] && fail "signature written without a passphrase"
 
 # the passphrase from a terminal: asked twice, never echoed
-if command -v script >/dev/null; then
-	(sleep 0.5; printf 'tty-secret-pw\n'; sleep 0.5; printf 'tty-secret-pw\n'; sleep 2) |
-		script -qec "$W key new --name T --role technician --org 'Example City' -o ttykey --kdf min" /dev/null >tty.out 2>&1
-	grep -q "passphrase for ttykey.key" tty.out || fail "no prompt: $(cat tty.out)"
-	grep -q "tty-secret-pw" tty.out && fail "passphrase echoed"
-	printf 'tty-secret-pw\n' >ttykey.pw
-	expect 0 $W key sign -k ttykey.key --type wipe-record rec.json -x tty.minisig --passphrase-file ttykey.pw
-fi
+command -v script >/dev/null || fail "script (bsdutils) is not installed"
+(sleep 0.5; printf 'tty-secret-pw\n'; sleep 0.5; printf 'tty-secret-pw\n'; sleep 2) |
+	script -qec "$W key new --name T --role technician --org 'Example City' -o ttykey --kdf min" /dev/null >tty.out 2>&1
+grep -q "passphrase for ttykey.key" tty.out || fail "no prompt: $(cat tty.out)"
+grep -q "tty-secret-pw" tty.out && fail "passphrase echoed"
+printf 'tty-secret-pw\n' >ttykey.pw
+expect 0 $W key sign -k ttykey.key --type wipe-record rec.json -x tty.minisig --passphrase-file ttykey.pw
 
 # a new passphrase: the old one no longer opens the key
 cp tech.key techp.key
@@ -171,12 +173,11 @@ grep -q "unknown algorithm" err || fail "unknown algorithm not said: $(cat err)"
 crt=$(for f in "$T"/members/*.crt; do openssl x509 -in "$f" -noout -subject | grep -q Hanako && echo "$f"; done)
 openssl verify -CAfile "$T/ca.crt" "$crt" >/dev/null || fail "openssl verify rejects the approver certificate"
 openssl x509 -in "$crt" -noout -subject | grep -q "CN = Hanako, O = Example City" || fail "subject"
-if command -v certutil >/dev/null; then
-	mkdir nss && certutil -N -d sql:nss --empty-password &&
+command -v certutil >/dev/null || fail "certutil (libnss3-tools) is not installed"
+mkdir nss && certutil -N -d sql:nss --empty-password &&
 	certutil -A -d sql:nss -n ca -t C,C, -i "$T/ca.crt" &&
 	certutil -A -d sql:nss -n appr -t ,, -i "$crt" &&
 	certutil -V -d sql:nss -n appr -u S >/dev/null || fail "certutil rejects the certificate"
-fi
 
 # import-p12: an approver certificate from the organisation's own PKI
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout pki.key -out pki.crt \

@@ -7,9 +7,11 @@
 # Usage: tests/qemu/run-guest.sh [OPTION]... -- COMMAND [ARG]...
 #
 #   --nvme SIZE | --nvme-image FILE   an NVMe disk: fresh sparse SIZE, or a copy of FILE
+#   --nvme2 ..., --nvme3 ...          a second and a third NVMe controller, each
+#                     with one namespace (so a check can keep one disk for itself)
 #   --sata SIZE | --sata-image FILE   a SATA disk
 #   --scsi SIZE | --scsi-image FILE   a SCSI disk
-#   --keep DIR        keep the disks as DIR/{nvme,sata,scsi}.img and the console
+#   --keep DIR        keep the disks as DIR/{nvme,nvme2,nvme3,sata,scsi}.img and the console
 #                     as DIR/console.log (else everything is deleted)
 #   --copy PATH       PATH at the same place in the guest; an ELF brings its
 #                     shared libraries and loader along (ldd)
@@ -18,10 +20,12 @@
 #                     for hot-plug with qmp.py
 #   --verbose         show the kernel's boot messages too
 #
-# Serials: NVMe WCNVME0001, SATA WCSATA0001 (model "WIPECERT SATA DISK"),
-# SCSI WCSCSI0001. COMMAND runs under busybox sh as root, stdin /dev/null, in
-# a directory of the caller's path, with NVME_DEV, NVME_CTRL, SATA_DEV and
-# SCSI_DEV naming the nodes. Its output reaches our stdout.
+# Serials: NVMe WCNVME0001 (nvme2: WCNVME0002, nvme3: WCNVME0003), SATA
+# WCSATA0001 (model "WIPECERT SATA DISK"), SCSI WCSCSI0001. COMMAND runs
+# under busybox sh as root, stdin /dev/null, in a directory of the caller's
+# path, with NVME_DEV, NVME_CTRL (NVME2_DEV, NVME2_CTRL, NVME3_DEV,
+# NVME3_CTRL), SATA_DEV and SCSI_DEV naming the nodes, each NVMe disk found
+# by its controller's serial. Its output reaches our stdout.
 #
 # Exit status: COMMAND's; 125 when this script failed (usage, missing tool,
 # boot, timeout). The kernel is fetched once with `apt-get download` and
@@ -42,8 +46,8 @@ cleanup() { [ -z "$work" ] || rm -rf -- "$work"; }
 
 while [ $# -gt 0 ]; do
 	case $1 in
-	--nvme | --sata | --scsi) [ $# -ge 2 ] || fail "$1 needs a size"; size[${1#--}]=$2; shift 2 ;;
-	--nvme-image | --sata-image | --scsi-image)
+	--nvme | --nvme2 | --nvme3 | --sata | --scsi) [ $# -ge 2 ] || fail "$1 needs a size"; size[${1#--}]=$2; shift 2 ;;
+	--nvme-image | --nvme2-image | --nvme3-image | --sata-image | --scsi-image)
 		[ $# -ge 2 ] || fail "$1 needs a file"; b=${1#--}; image[${b%-image}]=$2; shift 2 ;;
 	--keep) [ $# -ge 2 ] || fail "--keep needs a directory"; keep=$2; shift 2 ;;
 	--copy) [ $# -ge 2 ] || fail "--copy needs a path"; copies+=("$2"); shift 2 ;;
@@ -141,7 +145,7 @@ add_file() {
 	mkdir -p "$root$(dirname "$(realpath -s "$src")")"
 	cp -rL --preserve=mode -- "$src" "$root$(realpath -s "$src")"
 	while IFS= read -r -d '' f; do
-		[ "$(head -c 4 "$f" | tail -c 3)" = ELF ] || continue
+		[ "$(head -c 4 "$f" | tail -c 3 | tr -d "\0")" = ELF ] || continue
 		for lib in $(ldd "$f" 2>/dev/null | grep -o '/[^ ]*' || true); do
 			[ -e "$root$lib" ] && continue
 			mkdir -p "$root$(dirname "$lib")"
@@ -169,22 +173,28 @@ export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/r
 mkdir -p /proc /sys /dev /tmp
 mount -t proc proc /proc; mount -t sysfs sysfs /sys; mount -t devtmpfs devtmpfs /dev
 while read -r m; do insmod "/lib/modules/$kv/$m" || echo "guest: insmod $m failed"; done <"/lib/modules/$kv/order"
-NVME_DEV= NVME_CTRL= SATA_DEV= SCSI_DEV=
+NVME_DEV= NVME_CTRL= NVME2_DEV= NVME2_CTRL= NVME3_DEV= NVME3_CTRL= SATA_DEV= SCSI_DEV=
 scan() {
 	for b in /sys/block/*; do
 		case $(readlink -f "$b") in
-		*/nvme/nvme*) NVME_DEV=/dev/${b##*/}; NVME_CTRL=${NVME_DEV%n*} ;;
+		*/nvme/nvme*)
+			d=/dev/${b##*/}
+			case $(cat "$b/device/serial" 2>/dev/null) in
+			WCNVME0002*) NVME2_DEV=$d; NVME2_CTRL=${d%n*} ;;
+			WCNVME0003*) NVME3_DEV=$d; NVME3_CTRL=${d%n*} ;;
+			*) NVME_DEV=$d; NVME_CTRL=${d%n*} ;;
+			esac ;;
 		*/ata[0-9]*) SATA_DEV=/dev/${b##*/} ;;
 		*/virtio[0-9]*) SCSI_DEV=/dev/${b##*/} ;;
 		esac
 	done
 	for w in $want; do
-		case $w in nvme) [ -b "$NVME_DEV" ] ;; sata) [ -b "$SATA_DEV" ] ;; scsi) [ -b "$SCSI_DEV" ] ;; esac || return 1
+		case $w in nvme) [ -b "$NVME_DEV" ] ;; nvme2) [ -b "$NVME2_DEV" ] ;; nvme3) [ -b "$NVME3_DEV" ] ;; sata) [ -b "$SATA_DEV" ] ;; scsi) [ -b "$SCSI_DEV" ] ;; esac || return 1
 	done
 }
 i=0
 until scan; do i=$((i + 1)); [ $i -lt 300 ] || { echo "guest: a disk did not appear"; break; }; sleep 0.1; done
-export NVME_DEV NVME_CTRL SATA_DEV SCSI_DEV
+export NVME_DEV NVME_CTRL NVME2_DEV NVME2_CTRL NVME3_DEV NVME3_CTRL SATA_DEV SCSI_DEV
 echo 1 >/proc/sys/kernel/printk
 mkdir -p "$cwd"; cd "$cwd"
 echo "guest-start:$nonce"
@@ -206,7 +216,7 @@ if [ -n "$keep" ]; then mkdir -p -- "$keep"; imgdir=$(realpath -- "$keep"); fi
 args=(-accel tcg -machine pc -m 512 -smp 1 -nodefaults -no-user-config -display none
 	-serial stdio -no-reboot -kernel "$kernel" -initrd "$work/initrd"
 	-append "console=ttyS0 quiet panic=-1 no_timer_check rdinit=/init")
-for bus in nvme sata scsi; do
+for bus in nvme nvme2 nvme3 sata scsi; do
 	img=$imgdir/$bus.img
 	if [ -n "${image[$bus]:-}" ]; then
 		[ -f "${image[$bus]}" ] || fail "--$bus-image ${image[$bus]}: not a regular file"
@@ -220,6 +230,8 @@ for bus in nvme sata scsi; do
 	args+=(-drive "file=${img//,/,,},if=none,id=$bus,format=raw,discard=unmap")
 	case $bus in
 	nvme) args+=(-device nvme,serial=WCNVME0001,drive=nvme) ;;
+	nvme2) args+=(-device nvme,serial=WCNVME0002,drive=nvme2) ;;
+	nvme3) args+=(-device nvme,serial=WCNVME0003,drive=nvme3) ;;
 	sata) args+=(-device ich9-ahci,id=ahci -device "ide-hd,drive=sata,bus=ahci.0,serial=WCSATA0001,model=WIPECERT SATA DISK") ;;
 	scsi) args+=(-device virtio-scsi-pci,id=vscsi -device scsi-hd,drive=scsi,bus=vscsi.0,serial=WCSCSI0001) ;;
 	esac
