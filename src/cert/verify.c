@@ -9,7 +9,6 @@
  * flow layer runs).
  */
 #include <errno.h>
-#include <libintl.h>
 #include <stdarg.h>
 #include <string.h>
 #include <openssl/evp.h>
@@ -57,12 +56,7 @@ void cert_verify_report_release(struct cert_verify_report *rep)
  * language (po/ja.po): the same words from one format */
 static void check_vnote(struct cert_check_result *cr, const char *fmt, va_list ap)
 {
-	va_list aq;
-
-	va_copy(aq, ap);
-	vsnprintf(cr->detail, sizeof(cr->detail), fmt, ap);
-	vsnprintf(cr->text, sizeof(cr->text), gettext(fmt), aq);
-	va_end(aq);
+	vformat_en_text(cr->detail, sizeof(cr->detail), cr->text, sizeof(cr->text), fmt, ap);
 }
 
 _printf_(2, 3) static void check_note(struct cert_check_result *cr, const char *fmt, ...)

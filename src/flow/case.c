@@ -5,7 +5,6 @@
  */
 #include <dirent.h>
 #include <errno.h>
-#include <libintl.h>
 #include <stdarg.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -30,10 +29,7 @@ int flow_fail(struct flow_error *err, int r, const char *fmt, ...)
 
 	if (err) {
 		va_start(ap, fmt);
-		vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
-		va_end(ap);
-		va_start(ap, fmt);
-		vsnprintf(err->text, sizeof(err->text), gettext(fmt), ap);
+		vformat_en_text(err->msg, sizeof(err->msg), err->text, sizeof(err->text), fmt, ap);
 		va_end(ap);
 	}
 	return r;

@@ -138,12 +138,7 @@ struct disk_outcome {
 
 static void outcome_vsay(struct disk_outcome *out, const char *fmt, va_list ap)
 {
-	va_list aq;
-
-	va_copy(aq, ap);
-	vsnprintf(out->msg, sizeof(out->msg), fmt, ap);
-	vsnprintf(out->text, sizeof(out->text), gettext(fmt), aq);
-	va_end(aq);
+	vformat_en_text(out->msg, sizeof(out->msg), out->text, sizeof(out->text), fmt, ap);
 }
 
 _printf_(2, 3) static void outcome_say(struct disk_outcome *out, const char *fmt, ...)
