@@ -17,7 +17,7 @@ CC         ?= cc
 PKG_CONFIG ?= pkg-config
 
 # libraries found by pkg-config; libhpdf ships no .pc file
-PKGS := blkid smartcols libudev libsodium sqlite3 jansson libqrencode libcrypto liburing harfbuzz-subset zlib
+PKGS := blkid smartcols libudev libsodium sqlite3 libpq jansson libqrencode libcrypto liburing harfbuzz-subset zlib
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS))
 PKG_LIBS   := $(shell $(PKG_CONFIG) --libs $(PKGS))
 ifeq ($(PKG_LIBS),)
@@ -53,8 +53,9 @@ BIN      := $(O)/wipecert
 UNIT_SRC := $(sort $(wildcard tests/test_*.c))
 UNITS    := $(patsubst tests/%.c,$(O)/tests/%,$(UNIT_SRC))
 # test-only tools linked against the library (the forger of the attack
+# tests, the station that appends to a shared ledger for the PostgreSQL
 # tests): built by `make check`, never installed
-TOOLS    := $(O)/tests/tools/forge
+TOOLS    := $(O)/tests/tools/forge $(O)/tests/tools/ledger-writer
 
 # message catalogues: po/<lang>.po, compiled beside the binary
 LANGS    := ja
@@ -113,7 +114,9 @@ check:
 		$(patsubst %,build/check/locale/%/LC_MESSAGES/wipecert.mo,$(LANGS))
 	$(MAKE) O=build SAN_FLAGS= build/wipecert
 	WIPECERT=$(CURDIR)/build/check/wipecert FORGE=$(CURDIR)/build/check/tests/tools/forge \
-		WIPECERT_PLAIN=$(CURDIR)/build/wipecert tests/run.sh build/check/tests
+		WIPECERT_PLAIN=$(CURDIR)/build/wipecert \
+		LEDGER_WRITER=$(CURDIR)/build/check/tests/tools/ledger-writer \
+		tests/run.sh build/check/tests
 
 check-units: $(UNITS) $(TOOLS)
 

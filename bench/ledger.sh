@@ -32,20 +32,7 @@ printf 'bench pass\n' >"$tmp/pw"
 	--kdf min --root-key "$tmp/root.key" --root-passphrase-file "$tmp/pw" >/dev/null 2>&1
 K=(--key "$tmp/tech.key" --passphrase-file "$tmp/pw")
 
-t() { # prints the seconds a command took
-	local s e
-	s=$(date +%s.%N)
-	"$@" >/dev/null 2>"$tmp/err" || { cat "$tmp/err" >&2; exit 1; }
-	e=$(date +%s.%N)
-	echo "$s $e" | awk '{ printf "%.2f", $2 - $1 }'
-}
-gen() { # round -> CSV of n assets, notes differ by round
-	awk -v n="$n" -v r="$1" 'BEGIN {
-		print "資産番号,媒体種別,メーカー,型番,シリアル番号,WWN,容量,所管課,設置場所,重要性分類,リース/所有,備考,状態";
-		for (i = 1; i <= n; i++)
-			printf "KS-%07d,hdd,Seagate,ST1000DM010,Z%09d,0x5000c500%08x,1000204886016,総務部総務課%d,本庁舎%d階,%d,所有,棚卸%d回目,in-service\n",
-				i, i, i, i % 40, i % 9 + 1, i % 3 + 1, r }' >"$tmp/r$1.csv"
-}
+. bench/ledger-lib.bash
 
 gen 1
 echo "ledger bench: $n assets, $rounds rounds ($(nproc) cpus, $(sqlite3 --version | cut -d' ' -f1), load $(cut -d' ' -f1 /proc/loadavg))"

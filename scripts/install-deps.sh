@@ -10,6 +10,7 @@ build=(build-essential pkg-config gettext locales
 	liburing-dev libharfbuzz-dev
 	fonts-ipaexfont)
 build+=(libicu-dev)  # trust: Unicode NFC for canonical JSON
+build+=(libpq-dev)   # ledger: the shared PostgreSQL backend
 build+=(zlib1g-dev)  # cert: compressed attachments of list certificates (FlateDecode)
 build+=(libncurses-dev)  # station: the full-screen UI (libncursesw)
 # independent tools the tests use to check what wipecert hands out
@@ -22,6 +23,7 @@ check+=(python3 python3-pexpect groff-base bsdutils) # tests/run.sh requires eve
 check+=(jq) # reads JSON in the e2e tests: python3 starts in ~2 s on a loaded machine
 check+=(tmux python3) # the station's screen driven in a real pseudo-terminal; its event stream read
 check+=(lvm2 mdadm bcache-tools) # member signatures made by their own tools (holders.sh)
+check+=(postgresql-15 postgresql-client-15) # a throwaway server for the ledger tests (tests/pg/cluster.bash)
 check+=(faketime) # ledger events of years ago, for retention and archives (ledger_archive.sh)
 
 want=("${build[@]}" "${check[@]}")

@@ -54,6 +54,7 @@ static const struct command commands[] = {
 	{ "reject", cmd_reject, CMD_JSON, N_("refuse a wipe record, with the reason") },
 	{ "export-record", cmd_export_record, 0, N_("write a wipe record for approval on another machine") },
 	{ "import-record", cmd_import_record, CMD_JSON, N_("take in a wipe record exported by a wipe station") },
+	{ "sync", cmd_sync, CMD_JSON, N_("submit the wipe records that waited for the ledger; copy the decisions back") },
 	{ "accept", cmd_accept, CMD_JSON, N_("accept a contractor's certificate for an asset handed over") },
 	{ "destroy", cmd_destroy, CMD_JSON, N_("record a witnessed physical destruction, signed by the technician") },
 	{ "witness", cmd_witness, CMD_JSON, N_("sign a case as its witness, with the witness's own key") },

@@ -64,6 +64,20 @@ allowed_skip() {
 # a sanitizer or a signal: the lines that say a program crashed
 crashed() { grep -aE '^(==[0-9]+==ERROR: [A-Za-z]+Sanitizer|SUMMARY: [A-Za-z]+Sanitizer)|runtime error: ' "$1"; }
 
+# one throwaway PostgreSQL cluster for the run: the scripts that say
+# "# backends: sqlite postgresql" run a second time against it
+. tests/pg/cluster.bash
+pgwhy=$(pg_missing)
+PGRUN=
+stop_pg() { [ -z "$PGRUN" ] || { pg_cluster_stop "$PGRUN"; rm -rf "$PGRUN"; PGRUN=; }; }
+trap 'stop_pg; rm -rf "$work"' EXIT
+trap 'exit 130' INT TERM
+if [ -z "$pgwhy" ]; then
+	PGRUN=$(mktemp -d /tmp/wipecert-pg.XXXXXX)
+	pg_cluster_start "$PGRUN" -c fsync=off -c max_connections=60 || pgwhy="the cluster did not start"
+	export WIPECERT_TEST_PGDIR=$PGRUN
+fi
+
 run_one() {
 	local name=$1 t0=$SECONDS rc log reason s skipped=() bad=()
 	shift
@@ -154,6 +168,17 @@ for t in "$e2e"/*.sh; do
 	selected "$t" || continue
 	run_one "$(basename "$t")" bash "$t"
 done
+for t in "$e2e"/*.sh; do
+	grep -q '^# backends:.*postgresql' "$t" || continue
+	selected "$t" || continue
+	if [ -n "$pgwhy" ]; then
+		fail=$((fail + 1)); failed+=("$(basename "$t")[postgresql]")
+		echo "FAIL: $(basename "$t")[postgresql] (no PostgreSQL server: $pgwhy)"
+		continue
+	fi
+	run_one "$(basename "$t")[postgresql]" env WIPECERT_TEST_DB=postgresql bash "$t"
+done
+stop_pg
 [ $((pass + fail + skip)) -gt 0 ] || { fail=$((fail + 1)); failed+=("nothing-ran"); echo "FAIL: no test ran (ONLY='${ONLY:-}')"; }
 [ ${#failed[@]} -gt 0 ] && echo "failed: ${failed[*]}"
 echo "$pass passed, $fail failed, $skip skipped"

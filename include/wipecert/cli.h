@@ -183,6 +183,21 @@ int cmd_reject(int argc, char **argv);
 int cmd_export_record(int argc, char **argv);
 int cmd_import_record(int argc, char **argv);
 int cmd_accept(int argc, char **argv);
+int cmd_sync(int argc, char **argv);
+
+/* Open the ledger named by db (else $WIPECERT_DB, else the default): a
+ * SQLite file or a PostgreSQL database. Prints why not (the location
+ * without its password, the database's own words): EXIT_OK or EXIT_FAIL. */
+struct ledger;
+int cli_ledger_open(const char *db, unsigned flags, struct ledger **ret);
+/* The same, but a database that cannot be reached is said as a warning
+ * and *ret_away set (*ret NULL, EXIT_OK): the command goes on without it. */
+int cli_ledger_open_or_away(const char *db, unsigned flags, struct ledger **ret, bool *ret_away);
+/* Submit what waits in the state directory's outbox, signed by k, and say
+ * so on stderr (nothing when nothing waits); never fails the command. */
+struct flow_ctx;
+struct trust_seckey;
+void cli_sync_quietly(const struct flow_ctx *ctx, const struct trust_seckey *k);
 int cmd_witness(int argc, char **argv);
 
 /* Passphrase for a secret key (what names it in the prompt): the first line

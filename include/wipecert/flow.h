@@ -52,8 +52,19 @@ struct flow_ctx {
 	const char *logo;               /* certificate logo (PNG), may be NULL */
 	const char *font;               /* NULL: IPAex Gothic */
 	const char *dmi_dir;            /* NULL: /sys/class/dmi/id (tests give a fixture) */
+	bool ledger_away;               /* a ledger is configured but its database could
+					   not be reached (ledger NULL): a seal takes the
+					   asset from the snapshot its wipe's checks left
+					   and waits in the outbox (FLOW_QUEUED) */
+	bool keep_outbox;               /* the ledger stands in for the central one (the
+					   wipecert stick's copy), or there is none: every
+					   sealed record also waits in STATE_DIR/outbox
+					   for `wipecert sync` against the central one */
 	const struct flow_parties *parties; /* what certificates name besides the disks (may be NULL) */
 };
+
+/* The state directory: c->state_dir, else $WIPECERT_STATE_DIR, else the default. */
+const char *flow_state_dir(const struct flow_ctx *c);
 
 /* Why a step refused (one line): msg in English (JSON, the operation
  * log), text the same in the operator's language (gettext; po/ja.po):
@@ -147,12 +158,42 @@ struct flow_case {
 	char *verification;     /* "passed", "failed", "none" */
 	char *technician;
 	char *sealed_at;
-	char *certificate;      /* path of the PDF once approved */
+	char *certificate;      /* path of the PDF once approved (here) */
+	char *certificate_id;   /* the certificate's number, when the ledger has it */
+	char *station;          /* where it was sealed, when the ledger has it */
+	bool in_ledger;         /* the ledger holds the case */
 };
 void flow_case_release(struct flow_case *fc);
-/* Every sealed case in the state directory, oldest first. */
+/* Every case, oldest first: those the ledger holds (of every station; the
+ * state the ledger says) and those sealed here that it does not hold
+ * ("awaiting-submission" while the ledger was unreachable). */
 int flow_cases(const struct flow_ctx *c, struct flow_case **ret, size_t *ret_n);
 int flow_case_load(const struct flow_ctx *c, const char *id, struct flow_case *ret);
+
+/* flow_seal() and flow_destroy() return FLOW_QUEUED when the record is
+ * sealed and written but the ledger was unreachable: it waits in the state
+ * directory's outbox for flow_sync(). */
+#define FLOW_QUEUED 1
+
+struct flow_sync_report {
+	size_t submitted;       /* records the ledger took in now (or had from a lost answer) */
+	size_t waiting;         /* records still waiting: the ledger unreachable, or no key */
+	size_t failed;          /* records refused: err says why for the first */
+	size_t decisions;       /* decisions copied into the state directory */
+};
+/* flow_sync() flags: also the entries kept for the central ledger
+ * (flow_ctx.keep_outbox), and remove them once it has them: the operator's
+ * own `wipecert sync`, never a command submitting on its way. */
+#define FLOW_SYNC_KEPT 1u
+/* Submit every sealed record that waits in the state directory's outbox,
+ * each exactly once (the ledger keeps a case once by its record's hash),
+ * with the ledger events signed by k, who submits (NULL: nothing is
+ * submitted, the waiting ones are counted); then copy the decisions the
+ * ledger holds on the cases sealed here into the state directory, those
+ * the roster vouches for (c->trust). Returns 0 when it ran (see ret), -errno
+ * when it could not. */
+int flow_sync(const struct flow_ctx *c, const struct trust_seckey *k, unsigned flags, struct flow_sync_report *ret,
+	      struct flow_error *err);
 
 /* Export a sealed case for approval elsewhere: one JSON bundle holding the
  * wipe record and its signature as text. */

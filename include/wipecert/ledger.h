@@ -2,8 +2,12 @@
  * with an append-only, hash-chained change history (変更履歴).
  *
  * Its job: keep assets and their history in one store, and prove on
- * demand that the history was not rewritten. It must never expose SQL to
- * its callers (a PostgreSQL backend comes later), never change an asset
+ * demand that the history was not rewritten; keep the cases (sealed wipe
+ * records), their decisions and certificates beside them, so that every
+ * station and manager of an organisation works on one ledger. It lives in
+ * a SQLite file (the embedded default) or in a PostgreSQL database shared
+ * by many stations; both backends behave the same behind this API. It must
+ * never expose SQL to its callers, never change an asset
  * without appending the event that says so, never append an event that its
  * actor did not sign (ledger-sign.h: ledger_set_signer()), never apply a
  * change the disposal policy depends on before an approver signed it, and
@@ -21,7 +25,7 @@
 #include <jansson.h>
 
 #define LEDGER_DEFAULT_PATH "/var/lib/wipecert/ledger.db"
-#define LEDGER_SCHEMA_VERSION 3
+#define LEDGER_SCHEMA_VERSION 4
 #define LEDGER_HASH_HEX 65 /* BLAKE2b-256 in hex plus NUL */
 
 /* The fields of an asset, in the order of CSV export and of the state hash. */
@@ -109,6 +113,9 @@ int ledger_asset_set(struct ledger_asset *a, enum ledger_field f, const char *va
 const char *ledger_asset_value(const struct ledger_asset *a, enum ledger_field f);
 int ledger_asset_copy(const struct ledger_asset *a, struct ledger_asset *ret);
 void ledger_asset_clear(struct ledger_asset *a);
+/* An asset from the text of its fields as a store holds them (v[f] in
+ * enum ledger_field order, NULL where empty), copied: -ENOMEM. */
+int ledger_asset_from_texts(const char *const v[_LEDGER_F_MAX], struct ledger_asset *ret);
 /* The importance class its 機密性 level is held to (want, from the policy's
  * [classification]; 0: not mapped): set when the asset has no class; a
  * class less strict than want is -EPERM with why. */
@@ -151,14 +158,36 @@ enum {
 	LEDGER_OPEN_READONLY = 1 << 1,
 };
 
-/* The database path: opt if given, else $WIPECERT_DB, else LEDGER_DEFAULT_PATH. */
+/* Where the ledger is: opt if given, else $WIPECERT_DB, else
+ * LEDGER_DEFAULT_PATH. A libpq URI (postgresql://..., postgres://...) or
+ * connection string (key=value pairs: "service=wipecert", "host=db
+ * dbname=wipecert sslmode=verify-full") names a PostgreSQL database; libpq
+ * reads its password from ~/.pgpass or $PGPASSFILE, the service from
+ * ~/.pg_service.conf or $PGSERVICEFILE. Anything else is a SQLite file. */
 const char *ledger_resolve_path(const char *opt);
-/* The store's own words for the last failure on this thread (a refusal of
- * the lifecycle table: "asset A is taken-out: ..."), "" if it has none. */
+enum ledger_kind {
+	LEDGER_KIND_SQLITE,
+	LEDGER_KIND_POSTGRESQL,
+};
+enum ledger_kind ledger_kind_of(const char *where);
+/* where, fit for a message or a log: a password in a URI or connection
+ * string replaced by "***" (malloc'd; NULL if out of memory). */
+char *ledger_where_display(const char *where);
+/* The store's own words for the last failure on this thread (libpq's
+ * message; "the schema needs its owner"; a refusal of the lifecycle
+ * table: "asset A is taken-out: ..."), "" if it has none. */
 const char *ledger_last_error(void);
-/* Open (and migrate) the ledger. -ENOENT if missing without CREATE,
- * -EPROTONOSUPPORT if its schema is newer than this program. */
+/* Is r a failure to reach the database (server down, connection lost)
+ * rather than a refusal? Such a write can be tried again later. */
+bool ledger_unreachable(int r);
+/* Open (and migrate) the ledger. -ENOENT if missing without CREATE (for
+ * PostgreSQL: a database without the ledger's tables), -EPROTONOSUPPORT if
+ * its schema is newer than this program, -EACCES if it must be migrated
+ * and this role may not (only the owner role migrates a shared ledger),
+ * a connection failure as ledger_unreachable() says. */
 int ledger_open(const char *path, unsigned flags, struct ledger **ret);
+/* "sqlite" or "postgresql". */
+const char *ledger_backend_name(const struct ledger *l);
 void ledger_close(struct ledger *l);
 static inline void ledger_closep(struct ledger **l) { ledger_close(*l); }
 #define _cleanup_ledger_ __attribute__((cleanup(ledger_closep)))
@@ -463,5 +492,73 @@ struct ledger_export_opts {
 	bool events;     /* JSON: include the whole event chain (for archiving) */
 };
 int ledger_export(struct ledger *l, FILE *out, const struct ledger_export_opts *o);
+
+/* ---- cases: sealed wipe records, their decisions and certificates ----
+ *
+ * A station submits each wipe record it seals; a manager anywhere lists the
+ * open ones, decides, and the decision (with the certificate it issued)
+ * is stored beside the case for the station and the auditor to see. The
+ * rows are append-only; what makes them trustworthy is that the record,
+ * the decision and the certificate are each signed documents, checked
+ * again whenever they are used. The summary fields serve listings only. */
+struct ledger_case {
+	const char *id;                 /* the case: a job ID, destroy-ASSET-TIME */
+	const char *record_sha256;      /* hex SHA-256 of record */
+	const uint8_t *record;          /* the technician-signed wipe record */
+	size_t record_len;
+	const char *signature;          /* its minisign text */
+	/* a summary taken from the record, for listings */
+	const char *asset_id, *sealed_at, *technician, *device, *method, *result, *verification, *station;
+	const char *submitted_at;       /* set by the store */
+	/* the decision: NULL (open), "approved" or "rejected" */
+	const char *decision;
+	const char *decided_at, *approver, *certificate_id;
+	const uint8_t *document;        /* the certificate record, or the rejection */
+	size_t document_len;
+	const char *document_sig;       /* its minisign text */
+	const uint8_t *pdf;             /* the signed certificate (approved) */
+	size_t pdf_len;
+	const char *pdf_sha256;
+};
+
+enum {
+	LEDGER_CASE_BODIES = 1 << 0,    /* fill record, signature, document, document_sig */
+	LEDGER_CASE_PDF = 1 << 1,       /* fill pdf */
+	LEDGER_CASE_OPEN = 1 << 2,      /* only cases without a decision */
+};
+
+/* Submit a sealed case, with the asset as it is after it (asset may be
+ * NULL: no event), in one transaction: the case is stored and the asset's
+ * change appended (an update; a note when nothing changed) with reason.
+ * Idempotent by the record's hash: 1 stored, 0 this record is there
+ * already (nothing appended), -EEXIST the ID holds another record. */
+int ledger_case_submit(struct ledger *l, const struct ledger_case *k, const struct ledger_asset *asset,
+		       const char *reason, uint64_t *ret_seq);
+/* Store the decision on a case (k->decision and its fields; the case's
+ * record fields too, stored first if the ledger lacks it) and the asset's
+ * change, in one transaction. -EEXIST if the case is decided already
+ * (another approver was first), -ENOENT if it is not stored and k holds
+ * no record. */
+int ledger_case_decide(struct ledger *l, const struct ledger_case *k, const struct ledger_asset *asset,
+		       const char *reason, uint64_t *ret_seq);
+/* One case (-ENOENT), or every case (id NULL) in sealed_at, ID order; what:
+ * LEDGER_CASE_*. The case is valid during the callback only; a negative
+ * callback return stops the walk and is returned. */
+int ledger_cases(struct ledger *l, const char *id, unsigned what,
+		 int (*cb)(const struct ledger_case *k, void *userdata), void *userdata);
+
+/* ---- copying a ledger to another store ---- */
+
+struct ledger_copy_report {
+	uint64_t n_events, n_assets, n_cases, n_decisions;
+	uint64_t head_seq;
+	char head_hash[LEDGER_HASH_HEX];
+};
+/* Copy everything of from (assets, the whole chain with its signatures,
+ * cases and decisions) into to, in one transaction of to: -ENOTEMPTY if
+ * to holds any event or asset already, -EBADMSG if from's chain does not
+ * verify (nothing is copied). Events keep their numbers, hashes and
+ * signatures, so both verify to the same head. */
+int ledger_copy(struct ledger *from, struct ledger *to, struct ledger_copy_report *ret);
 
 #endif

@@ -20,7 +20,9 @@
 
 const char common_help[] = N_(
 	"      --state-dir DIR     cases and jobs (default $WIPECERT_STATE_DIR or /var/lib/wipecert/jobs)\n"
-	"      --db FILE           the asset ledger (default $WIPECERT_DB or /var/lib/wipecert/ledger.db)\n"
+	"      --db DB             the asset ledger: a file, or a PostgreSQL database as\n"
+	"                          postgresql://... or service=NAME (default $WIPECERT_DB\n"
+	"                          or /var/lib/wipecert/ledger.db)\n"
 	"      --trust DIR         the trust roster (default $WIPECERT_TRUST or /etc/wipecert/trust)\n"
 	"      --policy FILE       the disposal policy (default /etc/wipecert/policy.conf if present)\n"
 	"  -h, --help              show this help\n");
@@ -105,11 +107,10 @@ int flow_control_open(struct flow_control *fc, unsigned need)
 		const char *p = ledger_resolve_path(fc->db);
 
 		if ((need & NEED_LEDGER) || fc->db || getenv("WIPECERT_DB") || access(p, F_OK) == 0) {
-			r = ledger_open(p, (need & CREATE_LEDGER) && fc->db ? LEDGER_OPEN_CREATE : 0, &fc->ledger);
-			if (r < 0) {
-				log_error_errno(r, _("%s: cannot open the ledger"), p);
-				return EXIT_FAIL;
-			}
+			r = cli_ledger_open_or_away(fc->db, (need & CREATE_LEDGER) && fc->db ? LEDGER_OPEN_CREATE : 0,
+						    &fc->ledger, need & QUEUE_LEDGER ? &fc->ctx.ledger_away : NULL);
+			if (r)
+				return r;
 			cli_op_ledger(p);
 		}
 	}
@@ -142,7 +143,7 @@ int write_report_file(const char *path, const void *data, size_t len, enum trust
 	if (k && !sig) {
 		r = flow_report_sign_bytes(doc, data, len, k, &own, &err);
 		if (r < 0)
-			return log_error("%s: %s", path, err.msg), r;
+			return log_error("%s: %s", path, flow_error_text(&err)), r;
 		sig = own;
 	}
 	if (k && asprintf(&sigpath, "%s.minisig", path) < 0)
@@ -172,6 +173,9 @@ static void seal_help(void)
 		 "      --asset ID          the asset the disk is in the ledger\n"
 		 "  -k, --key FILE          the technician's secret key\n"
 		 "      --passphrase-file F its passphrase (else asked on the terminal)\n"
+		 "      --keep-outbox       the ledger stands in for the central one (the wipecert\n"
+		 "                          stick): the record also waits in STATE_DIR/outbox for\n"
+		 "                          'wipecert sync'\n"
 		 "      --witness-key FILE  a witness signs the record too (立会者, role witness)\n"
 		 "      --witness-passphrase-file F  the witness's passphrase\n"), program_name);
 	fputs(_(common_json_help), stdout);
@@ -191,7 +195,7 @@ int witness_after(struct flow_control *fc, const char *id, struct trust_seckey *
 		return EXIT_FAIL;
 	r = flow_witness(&fc->ctx, id, w ? w : own, &path, &err);
 	if (r < 0)
-		log_error("%s", err.msg);
+		log_error("%s", flow_error_text(&err));
 	else if (!fc->json)
 		printf(_("%s: witnessed by %s: %s\n"), id, trust_seckey_name(w ? w : own), path);
 	trust_seckey_free(own);
@@ -204,6 +208,7 @@ int cmd_seal(int argc, char **argv)
 		{ "asset", required_argument, NULL, OPT_ASSET },
 		{ "key", required_argument, NULL, 'k' },
 		{ "passphrase-file", required_argument, NULL, OPT_PASS },
+		{ "keep-outbox", no_argument, NULL, OPT_KEEP_OUTBOX },
 		WITNESS_OPTIONS,
 		COMMON_OPTIONS,
 		CLI_OPT_JSON,
@@ -214,6 +219,7 @@ int cmd_seal(int argc, char **argv)
 	struct flow_error err = { "" };
 	_cleanup_free_ char *path = NULL;
 	const char *asset = NULL;
+	bool keep_outbox = false;
 	int c, r, ret;
 
 	optind = 0;
@@ -224,6 +230,7 @@ int cmd_seal(int argc, char **argv)
 		case OPT_ASSET: asset = optarg; break;
 		case 'k': fc.key = optarg; break;
 		case OPT_PASS: fc.pass_file = optarg; break;
+		case OPT_KEEP_OUTBOX: keep_outbox = true; break;
 		case OPT_WITNESS_KEY: fc.witness_key = optarg; break;
 		case OPT_WITNESS_PASS: fc.witness_pass = optarg; break;
 		case 'h': seal_help(); return EXIT_OK;
@@ -236,20 +243,25 @@ int cmd_seal(int argc, char **argv)
 		return usage_error("seal", _("--asset and --key are required"));
 	cli_op_subject(asset);
 	cli_op_field("job", argv[optind]);
-	ret = flow_control_open(&fc, WANT_LEDGER);
+	ret = flow_control_open(&fc, WANT_LEDGER | QUEUE_LEDGER);
 	if (ret)
 		goto out;
+	fc.ctx.keep_outbox = keep_outbox;
 	r = key_load_secret(fc.key, fc.pass_file, &k);
 	if (r < 0) {
 		ret = key_exit_code(r);
 		goto out;
 	}
+	cli_sync_quietly(&fc.ctx, k);
 	r = flow_seal(&fc.ctx, argv[optind], asset, k, &path, &err);
 	if (r < 0) {
 		log_error("%s", flow_error_text(&err));
 		ret = exit_for(r);
 		goto out;
 	}
+	if (r == FLOW_QUEUED)
+		log_warn(_("%s: the ledger is unreachable: the wipe record waits in %s/outbox and is submitted by "
+			   "'wipecert sync' (or the next command with a key)"), argv[optind], flow_state_dir(&fc.ctx));
 	if (fc.json)
 		cli_print_json(json_pack("{s:s,s:s,s:s}", "job", argv[optind], "wipe_record", path,
 					 "technician", trust_seckey_name(k)), 0);
@@ -273,6 +285,7 @@ static json_t *case_json(const struct flow_case *k)
 		{ "id", k->id }, { "state", k->state }, { "asset_id", k->asset_id }, { "device", k->device },
 		{ "method", k->method }, { "job_state", k->job_state }, { "verification", k->verification },
 		{ "technician", k->technician }, { "sealed_at", k->sealed_at }, { "certificate", k->certificate },
+		{ "certificate_id", k->certificate_id }, { "station", k->station },
 	};
 
 	for (size_t i = 0; i < ARRAY_SIZE(f); i++)
@@ -295,7 +308,7 @@ static const char *case_word(const char *w)
 
 static bool listed(const struct flow_case *k, bool all)
 {
-	return all || streq(k->state, "awaiting-approval");
+	return all || streq(k->state, "awaiting-approval") || streq(k->state, "awaiting-submission");
 }
 
 static int pending_json(const struct flow_case *v, size_t n, bool all)
@@ -374,10 +387,16 @@ int cmd_pending(int argc, char **argv)
 	}
 	if (optind != argc)
 		return usage_error("pending", _("unexpected argument '%s'"), argv[optind]);
-	fc.ctx.state_dir = fc.state_dir;
+	/* the ledger's cases: of every station, decided anywhere */
+	r = flow_control_open(&fc, WANT_LEDGER | QUEUE_LEDGER);
+	if (r) {
+		flow_control_release(&fc);
+		return r;
+	}
 	r = flow_cases(&fc.ctx, &v, &n);
 	if (r < 0) {
 		log_error_errno(r, _("cannot read the cases"));
+		flow_control_release(&fc);
 		return EXIT_FAIL;
 	}
 	if (fc.json)
@@ -389,6 +408,7 @@ int cmd_pending(int argc, char **argv)
 	for (size_t i = 0; i < n; i++)
 		flow_case_release(&v[i]);
 	free(v);
+	flow_control_release(&fc);
 	return r < 0 ? EXIT_FAIL : EXIT_OK;
 }
 
@@ -666,6 +686,7 @@ static int decide(int argc, char **argv, bool approve)
 		ret = key_exit_code(r);
 		goto out;
 	}
+	cli_sync_quietly(&fc.ctx, k);
 	if (approve && list)
 		r = flow_approve_list(&fc.ctx, (const char *const *)ids, n, k, fc.destination, &res, &err);
 	else if (approve)

@@ -171,7 +171,7 @@ static int write_pdf(struct flow_control *fc, const struct flow_audit *a, const 
 		/* signed by whoever ran it: the record is attached and named on page 1 */
 		r = flow_audit_report(&fc->ctx, a, auditor, &rep, &err);
 		if (r < 0) {
-			log_error("%s", err.msg);
+			log_error("%s", flow_error_text(&err));
 			goto out;
 		}
 		snprintf(idline, sizeof(idline), "報告書番号 Report No. %s ・ 監査人 Auditor %s", rep.id,
@@ -197,7 +197,7 @@ static int write_pdf(struct flow_control *fc, const struct flow_audit *a, const 
 		   "(PDF signature, roster, ledger) when this report was made; this report itself is not signed.";
 	/* signed as every report is: the record attached, the PDF signed */
 	if (auditor && (r = flow_report_pdf(&fc->ctx, auditor, &rep, &t, font, &pdf, &len, &err)) < 0) {
-		log_error("%s", err.msg);
+		log_error("%s", flow_error_text(&err));
 		r = r == -EPERM ? r : -EIO;
 		goto out;
 	}

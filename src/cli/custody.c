@@ -153,7 +153,7 @@ static int custody_list(struct flow_control *fc)
 
 	r = flow_custody_list(&fc->ctx, &v, &n, &err);
 	if (r < 0) {
-		log_error("%s", err.msg);
+		log_error("%s", flow_error_text(&err));
 		return EXIT_FAIL;
 	}
 	if (fc->json) {
@@ -405,7 +405,7 @@ static int custody_cmd_approve_subcontract(int argc, char **argv)
 	if (!ret) {
 		r = flow_approve_subcontract(&a.fc.ctx, argv[optind], &pk, k, &path, &err);
 		if (r < 0) {
-			log_error(_("custody %s: refused: %s; nothing was recorded"), "approve-subcontract", err.msg);
+			log_error(_("custody %s: refused: %s; nothing was recorded"), "approve-subcontract", flow_error_text(&err));
 			ret = exit_for(r);
 		} else if (copy_out(path, a.fc.output) < 0) {
 			ret = EXIT_FAIL;

@@ -105,6 +105,7 @@ int cmd_destroy(int argc, char **argv)
 		ret = key_exit_code(r);
 		goto out;
 	}
+	cli_sync_quietly(&fc.ctx, k);
 	/* the witness who signs is the one the record names */
 	if (w && d.witness && !streq(d.witness, trust_seckey_name(w))) {
 		log_error(_("--witness %s is not the holder of the witness key (%s)"), d.witness, trust_seckey_name(w));

@@ -27,7 +27,7 @@ struct flow_control {
 
 enum {
 	OPT_STATE_DIR = 256, OPT_DB, OPT_TRUST, OPT_POLICY, OPT_PASS, OPT_REASON, OPT_DEST,
-	OPT_ASSET, OPT_LOGO,
+	OPT_ASSET, OPT_LOGO, OPT_KEEP_OUTBOX,
 	OPT_CLIENT, OPT_CLIENT_UNIT, OPT_SITE, OPT_ROOM, OPT_APPROVAL_REF, OPT_DOCNO, OPT_LAYOUT,
 	OPT_WITNESS_KEY, OPT_WITNESS_PASS,
 };
@@ -60,7 +60,12 @@ int party_option(struct flow_control *fc, int c, const char *arg);
 	{ "policy", required_argument, NULL, OPT_POLICY }, \
 	CLI_OPT_HELP
 
-enum { NEED_LEDGER = 1, NEED_TRUST = 2, WANT_LEDGER = 4, CREATE_LEDGER = 8 /* with --db: make it if missing */ };
+/* QUEUE_LEDGER (with WANT_LEDGER): a database that cannot be reached is
+ * no failure: ctx.ledger_away, and what is written waits in the outbox */
+enum {
+	NEED_LEDGER = 1, NEED_TRUST = 2, WANT_LEDGER = 4, CREATE_LEDGER = 8 /* with --db: make it if missing */,
+	QUEUE_LEDGER = 16,
+};
 
 extern const char common_help[], common_json_help[];
 /* Handle an option common to the workflow commands; 1 if it was one. */

@@ -149,7 +149,7 @@ static int render_pdf(const struct inspect_control *ic, const struct flow_inspec
 	/* signed as every report is (the audit report too): record attached,
 	 * the PDF signed with the inspector's X.509 key */
 	if (rep && (r = flow_report_pdf(&ic->fc.ctx, ic->inspector, rep, &t, ic->font, &pdf, &len, &err)) < 0) {
-		log_error("%s: %s", path, err.msg);
+		log_error("%s: %s", path, flow_error_text(&err));
 		goto out;
 	}
 	if (!rep && (r = cert_pdf_render_table(&t, ic->font, &pdf, &len, &perr)) < 0) {

@@ -28,7 +28,7 @@
 enum verb {
 	V_ADD, V_EDIT, V_SHOW, V_LIST, V_HISTORY, V_IMPORT, V_EXPORT, V_VERIFY, V_CHECK, V_EXPORT_EVENT,
 	V_REQUESTS, V_APPROVE_CHANGE, V_DENY_CHANGE, V_ADOPT_LEGACY,
-	V_STATUS, V_ARCHIVE,
+	V_STATUS, V_ARCHIVE, V_MIGRATE,
 };
 
 /* What a verb needs before it runs: a signing key (it appends events), the
@@ -64,6 +64,8 @@ static const struct command ledger_cmds[] = {
 	[V_ARCHIVE] = { "archive", ledger_run, CMD_JSON,
 			N_("move the events before DATE (past their retention) into a signed archive that verifies "
 			   "alone; the ledger keeps its head") },
+	[V_MIGRATE] = { "migrate", ledger_run, CMD_JSON,
+			N_("bring the schema up to date (the owner of a shared database); --to: copy the whole ledger there") },
 	{}
 };
 
@@ -88,6 +90,7 @@ static int do_answer(struct ledger_control *c, char **args);
 static int do_adopt(struct ledger_control *c, char **args);
 static int do_status(struct ledger_control *c, char **args);
 static int do_archive(struct ledger_control *c, char **args);
+static int do_migrate(struct ledger_control *c, char **args);
 
 static const struct verb_spec verbs[] = {
 	[V_ADD] = { "ID [--from-device DEV] [--FIELD VALUE]... --key FILE", 1, 1, NEEDS_KEY, run_add_edit },
@@ -111,6 +114,7 @@ static const struct verb_spec verbs[] = {
 		       "[--agreement A] --key FILE", 2, 2, NEEDS_KEY, do_status },
 	[V_ARCHIVE] = { "--before DATE -o FILE --key APPROVER_OR_ROOT.key [--reason TEXT] [--policy P] "
 			"[--state-dir D] [--trust DIR]", 0, 0, NEEDS_KEY | NEEDS_TRUST, do_archive },
+	[V_MIGRATE] = { "[--to DB]", 0, 0, 0, do_migrate },
 };
 _Static_assert(ARRAY_SIZE(verbs) + 1 == ARRAY_SIZE(ledger_cmds), "one spec a ledger command");
 
@@ -118,6 +122,8 @@ _Static_assert(ARRAY_SIZE(verbs) + 1 == ARRAY_SIZE(ledger_cmds), "one spec a led
 struct ledger_control {
 	enum verb verb;
 	const char *db;
+	char *name;                /* the ledger's location for messages, no password */
+	const char *to;            /* migrate: the store to copy into */
 	const char *actor;
 	const char *reason;
 	const char *id;
@@ -145,7 +151,7 @@ struct ledger_control {
 enum {
 	OPT_DB = 0x100, OPT_ACTOR, OPT_REASON, OPT_JSON, OPT_DRY_RUN, OPT_UPDATE, OPT_ENCODING,
 	OPT_FORMAT, OPT_BOM, OPT_JAPANESE, OPT_EVENTS, OPT_FILTER_DEPT, OPT_FROM_DEVICE, OPT_HEAD,
-	OPT_KEY, OPT_PASS, OPT_TRUST, OPT_REQUIRE_SIGNED, OPT_ATTEST, OPT_CONFIRM,
+	OPT_KEY, OPT_PASS, OPT_TRUST, OPT_REQUIRE_SIGNED, OPT_ATTEST, OPT_CONFIRM, OPT_TO,
 	OPT_MAP, OPT_KEEP_UNKNOWN, OPT_POLICY, OPT_BEFORE, OPT_STATE_DIR, OPT_ARCHIVE,
 	OPT_FIELD = 0x200, /* + enum ledger_field */
 };
@@ -188,7 +194,7 @@ static const char *const field_opts[_LEDGER_F_MAX] = {
 /* The commands (or the one verb's), then the fields and options. */
 static void help(FILE *f, int verb)
 {
-	fprintf(f, _("Usage: %s ledger [--db PATH] <command> [options]\n\n"
+	fprintf(f, _("Usage: %s ledger [--db DB] <command> [options]\n\n"
 		   "The asset ledger (情報資産管理簿) and its tamper-evident change history.\n"
 		   "Every change is an event signed by the person who makes it (--key).\n\n"
 		   "Commands:\n"), program_name);
@@ -209,7 +215,9 @@ static void help(FILE *f, int verb)
 		   "        handed-to-contractor destroyed taken-out lost stolen written-off\n"
 		   "        in-repair lease-returned evidence-hold (docs/ledger.md draws the moves)\n"
 		   "\nOptions:\n"
-		   "      --db PATH        the database (else $WIPECERT_DB, else %s)\n"
+		   "      --db DB          the ledger: a SQLite file, or a PostgreSQL database as a\n"
+		   "                       libpq URI (postgresql://...) or string (service=NAME)\n"
+		   "                       (else $WIPECERT_DB, else %s)\n"
 		   "      --from-device DEV  add: identity (model, serial, WWN, size) from the disk\n"
 		   "      --attest-serial S  add --from-device: the label's serial of a medium that\n"
 		   "                       reports none, attested by the actor; typed again on the\n"
@@ -245,6 +253,7 @@ static void help(FILE *f, int verb)
 		   "                       add, edit, import: record the roster's serials\n"
 		   "      --require-signed verify: accepted for compatibility (always so now)\n"
 		   "      --status S, --department D   list: only these\n"
+		   "      --to DB          migrate: copy the whole ledger into DB (empty)\n"
 		   "  -h, --help           show this help\n\n"
 		   "\nChanges the disposal policy depends on (a less sensitive class, the status\n"
 		   "back to in-service or to handed-to-contractor, a serial or WWN on record\n"
@@ -282,6 +291,8 @@ static bool allowed(enum verb v, int opt)
 		return v == V_ADD;
 	case OPT_HEAD: case OPT_REQUIRE_SIGNED:
 		return v == V_VERIFY;
+	case OPT_TO:
+		return v == V_MIGRATE;
 	case OPT_TRUST:
 		return v == V_VERIFY || (verbs[v].needs & NEEDS_KEY);
 	case OPT_KEY: case OPT_PASS:
@@ -333,6 +344,7 @@ static int parse_args(int argc, char **argv, struct ledger_control *c)
 	ADD("passphrase-file", required_argument, OPT_PASS);
 	ADD("trust", required_argument, OPT_TRUST);
 	ADD("require-signed", no_argument, OPT_REQUIRE_SIGNED);
+	ADD("to", required_argument, OPT_TO);
 	ADD("map", required_argument, OPT_MAP);
 	ADD("keep-unknown", no_argument, OPT_KEEP_UNKNOWN);
 	ADD("policy", required_argument, OPT_POLICY);
@@ -380,6 +392,7 @@ static int parse_args(int argc, char **argv, struct ledger_control *c)
 		case OPT_PASS: c->pass_file = optarg; break;
 		case OPT_TRUST: c->trust = optarg; break;
 		case OPT_REQUIRE_SIGNED: c->require_signed = true; break; /* always so now */
+		case OPT_TO: c->to = optarg; break;
 		case OPT_MAP: c->map = optarg; break;
 		case OPT_KEEP_UNKNOWN: c->keep_unknown = true; break;
 		case OPT_POLICY: c->policy = optarg; break;
@@ -421,7 +434,7 @@ static void print_json(json_t *j)
 static int rollback_refused(const struct ledger_control *c, const struct ledger_trust_report *rep)
 {
 	log_error(_("%s: refused: the trust directory's %s has serial %llu, but the ledger recorded serial %llu "
-		    "(event %llu): an older signed list was put back"), ledger_resolve_path(c->db), rep->list,
+		    "(event %llu): an older signed list was put back"), c->name, rep->list,
 		  (unsigned long long)rep->store_serial, (unsigned long long)rep->ledger_serial,
 		  (unsigned long long)rep->event);
 	return EXIT_REFUSED;
@@ -432,18 +445,12 @@ static int rollback_refused(const struct ledger_control *c, const struct ledger_
  * ledger recorded. Returns an exit code, 0 when open. */
 static int open_ledger(const struct ledger_control *c, bool create, struct ledger **ret)
 {
-	const char *path = ledger_resolve_path(c->db);
+	const char *path = c->name;
 	struct ledger_trust_report rep = {};
-	int r = ledger_open(path, create ? LEDGER_OPEN_CREATE : 0, ret);
+	int r = cli_ledger_open(c->db, create ? LEDGER_OPEN_CREATE : 0, ret);
 
-	if (r == -ENOENT && !create)
-		log_error(_("%s: no ledger there (create one with 'ledger add' or 'ledger import')"), path);
-	else if (r == -EPROTONOSUPPORT)
-		log_error(_("%s: the ledger's schema is newer than this wipecert"), path);
-	else if (r < 0)
-		log_error_errno(r, _("%s: cannot open the ledger"), path);
-	if (r < 0)
-		return EXIT_FAIL;
+	if (r)
+		return r;
 	if (!c->sk)
 		return EXIT_OK;
 	r = ledger_set_signer(*ret, c->sk);
@@ -586,7 +593,7 @@ static int do_add_edit(const struct ledger_control *c)
 {
 	_cleanup_ledger_ struct ledger *l = NULL;
 	struct ledger_asset a = {};
-	const char *path = ledger_resolve_path(c->db);
+	const char *path = c->name;
 	uint64_t seq = 0;
 	int r, ret = EXIT_FAIL;
 
@@ -1153,7 +1160,7 @@ static int do_verify(struct ledger_control *c, char **args)
 	struct ledger_sig_result sv = {};
 	struct ledger_trust_report tr = {};
 	struct ledger_anchor anchor;
-	const char *path = ledger_resolve_path(c->db);
+	const char *path = c->name;
 	bool sigs = c->store != NULL;
 	int r, rs = 0, rt = 0;
 
@@ -1451,7 +1458,7 @@ static int do_adopt(struct ledger_control *c, char **args)
 		return EXIT_OK;
 	}
 	if (r < 0)
-		return log_error_errno(r, _("%s: cannot adopt the legacy events"), ledger_resolve_path(c->db)), EXIT_FAIL;
+		return log_error_errno(r, _("%s: cannot adopt the legacy events"), c->name), EXIT_FAIL;
 	log_info(_("ledger: events 1..%llu adopted as legacy by %s (event %llu): check them now, their "
 		   "contents are what the signature vouches for"), (unsigned long long)upto,
 		 trust_seckey_name(c->sk), (unsigned long long)seq);
@@ -1639,6 +1646,72 @@ static int run_export_event(struct ledger_control *c, char **args)
 	return do_export_event(c, args[0]);
 }
 
+/* `migrate`: the schema of --db brought up to date (created in an empty
+ * PostgreSQL database) by its owner; with --to, everything copied into
+ * another store, which must be empty, and both verified to one head. */
+static int do_migrate(struct ledger_control *c, char **args)
+{
+	_cleanup_ledger_ struct ledger *from = NULL;
+	_cleanup_ledger_ struct ledger *to = NULL;
+	_cleanup_free_ char *to_name = NULL;
+	struct ledger_copy_report rep = {};
+	struct ledger_verify_result v = {};
+	int r;
+
+	(void)args;
+	if (!c->to) {
+		r = cli_ledger_open(c->db, LEDGER_OPEN_CREATE, &from);
+		if (r)
+			return r;
+		if (c->json)
+			print_json(json_pack("{s:s, s:s, s:i}", "ledger", c->name, "backend", ledger_backend_name(from),
+					     "schema_version", ledger_schema_version(from)));
+		else
+			printf(_("%s: %s ledger, schema version %d\n"), c->name, ledger_backend_name(from),
+			       ledger_schema_version(from));
+		return EXIT_OK;
+	}
+	to_name = ledger_where_display(c->to);
+	if (!to_name)
+		return log_error_errno(-ENOMEM, "migrate"), EXIT_FAIL; /* not translated: a command name */
+	if (streq(ledger_resolve_path(c->db), c->to))
+		return usage_error("ledger", _("migrate: --to names the ledger itself"));
+	r = cli_ledger_open(c->db, LEDGER_OPEN_READONLY, &from);
+	if (r)
+		return r;
+	/* the copy verifies only a chain that verifies: say where it breaks */
+	r = ledger_verify(from, NULL, &v);
+	if (r == -EBADMSG) {
+		log_error(_("%s: ledger history broken, not copied: %s"), c->name, v.detail);
+		return EXIT_FAIL;
+	}
+	r = cli_ledger_open(c->to, LEDGER_OPEN_CREATE, &to);
+	if (r)
+		return r;
+	r = ledger_copy(from, to, &rep);
+	if (r == -ENOTEMPTY) {
+		log_error(_("%s: refused: it holds a ledger already (a copy goes into an empty one only)"), to_name);
+		return EXIT_REFUSED;
+	}
+	if (r < 0) {
+		log_error_errno(r, _("%s: cannot copy the ledger there"), to_name);
+		if (*ledger_last_error())
+			log_error("  %s", ledger_last_error());
+		return EXIT_FAIL;
+	}
+	if (c->json)
+		print_json(json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:s}", "from", c->name, "to", to_name,
+				     "events", (json_int_t)rep.n_events, "assets", (json_int_t)rep.n_assets,
+				     "cases", (json_int_t)rep.n_cases, "decisions", (json_int_t)rep.n_decisions,
+				     "head_seq", (json_int_t)rep.head_seq, "head_hash", rep.head_hash));
+	else
+		printf(_("%s -> %s: %llu events, %llu assets, %llu cases (%llu decided) copied; both verify to head %llu:%s\n"),
+		       c->name, to_name, (unsigned long long)rep.n_events, (unsigned long long)rep.n_assets,
+		       (unsigned long long)rep.n_cases, (unsigned long long)rep.n_decisions,
+		       (unsigned long long)rep.head_seq, rep.head_hash);
+	return EXIT_OK;
+}
+
 /* The key that signs (its holder is the actor) and the roster, as the verb needs them. */
 static int load_needs(struct ledger_control *c)
 {
@@ -1697,6 +1770,9 @@ static int ledger_run(int argc, char **argv)
 	nargs = argc - optind;
 	if (nargs < v->min_args || nargs > v->max_args)
 		return usage_error("ledger", _("%s: wrong number of arguments (%s %s)"), argv[0], argv[0], v->args);
+	c.name = ledger_where_display(ledger_resolve_path(c.db));
+	if (!c.name)
+		return log_error_errno(-ENOMEM, "ledger"), EXIT_FAIL; /* not translated: a command name */
 	r = load_needs(&c);
 	if (r == EXIT_OK) {
 		char *args[3] = { NULL, NULL, NULL };
@@ -1709,5 +1785,6 @@ static int ledger_run(int argc, char **argv)
 	}
 	trust_seckey_free(c.sk);
 	trust_store_free(c.store);
+	free(c.name);
 	return r;
 }

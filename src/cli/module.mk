@@ -18,6 +18,7 @@ CLI_OBJS += src/cli/approve.o
 CLI_OBJS += src/cli/accept.o
 CLI_OBJS += src/cli/destroy.o
 CLI_OBJS += src/cli/audit.o
+CLI_OBJS += src/cli/sync.o
 CLI_OBJS += src/cli/custody.o
 CLI_OBJS += src/cli/inspect.o
 CLI_OBJS += src/cli/station.o

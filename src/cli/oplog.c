@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "wipecert/cli.h"
+#include "wipecert/ledger.h"
 #include "wipecert/oplog.h"
 #include "wipecert/trust.h"
 
@@ -91,7 +92,8 @@ void cli_op_ledger(const char *db)
 	if (!op.cmd || !db)
 		return;
 	free(op.db);
-	op.db = strdup(db);
+	/* a PostgreSQL URI's password stays out of the log */
+	op.db = ledger_where_display(db);
 }
 
 void cli_op_signer(const struct trust_seckey *k)

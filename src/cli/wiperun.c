@@ -384,11 +384,9 @@ int wipe_open_disposal(struct wipe_run *w, const char *ledger_fallback)
 	struct ledger *l = NULL;
 	int r;
 
-	r = ledger_open(db, 0, &l);
-	if (r < 0) {
-		log_error_errno(r, _("%s: cannot open the ledger"), db);
-		return EXIT_FAIL;
-	}
+	r = cli_ledger_open(db, 0, &l);
+	if (r)
+		return r;
 	w->db = db;
 	cli_op_ledger(db);
 	w->flow.ledger = l;
@@ -404,6 +402,8 @@ int wipe_open_disposal(struct wipe_run *w, const char *ledger_fallback)
 			k = key_load_signer(w->witness_key, w->witness_pass, TRUST_DOC_WITNESS, &w->witness);
 		if (k)
 			return k;
+		/* records an earlier wipe sealed while the ledger was away */
+		cli_sync_quietly(&w->flow, w->tech);
 	}
 	return EXIT_OK;
 }
@@ -432,11 +432,15 @@ void wipe_seal_all(struct wipe_run *w, int *ret)
 			*ret = EXIT_FAIL;
 			continue;
 		}
+		if (r == FLOW_QUEUED)
+			log_warn(_("%s: job %s: the ledger is unreachable: the wipe record waits in %s/outbox and is "
+				   "submitted by 'wipecert sync' (or the next command with a key)"), t->arg, id,
+				 flow_state_dir(&w->flow));
 		cli_op_sealed(id);
 		log_info(_("%s: job %s sealed by %s for asset %s: %s"), t->arg, id, trust_seckey_name(w->tech),
 			 asset, path);
 		if (w->witness && flow_witness(&w->flow, id, w->witness, NULL, &ferr) < 0) {
-			log_error(_("%s: job %s not witnessed: %s"), t->arg, id, ferr.msg);
+			log_error(_("%s: job %s not witnessed: %s"), t->arg, id, flow_error_text(&ferr));
 			*ret = EXIT_FAIL;
 		}
 	}

@@ -81,10 +81,17 @@ static int load_sealed(const struct flow_ctx *c, const char *id, struct sealed *
 	if (!rpath || !spath)
 		return flow_fail(err, -EINVAL, "%s: not a case ID", id);
 	r = read_full_file(rpath, &s->rec_bytes, &s->rec_len);
-	if (r == -ENOENT)
-		return flow_fail(err, r, "case %s: no sealed wipe record in %s", id, flow_state_dir(c));
 	if (r >= 0)
 		r = read_full_file(spath, &s->sig_bytes, &s->sig_len);
+	/* sealed on another station: the ledger carries it */
+	if (r == -ENOENT && c->ledger) {
+		free(s->rec_bytes);
+		s->rec_bytes = NULL;
+		r = flow_ledger_record(c, id, &s->rec_bytes, &s->rec_len, &s->sig_bytes, &s->sig_len);
+	}
+	if (r == -ENOENT)
+		return flow_fail(err, r, "case %s: no sealed wipe record in %s%s", id, flow_state_dir(c),
+				 c->ledger ? " nor in the ledger" : "");
 	if (r < 0)
 		return flow_fail(err, r, "case %s: cannot read the wipe record: %s", id, strerror(-r));
 	if (!c->trust)
@@ -126,6 +133,8 @@ static int write_case_file(const struct flow_ctx *c, const char *id, const char 
 static int check_not_decided(const struct flow_ctx *c, const char *id, struct flow_error *err)
 {
 	_cleanup_free_ char *pdf = flow_path(c, id, ".pdf"), *rej = flow_path(c, id, ".rejected.json");
+	_cleanup_free_ char *decided = NULL;
+	int r;
 	_cleanup_free_ char *listed = flow_path(c, id, ".listed");
 
 	if (!pdf || !rej || !listed)
@@ -136,6 +145,25 @@ static int check_not_decided(const struct flow_ctx *c, const char *id, struct fl
 		return flow_fail(err, -EEXIST, "case %s is approved already, in a list certificate (%s)", id, listed);
 	if (access(rej, F_OK) == 0)
 		return flow_fail(err, -EEXIST, "case %s was rejected (%s)", id, rej);
+	/* decided on another machine */
+	r = flow_ledger_decision(c, id, &decided);
+	if (r < 0)
+		return flow_fail(err, r, "case %s: cannot read the ledger: %s", id, strerror(-r));
+	if (decided)
+		return flow_fail(err, -EEXIST, "case %s is %s already (the ledger has the decision)", id, decided);
+	return 0;
+}
+
+/* The state directory must take the decision's files: made if missing (a
+ * manager's own machine), checked before anything is signed. */
+static int state_dir_ready(const struct flow_ctx *c, struct flow_error *err)
+{
+	const char *dir = flow_state_dir(c);
+
+	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
+		return flow_fail(err, -errno, "%s: cannot create the state directory: %m (give --state-dir)", dir);
+	if (access(dir, W_OK) < 0)
+		return flow_fail(err, -errno, "%s: cannot write there: %m (give --state-dir)", dir);
 	return 0;
 }
 
@@ -154,11 +182,40 @@ static int write_certificate(const struct flow_ctx *c, const char *id, const str
 	return r;
 }
 
-/* The ledger event that makes the certificate the asset's disposal: the
- * certificate ID, the status, and the PDF's SHA-256 that `verify --db`
- * compares (FLOW_PDF_SHA_TAG), signed by the approver. */
-static int record_certificate(const struct flow_ctx *c, const struct flow_issued *is,
-			      const struct trust_seckey *approver, struct flow_error *err)
+/* The ledger's record that the certificate is the asset's disposal, before
+ * any file is written: the decision with the certificate record and the
+ * PDF, and the event with the certificate ID, the status and the PDF's
+ * SHA-256 that `verify --db` compares (FLOW_PDF_SHA_TAG), signed by the
+ * approver, in one transaction; of two approvers at once the second is
+ * refused there. */
+static int record_certificate(const struct flow_ctx *c, const char *id, const struct sealed *s,
+			      const struct flow_issued *is, const struct trust_seckey *approver, struct flow_error *err)
+{
+	const struct cert_record *cr = is->record;
+	_cleanup_free_ char *why = NULL;
+
+	if (asprintf(&why, "certificate %s issued (%s), approved by %s; record sha256 %s, " FLOW_PDF_SHA_TAG "%s",
+		     cr->certificate_id, is->erased ? (is->destroyed ? "physically destroyed" : "erased and verified") :
+		     is->verified_only ? "verified only, nothing erased" : "FAILED", trust_seckey_name(approver),
+		     is->record_sha256, is->pdf_sha256) < 0)
+		return flow_fail(err, -ENOMEM, "out of memory");
+	struct flow_decision d = {
+		.id = id, .asset_id = cr->asset_id, .record = s->rec_bytes, .record_len = s->rec_len,
+		.record_sig = s->sig_bytes, .record_sig_len = s->sig_len,
+		.status = is->erased ? (is->destroyed ? "destroyed" : "approved") : NULL,
+		.certificate_id = cr->certificate_id, .approver = trust_seckey_name(approver),
+		.document = (const uint8_t *)is->canon, .document_len = is->canon_len, .document_sig = is->record_sig,
+		.pdf = is->pdf, .pdf_len = is->pdf_len, .reason = why,
+	};
+	return flow_record_decision(c, &d, err);
+}
+
+/* A list certificate's events: one an asset, each row naming the list's
+ * number, signed by the approver in one transaction each. (The cases of a
+ * list get no decision of their own in the ledger: a certificate number
+ * is one decision's; docs/ledger.md.) */
+static int record_list_certificate(const struct flow_ctx *c, const struct flow_issued *is,
+				   const struct trust_seckey *approver, struct flow_error *err)
 {
 	const struct cert_record *cr = is->record;
 	int r = 0;
@@ -206,6 +263,8 @@ int flow_approve(const struct flow_ctx *c, const char *id, const struct trust_se
 
 	r = check_not_decided(c, id, err);
 	if (r >= 0)
+		r = state_dir_ready(c, err);
+	if (r >= 0)
 		r = load_sealed(c, id, &s, err);
 	/* the approver signs the ledger event; an older trust list is refused first */
 	if (r >= 0)
@@ -228,10 +287,10 @@ int flow_approve(const struct flow_ctx *c, const char *id, const struct trust_se
 		flow_custody_for(c, aid, approver, &q, &cust);
 		r = flow_issue(c, &q, &is, err);
 	}
+	if (r >= 0 && c->ledger)
+		r = record_certificate(c, id, &s, &is, approver, err);
 	if (r >= 0)
 		r = write_certificate(c, id, &is, err);
-	if (r >= 0 && c->ledger)
-		r = record_certificate(c, &is, approver, err);
 	if (r < 0)
 		goto out;
 	ret->certificate_id = strdup(is.record->certificate_id);
@@ -348,7 +407,7 @@ int flow_approve_list(const struct flow_ctx *c, const char *const *ids, size_t n
 		r = ret->pdf_path ? mark_listed(c, ids, n, ret->pdf_path, err) : flow_fail(err, -ENOMEM, "out of memory");
 	}
 	if (r >= 0 && c->ledger)
-		r = record_certificate(c, &is, approver, err);
+		r = record_list_certificate(c, &is, approver, err);
 	if (r < 0)
 		goto out;
 	ret->certificate_id = strdup(is.record->certificate_id);
@@ -384,6 +443,8 @@ int flow_reject(const struct flow_ctx *c, const char *id, const struct trust_sec
 	if (!reason || !*reason)
 		return flow_fail(err, -EINVAL, "a rejection needs a reason");
 	r = check_not_decided(c, id, err);
+	if (r >= 0)
+		r = state_dir_ready(c, err);
 	if (r < 0)
 		return r;
 	r = load_sealed(c, id, &s, err);
@@ -413,34 +474,36 @@ int flow_reject(const struct flow_ctx *c, const char *id, const struct trust_sec
 		r = flow_fail(err, r, "cannot sign the rejection: %s", trust_strerror(r));
 		goto out;
 	}
+	/* the ledger first, as for an approval */
+	if (c->ledger) {
+		const char *aid = jstr(json_object_get(s.rec, "asset"), "asset_id");
+		_cleanup_free_ char *why = NULL;
+
+		if (!aid) {
+			r = flow_fail(err, -EBADMSG, "case %s: the wipe record names no asset", id);
+			goto out;
+		}
+		if (asprintf(&why, "wipe record of case %s rejected by %s: %s", id, trust_seckey_name(approver),
+			     reason) < 0) {
+			r = flow_fail(err, -ENOMEM, "out of memory");
+			goto out;
+		}
+		struct flow_decision d = {
+			.id = id, .asset_id = aid, .record = s.rec_bytes, .record_len = s.rec_len,
+			.record_sig = s.sig_bytes, .record_sig_len = s.sig_len, .status = "awaiting-erasure",
+			.approver = trust_seckey_name(approver), .document = (const uint8_t *)canon,
+			.document_len = canon_len, .document_sig = sig, .reason = why,
+		};
+
+		r = flow_record_decision(c, &d, err);
+		if (r < 0)
+			goto out;
+	}
 	r = write_case_file(c, id, ".rejected.json.minisig", sig, strlen(sig), err);
 	if (r >= 0)
 		r = write_case_file(c, id, ".rejected.json", canon, canon_len, err);
 	if (r < 0)
 		goto out;
-	if (c->ledger) {
-		const char *aid = jstr(json_object_get(s.rec, "asset"), "asset_id");
-		struct ledger_asset a = { 0 };
-		_cleanup_free_ char *why = NULL;
-		uint64_t seq = 0;
-
-		r = aid ? ledger_asset_get(c->ledger, aid, &a) : -ENOENT;
-		if (r >= 0)
-			r = ledger_asset_set(&a, LEDGER_F_STATUS, "awaiting-erasure");
-		if (r >= 0 && asprintf(&why, "wipe record of case %s rejected by %s: %s", id, trust_seckey_name(approver),
-				       reason) < 0)
-			r = -ENOMEM;
-		if (r >= 0) {
-			r = ledger_asset_update(c->ledger, &a, trust_seckey_name(approver), why, &seq);
-			if (r == 0)
-				r = ledger_asset_note(c->ledger, aid, trust_seckey_name(approver), why, &seq);
-		}
-		ledger_asset_clear(&a);
-		if (r < 0) {
-			r = flow_fail(err, r, "rejection written, but the ledger event failed: %s", strerror(-r));
-			goto out;
-		}
-	}
 	r = 0;
 out:
 	json_decref(doc);

@@ -144,24 +144,26 @@ static struct cert_record *side_record(const char *dir, const char *name)
 }
 
 /* One PDF, its checks done (flow_cert_check_pdf(), in a worker), now
- * the ledger's part and the row: listed when issued in the period. */
-static int audit_row(const struct flow_ctx *c, const char *dir, const char *name, char *path,
-		     struct flow_cert_result *res, struct flow_audit *a)
+ * the ledger's part and the row: listed when issued in the period. path
+ * names where it was found (a file, or "ledger:CASE"); side, when the PDF
+ * does not say, the case's certificate record (taken; NULL: read beside
+ * dir/name when there is one). */
+static int audit_row(const struct flow_ctx *c, const char *dir, const char *name, const char *path,
+		     struct cert_record *side, struct flow_cert_result *res, struct flow_audit *a)
 {
 	const struct flow_cert_options o = { .ledger = c->ledger != NULL };
-	struct cert_record *side = NULL;
 	const struct cert_record *rec;
 	struct flow_audit_row *row;
 	time_t t = 0;
 	int r;
 
 	r = flow_cert_check_finish(c, &o, res);
-	if (r < 0)
-		return r;
 	/* an earlier audit's signed report in the state directory: no disposal */
-	if (res->rep.report)
-		return 0;
-	rec = res->rep.record ? res->rep.record : (side = side_record(dir, name));
+	if (r < 0 || res->rep.report)
+		goto out;
+	if (!side && dir)
+		side = side_record(dir, name);
+	rec = res->rep.record ? res->rep.record : side;
 	/* a certificate that cannot be dated is listed: it might be the period's */
 	if (rec && issued_time(rec->issued_at, &t) == 0 && (t < a->from || t >= a->to)) {
 		r = 0;
@@ -254,13 +256,45 @@ static int audit_files(const struct flow_ctx *c, char **paths, char **dirs, char
 			if (r >= 0 && rc[i] < 0)
 				r = flow_fail(err, rc[i], "%s: cannot check: %s", paths[base + i], strerror(-rc[i]));
 			else if (r >= 0 && rc[i] == 0) {
-				r = audit_row(c, dirs[base + i], names[base + i], paths[base + i], &res[i], a);
+				r = audit_row(c, dirs[base + i], names[base + i], paths[base + i], NULL, &res[i], a);
 				if (r < 0)
 					flow_fail(err, r, "%s: cannot check: %s", paths[base + i], strerror(-r));
 			}
 			flow_cert_result_release(&res[i]);
 		}
 	}
+	return r;
+}
+
+/* The certificates the ledger holds (issued on any machine) that the
+ * state directory did not have: checked the same way, one at a time. */
+struct ledger_certs {
+	const struct flow_ctx *c;
+	struct flow_audit *a;
+};
+
+static int ledger_cert_cb(const struct ledger_case *k, void *userdata)
+{
+	struct ledger_certs *x = userdata;
+	struct flow_cert_result res = { 0 };
+	struct cert_record *side = NULL;
+	_cleanup_free_ char *label = NULL;
+	int r;
+
+	if (!k->pdf || !k->certificate_id)
+		return 0;
+	for (size_t i = 0; i < x->a->n_rows; i++)
+		if (x->a->rows[i].certificate_id && streq(x->a->rows[i].certificate_id, k->certificate_id))
+			return 0;
+	if (asprintf(&label, "ledger:%s", k->id) < 0)
+		return -ENOMEM;
+	if (k->document)
+		cert_record_parse((const char *)k->document, k->document_len, &side, NULL);
+	r = flow_cert_check_pdf(x->c, k->pdf, k->pdf_len, NULL, &res);
+	if (r >= 0)
+		r = audit_row(x->c, NULL, NULL, label, TAKE_PTR(side), &res, x->a);
+	cert_record_free(side);
+	flow_cert_result_release(&res);
 	return r;
 }
 
@@ -341,7 +375,8 @@ static int event_cb(const struct ledger_event *e, void *userdata)
 	row->asset_id = xstrdup(e->asset_id);
 	row->approver = xstrdup(e->actor);
 	row->ledger_status = xstrdup(status);
-	add_problem(row, "certificate", cid ? "recorded in the ledger (event), but not found in the state directory"
+	add_problem(row, "certificate", cid ? "recorded in the ledger (event), but not found in the state directory "
+					      "nor among the certificates the ledger holds"
 					    : "the ledger records a disposal without a certificate");
 	w->a->n_failed++;
 out:
@@ -421,6 +456,15 @@ int flow_audit_run(const struct flow_ctx *c, time_t from, time_t to, struct flow
 	r = audit_files(c, paths, dirs, names, n, &a, err);
 	if (r < 0)
 		goto out;
+	if (c->ledger) {
+		struct ledger_certs lc = { c, &a };
+
+		r = ledger_cases(c->ledger, NULL, LEDGER_CASE_BODIES | LEDGER_CASE_PDF, ledger_cert_cb, &lc);
+		if (r < 0) {
+			r = flow_fail(err, r, "cannot read the certificates in the ledger: %s", strerror(-r));
+			goto out;
+		}
+	}
 	if (c->ledger) {
 		struct ledger_walk w = { .a = &a, .n_cert_rows = a.n_rows };
 		struct ledger_verify_result vr = { 0 };

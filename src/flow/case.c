@@ -194,6 +194,9 @@ int flow_check_before_wipe(const struct flow_ctx *c, const char *asset_id, const
 		r = flow_fail(err, -EPERM, "asset %s: %s", asset_id, why ? why : "identity does not match");
 		goto out;
 	}
+	/* what the wipe was allowed on: the seal's, should the ledger be
+	 * unreachable by then (no snapshot: the seal needs the ledger) */
+	flow_snapshot_put(c, &a);
 	r = 0;
 out:
 	policy_release(&fallback);
@@ -333,42 +336,29 @@ static const char *seal_word(json_t *job)
 	return state && streq(state, "succeeded") ? "verified" : "FAILED";
 }
 
-/* The ledger event of a seal: status "erased" for a wipe that succeeded,
- * a note for one that did not; its reason names the job and the sha256 of
- * the wipe record, which is how an interrupted seal finds it again. */
-static int seal_event(const struct flow_ctx *c, const struct ledger_asset *a, const char *job_id, json_t *job,
-		      const char *rhash, const struct trust_seckey *tech, struct flow_error *err)
+/* What the ledger is to record of a seal, as its outbox entry: status
+ * "erased" for a wipe that succeeded, "awaiting-erasure" (a note when it
+ * was so already) for one that did not; the reason names the job and the
+ * sha256 of the wipe record, which is how an interrupted seal finds it
+ * again. flow_submit() appends it, signed by the technician. */
+static int seal_outbox(const struct flow_ctx *c, const char *job_id, const char *asset_id, json_t *job,
+		       const char *rhash, struct flow_error *err)
 {
-	const char *asset_id = ledger_asset_value(a, LEDGER_F_ASSET_ID), *method = job_str(job, "method", NULL);
-	const char *state = job_str(job, "state", NULL);
+	const char *method = job_str(job, "method", NULL), *state = job_str(job, "state", NULL);
 	bool verify_only = flow_method_verify_only(method);
 	bool erased = state && streq(state, "succeeded") && !verify_only;
-	struct ledger_asset upd = { 0 };
 	_cleanup_free_ char *why = NULL;
-	uint64_t seq = 0;
 	int r;
 
-	r = ledger_asset_copy(a, &upd);
-	/* a verify-only job wrote nothing: the status is what it was */
-	if (r >= 0 && !verify_only)
-		r = ledger_asset_set(&upd, LEDGER_F_STATUS, erased ? "erased" : "awaiting-erasure");
-	if (r >= 0 && asprintf(&why, "wipe %s: job %s (%s), wipe record sha256 %s", seal_word(job), job_id,
-			       method ? method : "?", rhash) < 0)
-		r = -ENOMEM;
-	/* the technician signs the event, in the transaction that appends it */
-	if (r >= 0)
-		r = flow_ledger_signer(c, tech, err);
-	if (r >= 0) {
-		r = ledger_asset_update(c->ledger, &upd, trust_seckey_name(tech), why, &seq);
-		/* unchanged status still deserves its event: the wipe happened */
-		if (r == 0)
-			r = ledger_asset_note(c->ledger, asset_id, trust_seckey_name(tech), why, &seq);
-	}
-	crash_point("seal-ledger");
-	ledger_asset_clear(&upd);
+	if (asprintf(&why, "wipe %s: job %s (%s), wipe record sha256 %s", seal_word(job), job_id,
+		     method ? method : "?", rhash) < 0)
+		return flow_fail(err, -ENOMEM, "out of memory");
+	/* a verify-only job wrote nothing: the status is what it was (a note) */
+	r = flow_outbox_put(c, job_id, asset_id, verify_only ? NULL : erased ? "erased" : "awaiting-erasure", why,
+			    rhash);
 	if (r < 0)
-		return flow_fail(err, r, "asset %s: the wipe record is written, but the ledger event failed: %s",
-				 asset_id, strerror(-r));
+		return flow_fail(err, r, "job %s: cannot write its outbox entry in %s: %s", job_id, flow_state_dir(c),
+				 strerror(-r));
 	return 0;
 }
 
@@ -397,7 +387,6 @@ static int complete_seal(const struct flow_ctx *c, const char *job_id, const cha
 			 const struct trust_seckey *tech, const char *rpath, struct flow_error *err)
 {
 	_cleanup_free_ uint8_t *data = NULL;
-	struct ledger_asset a = { 0 };
 	struct seal_find f = { .job_id = job_id };
 	char rhash[65];
 	const char *rec_asset;
@@ -421,6 +410,13 @@ static int complete_seal(const struct flow_ctx *c, const char *job_id, const cha
 		goto out;
 	}
 	flow_sha256_hex(data, len, rhash);
+	/* its outbox entry still there: submitted now (the ledger stores it
+	 * once, should it have it already); one kept for the central ledger
+	 * says nothing of this one */
+	if (flow_outbox_has(c, job_id) && !flow_outbox_kept(c, job_id)) {
+		r = flow_submit(c, job_id, tech, err);
+		goto out;
+	}
 	f.rhash = rhash;
 	r = ledger_history(c->ledger, asset_id, seal_find_cb, &f);
 	if (r < 0) {
@@ -433,26 +429,67 @@ static int complete_seal(const struct flow_ctx *c, const char *job_id, const cha
 		r = flow_fail(err, -EEXIST, "job %s is already sealed (%s)", job_id, rpath);
 		goto out;
 	}
-	r = ledger_asset_get(c->ledger, asset_id, &a);
-	if (r < 0) {
-		r = flow_fail(err, r, "asset %s: %s", asset_id, r == -ENOENT ? "not in the ledger" : strerror(-r));
+	/* a record without its event (sealed by a wipecert without an
+	 * outbox, or kept for the central ledger when there was none here) */
+	{
+		struct flow_ctx kc = *c;
+
+		kc.keep_outbox = c->keep_outbox || flow_outbox_kept(c, job_id);
+		r = seal_outbox(&kc, job_id, asset_id, json_object_get(rec, "job"), rhash, err);
+	}
+	if (r >= 0)
+		r = flow_submit(c, job_id, tech, err);
+out:
+	json_decref(rec);
+	return r;
+}
+
+/* The asset a job is sealed for, from the ledger (or, the ledger gone
+ * during the wipe, as it was checked before: the record then waits to be
+ * submitted): the disk the job ran on must be it. Its JSON for the record,
+ * and the asset's last event, which the record names. */
+static int seal_asset(const struct flow_ctx *c, const char *job_id, const char *asset_id, json_t *jj,
+		      json_t **ret_asset, uint64_t *eseq, char ehash[LEDGER_HASH_HEX], struct flow_error *err)
+{
+	const char *serial = job_serial_of(jj), *wwn = job_str(jj, "device", "wwn");
+	const char *transport = job_str(jj, "device", "transport");
+	_cleanup_free_ char *reason = NULL;
+	struct ledger_asset a = { 0 };
+	int r;
+
+	r = c->ledger ? ledger_asset_get(c->ledger, asset_id, &a) : -ENOTCONN;
+	if (ledger_unreachable(r) && flow_snapshot_get(c, asset_id, &a, eseq, ehash) == 0)
+		r = 0;
+	if (ledger_unreachable(r))
+		return flow_fail(err, r, "asset %s: the ledger is unreachable, and no wipe of this asset checked it "
+				 "here before (no snapshot): seal it when the ledger is back", asset_id);
+	if (r < 0)
+		return flow_fail(err, r, "asset %s: %s", asset_id, r == -ENOENT ? "not in the ledger" : strerror(-r));
+	r = ledger_identity_check(&a, serial, wwn, &reason);
+	if (r != LEDGER_IDENTITY_MATCH &&
+	    !((r == LEDGER_IDENTITY_NONE_ON_RECORD || r == LEDGER_IDENTITY_DEVICE_UNKNOWN) &&
+	      /* image files and loop devices report no identity of their own */
+	      transport && (streq(transport, "file") || streq(transport, "loop")) && !serial && !wwn)) {
+		r = flow_fail(err, -EPERM, "job %s was not run on asset %s: %s", job_id, asset_id,
+			      reason ? reason : "identity does not match");
 		goto out;
 	}
-	r = seal_event(c, &a, job_id, json_object_get(rec, "job"), rhash, tech, err);
+	*ret_asset = ledger_asset_to_json(&a);
+	r = ehash[0] ? 0 : flow_asset_last_event(c->ledger, asset_id, eseq, ehash);
+	if (r < 0)
+		r = flow_fail(err, r, "asset %s: no history in the ledger", asset_id);
 out:
 	ledger_asset_clear(&a);
-	json_decref(rec);
 	return r;
 }
 
 int flow_seal(const struct flow_ctx *c, const char *job_id, const char *asset_id,
 	      const struct trust_seckey *tech, char **ret_record_path, struct flow_error *err)
 {
-	struct ledger_asset a = { 0 };
 	json_t *rec = NULL, *jj = NULL, *asset = NULL;
-	_cleanup_free_ char *canon = NULL, *sig = NULL, *rpath = NULL, *spath = NULL, *reason = NULL;
+	_cleanup_free_ char *canon = NULL, *sig = NULL, *rpath = NULL, *spath = NULL;
 	char now[32], rhash[65], ehash[LEDGER_HASH_HEX] = "";
-	const char *serial, *wwn, *transport, *method, *state;
+	const char *method, *state;
 	uint64_t eseq = 0;
 	size_t canon_len;
 	int r;
@@ -474,36 +511,16 @@ int flow_seal(const struct flow_ctx *c, const char *job_id, const char *asset_id
 	r = load_public_job(c, job_id, &jj, err);
 	if (r < 0)
 		return r;
-	serial = job_serial_of(jj);
-	wwn = job_str(jj, "device", "wwn");
-	transport = job_str(jj, "device", "transport");
 	method = job_str(jj, "method", NULL);
 	state = job_str(jj, "state", NULL);
 	if (!state || streq(state, "running")) {
 		r = flow_fail(err, -EBUSY, "job %s has not finished", job_id);
 		goto out;
 	}
-	if (c->ledger) {
-		r = ledger_asset_get(c->ledger, asset_id, &a);
-		if (r < 0) {
-			r = flow_fail(err, r, "asset %s: %s", asset_id, r == -ENOENT ? "not in the ledger" : strerror(-r));
+	if (c->ledger || c->ledger_away) {
+		r = seal_asset(c, job_id, asset_id, jj, &asset, &eseq, ehash, err);
+		if (r < 0)
 			goto out;
-		}
-		r = ledger_identity_check(&a, serial, wwn, &reason);
-		if (r != LEDGER_IDENTITY_MATCH &&
-		    !((r == LEDGER_IDENTITY_NONE_ON_RECORD || r == LEDGER_IDENTITY_DEVICE_UNKNOWN) &&
-		      /* image files and loop devices report no identity of their own */
-		      transport && (streq(transport, "file") || streq(transport, "loop")) && !serial && !wwn)) {
-			r = flow_fail(err, -EPERM, "job %s was not run on asset %s: %s", job_id, asset_id,
-				      reason ? reason : "identity does not match");
-			goto out;
-		}
-		asset = ledger_asset_to_json(&a);
-		r = flow_asset_last_event(c->ledger, asset_id, &eseq, ehash);
-		if (r < 0) {
-			r = flow_fail(err, r, "asset %s: no history in the ledger", asset_id);
-			goto out;
-		}
 	} else {
 		asset = json_pack("{s:s}", "asset_id", asset_id);
 	}
@@ -529,6 +546,11 @@ int flow_seal(const struct flow_ctx *c, const char *job_id, const char *asset_id
 		r = flow_fail(err, r, "job %s: cannot sign the wipe record: %s", job_id, trust_strerror(r));
 		goto out;
 	}
+	flow_sha256_hex(canon, canon_len, rhash);
+	/* what the ledger is to record: the outbox entry first, so that a
+	 * crash after the record leaves it to complete_seal() or flow_sync() */
+	if ((c->ledger || c->ledger_away || c->keep_outbox) && (r = seal_outbox(c, job_id, asset_id, jj, rhash, err)) < 0)
+		goto out;
 	/* the signature first: a record without one is not sealed, and a
 	 * crash between the two writes leaves a case that can be sealed again;
 	 * a crash after the record leaves the ledger event to complete_seal */
@@ -541,18 +563,24 @@ int flow_seal(const struct flow_ctx *c, const char *job_id, const char *asset_id
 		goto out;
 	}
 	crash_point("seal-record");
-	flow_sha256_hex(canon, canon_len, rhash);
-	if (c->ledger && (r = seal_event(c, &a, job_id, jj, rhash, tech, err)) < 0)
+	/* the case and the asset's event in the ledger, in one transaction;
+	 * FLOW_QUEUED when the ledger is unreachable */
+	r = c->ledger ? flow_submit(c, job_id, tech, err) : c->ledger_away ? FLOW_QUEUED : 0;
+	if (r < 0) {
+		char tmp[sizeof(err->msg)];
+
+		snprintf(tmp, sizeof(tmp), "%s", err ? err->msg : "");
+		r = flow_fail(err, r, "asset %s: the wipe record is written, but the ledger event failed: %s",
+			      asset_id, tmp);
 		goto out;
+	}
 	crash_point("seal-done");
 	if (ret_record_path)
 		*ret_record_path = TAKE_PTR(rpath);
-	r = 0;
 out:
 	json_decref(rec);
 	json_decref(jj);
 	json_decref(asset);
-	ledger_asset_clear(&a);
 	return r;
 }
 
@@ -572,6 +600,8 @@ void flow_case_release(struct flow_case *fc)
 	free(fc->technician);
 	free(fc->sealed_at);
 	free(fc->certificate);
+	free(fc->certificate_id);
+	free(fc->station);
 	memset(fc, 0, sizeof(*fc));
 }
 
@@ -604,7 +634,7 @@ static const char *job_verification(json_t *job)
 	return v;
 }
 
-int flow_case_load(const struct flow_ctx *c, const char *id, struct flow_case *ret)
+int flow_case_load_local(const struct flow_ctx *c, const char *id, struct flow_case *ret)
 {
 	_cleanup_free_ char *rpath = flow_path(c, id, ".wipe-record.json");
 	_cleanup_free_ char *cpath = flow_path(c, id, ".pdf");
@@ -661,6 +691,9 @@ int flow_case_load(const struct flow_ctx *c, const char *id, struct flow_case *r
 		fc.certificate = strndup((const char *)listed, strcspn((const char *)listed, "\n"));
 	} else if (access(xpath, F_OK) == 0) {
 		fc.state = strdup("rejected");
+	} else if (flow_outbox_has(c, id)) {
+		/* sealed while the ledger was unreachable: no manager sees it yet */
+		fc.state = strdup("awaiting-submission");
 	} else {
 		fc.state = strdup("awaiting-approval");
 	}
@@ -668,6 +701,44 @@ int flow_case_load(const struct flow_ctx *c, const char *id, struct flow_case *r
 	if (!fc.id || !fc.state || !fc.verification) {
 		flow_case_release(&fc);
 		return -ENOMEM;
+	}
+	*ret = fc;
+	return 0;
+}
+
+struct one_case {
+	const struct flow_ctx *c;
+	struct flow_case *fc;
+};
+
+static int one_case_cb(const struct ledger_case *k, void *userdata)
+{
+	struct one_case *o = userdata;
+
+	return flow_case_from_ledger(o->c, k, o->fc);
+}
+
+int flow_case_load(const struct flow_ctx *c, const char *id, struct flow_case *ret)
+{
+	struct flow_case fc = { 0 };
+	struct one_case o = { c, &fc };
+	int r;
+
+	/* the record sealed here is the one this station answers for; one
+	 * sealed elsewhere comes from the ledger */
+	r = flow_case_load_local(c, id, &fc);
+	if (r == -ENOENT && c->ledger)
+		r = ledger_cases(c->ledger, id, 0, one_case_cb, &o);
+	if (r < 0)
+		return r;
+	/* a decision made on another machine */
+	if (c->ledger && !fc.in_ledger && !streq(fc.state, "approved") && !streq(fc.state, "rejected")) {
+		_cleanup_free_ char *decided = NULL;
+
+		if (flow_ledger_decision(c, id, &decided) >= 0 && decided) {
+			free(fc.state);
+			fc.state = TAKE_PTR(decided);
+		}
 	}
 	*ret = fc;
 	return 0;
@@ -681,17 +752,45 @@ static int cmp_case(const void *a, const void *b)
 	return r ? r : strcmp(x->id, y->id);
 }
 
+static int cmp_id(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
 int flow_cases(const struct flow_ctx *c, struct flow_case **ret, size_t *ret_n)
 {
 	static const char suffix[] = ".wipe-record.json";
-	DIR *d = opendir(flow_state_dir(c));
+	DIR *d;
 	struct flow_case *v = NULL;
 	struct dirent *de;
-	size_t n = 0;
-	int r = 0;
+	_cleanup_free_ char **known = NULL;
+	size_t n = 0, nk;
+	int r;
 
-	if (!d)
-		return errno == ENOENT ? (*ret = NULL, *ret_n = 0, 0) : -errno;
+	/* the ledger's cases (every station's), then those sealed here that
+	 * it does not hold: only these are read from their records */
+	r = flow_ledger_cases(c, &v, &n);
+	if (r < 0 && !ledger_unreachable(r))
+		return r;
+	nk = n;
+	known = nk ? malloc(nk * sizeof(*known)) : NULL;
+	if (nk && !known) {
+		r = -ENOMEM;
+		goto fail;
+	}
+	for (size_t i = 0; i < nk; i++)
+		known[i] = v[i].id;
+	if (nk)
+		qsort(known, nk, sizeof(*known), cmp_id);
+	d = opendir(flow_state_dir(c));
+	if (!d) {
+		if (errno != ENOENT) {
+			r = -errno;
+			goto fail;
+		}
+		goto done;
+	}
+	r = 0;
 	while ((de = readdir(d))) {
 		size_t l = strlen(de->d_name);
 		_cleanup_free_ char *id = NULL;
@@ -700,29 +799,31 @@ int flow_cases(const struct flow_ctx *c, struct flow_case **ret, size_t *ret_n)
 		if (l <= sizeof(suffix) - 1 || !streq(de->d_name + l - (sizeof(suffix) - 1), suffix))
 			continue;
 		id = strndup(de->d_name, l - (sizeof(suffix) - 1));
-		nv = realloc(v, (n + 1) * sizeof(*nv));
-		if (!id || !nv) {
-			free(nv ? nv : v);
-			v = NULL;
+		if (id && known && bsearch(&id, known, nk, sizeof(*known), cmp_id))
+			continue;
+		nv = id ? realloc(v, (n + 1) * sizeof(*nv)) : NULL;
+		if (!nv) {
 			r = -ENOMEM;
 			break;
 		}
 		v = nv;
-		if (flow_case_load(c, id, &v[n]) == 0)
+		if (flow_case_load_local(c, id, &v[n]) == 0)
 			n++;
 	}
 	closedir(d);
-	if (r < 0) {
-		for (size_t i = 0; i < n; i++)
-			flow_case_release(&v[i]);
-		free(v);
-		return r;
-	}
+	if (r < 0)
+		goto fail;
+done:
 	if (n)
 		qsort(v, n, sizeof(*v), cmp_case);
 	*ret = v;
 	*ret_n = n;
 	return 0;
+fail:
+	for (size_t i = 0; i < n; i++)
+		flow_case_release(&v[i]);
+	free(v);
+	return r;
 }
 
 /* ---- export / import for approval on another machine ---- */

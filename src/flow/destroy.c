@@ -201,13 +201,15 @@ static int build_record(const struct flow_ctx *c, const struct flow_destruction 
 	return 0;
 }
 
-/* Step 5: signed by the technician and written, the signature first (as
- * flow_seal(): a record without one is no case). */
+/* Step 5: signed by the technician and written, the outbox entry first
+ * and then the signature (as flow_seal(): a record without one is no case;
+ * the ledger gets the case once, now or from flow_sync()). */
 static int sign_and_write(const struct flow_ctx *c, const struct flow_destruction *d, const char *id, json_t *rec,
-			  const struct trust_seckey *tech, char rhash[65], struct flow_error *err)
+			  const struct trust_seckey *tech, struct flow_error *err)
 {
 	_cleanup_free_ char *canon = NULL, *sig = NULL, *rpath = flow_path(c, id, ".wipe-record.json");
-	_cleanup_free_ char *spath = flow_path(c, id, ".wipe-record.json.minisig");
+	_cleanup_free_ char *spath = flow_path(c, id, ".wipe-record.json.minisig"), *why = NULL;
+	char rhash[65];
 	size_t canon_len;
 	int r;
 
@@ -221,32 +223,37 @@ static int sign_and_write(const struct flow_ctx *c, const struct flow_destructio
 		return flow_fail(err, r, "asset %s: cannot sign the destruction record: %s", d->asset_id, trust_strerror(r));
 	if (mkdir(flow_state_dir(c), 0700) < 0 && errno != EEXIST)
 		return flow_fail(err, -errno, "%s: cannot create: %m", flow_state_dir(c));
+	flow_sha256_hex(canon, canon_len, rhash);
+	/* the status waits for the approval: a note */
+	if (asprintf(&why, "physical destruction (%s) witnessed by %s recorded as case %s, record sha256 %s; awaiting approval",
+		     d->method, d->witness, id, rhash) < 0)
+		return flow_fail(err, -ENOMEM, "out of memory");
+	r = flow_outbox_put(c, id, d->asset_id, NULL, why, rhash);
+	if (r < 0)
+		return flow_fail(err, r, "case %s: cannot write its outbox entry: %s", id, strerror(-r));
 	r = write_file_atomic(spath, sig, strlen(sig), 0644, true);
 	if (r >= 0)
 		r = write_file_atomic(rpath, canon, canon_len, 0644, true);
 	if (r < 0)
 		return flow_fail(err, r, "%s: cannot write: %s", rpath, r == -EEXIST ? "a case of that name exists" : strerror(-r));
-	return flow_sha256_hex(canon, canon_len, rhash);
+	return 0;
 }
 
-/* Step 6: the ledger notes it; the status waits for the approval. */
-static int note_in_ledger(const struct flow_ctx *c, const struct flow_destruction *d, const char *id,
-			  const char *rhash, const struct trust_seckey *tech, struct flow_error *err)
+/* Step 6: the case and the ledger's note, signed by the technician, in one
+ * transaction; FLOW_QUEUED when the ledger became unreachable meanwhile. */
+static int submit_case(const struct flow_ctx *c, const struct flow_destruction *d, const char *id,
+		       const struct trust_seckey *tech, struct flow_error *err)
 {
-	_cleanup_free_ char *why = NULL;
-	int r;
+	int r = flow_submit(c, id, tech, err);
 
-	if (asprintf(&why, "physical destruction (%s) witnessed by %s recorded as case %s, record sha256 %s; awaiting approval",
-		     d->method, d->witness, id, rhash) < 0)
-		return flow_fail(err, -ENOMEM, "out of memory");
-	r = flow_ledger_signer(c, tech, err);
-	if (r < 0)
-		return r;
-	r = ledger_asset_note(c->ledger, d->asset_id, trust_seckey_name(tech), why, NULL);
-	if (r < 0)
+	if (r < 0) {
+		char tmp[sizeof(err->msg)];
+
+		snprintf(tmp, sizeof(tmp), "%s", err ? err->msg : "");
 		return flow_fail(err, r, "asset %s: the record is written, but the ledger event failed: %s", d->asset_id,
-				 strerror(-r));
-	return 0;
+				 tmp);
+	}
+	return r;
 }
 
 int flow_destroy(const struct flow_ctx *c, const struct flow_destruction *d, const struct trust_seckey *tech,
@@ -257,7 +264,7 @@ int flow_destroy(const struct flow_ctx *c, const struct flow_destruction *d, con
 	struct ledger_asset a = { 0 };
 	json_t *rec = NULL, *photos = NULL;
 	_cleanup_free_ char *id = NULL;
-	char when[32], rhash[65];
+	char when[32];
 	int r;
 
 	r = check_request(c, d, tech, err);
@@ -277,14 +284,14 @@ int flow_destroy(const struct flow_ctx *c, const struct flow_destruction *d, con
 	if (r >= 0)
 		r = build_record(c, d, &a, tech, id, when, TAKE_PTR(photos), &rec, err);
 	if (r >= 0)
-		r = sign_and_write(c, d, id, rec, tech, rhash, err);
+		r = sign_and_write(c, d, id, rec, tech, err);
 	if (r >= 0)
-		r = note_in_ledger(c, d, id, rhash, tech, err);
+		r = submit_case(c, d, id, tech, err);
 	if (r >= 0)
 		*ret_id = TAKE_PTR(id);
 	json_decref(rec);
 	json_decref(photos);
 	ledger_asset_clear(&a);
 	policy_release(&fallback);
-	return r < 0 ? r : 0;
+	return r;
 }

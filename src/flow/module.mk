@@ -9,6 +9,7 @@ LIB_OBJS += src/flow/destroy.o
 LIB_OBJS += src/flow/audit.o
 LIB_OBJS += src/flow/station.o
 LIB_OBJS += src/flow/firmware.o
+LIB_OBJS += src/flow/submit.o
 LIB_OBJS += src/flow/witness.o
 LIB_OBJS += src/flow/custody.o
 LIB_OBJS += src/flow/report.o

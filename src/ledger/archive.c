@@ -114,7 +114,7 @@ int ledger_checkpoints_load(struct ledger *l, const char *asset_id, struct ledge
 {
 	struct cp_load_ctx x = { assets, asset_id };
 
-	return ledger_checkpoints(l, cp_load_cb, &x);
+	return ledger_checkpoints(l, asset_id, cp_load_cb, &x);
 }
 
 /* The gated values and pending requests an archive carried on, into an
@@ -147,7 +147,7 @@ int ledger_gated_checkpoints(struct ledger *l, const char *asset_id, struct ledg
 {
 	struct gated_load x = { assets, asset_id };
 
-	return ledger_checkpoints(l, gated_load_cb, &x);
+	return ledger_checkpoints(l, asset_id, gated_load_cb, &x);
 }
 
 /* ---- the checkpoints' digest, which the archive event names ---- */
@@ -170,7 +170,7 @@ int ledger_checkpoints_digest(struct ledger *l, char ret_hex[65])
 
 	if (!rows)
 		return -ENOMEM;
-	r = ledger_checkpoints(l, digest_cb, rows);
+	r = ledger_checkpoints(l, NULL, digest_cb, rows);
 	if (r >= 0)
 		r = canon_json(rows, &canon, &len);
 	json_decref(rows);

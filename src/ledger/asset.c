@@ -352,6 +352,19 @@ const char *ledger_asset_value(const struct ledger_asset *a, enum ledger_field f
 	return (unsigned)f < _LEDGER_F_MAX ? a->v[f] : NULL;
 }
 
+int ledger_asset_from_texts(const char *const v[_LEDGER_F_MAX], struct ledger_asset *ret)
+{
+	struct ledger_asset a = {};
+
+	for (unsigned f = 0; f < _LEDGER_F_MAX; f++)
+		if (v[f] && !(a.v[f] = strdup(v[f]))) {
+			ledger_asset_clear(&a);
+			return -ENOMEM;
+		}
+	*ret = a;
+	return 0;
+}
+
 void ledger_asset_clear(struct ledger_asset *a)
 {
 	if (!a)

@@ -1,9 +1,13 @@
-/* ledger-internal.h - what the ledger's own files share: the connection,
- * transactions, the event append, the signer, and the pure helpers of
- * change.c. Never included outside src/ledger/.
+/* ledger-internal.h - what the ledger's own files share: the handle, the
+ * backend interface, transactions, the event append, the signer, and the
+ * pure helpers of change.c. Never included outside src/ledger/.
  *
- * Only store.c speaks SQL; csv.c, sign.c and change.c use the functions
- * declared here, so a second backend (PostgreSQL) replaces store.c alone.
+ * Two backends store the ledger, side by side: sqlite.c (the embedded
+ * default) and pg.c (a PostgreSQL server shared by many stations). Each
+ * fills a struct ledger_backend of row operations; only they speak SQL.
+ * store.c (transactions, the chain, assets, verification), cases.c,
+ * copy.c, csv.c, sign.c, approval.c and change.c call those operations and
+ * the functions declared here, and know no SQL dialect.
  */
 #ifndef WIPECERT_LEDGER_INTERNAL_H
 #define WIPECERT_LEDGER_INTERNAL_H
@@ -14,6 +18,8 @@
 #include "wipecert/lifecycle.h"
 #include "wipecert/trust.h"
 #include "wipecert/util.h"
+
+#define LEDGER_ZERO_HASH "0000000000000000000000000000000000000000000000000000000000000000"
 
 /* Who signs the events appended through a handle (sign.c fills it). An
  * event is queued as it is appended (its row holds no signature yet) and
@@ -35,15 +41,110 @@ struct ledger_signer {
 	struct ledger_pending_sigs *pending;
 };
 
-/* The backend's own part of a handle (store.c: the SQLite connection and
- * its prepared statements); nothing outside the backend looks inside. */
-struct ledger_store;
+struct ledger_checkpoint;
+
+/* Which events a backend's events() walks, in seq order. */
+struct ledger_event_query {
+	const char *asset_id;             /* NULL: every asset; "": the ledger's own events */
+	uint64_t first, last;             /* a seq range; last 0: to the end */
+	const char *const *kinds;         /* NULL-terminated; NULL: every kind */
+	bool latest;                      /* only the last event that matches */
+	bool unsigned_only;               /* key_id and signature left NULL: a walk of
+					   * the chain alone reads less */
+};
+
+/* The row operations of a store. Each returns >= 0 or -errno; a backend
+ * sets the thread's ledger_last_error() text where it has one. Callbacks
+ * may run other operations (not transactions) on the same handle. */
+struct ledger_backend {
+	const char *name;                 /* "sqlite", "postgresql" */
+	/* connect (creating a file with LEDGER_OPEN_CREATE); fills l->be_data */
+	int (*open)(struct ledger *l, const char *where, unsigned flags);
+	void (*close)(struct ledger *l);
+	/* 0 for a store without the ledger's schema */
+	int (*schema_version)(struct ledger *l);
+	/* bring the schema to LEDGER_SCHEMA_VERSION, under the store's write
+	 * lock (whoever waited finds it done) */
+	int (*migrate)(struct ledger *l);
+
+	/* a transaction; write: no other writer of the chain until it ends
+	 * (the store's write lock, or the server's advisory lock) */
+	int (*begin)(struct ledger *l, bool write);
+	/* how long begin(write) waits for another writer: -EBUSY after */
+	int (*set_busy_timeout)(struct ledger *l, unsigned ms);
+	int (*commit)(struct ledger *l);
+	void (*rollback)(struct ledger *l);
+
+	/* the chain: the last event (seq 0 and the zero hash when empty), the
+	 * recorded head (meta) written at commit and read by verify */
+	int (*last_event)(struct ledger *l, uint64_t *ret_seq, char ret_hash[LEDGER_HASH_HEX]);
+	int (*save_head)(struct ledger *l, uint64_t seq, const char *hash);
+	int (*read_head)(struct ledger *l, char **ret_seq, char **ret_hash);
+	int (*insert_event)(struct ledger *l, const struct ledger_event *e);
+	/* the signature of event seq, inserted without one by this transaction
+	 * (the signer signs a transaction's events together, before it
+	 * commits), covering covers_from..seq-1 too (0: itself only); set
+	 * once, never changed */
+	int (*sign_event)(struct ledger *l, uint64_t seq, uint64_t covers_from, const char *sig);
+	int (*events)(struct ledger *l, const struct ledger_event_query *q,
+		      int (*cb)(const struct ledger_event *e, void *userdata), void *userdata);
+	/* the first event (in seq order) of an asset that is not in assets */
+	int (*orphan_event)(struct ledger *l, uint64_t *ret_seq, char **ret_asset_id);
+
+	/* assets */
+	int (*put_asset)(struct ledger *l, const struct ledger_asset *a, bool insert);
+	int (*get_asset)(struct ledger *l, const char *asset_id, struct ledger_asset *ret);
+	/* the first asset (by ID), other than except_id, whose serial or WWN
+	 * compares equal as ledger_identity_check() compares them; -ENOENT */
+	int (*find_identity)(struct ledger *l, const char *serial, const char *wwn, const char *except_id,
+			     struct ledger_asset *ret);
+	/* archives (archive.c): the archived head (seq 0: none), the
+	 * checkpoints (of one asset, or all: asset_id NULL) in asset ID byte
+	 * order, one stored, and events 1..seq taken out with seq:hash
+	 * recorded as the archived head (the store refuses any other removal) */
+	int (*archived_head)(struct ledger *l, uint64_t *ret_seq, char ret_hash[LEDGER_HASH_HEX]);
+	int (*checkpoints)(struct ledger *l, const char *asset_id,
+			   int (*cb)(const struct ledger_checkpoint *k, void *userdata), void *userdata);
+	int (*put_checkpoint)(struct ledger *l, const struct ledger_checkpoint *k);
+	int (*drop_events)(struct ledger *l, uint64_t seq, const char *hash);
+	/* the inspection: when each asset entered its status; the disks seen */
+	int (*status_since)(struct ledger *l, int (*cb)(const char *asset_id, const char *time_utc, void *userdata),
+			    void *userdata);
+	int (*seen_put)(struct ledger *l, const char *station, const struct ledger_detected *d, const char *now);
+	int (*seen_list)(struct ledger *l, bool unknown_only,
+			 int (*cb)(const struct ledger_seen *s, void *userdata), void *userdata);
+
+	/* assets in ID order; state: the state hash of the asset's latest
+	 * event, or its checkpoint's when its events were archived (NULL when
+	 * it has neither), only with_state */
+	int (*assets)(struct ledger *l, const struct ledger_filter *f, bool with_state,
+		      int (*cb)(const struct ledger_asset *a, const char *state, void *userdata), void *userdata);
+
+	/* optional, inside a write transaction: what a batch of rows will ask
+	 * get_asset() and find_identity() about, fetched at once; the answers
+	 * then come from memory, kept true by put_asset(), until the end of
+	 * the transaction (a store across a network: one round trip, not a
+	 * few per row). Arrays of n values, NULL entries skipped. */
+	int (*prefetch)(struct ledger *l, const char *const *ids, const char *const *serials,
+			const char *const *wwns, size_t n);
+
+	/* cases and decisions (cases.c); what: LEDGER_CASE_* */
+	int (*put_case)(struct ledger *l, const struct ledger_case *k);
+	int (*put_decision)(struct ledger *l, const struct ledger_case *k);
+	int (*cases)(struct ledger *l, const char *id, unsigned what,
+		     int (*cb)(const struct ledger_case *k, void *userdata), void *userdata);
+};
+
+extern const struct ledger_backend ledger_sqlite_backend;
+extern const struct ledger_backend ledger_pg_backend;
 
 struct ledger {
-	struct ledger_store *store;
-	char *path;
+	const struct ledger_backend *be;
+	void *be_data;                    /* the backend's connection */
+	char *where;                      /* as given: a path, a URI, a connection string */
 	bool readonly;
 	bool in_tx;
+	bool tx_write;
 	bool discard;     /* roll the running transaction back, without error */
 	/* head of the chain, valid inside a write transaction */
 	uint64_t head_seq;
@@ -61,11 +162,11 @@ _printf_(1, 2) void ledger_set_error(const char *fmt, ...);
 
 /* ---- store.c: transactions ---- */
 
-/* Run fn inside one write transaction (BEGIN IMMEDIATE, waiting for the
- * lock up to the busy timeout; the chain head loaded; written to meta at
- * commit): everything fn appends is one run of the chain, and a negative
- * return from fn, a failed commit or ledger_tx_discard() rolls all of it
- * back. Returns fn's result. -EBUSY if a transaction is already open. */
+/* Run fn inside one write transaction (the backend's write lock, waiting
+ * for it; the chain head loaded; written to meta at commit): everything fn
+ * appends is one run of the chain, and a negative return from fn, a failed
+ * commit or ledger_tx_discard() rolls all of it back. Returns fn's result.
+ * -EBUSY if a transaction is already open. */
 int ledger_tx_write(struct ledger *l, int (*fn)(struct ledger *l, void *ctx), void *ctx);
 /* The same for reading: one consistent snapshot while writers go on. */
 int ledger_tx_read(struct ledger *l, int (*fn)(struct ledger *l, void *ctx), void *ctx);
@@ -73,6 +174,10 @@ int ledger_tx_read(struct ledger *l, int (*fn)(struct ledger *l, void *ctx), voi
 void ledger_tx_discard(struct ledger *l);
 
 /* ---- store.c: inside a write transaction ---- */
+
+/* The store's prefetch (see struct ledger_backend), when it has one. */
+int ledger_prefetch_tx(struct ledger *l, const char *const *ids, const char *const *serials,
+		       const char *const *wwns, size_t n);
 
 /* Insert a new asset and append its "create" event. -EEXIST if the ID is
  * taken, -ENOTUNIQ if another asset has its serial or WWN. */
@@ -104,6 +209,14 @@ int ledger_append_tx(struct ledger *l, const struct ledger_asset *state, const c
 /* Store the asset approved by an "approve" event with these changes. */
 int ledger_approve_tx(struct ledger *l, const struct ledger_asset *old, const struct ledger_asset *a,
 		      const char *changes, const char *reason, uint64_t *ret_seq);
+/* The asset a as it is after something happened to it (a wipe sealed, a
+ * certificate issued): its changes stored as by ledger_update_tx(), or,
+ * when nothing changed, a "note" event saying why. */
+int ledger_record_tx(struct ledger *l, const struct ledger_asset *a, const char *reason, uint64_t *ret_seq);
+
+/* ledger_verify() inside the running transaction (of either kind). */
+int ledger_verify_tx(struct ledger *l, const struct ledger_anchor *anchor, struct ledger_verify_result *ret);
+
 
 /* ---- store.c: archives (archive.c) ---- */
 
@@ -118,8 +231,10 @@ struct ledger_checkpoint {
 };
 /* The last event archived (0: none) and its hash. */
 int ledger_archived_head(struct ledger *l, uint64_t *ret_seq, char ret_hash[LEDGER_HASH_HEX]);
-/* Every checkpoint, in asset ID order (byte order). */
-int ledger_checkpoints(struct ledger *l, int (*cb)(const struct ledger_checkpoint *k, void *userdata), void *userdata);
+/* The checkpoints (of one asset, or all: asset_id NULL), in asset ID
+ * order (byte order). */
+int ledger_checkpoints(struct ledger *l, const char *asset_id,
+		       int (*cb)(const struct ledger_checkpoint *k, void *userdata), void *userdata);
 int ledger_checkpoint_put_tx(struct ledger *l, const struct ledger_checkpoint *k);
 /* Record seq:hash as the archived head and take events 1..seq out. */
 int ledger_events_drop_tx(struct ledger *l, uint64_t seq, const char *hash);
@@ -132,7 +247,6 @@ int ledger_trust_recorded_tx(struct ledger *l, size_t max, char keys[][64], char
 
 /* ---- archive.c ---- */
 
-#define LEDGER_ZERO_HASH "0000000000000000000000000000000000000000000000000000000000000000"
 
 struct ledger_idmap;
 /* The checkpoints (of one asset, or all: asset_id NULL) into assets, an

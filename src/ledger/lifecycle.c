@@ -455,7 +455,7 @@ static int status_history(struct ledger *l, const char *asset_id, struct prev_ct
 	int r;
 
 	p->asset_id = asset_id;
-	r = ledger_checkpoints(l, prev_checkpoint_cb, p);
+	r = ledger_checkpoints(l, asset_id, prev_checkpoint_cb, p);
 	return r < 0 ? r : ledger_history(l, asset_id, prev_cb, p);
 }
 

@@ -2,12 +2,15 @@
 # audit.sh - the audit report over a period holding a wipe (of an image
 # file) and a physical destruction, both approved: CSV parsed back, PDF
 # text read by pdftotext; then a tampered certificate shows as failed
-# (exit 1) and an edited ledger shows the chain broken.
+# (exit 1), a certificate gone from the state directory is found in the
+# ledger's own copy, and an edited ledger shows the chain broken.
+# backends: sqlite postgresql
 . "$(dirname "$0")/lib.bash"
 need_cmd pdftotext; need_cmd sqlite3
 C=$(cd "$(dirname "$0")/../../certs/test-only" && pwd)
 PASS=$C/passphrase.txt
-export WIPECERT_STATE_DIR=$T/state WIPECERT_DB=$T/ledger.db WIPECERT_TRUST=$C/trust
+DB=$(new_ledger ledger) || exit 1
+export WIPECERT_STATE_DIR=$T/state WIPECERT_DB=$DB WIPECERT_TRUST=$C/trust
 W=$WIPECERT
 TECH=(--key "$C/test-only-technician.key" --passphrase-file "$PASS")
 APPR=(--key "$C/test-only-approver.key" --passphrase-file "$PASS")
@@ -90,14 +93,27 @@ PY
 cp "$T/orig.pdf" "$PDF2"
 expect_rc 0 "$W" audit --from "$TODAY" --to "$TODAY" -o "$T/report.csv"
 
-# a certificate missing from the state directory but recorded in the ledger
+# a certificate missing from the state directory: the ledger keeps the one
+# it issued, and that copy is re-verified
 mv "$PDF2" "$T/moved.pdf"
-expect_rc 1 "$W" audit --from "$TODAY" --to "$TODAY" --json
-grep -q "not found in the state directory" "$T/out" || fail "missing certificate not reported"
+expect_rc 0 "$W" audit --from "$TODAY" --to "$TODAY" --json
+python3 - "$T/out" "$CASE" "$CID2" <<'PY' || fail "the ledger's copy was not audited: $(cat "$T/out")"
+import json, sys
+d = json.load(open(sys.argv[1]))
+rows = [r for r in d["rows"] if r["certificate_id"] == sys.argv[3]]
+assert len(rows) == 1 and rows[0]["file"] == "ledger:" + sys.argv[2] and rows[0]["verified"], rows
+PY
 mv "$T/moved.pdf" "$PDF2"
+# a certificate the ledger's events name but nobody holds
+"$W" ledger add IMG-A3 --serial IMG-A3-SN --class 3 "${TECH[@]}" >/dev/null 2>&1 || fail "ledger add IMG-A3"
+"$W" ledger edit IMG-A3 --certificate WC-20990101-NOWHERE --reason "typed in" "${TECH[@]}" \
+	>/dev/null 2>&1 || fail "ledger edit IMG-A3"
+expect_rc 1 "$W" audit --from "$TODAY" --to "$TODAY" --json
+grep -q "not found in the state directory nor among the certificates the ledger holds" "$T/out" ||
+	fail "missing certificate not reported: $(cat "$T/out")"
 
 # an edited ledger: the chain is broken, exit 1
-sqlite3 "$T/ledger.db" "UPDATE assets SET serial='FORGED' WHERE asset_id='IMG-A1'" || fail sqlite3
+lsql "$DB" "UPDATE assets SET serial='FORGED' WHERE asset_id='IMG-A1'" || fail "edit the ledger behind its back"
 expect_rc 1 "$W" audit --from "$TODAY" --to "$TODAY" -o "$T/broken.pdf"
 grep -q "ledger chain is broken" "$T/err" || fail "broken chain not reported: $(cat "$T/err")"
 pdftotext "$T/broken.pdf" - | grep -q BROKEN || fail "the PDF does not say the chain is broken"

@@ -4,13 +4,15 @@
 # "destroy" checked by wipecert verify, pdfsig, qpdf and minisign; ledger
 # ends "destroyed"; refusals: policy, a destroyed asset, the witness being
 # the technician, an unknown method.
+# backends: sqlite postgresql
 . "$(dirname "$0")/lib.bash"
 need_cmd pdfsig; need_cmd qpdf; need_cmd minisign; need_cmd certutil
 C=$(cd "$(dirname "$0")/../../certs/test-only" && pwd)
 PASS=$C/passphrase.txt
-export WIPECERT_STATE_DIR=$T/state WIPECERT_DB=$T/ledger.db WIPECERT_TRUST=$C/trust
+DB=$(new_ledger ledger) || exit 1
+export WIPECERT_STATE_DIR=$T/state WIPECERT_DB=$DB WIPECERT_TRUST=$C/trust
 # what a refused destruction must leave as it was: every ledger row, every case file
-KEEP=("ledger:$T/ledger.db" "dir:$T/state")
+KEEP=("ledger:$DB" "dir:$T/state")
 W=$WIPECERT
 TECH=(--key "$C/test-only-technician.key" --passphrase-file "$PASS")
 APPR=(--key "$C/test-only-approver.key" --passphrase-file "$PASS")
@@ -51,7 +53,7 @@ grep -q "DESTROYED AND WITNESSED" "$T/page1.txt" || fail "no destruction banner 
 grep -q "ERASED AND VERIFIED" "$T/page1.txt" && fail "a destruction certificate says erased"
 CID=$(json_get "$T/out" 'd["certificate_id"]')
 [ -s "$PDF" ] || fail "no certificate"
-expect_rc 0 "$W" verify --trust "$C/trust" --db "$T/ledger.db" "$PDF"
+expect_rc 0 "$W" verify --trust "$C/trust" --db "$DB" "$PDF"
 qpdf --check "$PDF" >/dev/null || fail "qpdf --check"
 expect_pdf_signed "$PDF" "$C/trust/ca.crt"
 expect_records_signed "$PDF" "$C/test-only-approver.pub" "$C/test-only-technician.pub"

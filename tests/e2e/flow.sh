@@ -4,11 +4,13 @@
 # wipecert verify, pdfsig, qpdf and minisign; and the refusals: a
 # technician approving, the same person approving, a policy violation, a
 # rejected case, a record for the wrong asset, a tampered wipe record.
+# backends: sqlite postgresql
 . "$(dirname "$0")/lib.bash"
 need_cmd pdfsig; need_cmd qpdf; need_cmd minisign; need_cmd certutil
 C=$(cd "$(dirname "$0")/../../certs/test-only" && pwd)
 PASS=$C/passphrase.txt
-export WIPECERT_STATE_DIR=$T/state WIPECERT_DB=$T/ledger.db WIPECERT_TRUST=$C/trust
+DB=$(new_ledger ledger) || exit 1
+export WIPECERT_STATE_DIR=$T/state WIPECERT_DB=$DB WIPECERT_TRUST=$C/trust
 W=$WIPECERT
 # what a refused step must leave as it was: every ledger row (but the
 # operation log's note of the refusal), every case file
@@ -49,7 +51,7 @@ expect_eq "erased" "$(json_get "$T/out" 'd["erased"]')" True
 expect_refused 3 "" "${KEEP[@]}" -- "$W" approve "$J1" "${APPR[@]}" --yes
 
 # our own verify, with the roster and the ledger
-expect_rc 0 "$W" verify --trust "$C/trust" --db "$T/ledger.db" "$PDF"
+expect_rc 0 "$W" verify --trust "$C/trust" --db "$DB" "$PDF"
 # tools we did not write
 qpdf --check "$PDF" >/dev/null || fail "qpdf --check"
 expect_pdf_signed "$PDF" "$C/trust/ca.crt"
@@ -69,7 +71,7 @@ expect_rc 0 "$W" ledger show IMG-1 --json
 expect_eq "status" "$(json_get "$T/out" 'd["status"]')" approved
 expect_eq "certificate" "$(json_get "$T/out" 'd["certificate_id"]')" "$CID"
 expect_rc 0 "$W" ledger verify
-sqlite3 "$T/ledger.db" "SELECT actor FROM events WHERE asset_id='IMG-1' ORDER BY seq" >"$T/actors"
+lsql "$DB" "SELECT actor FROM events WHERE asset_id='IMG-1' ORDER BY seq" >"$T/actors"
 grep -qx "TEST ONLY Technician" "$T/actors" && grep -qx "TEST ONLY Approver" "$T/actors" ||
 	fail "ledger events do not name technician and approver: $(cat "$T/actors")"
 
@@ -111,10 +113,10 @@ grep -q "class 1: use crypto erase" "$T/out" || fail "rejection not in the ledge
 # approver's keys
 expect_rc 0 "$W" ledger verify --trust "$C/trust" --json
 expect_eq "signed events" "$(json_get "$T/out" 'd["signatures"]["signed"]')" \
-	"$(sqlite3 "$T/ledger.db" "SELECT count(*) FROM events")"
-expect_eq "unsigned events" "$(sqlite3 "$T/ledger.db" "SELECT count(*) FROM events WHERE signature IS NULL")" 0
+	"$(lsql "$DB" "SELECT count(*) FROM events")"
+expect_eq "unsigned events" "$(lsql "$DB" "SELECT count(*) FROM events WHERE signature IS NULL")" 0
 # (seal and approve of IMG-1, seal of IMG-5, seal and reject of IMG-2)
-sqlite3 "$T/ledger.db" "SELECT key_id FROM events WHERE kind IN ('update', 'note') AND reason NOT LIKE 'refused: %' ORDER BY seq" |
+lsql "$DB" "SELECT key_id FROM events WHERE kind IN ('update', 'note') AND reason NOT LIKE 'refused: %' ORDER BY seq" |
 	tr '\n' ' ' >"$T/kids"
 expect_eq "signing keys" "$(cat "$T/kids")" "E060C2396575B022 EE9656F0FA4C7EA5 E060C2396575B022 E060C2396575B022 EE9656F0FA4C7EA5 "
 

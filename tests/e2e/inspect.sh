@@ -8,13 +8,16 @@
 # JSON record; every file's signature checked with minisign against the
 # approver's public key, and a changed byte refused. The policy's [inspect]
 # thresholds move what is overdue; a technician's key may not sign it.
+# backends: sqlite postgresql
 . "$(dirname "$0")/lib.bash"
-need_cmd pdftotext; need_cmd minisign; need_cmd sqlite3; need_cmd pdfsig; need_cmd qpdf; need_cmd jq
+need_cmd pdftotext; need_cmd minisign; need_cmd pdfsig; need_cmd qpdf; need_cmd jq
+[ "$BACKEND" = postgresql ] || need_cmd sqlite3
 C=$(cd "$(dirname "$0")/../../certs/test-only" && pwd)
 FX=$(cd "$(dirname "$0")/../fixtures/sysfs" && pwd)
 PASS=$C/passphrase.txt
 W=$WIPECERT
-export WIPECERT_STATE_DIR=$T/state WIPECERT_DB=$T/ledger.db WIPECERT_TRUST=$C/trust
+DB=$(new_ledger ledger) || exit 1
+export WIPECERT_STATE_DIR=$T/state WIPECERT_DB=$DB WIPECERT_TRUST=$C/trust
 TECH=(--key "$C/test-only-technician.key" --passphrase-file "$PASS")
 APPR=(--key "$C/test-only-approver.key" --passphrase-file "$PASS")
 add() { "$W" ledger add "$@" "${TECH[@]}" >/dev/null 2>"$T/err" || fail "ledger add $1: $(cat "$T/err")"; }
@@ -29,8 +32,8 @@ add RT-1 --serial RT1 --class 3 --retention 平成31年3月31日 --data-held 住
 add OK-1 --serial OK1 --class 2 --status disposed
 # the station saw its disks; sda is an entry, the others are not
 add KN-1 --serial WD-WCC6Y0RL1234 --class 3
-expect_rc 0 "$W" list --sysfs-root "$FX/tree" --mountinfo "$FX/mountinfo" --swaps "$FX/swaps" --db "$T/ledger.db"
-expect_eq "seen" "$(sqlite3 "$T/ledger.db" "SELECT count(*) FROM seen")" 5
+expect_rc 0 "$W" list --sysfs-root "$FX/tree" --mountinfo "$FX/mountinfo" --swaps "$FX/swaps" --db "$DB"
+expect_eq "seen" "$(lsql "$DB" "SELECT count(*) FROM seen")" 5
 
 AT=2027-03-01
 expect_rc 0 "$W" inspect --at "$AT" -o "$T/r.pdf" -o "$T/r.csv" -o "$T/r.json" "${APPR[@]}" --json

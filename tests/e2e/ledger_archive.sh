@@ -12,19 +12,22 @@
 # forgeries: more events deleted than archived, the archived head moved to
 # hide it, a checkpoint changed, an archive file changed, an archive signed
 # by a technician, an archive of events within their retention.
+# backends: sqlite postgresql
 [ -z "${TMPDIR:-}" ] && [ -w /dev/shm ] && export TMPDIR=/dev/shm
 . "$(dirname "$0")/lib.bash"
-need_cmd faketime; need_cmd sqlite3; need_cmd minisign
+need_cmd faketime; need_cmd minisign
+[ "$BACKEND" = postgresql ] || need_cmd sqlite3
 W=$WIPECERT
-export WIPECERT_DB=$T/ledger.db WIPECERT_TRUST=$T/trust WIPECERT_STATE_DIR=$T/state
+DB=$(new_ledger ledger) || exit 1
+export WIPECERT_DB=$DB WIPECERT_TRUST=$T/trust WIPECERT_STATE_DIR=$T/state
 # libfaketime is preloaded before the sanitizers' runtime: tell ASan so
 at() { ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0 faketime "$1" "${@:2}"; }
 printf 'archive test\n' >"$T/pw"
 P=(--passphrase-file "$T/pw")
 TECH=(--key "$T/tech.key" "${P[@]}")
 BOSS=(--key "$T/boss.key" "${P[@]}")
-count() { sqlite3 "$T/ledger.db" "SELECT count(*) FROM events"; }
-status() { sqlite3 "$T/ledger.db" "SELECT status FROM assets WHERE asset_id = '$1'"; }
+count() { lsql "$DB" "SELECT count(*) FROM events"; }
+status() { lsql "$DB" "SELECT status FROM assets WHERE asset_id = '$1'"; }
 
 # the organisation in 2015: its root, a technician and an approver until 2040
 at '2015-01-05 09:00:00' "$W" key new --name "Root" --role org-root --org "Example Town" -o "$T/root" "${P[@]}" \
@@ -45,7 +48,7 @@ at '2016-05-01 09:00:00' "$W" ledger status OLD-1 evidence-hold --incident INC-2
 awk 'BEGIN { print "資産番号,シリアル番号,重要性分類"; for (i = 0; i < 100; i++) printf "B-%03d,BS%03d,3\n", i, i }' \
 	>"$T/batch.csv"
 at '2016-06-01 09:00:00' "$W" ledger import "$T/batch.csv" "${TECH[@]}" 2>/dev/null || fail "2016 import"
-expect_eq "one batch signature" "$(sqlite3 "$T/ledger.db" "SELECT count(*) FROM events WHERE covers_from IS NOT NULL")" 1
+expect_eq "one batch signature" "$(lsql "$DB" "SELECT count(*) FROM events WHERE covers_from IS NOT NULL")" 1
 # a wipe certified in 2017: the certificate is kept ten years by default
 truncate -s 1M "$T/c.img"
 J=$(at '2017-03-01 09:00:00' "$W" wipe --method zero --verify last --confirm-serial "$T/c.img" --json "$T/c.img" \
@@ -57,7 +60,7 @@ at '2017-03-01 10:00:00' "$W" approve "$J" "${BOSS[@]}" --yes >/dev/null 2>"$T/e
 expect_eq "certified" "$(status CERT-1)" approved
 # the hold's lift asked in 2017, not yet answered
 at '2017-06-01 09:00:00' "$W" ledger status OLD-1 back --reason "case closed" "${TECH[@]}" 2>/dev/null || fail "2017 lift"
-REQ=$(sqlite3 "$T/ledger.db" "SELECT max(seq) FROM events WHERE kind = 'request'")
+REQ=$(lsql "$DB" "SELECT max(seq) FROM events WHERE kind = 'request'")
 at '2019-01-10 09:00:00' "$W" ledger add MID-1 --serial M1 --class 3 "${TECH[@]}" 2>/dev/null || fail "2019 add"
 expect_rc 0 "$W" ledger add NEW-1 --serial N1 --class 1 "${TECH[@]}"
 expect_rc 0 "$W" ledger verify --trust "$T/trust"
@@ -76,7 +79,7 @@ expect_rc 0 "$W" ledger archive --before 2018-01-01 -o "$T/a1.json" "${BOSS[@]}"
 grep -q "records a certificate of 2017-03-01" "$T/err" || fail "the range's end: $(cat "$T/err")"
 A1_LAST=$(json_get "$T/out" 'd["last"]')
 expect_eq "archive 1 starts at" "$(json_get "$T/out" 'd["first"]')" 1
-[ "$(sqlite3 "$T/ledger.db" "SELECT min(seq) FROM events")" -eq $((A1_LAST + 1)) ] || fail "events 1..$A1_LAST still there"
+[ "$(lsql "$DB" "SELECT min(seq) FROM events")" -eq $((A1_LAST + 1)) ] || fail "events 1..$A1_LAST still there"
 minisign -V -q -m "$T/a1.json" -p "$T/boss.pub" || fail "minisign a1"
 expect_rc 0 "$W" ledger verify --archive "$T/a1.json" --trust "$T/trust"
 expect_rc 0 "$W" ledger verify --trust "$T/trust"
@@ -92,38 +95,46 @@ expect_eq "archive 2 follows archive 1" "$(json_get "$T/out" 'd["first"]')" $((A
 expect_eq "the certificate's PDF carried" "$(json_get "$T/out" 'd["pdfs"]')" 1
 expect_rc 0 "$W" ledger verify --archive "$T/a2.json" --trust "$T/trust"
 grep -q "1 certificates (1 PDFs carried" "$T/out" || fail "a2: $(cat "$T/out")"
-python3 - "$T" <<'PY' || fail "the archives do not join"
-import base64, hashlib, json, sqlite3, sys
+python3 - "$T" "$(lsql "$DB" "SELECT seq || ' ' || prev_hash FROM events ORDER BY seq LIMIT 1")" <<'PY' ||
+import base64, hashlib, json, sys
 t = sys.argv[1]
 a1, a2 = (json.load(open(f"{t}/{n}.json")) for n in ("a1", "a2"))
 assert a2["prev_hash"] == a1["head_hash"] and a2["first"] == a1["last"] + 1
-db = sqlite3.connect(f"{t}/ledger.db")
-first, prev = db.execute("SELECT seq, prev_hash FROM events ORDER BY seq LIMIT 1").fetchone()
+first, prev = sys.argv[2].split()
+first = int(first)
 assert first == a2["last"] + 1 and prev == a2["head_hash"], (first, prev)
 cert = a2["certificates"][0]
 pdf = base64.b64decode(cert["pdf"])
 assert hashlib.sha256(pdf).hexdigest() == cert["pdf_sha256"] and pdf.startswith(b"%PDF")
 PY
+	fail "the archives do not join"
 expect_rc 0 "$W" ledger verify --trust "$T/trust"
 # CERT-1's events are archived: its state carried on, the asset whole
 expect_rc 0 "$W" ledger show CERT-1 --json
 expect_eq "CERT-1 after the archive" "$(json_get "$T/out" 'd["status"]')" approved
 
 # forgeries on copies of the live ledger
-forge() { cp "$T/ledger.db" "$T/f.db"; sqlite3 "$T/f.db" "DROP TRIGGER events_no_delete; $1" || fail "sqlite3"; }
-first=$(sqlite3 "$T/ledger.db" "SELECT min(seq) FROM events")
+# (the store's own shell, its append-only triggers dropped first)
+nf=0
+forge() {
+	nf=$((nf + 1))
+	F=$(ledger_clone "$DB" "f$nf") || exit 1
+	ledger_untrigger "$F"
+	lsql "$F" "$1" >/dev/null || fail "forging: $1"
+}
+first=$(lsql "$DB" "SELECT min(seq) FROM events")
 # more deleted than archived, the head left as it was
 forge "DELETE FROM events WHERE seq = $first"
-expect_rc 1 "$W" ledger --db "$T/f.db" verify --json
+expect_rc 1 "$W" ledger --db "$F" verify --json
 expect_eq "deleted past the archive" "$(json_get "$T/out" 'd["problem"]')" missing
 # ... and the archived head moved over them to hide it
 forge "DELETE FROM events WHERE seq = $first; UPDATE meta SET value = '$first' WHERE key = 'archived_seq';
        UPDATE meta SET value = (SELECT prev_hash FROM events WHERE seq = $((first + 1))) WHERE key = 'archived_hash'"
-expect_rc 1 "$W" ledger --db "$T/f.db" verify --json
+expect_rc 1 "$W" ledger --db "$F" verify --json
 expect_eq "archived head moved" "$(json_get "$T/out" 'd["problem"]')" archive
 # a carried state changed: the lift of the hold undone in the checkpoint
 forge "UPDATE archived SET gated = replace(gated, 'awaiting-erasure', 'erased') WHERE asset_id = 'OLD-1'"
-expect_rc 1 "$W" ledger --db "$T/f.db" verify --json
+expect_rc 1 "$W" ledger --db "$F" verify --json
 expect_eq "checkpoint changed" "$(json_get "$T/out" 'd["problem"]')" archive
 # an archive file changed: its signature fails, with minisign too
 sed 's/"B-050"/"B-051"/' "$T/a1.json" >"$T/x.json"

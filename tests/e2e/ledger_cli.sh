@@ -1,24 +1,25 @@
 #!/usr/bin/env bash
-# ledger_cli.sh - `wipecert ledger` end to end on a real SQLite file: CP932
-# import read back exactly, malformed rows leave the file unchanged (checked
-# with the sqlite3 shell), edits recorded, and tampering with events in the
-# sqlite3 shell (edit, delete, swap) makes `ledger verify` fail naming the event.
+# ledger_cli.sh - `wipecert ledger` end to end on a real SQLite file or a
+# real PostgreSQL database: CP932 import read back exactly, malformed rows
+# leave the store unchanged (checked with the sqlite3 shell or pg_dump),
+# edits recorded, and tampering with events in the store's own shell
+# (edit, delete, swap) makes `ledger verify` fail naming the event.
+# backends: sqlite postgresql
 . "$(dirname "$0")/lib.bash"
+need_cmd sqlite3
 W=$WIPECERT
-command -v sqlite3 >/dev/null || { echo "FAIL: sqlite3 is not installed (scripts/install-deps.sh)" >&2; exit 1; }
 fx=tests/fixtures/ledger
-tmp=$(mktemp -d /tmp/wipecert-ledger.XXXXXX)
-trap 'rm -rf "$tmp"' EXIT
-export WIPECERT_DB=$tmp/ledger.db WIPECERT_TRUST_STATE=$tmp/trust-state.json
-fail() { echo "FAIL: $*" >&2; exit 1; }
+tmp=$T
+DB=$(new_ledger ledger) || exit 1
+export WIPECERT_DB=$DB
 # every change is signed by the person who makes it: the technician's key
 C=certs/test-only
-chmod 600 $C/*.key
 K=(--key $C/test-only-technician.key --passphrase-file $C/passphrase.txt)
-dump() { sqlite3 "$1" .dump | sha256sum; }
+dump() { ledger_dump "$1"; }
 
 # a ledger that does not exist is not created by reading commands
-expect_refused 1 'no ledger there' "$WIPECERT_DB" -- $W ledger verify
+expect_refused 1 'no ledger there\|no ledger in this database (its owner role creates it' "$DB" -- $W ledger verify
+ledger_exists "$DB" && fail "verify created the ledger"
 
 # without a key nothing is written
 $W ledger import "$fx/assets-cp932.csv" 2>"$tmp/err"; [ $? -eq 2 ] || fail "import without --key not a usage error"
@@ -29,19 +30,23 @@ $W ledger export --japanese >"$tmp/out.csv" || fail "export"
 cmp "$tmp/out.csv" "$fx/assets-utf8.csv" || fail "cp932 import does not read back as the utf-8 fixture"
 $W ledger export --bom -o "$tmp/bom.csv" || fail "export -o"
 cmp "$tmp/bom.csv" "$fx/assets-utf8-bom-en.csv" || fail "--bom export differs"
-[ "$(sqlite3 "$WIPECERT_DB" "SELECT department FROM assets WHERE asset_id = 'KS-2021-0104'")" = "教育委員会事務局学校教育課" ] ||
+[ "$(lsql "$DB" "SELECT department FROM assets WHERE asset_id = 'KS-2021-0104'")" = "教育委員会事務局学校教育課" ] ||
 	fail "department not stored as UTF-8"
-[ "$(sqlite3 "$WIPECERT_DB" "PRAGMA journal_mode")" = wal ] || fail "not in WAL mode"
-[ "$(sqlite3 "$WIPECERT_DB" "PRAGMA user_version")" = 3 ] || fail "schema version"
+if [ "$BACKEND" = sqlite ]; then
+	[ "$(sqlite3 "$DB" "PRAGMA journal_mode")" = wal ] || fail "not in WAL mode"
+	[ "$(sqlite3 "$DB" "PRAGMA user_version")" = 4 ] || fail "schema version"
+else
+	[ "$(lsql "$DB" "SELECT value FROM meta WHERE key = 'schema_version'")" = 4 ] || fail "schema version"
+fi
 
 # malformed rows: error with the line number, database byte-for-byte unchanged
-before=$(dump "$WIPECERT_DB")
+before=$(dump "$DB")
 check_bad() { # file, expected message
 	$W ledger import "$1" "${K[@]}" 2>"$tmp/err"
 	rc=$?
 	[ $rc -eq 1 ] || fail "$1: exit $rc, want 1"
 	grep -qF -- "$2" "$tmp/err" || fail "$1: want '$2', got: $(cat "$tmp/err")"
-	[ "$(dump "$WIPECERT_DB")" = "$before" ] || fail "$1: database changed by a failed import"
+	[ "$(dump "$DB")" = "$before" ] || fail "$1: database changed by a failed import"
 }
 printf '資産番号,所管課,重要性分類\nB1,総務課,1\nB2,市民課\n' >"$tmp/cols.csv"
 check_bad "$tmp/cols.csv" "cols.csv:3: 2 fields, the header has 3"
@@ -53,10 +58,17 @@ printf 'asset_id,status\nB1,in-service\nKS-2019-0001,retired\n' >"$tmp/exists.cs
 check_bad "$tmp/exists.csv" "exists.csv:3: asset ID 'KS-2019-0001' is already in the ledger"
 printf 'asset_id,status\nB1,in-service\nB2,scrapped\n' >"$tmp/status.csv"
 check_bad "$tmp/status.csv" "status.csv:3: asset B2: bad status"
+# one entry per disk: a serial or WWN another asset has, however it is written
+printf 'asset_id,serial\nB1,SN-B1\nB2, z9a1b2c3 \n' >"$tmp/serial.csv"
+check_bad "$tmp/serial.csv" "serial.csv:3: asset B2: its serial or WWN is already asset KS-2019-0001's"
+printf 'asset_id,wwn\nB1,0x50000000000000b1\nB2,0X5002538E40A1B2C3\n' >"$tmp/wwn.csv"
+check_bad "$tmp/wwn.csv" "wwn.csv:3: asset B2: its serial or WWN is already asset KS-2019-0002's"
+printf 'asset_id,serial\nB1,SN-TWICE\nB2,sn-twice\n' >"$tmp/twice.csv"
+check_bad "$tmp/twice.csv" "twice.csv:3: asset B2: its serial or WWN is already asset B1's"
 # the dry run reports and writes nothing
 $W ledger import --dry-run --update "$tmp/exists.csv" "${K[@]}" >"$tmp/out" 2>&1 || fail "dry run: $(cat "$tmp/out")"
 grep -q 'line 3: update KS-2019-0001' "$tmp/out" || fail "dry run report: $(cat "$tmp/out")"
-[ "$(dump "$WIPECERT_DB")" = "$before" ] || fail "dry run changed the database"
+[ "$(dump "$DB")" = "$before" ] || fail "dry run changed the database"
 
 # add, edit (reason required), show, history
 $W ledger add X-1 --serial ' SN-X1 ' --department 総務課 --class 1 --capacity 500GB "${K[@]}" 2>/dev/null ||
@@ -85,26 +97,28 @@ $W ledger check NOPE "$tmp/disk.img" 2>/dev/null; [ $? -eq 1 ] || fail "check of
 $W ledger verify >"$tmp/v" || fail "verify of an intact ledger"
 grep -q 'ledger intact: 7 events, 6 assets' "$tmp/v" || fail "verify: $(cat "$tmp/v")"
 
-# tampering in the sqlite3 shell; triggers stop the naive attempt
-sqlite3 "$WIPECERT_DB" "UPDATE events SET actor = 'mallory' WHERE seq = 3" 2>/dev/null && fail "trigger let an event be edited"
-sqlite3 "$WIPECERT_DB" "DELETE FROM events WHERE seq = 3" 2>/dev/null && fail "trigger let an event be deleted"
-untrig="DROP TRIGGER events_no_update; DROP TRIGGER events_no_delete;"
+# tampering in the store's own shell; the append-only triggers stop the
+# naive attempt (on PostgreSQL even the superuser's)
+lsql "$DB" "UPDATE events SET actor = 'mallory' WHERE seq = 3" 2>/dev/null && fail "trigger let an event be edited"
+lsql "$DB" "DELETE FROM events WHERE seq = 3" 2>/dev/null && fail "trigger let an event be deleted"
 tamper() { # name, sql, expected text in the verify error
-	cp "$WIPECERT_DB" "$tmp/$1.db"
-	sqlite3 "$tmp/$1.db" "$untrig $2" || fail "$1: sqlite3"
-	$W ledger --db "$tmp/$1.db" verify >/dev/null 2>"$tmp/err"
+	local db
+	db=$(ledger_clone "$DB" "$1") || exit 1
+	ledger_untrigger "$db" >/dev/null || fail "$1: untrigger"
+	lsql "$db" "$2" || fail "$1: $2"
+	$W ledger --db "$db" verify >/dev/null 2>"$tmp/err"
 	rc=$?
 	[ $rc -eq 1 ] || fail "$1: verify exit $rc, want 1"
 	grep -qF -- "$3" "$tmp/err" || fail "$1: want '$3', got: $(cat "$tmp/err")"
-	$W ledger --db "$tmp/$1.db" verify --json 2>/dev/null | grep -q '"ok": false' || fail "$1: --json ok"
+	$W ledger --db "$db" verify --json 2>/dev/null | grep -q '"ok": false' || fail "$1: --json ok"
 }
 tamper edited "UPDATE events SET reason = 'nothing to see' WHERE seq = 6" \
 	"event 6 (asset X-1"
 tamper edited2 "UPDATE events SET changes = replace(changes, '総務部総務課', '市民部市民課') WHERE seq = 1" \
 	"event 1 (asset KS-2019-0001"
 tamper deleted "DELETE FROM events WHERE seq = 4" "events 4..4 are missing"
-tamper swapped "UPDATE events SET seq = -1 WHERE seq = 2; UPDATE events SET seq = 2 WHERE seq = 3;
-	UPDATE events SET seq = 3 WHERE seq = -1;" "event 2 (asset KS-2020-0013"
+tamper swapped "UPDATE events SET seq = 1000 WHERE seq = 2; UPDATE events SET seq = 2 WHERE seq = 3;
+	UPDATE events SET seq = 3 WHERE seq = 1000;" "event 2 (asset KS-2020-0013"
 tamper truncated "DELETE FROM events WHERE seq = 7" "the last events were deleted"
 tamper asset "UPDATE assets SET serial = 'FAKE' WHERE asset_id = 'KS-2019-0002'" \
 	"asset KS-2019-0002 differs from what its history records"

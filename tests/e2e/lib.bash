@@ -19,10 +19,12 @@ export WIPECERT_TRUST_STATE=$T/trust-state.json
 chmod 600 "$(dirname "${BASH_SOURCE[0]}")"/../../certs/test-only/*.key
 LOOPS=()
 MOUNTS=()
+PG_OWN=
 cleanup() {
 	local m l
 	for m in "${MOUNTS[@]}"; do umount "$m" 2>/dev/null; done
 	for l in "${LOOPS[@]}"; do losetup -d "$l" 2>/dev/null; done
+	[ -z "$PG_OWN" ] || { pg_cluster_stop "$PG_OWN"; rm -rf "$PG_OWN"; }
 	rm -rf "$T"
 	[ -z "${MESSAGE_FAILED:-}" ] || exit 1
 }
@@ -112,6 +114,16 @@ expect_msg() {
 snapshot() {
 	local p=${1#*:} c
 	case $1 in db:* | ledger:* | dir:*) ;; *) p=$1 ;; esac
+	if [[ $p == postgresql:* ]]; then # the same on a PostgreSQL ledger
+		"$PG_BIN/pg_dump" --data-only --schema=wipecert --exclude-table=wipecert.events \
+			--exclude-table=wipecert.meta "$p" | grep -v -e '^--' -e '^.restrict ' -e '^.unrestrict '
+		[[ $1 == ledger:* ]] && c="NOT (kind = 'note' AND reason LIKE 'refused: %')" || c=true
+		psql -X -q -At -v ON_ERROR_STOP=1 -c "SET search_path = wipecert" \
+			-c "SELECT e::text FROM events e WHERE $c ORDER BY seq" \
+			-c "SELECT m::text FROM meta m WHERE $([[ $1 == ledger:* ]] && echo "key NOT IN ('head_seq', 'head_hash')" || echo true) ORDER BY key" \
+			"$p" || echo "unreadable ledger"
+		return
+	fi
 	[ -e "$p" ] || { echo absent; return; }
 	case $1 in
 	db:*) sqlite3 -readonly "$p" .dump || echo "unreadable ledger" ;;
@@ -187,4 +199,157 @@ expect_records_signed() {
 	done
 	minisign -V -q -m "$T/record.json" -p "$2" || fail_outcome "minisign: the approver's record.json in $pdf"
 	minisign -V -q -m "$T/wipe-record.json" -p "$3" || fail_outcome "minisign: the technician's wipe-record.json in $pdf"
+}
+
+# ---- the ledger under test: a SQLite file, or a PostgreSQL database ----
+# tests/run.sh runs each script that says "# backends: sqlite postgresql"
+# a second time with WIPECERT_TEST_DB=postgresql, against the cluster it
+# started (WIPECERT_TEST_PGDIR); a script run alone starts its own.
+. "$(dirname "${BASH_SOURCE[0]}")/../pg/cluster.bash"
+BACKEND=${WIPECERT_TEST_DB:-sqlite}
+case $BACKEND in sqlite | postgresql) ;; *) fail "WIPECERT_TEST_DB=$BACKEND: sqlite or postgresql" ;; esac
+
+# need_pg: PGD names a running cluster (run.sh's, or one of this script's own)
+need_pg() {
+	local why
+	[ -n "${PGD:-}" ] && return 0
+	if [ -n "${WIPECERT_TEST_PGDIR:-}" ]; then
+		PGD=$WIPECERT_TEST_PGDIR
+		return 0
+	fi
+	own_pg -c fsync=off
+}
+
+# own_pg [init | -c NAME=VALUE...]: a cluster of this script's own (one it
+# may kill), PGD names it, the exit trap stops it; "init": initdb only
+own_pg() {
+	local why
+	why=$(pg_missing)
+	[ -z "$why" ] || fail "PostgreSQL tests need a server: $why"
+	PG_OWN=$(mktemp -d /tmp/wipecert-pg.XXXXXX)
+	PGD=$PG_OWN
+	if [ "${1:-}" = init ]; then
+		pg_cluster_init "$PGD" || fail "initdb"
+	else
+		pg_cluster_start "$PGD" "$@" || fail "cannot start a PostgreSQL cluster"
+	fi
+}
+
+# start_stations LEDGER PREFIX N EACH [RETRY]: N stations appending EACH
+# events at once in the background (tests/tools/ledger-writer, $WRITER),
+# assets PREFIXn-i, outputs $T/PREFIXn.out and .err; pids in STATIONS
+start_stations() {
+	local db=$1 p=$2 n=$3 each=$4 s
+	STATIONS=()
+	for s in $(seq 1 "$n"); do
+		"$WRITER" "$db" "$(dirname "${BASH_SOURCE[0]}")/../../certs/test-only/test-only-technician.key" \
+			"$(dirname "${BASH_SOURCE[0]}")/../../certs/test-only/passphrase.txt" "$p$s" "$each" ${5:-} \
+			>"$T/$p$s.out" 2>"$T/$p$s.err" &
+		STATIONS+=($!)
+	done
+}
+# wait_acked PREFIX COUNT: until the stations PREFIX were told COUNT times
+# that an event was stored (at most 20 s); prints how many
+wait_acked() {
+	for _ in $(seq 1 400); do
+		[ "$(cat "$T/$1"[0-9]*.out 2>/dev/null | grep -c '^ok ')" -ge "$2" ] && break
+		sleep 0.05
+	done
+	cat "$T/$1"[0-9]*.out | grep -c '^ok '
+}
+# wait_stations PREFIX: every station PREFIX ended well, else fail naming it
+wait_stations() {
+	local i
+	for i in "${!STATIONS[@]}"; do
+		wait "${STATIONS[$i]}" ||
+			fail "station $1$((i + 1)) failed: $(grep -v '^ *#' "$T/$1$((i + 1)).err" | head -n 3)"
+	done
+}
+
+# expect_acknowledged LEDGER TOTAL WRITER_OUTPUT...: what stations
+# (tests/tools/ledger-writer) were told holds: every "ok ID SEQ" is event
+# SEQ of asset ID; acknowledged and "stored" (answer lost) make TOTAL; the
+# events are exactly 1..TOTAL, one per asset, nothing twice or half; the
+# chain and every signature verify with the test-only roster
+expect_acknowledged() {
+	local db=$1 total=$2 acked lost missing
+	shift 2
+	acked=$(cat "$@" | grep -c '^ok ')
+	lost=$(cat "$@" | grep -c '^stored ')
+	cat "$@" | awk '$1 == "ok" { print $3 "|" $2 }' | sort >"$T/acked"
+	lsql "$db" "SELECT seq || '|' || asset_id FROM events" | sort >"$T/stored"
+	missing=$(comm -23 "$T/acked" "$T/stored")
+	[ -z "$missing" ] || fail "acknowledged but not stored: $(head -3 <<<"$missing")"
+	expect_eq "every asset acknowledged or stored" $((acked + lost)) "$total"
+	expect_eq "events" "$(lsql "$db" "SELECT count(*) || ' ' || max(seq) || ' ' || count(DISTINCT asset_id) FROM events")" \
+		"$total $total $total"
+	expect_eq "assets" "$(lsql "$db" "SELECT count(*) FROM assets")" "$total"
+	expect_rc 0 "$WIPECERT" ledger --db "$db" verify --trust "$(dirname "${BASH_SOURCE[0]}")/../../certs/test-only/trust" --json
+	expect_eq "verify" "$(json_get "$T/out" 'd["ok"], d["events"], d["signatures"]["signed"]')" "(True, $total, $total)"
+}
+
+# new_ledger NAME: where this test's ledger NAME lives (nothing made yet:
+# a new database of the cluster is empty until wipecert creates the schema)
+new_ledger() {
+	local db
+	if [ "$BACKEND" = sqlite ]; then
+		echo "$T/$1.db"
+		return
+	fi
+	[ -n "${PGD:-}" ] || fail "new_ledger: no PostgreSQL cluster (need_pg first)"
+	db=t_$(basename "$0" .sh | tr -c 'a-zA-Z0-9\n' _)_$$_$1
+	pg_createdb "$PGD" "$db" || fail "createdb $db"
+	pg_uri "$PGD" "$db"
+}
+
+# lsql LEDGER SQL: run SQL on the ledger with the shell its store has
+# (sqlite3, psql as the superuser with the ledger's schema on the path)
+lsql() {
+	if [[ $1 == postgresql:* ]]; then
+		psql -X -q -At -v ON_ERROR_STOP=1 -c "SET search_path = wipecert" -c "$2" "$1"
+	else
+		sqlite3 "$1" "$2"
+	fi
+}
+# (in this shell, not in the $(...) that calls new_ledger: its trap stops it)
+[ "$BACKEND" = sqlite ] || need_pg
+
+# ledger_exists LEDGER: has anything created the ledger there?
+ledger_exists() {
+	if [[ $1 == postgresql:* ]]; then
+		[ "$(psql -X -q -At -c "SELECT to_regclass('wipecert.meta') IS NOT NULL" "$1")" = t ]
+	else
+		[ -e "$1" ]
+	fi
+}
+# ledger_dump LEDGER: a hash of everything stored (equal: nothing changed)
+ledger_dump() {
+	if [[ $1 == postgresql:* ]]; then
+		"$PG_BIN/pg_dump" --data-only --schema=wipecert "$1" | grep -v -e '^--' -e '^.restrict ' -e '^.unrestrict ' | sha256sum
+	else
+		sqlite3 "$1" .dump | sha256sum
+	fi
+}
+# ledger_clone LEDGER NAME: a copy of the ledger to tamper with; prints where
+ledger_clone() {
+	local db
+	if [[ $1 == postgresql:* ]]; then
+		db=t_$(basename "$0" .sh | tr -c 'a-zA-Z0-9\n' _)_$$_$2
+		db=${db,,}
+		pg_psql "$PGD" postgres -c "CREATE DATABASE \"$db\" TEMPLATE \"$(sed 's|^postgresql:///\([^?]*\).*|\1|' <<<"$1")\"" ||
+			fail "clone $1"
+		pg_uri "$PGD" "$db"
+	else
+		cp "$1" "$T/$2.db" || fail "clone $1"
+		echo "$T/$2.db"
+	fi
+}
+# ledger_untrigger LEDGER: what someone with the file, or the database's
+# owner, can do first: the append-only triggers gone
+ledger_untrigger() {
+	if [[ $1 == postgresql:* ]]; then
+		lsql "$1" "ALTER TABLE events DISABLE TRIGGER USER"
+	else
+		sqlite3 "$1" "DROP TRIGGER events_no_update; DROP TRIGGER events_no_delete;"
+	fi
 }

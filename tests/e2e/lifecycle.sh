@@ -8,18 +8,21 @@
 # destroy and approve until an approver lifts it; a stolen medium gets no
 # certificate; written off, nothing moves it again. The chain and every
 # signature verify at the end.
+# backends: sqlite postgresql
 [ -z "${TMPDIR:-}" ] && [ -w /dev/shm ] && export TMPDIR=/dev/shm
 . "$(dirname "$0")/lib.bash"
-need_root; need_cmd sqlite3
+need_root
+[ "$BACKEND" = postgresql ] || need_cmd sqlite3
 C=$(cd "$(dirname "$0")/../../certs/test-only" && pwd)
 PASS=$C/passphrase.txt
 W=$WIPECERT
-export WIPECERT_STATE_DIR=$T/state WIPECERT_DB=$T/ledger.db WIPECERT_TRUST=$C/trust
+DB=$(new_ledger ledger) || exit 1
+export WIPECERT_STATE_DIR=$T/state WIPECERT_DB=$DB WIPECERT_TRUST=$C/trust
 TECH=(--key "$C/test-only-technician.key" --passphrase-file "$PASS")
 APPR=(--key "$C/test-only-approver.key" --passphrase-file "$PASS")
 sum() { sha256sum "$1" | cut -d' ' -f1; }
-status() { sqlite3 "$T/ledger.db" "SELECT status FROM assets WHERE asset_id = '$1'"; }
-last_request() { sqlite3 "$T/ledger.db" "SELECT max(seq) FROM events WHERE kind = 'request'"; }
+status() { lsql "$DB" "SELECT status FROM assets WHERE asset_id = '$1'"; }
+last_request() { lsql "$DB" "SELECT max(seq) FROM events WHERE kind = 'request'"; }
 refused() { # WHAT TEXT: the last command refused (exit 3) saying TEXT
 	grep -q -- "$2" "$T/err" || fail "$1: $(cat "$T/err")"
 }
@@ -35,7 +38,7 @@ refused "self-permitted take-out" "permitted by another person than TEST ONLY Te
 expect_rc 0 "$W" ledger status LC-1 taken-out --permitted-by "課長 鈴木" --return-due 令和8年12月24日 \
 	--reason "to the DR site" "${TECH[@]}"
 expect_eq "taken out" "$(status LC-1)" taken-out
-expect_eq "due" "$(sqlite3 "$T/ledger.db" "SELECT return_due FROM assets WHERE asset_id = 'LC-1'")" 2026-12-24
+expect_eq "due" "$(lsql "$DB" "SELECT return_due FROM assets WHERE asset_id = 'LC-1'")" 2026-12-24
 # away, it is not wiped, destroyed or certified; it goes back where it was
 expect_rc 3 "$W" ledger status LC-1 in-service --reason "back" "${TECH[@]}"
 refused "return elsewhere" "cannot go from taken-out to in-service (from taken-out: awaiting-erasure (back: returned from being taken out), lost, stolen, evidence-hold)"
