@@ -150,10 +150,22 @@ demo:
 	$(MAKE) all
 	scripts/demo.sh
 
+# the bootable wipecert stick (docs/stick.md): Debian 12 packages from the
+# host's mirror plus our .deb; minutes, so not part of `make check`
+IMAGE_DIR     ?= build/image
+IMAGE_SOURCES ?= /etc/apt/sources.list.d/debian.sources
+image:
+	scripts/image/make-image.sh $(IMAGE_DIR) --sources $(IMAGE_SOURCES)
+
+# boot it in QEMU (BIOS and UEFI) against target disks: tests/image/run.sh
+image-check: all
+	WIPECERT=$(CURDIR)/$(O)/wipecert tests/image/run.sh $(IMAGE_DIR)/wipecert-stick.img
+
 clean:
 	rm -rf build wipecert
 
-.PHONY: all check check-units check-po mutants install deps demo pot man clean
+.PHONY: all check check-units check-po mutants install deps demo pot man clean image image-check
 .SECONDARY:
 
--include $(shell find $(O) -name '*.d' 2>/dev/null)
+# (not into the stick's build: its root file system has *.d directories)
+-include $(shell find $(O) -path $(O)/image -prune -o -name '*.d' -type f -print 2>/dev/null)

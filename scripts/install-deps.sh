@@ -25,8 +25,13 @@ check+=(tmux python3) # the station's screen driven in a real pseudo-terminal; i
 check+=(lvm2 mdadm bcache-tools) # member signatures made by their own tools (holders.sh)
 check+=(postgresql-15 postgresql-client-15) # a throwaway server for the ledger tests (tests/pg/cluster.bash)
 check+=(faketime) # ledger events of years ago, for retention and archives (ledger_archive.sh)
+# the wipecert stick: make image (a Debian 12 live system, GRUB for BIOS and
+# UEFI, one hybrid file) and make image-check (booted in QEMU, OVMF for UEFI,
+# the console driven by pexpect, the data partition read with debugfs)
+image=(mmdebstrap squashfs-tools xorriso grub-pc-bin grub-efi-amd64-bin mtools dosfstools
+	ovmf python3-pexpect e2fsprogs libnss3-tools poppler-utils qpdf)
 
-want=("${build[@]}" "${check[@]}")
+want=("${build[@]}" "${check[@]}" "${image[@]}")
 missing=()
 for p in "${want[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

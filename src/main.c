@@ -59,6 +59,7 @@ static const struct command commands[] = {
 	{ "destroy", cmd_destroy, CMD_JSON, N_("record a witnessed physical destruction, signed by the technician") },
 	{ "witness", cmd_witness, CMD_JSON, N_("sign a case as its witness, with the witness's own key") },
 	{ "custody", NULL, 0, N_("hand-over lists, receipts, sub-contracting, and what is still out"), &custody_cmd_table },
+	{ "image", NULL, 0, N_("image prepare: make a wipecert stick ready (trust, policy, key, ledger)"), &image_cmd_table },
 	{ "station", cmd_station, CMD_DESTRUCTIVE | CMD_JSON, N_("the wipe station: every disk live, wipes side by side, one unlock, seals as disks finish") },
 	{ "audit", cmd_audit, CMD_JSON, N_("every disposal of a period, certificates re-verified, as a PDF or CSV report") },
 	{ "inspect", cmd_inspect, CMD_JSON, N_("the ledger's periodic inspection (点検): what is overdue, held, lost, away, unknown") },

@@ -187,6 +187,45 @@ static void test_swap_is_system(void **state)
 	free(dir);
 }
 
+/* Booted from the wipecert stick: the root is an overlay in RAM, live-boot
+ * has the stick (the fixture's USB sdb) on /run/live/medium, its data
+ * partition is mounted too. The stick is the system; the machine's own
+ * NVMe disk, with nothing mounted, is free to wipe. Both ways live-boot
+ * mounts a hybrid image: the ISO 9660 partition, or the whole disk. */
+static void test_live_medium_is_system(void **state)
+{
+	static const char *const medium[] = {
+		"33 1 8:17 / /run/live/medium ro,noatime - iso9660 /dev/sdb1 ro\n",
+		"33 1 8:16 / /run/live/medium ro,noatime - iso9660 /dev/sdb ro\n",
+	};
+	static const char common[] =
+		"21 1 0:20 / /proc rw,relatime - proc proc rw\n"
+		"22 1 0:21 / /sys rw,relatime - sysfs sysfs rw\n"
+		"1 0 0:30 / / rw,noatime - overlay overlay rw,lowerdir=/run/live/rootfs/filesystem.squashfs/\n";
+	char *dir = test_mkdtemp();
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(medium); i++) {
+		struct disk_scan o = fixture;
+		struct disk *v = NULL;
+		size_t n = 0;
+		char text[1024], *mi;
+
+		snprintf(text, sizeof(text), "%s%s%s", common, medium[i],
+			 "40 1 8:17 / /run/wipecert/data rw,noatime - ext4 /dev/sdb1 rw\n");
+		mi = test_write_file(dir, "mountinfo", text, strlen(text));
+		o.mountinfo = mi;
+		assert_int_equal(disk_scan(&o, &v, &n), 0);
+		assert_int_equal(find(v, n, "sdb")->safety, SAFETY_SYSTEM);
+		assert_string_equal(find(v, n, "sdb")->safety_reason, "holds the running system (mounted on /run/live/medium)");
+		assert_int_equal(find(v, n, "nvme0n1")->safety, SAFETY_OK);
+		disk_list_free(v, n);
+		free(mi);
+	}
+	test_rmtree(dir);
+	free(dir);
+}
+
 static void test_transport_from_path(void **state)
 {
 	(void)state;
@@ -372,6 +411,7 @@ int main(void)
 		cmocka_unit_test(test_member_signature),
 		cmocka_unit_test(test_unreadable_disk_is_unknown),
 		cmocka_unit_test(test_swap_is_system),
+		cmocka_unit_test(test_live_medium_is_system),
 		cmocka_unit_test(test_transport_from_path),
 		cmocka_unit_test(test_probe_errors),
 		cmocka_unit_test(test_probe_image),

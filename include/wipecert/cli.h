@@ -170,7 +170,8 @@ int cli_policy_load(const char *path, struct policy *ret, bool *ret_loaded);
 
 /* Commands, one per file in src/cli/; the families are tables of
  * sub-commands. */
-extern const struct command_table cert_cmd_table, key_cmd_table, trust_cmd_table, ledger_cmd_table, custody_cmd_table;
+extern const struct command_table cert_cmd_table, key_cmd_table, trust_cmd_table, ledger_cmd_table, custody_cmd_table,
+	image_cmd_table;
 int cmd_list(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
 int cmd_seal(int argc, char **argv);

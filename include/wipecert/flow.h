@@ -63,6 +63,11 @@ struct flow_ctx {
 	const struct flow_parties *parties; /* what certificates name besides the disks (may be NULL) */
 };
 
+/* The machine this runs on, as a wipe record names it: host name and the
+ * DMI system identity (vendor, product, serial, asset tag), from dmi_dir
+ * (NULL: /sys/class/dmi/id). A JSON object; absent fields are left out. */
+json_t *flow_station_json(const char *dmi_dir);
+
 /* The state directory: c->state_dir, else $WIPECERT_STATE_DIR, else the default. */
 const char *flow_state_dir(const struct flow_ctx *c);
 

@@ -22,3 +22,4 @@ CLI_OBJS += src/cli/sync.o
 CLI_OBJS += src/cli/custody.o
 CLI_OBJS += src/cli/inspect.o
 CLI_OBJS += src/cli/station.o
+CLI_OBJS += src/cli/image.o

@@ -29,6 +29,13 @@ static void help(void)
 		 "      --auto               wipe and seal every disk attached from now on whose\n"
 		 "                           serial/WWN the ledger holds as awaiting erasure, with\n"
 		 "                           the policy's method; nothing else is touched\n"
+		 "      --auto-present       --auto starts the disks attached at the start too (a\n"
+		 "                           machine booted from the wipecert stick: its own disks)\n"
+		 "      --until-done         with --auto: end once no job runs or waits (then the\n"
+		 "                           stick powers off)\n"
+		 "      --keep-outbox        the ledger stands in for the central one (the stick's\n"
+		 "                           copy): every record also waits in STATE_DIR/outbox for\n"
+		 "                           'wipecert sync'\n"
 		 "      --method M           the overwrite where the policy accepts clear (default random)\n"
 		 "      --verify MODE        off, last (default), all or sample\n"
 		 "      --sample-percent N   how much sample verification reads (default 10)\n"
@@ -75,11 +82,15 @@ static int parse_duration(const char *s, unsigned *ret)
 
 int cmd_station(int argc, char **argv)
 {
-	enum { OPT_AUTO = 512, OPT_METHOD, OPT_VERIFY, OPT_PERCENT, OPT_LOCK, OPT_LABELS, OPT_FONT, OPT_WKEY, OPT_WPASS };
+	enum { OPT_AUTO = 512, OPT_METHOD, OPT_VERIFY, OPT_PERCENT, OPT_LOCK, OPT_LABELS, OPT_FONT, OPT_AUTO_PRESENT,
+	       OPT_UNTIL_DONE, OPT_KEEP, OPT_WKEY, OPT_WPASS };
 	static const struct option opts[] = {
 		{ "key", required_argument, NULL, 'k' },
 		{ "passphrase-file", required_argument, NULL, OPT_PASS },
 		{ "auto", no_argument, NULL, OPT_AUTO },
+		{ "auto-present", no_argument, NULL, OPT_AUTO_PRESENT },
+		{ "until-done", no_argument, NULL, OPT_UNTIL_DONE },
+		{ "keep-outbox", no_argument, NULL, OPT_KEEP },
 		{ "method", required_argument, NULL, OPT_METHOD },
 		{ "verify", required_argument, NULL, OPT_VERIFY },
 		{ "sample-percent", required_argument, NULL, OPT_PERCENT },
@@ -125,6 +136,15 @@ int cmd_station(int argc, char **argv)
 		case OPT_AUTO:
 			o.auto_mode = true;
 			break;
+		case OPT_AUTO_PRESENT:
+			o.auto_present = true;
+			break;
+		case OPT_UNTIL_DONE:
+			o.until_done = true;
+			break;
+		case OPT_KEEP:
+			fc.ctx.keep_outbox = true;
+			break;
 		case OPT_METHOD:
 			if (!erase_method_find(optarg))
 				return usage_error("station", _("unknown overwrite method '%s' (see wipe --list-methods)"),
@@ -165,6 +185,8 @@ int cmd_station(int argc, char **argv)
 	}
 	if (!o.key_path)
 		return usage_error("station", _("the technician's key is needed: --key FILE"));
+	if ((o.auto_present || o.until_done) && !o.auto_mode)
+		return usage_error("station", _("--auto-present and --until-done go with --auto"));
 	/* many disks at once: 4 requests of 1 MiB in flight a disk (5 MiB with
 	 * the compare buffer; 80 MiB for 16) rather than wipe's 8 */
 	o.tuning = tuning.v;

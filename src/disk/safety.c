@@ -328,9 +328,15 @@ static void stack_release(struct stack *s)
 
 /* ---- mounts and swap ---- */
 
+/* What the running system stands on. A live system (the wipecert stick)
+ * runs from RAM and a squashfs on its boot medium, which live-boot mounts
+ * on /run/live/medium (/lib/live/mount/medium before Debian 10, and dracut's
+ * dmsquash-live on /run/initramfs/live): pulling or wiping that medium
+ * takes the system and its records with it. */
 static bool is_system_mountpoint(const char *mp)
 {
-	static const char *const sys[] = { "/", "/boot", "/boot/efi", "/usr", "/var" };
+	static const char *const sys[] = { "/", "/boot", "/boot/efi", "/usr", "/var",
+					   "/run/live/medium", "/lib/live/mount/medium", "/run/initramfs/live" };
 
 	for (size_t i = 0; i < ARRAY_SIZE(sys); i++)
 		if (streq(mp, sys[i]))

@@ -38,7 +38,6 @@ int flow_check_as_verify(const struct flow_ctx *c, const uint8_t *pdf, size_t le
 
 /* The wipe station (host name, DMI) and a signer ({name, role, org,
  * key_id}) as the records name them. */
-json_t *flow_station_json(const char *dmi_dir);
 struct trust_seckey;
 json_t *flow_signer_json(const struct trust_seckey *k);
 

@@ -17,3 +17,4 @@ LIB_OBJS += src/flow/lifecycle.o
 LIB_OBJS += src/flow/inspect.o
 LIB_OBJS += src/flow/archive.o
 LIB_OBJS += src/flow/oplog.o
+LIB_OBJS += src/flow/stick.o

@@ -456,7 +456,7 @@ static void disk_arrived(struct station *s, struct disk *d)
 	record_seen(s, &b->disk);
 	evaluate(s, b);
 	station_emit(s, STATION_EV_ADDED, b, b->code, "%s", b->note);
-	if (b->arrived_live)
+	if (b->arrived_live || s->o.auto_present)
 		auto_start(s, b);
 }
 
@@ -936,6 +936,19 @@ void station_auto_waiting(struct station *s)
 			auto_start(s, s->bays[i]);
 }
 
+bool station_done(const struct station *s)
+{
+	if (!s->ready || !s->unlocks)
+		return false;
+	for (size_t i = 0; i < s->n_bays; i++) {
+		const struct bay *b = s->bays[i];
+
+		if (b->thread_live || b->state == BAY_RUNNING || (b->auto_waiting && b->present) || b->seal_pending)
+			return false;
+	}
+	return true;
+}
+
 void station_stop(struct station *s, struct bay *b)
 {
 	if (b->state != BAY_RUNNING)
@@ -1025,7 +1038,7 @@ static void back_already(struct station *s, struct bay *old)
 		evaluate(s, b);
 		station_emit(s, STATION_EV_CHANGED, b, b->code, "%s", b->note);
 		replace_pulled(s, b);
-		if (b->arrived_live)
+		if (b->arrived_live || s->o.auto_present)
 			auto_start(s, b);
 		return;
 	}
@@ -1216,6 +1229,8 @@ int station_signalfd(void)
 
 /* ---- setup ---- */
 
+static void station_machine(struct station *s);
+
 int station_init(struct station *s, const struct station_opts *o, const struct flow_ctx *flow, char *err,
 		 size_t errlen)
 {
@@ -1259,7 +1274,24 @@ int station_init(struct station *s, const struct station_opts *o, const struct f
 	s->last_activity_ns = now_ns();
 	s->last_review_ns = now_ns();
 	s->rjobs_dirty = true;
+	station_machine(s);
 	return 0;
+}
+
+/* The machine the station runs on (DMI): on a stick booted in a leased PC
+ * that is the PC being returned, and its wipe records carry the same. */
+static void station_machine(struct station *s)
+{
+	json_t *o = flow_station_json(s->flow.dmi_dir);
+	const char *vendor = json_string_value(json_object_get(o, "vendor"));
+	const char *product = json_string_value(json_object_get(o, "product"));
+	const char *serial = json_string_value(json_object_get(o, "serial"));
+	const char *tag = json_string_value(json_object_get(o, "asset_tag"));
+
+	s->machine_json = o;
+	if (asprintf(&s->machine, _("%s %s, serial %s, asset tag %s"), vendor ?: "?", product ?: "?", serial ?: "-",
+		     tag ?: "-") < 0)
+		s->machine = NULL;
 }
 
 void station_release(struct station *s)
@@ -1271,6 +1303,8 @@ void station_release(struct station *s)
 	s->n_bays = 0;
 	station_lock_quiet(s);
 	free(s->key_name);
+	free(s->machine);
+	json_decref(s->machine_json);
 	for (size_t i = 0; i < s->n_interrupted; i++)
 		free(s->interrupted[i]);
 	free(s->interrupted);

@@ -150,6 +150,7 @@ static void emit(struct station *s, const struct station_event *ev)
 		json_object_set_new(o, "technician", str_or_null(s->key_name));
 		json_object_set_new(o, "unlocked", json_boolean(station_unlocked(s)));
 		json_object_set_new(o, "version", json_string(WIPECERT_VERSION));
+		json_object_set_new(o, "machine", s->machine_json ? json_incref(s->machine_json) : json_null());
 		break;
 	}
 	default:
@@ -194,6 +195,8 @@ int station_ndjson_run(struct station *s, const char *pass, size_t pass_len)
 		};
 		struct signalfd_siginfo si;
 
+		if (s->o.until_done && station_done(s))
+			break;
 		if (poll(p, 3, 1000) < 0 && errno != EINTR)
 			break;
 		if (p[0].revents)

@@ -216,7 +216,7 @@ static void draw_details(struct screen *sc, int y, const struct bay *b)
 static void draw_title(struct screen *sc)
 {
 	struct station *s = sc->s;
-	char left[300], right[96], key[200], clock[16];
+	char left[600], right[96], key[200], clock[16];
 	unsigned in = station_lock_in(s);
 	const char *name = s->key_name ? s->key_name : "?";
 	time_t t = time(NULL);
@@ -230,7 +230,8 @@ static void draw_title(struct screen *sc)
 		snprintf(key, sizeof(key), _("key unlocked: %s"), name);
 	else
 		snprintf(key, sizeof(key), _("key LOCKED: %s"), name);
-	snprintf(left, sizeof(left), "wipecert station%s  %s", s->o.auto_mode ? "  AUTO" : "", key);
+	snprintf(left, sizeof(left), "wipecert station%s  %s  %s", s->o.auto_mode ? "  AUTO" : "", key,
+		 s->machine ? s->machine : "");
 	localtime_r(&t, &tm);
 	strftime(clock, sizeof(clock), "%H:%M", &tm);
 	snprintf(right, sizeof(right), _("disks %zu  running %zu  %s"), s->n_bays, station_running(s), clock);
@@ -921,6 +922,10 @@ int station_screen_run(struct station *s, const char *pass, size_t pass_len)
 		if (now_ns() - last_tick >= 1000000000ull) {
 			last_tick = now_ns();
 			station_tick(s);
+		}
+		if (s->o.until_done && station_done(s)) {
+			say(&sc, false, _("every disk is done"));
+			sc.quit = true;
 		}
 		/* the idle lock: ask anew, once the technician is free to answer */
 		if (sc.ask_pending && sc.mode == MODE_TABLE) {

@@ -128,6 +128,8 @@ struct station_opts {
 	unsigned sample_percent;
 	struct job_tuning tuning; /* block size, depth, max rate, backend of new jobs (0: defaults) */
 	bool auto_mode;
+	bool auto_present;       /* --auto starts the disks there at the start too (the stick) */
+	bool until_done;         /* end once nothing runs or waits (--until-done) */
 	unsigned lock_after_s;   /* the key locks after this long without a key press; 0 never */
 	const char *label_dir;   /* write a per-disk summary PDF here on finish */
 	const char *db_path;     /* the ledger's path, written into each job */
@@ -160,6 +162,8 @@ struct station {
 	struct udev *udev;
 	struct udev_monitor *mon;
 	bool ready;
+	char *machine;           /* "vendor product, serial S, asset tag T": the machine (DMI) */
+	json_t *machine_json;    /* the same for --json */
 	/* what the exit code tells */
 	unsigned n_passed, n_failed, n_unsealed, n_sealed;
 	uint64_t seal_ns;        /* time the seals took, all together */
@@ -223,6 +227,9 @@ void station_drop(struct station *s, struct bay *b);
 void station_seal(struct station *s, struct bay *b);
 /* --auto bays that waited for the key: start them now. */
 void station_auto_waiting(struct station *s);
+/* --until-done: the key was unlocked, the first scan is done, and no job
+ * runs, waits for the key or waits for its seal. */
+bool station_done(const struct station *s);
 
 /* ---- monitor.c ---- */
 

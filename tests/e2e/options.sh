@@ -144,8 +144,9 @@ JSON[ledger status]="OPT-4 lost --reason not-found-in-inventory ${TECH[*]} --jso
 JSON[ledger migrate]="--json"
 JSON[ledger archive]="--before 2000-01-01 -o $T/archive.json ${APPR[*]} --json"
 # they need a drive (NVMe, ATA, SCSI) or a screen's worth of time: their JSON
-# is read by tests/qemu/drive-checks.sh and station_json.sh
-EXEMPT_JSON=(caps drive-erase station)
+# is read by tests/qemu/drive-checks.sh and station_json.sh; image prepare
+# needs a stick image: image_prepare.sh reads its JSON
+EXEMPT_JSON=(caps drive-erase station "image prepare")
 # they need a contractor's roster, a witness's key: documents.sh reads their JSON
 EXEMPT_JSON+=(witness "custody handover" "custody receive" "custody record" "custody approve-subcontract")
 DRY[wipe]="$T/a.img --method zero"
@@ -193,6 +194,7 @@ done
 grep -q 'caps --json' "$(dirname "$0")/../qemu/drive-checks.sh" || fail "caps --json is checked nowhere"
 grep -q 'drive-erase.*--json' "$(dirname "$0")/../qemu/drive-checks.sh" || fail "drive-erase --json is checked nowhere"
 grep -q 'station --json' "$(dirname "$0")/station_json.sh" || fail "station --json is checked nowhere"
+grep -q 'data-size 32M --json' "$(dirname "$0")/image_prepare.sh" || fail "image prepare --json is checked nowhere"
 for c in witness "custody handover" "custody receive" "custody record" "custody approve-subcontract"; do
 	grep -q "\"\$W\" $c .*--json" "$(dirname "$0")/documents.sh" || fail "$c --json is checked nowhere"
 done
