@@ -76,10 +76,16 @@ $(O)/locale/%/LC_MESSAGES/wipecert.mo: po/%.po
 	@mkdir -p $(dir $@)
 	$(Q)msgfmt --check -o $@ $<
 
-# refresh po/wipecert.pot and merge it into each po/<lang>.po
+# refresh po/wipecert.pot from the sources (po/check.sh has the keywords);
+# new messages are then translated in po/<lang>.po by hand (appended: a
+# msgmerge would reorder the file that every branch edits)
 pot:
-	xgettext --from-code=UTF-8 -k_ -kN_ -c/ -o po/wipecert.pot $(sort $(wildcard src/*.c src/*/*.c))
-	for l in $(LANGS); do msgmerge -q -U --backup=none po/$$l.po po/wipecert.pot; done
+	po/check.sh --pot po/wipecert.pot
+
+# the .pot is current and every message has its translation (also run by
+# `make check` as tests/e2e/i18n_po.sh)
+check-po:
+	po/check.sh
 
 # `make V=1` shows the whole commands
 Q := $(if $(V),,@)
@@ -171,7 +177,7 @@ image-check: all
 clean:
 	rm -rf build wipecert
 
-.PHONY: all check check-units mutants install deps demo pot man clean image image-check
+.PHONY: all check check-units check-po mutants install deps demo pot man clean image image-check
 .SECONDARY:
 
 # (not into the stick's build: its root file system has *.d directories)

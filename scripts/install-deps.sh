@@ -26,15 +26,16 @@ check+=(tmux python3) # the station's screen driven in a real pseudo-terminal; i
 check+=(lvm2 mdadm bcache-tools) # member signatures made by their own tools (holders.sh)
 check+=(postgresql-15 postgresql-client-15) # a throwaway server for the ledger tests (tests/pg/cluster.bash)
 check+=(faketime) # ledger events of years ago, for retention and archives (ledger_archive.sh)
-build+=(fonts-ipamj-mincho) # the certificate's fallback font (𠮷 U+20BB7, outside IPAex and the BMP)
-# tests/fresh (CI): a fresh Debian 12 chroot, the package build, lintian;
-# only with --fresh, which those scripts pass
-fresh=(mmdebstrap debhelper dpkg-dev lintian)
 # the wipecert stick: make image (a Debian 12 live system, GRUB for BIOS and
 # UEFI, one hybrid file) and make image-check (booted in QEMU, OVMF for UEFI,
 # the console driven by pexpect, the data partition read with debugfs)
 image=(mmdebstrap squashfs-tools xorriso grub-pc-bin grub-efi-amd64-bin mtools dosfstools
-	ovmf python3-pexpect e2fsprogs libnss3-tools poppler-utils qpdf)
+	ovmf python3-pexpect e2fsprogs libnss3-tools poppler-utils qpdf debhelper dpkg-dev)
+check+=(python3-pexpect) # answers the prompts of the README's and the man page's examples
+build+=(fonts-ipamj-mincho) # the certificate's fallback font (𠮷 U+20BB7, outside IPAex and the BMP)
+# tests/fresh (CI): a fresh Debian 12 chroot, the package build, lintian;
+# only with --fresh, which those scripts pass
+fresh=(mmdebstrap debhelper dpkg-dev lintian)
 
 want=("${build[@]}" "${check[@]}" "${image[@]}")
 [ "${1:-}" = --fresh ] && want+=("${fresh[@]}")

@@ -21,6 +21,14 @@
  * values for machines never do. */
 #define _(s) gettext(s)
 #define N_(s) (s)
+/* A message in a context (msgctxt ctx), looked up when msgid is not a
+ * literal where it is shown (a ledger field name); NC_() marks the
+ * literals for po/wipecert.pot. Returns msgid when there is no
+ * translation. */
+#define NC_(ctx, s) (s)
+const char *cli_pgettext(const char *ctx, const char *msgid);
+/* A firmware erase's phase ("erase", "verify") in people's language. */
+const char *cli_fw_phase(const char *phase);
 
 /* Exit codes, documented in wipecert(8). */
 enum {
@@ -112,7 +120,7 @@ void log_info(const char *fmt, ...) _printf_(1, 2);
  * nothing, the caller ran out of memory). */
 void cli_print_json(json_t *j, size_t flags);
 /* A table for people, printed by libsmartcols (src/cli/table.c): column
- * headers (names, never translated), then one row of n cells at a time
+ * headers (translated, but where they are the names -o takes), then one row of n cells at a time
  * (NULL or "" shows as "-"); cli_table_print() prints and frees it. */
 struct libscols_table;
 struct libscols_table *cli_table_new(const char *const *headers, size_t n);

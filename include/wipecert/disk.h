@@ -83,6 +83,7 @@ struct disk {
 	size_t n_content;
 	enum disk_safety safety;
 	char *safety_reason; /* "/dev/sda2 mounted on /", "held by dm-0", ... */
+	char *safety_text;   /* the same in the reader's language (gettext), NULL: as safety_reason */
 	char **holders;      /* what sits on the disk or its partitions: sysfs
 				holders, loop and zram devices mapping them;
 				NULL-terminated, may be NULL */
@@ -120,6 +121,9 @@ int disk_probe(const struct disk_scan *opts, const char *path, struct disk *ret)
  * SAFETY_UNKNOWN with the errno in the reason; -errno only when the check
  * itself cannot run (out of memory, an image file that vanished). */
 int disk_check_safety(const struct disk_scan *opts, const struct disk *d, char **ret_reason);
+/* The same, with the reason also in the reader's language in *ret_text
+ * (malloc'd, may be NULL), for the message to the operator. */
+int disk_check_safety_text(const struct disk_scan *opts, const struct disk *d, char **ret_reason, char **ret_text);
 
 /* Every signature libblkid finds on fd (file systems, RAID/LVM members,
  * partition tables), probed the way util-linux wipefs probes: superblocks

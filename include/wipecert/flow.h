@@ -71,10 +71,17 @@ json_t *flow_station_json(const char *dmi_dir);
 /* The state directory: c->state_dir, else $WIPECERT_STATE_DIR, else the default. */
 const char *flow_state_dir(const struct flow_ctx *c);
 
-/* Why a step refused, for the operator (one line). */
+/* Why a step refused (one line): msg in English (JSON, the operation
+ * log), text the same in the operator's language (gettext; po/ja.po):
+ * print flow_error_text(). */
 struct flow_error {
 	char msg[512];
+	char text[1024];
 };
+static inline const char *flow_error_text(const struct flow_error *e)
+{
+	return e->text[0] ? e->text : e->msg;
+}
 
 /* The person whose key signs the ledger events a step appends (every
  * event is signed by the person who causes it): k becomes the ledger's

@@ -182,7 +182,8 @@ enum cert_check {
 struct cert_check_result {
 	bool ran;
 	bool ok;
-	char detail[240];
+	char detail[240];  /* in English: --json, logs */
+	char text[480];    /* the same for people, in their language (gettext) */
 };
 
 /* The signed reports: PDFs that state no disposal of their own but carry
@@ -230,8 +231,15 @@ struct cert_verify_report {
 
 const char *cert_check_name(enum cert_check c);
 /* Set the result of a check the caller ran (CHECK_LEDGER) and judge the
- * report again. */
-void cert_verify_report_set(struct cert_verify_report *rep, enum cert_check c, bool ok, const char *detail);
+ * report again; fmt is English and marked for translation (po/check.sh's
+ * keywords): detail gets it as it is, text translated. */
+void cert_verify_report_set(struct cert_verify_report *rep, enum cert_check c, bool ok, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+void cert_verify_report_vset(struct cert_verify_report *rep, enum cert_check c, bool ok, const char *fmt, va_list ap);
+/* The same with detail and text made by the caller (the text of a
+ * composed message: each part translated on its own). */
+void cert_verify_report_put(struct cert_verify_report *rep, enum cert_check c, bool ok, const char *detail,
+			    const char *text);
 void cert_verify_report_release(struct cert_verify_report *rep);
 
 /* Check a certificate PDF: every check but the ledger's, in order.

@@ -7,6 +7,7 @@
 #ifndef WIPECERT_UTIL_H
 #define WIPECERT_UTIL_H
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -33,6 +34,13 @@ static inline void fclosep(FILE **f) { if (*f) fclose(*f); }
 #define TAKE_FD(fd) ({ int _t = (fd); (fd) = -1; _t; })
 
 #define streq(a, b) (strcmp((a), (b)) == 0)
+/* A message marked for po/ja.po where it is defined, translated where it
+ * is shown (the layers below cli/ keep English for --json and records). */
+#define N_(s) (s)
+/* Format fmt twice: as written (English: --json, records, logs) into en,
+ * and translated (gettext, po/ja.po) into text, for the people who read
+ * it. The functions that call it are xgettext keywords (po/check.sh). */
+void vformat_en_text(char *en, size_t en_len, char *text, size_t text_len, const char *fmt, va_list ap);
 
 /* Parse a whole decimal (or 0x hex) unsigned number; no sign, no junk. */
 int parse_u64(const char *s, uint64_t *ret);

@@ -54,8 +54,15 @@ step() { echo "image: $(( $(date +%s) - t0 )) s: $*" >&2; }
 # (fbterm: Japanese on the screen, which the Linux text console cannot draw)
 # (zstd: initramfs-tools compresses with it, else falls back to gzip)
 pkgs=linux-image-amd64,live-boot,systemd-sysv,udev,kmod,e2fsprogs,locales,systemd-resolved,iproute2,fbterm,zstd
+debhook=()
 if [ -n "$deb" ]; then
-	pkgs+=",$deb"
+	# mmdebstrap's root mode cannot hand a local .deb to dpkg inside the
+	# chroot (apt copies it to a /tmp the chroot does not see): its
+	# dependencies are included, the package itself is installed by a hook
+	deps=$(dpkg-deb -f "$deb" Depends | tr ',' '\n' | sed 's/|.*//; s/(.*)//; s/:any//; s/[[:space:]]//g' |
+		grep -v '^$' | paste -sd,)
+	pkgs+=",$deps"
+	debhook=(--customize-hook="cp '$deb' \"\$1/tmp/wipecert.deb\" && chroot \"\$1\" dpkg -i /tmp/wipecert.deb && rm -f \"\$1/tmp/wipecert.deb\"")
 else
 	bin=$( (ls "$destdir"/usr/sbin/wipecert "$destdir"/usr/bin/wipecert 2>/dev/null || true) | head -n1)
 	[ -n "$bin" ] || { echo "build.sh: no usr/sbin/wipecert in $destdir" >&2; exit 2; }
@@ -79,6 +86,7 @@ mmdebstrap --variant=minbase --mode=root --include="$pkgs" \
 	--dpkgopt='path-exclude=/usr/share/man/*' --dpkgopt='path-exclude=/usr/share/info/*' \
 	--dpkgopt='path-exclude=/usr/share/locale/*' --dpkgopt='path-include=/usr/share/locale/ja/*' \
 	--dpkgopt='path-include=/usr/share/locale/locale.alias' \
+	"${debhook[@]}" \
 	--customize-hook="$here/customize.sh \"\$1\"" \
 	--customize-hook='ln -sfn ../run/systemd/resolve/stub-resolv.conf "$1"/etc/resolv.conf' \
 	"$suite" "$work/rootfs" "$sources"

@@ -283,7 +283,10 @@ int cert_check_chain(struct cert_vctx *v)
 		r = -ENOMEM;
 		goto out;
 	}
-	cert_vset(v, CHECK_CHAIN, true, "chains to a trusted CA%s", when ? " at the signing time" : "");
+	if (when)
+		cert_vset(v, CHECK_CHAIN, true, "chains to a trusted CA at the signing time");
+	else
+		cert_vset(v, CHECK_CHAIN, true, "chains to a trusted CA");
 out:
 	ERR_clear_error();
 	X509_STORE_CTX_free(ctx);

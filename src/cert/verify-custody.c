@@ -196,10 +196,23 @@ int cert_check_witness(struct cert_vctx *v)
 	}
 	if (!named)
 		return cert_vset(v, CHECK_WITNESS, true, "no witness named"), 0;
-	cert_vset(v, CHECK_WITNESS, true, "%zu witness statement%s signed by %s%s, another person than technician and "
-		  "approver", named, named > 1 ? "s" : "", v->store ? "a roster witness" : "the witness",
-		  !v->store ? " (not checked: no roster)" :
-		  v->rep->unjudged ? " (of an organisation this roster does not hold: the client judges it)" : "");
+	{
+		/* whole sentences, each translated as one: [one or more][roster: checked, another org's, none] */
+		static const char *const said[2][3] = {
+			{ N_("%zu witness statement signed by a roster witness, another person than technician and approver"),
+			  N_("%zu witness statement signed by a roster witness (of an organisation this roster does not "
+			     "hold: the client judges it), another person than technician and approver"),
+			  N_("%zu witness statement signed by the witness (not checked: no roster), another person than "
+			     "technician and approver") },
+			{ N_("%zu witness statements signed by a roster witness, another person than technician and approver"),
+			  N_("%zu witness statements signed by a roster witness (of an organisation this roster does not "
+			     "hold: the client judges it), another person than technician and approver"),
+			  N_("%zu witness statements signed by the witness (not checked: no roster), another person than "
+			     "technician and approver") },
+		};
+
+		cert_vset(v, CHECK_WITNESS, true, said[named > 1][!v->store ? 2 : v->rep->unjudged ? 1 : 0], named);
+	}
 	return 0;
 }
 
@@ -251,8 +264,8 @@ int cert_check_custody(struct cert_vctx *v)
 
 	if (!r->handover_sha256) {
 		if (cert_find_attachment(&v->d, CERT_HANDOVER_NAME, &p, &l) != -ENOENT)
-			return cert_vset(v, CHECK_CUSTODY, false, CERT_HANDOVER_NAME " is attached, but the certificate names "
-					 "no hand-over list"), 0;
+			return cert_vset(v, CHECK_CUSTODY, false, "%s is attached, but the certificate names "
+					 "no hand-over list", CERT_HANDOVER_NAME), 0;
 		return cert_vset(v, CHECK_CUSTODY, true, "no hand-over list named"), 0;
 	}
 	bad = load_doc(v, CERT_HANDOVER_NAME, r->handover_sha256, NULL, &ho, why, sizeof(why));
@@ -293,10 +306,23 @@ int cert_check_custody(struct cert_vctx *v)
 		if (bad)
 			goto out;
 	}
-	cert_vset(v, CHECK_CUSTODY, true, "hand-over list %s to %s holds every asset%s%s", r->handover_id, to,
-		  r->receipt_sha256 ? ", receipt signed by the contractor" : "",
-		  !v->store ? " (signatures not checked: no roster)" :
-		  judged && rjudged ? "" : " (a signer's organisation is not in this roster: the client judges it)");
+	{
+		/* whole sentences, each translated as one: [receipt][roster: checked, another org's, none] */
+		static const char *const said[2][3] = {
+			{ N_("hand-over list %s to %s holds every asset"),
+			  N_("hand-over list %s to %s holds every asset (a signer's organisation is not in this roster: "
+			     "the client judges it)"),
+			  N_("hand-over list %s to %s holds every asset (signatures not checked: no roster)") },
+			{ N_("hand-over list %s to %s holds every asset, receipt signed by the contractor"),
+			  N_("hand-over list %s to %s holds every asset, receipt signed by the contractor (a signer's "
+			     "organisation is not in this roster: the client judges it)"),
+			  N_("hand-over list %s to %s holds every asset, receipt signed by the contractor (signatures not "
+			     "checked: no roster)") },
+		};
+
+		cert_vset(v, CHECK_CUSTODY, true, said[r->receipt_sha256 != NULL][!v->store ? 2 : judged && rjudged ? 0 : 1],
+			  r->handover_id, to);
+	}
 out:
 	if (bad)
 		cert_vset(v, CHECK_CUSTODY, false, "%s", bad);

@@ -51,16 +51,16 @@ int cert_check_roster(struct cert_vctx *v)
 	int k;
 
 	if (cert_find_attachment(&v->d, CERT_SIG_NAME, &sig, &sig_len) < 0)
-		return cert_vset(v, CHECK_ROSTER, false, "no single " CERT_SIG_NAME " attachment"), 0;
+		return cert_vset(v, CHECK_ROSTER, false, "no single %s attachment", CERT_SIG_NAME), 0;
 	if (doc < 0)
 		return cert_vset(v, CHECK_ROSTER, false, "no document type '%s'", kind->type), 0;
 	k = trust_verify(v->store, (enum trust_doc)doc, v->rec, v->rec_len, (const char *)sig, sig_len, res);
 	if (k == -ENOMEM)
 		return k;
 	if (k < 0)
-		return cert_vset(v, CHECK_ROSTER, false, "cannot check " CERT_SIG_NAME ": %s", trust_strerror(k)), 0;
+		return cert_vset(v, CHECK_ROSTER, false, "cannot check %s: %s", CERT_SIG_NAME, trust_strerror(k)), 0;
 	if (res->verdict != TRUST_OK)
-		return cert_vset(v, CHECK_ROSTER, false, CERT_SIG_NAME " (key %s): %s", res->keyid,
+		return cert_vset(v, CHECK_ROSTER, false, "%s (key %s): %s", CERT_SIG_NAME, res->keyid,
 				 trust_verdict_string(res->verdict)), 0;
 	/* the PDF signer and the record's signer are one approver */
 	if (!res->member || !res->member->x509_sha256[0] ||
@@ -121,7 +121,8 @@ static bool evidence_attached(struct cert_vctx *v, struct cert_disk *dk, struct 
 		return cert_vset(v, CHECK_EVIDENCE, false, "%sno technician's record (%s) is attached: nothing shows that a "
 				 "technician sanitised this disk", e->where, rn);
 	if (k < 0)
-		return cert_vset(v, CHECK_EVIDENCE, false, "%s%s %s", e->where, k == -ENOTUNIQ ? "two" : "unreadable", rn);
+		return cert_vset(v, CHECK_EVIDENCE, false, k == -ENOTUNIQ ? N_("%stwo %s") : N_("%sunreadable %s"),
+				 e->where, rn);
 	if (cert_find_attachment(&v->d, sn, &e->sig, &e->sig_len) < 0)
 		return cert_vset(v, CHECK_EVIDENCE, false, "%s%s attached without a single %s", e->where, rn, sn);
 	if (!r->wipe_record_sha256 || !r->wipe_record_sig_sha256)
@@ -176,9 +177,9 @@ static bool evidence_signed(struct cert_vctx *v, struct cert_disk *dk, const str
 
 	k = trust_verify(v->store, TRUST_DOC_WIPE_RECORD, e->rec, e->rec_len, (const char *)e->sig, e->sig_len, t);
 	if (k < 0)
-		return cert_vset(v, CHECK_EVIDENCE, false, "%s" CERT_WIPE_SIG_NAME ": %s", e->where, trust_strerror(k));
+		return cert_vset(v, CHECK_EVIDENCE, false, "%s%s: %s", e->where, CERT_WIPE_SIG_NAME, trust_strerror(k));
 	if (t->verdict != TRUST_OK)
-		return cert_vset(v, CHECK_EVIDENCE, false, "%s" CERT_WIPE_SIG_NAME " (key %s): %s", e->where, t->keyid,
+		return cert_vset(v, CHECK_EVIDENCE, false, "%s%s (key %s): %s", e->where, CERT_WIPE_SIG_NAME, t->keyid,
 				 trust_verdict_string(t->verdict));
 	v->tech_ok = true;
 	dk->tech = t->claim;
@@ -345,8 +346,8 @@ int cert_check_time(struct cert_vctx *v)
 		 cert_sig_claim(sig, sig_len, &c, rep->approver_keyid) == 0)
 		claim = c.signed_at;
 	else
-		return cert_vset(v, CHECK_TIME, false, "no approver's signing time: " CERT_SIG_NAME " is missing or "
-				 "unreadable"), 0;
+		return cert_vset(v, CHECK_TIME, false, "no approver's signing time: %s is missing or "
+				 "unreadable", CERT_SIG_NAME), 0;
 	if (v->appr_ok)
 		snprintf(rep->approver_keyid, sizeof(rep->approver_keyid), "%s", v->appr.keyid);
 	rep->approver_signed_at = claim;
@@ -378,7 +379,11 @@ int cert_check_time(struct cert_vctx *v)
 	latest = latest > m ? latest : m;
 	if (!approver_valid_then(v, latest))
 		return 0;
-	cert_vset(v, CHECK_TIME, true, "signed at %s (approver's claim, CMS and /M agree within %d s)%s", a,
-		  CERT_TIME_TOLERANCE, rep->technician_signed_at ? "; after the technician's record" : "");
+	if (rep->technician_signed_at)
+		cert_vset(v, CHECK_TIME, true, "signed at %s (approver's claim, CMS and /M agree within %d s); after the "
+			  "technician's record", a, CERT_TIME_TOLERANCE);
+	else
+		cert_vset(v, CHECK_TIME, true, "signed at %s (approver's claim, CMS and /M agree within %d s)", a,
+			  CERT_TIME_TOLERANCE);
 	return 0;
 }

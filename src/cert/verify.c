@@ -52,6 +52,22 @@ void cert_verify_report_release(struct cert_verify_report *rep)
 	memset(rep, 0, sizeof(*rep));
 }
 
+/* detail in English (--json, the ledger's notes), text in the reader's
+ * language (po/ja.po): the same words from one format */
+static void check_vnote(struct cert_check_result *cr, const char *fmt, va_list ap)
+{
+	vformat_en_text(cr->detail, sizeof(cr->detail), cr->text, sizeof(cr->text), fmt, ap);
+}
+
+_printf_(2, 3) static void check_note(struct cert_check_result *cr, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	check_vnote(cr, fmt, ap);
+	va_end(ap);
+}
+
 bool cert_vset(struct cert_vctx *v, enum cert_check c, bool ok, const char *fmt, ...)
 {
 	struct cert_check_result *cr = &v->rep->checks[c];
@@ -60,7 +76,7 @@ bool cert_vset(struct cert_vctx *v, enum cert_check c, bool ok, const char *fmt,
 	cr->ran = true;
 	cr->ok = ok;
 	va_start(ap, fmt);
-	vsnprintf(cr->detail, sizeof(cr->detail), fmt, ap);
+	check_vnote(cr, fmt, ap);
 	va_end(ap);
 	return ok;
 }
@@ -201,7 +217,10 @@ static int check_parse(struct cert_vctx *v)
 	r = pdf_open(&v->d, v->pdf, v->len);
 	if (r == -ENOMEM)
 		return r;
-	cert_vset(v, CHECK_PARSE, r >= 0, "%s", r >= 0 ? "readable PDF" : v->d.error ? v->d.error : "unreadable");
+	if (r >= 0)
+		cert_vset(v, CHECK_PARSE, true, "readable PDF");
+	else
+		cert_vset(v, CHECK_PARSE, false, "%s", v->d.error ? v->d.error : "unreadable");
 	return 0;
 }
 
@@ -293,8 +312,8 @@ static int check_record(struct cert_vctx *v)
 
 	r = cert_find_attachment(&v->d, CERT_RECORD_NAME, &v->rec, &v->rec_len);
 	if (r < 0)
-		return cert_vset(v, CHECK_RECORD, false, "%s", r == -ENOENT ? "no " CERT_RECORD_NAME " attachment" :
-				 r == -ENOTUNIQ ? "two " CERT_RECORD_NAME " attachments" : "unreadable " CERT_RECORD_NAME), 0;
+		return cert_vset(v, CHECK_RECORD, false, r == -ENOENT ? N_("no %s attachment") :
+				 r == -ENOTUNIQ ? N_("two %s attachments") : N_("unreadable %s"), CERT_RECORD_NAME), 0;
 	kind = cert_record_report_kind(v->rec, v->rec_len);
 	if (kind)
 		return cert_check_report_record(v, kind);
@@ -543,18 +562,36 @@ static void judge(struct cert_verify_report *rep)
 	}
 }
 
-void cert_verify_report_set(struct cert_verify_report *rep, enum cert_check c, bool ok, const char *detail)
+void cert_verify_report_vset(struct cert_verify_report *rep, enum cert_check c, bool ok, const char *fmt, va_list ap)
 {
-	struct cert_vctx v = { .rep = rep };
-
 	if (c >= CHECK__MAX)
 		return;
 	if (c == CHECK_LEDGER)
 		rep->ledger_skipped = false;
 	if (c == CHECK_ROSTER)
 		rep->roster_skipped = false;
-	cert_vset(&v, c, ok, "%s", detail);
+	rep->checks[c].ran = true;
+	rep->checks[c].ok = ok;
+	check_vnote(&rep->checks[c], fmt, ap);
 	judge(rep);
+}
+
+void cert_verify_report_put(struct cert_verify_report *rep, enum cert_check c, bool ok, const char *detail,
+			    const char *text)
+{
+	if (c >= CHECK__MAX)
+		return;
+	cert_verify_report_set(rep, c, ok, "%s", detail);
+	snprintf(rep->checks[c].text, sizeof(rep->checks[c].text), "%s", text);
+}
+
+void cert_verify_report_set(struct cert_verify_report *rep, enum cert_check c, bool ok, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	cert_verify_report_vset(rep, c, ok, fmt, ap);
+	va_end(ap);
 }
 
 /* Like wipefs's do_wipe(): the steps in order, each named. A check runs
@@ -606,12 +643,11 @@ int cert_pdf_verify(const uint8_t *pdf, size_t len, STACK_OF(X509) *trusted,
 
 		if (checks[i].needs_roster && !store) {
 			rep->roster_skipped = true;
-			snprintf(rep->checks[c].detail, sizeof(rep->checks[c].detail), "skipped: no trust roster given");
+			check_note(&rep->checks[c], "skipped: no trust roster given");
 			continue;
 		}
 		if (checks[i].after != CHECK__MAX && !rep->checks[checks[i].after].ok) {
-			snprintf(rep->checks[c].detail, sizeof(rep->checks[c].detail), "not run: %s failed",
-				 cert_check_name(checks[i].after));
+			check_note(&rep->checks[c], "not run: %s failed", cert_check_name(checks[i].after));
 			continue;
 		}
 		/* a signed report has no disks: nothing to show of them */
@@ -624,8 +660,7 @@ int cert_pdf_verify(const uint8_t *pdf, size_t len, STACK_OF(X509) *trusted,
 			break;
 	}
 	rep->ledger_skipped = true;
-	snprintf(rep->checks[CHECK_LEDGER].detail, sizeof(rep->checks[CHECK_LEDGER].detail),
-		 "skipped: no ledger given");
+	check_note(&rep->checks[CHECK_LEDGER], "skipped: no ledger given");
 	judge(rep);
 	vctx_release(&v);
 	if (r < 0) {

@@ -140,7 +140,7 @@ int cmd_accept(int argc, char **argv)
 		return usage_error("accept", _("--actor '%s' is not the key's holder '%s'"), actor, trust_seckey_name(k));
 	r = flow_ledger_signer(&ctx, k, &err);
 	if (r < 0) {
-		log_error("%s: %s", path, err.msg);
+		log_error("%s: %s", path, flow_error_text(&err));
 		return r == -ESTALE ? EXIT_REFUSED : EXIT_FAIL;
 	}
 	r = flow_accept(&ctx, pdf, len, trust_seckey_name(k), &a, &err);
@@ -157,11 +157,11 @@ int cmd_accept(int argc, char **argv)
 				failed++;
 			}
 		if (!failed)
-			log_error("%s: %s", path, err.msg);
+			log_error("%s: %s", path, flow_error_text(&err));
 		log_error(_("%s: not accepted: the asset and the archive are unchanged"), path);
 		ret = EXIT_REFUSED;
 	} else if (r < 0) {
-		log_error("%s: %s", path, err.msg);
+		log_error("%s: %s", path, flow_error_text(&err));
 		ret = EXIT_FAIL;
 	} else {
 		if (!json)

@@ -18,24 +18,24 @@
 #include "wipecert/trust.h"
 #include "flowcli.h"
 
-const char common_help[] =
+const char common_help[] = N_(
 	"      --state-dir DIR     cases and jobs (default $WIPECERT_STATE_DIR or /var/lib/wipecert/jobs)\n"
 	"      --db DB             the asset ledger: a file, or a PostgreSQL database as\n"
 	"                          postgresql://... or service=NAME (default $WIPECERT_DB\n"
 	"                          or /var/lib/wipecert/ledger.db)\n"
 	"      --trust DIR         the trust roster (default $WIPECERT_TRUST or /etc/wipecert/trust)\n"
 	"      --policy FILE       the disposal policy (default /etc/wipecert/policy.conf if present)\n"
-	"  -h, --help              show this help\n";
-const char common_json_help[] = "  -J, --json              JSON output\n";
+	"  -h, --help              show this help\n");
+const char common_json_help[] = N_("  -J, --json              JSON output\n");
 
-const char party_help[] =
+const char party_help[] = N_(
 	"      --client NAME       依頼者: who the work is for (default: the policy's [certificate])\n"
 	"      --client-unit UNIT  the client's department\n"
 	"      --site ADDRESS      作業場所: where the work was done\n"
 	"      --room ROOM         the room\n"
 	"      --approval-ref REF  起案・決裁番号: the approval document's number\n"
 	"      --document-number N 文書番号 of the certificate\n"
-	"      --layout L          standard or municipal (様式: document number, addressee, 公印 area)\n";
+	"      --layout L          standard or municipal (様式: document number, addressee, 公印 area)\n");
 
 int party_option(struct flow_control *fc, int c, const char *arg)
 {
@@ -143,7 +143,7 @@ int write_report_file(const char *path, const void *data, size_t len, enum trust
 	if (k && !sig) {
 		r = flow_report_sign_bytes(doc, data, len, k, &own, &err);
 		if (r < 0)
-			return log_error("%s: %s", path, err.msg), r;
+			return log_error("%s: %s", path, flow_error_text(&err)), r;
 		sig = own;
 	}
 	if (k && asprintf(&sigpath, "%s.minisig", path) < 0)
@@ -178,8 +178,8 @@ static void seal_help(void)
 		 "                          'wipecert sync'\n"
 		 "      --witness-key FILE  a witness signs the record too (立会者, role witness)\n"
 		 "      --witness-passphrase-file F  the witness's passphrase\n"), program_name);
-	fputs(common_json_help, stdout);
-	fputs(common_help, stdout);
+	fputs(_(common_json_help), stdout);
+	fputs(_(common_help), stdout);
 }
 
 int witness_after(struct flow_control *fc, const char *id, struct trust_seckey *w)
@@ -195,7 +195,7 @@ int witness_after(struct flow_control *fc, const char *id, struct trust_seckey *
 		return EXIT_FAIL;
 	r = flow_witness(&fc->ctx, id, w ? w : own, &path, &err);
 	if (r < 0)
-		log_error("%s", err.msg);
+		log_error("%s", flow_error_text(&err));
 	else if (!fc->json)
 		printf(_("%s: witnessed by %s: %s\n"), id, trust_seckey_name(w ? w : own), path);
 	trust_seckey_free(own);
@@ -255,7 +255,7 @@ int cmd_seal(int argc, char **argv)
 	cli_sync_quietly(&fc.ctx, k);
 	r = flow_seal(&fc.ctx, argv[optind], asset, k, &path, &err);
 	if (r < 0) {
-		log_error("%s", err.msg);
+		log_error("%s", flow_error_text(&err));
 		ret = exit_for(r);
 		goto out;
 	}
@@ -293,6 +293,19 @@ static json_t *case_json(const struct flow_case *k)
 	return o;
 }
 
+/* A case's states and results as people read them (msgctxt "case");
+ * --json keeps the words. The list is for xgettext (po/wipecert.pot). */
+static _unused_ const char *const case_words[] = {
+	NC_("case", "awaiting-approval"), NC_("case", "approved"), NC_("case", "rejected"),
+	NC_("case", "running"), NC_("case", "succeeded"), NC_("case", "failed"), NC_("case", "destroyed"),
+	NC_("case", "passed"), NC_("case", "none"),
+};
+
+static const char *case_word(const char *w)
+{
+	return w ? cli_pgettext("case", w) : NULL;
+}
+
 static bool listed(const struct flow_case *k, bool all)
 {
 	return all || streq(k->state, "awaiting-approval") || streq(k->state, "awaiting-submission");
@@ -313,7 +326,7 @@ static int pending_json(const struct flow_case *v, size_t n, bool all)
 
 static int pending_table(const struct flow_case *v, size_t n, bool all)
 {
-	static const char *const head[] = { "CASE", "STATE", "ASSET", "METHOD", "RESULT", "VERIFY", "TECHNICIAN" };
+	const char *const head[] = { _("CASE"), _("STATE"), _("ASSET"), _("METHOD"), _("RESULT"), _("VERIFY"), _("TECHNICIAN") };
 	struct libscols_table *t;
 	size_t shown = 0;
 	int r;
@@ -332,8 +345,8 @@ static int pending_table(const struct flow_case *v, size_t n, bool all)
 
 		if (!listed(k, all))
 			continue;
-		r = cli_table_row(t, (const char *const[]){ k->id, k->state, k->asset_id, k->method, k->job_state,
-							    k->verification, k->technician });
+		r = cli_table_row(t, (const char *const[]){ k->id, case_word(k->state), k->asset_id, k->method,
+							    case_word(k->job_state), case_word(k->verification), k->technician });
 		if (r < 0) {
 			cli_table_free(t);
 			return r;
@@ -366,8 +379,8 @@ int cmd_pending(int argc, char **argv)
 				 "List sealed wipe records awaiting approval (with --all, also the\n"
 				 "approved and rejected ones).\n\n"
 				 "  -a, --all               every case, whatever its state\n"), program_name);
-			fputs(common_json_help, stdout);
-			fputs(common_help, stdout);
+			fputs(_(common_json_help), stdout);
+			fputs(_(common_help), stdout);
 			return EXIT_OK;
 		default: return EXIT_USAGE;
 		}
@@ -424,7 +437,7 @@ static void print_case_summary(const struct flow_case *k)
 			  "verification:  %s\n"
 			  "technician:    %s (sealed %s)\n"),
 		k->id, k->asset_id ? k->asset_id : "-", k->device ? k->device : "-", k->method ? k->method : "-",
-		k->job_state ? k->job_state : "-", k->verification, k->technician ? k->technician : "-",
+		k->job_state ? case_word(k->job_state) : "-", case_word(k->verification), k->technician ? k->technician : "-",
 		k->sealed_at ? k->sealed_at : "-");
 }
 
@@ -459,9 +472,9 @@ static void decide_help(bool approve)
 			 "      --reason TEXT       why (required)\n"
 			 "  -y, --yes               do not ask for confirmation\n"), program_name);
 	if (approve)
-		fputs(party_help, stdout);
-	fputs(common_json_help, stdout);
-	fputs(common_help, stdout);
+		fputs(_(party_help), stdout);
+	fputs(_(common_json_help), stdout);
+	fputs(_(common_help), stdout);
 }
 
 /* What was decided: the rejection, or the certificate (JSON or a line). */
@@ -681,7 +694,7 @@ static int decide(int argc, char **argv, bool approve)
 	else
 		r = flow_reject(&fc.ctx, ids[0], k, fc.reason, &err);
 	if (r < 0) {
-		log_error("%s", err.msg);
+		log_error("%s", flow_error_text(&err));
 		ret = exit_for(r);
 		goto out;
 	}
@@ -734,7 +747,7 @@ int cmd_export_record(int argc, char **argv)
 				 "Write a sealed wipe record and its signature as one bundle, for approval\n"
 				 "on another machine ('import-record' there, then 'approve').\n\n"
 				 "  -o, --output FILE       the bundle (default: standard output)\n"), program_name);
-			fputs(common_help, stdout);
+			fputs(_(common_help), stdout);
 			return EXIT_OK;
 		default: return EXIT_USAGE;
 		}
@@ -777,8 +790,8 @@ int cmd_import_record(int argc, char **argv)
 			printf(_("Usage: %s import-record BUNDLE [options]\n\n"
 				 "Take in a bundle written by 'export-record' on a wipe station: its\n"
 				 "signature is checked against the roster before it is stored.\n\n"), program_name);
-			fputs(common_json_help, stdout);
-			fputs(common_help, stdout);
+			fputs(_(common_json_help), stdout);
+			fputs(_(common_help), stdout);
 			return EXIT_OK;
 		}
 		return EXIT_USAGE;
@@ -797,7 +810,7 @@ int cmd_import_record(int argc, char **argv)
 	r = flow_import_record(&fc.ctx, (const char *)data, len, &id, &err);
 	cli_op_field("case", id);
 	if (r < 0) {
-		log_error("%s: %s", argv[optind], err.msg);
+		log_error("%s: %s", argv[optind], flow_error_text(&err));
 		ret = exit_for(r);
 		goto out;
 	}

@@ -171,7 +171,7 @@ static int write_pdf(struct flow_control *fc, const struct flow_audit *a, const 
 		/* signed by whoever ran it: the record is attached and named on page 1 */
 		r = flow_audit_report(&fc->ctx, a, auditor, &rep, &err);
 		if (r < 0) {
-			log_error("%s", err.msg);
+			log_error("%s", flow_error_text(&err));
 			goto out;
 		}
 		snprintf(idline, sizeof(idline), "報告書番号 Report No. %s ・ 監査人 Auditor %s", rep.id,
@@ -197,7 +197,7 @@ static int write_pdf(struct flow_control *fc, const struct flow_audit *a, const 
 		   "(PDF signature, roster, ledger) when this report was made; this report itself is not signed.";
 	/* signed as every report is: the record attached, the PDF signed */
 	if (auditor && (r = flow_report_pdf(&fc->ctx, auditor, &rep, &t, font, &pdf, &len, &err)) < 0) {
-		log_error("%s", err.msg);
+		log_error("%s", flow_error_text(&err));
 		r = r == -EPERM ? r : -EIO;
 		goto out;
 	}
@@ -263,8 +263,8 @@ static void audit_help(void)
 		 "                          attached; verify, pdfsig), a CSV as FILE.minisig\n"
 		 "                          ('minisign -V -m FILE -p AUDITOR.pub')\n"
 		 "      --passphrase-file F its passphrase\n"), program_name);
-	fputs(common_json_help, stdout);
-	fputs(common_help, stdout);
+	fputs(_(common_json_help), stdout);
+	fputs(_(common_help), stdout);
 	fputs(_("\nExit status: 0 every certificate verified and the chain intact, 1 a\n"
 		"certificate failed or the chain is broken (the report is still written),\n"
 		"2 usage error, 3 the key may not sign the report (nothing written).\n"), stdout);
@@ -365,7 +365,7 @@ int cmd_audit(int argc, char **argv)
 	}
 	r = flow_audit_run(&fc.ctx, from, to, &a, &err);
 	if (r < 0) {
-		log_error("%s", err.msg);
+		log_error("%s", flow_error_text(&err));
 		ret = EXIT_FAIL;
 		goto out;
 	}

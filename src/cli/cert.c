@@ -174,7 +174,7 @@ static int cert_issue(int argc, char **argv)
 	ic.q.approver = k;
 	r = flow_issue(&ic.ctx, &ic.q, &is, &err);
 	if (r < 0) {
-		log_error("%s: %s", ic.wrec, err.msg);
+		log_error("%s: %s", ic.wrec, flow_error_text(&err));
 		ret = r == -EPERM ? EXIT_REFUSED : EXIT_FAIL;
 		goto out;
 	}
@@ -212,30 +212,30 @@ static int cert_show(int argc, char **argv)
 		switch (c) {
 		case 'J': json = true; break;
 		case 'h':
-			printf("Usage: %s cert show CERT.pdf [-J|--json]\n\n"
+			printf(_("Usage: %s cert show CERT.pdf [-J|--json]\n\n"
 			       "Print the record a certificate carries (not checked: use 'verify').\n"
 			       "--json prints the record's canonical JSON.\n\n"
-			       "Exit status: 0 shown, 1 no readable record, 2 usage error.\n", program_name);
+			       "Exit status: 0 shown, 1 no readable record, 2 usage error.\n"), program_name);
 			return EXIT_OK;
 		default: return EXIT_USAGE;
 		}
 	}
 	if (optind + 1 != argc)
-		return usage_error("cert show", "give one certificate file");
+		return usage_error("cert show", _("give one certificate file"));
 	{
 		struct stat st;
 
 		if (stat(argv[optind], &st) == 0 && st.st_size > (off_t)CERT_PDF_MAX_SIZE) {
-			log_error("%s: file larger than %u MiB", argv[optind], CERT_PDF_MAX_SIZE >> 20);
+			log_error(_("%s: file larger than %u MiB"), argv[optind], CERT_PDF_MAX_SIZE >> 20);
 			return EXIT_FAIL;
 		}
 	}
 	k = read_full_file(argv[optind], &pdf, &len);
 	if (k < 0)
-		return log_error_errno(k, "%s: cannot read", argv[optind]), EXIT_FAIL;
+		return log_error_errno(k, _("%s: cannot read"), argv[optind]), EXIT_FAIL;
 	k = cert_pdf_attachment(pdf, len, CERT_RECORD_NAME, &rec, &rec_len);
 	if (k < 0) {
-		log_error_errno(k, "%s: no readable %s attachment", argv[optind], CERT_RECORD_NAME);
+		log_error_errno(k, _("%s: no readable %s attachment"), argv[optind], CERT_RECORD_NAME);
 		goto out;
 	}
 	k = cert_record_parse((char *)rec, rec_len, &r, &err);
@@ -247,10 +247,10 @@ static int cert_show(int argc, char **argv)
 		fwrite(rec, 1, rec_len, stdout);
 		putchar('\n');
 	} else if (cert_record_is_list(r)) {
-		printf("list certificate: %s\n", r->certificate_id);
-		printf("issued:        %s\n", r->issued_at);
-		printf("organisation:  %s\n", r->organisation);
-		printf("approver:      %s, %s\n", r->approver.name, r->approver.role);
+		printf(_("list certificate: %s\n"), r->certificate_id);
+		printf(_("issued:        %s\n"), r->issued_at);
+		printf(_("organisation:  %s\n"), r->organisation);
+		printf(_("approver:      %s, %s\n"), r->approver.name, r->approver.role);
 		for (size_t i = 0; i < r->n_items; i++) {
 			const struct cert_record *d = &r->items[i];
 
@@ -258,20 +258,20 @@ static int cert_show(int argc, char **argv)
 			       d->performer.name);
 		}
 	} else {
-		printf("certificate:   %s\n", r->certificate_id);
-		printf("issued:        %s\n", r->issued_at);
-		printf("organisation:  %s\n", r->organisation);
-		printf("result:        %s\n", r->result);
-		printf("media:         %s %s, serial %s%s%s\n", r->manufacturer ? r->manufacturer : "",
+		printf(_("certificate:   %s\n"), r->certificate_id);
+		printf(_("issued:        %s\n"), r->issued_at);
+		printf(_("organisation:  %s\n"), r->organisation);
+		printf(_("result:        %s\n"), r->result);
+		printf(_("media:         %s %s, serial %s%s%s\n"), r->manufacturer ? r->manufacturer : "",
 		       r->model, r->serial, r->wwn ? ", wwn " : "", r->wwn ? r->wwn : "");
-		printf("asset:         %s (class %u)\n", r->asset_id, r->importance_class);
-		printf("sanitization:  %s, %s (%s %s)\n", r->sanitization_type, r->method, r->tool, r->tool_version);
-		printf("time:          %s .. %s\n", r->started_at, r->ended_at);
-		printf("verification:  %s: %s\n", r->verification_method, r->verification_result);
-		printf("performer:     %s, %s\n", r->performer.name, r->performer.role);
-		printf("approver:      %s, %s\n", r->approver.name, r->approver.role);
+		printf(_("asset:         %s (class %u)\n"), r->asset_id, r->importance_class);
+		printf(_("sanitization:  %s, %s (%s %s)\n"), r->sanitization_type, r->method, r->tool, r->tool_version);
+		printf(_("time:          %s .. %s\n"), r->started_at, r->ended_at);
+		printf(_("verification:  %s: %s\n"), r->verification_method, r->verification_result);
+		printf(_("performer:     %s, %s\n"), r->performer.name, r->performer.role);
+		printf(_("approver:      %s, %s\n"), r->approver.name, r->approver.role);
 		if (r->ledger_entry)
-			printf("ledger:        %s %s\n", r->ledger_entry, r->ledger_event_hash ? r->ledger_event_hash : "");
+			printf(_("ledger:        %s %s\n"), r->ledger_entry, r->ledger_event_hash ? r->ledger_event_hash : "");
 	}
 	ret = EXIT_OK;
 out:
@@ -307,20 +307,20 @@ static int cert_report(int argc, char **argv)
 		case OPT_FONT: font = optarg; break;
 		case 'f': force = true; break;
 		case 'h':
-			printf("Usage: %s cert report -o SUMMARY.pdf [--host NAME] [--force] CERT.pdf...\n\n"
+			printf(_("Usage: %s cert report -o SUMMARY.pdf [--host NAME] [--force] CERT.pdf...\n\n"
 			       "Write one summary PDF for the disks of a session on this wipe station:\n"
 			       "certificate ID, asset, model and serial, method and result of each.\n"
 			       "The certificates are read, not verified (use 'verify'); the summary is\n"
 			       "not signed: each certificate is.\n\n"
-			       "Exit status: 0 written, 1 failed, 2 usage error, 3 the output exists.\n", program_name);
+			       "Exit status: 0 written, 1 failed, 2 usage error, 3 the output exists.\n"), program_name);
 			return EXIT_OK;
 		default: return EXIT_USAGE;
 		}
 	}
 	if (!out || optind >= argc)
-		return usage_error("cert report", "give -o SUMMARY.pdf and at least one certificate");
+		return usage_error("cert report", _("give -o SUMMARY.pdf and at least one certificate"));
 	if (!force && access(out, F_OK) == 0) {
-		log_error("%s: exists (use --force to replace it)", out);
+		log_error(_("%s: exists (use --force to replace it)"), out);
 		return EXIT_REFUSED;
 	}
 	if (!host && gethostname(hostname, sizeof(hostname)) == 0) {
@@ -336,7 +336,7 @@ static int cert_report(int argc, char **argv)
 		struct stat st;
 
 		if (stat(argv[i], &st) == 0 && st.st_size > (off_t)CERT_PDF_MAX_SIZE) {
-			log_error("%s: file larger than %u MiB", argv[i], CERT_PDF_MAX_SIZE >> 20);
+			log_error(_("%s: file larger than %u MiB"), argv[i], CERT_PDF_MAX_SIZE >> 20);
 			goto out;
 		}
 		k = read_full_file(argv[i], &buf, &len);
@@ -344,7 +344,7 @@ static int cert_report(int argc, char **argv)
 			k = cert_pdf_attachment(buf, len, CERT_RECORD_NAME, &rec, &rec_len);
 		free(buf);
 		if (k < 0) {
-			log_error_errno(k, "%s: no readable certificate record", argv[i]);
+			log_error_errno(k, _("%s: no readable certificate record"), argv[i]);
 			goto out;
 		}
 		k = cert_record_parse((char *)rec, rec_len, &recs[n], &err);
@@ -354,7 +354,7 @@ static int cert_report(int argc, char **argv)
 			goto out;
 		}
 		if (cert_record_is_list(recs[n++])) {
-			log_error("%s: a list certificate is a summary of its own", argv[i]);
+			log_error(_("%s: a list certificate is a summary of its own"), argv[i]);
 			k = -EINVAL;
 			goto out;
 		}
@@ -366,10 +366,10 @@ static int cert_report(int argc, char **argv)
 	}
 	k = write_file_atomic(out, pdf, pdf_len, 0644, !force);
 	if (k < 0) {
-		log_error_errno(k, "%s: cannot write", out);
+		log_error_errno(k, _("%s: cannot write"), out);
 		goto out;
 	}
-	log_info("%s: summary of %zu certificates written", out, n);
+	log_info(ngettext("%s: summary of %zu certificate written", "%s: summary of %zu certificates written", n), out, n);
 	ret = EXIT_OK;
 out:
 	for (size_t i = 0; i < n; i++)

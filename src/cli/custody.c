@@ -52,8 +52,8 @@ static void help(FILE *f, const char *verb)
 		"      --witness-key FILE  handover: a witness signs the list (搬出)\n"
 		"      --witness-passphrase-file F  the witness's passphrase\n"
 		"  -o, --output FILE       a copy of the document signed (and FILE.minisig)\n"), f);
-	fputs(common_json_help, f);
-	fputs(common_help, f);
+	fputs(_(common_json_help), f);
+	fputs(_(common_help), f);
 	fputs(_("\nExit status: 0 done, 1 failed, 2 usage error, 3 refused (nothing recorded).\n"), f);
 }
 
@@ -153,7 +153,7 @@ static int custody_list(struct flow_control *fc)
 
 	r = flow_custody_list(&fc->ctx, &v, &n, &err);
 	if (r < 0) {
-		log_error("%s", err.msg);
+		log_error("%s", flow_error_text(&err));
 		return EXIT_FAIL;
 	}
 	if (fc->json) {
@@ -405,7 +405,7 @@ static int custody_cmd_approve_subcontract(int argc, char **argv)
 	if (!ret) {
 		r = flow_approve_subcontract(&a.fc.ctx, argv[optind], &pk, k, &path, &err);
 		if (r < 0) {
-			log_error(_("custody %s: refused: %s; nothing was recorded"), "approve-subcontract", err.msg);
+			log_error(_("custody %s: refused: %s; nothing was recorded"), "approve-subcontract", flow_error_text(&err));
 			ret = exit_for(r);
 		} else if (copy_out(path, a.fc.output) < 0) {
 			ret = EXIT_FAIL;
@@ -455,8 +455,8 @@ int cmd_witness(int argc, char **argv)
 				 "and the approver.\n\n"
 				 "  -k, --key FILE          the witness's secret key\n"
 				 "      --passphrase-file F its passphrase\n"), program_name);
-			fputs(common_json_help, stdout);
-			fputs(common_help, stdout);
+			fputs(_(common_json_help), stdout);
+			fputs(_(common_help), stdout);
 			return EXIT_OK;
 		default: return EXIT_USAGE;
 		}

@@ -34,8 +34,8 @@ static void destroy_help(void)
 		 "      --notes TEXT        free text for the record\n"
 		 "  -k, --key FILE          the technician's secret key\n"
 		 "      --passphrase-file F its passphrase (else asked on the terminal)\n"), program_name);
-	fputs(common_json_help, stdout);
-	fputs(common_help, stdout);
+	fputs(_(common_json_help), stdout);
+	fputs(_(common_help), stdout);
 	fputs(_("\nExit status: 0 recorded, 1 failed, 2 usage error, 3 refused (policy, asset\n"
 		"status, a destruction already awaiting approval).\n"), stdout);
 }
@@ -117,7 +117,7 @@ int cmd_destroy(int argc, char **argv)
 	r = flow_destroy(&fc.ctx, &d, k, &id, &err);
 	cli_op_field("case", id);
 	if (r < 0) {
-		log_error("%s", err.msg);
+		log_error("%s", flow_error_text(&err));
 		ret = exit_for(r);
 		goto out;
 	}

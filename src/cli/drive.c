@@ -33,7 +33,7 @@ static void caps_help(void)
  * it reaches) or why not. */
 static void print_methods(const struct drive_caps *c)
 {
-	static const char *const head[] = { "METHOD", "USABLE", "LEVEL-OR-WHY-NOT" };
+	const char *const head[] = { _("METHOD"), _("USABLE"), _("LEVEL-OR-WHY-NOT") };
 	struct libscols_table *t = cli_table_new(head, ARRAY_SIZE(head));
 
 	for (int m = 0; t && m < _DRIVE_METHOD_MAX; m++) {
@@ -175,11 +175,11 @@ static void progress_cb(void *ud, const char *phase, double f, double eta)
 {
 	(void)ud;
 	if (f >= 0 && eta >= 0)
-		fprintf(stderr, _("%s: %.1f%%, about %.0f s left\n"), phase, f * 100, eta);
+		fprintf(stderr, _("%s: %.1f%%, about %.0f s left\n"), cli_fw_phase(phase), f * 100, eta);
 	else if (f >= 0)
-		fprintf(stderr, _("%s: %.1f%%\n"), phase, f * 100);
+		fprintf(stderr, _("%s: %.1f%%\n"), cli_fw_phase(phase), f * 100);
 	else
-		fprintf(stderr, _("%s...\n"), phase);
+		fprintf(stderr, _("%s...\n"), cli_fw_phase(phase));
 }
 
 static int parse_erase(struct erase_control *ctl, int argc, char **argv)
@@ -314,7 +314,7 @@ int cmd_drive_erase(int argc, char **argv)
 		rc = EXIT_REFUSED;
 		goto out;
 	}
-	safety = disk_check_safety(NULL, &d, &reason);
+	safety = disk_check_safety_text(NULL, &d, NULL, &reason);
 	if (safety < 0 || safety != SAFETY_OK) {
 		log_error(_("%s: refused: the disk is %s%s%s"), ctl.device,
 			  safety < 0 ? _("of unknown state") : disk_safety_to_string(safety), reason ? ": " : "",

@@ -52,8 +52,8 @@ static void inspect_help(void)
 		 "                          the approver's X.509 certificate, as the audit report\n"
 		 "                          is (pdfsig, 'wipecert verify')\n"
 		 "      --passphrase-file F its passphrase\n"), program_name);
-	fputs(common_json_help, stdout);
-	fputs(common_help, stdout);
+	fputs(_(common_json_help), stdout);
+	fputs(_(common_help), stdout);
 	fputs(_("\nExit status: 0 the report is written (findings or not), 1 it could not be\n"
 		"made or the ledger's chain is broken (the report is still written), 2 usage\n"
 		"error, 3 the key may not sign an inspection.\n"), stdout);
@@ -149,7 +149,7 @@ static int render_pdf(const struct inspect_control *ic, const struct flow_inspec
 	/* signed as every report is (the audit report too): record attached,
 	 * the PDF signed with the inspector's X.509 key */
 	if (rep && (r = flow_report_pdf(&ic->fc.ctx, ic->inspector, rep, &t, ic->font, &pdf, &len, &err)) < 0) {
-		log_error("%s: %s", path, err.msg);
+		log_error("%s: %s", path, flow_error_text(&err));
 		goto out;
 	}
 	if (!rep && (r = cert_pdf_render_table(&t, ic->font, &pdf, &len, &perr)) < 0) {
@@ -181,7 +181,7 @@ static int write_reports(struct inspect_control *ic, const struct flow_inspectio
 	if (ic->inspector) {
 		r = flow_inspect_record(&ic->fc.ctx, in, csv, csv_len, ic->inspector, &rec, &err);
 		if (r < 0) {
-			log_error("%s", err.msg);
+			log_error("%s", flow_error_text(&err));
 			return r;
 		}
 	}
@@ -286,7 +286,7 @@ int cmd_inspect(int argc, char **argv)
 	}
 	r = flow_inspect(&ic.fc.ctx, at, &in, &err);
 	if (r < 0) {
-		log_error("%s", err.msg);
+		log_error("%s", flow_error_text(&err));
 		ret = EXIT_FAIL;
 		goto out;
 	}

@@ -59,13 +59,13 @@ static int get_pass(const struct key_control *c, const char *what, bool confirm,
 	int r = cli_read_passphrase(c->pass_file, what, confirm, ret, len);
 
 	if (r == -ENOTTY)
-		log_error("%s: no terminal to ask the passphrase on: use --passphrase-file", what);
+		log_error(_("%s: no terminal to ask the passphrase on: use --passphrase-file"), what);
 	else if (r == -EBADE)
-		log_error("%s: the passphrases differ", what);
+		log_error(_("%s: the passphrases differ"), what);
 	else if (r == -ENODATA)
-		log_error("%s: empty passphrase", what);
+		log_error(_("%s: empty passphrase"), what);
 	else if (r < 0)
-		log_error_errno(r, "%s: cannot read the passphrase", c->pass_file ? c->pass_file : what);
+		log_error_errno(r, _("%s: cannot read the passphrase"), c->pass_file ? c->pass_file : what);
 	return r;
 }
 
@@ -105,7 +105,7 @@ static int load_secret(const char *path, const char *pass_file, struct trust_sec
 		log_error(_("%s: permissions changed while it was read: a secret key must be readable by its "
 			    "owner only (chmod 600 %s)"), path, path);
 	else if (r < 0)
-		log_error("%s: cannot load the secret key: %s", path, trust_strerror(r));
+		log_error(_("%s: cannot load the secret key: %s"), path, _(trust_strerror(r)));
 	else
 		cli_op_signer(*ret); /* who answers for what the command does */
 	if (r >= 0 && ret_pass) {
@@ -157,12 +157,12 @@ static int new_check(struct key_control *c, char **org, struct new_files *f)
 	int r;
 
 	if (!c->name || c->role < 0 || !c->out)
-		return usage_error("key new", "--name, --role and -o are required");
+		return usage_error("key new", _("--name, --role and -o are required"));
 	if (!c->org) {
 		_cleanup_(trust_store_freep) struct trust_store *s = NULL;
 
 		if (trust_store_open(trust_dir(c->trust), &s) < 0)
-			return usage_error("key new", "--org is required (no trust directory at %s)",
+			return usage_error("key new", _("--org is required (no trust directory at %s)"),
 					   trust_dir(c->trust));
 		*org = strdup(trust_store_org(s));
 		if (!*org)
@@ -182,7 +182,7 @@ static int new_check(struct key_control *c, char **org, struct new_files *f)
 		const char *exists = access(f->key, F_OK) == 0 ? f->key : access(f->pub, F_OK) == 0 ? f->pub : NULL;
 
 		if (exists)
-			return log_error("%s: exists, not overwritten (use --force)", exists), EXIT_REFUSED;
+			return log_error(_("%s: exists, not overwritten (use --force)"), exists), EXIT_REFUSED;
 	}
 	return -1;
 }
@@ -201,7 +201,7 @@ static int new_write_public(const struct key_control *c, const struct trust_seck
 	if (r >= 0)
 		r = write_file_atomic(f->pub, pub, strlen(pub), 0644, !c->force);
 	if (r < 0)
-		return log_error("%s: cannot write the public key: %s", f->pub, trust_strerror(r)), EXIT_FAIL;
+		return log_error(_("%s: cannot write the public key: %s"), f->pub, _(trust_strerror(r))), EXIT_FAIL;
 	if (trust_role_has_member_cert(c->role)) {
 		EVP_PKEY *xk = NULL;
 
@@ -212,7 +212,7 @@ static int new_write_public(const struct key_control *c, const struct trust_seck
 		if (r >= 0)
 			r = write_file_atomic(f->csr, csr, strlen(csr), 0644, !c->force);
 		if (r < 0)
-			return log_error("%s: cannot write the certificate request: %s", f->csr, trust_strerror(r)),
+			return log_error(_("%s: cannot write the certificate request: %s"), f->csr, _(trust_strerror(r))),
 			       EXIT_FAIL;
 		f->wrote_csr = true;
 	}
@@ -233,13 +233,13 @@ static void new_print(const struct key_control *c, const struct trust_seckey *k,
 					 "enrolled", c->root_key != NULL), JSON_SORT_KEYS);
 		return;
 	}
-	printf("key %s (%s, %s, %s)\nsecret key: %s\npublic key: %s\n", id, c->name,
+	printf(_("key %s (%s, %s, %s)\nsecret key: %s\npublic key: %s\n"), id, c->name,
 	       trust_role_to_string(c->role), c->org, f->key, f->pub);
 	if (f->wrote_csr && c->root_key)
 		printf(_("certificate request: %s (the certificate is issued: enrolled in %s)\n"), f->csr,
 		       trust_dir(c->trust));
 	else if (f->wrote_csr)
-		printf("certificate request: %s (for 'wipecert trust add')\n", f->csr);
+		printf(_("certificate request: %s (for 'wipecert trust add')\n"), f->csr);
 	if (c->root_key && !f->wrote_csr)
 		printf(_("enrolled in %s\n"), trust_dir(c->trust));
 }
@@ -258,10 +258,10 @@ static int key_new(struct key_control *c)
 		return r;
 	r = trust_seckey_generate(c->name, c->role, c->org, trust_role_has_x509(c->role), &k);
 	if (r == -EINVAL)
-		return log_error("name and organisation must be non-empty UTF-8 text in NFC, one line, under 256 bytes"),
+		return log_error(_("name and organisation must be non-empty UTF-8 text in NFC, one line, under 256 bytes")),
 		       EXIT_USAGE;
 	if (r < 0)
-		return log_error_errno(r, "cannot make a key pair"), EXIT_FAIL;
+		return log_error_errno(r, _("cannot make a key pair")), EXIT_FAIL;
 	if (get_pass(c, f.key, true, &pass, &len) < 0)
 		return EXIT_FAIL;
 	cli_op_acted(); /* a new key: who made it, for whom, is in the log */
@@ -269,7 +269,7 @@ static int key_new(struct key_control *c)
 	/* read back before it is written (trust_seckey_save()) */
 	r = trust_seckey_save(k, f.key, pass, len, &c->kdf, c->force);
 	if (r < 0) {
-		log_error("%s: cannot write the secret key: %s", f.key, trust_strerror(r));
+		log_error(_("%s: cannot write the secret key: %s"), f.key, _(trust_strerror(r)));
 		return r == -EEXIST ? EXIT_REFUSED : EXIT_FAIL;
 	}
 	r = new_write_public(c, k, &f);
@@ -281,7 +281,7 @@ static int key_new(struct key_control *c)
 	if (c->root_key) {
 		r = trust_enroll(c->trust, c->root_key, c->root_pass_file, f.pub);
 		if (r != EXIT_OK) {
-			log_error("%s: key made but not enrolled: run 'wipecert trust add %s'", f.key, f.pub);
+			log_error(_("%s: key made but not enrolled: run 'wipecert trust add %s'"), f.key, f.pub);
 			return r;
 		}
 	}
@@ -301,7 +301,7 @@ static int key_show(struct key_control *c, const char *file)
 
 	r = read_full_file(file, &data, &len);
 	if (r < 0) {
-		log_error_errno(r, "%s: cannot read", file);
+		log_error_errno(r, _("%s: cannot read"), file);
 		return EXIT_FAIL;
 	}
 	r = trust_pubkey_parse((const char *)data, len, &pk);
@@ -310,7 +310,7 @@ static int key_show(struct key_control *c, const char *file)
 		kind = "secret";
 	}
 	if (r < 0) {
-		log_error("%s: not a key file: %s", file, trust_strerror(r));
+		log_error(_("%s: not a key file: %s"), file, _(trust_strerror(r)));
 		return EXIT_FAIL;
 	}
 	trust_keyid_string(pk.keyid, id);
@@ -320,9 +320,9 @@ static int key_show(struct key_control *c, const char *file)
 
 		cli_print_json(v, JSON_SORT_KEYS);
 	} else if (name) {
-		printf("%s key %s (%s, %s, %s)\n", kind, id, name, trust_role_to_string(role), org);
+		printf(_("secret key %s (%s, %s, %s)\n"), id, name, trust_role_to_string(role), org);
 	} else {
-		printf("%s key %s\n", kind, id);
+		printf(streq(kind, "secret") ? _("secret key %s\n") : _("public key %s\n"), id);
 	}
 	return EXIT_OK;
 }
@@ -337,10 +337,10 @@ static int key_sign(struct key_control *c, const char *file)
 
 	doc = c->type ? trust_doc_from_string(c->type) : -EINVAL;
 	if (!c->key || doc < 0)
-		return usage_error("key sign", "-k KEY and a valid --type are required");
+		return usage_error("key sign", _("-k KEY and a valid --type are required"));
 	r = read_full_file(file, &data, &len);
 	if (r < 0) {
-		log_error_errno(r, "%s: cannot read", file);
+		log_error_errno(r, _("%s: cannot read"), file);
 		return EXIT_FAIL;
 	}
 	if (c->sig)
@@ -350,7 +350,7 @@ static int key_sign(struct key_control *c, const char *file)
 	if (!out)
 		return EXIT_FAIL;
 	if (!c->force && access(out, F_OK) == 0) {
-		log_error("%s: exists, not overwritten (use --force)", out);
+		log_error(_("%s: exists, not overwritten (use --force)"), out);
 		return EXIT_REFUSED;
 	}
 	r = key_load_signer(c->key, c->pass_file, doc, &k);
@@ -358,13 +358,13 @@ static int key_sign(struct key_control *c, const char *file)
 		return r;
 	r = trust_sign(doc, data, len, k, 0, &sig);
 	if (r == -EINVAL) {
-		log_error("%s: its \"type\" field is not %s", file, c->type);
+		log_error(_("%s: its \"type\" field is not %s"), file, c->type);
 		return EXIT_REFUSED;
 	}
 	if (r >= 0)
 		r = write_file_atomic(out, sig, strlen(sig), 0644, !c->force);
 	if (r < 0) {
-		log_error_errno(r, "%s: cannot sign", file);
+		log_error_errno(r, _("%s: cannot sign"), file);
 		return EXIT_FAIL;
 	}
 	if (!c->json)
@@ -384,7 +384,7 @@ static int key_verify(struct key_control *c, const char *file)
 
 	doc = c->type ? trust_doc_from_string(c->type) : -EINVAL;
 	if (doc < 0)
-		return usage_error("key verify", "a valid --type is required");
+		return usage_error("key verify", _("a valid --type is required"));
 	if (c->sig)
 		sp = strdup(c->sig);
 	else if (asprintf(&sp, "%s.minisig", file) < 0)
@@ -393,12 +393,12 @@ static int key_verify(struct key_control *c, const char *file)
 		return EXIT_FAIL;
 	r = read_full_file(file, &data, &len);
 	if (r < 0) {
-		log_error_errno(r, "%s: cannot read", file);
+		log_error_errno(r, _("%s: cannot read"), file);
 		return EXIT_FAIL;
 	}
 	r = read_full_file(sp, &sig, &slen);
 	if (r < 0) {
-		log_error_errno(r, "%s: cannot read", sp);
+		log_error_errno(r, _("%s: cannot read"), sp);
 		return EXIT_FAIL;
 	}
 	r = cli_trust_open(dir, &s);
@@ -406,7 +406,7 @@ static int key_verify(struct key_control *c, const char *file)
 		return r;
 	r = trust_verify(s, doc, data, len, (const char *)sig, slen, &res);
 	if (r < 0) {
-		log_error_errno(r, "%s: cannot verify", file);
+		log_error_errno(r, _("%s: cannot verify"), file);
 		return EXIT_FAIL;
 	}
 	if (c->json) {
@@ -424,14 +424,14 @@ static int key_verify(struct key_control *c, const char *file)
 		cli_print_json(v, JSON_SORT_KEYS);
 	}
 	if (res.verdict != TRUST_OK) {
-		log_error("%s: refused: %s (key %s)", file, trust_verdict_string(res.verdict), res.keyid);
+		log_error(_("%s: refused: %s (key %s)"), file, _(trust_verdict_string(res.verdict)), res.keyid);
 		return EXIT_FAIL;
 	}
 	if (!c->json) {
 		char t[32];
 
 		format_utc(res.claim.signed_at, t, sizeof(t));
-		printf("%s: valid %s signed by %s (%s, %s) at %s, key %s\n", file, c->type,
+		printf(_("%s: valid %s signed by %s (%s, %s) at %s, key %s\n"), file, c->type,
 		       res.claim.name, trust_role_to_string(res.claim.role), res.claim.org, t, res.keyid);
 	}
 	return EXIT_OK;
@@ -451,12 +451,12 @@ static int key_import_p12(struct key_control *c, const char *file)
 	int r, ret = EXIT_FAIL;
 
 	if (!c->key)
-		return usage_error("key import-p12", "-k KEY is required");
+		return usage_error("key import-p12", _("-k KEY is required"));
 	crt = with_suffix(c->key, ".crt");
 	if (!crt)
 		return EXIT_FAIL;
 	if (!c->force && access(crt, F_OK) == 0) {
-		log_error("%s: exists, not overwritten (use --force)", crt);
+		log_error(_("%s: exists, not overwritten (use --force)"), crt);
 		return EXIT_REFUSED;
 	}
 	/* the key first: a missing or unreadable key file is said before any
@@ -466,7 +466,7 @@ static int key_import_p12(struct key_control *c, const char *file)
 		return key_exit_code(r);
 	r = read_full_file(file, &data, &len);
 	if (r < 0) {
-		log_error_errno(r, "%s: cannot read", file);
+		log_error_errno(r, _("%s: cannot read"), file);
 		return EXIT_FAIL;
 	}
 	r = get_pass(&(struct key_control){ .pass_file = c->p12_pass_file }, file, false, &p12pass, &p12len);
@@ -474,7 +474,7 @@ static int key_import_p12(struct key_control *c, const char *file)
 		return EXIT_FAIL;
 	r = x509_p12_parse(data, len, p12pass, &xk, &cert, &chain);
 	if (r < 0) {
-		log_error("%s: cannot open the PKCS#12 file: %s", file, trust_strerror(r));
+		log_error(_("%s: cannot open the PKCS#12 file: %s"), file, _(trust_strerror(r)));
 		return EXIT_FAIL;
 	}
 	r = trust_seckey_set_x509_key(k, xk);
@@ -485,7 +485,7 @@ static int key_import_p12(struct key_control *c, const char *file)
 	if (r >= 0)
 		r = trust_x509_fingerprint(cert, fpr);
 	if (r < 0) {
-		log_error_errno(r, "%s: cannot use the key or certificate", file);
+		log_error_errno(r, _("%s: cannot use the key or certificate"), file);
 		goto out;
 	}
 	/* the certificate first: the key file changes only if it is in place */
@@ -493,10 +493,10 @@ static int key_import_p12(struct key_control *c, const char *file)
 	if (r >= 0)
 		r = trust_seckey_save(k, c->key, pass, plen, &c->kdf, true);
 	if (r < 0) {
-		log_error("%s: cannot write: %s", c->key, trust_strerror(r));
+		log_error(_("%s: cannot write: %s"), c->key, _(trust_strerror(r)));
 		goto out;
 	}
-	printf("certificate: %s\nsha256 fingerprint: %s\n", crt, fpr);
+	printf(_("certificate: %s\nsha256 fingerprint: %s\n"), crt, fpr);
 	ret = EXIT_OK;
 out:
 	EVP_PKEY_free(xk);
@@ -515,7 +515,7 @@ static int key_passwd(struct key_control *c)
 	int r;
 
 	if (!c->key)
-		return usage_error("key passwd", "-k KEY is required");
+		return usage_error("key passwd", _("-k KEY is required"));
 	r = key_load_secret(c->key, c->pass_file, &k);
 	if (r < 0)
 		return key_exit_code(r);
@@ -525,10 +525,10 @@ static int key_passwd(struct key_control *c)
 		return EXIT_FAIL;
 	r = trust_seckey_save(k, c->key, pass, len, &c->kdf, true);
 	if (r < 0) {
-		log_error("%s: cannot write: %s", c->key, trust_strerror(r));
+		log_error(_("%s: cannot write: %s"), c->key, _(trust_strerror(r)));
 		return EXIT_FAIL;
 	}
-	printf("%s: passphrase changed\n", c->key);
+	printf(_("%s: passphrase changed\n"), c->key);
 	return EXIT_OK;
 }
 

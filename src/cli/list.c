@@ -262,7 +262,7 @@ static char *cell(const struct list_control *ctl, const struct disk *d, int col,
 	case COL_HOLDERS: return json ? json_text(holders_json(d)) : holders_string(d);
 	case COL_BACKING: return dup_or_null(d->backing_file);
 	case COL_STATE: return strdup(disk_safety_to_string(d->safety));
-	case COL_REASON: return dup_or_null(d->safety_reason);
+	case COL_REASON: return dup_or_null(json || !d->safety_text ? d->safety_reason : d->safety_text);
 	case COL_CAPS: return json ? json_text(caps_json(d)) : NULL;
 	}
 	return NULL;

@@ -50,7 +50,7 @@ static void help(void)
 		 "Exit: 0 every job ended wiped, verified and sealed; 1 a job failed, was\n"
 		 "interrupted (resumable) or not sealed; 2 usage; 3 refused at the start\n"
 		 "(ledger, roster, policy, key).\n"),
-	       program_name, _(wipe_tuning_help), common_help);
+	       program_name, _(wipe_tuning_help), _(common_help));
 }
 
 /* "90", "90s", "15m", "2h" */

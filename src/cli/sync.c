@@ -76,7 +76,7 @@ void cli_sync_quietly(const struct flow_ctx *ctx, const struct trust_seckey *k)
 		return;
 	r = flow_sync(ctx, k, 0, &rep, &err);
 	if (r < 0 || rep.failed)
-		log_warn(_("the records waiting in the outbox: %s"), err.msg);
+		log_warn(_("the records waiting in the outbox: %s"), flow_error_text(&err));
 	if (rep.submitted)
 		log_info(_("submitted %zu wipe record(s) that waited for the ledger"), rep.submitted);
 	if (rep.waiting)
@@ -95,8 +95,8 @@ static void sync_help(void)
 		 "Options:\n"
 		 "  -k, --key FILE          who submits (without it only the decisions are copied)\n"
 		 "      --passphrase-file F its passphrase (else asked on the terminal)\n"), program_name);
-	fputs(common_json_help, stdout);
-	fputs(common_help, stdout);
+	fputs(_(common_json_help), stdout);
+	fputs(_(common_help), stdout);
 	fputs(_("\nExit status: 0 nothing waits, 1 a record waits or was refused, 2 usage.\n"), stdout);
 }
 
@@ -138,7 +138,7 @@ int cmd_sync(int argc, char **argv)
 	}
 	r = flow_sync(&fc.ctx, k, FLOW_SYNC_KEPT, &rep, &err);
 	if (r < 0) {
-		log_error("%s", err.msg);
+		log_error("%s", flow_error_text(&err));
 		ret = EXIT_FAIL;
 		goto out;
 	}
@@ -153,7 +153,7 @@ int cmd_sync(int argc, char **argv)
 		       rep.waiting, rep.failed, rep.decisions);
 	}
 	if (rep.failed)
-		log_error("%s", err.msg);
+		log_error("%s", flow_error_text(&err));
 	if (rep.waiting && !k)
 		log_error(_("%zu wipe record(s) wait: give --key to submit them"), rep.waiting);
 	else if (rep.waiting)

@@ -10,6 +10,27 @@
 
 #include "wipecert/cli.h"
 
+/* The phases of a firmware erase (src/drive/erase.c), for xgettext. */
+static _unused_ const char *const fw_phase_words[] = {
+	NC_("phase", "erase"), NC_("phase", "pre-sample"), NC_("phase", "verify"),
+};
+
+const char *cli_fw_phase(const char *phase)
+{
+	return phase ? cli_pgettext("phase", phase) : phase;
+}
+
+const char *cli_pgettext(const char *ctx, const char *msgid)
+{
+	char key[256];
+	const char *t;
+
+	if ((size_t)snprintf(key, sizeof(key), "%s\004%s", ctx, msgid) >= sizeof(key))
+		return msgid;
+	t = gettext(key);
+	return t == key ? msgid : t;
+}
+
 struct libscols_table *cli_table_new(const char *const *headers, size_t n)
 {
 	struct libscols_table *t = scols_new_table();

@@ -36,7 +36,7 @@ int cli_trust_open(const char *dir, struct trust_store **ret)
 	}
 	if (r < 0) {
 		log_error(_("%s: cannot load the trust store: %s"),
-			  *trust_store_failed_file() ? trust_store_failed_file() : dir, trust_strerror(r));
+			  *trust_store_failed_file() ? trust_store_failed_file() : dir, _(trust_strerror(r)));
 		return EXIT_FAIL;
 	}
 	if (trust_store_state_error(*ret))
@@ -83,14 +83,14 @@ static int load_root(const struct trust_control *c, struct trust_seckey **ret)
 	int r;
 
 	if (!c->root_key) {
-		log_error("--root-key is required: only the organisation's root changes the roster");
+		log_error(_("--root-key is required: only the organisation's root changes the roster"));
 		return -EINVAL;
 	}
 	r = key_load_secret(c->root_key, c->pass_file, ret);
 	if (r < 0)
 		return r == -EPERM ? r : -EINVAL;
 	if (trust_seckey_role(*ret) != TRUST_ROLE_ORG_ROOT) {
-		log_error("%s: not an org-root key", c->root_key);
+		log_error(_("%s: not an org-root key"), c->root_key);
 		trust_seckey_free(*ret);
 		*ret = NULL;
 		return -EINVAL;
@@ -101,9 +101,9 @@ static int load_root(const struct trust_control *c, struct trust_seckey **ret)
 static int roster_error(const struct trust_control *c, const char *what, int r)
 {
 	if (r == -ENOKEY)
-		log_error("%s: %s is not this trust directory's root key", c->dir, c->root_key);
+		log_error(_("%s: %s is not this trust directory's root key"), c->dir, c->root_key);
 	else
-		log_error("%s: cannot %s: %s", c->dir, what, trust_strerror(r));
+		log_error(_("%s: cannot %s: %s"), c->dir, _(what), _(trust_strerror(r)));
 	return r == -EEXIST || r == -ENOKEY ? EXIT_REFUSED : EXIT_FAIL;
 }
 
@@ -117,8 +117,8 @@ static int trust_init(struct trust_control *c)
 		return key_exit_code(r);
 	r = roster_init(c->dir, root, time(NULL), c->years, c->contractor);
 	if (r < 0)
-		return roster_error(c, "create the roster", r);
-	printf("trust directory %s for %s: root.pub, roster.json, revoked.json, ca.crt\n",
+		return roster_error(c, N_("create the roster"), r);
+	printf(_("trust directory %s for %s: root.pub, roster.json, revoked.json, ca.crt\n"),
 	       c->dir, trust_seckey_org(root));
 	return record_serials(c, root);
 }
@@ -156,20 +156,20 @@ static int new_member(const struct trust_control *c, const char *pubfile, const 
 
 	r = read_full_file(pubfile, &data, &len);
 	if (r < 0)
-		return log_error_errno(r, "%s: cannot read", pubfile), EXIT_FAIL;
+		return log_error_errno(r, _("%s: cannot read"), pubfile), EXIT_FAIL;
 	r = trust_pubkey_parse((const char *)data, len, &m->pk);
 	if (r < 0)
-		return log_error("%s: not a public key: %s", pubfile, trust_strerror(r)), EXIT_FAIL;
+		return log_error(_("%s: not a public key: %s"), pubfile, _(trust_strerror(r))), EXIT_FAIL;
 	trust_pubkey_defaults(data, len, name, org, &role);
 	m->name = (char *)(c->name ? c->name : *name);
 	m->org = (char *)(c->org ? c->org : *org ? *org : trust_store_org(s));
 	m->role = c->role >= 0 ? c->role : role;
 	if (!m->name || (int)m->role < 0)
-		return usage_error("trust add", "--name and --role are required (the key file does not say)");
+		return usage_error("trust add", _("--name and --role are required (the key file does not say)"));
 	if (get_time_opt(c->from, now, &m->not_before) < 0 ||
 	    get_time_opt(c->until, time_add_years(m->not_before, 3), &m->not_after) < 0 ||
 	    m->not_after <= m->not_before)
-		return usage_error("trust add", "bad --from/--until");
+		return usage_error("trust add", _("bad --from/--until"));
 	return -1;
 }
 
@@ -193,15 +193,15 @@ static int trust_add(struct trust_control *c, const char *pubfile)
 	trust_keyid_string(m.pk.keyid, id);
 	r = roster_check_new_member(s, &m);
 	if (r == -EXDEV)
-		return log_error("%s: organisation '%s' is not this roster's ('%s'); pin a contractor's root with "
-				 "'trust pin'", pubfile, m.org, trust_store_org(s)), EXIT_REFUSED;
+		return log_error(_("%s: organisation '%s' is not this roster's ('%s'); pin a contractor's root with "
+				 "'trust pin'"), pubfile, m.org, trust_store_org(s)), EXIT_REFUSED;
 	if (r == -EEXIST)
-		return log_error("%s: key %s is in the roster already", pubfile, id), EXIT_REFUSED;
+		return log_error(_("%s: key %s is in the roster already"), pubfile, id), EXIT_REFUSED;
 	if (!c->cert && trust_role_has_member_cert(m.role)) {
 		csrp = c->csr ? strdup(c->csr) : sibling(pubfile, ".csr");
 		r = csrp ? read_full_file(csrp, &csr, &clen) : -ENOMEM;
 		if (r < 0)
-			return log_error_errno(r, "%s: cannot read the approver's certificate request (--csr)", csrp),
+			return log_error_errno(r, _("%s: cannot read the approver's certificate request (--csr)"), csrp),
 			       EXIT_FAIL;
 	}
 	r = load_root(c, &root);
@@ -209,13 +209,13 @@ static int trust_add(struct trust_control *c, const char *pubfile)
 		return key_exit_code(r);
 	r = roster_enroll(c->dir, root, &m, c->cert, (const char *)csr, clen, time(NULL));
 	if (r == -EBADMSG && c->cert)
-		return log_error("%s: not a PEM certificate", c->cert), EXIT_FAIL;
+		return log_error(_("%s: not a PEM certificate"), c->cert), EXIT_FAIL;
 	if (r == -EINVAL)
-		return log_error("%s: a %s cannot be listed in this roster (contractor roles belong in a contractor's "
-				 "roster)", pubfile, trust_role_to_string(m.role)), EXIT_REFUSED;
+		return log_error(_("%s: a %s cannot be listed in this roster (contractor roles belong in a contractor's "
+				 "roster)"), pubfile, trust_role_to_string(m.role)), EXIT_REFUSED;
 	if (r < 0)
-		return roster_error(c, "add the key", r);
-	printf("added %s: %s (%s, %s)%s%s\n", id, m.name, trust_role_to_string(m.role), m.org,
+		return roster_error(c, N_("add the key"), r);
+	printf(_("added %s: %s (%s, %s)%s%s\n"), id, m.name, trust_role_to_string(m.role), m.org,
 	       m.x509_sha256[0] ? ", certificate sha256 " : "", m.x509_sha256);
 	return record_serials(c, root);
 }
@@ -261,7 +261,7 @@ static int member_json(const struct trust_member *m, json_t **ret)
 
 static int members_table(const struct trust_store *s)
 {
-	static const char *const head[] = { "KEYID", "ROLE", "FROM", "UNTIL", "STATUS", "NAME", "ORG" };
+	const char *const head[] = { _("KEYID"), _("ROLE"), _("FROM"), _("UNTIL"), _("STATUS"), _("NAME"), _("ORG") };
 	struct libscols_table *t = cli_table_new(head, ARRAY_SIZE(head));
 	time_t now = time(NULL);
 
@@ -316,16 +316,16 @@ static int trust_revoke(struct trust_control *c, const char *what)
 
 	if (trust_keyid_parse(what, keyid) < 0) {
 		if (trust_pubkey_load(what, &pk) < 0)
-			return usage_error("trust revoke", "'%s' is neither a key id nor a public key file", what);
+			return usage_error("trust revoke", _("'%s' is neither a key id nor a public key file"), what);
 		memcpy(keyid, pk.keyid, sizeof(keyid));
 	}
 	if (get_time_opt(c->at, now, &at) < 0)
-		return usage_error("trust revoke", "bad --at time");
+		return usage_error("trust revoke", _("bad --at time"));
 	r = cli_trust_open(c->dir, &s);
 	if (r)
 		return r;
 	if (!trust_store_find(s, keyid)) {
-		log_error("%s: key %s is in no roster here", c->dir, what);
+		log_error(_("%s: key %s is in no roster here"), c->dir, what);
 		return EXIT_FAIL;
 	}
 	r = load_root(c, &root);
@@ -333,8 +333,8 @@ static int trust_revoke(struct trust_control *c, const char *what)
 		return key_exit_code(r);
 	r = roster_revoke(c->dir, root, keyid, at, c->reason ? c->reason : "unspecified", now);
 	if (r < 0)
-		return roster_error(c, "revoke the key", r);
-	printf("revoked %s\n", what);
+		return roster_error(c, N_("revoke the key"), r);
+	printf(_("revoked %s\n"), what);
 	return record_serials(c, root);
 }
 
@@ -346,10 +346,10 @@ static int trust_pin(struct trust_control *c, const char *pubfile)
 	int r;
 
 	if (!c->org)
-		return usage_error("trust pin", "--org is required (the contractor's organisation)");
+		return usage_error("trust pin", _("--org is required (the contractor's organisation)"));
 	r = trust_pubkey_load(pubfile, &pk);
 	if (r < 0) {
-		log_error("%s: not a public key: %s", pubfile, trust_strerror(r));
+		log_error(_("%s: not a public key: %s"), pubfile, _(trust_strerror(r)));
 		return EXIT_FAIL;
 	}
 	r = load_root(c, &root);
@@ -357,9 +357,9 @@ static int trust_pin(struct trust_control *c, const char *pubfile)
 		return key_exit_code(r);
 	r = roster_pin_contractor(c->dir, root, c->org, &pk, time(NULL));
 	if (r < 0)
-		return roster_error(c, "pin the contractor's root", r);
+		return roster_error(c, N_("pin the contractor's root"), r);
 	trust_keyid_string(pk.keyid, id);
-	printf("pinned %s's root %s: bring its roster in with 'wipecert trust import DIR' (into %s/contractors/%s/)\n",
+	printf(_("pinned %s's root %s: bring its roster in with 'wipecert trust import DIR' (into %s/contractors/%s/)\n"),
 	       c->org, id, c->dir, id);
 	return record_serials(c, root);
 }
@@ -376,18 +376,18 @@ static int trust_import(struct trust_control *c, const char *from)
 
 	r = roster_import_contractor(c->dir, from, &pk, &dst, &failed);
 	if (r < 0 && failed)
-		return log_error("%s/%s: cannot copy: %s", from, failed, trust_strerror(r)), EXIT_FAIL;
+		return log_error(_("%s/%s: cannot copy: %s"), from, failed, _(trust_strerror(r))), EXIT_FAIL;
 	if (r < 0) {
-		log_error("%s: not accepted (%s): is its root pinned with 'trust pin'?",
+		log_error(_("%s: not accepted (%s): is its root pinned with 'trust pin'?"),
 			  r != -ENOKEY && *trust_store_failed_file() ? trust_store_failed_file() : from,
-			  r != -ENOKEY ? trust_strerror(r) : "root not pinned");
+			  r != -ENOKEY ? _(trust_strerror(r)) : _("root not pinned"));
 		return EXIT_REFUSED;
 	}
 	r = cli_trust_open(c->dir, &s);
 	if (r)
 		return r;
 	trust_keyid_string(pk.keyid, id);
-	printf("imported the roster of %s (root %s) into %s\n", trust_store_contractor(s, pk.keyid), id, dst);
+	printf(_("imported the roster of %s (root %s) into %s\n"), trust_store_contractor(s, pk.keyid), id, dst);
 	return EXIT_OK;
 }
 
@@ -433,13 +433,14 @@ static int trust_verify_dir(struct trust_control *c)
 	}
 	if (bad)
 		return EXIT_FAIL;
-	printf("%s: roster of %s with %zu keys, all signatures valid\n", c->dir, trust_store_org(s),
-	       trust_store_n_members(s));
+	printf(ngettext("%s: roster of %s with %zu key, all signatures valid\n",
+			"%s: roster of %s with %zu keys, all signatures valid\n", trust_store_n_members(s)),
+	       c->dir, trust_store_org(s), trust_store_n_members(s));
 	for (size_t i = 0; i < trust_store_n_lists(s); i++) {
 		const struct trust_list *t = trust_store_list(s, i);
 
-		printf("  %s of %s (root %s): serial %llu, not older than any seen (%s)\n",
-		       t->doc == TRUST_DOC_ROSTER ? "roster" : "revocation list", t->org, t->root_keyid,
+		printf(_("  %s of %s (root %s): serial %llu, not older than any seen (%s)\n"),
+		       t->doc == TRUST_DOC_ROSTER ? _("roster") : _("revocation list"), t->org, t->root_keyid,
 		       (unsigned long long)t->serial, trust_state_path());
 	}
 	return EXIT_OK;

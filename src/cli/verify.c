@@ -54,11 +54,11 @@ static const char *verdict_text(const struct flow_cert_result *res)
 {
 	switch (res->verdict) {
 	case FLOW_CERT_VALID:
-		return res->rep.roster_skipped ? "VALID (X.509 only, no roster)" : "VALID";
+		return res->rep.roster_skipped ? _("VALID (X.509 only, no roster)") : _("VALID");
 	case FLOW_CERT_SUPERSEDED:
-		return "SUPERSEDED";
+		return _("SUPERSEDED");
 	default:
-		return "INVALID";
+		return _("INVALID");
 	}
 }
 
@@ -66,8 +66,8 @@ static const char *check_status(const struct cert_verify_report *rep, int i, boo
 {
 	if (!rep->checks[i].ran)
 		return (i == CHECK_ROSTER && rep->roster_skipped) || (i == CHECK_LEDGER && rep->ledger_skipped) ?
-		       "skipped" : json ? "not-run" : "not run";
-	return rep->checks[i].ok ? "ok" : json ? "failed" : "FAILED";
+		       (json ? "skipped" : _("skipped")) : json ? "not-run" : _("not run");
+	return rep->checks[i].ok ? "ok" : json ? "failed" : _("FAILED");
 }
 
 static void print_json(const struct verify_control *vc, const struct flow_cert_result *res)
@@ -117,7 +117,7 @@ static void print_json(const struct verify_control *vc, const struct flow_cert_r
 
 static void print_text(const struct verify_control *vc, const struct flow_cert_result *res)
 {
-	static const char *const head[] = { "CHECK", "STATUS", "DETAIL" };
+	const char *const head[] = { _("CHECK"), _("STATUS"), _("DETAIL") };
 	const struct cert_verify_report *rep = &res->rep;
 	struct libscols_table *t = cli_table_new(head, ARRAY_SIZE(head));
 
@@ -139,7 +139,7 @@ static void print_text(const struct verify_control *vc, const struct flow_cert_r
 		       rep->record->serial, rep->record->asset_id, rep->record->result);
 	for (int i = 0; t && i < CHECK__MAX; i++)
 		if (cli_table_row(t, (const char *const[]){ cert_check_name(i), check_status(rep, i, false),
-							    rep->checks[i].detail }) < 0) {
+							    rep->checks[i].text }) < 0) {
 			cli_table_free(t);
 			t = NULL;
 		}
@@ -252,7 +252,7 @@ int cmd_verify(int argc, char **argv)
 		print_text(&vc, &res);
 	for (int i = 0; res.verdict != FLOW_CERT_VALID && i < CHECK__MAX; i++)
 		if (res.rep.checks[i].ran && !res.rep.checks[i].ok)
-			log_error("%s: %s: %s", vc.path, cert_check_name(i), res.rep.checks[i].detail);
+			log_error("%s: %s: %s", vc.path, cert_check_name(i), res.rep.checks[i].text);
 	ret = res.verdict == FLOW_CERT_VALID ? EXIT_OK : res.verdict == FLOW_CERT_SUPERSEDED ? EXIT_SUPERSEDED : EXIT_FAIL;
 out:
 	flow_cert_result_release(&res);

@@ -79,7 +79,7 @@ static void help(void)
 /* The methods table: name, title, passes; a table for people or JSON. */
 static int list_methods(bool json)
 {
-	static const char *const head[] = { "METHOD", "PASSES", "TITLE", "PATTERNS", "NWIPE" };
+	const char *const head[] = { _("METHOD"), _("PASSES"), _("TITLE"), _("PATTERNS"), _("NWIPE") };
 	struct libscols_table *t = json ? NULL : cli_table_new(head, ARRAY_SIZE(head));
 	json_t *arr = json ? json_array() : NULL;
 
@@ -120,7 +120,7 @@ static int list_methods(bool json)
 		json_decref(passes);
 		json_decref(aliases);
 		if (asprintf(&n, "%u", m->n_passes) < 0 ||
-		    cli_table_row(t, (const char *const[]){ m->name, n, m->title, pats ? pats : "", nw }) < 0) {
+		    cli_table_row(t, (const char *const[]){ m->name, n, _(m->title), pats ? pats : "", nw }) < 0) {
 			cli_table_free(t);
 			return EXIT_FAIL;
 		}
@@ -221,7 +221,7 @@ static int check_target(const struct wipe_control *c, struct wipe_run *w, struct
 		return log_error(_("%s: refused: it reports its own serial %s (WWN %s): an attested serial is only for "
 				   "media that report none"), t->arg, t->disk.serial ? t->disk.serial : "-",
 				 t->disk.wwn ? t->disk.wwn : "-"), -EPERM;
-	r = disk_check_safety(&w->scan, &t->disk, &reason);
+	r = disk_check_safety_text(&w->scan, &t->disk, NULL, &reason);
 	if (r < 0)
 		return log_error_errno(r, _("%s: cannot check whether it is safe to write"), t->arg);
 	if (r != SAFETY_OK) {
@@ -236,7 +236,7 @@ static int check_target(const struct wipe_control *c, struct wipe_run *w, struct
 	/* the ledger and the policy before anything is written */
 	if (t->asset && (r = flow_check_before_wipe(&w->flow, t->asset, method_name(c), serial_of(t), t->disk.wwn,
 						    t->disk.transport == TRANSPORT_FILE, &ferr)) < 0)
-		return log_error(_("%s: refused: %s"), t->arg, ferr.msg), r;
+		return log_error(_("%s: refused: %s"), t->arg, flow_error_text(&ferr)), r;
 	if (c->fw != DRIVE_METHOD_INVALID && disk_is_image(&t->disk))
 		return log_error(_("%s: refused: a firmware method needs a drive, not an image file or loop device"),
 				 t->arg), -EPERM;
@@ -323,7 +323,9 @@ static void print_plan(const struct wipe_control *c, const struct wipe_run *w, c
 		       w->dry_run ? _(" [dry run: nothing written]") : "");
 		return;
 	}
-	printf(_("%s: %s, serial %s, %s, %u-byte sectors: %s (%u passes), verify %s%s\n"), t->arg,
+	printf(ngettext("%s: %s, serial %s, %s, %u-byte sectors: %s (%u pass), verify %s%s\n",
+			"%s: %s, serial %s, %s, %u-byte sectors: %s (%u passes), verify %s%s\n",
+			c->method->n_passes * c->rounds), t->arg,
 	       d->model ? d->model : "?", ser, size, d->logical_sector,
 	       c->method->name, c->method->n_passes * c->rounds, erase_verify_to_string(c->verify),
 	       w->dry_run ? _(" [dry run: nothing written]") : "");
@@ -334,11 +336,11 @@ static void fw_progress(void *ud, const char *phase, double f, double eta)
 	const struct wipe_target *t = ud;
 
 	if (f >= 0 && eta >= 0)
-		fprintf(stderr, _("%s: %s: %.1f%%, about %.0f s left\n"), t->arg, phase, f * 100, eta);
+		fprintf(stderr, _("%s: %s: %.1f%%, about %.0f s left\n"), t->arg, cli_fw_phase(phase), f * 100, eta);
 	else if (f >= 0)
-		fprintf(stderr, _("%s: %s: %.1f%%\n"), t->arg, phase, f * 100);
+		fprintf(stderr, _("%s: %s: %.1f%%\n"), t->arg, cli_fw_phase(phase), f * 100);
 	else
-		fprintf(stderr, _("%s: %s...\n"), t->arg, phase);
+		fprintf(stderr, _("%s: %s...\n"), t->arg, cli_fw_phase(phase));
 }
 
 /* Firmware erases, one drive after the other (each drive works on its
@@ -355,7 +357,7 @@ static int firmware_run_all(const struct wipe_control *c, struct wipe_run *w)
 		const struct drive_erase_result *res = &t->fw.res;
 
 		if (flow_firmware_wipe(&w->flow, &t->disk, c->fw, &o, fw_progress, t, &t->fw, &ferr) < 0) {
-			log_error("%s: %s", t->arg, ferr.msg);
+			log_error("%s: %s", t->arg, flow_error_text(&ferr));
 			ret = EXIT_FAIL;
 		}
 		if (res->refused) {

@@ -137,7 +137,7 @@ static void format_line(const struct wipe_target *t, char *buf, size_t len)
 		snprintf(eta, sizeof(eta), " ETA %" PRIu64 ":%02" PRIu64 ":%02" PRIu64,
 			 p->eta_sec / 3600, p->eta_sec / 60 % 60, p->eta_sec % 60);
 	snprintf(buf, len, "%s: %s %u/%zu %s %5.1f%% %s/s%s", t->arg, _("pass"), p->pass + 1,
-		 t->job->n_passes, erase_phase_to_string(p->phase), pct, rate, eta);
+		 t->job->n_passes, _(erase_phase_to_string(p->phase)), pct, rate, eta);
 }
 
 static void json_event(const struct wipe_target *t)
@@ -428,7 +428,7 @@ void wipe_seal_all(struct wipe_run *w, int *ret)
 			continue;
 		}
 		if (r < 0) {
-			log_error(_("%s: job %s not sealed: %s"), t->arg, id, ferr.msg);
+			log_error(_("%s: job %s not sealed: %s"), t->arg, id, flow_error_text(&ferr));
 			*ret = EXIT_FAIL;
 			continue;
 		}
@@ -440,7 +440,7 @@ void wipe_seal_all(struct wipe_run *w, int *ret)
 		log_info(_("%s: job %s sealed by %s for asset %s: %s"), t->arg, id, trust_seckey_name(w->tech),
 			 asset, path);
 		if (w->witness && flow_witness(&w->flow, id, w->witness, NULL, &ferr) < 0) {
-			log_error(_("%s: job %s not witnessed: %s"), t->arg, id, ferr.msg);
+			log_error(_("%s: job %s not witnessed: %s"), t->arg, id, flow_error_text(&ferr));
 			*ret = EXIT_FAIL;
 		}
 	}

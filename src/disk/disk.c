@@ -72,6 +72,7 @@ void disk_release(struct disk *d)
 	}
 	free(d->content);
 	free(d->safety_reason);
+	free(d->safety_text);
 	strv_free(d->holders);
 	memset(d, 0, sizeof(*d));
 }
@@ -88,6 +89,8 @@ void disk_list_free(struct disk *d, size_t n)
 static int set_unknown(struct disk *d, const char *what, int err)
 {
 	free(d->safety_reason);
+	free(d->safety_text);
+	d->safety_text = NULL;
 	d->safety = SAFETY_UNKNOWN;
 	d->safety_reason = disk_errno_reason(what, err);
 	return d->safety_reason ? 0 : -ENOMEM;

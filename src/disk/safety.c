@@ -10,6 +10,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <libintl.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <string.h>
@@ -26,12 +27,13 @@
 struct verdict {
 	enum disk_safety state;
 	char *reason;
+	char *text;     /* reason in the reader's language (po/check.sh marks fmt) */
 };
 
 static void _printf_(3, 4) verdict_set(struct verdict *v, enum disk_safety state, const char *fmt, ...)
 {
 	va_list ap;
-	char *s;
+	char *s, *t;
 
 	if (state >= v->state)
 		return; /* the worst one wins; the first reason of a state stays */
@@ -39,8 +41,14 @@ static void _printf_(3, 4) verdict_set(struct verdict *v, enum disk_safety state
 	if (vasprintf(&s, fmt, ap) < 0)
 		s = NULL;
 	va_end(ap);
+	va_start(ap, fmt);
+	if (vasprintf(&t, gettext(fmt), ap) < 0)
+		t = NULL;
+	va_end(ap);
 	free(v->reason);
+	free(v->text);
 	v->reason = s;
+	v->text = t;
 	v->state = state;
 }
 
@@ -56,13 +64,13 @@ char *disk_errno_reason(const char *what, int err)
 
 static void verdict_errno(struct verdict *v, const char *what, const char *path, int err)
 {
-	_cleanup_free_ char *w = NULL, *r = NULL;
+	const char *name = strerrorname_np(err);
 
-	if (asprintf(&w, "%s %s", what, path) < 0)
-		return;
-	r = disk_errno_reason(w, err);
-	if (r)
-		verdict_set(v, SAFETY_UNKNOWN, "%s", r);
+	/* disk_errno_reason()'s words, one sentence a verb */
+	if (streq(what, "open"))
+		verdict_set(v, SAFETY_UNKNOWN, "cannot open %s: %s (%s)", path, strerror(err), name ? name : "?");
+	else
+		verdict_set(v, SAFETY_UNKNOWN, "cannot read %s: %s (%s)", path, strerror(err), name ? name : "?");
 }
 
 /* ---- device numbers ---- */
@@ -226,6 +234,7 @@ struct stack {
 	char **holders;          /* what sits directly on the disk or a partition */
 	size_t n_holders;
 	char *first;             /* "sda2 held by dm-0 (LVM volume vg-lv)" */
+	char *first_below, *first_name, *first_kind; /* its words, for verdict_set() */
 };
 
 static void stack_add_holder(struct stack *s, const char *below, const char *name)
@@ -250,6 +259,9 @@ static void stack_add_holder(struct stack *s, const char *below, const char *nam
 	if (asprintf(&s->first, "%s%sheld by %s%s%s%s", streq(below, s->disk) ? "" : below,
 		     streq(below, s->disk) ? "" : " ", name, kind ? " (" : "", kind ? kind : "", kind ? ")" : "") < 0)
 		s->first = NULL;
+	s->first_below = streq(below, s->disk) ? NULL : strdup(below);
+	s->first_name = strdup(name);
+	s->first_kind = TAKE_PTR(kind);
 }
 
 /* Walk up from one device: its holders (dm on md on a partition) and the
@@ -309,6 +321,9 @@ static void stack_release(struct stack *s)
 	free(s->devs.v);
 	strv_free(s->holders);
 	free(s->first);
+	free(s->first_below);
+	free(s->first_name);
+	free(s->first_kind);
 }
 
 /* ---- mounts and swap ---- */
@@ -610,9 +625,10 @@ static int assess_image(const struct disk_scan *opts, const struct disk *d, stru
 	return probe_device(opts, d, out, v);
 }
 
-int disk_assess(const struct disk_scan *opts, const struct disk *d, struct disk *out, char **ret_reason)
+static int assess(const struct disk_scan *opts, const struct disk *d, struct disk *out, char **ret_reason,
+		  char **ret_text)
 {
-	struct verdict v = { SAFETY_OK, NULL };
+	struct verdict v = { SAFETY_OK, NULL, NULL };
 	struct stack s = { .sysfs = disk_sysfs_root(opts), .disk = d->name };
 	int r = 0;
 
@@ -626,7 +642,16 @@ int disk_assess(const struct disk_scan *opts, const struct disk *d, struct disk 
 	stack_walk(&s, d->syspath, d->name, true, 0);
 	check_mounts(opts && opts->mountinfo ? opts->mountinfo : DEFAULT_MOUNTINFO, &s.devs, &v);
 	check_swaps(s.sysfs, opts && opts->swaps ? opts->swaps : DEFAULT_SWAPS, &s.devs, NULL, &v);
-	if (s.first)
+	/* whole sentences, each translated as one */
+	if (s.first && s.first_name && s.first_below && s.first_kind)
+		verdict_set(&v, SAFETY_HELD, "%s held by %s (%s)", s.first_below, s.first_name, s.first_kind);
+	else if (s.first && s.first_name && s.first_below)
+		verdict_set(&v, SAFETY_HELD, "%s held by %s", s.first_below, s.first_name);
+	else if (s.first && s.first_name && s.first_kind)
+		verdict_set(&v, SAFETY_HELD, "held by %s (%s)", s.first_name, s.first_kind);
+	else if (s.first && s.first_name)
+		verdict_set(&v, SAFETY_HELD, "held by %s", s.first_name);
+	else if (s.first)
 		verdict_set(&v, SAFETY_HELD, "%s", s.first);
 	if (out) {
 		strv_free(out->holders);
@@ -639,16 +664,35 @@ out:
 	stack_release(&s);
 	if (r < 0) {
 		free(v.reason);
+		free(v.text);
 		return r;
 	}
 	if (ret_reason)
 		*ret_reason = v.reason;
 	else
 		free(v.reason);
+	if (ret_text)
+		*ret_text = v.text;
+	else
+		free(v.text);
 	return v.state;
+}
+
+int disk_assess(const struct disk_scan *opts, const struct disk *d, struct disk *out, char **ret_reason)
+{
+	if (!out)
+		return assess(opts, d, NULL, ret_reason, NULL);
+	free(out->safety_text);
+	out->safety_text = NULL;
+	return assess(opts, d, out, ret_reason, &out->safety_text);
 }
 
 int disk_check_safety(const struct disk_scan *opts, const struct disk *d, char **ret_reason)
 {
-	return disk_assess(opts, d, NULL, ret_reason);
+	return assess(opts, d, NULL, ret_reason, NULL);
+}
+
+int disk_check_safety_text(const struct disk_scan *opts, const struct disk *d, char **ret_reason, char **ret_text)
+{
+	return assess(opts, d, NULL, ret_reason, ret_text);
 }

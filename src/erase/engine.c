@@ -67,8 +67,8 @@ struct engine {
 const char *erase_phase_to_string(enum erase_phase p)
 {
 	static const char *const names[] = {
-		[PHASE_WRITE] = "write", [PHASE_REVERIFY] = "reverify", [PHASE_VERIFY] = "verify",
-		[PHASE_SYNC] = "sync", [PHASE_CHECK] = "check", [PHASE_DONE] = "done",
+		[PHASE_WRITE] = N_("write"), [PHASE_REVERIFY] = N_("reverify"), [PHASE_VERIFY] = N_("verify"),
+		[PHASE_SYNC] = N_("sync"), [PHASE_CHECK] = N_("check"), [PHASE_DONE] = N_("done"),
 	};
 	return (size_t)p < ARRAY_SIZE(names) ? names[p] : "?";
 }

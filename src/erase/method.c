@@ -55,19 +55,19 @@ static const struct erase_pass p_bmb21[] = {
 /* a verify-only method: the pattern the whole target must read back as */
 #define V(n, t, p) { n, t, ARRAY_SIZE(p), p, true }
 const struct erase_method erase_methods[] = {
-	M("zero", "one pass of zeros", p_zero),
-	M("one", "one pass of 0xFF", p_one),
-	M("random", "one pass of random data (NIST SP 800-88 Clear)", p_random),
-	M("dod-short", "DoD 5220.22-M (E), 3 passes", p_dod_short),
-	M("dod", "DoD 5220.22-M (ECE), 7 passes", p_dod),
-	M("gutmann", "Gutmann, 35 passes", p_gutmann),
-	M("hmg-is5", "HMG IS5 Enhanced, 3 passes", p_hmg_is5),
-	M("rcmp-ops2", "RCMP TSSIT OPS-II, 7 passes", p_rcmp),
-	M("schneier", "Bruce Schneier, 7 passes", p_schneier),
-	M("vsitr", "German VSITR, 7 passes", p_vsitr),
-	M("bmb21", "BMB21-2019 as nwipe runs it, 6 passes", p_bmb21),
-	V("verify-zero", "read all of it, expect 00 everywhere; writes nothing", p_zero),
-	V("verify-one", "read all of it, expect FF everywhere; writes nothing", p_one),
+	M("zero", N_("one pass of zeros"), p_zero),
+	M("one", N_("one pass of 0xFF"), p_one),
+	M("random", N_("one pass of random data (NIST SP 800-88 Clear)"), p_random),
+	M("dod-short", N_("DoD 5220.22-M (E), 3 passes"), p_dod_short),
+	M("dod", N_("DoD 5220.22-M (ECE), 7 passes"), p_dod),
+	M("gutmann", N_("Gutmann, 35 passes"), p_gutmann),
+	M("hmg-is5", N_("HMG IS5 Enhanced, 3 passes"), p_hmg_is5),
+	M("rcmp-ops2", N_("RCMP TSSIT OPS-II, 7 passes"), p_rcmp),
+	M("schneier", N_("Bruce Schneier, 7 passes"), p_schneier),
+	M("vsitr", N_("German VSITR, 7 passes"), p_vsitr),
+	M("bmb21", N_("BMB21-2019 as nwipe runs it, 6 passes"), p_bmb21),
+	V("verify-zero", N_("read all of it, expect 00 everywhere; writes nothing"), p_zero),
+	V("verify-one", N_("read all of it, expect FF everywhere; writes nothing"), p_one),
 };
 const size_t erase_n_methods = ARRAY_SIZE(erase_methods);
 

@@ -191,7 +191,7 @@ static void check_ledger(const struct flow_ctx *c, const struct cert_record *r, 
 		/* the lifecycle table: only a medium handed to a contractor is
 		 * accepted as disposed (a lost one never is) */
 		if (flow_lifecycle_allows(&as, LC_OP_ACCEPT, &lc) < 0 && ok[1]) {
-			snprintf(msg[1], sizeof(msg[1]), "%s", lc.msg);
+			snprintf(msg[1], sizeof(msg[1]), "%.*s", (int)sizeof(msg[1]) - 1, lc.msg);
 			ok[1] = false;
 		}
 		k = ledger_identity_check(&as, d->serial, d->wwn, &why);

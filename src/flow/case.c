@@ -29,7 +29,7 @@ int flow_fail(struct flow_error *err, int r, const char *fmt, ...)
 
 	if (err) {
 		va_start(ap, fmt);
-		vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+		vformat_en_text(err->msg, sizeof(err->msg), err->text, sizeof(err->text), fmt, ap);
 		va_end(ap);
 	}
 	return r;

@@ -8,6 +8,7 @@
  * Never prints.
  */
 #include <errno.h>
+#include <libintl.h>
 #include <stdarg.h>
 #include <string.h>
 #include <strings.h>
@@ -131,15 +132,30 @@ static long long gap(time_t a, time_t b)
 struct disk_outcome {
 	bool ok, superseded;
 	char msg[240];
+	char text[480];   /* msg in the reader's language (po/check.sh marks fmt) */
 	uint64_t issue_seq;
 };
+
+static void outcome_vsay(struct disk_outcome *out, const char *fmt, va_list ap)
+{
+	vformat_en_text(out->msg, sizeof(out->msg), out->text, sizeof(out->text), fmt, ap);
+}
+
+_printf_(2, 3) static void outcome_say(struct disk_outcome *out, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	outcome_vsay(out, fmt, ap);
+	va_end(ap);
+}
 
 _printf_(3, 4) static void disk_fail(struct disk_outcome *out, bool superseded, const char *fmt, ...)
 {
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(out->msg, sizeof(out->msg), fmt, ap);
+	outcome_vsay(out, fmt, ap);
 	va_end(ap);
 	out->ok = false;
 	out->superseded = superseded;
@@ -232,9 +248,19 @@ static int check_disk(const struct flow_ctx *c, struct flow_cert_result *res, co
 		goto out;
 	}
 	out->issue_seq = w.issue_seq;
-	snprintf(out->msg, sizeof(out->msg), "asset %s: its current disposal (event %llu, this PDF's sha256), serial%s "
-		 "match%s", want, (unsigned long long)w.issue_seq, d->wwn ? " and WWN" : "",
-		 rep->contractor ? "" : ", the event it names found");
+	{
+		/* whole sentences, each translated as one */
+		static const char *const found[2][2] = {
+			{ N_("asset %s: its current disposal (event %llu, this PDF's sha256), serial match, "
+			     "the event it names found"),
+			  N_("asset %s: its current disposal (event %llu, this PDF's sha256), serial and WWN match, "
+			     "the event it names found") },
+			{ N_("asset %s: its current disposal (event %llu, this PDF's sha256), serial match"),
+			  N_("asset %s: its current disposal (event %llu, this PDF's sha256), serial and WWN match") },
+		};
+
+		outcome_say(out, found[rep->contractor][d->wwn != NULL], want, (unsigned long long)w.issue_seq);
+	}
 out:
 	ledger_asset_clear(&a);
 	return 0;
@@ -250,7 +276,7 @@ static int check_ledger(const struct flow_ctx *c, const struct flow_cert_options
 	struct disk_outcome out, first_sup = { 0 };
 	size_t n, n_sup = 0, sup_row = 0;
 	bool asset_found = false;
-	char where[160], msg[240];
+	char where[160], msg[240], text[480];
 	int k;
 
 	if (!r)
@@ -261,10 +287,9 @@ static int check_ledger(const struct flow_ctx *c, const struct flow_cert_options
 		k = ledger_verify(c->ledger, NULL, &vr);
 		if (k == -ENOMEM)
 			return k;
-		if (k < 0) {
-			snprintf(msg, sizeof(msg), "the ledger's chain is broken: %.200s", k == -EBADMSG ? vr.detail : strerror(-k));
-			return cert_verify_report_set(rep, CHECK_LEDGER, false, msg), 0;
-		}
+		if (k < 0)
+			return cert_verify_report_set(rep, CHECK_LEDGER, false, "the ledger's chain is broken: %.200s",
+						      k == -EBADMSG ? vr.detail : strerror(-k)), 0;
 	}
 	n = cert_record_n_disks(r);
 	for (size_t i = 0; o->asset_id && i < n; i++) {
@@ -273,11 +298,12 @@ static int check_ledger(const struct flow_ctx *c, const struct flow_cert_options
 		asset_found |= streq(o->asset_id, d->ledger_entry ? d->ledger_entry : d->asset_id) ||
 			       streq(o->asset_id, d->asset_id);
 	}
-	if (o->asset_id && !asset_found) {
-		snprintf(msg, sizeof(msg), "the certificate is for asset %s, not %s",
-			 n > 1 ? "others" : (r->ledger_entry ? r->ledger_entry : r->asset_id), o->asset_id);
-		return cert_verify_report_set(rep, CHECK_LEDGER, false, msg), 0;
-	}
+	if (o->asset_id && !asset_found && n > 1)
+		return cert_verify_report_set(rep, CHECK_LEDGER, false, "the certificate is for other assets, not %s",
+					      o->asset_id), 0;
+	if (o->asset_id && !asset_found)
+		return cert_verify_report_set(rep, CHECK_LEDGER, false, "the certificate is for asset %s, not %s",
+					      r->ledger_entry ? r->ledger_entry : r->asset_id, o->asset_id), 0;
 	for (size_t i = 0; i < n; i++) {
 		k = check_disk(c, res, cert_record_disk(r, i), &out);
 		if (k < 0)
@@ -289,9 +315,13 @@ static int check_ledger(const struct flow_ctx *c, const struct flow_cert_options
 			if (cert_record_is_list(r)) {
 				snprintf(where, sizeof(where), "row %zu (asset %s): ", i + 1, r->items[i].asset_id);
 				snprintf(msg, sizeof(msg), "%.80s%.159s", where, out.msg);
-			} else
+				snprintf(where, sizeof(where), gettext("row %zu (asset %s): "), i + 1, r->items[i].asset_id);
+				snprintf(text, sizeof(text), "%.159s%.320s", where, out.text);
+			} else {
 				snprintf(msg, sizeof(msg), "%s", out.msg);
-			return cert_verify_report_set(rep, CHECK_LEDGER, false, msg), 0;
+				snprintf(text, sizeof(text), "%s", out.text);
+			}
+			return cert_verify_report_put(rep, CHECK_LEDGER, false, msg, text), 0;
 		}
 		if (!n_sup++) {
 			first_sup = out;
@@ -300,19 +330,22 @@ static int check_ledger(const struct flow_ctx *c, const struct flow_cert_options
 	}
 	if (n_sup) {
 		res->superseded = true;
-		if (cert_record_is_list(r))
+		if (cert_record_is_list(r)) {
 			snprintf(msg, sizeof(msg), "%zu of %zu rows: row %zu (asset %.40s): %.100s", n_sup, n, sup_row + 1,
 				 r->items[sup_row].asset_id, first_sup.msg);
-		else
+			snprintf(text, sizeof(text), gettext("%zu of %zu rows: row %zu (asset %.40s): %.200s"), n_sup, n,
+				 sup_row + 1, r->items[sup_row].asset_id, first_sup.text);
+		} else {
 			snprintf(msg, sizeof(msg), "%s", first_sup.msg);
-		return cert_verify_report_set(rep, CHECK_LEDGER, false, msg), 0;
+			snprintf(text, sizeof(text), "%s", first_sup.text);
+		}
+		return cert_verify_report_put(rep, CHECK_LEDGER, false, msg, text), 0;
 	}
 	if (cert_record_is_list(r))
-		snprintf(msg, sizeof(msg), "%zu rows: the current disposal of each asset (this PDF's sha256), serials match",
-			 n);
+		cert_verify_report_set(rep, CHECK_LEDGER, true,
+				       "%zu rows: the current disposal of each asset (this PDF's sha256), serials match", n);
 	else
-		snprintf(msg, sizeof(msg), "%s", out.msg);
-	cert_verify_report_set(rep, CHECK_LEDGER, true, msg);
+		cert_verify_report_put(rep, CHECK_LEDGER, true, out.msg, out.text);
 	return 0;
 }
 

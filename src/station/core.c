@@ -343,7 +343,7 @@ static void evaluate(struct station *s, struct bay *b)
 	}
 	if (d->safety != SAFETY_OK) {
 		snprintf(b->note, sizeof(b->note), "%s: %s", disk_safety_to_string(d->safety),
-			 d->safety_reason ? d->safety_reason : "?");
+			 d->safety_text ? d->safety_text : d->safety_reason ? d->safety_reason : "?");
 		b->code = disk_safety_to_string(d->safety);
 		return;
 	}
@@ -368,14 +368,14 @@ static void evaluate(struct station *s, struct bay *b)
 	    flow_policy_method(s->flow.policy, (int)class_n, b->have_caps ? &b->caps : NULL, s->o.overwrite, &b->method,
 			       &ferr) < 0) {
 		snprintf(b->note, sizeof(b->note), _("policy: %s"),
-			 ferr.msg[0] ? ferr.msg : _("the asset has no importance class"));
+			 ferr.msg[0] ? flow_error_text(&ferr) : _("the asset has no importance class"));
 		b->code = "policy";
 		b->method = NULL;
 		return;
 	}
 	r = flow_check_before_wipe(&s->flow, asset_id(b), b->method, d->serial, d->wwn, identityless(d), &ferr);
 	if (r < 0) {
-		snprintf(b->note, sizeof(b->note), "%s", ferr.msg);
+		snprintf(b->note, sizeof(b->note), "%.*s", (int)sizeof(b->note) - 1, flow_error_text(&ferr));
 		b->code = "refused";
 		return;
 	}
@@ -993,7 +993,7 @@ void station_seal(struct station *s, struct bay *b)
 	if (r < 0) {
 		s->n_unsealed++;
 		station_emit(s, STATION_EV_ERROR, b, "seal-failed", _("%s: job %s not sealed: %s"), bay_label(b),
-			     station_job_id(b), ferr.msg);
+			     station_job_id(b), flow_error_text(&ferr));
 		return;
 	}
 	b->sealed = true;
@@ -1268,7 +1268,7 @@ int station_init(struct station *s, const struct station_opts *o, const struct f
 	}
 	r = station_key_peek(s);
 	if (r < 0) {
-		snprintf(err, errlen, _("%s: cannot read the key: %s"), o->key_path, trust_strerror(r));
+		snprintf(err, errlen, _("%s: cannot read the key: %s"), o->key_path, _(trust_strerror(r)));
 		return r;
 	}
 	s->last_activity_ns = now_ns();

@@ -43,12 +43,12 @@ int station_unlock(struct station *s, const char *pass, size_t len, char *msg, s
 
 	r = trust_seckey_load(s->o.key_path, pass, len, &k);
 	if (r < 0) {
-		snprintf(msg, msglen, _("%s: the key is not unlocked: %s"), base, trust_strerror(r));
+		snprintf(msg, msglen, _("%s: the key is not unlocked: %s"), base, _(trust_strerror(r)));
 		return r;
 	}
 	r = flow_check_signer(s->trust, k, TRUST_DOC_WIPE_RECORD, &ferr);
 	if (r < 0) {
-		snprintf(msg, msglen, _("%s: refused: %s"), base, ferr.msg);
+		snprintf(msg, msglen, _("%s: refused: %s"), base, flow_error_text(&ferr));
 		trust_seckey_free(k);
 		return r;
 	}

@@ -169,7 +169,7 @@ static void draw_details(struct screen *sc, int y, const struct bay *b)
 	snprintf(line, sizeof(line), _("%s  %s  serial %s  WWN %s  %s  %u-byte sectors  %s  safety: %s%s%s"),
 		 d->devpath ? d->devpath : "?", d->model ? d->model : "?", d->serial ? d->serial : "-",
 		 d->wwn ? d->wwn : "-", size, d->logical_sector, disk_transport_to_string(d->transport),
-		 disk_safety_to_string(d->safety), d->safety_reason ? " - " : "", d->safety_reason ? d->safety_reason : "");
+		 disk_safety_to_string(d->safety), d->safety_reason ? " - " : "", d->safety_text ? d->safety_text : d->safety_reason ? d->safety_reason : "");
 	put(y, 0, COLS, line, false, A_NORMAL);
 	if (b->matched)
 		snprintf(line, sizeof(line), _("asset %s  class %s  %s  %s  method %s  firmware: %s"),
@@ -197,7 +197,7 @@ static void draw_details(struct screen *sc, int y, const struct bay *b)
 		format_size_iec((uint64_t)p.rate, rate, sizeof(rate));
 		snprintf(line, sizeof(line),
 			 _("job %s  pass %u/%zu %s  %s of %s  %s/s  ETA %u:%02u:%02u  errors %llu"), b->job->id,
-			 p.pass + 1, b->job->n_passes, erase_phase_to_string(p.phase), done, total, rate,
+			 p.pass + 1, b->job->n_passes, _(erase_phase_to_string(p.phase)), done, total, rate,
 			 (unsigned)(p.eta_sec / 3600), (unsigned)(p.eta_sec / 60 % 60), (unsigned)(p.eta_sec % 60),
 			 (unsigned long long)p.errors);
 	} else if (b->state == BAY_FINISHED) {

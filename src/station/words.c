@@ -74,12 +74,12 @@ const char *station_bay_word(const struct bay *b, char *buf, size_t len)
 			if (!phase)
 				snprintf(buf, len, "%s", drive_method_to_string(b->fw_method));
 			else if (f >= 0 && left >= 0)
-				snprintf(buf, len, "%s %3.0f%% %u:%02u", phase, f * 100, (unsigned)left / 60,
+				snprintf(buf, len, "%s %3.0f%% %u:%02u", cli_fw_phase(phase), f * 100, (unsigned)left / 60,
 					 (unsigned)left % 60);
 			else if (f >= 0)
-				snprintf(buf, len, "%s %3.0f%%", phase, f * 100);
+				snprintf(buf, len, "%s %3.0f%%", cli_fw_phase(phase), f * 100);
 			else
-				snprintf(buf, len, "%s...", phase);
+				snprintf(buf, len, "%s...", cli_fw_phase(phase));
 			return buf;
 		}
 		pthread_mutex_lock(&s->lock);
@@ -95,7 +95,7 @@ const char *station_bay_word(const struct bay *b, char *buf, size_t len)
 			snprintf(eta, sizeof(eta), " %" PRIu64 ":%02" PRIu64 ":%02" PRIu64, p.eta_sec / 3600,
 				 p.eta_sec / 60 % 60, p.eta_sec % 60);
 		snprintf(buf, len, "%u/%zu %s %3.0f%% %s/s%s", p.pass + 1, b->job->n_passes,
-			 erase_phase_to_string(p.phase), p.total ? 100.0 * (double)p.done / (double)p.total : 0.0,
+			 _(erase_phase_to_string(p.phase)), p.total ? 100.0 * (double)p.done / (double)p.total : 0.0,
 			 rate, eta);
 		return buf;
 	case BAY_FINISHED:

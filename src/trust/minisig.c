@@ -101,15 +101,15 @@ bool trust_role_may_sign(enum trust_role r, enum trust_doc d)
 const char *trust_strerror(int err)
 {
 	switch (err < 0 ? -err : err) {
-	case ENODATA: return "file truncated or incomplete";
-	case EINVAL: return "malformed";
-	case EPROTONOSUPPORT: return "unknown algorithm tag";
-	case EKEYREJECTED: return "wrong passphrase";
-	case EBADMSG: return "checksum or signature mismatch (file altered or damaged)";
-	case EEXIST: return "file exists (use --force to overwrite)";
-	case ENOKEY: return "signed by another key";
-	case ESTALE: return "older than a signed list seen before (rollback refused)";
-	case EPERM: return "readable by group or others: a secret key must be private (chmod 600)";
+	case ENODATA: return N_("file truncated or incomplete");
+	case EINVAL: return N_("malformed");
+	case EPROTONOSUPPORT: return N_("unknown algorithm tag");
+	case EKEYREJECTED: return N_("wrong passphrase");
+	case EBADMSG: return N_("checksum or signature mismatch (file altered or damaged)");
+	case EEXIST: return N_("file exists (use --force to overwrite)");
+	case ENOKEY: return N_("signed by another key");
+	case ESTALE: return N_("older than a signed list seen before (rollback refused)");
+	case EPERM: return N_("readable by group or others: a secret key must be private (chmod 600)");
 	default: return strerror(err < 0 ? -err : err);
 	}
 }

@@ -14,17 +14,17 @@
 #include "trust-internal.h"
 
 static const char *const verdict_names[_TRUST_VERDICT_MAX] = {
-	[TRUST_OK] = "valid",
-	[TRUST_BAD_SIGNATURE] = "signature does not match (document, signature or trusted comment altered)",
-	[TRUST_MALFORMED] = "signature unreadable or of an unknown algorithm",
-	[TRUST_UNKNOWN_KEY] = "signing key is in no roster",
-	[TRUST_UNKNOWN_ORG] = "organisation is neither ours nor a pinned contractor",
-	[TRUST_WRONG_ROLE] = "signer's role may not sign this document type",
-	[TRUST_REVOKED] = "signing key was revoked",
-	[TRUST_EXPIRED] = "signing time is after the key's validity",
-	[TRUST_NOT_YET_VALID] = "signing time is before the key's validity",
-	[TRUST_DOC_MISMATCH] = "signature's claims differ from the document or the roster",
-	[TRUST_SAME_SIGNER] = "approval signed by the same person or key as the wipe record",
+	[TRUST_OK] = N_("valid"),
+	[TRUST_BAD_SIGNATURE] = N_("signature does not match (document, signature or trusted comment altered)"),
+	[TRUST_MALFORMED] = N_("signature unreadable or of an unknown algorithm"),
+	[TRUST_UNKNOWN_KEY] = N_("signing key is in no roster"),
+	[TRUST_UNKNOWN_ORG] = N_("organisation is neither ours nor a pinned contractor"),
+	[TRUST_WRONG_ROLE] = N_("signer's role may not sign this document type"),
+	[TRUST_REVOKED] = N_("signing key was revoked"),
+	[TRUST_EXPIRED] = N_("signing time is after the key's validity"),
+	[TRUST_NOT_YET_VALID] = N_("signing time is before the key's validity"),
+	[TRUST_DOC_MISMATCH] = N_("signature's claims differ from the document or the roster"),
+	[TRUST_SAME_SIGNER] = N_("approval signed by the same person or key as the wipe record"),
 };
 
 const char *trust_verdict_string(enum trust_verdict v)

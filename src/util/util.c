@@ -4,6 +4,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <libintl.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -413,4 +415,14 @@ int ini_line(char *line, char **ret_a, char **ret_b)
 		return -EINVAL;
 	}
 	return INI_PAIR;
+}
+
+void vformat_en_text(char *en, size_t en_len, char *text, size_t text_len, const char *fmt, va_list ap)
+{
+	va_list aq;
+
+	va_copy(aq, ap);
+	vsnprintf(en, en_len, fmt, ap);
+	vsnprintf(text, text_len, gettext(fmt), aq);
+	va_end(aq);
 }
