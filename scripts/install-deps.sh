@@ -22,6 +22,7 @@ check=(sqlite3 qpdf poppler-utils minisign zbar-tools libnss3-tools openssl
 	clang libclang-rt-14-dev)
 check+=(python3 python3-pexpect groff-base bsdutils) # tests/run.sh requires every tool the tests use
 check+=(jq) # reads JSON in the e2e tests: python3 starts in ~2 s on a loaded machine
+check+=(procps) # pgrep, ps (a minbase Debian has neither)
 check+=(tmux python3) # the station's screen driven in a real pseudo-terminal; its event stream read; json_get (minbase has no python3)
 check+=(lvm2 mdadm bcache-tools) # member signatures made by their own tools (holders.sh)
 check+=(postgresql-15 postgresql-client-15) # a throwaway server for the ledger tests (tests/pg/cluster.bash)

@@ -114,12 +114,15 @@ cp "$C/test-only-approver.key" "$MH/approver.key"
 cp "$C/passphrase.txt" "$MH/pass"
 printf '*:*:%s:%s:pw-m\n' "$DBN" "$mgr" >"$MH/.pgpass"
 chmod 600 "$MH/.pgpass" "$MH/approver.key"
+# the program and the trust directory where nobody can read them (a fresh
+# machine's checkout under /root is not)
+cp "$W" "$MH/wipecert" && cp -r "$C/trust" "$MH/trust" || fail "copy for the manager"
 chown -R nobody:nogroup "$MH"
 trap 'rm -rf "$MH"; cleanup' EXIT
 M() { # the manager, as nobody, against the shared ledger
 	setpriv --reuid=nobody --regid=nogroup --clear-groups env -u PGPASSFILE HOME="$MH" \
-		WIPECERT_DB="$(uri "$mgr")" WIPECERT_STATE_DIR="$MH/${MSTATE:-state}" WIPECERT_TRUST="$C/trust" \
-		WIPECERT_TRUST_STATE="$MH/trust-state.json" "$W" "$@"
+		WIPECERT_DB="$(uri "$mgr")" WIPECERT_STATE_DIR="$MH/${MSTATE:-state}" WIPECERT_TRUST="$MH/trust" \
+		WIPECERT_TRUST_STATE="$MH/trust-state.json" "$MH/wipecert" "$@"
 }
 MKEY=(--key "$MH/approver.key" --passphrase-file "$MH/pass")
 expect_rc 0 M pending --json
