@@ -137,7 +137,7 @@ expect_rc 0 M approve "$CA" "${MKEY[@]}" --yes --json
 PDF=$(json_get "$T/out" 'd["pdf"]')
 [[ $PDF == "$MH"/* ]] && [ -s "$PDF" ] || fail "the certificate is not in the manager's state directory: $PDF"
 expect_rc 0 M reject "$CB" "${MKEY[@]}" --yes --reason "the image was the wrong one"
-expect_rc 0 M verify --db "$(uri "$mgr")" --trust "$C/trust" "$PDF"
+expect_rc 0 M verify --db "$(uri "$mgr")" --trust "$MH/trust" "$PDF"
 expect_pdf_signed "$PDF" "$C/trust/ca.crt"
 expect_rc 0 M audit --from "$TODAY" --to "$TODAY" --json
 expect_eq "audit" "$(json_get "$T/out" 'd["disposals"], d["failed"], d["chain_ok"]')" "(1, 0, True)"
