@@ -15,7 +15,10 @@
 # byte as it was; the data partition (read with debugfs) holds two signed
 # wipe records (minisign) naming the PC's serial and asset tag, their
 # summary PDFs, the station's log, the ledger saying erased; everything
-# before the data partition is byte-identical to before the boot.
+# before the data partition is byte-identical to before the boot. Back at
+# the office, the stick's data partition mounted: `wipecert sync` submits
+# its two records to the organisation's ledger once, a manager approves one
+# there, a sync puts the certificate onto the stick.
 # powercut (BIOS): the same stick, the SATA disk 1 GiB; the power is cut
 # (QEMU killed) as soon as the NVMe disk's record is sealed, the SATA wipe
 # still running. On the host, after the journal replay the next mount does
@@ -177,7 +180,69 @@ boot_one() {
 		{ cat "$d/verify.out" >&2; fail "$fw: wipecert verify of the certificate"; }
 	expect_pdf_signed "$pdf" "$C/trust/ca.crt"
 	expect_records_signed "$pdf" "$C/test-only-approver.pub" "$C/test-only-technician.pub"
-	echo "$fw: PASS (disks wiped, unknown untouched, 2 records signed with the PC's DMI, stick unchanged outside its data, a certificate issued from them verifies)"
+	office_sync "$fw" "$d"
+	echo "$fw: PASS (disks wiped, unknown untouched, 2 records signed with the PC's DMI, stick unchanged outside its data, a certificate issued from them verifies, the office's sync from the mounted stick submitted both once)"
+}
+
+# office_sync FW DIR: back at the office the stick is plugged in: its data
+# partition mounted (a loop device over the stick's image, as the kernel
+# does for a USB disk), `wipecert sync` submits the two records the stick
+# kept in its outbox to the organisation's ledger (central.db, the ledger
+# the stick's copy was taken from) exactly once; a manager approves one of
+# them there, from a state directory of their own; a sync without a key
+# puts the certificate onto the stick; the central chain verifies
+office_sync() {
+	local fw=$1 d=$2 mnt=$2/mnt l rc1 rc2 rc3 rc4 n0 n1 n2 st job pdf
+	cp "$T/central.db" "$d/central.db"
+	n0=$(sqlite3 "$d/central.db" 'SELECT count(*) FROM events')
+	mkdir -p "$mnt"
+	l=$(losetup -f --show -o "$(data_offset "$d/stick.img")" --sizelimit "$(data_size "$d/stick.img")" \
+		"$d/stick.img") || fail "$fw: losetup over the stick's data partition"
+	# ( boot_one ) is a subshell: lib.bash's exit trap does not run here,
+	# so every path below unmounts and detaches before it checks anything
+	if ! mount -t ext4 "$l" "$mnt"; then
+		losetup -d "$l"
+		fail "$fw: the stick's data partition does not mount"
+	fi
+	S=(--state-dir "$mnt/state" --db "$d/central.db" --trust "$C/trust")
+	"$W" sync "${S[@]}" "${TECH[@]}" --json >"$d/sync1.json" 2>"$d/sync1.err"
+	rc1=$?
+	n1=$(sqlite3 "$d/central.db" 'SELECT count(*) FROM events')
+	st=$(status_of "$d/central.db" LEASE-NV1),$(status_of "$d/central.db" LEASE-SA2)
+	"$W" sync "${S[@]}" "${TECH[@]}" --json >"$d/sync2.json" 2>"$d/sync2.err"
+	rc2=$?
+	n2=$(sqlite3 "$d/central.db" 'SELECT count(*) FROM events')
+	job=$(sqlite3 "$d/central.db" "SELECT id FROM cases WHERE asset_id = 'LEASE-SA2'")
+	"$W" approve "$job" --db "$d/central.db" --state-dir "$d/mgr" --trust "$C/trust" \
+		--key "$C/test-only-approver.key" --passphrase-file "$C/passphrase.txt" --yes --json \
+		>"$d/approve-central.json" 2>"$d/approve-central.err"
+	rc3=$?
+	"$W" sync "${S[@]}" --json >"$d/sync3.json" 2>"$d/sync3.err"
+	rc4=$?
+	pdf=$(json_get "$d/approve-central.json" 'd["pdf"]' 2>/dev/null)
+	[ -n "$pdf" ] && cmp -s "$pdf" "$mnt/state/$(basename "$pdf")"
+	local same=$?
+	umount "$mnt" && losetup -d "$l" || fail "$fw: unmount the stick's data partition"
+	[ "$rc1" = 0 ] || { cat "$d/sync1.err" >&2; fail_outcome "$fw: office sync: exit $rc1"; }
+	expect_eq "$fw: office sync" "$(json_get "$d/sync1.json" 'd["submitted"], d["waiting"], d["failed"]')" "(2, 0, 0)"
+	expect_eq "$fw: central events after the sync" "$n1" $((n0 + 2))
+	expect_eq "$fw: the central ledger's LEASE-NV1,LEASE-SA2 after the sync" "$st" erased,erased
+	[ "$rc2" = 0 ] || { cat "$d/sync2.err" >&2; fail_outcome "$fw: office sync again: exit $rc2"; }
+	expect_eq "$fw: office sync again" "$(json_get "$d/sync2.json" 'd["submitted"], d["waiting"]')" "(0, 0)"
+	expect_eq "$fw: central events after a second sync" "$n2" "$n1"
+	[ "$rc3" = 0 ] || { cat "$d/approve-central.err" >&2; fail_outcome "$fw: approve $job on the central ledger"; }
+	[ "$rc4" = 0 ] || { cat "$d/sync3.err" >&2; fail_outcome "$fw: the decision's sync onto the stick: exit $rc4"; }
+	expect_eq "$fw: decisions copied onto the stick" "$(json_get "$d/sync3.json" 'd["decisions"]')" 1
+	[ "$same" = 0 ] || fail_outcome "$fw: the stick's copy of the certificate is not the one issued ($pdf)"
+	expect_eq "$fw: the central ledger's LEASE-SA2 after the approval" "$(status_of "$d/central.db" LEASE-SA2)" approved
+	"$W" verify --trust "$C/trust" --db "$d/central.db" "$pdf" >"$d/verify-central.out" 2>&1 ||
+		{ cat "$d/verify-central.out" >&2; fail "$fw: wipecert verify of the central certificate"; }
+	"$W" ledger --db "$d/central.db" verify --trust "$C/trust" >"$d/cverify.out" 2>&1 ||
+		{ cat "$d/cverify.out" >&2; fail "$fw: the central ledger does not verify after the sync"; }
+	# unmounted as a user would before pulling it: the file system clean
+	data_part "$d/stick.img" "$d/data-after.img"
+	e2fsck -fn "$d/data-after.img" >"$d/e2fsck-after.out" 2>&1 ||
+		{ cat "$d/e2fsck-after.out" >&2; fail "$fw: the data partition is not clean after the office's sync"; }
 }
 
 powercut_one() {
