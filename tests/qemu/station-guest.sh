@@ -9,10 +9,31 @@
 # the assets.
 W=$1 CERTS=$2 DB=$3 POLICY=$4
 export WIPECERT_STATE_DIR=/tmp/state WIPECERT_DB=$DB WIPECERT_TRUST=$CERTS/trust
-# the kernel's warnings on the console (NVMe timeouts, resets): a station
-# that stops moving must leave the host a cause to read
-echo 4 >/proc/sys/kernel/printk
+# the kernel's warnings on the console (NVMe timeouts, "completion
+# polled", resets: KERN_WARNING is level 4, shown from console level 5
+# up): a station that stops moving must leave the host a cause to read
+echo 5 >/proc/sys/kernel/printk
+echo 1 >/proc/sys/kernel/sysrq 2>/dev/null
 : >/tmp/ev
+# stuck_report PID WHAT: where PID's threads wait, the busy kernel workers
+# and every task in D state (the kernel prints those on the console), each
+# line "WHAT ..."
+stuck_report() {
+	for t in /proc/$1/task/*; do
+		echo "$2 task ${t##*/}: $(cut -d' ' -f3 $t/stat) wchan $(cat $t/wchan)"
+		sed "s/^/$2   /" $t/stack 2>/dev/null
+	done
+	ps | sed "s/^/$2 ps /"
+	# the kernel workers busy on something (a '+' in their name): where
+	for k in /proc/[0-9]*; do
+		case $(cat $k/comm 2>/dev/null) in kworker*+*)
+			echo "$2 busy $(cat $k/comm) wchan $(cat $k/wchan)"
+			sed "s/^/$2   /" $k/stack 2>/dev/null ;;
+		esac
+	done
+	echo w >/proc/sysrq-trigger 2>/dev/null
+	sleep 1
+}
 mkdir -p /tmp/state
 "$W" station --json --auto --key "$CERTS/test-only-technician.key" --passphrase-file "$CERTS/passphrase.txt" \
 	--policy "$POLICY" --max-rate 2M >>/tmp/ev 2>/tmp/err &
@@ -22,9 +43,18 @@ tail -f /tmp/ev | awk '{ print "ev " $0; fflush() }' &
 tailpid=$!
 # SIGTERM once three jobs are sealed and the fourth (HP-4) is 2 MiB in: it
 # must stop resumably
-i=0 job=
+i=0 job= quiet=0 lines=0 reported=
 while [ $i -lt 1500 ]; do
 	kill -0 $pid 2>/dev/null || break
+	# no event for 90 s (progress comes every second while a disk is
+	# worked on): say where the station waits, once
+	n=$(wc -l </tmp/ev)
+	if [ "$n" = "$lines" ]; then quiet=$((quiet + 1)); else quiet=0 lines=$n; fi
+	if [ $quiet -ge 450 ] && [ -z "$reported" ]; then
+		echo "station-stuck after 90 s without an event"
+		stuck_report $pid station-stuck
+		reported=1
+	fi
 	if [ "$(grep -c '"event":"sealed"' /tmp/ev)" -ge 3 ]; then
 		job=$(grep '"event":"started".*"asset":"HP-4"' /tmp/ev | sed 's/.*"job":"\([^"]*\)".*/\1/' | head -n 1)
 		done=$(grep '"event":"progress"' /tmp/ev | grep "\"job\":\"$job\"" | tail -n 1 | sed 's/.*"done":\([0-9]*\).*/\1/')
@@ -55,11 +85,7 @@ if [ -n "$job" ]; then
 	done
 	if kill -0 $rpid 2>/dev/null; then
 		echo "resume-stuck after $(($(date +%s) - t0)) s: $(grep State /proc/$rpid/status)"
-		for t in /proc/$rpid/task/*; do
-			echo "resume-stuck task ${t##*/}: $(cut -d' ' -f3 $t/stat) wchan $(cat $t/wchan)"
-			sed 's/^/resume-stuck   /' $t/stack 2>/dev/null
-		done
-		ps | sed 's/^/resume-stuck ps /'
+		stuck_report $rpid resume-stuck
 		tail -n 5 /tmp/resume.out | sed 's/^/resume-out /'
 		kill -9 $rpid
 	fi
